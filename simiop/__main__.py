@@ -1,0 +1,5 @@
+"""Allow ``python -m simiop``."""
+
+from simiop.cli import main
+
+main()

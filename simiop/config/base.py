@@ -1,0 +1,124 @@
+"""Building blocks shared by every config section.
+
+Every config object is frozen (a run can never change its own inputs), strict
+(YAML ``"3"`` is not silently the number 3, ``true`` is not 1), refuses unknown
+keys (a typo must never silently change a result) and refuses NaN/inf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+
+class Frozen(BaseModel):
+    """Base of every config object: immutable, strict, no unknown keys, finite numbers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+
+def _list_as_tuple(value: Any) -> Any:
+    """YAML sequences arrive as lists, but strict mode accepts only tuples for tuple fields.
+
+    Only lists are converted, so strictness is otherwise kept (a string or a
+    set is still refused rather than split or put in arbitrary order).
+    """
+    return tuple(value) if isinstance(value, list) else value
+
+
+FromList = BeforeValidator(_list_as_tuple)
+"""Put on every tuple field: ``Annotated[tuple[X, ...], FromList]`` reads a YAML list."""
+
+
+def rule_error(field: str, message: str, got: object, allowed: str) -> PydanticCustomError:
+    """A cross-field rule violation that names the offending field.
+
+    Model validators only know the location of the model; ``field`` lets the
+    error formatter append the field name so the message points at one line
+    of the YAML file.
+    """
+    return PydanticCustomError(
+        "cross_field",
+        message,
+        {"field": field, "got": got, "allowed": allowed},
+    )
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A probability or share, 0 to 1 inclusive."""
+
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Date = Annotated[dt.date, Field(strict=False)]
+"""An ISO date (YYYY-MM-DD); strings are accepted so that quoted dates and --set work."""
+
+
+def _parse_time_of_day(value: str) -> str:
+    parts = value.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise PydanticCustomError(
+            "time_of_day", "not a time of day", {"got": value, "allowed": '"HH:MM", 24-hour clock'}
+        )
+    hours, minutes = int(parts[0]), int(parts[1])
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise PydanticCustomError(
+            "time_of_day", "not a time of day", {"got": value, "allowed": "00:00 to 23:59"}
+        )
+    return f"{hours:02d}:{minutes:02d}"
+
+
+TimeOfDay = Annotated[str, AfterValidator(_parse_time_of_day)]
+"""A clock time "HH:MM" (24-hour), kept as text so the config round-trips unchanged."""
+
+
+def hours_of(time_of_day: str) -> float:
+    """Hours after midnight of an "HH:MM" string already validated by TimeOfDay."""
+    hours, minutes = time_of_day.split(":")
+    return int(hours) + int(minutes) / 60.0
+
+
+def unique_weekdays(days: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+    """Reject repeated weekdays; return them in calendar order for stable output."""
+    if len(set(days)) != len(days):
+        raise PydanticCustomError(
+            "weekdays", "weekday listed twice", {"got": list(days), "allowed": "each weekday once"}
+        )
+    return tuple(sorted(days, key=WEEKDAYS.index))
+
+
+Weekdays = Annotated[tuple[Weekday, ...], FromList, Field(min_length=1), AfterValidator(unique_weekdays)]
+
+
+def shares_sum_to_one(shares: dict[str, float]) -> dict[str, float]:
+    """Shares of a whole (a mix) must add to 1, within float rounding."""
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > 1e-9:
+        raise PydanticCustomError(
+            "shares_sum",
+            "shares must add up to 1",
+            {"got": f"sum {total:.6g}", "allowed": "sum 1"},
+        )
+    return shares
+
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+"""A key chosen by the user (a track, source, role, payer, acuity class).
+
+Lower-case letters, digits and underscores only, so it can appear in
+``--set tracks.<name>.groups=3`` paths and in CSV column names unchanged.
+"""

@@ -1,0 +1,125 @@
+"""Care during the stay: attendance, length of stay, progress reviews and individual services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from simiop.config.base import Frozen, Name, Probability, rule_error
+from simiop.config.distributions import DurationDistribution, ProbabilityDistribution
+
+
+class AttendanceConfig(Frozen):
+    """Who turns up: absences cluster in some patients, and runs of absences end the stay."""
+
+    propensity: ProbabilityDistribution
+    """Per-patient probability of attending each programme day, drawn once at admission (e.g. beta)."""
+
+    consecutive_absences_to_dropout: Annotated[int, Field(ge=1, le=60)] = 3
+    """Consecutive missed programme days after which the patient is discharged as a dropout."""
+
+
+class ProgressReview(Frozen):
+    """Periodic reviews that extend the stay, or end it early as a completion."""
+
+    interval_weeks: Annotated[float, Field(gt=0, le=52)]
+    """Weeks between reviews, counted from admission."""
+
+    extend_probability: Probability
+    """Probability a review extends the planned stay."""
+
+    extension_weeks: Annotated[float, Field(gt=0, le=52)]
+    """Weeks added by one extension."""
+
+    max_extensions: Annotated[int, Field(ge=0, le=20)] = 2
+    """Most extensions one episode may receive."""
+
+    early_completion_probability: Probability = 0.0
+    """Probability a review ends the stay early as a completion (goals met)."""
+
+    @model_validator(mode="after")
+    def _exclusive_outcomes(self) -> ProgressReview:
+        total = self.extend_probability + self.early_completion_probability
+        if total > 1.0 + 1e-9:
+            raise rule_error(
+                "early_completion_probability",
+                "a review cannot both extend and end the stay",
+                self.early_completion_probability,
+                f"<= {1.0 - self.extend_probability:g} (1 - extend_probability)",
+            )
+        return self
+
+
+class LengthOfStayConfig(Frozen):
+    """Planned stay, reviews and the hazards that end a stay early."""
+
+    planned_stay_unit: Literal["weeks", "programme_days"] = "weeks"
+    """Unit of planned_stay: calendar weeks, or programme days (sessions) attended or missed."""
+
+    planned_stay: DurationDistribution
+    """Planned length of stay in planned_stay_unit, drawn at admission (DOMAIN: mean about 6 weeks)."""
+
+    progress_review: ProgressReview | None = None
+    """Periodic reviews; omit for none."""
+
+    step_up_weekly_hazard: Probability = 0.0
+    """Probability per week in the programme of stepping up to PHP/inpatient care."""
+
+    administrative_weekly_hazard: Probability = 0.0
+    """Probability per week of an administrative discharge (e.g. rule violation, moved away)."""
+
+
+class IndividualTherapy(Frozen):
+    """Individual sessions with the primary therapist (a member of the track's facilitator_role)."""
+
+    sessions_per_week: Annotated[int, Field(ge=0, le=5)] = 1
+    """Individual sessions per patient per week."""
+
+    session_minutes: Annotated[float, Field(gt=0, le=180)] = 50.0
+    """Length of one individual session in minutes."""
+
+
+class PrescriberVisits(Frozen):
+    """Medication management: an initial evaluation and regular follow-ups."""
+
+    role: Name = "prescriber"
+    """Staff role that sees patients for medication (a key of staff.roles)."""
+
+    initial_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
+    """Length of the initial psychiatric evaluation in minutes."""
+
+    follow_up_minutes: Annotated[float, Field(gt=0, le=120)] = 20.0
+    """Length of a follow-up visit in minutes."""
+
+    follow_up_interval_weeks: Annotated[float, Field(gt=0, le=26)] = 1.0
+    """Weeks between follow-up visits."""
+
+
+class FamilySessions(Frozen):
+    """Family sessions for the patients whose plan includes them."""
+
+    share_of_patients: Probability
+    """Share of patients with family sessions in their plan."""
+
+    role: Name = "therapist"
+    """Staff role that runs family sessions (a key of staff.roles)."""
+
+    session_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
+    """Length of one family session in minutes."""
+
+    interval_weeks: Annotated[float, Field(gt=0, le=26)] = 2.0
+    """Weeks between family sessions."""
+
+
+class ServicesConfig(Frozen):
+    """Services besides the groups; omit one to leave it out of the programme."""
+
+    individual_therapy: IndividualTherapy | None = IndividualTherapy()
+    """Weekly individual therapy by the primary therapist."""
+
+    prescriber: PrescriberVisits | None = PrescriberVisits()
+    """Medication management."""
+
+    family: FamilySessions | None = None
+    """Family sessions."""

@@ -1,0 +1,273 @@
+"""Turn validation failures into one line per problem: ``FILE: path: what is wrong (got V; allowed A)``.
+
+pydantic's own messages are written for programmers and its locations for
+Python; clinic staff edit YAML. This module rewrites each error in terms of
+the YAML path, the value found and the values allowed, and gathers every
+problem so a user can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+_MAX_VALUE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config, located by its YAML path."""
+
+    path: str
+    message: str
+    got: str | None = None
+    allowed: str | None = None
+
+    def format(self, source: str) -> str:
+        """The one-line form shown to users."""
+        where = f"{self.path}: " if self.path else ""
+        detail = "; ".join(
+            part
+            for part in (
+                f"got {self.got}" if self.got is not None else None,
+                f"allowed {self.allowed}" if self.allowed is not None else None,
+            )
+            if part
+        )
+        return f"{source}: {where}{self.message}" + (f" ({detail})" if detail else "")
+
+
+class ConfigError(Exception):
+    """A config (file, override or object) that cannot be used, with every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__("\n".join(problem.format(source) for problem in self.problems))
+
+    def lines(self) -> list[str]:
+        """One formatted line per problem."""
+        return [problem.format(self.source) for problem in self.problems]
+
+
+def show_value(value: Any) -> str:
+    """A short, YAML-flavoured rendering of a value for an error message."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null (nothing)"
+    elif isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, dict):
+        text = "a mapping {" + ", ".join(str(key) for key in value) + "}"
+    elif isinstance(value, list | tuple):
+        text = "a list [" + ", ".join(show_value(item) for item in value) + "]"
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 3] + "..."
+    return text
+
+
+def format_path(loc: Iterable[int | str]) -> str:
+    """``('tracks', 'day', 'weekdays', 2)`` -> ``tracks.day.weekdays[2]``; union tags are dropped."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.startswith("dist=") or part == "[key]":
+            continue
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+# -- finding the declared type of a location, for "allowed" texts -----------------------------
+
+
+@dataclass
+class _Node:
+    annotation: Any
+    metadata: list[Any]
+
+
+def _unwrap(node: _Node) -> _Node:
+    """Strip Annotated and Optional, collecting constraint metadata on the way."""
+    annotation, metadata = node.annotation, list(node.metadata)
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            base, *extra = typing.get_args(annotation)
+            for item in extra:
+                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+            annotation = base
+        elif origin in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(members) != 1:
+                return _Node(annotation, metadata)
+            annotation = members[0]
+        else:
+            return _Node(annotation, metadata)
+
+
+def _union_member(annotation: Any, tag: str) -> Any:
+    for member in typing.get_args(annotation):
+        unwrapped = _unwrap(_Node(member, [])).annotation
+        fields = getattr(unwrapped, "model_fields", {})
+        dist = fields.get("dist")
+        if dist is not None and typing.get_args(dist.annotation) == (tag,):
+            return unwrapped
+    return None
+
+
+def node_at(root: type[BaseModel], loc: Sequence[int | str]) -> _Node | None:
+    """The declared type and constraints at ``loc`` under ``root``, or None if it cannot be told."""
+    node = _Node(root, [])
+    for part in loc:
+        node = _unwrap(node)
+        annotation = node.annotation
+        origin = typing.get_origin(annotation)
+        if isinstance(part, str) and part.startswith("dist="):
+            member = _union_member(annotation, part.removeprefix("dist="))
+            if member is None:
+                return None
+            node = _Node(member, [])
+        elif part == "[key]":
+            continue
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            node = _Node(field.annotation, list(field.metadata))
+        elif origin is dict:
+            node = _Node(typing.get_args(annotation)[1], [])
+        elif origin is tuple:
+            node = _Node(typing.get_args(annotation)[0], [])
+        else:
+            return None
+    return _unwrap(node)
+
+
+def _bounds_text(metadata: list[Any]) -> str | None:
+    lower = upper = None
+    for item in metadata:  # pydantic's annotated-types constraints: Ge, Gt, Le, Lt
+        kind = type(item).__name__
+        bound = getattr(item, kind.lower(), None)
+        if kind == "Ge":
+            lower = f"{bound:g}"
+        elif kind == "Gt":
+            lower = f"above {bound:g}"
+        elif kind == "Le":
+            upper = f"{bound:g}"
+        elif kind == "Lt":
+            upper = f"below {bound:g}"
+    if lower and upper:
+        return f"{lower} to {upper}"
+    if lower:
+        return f">= {lower}" if not lower.startswith("above") else lower
+    if upper:
+        return f"<= {upper}" if not upper.startswith("below") else upper
+    return None
+
+
+def _fields_of(root: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    node = node_at(root, loc)
+    if node is not None and isinstance(node.annotation, type) and issubclass(node.annotation, BaseModel):
+        return list(node.annotation.model_fields)
+    return []
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "date_type": "a date YYYY-MM-DD",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "tuple_type": "a list",
+    "list_type": "a list",
+}
+
+
+def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
+    kind: str = error["type"]
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    path = format_path(loc)
+    got = show_value(value)
+
+    if kind == "references":
+        return [Problem(*problem) for problem in ctx["problems"]]
+    if kind == "cross_field":
+        field_path = f"{path}.{ctx['field']}" if path else ctx["field"]
+        return [Problem(field_path, error["msg"], show_value(ctx["got"]), ctx["allowed"])]
+    if "got" in ctx and "allowed" in ctx:
+        return [Problem(path, error["msg"], show_value(ctx["got"]), str(ctx["allowed"]))]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _fields_of(root, loc[:-1])
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return [Problem(path, "unknown key" + hint, repr(key), ", ".join(known) or None)]
+    if kind == "missing":
+        return [Problem(path, "required key is missing")]
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        node = node_at(root, loc)
+        allowed = _bounds_text(node.metadata) if node else None
+        if allowed is None:
+            allowed = error["msg"].removeprefix("Input should be ")
+        return [Problem(path, "out of range", got, allowed)]
+    if kind == "finite_number":
+        return [Problem(path, "not a finite number", got, "a finite number")]
+    if kind in _TYPE_WORDS:
+        return [Problem(path, "wrong type", got, _TYPE_WORDS[kind])]
+    if kind == "literal_error":
+        return [Problem(path, "not one of the allowed values", got, ctx.get("expected"))]
+    if kind == "union_tag_invalid":
+        tags = ", ".join(
+            tag.strip("'").removeprefix("dist=") for tag in str(ctx["expected_tags"]).split(", ")
+        )
+        return [
+            Problem(f"{path}.dist", "unknown distribution", repr(str(ctx["tag"]).removeprefix("dist=")), tags)
+        ]
+    if kind == "union_tag_not_found":
+        return [
+            Problem(
+                path, "a distribution needs a 'dist' key", got, "e.g. {dist: lognormal, mean: 42, sd: 20}"
+            )
+        ]
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return [Problem(path, "wrong number of items", got, f"{bound} {limit}")]
+    if kind == "string_pattern_mismatch":
+        return [
+            Problem(path, "not a valid name", got, "lower-case letters, digits and _, starting with a letter")
+        ]
+    if kind.startswith("date_"):
+        return [Problem(path, "not a valid date", got, "a date YYYY-MM-DD")]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return [Problem(path, message, got, None)]
+
+
+def problems_from(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
+    """Every problem in a pydantic ValidationError, in the order pydantic found them."""
+    problems: list[Problem] = []
+    for error in exc.errors():
+        problems.extend(_problem(error, root))
+    return problems

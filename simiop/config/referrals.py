@@ -1,0 +1,90 @@
+"""Where patients come from: referral sources, their volume and their mix."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from simiop.config.base import Frozen, Name, Probability, shares_sum_to_one
+
+SourceKind = Literal["step_down", "step_up", "community", "emergency_department"]
+TrackPreference = Literal["day", "evening", "either"]
+
+
+class RampUp(Frozen):
+    """A new clinic is not known yet: referral volume grows linearly to full over some weeks."""
+
+    initial_fraction: Probability
+    """Share of the full weekly rate received in the first week after opening (0 to 1)."""
+
+    weeks_to_full: Annotated[float, Field(ge=0, le=520)]
+    """Weeks after opening at which the full weekly rate is reached."""
+
+
+class Seasonality(Frozen):
+    """Referral volume that swings over the year: rate x (1 + amplitude x cos(2 pi (day - peak) / 365.25))."""
+
+    amplitude: Annotated[float, Field(ge=0, lt=1)]
+    """Relative swing around the mean rate, 0 (none) to below 1."""
+
+    peak_day_of_year: Annotated[int, Field(ge=1, le=366)]
+    """Day of the year (1 = 1 January) on which referrals peak."""
+
+
+Shares = Annotated[dict[Name, Probability], Field(min_length=1), AfterValidator(shares_sum_to_one)]
+TrackShares = Annotated[
+    dict[TrackPreference, Probability], Field(min_length=1), AfterValidator(shares_sum_to_one)
+]
+
+
+class ReferralSource(Frozen):
+    """One referral stream, a Poisson process whose rate can ramp up and follow the seasons."""
+
+    kind: SourceKind
+    """step_down (from inpatient/residential/PHP), step_up (from outpatient), community, or
+    emergency_department."""
+
+    weekly_rate: Annotated[float, Field(ge=0, le=10_000)]
+    """Mean referrals per week once the clinic is fully known (referrals/week)."""
+
+    ramp_up: RampUp | None = None
+    """Growth of volume after opening; omit for full volume from day 0."""
+
+    seasonality: Seasonality | None = None
+    """Yearly swing in volume; omit for none."""
+
+    contact_probability: Probability = 1.0
+    """Share of referrals the clinic reaches and books for intake; the rest are lost before contact."""
+
+    track_preference: TrackShares
+    """Shares of referrals preferring the day track, the evening track, or either (sum 1)."""
+
+    payer_mix: Shares
+    """Shares of referrals by payer (keys from money.payers, sum 1)."""
+
+    acuity_mix: Shares | None = None
+    """Shares of referrals by acuity class (keys from referrals.acuity_classes, sum 1);
+    omit to make every referral 'standard'."""
+
+
+class AcuityClass(Frozen):
+    """A case-mix class: how much more (or less) likely its patients step up or come back."""
+
+    step_up_hazard_multiplier: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """Multiplies length_of_stay.step_up_weekly_hazard for patients of this class."""
+
+    readmission_multiplier: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """Multiplies discharge.readmission probabilities for patients of this class (capped at 1)."""
+
+
+class ReferralsConfig(Frozen):
+    """All referral sources and the case-mix classes they draw from."""
+
+    sources: Annotated[dict[Name, ReferralSource], Field(min_length=1)]
+    """Referral sources by name."""
+
+    acuity_classes: Annotated[dict[Name, AcuityClass], Field(min_length=1)] = Field(
+        default_factory=lambda: {"standard": AcuityClass()}
+    )
+    """Case-mix classes by name; sources without acuity_mix use 'standard'."""

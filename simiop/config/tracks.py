@@ -1,0 +1,135 @@
+"""Tracks (day, evening) and their therapy groups: schedule, group sizes, admission and wait list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from simiop.config.base import Frozen, Name, TimeOfDay, Weekdays, hours_of, rule_error
+from simiop.config.distributions import DurationDistribution
+
+
+class GroupSize(Frozen):
+    """Bounds on the number of patients in one therapy group."""
+
+    min: Annotated[int, Field(ge=1, le=50)]
+    """Fewest patients (patients/group) for a group session to run; below it the session is cancelled."""
+
+    max: Annotated[int, Field(ge=1, le=50)]
+    """Most patients (patients/group) one group may hold (DOMAIN: payer manuals allow 2-12)."""
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> GroupSize:
+        if self.min > self.max:
+            raise rule_error(
+                "min", "minimum group size exceeds the maximum", self.min, f"<= max ({self.max})"
+            )
+        return self
+
+
+class AdmissionPolicy(Frozen):
+    """When new patients may start: any programme day (rolling) or on cohort start days only."""
+
+    policy: Literal["rolling", "cohort"] = "rolling"
+    """rolling: admit on any programme day; cohort: admit only on cohort_weekdays."""
+
+    cohort_weekdays: Weekdays | None = None
+    """Weekdays on which a cohort may start (required for the cohort policy; must be programme days)."""
+
+    @model_validator(mode="after")
+    def _cohort_days_given(self) -> AdmissionPolicy:
+        if self.policy == "cohort" and self.cohort_weekdays is None:
+            raise rule_error("cohort_weekdays", "the cohort policy needs start weekdays", None, "e.g. [mon]")
+        return self
+
+
+class WaitList(Frozen):
+    """How the track's wait list is ordered and what a patient does when the track is full."""
+
+    discipline: Literal["fifo", "step_down_first"] = "fifo"
+    """fifo: first come, first admitted; step_down_first: step-down referrals go ahead of others."""
+
+    when_full: Literal["wait", "switch", "leave"] = "wait"
+    """wait: join this track's list; switch: take a free seat on another track if any, else wait; leave."""
+
+    patience_days: DurationDistribution | None = None
+    """Days a patient stays on the wait list before leaving, drawn per patient; omit to wait indefinitely."""
+
+
+class Track(Frozen):
+    """One programme track: its weekly schedule, groups and admission rules."""
+
+    enabled: bool = True
+    """false closes the track (no groups, no admissions) without deleting its settings."""
+
+    shift: Literal["day", "evening"]
+    """day or evening; matched against referral track preferences and staff shifts."""
+
+    weekdays: Weekdays
+    """Programme days of the week, e.g. [mon, tue, thu] for a 3-day week."""
+
+    start_time: TimeOfDay
+    """Start of the programme day, "HH:MM" (quote it in YAML)."""
+
+    hours_per_day: Annotated[float, Field(gt=0, le=12)]
+    """Programme hours per day (hours/day); 3 is typical (DOMAIN)."""
+
+    group_sessions_per_day: Annotated[int, Field(ge=1, le=8)] = 3
+    """Group sessions (billable services) in each programme day."""
+
+    session_minutes: Annotated[float, Field(gt=0, le=240)] = 50.0
+    """Length of one group session in minutes."""
+
+    groups: Annotated[int, Field(ge=0, le=20)]
+    """Therapy groups running side by side on this track, each with its own facilitator(s) and room."""
+
+    group_size: GroupSize
+    """Minimum and maximum patients per group."""
+
+    facilitator_role: Name = "therapist"
+    """Staff role that leads this track's groups and whose members are its patients' primary
+    therapists (a key of staff.roles); admission needs one under caseload cap."""
+
+    facilitators_per_group: Annotated[int, Field(ge=1, le=4)] = 1
+    """Facilitators each group session needs (some rules require 2)."""
+
+    admission: AdmissionPolicy = AdmissionPolicy()
+    """When new patients may start."""
+
+    wait_list: WaitList = WaitList()
+    """Wait-list discipline and behaviour when the track is full."""
+
+    @model_validator(mode="after")
+    def _schedule_consistent(self) -> Track:
+        end_hours = hours_of(self.start_time) + self.hours_per_day
+        if end_hours > 24.0:
+            raise rule_error(
+                "hours_per_day",
+                "the programme day runs past midnight",
+                self.hours_per_day,
+                f"<= {24.0 - hours_of(self.start_time):g} for start_time {self.start_time}",
+            )
+        session_hours = self.group_sessions_per_day * self.session_minutes / 60.0
+        if session_hours > self.hours_per_day + 1e-9:
+            raise rule_error(
+                "group_sessions_per_day",
+                "group sessions do not fit in the programme day",
+                f"{self.group_sessions_per_day} x {self.session_minutes:g} min",
+                f"at most {self.hours_per_day:g} h in total",
+            )
+        cohort_days = self.admission.cohort_weekdays or ()
+        stray = [day for day in cohort_days if day not in self.weekdays]
+        if self.admission.policy == "cohort" and stray:
+            raise rule_error(
+                "admission.cohort_weekdays",
+                "cohort start days must be programme days",
+                stray,
+                f"a subset of {list(self.weekdays)}",
+            )
+        return self
+
+    @property
+    def seats(self) -> int:
+        """Patients the track can hold at once."""
+        return self.groups * self.group_size.max if self.enabled else 0

@@ -1,0 +1,90 @@
+"""Safe YAML reading that refuses the YAML 1.1 surprises a config must not contain.
+
+Only plain data is built (no Python objects). Two YAML 1.1 quirks are removed
+because they silently change values: a repeated key (the last one would win)
+is an error, and ``10:30`` stays the text "10:30" instead of becoming the
+base-60 number 630. Dates stay text too, so that an impossible date such as
+2027-02-30 is reported by the validator like any other bad value instead of
+failing inside the YAML parser.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from simiop.config.errors import Problem
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader without base-60 numbers and with duplicate-key detection."""
+
+
+_REPLACED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0[0-7_]+
+        |[-+]?(?:0|[1-9][0-9_]*)
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        re.X,
+    ),
+    list("-+0123456789"),
+)
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping names the same key twice."""
+
+
+def _construct_mapping(loader: _ConfigLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise DuplicateKeyError(
+                "while reading a mapping", node.start_mark, f"key {key!r} appears twice", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_ConfigLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text into plain Python data (dicts, lists, str, int, float, bool, date, None)."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:  # an explicit tag such as !!int on bad text
+        raise yaml.YAMLError(f"cannot read a value: {exc}") from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> Problem:
+    """A YAML syntax error as a Problem located by line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return Problem(where, f"malformed YAML: {problem}", None, None)

@@ -1,0 +1,125 @@
+"""The command line: every command answers --help, good input exits 0, bad input exits 2 without a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simiop import __version__
+from simiop.cli import main
+from simiop.config import load_config
+from tests.conftest import BASELINE
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["schema"], ["init"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    code, out, _ = run(*command, "--help")
+    assert code == 0
+    assert out.startswith("Usage: ")
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.strip() == f"simiop, version {__version__}"
+
+
+def test_validate_ok() -> None:
+    code, out, _ = run("validate", str(BASELINE))
+    assert code == 0
+    assert out == f"{BASELINE}: ok\n"
+
+
+def test_validate_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8")
+    text = text.replace("    groups: 2\n", "    grups: 2\n    groups: 2\n", 1)
+    text = text.replace("contact_probability: 0.85", "contact_probability: 1.2", 1)
+    text = text.replace("group_size: {min: 3, max: 10}", "group_size: {min: 11, max: 10}", 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    code, out, err = run("validate", str(BASELINE), str(bad))
+    assert code == 2
+    assert out == f"{BASELINE}: ok\n"
+    lines = err.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{bad}: referrals.sources.step_up.contact_probability: out of range (got 1.2")
+    assert lines[1].startswith(f"{bad}: tracks.day.grups: unknown key")
+    assert lines[2].startswith(
+        f"{bad}: tracks.evening.group_size.min: minimum group size exceeds the maximum"
+    )
+    assert "Traceback" not in err
+
+
+def test_validate_with_set() -> None:
+    code, _, err = run("validate", str(BASELINE), "--set", "tracks.day.group_size.max=99")
+    assert code == 2
+    assert f"{BASELINE}: tracks.day.group_size.max: out of range (got 99; allowed 1 to 50)" in err
+    code, _, _ = run("validate", str(BASELINE), "--set", "tracks.day.group_size.max=10")
+    assert code == 0
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    code, _, err = run("validate", str(tmp_path / "missing.yaml"))
+    assert code == 2
+    assert err == f"{tmp_path / 'missing.yaml'}: file not found\n"
+
+
+def test_schema_is_json_for_the_config() -> None:
+    code, out, _ = run("schema")
+    assert code == 0
+    document = json.loads(out)
+    assert document["$schema"].endswith("2020-12/schema")
+    assert document["additionalProperties"] is False
+    assert {"clinic", "tracks", "staff", "money"} <= set(document["properties"])
+
+
+def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
+    target = tmp_path / "clinic.yaml"
+    code, out, _ = run("init", str(target))
+    assert code == 0
+    assert "simiop validate" in out
+    assert load_config(target) == load_config(BASELINE)
+    assert "#" in target.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["clinic.yaml"]
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "clinic.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    code, _, err = run("init", str(target))
+    assert code == 2
+    assert err == f"{target}: already exists (use --force to overwrite)\n"
+    assert target.read_text(encoding="utf-8") == "mine\n"
+    code, _, _ = run("init", "--force", str(target))
+    assert code == 0
+    assert target.read_text(encoding="utf-8") == BASELINE.read_text(encoding="utf-8")
+
+
+def test_init_into_missing_folder(tmp_path: Path) -> None:
+    code, _, err = run("init", str(tmp_path / "no" / "clinic.yaml"))
+    assert code == 2
+    assert "does not exist" in err
+
+
+def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
+    """The real process, not CliRunner: exit status 2 and no traceback on stderr."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("clinic: [1, 2\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "simiop", "validate", str(bad)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{bad}: line 2, column 1: malformed YAML")
+    assert "Traceback" not in done.stderr

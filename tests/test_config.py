@@ -1,0 +1,429 @@
+"""The config layer: shipped configs validate, and every kind of bad input gets a located, one-line error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pydantic
+import pytest
+import yaml
+
+from simiop.cli import config_json_schema, starter_config_text
+from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
+from tests.conftest import BASELINE, CONFIGS
+
+
+def error_lines(data: Any, source: str = "clinic.yaml") -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate_config(data, source)
+    return caught.value.lines()
+
+
+def write(tmp_path: Path, text: str, name: str = "clinic.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def file_errors(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, overrides)
+    return caught.value.lines()
+
+
+# -- what ships is valid -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_validate(path: Path) -> None:
+    config = load_config(path)
+    assert config.simulation.horizon_days > 0
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_match_the_json_schema(path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    as_json = json.loads(json.dumps(data, default=lambda value: value.isoformat()))
+    jsonschema.Draft202012Validator(config_json_schema()).validate(as_json)
+
+
+def test_the_json_schema_rejects_what_the_validator_rejects(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["grups"] = 2
+    as_json = json.loads(json.dumps(baseline_data, default=str))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(config_json_schema()).validate(as_json)
+
+
+def test_starter_config_is_the_baseline() -> None:
+    assert starter_config_text() == BASELINE.read_text(encoding="utf-8")
+
+
+def test_config_objects_are_immutable() -> None:
+    config = load_config(BASELINE)
+    with pytest.raises(pydantic.ValidationError):
+        config.tracks["day"].groups = 5  # type: ignore[misc]
+
+
+def test_baseline_values_are_read_with_their_types() -> None:
+    config = load_config(BASELINE)
+    assert config.clinic.opening_date == dt.date(2027, 1, 4)
+    assert config.tracks["day"].weekdays == ("mon", "tue", "wed", "thu")
+    assert config.tracks["day"].seats == 24
+    assert config.intake.show_rate_by_days_waited.value_at(3.0) == pytest.approx(0.41)
+
+
+def _numeric_properties(node: Any, path: str, schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every (path, property schema) of a number or integer field, following $refs."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            return _numeric_properties(schema["$defs"][name], path, schema)
+        if node.get("type") in ("number", "integer") and "const" not in node:
+            found.append((path, node))
+        for key, value in node.get("properties", {}).items():
+            found.extend(_numeric_properties(value, f"{path}.{key}", schema))
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for item in node.get(key, []):
+                found.extend(_numeric_properties(item, path, schema))
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                found.extend(_numeric_properties(node[key], f"{path}[]", schema))
+    return found
+
+
+def test_every_numeric_field_has_bounds() -> None:
+    schema = config_json_schema()
+    numeric = _numeric_properties(schema, "", schema)
+    assert len(numeric) > 60
+    unbounded = [
+        path
+        for path, prop in numeric
+        if not (
+            {"minimum", "exclusiveMinimum"} & prop.keys() and {"maximum", "exclusiveMaximum"} & prop.keys()
+        )
+    ]
+    assert unbounded == []
+
+
+def _undocumented(schema: dict[str, Any]) -> list[str]:
+    missing = []
+    for name, definition in [("<root>", schema), *schema["$defs"].items()]:
+        for field, prop in definition.get("properties", {}).items():
+            if field not in ("dist", "curve") and not prop.get("description"):
+                missing.append(f"{name}.{field}")
+    return missing
+
+
+def test_every_field_is_documented() -> None:
+    assert _undocumented(config_json_schema()) == []
+
+
+# -- the example from the issue: three problems, three lines -----------------------------------
+
+
+def test_typo_probability_and_group_size_are_all_reported(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["grups"] = baseline_data["tracks"]["day"].pop("groups")
+    baseline_data["referrals"]["sources"]["community"]["contact_probability"] = 1.2
+    baseline_data["tracks"]["evening"]["group_size"] = {"min": 11, "max": 10}
+    lines = error_lines(baseline_data)
+    assert "clinic.yaml: tracks.day.grups: unknown key; did you mean 'groups'?" in "\n".join(lines)
+    assert (
+        "clinic.yaml: referrals.sources.community.contact_probability: out of range (got 1.2; allowed 0 to 1)"
+        in lines
+    )
+    assert (
+        "clinic.yaml: tracks.evening.group_size.min: minimum group size exceeds the maximum "
+        "(got 11; allowed <= max (10))" in lines
+    )
+    assert "clinic.yaml: tracks.day.groups: required key is missing" in lines
+    assert len(lines) == 4
+
+
+# -- one test per kind of bad input ---------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    assert file_errors(path) == [f"{path}: file not found"]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "# only a comment\n")
+    (line,) = file_errors(path)
+    assert line.startswith(
+        f"{path}: the file is empty (allowed a mapping with sections config_version, clinic"
+    )
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "clinic:\n  name: [unclosed\nsimulation: {}\n")
+    (line,) = file_errors(path)
+    assert line.startswith(f"{path}: line 3, column ")
+    assert "malformed YAML" in line
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "simulation:\n  seed: 1\n  seed: 2\n")
+    (line,) = file_errors(path)
+    assert line == f"{path}: line 3, column 3: malformed YAML: key 'seed' appears twice"
+
+
+def test_top_level_list_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "- clinic\n- simulation\n")
+    (line,) = file_errors(path)
+    assert line.startswith(f"{path}: expected a mapping of sections at the top level (got a list ['clinic'")
+
+
+def test_list_where_a_mapping_is_expected(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["group_size"] = [3, 12]
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: tracks.day.group_size: wrong type (got a list [3, 12]; allowed a mapping of keys to values)"
+    ]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_inf_are_refused(baseline_data: dict[str, Any], value: float) -> None:
+    baseline_data["simulation"]["horizon_days"] = value
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: simulation.horizon_days: not a finite number (got ")
+
+
+def test_nan_written_in_yaml_is_refused(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace("hours_per_day: 3  ", "hours_per_day: .nan  ", 1)
+    (line,) = file_errors(write(tmp_path, text))
+    assert ": tracks.day.hours_per_day: not a finite number (got nan; allowed a finite number)" in line
+
+
+def test_negative_duration_field(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["lead_time_days"] = -2
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: intake.lead_time_days: out of range (got -2; allowed 0 to 60)"
+    ]
+
+
+def test_negative_duration_distribution(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["patience_days"] = {"dist": "normal", "mean": 20, "sd": 5}
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: intake.patience_days: distribution can produce negative values")
+    assert "truncate_below" in line
+
+
+def test_probability_above_one(baseline_data: dict[str, Any]) -> None:
+    baseline_data["length_of_stay"]["step_up_weekly_hazard"] = 1.5
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: length_of_stay.step_up_weekly_hazard: out of range (got 1.5; allowed 0 to 1)"
+    ]
+
+
+def test_distribution_parameter_error_is_located_without_union_tags(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["patience_days"] = {"dist": "lognormal", "mean": 21, "sd": -1}
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: intake.patience_days.sd: out of range (got -1; allowed ")
+
+
+def test_unknown_distribution_lists_the_registry(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["patience_days"] = {"dist": "lognormall", "mean": 21, "sd": 14}
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: intake.patience_days")
+    assert "lognormall" in line
+    for name in ("fixed", "exponential", "lognormal", "gamma", "beta", "poisson", "empirical"):
+        assert name in line
+
+
+def test_shares_must_sum_to_one(baseline_data: dict[str, Any]) -> None:
+    baseline_data["referrals"]["sources"]["step_up"]["payer_mix"]["medicare"] = 0.5
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: referrals.sources.step_up.payer_mix: shares must add up to 1 (got 'sum 1.35'; allowed sum 1)"
+    ]
+
+
+def test_intake_outcomes_must_sum_to_one(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["outcomes"]["decline"] = 0.2
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: intake.outcomes.admit: outcome probabilities must add up to 1")
+
+
+def test_programme_day_must_fit_in_the_day(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["evening"]["start_time"] = "22:00"
+    (line,) = error_lines(baseline_data)
+    assert line == (
+        "clinic.yaml: tracks.evening.hours_per_day: the programme day runs past midnight "
+        "(got 3; allowed <= 2 for start_time 22:00)"
+    )
+
+
+def test_sessions_must_fit_in_the_programme_day(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["group_sessions_per_day"] = 4
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: tracks.day.group_sessions_per_day: group sessions do not fit")
+
+
+def test_intake_slot_must_end_before_midnight(baseline_data: dict[str, Any]) -> None:
+    baseline_data["intake"]["schedule"][3]["start_time"] = "23:00"
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: intake.schedule[3].start_time: assessment would run past midnight")
+
+
+@pytest.mark.parametrize("bad", ["25:00", "9h", "12:60"])
+def test_time_of_day_is_checked(baseline_data: dict[str, Any], bad: str) -> None:
+    baseline_data["tracks"]["day"]["start_time"] = bad
+    (line,) = error_lines(baseline_data)
+    assert line.startswith(f"clinic.yaml: tracks.day.start_time: not a time of day (got '{bad}'; allowed ")
+
+
+def test_unquoted_clock_time_stays_a_time(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace('start_time: "18:00"', "start_time: 17:30")
+    config = load_config(write(tmp_path, text))
+    assert config.tracks["evening"].start_time == "17:30"
+
+
+def test_weekdays_must_be_weekdays(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["weekdays"] = ["mon", "funday"]
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: tracks.day.weekdays[1]: not one of the allowed values (got 'funday'")
+
+
+def test_weekday_listed_twice(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["day"]["weekdays"] = ["mon", "mon"]
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: tracks.day.weekdays: weekday listed twice")
+
+
+def test_cohort_days_must_be_programme_days(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["evening"]["admission"] = {"policy": "cohort", "cohort_weekdays": ["wed"]}
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: tracks.evening.admission.cohort_weekdays: cohort start days")
+
+
+@pytest.mark.parametrize("bad", ["2027-02-30", "next monday"])
+def test_dates_must_parse(baseline_data: dict[str, Any], bad: str) -> None:
+    baseline_data["clinic"]["opening_date"] = bad
+    (line,) = error_lines(baseline_data)
+    assert line.startswith(f"clinic.yaml: clinic.opening_date: not a valid date (got '{bad}'")
+
+
+def test_impossible_date_in_yaml_is_a_located_error(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace(
+        "opening_date: 2027-01-04", "opening_date: 2027-02-30"
+    )
+    (line,) = file_errors(write(tmp_path, text))
+    assert ": clinic.opening_date: not a valid date (got '2027-02-30'" in line
+
+
+@pytest.mark.parametrize(("value", "shown"), [("2", "'2'"), (2.5, "2.5"), (True, "true")])
+def test_wrong_types_are_not_coerced(baseline_data: dict[str, Any], value: Any, shown: str) -> None:
+    baseline_data["tracks"]["day"]["groups"] = value
+    assert error_lines(baseline_data) == [
+        f"clinic.yaml: tracks.day.groups: wrong type (got {shown}; allowed a whole number)"
+    ]
+
+
+def test_warmup_must_end_before_horizon(baseline_data: dict[str, Any]) -> None:
+    baseline_data["simulation"]["warmup_days"] = 2000
+    (line,) = error_lines(baseline_data)
+    assert line == (
+        "clinic.yaml: simulation.warmup_days: warm-up must end before the horizon "
+        "(got 2000; allowed < horizon_days (1095))"
+    )
+
+
+def test_cross_references_are_all_reported(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["evening"]["facilitator_role"] = "night_therapist"
+    baseline_data["referrals"]["sources"]["community"]["payer_mix"] = {"medicare": 0.5, "tricare": 0.5}
+    baseline_data["tracks"]["day"]["group_size"]["max"] = 14
+    lines = error_lines(baseline_data)
+    assert lines == [
+        "clinic.yaml: tracks.day.group_size.max: groups larger than a room (got 14; allowed <= rooms.group_room_seats (12))",
+        "clinic.yaml: tracks.evening.facilitator_role: unknown staff role (got night_therapist; "
+        "allowed evening_therapist, intake_clinician, prescriber, therapist)",
+        "clinic.yaml: referrals.sources.community.payer_mix.tricare: unknown payer (got tricare; "
+        "allowed commercial, medicaid, medicare, self_pay)",
+    ]
+
+
+def test_invalid_names_are_refused(baseline_data: dict[str, Any]) -> None:
+    baseline_data["tracks"]["Day Track"] = baseline_data["tracks"].pop("day")
+    lines = error_lines(baseline_data)
+    assert lines[0].startswith("clinic.yaml: tracks.Day Track: not a valid name")
+
+
+def test_readmission_is_a_reserved_source_name(baseline_data: dict[str, Any]) -> None:
+    sources = baseline_data["referrals"]["sources"]
+    sources["readmission"] = sources.pop("community")
+    (line,) = error_lines(baseline_data)
+    assert line.startswith("clinic.yaml: referrals.sources.readmission: this source name is reserved")
+
+
+def test_yaml_cannot_construct_python_objects(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = write(tmp_path, f'clinic: !!python/object/apply:os.system ["touch {marker}"]\n')
+    (line,) = file_errors(path)
+    assert "malformed YAML" in line
+    assert not marker.exists()
+
+
+def test_explicit_bad_tag_value_is_a_yaml_error(tmp_path: Path) -> None:
+    (line,) = file_errors(write(tmp_path, "simulation: !!int twelve\n"))
+    assert "malformed YAML: cannot read a value" in line
+
+
+# -- overrides ---------------------------------------------------------------------------------------
+
+
+def test_override_changes_one_field() -> None:
+    config = load_config(BASELINE, ["tracks.day.group_size.max=10", "tracks.day.weekdays=[mon, wed, fri]"])
+    assert config.tracks["day"].group_size.max == 10
+    assert config.tracks["day"].weekdays == ("mon", "wed", "fri")
+    assert config.tracks["evening"] == load_config(BASELINE).tracks["evening"]
+
+
+def test_override_into_a_list_and_to_null() -> None:
+    config = load_config(BASELINE, ["intake.schedule[0].parallel_slots=2", "services.family=null"])
+    assert config.intake.schedule[0].parallel_slots == 2
+    assert config.services.family is None
+
+
+def test_override_is_validated_like_the_file() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ["tracks.day.group_size.min=13", "simulation.seed=-1", "tracks.day.grups=3"])
+    lines = caught.value.lines()
+    source = str(BASELINE)
+    assert (
+        f"{source}: tracks.day.group_size.min: minimum group size exceeds the maximum (got 13; allowed <= max (12))"
+        in lines
+    )
+    assert any(
+        line.startswith(f"{source}: simulation.seed: out of range (got -1; allowed 0 to ") for line in lines
+    )
+    assert any(
+        line.startswith(f"{source}: tracks.day.grups: unknown key; did you mean 'groups'?") for line in lines
+    )
+
+
+def test_override_path_that_does_not_exist() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ["tracks.dya.groups=3", "intake.schedule[40].start_time=10:00", "nonsense"])
+    assert caught.value.lines() == [
+        "--set: tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
+        "--set: intake.schedule[40].start_time=10:00: intake.schedule is a list; 40 is not an index in it "
+        "(allowed 0 to 9)",
+        "--set: nonsense: missing '=value' (allowed e.g. tracks.day.groups=3)",
+    ]
+
+
+def test_overrides_do_not_change_their_input(baseline_data: dict[str, Any]) -> None:
+    before = json.dumps(baseline_data, sort_keys=True, default=str)
+    changed = apply_overrides(baseline_data, ["tracks.day.groups=5"])
+    assert changed["tracks"]["day"]["groups"] == 5
+    assert json.dumps(baseline_data, sort_keys=True, default=str) == before
+
+
+def test_the_validated_config_round_trips(baseline_data: dict[str, Any]) -> None:
+    config = validate_config(baseline_data)
+    again = SimiopConfig.model_validate_json(config.model_dump_json())
+    assert again == config
