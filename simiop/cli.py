@@ -7,6 +7,7 @@ to stderr and exit with status 2, never a traceback.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -98,3 +99,95 @@ def init(path: Path, force: bool) -> None:
         _fail([f"{path}: folder {path.parent} does not exist"])
     write_text_atomic(path, starter_config_text())
     click.echo(f"wrote {path}; check it with: simiop validate {path}")
+
+
+_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy]?)\s*$")
+_DAYS_PER_UNIT = {"": 1.0, "d": 1.0, "w": 7.0, "m": 365.0 / 12.0, "y": 365.0}
+
+
+def horizon_days(text: str) -> float:
+    """'1095', '90d', '26w', '18m' or '3y' in days (a year is 365 days, a month a twelfth of that)."""
+    match = _HORIZON.match(text)
+    if match is None:
+        raise click.BadParameter(f"{text!r} is not a duration (allowed e.g. 90d, 26w, 18m, 3y)")
+    return float(match.group(1)) * _DAYS_PER_UNIT[match.group(2)]
+
+
+_SUMMARY = (
+    ("referrals", "referrals", "{:.0f}"),
+    ("admissions", "admissions", "{:.0f}"),
+    ("unduplicated_patients_served", "patients served (unduplicated)", "{:.0f}"),
+    ("completions", "completions", "{:.0f}"),
+    ("dropouts", "dropouts", "{:.0f}"),
+    ("step_ups", "step-ups", "{:.0f}"),
+    ("censored", "still waiting or in programme at the horizon", "{:.0f}"),
+    ("wait_referral_to_admission_days_median", "median wait referral -> admission (days)", "{:.1f}"),
+    ("length_of_stay_days_mean", "mean length of stay (days)", "{:.1f}"),
+    ("attendance_rate", "attendance rate", "{:.1%}"),
+    ("revenue_usd", "revenue (USD)", "{:,.0f}"),
+    ("total_cost_usd", "total cost (USD)", "{:,.0f}"),
+    ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),
+)
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for episodes.csv, daily.csv, staff.csv and kpis.csv (created if missing).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: simulation.seed from the config).")
+@click.option(
+    "--replication",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Replication number: with the seed it selects the random streams.",
+)
+@click.option("--horizon", help="Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=_SET_HELP)
+def run(
+    config_path: Path,
+    out_dir: Path,
+    seed: int | None,
+    replication: int,
+    horizon: str | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Simulate one replication of the clinic in CONFIG and write its tables to --out.
+
+    Prints a short KPI summary; every KPI is in kpis.csv.
+    """
+    from simiop.model import simulate
+    from simiop.model.calendar import ClinicCalendar
+    from simiop.results.kpis import compute_kpis
+    from simiop.results.tables import render_tables
+
+    assignments = list(overrides)
+    if horizon is not None:
+        try:
+            assignments.append(f"simulation.horizon_days={horizon_days(horizon)}")
+        except click.BadParameter as exc:
+            _fail([f"--horizon: {exc.message}"])
+    try:
+        config = load_config(config_path, assignments)
+    except ConfigError as exc:
+        _fail(exc.lines())
+    records = simulate(config, seed, replication)
+    kpis = compute_kpis(config, records)
+    calendar = ClinicCalendar(
+        config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in render_tables(records, calendar, kpis).items():
+        write_text_atomic(out_dir / name, text)
+    click.echo(
+        f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {records.seed}, "
+        f"replication {replication}"
+    )
+    for key, label, form in _SUMMARY:
+        click.echo(f"  {label:<46} {form.format(kpis[key])}")
+    click.echo(f"tables written to {out_dir}/")

@@ -411,7 +411,7 @@ def test_override_path_that_does_not_exist() -> None:
     assert caught.value.lines() == [
         "--set: tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
         "--set: intake.schedule[40].start_time=10:00: intake.schedule is a list; 40 is not an index in it "
-        "(allowed 0 to 9)",
+        "(allowed 0 to 19)",
         "--set: nonsense: missing '=value' (allowed e.g. tracks.day.groups=3)",
     ]
 

@@ -1,0 +1,52 @@
+"""The clinic calendar: simulation days <-> dates and weekdays, holidays, times of day.
+
+The clock is in days (floats); day 0 is midnight at the start of the opening
+date, so every event has a calendar date and a weekday.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+from simiop.config.base import WEEKDAYS, Weekday, hours_of
+
+HOURS_PER_DAY = 24.0
+
+
+class ClinicCalendar:
+    """Dates, weekdays and closures for the days of one run."""
+
+    def __init__(self, opening: dt.date, holidays: Iterable[dt.date], horizon_days: float) -> None:
+        self.opening = opening
+        self.horizon_days = horizon_days
+        self.days = math.ceil(horizon_days)
+        self._holidays = {(date - opening).days for date in holidays}
+        self._opening_weekday = opening.weekday()
+
+    def date_of(self, day: int) -> dt.date:
+        return self.opening + dt.timedelta(days=day)
+
+    def weekday_of(self, day: int) -> Weekday:
+        return WEEKDAYS[(self._opening_weekday + day) % 7]
+
+    def is_holiday(self, day: int) -> bool:
+        return day in self._holidays
+
+    def week_of(self, day: int) -> int:
+        """Calendar week (Monday to Sunday) counted from the week of opening: weekly rules use it."""
+        return (self._opening_weekday + day) // 7
+
+    def day_of_year(self, day: int) -> int:
+        return self.date_of(day).timetuple().tm_yday
+
+    def days_on(self, weekdays: Iterable[Weekday]) -> list[int]:
+        """Every open (non-holiday) day of the run falling on one of ``weekdays``, in order."""
+        wanted = set(weekdays)
+        return [d for d in range(self.days) if self.weekday_of(d) in wanted and not self.is_holiday(d)]
+
+
+def at(day: int, time_of_day: str) -> float:
+    """Simulation time of a clock time on a given day."""
+    return day + hours_of(time_of_day) / HOURS_PER_DAY

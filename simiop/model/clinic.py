@@ -1,0 +1,59 @@
+"""The shared state of one run: clock, calendar, staff, streams and records, handed to every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import simpy
+
+from simiop.config.model import SimiopConfig
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import Episode, Records, StaffDay
+from simiop.model.staff import Roster
+from simiop.streams import RandomStreams
+
+if TYPE_CHECKING:
+    from simiop.model.intake import IntakeBook
+    from simiop.model.programme import Programme
+
+
+@dataclass
+class Clinic:
+    """Everything the stages share. Stages never reach into each other's state except through here."""
+
+    config: SimiopConfig
+    env: simpy.Environment
+    calendar: ClinicCalendar
+    streams: RandomStreams
+    roster: Roster
+    records: Records
+    intake: IntakeBook = field(init=False)
+    programme: Programme = field(init=False)
+    staff_log: dict[tuple[int, str], StaffDay] = field(default_factory=dict)
+    _next_episode: int = 0
+    _next_patient: int = 0
+
+    def new_episode(self, **fields: object) -> Episode:
+        """Register a referral; every referral becomes exactly one Episode row."""
+        episode = Episode(episode_id=self._next_episode, **fields)  # type: ignore[arg-type]
+        self._next_episode += 1
+        self.records.episodes.append(episode)
+        return episode
+
+    def roster_log(self, role: str, day: int) -> StaffDay:
+        """The staff.csv row of ``role`` on ``day``, where hours are added up as they are spent."""
+        key = (day, role)
+        row = self.staff_log.get(key)
+        if row is None:
+            row = self.staff_log[key] = StaffDay(day=day, role=role)
+        return row
+
+    def new_patient_id(self) -> int:
+        """A new person (readmissions reuse their first id, so unduplicated counts are possible)."""
+        self._next_patient += 1
+        return self._next_patient
+
+    @property
+    def horizon(self) -> float:
+        return self.config.simulation.horizon_days

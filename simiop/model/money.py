@@ -1,0 +1,77 @@
+"""Money: per-diem revenue by payer's billing rules, and staff and fixed costs.
+
+Revenue follows each payer's rules per attended day: at least
+min_services_per_day services that day, a patient-week reaching
+min_weekly_hours (Medicare's 9 h), and the 4+ services rate where set.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from simiop.config.model import SimiopConfig
+from simiop.model.records import Records
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class Billing:
+    """Totals of one run, from the warm-up on."""
+
+    billable_days: int
+    billable_days_4plus: int
+    patient_weeks: int
+    patient_weeks_meeting_9h: int
+    revenue_usd: float
+    revenue_by_payer_usd: dict[str, float]
+    staff_cost_usd: float
+    staff_cost_by_role_usd: dict[str, float]
+    fixed_cost_usd: float
+
+
+def bill(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billing:
+    """Apply billing rules to every attended day; also fills each episode's billable days and revenue."""
+    episodes = {episode.episode_id: episode for episode in records.episodes}
+    week_hours: dict[tuple[int, int], float] = defaultdict(float)
+    for row in records.patient_days:
+        week_hours[(row.episode_id, row.week)] += row.hours
+    billable = billable_4plus = 0
+    revenue_by_payer: dict[str, float] = defaultdict(float)
+    for row in records.patient_days:
+        episode = episodes[row.episode_id]
+        payer = config.money.payers[episode.payer]
+        if row.services < payer.min_services_per_day:
+            continue
+        if week_hours[(row.episode_id, row.week)] < payer.min_weekly_hours - 1e-9:
+            continue
+        four_plus = row.services >= 4 and payer.per_diem_4plus_services_usd is not None
+        rate = payer.per_diem_4plus_services_usd if four_plus else payer.per_diem_usd
+        amount = float(rate or 0.0) * payer.collection_rate
+        episode.billable_days += 1
+        episode.revenue_usd += amount
+        if row.day >= from_day:
+            billable += 1
+            billable_4plus += int(four_plus)
+            revenue_by_payer[episode.payer] += amount
+    counted_weeks = [hours for (_, week), hours in week_hours.items() if week * 7 >= from_day - 7]
+    staff_cost_by_role: dict[str, float] = defaultdict(float)
+    for staff_day in records.staff_days:
+        if staff_day.day < from_day:
+            continue
+        role = config.staff.roles[staff_day.role]
+        daily = role.annual_salary_usd * (1.0 + role.benefits_rate) / DAYS_PER_YEAR
+        staff_cost_by_role[staff_day.role] += daily * staff_day.employed_fte
+    days_counted = max(0.0, records.horizon_days - from_day)
+    return Billing(
+        billable_days=billable,
+        billable_days_4plus=billable_4plus,
+        patient_weeks=len(counted_weeks),
+        patient_weeks_meeting_9h=sum(1 for hours in counted_weeks if hours >= 9.0 - 1e-9),
+        revenue_usd=sum(revenue_by_payer.values()),
+        revenue_by_payer_usd=dict(sorted(revenue_by_payer.items())),
+        staff_cost_usd=sum(staff_cost_by_role.values()),
+        staff_cost_by_role_usd=dict(sorted(staff_cost_by_role.items())),
+        fixed_cost_usd=config.money.fixed_costs_usd_per_year * days_counted / DAYS_PER_YEAR,
+    )

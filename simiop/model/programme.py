@@ -1,0 +1,473 @@
+"""Tracks and groups: wait lists, admission, and each programme day of each track.
+
+One simpy process walks the calendar and runs every open track's day at its
+start time, handling all of that track's patients in one batch (attendance,
+group sessions, individual care, reviews, hazards, discharges). That keeps the
+event count proportional to days x tracks, not patients x sessions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simiop.config.tracks import Track
+from simiop.model.calendar import HOURS_PER_DAY
+from simiop.model.discharge import discharge_outcome
+from simiop.model.records import (
+    ADMINISTRATIVE,
+    COMPLETED,
+    DROPOUT,
+    LEFT_TRACK_FULL,
+    LEFT_WAIT_LIST,
+    STEP_UP,
+    Episode,
+    PatientDay,
+    TrackDay,
+)
+from simiop.model.staff import Person
+
+if TYPE_CHECKING:
+    from simiop.model.clinic import Clinic
+
+DAY_CLOSE = 0.999
+"""Fraction of a day at which the day's census is recorded (23:58)."""
+
+DAYS_PER_WEEK = 7.0
+
+
+def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
+    """Per-programme-day probability giving ``weekly_probability`` over one programme week."""
+    return float(1.0 - (1.0 - min(weekly_probability, 1.0)) ** (1.0 / days_per_week))
+
+
+@dataclass(slots=True, eq=False)
+class Enrolment:
+    """A patient in the programme: their group, therapist and where they are in their plan."""
+
+    episode: Episode
+    group: int
+    therapist: Person
+    propensity: float
+    planned_end_day: float
+    planned_days: int
+    step_up_daily: float
+    administrative_daily: float
+    next_review_day: float
+    family: bool
+    next_family_day: float
+    next_prescriber_day: float
+    days_held: int = 0
+    consecutive_absences: int = 0
+    extensions: int = 0
+    prescriber_seen: bool = False
+    individual_week: int = -1
+    individual_this_week: int = 0
+    group_ran_today: bool = False
+
+
+class TrackState:
+    """One enabled track: its groups (lists of enrolments) and its wait list."""
+
+    def __init__(self, name: str, spec: Track) -> None:
+        self.name = name
+        self.spec = spec
+        self.groups: list[list[Enrolment]] = [[] for _ in range(spec.groups)]
+        self.wait_list: list[Episode] = []
+        policy = spec.admission
+        self.admission_weekdays = (
+            set(policy.cohort_weekdays or ()) if policy.policy == "cohort" else set(spec.weekdays)
+        )
+        self.start_hours = float(spec.start_time[:2]) + float(spec.start_time[3:]) / 60.0
+        self.end_hours = self.start_hours + spec.hours_per_day
+
+    @property
+    def census(self) -> int:
+        return sum(len(group) for group in self.groups)
+
+    @property
+    def seats(self) -> int:
+        return self.spec.seats
+
+    def free_seats(self) -> int:
+        return self.seats - self.census - len(self.wait_list)
+
+    def open_group(self) -> int | None:
+        """The group with the fewest members that still has a seat."""
+        sizes = [
+            (len(group), index)
+            for index, group in enumerate(self.groups)
+            if len(group) < self.spec.group_size.max
+        ]
+        return min(sizes)[1] if sizes else None
+
+
+class Programme:
+    """All tracks, the calendar walk that runs their days, and admission from the wait lists."""
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.clinic = clinic
+        config = clinic.config
+        self.tracks = {name: TrackState(name, spec) for name, spec in config.tracks.items() if spec.enabled}
+        self.track_days = {
+            (day, name): TrackDay(day=day, track=name)
+            for day in range(clinic.calendar.days)
+            for name in self.tracks
+        }
+        self._streams = clinic.streams
+        self._attendance = clinic.streams.get("programme.attendance")
+        self._hazards = clinic.streams.get("programme.hazards")
+        self._reviews = clinic.streams.get("programme.reviews")
+        clinic.env.process(self._calendar_walk())
+
+    # -- joining a track ---------------------------------------------------------------------------
+
+    def refer_to_track(self, episode: Episode) -> None:
+        """After an 'admit' decision: choose a track by preference and fullness, then wait or leave."""
+        wanted = [t for t in self.tracks.values() if episode.track_preference in ("either", t.spec.shift)]
+        if not wanted:  # nobody runs the preferred shift: any track will do
+            wanted = list(self.tracks.values())
+        preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+        chosen = preferred
+        if preferred.free_seats() <= 0:
+            policy = preferred.spec.wait_list.when_full
+            if policy == "leave":
+                episode.end(LEFT_TRACK_FULL, self.clinic.env.now)
+                return
+            if policy == "switch":
+                others = [t for t in self.tracks.values() if t is not preferred and t.free_seats() > 0]
+                if others:
+                    chosen = max(others, key=lambda t: (t.free_seats(), t.name))
+        episode.track = chosen.name
+        episode.wait_list_day = self.clinic.env.now
+        chosen.wait_list.append(episode)
+        patience = chosen.spec.wait_list.patience_days
+        if patience is not None:
+            days = float(patience.sample(self._streams.get("wait_list.patience")))
+            self.clinic.env.process(self._give_up(chosen, episode, days))
+
+    def _give_up(self, track: TrackState, episode: Episode, days: float) -> Generator[Any, Any, None]:
+        yield self.clinic.env.timeout(days)
+        if episode in track.wait_list:
+            track.wait_list.remove(episode)
+            episode.end(LEFT_WAIT_LIST, self.clinic.env.now)
+
+    # -- the calendar ------------------------------------------------------------------------------
+
+    def _calendar_walk(self) -> Generator[Any, Any, None]:
+        clinic = self.clinic
+        env = clinic.env
+        calendar = clinic.calendar
+        by_start = sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name))
+        for day in range(calendar.days):
+            weekday = calendar.weekday_of(day)
+            running = [] if calendar.is_holiday(day) else [t for t in by_start if weekday in t.spec.weekdays]
+            sessions: list[tuple[float, float, int, set[str]]] = []  # (start, end, rooms, facilitators)
+            for track in running:
+                yield env.timeout(day + track.start_hours / HOURS_PER_DAY - env.now)
+                self._run_day(track, day, sessions)
+            yield env.timeout(day + DAY_CLOSE - env.now)
+            self._close_day(day)
+
+    def _close_day(self, day: int) -> None:
+        for name, track in self.tracks.items():
+            row = self.track_days[(day, name)]
+            row.census = track.census
+            row.wait_list = len(track.wait_list)
+        roster = self.clinic.roster
+        for role, people in roster.by_role.items():
+            staff_row = self.clinic.roster_log(role, day)
+            employed = [p for p in people if p.employed(day)]
+            staff_row.employed = len(employed)
+            staff_row.present = sum(1 for p in employed if p.present(day))
+            staff_row.employed_fte = sum(p.fte for p in employed)
+            staff_row.caseload = sum(p.caseload for p in employed)
+
+    # -- one programme day of one track ---------------------------------------------------------------
+
+    def _run_day(
+        self, track: TrackState, day: int, sessions: list[tuple[float, float, int, set[str]]]
+    ) -> None:
+        clinic = self.clinic
+        spec = track.spec
+        row = self.track_days[(day, track.name)]
+        start = day + track.start_hours / HOURS_PER_DAY
+        end = day + track.end_hours / HOURS_PER_DAY
+        week = clinic.calendar.week_of(day)
+        if clinic.calendar.weekday_of(day) in track.admission_weekdays:
+            self._admit(track, day, row)
+
+        attendees: list[list[Enrolment]] = [[] for _ in track.groups]
+        for group_index, group in enumerate(track.groups):
+            for enrolment in list(group):
+                state = self._before_session(enrolment, day)
+                if state is not None:
+                    self._discharge(track, enrolment, state, start, row)
+                    continue
+                enrolment.group_ran_today = False
+                if self._attendance.random() < enrolment.propensity:
+                    enrolment.consecutive_absences = 0
+                    attendees[group_index].append(enrolment)
+                    row.attended += 1
+                else:
+                    enrolment.consecutive_absences += 1
+                    row.absent += 1
+
+        for session in self._hold_sessions(track, day, week, attendees, sessions, row):
+            for enrolment in session:
+                enrolment.group_ran_today = True
+                enrolment.episode.group_sessions_attended += spec.group_sessions_per_day
+
+        for group in attendees:
+            for enrolment in group:
+                self._care_for(track, enrolment, day, week, row)
+
+        for group in list(track.groups):
+            for enrolment in list(group):
+                enrolment.days_held += 1
+                enrolment.episode.programme_days += 1
+                state = self._after_session(enrolment, day)
+                if state is not None:
+                    self._discharge(track, enrolment, state, end, row)
+
+    def _admit(self, track: TrackState, day: int, row: TrackDay) -> None:
+        clinic = self.clinic
+        spec = track.spec
+        order = track.wait_list
+        if spec.wait_list.discipline == "step_down_first":
+            order = sorted(
+                order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
+            )
+        admitted: list[Episode] = []
+        for episode in order:
+            group = track.open_group()
+            therapist = clinic.roster.primary_therapist(spec.facilitator_role, day, spec.shift)
+            if group is None or therapist is None:
+                break
+            therapist.caseload += 1
+            track.groups[group].append(self._enrol(track, episode, group, therapist, day))
+            admitted.append(episode)
+        for episode in admitted:
+            track.wait_list.remove(episode)
+        row.admissions += len(admitted)
+
+    def _enrol(
+        self, track: TrackState, episode: Episode, group: int, therapist: Person, day: int
+    ) -> Enrolment:
+        config = self.clinic.config
+        streams = self._streams
+        stay = config.length_of_stay
+        acuity = config.referrals.acuity_classes[episode.acuity]
+        planned = float(stay.planned_stay.sample(streams.get("programme.planned_stay")))
+        days_per_week = len(track.spec.weekdays)
+        review = stay.progress_review
+        family = config.services.family
+        episode.admitted_day = self.clinic.env.now
+        episode.therapist = therapist.person_id
+        episode.group = group
+        return Enrolment(
+            episode=episode,
+            group=group,
+            therapist=therapist,
+            propensity=float(config.attendance.propensity.sample(streams.get("programme.propensity"))),
+            planned_end_day=day + planned * DAYS_PER_WEEK if stay.planned_stay_unit == "weeks" else math.inf,
+            planned_days=max(1, math.ceil(planned)) if stay.planned_stay_unit == "programme_days" else 0,
+            step_up_daily=weekly_to_daily(
+                stay.step_up_weekly_hazard * acuity.step_up_hazard_multiplier, days_per_week
+            ),
+            administrative_daily=weekly_to_daily(stay.administrative_weekly_hazard, days_per_week),
+            next_review_day=day + review.interval_weeks * DAYS_PER_WEEK if review else math.inf,
+            family=family is not None and streams.get("programme.family").random() < family.share_of_patients,
+            next_family_day=day,
+            next_prescriber_day=day,
+        )
+
+    def _before_session(self, enrolment: Enrolment, day: int) -> str | None:
+        """Step-up and administrative hazards, then a progress review if one is due."""
+        u_step_up, u_admin = self._hazards.random(2)
+        if u_step_up < enrolment.step_up_daily:
+            return STEP_UP
+        if u_admin < enrolment.administrative_daily:
+            return ADMINISTRATIVE
+        review = self.clinic.config.length_of_stay.progress_review
+        if review is not None and day >= enrolment.next_review_day:
+            enrolment.next_review_day += review.interval_weeks * DAYS_PER_WEEK
+            u = self._reviews.random()
+            if u < review.early_completion_probability:
+                return COMPLETED
+            if u < review.early_completion_probability + review.extend_probability and (
+                enrolment.extensions < review.max_extensions
+            ):
+                enrolment.extensions += 1
+                enrolment.planned_end_day += review.extension_weeks * DAYS_PER_WEEK
+                if enrolment.planned_days:
+                    days_per_week = len(self.tracks[enrolment.episode.track or ""].spec.weekdays)
+                    enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
+        return None
+
+    def _after_session(self, enrolment: Enrolment, day: int) -> str | None:
+        absences = self.clinic.config.attendance.consecutive_absences_to_dropout
+        if enrolment.consecutive_absences >= absences:
+            return DROPOUT
+        if enrolment.planned_days and enrolment.days_held >= enrolment.planned_days:
+            return COMPLETED
+        if day + 1 >= enrolment.planned_end_day:
+            return COMPLETED
+        return None
+
+    def _hold_sessions(
+        self,
+        track: TrackState,
+        day: int,
+        week: int,
+        attendees: list[list[Enrolment]],
+        sessions: list[tuple[float, float, int, set[str]]],
+        row: TrackDay,
+    ) -> list[list[Enrolment]]:
+        """Decide which group sessions run today: merge small groups, then find facilitators and rooms."""
+        spec = track.spec
+        clinic = self.clinic
+        size = spec.group_size
+        row.groups_scheduled += sum(1 for group in track.groups if group)
+        # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
+        row.cancelled_too_few += sum(
+            1 for group, came in zip(track.groups, attendees, strict=True) if group and not came
+        )
+        nonempty = sorted((g for g in attendees if g), key=len, reverse=True)
+        running = [list(g) for g in nonempty if len(g) >= size.min]
+        pending: list[list[Enrolment]] = []
+        for small in (g for g in nonempty if len(g) < size.min):
+            target = min((r for r in running if len(r) + len(small) <= size.max), key=len, default=None)
+            if target is not None:
+                target.extend(small)
+                row.groups_merged += 1
+            elif pending and len(pending[-1]) + len(small) <= size.max:
+                pending[-1].extend(small)
+                row.groups_merged += 1
+            else:
+                pending.append(list(small))
+        for combined in pending:
+            if len(combined) >= size.min:
+                running.append(combined)
+            else:
+                row.cancelled_too_few += 1
+
+        hours = spec.hours_per_day
+        start, end = track.start_hours, track.end_hours
+        overlapping = [s for s in sessions if s[0] < end and start < s[1]]
+        rooms_free = clinic.config.rooms.group_rooms - sum(s[2] for s in overlapping)
+        busy = set().union(*(s[3] for s in overlapping)) if overlapping else set()
+        candidates = [
+            p
+            for p in clinic.roster.present(spec.facilitator_role, day, spec.shift)
+            if p.person_id not in busy and p.hours_left(week) >= hours - 1e-9
+        ]
+        held: list[list[Enrolment]] = []
+        used_people: set[str] = set()
+        log = clinic.roster_log(spec.facilitator_role, day)
+        for session in running:
+            if len(candidates) < spec.facilitators_per_group:
+                row.cancelled_no_facilitator += 1
+                continue
+            if rooms_free <= 0:
+                row.cancelled_no_room += 1
+                continue
+            candidates.sort(key=lambda p: (-p.hours_left(week), p.person_id))
+            for person in candidates[: spec.facilitators_per_group]:
+                person.hours_by_week[week] += hours
+                used_people.add(person.person_id)
+                log.group_hours += hours
+                row.facilitation_hours += hours
+            candidates = candidates[spec.facilitators_per_group :]
+            rooms_free -= 1
+            held.append(session)
+            row.groups_run += 1
+            row.largest_group = max(row.largest_group, len(session))
+        sessions.append((start, end, len(held), used_people))
+        return held
+
+    def _care_for(self, track: TrackState, enrolment: Enrolment, day: int, week: int, row: TrackDay) -> None:
+        """Individual therapy, prescriber and family sessions for a patient who came today."""
+        clinic = self.clinic
+        services = clinic.config.services
+        episode = enrolment.episode
+        episode.programme_days_attended += 1
+        extra_services = 0
+        extra_hours = 0.0
+        individual = services.individual_therapy
+        if enrolment.individual_week != week:
+            enrolment.individual_week, enrolment.individual_this_week = week, 0
+        therapist = enrolment.therapist
+        if individual is not None and enrolment.individual_this_week < individual.sessions_per_week:
+            hours = individual.session_minutes / 60.0
+            if therapist.present(day) and therapist.hours_left(week) >= hours:
+                therapist.hours_by_week[week] += hours
+                enrolment.individual_this_week += 1
+                episode.individual_sessions += 1
+                clinic.roster_log(therapist.role, day).individual_hours += hours
+                row.individual_hours += hours
+                extra_services += 1
+                extra_hours += hours
+        prescriber = services.prescriber
+        if prescriber is not None and day >= enrolment.next_prescriber_day:
+            minutes = (
+                prescriber.follow_up_minutes if enrolment.prescriber_seen else prescriber.initial_minutes
+            )
+            hours = minutes / 60.0
+            person = clinic.roster.with_hours(clinic.roster.present(prescriber.role, day), week, hours)
+            if person is not None:
+                person.hours_by_week[week] += hours
+                enrolment.prescriber_seen = True
+                enrolment.next_prescriber_day = day + prescriber.follow_up_interval_weeks * DAYS_PER_WEEK
+                episode.prescriber_visits += 1
+                clinic.roster_log(prescriber.role, day).prescriber_hours += hours
+                row.prescriber_hours += hours
+                extra_services += 1
+                extra_hours += hours
+        family = services.family
+        if family is not None and enrolment.family and day >= enrolment.next_family_day:
+            hours = family.session_minutes / 60.0
+            people = (
+                [therapist]
+                if family.role == therapist.role and therapist.present(day)
+                else clinic.roster.present(family.role, day)
+            )
+            person = clinic.roster.with_hours(people, week, hours)
+            if person is not None:
+                person.hours_by_week[week] += hours
+                enrolment.next_family_day = day + family.interval_weeks * DAYS_PER_WEEK
+                episode.family_sessions += 1
+                clinic.roster_log(family.role, day).family_hours += hours
+                row.family_hours += hours
+                extra_services += 1
+                extra_hours += hours
+        self._patient_day(track, enrolment, day, week, extra_services, extra_hours)
+
+    def _patient_day(
+        self,
+        track: TrackState,
+        enrolment: Enrolment,
+        day: int,
+        week: int,
+        extra_services: int,
+        extra_hours: float,
+    ) -> None:
+        spec = track.spec
+        group_services = spec.group_sessions_per_day if enrolment.group_ran_today else 0
+        services = group_services + extra_services
+        hours = group_services * spec.session_minutes / 60.0 + extra_hours
+        enrolment.episode.service_hours += hours
+        self.clinic.records.patient_days.append(
+            PatientDay(enrolment.episode.episode_id, day, week, services, hours)
+        )
+
+    def _discharge(
+        self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay
+    ) -> None:
+        track.groups[enrolment.group].remove(enrolment)
+        enrolment.therapist.caseload -= 1
+        enrolment.episode.end(state, time)
+        row.discharges += 1
+        discharge_outcome(self.clinic, enrolment.episode, state)

@@ -1,0 +1,158 @@
+"""What a run records: flat rows, built during the run and turned into tables once, at the end.
+
+Every referral is one Episode and ends in exactly one state; those still
+waiting or in the programme at the horizon end in a censored state rather than
+being dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# End states, in pathway order. The last three are censored: the horizon came first.
+LOST_BEFORE_CONTACT = "lost_before_contact"
+GAVE_UP_BEFORE_INTAKE = "gave_up_before_intake"
+NO_SHOW = "no_show_at_intake"
+REDIRECTED_STEP_UP = "redirected_step_up"
+REDIRECTED_OUTPATIENT = "redirected_outpatient"
+DECLINED = "declined"
+LEFT_TRACK_FULL = "left_track_full"
+LEFT_WAIT_LIST = "left_wait_list"
+COMPLETED = "completed"
+DROPOUT = "dropout"
+STEP_UP = "step_up"
+ADMINISTRATIVE = "administrative"
+WAITING_FOR_INTAKE = "censored_waiting_for_intake"
+ON_WAIT_LIST = "censored_on_wait_list"
+IN_PROGRAMME = "censored_in_programme"
+
+DISCHARGES = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
+CENSORED = (WAITING_FOR_INTAKE, ON_WAIT_LIST, IN_PROGRAMME)
+END_STATES = (
+    LOST_BEFORE_CONTACT,
+    GAVE_UP_BEFORE_INTAKE,
+    NO_SHOW,
+    REDIRECTED_STEP_UP,
+    REDIRECTED_OUTPATIENT,
+    DECLINED,
+    LEFT_TRACK_FULL,
+    LEFT_WAIT_LIST,
+    *DISCHARGES,
+    *CENSORED,
+)
+
+
+@dataclass(slots=True)
+class Episode:
+    """One referral's journey through the pathway (one row of episodes.csv)."""
+
+    episode_id: int
+    patient_id: int
+    source: str
+    source_kind: str
+    track_preference: str
+    payer: str
+    acuity: str
+    referred_day: float
+    readmission_of: int | None = None
+    intake_bookings: int = 0
+    assessed_day: float | None = None
+    intake_outcome: str | None = None
+    track: str | None = None
+    wait_list_day: float | None = None
+    admitted_day: float | None = None
+    ended_day: float | None = None
+    end_state: str | None = None
+    therapist: str | None = None
+    group: int | None = None
+    programme_days: int = 0
+    programme_days_attended: int = 0
+    group_sessions_attended: int = 0
+    individual_sessions: int = 0
+    prescriber_visits: int = 0
+    family_sessions: int = 0
+    service_hours: float = 0.0
+    billable_days: int = 0
+    revenue_usd: float = 0.0
+
+    def end(self, state: str, day: float) -> None:
+        assert self.end_state is None, f"episode {self.episode_id} ended twice"
+        self.end_state = state
+        self.ended_day = day
+
+
+@dataclass(slots=True)
+class TrackDay:
+    """One programme day of one track (one row of daily.csv)."""
+
+    day: int
+    track: str
+    census: int = 0
+    wait_list: int = 0
+    admissions: int = 0
+    discharges: int = 0
+    attended: int = 0
+    absent: int = 0
+    groups_scheduled: int = 0
+    groups_run: int = 0
+    groups_merged: int = 0
+    cancelled_too_few: int = 0
+    cancelled_no_facilitator: int = 0
+    cancelled_no_room: int = 0
+    largest_group: int = 0
+    facilitation_hours: float = 0.0
+    individual_hours: float = 0.0
+    prescriber_hours: float = 0.0
+    family_hours: float = 0.0
+
+
+@dataclass(slots=True)
+class StaffDay:
+    """One role on one day (one row of staff.csv): who was on the books and what their hours went to."""
+
+    day: int
+    role: str
+    employed: int = 0
+    present: int = 0
+    employed_fte: float = 0.0
+    group_hours: float = 0.0
+    individual_hours: float = 0.0
+    prescriber_hours: float = 0.0
+    family_hours: float = 0.0
+    intake_hours: float = 0.0
+    caseload: int = 0
+
+    @property
+    def hours(self) -> float:
+        return (
+            self.group_hours
+            + self.individual_hours
+            + self.prescriber_hours
+            + self.family_hours
+            + self.intake_hours
+        )
+
+
+@dataclass(slots=True)
+class PatientDay:
+    """One attended programme day of one patient, for billing rules (services that day, hours)."""
+
+    episode_id: int
+    day: int
+    week: int
+    services: int
+    hours: float
+
+
+@dataclass
+class Records:
+    """Everything one replication recorded."""
+
+    seed: int
+    replication: int
+    horizon_days: float
+    episodes: list[Episode] = field(default_factory=list)
+    track_days: list[TrackDay] = field(default_factory=list)
+    staff_days: list[StaffDay] = field(default_factory=list)
+    patient_days: list[PatientDay] = field(default_factory=list)
+    events: int = 0

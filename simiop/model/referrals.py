@@ -1,0 +1,126 @@
+"""Referral sources: time-varying Poisson processes (ramp-up after opening, seasonality).
+
+Arrival times are drawn up front for the whole horizon by thinning a
+homogeneous process at the peak rate, vectorised with numpy, then released
+one simpy timeout each: an event per referral, none per candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simiop.config.model import READMISSION_SOURCE
+from simiop.config.referrals import ReferralSource
+from simiop.model.clinic import Clinic
+from simiop.model.intake import start_intake
+from simiop.model.records import LOST_BEFORE_CONTACT, Episode
+
+DAYS_PER_WEEK = 7.0
+DAYS_PER_YEAR = 365.25
+
+
+def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year: NDArray[np.float64]) -> Any:
+    """Referral rate (referrals/day) at each time, after ramp-up and seasonality."""
+    rate = np.full_like(days, source.weekly_rate / DAYS_PER_WEEK)
+    if source.ramp_up is not None:
+        full_at = source.ramp_up.weeks_to_full * DAYS_PER_WEEK
+        progress = np.ones_like(days) if full_at == 0 else np.minimum(days / full_at, 1.0)
+        rate *= source.ramp_up.initial_fraction + (1.0 - source.ramp_up.initial_fraction) * progress
+    if source.seasonality is not None:
+        phase = 2.0 * math.pi * (day_of_year - source.seasonality.peak_day_of_year) / DAYS_PER_YEAR
+        rate *= 1.0 + source.seasonality.amplitude * np.cos(phase)
+    return rate
+
+
+def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[np.float64]:
+    """All referral times of one source within the horizon."""
+    peak = (
+        source.weekly_rate
+        / DAYS_PER_WEEK
+        * (1.0 + (source.seasonality.amplitude if source.seasonality else 0.0))
+    )
+    if peak <= 0:
+        return np.empty(0)
+    rng = clinic.streams.get(f"referrals.arrivals.{name}")
+    horizon = clinic.horizon
+    expected = peak * horizon
+    count = int(expected + 10.0 * math.sqrt(expected) + 10)
+    gaps = rng.exponential(1.0 / peak, size=count)
+    times = np.cumsum(gaps)
+    while times[-1] < horizon:  # rare: draw more candidates until past the horizon
+        times = np.concatenate([times, times[-1] + np.cumsum(rng.exponential(1.0 / peak, size=count))])
+    keep_u = rng.random(times.size)
+    times = times[times < horizon]
+    day_of_year = np.array([clinic.calendar.day_of_year(int(t)) for t in times], dtype=float)
+    accept = keep_u[: times.size] * peak < rate_per_day(source, times, day_of_year)
+    kept: NDArray[np.float64] = times[accept]
+    return kept
+
+
+def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generator[Any, Any, None]:
+    """Release one source's referrals at their times, each with its mix drawn from the source's stream."""
+    times = arrival_times(clinic, name, source)
+    mix = clinic.streams.get(f"referrals.mix.{name}")
+    preferences, preference_p = list(source.track_preference), list(source.track_preference.values())
+    payers, payer_p = list(source.payer_mix), list(source.payer_mix.values())
+    acuity_mix = source.acuity_mix or {"standard": 1.0}
+    classes, class_p = list(acuity_mix), list(acuity_mix.values())
+    env = clinic.env
+    for time in times:
+        yield env.timeout(time - env.now)
+        episode = clinic.new_episode(
+            patient_id=clinic.new_patient_id(),
+            source=name,
+            source_kind=source.kind,
+            track_preference=preferences[_pick(mix.random(), preference_p)],
+            payer=payers[_pick(mix.random(), payer_p)],
+            acuity=classes[_pick(mix.random(), class_p)],
+            referred_day=env.now,
+        )
+        if mix.random() < source.contact_probability:
+            start_intake(clinic, episode)
+        else:
+            episode.end(LOST_BEFORE_CONTACT, env.now)
+
+
+def _pick(u: float, probabilities: list[float]) -> int:
+    """Index chosen by one uniform draw: inverse CDF over a short list (exact and order-stable)."""
+    cumulative = 0.0
+    for index, p in enumerate(probabilities):
+        cumulative += p
+        if u < cumulative:
+            return index
+    return len(probabilities) - 1
+
+
+def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step_up: bool) -> None:
+    """A readmission: the same patient referred again after ``delay_days``, if within the horizon.
+
+    Readmissions keep the patient's preference, payer and acuity; they come
+    from PHP/inpatient (a step-down) after a step-up, otherwise from outpatient
+    care (a step-up). They are always contacted: the clinic knows them.
+    """
+    env = clinic.env
+    if env.now + delay_days >= clinic.horizon:
+        return
+
+    def readmit() -> Generator[Any, Any, None]:
+        yield env.timeout(delay_days)
+        episode = clinic.new_episode(
+            patient_id=previous.patient_id,
+            source=READMISSION_SOURCE,
+            source_kind="step_down" if after_step_up else "step_up",
+            track_preference=previous.track_preference,
+            payer=previous.payer,
+            acuity=previous.acuity,
+            referred_day=env.now,
+            readmission_of=previous.episode_id,
+        )
+        start_intake(clinic, episode)
+
+    env.process(readmit())

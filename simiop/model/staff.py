@@ -1,0 +1,101 @@
+"""Staff: who is employed and present each day, their caseloads and their weekly hours.
+
+Absence is drawn in advance for every person and day from the person's own
+stream, so a scenario that changes how staff are used still sees the same
+absences (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from simiop.config.model import SimiopConfig
+from simiop.model.calendar import ClinicCalendar
+from simiop.streams import RandomStreams
+
+WORKING_DAYS_PER_YEAR = 260.0
+"""Weekdays in a year: absence_days_per_year is spread over these."""
+
+
+@dataclass(slots=True, eq=False)
+class Person:
+    """One member of staff."""
+
+    person_id: str
+    role: str
+    shift: str
+    fte: float
+    start_day: int
+    weekly_hours: float
+    caseload_cap: int | None
+    absent: list[bool]
+    caseload: int = 0
+    hours_by_week: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+
+    def employed(self, day: int) -> bool:
+        return day >= self.start_day
+
+    def present(self, day: int) -> bool:
+        return self.employed(day) and not self.absent[day]
+
+    def works(self, shift: str) -> bool:
+        return self.shift in (shift, "both")
+
+    def hours_left(self, week: int) -> float:
+        return self.weekly_hours - self.hours_by_week[week]
+
+    def has_caseload_room(self) -> bool:
+        return self.caseload_cap is None or self.caseload < self.caseload_cap
+
+
+class Roster:
+    """Every person of every role over the run, hires included."""
+
+    def __init__(self, config: SimiopConfig, calendar: ClinicCalendar, streams: RandomStreams) -> None:
+        self.calendar = calendar
+        self.by_role: dict[str, list[Person]] = {}
+        for role, spec in config.staff.roles.items():
+            starts = [0] * spec.count
+            for hire in spec.hires:
+                starts += [max(0, (hire.date - calendar.opening).days)] * hire.count
+            absence_probability = min(1.0, spec.absence_days_per_year / WORKING_DAYS_PER_YEAR)
+            people = []
+            for index, start in enumerate(starts):
+                person_id = f"{role}_{index + 1}"
+                draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1)
+                people.append(
+                    Person(
+                        person_id=person_id,
+                        role=role,
+                        shift=spec.shift,
+                        fte=spec.fte,
+                        start_day=start,
+                        weekly_hours=spec.weekly_hours * spec.fte,
+                        caseload_cap=spec.caseload_cap,
+                        absent=(draws < absence_probability).tolist(),
+                    )
+                )
+            self.by_role[role] = people
+
+    def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
+        return [p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))]
+
+    def employed(self, role: str, day: int) -> list[Person]:
+        return [p for p in self.by_role[role] if p.employed(day)]
+
+    def primary_therapist(self, role: str, day: int, shift: str) -> Person | None:
+        """The employed therapist of ``role`` on ``shift`` with the lightest caseload under cap, if any."""
+        candidates = [
+            p for p in self.by_role[role] if p.employed(day) and p.works(shift) and p.has_caseload_room()
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda p: (p.caseload, p.person_id))
+
+    def with_hours(self, people: list[Person], week: int, hours: float) -> Person | None:
+        """The person among ``people`` with the most hours left this week, if they can spare ``hours``."""
+        best = max(people, key=lambda p: (p.hours_left(week), p.person_id), default=None)
+        if best is None or best.hours_left(week) < hours - 1e-9:
+            return None
+        return best

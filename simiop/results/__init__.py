@@ -1,0 +1,1 @@
+"""Results: KPIs and tidy tables built once from a run's records."""

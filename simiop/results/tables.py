@@ -1,0 +1,145 @@
+"""The output tables of a run (episodes.csv, daily.csv, staff.csv, kpis.csv), rendered as CSV text.
+
+Rendering is separate from writing so the same bytes can be checksummed,
+compared and written atomically. Numbers have fixed formats, so the same
+records always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import CENSORED, Episode, Records
+
+EPISODE_COLUMNS: dict[str, str] = {
+    "episode_id": "row id; one per referral",
+    "patient_id": "person; readmissions share it",
+    "source": "referral source name, or 'readmission'",
+    "source_kind": "step_down, step_up, community or emergency_department",
+    "track_preference": "day, evening or either",
+    "payer": "payer name",
+    "acuity": "acuity class",
+    "readmission_of": "episode_id of the earlier episode, if a readmission",
+    "referred_day": "days since opening",
+    "referred_date": "calendar date of the referral",
+    "intake_bookings": "assessment bookings made (1 + rebookings)",
+    "assessed_day": "days since opening; empty if never assessed",
+    "intake_outcome": "admit, redirect_step_up, redirect_outpatient or decline",
+    "track": "track joined",
+    "wait_list_day": "days since opening the patient joined the wait list",
+    "admitted_day": "days since opening of admission",
+    "admitted_date": "calendar date of admission",
+    "ended_day": "days since opening the episode ended; empty if censored",
+    "end_state": "how the episode ended (censored_* = still waiting or in the programme at the horizon)",
+    "censored": "1 if the horizon came before the episode ended",
+    "therapist": "primary therapist (person id)",
+    "group": "group index within the track",
+    "programme_days": "programme days held while enrolled (attended or missed)",
+    "programme_days_attended": "programme days attended",
+    "group_sessions_attended": "group sessions (services) attended",
+    "individual_sessions": "individual therapy sessions",
+    "prescriber_visits": "prescriber visits",
+    "family_sessions": "family sessions",
+    "service_hours": "hours of services received",
+    "billable_days": "days billable under the payer's rules",
+    "revenue_usd": "revenue collected for the episode (USD)",
+    "wait_referral_to_assessment_days": "days from referral to assessment",
+    "wait_assessment_to_admission_days": "days from assessment to admission",
+    "length_of_stay_days": "days from admission to discharge (discharged episodes)",
+}
+
+
+def _number(value: float | None, places: int = 4) -> str:
+    return "" if value is None else f"{value:.{places}f}"
+
+
+def _difference(later: float | None, earlier: float | None) -> float | None:
+    return None if later is None or earlier is None else later - earlier
+
+
+def episode_rows(records: Records, calendar: ClinicCalendar) -> Iterable[list[object]]:
+    for e in records.episodes:
+        censored = e.end_state in CENSORED
+        yield [
+            e.episode_id,
+            e.patient_id,
+            e.source,
+            e.source_kind,
+            e.track_preference,
+            e.payer,
+            e.acuity,
+            "" if e.readmission_of is None else e.readmission_of,
+            _number(e.referred_day),
+            calendar.date_of(int(e.referred_day)).isoformat(),
+            e.intake_bookings,
+            _number(e.assessed_day),
+            e.intake_outcome or "",
+            e.track or "",
+            _number(e.wait_list_day),
+            _number(e.admitted_day),
+            "" if e.admitted_day is None else calendar.date_of(int(e.admitted_day)).isoformat(),
+            "" if censored else _number(e.ended_day),
+            e.end_state,
+            int(censored),
+            e.therapist or "",
+            "" if e.group is None else e.group,
+            e.programme_days,
+            e.programme_days_attended,
+            e.group_sessions_attended,
+            e.individual_sessions,
+            e.prescriber_visits,
+            e.family_sessions,
+            _number(e.service_hours),
+            e.billable_days,
+            _number(e.revenue_usd, 2),
+            _number(_difference(e.assessed_day, e.referred_day)),
+            _number(_difference(e.admitted_day, e.assessed_day)),
+            _number(None if censored else _difference(e.ended_day, e.admitted_day)),
+        ]
+
+
+def _dataclass_rows(rows: Sequence[object], calendar: ClinicCalendar) -> tuple[list[str], list[list[object]]]:
+    if not rows:
+        return [], []
+    names = [f.name for f in fields(rows[0])]  # type: ignore[arg-type]
+    header = ["date", *names]
+    body = []
+    for row in rows:
+        values = [getattr(row, name) for name in names]
+        body.append(
+            [
+                calendar.date_of(values[0]).isoformat(),
+                *(f"{v:.4f}" if isinstance(v, float) else v for v in values),
+            ]
+        )
+    return header, body
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def render_tables(records: Records, calendar: ClinicCalendar, kpis: dict[str, float]) -> dict[str, str]:
+    """File name -> CSV text for every table of one replication."""
+    daily_header, daily_rows = _dataclass_rows(records.track_days, calendar)
+    staff_header, staff_rows = _dataclass_rows(records.staff_days, calendar)
+    return {
+        "episodes.csv": to_csv(list(EPISODE_COLUMNS), episode_rows(records, calendar)),
+        "daily.csv": to_csv(daily_header, daily_rows),
+        "staff.csv": to_csv(staff_header, staff_rows),
+        "kpis.csv": to_csv(
+            ["replication", "kpi", "value"],
+            ([records.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
+        ),
+    }
+
+
+__all__ = ["EPISODE_COLUMNS", "Episode", "render_tables", "to_csv"]
