@@ -10,6 +10,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.intake import IntakeBook
+from simiop.model.money import bill
 from simiop.model.programme import Programme
 from simiop.model.records import CENSORED, IN_PROGRAMME, ON_WAIT_LIST, WAITING_FOR_INTAKE, Records
 from simiop.model.referrals import source_process
@@ -68,6 +69,7 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     records.track_days = [clinic.programme.track_days[key] for key in sorted(clinic.programme.track_days)]
     records.staff_days = [clinic.staff_log[key] for key in sorted(clinic.staff_log)]
     records.events = env.scheduled
+    bill(config, records)
     return records
 
 

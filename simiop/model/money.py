@@ -31,14 +31,15 @@ class Billing:
     fixed_cost_usd: float
 
 
-def bill(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billing:
-    """Apply billing rules to every attended day; also fills each episode's billable days and revenue."""
+def bill(config: SimiopConfig, records: Records) -> None:
+    """Apply the payers' rules to every attended day, once, at the end of the run.
+
+    Fills each PatientDay's billable flag and revenue and each episode's totals.
+    """
     episodes = {episode.episode_id: episode for episode in records.episodes}
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
     for row in records.patient_days:
         week_hours[(row.episode_id, row.week)] += row.hours
-    billable = billable_4plus = 0
-    revenue_by_payer: dict[str, float] = defaultdict(float)
     for row in records.patient_days:
         episode = episodes[row.episode_id]
         payer = config.money.payers[episode.payer]
@@ -46,16 +47,28 @@ def bill(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billi
             continue
         if week_hours[(row.episode_id, row.week)] < payer.min_weekly_hours - 1e-9:
             continue
-        four_plus = row.services >= 4 and payer.per_diem_4plus_services_usd is not None
-        rate = payer.per_diem_4plus_services_usd if four_plus else payer.per_diem_usd
-        amount = float(rate or 0.0) * payer.collection_rate
+        row.four_plus = row.services >= 4 and payer.per_diem_4plus_services_usd is not None
+        rate = payer.per_diem_4plus_services_usd if row.four_plus else payer.per_diem_usd
+        row.billable = True
+        row.revenue_usd = float(rate or 0.0) * payer.collection_rate
         episode.billable_days += 1
-        episode.revenue_usd += amount
-        if row.day >= from_day:
+        episode.revenue_usd += row.revenue_usd
+
+
+def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billing:
+    """Revenue and cost from ``from_day`` on (the warm-up), from a billed run; changes nothing."""
+    payer_of = {episode.episode_id: episode.payer for episode in records.episodes}
+    revenue_by_payer: dict[str, float] = defaultdict(float)
+    week_hours: dict[tuple[int, int], float] = defaultdict(float)
+    billable = billable_4plus = 0
+    for row in records.patient_days:
+        if row.day < from_day:
+            continue
+        week_hours[(row.episode_id, row.week)] += row.hours
+        if row.billable:
             billable += 1
-            billable_4plus += int(four_plus)
-            revenue_by_payer[episode.payer] += amount
-    counted_weeks = [hours for (_, week), hours in week_hours.items() if week * 7 >= from_day - 7]
+            billable_4plus += int(row.four_plus)
+            revenue_by_payer[payer_of[row.episode_id]] += row.revenue_usd
     staff_cost_by_role: dict[str, float] = defaultdict(float)
     for staff_day in records.staff_days:
         if staff_day.day < from_day:
@@ -67,8 +80,8 @@ def bill(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billi
     return Billing(
         billable_days=billable,
         billable_days_4plus=billable_4plus,
-        patient_weeks=len(counted_weeks),
-        patient_weeks_meeting_9h=sum(1 for hours in counted_weeks if hours >= 9.0 - 1e-9),
+        patient_weeks=len(week_hours),
+        patient_weeks_meeting_9h=sum(1 for hours in week_hours.values() if hours >= 9.0 - 1e-9),
         revenue_usd=sum(revenue_by_payer.values()),
         revenue_by_payer_usd=dict(sorted(revenue_by_payer.items())),
         staff_cost_usd=sum(staff_cost_by_role.values()),

@@ -4,6 +4,10 @@ One simpy process walks the calendar and runs every open track's day at its
 start time, handling all of that track's patients in one batch (attendance,
 group sessions, individual care, reviews, hazards, discharges). That keeps the
 event count proportional to days x tracks, not patients x sessions.
+
+Admission rounds run at the track's start time on admission days. A patient
+whose assessment ends at that very instant is not yet on the wait list for
+that round (the round was scheduled first) and starts on the next one.
 """
 
 from __future__ import annotations
@@ -224,6 +228,17 @@ class Programme:
             for enrolment in group:
                 self._care_for(track, enrolment, day, week, row)
 
+        clinic.env.process(self._finish_day(track, day, end, row))
+
+    def _finish_day(
+        self, track: TrackState, day: int, end: float, row: TrackDay
+    ) -> Generator[Any, Any, None]:
+        """At the end of the programme day: count the day, then discharge completions and dropouts.
+
+        Runs as its own event at the end time, so seats and caseloads are freed
+        when the patient actually leaves, not at the start of their last day.
+        """
+        yield self.clinic.env.timeout(end - self.clinic.env.now)
         for group in list(track.groups):
             for enrolment in list(group):
                 enrolment.days_held += 1
@@ -313,9 +328,18 @@ class Programme:
             return DROPOUT
         if enrolment.planned_days and enrolment.days_held >= enrolment.planned_days:
             return COMPLETED
-        if day + 1 >= enrolment.planned_end_day:
+        if self._next_programme_day(enrolment, day) >= enrolment.planned_end_day:
             return COMPLETED
         return None
+
+    def _next_programme_day(self, enrolment: Enrolment, day: int) -> int:
+        """The track's next programme weekday after ``day``: a stay ends on the last one before its planned end."""
+        calendar = self.clinic.calendar
+        weekdays = self.tracks[enrolment.episode.track or ""].spec.weekdays
+        following = day + 1
+        while calendar.weekday_of(following) not in weekdays:
+            following += 1
+        return following
 
     def _hold_sessions(
         self,

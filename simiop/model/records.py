@@ -142,6 +142,9 @@ class PatientDay:
     week: int
     services: int
     hours: float
+    billable: bool = False
+    four_plus: bool = False
+    revenue_usd: float = 0.0
 
 
 @dataclass

@@ -71,7 +71,7 @@ def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generat
     acuity_mix = source.acuity_mix or {"standard": 1.0}
     classes, class_p = list(acuity_mix), list(acuity_mix.values())
     env = clinic.env
-    for time in times:
+    for time in times.tolist():
         yield env.timeout(time - env.now)
         episode = clinic.new_episode(
             patient_id=clinic.new_patient_id(),

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from simiop.config.model import SimiopConfig
-from simiop.model.money import bill
+from simiop.model.money import totals
 from simiop.model.records import CENSORED, DISCHARGES, END_STATES, Records
 
 _NAN = float("nan")
@@ -118,7 +118,7 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
             sum(row.caseload for row in role_rows), employed_fte_days
         )
 
-    billing = bill(config, records, warmup)
+    billing = totals(config, records, warmup)
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
     kpis["share_patient_weeks_meeting_9h"] = _ratio(billing.patient_weeks_meeting_9h, billing.patient_weeks)

@@ -1,0 +1,120 @@
+"""Invariants every run must keep, whatever the config: used by the model tests and hypothesis."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from simiop.config.base import hours_of
+from simiop.config.model import SimiopConfig
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import CENSORED, END_STATES, Records
+
+EPS = 1e-9
+
+
+def check_invariants(config: SimiopConfig, records: Records) -> None:
+    calendar = ClinicCalendar(
+        config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days
+    )
+    horizon = config.simulation.horizon_days
+
+    # Conservation: every referral ends in exactly one known state; censored ones have not ended.
+    for e in records.episodes:
+        assert e.end_state in END_STATES, e
+        if e.end_state in CENSORED:
+            assert e.ended_day is None, e
+        else:
+            assert e.ended_day is not None and e.ended_day <= horizon + EPS, e
+        times = [
+            t
+            for t in (e.referred_day, e.assessed_day, e.wait_list_day, e.admitted_day, e.ended_day)
+            if t is not None
+        ]
+        assert times == sorted(times), e
+        assert 0.0 <= e.referred_day < horizon
+    assert [e.episode_id for e in records.episodes] == list(range(len(records.episodes)))
+
+    # Nobody in two places at once: a person's episodes do not overlap.
+    by_patient = defaultdict(list)
+    for e in records.episodes:
+        by_patient[e.patient_id].append(e)
+    for episodes in by_patient.values():
+        episodes.sort(key=lambda x: x.referred_day)
+        for earlier, later in zip(episodes, episodes[1:], strict=False):
+            assert earlier.ended_day is not None and earlier.ended_day <= later.referred_day + EPS
+
+    # Intake happens only in slots on open days.
+    slot_times = {(s.weekday, hours_of(s.start_time)) for s in config.intake.schedule}
+    for e in records.episodes:
+        if e.assessed_day is not None:
+            day = int(e.assessed_day)
+            assert not calendar.is_holiday(day)
+            hour = round((e.assessed_day - day) * 24.0, 6)
+            assert (calendar.weekday_of(day), hour) in {(w, round(h, 6)) for w, h in slot_times}
+
+    # Admissions only on admission days, at the track's start; discharges at the start or end of a programme day.
+    for e in records.episodes:
+        if e.admitted_day is None:
+            continue
+        track = config.tracks[e.track or ""]
+        day = int(e.admitted_day)
+        allowed = track.admission.cohort_weekdays if track.admission.policy == "cohort" else track.weekdays
+        assert calendar.weekday_of(day) in (allowed or ()), e
+        assert not calendar.is_holiday(day)
+        assert math.isclose((e.admitted_day - day) * 24.0, hours_of(track.start_time), abs_tol=1e-6)
+        if e.ended_day is not None:
+            end_day = int(e.ended_day)
+            hour = (e.ended_day - end_day) * 24.0
+            start = hours_of(track.start_time)
+            assert any(math.isclose(hour, h, abs_tol=1e-6) for h in (start, start + track.hours_per_day)), e
+            assert calendar.weekday_of(end_day) in track.weekdays and not calendar.is_holiday(end_day)
+
+    # Capacity: census within seats, groups within max, group accounting adds up, nothing on closed days.
+    for row in records.track_days:
+        track = config.tracks[row.track]
+        assert 0 <= row.census <= track.seats
+        assert row.wait_list >= 0
+        assert row.largest_group <= track.group_size.max
+        assert row.groups_run <= track.groups
+        assert row.groups_scheduled == (
+            row.groups_run
+            + row.groups_merged
+            + row.cancelled_too_few
+            + row.cancelled_no_facilitator
+            + row.cancelled_no_room
+        ), row
+        open_day = calendar.weekday_of(row.day) in track.weekdays and not calendar.is_holiday(row.day)
+        if not open_day:
+            assert row.groups_scheduled == row.attended == row.absent == row.admissions == 0, row
+
+    # No therapist over caseload cap: sweep each therapist's enrolments (admissions counted before discharges).
+    by_therapist = defaultdict(list)
+    for e in records.episodes:
+        if e.therapist is not None:
+            by_therapist[e.therapist].append(e)
+    for therapist, episodes in by_therapist.items():
+        role = therapist.rsplit("_", 1)[0]
+        cap = config.staff.roles[role].caseload_cap
+        events = sorted(
+            [(e.admitted_day, 0) for e in episodes]
+            + [(e.ended_day, 1) for e in episodes if e.ended_day is not None]
+        )
+        load = 0
+        for _, kind in events:
+            load += 1 if kind == 0 else -1
+            assert load >= 0
+            assert cap is None or load <= cap, therapist
+
+    # Staff hours never exceed what is employed in any calendar week.
+    hours = defaultdict(float)
+    capacity = defaultdict(float)
+    for row in records.staff_days:
+        week = calendar.week_of(row.day)
+        hours[(row.role, week)] += row.hours - row.intake_hours
+    for role, spec in config.staff.roles.items():
+        people = spec.count + sum(h.count for h in spec.hires)
+        for (r, week), used in hours.items():
+            if r == role:
+                capacity[(role, week)] = people * spec.fte * spec.weekly_hours
+                assert used <= capacity[(role, week)] + 1e-6, (role, week, used)

@@ -1,0 +1,278 @@
+"""The pathway model: invariants, an exact trace, direction of effect, determinism, and config coverage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simiop.config import SimiopConfig, load_config, validate_config
+from simiop.config.base import Frozen
+from simiop.model import simulate
+from simiop.model.records import COMPLETED, END_STATES
+from simiop.results.kpis import compute_kpis
+from tests.conftest import BASELINE, CONFIGS, REPO
+from tests.invariants import check_invariants
+
+
+def short(path: Path, days: int = 365, *overrides: str) -> SimiopConfig:
+    return load_config(path, [f"simulation.horizon_days={days}", *overrides])
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_invariants_on_shipped_configs(path: Path) -> None:
+    config = short(path, 730)
+    records = simulate(config)
+    assert len(records.episodes) > 50
+    check_invariants(config, records)
+    kpis = compute_kpis(config, records)
+    assert kpis["admissions"] > 0
+    assert sum(kpis[f"end_state_{s}"] for s in END_STATES) == kpis["referrals"] == len(records.episodes)
+
+
+# -- hypothesis: random valid clinics keep every invariant ---------------------------------------
+
+
+@st.composite
+def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    data = copy.deepcopy(base)
+    data["simulation"]["horizon_days"] = draw(st.integers(30, 240))
+    data["simulation"]["seed"] = draw(st.integers(0, 2**32))
+    for name in ("day", "evening"):
+        track = data["tracks"][name]
+        track["groups"] = draw(st.integers(0, 3))
+        low = draw(st.integers(1, 6))
+        track["group_size"] = {"min": low, "max": draw(st.integers(low, 12))}
+        track["facilitators_per_group"] = draw(st.integers(1, 2))
+        track["wait_list"]["when_full"] = draw(st.sampled_from(["wait", "switch", "leave"]))
+        track["wait_list"]["discipline"] = draw(st.sampled_from(["fifo", "step_down_first"]))
+        if draw(st.booleans()):
+            track["admission"] = {"policy": "cohort", "cohort_weekdays": [track["weekdays"][0]]}
+    data["tracks"]["evening"]["enabled"] = draw(st.booleans())
+    for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
+        data["staff"]["roles"][role]["count"] = draw(st.integers(0, 4))
+        data["staff"]["roles"][role]["absence_days_per_year"] = draw(st.sampled_from([0, 20, 120]))
+    data["staff"]["roles"]["therapist"]["caseload_cap"] = draw(st.integers(1, 15))
+    data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
+    data["rooms"]["group_rooms"] = draw(st.integers(0, 3))
+    for source in data["referrals"]["sources"].values():
+        source["weekly_rate"] = draw(st.sampled_from([0.0, 1.0, 5.0, 20.0]))
+    data["attendance"]["propensity"] = {
+        "dist": "beta",
+        "mean": draw(st.floats(0.3, 0.97)),
+        "concentration": 5,
+    }
+    data["attendance"]["consecutive_absences_to_dropout"] = draw(st.integers(1, 5))
+    data["length_of_stay"]["planned_stay_unit"] = draw(st.sampled_from(["weeks", "programme_days"]))
+    data["length_of_stay"]["planned_stay"] = {
+        "dist": "gamma",
+        "mean": draw(st.sampled_from([2, 6, 20])),
+        "sd": 1,
+    }
+    return data
+
+
+# clinic_variants deep-copies the fixture's data, so sharing it across examples is safe.
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_invariants_on_random_clinics(data: st.DataObject, baseline_data: dict[str, Any]) -> None:
+    config = validate_config(data.draw(clinic_variants(baseline_data)))
+    check_invariants(config, simulate(config))
+
+
+# -- an exact trace, known by hand -------------------------------------------------------------------
+
+
+def trace_config(baseline_data: dict[str, Any]) -> SimiopConfig:
+    """Everything deterministic but the referral times: show 1, admit 1, attend 1, fixed 2-week stay."""
+    data = baseline_data
+    data["clinic"]["holidays"] = []
+    data["simulation"]["horizon_days"] = 60
+    data["referrals"]["sources"] = {
+        "community": {
+            "kind": "community",
+            "weekly_rate": 1.0,
+            "track_preference": {"day": 1.0},
+            "payer_mix": {"commercial": 1.0},
+        }
+    }
+    data["referrals"]["acuity_classes"] = {"standard": {}}
+    data["intake"].update(
+        schedule=[
+            {"weekday": d, "start_time": "09:00", "parallel_slots": 50}
+            for d in ("mon", "tue", "wed", "thu", "fri")
+        ],
+        assessment_minutes=60,
+        lead_time_days=1,
+        show_rate_by_days_waited={"curve": "piecewise_linear", "points": [[0, 1.0]]},
+        patience_days={"dist": "fixed", "value": 100},
+        outcomes={"admit": 1.0, "redirect_step_up": 0.0, "redirect_outpatient": 0.0, "decline": 0.0},
+        outcomes_by_source={},
+    )
+    data["tracks"]["day"].update(start_time="10:00", groups=5, group_size={"min": 1, "max": 12})
+    data["tracks"]["evening"]["enabled"] = False
+    data["rooms"]["group_rooms"] = 5
+    data["attendance"]["propensity"] = {"dist": "fixed", "value": 1.0}
+    data["length_of_stay"] = {"planned_stay_unit": "weeks", "planned_stay": {"dist": "fixed", "value": 2}}
+    data["services"] = {
+        "individual_therapy": {"sessions_per_week": 1, "session_minutes": 50},
+        "prescriber": None,
+    }
+    data["staff"]["roles"]["therapist"].update(count=5, caseload_cap=100, absence_days_per_year=0)
+    data["staff"]["roles"]["intake_clinician"].update(count=50, absence_days_per_year=0)  # slots never limit
+    for rule in data["discharge"].values():
+        rule["probability"] = 0.0
+    return validate_config(data)
+
+
+def test_exact_trace(baseline_data: dict[str, Any]) -> None:
+    config = trace_config(baseline_data)
+    records = simulate(config, seed=7)
+    assert 3 <= len(records.episodes) <= 20
+    weekdays = ("mon", "tue", "wed", "thu")  # the day track's programme days; opening is a Monday
+    rate = config.money.payers["commercial"].per_diem_usd
+    for e in records.episodes:
+        # Assessment: the first 09:00 weekday slot at least one day after the referral.
+        earliest = e.referred_day + 1.0
+        day = int(earliest) if earliest - int(earliest) <= 9 / 24 else int(earliest) + 1
+        while day % 7 in (5, 6):
+            day += 1
+        if day + 9 / 24 >= 60:
+            assert e.end_state == "censored_waiting_for_intake"
+            continue
+        assert e.assessed_day == pytest.approx(day + 9 / 24)
+        # Admission: the first programme day after the assessment day. The assessment ends at
+        # 10:00, the very instant the day's admission round runs, and that round does not see it.
+        admit = day + 1
+        while admit % 7 >= 4:
+            admit += 1
+        if admit + 10 / 24 >= 60:
+            assert e.end_state == "censored_on_wait_list"
+            continue
+        assert e.admitted_day == pytest.approx(admit + 10 / 24)
+        # Completion: end of the last programme day before admission day + 14.
+        last = max(d for d in range(admit, admit + 14) if d % 7 < 4)
+        if last + 13 / 24 >= 60:
+            assert e.end_state == "censored_in_programme"
+            continue
+        days_held = sum(1 for d in range(admit, last + 1) if d % 7 < 4)
+        assert e.end_state == COMPLETED
+        assert e.ended_day == pytest.approx(last + 13 / 24)
+        assert e.programme_days == e.programme_days_attended == days_held
+        assert e.group_sessions_attended == 3 * days_held
+        assert e.individual_sessions == len({d // 7 for d in range(admit, last + 1) if d % 7 < 4})
+        # Commercial: a billable day needs 3+ services, so every attended day bills one per diem.
+        assert e.billable_days == days_held
+        assert e.revenue_usd == pytest.approx(days_held * rate)
+    assert weekdays == config.tracks["day"].weekdays
+
+
+# -- direction of effect under common random numbers ------------------------------------------------
+
+
+def mean_kpi(base: Path, name: str, overrides: list[str], replications: int = 4) -> float:
+    config = load_config(base, ["simulation.horizon_days=365", *overrides])
+    values = [compute_kpis(config, simulate(config, replication=r))[name] for r in range(replications)]
+    return sum(values) / len(values)
+
+
+CONGESTED = ["referrals.sources.step_up.weekly_rate=10", "referrals.sources.community.weekly_rate=8"]
+
+
+def test_more_therapists_never_lengthen_the_wait() -> None:
+    waits = [
+        mean_kpi(
+            BASELINE,
+            "wait_assessment_to_admission_days_mean",
+            [*CONGESTED, f"staff.roles.therapist.count={n}"],
+        )
+        for n in (1, 2, 4)
+    ]
+    assert waits[0] >= waits[1] >= waits[2]
+    assert waits[0] > waits[2]
+
+
+def test_more_referrals_never_shrink_the_wait_list() -> None:
+    lists = [
+        mean_kpi(BASELINE, "wait_list_mean_day", [f"referrals.sources.step_down.weekly_rate={rate}"])
+        for rate in (2, 8, 16)
+    ]
+    assert lists[0] <= lists[1] <= lists[2]
+    assert lists[0] < lists[2]
+
+
+def test_larger_group_cap_admits_more_when_congested() -> None:
+    admissions = {
+        cap: mean_kpi(
+            BASELINE,
+            "admissions",
+            [*CONGESTED, f"tracks.day.group_size.max={cap}", "staff.roles.therapist.caseload_cap=30"],
+        )
+        for cap in (8, 10, 12)
+    }
+    assert admissions[8] <= admissions[10] <= admissions[12]
+    assert admissions[8] < admissions[12]
+
+
+# -- determinism -----------------------------------------------------------------------------------
+
+
+def test_same_config_and_seed_give_identical_records() -> None:
+    config = short(BASELINE, 200)
+    first, second = simulate(config, seed=3, replication=1), simulate(config, seed=3, replication=1)
+    assert first == second
+    assert simulate(config, seed=3, replication=2).episodes != first.episodes
+
+
+# -- every config field is used by the model, or said to be report-only ------------------------------
+
+REPORT_ONLY = {
+    "config_version": "format version, checked at load",
+    "name": "clinic name, shown in reports",
+    "replications": "default replication count for the experiment runner",
+    "fiscal_year_start_month": "fiscal-year grouping of projections in reports",
+    "group_room_seats": "checked at load: every track's group_size.max must fit a room",
+}
+
+
+def _config_fields(model: type[Frozen], seen: set[type]) -> set[str]:
+    import typing
+
+    names: set[str] = set()
+    if model in seen:
+        return names
+    seen.add(model)
+    for name, field in model.model_fields.items():
+        names.add(name)
+        stack = [field.annotation]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, type) and issubclass(item, Frozen):
+                names |= _config_fields(item, seen)
+            stack.extend(typing.get_args(item))
+    return names
+
+
+def test_every_config_field_is_used_or_report_only() -> None:
+    from simiop.config import distributions
+
+    skip = {distributions.Distribution, distributions.PiecewiseLinear, *distributions.DISTRIBUTIONS.values()}
+    fields = _config_fields(SimiopConfig, set(skip))
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in (REPO / "simiop").glob("*/*.py") if "config" not in p.parts
+    )
+    unused = sorted(
+        name for name in fields if name not in REPORT_ONLY and not re.search(rf"\.{name}\b|\"{name}\"", code)
+    )
+    assert unused == []
+    assert len(fields) > 80
