@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -25,7 +26,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         if e.end_state in CENSORED:
             assert e.ended_day is None, e
         else:
-            assert e.ended_day is not None and e.ended_day <= horizon + EPS, e
+            assert e.ended_day is not None, e
+            assert e.ended_day <= horizon + EPS, e
         times = [
             t
             for t in (e.referred_day, e.assessed_day, e.wait_list_day, e.admitted_day, e.ended_day)
@@ -41,8 +43,9 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         by_patient[e.patient_id].append(e)
     for episodes in by_patient.values():
         episodes.sort(key=lambda x: x.referred_day)
-        for earlier, later in zip(episodes, episodes[1:], strict=False):
-            assert earlier.ended_day is not None and earlier.ended_day <= later.referred_day + EPS
+        for earlier, later in itertools.pairwise(episodes):
+            assert earlier.ended_day is not None
+            assert earlier.ended_day <= later.referred_day + EPS
 
     # Intake happens only in slots on open days.
     slot_times = {(s.weekday, hours_of(s.start_time)) for s in config.intake.schedule}
@@ -68,7 +71,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             hour = (e.ended_day - end_day) * 24.0
             start = hours_of(track.start_time)
             assert any(math.isclose(hour, h, abs_tol=1e-6) for h in (start, start + track.hours_per_day)), e
-            assert calendar.weekday_of(end_day) in track.weekdays and not calendar.is_holiday(end_day)
+            assert calendar.weekday_of(end_day) in track.weekdays
+            assert not calendar.is_holiday(end_day)
 
     # Capacity: census within seats, groups within max, group accounting adds up, nothing on closed days.
     for row in records.track_days:
@@ -107,11 +111,11 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             assert cap is None or load <= cap, therapist
 
     # Staff hours never exceed what is employed in any calendar week.
-    hours = defaultdict(float)
-    capacity = defaultdict(float)
-    for row in records.staff_days:
-        week = calendar.week_of(row.day)
-        hours[(row.role, week)] += row.hours - row.intake_hours
+    hours: dict[tuple[str, int], float] = defaultdict(float)
+    capacity: dict[tuple[str, int], float] = defaultdict(float)
+    for staff_row in records.staff_days:
+        week = calendar.week_of(staff_row.day)
+        hours[(staff_row.role, week)] += staff_row.hours - staff_row.intake_hours
     for role, spec in config.staff.roles.items():
         people = spec.count + sum(h.count for h in spec.hires)
         for (r, week), used in hours.items():

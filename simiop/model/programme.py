@@ -333,7 +333,10 @@ class Programme:
         return None
 
     def _next_programme_day(self, enrolment: Enrolment, day: int) -> int:
-        """The track's next programme weekday after ``day``: a stay ends on the last one before its planned end."""
+        """The track's next programme weekday after ``day``.
+
+        A stay ends on the last programme day before its planned end.
+        """
         calendar = self.clinic.calendar
         weekdays = self.tracks[enrolment.episode.track or ""].spec.weekdays
         following = day + 1
