@@ -203,6 +203,17 @@ class Exponential(Distribution):
         return rng.exponential(self.mean, size)
 
 
+def _require_low_below_high(low: float, high: float) -> None:
+    """A range distribution with low == high is a constant in disguise; say so."""
+    if not low < high:
+        raise rule_error(
+            "high",
+            "high must be greater than low",
+            high,
+            f"greater than low ({low:g}); for a constant use dist: fixed",
+        )
+
+
 class Uniform(Distribution):
     """Only a range is known; every value in it equally likely."""
 
@@ -214,13 +225,7 @@ class Uniform(Distribution):
 
     @model_validator(mode="after")
     def _check_range(self) -> Uniform:
-        if not self.low < self.high:
-            raise rule_error(
-                "high",
-                "high must be greater than low",
-                self.high,
-                f"greater than low ({self.low:g}); for a constant use dist: fixed",
-            )
+        _require_low_below_high(self.low, self.high)
         return self
 
     @property
@@ -252,13 +257,7 @@ class Triangular(Distribution):
 
     @model_validator(mode="after")
     def _check_order(self) -> Triangular:
-        if not self.low < self.high:
-            raise rule_error(
-                "high",
-                "high must be greater than low",
-                self.high,
-                f"greater than low ({self.low:g}); for a constant use dist: fixed",
-            )
+        _require_low_below_high(self.low, self.high)
         if not self.low <= self.mode <= self.high:
             raise rule_error(
                 "mode",

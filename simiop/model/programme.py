@@ -430,11 +430,9 @@ class Programme:
         if individual is not None and enrolment.individual_this_week < individual.sessions_per_week:
             hours = individual.session_minutes / 60.0
             if therapist.present(day) and therapist.hours_left(week) >= hours:
-                therapist.hours_by_week[week] += hours
+                self._book_hours(therapist, day, week, hours, "individual_hours", row)
                 enrolment.individual_this_week += 1
                 episode.individual_sessions += 1
-                clinic.roster_log(therapist.role, day).individual_hours += hours
-                row.individual_hours += hours
                 extra_services += 1
                 extra_hours += hours
         prescriber = services.prescriber
@@ -445,12 +443,10 @@ class Programme:
             hours = minutes / 60.0
             person = clinic.roster.with_hours(clinic.roster.present(prescriber.role, day), week, hours)
             if person is not None:
-                person.hours_by_week[week] += hours
+                self._book_hours(person, day, week, hours, "prescriber_hours", row)
                 enrolment.prescriber_seen = True
                 enrolment.next_prescriber_day = day + prescriber.follow_up_interval_weeks * DAYS_PER_WEEK
                 episode.prescriber_visits += 1
-                clinic.roster_log(prescriber.role, day).prescriber_hours += hours
-                row.prescriber_hours += hours
                 extra_services += 1
                 extra_hours += hours
         family = services.family
@@ -463,14 +459,25 @@ class Programme:
             )
             person = clinic.roster.with_hours(people, week, hours)
             if person is not None:
-                person.hours_by_week[week] += hours
+                self._book_hours(person, day, week, hours, "family_hours", row)
                 enrolment.next_family_day = day + family.interval_weeks * DAYS_PER_WEEK
                 episode.family_sessions += 1
-                clinic.roster_log(family.role, day).family_hours += hours
-                row.family_hours += hours
                 extra_services += 1
                 extra_hours += hours
         self._patient_day(track, enrolment, day, week, extra_services, extra_hours)
+
+    def _book_hours(
+        self, person: Person, day: int, week: int, hours: float, activity: str, row: TrackDay
+    ) -> None:
+        """Charge a care session to the person's week, the role's day and the track's day.
+
+        ``activity`` names the hours column that staff.csv (StaffDay) and
+        daily.csv (TrackDay) share, so one call keeps all three in step.
+        """
+        person.hours_by_week[week] += hours
+        log = self.clinic.roster_log(person.role, day)
+        setattr(log, activity, getattr(log, activity) + hours)
+        setattr(row, activity, getattr(row, activity) + hours)
 
     def _patient_day(
         self,
