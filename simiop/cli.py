@@ -178,9 +178,7 @@ def run(
         _fail(exc.lines())
     records = simulate(config, seed, replication)
     kpis = compute_kpis(config, records)
-    calendar = ClinicCalendar(
-        config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days
-    )
+    calendar = ClinicCalendar.for_config(config)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in render_tables(records, calendar, kpis).items():
         write_text_atomic(out_dir / name, text)

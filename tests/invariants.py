@@ -15,9 +15,7 @@ EPS = 1e-9
 
 
 def check_invariants(config: SimiopConfig, records: Records) -> None:
-    calendar = ClinicCalendar(
-        config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days
-    )
+    calendar = ClinicCalendar.for_config(config)
     horizon = config.simulation.horizon_days
 
     # Conservation: every referral ends in exactly one known state; censored ones have not ended.

@@ -38,9 +38,7 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     """
     seed = config.simulation.seed if seed is None else seed
     env = _CountingEnvironment()
-    calendar = ClinicCalendar(
-        config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days
-    )
+    calendar = ClinicCalendar.for_config(config)
     streams = RandomStreams(seed, replication)
     records = Records(seed=seed, replication=replication, horizon_days=config.simulation.horizon_days)
     clinic = Clinic(

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 
 from simiop.config.base import WEEKDAYS, Weekday, hours_of
+from simiop.config.model import SimiopConfig
 
 HOURS_PER_DAY = 24.0
 
@@ -24,6 +25,11 @@ class ClinicCalendar:
         self.days = math.ceil(horizon_days)
         self._holidays = {(date - opening).days for date in holidays}
         self._opening_weekday = opening.weekday()
+
+    @classmethod
+    def for_config(cls, config: SimiopConfig) -> ClinicCalendar:
+        """The calendar of a run of ``config``: the one place that maps config to calendar."""
+        return cls(config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days)
 
     def date_of(self, day: int) -> dt.date:
         return self.opening + dt.timedelta(days=day)

@@ -17,8 +17,9 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simiop.config.base import hours_of
 from simiop.config.tracks import Track
-from simiop.model.calendar import HOURS_PER_DAY
+from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
 from simiop.model.discharge import discharge_outcome
 from simiop.model.records import (
     ADMINISTRATIVE,
@@ -52,6 +53,7 @@ class Enrolment:
     """A patient in the programme: their group, therapist and where they are in their plan."""
 
     episode: Episode
+    track: TrackState
     group: int
     therapist: Person
     propensity: float
@@ -84,7 +86,7 @@ class TrackState:
         self.admission_weekdays = (
             set(policy.cohort_weekdays or ()) if policy.policy == "cohort" else set(spec.weekdays)
         )
-        self.start_hours = float(spec.start_time[:2]) + float(spec.start_time[3:]) / 60.0
+        self.start_hours = hours_of(spec.start_time)
         self.end_hours = self.start_hours + spec.hours_per_day
 
     @property
@@ -97,6 +99,13 @@ class TrackState:
 
     def free_seats(self) -> int:
         return self.seats - self.census - len(self.wait_list)
+
+    def next_programme_day(self, calendar: ClinicCalendar, day: int) -> int:
+        """The first day after ``day`` on one of this track's weekdays (holidays included)."""
+        following = day + 1
+        while calendar.weekday_of(following) not in self.spec.weekdays:
+            following += 1
+        return following
 
     def open_group(self) -> int | None:
         """The group with the fewest members that still has a seat."""
@@ -284,6 +293,7 @@ class Programme:
         episode.group = group
         return Enrolment(
             episode=episode,
+            track=track,
             group=group,
             therapist=therapist,
             propensity=float(config.attendance.propensity.sample(streams.get("programme.propensity"))),
@@ -318,7 +328,7 @@ class Programme:
                 enrolment.extensions += 1
                 enrolment.planned_end_day += review.extension_weeks * DAYS_PER_WEEK
                 if enrolment.planned_days:
-                    days_per_week = len(self.tracks[enrolment.episode.track or ""].spec.weekdays)
+                    days_per_week = len(enrolment.track.spec.weekdays)
                     enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
         return None
 
@@ -328,21 +338,10 @@ class Programme:
             return DROPOUT
         if enrolment.planned_days and enrolment.days_held >= enrolment.planned_days:
             return COMPLETED
-        if self._next_programme_day(enrolment, day) >= enrolment.planned_end_day:
+        # A stay ends on the last programme day before its planned end.
+        if enrolment.track.next_programme_day(self.clinic.calendar, day) >= enrolment.planned_end_day:
             return COMPLETED
         return None
-
-    def _next_programme_day(self, enrolment: Enrolment, day: int) -> int:
-        """The track's next programme weekday after ``day``.
-
-        A stay ends on the last programme day before its planned end.
-        """
-        calendar = self.clinic.calendar
-        weekdays = self.tracks[enrolment.episode.track or ""].spec.weekdays
-        following = day + 1
-        while calendar.weekday_of(following) not in weekdays:
-            following += 1
-        return following
 
     def _hold_sessions(
         self,
