@@ -13,9 +13,25 @@ OUTPUTS = ("episodes.csv", "daily.csv", "staff.csv", "kpis.csv")
 
 
 def run_baseline(out: Path, *extra: str) -> str:
-    code, stdout, stderr = run("run", str(BASELINE), "--horizon", "120d", "--out", str(out), *extra)
+    code, stdout, stderr = run(
+        "run",
+        str(BASELINE),
+        "--horizon",
+        "120d",
+        "--replications",
+        "1",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        *extra,
+    )
     assert code == 0, stderr
     return stdout
+
+
+def first_cell(out: Path) -> Path:
+    return out / "scenarios" / "base" / "r0000"
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -24,9 +40,10 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def test_run_writes_documented_tables(tmp_path: Path) -> None:
-    stdout = run_baseline(tmp_path)
+    stdout = run_baseline(tmp_path / "out")
     assert "admissions" in stdout
     assert "median wait referral -> admission (days)" in stdout
+    tmp_path = first_cell(tmp_path / "out")
     for name in OUTPUTS:
         assert (tmp_path / name).stat().st_size > 0
     episodes = read(tmp_path / "episodes.csv")
@@ -58,10 +75,11 @@ def test_run_writes_documented_tables(tmp_path: Path) -> None:
 def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     run_baseline(tmp_path / "a")
     run_baseline(tmp_path / "b")
-    run_baseline(tmp_path / "c", "--replication", "1")
+    run_baseline(tmp_path / "c", "--seed", "1")
+    a, b, c = (first_cell(tmp_path / name) for name in "abc")
     for name in OUTPUTS:
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert (tmp_path / "a" / "episodes.csv").read_bytes() != (tmp_path / "c" / "episodes.csv").read_bytes()
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert (a / "episodes.csv").read_bytes() != (c / "episodes.csv").read_bytes()
 
 
 def test_run_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
@@ -78,7 +96,8 @@ def test_every_output_column_and_kpi_is_documented(tmp_path: Path) -> None:
     from simiop.config import load_config
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
-    run_baseline(tmp_path)
+    run_baseline(tmp_path / "out")
+    tmp_path = first_cell(tmp_path / "out")
     for name in ("episodes.csv", "daily.csv", "staff.csv"):
         with (tmp_path / name).open(encoding="utf-8") as handle:
             for column in handle.readline().strip().split(","):

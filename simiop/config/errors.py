@@ -160,19 +160,24 @@ def node_at(root: type[BaseModel], loc: Sequence[int | str]) -> _Node | None:
     return _unwrap(node)
 
 
+def _bound(value: Any) -> str:
+    """Integers exactly (a seed's 2**63 - 1 is not 9.22337e+18), other numbers compactly."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 def _bounds_text(metadata: list[Any]) -> str | None:
     lower = upper = None
     for item in metadata:  # pydantic's annotated-types constraints: Ge, Gt, Le, Lt
         kind = type(item).__name__
         bound = getattr(item, kind.lower(), None)
         if kind == "Ge":
-            lower = f"{bound:g}"
+            lower = _bound(bound)
         elif kind == "Gt":
-            lower = f"above {bound:g}"
+            lower = f"above {_bound(bound)}"
         elif kind == "Le":
-            upper = f"{bound:g}"
+            upper = _bound(bound)
         elif kind == "Lt":
-            upper = f"below {bound:g}"
+            upper = f"below {_bound(bound)}"
     if lower and upper:
         return f"{lower} to {upper}"
     if lower:

@@ -30,8 +30,11 @@ def validate_config(data: Any, source: str = "<config>") -> SimiopConfig:
         raise ConfigError(source, problems_from(exc, SimiopConfig)) from None
 
 
-def read_config_data(path: str | Path) -> Any:
-    """The plain data of a YAML config file; ConfigError if it is missing, unreadable, empty or not YAML."""
+def read_config_data(path: str | Path, allowed: str = f"a mapping with sections {_SECTIONS}") -> Any:
+    """The plain data of a YAML file; ConfigError if it is missing, unreadable, empty or not YAML.
+
+    ``allowed`` says what the file should hold, for the message about an empty file.
+    """
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -48,9 +51,7 @@ def read_config_data(path: str | Path) -> Any:
     except yaml.YAMLError as exc:
         raise ConfigError(source, [yaml_problem(exc)]) from None
     if data is None:
-        raise ConfigError(
-            source, [Problem("", "the file is empty", None, f"a mapping with sections {_SECTIONS}")]
-        )
+        raise ConfigError(source, [Problem("", "the file is empty", None, allowed)])
     return data
 
 

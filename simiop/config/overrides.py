@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -69,26 +69,62 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
     return None
 
 
+class AssignmentError(ValueError):
+    """A ``path=value`` text that cannot be read, with what would be allowed."""
+
+    def __init__(self, message: str, allowed: str) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+def parse_assignment(assignment: str) -> tuple[list[str | int], Any]:
+    """``path.to.field=value`` -> (path parts, value read as YAML)."""
+    path, sep, text = assignment.partition("=")
+    try:
+        parts = split_path(path.strip())
+    except ValueError:
+        raise AssignmentError("not of the form path.to.field=value", "e.g. tracks.day.groups=3") from None
+    if not sep:
+        raise AssignmentError("missing '=value'", "e.g. tracks.day.groups=3")
+    try:
+        value = parse_yaml(text) if text.strip() else ""
+    except yaml.YAMLError as exc:
+        raise AssignmentError(yaml_problem(exc).message, "a YAML value") from None
+    return parts, value
+
+
+def set_values(data: Any, values: Mapping[str, Any], source: str, where: str = "") -> Any:
+    """A copy of ``data`` with each ``path: value`` of ``values`` set (the value already parsed).
+
+    Experiment files give overrides this way; problems are located at
+    ``where.path`` in ``source``.
+    """
+    result = copy.deepcopy(data)
+    problems: list[Problem] = []
+    for path, value in values.items():
+        label = f"{where}.{path}" if where else path
+        try:
+            parts = split_path(path.strip())
+        except ValueError:
+            problems.append(_problem(label, "not a field path", "e.g. tracks.day.groups"))
+            continue
+        problem = _set(result, parts, copy.deepcopy(value), label)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        raise ConfigError(source, problems)
+    return result
+
+
 def apply_overrides(data: Any, assignments: Iterable[str]) -> Any:
     """A copy of ``data`` with every ``path=value`` assignment applied; the input is never changed."""
     result = copy.deepcopy(data)
     problems: list[Problem] = []
     for assignment in assignments:
-        path, sep, text = assignment.partition("=")
         try:
-            parts = split_path(path.strip())
-        except ValueError:
-            problems.append(
-                _problem(assignment, "not of the form path.to.field=value", "e.g. tracks.day.groups=3")
-            )
-            continue
-        if not sep:
-            problems.append(_problem(assignment, "missing '=value'", "e.g. tracks.day.groups=3"))
-            continue
-        try:
-            value = parse_yaml(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
-            problems.append(_problem(assignment, yaml_problem(exc).message, "a YAML value"))
+            parts, value = parse_assignment(assignment)
+        except AssignmentError as exc:
+            problems.append(_problem(assignment, str(exc), exc.allowed))
             continue
         problem = _set(result, parts, value, assignment)
         if problem is not None:

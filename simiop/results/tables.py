@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 
 from simiop.model.calendar import ClinicCalendar
@@ -127,19 +127,28 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
-def render_tables(records: Records, calendar: ClinicCalendar, kpis: dict[str, float]) -> dict[str, str]:
-    """File name -> CSV text for every table of one replication."""
-    daily_header, daily_rows = _dataclass_rows(records.track_days, calendar)
-    staff_header, staff_rows = _dataclass_rows(records.staff_days, calendar)
-    return {
-        "episodes.csv": to_csv(list(EPISODE_COLUMNS), episode_rows(records, calendar)),
-        "daily.csv": to_csv(daily_header, daily_rows),
-        "staff.csv": to_csv(staff_header, staff_rows),
-        "kpis.csv": to_csv(
-            ["replication", "kpi", "value"],
-            ([records.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
-        ),
-    }
+def render_tables(
+    records: Records,
+    calendar: ClinicCalendar,
+    kpis: dict[str, float],
+    tables: Collection[str] = ("episodes", "daily", "staff"),
+) -> dict[str, str]:
+    """File name -> CSV text of kpis.csv and of each table named in ``tables`` (episodes, daily, staff).
+
+    Tables not asked for are not rendered at all: large sweeps often keep only the KPIs.
+    """
+    rendered: dict[str, str] = {}
+    if "episodes" in tables:
+        rendered["episodes.csv"] = to_csv(list(EPISODE_COLUMNS), episode_rows(records, calendar))
+    if "daily" in tables:
+        rendered["daily.csv"] = to_csv(*_dataclass_rows(records.track_days, calendar))
+    if "staff" in tables:
+        rendered["staff.csv"] = to_csv(*_dataclass_rows(records.staff_days, calendar))
+    rendered["kpis.csv"] = to_csv(
+        ["replication", "kpi", "value"],
+        ([records.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
+    )
+    return rendered
 
 
 __all__ = ["EPISODE_COLUMNS", "Episode", "render_tables", "to_csv"]

@@ -1,0 +1,34 @@
+"""The ``simiop`` command: a thin shell over the library.
+
+Expected failures (bad config, refused overwrite) print one line per problem
+to stderr and exit with status 2, never a traceback. Heavy modules (the model,
+numpy, matplotlib) are imported inside commands so ``simiop --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import click
+
+from simiop import __version__
+from simiop.cli.advise_command import advise
+from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
+from simiop.cli.run_commands import experiment, reproduce, run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simiop")
+def main() -> None:
+    """Discrete-event simulation and capacity planning for a mental-health
+    Intensive Outpatient Program (IOP).
+
+    Describe a clinic in a YAML config (start with `simiop init clinic.yaml`),
+    check it with `simiop validate`, simulate it with `simiop run`, compare
+    policies with `simiop experiment`, and re-check any result with
+    `simiop reproduce`.
+    """
+
+
+for command in (validate, schema, init, run, experiment, reproduce, advise):
+    main.add_command(command)
+
+__all__ = ["config_json_schema", "main", "starter_config_text"]

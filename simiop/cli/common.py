@@ -1,0 +1,90 @@
+"""What every command shares: exit statuses, the failure path, and the options of commands that run cells."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+USAGE_ERROR = 2
+"""Exit status for bad input, as click uses for bad usage."""
+
+INTERRUPTED = 130
+"""Exit status after Ctrl-C, as shells report SIGINT."""
+
+SET_HELP = "Override a config field, e.g. --set tracks.day.groups=3 (repeatable; validated like the file)."
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(lines: list[str]) -> NoReturn:
+    """Print each problem on its own line to stderr and exit with status 2: no traceback."""
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def parse_tables(text: str) -> tuple[str, ...]:
+    """'all', 'none' or a comma list of episodes, daily, staff."""
+    from simiop.experiments.plan import TABLES
+
+    if text == "all":
+        return TABLES
+    if text == "none":
+        return ()
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in TABLES]
+    if unknown or not names:
+        raise click.BadParameter(f"{text!r}: allowed all, none or a comma list of {', '.join(TABLES)}")
+    return tuple(name for name in TABLES if name in names)
+
+
+def cell_options(function: F) -> F:
+    """--jobs, --executor, --tables and --force, shared by run, experiment and reproduce."""
+    from simiop.experiments.executors import EXECUTORS
+
+    options = [
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            help=f"Worker processes (default: every core, here {os.cpu_count() or 1}). "
+            "Results do not depend on it.",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            default="processes",
+            show_default=True,
+            help="Who runs the cells: local worker processes, or this process alone.",
+        ),
+        click.option(
+            "--tables",
+            default="all",
+            show_default=True,
+            help="Per-replication tables to keep besides kpis.csv: all, none, or e.g. daily,staff.",
+        ),
+        click.option("--force", is_flag=True, help="Replace results of a different run already in --out."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback drawing a bar on stderr when it is a terminal, and silent otherwise (logs, CI)."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    with click.progressbar(length=1, label=label, file=sys.stderr, show_pos=True, show_eta=True) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield update

@@ -1,0 +1,256 @@
+"""Commands that run cells: run (one config), experiment (scenarios x replications), reproduce."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from simiop.cli.common import INTERRUPTED, SET_HELP, cell_options, fail, parse_tables, progress_bar
+from simiop.config import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from simiop.experiments.plan import Plan
+    from simiop.experiments.runner import Outcome
+
+HEADLINE = (
+    ("referrals", "referrals", "{:.0f}"),
+    ("admissions", "admissions", "{:.0f}"),
+    ("unduplicated_patients_served", "patients served (unduplicated)", "{:.0f}"),
+    ("completions", "completions", "{:.0f}"),
+    ("dropouts", "dropouts", "{:.0f}"),
+    ("step_ups", "step-ups", "{:.0f}"),
+    ("censored", "still waiting or in programme at the horizon", "{:.0f}"),
+    ("wait_referral_to_admission_days_median", "median wait referral -> admission (days)", "{:.1f}"),
+    ("length_of_stay_days_mean", "mean length of stay (days)", "{:.1f}"),
+    ("attendance_rate", "attendance rate", "{:.1%}"),
+    ("revenue_usd", "revenue (USD)", "{:,.0f}"),
+    ("total_cost_usd", "total cost (USD)", "{:,.0f}"),
+    ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),
+)
+"""KPIs printed after a run: (name, label, format). Every KPI is in summary.csv."""
+
+_OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
+
+
+def _horizon_assignment(horizon: str | None) -> list[str]:
+    from simiop.config.durations import duration_days
+
+    if horizon is None:
+        return []
+    try:
+        return [f"simulation.horizon_days={duration_days(horizon)}"]
+    except ValueError as exc:
+        fail([f"--horizon: {exc}"])
+
+
+def _tables(text: str) -> tuple[str, ...]:
+    try:
+        return parse_tables(text)
+    except click.BadParameter as exc:
+        fail([f"--tables: {exc.message}"])
+
+
+def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force: bool) -> Outcome:
+    """Run the plan with a progress bar; refusals exit 2, Ctrl-C exits 130 keeping finished cells."""
+    from simiop.experiments.executors import make_executor
+    from simiop.experiments.manifest import command_line
+    from simiop.experiments.runner import OutputDirError, run_plan
+
+    executor = make_executor(executor_name, jobs)
+    try:
+        cells = len(plan.cells())
+        label = f"{len(plan.scenarios)} scenario(s) x {plan.replications} replications"
+        with progress_bar(label if cells > 1 else "1 replication") as progress:
+            return run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
+    except OutputDirError as exc:
+        fail([str(exc)])
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted: finished cells are kept in {out}; run the same command to resume", err=True
+        )
+        sys.exit(INTERRUPTED)
+    finally:
+        executor.close()
+
+
+def _interval(values: list[float], form: str) -> str:
+    from simiop.results.stats import summarise
+
+    summary = summarise(values)
+    if math.isnan(summary.mean):
+        return "n/a"
+    text = form.format(summary.mean)
+    if summary.n >= 2 and not math.isnan(summary.ci95_low):
+        text += f"  (95% CI {form.format(summary.ci95_low)} to {form.format(summary.ci95_high)})"
+    return text
+
+
+@click.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(1, 100_000),
+    help="Replications (default: simulation.replications from the config).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: simulation.seed from the config).")
+@click.option("--horizon", help="Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
+@cell_options
+def run(
+    config_path: Path,
+    out_dir: Path,
+    replications: int | None,
+    seed: int | None,
+    horizon: str | None,
+    overrides: tuple[str, ...],
+    jobs: int | None,
+    executor: str,
+    tables: str,
+    force: bool,
+) -> None:
+    """Simulate the clinic in CONFIG R times and write per-replication tables and a summary to --out.
+
+    Each replication r is in OUT/scenarios/base/r000N/ (episodes, daily, staff
+    and kpis CSVs); OUT/kpis.csv has every KPI of every replication and
+    OUT/summary.csv each KPI's mean, sd and 95% confidence interval. Results
+    are byte-identical for any --jobs.
+    """
+    from simiop.config.overrides import parse_assignment
+    from simiop.experiments.plan import run_plan_for
+    from simiop.experiments.runner import read_scenarios
+
+    assignments = [*overrides, *_horizon_assignment(horizon)]
+    try:
+        config = load_config(config_path, assignments)
+    except ConfigError as exc:
+        fail(exc.lines())
+    changes = {".".join(map(str, parse_assignment(a)[0])): parse_assignment(a)[1] for a in assignments}
+    plan = run_plan_for(
+        config,
+        config_path.stem,
+        changes=changes,
+        seed=seed,
+        replications=replications,
+        tables=_tables(tables),
+    )
+    outcome = _execute(plan, out_dir, executor, jobs, force)
+    kpis = read_scenarios(out_dir, plan)[0]
+    click.echo(
+        f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
+        f"{plan.replications} replication(s)"
+        + (f" ({outcome.cells_kept} kept from before)" if outcome.cells_kept else "")
+    )
+    for key, label, form in HEADLINE:
+        click.echo(f"  {label:<46} {_interval(kpis.values(key), form)}")
+    click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
+
+
+@click.command()
+@click.argument("experiment_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP
+)
+@click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications (overrides FILE).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed shared by every scenario (overrides FILE).")
+@click.option("--horizon", help="Simulated time from opening, e.g. 3y (overrides FILE).")
+@cell_options
+def experiment(
+    experiment_path: Path,
+    out_dir: Path,
+    replications: int | None,
+    seed: int | None,
+    horizon: str | None,
+    jobs: int | None,
+    executor: str,
+    tables: str,
+    force: bool,
+) -> None:
+    """Run every scenario of the experiment FILE with common random numbers and compare them.
+
+    Scenario k's replication r uses the same random streams as the base's
+    replication r, so comparison.csv gives each KPI's paired difference from
+    the base with a 95% CI. Interrupted? Run the same command again: finished
+    cells are kept.
+    """
+    from simiop.config.durations import duration_days
+    from simiop.experiments.plan import experiment_plan
+    from simiop.experiments.runner import read_scenarios
+
+    days = None
+    if horizon is not None:
+        try:
+            days = duration_days(horizon)
+        except ValueError as exc:
+            fail([f"--horizon: {exc}"])
+    try:
+        plan = experiment_plan(
+            experiment_path, seed=seed, replications=replications, horizon_days=days, tables=_tables(tables)
+        )
+    except ConfigError as exc:
+        fail(exc.lines())
+    outcome = _execute(plan, out_dir, executor, jobs, force)
+    click.echo(
+        f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
+        + (f" ({outcome.cells_kept} cells kept from before)" if outcome.cells_kept else "")
+    )
+    scenarios = read_scenarios(out_dir, plan)
+    shown = HEADLINE[1], HEADLINE[7], HEADLINE[9]
+    width = max(len(s.name) for s in scenarios)
+    click.echo("  " + " " * width + "".join(f"  {label[:30]:>30}" for _, label, _ in shown))
+    for s in scenarios:
+        means = [_interval(s.values(key), form).split("  (")[0] for key, _, form in shown]
+        click.echo(f"  {s.name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
+    click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
+
+
+@click.command()
+@click.argument("source", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the re-run (default: DIR-reproduced).",
+)
+@cell_options
+def reproduce(
+    source: Path, out_dir: Path | None, jobs: int | None, executor: str, tables: str, force: bool
+) -> None:
+    """Re-run the results in DIR from its manifest.json alone and compare every file's checksum.
+
+    Exit status 0 only when every file matches; 1 when any differs or is missing.
+    (--tables is ignored: the manifest says which tables were kept.)
+    """
+    from simiop.experiments.executors import make_executor
+    from simiop.experiments.reproduce import MATCH
+    from simiop.experiments.reproduce import reproduce as reproduce_results
+    from simiop.experiments.runner import OutputDirError
+
+    out = out_dir if out_dir is not None else source.with_name(source.name + "-reproduced")
+    runner = make_executor(executor, jobs)
+    try:
+        with progress_bar("reproducing") as progress:
+            result = reproduce_results(source, out, runner, force=force, progress=progress)
+    except ConfigError as exc:
+        fail(exc.lines())
+    except OutputDirError as exc:
+        fail([str(exc)])
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: run the same command to resume into {out}", err=True)
+        sys.exit(INTERRUPTED)
+    finally:
+        runner.close()
+    for check in result.checks:
+        click.echo(f"{check.status:<8} {check.name}")
+    matched = sum(check.status == MATCH for check in result.checks)
+    click.echo(f"{matched} of {len(result.checks)} files match; re-run in {out}/")
+    for name, (before, after) in result.version_changes().items():
+        click.echo(f"note: {name} was {before}, is now {after}")
+    sys.exit(0 if result.identical else 1)

@@ -1,0 +1,20 @@
+"""Durations as people write them on a command line or in an experiment file: 90d, 26w, 18m, 3y."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy]?)\s*$")
+_DAYS_PER_UNIT = {"": 1.0, "d": 1.0, "w": 7.0, "m": 365.0 / 12.0, "y": 365.0}
+DURATION_EXAMPLES = "e.g. 90d, 26w, 18m, 3y or a number of days"
+
+
+def duration_days(text: str) -> float:
+    """'1095', '90d', '26w', '18m' or '3y' in days (a year is 365 days, a month a twelfth of that).
+
+    ValueError when the text is not such a duration.
+    """
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (allowed {DURATION_EXAMPLES})")
+    return float(match.group(1)) * _DAYS_PER_UNIT[match.group(2)]

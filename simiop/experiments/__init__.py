@@ -1,0 +1,1 @@
+"""Experiments: scenarios x replications, run by an executor, written so they last."""

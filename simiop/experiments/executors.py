@@ -1,0 +1,127 @@
+"""Executors: who runs the cells. The result code never knows which one did.
+
+An executor takes a picklable function and a list of tasks and yields the
+results as they finish, in any order. Output files are written by the
+caller, per cell, and aggregated in a fixed order afterwards, so the bytes
+written do not depend on the executor, the number of workers or the order in
+which cells finish. A distributed engine plugs in by implementing the same
+two methods.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol, TypeVar
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class Executor(Protocol):
+    """Runs tasks and yields their results as they complete."""
+
+    name: str
+    workers: int
+
+    def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
+        """Apply ``fn`` to every task; yield each result as soon as it is ready, in any order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers; cells not yet started are abandoned (a rerun resumes them)."""
+        ...
+
+
+class SerialExecutor:
+    """Runs every task in this process, one after another: for debugging and tiny experiments."""
+
+    name = "serial"
+    workers = 1
+
+    def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        return None
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops cleanly and keeps every finished cell."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_chunk(fn: Callable[[Task], Result], chunk: Sequence[Task]) -> list[Result]:
+    return [fn(task) for task in chunk]
+
+
+def chunk_size(tasks: int, workers: int, most: int = 8) -> int:
+    """Tasks per message: about four chunks per worker, so short tasks do not drown in overhead
+    while the last chunks still spread over every worker; at most ``most`` cells are lost to a kill."""
+    return max(1, min(most, tasks // (4 * workers)))
+
+
+class ProcessExecutor:
+    """Runs tasks on ``workers`` local processes (the default executor).
+
+    Workers are started by forkserver where the platform has it (fork's speed
+    without forking a parent that may hold threads) and by spawn elsewhere.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(
+                ["simiop.experiments.cells", "simiop.model", "simiop.results.kpis"]
+            )
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+
+    def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
+        size = chunk_size(len(tasks), self.workers)
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        pending: set[Future[list[Result]]] = set()
+        queued = iter(chunks)
+        try:
+            # Keep two chunks per worker in flight: busy workers, bounded memory for results.
+            for chunk in queued:
+                pending.add(self._pool.submit(_run_chunk, fn, chunk))
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                    following = next(queued, None)
+                    if following is not None:
+                        pending.add(self._pool.submit(_run_chunk, fn, following))
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+EXECUTORS = ("processes", "serial")
+
+
+def make_executor(name: str, workers: int | None) -> Executor:
+    """The executor called ``name`` with ``workers`` workers (None: every core)."""
+    if name == "serial":
+        return SerialExecutor()
+    if name == "processes":
+        if workers == 1:
+            return SerialExecutor()  # same results; no process start-up for one worker
+        return ProcessExecutor(workers)
+    raise ValueError(f"unknown executor {name!r}; allowed {', '.join(EXECUTORS)}")
+
+
+__all__ = ["EXECUTORS", "Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]

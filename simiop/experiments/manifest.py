@@ -1,0 +1,115 @@
+"""manifest.json: what a result directory holds and how to make it again.
+
+It records the plan (every scenario's fully resolved config, seed,
+replications, tables), the command line, the versions of simiop, Python and
+the libraries that shape the numbers, start and end times, and a SHA-256 of
+every output file. ``simiop reproduce`` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import simiop
+from simiop.atomic import write_text_atomic
+from simiop.config import ConfigError, Problem
+from simiop.experiments.plan import Plan
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+RUNNING = "running"
+COMPLETE = "complete"
+_LIBRARIES = ("numpy", "simpy", "pydantic", "click", "PyYAML", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything that could change the numbers or their formatting."""
+    found = {"simiop": simiop.__version__, "python": platform.python_version()}
+    for library in _LIBRARIES:
+        try:
+            found[library] = version(library)
+        except PackageNotFoundError:
+            found[library] = "not installed"
+    found["platform"] = platform.platform()
+    return found
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(out: Path, files: Iterable[Path]) -> dict[str, str]:
+    """Relative POSIX path -> SHA-256, sorted, for the given files under ``out``."""
+    return {path.relative_to(out).as_posix(): sha256_of(path) for path in sorted(files)}
+
+
+def write_manifest(
+    out: Path,
+    plan: Plan,
+    *,
+    status: str,
+    command: Sequence[str],
+    started: str,
+    executor: str,
+    workers: int,
+    files: Mapping[str, str] | None = None,
+    finished: str | None = None,
+) -> dict[str, Any]:
+    """Write manifest.json atomically and return what was written."""
+    document: dict[str, Any] = {
+        "simiop_manifest": FORMAT,
+        "status": status,
+        "plan_key": plan.key(),
+        "command": list(command),
+        "versions": versions(),
+        "executor": {"name": executor, "workers": workers},
+        "started": started,
+        "finished": finished,
+        "plan": plan.identity(),
+        "files": dict(files or {}),
+    }
+    write_text_atomic(out / MANIFEST, json.dumps(document, indent=2, sort_keys=False) + "\n")
+    return document
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of a result directory; ConfigError when it is missing or not a simiop manifest."""
+    path = out / MANIFEST
+    source = str(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, [Problem("", "no manifest: not a simiop result directory")]) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(source, [Problem("", f"cannot be read as JSON ({exc})")]) from None
+    if not isinstance(document, dict) or document.get("simiop_manifest") != FORMAT:
+        raise ConfigError(
+            source, [Problem("simiop_manifest", "not a simiop manifest of a known format", None, str(FORMAT))]
+        )
+    return document
+
+
+def plan_of(out: Path, document: Mapping[str, Any]) -> Plan:
+    """The plan recorded in a manifest, every config validated again."""
+    return Plan.from_identity(document.get("plan", {}), str(out / MANIFEST))
+
+
+def command_line() -> list[str]:
+    """This process's command line, with the program as the user typed it."""
+    return [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []

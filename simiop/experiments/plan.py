@@ -1,0 +1,237 @@
+"""A plan: the fully resolved scenarios of a run or an experiment, with seed, replications and tables.
+
+The plan, not the experiment file, is what runs and what the manifest
+records: every scenario's complete config (defaults filled in), so a result
+directory can be re-run without the files it came from, and two result
+directories can be compared by the key of their plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+import simiop
+from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
+from simiop.config.errors import problems_from, show_value
+from simiop.config.overrides import set_values
+from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
+
+TABLES = ("episodes", "daily", "staff")
+"""Per-replication tables that can be kept besides kpis.csv, which is always written."""
+
+Kind = Literal["run", "experiment"]
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """One scenario: its name, what it changes and the config that results."""
+
+    name: str
+    config: SimiopConfig
+    description: str = ""
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides relative to the base config, for people reading the manifest and reports."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything that determines the output files of a run or an experiment."""
+
+    kind: Kind
+    name: str
+    scenarios: tuple[ScenarioPlan, ...]
+    seed: int
+    replications: int
+    tables: tuple[str, ...] = TABLES
+    compare_to: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = [scenario.name for scenario in self.scenarios]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"scenario names must be present and distinct: {names}")
+        if self.compare_to is not None and self.compare_to not in names:
+            raise ValueError(f"compare_to {self.compare_to!r} is not a scenario")
+        unknown = set(self.tables) - set(TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables {sorted(unknown)}; allowed {TABLES}")
+
+    def cells(self) -> list[tuple[ScenarioPlan, int]]:
+        """Every (scenario, replication), replication-major so a partial run covers every scenario."""
+        return [(scenario, r) for r in range(self.replications) for scenario in self.scenarios]
+
+    def identity(self) -> dict[str, Any]:
+        """Plain JSON data from which the plan can be rebuilt exactly (see ``from_identity``)."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "replications": self.replications,
+            "tables": list(self.tables),
+            "compare_to": self.compare_to,
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "changes": dict(s.changes),
+                    "config": s.config.model_dump(mode="json"),
+                }
+                for s in self.scenarios
+            ],
+        }
+
+    def key(self) -> str:
+        """A digest of the identity and the simiop version: equal keys mean the same output files."""
+        text = json.dumps(
+            {"simiop": simiop.__version__, **self.identity()}, sort_keys=True, separators=(",", ":")
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_identity(cls, data: Mapping[str, Any], source: str) -> Plan:
+        """Rebuild a plan from ``identity()`` data, e.g. read back from a manifest."""
+        try:
+            scenarios = tuple(
+                ScenarioPlan(
+                    name=str(item["name"]),
+                    description=str(item.get("description", "")),
+                    changes=dict(item.get("changes", {})),
+                    config=validate_config(item["config"], f"{source}: scenario {item['name']}"),
+                )
+                for item in data["scenarios"]
+            )
+            return cls(
+                kind=data["kind"],
+                name=str(data["name"]),
+                description=str(data.get("description", "")),
+                scenarios=scenarios,
+                seed=int(data["seed"]),
+                replications=int(data["replications"]),
+                tables=tuple(data["tables"]),
+                compare_to=data.get("compare_to"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(source, [Problem("", f"not a simiop manifest plan ({exc})")]) from None
+
+
+def run_plan_for(
+    config: SimiopConfig,
+    name: str,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+    tables: Sequence[str] = TABLES,
+) -> Plan:
+    """The plan of ``simiop run``: one scenario, the config as given."""
+    return Plan(
+        kind="run",
+        name=name,
+        scenarios=(ScenarioPlan(BASE_SCENARIO, config, changes=dict(changes or {})),),
+        seed=config.simulation.seed if seed is None else seed,
+        replications=config.simulation.replications if replications is None else replications,
+        tables=tuple(tables),
+    )
+
+
+def read_experiment(path: Path) -> ExperimentSpec:
+    """Read and validate an experiment file; ConfigError names the file and every problem."""
+    source = str(path)
+    data = read_config_data(path, allowed="a mapping with keys " + ", ".join(ExperimentSpec.model_fields))
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            source,
+            [
+                Problem(
+                    "",
+                    "expected a mapping at the top level",
+                    show_value(data),
+                    "keys base, scenarios, grid, ...",
+                )
+            ],
+        )
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, problems_from(exc, ExperimentSpec)) from None
+
+
+def experiment_plan(
+    path: Path,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    horizon_days: float | None = None,
+    tables: Sequence[str] = TABLES,
+) -> Plan:
+    """Resolve an experiment file into a plan, checking every scenario's config.
+
+    Arguments that are not None override the file (the command line wins).
+    Every problem of every scenario is reported at once, located by scenario.
+    """
+    spec = read_experiment(path)
+    source = str(path)
+    base_path = (path.parent / spec.base).resolve() if not Path(spec.base).is_absolute() else Path(spec.base)
+    if not base_path.is_file():
+        raise ConfigError(
+            source, [Problem("base", "no such config file", repr(spec.base), "a path relative to this file")]
+        )
+    base_data = read_config_data(base_path)
+    base_config = validate_config(base_data, str(base_path))
+    common: dict[str, Any] = dict(spec.set)
+    days = horizon_days if horizon_days is not None else spec.horizon_days()
+    if days is not None:
+        common["simulation.horizon_days"] = days
+    common_data = set_values(base_data, spec.set, source, "set")
+    if days is not None:
+        common_data = set_values(common_data, {"simulation.horizon_days": days}, source, "horizon")
+
+    variants: list[tuple[str, str, dict[str, Any], str]] = [(BASE_SCENARIO, "the base config", {}, "base")]
+    variants += [(n, s.description, dict(s.set), f"scenarios.{n}.set") for n, s in spec.scenarios.items()]
+    variants += [(n, "", changes, f"grid {n}") for n, changes in grid_cells(spec.grid)]
+    scenarios: list[ScenarioPlan] = []
+    problems: list[Problem] = []
+    for name, description, changes, where in variants:
+        try:
+            data = set_values(common_data, changes, source, where)
+            config = validate_config(data, source)
+        except ConfigError as exc:
+            problems += _located(exc.problems, where)
+            continue
+        scenarios.append(ScenarioPlan(name, config, description, {**common, **changes}))
+    if problems:
+        raise ConfigError(source, problems)
+    return Plan(
+        kind="experiment",
+        name=path.stem,
+        description=spec.description,
+        scenarios=tuple(scenarios),
+        seed=_first(seed, spec.seed, base_config.simulation.seed),
+        replications=_first(replications, spec.replications, base_config.simulation.replications),
+        tables=tuple(tables),
+        compare_to=spec.compare_to,
+    )
+
+
+def _first(*values: int | None) -> int:
+    return next(value for value in values if value is not None)
+
+
+def _located(problems: Iterable[Problem], where: str) -> list[Problem]:
+    return [
+        Problem(
+            problem.path if problem.path.startswith(where) else f"{where}: {problem.path}",
+            problem.message,
+            problem.got,
+            problem.allowed,
+        )
+        for problem in problems
+    ]

@@ -1,0 +1,165 @@
+"""Run a plan into a result directory: resumable, atomic per cell, identical whatever the executor.
+
+The directory is claimed by writing the manifest (status "running") before
+any cell runs. Running the same plan into it again resumes: finished cells
+are kept and only the missing ones run. A directory holding another plan's
+results is refused unless ``force``, so two experiments can never mix.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simiop.atomic import write_text_atomic
+from simiop.config import ConfigError
+from simiop.experiments.cells import (
+    SCENARIOS_DIR,
+    CellTask,
+    cell_dir,
+    cell_files,
+    is_finished,
+    remove_partial_cells,
+    run_cell,
+    write_cell,
+)
+from simiop.experiments.executors import Executor
+from simiop.experiments.manifest import (
+    COMPLETE,
+    MANIFEST,
+    RUNNING,
+    checksums,
+    now,
+    read_manifest,
+    write_manifest,
+)
+from simiop.experiments.plan import Plan
+from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
+
+KPIS = "kpis.csv"
+SUMMARY = "summary.csv"
+COMPARISON = "comparison.csv"
+OUTPUTS = (MANIFEST, KPIS, SUMMARY, COMPARISON, SCENARIOS_DIR, "figures", "report.html")
+"""Everything simiop writes at the top of a result directory; --force removes these and nothing else."""
+
+Progress = Callable[[int, int], None]
+"""Called with (cells finished, cells in the plan) as cells finish."""
+
+
+class OutputDirError(Exception):
+    """The output directory cannot be used as asked (another experiment's results, not a folder, ...)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run did: cells run now, cells kept from an earlier run, and the manifest written."""
+
+    out: Path
+    plan: Plan
+    cells_run: int
+    cells_kept: int
+    manifest: dict[str, Any]
+
+
+def claim(out: Path, plan: Plan, force: bool) -> bool:
+    """Check that ``out`` may receive ``plan``'s results; True when it holds a resumable earlier run."""
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"{out}: exists and is not a folder")
+    if not out.is_dir() or not any(out.iterdir()):
+        return False
+    if (out / MANIFEST).exists():
+        try:
+            same = read_manifest(out).get("plan_key") == plan.key()
+        except ConfigError:
+            same = False
+        if same:
+            return True
+        if not force:
+            raise OutputDirError(
+                f"{out}: holds the results of a different run or experiment (or another simiop version); "
+                "use --force to replace them, or choose another --out"
+            )
+        for name in OUTPUTS:
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+        return False
+    if not force:
+        raise OutputDirError(
+            f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
+            "(or --force to write into it anyway)"
+        )
+    return False
+
+
+def run_plan(
+    plan: Plan,
+    out: Path,
+    executor: Executor,
+    *,
+    force: bool = False,
+    command: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Outcome:
+    """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest."""
+    claim(out, plan, force)
+    out.mkdir(parents=True, exist_ok=True)
+    started = now()
+    provenance: dict[str, Any] = {"command": command, "started": started, "executor": executor.name}
+    write_manifest(out, plan, status=RUNNING, workers=executor.workers, **provenance)
+    remove_partial_cells(out)
+    tasks = [
+        CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
+        for scenario, replication in plan.cells()
+        if not is_finished(out, scenario.name, replication)
+    ]
+    total = len(plan.cells())
+    finished = total - len(tasks)
+    if progress is not None:
+        progress(finished, total)
+    for result in executor.map_unordered(run_cell, tasks):
+        write_cell(out, result)
+        finished += 1
+        if progress is not None:
+            progress(finished, total)
+    written = write_tables(out, plan)
+    manifest = write_manifest(
+        out,
+        plan,
+        status=COMPLETE,
+        workers=executor.workers,
+        files=checksums(out, [*written, *cell_files(out)]),
+        finished=now(),
+        **provenance,
+    )
+    return Outcome(out, plan, len(tasks), total - len(tasks), manifest)
+
+
+def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
+    """Every cell's KPIs, by scenario in plan order and replication in ascending order."""
+    scenarios = []
+    for scenario in plan.scenarios:
+        kpis = ScenarioKpis(scenario.name)
+        for replication in range(plan.replications):
+            read_cell_kpis(cell_dir(out, scenario.name, replication) / KPIS, kpis, replication)
+        scenarios.append(kpis)
+    return scenarios
+
+
+def write_tables(out: Path, plan: Plan) -> list[Path]:
+    """kpis.csv, summary.csv, each scenario's summary.csv and (experiments) comparison.csv."""
+    scenarios = read_scenarios(out, plan)
+    tables = {out / KPIS: kpis_table(scenarios), out / SUMMARY: summary_table(scenarios)}
+    if plan.kind == "experiment":
+        for scenario in scenarios:
+            tables[out / SCENARIOS_DIR / scenario.name / SUMMARY] = summary_table([scenario])
+        if plan.compare_to is not None and len(scenarios) > 1:
+            tables[out / COMPARISON] = comparison_table(scenarios, plan.compare_to)
+    for path, text in tables.items():
+        write_text_atomic(path, text)
+    return list(tables)
