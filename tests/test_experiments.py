@@ -330,3 +330,36 @@ def test_experiment_plan_errors_are_config_errors(tmp_path: Path) -> None:
     assert caught.value.lines() == [
         f"{tmp_path / 'x.yaml'}: seed: out of range (got -1; allowed 0 to 9223372036854775807)"
     ]
+
+
+def test_result_files_and_manifest_are_documented(tmp_path: Path) -> None:
+    docs = (REPO / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert experiment(tmp_path, "out", "-j", "1", "--tables", "none")[0] == 0
+    out = tmp_path / "out"
+    for name in ("kpis.csv", "summary.csv", "comparison.csv"):
+        with (out / name).open(encoding="utf-8") as handle:
+            for column in handle.readline().strip().split(","):
+                assert f"`{column}`" in docs, (name, column)
+    manifest = read_manifest(out)
+    for key in (*manifest, *manifest["plan"], *manifest["plan"]["scenarios"][0]):
+        assert f"`{key}`" in docs or f"`plan.{key}`" in docs, key
+
+
+def test_advise_finds_the_replications_needed_whatever_the_jobs(tmp_path: Path) -> None:
+    common = ("advise", str(BASELINE), "--horizon", "120d", "--kpi", "referrals", "--precision", "0.05")
+    code, one, err = run(*common, "-j", "1", "--out", str(tmp_path / "plots"))
+    assert code == 0, err
+    code, two, _ = run(*common, "-j", "2")
+    assert code == 0
+    assert one.splitlines()[0] == two.splitlines()[0]
+    needed = int(one.split("replications give")[0].split()[-1])
+    assert 3 <= needed <= 60
+    assert "warm-up: MSER-5" in one
+    for name in ("precision.png", "warmup.png"):
+        assert (tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_advise_names_an_unknown_kpi(tmp_path: Path) -> None:
+    code, _, err = run("advise", str(BASELINE), "--horizon", "30d", "--kpi", "admisions", "-j", "1")
+    assert code == 2
+    assert err.startswith("--kpi: no KPI named 'admisions' (did you mean admissions")

@@ -1,0 +1,104 @@
+"""Wall time of 100 replications of the 3-year baseline with --jobs 1 and --jobs 2, and the speed-up.
+
+Run from the repository root after the README's test set-up::
+
+    python benchmarks/bench_replications.py [--replications 100] [--out benchmarks/results/replications.json]
+
+Each measurement is one ``simiop run`` in a fresh process (``python -m
+simiop``), so interpreter start-up, imports, worker start-up and writing every
+file are all included: it is the wall time a user waits. It is done twice, with
+every per-replication table kept (the default) and with ``--tables none``
+(KPIs only, as large sweeps would run). The outputs of --jobs 1 and --jobs 2
+must be byte-identical or the script stops. Peak memory is the largest
+resident set of the parent or any worker (``ru_maxrss`` of the children).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_replication import describe_machine, positive_int, write_json_atomic
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASELINE = REPO_ROOT / "configs" / "baseline.yaml"
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "replications.json"
+
+
+def digest(out: Path) -> str:
+    """One SHA-256 over every output file except the manifest (times, command line)."""
+    total = hashlib.sha256()
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            total.update(path.relative_to(out).as_posix().encode())
+            total.update(path.read_bytes())
+    return total.hexdigest()
+
+
+def timed_run(replications: int, jobs: int, tables: str, out: Path) -> dict[str, Any]:
+    command = [
+        sys.executable, "-m", "simiop", "run", str(BASELINE), "--horizon", "3y",
+        "--replications", str(replications), "--jobs", str(jobs), "--tables", tables, "--out", str(out),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
+    return {"jobs": jobs, "tables": tables, "wall_s": round(wall, 3), "output_mib": round(size / 2**20, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--replications", type=positive_int, default=100)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    machine = describe_machine()
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for tables in ("all", "none"):
+            digests = {}
+            for jobs in (1, 2):
+                out = Path(scratch) / f"{tables}-{jobs}"
+                row = timed_run(args.replications, jobs, tables, out)
+                digests[jobs] = digest(out)
+                rows.append(row)
+                print(f"tables={tables:<4} jobs={jobs}: {row['wall_s']:.2f} s, {row['output_mib']} MiB")
+            if digests[1] != digests[2]:
+                print("outputs differ between --jobs 1 and --jobs 2", file=sys.stderr)
+                return 1
+    speedups = {
+        tables: round(
+            next(r["wall_s"] for r in rows if r["tables"] == tables and r["jobs"] == 1)
+            / next(r["wall_s"] for r in rows if r["tables"] == tables and r["jobs"] == 2),
+            2,
+        )
+        for tables in ("all", "none")
+    }
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    print(f"speed-up jobs 2 / jobs 1: {speedups}; peak RSS of any process {peak:.0f} MiB")
+    write_json_atomic(
+        args.out,
+        {
+            "benchmark": "replications",
+            "config": "configs/baseline.yaml",
+            "horizon_days": 1095,
+            "replications": args.replications,
+            "runs": rows,
+            "speedup_jobs2_over_jobs1": speedups,
+            "peak_rss_mib": round(peak),
+            "outputs_identical_across_jobs": True,
+            "machine": machine,
+        },
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
