@@ -23,7 +23,10 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["schema"], ["init"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["validate"], ["schema"], ["init"], ["run"], ["experiment"], ["reproduce"], ["advise"]],
+)
 def test_help_on_every_command(command: list[str]) -> None:
     code, out, _ = run(*command, "--help")
     assert code == 0

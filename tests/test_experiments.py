@@ -319,9 +319,10 @@ def test_executors_return_every_result() -> None:
     finally:
         pool.close()
     assert list(SerialExecutor().map_unordered(abs, [-1, 2])) == [1, 2]
-    assert chunk_size(100, 2) == 8
-    assert chunk_size(10, 2) == 1
-    assert chunk_size(10_000, 8) == 8
+    assert chunk_size(100, 2, None) == 1  # duration unknown: one at a time
+    assert chunk_size(100, 2, 0.5) == 1  # long tasks: one at a time, so workers finish together
+    assert chunk_size(10_000, 2, 0.001) == 50  # short tasks: 50 ms of work per message
+    assert chunk_size(40, 2, 0.001) == 5  # ... but a quarter of each worker's share at most
 
 
 def test_experiment_plan_errors_are_config_errors(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, fail, progress_bar
+from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, progress_bar
 from simiop.config import ConfigError, load_config
 
 
@@ -61,18 +61,12 @@ def advise(
     Warm-up: MSER-5 (White 1997) on the mean daily census across those
     replications, plotted with Welch's moving average when --out is given.
     """
-    from simiop.config.durations import duration_days
     from simiop.experiments.advice import plot_precision, plot_warmup, relative_half_width
     from simiop.experiments.advising import UnknownKpiError
     from simiop.experiments.advising import advise as run_advice
     from simiop.experiments.executors import make_executor
 
-    assignments = list(overrides)
-    if horizon is not None:
-        try:
-            assignments.append(f"simulation.horizon_days={duration_days(horizon)}")
-        except ValueError as exc:
-            fail([f"--horizon: {exc}"])
+    assignments = [*overrides, *horizon_assignments(horizon)]
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
     try:

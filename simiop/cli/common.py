@@ -28,6 +28,24 @@ def fail(lines: list[str]) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
+def horizon_days(text: str | None) -> float | None:
+    """The --horizon option in days (None when not given); a bad duration exits 2."""
+    from simiop.config.durations import duration_days
+
+    if text is None:
+        return None
+    try:
+        return duration_days(text)
+    except ValueError as exc:
+        fail([f"--horizon: {exc}"])
+
+
+def horizon_assignments(text: str | None) -> list[str]:
+    """The --horizon option as a --set assignment (none when not given)."""
+    days = horizon_days(text)
+    return [] if days is None else [f"simulation.horizon_days={days}"]
+
+
 def parse_tables(text: str) -> tuple[str, ...]:
     """'all', 'none' or a comma list of episodes, daily, staff."""
     from simiop.experiments.plan import TABLES
@@ -43,8 +61,16 @@ def parse_tables(text: str) -> tuple[str, ...]:
     return tuple(name for name in TABLES if name in names)
 
 
-def cell_options(function: F) -> F:
-    """--jobs, --executor, --tables and --force, shared by run, experiment and reproduce."""
+_TABLES_OPTION = click.option(
+    "--tables",
+    default="all",
+    show_default=True,
+    help="Per-replication tables to keep besides kpis.csv: all, none, or e.g. daily,staff.",
+)
+
+
+def executor_options(function: F) -> F:
+    """--jobs, --executor and --force: how cells run and whether earlier results may be replaced."""
     from simiop.experiments.executors import EXECUTORS
 
     options = [
@@ -62,17 +88,16 @@ def cell_options(function: F) -> F:
             show_default=True,
             help="Who runs the cells: local worker processes, or this process alone.",
         ),
-        click.option(
-            "--tables",
-            default="all",
-            show_default=True,
-            help="Per-replication tables to keep besides kpis.csv: all, none, or e.g. daily,staff.",
-        ),
         click.option("--force", is_flag=True, help="Replace results of a different run already in --out."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def cell_options(function: F) -> F:
+    """The executor options and --tables, for commands that define what is kept (run, experiment)."""
+    return _TABLES_OPTION(executor_options(function))
 
 
 @contextmanager

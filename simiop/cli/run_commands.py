@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, cell_options, fail, parse_tables, progress_bar
+from simiop.cli.common import (
+    INTERRUPTED,
+    SET_HELP,
+    cell_options,
+    executor_options,
+    fail,
+    horizon_assignments,
+    horizon_days,
+    parse_tables,
+    progress_bar,
+)
 from simiop.config import ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -34,17 +44,6 @@ HEADLINE = (
 """KPIs printed after a run: (name, label, format). Every KPI is in summary.csv."""
 
 _OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
-
-
-def _horizon_assignment(horizon: str | None) -> list[str]:
-    from simiop.config.durations import duration_days
-
-    if horizon is None:
-        return []
-    try:
-        return [f"simulation.horizon_days={duration_days(horizon)}"]
-    except ValueError as exc:
-        fail([f"--horizon: {exc}"])
 
 
 def _tables(text: str) -> tuple[str, ...]:
@@ -127,12 +126,12 @@ def run(
     from simiop.experiments.plan import run_plan_for
     from simiop.experiments.runner import read_scenarios
 
-    assignments = [*overrides, *_horizon_assignment(horizon)]
+    assignments = [*overrides, *horizon_assignments(horizon)]
     try:
         config = load_config(config_path, assignments)
     except ConfigError as exc:
         fail(exc.lines())
-    changes = {".".join(map(str, parse_assignment(a)[0])): parse_assignment(a)[1] for a in assignments}
+    changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, assignments)}
     plan = run_plan_for(
         config,
         config_path.stem,
@@ -180,16 +179,10 @@ def experiment(
     the base with a 95% CI. Interrupted? Run the same command again: finished
     cells are kept.
     """
-    from simiop.config.durations import duration_days
     from simiop.experiments.plan import experiment_plan
     from simiop.experiments.runner import read_scenarios
 
-    days = None
-    if horizon is not None:
-        try:
-            days = duration_days(horizon)
-        except ValueError as exc:
-            fail([f"--horizon: {exc}"])
+    days = horizon_days(horizon)
     try:
         plan = experiment_plan(
             experiment_path, seed=seed, replications=replications, horizon_days=days, tables=_tables(tables)
@@ -219,14 +212,11 @@ def experiment(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the re-run (default: DIR-reproduced).",
 )
-@cell_options
-def reproduce(
-    source: Path, out_dir: Path | None, jobs: int | None, executor: str, tables: str, force: bool
-) -> None:
+@executor_options
+def reproduce(source: Path, out_dir: Path | None, jobs: int | None, executor: str, force: bool) -> None:
     """Re-run the results in DIR from its manifest.json alone and compare every file's checksum.
 
     Exit status 0 only when every file matches; 1 when any differs or is missing.
-    (--tables is ignored: the manifest says which tables were kept.)
     """
     from simiop.experiments.executors import make_executor
     from simiop.experiments.reproduce import MATCH

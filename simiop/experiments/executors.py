@@ -10,9 +10,11 @@ two methods.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
@@ -55,14 +57,28 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_chunk(fn: Callable[[Task], Result], chunk: Sequence[Task]) -> list[Result]:
-    return [fn(task) for task in chunk]
+def _run_chunk(fn: Callable[[Task], Result], chunk: Sequence[Task]) -> tuple[list[Result], float]:
+    start = time.perf_counter()
+    results = [fn(task) for task in chunk]
+    return results, time.perf_counter() - start
 
 
-def chunk_size(tasks: int, workers: int, most: int = 8) -> int:
-    """Tasks per message: about four chunks per worker, so short tasks do not drown in overhead
-    while the last chunks still spread over every worker; at most ``most`` cells are lost to a kill."""
-    return max(1, min(most, tasks // (4 * workers)))
+CHUNK_SECONDS = 0.05
+"""Aim for chunks of at least this much work: far above the ~1 ms cost of a message to a worker."""
+
+
+def chunk_size(remaining: int, workers: int, seconds_per_task: float | None) -> int:
+    """Tasks per message to a worker.
+
+    One task at a time until a task's duration is known; then enough tasks to
+    make ``CHUNK_SECONDS`` of work, but never more than a quarter of each
+    worker's share of what remains, so the last chunks still spread over
+    every worker and a kill loses little.
+    """
+    if seconds_per_task is None:
+        return 1
+    wanted = math.ceil(CHUNK_SECONDS / max(seconds_per_task, 1e-6))
+    return max(1, min(wanted, remaining // (4 * workers)))
 
 
 class ProcessExecutor:
@@ -70,6 +86,7 @@ class ProcessExecutor:
 
     Workers are started by forkserver where the platform has it (fork's speed
     without forking a parent that may hold threads) and by spawn elsewhere.
+    Short tasks are sent in chunks sized from the measured task duration.
     """
 
     name = "processes"
@@ -85,23 +102,28 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
 
     def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
-        size = chunk_size(len(tasks), self.workers)
-        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-        pending: set[Future[list[Result]]] = set()
-        queued = iter(chunks)
+        queue = list(reversed(tasks))  # pop() from the end takes tasks in their given order
+        pending: set[Future[tuple[list[Result], float]]] = set()
+        busy_seconds, done_tasks = 0.0, 0
+
+        def submit() -> None:
+            per_task = busy_seconds / done_tasks if done_tasks else None
+            size = chunk_size(len(queue), self.workers, per_task)
+            chunk = [queue.pop() for _ in range(min(size, len(queue)))]
+            pending.add(self._pool.submit(_run_chunk, fn, chunk))
+
         try:
-            # Keep two chunks per worker in flight: busy workers, bounded memory for results.
-            for chunk in queued:
-                pending.add(self._pool.submit(_run_chunk, fn, chunk))
-                if len(pending) >= 2 * self.workers:
-                    break
+            while queue and len(pending) < 2 * self.workers:  # two in flight per worker: never idle
+                submit()
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield from future.result()
-                    following = next(queued, None)
-                    if following is not None:
-                        pending.add(self._pool.submit(_run_chunk, fn, following))
+                    results, seconds = future.result()
+                    busy_seconds += seconds
+                    done_tasks += len(results)
+                    yield from results
+                    while queue and len(pending) < 2 * self.workers:
+                        submit()
         finally:
             for future in pending:
                 future.cancel()
