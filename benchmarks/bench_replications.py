@@ -11,6 +11,12 @@ every per-replication table kept (the default) and with ``--tables none``
 (KPIs only, as large sweeps would run). The outputs of --jobs 1 and --jobs 2
 must be byte-identical or the script stops. Peak memory is the largest
 resident set of the parent or any worker (``ru_maxrss`` of the children).
+
+A control measures what the machine itself allows: two independent
+``--jobs 1`` processes of half the replications each, started together. Their
+wall time against the ``--jobs 1`` run is the speed-up a perfect executor
+could reach here (shared caches, memory bandwidth and a virtual machine's
+neighbours keep it below 2 on many machines).
 """
 
 from __future__ import annotations
@@ -54,6 +60,36 @@ def timed_run(replications: int, jobs: int, tables: str, out: Path) -> dict[str,
     return {"jobs": jobs, "tables": tables, "wall_s": round(wall, 3), "output_mib": round(size / 2**20, 1)}
 
 
+def control_pair(replications: int, scratch: Path) -> float:
+    """Wall time of two independent serial runs of half the replications each, run at the same time."""
+    half = max(1, replications // 2)
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "simiop",
+            "run",
+            str(BASELINE),
+            "--horizon",
+            "3y",
+            "--replications",
+            str(half),
+            "--jobs",
+            "1",
+            "--tables",
+            "none",
+            "--out",
+            str(scratch / f"control-{i}"),
+        ]
+        for i in range(2)
+    ]
+    start = time.perf_counter()
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for command in commands]
+    if any(process.wait() != 0 for process in processes):
+        raise RuntimeError("a control run failed")
+    return time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--replications", type=positive_int, default=100)
@@ -73,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             if digests[1] != digests[2]:
                 print("outputs differ between --jobs 1 and --jobs 2", file=sys.stderr)
                 return 1
+        control = control_pair(args.replications, Path(scratch))
     speedups = {
         tables: round(
             next(r["wall_s"] for r in rows if r["tables"] == tables and r["jobs"] == 1)
@@ -81,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         for tables in ("all", "none")
     }
+    serial_none = next(r["wall_s"] for r in rows if r["tables"] == "none" and r["jobs"] == 1)
+    ceiling = round(serial_none / control, 2)
+    print(
+        f"control: two independent --jobs 1 runs of half each: {control:.2f} s (machine ceiling {ceiling}x)"
+    )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     print(f"speed-up jobs 2 / jobs 1: {speedups}; peak RSS of any process {peak:.0f} MiB")
     write_json_atomic(
@@ -92,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             "replications": args.replications,
             "runs": rows,
             "speedup_jobs2_over_jobs1": speedups,
+            "control_two_serial_halves_wall_s": round(control, 3),
+            "machine_ceiling_speedup": ceiling,
             "peak_rss_mib": round(peak),
             "outputs_identical_across_jobs": True,
             "machine": machine,
