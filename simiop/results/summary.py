@@ -1,0 +1,135 @@
+"""Across-replication tables: every KPI of every cell, its summary per scenario, and paired comparisons.
+
+They are always built from the cells' kpis.csv files on disk, in scenario and
+replication order, so a resumed experiment and an uninterrupted one, or runs
+on one worker and on many, give byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simiop.results.stats import Summary, paired_difference, summarise
+from simiop.results.tables import to_csv
+
+SUMMARY_COLUMNS = ("scenario", "kpi", "n", "mean", "sd", "ci95_low", "ci95_high")
+COMPARISON_COLUMNS = (
+    "scenario",
+    "compared_with",
+    "kpi",
+    "n_pairs",
+    "compared_with_mean",
+    "scenario_mean",
+    "difference_mean",
+    "difference_sd",
+    "ci95_low",
+    "ci95_high",
+    "difference_percent",
+    "direction",
+)
+
+
+@dataclass
+class ScenarioKpis:
+    """One scenario's KPI values, replication by replication (text as written, and as numbers)."""
+
+    name: str
+    replications: list[int] = field(default_factory=list)
+    text: dict[str, list[str]] = field(default_factory=dict)
+
+    def values(self, kpi: str) -> list[float]:
+        return [float(value) for value in self.text.get(kpi, [])]
+
+
+def read_cell_kpis(path: Path, scenario: ScenarioKpis, replication: int) -> None:
+    """Append one cell's kpis.csv to its scenario; a KPI missing from the cell reads as NaN."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = {row["kpi"]: row["value"] for row in csv.DictReader(handle)}
+    count = len(scenario.replications)
+    for kpi in rows:
+        scenario.text.setdefault(kpi, ["nan"] * count)
+    for kpi, column in scenario.text.items():
+        column.append(rows.get(kpi, "nan"))
+    scenario.replications.append(replication)
+
+
+def _number(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _summary_row(summary: Summary) -> list[object]:
+    return [summary.n, *(_number(v) for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high))]
+
+
+def kpis_table(scenarios: Sequence[ScenarioKpis]) -> str:
+    """Long table: scenario, replication, kpi, value."""
+    return to_csv(
+        ["scenario", "replication", "kpi", "value"],
+        (
+            [s.name, replication, kpi, column[i]]
+            for s in scenarios
+            for i, replication in enumerate(s.replications)
+            for kpi, column in s.text.items()
+        ),
+    )
+
+
+def summary_table(scenarios: Iterable[ScenarioKpis]) -> str:
+    """Per scenario and KPI: n (finite values), mean, sd and the 95% t confidence interval."""
+    return to_csv(
+        SUMMARY_COLUMNS,
+        ([s.name, kpi, *_summary_row(summarise(s.values(kpi)))] for s in scenarios for kpi in s.text),
+    )
+
+
+def direction(difference: Summary) -> str:
+    """'higher' or 'lower' when the paired 95% CI excludes zero, 'unclear' when it spans it,
+    'same' when every pair is equal (common random numbers and an unchanged KPI)."""
+    if difference.n < 2 or math.isnan(difference.ci95_low):
+        return ""
+    if difference.ci95_low == difference.ci95_high == 0.0:
+        return "same"
+    if difference.ci95_low > 0:
+        return "higher"
+    if difference.ci95_high < 0:
+        return "lower"
+    return "unclear"
+
+
+def comparison_table(scenarios: Sequence[ScenarioKpis], compared_with: str) -> str:
+    """Each scenario's KPIs against ``compared_with``, replication by replication (common random numbers)."""
+    base = next(s for s in scenarios if s.name == compared_with)
+    rows = []
+    for scenario in scenarios:
+        if scenario.name == compared_with:
+            continue
+        if scenario.replications != base.replications:
+            raise ValueError(f"{scenario.name} and {compared_with} have different replications")
+        for kpi in scenario.text:
+            if kpi not in base.text:
+                continue
+            before, after = base.values(kpi), scenario.values(kpi)
+            difference = paired_difference(before, after)
+            base_mean, scenario_mean = summarise(before).mean, summarise(after).mean
+            percent = 100.0 * difference.mean / abs(base_mean) if base_mean else math.nan
+            rows.append(
+                [
+                    scenario.name,
+                    compared_with,
+                    kpi,
+                    difference.n,
+                    _number(base_mean),
+                    _number(scenario_mean),
+                    _number(difference.mean),
+                    _number(difference.sd),
+                    _number(difference.ci95_low),
+                    _number(difference.ci95_high),
+                    _number(percent),
+                    direction(difference),
+                ]
+            )
+    return to_csv(COMPARISON_COLUMNS, rows)
