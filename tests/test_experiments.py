@@ -61,6 +61,11 @@ def outputs(out: Path) -> dict[str, bytes]:
     }
 
 
+def finished_cells(out: Path) -> int:
+    """Cell folders renamed into place (a half-written one is named rNNNN.partial-PID)."""
+    return sum(1 for path in (out / "scenarios").glob("*/r*") if path.name.isalnum())
+
+
 def experiment(tmp_path: Path, out: str, *extra: str, text: str = SMALL) -> tuple[int, str, str]:
     spec = write(tmp_path / "small.yaml", text)
     return run("experiment", str(spec), "--out", str(tmp_path / out), *extra)
@@ -165,13 +170,12 @@ def test_killed_experiment_resumes_to_the_same_files(tmp_path: Path) -> None:
     whole = subprocess.run([*command, "--out", str(tmp_path / "whole")], capture_output=True, check=False)
     assert whole.returncode == 0, whole.stderr
     process = subprocess.Popen([*command, "--out", str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
-    scenarios = tmp_path / "killed" / "scenarios"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(scenarios.glob("*/r*"))) < 5:
+    while time.monotonic() < deadline and finished_cells(tmp_path / "killed") < 5:
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    finished = len(list(scenarios.glob("*/r0*")))
+    finished = finished_cells(tmp_path / "killed")
     assert 5 <= finished < 60, "the kill must land part-way through"
     assert read_manifest(tmp_path / "killed")["status"] == "running"
     resumed = subprocess.run([*command, "--out", str(tmp_path / "killed")], capture_output=True, check=False)
@@ -187,7 +191,7 @@ def test_interrupt_exits_130_and_a_rerun_completes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "scenarios").glob("*/r*"))) < 3:
+    while time.monotonic() < deadline and finished_cells(out) < 3:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     _, stderr = process.communicate(timeout=60)
