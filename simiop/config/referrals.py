@@ -57,6 +57,10 @@ class ReferralSource(Frozen):
     contact_probability: Probability = 1.0
     """Share of referrals the clinic reaches and books for intake; the rest are lost before contact."""
 
+    direct_admission: bool = False
+    """true: referrals arrive already assessed and accepted (e.g. step-downs assessed by the inpatient
+    team) and go straight to a track's wait list, skipping intake; their readmissions go through intake."""
+
     track_preference: TrackShares
     """Shares of referrals preferring the day track, the evening track, or either (sum 1)."""
 

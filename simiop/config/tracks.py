@@ -31,8 +31,12 @@ class GroupSize(Frozen):
 class AdmissionPolicy(Frozen):
     """When new patients may start: any programme day (rolling) or on cohort start days only."""
 
-    policy: Literal["rolling", "cohort"] = "rolling"
-    """rolling: admit on any programme day; cohort: admit only on cohort_weekdays."""
+    policy: Literal["rolling", "cohort", "continuous"] = "rolling"
+    """rolling: admit on any programme day; cohort: admit only on cohort_weekdays; continuous: admit
+    the moment a seat and a therapist are free and discharge the moment the planned stay ends, at any
+    hour of any day. continuous is not a clinic practice: it is the textbook queue (M/M/c, M/M/c/c)
+    used to verify the model against Erlang's formulas; group days, attendance and care still follow
+    the track's weekdays."""
 
     cohort_weekdays: Weekdays | None = None
     """Weekdays on which a cohort may start (required for the cohort policy; must be programme days)."""

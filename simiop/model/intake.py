@@ -15,6 +15,7 @@ from simiop.model.records import (
     NO_SHOW,
     REDIRECTED_OUTPATIENT,
     REDIRECTED_STEP_UP,
+    Booking,
     Episode,
 )
 
@@ -94,7 +95,9 @@ def _intake(clinic: Clinic, episode: Episode) -> Generator[Any, Any, None]:
         episode.intake_bookings += 1
         yield env.timeout(book.times[slot] - env.now)
         days_waited = env.now - booked_on
-        if show.random() < intake.show_rate_by_days_waited.value_at(days_waited):
+        showed = show.random() < intake.show_rate_by_days_waited.value_at(days_waited)
+        clinic.records.bookings.append(Booking(episode.episode_id, booked_on, env.now, showed))
+        if showed:
             break
         if rebookings_left == 0:
             episode.end(NO_SHOW, env.now)

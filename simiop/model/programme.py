@@ -86,6 +86,8 @@ class TrackState:
         self.admission_weekdays = (
             set(policy.cohort_weekdays or ()) if policy.policy == "cohort" else set(spec.weekdays)
         )
+        self.continuous = policy.policy == "continuous"
+        """Admit and discharge at any instant: the textbook queue, for verification."""
         self.start_hours = hours_of(spec.start_time)
         self.end_hours = self.start_hours + spec.hours_per_day
 
@@ -154,12 +156,15 @@ class Programme:
                 if others:
                     chosen = max(others, key=lambda t: (t.free_seats(), t.name))
         episode.track = chosen.name
-        episode.wait_list_day = self.clinic.env.now
+        now = self.clinic.env.now
+        episode.wait_list_day = now
         chosen.wait_list.append(episode)
         patience = chosen.spec.wait_list.patience_days
         if patience is not None:
             days = float(patience.sample(self._streams.get("wait_list.patience")))
             self.clinic.env.process(self._give_up(chosen, episode, days))
+        if chosen.continuous:
+            self._admit(chosen, int(now), self.track_days[(int(now), chosen.name)])
 
     def _give_up(self, track: TrackState, episode: Episode, days: float) -> Generator[Any, Any, None]:
         yield self.clinic.env.timeout(days)
@@ -271,8 +276,11 @@ class Programme:
             if group is None or therapist is None:
                 break
             therapist.caseload += 1
-            track.groups[group].append(self._enrol(track, episode, group, therapist, day))
+            enrolment = self._enrol(track, episode, group, therapist, day)
+            track.groups[group].append(enrolment)
             admitted.append(episode)
+            if track.continuous and clinic.config.length_of_stay.planned_stay_unit == "weeks":
+                clinic.env.process(self._stay(enrolment))
         for episode in admitted:
             track.wait_list.remove(episode)
         row.admissions += len(admitted)
@@ -291,13 +299,16 @@ class Programme:
         episode.admitted_day = self.clinic.env.now
         episode.therapist = therapist.person_id
         episode.group = group
+        begin = episode.admitted_day if track.continuous else day
         return Enrolment(
             episode=episode,
             track=track,
             group=group,
             therapist=therapist,
             propensity=float(config.attendance.propensity.sample(streams.get("programme.propensity"))),
-            planned_end_day=day + planned * DAYS_PER_WEEK if stay.planned_stay_unit == "weeks" else math.inf,
+            planned_end_day=begin + planned * DAYS_PER_WEEK
+            if stay.planned_stay_unit == "weeks"
+            else math.inf,
             planned_days=max(1, math.ceil(planned)) if stay.planned_stay_unit == "programme_days" else 0,
             step_up_daily=weekly_to_daily(
                 stay.step_up_weekly_hazard * acuity.step_up_hazard_multiplier, days_per_week
@@ -338,10 +349,23 @@ class Programme:
             return DROPOUT
         if enrolment.planned_days and enrolment.days_held >= enrolment.planned_days:
             return COMPLETED
-        # A stay ends on the last programme day before its planned end.
-        if enrolment.track.next_programme_day(self.clinic.calendar, day) >= enrolment.planned_end_day:
+        # A stay ends on the last programme day before its planned end (continuous: see _stay).
+        track = enrolment.track
+        if (
+            not track.continuous
+            and track.next_programme_day(self.clinic.calendar, day) >= enrolment.planned_end_day
+        ):
             return COMPLETED
         return None
+
+    def _stay(self, enrolment: Enrolment) -> Generator[Any, Any, None]:
+        """Continuous admission: complete the moment the planned stay (with any extensions) ends."""
+        env = self.clinic.env
+        while env.now < enrolment.planned_end_day:
+            yield env.timeout(enrolment.planned_end_day - env.now)
+        if enrolment.episode.end_state is None:
+            track = enrolment.track
+            self._discharge(track, enrolment, COMPLETED, env.now, self.track_days[(int(env.now), track.name)])
 
     def _hold_sessions(
         self,
@@ -504,3 +528,5 @@ class Programme:
         enrolment.episode.end(state, time)
         row.discharges += 1
         discharge_outcome(self.clinic, enrolment.episode, state)
+        if track.continuous:  # the freed seat goes to the wait list at once
+            self._admit(track, int(time), row)

@@ -147,6 +147,16 @@ class PatientDay:
     revenue_usd: float = 0.0
 
 
+@dataclass(slots=True)
+class Booking:
+    """One intake booking: when it was made, when its slot was, and whether the patient came."""
+
+    episode_id: int
+    booked_day: float
+    slot_day: float
+    showed: bool
+
+
 @dataclass
 class Records:
     """Everything one replication recorded."""
@@ -158,4 +168,5 @@ class Records:
     track_days: list[TrackDay] = field(default_factory=list)
     staff_days: list[StaffDay] = field(default_factory=list)
     patient_days: list[PatientDay] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
     events: int = 0

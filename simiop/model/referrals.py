@@ -83,7 +83,10 @@ def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generat
             referred_day=env.now,
         )
         if mix.random() < source.contact_probability:
-            start_intake(clinic, episode)
+            if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
+                clinic.programme.refer_to_track(episode)
+            else:
+                start_intake(clinic, episode)
         else:
             episode.end(LOST_BEFORE_CONTACT, env.now)
 
