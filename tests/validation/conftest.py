@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,19 +74,19 @@ def run_cells(
 
 
 @pytest.fixture(scope="session")
-def erlang_c_cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
-    yield run_cells(tmp_path_factory.mktemp("erlang_c"), MMC, [], 40)
+def erlang_c_cells(tmp_path_factory: pytest.TempPathFactory) -> Cells:
+    return run_cells(tmp_path_factory.mktemp("erlang_c"), MMC, [], 40)
 
 
 @pytest.fixture(scope="session")
-def erlang_b_cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
-    yield run_cells(
+def erlang_b_cells(tmp_path_factory: pytest.TempPathFactory) -> Cells:
+    return run_cells(
         tmp_path_factory.mktemp("erlang_b"), MMC, ["tracks.programme.wait_list.when_full=leave"], 40
     )
 
 
 @pytest.fixture(scope="session")
-def baseline_cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
+def baseline_cells(tmp_path_factory: pytest.TempPathFactory) -> Cells:
     """Five years of the baseline, the first discarded: Little's law needs a long window."""
     overrides = ["simulation.horizon_days=1825", "simulation.warmup_days=365"]
-    yield run_cells(tmp_path_factory.mktemp("baseline"), BASELINE, overrides, 20, ("episodes", "daily"))
+    return run_cells(tmp_path_factory.mktemp("baseline"), BASELINE, overrides, 20, ("episodes", "daily"))
