@@ -23,3 +23,16 @@ def baseline_data() -> dict[str, Any]:
     data = copy.deepcopy(_BASELINE_DATA)
     assert isinstance(data, dict)
     return data
+
+
+# -- hypothesis profiles: SIMIOP_HYPOTHESIS_PROFILE=ci (default) or long ----------------------------
+# ci is reproducible (derandomize) and keeps hypothesis's default 100 examples, so tests without their
+# own max_examples are unchanged; long has ten times the examples. tests/test_invalid_configs.py scales
+# its case counts from the active profile's max_examples.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True)
+settings.register_profile("long", settings.get_profile("ci"), max_examples=1000)
+settings.load_profile(os.environ.get("SIMIOP_HYPOTHESIS_PROFILE", "ci"))

@@ -90,7 +90,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         ), row
         open_day = calendar.weekday_of(row.day) in track.weekdays and not calendar.is_holiday(row.day)
         if not open_day:
-            assert row.groups_scheduled == row.attended == row.absent == row.admissions == 0, row
+            assert row.groups_scheduled == row.attended == row.absent == 0, row
+            assert row.admissions == 0 or track.admission.policy == "continuous", row
 
     # No therapist over caseload cap: sweep each therapist's enrolments (admissions counted before discharges).
     by_therapist = defaultdict(list)
@@ -100,9 +101,15 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     for therapist, episodes in by_therapist.items():
         role = therapist.rsplit("_", 1)[0]
         cap = config.staff.roles[role].caseload_cap
+        # At one instant a rolling track admits before its hazards discharge; a continuous one
+        # discharges first and gives the freed place at once.
         events = sorted(
             [(e.admitted_day, 0) for e in episodes]
-            + [(e.ended_day, 1) for e in episodes if e.ended_day is not None]
+            + [
+                (e.ended_day, -1 if config.tracks[e.track or ""].admission.policy == "continuous" else 1)
+                for e in episodes
+                if e.ended_day is not None
+            ]
         )
         load = 0
         for _, kind in events:

@@ -52,8 +52,11 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         track["facilitators_per_group"] = draw(st.integers(1, 2))
         track["wait_list"]["when_full"] = draw(st.sampled_from(["wait", "switch", "leave"]))
         track["wait_list"]["discipline"] = draw(st.sampled_from(["fifo", "step_down_first"]))
-        if draw(st.booleans()):
+        policy = draw(st.sampled_from(["rolling", "cohort", "continuous"]))
+        if policy == "cohort":
             track["admission"] = {"policy": "cohort", "cohort_weekdays": [track["weekdays"][0]]}
+        elif policy == "continuous":
+            track["admission"] = {"policy": "continuous"}
     data["tracks"]["evening"]["enabled"] = draw(st.booleans())
     for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
         data["staff"]["roles"][role]["count"] = draw(st.integers(0, 4))
@@ -63,6 +66,7 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     data["rooms"]["group_rooms"] = draw(st.integers(0, 3))
     for source in data["referrals"]["sources"].values():
         source["weekly_rate"] = draw(st.sampled_from([0.0, 1.0, 5.0, 20.0]))
+        source["direct_admission"] = draw(st.booleans())
     data["attendance"]["propensity"] = {
         "dist": "beta",
         "mean": draw(st.floats(0.3, 0.97)),

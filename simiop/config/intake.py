@@ -63,7 +63,7 @@ class IntakeConfig(Frozen):
     """Minimum days between first contact and the earliest bookable slot."""
 
     show_rate_by_days_waited: ProbabilityCurve
-    """Probability of attending the assessment as a curve of days waited since the referral."""
+    """Probability of attending the assessment as a curve of days waited since the booking was made."""
 
     patience_days: DurationDistribution
     """Days a referral waits for its assessment before giving up, drawn per referral."""

@@ -253,13 +253,15 @@ class Programme:
         when the patient actually leaves, not at the start of their last day.
         """
         yield self.clinic.env.timeout(end - self.clinic.env.now)
-        for group in list(track.groups):
-            for enrolment in list(group):
-                enrolment.days_held += 1
-                enrolment.episode.programme_days += 1
-                state = self._after_session(enrolment, day)
-                if state is not None:
-                    self._discharge(track, enrolment, state, end, row)
+        # Everyone enrolled when the day ends, taken before any discharge: under continuous
+        # admission a discharge admits at once, and the newcomer has not held this day.
+        enrolled = [enrolment for group in track.groups for enrolment in group]
+        for enrolment in enrolled:
+            enrolment.days_held += 1
+            enrolment.episode.programme_days += 1
+            state = self._after_session(enrolment, day)
+            if state is not None:
+                self._discharge(track, enrolment, state, end, row)
 
     def _admit(self, track: TrackState, day: int, row: TrackDay) -> None:
         clinic = self.clinic

@@ -1,8 +1,8 @@
 """Key performance indicators of one replication, named with their units.
 
-Flow counts use referrals made on or after the warm-up; census, waits and
-money use days on or after it. With no warm-up (a clinic opening from empty)
-everything counts.
+Flow counts and waits use referrals made on or after the warm-up; census,
+staff and money use days on or after it. With no warm-up (a clinic opening
+from empty) everything counts.
 """
 
 from __future__ import annotations
