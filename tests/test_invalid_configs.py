@@ -206,23 +206,26 @@ def validate(*args: str, sources: tuple[str, ...]) -> tuple[int, list[str]]:
     return code, lines
 
 
-def names(lines: list[str], source: str, path: FieldPath) -> bool:
-    """Some problem of ``source`` is at the mutated ``path``, inside it, beside it or at its parent.
+def names(lines: list[str], source: str, path: FieldPath) -> str | None:
+    """How the problems of ``source`` name the mutated ``path`` (the strongest way), or None if they don't.
 
-    Rules joining sections report where the reference is, not what it refers to:
-    such a line names the mutated path (or the deleted key, for a user's name) in its text.
+    A problem is at the field (or inside it), beside it or at its parent (a rule
+    joining fields, a list that is too short). Rules joining sections report where
+    the reference is, not what it refers to: such a line mentions the mutated path,
+    or the removed key when the user named it (a role, payer, source or class).
     """
     target, parent = show_path(path), show_path(path[:-1])
     prefix = f"{source}: "
-    for line in lines:
-        if not line.startswith(prefix):
-            continue
-        reported = line[len(prefix) :].split(": ", 1)[0]
-        if under(reported, target) or (under(reported, parent) if parent else False):
-            return True
-        if target in line or (user_keyed(path[:-1]) and got(str(path[-1])).search(line)):
-            return True
-    return False
+    reported = [line[len(prefix) :].split(": ", 1)[0] for line in lines if line.startswith(prefix)]
+    if any(under(where, target) for where in reported):
+        return "at the field"
+    if parent and any(under(where, parent) for where in reported):
+        return "beside it or at its parent"
+    if any(target in line for line in lines):
+        return "in the text"
+    if user_keyed(path[:-1]) and any(got(str(path[-1])).search(line) for line in lines):
+        return "as a reference"
+    return None
 
 
 def got(value: str) -> re.Pattern[str]:
@@ -387,9 +390,12 @@ def test_a_broken_field_is_named_never_a_traceback(mutation: Mutation, workdir: 
     file.write_text(dump(mutation.data), encoding="utf-8")
     code, lines = validate(str(file), sources=(str(file),))
     if code == 0:
+        event(f"{mutation.kind}: accepted")
         assert not must_fail(mutation.data, mutation.old, mutation.new), "an invalid config was accepted"
     else:
-        assert names(lines, str(file), mutation.path), (show_path(mutation.path), lines)
+        named = names(lines, str(file), mutation.path)
+        event(f"named {named}")
+        assert named is not None, (show_path(mutation.path), lines)
 
 
 # -- 2. the YAML text -------------------------------------------------------------------------------
@@ -580,7 +586,9 @@ def test_random_set_assignments_never_a_traceback(assignments: list[Assignment])
     if len(fields) != len(assignments):
         return
     if code == 2 and len(fields) == 1 and not any(line.startswith("--set: ") for line in lines):
-        assert names(lines, str(BASELINE), fields[0].path), (fields[0].text, lines)  # type: ignore[arg-type]
+        named = names(lines, str(BASELINE), fields[0].path)  # type: ignore[arg-type]
+        event(f"named {named}")
+        assert named is not None, (fields[0].text, lines)
     if code == 0:
         data = copy.deepcopy(BASE)
         for a in fields:
