@@ -64,7 +64,14 @@ NonNegativeFloat = Annotated[float, Field(ge=0.0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-Date = Annotated[dt.date, Field(strict=False)]
+def _date_text_only(value: Any) -> Any:
+    """Lax date parsing would read a number as Unix time (0 -> 1970-01-01); only text or a date is a date."""
+    if isinstance(value, str | dt.date):
+        return value
+    raise PydanticCustomError("date_type", "not a valid date", {"got": value, "allowed": "a date YYYY-MM-DD"})
+
+
+Date = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text_only)]
 """An ISO date (YYYY-MM-DD); strings are accepted so that quoted dates and --set work."""
 
 

@@ -42,7 +42,8 @@ class Problem:
             )
             if part
         )
-        return f"{source}: {where}{self.message}" + (f" ({detail})" if detail else "")
+        line = f"{source}: {where}{self.message}" + (f" ({detail})" if detail else "")
+        return line.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line
 
 
 class ConfigError(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -28,7 +28,7 @@ Reference = tuple[str, str, str, str]
 class SimiopConfig(Frozen):
     """A complete, validated description of one IOP clinic and how to simulate it."""
 
-    config_version: Literal[1] = 1
+    config_version: Annotated[int, Field(ge=1, le=1)] = 1
     """Version of the config format, so old files keep their meaning."""
 
     clinic: ClinicConfig

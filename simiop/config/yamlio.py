@@ -60,7 +60,12 @@ def _construct_mapping(loader: _ConfigLoader, node: yaml.MappingNode) -> dict[An
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        # Keys are names: `on:`, `yes:` or `1:` stay the text written, not True or 1, so an
+        # unknown key is reported as written (and a key can never pose as a list index).
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:str":
+            key: Any = key_node.value
+        else:
+            key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise DuplicateKeyError(
                 "while reading a mapping", node.start_mark, f"key {key!r} appears twice", key_node.start_mark
@@ -75,11 +80,29 @@ _ConfigLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def parse_yaml(text: str) -> Any:
     """Parse YAML text into plain Python data (dicts, lists, str, int, float, bool, date, None)."""
     try:
-        return yaml.load(text, Loader=_ConfigLoader)
+        data = yaml.load(text, Loader=_ConfigLoader)
     except yaml.YAMLError:
         raise
-    except (ValueError, TypeError, OverflowError) as exc:  # an explicit tag such as !!int on bad text
+    # An explicit tag on text it cannot read (!!int x, !!bool maybe, !!timestamp soon) fails
+    # inside PyYAML's constructors with one of these.
+    except (ValueError, TypeError, OverflowError, KeyError, AttributeError, IndexError) as exc:
         raise yaml.YAMLError(f"cannot read a value: {exc}") from None
+    if _refers_to_itself(data, set()):
+        raise yaml.YAMLError("an anchor is used inside itself (a value that contains itself)")
+    return data
+
+
+def _refers_to_itself(value: Any, open_containers: set[int]) -> bool:
+    """True when a list or mapping contains itself, which an anchor and alias (&a [*a]) can build."""
+    if not isinstance(value, list | dict):
+        return False
+    if id(value) in open_containers:
+        return True
+    open_containers.add(id(value))
+    children = value.values() if isinstance(value, dict) else value
+    found = any(_refers_to_itself(child, open_containers) for child in children)
+    open_containers.discard(id(value))
+    return found
 
 
 def yaml_problem(exc: yaml.YAMLError) -> Problem:
@@ -87,4 +110,4 @@ def yaml_problem(exc: yaml.YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc)
-    return Problem(where, f"malformed YAML: {problem}", None, None)
+    return Problem(where, f"malformed YAML: {' '.join(str(problem).split())}", None, None)
