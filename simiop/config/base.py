@@ -64,6 +64,7 @@ NonNegativeFloat = Annotated[float, Field(ge=0.0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+
 def _date_text_only(value: Any) -> Any:
     """Lax date parsing would read a number as Unix time (0 -> 1970-01-01); only text or a date is a date."""
     if isinstance(value, str | dt.date):
