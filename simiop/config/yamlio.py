@@ -18,8 +18,13 @@ import yaml
 from simiop.config.errors import Problem
 
 
-class _ConfigLoader(yaml.SafeLoader):
-    """SafeLoader without base-60 numbers and with duplicate-key detection."""
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML was built with it (about ten times faster), else the pure-Python one;
+resolvers and constructors, which decide every value, are the same Python code in both."""
+
+
+class _ConfigLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """A safe loader without base-60 numbers and with duplicate-key detection."""
 
 
 _REPLACED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
