@@ -17,7 +17,6 @@ import yaml
 
 from simiop.config.errors import Problem
 
-
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser where PyYAML was built with it (about ten times faster), else the pure-Python one;
 resolvers and constructors, which decide every value, are the same Python code in both."""
