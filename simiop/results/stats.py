@@ -40,6 +40,17 @@ def _softplus(z: float) -> float:
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
+def _lentz_step(aa: float, c: float, d: float) -> tuple[float, float]:
+    """One modified-Lentz update with coefficient ``aa``: the new (c, d), each kept away from zero."""
+    d = 1.0 + aa * d
+    if abs(d) < _FPMIN:
+        d = _FPMIN
+    c = 1.0 + aa / c
+    if abs(c) < _FPMIN:
+        c = _FPMIN
+    return c, 1.0 / d
+
+
 def _betacf(a: float, b: float, x: float) -> float:
     """The continued fraction of I_x(a, b), by the modified Lentz method (Numerical Recipes ``betacf``)."""
     max_iterations = 10_000 + int(20 * math.sqrt(max(a, b)))  # converges in O(sqrt(max(a, b))) terms
@@ -54,23 +65,9 @@ def _betacf(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, max_iterations + 1):
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))  # even step
-        d = 1.0 + aa * d
-        if abs(d) < _FPMIN:
-            d = _FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _FPMIN:
-            c = _FPMIN
-        d = 1.0 / d
+        c, d = _lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), c, d)  # even step
         h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))  # odd step
-        d = 1.0 + aa * d
-        if abs(d) < _FPMIN:
-            d = _FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _FPMIN:
-            c = _FPMIN
-        d = 1.0 / d
+        c, d = _lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), c, d)  # odd step
         delta = d * c
         h *= delta
         if abs(delta - 1.0) < _CF_EPS:
