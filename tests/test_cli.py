@@ -126,3 +126,14 @@ def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"{bad}: line 2, column 1: malformed YAML")
     assert "Traceback" not in done.stderr
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """`simiop --help` stays quick: the model, the config models and numerical libraries load only when used."""
+    probe = (
+        "import sys; from simiop.cli import main; "
+        "print(sorted(m for m in ('pydantic', 'numpy', 'simpy', 'matplotlib', 'simiop.config', 'simiop.model') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

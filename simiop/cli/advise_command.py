@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, progress_bar
-from simiop.config import ConfigError, load_config
+from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, load_or_fail, progress_bar
 
 
 @click.command()
@@ -69,10 +68,7 @@ def advise(
     assignments = [*overrides, *horizon_assignments(horizon)]
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
-    try:
-        config = load_config(config_path, assignments)
-    except ConfigError as exc:
-        fail(exc.lines())
+    config = load_or_fail(config_path, assignments)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     executor = make_executor("processes", jobs)

@@ -6,9 +6,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from simiop.config import SimiopConfig
 
 USAGE_ERROR = 2
 """Exit status for bad input, as click uses for bad usage."""
@@ -26,6 +30,20 @@ def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(USAGE_ERROR)
+
+
+def load_or_fail(path: Path, assignments: list[str]) -> SimiopConfig:
+    """The validated config, or every problem printed and exit 2.
+
+    The config package (pydantic models) is imported here, not at the top,
+    so that ``simiop --help`` does not pay for it.
+    """
+    from simiop.config import ConfigError, load_config
+
+    try:
+        return load_config(path, assignments)
+    except ConfigError as exc:
+        fail(exc.lines())
 
 
 def horizon_days(text: str | None) -> float | None:

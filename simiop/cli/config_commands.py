@@ -10,7 +10,6 @@ import click
 
 from simiop.atomic import write_text_atomic
 from simiop.cli.common import SET_HELP, fail
-from simiop.config import ConfigError, SimiopConfig, load_config
 
 
 @click.command()
@@ -21,6 +20,8 @@ def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 
     Exit status 0 when every file is valid, 2 otherwise.
     """
+    from simiop.config import ConfigError, load_config
+
     failures: list[str] = []
     for path in configs:
         try:
@@ -46,6 +47,8 @@ def schema(indent: int) -> None:
 
 def config_json_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of SimiopConfig."""
+    from simiop.config import SimiopConfig
+
     document = SimiopConfig.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
 

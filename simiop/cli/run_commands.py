@@ -17,10 +17,10 @@ from simiop.cli.common import (
     fail,
     horizon_assignments,
     horizon_days,
+    load_or_fail,
     parse_tables,
     progress_bar,
 )
-from simiop.config import ConfigError, load_config
 
 if TYPE_CHECKING:
     from simiop.experiments.plan import Plan
@@ -127,10 +127,7 @@ def run(
     from simiop.experiments.runner import read_scenarios
 
     assignments = [*overrides, *horizon_assignments(horizon)]
-    try:
-        config = load_config(config_path, assignments)
-    except ConfigError as exc:
-        fail(exc.lines())
+    config = load_or_fail(config_path, assignments)
     changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, assignments)}
     plan = run_plan_for(
         config,
@@ -179,6 +176,7 @@ def experiment(
     the base with a 95% CI. Interrupted? Run the same command again: finished
     cells are kept.
     """
+    from simiop.config import ConfigError
     from simiop.experiments.plan import experiment_plan
     from simiop.experiments.runner import read_scenarios
 
@@ -218,6 +216,7 @@ def reproduce(source: Path, out_dir: Path | None, jobs: int | None, executor: st
 
     Exit status 0 only when every file matches; 1 when any differs or is missing.
     """
+    from simiop.config import ConfigError
     from simiop.experiments.executors import make_executor
     from simiop.experiments.reproduce import MATCH
     from simiop.experiments.reproduce import reproduce as reproduce_results
