@@ -88,10 +88,18 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             + row.cancelled_no_facilitator
             + row.cancelled_no_room
         ), row
+        assert (
+            row.group_attendances <= row.groups_run * track.group_sessions_per_day * track.group_size.max
+        ), row
         open_day = calendar.weekday_of(row.day) in track.weekdays and not calendar.is_holiday(row.day)
         if not open_day:
             assert row.groups_scheduled == row.attended == row.absent == 0, row
             assert row.admissions == 0 or track.admission.policy == "continuous", row
+
+    # The daily table and the episodes count the same group attendances.
+    assert sum(row.group_attendances for row in records.track_days) == sum(
+        e.group_sessions_attended for e in records.episodes
+    )
 
     # No therapist over caseload cap: sweep each therapist's enrolments (admissions counted before discharges).
     by_therapist = defaultdict(list)

@@ -237,6 +237,7 @@ class Programme:
             for enrolment in session:
                 enrolment.group_ran_today = True
                 enrolment.episode.group_sessions_attended += spec.group_sessions_per_day
+                row.group_attendances += spec.group_sessions_per_day
 
         for group in attendees:
             for enrolment in group:

@@ -95,6 +95,7 @@ class TrackDay:
     absent: int = 0
     groups_scheduled: int = 0
     groups_run: int = 0
+    group_attendances: int = 0
     groups_merged: int = 0
     cancelled_too_few: int = 0
     cancelled_no_facilitator: int = 0

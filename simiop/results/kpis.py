@@ -103,10 +103,9 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
     ):
         kpis[f"group_sessions_{field.removeprefix('groups_')}"] = sum(getattr(row, field) for row in days)
     kpis["group_size_largest"] = max((row.largest_group for row in days), default=0)
-    group_attendance = sum(e.group_sessions_attended for e in records.episodes)
     sessions_per_day = {name: t.group_sessions_per_day for name, t in config.tracks.items()}
-    held = sum(row.groups_run * sessions_per_day[row.track] for row in records.track_days)
-    kpis["group_size_mean_attending"] = _ratio(group_attendance, held)
+    held = sum(row.groups_run * sessions_per_day[row.track] for row in days)
+    kpis["group_size_mean_attending"] = _ratio(sum(row.group_attendances for row in days), held)
 
     staff = [row for row in records.staff_days if row.day >= warmup]
     for role, role_spec in config.staff.roles.items():
