@@ -427,3 +427,25 @@ def test_the_validated_config_round_trips(baseline_data: dict[str, Any]) -> None
     config = validate_config(baseline_data)
     again = SimiopConfig.model_validate_json(config.model_dump_json())
     assert again == config
+
+
+def test_schema_gives_list_lengths_as_item_counts() -> None:
+    """A list's length bound must be minItems/maxItems: editors ignore minLength on an array."""
+    found: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "array" and ({"minLength", "maxLength"} & set(node)):
+                found.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]")
+
+    schema = config_json_schema()
+    walk(schema, "")
+    assert found == []
+    defs = schema["$defs"]
+    assert isinstance(defs, dict)
+    assert defs["Track"]["properties"]["weekdays"]["minItems"] == 1

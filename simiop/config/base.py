@@ -109,7 +109,7 @@ def unique_weekdays(days: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
     return tuple(sorted(days, key=WEEKDAYS.index))
 
 
-Weekdays = Annotated[tuple[Weekday, ...], FromList, Field(min_length=1), AfterValidator(unique_weekdays)]
+Weekdays = Annotated[tuple[Weekday, ...], Field(min_length=1), FromList, AfterValidator(unique_weekdays)]
 
 
 def shares_sum_to_one(shares: dict[str, float]) -> dict[str, float]:

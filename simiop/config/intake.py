@@ -50,7 +50,7 @@ class IntakeOutcomes(Frozen):
 class IntakeConfig(Frozen):
     """Booking, attendance and outcome of the intake assessment."""
 
-    schedule: Annotated[tuple[IntakeSlot, ...], FromList, Field(min_length=1)]
+    schedule: Annotated[tuple[IntakeSlot, ...], Field(min_length=1), FromList]
     """The weekly calendar of assessment slots."""
 
     assessment_minutes: Annotated[float, Field(gt=0, le=480)]

@@ -53,10 +53,10 @@ class Scenario(Frozen):
 class Factor(Frozen):
     """One dimension of a factorial grid: the config fields it sets and the levels it takes."""
 
-    paths: Annotated[tuple[FieldPath, ...], FromList, Field(min_length=1, max_length=20)]
+    paths: Annotated[tuple[FieldPath, ...], Field(min_length=1, max_length=20), FromList]
     """Config field paths; each level's value is set at every one of them (e.g. both tracks' group size)."""
 
-    levels: Annotated[tuple[Any, ...], FromList, Field(min_length=1, max_length=1000)]
+    levels: Annotated[tuple[Any, ...], Field(min_length=1, max_length=1000), FromList]
     """The values the factor takes, in order."""
 
     labels: Annotated[tuple[str, ...] | None, FromList] = None
