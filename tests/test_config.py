@@ -449,3 +449,12 @@ def test_schema_gives_list_lengths_as_item_counts() -> None:
     defs = schema["$defs"]
     assert isinstance(defs, dict)
     assert defs["Track"]["properties"]["weekdays"]["minItems"] == 1
+
+
+def test_empty_text_and_hidden_fractions_are_explained() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ['clinic.name=""', "tracks.day.group_size.min=10000.000000000002"])
+    assert caught.value.lines() == [
+        f"{BASELINE}: clinic.name: wrong length of text (got ''; allowed at least 1 character)",
+        f"{BASELINE}: tracks.day.group_size.min: wrong type (got 10000.000000000002; allowed a whole number)",
+    ]

@@ -74,7 +74,7 @@ def show_value(value: Any) -> str:
     elif isinstance(value, dt.date):
         text = value.isoformat()
     elif isinstance(value, float):
-        text = f"{value:g}"
+        text = f"{value:g}" if float(f"{value:g}") == value else repr(value)  # never hide a fraction
     else:
         text = str(value)
     if len(text) > _MAX_VALUE_CHARS:
@@ -261,6 +261,11 @@ def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
         bound = "at least" if kind == "too_short" else "at most"
         limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         return [Problem(path, "wrong number of items", got, f"{bound} {limit}")]
+    if kind in ("string_too_short", "string_too_long"):
+        bound = "at least" if kind == "string_too_short" else "at most"
+        limit = ctx.get("min_length") if kind == "string_too_short" else ctx.get("max_length")
+        unit = "character" if limit == 1 else "characters"
+        return [Problem(path, "wrong length of text", got, f"{bound} {limit} {unit}")]
     if kind == "string_pattern_mismatch":
         return [
             Problem(path, "not a valid name", got, "lower-case letters, digits and _, starting with a letter")
