@@ -368,3 +368,20 @@ def test_advise_names_an_unknown_kpi(tmp_path: Path) -> None:
     code, _, err = run("advise", str(BASELINE), "--horizon", "30d", "--kpi", "admisions", "-j", "1")
     assert code == 2
     assert err.startswith("--kpi: no KPI named 'admisions' (did you mean admissions")
+
+
+def test_dry_run_lists_scenarios_and_runs_nothing(tmp_path: Path) -> None:
+    spec = write(tmp_path / "small.yaml", SMALL)
+    code, stdout, _ = run("experiment", str(spec), "--dry-run")
+    assert code == 0
+    lines = stdout.splitlines()
+    assert lines[0] == "small: 5 scenarios x 3 replications = 15 cells, seed 20270104, compared with base"
+    assert "  fewer_seats: simulation.horizon_days=60.0, tracks.day.groups=1" in lines
+    assert (
+        "  cap=8: simulation.horizon_days=60.0, tracks.day.group_size.max=8, tracks.evening.group_size.max=8"
+        in lines
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["small.yaml"]
+    code, _, err = run("experiment", str(spec))
+    assert code == 2
+    assert err.startswith("--out: required")

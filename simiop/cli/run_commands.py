@@ -151,19 +151,21 @@ def run(
 
 @click.command()
 @click.argument("experiment_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP
-)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP)
 @click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications (overrides FILE).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed shared by every scenario (overrides FILE).")
 @click.option("--horizon", help="Simulated time from opening, e.g. 3y (overrides FILE).")
+@click.option(
+    "--dry-run", is_flag=True, help="Check FILE and list its scenarios and what each changes; run nothing."
+)
 @cell_options
 def experiment(
     experiment_path: Path,
-    out_dir: Path,
+    out_dir: Path | None,
     replications: int | None,
     seed: int | None,
     horizon: str | None,
+    dry_run: bool,
     jobs: int | None,
     executor: str,
     tables: str,
@@ -187,6 +189,17 @@ def experiment(
         )
     except ConfigError as exc:
         fail(exc.lines())
+    if dry_run:
+        click.echo(
+            f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
+            f"= {len(plan.cells())} cells, seed {plan.seed}, compared with {plan.compare_to}"
+        )
+        for scenario in plan.scenarios:
+            changes = ", ".join(f"{path}={value}" for path, value in scenario.changes.items()) or "no changes"
+            click.echo(f"  {scenario.name}: {changes}")
+        return
+    if out_dir is None:
+        fail(["--out: required to run the experiment (or use --dry-run to only check it)"])
     outcome = _execute(plan, out_dir, executor, jobs, force)
     click.echo(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
