@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 
 def erlang_b(servers: int, load: float) -> float:
     """Blocking probability of M/M/c/c with offered load ``load`` erlangs (stable recursion)."""
@@ -31,5 +29,3 @@ def mmc_mean_in_system(servers: int, arrival_rate: float, service_rate: float) -
     """Mean number present (waiting + served), by Little's law from the mean wait."""
     return arrival_rate * (mmc_mean_wait(servers, arrival_rate, service_rate) + 1.0 / service_rate)
 
-
-assert math.isclose(erlang_b(1, 1.0), 0.5)
