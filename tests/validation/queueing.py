@@ -28,4 +28,3 @@ def mmc_mean_wait(servers: int, arrival_rate: float, service_rate: float) -> flo
 def mmc_mean_in_system(servers: int, arrival_rate: float, service_rate: float) -> float:
     """Mean number present (waiting + served), by Little's law from the mean wait."""
     return arrival_rate * (mmc_mean_wait(servers, arrival_rate, service_rate) + 1.0 / service_rate)
-
