@@ -385,3 +385,30 @@ def test_dry_run_lists_scenarios_and_runs_nothing(tmp_path: Path) -> None:
     code, _, err = run("experiment", str(spec))
     assert code == 2
     assert err.startswith("--out: required")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", str(BASELINE), "--out", "x", "--tables", "episodes,staf"), "--tables: 'episodes,staf': allowed all, none"),
+        (("run", str(BASELINE), "--out", "x", "--horizon", "soon"), "--horizon: 'soon' is not a duration"),
+        (("advise", str(BASELINE), "--kpi", "referrals", "--min-replications", "9", "--max-replications", "5"), "--min-replications: 9 is more than"),
+    ],
+)  # fmt: skip
+def test_bad_options_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    code, _, err = run(*args)
+    assert code == 2
+    assert err.startswith(message), err
+    assert len(err.splitlines()) == 1
+
+
+def test_reproduce_defaults_to_a_sibling_folder(tmp_path: Path) -> None:
+    out = tmp_path / "first"
+    assert run("run", str(BASELINE), "--horizon", "20d", "-r", "2", "-j", "1", "--out", str(out))[0] == 0
+    code, stdout, _ = run("reproduce", str(out), "-j", "1")
+    assert code == 0
+    assert (tmp_path / "first-reproduced" / MANIFEST).is_file()
+    assert f"re-run in {tmp_path / 'first-reproduced'}/" in stdout
+    code, _, err = run("reproduce", str(out), "--out", str(out))
+    assert code == 2
+    assert "reproduce into a new folder" in err
