@@ -5,6 +5,19 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
+
+
+def _write_to_disk(handle: BinaryIO, data: bytes) -> None:
+    handle.write(data)
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def write_bytes_synced(path: Path, data: bytes) -> None:
+    """Write a new file and flush it to disk, for files inside a folder that is renamed into place whole."""
+    with Path(path).open("xb") as handle:
+        _write_to_disk(handle, data)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -20,9 +33,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     try:
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would make outputs private
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            _write_to_disk(handle, data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -76,14 +76,15 @@ def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force:
         executor.close()
 
 
-def _interval(values: list[float], form: str) -> str:
+def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
+    """The mean in ``form``, with its 95% CI when asked and defined; 'n/a' when there is no mean."""
     from simiop.results.stats import summarise
 
     summary = summarise(values)
     if math.isnan(summary.mean):
         return "n/a"
     text = form.format(summary.mean)
-    if summary.n >= 2 and not math.isnan(summary.ci95_low):
+    if with_ci and summary.n >= 2 and not math.isnan(summary.ci95_low):
         text += f"  (95% CI {form.format(summary.ci95_low)} to {form.format(summary.ci95_high)})"
     return text
 
@@ -124,7 +125,6 @@ def run(
     """
     from simiop.config.overrides import parse_assignment
     from simiop.experiments.plan import run_plan_for
-    from simiop.experiments.runner import read_scenarios
 
     assignments = [*overrides, *horizon_assignments(horizon)]
     config = load_or_fail(config_path, assignments)
@@ -138,7 +138,7 @@ def run(
         tables=_tables(tables),
     )
     outcome = _execute(plan, out_dir, executor, jobs, force)
-    kpis = read_scenarios(out_dir, plan)[0]
+    kpis = outcome.scenarios[0]
     click.echo(
         f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
@@ -180,7 +180,6 @@ def experiment(
     """
     from simiop.config import ConfigError
     from simiop.experiments.plan import experiment_plan
-    from simiop.experiments.runner import read_scenarios
 
     days = horizon_days(horizon)
     try:
@@ -205,12 +204,12 @@ def experiment(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
         + (f" ({outcome.cells_kept} cells kept from before)" if outcome.cells_kept else "")
     )
-    scenarios = read_scenarios(out_dir, plan)
+    scenarios = outcome.scenarios
     shown = HEADLINE[1], HEADLINE[7], HEADLINE[9]
     width = max(len(s.name) for s in scenarios)
     click.echo("  " + " " * width + "".join(f"  {label[:30]:>30}" for _, label, _ in shown))
     for s in scenarios:
-        means = [_interval(s.values(key), form).split("  (")[0] for key, _, form in shown]
+        means = [_interval(s.values(key), form, with_ci=False) for key, _, form in shown]
         click.echo(f"  {s.name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from simiop.atomic import write_bytes_synced
 from simiop.config import SimiopConfig
 
 SCENARIOS_DIR = "scenarios"
@@ -79,10 +80,7 @@ def write_cell(out: Path, result: CellResult) -> None:
         shutil.rmtree(partial)
     partial.mkdir()
     for name, data in sorted(result.files.items()):
-        with (partial / name).open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_bytes_synced(partial / name, data)
     if final.exists():  # finished by an earlier run: identical by construction, keep it
         shutil.rmtree(partial)
         return

@@ -62,21 +62,23 @@ class Outcome:
     cells_run: int
     cells_kept: int
     manifest: dict[str, Any]
+    scenarios: list[ScenarioKpis]
+    """Every cell's KPIs, as read back for the tables (callers need not read them again)."""
 
 
-def claim(out: Path, plan: Plan, force: bool) -> bool:
-    """Check that ``out`` may receive ``plan``'s results; True when it holds a resumable earlier run."""
+def claim(out: Path, plan: Plan, force: bool) -> None:
+    """Check that ``out`` may receive ``plan``'s results: empty, the same plan (resumed), or forced."""
     if out.exists() and not out.is_dir():
         raise OutputDirError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
-        return False
+        return
     if (out / MANIFEST).exists():
         try:
             same = read_manifest(out).get("plan_key") == plan.key()
         except ConfigError:
             same = False
         if same:
-            return True
+            return
         if not force:
             raise OutputDirError(
                 f"{out}: holds the results of a different run or experiment (or another simiop version); "
@@ -88,13 +90,12 @@ def claim(out: Path, plan: Plan, force: bool) -> bool:
                 shutil.rmtree(target)
             else:
                 target.unlink(missing_ok=True)
-        return False
+        return
     if not force:
         raise OutputDirError(
             f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
             "(or --force to write into it anyway)"
         )
-    return False
 
 
 def run_plan(
@@ -127,7 +128,8 @@ def run_plan(
         finished += 1
         if progress is not None:
             progress(finished, total)
-    written = write_tables(out, plan)
+    scenarios = read_scenarios(out, plan)
+    written = write_tables(out, plan, scenarios)
     manifest = write_manifest(
         out,
         plan,
@@ -137,7 +139,7 @@ def run_plan(
         finished=now(),
         **provenance,
     )
-    return Outcome(out, plan, len(tasks), total - len(tasks), manifest)
+    return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
 
 
 def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
@@ -151,9 +153,8 @@ def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
     return scenarios
 
 
-def write_tables(out: Path, plan: Plan) -> list[Path]:
+def write_tables(out: Path, plan: Plan, scenarios: list[ScenarioKpis]) -> list[Path]:
     """kpis.csv, summary.csv, each scenario's summary.csv and (experiments) comparison.csv."""
-    scenarios = read_scenarios(out, plan)
     tables = {out / KPIS: kpis_table(scenarios), out / SUMMARY: summary_table(scenarios)}
     if plan.kind == "experiment":
         for scenario in scenarios:
