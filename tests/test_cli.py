@@ -25,7 +25,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["validate"], ["schema"], ["init"], ["run"], ["experiment"], ["reproduce"], ["advise"]],
+    [[], ["validate"], ["schema"], ["init"], ["run"], ["experiment"], ["report"], ["reproduce"], ["advise"]],
 )
 def test_help_on_every_command(command: list[str]) -> None:
     code, out, _ = run(*command, "--help")

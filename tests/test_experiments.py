@@ -76,10 +76,16 @@ def test_run_replications_identical_for_any_number_of_jobs(tmp_path: Path) -> No
     assert run(*common, "--jobs", "1", "--out", str(tmp_path / "a"))[0] == 0
     assert run(*common, "--jobs", "2", "--out", str(tmp_path / "b"))[0] == 0
     a, b = outputs(tmp_path / "a"), outputs(tmp_path / "b")
-    assert a == b
-    assert sorted(a) == [
+    assert a == b  # the report too: its figures and page depend only on the results
+    assert sorted(name for name in a if not name.startswith("figures/")) == [
         "kpis.csv",
-        *(f"scenarios/base/r000{r}/{name}" for r in range(4) for name in ("daily.csv", "kpis.csv")),
+        "projections.csv",
+        "report.html",
+        *(
+            f"scenarios/base/r000{r}/{name}"
+            for r in range(4)
+            for name in ("daily.csv", "kpis.csv", "periods.csv")
+        ),
         "summary.csv",
     ]
     manifests = [read_manifest(tmp_path / name) for name in "ab"]
@@ -341,10 +347,29 @@ def test_result_files_and_manifest_are_documented(tmp_path: Path) -> None:
     docs = (REPO / "docs" / "outputs.md").read_text(encoding="utf-8")
     assert experiment(tmp_path, "out", "-j", "1", "--tables", "none")[0] == 0
     out = tmp_path / "out"
-    for name in ("kpis.csv", "summary.csv", "comparison.csv"):
-        with (out / name).open(encoding="utf-8") as handle:
+    payers = {"medicare", "medicaid", "commercial", "self_pay"}
+    cell = out / "scenarios" / "base" / "r0000"
+    for path in (
+        out / "kpis.csv",
+        out / "summary.csv",
+        out / "comparison.csv",
+        out / "projections.csv",
+        cell / "periods.csv",
+    ):
+        with path.open(encoding="utf-8") as handle:
             for column in handle.readline().strip().split(","):
-                assert f"`{column}`" in docs, (name, column)
+                payer = column.removeprefix("revenue_usd_")
+                column = "revenue_usd_<payer>" if payer in payers else column
+                assert f"`{column}`" in docs, (path.name, column)
+    with (out / "projections.csv").open(encoding="utf-8") as handle:
+        assert {row["period_kind"] for row in csv.DictReader(handle)} == {
+            "month",
+            "quarter",
+            "fiscal_year",
+            "programme_year",
+        }
+    for figure in (out / "figures").glob("*.png"):
+        assert f"| `{figure.stem}` |" in docs, figure.name
     manifest = read_manifest(out)
     for key in (*manifest, *manifest["plan"], *manifest["plan"]["scenarios"][0]):
         assert f"`{key}`" in docs or f"`plan.{key}`" in docs, key

@@ -12,6 +12,7 @@ import click
 from simiop import __version__
 from simiop.cli.advise_command import advise
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
+from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
 
 
@@ -23,12 +24,13 @@ def main() -> None:
 
     Describe a clinic in a YAML config (start with `simiop init clinic.yaml`),
     check it with `simiop validate`, simulate it with `simiop run`, compare
-    policies with `simiop experiment`, and re-check any result with
+    policies with `simiop experiment`, read the results in the report.html
+    that both write (or `simiop report DIR`), and re-check any result with
     `simiop reproduce`.
     """
 
 
-for command in (validate, schema, init, run, experiment, reproduce, advise):
+for command in (validate, schema, init, run, experiment, report, reproduce, advise):
     main.add_command(command)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]

@@ -21,27 +21,13 @@ from simiop.cli.common import (
     parse_tables,
     progress_bar,
 )
+from simiop.cli.report_command import NO_REPORT_HELP, write_report
+from simiop.results.labels import HEADLINE
 
 if TYPE_CHECKING:
     from simiop.experiments.plan import Plan
     from simiop.experiments.runner import Outcome
 
-HEADLINE = (
-    ("referrals", "referrals", "{:.0f}"),
-    ("admissions", "admissions", "{:.0f}"),
-    ("unduplicated_patients_served", "patients served (unduplicated)", "{:.0f}"),
-    ("completions", "completions", "{:.0f}"),
-    ("dropouts", "dropouts", "{:.0f}"),
-    ("step_ups", "step-ups", "{:.0f}"),
-    ("censored", "still waiting or in programme at the horizon", "{:.0f}"),
-    ("wait_referral_to_admission_days_median", "median wait referral -> admission (days)", "{:.1f}"),
-    ("length_of_stay_days_mean", "mean length of stay (days)", "{:.1f}"),
-    ("attendance_rate", "attendance rate", "{:.1%}"),
-    ("revenue_usd", "revenue (USD)", "{:,.0f}"),
-    ("total_cost_usd", "total cost (USD)", "{:,.0f}"),
-    ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),
-)
-"""KPIs printed after a run: (name, label, format). Every KPI is in summary.csv."""
 
 _OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
 
@@ -103,6 +89,7 @@ def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: simulation.seed from the config).")
 @click.option("--horizon", help="Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
+@click.option("--no-report", is_flag=True, help=NO_REPORT_HELP)
 @cell_options
 def run(
     config_path: Path,
@@ -111,6 +98,7 @@ def run(
     seed: int | None,
     horizon: str | None,
     overrides: tuple[str, ...],
+    no_report: bool,
     jobs: int | None,
     executor: str,
     tables: str,
@@ -147,6 +135,8 @@ def run(
     for key, label, form in HEADLINE:
         click.echo(f"  {label:<46} {_interval(kpis.values(key), form)}")
     click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
+    if not no_report:
+        write_report(out_dir)
 
 
 @click.command()
@@ -158,6 +148,7 @@ def run(
 @click.option(
     "--dry-run", is_flag=True, help="Check FILE and list its scenarios and what each changes; run nothing."
 )
+@click.option("--no-report", is_flag=True, help=NO_REPORT_HELP)
 @cell_options
 def experiment(
     experiment_path: Path,
@@ -166,6 +157,7 @@ def experiment(
     seed: int | None,
     horizon: str | None,
     dry_run: bool,
+    no_report: bool,
     jobs: int | None,
     executor: str,
     tables: str,
@@ -212,6 +204,8 @@ def experiment(
         means = [_interval(s.values(key), form, with_ci=False) for key, _, form in shown]
         click.echo(f"  {s.name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
+    if not no_report:
+        write_report(out_dir)
 
 
 @click.command()

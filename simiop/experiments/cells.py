@@ -52,11 +52,14 @@ def run_cell(task: CellTask) -> CellResult:
     from simiop.model import simulate
     from simiop.model.calendar import ClinicCalendar
     from simiop.results.kpis import compute_kpis
+    from simiop.results.periods import render_periods
+    from simiop.results.projections import PERIODS
     from simiop.results.tables import render_tables
 
     records = simulate(task.config, task.seed, task.replication)
     kpis = compute_kpis(task.config, records)
     tables = render_tables(records, ClinicCalendar.for_config(task.config), kpis, task.tables)
+    tables[PERIODS] = render_periods(task.config, records)
     return CellResult(
         task.scenario, task.replication, {name: text.encode("utf-8") for name, text in tables.items()}
     )

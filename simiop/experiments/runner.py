@@ -37,12 +37,13 @@ from simiop.experiments.manifest import (
     write_manifest,
 )
 from simiop.experiments.plan import Plan
+from simiop.results.projections import PROJECTIONS, projections_table, read_periods
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
 
 KPIS = "kpis.csv"
 SUMMARY = "summary.csv"
 COMPARISON = "comparison.csv"
-OUTPUTS = (MANIFEST, KPIS, SUMMARY, COMPARISON, SCENARIOS_DIR, "figures", "report.html")
+OUTPUTS = (MANIFEST, KPIS, SUMMARY, COMPARISON, PROJECTIONS, SCENARIOS_DIR, "figures", "report.html")
 """Everything simiop writes at the top of a result directory; --force removes these and nothing else."""
 
 Progress = Callable[[int, int], None]
@@ -154,8 +155,13 @@ def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
 
 
 def write_tables(out: Path, plan: Plan, scenarios: list[ScenarioKpis]) -> list[Path]:
-    """kpis.csv, summary.csv, each scenario's summary.csv and (experiments) comparison.csv."""
-    tables = {out / KPIS: kpis_table(scenarios), out / SUMMARY: summary_table(scenarios)}
+    """kpis.csv, summary.csv, projections.csv, each scenario's summary.csv, comparison.csv (experiments)."""
+    periods = read_periods((s.name, cell_dir(out, s.name, r)) for s, r in plan.cells())
+    tables = {
+        out / KPIS: kpis_table(scenarios),
+        out / SUMMARY: summary_table(scenarios),
+        out / PROJECTIONS: projections_table(periods),
+    }
     if plan.kind == "experiment":
         for scenario in scenarios:
             tables[out / SCENARIOS_DIR / scenario.name / SUMMARY] = summary_table([scenario])

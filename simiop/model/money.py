@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from simiop.config.model import SimiopConfig
+from simiop.config.staff import StaffRole
 from simiop.model.records import Records
 
 DAYS_PER_YEAR = 365.25
@@ -29,6 +30,11 @@ class Billing:
     staff_cost_usd: float
     staff_cost_by_role_usd: dict[str, float]
     fixed_cost_usd: float
+
+
+def daily_staff_cost_usd(role: StaffRole) -> float:
+    """Salary and benefits of one FTE for one calendar day (cost accrues every day, open or not)."""
+    return role.annual_salary_usd * (1.0 + role.benefits_rate) / DAYS_PER_YEAR
 
 
 def bill(config: SimiopConfig, records: Records) -> None:
@@ -73,8 +79,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
     for staff_day in records.staff_days:
         if staff_day.day < from_day:
             continue
-        role = config.staff.roles[staff_day.role]
-        daily = role.annual_salary_usd * (1.0 + role.benefits_rate) / DAYS_PER_YEAR
+        daily = daily_staff_cost_usd(config.staff.roles[staff_day.role])
         staff_cost_by_role[staff_day.role] += daily * staff_day.employed_fte
     days_counted = max(0.0, records.horizon_days - from_day)
     return Billing(

@@ -1,0 +1,118 @@
+"""Build the report of a result folder: figures (PNG, SVG and the CSV each was drawn from) and report.html.
+
+Each file is written atomically, and files left by an earlier build of a
+figure that is no longer drawn are removed, so the folder always holds one
+consistent report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from simiop.atomic import write_bytes_atomic, write_text_atomic
+from simiop.report.data import ResultFolder, load
+from simiop.report.experiment_figures import EXPERIMENT_FIGURES
+from simiop.report.figure import NotDrawn, ReportFigure, drawing
+from simiop.report.headline import experiment_sentences, scenario_sentences
+from simiop.report.html import (
+    FIGURES_DIR,
+    about,
+    esc,
+    figure_block,
+    key_results,
+    not_drawn,
+    page,
+    projections_section,
+    scenarios_table,
+)
+from simiop.report.run_figures import RUN_FIGURES
+
+REPORT = "report.html"
+_FIGURE_SUFFIXES = (".png", ".svg", ".csv")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a build wrote: the page, every figure, and the figures the folder could not support."""
+
+    html: Path
+    figures: list[ReportFigure]
+    not_drawn: list[NotDrawn]
+    headline: list[str]
+
+    def files(self, out: Path) -> list[Path]:
+        folder = out / FIGURES_DIR
+        return [
+            self.html,
+            *(folder / f"{f.name}{suffix}" for f in self.figures for suffix in _FIGURE_SUFFIXES),
+        ]
+
+
+def _split(drawn: list[ReportFigure | NotDrawn]) -> tuple[list[ReportFigure], list[NotDrawn]]:
+    return [d for d in drawn if isinstance(d, ReportFigure)], [d for d in drawn if isinstance(d, NotDrawn)]
+
+
+def _write_figures(out: Path, figures: list[ReportFigure]) -> None:
+    folder = out / FIGURES_DIR
+    folder.mkdir(exist_ok=True)
+    wanted = set()
+    for figure in figures:
+        for suffix, data in (
+            (".png", figure.png),
+            (".svg", figure.svg),
+            (".csv", figure.data_csv.encode("utf-8")),
+        ):
+            write_bytes_atomic(folder / f"{figure.name}{suffix}", data)
+            wanted.add(f"{figure.name}{suffix}")
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.suffix in _FIGURE_SUFFIXES and stale.name not in wanted:
+            stale.unlink()
+
+
+def build_report(out: Path) -> Report:
+    """Draw every figure the folder supports and write report.html.
+
+    Raises ConfigError when ``out`` is not a finished result folder.
+    """
+    folder = load(out)
+    experiment = folder.plan.kind == "experiment" and len(folder.plan.scenarios) > 1
+    with drawing():
+        overview = _split([draw(folder) for draw in EXPERIMENT_FIGURES]) if experiment else ([], [])
+        detail = _split([draw(folder, folder.base) for draw in RUN_FIGURES])
+    figures = [*overview[0], *detail[0]]
+    missing = [*overview[1], *detail[1]]
+    _write_figures(out, figures)
+    headline = experiment_sentences(folder) if experiment else scenario_sentences(folder, folder.base)
+    write_text_atomic(out / REPORT, _page(folder, experiment, headline, overview, detail))
+    return Report(out / REPORT, figures, missing, headline)
+
+
+def _page(
+    folder: ResultFolder,
+    experiment: bool,
+    headline: list[str],
+    overview: tuple[list[ReportFigure], list[NotDrawn]],
+    detail: tuple[list[ReportFigure], list[NotDrawn]],
+) -> str:
+    plan, base = folder.plan, folder.base
+    title = f"{plan.name}: {plan.description}" if experiment and plan.description else base.config.clinic.name
+    parts = [f"<h1>{esc(title)}</h1>", f'<p class="headline">{esc(" ".join(headline))}</p>']
+    if experiment:
+        parts += [
+            "<h2>Scenarios</h2>",
+            scenarios_table(folder),
+            *(figure_block(f) for f in overview[0]),
+            not_drawn(overview[1]),
+            f"<h2>The base scenario '{esc(base.name)}' in detail</h2>",
+        ]
+    parts += [
+        "<h2>Key results</h2>",
+        key_results(folder, base.name),
+        projections_section(folder, base.name),
+        "<h2>Figures</h2>",
+        *(figure_block(f) for f in detail[0]),
+        not_drawn(detail[1]),
+        about(folder),
+    ]
+    return page(title, "".join(parts))

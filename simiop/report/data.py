@@ -1,0 +1,138 @@
+"""A finished result folder, read back for the report: the plan, the summary tables and the cells' tables.
+
+The report is drawn only from files on disk (never from a run in memory), so
+``simiop report DIR`` on a folder copied from another machine draws exactly
+what the automatic report at the end of the run drew.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simiop.config import ConfigError, Problem
+from simiop.experiments.cells import cell_dir
+from simiop.experiments.manifest import COMPLETE, plan_of, read_manifest
+from simiop.experiments.plan import Plan, ScenarioPlan
+from simiop.experiments.runner import COMPARISON, KPIS, SUMMARY
+from simiop.results.projections import PROJECTIONS
+from simiop.results.stats import Summary
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def number(text: str) -> float:
+    return float(text) if text not in ("", "nan") else math.nan
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One row of projections.csv: a period's metric across replications."""
+
+    scenario: str
+    kind: str
+    period: str
+    start_date: str
+    end_date: str
+    days: int
+    metric: str
+    summary: Summary
+
+
+@dataclass
+class ResultFolder:
+    """What the report needs from one result folder, read once."""
+
+    out: Path
+    manifest: dict[str, Any]
+    plan: Plan
+    summary: dict[tuple[str, str], Summary]
+    """(scenario, kpi) -> across-replication summary, from summary.csv."""
+    kpi_values: dict[tuple[str, str], list[float]]
+    """(scenario, kpi) -> one value per replication, from kpis.csv."""
+    comparison: list[dict[str, str]]
+    projections: list[Projection]
+    _tables: dict[tuple[str, str], list[dict[str, np.ndarray]]] = field(default_factory=dict)
+
+    @property
+    def base(self) -> ScenarioPlan:
+        """The scenario drawn in detail: the one compared against, or the only one."""
+        name = self.plan.compare_to or self.plan.scenarios[0].name
+        return next(s for s in self.plan.scenarios if s.name == name)
+
+    def has_table(self, table: str) -> bool:
+        return table in self.plan.tables
+
+    def cells(self, scenario: str, table: str) -> list[dict[str, np.ndarray]]:
+        """Every replication's ``table`` (e.g. daily) of ``scenario`` as columns, numeric where possible."""
+        key = (scenario, table)
+        if key not in self._tables:
+            self._tables[key] = [
+                _columns(cell_dir(self.out, scenario, r) / f"{table}.csv")
+                for r in range(self.plan.replications)
+            ]
+        return self._tables[key]
+
+    def values(self, scenario: str, kpi: str) -> np.ndarray:
+        return np.array(self.kpi_values.get((scenario, kpi), []), dtype=float)
+
+    def projection_rows(self, scenario: str, kind: str) -> Iterator[Projection]:
+        return (p for p in self.projections if p.scenario == scenario and p.kind == kind)
+
+
+def _columns(path: Path) -> dict[str, np.ndarray]:
+    rows = read_rows(path)
+    columns: dict[str, np.ndarray] = {}
+    for name in rows[0] if rows else ():
+        texts = [row[name] for row in rows]
+        try:
+            columns[name] = np.array([number(text) for text in texts], dtype=float)
+        except ValueError:
+            columns[name] = np.array(texts, dtype=object)
+    return columns
+
+
+def _summary(row: dict[str, str]) -> Summary:
+    return Summary(int(row["n"]), *(number(row[k]) for k in ("mean", "sd", "ci95_low", "ci95_high")))
+
+
+def load(out: Path) -> ResultFolder:
+    """Read a finished result folder; ConfigError naming the folder when it is not one."""
+    manifest = read_manifest(out)
+    if manifest.get("status") != COMPLETE:
+        raise ConfigError(
+            str(out),
+            [Problem("", "the run is not finished; run the same command again to finish it, then report")],
+        )
+    plan = plan_of(out, manifest)
+    missing = [name for name in (SUMMARY, KPIS, PROJECTIONS) if not (out / name).is_file()]
+    if missing:
+        raise ConfigError(str(out), [Problem("", f"missing {', '.join(missing)}; was it written by simiop?")])
+    summary = {(row["scenario"], row["kpi"]): _summary(row) for row in read_rows(out / SUMMARY)}
+    kpi_values: dict[tuple[str, str], list[float]] = {}
+    for row in read_rows(out / KPIS):
+        kpi_values.setdefault((row["scenario"], row["kpi"]), []).append(number(row["value"]))
+    projections = [
+        Projection(
+            row["scenario"],
+            row["period_kind"],
+            row["period"],
+            row["start_date"],
+            row["end_date"],
+            int(row["days"]),
+            row["metric"],
+            _summary(row),
+        )
+        for row in read_rows(out / PROJECTIONS)
+    ]
+    comparison = read_rows(out / COMPARISON) if (out / COMPARISON).is_file() else []
+    return ResultFolder(out, manifest, plan, summary, kpi_values, comparison, projections)

@@ -1,0 +1,146 @@
+"""The plain-language headline at the top of a report, written from the results, never by hand.
+
+Every number in it is read from summary.csv, projections.csv or
+comparison.csv and formatted the way the report's tables format it, so a
+reader who checks the headline against the tables finds the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from simiop.experiments.plan import ScenarioPlan
+from simiop.report.data import ResultFolder, number
+from simiop.results.periods import PROGRAMME_YEAR
+from simiop.results.stats import Summary
+
+SERVED = "unduplicated_patients_served"
+WAIT = "wait_referral_to_admission_days_median"
+
+# (kpi, better direction, phrase for the best scenario, phrase when none is better, format).
+EXPERIMENT_GOALS = (
+    (SERVED, "higher", "serves the most people", "serves more people than", "{:,.0f}"),
+    (
+        WAIT,
+        "lower",
+        "has the shortest median wait from referral to admission",
+        "has a shorter median wait than",
+        "{:.1f} days",
+    ),
+    (
+        "cost_per_completed_episode_usd",
+        "lower",
+        "has the lowest cost per completed episode",
+        "has a lower cost per completed episode than",
+        "${:,.0f}",
+    ),
+)
+
+
+def with_ci(summary: Summary, form: str, unit: str = "") -> str:
+    """'310 people (95% CI 290 to 330)': the mean, and its interval when there is one.
+
+    A value equal in every replication (e.g. salaries with no hiring
+    uncertainty) has no interval worth printing.
+    """
+    text = form.format(summary.mean) + unit
+    low, high = form.format(summary.ci95_low), form.format(summary.ci95_high)
+    if summary.n >= 2 and math.isfinite(summary.ci95_low) and low != high:
+        text += f" (95% CI {low} to {high})"
+    return text
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def staffing_phrase(scenario: ScenarioPlan) -> str:
+    """'4 therapists and groups of up to 12': the two policies administrators vary most."""
+    config = scenario.config
+    tracks = {name: track for name, track in config.tracks.items() if track.enabled}
+    roles = sorted({track.facilitator_role for track in tracks.values()})
+    therapists = sum(config.staff.roles[role].count for role in roles)
+    sizes = {track.group_size.max for track in tracks.values()}
+    if len(sizes) == 1:
+        groups = f"groups of up to {sizes.pop()}"
+    else:
+        groups = "groups of up to " + _join([f"{t.group_size.max} ({name})" for name, t in tracks.items()])
+    names = _join(list(tracks))
+    plural = "s" if therapists != 1 else ""
+    track_phrase = f"{names} tracks" if len(tracks) > 1 else f"a {names} track"
+    return f"{therapists} therapist{plural} at opening, {track_phrase} and {groups}"
+
+
+def first_year_served(folder: ResultFolder, scenario: str) -> tuple[str, Summary] | None:
+    """('its first year', summary) of people served in programme year 1 (or the shorter run)."""
+    for projection in folder.projection_rows(scenario, PROGRAMME_YEAR):
+        if projection.metric == SERVED and projection.period == "Year 1":
+            span = "its first year" if projection.days >= 365 else f"its first {projection.days} days"
+            return span, projection.summary
+    return None
+
+
+def scenario_sentences(folder: ResultFolder, scenario: ScenarioPlan) -> list[str]:
+    """What one scenario is expected to do: people served in year 1, the wait, money over the run."""
+    clinic = scenario.config.clinic.name
+    sentences = []
+    served = first_year_served(folder, scenario.name)
+    wait = folder.summary.get((scenario.name, WAIT))
+    opening = f"With {staffing_phrase(scenario)}, {clinic} is expected to serve"
+    if served is not None:
+        span, summary = served
+        sentence = f"{opening} {with_ci(summary, '{:,.0f}', ' people')} in {span}"
+    else:
+        sentence = f"{opening} people from its first year"
+    if wait is not None and math.isfinite(wait.mean):
+        sentence += f"; the median wait from referral to admission is {with_ci(wait, '{:.1f}', ' days')}"
+    sentences.append(sentence + ".")
+    revenue = folder.summary.get((scenario.name, "revenue_usd"))
+    cost = folder.summary.get((scenario.name, "total_cost_usd"))
+    completion = folder.summary.get((scenario.name, "cost_per_completed_episode_usd"))
+    config = scenario.config.simulation
+    if revenue is not None and cost is not None:
+        years = (config.horizon_days - config.warmup_days) / 365.25
+        span = f"{years:.1f} years" if years >= 1 else f"{config.horizon_days - config.warmup_days:.0f} days"
+        after = f" after a {config.warmup_days:g}-day warm-up" if config.warmup_days else ""
+        money = (
+            f"Over the {span} simulated{after}, revenue is {with_ci(revenue, '${:,.0f}')} "
+            f"against a total cost of {with_ci(cost, '${:,.0f}')}"
+        )
+        if completion is not None and math.isfinite(completion.mean):
+            money += f", or {with_ci(completion, '${:,.0f}')} per completed episode"
+        sentences.append(money + ".")
+    return sentences
+
+
+def _comparisons(folder: ResultFolder, kpi: str) -> Iterable[dict[str, str]]:
+    return (row for row in folder.comparison if row["kpi"] == kpi)
+
+
+def experiment_sentences(folder: ResultFolder) -> list[str]:
+    """Which scenario does best on each goal, against the base, counting only differences the CI supports."""
+    base = folder.base
+    count = len(folder.plan.scenarios)
+    sentences = [
+        f"{count} scenarios were each simulated {folder.plan.replications} times "
+        f"with the same random numbers and compared with '{base.name}'."
+    ]
+    sentences += scenario_sentences(folder, base)
+    for kpi, better, phrase, none_phrase, form in EXPERIMENT_GOALS:
+        rows = [row for row in _comparisons(folder, kpi) if row["direction"] == better]
+        if not rows:
+            if any(True for _ in _comparisons(folder, kpi)):
+                sentences.append(
+                    f"No scenario {none_phrase} '{base.name}' by more than the replications can distinguish."
+                )
+            continue
+        best = max(rows, key=lambda row: number(row["difference_mean"]) * (1 if better == "higher" else -1))
+        low, high = number(best["ci95_low"]), number(best["ci95_high"])
+        sentences.append(
+            f"'{best['scenario']}' {phrase}: {form.format(number(best['scenario_mean']))} against "
+            f"{form.format(number(best['compared_with_mean']))} "
+            f"(difference {number(best['difference_mean']):+,.1f}, "
+            f"95% CI {low:+,.1f} to {high:+,.1f})."
+        )
+    return sentences

@@ -1,0 +1,240 @@
+"""report.html: one self-contained page that prints on A4 and Letter.
+
+Images are embedded and no script, font or style is fetched.
+
+Administrators forward it by e-mail and grant writers paste from it, so it
+must open anywhere without the result folder or a network. Links to the CSV
+files behind each figure are relative and work when the folder travels with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Iterable, Sequence
+
+from simiop.report.data import Projection, ResultFolder
+from simiop.report.figure import NotDrawn, ReportFigure
+from simiop.report.headline import with_ci
+from simiop.results.labels import HEADLINE
+from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
+from simiop.results.projections import PROJECTIONS
+
+FIGURES_DIR = "figures"
+
+PROJECTION_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("unduplicated_patients_served", "people served (unduplicated)", "{:,.0f}"),
+    ("admissions", "admissions", "{:,.0f}"),
+    ("completions", "completions", "{:,.0f}"),
+    ("sessions_delivered", "patient sessions delivered", "{:,.0f}"),
+    ("group_sessions_held", "group sessions held", "{:,.0f}"),
+    ("service_hours", "service hours", "{:,.0f}"),
+    ("billable_days_basic", "billable days, 3 services (basic rate)", "{:,.0f}"),
+    ("billable_days_4plus_services", "billable days, 4+ services", "{:,.0f}"),
+    ("share_patient_weeks_meeting_9h", "patient-weeks meeting 9 h", "{:.1%}"),
+    ("revenue_usd", "revenue (USD)", "${:,.0f}"),
+    ("staff_cost_usd", "staff cost (USD)", "${:,.0f}"),
+    ("total_cost_usd", "total cost (USD)", "${:,.0f}"),
+    ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "${:,.0f}"),
+)
+"""Projection rows of the report: (metric, label, format); revenue by payer follows revenue."""
+
+QUARTER_METRICS = (
+    "unduplicated_patients_served",
+    "admissions",
+    "completions",
+    "sessions_delivered",
+    "revenue_usd",
+    "total_cost_usd",
+)
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+"""English month names, whatever the locale: the report's wording must not depend on the machine."""
+
+_CSS = """
+@page { margin: 14mm; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: #1a1a1a; max-width: 182mm; margin: 1.5em auto; padding: 0 1em;
+       line-height: 1.4; font-size: 10.5pt; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; padding-bottom: 0.15em; margin-top: 1.6em; }
+h3 { font-size: 1.05em; }
+p.headline { font-size: 1.12em; background: #eef5fb; border-left: 4px solid #0072B2; padding: 0.6em 0.9em; }
+table { border-collapse: collapse; font-size: 8.8pt; margin: 0.6em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+td small { color: #555; }
+figure { margin: 1.2em 0; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; height: auto; }
+figcaption { font-size: 9pt; color: #333; }
+.source { font-size: 8.5pt; color: #555; }
+table, tr, .keep { break-inside: avoid; page-break-inside: avoid; }
+@media print { body { max-width: none; margin: 0; padding: 0; font-size: 10pt; } a { color: inherit; }
+               h2 { break-after: avoid; page-break-after: avoid; } }
+"""
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False) -> str:
+    """An HTML table; cells are escaped unless ``raw`` (cells built here from escaped parts)."""
+    cell = (lambda text: text) if raw else esc
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def figure_block(figure: ReportFigure) -> str:
+    png = base64.b64encode(figure.png).decode("ascii")
+    base = f"{FIGURES_DIR}/{figure.name}"
+    return (
+        f'<figure id="{esc(figure.name)}"><h3>{esc(figure.title)}</h3>'
+        f'<img alt="{esc(figure.title)}" src="data:image/png;base64,{png}">'
+        f'<figcaption>{esc(figure.caption)}<br><span class="source">Data: '
+        f'<a href="{esc(base)}.csv">{esc(base)}.csv</a> · image: <a href="{esc(base)}.png">PNG</a>, '
+        f'<a href="{esc(base)}.svg">SVG</a></span></figcaption></figure>'
+    )
+
+
+def not_drawn(missing: Sequence[NotDrawn]) -> str:
+    if not missing:
+        return ""
+    items = "".join(f"<li>{esc(m.title)}: {esc(m.reason)}</li>" for m in missing)
+    return f"<p>Not drawn:</p><ul>{items}</ul>"
+
+
+def _value(summary_mean: float, low: float, high: float, n: int, form: str) -> str:
+    if not math.isfinite(summary_mean):
+        return "n/a"
+    text = esc(form.format(summary_mean))
+    low_text, high_text = form.format(low), form.format(high)
+    if n >= 2 and math.isfinite(low) and low_text != high_text:
+        text += f"<br><small>{esc(low_text)} to {esc(high_text)}</small>"
+    return text
+
+
+def _projection_metrics(folder: ResultFolder) -> list[tuple[str, str, str]]:
+    metrics = []
+    for metric, label, form in PROJECTION_METRICS:
+        metrics.append((metric, label, form))
+        if metric == "revenue_usd":
+            metrics += [
+                (f"revenue_usd_{payer}", f"revenue from {payer} (USD)", form)
+                for payer in folder.base.config.money.payers
+            ]
+    return metrics
+
+
+def projections_by_period(folder: ResultFolder, scenario: str, kind: str) -> str:
+    """Metrics down, periods across: the layout of a grant budget."""
+    rows_of: dict[str, dict[str, Projection]] = {}
+    periods: dict[str, int] = {}
+    for projection in folder.projection_rows(scenario, kind):
+        rows_of.setdefault(projection.metric, {})[projection.period] = projection
+        periods[projection.period] = projection.days
+    header = [
+        "",
+        *(f"{period}" + ("" if days >= 365 else f" ({days} days)") for period, days in periods.items()),
+    ]
+    body = []
+    for metric, label, form in _projection_metrics(folder):
+        found = rows_of.get(metric, {})
+        body.append([esc(label), *(_cell(found.get(period), form) for period in periods)])
+    return table(header, body, raw=True)
+
+
+def _cell(projection: Projection | None, form: str) -> str:
+    if projection is None:
+        return ""
+    s = projection.summary
+    return _value(s.mean, s.ci95_low, s.ci95_high, s.n, form)
+
+
+def projections_by_quarter(folder: ResultFolder, scenario: str) -> str:
+    """Quarters down, a few metrics across: thirteen rows fit a page, every metric would not."""
+    labels = {metric: (label, form) for metric, label, form in PROJECTION_METRICS}
+    cells: dict[str, dict[str, Projection]] = {}
+    days: dict[str, int] = {}
+    for projection in folder.projection_rows(scenario, QUARTER):
+        cells.setdefault(projection.period, {})[projection.metric] = projection
+        days[projection.period] = projection.days
+    header = ["quarter", "days", *(labels[m][0] for m in QUARTER_METRICS)]
+    body = [
+        [esc(period), str(days[period]), *(_cell(found.get(m), labels[m][1]) for m in QUARTER_METRICS)]
+        for period, found in cells.items()
+    ]
+    return table(header, body, raw=True)
+
+
+def projections_section(folder: ResultFolder, scenario: str) -> str:
+    fiscal = folder.base.config.money.fiscal_year_start_month
+    month = _MONTHS[fiscal - 1]
+    return (
+        "<h2>Projections</h2>"
+        "<p>Each cell: mean across replications, and below it the 95% confidence interval of the mean. "
+        "Counted from opening day (no warm-up is discarded). Partial periods show how many of their days the "
+        f"simulation covers. Fiscal years start in {esc(month)} and are named by the calendar year "
+        "in which they end. Every month, quarter and year, with every metric, is in "
+        f'<a href="{PROJECTIONS}">{PROJECTIONS}</a>.</p>'
+        f"<h3>By year since opening</h3>{projections_by_period(folder, scenario, PROGRAMME_YEAR)}"
+        f"<h3>By fiscal year</h3>{projections_by_period(folder, scenario, FISCAL_YEAR)}"
+        f"<h3>By fiscal quarter</h3>{projections_by_quarter(folder, scenario)}"
+    )
+
+
+def key_results(folder: ResultFolder, scenario: str) -> str:
+    rows = []
+    for kpi, label, form in HEADLINE:
+        summary = folder.summary.get((scenario, kpi))
+        if summary is not None:
+            rows.append([label, with_ci(summary, form) if math.isfinite(summary.mean) else "n/a"])
+    return table(["KPI (after the warm-up)", "mean (95% CI)"], rows)
+
+
+def about(folder: ResultFolder) -> str:
+    plan, manifest = folder.plan, folder.manifest
+    config = folder.base.config
+    rows = [
+        ["what", f"{plan.kind} '{plan.name}'" + (f": {plan.description}" if plan.description else "")],
+        ["clinic", f"{config.clinic.name}, opening {config.clinic.opening_date.isoformat()}"],
+        [
+            "horizon",
+            f"{config.simulation.horizon_days:g} days from opening; "
+            f"warm-up {config.simulation.warmup_days:g} days",
+        ],
+        ["seed", str(plan.seed)],
+        ["replications", f"{plan.replications} per scenario"],
+        ["simiop version", str(manifest.get("versions", {}).get("simiop", "unknown"))],
+        ["per-replication tables kept", ", ".join(plan.tables) or "none"],
+    ]
+    links = ", ".join(f'<a href="{name}">{name}</a>' for name in ("summary.csv", "kpis.csv", PROJECTIONS))
+    return (
+        f"<h2>About these results</h2>{table(['', ''], rows)}"
+        '<p class="source">Every configuration value of every scenario, the command and the run times are in '
+        f'<a href="manifest.json">manifest.json</a>; the tables behind this report: {links}. '
+        "Rebuild this report with <code>simiop report</code> on this folder.</p>"
+    )
+
+
+def scenarios_table(folder: ResultFolder) -> str:
+    rows = []
+    for scenario in folder.plan.scenarios:
+        changes = (
+            "; ".join(f"{path} = {value}" for path, value in scenario.changes.items()) or "(the base config)"
+        )
+        rows.append([scenario.name, scenario.description, changes])
+    return table(["scenario", "description", "changes from the base config"], rows)
+
+
+def page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )

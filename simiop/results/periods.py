@@ -1,0 +1,284 @@
+"""One replication's activity per calendar period: the raw material of grant projections.
+
+Grant writers budget by month, by fiscal quarter and by fiscal year, and
+funders ask what a clinic does in its first, second and third year. Each
+replication therefore counts its activity in all four kinds of period, from
+opening day on (projections forecast a new clinic, so the warm-up is not
+discarded). The counts are made in the worker, from the full records, so
+they exist even when a sweep keeps none of the per-replication tables; the
+across-replication means and confidence intervals are ``projections.py``'s job.
+
+Patients served cannot be summed from months into quarters (one person
+served in March and April is one person in the quarter), so every kind of
+period is counted directly rather than rolled up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from simiop.config.model import SimiopConfig
+from simiop.model.money import DAYS_PER_YEAR, daily_staff_cost_usd
+from simiop.model.records import CENSORED, COMPLETED, DROPOUT, STEP_UP, Records
+from simiop.results.tables import to_csv
+
+MONTH = "month"
+QUARTER = "quarter"
+FISCAL_YEAR = "fiscal_year"
+PROGRAMME_YEAR = "programme_year"
+PERIOD_KINDS = (MONTH, QUARTER, FISCAL_YEAR, PROGRAMME_YEAR)
+
+PERIOD_COLUMNS = ("period_kind", "period", "start_date", "end_date", "days")
+"""Columns naming a period; ``days`` is how many of its days fall inside the horizon."""
+
+METRICS: dict[str, str] = {
+    "referrals": "referrals received (readmissions included)",
+    "admissions": "admissions to a track",
+    "completions": "discharges as completed (step-down to outpatient)",
+    "dropouts": "discharges as dropout",
+    "step_ups": "discharges as step-up to PHP/inpatient",
+    "unduplicated_patients_served": "distinct people enrolled on at least one day of the period",
+    "sessions_delivered": "patient sessions delivered: each patient at each group, individual, "
+    "prescriber or family session counts one (the services payers count)",
+    "group_sessions_held": "group sessions held (one session serves several patients)",
+    "service_hours": "hours of services patients received",
+    "billable_days": "patient-days billable under the payer's rules",
+    "billable_days_basic": "billable days at the basic rate (fewer than 4 services)",
+    "billable_days_4plus_services": "billable days at the 4+ services rate",
+    "patient_weeks": "patient-weeks with at least one attended day (a week counts in the period "
+    "of its first attended day)",
+    "share_patient_weeks_meeting_9h": "share of those patient-weeks with at least 9 service hours",
+    "revenue_usd": "revenue collected (USD)",
+    "staff_cost_usd": "salaries and benefits of employed FTE (USD)",
+    "fixed_cost_usd": "money.fixed_costs_usd_per_year over the period's days (USD)",
+    "total_cost_usd": "staff + fixed cost (USD)",
+    "cost_per_completed_episode_usd": "total cost / completions in the period (USD); empty when none",
+}
+"""Metric -> meaning; revenue_usd_<payer> columns follow revenue_usd, one per payer."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One month, fiscal quarter, fiscal year or programme year, as days since opening [first, end)."""
+
+    kind: str
+    label: str
+    first_day: int
+    end_day: int
+    start_date: dt.date
+    end_date: dt.date
+    """Last calendar date of the whole period (inclusive), even beyond the horizon."""
+
+
+def _add_months(date: dt.date, months: int) -> dt.date:
+    index = date.year * 12 + date.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _add_years(date: dt.date, years: int) -> dt.date:
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:  # 29 February in a year without one
+        return dt.date(date.year + years, 3, 1)
+
+
+def _fiscal_start(date: dt.date, start_month: int) -> dt.date:
+    year = date.year if date.month >= start_month else date.year - 1
+    return dt.date(year, start_month, 1)
+
+
+def _fiscal_label(fiscal_start: dt.date) -> str:
+    """Fiscal years are named by the calendar year in which they end (FY2027 = Jul 2026-Jun 2027)."""
+    return f"FY{_add_months(fiscal_start, 11).year}"
+
+
+def _windows(
+    opening: dt.date, horizon_end: dt.date, kind: str, fiscal_month: int
+) -> Iterator[tuple[str, dt.date, dt.date]]:
+    """(label, first date, first date of the next period) for every period overlapping the run."""
+    if kind == PROGRAMME_YEAR:
+        year = 0
+        while _add_years(opening, year) < horizon_end:
+            yield f"Year {year + 1}", _add_years(opening, year), _add_years(opening, year + 1)
+            year += 1
+        return
+    step = {MONTH: 1, QUARTER: 3, FISCAL_YEAR: 12}[kind]
+    fiscal = _fiscal_start(opening, fiscal_month)
+    start = dt.date(opening.year, opening.month, 1) if kind == MONTH else fiscal
+    while kind == QUARTER and _add_months(start, 3) <= opening:
+        start = _add_months(start, 3)
+    while start < horizon_end:
+        following = _add_months(start, step)
+        if kind == MONTH:
+            label = f"{start:%Y-%m}"
+        elif kind == QUARTER:
+            year_start = _fiscal_start(start, fiscal_month)
+            quarter = ((start.year - year_start.year) * 12 + start.month - year_start.month) // 3 + 1
+            label = f"{_fiscal_label(year_start)} Q{quarter}"
+        else:
+            label = _fiscal_label(start)
+        yield label, start, following
+        start = following
+
+
+def periods(config: SimiopConfig) -> list[Period]:
+    """Every period of every kind that overlaps the run, in kind order then time order."""
+    opening = config.clinic.opening_date
+    horizon = math.ceil(config.simulation.horizon_days)
+    horizon_end = opening + dt.timedelta(days=horizon)
+    found = []
+    for kind in PERIOD_KINDS:
+        for label, start, following in _windows(
+            opening, horizon_end, kind, config.money.fiscal_year_start_month
+        ):
+            found.append(
+                Period(
+                    kind,
+                    label,
+                    max(0, (start - opening).days),
+                    min(horizon, (following - opening).days),
+                    start,
+                    following - dt.timedelta(days=1),
+                )
+            )
+    return found
+
+
+class _Index:
+    """Maps days since opening to the period of one kind that holds them."""
+
+    def __init__(self, kind_periods: list[Period]) -> None:
+        self.starts = np.array([p.first_day for p in kind_periods], dtype=float)
+        self.size = len(kind_periods)
+
+    def of(self, days: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, days, side="right") - 1
+
+    def count(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        index = self.of(days) if days.size else np.zeros(0, dtype=int)
+        return np.bincount(index, weights=weights, minlength=self.size)[: self.size].astype(float)
+
+
+def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period, dict[str, float]]]:
+    """Every period with its metrics for one replication (metric order: METRICS, payers after revenue)."""
+    all_periods = periods(config)
+    horizon = config.simulation.horizon_days
+    payers = list(config.money.payers)
+    episodes = records.episodes
+    referred = np.array([e.referred_day for e in episodes], dtype=float)
+    admitted = [e for e in episodes if e.admitted_day is not None]
+    admitted_day = np.array([e.admitted_day for e in admitted], dtype=float)
+    ended = [e for e in episodes if e.ended_day is not None and e.end_state not in CENSORED]
+
+    def ended_as(state: str) -> np.ndarray:
+        return np.array([e.ended_day for e in ended if e.end_state == state], dtype=float)
+
+    completed, dropped, stepped = ended_as(COMPLETED), ended_as(DROPOUT), ended_as(STEP_UP)
+    payer_of = {e.episode_id: payers.index(e.payer) for e in episodes}
+    rows = records.patient_days
+    day = np.array([r.day for r in rows], dtype=float)
+    services = np.array([r.services for r in rows], dtype=float)
+    hours = np.array([r.hours for r in rows], dtype=float)
+    billable = np.array([r.billable for r in rows], dtype=bool)
+    four_plus = np.array([r.four_plus for r in rows], dtype=bool)
+    revenue = np.array([r.revenue_usd for r in rows], dtype=float)
+    payer = np.array([payer_of[r.episode_id] for r in rows], dtype=int)
+    week_first: dict[tuple[int, int], int] = {}
+    week_hours: dict[tuple[int, int], float] = defaultdict(float)
+    for row in rows:
+        key = (row.episode_id, row.week)
+        week_first.setdefault(key, row.day)
+        week_hours[key] += row.hours
+    week_day = np.array(list(week_first.values()), dtype=float)
+    week_met = np.array([week_hours[key] >= 9.0 - 1e-9 for key in week_first], dtype=float)
+    sessions_per_day = {name: t.group_sessions_per_day for name, t in config.tracks.items()}
+    track_day = np.array([r.day for r in records.track_days], dtype=float)
+    held = np.array([r.groups_run * sessions_per_day[r.track] for r in records.track_days], dtype=float)
+    salary = {role: daily_staff_cost_usd(spec) for role, spec in config.staff.roles.items()}
+    staff_day = np.array([r.day for r in records.staff_days], dtype=float)
+    staff_cost = np.array([salary[r.role] * r.employed_fte for r in records.staff_days], dtype=float)
+    fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
+
+    result: list[tuple[Period, dict[str, float]]] = []
+    for kind in PERIOD_KINDS:
+        kind_periods = [p for p in all_periods if p.kind == kind]
+        index = _Index(kind_periods)
+        served: list[set[int]] = [set() for _ in kind_periods]
+        for episode in admitted:
+            first = int(index.of(np.array([episode.admitted_day]))[0])
+            end = horizon if episode.end_state in CENSORED else (episode.ended_day or horizon)
+            last = int(index.of(np.array([max(end - 1e-9, episode.admitted_day or 0.0)]))[0])
+            for position in range(first, last + 1):
+                served[position].add(episode.patient_id)
+        columns = {
+            "referrals": index.count(referred),
+            "admissions": index.count(admitted_day),
+            "completions": index.count(completed),
+            "dropouts": index.count(dropped),
+            "step_ups": index.count(stepped),
+            "unduplicated_patients_served": np.array([len(s) for s in served], dtype=float),
+            "sessions_delivered": index.count(day, services),
+            "group_sessions_held": index.count(track_day, held),
+            "service_hours": index.count(day, hours),
+            "billable_days": index.count(day[billable]),
+            "billable_days_basic": index.count(day[billable & ~four_plus]),
+            "billable_days_4plus_services": index.count(day[four_plus]),
+            "patient_weeks": index.count(week_day),
+            "weeks_met": index.count(week_day, week_met),
+            "revenue_usd": index.count(day, revenue),
+        }
+        for position, name in enumerate(payers):
+            columns[f"revenue_usd_{name}"] = index.count(day[payer == position], revenue[payer == position])
+        columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
+        for position, period in enumerate(kind_periods):
+            values = {name: float(column[position]) for name, column in columns.items()}
+            weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
+            values["patient_weeks"] = weeks
+            values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
+            values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
+            values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
+            completions = values["completions"]
+            values["cost_per_completed_episode_usd"] = (
+                values["total_cost_usd"] / completions if completions else math.nan
+            )
+            result.append((period, values))
+    return result
+
+
+def metric_names(config: SimiopConfig) -> list[str]:
+    """The metric columns of periods.csv, in order."""
+    names = []
+    for name in METRICS:
+        names.append(name)
+        if name == "revenue_usd":
+            names.extend(f"revenue_usd_{payer}" for payer in config.money.payers)
+    return names
+
+
+def _value(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.10g}"
+
+
+def render_periods(config: SimiopConfig, records: Records) -> str:
+    """periods.csv of one replication: one row per period, one column per metric."""
+    names = metric_names(config)
+    return to_csv(
+        [*PERIOD_COLUMNS, *names],
+        (
+            [
+                period.kind,
+                period.label,
+                period.start_date.isoformat(),
+                period.end_date.isoformat(),
+                period.end_day - period.first_day,
+                *(_value(values[name]) for name in names),
+            ]
+            for period, values in period_metrics(config, records)
+        ),
+    )

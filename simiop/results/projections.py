@@ -1,0 +1,70 @@
+"""Grant projections: each period's metrics across replications, as a mean with a 95% CI.
+
+Built from every cell's periods.csv on disk, in scenario and replication
+order, like the other across-replication tables, so the bytes do not depend
+on the number of workers or on resumption. A cost per completed episode is a
+ratio per replication; replications without a completion in the period are
+left out of its n rather than counted as zero.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simiop.results.periods import PERIOD_COLUMNS
+from simiop.results.stats import Summary, summarise
+from simiop.results.tables import to_csv
+
+PERIODS = "periods.csv"
+PROJECTIONS = "projections.csv"
+PROJECTION_COLUMNS = ("scenario", *PERIOD_COLUMNS, "metric", "n", "mean", "sd", "ci95_low", "ci95_high")
+
+
+@dataclass
+class ScenarioPeriods:
+    """One scenario's period metrics: (period columns) -> metric -> one value per replication."""
+
+    name: str
+    values: dict[tuple[str, ...], dict[str, list[float]]] = field(default_factory=dict)
+
+    def add_cell(self, path: Path) -> None:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = tuple(row.pop(column) for column in PERIOD_COLUMNS)
+                metrics = self.values.setdefault(key, {})
+                for metric, text in row.items():
+                    metrics.setdefault(metric, []).append(float(text) if text else float("nan"))
+
+    def summaries(self) -> Iterable[tuple[tuple[str, ...], str, Summary]]:
+        for key, metrics in self.values.items():
+            for metric, values in metrics.items():
+                yield key, metric, summarise(values)
+
+
+def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
+    """(scenario, cell folder) in plan order -> each scenario's periods, scenarios in first-seen order."""
+    scenarios: dict[str, ScenarioPeriods] = {}
+    for name, folder in cells:
+        scenarios.setdefault(name, ScenarioPeriods(name)).add_cell(folder / PERIODS)
+    return list(scenarios.values())
+
+
+def projections_table(scenarios: Iterable[ScenarioPeriods]) -> str:
+    """Long table: scenario, period, metric, n, mean, sd and 95% CI across replications."""
+    return to_csv(
+        PROJECTION_COLUMNS,
+        (
+            [
+                scenario.name,
+                *key,
+                metric,
+                summary.n,
+                *(f"{v:.10g}" for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high)),
+            ]
+            for scenario in scenarios
+            for key, metric, summary in scenario.summaries()
+        ),
+    )

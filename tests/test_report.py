@@ -1,0 +1,295 @@
+"""Reports: every figure drawn and saved, a self-contained page, a headline that agrees with the tables."""
+
+from __future__ import annotations
+
+import csv
+import re
+import xml.etree.ElementTree as ElementTree
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from simiop.experiments.manifest import MANIFEST, read_manifest
+from simiop.report.build import build_report
+from simiop.report.experiment_figures import grid_factors
+from tests.conftest import BASELINE
+from tests.test_cli import run
+
+RUN_FIGURES = {
+    "census_by_track",
+    "waits_over_time",
+    "referral_funnel",
+    "stays_and_discharges",
+    "attendance",
+    "staff",
+    "groups",
+    "ramp_up",
+}
+EXPERIMENT_FIGURES = {"kpis_by_scenario", "differences_from_base", "heat_map"}
+
+GRID = f"""
+description: two factors for the heat map
+base: {BASELINE}
+replications: 3
+horizon: 120d
+grid:
+  therapists:
+    paths: [staff.roles.therapist.count]
+    levels: [2, 3]
+  cap:
+    paths: [tracks.day.group_size.max]
+    levels: [8, 12]
+"""
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "run"
+    code, stdout, err = run(
+        "run", str(BASELINE), "-r", "3", "--horizon", "400d", "-j", "1", "--out", str(out)
+    )
+    assert code == 0, err
+    assert f"report: {out / 'report.html'}" in stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def experiment_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report-experiment")
+    spec = folder / "grid.yaml"
+    spec.write_text(GRID, encoding="utf-8")
+    code, _, err = run("experiment", str(spec), "-j", "1", "--out", str(folder / "out"))
+    assert code == 0, err
+    return folder / "out"
+
+
+class _Resources(HTMLParser):
+    """Every URL the page would load (src, link href, CSS url()) and every link it offers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.links: list[str] = []
+        self.tags: set[str] = set()
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        values = dict(attrs)
+        self._in_style = tag == "style"
+        for name in ("src", "srcset", "poster", "data"):
+            if values.get(name):
+                self.loads.append(str(values[name]))
+        if tag == "link" and values.get("href"):
+            self.loads.append(str(values["href"]))
+        if tag == "a" and values.get("href"):
+            self.links.append(str(values["href"]))
+        if values.get("style"):
+            self.loads += re.findall(r"url\(([^)]*)\)", str(values["style"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.loads += re.findall(r"url\(([^)]*)\)", data)
+            self.loads += re.findall(r"@import\s+([^;]+)", data)
+
+
+def resources(html: str) -> _Resources:
+    parser = _Resources()
+    parser.feed(html)
+    return parser
+
+
+def figure_names(out: Path) -> set[str]:
+    return {path.stem for path in (out / "figures").glob("*.png")}
+
+
+def check_figures(out: Path, expected: set[str]) -> None:
+    assert figure_names(out) == expected
+    for name in expected:
+        png = (out / "figures" / f"{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n"), name
+        assert len(png) > 5_000, name
+        svg = ElementTree.fromstring((out / "figures" / f"{name}.svg").read_bytes())
+        assert svg.tag.endswith("svg"), name
+        rows = read_rows(out / "figures" / f"{name}.csv")
+        assert rows, f"{name}.csv holds no data"
+
+
+def test_run_report_draws_every_figure_with_its_data(run_dir: Path) -> None:
+    check_figures(run_dir, RUN_FIGURES)
+
+
+def test_experiment_report_draws_the_experiment_figures_and_the_base_in_detail(experiment_dir: Path) -> None:
+    check_figures(experiment_dir, RUN_FIGURES | EXPERIMENT_FIGURES)
+    heat = read_rows(experiment_dir / "figures" / "heat_map.csv")
+    summary = {(r["scenario"], r["kpi"]): r["mean"] for r in read_rows(experiment_dir / "summary.csv")}
+    for row in heat:  # every heat-map cell is that scenario's mean in summary.csv
+        assert float(row["mean"]) == pytest.approx(float(summary[(row["scenario"], row["kpi"])]), abs=1e-3)
+    assert len({row["scenario"] for row in heat}) == 4
+
+
+@pytest.mark.parametrize("folder", ["run_dir", "experiment_dir"])
+def test_page_loads_nothing_from_outside_and_links_each_figure_to_its_csv(
+    folder: str, request: pytest.FixtureRequest
+) -> None:
+    out: Path = request.getfixturevalue(folder)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    found = resources(html)
+    assert found.loads, "the page embeds its figures"
+    assert all(url.startswith("data:image/png;base64,") for url in found.loads), found.loads
+    assert "script" not in found.tags
+    assert "iframe" not in found.tags
+    for link in found.links:
+        assert not re.match(r"^[a-z][a-z0-9+.-]*:|^//", link), f"absolute link {link}"
+        assert (out / link).is_file(), f"link to a missing file {link}"
+    for name in figure_names(out):
+        assert f'href="figures/{name}.csv"' in html
+
+
+def test_page_states_what_was_run(run_dir: Path) -> None:
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    manifest = read_manifest(run_dir)
+    plan = manifest["plan"]
+    assert f"<td>seed</td><td>{plan['seed']}</td>" in html
+    assert f"<td>{plan['replications']} per scenario</td>" in html
+    assert f"<td>{manifest['versions']['simiop']}</td>" in html
+    assert "run &#x27;baseline&#x27;" in html
+
+
+def _formatted(value: str, form: str) -> str:
+    return form.format(float(value))
+
+
+def test_headline_numbers_are_the_tables_numbers(run_dir: Path) -> None:
+    report = build_report(run_dir)
+    headline = " ".join(report.headline)
+    summary = {r["kpi"]: r for r in read_rows(run_dir / "summary.csv") if r["scenario"] == "base"}
+    config = read_manifest(run_dir)["plan"]["scenarios"][0]["config"]
+    facilitators = {t["facilitator_role"] for t in config["tracks"].values() if t["enabled"]}
+    therapists = sum(config["staff"]["roles"][role]["count"] for role in facilitators)
+    served = next(
+        r
+        for r in read_rows(run_dir / "projections.csv")
+        if r["period_kind"] == "programme_year"
+        and r["period"] == "Year 1"
+        and r["metric"] == "unduplicated_patients_served"
+    )
+    expected = [
+        f"serve {_formatted(served['mean'], '{:,.0f}')} people (95% CI {_formatted(served['ci95_low'], '{:,.0f}')} "
+        f"to {_formatted(served['ci95_high'], '{:,.0f}')}) in its first year",
+        "median wait from referral to admission is "
+        + _formatted(summary["wait_referral_to_admission_days_median"]["mean"], "{:.1f}")
+        + " days (95% CI "
+        + _formatted(summary["wait_referral_to_admission_days_median"]["ci95_low"], "{:.1f}"),
+        "revenue is " + _formatted(summary["revenue_usd"]["mean"], "${:,.0f}"),
+        f"With {therapists} therapists at opening",
+    ]
+    for phrase in expected:
+        assert phrase in headline, (phrase, headline)
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert html.count('class="headline"') == 1
+    assert headline.replace("'", "&#x27;") in html
+
+
+def test_experiment_headline_names_a_scenario_the_comparison_supports(experiment_dir: Path) -> None:
+    report = build_report(experiment_dir)
+    headline = " ".join(report.headline)
+    assert "4 scenarios" not in headline  # the grid's four cells plus the base
+    assert "5 scenarios were each simulated 3 times" in headline
+    comparison = read_rows(experiment_dir / "comparison.csv")
+    for match in re.finditer(r"'([^']+)' (serves the most people|has the shortest median wait)", headline):
+        name = match.group(1)
+        kpi = (
+            "unduplicated_patients_served"
+            if "serves" in match.group(2)
+            else "wait_referral_to_admission_days_median"
+        )
+        row = next(r for r in comparison if r["scenario"] == name and r["kpi"] == kpi)
+        assert row["direction"] == ("higher" if "serves" in match.group(2) else "lower")
+
+
+def test_the_same_folder_gives_the_same_report_bytes(run_dir: Path) -> None:
+    before = {
+        p.name: p.read_bytes() for p in [run_dir / "report.html", *sorted((run_dir / "figures").iterdir())]
+    }
+    build_report(run_dir)
+    after = {
+        p.name: p.read_bytes() for p in [run_dir / "report.html", *sorted((run_dir / "figures").iterdir())]
+    }
+    assert before == after
+
+
+def test_no_report_then_report_command(tmp_path: Path) -> None:
+    out = tmp_path / "quiet"
+    code, stdout, err = run(
+        "run",
+        str(BASELINE),
+        "-r",
+        "2",
+        "--horizon",
+        "60d",
+        "-j",
+        "1",
+        "--tables",
+        "none",
+        "--no-report",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert "report:" not in stdout
+    assert not (out / "report.html").exists()
+    assert not (out / "figures").exists()
+    manifest_before = (out / MANIFEST).read_bytes()
+    code, stdout, err = run("report", str(out))
+    assert code == 0, err
+    assert (out / "report.html").is_file()
+    # Without daily/episodes tables the time series cannot be drawn; the report says so rather than hiding it.
+    assert "not drawn: Census by track against seats: needs daily.csv" in stdout
+    assert figure_names(out) == {"referral_funnel", "staff", "ramp_up"}
+    assert "Not drawn:" in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / MANIFEST).read_bytes() == manifest_before
+
+
+def test_report_of_a_folder_that_is_not_a_finished_result_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("report", str(tmp_path))
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "no manifest" in err
+    assert str(tmp_path) in err
+    out = tmp_path / "unfinished"
+    assert (
+        run("run", str(BASELINE), "-r", "1", "--horizon", "20d", "-j", "1", "--no-report", "--out", str(out))[
+            0
+        ]
+        == 0
+    )
+    manifest = (
+        (out / MANIFEST).read_text(encoding="utf-8").replace('"status": "complete"', '"status": "running"')
+    )
+    (out / MANIFEST).write_text(manifest, encoding="utf-8")
+    code, _, err = run("report", str(out))
+    assert code == 2
+    assert "not finished" in err
+    assert "Traceback" not in err
+
+
+def test_stale_figures_from_an_earlier_build_are_removed(run_dir: Path) -> None:
+    stale = run_dir / "figures" / "old_figure.png"
+    stale.write_bytes(b"old")
+    build_report(run_dir)
+    assert not stale.exists()
+
+
+def test_grid_factors_parse_scenario_names() -> None:
+    names = ["base", "fewer_seats", "a=1,b=x", "a=1,b=y", "a=2,b=x", "a=2,b=y"]
+    assert grid_factors(names) == {"a": ["1", "2"], "b": ["x", "y"]}
