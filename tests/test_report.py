@@ -175,7 +175,9 @@ def test_headline_numbers_are_the_tables_numbers(run_dir: Path) -> None:
     summary = {r["kpi"]: r for r in read_rows(run_dir / "summary.csv") if r["scenario"] == "base"}
     config = read_manifest(run_dir)["plan"]["scenarios"][0]["config"]
     facilitators = {t["facilitator_role"] for t in config["tracks"].values() if t["enabled"]}
-    therapists = sum(config["staff"]["roles"][role]["count"] for role in facilitators)
+    staffing = [
+        f"{config['staff']['roles'][role]['count']} {role.replace('_', ' ')}" for role in facilitators
+    ]
     served = next(
         r
         for r in read_rows(run_dir / "projections.csv")
@@ -191,7 +193,8 @@ def test_headline_numbers_are_the_tables_numbers(run_dir: Path) -> None:
         + " days (95% CI "
         + _formatted(summary["wait_referral_to_admission_days_median"]["ci95_low"], "{:.1f}"),
         "revenue is " + _formatted(summary["revenue_usd"]["mean"], "${:,.0f}"),
-        f"With {therapists} therapists at opening",
+        *staffing,
+        "at opening",
     ]
     for phrase in expected:
         assert phrase in headline, (phrase, headline)

@@ -70,9 +70,11 @@ def drawing() -> AbstractContextManager[None]:
     return matplotlib.rc_context(_STYLE)
 
 
-def new_figure(rows: int = 1, columns: int = 1, height: float = 3.2) -> tuple[Figure, list[Axes]]:
+def new_figure(
+    rows: int = 1, columns: int = 1, height: float = 3.2, width_ratios: Sequence[float] | None = None
+) -> tuple[Figure, list[Axes]]:
     figure = Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False)
+    axes = figure.subplots(rows, columns, squeeze=False, width_ratios=width_ratios)
     return figure, [ax for row in axes for ax in row]
 
 

@@ -56,20 +56,32 @@ def _join(parts: list[str]) -> str:
 
 
 def staffing_phrase(scenario: ScenarioPlan) -> str:
-    """'4 therapists and groups of up to 12': the two policies administrators vary most."""
+    """'3 therapists and 1 evening therapist at opening, ...': the policies administrators vary most.
+
+    Roles are named as the config names them, so the phrase matches the
+    experiment's factors (a grid over staff.roles.therapist.count).
+    """
     config = scenario.config
     tracks = {name: track for name, track in config.tracks.items() if track.enabled}
-    roles = sorted({track.facilitator_role for track in tracks.values()})
-    therapists = sum(config.staff.roles[role].count for role in roles)
+    roles = sorted({track.facilitator_role for track in tracks.values()}, key=list(config.staff.roles).index)
+    staff = _join([_count(config.staff.roles[role].count, role.replace("_", " ")) for role in roles])
     sizes = {track.group_size.max for track in tracks.values()}
     if len(sizes) == 1:
         groups = f"groups of up to {sizes.pop()}"
     else:
         groups = "groups of up to " + _join([f"{t.group_size.max} ({name})" for name, t in tracks.items()])
     names = _join(list(tracks))
-    plural = "s" if therapists != 1 else ""
     track_phrase = f"{names} tracks" if len(tracks) > 1 else f"a {names} track"
-    return f"{therapists} therapist{plural} at opening, {track_phrase} and {groups}"
+    return f"{staff} at opening, {track_phrase} and {groups}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _signed(value: float, form: str) -> str:
+    """'-$530' or '+1.2 days': a difference in the KPI's own unit."""
+    return ("-" if value < 0 else "+") + form.format(abs(value))
 
 
 def first_year_served(folder: ResultFolder, scenario: str) -> tuple[str, Summary] | None:
@@ -140,7 +152,7 @@ def experiment_sentences(folder: ResultFolder) -> list[str]:
         sentences.append(
             f"'{best['scenario']}' {phrase}: {form.format(number(best['scenario_mean']))} against "
             f"{form.format(number(best['compared_with_mean']))} "
-            f"(difference {number(best['difference_mean']):+,.1f}, "
-            f"95% CI {low:+,.1f} to {high:+,.1f})."
+            f"(difference {_signed(number(best['difference_mean']), form)}, "
+            f"95% CI {_signed(low, form)} to {_signed(high, form)})."
         )
     return sentences

@@ -66,7 +66,7 @@ h3 { font-size: 1.05em; }
 p.headline { font-size: 1.12em; background: #eef5fb; border-left: 4px solid #0072B2; padding: 0.6em 0.9em; }
 table { border-collapse: collapse; font-size: 8.8pt; margin: 0.6em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, table.text th, table.text td { text-align: left; }
 td small { color: #555; }
 figure { margin: 1.2em 0; break-inside: avoid; page-break-inside: avoid; }
 figure img { width: 100%; height: auto; }
@@ -82,12 +82,18 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (cells built here from escaped parts)."""
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False, css_class: str = ""
+) -> str:
+    """An HTML table; cells are escaped unless ``raw`` (cells built here from escaped parts).
+
+    Numbers are right-aligned; ``css_class="text"`` left-aligns a table of words.
+    """
     cell = (lambda text: text) if raw else esc
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    opening = f'<table class="{css_class}">' if css_class else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def figure_block(figure: ReportFigure) -> str:
@@ -215,7 +221,7 @@ def about(folder: ResultFolder) -> str:
     ]
     links = ", ".join(f'<a href="{name}">{name}</a>' for name in ("summary.csv", "kpis.csv", PROJECTIONS))
     return (
-        f"<h2>About these results</h2>{table(['', ''], rows)}"
+        f"<h2>About these results</h2>{table(['', ''], rows, css_class='text')}"
         '<p class="source">Every configuration value of every scenario, the command and the run times are in '
         f'<a href="manifest.json">manifest.json</a>; the tables behind this report: {links}. '
         "Rebuild this report with <code>simiop report</code> on this folder.</p>"
@@ -223,13 +229,19 @@ def about(folder: ResultFolder) -> str:
 
 
 def scenarios_table(folder: ResultFolder) -> str:
+    """Each scenario and what it changes; changes every scenario shares (e.g. --horizon) are said once."""
+    scenarios = folder.plan.scenarios
+    shared = {k: v for k, v in scenarios[0].changes.items() if all(s.changes.get(k) == v for s in scenarios)}
     rows = []
-    for scenario in folder.plan.scenarios:
-        changes = (
-            "; ".join(f"{path} = {value}" for path, value in scenario.changes.items()) or "(the base config)"
-        )
+    for scenario in scenarios:
+        own = {k: v for k, v in scenario.changes.items() if k not in shared}
+        changes = "; ".join(f"{path} = {value}" for path, value in own.items()) or "(none)"
         rows.append([scenario.name, scenario.description, changes])
-    return table(["scenario", "description", "changes from the base config"], rows)
+    note = ""
+    if shared:
+        every = "; ".join(f"{path} = {value}" for path, value in shared.items())
+        note = f"<p>Every scenario, the base included: {esc(every)}.</p>"
+    return note + table(["scenario", "description", "changes from the base"], rows, css_class="text")
 
 
 def page(title: str, body: str) -> str:

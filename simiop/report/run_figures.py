@@ -21,8 +21,8 @@ from simiop.report.figure import PALETTE, NotDrawn, ReportFigure, band, date_axi
 from simiop.results.periods import MONTH
 from simiop.results.stats import summarise
 
-BAND = "line: median across replications; band: middle 95% of replications"
-CI = "bars: mean across replications; whiskers: 95% confidence interval of the mean"
+BAND = "Line: median across replications; band: middle 95% of replications"
+CI = "Bars: mean across replications; whiskers: 95% confidence interval of the mean"
 RAMP_UP_MONTHS = 24
 
 Drawn = ReportFigure | NotDrawn
@@ -69,10 +69,10 @@ DISCHARGE_MIX = (
     ("administrative_discharges", "administrative"),
 )
 CANCELLATIONS = (
-    ("group_sessions_merged", "merged (too few, joined another)"),
-    ("group_sessions_cancelled_too_few", "cancelled: too few"),
-    ("group_sessions_cancelled_no_facilitator", "cancelled: no facilitator"),
-    ("group_sessions_cancelled_no_room", "cancelled: no room"),
+    ("group_sessions_merged", "merged"),
+    ("group_sessions_cancelled_too_few", "too few"),
+    ("group_sessions_cancelled_no_facilitator", "no facilitator"),
+    ("group_sessions_cancelled_no_room", "no room"),
 )
 
 
@@ -346,7 +346,7 @@ def stays_and_discharges(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     caption = (
         "Left: discharges by length of stay from admission to discharge, mean per run with whiskers "
         "spanning the middle 95% of runs. "
-        f"Right: how episodes ended; {CI}."
+        f"Right: how episodes ended. {CI}."
     )
     return save(
         figure,
@@ -432,7 +432,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         return missing
     cells = folder.cells(scenario.name, "daily")
     opening = scenario.config.clinic.opening_date
-    figure, (left, right) = new_figure(1, 2, height=3.0)
+    figure, (left, right) = new_figure(1, 2, height=3.0, width_ratios=(3, 2))
     rows: list[list[object]] = []
     for colour, track in zip(PALETTE, _tracks(scenario), strict=False):
         spec = scenario.config.tracks[track]
@@ -472,7 +472,8 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     caption = (
         "Left: mean patients attending each group session held, per month; dashed: the maximum "
         f"group size. {BAND}. "
-        f"Right: group-days merged into another group or cancelled, by reason; {CI}."
+        "Right: group-days merged into another group (too few came, another group had room) or cancelled: "
+        f"too few attendees, no facilitator with hours left, no room free. {CI}."
     )
     return save(
         figure,
