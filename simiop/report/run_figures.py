@@ -515,7 +515,7 @@ def ramp_up(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
             for p in projections
         ]
     date_axis(axes, "month")
-    axes.set_ylabel("per month (first month: days open only)")
+    axes.set_ylabel("people per month (first month: days open)")
     axes.legend(loc="lower right", ncols=3)
     caption = (
         f"Referrals, admissions and completions in each of the first {RAMP_UP_MONTHS} calendar months; "

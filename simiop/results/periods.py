@@ -174,6 +174,13 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
     referred = np.array([e.referred_day for e in episodes], dtype=float)
     admitted = [e for e in episodes if e.admitted_day is not None]
     admitted_day = np.array([e.admitted_day for e in admitted], dtype=float)
+    patients = [e.patient_id for e in admitted]
+    # Enrolled until the discharge, or until the horizon for those still enrolled then.
+    ended_or_horizon = np.array(
+        [horizon if e.end_state in CENSORED or e.ended_day is None else e.ended_day for e in admitted],
+        dtype=float,
+    )
+    enrolled_until = np.maximum(ended_or_horizon - 1e-9, admitted_day)
     ended = [e for e in episodes if e.ended_day is not None and e.end_state not in CENSORED]
 
     def ended_as(state: str) -> np.ndarray:
@@ -210,12 +217,10 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
         kind_periods = [p for p in all_periods if p.kind == kind]
         index = _Index(kind_periods)
         served: list[set[int]] = [set() for _ in kind_periods]
-        for episode in admitted:
-            first = int(index.of(np.array([episode.admitted_day]))[0])
-            end = horizon if episode.end_state in CENSORED else (episode.ended_day or horizon)
-            last = int(index.of(np.array([max(end - 1e-9, episode.admitted_day or 0.0)]))[0])
+        firsts, lasts = index.of(admitted_day).tolist(), index.of(enrolled_until).tolist()
+        for patient, first, last in zip(patients, firsts, lasts, strict=True):
             for position in range(first, last + 1):
-                served[position].add(episode.patient_id)
+                served[position].add(patient)
         columns = {
             "referrals": index.count(referred),
             "admissions": index.count(admitted_day),
