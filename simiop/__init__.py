@@ -1,10 +1,55 @@
-"""simiop: discrete-event simulation and capacity planning for an Intensive Outpatient Program."""
+"""simiop: discrete-event simulation and capacity planning for an Intensive Outpatient Program.
+
+The public API (``simiop.run``, ``simiop.load_config``, ...) lives in
+``simiop.api`` and is imported on first use, so ``import simiop`` and the
+command line's ``--help`` stay fast (no numpy, simpy or matplotlib until needed).
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("simiop")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from simiop.api import (
+        Results,
+        example_config,
+        load_config,
+        open_results,
+        reproduce,
+        run,
+        run_experiment,
+        with_changes,
+    )
+    from simiop.config import ConfigError, SimiopConfig
+
+__all__ = [
+    "ConfigError",
+    "Results",
+    "SimiopConfig",
+    "__version__",
+    "example_config",
+    "load_config",
+    "open_results",
+    "reproduce",
+    "run",
+    "run_experiment",
+    "with_changes",
+]
+_CONFIG = ("ConfigError", "SimiopConfig")
+
+
+def __getattr__(name: str) -> Any:
+    """Import the API on first use (PEP 562)."""
+    if name in __all__ and name not in _CONFIG and name != "__version__":
+        from simiop import api
+
+        return getattr(api, name)
+    if name in _CONFIG:
+        from simiop import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'simiop' has no attribute {name!r}")

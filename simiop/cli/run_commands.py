@@ -25,8 +25,8 @@ from simiop.cli.report_command import NO_REPORT_HELP, write_report
 from simiop.results.labels import HEADLINE
 
 if TYPE_CHECKING:
+    from simiop.api import Results
     from simiop.experiments.plan import Plan
-    from simiop.experiments.runner import Outcome
 
 
 _OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
@@ -39,18 +39,26 @@ def _tables(text: str) -> tuple[str, ...]:
         fail([f"--tables: {exc.message}"])
 
 
-def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force: bool) -> Outcome:
+def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force: bool) -> Results:
     """Run the plan with a progress bar; refusals exit 2, Ctrl-C exits 130 keeping finished cells."""
-    from simiop.experiments.executors import make_executor
+    from simiop.api import execute
     from simiop.experiments.manifest import command_line
-    from simiop.experiments.runner import OutputDirError, run_plan
+    from simiop.experiments.runner import OutputDirError
 
-    executor = make_executor(executor_name, jobs)
     try:
         cells = len(plan.cells())
         label = f"{len(plan.scenarios)} scenario(s) x {plan.replications} replications"
         with progress_bar(label if cells > 1 else "1 replication") as progress:
-            return run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
+            return execute(
+                plan,
+                out,
+                jobs=jobs,
+                executor=executor_name,
+                force=force,
+                report=False,
+                command=command_line(),
+                progress=progress,
+            )
     except OutputDirError as exc:
         fail([str(exc)])
     except KeyboardInterrupt:
@@ -58,8 +66,6 @@ def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force:
             f"\ninterrupted: finished cells are kept in {out}; run the same command to resume", err=True
         )
         sys.exit(INTERRUPTED)
-    finally:
-        executor.close()
 
 
 def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
@@ -125,15 +131,14 @@ def run(
         replications=replications,
         tables=_tables(tables),
     )
-    outcome = _execute(plan, out_dir, executor, jobs, force)
-    kpis = outcome.scenarios[0]
+    results = _execute(plan, out_dir, executor, jobs, force)
     click.echo(
         f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
-        + (f" ({outcome.cells_kept} kept from before)" if outcome.cells_kept else "")
+        + (f" ({results.cells_kept} kept from before)" if results.cells_kept else "")
     )
     for key, label, form in HEADLINE:
-        click.echo(f"  {label:<46} {_interval(kpis.values(key), form)}")
+        click.echo(f"  {label:<46} {_interval(results.values(key), form)}")
     click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
     if not no_report:
         write_report(out_dir)
@@ -191,18 +196,17 @@ def experiment(
         return
     if out_dir is None:
         fail(["--out: required to run the experiment (or use --dry-run to only check it)"])
-    outcome = _execute(plan, out_dir, executor, jobs, force)
+    results = _execute(plan, out_dir, executor, jobs, force)
     click.echo(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
-        + (f" ({outcome.cells_kept} cells kept from before)" if outcome.cells_kept else "")
+        + (f" ({results.cells_kept} cells kept from before)" if results.cells_kept else "")
     )
-    scenarios = outcome.scenarios
     shown = HEADLINE[1], HEADLINE[7], HEADLINE[9]
-    width = max(len(s.name) for s in scenarios)
+    width = max(len(name) for name in results.scenarios)
     click.echo("  " + " " * width + "".join(f"  {label[:30]:>30}" for _, label, _ in shown))
-    for s in scenarios:
-        means = [_interval(s.values(key), form, with_ci=False) for key, _, form in shown]
-        click.echo(f"  {s.name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
+    for name in results.scenarios:
+        means = [_interval(results.values(key, name), form, with_ci=False) for key, _, form in shown]
+        click.echo(f"  {name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
     if not no_report:
         write_report(out_dir)

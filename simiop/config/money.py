@@ -27,7 +27,7 @@ class Payer(Frozen):
     """Services a patient must attend in a day for the day to be billable."""
 
     min_weekly_hours: Annotated[float, Field(ge=0, le=40)] = 0.0
-    """Service hours a patient-week must reach for its days to be billable (Medicare: 9)."""
+    """Service hours a patient-week must reach for its days to be billable (hours/week; Medicare: 9)."""
 
     collection_rate: Probability = 1.0
     """Share of billed revenue actually collected."""

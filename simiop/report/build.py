@@ -13,7 +13,7 @@ from pathlib import Path
 from simiop.atomic import write_bytes_atomic, write_text_atomic
 from simiop.report.data import ResultFolder, load
 from simiop.report.experiment_figures import EXPERIMENT_FIGURES
-from simiop.report.figure import NotDrawn, ReportFigure, drawing
+from simiop.report.figure import Drawing, NotDrawn, ReportFigure, drawing
 from simiop.report.headline import experiment_sentences, scenario_sentences
 from simiop.report.html import (
     FIGURES_DIR,
@@ -49,8 +49,10 @@ class Report:
         ]
 
 
-def _split(drawn: list[ReportFigure | NotDrawn]) -> tuple[list[ReportFigure], list[NotDrawn]]:
-    return [d for d in drawn if isinstance(d, ReportFigure)], [d for d in drawn if isinstance(d, NotDrawn)]
+def _split(drawn: list[Drawing | NotDrawn]) -> tuple[list[ReportFigure], list[NotDrawn]]:
+    """Render what was drawn (matplotlib reads the style while saving, so this runs inside drawing())."""
+    rendered = [d.render() for d in drawn if isinstance(d, Drawing)]
+    return rendered, [d for d in drawn if isinstance(d, NotDrawn)]
 
 
 def _write_figures(out: Path, figures: list[ReportFigure]) -> None:

@@ -15,10 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
-from simiop.report.figure import PALETTE, NotDrawn, ReportFigure, new_figure, save
+from simiop.report.figure import PALETTE, Drawing, NotDrawn, finish, new_figure
 from simiop.report.figure import number as cell_text
 
-Drawn = ReportFigure | NotDrawn
+Drawn = Drawing | NotDrawn
 
 
 def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
@@ -87,7 +87,7 @@ def kpis_by_scenario(folder: ResultFolder) -> Drawn:
         "Each scenario's mean across replications with its 95% confidence interval; "
         f"orange: the base scenario '{folder.base.name}'."
     )
-    return save(
+    return finish(
         figure,
         "kpis_by_scenario",
         title,
@@ -147,7 +147,7 @@ def differences_from_base(folder: ResultFolder) -> Drawn:
         "with the paired 95% confidence interval; green: higher, red: lower, "
         "grey: not distinguishable from zero."
     )
-    return save(
+    return finish(
         figure,
         "differences_from_base",
         title,
@@ -220,7 +220,7 @@ def heat_map(folder: ResultFolder) -> Drawn:
         figure.colorbar(image, ax=axes, shrink=0.8)
     held = "; other factors at " + ", ".join(f"{f}={v}" for f, v in fixed.items()) if fixed else ""
     caption = f"Mean across replications for each combination of {rows_factor} and {columns_factor}{held}."
-    return save(
+    return finish(
         figure, "heat_map", title, caption, ["kpi", rows_factor, columns_factor, "scenario", "mean"], rows
     )
 

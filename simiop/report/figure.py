@@ -58,11 +58,41 @@ class ReportFigure:
 
 
 @dataclass(frozen=True)
+class Drawing:
+    """A figure as drawn: shown inline by notebooks, or rendered to files for the report."""
+
+    name: str
+    title: str
+    caption: str
+    figure: Figure
+    data_csv: str
+
+    def render(self) -> ReportFigure:
+        """PNG (150 dpi) and SVG bytes, with no date or software stamp so equal figures give equal bytes."""
+        images = {}
+        for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format=kind, dpi=150, metadata=metadata)
+            images[kind] = buffer.getvalue()
+        return ReportFigure(self.name, self.title, self.caption, images["png"], images["svg"], self.data_csv)
+
+
+@dataclass(frozen=True)
 class NotDrawn:
     """A figure the folder's files cannot support, and why (the report says so instead of hiding it)."""
 
     title: str
     reason: str
+
+
+class InlineFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as an image without pyplot or %matplotlib inline."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        with drawing():
+            self.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+        return buffer.getvalue()
 
 
 def drawing() -> AbstractContextManager[None]:
@@ -73,25 +103,21 @@ def drawing() -> AbstractContextManager[None]:
 def new_figure(
     rows: int = 1, columns: int = 1, height: float = 3.2, width_ratios: Sequence[float] | None = None
 ) -> tuple[Figure, list[Axes]]:
-    figure = Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
+    figure = InlineFigure(figsize=(WIDTH_INCHES, height), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False, width_ratios=width_ratios)
     return figure, [ax for row in axes for ax in row]
 
 
-def save(
+def finish(
     figure: Figure,
     name: str,
     title: str,
     caption: str,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-) -> ReportFigure:
-    images = {}
-    for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=kind, dpi=150, metadata=metadata)
-        images[kind] = buffer.getvalue()
-    return ReportFigure(name, title, caption, images["png"], images["svg"], to_csv(header, rows))
+) -> Drawing:
+    """A drawn figure with what it shows and the data behind it, not yet saved."""
+    return Drawing(name, title, caption, figure, to_csv(header, rows))
 
 
 def band(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 
 from simiop.experiments.plan import ScenarioPlan
 from simiop.report.data import ResultFolder
-from simiop.report.figure import PALETTE, NotDrawn, ReportFigure, band, date_axis, new_figure, number, save
+from simiop.report.figure import PALETTE, Drawing, NotDrawn, band, date_axis, finish, new_figure, number
 from simiop.results.periods import MONTH
 from simiop.results.stats import summarise
 
@@ -25,7 +25,7 @@ BAND = "Line: median across replications; band: middle 95% of replications"
 CI = "Bars: mean across replications; whiskers: 95% confidence interval of the mean"
 RAMP_UP_MONTHS = 24
 
-Drawn = ReportFigure | NotDrawn
+Drawn = Drawing | NotDrawn
 
 # The pathway as a funnel: each stage keeps the referrals that did not end in one of the states listed
 # before it, with a short name for the figure. Every referral ends in exactly one state, so the stages
@@ -177,7 +177,7 @@ def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         "Patients enrolled in each track at the end of the day, averaged over each week; "
         f"dashed: seats (groups x maximum group size). {BAND}."
     )
-    return save(
+    return finish(
         figure,
         "census_by_track",
         title,
@@ -231,7 +231,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         "Left: patients waiting for a seat (end of day, averaged over each week). Right: each month's "
         f"median wait from referral to admission, by month of admission. {BAND}."
     )
-    return save(
+    return finish(
         figure,
         "waits_over_time",
         title,
@@ -287,7 +287,7 @@ def referral_funnel(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         "Referrals reaching each step of the pathway and, under each bar, how the others left (mean per run; "
         "episodes still waiting at the horizon count as lost at the step they had not passed). " + CI + "."
     )
-    return save(
+    return finish(
         figure,
         "referral_funnel",
         title,
@@ -348,7 +348,7 @@ def stays_and_discharges(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         "spanning the middle 95% of runs. "
         f"Right: how episodes ended. {CI}."
     )
-    return save(
+    return finish(
         figure,
         "stays_and_discharges",
         title,
@@ -387,7 +387,7 @@ def attendance(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     axes.set_ylabel("programme days attended (%)")
     axes.legend(loc="lower right", ncols=3)
     caption = f"Share of enrolled patients' programme days attended, per month and track. {BAND}."
-    return save(
+    return finish(
         figure,
         "attendance",
         title,
@@ -421,7 +421,7 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         f"contracted hours. Right: primary caseload per full-time equivalent. {CI}."
     )
     rows = [["utilisation_percent", *row] for row in use] + [["caseload_per_fte", *row] for row in load]
-    return save(
+    return finish(
         figure, "staff", title, caption, ["measure", "role", "n", "mean", "ci95_low", "ci95_high"], rows
     )
 
@@ -475,7 +475,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         "Right: group-days merged into another group (too few came, another group had room) or cancelled: "
         f"too few attendees, no facilitator with hours left, no room free. {CI}."
     )
-    return save(
+    return finish(
         figure,
         "groups",
         title,
@@ -521,7 +521,7 @@ def ramp_up(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         f"Referrals, admissions and completions in each of the first {RAMP_UP_MONTHS} calendar months; "
         "line: mean across replications; band: its 95% confidence interval."
     )
-    return save(
+    return finish(
         figure,
         "ramp_up",
         title,

@@ -9,9 +9,9 @@ by being vague.
 from __future__ import annotations
 
 from simiop.config import load_config
+from simiop.queueing import erlang_b, erlang_c, mmc_mean_wait
 from simiop.results.stats import summarise
 from tests.validation.conftest import MMC, Cells, report
-from tests.validation.queueing import erlang_b, erlang_c, mmc_mean_wait
 
 CONFIG = load_config(MMC)
 SEATS = CONFIG.tracks["programme"].seats

@@ -1,4 +1,7 @@
-"""Textbook queueing formulas the reduced configs are checked against (Erlang B and C, Little's law)."""
+"""Textbook queueing formulas (Erlang B and C, M/M/c waits) the reduced validation configs must reproduce.
+
+In the library rather than the tests so notebooks and benchmarks check the model the same way.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,366 @@
+"""The Python API: everything the command line does, as functions for notebooks and scripts.
+
+The command line is a thin shell over these functions, so a notebook and a
+terminal given the same config, seed and replications write byte-identical
+result folders. Results always live on disk (a folder you name, or a fresh
+temporary one), never only in memory: a notebook's run can be reported,
+reproduced and shared like any other.
+
+>>> import simiop
+>>> config = simiop.load_config(simiop.example_config(), changes={"simulation.horizon_days": 60})
+>>> config.simulation.horizon_days
+60.0
+>>> results = simiop.run(config, replications=2, jobs=1, report=False)
+>>> results.scenarios
+['base']
+>>> results.mean("referrals") > 0
+True
+>>> low, high = results.interval("referrals")
+>>> low <= results.mean("referrals") <= high
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simiop.config import SimiopConfig, validate_config
+from simiop.config import load_config as _load_config_file
+from simiop.config.durations import duration_days
+from simiop.config.overrides import set_values
+from simiop.experiments.plan import TABLES, Plan, experiment_plan, run_plan_for
+from simiop.results.stats import summarise
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from simiop.experiments.reproduce import Reproduction
+    from simiop.report.data import ResultFolder
+
+Progress = Callable[[int, int], None]
+"""Called with (cells finished, cells in the plan) as cells finish, e.g. to drive a progress bar."""
+
+Rows = Any
+"""A pandas DataFrame when pandas is installed, else a list of dicts (one per row)."""
+
+
+def example_config() -> Path:
+    """The example clinic shipped with simiop (the same as configs/baseline.yaml), to start from."""
+    return Path(str(resources.files("simiop").joinpath("templates/clinic.yaml")))
+
+
+def load_config(path: str | Path, changes: Mapping[str, Any] | None = None) -> SimiopConfig:
+    """Read and validate a config file, with ``changes`` ({"tracks.day.groups": 3, ...}) applied first.
+
+    Changes are checked by exactly the rules of the file: a misspelt path or a
+    value out of bounds raises ``simiop.ConfigError`` naming the field.
+    """
+    config = _load_config_file(path)
+    return with_changes(config, changes) if changes else config
+
+
+def with_changes(config: SimiopConfig, changes: Mapping[str, Any]) -> SimiopConfig:
+    """A copy of ``config`` with ``changes`` ({"field.path": value}) applied and validated again."""
+    data = set_values(config.model_dump(mode="json"), changes, "<changes>")
+    return validate_config(data, "<changes>")
+
+
+def _tables(tables: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(tables, str):
+        return TABLES if tables == "all" else () if tables == "none" else tuple(tables.split(","))
+    return tuple(tables)
+
+
+def _horizon(horizon: str | float | None) -> float | None:
+    return None if horizon is None else duration_days(horizon) if isinstance(horizon, str) else float(horizon)
+
+
+def run(
+    config: SimiopConfig | str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon: str | float | None = None,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str = "processes",
+    tables: str | Sequence[str] = "all",
+    report: bool = True,
+    force: bool = False,
+    name: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """Simulate one clinic ``replications`` times (default: the config's) into ``out``; read the results.
+
+    ``config`` is a SimiopConfig or a config file. ``horizon`` is a duration
+    ("3y", "18m", "26w") or days. ``out`` defaults to a new temporary folder.
+    ``jobs`` worker processes (None: every core) never change the results.
+    ``changes`` are applied to the config and recorded in the manifest.
+    """
+    if not isinstance(config, SimiopConfig):
+        name = name or Path(config).stem
+        config = load_config(config)
+    recorded = dict(changes or {})
+    days = _horizon(horizon)
+    if days is not None:
+        recorded["simulation.horizon_days"] = days
+    if recorded:
+        config = with_changes(config, recorded)
+    plan = run_plan_for(
+        config, name or "run", changes=recorded, seed=seed, replications=replications, tables=_tables(tables)
+    )
+    return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
+
+
+def run_experiment(
+    path: str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon: str | float | None = None,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str = "processes",
+    tables: str | Sequence[str] = "all",
+    report: bool = True,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Results:
+    """Run every scenario of an experiment file with common random numbers; arguments override the file."""
+    plan = experiment_plan(
+        Path(path),
+        seed=seed,
+        replications=replications,
+        horizon_days=_horizon(horizon),
+        tables=_tables(tables),
+    )
+    return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
+
+
+def execute(
+    plan: Plan,
+    out: str | Path | None,
+    *,
+    jobs: int | None = None,
+    executor: str = "processes",
+    force: bool = False,
+    report: bool = True,
+    command: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Results:
+    """Run a plan's unfinished cells into ``out`` (resuming an interrupted run), then its report."""
+    from simiop.experiments.executors import make_executor
+    from simiop.experiments.runner import run_plan
+
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"simiop-{plan.name}-"))
+    runner = make_executor(executor, jobs)
+    try:
+        outcome = run_plan(plan, folder, runner, force=force, command=command, progress=progress)
+    finally:
+        runner.close()
+    results = Results(folder, cells_run=outcome.cells_run, cells_kept=outcome.cells_kept)
+    if report:
+        results.report()
+    return results
+
+
+def open_results(out: str | Path) -> Results:
+    """The results in a finished result folder (from the command line, this API, or another machine)."""
+    results = Results(Path(out))
+    results.folder  # noqa: B018 - read now, so a folder that is not a result fails here and not later
+    return results
+
+
+def reproduce(source: str | Path, out: str | Path | None = None, jobs: int | None = None) -> Reproduction:
+    """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum."""
+    from simiop.experiments.executors import make_executor
+    from simiop.experiments.reproduce import reproduce as reproduce_folder
+
+    original = Path(source)
+    target = Path(out) if out is not None else original.with_name(original.name + "-reproduced")
+    runner = make_executor("processes", jobs)
+    try:
+        return reproduce_folder(original, target, runner)
+    finally:
+        runner.close()
+
+
+def _frame(rows: list[dict[str, Any]]) -> Rows:
+    """A DataFrame for notebooks when pandas is there; plain rows otherwise (pandas is optional)."""
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError:
+        return rows
+    return pandas.DataFrame(rows)
+
+
+def _typed(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
+    """CSV rows with numeric columns as floats (empty and 'nan' as NaN) and the rest as text."""
+    rows = list(rows)
+    numeric = {
+        name
+        for name in (rows[0] if rows else {})
+        if all(_is_number(row[name]) for row in rows) and any(row[name] not in ("", "nan") for row in rows)
+    }
+    return [{k: (_float(v) if k in numeric else v) for k, v in row.items()} for row in rows]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text or "nan")
+    except ValueError:
+        return False
+    return True
+
+
+def _float(text: str) -> float:
+    return float(text) if text not in ("", "nan") else math.nan
+
+
+@dataclass
+class Results:
+    """A result folder, read lazily: tables, KPI means and intervals, figures, headline and report."""
+
+    out: Path
+    cells_run: int = 0
+    cells_kept: int = 0
+    _folder: ResultFolder | None = field(default=None, repr=False)
+
+    @property
+    def folder(self) -> ResultFolder:
+        if self._folder is None:
+            from simiop.report.data import load
+
+            self._folder = load(self.out)
+        return self._folder
+
+    @property
+    def plan(self) -> Plan:
+        return self.folder.plan
+
+    @property
+    def scenarios(self) -> list[str]:
+        return [scenario.name for scenario in self.plan.scenarios]
+
+    def _scenario(self, scenario: str | None) -> str:
+        name = scenario or self.folder.base.name
+        if name not in self.scenarios:
+            raise KeyError(f"no scenario {name!r}; scenarios are {', '.join(self.scenarios)}")
+        return name
+
+    def values(self, kpi: str, scenario: str | None = None) -> list[float]:
+        """The KPI's value in each replication, in replication order."""
+        name = self._scenario(scenario)
+        if (name, kpi) not in self.folder.kpi_values:
+            known = sorted({k for s, k in self.folder.kpi_values if s == name})
+            raise KeyError(
+                f"no KPI {kpi!r}; see docs/outputs.md or results.summary() for the {len(known)} KPIs"
+            )
+        return list(self.folder.kpi_values[(name, kpi)])
+
+    def mean(self, kpi: str, scenario: str | None = None) -> float:
+        """Mean across replications (of the finite values), as in summary.csv."""
+        return summarise(self.values(kpi, scenario)).mean
+
+    def interval(self, kpi: str, scenario: str | None = None) -> tuple[float, float]:
+        """The 95% t confidence interval of the mean, as in summary.csv (NaN with fewer than 2 values)."""
+        summary = summarise(self.values(kpi, scenario))
+        return summary.ci95_low, summary.ci95_high
+
+    def _csv(self, name: str) -> list[dict[str, Any]]:
+        from simiop.report.data import read_rows
+
+        path = self.out / name
+        return _typed(read_rows(path)) if path.is_file() else []
+
+    def summary(self, kpis: Iterable[str] | None = None) -> Rows:
+        """summary.csv: per scenario and KPI, n, mean, sd and 95% CI (only ``kpis`` if given)."""
+        wanted = set(kpis) if kpis is not None else None
+        return _frame([row for row in self._csv("summary.csv") if wanted is None or row["kpi"] in wanted])
+
+    def kpis(self) -> Rows:
+        """kpis.csv: every KPI of every replication of every scenario (long format)."""
+        return _frame(self._csv("kpis.csv"))
+
+    def comparison(self) -> Rows:
+        """comparison.csv: each scenario's paired differences from the base (experiments only; else empty)."""
+        return _frame(self._csv("comparison.csv"))
+
+    def projections(self, kind: str = "fiscal_year", scenario: str | None = None) -> Rows:
+        """projections.csv rows of one kind of period (month, quarter, fiscal_year, programme_year)."""
+        from simiop.results.periods import PERIOD_KINDS
+
+        if kind not in PERIOD_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}")
+        name = self._scenario(scenario)
+        rows = self._csv("projections.csv")
+        return _frame([row for row in rows if row["period_kind"] == kind and row["scenario"] == name])
+
+    def table(self, table: str, replication: int = 0, scenario: str | None = None) -> Rows:
+        """One replication's episodes, daily, staff, kpis or periods table."""
+        from simiop.experiments.cells import cell_dir
+        from simiop.report.data import read_rows
+
+        path = cell_dir(self.out, self._scenario(scenario), replication) / f"{table}.csv"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path}: not kept (tables kept: {', '.join(self.plan.tables) or 'none'})"
+            )
+        return _frame(_typed(read_rows(path)))
+
+    def figure_names(self) -> list[str]:
+        """Names of the figures this result can draw (the report's figures)."""
+        from simiop.report.experiment_figures import EXPERIMENT_FIGURES
+        from simiop.report.run_figures import RUN_FIGURES
+
+        names = [draw.__name__ for draw in RUN_FIGURES]
+        if len(self.scenarios) > 1:
+            names = [draw.__name__ for draw in EXPERIMENT_FIGURES] + names
+        return names
+
+    def figure(self, name: str, scenario: str | None = None) -> Figure:
+        """Draw one of the report's figures (for a scenario: its run figures); notebooks show it inline."""
+        from simiop.report.experiment_figures import EXPERIMENT_FIGURES
+        from simiop.report.figure import NotDrawn, drawing
+        from simiop.report.run_figures import RUN_FIGURES
+
+        folder = self.folder
+        chosen = next((s for s in self.plan.scenarios if s.name == self._scenario(scenario)), folder.base)
+        with drawing():
+            if (run_figure := next((d for d in RUN_FIGURES if d.__name__ == name), None)) is not None:
+                drawn = run_figure(folder, chosen)
+            elif experiment_figure := next((d for d in EXPERIMENT_FIGURES if d.__name__ == name), None):
+                drawn = experiment_figure(folder)
+            else:
+                raise KeyError(f"no figure {name!r}; figures are {', '.join(self.figure_names())}")
+        if isinstance(drawn, NotDrawn):
+            raise ValueError(f"{drawn.title}: {drawn.reason}")
+        return drawn.figure
+
+    def headline(self) -> str:
+        """The report's plain-language headline, written from these results."""
+        from simiop.report.headline import experiment_sentences, scenario_sentences
+
+        folder = self.folder
+        multiple = len(self.scenarios) > 1
+        return " ".join(experiment_sentences(folder) if multiple else scenario_sentences(folder, folder.base))
+
+    def report(self) -> Path:
+        """Draw the figures and write report.html (as `simiop report`); returns the page's path."""
+        from simiop.report.build import build_report
+
+        return build_report(self.out).html
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the headline and the path of the results."""
+        from simiop.report.html import esc
+
+        return f"<p>{esc(self.headline())}</p><p><small>results in {esc(self.out)}</small></p>"
