@@ -1,0 +1,75 @@
+"""Pinned outputs of the baseline: what an optimisation must not change.
+
+``tests/test_pinned.py`` recomputes two 3-year replications of
+configs/baseline.yaml (its own seed) and compares them with
+``tests/data/pinned_baseline.json``: every KPI as written in kpis.csv, and a
+SHA-256 of every per-replication file (episodes, daily, staff, periods, kpis).
+A speed-up that changes a single random draw or a single row fails it. The
+``simulated_events`` KPI is left out: it measures the engine's work, which an
+optimisation may well reduce, not the clinic.
+
+When the model changes on purpose, regenerate the pins deliberately and say
+why in the commit message::
+
+    python -m tests.pinned
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from simiop.config import load_config
+from simiop.experiments.cells import CellTask, run_cell
+from simiop.experiments.plan import TABLES
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "configs" / "baseline.yaml"
+PINS = REPO / "tests" / "data" / "pinned_baseline.json"
+REPLICATIONS = (0, 1)
+ENGINE_KPIS = ("simulated_events",)
+
+
+def _without_engine_kpis(name: str, data: bytes) -> bytes:
+    if name != "kpis.csv":
+        return data
+    lines = data.decode("utf-8").splitlines(keepends=True)
+    return "".join(
+        line for line in lines if line.split(",")[1:2] not in ([kpi] for kpi in ENGINE_KPIS)
+    ).encode()
+
+
+def compute() -> dict[str, Any]:
+    """The pinned figures, computed now from the current model."""
+    config = load_config(BASELINE, ["simulation.horizon_days=1095"])
+    pins: dict[str, Any] = {
+        "config": "configs/baseline.yaml",
+        "horizon_days": 1095,
+        "seed": config.simulation.seed,
+    }
+    for replication in REPLICATIONS:
+        result = run_cell(CellTask("base", replication, config, config.simulation.seed, TABLES))
+        rows = csv.DictReader(io.StringIO(result.files["kpis.csv"].decode("utf-8")))
+        pins[f"replication_{replication}"] = {
+            "kpis": {row["kpi"]: row["value"] for row in rows if row["kpi"] not in ENGINE_KPIS},
+            "sha256": {
+                name: hashlib.sha256(_without_engine_kpis(name, data)).hexdigest()
+                for name, data in sorted(result.files.items())
+            },
+        }
+    return pins
+
+
+def main() -> None:
+    PINS.parent.mkdir(parents=True, exist_ok=True)
+    PINS.write_text(json.dumps(compute(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    sys.stdout.write(f"wrote {PINS.relative_to(REPO)}\n")
+
+
+if __name__ == "__main__":
+    main()
