@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import subprocess
 import sys
@@ -49,15 +50,39 @@ def digest(out: Path) -> str:
 
 
 def timed_run(replications: int, jobs: int, tables: str, out: Path) -> dict[str, Any]:
+    """One ``simiop run`` (results only: the report is timed apart) with its wall time and peak RSS.
+
+    The peak RSS is the run's own process (``os.wait4``): with --jobs 1 every
+    cell runs in it, so it shows whether memory grows with the replications.
+    """
     command = [
-        sys.executable, "-m", "simiop", "run", str(BASELINE), "--horizon", "3y",
+        sys.executable, "-m", "simiop", "run", str(BASELINE), "--horizon", "3y", "--no-report",
         "--replications", str(replications), "--jobs", str(jobs), "--tables", tables, "--out", str(out),
     ]  # fmt: skip
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"simiop run failed: {command}")
     size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-    return {"jobs": jobs, "tables": tables, "wall_s": round(wall, 3), "output_mib": round(size / 2**20, 1)}
+    return {
+        "replications": replications,
+        "jobs": jobs,
+        "tables": tables,
+        "wall_s": round(wall, 3),
+        "output_mib": round(size / 2**20, 1),
+        "parent_peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def timed_report(out: Path) -> float:
+    """Wall time of ``simiop report`` on a finished folder (figures and report.html), start-up included."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "simiop", "report", str(out)], check=True, stdout=subprocess.DEVNULL
+    )
+    return time.perf_counter() - start
 
 
 def control_pair(replications: int, scratch: Path) -> float:
@@ -78,6 +103,7 @@ def control_pair(replications: int, scratch: Path) -> float:
             "1",
             "--tables",
             "none",
+            "--no-report",
             "--out",
             str(scratch / f"control-{i}"),
         ]
@@ -105,10 +131,18 @@ def main(argv: list[str] | None = None) -> int:
                 row = timed_run(args.replications, jobs, tables, out)
                 digests[jobs] = digest(out)
                 rows.append(row)
-                print(f"tables={tables:<4} jobs={jobs}: {row['wall_s']:.2f} s, {row['output_mib']} MiB")
+                print(
+                    f"tables={tables:<4} jobs={jobs}: {row['wall_s']:.2f} s, {row['output_mib']} MiB, "
+                    f"parent peak RSS {row['parent_peak_rss_mib']} MiB"
+                )
             if digests[1] != digests[2]:
                 print("outputs differ between --jobs 1 and --jobs 2", file=sys.stderr)
                 return 1
+        report_s = timed_report(Path(scratch) / "all-2")
+        print(f"simiop report on the {args.replications}-replication folder: {report_s:.2f} s")
+        few = max(1, args.replications // 10)
+        small = timed_run(few, 1, "none", Path(scratch) / "few")
+        print(f"memory: --jobs 1 peak RSS {small['parent_peak_rss_mib']} MiB for {few} replications")
         control = control_pair(args.replications, Path(scratch))
     speedups = {
         tables: round(
@@ -133,6 +167,14 @@ def main(argv: list[str] | None = None) -> int:
             "horizon_days": 1095,
             "replications": args.replications,
             "runs": rows,
+            "report_wall_s": round(report_s, 3),
+            "memory_flatness": {
+                "replications": [few, args.replications],
+                "jobs1_tables_none_peak_rss_mib": [
+                    small["parent_peak_rss_mib"],
+                    next(r for r in rows if r["tables"] == "none" and r["jobs"] == 1)["parent_peak_rss_mib"],
+                ],
+            },
             "speedup_jobs2_over_jobs1": speedups,
             "control_two_serial_halves_wall_s": round(control, 3),
             "machine_ceiling_speedup": ceiling,

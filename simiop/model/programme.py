@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simiop.config.base import hours_of
+from simiop.config.care import ProgressReview
 from simiop.config.tracks import Track
 from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
 from simiop.model.discharge import discharge_outcome
@@ -135,6 +136,10 @@ class Programme:
         self._attendance = clinic.streams.get("programme.attendance")
         self._hazards = clinic.streams.get("programme.hazards")
         self._reviews = clinic.streams.get("programme.reviews")
+        self._absences_to_dropout = config.attendance.consecutive_absences_to_dropout
+        self._services = config.services
+        self._progress_review = config.length_of_stay.progress_review
+        self._patient_days = clinic.records.patient_days
         clinic.env.process(self._calendar_walk())
 
     # -- joining a track ---------------------------------------------------------------------------
@@ -216,18 +221,36 @@ class Programme:
         week = clinic.calendar.week_of(day)
         if clinic.calendar.weekday_of(day) in track.admission_weekdays:
             self._admit(track, day, row)
+        review = self._progress_review
 
         attendees: list[list[Enrolment]] = [[] for _ in track.groups]
         for group_index, group in enumerate(track.groups):
-            for enrolment in list(group):
-                state = self._before_session(enrolment, day)
+            # Each stream is drawn from in the same order as one draw per patient would, only in one
+            # call per group: the same numbers, without a numpy call per patient and day.
+            members = list(group)
+            hazards = self._hazards.random(2 * len(members)).tolist()
+            staying = []
+            for enrolment, u_step_up, u_admin in zip(members, hazards[0::2], hazards[1::2], strict=True):
+                # Step-up and administrative hazards, then a progress review if one is due.
+                if u_step_up < enrolment.step_up_daily:
+                    state: str | None = STEP_UP
+                elif u_admin < enrolment.administrative_daily:
+                    state = ADMINISTRATIVE
+                elif review is not None and day >= enrolment.next_review_day:
+                    state = self._review(enrolment, review)
+                else:
+                    staying.append(enrolment)
+                    continue
                 if state is not None:
                     self._discharge(track, enrolment, state, start, row)
                     continue
+                staying.append(enrolment)
+            came = attendees[group_index]
+            for enrolment, u in zip(staying, self._attendance.random(len(staying)).tolist(), strict=True):
                 enrolment.group_ran_today = False
-                if self._attendance.random() < enrolment.propensity:
+                if u < enrolment.propensity:
                     enrolment.consecutive_absences = 0
-                    attendees[group_index].append(enrolment)
+                    came.append(enrolment)
                     row.attended += 1
                 else:
                     enrolment.consecutive_absences += 1
@@ -257,10 +280,11 @@ class Programme:
         # Everyone enrolled when the day ends, taken before any discharge: under continuous
         # admission a discharge admits at once, and the newcomer has not held this day.
         enrolled = [enrolment for group in track.groups for enrolment in group]
+        next_day = track.next_programme_day(self.clinic.calendar, day)
         for enrolment in enrolled:
             enrolment.days_held += 1
             enrolment.episode.programme_days += 1
-            state = self._after_session(enrolment, day)
+            state = self._after_session(enrolment, next_day)
             if state is not None:
                 self._discharge(track, enrolment, state, end, row)
 
@@ -323,41 +347,30 @@ class Programme:
             next_prescriber_day=day,
         )
 
-    def _before_session(self, enrolment: Enrolment, day: int) -> str | None:
-        """Step-up and administrative hazards, then a progress review if one is due."""
-        u_step_up, u_admin = self._hazards.random(2)
-        if u_step_up < enrolment.step_up_daily:
-            return STEP_UP
-        if u_admin < enrolment.administrative_daily:
-            return ADMINISTRATIVE
-        review = self.clinic.config.length_of_stay.progress_review
-        if review is not None and day >= enrolment.next_review_day:
-            enrolment.next_review_day += review.interval_weeks * DAYS_PER_WEEK
-            u = self._reviews.random()
-            if u < review.early_completion_probability:
-                return COMPLETED
-            if u < review.early_completion_probability + review.extend_probability and (
-                enrolment.extensions < review.max_extensions
-            ):
-                enrolment.extensions += 1
-                enrolment.planned_end_day += review.extension_weeks * DAYS_PER_WEEK
-                if enrolment.planned_days:
-                    days_per_week = len(enrolment.track.spec.weekdays)
-                    enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
+    def _review(self, enrolment: Enrolment, review: ProgressReview) -> str | None:
+        """A due progress review: complete early, extend the planned stay, or carry on."""
+        enrolment.next_review_day += review.interval_weeks * DAYS_PER_WEEK
+        u = self._reviews.random()
+        if u < review.early_completion_probability:
+            return COMPLETED
+        if u < review.early_completion_probability + review.extend_probability and (
+            enrolment.extensions < review.max_extensions
+        ):
+            enrolment.extensions += 1
+            enrolment.planned_end_day += review.extension_weeks * DAYS_PER_WEEK
+            if enrolment.planned_days:
+                days_per_week = len(enrolment.track.spec.weekdays)
+                enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
         return None
 
-    def _after_session(self, enrolment: Enrolment, day: int) -> str | None:
-        absences = self.clinic.config.attendance.consecutive_absences_to_dropout
-        if enrolment.consecutive_absences >= absences:
+    def _after_session(self, enrolment: Enrolment, next_day: int) -> str | None:
+        """Dropout after too many absences in a row, or completion; ``next_day``: the track's next day."""
+        if enrolment.consecutive_absences >= self._absences_to_dropout:
             return DROPOUT
         if enrolment.planned_days and enrolment.days_held >= enrolment.planned_days:
             return COMPLETED
         # A stay ends on the last programme day before its planned end (continuous: see _stay).
-        track = enrolment.track
-        if (
-            not track.continuous
-            and track.next_programme_day(self.clinic.calendar, day) >= enrolment.planned_end_day
-        ):
+        if not enrolment.track.continuous and next_day >= enrolment.planned_end_day:
             return COMPLETED
         return None
 
@@ -444,7 +457,7 @@ class Programme:
     def _care_for(self, track: TrackState, enrolment: Enrolment, day: int, week: int, row: TrackDay) -> None:
         """Individual therapy, prescriber and family sessions for a patient who came today."""
         clinic = self.clinic
-        services = clinic.config.services
+        services = self._services
         episode = enrolment.episode
         episode.programme_days_attended += 1
         extra_services = 0
@@ -519,9 +532,7 @@ class Programme:
         services = group_services + extra_services
         hours = group_services * spec.session_minutes / 60.0 + extra_hours
         enrolment.episode.service_hours += hours
-        self.clinic.records.patient_days.append(
-            PatientDay(enrolment.episode.episode_id, day, week, services, hours)
-        )
+        self._patient_days.append(PatientDay(enrolment.episode.episode_id, day, week, services, hours))
 
     def _discharge(
         self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay

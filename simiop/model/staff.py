@@ -37,7 +37,7 @@ class Person:
         return day >= self.start_day
 
     def present(self, day: int) -> bool:
-        return self.employed(day) and not self.absent[day]
+        return day >= self.start_day and not self.absent[day]
 
     def works(self, shift: str) -> bool:
         return self.shift in (shift, "both")
@@ -55,6 +55,7 @@ class Roster:
     def __init__(self, config: SimiopConfig, calendar: ClinicCalendar, streams: RandomStreams) -> None:
         self.calendar = calendar
         self.by_role: dict[str, list[Person]] = {}
+        self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -79,7 +80,19 @@ class Roster:
             self.by_role[role] = people
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
-        return [p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))]
+        """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
+
+        Presence depends only on the day (hire dates and absences are drawn at
+        the start), so each answer is computed once and reused by every session
+        and patient of the day.
+        """
+        key = (role, day, shift)
+        found = self._present.get(key)
+        if found is None:
+            found = self._present[key] = [
+                p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))
+            ]
+        return found
 
     def employed(self, role: str, day: int) -> list[Person]:
         return [p for p in self.by_role[role] if p.employed(day)]

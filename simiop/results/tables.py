@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
+from operator import attrgetter
 
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import CENSORED, Episode, Records
@@ -61,7 +62,7 @@ def _difference(later: float | None, earlier: float | None) -> float | None:
     return None if later is None or earlier is None else later - earlier
 
 
-def episode_rows(records: Records, calendar: ClinicCalendar) -> Iterable[list[object]]:
+def episode_rows(records: Records, dates: Sequence[str]) -> Iterable[list[object]]:
     for e in records.episodes:
         censored = e.end_state in CENSORED
         yield [
@@ -74,14 +75,14 @@ def episode_rows(records: Records, calendar: ClinicCalendar) -> Iterable[list[ob
             e.acuity,
             "" if e.readmission_of is None else e.readmission_of,
             _number(e.referred_day),
-            calendar.date_of(int(e.referred_day)).isoformat(),
+            dates[int(e.referred_day)],
             e.intake_bookings,
             _number(e.assessed_day),
             e.intake_outcome or "",
             e.track or "",
             _number(e.wait_list_day),
             _number(e.admitted_day),
-            "" if e.admitted_day is None else calendar.date_of(int(e.admitted_day)).isoformat(),
+            "" if e.admitted_day is None else dates[int(e.admitted_day)],
             "" if censored else _number(e.ended_day),
             e.end_state,
             int(censored),
@@ -102,21 +103,26 @@ def episode_rows(records: Records, calendar: ClinicCalendar) -> Iterable[list[ob
         ]
 
 
-def _dataclass_rows(rows: Sequence[object], calendar: ClinicCalendar) -> tuple[list[str], list[list[object]]]:
+def _dataclass_rows(rows: Sequence[object], dates: Sequence[str]) -> tuple[list[str], list[list[object]]]:
+    """Header and rows of records whose first field is the day; floats with 4 decimals.
+
+    The type is tested per value (``type(v) is float``), not per column: a float
+    column can hold an int (a sum over nobody is 0), written as it was before.
+    """
     if not rows:
         return [], []
     names = [f.name for f in fields(rows[0])]  # type: ignore[arg-type]
-    header = ["date", *names]
+    values_of = attrgetter(*names)
     body = []
     for row in rows:
-        values = [getattr(row, name) for name in names]
-        body.append(
-            [
-                calendar.date_of(values[0]).isoformat(),
-                *(f"{v:.4f}" if isinstance(v, float) else v for v in values),
-            ]
-        )
-    return header, body
+        values = values_of(row)
+        body.append([dates[values[0]], *(f"{v:.4f}" if type(v) is float else v for v in values)])
+    return ["date", *names], body
+
+
+def iso_dates(calendar: ClinicCalendar) -> list[str]:
+    """The calendar date of every day of the run (and the day after), formatted once for all rows."""
+    return [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -138,12 +144,13 @@ def render_tables(
     Tables not asked for are not rendered at all: large sweeps often keep only the KPIs.
     """
     rendered: dict[str, str] = {}
+    dates = iso_dates(calendar) if tables else []
     if "episodes" in tables:
-        rendered["episodes.csv"] = to_csv(list(EPISODE_COLUMNS), episode_rows(records, calendar))
+        rendered["episodes.csv"] = to_csv(list(EPISODE_COLUMNS), episode_rows(records, dates))
     if "daily" in tables:
-        rendered["daily.csv"] = to_csv(*_dataclass_rows(records.track_days, calendar))
+        rendered["daily.csv"] = to_csv(*_dataclass_rows(records.track_days, dates))
     if "staff" in tables:
-        rendered["staff.csv"] = to_csv(*_dataclass_rows(records.staff_days, calendar))
+        rendered["staff.csv"] = to_csv(*_dataclass_rows(records.staff_days, dates))
     rendered["kpis.csv"] = to_csv(
         ["replication", "kpi", "value"],
         ([records.replication, name, f"{value:.10g}"] for name, value in kpis.items()),

@@ -1,0 +1,47 @@
+"""The benchmark scripts still run (tiny settings) and write what benchmarks/README.md reads.
+
+No timing is asserted here: speed is measured by the benchmarks themselves,
+on a quiet machine, and recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_every_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/run_all.py", "--quick", "--out-dir", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    replication = json.loads((tmp_path / "replication.json").read_text(encoding="utf-8"))
+    configs = {row["config"] for row in replication["configs"]}
+    assert configs == {f"configs/{p.name}" for p in (REPO / "configs").glob("*.yaml")}
+    replications = json.loads((tmp_path / "replications.json").read_text(encoding="utf-8"))
+    assert replications["outputs_identical_across_jobs"] is True
+    assert {(r["jobs"], r["tables"]) for r in replications["runs"]} == {
+        (1, "all"),
+        (2, "all"),
+        (1, "none"),
+        (2, "none"),
+    }
+    scaling = json.loads((tmp_path / "scaling.json").read_text(encoding="utf-8"))
+    assert [p["years"] for p in scaling["horizon"]["points"]] == [1, 2]
+    assert scaling["horizon"]["points"][1]["events"] > scaling["horizon"]["points"][0]["events"]
+    assert (
+        scaling["referral_volume"]["points"][1]["referrals"]
+        > 3 * scaling["referral_volume"]["points"][0]["referrals"]
+    )
+    engine = json.loads((tmp_path / "engine.json").read_text(encoding="utf-8"))
+    assert engine["customers"] > 3000
+    assert engine["simiop"]["mean_wait_days"] > 0
+    assert engine["hand_written_simpy"]["mean_wait_days"] > 0
