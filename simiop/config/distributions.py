@@ -22,6 +22,7 @@ import itertools
 import math
 from abc import abstractmethod
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, overload
 
 import numpy as np
@@ -756,6 +757,14 @@ class PiecewiseLinear(Frozen):
             )
         return self
 
+    @cached_property
+    def _arrays(self) -> tuple[FloatArray, FloatArray]:
+        """The points as arrays, built once: the show-rate curve is read at every intake booking."""
+        return (
+            np.array([p[0] for p in self.points], dtype=np.float64),
+            np.array([p[1] for p in self.points], dtype=np.float64),
+        )
+
     @overload
     def value_at(self, x: float) -> float: ...
 
@@ -764,8 +773,7 @@ class PiecewiseLinear(Frozen):
 
     def value_at(self, x: float | FloatArray) -> float | FloatArray:
         """y at x (a number or an array of numbers)."""
-        xs = np.array([p[0] for p in self.points], dtype=np.float64)
-        ys = np.array([p[1] for p in self.points], dtype=np.float64)
+        xs, ys = self._arrays
         result = np.interp(x, xs, ys)
         if np.ndim(x) == 0:
             return float(result)
