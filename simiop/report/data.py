@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class ResultFolder:
     """(scenario, kpi) -> one value per replication, from kpis.csv."""
     comparison: list[dict[str, str]]
     projections: list[Projection]
-    _tables: dict[tuple[str, str], list[dict[str, np.ndarray]]] = field(default_factory=dict)
+    _tables: dict[tuple[str, str, tuple[str, ...]], list[dict[str, np.ndarray]]] = field(default_factory=dict)
 
     @property
     def base(self) -> ScenarioPlan:
@@ -72,12 +72,17 @@ class ResultFolder:
     def has_table(self, table: str) -> bool:
         return table in self.plan.tables
 
-    def cells(self, scenario: str, table: str) -> list[dict[str, np.ndarray]]:
-        """Every replication's ``table`` (e.g. daily) of ``scenario`` as columns, numeric where possible."""
-        key = (scenario, table)
+    def cells(self, scenario: str, table: str, columns: Sequence[str]) -> list[dict[str, np.ndarray]]:
+        """Every replication's ``table`` of ``scenario``: the named columns, numeric where possible.
+
+        Only the columns a figure needs are parsed: a 100-replication report
+        reads a few hundred thousand rows, and converting every column of
+        every row cost more than drawing.
+        """
+        key = (scenario, table, tuple(columns))
         if key not in self._tables:
             self._tables[key] = [
-                _columns(cell_dir(self.out, scenario, r) / f"{table}.csv")
+                _columns(cell_dir(self.out, scenario, r) / f"{table}.csv", columns)
                 for r in range(self.plan.replications)
             ]
         return self._tables[key]
@@ -89,15 +94,20 @@ class ResultFolder:
         return (p for p in self.projections if p.scenario == scenario and p.kind == kind)
 
 
-def _columns(path: Path) -> dict[str, np.ndarray]:
-    rows = read_rows(path)
+def _columns(path: Path, wanted: Sequence[str]) -> dict[str, np.ndarray]:
+    """The ``wanted`` columns of a CSV file: float arrays (empty cells NaN) or, for text, object arrays."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        positions = [header.index(name) for name in wanted]
+        rows = list(reader)
     columns: dict[str, np.ndarray] = {}
-    for name in rows[0] if rows else ():
-        texts = [row[name] for row in rows]
+    for name, position in zip(wanted, positions, strict=True):
+        texts = np.array([row[position] for row in rows], dtype=str)
         try:
-            columns[name] = np.array([number(text) for text in texts], dtype=float)
+            columns[name] = np.where(texts == "", "nan", texts).astype(float)
         except ValueError:
-            columns[name] = np.array(texts, dtype=object)
+            columns[name] = texts.astype(object)
     return columns
 
 

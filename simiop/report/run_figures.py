@@ -24,6 +24,9 @@ from simiop.results.stats import summarise
 BAND = "Line: median across replications; band: middle 95% of replications"
 CI = "Bars: mean across replications; whiskers: 95% confidence interval of the mean"
 RAMP_UP_MONTHS = 24
+DAILY = ("day", "track", "census", "wait_list", "attended", "absent", "group_attendances", "groups_run")
+EPISODES = ("referred_day", "admitted_day", "admitted_date", "length_of_stay_days")
+"""The columns of the cells' tables the figures read (only these are parsed)."""
 
 Drawn = Drawing | NotDrawn
 
@@ -154,7 +157,7 @@ def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     title = "Census by track against seats"
     if missing := _needs(folder, title, "daily"):
         return missing
-    cells = folder.cells(scenario.name, "daily")
+    cells = folder.cells(scenario.name, "daily", DAILY)
     opening = scenario.config.clinic.opening_date
     figure, (axes,) = new_figure(height=3.4)
     rows: list[list[object]] = []
@@ -194,7 +197,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     opening = scenario.config.clinic.opening_date
     figure, (left, right) = new_figure(1, 2, height=3.2)
     rows: list[list[object]] = []
-    cells = folder.cells(scenario.name, "daily")
+    cells = folder.cells(scenario.name, "daily", DAILY)
     for colour, track in zip(PALETTE, _tracks(scenario), strict=False):
         days, series = _weekly(*_track_series(cells, track, lambda cell: cell["wait_list"]))
         median, low, high = band(series)
@@ -210,7 +213,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     left.legend(loc="upper left")
     months: list[str] = sorted({p.period for p in folder.projection_rows(scenario.name, MONTH)})
     per_month = []
-    for cell in folder.cells(scenario.name, "episodes"):
+    for cell in folder.cells(scenario.name, "episodes", EPISODES):
         admitted = np.isfinite(cell["admitted_day"])
         waits = cell["admitted_day"][admitted] - cell["referred_day"][admitted]
         month_of = np.array([str(text)[:7] for text in cell["admitted_date"][admitted]])
@@ -304,7 +307,7 @@ def stays_and_discharges(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     figure, (left, right) = new_figure(1, 2, height=3.0)
     stays = [
         cell["length_of_stay_days"][np.isfinite(cell["length_of_stay_days"])]
-        for cell in folder.cells(scenario.name, "episodes")
+        for cell in folder.cells(scenario.name, "episodes", EPISODES)
     ]
     pooled = np.concatenate(stays) if stays else np.zeros(0)
     longest = float(np.quantile(pooled, 0.99)) if pooled.size else 7.0
@@ -362,7 +365,7 @@ def attendance(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     title = "Attendance"
     if missing := _needs(folder, title, "daily"):
         return missing
-    cells = folder.cells(scenario.name, "daily")
+    cells = folder.cells(scenario.name, "daily", DAILY)
     opening = scenario.config.clinic.opening_date
     figure, (axes,) = new_figure(height=3.0)
     rows: list[list[object]] = []
@@ -430,7 +433,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     title = "Group sizes and cancelled sessions"
     if missing := _needs(folder, title, "daily"):
         return missing
-    cells = folder.cells(scenario.name, "daily")
+    cells = folder.cells(scenario.name, "daily", DAILY)
     opening = scenario.config.clinic.opening_date
     figure, (left, right) = new_figure(1, 2, height=3.0, width_ratios=(3, 2))
     rows: list[list[object]] = []
