@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
@@ -28,7 +29,7 @@ def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
     facilitator = base.tracks[tracks[0]].facilitator_role if tracks else "therapist"
     chosen = [
         ("unduplicated_patients_served", "people served"),
-        ("wait_referral_to_admission_days_median", "median wait referral to admission (days)"),
+        ("wait_referral_to_admission_days_median", "median wait to admission (days)"),
         *((f"occupancy_{track}", f"occupancy, {track} track (share of seats)") for track in tracks[:1]),
         (f"staff_utilisation_{facilitator}", f"utilisation, {facilitator} (share of hours)"),
         ("revenue_usd", "revenue (USD)"),
@@ -47,6 +48,33 @@ def _label(axes: Axes, title: str, positions: np.ndarray, names: list[str] | Non
         axes.tick_params(axis="x", labelrotation=20)
 
 
+COLUMNS = 2
+"""Panels per row: scenario names are long, so only two panels fit beside them on a page."""
+
+
+def _panel_grid(panels: int, scenarios: int) -> tuple[Figure, list[Axes]]:
+    """One panel per KPI, two per row, tall enough for a line per scenario; spare panels hidden."""
+    rows = -(-panels // COLUMNS)
+    figure, axes = new_figure(rows, COLUMNS, height=rows * (0.9 + 0.2 * scenarios))
+    for spare in axes[panels:]:
+        spare.set_visible(False)
+    return figure, axes
+
+
+def _dots(axes: Axes, mean: np.ndarray, low: np.ndarray, high: np.ndarray, colours: list[str]) -> None:
+    """One point per scenario with its interval as a horizontal whisker."""
+    axes.errorbar(
+        mean,
+        np.arange(len(mean))[::-1],
+        xerr=np.nan_to_num(np.vstack([mean - low, high - mean])),
+        fmt="none",
+        ecolor="#555555",
+        capsize=2,
+        linewidth=0.8,
+    )
+    axes.scatter(mean, np.arange(len(mean))[::-1], c=colours, s=16, zorder=3)
+
+
 def _names(folder: ResultFolder) -> list[str]:
     return [scenario.name for scenario in folder.plan.scenarios]
 
@@ -55,9 +83,7 @@ def kpis_by_scenario(folder: ResultFolder) -> Drawn:
     title = "Headline KPIs by scenario"
     kpis = experiment_kpis(folder)
     names = _names(folder)
-    columns = 2
-    rows_of_panels = -(-len(kpis) // columns)
-    figure, panels = new_figure(rows_of_panels, columns, height=rows_of_panels * (0.9 + 0.2 * len(names)))
+    figure, panels = _panel_grid(len(kpis), len(names))
     positions = np.arange(len(names))[::-1]
     rows: list[list[object]] = []
     for axes, (kpi, label) in zip(panels, kpis, strict=False):
@@ -66,23 +92,12 @@ def kpis_by_scenario(folder: ResultFolder) -> Drawn:
         low = np.array([s.ci95_low if s.n > 1 else s.mean for s in summaries])
         high = np.array([s.ci95_high if s.n > 1 else s.mean for s in summaries])
         colours = [PALETTE[1] if name == folder.base.name else PALETTE[0] for name in names]
-        axes.errorbar(
-            mean,
-            positions,
-            xerr=np.nan_to_num(np.vstack([mean - low, high - mean])),
-            fmt="none",
-            ecolor="#555555",
-            capsize=2,
-            linewidth=0.8,
-        )
-        axes.scatter(mean, positions, c=colours, s=16, zorder=3)
-        _label(axes, label, positions, names if axes in panels[::columns] else None)
+        _dots(axes, mean, low, high, colours)
+        _label(axes, label, positions, names if axes in panels[::COLUMNS] else None)
         rows += [
             [name, kpi, s.n, cell_text(s.mean), cell_text(s.ci95_low), cell_text(s.ci95_high)]
             for name, s in zip(names, summaries, strict=True)
         ]
-    for axes in panels[len(kpis) :]:
-        axes.set_visible(False)
     caption = (
         "Each scenario's mean across replications with its 95% confidence interval; "
         f"orange: the base scenario '{folder.base.name}'."
@@ -104,9 +119,7 @@ def differences_from_base(folder: ResultFolder) -> Drawn:
     kpis = experiment_kpis(folder)
     names = [name for name in _names(folder) if name != folder.base.name]
     by_key = {(row["scenario"], row["kpi"]): row for row in folder.comparison}
-    columns = 2
-    rows_of_panels = -(-len(kpis) // columns)
-    figure, panels = new_figure(rows_of_panels, columns, height=rows_of_panels * (0.9 + 0.2 * len(names)))
+    figure, panels = _panel_grid(len(kpis), len(names))
     positions = np.arange(len(names))[::-1]
     colour_of = {
         "higher": PALETTE[2],
@@ -124,24 +137,13 @@ def differences_from_base(folder: ResultFolder) -> Drawn:
         low, high = np.where(np.isnan(low), mean, low), np.where(np.isnan(high), mean, high)
         colours = [colour_of[r["direction"]] if r else "#999999" for r in found]
         axes.axvline(0.0, color="#333333", linewidth=0.8)
-        axes.errorbar(
-            mean,
-            positions,
-            xerr=np.nan_to_num(np.vstack([mean - low, high - mean])),
-            fmt="none",
-            ecolor="#555555",
-            capsize=2,
-            linewidth=0.8,
-        )
-        axes.scatter(mean, positions, c=colours, s=16, zorder=3)
-        _label(axes, label, positions, names if axes in panels[::columns] else None)
+        _dots(axes, mean, low, high, colours)
+        _label(axes, label, positions, names if axes in panels[::COLUMNS] else None)
         rows += [
             [name, kpi, r["n_pairs"], r["difference_mean"], r["ci95_low"], r["ci95_high"], r["direction"]]
             for name, r in zip(names, found, strict=True)
             if r
         ]
-    for axes in panels[len(kpis) :]:
-        axes.set_visible(False)
     caption = (
         f"Scenario minus '{folder.base.name}', replication by replication (common random numbers), "
         "with the paired 95% confidence interval; green: higher, red: lower, "
