@@ -204,7 +204,7 @@ class Programme:
             staff_row = self.clinic.roster_log(role, day)
             employed = [p for p in people if p.employed(day)]
             staff_row.employed = len(employed)
-            staff_row.present = sum(1 for p in employed if p.present(day))
+            staff_row.present = len(roster.present(role, day))
             staff_row.employed_fte = sum(p.fte for p in employed)
             staff_row.caseload = sum(p.caseload for p in employed)
 

@@ -73,16 +73,18 @@ def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generat
     env = clinic.env
     for time in times.tolist():
         yield env.timeout(time - env.now)
+        # Four draws per referral, in this order: preference, payer, acuity, contact (one numpy call).
+        u_preference, u_payer, u_acuity, u_contact = mix.random(4).tolist()
         episode = clinic.new_episode(
             patient_id=clinic.new_patient_id(),
             source=name,
             source_kind=source.kind,
-            track_preference=preferences[_pick(mix.random(), preference_p)],
-            payer=payers[_pick(mix.random(), payer_p)],
-            acuity=classes[_pick(mix.random(), class_p)],
+            track_preference=preferences[_pick(u_preference, preference_p)],
+            payer=payers[_pick(u_payer, payer_p)],
+            acuity=classes[_pick(u_acuity, class_p)],
             referred_day=env.now,
         )
-        if mix.random() < source.contact_probability:
+        if u_contact < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
                 clinic.programme.refer_to_track(episode)
             else:
