@@ -318,11 +318,12 @@ class Results:
 
     def figure_names(self) -> list[str]:
         """Names of the figures this result can draw (the report's figures)."""
+        from simiop.report.build import compares_scenarios
         from simiop.report.experiment_figures import EXPERIMENT_FIGURES
         from simiop.report.run_figures import RUN_FIGURES
 
         names = [draw.__name__ for draw in RUN_FIGURES]
-        if len(self.scenarios) > 1:
+        if compares_scenarios(self.folder):
             names = [draw.__name__ for draw in EXPERIMENT_FIGURES] + names
         return names
 
@@ -347,11 +348,16 @@ class Results:
 
     def headline(self) -> str:
         """The report's plain-language headline, written from these results."""
+        from simiop.report.build import compares_scenarios
         from simiop.report.headline import experiment_sentences, scenario_sentences
 
         folder = self.folder
-        multiple = len(self.scenarios) > 1
-        return " ".join(experiment_sentences(folder) if multiple else scenario_sentences(folder, folder.base))
+        sentences = (
+            experiment_sentences(folder)
+            if compares_scenarios(folder)
+            else scenario_sentences(folder, folder.base)
+        )
+        return " ".join(sentences)
 
     def report(self) -> Path:
         """Draw the figures and write report.html (as `simiop report`); returns the page's path."""

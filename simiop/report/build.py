@@ -41,13 +41,6 @@ class Report:
     not_drawn: list[NotDrawn]
     headline: list[str]
 
-    def files(self, out: Path) -> list[Path]:
-        folder = out / FIGURES_DIR
-        return [
-            self.html,
-            *(folder / f"{f.name}{suffix}" for f in self.figures for suffix in _FIGURE_SUFFIXES),
-        ]
-
 
 def _split(drawn: list[Drawing | NotDrawn]) -> tuple[list[ReportFigure], list[NotDrawn]]:
     """Render what was drawn (matplotlib reads the style while saving, so this runs inside drawing())."""
@@ -72,13 +65,18 @@ def _write_figures(out: Path, figures: list[ReportFigure]) -> None:
             stale.unlink()
 
 
+def compares_scenarios(folder: ResultFolder) -> bool:
+    """Whether the report compares scenarios (an experiment with more than the base) or shows one run."""
+    return folder.plan.kind == "experiment" and len(folder.plan.scenarios) > 1
+
+
 def build_report(out: Path) -> Report:
     """Draw every figure the folder supports and write report.html.
 
     Raises ConfigError when ``out`` is not a finished result folder.
     """
     folder = load(out)
-    experiment = folder.plan.kind == "experiment" and len(folder.plan.scenarios) > 1
+    experiment = compares_scenarios(folder)
     with drawing():
         overview = _split([draw(folder) for draw in EXPERIMENT_FIGURES]) if experiment else ([], [])
         detail = _split([draw(folder, folder.base) for draw in RUN_FIGURES])
