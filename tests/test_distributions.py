@@ -672,3 +672,18 @@ def test_curve_stays_within_its_points(points: list[tuple[float, float]], x: flo
 
 def test_fixed_can_be_built_directly() -> None:
     assert Fixed(dist="fixed", value=2).value == 2.0
+
+
+@settings(max_examples=300)
+@given(
+    xs=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=8, unique=True),
+    ys=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=8, max_size=8),
+    x=st.one_of(st.floats(-2e3, 2e3, allow_nan=False), st.sampled_from([0.0, 1.0, -0.0])),
+)
+def test_a_curve_at_one_point_is_exactly_np_interp(xs: list[float], ys: list[float], x: float) -> None:
+    """The scalar fast path must give numpy's double bit for bit: model results depend on it."""
+    points = sorted(xs)
+    curve = PiecewiseLinear(curve="piecewise_linear", points=tuple((p, ys[i]) for i, p in enumerate(points)))
+    for at in (x, *points):
+        expected = float(np.interp(at, np.array(points), np.array(ys[: len(points)])))
+        assert curve.value_at(at) == expected or (math.isnan(expected) and math.isnan(curve.value_at(at)))

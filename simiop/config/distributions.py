@@ -18,6 +18,7 @@ could produce impossible values (a negative duration, a probability above 1).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from abc import abstractmethod
@@ -773,11 +774,41 @@ class PiecewiseLinear(Frozen):
 
     def value_at(self, x: float | FloatArray) -> float | FloatArray:
         """y at x (a number or an array of numbers)."""
-        xs, ys = self._arrays
-        result = np.interp(x, xs, ys)
         if np.ndim(x) == 0:
-            return float(result)
-        return np.asarray(result, dtype=np.float64)
+            return self._at(float(x))
+        xs, ys = self._arrays
+        return np.asarray(np.interp(x, xs, ys), dtype=np.float64)
+
+    def _at(self, x: float) -> float:
+        """np.interp for one number, step for step, without building arrays for it.
+
+        The intake show curve is read once per booking; numpy's per-call
+        overhead was most of that cost. The branches and the arithmetic are
+        numpy's (compiled_base.c, arr_interp), so the result is the same double,
+        which a property test checks against np.interp.
+        """
+        xs, ys = self._lists
+        if x != x:  # NaN
+            return x
+        last = len(xs) - 1
+        if x < xs[0]:
+            return ys[0]
+        if x > xs[last]:
+            return ys[last]
+        j = bisect.bisect_right(xs, x) - 1
+        if j == last or xs[j] == x:
+            return ys[j]
+        slope = (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j])
+        result = slope * (x - xs[j]) + ys[j]
+        if result != result:  # NaN one way: try the other end, as numpy does
+            result = slope * (x - xs[j + 1]) + ys[j + 1]
+            if result != result and ys[j] == ys[j + 1]:
+                result = ys[j]
+        return result
+
+    @cached_property
+    def _lists(self) -> tuple[list[float], list[float]]:
+        return [float(p[0]) for p in self.points], [float(p[1]) for p in self.points]
 
     @property
     def mean(self) -> float:
