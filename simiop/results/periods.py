@@ -189,16 +189,13 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
     completed, dropped, stepped = ended_as(COMPLETED), ended_as(DROPOUT), ended_as(STEP_UP)
     payer_of = {e.episode_id: payers.index(e.payer) for e in episodes}
     rows = records.patient_days
-    # One pass over the patient-days (the largest record list) into a float table, then its columns.
-    table = np.array(
-        [
-            (r.day, r.services, r.hours, r.billable, r.four_plus, r.revenue_usd, payer_of[r.episode_id])
-            for r in rows
-        ],
-        dtype=float,
-    ).reshape(-1, 7)
-    day, services, hours, revenue = table[:, 0], table[:, 1], table[:, 2], table[:, 5]
-    billable, four_plus, payer = table[:, 3] > 0, table[:, 4] > 0, table[:, 6].astype(int)
+    day = np.array([r.day for r in rows], dtype=float)
+    services = np.array([r.services for r in rows], dtype=float)
+    hours = np.array([r.hours for r in rows], dtype=float)
+    billable = np.array([r.billable for r in rows], dtype=bool)
+    four_plus = np.array([r.four_plus for r in rows], dtype=bool)
+    revenue = np.array([r.revenue_usd for r in rows], dtype=float)
+    payer = np.array([payer_of[r.episode_id] for r in rows], dtype=int)
     week_first: dict[tuple[int, int], int] = {}
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
     for row in rows:
