@@ -113,6 +113,23 @@ def _weekly(days: np.ndarray, series: list[np.ndarray]) -> tuple[np.ndarray, lis
     return np.flatnonzero(keep) * 7.0, means
 
 
+def _line_with_band(
+    axes: Axes,
+    x: np.ndarray,
+    line: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    colour: str,
+    label: str | None,
+    steps: bool = False,
+) -> None:
+    """A line with a shaded band; ``steps`` for monthly values, which hold for the whole month."""
+    axes.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0, step="mid" if steps else None)
+    axes.plot(
+        x, line, color=colour, linewidth=1.2, label=label, drawstyle="steps-mid" if steps else "default"
+    )
+
+
 def _monthly(
     days: np.ndarray, opening: dt.date, numerator: np.ndarray, denominator: np.ndarray
 ) -> tuple[list[str], np.ndarray]:
@@ -166,8 +183,7 @@ def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         median, low, high = band(series)
         dates = _dates(opening, days[: len(median)])
         seats = scenario.config.tracks[track].seats
-        axes.fill_between(dates, low, high, color=colour, alpha=0.2, linewidth=0)
-        axes.plot(dates, median, color=colour, linewidth=1.2, label=f"{track}: census")
+        _line_with_band(axes, dates, median, low, high, colour, f"{track}: census")
         axes.axhline(seats, color=colour, linestyle="--", linewidth=1, label=f"{track}: seats ({seats})")
         rows += [
             [str(d), track, seats, number(m, 2), number(lo, 2), number(hi, 2)]
@@ -202,8 +218,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         days, series = _weekly(*_track_series(cells, track, lambda cell: cell["wait_list"]))
         median, low, high = band(series)
         dates = _dates(opening, days[: len(median)])
-        left.fill_between(dates, low, high, color=colour, alpha=0.2, linewidth=0)
-        left.plot(dates, median, color=colour, linewidth=1.2, label=track)
+        _line_with_band(left, dates, median, low, high, colour, track)
         rows += [
             ["wait_list", str(d), track, number(m, 2), number(lo, 2), number(hi, 2)]
             for d, m, lo, hi in zip(dates, median, low, high, strict=True)
@@ -222,8 +237,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         )
     median, low, high = band(per_month)
     positions = np.array(months, dtype="datetime64[M]")
-    right.fill_between(positions, low, high, color=PALETTE[2], alpha=0.2, linewidth=0, step="mid")
-    right.plot(positions, median, color=PALETTE[2], drawstyle="steps-mid", linewidth=1.2)
+    _line_with_band(right, positions, median, low, high, PALETTE[2], None, steps=True)
     date_axis(right, "month of admission")
     right.set_ylabel("median wait, referral to admission (days)")
     rows += [
@@ -376,8 +390,7 @@ def attendance(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         months = monthly[0][0]
         median, low, high = band([100.0 * ratio for _, ratio in monthly])
         positions = np.array(months, dtype="datetime64[M]")
-        axes.fill_between(positions, low, high, color=colour, alpha=0.2, linewidth=0, step="mid")
-        axes.plot(positions, median, color=colour, drawstyle="steps-mid", linewidth=1.2, label=track)
+        _line_with_band(axes, positions, median, low, high, colour, track, steps=True)
         rows += [
             [m, track, number(a, 2), number(b, 2), number(c, 2)]
             for m, a, b, c in zip(months, median, low, high, strict=True)
@@ -446,15 +459,8 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         months = monthly[0][0]
         median, low, high = band([ratio for _, ratio in monthly])
         positions = np.array(months, dtype="datetime64[M]")
-        left.fill_between(positions, low, high, color=colour, alpha=0.2, linewidth=0, step="mid")
-        left.plot(
-            positions,
-            median,
-            color=colour,
-            drawstyle="steps-mid",
-            linewidth=1.2,
-            label=f"{track} (max {spec.group_size.max})",
-        )
+        label = f"{track} (max {spec.group_size.max})"
+        _line_with_band(left, positions, median, low, high, colour, label, steps=True)
         left.axhline(spec.group_size.max, color=colour, linestyle="--", linewidth=1)
         rows += [
             ["mean_attending", m, track, "", number(a, 2), number(b, 2), number(c, 2)]
