@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import importlib
-import math
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,8 @@ from simiop.config import SimiopConfig, validate_config
 from simiop.config import load_config as _load_config_file
 from simiop.config.durations import duration_days
 from simiop.config.overrides import set_values
-from simiop.experiments.plan import TABLES, Plan, experiment_plan, run_plan_for
+from simiop.experiments.plan import Plan, experiment_plan, parse_tables, run_plan_for
+from simiop.report.data import number
 from simiop.results.stats import summarise
 
 if TYPE_CHECKING:
@@ -70,12 +70,6 @@ def with_changes(config: SimiopConfig, changes: Mapping[str, Any]) -> SimiopConf
     """A copy of ``config`` with ``changes`` ({"field.path": value}) applied and validated again."""
     data = set_values(config.model_dump(mode="json"), changes, "<changes>")
     return validate_config(data, "<changes>")
-
-
-def _tables(tables: str | Sequence[str]) -> tuple[str, ...]:
-    if isinstance(tables, str):
-        return TABLES if tables == "all" else () if tables == "none" else tuple(tables.split(","))
-    return tuple(tables)
 
 
 def _horizon(horizon: str | float | None) -> float | None:
@@ -115,7 +109,12 @@ def run(
     if recorded:
         config = with_changes(config, recorded)
     plan = run_plan_for(
-        config, name or "run", changes=recorded, seed=seed, replications=replications, tables=_tables(tables)
+        config,
+        name or "run",
+        changes=recorded,
+        seed=seed,
+        replications=replications,
+        tables=parse_tables(tables),
     )
     return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
 
@@ -140,7 +139,7 @@ def run_experiment(
         seed=seed,
         replications=replications,
         horizon_days=_horizon(horizon),
-        tables=_tables(tables),
+        tables=parse_tables(tables),
     )
     return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
 
@@ -210,19 +209,15 @@ def _typed(rows: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
         for name in (rows[0] if rows else {})
         if all(_is_number(row[name]) for row in rows) and any(row[name] not in ("", "nan") for row in rows)
     }
-    return [{k: (_float(v) if k in numeric else v) for k, v in row.items()} for row in rows]
+    return [{k: (number(v) if k in numeric else v) for k, v in row.items()} for row in rows]
 
 
 def _is_number(text: str) -> bool:
     try:
-        float(text or "nan")
+        number(text)
     except ValueError:
         return False
     return True
-
-
-def _float(text: str) -> float:
-    return float(text) if text not in ("", "nan") else math.nan
 
 
 @dataclass

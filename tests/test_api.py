@@ -155,3 +155,17 @@ def test_import_simiop_stays_light_until_the_api_is_used() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout.split("\n")
     assert printed[:2] == ["[]", "True"]
+
+
+def test_tables_are_read_by_one_rule_in_one_order() -> None:
+    """The tables are part of the plan key, so the API and --tables must agree on order and spelling."""
+    from simiop.experiments.plan import parse_tables
+
+    assert parse_tables("staff, daily") == parse_tables(["daily", "staff"]) == ("daily", "staff")
+    assert parse_tables("all") == ("episodes", "daily", "staff")
+    assert parse_tables("none") == parse_tables([]) == ()
+    with pytest.raises(ValueError, match="allowed all, none or a comma list of episodes, daily, staff"):
+        parse_tables(["daily", "staf"])
+    code, _, err = cli("run", str(BASELINE), "--out", "x", "--tables", "staf")
+    assert code == 2
+    assert err.strip() == "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff"

@@ -65,18 +65,13 @@ def horizon_assignments(text: str | None) -> list[str]:
 
 
 def parse_tables(text: str) -> tuple[str, ...]:
-    """'all', 'none' or a comma list of episodes, daily, staff."""
-    from simiop.experiments.plan import TABLES
+    """--tables: 'all', 'none' or a comma list of episodes, daily, staff (the library's rule)."""
+    from simiop.experiments.plan import parse_tables as parse
 
-    if text == "all":
-        return TABLES
-    if text == "none":
-        return ()
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in names if name not in TABLES]
-    if unknown or not names:
-        raise click.BadParameter(f"{text!r}: allowed all, none or a comma list of {', '.join(TABLES)}")
-    return tuple(name for name in TABLES if name in names)
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 _TABLES_OPTION = click.option(

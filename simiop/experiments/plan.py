@@ -24,6 +24,29 @@ from simiop.config.overrides import set_values
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
 TABLES = ("episodes", "daily", "staff")
+
+
+def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:
+    """'all', 'none', a comma list or a sequence of table names, in TABLES order.
+
+    The order is normalised because the tables are part of the plan key: asking
+    for "staff,daily" and "daily,staff" must resume the same result folder.
+    ValueError names what is allowed.
+    """
+    if isinstance(tables, str):
+        if tables == "all":
+            return TABLES
+        if tables == "none":
+            return ()
+        names = tuple(part.strip() for part in tables.split(",") if part.strip())
+    else:
+        names = tuple(tables)
+    unknown = [name for name in names if name not in TABLES]
+    if unknown or (isinstance(tables, str) and not names):
+        raise ValueError(f"{tables!r}: allowed all, none or a comma list of {', '.join(TABLES)}")
+    return tuple(name for name in TABLES if name in names)
+
+
 """Per-replication tables that can be kept besides kpis.csv, which is always written."""
 
 Kind = Literal["run", "experiment"]

@@ -15,6 +15,13 @@ from simiop.config.staff import StaffRole
 from simiop.model.records import Records
 
 DAYS_PER_YEAR = 365.25
+STANDARD_WEEKLY_HOURS = 9.0
+"""The weekly service hours an IOP patient-week should reach (Medicare's 9 h); KPIs report the share."""
+
+
+def meets_standard(hours: float) -> bool:
+    """Whether a patient-week's hours reach the 9-hour standard (with float rounding tolerance)."""
+    return hours >= STANDARD_WEEKLY_HOURS - 1e-9
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         billable_days=billable,
         billable_days_4plus=billable_4plus,
         patient_weeks=len(week_hours),
-        patient_weeks_meeting_9h=sum(1 for hours in week_hours.values() if hours >= 9.0 - 1e-9),
+        patient_weeks_meeting_9h=sum(1 for hours in week_hours.values() if meets_standard(hours)),
         revenue_usd=sum(revenue_by_payer.values()),
         revenue_by_payer_usd=dict(sorted(revenue_by_payer.items())),
         staff_cost_usd=sum(staff_cost_by_role.values()),

@@ -200,9 +200,9 @@ class Programme:
             row.census = track.census
             row.wait_list = len(track.wait_list)
         roster = self.clinic.roster
-        for role, people in roster.by_role.items():
+        for role in roster.by_role:
             staff_row = self.clinic.roster_log(role, day)
-            employed = [p for p in people if p.employed(day)]
+            employed = roster.employed(role, day)
             staff_row.employed = len(employed)
             staff_row.present = len(roster.present(role, day))
             staff_row.employed_fte = sum(p.fte for p in employed)

@@ -16,8 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
-from simiop.report.figure import PALETTE, Drawing, NotDrawn, finish, new_figure
-from simiop.report.figure import number as cell_text
+from simiop.report.figure import PALETTE, Drawing, NotDrawn, decimals, finish, new_figure
 
 Drawn = Drawing | NotDrawn
 
@@ -95,7 +94,7 @@ def kpis_by_scenario(folder: ResultFolder) -> Drawn:
         _dots(axes, mean, low, high, colours)
         _label(axes, label, positions, names if axes in panels[::COLUMNS] else None)
         rows += [
-            [name, kpi, s.n, cell_text(s.mean), cell_text(s.ci95_low), cell_text(s.ci95_high)]
+            [name, kpi, s.n, decimals(s.mean), decimals(s.ci95_low), decimals(s.ci95_high)]
             for name, s in zip(names, summaries, strict=True)
         ]
     caption = (
@@ -198,7 +197,7 @@ def heat_map(folder: ResultFolder) -> Drawn:
                 summary = folder.summary.get((name, kpi))
                 if summary is not None:
                     grid[i, j] = summary.mean
-                    rows.append([kpi, row_level, column_level, name, cell_text(summary.mean)])
+                    rows.append([kpi, row_level, column_level, name, decimals(summary.mean)])
         image = axes.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
         finite = grid[np.isfinite(grid)]
         middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0

@@ -140,5 +140,6 @@ def date_axis(axes: Axes, label: str) -> None:
     axes.set_xlabel(label)
 
 
-def number(value: float, places: int = 4) -> str:
+def decimals(value: float, places: int = 4) -> str:
+    """A number for a figure's CSV, with fixed decimals; empty when not finite."""
     return "" if not np.isfinite(value) else f"{value:.{places}f}"

@@ -17,9 +17,9 @@ from matplotlib.axes import Axes
 
 from simiop.experiments.plan import ScenarioPlan
 from simiop.report.data import ResultFolder
-from simiop.report.figure import PALETTE, Drawing, NotDrawn, band, date_axis, finish, new_figure, number
+from simiop.report.figure import PALETTE, Drawing, NotDrawn, band, date_axis, decimals, finish, new_figure
 from simiop.results.periods import MONTH
-from simiop.results.stats import summarise
+from simiop.results.stats import Summary, summarise
 
 BAND = "Line: median across replications; band: middle 95% of replications"
 CI = "Bars: mean across replications; whiskers: 95% confidence interval of the mean"
@@ -145,29 +145,31 @@ def _monthly(
 
 def _bars(
     axes: Axes, labels: Sequence[str], samples: Sequence[np.ndarray], colour: str, height: float = 0.8
-) -> list[list[object]]:
-    """Horizontal bars of means with 95% CI whiskers; the rows (label, n, mean, low, high) for the CSV."""
+) -> tuple[list[Summary], list[list[object]]]:
+    """Horizontal bars of means with 95% CI whiskers; their summaries, and the rows (label, n, mean,
+    low, high) for the CSV."""
     summaries = [summarise(sample) for sample in samples]
     means = np.array([s.mean for s in summaries])
-    low = np.array([s.ci95_low if s.n > 1 else s.mean for s in summaries])
-    high = np.array([s.ci95_high if s.n > 1 else s.mean for s in summaries])
+    low = np.array([_low(s) for s in summaries])
+    high = np.array([_high(s) for s in summaries])
     positions = np.arange(len(labels))[::-1]
     errors = np.vstack([np.nan_to_num(means - low), np.nan_to_num(high - means)])
     axes.barh(positions, np.nan_to_num(means), height, xerr=errors, color=colour, alpha=0.85, capsize=3)
     axes.set_yticks(positions, labels)
     axes.grid(axis="y", visible=False)
-    return [
-        [label, s.n, number(s.mean), number(s.ci95_low), number(s.ci95_high)]
+    rows: list[list[object]] = [
+        [label, s.n, decimals(s.mean), decimals(s.ci95_low), decimals(s.ci95_high)]
         for label, s in zip(labels, summaries, strict=True)
     ]
+    return summaries, rows
 
 
-def number_or(text: object, default: float) -> float:
-    try:
-        value = float(str(text))
-    except ValueError:
-        return default
-    return value if np.isfinite(value) else default
+def _low(summary: Summary) -> float:
+    return summary.ci95_low if summary.n > 1 else summary.mean
+
+
+def _high(summary: Summary) -> float:
+    return summary.ci95_high if summary.n > 1 else summary.mean
 
 
 def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
@@ -186,7 +188,7 @@ def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         _line_with_band(axes, dates, median, low, high, colour, f"{track}: census")
         axes.axhline(seats, color=colour, linestyle="--", linewidth=1, label=f"{track}: seats ({seats})")
         rows += [
-            [str(d), track, seats, number(m, 2), number(lo, 2), number(hi, 2)]
+            [str(d), track, seats, decimals(m, 2), decimals(lo, 2), decimals(hi, 2)]
             for d, m, lo, hi in zip(dates, median, low, high, strict=True)
         ]
     date_axis(axes, "week")
@@ -220,7 +222,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         dates = _dates(opening, days[: len(median)])
         _line_with_band(left, dates, median, low, high, colour, track)
         rows += [
-            ["wait_list", str(d), track, number(m, 2), number(lo, 2), number(hi, 2)]
+            ["wait_list", str(d), track, decimals(m, 2), decimals(lo, 2), decimals(hi, 2)]
             for d, m, lo, hi in zip(dates, median, low, high, strict=True)
         ]
     date_axis(left, "week")
@@ -241,7 +243,7 @@ def waits_over_time(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     date_axis(right, "month of admission")
     right.set_ylabel("median wait, referral to admission (days)")
     rows += [
-        ["median_wait_days", m, "all", number(a, 2), number(b, 2), number(c, 2)]
+        ["median_wait_days", m, "all", decimals(a, 2), decimals(b, 2), decimals(c, 2)]
         for m, a, b, c in zip(months, median, low, high, strict=True)
     ]
     caption = (
@@ -277,15 +279,13 @@ def referral_funnel(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
             )
         )
     figure, (axes,) = new_figure(height=3.4)
-    rows = _bars(axes, stages, samples, PALETTE[0], height=0.5)
-    ends = [
-        max(float(np.mean(sample)), number_or(row[4], 0.0)) for sample, row in zip(samples, rows, strict=True)
-    ]
+    summaries, rows = _bars(axes, stages, samples, PALETTE[0], height=0.5)
+    ends = [max(s.mean, _high(s)) if np.isfinite(_high(s)) else s.mean for s in summaries]
     top = max([*ends, 1.0])
-    for position, (sample, loss, end) in enumerate(zip(samples, losses, ends, strict=True)):
+    for position, (summary, loss, end) in enumerate(zip(summaries, losses, ends, strict=True)):
         y = len(stages) - 1 - position
         # Labels sit inside the axes and stay out of the layout, which must not shrink the plot to fit them.
-        axes.text(end + 0.015 * top, y, f"{np.mean(sample):,.0f}", va="center", fontsize=8, in_layout=False)
+        axes.text(end + 0.015 * top, y, f"{summary.mean:,.0f}", va="center", fontsize=8, in_layout=False)
         if loss:
             axes.text(
                 0.005 * top,
@@ -346,13 +346,13 @@ def stays_and_discharges(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
             "length_of_stay",
             f"{edges[i] / 7:.0f}-{edges[i + 1] / 7:.0f} weeks",
             counts.shape[0],
-            number(mean[i], 2),
-            number(low[i], 2),
-            number(high[i], 2),
+            decimals(mean[i], 2),
+            decimals(low[i], 2),
+            decimals(high[i], 2),
         ]
         for i in range(len(mean))
     ]
-    mix = _bars(
+    _, mix = _bars(
         right,
         [label for _, label in DISCHARGE_MIX],
         [folder.values(scenario.name, kpi) for kpi, _ in DISCHARGE_MIX],
@@ -392,7 +392,7 @@ def attendance(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         positions = np.array(months, dtype="datetime64[M]")
         _line_with_band(axes, positions, median, low, high, colour, track, steps=True)
         rows += [
-            [m, track, number(a, 2), number(b, 2), number(c, 2)]
+            [m, track, decimals(a, 2), decimals(b, 2), decimals(c, 2)]
             for m, a, b, c in zip(months, median, low, high, strict=True)
         ]
     overall = summarise(folder.values(scenario.name, "attendance_rate"))
@@ -417,14 +417,14 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     title = "Staff utilisation and caseloads"
     roles = list(scenario.config.staff.roles)
     figure, (left, right) = new_figure(1, 2, height=2.6 + 0.15 * len(roles))
-    use = _bars(
+    _, use = _bars(
         left,
         roles,
         [100.0 * folder.values(scenario.name, f"staff_utilisation_{role}") for role in roles],
         PALETTE[2],
     )
     left.set_xlabel("utilisation (% of contracted hours)")
-    load = _bars(
+    _, load = _bars(
         right,
         roles,
         [folder.values(scenario.name, f"caseload_mean_per_fte_{role}") for role in roles],
@@ -463,14 +463,14 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         _line_with_band(left, positions, median, low, high, colour, label, steps=True)
         left.axhline(spec.group_size.max, color=colour, linestyle="--", linewidth=1)
         rows += [
-            ["mean_attending", m, track, "", number(a, 2), number(b, 2), number(c, 2)]
+            ["mean_attending", m, track, "", decimals(a, 2), decimals(b, 2), decimals(c, 2)]
             for m, a, b, c in zip(months, median, low, high, strict=True)
         ]
     date_axis(left, "month")
     left.set_ylabel("patients per group session held")
     left.legend(loc="lower right")
     held = folder.values(scenario.name, "group_sessions_run")
-    lost = _bars(
+    _, lost = _bars(
         right,
         [label for _, label in CANCELLATIONS],
         [folder.values(scenario.name, kpi) for kpi, _ in CANCELLATIONS],
@@ -517,9 +517,9 @@ def ramp_up(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
                 p.days,
                 metric,
                 p.summary.n,
-                number(p.summary.mean, 2),
-                number(p.summary.ci95_low, 2),
-                number(p.summary.ci95_high, 2),
+                decimals(p.summary.mean, 2),
+                decimals(p.summary.ci95_low, 2),
+                decimals(p.summary.ci95_high, 2),
             ]
             for p in projections
         ]

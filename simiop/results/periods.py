@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simiop.config.model import SimiopConfig
-from simiop.model.money import DAYS_PER_YEAR, daily_staff_cost_usd
+from simiop.model.money import DAYS_PER_YEAR, daily_staff_cost_usd, meets_standard
 from simiop.model.records import CENSORED, COMPLETED, DROPOUT, STEP_UP, Records
 from simiop.results.tables import to_csv
 
@@ -203,7 +203,7 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
         week_first.setdefault(key, row.day)
         week_hours[key] += row.hours
     week_day = np.array(list(week_first.values()), dtype=float)
-    week_met = np.array([week_hours[key] >= 9.0 - 1e-9 for key in week_first], dtype=float)
+    week_met = np.array([meets_standard(week_hours[key]) for key in week_first], dtype=float)
     sessions_per_day = {name: t.group_sessions_per_day for name, t in config.tracks.items()}
     track_day = np.array([r.day for r in records.track_days], dtype=float)
     held = np.array([r.groups_run * sessions_per_day[r.track] for r in records.track_days], dtype=float)
