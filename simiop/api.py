@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from simiop.experiments.reproduce import Reproduction
+    from simiop.report.build import Report
     from simiop.report.data import ResultFolder
 
 Progress = Callable[[int, int], None]
@@ -356,9 +357,13 @@ class Results:
 
     def report(self) -> Path:
         """Draw the figures and write report.html (as `simiop report`); returns the page's path."""
+        return self.build_report().html
+
+    def build_report(self) -> Report:
+        """The report as built: its page, its figures and those the folder could not support."""
         from simiop.report.build import build_report
 
-        return build_report(self.out).html
+        return build_report(self.out, self.folder)
 
     def _repr_html_(self) -> str:
         """In a notebook: the headline and the path of the results."""

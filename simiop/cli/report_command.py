@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from simiop.cli.common import fail
 
+if TYPE_CHECKING:
+    from simiop.api import Results
+
 NO_REPORT_HELP = "Skip the figures and report.html (build them later with `simiop report DIR`)."
 
 
-def write_report(out: Path) -> None:
-    """Build the report of ``out`` and say where it is; one line and exit 2 if ``out`` cannot be reported."""
+def write_report(out: Path, results: Results | None = None) -> None:
+    """Build the report of ``out`` and say where it is; one line and exit 2 if ``out`` cannot be reported.
+
+    ``results``: those a command has just read, so the folder is not read again.
+    """
+    from simiop.api import open_results
     from simiop.config import ConfigError
-    from simiop.report.build import build_report
 
     try:
-        report = build_report(out)
+        report = (results or open_results(out)).build_report()
     except ConfigError as exc:
         fail(exc.lines())
     click.echo(f"report: {report.html} ({len(report.figures)} figures in {out / 'figures'}/)")

@@ -141,7 +141,7 @@ def run(
         click.echo(f"  {label:<46} {_interval(results.values(key), form)}")
     click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
     if not no_report:
-        write_report(out_dir)
+        write_report(out_dir, results)
 
 
 @click.command()
@@ -209,7 +209,7 @@ def experiment(
         click.echo(f"  {name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
     if not no_report:
-        write_report(out_dir)
+        write_report(out_dir, results)
 
 
 @click.command()

@@ -70,12 +70,14 @@ def compares_scenarios(folder: ResultFolder) -> bool:
     return folder.plan.kind == "experiment" and len(folder.plan.scenarios) > 1
 
 
-def build_report(out: Path) -> Report:
+def build_report(out: Path, folder: ResultFolder | None = None) -> Report:
     """Draw every figure the folder supports and write report.html.
 
-    Raises ConfigError when ``out`` is not a finished result folder.
+    ``folder`` is the folder already read (e.g. by the run that just finished),
+    so it is not read and validated a second time. Raises ConfigError when
+    ``out`` is not a finished result folder.
     """
-    folder = load(out)
+    folder = folder if folder is not None else load(out)
     experiment = compares_scenarios(folder)
     with drawing():
         overview = _split([draw(folder) for draw in EXPERIMENT_FIGURES]) if experiment else ([], [])
