@@ -128,6 +128,10 @@ class Distribution(Frozen):
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         """Draw ``size`` values as a float64 array."""
 
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        """One draw: the first element of a one-element batch (a family may shortcut it, same value)."""
+        return float(self._draw(rng, 1)[0])
+
     @overload
     def sample(self, rng: np.random.Generator, size: None = None) -> float: ...
 
@@ -142,7 +146,7 @@ class Distribution(Frozen):
         the two never changes a run's numbers.
         """
         if size is None:
-            return float(self._draw(rng, 1)[0])
+            return self._draw_one(rng)
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
             raise ValueError(f"size must be a non-negative integer or None, got {size!r}")
         return np.asarray(self._draw(rng, int(size)), dtype=np.float64)
@@ -184,6 +188,9 @@ class Fixed(Distribution):
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         return np.full(size, self.value, dtype=np.float64)
+
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        return float(self.value)  # no draw and no array: a fixed value is read at every admission
 
 
 class Exponential(Distribution):
@@ -774,7 +781,7 @@ class PiecewiseLinear(Frozen):
 
     def value_at(self, x: float | FloatArray) -> float | FloatArray:
         """y at x (a number or an array of numbers)."""
-        if np.ndim(x) == 0:
+        if type(x) is float or np.ndim(x) == 0:  # the type test first: np.ndim costs a call per booking
             return self._at(float(x))
         xs, ys = self._arrays
         return np.asarray(np.interp(x, xs, ys), dtype=np.float64)

@@ -206,7 +206,7 @@ class Programme:
             staff_row.employed = len(employed)
             staff_row.present = len(roster.present(role, day))
             staff_row.employed_fte = sum(p.fte for p in employed)
-            staff_row.caseload = sum(p.caseload for p in employed)
+            staff_row.caseload = roster.caseload_by_role[role]  # only employed people hold patients
 
     # -- one programme day of one track ---------------------------------------------------------------
 
@@ -302,7 +302,7 @@ class Programme:
             therapist = clinic.roster.primary_therapist(spec.facilitator_role, day, spec.shift)
             if group is None or therapist is None:
                 break
-            therapist.caseload += 1
+            clinic.roster.assign(therapist)
             enrolment = self._enrol(track, episode, group, therapist, day)
             track.groups[group].append(enrolment)
             admitted.append(episode)
@@ -538,7 +538,7 @@ class Programme:
         self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay
     ) -> None:
         track.groups[enrolment.group].remove(enrolment)
-        enrolment.therapist.caseload -= 1
+        self.clinic.roster.release(enrolment.therapist)
         enrolment.episode.end(state, time)
         row.discharges += 1
         discharge_outcome(self.clinic, enrolment.episode, state)

@@ -8,6 +8,7 @@ absences (common random numbers).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from simiop.config.model import SimiopConfig
@@ -55,7 +56,10 @@ class Roster:
     def __init__(self, config: SimiopConfig, calendar: ClinicCalendar, streams: RandomStreams) -> None:
         self.calendar = calendar
         self.by_role: dict[str, list[Person]] = {}
+        self.caseload_by_role: dict[str, int] = {}
+        """Patients assigned to each role's people: kept as they change, for the daily staff row."""
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
+        self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -78,6 +82,7 @@ class Roster:
                     )
                 )
             self.by_role[role] = people
+            self.caseload_by_role[role] = 0
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
@@ -94,21 +99,45 @@ class Roster:
             ]
         return found
 
-    def employed(self, role: str, day: int) -> list[Person]:
-        return [p for p in self.by_role[role] if p.employed(day)]
+    def employed(self, role: str, day: int) -> tuple[Person, ...]:
+        """Who of ``role`` is on the payroll on ``day``; like presence, fixed at the start and cached."""
+        key = (role, day)
+        found = self._employed.get(key)
+        if found is None:
+            found = self._employed[key] = tuple(p for p in self.by_role[role] if p.employed(day))
+        return found
+
+    def assign(self, person: Person) -> None:
+        """A patient joins ``person``'s caseload."""
+        person.caseload += 1
+        self.caseload_by_role[person.role] += 1
+
+    def release(self, person: Person) -> None:
+        """A patient leaves ``person``'s caseload."""
+        person.caseload -= 1
+        self.caseload_by_role[person.role] -= 1
 
     def primary_therapist(self, role: str, day: int, shift: str) -> Person | None:
-        """The employed therapist of ``role`` on ``shift`` with the lightest caseload under cap, if any."""
-        candidates = [
-            p for p in self.by_role[role] if p.employed(day) and p.works(shift) and p.has_caseload_room()
-        ]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda p: (p.caseload, p.person_id))
+        """The employed therapist of ``role`` on ``shift`` with the lightest caseload under cap, if any.
 
-    def with_hours(self, people: list[Person], week: int, hours: float) -> Person | None:
+        Ties go to the smallest person id. One pass, no list: this runs at every admission.
+        """
+        best: Person | None = None
+        for person in self.employed(role, day):
+            if not person.works(shift) or not person.has_caseload_room():
+                continue
+            if best is None or (person.caseload, person.person_id) < (best.caseload, best.person_id):
+                best = person
+        return best
+
+    def with_hours(self, people: Sequence[Person], week: int, hours: float) -> Person | None:
         """The person among ``people`` with the most hours left this week, if they can spare ``hours``."""
-        best = max(people, key=lambda p: (p.hours_left(week), p.person_id), default=None)
-        if best is None or best.hours_left(week) < hours - 1e-9:
+        best: Person | None = None
+        best_left = 0.0
+        for person in people:
+            left = person.weekly_hours - person.hours_by_week[week]
+            if best is None or (left, person.person_id) > (best_left, best.person_id):
+                best, best_left = person, left
+        if best is None or best_left < hours - 1e-9:
             return None
         return best
