@@ -33,9 +33,18 @@ class IntakeBook:
     """
 
     def __init__(self, clinic: Clinic) -> None:
+        self._clinic = clinic
+        self.role = clinic.config.intake.staff_role
+        self.times: list[float] = []
+        self.capacity: list[int] = []
+        self.booked: list[int] = []
+        self._built = False
+
+    def _build(self) -> None:
+        """Lay out the slots on first use: a clinic that admits every referral directly never needs them."""
+        clinic = self._clinic
         intake = clinic.config.intake
         calendar = clinic.calendar
-        self.role = intake.staff_role
         slots: list[tuple[float, int]] = []
         for day in range(calendar.days):
             if calendar.is_holiday(day):
@@ -49,9 +58,12 @@ class IntakeBook:
         self.times = [time for time, _ in slots]
         self.capacity = [capacity for _, capacity in slots]
         self.booked = [0] * len(slots)
+        self._built = True
 
     def book(self, earliest: float, latest: float) -> int | None:
         """Book the first slot starting at or after ``earliest`` with room; None if none by ``latest``."""
+        if not self._built:
+            self._build()
         index = bisect.bisect_left(self.times, earliest)
         while index < len(self.times) and self.times[index] <= latest:
             if self.booked[index] < self.capacity[index]:

@@ -223,8 +223,13 @@ class Programme:
             self._admit(track, day, row)
         review = self._progress_review
 
-        attendees: list[list[Enrolment]] = [[] for _ in track.groups]
-        for group_index, group in enumerate(track.groups):
+        attendees: list[list[Enrolment]] = []
+        attended = absent = 0
+        for group in track.groups:
+            came: list[Enrolment] = []
+            attendees.append(came)
+            if not group:
+                continue
             # Each stream is drawn from in the same order as one draw per patient would, only in one
             # call per group: the same numbers, without a numpy call per patient and day.
             members = list(group)
@@ -245,26 +250,29 @@ class Programme:
                     self._discharge(track, enrolment, state, start, row)
                     continue
                 staying.append(enrolment)
-            came = attendees[group_index]
             for enrolment, u in zip(staying, self._attendance.random(len(staying)).tolist(), strict=True):
                 enrolment.group_ran_today = False
                 if u < enrolment.propensity:
                     enrolment.consecutive_absences = 0
                     came.append(enrolment)
-                    row.attended += 1
                 else:
                     enrolment.consecutive_absences += 1
-                    row.absent += 1
+            attended += len(came)
+            absent += len(staying) - len(came)
+        row.attended += attended
+        row.absent += absent
 
+        per_day = spec.group_sessions_per_day
         for session in self._hold_sessions(track, day, week, attendees, sessions, row):
             for enrolment in session:
                 enrolment.group_ran_today = True
-                enrolment.episode.group_sessions_attended += spec.group_sessions_per_day
-                row.group_attendances += spec.group_sessions_per_day
+                enrolment.episode.group_sessions_attended += per_day
+            row.group_attendances += per_day * len(session)
 
+        group_hours = per_day * spec.session_minutes / 60.0
         for group in attendees:
             for enrolment in group:
-                self._care_for(track, enrolment, day, week, row)
+                self._care_for(enrolment, day, week, row, group_hours if enrolment.group_ran_today else None)
 
         clinic.env.process(self._finish_day(track, day, end, row))
 
@@ -396,11 +404,12 @@ class Programme:
         spec = track.spec
         clinic = self.clinic
         size = spec.group_size
-        row.groups_scheduled += sum(1 for group in track.groups if group)
         # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
-        row.cancelled_too_few += sum(
-            1 for group, came in zip(track.groups, attendees, strict=True) if group and not came
-        )
+        for group, came in zip(track.groups, attendees, strict=True):
+            if group:
+                row.groups_scheduled += 1
+                if not came:
+                    row.cancelled_too_few += 1
         nonempty = sorted((g for g in attendees if g), key=len, reverse=True)
         running = [list(g) for g in nonempty if len(g) >= size.min]
         pending: list[list[Enrolment]] = []
@@ -420,6 +429,8 @@ class Programme:
             else:
                 row.cancelled_too_few += 1
 
+        if not running:  # nothing to staff: no facilitator or room is taken
+            return []
         hours = spec.hours_per_day
         start, end = track.start_hours, track.end_hours
         overlapping = [s for s in sessions if s[0] < end and start < s[1]]
@@ -454,8 +465,11 @@ class Programme:
         sessions.append((start, end, len(held), used_people))
         return held
 
-    def _care_for(self, track: TrackState, enrolment: Enrolment, day: int, week: int, row: TrackDay) -> None:
-        """Individual therapy, prescriber and family sessions for a patient who came today."""
+    def _care_for(
+        self, enrolment: Enrolment, day: int, week: int, row: TrackDay, group_hours: float | None
+    ) -> None:
+        """Individual therapy, prescriber and family sessions for a patient who came today, and the
+        day's billing record; ``group_hours``: the day's group hours if their group ran, else None."""
         clinic = self.clinic
         services = self._services
         episode = enrolment.episode
@@ -503,7 +517,13 @@ class Programme:
                 episode.family_sessions += 1
                 extra_services += 1
                 extra_hours += hours
-        self._patient_day(track, enrolment, day, week, extra_services, extra_hours)
+        if group_hours is None:
+            services_today, hours_today = extra_services, extra_hours
+        else:
+            services_today = enrolment.track.spec.group_sessions_per_day + extra_services
+            hours_today = group_hours + extra_hours
+        episode.service_hours += hours_today
+        self._patient_days.append(PatientDay(episode.episode_id, day, week, services_today, hours_today))
 
     def _book_hours(
         self, person: Person, day: int, week: int, hours: float, activity: str, row: TrackDay
@@ -517,22 +537,6 @@ class Programme:
         log = self.clinic.roster_log(person.role, day)
         setattr(log, activity, getattr(log, activity) + hours)
         setattr(row, activity, getattr(row, activity) + hours)
-
-    def _patient_day(
-        self,
-        track: TrackState,
-        enrolment: Enrolment,
-        day: int,
-        week: int,
-        extra_services: int,
-        extra_hours: float,
-    ) -> None:
-        spec = track.spec
-        group_services = spec.group_sessions_per_day if enrolment.group_ran_today else 0
-        services = group_services + extra_services
-        hours = group_services * spec.session_minutes / 60.0 + extra_hours
-        enrolment.episode.service_hours += hours
-        self._patient_days.append(PatientDay(enrolment.episode.episode_id, day, week, services, hours))
 
     def _discharge(
         self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay
