@@ -274,17 +274,17 @@ class Programme:
             for enrolment in group:
                 self._care_for(enrolment, day, week, row, group_hours if enrolment.group_ran_today else None)
 
-        clinic.env.process(self._finish_day(track, day, end, row))
+        # A bare timeout with a callback, not a process: two events fewer per track-day.
+        clinic.env.timeout(end - clinic.env.now).callbacks.append(
+            lambda _: self._finish_day(track, day, end, row)
+        )
 
-    def _finish_day(
-        self, track: TrackState, day: int, end: float, row: TrackDay
-    ) -> Generator[Any, Any, None]:
+    def _finish_day(self, track: TrackState, day: int, end: float, row: TrackDay) -> None:
         """At the end of the programme day: count the day, then discharge completions and dropouts.
 
         Runs as its own event at the end time, so seats and caseloads are freed
         when the patient actually leaves, not at the start of their last day.
         """
-        yield self.clinic.env.timeout(end - self.clinic.env.now)
         # Everyone enrolled when the day ends, taken before any discharge: under continuous
         # admission a discharge admits at once, and the newcomer has not held this day.
         enrolled = [enrolment for group in track.groups for enrolment in group]
