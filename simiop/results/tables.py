@@ -106,17 +106,25 @@ def episode_rows(records: Records, dates: Sequence[str]) -> Iterable[list[object
 def _dataclass_rows(rows: Sequence[object], dates: Sequence[str]) -> tuple[list[str], list[list[object]]]:
     """Header and rows of records whose first field is the day; floats with 4 decimals.
 
-    The type is tested per value (``type(v) is float``), not per column: a float
-    column can hold an int (a sum over nobody is 0), written as it was before.
+    Only fields annotated float are formatted (mypy keeps floats out of the
+    others), and there the type is tested per value: a float field can hold an
+    int (a sum over nobody is 0), written as it was before.
     """
     if not rows:
         return [], []
-    names = [f.name for f in fields(rows[0])]  # type: ignore[arg-type]
+    columns = fields(rows[0])  # type: ignore[arg-type]
+    names = [f.name for f in columns]
+    floats = [index + 1 for index, f in enumerate(columns) if f.type in (float, "float")]
     values_of = attrgetter(*names)
     body = []
     for row in rows:
         values = values_of(row)
-        body.append([dates[values[0]], *(f"{v:.4f}" if type(v) is float else v for v in values)])
+        line: list[object] = [dates[values[0]], *values]
+        for index in floats:
+            value = line[index]
+            if type(value) is float:
+                line[index] = f"{value:.4f}"
+        body.append(line)
     return ["date", *names], body
 
 
