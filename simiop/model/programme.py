@@ -202,10 +202,7 @@ class Programme:
         roster = self.clinic.roster
         for role in roster.by_role:
             staff_row = self.clinic.roster_log(role, day)
-            employed = roster.employed(role, day)
-            staff_row.employed = len(employed)
-            staff_row.present = len(roster.present(role, day))
-            staff_row.employed_fte = sum(p.fte for p in employed)
+            staff_row.employed, staff_row.present, staff_row.employed_fte = roster.headcount(role, day)
             staff_row.caseload = roster.caseload_by_role[role]  # only employed people hold patients
 
     # -- one programme day of one track ---------------------------------------------------------------

@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.streams import RandomStreams
@@ -60,15 +62,18 @@ class Roster:
         """Patients assigned to each role's people: kept as they change, for the daily staff row."""
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
+        self._headcount: dict[str, list[tuple[int, int, float]]] = {}
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
                 starts += [max(0, (hire.date - calendar.opening).days)] * hire.count
             absence_probability = min(1.0, spec.absence_days_per_year / WORKING_DAYS_PER_YEAR)
             people = []
+            absent = np.zeros((len(starts), calendar.days + 1), dtype=bool)
             for index, start in enumerate(starts):
                 person_id = f"{role}_{index + 1}"
                 draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1)
+                absent[index] = draws < absence_probability
                 people.append(
                     Person(
                         person_id=person_id,
@@ -78,11 +83,18 @@ class Roster:
                         start_day=start,
                         weekly_hours=spec.weekly_hours * spec.fte,
                         caseload_cap=spec.caseload_cap,
-                        absent=(draws < absence_probability).tolist(),
+                        absent=absent[index].tolist(),
                     )
                 )
             self.by_role[role] = people
             self.caseload_by_role[role] = 0
+            on_payroll = np.array(starts, dtype=np.int64)[:, None] <= np.arange(calendar.days + 1)[None, :]
+            fte_of = [sum([spec.fte] * count) for count in range(len(people) + 1)]  # as summed per person
+            employed = on_payroll.sum(axis=0).tolist()
+            present = (on_payroll & ~absent).sum(axis=0).tolist()
+            self._headcount[role] = [
+                (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
+            ]
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
@@ -106,6 +118,14 @@ class Roster:
         if found is None:
             found = self._employed[key] = tuple(p for p in self.by_role[role] if p.employed(day))
         return found
+
+    def headcount(self, role: str, day: int) -> tuple[int, int, float]:
+        """(employed, present, employed FTE) of ``role`` on ``day``: the staff row's fixed part.
+
+        Worked out for every day at the start (hires and absences are known
+        then), so closing a day costs a lookup instead of counting people.
+        """
+        return self._headcount[role][day]
 
     def assign(self, person: Person) -> None:
         """A patient joins ``person``'s caseload."""
