@@ -55,7 +55,7 @@ class LengthOfStayConfig(Frozen):
     """Planned stay, reviews and the hazards that end a stay early."""
 
     planned_stay_unit: Literal["weeks", "programme_days"] = "weeks"
-    """Unit of planned_stay: calendar weeks, or programme days (sessions) attended or missed."""
+    """Unit of planned_stay: calendar weeks, or programme days attended or missed."""
 
     planned_stay: DurationDistribution
     """Planned length of stay in planned_stay_unit, drawn at admission (DOMAIN: mean about 6 weeks)."""
@@ -74,7 +74,7 @@ class IndividualTherapy(Frozen):
     """Individual sessions with the primary therapist (a member of the track's facilitator_role)."""
 
     sessions_per_week: Annotated[int, Field(ge=0, le=5)] = 1
-    """Individual sessions per patient per week."""
+    """Individual sessions per patient per week (sessions/week)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=180)] = 50.0
     """Length of one individual session in minutes."""

@@ -24,7 +24,7 @@ class Payer(Frozen):
     """Payment for a billable day with 4 or more services (USD/day); omit when it equals per_diem_usd."""
 
     min_services_per_day: Annotated[int, Field(ge=1, le=12)] = 3
-    """Services a patient must attend in a day for the day to be billable."""
+    """Services a patient must attend in a day for the day to be billable (services/day)."""
 
     min_weekly_hours: Annotated[float, Field(ge=0, le=40)] = 0.0
     """Service hours a patient-week must reach for its days to be billable (hours/week; Medicare: 9)."""

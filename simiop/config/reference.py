@@ -74,6 +74,10 @@ UNIT_WORDS: tuple[str, ...] = (
     "groups",
     "room",
     "rooms",
+    "session",
+    "sessions",
+    "service",
+    "services",
 )
 """Words the units rule accepts; a parenthesised remark made of anything else is not a unit."""
 

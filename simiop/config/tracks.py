@@ -80,7 +80,7 @@ class Track(Frozen):
     """Programme hours per day (hours/day); 3 is typical (DOMAIN)."""
 
     group_sessions_per_day: Annotated[int, Field(ge=1, le=8)] = 3
-    """Group sessions (billable services) in each programme day."""
+    """Group sessions (billable services) in each programme day (sessions/day)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=240)] = 50.0
     """Length of one group session in minutes."""
