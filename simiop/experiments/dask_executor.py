@@ -110,9 +110,10 @@ def _reason(failure: BaseException) -> str:
     from distributed import KilledWorker
 
     if isinstance(failure, KilledWorker):
+        attempts = failure.allowed_failures + 1
         return (
-            f"the workers running a chunk of cells died ({failure.allowed_failures + 1} tried; "
-            "see their logs: out of memory?)"
+            f"workers died running a chunk of cells ({attempts} attempt{'s' if attempts > 1 else ''}; "
+            "the worker logs say why, e.g. out of memory)"
         )
     if isinstance(failure, CancelledError):
         return f"its cells were cancelled, the scheduler may have gone ({_first_line(failure)})"
