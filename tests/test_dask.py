@@ -9,6 +9,7 @@ starts itself (``--executor dask`` alone), or that lose cells for good.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ from simiop.experiments.cells import CellResult, CellTask, run_cell
 from simiop.experiments.dask_executor import DaskExecutor
 from simiop.experiments.executors import CellsLostError, ExecutorStartError, chunk_size
 from simiop.experiments.manifest import read_manifest
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
 from tests.test_experiments import finished_cells, outputs
 
@@ -254,3 +255,14 @@ def test_the_default_executors_never_import_dask() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(loaded.strip().replace("'", '"')) == []
+
+
+def test_dev_installs_dask_so_ci_runs_these_tests() -> None:
+    """.ci/run installs ".[dev]": without dask in dev these tests would fail to import there, not run."""
+    requires = importlib.metadata.requires("simiop") or []
+    assert any(r.startswith("distributed") and 'extra == "dask"' in r for r in requires), requires
+    dev = next(r for r in requires if r.startswith("simiop[") and 'extra == "dev"' in r)
+    assert "dask" in dev.split("]")[0]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "[docs/dask.md](docs/dask.md)" in readme
+    assert 'pip install "simiop[dask]"' in (REPO / "docs" / "dask.md").read_text(encoding="utf-8")
