@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, TypeVar
@@ -48,6 +49,9 @@ WORKERS_SECONDS = 60.0
 CHUNK_SECONDS = 0.2
 """Work per task sent to the cluster: each task costs the scheduler about a millisecond and a
 network round trip, more than a local pool's pipe, so chunks aim higher than the pool's 50 ms."""
+
+THREADS_SECONDS = 2.0
+"""How often to ask the scheduler how many worker threads there are (each question is a round trip)."""
 
 _WORKER_MODULES = ("simiop.experiments.cells", "simiop.model", "simiop.results.kpis")
 """Imported on every worker at the start, as the process pool's forkserver preloads them, so the
@@ -207,6 +211,10 @@ class DaskExecutor:
         try:
             client.wait_for_workers(expected_workers, timeout=WORKERS_SECONDS)
         except TimeoutError:
+            if self.scheduler is None:
+                raise ExecutorStartError(
+                    "jobs", f"the local cluster's workers did not start within {WORKERS_SECONDS:g} s"
+                ) from None
             raise ExecutorStartError(
                 "scheduler",
                 f"no worker joined {self.scheduler} within {WORKERS_SECONDS:g} s; start some with "
@@ -255,9 +263,12 @@ class DaskExecutor:
         pending: set[Future[tuple[list[Result], float]]] = set()
         busy_seconds, done_tasks = 0.0, 0
         failure: BaseException | None = None
+        threads, counted = max(1, self.workers), time.monotonic()
 
         def fill() -> None:
-            threads = max(1, self._threads())
+            nonlocal threads, counted
+            if time.monotonic() - counted > THREADS_SECONDS:  # workers may have joined or left
+                threads, counted = max(1, self._threads()), time.monotonic()
             while queue and running.count() < 2 * threads:
                 per_task = busy_seconds / done_tasks if done_tasks else None
                 size = chunk_size(len(queue), threads, per_task, CHUNK_SECONDS)
