@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_replication import describe_machine, positive_int, write_json_atomic
+from bench_replication import describe_machine, positive_int, source_state, write_json_atomic
 
 from simiop.experiments.executors import make_executor
 from simiop.experiments.plan import experiment_plan
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         row = timed_run(args.single, args.replications, args.horizon_days, args.out)
         sys.stdout.write(json.dumps(row) + "\n")
         return 0
-    machine = describe_machine()
+    machine, source = describe_machine(), source_state()
     runs, pairs = [], []
     with tempfile.TemporaryDirectory() as scratch:
         for repeat in range(args.repeats):
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             "warm_overhead_per_cell_ms_median": warm_overhead,
             "outputs_identical": True,
             "machine": machine,
+            "source": source,  # the figures depend on the code as it was when run
         },
     )
     return 0
