@@ -2,8 +2,9 @@
 
 Every test runs on LocalClusters on 127.0.0.1 that the tests start and stop
 themselves: one shared cluster reached by its address (the ``--scheduler``
-path, which must leave the cluster running), and clusters that the executor
-starts itself (``--executor dask`` alone), or that lose cells for good.
+path, which must leave the cluster running), one that the executor starts
+itself (``--executor dask`` alone), and a strict one (no retries) on which a
+dead worker's cells are lost until the rerun.
 """
 
 from __future__ import annotations
