@@ -8,7 +8,8 @@ Run from the repository root after the README's test set-up::
 1. bench_replication.py: one 3-year replication of every shipped config;
 2. bench_replications.py: 100 replications of the baseline with --jobs 1 and 2;
 3. bench_scaling.py: time and memory against the horizon and the referral volume;
-4. bench_engine.py: the M/M/c clinic against a hand-written simpy M/M/c.
+4. bench_engine.py: the M/M/c clinic against a hand-written simpy M/M/c;
+5. bench_dask.py: a 200-cell experiment on the process pool and on a 2-worker Dask LocalCluster.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import bench_dask
 import bench_engine
 import bench_replication
 import bench_replications
@@ -44,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
             [*repeats, *(["--quick"] if args.quick else []), "--out", str(out / "scaling.json")],
         ),
         (bench_engine.main, [*repeats, "--out", str(out / "engine.json")]),
+        (
+            bench_dask.main,
+            [
+                *(["--repeats", "1", "--replications", "1", "--horizon-days", "30"] if args.quick else []),
+                "--out",
+                str(out / "dask.json"),
+            ],
+        ),
     ]
     for run, arguments in steps:
         sys.stdout.write(f"\n== {run.__module__} {' '.join(arguments)}\n")

@@ -86,6 +86,7 @@ def run(
     out: str | Path | None = None,
     jobs: int | None = None,
     executor: str = "processes",
+    scheduler: str | None = None,
     tables: str | Sequence[str] = "all",
     report: bool = True,
     force: bool = False,
@@ -97,7 +98,10 @@ def run(
 
     ``config`` is a SimiopConfig or a config file. ``horizon`` is a duration
     ("3y", "18m", "26w") or days. ``out`` defaults to a new temporary folder.
-    ``jobs`` worker processes (None: every core) never change the results.
+    ``jobs`` worker processes (None: every core) never change the results,
+    nor does ``executor`` ("processes", "serial", or "dask": a local Dask
+    cluster of ``jobs`` workers, or the running one at ``scheduler``, e.g.
+    "tcp://10.0.0.5:8786"; see docs/dask.md).
     ``changes`` are applied to the config and recorded in the manifest.
     """
     if not isinstance(config, SimiopConfig):
@@ -117,7 +121,16 @@ def run(
         replications=replications,
         tables=parse_tables(tables),
     )
-    return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
+    return execute(
+        plan,
+        out,
+        jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+        force=force,
+        report=report,
+        progress=progress,
+    )
 
 
 def run_experiment(
@@ -129,6 +142,7 @@ def run_experiment(
     out: str | Path | None = None,
     jobs: int | None = None,
     executor: str = "processes",
+    scheduler: str | None = None,
     tables: str | Sequence[str] = "all",
     report: bool = True,
     force: bool = False,
@@ -142,7 +156,16 @@ def run_experiment(
         horizon_days=_horizon(horizon),
         tables=parse_tables(tables),
     )
-    return execute(plan, out, jobs=jobs, executor=executor, force=force, report=report, progress=progress)
+    return execute(
+        plan,
+        out,
+        jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+        force=force,
+        report=report,
+        progress=progress,
+    )
 
 
 def execute(
@@ -151,17 +174,24 @@ def execute(
     *,
     jobs: int | None = None,
     executor: str = "processes",
+    scheduler: str | None = None,
     force: bool = False,
     report: bool = True,
     command: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Results:
-    """Run a plan's unfinished cells into ``out`` (resuming an interrupted run), then its report."""
+    """Run a plan's unfinished cells into ``out`` (resuming an interrupted run), then its report.
+
+    Raises ``ExecutorStartError`` (simiop.experiments.executors) before
+    anything is written when the executor cannot start as asked, and
+    ``CellsLostError`` when a cluster loses cells: the finished ones are kept,
+    so calling again resumes.
+    """
     from simiop.experiments.executors import make_executor
     from simiop.experiments.runner import run_plan
 
+    runner = make_executor(executor, jobs, scheduler)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"simiop-{plan.name}-"))
-    runner = make_executor(executor, jobs)
     try:
         outcome = run_plan(plan, folder, runner, force=force, command=command, progress=progress)
     finally:
@@ -179,14 +209,24 @@ def open_results(out: str | Path) -> Results:
     return results
 
 
-def reproduce(source: str | Path, out: str | Path | None = None, jobs: int | None = None) -> Reproduction:
-    """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum."""
+def reproduce(
+    source: str | Path,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
+) -> Reproduction:
+    """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum.
+
+    Any executor reproduces any other's results (``executor`` and
+    ``scheduler`` as for ``run``).
+    """
     from simiop.experiments.executors import make_executor
     from simiop.experiments.reproduce import reproduce as reproduce_folder
 
     original = Path(source)
     target = Path(out) if out is not None else original.with_name(original.name + "-reproduced")
-    runner = make_executor("processes", jobs)
+    runner = make_executor(executor, jobs, scheduler)
     try:
         return reproduce_folder(original, target, runner)
     finally:

@@ -45,3 +45,9 @@ def test_every_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     assert engine["customers"] > 3000
     assert engine["simiop"]["mean_wait_days"] > 0
     assert engine["hand_written_simpy"]["mean_wait_days"] > 0
+    dask = json.loads((tmp_path / "dask.json").read_text(encoding="utf-8"))
+    assert dask["outputs_identical"] is True
+    assert {(r["executor"], r["workers"], r["cells"]) for r in dask["runs"]} == {
+        ("processes", 2, 4),
+        ("dask", 2, 4),
+    }

@@ -83,7 +83,7 @@ _TABLES_OPTION = click.option(
 
 
 def executor_options(function: F) -> F:
-    """--jobs, --executor and --force: how cells run and whether earlier results may be replaced."""
+    """--jobs, --executor, --scheduler and --force: how cells run and whether results may be replaced."""
     from simiop.experiments.executors import EXECUTORS
 
     options = [
@@ -99,13 +99,30 @@ def executor_options(function: F) -> F:
             type=click.Choice(EXECUTORS),
             default="processes",
             show_default=True,
-            help="Who runs the cells: local worker processes, or this process alone.",
+            help="Who runs the cells: local worker processes, this process alone, or a Dask cluster "
+            '(pip install "simiop[dask]"; a local one of --jobs workers unless --scheduler is given).',
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="With --executor dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786, whose "
+            "workers run the cells (see docs/dask.md). Results do not depend on it.",
         ),
         click.option("--force", is_flag=True, help="Replace results of a different run already in --out."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def executor_failure(exc: Exception, out: Path) -> NoReturn:
+    """Executor errors as one line: a bad choice exits 2, cells lost by a cluster exit 1 (resumable)."""
+    from simiop.experiments.executors import ExecutorStartError
+
+    if isinstance(exc, ExecutorStartError):
+        fail([f"--{exc.option}: {exc.message}"])
+    click.echo(f"{exc}; finished cells are kept in {out}: run the same command to resume", err=True)
+    sys.exit(1)
 
 
 def cell_options(function: F) -> F:

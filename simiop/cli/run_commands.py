@@ -13,6 +13,7 @@ from simiop.cli.common import (
     INTERRUPTED,
     SET_HELP,
     cell_options,
+    executor_failure,
     executor_options,
     fail,
     horizon_assignments,
@@ -39,9 +40,12 @@ def _tables(text: str) -> tuple[str, ...]:
         fail([f"--tables: {exc.message}"])
 
 
-def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force: bool) -> Results:
+def _execute(
+    plan: Plan, out: Path, executor_name: str, jobs: int | None, scheduler: str | None, force: bool
+) -> Results:
     """Run the plan with a progress bar; refusals exit 2, Ctrl-C exits 130 keeping finished cells."""
     from simiop.api import execute
+    from simiop.experiments.executors import CellsLostError, ExecutorStartError
     from simiop.experiments.manifest import command_line
     from simiop.experiments.runner import OutputDirError
 
@@ -54,6 +58,7 @@ def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force:
                 out,
                 jobs=jobs,
                 executor=executor_name,
+                scheduler=scheduler,
                 force=force,
                 report=False,
                 command=command_line(),
@@ -61,6 +66,8 @@ def _execute(plan: Plan, out: Path, executor_name: str, jobs: int | None, force:
             )
     except OutputDirError as exc:
         fail([str(exc)])
+    except (ExecutorStartError, CellsLostError) as exc:
+        executor_failure(exc, out)
     except KeyboardInterrupt:
         click.echo(
             f"\ninterrupted: finished cells are kept in {out}; run the same command to resume", err=True
@@ -107,6 +114,7 @@ def run(
     no_report: bool,
     jobs: int | None,
     executor: str,
+    scheduler: str | None,
     tables: str,
     force: bool,
 ) -> None:
@@ -131,7 +139,7 @@ def run(
         replications=replications,
         tables=_tables(tables),
     )
-    results = _execute(plan, out_dir, executor, jobs, force)
+    results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     click.echo(
         f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
@@ -165,6 +173,7 @@ def experiment(
     no_report: bool,
     jobs: int | None,
     executor: str,
+    scheduler: str | None,
     tables: str,
     force: bool,
 ) -> None:
@@ -196,7 +205,7 @@ def experiment(
         return
     if out_dir is None:
         fail(["--out: required to run the experiment (or use --dry-run to only check it)"])
-    results = _execute(plan, out_dir, executor, jobs, force)
+    results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     click.echo(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
         + (f" ({results.cells_kept} cells kept from before)" if results.cells_kept else "")
@@ -221,19 +230,24 @@ def experiment(
     help="Folder for the re-run (default: DIR-reproduced).",
 )
 @executor_options
-def reproduce(source: Path, out_dir: Path | None, jobs: int | None, executor: str, force: bool) -> None:
+def reproduce(
+    source: Path, out_dir: Path | None, jobs: int | None, executor: str, scheduler: str | None, force: bool
+) -> None:
     """Re-run the results in DIR from its manifest.json alone and compare every file's checksum.
 
     Exit status 0 only when every file matches; 1 when any differs or is missing.
     """
     from simiop.config import ConfigError
-    from simiop.experiments.executors import make_executor
+    from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
     from simiop.experiments.reproduce import MATCH
     from simiop.experiments.reproduce import reproduce as reproduce_results
     from simiop.experiments.runner import OutputDirError
 
     out = out_dir if out_dir is not None else source.with_name(source.name + "-reproduced")
-    runner = make_executor(executor, jobs)
+    try:
+        runner = make_executor(executor, jobs, scheduler)
+    except ExecutorStartError as exc:
+        executor_failure(exc, out)
     try:
         with progress_bar("reproducing") as progress:
             result = reproduce_results(source, out, runner, force=force, progress=progress)
@@ -241,6 +255,8 @@ def reproduce(source: Path, out_dir: Path | None, jobs: int | None, executor: st
         fail(exc.lines())
     except OutputDirError as exc:
         fail([str(exc)])
+    except CellsLostError as exc:
+        executor_failure(exc, out)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: run the same command to resume into {out}", err=True)
         sys.exit(INTERRUPTED)

@@ -5,7 +5,8 @@ results as they finish, in any order. Output files are written by the
 caller, per cell, and aggregated in a fixed order afterwards, so the bytes
 written do not depend on the executor, the number of workers or the order in
 which cells finish. A distributed engine plugs in by implementing the same
-two methods.
+two methods: the Dask executor (``dask_executor.py``) does, and is imported
+only when asked for, so the default needs no Dask.
 """
 
 from __future__ import annotations
@@ -67,18 +68,21 @@ CHUNK_SECONDS = 0.05
 """Aim for chunks of at least this much work: far above the ~1 ms cost of a message to a worker."""
 
 
-def chunk_size(remaining: int, workers: int, seconds_per_task: float | None) -> int:
+def chunk_size(
+    remaining: int, workers: int, seconds_per_task: float | None, target_seconds: float = CHUNK_SECONDS
+) -> int:
     """Tasks per message to a worker.
 
     One task at a time until a task's duration is known; then enough tasks to
-    make ``CHUNK_SECONDS`` of work, but never more than a quarter of each
-    worker's share of what remains, so the last chunks still spread over
-    every worker and a kill loses little.
+    make ``target_seconds`` of work (an executor whose messages cost more
+    aims higher), but never more than a quarter of each worker's share of
+    what remains, so the last chunks still spread over every worker and a
+    kill loses little.
     """
     if seconds_per_task is None:
         return 1
-    wanted = math.ceil(CHUNK_SECONDS / max(seconds_per_task, 1e-6))
-    return max(1, min(wanted, remaining // (4 * workers)))
+    wanted = math.ceil(target_seconds / max(seconds_per_task, 1e-6))
+    return max(1, min(wanted, remaining // (4 * max(1, workers))))
 
 
 class ProcessExecutor:
@@ -132,18 +136,60 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-EXECUTORS = ("processes", "serial")
+EXECUTORS = ("processes", "serial", "dask")
 
 
-def make_executor(name: str, workers: int | None) -> Executor:
-    """The executor called ``name`` with ``workers`` workers (None: every core)."""
-    if name == "serial":
-        return SerialExecutor()
-    if name == "processes":
-        if workers == 1:
-            return SerialExecutor()  # same results; no process start-up for one worker
-        return ProcessExecutor(workers)
-    raise ValueError(f"unknown executor {name!r}; allowed {', '.join(EXECUTORS)}")
+class ExecutorStartError(Exception):
+    """The executor cannot be made as asked (options that do not go together, Dask missing, no cluster).
+
+    Raised before any cell runs, so nothing has been written. ``option`` names
+    the setting at fault (``executor``, ``scheduler``, ``jobs``), so the
+    command line can say ``--scheduler: ...`` and the API ``scheduler: ...``.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+        self.message = message
 
 
-__all__ = ["EXECUTORS", "Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
+class CellsLostError(Exception):
+    """The executor lost cells it was running (a cluster's workers died, or it lost its scheduler).
+
+    Every cell that came back before is already written, so running the same
+    plan again resumes from there.
+    """
+
+
+def make_executor(name: str, workers: int | None, scheduler: str | None = None) -> Executor:
+    """The executor called ``name`` with ``workers`` workers (None: every core).
+
+    ``scheduler`` is the address of a running Dask scheduler (dask executor
+    only; without it the dask executor starts a local cluster of ``workers``).
+    """
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; allowed {', '.join(EXECUTORS)}")
+    if scheduler is not None and name != "dask":
+        raise ExecutorStartError("scheduler", f"only used with the dask executor (here {name!r})")
+    if name == "dask":
+        if scheduler is not None and workers is not None:
+            raise ExecutorStartError(
+                "jobs", "not used with a scheduler: its workers run the cells (start more to go faster)"
+            )
+        from simiop.experiments.dask_executor import DaskExecutor
+
+        return DaskExecutor(workers, scheduler)
+    if name == "serial" or workers == 1:
+        return SerialExecutor()  # with one worker: same results, no process start-up
+    return ProcessExecutor(workers)
+
+
+__all__ = [
+    "EXECUTORS",
+    "CellsLostError",
+    "Executor",
+    "ExecutorStartError",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "make_executor",
+]
