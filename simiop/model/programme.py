@@ -467,19 +467,21 @@ class Programme:
     ) -> None:
         """Individual therapy, prescriber and family sessions for a patient who came today, and the
         day's billing record; ``group_hours``: the day's group hours if their group ran, else None."""
-        clinic = self.clinic
+        roster = self.clinic.roster
         services = self._services
         episode = enrolment.episode
         episode.programme_days_attended += 1
         extra_services = 0
         extra_hours = 0.0
-        individual = services.individual_therapy
         if enrolment.individual_week != week:
             enrolment.individual_week, enrolment.individual_this_week = week, 0
         therapist = enrolment.therapist
+        # Person.present and Person.hours_left written out: this runs for every attended patient-day.
+        therapist_here = day >= therapist.start_day and not therapist.absent[day]
+        individual = services.individual_therapy
         if individual is not None and enrolment.individual_this_week < individual.sessions_per_week:
             hours = individual.session_minutes / 60.0
-            if therapist.present(day) and therapist.hours_left(week) >= hours:
+            if therapist_here and therapist.weekly_hours - therapist.hours_by_week[week] >= hours:
                 self._book_hours(therapist, day, week, hours, "individual_hours", row)
                 enrolment.individual_this_week += 1
                 episode.individual_sessions += 1
@@ -491,7 +493,7 @@ class Programme:
                 prescriber.follow_up_minutes if enrolment.prescriber_seen else prescriber.initial_minutes
             )
             hours = minutes / 60.0
-            person = clinic.roster.with_hours(clinic.roster.present(prescriber.role, day), week, hours)
+            person = roster.with_hours(roster.present(prescriber.role, day), week, hours)
             if person is not None:
                 self._book_hours(person, day, week, hours, "prescriber_hours", row)
                 enrolment.prescriber_seen = True
@@ -504,10 +506,10 @@ class Programme:
             hours = family.session_minutes / 60.0
             people = (
                 [therapist]
-                if family.role == therapist.role and therapist.present(day)
-                else clinic.roster.present(family.role, day)
+                if family.role == therapist.role and therapist_here
+                else roster.present(family.role, day)
             )
-            person = clinic.roster.with_hours(people, week, hours)
+            person = roster.with_hours(people, week, hours)
             if person is not None:
                 self._book_hours(person, day, week, hours, "family_hours", row)
                 enrolment.next_family_day = day + family.interval_weeks * DAYS_PER_WEEK
