@@ -21,7 +21,6 @@ start-up. Every run must write identical files, or the script stops.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_replication import describe_machine, positive_int, source_state, write_json_atomic
+from bench_replication import describe_machine, digest, positive_int, source_state, write_json_atomic
 
 from simiop.experiments.executors import make_executor
 from simiop.experiments.plan import experiment_plan
@@ -42,16 +41,6 @@ EXPERIMENT = REPO_ROOT / "experiments" / "group_size.yaml"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "dask.json"
 EXECUTORS = ("processes", "dask")
 WORKERS = 2
-
-
-def digest(out: Path) -> str:
-    """One SHA-256 over every output file except the manifest (times, executor)."""
-    total = hashlib.sha256()
-    for path in sorted(out.rglob("*")):
-        if path.is_file() and path.name != "manifest.json":
-            total.update(path.relative_to(out).as_posix().encode())
-            total.update(path.read_bytes())
-    return total.hexdigest()
 
 
 def timed_run(name: str, replications: int, horizon_days: float, scratch: Path) -> dict[str, Any]:

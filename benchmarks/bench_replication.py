@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -119,6 +120,19 @@ def describe_machine() -> dict[str, Any]:
         "load_average_1_5_15_min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def digest(out: Path) -> str:
+    """One SHA-256 over every file of a result folder except the manifest (times, command, executor).
+
+    The benchmarks that run the same work two ways check with it that both wrote the same bytes.
+    """
+    total = hashlib.sha256()
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            total.update(path.relative_to(out).as_posix().encode())
+            total.update(path.read_bytes())
+    return total.hexdigest()
 
 
 def peak_memory_mib(config: SimiopConfig) -> float:

@@ -22,7 +22,6 @@ neighbours keep it below 2 on many machines).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import resource
 import subprocess
@@ -32,21 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_replication import describe_machine, positive_int, write_json_atomic
+from bench_replication import describe_machine, digest, positive_int, write_json_atomic
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASELINE = REPO_ROOT / "configs" / "baseline.yaml"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "replications.json"
-
-
-def digest(out: Path) -> str:
-    """One SHA-256 over every output file except the manifest (times, command line)."""
-    total = hashlib.sha256()
-    for path in sorted(out.rglob("*")):
-        if path.is_file() and path.name != "manifest.json":
-            total.update(path.relative_to(out).as_posix().encode())
-            total.update(path.read_bytes())
-    return total.hexdigest()
 
 
 def timed_run(replications: int, jobs: int, tables: str, out: Path) -> dict[str, Any]:
