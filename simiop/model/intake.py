@@ -50,7 +50,7 @@ class IntakeBook:
             if calendar.is_holiday(day):
                 continue
             weekday = calendar.weekday_of(day)
-            present = len(clinic.roster.present(self.role, day))
+            present = clinic.roster.headcount(self.role, day)[1]
             for slot in intake.schedule:
                 if slot.weekday == weekday:
                     slots.append((at(day, slot.start_time), min(slot.parallel_slots, present)))
