@@ -293,3 +293,12 @@ def test_episode_days_agree_with_their_dates_and_stay_before_the_horizon() -> No
             if row[name]:
                 assert math.floor(float(row[name])) < config.simulation.horizon_days
     assert checked > len(rows)
+
+
+def test_a_clock_time_one_ulp_behind_the_clock_waits_zero() -> None:
+    """simpy's now + delay can pass a clock time by one ulp; the next wait for it must not be negative."""
+    from simiop.model.programme import _until
+
+    for time in (1.0, 365.375, 1094.0 + 21 / 24):
+        assert _until(time, math.nextafter(time, math.inf)) == 0.0
+        assert _until(time, time - 0.25) == pytest.approx(0.25)

@@ -41,9 +41,11 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
 
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
 
-# (start_time, hours_per_day, group_sessions_per_day, session_minutes): ordinary hours, a track ending
-# at midnight, one starting late in the evening, and the latest start validation accepts.
+# (start_time, hours_per_day, group_sessions_per_day, session_minutes): a track starting at midnight,
+# ordinary hours, one ending at midnight, one starting late in the evening, and the latest start
+# validation accepts.
 TRACK_HOURS = [
+    ("00:00", 3, 3, 50),
     ("09:00", 3, 3, 50),
     ("18:00", 3, 3, 50),
     ("21:00", 3, 3, 50),

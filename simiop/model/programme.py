@@ -49,6 +49,17 @@ if TYPE_CHECKING:
 DAYS_PER_WEEK = 7.0
 
 
+def _until(time: float, now: float) -> float:
+    """The delay from ``now`` to a clock time, never negative.
+
+    simpy stores now + delay, which can land one unit in the last place past
+    the time meant; a later clock time equal to it (two tracks starting
+    together, a track ending at 24:00 and the midnight close) must then wait 0,
+    not raise 'Negative delay'.
+    """
+    return max(0.0, time - now)
+
+
 def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
     """Per-programme-day probability giving ``weekly_probability`` over one programme week."""
     return float(1.0 - (1.0 - min(weekly_probability, 1.0)) ** (1.0 / days_per_week))
@@ -197,12 +208,12 @@ class Programme:
             running = [] if calendar.is_holiday(day) else [t for t in by_start if weekday in t.spec.weekdays]
             sessions: list[tuple[float, float, int, set[str]]] = []  # (start, end, rooms, facilitators)
             for track in running:
-                yield env.timeout(day + track.start_hours / HOURS_PER_DAY - env.now)
+                yield env.timeout(_until(day + track.start_hours / HOURS_PER_DAY, env.now))
                 self._run_day(track, day, sessions)
             if day < last:  # the last day is closed by close_last_day, at the horizon
                 # Scheduled after every end-of-day event of today's tracks (even one at 24:00), so
                 # at midnight those run first; simpy orders equal times by scheduling order.
-                yield env.timeout(day + 1 - env.now)
+                yield env.timeout(_until(day + 1, env.now))
                 self._close_day(day)
 
     def close_last_day(self) -> None:
@@ -292,7 +303,7 @@ class Programme:
                 self._care_for(enrolment, day, week, row, group_hours if enrolment.group_ran_today else None)
 
         # A bare timeout with a callback, not a process: two events fewer per track-day.
-        clinic.env.timeout(end - clinic.env.now).callbacks.append(
+        clinic.env.timeout(_until(end, clinic.env.now)).callbacks.append(
             lambda _: self._finish_day(track, day, end, row)
         )
 
