@@ -9,7 +9,8 @@ from collections import defaultdict
 from simiop.config.base import hours_of
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import CENSORED, END_STATES, Records
+from simiop.model.money import DAYS_PER_YEAR, totals
+from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Records
 
 EPS = 1e-9
 
@@ -17,6 +18,8 @@ EPS = 1e-9
 def check_invariants(config: SimiopConfig, records: Records) -> None:
     calendar = ClinicCalendar.for_config(config)
     horizon = config.simulation.horizon_days
+    # A run covers whole days, and the config says how many.
+    assert horizon == int(horizon) == calendar.days == records.horizon_days
 
     # Conservation: every referral ends in exactly one known state; censored ones have not ended.
     for e in records.episodes:
@@ -25,7 +28,7 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             assert e.ended_day is None, e
         else:
             assert e.ended_day is not None, e
-            assert e.ended_day <= horizon + EPS, e
+            assert e.ended_day < horizon, e  # an event at the horizon falls after it
         times = [
             t
             for t in (e.referred_day, e.assessed_day, e.wait_list_day, e.admitted_day, e.ended_day)
@@ -67,12 +70,19 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         assert not calendar.is_holiday(day)
         assert math.isclose((e.admitted_day - day) * 24.0, hours_of(track.start_time), abs_tol=1e-6)
         if e.ended_day is not None:
-            end_day = int(e.ended_day)
-            hour = (e.ended_day - end_day) * 24.0
+            # The programme day it ended on: a track ending at 24:00 ends at the next day's 0.0.
             start = hours_of(track.start_time)
-            assert any(math.isclose(hour, h, abs_tol=1e-6) for h in (start, start + track.hours_per_day)), e
-            assert calendar.weekday_of(end_day) in track.weekdays
-            assert not calendar.is_holiday(end_day)
+            end_days = [
+                d
+                for d in (int(e.ended_day), int(e.ended_day) - 1)
+                if any(
+                    math.isclose((e.ended_day - d) * 24.0, h, abs_tol=1e-6)
+                    for h in (start, start + track.hours_per_day)
+                )
+            ]
+            assert end_days, e
+            assert calendar.weekday_of(end_days[0]) in track.weekdays
+            assert not calendar.is_holiday(end_days[0])
 
     # Capacity: census within seats, groups within max, group accounting adds up, nothing on closed days.
     for row in records.track_days:
@@ -95,6 +105,42 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         if not open_day:
             assert row.groups_scheduled == row.attended == row.absent == 0, row
             assert row.admissions == 0 or track.admission.policy == "continuous", row
+
+    # One daily row per day and enabled track, one staff row per day and role: the same whole days.
+    enabled = sorted(name for name, track in config.tracks.items() if track.enabled)
+    assert sorted((row.day, row.track) for row in records.track_days) == [
+        (day, name) for day in range(calendar.days) for name in enabled
+    ]
+    assert sorted((row.day, row.role) for row in records.staff_days) == [
+        (day, role) for day in range(calendar.days) for role in sorted(config.staff.roles)
+    ]
+
+    # Every daily row reconciles: census(day before) + admissions - discharges = census, whatever the
+    # track's hours; and the rows agree with the episodes on admissions, discharges and the final census.
+    for name in enabled:
+        rows = sorted((row for row in records.track_days if row.track == name), key=lambda row: row.day)
+        census = 0
+        for row in rows:
+            assert census + row.admissions - row.discharges == row.census, (census, row)
+            census = row.census
+        mine = [e for e in records.episodes if e.track == name]
+        assert sum(row.admissions for row in rows) == sum(e.admitted_day is not None for e in mine)
+        assert sum(row.discharges for row in rows) == sum(e.end_state in DISCHARGES for e in mine)
+        assert census == sum(e.end_state == IN_PROGRAMME for e in mine)
+
+    # Staff cost and fixed cost cover the same whole days, from the warm-up on.
+    warmup = config.simulation.warmup_days
+    billing = totals(config, records, warmup)
+    counted = [day for day in range(calendar.days) if day >= warmup]
+    assert math.isclose(
+        billing.fixed_cost_usd,
+        config.money.fixed_costs_usd_per_year * len(counted) / DAYS_PER_YEAR,
+        rel_tol=1e-12,
+        abs_tol=1e-9,
+    )
+    assert {row.day for row in records.staff_days if row.day >= warmup} == set(
+        counted
+    ) or not config.staff.roles
 
     # The daily table and the episodes count the same group attendances.
     assert sum(row.group_attendances for row in records.track_days) == sum(

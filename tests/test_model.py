@@ -23,7 +23,10 @@ def short(path: Path, days: int = 365, *overrides: str) -> SimiopConfig:
     return load_config(path, [f"simulation.horizon_days={days}", *overrides])
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+VALIDATION_CONFIGS = sorted((REPO / "configs" / "validation").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", [*CONFIGS, *VALIDATION_CONFIGS], ids=lambda p: p.name)
 def test_invariants_on_shipped_configs(path: Path) -> None:
     config = short(path, 730)
     records = simulate(config)
@@ -31,10 +34,24 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
     check_invariants(config, records)
     kpis = compute_kpis(config, records)
     assert kpis["admissions"] > 0
-    assert sum(kpis[f"end_state_{s}"] for s in END_STATES) == kpis["referrals"] == len(records.episodes)
+    assert sum(kpis[f"end_state_{s}"] for s in END_STATES) == kpis["referrals"]
+    warmup = config.simulation.warmup_days  # flow KPIs count referrals from the warm-up on
+    assert kpis["referrals"] == sum(e.referred_day >= warmup for e in records.episodes)
 
 
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
+
+# (start_time, hours_per_day, group_sessions_per_day, session_minutes): a track starting at midnight,
+# ordinary hours, one ending at midnight, one starting late in the evening, and the latest start
+# validation accepts.
+TRACK_HOURS = [
+    ("00:00", 3, 3, 50),
+    ("09:00", 3, 3, 50),
+    ("18:00", 3, 3, 50),
+    ("21:00", 3, 3, 50),
+    ("22:30", 1.5, 1, 50),
+    ("23:59", 1 / 60, 1, 1),
+]
 
 
 @st.composite
@@ -50,6 +67,10 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         low = draw(st.integers(1, 6))
         track["group_size"] = {"min": low, "max": draw(st.integers(low, 12))}
         track["facilitators_per_group"] = draw(st.integers(1, 2))
+        start, hours, sessions, minutes = draw(st.sampled_from(TRACK_HOURS))
+        track.update(
+            start_time=start, hours_per_day=hours, group_sessions_per_day=sessions, session_minutes=minutes
+        )
         track["wait_list"]["when_full"] = draw(st.sampled_from(["wait", "switch", "leave"]))
         track["wait_list"]["discipline"] = draw(st.sampled_from(["fifo", "step_down_first"]))
         policy = draw(st.sampled_from(["rolling", "cohort", "continuous"]))
@@ -58,6 +79,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         elif policy == "continuous":
             track["admission"] = {"policy": "continuous"}
     data["tracks"]["evening"]["enabled"] = draw(st.booleans())
+    if draw(st.booleans()):  # an assessment ending at midnight: a continuous track admits then
+        data["intake"]["schedule"].append({"weekday": "mon", "start_time": "22:30"})
     for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
         data["staff"]["roles"][role]["count"] = draw(st.integers(0, 4))
         data["staff"]["roles"][role]["absence_days_per_year"] = draw(st.sampled_from([0, 20, 120]))

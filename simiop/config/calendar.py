@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simiop.config.base import Date, FromList, Frozen, rule_error
+from simiop.config.durations import whole_days
 
 
 class ClinicConfig(Frozen):
@@ -26,7 +27,10 @@ class SimulationConfig(Frozen):
     """How long to simulate and how to seed it."""
 
     horizon_days: Annotated[float, Field(gt=0, le=36_500)]
-    """Length of each replication in days from opening (e.g. 1095 for three years)."""
+    """Length of each replication in days from opening (e.g. 1095 for three years).
+
+    A run covers whole days: a fraction of a day is rounded up (212.9 -> 213).
+    """
 
     warmup_days: Annotated[float, Field(ge=0, le=36_500)] = 0.0
     """Days discarded from steady-state KPIs; 0 for a clinic opening from empty."""
@@ -36,6 +40,12 @@ class SimulationConfig(Frozen):
 
     replications: Annotated[int, Field(ge=1, le=100_000)] = 10
     """Default number of replications (independent runs) per scenario."""
+
+    @field_validator("horizon_days", mode="after")
+    @classmethod
+    def _whole_days(cls, value: float) -> float:
+        """Runs cover whole days (see durations.whole_days): the resolved config says which."""
+        return float(whole_days(value))
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> SimulationConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy]?)\s*$")
@@ -18,3 +19,17 @@ def duration_days(text: str) -> float:
     if match is None:
         raise ValueError(f"{text!r} is not a duration (allowed {DURATION_EXAMPLES})")
     return float(match.group(1)) * _DAYS_PER_UNIT[match.group(2)]
+
+
+WHOLE_DAY_TOLERANCE = 1e-9
+"""How far above a whole number a horizon may be and still count as that number (float arithmetic)."""
+
+
+def whole_days(days: float) -> int:
+    """A horizon in whole days: a fraction of a day is rounded up (7m = 212.9 days -> 213, 0.5 -> 1).
+
+    The model records one row per day and per role and day, costs accrue per
+    whole day, and periods are whole days, so a run covers whole days only:
+    rounding up keeps at least the time asked for, and never gives zero days.
+    """
+    return max(1, math.ceil(days - WHOLE_DAY_TOLERANCE))

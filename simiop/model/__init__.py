@@ -39,7 +39,7 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     env = simpy.Environment()
     calendar = ClinicCalendar.for_config(config)
     streams = RandomStreams(seed, replication)
-    records = Records(seed=seed, replication=replication, horizon_days=config.simulation.horizon_days)
+    records = Records(seed=seed, replication=replication, horizon_days=calendar.horizon_days)
     clinic = Clinic(
         config=config,
         env=env,
@@ -52,7 +52,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     clinic.programme = Programme(clinic)
     for name, source in config.referrals.sources.items():
         env.process(source_process(clinic, name, source))
-    env.run(until=config.simulation.horizon_days)
+    env.run(until=calendar.horizon_days)
+    clinic.programme.close_last_day()
 
     for episode in records.episodes:  # the horizon came first: censored, reported, never dropped
         if episode.end_state is None:

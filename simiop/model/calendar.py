@@ -7,10 +7,10 @@ date, so every event has a calendar date and a weekday.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 
 from simiop.config.base import WEEKDAYS, Weekday, hours_of
+from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
 
 HOURS_PER_DAY = 24.0
@@ -21,8 +21,9 @@ class ClinicCalendar:
 
     def __init__(self, opening: dt.date, holidays: Iterable[dt.date], horizon_days: float) -> None:
         self.opening = opening
-        self.horizon_days = horizon_days
-        self.days = math.ceil(horizon_days)
+        self.days = whole_days(horizon_days)
+        """Days in the run: a run covers whole days, from midnight at opening to midnight after the last."""
+        self.horizon_days = float(self.days)
         self._holidays = {(date - opening).days for date in holidays}
         self._opening_weekday = opening.weekday()
 

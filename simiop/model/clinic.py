@@ -56,4 +56,5 @@ class Clinic:
 
     @property
     def horizon(self) -> float:
-        return self.config.simulation.horizon_days
+        """The end of the run: midnight after its last whole day (the calendar's rule, not the raw config)."""
+        return self.calendar.horizon_days

@@ -7,6 +7,7 @@ min_weekly_hours (Medicare's 9 h), and the 4+ services rate where set.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -88,7 +89,8 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
             continue
         daily = daily_staff_cost_usd(config.staff.roles[staff_day.role])
         staff_cost_by_role[staff_day.role] += daily * staff_day.employed_fte
-    days_counted = max(0.0, records.horizon_days - from_day)
+    # The same whole days as the staff rows above: day d counts when d >= from_day.
+    days_counted = max(0, math.ceil(records.horizon_days) - max(0, math.ceil(from_day)))
     return Billing(
         billable_days=billable,
         billable_days_4plus=billable_4plus,

@@ -8,6 +8,14 @@ event count proportional to days x tracks, not patients x sessions.
 Admission rounds run at the track's start time on admission days. A patient
 whose assessment ends at that very instant is not yet on the wait list for
 that round (the round was scheduled first) and starts on the next one.
+
+A day closes at midnight, after every track's programme day has ended (a
+track may end at 24:00): its daily row then holds the census at midnight, and
+every admission and discharge counted on the row happened before that close,
+so census(yesterday) + admissions - discharges = census, whatever the hours.
+Admissions and discharges at any instant (continuous admission) are counted
+on the day still open when they happen, not on int(time), which differs at
+exactly midnight.
 """
 
 from __future__ import annotations
@@ -38,10 +46,18 @@ from simiop.model.staff import Person
 if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
-DAY_CLOSE = 0.999
-"""Fraction of a day at which the day's census is recorded (23:58)."""
-
 DAYS_PER_WEEK = 7.0
+
+
+def _until(time: float, now: float) -> float:
+    """The delay from ``now`` to a clock time, never negative.
+
+    simpy stores now + delay, which can land one unit in the last place past
+    the time meant; a later clock time equal to it (two tracks starting
+    together, a track ending at 24:00 and the midnight close) must then wait 0,
+    not raise 'Negative delay'.
+    """
+    return max(0.0, time - now)
 
 
 def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
@@ -140,6 +156,8 @@ class Programme:
         self._services = config.services
         self._progress_review = config.length_of_stay.progress_review
         self._patient_days = clinic.records.patient_days
+        self.today = 0
+        """The day not yet closed: instant admissions and discharges are counted on its row."""
         clinic.env.process(self._calendar_walk())
 
     # -- joining a track ---------------------------------------------------------------------------
@@ -169,7 +187,7 @@ class Programme:
             days = float(patience.sample(self._streams.get("wait_list.patience")))
             self.clinic.env.process(self._give_up(chosen, episode, days))
         if chosen.continuous:
-            self._admit(chosen, int(now), self.track_days[(int(now), chosen.name)])
+            self._admit(chosen, self.today, self.track_days[(self.today, chosen.name)])
 
     def _give_up(self, track: TrackState, episode: Episode, days: float) -> Generator[Any, Any, None]:
         yield self.clinic.env.timeout(days)
@@ -184,17 +202,30 @@ class Programme:
         env = clinic.env
         calendar = clinic.calendar
         by_start = sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name))
+        last = calendar.days - 1
         for day in range(calendar.days):
             weekday = calendar.weekday_of(day)
             running = [] if calendar.is_holiday(day) else [t for t in by_start if weekday in t.spec.weekdays]
             sessions: list[tuple[float, float, int, set[str]]] = []  # (start, end, rooms, facilitators)
             for track in running:
-                yield env.timeout(day + track.start_hours / HOURS_PER_DAY - env.now)
+                yield env.timeout(_until(day + track.start_hours / HOURS_PER_DAY, env.now))
                 self._run_day(track, day, sessions)
-            yield env.timeout(day + DAY_CLOSE - env.now)
-            self._close_day(day)
+            if day < last:  # the last day is closed by close_last_day, at the horizon
+                # Scheduled after every end-of-day event of today's tracks (even one at 24:00), so
+                # at midnight those run first; simpy orders equal times by scheduling order.
+                yield env.timeout(_until(day + 1, env.now))
+                self._close_day(day)
+
+    def close_last_day(self) -> None:
+        """Close the run's last day once the run has stopped at the horizon (its midnight).
+
+        simpy runs nothing at the horizon itself, so the last close is made
+        here, on the state after every event before the horizon.
+        """
+        self._close_day(self.clinic.calendar.days - 1)
 
     def _close_day(self, day: int) -> None:
+        self.today = day + 1
         for name, track in self.tracks.items():
             row = self.track_days[(day, name)]
             row.census = track.census
@@ -272,7 +303,7 @@ class Programme:
                 self._care_for(enrolment, day, week, row, group_hours if enrolment.group_ran_today else None)
 
         # A bare timeout with a callback, not a process: two events fewer per track-day.
-        clinic.env.timeout(end - clinic.env.now).callbacks.append(
+        clinic.env.timeout(_until(end, clinic.env.now)).callbacks.append(
             lambda _: self._finish_day(track, day, end, row)
         )
 
@@ -386,7 +417,7 @@ class Programme:
             yield env.timeout(enrolment.planned_end_day - env.now)
         if enrolment.episode.end_state is None:
             track = enrolment.track
-            self._discharge(track, enrolment, COMPLETED, env.now, self.track_days[(int(env.now), track.name)])
+            self._discharge(track, enrolment, COMPLETED, env.now, self.track_days[(self.today, track.name)])
 
     def _hold_sessions(
         self,
@@ -545,5 +576,5 @@ class Programme:
         enrolment.episode.end(state, time)
         row.discharges += 1
         discharge_outcome(self.clinic, enrolment.episode, state)
-        if track.continuous:  # the freed seat goes to the wait list at once
-            self._admit(track, int(time), row)
+        if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
+            self._admit(track, row.day, row)

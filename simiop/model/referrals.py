@@ -3,6 +3,12 @@
 Arrival times are drawn up front for the whole horizon by thinning a
 homogeneous process at the peak rate, vectorised with numpy, then released
 one simpy timeout each: an event per referral, none per candidate.
+
+The candidate gaps and the thinning draws come from two streams, each read in
+time order, so the k-th candidate and its keep-or-drop draw are the same
+whatever the horizon: a longer run extends a shorter one's referrals, never
+reshuffles them (a single stream holding all gaps and then all thinning draws
+made every draw depend on how many gaps the horizon needed).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year:
 
 
 def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[np.float64]:
-    """All referral times of one source within the horizon."""
+    """All referral times of one source within the horizon; a prefix of those of any longer horizon."""
     peak = (
         source.weekly_rate
         / DAYS_PER_WEEK
@@ -46,18 +52,19 @@ def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[
     )
     if peak <= 0:
         return np.empty(0)
-    rng = clinic.streams.get(f"referrals.arrivals.{name}")
+    gap_stream = clinic.streams.get(f"referrals.arrivals.{name}")
     horizon = clinic.horizon
     expected = peak * horizon
     count = int(expected + 10.0 * math.sqrt(expected) + 10)
-    gaps = rng.exponential(1.0 / peak, size=count)
-    times = np.cumsum(gaps)
+    # numpy fills an array draw by draw, so drawing in one call or several gives the same sequence.
+    times = np.cumsum(gap_stream.exponential(1.0 / peak, size=count))
     while times[-1] < horizon:  # rare: draw more candidates until past the horizon
-        times = np.concatenate([times, times[-1] + np.cumsum(rng.exponential(1.0 / peak, size=count))])
-    keep_u = rng.random(times.size)
+        more = times[-1] + np.cumsum(gap_stream.exponential(1.0 / peak, size=count))
+        times = np.concatenate([times, more])
     times = times[times < horizon]
+    keep_u = clinic.streams.get(f"referrals.thinning.{name}").random(times.size)
     day_of_year = np.array([clinic.calendar.day_of_year(int(t)) for t in times], dtype=float)
-    accept = keep_u[: times.size] * peak < rate_per_day(source, times, day_of_year)
+    accept = keep_u * peak < rate_per_day(source, times, day_of_year)
     kept: NDArray[np.float64] = times[accept]
     return kept
 

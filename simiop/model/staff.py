@@ -2,7 +2,9 @@
 
 Absence is drawn in advance for every person and day from the person's own
 stream, so a scenario that changes how staff are used still sees the same
-absences (common random numbers).
+absences (common random numbers). Each person's draws are one per day in day
+order, so a longer horizon only adds days after a shorter one's: the same seed
+gives the same absences over any stretch of time (tests/test_horizon.py).
 """
 
 from __future__ import annotations

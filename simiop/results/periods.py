@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
 from simiop.model.money import DAYS_PER_YEAR, daily_staff_cost_usd, meets_standard
 from simiop.model.records import CENSORED, COMPLETED, DROPOUT, STEP_UP, Records
@@ -130,7 +131,7 @@ def _windows(
 def periods(config: SimiopConfig) -> list[Period]:
     """Every period of every kind that overlaps the run, in kind order then time order."""
     opening = config.clinic.opening_date
-    horizon = math.ceil(config.simulation.horizon_days)
+    horizon = whole_days(config.simulation.horizon_days)
     horizon_end = opening + dt.timedelta(days=horizon)
     found = []
     for kind in PERIOD_KINDS:
@@ -168,7 +169,7 @@ class _Index:
 def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period, dict[str, float]]]:
     """Every period with its metrics for one replication (metric order: METRICS, payers after revenue)."""
     all_periods = periods(config)
-    horizon = config.simulation.horizon_days
+    horizon = float(whole_days(config.simulation.horizon_days))
     payers = list(config.money.payers)
     episodes = records.episodes
     referred = np.array([e.referred_day for e in episodes], dtype=float)

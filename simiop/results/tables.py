@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from operator import attrgetter
@@ -58,6 +59,25 @@ def _number(value: float | None, places: int = 4) -> str:
     return "" if value is None else f"{value:.{places}f}"
 
 
+DAY_PLACES = 4
+_DAY_SCALE = 10**DAY_PLACES
+
+
+def day_number(value: float | None) -> str:
+    """A time in days since opening, truncated (never rounded) to 4 decimals; '' for None.
+
+    Rounding printed 508.99997 as 509.0000 beside the date of day 508, and an
+    event just before the horizon as the horizon. The whole part is printed
+    as the integer floor and the fraction is truncated, so the printed day is
+    always the day of the printed date, and never reaches the next day.
+    """
+    if value is None:
+        return ""
+    day = math.floor(value)
+    fraction = math.floor((value - day) * _DAY_SCALE)  # value - day is exact in floating point
+    return f"{day}.{min(fraction, _DAY_SCALE - 1):0{DAY_PLACES}d}"
+
+
 def _difference(later: float | None, earlier: float | None) -> float | None:
     return None if later is None or earlier is None else later - earlier
 
@@ -74,16 +94,16 @@ def episode_rows(records: Records, dates: Sequence[str]) -> Iterable[list[object
             e.payer,
             e.acuity,
             "" if e.readmission_of is None else e.readmission_of,
-            _number(e.referred_day),
+            day_number(e.referred_day),
             dates[int(e.referred_day)],
             e.intake_bookings,
-            _number(e.assessed_day),
+            day_number(e.assessed_day),
             e.intake_outcome or "",
             e.track or "",
-            _number(e.wait_list_day),
-            _number(e.admitted_day),
+            day_number(e.wait_list_day),
+            day_number(e.admitted_day),
             "" if e.admitted_day is None else dates[int(e.admitted_day)],
-            "" if censored else _number(e.ended_day),
+            "" if censored else day_number(e.ended_day),
             e.end_state,
             int(censored),
             e.therapist or "",

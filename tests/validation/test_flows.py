@@ -22,7 +22,7 @@ horizon, so everyone admitted in it has left."""
 def test_littles_law_per_track_on_the_baseline(baseline_cells: Cells, track: str) -> None:
     """Mean census = admission rate x mean time in the programme, over a window after the warm-up.
 
-    Census is counted once a day (at 23:58), so time in the programme is
+    Census is counted once a day (at midnight), so time in the programme is
     counted the same way: the census counts a patient on each night between
     admission and discharge, int(ended_day) - int(admitted_day) of them.
     """
