@@ -177,7 +177,7 @@ def _files(out: Path) -> dict[str, bytes]:
 
 SHADOWS = {
     "clone": {"README.md": "a clone of simiop: a folder without __init__.py, a namespace package"},
-    "package": {"__init__.py": "__version__ = 'not the installed simiop'\n"},
+    "package": {"__init__.py": '"""Another simiop, e.g. a clone of an older version: no __version__."""\n'},
 }
 
 
@@ -188,7 +188,13 @@ SHADOWS = {
 def test_workers_import_the_callers_simiop_whatever_the_folder(
     tmp_path: Path, shadow: str, options: list[str]
 ) -> None:
-    """cwd holds a folder named simiop (the issue's clone beside an editable install, or a package)."""
+    """cwd holds a folder named simiop: the issue's clone beside an editable install, or another package.
+
+    Before the fix the forkserver imported it, with cwd first on its path, in
+    place of the caller's simiop, and the workers failed (or, had it imported,
+    would have run other code than the caller).
+    """
+    assert SIMIOP.is_file(), f"no simiop command beside {sys.executable}"
     (tmp_path / "simiop").mkdir()
     for name, text in SHADOWS[shadow].items():
         (tmp_path / "simiop" / name).write_text(text, encoding="utf-8")
