@@ -93,7 +93,8 @@ def test_the_readme_example_without_its_guard_stops_with_one_line(tmp_path: Path
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"cap10.py, line {line}: put the code that runs simiop under `{GUARD}` (worker processes import "
-        "cap10.py again and would run it again; see the README's Python API example), or pass jobs=1"
+        "cap10.py again and would run it again; see the README's Python API example), or pass jobs=1 (no "
+        "worker processes)"
     ]
     assert done.stdout == ""
     assert not (folder / "results").exists()  # stopped before writing anything
@@ -110,6 +111,9 @@ def test_an_unguarded_script_stops_before_any_executor_starts_workers(tmp_path: 
     assert done.returncode == 1
     assert done.stderr.startswith(f"go.py, line 2: put the code that runs simiop under `{GUARD}`")
     assert len(done.stderr.splitlines()) == 1
+    assert ("jobs=1" in done.stderr) == (
+        executor == "processes"
+    )  # a local Dask cluster has workers even then
 
 
 def test_serial_runs_need_no_guard(tmp_path: Path) -> None:

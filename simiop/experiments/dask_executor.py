@@ -181,7 +181,7 @@ def _local_cluster(distributed: ModuleType, count: int) -> LocalCluster:
             else ""
         )
         raise ExecutorStartError(
-            "jobs", f"the local Dask cluster did not start ({_first_line(exc)}){hint}"
+            "executor", f"the local Dask cluster did not start ({_first_line(exc)}){hint}"
         ) from None
     return cluster
 

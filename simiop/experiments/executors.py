@@ -131,7 +131,7 @@ class ProcessExecutor:
     name = "processes"
 
     def __init__(self, workers: int | None = None) -> None:
-        check_main_guard()
+        check_main_guard(", or pass jobs=1 (no worker processes)")
         self.workers = max(1, workers or os.cpu_count() or 1)
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)

@@ -12,7 +12,7 @@ script's top-level line that is running, and stops with one line naming it.
 Only a call outside every module-level ``if`` is refused: any ``if`` might be
 a guard (``if __name__ == "__main__":`` or another form), and a script that
 is not guarded after all is still caught by the workers, which leave quietly
-(``WorkersStoppedError`` in the caller then gives the hint). A notebook's or
+(the caller's ``CellsLostError`` then gives the hint). A notebook's or
 ``python -c``'s main module has no file and is never imported again.
 """
 
@@ -38,11 +38,11 @@ class UnguardedScriptError(SystemExit):
     there is to say; Python prints it and exits with status 1.
     """
 
-    def __init__(self, script: Path, line: int) -> None:
+    def __init__(self, script: Path, line: int, alternative: str = "") -> None:
         super().__init__(
             f"{script.name}, line {line}: put the code that runs simiop under `{GUARD}` "
             f"(worker processes import {script.name} again and would run it again; "
-            "see the README's Python API example), or pass jobs=1"
+            f"see the README's Python API example){alternative}"
         )
         self.script = script
         self.line = line
@@ -106,13 +106,14 @@ def in_worker_start(frame: FrameType | None) -> bool:
     return False
 
 
-def check_main_guard() -> None:
+def check_main_guard(alternative: str = "") -> None:
     """Stop before starting workers that would run the calling script again.
 
     In the caller: raise ``UnguardedScriptError`` when the main script's
-    unguarded top level is what is starting them. In a worker importing the
-    script again: leave quietly (exit status 1, no traceback); the caller
-    reports the broken pool.
+    unguarded top level is what is starting them (``alternative`` ends its
+    line, e.g. ", or pass jobs=1"). In a worker importing the script again:
+    leave quietly (exit status 1, no traceback); the caller reports the
+    broken pool.
     """
     frame = inspect.currentframe()
     if in_worker_start(frame):
@@ -122,7 +123,7 @@ def check_main_guard() -> None:
         return
     line = _top_level_line(sys.modules["__main__"], frame)
     if line is not None and not is_guarded(script, line):
-        raise UnguardedScriptError(script, line)
+        raise UnguardedScriptError(script, line, alternative)
 
 
 __all__ = ["GUARD", "UnguardedScriptError", "check_main_guard", "is_guarded", "reimported_main"]
