@@ -217,3 +217,19 @@ def test_workers_import_the_callers_simiop_whatever_the_folder(
     assert one.returncode == 0, one.stderr
     assert _files(tmp_path / "many") == _files(tmp_path / "one")
     assert len(_files(tmp_path / "one")) > 10
+
+
+def test_a_local_dask_cluster_that_cannot_start_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import distributed
+
+    from simiop.experiments.dask_executor import DaskExecutor
+    from simiop.experiments.executors import ExecutorStartError
+
+    def fail(**options: object) -> None:
+        raise RuntimeError("Nanny failed to start.\nand more")
+
+    monkeypatch.setattr(distributed, "LocalCluster", fail)
+    with pytest.raises(ExecutorStartError) as raised:
+        DaskExecutor(2)
+    assert raised.value.option == "executor"
+    assert raised.value.message.startswith("the local Dask cluster did not start (Nanny failed to start.)")
