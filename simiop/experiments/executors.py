@@ -66,12 +66,12 @@ def _start_worker() -> None:
 
     Workers leave Ctrl-C to the parent, which stops cleanly and keeps every
     finished cell. The imports happen here, in the worker, and not in the
-    forkserver (``set_forkserver_preload``): before Python 3.12 the forkserver
-    imports its preload with the current folder first on ``sys.path``, so a
-    folder there named ``simiop`` (a clone, beside an editable install) was
-    imported instead of the installed package and every worker failed. A
-    worker has the caller's ``sys.path`` by now, so it imports what the
-    caller imported, whatever the folder.
+    forkserver (``set_forkserver_preload``): the forkserver of Python 3.10
+    and 3.11 (at least) imports its preload with the current folder first on
+    ``sys.path``, so a folder there named ``simiop`` (a clone, beside an
+    editable install) was imported instead of the caller's package and every
+    worker failed. A worker has the caller's ``sys.path`` by now, so it
+    imports what the caller imported, whatever the folder.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for module in WORKER_MODULES:
