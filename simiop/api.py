@@ -184,8 +184,12 @@ def execute(
 
     Raises ``ExecutorStartError`` (simiop.experiments.executors) before
     anything is written when the executor cannot start as asked, and
-    ``CellsLostError`` when a cluster loses cells: the finished ones are kept,
-    so calling again resumes.
+    ``CellsLostError`` when workers die (the process pool's or a cluster's):
+    the finished cells are kept, so calling again resumes. Worker processes
+    import the main script again, so a script calls this (and ``run``,
+    ``run_experiment``, ``reproduce``) under ``if __name__ == "__main__":``;
+    called from a script's unguarded top level it stops before starting them,
+    with one line saying so (``UnguardedScriptError``, a ``SystemExit``).
     """
     from simiop.experiments.executors import make_executor
     from simiop.experiments.runner import run_plan

@@ -7,10 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from simiop.experiments import advising
 from simiop.experiments.advice import (
+    MIN_KEPT_DAYS,
+    NEAR_LIMIT,
+    Warmup,
     batch_means,
     mser,
+    mser_limit,
+    mser_warmup,
+    pending_within,
     plot_precision,
     plot_warmup,
     relative_half_width,
@@ -18,6 +27,8 @@ from simiop.experiments.advice import (
     welch_moving_average,
 )
 from simiop.results.stats import t_quantile
+from tests.conftest import BASELINE, REPO
+from tests.test_cli import run
 
 # Prefix n (n >= 2) of SPREAD has mean 100 and sum of squared deviations 200, so
 # relative_half_width = t_{0.975, n-1} * sqrt(200 / (n (n - 1))) / 100: 0.0534 at n = 7, 0.0447 at n = 8.
@@ -193,3 +204,170 @@ def test_plot_precision_copes_with_degenerate_values(tmp_path: Path) -> None:
         assert path.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(ValueError, match=r"must not be empty"):
         plot_precision([], tmp_path / "empty.png", precision=0.05, needed=None, kpi="wait")
+
+
+# -- answers that are only the limit of a search are never given as advice --------------------------
+
+
+def test_mser_limit_is_half_the_complete_batches() -> None:
+    assert [mser_limit(n) for n in (10, 14, 15, 19, 20, 120, 1095)] == [5, 5, 5, 5, 10, 60, 545]
+
+
+@given(
+    length=st.integers(10, 400),
+    start=st.floats(-1000, 1000),
+    slope=st.floats(0.01, 100),
+    sign=st.sampled_from([-1.0, 1.0]),
+)
+def test_a_series_that_never_settles_is_no_steady_state(
+    length: int, start: float, slope: float, sign: float
+) -> None:
+    """On a straight ramp, up or down, MSER-5 always runs to its limit, and that is reported, not advised."""
+    warmup = mser_warmup(start + sign * slope * np.arange(length))
+    assert warmup is not None
+    assert warmup.days == warmup.limit == mser_limit(length)
+    assert warmup.at_limit
+
+
+@given(length=st.integers(10, 2000), ramp=st.integers(0, 100), level=st.floats(1, 100))
+def test_mser_warmup_stays_within_its_search(length: int, ramp: int, level: float) -> None:
+    series = np.concatenate([np.linspace(0.0, level, ramp), np.full(length, level)])
+    warmup = mser_warmup(series)
+    assert warmup is not None
+    assert 0 <= warmup.days <= warmup.limit <= warmup.length // 2
+    assert warmup.days % 5 == 0
+    assert warmup.at_limit == (warmup.days >= NEAR_LIMIT * warmup.limit)
+    assert warmup.kept_days == series.size - warmup.days
+    assert warmup.leaves_too_little == (warmup.kept_days < MIN_KEPT_DAYS)
+
+
+def test_a_settled_series_gets_a_warm_up_and_a_short_one_a_warning() -> None:
+    series = np.concatenate([np.linspace(0.0, 10.0, 50), np.full(950, 10.0)])
+    warmup = mser_warmup(series)
+    assert warmup is not None
+    assert 30 <= warmup.days <= 60
+    assert not warmup.at_limit
+    assert not warmup.leaves_too_little
+    short = mser_warmup(series[:300])
+    assert short is not None
+    assert not short.at_limit
+    assert short.leaves_too_little
+
+
+def test_mser_warmup_is_none_below_two_batches() -> None:
+    assert mser_warmup(np.arange(9.0)) is None
+    assert mser_warmup(np.arange(10.0)) is not None
+
+
+def test_pending_within_tells_a_cut_off_search_from_a_refuted_one() -> None:
+    # SPREAD is within 5% from n = 8 on; 12 values cannot confirm 5 more, but nothing refutes it.
+    assert replications_needed(SPREAD[:12], 0.05) is None
+    assert pending_within(SPREAD[:12], 0.05) == 8
+    dip = [90.0, 110.0] + [100.0] * 7 + [130.0]  # within at 8 and 9, then out again at 10
+    assert pending_within(dip, 0.05) is None
+    assert pending_within([5.0, math.nan, math.nan], 0.05) is None  # one value: no interval
+
+
+def advise(*args: str) -> tuple[int, str, str]:
+    return run("advise", *args, "-j", "1")
+
+
+def test_advise_says_a_warm_up_at_its_search_limit_is_no_answer() -> None:
+    """The baseline fills for months: in 120 days MSER-5 can only answer its limit, half the run."""
+    code, out, err = advise(
+        str(BASELINE), "--horizon", "120d", "--kpi", "referrals", "--max-replications", "8"
+    )
+    assert code == 0, err
+    [line] = [line for line in out.splitlines() if line.startswith("warm-up:")]
+    assert line.startswith("warm-up: no steady state found in 120 days: MSER-5 stopped at ")
+    assert "limit of its search (60 days, half the run)" in line
+    assert "run a longer --horizon (e.g. 240d)" in line
+    assert "suggests discarding" not in out
+
+
+def test_advise_warns_when_a_warm_up_leaves_less_than_a_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(advising, "mser_warmup", lambda series: Warmup(days=20, limit=100, length=200))
+    code, out, err = advise(
+        str(BASELINE), "--horizon", "200d", "--kpi", "referrals", "--max-replications", "8"
+    )
+    assert code == 0, err
+    assert "warm-up: MSER-5 on the mean daily census suggests discarding the first 20 days of 200" in out
+    assert err == (
+        f"warning: a warm-up of 20 days leaves 180 days of results, fewer than {MIN_KEPT_DAYS}: steady-state "
+        "KPIs would cover only part of the year's seasons; run a longer --horizon\n"
+    )
+
+
+def test_advise_on_a_settled_queue_suggests_a_warm_up_it_can_stand_by() -> None:
+    """The M/M/5 check clinic settles in days; whatever MSER-5 answers, a suggestion is never its limit."""
+    mmc = REPO / "configs" / "validation" / "mmc.yaml"
+    code, out, err = advise(str(mmc), "--horizon", "200d", "--kpi", "admissions", "--max-replications", "8")
+    assert code == 0, err
+    [line] = [line for line in out.splitlines() if line.startswith("warm-up:")]
+    if "suggests discarding" in line:
+        days = int(line.split("the first ")[1].split()[0])
+        assert days < NEAR_LIMIT * mser_limit(200)
+        assert err.startswith(f"warning: a warm-up of {days} days leaves {200 - days} days")
+    else:
+        assert line.startswith("warm-up: no steady state found in 200 days")
+
+
+def test_advise_on_a_run_too_short_for_mser_says_so() -> None:
+    code, out, err = advise(str(BASELINE), "--horizon", "7d", "--kpi", "referrals", "--max-replications", "8")
+    assert code == 0, err
+    assert "warm-up: a run of 7 days is too short for MSER-5 (it needs 10 days, 2 batches of 5)" in out
+
+
+def test_advise_says_when_the_answer_is_the_fewest_replications_it_tries() -> None:
+    """A KPI with no spread (this clinic's cost over 20 days) is 'precise' at once: the floor, not an answer."""
+    small = REPO / "configs" / "small_day_only.yaml"
+    code, out, err = advise(
+        str(small), "--horizon", "20d", "--kpi", "total_cost_usd", "--min-replications", "4"
+    )
+    assert code == 0, err
+    assert out.startswith("total_cost_usd: 4 replications give a 95% CI within 0.0% of the mean")
+    assert "4 is the fewest tried (--min-replications), so fewer may do as well" in out.splitlines()[0]
+
+
+def test_advise_says_when_the_search_stopped_before_confirming(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = iter([90.0, 110.0] + [100.0] * 10)  # SPREAD: within 5% from 8 replications on
+
+    def cell(task: advising.AdviceTask) -> advising.AdviceCell:
+        return advising.AdviceCell(task.replication, {"referrals": next(values)}, (0.0,) * 20)
+
+    monkeypatch.setattr(advising, "run_advice_cell", cell)
+    code, out, err = advise(
+        str(BASELINE), "--horizon", "20d", "--kpi", "referrals", "--max-replications", "12"
+    )
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "referrals: within 5.0% from 8 replications on, but not yet confirmed for 5 more: "
+        "--max-replications 12 stopped the search; raise it to at least 13"
+    )
+
+
+def test_advise_says_when_a_kpi_has_too_few_values() -> None:
+    code, out, err = advise(
+        str(BASELINE),
+        "--horizon",
+        "10d",
+        "--kpi",
+        "cost_per_completed_episode_usd",
+        "--max-replications",
+        "8",
+    )
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith("cost_per_completed_episode_usd: a value in only ")
+    assert "too few for an interval" in first
+    assert "nan" not in out
+
+
+def test_advise_refuses_a_maximum_that_can_never_confirm() -> None:
+    code, out, err = run("advise", str(BASELINE), "--kpi", "referrals", "--max-replications", "6")
+    assert code == 2
+    assert err == (
+        "--max-replications: 6 can never confirm an answer: it takes at least --min-replications + "
+        "--look-ahead = 8\n"
+    )
+    assert out == ""

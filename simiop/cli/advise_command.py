@@ -5,10 +5,14 @@ from __future__ import annotations
 import difflib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, load_or_fail, progress_bar
+
+if TYPE_CHECKING:
+    from simiop.experiments.advising import Advice
 
 
 @click.command()
@@ -59,15 +63,24 @@ def advise(
     half-width is within --precision of its mean and stays there.
     Warm-up: MSER-5 (White 1997) on the mean daily census across those
     replications, plotted with Welch's moving average when --out is given.
+    An answer at the limit of either search (a warm-up of half the run, the
+    fewest or the most replications tried) is reported as such, not advised.
     """
-    from simiop.experiments.advice import plot_precision, plot_warmup, relative_half_width
+    from simiop.experiments.advice import MIN_KEPT_DAYS, plot_precision, plot_warmup
     from simiop.experiments.advising import UnknownKpiError
     from simiop.experiments.advising import advise as run_advice
-    from simiop.experiments.executors import make_executor
+    from simiop.experiments.executors import CellsLostError, make_executor
 
     assignments = [*overrides, *horizon_assignments(horizon)]
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
+    if max_replications < min_replications + look_ahead:
+        fail(
+            [
+                f"--max-replications: {max_replications} can never confirm an answer: it takes at least "
+                f"--min-replications + --look-ahead = {min_replications + look_ahead}"
+            ]
+        )
     config = load_or_fail(config_path, assignments)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,41 +102,91 @@ def advise(
         close = difflib.get_close_matches(kpi, exc.known, n=3)
         hint = f"did you mean {', '.join(close)}?" if close else "see kpis.csv of a run for every name"
         fail([f"--kpi: no KPI named {kpi!r} ({hint})"])
+    except CellsLostError as exc:
+        click.echo(f"{exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("\ninterrupted", err=True)
         sys.exit(INTERRUPTED)
     finally:
         executor.close()
 
-    runs = len(advice.values)
-    if advice.needed is not None:
-        reached = relative_half_width(advice.values[: advice.needed])
+    click.echo(_replications_line(advice))
+    warmup = advice.warmup
+    click.echo(_warmup_line(advice))
+    if warmup is not None and not warmup.at_limit and warmup.leaves_too_little:
         click.echo(
-            f"{kpi}: {advice.needed} replications give a 95% CI within {reached:.1%} of the mean "
-            f"(target {precision:.1%}; held for {look_ahead} more replications; {runs} run)"
+            f"warning: a warm-up of {warmup.days} days leaves {warmup.kept_days} days of results, fewer than "
+            f"{MIN_KEPT_DAYS}: steady-state KPIs would cover only part of the year's seasons; run a longer "
+            "--horizon",
+            err=True,
         )
-    else:
-        reached = relative_half_width(advice.values)
-        click.echo(
-            f"{kpi}: precision {precision:.1%} not reached in {runs} replications "
-            f"(half-width is {reached:.1%} of the mean); raise --max-replications or accept a wider CI"
-        )
-    days = advice.census.shape[1]
-    click.echo(
-        f"warm-up: MSER-5 on the mean daily census suggests discarding the first {advice.warmup_days} days "
-        f"of {days} (set simulation.warmup_days for a steady-state study; a clinic opening from empty "
-        "usually wants no warm-up: its start-up is the question)"
-    )
     if out_dir is not None:
         plot_precision(
             advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
         )
-        plot_warmup(
-            advice.census,
-            out_dir / "warmup.png",
-            window=max(1, min(30, days // 10)),
-            truncation=advice.warmup_days,
-            ylabel="patients enrolled (all tracks)",
-            title=f"{config.clinic.name}: daily census, mean of {runs} replications",
+        written = [out_dir / "precision.png"]
+        if warmup is not None:
+            plot_warmup(
+                advice.census,
+                out_dir / "warmup.png",
+                window=max(1, min(30, warmup.length // 10)),
+                truncation=warmup.days,
+                ylabel="patients enrolled (all tracks)",
+                title=f"{config.clinic.name}: daily census, mean of {len(advice.values)} replications",
+                at_limit=warmup.at_limit,
+            )
+            written.append(out_dir / "warmup.png")
+        click.echo(f"plots written to {' and '.join(str(path) for path in written)}")
+
+
+def _replications_line(advice: Advice) -> str:
+    """The replications answer; never a limit of the search (fewest tried, most allowed) as if it were one."""
+    from simiop.experiments.advice import pending_within, relative_half_width
+
+    kpi, precision, runs = advice.kpi, advice.precision, len(advice.values)
+    if advice.finite_values < 2:
+        return (
+            f"{kpi}: a value in only {advice.finite_values} of {runs} replications (nothing to measure in a "
+            "run this short?), too few for an interval; choose another --kpi or a longer --horizon"
         )
-        click.echo(f"plots written to {out_dir}/precision.png and {out_dir}/warmup.png")
+    if advice.needed is not None:
+        reached = relative_half_width(advice.values[: advice.needed])
+        line = (
+            f"{kpi}: {advice.needed} replications give a 95% CI within {reached:.1%} of the mean "
+            f"(target {precision:.1%}; held for {advice.look_ahead} more replications; {runs} run)"
+        )
+        if advice.needed_is_the_minimum:
+            line += f"; {advice.needed} is the fewest tried (--min-replications), so fewer may do as well"
+        return line
+    within = pending_within(advice.values, precision, advice.min_replications)
+    if within is not None:
+        return (
+            f"{kpi}: within {precision:.1%} from {within} replications on, but not yet confirmed for "
+            f"{advice.look_ahead} more: --max-replications {advice.max_replications} stopped the search; "
+            f"raise it to at least {within + advice.look_ahead}"
+        )
+    reached = relative_half_width(advice.values)
+    return (
+        f"{kpi}: precision {precision:.1%} not reached in {runs} replications "
+        f"(half-width is {reached:.1%} of the mean); raise --max-replications or accept a wider CI"
+    )
+
+
+def _warmup_line(advice: Advice) -> str:
+    """The warm-up answer, or why there is none (a run too short, or still changing at its end)."""
+    warmup = advice.warmup
+    days = advice.census.shape[1]
+    if warmup is None:
+        return f"warm-up: a run of {days} days is too short for MSER-5 (it needs 10 days, 2 batches of 5)"
+    if warmup.at_limit:
+        return (
+            f"warm-up: no steady state found in {days} days: MSER-5 stopped at {warmup.days} days, at the "
+            f"limit of its search ({warmup.limit} days, half the run): the mean daily census has not "
+            f"settled for long enough to tell; run a longer --horizon (e.g. {2 * days}d) and ask again"
+        )
+    return (
+        f"warm-up: MSER-5 on the mean daily census suggests discarding the first {warmup.days} days "
+        f"of {days} (set simulation.warmup_days for a steady-state study; a clinic opening from empty "
+        "usually wants no warm-up: its start-up is the question)"
+    )

@@ -12,6 +12,8 @@ transient bias steady-state KPIs. MSER-5 (White 1997; White, Cobb & Spratt
 2000) picks the truncation point that minimises the standard error of the
 mean of what is kept, on batch means of 5. Welch's moving average (Law &
 Kelton) of the across-replication mean is the picture to check it against.
+MSER searches up to half the run, and an answer at that limit means the
+series had not settled, not that the warm-up is half the run (``Warmup``).
 
 The functions are pure; the two plot functions write PNGs atomically, drawn
 on a bare matplotlib Figure (no pyplot state), with metadata that names no
@@ -23,6 +25,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,6 +128,71 @@ def mser(series: Sequence[float] | np.ndarray, batch: int = 5) -> int:
     return int(np.argmin(scores)) * batch  # argmin returns the first of equal minima
 
 
+def mser_limit(length: int, batch: int = 5) -> int:
+    """The longest truncation ``mser`` considers on a series of ``length``: half its complete batches."""
+    return (length // batch) // 2 * batch
+
+
+NEAR_LIMIT = 0.9
+"""An MSER truncation at or beyond this share of its search limit is no answer. MSER's statistic
+keeps falling while the kept data still trend, so a minimum at (or just before) the end of the
+search means the series had not settled within the run: the limit, not a steady state, stopped it."""
+
+MIN_KEPT_DAYS = 365
+"""Days of results a warm-up should leave at least: referrals have a yearly season, so steady-state
+KPIs over less than a year depend on which months they happen to cover."""
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """MSER-5's answer on a daily series, with what is needed to judge it."""
+
+    days: int
+    """The truncation point MSER-5 chose, in days."""
+    limit: int
+    """The longest truncation it searched (half the run, in whole batches)."""
+    length: int
+    """Days in the series."""
+
+    @property
+    def at_limit(self) -> bool:
+        """The answer sits at or near the end of the search: no steady state found in a run this short."""
+        return self.days >= NEAR_LIMIT * self.limit
+
+    @property
+    def kept_days(self) -> int:
+        """Days of results left after the warm-up."""
+        return self.length - self.days
+
+    @property
+    def leaves_too_little(self) -> bool:
+        """Fewer than MIN_KEPT_DAYS days are left after the warm-up."""
+        return self.kept_days < MIN_KEPT_DAYS
+
+
+def mser_warmup(series: Sequence[float] | np.ndarray, batch: int = 5) -> Warmup | None:
+    """MSER-``batch`` on a daily series, judged; None when the series has fewer than two batches."""
+    data = _finite_series(series, "series")
+    if data.size // batch < 2:
+        return None
+    return Warmup(mser(data, batch), mser_limit(data.size, batch), int(data.size))
+
+
+def pending_within(values: Sequence[float], precision: float, min_replications: int = 3) -> int | None:
+    """The fewest replications from which the precision holds up to the last value, else None.
+
+    When ``replications_needed`` found nothing but this is not None, the
+    answer was cut off by the number of values, not refuted: the look-ahead
+    ran past the last replication.
+    """
+    start = None
+    for n in range(len(values), min_replications - 1, -1):
+        if not relative_half_width(values[:n]) <= precision:  # NaN counts as not within
+            break
+        start = n
+    return start
+
+
 def welch_moving_average(series: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
     """Welch's moving average (Law & Kelton), of length m - window.
 
@@ -155,11 +223,19 @@ def _write_png(figure: Figure, path: Path) -> None:
 
 
 def plot_warmup(
-    series_by_replication: np.ndarray, path: Path, *, window: int, truncation: int, ylabel: str, title: str
+    series_by_replication: np.ndarray,
+    path: Path,
+    *,
+    window: int,
+    truncation: int,
+    ylabel: str,
+    title: str,
+    at_limit: bool = False,
 ) -> None:
     """PNG of a daily series' across-replication mean, its Welch moving average and the suggested cut.
 
     ``series_by_replication`` has shape (replications, days), finite values.
+    With ``at_limit`` the cut is MSER-5's search limit, labelled as no steady state found.
     """
     from matplotlib.figure import Figure
 
@@ -181,9 +257,12 @@ def plot_warmup(
     axes.plot(
         np.arange(smooth.size), smooth, color="C0", linewidth=1.8, label=f"Welch moving average (w={window})"
     )
-    axes.axvline(
-        truncation, color="C3", linestyle="--", label=f"suggested warm-up: {truncation} days (MSER-5)"
+    label = (
+        f"no steady state found: MSER-5's {truncation} days is at its search limit"
+        if at_limit
+        else f"suggested warm-up: {truncation} days (MSER-5)"
     )
+    axes.axvline(truncation, color="C3", linestyle="--", label=label)
     axes.set_xlabel("days since opening")
     axes.set_ylabel(ylabel)
     axes.set_title(title)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simiop.config import SimiopConfig
-from simiop.experiments.advice import mser, replications_needed
+from simiop.experiments.advice import Warmup, mser_warmup, replications_needed
 from simiop.experiments.executors import Executor
 
 
@@ -56,8 +56,21 @@ class Advice:
     """Replications for the precision (None: not reached within the maximum)."""
     census: np.ndarray
     """Daily census, shape (replications, days)."""
-    warmup_days: int
-    """MSER-5's truncation point of the mean daily census."""
+    warmup: Warmup | None
+    """MSER-5 on the mean daily census (None: the run is too short for two batches)."""
+    min_replications: int = 3
+    max_replications: int = 200
+    look_ahead: int = 5
+
+    @property
+    def needed_is_the_minimum(self) -> bool:
+        """The answer is the fewest replications the search tries, so fewer may do as well."""
+        return self.needed is not None and self.needed == self.min_replications
+
+    @property
+    def finite_values(self) -> int:
+        """Replications in which the KPI has a value (it can be undefined in a short run)."""
+        return int(np.isfinite(np.asarray(self.values, dtype=float)).sum())
 
 
 class UnknownKpiError(ValueError):
@@ -100,4 +113,7 @@ def advise(
         needed = replications_needed(values, precision, look_ahead, min_replications)
         batch = max(2 * executor.workers, look_ahead)
     census = np.array([cells[r].census for r in range(len(cells))])
-    return Advice(kpi, precision, values, needed, census, mser(census.mean(axis=0)))
+    warmup = mser_warmup(census.mean(axis=0))
+    return Advice(
+        kpi, precision, values, needed, census, warmup, min_replications, max_replications, look_ahead
+    )

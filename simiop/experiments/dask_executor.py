@@ -27,9 +27,17 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
-from simiop.experiments.executors import CellsLostError, ExecutorStartError, _run_chunk, chunk_size
+from simiop.experiments.executors import (
+    WORKER_MODULES,
+    CellsLostError,
+    ExecutorStartError,
+    _run_chunk,
+    chunk_size,
+)
+from simiop.experiments.mainguard import GUARD, check_main_guard, reimported_main
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -52,10 +60,6 @@ network round trip, more than a local pool's pipe, so chunks aim higher than the
 
 THREADS_SECONDS = 2.0
 """How often to ask the scheduler how many worker threads there are (each question is a round trip)."""
-
-_WORKER_MODULES = ("simiop.experiments.cells", "simiop.model", "simiop.results.kpis")
-"""Imported on every worker at the start, as the process pool's forkserver preloads them, so the
-first chunk's measured duration is the cells' and not the imports'."""
 
 
 class WorkerMismatchError(Exception):
@@ -86,7 +90,7 @@ def _differences(found: dict[str, str], expected: dict[str, str]) -> str:
 
 def _prepare_worker() -> dict[str, str]:
     """Run once on every worker at the start: import the model and report the versions."""
-    for module in _WORKER_MODULES:
+    for module in WORKER_MODULES:
         importlib.import_module(module)
     return worker_versions()
 
@@ -152,6 +156,36 @@ def _probe(address: str) -> None:
         ) from None
 
 
+def _local_cluster(distributed: ModuleType, count: int) -> LocalCluster:
+    """A local cluster of ``count`` one-thread worker processes; one line when it cannot start.
+
+    Its workers are spawned with the caller's ``sys.path`` and folder, so they
+    import the caller's simiop whatever folder the caller stands in.
+    """
+    try:
+        cluster: LocalCluster = distributed.LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            # its small HTTP server (health checks) on a free port: 8787 may be taken
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.WARNING,
+        )
+    except (OSError, RuntimeError) as exc:  # "Nanny failed to start." and the like
+        script = reimported_main()
+        hint = (
+            f"; if {script.name} starts simiop at its top level, put that code under `{GUARD}`"
+            if script
+            else ""
+        )
+        raise ExecutorStartError(
+            "executor", f"the local Dask cluster did not start ({_first_line(exc)}){hint}"
+        ) from None
+    return cluster
+
+
 class DaskExecutor:
     """Runs cells on a Dask cluster: a new local one, or a running one at ``scheduler``.
 
@@ -177,17 +211,9 @@ class DaskExecutor:
         self._client: Client | None = None
         try:
             if scheduler is None:
+                check_main_guard()  # its worker processes import the main script again
                 count = max(1, workers or os.cpu_count() or 1)
-                self._cluster = distributed.LocalCluster(
-                    n_workers=count,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    # its small HTTP server (health checks) on a free port: 8787 may be taken
-                    dashboard_address="127.0.0.1:0",
-                    scheduler_kwargs={"dashboard": False},
-                    silence_logs=logging.WARNING,
-                )
+                self._cluster = _local_cluster(distributed, count)
                 self._client = distributed.Client(self._cluster, set_as_default=False)
                 self._start(count)
             else:

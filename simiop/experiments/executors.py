@@ -11,6 +11,7 @@ only when asked for, so the default needs no Dask.
 
 from __future__ import annotations
 
+import importlib
 import math
 import multiprocessing
 import os
@@ -18,7 +19,10 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar
+
+from simiop.experiments.mainguard import GUARD, check_main_guard, reimported_main
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -53,9 +57,37 @@ class SerialExecutor:
         return None
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops cleanly and keeps every finished cell."""
+WORKER_MODULES = ("simiop.experiments.cells", "simiop.model", "simiop.results.kpis")
+"""Imported by every worker as it starts, so the first chunk's measured duration is the cells' alone."""
+
+
+def _start_worker() -> None:
+    """Run first in every worker: leave Ctrl-C to the parent and import the model.
+
+    Workers leave Ctrl-C to the parent, which stops cleanly and keeps every
+    finished cell. The imports happen here, in the worker, and not in the
+    forkserver (``set_forkserver_preload``): the forkserver of Python 3.10
+    and 3.11 (at least) imports its preload with the current folder first on
+    ``sys.path``, so a folder there named ``simiop`` (a clone, beside an
+    editable install) was imported instead of the caller's package and every
+    worker failed. A worker has the caller's ``sys.path`` by now, so it
+    imports what the caller imported, whatever the folder.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in WORKER_MODULES:
+        importlib.import_module(module)
+
+
+def _stopped_message() -> str:
+    """Why a process pool broke, as far as the caller can tell, and what to try."""
+    message = (
+        "the worker processes stopped before finishing their cells (one was killed, e.g. out of "
+        "memory, or could not start)"
+    )
+    script = reimported_main()
+    if script is not None:
+        message += f"; if {script.name} starts simiop at its top level, put that code under `{GUARD}`"
+    return message
 
 
 def _run_chunk(fn: Callable[[Task], Result], chunk: Sequence[Task]) -> tuple[list[Result], float]:
@@ -89,21 +121,21 @@ class ProcessExecutor:
     """Runs tasks on ``workers`` local processes (the default executor).
 
     Workers are started by forkserver where the platform has it (fork's speed
-    without forking a parent that may hold threads) and by spawn elsewhere.
+    without forking a parent that may hold threads) and by spawn elsewhere;
+    either way each starts with the caller's ``sys.path`` and folder, so it
+    imports the same simiop whatever folder the caller stands in.
     Short tasks are sent in chunks sized from the measured task duration.
+    A pool that breaks (a worker killed) raises ``CellsLostError``.
     """
 
     name = "processes"
 
     def __init__(self, workers: int | None = None) -> None:
+        check_main_guard(", or pass jobs=1 (no worker processes)")
         self.workers = max(1, workers or os.cpu_count() or 1)
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            context.set_forkserver_preload(
-                ["simiop.experiments.cells", "simiop.model", "simiop.results.kpis"]
-            )
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
 
     def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
         queue = list(reversed(tasks))  # pop() from the end takes tasks in their given order
@@ -122,7 +154,10 @@ class ProcessExecutor:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    results, seconds = future.result()
+                    try:
+                        results, seconds = future.result()
+                    except BrokenProcessPool as exc:
+                        raise CellsLostError(_stopped_message()) from exc
                     busy_seconds += seconds
                     done_tasks += len(results)
                     yield from results
@@ -154,7 +189,7 @@ class ExecutorStartError(Exception):
 
 
 class CellsLostError(Exception):
-    """The executor lost cells it was running (a cluster's workers died, or it lost its scheduler).
+    """The executor lost cells it was running (workers died, or a cluster lost its scheduler).
 
     Every cell that came back before is already written, so running the same
     plan again resumes from there.
