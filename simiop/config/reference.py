@@ -105,6 +105,7 @@ _KEY_PLACEHOLDERS: dict[str, str] = {
 _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._list_as_tuple: None,  # reads a YAML list as a tuple; no constraint
     base._date_text_only: None,  # refuses numbers as dates; the type column already says date
+    base._date_in_range: base.DATE_RANGE,
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
