@@ -80,7 +80,7 @@ class _Role:
         """How many people, from when, on which shift: the 'got' part of a staffing problem."""
         hires = sum(hire.count for hire in self.spec.hires)
         hired = f" + {hires} hired later" if hires else ""
-        return f"{self.name}: {self.spec.count} at opening{hired}, {self.spec.shift} shift"
+        return f"{self.name}: {self.spec.count} at opening{hired}, shift {self.spec.shift}"
 
 
 def _roles(config: SimiopConfig, calendar: ClinicCalendar) -> dict[str, _Role]:
@@ -152,7 +152,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
         first_day = _first_open_day(calendar, horizon, track.weekdays, start_hours, 0)
         if first_day is None:
             warnings.append(
-                (path, "the track has no programme day before the horizon", f"{horizon:g} days", None)
+                (path, "the track has no programme day before the horizon", f"horizon_days {horizon:g}", None)
             )
             continue
         if track.groups == 0:
@@ -196,7 +196,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
             errors.append(
                 (
                     f"{path}.hours_per_day",
-                    f"a programme day is longer than a {role.name}'s week, so no group of track {name} "
+                    f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
                     "ever runs",
                     f"{track.hours_per_day:g}",
                     f"<= {role.weekly_hours:g} (staff.roles.{role.name} weekly_hours x fte)",
@@ -251,13 +251,22 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                 errors.append(
                     (
                         "services.individual_therapy.session_minutes",
-                        f"an individual session is longer than a {role.name}'s week, so track {name}'s "
+                        f"an individual session is longer than one {role.name}'s week, so track {name}'s "
                         f"patients (primary therapists: {role.name}, {track.shift} shift) never get one",
                         f"{individual.session_minutes:g}",
                         _week_minutes(role),
                     )
                 )
 
+    if track_times and config.rooms.group_rooms == 0:
+        errors.append(
+            (
+                "rooms.group_rooms",
+                f"without a group room no group ever runs (enabled tracks: {', '.join(track_times)})",
+                "0",
+                ">= 1 while a track is enabled",
+            )
+        )
     times = list(track_times.values())
     prescriber = config.services.prescriber
     if prescriber is not None and times:
@@ -303,7 +312,12 @@ def check_staffing(config: SimiopConfig) -> Staffing:
         first_slot = _first_slot_day(calendar, horizon, slot_times)
         if first_slot is None:
             warnings.append(
-                ("intake.schedule", "no intake slot falls before the horizon", f"{horizon:g} days", None)
+                (
+                    "intake.schedule",
+                    "no intake slot falls before the horizon",
+                    f"horizon_days {horizon:g}",
+                    None,
+                )
             )
         elif not firsts:
             errors.append(
@@ -409,7 +423,7 @@ def _any_shift_service(
         errors.append(
             (
                 f"{path}.{minutes_field}",
-                f"longer than a {role.name}'s week, so no patient ever gets {what}",
+                f"longer than one {role.name}'s week, so no patient ever gets {what}",
                 f"{minutes:g}",
                 _week_minutes(role),
             )
