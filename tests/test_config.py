@@ -458,3 +458,56 @@ def test_empty_text_and_hidden_fractions_are_explained() -> None:
         f"{BASELINE}: clinic.name: wrong length of text (got ''; allowed at least 1 character)",
         f"{BASELINE}: tracks.day.group_size.min: wrong type (got 10000.000000000002; allowed a whole number)",
     ]
+
+
+# -- field docs say what the model does (issue 15) ----------------------------------------------------
+
+
+def _doc(model: type[pydantic.BaseModel], field: str) -> str:
+    return " ".join((model.model_fields[field].description or "").split())
+
+
+def test_ramp_up_initial_fraction_is_documented_as_the_rate_at_opening() -> None:
+    """The model's rate at day 0 is initial_fraction x the full rate; the first week gets more than that."""
+    import numpy as np
+
+    from simiop.config.referrals import RampUp, ReferralSource
+    from simiop.model.referrals import rate_per_day
+
+    assert _doc(RampUp, "initial_fraction").startswith("Referral rate at opening (day 0) as a share")
+    assert "first week after opening" not in _doc(RampUp, "initial_fraction")
+    source = ReferralSource.model_validate(
+        {
+            "kind": "community",
+            "weekly_rate": 7.0,
+            "ramp_up": {"initial_fraction": 0.2, "weeks_to_full": 4},
+            "track_preference": {"either": 1.0},
+            "payer_mix": {"commercial": 1.0},
+        }
+    )
+    days = np.linspace(0.0, 7.0, 7001)
+    rates = rate_per_day(source, days, np.ones_like(days))
+    assert rates[0] == pytest.approx(0.2)  # per day: 0.2 x the full 1/day, at opening
+    first_week_share = float(rates.mean())  # evenly spaced over the week: the mean rate of the week
+    assert first_week_share == pytest.approx(0.2 + 0.8 * 3.5 / 28, rel=1e-6)  # 0.3, not 0.2
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "says"),
+    [
+        ("staff.StaffRole", "shift", "Intake, prescriber visits and family sessions ignore it"),
+        ("staff.StaffRole", "weekly_hours", "intake assessments are not counted"),
+        ("care.IndividualTherapy", "sessions_per_week", "at most one per attended programme day"),
+        ("care.PrescriberVisits", "role", "whatever their shift"),
+        ("intake.IntakeSlot", "parallel_slots", "capped by how many of them are at work that day"),
+        ("tracks.GroupSize", "min", "merged with other groups"),
+        ("tracks.Track", "hours_per_day", "Each facilitator of a group that runs spends all of them"),
+    ],
+)
+def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) -> None:
+    """The doc mismatches found in the audit, each pinned to the model behaviour it now states."""
+    import importlib
+
+    module, name = model.split(".")
+    cls = getattr(importlib.import_module(f"simiop.config.{module}"), name)
+    assert says in _doc(cls, field)
