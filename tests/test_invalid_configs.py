@@ -672,8 +672,8 @@ REFUSED = [
     (
         ["staff.roles.evening_therapist.count=0"],
         "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a programme "
-        "day of track evening before the horizon, so it never runs or admits (got evening_therapist: 0 at "
-        "opening, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire by 2030-01-02)",
+        "day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 at "
+        "opening, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire by 2029-12-31)",
     ),
     (
         [
@@ -682,9 +682,21 @@ REFUSED = [
             "simulation.horizon_days=30",
         ],
         "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a programme "
-        "day of track evening before the horizon, so it never runs or admits (got evening_therapist: 0 at "
+        "day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 at "
         "opening + 1 hired later, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire "
         "by 2027-02-02)",
+    ),
+    (
+        [
+            "staff.roles.evening_therapist.count=0",
+            "staff.roles.evening_therapist.hires=[{date: 2027-01-26}]",
+            "simulation.horizon_days=28",
+            "tracks.evening.admission={policy: cohort, cohort_weekdays: [mon]}",
+        ],
+        "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a cohort "
+        "start day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 "
+        "at opening + 1 hired later, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire "
+        "by 2027-01-25)",
     ),
     (
         ["tracks.evening.facilitators_per_group=2"],
@@ -799,7 +811,7 @@ def test_a_missing_shift_line_no_longer_gives_a_clinic_without_its_evening_track
         2,
         [
             f"{file}: tracks.evening.facilitator_role: no evening_therapist works the evening shift, so track "
-            "evening never runs or admits (got evening_therapist: 1 at opening, shift day; allowed a role with "
+            "evening never admits or runs (got evening_therapist: 1 at opening, shift day; allowed a role with "
             "staff on the evening shift: set staff.roles.evening_therapist.shift to evening or both, or name "
             "another role)"
         ],

@@ -81,6 +81,8 @@ def staffing(draw: st.DrawFn) -> dict[str, Any]:
         track["groups"] = draw(st.sampled_from([0, 1, 1, 2]))
         track["facilitators_per_group"] = draw(st.integers(1, 2))
         track["facilitator_role"] = draw(st.sampled_from(ROLES))
+        if draw(st.booleans()):
+            track["admission"] = {"policy": "cohort", "cohort_weekdays": [track["weekdays"][-1]]}
     data["rooms"]["group_rooms"] = draw(st.sampled_from([0, 1, 2, 2]))
     data["intake"]["staff_role"] = draw(st.sampled_from(ROLES))
     services = data["services"]

@@ -173,22 +173,26 @@ def check_staffing(config: SimiopConfig) -> Staffing:
             errors.append(
                 (
                     where,
-                    f"no {role.name} works the {track.shift} shift, so track {name} never runs or admits",
+                    f"no {role.name} works the {track.shift} shift, so track {name} never admits or runs",
                     role.describe(),
                     f"a role with staff on the {track.shift} shift: set staff.roles.{role.name}.shift to "
                     f"{track.shift} or both, or name another role",
                 )
             )
             continue
+        # Admission needs a primary therapist employed on an admission day; groups, one on a programme day.
+        cohort = track.admission.cohort_weekdays if track.admission.policy == "cohort" else None
+        admitting = _workers_on(role, calendar, horizon, [(cohort or track.weekdays, start_hours)])
         firsts = _workers_on(role, calendar, horizon, [track_times[name]])
-        if not firsts:
+        if not admitting:
+            days = "a cohort start day" if cohort else "a programme day"
             errors.append(
                 (
                     where,
-                    f"no {role.name} on the {track.shift} shift is employed on a programme day of track "
-                    f"{name} before the horizon, so it never runs or admits",
+                    f"no {role.name} on the {track.shift} shift is employed on {days} of track {name} "
+                    "before the horizon, so it never admits or runs",
                     role.describe(),
-                    _hire_needed(role, calendar),
+                    _hire_needed(role, calendar, horizon, [(cohort or track.weekdays, start_hours)]),
                 )
             )
             continue
@@ -234,11 +238,11 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                     None,
                 )
             )
-        if min(firsts) > first_day:
+        if min(admitting) > first_day:
             warnings.append(
                 (
                     where,
-                    f"track {name} admits no one until {date(min(firsts))}, when the first {role.name} on "
+                    f"track {name} admits no one until {date(min(admitting))}, when the first {role.name} on "
                     f"the {track.shift} shift starts",
                     role.describe(),
                     None,
@@ -326,7 +330,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                     f"no {role.name} is employed on an intake slot's day before the horizon, so no referral "
                     "is ever assessed",
                     role.describe(),
-                    _hire_needed(role, calendar),
+                    _hire_needed(role, calendar, horizon, slot_times),
                 )
             )
         else:
@@ -367,8 +371,14 @@ def check_staffing(config: SimiopConfig) -> Staffing:
     return Staffing(errors, warnings)
 
 
-def _hire_needed(role: _Role, calendar: ClinicCalendar) -> str:
-    return f"staff.roles.{role.name}.count >= 1, or a hire by {calendar.date_of(calendar.days - 1)}"
+def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: Times) -> str:
+    """What would fix it: someone at opening, or hired by the last day the work happens."""
+    last = max(
+        (day for day in range(calendar.days) for weekdays, hours in times if day + hours / 24.0 < horizon
+         and calendar.weekday_of(day) in weekdays and not calendar.is_holiday(day)),
+        default=calendar.days - 1,
+    )  # fmt: skip
+    return f"staff.roles.{role.name}.count >= 1, or a hire by {calendar.date_of(last)}"
 
 
 def _week_minutes(role: _Role) -> str:
@@ -416,7 +426,7 @@ def _any_shift_service(
                 f"no {role.name} is employed on any track's programme day before the horizon, so no patient "
                 f"ever gets {what}",
                 role.describe(),
-                f"{_hire_needed(role, calendar)}, or remove {path}",
+                f"{_hire_needed(role, calendar, horizon, times)}, or remove {path}",
             )
         )
     elif role.weekly_hours < minutes / 60.0 - HOURS_SLACK:
