@@ -903,3 +903,22 @@ def test_suspicious_staffing_is_a_warning_not_an_error(assignments: list[str], e
     changes = {path: yaml.safe_load(value) for path, value in (a.split("=", 1) for a in assignments)}
     config = simiop.load_config(BASELINE, changes=changes or None)
     assert [f"{B}: {line}" for line in config.warnings()] == expected
+
+
+def test_a_scenario_that_starves_a_track_is_refused_by_experiment(tmp_path: Path) -> None:
+    """experiment checks each scenario's config by the same rules, located by scenario; nothing runs."""
+    spec = tmp_path / "starved.yaml"
+    spec.write_text(
+        f"base: {BASELINE}\nscenarios:\n  no_evening_staff:\n    set:\n"
+        "      staff.roles.evening_therapist.count: 0\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("experiment", str(spec), "--out", str(tmp_path / "out"))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"{spec}: scenarios.no_evening_staff.set: tracks.evening.facilitator_role: no evening_therapist on the "
+        "evening shift is employed on a programme day of track evening before the horizon, so it never admits "
+        "or runs (got evening_therapist: 0 at opening, shift evening; allowed "
+        "staff.roles.evening_therapist.count >= 1, or a hire by 2029-12-31)\n"
+    )
+    assert not (tmp_path / "out").exists()

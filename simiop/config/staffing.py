@@ -108,13 +108,11 @@ def _first_open_day(
 
 def _workers_on(role: _Role, calendar: ClinicCalendar, horizon: float, times: Times) -> list[int]:
     """For each person of ``role``: the first day they are employed at one of ``times`` (weekdays, hour)."""
-    firsts = []
-    for start in role.starts:
+    first_from: dict[int, int | None] = {}  # people hired together start together: one search each
+    for start in sorted(set(role.starts)):
         days = [_first_open_day(calendar, horizon, weekdays, hours, start) for weekdays, hours in times]
-        found = [day for day in days if day is not None]
-        if found:
-            firsts.append(min(found))
-    return firsts
+        first_from[start] = min((day for day in days if day is not None), default=None)
+    return [day for day in (first_from[start] for start in role.starts) if day is not None]
 
 
 @dataclass
