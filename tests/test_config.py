@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simiop.cli import config_json_schema, starter_config_text
 from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
@@ -511,3 +515,50 @@ def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) 
     module, name = model.split(".")
     cls = getattr(importlib.import_module(f"simiop.config.{module}"), name)
     assert says in _doc(cls, field)
+
+
+# -- dates: whatever validate accepts, every date of the run can be computed (issue 15) ---------------
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    opening=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    horizon=st.floats(0.5, 36_500),
+    fiscal_month=st.integers(1, 12),
+    hire=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+)
+def test_every_accepted_date_can_be_computed(
+    baseline_data: dict[str, Any], opening: dt.date, horizon: float, fiscal_month: int, hire: dt.date
+) -> None:
+    """A config is refused with a line naming the date field, or its calendar and periods all compute."""
+    from simiop.model.calendar import ClinicCalendar
+    from simiop.results.periods import periods
+
+    data = copy.deepcopy(baseline_data)
+    data["clinic"]["opening_date"] = opening.isoformat()
+    data["simulation"]["horizon_days"] = horizon
+    data["money"]["fiscal_year_start_month"] = fiscal_month
+    data["staff"]["roles"]["therapist"]["hires"] = [{"date": hire.isoformat()}]
+    first, last = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+    in_range = first <= opening <= last and first <= hire <= last
+    fits = in_range and opening + dt.timedelta(days=math.ceil(horizon)) <= last
+    try:
+        config = validate_config(data)
+    except ConfigError as exc:
+        refused = {problem.path for problem in exc.problems}
+    else:
+        refused = set()
+    assert bool(refused) == (not fits), refused
+    assert refused <= {
+        "clinic.opening_date",
+        "staff.roles.therapist.hires[0].date",
+        "simulation.horizon_days",
+    }
+    if refused:
+        return
+    calendar = ClinicCalendar.for_config(config)
+    assert calendar.date_of(calendar.days) <= last
+    found = periods(config)
+    assert found
+    assert all(period.start_date <= period.end_date for period in found)
+    assert all(label.startswith("FY") for label in (p.label for p in found if p.kind == "fiscal_year"))
