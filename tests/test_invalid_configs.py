@@ -922,3 +922,15 @@ def test_a_scenario_that_starves_a_track_is_refused_by_experiment(tmp_path: Path
         "staff.roles.evening_therapist.count >= 1, or a hire by 2029-12-31)\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_run_prints_the_warnings_on_stderr_and_still_runs(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    code, out, err = run(
+        "run", B, "--horizon", "14", "-r", "1", "--executor", "serial", "--tables", "none", "--no-report",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 replication(s)" in out
+    assert err.splitlines() == [NO_COVER]
+    assert (out_dir / "summary.csv").is_file()

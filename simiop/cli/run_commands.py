@@ -140,8 +140,8 @@ def run(
         replications=replications,
         tables=_tables(tables),
     )
-    echo_warnings(config_path, [("", config)])
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
+    echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
         f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
@@ -210,8 +210,8 @@ def experiment(
         return
     if out_dir is None:
         fail(["--out: required to run the experiment (or use --dry-run to only check it)"])
-    echo_warnings(experiment_path, labelled)
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
+    echo_warnings(experiment_path, labelled)  # after the run: a refusal stays one line
     click.echo(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
         + (f" ({results.cells_kept} cells kept from before)" if results.cells_kept else "")
