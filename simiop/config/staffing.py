@@ -10,7 +10,9 @@ refused only when the model would certainly never do the work:
 - a track's groups and its patients' primary therapists come from its
   ``facilitator_role``, only people whose ``shift`` is the track's shift or
   ``both``, employed (opening staff, or hired by that day) on a programme day
-  before the horizon, with at least a programme day's hours in their week;
+  (a cohort start day, for admission under the cohort policy) before the
+  horizon, with at least a programme day's hours in their week, and as many
+  as ``facilitators_per_group``; the track needs a group and a group room;
 - individual therapy is given by the primary therapist, so it needs the same
   people with an individual session's hours in their week;
 - prescriber visits and family sessions take anyone of their role at work that
@@ -21,11 +23,13 @@ refused only when the model would certainly never do the work:
 - someone whose role has ``absence_days_per_year`` of 260 or more is absent
   every day.
 
-Errors come back as (path, what is wrong, value, what is allowed), like the
-other cross-section rules; warnings are legal but suspicious settings, returned
-by :func:`staffing_warnings` for the command line to print and for
-``SimiopConfig.warnings()``. Horizon-dependent rules use the config's own
-``simulation.horizon_days``, which already holds ``--horizon`` when one is given.
+:func:`check_staffing` returns errors as (path, what is wrong, value, what is
+allowed), which ``SimiopConfig`` raises like its other cross-section rules, and
+warnings (legal but suspicious settings, e.g. a shift with no cover), which
+``SimiopConfig.warnings()`` returns and the command line prints. Every rule
+uses the config's own ``simulation.horizon_days``, which already holds
+``--horizon`` (or an experiment's horizon) when one is given: validation runs
+after overrides are applied.
 """
 
 from __future__ import annotations
@@ -132,29 +136,52 @@ def _calendar(config: SimiopConfig) -> ClinicCalendar:
 
 def check_staffing(config: SimiopConfig) -> Staffing:
     """The staffing errors and warnings of ``config`` (whose cross-references are known to resolve)."""
-    calendar = _calendar(config)
-    horizon = config.simulation.horizon_days
-    roles = _roles(config, calendar)
-    errors: list[Finding] = []
-    warnings: list[Finding] = []
-    used: dict[str, str] = {}  # role -> what needs it, for the absence rule
-    tracks = {name: track for name, track in config.tracks.items() if track.enabled}
-    track_times: dict[str, tuple[tuple[Weekday, ...], float]] = {}
+    check = _Check(config)
+    for name, track in check.tracks.items():
+        check.track(name, track)
+    check.rooms_and_services()
+    check.intake()
+    check.absence()
+    _hire_warnings(config, check.calendar, check.warnings)
+    return Staffing(check.errors, check.warnings)
 
-    def date(day: int) -> str:
-        return calendar.date_of(day).isoformat()
 
-    for name, track in tracks.items():
+class _Check:
+    """One pass over a config: what each rule found, and which roles the work uses."""
+
+    def __init__(self, config: SimiopConfig) -> None:
+        self.config = config
+        self.calendar = _calendar(config)
+        self.horizon = config.simulation.horizon_days
+        self.roles = _roles(config, self.calendar)
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.used: dict[str, str] = {}
+        """Role -> the first work found for it, for the absence rule."""
+        self.tracks = {name: track for name, track in config.tracks.items() if track.enabled}
+        self.track_times: dict[str, tuple[tuple[Weekday, ...], float]] = {}
+        """When each track that can run has its programme days."""
+
+    def date(self, day: int) -> str:
+        return self.calendar.date_of(day).isoformat()
+
+    def workers(self, role: _Role, times: Times) -> list[int]:
+        return _workers_on(role, self.calendar, self.horizon, times)
+
+    def hire_needed(self, role: _Role, times: Times) -> str:
+        return _hire_needed(role, self.calendar, self.horizon, times)
+
+    def track(self, name: str, track: Track) -> None:
+        """Facilitators and primary therapists for one enabled track, and its individual sessions."""
         path = f"tracks.{name}"
         start_hours = hours_of(track.start_time)
-        first_day = _first_open_day(calendar, horizon, track.weekdays, start_hours, 0)
+        first_day = _first_open_day(self.calendar, self.horizon, track.weekdays, start_hours, 0)
         if first_day is None:
-            warnings.append(
-                (path, "the track has no programme day before the horizon", f"horizon_days {horizon:g}", None)
-            )
-            continue
+            horizon = f"horizon_days {self.horizon:g}"
+            self.warnings.append((path, "the track has no programme day before the horizon", horizon, None))
+            return
         if track.groups == 0:
-            errors.append(
+            self.errors.append(
                 (
                     f"{path}.groups",
                     "an enabled track without groups admits no one",
@@ -162,13 +189,13 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                     ">= 1, or enabled: false to close the track",
                 )
             )
-            continue
-        track_times[name] = (track.weekdays, start_hours)
-        role = roles[track.facilitator_role]
-        used.setdefault(role.name, f"leads track {name}")
+            return
+        self.track_times[name] = (track.weekdays, start_hours)
+        role = self.roles[track.facilitator_role]
+        self.used.setdefault(role.name, f"leads track {name}")
         where = f"{path}.facilitator_role"
         if not role.works(track.shift):
-            errors.append(
+            self.errors.append(
                 (
                     where,
                     f"no {role.name} works the {track.shift} shift, so track {name} never admits or runs",
@@ -177,25 +204,26 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                     f"{track.shift} or both, or name another role",
                 )
             )
-            continue
+            return
         # Admission needs a primary therapist employed on an admission day; groups, one on a programme day.
         cohort = track.admission.cohort_weekdays if track.admission.policy == "cohort" else None
-        admitting = _workers_on(role, calendar, horizon, [(cohort or track.weekdays, start_hours)])
-        firsts = _workers_on(role, calendar, horizon, [track_times[name]])
+        admission_times: Times = [(cohort or track.weekdays, start_hours)]
+        admitting = self.workers(role, admission_times)
+        firsts = self.workers(role, [self.track_times[name]])
         if not admitting:
             days = "a cohort start day" if cohort else "a programme day"
-            errors.append(
+            self.errors.append(
                 (
                     where,
                     f"no {role.name} on the {track.shift} shift is employed on {days} of track {name} "
                     "before the horizon, so it never admits or runs",
                     role.describe(),
-                    _hire_needed(role, calendar, horizon, [(cohort or track.weekdays, start_hours)]),
+                    self.hire_needed(role, admission_times),
                 )
             )
-            continue
+            return
         if role.weekly_hours < track.hours_per_day - HOURS_SLACK:
-            errors.append(
+            self.errors.append(
                 (
                     f"{path}.hours_per_day",
                     f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
@@ -205,7 +233,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                 )
             )
         if track.facilitators_per_group > len(firsts):
-            errors.append(
+            self.errors.append(
                 (
                     f"{path}.facilitators_per_group",
                     f"more facilitators per group than {role.name} on the {track.shift} shift, so no "
@@ -214,159 +242,186 @@ def check_staffing(config: SimiopConfig) -> Staffing:
                     f"<= {len(firsts)} ({role.describe()})",
                 )
             )
-            continue
-        needed = track.groups * track.facilitators_per_group
-        if len(firsts) < needed:
-            warnings.append(
+            return
+        self.cover(name, track, role, len(firsts))
+        if min(admitting) > first_day:
+            self.warnings.append(
                 (
-                    f"{path}.groups",
+                    where,
+                    f"track {name} admits no one until {self.date(min(admitting))}, when the first "
+                    f"{role.name} on the {track.shift} shift starts",
+                    role.describe(),
+                    None,
+                )
+            )
+        self.individual(name, track, role)
+
+    def cover(self, name: str, track: Track, role: _Role, people: int) -> None:
+        """Warn when the track's groups need every facilitator there is, or more."""
+        needed = track.groups * track.facilitators_per_group
+        if people < needed:
+            self.warnings.append(
+                (
+                    f"tracks.{name}.groups",
                     f"{track.groups} groups need {needed} {role.name} on the {track.shift} shift at once, "
-                    f"but there are only {len(firsts)}: some groups never run",
+                    f"but there are only {people}: some groups never run",
                     str(track.groups),
                     None,
                 )
             )
-        elif len(firsts) == needed and role.spec.absence_days_per_year > 0:
-            warnings.append(
+        elif people == needed and role.spec.absence_days_per_year > 0:
+            self.warnings.append(
                 (
-                    where,
+                    f"tracks.{name}.facilitator_role",
                     f"no cover on the {track.shift} shift: every {role.name} is needed for track {name}'s "
                     "groups, so any absence cancels a group",
                     role.describe(),
                     None,
                 )
             )
-        if min(admitting) > first_day:
-            warnings.append(
+
+    def individual(self, name: str, track: Track, role: _Role) -> None:
+        """Individual therapy is by the primary therapist only: one session must fit in their week."""
+        individual = self.config.services.individual_therapy
+        if individual is None or individual.sessions_per_week == 0:
+            return
+        if role.weekly_hours < individual.session_minutes / 60.0 - HOURS_SLACK:
+            self.errors.append(
                 (
-                    where,
-                    f"track {name} admits no one until {date(min(admitting))}, when the first {role.name} on "
-                    f"the {track.shift} shift starts",
+                    "services.individual_therapy.session_minutes",
+                    f"an individual session is longer than one {role.name}'s week, so track {name}'s "
+                    f"patients (primary therapists: {role.name}, {track.shift} shift) never get one",
+                    f"{individual.session_minutes:g}",
+                    _week_minutes(role),
+                )
+            )
+
+    def rooms_and_services(self) -> None:
+        """Rooms for the groups; prescriber and family sessions on the days patients attend."""
+        if not self.track_times:
+            return
+        if self.config.rooms.group_rooms == 0:
+            self.errors.append(
+                (
+                    "rooms.group_rooms",
+                    "without a group room no group ever runs "
+                    f"(enabled tracks: {', '.join(self.track_times)})",
+                    "0",
+                    ">= 1 while a track is enabled",
+                )
+            )
+        services = self.config.services
+        if services.prescriber is not None:
+            visit = services.prescriber.initial_minutes
+            self.service(
+                services.prescriber.role, "services.prescriber", "prescriber visits", visit, "initial_minutes"
+            )
+        if services.family is not None and services.family.share_of_patients > 0:
+            session = services.family.session_minutes
+            self.service(
+                services.family.role, "services.family", "family sessions", session, "session_minutes"
+            )
+
+    def service(self, role_name: str, path: str, what: str, minutes: float, minutes_field: str) -> None:
+        """Prescriber or family: someone of the role at work, any shift, on some track's programme day."""
+        role = self.roles[role_name]
+        self.used.setdefault(role.name, f"gives {what}")
+        times = list(self.track_times.values())
+        if not self.workers(role, times):
+            self.errors.append(
+                (
+                    f"{path}.role",
+                    f"no {role.name} is employed on any track's programme day before the horizon, so no "
+                    f"patient ever gets {what}",
+                    role.describe(),
+                    f"{self.hire_needed(role, times)}, or remove {path}",
+                )
+            )
+        elif role.weekly_hours < minutes / 60.0 - HOURS_SLACK:
+            self.errors.append(
+                (
+                    f"{path}.{minutes_field}",
+                    f"longer than one {role.name}'s week, so no patient ever gets {what}",
+                    f"{minutes:g}",
+                    _week_minutes(role),
+                )
+            )
+        shifts = sorted({track.shift for track in self.tracks.values()})
+        if not any(role.works(shift) for shift in shifts):
+            # Not for a role that works one track's shift: one role serves every track, so the user
+            # could not act on it.
+            self.warnings.append(
+                (
+                    f"{path}.role",
+                    f"{role.name} works the {role.spec.shift} shift, yet gives {what} to patients of the "
+                    f"{' and '.join(shifts)} shift (the model does not tie {what} to a shift)",
                     role.describe(),
                     None,
                 )
             )
-        individual = config.services.individual_therapy
-        if individual is not None and individual.sessions_per_week > 0:
-            hours = individual.session_minutes / 60.0
-            if role.weekly_hours < hours - HOURS_SLACK:
-                errors.append(
-                    (
-                        "services.individual_therapy.session_minutes",
-                        f"an individual session is longer than one {role.name}'s week, so track {name}'s "
-                        f"patients (primary therapists: {role.name}, {track.shift} shift) never get one",
-                        f"{individual.session_minutes:g}",
-                        _week_minutes(role),
-                    )
-                )
 
-    if track_times and config.rooms.group_rooms == 0:
-        errors.append(
-            (
-                "rooms.group_rooms",
-                f"without a group room no group ever runs (enabled tracks: {', '.join(track_times)})",
-                "0",
-                ">= 1 while a track is enabled",
-            )
-        )
-    times = list(track_times.values())
-    prescriber = config.services.prescriber
-    if prescriber is not None and times:
-        _any_shift_service(
-            prescriber.role,
-            "services.prescriber",
-            "prescriber visits",
-            prescriber.initial_minutes,
-            "initial_minutes",
-            roles,
-            calendar,
-            horizon,
-            times,
-            errors,
-            used,
-        )
-        _shift_mismatch(
-            prescriber.role, "services.prescriber.role", "prescriber visits", roles, tracks, warnings
-        )
-    family = config.services.family
-    if family is not None and family.share_of_patients > 0 and times:
-        _any_shift_service(
-            family.role,
-            "services.family",
-            "family sessions",
-            family.session_minutes,
-            "session_minutes",
-            roles,
-            calendar,
-            horizon,
-            times,
-            errors,
-            used,
-        )
-        _shift_mismatch(family.role, "services.family.role", "family sessions", roles, tracks, warnings)
-
-    if _intake_needed(config):
-        intake = config.intake
-        role = roles[intake.staff_role]
-        used.setdefault(role.name, "runs intake assessments")
+    def intake(self) -> None:
+        """Someone of intake.staff_role employed on a slot's day, when any referral can reach intake."""
+        if not _intake_needed(self.config):
+            return
+        intake = self.config.intake
+        role = self.roles[intake.staff_role]
+        self.used.setdefault(role.name, "runs intake assessments")
         slot_times: Times = [((slot.weekday,), hours_of(slot.start_time)) for slot in intake.schedule]
-        firsts = _workers_on(role, calendar, horizon, slot_times)
-        first_slot = _first_slot_day(calendar, horizon, slot_times)
+        firsts = self.workers(role, slot_times)
+        first_slot = _first_slot_day(self.calendar, self.horizon, slot_times)
         if first_slot is None:
-            warnings.append(
-                (
-                    "intake.schedule",
-                    "no intake slot falls before the horizon",
-                    f"horizon_days {horizon:g}",
-                    None,
-                )
+            horizon = f"horizon_days {self.horizon:g}"
+            self.warnings.append(
+                ("intake.schedule", "no intake slot falls before the horizon", horizon, None)
             )
-        elif not firsts:
-            errors.append(
+            return
+        if not firsts:
+            self.errors.append(
                 (
                     "intake.staff_role",
                     f"no {role.name} is employed on an intake slot's day before the horizon, so no referral "
                     "is ever assessed",
                     role.describe(),
-                    _hire_needed(role, calendar, horizon, slot_times),
+                    self.hire_needed(role, slot_times),
                 )
             )
-        else:
-            if min(firsts) > first_slot:
-                warnings.append(
+            return
+        if min(firsts) > first_slot:
+            self.warnings.append(
+                (
+                    "intake.staff_role",
+                    f"intake assesses no one until {self.date(min(firsts))}, when the first {role.name} "
+                    "starts",
+                    role.describe(),
+                    None,
+                )
+            )
+        for index, slot in enumerate(intake.schedule):
+            if slot.parallel_slots > len(firsts):
+                self.warnings.append(
                     (
-                        "intake.staff_role",
-                        f"intake assesses no one until {date(min(firsts))}, when the first {role.name} "
-                        "starts",
-                        role.describe(),
+                        f"intake.schedule[{index}].parallel_slots",
+                        f"more parallel assessments than {role.name} staff: at most {len(firsts)} run "
+                        "at once",
+                        str(slot.parallel_slots),
                         None,
                     )
                 )
-            for index, slot in enumerate(intake.schedule):
-                if slot.parallel_slots > len(firsts):
-                    warnings.append(
-                        (
-                            f"intake.schedule[{index}].parallel_slots",
-                            f"more parallel assessments than {role.name} staff: at most {len(firsts)} run "
-                            "at once",
-                            str(slot.parallel_slots),
-                            None,
-                        )
-                    )
 
-    for name, what in used.items():
-        role = roles[name]
-        if role.always_absent:
-            errors.append(
-                (
-                    f"staff.roles.{name}.absence_days_per_year",
-                    f"everyone in this role is absent every working day, yet it {what}",
-                    f"{role.spec.absence_days_per_year:g}",
-                    "below 260",
+    def absence(self) -> None:
+        """A role the work uses whose people are absent every day (absence_days_per_year >= 260)."""
+        for name, what in self.used.items():
+            role = self.roles[name]
+            if role.always_absent:
+                self.errors.append(
+                    (
+                        f"staff.roles.{name}.absence_days_per_year",
+                        f"everyone in this role is absent every working day, yet it {what}",
+                        f"{role.spec.absence_days_per_year:g}",
+                        "below 260",
+                    )
                 )
-            )
-    _hire_warnings(config, calendar, warnings)
-    return Staffing(errors, warnings)
 
 
 def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: Times) -> str:
@@ -399,70 +454,6 @@ def _intake_needed(config: SimiopConfig) -> bool:
         rule.probability > 0
         for rule in (discharge.completed, discharge.dropout, discharge.step_up, discharge.administrative)
     )
-
-
-def _any_shift_service(
-    role_name: str,
-    path: str,
-    what: str,
-    minutes: float,
-    minutes_field: str,
-    roles: dict[str, _Role],
-    calendar: ClinicCalendar,
-    horizon: float,
-    times: Times,
-    errors: list[Finding],
-    used: dict[str, str],
-) -> None:
-    """Prescriber or family: someone of the role at work, any shift, on some track's programme day."""
-    role = roles[role_name]
-    used.setdefault(role.name, f"gives {what}")
-    if not _workers_on(role, calendar, horizon, times):
-        errors.append(
-            (
-                f"{path}.role",
-                f"no {role.name} is employed on any track's programme day before the horizon, so no patient "
-                f"ever gets {what}",
-                role.describe(),
-                f"{_hire_needed(role, calendar, horizon, times)}, or remove {path}",
-            )
-        )
-    elif role.weekly_hours < minutes / 60.0 - HOURS_SLACK:
-        errors.append(
-            (
-                f"{path}.{minutes_field}",
-                f"longer than one {role.name}'s week, so no patient ever gets {what}",
-                f"{minutes:g}",
-                _week_minutes(role),
-            )
-        )
-
-
-def _shift_mismatch(
-    role_name: str,
-    path: str,
-    what: str,
-    roles: dict[str, _Role],
-    tracks: dict[str, Track],
-    warnings: list[Finding],
-) -> None:
-    """Warn when a service's role works none of the tracks' shifts: the model lets them serve them anyway.
-
-    A role that works one track's shift is not flagged for the others: one
-    role serves every track, so the user could not act on such a warning.
-    """
-    role = roles[role_name]
-    shifts = sorted({track.shift for track in tracks.values()})
-    if not any(role.works(shift) for shift in shifts):
-        warnings.append(
-            (
-                path,
-                f"{role.name} works the {role.spec.shift} shift, yet gives {what} to patients of the "
-                f"{' and '.join(shifts)} shift (the model does not tie {what} to a shift)",
-                role.describe(),
-                None,
-            )
-        )
 
 
 def _hire_warnings(config: SimiopConfig, calendar: ClinicCalendar, warnings: list[Finding]) -> None:
