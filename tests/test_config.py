@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simiop.cli import config_json_schema, starter_config_text
 from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
@@ -458,3 +462,103 @@ def test_empty_text_and_hidden_fractions_are_explained() -> None:
         f"{BASELINE}: clinic.name: wrong length of text (got ''; allowed at least 1 character)",
         f"{BASELINE}: tracks.day.group_size.min: wrong type (got 10000.000000000002; allowed a whole number)",
     ]
+
+
+# -- field docs say what the model does (issue 15) ----------------------------------------------------
+
+
+def _doc(model: type[pydantic.BaseModel], field: str) -> str:
+    return " ".join((model.model_fields[field].description or "").split())
+
+
+def test_ramp_up_initial_fraction_is_documented_as_the_rate_at_opening() -> None:
+    """The model's rate at day 0 is initial_fraction x the full rate; the first week gets more than that."""
+    import numpy as np
+
+    from simiop.config.referrals import RampUp, ReferralSource
+    from simiop.model.referrals import rate_per_day
+
+    assert _doc(RampUp, "initial_fraction").startswith("Referral rate at opening (day 0) as a share")
+    assert "first week after opening" not in _doc(RampUp, "initial_fraction")
+    source = ReferralSource.model_validate(
+        {
+            "kind": "community",
+            "weekly_rate": 7.0,
+            "ramp_up": {"initial_fraction": 0.2, "weeks_to_full": 4},
+            "track_preference": {"either": 1.0},
+            "payer_mix": {"commercial": 1.0},
+        }
+    )
+    days = np.linspace(0.0, 7.0, 7001)
+    rates = rate_per_day(source, days, np.ones_like(days))
+    assert rates[0] == pytest.approx(0.2)  # per day: 0.2 x the full 1/day, at opening
+    first_week_share = float(rates.mean())  # evenly spaced over the week: the mean rate of the week
+    assert first_week_share == pytest.approx(0.2 + 0.8 * 3.5 / 28, rel=1e-6)  # 0.3, not 0.2
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "says"),
+    [
+        ("staff.StaffRole", "shift", "Intake, prescriber visits and family sessions ignore it"),
+        ("staff.StaffRole", "weekly_hours", "intake assessments are not counted"),
+        ("care.IndividualTherapy", "sessions_per_week", "at most one per attended programme day"),
+        ("care.PrescriberVisits", "role", "whatever their shift"),
+        ("intake.IntakeSlot", "parallel_slots", "capped by how many of them are at work that day"),
+        ("tracks.GroupSize", "min", "merged with other groups"),
+        ("tracks.Track", "hours_per_day", "Each facilitator of a group that runs spends all of them"),
+    ],
+)
+def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) -> None:
+    """The doc mismatches found in the audit, each pinned to the model behaviour it now states."""
+    import importlib
+
+    module, name = model.split(".")
+    cls = getattr(importlib.import_module(f"simiop.config.{module}"), name)
+    assert says in _doc(cls, field)
+
+
+# -- dates: whatever validate accepts, every date of the run can be computed (issue 15) ---------------
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    opening=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    horizon=st.integers(1, 36_500),  # whole days: fractional horizons are another rule
+    fiscal_month=st.integers(1, 12),
+    hire=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+)
+def test_every_accepted_date_can_be_computed(
+    baseline_data: dict[str, Any], opening: dt.date, horizon: int, fiscal_month: int, hire: dt.date
+) -> None:
+    """A config is refused with a line naming the date field, or its calendar and periods all compute."""
+    from simiop.model.calendar import ClinicCalendar
+    from simiop.results.periods import periods
+
+    data = copy.deepcopy(baseline_data)
+    data["clinic"]["opening_date"] = opening.isoformat()
+    data["simulation"]["horizon_days"] = horizon
+    data["money"]["fiscal_year_start_month"] = fiscal_month
+    data["staff"]["roles"]["therapist"]["hires"] = [{"date": hire.isoformat()}]
+    first, last = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+    in_range = first <= opening <= last and first <= hire <= last
+    fits = in_range and opening + dt.timedelta(days=math.ceil(horizon)) <= last
+    try:
+        config = validate_config(data)
+    except ConfigError as exc:
+        refused = {problem.path for problem in exc.problems}
+    else:
+        refused = set()
+    assert bool(refused) == (not fits), refused
+    assert refused <= {
+        "clinic.opening_date",
+        "staff.roles.therapist.hires[0].date",
+        "simulation.horizon_days",
+    }
+    if refused:
+        return
+    calendar = ClinicCalendar.for_config(config)
+    assert calendar.date_of(calendar.days) <= last
+    found = periods(config)
+    assert found
+    assert all(period.start_date <= period.end_date for period in found)
+    assert all(label.startswith("FY") for label in (p.label for p in found if p.kind == "fiscal_year"))

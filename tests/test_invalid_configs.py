@@ -37,8 +37,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import simiop
 from simiop.cli import config_json_schema
-from simiop.config import read_config_data
+from simiop.config import ConfigError, read_config_data
 from simiop.config.yamlio import parse_yaml
 from tests.conftest import BASELINE
 from tests.test_cli import run
@@ -199,7 +200,9 @@ def validate(*args: str, sources: tuple[str, ...]) -> tuple[int, list[str]]:
     assert "Traceback" not in out + err
     assert code in (0, 2), (code, out, err)
     if code == 0:
-        assert (out, err) == (f"{args[0]}: ok\n", ""), (out, err)
+        assert out == f"{args[0]}: ok\n", out
+        for line in err.splitlines():  # legal but suspicious settings: warnings, never errors
+            assert line.startswith(f"{args[0]}: warning: "), (line, err)
         return code, []
     assert out == "", out
     assert err.endswith("\n"), err
@@ -653,3 +656,281 @@ def test_a_list_that_contains_itself_is_malformed_yaml(where: str, workdir: Path
         code, lines = validate(str(file), sources=(str(file),))
     assert code == 2
     assert "malformed YAML" in lines[0], lines
+
+
+# -- staff who can never do the work, and dates out of range (issue 15) ----------------------------
+
+B = str(BASELINE)
+NO_COVER = (
+    f"{B}: warning: tracks.evening.facilitator_role: no cover on the evening shift: every evening_therapist "
+    "is needed for track evening's groups, so any absence cancels a group "
+    "(got evening_therapist: 1 at opening, shift evening)"
+)
+"""The baseline's own warning: one evening therapist for the one evening group."""
+
+REFUSED = [
+    (
+        ["staff.roles.evening_therapist.count=0"],
+        "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a programme "
+        "day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 at "
+        "opening, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire by 2029-12-31)",
+    ),
+    (
+        [
+            "staff.roles.evening_therapist.count=0",
+            "staff.roles.evening_therapist.hires=[{date: 2027-03-01}]",
+            "simulation.horizon_days=30",
+        ],
+        "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a programme "
+        "day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 at "
+        "opening + 1 hired later, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire "
+        "by 2027-02-02)",
+    ),
+    (
+        [
+            "staff.roles.evening_therapist.count=0",
+            "staff.roles.evening_therapist.hires=[{date: 2027-01-26}]",
+            "simulation.horizon_days=28",
+            "tracks.evening.admission={policy: cohort, cohort_weekdays: [mon]}",
+        ],
+        "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a cohort "
+        "start day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 "
+        "at opening + 1 hired later, shift evening; allowed staff.roles.evening_therapist.count >= 1, or a hire "
+        "by 2027-01-25)",
+    ),
+    (
+        ["tracks.evening.facilitators_per_group=2"],
+        "tracks.evening.facilitators_per_group: more facilitators per group than evening_therapist on the "
+        "evening shift, so no group of track evening ever runs (got 2; allowed <= 1 (evening_therapist: 1 at "
+        "opening, shift evening))",
+    ),
+    (
+        ["staff.roles.evening_therapist.fte=0.05"],
+        "tracks.evening.hours_per_day: a programme day is longer than one evening_therapist's week, so no "
+        "group of track evening ever runs (got 3; allowed <= 2 (staff.roles.evening_therapist weekly_hours x "
+        "fte))",
+    ),
+    (
+        [
+            "staff.roles.evening_therapist.weekly_hours=2.5",
+            "tracks.evening.hours_per_day=2",
+            "tracks.evening.group_sessions_per_day=2",
+            "services.individual_therapy.session_minutes=180",
+        ],
+        "services.individual_therapy.session_minutes: an individual session is longer than one "
+        "evening_therapist's week, so track evening's patients (primary therapists: evening_therapist, "
+        "evening shift) never get one (got 180; allowed <= 150 (staff.roles.evening_therapist weekly_hours x "
+        "fte, in minutes))",
+    ),
+    (
+        ["staff.roles.intake_clinician.count=0"],
+        "intake.staff_role: no intake_clinician is employed on an intake slot's day before the horizon, so no "
+        "referral is ever assessed (got intake_clinician: 0 at opening, shift day; allowed "
+        "staff.roles.intake_clinician.count >= 1, or a hire by 2030-01-02)",
+    ),
+    (
+        ["staff.roles.prescriber.count=0"],
+        "services.prescriber.role: no prescriber is employed on any track's programme day before the horizon, "
+        "so no patient ever gets prescriber visits (got prescriber: 0 at opening, shift both; allowed "
+        "staff.roles.prescriber.count >= 1, or a hire by 2030-01-02, or remove services.prescriber)",
+    ),
+    (
+        ["services.family.role=intake_clinician", "staff.roles.intake_clinician.fte=0.01"],
+        "services.family.session_minutes: longer than one intake_clinician's week, so no patient ever gets "
+        "family sessions (got 60; allowed <= 24 (staff.roles.intake_clinician weekly_hours x fte, in minutes))",
+    ),
+    (
+        ["staff.roles.therapist.absence_days_per_year=260"],
+        "staff.roles.therapist.absence_days_per_year: everyone in this role is absent every working day, yet "
+        "it leads track day (got 260; allowed below 260)",
+    ),
+    (
+        ["tracks.day.groups=0"],
+        "tracks.day.groups: an enabled track without groups admits no one (got 0; allowed >= 1, or enabled: "
+        "false to close the track)",
+    ),
+    (
+        ["rooms.group_rooms=0"],
+        "rooms.group_rooms: without a group room no group ever runs (enabled tracks: day, evening) (got 0; "
+        "allowed >= 1 while a track is enabled)",
+    ),
+    (
+        ["clinic.opening_date=9999-06-01"],
+        "clinic.opening_date: date out of range (got 9999-06-01; allowed 1900-01-01 to 2199-12-31)",
+    ),
+    (
+        ["clinic.opening_date=0001-01-01"],
+        "clinic.opening_date: date out of range (got 0001-01-01; allowed 1900-01-01 to 2199-12-31)",
+    ),
+    (
+        ["clinic.holidays=[1899-12-31]"],
+        "clinic.holidays[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
+    ),
+    (
+        ["staff.roles.therapist.hires=[{date: 2200-01-01}]"],
+        "staff.roles.therapist.hires[0].date: date out of range (got 2200-01-01; allowed 1900-01-01 to "
+        "2199-12-31)",
+    ),
+    (
+        ["clinic.opening_date=2199-06-01"],
+        "simulation.horizon_days: the run would end after 2199-12-31, the last date simiop supports (got 1095 "
+        "days from opening_date 2199-06-01; allowed <= 213 for this opening_date)",
+    ),
+]
+
+
+def _id(case: tuple[list[str], str]) -> str:
+    return case[1].split(":", 1)[0] + " " + ",".join(a.split("=")[0].rsplit(".", 1)[-1] for a in case[0])
+
+
+@pytest.mark.parametrize(("assignments", "line"), REFUSED, ids=[_id(case) for case in REFUSED])
+def test_unworkable_staffing_and_bad_dates_are_one_line(
+    assignments: list[str], line: str, tmp_path: Path
+) -> None:
+    """validate, run and the API refuse the config with exactly one line; run never starts."""
+    sets = [arg for assignment in assignments for arg in ("--set", assignment)]
+    code, lines = validate(B, *sets, sources=(B,))
+    assert (code, lines) == (2, [f"{B}: {line}"])
+    out_dir = tmp_path / "never-written"
+    code, out, err = run("run", B, *sets, "--out", str(out_dir), "-r", "1")
+    assert (code, out, err) == (2, "", f"{B}: {line}\n")
+    assert not out_dir.exists()
+    changes = dict(assignment.split("=", 1) for assignment in assignments)
+    with pytest.raises(ConfigError) as caught:
+        simiop.load_config(BASELINE, changes={path: yaml.safe_load(value) for path, value in changes.items()})
+    assert caught.value.lines() == [f"<changes>: {line}"]
+
+
+def test_a_missing_shift_line_no_longer_gives_a_clinic_without_its_evening_track(workdir: Path) -> None:
+    """The issue's case: without `shift: evening` the evening therapist works days (the default)."""
+    role = "  evening_therapist:\n      count: 1\n      shift: evening\n"
+    assert TEXT.count(role) == 1
+    file = write(workdir, TEXT.replace(role, role.replace("      shift: evening\n", "")))
+    code, lines = validate(str(file), sources=(str(file),))
+    assert (code, lines) == (
+        2,
+        [
+            f"{file}: tracks.evening.facilitator_role: no evening_therapist works the evening shift, so track "
+            "evening never admits or runs (got evening_therapist: 1 at opening, shift day; allowed a role with "
+            "staff on the evening shift: set staff.roles.evening_therapist.shift to evening or both, or name "
+            "another role)"
+        ],
+    )
+
+
+def test_the_effective_horizon_decides_whether_a_hire_counts(tmp_path: Path) -> None:
+    """--horizon 30 (before the hire) refuses what the file's 3 years accept with a warning, in run too."""
+    hire = ["--set", "staff.roles.evening_therapist.count=0", "--set",
+            "staff.roles.evening_therapist.hires=[{date: 2027-03-01}]"]  # fmt: skip
+    code, out, err = run("validate", B, *hire)
+    assert (code, out) == (0, f"{B}: ok\n")
+    assert (
+        f"{B}: warning: tracks.evening.facilitator_role: track evening admits no one until 2027-03-01, when the "
+        "first evening_therapist on the evening shift starts (got evening_therapist: 0 at opening + 1 hired "
+        "later, shift evening)"
+    ) in err.splitlines()
+    code, out, err = run("run", B, *hire, "--horizon", "30", "--out", str(tmp_path / "out"))
+    assert (code, out) == (2, "")
+    assert not (tmp_path / "out").exists()
+    assert err.startswith(f"{B}: tracks.evening.facilitator_role: no evening_therapist on the evening shift")
+    assert "a hire by 2027-02-02" in err
+
+
+WARNED = [
+    ([], [NO_COVER]),
+    (
+        ["staff.roles.therapist.hires=[{date: 2026-01-01}, {date: 2031-01-01}]"],
+        [
+            NO_COVER,
+            f"{B}: warning: staff.roles.therapist.hires[0].date: the hire starts before opening_date: counted "
+            "as staff from opening (got 2026-01-01)",
+            f"{B}: warning: staff.roles.therapist.hires[1].date: the hire starts after the run's last day "
+            "(2030-01-02), so it is never on the payroll (got 2031-01-01)",
+        ],
+    ),
+    (
+        ["intake.schedule[0].parallel_slots=3"],
+        [
+            NO_COVER,
+            f"{B}: warning: intake.schedule[0].parallel_slots: more parallel assessments than intake_clinician "
+            "staff: at most 1 run at once (got 3)",
+        ],
+    ),
+    (
+        ["staff.roles.prescriber.shift=evening", "tracks.evening.enabled=false"],
+        [
+            f"{B}: warning: services.prescriber.role: prescriber works the evening shift, yet gives prescriber "
+            "visits to patients of the day shift (the model does not tie prescriber visits to a shift) (got "
+            "prescriber: 1 at opening, shift evening)",
+        ],
+    ),
+    (
+        ["tracks.day.groups=3"],
+        [
+            f"{B}: warning: tracks.day.facilitator_role: no cover on the day shift: every therapist is "
+            "needed for track day's groups, so any absence cancels a group (got therapist: 3 at opening, "
+            "shift day)",
+            NO_COVER,
+        ],
+    ),
+    (
+        ["tracks.day.groups=4"],
+        [
+            f"{B}: warning: tracks.day.groups: 4 groups need 4 therapist on the day shift at once, but there "
+            "are only 3: some groups never run (got 4)",
+            NO_COVER,
+        ],
+    ),
+    (
+        ["simulation.horizon_days=1", "clinic.opening_date=2027-01-02"],
+        [
+            f"{B}: warning: tracks.day: the track has no programme day before the horizon (got horizon_days 1)",
+            f"{B}: warning: tracks.evening: the track has no programme day before the horizon (got "
+            "horizon_days 1)",
+            f"{B}: warning: intake.schedule: no intake slot falls before the horizon (got horizon_days 1)",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("assignments", "expected"), WARNED)
+def test_suspicious_staffing_is_a_warning_not_an_error(assignments: list[str], expected: list[str]) -> None:
+    """validate exits 0 and prints the warnings to stderr; the API returns the same lines."""
+    sets = [arg for assignment in assignments for arg in ("--set", assignment)]
+    code, out, err = run("validate", B, *sets)
+    assert (code, out) == (0, f"{B}: ok\n")
+    assert err.splitlines() == expected
+    changes = {path: yaml.safe_load(value) for path, value in (a.split("=", 1) for a in assignments)}
+    config = simiop.load_config(BASELINE, changes=changes or None)
+    assert [f"{B}: {line}" for line in config.warnings()] == expected
+
+
+def test_a_scenario_that_starves_a_track_is_refused_by_experiment(tmp_path: Path) -> None:
+    """experiment checks each scenario's config by the same rules, located by scenario; nothing runs."""
+    spec = tmp_path / "starved.yaml"
+    spec.write_text(
+        f"base: {BASELINE}\nscenarios:\n  no_evening_staff:\n    set:\n"
+        "      staff.roles.evening_therapist.count: 0\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("experiment", str(spec), "--out", str(tmp_path / "out"))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"{spec}: scenarios.no_evening_staff.set: tracks.evening.facilitator_role: no evening_therapist on the "
+        "evening shift is employed on a programme day of track evening before the horizon, so it never admits "
+        "or runs (got evening_therapist: 0 at opening, shift evening; allowed "
+        "staff.roles.evening_therapist.count >= 1, or a hire by 2029-12-31)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_prints_the_warnings_on_stderr_and_still_runs(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    code, out, err = run(
+        "run", B, "--horizon", "14", "-r", "1", "--executor", "serial", "--tables", "none", "--no-report",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 replication(s)" in out
+    assert err.splitlines() == [NO_COVER]
+    assert (out_dir / "summary.csv").is_file()

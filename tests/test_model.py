@@ -63,7 +63,7 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     data["simulation"]["seed"] = draw(st.integers(0, 2**32))
     for name in ("day", "evening"):
         track = data["tracks"][name]
-        track["groups"] = draw(st.integers(0, 3))
+        track["groups"] = draw(st.integers(1, 3))  # an enabled track without groups is refused
         low = draw(st.integers(1, 6))
         track["group_size"] = {"min": low, "max": draw(st.integers(low, 12))}
         track["facilitators_per_group"] = draw(st.integers(1, 2))
@@ -82,11 +82,14 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     if draw(st.booleans()):  # an assessment ending at midnight: a continuous track admits then
         data["intake"]["schedule"].append({"weekday": "mon", "start_time": "22:30"})
     for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
-        data["staff"]["roles"][role]["count"] = draw(st.integers(0, 4))
+        data["staff"]["roles"][role]["count"] = draw(st.integers(1, 4))  # nobody to do the work: refused
         data["staff"]["roles"][role]["absence_days_per_year"] = draw(st.sampled_from([0, 20, 120]))
     data["staff"]["roles"]["therapist"]["caseload_cap"] = draw(st.integers(1, 15))
     data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
-    data["rooms"]["group_rooms"] = draw(st.integers(0, 3))
+    data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
+    for track in data["tracks"].values():  # more facilitators per group than staff is refused
+        count = data["staff"]["roles"][track["facilitator_role"]]["count"]
+        track["facilitators_per_group"] = min(track["facilitators_per_group"], count)
     for source in data["referrals"]["sources"].values():
         source["weekly_rate"] = draw(st.sampled_from([0.0, 1.0, 5.0, 20.0]))
         source["direct_admission"] = draw(st.booleans())

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from simiop.atomic import write_text_atomic
 from simiop.cli.common import SET_HELP, fail
+
+if TYPE_CHECKING:
+    from simiop.config import SimiopConfig
+
+
+def echo_warnings(source: object, configs: Iterable[tuple[str, SimiopConfig]]) -> None:
+    """Print each config's warnings to stderr, ``SOURCE: [scenario NAME: ]warning: ...``, each line once.
+
+    ``configs`` are (label, config) pairs: label "" for the file itself, else
+    a scenario name. Scenarios repeat their base's warnings, so a line already
+    printed for an earlier config is not printed again.
+    """
+    seen: set[str] = set()
+    for label, config in configs:
+        for line in config.warnings():
+            if line not in seen:
+                seen.add(line)
+                where = f"scenario {label}: " if label else ""
+                click.echo(f"{source}: {where}{line}", err=True)
 
 
 @click.command()
@@ -18,18 +39,21 @@ from simiop.cli.common import SET_HELP, fail
 def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     """Check one or more config files; print 'ok' per file or every problem found.
 
-    Exit status 0 when every file is valid, 2 otherwise.
+    Legal but suspicious settings (a shift with no cover, a hire after the
+    horizon) are printed to stderr as 'FILE: warning: ...' lines; they do not
+    change the exit status: 0 when every file is valid, 2 otherwise.
     """
     from simiop.config import ConfigError, load_config
 
     failures: list[str] = []
     for path in configs:
         try:
-            load_config(path, overrides)
+            config = load_config(path, overrides)
         except ConfigError as exc:
             failures.extend(exc.lines())
         else:
             click.echo(f"{path}: ok")
+            echo_warnings(path, [("", config)])
     if failures:
         fail(failures)
 

@@ -22,6 +22,7 @@ from simiop.cli.common import (
     parse_tables,
     progress_bar,
 )
+from simiop.cli.config_commands import echo_warnings
 from simiop.cli.report_command import NO_REPORT_HELP, write_report
 from simiop.results.labels import HEADLINE
 
@@ -140,6 +141,7 @@ def run(
         tables=_tables(tables),
     )
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
+    echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
         f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
@@ -186,6 +188,7 @@ def experiment(
     """
     from simiop.config import ConfigError
     from simiop.experiments.plan import experiment_plan
+    from simiop.experiments.spec import BASE_SCENARIO
 
     days = horizon_days(horizon)
     try:
@@ -194,7 +197,9 @@ def experiment(
         )
     except ConfigError as exc:
         fail(exc.lines())
+    labelled = [("" if s.name == BASE_SCENARIO else s.name, s.config) for s in plan.scenarios]
     if dry_run:
+        echo_warnings(experiment_path, labelled)
         click.echo(
             f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
             f"= {len(plan.cells())} cells, seed {plan.seed}, compared with {plan.compare_to}"
@@ -206,6 +211,7 @@ def experiment(
     if out_dir is None:
         fail(["--out: required to run the experiment (or use --dry-run to only check it)"])
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
+    echo_warnings(experiment_path, labelled)  # after the run: a refusal stays one line
     click.echo(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
         + (f" ({results.cells_kept} cells kept from before)" if results.cells_kept else "")

@@ -72,8 +72,30 @@ def _date_text_only(value: Any) -> Any:
     raise PydanticCustomError("date_type", "not a valid date", {"got": value, "allowed": "a date YYYY-MM-DD"})
 
 
-Date = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text_only)]
-"""An ISO date (YYYY-MM-DD); strings are accepted so that quoted dates and --set work."""
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+"""Every config date, and the last day of every run, lies in FIRST_DATE..LAST_DATE.
+
+Far wider than any clinic plan, yet narrow enough that every date simiop
+derives from a config date (the last day of a 100-year horizon, fiscal-year
+and quarter labels, months before opening) is a valid Python date: year 1
+or 9999 would crash a run long after ``validate`` said ok.
+"""
+
+DATE_RANGE = f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise PydanticCustomError("date_range", "date out of range", {"got": value, "allowed": DATE_RANGE})
+    return value
+
+
+Date = Annotated[
+    dt.date, Field(strict=False), BeforeValidator(_date_text_only), AfterValidator(_date_in_range)
+]
+"""An ISO date (YYYY-MM-DD) from 1900-01-01 to 2199-12-31; strings are accepted so that quoted dates and
+--set work."""
 
 
 def _parse_time_of_day(value: str) -> str:

@@ -17,10 +17,12 @@ class ClinicConfig(Frozen):
     """Clinic name, shown in reports."""
 
     opening_date: Date
-    """Day the clinic admits its first patient; simulation day 0 is midnight at its start."""
+    """Day the clinic opens: referrals start arriving and slots and groups run from this day (the first
+    admission follows the first referral's intake); simulation day 0 is midnight at its start."""
 
     holidays: Annotated[tuple[Date, ...], FromList] = ()
-    """Dates on which the clinic is closed: no groups, no intake, no individual sessions."""
+    """Dates on which the clinic is closed: no groups, admissions, intake, individual, prescriber or family
+    sessions; referrals still arrive."""
 
 
 class SimulationConfig(Frozen):

@@ -30,7 +30,8 @@ class ProgressReview(Frozen):
     """Probability a review extends the planned stay."""
 
     extension_weeks: Annotated[float, Field(gt=0, le=52)]
-    """Weeks added by one extension."""
+    """Weeks added by one extension (with planned_stay_unit programme_days: weeks x the track's days per
+    week, rounded up)."""
 
     max_extensions: Annotated[int, Field(ge=0, le=20)] = 2
     """Most extensions one episode may receive."""
@@ -58,7 +59,10 @@ class LengthOfStayConfig(Frozen):
     """Unit of planned_stay: calendar weeks, or programme days attended or missed."""
 
     planned_stay: DurationDistribution
-    """Planned length of stay in planned_stay_unit, drawn at admission (DOMAIN: mean about 6 weeks)."""
+    """Planned length of stay in planned_stay_unit, drawn at admission (DOMAIN: mean about 6 weeks). In
+    weeks, the stay completes at the end of the last programme day before admission + the planned weeks
+    (continuous admission: at that instant); in programme_days, after that many programme days (rounded
+    up, at least 1)."""
 
     progress_review: ProgressReview | None = None
     """Periodic reviews; omit for none."""
@@ -74,7 +78,8 @@ class IndividualTherapy(Frozen):
     """Individual sessions with the primary therapist (a member of the track's facilitator_role)."""
 
     sessions_per_week: Annotated[int, Field(ge=0, le=5)] = 1
-    """Individual sessions per patient per week (sessions/week)."""
+    """Most individual sessions per patient per calendar week (sessions/week): at most one per attended
+    programme day, and only when the primary therapist is at work with the hours left (no substitute)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=180)] = 50.0
     """Length of one individual session in minutes."""
@@ -84,7 +89,8 @@ class PrescriberVisits(Frozen):
     """Medication management: an initial evaluation and regular follow-ups."""
 
     role: Name = "prescriber"
-    """Staff role that sees patients for medication (a key of staff.roles)."""
+    """Staff role that sees patients for medication (a key of staff.roles); anyone of it at work with the
+    hours left, whatever their shift."""
 
     initial_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
     """Length of the initial psychiatric evaluation in minutes."""
@@ -93,7 +99,8 @@ class PrescriberVisits(Frozen):
     """Length of a follow-up visit in minutes."""
 
     follow_up_interval_weeks: Annotated[float, Field(gt=0, le=26)] = 1.0
-    """Weeks between follow-up visits."""
+    """Weeks from one visit until the next is due; a due visit happens on the patient's next attended day
+    with a prescriber at work and the hours left (the initial evaluation is due at admission)."""
 
 
 class FamilySessions(Frozen):
@@ -103,13 +110,15 @@ class FamilySessions(Frozen):
     """Share of patients with family sessions in their plan."""
 
     role: Name = "therapist"
-    """Staff role that runs family sessions (a key of staff.roles)."""
+    """Staff role that runs family sessions (a key of staff.roles): the patient's primary therapist if it is
+    their role and they are at work, else anyone of the role at work, whatever their shift."""
 
     session_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
     """Length of one family session in minutes."""
 
     interval_weeks: Annotated[float, Field(gt=0, le=26)] = 2.0
-    """Weeks between family sessions."""
+    """Weeks from one family session until the next is due (the first is due at admission); a due session
+    happens on the patient's next attended day with someone of the role free."""
 
 
 class ServicesConfig(Frozen):

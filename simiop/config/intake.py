@@ -21,7 +21,8 @@ class IntakeSlot(Frozen):
     """Start of the assessment, "HH:MM" (quote it in YAML)."""
 
     parallel_slots: Annotated[int, Field(ge=1, le=50)] = 1
-    """Assessments that can start at this time, each needing one intake clinician."""
+    """Assessments that can start at this time, each needing one person of intake.staff_role: capped by
+    how many of them are at work that day (any shift; intake hours are not checked against weekly_hours)."""
 
 
 class IntakeOutcomes(Frozen):
@@ -57,16 +58,17 @@ class IntakeConfig(Frozen):
     """Length of one assessment in minutes (DOMAIN: biopsychosocial intake 60-90 min)."""
 
     staff_role: Name = "intake_clinician"
-    """Staff role that runs assessments (a key of staff.roles)."""
+    """Staff role that runs assessments (a key of staff.roles), whatever their shift."""
 
     lead_time_days: Annotated[float, Field(ge=0, le=60)] = 1.0
-    """Minimum days between first contact and the earliest bookable slot."""
+    """Minimum days between a booking (first contact, or a missed assessment) and the slot booked."""
 
     show_rate_by_days_waited: ProbabilityCurve
     """Probability of attending the assessment as a curve of days waited since the booking was made."""
 
     patience_days: DurationDistribution
-    """Days a referral waits for its assessment before giving up, drawn per referral."""
+    """Days after referral that a referral waits for its assessment, drawn per referral: only slots before
+    then are booked (rebookings too); with none free it gives up then."""
 
     max_rebookings: Annotated[int, Field(ge=0, le=5)] = 1
     """Times a referral who missed the assessment is booked again before being closed."""

@@ -12,10 +12,12 @@ from simiop.config.base import Frozen, Name
 from simiop.config.calendar import ClinicConfig, SimulationConfig
 from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
 from simiop.config.discharge import DischargeConfig
+from simiop.config.errors import Problem
 from simiop.config.intake import IntakeConfig
 from simiop.config.money import MoneyConfig
 from simiop.config.referrals import ReferralsConfig
 from simiop.config.staff import RoomsConfig, StaffConfig
+from simiop.config.staffing import Finding, check_staffing, horizon_end_problems
 from simiop.config.tracks import Track
 
 READMISSION_SOURCE = "readmission"
@@ -69,10 +71,26 @@ class SimiopConfig(Frozen):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SimiopConfig:
-        problems = list(broken_references(self))
+        # Each stage needs the one before it to hold: staffing looks roles up and dates the run's days.
+        problems: list[Finding] = list(broken_references(self))
+        if not problems:
+            problems = list(horizon_end_problems(self))
+        if not problems:
+            problems = check_staffing(self).errors
         if problems:
             raise PydanticCustomError("references", "config sections disagree", {"problems": problems})
         return self
+
+    def warnings(self) -> list[str]:
+        """Legal but suspicious settings, one line each: ``warning: path: what (got ...)``.
+
+        For example a shift with one person and no cover for absence, a hire
+        after the horizon, or a prescriber who works days seeing evening
+        patients. They are not errors: the config runs as written. The command
+        line prints them to stderr (``FILE: warning: ...``) from ``validate``,
+        ``run`` and ``experiment``; the API returns them here and never prints.
+        """
+        return [Problem(*finding).format("warning") for finding in check_staffing(self).warnings]
 
 
 def _missing(path: str, value: str, known: Mapping[str, object], what: str) -> Iterator[Reference]:

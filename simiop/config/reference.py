@@ -105,6 +105,7 @@ _KEY_PLACEHOLDERS: dict[str, str] = {
 _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._list_as_tuple: None,  # reads a YAML list as a tuple; no constraint
     base._date_text_only: None,  # refuses numbers as dates; the type column already says date
+    base._date_in_range: base.DATE_RANGE,
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
@@ -520,9 +521,39 @@ regenerate it. `tests/test_config_reference.py` fails when it is out of date.
   a dimensionless value).
 - **bounds**: what loading the config checks for this field alone; `a to b` includes both ends.
   Rules that tie several fields together (e.g. `simulation.warmup_days` below
-  `simulation.horizon_days`, group sizes that fit a room) are checked too but are not listed here.
+  `simulation.horizon_days`, group sizes that fit a room) are checked too but are not listed here;
+  those about staff and dates are summarised under [Staff who can do the work](#staff-who-can-do-the-work).
 - **default**: the value used when the field is omitted, as JSON (which is also YAML), or "required".
   "its fields' defaults" means the section is present with every field at its default.
+"""
+
+_RULES = f"""\
+## Staff who can do the work
+
+A config whose staff could never do some of its work is refused, one line per problem, naming the track
+or service, the role and the shift (`simiop/config/staffing.py` follows the model's own rules). Over the
+run's horizon (`simulation.horizon_days`, or `--horizon` when given), counting hires:
+
+- an enabled track needs a `facilitator_role` with someone on the track's `shift` (or `both`) employed on
+  one of its programme days, a week (`weekly_hours` x `fte`) of at least `hours_per_day`, at least
+  `facilitators_per_group` such people, at least one group and `rooms.group_rooms` >= 1;
+- individual therapy needs the track's facilitators to fit one session in their week;
+- prescriber visits and family sessions (when `share_of_patients` > 0) need someone of their role employed
+  on some track's programme day, of any shift, whose week fits one visit;
+- intake (when any referral can reach it) needs someone of `intake.staff_role` employed on a slot's day;
+- a role any of these use cannot have `absence_days_per_year` of 260 or more (never at work).
+
+Legal but suspicious settings are warnings, not errors: a track with no cover for absence (exactly the
+facilitators its groups need), more groups than facilitators, a track or intake waiting for its first
+hire, a hire before opening or after the run's last day, more parallel intake slots than intake staff,
+a prescriber or family role that works none of the tracks' shifts, a track or intake with no day before
+the horizon. `simiop validate`, `run` and `experiment` print them to stderr as `FILE: warning: ...`
+lines (exit status unchanged); in Python, `config.warnings()` returns the same lines and nothing is
+printed.
+
+Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
+{base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days`), so that every date
+and fiscal-year label of the results can be computed.
 """
 
 _DISTRIBUTIONS_INTRO = """\
@@ -551,7 +582,7 @@ def render_reference() -> str:
     """The whole Markdown reference; deterministic, so it can be compared with the committed file."""
     entries = list(_walk(SimiopConfig, ""))
     top_level = [entry for entry in entries if "." not in entry.path]
-    lines = [_HEADER, "Sections: " + " · ".join(f"[{e.path}](#{e.path})" for e in top_level), ""]
+    lines = [_HEADER, _RULES, "Sections: " + " · ".join(f"[{e.path}](#{e.path})" for e in top_level), ""]
     for entry in top_level:
         prefix = f"{entry.path}{entry.shape.suffix}."
         lines.extend(_section(entry, [e for e in entries if e.path.startswith(prefix)]))

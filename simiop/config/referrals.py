@@ -16,7 +16,8 @@ class RampUp(Frozen):
     """A new clinic is not known yet: referral volume grows linearly to full over some weeks."""
 
     initial_fraction: Probability
-    """Share of the full weekly rate received in the first week after opening (0 to 1)."""
+    """Referral rate at opening (day 0) as a share of the full weekly rate (0 to 1); the rate then rises
+    linearly to the full rate at weeks_to_full (so the first week receives a little more than this share)."""
 
     weeks_to_full: Annotated[float, Field(ge=0, le=520)]
     """Weeks after opening at which the full weekly rate is reached."""
@@ -55,14 +56,16 @@ class ReferralSource(Frozen):
     """Yearly swing in volume; omit for none."""
 
     contact_probability: Probability = 1.0
-    """Share of referrals the clinic reaches and books for intake; the rest are lost before contact."""
+    """Share of referrals the clinic reaches: booked for intake, or put on a wait list for a
+    direct_admission source; the rest are lost before contact. Readmissions are always reached."""
 
     direct_admission: bool = False
     """true: referrals arrive already assessed and accepted (e.g. step-downs assessed by the inpatient
     team) and go straight to a track's wait list, skipping intake; their readmissions go through intake."""
 
     track_preference: TrackShares
-    """Shares of referrals preferring the day track, the evening track, or either (sum 1)."""
+    """Shares of referrals preferring a track of the day shift, of the evening shift, or either (sum 1);
+    when no enabled track runs the preferred shift, any track will do."""
 
     payer_mix: Shares
     """Shares of referrals by payer (keys from money.payers, sum 1)."""

@@ -14,7 +14,8 @@ class GroupSize(Frozen):
     """Bounds on the number of patients in one therapy group."""
 
     min: Annotated[int, Field(ge=1, le=50)]
-    """Fewest patients (patients/group) for a group session to run; below it the session is cancelled."""
+    """Fewest patients (patients/group) for a group to run on a day; a group with fewer attending is merged
+    with other groups of the track that day when the result fits max (and reaches min), else cancelled."""
 
     max: Annotated[int, Field(ge=1, le=50)]
     """Most patients (patients/group) one group may hold (DOMAIN: payer manuals allow 2-12)."""
@@ -55,7 +56,9 @@ class WaitList(Frozen):
     """fifo: first come, first admitted; step_down_first: step-down referrals go ahead of others."""
 
     when_full: Literal["wait", "switch", "leave"] = "wait"
-    """wait: join this track's list; switch: take a free seat on another track if any, else wait; leave."""
+    """What a patient does when this track is full (every seat taken or promised to someone on its wait
+    list): wait: join this track's list; switch: take a free seat on another track if any, else wait;
+    leave."""
 
     patience_days: DurationDistribution | None = None
     """Days a patient stays on the wait list before leaving, drawn per patient; omit to wait indefinitely."""
@@ -77,13 +80,15 @@ class Track(Frozen):
     """Start of the programme day, "HH:MM" (quote it in YAML)."""
 
     hours_per_day: Annotated[float, Field(gt=0, le=12)]
-    """Programme hours per day (hours/day); 3 is typical (DOMAIN)."""
+    """Programme hours per day (hours/day); 3 is typical (DOMAIN). Each facilitator of a group that runs
+    spends all of them (charged to their weekly_hours), and the group holds its room for them."""
 
     group_sessions_per_day: Annotated[int, Field(ge=1, le=8)] = 3
     """Group sessions (billable services) in each programme day (sessions/day)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=240)] = 50.0
-    """Length of one group session in minutes."""
+    """Length of one group session in minutes: the service hours a patient gets from a group day
+    (group_sessions_per_day x session_minutes) count toward the payers' min_weekly_hours."""
 
     groups: Annotated[int, Field(ge=0, le=20)]
     """Therapy groups running side by side on this track, each with its own facilitator(s) and room."""

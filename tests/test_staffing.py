@@ -1,0 +1,136 @@
+"""The staffing rules (simiop/config/staffing.py) match the model, and every shipped config passes them.
+
+A staffing error claims the model would never do some work (run a track's
+groups, admit to it, assess a referral, give a prescriber visit...). The
+property test draws random staffing, checks the rules on the config without
+the validator refusing it, simulates it anyway, and confirms each claim in the
+records: the rules never refuse a config the model could have run.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
+from simiop.config import SimiopConfig, load_config, read_config_data
+from simiop.config.staffing import check_staffing
+from simiop.experiments.plan import experiment_plan
+from simiop.model import simulate
+from simiop.model.records import Records
+from tests.conftest import BASELINE, REPO
+
+SHIPPED = sorted([*(REPO / "configs").glob("*.yaml"), *(REPO / "configs" / "validation").glob("*.yaml")])
+EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
+
+WARNED = {"baseline.yaml": 1, "evening_working_adults.yaml": 1}
+"""Shipped configs with warnings, and how many: each has a track run by one therapist with no cover."""
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_every_shipped_config_validates(path: Path) -> None:
+    warnings = load_config(path).warnings()
+    assert len(warnings) == WARNED.get(path.name, 0), warnings
+    assert all(" no cover on the " in line for line in warnings), warnings
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda path: path.name)
+def test_every_shipped_experiment_validates(path: Path) -> None:
+    """Its base config and every scenario and grid cell pass the staffing rules."""
+    plan = experiment_plan(path)
+    assert plan.scenarios
+    for scenario in plan.scenarios:
+        scenario.config.warnings()  # computed without error for every scenario
+
+
+# -- the rules against the model ------------------------------------------------------------------
+
+BASE: dict[str, Any] = read_config_data(BASELINE)
+OPENING = dt.date.fromisoformat(str(BASE["clinic"]["opening_date"]))
+ROLES = list(BASE["staff"]["roles"])
+
+
+def unchecked(data: dict[str, Any]) -> SimiopConfig:
+    """The config of ``data`` with every section validated but not the rules joining them."""
+    values = {}
+    for name, field in SimiopConfig.model_fields.items():
+        if name in data:
+            assert field.annotation is not None
+            values[name] = TypeAdapter(field.annotation).validate_python(data[name])
+    return SimiopConfig.model_construct(**values)
+
+
+@st.composite
+def staffing(draw: st.DrawFn) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data["simulation"]["horizon_days"] = draw(st.integers(20, 90))
+    for role in data["staff"]["roles"].values():
+        role["count"] = draw(st.sampled_from([0, 1, 1, 2]))
+        role["shift"] = draw(st.sampled_from(["day", "evening", "both"]))
+        role["fte"] = draw(st.sampled_from([0.05, 0.5, 1.0, 1.0]))
+        role["absence_days_per_year"] = draw(st.sampled_from([0, 20, 20, 260]))
+        offsets = draw(st.lists(st.integers(-10, 120), max_size=1))
+        role["hires"] = [{"date": (OPENING + dt.timedelta(days=d)).isoformat()} for d in offsets]
+    for track in data["tracks"].values():
+        track["groups"] = draw(st.sampled_from([0, 1, 1, 2]))
+        track["facilitators_per_group"] = draw(st.integers(1, 2))
+        track["facilitator_role"] = draw(st.sampled_from(ROLES))
+        if draw(st.booleans()):
+            track["admission"] = {"policy": "cohort", "cohort_weekdays": [track["weekdays"][-1]]}
+    data["rooms"]["group_rooms"] = draw(st.sampled_from([0, 1, 2, 2]))
+    data["intake"]["staff_role"] = draw(st.sampled_from(ROLES))
+    services = data["services"]
+    services["prescriber"]["role"] = draw(st.sampled_from(ROLES))
+    services["family"]["role"] = draw(st.sampled_from(ROLES))
+    services["family"]["share_of_patients"] = 1.0
+    services["individual_therapy"]["session_minutes"] = draw(st.sampled_from([50, 180]))
+    return data
+
+
+def confirm(path: str, config: SimiopConfig, records: Records) -> None:
+    """Assert what the error at ``path`` claims the model never does."""
+    parts = path.split(".")
+    track_rows = records.track_days
+    episodes = records.episodes
+    if parts[0] == "tracks":
+        rows = [row for row in track_rows if row.track == parts[1]]
+        assert sum(row.groups_run for row in rows) == 0, path
+        if parts[2] in ("facilitator_role", "groups"):
+            assert sum(row.admissions for row in rows) == 0, path
+    elif path == "rooms.group_rooms":
+        assert sum(row.groups_run for row in track_rows) == 0
+    elif path == "intake.staff_role":
+        assert all(e.assessed_day is None for e in episodes)
+    elif parts[:2] == ["services", "prescriber"]:
+        assert sum(e.prescriber_visits for e in episodes) == 0
+    elif parts[:2] == ["services", "family"]:
+        assert sum(e.family_sessions for e in episodes) == 0
+    elif parts[:2] == ["services", "individual_therapy"]:
+        # Named per track in the message; checked for every track whose facilitators are too short.
+        minutes = config.services.individual_therapy.session_minutes  # type: ignore[union-attr]
+        for name, track in config.tracks.items():
+            role = config.staff.roles[track.facilitator_role]
+            if role.weekly_hours * role.fte * 60 < minutes:
+                assert sum(e.individual_sessions for e in episodes if e.track == name) == 0
+    elif parts[:2] == ["staff", "roles"] and parts[3] == "absence_days_per_year":
+        assert sum(row.present for row in records.staff_days if row.role == parts[2]) == 0
+    else:
+        raise AssertionError(f"no model check for {path}")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=staffing())
+def test_every_staffing_error_is_confirmed_by_the_model(data: dict[str, Any]) -> None:
+    config = unchecked(data)
+    errors = check_staffing(config).errors
+    event(f"{len(errors)} staffing errors")
+    records = simulate(config)
+    for path, *_ in errors:
+        event(".".join(path.split(".")[:: len(path.split(".")) - 1]))  # first and last part
+        confirm(path, config, records)
