@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, load_or_fail, progress_bar
+from simiop.cli.common import (
+    INTERRUPTED,
+    SET_HELP,
+    command_line_overrides,
+    fail,
+    load_or_fail,
+    progress_bar,
+    refuse_set,
+)
 
 
 @click.command()
@@ -65,7 +73,8 @@ def advise(
     from simiop.experiments.advising import advise as run_advice
     from simiop.experiments.executors import make_executor
 
-    assignments = [*overrides, *horizon_assignments(horizon)]
+    refuse_set(overrides, "simulation.replications", "advise runs --min-replications to --max-replications")
+    assignments = command_line_overrides(overrides, horizon, seed)
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
     config = load_or_fail(config_path, assignments)
@@ -79,7 +88,7 @@ def advise(
                 kpi,
                 precision,
                 executor,
-                seed=config.simulation.seed if seed is None else seed,
+                seed=config.simulation.seed,
                 min_replications=min_replications,
                 max_replications=max_replications,
                 look_ahead=look_ahead,
