@@ -74,7 +74,9 @@ def with_changes(config: SimiopConfig, changes: Mapping[str, Any]) -> SimiopConf
     return validate_config(data, "<changes>")
 
 
-def _with_arguments(config: SimiopConfig, changes: dict[str, Any], given: dict[str, Any]) -> SimiopConfig:
+def _with_arguments(
+    config: SimiopConfig, changes: dict[str, Any], given: dict[str, Any], labels: dict[str, str]
+) -> SimiopConfig:
     """``config`` with ``changes`` and the arguments (horizon, seed, replications) that feed it.
 
     An argument and a change that set the same field are refused naming both,
@@ -82,8 +84,7 @@ def _with_arguments(config: SimiopConfig, changes: dict[str, Any], given: dict[s
     """
     if not changes and not given:
         return config
-    names = {HORIZON: "horizon", SEED: "seed", REPLICATIONS: "replications"}
-    entries = [(f"{names[path]}={value!r}", split_path(path)) for path, value in given.items()]
+    entries = [(labels[path], split_path(path)) for path in given]
     for path in changes:
         try:
             entries.append((f"changes[{path!r}]", split_path(str(path).strip())))
@@ -133,7 +134,12 @@ def run(
     days = _horizon(horizon)
     given = {HORIZON: days, SEED: seed, REPLICATIONS: replications}
     given = {path: value for path, value in given.items() if value is not None}
-    config = _with_arguments(config, dict(changes or {}), given)
+    labels = {
+        HORIZON: f"horizon={horizon!r}",
+        SEED: f"seed={seed!r}",
+        REPLICATIONS: f"replications={replications!r}",
+    }
+    config = _with_arguments(config, dict(changes or {}), given, labels)
     recorded = {**(changes or {}), **({HORIZON: days} if days is not None else {})}
     plan = run_plan_for(config, name or "run", changes=recorded, tables=parse_tables(tables))
     return execute(

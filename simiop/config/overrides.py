@@ -43,7 +43,7 @@ class Override:
 
     @property
     def shown(self) -> str:
-        return self.label or f"--set {self.assignment}"
+        return self.label or (f"--set {self.assignment}" if self.assignment else "--set")
 
 
 def as_override(item: str | Override) -> Override:
