@@ -116,8 +116,8 @@ def test_set_seed_is_honoured_by_run(tmp_path: Path) -> None:
 
 def test_experiment_arguments_are_every_scenarios_resolved_config(tmp_path: Path) -> None:
     path = spec(tmp_path, "seed: 11\nscenarios:\n  fewer:\n    set: {tracks.day.groups: 1}\n")
-    for arguments, seed, replications in (({}, 11, 2), ({"seed": 3, "replications": 4}, 3, 4)):
-        plan = experiment_plan(path, **arguments)
+    for given_seed, given_replications, seed, replications in ((None, None, 11, 2), (3, 4, 3, 4)):
+        plan = experiment_plan(path, seed=given_seed, replications=given_replications)
         assert (plan.seed, plan.replications) == (seed, replications)
         for scenario in plan.scenarios:
             assert scenario.config.simulation.seed == seed
@@ -164,12 +164,14 @@ def test_seed_given_twice_on_the_command_line_is_refused_naming_both(tmp_path: P
 
 
 def test_api_arguments_and_changes_that_set_one_field_are_refused(tmp_path: Path) -> None:
-    for arguments, named in (
-        ({"seed": 7, "changes": {"simulation.seed": 5}}, "seed=7"),
-        ({"replications": 2, "changes": {"simulation": {"horizon_days": 9}}}, "horizon='10d'"),
+    for seed, changes, named in (
+        (7, {"simulation.seed": 5}, "seed=7"),
+        (None, {"simulation": {"horizon_days": 9}}, "horizon='10d'"),
     ):
         with pytest.raises(ConfigError, match="sets the same field as") as caught:
-            simiop.run(BASELINE, horizon="10d", out=tmp_path / "out", jobs=1, report=False, **arguments)
+            simiop.run(
+                BASELINE, horizon="10d", seed=seed, changes=changes, out=tmp_path / "out", report=False
+            )
         assert named in str(caught.value)
     assert not (tmp_path / "out").exists()
 
@@ -309,6 +311,17 @@ def test_a_duplicate_key_in_an_experiment_file_is_an_error(tmp_path: Path) -> No
     )
     (line,) = problems(path)
     assert "key 'tracks.day.groups' appears twice" in line
+
+
+def test_yaml_keys_are_set_once_but_a_merge_may_be_overridden() -> None:
+    """A key written twice is an error anywhere; one written over a `<<: *anchor` merge is YAML's override."""
+    from simiop.config.yamlio import parse_yaml
+
+    assert parse_yaml("a: &x {b: 1, c: 2}\nd: {<<: *x, b: 3}\n")["d"] == {"b": 3, "c": 2}
+    assert parse_yaml("a: &x {b: 1}\nc: &y {b: 2}\nd: {<<: [*x, *y]}\n")["d"] == {"b": 1}
+    for text in ("a: 1\na: 2\n", "a: &x {b: 1}\nd: {<<: *x, b: 3, b: 4}\n", "{x: 1, x: 1}\n"):
+        with pytest.raises(yaml.YAMLError, match="appears twice"):
+            parse_yaml(text)
 
 
 LEAVES = sorted(
