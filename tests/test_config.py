@@ -398,11 +398,15 @@ def test_override_is_validated_like_the_file() -> None:
         "minimum group size exceeds the maximum (got 13; allowed <= max (12))" in lines
     )
     assert any(
-        line.startswith("command line: --set simulation.seed=-1: simulation.seed: out of range (got -1; allowed 0 to ")
+        line.startswith(
+            "command line: --set simulation.seed=-1: simulation.seed: out of range (got -1; allowed 0 to "
+        )
         for line in lines
     )
     assert any(
-        line.startswith("command line: --set tracks.day.grups=3: tracks.day.grups: unknown key; did you mean 'groups'?")
+        line.startswith(
+            "command line: --set tracks.day.grups=3: tracks.day.grups: unknown key; did you mean 'groups'?"
+        )
         for line in lines
     )
     assert not any(line.startswith(str(BASELINE)) for line in lines)
