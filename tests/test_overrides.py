@@ -412,6 +412,16 @@ def test_a_newer_config_format_is_one_line(tmp_path: Path, version: int) -> None
     )
 
 
+def test_a_newer_manifest_format_is_one_line(tmp_path: Path) -> None:
+    write(tmp_path / MANIFEST, json.dumps({"simiop_manifest": 2, "plan": {}}))
+    code, _, err = run("reproduce", str(tmp_path), "--out", str(tmp_path / "again"))
+    assert code == 2
+    assert err == (
+        f"{tmp_path / MANIFEST}: simiop_manifest: written for manifest format 2; this simiop "
+        f"({simiop.__version__}) reads 1: upgrade simiop to read it\n"
+    )
+
+
 def test_config_version_is_the_models_bound() -> None:
     schema = SimiopConfig.model_json_schema()["properties"]["config_version"]
     assert schema["maximum"] == CONFIG_VERSION
