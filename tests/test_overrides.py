@@ -461,6 +461,17 @@ def test_a_file_problem_stays_the_files_beside_an_option(tmp_path: Path) -> None
     )
 
 
+def test_validating_several_files_tells_which_one_an_option_failed_on() -> None:
+    small = REPO / "configs" / "small_day_only.yaml"
+    code, _, err = run("validate", str(BASELINE), str(small), "--set", "tracks.evening.groups=-1")
+    assert code == 2
+    assert err.splitlines() == [
+        f"command line (with {BASELINE}): --set tracks.evening.groups=-1: tracks.evening.groups: out of range "
+        "(got -1; allowed 0 to 20)",
+        f"command line (with {small}): --set tracks.evening.groups=-1: tracks has no key 'evening' (allowed day)",
+    ]
+
+
 def test_an_experiment_horizon_option_problem_is_the_command_lines(tmp_path: Path) -> None:
     path = spec(tmp_path, "scenarios:\n  a:\n    set: {tracks.day.groups: 1}\n")
     code, _, err = run("experiment", str(path), "--dry-run", "--horizon", "200y")

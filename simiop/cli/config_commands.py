@@ -25,7 +25,8 @@ def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     failures: list[str] = []
     for path in configs:
         try:
-            load_config(path, overrides)
+            # With several files, a problem of an option is told apart by the file it was applied to.
+            load_config(path, overrides, "command line" + (f" (with {path})" if len(configs) > 1 else ""))
         except ConfigError as exc:
             failures.extend(exc.lines())
         else:

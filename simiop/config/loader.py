@@ -102,12 +102,14 @@ def read_config_data(path: str | Path, allowed: str = f"a mapping with sections 
     return data
 
 
-def load_config(path: str | Path, overrides: Iterable[str | Override] = ()) -> SimiopConfig:
+def load_config(
+    path: str | Path, overrides: Iterable[str | Override] = (), by: str = COMMAND_LINE
+) -> SimiopConfig:
     """Read, override and validate a config file.
 
     Overrides are applied to the parsed data before validation, so they obey
     exactly the rules the file does. A problem the overrides caused is
-    reported against the command line and the option, not the file.
+    reported against ``by`` (the command line) and the option, not the file.
     """
     source = str(path)
     data = read_config_data(path)
@@ -115,7 +117,7 @@ def load_config(path: str | Path, overrides: Iterable[str | Override] = ()) -> S
     if not given:
         return validate_config(data, source)
     validate_kind(data, source)
-    return validate_changed(data, apply_overrides(data, given), source, given)
+    return validate_changed(data, apply_overrides(data, given, by), source, given, by)
 
 
 def validate_kind(data: Any, source: str) -> None:
