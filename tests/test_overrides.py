@@ -135,7 +135,9 @@ def _decided_by_plan(plan: Plan) -> None:
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_shipped_experiments_resolve_configs_with_the_plans_seed(path: Path) -> None:
     _decided_by_plan(experiment_plan(path))
-    _decided_by_plan(experiment_plan(path, seed=7, replications=3))
+    plan = experiment_plan(path, seed=7, replications=3, horizon_days=30)
+    _decided_by_plan(plan)
+    assert {scenario.config.simulation.horizon_days for scenario in plan.scenarios} == {30}
 
 
 @settings(max_examples=25)
