@@ -402,6 +402,25 @@ def test_a_config_given_for_an_experiment_gets_one_line(tmp_path: Path) -> None:
         simiop.run(spec(tmp_path, ""), out=tmp_path / "out")
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [(("run", "--out", "never"), "a clinic config"), (("validate",), "a clinic config"),
+     (("experiment", "--dry-run"), "an experiment file")],
+)  # fmt: skip
+def test_a_manifest_given_for_a_config_or_experiment_gets_one_line(
+    tmp_path: Path, command: tuple[str, ...], expected: str
+) -> None:
+    out = tmp_path / "done"
+    assert run("run", str(BASELINE), *TINY, "--out", str(out))[0] == 0
+    name, *options = command
+    code, _, err = run(name, str(out / MANIFEST), *options)
+    assert code == 2
+    assert err == (
+        f"{out / MANIFEST}: this is the manifest of a result folder, not {expected}; "
+        f"re-run it with: simiop reproduce {out}\n"
+    )
+
+
 @pytest.mark.parametrize("version", [2, 17])
 def test_a_newer_config_format_is_one_line(tmp_path: Path, version: int) -> None:
     text = BASELINE.read_text(encoding="utf-8").replace("config_version: 1", f"config_version: {version}")

@@ -32,8 +32,21 @@ EXPERIMENT_KEYS = frozenset({"base", "scenarios", "grid", "compare_to"})
 """Top-level keys only an experiment file has: a config holding them (and no section) is one."""
 
 
+def manifest_hint(data: Mapping[Any, Any], source: str, expected: str) -> Problem | None:
+    """A one-line hint when ``data`` is a result folder's manifest.json given where ``expected`` belongs."""
+    if "simiop_manifest" not in data:
+        return None
+    return Problem(
+        "",
+        f"this is the manifest of a result folder, not {expected}; "
+        f"re-run it with: simiop reproduce {Path(source).parent}",
+    )
+
+
 def _other_kind(data: Mapping[Any, Any], source: str) -> Problem | None:
-    """A one-line hint when ``data`` is an experiment file given where a config is expected."""
+    """A one-line hint when ``data`` is an experiment file (or a manifest) where a config belongs."""
+    if (manifest := manifest_hint(data, source, "a clinic config")) is not None:
+        return manifest
     if "base" in data and not set(data) & set(SimiopConfig.model_fields):
         return Problem(
             "",

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 import simiop
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.errors import problems_from, show_value
-from simiop.config.loader import validate_changed
+from simiop.config.loader import manifest_hint, validate_changed
 from simiop.config.overrides import Override, overlaps, set_values, split_path, value_at
 from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, spec_problems
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
@@ -199,6 +199,8 @@ def read_experiment(path: Path) -> ExperimentSpec:
                 )
             ],
         )
+    if (manifest := manifest_hint(data, source, "an experiment file")) is not None:
+        raise ConfigError(source, [manifest])
     if "base" not in data and set(data) & set(SimiopConfig.model_fields):
         message = (
             "this is a clinic config, not an experiment file; run it with: "
