@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import simiop
@@ -506,3 +506,87 @@ def test_identifiers_in_messages_stay_readable() -> None:
     assert Override("a.b=1").shown == "--set a.b=1"
     assert Override("", "").shown == "--set"
     assert Override("simulation.seed=5", "--seed 5").shown == "--seed 5"
+
+
+# -- the invariant over random experiments ----------------------------------------------------------
+
+POOL: dict[str, st.SearchStrategy[Any]] = {
+    "simulation.seed": st.integers(0, 9),
+    "simulation.replications": st.integers(1, 4),
+    "simulation.horizon_days": st.integers(10, 40),
+    "simulation": st.fixed_dictionaries(
+        {"horizon_days": st.integers(10, 40)}, optional={"warmup_days": st.just(0), "seed": st.integers(0, 9)}
+    ),
+    "tracks.day.groups": st.integers(0, 3),
+    " tracks.day.groups": st.integers(0, 3),
+    "tracks.day.group_size": st.builds(lambda top: {"min": 3, "max": top}, st.integers(8, 12)),
+    "tracks.day.group_size.max": st.integers(8, 12),
+    "staff.roles.therapist.count": st.integers(1, 5),
+}
+
+
+@st.composite
+def overrides(draw: st.DrawFn, max_size: int = 3) -> dict[str, Any]:
+    paths = draw(st.lists(st.sampled_from(sorted(POOL)), max_size=max_size, unique=True))
+    return {path: draw(POOL[path]) for path in paths}
+
+
+def _agrees(recorded: Any, actual: Any) -> bool:
+    if isinstance(recorded, dict):
+        return isinstance(actual, dict) and all(_agrees(v, actual.get(k)) for k, v in recorded.items())
+    return bool(recorded == actual)
+
+
+FACTORS = st.sampled_from(sorted(POOL)).flatmap(
+    lambda path: st.tuples(st.just(path), st.lists(POOL[path], min_size=1, max_size=2, unique_by=repr))
+)
+
+
+@settings(max_examples=40)
+@given(
+    common=overrides(max_size=2),
+    scenarios=st.lists(overrides(), min_size=1, max_size=3),
+    factors=st.lists(FACTORS, max_size=2),
+    cli_horizon=st.none() | st.just(20.0),
+)
+def test_every_plan_records_what_its_cells_run_or_is_refused(
+    tmp_path_factory: pytest.TempPathFactory,
+    common: dict[str, Any],
+    scenarios: list[dict[str, Any]],
+    factors: list[tuple[str, list[Any]]],
+    cli_horizon: float | None,
+) -> None:
+    """Property: an experiment is refused in lines naming entries, or every scenario's recorded changes
+    are the values its config holds, and its config holds the plan's seed and replications."""
+    body: dict[str, Any] = {
+        "set": common,
+        "scenarios": {f"s{i}": {"set": s} for i, s in enumerate(scenarios)},
+    }
+    body["grid"] = {
+        f"f{i}": {"paths": [path], "levels": levels, "labels": [f"l{j}" for j in range(len(levels))]}
+        for i, (path, levels) in enumerate(factors)
+    }
+    path = write(tmp_path_factory.mktemp("prop") / "exp.yaml", f"base: {BASELINE}\nreplications: 2\n")
+    with path.open("a", encoding="utf-8") as handle:
+        yaml.safe_dump(body, handle, sort_keys=False)
+    refused: list[str] = []
+    try:
+        plan = experiment_plan(path, horizon_days=cli_horizon)
+    except ConfigError as exc:
+        refused = exc.lines()
+    event("refused" if refused else "planned")
+    if refused:
+        assert all(line.startswith((f"{path}: ", "arguments")) for line in refused), refused
+        return
+    _decided_by_plan(plan)
+    for scenario in plan.scenarios:
+        data = scenario.config.model_dump(mode="json")
+        for key, value in scenario.changes.items():
+            actual: Any = data
+            for part in split_path(key.strip()):
+                actual = actual[part]
+            assert _agrees(value, actual), (scenario.name, key, value, actual)
+    for keys_set in [[*own] for own in scenarios] + [[path for path, _ in factors]]:
+        keys = [split_path(key.strip()) for key in keys_set]
+        assert not any(overlaps(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]), keys_set
+        assert not any(key.strip() in ("simulation.seed", "simulation.replications") for key in keys_set)
