@@ -30,10 +30,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simiop.config import SimiopConfig, validate_config
+from simiop.config import ConfigError, SimiopConfig, validate_config
 from simiop.config import load_config as _load_config_file
 from simiop.config.durations import duration_days
-from simiop.config.overrides import set_values
+from simiop.config.overrides import overlap_problems, set_values, split_path
+from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED
 from simiop.experiments.plan import Plan, experiment_plan, parse_tables, run_plan_for
 from simiop.report.data import number
 from simiop.results.stats import summarise
@@ -73,6 +74,29 @@ def with_changes(config: SimiopConfig, changes: Mapping[str, Any]) -> SimiopConf
     return validate_config(data, "<changes>")
 
 
+def _with_arguments(
+    config: SimiopConfig, changes: dict[str, Any], given: dict[str, Any], labels: dict[str, str]
+) -> SimiopConfig:
+    """``config`` with ``changes`` and the arguments (horizon, seed, replications) that feed it.
+
+    An argument and a change that set the same field are refused naming both,
+    as ``--seed`` and ``--set simulation.seed`` are on the command line.
+    """
+    if not changes and not given:
+        return config
+    entries = [(labels[path], split_path(path)) for path in given]
+    for path in changes:
+        try:
+            entries.append((f"changes[{path!r}]", split_path(str(path).strip())))
+        except ValueError:
+            continue  # reported below with what is allowed
+    clashes = overlap_problems(entries)
+    if clashes:
+        raise ConfigError("arguments", clashes)
+    data = set_values(config.model_dump(mode="json"), {**changes, **given}, "<changes>")
+    return validate_config(data, "<changes>")
+
+
 def _horizon(horizon: str | float | None) -> float | None:
     return None if horizon is None else duration_days(horizon) if isinstance(horizon, str) else float(horizon)
 
@@ -107,20 +131,17 @@ def run(
     if not isinstance(config, SimiopConfig):
         name = name or Path(config).stem
         config = load_config(config)
-    recorded = dict(changes or {})
     days = _horizon(horizon)
-    if days is not None:
-        recorded["simulation.horizon_days"] = days
-    if recorded:
-        config = with_changes(config, recorded)
-    plan = run_plan_for(
-        config,
-        name or "run",
-        changes=recorded,
-        seed=seed,
-        replications=replications,
-        tables=parse_tables(tables),
-    )
+    given = {HORIZON: days, SEED: seed, REPLICATIONS: replications}
+    given = {path: value for path, value in given.items() if value is not None}
+    labels = {
+        HORIZON: f"horizon={horizon!r}",
+        SEED: f"seed={seed!r}",
+        REPLICATIONS: f"replications={replications!r}",
+    }
+    config = _with_arguments(config, dict(changes or {}), given, labels)
+    recorded = {**(changes or {}), **({HORIZON: days} if days is not None else {})}
+    plan = run_plan_for(config, name or "run", changes=recorded, tables=parse_tables(tables))
     return execute(
         plan,
         out,

@@ -70,7 +70,10 @@ def test_validate_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
 def test_validate_with_set() -> None:
     code, _, err = run("validate", str(BASELINE), "--set", "tracks.day.group_size.max=99")
     assert code == 2
-    assert f"{BASELINE}: tracks.day.group_size.max: out of range (got 99; allowed 1 to 50)" in err
+    assert (
+        "command line: --set tracks.day.group_size.max=99: tracks.day.group_size.max: out of range "
+        "(got 99; allowed 1 to 50)" in err
+    )
     code, _, _ = run("validate", str(BASELINE), "--set", "tracks.day.group_size.max=10")
     assert code == 0
 

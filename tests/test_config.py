@@ -393,30 +393,37 @@ def test_override_into_a_list_and_to_null() -> None:
 
 
 def test_override_is_validated_like_the_file() -> None:
+    """And each problem an override causes is the command line's, naming the option, not the file's."""
     with pytest.raises(ConfigError) as caught:
         load_config(BASELINE, ["tracks.day.group_size.min=13", "simulation.seed=-1", "tracks.day.grups=3"])
     lines = caught.value.lines()
-    source = str(BASELINE)
     assert (
-        f"{source}: tracks.day.group_size.min: minimum group size exceeds the maximum (got 13; allowed <= max (12))"
-        in lines
+        "command line: --set tracks.day.group_size.min=13: tracks.day.group_size.min: "
+        "minimum group size exceeds the maximum (got 13; allowed <= max (12))" in lines
     )
     assert any(
-        line.startswith(f"{source}: simulation.seed: out of range (got -1; allowed 0 to ") for line in lines
+        line.startswith(
+            "command line: --set simulation.seed=-1: simulation.seed: out of range (got -1; allowed 0 to "
+        )
+        for line in lines
     )
     assert any(
-        line.startswith(f"{source}: tracks.day.grups: unknown key; did you mean 'groups'?") for line in lines
+        line.startswith(
+            "command line: --set tracks.day.grups=3: tracks.day.grups: unknown key; did you mean 'groups'?"
+        )
+        for line in lines
     )
+    assert not any(line.startswith(str(BASELINE)) for line in lines)
 
 
 def test_override_path_that_does_not_exist() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(BASELINE, ["tracks.dya.groups=3", "intake.schedule[40].start_time=10:00", "nonsense"])
     assert caught.value.lines() == [
-        "--set: tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
-        "--set: intake.schedule[40].start_time=10:00: intake.schedule is a list; 40 is not an index in it "
-        "(allowed 0 to 19)",
-        "--set: nonsense: missing '=value' (allowed e.g. tracks.day.groups=3)",
+        "command line: --set tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
+        "command line: --set intake.schedule[40].start_time=10:00: intake.schedule is a list; "
+        "40 is not an index in it (allowed 0 to 19)",
+        "command line: --set nonsense: missing '=value' (allowed e.g. tracks.day.groups=3)",
     ]
 
 
@@ -459,8 +466,9 @@ def test_empty_text_and_hidden_fractions_are_explained() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(BASELINE, ['clinic.name=""', "tracks.day.group_size.min=10000.000000000002"])
     assert caught.value.lines() == [
-        f"{BASELINE}: clinic.name: wrong length of text (got ''; allowed at least 1 character)",
-        f"{BASELINE}: tracks.day.group_size.min: wrong type (got 10000.000000000002; allowed a whole number)",
+        "command line: --set clinic.name=\"\": clinic.name: wrong length of text (got ''; allowed at least 1 character)",
+        "command line: --set tracks.day.group_size.min=10000.000000000002: tracks.day.group_size.min: wrong type "
+        "(got 10000.000000000002; allowed a whole number)",
     ]
 
 

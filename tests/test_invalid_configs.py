@@ -39,7 +39,8 @@ from hypothesis import strategies as st
 
 import simiop
 from simiop.cli import config_json_schema
-from simiop.config import ConfigError, read_config_data
+from simiop.config import ConfigError, apply_overrides, read_config_data
+from simiop.config.overrides import COMMAND_LINE
 from simiop.config.yamlio import parse_yaml
 from tests.conftest import BASELINE
 from tests.test_cli import run
@@ -538,30 +539,49 @@ def assignment(draw: st.DrawFn) -> Assignment:
     return Assignment(f"{mangle}={value}" if draw(st.booleans()) else mangle)
 
 
+def one_line(text: str) -> str:
+    """``text`` as a problem line shows it: line breaks as \\n and \\r."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def set_prefix(assignment: str) -> str:
-    """How a problem with ``assignment`` starts: line breaks in it are shown as \\n and \\r."""
-    one_line = assignment.replace("\r", "\\r").replace("\n", "\\n")
-    return f"--set: {one_line}: " if assignment else "--set: "
+    """How a problem with ``assignment`` starts (``--set`` alone when the assignment is empty)."""
+    return f"{COMMAND_LINE}: --set {one_line(assignment)}" if assignment else f"{COMMAND_LINE}: --set"
+
+
+def as_file_line(line: str, assignments: list[Assignment]) -> str:
+    """A problem the assignments caused, written as the file's (to reuse ``names``)."""
+    labels = [f"--set {one_line(a.text)}" for a in assignments]
+    for shown in [*labels, ", ".join(labels)]:
+        if line.startswith(f"{COMMAND_LINE}: {shown}: "):
+            return f"{BASELINE}: " + line[len(f"{COMMAND_LINE}: {shown}: ") :]
+    return line
 
 
 @settings(COMMON, max_examples=CASES["set"])
 @given(assignments=st.lists(assignment(), min_size=1, max_size=3))
 def test_random_set_assignments_never_a_traceback(assignments: list[Assignment]) -> None:
     args = [arg for a in assignments for arg in ("--set", a.text)]
-    code, lines = validate(str(BASELINE), *args, sources=("--set", str(BASELINE)))
-    set_lines = [line for line in lines if line.startswith("--set: ")]
+    code, lines = validate(str(BASELINE), *args, sources=(COMMAND_LINE, str(BASELINE)))
+    set_lines = [line for line in lines if line.startswith(f"{COMMAND_LINE}: ")]
+    try:
+        apply_overrides(BASE, [a.text for a in assignments])
+        applied = True
+    except ConfigError:
+        applied = False
     if code == 2:
-        event("refused by --set" if set_lines else "refused in the file")
-    for line in set_lines:  # each names its assignment ("--set: " alone when the assignment is empty)
+        event("refused by --set" if not applied else "refused by validation")
+    for line in set_lines:  # each names its assignment
         assert any(line.startswith(set_prefix(a.text)) for a in assignments), line
     for a in assignments:
         if "=" not in a.text:
-            assert any(line.startswith(set_prefix(a.text)) for line in set_lines)
+            assert any(line.startswith(set_prefix(a.text) + ": ") for line in set_lines)
     paths = [a.path for a in assignments if a.path is not None]
-    if len(paths) != len(assignments):
+    if len(paths) != len(assignments) or not applied:
         return
-    if code == 2 and not set_lines:
-        named = [names(lines, str(BASELINE), path) for path in paths]
+    if code == 2:
+        file_lines = [as_file_line(line, assignments) for line in lines]
+        named = [names(file_lines, str(BASELINE), path) for path in paths]
         event(f"named {max(named, key=lambda how: how is not None)}")
         assert any(how is not None for how in named), (args, lines)
     if code == 0:  # the assignments made a valid config, as far as can be told without the validator
@@ -621,10 +641,10 @@ def test_a_number_for_a_date_is_refused(line: str, broken: str, path: str, workd
 def test_config_version_true_is_refused(version: str) -> None:
     """Was accepted: Literal[1] matches by equality, and True == 1.0 == 1."""
     code, lines = validate(
-        str(BASELINE), "--set", f"config_version={version}", sources=(str(BASELINE), "--set")
+        str(BASELINE), "--set", f"config_version={version}", sources=(str(BASELINE), COMMAND_LINE)
     )
     assert code == 2
-    assert lines[0].startswith(f"{BASELINE}: config_version: "), lines
+    assert lines[0].startswith(f"{COMMAND_LINE}: --set config_version={version}: config_version: "), lines
 
 
 @pytest.mark.parametrize("key", ["on", "yes", "1", "null"])
@@ -639,7 +659,7 @@ def test_a_key_that_yaml_reads_as_a_scalar_is_named_as_written(key: str, workdir
 @pytest.mark.parametrize("assignment", ["new\nkey=1", "clinic.name='a\n", "a\rb"])
 def test_a_line_break_in_a_key_or_assignment_stays_on_one_line(assignment: str) -> None:
     """Was split over two lines, the second without the file or --set prefix."""
-    code, lines = validate(str(BASELINE), "--set", assignment, sources=(str(BASELINE), "--set"))
+    code, lines = validate(str(BASELINE), "--set", assignment, sources=(str(BASELINE), COMMAND_LINE))
     assert code == 2
     assert len(lines) == 1
 
@@ -649,7 +669,7 @@ def test_a_list_that_contains_itself_is_malformed_yaml(where: str, workdir: Path
     """Was a RecursionError while printing the value."""
     if where == "--set":
         code, lines = validate(
-            str(BASELINE), "--set", "clinic.holidays=&a [*a]", sources=(str(BASELINE), "--set")
+            str(BASELINE), "--set", "clinic.holidays=&a [*a]", sources=(str(BASELINE), COMMAND_LINE)
         )
     else:
         file = write(workdir, "&a [*a]\n")
@@ -783,17 +803,38 @@ def _id(case: tuple[list[str], str]) -> str:
     return case[1].split(":", 1)[0] + " " + ",".join(a.split("=")[0].rsplit(".", 1)[-1] for a in case[0])
 
 
+def _assert_blames_an_option(got: str, assignments: list[str], line: str) -> None:
+    """``got`` is 'command line: --set A[, --set B]: LINE' naming only options that were given."""
+    prefix = f"{COMMAND_LINE}: "
+    assert got.startswith(prefix), got
+    assert got.endswith(f": {line}"), got
+    named = got[len(prefix) : len(got) - len(line) - 2]
+    rest = named
+    for assignment in assignments:
+        rest = rest.replace(f"--set {assignment}", "", 1)
+    assert rest != named, got  # at least one option is named
+    assert set(rest) <= {",", " "}, got  # and nothing else
+
+
 @pytest.mark.parametrize(("assignments", "line"), REFUSED, ids=[_id(case) for case in REFUSED])
 def test_unworkable_staffing_and_bad_dates_are_one_line(
     assignments: list[str], line: str, tmp_path: Path
 ) -> None:
-    """validate, run and the API refuse the config with exactly one line; run never starts."""
+    """validate, run and the API refuse the config with exactly one line; run never starts.
+
+    The faults are made with --set, so the line blames the command line and one or more of its options.
+    """
     sets = [arg for assignment in assignments for arg in ("--set", assignment)]
-    code, lines = validate(B, *sets, sources=(B,))
-    assert (code, lines) == (2, [f"{B}: {line}"])
+    code, lines = validate(B, *sets, sources=(B, COMMAND_LINE))
+    assert code == 2
+    assert len(lines) == 1
+    _assert_blames_an_option(lines[0], assignments, line)
     out_dir = tmp_path / "never-written"
     code, out, err = run("run", B, *sets, "--out", str(out_dir), "-r", "1")
-    assert (code, out, err) == (2, "", f"{B}: {line}\n")
+    assert (code, out) == (2, "")
+    assert err.endswith("\n")
+    assert err.count("\n") == 1
+    _assert_blames_an_option(err.rstrip("\n"), assignments, line)
     assert not out_dir.exists()
     changes = dict(assignment.split("=", 1) for assignment in assignments)
     with pytest.raises(ConfigError) as caught:
@@ -832,7 +873,10 @@ def test_the_effective_horizon_decides_whether_a_hire_counts(tmp_path: Path) -> 
     code, out, err = run("run", B, *hire, "--horizon", "30", "--out", str(tmp_path / "out"))
     assert (code, out) == (2, "")
     assert not (tmp_path / "out").exists()
-    assert err.startswith(f"{B}: tracks.evening.facilitator_role: no evening_therapist on the evening shift")
+    assert err.startswith(
+        f"{COMMAND_LINE}: --set staff.roles.evening_therapist.count=0, --horizon 30: tracks.evening.facilitator_role: "
+        "no evening_therapist on the evening shift"
+    )
     assert "a hire by 2027-02-02" in err
 
 

@@ -88,7 +88,10 @@ def test_run_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
     assert err.startswith("--horizon: 'three years' is not a duration")
     code, _, err = run("run", str(BASELINE), "--set", "tracks.day.groups=-1", "--out", str(tmp_path))
     assert code == 2
-    assert err == f"{BASELINE}: tracks.day.groups: out of range (got -1; allowed 0 to 20)\n"
+    assert (
+        err
+        == "command line: --set tracks.day.groups=-1: tracks.day.groups: out of range (got -1; allowed 0 to 20)\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 

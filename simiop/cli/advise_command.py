@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, load_or_fail, progress_bar
+from simiop.cli.common import (
+    INTERRUPTED,
+    SET_HELP,
+    command_line_overrides,
+    fail,
+    load_or_fail,
+    progress_bar,
+    refuse_set,
+)
 
 if TYPE_CHECKING:
     from simiop.experiments.advising import Advice
@@ -71,7 +79,8 @@ def advise(
     from simiop.experiments.advising import advise as run_advice
     from simiop.experiments.executors import CellsLostError, make_executor
 
-    assignments = [*overrides, *horizon_assignments(horizon)]
+    refuse_set(overrides, "simulation.replications", "advise runs --min-replications to --max-replications")
+    assignments = command_line_overrides(overrides, horizon, seed)
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
     if max_replications < min_replications + look_ahead:
@@ -92,7 +101,7 @@ def advise(
                 kpi,
                 precision,
                 executor,
-                seed=config.simulation.seed if seed is None else seed,
+                seed=config.simulation.seed,
                 min_replications=min_replications,
                 max_replications=max_replications,
                 look_ahead=look_ahead,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from simiop.config import SimiopConfig
+    from simiop.config.overrides import Override
 
 USAGE_ERROR = 2
 """Exit status for bad input, as click uses for bad usage."""
@@ -32,8 +33,11 @@ def fail(lines: list[str]) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
-def load_or_fail(path: Path, assignments: list[str]) -> SimiopConfig:
+def load_or_fail(path: Path, assignments: Sequence[str | Override]) -> SimiopConfig:
     """The validated config, or every problem printed and exit 2.
+
+    A problem caused by an option (``--set``, ``--horizon``, ``--seed``) is
+    reported as coming from the command line, naming the option.
 
     The config package (pydantic models) is imported here, not at the top,
     so that ``simiop --help`` does not pay for it.
@@ -58,10 +62,47 @@ def horizon_days(text: str | None) -> float | None:
         fail([f"--horizon: {exc}"])
 
 
-def horizon_assignments(text: str | None) -> list[str]:
-    """The --horizon option as a --set assignment (none when not given)."""
+def horizon_assignments(text: str | None) -> list[Override]:
+    """The --horizon option as a config assignment named after the option (none when not given)."""
+    from simiop.config.overrides import Override
+
     days = horizon_days(text)
-    return [] if days is None else [f"simulation.horizon_days={days}"]
+    return [] if days is None else [Override(f"simulation.horizon_days={days}", f"--horizon {text}")]
+
+
+def command_line_overrides(
+    sets: Sequence[str],
+    horizon: str | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+) -> list[Override]:
+    """Every option that feeds the config, as assignments checked together.
+
+    So ``--seed 5`` is the config's ``simulation.seed`` (and the manifest's
+    resolved config says 5), and ``--seed 5 --set simulation.seed=7`` is
+    refused naming both instead of one silently winning.
+    """
+    from simiop.config.overrides import Override
+
+    given = [Override(text) for text in sets] + horizon_assignments(horizon)
+    if seed is not None:
+        given.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
+    if replications is not None:
+        given.append(Override(f"simulation.replications={replications}", f"--replications {replications}"))
+    return given
+
+
+def refuse_set(sets: Sequence[str], field: str, instead: str) -> None:
+    """Exit 2 when a --set gives ``field`` a value the command decides itself (it would be ignored)."""
+    from simiop.config.overrides import AssignmentError, parse_assignment, sets_field, split_path
+
+    for text in sets:
+        try:
+            parts, value = parse_assignment(text)
+        except AssignmentError:
+            continue  # reported with the others when the config is loaded
+        if sets_field(parts, value, split_path(field)):
+            fail([f"command line: --set {text}: {field} is not read here; {instead}"])
 
 
 def parse_tables(text: str) -> tuple[str, ...]:

@@ -48,7 +48,10 @@ def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     failures: list[str] = []
     for path in configs:
         try:
-            config = load_config(path, overrides)
+            # With several files, a problem of an option is told apart by the file it was applied to.
+            config = load_config(
+                path, overrides, "command line" + (f" (with {path})" if len(configs) > 1 else "")
+            )
         except ConfigError as exc:
             failures.extend(exc.lines())
         else:

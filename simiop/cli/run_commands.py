@@ -13,6 +13,7 @@ from simiop.cli.common import (
     INTERRUPTED,
     SET_HELP,
     cell_options,
+    command_line_overrides,
     executor_failure,
     executor_options,
     fail,
@@ -129,17 +130,11 @@ def run(
     from simiop.config.overrides import parse_assignment
     from simiop.experiments.plan import run_plan_for
 
-    assignments = [*overrides, *horizon_assignments(horizon)]
-    config = load_or_fail(config_path, assignments)
-    changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, assignments)}
-    plan = run_plan_for(
-        config,
-        config_path.stem,
-        changes=changes,
-        seed=seed,
-        replications=replications,
-        tables=_tables(tables),
-    )
+    given = command_line_overrides(overrides, horizon, seed, replications)
+    config = load_or_fail(config_path, given)
+    recorded = [*overrides, *(override.assignment for override in horizon_assignments(horizon))]
+    changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, recorded)}
+    plan = run_plan_for(config, config_path.stem, changes=changes, tables=_tables(tables))
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
@@ -187,13 +182,24 @@ def experiment(
     cells are kept.
     """
     from simiop.config import ConfigError
+    from simiop.config.overrides import COMMAND_LINE
     from simiop.experiments.plan import experiment_plan
     from simiop.experiments.spec import BASE_SCENARIO
 
     days = horizon_days(horizon)
     try:
         plan = experiment_plan(
-            experiment_path, seed=seed, replications=replications, horizon_days=days, tables=_tables(tables)
+            experiment_path,
+            seed=seed,
+            replications=replications,
+            horizon_days=days,
+            tables=_tables(tables),
+            given_by=COMMAND_LINE,
+            labels={
+                "horizon": f"--horizon {horizon}",
+                "seed": f"--seed {seed}",
+                "replications": f"--replications {replications}",
+            },
         )
     except ConfigError as exc:
         fail(exc.lines())

@@ -30,9 +30,12 @@ class Problem:
     message: str
     got: str | None = None
     allowed: str | None = None
+    source: str | None = None
+    """Where the problem comes from when not the error's source (e.g. "command line: --horizon 7m")."""
 
     def format(self, source: str) -> str:
         """The one-line form shown to users."""
+        source = self.source or source
         where = f"{self.path}: " if self.path else ""
         detail = "; ".join(
             part

@@ -3,13 +3,21 @@
 Overrides change the parsed YAML, not the validated objects, so an override is
 checked by exactly the same rules as the file. The value is read as YAML, so
 ``--set tracks.day.weekdays=[mon,wed,fri]`` and ``--set services.family=null`` work.
+
+One list of overrides (a ``--set`` list with the options that feed the config,
+an experiment's ``set:``, an API ``changes`` mapping) may set each field once:
+the same path twice, or a mapping and a field inside it, is an error naming
+both entries, because applying them in order would let the later one win
+silently (``tracks.day.group_size.max: 10`` then ``tracks.day.group_size:
+{min: 3, max: 12}`` leaves the maximum at 12).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -18,6 +26,93 @@ from simiop.config.errors import ConfigError, Problem
 from simiop.config.yamlio import parse_yaml, yaml_problem
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+COMMAND_LINE = "command line"
+"""The source named by problems that come from command-line options rather than from a file."""
+
+Parts = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``path=value`` assignment and the option that gave it, for messages."""
+
+    assignment: str
+    label: str = ""
+    """How the user wrote it, e.g. ``--horizon 7m``; ``--set <assignment>`` when empty."""
+
+    @property
+    def shown(self) -> str:
+        return self.label or (f"--set {self.assignment}" if self.assignment else "--set")
+
+
+def as_override(item: str | Override) -> Override:
+    return item if isinstance(item, Override) else Override(item)
+
+
+def show_parts(parts: Parts) -> str:
+    """``['intake', 'schedule', 0, 'slots']`` -> ``intake.schedule[0].slots``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def overlaps(first: Parts, second: Parts) -> bool:
+    """Whether setting one path changes the other: the same path, or one inside the other."""
+    shorter = min(len(first), len(second))
+    return list(first[:shorter]) == list(second[:shorter])
+
+
+def sets_field(parts: Parts, value: Any, field: Parts) -> bool:
+    """Whether setting ``parts`` to ``value`` gives ``field`` a value: the field itself, or a mapping
+    (or list) holding it."""
+    if len(parts) > len(field) or list(field[: len(parts)]) != list(parts):
+        return False
+    try:
+        value_at(value, field[len(parts) :])
+    except KeyError:
+        return False
+    return True
+
+
+def value_at(data: Any, parts: Parts) -> Any:
+    """The value at ``parts`` in plain data; KeyError when there is none."""
+    node = data
+    for part in parts:
+        inside_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (inside_list or (isinstance(node, dict) and part in node)):
+            raise KeyError(show_parts(parts))
+        node = node[part]
+    return node
+
+
+def overlap_problems(entries: Sequence[tuple[str, Parts]]) -> list[Problem]:
+    """A problem for each entry that sets a field an earlier entry sets (same path, parent or child).
+
+    Each entry is (how the user wrote it, its path parts); the problem names both.
+    """
+    problems: list[Problem] = []
+    for index, (label, parts) in enumerate(entries):
+        for earlier_label, earlier in entries[:index]:
+            if not overlaps(earlier, parts):
+                continue
+            inner, outer = (parts, earlier) if len(parts) >= len(earlier) else (earlier, parts)
+            what = (
+                show_parts(parts)
+                if len(inner) == len(outer)
+                else f"{show_parts(inner)} is inside {show_parts(outer)}"
+            )
+            problems.append(
+                Problem(
+                    earlier_label,
+                    f"sets the same field as {label} ({what}); the later one would silently win",
+                    None,
+                    "each field set once: a whole mapping or fields inside it, not both",
+                )
+            )
+            break
+    return problems
 
 
 def split_path(path: str) -> list[str | int]:
@@ -93,42 +188,59 @@ def parse_assignment(assignment: str) -> tuple[list[str | int], Any]:
     return parts, value
 
 
-def set_values(data: Any, values: Mapping[str, Any], source: str, where: str = "") -> Any:
+def set_values(
+    data: Any,
+    values: Mapping[str, Any],
+    source: str,
+    where: str = "",
+    labels: Mapping[str, str] | None = None,
+) -> Any:
     """A copy of ``data`` with each ``path: value`` of ``values`` set (the value already parsed).
 
     Experiment files give overrides this way; problems are located at
-    ``where.path`` in ``source``.
+    ``where.path`` in ``source`` (or at ``labels[path]`` when given). Two
+    entries that set the same field (the same path, or a mapping and a field
+    inside it) are an error naming both.
     """
     result = copy.deepcopy(data)
     problems: list[Problem] = []
+    entries: list[tuple[str, Parts]] = []
     for path, value in values.items():
-        label = f"{where}.{path}" if where else path
+        label = (labels or {}).get(path) or (f"{where}.{path}" if where else str(path))
         try:
-            parts = split_path(path.strip())
+            parts = split_path(str(path).strip())
         except ValueError:
             problems.append(_problem(label, "not a field path", "e.g. tracks.day.groups"))
             continue
+        entries.append((label, parts))
         problem = _set(result, parts, copy.deepcopy(value), label)
         if problem is not None:
             problems.append(problem)
+    problems += overlap_problems(entries)
     if problems:
         raise ConfigError(source, problems)
     return result
 
 
-def apply_overrides(data: Any, assignments: Iterable[str]) -> Any:
-    """A copy of ``data`` with every ``path=value`` assignment applied; the input is never changed."""
+def apply_overrides(data: Any, assignments: Iterable[str | Override], source: str = COMMAND_LINE) -> Any:
+    """A copy of ``data`` with every ``path=value`` assignment applied; the input is never changed.
+
+    Problems name the option as written (``--set path=value``, ``--horizon 7m``).
+    """
     result = copy.deepcopy(data)
     problems: list[Problem] = []
-    for assignment in assignments:
+    entries: list[tuple[str, Parts]] = []
+    for override in map(as_override, assignments):
         try:
-            parts, value = parse_assignment(assignment)
+            parts, value = parse_assignment(override.assignment)
         except AssignmentError as exc:
-            problems.append(_problem(assignment, str(exc), exc.allowed))
+            problems.append(_problem(override.shown, str(exc), exc.allowed))
             continue
-        problem = _set(result, parts, value, assignment)
+        entries.append((override.shown, parts))
+        problem = _set(result, parts, value, override.shown)
         if problem is not None:
             problems.append(problem)
+    problems += overlap_problems(entries)
     if problems:
-        raise ConfigError("--set", problems)
+        raise ConfigError(source, problems)
     return result

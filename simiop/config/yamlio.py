@@ -2,7 +2,8 @@
 
 Only plain data is built (no Python objects). Two YAML 1.1 quirks are removed
 because they silently change values: a repeated key (the last one would win)
-is an error, and ``10:30`` stays the text "10:30" instead of becoming the
+is an error (a key that overrides one merged in with ``<<: *anchor`` is not:
+that is what a merge is for), and ``10:30`` stays the text "10:30" instead of becoming the
 base-60 number 630. Dates stay text too, so that an impossible date such as
 2027-02-30 is reported by the validator like any other bad value instead of
 failing inside the YAML parser.
@@ -60,20 +61,30 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping names the same key twice."""
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _construct_mapping(loader: _ConfigLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    # A merge (`<<: *defaults`) puts the merged pairs first; a key written in the mapping itself
+    # overrides a merged one, as YAML defines, while a key written twice is an error.
+    written = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
     loader.flatten_mapping(node)
+    merged = len(node.value) - written
     mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    own: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         # Keys are names: `on:`, `yes:` or `1:` stay the text written, not True or 1, so an
         # unknown key is reported as written (and a key can never pose as a list index).
         if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:str":
             key: Any = key_node.value
         else:
             key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
+        if key in own:
             raise DuplicateKeyError(
                 "while reading a mapping", node.start_mark, f"key {key!r} appears twice", key_node.start_mark
             )
+        if index >= merged:
+            own.add(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 

@@ -98,7 +98,11 @@ def read_manifest(out: Path) -> dict[str, Any]:
         raise ConfigError(source, [Problem("", "no manifest: not a simiop result directory")]) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(source, [Problem("", f"cannot be read as JSON ({exc})")]) from None
-    if not isinstance(document, dict) or document.get("simiop_manifest") != FORMAT:
+    written = document.get("simiop_manifest") if isinstance(document, dict) else None
+    if isinstance(written, int) and not isinstance(written, bool) and written > FORMAT:
+        message = f"written for manifest format {written}; this simiop ({simiop.__version__}) reads {FORMAT}"
+        raise ConfigError(source, [Problem("simiop_manifest", f"{message}: upgrade simiop to read it")])
+    if not isinstance(document, dict) or written != FORMAT:
         raise ConfigError(
             source, [Problem("simiop_manifest", "not a simiop manifest of a known format", None, str(FORMAT))]
         )

@@ -20,7 +20,9 @@ from pydantic import ValidationError
 import simiop
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.errors import problems_from, show_value
-from simiop.config.overrides import set_values
+from simiop.config.loader import manifest_hint, validate_changed
+from simiop.config.overrides import Override, overlaps, set_values, split_path, value_at
+from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, spec_problems
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
 TABLES = ("episodes", "daily", "staff")
@@ -154,15 +156,31 @@ def run_plan_for(
     replications: int | None = None,
     tables: Sequence[str] = TABLES,
 ) -> Plan:
-    """The plan of ``simiop run``: one scenario, the config as given."""
+    """The plan of ``simiop run``: one scenario, the config as given (with ``seed`` and ``replications``).
+
+    The config recorded is the one the cells run: a ``seed`` or ``replications``
+    given here is written into its ``simulation`` section.
+    """
+    config = with_plan_values(config, seed, replications)
     return Plan(
         kind="run",
         name=name,
         scenarios=(ScenarioPlan(BASE_SCENARIO, config, changes=dict(changes or {})),),
-        seed=config.simulation.seed if seed is None else seed,
-        replications=config.simulation.replications if replications is None else replications,
+        seed=config.simulation.seed,
+        replications=config.simulation.replications,
         tables=tuple(tables),
     )
+
+
+def with_plan_values(config: SimiopConfig, seed: int | None, replications: int | None) -> SimiopConfig:
+    """``config`` with the plan's seed and replications (validated: a seed out of range is refused)."""
+    given = {SEED: seed, REPLICATIONS: replications}
+    given = {path: value for path, value in given.items() if value is not None}
+    if not given:
+        return config
+    labels = {SEED: f"seed={seed}", REPLICATIONS: f"replications={replications}"}
+    data = config.model_dump(mode="json")
+    return validate_config(set_values(data, given, "arguments", labels=labels), "arguments")
 
 
 def read_experiment(path: Path) -> ExperimentSpec:
@@ -181,6 +199,14 @@ def read_experiment(path: Path) -> ExperimentSpec:
                 )
             ],
         )
+    if (manifest := manifest_hint(data, source, "an experiment file")) is not None:
+        raise ConfigError(source, [manifest])
+    if "base" not in data and set(data) & set(SimiopConfig.model_fields):
+        message = (
+            "this is a clinic config, not an experiment file; run it with: "
+            f"simiop run {source} --out DIR, or name it as the base: of an experiment file"
+        )
+        raise ConfigError(source, [Problem("", message)])
     try:
         return ExperimentSpec.model_validate(data)
     except ValidationError as exc:
@@ -194,11 +220,20 @@ def experiment_plan(
     replications: int | None = None,
     horizon_days: float | None = None,
     tables: Sequence[str] = TABLES,
+    given_by: str = "arguments",
+    labels: Mapping[str, str] | None = None,
 ) -> Plan:
     """Resolve an experiment file into a plan, checking every scenario's config.
 
-    Arguments that are not None override the file (the command line wins).
-    Every problem of every scenario is reported at once, located by scenario.
+    Arguments that are not None override the file (the command line wins);
+    ``given_by`` names where they come from in messages ("command line") and
+    ``labels`` how each was written ({"horizon": "--horizon 1y"}). Overrides
+    that contradict the plan (a scenario's own seed, a path set twice, a
+    scenario horizon beside ``horizon_days``) are refused: see
+    ``simiop.experiments.decided``. The base is checked first; then every
+    problem of every scenario is reported at once, located by scenario.
+    Every scenario's config holds the plan's seed and replications, so the
+    manifest records the values the cells run with.
     """
     spec = read_experiment(path)
     source = str(path)
@@ -209,19 +244,38 @@ def experiment_plan(
         )
     base_data = read_config_data(base_path)
     base_config = validate_config(base_data, str(base_path))
-    common: dict[str, Any] = dict(spec.set)
-    days = horizon_days if horizon_days is not None else spec.horizon_days()
-    if days is not None:
-        common["simulation.horizon_days"] = days
-    common_data = set_values(base_data, spec.set, source, "set")
-    if days is not None:
-        common_data = set_values(common_data, {"simulation.horizon_days": days}, source, "horizon")
+    named = {
+        HORIZON: ("horizon", horizon_days),
+        SEED: ("seed", seed),
+        REPLICATIONS: ("replications", replications),
+    }
+    arguments = {path: value for path, (_, value) in named.items() if value is not None}
+    shown = {path: (labels or {}).get(name) or f"{name}={value}" for path, (name, value) in named.items()}
+    problems = spec_problems(spec, {HORIZON: shown[HORIZON]} if HORIZON in arguments else {})
+    if problems:
+        raise ConfigError(source, problems)
 
-    variants: list[tuple[str, str, dict[str, Any], str]] = [(BASE_SCENARIO, "the base config", {}, "base")]
-    variants += [(n, s.description, dict(s.set), f"scenarios.{n}.set") for n, s in spec.scenarios.items()]
+    file_data = set_values(base_data, spec.set, source, "set")
+    file_horizon = spec.horizon_days()
+    if file_horizon is not None and horizon_days is None:
+        file_data = set_values(file_data, {HORIZON: file_horizon}, source, "horizon")
+    decided = {
+        SEED: _first(seed, spec.seed, base_config.simulation.seed),
+        REPLICATIONS: _first(replications, spec.replications, base_config.simulation.replications),
+    }
+    file_data = set_values(file_data, {k: v for k, v in decided.items() if k not in arguments}, source)
+    common_data = set_values(file_data, arguments, given_by, labels=shown)
+    options = [Override(f"{path}={json.dumps(value)}", shown[path]) for path, value in arguments.items()]
+    try:
+        base = validate_changed(file_data, common_data, source, options, given_by)
+    except ConfigError as exc:
+        raise ConfigError(source, _located(exc.problems, BASE_SCENARIO)) from None
+    days = horizon_days if horizon_days is not None else file_horizon
+    common: dict[str, Any] = {**spec.set, **({HORIZON: days} if days is not None else {})}
+
+    scenarios = [ScenarioPlan(BASE_SCENARIO, base, "the base config", _recorded(common, {}, common_data))]
+    variants = [(n, s.description, dict(s.set), f"scenarios.{n}.set") for n, s in spec.scenarios.items()]
     variants += [(n, "", changes, f"grid {n}") for n, changes in grid_cells(spec.grid)]
-    scenarios: list[ScenarioPlan] = []
-    problems: list[Problem] = []
     for name, description, changes, where in variants:
         try:
             data = set_values(common_data, changes, source, where)
@@ -229,7 +283,7 @@ def experiment_plan(
         except ConfigError as exc:
             problems += _located(exc.problems, where)
             continue
-        scenarios.append(ScenarioPlan(name, config, description, {**common, **changes}))
+        scenarios.append(ScenarioPlan(name, config, description, _recorded(common, changes, data)))
     if problems:
         raise ConfigError(source, problems)
     return Plan(
@@ -237,11 +291,27 @@ def experiment_plan(
         name=path.stem,
         description=spec.description,
         scenarios=tuple(scenarios),
-        seed=_first(seed, spec.seed, base_config.simulation.seed),
-        replications=_first(replications, spec.replications, base_config.simulation.replications),
+        seed=decided[SEED],
+        replications=decided[REPLICATIONS],
         tables=tuple(tables),
         compare_to=spec.compare_to,
     )
+
+
+def _recorded(common: Mapping[str, Any], changes: Mapping[str, Any], data: Any) -> dict[str, Any]:
+    """What a scenario changes from the base file, each with the value its cells run with.
+
+    An experiment-wide entry that the scenario replaces (the same field, or a
+    mapping holding it) is left out; one the scenario changes a part of is
+    shown with its resulting value. No entry is listed that the cells did not run.
+    """
+    own = [split_path(str(path).strip()) for path in changes]
+    recorded: dict[str, Any] = {}
+    for path in common:
+        parts = split_path(str(path).strip())
+        if not any(len(inner) <= len(parts) and overlaps(inner, parts) for inner in own):
+            recorded[path] = value_at(data, parts)
+    return {**recorded, **changes}
 
 
 def _first(*values: int | None) -> int:
@@ -249,12 +319,10 @@ def _first(*values: int | None) -> int:
 
 
 def _located(problems: Iterable[Problem], where: str) -> list[Problem]:
+    """Problems of the experiment file located by scenario; those of the caller's options stay theirs."""
     return [
-        Problem(
-            problem.path if problem.path.startswith(where) else f"{where}: {problem.path}",
-            problem.message,
-            problem.got,
-            problem.allowed,
-        )
+        problem
+        if problem.source is not None or problem.path.startswith(where)
+        else Problem(f"{where}: {problem.path}", problem.message, problem.got, problem.allowed)
         for problem in problems
     ]

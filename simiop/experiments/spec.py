@@ -3,7 +3,9 @@
 An experiment file describes *what* to compare; ``simiop.experiments.plan``
 turns it into fully resolved configs. Every override is checked by exactly the
 rules of a config file, and a typo anywhere (an unknown key, a path that does
-not exist) is an error rather than a scenario that silently equals the base.
+not exist) is an error rather than a scenario that silently equals the base;
+so is a field set twice and a seed or replication count of a scenario's own
+(``simiop.experiments.decided`` says why).
 
 ```yaml
 description: How many therapists does the baseline clinic need?
@@ -47,7 +49,8 @@ class Scenario(Frozen):
     """What the scenario changes, in words, for reports."""
 
     set: Overrides = Field(default_factory=dict)
-    """Config field path -> value, as with ``simiop run --set path=value``."""
+    """Config field path -> value, as with ``simiop run --set path=value``; each field once, never the seed
+    or the replications (every scenario shares the experiment's)."""
 
 
 class Factor(Frozen):
