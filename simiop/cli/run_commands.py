@@ -229,17 +229,27 @@ def experiment(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the re-run (default: DIR-reproduced).",
 )
+@click.option("--verbose", "-v", is_flag=True, help="List every file, matching ones too.")
 @executor_options
 def reproduce(
-    source: Path, out_dir: Path | None, jobs: int | None, executor: str, scheduler: str | None, force: bool
+    source: Path,
+    out_dir: Path | None,
+    verbose: bool,
+    jobs: int | None,
+    executor: str,
+    scheduler: str | None,
+    force: bool,
 ) -> None:
     """Re-run the results in DIR from its manifest.json alone and compare every file's checksum.
 
-    Exit status 0 only when every file matches; 1 when any differs or is missing.
+    Each file the manifest lists must still be in DIR with the recorded
+    checksum, and the re-run must make it again byte for byte. Prints a
+    one-line summary and the files that do not match (--verbose: every file).
+    Exit status 0 only when every file matches; 1 when any differs, is
+    missing or is extra.
     """
     from simiop.config import ConfigError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
-    from simiop.experiments.reproduce import MATCH
     from simiop.experiments.reproduce import reproduce as reproduce_results
     from simiop.experiments.runner import OutputDirError
 
@@ -262,10 +272,9 @@ def reproduce(
         sys.exit(INTERRUPTED)
     finally:
         runner.close()
-    for check in result.checks:
-        click.echo(f"{check.status:<8} {check.name}")
-    matched = sum(check.status == MATCH for check in result.checks)
-    click.echo(f"{matched} of {len(result.checks)} files match; re-run in {out}/")
+    for check in result.checks if verbose else result.problems:
+        click.echo(f"{check.status:<8} {check.name}" + (f"  ({check.reason})" if check.reason else ""))
+    click.echo(f"{result.summary()}; re-run in {out}/")
     for name, (before, after) in result.version_changes().items():
         click.echo(f"note: {name} was {before}, is now {after}")
     sys.exit(0 if result.identical else 1)
