@@ -3,13 +3,13 @@
 The directory is claimed by writing the manifest (status "running") before
 any cell runs. Running the same plan into it again resumes: finished cells
 are kept and only the missing ones run. A directory holding another plan's
-results is refused unless ``force``, so two experiments can never mix.
+results is refused unless ``force``, so two experiments can never mix; with
+``force`` only the files simiop wrote there are removed (see owned.py).
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from simiop.experiments.manifest import (
     read_manifest,
     write_manifest,
 )
+from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
@@ -43,9 +44,6 @@ from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, r
 KPIS = "kpis.csv"
 SUMMARY = "summary.csv"
 COMPARISON = "comparison.csv"
-OUTPUTS = (MANIFEST, KPIS, SUMMARY, COMPARISON, PROJECTIONS, SCENARIOS_DIR, "figures", "report.html")
-"""Everything simiop writes at the top of a result directory; --force removes these and nothing else."""
-
 Progress = Callable[[int, int], None]
 """Called with (cells finished, cells in the plan) as cells finish."""
 
@@ -67,36 +65,48 @@ class Outcome:
     """Every cell's KPIs, as read back for the tables (callers need not read them again)."""
 
 
-def claim(out: Path, plan: Plan, force: bool) -> None:
-    """Check that ``out`` may receive ``plan``'s results: empty, the same plan (resumed), or forced."""
+def claim(out: Path, plan: Plan, force: bool) -> dict[str, Any] | None:
+    """Check that ``out`` may receive ``plan``'s results: empty, the same plan (resumed), or forced.
+
+    Returns the manifest of the same plan's earlier run when resuming (its
+    record of the files written is carried on), else None. Forced over another
+    run's results, removes the files simiop wrote there and nothing else.
+    """
     if out.exists() and not out.is_dir():
         raise OutputDirError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return None
     if (out / MANIFEST).exists():
         try:
-            same = read_manifest(out).get("plan_key") == plan.key()
+            document: dict[str, Any] | None = read_manifest(out)
         except ConfigError:
-            same = False
-        if same:
-            return
+            document = None
+        if document is not None and document.get("plan_key") == plan.key():
+            return document
         if not force:
             raise OutputDirError(
                 f"{out}: holds the results of a different run or experiment (or another simiop version); "
                 "use --force to replace them, or choose another --out"
             )
-        for name in OUTPUTS:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-        return
-    if not force:
+        remove_files(out, written_by_simiop(out, document))
+    elif not force:
         raise OutputDirError(
             f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
             "(or --force to write into it anyway)"
         )
+    _refuse_foreign_cells(out, plan)
+    return None
+
+
+def _refuse_foreign_cells(out: Path, plan: Plan) -> None:
+    """A cell folder simiop did not (or no longer can tell it did) write would pass for a finished cell."""
+    for scenario, replication in plan.cells():
+        folder = cell_dir(out, scenario.name, replication)
+        if folder.exists():
+            raise OutputDirError(
+                f"{out}: {folder.relative_to(out).as_posix()} holds files simiop did not write "
+                "and would be taken for a finished replication; move it away or choose another --out"
+            )
 
 
 def run_plan(
@@ -109,11 +119,14 @@ def run_plan(
     progress: Progress | None = None,
 ) -> Outcome:
     """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest."""
-    claim(out, plan, force)
+    previous = claim(out, plan, force)
     out.mkdir(parents=True, exist_ok=True)
     started = now()
     provenance: dict[str, Any] = {"command": command, "started": started, "executor": executor.name}
-    write_manifest(out, plan, status=RUNNING, workers=executor.workers, **provenance)
+    # what an earlier run of this plan wrote stays on record until this run has written it again
+    kept = previous.get("files") if previous is not None else None
+    earlier = dict(kept) if isinstance(kept, Mapping) else {}
+    write_manifest(out, plan, status=RUNNING, workers=executor.workers, files=earlier, **provenance)
     remove_partial_cells(out)
     tasks = [
         CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
@@ -136,11 +149,20 @@ def run_plan(
         plan,
         status=COMPLETE,
         workers=executor.workers,
-        files=checksums(out, [*written, *cell_files(out)]),
+        files=checksums(out, [*written, *_plan_cell_files(out, plan)]),
         finished=now(),
         **provenance,
     )
     return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
+
+
+def _plan_cell_files(out: Path, plan: Plan) -> list[Path]:
+    """The files of the plan's cells (not of any other folder that looks like a cell)."""
+    return [
+        path
+        for scenario, replication in plan.cells()
+        for path in cell_files(cell_dir(out, scenario.name, replication))
+    ]
 
 
 def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
