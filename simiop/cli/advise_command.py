@@ -8,7 +8,16 @@ from pathlib import Path
 
 import click
 
-from simiop.cli.common import INTERRUPTED, SET_HELP, fail, horizon_assignments, load_or_fail, progress_bar
+from simiop.atomic import OutputWriteError, probe_writable
+from simiop.cli.common import (
+    INTERRUPTED,
+    SET_HELP,
+    fail,
+    horizon_assignments,
+    load_or_fail,
+    progress_bar,
+    write_failure,
+)
 
 
 @click.command()
@@ -69,8 +78,11 @@ def advise(
     if min_replications > max_replications:
         fail([f"--min-replications: {min_replications} is more than --max-replications {max_replications}"])
     config = load_or_fail(config_path, assignments)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir is not None:  # before the replications, so an unwritable --out costs nothing
+        try:
+            probe_writable(out_dir)
+        except OSError as exc:
+            fail([str(OutputWriteError(out_dir, exc, started=False))])
     executor = make_executor("processes", jobs)
     try:
         with progress_bar("replications") as progress:
@@ -115,15 +127,18 @@ def advise(
         "usually wants no warm-up: its start-up is the question)"
     )
     if out_dir is not None:
-        plot_precision(
-            advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
-        )
-        plot_warmup(
-            advice.census,
-            out_dir / "warmup.png",
-            window=max(1, min(30, days // 10)),
-            truncation=advice.warmup_days,
-            ylabel="patients enrolled (all tracks)",
-            title=f"{config.clinic.name}: daily census, mean of {runs} replications",
-        )
+        try:
+            plot_precision(
+                advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
+            )
+            plot_warmup(
+                advice.census,
+                out_dir / "warmup.png",
+                window=max(1, min(30, days // 10)),
+                truncation=advice.warmup_days,
+                ylabel="patients enrolled (all tracks)",
+                title=f"{config.clinic.name}: daily census, mean of {runs} replications",
+            )
+        except OSError as exc:
+            write_failure(OutputWriteError(out_dir, exc, started=True), "the advice above stands")
         click.echo(f"plots written to {out_dir}/precision.png and {out_dir}/warmup.png")

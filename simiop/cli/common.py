@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from simiop.atomic import OutputWriteError
     from simiop.config import SimiopConfig
 
 USAGE_ERROR = 2
@@ -30,6 +31,14 @@ def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(USAGE_ERROR)
+
+
+def write_failure(exc: OutputWriteError, resume: str) -> NoReturn:
+    """A folder that cannot be written, in one line: exit 2 if nothing was written, else 1 and what to do."""
+    if not exc.started:
+        fail([str(exc)])
+    click.echo(f"{exc}; {resume}", err=True)
+    sys.exit(1)
 
 
 def load_or_fail(path: Path, assignments: list[str]) -> SimiopConfig:

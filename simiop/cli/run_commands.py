@@ -21,6 +21,7 @@ from simiop.cli.common import (
     load_or_fail,
     parse_tables,
     progress_bar,
+    write_failure,
 )
 from simiop.cli.report_command import NO_REPORT_HELP, write_report
 from simiop.results.labels import HEADLINE
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from simiop.experiments.plan import Plan
 
 
+_RESUME = (
+    "finished replications are kept, no file is half-written: fix that and run the same command to resume"
+)
 _OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
 
 
@@ -45,6 +49,7 @@ def _execute(
 ) -> Results:
     """Run the plan with a progress bar; refusals exit 2, Ctrl-C exits 130 keeping finished cells."""
     from simiop.api import execute
+    from simiop.atomic import OutputWriteError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError
     from simiop.experiments.manifest import command_line
     from simiop.experiments.runner import OutputDirError
@@ -66,6 +71,8 @@ def _execute(
             )
     except OutputDirError as exc:
         fail([str(exc)])
+    except OutputWriteError as exc:
+        write_failure(exc, _RESUME)
     except (ExecutorStartError, CellsLostError) as exc:
         executor_failure(exc, out)
     except KeyboardInterrupt:
@@ -248,6 +255,7 @@ def reproduce(
     Exit status 0 only when every file matches; 1 when any differs, is
     missing or is extra.
     """
+    from simiop.atomic import OutputWriteError
     from simiop.config import ConfigError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
     from simiop.experiments.reproduce import reproduce as reproduce_results
@@ -265,6 +273,8 @@ def reproduce(
         fail(exc.lines())
     except OutputDirError as exc:
         fail([str(exc)])
+    except OutputWriteError as exc:
+        write_failure(exc, _RESUME)
     except CellsLostError as exc:
         executor_failure(exc, out)
     except KeyboardInterrupt:

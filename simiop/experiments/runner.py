@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simiop.atomic import write_text_atomic
+from simiop.atomic import OutputWriteError, write_text_atomic, writing_into
 from simiop.config import ConfigError
 from simiop.experiments.cells import (
     SCENARIOS_DIR,
@@ -118,15 +118,28 @@ def run_plan(
     command: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Outcome:
-    """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest."""
-    previous = claim(out, plan, force)
-    out.mkdir(parents=True, exist_ok=True)
+    """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest.
+
+    A folder that cannot be written raises OutputWriteError: with ``started``
+    false when nothing was written (the folder is left as it was), true when
+    the run stopped part way (finished cells are kept; running again resumes).
+    """
+    with writing_into(out, started=False):
+        previous = claim(out, plan, force)
+        created = _missing_ancestor(out)
+        out.mkdir(parents=True, exist_ok=True)
     started = now()
     provenance: dict[str, Any] = {"command": command, "started": started, "executor": executor.name}
     # what an earlier run of this plan wrote stays on record until this run has written it again
     kept = previous.get("files") if previous is not None else None
     earlier = dict(kept) if isinstance(kept, Mapping) else {}
-    write_manifest(out, plan, status=RUNNING, workers=executor.workers, files=earlier, **provenance)
+    try:
+        with writing_into(out, started=False):
+            write_manifest(out, plan, status=RUNNING, workers=executor.workers, files=earlier, **provenance)
+    except OutputWriteError:
+        if created is not None:  # leave no empty folder behind: it was made by this call
+            _remove_empty_folders(out, created)
+        raise
     remove_partial_cells(out)
     tasks = [
         CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
@@ -138,22 +151,45 @@ def run_plan(
     if progress is not None:
         progress(finished, total)
     for result in executor.map_unordered(run_cell, tasks):
-        write_cell(out, result)
+        with writing_into(out, started=True):
+            write_cell(out, result)
         finished += 1
         if progress is not None:
             progress(finished, total)
     scenarios = read_scenarios(out, plan)
-    written = write_tables(out, plan, scenarios)
-    manifest = write_manifest(
-        out,
-        plan,
-        status=COMPLETE,
-        workers=executor.workers,
-        files=checksums(out, [*written, *_plan_cell_files(out, plan)]),
-        finished=now(),
-        **provenance,
-    )
+    with writing_into(out, started=True):
+        written = write_tables(out, plan, scenarios)
+        manifest = write_manifest(
+            out,
+            plan,
+            status=COMPLETE,
+            workers=executor.workers,
+            files=checksums(out, [*written, *_plan_cell_files(out, plan)]),
+            finished=now(),
+            **provenance,
+        )
     return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
+
+
+def _missing_ancestor(out: Path) -> Path | None:
+    """The outermost folder of ``out``'s path that does not exist yet (None if ``out`` exists)."""
+    missing = None
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _remove_empty_folders(out: Path, outermost: Path) -> None:
+    """Remove ``out`` and its parents up to ``outermost``, as far as they are empty."""
+    for folder in (out, *out.parents):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == outermost:
+            return
 
 
 def _plan_cell_files(out: Path, plan: Plan) -> list[Path]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simiop.atomic import write_bytes_atomic
+from simiop.atomic import write_bytes_atomic, writing_into
 from simiop.experiments.owned import REPORT, REPORT_RECORD, record_report_files, remove_files, report_files
 from simiop.report.data import ResultFolder, load
 from simiop.report.experiment_figures import EXPERIMENT_FIGURES
@@ -63,15 +63,19 @@ def _write_report_files(out: Path, files: dict[str, bytes]) -> None:
     """Write the report's files and remove those of the previous build that this one does not write.
 
     The record covers, at every moment, every report file on disk: first the
-    old files and the new, then, once the old are gone, the new.
+    old files and the new, then, once the old are gone, the new. A folder
+    that cannot be written raises OutputWriteError (``started`` once any
+    report file was replaced; each file is whole, old or new).
     """
     previous = set(report_files(out))
-    (out / FIGURES_DIR).mkdir(exist_ok=True)
-    record_report_files(out, previous | set(files))
-    for name, data in files.items():
-        write_bytes_atomic(out / name, data)
-    remove_files(out, previous - set(files) - {REPORT_RECORD})
-    record_report_files(out, files)
+    with writing_into(out, started=False):
+        (out / FIGURES_DIR).mkdir(exist_ok=True)
+        record_report_files(out, previous | set(files))
+    with writing_into(out, started=True):
+        for name, data in files.items():
+            write_bytes_atomic(out / name, data)
+        remove_files(out, previous - set(files) - {REPORT_RECORD})
+        record_report_files(out, files)
 
 
 def compares_scenarios(folder: ResultFolder) -> bool:
@@ -84,7 +88,8 @@ def build_report(out: Path, folder: ResultFolder | None = None) -> Report:
 
     ``folder`` is the folder already read (e.g. by the run that just finished),
     so it is not read and validated a second time. Raises ConfigError when
-    ``out`` is not a finished result folder.
+    ``out`` is not a finished result folder, OutputWriteError when it cannot
+    be written.
     """
     folder = folder if folder is not None else load(out)
     experiment = compares_scenarios(folder)
