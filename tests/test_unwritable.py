@@ -147,7 +147,7 @@ def read_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReadOnly]:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(where))
         return real_mkstemp(*args, dir=dir, **kwargs)  # type: ignore[call-overload,no-any-return]
 
-    monkeypatch.setattr(simiop.atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)  # the one simiop.atomic calls
     yield blocker
     for folder in list(blocker.blocked):
         if folder.exists():
@@ -201,7 +201,7 @@ def test_a_disk_filling_up_mid_run_exits_1_keeps_finished_cells_and_a_rerun_resu
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    full = DiskFull(simiop.experiments.cells.write_bytes_synced, allowed=7)  # 2 cells of 3 files, then 1 file
+    full = DiskFull(simiop.atomic.write_bytes_synced, allowed=7)  # 2 cells of 3 files, then 1 file
     with monkeypatch.context() as patch:
         patch.setattr(simiop.experiments.cells, "write_bytes_synced", full)
         code, _, err = run(*RUN, "--no-report", "--out", str(out))
