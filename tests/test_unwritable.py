@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simiop
 import simiop.atomic
@@ -189,9 +191,11 @@ class DiskFull:
 
     def __init__(self, write: Callable[[Path, bytes], None], allowed: int) -> None:
         self.write, self.allowed = write, allowed
+        self.failed = False
 
     def __call__(self, path: Path, data: bytes) -> None:
         if self.allowed <= 0:
+            self.failed = True
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         self.allowed -= 1
         self.write(path, data)
@@ -304,3 +308,35 @@ def test_the_api_raises_one_error_naming_the_folder(tmp_path: Path) -> None:
     assert not caught.value.started
     assert str(caught.value).startswith(f"{blocker / 'out'}: cannot be written (not a directory")
     assert not (blocker / "out" / MANIFEST).exists()
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("clean") / "out"
+    assert run(*RUN, "--no-report", "--out", str(out))[0] == 0
+    return out
+
+
+@settings(max_examples=8)
+@given(allowed=st.integers(min_value=0, max_value=14))  # a 3-cell run writes 14 files in all
+def test_wherever_the_disk_fills_up_nothing_is_half_written_and_a_rerun_gives_the_same_files(
+    tmp_path_factory: pytest.TempPathFactory, clean: Path, allowed: int
+) -> None:
+    """Invariant over the moment of failure: manifest, cell files and tables share one full disk."""
+    out = tmp_path_factory.mktemp("full") / "out"
+    full = DiskFull(simiop.atomic.write_bytes_atomic, allowed)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simiop.atomic, "write_bytes_atomic", full)
+        patch.setattr(simiop.experiments.cells, "write_bytes_synced", full)
+        code, _, err = run(*RUN, "--no-report", "--out", str(out))
+    if not full.failed:  # the run needed no more writes than allowed
+        assert code == 0, err
+    else:
+        assert code == (2 if allowed == 0 else 1), err
+        assert_one_line(err, out, "no space left on device")
+    assert half_written(out) == []
+    if allowed == 0:
+        assert not out.exists()  # nothing written: not even the folder is left
+    code, _, err = run(*RUN, "--no-report", "--out", str(out))
+    assert code == 0, err
+    assert outputs(out) == outputs(clean)

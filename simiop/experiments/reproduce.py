@@ -40,17 +40,22 @@ class FileCheck:
     reason: str = ""
 
 
+_UNREADABLE = "unreadable"
+
+
 def _digest(path: Path) -> str | None:
-    """SHA-256 of a file, or None when it is not there."""
+    """SHA-256 of a file, None when it is not there, 'unreadable' when it cannot be read."""
     try:
         return sha256_of(path) if path.is_file() else None
-    except OSError:  # there but unreadable: cannot match
-        return ""
+    except OSError:
+        return _UNREADABLE
 
 
 def _check(name: str, recorded: str, in_folder: str | None, in_rerun: str | None) -> FileCheck:
     if in_folder is None:
         return FileCheck(name, MISSING, "listed in the manifest but gone from the folder")
+    if in_folder == _UNREADABLE:
+        return FileCheck(name, DIFFERS, "the folder's file cannot be read")
     if in_folder != recorded:
         rerun = "the re-run matches the manifest" if in_rerun == recorded else "the re-run differs too"
         return FileCheck(name, DIFFERS, f"the folder's file changed since the manifest was written ({rerun})")
