@@ -161,3 +161,28 @@ def test_what_simiop_removes_never_includes_a_file_it_did_not_write(
     assert set(removed) == ours
     left = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert left == theirs
+
+
+def test_force_over_an_experiment_removes_its_tables_and_scenarios_but_not_a_user_s_file(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "small.yaml"
+    spec.write_text(
+        f"base: {BASELINE}\nreplications: 2\nhorizon: 20d\nscenarios:\n  fewer:\n    set: {{tracks.day.groups: 1}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run(
+        "experiment", str(spec), "-j", "1", "--tables", "none", "--no-report", "--out", str(out)
+    )
+    assert code == 0, err
+    assert (out / "comparison.csv").is_file()
+    notes = out / "scenarios" / "fewer" / "notes.txt"
+    notes.write_text("mine", encoding="utf-8")
+    code, _, err = run(*RUN, "-r", "1", "--no-report", "--force", "--out", str(out))
+    assert code == 0, err
+    assert notes.read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in (out / "scenarios" / "fewer").iterdir()) == ["notes.txt"]
+    assert not (out / "comparison.csv").exists()
+    assert not (out / "scenarios" / "base" / "summary.csv").exists()
+    assert sorted(p.name for p in (out / "scenarios" / "base").iterdir()) == ["r0000"]
