@@ -117,7 +117,11 @@ def executor_options(function: F) -> F:
             help="With --executor dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786, whose "
             "workers run the cells (see docs/dask.md). Results do not depend on it.",
         ),
-        click.option("--force", is_flag=True, help="Replace results of a different run already in --out."),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Replace results of a different run already in --out (only files simiop wrote are removed).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
