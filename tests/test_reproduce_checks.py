@@ -51,7 +51,7 @@ def test_a_changed_or_deleted_file_in_the_folder_fails_reproduce(original: Path,
     assert code == 1, err
     lines = stdout.splitlines()
     assert lines[0].startswith(f"differs  {R3_KPIS}  (the folder's file changed since the manifest")
-    assert "(the re-run matches the manifest)" in lines[0]
+    assert lines[0].endswith("; the re-run matches the manifest)")
     assert lines[1] == f"missing  {R4_DAILY}  (listed in the manifest but gone from the folder)"
     assert (
         lines[2]
@@ -121,3 +121,33 @@ def test_a_file_matches_only_when_the_folder_and_the_re_run_both_have_the_record
         assert checks[name] == (expected[in_folder] if in_folder != "kept" else expected[in_rerun])
     assert (checks.get("new.csv") == EXTRA) is extra
     assert len(checks) == len(files) + extra
+
+
+def test_report_of_a_folder_missing_a_cell_table_is_one_line_naming_it(
+    original: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    (copy / R4_DAILY).unlink()
+    code, _, err = run("report", str(copy))
+    assert code == 2
+    assert (
+        err
+        == f"{copy}: {R4_DAILY} cannot be read (no such file or directory); `simiop reproduce` checks every file\n"
+    )
+
+
+def test_rerunning_a_finished_run_with_a_cell_file_gone_runs_that_cell_again(
+    original: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    (copy / R4_DAILY).unlink()
+    code, stdout, err = run(
+        "run", str(BASELINE), "--horizon", "20d", "-r", "5", "--tables", "daily", "-j", "1",
+        "--no-report", "--out", str(copy),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "(4 kept from before)" in stdout
+    assert (copy / R4_DAILY).read_bytes() == (original / R4_DAILY).read_bytes()
+    assert read_manifest(copy)["files"] == read_manifest(original)["files"]

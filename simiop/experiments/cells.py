@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,14 @@ from simiop.experiments.plan import TABLES
 
 SCENARIOS_DIR = "scenarios"
 _PARTIAL = ".partial-"
-CELL_FILES = frozenset({"kpis.csv", "periods.csv", *(f"{table}.csv" for table in TABLES)})
+
+
+def cell_file_names(tables: Iterable[str]) -> frozenset[str]:
+    """The files of a cell that keeps ``tables``: kpis.csv and periods.csv always, and one CSV per table."""
+    return frozenset({"kpis.csv", "periods.csv", *(f"{table}.csv" for table in tables)})
+
+
+CELL_FILES = cell_file_names(TABLES)
 """Every file name a cell can hold: the only names simiop writes, and so removes, in a cell folder."""
 _CELL = re.compile(r"r[0-9]{4,}")
 _PARTIAL_CELL = re.compile(rf"r[0-9]{{4,}}{re.escape(_PARTIAL)}[0-9]+")

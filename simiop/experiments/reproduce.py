@@ -58,7 +58,7 @@ def _check(name: str, recorded: str, in_folder: str | None, in_rerun: str | None
         return FileCheck(name, DIFFERS, "the folder's file cannot be read")
     if in_folder != recorded:
         rerun = "the re-run matches the manifest" if in_rerun == recorded else "the re-run differs too"
-        return FileCheck(name, DIFFERS, f"the folder's file changed since the manifest was written ({rerun})")
+        return FileCheck(name, DIFFERS, f"the folder's file changed since the manifest was written; {rerun}")
     if in_rerun is None:
         return FileCheck(name, MISSING, "the re-run did not make it")
     if in_rerun != recorded:

@@ -20,8 +20,10 @@ from simiop.experiments.cells import (
     SCENARIOS_DIR,
     CellTask,
     cell_dir,
+    cell_file_names,
     cell_files,
     is_finished,
+    remove_cell_folder,
     remove_partial_cells,
     run_cell,
     write_cell,
@@ -141,6 +143,8 @@ def run_plan(
             _remove_empty_folders(out, created)
         raise
     remove_partial_cells(out)
+    with writing_into(out, started=True):
+        _clear_incomplete_cells(out, plan)
     tasks = [
         CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
         for scenario, replication in plan.cells()
@@ -169,6 +173,20 @@ def run_plan(
             **provenance,
         )
     return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
+
+
+def _clear_incomplete_cells(out: Path, plan: Plan) -> None:
+    """A cell folder missing one of its files (deleted since) is removed, so that the cell runs again."""
+    expected = cell_file_names(plan.tables)
+    for scenario, replication in plan.cells():
+        folder = cell_dir(out, scenario.name, replication)
+        if not folder.is_dir() or expected <= {path.name for path in cell_files(folder)}:
+            continue
+        if not remove_cell_folder(folder):
+            raise OutputDirError(
+                f"{out}: {folder.relative_to(out).as_posix()} lacks some of its files and holds files "
+                "simiop did not write; move it away so that the replication can run again"
+            )
 
 
 def _missing_ancestor(out: Path) -> Path | None:
