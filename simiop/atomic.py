@@ -1,11 +1,67 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+And what a failed write becomes: an OutputWriteError naming the folder the
+user chose and the reason, so every command can say it in one line.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+
+class OutputWriteError(Exception):
+    """A folder (or file) simiop writes to cannot be written: read-only, no permission, disk full, ...
+
+    ``started`` says whether this command had already written part of its
+    output (a failure mid-run, resumable) or nothing yet.
+    """
+
+    def __init__(self, target: Path, error: OSError, *, started: bool) -> None:
+        self.target = Path(target)
+        self.error = error
+        self.started = started
+        super().__init__(f"{self.target}: cannot be written ({self.reason})")
+
+    @property
+    def reason(self) -> str:
+        """The system's reason, e.g. 'no space left on device', and the path it concerns if not the target."""
+        text = self.error.strerror or str(self.error) or type(self.error).__name__
+        text = text[:1].lower() + text[1:]
+        if self.error.filename is None:
+            return text
+        path = Path(os.fsdecode(self.error.filename))
+        if path.name.startswith(".") and path.name.endswith(".tmp"):  # write_bytes_atomic's temporary file
+            path = path.parent
+        if path == self.target:
+            return text
+        inside = self.target in path.parents
+        return f"{text}: {path.relative_to(self.target).as_posix() if inside else path}"
+
+
+@contextmanager
+def writing_into(target: Path, *, started: bool) -> Iterator[None]:
+    """Turn an OSError raised while writing into ``target`` into an OutputWriteError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputWriteError(target, exc, started=started) from exc
+
+
+def probe_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and check a file can be made in it (removed at once); OSError if not.
+
+    For commands that compute for a while before writing: they fail before
+    the work, not after it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=".simiop-probe-", dir=folder)
+    os.close(descriptor)
+    os.unlink(name)
 
 
 def _write_to_disk(handle: BinaryIO, data: bytes) -> None:

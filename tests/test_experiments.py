@@ -230,7 +230,9 @@ def test_a_different_experiment_is_refused_unless_forced(tmp_path: Path) -> None
 def test_reproduce_matches_every_file_and_catches_a_difference(tmp_path: Path) -> None:
     assert experiment(tmp_path, "out", "-j", "2", "--tables", "daily")[0] == 0
     (tmp_path / "small.yaml").unlink()  # the manifest alone must be enough
-    code, stdout, _ = run("reproduce", str(tmp_path / "out"), "--out", str(tmp_path / "again"), "-j", "1")
+    code, stdout, _ = run(
+        "reproduce", str(tmp_path / "out"), "--out", str(tmp_path / "again"), "-j", "1", "--verbose"
+    )
     assert code == 0, stdout
     files = read_manifest(tmp_path / "out")["files"]
     lines = stdout.splitlines()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from simiop.experiments.manifest import MANIFEST, read_manifest
+from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
 from simiop.report.experiment_figures import grid_factors
 from tests.conftest import BASELINE
@@ -289,6 +290,7 @@ def test_report_of_a_folder_that_is_not_a_finished_result_is_one_line_and_exit_2
 def test_stale_figures_from_an_earlier_build_are_removed(run_dir: Path) -> None:
     stale = run_dir / "figures" / "old_figure.png"
     stale.write_bytes(b"old")
+    record_report_files(run_dir, [*report_files(run_dir), "figures/old_figure.png"])  # an earlier build's
     build_report(run_dir)
     assert not stale.exists()
 

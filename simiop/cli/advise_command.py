@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from simiop.atomic import OutputWriteError, probe_writable
 from simiop.cli.common import (
     INTERRUPTED,
     SET_HELP,
@@ -17,6 +18,7 @@ from simiop.cli.common import (
     load_or_fail,
     progress_bar,
     refuse_set,
+    write_failure,
 )
 
 if TYPE_CHECKING:
@@ -91,8 +93,11 @@ def advise(
             ]
         )
     config = load_or_fail(config_path, assignments)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir is not None:  # before the replications, so an unwritable --out costs nothing
+        try:
+            probe_writable(out_dir)
+        except OSError as exc:
+            fail([str(OutputWriteError(out_dir, exc, started=False))])
     executor = make_executor("processes", jobs)
     try:
         with progress_bar("replications") as progress:
@@ -131,21 +136,24 @@ def advise(
             err=True,
         )
     if out_dir is not None:
-        plot_precision(
-            advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
-        )
-        written = [out_dir / "precision.png"]
-        if warmup is not None:
-            plot_warmup(
-                advice.census,
-                out_dir / "warmup.png",
-                window=max(1, min(30, warmup.length // 10)),
-                truncation=warmup.days,
-                ylabel="patients enrolled (all tracks)",
-                title=f"{config.clinic.name}: daily census, mean of {len(advice.values)} replications",
-                at_limit=warmup.at_limit,
+        try:
+            plot_precision(
+                advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
             )
-            written.append(out_dir / "warmup.png")
+            written = [out_dir / "precision.png"]
+            if warmup is not None:
+                plot_warmup(
+                    advice.census,
+                    out_dir / "warmup.png",
+                    window=max(1, min(30, warmup.length // 10)),
+                    truncation=warmup.days,
+                    ylabel="patients enrolled (all tracks)",
+                    title=f"{config.clinic.name}: daily census, mean of {len(advice.values)} replications",
+                    at_limit=warmup.at_limit,
+                )
+                written.append(out_dir / "warmup.png")
+        except OSError as exc:
+            write_failure(OutputWriteError(out_dir, exc, started=True), "the advice above stands")
         click.echo(f"plots written to {' and '.join(str(path) for path in written)}")
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from simiop.atomic import OutputWriteError
     from simiop.config import SimiopConfig
     from simiop.config.overrides import Override
 
@@ -31,6 +32,14 @@ def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(USAGE_ERROR)
+
+
+def write_failure(exc: OutputWriteError, resume: str) -> NoReturn:
+    """A folder that cannot be written, in one line: exit 2 if nothing was written, else 1 and what to do."""
+    if not exc.started:
+        fail([str(exc)])
+    click.echo(f"{exc}; {resume}", err=True)
+    sys.exit(1)
 
 
 def load_or_fail(path: Path, assignments: Sequence[str | Override]) -> SimiopConfig:
@@ -149,7 +158,11 @@ def executor_options(function: F) -> F:
             help="With --executor dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786, whose "
             "workers run the cells (see docs/dask.md). Results do not depend on it.",
         ),
-        click.option("--force", is_flag=True, help="Replace results of a different run already in --out."),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Replace results of a different run already in --out (only files simiop wrote are removed).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)

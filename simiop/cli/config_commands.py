@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simiop.atomic import write_text_atomic
+from simiop.atomic import OutputWriteError, write_text_atomic
 from simiop.cli.common import SET_HELP, fail
 
 if TYPE_CHECKING:
@@ -98,5 +98,8 @@ def init(path: Path, force: bool) -> None:
         fail([f"{path}: already exists (use --force to overwrite)"])
     if not path.parent.is_dir():
         fail([f"{path}: folder {path.parent} does not exist"])
-    write_text_atomic(path, starter_config_text())
+    try:
+        write_text_atomic(path, starter_config_text())
+    except OSError as exc:
+        fail([str(OutputWriteError(path, exc, started=False))])
     click.echo(f"wrote {path}; check it with: simiop validate {path}")

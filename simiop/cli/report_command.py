@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from simiop.cli.common import fail
+from simiop.cli.common import fail, write_failure
 
 if TYPE_CHECKING:
     from simiop.api import Results
@@ -18,15 +19,23 @@ NO_REPORT_HELP = "Skip the figures and report.html (build them later with `simio
 def write_report(out: Path, results: Results | None = None) -> None:
     """Build the report of ``out`` and say where it is; one line and exit 2 if ``out`` cannot be reported.
 
-    ``results``: those a command has just read, so the folder is not read again.
+    ``results``: those a command has just read, so the folder is not read again
+    (the results are then complete whatever happens to the report: a folder
+    that cannot be written exits 1 and says how to build the report later).
     """
     from simiop.api import open_results
+    from simiop.atomic import OutputWriteError
     from simiop.config import ConfigError
 
     try:
         report = (results or open_results(out)).build_report()
     except ConfigError as exc:
         fail(exc.lines())
+    except OutputWriteError as exc:
+        if results is not None:
+            click.echo(f"{exc}; the results are complete: fix that and run `simiop report {out}`", err=True)
+            sys.exit(1)
+        write_failure(exc, "every report file is whole (old or new): fix that and run the same command")
     click.echo(f"report: {report.html} ({len(report.figures)} figures in {out / 'figures'}/)")
     for missing in report.not_drawn:
         click.echo(f"  not drawn: {missing.title}: {missing.reason}")

@@ -22,6 +22,7 @@ from simiop.cli.common import (
     load_or_fail,
     parse_tables,
     progress_bar,
+    write_failure,
 )
 from simiop.cli.config_commands import echo_warnings
 from simiop.cli.report_command import NO_REPORT_HELP, write_report
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from simiop.experiments.plan import Plan
 
 
+_RESUME = (
+    "finished replications are kept, no file is half-written: fix that and run the same command to resume"
+)
 _OUT_HELP = "Result folder (created if missing; an unfinished run of the same plan there is resumed)."
 
 
@@ -47,6 +51,7 @@ def _execute(
 ) -> Results:
     """Run the plan with a progress bar; refusals exit 2, Ctrl-C exits 130 keeping finished cells."""
     from simiop.api import execute
+    from simiop.atomic import OutputWriteError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError
     from simiop.experiments.manifest import command_line
     from simiop.experiments.runner import OutputDirError
@@ -68,6 +73,8 @@ def _execute(
             )
     except OutputDirError as exc:
         fail([str(exc)])
+    except OutputWriteError as exc:
+        write_failure(exc, _RESUME)
     except (ExecutorStartError, CellsLostError) as exc:
         executor_failure(exc, out)
     except KeyboardInterrupt:
@@ -241,17 +248,28 @@ def experiment(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the re-run (default: DIR-reproduced).",
 )
+@click.option("--verbose", "-v", is_flag=True, help="List every file, matching ones too.")
 @executor_options
 def reproduce(
-    source: Path, out_dir: Path | None, jobs: int | None, executor: str, scheduler: str | None, force: bool
+    source: Path,
+    out_dir: Path | None,
+    verbose: bool,
+    jobs: int | None,
+    executor: str,
+    scheduler: str | None,
+    force: bool,
 ) -> None:
     """Re-run the results in DIR from its manifest.json alone and compare every file's checksum.
 
-    Exit status 0 only when every file matches; 1 when any differs or is missing.
+    Each file the manifest lists must still be in DIR with the recorded
+    checksum, and the re-run must make it again byte for byte. Prints a
+    one-line summary and the files that do not match (--verbose: every file).
+    Exit status 0 only when every file matches; 1 when any differs, is
+    missing or is extra.
     """
+    from simiop.atomic import OutputWriteError
     from simiop.config import ConfigError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
-    from simiop.experiments.reproduce import MATCH
     from simiop.experiments.reproduce import reproduce as reproduce_results
     from simiop.experiments.runner import OutputDirError
 
@@ -267,6 +285,8 @@ def reproduce(
         fail(exc.lines())
     except OutputDirError as exc:
         fail([str(exc)])
+    except OutputWriteError as exc:
+        write_failure(exc, _RESUME)
     except CellsLostError as exc:
         executor_failure(exc, out)
     except KeyboardInterrupt:
@@ -274,10 +294,9 @@ def reproduce(
         sys.exit(INTERRUPTED)
     finally:
         runner.close()
-    for check in result.checks:
-        click.echo(f"{check.status:<8} {check.name}")
-    matched = sum(check.status == MATCH for check in result.checks)
-    click.echo(f"{matched} of {len(result.checks)} files match; re-run in {out}/")
+    for check in result.checks if verbose else result.problems:
+        click.echo(f"{check.status:<8} {check.name}" + (f"  ({check.reason})" if check.reason else ""))
+    click.echo(f"{result.summary()}; re-run in {out}/")
     for name, (before, after) in result.version_changes().items():
         click.echo(f"note: {name} was {before}, is now {after}")
     sys.exit(0 if result.identical else 1)

@@ -5,22 +5,36 @@ returns the cell's files as bytes, so any executor (a local process pool or a
 cluster whose workers share no disk with us) can run it; the parent writes
 each cell into its own folder and renames it into place, so a folder that
 exists is a finished cell and an interrupted write leaves only a temporary
-folder that the next run removes.
+folder that the next run removes. Only the files a cell writes (CELL_FILES)
+are ever removed from a cell folder: a file anyone else put there stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from simiop.atomic import write_bytes_synced
 from simiop.config import SimiopConfig
+from simiop.experiments.plan import TABLES
 
 SCENARIOS_DIR = "scenarios"
 _PARTIAL = ".partial-"
+
+
+def cell_file_names(tables: Iterable[str]) -> frozenset[str]:
+    """The files of a cell that keeps ``tables``: kpis.csv and periods.csv always, and one CSV per table."""
+    return frozenset({"kpis.csv", "periods.csv", *(f"{table}.csv" for table in tables)})
+
+
+CELL_FILES = cell_file_names(TABLES)
+"""Every file name a cell can hold: the only names simiop writes, and so removes, in a cell folder."""
+_CELL = re.compile(r"r[0-9]{4,}")
+_PARTIAL_CELL = re.compile(rf"r[0-9]{{4,}}{re.escape(_PARTIAL)}[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -75,34 +89,73 @@ def is_finished(out: Path, scenario: str, replication: int) -> bool:
 
 
 def write_cell(out: Path, result: CellResult) -> None:
-    """Write every file of a cell into a temporary folder, then rename the folder into place."""
+    """Write every file of a cell into a temporary folder, then rename the folder into place.
+
+    If a write fails (disk full, ...) the temporary folder is removed before
+    the error propagates, so no half-written cell is left behind.
+    """
     final = cell_dir(out, result.scenario, result.replication)
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(f"{final.name}{_PARTIAL}{os.getpid()}")
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir()
-    for name, data in sorted(result.files.items()):
-        write_bytes_synced(partial / name, data)
-    if final.exists():  # finished by an earlier run: identical by construction, keep it
-        shutil.rmtree(partial)
-        return
-    os.rename(partial, final)
+    remove_cell_folder(partial)
+    partial.mkdir(exist_ok=True)
+    try:
+        for name, data in sorted(result.files.items()):
+            write_bytes_synced(partial / name, data)
+        if final.exists():  # finished by an earlier run: identical by construction, keep it
+            remove_cell_folder(partial)
+            return
+        os.rename(partial, final)
+    except BaseException:
+        remove_cell_folder(partial)
+        raise
+
+
+def remove_cell_folder(folder: Path) -> bool:
+    """Remove the files simiop writes in a cell folder, then the folder if now empty; whether it is gone.
+
+    Errors are ignored (this tidies up; the caller reports the error that matters).
+    """
+    if not folder.is_dir():
+        return not folder.exists()
+    for name in CELL_FILES:
+        with contextlib.suppress(OSError):
+            (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def remove_partial_cells(out: Path) -> int:
     """Delete the temporary folders of cells whose writing was interrupted; how many there were."""
-    root = out / SCENARIOS_DIR
-    partials = [path for path in root.glob(f"*/*{_PARTIAL}*")] if root.is_dir() else []
+    partials = [path for path in _cell_folders(out) if _PARTIAL_CELL.fullmatch(path.name)]
     for path in partials:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_cell_folder(path)
     return len(partials)
 
 
-def cell_files(out: Path) -> Iterator[Path]:
-    """Every file of every finished cell, in a stable order."""
+def _cell_folders(out: Path) -> list[Path]:
+    """Every cell folder (finished or partial) under OUT/scenarios/<scenario>/."""
     root = out / SCENARIOS_DIR
-    if root.is_dir():
-        yield from sorted(
-            path for path in root.glob("*/r*/*") if path.is_file() and _PARTIAL not in path.parent.name
-        )
+    if not root.is_dir():
+        return []
+    return sorted(
+        path
+        for path in root.glob("*/r*")
+        if path.is_dir() and (_CELL.fullmatch(path.name) or _PARTIAL_CELL.fullmatch(path.name))
+    )
+
+
+def cell_files(folder: Path) -> list[Path]:
+    """The files simiop wrote in one cell folder (finished or partial), in a stable order."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.name in CELL_FILES and path.is_file())
+
+
+def all_cell_files(out: Path) -> Iterator[Path]:
+    """The files simiop wrote in every cell folder under ``out``, finished or partial."""
+    for folder in _cell_folders(out):
+        yield from cell_files(folder)

@@ -1,31 +1,88 @@
-"""Re-run a result directory from its manifest alone and compare the new files with the old, by checksum."""
+"""Re-run a result directory from its manifest alone and check every file, by checksum.
+
+Two checks per file listed in the manifest: the original folder still holds
+exactly the bytes its manifest recorded (a file edited or deleted since would
+otherwise pass unnoticed), and the re-run made the same bytes again.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simiop.experiments.executors import Executor
-from simiop.experiments.manifest import COMPLETE, command_line, plan_of, read_manifest
+from simiop.experiments.manifest import COMPLETE, command_line, plan_of, read_manifest, sha256_of
 from simiop.experiments.runner import Outcome, OutputDirError, Progress, run_plan
 
 MATCH = "match"
 DIFFERS = "differs"
 MISSING = "missing"
 EXTRA = "extra"
+STATUSES = (DIFFERS, MISSING, EXTRA, MATCH)
 
 
 @dataclass(frozen=True)
 class FileCheck:
-    """One output file: the same bytes again (match), different bytes, not made again, or new."""
+    """One output file: its status, and the comparison that gave it.
+
+    ``status`` is ``match`` only when the original folder's file and the
+    re-run's both have the checksum the manifest recorded. Otherwise it is
+    ``differs`` or ``missing`` (in the original folder first, then in the
+    re-run), or ``extra`` for a file the re-run made that the manifest does
+    not list; ``reason`` says which.
+    """
 
     name: str
     status: str
+    reason: str = ""
 
 
-@dataclass(frozen=True)
+_UNREADABLE = "unreadable"
+
+
+def _digest(path: Path) -> str | None:
+    """SHA-256 of a file, None when it is not there, 'unreadable' when it cannot be read."""
+    try:
+        return sha256_of(path) if path.is_file() else None
+    except OSError:
+        return _UNREADABLE
+
+
+def _check(name: str, recorded: str, in_folder: str | None, in_rerun: str | None) -> FileCheck:
+    if in_folder is None:
+        return FileCheck(name, MISSING, "listed in the manifest but gone from the folder")
+    if in_folder == _UNREADABLE:
+        return FileCheck(name, DIFFERS, "the folder's file cannot be read")
+    if in_folder != recorded:
+        rerun = "the re-run matches the manifest" if in_rerun == recorded else "the re-run differs too"
+        return FileCheck(name, DIFFERS, f"the folder's file changed since the manifest was written; {rerun}")
+    if in_rerun is None:
+        return FileCheck(name, MISSING, "the re-run did not make it")
+    if in_rerun != recorded:
+        return FileCheck(name, DIFFERS, "the re-run made different bytes")
+    return FileCheck(name, MATCH)
+
+
+def check_files(source: Path, recorded: Mapping[str, str], rerun: Mapping[str, str]) -> list[FileCheck]:
+    """Every file of the manifest, checked in ``source`` and against the re-run's checksums; then extras."""
+    checks = [
+        _check(name, digest, _digest(source / name), rerun.get(name)) for name, digest in recorded.items()
+    ]
+    checks += [
+        FileCheck(name, EXTRA, "made by the re-run, not listed in the manifest")
+        for name in rerun
+        if name not in recorded
+    ]
+    return checks
+
+
+@dataclass(frozen=True, repr=False)
 class Reproduction:
+    """What ``reproduce`` found: one check per file, the re-run's outcome and the original manifest."""
+
     checks: list[FileCheck]
     outcome: Outcome
     original: dict[str, Any]
@@ -33,6 +90,21 @@ class Reproduction:
     @property
     def identical(self) -> bool:
         return bool(self.checks) and all(check.status == MATCH for check in self.checks)
+
+    @property
+    def problems(self) -> list[FileCheck]:
+        """The checks that are not a match, in manifest order."""
+        return [check for check in self.checks if check.status != MATCH]
+
+    def summary(self) -> str:
+        """One line: how many files match, and how many differ, are missing or extra."""
+        counts = Counter(check.status for check in self.checks)
+        line = f"{counts[MATCH]} of {len(self.checks)} files match"
+        others = [f"{counts[status]} {status}" for status in STATUSES if status != MATCH and counts[status]]
+        return line + (f" ({', '.join(others)})" if others else "")
+
+    def __repr__(self) -> str:
+        return f"<Reproduction of {self.outcome.plan.name!r} in {self.outcome.out}: {self.summary()}>"
 
     def version_changes(self) -> dict[str, tuple[str, str]]:
         """Versions that differ between the original run and this one (a likely cause of differences)."""
@@ -45,19 +117,10 @@ class Reproduction:
         }
 
 
-def compare_files(original: dict[str, str], new: dict[str, str]) -> list[FileCheck]:
-    checks = [
-        FileCheck(name, MATCH if new.get(name) == digest else (DIFFERS if name in new else MISSING))
-        for name, digest in original.items()
-    ]
-    checks += [FileCheck(name, EXTRA) for name in new if name not in original]
-    return checks
-
-
 def reproduce(
     source: Path, out: Path, executor: Executor, *, force: bool = False, progress: Progress | None = None
 ) -> Reproduction:
-    """Run the plan recorded in ``source``/manifest.json into ``out`` and check every file."""
+    """Run the plan recorded in ``source``/manifest.json into ``out`` and check every file in both."""
     original = read_manifest(source)
     if original.get("status") != COMPLETE:
         raise OutputDirError(
@@ -67,4 +130,5 @@ def reproduce(
         raise OutputDirError(f"{out}: reproduce into a new folder, not into the original")
     plan = plan_of(source, original)
     outcome = run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
-    return Reproduction(compare_files(original["files"], outcome.manifest["files"]), outcome, original)
+    checks = check_files(source, original["files"], outcome.manifest["files"])
+    return Reproduction(checks, outcome, original)

@@ -3,25 +3,27 @@
 The directory is claimed by writing the manifest (status "running") before
 any cell runs. Running the same plan into it again resumes: finished cells
 are kept and only the missing ones run. A directory holding another plan's
-results is refused unless ``force``, so two experiments can never mix.
+results is refused unless ``force``, so two experiments can never mix; with
+``force`` only the files simiop wrote there are removed (see owned.py).
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simiop.atomic import write_text_atomic
+from simiop.atomic import OutputWriteError, write_text_atomic, writing_into
 from simiop.config import ConfigError
 from simiop.experiments.cells import (
     SCENARIOS_DIR,
     CellTask,
     cell_dir,
+    cell_file_names,
     cell_files,
     is_finished,
+    remove_cell_folder,
     remove_partial_cells,
     run_cell,
     write_cell,
@@ -36,6 +38,7 @@ from simiop.experiments.manifest import (
     read_manifest,
     write_manifest,
 )
+from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
@@ -43,9 +46,6 @@ from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, r
 KPIS = "kpis.csv"
 SUMMARY = "summary.csv"
 COMPARISON = "comparison.csv"
-OUTPUTS = (MANIFEST, KPIS, SUMMARY, COMPARISON, PROJECTIONS, SCENARIOS_DIR, "figures", "report.html")
-"""Everything simiop writes at the top of a result directory; --force removes these and nothing else."""
-
 Progress = Callable[[int, int], None]
 """Called with (cells finished, cells in the plan) as cells finish."""
 
@@ -67,36 +67,48 @@ class Outcome:
     """Every cell's KPIs, as read back for the tables (callers need not read them again)."""
 
 
-def claim(out: Path, plan: Plan, force: bool) -> None:
-    """Check that ``out`` may receive ``plan``'s results: empty, the same plan (resumed), or forced."""
+def claim(out: Path, plan: Plan, force: bool) -> dict[str, Any] | None:
+    """Check that ``out`` may receive ``plan``'s results: empty, the same plan (resumed), or forced.
+
+    Returns the manifest of the same plan's earlier run when resuming (its
+    record of the files written is carried on), else None. Forced over another
+    run's results, removes the files simiop wrote there and nothing else.
+    """
     if out.exists() and not out.is_dir():
         raise OutputDirError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return None
     if (out / MANIFEST).exists():
         try:
-            same = read_manifest(out).get("plan_key") == plan.key()
+            document: dict[str, Any] | None = read_manifest(out)
         except ConfigError:
-            same = False
-        if same:
-            return
+            document = None
+        if document is not None and document.get("plan_key") == plan.key():
+            return document
         if not force:
             raise OutputDirError(
                 f"{out}: holds the results of a different run or experiment (or another simiop version); "
                 "use --force to replace them, or choose another --out"
             )
-        for name in OUTPUTS:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-        return
-    if not force:
+        remove_files(out, written_by_simiop(out, document))
+    elif not force:
         raise OutputDirError(
             f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
             "(or --force to write into it anyway)"
         )
+    _refuse_foreign_cells(out, plan)
+    return None
+
+
+def _refuse_foreign_cells(out: Path, plan: Plan) -> None:
+    """A cell folder simiop did not (or no longer can tell it did) write would pass for a finished cell."""
+    for scenario, replication in plan.cells():
+        folder = cell_dir(out, scenario.name, replication)
+        if folder.exists():
+            raise OutputDirError(
+                f"{out}: {folder.relative_to(out).as_posix()} holds files simiop did not write "
+                "and would be taken for a finished replication; move it away or choose another --out"
+            )
 
 
 def run_plan(
@@ -108,13 +120,31 @@ def run_plan(
     command: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Outcome:
-    """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest."""
-    claim(out, plan, force)
-    out.mkdir(parents=True, exist_ok=True)
+    """Run every unfinished cell of ``plan`` into ``out``, then write the tables and the manifest.
+
+    A folder that cannot be written raises OutputWriteError: with ``started``
+    false when nothing was written (the folder is left as it was), true when
+    the run stopped part way (finished cells are kept; running again resumes).
+    """
+    with writing_into(out, started=False):
+        previous = claim(out, plan, force)
+        created = _missing_ancestor(out)
+        out.mkdir(parents=True, exist_ok=True)
     started = now()
     provenance: dict[str, Any] = {"command": command, "started": started, "executor": executor.name}
-    write_manifest(out, plan, status=RUNNING, workers=executor.workers, **provenance)
+    # what an earlier run of this plan wrote stays on record until this run has written it again
+    kept = previous.get("files") if previous is not None else None
+    earlier = dict(kept) if isinstance(kept, Mapping) else {}
+    try:
+        with writing_into(out, started=False):
+            write_manifest(out, plan, status=RUNNING, workers=executor.workers, files=earlier, **provenance)
+    except OutputWriteError:
+        if created is not None:  # leave no empty folder behind: it was made by this call
+            _remove_empty_folders(out, created)
+        raise
     remove_partial_cells(out)
+    with writing_into(out, started=True):
+        _clear_incomplete_cells(out, plan)
     tasks = [
         CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
         for scenario, replication in plan.cells()
@@ -125,22 +155,68 @@ def run_plan(
     if progress is not None:
         progress(finished, total)
     for result in executor.map_unordered(run_cell, tasks):
-        write_cell(out, result)
+        with writing_into(out, started=True):
+            write_cell(out, result)
         finished += 1
         if progress is not None:
             progress(finished, total)
     scenarios = read_scenarios(out, plan)
-    written = write_tables(out, plan, scenarios)
-    manifest = write_manifest(
-        out,
-        plan,
-        status=COMPLETE,
-        workers=executor.workers,
-        files=checksums(out, [*written, *cell_files(out)]),
-        finished=now(),
-        **provenance,
-    )
+    with writing_into(out, started=True):
+        written = write_tables(out, plan, scenarios)
+        manifest = write_manifest(
+            out,
+            plan,
+            status=COMPLETE,
+            workers=executor.workers,
+            files=checksums(out, [*written, *_plan_cell_files(out, plan)]),
+            finished=now(),
+            **provenance,
+        )
     return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
+
+
+def _clear_incomplete_cells(out: Path, plan: Plan) -> None:
+    """A cell folder missing one of its files (deleted since) is removed, so that the cell runs again."""
+    expected = cell_file_names(plan.tables)
+    for scenario, replication in plan.cells():
+        folder = cell_dir(out, scenario.name, replication)
+        if not folder.is_dir() or expected <= {path.name for path in cell_files(folder)}:
+            continue
+        if not remove_cell_folder(folder):
+            raise OutputDirError(
+                f"{out}: {folder.relative_to(out).as_posix()} lacks some of its files and holds files "
+                "simiop did not write; move it away so that the replication can run again"
+            )
+
+
+def _missing_ancestor(out: Path) -> Path | None:
+    """The outermost folder of ``out``'s path that does not exist yet (None if ``out`` exists)."""
+    missing = None
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _remove_empty_folders(out: Path, outermost: Path) -> None:
+    """Remove ``out`` and its parents up to ``outermost``, as far as they are empty."""
+    for folder in (out, *out.parents):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == outermost:
+            return
+
+
+def _plan_cell_files(out: Path, plan: Plan) -> list[Path]:
+    """The files of the plan's cells (not of any other folder that looks like a cell)."""
+    return [
+        path
+        for scenario, replication in plan.cells()
+        for path in cell_files(cell_dir(out, scenario.name, replication))
+    ]
 
 
 def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:

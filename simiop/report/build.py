@@ -2,7 +2,9 @@
 
 Each file is written atomically, and files left by an earlier build of a
 figure that is no longer drawn are removed, so the folder always holds one
-consistent report.
+consistent report. Which files a build wrote is recorded in
+figures/report-files.json, and only files recorded there are ever removed:
+anything else in figures/ (a logo, notes) is the user's and stays.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simiop.atomic import write_bytes_atomic, write_text_atomic
+from simiop.atomic import write_bytes_atomic, writing_into
+from simiop.experiments.owned import REPORT, REPORT_RECORD, record_report_files, remove_files, report_files
 from simiop.report.data import ResultFolder, load
 from simiop.report.experiment_figures import EXPERIMENT_FIGURES
 from simiop.report.figure import Drawing, NotDrawn, ReportFigure, drawing
@@ -27,9 +30,6 @@ from simiop.report.html import (
     scenarios_table,
 )
 from simiop.report.run_figures import RUN_FIGURES
-
-REPORT = "report.html"
-_FIGURE_SUFFIXES = (".png", ".svg", ".csv")
 
 
 @dataclass(frozen=True)
@@ -48,21 +48,34 @@ def _split(drawn: list[Drawing | NotDrawn]) -> tuple[list[ReportFigure], list[No
     return rendered, [d for d in drawn if isinstance(d, NotDrawn)]
 
 
-def _write_figures(out: Path, figures: list[ReportFigure]) -> None:
-    folder = out / FIGURES_DIR
-    folder.mkdir(exist_ok=True)
-    wanted = set()
+def _figure_files(figures: list[ReportFigure]) -> dict[str, bytes]:
+    """Relative path -> bytes of every figure file: PNG, SVG and the CSV it was drawn from."""
+    files = {}
     for figure in figures:
-        for suffix, data in (
-            (".png", figure.png),
-            (".svg", figure.svg),
-            (".csv", figure.data_csv.encode("utf-8")),
-        ):
-            write_bytes_atomic(folder / f"{figure.name}{suffix}", data)
-            wanted.add(f"{figure.name}{suffix}")
-    for stale in folder.iterdir():
-        if stale.is_file() and stale.suffix in _FIGURE_SUFFIXES and stale.name not in wanted:
-            stale.unlink()
+        base = f"{FIGURES_DIR}/{figure.name}"
+        files[f"{base}.png"] = figure.png
+        files[f"{base}.svg"] = figure.svg
+        files[f"{base}.csv"] = figure.data_csv.encode("utf-8")
+    return files
+
+
+def _write_report_files(out: Path, files: dict[str, bytes]) -> None:
+    """Write the report's files and remove those of the previous build that this one does not write.
+
+    The record covers, at every moment, every report file on disk: first the
+    old files and the new, then, once the old are gone, the new. A folder
+    that cannot be written raises OutputWriteError (``started`` once any
+    report file was replaced; each file is whole, old or new).
+    """
+    previous = set(report_files(out))
+    with writing_into(out, started=False):
+        (out / FIGURES_DIR).mkdir(exist_ok=True)
+        record_report_files(out, previous | set(files))
+    with writing_into(out, started=True):
+        for name, data in files.items():
+            write_bytes_atomic(out / name, data)
+        remove_files(out, previous - set(files) - {REPORT_RECORD})
+        record_report_files(out, files)
 
 
 def compares_scenarios(folder: ResultFolder) -> bool:
@@ -75,7 +88,8 @@ def build_report(out: Path, folder: ResultFolder | None = None) -> Report:
 
     ``folder`` is the folder already read (e.g. by the run that just finished),
     so it is not read and validated a second time. Raises ConfigError when
-    ``out`` is not a finished result folder.
+    ``out`` is not a finished result folder, OutputWriteError when it cannot
+    be written.
     """
     folder = folder if folder is not None else load(out)
     experiment = compares_scenarios(folder)
@@ -84,9 +98,9 @@ def build_report(out: Path, folder: ResultFolder | None = None) -> Report:
         detail = _split([draw(folder, folder.base) for draw in RUN_FIGURES])
     figures = [*overview[0], *detail[0]]
     missing = [*overview[1], *detail[1]]
-    _write_figures(out, figures)
     headline = experiment_sentences(folder) if experiment else scenario_sentences(folder, folder.base)
-    write_text_atomic(out / REPORT, _page(folder, experiment, headline, overview, detail))
+    html = _page(folder, experiment, headline, overview, detail).encode("utf-8")
+    _write_report_files(out, {**_figure_files(figures), REPORT: html})
     return Report(out / REPORT, figures, missing, headline)
 
 

@@ -82,10 +82,22 @@ class ResultFolder:
         key = (scenario, table, tuple(columns))
         if key not in self._tables:
             self._tables[key] = [
-                _columns(cell_dir(self.out, scenario, r) / f"{table}.csv", columns)
+                self._read(cell_dir(self.out, scenario, r) / f"{table}.csv", columns)
                 for r in range(self.plan.replications)
             ]
         return self._tables[key]
+
+    def _read(self, path: Path, columns: Sequence[str]) -> dict[str, np.ndarray]:
+        """One cell's table; a file gone or unreadable since the run is one line naming it, not a crash."""
+        try:
+            return _columns(path, columns)
+        except OSError as exc:
+            name = path.relative_to(self.out).as_posix()
+            reason = (exc.strerror or str(exc)).lower()
+            raise ConfigError(
+                str(self.out),
+                [Problem("", f"{name} cannot be read ({reason}); `simiop reproduce` checks every file")],
+            ) from None
 
     def values(self, scenario: str, kpi: str) -> np.ndarray:
         return np.array(self.kpi_values.get((scenario, kpi), []), dtype=float)

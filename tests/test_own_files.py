@@ -1,0 +1,188 @@
+"""simiop removes only files it wrote itself: report rebuilds, --force, and every tidying path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simiop.experiments.cells import CELL_FILES, CellResult, remove_partial_cells, write_cell
+from simiop.experiments.manifest import MANIFEST, read_manifest
+from simiop.experiments.owned import (
+    REPORT_RECORD,
+    record_report_files,
+    remove_files,
+    report_files,
+    written_by_simiop,
+)
+from tests.conftest import BASELINE
+from tests.test_cli import run
+
+RUN = ("run", str(BASELINE), "--horizon", "20d", "-j", "1", "--tables", "none")
+
+
+def user_files(out: Path) -> dict[str, str]:
+    """A user's own files, dropped into the places a user might put them."""
+    files = {
+        "figures/logo.png": "a logo",
+        "scenarios/notes.txt": "notes",
+        "scenarios/base/notes.txt": "more notes",
+        "thesis.tex": "precious",
+    }
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text, encoding="utf-8")
+    return files
+
+
+def assert_kept(out: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        assert (out / name).read_text(encoding="utf-8") == text, name
+
+
+def test_report_keeps_a_user_s_file_in_figures_and_removes_its_own_stale_ones(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "2", "--out", str(out))[0] == 0
+    recorded = report_files(out)
+    assert {"report.html", REPORT_RECORD} <= set(recorded)
+    assert sorted(p.relative_to(out).as_posix() for p in (out / "figures").iterdir()) == sorted(
+        name for name in recorded if name.startswith("figures/")
+    )
+    mine = user_files(out)
+    stale = out / "figures" / "a_figure_no_longer_drawn.png"  # as an earlier build would have left it
+    stale.write_bytes(b"old")
+    record_report_files(out, [*recorded, "figures/a_figure_no_longer_drawn.png"])
+    code, _, err = run("report", str(out))
+    assert code == 0, err
+    assert_kept(out, mine)
+    assert not stale.exists()
+    assert report_files(out) == recorded
+
+
+@pytest.mark.parametrize("previous", ["complete", "interrupted", "unreadable manifest"])
+def test_force_removes_only_what_simiop_wrote(tmp_path: Path, previous: str) -> None:
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "3", "--tables", "daily", "--out", str(out))[0] == 0
+    if previous == "interrupted":  # as a run stopped before its end leaves the manifest: no files listed
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        manifest.update(status="running", files={}, report=[])
+        (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        for name in ("kpis.csv", "summary.csv", "projections.csv", "report.html"):
+            (out / name).unlink()
+        shutil.rmtree(out / "figures")
+    elif previous == "unreadable manifest":
+        (out / MANIFEST).write_text("{not json", encoding="utf-8")
+    mine = user_files(out)
+    code, _, err = run(*RUN, "-r", "2", "--seed", "7", "--no-report", "--out", str(out))
+    assert code == 2
+    assert "--force" in err
+    code, _, err = run(*RUN, "-r", "2", "--seed", "7", "--no-report", "--out", str(out), "--force")
+    assert code == 0, err
+    assert_kept(out, mine)
+    assert read_manifest(out)["plan"]["seed"] == 7
+    assert not (out / "scenarios" / "base" / "r0002").exists()  # the old run's third replication
+    assert not (out / "scenarios" / "base" / "r0000" / "daily.csv").exists()  # its table, not kept now
+    assert not (out / "report.html").exists()  # the old run's report (this run made none)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["logo.png"]
+
+
+def test_force_refuses_a_replication_folder_holding_a_user_s_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "1", "--no-report", "--out", str(out))[0] == 0
+    mine = out / "scenarios" / "base" / "r0000" / "my_analysis.R"
+    mine.write_text("mine", encoding="utf-8")
+    code, _, err = run(*RUN, "-r", "1", "--seed", "7", "--no-report", "--out", str(out), "--force")
+    assert code == 2
+    assert err.startswith(f"{out}: scenarios/base/r0000 holds files simiop did not write")
+    assert len(err.splitlines()) == 1
+    assert mine.read_text(encoding="utf-8") == "mine"
+
+
+def test_a_stale_temporary_cell_keeps_a_user_s_file(tmp_path: Path) -> None:
+    partial = tmp_path / "scenarios" / "base" / "r0000.partial-12345"
+    partial.mkdir(parents=True)
+    (partial / "kpis.csv").write_text("half", encoding="utf-8")
+    assert remove_partial_cells(tmp_path) == 1
+    assert not partial.exists()
+    partial.mkdir()
+    (partial / "kpis.csv").write_text("half", encoding="utf-8")
+    (partial / "mine.txt").write_text("mine", encoding="utf-8")
+    remove_partial_cells(tmp_path)
+    assert sorted(p.name for p in partial.iterdir()) == ["mine.txt"]
+    write_cell(tmp_path, CellResult("base", 1, {"kpis.csv": b"k"}))
+    assert (tmp_path / "scenarios" / "base" / "r0001" / "kpis.csv").read_bytes() == b"k"
+
+
+def test_names_outside_the_folder_are_never_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep", encoding="utf-8")
+    manifest = {"files": {"../outside.txt": "0", str(outside): "0"}, "report": ["../outside.txt", "/etc/x"]}
+    names = written_by_simiop(out, manifest)
+    assert "../outside.txt" not in names
+    assert remove_files(out, ["../outside.txt", str(outside), "a/../../outside.txt"]) == []
+    assert outside.read_text(encoding="utf-8") == "keep"
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("finished") / "out"
+    assert run(*RUN, "-r", "2", "--tables", "daily", "--out", str(out))[0] == 0
+    return out
+
+
+_PLACES = st.sampled_from(["", "scenarios", "scenarios/base", "scenarios/base/r0000", "figures", "mine/deep"])
+_NAMES = st.from_regex(r"[a-z]{1,8}\.(csv|png|txt|svg|html|json)", fullmatch=True)
+
+
+@settings(max_examples=25)
+@given(placed=st.lists(st.tuples(_PLACES, _NAMES), min_size=1, max_size=6))
+def test_what_simiop_removes_never_includes_a_file_it_did_not_write(
+    finished: Path, tmp_path_factory: pytest.TempPathFactory, placed: list[tuple[str, str]]
+) -> None:
+    """Invariant: whatever a user adds where, removing simiop's files removes all of those and none of theirs."""
+    out = tmp_path_factory.mktemp("copy") / "out"
+    shutil.copytree(finished, out)
+    ours = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    theirs = {
+        f"{place}/{name}".lstrip("/")
+        for place, name in placed
+        if not (place.endswith("/r0000") and name in CELL_FILES)  # a cell's own names are simiop's
+    } - ours  # a file at a name simiop writes is overwritten by simiop: it is not the user's any more
+    for name in theirs:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name, encoding="utf-8")
+    removed = remove_files(out, written_by_simiop(out, read_manifest(out)))
+    assert set(removed) == ours
+    left = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert left == theirs
+
+
+def test_force_over_an_experiment_removes_its_tables_and_scenarios_but_not_a_user_s_file(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "small.yaml"
+    spec.write_text(
+        f"base: {BASELINE}\nreplications: 2\nhorizon: 20d\nscenarios:\n  fewer:\n    set: {{tracks.day.groups: 1}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run(
+        "experiment", str(spec), "-j", "1", "--tables", "none", "--no-report", "--out", str(out)
+    )
+    assert code == 0, err
+    assert (out / "comparison.csv").is_file()
+    notes = out / "scenarios" / "fewer" / "notes.txt"
+    notes.write_text("mine", encoding="utf-8")
+    code, _, err = run(*RUN, "-r", "1", "--no-report", "--force", "--out", str(out))
+    assert code == 0, err
+    assert notes.read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in (out / "scenarios" / "fewer").iterdir()) == ["notes.txt"]
+    assert not (out / "comparison.csv").exists()
+    assert not (out / "scenarios" / "base" / "summary.csv").exists()
+    assert sorted(p.name for p in (out / "scenarios" / "base").iterdir()) == ["r0000"]
