@@ -238,7 +238,7 @@ def test_mser_warmup_stays_within_its_search(length: int, ramp: int, level: floa
     assert warmup.days % 5 == 0
     assert warmup.at_limit == (warmup.days >= NEAR_LIMIT * warmup.limit)
     assert warmup.kept_days == series.size - warmup.days
-    assert warmup.leaves_too_little == (warmup.kept_days < MIN_KEPT_DAYS)
+    assert warmup.leaves_too_little == (warmup.days > 0 and warmup.kept_days < MIN_KEPT_DAYS)
 
 
 def test_a_settled_series_gets_a_warm_up_and_a_short_one_a_warning() -> None:

@@ -166,8 +166,12 @@ class Warmup:
 
     @property
     def leaves_too_little(self) -> bool:
-        """Fewer than MIN_KEPT_DAYS days are left after the warm-up."""
-        return self.kept_days < MIN_KEPT_DAYS
+        """A warm-up is advised and leaves fewer than MIN_KEPT_DAYS days of results.
+
+        No warm-up (0 days) leaves the whole run, however short: that is the run's
+        length, which the user chose, not a cost of the advice.
+        """
+        return self.days > 0 and self.kept_days < MIN_KEPT_DAYS
 
 
 def mser_warmup(series: Sequence[float] | np.ndarray, batch: int = 5) -> Warmup | None:
