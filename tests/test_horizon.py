@@ -104,8 +104,9 @@ def test_cli_horizon_7m_writes_whole_days_and_says_so(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "213 days" in stdout
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    text = json.dumps(manifest)
-    assert '"horizon_days": 213.0' in text or '"horizon_days": 213' in text
+    (scenario,) = manifest["plan"]["scenarios"]
+    assert scenario["config"]["simulation"]["horizon_days"] == 213
+    assert scenario["changes"] == {"simulation.horizon_days": 213}  # the days run, not the 212.9 typed
     cell = out / "scenarios" / "base" / "r0000"
     daily = list(csv.DictReader(io.StringIO((cell / "daily.csv").read_text(encoding="utf-8"))))
     staff = list(csv.DictReader(io.StringIO((cell / "staff.csv").read_text(encoding="utf-8"))))

@@ -11,6 +11,7 @@ import click
 
 from simiop.atomic import OutputWriteError, probe_writable
 from simiop.cli.common import (
+    HORIZON_HELP,
     INTERRUPTED,
     SET_HELP,
     command_line_overrides,
@@ -50,7 +51,10 @@ if TYPE_CHECKING:
     help="Replications the precision must keep holding before it counts as reached.",
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: simulation.seed from the config).")
-@click.option("--horizon", help="Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days).")
+@click.option(
+    "--horizon",
+    help=HORIZON_HELP,
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
 def advise(

@@ -22,6 +22,7 @@ USAGE_ERROR = 2
 INTERRUPTED = 130
 """Exit status after Ctrl-C, as shells report SIGINT."""
 
+HORIZON_HELP = "Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days); a part day is rounded up."
 SET_HELP = "Override a config field, e.g. --set tracks.day.groups=3 (repeatable; validated like the file)."
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simiop.cli.common import (
+    HORIZON_HELP,
     INTERRUPTED,
     SET_HELP,
     cell_options,
@@ -109,7 +110,10 @@ def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
     help="Replications (default: simulation.replications from the config).",
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: simulation.seed from the config).")
-@click.option("--horizon", help="Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days).")
+@click.option(
+    "--horizon",
+    help=HORIZON_HELP,
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
 @click.option("--no-report", is_flag=True, help=NO_REPORT_HELP)
 @cell_options

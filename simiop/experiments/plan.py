@@ -62,7 +62,15 @@ class ScenarioPlan:
     config: SimiopConfig
     description: str = ""
     changes: Mapping[str, Any] = field(default_factory=dict)
-    """Overrides relative to the base config, for people reading the manifest and reports."""
+    """Overrides relative to the base config, for people reading the manifest and reports.
+
+    Each is recorded with the value the config holds after validation, so a
+    field the validator normalises (``--horizon 7m`` = 212.9 days runs 213)
+    is listed with the value the cells ran, not the one typed.
+    """
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changes", _as_run(self.config, self.changes))
 
 
 @dataclass(frozen=True)
@@ -312,6 +320,20 @@ def _recorded(common: Mapping[str, Any], changes: Mapping[str, Any], data: Any) 
         if not any(len(inner) <= len(parts) and overlaps(inner, parts) for inner in own):
             recorded[path] = value_at(data, parts)
     return {**recorded, **changes}
+
+
+def _as_run(config: SimiopConfig, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` with each value read back from the validated ``config`` (as given if not found there)."""
+    if not changes:
+        return {}
+    resolved = config.model_dump(mode="json")
+    ran: dict[str, Any] = {}
+    for path, value in changes.items():
+        try:
+            ran[path] = value_at(resolved, split_path(str(path).strip()))
+        except (KeyError, ValueError):
+            ran[path] = value
+    return ran
 
 
 def _first(*values: int | None) -> int:
