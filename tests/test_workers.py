@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from simiop.experiments.executors import CellsLostError, ProcessExecutor
+import simiop
+from simiop.experiments.executors import CellsLostError, ExecutorStartError, ProcessExecutor
 from simiop.experiments.mainguard import GUARD, is_guarded
 from tests.conftest import REPO
 
@@ -98,6 +99,36 @@ def test_the_readme_example_without_its_guard_stops_with_one_line(tmp_path: Path
     ]
     assert done.stdout == ""
     assert not (folder / "results").exists()  # stopped before writing anything
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_script_read_from_standard_input_stops_with_one_line(tmp_path: Path, guarded: bool) -> None:
+    """``python - < script.py``: workers cannot import '<stdin>' again, guard or not, so say what to do."""
+    folder = clinic_folder(tmp_path)
+    script = readme_example() if guarded else unguarded(readme_example())
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=script,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "<stdin>: a script read from standard input cannot start worker processes (they import the main "
+        "script again, from its file): save it to a file and run `python FILE`, or pass jobs=1 (no worker "
+        "processes)"
+    ]
+    assert not (folder / "results").exists()  # stopped before writing anything
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_api_jobs_must_be_a_whole_number_of_workers(jobs: object) -> None:
+    """jobs=0 once ran on every core and jobs=-1 on one worker, silently; 1.5 was a TypeError."""
+    with pytest.raises(ExecutorStartError, match=r"^jobs: got .*; allowed a whole number >= 1, or None"):
+        simiop.run(simiop.example_config(), replications=1, horizon="5d", jobs=jobs, report=False)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("executor", ["processes", "dask"])

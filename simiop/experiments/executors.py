@@ -204,6 +204,11 @@ def make_executor(name: str, workers: int | None, scheduler: str | None = None) 
     """
     if name not in EXECUTORS:
         raise ValueError(f"unknown executor {name!r}; allowed {', '.join(EXECUTORS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        # The CLI's -j is checked by click; from Python, jobs=0 once meant every core and jobs=-1 one worker.
+        raise ExecutorStartError(
+            "jobs", f"got {workers!r}; allowed a whole number >= 1, or None for every core"
+        )
     if scheduler is not None and name != "dask":
         raise ExecutorStartError("scheduler", f"only used with the dask executor (here {name!r})")
     if name == "dask":

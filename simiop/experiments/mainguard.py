@@ -48,6 +48,21 @@ class UnguardedScriptError(SystemExit):
         self.line = line
 
 
+class UnimportableMainError(SystemExit):
+    """The main script has no file the workers could import again (it was read from standard input).
+
+    Workers would die looking for it (``FileNotFoundError: <stdin>``), guard
+    or not, so the caller stops first with one line saying what to do.
+    """
+
+    def __init__(self, script: Path, alternative: str = "") -> None:
+        super().__init__(
+            f"{script.name}: a script read from standard input cannot start worker processes (they import "
+            f"the main script again, from its file): save it to a file and run `python FILE`{alternative}"
+        )
+        self.script = script
+
+
 def reimported_main() -> Path | None:
     """The main script that spawned and forkserver workers import again, or None.
 
@@ -121,9 +136,18 @@ def check_main_guard(alternative: str = "") -> None:
     script = reimported_main()
     if script is None:
         return
+    if not script.is_file():  # '<stdin>' for `python - < script.py`: nothing to import again
+        raise UnimportableMainError(script, alternative)
     line = _top_level_line(sys.modules["__main__"], frame)
     if line is not None and not is_guarded(script, line):
         raise UnguardedScriptError(script, line, alternative)
 
 
-__all__ = ["GUARD", "UnguardedScriptError", "check_main_guard", "is_guarded", "reimported_main"]
+__all__ = [
+    "GUARD",
+    "UnguardedScriptError",
+    "UnimportableMainError",
+    "check_main_guard",
+    "is_guarded",
+    "reimported_main",
+]
