@@ -270,3 +270,64 @@ def test_force_over_an_experiment_removes_its_tables_and_scenarios_but_not_a_use
     assert not (out / "comparison.csv").exists()
     assert not (out / "scenarios" / "base" / "summary.csv").exists()
     assert sorted(p.name for p in (out / "scenarios" / "base").iterdir()) == ["r0000"]
+
+
+def _mutate(out: Path, mutation: str) -> dict[str, str]:
+    """One change a user (or a stopped run) might make to a finished folder; the user's files it adds."""
+    r0000, r0001 = out / "scenarios" / "base" / "r0000", out / "scenarios" / "base" / "r0001"
+    if mutation == "note in a replication":
+        (r0000 / "notes.txt").write_text("mine", encoding="utf-8")
+        return {"scenarios/base/r0000/notes.txt": "mine"}
+    if mutation == "note at the top":
+        (out / "thesis.tex").write_text("precious", encoding="utf-8")
+        return {"thesis.tex": "precious"}
+    if mutation == "a replication's file gone":
+        (r0000 / "periods.csv").unlink()
+    elif mutation == "a file where a replication goes":
+        shutil.rmtree(r0001)
+        r0001.write_text("mine", encoding="utf-8")
+        return {"scenarios/base/r0001": "mine"}
+    elif mutation == "a folder where a replication's file goes":
+        (r0000 / "kpis.csv").unlink()
+        (r0000 / "kpis.csv").mkdir()
+    elif mutation == "manifest gone":
+        (out / MANIFEST).unlink()
+    return {}
+
+
+_MUTATIONS = [
+    "note in a replication",
+    "note at the top",
+    "a replication's file gone",
+    "a file where a replication goes",
+    "a folder where a replication's file goes",
+    "manifest gone",
+]
+_BLOCKING = {"a file where a replication goes", "a folder where a replication's file goes"}
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    mutations=st.lists(st.sampled_from(_MUTATIONS), unique=True, max_size=3),
+    again=st.sampled_from([(), ("--seed", "7"), ("--force",), ("--seed", "7", "--force")]),
+)
+def test_a_run_either_refuses_changing_nothing_or_keeps_every_user_file(
+    finished: Path, tmp_path_factory: pytest.TempPathFactory, mutations: list[str], again: tuple[str, ...]
+) -> None:
+    """Invariant: exit 2 leaves the folder byte for byte as it was; exit 0 keeps every file of the user's."""
+    out = tmp_path_factory.mktemp("again") / "out"
+    shutil.copytree(finished, out)
+    theirs: dict[str, str] = {}
+    for mutation in mutations:
+        theirs.update(_mutate(out, mutation))
+    before = snapshot(out)
+    code, _, err = run(*RUN, "-r", "2", "--tables", "daily", "--no-report", *again, "--out", str(out))
+    if _BLOCKING & set(mutations):
+        assert code == 2, err
+    if code == 2:
+        assert len(err.splitlines()) == 1, err
+        assert snapshot(out) == before
+    else:
+        assert code == 0, err
+        assert_kept(out, theirs)
+        assert read_manifest(out)["status"] == "complete"
