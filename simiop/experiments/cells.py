@@ -3,7 +3,7 @@
 A cell is the unit of work, of parallelism and of resumption. The worker
 returns the cell's files as bytes, so any executor (a local process pool or a
 cluster whose workers share no disk with us) can run it; the parent writes
-each cell into its own folder and renames it into place, so a folder that
+each cell into its own folder and renames it into place, so a folder
 holding every file of its cell is a finished cell, and an interrupted write
 leaves only a temporary folder that the next run removes. Only the files a
 cell writes (CELL_FILES) are ever removed from a cell folder: a file anyone
