@@ -247,10 +247,11 @@ def reproduce(
     ``scheduler`` as for ``run``).
     """
     from simiop.experiments.executors import make_executor
+    from simiop.experiments.reproduce import default_out
     from simiop.experiments.reproduce import reproduce as reproduce_folder
 
     original = Path(source)
-    target = Path(out) if out is not None else original.with_name(original.name + "-reproduced")
+    target = Path(out) if out is not None else default_out(original)
     runner = make_executor(executor, jobs, scheduler)
     try:
         return reproduce_folder(original, target, runner)

@@ -32,6 +32,11 @@ class OutputWriteError(Exception):
         """The system's reason, e.g. 'no space left on device', and the path it concerns if not the target."""
         text = self.error.strerror or str(self.error) or type(self.error).__name__
         text = text[:1].lower() + text[1:]
+        if isinstance(self.error, NotADirectoryError):  # a path through a file: name the file
+            named = Path(os.fsdecode(self.error.filename)) if self.error.filename is not None else self.target
+            blocker = file_in_the_way(named) or file_in_the_way(self.target)
+            if blocker is not None:
+                return f"{blocker} is a file, not a folder"
         if self.error.filename is None:
             return text
         path = Path(os.fsdecode(self.error.filename))
@@ -41,6 +46,19 @@ class OutputWriteError(Exception):
             return text
         inside = self.target in path.parents
         return f"{text}: {path.relative_to(self.target).as_posix() if inside else path}"
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The folder on ``path``'s way that is a file (``afile`` of ``afile/x/y.yaml``); None if there is none.
+
+    The system says only "not a directory", or a check for the folder says
+    it "does not exist" when it does exist, as a file: naming it says what
+    to change.
+    """
+    for folder in reversed(path.parents):
+        if folder.exists() and not folder.is_dir():
+            return folder
+    return None
 
 
 @contextmanager

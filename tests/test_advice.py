@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -371,3 +372,58 @@ def test_advise_refuses_a_maximum_that_can_never_confirm() -> None:
         "--look-ahead = 8\n"
     )
     assert out == ""
+
+
+ADVISE_SMALL = (str(BASELINE), "--horizon", "30d", "--kpi", "referrals", "--max-replications", "8")
+
+
+@pytest.mark.parametrize("name", ["precision.png", "warmup.png", "advise-files.json"])
+def test_advise_refuses_to_overwrite_a_file_it_did_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """F4: a user's own file at a plot's name is refused in one line, before any replication runs."""
+    mine = tmp_path / "plots" / name
+    mine.parent.mkdir()
+    mine.write_bytes(b"my own slide")
+
+    def no_replications(*args: object, **kwargs: object) -> None:
+        raise AssertionError("advise ran replications before refusing")
+
+    monkeypatch.setattr(advising, "advise", no_replications)
+    code, out, err = advise(*ADVISE_SMALL, "--out", str(mine.parent))
+    assert code == 2
+    assert err == (
+        f"{mine}: exists and simiop advise did not write it; move it away, choose another --out, "
+        "or use --force to overwrite it\n"
+    )
+    assert out == ""
+    assert mine.read_bytes() == b"my own slide"
+    assert sorted(p.name for p in mine.parent.iterdir()) == [name]
+
+
+def test_advise_replaces_its_own_plots_and_force_overwrites_a_user_s(tmp_path: Path) -> None:
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    (folder / "warmup.png").write_bytes(b"my own slide")
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _, err = advise(*ADVISE_SMALL, "--out", str(folder), "--force")
+    assert code == 0, err
+    assert (folder / "warmup.png").read_bytes().startswith(b"\x89PNG")
+    record = json.loads((folder / "advise-files.json").read_text(encoding="utf-8"))
+    assert record["files"] == ["advise-files.json", "precision.png", "warmup.png"]
+    # again, without --force: its own plots are replaced; a run too short for a warm-up removes its old one
+    code, out, err = advise(*ADVISE_SMALL[:2], "5d", *ADVISE_SMALL[3:], "--out", str(folder))
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"plots written to {folder / 'precision.png'}"
+    assert sorted(p.name for p in folder.iterdir()) == ["advise-files.json", "notes.txt", "precision.png"]
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_advise_refuses_a_folder_at_a_plot_s_name_even_with_force(tmp_path: Path) -> None:
+    (tmp_path / "plots" / "precision.png").mkdir(parents=True)
+    code, _, err = advise(*ADVISE_SMALL, "--out", str(tmp_path / "plots"), "--force")
+    assert code == 2
+    assert err.splitlines() == [
+        f"{tmp_path / 'plots' / 'precision.png'}: is a folder, where advise writes a file; "
+        "move it away or choose another --out"
+    ]

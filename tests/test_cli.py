@@ -121,6 +121,19 @@ def test_init_into_missing_folder(tmp_path: Path) -> None:
     assert "does not exist" in err
 
 
+@pytest.mark.parametrize("command", ["validate", "run", "experiment", "advise"])
+def test_a_config_path_through_a_file_names_the_file_as_a_file(tmp_path: Path, command: str) -> None:
+    """L6: `afile/x.yaml` where afile is a file: the line says afile is not a folder (not that it is missing)."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder", encoding="utf-8")
+    extra = {"run": ["--out", str(tmp_path / "o")], "experiment": ["--out", str(tmp_path / "o")]}
+    extra["advise"] = ["--kpi", "referrals"]
+    code, _, err = run(command, str(blocker / "x.yaml"), *extra.get(command, []))
+    assert code == 2
+    assert err == f"{blocker / 'x.yaml'}: file not found ({blocker} is a file, not a folder)\n"
+    assert not (tmp_path / "o").exists()
+
+
 def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
     """The real process, not CliRunner: exit status 2 and no traceback on stderr."""
     bad = tmp_path / "bad.yaml"

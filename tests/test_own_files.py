@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -90,16 +91,99 @@ def test_force_removes_only_what_simiop_wrote(tmp_path: Path, previous: str) -> 
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["logo.png"]
 
 
-def test_force_refuses_a_replication_folder_holding_a_user_s_file(tmp_path: Path) -> None:
+def snapshot(out: Path) -> dict[str, bytes]:
+    """Every file of a folder with its bytes: what a refused command must leave exactly as it was."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_force_writes_a_replication_beside_a_user_s_file_in_its_folder(tmp_path: Path) -> None:
+    """F1: a user's file in a replication folder stays, and the forced run's replication is written beside it."""
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "2", "--out", str(out))[0] == 0
+    mine = out / "scenarios" / "base" / "r0000" / "mine.csv"
+    mine.write_text("mine", encoding="utf-8")
+    code, _, err = run(*RUN, "-r", "2", "--seed", "7", "--no-report", "--out", str(out), "--force")
+    assert code == 0, err
+    assert mine.read_text(encoding="utf-8") == "mine"
+    fresh = tmp_path / "fresh"
+    assert run(*RUN, "-r", "2", "--seed", "7", "--no-report", "--out", str(fresh))[0] == 0
+    cells = {name: data for name, data in snapshot(out).items() if name.startswith("scenarios/")}
+    expected = {name: data for name, data in snapshot(fresh).items() if name.startswith("scenarios/")}
+    assert cells == {**expected, "scenarios/base/r0000/mine.csv": b"mine"}
+    manifest = read_manifest(out)
+    assert manifest["status"] == "complete"
+    assert "scenarios/base/r0000/mine.csv" not in manifest["files"]
+    code, _, err = run("reproduce", str(out), "-j", "1", "--out", str(tmp_path / "again"))
+    assert code == 0, err
+
+
+def test_a_resume_reruns_a_replication_beside_a_user_s_file(tmp_path: Path) -> None:
+    """F1b: a replication that lost a file runs again beside the user's file, which stays."""
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "2", "--tables", "daily", "--no-report", "--out", str(out))[0] == 0
+    before = snapshot(out)
+    (out / "scenarios" / "base" / "r0001" / "daily.csv").unlink()
+    notes = out / "scenarios" / "base" / "r0001" / "notes.txt"
+    notes.write_text("mine", encoding="utf-8")
+    code, _, err = run(*RUN, "-r", "2", "--tables", "daily", "--no-report", "--out", str(out))
+    assert code == 0, err
+    after = snapshot(out)
+    assert after.pop("scenarios/base/r0001/notes.txt") == b"mine"
+    assert after.pop(MANIFEST) != b""
+    before.pop(MANIFEST)
+    assert after == before
+    assert read_manifest(out)["status"] == "complete"
+
+
+def _block_with_a_file(out: Path) -> None:
+    shutil.rmtree(out / "scenarios" / "base" / "r0001")  # as a run stopped before this replication leaves it
+    (out / "scenarios" / "base" / "r0001").write_text(
+        "a user's file where a replication goes", encoding="utf-8"
+    )
+
+
+def _block_with_a_folder(out: Path) -> None:
+    shutil.rmtree(out / "scenarios" / "base" / "r0001")
+    (out / "scenarios" / "base" / "r0001" / "kpis.csv").mkdir(parents=True)
+
+
+@pytest.mark.parametrize("block", [_block_with_a_file, _block_with_a_folder])
+@pytest.mark.parametrize(
+    "again",
+    [
+        pytest.param(("-r", "2", "--seed", "7", "--force"), id="forced over another run"),
+        pytest.param(("-r", "2"), id="resumed"),
+    ],
+)
+def test_a_refused_run_changes_nothing_in_the_folder(
+    tmp_path: Path, block: Callable[[Path], None], again: tuple[str, ...]
+) -> None:
+    """F1, F1b: every reason to refuse is found before anything is removed or rewritten."""
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "2", "--out", str(out))[0] == 0
+    user_files(out)
+    (out / "scenarios" / "base" / "r0000" / "notes.txt").write_text("mine", encoding="utf-8")
+    block(out)
+    before = snapshot(out)
+    code, _, err = run(*RUN, *again, "--no-report", "--out", str(out))
+    assert code == 2
+    assert err.startswith(f"{out}: scenarios/base/r0001")
+    assert len(err.splitlines()) == 1
+    assert snapshot(out) == before
+
+
+def test_force_refuses_result_files_no_manifest_accounts_for_before_writing(tmp_path: Path) -> None:
+    """A finished replication copied into a folder without a manifest would pass for this run's."""
     out = tmp_path / "out"
     assert run(*RUN, "-r", "1", "--no-report", "--out", str(out))[0] == 0
-    mine = out / "scenarios" / "base" / "r0000" / "my_analysis.R"
-    mine.write_text("mine", encoding="utf-8")
-    code, _, err = run(*RUN, "-r", "1", "--seed", "7", "--no-report", "--out", str(out), "--force")
+    (out / MANIFEST).unlink()
+    before = snapshot(out)
+    code, _, err = run(*RUN, "-r", "1", "--no-report", "--force", "--out", str(out))
     assert code == 2
-    assert err.startswith(f"{out}: scenarios/base/r0000 holds files simiop did not write")
-    assert len(err.splitlines()) == 1
-    assert mine.read_text(encoding="utf-8") == "mine"
+    assert err.startswith(
+        f"{out}: scenarios/base/r0000 holds result files that no simiop manifest accounts for"
+    )
+    assert snapshot(out) == before
 
 
 def test_a_stale_temporary_cell_keeps_a_user_s_file(tmp_path: Path) -> None:
@@ -186,3 +270,64 @@ def test_force_over_an_experiment_removes_its_tables_and_scenarios_but_not_a_use
     assert not (out / "comparison.csv").exists()
     assert not (out / "scenarios" / "base" / "summary.csv").exists()
     assert sorted(p.name for p in (out / "scenarios" / "base").iterdir()) == ["r0000"]
+
+
+def _mutate(out: Path, mutation: str) -> dict[str, str]:
+    """One change a user (or a stopped run) might make to a finished folder; the user's files it adds."""
+    r0000, r0001 = out / "scenarios" / "base" / "r0000", out / "scenarios" / "base" / "r0001"
+    if mutation == "note in a replication":
+        (r0000 / "notes.txt").write_text("mine", encoding="utf-8")
+        return {"scenarios/base/r0000/notes.txt": "mine"}
+    if mutation == "note at the top":
+        (out / "thesis.tex").write_text("precious", encoding="utf-8")
+        return {"thesis.tex": "precious"}
+    if mutation == "a replication's file gone":
+        (r0000 / "periods.csv").unlink()
+    elif mutation == "a file where a replication goes":
+        shutil.rmtree(r0001)
+        r0001.write_text("mine", encoding="utf-8")
+        return {"scenarios/base/r0001": "mine"}
+    elif mutation == "a folder where a replication's file goes":
+        (r0000 / "kpis.csv").unlink()
+        (r0000 / "kpis.csv").mkdir()
+    elif mutation == "manifest gone":
+        (out / MANIFEST).unlink()
+    return {}
+
+
+_MUTATIONS = [
+    "note in a replication",
+    "note at the top",
+    "a replication's file gone",
+    "a file where a replication goes",
+    "a folder where a replication's file goes",
+    "manifest gone",
+]
+_BLOCKING = {"a file where a replication goes", "a folder where a replication's file goes"}
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    mutations=st.lists(st.sampled_from(_MUTATIONS), unique=True, max_size=3),
+    again=st.sampled_from([(), ("--seed", "7"), ("--force",), ("--seed", "7", "--force")]),
+)
+def test_a_run_either_refuses_changing_nothing_or_keeps_every_user_file(
+    finished: Path, tmp_path_factory: pytest.TempPathFactory, mutations: list[str], again: tuple[str, ...]
+) -> None:
+    """Invariant: exit 2 leaves the folder byte for byte as it was; exit 0 keeps every file of the user's."""
+    out = tmp_path_factory.mktemp("again") / "out"
+    shutil.copytree(finished, out)
+    theirs: dict[str, str] = {}
+    for mutation in mutations:
+        theirs.update(_mutate(out, mutation))
+    before = snapshot(out)
+    code, _, err = run(*RUN, "-r", "2", "--tables", "daily", "--no-report", *again, "--out", str(out))
+    if _BLOCKING & set(mutations):
+        assert code == 2, err
+    if code == 2:
+        assert len(err.splitlines()) == 1, err
+        assert snapshot(out) == before
+    else:
+        assert code == 0, err
+        assert_kept(out, theirs)
+        assert read_manifest(out)["status"] == "complete"

@@ -151,3 +151,55 @@ def test_rerunning_a_finished_run_with_a_cell_file_gone_runs_that_cell_again(
     assert "(4 kept from before)" in stdout
     assert (copy / R4_DAILY).read_bytes() == (original / R4_DAILY).read_bytes()
     assert read_manifest(copy)["files"] == read_manifest(original)["files"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stand_in"),
+    [(".", "."), ("./", "."), ("..", "scenarios"), ("../", "scenarios"), ("scenarios/..", ".")],
+)
+def test_reproduce_a_folder_named_relatively_writes_beside_it(
+    original: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typed: str, stand_in: str
+) -> None:
+    """F3: `.`, `./` and `..` name the folder they stand for: the re-run goes beside it, never inside it."""
+    copy = tmp_path / "fresh"
+    shutil.copytree(original, copy)
+    before = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*"))
+    monkeypatch.chdir(copy / stand_in)
+    code, stdout, err = run("reproduce", typed, "-j", "1")
+    assert code == 0, err
+    assert (tmp_path / "fresh-reproduced" / "manifest.json").is_file()
+    assert stdout.splitlines()[-1].endswith(f"re-run in {tmp_path / 'fresh-reproduced'}/")
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*")) == before
+
+
+def test_the_api_reproduces_the_current_folder_beside_it(
+    original: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "fresh"
+    shutil.copytree(original, copy)
+    monkeypatch.chdir(copy)
+    result = simiop.reproduce(".", jobs=1)
+    assert result.identical
+    assert result.outcome.out == tmp_path / "fresh-reproduced"
+
+
+@pytest.mark.parametrize("inside", ["scenarios/again", "again"])
+def test_reproduce_into_a_folder_inside_the_original_is_refused(
+    original: Path, tmp_path: Path, inside: str
+) -> None:
+    copy = tmp_path / "fresh"
+    shutil.copytree(original, copy)
+    code, _, err = run("reproduce", str(copy), "--out", str(copy / inside), "-j", "1")
+    assert code == 2
+    assert (
+        err == f"{copy / inside}: is inside the original folder {copy}; reproduce into a folder outside it, "
+        "so that the original stays as its manifest recorded it\n"
+    )
+    assert not (copy / inside).exists()
+
+
+def test_reproduce_of_the_root_folder_asks_for_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")
+    code, _, err = run("reproduce", "/")
+    assert code == 2
+    assert err == "/: is the root folder; give --out for the re-run\n"

@@ -102,19 +102,21 @@ def command(name: str, out: Path, tmp_path: Path, finished: Path) -> list[str]:
 WRITERS = ["run", "experiment", "reproduce", "advise", "init"]
 
 
+@pytest.mark.parametrize("below", ["results", "results/deeper"])
 @pytest.mark.parametrize("name", WRITERS)
 def test_a_folder_under_a_regular_file_is_one_line_and_exit_2(
-    name: str, tmp_path: Path, finished: Path
+    name: str, below: str, tmp_path: Path, finished: Path
 ) -> None:
+    """L6: the line names the file in the way as a file, not as a folder that does not exist."""
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder", encoding="utf-8")
-    out = blocker / "results"
+    out = blocker / below
     code, _, err = run(*command(name, out, tmp_path, finished))
     assert code == 2, err
     if name == "init":  # checked before writing, with its own line
-        assert err == f"{out / 'clinic.yaml'}: folder {out} does not exist\n"
+        assert err == f"{out / 'clinic.yaml'}: {blocker} is a file, not a folder\n"
     else:
-        assert_one_line(err, out, "not a directory")
+        assert_one_line(err, out, f"({blocker} is a file, not a folder)")
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
@@ -311,7 +313,7 @@ def test_the_api_raises_one_error_naming_the_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputWriteError) as caught:
         simiop.run(config, replications=1, jobs=1, out=blocker / "out", report=False)
     assert not caught.value.started
-    assert str(caught.value).startswith(f"{blocker / 'out'}: cannot be written (not a directory")
+    assert str(caught.value) == f"{blocker / 'out'}: cannot be written ({blocker} is a file, not a folder)"
     assert not (blocker / "out" / MANIFEST).exists()
 
 

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 )
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
+@click.option("--force", is_flag=True, help="Overwrite plots in --out that simiop advise did not write.")
 def advise(
     config_path: Path,
     kpi: str,
@@ -69,6 +70,7 @@ def advise(
     horizon: str | None,
     overrides: tuple[str, ...],
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Advise how many replications CONFIG needs, and how long a warm-up a steady-state study needs.
 
@@ -84,6 +86,7 @@ def advise(
     from simiop.experiments.advising import UnknownKpiError
     from simiop.experiments.advising import advise as run_advice
     from simiop.experiments.executors import CellsLostError, make_executor
+    from simiop.experiments.owned import ADVICE_RECORD, recording
 
     refuse_set(overrides, "simulation.replications", "advise runs --min-replications to --max-replications")
     assignments = command_line_overrides(overrides, horizon, seed)
@@ -98,6 +101,7 @@ def advise(
         )
     config = load_or_fail(config_path, assignments)
     if out_dir is not None:  # before the replications, so an unwritable --out costs nothing
+        _refuse_others_files(out_dir, force)
         try:
             probe_writable(out_dir)
         except OSError as exc:
@@ -140,25 +144,56 @@ def advise(
             err=True,
         )
     if out_dir is not None:
+        written = [PRECISION_PLOT] if warmup is None else [PRECISION_PLOT, WARMUP_PLOT]
+        runs = len(advice.values)
         try:
-            plot_precision(
-                advice.values, out_dir / "precision.png", precision=precision, needed=advice.needed, kpi=kpi
-            )
-            written = [out_dir / "precision.png"]
-            if warmup is not None:
-                plot_warmup(
-                    advice.census,
-                    out_dir / "warmup.png",
-                    window=max(1, min(30, warmup.length // 10)),
-                    truncation=warmup.days,
-                    ylabel="patients enrolled (all tracks)",
-                    title=f"{config.clinic.name}: daily census, mean of {len(advice.values)} replications",
-                    at_limit=warmup.at_limit,
+            with recording(out_dir, ADVICE_RECORD, written):
+                plot_precision(
+                    advice.values,
+                    out_dir / PRECISION_PLOT,
+                    precision=precision,
+                    needed=advice.needed,
+                    kpi=kpi,
                 )
-                written.append(out_dir / "warmup.png")
+                if warmup is not None:
+                    plot_warmup(
+                        advice.census,
+                        out_dir / WARMUP_PLOT,
+                        window=max(1, min(30, warmup.length // 10)),
+                        truncation=warmup.days,
+                        ylabel="patients enrolled (all tracks)",
+                        title=f"{config.clinic.name}: daily census, mean of {runs} replications",
+                        at_limit=warmup.at_limit,
+                    )
         except OSError as exc:
             write_failure(OutputWriteError(out_dir, exc, started=True), "the advice above stands")
-        click.echo(f"plots written to {' and '.join(str(path) for path in written)}")
+        click.echo(f"plots written to {' and '.join(str(out_dir / name) for name in written)}")
+
+
+PRECISION_PLOT = "precision.png"
+WARMUP_PLOT = "warmup.png"
+
+
+def _refuse_others_files(out: Path, force: bool) -> None:
+    """Refuse, before any replication runs, to overwrite a file at a plot's name that advise did not write.
+
+    What advise wrote is on record in the folder (advise-files.json), so
+    running advise again into the same folder replaces its own plots.
+    """
+    from simiop.experiments.owned import ADVICE_RECORD, recorded_files
+
+    ours = recorded_files(out, ADVICE_RECORD)
+    for name in (PRECISION_PLOT, WARMUP_PLOT, ADVICE_RECORD):
+        path = out / name
+        if path.is_dir():
+            fail([f"{path}: is a folder, where advise writes a file; move it away or choose another --out"])
+        if path.exists() and name not in (ours or ()) and not force:
+            fail(
+                [
+                    f"{path}: exists and simiop advise did not write it; move it away, choose another --out, "
+                    "or use --force to overwrite it"
+                ]
+            )
 
 
 def _replications_line(advice: Advice) -> str:

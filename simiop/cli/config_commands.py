@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simiop.atomic import OutputWriteError, write_text_atomic
+from simiop.atomic import OutputWriteError, file_in_the_way, write_text_atomic
 from simiop.cli.common import SET_HELP, fail
 
 if TYPE_CHECKING:
@@ -96,6 +96,9 @@ def init(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         fail([f"{path}: already exists (use --force to overwrite)"])
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        fail([f"{path}: {blocker} is a file, not a folder"])
     if not path.parent.is_dir():
         fail([f"{path}: folder {path.parent} does not exist"])
     try:

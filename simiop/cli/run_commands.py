@@ -274,10 +274,14 @@ def reproduce(
     from simiop.atomic import OutputWriteError
     from simiop.config import ConfigError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
+    from simiop.experiments.reproduce import default_out
     from simiop.experiments.reproduce import reproduce as reproduce_results
     from simiop.experiments.runner import OutputDirError
 
-    out = out_dir if out_dir is not None else source.with_name(source.name + "-reproduced")
+    try:
+        out = out_dir if out_dir is not None else default_out(source)
+    except OutputDirError as exc:
+        fail([str(exc)])
     try:
         runner = make_executor(executor, jobs, scheduler)
     except ExecutorStartError as exc:

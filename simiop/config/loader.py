@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from simiop.atomic import file_in_the_way
 from simiop.config.errors import ConfigError, Problem, problems_from, show_value
 from simiop.config.model import SimiopConfig
 from simiop.config.overrides import (
@@ -102,6 +103,10 @@ def read_config_data(path: str | Path, allowed: str = f"a mapping with sections 
         raise ConfigError(source, [Problem("", "file not found")]) from None
     except IsADirectoryError:
         raise ConfigError(source, [Problem("", "is a directory, not a config file")]) from None
+    except NotADirectoryError:  # a path through a file: name it, as a file
+        blocker = file_in_the_way(Path(path))
+        where = f" ({blocker} is a file, not a folder)" if blocker is not None else ""
+        raise ConfigError(source, [Problem("", f"file not found{where}")]) from None
     except UnicodeDecodeError:
         raise ConfigError(source, [Problem("", "not a UTF-8 text file")]) from None
     except OSError as exc:

@@ -3,10 +3,12 @@
 A cell is the unit of work, of parallelism and of resumption. The worker
 returns the cell's files as bytes, so any executor (a local process pool or a
 cluster whose workers share no disk with us) can run it; the parent writes
-each cell into its own folder and renames it into place, so a folder that
-exists is a finished cell and an interrupted write leaves only a temporary
-folder that the next run removes. Only the files a cell writes (CELL_FILES)
-are ever removed from a cell folder: a file anyone else put there stays.
+each cell into its own folder and renames it into place, so a folder
+holding every file of its cell is a finished cell, and an interrupted write
+leaves only a temporary folder that the next run removes. Only the files a
+cell writes (CELL_FILES) are ever removed from a cell folder: a file anyone
+else put there (a user's notes) stays, and the cell's files are written
+beside it.
 """
 
 from __future__ import annotations
@@ -84,15 +86,21 @@ def cell_dir(out: Path, scenario: str, replication: int) -> Path:
     return out / SCENARIOS_DIR / scenario / f"r{replication:04d}"
 
 
-def is_finished(out: Path, scenario: str, replication: int) -> bool:
-    return cell_dir(out, scenario, replication).is_dir()
+def is_finished(out: Path, scenario: str, replication: int, names: Iterable[str]) -> bool:
+    """Whether the cell's folder holds all its files ``names`` (a user's file beside them is fine)."""
+    folder = cell_dir(out, scenario, replication)
+    return all((folder / name).is_file() for name in names)
 
 
 def write_cell(out: Path, result: CellResult) -> None:
     """Write every file of a cell into a temporary folder, then rename the folder into place.
 
     If a write fails (disk full, ...) the temporary folder is removed before
-    the error propagates, so no half-written cell is left behind.
+    the error propagates, so no half-written cell is left behind. A cell
+    folder already there holds a user's own files only (the runner removes
+    an unfinished cell's files before it runs the cell again): each file is
+    then renamed into it, so the cell counts as finished only once the last
+    one is there, and the user's files stay.
     """
     final = cell_dir(out, result.scenario, result.replication)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -102,8 +110,13 @@ def write_cell(out: Path, result: CellResult) -> None:
     try:
         for name, data in sorted(result.files.items()):
             write_bytes_synced(partial / name, data)
-        if final.exists():  # finished by an earlier run: identical by construction, keep it
-            remove_cell_folder(partial)
+        if final.is_dir() and all((final / name).is_file() for name in result.files):
+            remove_cell_folder(partial)  # finished by an earlier run: identical by construction, keep it
+            return
+        if final.is_dir():
+            for name in sorted(result.files):
+                os.replace(partial / name, final / name)
+            partial.rmdir()
             return
         os.rename(partial, final)
     except BaseException:

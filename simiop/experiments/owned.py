@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,7 +25,10 @@ REPORT = "report.html"
 """The report's page."""
 REPORT_RECORD = "figures/report-files.json"
 """The record of the files the last report build wrote (the page, each figure's files, the record)."""
+ADVICE_RECORD = "advise-files.json"
+"""The record of the plots the last ``simiop advise --out`` wrote into its folder (and the record)."""
 _RECORD_FORMAT = 1
+_RECORD_KEYS = {REPORT_RECORD: "simiop_report_files", ADVICE_RECORD: "simiop_advise_files"}
 
 
 def is_plain_name(name: object) -> bool:
@@ -35,23 +39,49 @@ def is_plain_name(name: object) -> bool:
     return not PurePosixPath(name).is_absolute() and all(part not in ("", ".", "..") for part in parts)
 
 
-def report_files(out: Path) -> list[str]:
-    """The report files of ``out`` on record; without a readable record, report.html and the record."""
+def recorded_files(out: Path, record: str) -> list[str] | None:
+    """The files of ``out`` listed in its ``record`` (the record included); None without a readable one."""
     try:
-        document = json.loads((out / REPORT_RECORD).read_text(encoding="utf-8"))
-        names = document["files"] if document.get("simiop_report_files") == _RECORD_FORMAT else None
+        document = json.loads((out / record).read_text(encoding="utf-8"))
+        names = document["files"] if document.get(_RECORD_KEYS[record]) == _RECORD_FORMAT else None
     except (OSError, ValueError, AttributeError, KeyError):
         names = None
     if not isinstance(names, list):
-        names = [REPORT]
-    return sorted({REPORT_RECORD, *(name for name in names if is_plain_name(name))})
+        return None
+    return sorted({record, *(name for name in names if is_plain_name(name))})
+
+
+def record_files(out: Path, record: str, names: Iterable[str]) -> None:
+    """Write ``record``: the files a command wrote into ``out`` (the record itself included), atomically."""
+    listed = sorted({record, *names})
+    text = json.dumps({_RECORD_KEYS[record]: _RECORD_FORMAT, "files": listed}, indent=1) + "\n"
+    write_text_atomic(out / record, text)
+
+
+@contextmanager
+def recording(out: Path, record: str, names: Iterable[str]) -> Iterator[None]:
+    """Around writing ``names`` into ``out``: keep ``record`` covering every file of the command on disk.
+
+    Before: the files of the last time on record and the new ones; after:
+    the files of the last time that this one did not write again are
+    removed (they were simiop's), and the record lists the new ones only.
+    """
+    new = set(names)
+    previous = set(recorded_files(out, record) or ())
+    record_files(out, record, previous | new)
+    yield
+    remove_files(out, previous - new - {record})
+    record_files(out, record, new)
+
+
+def report_files(out: Path) -> list[str]:
+    """The report files of ``out`` on record; without a readable record, report.html and the record."""
+    return recorded_files(out, REPORT_RECORD) or sorted({REPORT_RECORD, REPORT})
 
 
 def record_report_files(out: Path, names: Iterable[str]) -> None:
     """Write the record of the report's files (the record itself included), atomically."""
-    listed = sorted({REPORT_RECORD, *names})
-    text = json.dumps({"simiop_report_files": _RECORD_FORMAT, "files": listed}, indent=1) + "\n"
-    write_text_atomic(out / REPORT_RECORD, text)
+    record_files(out, REPORT_RECORD, names)
 
 
 def written_by_simiop(out: Path, document: Mapping[str, Any] | None) -> list[str]:

@@ -117,6 +117,24 @@ class Reproduction:
         }
 
 
+REPRODUCED = "-reproduced"
+"""Suffix of the default folder for a re-run: DIR-reproduced, beside DIR."""
+
+
+def default_out(source: Path) -> Path:
+    """DIR-reproduced beside DIR, named after the folder DIR stands for.
+
+    The name is taken from the path as typed when it has one, and from the
+    resolved path when it has none (``.``, ``./``) or is ``..``: the path as
+    typed would give no name at all, or a folder ``..-reproduced`` inside
+    the current folder (which may be inside DIR itself).
+    """
+    folder = source if source.name not in ("", "..") else source.resolve()
+    if not folder.name:
+        raise OutputDirError(f"{source}: is the root folder; give --out for the re-run")
+    return folder.with_name(folder.name + REPRODUCED)
+
+
 def reproduce(
     source: Path, out: Path, executor: Executor, *, force: bool = False, progress: Progress | None = None
 ) -> Reproduction:
@@ -128,6 +146,11 @@ def reproduce(
         )
     if out.resolve() == source.resolve():
         raise OutputDirError(f"{out}: reproduce into a new folder, not into the original")
+    if source.resolve() in out.resolve().parents:
+        raise OutputDirError(
+            f"{out}: is inside the original folder {source}; reproduce into a folder outside it, "
+            "so that the original stays as its manifest recorded it"
+        )
     plan = plan_of(source, original)
     outcome = run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
     checks = check_files(source, original["files"], outcome.manifest["files"])

@@ -73,41 +73,68 @@ def claim(out: Path, plan: Plan, force: bool) -> dict[str, Any] | None:
     Returns the manifest of the same plan's earlier run when resuming (its
     record of the files written is carried on), else None. Forced over another
     run's results, removes the files simiop wrote there and nothing else.
+    Every reason to refuse is checked before anything is removed, so a
+    refused command leaves the folder exactly as it was.
     """
     if out.exists() and not out.is_dir():
         raise OutputDirError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
         return None
-    if (out / MANIFEST).exists():
+    has_manifest = (out / MANIFEST).exists()
+    document: dict[str, Any] | None = None
+    if has_manifest:
         try:
-            document: dict[str, Any] | None = read_manifest(out)
+            document = read_manifest(out)
         except ConfigError:
             document = None
-        if document is not None and document.get("plan_key") == plan.key():
-            return document
-        if not force:
-            raise OutputDirError(
-                f"{out}: holds the results of a different run or experiment (or another simiop version); "
-                "use --force to replace them, or choose another --out"
-            )
-        remove_files(out, written_by_simiop(out, document))
-    elif not force:
+    same = document is not None and document.get("plan_key") == plan.key()
+    if not same and not force:
         raise OutputDirError(
-            f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
+            f"{out}: holds the results of a different run or experiment (or another simiop version); "
+            "use --force to replace them, or choose another --out"
+            if has_manifest
+            else f"{out}: is not empty and holds no simiop manifest; choose an empty or new folder "
             "(or --force to write into it anyway)"
         )
-    _refuse_foreign_cells(out, plan)
+    _refuse_unusable_cells(out, plan, unaccounted=not has_manifest)
+    if same:
+        return document
+    if has_manifest:
+        remove_files(out, written_by_simiop(out, document))
     return None
 
 
-def _refuse_foreign_cells(out: Path, plan: Plan) -> None:
-    """A cell folder simiop did not (or no longer can tell it did) write would pass for a finished cell."""
+def _refuse_unusable_cells(out: Path, plan: Plan, *, unaccounted: bool) -> None:
+    """Refuse a folder whose cell paths this run could not use, before anything in it is changed.
+
+    A cell's path that is a file (or a cell file's name that is a folder)
+    cannot receive the cell. ``unaccounted``: the folder has no manifest, so
+    cell files in it (a finished cell copied in, say) cannot be told from
+    this run's and would be taken for finished replications. A user's own
+    file in a cell folder is no reason to refuse: the cell's files are
+    written beside it.
+    """
     for scenario, replication in plan.cells():
         folder = cell_dir(out, scenario.name, replication)
-        if folder.exists():
+        where = folder.relative_to(out).as_posix()
+        for path in (folder.parent.parent, folder.parent, folder):
+            if path.exists() and not path.is_dir():
+                raise OutputDirError(
+                    f"{out}: {path.relative_to(out).as_posix()} is a file, where this run writes the "
+                    f"folder {where}; move it away or choose another --out"
+                )
+        if not folder.is_dir():
+            continue
+        blocked = sorted(name for name in cell_file_names(plan.tables) if (folder / name).is_dir())
+        if blocked:
             raise OutputDirError(
-                f"{out}: {folder.relative_to(out).as_posix()} holds files simiop did not write "
-                "and would be taken for a finished replication; move it away or choose another --out"
+                f"{out}: {where}/{blocked[0]} is a folder, where this run writes a file; "
+                "move it away or choose another --out"
+            )
+        if unaccounted and cell_files(folder):
+            raise OutputDirError(
+                f"{out}: {where} holds result files that no simiop manifest accounts for and that would be "
+                "taken for a finished replication; move it away or choose another --out"
             )
 
 
@@ -145,10 +172,11 @@ def run_plan(
     remove_partial_cells(out)
     with writing_into(out, started=True):
         _clear_incomplete_cells(out, plan)
+    expected = cell_file_names(plan.tables)
     tasks = [
         CellTask(scenario.name, replication, scenario.config, plan.seed, plan.tables)
         for scenario, replication in plan.cells()
-        if not is_finished(out, scenario.name, replication)
+        if not is_finished(out, scenario.name, replication, expected)
     ]
     total = len(plan.cells())
     finished = total - len(tasks)
@@ -176,17 +204,16 @@ def run_plan(
 
 
 def _clear_incomplete_cells(out: Path, plan: Plan) -> None:
-    """A cell folder missing one of its files (deleted since) is removed, so that the cell runs again."""
+    """A cell folder missing one of its files (deleted since) loses its other files, so the cell runs again.
+
+    Only the cell's own files are removed: a user's file in the folder stays,
+    and the cell is written again beside it.
+    """
     expected = cell_file_names(plan.tables)
     for scenario, replication in plan.cells():
         folder = cell_dir(out, scenario.name, replication)
-        if not folder.is_dir() or expected <= {path.name for path in cell_files(folder)}:
-            continue
-        if not remove_cell_folder(folder):
-            raise OutputDirError(
-                f"{out}: {folder.relative_to(out).as_posix()} lacks some of its files and holds files "
-                "simiop did not write; move it away so that the replication can run again"
-            )
+        if folder.is_dir() and not is_finished(out, scenario.name, replication, expected):
+            remove_cell_folder(folder)
 
 
 def _missing_ancestor(out: Path) -> Path | None:
