@@ -482,6 +482,29 @@ def test_a_file_problem_stays_the_files_beside_an_option(tmp_path: Path) -> None
     )
 
 
+def test_a_file_problem_stays_the_files_when_an_option_changes_only_its_description(tmp_path: Path) -> None:
+    """Was blamed on the option: the file's evening therapist works days, and `count=2` changes the
+    message's "got" part (the role's head count) but neither causes nor fixes it."""
+    text = BASELINE.read_text(encoding="utf-8")
+    role = "    evening_therapist:\n      count: 1\n      shift: evening\n"
+    assert role in text
+    path = write(tmp_path / "noshift.yaml", text.replace(role, role.replace("shift: evening", "shift: day")))
+    code, _, err = run("validate", str(path), "--set", "staff.roles.evening_therapist.count=2")
+    assert code == 2
+    assert err.startswith(
+        f"{path}: tracks.evening.facilitator_role: no evening_therapist works the evening "
+    ), err
+    assert len(err.splitlines()) == 1
+    # An option that sets the problem's own field takes the blame for the value it gave.
+    text = text.replace("    groups: 2\n", "    groups: -2\n", 1)
+    path = write(tmp_path / "bad.yaml", text)
+    code, _, err = run("validate", str(path), "--set", "tracks.day.groups=-3")
+    assert code == 2
+    assert err.splitlines() == [
+        "command line: --set tracks.day.groups=-3: tracks.day.groups: out of range (got -3; allowed 0 to 20)"
+    ]
+
+
 def test_validating_several_files_tells_which_one_an_option_failed_on() -> None:
     small = REPO / "configs" / "small_day_only.yaml"
     code, _, err = run("validate", str(BASELINE), str(small), "--set", "tracks.evening.groups=-1")
