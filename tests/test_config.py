@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simiop.cli import config_json_schema, starter_config_text
@@ -529,6 +528,14 @@ def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) 
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(
+    opening=dt.date(2197, 1, 1), horizon=1095, fiscal_month=7, hire=dt.date(2198, 1, 1)
+)  # ends 2199-12-31
+@example(
+    opening=dt.date(2197, 1, 1), horizon=1096, fiscal_month=7, hire=dt.date(2198, 1, 1)
+)  # a day too long
+@example(opening=dt.date(2199, 12, 31), horizon=1, fiscal_month=1, hire=dt.date(2199, 12, 31))  # 1-day run
+@example(opening=dt.date(2199, 12, 31), horizon=2, fiscal_month=1, hire=dt.date(2199, 12, 31))
 @given(
     opening=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
     horizon=st.integers(1, 36_500),  # whole days: fractional horizons are another rule
@@ -549,7 +556,7 @@ def test_every_accepted_date_can_be_computed(
     data["staff"]["roles"]["therapist"]["hires"] = [{"date": hire.isoformat()}]
     first, last = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
     in_range = first <= opening <= last and first <= hire <= last
-    fits = in_range and opening + dt.timedelta(days=math.ceil(horizon)) <= last
+    fits = in_range and opening + dt.timedelta(days=horizon - 1) <= last  # the run's last day
     try:
         config = validate_config(data)
     except ConfigError as exc:
@@ -565,8 +572,32 @@ def test_every_accepted_date_can_be_computed(
     if refused:
         return
     calendar = ClinicCalendar.for_config(config)
-    assert calendar.date_of(calendar.days) <= last
+    assert calendar.date_of(calendar.days - 1) <= last
     found = periods(config)
     assert found
     assert all(period.start_date <= period.end_date for period in found)
     assert all(label.startswith("FY") for label in (p.label for p in found if p.kind == "fiscal_year"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(opening=st.dates(dt.date(2110, 1, 1), dt.date(2199, 12, 31)), beyond=st.integers(-2, 2))
+def test_the_last_supported_date_is_a_runs_last_day_exactly(
+    baseline_data: dict[str, Any], opening: dt.date, beyond: int
+) -> None:
+    """A run whose last day is 2199-12-31 is accepted, one a day longer refused (was a day too strict)."""
+    last = dt.date(2199, 12, 31)
+    horizon = (last - opening).days + 1 + beyond  # beyond == 0: the last day is exactly `last`
+    if horizon < 1:
+        return
+    data = copy.deepcopy(baseline_data)
+    data["clinic"]["opening_date"] = opening.isoformat()
+    data["simulation"]["horizon_days"] = horizon
+    data["simulation"]["warmup_days"] = 0
+    data["staff"]["roles"]["therapist"]["hires"] = []
+    if beyond <= 0:
+        validate_config(data)
+        return
+    with pytest.raises(ConfigError) as caught:
+        validate_config(data)
+    assert [p.path for p in caught.value.problems] == ["simulation.horizon_days"]
+    assert caught.value.problems[0].allowed == f"<= {(last - opening).days + 1} for this opening_date"

@@ -34,12 +34,12 @@ after overrides are applied.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simiop.config.base import LAST_DATE, Weekday, hours_of
+from simiop.config.durations import whole_days
 
 if TYPE_CHECKING:
     from simiop.config.model import SimiopConfig
@@ -487,8 +487,10 @@ def horizon_end_problems(config: SimiopConfig) -> Iterator[Finding]:
     """The run's last day, and so every date and fiscal-year label after it, must be a supported date."""
     opening = config.clinic.opening_date
     horizon = config.simulation.horizon_days
-    allowed = (LAST_DATE - opening).days  # the tables date every day 0..ceil(horizon), the last one included
-    if math.ceil(horizon) > allowed:
+    # The run's days are 0..whole_days(horizon) - 1 (the tables date each one); its last day may be LAST_DATE,
+    # so an opening on LAST_DATE still allows a 1-day run.
+    allowed = (LAST_DATE - opening).days + 1
+    if whole_days(horizon) > allowed:
         yield (
             "simulation.horizon_days",
             f"the run would end after {LAST_DATE.isoformat()}, the last date simiop supports",
