@@ -330,8 +330,8 @@ def test_warmup_must_end_before_horizon(baseline_data: dict[str, Any]) -> None:
     baseline_data["simulation"]["warmup_days"] = 2000
     (line,) = error_lines(baseline_data)
     assert line == (
-        "clinic.yaml: simulation.warmup_days: warm-up must end before the horizon "
-        "(got 2000; allowed < horizon_days (1095))"
+        "clinic.yaml: simulation.warmup_days: warm-up must end before the horizon, leaving a whole day of "
+        "results; a part day of warm-up counts as a whole day (got 2000; allowed <= 1094 for horizon_days 1095)"
     )
 
 

@@ -552,7 +552,7 @@ lines (exit status unchanged); in Python, `config.warnings()` returns the same l
 printed.
 
 Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
-{base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days`), so that every date
+{base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date
 and fiscal-year label of the results can be computed.
 """
 
