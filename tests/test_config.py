@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 from simiop.cli import config_json_schema, starter_config_text
 from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
+from simiop.config.base import at_least, at_most
 from tests.conftest import BASELINE, CONFIGS
 
 
@@ -236,6 +239,75 @@ def test_unknown_distribution_lists_the_registry(baseline_data: dict[str, Any]) 
     assert "lognormall" in line
     for name in ("fixed", "exponential", "lognormal", "gamma", "beta", "poisson", "empirical"):
         assert name in line
+
+
+# -- every problem at once, and bounds that can be typed back (issue 15) -------------------------------
+
+
+def test_every_intake_slot_past_midnight_is_reported(baseline_data: dict[str, Any]) -> None:
+    """Only schedule[0] was reported: fix it, rerun, meet schedule[2]."""
+    baseline_data["intake"]["schedule"] = [
+        {"weekday": "mon", "start_time": "23:00"},
+        {"weekday": "tue", "start_time": "10:00"},
+        {"weekday": "sun", "start_time": "23:30"},
+    ]
+    assert error_lines(baseline_data) == [
+        f"clinic.yaml: intake.schedule[{index}].start_time: assessment would run past midnight "
+        f"(got '{start}'; allowed a start that leaves 90 minutes before 24:00)"
+        for index, start in ((0, "23:00"), (2, "23:30"))
+    ]
+
+
+def test_every_payer_with_a_4plus_rate_below_its_basic_rate_is_reported(
+    baseline_data: dict[str, Any],
+) -> None:
+    payers = baseline_data["money"]["payers"]
+    payers["medicare"]["per_diem_4plus_services_usd"] = 100.0
+    payers["medicaid"]["per_diem_4plus_services_usd"] = 150.0
+    payers["medicaid"]["per_diem_usd"] = 200.0000001
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: money.payers.medicare.per_diem_4plus_services_usd: the 4+ services rate is below the "
+        "basic rate (got 100; allowed >= per_diem_usd (259.13))",
+        "clinic.yaml: money.payers.medicaid.per_diem_4plus_services_usd: the 4+ services rate is below the "
+        "basic rate (got 150; allowed >= per_diem_usd (200.0000001))",
+    ]
+
+
+def test_a_tracks_independent_schedule_rules_are_reported_together(baseline_data: dict[str, Any]) -> None:
+    track = baseline_data["tracks"]["evening"]
+    track["start_time"] = "22:00"
+    track["admission"] = {"policy": "cohort", "cohort_weekdays": ["sun"]}
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: tracks.evening.hours_per_day: the programme day runs past midnight "
+        "(got 3; allowed <= 2 for start_time 22:00)",
+        f"clinic.yaml: tracks.evening.admission.cohort_weekdays: cohort start days must be programme days "
+        f"(got a list ['sun']; allowed a subset of {track['weekdays']})",
+    ]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hour=st.integers(13, 23), minute=st.integers(0, 59), over=st.floats(1e-6, 5.0))
+def test_the_allowed_programme_day_shown_is_accepted(
+    baseline_data: dict[str, Any], hour: int, minute: int, over: float
+) -> None:
+    """Was `got 0.0166667; allowed <= 0.0166667` for 23:59: the bound shown, typed back, was refused."""
+    track = baseline_data["tracks"]["evening"]
+    track.update(start_time=f"{hour:02d}:{minute:02d}", group_sessions_per_day=1, session_minutes=0.5)
+    track["hours_per_day"] = min(12.0, 24 - hour - minute / 60 + over)
+    lines = [line for line in error_lines(baseline_data) if "hours_per_day" in line]
+    assert len(lines) == 1, lines
+    match = re.search(r"allowed <= ([0-9.e+-]+)[ )]", lines[0])
+    assert match is not None, lines[0]
+    track["hours_per_day"] = float(match.group(1))
+    validate_config(baseline_data)  # the bound as shown is accepted
+    assert math.isclose(float(match.group(1)), 24 - hour - minute / 60, rel_tol=1e-5)  # and is the bound
+
+
+@given(value=st.floats(1e-12, 1e12))
+def test_bounds_are_printed_on_their_allowed_side(value: float) -> None:
+    assert float(at_most(value)) <= value <= float(at_least(value))
+    assert math.isclose(float(at_most(value)), value, rel_tol=1e-5)
+    assert math.isclose(float(at_least(value)), value, rel_tol=1e-5)
 
 
 def test_shares_must_sum_to_one(baseline_data: dict[str, Any]) -> None:

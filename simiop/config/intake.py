@@ -7,7 +7,18 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import FromList, Frozen, Name, Probability, TimeOfDay, Weekday, hours_of, rule_error
+from simiop.config.base import (
+    FromList,
+    Frozen,
+    Name,
+    Probability,
+    Rule,
+    TimeOfDay,
+    Weekday,
+    hours_of,
+    rule_error,
+    rule_errors,
+)
 from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 
 
@@ -84,13 +95,16 @@ class IntakeConfig(Frozen):
 
     @model_validator(mode="after")
     def _slots_inside_day(self) -> IntakeConfig:
-        for index, slot in enumerate(self.schedule):
-            end_hours = hours_of(slot.start_time) + self.assessment_minutes / 60.0
-            if end_hours > 24.0:
-                raise rule_error(
-                    f"schedule[{index}].start_time",
-                    "assessment would run past midnight",
-                    slot.start_time,
-                    f"a start that leaves {self.assessment_minutes:g} minutes before 24:00",
-                )
+        late: list[Rule] = [
+            (
+                f"schedule[{index}].start_time",
+                "assessment would run past midnight",
+                slot.start_time,
+                f"a start that leaves {self.assessment_minutes:g} minutes before 24:00",
+            )
+            for index, slot in enumerate(self.schedule)
+            if hours_of(slot.start_time) + self.assessment_minutes / 60.0 > 24.0
+        ]
+        if late:
+            raise rule_errors(late)  # every slot at once, not the first one found
         return self
