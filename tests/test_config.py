@@ -303,6 +303,43 @@ def test_the_allowed_programme_day_shown_is_accepted(
     assert math.isclose(float(match.group(1)), 24 - hour - minute / 60, rel_tol=1e-5)  # and is the bound
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "tweak"),
+    [
+        (("length_of_stay", "progress_review", "early_completion_probability"), 0.9,
+         lambda data: data["length_of_stay"]["progress_review"].update(extend_probability=1 / 3)),
+        (("tracks", "evening", "hours_per_day"), 3.0,
+         lambda data: data["staff"]["roles"]["evening_therapist"].update(fte=1 / 60)),
+        (("services", "individual_therapy", "session_minutes"), 60.0,
+         lambda data: data["staff"]["roles"]["evening_therapist"].update(fte=1 / 90)),
+    ],
+)  # fmt: skip
+def test_a_computed_bound_shown_is_accepted(
+    baseline_data: dict[str, Any], where: tuple[str, ...], value: float, tweak: Any
+) -> None:
+    """1 - 1/3 was shown as 0.666667, itself refused; weekly_hours x fte likewise."""
+    tweak(baseline_data)
+    *parents, field = where
+    holder = baseline_data
+    for key in parents:
+        holder = holder[key]
+    holder[field] = value
+    path = ".".join(where)
+    (line,) = [line for line in error_lines(baseline_data) if f": {path}: " in line]
+    match = re.search(r"allowed <= ([0-9.e+-]+)[ )]", line)
+    assert match is not None, line
+    holder[field] = float(match.group(1))
+    assert path not in _problem_paths(baseline_data)
+
+
+def _problem_paths(data: Any) -> set[str]:
+    try:
+        validate_config(data)
+    except ConfigError as exc:
+        return {problem.path for problem in exc.problems}
+    return set()
+
+
 @given(value=st.floats(1e-12, 1e12))
 def test_bounds_are_printed_on_their_allowed_side(value: float) -> None:
     assert float(at_most(value)) <= value <= float(at_least(value))

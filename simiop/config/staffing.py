@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simiop.config.base import LAST_DATE, Weekday, hours_of
+from simiop.config.base import LAST_DATE, Weekday, at_most, hours_of
 from simiop.config.durations import whole_days
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class _Check:
                     f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
                     "ever runs",
                     f"{track.hours_per_day:g}",
-                    f"<= {role.weekly_hours:g} (staff.roles.{role.name} weekly_hours x fte)",
+                    f"<= {at_most(role.weekly_hours)} (staff.roles.{role.name} weekly_hours x fte)",
                 )
             )
         if track.facilitators_per_group > len(firsts):
@@ -435,7 +435,7 @@ def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: T
 
 
 def _week_minutes(role: _Role) -> str:
-    return f"<= {role.weekly_hours * 60:g} (staff.roles.{role.name} weekly_hours x fte, in minutes)"
+    return f"<= {at_most(role.weekly_hours * 60)} (staff.roles.{role.name} weekly_hours x fte, in minutes)"
 
 
 def _first_slot_day(calendar: ClinicCalendar, horizon: float, slot_times: Times) -> int | None:
