@@ -524,6 +524,30 @@ def test_an_experiment_horizon_option_problem_is_the_command_lines(tmp_path: Pat
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("own", "line"),
+    [
+        ("horizon: 5y\n",
+         "exp.yaml: horizon: simulation.horizon_days: the run would end after 2199-12-31, the last date simiop "
+         "supports (got 1825 days from opening_date 2197-01-01; allowed <= 1095 for this opening_date)"),
+        ("set: {simulation.horizon_days: 1096}\n",
+         "exp.yaml: set.simulation.horizon_days: simulation.horizon_days: the run would end after 2199-12-31, "
+         "the last date simiop supports (got 1096 days from opening_date 2197-01-01; allowed <= 1095 for this "
+         "opening_date)"),
+        ("set: {tracks.day.groups: -1}\n",
+         "exp.yaml: set.tracks.day.groups: tracks.day.groups: out of range (got -1; allowed 0 to 20)"),
+    ],
+)  # fmt: skip
+def test_an_experiments_own_entries_take_the_blame_not_its_base(tmp_path: Path, own: str, line: str) -> None:
+    """Was `exp.yaml: base: simulation.horizon_days: ...`: the base config is fine, the file's horizon is not."""
+    late = BASELINE.read_text(encoding="utf-8").replace(
+        "opening_date: 2027-01-04", "opening_date: 2197-01-01"
+    )
+    write(tmp_path / "late.yaml", late)
+    path = write(tmp_path / "exp.yaml", f"base: late.yaml\nreplications: 2\n{own}")
+    assert problems(path) == [f"{tmp_path}/{line}"]
+
+
 def test_identifiers_in_messages_stay_readable() -> None:
     """The labels the messages use are what the user typed."""
     assert Override("a.b=1").shown == "--set a.b=1"
