@@ -535,6 +535,31 @@ def test_override_path_that_does_not_exist() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("assignment", "whole"),
+    [
+        ("staff.roles.intake_clinician.hires[0].date=2028-01-01",
+         "staff.roles.intake_clinician.hires=[{date: 2028-01-01}]"),
+        ("staff.roles.intake_clinician.hires[1]={date: 2028-01-01, count: 2}",
+         "staff.roles.intake_clinician.hires=[{date: 2028-01-01, count: 2}]"),
+        ("staff.roles.intake_clinician.hires.0.count=2", "staff.roles.intake_clinician.hires=[{count: 2}]"),
+    ],
+)  # fmt: skip
+def test_an_index_into_an_empty_list_says_to_set_the_whole_list(assignment: str, whole: str) -> None:
+    """Was `... 0 is not an index in it (allowed 0 to -1)`."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, [assignment])
+    where, _ = whole.split("=", 1)
+    index = assignment.removeprefix(where).lstrip(".[")[0]
+    assert caught.value.lines() == [
+        f"command line: --set {assignment}: {where} is an empty list; {index} is not an index in it "
+        f"(allowed set the whole list: {whole})"
+    ]
+    if "date" in whole:  # the suggestion, typed as shown, is read as the list meant
+        config = load_config(BASELINE, [whole])
+        assert config.staff.roles["intake_clinician"].hires[0].date == dt.date(2028, 1, 1)
+
+
 def test_overrides_do_not_change_their_input(baseline_data: dict[str, Any]) -> None:
     before = json.dumps(baseline_data, sort_keys=True, default=str)
     changed = apply_overrides(baseline_data, ["tracks.day.groups=5"])
