@@ -547,7 +547,8 @@ Legal but suspicious settings are warnings, not errors: a track with no cover fo
 facilitators its groups need), more groups than facilitators, a track or intake waiting for its first
 hire, a hire before opening or after the run's last day, more parallel intake slots than intake staff,
 a prescriber or family role that works none of the tracks' shifts, a track or intake with no day before
-the horizon. `simiop validate`, `run` and `experiment` print them to stderr as `FILE: warning: ...`
+the horizon, an enabled track that no referral can reach (no source with referrals prefers its shift or
+`either`, and no track's wait list switches patients to it when full). `simiop validate`, `run` and `experiment` print them to stderr as `FILE: warning: ...`
 lines (exit status unchanged); in Python, `config.warnings()` returns the same lines and nothing is
 printed.
 
