@@ -192,3 +192,27 @@ def test_a_track_warned_unreachable_admits_no_one(data: dict[str, Any]) -> None:
     event(f"warned {len(warned)}")
     placed = {episode.track for episode in simulate(config).episodes if episode.track is not None}
     assert not warned & placed, (warned, placed)
+
+
+# -- intake hours beyond the intake staff's week (issue 15 L11) ---------------------------------------
+
+
+@pytest.mark.parametrize(("fte", "warned"), [(0.01, True), (0.74, True), (0.75, False), (1.0, False)])
+def test_intake_beyond_the_intake_staffs_hours_gets_a_warning(fte: float, warned: bool) -> None:
+    """A 0.01-FTE intake clinician 'did' 30 h of assessments a week, silently (intake is not charged yet)."""
+    data = copy.deepcopy(BASE)
+    role = data["staff"]["roles"]["intake_clinician"]
+    role.update(fte=fte, count=1, weekly_hours=40)
+    schedule = data["intake"]["schedule"]
+    needed = (
+        sum(slot.get("parallel_slots", 1) for slot in schedule) * data["intake"]["assessment_minutes"] / 60
+    )
+    assert needed == 30  # 20 slots of 90 minutes: exactly 0.75 of a 40-hour week
+    lines = [line for line in SimiopConfig.model_validate(data).warnings() if "weekly assessments" in line]
+    expected = (
+        f"warning: intake.schedule: the weekly assessments take 30 h, more than the {40 * fte:g} h a week of "
+        "intake_clinician staff (count x weekly_hours x fte); simiop does not yet charge intake to staff "
+        "time, so they all happen and the results overstate what the staff can do (got intake_clinician: 1 at "
+        f"opening, shift day, fte {fte:g})"
+    )
+    assert lines == ([expected] if warned else [])

@@ -33,7 +33,8 @@ class IntakeSlot(Frozen):
 
     parallel_slots: Annotated[int, Field(ge=1, le=50)] = 1
     """Assessments that can start at this time, each needing one person of intake.staff_role: capped by
-    how many of them are at work that day (any shift; intake hours are not checked against weekly_hours)."""
+    how many of them are at work that day (any shift; intake hours are not charged to weekly_hours: a
+    schedule needing more hours a week than the role has gets a warning)."""
 
 
 class IntakeOutcomes(Frozen):

@@ -397,6 +397,7 @@ class _Check:
                     None,
                 )
             )
+        self.intake_hours(role, len(firsts))
         for index, slot in enumerate(intake.schedule):
             if slot.parallel_slots > len(firsts):
                 self.warnings.append(
@@ -408,6 +409,32 @@ class _Check:
                         None,
                     )
                 )
+
+    def intake_hours(self, role: _Role, people: int) -> None:
+        """Warn when the weekly assessments take more hours than the intake staff's weeks hold.
+
+        The model does not yet charge intake assessments to staff time (issue
+        18 will): every booked assessment happens, whatever the role's
+        weekly_hours and fte, so a 0.01-FTE intake clinician "does" 30 hours
+        of intake a week and costs 1% of a salary. Until then this is a
+        warning; each slot counts as many assessments as can run at once
+        (parallel_slots, at most one per person of the role).
+        """
+        intake = self.config.intake
+        needed = sum(min(slot.parallel_slots, people) for slot in intake.schedule)
+        needed_hours = needed * intake.assessment_minutes / 60.0
+        available = people * role.weekly_hours
+        if needed_hours > available + HOURS_SLACK:
+            self.warnings.append(
+                (
+                    "intake.schedule",
+                    f"the weekly assessments take {needed_hours:g} h, more than the {available:g} h a week "
+                    f"of {role.name} staff (count x weekly_hours x fte); simiop does not yet charge intake "
+                    "to staff time, so they all happen and the results overstate what the staff can do",
+                    role.describe() + f", fte {role.spec.fte:g}",
+                    None,
+                )
+            )
 
     def absence(self) -> None:
         """A role the work uses whose people are absent every day (absence_days_per_year >= 260)."""
