@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simiop.cli import config_json_schema, starter_config_text
 from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
+from simiop.config.base import at_least, at_most
 from tests.conftest import BASELINE, CONFIGS
 
 
@@ -239,6 +241,112 @@ def test_unknown_distribution_lists_the_registry(baseline_data: dict[str, Any]) 
         assert name in line
 
 
+# -- every problem at once, and bounds that can be typed back (issue 15) -------------------------------
+
+
+def test_every_intake_slot_past_midnight_is_reported(baseline_data: dict[str, Any]) -> None:
+    """Only schedule[0] was reported: fix it, rerun, meet schedule[2]."""
+    baseline_data["intake"]["schedule"] = [
+        {"weekday": "mon", "start_time": "23:00"},
+        {"weekday": "tue", "start_time": "10:00"},
+        {"weekday": "sun", "start_time": "23:30"},
+    ]
+    assert error_lines(baseline_data) == [
+        f"clinic.yaml: intake.schedule[{index}].start_time: assessment would run past midnight "
+        f"(got '{start}'; allowed a start that leaves 90 minutes before 24:00)"
+        for index, start in ((0, "23:00"), (2, "23:30"))
+    ]
+
+
+def test_every_payer_with_a_4plus_rate_below_its_basic_rate_is_reported(
+    baseline_data: dict[str, Any],
+) -> None:
+    payers = baseline_data["money"]["payers"]
+    payers["medicare"]["per_diem_4plus_services_usd"] = 100.0
+    payers["medicaid"]["per_diem_4plus_services_usd"] = 150.0
+    payers["medicaid"]["per_diem_usd"] = 200.0000001
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: money.payers.medicare.per_diem_4plus_services_usd: the 4+ services rate is below the "
+        "basic rate (got 100; allowed >= per_diem_usd (259.13))",
+        "clinic.yaml: money.payers.medicaid.per_diem_4plus_services_usd: the 4+ services rate is below the "
+        "basic rate (got 150; allowed >= per_diem_usd (200.0000001))",
+    ]
+
+
+def test_a_tracks_independent_schedule_rules_are_reported_together(baseline_data: dict[str, Any]) -> None:
+    track = baseline_data["tracks"]["evening"]
+    track["start_time"] = "22:00"
+    track["admission"] = {"policy": "cohort", "cohort_weekdays": ["sun"]}
+    assert error_lines(baseline_data) == [
+        "clinic.yaml: tracks.evening.hours_per_day: the programme day runs past midnight "
+        "(got 3; allowed <= 2 for start_time 22:00)",
+        f"clinic.yaml: tracks.evening.admission.cohort_weekdays: cohort start days must be programme days "
+        f"(got a list ['sun']; allowed a subset of {track['weekdays']})",
+    ]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hour=st.integers(13, 23), minute=st.integers(0, 59), over=st.floats(1e-6, 5.0))
+def test_the_allowed_programme_day_shown_is_accepted(
+    baseline_data: dict[str, Any], hour: int, minute: int, over: float
+) -> None:
+    """Was `got 0.0166667; allowed <= 0.0166667` for 23:59: the bound shown, typed back, was refused."""
+    track = baseline_data["tracks"]["evening"]
+    track.update(start_time=f"{hour:02d}:{minute:02d}", group_sessions_per_day=1, session_minutes=0.5)
+    track["hours_per_day"] = min(12.0, 24 - hour - minute / 60 + over)
+    lines = [line for line in error_lines(baseline_data) if "hours_per_day" in line]
+    assert len(lines) == 1, lines
+    match = re.search(r"allowed <= ([0-9.e+-]+)[ )]", lines[0])
+    assert match is not None, lines[0]
+    track["hours_per_day"] = float(match.group(1))
+    validate_config(baseline_data)  # the bound as shown is accepted
+    assert math.isclose(float(match.group(1)), 24 - hour - minute / 60, rel_tol=1e-5)  # and is the bound
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "tweak"),
+    [
+        (("length_of_stay", "progress_review", "early_completion_probability"), 0.9,
+         lambda data: data["length_of_stay"]["progress_review"].update(extend_probability=1 / 3)),
+        (("tracks", "evening", "hours_per_day"), 3.0,
+         lambda data: data["staff"]["roles"]["evening_therapist"].update(fte=1 / 60)),
+        (("services", "individual_therapy", "session_minutes"), 60.0,
+         lambda data: data["staff"]["roles"]["evening_therapist"].update(fte=1 / 90)),
+    ],
+)  # fmt: skip
+def test_a_computed_bound_shown_is_accepted(
+    baseline_data: dict[str, Any], where: tuple[str, ...], value: float, tweak: Any
+) -> None:
+    """1 - 1/3 was shown as 0.666667, itself refused; weekly_hours x fte likewise."""
+    tweak(baseline_data)
+    *parents, field = where
+    holder = baseline_data
+    for key in parents:
+        holder = holder[key]
+    holder[field] = value
+    path = ".".join(where)
+    (line,) = [line for line in error_lines(baseline_data) if f": {path}: " in line]
+    match = re.search(r"allowed <= ([0-9.e+-]+)[ )]", line)
+    assert match is not None, line
+    holder[field] = float(match.group(1))
+    assert path not in _problem_paths(baseline_data)
+
+
+def _problem_paths(data: Any) -> set[str]:
+    try:
+        validate_config(data)
+    except ConfigError as exc:
+        return {problem.path for problem in exc.problems}
+    return set()
+
+
+@given(value=st.floats(1e-12, 1e12))
+def test_bounds_are_printed_on_their_allowed_side(value: float) -> None:
+    assert float(at_most(value)) <= value <= float(at_least(value))
+    assert math.isclose(float(at_most(value)), value, rel_tol=1e-5)
+    assert math.isclose(float(at_least(value)), value, rel_tol=1e-5)
+
+
 def test_shares_must_sum_to_one(baseline_data: dict[str, Any]) -> None:
     baseline_data["referrals"]["sources"]["step_up"]["payer_mix"]["medicare"] = 0.5
     assert error_lines(baseline_data) == [
@@ -331,8 +439,8 @@ def test_warmup_must_end_before_horizon(baseline_data: dict[str, Any]) -> None:
     baseline_data["simulation"]["warmup_days"] = 2000
     (line,) = error_lines(baseline_data)
     assert line == (
-        "clinic.yaml: simulation.warmup_days: warm-up must end before the horizon "
-        "(got 2000; allowed < horizon_days (1095))"
+        "clinic.yaml: simulation.warmup_days: warm-up must end before the horizon, leaving a whole day of "
+        "results; a part day of warm-up counts as a whole day (got 2000; allowed <= 1094 for horizon_days 1095)"
     )
 
 
@@ -425,6 +533,31 @@ def test_override_path_that_does_not_exist() -> None:
         "40 is not an index in it (allowed 0 to 19)",
         "command line: --set nonsense: missing '=value' (allowed e.g. tracks.day.groups=3)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "whole"),
+    [
+        ("staff.roles.intake_clinician.hires[0].date=2028-01-01",
+         "staff.roles.intake_clinician.hires=[{date: 2028-01-01}]"),
+        ("staff.roles.intake_clinician.hires[1]={date: 2028-01-01, count: 2}",
+         "staff.roles.intake_clinician.hires=[{date: 2028-01-01, count: 2}]"),
+        ("staff.roles.intake_clinician.hires.0.count=2", "staff.roles.intake_clinician.hires=[{count: 2}]"),
+    ],
+)  # fmt: skip
+def test_an_index_into_an_empty_list_says_to_set_the_whole_list(assignment: str, whole: str) -> None:
+    """Was `... 0 is not an index in it (allowed 0 to -1)`."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, [assignment])
+    where, _ = whole.split("=", 1)
+    index = assignment.removeprefix(where).lstrip(".[")[0]
+    assert caught.value.lines() == [
+        f"command line: --set {assignment}: {where} is an empty list; {index} is not an index in it "
+        f"(allowed set the whole list: {whole})"
+    ]
+    if "date" in whole:  # the suggestion, typed as shown, is read as the list meant
+        config = load_config(BASELINE, [whole])
+        assert config.staff.roles["intake_clinician"].hires[0].date == dt.date(2028, 1, 1)
 
 
 def test_overrides_do_not_change_their_input(baseline_data: dict[str, Any]) -> None:
@@ -529,6 +662,14 @@ def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) 
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(
+    opening=dt.date(2197, 1, 1), horizon=1095, fiscal_month=7, hire=dt.date(2198, 1, 1)
+)  # ends 2199-12-31
+@example(
+    opening=dt.date(2197, 1, 1), horizon=1096, fiscal_month=7, hire=dt.date(2198, 1, 1)
+)  # a day too long
+@example(opening=dt.date(2199, 12, 31), horizon=1, fiscal_month=1, hire=dt.date(2199, 12, 31))  # 1-day run
+@example(opening=dt.date(2199, 12, 31), horizon=2, fiscal_month=1, hire=dt.date(2199, 12, 31))
 @given(
     opening=st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
     horizon=st.integers(1, 36_500),  # whole days: fractional horizons are another rule
@@ -549,7 +690,7 @@ def test_every_accepted_date_can_be_computed(
     data["staff"]["roles"]["therapist"]["hires"] = [{"date": hire.isoformat()}]
     first, last = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
     in_range = first <= opening <= last and first <= hire <= last
-    fits = in_range and opening + dt.timedelta(days=math.ceil(horizon)) <= last
+    fits = in_range and opening + dt.timedelta(days=horizon - 1) <= last  # the run's last day
     try:
         config = validate_config(data)
     except ConfigError as exc:
@@ -565,8 +706,32 @@ def test_every_accepted_date_can_be_computed(
     if refused:
         return
     calendar = ClinicCalendar.for_config(config)
-    assert calendar.date_of(calendar.days) <= last
+    assert calendar.date_of(calendar.days - 1) <= last
     found = periods(config)
     assert found
     assert all(period.start_date <= period.end_date for period in found)
     assert all(label.startswith("FY") for label in (p.label for p in found if p.kind == "fiscal_year"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(opening=st.dates(dt.date(2110, 1, 1), dt.date(2199, 12, 31)), beyond=st.integers(-2, 2))
+def test_the_last_supported_date_is_a_runs_last_day_exactly(
+    baseline_data: dict[str, Any], opening: dt.date, beyond: int
+) -> None:
+    """A run whose last day is 2199-12-31 is accepted, one a day longer refused (was a day too strict)."""
+    last = dt.date(2199, 12, 31)
+    horizon = (last - opening).days + 1 + beyond  # beyond == 0: the last day is exactly `last`
+    if horizon < 1:
+        return
+    data = copy.deepcopy(baseline_data)
+    data["clinic"]["opening_date"] = opening.isoformat()
+    data["simulation"]["horizon_days"] = horizon
+    data["simulation"]["warmup_days"] = 0
+    data["staff"]["roles"]["therapist"]["hires"] = []
+    if beyond <= 0:
+        validate_config(data)
+        return
+    with pytest.raises(ConfigError) as caught:
+        validate_config(data)
+    assert [p.path for p in caught.value.problems] == ["simulation.horizon_days"]
+    assert caught.value.problems[0].allowed == f"<= {(last - opening).days + 1} for this opening_date"

@@ -264,7 +264,7 @@ def test_reproduce_refuses_what_it_cannot_use(tmp_path: Path) -> None:
         (SMALL.replace("tracks.day.groups: 1", "tracks.dya.groups: 1"), "scenarios.fewer_seats.set.tracks.dya.groups: tracks has no key 'dya'"),
         (SMALL.replace("tracks.day.groups: 1", "tracks.day.groups: -1"), "scenarios.fewer_seats.set: tracks.day.groups"),
         (SMALL.replace("levels: [8, 12]", "levels: [8, 40]"), "grid cap=40: "),
-        (SMALL.replace("levels: [8, 12]", "levels: [[8], [12]]"), "grid.cap.levels: every level needs a short label"),
+        (SMALL.replace("levels: [8, 12]", "levels: [[8], [12]]"), "grid.cap.levels[0]: every level needs a short label"),
         (SMALL + "compare_to: nobody\n", "compare_to: no such scenario"),
         (SMALL.replace("horizon: 60d", "horizon: soon"), "horizon: not a duration"),
         (SMALL.replace(str(BASELINE), "missing.yaml"), "base: no such config file"),
@@ -278,6 +278,19 @@ def test_bad_experiment_files_exit_2_naming_the_field(tmp_path: Path, text: str,
     assert message in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_every_level_without_a_label_is_reported(tmp_path: Path) -> None:
+    """Only the first was reported: label it, rerun, meet the next."""
+    code, _, err = experiment(
+        tmp_path, "out", text=SMALL.replace("levels: [8, 12]", "levels: [[8], 10, [12]]")
+    )
+    assert code == 2
+    assert [line.split(": ", 2)[1] for line in err.splitlines()] == [
+        "grid.cap.levels[0]",
+        "grid.cap.levels[2]",
+    ]
+    assert all("every level needs a short label" in line for line in err.splitlines())
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)

@@ -89,11 +89,46 @@ def test_periods_cover_the_same_whole_days_as_staff_cost() -> None:
 
 def test_fractional_warmup_costs_the_same_days_as_staff() -> None:
     config = load_config(BASELINE, ["simulation.horizon_days=100", "simulation.warmup_days=10.5"])
-    kpis = compute_kpis(config, simulate(config))
+    records = simulate(config)
+    kpis = compute_kpis(config, records)
     staff_days = 100 - 11  # days 11..99: a day counts when it is on or after the warm-up
     assert kpis["fixed_cost_usd"] == pytest.approx(
         config.money.fixed_costs_usd_per_year * staff_days / DAYS_PER_YEAR
     )
+    # Flows from the same midnight as costs (were counted from 10.5 while costs began at day 11).
+    assert config.simulation.warmup_days == 11
+    assert kpis["referrals"] == sum(1 for e in records.episodes if e.referred_day >= 11)
+
+
+@pytest.mark.parametrize("warmup", [0.25, 10.5, 29.999, 30.0000000001, 98.01])
+def test_a_warmup_is_whole_days_rounded_up_like_the_horizon(warmup: float) -> None:
+    config = load_config(BASELINE, ["simulation.horizon_days=100", f"simulation.warmup_days={warmup}"])
+    assert config.simulation.warmup_days == math.ceil(warmup - 1e-9)
+    whole = load_config(
+        BASELINE, ["simulation.horizon_days=100", f"simulation.warmup_days={math.ceil(warmup - 1e-9)}"]
+    )
+    assert config == whole
+
+
+@pytest.mark.parametrize(
+    ("horizon", "warmup"), [("365", "364.5"), ("365", "365"), ("7m", "212.5"), ("0.5", "0.5")]
+)
+def test_a_warmup_leaving_no_whole_day_of_results_is_one_line(
+    tmp_path: Path, horizon: str, warmup: str
+) -> None:
+    """364.5 of 365 days ran and printed every KPI as 0 or n/a."""
+    days = whole_days(duration_days(horizon))
+    code, out, err = run(
+        "run", str(BASELINE), "--horizon", horizon, "--set", f"simulation.warmup_days={warmup}",
+        "-r", "1", "-j", "1", "--no-report", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err == (
+        f"command line: --set simulation.warmup_days={warmup}: simulation.warmup_days: warm-up must end before "
+        "the horizon, leaving a whole day of results; a part day of warm-up counts as a whole day "
+        f"(got {warmup}; allowed <= {days - 1} for horizon_days {days})\n"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_horizon_7m_writes_whole_days_and_says_so(tmp_path: Path) -> None:

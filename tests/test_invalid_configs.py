@@ -794,7 +794,7 @@ REFUSED = [
     (
         ["clinic.opening_date=2199-06-01"],
         "simulation.horizon_days: the run would end after 2199-12-31, the last date simiop supports (got 1095 "
-        "days from opening_date 2199-06-01; allowed <= 213 for this opening_date)",
+        "days from opening_date 2199-06-01; allowed <= 214 for this opening_date)",
     ),
 ]
 

@@ -482,6 +482,29 @@ def test_a_file_problem_stays_the_files_beside_an_option(tmp_path: Path) -> None
     )
 
 
+def test_a_file_problem_stays_the_files_when_an_option_changes_only_its_description(tmp_path: Path) -> None:
+    """Was blamed on the option: the file's evening therapist works days, and `count=2` changes the
+    message's "got" part (the role's head count) but neither causes nor fixes it."""
+    text = BASELINE.read_text(encoding="utf-8")
+    role = "    evening_therapist:\n      count: 1\n      shift: evening\n"
+    assert role in text
+    path = write(tmp_path / "noshift.yaml", text.replace(role, role.replace("shift: evening", "shift: day")))
+    code, _, err = run("validate", str(path), "--set", "staff.roles.evening_therapist.count=2")
+    assert code == 2
+    assert err.startswith(
+        f"{path}: tracks.evening.facilitator_role: no evening_therapist works the evening "
+    ), err
+    assert len(err.splitlines()) == 1
+    # An option that sets the problem's own field takes the blame for the value it gave.
+    text = text.replace("    groups: 2\n", "    groups: -2\n", 1)
+    path = write(tmp_path / "bad.yaml", text)
+    code, _, err = run("validate", str(path), "--set", "tracks.day.groups=-3")
+    assert code == 2
+    assert err.splitlines() == [
+        "command line: --set tracks.day.groups=-3: tracks.day.groups: out of range (got -3; allowed 0 to 20)"
+    ]
+
+
 def test_validating_several_files_tells_which_one_an_option_failed_on() -> None:
     small = REPO / "configs" / "small_day_only.yaml"
     code, _, err = run("validate", str(BASELINE), str(small), "--set", "tracks.evening.groups=-1")
@@ -499,6 +522,30 @@ def test_an_experiment_horizon_option_problem_is_the_command_lines(tmp_path: Pat
     assert code == 2
     assert err.startswith("command line: --horizon 200y: simulation.horizon_days: out of range"), err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("own", "line"),
+    [
+        ("horizon: 5y\n",
+         "exp.yaml: horizon: simulation.horizon_days: the run would end after 2199-12-31, the last date simiop "
+         "supports (got 1825 days from opening_date 2197-01-01; allowed <= 1095 for this opening_date)"),
+        ("set: {simulation.horizon_days: 1096}\n",
+         "exp.yaml: set.simulation.horizon_days: simulation.horizon_days: the run would end after 2199-12-31, "
+         "the last date simiop supports (got 1096 days from opening_date 2197-01-01; allowed <= 1095 for this "
+         "opening_date)"),
+        ("set: {tracks.day.groups: -1}\n",
+         "exp.yaml: set.tracks.day.groups: tracks.day.groups: out of range (got -1; allowed 0 to 20)"),
+    ],
+)  # fmt: skip
+def test_an_experiments_own_entries_take_the_blame_not_its_base(tmp_path: Path, own: str, line: str) -> None:
+    """Was `exp.yaml: base: simulation.horizon_days: ...`: the base config is fine, the file's horizon is not."""
+    late = BASELINE.read_text(encoding="utf-8").replace(
+        "opening_date: 2027-01-04", "opening_date: 2197-01-01"
+    )
+    write(tmp_path / "late.yaml", late)
+    path = write(tmp_path / "exp.yaml", f"base: late.yaml\nreplications: 2\n{own}")
+    assert problems(path) == [f"{tmp_path}/{line}"]
 
 
 def test_identifiers_in_messages_stay_readable() -> None:

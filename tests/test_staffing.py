@@ -134,3 +134,85 @@ def test_every_staffing_error_is_confirmed_by_the_model(data: dict[str, Any]) ->
     for path, *_ in errors:
         event(".".join(path.split(".")[:: len(path.split(".")) - 1]))  # first and last part
         confirm(path, config, records)
+
+
+# -- tracks no referral can reach (issue 15 F5) ------------------------------------------------------
+
+
+def _preferences(data: dict[str, Any], shares: dict[str, float]) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    for source in data["referrals"]["sources"].values():
+        source["track_preference"] = dict(shares)
+    return data
+
+
+def test_a_track_no_referral_prefers_gets_a_warning() -> None:
+    """Every source prefers the day shift and the day track's list waits: evening admitted no one for a year."""
+    config = SimiopConfig.model_validate(_preferences(BASE, {"day": 1.0, "evening": 0.0, "either": 0.0}))
+    assert (
+        "warning: tracks.evening: no referral source prefers the evening shift or 'either', and no track's "
+        "wait list switches patients to it when full (wait_list.when_full: switch), so track evening never "
+        "admits anyone (got referrals prefer: day)"
+    ) in config.warnings()
+    # Any way in is enough: one source with a little 'either', or the day track switching when full.
+    for shares, when_full in (({"day": 0.99, "either": 0.01}, "wait"), ({"day": 1.0}, "switch")):
+        data = _preferences(BASE, shares)
+        data["tracks"]["day"]["wait_list"]["when_full"] = when_full
+        assert not any("never admits" in line for line in SimiopConfig.model_validate(data).warnings())
+
+
+@st.composite
+def preferences(draw: st.DrawFn) -> dict[str, Any]:
+    """Random track preferences (often one-sided), source rates and wait-list policies."""
+    data = copy.deepcopy(BASE)
+    data["simulation"]["horizon_days"] = 120
+    side = draw(st.sampled_from(["day", "evening", None]))  # every source one-sided, or each its own mix
+    mixes = st.lists(st.sampled_from(["day", "evening", "either"]), min_size=1, max_size=3, unique=True)
+    for source in data["referrals"]["sources"].values():
+        kinds = [side] if side else draw(mixes)
+        source["track_preference"] = {kind: 1.0 / len(kinds) for kind in kinds[:-1]}
+        source["track_preference"][kinds[-1]] = 1.0 - sum(source["track_preference"].values())
+        source["weekly_rate"] = draw(st.sampled_from([0.0, source["weekly_rate"], 3 * source["weekly_rate"]]))
+    for track in data["tracks"].values():
+        track["wait_list"]["when_full"] = draw(st.sampled_from(["wait", "switch", "leave"]))
+    data["tracks"]["evening"]["enabled"] = draw(st.booleans())
+    return data
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=preferences())
+def test_a_track_warned_unreachable_admits_no_one(data: dict[str, Any]) -> None:
+    """The warning's claim, confirmed in the records: no referral or readmission is ever placed on it."""
+    config = SimiopConfig.model_validate(data)
+    warned = {
+        line.split(":")[1].strip().removeprefix("tracks.")
+        for line in config.warnings()
+        if "never admits" in line
+    }
+    event(f"warned {len(warned)}")
+    placed = {episode.track for episode in simulate(config).episodes if episode.track is not None}
+    assert not warned & placed, (warned, placed)
+
+
+# -- intake hours beyond the intake staff's week (issue 15 L11) ---------------------------------------
+
+
+@pytest.mark.parametrize(("fte", "warned"), [(0.01, True), (0.74, True), (0.75, False), (1.0, False)])
+def test_intake_beyond_the_intake_staffs_hours_gets_a_warning(fte: float, warned: bool) -> None:
+    """A 0.01-FTE intake clinician 'did' 30 h of assessments a week, silently (intake is not charged yet)."""
+    data = copy.deepcopy(BASE)
+    role = data["staff"]["roles"]["intake_clinician"]
+    role.update(fte=fte, count=1, weekly_hours=40)
+    schedule = data["intake"]["schedule"]
+    needed = (
+        sum(slot.get("parallel_slots", 1) for slot in schedule) * data["intake"]["assessment_minutes"] / 60
+    )
+    assert needed == 30  # 20 slots of 90 minutes: exactly 0.75 of a 40-hour week
+    lines = [line for line in SimiopConfig.model_validate(data).warnings() if "weekly assessments" in line]
+    expected = (
+        f"warning: intake.schedule: the weekly assessments take 30 h, more than the {40 * fte:g} h a week of "
+        "intake_clinician staff (count x weekly_hours x fte); simiop does not yet charge intake to staff "
+        "time, so they all happen and the results overstate what the staff can do (got intake_clinician: 1 at "
+        f"opening, shift day, fte {fte:g})"
+    )
+    assert lines == ([expected] if warned else [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -53,6 +54,46 @@ def rule_error(field: str, message: str, got: object, allowed: str) -> PydanticC
         message,
         {"field": field, "got": got, "allowed": allowed},
     )
+
+
+Rule = tuple[str, str, object, str]
+"""(field, what is wrong, the value, what is allowed): one broken cross-field rule, for rule_errors."""
+
+
+def rule_errors(rules: list[Rule]) -> PydanticCustomError:
+    """Several cross-field rule violations of one model at once, each naming its field.
+
+    A model validator that checks a list (every intake slot, every payer) or
+    several independent rules reports them all, so a user fixes a file in one
+    pass instead of fixing one problem, rerunning and meeting the next.
+    """
+    return PydanticCustomError("cross_fields", "config rules broken", {"rules": rules})
+
+
+def at_most(value: float, digits: int = 6) -> str:
+    """``value`` in at most ``digits`` significant digits, rounded down if need be, for an "allowed <= ..."
+    text: the number shown must itself be allowed (1/60 h is shown 0.0166666, not a refused 0.0166667)."""
+    return _rounded(value, digits, ROUND_FLOOR)
+
+
+def at_least(value: float, digits: int = 6) -> str:
+    """``value`` in at most ``digits`` significant digits, rounded up if need be, for "allowed >= ..."."""
+    return _rounded(value, digits, ROUND_CEILING)
+
+
+def exact(value: float) -> str:
+    """A bound copied from another field, shown so that typing it back gives that very number."""
+    text = f"{value:g}"
+    return text if float(text) == value else repr(value)
+
+
+def _rounded(value: float, digits: int, rounding: str) -> str:
+    text = f"{value:.{digits}g}"
+    if float(text) == value or value == 0 or not math.isfinite(value):
+        return text
+    exact = Decimal(value)
+    step = Decimal(1).scaleb(exact.adjusted() - digits + 1)
+    return f"{float(exact.quantize(step, rounding=rounding)):.{digits}g}"
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from simiop.config.base import Date, FromList, Frozen, rule_error
-from simiop.config.durations import whole_days
+from simiop.config.base import Date, FromList, Frozen
+from simiop.config.durations import warmup_whole_days, whole_days
 
 
 class ClinicConfig(Frozen):
@@ -35,7 +36,11 @@ class SimulationConfig(Frozen):
     """
 
     warmup_days: Annotated[float, Field(ge=0, le=36_500)] = 0.0
-    """Days discarded from steady-state KPIs; 0 for a clinic opening from empty."""
+    """Days discarded from steady-state KPIs; 0 for a clinic opening from empty.
+
+    Whole days, like the horizon: a fraction of a day is rounded up (10.5 -> 11), and at least one whole
+    day of the run must follow it.
+    """
 
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
     """Master seed; with the replication number and a stream name it fixes every random draw."""
@@ -49,13 +54,21 @@ class SimulationConfig(Frozen):
         """Runs cover whole days (see durations.whole_days): the resolved config says which."""
         return float(whole_days(value))
 
-    @model_validator(mode="after")
-    def _warmup_inside_horizon(self) -> SimulationConfig:
-        if self.warmup_days >= self.horizon_days:
-            raise rule_error(
-                "warmup_days",
-                "warm-up must end before the horizon",
-                self.warmup_days,
-                f"< horizon_days ({self.horizon_days:g})",
+    @field_validator("warmup_days", mode="after")
+    @classmethod
+    def _warmup_whole_days(cls, value: float, info: ValidationInfo) -> float:
+        """Flows (by referral time) and costs (by day) are counted from one midnight: the first after a
+        part day of warm-up (see durations.warmup_whole_days); the resolved config says which.
+
+        Checked here, before rounding, so that a refused warm-up is shown as it was given.
+        """
+        days = warmup_whole_days(value)
+        horizon = info.data.get("horizon_days")  # absent when the horizon itself is refused
+        if horizon is not None and days >= horizon:
+            raise PydanticCustomError(
+                "cross_field_here",
+                "warm-up must end before the horizon, leaving a whole day of results; a part day of "
+                "warm-up counts as a whole day",
+                {"got": value, "allowed": f"<= {horizon - 1:g} for horizon_days {horizon:g}"},
             )
-        return self
+        return float(days)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import Frozen, Name, Probability, rule_error
+from simiop.config.base import Frozen, Name, Probability, at_most, rule_error
 from simiop.config.distributions import DurationDistribution, ProbabilityDistribution
 
 
@@ -47,7 +47,7 @@ class ProgressReview(Frozen):
                 "early_completion_probability",
                 "a review cannot both extend and end the stay",
                 self.early_completion_probability,
-                f"<= {1.0 - self.extend_probability:g} (1 - extend_probability)",
+                f"<= {at_most(1.0 - self.extend_probability)} (1 - extend_probability)",
             )
         return self
 

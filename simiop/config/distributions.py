@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from simiop.config.base import FromList, Frozen, rule_error
+from simiop.config.base import FromList, Frozen, at_most, exact, rule_error
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -219,7 +219,7 @@ def _require_low_below_high(low: float, high: float) -> None:
             "high",
             "high must be greater than low",
             high,
-            f"greater than low ({low:g}); for a constant use dist: fixed",
+            f"greater than low ({exact(low)}); for a constant use dist: fixed",
         )
 
 
@@ -272,7 +272,7 @@ class Triangular(Distribution):
                 "mode",
                 "mode must lie between low and high",
                 self.mode,
-                f"{self.low:g} to {self.high:g}",
+                f"{exact(self.low)} to {exact(self.high)}",
             )
         return self
 
@@ -328,7 +328,7 @@ class Normal(Distribution):
                 "truncate_below",
                 "truncation keeps less than 0.1% of the normal's mass",
                 self.truncate_below,
-                f"at most {self.location + _Z_KEEP_MIN_MASS * self.sd:g} "
+                f"at most {at_most(self.location + _Z_KEEP_MIN_MASS * self.sd)} "
                 f"for mean {self.location:g} and sd {self.sd:g}",
             )
         return self

@@ -33,3 +33,14 @@ def whole_days(days: float) -> int:
     rounding up keeps at least the time asked for, and never gives zero days.
     """
     return max(1, math.ceil(days - WHOLE_DAY_TOLERANCE))
+
+
+def warmup_whole_days(days: float) -> int:
+    """A warm-up in whole days: a fraction of a day is rounded up (10.5 -> 11), 0 stays 0.
+
+    The same rule as the horizon's (whole_days): KPIs count flows from a time
+    and costs, census and staff from a day, so a part day of warm-up would
+    split them (flows from 300.5, costs from day 301). Rounding up discards
+    at least the time asked for.
+    """
+    return max(0, math.ceil(days - WHOLE_DAY_TOLERANCE))

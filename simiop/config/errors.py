@@ -222,6 +222,11 @@ def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
 
     if kind == "references":
         return [Problem(*problem) for problem in ctx["problems"]]
+    if kind == "cross_fields":
+        return [
+            Problem(f"{path}.{field}" if path else field, message, show_value(got), allowed)
+            for field, message, got, allowed in ctx["rules"]
+        ]
     if kind == "cross_field":
         field_path = f"{path}.{ctx['field']}" if path else ctx["field"]
         return [Problem(field_path, error["msg"], show_value(ctx["got"]), ctx["allowed"])]

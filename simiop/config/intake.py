@@ -7,7 +7,18 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import FromList, Frozen, Name, Probability, TimeOfDay, Weekday, hours_of, rule_error
+from simiop.config.base import (
+    FromList,
+    Frozen,
+    Name,
+    Probability,
+    Rule,
+    TimeOfDay,
+    Weekday,
+    hours_of,
+    rule_error,
+    rule_errors,
+)
 from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 
 
@@ -22,7 +33,8 @@ class IntakeSlot(Frozen):
 
     parallel_slots: Annotated[int, Field(ge=1, le=50)] = 1
     """Assessments that can start at this time, each needing one person of intake.staff_role: capped by
-    how many of them are at work that day (any shift; intake hours are not checked against weekly_hours)."""
+    how many of them are at work that day (any shift; intake hours are not charged to weekly_hours: a
+    schedule needing more hours a week than the role has gets a warning)."""
 
 
 class IntakeOutcomes(Frozen):
@@ -84,13 +96,16 @@ class IntakeConfig(Frozen):
 
     @model_validator(mode="after")
     def _slots_inside_day(self) -> IntakeConfig:
-        for index, slot in enumerate(self.schedule):
-            end_hours = hours_of(slot.start_time) + self.assessment_minutes / 60.0
-            if end_hours > 24.0:
-                raise rule_error(
-                    f"schedule[{index}].start_time",
-                    "assessment would run past midnight",
-                    slot.start_time,
-                    f"a start that leaves {self.assessment_minutes:g} minutes before 24:00",
-                )
+        late: list[Rule] = [
+            (
+                f"schedule[{index}].start_time",
+                "assessment would run past midnight",
+                slot.start_time,
+                f"a start that leaves {self.assessment_minutes:g} minutes before 24:00",
+            )
+            for index, slot in enumerate(self.schedule)
+            if hours_of(slot.start_time) + self.assessment_minutes / 60.0 > 24.0
+        ]
+        if late:
+            raise rule_errors(late)  # every slot at once, not the first one found
         return self

@@ -149,7 +149,8 @@ def validate_changed(
 ) -> SimiopConfig:
     """Validate ``changed`` (``original`` with ``overrides`` applied), blaming each problem on its cause.
 
-    A problem ``original`` has too stays the file's; any other is caused by the
+    A problem ``original`` has too (the same rule at the same path, see
+    ``_files_own``) stays the file's; any other is caused by the
     overrides, and is reported as coming from ``by`` (the command line, an
     API argument) and the option that sets its field (all of them when none
     or several do, e.g. a warm-up no longer inside a shorter --horizon).
@@ -160,14 +161,44 @@ def validate_changed(
         found = exc.problems
     try:
         validate_config(original, source)
-        before: set[Problem] = set()
+        before: tuple[Problem, ...] = ()
     except ConfigError as exc:
-        before = set(exc.problems)
+        before = exc.problems
     problems = [
-        problem if problem in before else _blamed(problem, original, source, overrides, by)
+        problem
+        if _files_own(problem, before, overrides)
+        else _blamed(problem, original, source, overrides, by)
         for problem in found
     ]
     raise ConfigError(source, problems) from None
+
+
+def _files_own(problem: Problem, before: Sequence[Problem], overrides: Sequence[Override]) -> bool:
+    """Whether ``problem`` is one the file alone has: the same problem, or the same rule broken at the
+    same path while no override sets that path.
+
+    Only the "got" and "allowed" parts may differ then: they often describe
+    more than the field (a role's head count beside the facilitator role an
+    evening track lacks), so an option that changes that description neither
+    causes nor fixes the file's problem (``--set ...evening_therapist.count=2``
+    beside a file whose evening therapist works days).
+    """
+    if problem in before:
+        return True
+    if not any(problem.path == old.path and problem.message == old.message for old in before):
+        return False
+    try:
+        where = split_path(problem.path)
+    except ValueError:
+        return False
+    for override in overrides:
+        try:
+            parts, _ = parse_assignment(override.assignment)
+        except ValueError:
+            return False
+        if overlaps(parts, where):
+            return False
+    return True
 
 
 def _blamed(problem: Problem, original: Any, source: str, overrides: Sequence[Override], by: str) -> Problem:

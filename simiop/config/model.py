@@ -15,6 +15,7 @@ from simiop.config.discharge import DischargeConfig
 from simiop.config.errors import Problem
 from simiop.config.intake import IntakeConfig
 from simiop.config.money import MoneyConfig
+from simiop.config.reach import unreachable_tracks
 from simiop.config.referrals import ReferralsConfig
 from simiop.config.staff import RoomsConfig, StaffConfig
 from simiop.config.staffing import Finding, check_staffing, horizon_end_problems
@@ -85,12 +86,14 @@ class SimiopConfig(Frozen):
         """Legal but suspicious settings, one line each: ``warning: path: what (got ...)``.
 
         For example a shift with one person and no cover for absence, a hire
-        after the horizon, or a prescriber who works days seeing evening
-        patients. They are not errors: the config runs as written. The command
-        line prints them to stderr (``FILE: warning: ...``) from ``validate``,
+        after the horizon, a prescriber who works days seeing evening
+        patients, or a track no referral can reach (``simiop.config.reach``).
+        They are not errors: the config runs as written. The command line
+        prints them to stderr (``FILE: warning: ...``) from ``validate``,
         ``run`` and ``experiment``; the API returns them here and never prints.
         """
-        return [Problem(*finding).format("warning") for finding in check_staffing(self).warnings]
+        findings = [*check_staffing(self).warnings, *unreachable_tracks(self)]
+        return [Problem(*finding).format("warning") for finding in findings]
 
 
 def _missing(path: str, value: str, known: Mapping[str, object], what: str) -> Iterator[Reference]:

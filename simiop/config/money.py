@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import Frozen, Name, Probability, rule_error
+from simiop.config.base import Frozen, Name, Probability, Rule, exact, rule_errors
 
 
 class Payer(Frozen):
@@ -47,13 +47,17 @@ class MoneyConfig(Frozen):
 
     @model_validator(mode="after")
     def _4plus_rate_not_below_basic(self) -> MoneyConfig:
-        for name, payer in self.payers.items():
-            rate_4plus = payer.per_diem_4plus_services_usd
-            if rate_4plus is not None and rate_4plus < payer.per_diem_usd:
-                raise rule_error(
-                    f"payers.{name}.per_diem_4plus_services_usd",
-                    "the 4+ services rate is below the basic rate",
-                    rate_4plus,
-                    f">= per_diem_usd ({payer.per_diem_usd:g})",
-                )
+        below: list[Rule] = [
+            (
+                f"payers.{name}.per_diem_4plus_services_usd",
+                "the 4+ services rate is below the basic rate",
+                payer.per_diem_4plus_services_usd,
+                f">= per_diem_usd ({exact(payer.per_diem_usd)})",
+            )
+            for name, payer in self.payers.items()
+            if payer.per_diem_4plus_services_usd is not None
+            and payer.per_diem_4plus_services_usd < payer.per_diem_usd
+        ]
+        if below:
+            raise rule_errors(below)  # every payer at once
         return self

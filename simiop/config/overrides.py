@@ -15,6 +15,8 @@ silently (``tracks.day.group_size.max: 10`` then ``tracks.day.group_size:
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -149,6 +151,12 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
                 return _problem(assignment, f"{where} has no key {part!r}", known)
             node = node[part]
         elif isinstance(node, list):
+            if not node:  # "allowed 0 to -1" said nothing: there is no item to change, only a list to set
+                return _problem(
+                    assignment,
+                    f"{where} is an empty list; {part!r} is not an index in it",
+                    f"set the whole list: {_whole_list(where, parts[depth:], value)}",
+                )
             if not isinstance(part, int) or not 0 <= part < len(node):
                 return _problem(
                     assignment, f"{where} is a list; {part!r} is not an index in it", f"0 to {len(node) - 1}"
@@ -162,6 +170,37 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
                 assignment, f"{where} is a single value, not a mapping or list", "a path to an existing field"
             )
     return None
+
+
+def _whole_list(where: str, rest: list[str | int], value: Any) -> str:
+    """``hires=[{date: 2028-01-01}]`` for ``hires[0].date=2028-01-01``: the list holding the value given."""
+    if len(rest) == 2 and isinstance(rest[1], str):
+        item = _flow({rest[1]: value})
+    elif len(rest) == 1:
+        item = _flow(value)
+    else:
+        item = "..."
+    return f"{where}=[{item}]"
+
+
+def _flow(value: Any) -> str:
+    """A value as YAML flow text, as it is typed after ``--set path=``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if isinstance(value, str) and value and not set(value) & set(",:{}[]#&*!|>'\"%@`"):
+        return value if yaml.safe_load(value) == value or _looks_like_date(value) else json.dumps(value)
+    text = json.dumps(value, default=str)
+    return text
+
+
+def _looks_like_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class AssignmentError(ValueError):

@@ -547,12 +547,15 @@ Legal but suspicious settings are warnings, not errors: a track with no cover fo
 facilitators its groups need), more groups than facilitators, a track or intake waiting for its first
 hire, a hire before opening or after the run's last day, more parallel intake slots than intake staff,
 a prescriber or family role that works none of the tracks' shifts, a track or intake with no day before
-the horizon. `simiop validate`, `run` and `experiment` print them to stderr as `FILE: warning: ...`
-lines (exit status unchanged); in Python, `config.warnings()` returns the same lines and nothing is
-printed.
+the horizon, an enabled track that no referral can reach (no source with referrals prefers its shift or
+`either`, and no track's wait list switches patients to it when full), weekly intake assessments that
+take more hours than the intake role's count x `weekly_hours` x `fte` (intake is not yet charged to staff
+time, so every booked assessment happens anyway). `simiop validate`, `run` and `experiment` print them to
+stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()` returns the
+same lines and nothing is printed.
 
 Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
-{base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days`), so that every date
+{base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date
 and fiscal-year label of the results can be computed.
 """
 

@@ -34,12 +34,12 @@ after overrides are applied.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simiop.config.base import LAST_DATE, Weekday, hours_of
+from simiop.config.base import LAST_DATE, Weekday, at_most, hours_of
+from simiop.config.durations import whole_days
 
 if TYPE_CHECKING:
     from simiop.config.model import SimiopConfig
@@ -229,7 +229,7 @@ class _Check:
                     f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
                     "ever runs",
                     f"{track.hours_per_day:g}",
-                    f"<= {role.weekly_hours:g} (staff.roles.{role.name} weekly_hours x fte)",
+                    f"<= {at_most(role.weekly_hours)} (staff.roles.{role.name} weekly_hours x fte)",
                 )
             )
         if track.facilitators_per_group > len(firsts):
@@ -397,6 +397,7 @@ class _Check:
                     None,
                 )
             )
+        self.intake_hours(role, len(firsts))
         for index, slot in enumerate(intake.schedule):
             if slot.parallel_slots > len(firsts):
                 self.warnings.append(
@@ -408,6 +409,32 @@ class _Check:
                         None,
                     )
                 )
+
+    def intake_hours(self, role: _Role, people: int) -> None:
+        """Warn when the weekly assessments take more hours than the intake staff's weeks hold.
+
+        The model does not yet charge intake assessments to staff time (issue
+        18 will): every booked assessment happens, whatever the role's
+        weekly_hours and fte, so a 0.01-FTE intake clinician "does" 30 hours
+        of intake a week and costs 1% of a salary. Until then this is a
+        warning; each slot counts as many assessments as can run at once
+        (parallel_slots, at most one per person of the role).
+        """
+        intake = self.config.intake
+        needed = sum(min(slot.parallel_slots, people) for slot in intake.schedule)
+        needed_hours = needed * intake.assessment_minutes / 60.0
+        available = people * role.weekly_hours
+        if needed_hours > available + HOURS_SLACK:
+            self.warnings.append(
+                (
+                    "intake.schedule",
+                    f"the weekly assessments take {needed_hours:g} h, more than the {available:g} h a week "
+                    f"of {role.name} staff (count x weekly_hours x fte); simiop does not yet charge intake "
+                    "to staff time, so they all happen and the results overstate what the staff can do",
+                    role.describe() + f", fte {role.spec.fte:g}",
+                    None,
+                )
+            )
 
     def absence(self) -> None:
         """A role the work uses whose people are absent every day (absence_days_per_year >= 260)."""
@@ -435,7 +462,7 @@ def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: T
 
 
 def _week_minutes(role: _Role) -> str:
-    return f"<= {role.weekly_hours * 60:g} (staff.roles.{role.name} weekly_hours x fte, in minutes)"
+    return f"<= {at_most(role.weekly_hours * 60)} (staff.roles.{role.name} weekly_hours x fte, in minutes)"
 
 
 def _first_slot_day(calendar: ClinicCalendar, horizon: float, slot_times: Times) -> int | None:
@@ -487,8 +514,10 @@ def horizon_end_problems(config: SimiopConfig) -> Iterator[Finding]:
     """The run's last day, and so every date and fiscal-year label after it, must be a supported date."""
     opening = config.clinic.opening_date
     horizon = config.simulation.horizon_days
-    allowed = (LAST_DATE - opening).days  # the tables date every day 0..ceil(horizon), the last one included
-    if math.ceil(horizon) > allowed:
+    # The run's days are 0..whole_days(horizon) - 1 (the tables date each one); its last day may be LAST_DATE,
+    # so an opening on LAST_DATE still allows a 1-day run.
+    allowed = (LAST_DATE - opening).days + 1
+    if whole_days(horizon) > allowed:
         yield (
             "simulation.horizon_days",
             f"the run would end after {LAST_DATE.isoformat()}, the last date simiop supports",

@@ -6,8 +6,25 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import Frozen, Name, TimeOfDay, Weekdays, hours_of, rule_error
+from simiop.config.base import (
+    Frozen,
+    Name,
+    Rule,
+    TimeOfDay,
+    Weekdays,
+    at_most,
+    exact,
+    hours_of,
+    rule_error,
+    rule_errors,
+)
 from simiop.config.distributions import DurationDistribution
+
+
+def _minutes(hours: float) -> str:
+    """ " (N minutes)" when ``hours`` has no exact decimal form (1/60 h), else nothing."""
+    minutes = round(hours * 60)
+    return "" if float(at_most(hours)) == hours else f" ({minutes} minute{'s' if minutes != 1 else ''})"
 
 
 class GroupSize(Frozen):
@@ -111,31 +128,40 @@ class Track(Frozen):
 
     @model_validator(mode="after")
     def _schedule_consistent(self) -> Track:
-        end_hours = hours_of(self.start_time) + self.hours_per_day
-        if end_hours > 24.0:
-            raise rule_error(
-                "hours_per_day",
-                "the programme day runs past midnight",
-                self.hours_per_day,
-                f"<= {24.0 - hours_of(self.start_time):g} for start_time {self.start_time}",
+        broken: list[Rule] = []  # every rule at once: they do not depend on each other
+        left = (24 * 60 - round(hours_of(self.start_time) * 60)) / 60.0  # whole minutes to midnight
+        if hours_of(self.start_time) + self.hours_per_day > 24.0:
+            broken.append(
+                (
+                    "hours_per_day",
+                    "the programme day runs past midnight",
+                    self.hours_per_day,
+                    f"<= {at_most(left)}{_minutes(left)} for start_time {self.start_time}",
+                )
             )
         session_hours = self.group_sessions_per_day * self.session_minutes / 60.0
         if session_hours > self.hours_per_day + 1e-9:
-            raise rule_error(
-                "group_sessions_per_day",
-                "group sessions do not fit in the programme day",
-                f"{self.group_sessions_per_day} x {self.session_minutes:g} min",
-                f"at most {self.hours_per_day:g} h in total",
+            broken.append(
+                (
+                    "group_sessions_per_day",
+                    "group sessions do not fit in the programme day",
+                    f"{self.group_sessions_per_day} x {self.session_minutes:g} min",
+                    f"at most {exact(self.hours_per_day)} h in total",
+                )
             )
         cohort_days = self.admission.cohort_weekdays or ()
         stray = [day for day in cohort_days if day not in self.weekdays]
         if self.admission.policy == "cohort" and stray:
-            raise rule_error(
-                "admission.cohort_weekdays",
-                "cohort start days must be programme days",
-                stray,
-                f"a subset of {list(self.weekdays)}",
+            broken.append(
+                (
+                    "admission.cohort_weekdays",
+                    "cohort start days must be programme days",
+                    stray,
+                    f"a subset of {list(self.weekdays)}",
+                )
             )
+        if broken:
+            raise rule_errors(broken)
         return self
 
     @property

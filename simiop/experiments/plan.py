@@ -265,8 +265,14 @@ def experiment_plan(
 
     file_data = set_values(base_data, spec.set, source, "set")
     file_horizon = spec.horizon_days()
+    own = [
+        Override(f"{key}={json.dumps(value, default=str)}", f"set.{key}") for key, value in spec.set.items()
+    ]
     if file_horizon is not None and horizon_days is None:
         file_data = set_values(file_data, {HORIZON: file_horizon}, source, "horizon")
+        own.append(Override(f"{HORIZON}={json.dumps(file_horizon)}", "horizon"))
+    if own:  # a problem the file's own set: or horizon: makes is theirs, not the base config's
+        validate_changed(base_data, file_data, source, own, by=source)
     decided = {
         SEED: _first(seed, spec.seed, base_config.simulation.seed),
         REPLICATIONS: _first(replications, spec.replications, base_config.simulation.replications),

@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import FromList, Frozen, Name, rule_error
+from simiop.config.base import FromList, Frozen, Name, Rule, rule_error, rule_errors
 from simiop.config.durations import DURATION_EXAMPLES, duration_days
 
 BASE_SCENARIO = "base"
@@ -72,14 +72,18 @@ class Factor(Frozen):
                 "labels", "one label per level", f"{len(self.labels)} labels", f"{len(self.levels)} labels"
             )
         labels = self.level_labels()
-        for label in labels:
-            if label is None or not _LABEL.match(label):
-                raise rule_error(
-                    "labels" if self.labels is not None else "levels",
-                    "every level needs a short label for scenario names",
-                    label if label is not None else "a list or mapping level without labels",
-                    "letters, digits and _ . + - (give labels: [...] for list or mapping levels)",
-                )
+        unlabelled: list[Rule] = [  # every one at once, not the first found
+            (
+                f"{'labels' if self.labels is not None else 'levels'}[{index}]",
+                "every level needs a short label for scenario names",
+                label if label is not None else "a list or mapping level without labels",
+                "letters, digits and _ . + - (give labels: [...] for list or mapping levels)",
+            )
+            for index, label in enumerate(labels)
+            if label is None or not _LABEL.match(label)
+        ]
+        if unlabelled:
+            raise rule_errors(unlabelled)
         if len(set(labels)) != len(labels):
             raise rule_error("labels", "labels must differ", list(labels), "distinct labels")
         return self

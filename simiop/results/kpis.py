@@ -1,8 +1,9 @@
 """Key performance indicators of one replication, named with their units.
 
 Flow counts and waits use referrals made on or after the warm-up; census,
-staff and money use days on or after it. With no warm-up (a clinic opening
-from empty) everything counts.
+staff and money use days on or after it. The warm-up is whole days (the
+config rounds a part day up), so both start at the same midnight. With no
+warm-up (a clinic opening from empty) everything counts.
 """
 
 from __future__ import annotations
