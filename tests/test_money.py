@@ -1,13 +1,31 @@
-"""Billing rules on hand-made records: Medicare's 3 vs 4+ services rates and its 9 h/week minimum."""
+"""Billing rules on hand-made records, one test per rule (issue 16), with the rates read from the config.
+
+The records stand for patient-days as programme.py writes them: a group day is
+``group_sessions_per_day`` services and the track's programme hours; individual,
+family and prescriber sessions are recorded with their hours, and each payer
+decides what counts.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from simiop.config import load_config
-from simiop.model.money import bill, totals
+from simiop.config import SimiopConfig, load_config, validate_config
+from simiop.config.errors import ConfigError
+from simiop.model import simulate
+from simiop.model.money import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, bill, totals
 from simiop.model.records import Episode, PatientDay, Records
 from tests.conftest import BASELINE
+
+CONFIG = load_config(BASELINE)
+MEDICARE = CONFIG.money.payers["medicare"]
+COMMERCIAL = CONFIG.money.payers["commercial"]
+R3 = MEDICARE.per_diem_usd
+R4 = MEDICARE.per_diem_4plus_services_usd or 0.0
+EVENING = CONFIG.tracks["evening"]
+INDIVIDUAL_H = 50 / 60
 
 
 def episode(episode_id: int, payer: str) -> Episode:
@@ -16,46 +34,230 @@ def episode(episode_id: int, payer: str) -> Episode:
         patient_id=episode_id,
         source="step_down",
         source_kind="step_down",
-        track_preference="day",
+        track_preference="evening",
         payer=payer,
         acuity="standard",
         referred_day=0.0,
     )
 
 
-def test_medicare_rates_and_weekly_minimum() -> None:
-    config = load_config(BASELINE)
-    medicare = config.money.payers["medicare"]
-    commercial = config.money.payers["commercial"]
-    records = Records(seed=0, replication=0, horizon_days=21.0)
-    records.episodes = [episode(0, "medicare"), episode(1, "medicare"), episode(2, "commercial")]
-    records.patient_days = [
-        # Medicare patient 0, week 0: 3 + 4 + 2 services, 2.5 + 3.33 + 4 = 9.83 h >= 9: days 1 and 2 bill.
-        PatientDay(0, 0, 0, 3, 2.5),
-        PatientDay(0, 1, 0, 4, 10 / 3),
-        PatientDay(0, 2, 0, 2, 4.0),  # only 2 services: never billable
-        # Medicare patient 1, week 1: 8.5 h < 9, so no day of that week bills, however many services.
-        PatientDay(1, 7, 1, 4, 4.25),
-        PatientDay(1, 8, 1, 3, 4.25),
-        # Commercial: no weekly minimum; 3+ services bill the one per diem.
-        PatientDay(2, 7, 1, 4, 3.0),
-        PatientDay(2, 8, 1, 3, 2.5),
-    ]
-    bill(config, records)
-    assert [row.billable for row in records.patient_days] == [True, True, False, False, False, True, True]
-    assert [row.four_plus for row in records.patient_days] == [False, True, False, False, False, False, False]
-    assert medicare.per_diem_4plus_services_usd is not None
-    assert records.episodes[0].revenue_usd == pytest.approx(
-        medicare.per_diem_usd + medicare.per_diem_4plus_services_usd
+def group_day(
+    episode_id: int,
+    day: int,
+    *,
+    individual: bool = False,
+    family: bool = False,
+    prescriber: str | None = None,
+    groups: int = 3,
+    hours: float = 3.0,
+) -> PatientDay:
+    """An attended day of a 3-hour, three-group evening; extras as programme.py records them."""
+    ind = INDIVIDUAL_H if individual else 0.0
+    fam = 1.0 if family else 0.0
+    pre = (0.5 if prescriber == "initial" else 1 / 3) if prescriber else 0.0
+    extras = sum(1 for h in (ind, fam, pre) if h)
+    return PatientDay(
+        episode_id,
+        day,
+        day // 7,
+        groups + extras,
+        groups * 50 / 60 + ind + fam + pre,
+        groups=groups,
+        programme_hours=hours if groups else 0.0,
+        individual_hours=ind,
+        family_hours=fam,
+        prescriber_hours=pre,
+        prescriber_initial=prescriber == "initial",
     )
-    assert records.episodes[1].revenue_usd == 0.0
-    assert records.episodes[2].revenue_usd == pytest.approx(2 * commercial.per_diem_usd)
-    result = totals(config, records)
-    assert result.billable_days == 4
-    assert result.billable_days_4plus == 1
-    assert result.patient_weeks == 3
-    assert result.patient_weeks_meeting_9h == 1
-    assert result.revenue_by_payer_usd["medicare"] == pytest.approx(records.episodes[0].revenue_usd)
-    after_warmup = totals(config, records, from_day=7.0)
-    assert after_warmup.billable_days == 2
-    assert after_warmup.fixed_cost_usd == pytest.approx(config.money.fixed_costs_usd_per_year * 14 / 365.25)
+
+
+def billed(config: SimiopConfig, payer: str, days: list[PatientDay]) -> Records:
+    records = Records(seed=0, replication=0, horizon_days=28.0)
+    records.episodes = [episode(0, payer)]
+    records.patient_days = days
+    bill(config, records)
+    return records
+
+
+def test_evening_medicare_patient_bills_every_attended_evening() -> None:
+    # Mon, Tue, Thu 18:00-21:00: three 50-minute groups a day = 7.5 service hours a week, under the old
+    # "9 h received" rule nothing billed; the 9 h is a plan-of-care need met by the 9 scheduled hours.
+    records = billed(CONFIG, "medicare", [group_day(0, 0), group_day(0, 1, individual=True), group_day(0, 3)])
+    assert sum(row.hours for row in records.patient_days) < 9
+    assert [row.billable for row in records.patient_days] == [True, True, True]
+    assert [row.per_diem_usd for row in records.patient_days] == [R3, R4, R3]
+    assert records.episodes[0].billable_days == 3
+    assert records.episodes[0].revenue_usd == pytest.approx(2 * R3 + R4)
+
+
+@pytest.mark.parametrize("min_services", [3, 2])
+def test_a_day_with_two_qualifying_services_bills_only_when_the_payer_allows_two(min_services: int) -> None:
+    config = load_config(BASELINE, [f"money.payers.medicare.min_services_per_day={min_services}"])
+    # The group was cancelled: an individual and a family session are 2 services.
+    row = billed(config, "medicare", [group_day(0, 0, groups=0, individual=True, family=True)]).patient_days[
+        0
+    ]
+    if min_services == 3:
+        assert (row.billable, row.per_diem_usd, row.reason) == (False, 0.0, FEWER_SERVICES)
+    else:
+        assert (row.billable, row.per_diem_usd, row.reason) == (True, R3, "")
+
+
+def test_four_or_more_services_bill_the_higher_rate() -> None:
+    days = [group_day(0, 0), group_day(0, 1, individual=True), group_day(0, 2, individual=True, family=True)]
+    rows = billed(CONFIG, "medicare", days).patient_days
+    assert [row.per_diem_usd for row in rows] == [R3, R4, R4]
+    assert [row.four_plus for row in rows] == [False, True, True]
+    assert R4 > R3
+    # A payer with one rate pays it whatever the count.
+    assert [row.per_diem_usd for row in billed(CONFIG, "commercial", days).patient_days] == [
+        COMMERCIAL.per_diem_usd
+    ] * 3
+
+
+def test_prescriber_visit_earns_a_professional_fee_and_does_not_raise_the_count() -> None:
+    fees = MEDICARE.professional_fees
+    assert fees is not None
+    rows = billed(
+        CONFIG, "medicare", [group_day(0, 0, prescriber="initial"), group_day(0, 7, prescriber="follow")]
+    )
+    assert [row.services for row in rows.patient_days] == [4, 4]  # 4 sessions received ...
+    assert [row.per_diem_usd for row in rows.patient_days] == [R3, R3]  # ... but 3 per-diem services
+    assert [row.professional_usd for row in rows.patient_days] == [
+        fees.prescriber_initial_usd,
+        fees.prescriber_follow_up_usd,
+    ]
+    # Commercial: the visit is inside the per diem (no professional claim).
+    commercial = billed(CONFIG, "commercial", [group_day(0, 0, prescriber="follow")]).patient_days[0]
+    assert (commercial.per_diem_usd, commercial.professional_usd) == (COMMERCIAL.per_diem_usd, 0.0)
+
+
+def test_professional_fee_is_billed_even_when_the_per_diem_is_not() -> None:
+    fees = MEDICARE.professional_fees
+    assert fees is not None
+    row = billed(CONFIG, "medicare", [group_day(0, 0, groups=0, prescriber="follow")]).patient_days[0]
+    assert (row.billable, row.reason, row.professional_usd) == (
+        False,
+        FEWER_SERVICES,
+        fees.prescriber_follow_up_usd,
+    )
+
+
+def test_minimum_hours_that_day() -> None:
+    config = load_config(BASELINE, ["money.payers.medicaid.min_hours_per_day=3"])
+    rows = billed(config, "medicaid", [group_day(0, 0), group_day(0, 1, hours=2.0)]).patient_days
+    assert [(row.billable, row.reason) for row in rows] == [(True, ""), (False, SHORT_DAY)]
+
+
+def test_claim_edit_only_where_a_payer_is_configured_with_it() -> None:
+    two_evenings = [group_day(0, 0), group_day(0, 1)]  # 6 billing hours in the week
+    three_evenings = [group_day(0, 7), group_day(0, 8), group_day(0, 10)]  # 9 billing hours
+    config = load_config(
+        BASELINE, ["money.payers.commercial.weekly_requirement={kind: claim_edit, hours: 9}"]
+    )
+    rows = billed(config, "commercial", two_evenings + three_evenings).patient_days
+    assert [row.reason for row in rows] == [CLAIM_EDIT_WEEK] * 2 + [""] * 3
+    # Medicare's 9 h is a plan-of-care need: the short week still bills.
+    assert MEDICARE.weekly_requirement.kind == "plan_of_care"
+    assert all(row.billable for row in billed(CONFIG, "medicare", two_evenings).patient_days)
+
+
+def test_totals_count_unbilled_days_by_reason_and_split_per_diem_from_fees() -> None:
+    records = billed(
+        CONFIG,
+        "medicare",
+        [group_day(0, 0, prescriber="initial"), group_day(0, 1, groups=0, individual=True)],
+    )
+    result = totals(CONFIG, records)
+    assert (result.attended_days, result.billable_days) == (2, 1)
+    assert result.unbilled_days_by_reason[FEWER_SERVICES] == 1
+    assert result.per_diem_usd == pytest.approx(R3)
+    assert MEDICARE.professional_fees is not None
+    assert result.professional_usd == pytest.approx(MEDICARE.professional_fees.prescriber_initial_usd)
+    assert totals(CONFIG, records, from_day=1.0).attended_days == 1
+
+
+# -- the rules as config -------------------------------------------------------------------------------
+
+
+def test_plan_of_care_hours_the_schedule_cannot_provide_is_a_warning_per_payer(
+    baseline_data: dict[str, Any],
+) -> None:
+    assert not [line for line in CONFIG.warnings() if "money.payers" in line]
+    baseline_data["tracks"]["evening"]["weekdays"] = ["mon", "thu"]  # 2 x 3 h = 6 h < 9 h
+    warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
+    assert len(warnings) == 2
+    assert "money.payers.medicare.weekly_requirement.hours" in warnings[0]
+    assert "money.payers.medicaid.weekly_requirement.hours" in warnings[1]
+    assert all("track evening" in line and "6 h < 9 h" in line for line in warnings)
+
+
+def test_a_day_that_can_never_qualify_is_a_warning(baseline_data: dict[str, Any]) -> None:
+    baseline_data["money"]["payers"]["commercial"]["min_services_per_day"] = 6
+    baseline_data["money"]["payers"]["medicaid"]["min_hours_per_day"] = 4
+    warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
+    assert any("money.payers.commercial.min_services_per_day" in line for line in warnings)
+    assert any("money.payers.medicaid.min_hours_per_day" in line for line in warnings)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("money.payers.medicare.services_counted=[prescriber]", "cannot also count toward the per diem"),
+        ("money.payers.commercial.weekly_requirement={kind: claim_edit}", "needs its weekly hours"),
+        ("money.payers.commercial.services_counted=[family, family]", "listed twice"),
+    ],
+)
+def test_contradictory_payer_rules_are_refused(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(BASELINE, [override])
+
+
+# -- the rules in the simulation -------------------------------------------------------------------------
+
+
+def medicare_evening_days(overrides: list[str], replications: int = 2) -> list[tuple[PatientDay, float]]:
+    """(day, per diem) of every attended day of Medicare patients on the evening track, 6-month runs."""
+    found = []
+    for replication in range(replications):
+        config = load_config(BASELINE, ["simulation.horizon_days=182", *overrides])
+        records = simulate(config, replication=replication)
+        payer_track = {e.episode_id: (e.payer, e.track) for e in records.episodes}
+        found += [
+            (row, row.per_diem_usd)
+            for row in records.patient_days
+            if payer_track[row.episode_id] == ("medicare", "evening")
+        ]
+    return found
+
+
+EVERY_EVENING_RUNS = [  # no cancelled group: every attended evening is three groups in three hours
+    "staff.roles.evening_therapist.absence_days_per_year=0",
+    "staff.roles.evening_therapist.count=2",
+    "tracks.evening.group_size.min=1",
+]
+
+
+def test_simulated_evening_medicare_days_with_their_groups_all_bill() -> None:
+    days = medicare_evening_days(EVERY_EVENING_RUNS)
+    assert len(days) > 50
+    assert all(row.groups == 3 and row.programme_hours == 3.0 for row, _ in days)
+    assert all(row.billable for row, _ in days)
+    # The old rule (9 h received in the calendar week) refused most of them: 3 x 2.5 h = 7.5 h.
+    weekly: dict[tuple[int, int], float] = {}
+    for row, _ in days:
+        weekly[(row.episode_id, row.week)] = weekly.get((row.episode_id, row.week), 0.0) + row.hours
+    assert sum(1 for hours in weekly.values() if hours < 9) > len(weekly) / 2
+
+
+def test_a_fourth_evening_does_not_reduce_medicare_revenue_per_attended_day() -> None:
+    # Every qualifying day is a 3-service day here (no extra session counted), so the per diem of an
+    # attended day must not depend on how many evenings the week has; the old weekly rule made it rise.
+    same_day = [*EVERY_EVENING_RUNS, "money.payers.medicare.services_counted=[]"]
+    three = medicare_evening_days(same_day)
+    four = medicare_evening_days([*same_day, "tracks.evening.weekdays=[mon, tue, wed, thu]"])
+    per_day_three = sum(rate for _, rate in three) / len(three)
+    per_day_four = sum(rate for _, rate in four) / len(four)
+    assert per_day_four >= per_day_three - 1e-9
+    assert per_day_three == pytest.approx(R3)
+    assert len(four) > len(three)  # more scheduled days: more attended, each paid

@@ -504,6 +504,8 @@ class Programme:
         episode.programme_days_attended += 1
         extra_services = 0
         extra_hours = 0.0
+        individual_hours = family_hours = prescriber_hours = 0.0
+        prescriber_initial = False
         if enrolment.individual_week != week:
             enrolment.individual_week, enrolment.individual_this_week = week, 0
         therapist = enrolment.therapist
@@ -518,6 +520,7 @@ class Programme:
                 episode.individual_sessions += 1
                 extra_services += 1
                 extra_hours += hours
+                individual_hours = hours
         prescriber = services.prescriber
         if prescriber is not None and day >= enrolment.next_prescriber_day:
             minutes = (
@@ -527,6 +530,8 @@ class Programme:
             person = roster.with_hours(roster.present(prescriber.role, day), week, hours)
             if person is not None:
                 self._book_hours(person, day, week, hours, "prescriber_hours", row)
+                prescriber_initial = not enrolment.prescriber_seen
+                prescriber_hours = hours
                 enrolment.prescriber_seen = True
                 enrolment.next_prescriber_day = day + prescriber.follow_up_interval_weeks * DAYS_PER_WEEK
                 episode.prescriber_visits += 1
@@ -547,13 +552,26 @@ class Programme:
                 episode.family_sessions += 1
                 extra_services += 1
                 extra_hours += hours
-        if group_hours is None:
-            services_today, hours_today = extra_services, extra_hours
-        else:
-            services_today = enrolment.track.spec.group_sessions_per_day + extra_services
-            hours_today = group_hours + extra_hours
+                family_hours = hours
+        spec = enrolment.track.spec
+        groups = 0 if group_hours is None else spec.group_sessions_per_day
+        hours_today = extra_hours if group_hours is None else group_hours + extra_hours
         episode.service_hours += hours_today
-        self._patient_days.append(PatientDay(episode.episode_id, day, week, services_today, hours_today))
+        self._patient_days.append(
+            PatientDay(
+                episode.episode_id,
+                day,
+                week,
+                groups + extra_services,
+                hours_today,
+                groups=groups,
+                programme_hours=0.0 if group_hours is None else spec.hours_per_day,
+                individual_hours=individual_hours,
+                family_hours=family_hours,
+                prescriber_hours=prescriber_hours,
+                prescriber_initial=prescriber_initial,
+            )
+        )
 
     def _book_hours(
         self, person: Person, day: int, week: int, hours: float, activity: str, row: TrackDay

@@ -136,15 +136,36 @@ class StaffDay:
 
 @dataclass(slots=True)
 class PatientDay:
-    """One attended programme day of one patient, for billing rules (services that day, hours)."""
+    """One attended programme day of one patient: what was furnished, and how it was billed.
+
+    ``services`` and ``hours`` are every session the patient received and its
+    minutes (sessions_delivered, service_hours); what a payer counts toward
+    its per diem is decided by ``money.bill`` from the parts below.
+    """
 
     episode_id: int
     day: int
     week: int
     services: int
     hours: float
+    groups: int = 0
+    """Group sessions attended that day (0 when the patient's group did not run)."""
+    programme_hours: float = 0.0
+    """The track's programme hours when the patient's group ran, else 0 (billing hours of the day)."""
+    individual_hours: float = 0.0
+    family_hours: float = 0.0
+    prescriber_hours: float = 0.0
+    prescriber_initial: bool = False
+    """Whether that day's prescriber visit (if any) was the first (an evaluation)."""
+    # Set by money.bill:
     billable: bool = False
     four_plus: bool = False
+    per_diem_usd: float = 0.0
+    """The per diem charged (allowed) for the day; 0 when the day does not qualify."""
+    professional_usd: float = 0.0
+    """Professional fees charged for the day's prescriber visit, billed apart from the per diem."""
+    reason: str = ""
+    """Why the day's per diem was not billed ('' when it was); see money.UNBILLED_REASONS."""
     revenue_usd: float = 0.0
 
 

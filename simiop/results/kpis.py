@@ -118,9 +118,19 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
         )
 
     billing = totals(config, records, warmup)
+    kpis["attended_days"] = billing.attended_days
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
+    kpis["billable_share_of_attended_days"] = _ratio(billing.billable_days, billing.attended_days)
+    for payer in config.money.payers:
+        kpis[f"billable_share_{payer}"] = _ratio(
+            billing.billable_days_by_payer.get(payer, 0), billing.attended_days_by_payer.get(payer, 0)
+        )
+    for reason, days_unbilled in billing.unbilled_days_by_reason.items():
+        kpis[f"unbilled_days_{reason}"] = days_unbilled
     kpis["share_patient_weeks_meeting_9h"] = _ratio(billing.patient_weeks_meeting_9h, billing.patient_weeks)
+    kpis["per_diem_charges_usd"] = billing.per_diem_usd
+    kpis["professional_fees_usd"] = billing.professional_usd
     kpis["revenue_usd"] = billing.revenue_usd
     for payer in config.money.payers:
         kpis[f"revenue_usd_{payer}"] = billing.revenue_by_payer_usd.get(payer, 0.0)
