@@ -170,7 +170,9 @@ def test_exact_trace(baseline_data: dict[str, Any]) -> None:
     records = simulate(config, seed=7)
     assert 3 <= len(records.episodes) <= 20
     weekdays = ("mon", "tue", "wed", "thu")  # the day track's programme days; opening is a Monday
-    rate = config.money.payers["commercial"].per_diem_usd
+    commercial = config.money.payers["commercial"]
+    # Cash per day: the payer's part and the collected part of the coinsurance (no deductible).
+    rate = commercial.per_diem_usd * (1 - commercial.coinsurance * (1 - commercial.collection_rate))
     for e in records.episodes:
         # Assessment: the first 09:00 weekday slot at least one day after the referral.
         earliest = e.referred_day + 1.0

@@ -87,7 +87,7 @@ def test_evening_medicare_patient_bills_every_attended_evening() -> None:
     assert [row.billable for row in records.patient_days] == [True, True, True]
     assert [row.per_diem_usd for row in records.patient_days] == [R3, R4, R3]
     assert records.episodes[0].billable_days == 3
-    assert records.episodes[0].revenue_usd == pytest.approx(2 * R3 + R4)
+    assert sum(row.per_diem_usd for row in records.patient_days) == pytest.approx(2 * R3 + R4)
 
 
 @pytest.mark.parametrize("min_services", [3, 2])
@@ -261,3 +261,56 @@ def test_a_fourth_evening_does_not_reduce_medicare_revenue_per_attended_day() ->
     assert per_day_four >= per_day_three - 1e-9
     assert per_day_three == pytest.approx(R3)
     assert len(four) > len(three)  # more scheduled days: more attended, each paid
+
+
+# -- cost sharing and collection -------------------------------------------------------------------------
+
+
+def test_coinsurance_and_collection_reduce_cash_but_not_charges() -> None:
+    no_deductible = load_config(BASELINE, ["money.payers.medicare.deductible_usd_per_year=0"])
+    payer = no_deductible.money.payers["medicare"]
+    assert (payer.coinsurance, payer.collection_rate) == (0.2, 0.6)
+    row = billed(no_deductible, "medicare", [group_day(0, 0)]).patient_days[0]
+    assert row.per_diem_usd == R3  # charges: the allowed per diem, untouched
+    assert row.payer_paid_usd == pytest.approx(0.8 * R3)  # 207.30
+    assert row.patient_share_usd == pytest.approx(0.2 * R3)  # 51.83
+    assert row.revenue_usd == pytest.approx(0.8 * R3 + 0.6 * 0.2 * R3)  # 238.40
+    full = load_config(
+        BASELINE,
+        [
+            "money.payers.medicare.deductible_usd_per_year=0",
+            "money.payers.medicare.coinsurance=0",
+            "money.payers.medicare.collection_rate=1",
+        ],
+    )
+    paid_in_full = billed(full, "medicare", [group_day(0, 0)]).patient_days[0]
+    assert paid_in_full.per_diem_usd == row.per_diem_usd
+    assert paid_in_full.revenue_usd == pytest.approx(R3)
+    assert row.revenue_usd < paid_in_full.revenue_usd
+    result = totals(no_deductible, billed(no_deductible, "medicare", [group_day(0, 0)]))
+    assert result.payer_paid_usd + result.patient_share_usd == pytest.approx(result.per_diem_usd)
+    assert result.revenue_usd == pytest.approx(result.payer_paid_usd + result.patient_collected_usd)
+
+
+def test_deductible_is_met_by_the_first_charges_of_each_calendar_year() -> None:
+    deductible = MEDICARE.deductible_usd_per_year
+    assert 0 < deductible > R3  # the 2026 figure exceeds one day's per diem
+    opening = CONFIG.clinic.opening_date
+    new_year = (opening.replace(year=opening.year + 1, month=1, day=1) - opening).days
+    rows = billed(
+        CONFIG, "medicare", [group_day(0, 0), group_day(0, 1), group_day(0, 2), group_day(0, new_year)]
+    ).patient_days
+    # Day 1: all of it is deductible; day 2: the rest of the deductible, then 20% of what remains.
+    assert rows[0].patient_share_usd == pytest.approx(R3)
+    assert rows[0].payer_paid_usd == 0.0
+    rest = deductible - R3
+    assert rows[1].patient_share_usd == pytest.approx(rest + 0.2 * (R3 - rest))
+    assert rows[2].patient_share_usd == pytest.approx(0.2 * R3)
+    assert rows[3].patient_share_usd == pytest.approx(R3)  # a new calendar year: the deductible again
+
+
+def test_collection_rate_without_a_patient_share_is_a_warning(baseline_data: dict[str, Any]) -> None:
+    baseline_data["money"]["payers"]["medicaid"]["collection_rate"] = 0.5
+    warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
+    assert len(warnings) == 1
+    assert "money.payers.medicaid.collection_rate" in warnings[0]

@@ -32,6 +32,14 @@ def billing_warnings(config: SimiopConfig) -> Iterator[Finding]:
     services = config.services
     for payer_name, payer in config.money.payers.items():
         path = f"money.payers.{payer_name}"
+        if payer.collection_rate < 1 and payer.coinsurance == 0 and payer.deductible_usd_per_year == 0:
+            yield (
+                f"{path}.collection_rate",
+                "collection_rate applies to the patient's share only, and this payer leaves the patient "
+                "nothing to pay, so it has no effect",
+                f"{payer.collection_rate:g} with coinsurance 0 and no deductible",
+                "set coinsurance (self-pay: 1) or remove collection_rate",
+            )
         counted = set(payer.services_counted)
         extra_services = int(services.individual_therapy is not None and "individual_therapy" in counted)
         extra_services += int(services.family is not None and "family" in counted)

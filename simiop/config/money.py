@@ -91,8 +91,16 @@ class Payer(Frozen):
     professional_fees: ProfessionalFees | None = None
     """Prescriber visits billed separately at these fees; omit when the per diem includes them."""
 
+    deductible_usd_per_year: Usd = 0.0
+    """Deductible each patient pays first, per calendar year, before the payer shares the cost (USD/year;
+    Medicare Part B: $283 in 2026). Only this programme's charges count toward it."""
+
+    coinsurance: Probability = 0.0
+    """Patient's share of each charge after the deductible (Medicare Part B: 0.20; self-pay: 1)."""
+
     collection_rate: Probability = 1.0
-    """Share of billed revenue actually collected."""
+    """Share of the patient's part (deductible and coinsurance) the clinic actually collects; the payer's
+    part is always paid."""
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Payer:

@@ -9,10 +9,17 @@ of a week whose billing hours fall short; a ``plan_of_care`` one never refuses
 a day (it is checked on scheduled hours by ``simiop validate``). Prescriber
 visits earn their professional fee where the payer pays one, whatever the
 per diem does.
+
+The day's charges (per diem + professional fee, the payer's allowed amount)
+are split as Medicare splits an OPPS payment (42 CFR 419.41(c)): the patient
+first pays what is left of their calendar-year deductible, then the
+coinsurance share of the rest; the payer pays the remainder. The clinic
+collects all of the payer's part and ``collection_rate`` of the patient's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -96,6 +103,9 @@ class Billing:
     patient_weeks_meeting_9h: int
     per_diem_usd: float
     professional_usd: float
+    payer_paid_usd: float
+    patient_share_usd: float
+    patient_collected_usd: float
     revenue_usd: float
     revenue_by_payer_usd: dict[str, float]
     attended_days_by_payer: dict[str, int]
@@ -114,11 +124,14 @@ def daily_staff_cost_usd(role: StaffRole) -> float:
 def bill(config: SimiopConfig, records: Records) -> None:
     """Apply the payers' rules to every attended day, once, at the end of the run.
 
-    Fills each PatientDay's per diem, professional fee, reason and revenue,
-    and each episode's totals.
+    Fills each PatientDay's per diem, professional fee, reason, the payer's
+    and the patient's parts and the cash, and each episode's totals. Days are
+    taken in the order they happened, so a deductible is met by the first.
     """
     episodes = {episode.episode_id: episode for episode in records.episodes}
     payers = config.money.payers
+    opening = config.clinic.opening_date
+    deductible_paid: dict[tuple[int, str, int], float] = defaultdict(float)
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
     for row in records.patient_days:
         payer = payers[episodes[row.episode_id].payer]
@@ -131,7 +144,14 @@ def bill(config: SimiopConfig, records: Records) -> None:
         row.billable = not row.reason
         row.per_diem_usd = rate
         row.professional_usd = professional_fee(payer, row)
-        row.revenue_usd = (row.per_diem_usd + row.professional_usd) * payer.collection_rate
+        charges = row.per_diem_usd + row.professional_usd
+        year = (opening + dt.timedelta(days=row.day)).year
+        key = (episode.patient_id, episode.payer, year)
+        deductible = min(charges, max(0.0, payer.deductible_usd_per_year - deductible_paid[key]))
+        deductible_paid[key] += deductible
+        row.patient_share_usd = deductible + payer.coinsurance * (charges - deductible)
+        row.payer_paid_usd = charges - row.patient_share_usd
+        row.revenue_usd = row.payer_paid_usd + payer.collection_rate * row.patient_share_usd
         episode.billable_days += int(row.billable)
         episode.revenue_usd += row.revenue_usd
 
@@ -145,7 +165,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
     unbilled = dict.fromkeys(UNBILLED_REASONS, 0)
     attended = billable = billable_4plus = 0
-    per_diem_total = professional_total = 0.0
+    per_diem_total = professional_total = payer_total = patient_total = collected_total = 0.0
     for row in records.patient_days:
         if row.day < from_day:
             continue
@@ -156,6 +176,9 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         attended_by_payer[payer] += 1
         per_diem_total += row.per_diem_usd
         professional_total += row.professional_usd
+        payer_total += row.payer_paid_usd
+        patient_total += row.patient_share_usd
+        collected_total += row.revenue_usd - row.payer_paid_usd
         if row.billable:
             billable += 1
             billable_by_payer[payer] += 1
@@ -178,6 +201,9 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         patient_weeks_meeting_9h=sum(1 for hours in week_hours.values() if meets_standard(hours)),
         per_diem_usd=per_diem_total,
         professional_usd=professional_total,
+        payer_paid_usd=payer_total,
+        patient_share_usd=patient_total,
+        patient_collected_usd=collected_total,
         revenue_usd=sum(revenue_by_payer.values()),
         revenue_by_payer_usd=dict(sorted(revenue_by_payer.items())),
         attended_days_by_payer=dict(sorted(attended_by_payer.items())),

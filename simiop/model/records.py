@@ -166,7 +166,12 @@ class PatientDay:
     """Professional fees charged for the day's prescriber visit, billed apart from the per diem."""
     reason: str = ""
     """Why the day's per diem was not billed ('' when it was); see money.UNBILLED_REASONS."""
+    patient_share_usd: float = 0.0
+    """The patient's part of the day's charges (deductible and coinsurance)."""
+    payer_paid_usd: float = 0.0
+    """The payer's part of the day's charges."""
     revenue_usd: float = 0.0
+    """Cash the clinic collects for the day: the payer's part and the collected part of the patient's."""
 
 
 @dataclass(slots=True)

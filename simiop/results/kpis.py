@@ -131,6 +131,10 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
     kpis["share_patient_weeks_meeting_9h"] = _ratio(billing.patient_weeks_meeting_9h, billing.patient_weeks)
     kpis["per_diem_charges_usd"] = billing.per_diem_usd
     kpis["professional_fees_usd"] = billing.professional_usd
+    kpis["charges_usd"] = billing.per_diem_usd + billing.professional_usd
+    kpis["payer_payments_usd"] = billing.payer_paid_usd
+    kpis["patient_share_usd"] = billing.patient_share_usd
+    kpis["patient_share_collected_usd"] = billing.patient_collected_usd
     kpis["revenue_usd"] = billing.revenue_usd
     for payer in config.money.payers:
         kpis[f"revenue_usd_{payer}"] = billing.revenue_by_payer_usd.get(payer, 0.0)
