@@ -8,6 +8,7 @@ decides what counts.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ import pytest
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.errors import ConfigError
 from simiop.model import simulate
+from simiop.model.calendar import ClinicCalendar
 from simiop.model.money import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, bill, totals
 from simiop.model.records import Episode, PatientDay, Records
 from tests.conftest import BASELINE
+from tests.test_model import trace_config
 
 CONFIG = load_config(BASELINE)
 MEDICARE = CONFIG.money.payers["medicare"]
@@ -314,3 +317,92 @@ def test_collection_rate_without_a_patient_share_is_a_warning(baseline_data: dic
     warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
     assert len(warnings) == 1
     assert "money.payers.medicaid.collection_rate" in warnings[0]
+
+
+# -- authorization ---------------------------------------------------------------------------------------
+
+
+def authorized_trace(
+    baseline_data: dict[str, Any], approval: float, on_denial: str, unit: str = "attended_days"
+) -> SimiopConfig:
+    """The exact-trace clinic (everyone attends every day, commercial) with a 5-week stay and 10 days
+    authorized at admission."""
+    config = trace_config(baseline_data)
+    data = config.model_dump(mode="json")
+    data["length_of_stay"]["planned_stay"] = {"dist": "fixed", "value": 5}
+    data["money"]["payers"]["commercial"]["authorization"] = {
+        "unit": unit,
+        "initial_days": 10,
+        "days_per_approval": 10,
+        "approval_probability": approval,
+        "on_denial": on_denial,
+    }
+    return validate_config(data)
+
+
+def test_commercial_patient_whose_review_is_denied_stops_billing_that_day(
+    baseline_data: dict[str, Any],
+) -> None:
+    discharged = simulate(authorized_trace(baseline_data, 0.0, "administrative_discharge"), seed=7)
+    unbilled = simulate(authorized_trace(baseline_data, 0.0, "continue_unbilled"), seed=7)
+    approved = simulate(authorized_trace(baseline_data, 1.0, "administrative_discharge"), seed=7)
+    rate = COMMERCIAL.per_diem_usd
+    checked = 0
+    for e, u, a in zip(discharged.episodes, unbilled.episodes, approved.episodes, strict=True):
+        if a.programme_days_attended <= 10:
+            continue  # the horizon came first: no review was due
+        checked += 1
+        # Approved: every attended day billed, a review each time 10 more days were used up.
+        assert a.billable_days == a.programme_days_attended
+        assert a.authorization_reviews == (a.programme_days_attended - 1) // 10
+        assert not a.authorization_denied
+        # Denied, discharged: the 10 authorized days billed (10 x 255 charged), then administrative that day.
+        assert e.programme_days_attended == e.billable_days == 10
+        assert e.charges_usd == pytest.approx(10 * rate)
+        assert (e.end_state, e.authorization_denied) == ("administrative", True)
+        # Denied, continued: attends as if approved, only the first 10 days billed.
+        assert u.programme_days_attended == a.programme_days_attended
+        assert u.billable_days == 10
+        assert u.charges_usd == pytest.approx(10 * rate)
+    assert checked >= 2
+    days = [row for row in unbilled.patient_days if row.review_denied]
+    assert days
+    assert all((row.reason, row.per_diem_usd, row.revenue_usd) == ("review_denied", 0.0, 0.0) for row in days)
+
+
+def test_calendar_day_authorization_is_reviewed_on_the_day_it_runs_out(baseline_data: dict[str, Any]) -> None:
+    records = simulate(
+        authorized_trace(baseline_data, 0.0, "administrative_discharge", "calendar_days"), seed=7
+    )
+    calendar = ClinicCalendar.for_config(authorized_trace(baseline_data, 0.0, "administrative_discharge"))
+    checked = 0
+    for e in records.episodes:
+        if e.end_state != "administrative":
+            continue
+        assert e.admitted_day is not None
+        assert e.ended_day is not None
+        admitted = math.floor(e.admitted_day)
+        # Discharged at the start of the first programme day 10 or more calendar days after admission.
+        due = admitted + 10
+        while calendar.weekday_of(due) not in ("mon", "tue", "wed", "thu"):
+            due += 1
+        assert math.floor(e.ended_day) == due
+        assert e.authorization_reviews == 1
+        checked += 1
+    assert checked >= 2
+
+
+def stay(e: Episode) -> tuple[int, str | None, float | None, int]:
+    return (e.episode_id, e.end_state, e.ended_day, e.programme_days_attended)
+
+
+def test_authorization_draws_do_not_shift_other_random_elements(baseline_data: dict[str, Any]) -> None:
+    # Reviews that always approve: the run must be the one without authorization, draw for draw.
+    config = trace_config(baseline_data)
+    data = config.model_dump(mode="json")
+    data["length_of_stay"]["planned_stay"] = {"dist": "fixed", "value": 5}
+    data["money"]["payers"]["commercial"]["authorization"] = None
+    without = simulate(validate_config(data), seed=7)
+    with_reviews = simulate(authorized_trace(baseline_data, 1.0, "administrative_discharge"), seed=7)
+    assert sum(e.authorization_reviews for e in with_reviews.episodes) > 0
+    assert [stay(e) for e in without.episodes] == [stay(e) for e in with_reviews.episodes]

@@ -63,6 +63,35 @@ class ProfessionalFees(Frozen):
     """Fee for a follow-up prescriber visit (medication management) (USD/visit)."""
 
 
+class Authorization(Frozen):
+    """Prior authorization at admission and concurrent review to continue (commercial plans, Medicaid).
+
+    At admission the payer authorizes ``initial_days``; when they are used up,
+    a concurrent review at the start of the next programme day approves
+    ``days_per_approval`` more with ``approval_probability`` (its own random
+    stream, drawn only when a review is due). A denied review either ends the
+    stay as ``administrative`` or lets the patient continue with no day
+    billed (reason ``review_denied``).
+    """
+
+    unit: Literal["attended_days", "calendar_days"] = "attended_days"
+    """What the authorized days count: programme days attended (units billed) or calendar days since
+    admission."""
+
+    initial_days: Annotated[int, Field(ge=1, le=1000)]
+    """Days authorized at admission (days)."""
+
+    days_per_approval: Annotated[int, Field(ge=1, le=1000)]
+    """Days each approved concurrent review adds; a review is due when the authorized days run out (days)."""
+
+    approval_probability: Probability
+    """Chance that a concurrent review approves more days."""
+
+    on_denial: Literal["administrative_discharge", "continue_unbilled"] = "administrative_discharge"
+    """What a denied review does: discharge the patient as administrative that day, or keep treating them
+    with no further day billed."""
+
+
 class Payer(Frozen):
     """How one payer pays for an IOP day: per-diem rates, which days qualify, professional fees."""
 
@@ -97,6 +126,10 @@ class Payer(Frozen):
 
     coinsurance: Probability = 0.0
     """Patient's share of each charge after the deductible (Medicare Part B: 0.20; self-pay: 1)."""
+
+    authorization: Authorization | None = None
+    """Prior authorization and concurrent review; omit for a payer that needs none (fee-for-service
+    Medicare: the physician's certification is enough)."""
 
     collection_rate: Probability = 1.0
     """Share of the patient's part (deductible and coinsurance) the clinic actually collects; the payer's

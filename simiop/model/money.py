@@ -8,7 +8,9 @@ where the payer has one. A ``claim_edit`` weekly requirement refuses the days
 of a week whose billing hours fall short; a ``plan_of_care`` one never refuses
 a day (it is checked on scheduled hours by ``simiop validate``). Prescriber
 visits earn their professional fee where the payer pays one, whatever the
-per diem does.
+per diem does. After a payer's concurrent review is denied and the patient
+continues (``on_denial: continue_unbilled``), nothing of their days is billed
+(reason ``review_denied``).
 
 The day's charges (per diem + professional fee, the payer's allowed amount)
 are split as Medicare splits an OPPS payment (42 CFR 419.41(c)): the patient
@@ -36,7 +38,8 @@ STANDARD_WEEKLY_HOURS = 9.0
 FEWER_SERVICES = "fewer_services"
 SHORT_DAY = "short_day"
 CLAIM_EDIT_WEEK = "claim_edit_week"
-UNBILLED_REASONS = (FEWER_SERVICES, SHORT_DAY, CLAIM_EDIT_WEEK)
+REVIEW_DENIED = "review_denied"
+UNBILLED_REASONS = (REVIEW_DENIED, FEWER_SERVICES, SHORT_DAY, CLAIM_EDIT_WEEK)
 """Why an attended day's per diem is not billed, in the order the rules are checked."""
 
 HOURS_SLACK = 1e-9
@@ -140,10 +143,13 @@ def bill(config: SimiopConfig, records: Records) -> None:
     for row in records.patient_days:
         episode = episodes[row.episode_id]
         payer = payers[episode.payer]
-        rate, row.four_plus, row.reason = per_diem(payer, row, week_hours[(row.episode_id, row.week)])
+        if row.review_denied:  # the payer refused to authorize more days: nothing of the day is billed
+            rate, row.four_plus, row.reason = 0.0, False, REVIEW_DENIED
+        else:
+            rate, row.four_plus, row.reason = per_diem(payer, row, week_hours[(row.episode_id, row.week)])
         row.billable = not row.reason
         row.per_diem_usd = rate
-        row.professional_usd = professional_fee(payer, row)
+        row.professional_usd = 0.0 if row.review_denied else professional_fee(payer, row)
         charges = row.per_diem_usd + row.professional_usd
         year = (opening + dt.timedelta(days=row.day)).year
         key = (episode.patient_id, episode.payer, year)
@@ -153,6 +159,7 @@ def bill(config: SimiopConfig, records: Records) -> None:
         row.payer_paid_usd = charges - row.patient_share_usd
         row.revenue_usd = row.payer_paid_usd + payer.collection_rate * row.patient_share_usd
         episode.billable_days += int(row.billable)
+        episode.charges_usd += charges
         episode.revenue_usd += row.revenue_usd
 
 

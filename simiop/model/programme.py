@@ -89,6 +89,9 @@ class Enrolment:
     individual_week: int = -1
     individual_this_week: int = 0
     group_ran_today: bool = False
+    authorized_until: float = math.inf
+    """Attended days (or the calendar day) the payer has authorized so far; inf: no authorization needed."""
+    review_denied: bool = False
 
 
 class TrackState:
@@ -152,6 +155,7 @@ class Programme:
         self._attendance = clinic.streams.get("programme.attendance")
         self._hazards = clinic.streams.get("programme.hazards")
         self._reviews = clinic.streams.get("programme.reviews")
+        self._authorization = clinic.streams.get("programme.authorization")
         self._absences_to_dropout = config.attendance.consecutive_absences_to_dropout
         self._services = config.services
         self._progress_review = config.length_of_stay.progress_review
@@ -264,16 +268,18 @@ class Programme:
             hazards = self._hazards.random(2 * len(members)).tolist()
             staying = []
             for enrolment, u_step_up, u_admin in zip(members, hazards[0::2], hazards[1::2], strict=True):
-                # Step-up and administrative hazards, then a progress review if one is due.
+                # Step-up and administrative hazards, a progress review if one is due, then the payer's
+                # concurrent review if the authorized days have run out.
                 if u_step_up < enrolment.step_up_daily:
                     state: str | None = STEP_UP
                 elif u_admin < enrolment.administrative_daily:
                     state = ADMINISTRATIVE
-                elif review is not None and day >= enrolment.next_review_day:
-                    state = self._review(enrolment, review)
                 else:
-                    staying.append(enrolment)
-                    continue
+                    state = None
+                    if review is not None and day >= enrolment.next_review_day:
+                        state = self._review(enrolment, review)
+                    if state is None:
+                        state = self._authorize(enrolment, day)
                 if state is not None:
                     self._discharge(track, enrolment, state, start, row)
                     continue
@@ -363,6 +369,7 @@ class Programme:
         episode.therapist = therapist.person_id
         episode.group = group
         begin = episode.admitted_day if track.continuous else day
+        authorization = config.money.payers[episode.payer].authorization
         return Enrolment(
             episode=episode,
             track=track,
@@ -381,6 +388,7 @@ class Programme:
             family=family is not None and streams.get("programme.family").random() < family.share_of_patients,
             next_family_day=day,
             next_prescriber_day=day,
+            authorized_until=math.inf if authorization is None else float(authorization.initial_days),
         )
 
     def _review(self, enrolment: Enrolment, review: ProgressReview) -> str | None:
@@ -397,6 +405,35 @@ class Programme:
             if enrolment.planned_days:
                 days_per_week = len(enrolment.track.spec.weekdays)
                 enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
+        return None
+
+    def _authorize(self, enrolment: Enrolment, day: int) -> str | None:
+        """A concurrent review when the authorized days have run out; ADMINISTRATIVE if denied and so set.
+
+        Draws from its own stream, only when a review is due, so payers without
+        authorization (and every other random element) draw exactly as before.
+        """
+        if enrolment.review_denied:
+            return None
+        episode = enrolment.episode
+        rule = self.clinic.config.money.payers[episode.payer].authorization
+        if rule is None:
+            return None
+        used = (
+            episode.programme_days_attended
+            if rule.unit == "attended_days"
+            else day - math.floor(episode.admitted_day or 0.0)
+        )
+        while used >= enrolment.authorized_until:
+            episode.authorization_reviews += 1
+            if self._authorization.random() < rule.approval_probability:
+                enrolment.authorized_until += rule.days_per_approval
+                continue
+            episode.authorization_denied = True
+            if rule.on_denial == "administrative_discharge":
+                return ADMINISTRATIVE
+            enrolment.review_denied = True
+            return None
         return None
 
     def _after_session(self, enrolment: Enrolment, next_day: int) -> str | None:
@@ -570,6 +607,7 @@ class Programme:
                 family_hours=family_hours,
                 prescriber_hours=prescriber_hours,
                 prescriber_initial=prescriber_initial,
+                review_denied=enrolment.review_denied,
             )
         )
 

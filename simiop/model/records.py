@@ -72,7 +72,10 @@ class Episode:
     prescriber_visits: int = 0
     family_sessions: int = 0
     service_hours: float = 0.0
+    authorization_reviews: int = 0
+    authorization_denied: bool = False
     billable_days: int = 0
+    charges_usd: float = 0.0
     revenue_usd: float = 0.0
 
     def end(self, state: str, day: float) -> None:
@@ -157,6 +160,8 @@ class PatientDay:
     prescriber_hours: float = 0.0
     prescriber_initial: bool = False
     """Whether that day's prescriber visit (if any) was the first (an evaluation)."""
+    review_denied: bool = False
+    """The payer's concurrent review was denied before this day and the patient continued unbilled."""
     # Set by money.bill:
     billable: bool = False
     four_plus: bool = False

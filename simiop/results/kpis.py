@@ -118,6 +118,8 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
         )
 
     billing = totals(config, records, warmup)
+    kpis["authorization_reviews"] = sum(e.authorization_reviews for e in admitted)
+    kpis["authorization_denials"] = sum(e.authorization_denied for e in admitted)
     kpis["attended_days"] = billing.attended_days
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
