@@ -19,6 +19,7 @@ from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.money import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, bill, totals
 from simiop.model.records import Episode, PatientDay, Records
+from simiop.results.periods import period_metrics
 from tests.conftest import BASELINE
 from tests.test_model import trace_config
 
@@ -406,3 +407,62 @@ def test_authorization_draws_do_not_shift_other_random_elements(baseline_data: d
     with_reviews = simulate(authorized_trace(baseline_data, 1.0, "administrative_discharge"), seed=7)
     assert sum(e.authorization_reviews for e in with_reviews.episodes) > 0
     assert [stay(e) for e in without.episodes] == [stay(e) for e in with_reviews.episodes]
+
+
+# -- payment lag ------------------------------------------------------------------------------------------
+
+
+def test_a_payment_lag_moves_cash_across_a_fiscal_year_boundary() -> None:
+    config = load_config(
+        BASELINE,
+        [
+            "simulation.horizon_days=365",
+            "money.payers.commercial.payment_lag_days={dist: fixed, value: 21}",
+        ],
+    )
+    opening = config.clinic.opening_date  # 2027-01-04; fiscal years start in July: FY2027 ends 2027-06-30
+    assert config.money.fiscal_year_start_month == 7
+    late_june = (opening.replace(month=6, day=25) - opening).days  # paid 21 days later: 2027-07-16
+    early_june = (opening.replace(month=6, day=1) - opening).days  # paid 2027-06-22, same fiscal year
+    records = Records(seed=0, replication=0, horizon_days=365.0)
+    records.episodes = [episode(0, "commercial")]
+    records.patient_days = [group_day(0, early_june), group_day(0, late_june)]
+    bill(config, records)
+    assert [row.paid_day for row in records.patient_days] == [early_june + 21, late_june + 21]
+    cash = records.patient_days[0].revenue_usd
+    assert cash == pytest.approx(records.patient_days[1].revenue_usd)
+    years = {
+        period.label: values
+        for period, values in period_metrics(config, records)
+        if period.kind == "fiscal_year"
+    }
+    assert years["FY2027"]["revenue_usd"] == pytest.approx(2 * cash)  # both earned by date of service
+    assert years["FY2027"]["cash_collected_usd"] == pytest.approx(cash)  # one paid in FY2027 ...
+    assert years["FY2028"]["cash_collected_usd"] == pytest.approx(cash)  # ... the other in FY2028
+    assert years["FY2028"]["revenue_usd"] == 0.0
+
+
+def test_cash_due_after_the_horizon_is_unpaid_not_collected() -> None:
+    config = load_config(BASELINE, ["money.payers.commercial.payment_lag_days={dist: fixed, value: 21}"])
+    records = Records(seed=0, replication=0, horizon_days=28.0)
+    records.episodes = [episode(0, "commercial")]
+    records.patient_days = [group_day(0, 0), group_day(0, 10)]  # paid on days 21 and 31
+    bill(config, records)
+    result = totals(config, records)
+    assert result.cash_collected_usd == pytest.approx(records.patient_days[0].revenue_usd)
+    assert result.unpaid_at_horizon_usd == pytest.approx(records.patient_days[1].revenue_usd)
+    assert result.cash_collected_usd + result.unpaid_at_horizon_usd == pytest.approx(result.revenue_usd)
+
+
+def test_payment_lags_draw_from_each_payers_own_stream() -> None:
+    config = load_config(BASELINE, ["simulation.horizon_days=120"])
+    other = load_config(
+        BASELINE,
+        ["simulation.horizon_days=120", "money.payers.medicare.payment_lag_days={dist: fixed, value: 5}"],
+    )
+    base, changed = simulate(config, replication=3), simulate(other, replication=3)
+    payer_of = {e.episode_id: e.payer for e in base.episodes}
+    lags = [(payer_of[r.episode_id], r.paid_day) for r in base.patient_days]
+    lags_changed = [(payer_of[r.episode_id], r.paid_day) for r in changed.patient_days]
+    assert [x for x in lags if x[0] != "medicare"] == [x for x in lags_changed if x[0] != "medicare"]
+    assert [x for x in lags if x[0] == "medicare"] != [x for x in lags_changed if x[0] == "medicare"]

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from simiop.config.base import FromList, Frozen, Name, Probability, rule_error
+from simiop.config.distributions import DurationDistribution
 
 Usd = Annotated[float, Field(ge=0, le=100_000)]
 """An amount of money per unit (USD)."""
@@ -130,6 +131,10 @@ class Payer(Frozen):
     authorization: Authorization | None = None
     """Prior authorization and concurrent review; omit for a payer that needs none (fee-for-service
     Medicare: the physician's certification is enough)."""
+
+    payment_lag_days: DurationDistribution | None = None
+    """Days from the date of service to the cash (claim cycle and payer processing), one draw per billed
+    day from the stream money.payment_lag.<payer>; omit for cash on the day of service (days)."""
 
     collection_rate: Probability = 1.0
     """Share of the patient's part (deductible and coinsurance) the clinic actually collects; the payer's

@@ -17,6 +17,10 @@ are split as Medicare splits an OPPS payment (42 CFR 419.41(c)): the patient
 first pays what is left of their calendar-year deductible, then the
 coinsurance share of the rest; the payer pays the remainder. The clinic
 collects all of the payer's part and ``collection_rate`` of the patient's.
+The cash arrives ``payment_lag_days`` after the day of service, one draw per
+day with cash from the payer's own stream ``money.payment_lag.<payer>``
+(derived from the run's seed and replication like every stream), so revenue
+is *earned* on the date of service and *collected* on the date paid.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from dataclasses import dataclass
 from simiop.config.model import SimiopConfig
 from simiop.config.money import Payer
 from simiop.config.staff import StaffRole
-from simiop.model.records import PatientDay, Records
+from simiop.model.records import Episode, PatientDay, Records
+from simiop.streams import RandomStreams
 
 DAYS_PER_YEAR = 365.25
 STANDARD_WEEKLY_HOURS = 9.0
@@ -110,6 +115,10 @@ class Billing:
     patient_share_usd: float
     patient_collected_usd: float
     revenue_usd: float
+    cash_collected_usd: float
+    """Cash whose payment date falls from ``from_day`` to the horizon (services before from_day included)."""
+    unpaid_at_horizon_usd: float
+    """Revenue of services from ``from_day`` on whose cash comes after the horizon (accounts receivable)."""
     revenue_by_payer_usd: dict[str, float]
     attended_days_by_payer: dict[str, int]
     billable_days_by_payer: dict[str, int]
@@ -161,6 +170,22 @@ def bill(config: SimiopConfig, records: Records) -> None:
         episode.billable_days += int(row.billable)
         episode.charges_usd += charges
         episode.revenue_usd += row.revenue_usd
+    _date_payments(config, records, episodes)
+
+
+def _date_payments(config: SimiopConfig, records: Records, episodes: dict[int, Episode]) -> None:
+    """Each day's cash date: the day of service plus a lag drawn from the payer's own stream."""
+    streams = RandomStreams(records.seed, records.replication)
+    for row in records.patient_days:
+        row.paid_day = float(row.day)
+    for name, payer in config.money.payers.items():
+        rows = [r for r in records.patient_days if r.revenue_usd > 0 and episodes[r.episode_id].payer == name]
+        lag = payer.payment_lag_days
+        if lag is None or not rows:
+            continue
+        lags = lag.sample(streams.get(f"money.payment_lag.{name}"), len(rows)).tolist()
+        for row, days in zip(rows, lags, strict=True):
+            row.paid_day = row.day + days
 
 
 def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Billing:
@@ -173,9 +198,14 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
     unbilled = dict.fromkeys(UNBILLED_REASONS, 0)
     attended = billable = billable_4plus = 0
     per_diem_total = professional_total = payer_total = patient_total = collected_total = 0.0
+    cash = unpaid = 0.0
     for row in records.patient_days:
+        if from_day <= row.paid_day < records.horizon_days:
+            cash += row.revenue_usd
         if row.day < from_day:
             continue
+        if row.paid_day >= records.horizon_days:
+            unpaid += row.revenue_usd
         attended += 1
         payer = payer_of[row.episode_id]
         week_hours[(row.episode_id, row.week)] += row.hours
@@ -212,6 +242,8 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         patient_share_usd=patient_total,
         patient_collected_usd=collected_total,
         revenue_usd=sum(revenue_by_payer.values()),
+        cash_collected_usd=cash,
+        unpaid_at_horizon_usd=unpaid,
         revenue_by_payer_usd=dict(sorted(revenue_by_payer.items())),
         attended_days_by_payer=dict(sorted(attended_by_payer.items())),
         billable_days_by_payer=dict(sorted(billable_by_payer.items())),

@@ -177,6 +177,8 @@ class PatientDay:
     """The payer's part of the day's charges."""
     revenue_usd: float = 0.0
     """Cash the clinic collects for the day: the payer's part and the collected part of the patient's."""
+    paid_day: float = 0.0
+    """Simulation day the cash arrives: the day of service plus the payer's payment lag."""
 
 
 @dataclass(slots=True)

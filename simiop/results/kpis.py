@@ -140,6 +140,8 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
     kpis["revenue_usd"] = billing.revenue_usd
     for payer in config.money.payers:
         kpis[f"revenue_usd_{payer}"] = billing.revenue_by_payer_usd.get(payer, 0.0)
+    kpis["cash_collected_usd"] = billing.cash_collected_usd
+    kpis["revenue_unpaid_at_horizon_usd"] = billing.unpaid_at_horizon_usd
     kpis["staff_cost_usd"] = billing.staff_cost_usd
     kpis["fixed_cost_usd"] = billing.fixed_cost_usd
     total_cost = billing.staff_cost_usd + billing.fixed_cost_usd

@@ -51,7 +51,8 @@ EPISODE_COLUMNS: dict[str, str] = {
     "authorization_denied": "1 if a concurrent review was denied",
     "billable_days": "attended days whose per diem is billable under the payer's rules",
     "charges_usd": "per diems and professional fees billed for the episode (allowed amounts, USD)",
-    "revenue_usd": "cash collected for the episode: the payer's part and the collected patient share (USD)",
+    "revenue_usd": "revenue earned for the episode: the payer's part and the collected patient share, "
+    "whenever paid (USD)",
     "wait_referral_to_assessment_days": "days from referral to assessment",
     "wait_assessment_to_admission_days": "days from assessment to admission",
     "length_of_stay_days": "days from admission to discharge (discharged episodes)",
