@@ -110,6 +110,7 @@ class Billing:
     patient_weeks: int
     patient_weeks_meeting_9h: int
     per_diem_usd: float
+    per_diem_4plus_usd: float
     professional_usd: float
     payer_paid_usd: float
     patient_share_usd: float
@@ -197,7 +198,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
     unbilled = dict.fromkeys(UNBILLED_REASONS, 0)
     attended = billable = billable_4plus = 0
-    per_diem_total = professional_total = payer_total = patient_total = collected_total = 0.0
+    per_diem_total = per_diem_4plus = professional_total = payer_total = patient_total = collected_total = 0.0
     cash = unpaid = 0.0
     for row in records.patient_days:
         if from_day <= row.paid_day < records.horizon_days:
@@ -212,6 +213,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         revenue_by_payer[payer] += row.revenue_usd
         attended_by_payer[payer] += 1
         per_diem_total += row.per_diem_usd
+        per_diem_4plus += row.per_diem_usd if row.four_plus else 0.0
         professional_total += row.professional_usd
         payer_total += row.payer_paid_usd
         patient_total += row.patient_share_usd
@@ -237,6 +239,7 @@ def totals(config: SimiopConfig, records: Records, from_day: float = 0.0) -> Bil
         patient_weeks=len(week_hours),
         patient_weeks_meeting_9h=sum(1 for hours in week_hours.values() if meets_standard(hours)),
         per_diem_usd=per_diem_total,
+        per_diem_4plus_usd=per_diem_4plus,
         professional_usd=professional_total,
         payer_paid_usd=payer_total,
         patient_share_usd=patient_total,

@@ -132,6 +132,8 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
         kpis[f"unbilled_days_{reason}"] = days_unbilled
     kpis["share_patient_weeks_meeting_9h"] = _ratio(billing.patient_weeks_meeting_9h, billing.patient_weeks)
     kpis["per_diem_charges_usd"] = billing.per_diem_usd
+    kpis["per_diem_basic_charges_usd"] = billing.per_diem_usd - billing.per_diem_4plus_usd
+    kpis["per_diem_4plus_charges_usd"] = billing.per_diem_4plus_usd
     kpis["professional_fees_usd"] = billing.professional_usd
     kpis["charges_usd"] = billing.per_diem_usd + billing.professional_usd
     kpis["payer_payments_usd"] = billing.payer_paid_usd
