@@ -105,6 +105,16 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         "mean": draw(st.sampled_from([2, 6, 20])),
         "sd": 1,
     }
+    payers = data["money"]["payers"]  # billing rules (issue 16): any mix must keep the billing invariants
+    payers["medicare"]["weekly_requirement"] = {
+        "kind": draw(st.sampled_from(["none", "plan_of_care", "claim_edit"])),
+        "hours": draw(st.sampled_from([6, 9, 12])),
+    }
+    payers["medicaid"]["min_services_per_day"] = draw(st.integers(0, 5))
+    payers["commercial"]["authorization"]["approval_probability"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
+    payers["commercial"]["authorization"]["on_denial"] = draw(
+        st.sampled_from(["administrative_discharge", "continue_unbilled"])
+    )
     return data
 
 
