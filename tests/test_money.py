@@ -466,3 +466,16 @@ def test_payment_lags_draw_from_each_payers_own_stream() -> None:
     lags_changed = [(payer_of[r.episode_id], r.paid_day) for r in changed.patient_days]
     assert [x for x in lags if x[0] != "medicare"] == [x for x in lags_changed if x[0] != "medicare"]
     assert [x for x in lags if x[0] == "medicare"] != [x for x in lags_changed if x[0] == "medicare"]
+
+
+def test_the_old_weekly_hours_key_names_its_replacement() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ["money.payers.medicaid.min_weekly_hours=9"])
+    assert caught.value.lines() == [
+        "command line: --set money.payers.medicaid.min_weekly_hours=9: money.payers.medicaid.min_weekly_hours: "
+        "unknown key; it was replaced by weekly_requirement: {kind: plan_of_care, hours: 9} checks the scheduled "
+        "hours (Medicare), {kind: claim_edit, hours: 9} refuses the days of weeks received short (got "
+        "'min_weekly_hours'; allowed per_diem_usd, per_diem_4plus_services_usd, min_services_per_day, "
+        "min_hours_per_day, weekly_requirement, services_counted, professional_fees, deductible_usd_per_year, "
+        "coinsurance, authorization, payment_lag_days, collection_rate)"
+    ]
