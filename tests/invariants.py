@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import defaultdict
@@ -9,7 +10,7 @@ from collections import defaultdict
 from simiop.config.base import hours_of
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.money import DAYS_PER_YEAR, totals
+from simiop.model.money import DAYS_PER_YEAR, counted_services, totals
 from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Records
 
 EPS = 1e-9
@@ -141,6 +142,34 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     assert {row.day for row in records.staff_days if row.day >= warmup} == set(
         counted
     ) or not config.staff.roles
+
+    # Billing (issue 16): a day is billed exactly when no reason refuses it; charges split into the payer's
+    # and the patient's parts; cash never exceeds charges nor arrives before the service; a plan-of-care
+    # week never refuses a day, and no prescriber visit billed as a professional fee counts as a service.
+    payer_of = {e.episode_id: e.payer for e in records.episodes}
+    for day_row in records.patient_days:
+        payer = config.money.payers[payer_of[day_row.episode_id]]
+        charges = day_row.per_diem_usd + day_row.professional_usd
+        assert day_row.billable == (day_row.reason == ""), day_row
+        assert day_row.billable == (day_row.per_diem_usd > 0) or payer.per_diem_usd == 0, day_row
+        assert math.isclose(day_row.payer_paid_usd + day_row.patient_share_usd, charges, abs_tol=1e-6), (
+            day_row
+        )
+        assert -EPS <= day_row.revenue_usd <= charges + EPS, day_row
+        assert day_row.paid_day >= day_row.day, day_row
+        assert day_row.reason != "claim_edit_week" or payer.weekly_requirement.kind == "claim_edit", day_row
+        assert day_row.groups <= counted_services(payer, day_row) <= day_row.services, day_row
+        if payer.professional_fees is not None:  # a professional visit never raises the per-diem count
+            without_visit = dataclasses.replace(day_row, prescriber_hours=0.0)
+            assert counted_services(payer, day_row) == counted_services(payer, without_visit), day_row
+    assert billing.billable_days + sum(billing.unbilled_days_by_reason.values()) == billing.attended_days
+    assert math.isclose(
+        billing.cash_collected_usd + billing.unpaid_at_horizon_usd,
+        billing.revenue_usd
+        + sum(r.revenue_usd for r in records.patient_days if r.day < warmup <= r.paid_day < horizon),
+        rel_tol=1e-9,
+        abs_tol=1e-6,
+    )
 
     # The daily table and the episodes count the same group attendances.
     assert sum(row.group_attendances for row in records.track_days) == sum(

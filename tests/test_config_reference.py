@@ -197,7 +197,7 @@ def test_every_field_has_a_type_bounds_default_and_description_cell(document: st
         ("money.payers.<payer>.per_diem_usd", "default", "required"),
         ("money.payers.<payer>.per_diem_4plus_services_usd", "type", "number or null"),
         ("money.payers.<payer>.per_diem_4plus_services_usd", "default", "`null`"),
-        ("money.payers.<payer>.min_services_per_day", "bounds", "1 to 12"),
+        ("money.payers.<payer>.min_services_per_day", "bounds", "0 to 12"),
         ("money.fiscal_year_start_month", "default", "`7`"),
         ("simulation.horizon_days", "default", "required"),
         ("simulation.horizon_days", "bounds", "> 0 and <= 36500"),

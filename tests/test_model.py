@@ -105,6 +105,16 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         "mean": draw(st.sampled_from([2, 6, 20])),
         "sd": 1,
     }
+    payers = data["money"]["payers"]  # billing rules (issue 16): any mix must keep the billing invariants
+    payers["medicare"]["weekly_requirement"] = {
+        "kind": draw(st.sampled_from(["none", "plan_of_care", "claim_edit"])),
+        "hours": draw(st.sampled_from([6, 9, 12])),
+    }
+    payers["medicaid"]["min_services_per_day"] = draw(st.integers(0, 5))
+    payers["commercial"]["authorization"]["approval_probability"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
+    payers["commercial"]["authorization"]["on_denial"] = draw(
+        st.sampled_from(["administrative_discharge", "continue_unbilled"])
+    )
     return data
 
 
@@ -170,7 +180,9 @@ def test_exact_trace(baseline_data: dict[str, Any]) -> None:
     records = simulate(config, seed=7)
     assert 3 <= len(records.episodes) <= 20
     weekdays = ("mon", "tue", "wed", "thu")  # the day track's programme days; opening is a Monday
-    rate = config.money.payers["commercial"].per_diem_usd
+    commercial = config.money.payers["commercial"]
+    # Cash per day: the payer's part and the collected part of the coinsurance (no deductible).
+    rate = commercial.per_diem_usd * (1 - commercial.coinsurance * (1 - commercial.collection_rate))
     for e in records.episodes:
         # Assessment: the first 09:00 weekday slot at least one day after the referral.
         earliest = e.referred_day + 1.0

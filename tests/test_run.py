@@ -112,6 +112,9 @@ def test_every_output_column_and_kpi_is_documented(tmp_path: Path) -> None:
         kpi = row["kpi"]
         if kpi.startswith("end_state_"):
             kpi = "end_state_<state>"
+        if kpi.startswith("unbilled_days_"):
+            assert f"`{kpi.removeprefix('unbilled_days_')}`" in docs, kpi  # each reason is named
+            kpi = "unbilled_days_<reason>"
         for name in sorted(names, key=len, reverse=True):  # evening_therapist before therapist
             if kpi.endswith(f"_{name}"):
                 kpi = kpi.removesuffix(name) + names[name]

@@ -212,6 +212,16 @@ _TYPE_WORDS = {
 }
 
 
+REPLACED_KEYS: dict[str, tuple[str, str]] = {
+    "min_weekly_hours": (
+        "weekly_requirement",
+        "it was replaced by weekly_requirement: {kind: plan_of_care, hours: 9} checks the scheduled hours "
+        "(Medicare), {kind: claim_edit, hours: 9} refuses the days of weeks received short",
+    ),
+}
+"""Keys an older simiop accepted -> (the field that replaced it, how to write it now)."""
+
+
 def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
     kind: str = error["type"]
     loc: tuple[int | str, ...] = tuple(error["loc"])
@@ -237,6 +247,8 @@ def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
         known = _fields_of(root, loc[:-1])
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
+        if key in REPLACED_KEYS and REPLACED_KEYS[key][0] in known:
+            hint = f"; {REPLACED_KEYS[key][1]}"
         return [Problem(path, "unknown key" + hint, repr(key), ", ".join(known) or None)]
     if kind == "missing":
         return [Problem(path, "required key is missing")]

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from simiop.config.base import Frozen, Name
+from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
 from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
 from simiop.config.discharge import DischargeConfig
@@ -92,7 +93,7 @@ class SimiopConfig(Frozen):
         prints them to stderr (``FILE: warning: ...``) from ``validate``,
         ``run`` and ``experiment``; the API returns them here and never prints.
         """
-        findings = [*check_staffing(self).warnings, *unreachable_tracks(self)]
+        findings = [*check_staffing(self).warnings, *unreachable_tracks(self), *billing_warnings(self)]
         return [Problem(*finding).format("warning") for finding in findings]
 
 

@@ -104,8 +104,9 @@ class Track(Frozen):
     """Group sessions (billable services) in each programme day (sessions/day)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=240)] = 50.0
-    """Length of one group session in minutes: the service hours a patient gets from a group day
-    (group_sessions_per_day x session_minutes) count toward the payers' min_weekly_hours."""
+    """Length of one group session in minutes; each session is one service. A group day gives
+    group_sessions_per_day x session_minutes of service hours (service_hours); the payers' hour rules
+    count the day's programme hours (hours_per_day) instead (money.payers)."""
 
     groups: Annotated[int, Field(ge=0, le=20)]
     """Therapy groups running side by side on this track, each with its own facilitator(s) and room."""

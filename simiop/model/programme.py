@@ -89,6 +89,9 @@ class Enrolment:
     individual_week: int = -1
     individual_this_week: int = 0
     group_ran_today: bool = False
+    authorized_until: float = math.inf
+    """Attended days (or the calendar day) the payer has authorized so far; inf: no authorization needed."""
+    review_denied: bool = False
 
 
 class TrackState:
@@ -152,6 +155,7 @@ class Programme:
         self._attendance = clinic.streams.get("programme.attendance")
         self._hazards = clinic.streams.get("programme.hazards")
         self._reviews = clinic.streams.get("programme.reviews")
+        self._authorization = clinic.streams.get("programme.authorization")
         self._absences_to_dropout = config.attendance.consecutive_absences_to_dropout
         self._services = config.services
         self._progress_review = config.length_of_stay.progress_review
@@ -264,16 +268,18 @@ class Programme:
             hazards = self._hazards.random(2 * len(members)).tolist()
             staying = []
             for enrolment, u_step_up, u_admin in zip(members, hazards[0::2], hazards[1::2], strict=True):
-                # Step-up and administrative hazards, then a progress review if one is due.
+                # Step-up and administrative hazards, a progress review if one is due, then the payer's
+                # concurrent review if the authorized days have run out.
                 if u_step_up < enrolment.step_up_daily:
                     state: str | None = STEP_UP
                 elif u_admin < enrolment.administrative_daily:
                     state = ADMINISTRATIVE
-                elif review is not None and day >= enrolment.next_review_day:
-                    state = self._review(enrolment, review)
                 else:
-                    staying.append(enrolment)
-                    continue
+                    state = None
+                    if review is not None and day >= enrolment.next_review_day:
+                        state = self._review(enrolment, review)
+                    if state is None:
+                        state = self._authorize(enrolment, day)
                 if state is not None:
                     self._discharge(track, enrolment, state, start, row)
                     continue
@@ -363,6 +369,7 @@ class Programme:
         episode.therapist = therapist.person_id
         episode.group = group
         begin = episode.admitted_day if track.continuous else day
+        authorization = config.money.payers[episode.payer].authorization
         return Enrolment(
             episode=episode,
             track=track,
@@ -381,6 +388,7 @@ class Programme:
             family=family is not None and streams.get("programme.family").random() < family.share_of_patients,
             next_family_day=day,
             next_prescriber_day=day,
+            authorized_until=math.inf if authorization is None else float(authorization.initial_days),
         )
 
     def _review(self, enrolment: Enrolment, review: ProgressReview) -> str | None:
@@ -397,6 +405,35 @@ class Programme:
             if enrolment.planned_days:
                 days_per_week = len(enrolment.track.spec.weekdays)
                 enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
+        return None
+
+    def _authorize(self, enrolment: Enrolment, day: int) -> str | None:
+        """A concurrent review when the authorized days have run out; ADMINISTRATIVE if denied and so set.
+
+        Draws from its own stream, only when a review is due, so payers without
+        authorization (and every other random element) draw exactly as before.
+        """
+        if enrolment.review_denied:
+            return None
+        episode = enrolment.episode
+        rule = self.clinic.config.money.payers[episode.payer].authorization
+        if rule is None:
+            return None
+        used = (
+            episode.programme_days_attended
+            if rule.unit == "attended_days"
+            else day - math.floor(episode.admitted_day or 0.0)
+        )
+        while used >= enrolment.authorized_until:
+            episode.authorization_reviews += 1
+            if self._authorization.random() < rule.approval_probability:
+                enrolment.authorized_until += rule.days_per_approval
+                continue
+            episode.authorization_denied = True
+            if rule.on_denial == "administrative_discharge":
+                return ADMINISTRATIVE
+            enrolment.review_denied = True
+            return None
         return None
 
     def _after_session(self, enrolment: Enrolment, next_day: int) -> str | None:
@@ -504,6 +541,8 @@ class Programme:
         episode.programme_days_attended += 1
         extra_services = 0
         extra_hours = 0.0
+        individual_hours = family_hours = prescriber_hours = 0.0
+        prescriber_initial = False
         if enrolment.individual_week != week:
             enrolment.individual_week, enrolment.individual_this_week = week, 0
         therapist = enrolment.therapist
@@ -518,6 +557,7 @@ class Programme:
                 episode.individual_sessions += 1
                 extra_services += 1
                 extra_hours += hours
+                individual_hours = hours
         prescriber = services.prescriber
         if prescriber is not None and day >= enrolment.next_prescriber_day:
             minutes = (
@@ -527,6 +567,8 @@ class Programme:
             person = roster.with_hours(roster.present(prescriber.role, day), week, hours)
             if person is not None:
                 self._book_hours(person, day, week, hours, "prescriber_hours", row)
+                prescriber_initial = not enrolment.prescriber_seen
+                prescriber_hours = hours
                 enrolment.prescriber_seen = True
                 enrolment.next_prescriber_day = day + prescriber.follow_up_interval_weeks * DAYS_PER_WEEK
                 episode.prescriber_visits += 1
@@ -547,13 +589,27 @@ class Programme:
                 episode.family_sessions += 1
                 extra_services += 1
                 extra_hours += hours
-        if group_hours is None:
-            services_today, hours_today = extra_services, extra_hours
-        else:
-            services_today = enrolment.track.spec.group_sessions_per_day + extra_services
-            hours_today = group_hours + extra_hours
+                family_hours = hours
+        spec = enrolment.track.spec
+        groups = 0 if group_hours is None else spec.group_sessions_per_day
+        hours_today = extra_hours if group_hours is None else group_hours + extra_hours
         episode.service_hours += hours_today
-        self._patient_days.append(PatientDay(episode.episode_id, day, week, services_today, hours_today))
+        self._patient_days.append(
+            PatientDay(
+                episode.episode_id,
+                day,
+                week,
+                groups + extra_services,
+                hours_today,
+                groups=groups,
+                programme_hours=0.0 if group_hours is None else spec.hours_per_day,
+                individual_hours=individual_hours,
+                family_hours=family_hours,
+                prescriber_hours=prescriber_hours,
+                prescriber_initial=prescriber_initial,
+                review_denied=enrolment.review_denied,
+            )
+        )
 
     def _book_hours(
         self, person: Person, day: int, week: int, hours: float, activity: str, row: TrackDay

@@ -72,7 +72,10 @@ class Episode:
     prescriber_visits: int = 0
     family_sessions: int = 0
     service_hours: float = 0.0
+    authorization_reviews: int = 0
+    authorization_denied: bool = False
     billable_days: int = 0
+    charges_usd: float = 0.0
     revenue_usd: float = 0.0
 
     def end(self, state: str, day: float) -> None:
@@ -136,16 +139,46 @@ class StaffDay:
 
 @dataclass(slots=True)
 class PatientDay:
-    """One attended programme day of one patient, for billing rules (services that day, hours)."""
+    """One attended programme day of one patient: what was furnished, and how it was billed.
+
+    ``services`` and ``hours`` are every session the patient received and its
+    minutes (sessions_delivered, service_hours); what a payer counts toward
+    its per diem is decided by ``money.bill`` from the parts below.
+    """
 
     episode_id: int
     day: int
     week: int
     services: int
     hours: float
+    groups: int = 0
+    """Group sessions attended that day (0 when the patient's group did not run)."""
+    programme_hours: float = 0.0
+    """The track's programme hours when the patient's group ran, else 0 (billing hours of the day)."""
+    individual_hours: float = 0.0
+    family_hours: float = 0.0
+    prescriber_hours: float = 0.0
+    prescriber_initial: bool = False
+    """Whether that day's prescriber visit (if any) was the first (an evaluation)."""
+    review_denied: bool = False
+    """The payer's concurrent review was denied before this day and the patient continued unbilled."""
+    # Set by money.bill:
     billable: bool = False
     four_plus: bool = False
+    per_diem_usd: float = 0.0
+    """The per diem charged (allowed) for the day; 0 when the day does not qualify."""
+    professional_usd: float = 0.0
+    """Professional fees charged for the day's prescriber visit, billed apart from the per diem."""
+    reason: str = ""
+    """Why the day's per diem was not billed ('' when it was); see money.UNBILLED_REASONS."""
+    patient_share_usd: float = 0.0
+    """The patient's part of the day's charges (deductible and coinsurance)."""
+    payer_paid_usd: float = 0.0
+    """The payer's part of the day's charges."""
     revenue_usd: float = 0.0
+    """Cash the clinic collects for the day: the payer's part and the collected part of the patient's."""
+    paid_day: float = 0.0
+    """Simulation day the cash arrives: the day of service plus the payer's payment lag."""
 
 
 @dataclass(slots=True)

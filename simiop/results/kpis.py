@@ -119,12 +119,32 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
         )
 
     billing = totals(config, records, warmup)
+    kpis["authorization_reviews"] = sum(e.authorization_reviews for e in admitted)
+    kpis["authorization_denials"] = sum(e.authorization_denied for e in admitted)
+    kpis["attended_days"] = billing.attended_days
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
+    kpis["billable_share_of_attended_days"] = _ratio(billing.billable_days, billing.attended_days)
+    for payer in config.money.payers:
+        kpis[f"billable_share_{payer}"] = _ratio(
+            billing.billable_days_by_payer.get(payer, 0), billing.attended_days_by_payer.get(payer, 0)
+        )
+    for reason, days_unbilled in billing.unbilled_days_by_reason.items():
+        kpis[f"unbilled_days_{reason}"] = days_unbilled
     kpis["share_patient_weeks_meeting_9h"] = _ratio(billing.patient_weeks_meeting_9h, billing.patient_weeks)
+    kpis["per_diem_charges_usd"] = billing.per_diem_usd
+    kpis["per_diem_basic_charges_usd"] = billing.per_diem_usd - billing.per_diem_4plus_usd
+    kpis["per_diem_4plus_charges_usd"] = billing.per_diem_4plus_usd
+    kpis["professional_fees_usd"] = billing.professional_usd
+    kpis["charges_usd"] = billing.per_diem_usd + billing.professional_usd
+    kpis["payer_payments_usd"] = billing.payer_paid_usd
+    kpis["patient_share_usd"] = billing.patient_share_usd
+    kpis["patient_share_collected_usd"] = billing.patient_collected_usd
     kpis["revenue_usd"] = billing.revenue_usd
     for payer in config.money.payers:
         kpis[f"revenue_usd_{payer}"] = billing.revenue_by_payer_usd.get(payer, 0.0)
+    kpis["cash_collected_usd"] = billing.cash_collected_usd
+    kpis["revenue_unpaid_at_horizon_usd"] = billing.unpaid_at_horizon_usd
     kpis["staff_cost_usd"] = billing.staff_cost_usd
     kpis["fixed_cost_usd"] = billing.fixed_cost_usd
     total_cost = billing.staff_cost_usd + billing.fixed_cost_usd

@@ -55,7 +55,11 @@ METRICS: dict[str, str] = {
     "patient_weeks": "patient-weeks with at least one attended day (a week counts in the period "
     "of its first attended day)",
     "share_patient_weeks_meeting_9h": "share of those patient-weeks with at least 9 service hours",
-    "revenue_usd": "revenue collected (USD)",
+    "charges_usd": "per diems and professional fees billed for services in the period (allowed amounts, USD)",
+    "revenue_usd": "revenue earned: the cash due (payer's part + collected patient share) for services "
+    "in the period, by date of service (USD)",
+    "cash_collected_usd": "cash received in the period, by payment date (service date + the payer's "
+    "payment_lag_days); cash due after the horizon is in no period (USD)",
     "staff_cost_usd": "salaries and benefits of employed FTE (USD)",
     "fixed_cost_usd": "money.fixed_costs_usd_per_year over the period's days (USD)",
     "total_cost_usd": "staff + fixed cost (USD)",
@@ -196,6 +200,9 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
     billable = np.array([r.billable for r in rows], dtype=bool)
     four_plus = np.array([r.four_plus for r in rows], dtype=bool)
     revenue = np.array([r.revenue_usd for r in rows], dtype=float)
+    charges = np.array([r.per_diem_usd + r.professional_usd for r in rows], dtype=float)
+    paid_day = np.array([r.paid_day for r in rows], dtype=float)
+    paid_in_run = paid_day < horizon
     payer = np.array([payer_of[r.episode_id] for r in rows], dtype=int)
     week_first: dict[tuple[int, int], int] = {}
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
@@ -237,7 +244,9 @@ def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period,
             "billable_days_4plus_services": index.count(day[four_plus]),
             "patient_weeks": index.count(week_day),
             "weeks_met": index.count(week_day, week_met),
+            "charges_usd": index.count(day, charges),
             "revenue_usd": index.count(day, revenue),
+            "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
         }
         for position, name in enumerate(payers):
             columns[f"revenue_usd_{name}"] = index.count(day[payer == position], revenue[payer == position])
