@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 SLACK = 1e-9
 
 BILLABLE_GROUP_MINUTES = 45.0
-"""A billable group psychotherapy unit is about 45-50 minutes (HCPCS G0410 descriptor; research note
-issue16_payer_rules.md section 1.3). The model counts every group session as one service whatever its
-length, so a shorter session would bill as a full service."""
+"""A billable group psychotherapy unit is about 45-50 minutes (HCPCS G0410 long descriptor: "group
+psychotherapy ... in a partial hospitalization setting, approximately 45 to 50 minutes"; PHP/IOP groups
+bill with it). The model counts every group session as one service whatever its length, so a shorter
+session would bill as a full service: validate names it instead of refusing, as a payer may count
+differently."""
 
 
 def scheduled_weekly_hours(hours_per_day: float, weekdays: int) -> float:
