@@ -106,10 +106,10 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         "sd": 1,
     }
     payers = data["money"]["payers"]  # billing rules (issue 16): any mix must keep the billing invariants
-    payers["medicare"]["weekly_requirement"] = {
-        "kind": draw(st.sampled_from(["none", "plan_of_care", "claim_edit"])),
-        "hours": draw(st.sampled_from([6, 9, 12])),
-    }
+    kind = draw(st.sampled_from(["none", "plan_of_care", "claim_edit"]))
+    hours = draw(st.sampled_from([6, 9, 12]))
+    # Hours with kind none are refused (they would mean nothing), so a none requirement has none.
+    payers["medicare"]["weekly_requirement"] = {"kind": kind, "hours": 0 if kind == "none" else hours}
     payers["medicaid"]["min_services_per_day"] = draw(st.integers(0, 5))
     payers["commercial"]["authorization"]["approval_probability"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
     payers["commercial"]["authorization"]["on_denial"] = draw(

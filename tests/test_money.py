@@ -327,6 +327,83 @@ def test_collection_rate_without_a_patient_share_is_a_warning(baseline_data: dic
     assert "money.payers.medicaid.collection_rate" in warnings[0]
 
 
+def test_weekly_hours_with_no_weekly_requirement_are_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ["money.payers.medicare.weekly_requirement={kind: none, hours: 9}"])
+    assert caught.value.lines() == [
+        "command line: --set money.payers.medicare.weekly_requirement={kind: none, hours: 9}: "
+        "money.payers.medicare.weekly_requirement.hours: weekly hours mean nothing with no weekly requirement "
+        "(got 9; allowed 0 or omit when kind is none)"
+    ]
+    assert load_config(BASELINE, ["money.payers.medicare.weekly_requirement={kind: none}"])
+
+
+def payer_warnings(data: dict[str, Any]) -> list[str]:
+    """The warnings a config's payers raise, the clinic's staffing warnings left out."""
+    return [
+        line for line in validate_config(data).warnings() if "money.payers" in line or "for medicare" in line
+    ]
+
+
+def test_a_payer_that_can_never_pay_anything_is_a_warning(baseline_data: dict[str, Any]) -> None:
+    assert baseline_data["money"]["payers"]["self_pay"]["coinsurance"] == 1
+    assert not payer_warnings(baseline_data)
+    baseline_data["money"]["payers"]["self_pay"]["collection_rate"] = 0
+    assert payer_warnings(baseline_data) == [
+        "warning: money.payers.self_pay.collection_rate: the patient owes every charge (coinsurance 1) and the "
+        "clinic collects none of it, so self_pay can never pay anything (got 0 with coinsurance 1; allowed set "
+        "a collection_rate above 0, or a coinsurance below 1)"
+    ]
+
+
+def test_a_day_that_qualifies_with_no_service_is_a_warning(baseline_data: dict[str, Any]) -> None:
+    baseline_data["money"]["payers"]["commercial"]["min_services_per_day"] = 0
+    assert payer_warnings(baseline_data) == [
+        "warning: money.payers.commercial.min_services_per_day: with no minimum of services or hours, every "
+        "attended day qualifies for the per diem, even one whose group was cancelled and that furnished no "
+        "service (got 0 with min_hours_per_day 0; allowed require at least 1 service, or a min_hours_per_day "
+        "above 0)"
+    ]
+    # Medicaid counts no services but asks for 3 hours, which only a day whose group ran can give: no warning.
+    medicaid = baseline_data["money"]["payers"]["medicaid"]
+    assert (medicaid["min_services_per_day"], medicaid["min_hours_per_day"]) == (0, 3)
+
+
+def test_groups_shorter_than_a_billable_unit_are_a_warning_per_payer_counting_services(
+    baseline_data: dict[str, Any],
+) -> None:
+    baseline_data["tracks"]["evening"]["session_minutes"] = 20
+    counting = [name for name, p in CONFIG.money.payers.items() if p.min_services_per_day > 0]
+    assert counting == ["medicare", "commercial", "self_pay"]  # medicaid counts hours, not services
+    short = [line for line in validate_config(baseline_data).warnings() if "session_minutes" in line]
+    assert short == [
+        f"warning: tracks.evening.session_minutes: each group session counts as one service for {name}, but a "
+        "billable group psychotherapy unit is about 45-50 minutes (HCPCS G0410), so these days bill as if full "
+        "services were furnished (got 20 min < 45 min; allowed sessions of at least 45 min, or check the "
+        "payer's rule)"
+        for name in counting
+    ]
+    baseline_data["tracks"]["evening"]["session_minutes"] = 45
+    assert not [line for line in validate_config(baseline_data).warnings() if "session_minutes" in line]
+
+
+def test_claim_edit_and_min_hours_say_billing_hours_not_received_hours() -> None:
+    from simiop.config.money import Payer, WeeklyRequirement
+    from simiop.config.reference import render_reference
+
+    definition = "the track's programme hours on a day the patient's group ran, plus counted individual"
+    texts = {
+        "kind": WeeklyRequirement.model_fields["kind"].description or "",
+        "min_hours_per_day": Payer.model_fields["min_hours_per_day"].description or "",
+    }
+    for name, text in texts.items():
+        flat = " ".join(text.split())
+        assert f"billing hours: {definition}" in flat.lower(), name
+    reference = render_reference()
+    assert "received hours" not in reference
+    assert "billing hours" in reference
+
+
 # -- authorization ---------------------------------------------------------------------------------------
 
 
@@ -481,7 +558,8 @@ def test_the_old_weekly_hours_key_names_its_replacement() -> None:
     assert caught.value.lines() == [
         "command line: --set money.payers.medicaid.min_weekly_hours=9: money.payers.medicaid.min_weekly_hours: "
         "unknown key; it was replaced by weekly_requirement: {kind: plan_of_care, hours: 9} checks the scheduled "
-        "hours (Medicare), {kind: claim_edit, hours: 9} refuses the days of weeks received short (got "
+        "hours (Medicare), {kind: claim_edit, hours: 9} refuses the days of a week with fewer than 9 billing hours "
+        "(programme hours on days the group ran, plus counted sessions) (got "
         "'min_weekly_hours'; allowed per_diem_usd, per_diem_4plus_services_usd, min_services_per_day, "
         "min_hours_per_day, weekly_requirement, services_counted, professional_fees, deductible_usd_per_year, "
         "coinsurance, authorization, payment_lag_days, collection_rate)"

@@ -5,8 +5,11 @@ physician certifies for the patient, met by the hours the programme
 *schedules*; a track whose schedule cannot provide them cannot serve that
 payer's patients as an IOP, though each attended day still bills. A per-day
 minimum of services or hours that a track's day can never reach means the
-payer never pays for that track. Neither stops a run: the config runs as
-written, and ``SimiopConfig.warnings()`` names the payer and the track.
+payer never pays for that track. Settings that contradict what a payer is
+(one that can never yield a dollar, a day that qualifies with no service, a
+"service" far shorter than a billable group unit) are named too. None stops a
+run: the config runs as written, and ``SimiopConfig.warnings()`` names the
+payer and the track.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ if TYPE_CHECKING:
     from simiop.config.model import SimiopConfig
 
 SLACK = 1e-9
+
+BILLABLE_GROUP_MINUTES = 45.0
+"""A billable group psychotherapy unit is about 45-50 minutes (HCPCS G0410 long descriptor: "group
+psychotherapy ... in a partial hospitalization setting, approximately 45 to 50 minutes"; PHP/IOP groups
+bill with it). The model counts every group session as one service whatever its length, so a shorter
+session would bill as a full service: validate names it instead of refusing, as a payer may count
+differently."""
 
 
 def scheduled_weekly_hours(hours_per_day: float, weekdays: int) -> float:
@@ -39,6 +49,22 @@ def billing_warnings(config: SimiopConfig) -> Iterator[Finding]:
                 "nothing to pay, so it has no effect",
                 f"{payer.collection_rate:g} with coinsurance 0 and no deductible",
                 "set coinsurance (self-pay: 1) or remove collection_rate",
+            )
+        if payer.coinsurance >= 1 and payer.collection_rate == 0:
+            yield (
+                f"{path}.collection_rate",
+                f"the patient owes every charge (coinsurance 1) and the clinic collects none of it, so "
+                f"{payer_name} can never pay anything",
+                f"{payer.collection_rate:g} with coinsurance {payer.coinsurance:g}",
+                "set a collection_rate above 0, or a coinsurance below 1",
+            )
+        if payer.min_services_per_day == 0 and payer.min_hours_per_day == 0:
+            yield (
+                f"{path}.min_services_per_day",
+                "with no minimum of services or hours, every attended day qualifies for the per diem, "
+                "even one whose group was cancelled and that furnished no service",
+                f"{payer.min_services_per_day} with min_hours_per_day {payer.min_hours_per_day:g}",
+                "require at least 1 service, or a min_hours_per_day above 0",
             )
         counted = set(payer.services_counted)
         extra_services = int(services.individual_therapy is not None and "individual_therapy" in counted)
@@ -74,4 +100,13 @@ def billing_warnings(config: SimiopConfig) -> Iterator[Finding]:
                     f"{track.group_sessions_per_day} groups + {extra_services} other counted sessions "
                     f"< {payer.min_services_per_day}",
                     "schedule more group sessions or check the payer's rule",
+                )
+            if payer.min_services_per_day > 0 and track.session_minutes < BILLABLE_GROUP_MINUTES - SLACK:
+                yield (
+                    f"tracks.{track_name}.session_minutes",
+                    f"each group session counts as one service for {payer_name}, but a billable group "
+                    "psychotherapy unit is about 45-50 minutes (HCPCS G0410), so these days bill as if "
+                    "full services were furnished",
+                    f"{track.session_minutes:g} min < {BILLABLE_GROUP_MINUTES:g} min",
+                    f"sessions of at least {BILLABLE_GROUP_MINUTES:g} min, or check the payer's rule",
                 )

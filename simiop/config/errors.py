@@ -216,7 +216,8 @@ REPLACED_KEYS: dict[str, tuple[str, str]] = {
     "min_weekly_hours": (
         "weekly_requirement",
         "it was replaced by weekly_requirement: {kind: plan_of_care, hours: 9} checks the scheduled hours "
-        "(Medicare), {kind: claim_edit, hours: 9} refuses the days of weeks received short",
+        "(Medicare), {kind: claim_edit, hours: 9} refuses the days of a week with fewer than 9 billing hours "
+        "(programme hours on days the group ran, plus counted sessions)",
     ),
 }
 """Keys an older simiop accepted -> (the field that replaced it, how to write it now)."""

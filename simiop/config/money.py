@@ -6,8 +6,10 @@ services furnished that day (Medicare: 3 services, a higher rate for 4+) and
 optionally by the hours attended that day. A weekly hours figure is either
 nothing, a plan-of-care need checked against the track's *scheduled* hours
 (Medicare's 9 h/week: a physician certifies the need; it is not a claim edit),
-or, only where a payer is configured so, a claim edit on the hours a patient
-received that week. Prescriber visits are professional services, billed with
+or, only where a payer is configured so, a claim edit on the patient's billing
+hours that week (the track's programme hours on a day the patient's group
+ran, plus counted individual, family and prescriber sessions; not the minutes of
+service received). Prescriber visits are professional services, billed with
 their own fee where the payer pays them separately, and then never counted
 toward the per-diem service count.
 """
@@ -35,22 +37,34 @@ class WeeklyRequirement(Frozen):
     ``hours`` a week (Medicare: 9 h, certified by a physician at least every
     other month); checked on each track's *scheduled* programme hours by
     ``simiop validate`` (a warning), never a reason to refuse a day.
-    ``claim_edit``: days of a calendar week in which the patient *received*
-    fewer than ``hours`` billing hours are refused (reason ``claim_edit_week``);
+    ``claim_edit``: days of a calendar week in which the patient has fewer
+    than ``hours`` billing hours (the track's programme hours on a day the
+    patient's group ran, plus counted individual, family and prescriber sessions) are
+    refused (reason ``claim_edit_week``);
     use only for a payer known to enforce it (no Medicare rule does: CMS
     rescinded its PHP weekly-hours edit, SE1607, in 2017).
     """
 
     kind: WeeklyKind = "none"
-    """none | plan_of_care (scheduled hours, warns) | claim_edit (received hours, refuses days)."""
+    """none | plan_of_care (scheduled hours, warns) | claim_edit (billing hours: the track's programme
+    hours on a day the patient's group ran, plus counted individual, family and prescriber sessions;
+    refuses days)."""
 
     hours: Annotated[float, Field(ge=0, le=60)] = 0.0
-    """Weekly programme hours the requirement asks for (hours/week; Medicare: 9)."""
+    """Weekly hours the requirement asks for (hours/week; Medicare: 9); 0 or omitted when kind is none."""
 
     @model_validator(mode="after")
     def _hours_when_checked(self) -> WeeklyRequirement:
         if self.kind != "none" and self.hours <= 0:
             raise rule_error("hours", f"a {self.kind} requirement needs its weekly hours", self.hours, "> 0")
+        if self.kind == "none" and self.hours != 0:
+            # Hours with no requirement would be ignored: a user who wrote them meant some check.
+            raise rule_error(
+                "hours",
+                "weekly hours mean nothing with no weekly requirement",
+                self.hours,
+                "0 or omit when kind is none",
+            )
         return self
 
 
@@ -107,9 +121,9 @@ class Payer(Frozen):
     individual, family and prescriber sessions count only when listed in services_counted."""
 
     min_hours_per_day: Annotated[float, Field(ge=0, le=24)] = 0.0
-    """Billing hours attended that day for the day to qualify (hours/day; 0: no minimum). A day's billing
-    hours are the track's programme hours when the patient's group ran, plus the hours of the counted
-    individual and family sessions."""
+    """Billing hours that day for the day to qualify (hours/day; 0: no minimum). Billing hours: the
+    track's programme hours on a day the patient's group ran, plus counted individual, family and
+    prescriber sessions (not the minutes of service received)."""
 
     weekly_requirement: WeeklyRequirement = WeeklyRequirement()
     """The payer's weekly hours rule: none, a plan-of-care need (scheduled hours) or a claim edit."""
