@@ -152,8 +152,7 @@ def validate_changed(
     A problem ``original`` has too (the same rule at the same path, see
     ``_files_own``) stays the file's; any other is caused by the
     overrides, and is reported as coming from ``by`` (the command line, an
-    API argument) and the option that sets its field (all of them when none
-    or several do, e.g. a warm-up no longer inside a shorter --horizon).
+    API argument) and the options that cause it (see ``_blamed``).
     """
     try:
         return validate_config(changed, source)
