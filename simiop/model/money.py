@@ -144,12 +144,14 @@ def bill(config: SimiopConfig, records: Records) -> None:
     episodes = {episode.episode_id: episode for episode in records.episodes}
     payers = config.money.payers
     opening = config.clinic.opening_date
+    year_of: dict[int, int] = {}  # calendar year of a day, worked out once per day, not per patient-day
     deductible_paid: dict[tuple[int, str, int], float] = defaultdict(float)
     week_hours: dict[tuple[int, int], float] = defaultdict(float)
-    for row in records.patient_days:
-        payer = payers[episodes[row.episode_id].payer]
-        if payer.weekly_requirement.kind == "claim_edit":
-            week_hours[(row.episode_id, row.week)] += billing_hours(payer, row)
+    if any(payer.weekly_requirement.kind == "claim_edit" for payer in payers.values()):
+        for row in records.patient_days:
+            payer = payers[episodes[row.episode_id].payer]
+            if payer.weekly_requirement.kind == "claim_edit":
+                week_hours[(row.episode_id, row.week)] += billing_hours(payer, row)
     for row in records.patient_days:
         episode = episodes[row.episode_id]
         payer = payers[episode.payer]
@@ -161,7 +163,9 @@ def bill(config: SimiopConfig, records: Records) -> None:
         row.per_diem_usd = rate
         row.professional_usd = 0.0 if row.review_denied else professional_fee(payer, row)
         charges = row.per_diem_usd + row.professional_usd
-        year = (opening + dt.timedelta(days=row.day)).year
+        year = year_of.get(row.day)
+        if year is None:
+            year = year_of[row.day] = (opening + dt.timedelta(days=row.day)).year
         key = (episode.patient_id, episode.payer, year)
         deductible = min(charges, max(0.0, payer.deductible_usd_per_year - deductible_paid[key]))
         deductible_paid[key] += deductible
@@ -177,10 +181,13 @@ def bill(config: SimiopConfig, records: Records) -> None:
 def _date_payments(config: SimiopConfig, records: Records, episodes: dict[int, Episode]) -> None:
     """Each day's cash date: the day of service plus a lag drawn from the payer's own stream."""
     streams = RandomStreams(records.seed, records.replication)
+    paid_by_payer: dict[str, list[PatientDay]] = defaultdict(list)  # in the order the days happened
     for row in records.patient_days:
         row.paid_day = float(row.day)
+        if row.revenue_usd > 0:
+            paid_by_payer[episodes[row.episode_id].payer].append(row)
     for name, payer in config.money.payers.items():
-        rows = [r for r in records.patient_days if r.revenue_usd > 0 and episodes[r.episode_id].payer == name]
+        rows = paid_by_payer[name]
         lag = payer.payment_lag_days
         if lag is None or not rows:
             continue
