@@ -86,6 +86,22 @@ def grouped_sums(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarra
 
 
 @dataclass(frozen=True)
+class DayBill:
+    """One attended day's bill: a row of DayBills, for reading a run by hand (tests, notebooks)."""
+
+    billable: bool
+    four_plus: bool
+    per_diem_usd: float
+    professional_usd: float
+    reason: UnbilledReason | Literal[""]
+    patient_share_usd: float
+    payer_paid_usd: float
+    revenue_usd: float
+    paid_day: float
+    services_counted: int
+
+
+@dataclass(frozen=True)
 class DayBills:
     """How each attended patient-day was billed, one array per field, in the order of the records' rows."""
 
@@ -106,6 +122,8 @@ class DayBills:
     """Cash the clinic collects for the day: the payer's part and the collected part of the patient's."""
     paid_day: np.ndarray
     """Simulation day the cash arrives: the day of service plus the payer's payment lag."""
+    services_counted: np.ndarray
+    """Services of the day that count toward the payer's per diem (each group session is one)."""
 
     @property
     def charges_usd(self) -> np.ndarray:
@@ -117,6 +135,25 @@ class DayBills:
         """Each day's reason as its name ('' when billed)."""
         names: tuple[UnbilledReason | Literal[""], ...] = (*UNBILLED_REASONS, "")
         return [names[code] for code in self.reason.tolist()]
+
+    def rows(self) -> list[DayBill]:
+        """Every day's bill as one object per day, in the order of the records' rows."""
+        return [
+            DayBill(*values)
+            for values in zip(
+                self.billable.tolist(),
+                self.four_plus.tolist(),
+                self.per_diem_usd.tolist(),
+                self.professional_usd.tolist(),
+                self.reasons(),
+                self.patient_share_usd.tolist(),
+                self.payer_paid_usd.tolist(),
+                self.revenue_usd.tolist(),
+                self.paid_day.tolist(),
+                self.services_counted.tolist(),
+                strict=True,
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -256,6 +293,7 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
         payer_paid_usd=payer_paid,
         revenue_usd=revenue,
         paid_day=paid_day,
+        services_counted=services,
     )
     return BilledRun(
         records=source if source is not None else _no_records(columns),
