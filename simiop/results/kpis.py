@@ -16,15 +16,8 @@ import numpy as np
 
 from simiop.billing import BilledRun, bill, totals
 from simiop.config.model import SimiopConfig
-from simiop.model.records import (
-    ADMINISTRATIVE,
-    CENSORED,
-    COMPLETED,
-    DROPOUT,
-    END_STATES,
-    STEP_UP,
-    Records,
-)
+from simiop.model.records import CENSORED, COMPLETED, END_STATES, Records
+from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
 
 _NAN = float("nan")
 
@@ -68,14 +61,11 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
         "readmission_referrals": int(np.count_nonzero(~np.isnan(episodes.array("readmission_of"))[counted])),
         "assessments": int(was_assessed.sum()),
         "admissions": int(admitted.sum()),
-        "completions": states[COMPLETED],
-        "dropouts": states[DROPOUT],
-        "step_ups": states[STEP_UP],
-        "administrative_discharges": states[ADMINISTRATIVE],
+        **{kpi: states[state] for state, kpi in DISCHARGE_KPIS.items()},
         "unduplicated_patients_served": len(set(episodes.array("patient_id", "int")[admitted].tolist())),
         "censored": sum(states[s] for s in CENSORED),
     }
-    kpis.update({f"end_state_{state}": states[state] for state in END_STATES})
+    kpis.update({end_state_kpi(state): states[state] for state in END_STATES})
     kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))

@@ -1,6 +1,62 @@
-"""The KPIs people read first, with labels and formats: shared by the terminal summary and the report."""
+"""Names people read: the headline KPIs with labels and formats, and a short label for every end state.
+
+Shared by the terminal summary, the KPIs, the figures and the report, so an
+end state is named in one place (its string is simiop.model.records.EndState).
+"""
 
 from __future__ import annotations
+
+from simiop.model.records import (
+    ADMINISTRATIVE,
+    COMPLETED,
+    DECLINED,
+    DROPOUT,
+    GAVE_UP_BEFORE_INTAKE,
+    IN_PROGRAMME,
+    LEFT_TRACK_FULL,
+    LEFT_WAIT_LIST,
+    LOST_BEFORE_CONTACT,
+    NO_SHOW,
+    ON_WAIT_LIST,
+    REDIRECTED_OUTPATIENT,
+    REDIRECTED_STEP_UP,
+    STEP_UP,
+    WAITING_FOR_INTAKE,
+    EndState,
+)
+
+END_STATE_LABELS: dict[EndState, str] = {
+    LOST_BEFORE_CONTACT: "never reached",
+    GAVE_UP_BEFORE_INTAKE: "gave up",
+    NO_SHOW: "no-show",
+    REDIRECTED_STEP_UP: "to higher care",
+    REDIRECTED_OUTPATIENT: "to outpatient",
+    DECLINED: "declined",
+    LEFT_TRACK_FULL: "track full",
+    LEFT_WAIT_LIST: "left wait list",
+    COMPLETED: "completed",
+    DROPOUT: "dropout",
+    STEP_UP: "step-up",
+    ADMINISTRATIVE: "administrative",
+    WAITING_FOR_INTAKE: "still waiting",
+    ON_WAIT_LIST: "still waiting",
+    IN_PROGRAMME: "still in programme",
+}
+"""A short label for each end state, as figures show it (every state has one)."""
+
+DISCHARGE_KPIS: dict[EndState, str] = {
+    COMPLETED: "completions",
+    DROPOUT: "dropouts",
+    STEP_UP: "step_ups",
+    ADMINISTRATIVE: "administrative_discharges",
+}
+"""The KPI counting each kind of discharge, in KPI order."""
+
+
+def end_state_kpi(state: EndState) -> str:
+    """The KPI counting referrals that ended in ``state`` (one per end state)."""
+    return f"end_state_{state}"
+
 
 HEADLINE = (
     ("referrals", "referrals", "{:.0f}"),

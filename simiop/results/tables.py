@@ -25,7 +25,7 @@ import numpy as np
 
 from simiop.billing import BilledRun
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode
+from simiop.model.records import INTAKE_OUTCOMES, Episode
 from simiop.results.columns import Columns
 
 EPISODE_COLUMNS: dict[str, str] = {
@@ -41,7 +41,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "referred_date": "calendar date of the referral",
     "intake_bookings": "assessment bookings made (1 + rebookings)",
     "assessed_day": "days since opening; empty if never assessed",
-    "intake_outcome": "admit, redirect_step_up, redirect_outpatient or decline",
+    "intake_outcome": f"{', '.join(INTAKE_OUTCOMES[:-1])} or {INTAKE_OUTCOMES[-1]}",
     "track": "track joined",
     "wait_list_day": "days since opening the patient joined the wait list",
     "admitted_day": "days since opening of admission",
