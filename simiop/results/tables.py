@@ -158,7 +158,7 @@ def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
     return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
 
 
-def _days(values: Sequence[float | None]) -> list[str]:
+def day_numbers(values: Sequence[float | None]) -> list[str]:
     """Times in days since opening, printed as ``day_number`` prints them (None as empty), all at once."""
     array = np.array(values, dtype=float)
     missing = np.isnan(array)
@@ -216,16 +216,16 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "payer": _text(values("payer")),
         "acuity": _text(values("acuity")),
         "readmission_of": _plain(values("readmission_of")),
-        "referred_day": _days(values("referred_day")),
+        "referred_day": day_numbers(values("referred_day")),
         "referred_date": _dates(values("referred_day"), dates),
         "intake_bookings": _plain(values("intake_bookings")),
-        "assessed_day": _days(values("assessed_day")),
+        "assessed_day": day_numbers(values("assessed_day")),
         "intake_outcome": _text(values("intake_outcome")),
         "track": _text(values("track")),
-        "wait_list_day": _days(values("wait_list_day")),
-        "admitted_day": _days(values("admitted_day")),
+        "wait_list_day": day_numbers(values("wait_list_day")),
+        "admitted_day": day_numbers(values("admitted_day")),
         "admitted_date": _dates(values("admitted_day"), dates),
-        "ended_day": _days(
+        "ended_day": day_numbers(
             [None if out else day for out, day in zip(censored.tolist(), values("ended_day"), strict=True)]
         ),
         "end_state": _text(values("end_state")),
