@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
 import numpy as np
@@ -171,7 +171,6 @@ class EpisodeBills:
 class BilledRun:
     """One replication's records as columns, with their bill: what KPIs, periods and tables read."""
 
-    records: Records
     columns: RunColumns
     days: DayBills
     episodes: EpisodeBills
@@ -181,6 +180,13 @@ class BilledRun:
     """Per patient-day, the position of its episode's payer in ``payers``."""
     episode_of_day: np.ndarray
     """Per patient-day, the position of its episode in the records' episodes."""
+    weeks: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
+    """(first row, service hours) of every patient-week, worked out once (see ``patient_weeks``)."""
+
+    def __post_init__(self) -> None:
+        days = self.columns.patient_days
+        hours = days.array("hours")
+        object.__setattr__(self, "weeks", _week_hours(self.episode_of_day, days.array("week", "int"), hours))
 
 
 def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
@@ -193,7 +199,6 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
     loop over the days, to the last bit.
     """
     columns = records if isinstance(records, RunColumns) else columns_of(records)
-    source = records if isinstance(records, Records) else None
     payer_names = tuple(config.money.payers)
     payers = list(config.money.payers.values())
     rows = columns.patient_days
@@ -296,7 +301,6 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
         services_counted=services,
     )
     return BilledRun(
-        records=source if source is not None else _no_records(columns),
         columns=columns,
         days=days,
         episodes=episodes,
@@ -304,10 +308,6 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
         payer_of_day=code,
         episode_of_day=episode_of_day,
     )
-
-
-def _no_records(columns: RunColumns) -> Records:
-    return Records(seed=columns.seed, replication=columns.replication, horizon_days=columns.horizon_days)
 
 
 def _deductibles(
@@ -393,11 +393,10 @@ class Billing:
     fixed_cost_usd: float
 
 
-def _first_seen_order(codes: np.ndarray) -> list[int]:
-    """The distinct codes in the order they first appear (the order a dict filled row by row keeps)."""
-    found, first = np.unique(codes, return_index=True)
-    order: list[int] = found[np.argsort(first, kind="stable")].tolist()
-    return order
+def _first_seen_order(codes: np.ndarray, size: int) -> list[int]:
+    """The codes 0..size-1 present, in the order they first appear (as a dict filled by a loop keeps them)."""
+    first = {code: int(np.argmax(codes == code)) for code in range(size) if (codes == code).any()}
+    return sorted(first, key=first.__getitem__)
 
 
 def _week_hours(
@@ -407,16 +406,18 @@ def _week_hours(
     if not week.size:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
     keys = episode_of_day * (int(week.max()) + 1) + week
-    found, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    found, inverse = np.unique(keys, return_inverse=True)
+    first = np.full(found.size, week.size, dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(week.size))
     return first, grouped_sums(inverse, hours, found.size)
 
 
 def patient_weeks(run: BilledRun, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(first row, service hours) of every patient-week with an attended day among ``rows`` (default all)."""
+    if rows is None or rows.all():
+        return run.weeks
     days = run.columns.patient_days
     episode, week, hours = run.episode_of_day, days.array("week", "int"), days.array("hours")
-    if rows is None:
-        return _week_hours(episode, week, hours)
     first, summed = _week_hours(episode[rows], week[rows], hours[rows])
     return np.flatnonzero(rows)[first], summed
 
@@ -443,7 +444,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     revenue_sums = grouped_sums(payer, revenue[counted], size)
     attended_counts = np.bincount(payer, minlength=size)
     billable_counts = np.bincount(payer[billable], minlength=size)
-    seen = _first_seen_order(payer)
+    seen = _first_seen_order(payer, size)
     revenue_by_payer = {run.payers[code]: float(revenue_sums[code]) for code in seen}
     billed_payers = set(payer[billable].tolist())
     unbilled_codes = np.bincount(days.reason[counted][~billable], minlength=len(UNBILLED_REASONS))
@@ -454,7 +455,9 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     role = staff.codes("role", roles)[staff_counted]
     daily = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_cost = grouped_sums(role, daily[role] * staff.array("employed_fte")[staff_counted], len(roles))
-    staff_cost_by_role = {roles[code]: float(staff_cost[code]) for code in _first_seen_order(role)}
+    staff_cost_by_role = {
+        roles[code]: float(staff_cost[code]) for code in _first_seen_order(role, len(roles))
+    }
     # The same whole days as the staff rows above: day d counts when d >= from_day.
     days_counted = max(0, math.ceil(horizon) - max(0, math.ceil(from_day)))
     return Billing(

@@ -72,6 +72,7 @@ EPISODE_COLUMNS: dict[str, str] = {
 
 DAY_PLACES = 4
 _DAY_SCALE = 10**DAY_PLACES
+_DAY_FORMAT = f"%d.%0{DAY_PLACES}d"
 
 
 def day_number(value: float | None) -> str:
@@ -108,7 +109,8 @@ def csv_field(text: str) -> str:
 
 def _text(values: Sequence[str | None]) -> list[str]:
     """A text column: None and '' as empty fields."""
-    return [csv_field(value) if value else "" for value in values]
+    texts = {value: csv_field(value) if value else "" for value in set(values)}
+    return list(map(texts.__getitem__, values))
 
 
 def _plain(values: Sequence[object]) -> list[str]:
@@ -125,6 +127,8 @@ def _each_distinct(values: Sequence[Any], formatted: Callable[[Any], str]) -> li
     equal ones print alike (ints; floats with no -0.0, see ``_floats``).
     """
     distinct = set(values)
+    if len(distinct) == 1:  # a column of one value (often all zeros)
+        return [formatted(values[0])] * len(values)
     if len(distinct) * 2 > len(values):  # mostly distinct: sharing gains nothing
         return list(map(formatted, values))
     texts = {value: formatted(value) for value in distinct}
@@ -158,17 +162,21 @@ def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
     return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
 
 
-def day_numbers(values: Sequence[float | None]) -> list[str]:
-    """Times in days since opening, printed as ``day_number`` prints them (None as empty), all at once."""
-    array = np.array(values, dtype=float)
+def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
+    """Times in days since opening as ``day_number`` prints them (None or nan as empty), all at once."""
+    array = np.asarray(values, dtype=float)
     missing = np.isnan(array)
-    known = np.where(missing, 0.0, array)
+    known = array[~missing]
     whole = np.floor(known)
     fraction = np.minimum(np.floor((known - whole) * _DAY_SCALE), _DAY_SCALE - 1)  # as day_number works
-    texts = list(map("{}.{:04d}".format, whole.astype(np.int64).tolist(), fraction.astype(np.int64).tolist()))
-    if missing.any():
-        texts = ["" if gap else text for gap, text in zip(missing.tolist(), texts, strict=True)]
-    return texts
+    pairs = zip(whole.astype(np.int64).tolist(), fraction.astype(np.int64).tolist(), strict=True)
+    texts = [_DAY_FORMAT % pair for pair in pairs]
+    if not missing.any():
+        return texts
+    every = np.full(array.size, "", dtype=object)
+    every[~missing] = texts
+    shown: list[str] = every.tolist()
+    return shown
 
 
 def _dates(values: Sequence[float | None], dates: Sequence[str]) -> list[str]:
@@ -216,18 +224,16 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "payer": _text(values("payer")),
         "acuity": _text(values("acuity")),
         "readmission_of": _plain(values("readmission_of")),
-        "referred_day": day_numbers(values("referred_day")),
+        "referred_day": day_numbers(episodes.array("referred_day")),
         "referred_date": _dates(values("referred_day"), dates),
         "intake_bookings": _plain(values("intake_bookings")),
-        "assessed_day": day_numbers(values("assessed_day")),
+        "assessed_day": day_numbers(episodes.array("assessed_day")),
         "intake_outcome": _text(values("intake_outcome")),
         "track": _text(values("track")),
-        "wait_list_day": day_numbers(values("wait_list_day")),
-        "admitted_day": day_numbers(values("admitted_day")),
+        "wait_list_day": day_numbers(episodes.array("wait_list_day")),
+        "admitted_day": day_numbers(episodes.array("admitted_day")),
         "admitted_date": _dates(values("admitted_day"), dates),
-        "ended_day": day_numbers(
-            [None if out else day for out, day in zip(censored.tolist(), values("ended_day"), strict=True)]
-        ),
+        "ended_day": day_numbers(ended_shown),
         "end_state": _text(values("end_state")),
         "censored": _plain(censored.astype(int).tolist()),
         "therapist": _text(values("therapist")),
