@@ -175,3 +175,13 @@ def test_day_columns_print_as_day_number() -> None:
     ]
     assert day_numbers(values) == [day_number(value) for value in values]
     assert day_numbers(values)[2:4] == ["59.9999", "508.9999"]
+
+
+@pytest.mark.parametrize("opening", ["2027-01-04", "2024-02-28", "1999-12-30"])
+def test_iso_dates_are_the_calendars_dates(opening: str) -> None:
+    import datetime as dt
+
+    from simiop.results.tables import iso_dates
+
+    calendar = ClinicCalendar(dt.date.fromisoformat(opening), (), 800)
+    assert iso_dates(calendar) == [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]

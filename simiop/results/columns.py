@@ -34,16 +34,21 @@ from simiop.model.records import (
 class Columns:
     """The rows of one record type as columns, in row order; each column is built on first use."""
 
-    def __init__(self, row_type: type, rows: Sequence[object]) -> None:
+    def __init__(self, row_type: type, rows: Sequence[object], *, tabled: bool = True) -> None:
         declared = fields(row_type)
         self.names: tuple[str, ...] = tuple(f.name for f in declared)
         """The record's fields, in declaration order (the column order of its table)."""
         self.float_names: frozenset[str] = frozenset(f.name for f in declared if f.type in (float, "float"))
         """Fields annotated ``float``: the tables print those with 4 decimals."""
+        self._optional = frozenset(f.name for f in declared if "None" in str(f.type))
+        self._tabled = tabled
+        """Whether a table prints these rows: then every field is wanted as a list anyway, and arrays
+        are made from the lists; otherwise an array is read straight from the rows."""
         self.size = len(rows)
         self._rows = rows
         self._values: dict[str, list[Any]] = {}
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
+        self._codes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def __len__(self) -> int:
         return self.size
@@ -62,16 +67,25 @@ class Columns:
         key = (name, dtype)
         found = self._arrays.get(key)
         if found is None:
-            found = self._arrays[key] = np.array(self.values(name), dtype=np.dtype(dtype))
+            made = next((array for (field, _), array in self._arrays.items() if field == name), None)
+            if made is not None and name not in self._optional:  # the same field as another dtype
+                found = made.astype(np.dtype(dtype))
+            elif self._tabled or name in self._values or name in self._optional:  # None becomes nan
+                found = np.array(self.values(name), dtype=np.dtype(dtype))
+            else:  # straight from the rows: no list in between when only the array is wanted
+                if name not in self.names:
+                    raise KeyError(f"{name!r} is not a field; fields: {', '.join(self.names)}")
+                found = np.fromiter(map(attrgetter(name), self._rows), dtype=np.dtype(dtype), count=self.size)
+            self._arrays[key] = found
         return found
 
     def codes(self, name: str, labels: Sequence[str]) -> np.ndarray:
         """A text field as positions in ``labels`` (ints, for grouping); -1 for a value not listed."""
-        key = (name, "codes:" + "\x00".join(labels))
-        found = self._arrays.get(key)
+        key = (name, tuple(labels))
+        found = self._codes.get(key)
         if found is None:
             position = {label: index for index, label in enumerate(labels)}
-            found = self._arrays[key] = np.array(
+            found = self._codes[key] = np.array(
                 [position.get(value, -1) for value in self.values(name)], dtype=np.intp
             )
         return found
@@ -123,6 +137,6 @@ def columns_of(records: Records) -> RunColumns:
         episodes=Columns(Episode, records.episodes),
         track_days=Columns(TrackDay, records.track_days),
         staff_days=Columns(StaffDay, records.staff_days),
-        patient_days=Columns(PatientDay, records.patient_days),
-        bookings=Columns(Booking, records.bookings),
+        patient_days=Columns(PatientDay, records.patient_days, tabled=False),
+        bookings=Columns(Booking, records.bookings, tabled=False),
     )

@@ -163,32 +163,48 @@ def periods(config: SimiopConfig) -> list[Period]:
 
 
 class _Index:
-    """Maps days since opening to the period of one kind that holds them."""
+    """Maps days since opening to the periods that hold them: one period of each kind per day.
 
-    def __init__(self, kind_periods: list[Period]) -> None:
-        self.starts = np.array([p.first_day for p in kind_periods], dtype=float)
-        self.size = len(kind_periods)
+    Positions number every period (kind order, then time, as ``periods``
+    lists them); a row is counted once per kind, the kinds one after the
+    other, so each period still adds its rows in row order.
+    """
+
+    def __init__(self, all_periods: list[Period]) -> None:
+        self.size = len(all_periods)
+        self.kinds: list[tuple[int, np.ndarray]] = []
+        for kind in PERIOD_KINDS:
+            offset = next(index for index, period in enumerate(all_periods) if period.kind == kind)
+            starts = np.array([p.first_day for p in all_periods if p.kind == kind], dtype=float)
+            self.kinds.append((offset - 1, starts))
 
     def of(self, days: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.starts, days, side="right") - 1
+        """Per kind (rows) and day (columns), the position of the period holding the day."""
+        if not days.size:
+            return np.zeros((len(self.kinds), 0), dtype=np.intp)
+        return np.stack(
+            [offset + np.searchsorted(starts, days, side="right") for offset, starts in self.kinds]
+        )
 
     def count(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return self.add(self.of(days) if days.size else np.zeros(0, dtype=int), weights)
+        return self.add(self.of(days), weights)
 
     def add(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Per period, the rows at ``positions`` counted, or their ``weights`` added in row order."""
-        found: np.ndarray = np.bincount(positions, weights=weights, minlength=self.size)[: self.size]
+        spread = None if weights is None else np.broadcast_to(weights, positions.shape).ravel()
+        found: np.ndarray = np.bincount(positions.ravel(), weights=spread, minlength=self.size)[: self.size]
         return found.astype(float)
 
     def served(self, patients: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
         """Per period, the distinct patients enrolled in it (an episode spans periods firsts..lasts)."""
         if not patients.size:
             return np.zeros(self.size)
-        spans = lasts - firsts + 1
+        spans = (lasts - firsts + 1).ravel()
         starts = np.repeat(np.cumsum(spans) - spans, spans)
-        positions = np.repeat(firsts, spans) + np.arange(int(spans.sum())) - starts
+        positions = np.repeat(firsts.ravel(), spans) + np.arange(int(spans.sum())) - starts
         people = int(patients.max()) + 1
-        pairs = np.unique(positions * people + np.repeat(patients, spans))
+        everyone = np.broadcast_to(patients, firsts.shape).ravel()
+        pairs = np.unique(positions * people + np.repeat(everyone, spans))
         return self.add(pairs // people)
 
 
@@ -242,49 +258,47 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     staff_cost = salary[staff.codes("role", list(config.staff.roles))] * staff.array("employed_fte")
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
+    index = _Index(all_periods)
+    at_day = index.of(day)
+    columns = {
+        "referrals": index.count(referred),
+        "admissions": index.count(admitted_day),
+        "completions": index.count(completed),
+        "dropouts": index.count(dropped),
+        "step_ups": index.count(stepped),
+        "unduplicated_patients_served": index.served(
+            patients, index.of(admitted_day), index.of(enrolled_until)
+        ),
+        "sessions_delivered": index.add(at_day, services),
+        "group_sessions_held": index.count(track_day, held),
+        "service_hours": index.add(at_day, hours),
+        "billable_days": index.add(at_day[:, billable]),
+        "billable_days_basic": index.add(at_day[:, billable & ~four_plus]),
+        "billable_days_4plus_services": index.add(at_day[:, four_plus]),
+        "patient_weeks": index.add(at_day[:, first_row]),
+        "weeks_met": index.add(at_day[:, first_row], week_met),
+        "charges_usd": index.add(at_day, charges),
+        "revenue_usd": index.add(at_day, revenue),
+        "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
+    }
+    for position, name in enumerate(payers):
+        paying = payer == position
+        columns[f"revenue_usd_{name}"] = index.add(at_day[:, paying], revenue[paying])
+    columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
+    per_period = {name: column.tolist() for name, column in columns.items()}
     result: list[tuple[Period, dict[str, float]]] = []
-    for kind in PERIOD_KINDS:
-        kind_periods = [p for p in all_periods if p.kind == kind]
-        index = _Index(kind_periods)
-        at_day = index.of(day)
-        at_paid = index.of(paid_day[paid_in_run])
-        columns = {
-            "referrals": index.count(referred),
-            "admissions": index.count(admitted_day),
-            "completions": index.count(completed),
-            "dropouts": index.count(dropped),
-            "step_ups": index.count(stepped),
-            "unduplicated_patients_served": index.served(
-                patients, index.of(admitted_day), index.of(enrolled_until)
-            ),
-            "sessions_delivered": index.add(at_day, services),
-            "group_sessions_held": index.count(track_day, held),
-            "service_hours": index.add(at_day, hours),
-            "billable_days": index.add(at_day[billable]),
-            "billable_days_basic": index.add(at_day[billable & ~four_plus]),
-            "billable_days_4plus_services": index.add(at_day[four_plus]),
-            "patient_weeks": index.add(at_day[first_row]),
-            "weeks_met": index.add(at_day[first_row], week_met),
-            "charges_usd": index.add(at_day, charges),
-            "revenue_usd": index.add(at_day, revenue),
-            "cash_collected_usd": index.add(at_paid, revenue[paid_in_run]),
-        }
-        for position, name in enumerate(payers):
-            paying = payer == position
-            columns[f"revenue_usd_{name}"] = index.add(at_day[paying], revenue[paying])
-        columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
-        for position, period in enumerate(kind_periods):
-            values = {name: float(column[position]) for name, column in columns.items()}
-            weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
-            values["patient_weeks"] = weeks
-            values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
-            values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
-            values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
-            completions = values["completions"]
-            values["cost_per_completed_episode_usd"] = (
-                values["total_cost_usd"] / completions if completions else math.nan
-            )
-            result.append((period, values))
+    for position, period in enumerate(all_periods):
+        values = {name: column[position] for name, column in per_period.items()}
+        weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
+        values["patient_weeks"] = weeks
+        values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
+        values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
+        values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
+        completions = values["completions"]
+        values["cost_per_completed_episode_usd"] = (
+            values["total_cost_usd"] / completions if completions else math.nan
+        )
+        result.append((period, values))
     return result
 
 

@@ -275,8 +275,13 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
 
 
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
-    """The calendar date of every day of the run (and the day after), formatted once for all rows."""
-    return [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
+    """The calendar date of every day of the run (and the day after), formatted once for all rows.
+
+    numpy prints a day as ISO 8601 (YYYY-MM-DD), as ``date.isoformat`` does.
+    """
+    opening = np.datetime64(calendar.opening, "D")
+    days: list[str] = np.arange(opening, opening + calendar.days + 1).astype(str).tolist()
+    return days
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
