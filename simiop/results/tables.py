@@ -19,7 +19,7 @@ import io
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -115,8 +115,13 @@ def _text(values: Sequence[str | None]) -> list[str]:
 
 def _plain(values: Sequence[object]) -> list[str]:
     """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed."""
-    if set(map(type, values)) <= {int}:
+    kinds = set(map(type, values))
+    if kinds <= {int}:
         return _each_distinct(values, str)
+    if kinds <= {int, type(None)}:  # an optional id: None and ints never compare equal
+        return _each_distinct(values, lambda value: "" if value is None else str(value))
+    if kinds <= {str, type(None)}:
+        return _text(cast(Sequence[str | None], values))
     return ["" if v is None else csv_field(v) if isinstance(v, str) else str(v) for v in values]
 
 
@@ -126,6 +131,8 @@ def _each_distinct(values: Sequence[Any], formatted: Callable[[Any], str]) -> li
     Values are told apart by equality, so callers pass only values whose
     equal ones print alike (ints; floats with no -0.0, see ``_floats``).
     """
+    if len(set(values[:64])) > 48:  # ids and times: mostly distinct, sharing would gain nothing
+        return list(map(formatted, values))
     distinct = set(values)
     if len(distinct) == 1:  # a column of one value (often all zeros)
         return [formatted(values[0])] * len(values)
