@@ -61,9 +61,10 @@ BILLED = -1
 HOURS_SLACK = 1e-9
 
 
-def meets_standard(hours: float) -> bool:
-    """Whether a patient-week's hours reach the 9-hour standard (with float rounding tolerance)."""
-    return hours >= STANDARD_WEEKLY_HOURS - HOURS_SLACK
+def meets_standard(hours: np.ndarray) -> np.ndarray:
+    """Whether each patient-week's hours reach the 9-hour standard (with float rounding tolerance)."""
+    met: np.ndarray = hours >= STANDARD_WEEKLY_HOURS - HOURS_SLACK
+    return met
 
 
 def daily_staff_cost_usd(role: StaffRole) -> float:
@@ -202,8 +203,11 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
     payer_names = tuple(config.money.payers)
     payers = list(config.money.payers.values())
     rows = columns.patient_days
-    episode_of_day = columns.episode_rows()
+    episode_of_day = columns.episode_of_day
     payer_of_episode = columns.episodes.codes("payer", payer_names)
+    if (payer_of_episode < 0).any():
+        unknown = columns.episodes.values("payer")[int(np.argmin(payer_of_episode))]
+        raise ValueError(f"episode payer {unknown!r} is not in money.payers ({', '.join(payer_names)})")
     code = payer_of_episode[episode_of_day]
     n = rows.size
 
@@ -331,7 +335,7 @@ def _deductibles(
     opening = np.datetime64(config.clinic.opening_date, "D")
     day = rows.array("day", "int")[due]
     year = (opening + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64)
-    patient = columns.episodes.array("patient_id", "int")[columns.episode_rows()[due]]
+    patient = columns.episodes.array("patient_id", "int")[columns.episode_of_day[due]]
     paid: dict[tuple[int, int, int], float] = {}
     for row, person, payer, calendar_year, amount in zip(
         due.tolist(), patient.tolist(), code[due].tolist(), year.tolist(), charges[due].tolist(), strict=True
@@ -465,7 +469,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
         billable_days=int(billable.sum()),
         billable_days_4plus=int(four_plus[billable].sum()),
         patient_weeks=weekly.size,
-        patient_weeks_meeting_9h=int(np.count_nonzero(weekly >= STANDARD_WEEKLY_HOURS - HOURS_SLACK)),
+        patient_weeks_meeting_9h=int(np.count_nonzero(meets_standard(weekly))),
         per_diem_usd=running_sum(per_diem),
         per_diem_4plus_usd=running_sum(per_diem[four_plus]),
         professional_usd=running_sum(days.professional_usd[counted]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -105,8 +106,13 @@ class RunColumns:
     patient_days: Columns
     bookings: Columns
 
-    def episode_rows(self) -> np.ndarray:
+    @cached_property
+    def episode_of_day(self) -> np.ndarray:
         """For each patient-day, the position of its episode in ``episodes`` (for joins by bincount)."""
+        return self.episode_rows()
+
+    def episode_rows(self) -> np.ndarray:
+        """For each patient-day, the position of its episode in ``episodes`` (see ``episode_of_day``)."""
         ids = self.episodes.array("episode_id", "int")
         days = self.patient_days.array("episode_id", "int")
         if ids.size and np.array_equal(ids, np.arange(ids.size)):  # the model numbers episodes 0, 1, ...

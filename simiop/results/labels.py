@@ -6,49 +6,35 @@ end state is named in one place (its string is simiop.model.records.EndState).
 
 from __future__ import annotations
 
-from simiop.model.records import (
-    ADMINISTRATIVE,
-    COMPLETED,
-    DECLINED,
-    DROPOUT,
-    GAVE_UP_BEFORE_INTAKE,
-    IN_PROGRAMME,
-    LEFT_TRACK_FULL,
-    LEFT_WAIT_LIST,
-    LOST_BEFORE_CONTACT,
-    NO_SHOW,
-    ON_WAIT_LIST,
-    REDIRECTED_OUTPATIENT,
-    REDIRECTED_STEP_UP,
-    STEP_UP,
-    WAITING_FOR_INTAKE,
-    EndState,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports this module: it must not load the model
+    from simiop.model.records import EndState
 
 END_STATE_LABELS: dict[EndState, str] = {
-    LOST_BEFORE_CONTACT: "never reached",
-    GAVE_UP_BEFORE_INTAKE: "gave up",
-    NO_SHOW: "no-show",
-    REDIRECTED_STEP_UP: "to higher care",
-    REDIRECTED_OUTPATIENT: "to outpatient",
-    DECLINED: "declined",
-    LEFT_TRACK_FULL: "track full",
-    LEFT_WAIT_LIST: "left wait list",
-    COMPLETED: "completed",
-    DROPOUT: "dropout",
-    STEP_UP: "step-up",
-    ADMINISTRATIVE: "administrative",
-    WAITING_FOR_INTAKE: "still waiting",
-    ON_WAIT_LIST: "still waiting",
-    IN_PROGRAMME: "still in programme",
+    "lost_before_contact": "never reached",
+    "gave_up_before_intake": "gave up",
+    "no_show_at_intake": "no-show",
+    "redirected_step_up": "to higher care",
+    "redirected_outpatient": "to outpatient",
+    "declined": "declined",
+    "left_track_full": "track full",
+    "left_wait_list": "left wait list",
+    "completed": "completed",
+    "dropout": "dropout",
+    "step_up": "step-up",
+    "administrative": "administrative",
+    "censored_waiting_for_intake": "still waiting",
+    "censored_on_wait_list": "still waiting",
+    "censored_in_programme": "still in programme",
 }
-"""A short label for each end state, as figures show it (every state has one)."""
+"""A short label for each end state, as figures show it (every state has one; mypy checks the keys)."""
 
 DISCHARGE_KPIS: dict[EndState, str] = {
-    COMPLETED: "completions",
-    DROPOUT: "dropouts",
-    STEP_UP: "step_ups",
-    ADMINISTRATIVE: "administrative_discharges",
+    "completed": "completions",
+    "dropout": "dropouts",
+    "step_up": "step_ups",
+    "administrative": "administrative_discharges",
 }
 """The KPI counting each kind of discharge, in KPI order."""
 

@@ -24,11 +24,10 @@ import numpy as np
 
 from simiop.billing import (
     DAYS_PER_YEAR,
-    HOURS_SLACK,
-    STANDARD_WEEKLY_HOURS,
     BilledRun,
     bill,
     daily_staff_cost_usd,
+    meets_standard,
     patient_weeks,
 )
 from simiop.config.durations import whole_days
@@ -247,7 +246,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     paid_in_run = paid_day < horizon
     payer = run.payer_of_day
     first_row, week_hours = patient_weeks(run)
-    week_met = (week_hours >= STANDARD_WEEKLY_HOURS - HOURS_SLACK).astype(float)
+    week_met = meets_standard(week_hours).astype(float)
     track_days = recorded.track_days
     sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=float)
     track_day = track_days.array("day")
