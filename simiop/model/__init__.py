@@ -8,7 +8,6 @@ from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.intake import IntakeBook
-from simiop.model.money import bill
 from simiop.model.programme import Programme
 from simiop.model.records import CENSORED, IN_PROGRAMME, ON_WAIT_LIST, WAITING_FOR_INTAKE, Records
 from simiop.model.referrals import source_process
@@ -33,7 +32,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     Pure: no I/O, no printing, no global random state. Every random draw comes
     from streams named by purpose and derived from (seed, replication, name),
     so the same arguments always give the same records. ``seed`` defaults to
-    config.simulation.seed.
+    config.simulation.seed. The records are not billed: ``simiop.billing.bill``
+    works out the money from them.
     """
     seed = config.simulation.seed if seed is None else seed
     env = simpy.Environment()
@@ -67,7 +67,6 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     records.track_days = [clinic.programme.track_days[key] for key in sorted(clinic.programme.track_days)]
     records.staff_days = [clinic.staff_log[key] for key in sorted(clinic.staff_log)]
     records.events = _events_scheduled(env)
-    bill(config, records)
     return records
 
 

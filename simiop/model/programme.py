@@ -37,6 +37,7 @@ from simiop.model.records import (
     LEFT_TRACK_FULL,
     LEFT_WAIT_LIST,
     STEP_UP,
+    EndState,
     Episode,
     PatientDay,
     TrackDay,
@@ -271,7 +272,7 @@ class Programme:
                 # Step-up and administrative hazards, a progress review if one is due, then the payer's
                 # concurrent review if the authorized days have run out.
                 if u_step_up < enrolment.step_up_daily:
-                    state: str | None = STEP_UP
+                    state: EndState | None = STEP_UP
                 elif u_admin < enrolment.administrative_daily:
                     state = ADMINISTRATIVE
                 else:
@@ -391,7 +392,7 @@ class Programme:
             authorized_until=math.inf if authorization is None else float(authorization.initial_days),
         )
 
-    def _review(self, enrolment: Enrolment, review: ProgressReview) -> str | None:
+    def _review(self, enrolment: Enrolment, review: ProgressReview) -> EndState | None:
         """A due progress review: complete early, extend the planned stay, or carry on."""
         enrolment.next_review_day += review.interval_weeks * DAYS_PER_WEEK
         u = self._reviews.random()
@@ -407,7 +408,7 @@ class Programme:
                 enrolment.planned_days += math.ceil(review.extension_weeks * days_per_week)
         return None
 
-    def _authorize(self, enrolment: Enrolment, day: int) -> str | None:
+    def _authorize(self, enrolment: Enrolment, day: int) -> EndState | None:
         """A concurrent review when the authorized days have run out; ADMINISTRATIVE if denied and so set.
 
         Draws from its own stream, only when a review is due, so payers without
@@ -436,7 +437,7 @@ class Programme:
             return None
         return None
 
-    def _after_session(self, enrolment: Enrolment, next_day: int) -> str | None:
+    def _after_session(self, enrolment: Enrolment, next_day: int) -> EndState | None:
         """Dropout after too many absences in a row, or completion; ``next_day``: the track's next day."""
         if enrolment.consecutive_absences >= self._absences_to_dropout:
             return DROPOUT
@@ -625,7 +626,7 @@ class Programme:
         setattr(row, activity, getattr(row, activity) + hours)
 
     def _discharge(
-        self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay
+        self, track: TrackState, enrolment: Enrolment, state: EndState, time: float, row: TrackDay
     ) -> None:
         track.groups[enrolment.group].remove(enrolment)
         self.clinic.roster.release(enrolment.therapist)
