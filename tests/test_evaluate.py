@@ -123,6 +123,15 @@ def test_an_unknown_kpi_is_refused_with_the_known_names() -> None:
     assert str(caught.value).startswith("kpis: no KPI named 'referals'")
 
 
+def test_a_kpi_reported_by_a_later_scenario_only_is_known() -> None:
+    """The small clinic (first) has no evening track; the baseline (second) has: NaN, not an error."""
+    found = evaluate(
+        {"small": _config(SMALL, 10), "baseline": _config(days=10)}, 1, SEED, kpis=["census_mean_evening"]
+    )
+    assert math.isnan(found.values[0, 0, 0])
+    assert math.isfinite(found.values[1, 0, 0])
+
+
 def test_lookups_of_missing_names_fail(serial: Evaluation) -> None:
     with pytest.raises(UnknownKpiError):
         serial.kpi("nope")

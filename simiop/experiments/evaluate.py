@@ -138,8 +138,8 @@ def evaluate(
     n-1) or the replication numbers themselves, so a caller can add rounds
     (the advice runs 0-7, then 8-12, ...) and get the values it would have
     got in one call. ``seed`` is the master seed of every scenario. ``kpis``
-    keeps only those KPIs, in that order; a name the model does not report
-    raises ``UnknownKpiError`` as soon as the first replication is back.
+    keeps only those KPIs, in that order; a name no scenario reports raises
+    ``UnknownKpiError`` as soon as one replication of every scenario is back.
     ``executor`` defaults to this process (``SerialExecutor``); it is not
     closed here. ``progress`` is called with (replications done, total).
     Bad arguments raise ValueError (or TypeError) before anything runs.
@@ -156,11 +156,12 @@ def evaluate(
     ]
     position = {number: index for index, number in enumerate(numbers)}
     results: dict[tuple[int, int], ReplicationValues] = {}
+    reported: dict[int, dict[str, float]] = {}  # a scenario's KPI names depend on its config alone
     for result in runner.map_unordered(evaluate_replication, tasks):
-        if wanted is not None and not results:
-            missing = [name for name in wanted if name not in result.kpis]
-            if missing:
-                raise UnknownKpiError(missing[0], list(result.kpis))
+        if wanted is not None and result.scenario not in reported:
+            reported[result.scenario] = result.kpis
+            if len(reported) == len(named):
+                _check_reported(wanted, [reported[s] for s in range(len(named))])
         results[(result.scenario, position[result.replication])] = result
         if progress is not None:
             progress(len(results), len(tasks))
@@ -190,6 +191,14 @@ def check_arguments(
     _replications(replications)
     _seed(seed)
     _kpi_names(kpis)
+
+
+def _check_reported(wanted: tuple[str, ...], reported: list[dict[str, float]]) -> None:
+    """Raise UnknownKpiError for the first wanted KPI that no scenario reports."""
+    known = _union(reported)
+    for name in wanted:
+        if name not in known:
+            raise UnknownKpiError(name, list(known))
 
 
 def _union(kpi_dicts: Iterable[dict[str, float]]) -> tuple[str, ...]:
