@@ -62,6 +62,8 @@ def test_values_are_those_of_simulate_and_compute_kpis(
     assert serial.values.dtype == np.float64
     assert serial.values.shape == (2, 3, len(serial.kpis))
     assert serial.census is None
+    with pytest.raises(ValueError, match=r"read-only"):
+        serial.values[0, 0, 0] = 1.0
 
 
 def test_the_scenarios_differ_where_the_configs_do(serial: Evaluation) -> None:

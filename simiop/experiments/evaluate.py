@@ -173,6 +173,9 @@ def evaluate(
         for k, name in enumerate(names):
             row[k] = result.kpis.get(name, math.nan)
     census = _census(ordered, len(named), len(numbers), position) if daily_census else None
+    for array in (values, census):
+        if array is not None:
+            array.flags.writeable = False  # an Evaluation is a record of what ran: copy to change it
     return Evaluation(tuple(name for name, _ in named), numbers, names, values, census)
 
 
