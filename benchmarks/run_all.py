@@ -8,7 +8,7 @@ Run from the repository root after the README's test set-up::
 
 How long: on a 2-vCPU machine, steps 1-5 take about 10 minutes with the
 model of 03282c6 (its cells cost 0.3 s each; faster code takes less), and
-the targets (step 6) about 7 minutes against that commit, most of it the
+the targets (step 6) about 6 minutes against that commit, most of it the
 reference's 100-replication runs; ``--targets-only`` runs step 6 alone and
 ``--quick`` everything in about a minute, with no verdict.
 

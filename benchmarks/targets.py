@@ -2,7 +2,7 @@
 
 Run from the repository root after the README's test set-up::
 
-    python benchmarks/targets.py --against 03282c6        # about 10-15 minutes against today's model
+    python benchmarks/targets.py --against 03282c6        # about 6 minutes against the model of 03282c6
     python benchmarks/targets.py                          # this tree alone
     python benchmarks/targets.py --quick --out-dir /tmp/t # tiny settings: checks the script, no verdict
 
