@@ -6,18 +6,20 @@ Run from the repository root after the README's test set-up::
     python benchmarks/run_all.py --targets-only --against 03282c6   # the four targets alone
     python benchmarks/run_all.py --quick --out-dir /tmp/bench        # a smoke test: tiny settings
 
-How long: on a 2-vCPU machine, steps 1-5 take about 10 minutes with the
-model of 03282c6 (its cells cost 0.3 s each; faster code takes less), and
-the targets (step 6) about 6 minutes against that commit, most of it the
-reference's 100-replication runs; ``--targets-only`` runs step 6 alone and
-``--quick`` everything in about a minute, with no verdict.
+How long, on a 2-vCPU machine with the model of 03282c6 (cells of 0.3 s;
+faster code takes less): steps 1-5 about 10 minutes, step 6 2-4 minutes and
+step 7 (the targets) about 6 minutes against that commit, most of it the
+reference's own 100-replication runs. ``--targets-only`` runs step 7 alone;
+``--quick`` runs everything with tiny settings in about a minute, no verdict.
 
 1. bench_replication.py: one 3-year replication of every shipped config;
 2. bench_replications.py: 100 replications of the baseline with --jobs 1 and 2;
 3. bench_scaling.py: time and memory against the horizon and the referral volume;
 4. bench_engine.py: the M/M/c clinic against a hand-written simpy M/M/c;
 5. bench_dask.py: a 200-cell experiment on the process pool and on a 2-worker Dask LocalCluster;
-6. targets.py: the performance issue's four targets, interleaved A/B against ``--against REV``
+6. bench_crn.py: paired against unpaired variance of scenario differences (common random numbers),
+   A/B against ``--against REV`` when given;
+7. targets.py: the performance issue's four targets, interleaved A/B against ``--against REV``
    when given, ending with a markdown table ready to paste into benchmarks/README.md
    (also written to OUT_DIR/targets.md).
 """
@@ -29,6 +31,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import bench_crn
 import bench_dask
 import bench_engine
 import bench_replication
@@ -67,9 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             ],
         ),
     ]
+    against = ["--against", args.against] if args.against else []
+    crn = ["--replications", "2", "--horizon", "30d"] if args.quick else []
+    steps.append((bench_crn.main, [*crn, *against, "--out", str(out / "crn.json")]))
     if args.targets_only:
         steps = []
-    against = ["--against", args.against] if args.against else []
     steps.append((targets.main, [*quick, *against, "--out-dir", str(out)]))
     for run, arguments in steps:
         sys.stdout.write(f"\n== {run.__module__} {' '.join(arguments)}\n")

@@ -51,6 +51,12 @@ def test_every_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
         ("processes", 2, 4),
         ("dask", 2, 4),
     }
+    crn = json.loads((tmp_path / "crn.json").read_text(encoding="utf-8"))
+    assert crn["experiment"] == "experiments/therapists.yaml"
+    assert set(crn["by_side"]["this tree"]["scenarios"]) <= {f"therapists={n}" for n in range(2, 7)}
+    for kpis in crn["by_side"]["this tree"]["scenarios"].values():
+        for figures in kpis.values():
+            assert figures["ratio"] == figures["paired_variance"] / figures["unpaired_variance"]
     found = json.loads((tmp_path / "targets.json").read_text(encoding="utf-8"))
     assert found["quick"] is True
     assert [row["target"] for row in found["targets"]] == [
