@@ -155,24 +155,36 @@ def evaluate(
         for r in numbers
     ]
     position = {number: index for index, number in enumerate(numbers)}
-    results: dict[tuple[int, int], ReplicationValues] = {}
+    # Each result is kept as its KPI names (one shared tuple per layout) and a float array, not as a
+    # dict: a sweep of many thousand replications then holds a few hundred bytes per replication.
+    layouts: dict[tuple[str, ...], tuple[str, ...]] = {}
+    kept: dict[tuple[int, int], tuple[tuple[str, ...], np.ndarray]] = {}
+    series: dict[tuple[int, int], np.ndarray] = {}
     reported: dict[int, dict[str, float]] = {}  # a scenario's KPI names depend on its config alone
     for result in runner.map_unordered(evaluate_replication, tasks):
         if wanted is not None and result.scenario not in reported:
             reported[result.scenario] = result.kpis
             if len(reported) == len(named):
                 _check_reported(wanted, [reported[s] for s in range(len(named))])
-        results[(result.scenario, position[result.replication])] = result
+        names = tuple(result.kpis)
+        cell = (result.scenario, position[result.replication])
+        kept[cell] = (layouts.setdefault(names, names), np.fromiter(result.kpis.values(), float, len(names)))
+        if result.census is not None:
+            series[cell] = np.asarray(result.census, dtype=float)
         if progress is not None:
-            progress(len(results), len(tasks))
-    ordered = [results[(s, r)] for s in range(len(named)) for r in range(len(numbers))]
-    names = wanted if wanted is not None else _union(result.kpis for result in ordered)
+            progress(len(kept), len(tasks))
+    order = [(s, r) for s in range(len(named)) for r in range(len(numbers))]
+    names = wanted if wanted is not None else _union(dict.fromkeys(kept[cell][0] for cell in order))
     values = np.full((len(named), len(numbers), len(names)), np.nan)
-    for result in ordered:
-        row = values[result.scenario, position[result.replication]]
-        for k, name in enumerate(names):
-            row[k] = result.kpis.get(name, math.nan)
-    census = _census(ordered, len(named), len(numbers), position) if daily_census else None
+    column = {name: k for k, name in enumerate(names)}
+    placing: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
+    for layout in layouts.values():
+        mine = [i for i, name in enumerate(layout) if name in column]
+        placing[layout] = (mine, [column[layout[i]] for i in mine])
+    for (s, r), (layout, figures) in kept.items():
+        mine, theirs = placing[layout]
+        values[s, r, theirs] = figures[mine]
+    census = _census(series, len(named), len(numbers)) if daily_census else None
     for array in (values, census):
         if array is not None:
             array.flags.writeable = False  # an Evaluation is a record of what ran: copy to change it
@@ -204,22 +216,19 @@ def _check_reported(wanted: tuple[str, ...], reported: list[dict[str, float]]) -
             raise UnknownKpiError(name, list(known))
 
 
-def _union(kpi_dicts: Iterable[dict[str, float]]) -> tuple[str, ...]:
+def _union(layouts: Iterable[Iterable[str]]) -> tuple[str, ...]:
     """Every KPI name, in the order first met (scenario, then replication, then the model's order)."""
     seen: dict[str, None] = {}
-    for kpis in kpi_dicts:
-        seen.update(dict.fromkeys(kpis))
+    for names in layouts:
+        seen.update(dict.fromkeys(names))
     return tuple(seen)
 
 
-def _census(
-    ordered: list[ReplicationValues], scenarios: int, replications: int, position: dict[int, int]
-) -> np.ndarray:
-    days = max(len(result.census or ()) for result in ordered)
+def _census(series: dict[tuple[int, int], np.ndarray], scenarios: int, replications: int) -> np.ndarray:
+    days = max((len(values) for values in series.values()), default=0)
     census = np.full((scenarios, replications, days), np.nan)
-    for result in ordered:
-        series = result.census or ()
-        census[result.scenario, position[result.replication], : len(series)] = series
+    for (s, r), values in series.items():
+        census[s, r, : len(values)] = values
     return census
 
 
