@@ -21,7 +21,9 @@ with the base and every KPI with a spread, it takes
 
 The ratio is the fair comparison between two versions of the model: it does
 not depend on how noisy each KPI is. The table gives, per scenario, the
-median ratio over the KPIs, and the ratio of a few headline KPIs.
+median ratio over the KPIs the scenario changes in some replication (a KPI it
+never changes has ratio 0 in any model and would only pull the median down),
+with their number, and the ratio of a few headline KPIs.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def run_side(side: Side, experiment: str, replications: int, horizon: str | None
 
 def markdown(result: dict[str, Any]) -> str:
     labels = result["sides"]
-    head = ["scenario", *(f"{label}: median ratio (KPIs)" for label in labels)]
+    head = ["scenario", *(f"{label}: median ratio (KPIs it changes)" for label in labels)]
     head += [f"{kpi} ({' / '.join(labels)})" for kpi in HEADLINE]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     first = result["by_side"][labels[0]]["scenarios"]
@@ -108,7 +110,7 @@ def markdown(result: dict[str, Any]) -> str:
         cells = [scenario]
         for label in labels:
             kpis = result["by_side"][label]["scenarios"].get(scenario, {})
-            ratios = [figures["ratio"] for figures in kpis.values()]
+            ratios = [figures["ratio"] for figures in kpis.values() if figures["paired_variance"] > 0.0]
             cells.append(f"{statistics.median(ratios):.3f} ({len(ratios)})" if ratios else "-")
         for kpi in HEADLINE:
             found = [result["by_side"][label]["scenarios"].get(scenario, {}).get(kpi) for label in labels]
