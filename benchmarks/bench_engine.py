@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import simpy
 from bench_replication import describe_machine, positive_int, write_json_atomic
+from probe import hand_written_mmc
 
 from simiop.config import load_config
 from simiop.model import simulate
@@ -39,32 +39,6 @@ from simiop.queueing import mmc_mean_wait
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MMC = REPO_ROOT / "configs" / "validation" / "mmc.yaml"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "engine.json"
-
-
-def hand_written_mmc(
-    customers: int, arrival_rate: float, service_mean: float, servers: int, seed: int
-) -> float:
-    """A minimal simpy M/M/c; returns the mean wait for a server (days)."""
-    rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    seats = simpy.Resource(env, capacity=servers)
-    waits: list[float] = []
-
-    def customer() -> Any:
-        arrived = env.now
-        with seats.request() as request:
-            yield request
-            waits.append(env.now - arrived)
-            yield env.timeout(rng.exponential(service_mean))
-
-    def arrivals() -> Any:
-        for _ in range(customers):
-            yield env.timeout(rng.exponential(1.0 / arrival_rate))
-            env.process(customer())
-
-    env.process(arrivals())
-    env.run()
-    return float(np.mean(waits))
 
 
 def median_seconds(run: Any, repeats: int) -> tuple[float, list[float]]:

@@ -16,6 +16,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 if TYPE_CHECKING:
     from simiop.api import (
         Results,
+        evaluate,
         example_config,
         load_config,
         open_results,
@@ -31,6 +32,7 @@ __all__ = [
     "Results",
     "SimiopConfig",
     "__version__",
+    "evaluate",
     "example_config",
     "load_config",
     "open_results",

@@ -4,7 +4,8 @@ The command line is a thin shell over these functions, so a notebook and a
 terminal given the same config, seed and replications write byte-identical
 result folders. Results always live on disk (a folder you name, or a fresh
 temporary one), never only in memory: a notebook's run can be reported,
-reproduced and shared like any other.
+reproduced and shared like any other. The one exception is ``evaluate``, for
+code that calls the model many times and wants only the KPI values.
 
 >>> import simiop
 >>> config = simiop.load_config(simiop.example_config(), changes={"simulation.horizon_days": 60})
@@ -42,6 +43,7 @@ from simiop.results.stats import summarise
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from simiop.experiments.evaluate import Evaluation
     from simiop.experiments.reproduce import Reproduction
     from simiop.report.build import Report
     from simiop.report.data import ResultFolder
@@ -225,6 +227,77 @@ def execute(
     if report:
         results.report()
     return results
+
+
+def evaluate(
+    configs: Mapping[str, SimiopConfig | str | Path] | Sequence[SimiopConfig | str | Path] | SimiopConfig,
+    *,
+    replications: int | Iterable[int] | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
+    kpis: Sequence[str] | None = None,
+    daily_census: bool = False,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Every KPI of every scenario and replication, in memory: ``values[scenario, replication, kpi]``.
+
+    For code that calls the model many times and wants numbers, not result
+    folders (an optimiser, a sensitivity analysis): nothing is written.
+    ``configs`` maps scenario names to configs or config files (a list is
+    named "0", "1", ...; one config is "base"). Every scenario runs
+    replications 0 to ``replications`` - 1 (default: the first config's
+    ``simulation.replications``), or the replication numbers given, with the
+    same ``seed`` (default: the first config's), so differences between
+    scenarios are paired (common random numbers). ``jobs``, ``executor`` and
+    ``scheduler`` are as for ``run`` and never change the values. ``kpis``
+    keeps only those KPIs, in that order. Bad arguments raise ValueError or
+    TypeError before any worker starts.
+
+    >>> import simiop
+    >>> config = simiop.load_config(simiop.example_config(), changes={"simulation.horizon_days": 30})
+    >>> smaller = simiop.with_changes(config, {"tracks.day.group_size.max": 6})
+    >>> scenarios = {"base": config, "smaller": smaller}
+    >>> found = simiop.evaluate(scenarios, replications=2, jobs=1, kpis=["admissions"])
+    >>> found.values.shape
+    (2, 2, 1)
+    >>> found.scenarios, found.replications, found.kpis
+    (('base', 'smaller'), (0, 1), ('admissions',))
+    """
+    from simiop.experiments.evaluate import check_arguments
+    from simiop.experiments.evaluate import evaluate as evaluate_in_memory
+    from simiop.experiments.executors import make_executor
+
+    def read(config: SimiopConfig | str | Path) -> SimiopConfig:
+        return load_config(config) if isinstance(config, (str, Path)) else config  # others: refused below
+
+    named: dict[str, SimiopConfig] | list[SimiopConfig] | SimiopConfig
+    if isinstance(configs, SimiopConfig):
+        named = configs
+    elif isinstance(configs, Mapping):
+        named = {name: read(config) for name, config in configs.items()}
+    elif isinstance(configs, (str, Path)):
+        named = read(configs)
+    else:
+        named = [read(config) for config in configs]
+    first = (
+        named
+        if isinstance(named, SimiopConfig)
+        else next(iter(named.values() if isinstance(named, dict) else named), None)
+    )
+    if replications is None and first is not None:
+        replications = first.simulation.replications
+    if seed is None and first is not None:
+        seed = first.simulation.seed
+    check_arguments(named, replications, seed, kpis)
+    runner = make_executor(executor, jobs, scheduler)
+    try:
+        return evaluate_in_memory(
+            named, replications, seed, runner, kpis=kpis, daily_census=daily_census, progress=progress
+        )
+    finally:
+        runner.close()
 
 
 def open_results(out: str | Path) -> Results:

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simiop.experiments import advising
+from simiop.experiments import evaluate as evaluation
 from simiop.experiments.advice import (
     MIN_KEPT_DAYS,
     NEAR_LIMIT,
@@ -333,10 +334,12 @@ def test_advise_says_when_the_answer_is_the_fewest_replications_it_tries() -> No
 def test_advise_says_when_the_search_stopped_before_confirming(monkeypatch: pytest.MonkeyPatch) -> None:
     values = iter([90.0, 110.0] + [100.0] * 10)  # SPREAD: within 5% from 8 replications on
 
-    def cell(task: advising.AdviceTask) -> advising.AdviceCell:
-        return advising.AdviceCell(task.replication, {"referrals": next(values)}, (0.0,) * 20)
+    def cell(task: evaluation.EvaluationTask) -> evaluation.ReplicationValues:
+        return evaluation.ReplicationValues(
+            task.scenario, task.replication, {"referrals": next(values)}, (0.0,) * 20
+        )
 
-    monkeypatch.setattr(advising, "run_advice_cell", cell)
+    monkeypatch.setattr(evaluation, "evaluate_replication", cell)
     code, out, err = advise(
         str(BASELINE), "--horizon", "20d", "--kpi", "referrals", "--max-replications", "12"
     )

@@ -51,3 +51,78 @@ def test_every_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
         ("processes", 2, 4),
         ("dask", 2, 4),
     }
+    crn = json.loads((tmp_path / "crn.json").read_text(encoding="utf-8"))
+    assert crn["experiment"] == "experiments/therapists.yaml"
+    assert set(crn["by_side"]["this tree"]["scenarios"]) <= {f"therapists={n}" for n in range(2, 7)}
+    for kpis in crn["by_side"]["this tree"]["scenarios"].values():
+        for figures in kpis.values():
+            assert figures["ratio"] == figures["paired_variance"] / figures["unpaired_variance"]
+    found = json.loads((tmp_path / "targets.json").read_text(encoding="utf-8"))
+    assert found["quick"] is True
+    assert [row["target"] for row in found["targets"]] == [
+        "cell",
+        "replications_tables_none",
+        "replications_tables_all",
+        "short_run",
+        "mmc_ratio",
+    ]
+    for row in found["targets"]:
+        assert row["met"] is None  # quick mode gives no verdict
+        assert row["sides"]["this tree"]["min"] > 0
+    table = (tmp_path / "targets.md").read_text(encoding="utf-8")
+    assert table.startswith("| target | limit | rounds | this tree: best (median) | met? |")
+    assert table in done.stdout  # printed ready to paste
+
+
+def test_targets_against_a_commit_run_both_sides_and_remove_the_copy(tmp_path: Path) -> None:
+    """--against HEAD: the reference side imports the exported commit, and its folder is gone afterwards."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/targets.py",
+            "--quick",
+            "--against",
+            "HEAD",
+            "--only",
+            "short_run",
+            "--only",
+            "mmc_ratio",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads((tmp_path / "targets.json").read_text(encoding="utf-8"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert found["reference"]["commit"] == head.stdout.strip()
+    assert found["sides"] == ["this tree", head.stdout.strip()[:9]]
+    assert not Path(found["reference"]["removed_folder"]).exists()
+    for row in found["targets"]:
+        assert set(row["sides"]) == set(found["sides"])
+        assert row["ratio_a_over_b"]["median"] > 0
+    assert "this / reference (median of pairs)" in (tmp_path / "targets.md").read_text(encoding="utf-8")
+
+
+def test_an_unknown_reference_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/targets.py",
+            "--quick",
+            "--against",
+            "no-such-rev",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"--against: 'no-such-rev' is not a commit of {REPO}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -188,6 +188,16 @@ def test_reproduce_on_a_cluster_matches_the_process_pool(reference: Path, schedu
     assert len(again.checks) == FILES
 
 
+def test_an_in_memory_evaluation_on_a_cluster_equals_the_serial_one(scheduler: str) -> None:
+    config = simiop.load_config(simiop.example_config(), changes={"simulation.horizon_days": 20})
+    smaller = simiop.with_changes(config, {"tracks.day.group_size.max": 6})
+    scenarios = {"base": config, "smaller": smaller}
+    serial = simiop.evaluate(scenarios, replications=3, seed=5, jobs=1)
+    on_cluster = simiop.evaluate(scenarios, replications=3, seed=5, executor="dask", scheduler=scheduler)
+    assert on_cluster.kpis == serial.kpis
+    assert on_cluster.values.tobytes() == serial.values.tobytes()
+
+
 def test_workers_with_other_versions_are_refused(scheduler: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """At the start, and per chunk for workers that join later: other numbers would come back silently."""
     other = {**dask_executor.worker_versions(), "numpy": "0.0"}

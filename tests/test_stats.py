@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from statistics import NormalDist
 
 import numpy as np
 import pytest
+from scipy import special, stats
 
-from simiop.results.stats import Summary, _student_t_cdf, paired_difference, summarise, t_quantile
+from simiop.results.stats import Summary, paired_difference, summarise, t_quantile
 
 PROBABILITIES = [p for p in np.linspace(0.0005, 0.9995, 1999).tolist() if p != 0.5] + [
     1e-12,
@@ -92,7 +95,21 @@ def test_t_quantile_is_antisymmetric_and_zero_at_the_median(df: float) -> None:
 @pytest.mark.parametrize("df", [0.3, 1.5, 3, 12, 77.7, 400])
 def test_t_quantile_inverts_the_cdf(df: float) -> None:
     for p in (1e-10, 0.001, 0.05, 0.3, 0.5 - 1e-9, 0.7, 0.975, 1 - 1e-7):
-        assert _student_t_cdf(t_quantile(p, df), df) == pytest.approx(p, rel=1e-11)
+        assert float(special.stdtr(df, t_quantile(p, df))) == pytest.approx(p, rel=1e-11)
+
+
+@pytest.mark.parametrize("df", [1, 2.5, 9, 99, 1e5])
+def test_t_quantile_agrees_with_scipy_stats_away_from_the_median(df: float) -> None:
+    """scipy.stats.t.ppf is the reference; near the median it loses its digits, so compare from 0.3 out."""
+    for p in (1e-9, 0.001, 0.025, 0.3, 0.7, 0.975, 0.999, 1 - 1e-9):
+        assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-10), p
+
+
+def test_importing_the_statistics_does_not_import_scipy() -> None:
+    """scipy costs 0.2 s or more to import; only the first confidence interval of a process pays it."""
+    probe = "import sys, simiop.results.stats; print('scipy' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"
 
 
 def test_t_quantile_falls_with_df_including_fractional_df() -> None:

@@ -1,8 +1,9 @@
 """How many replications, and how long a warm-up? Run replications until the answer is known.
 
-Replications are run in rounds on the executor; the answer depends only on
-the KPI values in replication order (each a pure function of seed and
-replication), so it does not depend on the number of workers.
+Replications are run in rounds on the executor, through the in-memory
+evaluation (``evaluate.py``); the answer depends only on the KPI values in
+replication order (each a pure function of seed and replication), so it does
+not depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -14,38 +15,8 @@ import numpy as np
 
 from simiop.config import SimiopConfig
 from simiop.experiments.advice import Warmup, mser_warmup, replications_needed
+from simiop.experiments.evaluate import UnknownKpiError, evaluate
 from simiop.experiments.executors import Executor
-
-
-@dataclass(frozen=True)
-class AdviceTask:
-    config: SimiopConfig
-    seed: int
-    replication: int
-
-
-@dataclass(frozen=True)
-class AdviceCell:
-    """A replication's KPIs and its daily census (all tracks), the warm-up series."""
-
-    replication: int
-    kpis: dict[str, float]
-    census: tuple[float, ...]
-
-
-def run_advice_cell(task: AdviceTask) -> AdviceCell:
-    from simiop.billing import bill
-    from simiop.model import simulate
-    from simiop.results.kpis import compute_kpis
-
-    records = simulate(task.config, task.seed, task.replication)
-    days = int(np.ceil(task.config.simulation.horizon_days))
-    census = np.zeros(days)
-    for row in records.track_days:
-        if row.day < days:
-            census[row.day] += row.census
-    kpis = compute_kpis(task.config, bill(task.config, records))
-    return AdviceCell(task.replication, kpis, tuple(census.tolist()))
 
 
 @dataclass(frozen=True)
@@ -75,12 +46,6 @@ class Advice:
         return int(np.isfinite(np.asarray(self.values, dtype=float)).sum())
 
 
-class UnknownKpiError(ValueError):
-    def __init__(self, kpi: str, known: list[str]) -> None:
-        super().__init__(kpi)
-        self.known = known
-
-
 def advise(
     config: SimiopConfig,
     kpi: str,
@@ -99,23 +64,36 @@ def advise(
     2010): the half-width must stay within the precision for ``look_ahead``
     more replications, so a lucky early dip does not end the search.
     """
-    cells: dict[int, AdviceCell] = {}
+    values: list[float] = []
+    censuses: list[np.ndarray] = []
     needed: int | None = None
     batch = max(2 * executor.workers, min_replications + look_ahead)
-    while needed is None and len(cells) < max_replications:
-        start = len(cells)
-        tasks = [AdviceTask(config, seed, r) for r in range(start, min(start + batch, max_replications))]
-        for cell in executor.map_unordered(run_advice_cell, tasks):
-            if kpi not in cell.kpis:
-                raise UnknownKpiError(kpi, list(cell.kpis))
-            cells[cell.replication] = cell
+    while needed is None and len(values) < max_replications:
+        start = len(values)
+
+        def done(count: int, _total: int, start: int = start) -> None:
             if progress is not None:
-                progress(len(cells), max_replications)
-        values = [cells[r].kpis[kpi] for r in range(len(cells))]
+                progress(start + count, max_replications)
+
+        evaluation = evaluate(
+            {"base": config},
+            range(start, min(start + batch, max_replications)),
+            seed,
+            executor,
+            kpis=[kpi],
+            daily_census=True,
+            progress=done,
+        )
+        values.extend(evaluation.values[0, :, 0].tolist())
+        assert evaluation.census is not None  # asked for with daily_census=True
+        censuses.append(evaluation.census[0])
         needed = replications_needed(values, precision, look_ahead, min_replications)
         batch = max(2 * executor.workers, look_ahead)
-    census = np.array([cells[r].census for r in range(len(cells))])
+    census = np.concatenate(censuses)
     warmup = mser_warmup(census.mean(axis=0))
     return Advice(
         kpi, precision, values, needed, census, warmup, min_replications, max_replications, look_ahead
     )
+
+
+__all__ = ["Advice", "UnknownKpiError", "advise"]
