@@ -192,10 +192,18 @@ def test_killed_experiment_resumes_to_the_same_files(tmp_path: Path) -> None:
 
 
 def test_interrupt_exits_130_and_a_rerun_completes(tmp_path: Path) -> None:
-    spec = write(tmp_path / "long.yaml", SMALL.replace("replications: 3", "replications: 12"))
+    # 200 cells: enough that a fast model is still running when the signal arrives.
+    spec = write(tmp_path / "long.yaml", SMALL.replace("replications: 3", "replications: 40"))
     command = [sys.executable, "-m", "simiop", "experiment", str(spec), "--tables", "none", "-j", "2"]
     out = tmp_path / "out"
-    process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*command, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A pytest started in the background (`pytest &`) ignores SIGINT, and children inherit that:
+        # give the run Ctrl-C's default action, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and finished_cells(out) < 3:
         time.sleep(0.005)
