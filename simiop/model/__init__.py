@@ -7,6 +7,7 @@ import simpy
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
+from simiop.model.delivery import deliver
 from simiop.model.intake import IntakeBook
 from simiop.model.money import bill
 from simiop.model.programme import Programme
@@ -54,6 +55,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
         env.process(source_process(clinic, name, source))
     env.run(until=calendar.horizon_days)
     clinic.programme.close_last_day()
+    # Group sessions and care: after the flow, which nothing in them changes (attendance.py).
+    deliver(config, clinic.roster, clinic.programme.attendance, records.patient_days)
 
     for episode in records.episodes:  # the horizon came first: censored, reported, never dropped
         if episode.end_state is None:
@@ -65,7 +68,7 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
                 episode.end_state = WAITING_FOR_INTAKE
     assert all(episode.end_state for episode in records.episodes)
     records.track_days = [clinic.programme.track_days[key] for key in sorted(clinic.programme.track_days)]
-    records.staff_days = [clinic.staff_log[key] for key in sorted(clinic.staff_log)]
+    records.staff_days = clinic.roster.staff_days()
     records.events = _events_scheduled(env)
     bill(config, records)
     return records

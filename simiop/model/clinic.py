@@ -9,7 +9,7 @@ import simpy
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, Records, StaffDay
+from simiop.model.records import Episode, Records
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 
@@ -30,7 +30,6 @@ class Clinic:
     records: Records
     intake: IntakeBook = field(init=False)
     programme: Programme = field(init=False)
-    staff_log: dict[tuple[int, str], StaffDay] = field(default_factory=dict)
     _next_episode: int = 0
     _next_patient: int = 0
 
@@ -40,14 +39,6 @@ class Clinic:
         self._next_episode += 1
         self.records.episodes.append(episode)
         return episode
-
-    def roster_log(self, role: str, day: int) -> StaffDay:
-        """The staff.csv row of ``role`` on ``day``, where hours are added up as they are spent."""
-        key = (day, role)
-        row = self.staff_log.get(key)
-        if row is None:
-            row = self.staff_log[key] = StaffDay(day=day, role=role)
-        return row
 
     def new_patient_id(self) -> int:
         """A new person (readmissions reuse their first id, so unduplicated counts are possible)."""

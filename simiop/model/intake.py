@@ -117,7 +117,7 @@ def _intake(clinic: Clinic, episode: Episode) -> Generator[Any, Any, None]:
         rebookings_left -= 1
 
     day = int(env.now)
-    clinic.roster_log(book.role, day).intake_hours += intake.assessment_minutes / 60.0
+    clinic.roster.book_intake(book.role, day, intake.assessment_minutes / 60.0)
     episode.assessed_day = env.now
     yield env.timeout(intake.assessment_minutes / MINUTES_PER_DAY)
     outcomes = outcomes_for(clinic, episode)

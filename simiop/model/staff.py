@@ -1,4 +1,10 @@
-"""Staff: who is employed and present each day, their caseloads and their weekly hours.
+"""Staff: who is employed and present each day, their caseloads, their weekly hours and the staff rows.
+
+The roster is the one owner of staff time: every hour a person spends (a
+group, an individual, prescriber or family session, an assessment) is booked
+through ``Roster.book`` or ``Roster.book_intake``, which keep the person's
+week and the role's staff.csv row (StaffDay) in step. Caseloads are kept here
+too, changed only by ``assign`` and ``release``.
 
 Absence is drawn in advance for every person and day from the person's own
 stream, so a scenario that changes how staff are used still sees the same
@@ -12,15 +18,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import StaffDay
 from simiop.streams import RandomStreams
 
 WORKING_DAYS_PER_YEAR = 260.0
 """Weekdays in a year: absence_days_per_year is spread over these."""
+
+Activity = Literal["group", "individual", "prescriber", "family"]
+"""What booked staff hours went to. In staff.csv they are the ``<activity>_hours`` columns; in
+daily.csv group hours are ``facilitation_hours`` (hours of every facilitator), the others keep
+their names."""
 
 
 @dataclass(slots=True, eq=False)
@@ -65,6 +78,8 @@ class Roster:
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
+        self._rows: dict[str, list[StaffDay]] = {}
+        """Each role's staff.csv row of every day; the fixed part (headcounts) filled in at the start."""
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -97,6 +112,10 @@ class Roster:
             self._headcount[role] = [
                 (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
             ]
+            self._rows[role] = [
+                StaffDay(day=day, role=role, employed=count, present=here, employed_fte=fte_of[count])
+                for day, count, here in zip(range(calendar.days), employed, present, strict=False)
+            ]
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
@@ -128,6 +147,41 @@ class Roster:
         then), so closing a day costs a lookup instead of counting people.
         """
         return self._headcount[role][day]
+
+    def row(self, role: str, day: int) -> StaffDay:
+        """The staff.csv row of ``role`` on ``day``."""
+        return self._rows[role][day]
+
+    def book(self, person: Person, day: int, week: int, hours: float, activity: Activity) -> None:
+        """Charge ``hours`` of ``activity`` to the person's week and to the role's row of the day."""
+        person.hours_by_week[week] += hours
+        row = self._rows[person.role][day]
+        if activity == "group":
+            row.group_hours += hours
+        elif activity == "individual":
+            row.individual_hours += hours
+        elif activity == "prescriber":
+            row.prescriber_hours += hours
+        else:
+            row.family_hours += hours
+
+    def book_intake(self, role: str, day: int, hours: float) -> None:
+        """An assessment's hours on the role's row of the day.
+
+        Assessments run in their own slots (capacity is the slots and who is
+        present), so they take nothing from anyone's weekly programme hours.
+        """
+        self._rows[role][day].intake_hours += hours
+
+    def close_day(self, day: int) -> None:
+        """The caseloads at the day's close (midnight) onto each role's row."""
+        for role, count in self.caseload_by_role.items():
+            self._rows[role][day].caseload = count
+
+    def staff_days(self) -> list[StaffDay]:
+        """Every staff row in (day, role) order: the rows of staff.csv."""
+        roles = sorted(self._rows)
+        return [self._rows[role][day] for day in range(self.calendar.days) for role in roles]
 
     def assign(self, person: Person) -> None:
         """A patient joins ``person``'s caseload."""
