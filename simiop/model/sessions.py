@@ -8,13 +8,15 @@ they hold rooms and facilitators at overlapping hours.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from simiop.model.attendance import Attendance
 from simiop.model.staff import Roster
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -27,9 +29,7 @@ class HeldSessions:
     facilitators: set[str] = field(default_factory=set)
 
 
-def merge_groups(
-    came: list[list[Enrolment]], size_min: int, size_max: int
-) -> tuple[list[list[Enrolment]], int, int]:
+def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[list[list[T]], int, int]:
     """Who meets together: groups below the minimum merge into others; (sessions, merges, cancelled).
 
     Groups are taken largest first; a small group joins the smallest running
@@ -38,7 +38,7 @@ def merge_groups(
     """
     nonempty = sorted((g for g in came if g), key=len, reverse=True)
     running = [list(g) for g in nonempty if len(g) >= size_min]
-    pending: list[list[Enrolment]] = []
+    pending: list[list[T]] = []
     merged = cancelled = 0
     for small in (g for g in nonempty if len(g) < size_min):
         target = min((r for r in running if len(r) + len(small) <= size_max), key=len, default=None)
