@@ -38,22 +38,22 @@ def test_booking_charges_the_persons_week_and_the_roles_row_of_the_day() -> None
     assert roster.by_role["intake_clinician"][0].hours_left(0) == 40  # assessments use their own slots
 
 
-def test_caseload_lands_on_the_row_at_the_close_and_admission_picks_the_lightest() -> None:
+def test_caseload_at_each_close_and_admission_picks_the_lightest() -> None:
     roster = roster_of(tiny_config(staff__roles__therapist__caseload_cap=1))
     first = roster.primary_therapist("therapist", 0, "day")
     assert first is not None
     assert first.person_id == "therapist_1"
-    roster.assign(first)
+    roster.assign(first, 0)
     second = roster.primary_therapist("therapist", 0, "day")
     assert second is not None
     assert second.person_id == "therapist_2"
-    roster.assign(second)
-    roster.close_day(0)
-    roster.release(first)
-    roster.close_day(1)
-    assert (roster.row("therapist", 0).caseload, roster.row("therapist", 1).caseload) == (2, 1)
-    roster.assign(roster.by_role["therapist"][0])
-    roster.assign(roster.by_role["therapist"][2])
+    roster.assign(second, 0)
+    roster.release(first, 1)
+    roster.assign(roster.by_role["therapist"][0], 3)
+    roster.assign(roster.by_role["therapist"][2], 3)
+    roster.close_days()
+    caseloads = [roster.row("therapist", day).caseload for day in range(5)]
+    assert caseloads == [2, 1, 1, 3, 3]  # at each midnight, from the changes counted on each day
     assert roster.primary_therapist("therapist", 2, "day") is None  # everyone at the cap
 
 

@@ -60,21 +60,23 @@ def episode(episode_id: int, payer: str = "commercial") -> Episode:
 def enrolment(
     episode_id: int, track: TrackState, therapist: Person, family: bool = False, payer: str = "commercial"
 ) -> Enrolment:
-    """An enrolment admitted on day 0 with a long plan and nothing random left to draw."""
+    """An enrolment admitted on day 0 that came every day, with nothing left to draw."""
     return Enrolment(
         episode=episode(episode_id, payer),
         track=track,
         group=0,
         therapist=therapist,
-        propensity=1.0,
-        planned_end_day=1000.0,
-        planned_days=0,
-        step_up_daily=0.0,
-        administrative_daily=0.0,
-        next_review_day=1000.0,
         care=CarePlan(family=family, next_family_day=0, next_prescriber_day=0),
+        first=0,
+        attended=[True] * 10,
+        state="completed",
+        ends_at=1000.0,
+        ends_on=999,
+        at_start=False,
+        started=10,
+        ended=10,
     )
 
 
 def track_of(config: SimiopConfig, name: str = "day") -> TrackState:
-    return TrackState(name, config.tracks[name])
+    return TrackState(name, config.tracks[name], ClinicCalendar.for_config(config))

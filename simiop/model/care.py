@@ -37,9 +37,25 @@ class Care:
     """The services of the config, booking hours on the roster and writing patient-day records."""
 
     def __init__(self, config: SimiopConfig, roster: Roster, patient_days: list[PatientDay]) -> None:
-        self._services = config.services
         self._roster = roster
         self._patient_days = patient_days
+        services = config.services
+        individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
+        # Read once: this runs for every attended patient-day.
+        self._individual_per_week = individual.sessions_per_week if individual is not None else 0
+        self._individual_hours = individual.session_minutes / 60.0 if individual is not None else 0.0
+        self._prescriber = prescriber
+        self._prescriber_hours = (
+            (prescriber.initial_minutes / 60.0, prescriber.follow_up_minutes / 60.0)
+            if prescriber is not None
+            else (0.0, 0.0)
+        )
+        self._prescriber_every = (
+            prescriber.follow_up_interval_weeks * DAYS_PER_WEEK if prescriber is not None else 0.0
+        )
+        self._family = family
+        self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
+        self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
 
     def care_for(
         self, enrolment: Enrolment, day: int, week: int, row: TrackDay, group_hours: float | None
@@ -47,7 +63,6 @@ class Care:
         """Individual therapy, prescriber and family sessions for a patient who came on ``day``, and the
         day's billing record; ``group_hours``: the day's group hours if their group ran, else None."""
         roster = self._roster
-        services = self._services
         plan = enrolment.care
         episode = enrolment.episode
         extra_services = 0
@@ -59,9 +74,8 @@ class Care:
         therapist = enrolment.therapist
         # Person.present and Person.hours_left written out: this runs for every attended patient-day.
         therapist_here = day >= therapist.start_day and not therapist.absent[day]
-        individual = services.individual_therapy
-        if individual is not None and plan.individual_this_week < individual.sessions_per_week:
-            hours = individual.session_minutes / 60.0
+        if plan.individual_this_week < self._individual_per_week:
+            hours = self._individual_hours
             if therapist_here and therapist.weekly_hours - therapist.hours_by_week[week] >= hours:
                 roster.book(therapist, day, week, hours, "individual")
                 row.individual_hours += hours
@@ -70,10 +84,9 @@ class Care:
                 extra_services += 1
                 extra_hours += hours
                 individual_hours = hours
-        prescriber = services.prescriber
+        prescriber = self._prescriber
         if prescriber is not None and day >= plan.next_prescriber_day:
-            minutes = prescriber.follow_up_minutes if plan.prescriber_seen else prescriber.initial_minutes
-            hours = minutes / 60.0
+            hours = self._prescriber_hours[plan.prescriber_seen]
             person = roster.with_hours(roster.present(prescriber.role, day), week, hours)
             if person is not None:
                 roster.book(person, day, week, hours, "prescriber")
@@ -81,13 +94,13 @@ class Care:
                 prescriber_initial = not plan.prescriber_seen
                 prescriber_hours = hours
                 plan.prescriber_seen = True
-                plan.next_prescriber_day = day + prescriber.follow_up_interval_weeks * DAYS_PER_WEEK
+                plan.next_prescriber_day = day + self._prescriber_every
                 episode.prescriber_visits += 1
                 extra_services += 1
                 extra_hours += hours
-        family = services.family
+        family = self._family
         if family is not None and plan.family and day >= plan.next_family_day:
-            hours = family.session_minutes / 60.0
+            hours = self._family_hours
             people = (
                 [therapist]
                 if family.role == therapist.role and therapist_here
@@ -97,7 +110,7 @@ class Care:
             if person is not None:
                 roster.book(person, day, week, hours, "family")
                 row.family_hours += hours
-                plan.next_family_day = day + family.interval_weeks * DAYS_PER_WEEK
+                plan.next_family_day = day + self._family_every
                 episode.family_sessions += 1
                 extra_services += 1
                 extra_hours += hours

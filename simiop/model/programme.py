@@ -1,43 +1,37 @@
-"""Tracks and groups over the calendar: wait lists, admission, the flow of each programme day.
+"""Tracks and groups: wait lists, admission rounds, and one discharge event per stay.
 
-One simpy process walks the calendar and runs every open track's day at its
-start time, handling all of that track's patients in one batch (hazards,
-reviews, attendance, discharges). That keeps the event count proportional to
-days x tracks, not patients x sessions. What a patient's stay does from day to
-day is in stay.py; the group sessions and care of the days patients came are
-delivered after the flow (attendance.py, delivery.py), since nothing in the
-flow depends on them.
+A stay is drawn whole at admission (stay.py), so the flow needs no event per
+programme day: its events are the wait-list joins, the admission rounds, the
+give-ups and one discharge per patient. Group sessions and care on the days
+patients came are delivered after the flow (attendance.py, delivery.py),
+since nothing in the flow depends on them.
 
-Admission rounds run at the track's start time on admission days. A patient
-whose assessment ends at that very instant is not yet on the wait list for
-that round (the round was scheduled first) and starts on the next one.
+Admission rounds run at a track's start time on its admission days, but only
+when something can have changed since the last one: a wait-list join, a
+discharge (a seat, or a therapist's caseload place), a hire. A round runs
+before anything else at its instant: a patient whose assessment ends at that
+very instant is not yet on the wait list for that round and starts on the
+next one, and a seat freed by a discharge at the start of a programme day
+goes to the next round (one freed at the end of a day, at another track's
+start, goes to that track's round at once).
 
-A day closes at midnight, after every track's programme day has ended (a
-track may end at 24:00): its daily row then holds the census at midnight, and
-every admission and discharge counted on the row happened before that close,
-so census(yesterday) + admissions - discharges = census, whatever the hours.
-Admissions and discharges at any instant (continuous admission) are counted
-on the day still open when they happen, not on int(time), which differs at
-exactly midnight.
+Every admission and discharge is counted on the daily row of its programme
+day (continuous admission: of the day of its instant), and each row's census
+and wait list at midnight are worked out from those counts at the end, so
+census(yesterday) + admissions - discharges = census, whatever the hours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simiop.model.attendance import Attendance
-from simiop.model.calendar import HOURS_PER_DAY
 from simiop.model.discharge import discharge_outcome
-from simiop.model.records import (
-    ADMINISTRATIVE,
-    COMPLETED,
-    LEFT_TRACK_FULL,
-    LEFT_WAIT_LIST,
-    STEP_UP,
-    Episode,
-    TrackDay,
-)
+from simiop.model.events import Call, until
+from simiop.model.patients import Purpose
+from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
+from simiop.model.staff import Person
 from simiop.model.stay import Enrolment, Stay
 from simiop.model.tracks import TrackState
 
@@ -45,38 +39,42 @@ if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
 
-def _until(time: float, now: float) -> float:
-    """The delay from ``now`` to a clock time, never negative.
-
-    simpy stores now + delay, which can land one unit in the last place past
-    the time meant; a later clock time equal to it (two tracks starting
-    together, a track ending at 24:00 and the midnight close) must then wait 0,
-    not raise 'Negative delay'.
-    """
-    return max(0.0, time - now)
+_until = until
+"""The clock's never-negative wait (events.until), under the name the horizon tests know."""
 
 
 class Programme:
-    """All tracks, the calendar walk that runs their days, and admission from the wait lists."""
+    """All tracks, their wait lists and admission rounds, and the stays in them."""
 
     def __init__(self, clinic: Clinic) -> None:
         self.clinic = clinic
         config = clinic.config
-        self.tracks = {name: TrackState(name, spec) for name, spec in config.tracks.items() if spec.enabled}
-        self.track_days = {
-            (day, name): TrackDay(day=day, track=name)
-            for day in range(clinic.calendar.days)
-            for name in self.tracks
+        calendar = clinic.calendar
+        self.tracks = {
+            name: TrackState(name, spec, calendar) for name, spec in config.tracks.items() if spec.enabled
         }
-        self._streams = clinic.streams
-        self._attendance = clinic.streams.get("programme.attendance")
-        self._hazards = clinic.streams.get("programme.hazards")
-        self._stay = Stay(config, clinic.streams)
+        self._order = {
+            track.name: index
+            for index, track in enumerate(sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name)))
+        }
+        """Clock order of tracks within a day: start time, then name."""
+        self.rows = {
+            name: [TrackDay(day=day, track=name) for day in range(calendar.days)] for name in self.tracks
+        }
+        self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
+        self._stay = Stay(config)
+        self.enrolments: list[Enrolment] = []
+        """Every enrolment, in admission order (the order of each group's members)."""
         self.attendance: list[Attendance] = []
-        """Who came to each track-day, in clock order: the after-pass's input (delivery.py)."""
-        self.today = 0
-        """The day not yet closed: instant admissions and discharges are counted on its row."""
-        clinic.env.process(self._calendar_walk())
+        """Who came to each track-day, in clock order: the after-pass's input, built by ``finish``."""
+        for role, spec in config.staff.roles.items():  # a hire can make room on a caseload
+            for hire in spec.hires:
+                day = (hire.date - calendar.opening).days
+                if 0 < day < calendar.days:
+                    Call(clinic.env, float(day), self._hire_round(role))
+
+    def _hire_round(self, role: str) -> Callable[[Any], None]:
+        return lambda _: self._rounds_for(role, True)
 
     # -- joining a track ---------------------------------------------------------------------------
 
@@ -87,151 +85,70 @@ class Programme:
             wanted = list(self.tracks.values())
         preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
         chosen = preferred
+        now = self.clinic.env.now
         if preferred.free_seats() <= 0:
             policy = preferred.spec.wait_list.when_full
             if policy == "leave":
-                episode.end(LEFT_TRACK_FULL, self.clinic.env.now)
+                episode.end(LEFT_TRACK_FULL, now)
                 return
             if policy == "switch":
                 others = [t for t in self.tracks.values() if t is not preferred and t.free_seats() > 0]
                 if others:
                     chosen = max(others, key=lambda t: (t.free_seats(), t.name))
         episode.track = chosen.name
-        now = self.clinic.env.now
         episode.wait_list_day = now
         chosen.wait_list.append(episode)
+        self._wait_change[chosen.name][int(now)] += 1
         patience = chosen.spec.wait_list.patience_days
         if patience is not None:
-            days = float(patience.sample(self._streams.get("wait_list.patience")))
-            self.clinic.env.process(self._give_up(chosen, episode, days))
+            rng = self.clinic.patients.of(self.clinic.keys[episode.episode_id], Purpose.WAIT_LIST)
+            days = float(patience.sample(rng))
+            Call(self.clinic.env, now + days, lambda _: self._give_up(chosen, episode))
         if chosen.continuous:
-            self._admit(chosen, self.today, self.track_days[(self.today, chosen.name)])
+            self._admit(chosen, int(now))
+        else:
+            self._schedule_round(chosen, inclusive=False)
 
-    def _give_up(self, track: TrackState, episode: Episode, days: float) -> Generator[Any, Any, None]:
-        yield self.clinic.env.timeout(days)
+    def _give_up(self, track: TrackState, episode: Episode) -> None:
         if episode in track.wait_list:
+            now = self.clinic.env.now
             track.wait_list.remove(episode)
-            episode.end(LEFT_WAIT_LIST, self.clinic.env.now)
+            self._wait_change[track.name][int(now)] -= 1
+            episode.end(LEFT_WAIT_LIST, now)
 
-    # -- the calendar ------------------------------------------------------------------------------
+    # -- admission rounds --------------------------------------------------------------------------
 
-    def _calendar_walk(self) -> Generator[Any, Any, None]:
-        clinic = self.clinic
-        env = clinic.env
-        calendar = clinic.calendar
-        by_start = sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name))
-        last = calendar.days - 1
-        for day in range(calendar.days):
-            weekday = calendar.weekday_of(day)
-            running = [] if calendar.is_holiday(day) else [t for t in by_start if weekday in t.spec.weekdays]
-            for track in running:
-                yield env.timeout(_until(day + track.start_hours / HOURS_PER_DAY, env.now))
-                self._run_day(track, day)
-            if day < last:  # the last day is closed by close_last_day, at the horizon
-                # Scheduled after every end-of-day event of today's tracks (even one at 24:00), so
-                # at midnight those run first; simpy orders equal times by scheduling order.
-                yield env.timeout(_until(day + 1, env.now))
-                self._close_day(day)
+    def _schedule_round(self, track: TrackState, inclusive: bool) -> None:
+        """A round at the next admission day's start (now too, if ``inclusive``) unless one is due by then."""
+        if not track.wait_list:
+            return
+        now = self.clinic.env.now
+        time = track.next_round(now, inclusive)
+        if time is None or now <= track.round_at <= time:
+            return
+        track.round_at = time
+        Call(self.clinic.env, time, lambda _: self._round(track), urgent=True)
 
-    def close_last_day(self) -> None:
-        """Close the run's last day once the run has stopped at the horizon (its midnight).
-
-        simpy runs nothing at the horizon itself, so the last close is made
-        here, on the state after every event before the horizon.
-        """
-        self._close_day(self.clinic.calendar.days - 1)
-
-    def _close_day(self, day: int) -> None:
-        self.today = day + 1
-        for name, track in self.tracks.items():
-            row = self.track_days[(day, name)]
-            row.census = track.census
-            row.wait_list = len(track.wait_list)
-        self.clinic.roster.close_day(day)  # only employed people hold patients
-
-    # -- one programme day of one track ---------------------------------------------------------------
-
-    def _run_day(self, track: TrackState, day: int) -> None:
-        clinic = self.clinic
-        row = self.track_days[(day, track.name)]
-        start = day + track.start_hours / HOURS_PER_DAY
-        end = day + track.end_hours / HOURS_PER_DAY
-        if clinic.calendar.weekday_of(day) in track.admission_weekdays:
-            self._admit(track, day, row)
-        stay = self._stay
-        review = stay.progress_review
-
-        attendees: list[list[Enrolment]] = []
-        attended = absent = 0
-        for group in track.groups:
-            came: list[Enrolment] = []
-            attendees.append(came)
-            if not group:
-                continue
-            # Each stream is drawn from in the same order as one draw per patient would, only in one
-            # call per group: the same numbers, without a numpy call per patient and day.
-            members = list(group)
-            hazards = self._hazards.random(2 * len(members)).tolist()
-            staying = []
-            for enrolment, u_step_up, u_admin in zip(members, hazards[0::2], hazards[1::2], strict=True):
-                # Step-up and administrative hazards, a progress review if one is due, then the payer's
-                # concurrent review if the authorized days have run out.
-                if u_step_up < enrolment.step_up_daily:
-                    state: str | None = STEP_UP
-                elif u_admin < enrolment.administrative_daily:
-                    state = ADMINISTRATIVE
+    def _rounds_for(self, role: str, inclusive: bool) -> None:
+        """Rounds for every track whose patients ``role`` takes on: a place may have come free."""
+        for track in self.tracks.values():
+            if track.spec.facilitator_role == role:
+                if track.continuous:
+                    self._admit(track, int(self.clinic.env.now))
                 else:
-                    state = None
-                    if review is not None and day >= enrolment.next_review_day:
-                        state = stay.review(enrolment, review)
-                    if state is None:
-                        state = stay.authorize(enrolment, day)
-                if state is not None:
-                    self._discharge(track, enrolment, state, start, row)
-                    continue
-                staying.append(enrolment)
-            for enrolment, u in zip(staying, self._attendance.random(len(staying)).tolist(), strict=True):
-                if u < enrolment.propensity:
-                    enrolment.consecutive_absences = 0
-                    enrolment.episode.programme_days_attended += 1
-                    came.append(enrolment)
-                else:
-                    enrolment.consecutive_absences += 1
-            attended += len(came)
-            absent += len(staying) - len(came)
-        row.attended += attended
-        row.absent += absent
-        scheduled = [bool(group) for group in track.groups]
-        self.attendance.append(
-            Attendance(track, day, clinic.calendar.week_of(day), row, attendees, scheduled)
-        )
+                    self._schedule_round(track, inclusive)
 
-        # A bare timeout with a callback, not a process: two events fewer per track-day.
-        clinic.env.timeout(_until(end, clinic.env.now)).callbacks.append(
-            lambda _: self._finish_day(track, day, end, row)
-        )
+    def _round(self, track: TrackState) -> None:
+        track.round_at = -1.0
+        self._admit(track, int(self.clinic.env.now))
 
-    def _finish_day(self, track: TrackState, day: int, end: float, row: TrackDay) -> None:
-        """At the end of the programme day: count the day, then discharge completions and dropouts.
-
-        Runs as its own event at the end time, so seats and caseloads are freed
-        when the patient actually leaves, not at the start of their last day.
-        """
-        # Everyone enrolled when the day ends, taken before any discharge: under continuous
-        # admission a discharge admits at once, and the newcomer has not held this day.
-        enrolled = [enrolment for group in track.groups for enrolment in group]
-        next_day = track.next_programme_day(self.clinic.calendar, day)
-        for enrolment in enrolled:
-            enrolment.days_held += 1
-            enrolment.episode.programme_days += 1
-            state = self._stay.after_session(enrolment, next_day)
-            if state is not None:
-                self._discharge(track, enrolment, state, end, row)
-
-    def _admit(self, track: TrackState, day: int, row: TrackDay) -> None:
+    def _admit(self, track: TrackState, day: int) -> None:
+        """Admit from the wait list while a group has a seat and a therapist has caseload room."""
         clinic = self.clinic
         spec = track.spec
         order = track.wait_list
+        if not order:
+            return
         if spec.wait_list.discipline == "step_down_first":
             order = sorted(
                 order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
@@ -242,32 +159,109 @@ class Programme:
             therapist = clinic.roster.primary_therapist(spec.facilitator_role, day, spec.shift)
             if group is None or therapist is None:
                 break
-            clinic.roster.assign(therapist)
-            enrolment = self._stay.enrol(track, episode, group, therapist, day, clinic.env.now)
-            track.groups[group].append(enrolment)
+            clinic.roster.assign(therapist, day)
+            self._enrol(track, episode, group, therapist, day)
             admitted.append(episode)
-            if track.continuous and clinic.config.length_of_stay.planned_stay_unit == "weeks":
-                clinic.env.process(self._continuous_stay(enrolment))
         for episode in admitted:
             track.wait_list.remove(episode)
-        row.admissions += len(admitted)
+        self.rows[track.name][day].admissions += len(admitted)
+        self._wait_change[track.name][day] -= len(admitted)
 
-    def _continuous_stay(self, enrolment: Enrolment) -> Generator[Any, Any, None]:
-        """Continuous admission: complete the moment the planned stay (with any extensions) ends."""
-        env = self.clinic.env
-        while env.now < enrolment.planned_end_day:
-            yield env.timeout(enrolment.planned_end_day - env.now)
-        if enrolment.episode.end_state is None:
-            track = enrolment.track
-            self._discharge(track, enrolment, COMPLETED, env.now, self.track_days[(self.today, track.name)])
+    def _enrol(self, track: TrackState, episode: Episode, group: int, therapist: Person, day: int) -> None:
+        clinic = self.clinic
+        now = clinic.env.now
+        first = track.index_from(now, strictly_after=track.continuous)
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.STAY)
+        enrolment = self._stay.plan(track, episode, group, therapist, first, day, now, rng)
+        track.groups[group].append(enrolment)
+        track.census += 1
+        self.enrolments.append(enrolment)
+        if enrolment.ends_at < clinic.horizon:
+            Call(clinic.env, enrolment.ends_at, lambda _: self._discharge(enrolment))
 
-    def _discharge(
-        self, track: TrackState, enrolment: Enrolment, state: str, time: float, row: TrackDay
-    ) -> None:
+    # -- discharge ---------------------------------------------------------------------------------
+
+    def _discharge(self, enrolment: Enrolment) -> None:
+        clinic = self.clinic
+        track = enrolment.track
+        day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
-        self.clinic.roster.release(enrolment.therapist)
-        enrolment.episode.end(state, time)
-        row.discharges += 1
-        discharge_outcome(self.clinic, enrolment.episode, state)
+        track.census -= 1
+        clinic.roster.release(enrolment.therapist, day)
+        enrolment.episode.end(enrolment.state, clinic.env.now)
+        self._stay.settle(enrolment, clinic.horizon)
+        self.rows[track.name][day].discharges += 1
+        discharge_outcome(clinic, enrolment.episode, enrolment.state)
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
-            self._admit(track, row.day, row)
+            self._admit(track, day)
+        else:
+            self._schedule_round(track, inclusive=not enrolment.at_start)
+        for other in self.tracks.values():
+            if other is not track and other.spec.facilitator_role == enrolment.therapist.role:
+                if other.continuous:
+                    self._admit(other, day)
+                else:
+                    self._schedule_round(other, inclusive=not enrolment.at_start)
+
+    # -- after the flow ----------------------------------------------------------------------------
+
+    def finish(self) -> list[TrackDay]:
+        """Once the flow has stopped at the horizon: settle open stays, fill the rows, list attendance.
+
+        Returns the daily rows in (day, track) order.
+        """
+        clinic = self.clinic
+        horizon = clinic.horizon
+        calendar = clinic.calendar
+        for enrolment in self.enrolments:
+            if enrolment.ends_at >= horizon:
+                self._stay.settle(enrolment, horizon)
+        for name, rows in self.rows.items():
+            census = waiting = 0
+            for row, change in zip(rows, self._wait_change[name], strict=False):
+                census += row.admissions - row.discharges
+                waiting += change
+                row.census, row.wait_list = census, waiting
+        clinic.roster.close_days()
+
+        # Who came, per track-day and group: members in admission order, which is each group's order.
+        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        for enrolment in self.enrolments:
+            track = enrolment.track
+            table = slots[track.name]
+            started = enrolment.started
+            if not started:
+                continue
+            index = enrolment.first
+            if len(table) < index + started:
+                table.extend([None] * (index + started - len(table)))
+            group = enrolment.group
+            for came in enrolment.attended[:started]:
+                attendance = table[index]
+                if attendance is None:
+                    day = track.days[index]
+                    attendance = table[index] = Attendance(
+                        track,
+                        day,
+                        calendar.week_of(day),
+                        self.rows[track.name][day],
+                        [[] for _ in track.groups],
+                        [False] * len(track.groups),
+                    )
+                attendance.scheduled[group] = True
+                if came:
+                    attendance.came[group].append(enrolment)
+                    attendance.row.attended += 1
+                else:
+                    attendance.row.absent += 1
+                index += 1
+        listed = [
+            (attendance.day, self._order[name], attendance)
+            for name, table in slots.items()
+            for attendance in table
+            if attendance is not None
+        ]
+        listed.sort(key=lambda item: (item[0], item[1]))
+        self.attendance = [attendance for _, _, attendance in listed]
+        names = sorted(self.rows)
+        return [self.rows[name][day] for day in range(calendar.days) for name in names]

@@ -73,8 +73,8 @@ class Roster:
     def __init__(self, config: SimiopConfig, calendar: ClinicCalendar, streams: RandomStreams) -> None:
         self.calendar = calendar
         self.by_role: dict[str, list[Person]] = {}
-        self.caseload_by_role: dict[str, int] = {}
-        """Patients assigned to each role's people: kept as they change, for the daily staff row."""
+        self._caseload_change: dict[str, list[int]] = {}
+        """Per role and day: patients assigned minus released on that day's row (caseload at each close)."""
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
@@ -104,7 +104,7 @@ class Roster:
                     )
                 )
             self.by_role[role] = people
-            self.caseload_by_role[role] = 0
+            self._caseload_change[role] = [0] * (calendar.days + 1)
             on_payroll = np.array(starts, dtype=np.int64)[:, None] <= np.arange(calendar.days + 1)[None, :]
             fte_of = [sum([spec.fte] * count) for count in range(len(people) + 1)]  # as summed per person
             employed = on_payroll.sum(axis=0).tolist()
@@ -173,25 +173,28 @@ class Roster:
         """
         self._rows[role][day].intake_hours += hours
 
-    def close_day(self, day: int) -> None:
-        """The caseloads at the day's close (midnight) onto each role's row."""
-        for role, count in self.caseload_by_role.items():
-            self._rows[role][day].caseload = count
+    def close_days(self) -> None:
+        """Each role's caseload at every day's close (midnight) onto its rows, from the changes by day."""
+        for role, changes in self._caseload_change.items():
+            count = 0
+            for row, change in zip(self._rows[role], changes, strict=False):
+                count += change
+                row.caseload = count
 
     def staff_days(self) -> list[StaffDay]:
         """Every staff row in (day, role) order: the rows of staff.csv."""
         roles = sorted(self._rows)
         return [self._rows[role][day] for day in range(self.calendar.days) for role in roles]
 
-    def assign(self, person: Person) -> None:
-        """A patient joins ``person``'s caseload."""
+    def assign(self, person: Person, day: int) -> None:
+        """A patient joins ``person``'s caseload, counted on the staff row of ``day``."""
         person.caseload += 1
-        self.caseload_by_role[person.role] += 1
+        self._caseload_change[person.role][day] += 1
 
-    def release(self, person: Person) -> None:
-        """A patient leaves ``person``'s caseload."""
+    def release(self, person: Person, day: int) -> None:
+        """A patient leaves ``person``'s caseload, counted on the staff row of ``day``."""
         person.caseload -= 1
-        self.caseload_by_role[person.role] -= 1
+        self._caseload_change[person.role][day] -= 1
 
     def primary_therapist(self, role: str, day: int, shift: str) -> Person | None:
         """The employed therapist of ``role`` on ``shift`` with the lightest caseload under cap, if any.
