@@ -23,6 +23,8 @@ def discharge_outcome(clinic: Clinic, episode: Episode, state: str) -> None:
     rule = getattr(config.discharge, state)
     multiplier = config.referrals.acuity_classes[episode.acuity].readmission_multiplier
     probability = min(1.0, rule.probability * multiplier)
+    if probability <= 0.0:  # nothing to draw: the patient's own stream, so no one else's draws move
+        return
     rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.DISCHARGE)
     if float(rng.random()) < probability:
         delay = float(rule.delay_days.sample(rng))
