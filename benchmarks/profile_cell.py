@@ -1,4 +1,4 @@
-"""Where one 3-year baseline cell spends its time: cProfile of simulate, KPIs, tables and periods.
+"""Where one 3-year baseline cell spends its time: cProfile of simulate, billing, KPIs, tables and periods.
 
 Run from the repository root after the README's test set-up::
 
@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from simiop.billing import bill
 from simiop.config import load_config
 from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
@@ -40,13 +41,16 @@ def cell(path: Path) -> dict[str, float]:
     records = simulate(config)
     stages["simulate"] = time.perf_counter() - start
     start = time.perf_counter()
-    kpis = compute_kpis(config, records)
+    run = bill(config, records)
+    stages["billing"] = time.perf_counter() - start
+    start = time.perf_counter()
+    kpis = compute_kpis(config, run)
     stages["kpis"] = time.perf_counter() - start
     start = time.perf_counter()
-    render_tables(records, ClinicCalendar.for_config(config), kpis)
+    render_tables(run, ClinicCalendar.for_config(config), kpis)
     stages["tables"] = time.perf_counter() - start
     start = time.perf_counter()
-    render_periods(config, records)
+    render_periods(config, run)
     stages["periods"] = time.perf_counter() - start
     return stages
 

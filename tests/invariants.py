@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections import defaultdict
 
+from simiop.billing import DAYS_PER_YEAR, totals
 from simiop.config.base import hours_of
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.money import DAYS_PER_YEAR, counted_services, totals
 from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Records
+from tests.billed import billed_records
 
 EPS = 1e-9
 
@@ -131,7 +131,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
 
     # Staff cost and fixed cost cover the same whole days, from the warm-up on.
     warmup = config.simulation.warmup_days
-    billing = totals(config, records, warmup)
+    billed = billed_records(config, records)
+    billing = totals(config, billed.run, warmup)
     counted = [day for day in range(calendar.days) if day >= warmup]
     assert math.isclose(
         billing.fixed_cost_usd,
@@ -147,7 +148,7 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     # and the patient's parts; cash never exceeds charges nor arrives before the service; a plan-of-care
     # week never refuses a day, and no prescriber visit billed as a professional fee counts as a service.
     payer_of = {e.episode_id: e.payer for e in records.episodes}
-    for day_row in records.patient_days:
+    for day_row in billed.patient_days:
         payer = config.money.payers[payer_of[day_row.episode_id]]
         charges = day_row.per_diem_usd + day_row.professional_usd
         assert day_row.billable == (day_row.reason == ""), day_row
@@ -158,15 +159,19 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         assert -EPS <= day_row.revenue_usd <= charges + EPS, day_row
         assert day_row.paid_day >= day_row.day, day_row
         assert day_row.reason != "claim_edit_week" or payer.weekly_requirement.kind == "claim_edit", day_row
-        assert day_row.groups <= counted_services(payer, day_row) <= day_row.services, day_row
+        assert day_row.groups <= day_row.services_counted <= day_row.services, day_row
         if payer.professional_fees is not None:  # a professional visit never raises the per-diem count
-            without_visit = dataclasses.replace(day_row, prescriber_hours=0.0)
-            assert counted_services(payer, day_row) == counted_services(payer, without_visit), day_row
+            listed = payer.services_counted
+            assert day_row.services_counted == (
+                day_row.groups
+                + int(day_row.individual_hours > 0 and "individual_therapy" in listed)
+                + int(day_row.family_hours > 0 and "family" in listed)
+            ), day_row
     assert billing.billable_days + sum(billing.unbilled_days_by_reason.values()) == billing.attended_days
     assert math.isclose(
         billing.cash_collected_usd + billing.unpaid_at_horizon_usd,
         billing.revenue_usd
-        + sum(r.revenue_usd for r in records.patient_days if r.day < warmup <= r.paid_day < horizon),
+        + sum(r.revenue_usd for r in billed.patient_days if r.day < warmup <= r.paid_day < horizon),
         rel_tol=1e-9,
         abs_tol=1e-6,
     )

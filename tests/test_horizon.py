@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simiop.billing import DAYS_PER_YEAR, bill
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.durations import duration_days, whole_days
 from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.money import DAYS_PER_YEAR
 from simiop.model.records import CENSORED, IN_PROGRAMME, Records
 from simiop.results.kpis import compute_kpis
 from simiop.results.periods import period_metrics
@@ -312,7 +312,7 @@ def test_episode_days_agree_with_their_dates_and_stay_before_the_horizon() -> No
     records.episodes[0].referred_day = math.nextafter(60.0, 0.0)
     records.episodes[-1].referred_day = math.nextafter(120.0, 0.0)
     kpis = compute_kpis(config, records)
-    text = render_tables(records, calendar, kpis, ("episodes",))["episodes.csv"]
+    text = render_tables(bill(config, records), calendar, kpis, ("episodes",))["episodes.csv"]
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["referred_day"] == "59.9999"
     assert rows[0]["referred_date"] == calendar.date_of(59).isoformat()

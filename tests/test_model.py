@@ -15,6 +15,7 @@ from simiop.config.base import Frozen
 from simiop.model import simulate
 from simiop.model.records import COMPLETED, END_STATES
 from simiop.results.kpis import compute_kpis
+from tests.billed import billed_records
 from tests.conftest import BASELINE, CONFIGS, REPO
 from tests.invariants import check_invariants
 
@@ -177,7 +178,7 @@ def trace_config(baseline_data: dict[str, Any]) -> SimiopConfig:
 
 def test_exact_trace(baseline_data: dict[str, Any]) -> None:
     config = trace_config(baseline_data)
-    records = simulate(config, seed=7)
+    records = billed_records(config, simulate(config, seed=7))
     assert 3 <= len(records.episodes) <= 20
     weekdays = ("mon", "tue", "wed", "thu")  # the day track's programme days; opening is a Monday
     commercial = config.money.payers["commercial"]
@@ -312,7 +313,7 @@ def test_every_config_field_is_used_or_report_only() -> None:
     skip.update(distributions.DISTRIBUTIONS.values())
     fields = _config_fields(SimiopConfig, skip)
     code = "\n".join(
-        p.read_text(encoding="utf-8") for p in (REPO / "simiop").glob("*/*.py") if "config" not in p.parts
+        p.read_text(encoding="utf-8") for p in (REPO / "simiop").rglob("*.py") if "config" not in p.parts
     )
     unused = sorted(
         name for name in fields if name not in REPORT_ONLY and not re.search(rf"\.{name}\b|\"{name}\"", code)

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
+from simiop.billing import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, totals
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.errors import ConfigError
 from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.money import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, bill, totals
 from simiop.model.records import Episode, PatientDay, Records
 from simiop.results.periods import period_metrics
+from tests.billed import Billed, Joined, billed_records
 from tests.conftest import BASELINE
 from tests.test_model import trace_config
 
@@ -75,12 +76,11 @@ def group_day(
     )
 
 
-def billed(config: SimiopConfig, payer: str, days: list[PatientDay]) -> Records:
+def billed(config: SimiopConfig, payer: str, days: list[PatientDay]) -> Billed:
     records = Records(seed=0, replication=0, horizon_days=28.0)
     records.episodes = [episode(0, payer)]
     records.patient_days = days
-    bill(config, records)
-    return records
+    return billed_records(config, records)
 
 
 def test_evening_medicare_patient_bills_every_attended_evening() -> None:
@@ -172,13 +172,13 @@ def test_totals_count_unbilled_days_by_reason_and_split_per_diem_from_fees() -> 
         "medicare",
         [group_day(0, 0, prescriber="initial"), group_day(0, 1, groups=0, individual=True)],
     )
-    result = totals(CONFIG, records)
+    result = totals(CONFIG, records.run)
     assert (result.attended_days, result.billable_days) == (2, 1)
     assert result.unbilled_days_by_reason[FEWER_SERVICES] == 1
     assert result.per_diem_usd == pytest.approx(R3)
     assert MEDICARE.professional_fees is not None
     assert result.professional_usd == pytest.approx(MEDICARE.professional_fees.prescriber_initial_usd)
-    assert totals(CONFIG, records, from_day=1.0).attended_days == 1
+    assert totals(CONFIG, records.run, from_day=1.0).attended_days == 1
 
 
 # -- the rules as config -------------------------------------------------------------------------------
@@ -220,12 +220,12 @@ def test_contradictory_payer_rules_are_refused(override: str, message: str) -> N
 # -- the rules in the simulation -------------------------------------------------------------------------
 
 
-def medicare_evening_days(overrides: list[str], replications: int = 2) -> list[tuple[PatientDay, float]]:
+def medicare_evening_days(overrides: list[str], replications: int = 2) -> list[tuple[Joined, float]]:
     """(day, per diem) of every attended day of Medicare patients on the evening track, 6-month runs."""
     found = []
     for replication in range(replications):
         config = load_config(BASELINE, ["simulation.horizon_days=182", *overrides])
-        records = simulate(config, replication=replication)
+        records = billed_records(config, simulate(config, replication=replication))
         payer_track = {e.episode_id: (e.payer, e.track) for e in records.episodes}
         found += [
             (row, row.per_diem_usd)
@@ -298,7 +298,7 @@ def test_coinsurance_and_collection_reduce_cash_but_not_charges() -> None:
     assert paid_in_full.per_diem_usd == row.per_diem_usd
     assert paid_in_full.revenue_usd == pytest.approx(R3)
     assert row.revenue_usd < paid_in_full.revenue_usd
-    result = totals(no_deductible, billed(no_deductible, "medicare", [group_day(0, 0)]))
+    result = totals(no_deductible, billed(no_deductible, "medicare", [group_day(0, 0)]).run)
     assert result.payer_paid_usd + result.patient_share_usd == pytest.approx(result.per_diem_usd)
     assert result.revenue_usd == pytest.approx(result.payer_paid_usd + result.patient_collected_usd)
 
@@ -428,9 +428,13 @@ def authorized_trace(
 def test_commercial_patient_whose_review_is_denied_stops_billing_that_day(
     baseline_data: dict[str, Any],
 ) -> None:
-    discharged = simulate(authorized_trace(baseline_data, 0.0, "administrative_discharge"), seed=7)
-    unbilled = simulate(authorized_trace(baseline_data, 0.0, "continue_unbilled"), seed=7)
-    approved = simulate(authorized_trace(baseline_data, 1.0, "administrative_discharge"), seed=7)
+    def run(approval: float, on_denial: str) -> Billed:
+        config = authorized_trace(baseline_data, approval, on_denial)
+        return billed_records(config, simulate(config, seed=7))
+
+    discharged = run(0.0, "administrative_discharge")
+    unbilled = run(0.0, "continue_unbilled")
+    approved = run(1.0, "administrative_discharge")
     rate = COMMERCIAL.per_diem_usd
     checked = 0
     for e, u, a in zip(discharged.episodes, unbilled.episodes, approved.episodes, strict=True):
@@ -511,13 +515,13 @@ def test_a_payment_lag_moves_cash_across_a_fiscal_year_boundary() -> None:
     records = Records(seed=0, replication=0, horizon_days=365.0)
     records.episodes = [episode(0, "commercial")]
     records.patient_days = [group_day(0, early_june), group_day(0, late_june)]
-    bill(config, records)
-    assert [row.paid_day for row in records.patient_days] == [early_june + 21, late_june + 21]
-    cash = records.patient_days[0].revenue_usd
-    assert cash == pytest.approx(records.patient_days[1].revenue_usd)
+    billed_run = billed_records(config, records)
+    assert [row.paid_day for row in billed_run.patient_days] == [early_june + 21, late_june + 21]
+    cash = billed_run.patient_days[0].revenue_usd
+    assert cash == pytest.approx(billed_run.patient_days[1].revenue_usd)
     years = {
         period.label: values
-        for period, values in period_metrics(config, records)
+        for period, values in period_metrics(config, billed_run.run)
         if period.kind == "fiscal_year"
     }
     assert years["FY2027"]["revenue_usd"] == pytest.approx(2 * cash)  # both earned by date of service
@@ -531,10 +535,10 @@ def test_cash_due_after_the_horizon_is_unpaid_not_collected() -> None:
     records = Records(seed=0, replication=0, horizon_days=28.0)
     records.episodes = [episode(0, "commercial")]
     records.patient_days = [group_day(0, 0), group_day(0, 10)]  # paid on days 21 and 31
-    bill(config, records)
-    result = totals(config, records)
-    assert result.cash_collected_usd == pytest.approx(records.patient_days[0].revenue_usd)
-    assert result.unpaid_at_horizon_usd == pytest.approx(records.patient_days[1].revenue_usd)
+    billed_run = billed_records(config, records)
+    result = totals(config, billed_run.run)
+    assert result.cash_collected_usd == pytest.approx(billed_run.patient_days[0].revenue_usd)
+    assert result.unpaid_at_horizon_usd == pytest.approx(billed_run.patient_days[1].revenue_usd)
     assert result.cash_collected_usd + result.unpaid_at_horizon_usd == pytest.approx(result.revenue_usd)
 
 
@@ -544,7 +548,8 @@ def test_payment_lags_draw_from_each_payers_own_stream() -> None:
         BASELINE,
         ["simulation.horizon_days=120", "money.payers.medicare.payment_lag_days={dist: fixed, value: 5}"],
     )
-    base, changed = simulate(config, replication=3), simulate(other, replication=3)
+    base = billed_records(config, simulate(config, replication=3))
+    changed = billed_records(other, simulate(other, replication=3))
     payer_of = {e.episode_id: e.payer for e in base.episodes}
     lags = [(payer_of[r.episode_id], r.paid_day) for r in base.patient_days]
     lags_changed = [(payer_of[r.episode_id], r.paid_day) for r in changed.patient_days]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from simiop.billing import totals
 from simiop.config import SimiopConfig, validate_config
 from simiop.model import simulate
-from simiop.model.money import totals
 from simiop.model.records import COMPLETED, Records
 from simiop.results.periods import MONTH, PERIOD_KINDS, period_metrics, periods, render_periods
 from simiop.results.stats import summarise

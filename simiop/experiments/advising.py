@@ -34,6 +34,7 @@ class AdviceCell:
 
 
 def run_advice_cell(task: AdviceTask) -> AdviceCell:
+    from simiop.billing import bill
     from simiop.model import simulate
     from simiop.results.kpis import compute_kpis
 
@@ -43,7 +44,8 @@ def run_advice_cell(task: AdviceTask) -> AdviceCell:
     for row in records.track_days:
         if row.day < days:
             census[row.day] += row.census
-    return AdviceCell(task.replication, compute_kpis(task.config, records), tuple(census.tolist()))
+    kpis = compute_kpis(task.config, bill(task.config, records))
+    return AdviceCell(task.replication, kpis, tuple(census.tolist()))
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def run_cell(task: CellTask) -> CellResult:
     The streams depend only on (seed, replication), never on the scenario,
     so every scenario's replication r shares the base's random numbers.
     """
+    from simiop.billing import bill
     from simiop.model import simulate
     from simiop.model.calendar import ClinicCalendar
     from simiop.results.kpis import compute_kpis
@@ -72,10 +73,10 @@ def run_cell(task: CellTask) -> CellResult:
     from simiop.results.projections import PERIODS
     from simiop.results.tables import render_tables
 
-    records = simulate(task.config, task.seed, task.replication)
-    kpis = compute_kpis(task.config, records)
-    tables = render_tables(records, ClinicCalendar.for_config(task.config), kpis, task.tables)
-    tables[PERIODS] = render_periods(task.config, records)
+    run = bill(task.config, simulate(task.config, task.seed, task.replication))  # once, read by all below
+    kpis = compute_kpis(task.config, run)
+    tables = render_tables(run, ClinicCalendar.for_config(task.config), kpis, task.tables)
+    tables[PERIODS] = render_periods(task.config, run)
     return CellResult(
         task.scenario, task.replication, {name: text.encode("utf-8") for name, text in tables.items()}
     )

@@ -11,7 +11,6 @@ from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.delivery import deliver
 from simiop.model.intake import IntakeBook
-from simiop.model.money import bill
 from simiop.model.patients import PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import CENSORED, IN_PROGRAMME, ON_WAIT_LIST, WAITING_FOR_INTAKE, Records
@@ -38,7 +37,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     from streams named by purpose and derived from (seed, replication, name),
     or from the patient's own streams (patients.py), keyed by the referral, so
     the same arguments always give the same records. ``seed`` defaults to
-    config.simulation.seed.
+    config.simulation.seed. The records are not billed: ``simiop.billing.bill``
+    works out the money from them.
     """
     seed = config.simulation.seed if seed is None else seed
     # A run allocates many small objects that live to its end; the cyclic collector would scan them
@@ -87,7 +87,6 @@ def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     records.track_days = track_days
     records.staff_days = clinic.roster.staff_days()
     records.events = _events_scheduled(env)
-    bill(config, records)
     return records
 
 

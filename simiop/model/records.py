@@ -8,38 +8,60 @@ being dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
 
-# End states, in pathway order. The last three are censored: the horizon came first.
-LOST_BEFORE_CONTACT = "lost_before_contact"
-GAVE_UP_BEFORE_INTAKE = "gave_up_before_intake"
-NO_SHOW = "no_show_at_intake"
-REDIRECTED_STEP_UP = "redirected_step_up"
-REDIRECTED_OUTPATIENT = "redirected_outpatient"
-DECLINED = "declined"
-LEFT_TRACK_FULL = "left_track_full"
-LEFT_WAIT_LIST = "left_wait_list"
-COMPLETED = "completed"
-DROPOUT = "dropout"
-STEP_UP = "step_up"
-ADMINISTRATIVE = "administrative"
-WAITING_FOR_INTAKE = "censored_waiting_for_intake"
-ON_WAIT_LIST = "censored_on_wait_list"
-IN_PROGRAMME = "censored_in_programme"
+EndState = Literal[
+    "lost_before_contact",
+    "gave_up_before_intake",
+    "no_show_at_intake",
+    "redirected_step_up",
+    "redirected_outpatient",
+    "declined",
+    "left_track_full",
+    "left_wait_list",
+    "completed",
+    "dropout",
+    "step_up",
+    "administrative",
+    "censored_waiting_for_intake",
+    "censored_on_wait_list",
+    "censored_in_programme",
+]
+"""How an episode ended, in pathway order; the strings are the end_state column of episodes.csv.
 
-DISCHARGES = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
-CENSORED = (WAITING_FOR_INTAKE, ON_WAIT_LIST, IN_PROGRAMME)
-END_STATES = (
-    LOST_BEFORE_CONTACT,
-    GAVE_UP_BEFORE_INTAKE,
-    NO_SHOW,
-    REDIRECTED_STEP_UP,
-    REDIRECTED_OUTPATIENT,
-    DECLINED,
-    LEFT_TRACK_FULL,
-    LEFT_WAIT_LIST,
-    *DISCHARGES,
-    *CENSORED,
-)
+The last three are censored: the horizon came first. mypy refuses any other
+string where an end state is expected; labels for people are in
+simiop/results/labels.py.
+"""
+
+IntakeOutcome = Literal["admit", "redirect_step_up", "redirect_outpatient", "decline"]
+"""What the assessment decided; the strings are the intake_outcome column of episodes.csv."""
+
+LOST_BEFORE_CONTACT: Final = "lost_before_contact"
+GAVE_UP_BEFORE_INTAKE: Final = "gave_up_before_intake"
+NO_SHOW: Final = "no_show_at_intake"
+REDIRECTED_STEP_UP: Final = "redirected_step_up"
+REDIRECTED_OUTPATIENT: Final = "redirected_outpatient"
+DECLINED: Final = "declined"
+LEFT_TRACK_FULL: Final = "left_track_full"
+LEFT_WAIT_LIST: Final = "left_wait_list"
+COMPLETED: Final = "completed"
+DROPOUT: Final = "dropout"
+STEP_UP: Final = "step_up"
+ADMINISTRATIVE: Final = "administrative"
+WAITING_FOR_INTAKE: Final = "censored_waiting_for_intake"
+ON_WAIT_LIST: Final = "censored_on_wait_list"
+IN_PROGRAMME: Final = "censored_in_programme"
+
+ADMIT: Final = "admit"
+REDIRECT_STEP_UP: Final = "redirect_step_up"
+REDIRECT_OUTPATIENT: Final = "redirect_outpatient"
+DECLINE: Final = "decline"
+
+END_STATES: tuple[EndState, ...] = get_args(EndState)
+DISCHARGES: tuple[EndState, ...] = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
+CENSORED: tuple[EndState, ...] = (WAITING_FOR_INTAKE, ON_WAIT_LIST, IN_PROGRAMME)
+INTAKE_OUTCOMES: tuple[IntakeOutcome, ...] = get_args(IntakeOutcome)
 
 
 @dataclass(slots=True)
@@ -57,12 +79,12 @@ class Episode:
     readmission_of: int | None = None
     intake_bookings: int = 0
     assessed_day: float | None = None
-    intake_outcome: str | None = None
+    intake_outcome: IntakeOutcome | None = None
     track: str | None = None
     wait_list_day: float | None = None
     admitted_day: float | None = None
     ended_day: float | None = None
-    end_state: str | None = None
+    end_state: EndState | None = None
     therapist: str | None = None
     group: int | None = None
     programme_days: int = 0
@@ -74,11 +96,8 @@ class Episode:
     service_hours: float = 0.0
     authorization_reviews: int = 0
     authorization_denied: bool = False
-    billable_days: int = 0
-    charges_usd: float = 0.0
-    revenue_usd: float = 0.0
 
-    def end(self, state: str, day: float) -> None:
+    def end(self, state: EndState, day: float) -> None:
         assert self.end_state is None, f"episode {self.episode_id} ended twice"
         self.end_state = state
         self.ended_day = day
@@ -139,11 +158,12 @@ class StaffDay:
 
 @dataclass(slots=True)
 class PatientDay:
-    """One attended programme day of one patient: what was furnished, and how it was billed.
+    """One attended programme day of one patient: what was furnished, which the bill is made from.
 
     ``services`` and ``hours`` are every session the patient received and its
     minutes (sessions_delivered, service_hours); what a payer counts toward
-    its per diem is decided by ``money.bill`` from the parts below.
+    its per diem, and the money, is decided after the run by
+    ``simiop.billing.bill`` from the parts below.
     """
 
     episode_id: int
@@ -162,23 +182,6 @@ class PatientDay:
     """Whether that day's prescriber visit (if any) was the first (an evaluation)."""
     review_denied: bool = False
     """The payer's concurrent review was denied before this day and the patient continued unbilled."""
-    # Set by money.bill:
-    billable: bool = False
-    four_plus: bool = False
-    per_diem_usd: float = 0.0
-    """The per diem charged (allowed) for the day; 0 when the day does not qualify."""
-    professional_usd: float = 0.0
-    """Professional fees charged for the day's prescriber visit, billed apart from the per diem."""
-    reason: str = ""
-    """Why the day's per diem was not billed ('' when it was); see money.UNBILLED_REASONS."""
-    patient_share_usd: float = 0.0
-    """The patient's part of the day's charges (deductible and coinsurance)."""
-    payer_paid_usd: float = 0.0
-    """The payer's part of the day's charges."""
-    revenue_usd: float = 0.0
-    """Cash the clinic collects for the day: the payer's part and the collected part of the patient's."""
-    paid_day: float = 0.0
-    """Simulation day the cash arrives: the day of service plus the payer's payment lag."""
 
 
 @dataclass(slots=True)

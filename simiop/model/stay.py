@@ -33,7 +33,7 @@ import numpy as np
 
 from simiop.config.model import SimiopConfig
 from simiop.model.care import CarePlan
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, Episode
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, EndState, Episode
 from simiop.model.staff import Person
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
     return NEVER
 
 
-def _earliest(hazard: float, hazard_state: str, dropout: float, completion: float) -> tuple[float, str]:
+def _earliest(
+    hazard: float, hazard_state: EndState, dropout: float, completion: float
+) -> tuple[float, EndState]:
     """The first of the rules to fire, by key; on the same key a hazard, then dropout, then completion."""
     if hazard <= dropout and hazard <= completion:
         return hazard, hazard_state
@@ -95,7 +97,7 @@ class Enrolment:
     """Index of the stay's first programme day in the track's list of days."""
     attended: list[bool]
     """Attendance on each programme day the stay could take (from ``first``)."""
-    state: str
+    state: EndState
     """How the stay ends, if it ends before the horizon."""
     ends_at: float
     """When the stay ends (discharge time)."""
@@ -209,7 +211,7 @@ class Stay:
         step_up = first_success(u_step_up, p_step_up)
         administrative = first_success(u_administrative, p_administrative)
         hazard_key = 2 * min(step_up, administrative)
-        hazard_state = STEP_UP if step_up <= administrative else ADMINISTRATIVE
+        hazard_state: EndState = STEP_UP if step_up <= administrative else ADMINISTRATIVE
         dropout_key = 2 * dropout_day(attended, self._absences_to_dropout) + 1
         completion_key = self._completion(track, first, count, planned_end, planned_days)
         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)

@@ -16,8 +16,26 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from simiop.experiments.plan import ScenarioPlan
+from simiop.model.records import (
+    ADMINISTRATIVE,
+    DECLINED,
+    DROPOUT,
+    GAVE_UP_BEFORE_INTAKE,
+    IN_PROGRAMME,
+    LEFT_TRACK_FULL,
+    LEFT_WAIT_LIST,
+    LOST_BEFORE_CONTACT,
+    NO_SHOW,
+    ON_WAIT_LIST,
+    REDIRECTED_OUTPATIENT,
+    REDIRECTED_STEP_UP,
+    STEP_UP,
+    WAITING_FOR_INTAKE,
+    EndState,
+)
 from simiop.report.data import ResultFolder
 from simiop.report.figure import PALETTE, Drawing, NotDrawn, band, date_axis, decimals, finish, new_figure
+from simiop.results.labels import DISCHARGE_KPIS, END_STATE_LABELS, end_state_kpi
 from simiop.results.periods import MONTH
 from simiop.results.stats import Summary, summarise
 
@@ -31,46 +49,19 @@ EPISODES = ("referred_day", "admitted_day", "admitted_date", "length_of_stay_day
 Drawn = Drawing | NotDrawn
 
 # The pathway as a funnel: each stage keeps the referrals that did not end in one of the states listed
-# before it, with a short name for the figure. Every referral ends in exactly one state, so the stages
-# are exact counts per replication.
-FUNNEL: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+# before it (each shown by its END_STATE_LABELS label). Every referral ends in exactly one state, so the
+# stages are exact counts per replication.
+FUNNEL: tuple[tuple[str, tuple[EndState, ...]], ...] = (
     ("referred", ()),
-    ("contacted", (("lost_before_contact", "never reached"),)),
-    (
-        "assessed (or admitted directly)",
-        (
-            ("gave_up_before_intake", "gave up"),
-            ("no_show_at_intake", "no-show"),
-            ("censored_waiting_for_intake", "still waiting"),
-        ),
-    ),
+    ("contacted", (LOST_BEFORE_CONTACT,)),
+    ("assessed (or admitted directly)", (GAVE_UP_BEFORE_INTAKE, NO_SHOW, WAITING_FOR_INTAKE)),
     (
         "admitted",
-        (
-            ("redirected_step_up", "to higher care"),
-            ("redirected_outpatient", "to outpatient"),
-            ("declined", "declined"),
-            ("left_track_full", "track full"),
-            ("left_wait_list", "left wait list"),
-            ("censored_on_wait_list", "still waiting"),
-        ),
+        (REDIRECTED_STEP_UP, REDIRECTED_OUTPATIENT, DECLINED, LEFT_TRACK_FULL, LEFT_WAIT_LIST, ON_WAIT_LIST),
     ),
-    (
-        "completed",
-        (
-            ("dropout", "dropout"),
-            ("step_up", "step-up"),
-            ("administrative", "administrative"),
-            ("censored_in_programme", "still in programme"),
-        ),
-    ),
+    ("completed", (DROPOUT, STEP_UP, ADMINISTRATIVE, IN_PROGRAMME)),
 )
-DISCHARGE_MIX = (
-    ("completions", "completed"),
-    ("dropouts", "dropout"),
-    ("step_ups", "step-up"),
-    ("administrative_discharges", "administrative"),
-)
+DISCHARGE_MIX = tuple((kpi, END_STATE_LABELS[state]) for state, kpi in DISCHARGE_KPIS.items())
 CANCELLATIONS = (
     ("group_sessions_merged", "merged"),
     ("group_sessions_cancelled_too_few", "too few"),
@@ -266,7 +257,10 @@ def referral_funnel(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     remaining = referred.copy()
     stages, samples, losses = [], [], []
     for stage, lost_states in FUNNEL:
-        lost = {short: folder.values(scenario.name, f"end_state_{state}") for state, short in lost_states}
+        lost = {
+            END_STATE_LABELS[state]: folder.values(scenario.name, end_state_kpi(state))
+            for state in lost_states
+        }
         if stage == "completed":
             remaining = folder.values(scenario.name, "completions")
         else:

@@ -4,24 +4,25 @@ Flow counts and waits use referrals made on or after the warm-up; census,
 staff and money use days on or after it. The warm-up is whole days (the
 config rounds a part day up), so both start at the same midnight. With no
 warm-up (a clinic opening from empty) everything counts.
+
+Everything is read from the run's columns and its bill (simiop/billing.py),
+made once per run; sums add in row order, as the loops they replaced did, so
+each KPI is the same to the last bit.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 import numpy as np
 
+from simiop.billing import BilledRun, bill, totals
 from simiop.config.model import SimiopConfig
-from simiop.model.money import totals
-from simiop.model.records import CENSORED, DISCHARGES, END_STATES, Records
+from simiop.model.records import CENSORED, COMPLETED, END_STATES, Records
+from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
 
 _NAN = float("nan")
 
 
-def _stats(prefix: str, values: Iterable[float]) -> dict[str, float]:
-    data = np.fromiter(values, dtype=float)
+def _stats(prefix: str, data: np.ndarray) -> dict[str, float]:
     if data.size == 0:
         return {f"{prefix}_mean": _NAN, f"{prefix}_median": _NAN, f"{prefix}_p90": _NAN}
     return {
@@ -35,65 +36,64 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else _NAN
 
 
-def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
-    """Every KPI of DESIGN.md for one replication, in a stable order."""
+def _int_sum(values: np.ndarray) -> int:
+    return int(values.sum())
+
+
+def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, float]:
+    """Every KPI of DESIGN.md for one replication, in a stable order (records are billed first)."""
+    run = run if isinstance(run, BilledRun) else bill(config, run)
     warmup = config.simulation.warmup_days
-    episodes = [e for e in records.episodes if e.referred_day >= warmup]
-    states = Counter(e.end_state for e in episodes)
-    admitted = [e for e in episodes if e.admitted_day is not None]
-    discharged = [e for e in admitted if e.end_state in DISCHARGES]
+    columns = run.columns
+    episodes = columns.episodes
+    counted = episodes.array("referred_day") >= warmup
+    state_counts = np.bincount(columns.end_states()[counted], minlength=len(END_STATES))
+    states = dict(zip(END_STATES, state_counts.tolist(), strict=True))
+    admitted_day_all = episodes.array("admitted_day")
+    admitted = counted & ~np.isnan(admitted_day_all)
+    discharged = admitted & columns.discharged()
+    referred = episodes.array("referred_day")
+    assessed = episodes.array("assessed_day")
+    ended = episodes.array("ended_day")
+    was_assessed = counted & ~np.isnan(assessed)
     kpis: dict[str, float] = {
-        "referrals": len(episodes),
-        "readmission_referrals": sum(1 for e in episodes if e.readmission_of is not None),
-        "assessments": sum(1 for e in episodes if e.assessed_day is not None),
-        "admissions": len(admitted),
-        "completions": states["completed"],
-        "dropouts": states["dropout"],
-        "step_ups": states["step_up"],
-        "administrative_discharges": states["administrative"],
-        "unduplicated_patients_served": len({e.patient_id for e in admitted}),
+        "referrals": int(counted.sum()),
+        "readmission_referrals": int(np.count_nonzero(~np.isnan(episodes.array("readmission_of"))[counted])),
+        "assessments": int(was_assessed.sum()),
+        "admissions": int(admitted.sum()),
+        **{kpi: states[state] for state, kpi in DISCHARGE_KPIS.items()},
+        "unduplicated_patients_served": len(set(episodes.array("patient_id", "int")[admitted].tolist())),
         "censored": sum(states[s] for s in CENSORED),
     }
-    kpis.update({f"end_state_{state}": states[state] for state in END_STATES})
+    kpis.update({end_state_kpi(state): states[state] for state in END_STATES})
+    kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
+    both = admitted & ~np.isnan(assessed)
+    kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))
+    kpis.update(_stats("wait_referral_to_admission_days", admitted_day_all[admitted] - referred[admitted]))
     kpis.update(
         _stats(
-            "wait_referral_to_assessment_days",
-            (e.assessed_day - e.referred_day for e in episodes if e.assessed_day is not None),
+            "length_of_stay_days",
+            np.nan_to_num(ended[discharged], nan=0.0) - admitted_day_all[discharged],
         )
     )
-    kpis.update(
-        _stats(
-            "wait_assessment_to_admission_days",
-            (
-                e.admitted_day - e.assessed_day
-                for e in admitted
-                if e.admitted_day is not None and e.assessed_day is not None
-            ),
-        )
-    )
-    kpis.update(
-        _stats(
-            "wait_referral_to_admission_days", ((e.admitted_day or 0.0) - e.referred_day for e in admitted)
-        )
-    )
-    kpis.update(
-        _stats("length_of_stay_days", ((e.ended_day or 0.0) - (e.admitted_day or 0.0) for e in discharged))
-    )
-    kpis["length_of_stay_programme_days_mean"] = (
-        float(np.mean([e.programme_days for e in discharged])) if discharged else _NAN
-    )
+    programme_days = episodes.array("programme_days", "int")[discharged]
+    kpis["length_of_stay_programme_days_mean"] = float(programme_days.mean()) if programme_days.size else _NAN
 
-    days = [row for row in records.track_days if row.day >= warmup]
-    for track, spec in config.tracks.items():
+    days = columns.track_days
+    in_days = days.array("day", "int") >= warmup
+    tracks = list(config.tracks)
+    track = days.codes("track", tracks)
+    census_all, wait_all = days.array("census", "int"), days.array("wait_list", "int")
+    for position, (name, spec) in enumerate(config.tracks.items()):
         if not spec.enabled:
             continue
-        rows = [row for row in days if row.track == track]
-        census = float(np.mean([row.census for row in rows])) if rows else _NAN
-        kpis[f"census_mean_{track}"] = census
-        kpis[f"occupancy_{track}"] = _ratio(census, spec.seats)
-        kpis[f"wait_list_mean_{track}"] = float(np.mean([row.wait_list for row in rows])) if rows else _NAN
-    attended = sum(row.attended for row in days)
-    kpis["attendance_rate"] = _ratio(attended, attended + sum(row.absent for row in days))
+        rows = in_days & (track == position)
+        census = float(census_all[rows].mean()) if rows.any() else _NAN
+        kpis[f"census_mean_{name}"] = census
+        kpis[f"occupancy_{name}"] = _ratio(census, spec.seats)
+        kpis[f"wait_list_mean_{name}"] = float(wait_all[rows].mean()) if rows.any() else _NAN
+    attended = _int_sum(days.array("attended", "int")[in_days])
+    kpis["attendance_rate"] = _ratio(attended, attended + _int_sum(days.array("absent", "int")[in_days]))
     for field in (
         "groups_scheduled",
         "groups_run",
@@ -102,25 +102,38 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
         "cancelled_no_facilitator",
         "cancelled_no_room",
     ):
-        kpis[f"group_sessions_{field.removeprefix('groups_')}"] = sum(getattr(row, field) for row in days)
-    kpis["group_size_largest"] = max((row.largest_group for row in days), default=0)
-    sessions_per_day = {name: t.group_sessions_per_day for name, t in config.tracks.items()}
-    held = sum(row.groups_run * sessions_per_day[row.track] for row in days)
-    kpis["group_size_mean_attending"] = _ratio(sum(row.group_attendances for row in days), held)
+        kpis[f"group_sessions_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
+    largest = days.array("largest_group", "int")[in_days]
+    kpis["group_size_largest"] = int(largest.max()) if largest.size else 0
+    sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=np.int64)
+    held = _int_sum((days.array("groups_run", "int") * sessions_per_day[track])[in_days])
+    kpis["group_size_mean_attending"] = _ratio(
+        _int_sum(days.array("group_attendances", "int")[in_days]), held
+    )
 
-    staff = [row for row in records.staff_days if row.day >= warmup]
-    for role, role_spec in config.staff.roles.items():
-        role_rows = [row for row in staff if row.role == role]
-        employed_fte_days = sum(row.employed_fte for row in role_rows)
+    staff = columns.staff_days
+    in_staff = staff.array("day", "int") >= warmup
+    roles = list(config.staff.roles)
+    role = staff.codes("role", roles)
+    # A row's hours in the order StaffDay.hours adds them; builtin sum() over the rows, as before.
+    hours = (
+        staff.array("group_hours")
+        + staff.array("individual_hours")
+        + staff.array("prescriber_hours")
+        + staff.array("family_hours")
+        + staff.array("intake_hours")
+    )
+    employed, caseload = staff.array("employed_fte"), staff.array("caseload", "int")
+    for position, (name, role_spec) in enumerate(config.staff.roles.items()):
+        rows = in_staff & (role == position)
+        employed_fte_days = sum(employed[rows].tolist())
         available = employed_fte_days * role_spec.weekly_hours / 7.0
-        kpis[f"staff_utilisation_{role}"] = _ratio(sum(row.hours for row in role_rows), available)
-        kpis[f"caseload_mean_per_fte_{role}"] = _ratio(
-            sum(row.caseload for row in role_rows), employed_fte_days
-        )
+        kpis[f"staff_utilisation_{name}"] = _ratio(sum(hours[rows].tolist()), available)
+        kpis[f"caseload_mean_per_fte_{name}"] = _ratio(_int_sum(caseload[rows]), employed_fte_days)
 
-    billing = totals(config, records, warmup)
-    kpis["authorization_reviews"] = sum(e.authorization_reviews for e in admitted)
-    kpis["authorization_denials"] = sum(e.authorization_denied for e in admitted)
+    billing = totals(config, run, warmup)
+    kpis["authorization_reviews"] = _int_sum(episodes.array("authorization_reviews", "int")[admitted])
+    kpis["authorization_denials"] = _int_sum(episodes.array("authorization_denied", "int")[admitted])
     kpis["attended_days"] = billing.attended_days
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
@@ -149,7 +162,7 @@ def compute_kpis(config: SimiopConfig, records: Records) -> dict[str, float]:
     kpis["fixed_cost_usd"] = billing.fixed_cost_usd
     total_cost = billing.staff_cost_usd + billing.fixed_cost_usd
     kpis["total_cost_usd"] = total_cost
-    kpis["cost_per_admission_usd"] = _ratio(total_cost, len(admitted))
-    kpis["cost_per_completed_episode_usd"] = _ratio(total_cost, states["completed"])
-    kpis["simulated_events"] = records.events
+    kpis["cost_per_admission_usd"] = _ratio(total_cost, kpis["admissions"])
+    kpis["cost_per_completed_episode_usd"] = _ratio(total_cost, states[COMPLETED])
+    kpis["simulated_events"] = columns.events
     return {name: float(value) for name, value in kpis.items()}

@@ -17,16 +17,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from simiop.billing import (
+    DAYS_PER_YEAR,
+    BilledRun,
+    bill,
+    daily_staff_cost_usd,
+    meets_standard,
+    patient_weeks,
+)
 from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
-from simiop.model.money import DAYS_PER_YEAR, daily_staff_cost_usd, meets_standard
-from simiop.model.records import CENSORED, COMPLETED, DROPOUT, STEP_UP, Records
+from simiop.model.records import COMPLETED, DROPOUT, END_STATES, STEP_UP, EndState, Records
 from simiop.results.tables import to_csv
 
 MONTH = "month"
@@ -156,113 +162,142 @@ def periods(config: SimiopConfig) -> list[Period]:
 
 
 class _Index:
-    """Maps days since opening to the period of one kind that holds them."""
+    """Maps days since opening to the periods that hold them: one period of each kind per day.
 
-    def __init__(self, kind_periods: list[Period]) -> None:
-        self.starts = np.array([p.first_day for p in kind_periods], dtype=float)
-        self.size = len(kind_periods)
+    Positions number every period (kind order, then time, as ``periods``
+    lists them); a row is counted once per kind, the kinds one after the
+    other, so each period still adds its rows in row order.
+    """
+
+    def __init__(self, all_periods: list[Period]) -> None:
+        self.size = len(all_periods)
+        self.kinds: list[tuple[int, np.ndarray]] = []
+        for kind in PERIOD_KINDS:
+            offset = next(index for index, period in enumerate(all_periods) if period.kind == kind)
+            starts = np.array([p.first_day for p in all_periods if p.kind == kind], dtype=float)
+            self.kinds.append((offset - 1, starts))
 
     def of(self, days: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.starts, days, side="right") - 1
+        """Per kind (rows) and day (columns), the position of the period holding the day."""
+        if not days.size:
+            return np.zeros((len(self.kinds), 0), dtype=np.intp)
+        return np.stack(
+            [offset + np.searchsorted(starts, days, side="right") for offset, starts in self.kinds]
+        )
 
     def count(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        index = self.of(days) if days.size else np.zeros(0, dtype=int)
-        return np.bincount(index, weights=weights, minlength=self.size)[: self.size].astype(float)
+        return self.add(self.of(days), weights)
+
+    def add(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per period, the rows at ``positions`` counted, or their ``weights`` added in row order."""
+        spread = None if weights is None else np.broadcast_to(weights, positions.shape).ravel()
+        found: np.ndarray = np.bincount(positions.ravel(), weights=spread, minlength=self.size)[: self.size]
+        return found.astype(float)
+
+    def served(self, patients: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+        """Per period, the distinct patients enrolled in it (an episode spans periods firsts..lasts)."""
+        if not patients.size:
+            return np.zeros(self.size)
+        spans = (lasts - firsts + 1).ravel()
+        starts = np.repeat(np.cumsum(spans) - spans, spans)
+        positions = np.repeat(firsts.ravel(), spans) + np.arange(int(spans.sum())) - starts
+        people = int(patients.max()) + 1
+        everyone = np.broadcast_to(patients, firsts.shape).ravel()
+        pairs = np.unique(positions * people + np.repeat(everyone, spans))
+        return self.add(pairs // people)
 
 
-def period_metrics(config: SimiopConfig, records: Records) -> list[tuple[Period, dict[str, float]]]:
+def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple[Period, dict[str, float]]]:
     """Every period with its metrics for one replication (metric order: METRICS, payers after revenue)."""
+    run = run if isinstance(run, BilledRun) else bill(config, run)
     all_periods = periods(config)
     horizon = float(whole_days(config.simulation.horizon_days))
-    payers = list(config.money.payers)
-    episodes = records.episodes
-    referred = np.array([e.referred_day for e in episodes], dtype=float)
-    admitted = [e for e in episodes if e.admitted_day is not None]
-    admitted_day = np.array([e.admitted_day for e in admitted], dtype=float)
-    patients = [e.patient_id for e in admitted]
+    payers = run.payers
+    recorded = run.columns
+    episodes = recorded.episodes
+    referred = episodes.array("referred_day")
+    admitted_all = episodes.array("admitted_day")
+    is_admitted = ~np.isnan(admitted_all)
+    admitted_day = admitted_all[is_admitted]
+    patients = episodes.array("patient_id", "int")[is_admitted]
     # Enrolled until the discharge, or until the horizon for those still enrolled then.
-    ended_or_horizon = np.array(
-        [horizon if e.end_state in CENSORED or e.ended_day is None else e.ended_day for e in admitted],
-        dtype=float,
-    )
+    ended_all = episodes.array("ended_day")
+    censored = recorded.censored()
+    open_ended = censored | np.isnan(ended_all)
+    ended_or_horizon = np.where(open_ended, horizon, ended_all)[is_admitted]
     enrolled_until = np.maximum(ended_or_horizon - 1e-9, admitted_day)
-    ended = [e for e in episodes if e.ended_day is not None and e.end_state not in CENSORED]
+    state = recorded.end_states()
 
-    def ended_as(state: str) -> np.ndarray:
-        return np.array([e.ended_day for e in ended if e.end_state == state], dtype=float)
+    def ended_as(end_state: EndState) -> np.ndarray:
+        ended: np.ndarray = ended_all[~open_ended & (state == END_STATES.index(end_state))]
+        return ended
 
     completed, dropped, stepped = ended_as(COMPLETED), ended_as(DROPOUT), ended_as(STEP_UP)
-    payer_of = {e.episode_id: payers.index(e.payer) for e in episodes}
-    rows = records.patient_days
-    day = np.array([r.day for r in rows], dtype=float)
-    services = np.array([r.services for r in rows], dtype=float)
-    hours = np.array([r.hours for r in rows], dtype=float)
-    billable = np.array([r.billable for r in rows], dtype=bool)
-    four_plus = np.array([r.four_plus for r in rows], dtype=bool)
-    revenue = np.array([r.revenue_usd for r in rows], dtype=float)
-    charges = np.array([r.per_diem_usd + r.professional_usd for r in rows], dtype=float)
-    paid_day = np.array([r.paid_day for r in rows], dtype=float)
+    rows = recorded.patient_days
+    bills = run.days
+    day = rows.array("day")
+    services = rows.array("services")
+    hours = rows.array("hours")
+    billable = bills.billable
+    four_plus = bills.four_plus
+    revenue = bills.revenue_usd
+    charges = bills.charges_usd
+    paid_day = bills.paid_day
     paid_in_run = paid_day < horizon
-    payer = np.array([payer_of[r.episode_id] for r in rows], dtype=int)
-    week_first: dict[tuple[int, int], int] = {}
-    week_hours: dict[tuple[int, int], float] = defaultdict(float)
-    for row in rows:
-        key = (row.episode_id, row.week)
-        week_first.setdefault(key, row.day)
-        week_hours[key] += row.hours
-    week_day = np.array(list(week_first.values()), dtype=float)
-    week_met = np.array([meets_standard(week_hours[key]) for key in week_first], dtype=float)
-    sessions_per_day = {name: t.group_sessions_per_day for name, t in config.tracks.items()}
-    track_day = np.array([r.day for r in records.track_days], dtype=float)
-    held = np.array([r.groups_run * sessions_per_day[r.track] for r in records.track_days], dtype=float)
-    salary = {role: daily_staff_cost_usd(spec) for role, spec in config.staff.roles.items()}
-    staff_day = np.array([r.day for r in records.staff_days], dtype=float)
-    staff_cost = np.array([salary[r.role] * r.employed_fte for r in records.staff_days], dtype=float)
+    payer = run.payer_of_day
+    first_row, week_hours = patient_weeks(run)
+    week_met = meets_standard(week_hours).astype(float)
+    track_days = recorded.track_days
+    sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=float)
+    track_day = track_days.array("day")
+    held = track_days.array("groups_run") * sessions_per_day[track_days.codes("track", list(config.tracks))]
+    staff = recorded.staff_days
+    salary = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
+    staff_day = staff.array("day")
+    staff_cost = salary[staff.codes("role", list(config.staff.roles))] * staff.array("employed_fte")
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
+    index = _Index(all_periods)
+    at_day = index.of(day)
+    columns = {
+        "referrals": index.count(referred),
+        "admissions": index.count(admitted_day),
+        "completions": index.count(completed),
+        "dropouts": index.count(dropped),
+        "step_ups": index.count(stepped),
+        "unduplicated_patients_served": index.served(
+            patients, index.of(admitted_day), index.of(enrolled_until)
+        ),
+        "sessions_delivered": index.add(at_day, services),
+        "group_sessions_held": index.count(track_day, held),
+        "service_hours": index.add(at_day, hours),
+        "billable_days": index.add(at_day[:, billable]),
+        "billable_days_basic": index.add(at_day[:, billable & ~four_plus]),
+        "billable_days_4plus_services": index.add(at_day[:, four_plus]),
+        "patient_weeks": index.add(at_day[:, first_row]),
+        "weeks_met": index.add(at_day[:, first_row], week_met),
+        "charges_usd": index.add(at_day, charges),
+        "revenue_usd": index.add(at_day, revenue),
+        "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
+    }
+    for position, name in enumerate(payers):
+        paying = payer == position
+        columns[f"revenue_usd_{name}"] = index.add(at_day[:, paying], revenue[paying])
+    columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
+    per_period = {name: column.tolist() for name, column in columns.items()}
     result: list[tuple[Period, dict[str, float]]] = []
-    for kind in PERIOD_KINDS:
-        kind_periods = [p for p in all_periods if p.kind == kind]
-        index = _Index(kind_periods)
-        served: list[set[int]] = [set() for _ in kind_periods]
-        firsts, lasts = index.of(admitted_day).tolist(), index.of(enrolled_until).tolist()
-        for patient, first, last in zip(patients, firsts, lasts, strict=True):
-            for position in range(first, last + 1):
-                served[position].add(patient)
-        columns = {
-            "referrals": index.count(referred),
-            "admissions": index.count(admitted_day),
-            "completions": index.count(completed),
-            "dropouts": index.count(dropped),
-            "step_ups": index.count(stepped),
-            "unduplicated_patients_served": np.array([len(s) for s in served], dtype=float),
-            "sessions_delivered": index.count(day, services),
-            "group_sessions_held": index.count(track_day, held),
-            "service_hours": index.count(day, hours),
-            "billable_days": index.count(day[billable]),
-            "billable_days_basic": index.count(day[billable & ~four_plus]),
-            "billable_days_4plus_services": index.count(day[four_plus]),
-            "patient_weeks": index.count(week_day),
-            "weeks_met": index.count(week_day, week_met),
-            "charges_usd": index.count(day, charges),
-            "revenue_usd": index.count(day, revenue),
-            "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
-        }
-        for position, name in enumerate(payers):
-            columns[f"revenue_usd_{name}"] = index.count(day[payer == position], revenue[payer == position])
-        columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
-        for position, period in enumerate(kind_periods):
-            values = {name: float(column[position]) for name, column in columns.items()}
-            weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
-            values["patient_weeks"] = weeks
-            values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
-            values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
-            values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
-            completions = values["completions"]
-            values["cost_per_completed_episode_usd"] = (
-                values["total_cost_usd"] / completions if completions else math.nan
-            )
-            result.append((period, values))
+    for position, period in enumerate(all_periods):
+        values = {name: column[position] for name, column in per_period.items()}
+        weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
+        values["patient_weeks"] = weeks
+        values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
+        values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
+        values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
+        completions = values["completions"]
+        values["cost_per_completed_episode_usd"] = (
+            values["total_cost_usd"] / completions if completions else math.nan
+        )
+        result.append((period, values))
     return result
 
 
@@ -280,7 +315,7 @@ def _value(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.10g}"
 
 
-def render_periods(config: SimiopConfig, records: Records) -> str:
+def render_periods(config: SimiopConfig, run: BilledRun | Records) -> str:
     """periods.csv of one replication: one row per period, one column per metric."""
     names = metric_names(config)
     return to_csv(
@@ -294,6 +329,6 @@ def render_periods(config: SimiopConfig, records: Records) -> str:
                 period.end_day - period.first_day,
                 *(_value(values[name]) for name in names),
             ]
-            for period, values in period_metrics(config, records)
+            for period, values in period_metrics(config, run)
         ),
     )

@@ -3,6 +3,13 @@
 Rendering is separate from writing so the same bytes can be checksummed,
 compared and written atomically. Numbers have fixed formats, so the same
 records always give byte-identical files.
+
+Tables are rendered one column at a time from the run's columns
+(simiop/results/columns.py): each column's values are formatted into a list
+of CSV fields (a repeated value is formatted once), and the rows are the
+columns zipped and joined with commas. The bytes are those ``csv.writer``
+wrote row by row before (a text field that needs quoting is still quoted by
+``csv.writer`` itself); tests/test_tables.py pins them on tiny records.
 """
 
 from __future__ import annotations
@@ -10,12 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import fields
-from operator import attrgetter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import cache
+from typing import Any, cast
 
+import numpy as np
+
+from simiop.billing import BilledRun
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import CENSORED, Episode, Records
+from simiop.model.records import INTAKE_OUTCOMES, Episode
+from simiop.results.columns import Columns
 
 EPISODE_COLUMNS: dict[str, str] = {
     "episode_id": "row id; one per referral",
@@ -30,7 +41,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "referred_date": "calendar date of the referral",
     "intake_bookings": "assessment bookings made (1 + rebookings)",
     "assessed_day": "days since opening; empty if never assessed",
-    "intake_outcome": "admit, redirect_step_up, redirect_outpatient or decline",
+    "intake_outcome": f"{', '.join(INTAKE_OUTCOMES[:-1])} or {INTAKE_OUTCOMES[-1]}",
     "track": "track joined",
     "wait_list_day": "days since opening the patient joined the wait list",
     "admitted_day": "days since opening of admission",
@@ -59,12 +70,9 @@ EPISODE_COLUMNS: dict[str, str] = {
 }
 
 
-def _number(value: float | None, places: int = 4) -> str:
-    return "" if value is None else f"{value:.{places}f}"
-
-
 DAY_PLACES = 4
 _DAY_SCALE = 10**DAY_PLACES
+_DAY_FORMAT = f"%d.%0{DAY_PLACES}d"
 
 
 def day_number(value: float | None) -> str:
@@ -82,85 +90,209 @@ def day_number(value: float | None) -> str:
     return f"{day}.{min(fraction, _DAY_SCALE - 1):0{DAY_PLACES}d}"
 
 
-def _difference(later: float | None, earlier: float | None) -> float | None:
-    return None if later is None or earlier is None else later - earlier
+_NEEDS_QUOTING = frozenset(',"\r\n')
 
 
-def episode_rows(records: Records, dates: Sequence[str]) -> Iterable[list[object]]:
-    for e in records.episodes:
-        censored = e.end_state in CENSORED
-        yield [
-            e.episode_id,
-            e.patient_id,
-            e.source,
-            e.source_kind,
-            e.track_preference,
-            e.payer,
-            e.acuity,
-            "" if e.readmission_of is None else e.readmission_of,
-            day_number(e.referred_day),
-            dates[int(e.referred_day)],
-            e.intake_bookings,
-            day_number(e.assessed_day),
-            e.intake_outcome or "",
-            e.track or "",
-            day_number(e.wait_list_day),
-            day_number(e.admitted_day),
-            "" if e.admitted_day is None else dates[int(e.admitted_day)],
-            "" if censored else day_number(e.ended_day),
-            e.end_state,
-            int(censored),
-            e.therapist or "",
-            "" if e.group is None else e.group,
-            e.programme_days,
-            e.programme_days_attended,
-            e.group_sessions_attended,
-            e.individual_sessions,
-            e.prescriber_visits,
-            e.family_sessions,
-            _number(e.service_hours),
-            e.authorization_reviews,
-            int(e.authorization_denied),
-            e.billable_days,
-            _number(e.charges_usd, 2),
-            _number(e.revenue_usd, 2),
-            _number(_difference(e.assessed_day, e.referred_day)),
-            _number(_difference(e.admitted_day, e.assessed_day)),
-            _number(None if censored else _difference(e.ended_day, e.admitted_day)),
-        ]
+@cache
+def csv_field(text: str) -> str:
+    """A text value as ``csv.writer`` writes it inside a row (quoted only when it must be).
 
-
-def _dataclass_rows(rows: Sequence[object], dates: Sequence[str]) -> tuple[list[str], list[list[object]]]:
-    """Header and rows of records whose first field is the day; floats with 4 decimals.
-
-    Only fields annotated float are formatted (mypy keeps floats out of the
-    others), and there the type is tested per value: a float field can hold an
-    int (a sum over nobody is 0), written as it was before.
+    Text without a comma, quote or line break is written as it is; other
+    text is handed to ``csv.writer`` itself, so the quoting rules stay its own.
     """
-    if not rows:
+    if _NEEDS_QUOTING.isdisjoint(text):
+        return text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([text, ""])  # two fields: never the lone-'' case
+    return buffer.getvalue()[:-2]
+
+
+def _text(values: Sequence[str | None]) -> list[str]:
+    """A text column: None and '' as empty fields."""
+    texts = {value: csv_field(value) if value else "" for value in set(values)}
+    return list(map(texts.__getitem__, values))
+
+
+def _plain(values: Sequence[object]) -> list[str]:
+    """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed."""
+    kinds = set(map(type, values))
+    if kinds <= {int}:
+        return _each_distinct(values, str)
+    if kinds <= {int, type(None)}:  # an optional id: None and ints never compare equal
+        return _each_distinct(values, lambda value: "" if value is None else str(value))
+    if kinds <= {str, type(None)}:
+        return _text(cast(Sequence[str | None], values))
+    return ["" if v is None else csv_field(v) if isinstance(v, str) else str(v) for v in values]
+
+
+def _each_distinct(values: Sequence[Any], formatted: Callable[[Any], str]) -> list[str]:
+    """``formatted`` of every value, worked out once per distinct value (columns repeat a few values).
+
+    Values are told apart by equality, so callers pass only values whose
+    equal ones print alike (ints; floats with no -0.0, see ``_floats``).
+    """
+    if len(set(values[:64])) > 48:  # ids and times: mostly distinct, sharing would gain nothing
+        return list(map(formatted, values))
+    distinct = set(values)
+    if len(distinct) == 1:  # a column of one value (often all zeros)
+        return [formatted(values[0])] * len(values)
+    if len(distinct) * 2 > len(values):  # mostly distinct: sharing gains nothing
+        return list(map(formatted, values))
+    texts = {value: formatted(value) for value in distinct}
+    return list(map(texts.__getitem__, values))
+
+
+def _fixed(places: int) -> Callable[[float], str]:
+    return f"{{:.{places}f}}".format
+
+
+def _has_negative_zero(values: np.ndarray) -> bool:
+    """Whether a -0.0 is among the values (it equals 0.0 but prints with its sign)."""
+    return bool((np.signbit(values) & (values == 0.0)).any())
+
+
+def _floats(values: Sequence[float | None], array: np.ndarray, places: int = 4) -> list[str]:
+    """A float column with ``places`` decimals, None as empty (an int prints as its float would).
+
+    ``array`` is the same values as floats (None as nan), to look for -0.0.
+    """
+    fixed = _fixed(places)
+    if _has_negative_zero(array):
+        return ["" if value is None else fixed(value) for value in values]
+    return _each_distinct(values, lambda value: "" if value is None else fixed(value))
+
+
+def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
+    """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
+    if set(map(type, values)) <= {float} and not _has_negative_zero(array):
+        return _each_distinct(values, _fixed(4))
+    return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
+
+
+def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
+    """Times in days since opening as ``day_number`` prints them (None or nan as empty), all at once."""
+    array = np.asarray(values, dtype=float)
+    missing = np.isnan(array)
+    known = array[~missing]
+    whole = np.floor(known)
+    fraction = np.minimum(np.floor((known - whole) * _DAY_SCALE), _DAY_SCALE - 1)  # as day_number works
+    pairs = zip(whole.astype(np.int64).tolist(), fraction.astype(np.int64).tolist(), strict=True)
+    texts = [_DAY_FORMAT % pair for pair in pairs]
+    if not missing.any():
+        return texts
+    every = np.full(array.size, "", dtype=object)
+    every[~missing] = texts
+    shown: list[str] = every.tolist()
+    return shown
+
+
+def _dates(values: Sequence[float | None], dates: Sequence[str]) -> list[str]:
+    """The calendar date of each time (the date of its whole day), '' for None."""
+    lookup = np.array([*dates, ""], dtype=object)
+    array = np.array(values, dtype=float)
+    days = np.where(np.isnan(array), len(dates), array).astype(np.int64)  # int() truncates; days are >= 0
+    found: list[str] = lookup[days].tolist()
+    return found
+
+
+def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> str:
+    """CSV text of a table given as columns of CSV fields, byte for byte as ``csv.writer`` writes rows."""
+    if not header:
+        return "\n"
+    lines = [",".join(map(csv_field, header))]
+    if len(columns) == 1:  # csv.writer quotes a row that is one empty field
+        lines.extend(field or '""' for field in columns[0])
+    else:
+        lines.extend(map(",".join, zip(*columns, strict=True)))
+    return "\n".join(lines) + "\n"
+
+
+def _difference(later: np.ndarray, earlier: np.ndarray) -> tuple[list[float | None], np.ndarray]:
+    """later - earlier per row, None where either is missing (nan); and the same as an array."""
+    difference = later - earlier
+    return [None if math.isnan(value) else value for value in difference.tolist()], difference
+
+
+def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
+    """The columns of episodes.csv (EPISODE_COLUMNS), each as CSV fields."""
+    episodes = run.columns.episodes
+    censored = run.columns.censored()
+    referred, assessed = episodes.array("referred_day"), episodes.array("assessed_day")
+    admitted, ended = episodes.array("admitted_day"), episodes.array("ended_day")
+    ended_shown = np.where(censored, np.nan, ended)
+    values = episodes.values
+    bills = run.episodes
+    by_name: dict[str, list[str]] = {
+        "episode_id": _plain(values("episode_id")),
+        "patient_id": _plain(values("patient_id")),
+        "source": _text(values("source")),
+        "source_kind": _text(values("source_kind")),
+        "track_preference": _text(values("track_preference")),
+        "payer": _text(values("payer")),
+        "acuity": _text(values("acuity")),
+        "readmission_of": _plain(values("readmission_of")),
+        "referred_day": day_numbers(episodes.array("referred_day")),
+        "referred_date": _dates(values("referred_day"), dates),
+        "intake_bookings": _plain(values("intake_bookings")),
+        "assessed_day": day_numbers(episodes.array("assessed_day")),
+        "intake_outcome": _text(values("intake_outcome")),
+        "track": _text(values("track")),
+        "wait_list_day": day_numbers(episodes.array("wait_list_day")),
+        "admitted_day": day_numbers(episodes.array("admitted_day")),
+        "admitted_date": _dates(values("admitted_day"), dates),
+        "ended_day": day_numbers(ended_shown),
+        "end_state": _text(values("end_state")),
+        "censored": _plain(censored.astype(int).tolist()),
+        "therapist": _text(values("therapist")),
+        "group": _plain(values("group")),
+        "programme_days": _plain(values("programme_days")),
+        "programme_days_attended": _plain(values("programme_days_attended")),
+        "group_sessions_attended": _plain(values("group_sessions_attended")),
+        "individual_sessions": _plain(values("individual_sessions")),
+        "prescriber_visits": _plain(values("prescriber_visits")),
+        "family_sessions": _plain(values("family_sessions")),
+        "service_hours": _floats(values("service_hours"), episodes.array("service_hours")),
+        "authorization_reviews": _plain(values("authorization_reviews")),
+        "authorization_denied": _plain(episodes.array("authorization_denied", "int").tolist()),
+        "billable_days": _plain(bills.billable_days.tolist()),
+        "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
+        "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
+        "wait_referral_to_assessment_days": _floats(*_difference(assessed, referred)),
+        "wait_assessment_to_admission_days": _floats(*_difference(admitted, assessed)),
+        "length_of_stay_days": _floats(*_difference(ended_shown, admitted)),
+    }
+    return [by_name[name] for name in EPISODE_COLUMNS]
+
+
+def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and columns of records whose first field is the day: the date, then every field.
+
+    Fields annotated float get 4 decimals (a float field holding an int, as
+    a sum over nobody does, is written as the int, as it always was).
+    """
+    if not rows.size:
         return [], []
-    columns = fields(rows[0])  # type: ignore[arg-type]
-    names = [f.name for f in columns]
-    floats = [index + 1 for index, f in enumerate(columns) if f.type in (float, "float")]
-    values_of = attrgetter(*names)
-    body = []
-    for row in rows:
-        values = values_of(row)
-        line: list[object] = [dates[values[0]], *values]
-        for index in floats:
-            value = line[index]
-            if type(value) is float:
-                line[index] = f"{value:.4f}"
-        body.append(line)
-    return ["date", *names], body
+    formatted = [_dates(rows.values(rows.names[0]), dates)]
+    for name in rows.names:
+        values = rows.values(name)
+        formatted.append(
+            _recorded_floats(values, rows.array(name)) if name in rows.float_names else _plain(values)
+        )
+    return ["date", *rows.names], formatted
 
 
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
-    """The calendar date of every day of the run (and the day after), formatted once for all rows."""
-    return [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
+    """The calendar date of every day of the run (and the day after), formatted once for all rows.
+
+    numpy prints a day as ISO 8601 (YYYY-MM-DD), as ``date.isoformat`` does.
+    """
+    opening = np.datetime64(calendar.opening, "D")
+    days: list[str] = np.arange(opening, opening + calendar.days + 1).astype(str).tolist()
+    return days
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text of rows (for the small tables: KPIs, periods, projections)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -169,7 +301,7 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def render_tables(
-    records: Records,
+    run: BilledRun,
     calendar: ClinicCalendar,
     kpis: dict[str, float],
     tables: Collection[str] = ("episodes", "daily", "staff"),
@@ -181,14 +313,14 @@ def render_tables(
     rendered: dict[str, str] = {}
     dates = iso_dates(calendar) if tables else []
     if "episodes" in tables:
-        rendered["episodes.csv"] = to_csv(list(EPISODE_COLUMNS), episode_rows(records, dates))
+        rendered["episodes.csv"] = render_columns(list(EPISODE_COLUMNS), episode_columns(run, dates))
     if "daily" in tables:
-        rendered["daily.csv"] = to_csv(*_dataclass_rows(records.track_days, dates))
+        rendered["daily.csv"] = render_columns(*record_columns(run.columns.track_days, dates))
     if "staff" in tables:
-        rendered["staff.csv"] = to_csv(*_dataclass_rows(records.staff_days, dates))
+        rendered["staff.csv"] = render_columns(*record_columns(run.columns.staff_days, dates))
     rendered["kpis.csv"] = to_csv(
         ["replication", "kpi", "value"],
-        ([records.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
+        ([run.columns.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
     )
     return rendered
 

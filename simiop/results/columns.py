@@ -1,0 +1,148 @@
+"""A run's records as columns: each field of each table as one list, and as a numpy array, made once.
+
+Billing, KPIs, periods and the tables each read a few fields of every row.
+Read from the row objects, that was a Python attribute lookup per row, per
+field, per reader. Here each field is taken out of the rows once (one C-level
+``map(attrgetter)`` per field, on first use) and every reader takes the
+columns it needs. The lists keep the values exactly as recorded (an int
+stays an int, None stays None), so the tables print them as before; the
+arrays are for arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from functools import cached_property
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from simiop.model.records import (
+    CENSORED,
+    DISCHARGES,
+    END_STATES,
+    Booking,
+    Episode,
+    PatientDay,
+    Records,
+    StaffDay,
+    TrackDay,
+)
+
+
+class Columns:
+    """The rows of one record type as columns, in row order; each column is built on first use."""
+
+    def __init__(self, row_type: type, rows: Sequence[object], *, tabled: bool = True) -> None:
+        declared = fields(row_type)
+        self.names: tuple[str, ...] = tuple(f.name for f in declared)
+        """The record's fields, in declaration order (the column order of its table)."""
+        self.float_names: frozenset[str] = frozenset(f.name for f in declared if f.type in (float, "float"))
+        """Fields annotated ``float``: the tables print those with 4 decimals."""
+        self._optional = frozenset(f.name for f in declared if "None" in str(f.type))
+        self._tabled = tabled
+        """Whether a table prints these rows: then every field is wanted as a list anyway, and arrays
+        are made from the lists; otherwise an array is read straight from the rows."""
+        self.size = len(rows)
+        self._rows = rows
+        self._values: dict[str, list[Any]] = {}
+        self._arrays: dict[tuple[str, str], np.ndarray] = {}
+        self._codes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def values(self, name: str) -> list[Any]:
+        """One field of every row, as recorded (Python objects)."""
+        found = self._values.get(name)
+        if found is None:
+            if name not in self.names:
+                raise KeyError(f"{name!r} is not a field; fields: {', '.join(self.names)}")
+            found = self._values[name] = list(map(attrgetter(name), self._rows))
+        return found
+
+    def array(self, name: str, dtype: str = "float") -> np.ndarray:
+        """One field as a numpy array (``float``: None becomes nan; ``int``; ``bool``), made once."""
+        key = (name, dtype)
+        found = self._arrays.get(key)
+        if found is None:
+            made = next((array for (field, _), array in self._arrays.items() if field == name), None)
+            if made is not None and name not in self._optional:  # the same field as another dtype
+                found = made.astype(np.dtype(dtype))
+            elif self._tabled or name in self._values or name in self._optional:  # None becomes nan
+                found = np.array(self.values(name), dtype=np.dtype(dtype))
+            else:  # straight from the rows: no list in between when only the array is wanted
+                if name not in self.names:
+                    raise KeyError(f"{name!r} is not a field; fields: {', '.join(self.names)}")
+                found = np.fromiter(map(attrgetter(name), self._rows), dtype=np.dtype(dtype), count=self.size)
+            self._arrays[key] = found
+        return found
+
+    def codes(self, name: str, labels: Sequence[str]) -> np.ndarray:
+        """A text field as positions in ``labels`` (ints, for grouping); -1 for a value not listed."""
+        key = (name, tuple(labels))
+        found = self._codes.get(key)
+        if found is None:
+            position = {label: index for index, label in enumerate(labels)}
+            found = self._codes[key] = np.array(
+                [position.get(value, -1) for value in self.values(name)], dtype=np.intp
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class RunColumns:
+    """Everything one replication recorded, as columns; built once by ``columns_of``."""
+
+    seed: int
+    replication: int
+    horizon_days: float
+    events: int
+    episodes: Columns
+    track_days: Columns
+    staff_days: Columns
+    patient_days: Columns
+    bookings: Columns
+
+    @cached_property
+    def episode_of_day(self) -> np.ndarray:
+        """For each patient-day, the position of its episode in ``episodes`` (for joins by bincount)."""
+        return self.episode_rows()
+
+    def episode_rows(self) -> np.ndarray:
+        """For each patient-day, the position of its episode in ``episodes`` (see ``episode_of_day``)."""
+        ids = self.episodes.array("episode_id", "int")
+        days = self.patient_days.array("episode_id", "int")
+        if ids.size and np.array_equal(ids, np.arange(ids.size)):  # the model numbers episodes 0, 1, ...
+            return days.astype(np.intp)
+        order = np.argsort(ids, kind="stable")
+        return order[np.searchsorted(ids, days, sorter=order)]
+
+    def end_states(self) -> np.ndarray:
+        """Per episode, its end state as a position in END_STATES."""
+        return self.episodes.codes("end_state", END_STATES)
+
+    def censored(self) -> np.ndarray:
+        """Per episode, whether the horizon came before it ended."""
+        return np.isin(self.end_states(), [END_STATES.index(state) for state in CENSORED])
+
+    def discharged(self) -> np.ndarray:
+        """Per episode, whether it ended in a discharge from the programme."""
+        return np.isin(self.end_states(), [END_STATES.index(state) for state in DISCHARGES])
+
+
+def columns_of(records: Records) -> RunColumns:
+    """The run's records as columns (each column is taken from the rows on first use)."""
+    return RunColumns(
+        seed=records.seed,
+        replication=records.replication,
+        horizon_days=records.horizon_days,
+        events=records.events,
+        episodes=Columns(Episode, records.episodes),
+        track_days=Columns(TrackDay, records.track_days),
+        staff_days=Columns(StaffDay, records.staff_days),
+        patient_days=Columns(PatientDay, records.patient_days, tabled=False),
+        bookings=Columns(Booking, records.bookings, tabled=False),
+    )

@@ -1,0 +1,187 @@
+"""The tables rendered one column at a time: exact CSV text of tiny records, and csv.writer's quoting kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+
+from simiop.billing import bill
+from simiop.config import load_config
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import Episode, PatientDay, Records, StaffDay, TrackDay
+from simiop.results.tables import day_number, render_columns, render_tables
+from tests.conftest import BASELINE
+
+CONFIG = load_config(BASELINE, ["simulation.horizon_days=35"])  # opens Monday 2027-01-04
+
+
+def tiny() -> Records:
+    """A completed episode with two billed days, a censored readmission, and odd values in the day tables."""
+    records = Records(seed=1, replication=3, horizon_days=35.0)
+    records.episodes = [
+        Episode(
+            episode_id=0,
+            patient_id=0,
+            source="gp, north",  # a comma: csv.writer quotes it
+            source_kind="community",
+            track_preference="day",
+            payer="medicaid",
+            acuity="standard",
+            referred_day=1.25,
+            intake_bookings=1,
+            assessed_day=3.375,
+            intake_outcome="admit",
+            track="day",
+            wait_list_day=3.375,
+            admitted_day=7.5,
+            ended_day=20.75,
+            end_state="completed",
+            therapist="therapist-1",
+            group=0,
+            programme_days=8,
+            programme_days_attended=8,
+            group_sessions_attended=24,
+            individual_sessions=2,
+            prescriber_visits=1,
+            service_hours=22.5,
+        ),
+        Episode(
+            episode_id=1,
+            patient_id=0,
+            source="readmission",
+            source_kind="community",
+            track_preference="either",
+            payer="self_pay",
+            acuity="standard",
+            referred_day=math.nextafter(31.0, 0.0),  # truncated, never rounded up to the next day
+            readmission_of=0,
+            end_state="censored_waiting_for_intake",
+        ),
+    ]
+    records.patient_days = [PatientDay(0, day, 1, 3, 2.5, groups=3, programme_hours=3.0) for day in (7, 8)]
+    records.track_days = [
+        TrackDay(
+            7,
+            "day",
+            census=1,
+            admissions=1,
+            attended=1,
+            groups_scheduled=1,
+            groups_run=1,
+            group_attendances=3,
+            largest_group=1,
+            facilitation_hours=3.0,
+            individual_hours=50 / 60,
+        ),
+        TrackDay(8, "day", census=1, attended=1, facilitation_hours=0),  # an int in a float field: "0"
+    ]
+    records.staff_days = [
+        StaffDay(7, "therapist", employed=1, present=1, employed_fte=1.0, group_hours=3.0, caseload=1),
+        StaffDay(8, 'lead, "senior"', employed=2, employed_fte=1.5, family_hours=-0.0),
+    ]
+    return records
+
+
+def rendered() -> dict[str, str]:
+    run = bill(CONFIG, tiny())
+    return render_tables(run, ClinicCalendar.for_config(CONFIG), {"referrals": 2.0, "revenue_usd": 400.0})
+
+
+def test_episodes_csv_of_tiny_records() -> None:
+    header, completed, censored = rendered()["episodes.csv"].splitlines()
+    assert header.startswith("episode_id,patient_id,source,source_kind,")
+    assert completed == (
+        '0,0,"gp, north",community,day,medicaid,standard,,1.2500,2027-01-05,1,3.3750,admit,day,3.3750,'
+        "7.5000,2027-01-11,20.7500,completed,0,therapist-1,0,8,8,24,2,1,0,22.5000,0,0,2,400.00,400.00,"
+        "2.1250,4.1250,13.2500"
+    )
+    assert censored == (
+        "1,0,readmission,community,either,self_pay,standard,0,30.9999,2027-02-03,0,,,,,,,,"
+        "censored_waiting_for_intake,1,,,0,0,0,0,0,0,0.0000,0,0,0,0.00,0.00,,,"
+    )
+
+
+def test_daily_csv_of_tiny_records() -> None:
+    assert rendered()["daily.csv"] == (
+        "date,day,track,census,wait_list,admissions,discharges,attended,absent,groups_scheduled,groups_run,"
+        "group_attendances,groups_merged,cancelled_too_few,cancelled_no_facilitator,cancelled_no_room,"
+        "largest_group,facilitation_hours,individual_hours,prescriber_hours,family_hours\n"
+        "2027-01-11,7,day,1,0,1,0,1,0,1,1,3,0,0,0,0,1,3.0000,0.8333,0.0000,0.0000\n"
+        "2027-01-12,8,day,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0.0000,0.0000,0.0000\n"
+    )
+
+
+def test_staff_csv_quotes_text_and_keeps_the_sign_of_zero() -> None:
+    assert rendered()["staff.csv"] == (
+        "date,day,role,employed,present,employed_fte,group_hours,individual_hours,prescriber_hours,"
+        "family_hours,intake_hours,caseload\n"
+        "2027-01-11,7,therapist,1,1,1.0000,3.0000,0.0000,0.0000,0.0000,0.0000,1\n"
+        '2027-01-12,8,"lead, ""senior""",2,0,1.5000,0.0000,0.0000,0.0000,-0.0000,0.0000,0\n'
+    )
+
+
+def test_kpis_csv_and_only_the_tables_asked_for() -> None:
+    run = bill(CONFIG, tiny())
+    tables = render_tables(run, ClinicCalendar.for_config(CONFIG), {"referrals": 2.0}, ("daily",))
+    assert sorted(tables) == ["daily.csv", "kpis.csv"]
+    assert tables["kpis.csv"] == "replication,kpi,value\n3,referrals,2\n"
+
+
+def test_no_rows_give_what_csv_writer_gave() -> None:
+    records = Records(seed=0, replication=0, horizon_days=35.0)
+    tables = render_tables(bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {})
+    assert tables["daily.csv"] == tables["staff.csv"] == "\n"  # csv.writer's empty header row
+    assert tables["episodes.csv"].count("\n") == 1
+
+
+def writer_text(header: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("header", "rows"),
+    [
+        (["a", "b"], [["x", ""], ["", "y"]]),
+        (["a, b", 'say "hi"'], [["line\nbreak", "carriage\rreturn"], ['"', ","]]),
+        (["only"], [[""], ["x"]]),  # a row that is one empty field is written as ""
+        (["a", "b", "c"], []),
+    ],
+)
+def test_render_columns_writes_csv_writers_bytes(header: list[str], rows: list[list[str]]) -> None:
+    from simiop.results.tables import csv_field
+
+    columns = [[csv_field(row[index]) for row in rows] for index in range(len(header))]
+    assert render_columns(header, columns) == writer_text(header, rows)
+
+
+def test_day_columns_print_as_day_number() -> None:
+    from simiop.results.tables import day_numbers
+
+    values: list[float | None] = [
+        0.0,
+        1.25,
+        math.nextafter(60.0, 0.0),
+        508.99997,
+        7 + 10 / 24,
+        None,
+        1094.99995,
+    ]
+    assert day_numbers(values) == [day_number(value) for value in values]
+    assert day_numbers(values)[2:4] == ["59.9999", "508.9999"]
+
+
+@pytest.mark.parametrize("opening", ["2027-01-04", "2024-02-28", "1999-12-30"])
+def test_iso_dates_are_the_calendars_dates(opening: str) -> None:
+    import datetime as dt
+
+    from simiop.results.tables import iso_dates
+
+    calendar = ClinicCalendar(dt.date.fromisoformat(opening), (), 800)
+    assert iso_dates(calendar) == [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
