@@ -300,7 +300,7 @@ def test_advise_whose_plots_cannot_be_written_exits_1_after_its_advice(
     )
     code, stdout, err = run(*ADVISE, "--out", str(tmp_path / "plots"))
     assert code == 1
-    assert "warm-up: MSER-5" in stdout
+    assert "\nwarm-up: " in stdout  # MSER-5's answer (a suggestion or its limit: the draws decide)
     assert_one_line(err, tmp_path / "plots", "no space left on device")
     assert "the advice above stands" in err
     assert half_written(tmp_path / "plots") == []

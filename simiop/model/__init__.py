@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+
 import simpy
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
+from simiop.model.delivery import deliver
 from simiop.model.intake import IntakeBook
+from simiop.model.patients import PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import CENSORED, IN_PROGRAMME, ON_WAIT_LIST, WAITING_FOR_INTAKE, Records
-from simiop.model.referrals import source_process
+from simiop.model.referrals import start_source
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 
@@ -31,11 +35,24 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
 
     Pure: no I/O, no printing, no global random state. Every random draw comes
     from streams named by purpose and derived from (seed, replication, name),
-    so the same arguments always give the same records. ``seed`` defaults to
+    or from the patient's own streams (patients.py), keyed by the referral, so
+    the same arguments always give the same records. ``seed`` defaults to
     config.simulation.seed. The records are not billed: ``simiop.billing.bill``
     works out the money from them.
     """
     seed = config.simulation.seed if seed is None else seed
+    # A run allocates many small objects that live to its end; the cyclic collector would scan them
+    # again and again (10-20% of a run). Paused for the run; what it would free is freed after.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _simulate(config, seed, replication)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     env = simpy.Environment()
     calendar = ClinicCalendar.for_config(config)
     streams = RandomStreams(seed, replication)
@@ -47,13 +64,16 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
         streams=streams,
         roster=Roster(config, calendar, streams),
         records=records,
+        patients=PatientStreams(seed, replication),
     )
     clinic.intake = IntakeBook(clinic)
     clinic.programme = Programme(clinic)
     for name, source in config.referrals.sources.items():
-        env.process(source_process(clinic, name, source))
+        start_source(clinic, name, source)
     env.run(until=calendar.horizon_days)
-    clinic.programme.close_last_day()
+    track_days = clinic.programme.finish()
+    # Group sessions and care: after the flow, which nothing in them changes (attendance.py).
+    deliver(config, clinic.roster, clinic.programme.attendance, records.patient_days)
 
     for episode in records.episodes:  # the horizon came first: censored, reported, never dropped
         if episode.end_state is None:
@@ -64,8 +84,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
             else:
                 episode.end_state = WAITING_FOR_INTAKE
     assert all(episode.end_state for episode in records.episodes)
-    records.track_days = [clinic.programme.track_days[key] for key in sorted(clinic.programme.track_days)]
-    records.staff_days = [clinic.staff_log[key] for key in sorted(clinic.staff_log)]
+    records.track_days = track_days
+    records.staff_days = clinic.roster.staff_days()
     records.events = _events_scheduled(env)
     return records
 

@@ -9,7 +9,8 @@ import simpy
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, Records, StaffDay
+from simiop.model.patients import PatientKey, PatientStreams
+from simiop.model.records import Episode, Records
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 
@@ -28,26 +29,22 @@ class Clinic:
     streams: RandomStreams
     roster: Roster
     records: Records
+    patients: PatientStreams
+    """Each patient's own streams (the stay, wait-list patience, readmission)."""
     intake: IntakeBook = field(init=False)
     programme: Programme = field(init=False)
-    staff_log: dict[tuple[int, str], StaffDay] = field(default_factory=dict)
+    keys: dict[int, PatientKey] = field(default_factory=dict)
+    """Each episode's patient key, by episode id: which of the patients' streams it draws from."""
     _next_episode: int = 0
     _next_patient: int = 0
 
-    def new_episode(self, **fields: object) -> Episode:
-        """Register a referral; every referral becomes exactly one Episode row."""
+    def new_episode(self, key: PatientKey, **fields: object) -> Episode:
+        """Register a referral; every referral becomes exactly one Episode row, keyed ``key``."""
         episode = Episode(episode_id=self._next_episode, **fields)  # type: ignore[arg-type]
+        self.keys[episode.episode_id] = key
         self._next_episode += 1
         self.records.episodes.append(episode)
         return episode
-
-    def roster_log(self, role: str, day: int) -> StaffDay:
-        """The staff.csv row of ``role`` on ``day``, where hours are added up as they are spent."""
-        key = (day, role)
-        row = self.staff_log.get(key)
-        if row is None:
-            row = self.staff_log[key] = StaffDay(day=day, role=role)
-        return row
 
     def new_patient_id(self) -> int:
         """A new person (readmissions reuse their first id, so unduplicated counts are possible)."""

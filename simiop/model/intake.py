@@ -4,11 +4,12 @@ decision."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simiop.config.intake import IntakeOutcomes
 from simiop.model.calendar import at
+from simiop.model.events import Call
+from simiop.model.patients import Purpose
 from simiop.model.records import (
     DECLINED,
     GAVE_UP_BEFORE_INTAKE,
@@ -84,54 +85,81 @@ def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
 
 
 def start_intake(clinic: Clinic, episode: Episode) -> None:
-    clinic.env.process(_intake(clinic, episode))
+    """A referral that reached the clinic: book the first assessment slot with room after the lead time."""
+    _Intake(clinic, episode).book()
 
 
-def _intake(clinic: Clinic, episode: Episode) -> Generator[Any, Any, None]:
-    env = clinic.env
-    intake = clinic.config.intake
-    book = clinic.intake
-    streams = clinic.streams
-    patience = float(intake.patience_days.sample(streams.get("intake.patience")))
-    deadline = episode.referred_day + patience
-    rebookings_left = intake.max_rebookings
-    show = streams.get("intake.show")
-    while True:
-        booked_on = env.now
-        slot = book.book(env.now + intake.lead_time_days, min(deadline, clinic.horizon))
+class _Intake:
+    """One referral's way through intake, step by step: book, come or not (rebook), decide.
+
+    Each step is a callback at its time (events.Call), not a generator process.
+    """
+
+    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left")
+
+    def __init__(self, clinic: Clinic, episode: Episode) -> None:
+        self.clinic = clinic
+        self.episode = episode
+        intake = clinic.config.intake
+        # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
+        # booking (whether they come), then the outcome; so another patient's intake never shifts it.
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.INTAKE)
+        patience = float(intake.patience_days.sample(rng))
+        self.draws = rng.random(intake.max_rebookings + 2).tolist()
+        self.deadline = episode.referred_day + patience
+        self.rebookings_left = intake.max_rebookings
+        self.booked_on = 0.0
+
+    def book(self) -> None:
+        clinic = self.clinic
+        env = clinic.env
+        book = clinic.intake
+        self.booked_on = env.now
+        slot = book.book(env.now + clinic.config.intake.lead_time_days, min(self.deadline, clinic.horizon))
         if slot is None:
-            if deadline < clinic.horizon:  # gives up at the deadline; past the horizon it is censored
-                yield env.timeout(deadline - env.now)
-                episode.end(GAVE_UP_BEFORE_INTAKE, env.now)
+            if self.deadline < clinic.horizon:  # gives up at the deadline; past the horizon it is censored
+                Call(env, self.deadline, self._give_up)
             return
-        episode.intake_bookings += 1
-        yield env.timeout(book.times[slot] - env.now)
-        days_waited = env.now - booked_on
-        showed = show.random() < intake.show_rate_by_days_waited.value_at(days_waited)
-        clinic.records.bookings.append(Booking(episode.episode_id, booked_on, env.now, showed))
-        if showed:
-            break
-        if rebookings_left == 0:
-            episode.end(NO_SHOW, env.now)
-            return
-        rebookings_left -= 1
+        self.episode.intake_bookings += 1
+        Call(env, book.times[slot], self._slot)
 
-    day = int(env.now)
-    clinic.roster_log(book.role, day).intake_hours += intake.assessment_minutes / 60.0
-    episode.assessed_day = env.now
-    yield env.timeout(intake.assessment_minutes / MINUTES_PER_DAY)
-    outcomes = outcomes_for(clinic, episode)
-    u = streams.get("intake.outcome").random()
-    if u < outcomes.admit:
-        episode.intake_outcome = "admit"
-        clinic.programme.refer_to_track(episode)
-        return
-    if u < outcomes.admit + outcomes.redirect_step_up:
-        episode.intake_outcome = "redirect_step_up"
-        episode.end(REDIRECTED_STEP_UP, env.now)
-    elif u < outcomes.admit + outcomes.redirect_step_up + outcomes.redirect_outpatient:
-        episode.intake_outcome = "redirect_outpatient"
-        episode.end(REDIRECTED_OUTPATIENT, env.now)
-    else:
-        episode.intake_outcome = "decline"
-        episode.end(DECLINED, env.now)
+    def _give_up(self, _: object) -> None:
+        self.episode.end(GAVE_UP_BEFORE_INTAKE, self.clinic.env.now)
+
+    def _slot(self, _: object) -> None:
+        clinic = self.clinic
+        env = clinic.env
+        intake = clinic.config.intake
+        episode = self.episode
+        days_waited = env.now - self.booked_on
+        booking = intake.max_rebookings - self.rebookings_left
+        showed = self.draws[booking] < intake.show_rate_by_days_waited.value_at(days_waited)
+        clinic.records.bookings.append(Booking(episode.episode_id, self.booked_on, env.now, showed))
+        if showed:
+            clinic.roster.book_intake(clinic.intake.role, int(env.now), intake.assessment_minutes / 60.0)
+            episode.assessed_day = env.now
+            Call(env, env.now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
+        elif self.rebookings_left == 0:
+            episode.end(NO_SHOW, env.now)
+        else:
+            self.rebookings_left -= 1
+            self.book()
+
+    def _decide(self, _: object) -> None:
+        clinic = self.clinic
+        episode = self.episode
+        now = clinic.env.now
+        outcomes = outcomes_for(clinic, episode)
+        u = self.draws[-1]
+        if u < outcomes.admit:
+            episode.intake_outcome = "admit"
+            clinic.programme.refer_to_track(episode)
+        elif u < outcomes.admit + outcomes.redirect_step_up:
+            episode.intake_outcome = "redirect_step_up"
+            episode.end(REDIRECTED_STEP_UP, now)
+        elif u < outcomes.admit + outcomes.redirect_step_up + outcomes.redirect_outpatient:
+            episode.intake_outcome = "redirect_outpatient"
+            episode.end(REDIRECTED_OUTPATIENT, now)
+        else:
+            episode.intake_outcome = "decline"
+            episode.end(DECLINED, now)

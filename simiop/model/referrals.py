@@ -2,7 +2,7 @@
 
 Arrival times are drawn up front for the whole horizon by thinning a
 homogeneous process at the peak rate, vectorised with numpy, then released
-one simpy timeout each: an event per referral, none per candidate.
+one callback event each: an event per referral, none per candidate.
 
 The candidate gaps and the thinning draws come from two streams, each read in
 time order, so the k-th candidate and its keep-or-drop draw are the same
@@ -14,7 +14,6 @@ made every draw depend on how many gaps the horizon needed).
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,9 @@ from numpy.typing import NDArray
 from simiop.config.model import READMISSION_SOURCE
 from simiop.config.referrals import ReferralSource
 from simiop.model.clinic import Clinic
+from simiop.model.events import Call
 from simiop.model.intake import start_intake
+from simiop.model.patients import PatientKey
 from simiop.model.records import LOST_BEFORE_CONTACT, Episode
 
 DAYS_PER_WEEK = 7.0
@@ -69,27 +70,52 @@ def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[
     return kept
 
 
-def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generator[Any, Any, None]:
+def start_source(clinic: Clinic, name: str, source: ReferralSource) -> None:
     """Release one source's referrals at their times, each with its mix drawn from the source's stream."""
-    times = arrival_times(clinic, name, source)
-    mix = clinic.streams.get(f"referrals.mix.{name}")
-    preferences, preference_p = list(source.track_preference), list(source.track_preference.values())
-    payers, payer_p = list(source.payer_mix), list(source.payer_mix.values())
-    acuity_mix = source.acuity_mix or {"standard": 1.0}
-    classes, class_p = list(acuity_mix), list(acuity_mix.values())
-    env = clinic.env
-    for time in times.tolist():
-        yield env.timeout(time - env.now)
-        # Four draws per referral, in this order: preference, payer, acuity, contact (one numpy call).
-        u_preference, u_payer, u_acuity, u_contact = mix.random(4).tolist()
+    _Source(clinic, name, source).next()
+
+
+class _Source:
+    """One source's referrals, released one callback at a time (each schedules the next)."""
+
+    def __init__(self, clinic: Clinic, name: str, source: ReferralSource) -> None:
+        self.clinic = clinic
+        self.name = name
+        self.source = source
+        self.times = arrival_times(clinic, name, source).tolist()
+        # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
+        # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
+        self.draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).tolist()
+        self.preferences, self.preference_p = (
+            list(source.track_preference),
+            list(source.track_preference.values()),
+        )
+        self.payers, self.payer_p = list(source.payer_mix), list(source.payer_mix.values())
+        acuity_mix = source.acuity_mix or {"standard": 1.0}
+        self.classes, self.class_p = list(acuity_mix), list(acuity_mix.values())
+        self.key = PatientKey.of_referral(name, 0).source
+        self.index = 0
+
+    def next(self) -> None:
+        if self.index < len(self.times):
+            Call(self.clinic.env, self.times[self.index], self._refer)
+
+    def _refer(self, _: object) -> None:
+        clinic = self.clinic
+        source = self.source
+        index = self.index
+        self.index += 1
+        now = clinic.env.now
+        u_preference, u_payer, u_acuity, u_contact = self.draws[4 * index : 4 * index + 4]
         episode = clinic.new_episode(
+            PatientKey(self.key, index),
             patient_id=clinic.new_patient_id(),
-            source=name,
+            source=self.name,
             source_kind=source.kind,
-            track_preference=preferences[_pick(u_preference, preference_p)],
-            payer=payers[_pick(u_payer, payer_p)],
-            acuity=classes[_pick(u_acuity, class_p)],
-            referred_day=env.now,
+            track_preference=self.preferences[_pick(u_preference, self.preference_p)],
+            payer=self.payers[_pick(u_payer, self.payer_p)],
+            acuity=self.classes[_pick(u_acuity, self.class_p)],
+            referred_day=now,
         )
         if u_contact < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
@@ -97,7 +123,8 @@ def source_process(clinic: Clinic, name: str, source: ReferralSource) -> Generat
             else:
                 start_intake(clinic, episode)
         else:
-            episode.end(LOST_BEFORE_CONTACT, env.now)
+            episode.end(LOST_BEFORE_CONTACT, now)
+        self.next()
 
 
 def _pick(u: float, probabilities: list[float]) -> int:
@@ -121,9 +148,9 @@ def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step
     if env.now + delay_days >= clinic.horizon:
         return
 
-    def readmit() -> Generator[Any, Any, None]:
-        yield env.timeout(delay_days)
+    def readmit(_: object) -> None:
         episode = clinic.new_episode(
+            clinic.keys[previous.episode_id].readmitted(),
             patient_id=previous.patient_id,
             source=READMISSION_SOURCE,
             source_kind="step_down" if after_step_up else "step_up",
@@ -135,4 +162,4 @@ def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step
         )
         start_intake(clinic, episode)
 
-    env.process(readmit())
+    Call(env, env.now + delay_days, readmit)

@@ -1,4 +1,10 @@
-"""Staff: who is employed and present each day, their caseloads and their weekly hours.
+"""Staff: who is employed and present each day, their caseloads, their weekly hours and the staff rows.
+
+The roster is the one owner of staff time: every hour a person spends (a
+group, an individual, prescriber or family session, an assessment) is booked
+through ``Roster.book`` or ``Roster.book_intake``, which keep the person's
+week and the role's staff.csv row (StaffDay) in step. Caseloads are kept here
+too, changed only by ``assign`` and ``release``.
 
 Absence is drawn in advance for every person and day from the person's own
 stream, so a scenario that changes how staff are used still sees the same
@@ -12,15 +18,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import StaffDay
 from simiop.streams import RandomStreams
 
 WORKING_DAYS_PER_YEAR = 260.0
 """Weekdays in a year: absence_days_per_year is spread over these."""
+
+Activity = Literal["group", "individual", "prescriber", "family"]
+"""What booked staff hours went to. In staff.csv they are the ``<activity>_hours`` columns; in
+daily.csv group hours are ``facilitation_hours`` (hours of every facilitator), the others keep
+their names."""
 
 
 @dataclass(slots=True, eq=False)
@@ -60,11 +73,13 @@ class Roster:
     def __init__(self, config: SimiopConfig, calendar: ClinicCalendar, streams: RandomStreams) -> None:
         self.calendar = calendar
         self.by_role: dict[str, list[Person]] = {}
-        self.caseload_by_role: dict[str, int] = {}
-        """Patients assigned to each role's people: kept as they change, for the daily staff row."""
+        self._caseload_change: dict[str, list[int]] = {}
+        """Per role and day: patients assigned minus released on that day's row (caseload at each close)."""
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
+        self._rows: dict[str, list[StaffDay]] = {}
+        """Each role's staff.csv row of every day; the fixed part (headcounts) filled in at the start."""
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -89,13 +104,17 @@ class Roster:
                     )
                 )
             self.by_role[role] = people
-            self.caseload_by_role[role] = 0
+            self._caseload_change[role] = [0] * (calendar.days + 1)
             on_payroll = np.array(starts, dtype=np.int64)[:, None] <= np.arange(calendar.days + 1)[None, :]
             fte_of = [sum([spec.fte] * count) for count in range(len(people) + 1)]  # as summed per person
             employed = on_payroll.sum(axis=0).tolist()
             present = (on_payroll & ~absent).sum(axis=0).tolist()
             self._headcount[role] = [
                 (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
+            ]
+            self._rows[role] = [
+                StaffDay(day=day, role=role, employed=count, present=here, employed_fte=fte_of[count])
+                for day, count, here in zip(range(calendar.days), employed, present, strict=False)
             ]
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
@@ -129,15 +148,53 @@ class Roster:
         """
         return self._headcount[role][day]
 
-    def assign(self, person: Person) -> None:
-        """A patient joins ``person``'s caseload."""
-        person.caseload += 1
-        self.caseload_by_role[person.role] += 1
+    def row(self, role: str, day: int) -> StaffDay:
+        """The staff.csv row of ``role`` on ``day``."""
+        return self._rows[role][day]
 
-    def release(self, person: Person) -> None:
-        """A patient leaves ``person``'s caseload."""
+    def book(self, person: Person, day: int, week: int, hours: float, activity: Activity) -> None:
+        """Charge ``hours`` of ``activity`` to the person's week and to the role's row of the day."""
+        person.hours_by_week[week] += hours
+        row = self._rows[person.role][day]
+        if activity == "group":
+            row.group_hours += hours
+        elif activity == "individual":
+            row.individual_hours += hours
+        elif activity == "prescriber":
+            row.prescriber_hours += hours
+        else:
+            row.family_hours += hours
+
+    def book_intake(self, role: str, day: int, hours: float) -> None:
+        """An assessment's hours on the role's row of the day.
+
+        Assessments run in their own slots (capacity is the slots and who is
+        present), so they take nothing from anyone's weekly programme hours.
+        """
+        self._rows[role][day].intake_hours += hours
+
+    def close_days(self) -> None:
+        """Each role's caseload at every day's close (midnight) onto its rows, from the changes by day."""
+        for role, changes in self._caseload_change.items():
+            count = 0
+            for row, change in zip(self._rows[role], changes, strict=False):
+                count += change
+                row.caseload = count
+
+    def staff_days(self) -> list[StaffDay]:
+        """Every staff row in (day, role) order: the rows of staff.csv."""
+        roles = sorted(self._rows)
+        return [self._rows[role][day] for day in range(self.calendar.days) for role in roles]
+
+    def assign(self, person: Person, day: int) -> None:
+        """A patient joins ``person``'s caseload, counted on the staff row of ``day``."""
+        person.caseload += 1
+        self._caseload_change[person.role][day] += 1
+
+    def release(self, person: Person, day: int) -> None:
+        """A patient leaves ``person``'s caseload, counted on the staff row of ``day``."""
         person.caseload -= 1
-        self.caseload_by_role[person.role] -= 1
+        self._caseload_change[person.role][day] -= 1
 
     def primary_therapist(self, role: str, day: int, shift: str) -> Person | None:
         """The employed therapist of ``role`` on ``shift`` with the lightest caseload under cap, if any.

@@ -1,0 +1,37 @@
+"""Callbacks at clock times: the model's only kind of event.
+
+Every stage schedules plain callbacks on simpy's clock (one event each, like a
+bare Timeout) rather than running generator processes, which cost a process,
+an initialisation event and a resume per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, URGENT
+
+
+def until(time: float, now: float) -> float:
+    """The delay from ``now`` to a clock time, never negative.
+
+    simpy stores now + delay, which can land one unit in the last place past
+    the time meant; a later clock time equal to it must then wait 0, not
+    raise 'Negative delay'.
+    """
+    return max(0.0, time - now)
+
+
+class Call(simpy.Event):
+    """``callback(event)`` at ``time``; ``urgent``: before every ordinary event at that instant."""
+
+    def __init__(
+        self, env: simpy.Environment, time: float, callback: Callable[[Any], None], urgent: bool = False
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, URGENT if urgent else NORMAL, until(time, env.now))

@@ -1,0 +1,118 @@
+"""Group sessions of one programme day of one track: merging small groups, facilitators and rooms.
+
+A function over one track-day (``hold_sessions``), run after the flow in clock
+order; the sessions of other tracks earlier the same day are passed in, since
+they hold rooms and facilitators at overlapping hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from simiop.model.attendance import Attendance
+from simiop.model.staff import Roster
+
+if TYPE_CHECKING:
+    from simiop.model.stay import Enrolment
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class HeldSessions:
+    """The sessions one track ran at some hours of a day: what they hold of the clinic's rooms and staff."""
+
+    start_hours: float
+    end_hours: float
+    rooms: int
+    facilitators: set[str] = field(default_factory=set)
+
+
+def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[list[list[T]], int, int]:
+    """Who meets together: groups below the minimum merge into others; (sessions, merges, cancelled).
+
+    Groups are taken largest first; a small group joins the smallest running
+    session it fits in, else a pending combination of small groups; a pending
+    combination still below the minimum is cancelled (too few).
+    """
+    nonempty = sorted((g for g in came if g), key=len, reverse=True)
+    running = [list(g) for g in nonempty if len(g) >= size_min]
+    pending: list[list[T]] = []
+    merged = cancelled = 0
+    for small in (g for g in nonempty if len(g) < size_min):
+        target = min((r for r in running if len(r) + len(small) <= size_max), key=len, default=None)
+        if target is not None:
+            target.extend(small)
+            merged += 1
+        elif pending and len(pending[-1]) + len(small) <= size_max:
+            pending[-1].extend(small)
+            merged += 1
+        else:
+            pending.append(list(small))
+    for combined in pending:
+        if len(combined) >= size_min:
+            running.append(combined)
+        else:
+            cancelled += 1
+    return running, merged, cancelled
+
+
+def hold_sessions(
+    attendance: Attendance, roster: Roster, group_rooms: int, earlier: list[HeldSessions]
+) -> list[list[Enrolment]]:
+    """Decide which group sessions run: merge small groups, then find facilitators and rooms.
+
+    ``earlier``: sessions held earlier the same day (by tracks starting no
+    later); this track's are appended. Facilitator hours are booked on the
+    roster; counts and hours go on the day's row. Returns the sessions that ran.
+    """
+    track = attendance.track
+    spec = track.spec
+    row = attendance.row
+    day, week = attendance.day, attendance.week
+    # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
+    for scheduled, came in zip(attendance.scheduled, attendance.came, strict=True):
+        if scheduled:
+            row.groups_scheduled += 1
+            if not came:
+                row.cancelled_too_few += 1
+    running, merged, cancelled = merge_groups(attendance.came, spec.group_size.min, spec.group_size.max)
+    row.groups_merged += merged
+    row.cancelled_too_few += cancelled
+    if not running:  # nothing to staff: no facilitator or room is taken
+        return []
+
+    hours = spec.hours_per_day
+    start, end = track.start_hours, track.end_hours
+    overlapping = [s for s in earlier if s.start_hours < end and start < s.end_hours]
+    rooms_free = group_rooms - sum(s.rooms for s in overlapping)
+    busy = set().union(*(s.facilitators for s in overlapping)) if overlapping else set()
+    candidates = [
+        p
+        for p in roster.present(spec.facilitator_role, day, spec.shift)
+        if p.person_id not in busy and p.hours_left(week) >= hours - 1e-9
+    ]
+    held: list[list[Enrolment]] = []
+    used = HeldSessions(start, end, 0)
+    per_group = spec.facilitators_per_group
+    for session in running:
+        if len(candidates) < per_group:
+            row.cancelled_no_facilitator += 1
+            continue
+        if rooms_free <= 0:
+            row.cancelled_no_room += 1
+            continue
+        candidates.sort(key=lambda p: (-p.hours_left(week), p.person_id))
+        for person in candidates[:per_group]:
+            roster.book(person, day, week, hours, "group")
+            used.facilitators.add(person.person_id)
+            row.facilitation_hours += hours
+        candidates = candidates[per_group:]
+        rooms_free -= 1
+        held.append(session)
+        row.groups_run += 1
+        row.largest_group = max(row.largest_group, len(session))
+    used.rooms = len(held)
+    earlier.append(used)
+    return held

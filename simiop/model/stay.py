@@ -1,0 +1,357 @@
+"""A patient's stay, drawn whole at admission: hazards, attendance, reviews, authorization, completion.
+
+Everything that decides how a stay ends depends only on the patient's own
+draws and the track's calendar, never on other patients, so it is worked out
+once, at admission, from the patient's own stream (patients.py) with a fixed
+layout: the planned stay, the propensity to attend, then one uniform each for
+family sessions, the step-up and the administrative hazard, then one
+attendance uniform for every programme day the stay could take (the planned
+stay with every extension), then progress reviews and payer reviews in the
+order they fall due. The result is one discharge event.
+
+Per programme day the rules are today's: at the start, the step-up hazard,
+else the administrative hazard, else a due progress review, else a due payer
+review; then attendance; at the end, dropout after too many absences in a
+row, else completion. A hazard with a daily probability p first fires after a
+geometric number of days, so it is one draw, not one per day. Times are
+compared as keys over the stay's programme days: the start of day k is 2k,
+its end 2k + 1, and a continuous stay's planned end (at any instant) falls
+between them. Under continuous admission a patient admitted while a
+programme day is under way starts attending the next day, but the day under
+way counts as held (programme_days) if it ends before the discharge.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simiop.config.model import SimiopConfig
+from simiop.model.care import CarePlan
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, EndState, Episode
+from simiop.model.staff import Person
+
+if TYPE_CHECKING:
+    from simiop.model.tracks import TrackState
+
+DAYS_PER_WEEK = 7.0
+NEVER = math.inf
+
+
+def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
+    """Per-programme-day probability giving ``weekly_probability`` over one programme week."""
+    return float(1.0 - (1.0 - min(weekly_probability, 1.0)) ** (1.0 / days_per_week))
+
+
+def first_success(u: float, p: float) -> float:
+    """The 0-based trial of the first success of a daily probability ``p``, from one uniform ``u``.
+
+    Inverse CDF of the geometric distribution: P(k) = (1 - p)^k p.
+    """
+    if p <= 0.0:
+        return NEVER
+    if p >= 1.0:
+        return 0
+    return math.floor(math.log1p(-u) / math.log1p(-p))
+
+
+def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
+    """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any."""
+    run = 0
+    for index, came in enumerate(attended):
+        if came:
+            run = 0
+        else:
+            run += 1
+            if run >= absences_to_dropout:
+                return index
+    return NEVER
+
+
+def _earliest(
+    hazard: float, hazard_state: EndState, dropout: float, completion: float
+) -> tuple[float, EndState]:
+    """The first of the rules to fire, by key; on the same key a hazard, then dropout, then completion."""
+    if hazard <= dropout and hazard <= completion:
+        return hazard, hazard_state
+    if dropout <= completion:
+        return dropout, DROPOUT
+    return completion, COMPLETED
+
+
+@dataclass(slots=True, eq=False)
+class Enrolment:
+    """A patient in the programme, with the stay drawn at admission."""
+
+    episode: Episode
+    track: TrackState
+    group: int
+    therapist: Person
+    care: CarePlan
+    first: int
+    """Index of the stay's first programme day in the track's list of days."""
+    attended: list[bool]
+    """Attendance on each programme day the stay could take (from ``first``)."""
+    state: EndState
+    """How the stay ends, if it ends before the horizon."""
+    ends_at: float
+    """When the stay ends (discharge time)."""
+    ends_on: int
+    """The day whose daily row counts the discharge (its programme day; continuous: its instant's)."""
+    at_start: bool
+    """Whether the discharge is at the start of a programme day (a hazard, a review, a denial)."""
+    started: int
+    """Programme days started (attendance drawn) before the discharge."""
+    ended: int
+    """Programme days ended before the discharge (programme_days)."""
+    joined_during_a_day: bool = False
+    """Continuous admission during a programme day: its end counts as a day held (not attended)."""
+    review_days: list[int] = field(default_factory=list)
+    """Payer reviews: the stay's day index of each."""
+    denied_at: int | None = None
+    """The stay's day index of a denied payer review, if any."""
+    denied_on: int | None = None
+    """The day a denied payer review let the patient continue unbilled, if so."""
+
+
+class Stay:
+    """The rules of a stay, read once from the config."""
+
+    def __init__(self, config: SimiopConfig) -> None:
+        self._config = config
+        stay = config.length_of_stay
+        self._stay = stay
+        self._weeks = stay.planned_stay_unit == "weeks"
+        self._review = stay.progress_review
+        self._absences_to_dropout = config.attendance.consecutive_absences_to_dropout
+        self._family = config.services.family
+        self._rules = {name: payer.authorization for name, payer in config.money.payers.items()}
+        self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
+
+    def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
+        """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
+        found = self._hazards.get((days_per_week, acuity))
+        if found is None:
+            stay = self._stay
+            multiplier = self._config.referrals.acuity_classes[acuity].step_up_hazard_multiplier
+            found = self._hazards[(days_per_week, acuity)] = (
+                weekly_to_daily(stay.step_up_weekly_hazard * multiplier, days_per_week),
+                weekly_to_daily(stay.administrative_weekly_hazard, days_per_week),
+            )
+        return found
+
+    @staticmethod
+    def _completion(track: TrackState, first: int, count: int, end: float, days: int) -> float:
+        """The key of completing the plan: the end of its last programme day, or (continuous) its instant."""
+        if days:
+            return 2 * (days - 1) + 1
+        if track.continuous:  # at the planned end itself, between the keys of the days around it
+            started = bisect.bisect_left(track.starts, end, first, first + count) - first
+            if started == 0:
+                return -0.5
+            return 2 * started - (0.5 if track.ends[first + started - 1] < end else 1.5)
+        return 2 * (bisect.bisect_left(track.next_day, end, first, first + count) - first) + 1
+
+    def plan(
+        self,
+        track: TrackState,
+        episode: Episode,
+        group: int,
+        therapist: Person,
+        first: int,
+        day: int,
+        now: float,
+        rng: np.random.Generator,
+    ) -> Enrolment:
+        """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay."""
+        stay = self._stay
+        review = self._review
+        planned = float(stay.planned_stay.sample(rng))
+        propensity = float(self._config.attendance.propensity.sample(rng))
+        u_family, u_step_up, u_administrative = rng.random(3).tolist()
+        days_per_week = track.days_per_week
+        episode.admitted_day = now
+        episode.therapist = therapist.person_id
+        episode.group = group
+        continuous = track.continuous
+        if review is not None:
+            max_extensions = review.max_extensions
+            extension_days = review.extension_weeks * DAYS_PER_WEEK
+            extension_programme_days = math.ceil(review.extension_weeks * days_per_week)
+        else:
+            max_extensions = extension_programme_days = 0
+            extension_days = 0.0
+
+        # The programme days the stay could take: the plan with every extension.
+        if self._weeks:
+            planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
+            planned_days = 0
+            latest = planned_end + max_extensions * extension_days
+            track.list_until(latest)
+            if continuous:  # the days starting before the latest planned end
+                count = bisect.bisect_left(track.starts, latest, first) - first
+            else:  # to the day whose next programme day is at or after it
+                count = bisect.bisect_left(track.next_day, latest, first) - first + 1
+        else:
+            planned_end = NEVER
+            planned_days = max(1, math.ceil(planned))
+            count = planned_days + max_extensions * extension_programme_days
+            track.list_through(first + count)
+        if propensity >= 1.0:
+            attended = [True] * count
+        else:
+            attended = (rng.random(count) < propensity).tolist() if count else []
+
+        p_step_up, p_administrative = self._daily_hazards(days_per_week, episode.acuity)
+        step_up = first_success(u_step_up, p_step_up)
+        administrative = first_success(u_administrative, p_administrative)
+        hazard_key = 2 * min(step_up, administrative)
+        hazard_state: EndState = STEP_UP if step_up <= administrative else ADMINISTRATIVE
+        dropout_key = 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        completion_key = self._completion(track, first, count, planned_end, planned_days)
+        best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
+
+        # Progress reviews and payer reviews, in day order (progress first on a shared day), while the
+        # stay lasts: each may end it at the day's start, extend the plan, or let it go on unbilled.
+        rule = self._rules[episode.payer]
+        review_days: list[int] = []
+        denied_at: int | None = None
+        denied_on: int | None = None
+        if review is not None or rule is not None:
+            days = track.days
+            end_index = first + count
+            next_review = day + review.interval_weeks * DAYS_PER_WEEK if review is not None else NEVER
+            authorized = float(rule.initial_days) if rule is not None else NEVER
+            admitted_on = math.floor(now)
+            by_attendance = rule is not None and rule.unit == "attended_days"
+            attended_before = list(itertools.accumulate(attended, initial=0)) if by_attendance else []
+
+            def review_index(after: int) -> float:
+                if next_review == NEVER:
+                    return NEVER
+                index = bisect.bisect_left(days, next_review, first + after, end_index) - first
+                return index if index < count else NEVER
+
+            def authorization_index(after: int) -> float:
+                if authorized == NEVER:
+                    return NEVER
+                if by_attendance:
+                    index = bisect.bisect_left(attended_before, authorized, after, count)
+                else:
+                    index = (
+                        bisect.bisect_left(days, admitted_on + authorized, first + after, end_index) - first
+                    )
+                return index if index < count else NEVER
+
+            progress_at = review_index(0)
+            payer_at = authorization_index(0)
+            extensions = 0
+            while True:
+                at = min(progress_at, payer_at)
+                if at == NEVER or 2 * at >= best:
+                    break
+                index = int(at)
+                if progress_at == at and review is not None:
+                    next_review += review.interval_weeks * DAYS_PER_WEEK
+                    u = float(rng.random())
+                    if u < review.early_completion_probability:
+                        best, state = 2 * index, COMPLETED
+                        break
+                    if u < review.early_completion_probability + review.extend_probability and (
+                        extensions < max_extensions
+                    ):
+                        extensions += 1
+                        planned_end += extension_days
+                        if planned_days:
+                            planned_days += extension_programme_days
+                        completion_key = self._completion(track, first, count, planned_end, planned_days)
+                        best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
+                    progress_at = review_index(index + 1)
+                    continue
+                assert rule is not None
+                used = attended_before[index] if by_attendance else days[first + index] - admitted_on
+                while used >= authorized:
+                    review_days.append(index)
+                    if float(rng.random()) < rule.approval_probability:
+                        authorized += rule.days_per_approval
+                        continue
+                    denied_at = index
+                    authorized = NEVER
+                    if rule.on_denial == "administrative_discharge":
+                        best, state = 2 * index, ADMINISTRATIVE
+                    else:
+                        denied_on = days[first + index]
+                    break
+                if denied_at is not None and state == ADMINISTRATIVE and best == 2 * index:
+                    break
+                payer_at = authorization_index(index + 1)
+
+        # The discharge: its time and the programme days started and ended before it.
+        whole = math.floor(best)
+        at_start = False
+        if best != whole:  # a continuous stay's planned end
+            ends_at = planned_end
+            ends_on = math.floor(planned_end)
+            started = bisect.bisect_left(track.starts, planned_end, first, first + count) - first
+            ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
+        elif whole % 2 == 0:
+            index = whole // 2
+            ends_at = track.starts[first + index]
+            ends_on = track.days[first + index]
+            started = ended = index
+            at_start = True
+        else:
+            index = whole // 2
+            ends_at = track.ends[first + index]
+            ends_on = track.days[first + index]
+            started = ended = index + 1
+        return Enrolment(
+            episode=episode,
+            track=track,
+            group=group,
+            therapist=therapist,
+            care=CarePlan(
+                family=self._family is not None and u_family < self._family.share_of_patients,
+                next_family_day=day,
+                next_prescriber_day=day,
+            ),
+            first=first,
+            attended=attended,
+            state=state,
+            ends_at=ends_at,
+            ends_on=ends_on,
+            at_start=at_start,
+            started=started,
+            ended=ended,
+            review_days=review_days,
+            denied_at=denied_at,
+            denied_on=denied_on,
+            joined_during_a_day=continuous and first > 0 and track.ends[first - 1] > now,
+        )
+
+    def settle(self, enrolment: Enrolment, horizon: float) -> None:
+        """Write the stay's counts on its episode: to the discharge, or to ``horizon`` if that comes first."""
+        track = enrolment.track
+        first = enrolment.first
+        started, ended = enrolment.started, enrolment.ended
+        discharged = enrolment.ends_at < horizon
+        if not discharged:
+            last = first + started
+            started = bisect.bisect_left(track.starts, horizon, first, last) - first
+            ended = bisect.bisect_left(track.ends, horizon, first, last) - first
+        if enrolment.joined_during_a_day and track.ends[first - 1] < min(enrolment.ends_at, horizon):
+            ended += 1
+        episode = enrolment.episode
+        episode.programme_days = ended
+        episode.programme_days_attended = sum(enrolment.attended[:started])
+        # A review counts if the stay reached that day's start: days started, or the day a denial ended it.
+        denial_ended_it = discharged and enrolment.denied_at is not None and enrolment.state == ADMINISTRATIVE
+        reached = started + (1 if denial_ended_it and enrolment.denied_at == started else 0)
+        episode.authorization_reviews = sum(1 for index in enrolment.review_days if index < reached)
+        episode.authorization_denied = enrolment.denied_at is not None and enrolment.denied_at < reached
+        enrolment.started = started

@@ -1,0 +1,112 @@
+"""A track during the run: its programme days, groups, members, wait list and admission rounds."""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING
+
+from simiop.config.base import hours_of
+from simiop.config.tracks import Track
+from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
+from simiop.model.records import Episode
+
+if TYPE_CHECKING:
+    from simiop.model.stay import Enrolment
+
+
+class TrackState:
+    """One enabled track: its programme days, its groups (lists of enrolments) and its wait list.
+
+    Programme days (the track's weekdays that are not holidays) are listed
+    lazily and without end: a stay is drawn at admission over the days it
+    could take, whatever the horizon, so a longer run extends a shorter one.
+    """
+
+    def __init__(self, name: str, spec: Track, calendar: ClinicCalendar) -> None:
+        self.name = name
+        self.spec = spec
+        self.calendar = calendar
+        self.groups: list[list[Enrolment]] = [[] for _ in range(spec.groups)]
+        self.wait_list: list[Episode] = []
+        policy = spec.admission
+        self.admission_weekdays = (
+            set(policy.cohort_weekdays or ()) if policy.policy == "cohort" else set(spec.weekdays)
+        )
+        self.continuous = policy.policy == "continuous"
+        """Admit and discharge at any instant: the textbook queue, for verification."""
+        self.start_hours = hours_of(spec.start_time)
+        self.end_hours = self.start_hours + spec.hours_per_day
+        self.start_fraction = self.start_hours / HOURS_PER_DAY
+        self.end_fraction = self.end_hours / HOURS_PER_DAY
+        self.days_per_week = len(spec.weekdays)
+        self._weekdays = set(spec.weekdays)
+        self.days: list[int] = []
+        """Programme days in order (track weekdays, holidays skipped), listed as far as asked."""
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.next_day: list[int] = []
+        """For each programme day: the track's next weekday after it, holidays included (completion)."""
+        self._listed_to = -1
+        self.census = 0
+        self.round_at = -1.0
+        """When this track's next admission round is scheduled (-1: none)."""
+        self.admission_starts = [
+            day + self.start_fraction
+            for day in range(calendar.days)
+            if self.runs(day) and calendar.weekday_of(day) in self.admission_weekdays
+        ]
+        """Start times of the run's admission days: rounds are held only at these."""
+
+    def runs(self, day: int) -> bool:
+        """Whether ``day`` is a programme day of this track."""
+        return self.calendar.weekday_of(day) in self._weekdays and not self.calendar.is_holiday(day)
+
+    def list_through(self, count: int) -> None:
+        """List programme days until at least ``count`` are known."""
+        calendar = self.calendar
+        day = self._listed_to
+        while len(self.days) < count:
+            day += 1
+            if self.runs(day):
+                following = day + 1
+                while calendar.weekday_of(following) not in self._weekdays:
+                    following += 1
+                self.days.append(day)
+                self.starts.append(day + self.start_fraction)
+                self.ends.append(day + self.end_fraction)
+                self.next_day.append(following)
+        self._listed_to = max(self._listed_to, day)
+
+    def list_until(self, time: float) -> None:
+        """List programme days until one starts, and one's next programme day falls, after ``time``."""
+        while not self.days or self.next_day[-1] <= time or self.starts[-1] <= time:
+            self.list_through(len(self.days) + 64)
+
+    def index_from(self, time: float, strictly_after: bool) -> int:
+        """The index of the first programme day starting at (or strictly after) ``time``."""
+        self.list_until(time)
+        if strictly_after:
+            return bisect.bisect_right(self.starts, time)
+        return bisect.bisect_left(self.starts, time)
+
+    @property
+    def seats(self) -> int:
+        return self.spec.seats
+
+    def free_seats(self) -> int:
+        return self.seats - self.census - len(self.wait_list)
+
+    def open_group(self) -> int | None:
+        """The group with the fewest members that still has a seat."""
+        sizes = [
+            (len(group), index)
+            for index, group in enumerate(self.groups)
+            if len(group) < self.spec.group_size.max
+        ]
+        return min(sizes)[1] if sizes else None
+
+    def next_round(self, now: float, inclusive: bool) -> float | None:
+        """The start of the next admission day after ``now`` (or at it, if ``inclusive``); None: none left."""
+        starts = self.admission_starts
+        index = bisect.bisect_left(starts, now) if inclusive else bisect.bisect_right(starts, now)
+        return starts[index] if index < len(starts) else None

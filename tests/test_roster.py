@@ -1,0 +1,73 @@
+"""The roster: staff rows, hours booked through one place, caseloads, who is present and has hours."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tiny_world import roster_of, tiny_config
+
+
+def test_rows_hold_headcounts_from_the_start_and_hires_join_on_their_date() -> None:
+    config = tiny_config(
+        staff__roles__therapist__hires=[{"date": "2027-01-11", "count": 2}],  # day 7
+    )
+    roster = roster_of(config)
+    rows = roster.staff_days()
+    roles = sorted(config.staff.roles)
+    assert [(r.day, r.role) for r in rows[: len(roles)]] == [(0, role) for role in roles]
+    assert len(rows) == 28 * len(roles)
+    assert (roster.row("therapist", 6).employed, roster.row("therapist", 7).employed) == (3, 5)
+    assert roster.row("therapist", 7).present == 5
+    assert roster.row("prescriber", 0).employed_fte == 0.5
+
+
+def test_booking_charges_the_persons_week_and_the_roles_row_of_the_day() -> None:
+    roster = roster_of(tiny_config())
+    person = roster.by_role["therapist"][1]
+    roster.book(person, 3, 0, 3.0, "group")
+    roster.book(person, 3, 0, 50 / 60, "individual")
+    roster.book(person, 4, 0, 1.0, "family")
+    roster.book(roster.by_role["prescriber"][0], 4, 0, 1.0, "prescriber")
+    roster.book_intake("intake_clinician", 3, 1.5)
+    assert person.hours_left(0) == pytest.approx(40 - 3 - 50 / 60 - 1)
+    row = roster.row("therapist", 3)
+    assert (row.group_hours, row.individual_hours, row.family_hours) == (3.0, 50 / 60, 0.0)
+    assert roster.row("therapist", 4).family_hours == 1.0
+    assert roster.row("prescriber", 4).prescriber_hours == 1.0
+    assert roster.row("intake_clinician", 3).intake_hours == 1.5
+    assert roster.by_role["intake_clinician"][0].hours_left(0) == 40  # assessments use their own slots
+
+
+def test_caseload_at_each_close_and_admission_picks_the_lightest() -> None:
+    roster = roster_of(tiny_config(staff__roles__therapist__caseload_cap=1))
+    first = roster.primary_therapist("therapist", 0, "day")
+    assert first is not None
+    assert first.person_id == "therapist_1"
+    roster.assign(first, 0)
+    second = roster.primary_therapist("therapist", 0, "day")
+    assert second is not None
+    assert second.person_id == "therapist_2"
+    roster.assign(second, 0)
+    roster.release(first, 1)
+    roster.assign(roster.by_role["therapist"][0], 3)
+    roster.assign(roster.by_role["therapist"][2], 3)
+    roster.close_days()
+    caseloads = [roster.row("therapist", day).caseload for day in range(5)]
+    assert caseloads == [2, 1, 1, 3, 3]  # at each midnight, from the changes counted on each day
+    assert roster.primary_therapist("therapist", 2, "day") is None  # everyone at the cap
+
+
+def test_with_hours_takes_the_most_hours_left_and_refuses_when_nobody_can_spare_them() -> None:
+    roster = roster_of(tiny_config())
+    people = roster.present("therapist", 0)
+    roster.book(people[0], 0, 0, 39.0, "group")
+    chosen = roster.with_hours(people, 0, 1.0)
+    assert chosen is not None
+    assert chosen.person_id == "therapist_3"
+    for person in people[1:]:
+        roster.book(person, 0, 0, 39.5, "group")
+    chosen = roster.with_hours(people, 0, 1.0)
+    assert chosen is not None
+    assert chosen.person_id == "therapist_1"
+    roster.book(people[0], 0, 0, 0.5, "group")
+    assert roster.with_hours(people, 0, 1.0) is None

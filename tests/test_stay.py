@@ -1,0 +1,161 @@
+"""A stay drawn at admission: hazards, attendance and dropout, reviews, payer reviews, completion.
+
+Tiny worlds on the baseline's day track (Mon-Thu 09:00-12:00, opening on a
+Monday, so programme days are 0, 1, 2, 3, 7, 8, ...), with fixed
+distributions so the expected discharge is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from simiop.config import SimiopConfig
+from simiop.model.patients import PatientKey, PatientStreams, Purpose
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP
+from simiop.model.stay import Enrolment, Stay, dropout_day, first_success
+from tests.tiny_world import episode, roster_of, tiny_config, track_of
+
+START, END = 9 / 24, 12 / 24
+
+
+def world(**changes: Any) -> SimiopConfig:
+    """Two fixed weeks, always attending, no hazards, no progress review, unless ``changes`` say otherwise."""
+    settings: dict[str, Any] = {
+        "length_of_stay__planned_stay": {"dist": "fixed", "value": 2},
+        "length_of_stay__progress_review": None,
+        "length_of_stay__step_up_weekly_hazard": 0.0,
+        "length_of_stay__administrative_weekly_hazard": 0.0,
+        "attendance__propensity": {"dist": "fixed", "value": 1.0},
+    }
+    settings.update(changes)
+    return tiny_config(**settings)
+
+
+def admit(config: SimiopConfig, payer: str = "medicare", now: float = START, track: str = "day") -> Enrolment:
+    state = track_of(config, track)
+    roster = roster_of(config)
+    first = state.index_from(now, strictly_after=state.continuous)
+    rng = np.random.default_rng(1)
+    return Stay(config).plan(
+        state, episode(0, payer), 0, roster.by_role["therapist"][0], first, int(now), now, rng
+    )
+
+
+def test_first_success_is_the_geometric_inverse_cdf() -> None:
+    assert first_success(0.0, 0.5) == 0
+    assert first_success(0.74, 0.5) == 1  # log(0.26) / log(0.5) = 1.94
+    assert first_success(0.3, 0.0) == math.inf
+    assert first_success(0.99, 1.0) == 0
+    draws = [first_success(u, 0.2) for u in np.random.default_rng(3).random(20_000)]
+    assert np.mean(draws) == pytest.approx(0.8 / 0.2, rel=0.05)  # failures before the first success
+
+
+def test_dropout_is_the_end_of_the_day_completing_the_run_of_absences() -> None:
+    assert dropout_day([True, False, False, True, False, False, False], 3) == 6
+    assert dropout_day([True, False, False, True], 2) == 2
+    assert dropout_day([False, True] * 5, 2) == math.inf
+
+
+def test_a_plain_stay_completes_at_the_end_of_the_last_day_before_its_planned_end() -> None:
+    stay = admit(world())
+    # Days 0-3 and 7-10; day 10's next programme day is 14 = admission + 2 weeks.
+    assert (stay.state, stay.ends_at, stay.ends_on, stay.at_start) == (COMPLETED, 10 + END, 10, False)
+    assert (stay.started, stay.ended) == (8, 8)
+    Stay(world()).settle(stay, horizon=28.0)
+    assert (stay.episode.programme_days, stay.episode.programme_days_attended) == (8, 8)
+
+
+def test_three_absences_in_a_row_drop_out_at_the_end_of_the_third_day() -> None:
+    stay = admit(world(attendance__propensity={"dist": "fixed", "value": 0.0}))
+    assert (stay.state, stay.ends_at, stay.started) == (DROPOUT, 2 + END, 3)
+
+
+def test_a_certain_hazard_steps_up_at_the_start_of_the_first_day() -> None:
+    stay = admit(
+        world(length_of_stay__step_up_weekly_hazard=1.0, length_of_stay__administrative_weekly_hazard=1.0)
+    )
+    assert (stay.state, stay.ends_at, stay.at_start, stay.started) == (STEP_UP, START, True, 0)
+    stay = admit(world(length_of_stay__administrative_weekly_hazard=1.0))
+    assert (stay.state, stay.ends_at) == (ADMINISTRATIVE, START)
+
+
+def test_a_progress_review_can_complete_early_or_extend() -> None:
+    review = {
+        "interval_weeks": 1,
+        "extend_probability": 0.0,
+        "extension_weeks": 1,
+        "max_extensions": 1,
+        "early_completion_probability": 1.0,
+    }
+    stay = admit(world(length_of_stay__progress_review=review))
+    assert (stay.state, stay.ends_at, stay.started) == (COMPLETED, 7 + START, 4)  # the first day >= day 7
+    extend = {**review, "extend_probability": 1.0, "early_completion_probability": 0.0}
+    stay = admit(world(length_of_stay__progress_review=extend))
+    # One extension of a week: the last day before day 21 is day 17.
+    assert (stay.state, stay.ends_at, stay.started) == (COMPLETED, 17 + END, 12)
+
+
+def test_a_denied_payer_review_discharges_or_leaves_the_rest_unbilled() -> None:
+    denied = {
+        "money__payers__commercial__authorization": {
+            "unit": "attended_days",
+            "initial_days": 5,
+            "days_per_approval": 5,
+            "approval_probability": 0.0,
+            "on_denial": "administrative_discharge",
+        },
+        "length_of_stay__planned_stay": {"dist": "fixed", "value": 6},
+    }
+    config = world(**denied)
+    stay = admit(config, payer="commercial")
+    # Five attended days (0, 1, 2, 3, 7), then a review at the start of day 8, denied.
+    assert (stay.state, stay.ends_at, stay.started) == (ADMINISTRATIVE, 8 + START, 5)
+    Stay(config).settle(stay, horizon=56.0)
+    assert (stay.episode.authorization_reviews, stay.episode.authorization_denied) == (1, True)
+    assert stay.episode.programme_days_attended == 5
+    rule = denied["money__payers__commercial__authorization"]
+    config = world(
+        **{**denied, "money__payers__commercial__authorization": {**rule, "on_denial": "continue_unbilled"}}
+    )
+    stay = admit(config, payer="commercial")
+    assert (stay.state, stay.denied_on) == (
+        COMPLETED,
+        8,
+    )  # treated to the end of the plan, unbilled from day 8
+
+
+def test_a_continuous_stay_ends_at_its_planned_instant() -> None:
+    config = world(
+        tracks__day__weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        tracks__day__admission={"policy": "continuous"},
+        length_of_stay__planned_stay={"dist": "fixed", "value": 0.5},
+    )
+    stay = admit(config, now=0.2)
+    # 3.5 days from 0.2: days 0-3 started (09:00) and ended (12:00) before 3.7.
+    assert (stay.state, stay.ends_on) == (COMPLETED, 3)
+    assert stay.ends_at == pytest.approx(3.7)
+    assert (stay.started, stay.ended) == (4, 4)
+    Stay(config).settle(stay, horizon=3.6)  # the horizon first: day 3 ended at 3.5, before it
+    assert (stay.episode.programme_days, stay.started) == (4, 4)
+
+
+def test_a_stay_is_drawn_again_the_same_from_the_patients_own_stream() -> None:
+    config = world(attendance__propensity={"dist": "beta", "mean": 0.8, "concentration": 4})
+    streams = PatientStreams(5, 0)
+    key = PatientKey.of_referral("community", 12)
+    first = admit_with(config, streams.of(key, Purpose.STAY))
+    streams.of(PatientKey.of_referral("community", 13), Purpose.STAY).random(50)  # someone else draws
+    again = admit_with(config, streams.of(key, Purpose.STAY))
+    assert (first.attended, first.ends_at, first.state) == (again.attended, again.ends_at, again.state)
+    other = admit_with(config, streams.of(key.readmitted(), Purpose.STAY))
+    assert other.attended != first.attended
+
+
+def admit_with(config: SimiopConfig, rng: np.random.Generator) -> Enrolment:
+    state = track_of(config)
+    roster = roster_of(config)
+    return Stay(config).plan(state, episode(0), 0, roster.by_role["therapist"][0], 0, 0, START, rng)

@@ -1,0 +1,82 @@
+"""Tiny worlds for the model's unit tests: the baseline config with everyone present and a few people.
+
+Each builder returns the real objects the model uses (Roster, TrackState,
+Enrolment), so a unit test runs one stage on a hand-made day and checks exact
+numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from simiop.config import SimiopConfig, read_config_data, validate_config
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.care import CarePlan
+from simiop.model.records import Episode
+from simiop.model.staff import Person, Roster
+from simiop.model.stay import Enrolment
+from simiop.model.tracks import TrackState
+from simiop.streams import RandomStreams
+from tests.conftest import BASELINE
+
+_BASE = read_config_data(BASELINE)
+
+
+def tiny_config(**changes: Any) -> SimiopConfig:
+    """The baseline over 28 days, nobody ever absent, with ``changes`` (dotted paths) applied."""
+    data = copy.deepcopy(_BASE)
+    assert isinstance(data, dict)
+    data["simulation"]["horizon_days"] = 28
+    for role in data["staff"]["roles"].values():
+        role["absence_days_per_year"] = 0
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return validate_config(data)
+
+
+def roster_of(config: SimiopConfig) -> Roster:
+    return Roster(config, ClinicCalendar.for_config(config), RandomStreams(1, 0))
+
+
+def episode(episode_id: int, payer: str = "commercial") -> Episode:
+    return Episode(
+        episode_id=episode_id,
+        patient_id=episode_id + 1,
+        source="step_up",
+        source_kind="step_up",
+        track_preference="day",
+        payer=payer,
+        acuity="standard",
+        referred_day=0.0,
+        admitted_day=0.0,
+    )
+
+
+def enrolment(
+    episode_id: int, track: TrackState, therapist: Person, family: bool = False, payer: str = "commercial"
+) -> Enrolment:
+    """An enrolment admitted on day 0 that came every day, with nothing left to draw."""
+    return Enrolment(
+        episode=episode(episode_id, payer),
+        track=track,
+        group=0,
+        therapist=therapist,
+        care=CarePlan(family=family, next_family_day=0, next_prescriber_day=0),
+        first=0,
+        attended=[True] * 10,
+        state="completed",
+        ends_at=1000.0,
+        ends_on=999,
+        at_start=False,
+        started=10,
+        ended=10,
+    )
+
+
+def track_of(config: SimiopConfig, name: str = "day") -> TrackState:
+    return TrackState(name, config.tracks[name], ClinicCalendar.for_config(config))
