@@ -11,7 +11,7 @@ import pytest
 from simiop.billing import bill
 from simiop.config import load_config
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, PatientDay, Records, StaffDay, TrackDay
+from simiop.model.records import Episode, PatientDay, PatientDays, Records, StaffDay, TrackDay
 from simiop.results.tables import day_number, render_columns, render_tables
 from tests.conftest import BASELINE
 
@@ -61,7 +61,9 @@ def tiny() -> Records:
             end_state="censored_waiting_for_intake",
         ),
     ]
-    records.patient_days = [PatientDay(0, day, 1, 3, 2.5, groups=3, programme_hours=3.0) for day in (7, 8)]
+    records.patient_days = PatientDays.of(
+        PatientDay(0, day, 1, 3, 2.5, groups=3, programme_hours=3.0) for day in (7, 8)
+    )
     records.track_days = [
         TrackDay(
             7,

@@ -1,4 +1,4 @@
-"""Individual therapy, prescriber and family sessions, and the billing record of each attended day.
+"""Individual therapy, prescriber and family sessions, and the record of each attended day.
 
 Care is attempted on the days a patient came, when a service is due, and
 competes for the staff's weekly hours with the group sessions booked before it
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simiop.config.model import SimiopConfig
-from simiop.model.records import PatientDay, TrackDay
+from simiop.model.records import PatientDays, TrackDay
 from simiop.model.staff import Roster
 
 if TYPE_CHECKING:
@@ -34,11 +34,20 @@ class CarePlan:
 
 
 class Care:
-    """The services of the config, booking hours on the roster and writing patient-day records."""
+    """The services of the config, booking hours on the roster and writing patient-day records.
 
-    def __init__(self, config: SimiopConfig, roster: Roster, patient_days: list[PatientDay]) -> None:
+    Records go straight into the columns of ``patient_days`` (PatientDays):
+    a row's episode and whether its group ran, the track-day once, and a
+    session's hours only on the rows that had one.
+    """
+
+    def __init__(self, config: SimiopConfig, roster: Roster, patient_days: PatientDays) -> None:
         self._roster = roster
-        self._patient_days = patient_days
+        self._days = patient_days
+        self._episode_ids = patient_days.episode_id
+        self._ran = patient_days.ran
+        self._track_day: TrackDay | None = None
+        self._group_hours = 0.0
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
         # Read once: this runs for every attended patient-day.
@@ -57,18 +66,20 @@ class Care:
         self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
 
-    def care_for(
-        self, enrolment: Enrolment, day: int, week: int, row: TrackDay, group_hours: float | None
-    ) -> None:
-        """Individual therapy, prescriber and family sessions for a patient who came on ``day``, and the
-        day's billing record; ``group_hours``: the day's group hours if their group ran, else None."""
+    def care_for(self, enrolment: Enrolment, day: int, week: int, row: TrackDay, ran: bool) -> None:
+        """Individual therapy, prescriber and family sessions for a patient who came on ``day`` (to the
+        track-day ``row``), and the day's record; ``ran``: whether their group session ran."""
         roster = self._roster
         plan = enrolment.care
         episode = enrolment.episode
-        extra_services = 0
+        days = self._days
+        index = len(self._episode_ids)
+        if row is not self._track_day:  # the first patient of a track-day: its day, week and group hours
+            spec = enrolment.track.spec
+            per_day = spec.group_sessions_per_day
+            self._track_day, self._group_hours = row, per_day * spec.session_minutes / 60.0
+            days.track_days.append((index, day, week, per_day, spec.hours_per_day, self._group_hours))
         extra_hours = 0.0
-        individual_hours = family_hours = prescriber_hours = 0.0
-        prescriber_initial = False
         if plan.individual_week != week:
             plan.individual_week, plan.individual_this_week = week, 0
         therapist = enrolment.therapist
@@ -81,9 +92,9 @@ class Care:
                 row.individual_hours += hours
                 plan.individual_this_week += 1
                 episode.individual_sessions += 1
-                extra_services += 1
                 extra_hours += hours
-                individual_hours = hours
+                days.individual[0].append(index)
+                days.individual[1].append(hours)
         prescriber = self._prescriber
         if prescriber is not None and day >= plan.next_prescriber_day:
             hours = self._prescriber_hours[plan.prescriber_seen]
@@ -91,12 +102,13 @@ class Care:
             if person is not None:
                 roster.book(person, day, week, hours, "prescriber")
                 row.prescriber_hours += hours
-                prescriber_initial = not plan.prescriber_seen
-                prescriber_hours = hours
+                if not plan.prescriber_seen:
+                    days.prescriber_initial.append(index)
+                days.prescriber[0].append(index)
+                days.prescriber[1].append(hours)
                 plan.prescriber_seen = True
                 plan.next_prescriber_day = day + self._prescriber_every
                 episode.prescriber_visits += 1
-                extra_services += 1
                 extra_hours += hours
         family = self._family
         if family is not None and plan.family and day >= plan.next_family_day:
@@ -112,26 +124,12 @@ class Care:
                 row.family_hours += hours
                 plan.next_family_day = day + self._family_every
                 episode.family_sessions += 1
-                extra_services += 1
                 extra_hours += hours
-                family_hours = hours
-        spec = enrolment.track.spec
-        groups = 0 if group_hours is None else spec.group_sessions_per_day
-        hours_today = extra_hours if group_hours is None else group_hours + extra_hours
-        episode.service_hours += hours_today
-        self._patient_days.append(
-            PatientDay(
-                episode.episode_id,
-                day,
-                week,
-                groups + extra_services,
-                hours_today,
-                groups=groups,
-                programme_hours=0.0 if group_hours is None else spec.hours_per_day,
-                individual_hours=individual_hours,
-                family_hours=family_hours,
-                prescriber_hours=prescriber_hours,
-                prescriber_initial=prescriber_initial,
-                review_denied=enrolment.denied_on is not None and day >= enrolment.denied_on,
-            )
-        )
+                days.family[0].append(index)
+                days.family[1].append(hours)
+        # The day's hours as the record adds them (PatientDays.columns): group hours, then the extras.
+        episode.service_hours += self._group_hours + extra_hours if ran else extra_hours
+        self._episode_ids.append(episode.episode_id)
+        self._ran.append(ran)
+        if enrolment.denied_on is not None and day >= enrolment.denied_on:
+            days.review_denied.append(index)

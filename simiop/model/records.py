@@ -7,8 +7,11 @@ being dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from typing import Final, Literal, get_args
+
+import numpy as np
 
 EndState = Literal[
     "lost_before_contact",
@@ -184,6 +187,109 @@ class PatientDay:
     """The payer's concurrent review was denied before this day and the patient continued unbilled."""
 
 
+class PatientDays:
+    """Every attended patient-day as columns: one numpy array per PatientDay field, in row order.
+
+    The after-pass (simiop/model/care.py) writes a patient-day as little as it
+    can: per row its episode and whether its group ran; per track-day its day,
+    week and the track's group sessions and hours; and, only on the rows that
+    had them, the hours of an individual, prescriber or family session and a
+    denied review. ``columns`` spreads that into full columns once (the hours
+    and services added in the order care adds them, so every bit is as a
+    row-by-row record had it). Billing, KPIs and periods read the columns;
+    ``rows`` and indexing give PatientDay objects for tests and notebooks.
+    """
+
+    NAMES: tuple[str, ...] = tuple(f.name for f in fields(PatientDay))
+
+    def __init__(self) -> None:
+        self.episode_id: list[int] = []
+        self.ran: list[bool] = []
+        """Per row: whether the patient's group ran that day."""
+        self.track_days: list[tuple[int, int, int, int, float, float]] = []
+        """Per track-day: (first row, day, week, group sessions, programme hours, group service hours)."""
+        self.individual: tuple[list[int], list[float]] = ([], [])
+        """(rows, hours) of the individual sessions; likewise prescriber and family below."""
+        self.prescriber: tuple[list[int], list[float]] = ([], [])
+        self.prescriber_initial: list[int] = []
+        """Rows whose prescriber visit was the first (an evaluation)."""
+        self.family: tuple[list[int], list[float]] = ([], [])
+        self.review_denied: list[int] = []
+        """Rows after a denied concurrent review (the patient continued unbilled)."""
+        self._columns: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, rows: Iterable[PatientDay]) -> PatientDays:
+        """Columns holding the given rows (tests and hand-made records)."""
+        made = cls()
+        rows = list(rows)
+        made._columns = {
+            name: np.array([getattr(row, name) for row in rows], dtype=dtype)
+            for name, dtype in _PATIENT_DAY_DTYPES.items()
+        }
+        return made
+
+    def __len__(self) -> int:
+        return len(self.episode_id) if self._columns is None else len(self._columns["episode_id"])
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Field name -> column (read-only arrays), spread out from the record once."""
+        if self._columns is None:
+            self._columns = self._spread()
+        return self._columns
+
+    def _spread(self) -> dict[str, np.ndarray]:
+        size = len(self.episode_id)
+        starts = np.array([t[0] for t in self.track_days] + [size], dtype=np.intp)
+        per_track_day = np.array([t[1:] for t in self.track_days], dtype=float).reshape(-1, 5)
+        counts = np.diff(starts)
+        day, week, groups_of_day, programme, group_hours = (np.repeat(c, counts) for c in per_track_day.T)
+        ran = np.array(self.ran, dtype=bool)
+        columns: dict[str, np.ndarray] = {"episode_id": np.array(self.episode_id, dtype=np.int64)}
+        columns["day"], columns["week"] = day.astype(np.int64), week.astype(np.int64)
+        groups = np.where(ran, groups_of_day, 0.0).astype(np.int64)
+        services = groups.copy()
+        extra = np.zeros(size)
+        for name, (rows, hours) in (
+            ("individual_hours", self.individual),
+            ("prescriber_hours", self.prescriber),
+            ("family_hours", self.family),
+        ):  # care adds the day's extra hours in this order
+            column: np.ndarray = np.zeros(size)
+            column[rows] = hours
+            services[rows] += 1
+            extra = extra + column
+            columns[name] = column
+        columns["services"], columns["groups"] = services, groups
+        columns["hours"] = np.where(ran, group_hours + extra, extra)
+        columns["programme_hours"] = np.where(ran, programme, 0.0)
+        marks = (("prescriber_initial", self.prescriber_initial), ("review_denied", self.review_denied))
+        for name, marked in marks:
+            flags = np.zeros(size, dtype=bool)
+            flags[marked] = True
+            columns[name] = flags
+        for column in columns.values():
+            column.flags.writeable = False
+        return {name: columns[name] for name in self.NAMES}
+
+    def __getitem__(self, index: int) -> PatientDay:
+        """One row as an object, made on demand."""
+        return PatientDay(*(column[index].item() for column in self.columns().values()))
+
+    def __iter__(self) -> Iterator[PatientDay]:
+        return iter(self.rows())
+
+    def rows(self) -> list[PatientDay]:
+        """Every row as an object (tests and notebooks; the run itself never makes them)."""
+        values = [column.tolist() for column in self.columns().values()]
+        return [PatientDay(*row) for row in zip(*values, strict=True)]
+
+
+_PATIENT_DAY_DTYPES: dict[str, type] = {
+    f.name: {"int": np.int64, "float": np.float64, "bool": np.bool_}[str(f.type)] for f in fields(PatientDay)
+}
+
+
 @dataclass(slots=True)
 class Booking:
     """One intake booking: when it was made, when its slot was, and whether the patient came."""
@@ -204,6 +310,6 @@ class Records:
     episodes: list[Episode] = field(default_factory=list)
     track_days: list[TrackDay] = field(default_factory=list)
     staff_days: list[StaffDay] = field(default_factory=list)
-    patient_days: list[PatientDay] = field(default_factory=list)
+    patient_days: PatientDays = field(default_factory=PatientDays)
     bookings: list[Booking] = field(default_factory=list)
     events: int = 0
