@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
@@ -33,6 +35,4 @@ def deliver(config: SimiopConfig, roster: Roster, days: list[Attendance], patien
                 in_session.add(enrolment.episode.episode_id)
                 enrolment.episode.group_sessions_attended += per_day
             row.group_attendances += per_day * len(session)
-        for group in attendance.came:
-            for enrolment in group:
-                care.care_for(enrolment, day, week, row, enrolment.episode.episode_id in in_session)
+        care.care_for(day, week, row, chain.from_iterable(attendance.came), in_session)
