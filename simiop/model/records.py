@@ -217,12 +217,15 @@ class PatientDays:
         self.review_denied: list[int] = []
         """Rows after a denied concurrent review (the patient continued unbilled)."""
         self._columns: dict[str, np.ndarray] | None = None
+        self._spread_rows = 0
+        """How many recorded rows ``_columns`` holds (-1: given whole by ``of``)."""
 
     @classmethod
     def of(cls, rows: Iterable[PatientDay]) -> PatientDays:
         """Columns holding the given rows (tests and hand-made records)."""
         made = cls()
         rows = list(rows)
+        made._spread_rows = -1
         made._columns = {
             name: np.array([getattr(row, name) for row in rows], dtype=dtype)
             for name, dtype in _PATIENT_DAY_DTYPES.items()
@@ -230,12 +233,23 @@ class PatientDays:
         return made
 
     def __len__(self) -> int:
-        return len(self.episode_id) if self._columns is None else len(self._columns["episode_id"])
+        return len(self.episode_id) if self._spread_rows >= 0 else len(self.columns()["episode_id"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PatientDays):
+            return NotImplemented
+        mine, theirs = self.columns(), other.columns()
+        return all(np.array_equal(mine[name], theirs[name]) for name in self.NAMES)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PatientDays({len(self)} rows)"
 
     def columns(self) -> dict[str, np.ndarray]:
-        """Field name -> column (read-only arrays), spread out from the record once."""
-        if self._columns is None:
-            self._columns = self._spread()
+        """Field name -> column (read-only arrays), spread out from the record once (again if it grew)."""
+        if self._columns is None or 0 <= self._spread_rows != len(self.episode_id):
+            self._columns, self._spread_rows = self._spread(), len(self.episode_id)
         return self._columns
 
     def _spread(self) -> dict[str, np.ndarray]:
