@@ -97,11 +97,15 @@ class Care:
             if plan.individual_week != week:
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            # Person.present and Person.hours_left written out: this runs for every attended patient-day.
-            therapist_here = day >= therapist.start_day and not therapist.absent[day]
+            # Person.present and Person.hours_left written out, and only asked when a session is due:
+            # this runs for every attended patient-day.
             if plan.individual_this_week < per_week:
                 hours = individual_hours_each
-                if therapist_here and therapist.weekly_hours - therapist.hours_by_week[week] >= hours:
+                if (
+                    day >= therapist.start_day
+                    and not therapist.absent[day]
+                    and therapist.weekly_hours - therapist.hours_by_week[week] >= hours
+                ):
                     book(therapist, day, week, hours, "individual")
                     row.individual_hours += hours
                     plan.individual_this_week += 1
@@ -127,7 +131,9 @@ class Care:
                 hours = self._family_hours
                 people = (
                     [therapist]
-                    if family.role == therapist.role and therapist_here
+                    if family.role == therapist.role
+                    and day >= therapist.start_day
+                    and not therapist.absent[day]
                     else roster.present(family.role, day)
                 )
                 person = roster.with_hours(people, week, hours)
