@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Final, Literal, get_args
+from typing import Any, Final, Generic, Literal, TypeVar, get_args
 
 import numpy as np
 
@@ -304,6 +304,60 @@ _PATIENT_DAY_DTYPES: dict[str, type] = {
 }
 
 
+R = TypeVar("R")
+
+
+class RowColumns(Generic[R]):
+    """Rows of one record type kept as columns (one list per field, values as recorded), rows on demand.
+
+    The roster writes staff.csv's rows this way: hours are added into a
+    role's list for the day, and the run's columns are these lists, with no
+    object per row to read back field by field.
+    """
+
+    def __init__(self, row_type: type[R], columns: dict[str, list[Any]] | None = None) -> None:
+        self.row_type = row_type
+        self.names: tuple[str, ...] = tuple(f.name for f in fields(row_type))  # type: ignore[arg-type]
+        self._columns = columns if columns is not None else {name: [] for name in self.names}
+        if tuple(self._columns) != self.names:
+            raise ValueError(f"columns {tuple(self._columns)} are not the fields of {row_type.__name__}")
+
+    @classmethod
+    def of(cls, row_type: type[R], rows: Iterable[R]) -> RowColumns[R]:
+        """Columns holding the given rows (tests and hand-made records)."""
+        rows = list(rows)
+        names = [f.name for f in fields(row_type)]  # type: ignore[arg-type]
+        return cls(row_type, {name: [getattr(row, name) for row in rows] for name in names})
+
+    def columns(self) -> dict[str, list[Any]]:
+        """Field name -> its values in row order (the lists themselves: callers must not change them)."""
+        return self._columns
+
+    def __len__(self) -> int:
+        return len(self._columns[self.names[0]])
+
+    def __getitem__(self, index: int) -> R:
+        """One row as an object, made on demand (a copy: changing it changes nothing recorded)."""
+        return self.row_type(*(column[index] for column in self._columns.values()))
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.rows())
+
+    def rows(self) -> list[R]:
+        """Every row as an object (tests and notebooks; the run itself never makes them)."""
+        return [self.row_type(*row) for row in zip(*self._columns.values(), strict=True)]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RowColumns):
+            return NotImplemented
+        return self.row_type is other.row_type and self._columns == other._columns
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowColumns({self.row_type.__name__}, {len(self)} rows)"
+
+
 @dataclass(slots=True)
 class Booking:
     """One intake booking: when it was made, when its slot was, and whether the patient came."""
@@ -323,7 +377,7 @@ class Records:
     horizon_days: float
     episodes: list[Episode] = field(default_factory=list)
     track_days: list[TrackDay] = field(default_factory=list)
-    staff_days: list[StaffDay] = field(default_factory=list)
+    staff_days: RowColumns[StaffDay] = field(default_factory=lambda: RowColumns(StaffDay))
     patient_days: PatientDays = field(default_factory=PatientDays)
     bookings: list[Booking] = field(default_factory=list)
     events: int = 0

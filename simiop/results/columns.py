@@ -7,7 +7,8 @@ field, per reader. Here each field is taken out of the rows once (one C-level
 columns it needs. The lists keep the values exactly as recorded (an int
 stays an int, None stays None), so the tables print them as before; the
 arrays are for arithmetic. Patient-days, the largest record, are columns
-already (PatientDays): their arrays are used as they are, with no row objects.
+already (PatientDays): their arrays are used as they are, with no row objects;
+so are the staff rows (RowColumns, lists as recorded).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simiop.model.records import (
     PatientDay,
     PatientDays,
     Records,
+    RowColumns,
     StaffDay,
     TrackDay,
 )
@@ -40,7 +42,9 @@ _DTYPE_NAMES = {"i": "int", "f": "float", "b": "bool"}
 class Columns:
     """The rows of one record type as columns, in row order; each column is built on first use."""
 
-    def __init__(self, row_type: type, rows: Sequence[object] | PatientDays, *, tabled: bool = True) -> None:
+    def __init__(
+        self, row_type: type, rows: Sequence[object] | RowColumns[Any] | PatientDays, *, tabled: bool = True
+    ) -> None:
         declared = fields(row_type)
         self.names: tuple[str, ...] = tuple(f.name for f in declared)
         """The record's fields, in declaration order (the column order of its table)."""
@@ -53,8 +57,9 @@ class Columns:
         self.size = len(rows)
         self._columnar = isinstance(rows, PatientDays)
         """Whether the record is columns already (its arrays are what was recorded, in its dtypes)."""
-        self._rows: Sequence[object] = () if isinstance(rows, PatientDays) else rows
-        self._values: dict[str, list[Any]] = {}
+        self._rows: Sequence[object] = () if isinstance(rows, (PatientDays, RowColumns)) else rows
+        self._values: dict[str, list[Any]] = dict(rows.columns()) if isinstance(rows, RowColumns) else {}
+        """Columns recorded as lists (RowColumns) are these lists, as they are."""
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
         if isinstance(rows, PatientDays):  # columns already: each array under its own dtype's name
             for name, array in rows.columns().items():
