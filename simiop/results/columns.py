@@ -105,8 +105,10 @@ class Columns:
         found = self._codes.get(key)
         if found is None:
             position = {label: index for index, label in enumerate(labels)}
-            found = self._codes[key] = np.array(
-                [position.get(value, -1) for value in self.values(name)], dtype=np.intp
+            values = self.values(name)
+            code = {value: position.get(value, -1) for value in set(values)}  # a few distinct values
+            found = self._codes[key] = np.fromiter(
+                map(code.__getitem__, values), dtype=np.intp, count=len(values)
             )
         return found
 
