@@ -254,12 +254,15 @@ class PatientDays:
 
     def _spread(self) -> dict[str, np.ndarray]:
         size = len(self.episode_id)
-        starts = np.array([t[0] for t in self.track_days] + [size], dtype=np.intp)
-        per_track_day = np.array([t[1:] for t in self.track_days], dtype=float).reshape(-1, 5)
-        counts = np.diff(starts)
-        day, week, groups_of_day, programme, group_hours = (np.repeat(c, counts) for c in per_track_day.T)
-        ran = np.array(self.ran, dtype=bool)
-        columns: dict[str, np.ndarray] = {"episode_id": np.array(self.episode_id, dtype=np.int64)}
+        per_track_day = np.array(self.track_days, dtype=float).reshape(-1, 6)
+        counts: np.ndarray = np.diff(per_track_day[:, 0].astype(np.intp), append=size)
+        day, week, groups_of_day, programme, group_hours = (
+            np.repeat(c, counts) for c in per_track_day[:, 1:].T
+        )
+        ran = np.fromiter(self.ran, dtype=bool, count=size)
+        columns: dict[str, np.ndarray] = {
+            "episode_id": np.fromiter(self.episode_id, dtype=np.int64, count=size)
+        }
         columns["day"], columns["week"] = day.astype(np.int64), week.astype(np.int64)
         groups = np.where(ran, groups_of_day, 0.0).astype(np.int64)
         services = groups.copy()
@@ -269,9 +272,10 @@ class PatientDays:
             ("prescriber_hours", self.prescriber),
             ("family_hours", self.family),
         ):  # care adds the day's extra hours in this order
+            at = np.array(rows, dtype=np.intp)
             column: np.ndarray = np.zeros(size)
-            column[rows] = hours
-            services[rows] += 1
+            column[at] = hours
+            services[at] += 1
             extra = extra + column
             columns[name] = column
         columns["services"], columns["groups"] = services, groups
@@ -280,7 +284,7 @@ class PatientDays:
         marks = (("prescriber_initial", self.prescriber_initial), ("review_denied", self.review_denied))
         for name, marked in marks:
             flags = np.zeros(size, dtype=bool)
-            flags[marked] = True
+            flags[np.array(marked, dtype=np.intp)] = True
             columns[name] = flags
         for column in columns.values():
             column.flags.writeable = False
