@@ -7,7 +7,7 @@ import pytest
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
 from simiop.model.delivery import deliver
-from simiop.model.records import PatientDay, TrackDay
+from simiop.model.records import PatientDays, TrackDay
 from tests.tiny_world import enrolment, roster_of, tiny_config, track_of
 
 
@@ -16,10 +16,10 @@ def test_first_day_gets_individual_prescriber_and_family_then_each_waits_until_d
     roster, track = roster_of(config), track_of(config)
     therapist = roster.by_role["therapist"][0]
     patient = enrolment(0, track, therapist, family=True)
-    days: list[PatientDay] = []
+    days = PatientDays()
     care = Care(config, roster, days)
     for day in (0, 1, 7, 14):
-        care.care_for(patient, day, day // 7, TrackDay(day=day, track="day"), 2.5)
+        care.care_for(day, day // 7, TrackDay(day=day, track="day"), [patient], {patient.episode.episode_id})
     services = [(d.day, d.individual_hours, d.prescriber_hours, d.family_hours) for d in days]
     assert services == [
         (0, 50 / 60, 1.0, 1.0),  # everything due at admission; the first prescriber visit is 60 min
@@ -45,8 +45,8 @@ def test_care_competes_for_hours_and_an_absent_group_is_not_billed_as_programme_
     roster.book(prescriber, 0, 0, 19.5, "prescriber")  # half time: 0.5 h left, not the 60 min needed
     patient = enrolment(0, track, therapist, family=True)
     patient.denied_on = 0
-    days: list[PatientDay] = []
-    Care(config, roster, days).care_for(patient, 0, 0, TrackDay(day=0, track="day"), None)
+    days = PatientDays()
+    Care(config, roster, days).care_for(0, 0, TrackDay(day=0, track="day"), [patient], set())  # no group ran
     (record,) = days
     assert (record.services, record.hours, record.groups, record.programme_hours) == (0, 0.0, 0, 0.0)
     assert record.review_denied
@@ -59,7 +59,7 @@ def test_delivery_runs_sessions_before_care_and_counts_group_attendance() -> Non
     therapists = roster.by_role["therapist"]
     came = [[enrolment(i, track, therapists[0]) for i in range(3)], [enrolment(9, track, therapists[1])]]
     row = TrackDay(day=0, track="day")
-    days: list[PatientDay] = []
+    days = PatientDays()
     deliver(config, roster, [Attendance(track, 0, 0, row, came, [True, True])], days)
     assert [d.episode_id for d in days] == [0, 1, 2, 9]
     assert [d.groups for d in days] == [3, 3, 3, 3]  # the lone patient merged into the session

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simiop.model.records import Episode, PatientDay, Records, StaffDay
+from simiop.model.records import Episode, PatientDay, PatientDays, Records, StaffDay
 from simiop.results.columns import Columns, columns_of
 
 
@@ -72,7 +72,9 @@ def test_end_state_masks() -> None:
 def test_each_patient_day_finds_its_episode_row(ids: list[int]) -> None:
     records = Records(seed=0, replication=0, horizon_days=10.0)
     records.episodes = [episode(episode_id, "completed") for episode_id in ids]
-    records.patient_days = [PatientDay(ids[2], 0, 0, 3, 2.5), PatientDay(ids[0], 1, 0, 3, 2.5)]
+    records.patient_days = PatientDays.of(
+        [PatientDay(ids[2], 0, 0, 3, 2.5), PatientDay(ids[0], 1, 0, 3, 2.5)]
+    )
     columns = columns_of(records)
     assert columns.episode_rows().tolist() == [2, 0]
 

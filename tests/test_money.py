@@ -18,7 +18,7 @@ from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.errors import ConfigError
 from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, PatientDay, Records
+from simiop.model.records import Episode, PatientDay, PatientDays, Records
 from simiop.results.periods import period_metrics
 from tests.billed import Billed, Joined, billed_records
 from tests.conftest import BASELINE
@@ -79,7 +79,7 @@ def group_day(
 def billed(config: SimiopConfig, payer: str, days: list[PatientDay]) -> Billed:
     records = Records(seed=0, replication=0, horizon_days=28.0)
     records.episodes = [episode(0, payer)]
-    records.patient_days = days
+    records.patient_days = PatientDays.of(days)
     return billed_records(config, records)
 
 
@@ -514,7 +514,7 @@ def test_a_payment_lag_moves_cash_across_a_fiscal_year_boundary() -> None:
     early_june = (opening.replace(month=6, day=1) - opening).days  # paid 2027-06-22, same fiscal year
     records = Records(seed=0, replication=0, horizon_days=365.0)
     records.episodes = [episode(0, "commercial")]
-    records.patient_days = [group_day(0, early_june), group_day(0, late_june)]
+    records.patient_days = PatientDays.of([group_day(0, early_june), group_day(0, late_june)])
     billed_run = billed_records(config, records)
     assert [row.paid_day for row in billed_run.patient_days] == [early_june + 21, late_june + 21]
     cash = billed_run.patient_days[0].revenue_usd
@@ -534,7 +534,7 @@ def test_cash_due_after_the_horizon_is_unpaid_not_collected() -> None:
     config = load_config(BASELINE, ["money.payers.commercial.payment_lag_days={dist: fixed, value: 21}"])
     records = Records(seed=0, replication=0, horizon_days=28.0)
     records.episodes = [episode(0, "commercial")]
-    records.patient_days = [group_day(0, 0), group_day(0, 10)]  # paid on days 21 and 31
+    records.patient_days = PatientDays.of([group_day(0, 0), group_day(0, 10)])  # paid on days 21 and 31
     billed_run = billed_records(config, records)
     result = totals(config, billed_run.run)
     assert result.cash_collected_usd == pytest.approx(billed_run.patient_days[0].revenue_usd)

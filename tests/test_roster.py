@@ -12,7 +12,7 @@ def test_rows_hold_headcounts_from_the_start_and_hires_join_on_their_date() -> N
         staff__roles__therapist__hires=[{"date": "2027-01-11", "count": 2}],  # day 7
     )
     roster = roster_of(config)
-    rows = roster.staff_days()
+    rows = roster.staff_days().rows()
     roles = sorted(config.staff.roles)
     assert [(r.day, r.role) for r in rows[: len(roles)]] == [(0, role) for role in roles]
     assert len(rows) == 28 * len(roles)

@@ -11,7 +11,7 @@ import pytest
 from simiop.billing import bill
 from simiop.config import load_config
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, PatientDay, Records, StaffDay, TrackDay
+from simiop.model.records import Episode, PatientDay, PatientDays, Records, RowColumns, StaffDay, TrackDay
 from simiop.results.tables import day_number, render_columns, render_tables
 from tests.conftest import BASELINE
 
@@ -61,7 +61,9 @@ def tiny() -> Records:
             end_state="censored_waiting_for_intake",
         ),
     ]
-    records.patient_days = [PatientDay(0, day, 1, 3, 2.5, groups=3, programme_hours=3.0) for day in (7, 8)]
+    records.patient_days = PatientDays.of(
+        PatientDay(0, day, 1, 3, 2.5, groups=3, programme_hours=3.0) for day in (7, 8)
+    )
     records.track_days = [
         TrackDay(
             7,
@@ -78,10 +80,13 @@ def tiny() -> Records:
         ),
         TrackDay(8, "day", census=1, attended=1, facilitation_hours=0),  # an int in a float field: "0"
     ]
-    records.staff_days = [
-        StaffDay(7, "therapist", employed=1, present=1, employed_fte=1.0, group_hours=3.0, caseload=1),
-        StaffDay(8, 'lead, "senior"', employed=2, employed_fte=1.5, family_hours=-0.0),
-    ]
+    records.staff_days = RowColumns.of(
+        StaffDay,
+        [
+            StaffDay(7, "therapist", employed=1, present=1, employed_fte=1.0, group_hours=3.0, caseload=1),
+            StaffDay(8, 'lead, "senior"', employed=2, employed_fte=1.5, family_hours=-0.0),
+        ],
+    )
     return records
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
-from simiop.model.records import PatientDay
+from simiop.model.records import PatientDays
 from simiop.model.sessions import HeldSessions, hold_sessions
 from simiop.model.staff import Roster
 
 
-def deliver(
-    config: SimiopConfig, roster: Roster, days: list[Attendance], patient_days: list[PatientDay]
-) -> None:
+def deliver(config: SimiopConfig, roster: Roster, days: list[Attendance], patient_days: PatientDays) -> None:
     """Run each track-day's sessions, then care for each patient who came, in the order of ``days``.
 
     ``days`` is in clock order (day, then track start time), the order in
@@ -35,8 +35,4 @@ def deliver(
                 in_session.add(enrolment.episode.episode_id)
                 enrolment.episode.group_sessions_attended += per_day
             row.group_attendances += per_day * len(session)
-        group_hours = per_day * spec.session_minutes / 60.0
-        for group in attendance.came:
-            for enrolment in group:
-                ran = enrolment.episode.episode_id in in_session
-                care.care_for(enrolment, day, week, row, group_hours if ran else None)
+        care.care_for(day, week, row, chain.from_iterable(attendance.came), in_session)

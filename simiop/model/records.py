@@ -7,8 +7,11 @@ being dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, Final, Generic, Literal, TypeVar, get_args
+
+import numpy as np
 
 EndState = Literal[
     "lost_before_contact",
@@ -184,6 +187,181 @@ class PatientDay:
     """The payer's concurrent review was denied before this day and the patient continued unbilled."""
 
 
+class PatientDays:
+    """Every attended patient-day as columns: one numpy array per PatientDay field, in row order.
+
+    The after-pass (simiop/model/care.py) writes a patient-day as little as it
+    can: per row its episode and whether its group ran; per track-day its day,
+    week and the track's group sessions and hours; and, only on the rows that
+    had them, the hours of an individual, prescriber or family session and a
+    denied review. ``columns`` spreads that into full columns once (the hours
+    and services added in the order care adds them, so every bit is as a
+    row-by-row record had it). Billing, KPIs and periods read the columns;
+    ``rows`` and indexing give PatientDay objects for tests and notebooks.
+    """
+
+    NAMES: tuple[str, ...] = tuple(f.name for f in fields(PatientDay))
+
+    def __init__(self) -> None:
+        self.episode_id: list[int] = []
+        self.ran: list[bool] = []
+        """Per row: whether the patient's group ran that day."""
+        self.track_days: list[tuple[int, int, int, int, float, float]] = []
+        """Per track-day: (first row, day, week, group sessions, programme hours, group service hours)."""
+        self.individual: tuple[list[int], list[float]] = ([], [])
+        """(rows, hours) of the individual sessions; likewise prescriber and family below."""
+        self.prescriber: tuple[list[int], list[float]] = ([], [])
+        self.prescriber_initial: list[int] = []
+        """Rows whose prescriber visit was the first (an evaluation)."""
+        self.family: tuple[list[int], list[float]] = ([], [])
+        self.review_denied: list[int] = []
+        """Rows after a denied concurrent review (the patient continued unbilled)."""
+        self._columns: dict[str, np.ndarray] | None = None
+        self._spread_rows = 0
+        """How many recorded rows ``_columns`` holds (-1: given whole by ``of``)."""
+
+    @classmethod
+    def of(cls, rows: Iterable[PatientDay]) -> PatientDays:
+        """Columns holding the given rows (tests and hand-made records)."""
+        made = cls()
+        rows = list(rows)
+        made._spread_rows = -1
+        made._columns = {
+            name: np.array([getattr(row, name) for row in rows], dtype=dtype)
+            for name, dtype in _PATIENT_DAY_DTYPES.items()
+        }
+        return made
+
+    def __len__(self) -> int:
+        return len(self.episode_id) if self._spread_rows >= 0 else len(self.columns()["episode_id"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PatientDays):
+            return NotImplemented
+        mine, theirs = self.columns(), other.columns()
+        return all(np.array_equal(mine[name], theirs[name]) for name in self.NAMES)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PatientDays({len(self)} rows)"
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Field name -> column (read-only arrays), spread out from the record once (again if it grew)."""
+        if self._columns is None or 0 <= self._spread_rows != len(self.episode_id):
+            self._columns, self._spread_rows = self._spread(), len(self.episode_id)
+        return self._columns
+
+    def _spread(self) -> dict[str, np.ndarray]:
+        size = len(self.episode_id)
+        per_track_day = np.array(self.track_days, dtype=float).reshape(-1, 6)
+        counts: np.ndarray = np.diff(per_track_day[:, 0].astype(np.intp), append=size)
+        day, week, groups_of_day, programme, group_hours = (
+            np.repeat(c, counts) for c in per_track_day[:, 1:].T
+        )
+        ran = np.fromiter(self.ran, dtype=bool, count=size)
+        columns: dict[str, np.ndarray] = {
+            "episode_id": np.fromiter(self.episode_id, dtype=np.int64, count=size)
+        }
+        columns["day"], columns["week"] = day.astype(np.int64), week.astype(np.int64)
+        groups = np.where(ran, groups_of_day, 0.0).astype(np.int64)
+        services = groups.copy()
+        extra = np.zeros(size)
+        for name, (rows, hours) in (
+            ("individual_hours", self.individual),
+            ("prescriber_hours", self.prescriber),
+            ("family_hours", self.family),
+        ):  # care adds the day's extra hours in this order
+            at = np.array(rows, dtype=np.intp)
+            column: np.ndarray = np.zeros(size)
+            column[at] = hours
+            services[at] += 1
+            extra = extra + column
+            columns[name] = column
+        columns["services"], columns["groups"] = services, groups
+        columns["hours"] = np.where(ran, group_hours + extra, extra)
+        columns["programme_hours"] = np.where(ran, programme, 0.0)
+        marks = (("prescriber_initial", self.prescriber_initial), ("review_denied", self.review_denied))
+        for name, marked in marks:
+            flags = np.zeros(size, dtype=bool)
+            flags[np.array(marked, dtype=np.intp)] = True
+            columns[name] = flags
+        for column in columns.values():
+            column.flags.writeable = False
+        return {name: columns[name] for name in self.NAMES}
+
+    def __getitem__(self, index: int) -> PatientDay:
+        """One row as an object, made on demand."""
+        return PatientDay(*(column[index].item() for column in self.columns().values()))
+
+    def __iter__(self) -> Iterator[PatientDay]:
+        return iter(self.rows())
+
+    def rows(self) -> list[PatientDay]:
+        """Every row as an object (tests and notebooks; the run itself never makes them)."""
+        values = [column.tolist() for column in self.columns().values()]
+        return [PatientDay(*row) for row in zip(*values, strict=True)]
+
+
+_PATIENT_DAY_DTYPES: dict[str, type] = {
+    f.name: {"int": np.int64, "float": np.float64, "bool": np.bool_}[str(f.type)] for f in fields(PatientDay)
+}
+
+
+R = TypeVar("R")
+
+
+class RowColumns(Generic[R]):
+    """Rows of one record type kept as columns (one list per field, values as recorded), rows on demand.
+
+    The roster writes staff.csv's rows this way: hours are added into a
+    role's list for the day, and the run's columns are these lists, with no
+    object per row to read back field by field.
+    """
+
+    def __init__(self, row_type: type[R], columns: dict[str, list[Any]] | None = None) -> None:
+        self.row_type = row_type
+        self.names: tuple[str, ...] = tuple(f.name for f in fields(row_type))  # type: ignore[arg-type]
+        self._columns = columns if columns is not None else {name: [] for name in self.names}
+        if tuple(self._columns) != self.names:
+            raise ValueError(f"columns {tuple(self._columns)} are not the fields of {row_type.__name__}")
+
+    @classmethod
+    def of(cls, row_type: type[R], rows: Iterable[R]) -> RowColumns[R]:
+        """Columns holding the given rows (tests and hand-made records)."""
+        rows = list(rows)
+        names = [f.name for f in fields(row_type)]  # type: ignore[arg-type]
+        return cls(row_type, {name: [getattr(row, name) for row in rows] for name in names})
+
+    def columns(self) -> dict[str, list[Any]]:
+        """Field name -> its values in row order (the lists themselves: callers must not change them)."""
+        return self._columns
+
+    def __len__(self) -> int:
+        return len(self._columns[self.names[0]])
+
+    def __getitem__(self, index: int) -> R:
+        """One row as an object, made on demand (a copy: changing it changes nothing recorded)."""
+        return self.row_type(*(column[index] for column in self._columns.values()))
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.rows())
+
+    def rows(self) -> list[R]:
+        """Every row as an object (tests and notebooks; the run itself never makes them)."""
+        return [self.row_type(*row) for row in zip(*self._columns.values(), strict=True)]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RowColumns):
+            return NotImplemented
+        return self.row_type is other.row_type and self._columns == other._columns
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowColumns({self.row_type.__name__}, {len(self)} rows)"
+
+
 @dataclass(slots=True)
 class Booking:
     """One intake booking: when it was made, when its slot was, and whether the patient came."""
@@ -203,7 +381,7 @@ class Records:
     horizon_days: float
     episodes: list[Episode] = field(default_factory=list)
     track_days: list[TrackDay] = field(default_factory=list)
-    staff_days: list[StaffDay] = field(default_factory=list)
-    patient_days: list[PatientDay] = field(default_factory=list)
+    staff_days: RowColumns[StaffDay] = field(default_factory=lambda: RowColumns(StaffDay))
+    patient_days: PatientDays = field(default_factory=PatientDays)
     bookings: list[Booking] = field(default_factory=list)
     events: int = 0

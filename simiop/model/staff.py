@@ -3,7 +3,8 @@
 The roster is the one owner of staff time: every hour a person spends (a
 group, an individual, prescriber or family session, an assessment) is booked
 through ``Roster.book`` or ``Roster.book_intake``, which keep the person's
-week and the role's staff.csv row (StaffDay) in step. Caseloads are kept here
+week and the role's staff.csv columns in step (one list per field and role,
+turned into the run's staff rows, columns still, by ``staff_days``). Caseloads are kept here
 too, changed only by ``assign`` and ``release``.
 
 Absence is drawn in advance for every person and day from the person's own
@@ -18,13 +19,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from itertools import accumulate, chain
+from typing import Any, Literal
 
 import numpy as np
 
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import StaffDay
+from simiop.model.records import RowColumns, StaffDay
 from simiop.streams import RandomStreams
 
 WORKING_DAYS_PER_YEAR = 260.0
@@ -34,6 +36,14 @@ Activity = Literal["group", "individual", "prescriber", "family"]
 """What booked staff hours went to. In staff.csv they are the ``<activity>_hours`` columns; in
 daily.csv group hours are ``facilitation_hours`` (hours of every facilitator), the others keep
 their names."""
+
+_HOURS_FIELD: dict[Activity, str] = {
+    "group": "group_hours",
+    "individual": "individual_hours",
+    "prescriber": "prescriber_hours",
+    "family": "family_hours",
+}
+"""Each activity's column in staff.csv."""
 
 
 @dataclass(slots=True, eq=False)
@@ -78,8 +88,12 @@ class Roster:
         self._present: dict[tuple[str, int, str | None], list[Person]] = {}
         self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
-        self._rows: dict[str, list[StaffDay]] = {}
-        """Each role's staff.csv row of every day; the fixed part (headcounts) filled in at the start."""
+        self._days = calendar.days
+        self._hours: dict[str, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
+        """Per activity and role, the hours booked on each day (the staff.csv columns, kept as lists)."""
+        self._intake_hours: dict[str, list[float]] = {}
+        self._caseload: dict[str, list[int]] = {}
+        """Per role, the caseload at each day's close (filled in by close_days)."""
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -112,10 +126,10 @@ class Roster:
             self._headcount[role] = [
                 (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
             ]
-            self._rows[role] = [
-                StaffDay(day=day, role=role, employed=count, present=here, employed_fte=fte_of[count])
-                for day, count, here in zip(range(calendar.days), employed, present, strict=False)
-            ]
+            for booked in self._hours.values():
+                booked[role] = [0.0] * calendar.days
+            self._intake_hours[role] = [0.0] * calendar.days
+            self._caseload[role] = [0] * calendar.days
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
@@ -149,21 +163,27 @@ class Roster:
         return self._headcount[role][day]
 
     def row(self, role: str, day: int) -> StaffDay:
-        """The staff.csv row of ``role`` on ``day``."""
-        return self._rows[role][day]
+        """The staff.csv row of ``role`` on ``day``, as it stands (a copy: the roster keeps columns)."""
+        employed, present, fte = self._headcount[role][day]
+        hours = self._hours
+        return StaffDay(
+            day,
+            role,
+            employed,
+            present,
+            fte,
+            hours["group"][role][day],
+            hours["individual"][role][day],
+            hours["prescriber"][role][day],
+            hours["family"][role][day],
+            self._intake_hours[role][day],
+            self._caseload[role][day],
+        )
 
     def book(self, person: Person, day: int, week: int, hours: float, activity: Activity) -> None:
         """Charge ``hours`` of ``activity`` to the person's week and to the role's row of the day."""
         person.hours_by_week[week] += hours
-        row = self._rows[person.role][day]
-        if activity == "group":
-            row.group_hours += hours
-        elif activity == "individual":
-            row.individual_hours += hours
-        elif activity == "prescriber":
-            row.prescriber_hours += hours
-        else:
-            row.family_hours += hours
+        self._hours[activity][person.role][day] += hours
 
     def book_intake(self, role: str, day: int, hours: float) -> None:
         """An assessment's hours on the role's row of the day.
@@ -171,20 +191,36 @@ class Roster:
         Assessments run in their own slots (capacity is the slots and who is
         present), so they take nothing from anyone's weekly programme hours.
         """
-        self._rows[role][day].intake_hours += hours
+        self._intake_hours[role][day] += hours
 
     def close_days(self) -> None:
         """Each role's caseload at every day's close (midnight) onto its rows, from the changes by day."""
         for role, changes in self._caseload_change.items():
-            count = 0
-            for row, change in zip(self._rows[role], changes, strict=False):
-                count += change
-                row.caseload = count
+            self._caseload[role] = list(accumulate(changes[: self._days]))
 
-    def staff_days(self) -> list[StaffDay]:
-        """Every staff row in (day, role) order: the rows of staff.csv."""
-        roles = sorted(self._rows)
-        return [self._rows[role][day] for day in range(self.calendar.days) for role in roles]
+    def staff_days(self) -> RowColumns[StaffDay]:
+        """Every staff row in (day, role) order, the rows of staff.csv, as columns."""
+        roles = sorted(self._headcount)
+        days = self._days
+
+        def by_day(per_role: dict[str, list[Any]]) -> list[Any]:
+            """Each role's list of days interleaved into (day, role) order."""
+            return list(chain.from_iterable(zip(*(per_role[role][:days] for role in roles), strict=True)))
+
+        headcounts = by_day(self._headcount)
+        return RowColumns(
+            StaffDay,
+            {
+                "day": [day for day in range(days) for _ in roles],
+                "role": roles * days,
+                "employed": [count for count, _, _ in headcounts],
+                "present": [here for _, here, _ in headcounts],
+                "employed_fte": [fte for _, _, fte in headcounts],
+                **{_HOURS_FIELD[activity]: by_day(self._hours[activity]) for activity in _HOURS_FIELD},
+                "intake_hours": by_day(self._intake_hours),
+                "caseload": by_day(self._caseload),
+            },
+        )
 
     def assign(self, person: Person, day: int) -> None:
         """A patient joins ``person``'s caseload, counted on the staff row of ``day``."""

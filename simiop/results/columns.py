@@ -6,7 +6,9 @@ field, per reader. Here each field is taken out of the rows once (one C-level
 ``map(attrgetter)`` per field, on first use) and every reader takes the
 columns it needs. The lists keep the values exactly as recorded (an int
 stays an int, None stays None), so the tables print them as before; the
-arrays are for arithmetic.
+arrays are for arithmetic. Patient-days, the largest record, are columns
+already (PatientDays): their arrays are used as they are, with no row objects;
+so are the staff rows (RowColumns, lists as recorded).
 """
 
 from __future__ import annotations
@@ -26,16 +28,23 @@ from simiop.model.records import (
     Booking,
     Episode,
     PatientDay,
+    PatientDays,
     Records,
+    RowColumns,
     StaffDay,
     TrackDay,
 )
+
+_DTYPE_NAMES = {"i": "int", "f": "float", "b": "bool"}
+"""numpy's kind of an array -> the name ``Columns.array`` is asked for with that dtype."""
 
 
 class Columns:
     """The rows of one record type as columns, in row order; each column is built on first use."""
 
-    def __init__(self, row_type: type, rows: Sequence[object], *, tabled: bool = True) -> None:
+    def __init__(
+        self, row_type: type, rows: Sequence[object] | RowColumns[Any] | PatientDays, *, tabled: bool = True
+    ) -> None:
         declared = fields(row_type)
         self.names: tuple[str, ...] = tuple(f.name for f in declared)
         """The record's fields, in declaration order (the column order of its table)."""
@@ -46,9 +55,15 @@ class Columns:
         """Whether a table prints these rows: then every field is wanted as a list anyway, and arrays
         are made from the lists; otherwise an array is read straight from the rows."""
         self.size = len(rows)
-        self._rows = rows
-        self._values: dict[str, list[Any]] = {}
+        self._columnar = isinstance(rows, PatientDays)
+        """Whether the record is columns already (its arrays are what was recorded, in its dtypes)."""
+        self._rows: Sequence[object] = () if isinstance(rows, (PatientDays, RowColumns)) else rows
+        self._values: dict[str, list[Any]] = dict(rows.columns()) if isinstance(rows, RowColumns) else {}
+        """Columns recorded as lists (RowColumns) are these lists, as they are."""
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
+        if isinstance(rows, PatientDays):  # columns already: each array under its own dtype's name
+            for name, array in rows.columns().items():
+                self._arrays[(name, _DTYPE_NAMES[array.dtype.kind])] = array
         self._codes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -60,7 +75,11 @@ class Columns:
         if found is None:
             if name not in self.names:
                 raise KeyError(f"{name!r} is not a field; fields: {', '.join(self.names)}")
-            found = self._values[name] = list(map(attrgetter(name), self._rows))
+            if self._columnar:
+                found = next(array for (field, _), array in self._arrays.items() if field == name).tolist()
+            else:
+                found = list(map(attrgetter(name), self._rows))
+            self._values[name] = found
         return found
 
     def array(self, name: str, dtype: str = "float") -> np.ndarray:
@@ -86,8 +105,10 @@ class Columns:
         found = self._codes.get(key)
         if found is None:
             position = {label: index for index, label in enumerate(labels)}
-            found = self._codes[key] = np.array(
-                [position.get(value, -1) for value in self.values(name)], dtype=np.intp
+            values = self.values(name)
+            code = {value: position.get(value, -1) for value in set(values)}  # a few distinct values
+            found = self._codes[key] = np.fromiter(
+                map(code.__getitem__, values), dtype=np.intp, count=len(values)
             )
         return found
 

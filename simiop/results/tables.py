@@ -207,10 +207,13 @@ def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> s
     return "\n".join(lines) + "\n"
 
 
-def _difference(later: np.ndarray, earlier: np.ndarray) -> tuple[list[float | None], np.ndarray]:
-    """later - earlier per row, None where either is missing (nan); and the same as an array."""
-    difference = later - earlier
-    return [None if math.isnan(value) else value for value in difference.tolist()], difference
+def _differences(later: np.ndarray, earlier: np.ndarray) -> list[str]:
+    """later - earlier per row with 4 decimals, '' where either is missing (nan); formatted in one pass.
+
+    Waits and stays are mostly distinct, so nothing is shared; a -0.0 prints with its sign, as ever.
+    """
+    fixed = _fixed(4)
+    return [fixed(value) if value == value else "" for value in (later - earlier).tolist()]
 
 
 def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
@@ -257,9 +260,9 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "billable_days": _plain(bills.billable_days.tolist()),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
-        "wait_referral_to_assessment_days": _floats(*_difference(assessed, referred)),
-        "wait_assessment_to_admission_days": _floats(*_difference(admitted, assessed)),
-        "length_of_stay_days": _floats(*_difference(ended_shown, admitted)),
+        "wait_referral_to_assessment_days": _differences(assessed, referred),
+        "wait_assessment_to_admission_days": _differences(admitted, assessed),
+        "length_of_stay_days": _differences(ended_shown, admitted),
     }
     return [by_name[name] for name in EPISODE_COLUMNS]
 
