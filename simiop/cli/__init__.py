@@ -7,6 +7,15 @@ numpy, matplotlib) are imported inside commands so ``simiop --help`` is quick.
 
 from __future__ import annotations
 
+import os
+
+# numpy's OpenBLAS starts a thread as it loads, unless told not to, and a
+# process with a second thread cannot safely fork its workers (see
+# simiop.experiments.executors.start_method): the simulation does no linear
+# algebra, so the command asks for none before anything imports numpy. A
+# value the user set is kept (the workers then start by forkserver).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import click
 
 from simiop import __version__

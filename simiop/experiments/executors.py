@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -117,27 +118,85 @@ def chunk_size(
     return max(1, min(wanted, remaining // (4 * max(1, workers))))
 
 
+def _threads() -> int | None:
+    """How many threads this process runs, native ones included (Linux's /proc), or None if unknown.
+
+    ``threading.active_count()`` sees only threads started by Python, not
+    those of a C library (numpy's OpenBLAS starts one as it loads), and a
+    fork with any other thread running is what can deadlock the child (and
+    what Python 3.12+ warns about, counting the same way); the kernel counts
+    them all.
+    """
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def start_method() -> str:
+    """How to start workers here: fork when that is safe, else forkserver, else spawn.
+
+    Fork starts a worker in milliseconds, with everything this process has
+    imported, but is only safe in a process with one thread (a forked lock
+    held by another thread never unlocks): so only on Linux (macOS's system
+    libraries are not fork-safe, whatever the threads) and only when the
+    kernel counts one thread. The command line keeps numpy's BLAS from
+    starting its thread (``simiop.cli``); a notebook, a Dask client or a
+    caller's own threads make it forkserver, which forks workers from a
+    clean single-threaded server; spawn where there is neither (Windows).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and _threads() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 class ProcessExecutor:
     """Runs tasks on ``workers`` local processes (the default executor).
 
-    Workers are started by forkserver where the platform has it (fork's speed
-    without forking a parent that may hold threads) and by spawn elsewhere;
-    either way each starts with the caller's ``sys.path`` and folder, so it
-    imports the same simiop whatever folder the caller stands in.
-    Short tasks are sent in chunks sized from the measured task duration.
-    A pool that breaks (a worker killed) raises ``CellsLostError``.
+    The workers start when there is work for them, by ``start_method()``:
+    forked from this process when it has a single thread (a worker is ready
+    in milliseconds, the model imported once, here, before the fork), else
+    by forkserver or spawn, which start each worker with the caller's
+    ``sys.path`` and folder, so it imports the same simiop whatever folder
+    the caller stands in. A single task runs here, with no worker to start
+    (as the serial executor runs it: the same bytes). Short tasks are sent
+    in chunks sized from the measured task duration. A pool that breaks (a
+    worker killed) raises ``CellsLostError``.
     """
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, method: str | None = None) -> None:
+        """``method`` forces a start method (tests compare them); None chooses by ``start_method()``."""
         check_main_guard(", or pass jobs=1 (no worker processes)")
         self.workers = max(1, workers or os.cpu_count() or 1)
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+        self._method = method
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def method(self) -> str | None:
+        """The start method of the running pool (None before the first tasks needed one)."""
+        return None if self._pool is None else self._method
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            method = self._method or start_method()
+            if method == "fork":
+                for module in WORKER_MODULES:  # imported once here rather than once in every worker
+                    importlib.import_module(module)
+                if self._method is None and _threads() != 1:  # an import started a thread after all
+                    method = start_method()
+            self._method = method
+            context = multiprocessing.get_context(method)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+        return self._pool
 
     def map_unordered(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
+        if len(tasks) <= 1 and self._pool is None:
+            yield from SerialExecutor().map_unordered(fn, tasks)
+            return
+        pool = self._started()
         queue = list(reversed(tasks))  # pop() from the end takes tasks in their given order
         pending: set[Future[tuple[list[Result], float]]] = set()
         busy_seconds, done_tasks = 0.0, 0
@@ -146,7 +205,7 @@ class ProcessExecutor:
             per_task = busy_seconds / done_tasks if done_tasks else None
             size = chunk_size(len(queue), self.workers, per_task)
             chunk = [queue.pop() for _ in range(min(size, len(queue)))]
-            pending.add(self._pool.submit(_run_chunk, fn, chunk))
+            pending.add(pool.submit(_run_chunk, fn, chunk))
 
         try:
             while queue and len(pending) < 2 * self.workers:  # two in flight per worker: never idle
@@ -168,7 +227,8 @@ class ProcessExecutor:
                 future.cancel()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 EXECUTORS = ("processes", "serial", "dask")
@@ -232,4 +292,5 @@ __all__ = [
     "ProcessExecutor",
     "SerialExecutor",
     "make_executor",
+    "start_method",
 ]
