@@ -63,20 +63,49 @@ WORKER_MODULES = ("simiop.experiments.cells", "simiop.model", "simiop.results.kp
 
 
 def _start_worker() -> None:
-    """Run first in every worker: leave Ctrl-C to the parent and import the model.
+    """Run first in every worker: leave Ctrl-C to the parent, die with it, and import the model.
 
     Workers leave Ctrl-C to the parent, which stops cleanly and keeps every
-    finished cell. The imports happen here, in the worker, and not in the
+    finished cell. A parent killed outright (SIGKILL, out of memory) cannot
+    stop them, and an idle worker would wait for work for ever: on Linux
+    the kernel ends each worker when its parent dies (``_die_with_parent``).
+    The imports happen here, in the worker, and not in the
     forkserver (``set_forkserver_preload``): the forkserver of Python 3.10
     and 3.11 (at least) imports its preload with the current folder first on
     ``sys.path``, so a folder there named ``simiop`` (a clone, beside an
     editable install) was imported instead of the caller's package and every
     worker failed. A worker has the caller's ``sys.path`` by now, so it
-    imports what the caller imported, whatever the folder.
+    imports what the caller imported, whatever the folder. A forked worker
+    has them already: the parent imported them before forking.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     for module in WORKER_MODULES:
         importlib.import_module(module)
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl's option for the signal a process gets when its parent dies (linux/prctl.h)."""
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (elsewhere: nothing, as before).
+
+    The parent is the process that forked this one: the caller for a fork
+    pool, the forkserver otherwise, which ends when the caller does. Only
+    the forking thread's end counts, and a pool is forked from the caller's
+    one thread (fork) or the forkserver's, which live as long as the pool.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl in this C library: workers then outlive a killed parent
+        return
+    if os.getppid() == 1:  # the parent died before the request: the signal would never come
+        os._exit(1)
 
 
 def _stopped_message() -> str:
