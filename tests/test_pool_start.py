@@ -111,7 +111,7 @@ def test_each_cell_is_flushed_to_disk_once_before_its_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flushed: list[tuple[str, list[str]]] = []
-    real = simiop.experiments.cells.flush_folder
+    real = simiop.atomic.flush_folder
 
     def counted(folder: Path, names: list[str]) -> None:
         assert ".partial-" in folder.name  # before the rename
@@ -236,3 +236,16 @@ def _left_in_group(group: int) -> list[int]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.1)
+
+
+def test_installed_versions_read_from_the_header_match_importlib_metadata() -> None:
+    """The manifest's versions read the ``Version:`` header only: the same text for every installed package."""
+    from importlib.metadata import distributions, version
+
+    from simiop.experiments.manifest import installed_version
+
+    names = sorted({d.metadata["Name"] for d in distributions() if d.metadata["Name"]})
+    assert len(names) > 10
+    for name in names:
+        assert installed_version(name) == version(name), name
+    assert installed_version("no-such-package-of-simiop") is None

@@ -18,15 +18,31 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click
 
-from simiop import __version__
 from simiop.cli.advise_command import advise
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
 from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
 
 
+def _show_version(context: click.Context, _: click.Parameter, asked: bool) -> None:
+    """--version, as click's version_option says it, reading the version only when asked."""
+    if not asked or context.resilient_parsing:
+        return
+    from simiop import __version__
+
+    click.echo(f"simiop, version {__version__}")
+    context.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="simiop")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Discrete-event simulation and capacity planning for a mental-health
     Intensive Outpatient Program (IOP).

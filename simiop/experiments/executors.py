@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import importlib
 import math
-import multiprocessing
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from simiop.experiments.mainguard import GUARD, check_main_guard, reimported_main
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported when a pool starts, not for --help
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -174,6 +174,8 @@ def start_method() -> str:
     caller's own threads make it forkserver, which forks workers from a
     clean single-threaded server; spawn where there is neither (Windows).
     """
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and _threads() == 1:
         return "fork"
@@ -209,6 +211,9 @@ class ProcessExecutor:
         return None if self._pool is None else self._method
 
     def _started(self) -> ProcessPoolExecutor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         if self._pool is None:
             method = self._method or start_method()
             if method == "fork":
@@ -225,6 +230,9 @@ class ProcessExecutor:
         if len(tasks) <= 1 and self._pool is None:
             yield from SerialExecutor().map_unordered(fn, tasks)
             return
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._started()
         queue = list(reversed(tasks))  # pop() from the end takes tasks in their given order
         pending: set[Future[tuple[list[Result], float]]] = set()
