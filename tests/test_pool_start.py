@@ -249,3 +249,15 @@ def test_installed_versions_read_from_the_header_match_importlib_metadata() -> N
     for name in names:
         assert installed_version(name) == version(name), name
     assert installed_version("no-such-package-of-simiop") is None
+
+
+def test_the_manifest_checksums_taken_as_cells_are_written_are_those_of_the_files(tmp_path: Path) -> None:
+    """The digests are taken of the bytes as written, not read back: they must be the files' own."""
+    from simiop.experiments.manifest import checksums, read_manifest
+
+    out = tmp_path / "out"
+    run_plan(_plan(replications=3), out, SerialExecutor())
+    recorded = read_manifest(out)["files"]
+    on_disk = checksums(out, [p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"])
+    assert recorded == on_disk
+    assert len(recorded) == 3 * 3 + 3  # 3 files a cell (kpis, periods, daily), kpis/summary/projections

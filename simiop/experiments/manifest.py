@@ -78,9 +78,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def checksums(out: Path, files: Iterable[Path]) -> dict[str, str]:
-    """Relative POSIX path -> SHA-256, sorted, for the given files under ``out``."""
-    return {path.relative_to(out).as_posix(): sha256_of(path) for path in sorted(files)}
+def checksums(out: Path, files: Iterable[Path], known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Relative POSIX path -> SHA-256, sorted, for the given files under ``out``.
+
+    ``known`` holds digests already taken of the bytes as they were written
+    (by relative path), so a run need not read back every file it wrote.
+    """
+    known = known or {}
+    found = {}
+    for path in sorted(files):
+        relative = path.relative_to(out).as_posix()
+        found[relative] = known[relative] if relative in known else sha256_of(path)
+    return found
 
 
 def write_manifest(
