@@ -261,3 +261,37 @@ def test_the_manifest_checksums_taken_as_cells_are_written_are_those_of_the_file
     on_disk = checksums(out, [p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"])
     assert recorded == on_disk
     assert len(recorded) == 3 * 3 + 3  # 3 files a cell (kpis, periods, daily), kpis/summary/projections
+
+
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_forked_workers_do_not_print_again_what_the_script_printed(tmp_path: Path) -> None:
+    """Output still in the script's buffer (stdout to a pipe) is flushed before the fork, not copied.
+
+    multiprocessing flushes the standard streams before it forks a worker;
+    this holds the pool to it.
+    """
+    script = tmp_path / "printing.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import simiop
+            from simiop.experiments import executors
+
+            if __name__ == "__main__":
+                print("before the run")
+                simiop.run({str(SMALL)!r}, replications=4, horizon="10d", jobs=2, report=False)
+                print("method", executors.start_method())
+            """
+        ),
+        encoding="utf-8",
+    )
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # as the command line sets it: fork
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env=environment,
+    )
+    assert done.stdout.splitlines() == ["before the run", "method fork"]

@@ -108,14 +108,18 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _stopped_message() -> str:
-    """Why a process pool broke, as far as the caller can tell, and what to try."""
+def _stopped_message(method: str | None) -> str:
+    """Why a process pool broke, as far as the caller can tell, and what to try.
+
+    Forked workers do not import the main script again, so only the others
+    can have stopped at an unguarded one.
+    """
     message = (
         "the worker processes stopped before finishing their cells (one was killed, e.g. out of "
         "memory, or could not start)"
     )
     script = reimported_main()
-    if script is not None:
+    if script is not None and method != "fork":
         message += f"; if {script.name} starts simiop at its top level, put that code under `{GUARD}`"
     return message
 
@@ -253,7 +257,7 @@ class ProcessExecutor:
                     try:
                         results, seconds = future.result()
                     except BrokenProcessPool as exc:
-                        raise CellsLostError(_stopped_message()) from exc
+                        raise CellsLostError(_stopped_message(self._method)) from exc
                     busy_seconds += seconds
                     done_tasks += len(results)
                     yield from results
