@@ -125,6 +125,23 @@ def test_each_cell_is_flushed_to_disk_once_before_its_rename(
     assert all(names == sorted(cell_file_names(("daily",))) for _, names in flushed)
 
 
+def test_without_syncfs_each_file_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS and Windows have no syncfs: every file of the folder is fsynced instead."""
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_bytes(b"x")
+    synced: list[int] = []
+    real = os.fsync
+
+    def counted(descriptor: int) -> None:
+        synced.append(descriptor)
+        real(descriptor)
+
+    monkeypatch.setattr(simiop.atomic, "_syncfs", lambda: None)
+    monkeypatch.setattr(os, "fsync", counted)
+    simiop.atomic.flush_folder(tmp_path, ["a.csv", "b.csv"])
+    assert len(synced) == 2
+
+
 def test_flush_folder_puts_the_files_on_disk_or_says_why(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"x")
     simiop.atomic.flush_folder(tmp_path, ["a.csv"])  # returns: nothing to say
