@@ -3,15 +3,10 @@
 The public API (``simiop.run``, ``simiop.load_config``, ...) lives in
 ``simiop.api`` and is imported on first use, so ``import simiop`` and the
 command line's ``--help`` stay fast (no numpy, simpy or matplotlib until needed).
+``__version__`` too is read on first use (the package metadata costs 15-25 ms).
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("simiop")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from simiop.api import (
@@ -44,8 +39,20 @@ __all__ = [
 _CONFIG = ("ConfigError", "SimiopConfig")
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("simiop")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
-    """Import the API on first use (PEP 562)."""
+    """Import the API, and read the version, on first use (PEP 562)."""
+    if name == "__version__":
+        found = globals()["__version__"] = _installed_version()
+        return found
     if name in __all__ and name not in _CONFIG and name != "__version__":
         from simiop import api
 

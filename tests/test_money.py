@@ -388,13 +388,14 @@ def test_groups_shorter_than_a_billable_unit_are_a_warning_per_payer_counting_se
 
 
 def test_claim_edit_and_min_hours_say_billing_hours_not_received_hours() -> None:
+    from simiop.config.descriptions import field_description
     from simiop.config.money import Payer, WeeklyRequirement
     from simiop.config.reference import render_reference
 
     definition = "the track's programme hours on a day the patient's group ran, plus counted individual"
     texts = {
-        "kind": WeeklyRequirement.model_fields["kind"].description or "",
-        "min_hours_per_day": Payer.model_fields["min_hours_per_day"].description or "",
+        "kind": field_description(WeeklyRequirement, "kind") or "",
+        "min_hours_per_day": field_description(Payer, "min_hours_per_day") or "",
     }
     for name, text in texts.items():
         flat = " ".join(text.split())

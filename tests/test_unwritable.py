@@ -211,9 +211,9 @@ def test_a_disk_filling_up_mid_run_exits_1_keeps_finished_cells_and_a_rerun_resu
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    full = DiskFull(simiop.atomic.write_bytes_synced, allowed=7)  # 2 cells of 3 files, then 1 file
+    full = DiskFull(simiop.atomic.write_bytes_new, allowed=7)  # 2 cells of 3 files, then 1 file
     with monkeypatch.context() as patch:
-        patch.setattr(simiop.experiments.cells, "write_bytes_synced", full)
+        patch.setattr(simiop.experiments.cells, "write_bytes_new", full)
         code, _, err = run(*RUN, "--no-report", "--out", str(out))
     assert code == 1, err
     assert_one_line(err, out, "no space left on device")
@@ -334,7 +334,7 @@ def test_wherever_the_disk_fills_up_nothing_is_half_written_and_a_rerun_gives_th
     full = DiskFull(simiop.atomic.write_bytes_atomic, allowed)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(simiop.atomic, "write_bytes_atomic", full)
-        patch.setattr(simiop.experiments.cells, "write_bytes_synced", full)
+        patch.setattr(simiop.experiments.cells, "write_bytes_new", full)
         code, _, err = run(*RUN, "--no-report", "--out", str(out))
     if not full.failed:  # the run needed no more writes than allowed
         assert code == 0, err

@@ -156,9 +156,18 @@ def test_serial_runs_need_no_guard(tmp_path: Path) -> None:
 
 
 def test_a_script_the_check_cannot_see_through_still_gets_the_hint(tmp_path: Path) -> None:
-    """Inside ``if True:`` the call looks guarded; the workers leave quietly and the pool's error names the fix."""
+    """Inside ``if True:`` the call looks guarded; the workers leave quietly and the pool's error names the fix.
+
+    Workers that import the script again are started by forkserver (or
+    spawn): the script's own thread rules out fork here, as macOS and
+    Windows rule it out always.
+    """
     folder = clinic_folder(tmp_path)
-    script = "import simiop\nif True:\n    simiop.run('configs/baseline.yaml', replications=2, jobs=2, report=False)\n"
+    script = (
+        "import threading\nimport simiop\n"
+        "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "if True:\n    simiop.run('configs/baseline.yaml', replications=2, jobs=2, report=False)\n"
+    )
     done = python(script, folder, "sneaky.py")
     assert done.returncode == 1
     last = done.stderr.splitlines()[-1]

@@ -25,8 +25,16 @@ class Frozen(BaseModel):
         strict=True,
         allow_inf_nan=False,
         validate_default=True,
-        use_attribute_docstrings=True,
     )
+    # The fields' descriptions (their docstrings) are read only for a schema: see descriptions.py.
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON Schema, with every field's docstring as its description."""
+        from simiop.config.descriptions import describe_fields
+
+        describe_fields(Frozen)
+        return super().model_json_schema(*args, **kwargs)
 
 
 def _list_as_tuple(value: Any) -> Any:

@@ -41,6 +41,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
 from simiop.config import base, distributions
+from simiop.config.descriptions import describe_fields
 from simiop.config.distributions import DISTRIBUTIONS, Distribution
 from simiop.config.model import SimiopConfig
 
@@ -583,6 +584,7 @@ def _family_section(family: type[BaseModel]) -> list[str]:
 
 def render_reference() -> str:
     """The whole Markdown reference; deterministic, so it can be compared with the committed file."""
+    describe_fields(base.Frozen)
     entries = list(_walk(SimiopConfig, ""))
     top_level = [entry for entry in entries if "." not in entry.path]
     lines = [_HEADER, _RULES, "Sections: " + " · ".join(f"[{e.path}](#{e.path})" for e in top_level), ""]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from simiop.atomic import write_bytes_synced
+from simiop.atomic import flush_folder, write_bytes_new
 from simiop.config import SimiopConfig
 from simiop.experiments.plan import TABLES
 
@@ -94,7 +94,16 @@ def is_finished(out: Path, scenario: str, replication: int, names: Iterable[str]
 
 
 def write_cell(out: Path, result: CellResult) -> None:
-    """Write every file of a cell into a temporary folder, then rename the folder into place.
+    """Write a cell's files into a temporary folder, flush them to disk at once, then rename it into place.
+
+    Why this is atomic: a cell folder under its final name appears only by
+    the rename, which comes after every file of the cell is whole on disk
+    (one flush for the folder, ``flush_folder``). A run killed before the
+    rename leaves only the temporary folder, which the next run deletes
+    (``remove_partial_cells``) and whose cell it runs again; killed after,
+    the cell is finished and kept. The rename itself is not flushed: a power
+    cut can lose it, which again leaves the temporary folder, never a
+    finished-looking folder with an empty file.
 
     If a write fails (disk full, ...) the temporary folder is removed before
     the error propagates, so no half-written cell is left behind. A cell
@@ -110,7 +119,8 @@ def write_cell(out: Path, result: CellResult) -> None:
     partial.mkdir(exist_ok=True)
     try:
         for name, data in sorted(result.files.items()):
-            write_bytes_synced(partial / name, data)
+            write_bytes_new(partial / name, data)
+        flush_folder(partial, sorted(result.files))
         if final.is_dir() and all((final / name).is_file() for name in result.files):
             remove_cell_folder(partial)  # finished by an earlier run: identical by construction, keep it
             return

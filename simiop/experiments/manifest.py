@@ -9,12 +9,14 @@ every output file. ``simiop reproduce`` needs nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +34,36 @@ _LIBRARIES = ("numpy", "simpy", "pydantic", "click", "PyYAML", "matplotlib")
 
 def versions() -> dict[str, str]:
     """Versions of everything that could change the numbers or their formatting."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """Read once per process: a run writes the manifest twice, and each read took 30-70 ms."""
     found = {"simiop": simiop.__version__, "python": platform.python_version()}
     for library in _LIBRARIES:
-        try:
-            found[library] = version(library)
-        except PackageNotFoundError:
-            found[library] = "not installed"
+        found[library] = installed_version(library) or "not installed"
     found["platform"] = platform.platform()
-    return found
+    return tuple(found.items())
+
+
+def installed_version(name: str) -> str | None:
+    """The version of the installed distribution ``name``, or None if it is not installed.
+
+    As ``importlib.metadata.version``, but read from the metadata's
+    ``Version:`` header line rather than by parsing the whole file as an
+    e-mail message (33 ms for the six libraries above, against 0.5 ms).
+    """
+    try:
+        found = distribution(name)
+    except PackageNotFoundError:
+        return None
+    headers = (found.read_text("METADATA") or found.read_text("PKG-INFO") or "").split("\n\n", 1)[0]
+    match = _VERSION_HEADER.search(headers)
+    return match.group(1) if match is not None else found.version
+
+
+_VERSION_HEADER = re.compile(r"^Version:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 
 
 def now() -> str:
@@ -54,9 +78,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def checksums(out: Path, files: Iterable[Path]) -> dict[str, str]:
-    """Relative POSIX path -> SHA-256, sorted, for the given files under ``out``."""
-    return {path.relative_to(out).as_posix(): sha256_of(path) for path in sorted(files)}
+def checksums(out: Path, files: Iterable[Path], known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Relative POSIX path -> SHA-256, sorted, for the given files under ``out``.
+
+    ``known`` holds digests already taken of the bytes as they were written
+    (by relative path), so a run need not read back every file it wrote.
+    """
+    known = known or {}
+    found = {}
+    for path in sorted(files):
+        relative = path.relative_to(out).as_posix()
+        found[relative] = known[relative] if relative in known else sha256_of(path)
+    return found
 
 
 def write_manifest(

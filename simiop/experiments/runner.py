@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -182,9 +183,12 @@ def run_plan(
     finished = total - len(tasks)
     if progress is not None:
         progress(finished, total)
+    digests: dict[str, str] = {}  # of the files written now, taken while the workers run the next cells
     for result in executor.map_unordered(run_cell, tasks):
         with writing_into(out, started=True):
             write_cell(out, result)
+        where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
+        digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
         finished += 1
         if progress is not None:
             progress(finished, total)
@@ -196,7 +200,7 @@ def run_plan(
             plan,
             status=COMPLETE,
             workers=executor.workers,
-            files=checksums(out, [*written, *_plan_cell_files(out, plan)]),
+            files=checksums(out, [*written, *_plan_cell_files(out, plan)], digests),
             finished=now(),
             **provenance,
         )
