@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import gc
-
 import simpy
 
+from simiop.collector import collector_paused
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
@@ -41,15 +40,8 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
     works out the money from them.
     """
     seed = config.simulation.seed if seed is None else seed
-    # A run allocates many small objects that live to its end; the cyclic collector would scan them
-    # again and again (10-20% of a run). Paused for the run; what it would free is freed after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _simulate(config, seed, replication)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:

@@ -1,0 +1,28 @@
+"""The cyclic garbage collector paused while one replication is simulated and reported."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block; restore it as it was, even on an error.
+
+    Why: a replication allocates many small objects (records, events,
+    columns) that live to its end; the collector would scan them again and
+    again, 10-20% of a run, and one full pass right after ``simulate`` landed
+    in billing (5-9 ms of a 3-year baseline cell, measured in issue 17).
+    Nearly all of a run's memory is freed by reference counting when the
+    records go; the few cycles wait for the next collection after the block.
+    Nested use is safe: an inner block leaves the collector off for the outer one.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
