@@ -53,6 +53,7 @@ class Programme:
         self.tracks = {
             name: TrackState(name, spec, calendar) for name, spec in config.tracks.items() if spec.enabled
         }
+        self._track_list = list(self.tracks.values())
         self._order = {
             track.name: index
             for index, track in enumerate(sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name)))
@@ -80,10 +81,14 @@ class Programme:
 
     def refer_to_track(self, episode: Episode) -> None:
         """After an 'admit' decision: choose a track by preference and fullness, then wait or leave."""
-        wanted = [t for t in self.tracks.values() if episode.track_preference in ("either", t.spec.shift)]
-        if not wanted:  # nobody runs the preferred shift: any track will do
-            wanted = list(self.tracks.values())
-        preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+        tracks = self._track_list
+        if len(tracks) == 1:  # the only track, whatever the preference (as below)
+            preferred = tracks[0]
+        else:
+            wanted = [t for t in tracks if episode.track_preference in ("either", t.spec.shift)]
+            if not wanted:  # nobody runs the preferred shift: any track will do
+                wanted = tracks
+            preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
         chosen = preferred
         now = self.clinic.env.now
         if preferred.free_seats() <= 0:
@@ -154,12 +159,15 @@ class Programme:
                 order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
         admitted: list[Episode] = []
+        roster = clinic.roster
         for episode in order:
             group = track.open_group()
-            therapist = clinic.roster.primary_therapist(spec.facilitator_role, day, spec.shift)
-            if group is None or therapist is None:
+            if group is None:
                 break
-            clinic.roster.assign(therapist, day)
+            therapist = roster.primary_therapist(spec.facilitator_role, day, spec.shift)
+            if therapist is None:
+                break
+            roster.assign(therapist, day)
             self._enrol(track, episode, group, therapist, day)
             admitted.append(episode)
         for episode in admitted:

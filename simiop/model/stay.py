@@ -212,7 +212,8 @@ class Stay:
         administrative = first_success(u_administrative, p_administrative)
         hazard_key = 2 * min(step_up, administrative)
         hazard_state: EndState = STEP_UP if step_up <= administrative else ADMINISTRATIVE
-        dropout_key = 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        # Nobody who always comes drops out: no run of absences to look for.
+        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         completion_key = self._completion(track, first, count, planned_end, planned_days)
         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
 

@@ -39,6 +39,9 @@ class TrackState:
         self.start_fraction = self.start_hours / HOURS_PER_DAY
         self.end_fraction = self.end_hours / HOURS_PER_DAY
         self.days_per_week = len(spec.weekdays)
+        self.seats = spec.seats
+        """Patients the track holds at once (the spec's, read once: every referral asks)."""
+        self._group_max = spec.group_size.max
         self._weekdays = set(spec.weekdays)
         self.days: list[int] = []
         """Programme days in order (track weekdays, holidays skipped), listed as far as asked."""
@@ -89,15 +92,14 @@ class TrackState:
             return bisect.bisect_right(self.starts, time)
         return bisect.bisect_left(self.starts, time)
 
-    @property
-    def seats(self) -> int:
-        return self.spec.seats
-
     def free_seats(self) -> int:
         return self.seats - self.census - len(self.wait_list)
 
     def open_group(self) -> int | None:
         """The group with the fewest members that still has a seat."""
+        groups = self.groups
+        if len(groups) == 1:
+            return 0 if len(groups[0]) < self._group_max else None
         sizes = [
             (len(group), index)
             for index, group in enumerate(self.groups)
