@@ -13,6 +13,7 @@ made every draw depend on how many gaps the horizon needed).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -64,10 +65,17 @@ def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[
         times = np.concatenate([times, more])
     times = times[times < horizon]
     keep_u = clinic.streams.get(f"referrals.thinning.{name}").random(times.size)
-    day_of_year = np.array([clinic.calendar.day_of_year(int(t)) for t in times], dtype=float)
+    day_of_year = _day_of_year(clinic.calendar.opening, times)
     accept = keep_u * peak < rate_per_day(source, times, day_of_year)
     kept: NDArray[np.float64] = times[accept]
     return kept
+
+
+def _day_of_year(opening: dt.date, times: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The day of the year (1 = 1 January) of each time's date, as calendar.day_of_year, for arrays."""
+    dates = np.datetime64(opening, "D") + np.floor(times).astype("timedelta64[D]")
+    days: NDArray[np.float64] = (dates - dates.astype("datetime64[Y]")).astype(np.int64) + 1.0
+    return days
 
 
 def start_source(clinic: Clinic, name: str, source: ReferralSource) -> None:
