@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simiop.model.attendance import Attendance
-from simiop.model.discharge import discharge_outcome
+from simiop.model.discharge import Readmission
 from simiop.model.events import Call, until
 from simiop.model.patients import Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
@@ -64,6 +64,8 @@ class Programme:
         }
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
         self._stay = Stay(config)
+        self._readmission = Readmission(config)
+        self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
         self.attendance: list[Attendance] = []
@@ -184,7 +186,7 @@ class Programme:
         track.groups[group].append(enrolment)
         track.census += 1
         self.enrolments.append(enrolment)
-        if enrolment.ends_at < clinic.horizon:
+        if enrolment.ends_at < self._horizon:
             Call(clinic.env, enrolment.ends_at, lambda _: self._discharge(enrolment))
 
     # -- discharge ---------------------------------------------------------------------------------
@@ -197,9 +199,9 @@ class Programme:
         track.census -= 1
         clinic.roster.release(enrolment.therapist, day)
         enrolment.episode.end(enrolment.state, clinic.env.now)
-        self._stay.settle(enrolment, clinic.horizon)
+        self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
-        discharge_outcome(clinic, enrolment.episode, enrolment.state)
+        self._readmission.after(clinic, enrolment.episode, enrolment.state)
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
             self._admit(track, day)
         else:

@@ -114,18 +114,22 @@ class _Source:
         index = self.index
         self.index += 1
         now = clinic.env.now
-        u_preference, u_payer, u_acuity, u_contact = self.draws[4 * index : 4 * index + 4]
+        draws = self.draws
+        at = 4 * index
+        preferences, payers, classes = self.preferences, self.payers, self.classes
         episode = clinic.new_episode(
             PatientKey(self.key, index),
             patient_id=clinic.new_patient_id(),
             source=self.name,
             source_kind=source.kind,
-            track_preference=self.preferences[_pick(u_preference, self.preference_p)],
-            payer=self.payers[_pick(u_payer, self.payer_p)],
-            acuity=self.classes[_pick(u_acuity, self.class_p)],
+            track_preference=preferences[_pick(draws[at], self.preference_p)]
+            if len(preferences) > 1
+            else preferences[0],
+            payer=payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
+            acuity=classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
             referred_day=now,
         )
-        if u_contact < source.contact_probability:
+        if draws[at + 3] < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
                 clinic.programme.refer_to_track(episode)
             else:
