@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from simiop.model.attendance import Attendance
-from simiop.model.staff import Roster
+from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
@@ -112,11 +112,23 @@ def hold_sessions(
     # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
     # hours of the people it takes, who leave the list, so one sort serves every session of the day.
     needed = hours - 1e-9
-    candidates = [(-left, p.person_id, p) for p in people if (left := p.hours_left(week)) >= needed]
-    candidates.sort(key=_by_hours_then_id)
+    per_group = spec.facilitators_per_group
+    candidates: list[tuple[float, str, Person]]
+    if len(running) == 1 and per_group == 1:  # one facilitator wanted: the first in that order, no sort
+        best: Person | None = None
+        best_left = 0.0
+        for person in people:
+            left = person.weekly_hours - person.hours_by_week[week]  # Person.hours_left
+            if left >= needed and (
+                best is None or left > best_left or (left == best_left and person.person_id < best.person_id)
+            ):
+                best, best_left = person, left
+        candidates = [] if best is None else [(-best_left, best.person_id, best)]
+    else:
+        candidates = [(-left, p.person_id, p) for p in people if (left := p.hours_left(week)) >= needed]
+        candidates.sort(key=_by_hours_then_id)
     held: list[list[Enrolment]] = []
     used = HeldSessions(start, end, 0)
-    per_group = spec.facilitators_per_group
     taken = 0
     for session in running:
         if len(candidates) - taken < per_group:
