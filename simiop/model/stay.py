@@ -173,7 +173,6 @@ class Stay:
         review = self._review
         planned = float(stay.planned_stay.sample(rng))
         propensity = float(self._config.attendance.propensity.sample(rng))
-        u_family, u_step_up, u_administrative = rng.random(3).tolist()
         days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
@@ -202,16 +201,26 @@ class Stay:
             planned_days = max(1, math.ceil(planned))
             count = planned_days + max_extensions * extension_programme_days
             track.list_through(first + count)
+        # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
+        # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
         if propensity >= 1.0:
+            u_family, u_step_up, u_administrative = rng.random(3).tolist()
             attended = [True] * count
         else:
-            attended = (rng.random(count) < propensity).tolist() if count else []
+            uniforms = rng.random(3 + count)
+            u_family, u_step_up, u_administrative = uniforms[:3].tolist()
+            attended = (uniforms[3:] < propensity).tolist()
 
         p_step_up, p_administrative = self._daily_hazards(days_per_week, episode.acuity)
-        step_up = first_success(u_step_up, p_step_up)
-        administrative = first_success(u_administrative, p_administrative)
-        hazard_key = 2 * min(step_up, administrative)
-        hazard_state: EndState = STEP_UP if step_up <= administrative else ADMINISTRATIVE
+        hazard_state: EndState = STEP_UP
+        if p_step_up <= 0.0 and p_administrative <= 0.0:  # neither ever fires
+            hazard_key = NEVER
+        else:
+            step_up = first_success(u_step_up, p_step_up)
+            administrative = first_success(u_administrative, p_administrative)
+            hazard_key = 2 * min(step_up, administrative)
+            if step_up > administrative:
+                hazard_state = ADMINISTRATIVE
         # Nobody who always comes drops out: no run of absences to look for.
         dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         completion_key = self._completion(track, first, count, planned_end, planned_days)
