@@ -213,7 +213,9 @@ class Roster:
         """
         best: Person | None = None
         for person in self.employed(role, day):
-            if not person.works(shift) or not person.has_caseload_room():
+            # Person.works and Person.has_caseload_room, written out: this runs at every admission.
+            cap = person.caseload_cap
+            if person.shift not in (shift, "both") or (cap is not None and person.caseload >= cap):
                 continue
             if best is None or (person.caseload, person.person_id) < (best.caseload, best.person_id):
                 best = person
