@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
 from simiop.model.care import CarePlan
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, EndState, Episode
@@ -132,6 +133,11 @@ class Stay:
         self._family = config.services.family
         self._rules = {name: payer.authorization for name, payer in config.money.payers.items()}
         self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
+        self._planned_stay = stay.planned_stay
+        propensity = config.attendance.propensity
+        self._propensity = propensity
+        self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
+        """A fixed propensity draws nothing: read once rather than sampled at every admission."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -169,10 +175,11 @@ class Stay:
         rng: np.random.Generator,
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay."""
-        stay = self._stay
         review = self._review
-        planned = float(stay.planned_stay.sample(rng))
-        propensity = float(self._config.attendance.propensity.sample(rng))
+        planned = self._planned_stay.sample(rng)
+        propensity = self._fixed_propensity
+        if propensity is None:
+            propensity = self._propensity.sample(rng)
         days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
@@ -320,28 +327,25 @@ class Stay:
             ends_at = track.ends[first + index]
             ends_on = track.days[first + index]
             started = ended = index + 1
-        return Enrolment(
-            episode=episode,
-            track=track,
-            group=group,
-            therapist=therapist,
-            care=CarePlan(
-                family=self._family is not None and u_family < self._family.share_of_patients,
-                next_family_day=day,
-                next_prescriber_day=day,
-            ),
-            first=first,
-            attended=attended,
-            state=state,
-            ends_at=ends_at,
-            ends_on=ends_on,
-            at_start=at_start,
-            started=started,
-            ended=ended,
-            review_days=review_days,
-            denied_at=denied_at,
-            denied_on=denied_on,
-            joined_during_a_day=continuous and first > 0 and track.ends[first - 1] > now,
+        family = self._family
+        return Enrolment(  # positional, in field order: one is made per admission
+            episode,
+            track,
+            group,
+            therapist,
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            first,
+            attended,
+            state,
+            ends_at,
+            ends_on,
+            at_start,
+            started,
+            ended,
+            continuous and first > 0 and track.ends[first - 1] > now,
+            review_days,
+            denied_at,
+            denied_on,
         )
 
     def settle(self, enrolment: Enrolment, horizon: float) -> None:
