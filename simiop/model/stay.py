@@ -62,16 +62,16 @@ def first_success(u: float, p: float) -> float:
 
 
 def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
-    """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any."""
-    run = 0
-    for index, came in enumerate(attended):
-        if came:
-            run = 0
-        else:
-            run += 1
-            if run >= absences_to_dropout:
-                return index
-    return NEVER
+    """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any.
+
+    The run is looked for as a byte string (one byte per day, 0 = absent) by
+    ``bytes.find``: the first run's end is where the first run of that length
+    begins, plus its length less one.
+    """
+    if absences_to_dropout < 1:  # the first absence (a run of at least none) ends it
+        return attended.index(False) if False in attended else NEVER
+    start = bytes(attended).find(bytes(absences_to_dropout))
+    return NEVER if start < 0 else start + absences_to_dropout - 1
 
 
 def _earliest(
