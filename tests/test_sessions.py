@@ -110,3 +110,19 @@ def test_one_group_is_cancelled_when_nobody_has_the_hours_or_too_few_came() -> N
     earlier: list[HeldSessions] = []
     assert hold_sessions(too_few, roster, 3, earlier) == []
     assert (too_few.row.groups_scheduled, too_few.row.cancelled_too_few, earlier) == (1, 1, [])
+
+
+def test_groups_at_or_above_the_minimum_run_as_they_are_largest_first_ties_in_group_order() -> None:
+    config = tiny_config(tracks__day__groups=3, rooms__group_rooms=3)
+    roster, track = roster_of(config), track_of(config)
+    came = [_patients(track, roster, 0, 3), _patients(track, roster, 10, 3), _patients(track, roster, 20, 4)]
+    attendance = _day(track, roster, came)
+    held = hold_sessions(attendance, roster, 3, [])
+    assert held == [came[2], came[0], came[1]]
+    assert (attendance.row.groups_merged, attendance.row.cancelled_too_few, attendance.row.groups_run) == (
+        0,
+        0,
+        3,
+    )
+    # The same groups through the general merge give the same sessions.
+    assert merge_groups(came, 3, 12) == ([came[2], came[0], came[1]], 0, 0)

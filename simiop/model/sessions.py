@@ -93,9 +93,13 @@ def hold_sessions(
                 row.groups_scheduled += 1
                 if not group:
                     row.cancelled_too_few += 1
-        running, merged, cancelled = merge_groups(came, size.min, size.max)
-        row.groups_merged += merged
-        row.cancelled_too_few += cancelled
+        present = [group for group in came if group]
+        if all(len(group) >= size.min for group in present):  # nothing to merge: merge_groups' order
+            running = sorted(present, key=len, reverse=True)
+        else:
+            running, merged, cancelled = merge_groups(came, size.min, size.max)
+            row.groups_merged += merged
+            row.cancelled_too_few += cancelled
         if not running:  # nothing to staff: no facilitator or room is taken
             return []
 
