@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from simiop.model.attendance import Attendance
+from simiop.model.records import TrackDay
 from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
@@ -113,26 +114,17 @@ def hold_sessions(
             rooms_free -= sum(s.rooms for s in overlapping)
             busy = set().union(*(s.facilitators for s in overlapping))
             people = [p for p in people if p.person_id not in busy]
-    # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
-    # hours of the people it takes, who leave the list, so one sort serves every session of the day.
     needed = hours - 1e-9
     per_group = spec.facilitators_per_group
-    candidates: list[tuple[float, str, Person]]
-    if len(running) == 1 and per_group == 1:  # one facilitator wanted: the first in that order, no sort
-        best: Person | None = None
-        best_left = 0.0
-        for person in people:
-            left = person.weekly_hours - person.hours_by_week[week]  # Person.hours_left
-            if left >= needed and (
-                best is None or left > best_left or (left == best_left and person.person_id < best.person_id)
-            ):
-                best, best_left = person, left
-        candidates = [] if best is None else [(-best_left, best.person_id, best)]
-    else:
-        candidates = [(-left, p.person_id, p) for p in people if (left := p.hours_left(week)) >= needed]
-        candidates.sort(key=_by_hours_then_id)
-    held: list[list[Enrolment]] = []
     used = HeldSessions(start, end, 0)
+    earlier.append(used)
+    if len(running) == 1 and per_group == 1:  # one session, one facilitator: no list, no sort
+        return _one_session(running[0], people, roster, row, day, week, hours, needed, rooms_free, used)
+    # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
+    # hours of the people it takes, who leave the list, so one sort serves every session of the day.
+    candidates = [(-left, p.person_id, p) for p in people if (left := p.hours_left(week)) >= needed]
+    candidates.sort(key=_by_hours_then_id)
+    held: list[list[Enrolment]] = []
     taken = 0
     for session in running:
         if len(candidates) - taken < per_group:
@@ -152,8 +144,45 @@ def hold_sessions(
         if len(session) > row.largest_group:
             row.largest_group = len(session)
     used.rooms = len(held)
-    earlier.append(used)
     return held
+
+
+def _one_session(
+    session: list[Enrolment],
+    people: list[Person],
+    roster: Roster,
+    row: TrackDay,
+    day: int,
+    week: int,
+    hours: float,
+    needed: float,
+    rooms_free: int,
+    used: HeldSessions,
+) -> list[list[Enrolment]]:
+    """The general rule for a single session wanting one facilitator: the first of ``people`` in
+    (most hours left, smaller id) order if they have ``needed`` hours, then a room."""
+    best: Person | None = None
+    best_left = 0.0
+    for person in people:
+        left = person.weekly_hours - person.hours_by_week[week]  # Person.hours_left
+        if left >= needed and (
+            best is None or left > best_left or (left == best_left and person.person_id < best.person_id)
+        ):
+            best, best_left = person, left
+    if best is None:
+        row.cancelled_no_facilitator += 1
+        return []
+    if rooms_free <= 0:
+        row.cancelled_no_room += 1
+        return []
+    roster.book(best, day, week, hours, "group")
+    used.facilitators.add(best.person_id)
+    used.rooms = 1
+    row.facilitation_hours += hours
+    row.groups_run += 1
+    if len(session) > row.largest_group:
+        row.largest_group = len(session)
+    return [session]
 
 
 def _by_hours_then_id(candidate: tuple[float, str, object]) -> tuple[float, str]:
