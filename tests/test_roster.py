@@ -71,3 +71,25 @@ def test_with_hours_takes_the_most_hours_left_and_refuses_when_nobody_can_spare_
     assert chosen.person_id == "therapist_1"
     roster.book(people[0], 0, 0, 0.5, "group")
     assert roster.with_hours(people, 0, 1.0) is None
+
+
+@pytest.mark.parametrize("count", [3, 70])  # 70: more people than a day's bit pattern holds
+def test_who_is_present_and_employed_each_day_follows_hires_absences_and_shifts(count: int) -> None:
+    config = tiny_config(
+        staff__roles__therapist__count=count,
+        staff__roles__therapist__absence_days_per_year=80,
+        staff__roles__therapist__hires=[{"date": "2027-01-11", "count": 2}],  # day 7
+    )
+    roster = roster_of(config)
+    people = roster.by_role["therapist"]
+    absences = 0
+    for day in range(28):
+        here = [p for p in people if p.present(day)]
+        absences += sum(1 for p in people if p.employed(day) and not p.present(day))
+        assert roster.present("therapist", day) == here
+        assert roster.present("therapist", day, "day") == [p for p in here if p.works("day")]
+        assert roster.present("therapist", day, "evening") == [p for p in here if p.works("evening")]
+        assert roster.employed("therapist", day) == [p for p in people if p.employed(day)]
+    assert absences > 0  # the days differ: absences were drawn
+    assert len(roster.employed("therapist", 6)) == count
+    assert len(roster.employed("therapist", 7)) == count + 2

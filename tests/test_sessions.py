@@ -78,3 +78,51 @@ def test_a_group_nobody_came_to_is_scheduled_and_cancelled_and_takes_nobody() ->
     assert (attendance.row.groups_scheduled, attendance.row.cancelled_too_few) == (1, 1)
     assert earlier == []
     assert roster.row("therapist", 0).group_hours == 0.0
+
+
+def test_one_group_takes_the_facilitator_with_most_hours_left_ties_to_the_smaller_id() -> None:
+    config = tiny_config(tracks__day__groups=1)
+    roster, track = roster_of(config), track_of(config)
+    therapists = roster.by_role["therapist"]
+    roster.book(therapists[0], 0, 0, 5.0, "individual")  # 35 h left; the other two 40 h each
+    attendance = _day(track, roster, [_patients(track, roster, 0, 4)])
+    earlier: list[HeldSessions] = []
+    held = hold_sessions(attendance, roster, 3, earlier)
+    assert [len(s) for s in held] == [4]
+    assert earlier[0].facilitators == {"therapist_2"}
+    assert [p.hours_left(0) for p in therapists] == [35.0, 37.0, 40.0]
+    assert (attendance.row.groups_scheduled, attendance.row.groups_run, attendance.row.largest_group) == (
+        1,
+        1,
+        4,
+    )
+
+
+def test_one_group_is_cancelled_when_nobody_has_the_hours_or_too_few_came() -> None:
+    config = tiny_config(tracks__day__groups=1)
+    roster, track = roster_of(config), track_of(config)
+    for person in roster.by_role["therapist"]:
+        roster.book(person, 0, 0, 38.0, "individual")  # 2 h left each: less than the 3 h day
+    attendance = _day(track, roster, [_patients(track, roster, 0, 4)])
+    assert hold_sessions(attendance, roster, 3, []) == []
+    assert (attendance.row.groups_run, attendance.row.cancelled_no_facilitator) == (0, 1)
+    too_few = _day(track, roster, [_patients(track, roster, 0, 1)])
+    earlier: list[HeldSessions] = []
+    assert hold_sessions(too_few, roster, 3, earlier) == []
+    assert (too_few.row.groups_scheduled, too_few.row.cancelled_too_few, earlier) == (1, 1, [])
+
+
+def test_groups_at_or_above_the_minimum_run_as_they_are_largest_first_ties_in_group_order() -> None:
+    config = tiny_config(tracks__day__groups=3, rooms__group_rooms=3)
+    roster, track = roster_of(config), track_of(config)
+    came = [_patients(track, roster, 0, 3), _patients(track, roster, 10, 3), _patients(track, roster, 20, 4)]
+    attendance = _day(track, roster, came)
+    held = hold_sessions(attendance, roster, 3, [])
+    assert held == [came[2], came[0], came[1]]
+    assert (attendance.row.groups_merged, attendance.row.cancelled_too_few, attendance.row.groups_run) == (
+        0,
+        0,
+        3,
+    )
+    # The same groups through the general merge give the same sessions.
+    assert merge_groups(came, 3, 12) == ([came[2], came[0], came[1]], 0, 0)

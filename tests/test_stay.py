@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simiop.config import SimiopConfig
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
@@ -58,6 +60,22 @@ def test_dropout_is_the_end_of_the_day_completing_the_run_of_absences() -> None:
     assert dropout_day([True, False, False, True, False, False, False], 3) == 6
     assert dropout_day([True, False, False, True], 2) == 2
     assert dropout_day([False, True] * 5, 2) == math.inf
+    assert dropout_day([True, True, False], 1) == 2
+    assert dropout_day([], 1) == math.inf
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(1, 6))
+def test_dropout_day_is_where_a_day_by_day_count_of_absences_reaches_the_run(
+    attended: list[bool], run_to_dropout: int
+) -> None:
+    run = 0
+    expected = math.inf
+    for index, came in enumerate(attended):
+        run = 0 if came else run + 1
+        if run >= run_to_dropout:
+            expected = index
+            break
+    assert dropout_day(attended, run_to_dropout) == expected
 
 
 def test_a_plain_stay_completes_at_the_end_of_the_last_day_before_its_planned_end() -> None:

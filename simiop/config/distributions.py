@@ -211,6 +211,9 @@ class Exponential(Distribution):
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         return rng.exponential(self.mean, size)
 
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        return float(rng.exponential(self.mean))  # numpy's scalar draw is the batch's first: same value
+
 
 def _require_low_below_high(low: float, high: float) -> None:
     """A range distribution with low == high is a constant in disguise; say so."""
@@ -448,6 +451,10 @@ class Lognormal(Distribution):
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, size)
 
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        mu, sigma = self._log_params()
+        return float(rng.lognormal(mu, sigma))  # numpy's scalar draw is the batch's first: same value
+
 
 class Gamma(Distribution):
     """Positive, right-skewed quantity with a lighter tail than the lognormal; by mean and sd."""
@@ -470,6 +477,11 @@ class Gamma(Distribution):
         shape = (self.mean / self.sd) ** 2
         scale = self.sd**2 / self.mean
         return rng.gamma(shape, scale, size)
+
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        shape = (self.mean / self.sd) ** 2
+        scale = self.sd**2 / self.mean
+        return float(rng.gamma(shape, scale))  # numpy's scalar draw is the batch's first: same value
 
 
 class Beta(Distribution):
@@ -498,6 +510,11 @@ class Beta(Distribution):
         a = self.mean * self.concentration
         b = (1.0 - self.mean) * self.concentration
         return rng.beta(a, b, size)
+
+    def _draw_one(self, rng: np.random.Generator) -> float:
+        a = self.mean * self.concentration
+        b = (1.0 - self.mean) * self.concentration
+        return float(rng.beta(a, b))  # numpy's scalar draw is the batch's first: same value
 
 
 class Poisson(Distribution):

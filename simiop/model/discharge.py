@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from simiop.config.model import SimiopConfig
 from simiop.model.patients import Purpose
 from simiop.model.records import STEP_UP, Episode
 from simiop.model.referrals import refer_again
@@ -12,20 +13,40 @@ if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
 
-def discharge_outcome(clinic: Clinic, episode: Episode, state: str) -> None:
-    """Draw readmission for a discharge of type ``state`` and schedule the new referral.
+class Readmission:
+    """The readmission rules of the config; the probability of each (end state, acuity) worked out once."""
 
-    The probability depends on how the episode ended and on the patient's
-    acuity class (DOMAIN: readmission depends on the patient, not on a fixed
-    programme effect). Drawn from the patient's own stream.
-    """
-    config = clinic.config
-    rule = getattr(config.discharge, state)
-    multiplier = config.referrals.acuity_classes[episode.acuity].readmission_multiplier
-    probability = min(1.0, rule.probability * multiplier)
-    if probability <= 0.0:  # nothing to draw: the patient's own stream, so no one else's draws move
-        return
-    rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.DISCHARGE)
-    if float(rng.random()) < probability:
-        delay = float(rule.delay_days.sample(rng))
-        refer_again(clinic, episode, delay, after_step_up=state == STEP_UP)
+    def __init__(self, config: SimiopConfig) -> None:
+        self._config = config
+        self._probability: dict[tuple[str, str], float] = {}
+
+    def probability(self, state: str, acuity: str) -> float:
+        """P(readmission) after a discharge of type ``state`` for a patient of ``acuity``.
+
+        It depends on how the episode ended and on the patient's acuity class
+        (DOMAIN: readmission depends on the patient, not on a fixed programme
+        effect).
+        """
+        key = (state, acuity)
+        found = self._probability.get(key)
+        if found is None:
+            config = self._config
+            multiplier = config.referrals.acuity_classes[acuity].readmission_multiplier
+            found = self._probability[key] = min(
+                1.0, getattr(config.discharge, state).probability * multiplier
+            )
+        return found
+
+    def after(self, clinic: Clinic, episode: Episode, state: str) -> None:
+        """Draw readmission for a discharge of type ``state`` and schedule the new referral.
+
+        Drawn from the patient's own stream; nothing is drawn when the
+        probability is 0, so no one else's numbers move either way.
+        """
+        probability = self.probability(state, episode.acuity)
+        if probability <= 0.0:
+            return
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.DISCHARGE)
+        if float(rng.random()) < probability:
+            delay = float(getattr(self._config.discharge, state).delay_days.sample(rng))
+            refer_again(clinic, episode, delay, after_step_up=state == STEP_UP)

@@ -34,4 +34,5 @@ class Call(simpy.Event):
         self.callbacks = [callback]
         self._value = None
         self._ok = True
-        env.schedule(self, URGENT if urgent else NORMAL, until(time, env.now))
+        delay = time - env.now  # until(time, env.now), written out: one of these per event
+        env.schedule(self, URGENT if urgent else NORMAL, delay if delay > 0.0 else 0.0)

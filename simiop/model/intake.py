@@ -39,6 +39,7 @@ class IntakeBook:
         self.times: list[float] = []
         self.capacity: list[int] = []
         self.booked: list[int] = []
+        self._open: list[int] = []
         self._built = False
 
     def _build(self) -> None:
@@ -59,18 +60,35 @@ class IntakeBook:
         self.times = [time for time, _ in slots]
         self.capacity = [capacity for _, capacity in slots]
         self.booked = [0] * len(slots)
+        self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
+        self._open.append(len(slots))
         self._built = True
+
+    def _first_open(self, index: int) -> int:
+        """The first slot at or after ``index`` with room (len(times): none), skipping full slots.
+
+        ``_open`` points each slot at itself while it has room and past itself
+        once full; the chains are shortened on the way (path compression), so
+        a booking never walks the same full slots twice.
+        """
+        following = self._open
+        found = index
+        while following[found] != found:
+            found = following[found]
+        while following[index] != found:
+            following[index], index = found, following[index]
+        return found
 
     def book(self, earliest: float, latest: float) -> int | None:
         """Book the first slot starting at or after ``earliest`` with room; None if none by ``latest``."""
         if not self._built:
             self._build()
-        index = bisect.bisect_left(self.times, earliest)
-        while index < len(self.times) and self.times[index] <= latest:
-            if self.booked[index] < self.capacity[index]:
-                self.booked[index] += 1
-                return index
-            index += 1
+        index = self._first_open(bisect.bisect_left(self.times, earliest))
+        if index < len(self.times) and self.times[index] <= latest:
+            self.booked[index] += 1
+            if self.booked[index] >= self.capacity[index]:
+                self._open[index] = index + 1
+            return index
         return None
 
 

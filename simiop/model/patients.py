@@ -18,8 +18,8 @@ where building a seeded generator per patient costs tens.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,9 +39,12 @@ class Purpose(IntEnum):
     """Intake: patience, then one show draw per booking, then the outcome."""
 
 
-@dataclass(frozen=True, slots=True)
-class PatientKey:
-    """Who an episode is, stably across scenarios: the referral it began with and the episode number."""
+class PatientKey(NamedTuple):
+    """Who an episode is, stably across scenarios: the referral it began with and the episode number.
+
+    A named tuple rather than a frozen dataclass: one is made per referral, and a tuple is made in a
+    fraction of the time.
+    """
 
     source: int
     """A 64-bit number from the name of the source of the patient's first referral."""
@@ -68,15 +71,18 @@ class PatientStreams:
         self._bits = np.random.Philox(key=self._key)
         self._generator = np.random.Generator(self._bits)
         self._state = self._bits.state
+        self._counter = self._state["state"]["counter"] = np.zeros(_COUNTER_WORDS, dtype=np.uint64)
 
     def of(self, key: PatientKey, purpose: Purpose) -> np.random.Generator:
         """The generator at the start of ``key``'s ``purpose`` stream; valid until the next call."""
         if key.referral >= 1 << 44 or key.episode >= 1 << 20:
             raise ValueError(f"patient key out of range: {key}")
         state = self._state
-        state["state"]["counter"] = np.array(
-            [0, int(purpose), (key.referral << 20) | key.episode, key.source], dtype=np.uint64
-        )
+        counter = self._counter  # written in place: no new array per patient
+        counter[0] = 0
+        counter[1] = purpose
+        counter[2] = (key.referral << 20) | key.episode
+        counter[3] = key.source
         state["buffer_pos"] = _COUNTER_WORDS  # the buffer is empty: the next draw starts the block
         state["has_uint32"] = 0
         self._bits.state = state

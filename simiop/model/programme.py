@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simiop.model.attendance import Attendance
-from simiop.model.discharge import discharge_outcome
+from simiop.model.discharge import Readmission
 from simiop.model.events import Call, until
 from simiop.model.patients import Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
@@ -53,6 +53,7 @@ class Programme:
         self.tracks = {
             name: TrackState(name, spec, calendar) for name, spec in config.tracks.items() if spec.enabled
         }
+        self._track_list = list(self.tracks.values())
         self._order = {
             track.name: index
             for index, track in enumerate(sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name)))
@@ -63,6 +64,8 @@ class Programme:
         }
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
         self._stay = Stay(config)
+        self._readmission = Readmission(config)
+        self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
         self.attendance: list[Attendance] = []
@@ -80,10 +83,14 @@ class Programme:
 
     def refer_to_track(self, episode: Episode) -> None:
         """After an 'admit' decision: choose a track by preference and fullness, then wait or leave."""
-        wanted = [t for t in self.tracks.values() if episode.track_preference in ("either", t.spec.shift)]
-        if not wanted:  # nobody runs the preferred shift: any track will do
-            wanted = list(self.tracks.values())
-        preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+        tracks = self._track_list
+        if len(tracks) == 1:  # the only track, whatever the preference (as below)
+            preferred = tracks[0]
+        else:
+            wanted = [t for t in tracks if episode.track_preference in ("either", t.spec.shift)]
+            if not wanted:  # nobody runs the preferred shift: any track will do
+                wanted = tracks
+            preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
         chosen = preferred
         now = self.clinic.env.now
         if preferred.free_seats() <= 0:
@@ -154,12 +161,15 @@ class Programme:
                 order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
         admitted: list[Episode] = []
+        roster = clinic.roster
         for episode in order:
             group = track.open_group()
-            therapist = clinic.roster.primary_therapist(spec.facilitator_role, day, spec.shift)
-            if group is None or therapist is None:
+            if group is None:
                 break
-            clinic.roster.assign(therapist, day)
+            therapist = roster.primary_therapist(spec.facilitator_role, day, spec.shift)
+            if therapist is None:
+                break
+            roster.assign(therapist, day)
             self._enrol(track, episode, group, therapist, day)
             admitted.append(episode)
         for episode in admitted:
@@ -176,7 +186,7 @@ class Programme:
         track.groups[group].append(enrolment)
         track.census += 1
         self.enrolments.append(enrolment)
-        if enrolment.ends_at < clinic.horizon:
+        if enrolment.ends_at < self._horizon:
             Call(clinic.env, enrolment.ends_at, lambda _: self._discharge(enrolment))
 
     # -- discharge ---------------------------------------------------------------------------------
@@ -189,9 +199,9 @@ class Programme:
         track.census -= 1
         clinic.roster.release(enrolment.therapist, day)
         enrolment.episode.end(enrolment.state, clinic.env.now)
-        self._stay.settle(enrolment, clinic.horizon)
+        self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
-        discharge_outcome(clinic, enrolment.episode, enrolment.state)
+        self._readmission.after(clinic, enrolment.episode, enrolment.state)
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
             self._admit(track, day)
         else:

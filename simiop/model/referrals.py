@@ -13,6 +13,7 @@ made every draw depend on how many gaps the horizon needed).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -64,10 +65,17 @@ def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[
         times = np.concatenate([times, more])
     times = times[times < horizon]
     keep_u = clinic.streams.get(f"referrals.thinning.{name}").random(times.size)
-    day_of_year = np.array([clinic.calendar.day_of_year(int(t)) for t in times], dtype=float)
+    day_of_year = _day_of_year(clinic.calendar.opening, times)
     accept = keep_u * peak < rate_per_day(source, times, day_of_year)
     kept: NDArray[np.float64] = times[accept]
     return kept
+
+
+def _day_of_year(opening: dt.date, times: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The day of the year (1 = 1 January) of each time's date, as calendar.day_of_year, for arrays."""
+    dates = np.datetime64(opening, "D") + np.floor(times).astype("timedelta64[D]")
+    days: NDArray[np.float64] = (dates - dates.astype("datetime64[Y]")).astype(np.int64) + 1.0
+    return days
 
 
 def start_source(clinic: Clinic, name: str, source: ReferralSource) -> None:
@@ -106,18 +114,22 @@ class _Source:
         index = self.index
         self.index += 1
         now = clinic.env.now
-        u_preference, u_payer, u_acuity, u_contact = self.draws[4 * index : 4 * index + 4]
+        draws = self.draws
+        at = 4 * index
+        preferences, payers, classes = self.preferences, self.payers, self.classes
         episode = clinic.new_episode(
             PatientKey(self.key, index),
             patient_id=clinic.new_patient_id(),
             source=self.name,
             source_kind=source.kind,
-            track_preference=self.preferences[_pick(u_preference, self.preference_p)],
-            payer=self.payers[_pick(u_payer, self.payer_p)],
-            acuity=self.classes[_pick(u_acuity, self.class_p)],
+            track_preference=preferences[_pick(draws[at], self.preference_p)]
+            if len(preferences) > 1
+            else preferences[0],
+            payer=payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
+            acuity=classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
             referred_day=now,
         )
-        if u_contact < source.contact_probability:
+        if draws[at + 3] < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
                 clinic.programme.refer_to_track(episode)
             else:

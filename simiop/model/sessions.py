@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from simiop.model.attendance import Attendance
-from simiop.model.staff import Roster
+from simiop.model.records import TrackDay
+from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
@@ -66,53 +67,123 @@ def hold_sessions(
     ``earlier``: sessions held earlier the same day (by tracks starting no
     later); this track's are appended. Facilitator hours are booked on the
     roster; counts and hours go on the day's row. Returns the sessions that ran.
+
+    This runs for every track-day, so the common cases take short cuts with
+    the same outcome: a track of one group has nothing to merge, and nothing
+    held earlier the same day leaves every room and facilitator free.
     """
     track = attendance.track
     spec = track.spec
     row = attendance.row
     day, week = attendance.day, attendance.week
+    came = attendance.came
+    size = spec.group_size
     # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
-    for scheduled, came in zip(attendance.scheduled, attendance.came, strict=True):
-        if scheduled:
+    if len(came) == 1:  # one group: nothing to merge
+        group = came[0]
+        if attendance.scheduled[0]:
             row.groups_scheduled += 1
-            if not came:
+        if not group or len(group) < size.min:  # nobody came (if scheduled), or too few
+            if group or attendance.scheduled[0]:
                 row.cancelled_too_few += 1
-    running, merged, cancelled = merge_groups(attendance.came, spec.group_size.min, spec.group_size.max)
-    row.groups_merged += merged
-    row.cancelled_too_few += cancelled
-    if not running:  # nothing to staff: no facilitator or room is taken
-        return []
+            return []
+        running = [group]
+    else:
+        for scheduled, group in zip(attendance.scheduled, came, strict=True):
+            if scheduled:
+                row.groups_scheduled += 1
+                if not group:
+                    row.cancelled_too_few += 1
+        present = [group for group in came if group]
+        if all(len(group) >= size.min for group in present):  # nothing to merge: merge_groups' order
+            running = sorted(present, key=len, reverse=True)
+        else:
+            running, merged, cancelled = merge_groups(came, size.min, size.max)
+            row.groups_merged += merged
+            row.cancelled_too_few += cancelled
+        if not running:  # nothing to staff: no facilitator or room is taken
+            return []
 
     hours = spec.hours_per_day
     start, end = track.start_hours, track.end_hours
-    overlapping = [s for s in earlier if s.start_hours < end and start < s.end_hours]
-    rooms_free = group_rooms - sum(s.rooms for s in overlapping)
-    busy = set().union(*(s.facilitators for s in overlapping)) if overlapping else set()
-    candidates = [
-        p
-        for p in roster.present(spec.facilitator_role, day, spec.shift)
-        if p.person_id not in busy and p.hours_left(week) >= hours - 1e-9
-    ]
-    held: list[list[Enrolment]] = []
-    used = HeldSessions(start, end, 0)
+    rooms_free = group_rooms
+    people = roster.present(spec.facilitator_role, day, spec.shift)
+    if earlier:
+        overlapping = [s for s in earlier if s.start_hours < end and start < s.end_hours]
+        if overlapping:
+            rooms_free -= sum(s.rooms for s in overlapping)
+            busy = set().union(*(s.facilitators for s in overlapping))
+            people = [p for p in people if p.person_id not in busy]
+    needed = hours - 1e-9
     per_group = spec.facilitators_per_group
+    used = HeldSessions(start, end, 0)
+    earlier.append(used)
+    if len(running) == 1 and per_group == 1:  # one session, one facilitator: no list, no sort
+        return _one_session(running[0], people, roster, row, day, week, hours, needed, rooms_free, used)
+    # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
+    # hours of the people it takes, who leave the list, so one sort serves every session of the day.
+    candidates = [(-left, p.person_id, p) for p in people if (left := p.hours_left(week)) >= needed]
+    candidates.sort(key=_by_hours_then_id)
+    held: list[list[Enrolment]] = []
+    taken = 0
     for session in running:
-        if len(candidates) < per_group:
+        if len(candidates) - taken < per_group:
             row.cancelled_no_facilitator += 1
             continue
         if rooms_free <= 0:
             row.cancelled_no_room += 1
             continue
-        candidates.sort(key=lambda p: (-p.hours_left(week), p.person_id))
-        for person in candidates[:per_group]:
+        for _, person_id, person in candidates[taken : taken + per_group]:
             roster.book(person, day, week, hours, "group")
-            used.facilitators.add(person.person_id)
+            used.facilitators.add(person_id)
             row.facilitation_hours += hours
-        candidates = candidates[per_group:]
+        taken += per_group
         rooms_free -= 1
         held.append(session)
         row.groups_run += 1
-        row.largest_group = max(row.largest_group, len(session))
+        if len(session) > row.largest_group:
+            row.largest_group = len(session)
     used.rooms = len(held)
-    earlier.append(used)
     return held
+
+
+def _one_session(
+    session: list[Enrolment],
+    people: list[Person],
+    roster: Roster,
+    row: TrackDay,
+    day: int,
+    week: int,
+    hours: float,
+    needed: float,
+    rooms_free: int,
+    used: HeldSessions,
+) -> list[list[Enrolment]]:
+    """The general rule for a single session wanting one facilitator: the first of ``people`` in
+    (most hours left, smaller id) order if they have ``needed`` hours, then a room."""
+    best: Person | None = None
+    best_left = 0.0
+    for person in people:
+        left = person.weekly_hours - person.hours_by_week[week]  # Person.hours_left
+        if left >= needed and (
+            best is None or left > best_left or (left == best_left and person.person_id < best.person_id)
+        ):
+            best, best_left = person, left
+    if best is None:
+        row.cancelled_no_facilitator += 1
+        return []
+    if rooms_free <= 0:
+        row.cancelled_no_room += 1
+        return []
+    roster.book(best, day, week, hours, "group")
+    used.facilitators.add(best.person_id)
+    used.rooms = 1
+    row.facilitation_hours += hours
+    row.groups_run += 1
+    if len(session) > row.largest_group:
+        row.largest_group = len(session)
+    return [session]
+
+
+def _by_hours_then_id(candidate: tuple[float, str, object]) -> tuple[float, str]:
+    return candidate[0], candidate[1]

@@ -85,8 +85,13 @@ class Roster:
         self.by_role: dict[str, list[Person]] = {}
         self._caseload_change: dict[str, list[int]] = {}
         """Per role and day: patients assigned minus released on that day's row (caseload at each close)."""
-        self._present: dict[tuple[str, int, str | None], list[Person]] = {}
-        self._employed: dict[tuple[str, int], tuple[Person, ...]] = {}
+        self._on_payroll: dict[str, np.ndarray] = {}
+        self._here: dict[str, np.ndarray] = {}
+        """Per role: (person, day) matrices of being employed and being at work, for the tables below."""
+        self._present: dict[tuple[str, str | None], list[list[Person]]] = {}
+        """Per role and shift: who is at work, by day (a table built on first use)."""
+        self._employed: dict[str, list[list[Person]]] = {}
+        """Per role: who is on the payroll, by day (a table built on first use)."""
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
         self._days = calendar.days
         self._hours: dict[str, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
@@ -122,7 +127,9 @@ class Roster:
             on_payroll = np.array(starts, dtype=np.int64)[:, None] <= np.arange(calendar.days + 1)[None, :]
             fte_of = [sum([spec.fte] * count) for count in range(len(people) + 1)]  # as summed per person
             employed = on_payroll.sum(axis=0).tolist()
-            present = (on_payroll & ~absent).sum(axis=0).tolist()
+            here = on_payroll & ~absent
+            self._on_payroll[role], self._here[role] = on_payroll, here
+            present = here.sum(axis=0).tolist()
             self._headcount[role] = [
                 (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
             ]
@@ -135,24 +142,27 @@ class Roster:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
 
         Presence depends only on the day (hire dates and absences are drawn at
-        the start), so each answer is computed once and reused by every session
-        and patient of the day.
+        the start), so the answers for every day are worked out at the first
+        question and reused by every session and patient.
         """
-        key = (role, day, shift)
-        found = self._present.get(key)
-        if found is None:
-            found = self._present[key] = [
-                p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))
-            ]
-        return found
+        table = self._present.get((role, shift))
+        if table is None:
+            people = self.by_role[role]
+            chosen = [index for index, p in enumerate(people) if shift is None or p.works(shift)]
+            table = self._present[(role, shift)] = _by_day(people, chosen, self._here[role])
+        if day < len(table):
+            return table[day]
+        return [p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))]
 
-    def employed(self, role: str, day: int) -> tuple[Person, ...]:
-        """Who of ``role`` is on the payroll on ``day``; like presence, fixed at the start and cached."""
-        key = (role, day)
-        found = self._employed.get(key)
-        if found is None:
-            found = self._employed[key] = tuple(p for p in self.by_role[role] if p.employed(day))
-        return found
+    def employed(self, role: str, day: int) -> list[Person]:
+        """Who of ``role`` is on the payroll on ``day``; like presence, fixed at the start."""
+        table = self._employed.get(role)
+        if table is None:
+            people = self.by_role[role]
+            table = self._employed[role] = _by_day(people, list(range(len(people))), self._on_payroll[role])
+        if day < len(table):
+            return table[day]
+        return [p for p in self.by_role[role] if p.employed(day)]
 
     def headcount(self, role: str, day: int) -> tuple[int, int, float]:
         """(employed, present, employed FTE) of ``role`` on ``day``: the staff row's fixed part.
@@ -239,7 +249,9 @@ class Roster:
         """
         best: Person | None = None
         for person in self.employed(role, day):
-            if not person.works(shift) or not person.has_caseload_room():
+            # Person.works and Person.has_caseload_room, written out: this runs at every admission.
+            cap = person.caseload_cap
+            if person.shift not in (shift, "both") or (cap is not None and person.caseload >= cap):
                 continue
             if best is None or (person.caseload, person.person_id) < (best.caseload, best.person_id):
                 best = person
@@ -256,3 +268,21 @@ class Roster:
         if best is None or best_left < hours - 1e-9:
             return None
         return best
+
+
+def _by_day(people: list[Person], chosen: list[int], mask: np.ndarray) -> list[list[Person]]:
+    """For each day (a column of ``mask``, person by day), the ``chosen`` people marked that day.
+
+    Days with the same people share one list: the sets are found with numpy
+    (each day's set as a bit pattern), so the Python work is per distinct set.
+    """
+    rows = mask[chosen]
+    if len(chosen) > 62:  # too many for a bit pattern: one list per day
+        return [[people[chosen[i]] for i in np.flatnonzero(column)] for column in rows.T]
+    bits = np.left_shift(np.int64(1), np.arange(len(chosen), dtype=np.int64))
+    codes = (
+        (rows.astype(np.int64) * bits[:, None]).sum(axis=0) if chosen else np.zeros(mask.shape[1], np.int64)
+    )
+    distinct, which = np.unique(codes, return_inverse=True)
+    lists = [[people[chosen[i]] for i in range(len(chosen)) if code >> i & 1] for code in distinct.tolist()]
+    return [lists[k] for k in which.tolist()]

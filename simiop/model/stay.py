@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
 from simiop.model.care import CarePlan
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, EndState, Episode
@@ -61,16 +62,16 @@ def first_success(u: float, p: float) -> float:
 
 
 def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
-    """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any."""
-    run = 0
-    for index, came in enumerate(attended):
-        if came:
-            run = 0
-        else:
-            run += 1
-            if run >= absences_to_dropout:
-                return index
-    return NEVER
+    """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any.
+
+    The run is looked for as a byte string (one byte per day, 0 = absent) by
+    ``bytes.find``: the first run's end is where the first run of that length
+    begins, plus its length less one.
+    """
+    if absences_to_dropout < 1:  # the first absence (a run of at least none) ends it
+        return attended.index(False) if False in attended else NEVER
+    start = bytes(attended).find(bytes(absences_to_dropout))
+    return NEVER if start < 0 else start + absences_to_dropout - 1
 
 
 def _earliest(
@@ -132,6 +133,11 @@ class Stay:
         self._family = config.services.family
         self._rules = {name: payer.authorization for name, payer in config.money.payers.items()}
         self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
+        self._planned_stay = stay.planned_stay
+        propensity = config.attendance.propensity
+        self._propensity = propensity
+        self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
+        """A fixed propensity draws nothing: read once rather than sampled at every admission."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -169,11 +175,11 @@ class Stay:
         rng: np.random.Generator,
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay."""
-        stay = self._stay
         review = self._review
-        planned = float(stay.planned_stay.sample(rng))
-        propensity = float(self._config.attendance.propensity.sample(rng))
-        u_family, u_step_up, u_administrative = rng.random(3).tolist()
+        planned = self._planned_stay.sample(rng)
+        propensity = self._fixed_propensity
+        if propensity is None:
+            propensity = self._propensity.sample(rng)
         days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
@@ -202,17 +208,28 @@ class Stay:
             planned_days = max(1, math.ceil(planned))
             count = planned_days + max_extensions * extension_programme_days
             track.list_through(first + count)
+        # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
+        # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
         if propensity >= 1.0:
+            u_family, u_step_up, u_administrative = rng.random(3).tolist()
             attended = [True] * count
         else:
-            attended = (rng.random(count) < propensity).tolist() if count else []
+            uniforms = rng.random(3 + count)
+            u_family, u_step_up, u_administrative = uniforms[:3].tolist()
+            attended = (uniforms[3:] < propensity).tolist()
 
         p_step_up, p_administrative = self._daily_hazards(days_per_week, episode.acuity)
-        step_up = first_success(u_step_up, p_step_up)
-        administrative = first_success(u_administrative, p_administrative)
-        hazard_key = 2 * min(step_up, administrative)
-        hazard_state: EndState = STEP_UP if step_up <= administrative else ADMINISTRATIVE
-        dropout_key = 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        hazard_state: EndState = STEP_UP
+        if p_step_up <= 0.0 and p_administrative <= 0.0:  # neither ever fires
+            hazard_key = NEVER
+        else:
+            step_up = first_success(u_step_up, p_step_up)
+            administrative = first_success(u_administrative, p_administrative)
+            hazard_key = 2 * min(step_up, administrative)
+            if step_up > administrative:
+                hazard_state = ADMINISTRATIVE
+        # Nobody who always comes drops out: no run of absences to look for.
+        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         completion_key = self._completion(track, first, count, planned_end, planned_days)
         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
 
@@ -310,28 +327,25 @@ class Stay:
             ends_at = track.ends[first + index]
             ends_on = track.days[first + index]
             started = ended = index + 1
-        return Enrolment(
-            episode=episode,
-            track=track,
-            group=group,
-            therapist=therapist,
-            care=CarePlan(
-                family=self._family is not None and u_family < self._family.share_of_patients,
-                next_family_day=day,
-                next_prescriber_day=day,
-            ),
-            first=first,
-            attended=attended,
-            state=state,
-            ends_at=ends_at,
-            ends_on=ends_on,
-            at_start=at_start,
-            started=started,
-            ended=ended,
-            review_days=review_days,
-            denied_at=denied_at,
-            denied_on=denied_on,
-            joined_during_a_day=continuous and first > 0 and track.ends[first - 1] > now,
+        family = self._family
+        return Enrolment(  # positional, in field order: one is made per admission
+            episode,
+            track,
+            group,
+            therapist,
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            first,
+            attended,
+            state,
+            ends_at,
+            ends_on,
+            at_start,
+            started,
+            ended,
+            continuous and first > 0 and track.ends[first - 1] > now,
+            review_days,
+            denied_at,
+            denied_on,
         )
 
     def settle(self, enrolment: Enrolment, horizon: float) -> None:

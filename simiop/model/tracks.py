@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from simiop.config.base import hours_of
+from simiop.config.base import WEEKDAYS, hours_of
 from simiop.config.tracks import Track
 from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
 from simiop.model.records import Episode
@@ -39,6 +39,9 @@ class TrackState:
         self.start_fraction = self.start_hours / HOURS_PER_DAY
         self.end_fraction = self.end_hours / HOURS_PER_DAY
         self.days_per_week = len(spec.weekdays)
+        self.seats = spec.seats
+        """Patients the track holds at once (the spec's, read once: every referral asks)."""
+        self._group_max = spec.group_size.max
         self._weekdays = set(spec.weekdays)
         self.days: list[int] = []
         """Programme days in order (track weekdays, holidays skipped), listed as far as asked."""
@@ -50,10 +53,15 @@ class TrackState:
         self.census = 0
         self.round_at = -1.0
         """When this track's next admission round is scheduled (-1: none)."""
+        self._first_weekday = WEEKDAYS.index(calendar.weekday_of(0))
+        self._on = [weekday in self._weekdays for weekday in WEEKDAYS]
+        """By weekday number (0 = Monday): whether the track runs that weekday; days by arithmetic."""
+        admits = [weekday in self._weekdays and weekday in self.admission_weekdays for weekday in WEEKDAYS]
+        first_weekday = self._first_weekday
         self.admission_starts = [
             day + self.start_fraction
             for day in range(calendar.days)
-            if self.runs(day) and calendar.weekday_of(day) in self.admission_weekdays
+            if admits[(first_weekday + day) % 7] and not calendar.is_holiday(day)
         ]
         """Start times of the run's admission days: rounds are held only at these."""
 
@@ -64,12 +72,13 @@ class TrackState:
     def list_through(self, count: int) -> None:
         """List programme days until at least ``count`` are known."""
         calendar = self.calendar
+        on, first_weekday = self._on, self._first_weekday
         day = self._listed_to
         while len(self.days) < count:
             day += 1
-            if self.runs(day):
+            if on[(first_weekday + day) % 7] and not calendar.is_holiday(day):  # self.runs(day)
                 following = day + 1
-                while calendar.weekday_of(following) not in self._weekdays:
+                while not on[(first_weekday + following) % 7]:
                     following += 1
                 self.days.append(day)
                 self.starts.append(day + self.start_fraction)
@@ -89,15 +98,14 @@ class TrackState:
             return bisect.bisect_right(self.starts, time)
         return bisect.bisect_left(self.starts, time)
 
-    @property
-    def seats(self) -> int:
-        return self.spec.seats
-
     def free_seats(self) -> int:
         return self.seats - self.census - len(self.wait_list)
 
     def open_group(self) -> int | None:
         """The group with the fewest members that still has a seat."""
+        groups = self.groups
+        if len(groups) == 1:
+            return 0 if len(groups[0]) < self._group_max else None
         sizes = [
             (len(group), index)
             for index, group in enumerate(self.groups)
