@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from simiop.config import SimiopConfig
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, IN_PROGRAMME, STEP_UP
 from simiop.model.stay import Enrolment, Stay, dropout_day, first_success
 from tests.tiny_world import episode, roster_of, tiny_config, track_of
 
@@ -43,7 +43,7 @@ def admit(config: SimiopConfig, payer: str = "medicare", now: float = START, tra
     first = state.index_from(now, strictly_after=state.continuous)
     rng = np.random.default_rng(1)
     return Stay(config).plan(
-        state, episode(0, payer), 0, roster.by_role["therapist"][0], first, int(now), now, rng
+        state, episode(0, payer), 0, roster.by_role["therapist"][0], first, int(now), now, rng, lambda: rng
     )
 
 
@@ -176,4 +176,72 @@ def test_a_stay_is_drawn_again_the_same_from_the_patients_own_stream() -> None:
 def admit_with(config: SimiopConfig, rng: np.random.Generator) -> Enrolment:
     state = track_of(config)
     roster = roster_of(config)
-    return Stay(config).plan(state, episode(0), 0, roster.by_role["therapist"][0], 0, 0, START, rng)
+    return Stay(config).plan(
+        state, episode(0), 0, roster.by_role["therapist"][0], 0, 0, START, rng, lambda: rng
+    )
+
+
+def _plan_in_days(**changes: str) -> SimiopConfig:
+    """The baseline with nothing but the plan ending a stay; ``changes``: more ``path=value`` settings."""
+    from simiop.config import load_config
+    from tests.conftest import BASELINE
+
+    settings = {
+        "length_of_stay.planned_stay_unit": "programme_days",
+        "length_of_stay.progress_review": "null",
+        "length_of_stay.step_up_weekly_hazard": "0",
+        "length_of_stay.administrative_weekly_hazard": "0",
+        "attendance.propensity": "{dist: fixed, value: 1.0}",
+        "money.payers.commercial.authorization": "null",
+        "money.payers.medicaid.authorization": "null",
+    }
+    settings.update({path.replace("__", "."): value for path, value in changes.items()})
+    return load_config(BASELINE, [f"{path}={value}" for path, value in settings.items()])
+
+
+@pytest.mark.parametrize("planned", [1, 10])
+def test_a_continuous_stay_counts_the_day_joined_toward_a_plan_in_programme_days(planned: int) -> None:
+    """Continuous admission during a programme day: that day is held and counts toward the plan.
+
+    As before the rewrite (found by the issue-17 break review): a plan of N programme days holds N
+    days, the day joined included, whether or not the patient joined mid-day.
+    """
+    from simiop.model import simulate
+
+    config = _plan_in_days(
+        tracks__day__admission="{policy: continuous}",
+        length_of_stay__planned_stay=f"{{dist: fixed, value: {planned}}}",
+        simulation__horizon_days="120",
+    )
+    completed = [e for e in simulate(config, 1, 0).episodes if e.track == "day" and e.end_state == COMPLETED]
+    assert completed
+    assert {e.programme_days for e in completed} == {planned}
+    # Some joined during a day (they attended one day fewer than they held), some did not.
+    assert {e.programme_days - e.programme_days_attended for e in completed} == {0, 1}
+
+
+def test_a_stay_is_drawn_no_further_than_the_horizon_whatever_its_plan() -> None:
+    """A plan far past the run (10^6 weeks) draws attendance only to the first day after the horizon.
+
+    Before, the attendance vector and the track's list of days followed the plan: a 1-year run took
+    70 s and 6 GB (issue-17 break review). The stays are censored as they were.
+    """
+    from simiop.model import simulate
+
+    config = _plan_in_days(
+        length_of_stay__planned_stay_unit="weeks",
+        length_of_stay__planned_stay="{dist: fixed, value: 1000000}",
+        simulation__horizon_days="60",
+    )
+    admitted = [e for e in simulate(config, 1, 0).episodes if e.admitted_day is not None]
+    assert admitted
+    assert {e.end_state for e in admitted} == {IN_PROGRAMME}
+    state = track_of(config)
+    therapist = roster_of(config).by_role["therapist"][0]
+    rng = np.random.default_rng(3)
+    enrolment = Stay(config, horizon=60.0).plan(
+        state, episode(0), 0, therapist, 0, 0, START, rng, lambda: rng
+    )
+    days_before_the_horizon = sum(1 for start in state.starts if start < 60.0)
+    assert len(enrolment.attended) == days_before_the_horizon + 1  # and one day past it
+    assert enrolment.ends_at >= 60.0  # never within the run

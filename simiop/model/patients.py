@@ -30,13 +30,16 @@ class Purpose(IntEnum):
     """What a patient's stream is for: each purpose its own sequence, so layouts never interfere."""
 
     STAY = 0
-    """The stay drawn at admission: planned stay, propensity, family, hazards, attendance, reviews."""
+    """The stay drawn at admission: planned stay, propensity, family, hazards, attendance."""
     WAIT_LIST = 1
     """Patience on a wait list."""
     DISCHARGE = 2
     """Readmission after a discharge: whether, and after how long."""
     INTAKE = 3
     """Intake: patience, then one show draw per booking, then the outcome."""
+    REVIEWS = 4
+    """Progress and payer reviews of a stay: apart from the attendance drawn before them, whose length
+    stops at the horizon, so a review's outcome does not depend on how long the run is."""
 
 
 class PatientKey(NamedTuple):

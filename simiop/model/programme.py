@@ -63,7 +63,7 @@ class Programme:
             name: [TrackDay(day=day, track=name) for day in range(calendar.days)] for name in self.tracks
         }
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
-        self._stay = Stay(config)
+        self._stay = Stay(config, clinic.horizon)
         self._readmission = Readmission(config)
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
@@ -181,8 +181,19 @@ class Programme:
         clinic = self.clinic
         now = clinic.env.now
         first = track.index_from(now, strictly_after=track.continuous)
-        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.STAY)
-        enrolment = self._stay.plan(track, episode, group, therapist, first, day, now, rng)
+        key = clinic.keys[episode.episode_id]
+        patients = clinic.patients
+        enrolment = self._stay.plan(
+            track,
+            episode,
+            group,
+            therapist,
+            first,
+            day,
+            now,
+            patients.of(key, Purpose.STAY),
+            lambda: patients.of(key, Purpose.REVIEWS),
+        )
         track.groups[group].append(enrolment)
         track.census += 1
         self.enrolments.append(enrolment)

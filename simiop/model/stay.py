@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -123,8 +124,10 @@ class Enrolment:
 class Stay:
     """The rules of a stay, read once from the config."""
 
-    def __init__(self, config: SimiopConfig) -> None:
+    def __init__(self, config: SimiopConfig, horizon: float = NEVER) -> None:
+        """``horizon``: the run's end; a stay is drawn only as far as the first programme day after it."""
         self._config = config
+        self._horizon = horizon
         stay = config.length_of_stay
         self._stay = stay
         self._weeks = stay.planned_stay_unit == "weeks"
@@ -152,10 +155,14 @@ class Stay:
         return found
 
     @staticmethod
-    def _completion(track: TrackState, first: int, count: int, end: float, days: int) -> float:
-        """The key of completing the plan: the end of its last programme day, or (continuous) its instant."""
+    def _completion(track: TrackState, first: int, count: int, end: float, days: int, joined: bool) -> float:
+        """The key of completing the plan: the end of its last programme day, or (continuous) its instant.
+
+        ``joined``: admitted during a programme day (continuous admission), whose end counts as a day
+        held, so a plan in programme days ends one day sooner (key -1: the end of the day joined).
+        """
         if days:
-            return 2 * (days - 1) + 1
+            return 2 * (days - 1) + 1 - (2 if joined else 0)
         if track.continuous:  # at the planned end itself, between the keys of the days around it
             started = bisect.bisect_left(track.starts, end, first, first + count) - first
             if started == 0:
@@ -173,8 +180,13 @@ class Stay:
         day: int,
         now: float,
         rng: np.random.Generator,
+        reviews: Callable[[], np.random.Generator],
     ) -> Enrolment:
-        """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay."""
+        """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
+
+        ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
+        only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first).
+        """
         review = self._review
         planned = self._planned_stay.sample(rng)
         propensity = self._fixed_propensity
@@ -193,21 +205,32 @@ class Stay:
             max_extensions = extension_programme_days = 0
             extension_days = 0.0
 
-        # The programme days the stay could take: the plan with every extension.
+        joined = continuous and first > 0 and track.ends[first - 1] > now
+        # The programme days the stay could take: the plan with every extension, but no further than the
+        # first programme day starting at or after the horizon (index ``beyond``), so that time and memory
+        # follow the horizon, not the plan (a plan of 10^6 weeks took 70 s and 6 GB for a 1-year run).
+        beyond = track.index_from(self._horizon, strictly_after=False) if self._horizon < NEVER else None
         if self._weeks:
             planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
             planned_days = 0
             latest = planned_end + max_extensions * extension_days
-            track.list_until(latest)
-            if continuous:  # the days starting before the latest planned end
-                count = bisect.bisect_left(track.starts, latest, first) - first
-            else:  # to the day whose next programme day is at or after it
-                count = bisect.bisect_left(track.next_day, latest, first) - first + 1
+            if beyond is not None and latest > self._horizon:
+                count = beyond - first + 1
+            else:
+                track.list_until(latest)
+                if continuous:  # the days starting before the latest planned end
+                    count = bisect.bisect_left(track.starts, latest, first) - first
+                else:  # to the day whose next programme day is at or after it
+                    count = bisect.bisect_left(track.next_day, latest, first) - first + 1
         else:
             planned_end = NEVER
             planned_days = max(1, math.ceil(planned))
             count = planned_days + max_extensions * extension_programme_days
+            if beyond is not None:
+                count = min(count, beyond - first + 1)
             track.list_through(first + count)
+        # A plan cut at the horizon "ends" at the start of the day after it: never reached in the run.
+        censor_key = 2 * (count - 1) if beyond is not None and first + count - 1 >= beyond else NEVER
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
         # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
         if propensity >= 1.0:
@@ -230,7 +253,9 @@ class Stay:
                 hazard_state = ADMINISTRATIVE
         # Nobody who always comes drops out: no run of absences to look for.
         dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
-        completion_key = self._completion(track, first, count, planned_end, planned_days)
+        completion_key = min(
+            self._completion(track, first, count, planned_end, planned_days, joined), censor_key
+        )
         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
 
         # Progress reviews and payer reviews, in day order (progress first on a shared day), while the
@@ -265,6 +290,7 @@ class Stay:
                     )
                 return index if index < count else NEVER
 
+            review_rng: np.random.Generator | None = None
             progress_at = review_index(0)
             payer_at = authorization_index(0)
             extensions = 0
@@ -275,7 +301,8 @@ class Stay:
                 index = int(at)
                 if progress_at == at and review is not None:
                     next_review += review.interval_weeks * DAYS_PER_WEEK
-                    u = float(rng.random())
+                    review_rng = review_rng or reviews()
+                    u = float(review_rng.random())
                     if u < review.early_completion_probability:
                         best, state = 2 * index, COMPLETED
                         break
@@ -286,7 +313,10 @@ class Stay:
                         planned_end += extension_days
                         if planned_days:
                             planned_days += extension_programme_days
-                        completion_key = self._completion(track, first, count, planned_end, planned_days)
+                        completion_key = min(
+                            self._completion(track, first, count, planned_end, planned_days, joined),
+                            censor_key,
+                        )
                         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
                     progress_at = review_index(index + 1)
                     continue
@@ -294,7 +324,8 @@ class Stay:
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
                 while used >= authorized:
                     review_days.append(index)
-                    if float(rng.random()) < rule.approval_probability:
+                    review_rng = review_rng or reviews()
+                    if float(review_rng.random()) < rule.approval_probability:
                         authorized += rule.days_per_approval
                         continue
                     denied_at = index
@@ -342,7 +373,7 @@ class Stay:
             at_start,
             started,
             ended,
-            continuous and first > 0 and track.ends[first - 1] > now,
+            joined,
             review_days,
             denied_at,
             denied_on,
@@ -358,7 +389,13 @@ class Stay:
             last = first + started
             started = bisect.bisect_left(track.starts, horizon, first, last) - first
             ended = bisect.bisect_left(track.ends, horizon, first, last) - first
-        if enrolment.joined_during_a_day and track.ends[first - 1] < min(enrolment.ends_at, horizon):
+        # The day joined is held if it ended before the horizon and no later than the discharge (a plan of
+        # one programme day completes at that very end).
+        if (
+            enrolment.joined_during_a_day
+            and track.ends[first - 1] <= enrolment.ends_at
+            and (track.ends[first - 1] < horizon)
+        ):
             ended += 1
         episode = enrolment.episode
         episode.programme_days = ended
