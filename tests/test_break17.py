@@ -56,3 +56,16 @@ def test_a_continuous_stay_in_programme_days_counts_the_day_joined_toward_the_pl
     completed = [e for e in simulate(config, 1, 0).episodes if e.track == "day" and e.end_state == COMPLETED]
     assert completed
     assert sorted({e.programme_days for e in completed}) == [10]
+
+
+def test_evaluate_takes_replication_numbers_from_a_generator() -> None:
+    """``replications: int | Iterable[int]``: a generator is an iterable, read once.
+
+    ``simiop.evaluate`` checks the arguments (reading the generator) and then evaluates
+    (reading it again, empty): "replications: got an empty list".
+    """
+    config = simiop.load_config(BASELINE, changes={"simulation.horizon_days": 14})
+    found = simiop.evaluate(
+        config, replications=(r for r in (0, 2)), jobs=1, executor="serial", kpis=["referrals"]
+    )
+    assert found.replications == (0, 2)
