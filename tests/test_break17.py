@@ -1,0 +1,71 @@
+"""Failing cases found while trying to break the issue-17 rewrite (see the review notes, break17.md).
+
+Each test states what should hold; they fail on aeaeb6f.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simiop
+from simiop.model import simulate
+from simiop.model.records import COMPLETED
+from tests.conftest import BASELINE
+from tests.invariants import check_invariants
+
+
+def test_invariants_accept_a_caseload_place_freed_at_one_tracks_end_and_taken_at_anothers_start(
+    baseline_data: dict[str, Any],
+) -> None:
+    """A day track ending at 12:00 and an afternoon track starting at 12:00 share the therapists.
+
+    The model discharges at 12:00 and gives the freed caseload place to the afternoon round at
+    once (programme.py's docstring), so no therapist is ever over the cap; the invariants' sweep
+    counts every admission at an instant before every discharge of a rolling track, and so sees
+    cap + 1 where the model never had it.
+    """
+    afternoon: dict[str, Any] = dict(baseline_data["tracks"]["day"], start_time="12:00")
+    config = simiop.load_config(
+        BASELINE, changes={"tracks.afternoon": afternoon, "staff.roles.therapist.caseload_cap": 4}
+    )
+    check_invariants(config, simulate(config, 77, 0))
+
+
+def test_a_continuous_stay_in_programme_days_counts_the_day_joined_toward_the_plan() -> None:
+    """Continuous admission, a plan of 10 programme days, nothing else ending a stay.
+
+    Before the rewrite (8211370^) a patient admitted while a programme day was under way held
+    that day (it counted in programme_days) and it counted toward the plan: 10 days held. Now
+    the day is held but the plan starts the next day: 11 days held, one more than planned.
+    """
+    config = simiop.load_config(
+        BASELINE,
+        changes={
+            "tracks.day.admission": {"policy": "continuous"},
+            "length_of_stay.planned_stay_unit": "programme_days",
+            "length_of_stay.planned_stay": {"dist": "fixed", "value": 10},
+            "length_of_stay.progress_review": None,
+            "length_of_stay.step_up_weekly_hazard": 0,
+            "length_of_stay.administrative_weekly_hazard": 0,
+            "attendance.propensity": {"dist": "fixed", "value": 1.0},
+            "money.payers.commercial.authorization": None,
+            "money.payers.medicaid.authorization": None,
+            "simulation.horizon_days": 365,
+        },
+    )
+    completed = [e for e in simulate(config, 1, 0).episodes if e.track == "day" and e.end_state == COMPLETED]
+    assert completed
+    assert sorted({e.programme_days for e in completed}) == [10]
+
+
+def test_evaluate_takes_replication_numbers_from_a_generator() -> None:
+    """``replications: int | Iterable[int]``: a generator is an iterable, read once.
+
+    ``simiop.evaluate`` checks the arguments (reading the generator) and then evaluates
+    (reading it again, empty): "replications: got an empty list".
+    """
+    config = simiop.load_config(BASELINE, changes={"simulation.horizon_days": 14})
+    found = simiop.evaluate(
+        config, replications=(r for r in (0, 2)), jobs=1, executor="serial", kpis=["referrals"]
+    )
+    assert found.replications == (0, 2)
