@@ -131,6 +131,34 @@ def test_invariants_on_random_clinics(data: st.DataObject, baseline_data: dict[s
     check_invariants(config, simulate(config))
 
 
+@pytest.mark.parametrize("continuous", [False, True], ids=["afternoon-round", "continuous-admission"])
+def test_invariants_accept_a_caseload_place_freed_and_taken_at_one_instant(
+    continuous: bool, baseline_data: dict[str, Any]
+) -> None:
+    """Two tracks sharing the therapists, one's programme day ending as the other admits (review M1).
+
+    Either a day track ending at 12:00 and an afternoon track starting then,
+    or a continuous day track and an evening track (18:00-21:00) on the day
+    therapists. The model discharges at the day's end and gives the freed
+    caseload place to the other track at once (a round the discharge calls,
+    or a continuous admission), so no therapist is ever over the cap; the
+    invariants order that instant's events as the model does
+    (tests/test_invariants.py pins the rules).
+    """
+    data = baseline_data
+    data["simulation"]["horizon_days"] = 365
+    therapist = data["staff"]["roles"]["therapist"]
+    if continuous:
+        data["tracks"]["day"]["admission"] = {"policy": "continuous"}
+        data["tracks"]["evening"].update(shift="day", facilitator_role="therapist")
+        therapist["caseload_cap"] = 3
+    else:
+        data["tracks"]["afternoon"] = dict(data["tracks"]["day"], start_time="12:00")
+        therapist["caseload_cap"] = 4
+    config = validate_config(data)
+    check_invariants(config, simulate(config, 77, 0))
+
+
 # -- an exact trace, known by hand -------------------------------------------------------------------
 
 
