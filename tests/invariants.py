@@ -181,6 +181,22 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         e.group_sessions_attended for e in records.episodes
     )
 
+    # A day is held once ended and attended once started: one more attended than held only for a stay
+    # cut short during its last day, by a continuous stay's planned end or by the horizon at a 24:00 end.
+    for e in records.episodes:
+        if e.programme_days_attended > e.programme_days:
+            assert e.programme_days_attended == e.programme_days + 1, e
+            track = config.tracks[e.track or ""]
+            if e.ended_day is None:
+                assert math.isclose(hours_of(track.start_time) + track.hours_per_day, 24.0), e
+            else:
+                hour = (e.ended_day - math.floor(e.ended_day)) * 24.0
+                start = hours_of(track.start_time)
+                assert track.admission.policy == "continuous", e
+                assert not any(
+                    math.isclose(hour, h, abs_tol=1e-6) for h in (start, start + track.hours_per_day)
+                ), e
+
     # No therapist over caseload cap, with same-instant events in the model's order.
     check_caseloads(config, records.episodes)
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import simiop
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.base import Frozen
 from simiop.model import simulate
@@ -157,6 +158,26 @@ def test_invariants_accept_a_caseload_place_freed_and_taken_at_one_instant(
         therapist["caseload_cap"] = 4
     config = validate_config(data)
     check_invariants(config, simulate(config, 77, 0))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"tracks.day.admission": {"policy": "continuous"}}, {"tracks.day.start_time": "21:00"}],
+    ids=["continuous-planned-end", "day-ending-at-the-horizon"],
+)
+def test_more_days_attended_than_held_only_for_a_stay_cut_short_in_its_last_day(
+    changes: dict[str, Any],
+) -> None:
+    """docs/outputs.md (review L1): a day attended (started) but not held (not ended) before the stay's end.
+
+    A continuous stay whose planned end falls during a programme day, or a stay
+    still enrolled at the horizon on a track ending at 24:00; check_invariants
+    says it happens only so, and by one day.
+    """
+    config = simiop.load_config(BASELINE, changes={**changes, "simulation.horizon_days": 365})
+    records = simulate(config, 1, 0)
+    check_invariants(config, records)
+    assert any(e.programme_days_attended > e.programme_days for e in records.episodes)
 
 
 # -- an exact trace, known by hand -------------------------------------------------------------------
