@@ -44,11 +44,12 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
 
 # (start_time, hours_per_day, group_sessions_per_day, session_minutes): a track starting at midnight,
-# ordinary hours, one ending at midnight, one starting late in the evening, and the latest start
-# validation accepts.
+# ordinary hours, one starting as the ordinary one ends, one ending at midnight, one starting late in
+# the evening, and the latest start validation accepts.
 TRACK_HOURS = [
     ("00:00", 3, 3, 50),
     ("09:00", 3, 3, 50),
+    ("12:00", 3, 3, 50),
     ("18:00", 3, 3, 50),
     ("21:00", 3, 3, 50),
     ("22:30", 1.5, 1, 50),
@@ -81,6 +82,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         elif policy == "continuous":
             track["admission"] = {"policy": "continuous"}
     data["tracks"]["evening"]["enabled"] = draw(st.booleans())
+    if draw(st.booleans()):  # both on the day therapists' caseloads: one's day may end as the other admits
+        data["tracks"]["evening"].update(shift="day", facilitator_role="therapist")
     if draw(st.booleans()):  # an assessment ending at midnight: a continuous track admits then
         data["intake"]["schedule"].append({"weekday": "mon", "start_time": "22:30"})
     for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
