@@ -230,10 +230,12 @@ def check_caseloads(config: SimiopConfig, episodes: list[Episode]) -> None:
     continuous track admits at once, at a join or at any discharge. So a
     round's admissions at an instant fit in the places free before it unless
     some discharge of the role at that instant is not at a day's start; and
-    whatever the order, the load after the instant is within the cap. Some
-    order the model allows keeps the loads within the cap exactly when these
-    hold, so a run the model could produce passes, and one patient more than
-    the cap on a therapist at any instant fails.
+    whatever the order, the load after the instant is within the cap. When
+    these hold, some order the model allows keeps every load within the cap,
+    so they are as strict as the episodes allow: a run the model could
+    produce passes; a therapist over the cap after any instant fails, as does
+    a round that filled more places than were free before it with no
+    discharge at that instant to call it.
     """
     role_of = {name: track.facilitator_role for name, track in config.tracks.items()}
     calls_a_round: set[tuple[str, float]] = set()
