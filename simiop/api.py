@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import importlib
+import operator
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -252,8 +253,11 @@ def evaluate(
     same ``seed`` (default: the first config's), so differences between
     scenarios are paired (common random numbers). ``jobs``, ``executor`` and
     ``scheduler`` are as for ``run`` and never change the values. ``kpis``
-    keeps only those KPIs, in that order. Bad arguments raise ValueError or
-    TypeError before any worker starts.
+    keeps only those KPIs, in that order. Bad arguments (``jobs`` too) raise
+    ValueError or TypeError, with one line naming the argument, before any
+    worker starts; an executor that cannot start as asked (a scheduler
+    without Dask, no cluster there) raises ``ExecutorStartError`` as for
+    ``run``.
 
     >>> import simiop
     >>> config = simiop.load_config(simiop.example_config(), changes={"simulation.horizon_days": 30})
@@ -265,39 +269,59 @@ def evaluate(
     >>> found.scenarios, found.replications, found.kpis
     (('base', 'smaller'), (0, 1), ('admissions',))
     """
-    from simiop.experiments.evaluate import check_arguments
+    from simiop.experiments.evaluate import check_arguments, named_scenarios
     from simiop.experiments.evaluate import evaluate as evaluate_in_memory
     from simiop.experiments.executors import make_executor
 
     def read(config: SimiopConfig | str | Path) -> SimiopConfig:
         return load_config(config) if isinstance(config, (str, Path)) else config  # others: refused below
 
-    named: dict[str, SimiopConfig] | list[SimiopConfig] | SimiopConfig
+    named: object
     if isinstance(configs, SimiopConfig):
         named = configs
     elif isinstance(configs, Mapping):
         named = {name: read(config) for name, config in configs.items()}
     elif isinstance(configs, (str, Path)):
         named = read(configs)
-    else:
+    elif isinstance(configs, Iterable) and not isinstance(configs, bytes):
         named = [read(config) for config in configs]
-    first = (
-        named
-        if isinstance(named, SimiopConfig)
-        else next(iter(named.values() if isinstance(named, dict) else named), None)
-    )
-    if replications is None and first is not None:
+    else:
+        named = configs  # not configs at all: refused below, naming the argument
+    # Types first: the defaults below read the first config's attributes.
+    first = named_scenarios(named)[0][1]
+    if replications is None:
         replications = first.simulation.replications
-    if seed is None and first is not None:
+    elif isinstance(replications, Iterable) and not isinstance(replications, (str, bytes)):
+        replications = tuple(replications)  # read once: a generator is empty the second time
+    if seed is None:
         seed = first.simulation.seed
     check_arguments(named, replications, seed, kpis)
-    runner = make_executor(executor, jobs, scheduler)
+    runner = make_executor(executor, _jobs(jobs), scheduler)
     try:
         return evaluate_in_memory(
             named, replications, seed, runner, kpis=kpis, daily_census=daily_census, progress=progress
         )
     finally:
         runner.close()
+
+
+def _jobs(jobs: int | None) -> int | None:
+    """``evaluate``'s ``jobs``, refused as its other arguments are: a ValueError or TypeError.
+
+    (``make_executor`` raises ExecutorStartError, which the command line reports as ``--jobs``.)
+    """
+    allowed = "allowed a whole number >= 1, or None for every core"
+    if jobs is None:
+        return None
+    if isinstance(jobs, bool):
+        raise TypeError(f"jobs: got {jobs!r}; {allowed}")
+    try:
+        count = operator.index(jobs)
+    except TypeError:
+        raise TypeError(f"jobs: got {jobs!r}; {allowed}") from None
+    if count < 1:
+        raise ValueError(f"jobs: got {count}; {allowed}")
+    return count
 
 
 def open_results(out: str | Path) -> Results:

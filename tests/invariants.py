@@ -10,7 +10,7 @@ from simiop.billing import DAYS_PER_YEAR, totals
 from simiop.config.base import hours_of
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Records
+from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Episode, Records
 from tests.billed import billed_records
 
 EPS = 1e-9
@@ -181,29 +181,24 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         e.group_sessions_attended for e in records.episodes
     )
 
-    # No therapist over caseload cap: sweep each therapist's enrolments (admissions counted before discharges).
-    by_therapist = defaultdict(list)
+    # A day is held once ended and attended once started: one more attended than held only for a stay
+    # cut short during its last day, by a continuous stay's planned end or by the horizon at a 24:00 end.
     for e in records.episodes:
-        if e.therapist is not None:
-            by_therapist[e.therapist].append(e)
-    for therapist, episodes in by_therapist.items():
-        role = therapist.rsplit("_", 1)[0]
-        cap = config.staff.roles[role].caseload_cap
-        # At one instant a rolling track admits before its hazards discharge; a continuous one
-        # discharges first and gives the freed place at once.
-        events = sorted(
-            [(e.admitted_day, 0) for e in episodes]
-            + [
-                (e.ended_day, -1 if config.tracks[e.track or ""].admission.policy == "continuous" else 1)
-                for e in episodes
-                if e.ended_day is not None
-            ]
-        )
-        load = 0
-        for _, kind in events:
-            load += 1 if kind == 0 else -1
-            assert load >= 0
-            assert cap is None or load <= cap, therapist
+        if e.programme_days_attended > e.programme_days:
+            assert e.programme_days_attended == e.programme_days + 1, e
+            track = config.tracks[e.track or ""]
+            if e.ended_day is None:
+                assert math.isclose(hours_of(track.start_time) + track.hours_per_day, 24.0), e
+            else:
+                hour = (e.ended_day - math.floor(e.ended_day)) * 24.0
+                start = hours_of(track.start_time)
+                assert track.admission.policy == "continuous", e
+                assert not any(
+                    math.isclose(hour, h, abs_tol=1e-6) for h in (start, start + track.hours_per_day)
+                ), e
+
+    # No therapist over caseload cap, with same-instant events in the model's order.
+    check_caseloads(config, records.episodes)
 
     # Staff hours never exceed what is employed in any calendar week.
     hours: dict[tuple[str, int], float] = defaultdict(float)
@@ -217,3 +212,59 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             if r == role:
                 capacity[(role, week)] = people * spec.fte * spec.weekly_hours
                 assert used <= capacity[(role, week)] + 1e-6, (role, week, used)
+
+
+def check_caseloads(config: SimiopConfig, episodes: list[Episode]) -> None:
+    """No therapist ever holds more patients than the role's caseload cap.
+
+    The episodes give each enrolment's admission and discharge instants, not
+    the order of the events at one instant, so each instant is checked as a
+    whole against the orders the model allows (programme.py). The admission
+    rounds due at an instant run first (urgent), with only the places free
+    before it; then the discharges, joins and give-ups, in an order the
+    episodes do not tell. A discharge at a programme day's start (a hazard)
+    calls no round until the next admission day; any other discharge (at a
+    day's end, or a continuous stay's planned end) calls, at once, a round on
+    every track its role runs whose admission day starts then, and that round
+    fills the places of every therapist of the role freed so far. A
+    continuous track admits at once, at a join or at any discharge. So a
+    round's admissions at an instant fit in the places free before it unless
+    some discharge of the role at that instant is not at a day's start; and
+    whatever the order, the load after the instant is within the cap. When
+    these hold, some order the model allows keeps every load within the cap,
+    so they are as strict as the episodes allow: a run the model could
+    produce passes; a therapist over the cap after any instant fails, as does
+    a round that filled more places than were free before it with no
+    discharge at that instant to call it.
+    """
+    role_of = {name: track.facilitator_role for name, track in config.tracks.items()}
+    calls_a_round: set[tuple[str, float]] = set()
+    for e in episodes:
+        if e.ended_day is not None and e.therapist is not None:
+            start = config.tracks[e.track or ""].start_time
+            day = math.floor(e.ended_day)
+            if not math.isclose((e.ended_day - day) * 24.0, hours_of(start), abs_tol=1e-6):
+                calls_a_round.add((role_of[e.track or ""], e.ended_day))
+    by_therapist: dict[str, list[Episode]] = defaultdict(list)
+    for e in episodes:
+        if e.therapist is not None:
+            by_therapist[e.therapist].append(e)
+    for therapist, mine in by_therapist.items():
+        role = therapist.rsplit("_", 1)[0]
+        cap = config.staff.roles[role].caseload_cap
+        # Per instant: admissions by a round, admissions by a continuous track, discharges.
+        instants: dict[float, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for e in mine:
+            assert e.admitted_day is not None, e
+            continuous = config.tracks[e.track or ""].admission.policy == "continuous"
+            instants[e.admitted_day][1 if continuous else 0] += 1
+            if e.ended_day is not None:
+                instants[e.ended_day][2] += 1
+        load = 0
+        for time in sorted(instants):
+            by_round, by_continuous, discharged = instants[time]
+            if cap is not None and (role, time) not in calls_a_round:
+                assert load + by_round <= cap, (therapist, time, "a round took a place freed after it")
+            load += by_round + by_continuous - discharged
+            assert load >= 0, (therapist, time)
+            assert cap is None or load <= cap, (therapist, time, load, cap)

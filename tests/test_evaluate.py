@@ -241,12 +241,39 @@ def test_bad_arguments_are_refused_before_anything_runs(
     assert "\n" not in str(caught.value)
 
 
-def test_the_api_refuses_bad_arguments_before_starting_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+API_BAD: list[tuple[dict[str, Any], type[Exception], str]] = [
+    ({"replications": 0}, ValueError, "replications: got 0"),
+    ({"configs": {}}, ValueError, "configs: no scenario given"),
+    # A dict or a number where configs belong is named as such, not met as an AttributeError (review L2).
+    ({"configs": {"a": {"x": 1}}}, TypeError, "configs['a']: got dict; allowed a SimiopConfig"),
+    ({"configs": 42}, TypeError, "configs: got int; allowed a SimiopConfig"),
+    ({"jobs": 0}, ValueError, "jobs: got 0; allowed a whole number >= 1, or None for every core"),
+    ({"jobs": -1}, ValueError, "jobs: got -1"),
+    ({"jobs": 1.5}, TypeError, "jobs: got 1.5"),
+    ({"jobs": True}, TypeError, "jobs: got True"),
+]
+
+
+@pytest.mark.parametrize(("change", "error", "message"), API_BAD)
+def test_the_api_refuses_bad_arguments_before_starting_workers(
+    change: dict[str, Any], error: type[Exception], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_executor(*args: object) -> None:
         raise AssertionError("an executor was started")
 
     monkeypatch.setattr("simiop.experiments.executors.make_executor", no_executor)
-    with pytest.raises(ValueError, match=r"^replications: got 0"):
-        simiop.evaluate(_config(days=5), replications=0, jobs=2)
-    with pytest.raises(ValueError, match=r"^configs: no scenario given"):
-        simiop.evaluate({}, jobs=2)
+    arguments: dict[str, Any] = {"configs": _config(days=5), "jobs": 2, **change}
+    with pytest.raises(error) as caught:
+        simiop.evaluate(**arguments)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_api_reads_replication_numbers_from_a_generator_once() -> None:
+    """``replications`` is any iterable: a generator is read once, checked and run (review M3)."""
+    config = _config(days=14)
+    found = simiop.evaluate(
+        config, replications=(r for r in (0, 2)), jobs=1, executor="serial", kpis=["referrals"]
+    )
+    assert found.replications == (0, 2)
+    assert found.values[0, :, 0].tolist() == [_kpi(config, config.simulation.seed, r) for r in (0, 2)]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import simiop
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.base import Frozen
 from simiop.model import simulate
@@ -43,11 +44,12 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
 
 # (start_time, hours_per_day, group_sessions_per_day, session_minutes): a track starting at midnight,
-# ordinary hours, one ending at midnight, one starting late in the evening, and the latest start
-# validation accepts.
+# ordinary hours, one starting as the ordinary one ends, one ending at midnight, one starting late in
+# the evening, and the latest start validation accepts.
 TRACK_HOURS = [
     ("00:00", 3, 3, 50),
     ("09:00", 3, 3, 50),
+    ("12:00", 3, 3, 50),
     ("18:00", 3, 3, 50),
     ("21:00", 3, 3, 50),
     ("22:30", 1.5, 1, 50),
@@ -80,6 +82,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         elif policy == "continuous":
             track["admission"] = {"policy": "continuous"}
     data["tracks"]["evening"]["enabled"] = draw(st.booleans())
+    if draw(st.booleans()):  # both on the day therapists' caseloads: one's day may end as the other admits
+        data["tracks"]["evening"].update(shift="day", facilitator_role="therapist")
     if draw(st.booleans()):  # an assessment ending at midnight: a continuous track admits then
         data["intake"]["schedule"].append({"weekday": "mon", "start_time": "22:30"})
     for role in ("therapist", "evening_therapist", "intake_clinician", "prescriber"):
@@ -129,6 +133,54 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 def test_invariants_on_random_clinics(data: st.DataObject, baseline_data: dict[str, Any]) -> None:
     config = validate_config(data.draw(clinic_variants(baseline_data)))
     check_invariants(config, simulate(config))
+
+
+@pytest.mark.parametrize("continuous", [False, True], ids=["afternoon-round", "continuous-admission"])
+def test_invariants_accept_a_caseload_place_freed_and_taken_at_one_instant(
+    continuous: bool, baseline_data: dict[str, Any]
+) -> None:
+    """Two tracks sharing the therapists, one's programme day ending as the other admits (review M1).
+
+    Either a day track ending at 12:00 and an afternoon track starting then,
+    or a continuous day track and an evening track (18:00-21:00) on the day
+    therapists. The model discharges at the day's end and gives the freed
+    caseload place to the other track at once (a round the discharge calls,
+    or a continuous admission), so no therapist is ever over the cap; the
+    invariants order that instant's events as the model does
+    (tests/test_invariants.py pins the rules).
+    """
+    data = baseline_data
+    data["simulation"]["horizon_days"] = 365
+    therapist = data["staff"]["roles"]["therapist"]
+    if continuous:
+        data["tracks"]["day"]["admission"] = {"policy": "continuous"}
+        data["tracks"]["evening"].update(shift="day", facilitator_role="therapist")
+        therapist["caseload_cap"] = 3
+    else:
+        data["tracks"]["afternoon"] = dict(data["tracks"]["day"], start_time="12:00")
+        therapist["caseload_cap"] = 4
+    config = validate_config(data)
+    check_invariants(config, simulate(config, 77, 0))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"tracks.day.admission": {"policy": "continuous"}}, {"tracks.day.start_time": "21:00"}],
+    ids=["continuous-planned-end", "day-ending-at-the-horizon"],
+)
+def test_more_days_attended_than_held_only_for_a_stay_cut_short_in_its_last_day(
+    changes: dict[str, Any],
+) -> None:
+    """docs/outputs.md (review L1): a day attended (started) but not held (not ended) before the stay's end.
+
+    A continuous stay whose planned end falls during a programme day, or a stay
+    still enrolled at the horizon on a track ending at 24:00; check_invariants
+    says it happens only so, and by one day.
+    """
+    config = simiop.load_config(BASELINE, changes={**changes, "simulation.horizon_days": 365})
+    records = simulate(config, 1, 0)
+    check_invariants(config, records)
+    assert any(e.programme_days_attended > e.programme_days for e in records.episodes)
 
 
 # -- an exact trace, known by hand -------------------------------------------------------------------

@@ -208,6 +208,18 @@ def check_arguments(
     _kpi_names(kpis)
 
 
+def named_scenarios(
+    configs: Mapping[str, SimiopConfig] | Sequence[SimiopConfig] | SimiopConfig,
+) -> list[tuple[str, SimiopConfig]]:
+    """``configs`` as (scenario name, config) pairs, or the TypeError or ValueError ``evaluate`` raises.
+
+    For a caller that reads the configs (their default seed, say) before
+    ``check_arguments``: a dict or a number where configs belong is refused
+    naming ``configs``, not met as an AttributeError.
+    """
+    return _scenarios(configs)
+
+
 def _check_reported(wanted: tuple[str, ...], reported: list[dict[str, float]]) -> None:
     """Raise UnknownKpiError for the first wanted KPI that no scenario reports."""
     known = _union(reported)
@@ -318,4 +330,11 @@ def _kpi_names(kpis: Sequence[str] | None) -> tuple[str, ...] | None:
     return names
 
 
-__all__ = ["Evaluation", "UnknownKpiError", "check_arguments", "evaluate", "evaluate_replication"]
+__all__ = [
+    "Evaluation",
+    "UnknownKpiError",
+    "check_arguments",
+    "evaluate",
+    "evaluate_replication",
+    "named_scenarios",
+]
