@@ -505,7 +505,10 @@ def test_yaml_like_input_with_lists() -> None:
 
 
 def test_json_schema() -> None:
-    schema = ANY.json_schema()
+    from simiop.config.descriptions import describe_fields
+
+    describe_fields(Frozen)  # field descriptions are read from the docstrings on demand, not at import
+    schema = TypeAdapter(AnyDistribution).json_schema()
     assert len(schema["oneOf"]) == len(DISTRIBUTIONS)
     assert set(schema["$defs"]) >= {cls.__name__ for cls in DISTRIBUTIONS.values()}
     assert "mean" in schema["$defs"]["Normal"]["properties"]
