@@ -7,6 +7,8 @@ import io
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simiop.billing import bill
 from simiop.config import load_config
@@ -180,6 +182,35 @@ def test_day_columns_print_as_day_number() -> None:
     ]
     assert day_numbers(values) == [day_number(value) for value in values]
     assert day_numbers(values)[2:4] == ["59.9999", "508.9999"]
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(min_value=0.0, max_value=1e7, allow_nan=False), st.integers(0, 10**6)),
+        max_size=40,
+    )
+)
+def test_day_numbers_laid_out_by_numpy_equal_day_number_one_by_one(values: list[float | None]) -> None:
+    """Digits of every width (0, 9, 10, 99999...), a day's last instant, missing values, none at all."""
+    from simiop.results.tables import day_numbers
+
+    assert day_numbers(values) == [day_number(value) for value in values]
+
+
+def test_day_numbers_of_whole_parts_of_every_width_and_a_negative_one() -> None:
+    from simiop.results.tables import day_numbers
+
+    values = [0.0, 9.99999, 10.0, 100.5, 1000.0001, 99999.9999, 0.0]
+    assert day_numbers(values) == [
+        "0.0000",
+        "9.9999",
+        "10.0000",
+        "100.5000",
+        "1000.0000",
+        "99999.9998",
+        "0.0000",
+    ]
+    assert day_numbers([-1.5, 2.0]) == ["-2.5000", "2.0000"]  # not a run's day: Python formats it
 
 
 @pytest.mark.parametrize("opening", ["2027-01-04", "2024-02-28", "1999-12-30"])
