@@ -197,6 +197,38 @@ def test_day_numbers_laid_out_by_numpy_equal_day_number_one_by_one(values: list[
     assert day_numbers(values) == [day_number(value) for value in values]
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, min_value=-1e12, max_value=1e12),
+            st.just(math.nan),
+            st.integers(0, 10**7).map(lambda k: k / 10**4 + 0.00005),  # a half at the fifth place
+            st.integers(0, 10**7).map(lambda k: k / 100 + 0.005),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([2, 4]),
+)
+def test_fixed_texts_equal_pythons_format_value_by_value(values: list[float], places: int) -> None:
+    """Halves, -0.0, negatives, huge values and nan: the cases numpy's rounding hands to Python."""
+    import numpy as np
+
+    from simiop.results.tables import fixed_texts
+
+    expected = ["" if math.isnan(value) else f"{value:.{places}f}" for value in values]
+    assert fixed_texts(np.array(values, dtype=float), places) == expected
+
+
+def test_fixed_texts_of_ties_and_signs() -> None:
+    import numpy as np
+
+    from simiop.results.tables import fixed_texts
+
+    values = np.array([0.00005, 0.00015, 1.00005, 2.5, -0.0, -1.25, math.nan, 0.0])
+    assert fixed_texts(values, 4) == [f"{v:.4f}" if v == v else "" for v in values.tolist()]
+    assert fixed_texts(values, 4)[4:6] == ["-0.0000", "-1.2500"]
+
+
 def test_day_numbers_of_whole_parts_of_every_width_and_a_negative_one() -> None:
     from simiop.results.tables import day_numbers
 

@@ -185,20 +185,21 @@ def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
     return shown
 
 
-def _whole_dot_fraction(whole: np.ndarray, fraction: np.ndarray) -> list[str]:
-    """``_DAY_FORMAT % (whole, fraction)`` of each pair, the digits worked out by numpy for all at once.
+def _whole_dot_fraction(whole: np.ndarray, fraction: np.ndarray, places: int = DAY_PLACES) -> list[str]:
+    """``"%d.%0<places>d" % (whole, fraction)`` of each pair, the digits worked out by numpy for all at once.
 
-    Why: the day columns are mostly distinct, so a Python format per value
-    was their whole cost. Each value is laid out as ASCII in a row of a
-    byte matrix (its whole part's leading zeros as NUL bytes, then '.', the
-    four fraction digits and a line break); dropping the NULs and splitting
+    Why: day columns, waits and stays are mostly distinct, so a Python format
+    per value was their whole cost. Each value is laid out as ASCII in a row
+    of a byte matrix (its whole part's leading zeros as NUL bytes, then '.',
+    the fraction's digits and a line break); dropping the NULs and splitting
     the text gives the same strings. A negative whole part (never a day of a
     run) is formatted by Python.
     """
     if not whole.size or int(whole.min()) < 0:
-        return [_DAY_FORMAT % pair for pair in zip(whole.tolist(), fraction.tolist(), strict=True)]
+        pattern = f"%d.%0{places}d"
+        return [pattern % pair for pair in zip(whole.tolist(), fraction.tolist(), strict=True)]
     width = len(str(int(whole.max())))
-    text = np.empty((whole.size, width + DAY_PLACES + 2), dtype=np.uint8)
+    text = np.empty((whole.size, width + places + 2), dtype=np.uint8)
     for column in range(width):  # one scalar divisor at a time: numpy divides by a scalar fast
         power = 10 ** (width - 1 - column)
         digit = whole // power % 10 + ord("0")
@@ -206,11 +207,42 @@ def _whole_dot_fraction(whole: np.ndarray, fraction: np.ndarray) -> list[str]:
             digit[whole < power] = 0  # no leading zeros: the last digit always shows
         text[:, column] = digit
     text[:, width] = ord(".")
-    for place in range(DAY_PLACES):
-        text[:, width + 1 + place] = fraction // 10 ** (DAY_PLACES - 1 - place) % 10 + ord("0")
+    for place in range(places):
+        text[:, width + 1 + place] = fraction // 10 ** (places - 1 - place) % 10 + ord("0")
     text[:, -1] = ord("\n")
     flat = text.ravel()
     shown: list[str] = flat[flat != 0].tobytes().decode("ascii").split("\n")[:-1]
+    return shown
+
+
+_EXACT_BELOW = 2.0**31
+"""Values below this, scaled by 10**places (<= 4), keep their rounding error far below the margin."""
+_TIE_MARGIN = 1e-6
+"""How far from a half the scaled value must be for numpy's rounding to be Python's (see ``fixed_texts``)."""
+
+
+def fixed_texts(values: np.ndarray, places: int) -> list[str]:
+    """Each value as ``f"{value:.<places>f}"`` prints it, '' for nan; most values worked out by numpy.
+
+    Python rounds the exact binary value to ``places`` decimals. numpy's
+    ``value * 10**places`` is off by at most one unit in the last place
+    (< 1e-6 below 2**31 / 10**places), so its nearest integer is Python's
+    rounding unless the scaled value is within ``_TIE_MARGIN`` of a half; those
+    values, negative ones (and -0.0) and very large ones are formatted by Python.
+    """
+    missing = np.isnan(values)
+    scale = 10**places
+    scaled = values * scale
+    rounded = np.rint(scaled)
+    python = missing | np.signbit(values) | ~(np.abs(scaled) < _EXACT_BELOW)
+    python |= np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= _TIE_MARGIN
+    texts = np.full(values.size, "", dtype=object)
+    exact = ~python
+    whole = rounded[exact].astype(np.int64)
+    texts[exact] = _whole_dot_fraction(whole // scale, whole % scale, places)
+    pattern = f"{{:.{places}f}}".format
+    texts[python & ~missing] = [pattern(value) for value in values[python & ~missing].tolist()]
+    shown: list[str] = texts.tolist()
     return shown
 
 
@@ -236,12 +268,11 @@ def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> s
 
 
 def _differences(later: np.ndarray, earlier: np.ndarray) -> list[str]:
-    """later - earlier per row with 4 decimals, '' where either is missing (nan); formatted in one pass.
+    """later - earlier per row with 4 decimals, '' where either is missing (nan); all at once.
 
     Waits and stays are mostly distinct, so nothing is shared; a -0.0 prints with its sign, as ever.
     """
-    fixed = _fixed(4)
-    return [fixed(value) if value == value else "" for value in (later - earlier).tolist()]
+    return fixed_texts(later - earlier, 4)
 
 
 def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
