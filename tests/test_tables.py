@@ -253,3 +253,19 @@ def test_iso_dates_are_the_calendars_dates(opening: str) -> None:
 
     calendar = ClinicCalendar(dt.date.fromisoformat(opening), (), 800)
     assert iso_dates(calendar) == [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
+
+
+def test_an_int_column_looked_up_from_its_array_prints_as_str_of_each_value() -> None:
+    import numpy as np
+
+    from simiop.results.tables import _from_ints, _plain
+
+    values = [0, 7, 7, 12, 4095, 70000, 3]  # one value beyond the table: formatted one by one
+    assert _plain(values, np.array(values)) == [str(v) for v in values]
+    small = [0, 1, 2, 2000, 1]
+    assert _plain(small, np.array(small)) == ["0", "1", "2", "2000", "1"]
+    assert _plain([-3, 2], np.array([-3, 2])) == ["-3", "2"]
+    assert _plain([True, 2], np.array([1, 2])) == ["True", "2"]  # not all ints: the array is not used
+    assert _plain([1.5, 2], np.array([1, 2])) == ["1.5", "2"]
+    assert _from_ints(np.array([0, 5, 5, 1], dtype=np.int64)) == ["0", "5", "5", "1"]
+    assert _from_ints(np.array([], dtype=np.int64)) == []

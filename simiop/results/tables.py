@@ -113,10 +113,44 @@ def _text(values: Sequence[str | None]) -> list[str]:
     return list(map(texts.__getitem__, values))
 
 
-def _plain(values: Sequence[object]) -> list[str]:
-    """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed."""
+_INT_TEXTS_UP_TO = 1 << 16
+"""Ints below this are looked up in ``_int_texts``'s table; larger ones are formatted one by one."""
+_int_table: list[np.ndarray] = [np.array(["0"], dtype=object)]
+
+
+def _int_texts(array: np.ndarray) -> list[str] | None:
+    """str() of each int of an int array by one lookup in a table of str(0), str(1), ... (grown on
+    demand); None when a value is negative or not small."""
+    if not array.size:
+        return []
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= _INT_TEXTS_UP_TO:
+        return None
+    table = _int_table[0]
+    if high >= table.size:
+        size = min(_INT_TEXTS_UP_TO, max(2 * table.size, high + 1))
+        table = _int_table[0] = np.array(list(map(str, range(size))), dtype=object)
+    texts: list[str] = table[array].tolist()
+    return texts
+
+
+def _from_ints(array: np.ndarray) -> list[str]:
+    """A column of an int array (made by numpy, so every value is an int) as csv.writer writes it."""
+    return _int_texts(array) or _plain(array.tolist())
+
+
+def _plain(values: Sequence[object], array: np.ndarray | None = None) -> list[str]:
+    """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed.
+
+    ``array``: the same values as an int array, if one was made already: an
+    all-int column (a bool is not one) is then looked up from it.
+    """
     kinds = set(map(type, values))
     if kinds <= {int}:
+        if array is not None and array.dtype.kind == "i" and array.size == len(values):
+            texts = _int_texts(array)
+            if texts is not None:
+                return texts
         return _each_distinct(values, str)
     if kinds <= {int, type(None)}:  # an optional id: None and ints never compare equal
         return _each_distinct(values, lambda value: "" if value is None else str(value))
@@ -295,7 +329,7 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "readmission_of": _plain(values("readmission_of")),
         "referred_day": day_numbers(episodes.array("referred_day")),
         "referred_date": _dates(values("referred_day"), dates),
-        "intake_bookings": _plain(values("intake_bookings")),
+        "intake_bookings": _plain(values("intake_bookings"), episodes.made_array("intake_bookings", "int")),
         "assessed_day": day_numbers(episodes.array("assessed_day")),
         "intake_outcome": _text(values("intake_outcome")),
         "track": _text(values("track")),
@@ -304,19 +338,29 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "admitted_date": _dates(values("admitted_day"), dates),
         "ended_day": day_numbers(ended_shown),
         "end_state": _text(values("end_state")),
-        "censored": _plain(censored.astype(int).tolist()),
+        "censored": _from_ints(censored.astype(np.int64)),
         "therapist": _text(values("therapist")),
         "group": _plain(values("group")),
-        "programme_days": _plain(values("programme_days")),
-        "programme_days_attended": _plain(values("programme_days_attended")),
-        "group_sessions_attended": _plain(values("group_sessions_attended")),
-        "individual_sessions": _plain(values("individual_sessions")),
-        "prescriber_visits": _plain(values("prescriber_visits")),
-        "family_sessions": _plain(values("family_sessions")),
+        "programme_days": _plain(values("programme_days"), episodes.made_array("programme_days", "int")),
+        "programme_days_attended": _plain(
+            values("programme_days_attended"), episodes.made_array("programme_days_attended", "int")
+        ),
+        "group_sessions_attended": _plain(
+            values("group_sessions_attended"), episodes.made_array("group_sessions_attended", "int")
+        ),
+        "individual_sessions": _plain(
+            values("individual_sessions"), episodes.made_array("individual_sessions", "int")
+        ),
+        "prescriber_visits": _plain(
+            values("prescriber_visits"), episodes.made_array("prescriber_visits", "int")
+        ),
+        "family_sessions": _plain(values("family_sessions"), episodes.made_array("family_sessions", "int")),
         "service_hours": _floats(values("service_hours"), episodes.array("service_hours")),
-        "authorization_reviews": _plain(values("authorization_reviews")),
-        "authorization_denied": _plain(episodes.array("authorization_denied", "int").tolist()),
-        "billable_days": _plain(bills.billable_days.tolist()),
+        "authorization_reviews": _plain(
+            values("authorization_reviews"), episodes.made_array("authorization_reviews", "int")
+        ),
+        "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
+        "billable_days": _from_ints(bills.billable_days),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
         "wait_referral_to_assessment_days": _differences(assessed, referred),
@@ -338,7 +382,9 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
     for name in rows.names:
         values = rows.values(name)
         formatted.append(
-            _recorded_floats(values, rows.array(name)) if name in rows.float_names else _plain(values)
+            _recorded_floats(values, rows.array(name))
+            if name in rows.float_names
+            else _plain(values, rows.made_array(name, "int"))
         )
     return ["date", *rows.names], formatted
 
