@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -260,12 +261,21 @@ def test_an_int_column_looked_up_from_its_array_prints_as_str_of_each_value() ->
 
     from simiop.results.tables import _from_ints, _plain
 
+    def array_of(values: list[int]) -> Callable[[], np.ndarray]:
+        return lambda: np.array(values)
+
     values = [0, 7, 7, 12, 4095, 70000, 3]  # one value beyond the table: formatted one by one
-    assert _plain(values, np.array(values)) == [str(v) for v in values]
+    assert _plain(values, array_of(values)) == [str(v) for v in values]
     small = [0, 1, 2, 2000, 1]
-    assert _plain(small, np.array(small)) == ["0", "1", "2", "2000", "1"]
-    assert _plain([-3, 2], np.array([-3, 2])) == ["-3", "2"]
-    assert _plain([True, 2], np.array([1, 2])) == ["True", "2"]  # not all ints: the array is not used
-    assert _plain([1.5, 2], np.array([1, 2])) == ["1.5", "2"]
+    assert _plain(small, array_of(small)) == ["0", "1", "2", "2000", "1"]
+    assert _plain([-3, 2], array_of([-3, 2])) == ["-3", "2"]
+    assert _plain([], array_of([])) == []
+
+    def never() -> np.ndarray:
+        raise AssertionError("an array asked for a column that is not all ints")
+
+    assert _plain([True, 2], never) == ["True", "2"]
+    assert _plain([1.5, 2], never) == ["1.5", "2"]
+    assert _plain([None, 2], never) == ["", "2"]
     assert _from_ints(np.array([0, 5, 5, 1], dtype=np.int64)) == ["0", "5", "5", "1"]
     assert _from_ints(np.array([], dtype=np.int64)) == []

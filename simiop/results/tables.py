@@ -18,7 +18,7 @@ import csv
 import io
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 import numpy as np
@@ -139,14 +139,16 @@ def _from_ints(array: np.ndarray) -> list[str]:
     return _int_texts(array) or _plain(array.tolist())
 
 
-def _plain(values: Sequence[object], array: np.ndarray | None = None) -> list[str]:
+def _plain(values: Sequence[object], int_array: Callable[[], np.ndarray] | None = None) -> list[str]:
     """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed.
 
-    ``array``: the same values as an int array, if one was made already: an
-    all-int column (a bool is not one) is then looked up from it.
+    ``int_array``: gives the same values as an int array (asked only when
+    every value is an int; a bool is not one): the column is then looked up
+    from it, faster than a Python lookup per value even when the array is made.
     """
     kinds = set(map(type, values))
     if kinds <= {int}:
+        array = int_array() if int_array is not None and values else None
         if array is not None and array.dtype.kind == "i" and array.size == len(values):
             texts = _int_texts(array)
             if texts is not None:
@@ -319,8 +321,8 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
     values = episodes.values
     bills = run.episodes
     by_name: dict[str, list[str]] = {
-        "episode_id": _plain(values("episode_id")),
-        "patient_id": _plain(values("patient_id")),
+        "episode_id": _plain(values("episode_id"), partial(episodes.array, "episode_id", "int")),
+        "patient_id": _plain(values("patient_id"), partial(episodes.array, "patient_id", "int")),
         "source": _text(values("source")),
         "source_kind": _text(values("source_kind")),
         "track_preference": _text(values("track_preference")),
@@ -329,7 +331,9 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "readmission_of": _plain(values("readmission_of")),
         "referred_day": day_numbers(episodes.array("referred_day")),
         "referred_date": _dates(values("referred_day"), dates),
-        "intake_bookings": _plain(values("intake_bookings"), episodes.made_array("intake_bookings", "int")),
+        "intake_bookings": _plain(
+            values("intake_bookings"), partial(episodes.array, "intake_bookings", "int")
+        ),
         "assessed_day": day_numbers(episodes.array("assessed_day")),
         "intake_outcome": _text(values("intake_outcome")),
         "track": _text(values("track")),
@@ -341,23 +345,25 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "censored": _from_ints(censored.astype(np.int64)),
         "therapist": _text(values("therapist")),
         "group": _plain(values("group")),
-        "programme_days": _plain(values("programme_days"), episodes.made_array("programme_days", "int")),
+        "programme_days": _plain(values("programme_days"), partial(episodes.array, "programme_days", "int")),
         "programme_days_attended": _plain(
-            values("programme_days_attended"), episodes.made_array("programme_days_attended", "int")
+            values("programme_days_attended"), partial(episodes.array, "programme_days_attended", "int")
         ),
         "group_sessions_attended": _plain(
-            values("group_sessions_attended"), episodes.made_array("group_sessions_attended", "int")
+            values("group_sessions_attended"), partial(episodes.array, "group_sessions_attended", "int")
         ),
         "individual_sessions": _plain(
-            values("individual_sessions"), episodes.made_array("individual_sessions", "int")
+            values("individual_sessions"), partial(episodes.array, "individual_sessions", "int")
         ),
         "prescriber_visits": _plain(
-            values("prescriber_visits"), episodes.made_array("prescriber_visits", "int")
+            values("prescriber_visits"), partial(episodes.array, "prescriber_visits", "int")
         ),
-        "family_sessions": _plain(values("family_sessions"), episodes.made_array("family_sessions", "int")),
+        "family_sessions": _plain(
+            values("family_sessions"), partial(episodes.array, "family_sessions", "int")
+        ),
         "service_hours": _floats(values("service_hours"), episodes.array("service_hours")),
         "authorization_reviews": _plain(
-            values("authorization_reviews"), episodes.made_array("authorization_reviews", "int")
+            values("authorization_reviews"), partial(episodes.array, "authorization_reviews", "int")
         ),
         "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
         "billable_days": _from_ints(bills.billable_days),
@@ -384,7 +390,7 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
         formatted.append(
             _recorded_floats(values, rows.array(name))
             if name in rows.float_names
-            else _plain(values, rows.made_array(name, "int"))
+            else _plain(values, partial(rows.array, name, "int"))
         )
     return ["date", *rows.names], formatted
 
