@@ -109,10 +109,6 @@ class Columns:
             self._arrays[key] = found
         return found
 
-    def made_array(self, name: str, dtype: str = "float") -> np.ndarray | None:
-        """The array ``array(name, dtype)`` made already (by a reader before), else None: nothing is made."""
-        return self._arrays.get((name, dtype))
-
     def codes(self, name: str, labels: Sequence[str]) -> np.ndarray:
         """A text field as positions in ``labels`` (ints, for grouping); -1 for a value not listed."""
         key = (name, tuple(labels))
