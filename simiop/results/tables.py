@@ -282,10 +282,10 @@ def fixed_texts(values: np.ndarray, places: int) -> list[str]:
     return shown
 
 
-def _dates(values: Sequence[float | None], dates: Sequence[str]) -> list[str]:
+def _dates(values: Sequence[float | None] | np.ndarray, dates: Sequence[str]) -> list[str]:
     """The calendar date of each time (the date of its whole day), '' for None."""
     lookup = np.array([*dates, ""], dtype=object)
-    array = np.array(values, dtype=float)
+    array = np.asarray(values, dtype=float)
     days = np.where(np.isnan(array), len(dates), array).astype(np.int64)  # int() truncates; days are >= 0
     found: list[str] = lookup[days].tolist()
     return found
@@ -330,7 +330,7 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "acuity": _text(values("acuity")),
         "readmission_of": _plain(values("readmission_of")),
         "referred_day": day_numbers(episodes.array("referred_day")),
-        "referred_date": _dates(values("referred_day"), dates),
+        "referred_date": _dates(referred, dates),
         "intake_bookings": _plain(
             values("intake_bookings"), partial(episodes.array, "intake_bookings", "int")
         ),
@@ -339,7 +339,7 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "track": _text(values("track")),
         "wait_list_day": day_numbers(episodes.array("wait_list_day")),
         "admitted_day": day_numbers(episodes.array("admitted_day")),
-        "admitted_date": _dates(values("admitted_day"), dates),
+        "admitted_date": _dates(admitted, dates),
         "ended_day": day_numbers(ended_shown),
         "end_state": _text(values("end_state")),
         "censored": _from_ints(censored.astype(np.int64)),
@@ -384,7 +384,7 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
     """
     if not rows.size:
         return [], []
-    formatted = [_dates(rows.values(rows.names[0]), dates)]
+    formatted = [_dates(rows.array(rows.names[0]), dates)]
     for name in rows.names:
         values = rows.values(name)
         formatted.append(
