@@ -32,3 +32,12 @@ def test_rows_on_the_first_and_last_day_and_no_rows() -> None:
     assert counted[last].tolist() == [1.0] * 4
     assert index.add_whole(days[:1]).sum() == 4  # a shorter run of days after a longer one
     assert index.add_whole(np.array([])).tolist() == [0.0] * index.size
+
+
+def test_whole_days_looked_up_are_the_periods_searched() -> None:
+    index = _index()
+    days = np.array([0.0, 399.0, 31.0, 31.0, 200.0, 0.0])
+    assert np.array_equal(index.of_whole(days), index.of(days))
+    assert np.array_equal(index.of_whole(days[:2]), index.of(days[:2]))  # a table made already
+    assert np.array_equal(index.of_whole(np.array([-1.0, 3.0])), index.of(np.array([-1.0, 3.0])))
+    assert index.of_whole(np.array([])).shape == (4, 0)
