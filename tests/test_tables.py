@@ -279,3 +279,32 @@ def test_an_int_column_looked_up_from_its_array_prints_as_str_of_each_value() ->
     assert _plain([None, 2], never) == ["", "2"]
     assert _from_ints(np.array([0, 5, 5, 1], dtype=np.int64)) == ["0", "5", "5", "1"]
     assert _from_ints(np.array([], dtype=np.int64)) == []
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 0.5, 1 / 3, 2.25, math.inf, math.nan, -0.0]), st.floats(), st.integers(0, 3)
+        ),
+        max_size=40,
+    )
+)
+def test_recorded_floats_looked_up_print_as_one_by_one(values: list[float]) -> None:
+    """Repeats, nan, inf, -0.0 and an int among floats (printed as the int): as the rows printed them."""
+    import numpy as np
+
+    from simiop.results.tables import _recorded_floats
+
+    expected = [f"{value:.4f}" if type(value) is float else str(value) for value in values]
+    assert _recorded_floats(values, np.array(values, dtype=float)) == expected
+
+
+def test_recorded_floats_with_many_repeats_and_a_nan() -> None:
+    import numpy as np
+
+    from simiop.results.tables import _recorded_floats
+
+    values = [0.75, 0.0, 0.75, math.nan, 0.0, 0.75, 1 / 3, 0.0] * 5
+    expected = [f"{value:.4f}" for value in values]
+    assert _recorded_floats(values, np.array(values)) == expected
+    assert expected[:4] == ["0.7500", "0.0000", "0.7500", "nan"]

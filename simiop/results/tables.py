@@ -200,8 +200,16 @@ def _floats(values: Sequence[float | None], array: np.ndarray, places: int = 4) 
 
 def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
     """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
-    if set(map(type, values)) <= {float} and not _has_negative_zero(array):
-        return _each_distinct(values, _fixed(4))
+    if set(map(type, values)) <= {float} and not _has_negative_zero(array) and array.size == len(values):
+        fixed = _fixed(4)
+        # Equal floats with no -0.0 are the same bits and print alike: each distinct value, found by
+        # numpy, is formatted once and looked up by its place among them.
+        distinct = np.unique(array)
+        if distinct.size * 2 > array.size:  # mostly distinct: sharing gains nothing
+            return list(map(fixed, values))
+        table = np.array(list(map(fixed, distinct.tolist())), dtype=object)
+        texts: list[str] = table[np.searchsorted(distinct, array)].tolist()
+        return texts
     return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
 
 
