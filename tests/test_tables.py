@@ -308,3 +308,21 @@ def test_recorded_floats_with_many_repeats_and_a_nan() -> None:
     expected = [f"{value:.4f}" for value in values]
     assert _recorded_floats(values, np.array(values)) == expected
     assert expected[:4] == ["0.7500", "0.0000", "0.7500", "nan"]
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from([0.0, 12.5, 1 / 3, 99.995, -0.0]), st.integers(0, 9)),
+        max_size=40,
+    ),
+    st.sampled_from([2, 4]),
+)
+def test_float_columns_looked_up_print_as_one_by_one(values: list[float | None], places: int) -> None:
+    """None as empty, an int as its float, -0.0 with its sign, repeats: as each value printed alone."""
+    import numpy as np
+
+    from simiop.results.tables import _floats
+
+    array = np.array([math.nan if value is None else value for value in values], dtype=float)
+    expected = ["" if value is None else f"{value:.{places}f}" for value in values]
+    assert _floats(values, array, places) == expected

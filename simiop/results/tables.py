@@ -195,21 +195,31 @@ def _floats(values: Sequence[float | None], array: np.ndarray, places: int = 4) 
     fixed = _fixed(places)
     if _has_negative_zero(array):
         return ["" if value is None else fixed(value) for value in values]
+    if array.size == len(values) and not np.isnan(array).any():  # no None (nor nan): the array is the values
+        looked_up = _distinct_looked_up(array, fixed)
+        if looked_up is not None:
+            return looked_up
     return _each_distinct(values, lambda value: "" if value is None else fixed(value))
+
+
+def _distinct_looked_up(array: np.ndarray, formatted: Callable[[float], str]) -> list[str] | None:
+    """``formatted`` of each value of a float array with no -0.0 (equal values are the same bits, so
+    they print alike): each distinct value, found by numpy, formatted once and looked up by its place
+    among them; None when the values are mostly distinct (sharing would gain nothing)."""
+    distinct = np.unique(array)
+    if distinct.size * 2 > array.size:
+        return None
+    table = np.array(list(map(formatted, distinct.tolist())), dtype=object)
+    texts: list[str] = table[np.searchsorted(distinct, array)].tolist()
+    return texts
 
 
 def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
     """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
     if set(map(type, values)) <= {float} and not _has_negative_zero(array) and array.size == len(values):
         fixed = _fixed(4)
-        # Equal floats with no -0.0 are the same bits and print alike: each distinct value, found by
-        # numpy, is formatted once and looked up by its place among them.
-        distinct = np.unique(array)
-        if distinct.size * 2 > array.size:  # mostly distinct: sharing gains nothing
-            return list(map(fixed, values))
-        table = np.array(list(map(fixed, distinct.tolist())), dtype=object)
-        texts: list[str] = table[np.searchsorted(distinct, array)].tolist()
-        return texts
+        looked_up = _distinct_looked_up(array, fixed)
+        return looked_up if looked_up is not None else list(map(fixed, values))
     return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
 
 
