@@ -54,6 +54,28 @@ def test_none_becomes_nan_in_float_arrays() -> None:
     assert rows.values("assessed_day") == [2.5, None]
 
 
+def test_arrays_hold_the_recorded_values_exactly_and_are_made_once() -> None:
+    big = 2**53 + 1  # an int a float cannot hold: the int array keeps it
+    rows = Columns(
+        Episode,
+        [
+            episode(0, "completed", programme_days=big, group=1, service_hours=0.1 + 0.2),
+            episode(1, "declined"),
+        ],
+    )
+    days = rows.array("programme_days", "int")
+    assert days.tolist() == [big, 0]
+    assert rows.array("programme_days", "int") is days  # made once
+    assert rows.array("programme_days").tolist() == [float(big), 0.0]
+    assert rows.array("service_hours").tolist() == [0.1 + 0.2, 0.0]
+    assert rows.array("authorization_denied", "bool").tolist() == [False, False]
+    group = rows.array("group")
+    assert group[0] == 1.0
+    assert math.isnan(group[1])
+    with pytest.raises(TypeError):
+        rows.array("group", "int")  # an optional int with a None has no int array
+
+
 def test_end_state_masks() -> None:
     records = Records(seed=0, replication=0, horizon_days=10.0)
     records.episodes = [

@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simiop.billing import bill
 from simiop.config import load_config
@@ -182,6 +185,67 @@ def test_day_columns_print_as_day_number() -> None:
     assert day_numbers(values)[2:4] == ["59.9999", "508.9999"]
 
 
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(min_value=0.0, max_value=1e7, allow_nan=False), st.integers(0, 10**6)),
+        max_size=40,
+    )
+)
+def test_day_numbers_laid_out_by_numpy_equal_day_number_one_by_one(values: list[float | None]) -> None:
+    """Digits of every width (0, 9, 10, 99999...), a day's last instant, missing values, none at all."""
+    from simiop.results.tables import day_numbers
+
+    assert day_numbers(values) == [day_number(value) for value in values]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, min_value=-1e12, max_value=1e12),
+            st.just(math.nan),
+            st.integers(0, 10**7).map(lambda k: k / 10**4 + 0.00005),  # a half at the fifth place
+            st.integers(0, 10**7).map(lambda k: k / 100 + 0.005),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([2, 4]),
+)
+def test_fixed_texts_equal_pythons_format_value_by_value(values: list[float], places: int) -> None:
+    """Halves, -0.0, negatives, huge values and nan: the cases numpy's rounding hands to Python."""
+    import numpy as np
+
+    from simiop.results.tables import fixed_texts
+
+    expected = ["" if math.isnan(value) else f"{value:.{places}f}" for value in values]
+    assert fixed_texts(np.array(values, dtype=float), places) == expected
+
+
+def test_fixed_texts_of_ties_and_signs() -> None:
+    import numpy as np
+
+    from simiop.results.tables import fixed_texts
+
+    values = np.array([0.00005, 0.00015, 1.00005, 2.5, -0.0, -1.25, math.nan, 0.0])
+    assert fixed_texts(values, 4) == [f"{v:.4f}" if v == v else "" for v in values.tolist()]
+    assert fixed_texts(values, 4)[4:6] == ["-0.0000", "-1.2500"]
+
+
+def test_day_numbers_of_whole_parts_of_every_width_and_a_negative_one() -> None:
+    from simiop.results.tables import day_numbers
+
+    values = [0.0, 9.99999, 10.0, 100.5, 1000.0001, 99999.9999, 0.0]
+    assert day_numbers(values) == [
+        "0.0000",
+        "9.9999",
+        "10.0000",
+        "100.5000",
+        "1000.0000",
+        "99999.9998",
+        "0.0000",
+    ]
+    assert day_numbers([-1.5, 2.0]) == ["-2.5000", "2.0000"]  # not a run's day: Python formats it
+
+
 @pytest.mark.parametrize("opening", ["2027-01-04", "2024-02-28", "1999-12-30"])
 def test_iso_dates_are_the_calendars_dates(opening: str) -> None:
     import datetime as dt
@@ -190,3 +254,75 @@ def test_iso_dates_are_the_calendars_dates(opening: str) -> None:
 
     calendar = ClinicCalendar(dt.date.fromisoformat(opening), (), 800)
     assert iso_dates(calendar) == [calendar.date_of(day).isoformat() for day in range(calendar.days + 1)]
+
+
+def test_an_int_column_looked_up_from_its_array_prints_as_str_of_each_value() -> None:
+    import numpy as np
+
+    from simiop.results.tables import _from_ints, _plain
+
+    def array_of(values: list[int]) -> Callable[[], np.ndarray]:
+        return lambda: np.array(values)
+
+    values = [0, 7, 7, 12, 4095, 70000, 3]  # one value beyond the table: formatted one by one
+    assert _plain(values, array_of(values)) == [str(v) for v in values]
+    small = [0, 1, 2, 2000, 1]
+    assert _plain(small, array_of(small)) == ["0", "1", "2", "2000", "1"]
+    assert _plain([-3, 2], array_of([-3, 2])) == ["-3", "2"]
+    assert _plain([], array_of([])) == []
+
+    def never() -> np.ndarray:
+        raise AssertionError("an array asked for a column that is not all ints")
+
+    assert _plain([True, 2], never) == ["True", "2"]
+    assert _plain([1.5, 2], never) == ["1.5", "2"]
+    assert _plain([None, 2], never) == ["", "2"]
+    assert _from_ints(np.array([0, 5, 5, 1], dtype=np.int64)) == ["0", "5", "5", "1"]
+    assert _from_ints(np.array([], dtype=np.int64)) == []
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 0.5, 1 / 3, 2.25, math.inf, math.nan, -0.0]), st.floats(), st.integers(0, 3)
+        ),
+        max_size=40,
+    )
+)
+def test_recorded_floats_looked_up_print_as_one_by_one(values: list[float]) -> None:
+    """Repeats, nan, inf, -0.0 and an int among floats (printed as the int): as the rows printed them."""
+    import numpy as np
+
+    from simiop.results.tables import _recorded_floats
+
+    expected = [f"{value:.4f}" if type(value) is float else str(value) for value in values]
+    assert _recorded_floats(values, np.array(values, dtype=float)) == expected
+
+
+def test_recorded_floats_with_many_repeats_and_a_nan() -> None:
+    import numpy as np
+
+    from simiop.results.tables import _recorded_floats
+
+    values = [0.75, 0.0, 0.75, math.nan, 0.0, 0.75, 1 / 3, 0.0] * 5
+    expected = [f"{value:.4f}" for value in values]
+    assert _recorded_floats(values, np.array(values)) == expected
+    assert expected[:4] == ["0.7500", "0.0000", "0.7500", "nan"]
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from([0.0, 12.5, 1 / 3, 99.995, -0.0]), st.integers(0, 9)),
+        max_size=40,
+    ),
+    st.sampled_from([2, 4]),
+)
+def test_float_columns_looked_up_print_as_one_by_one(values: list[float | None], places: int) -> None:
+    """None as empty, an int as its float, -0.0 with its sign, repeats: as each value printed alone."""
+    import numpy as np
+
+    from simiop.results.tables import _floats
+
+    array = np.array([math.nan if value is None else value for value in values], dtype=float)
+    expected = ["" if value is None else f"{value:.{places}f}" for value in values]
+    assert _floats(values, array, places) == expected

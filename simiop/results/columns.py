@@ -13,6 +13,7 @@ so are the staff rows (RowColumns, lists as recorded).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -91,7 +92,16 @@ class Columns:
             if made is not None and name not in self._optional:  # the same field as another dtype
                 found = made.astype(np.dtype(dtype))
             elif self._tabled or name in self._values or name in self._optional:  # None becomes nan
-                found = np.array(self.values(name), dtype=np.dtype(dtype))
+                values = self.values(name)
+                if name not in self._optional:  # numbers only: read as they are, with no shape to find
+                    found = np.fromiter(values, dtype=np.dtype(dtype), count=len(values))
+                elif dtype == "float":
+                    nan = math.nan
+                    found = np.fromiter(
+                        [nan if value is None else value for value in values], dtype=float, count=len(values)
+                    )
+                else:
+                    found = np.array(values, dtype=np.dtype(dtype))
             else:  # straight from the rows: no list in between when only the array is wanted
                 if name not in self.names:
                     raise KeyError(f"{name!r} is not a field; fields: {', '.join(self.names)}")

@@ -176,6 +176,8 @@ class _Index:
             offset = next(index for index, period in enumerate(all_periods) if period.kind == kind)
             starts = np.array([p.first_day for p in all_periods if p.kind == kind], dtype=float)
             self.kinds.append((offset - 1, starts))
+        self._of_days: np.ndarray | None = None
+        """``of`` every day from 0, made on first use by ``add_whole``."""
 
     def of(self, days: np.ndarray) -> np.ndarray:
         """Per kind (rows) and day (columns), the position of the period holding the day."""
@@ -193,6 +195,29 @@ class _Index:
         spread = None if weights is None else np.broadcast_to(weights, positions.shape).ravel()
         found: np.ndarray = np.bincount(positions.ravel(), weights=spread, minlength=self.size)[: self.size]
         return found.astype(float)
+
+    def of_whole(self, days: np.ndarray) -> np.ndarray:
+        """``of`` for whole days (>= 0), looked up in a table of every day rather than searched."""
+        whole_days = days.astype(np.intp)
+        if not days.size or int(whole_days.min()) < 0:
+            return self.of(days)
+        size = int(whole_days.max()) + 1
+        if self._of_days is None or self._of_days.shape[1] < size:
+            self._of_days = self.of(np.arange(size, dtype=float))
+        found: np.ndarray = self._of_days[:, whole_days]
+        return found
+
+    def add_whole(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per period, the rows counted, or their ``weights`` added, when every weight is a whole number.
+
+        ``days``: each row's whole day. Whole numbers add exactly in any order,
+        so the rows are added per day first (one pass over the rows) and the
+        days per period; only weights with fractions need ``add``'s row order.
+        """
+        if not days.size:
+            return np.zeros(self.size)
+        per_day = np.bincount(days.astype(np.intp), weights=weights)
+        return self.add(self.of_whole(np.arange(per_day.size)), per_day)
 
     def served(self, patients: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
         """Per period, the distinct patients enrolled in it (an episode spans periods firsts..lasts)."""
@@ -258,7 +283,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
     index = _Index(all_periods)
-    at_day = index.of(day)
+    at_day = index.of_whole(day)
     columns = {
         "referrals": index.count(referred),
         "admissions": index.count(admitted_day),
@@ -268,14 +293,14 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
         "unduplicated_patients_served": index.served(
             patients, index.of(admitted_day), index.of(enrolled_until)
         ),
-        "sessions_delivered": index.add(at_day, services),
-        "group_sessions_held": index.count(track_day, held),
+        "sessions_delivered": index.add_whole(day, services),
+        "group_sessions_held": index.add_whole(track_day, held),
         "service_hours": index.add(at_day, hours),
-        "billable_days": index.add(at_day[:, billable]),
-        "billable_days_basic": index.add(at_day[:, billable & ~four_plus]),
-        "billable_days_4plus_services": index.add(at_day[:, four_plus]),
-        "patient_weeks": index.add(at_day[:, first_row]),
-        "weeks_met": index.add(at_day[:, first_row], week_met),
+        "billable_days": index.add_whole(day[billable]),
+        "billable_days_basic": index.add_whole(day[billable & ~four_plus]),
+        "billable_days_4plus_services": index.add_whole(day[four_plus]),
+        "patient_weeks": index.add_whole(day[first_row]),
+        "weeks_met": index.add_whole(day[first_row], week_met),
         "charges_usd": index.add(at_day, charges),
         "revenue_usd": index.add(at_day, revenue),
         "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
@@ -283,7 +308,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     for position, name in enumerate(payers):
         paying = payer == position
         columns[f"revenue_usd_{name}"] = index.add(at_day[:, paying], revenue[paying])
-    columns["staff_cost_usd"] = index.count(staff_day, staff_cost)
+    columns["staff_cost_usd"] = index.add(index.of_whole(staff_day), staff_cost)
     per_period = {name: column.tolist() for name, column in columns.items()}
     result: list[tuple[Period, dict[str, float]]] = []
     for position, period in enumerate(all_periods):

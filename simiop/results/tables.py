@@ -18,7 +18,7 @@ import csv
 import io
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 import numpy as np
@@ -113,10 +113,46 @@ def _text(values: Sequence[str | None]) -> list[str]:
     return list(map(texts.__getitem__, values))
 
 
-def _plain(values: Sequence[object]) -> list[str]:
-    """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed."""
+_INT_TEXTS_UP_TO = 1 << 16
+"""Ints below this are looked up in ``_int_texts``'s table; larger ones are formatted one by one."""
+_int_table: list[np.ndarray] = [np.array(["0"], dtype=object)]
+
+
+def _int_texts(array: np.ndarray) -> list[str] | None:
+    """str() of each int of an int array by one lookup in a table of str(0), str(1), ... (grown on
+    demand); None when a value is negative or not small."""
+    if not array.size:
+        return []
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= _INT_TEXTS_UP_TO:
+        return None
+    table = _int_table[0]
+    if high >= table.size:
+        size = min(_INT_TEXTS_UP_TO, max(2 * table.size, high + 1))
+        table = _int_table[0] = np.array(list(map(str, range(size))), dtype=object)
+    texts: list[str] = table[array].tolist()
+    return texts
+
+
+def _from_ints(array: np.ndarray) -> list[str]:
+    """A column of an int array (made by numpy, so every value is an int) as csv.writer writes it."""
+    return _int_texts(array) or _plain(array.tolist())
+
+
+def _plain(values: Sequence[object], int_array: Callable[[], np.ndarray] | None = None) -> list[str]:
+    """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed.
+
+    ``int_array``: gives the same values as an int array (asked only when
+    every value is an int; a bool is not one): the column is then looked up
+    from it, faster than a Python lookup per value even when the array is made.
+    """
     kinds = set(map(type, values))
     if kinds <= {int}:
+        array = int_array() if int_array is not None and values else None
+        if array is not None and array.dtype.kind == "i" and array.size == len(values):
+            texts = _int_texts(array)
+            if texts is not None:
+                return texts
         return _each_distinct(values, str)
     if kinds <= {int, type(None)}:  # an optional id: None and ints never compare equal
         return _each_distinct(values, lambda value: "" if value is None else str(value))
@@ -159,13 +195,31 @@ def _floats(values: Sequence[float | None], array: np.ndarray, places: int = 4) 
     fixed = _fixed(places)
     if _has_negative_zero(array):
         return ["" if value is None else fixed(value) for value in values]
+    if array.size == len(values) and not np.isnan(array).any():  # no None (nor nan): the array is the values
+        looked_up = _distinct_looked_up(array, fixed)
+        if looked_up is not None:
+            return looked_up
     return _each_distinct(values, lambda value: "" if value is None else fixed(value))
+
+
+def _distinct_looked_up(array: np.ndarray, formatted: Callable[[float], str]) -> list[str] | None:
+    """``formatted`` of each value of a float array with no -0.0 (equal values are the same bits, so
+    they print alike): each distinct value, found by numpy, formatted once and looked up by its place
+    among them; None when the values are mostly distinct (sharing would gain nothing)."""
+    distinct = np.unique(array)
+    if distinct.size * 2 > array.size:
+        return None
+    table = np.array(list(map(formatted, distinct.tolist())), dtype=object)
+    texts: list[str] = table[np.searchsorted(distinct, array)].tolist()
+    return texts
 
 
 def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
     """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
-    if set(map(type, values)) <= {float} and not _has_negative_zero(array):
-        return _each_distinct(values, _fixed(4))
+    if set(map(type, values)) <= {float} and not _has_negative_zero(array) and array.size == len(values):
+        fixed = _fixed(4)
+        looked_up = _distinct_looked_up(array, fixed)
+        return looked_up if looked_up is not None else list(map(fixed, values))
     return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
 
 
@@ -176,8 +230,7 @@ def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
     known = array[~missing]
     whole = np.floor(known)
     fraction = np.minimum(np.floor((known - whole) * _DAY_SCALE), _DAY_SCALE - 1)  # as day_number works
-    pairs = zip(whole.astype(np.int64).tolist(), fraction.astype(np.int64).tolist(), strict=True)
-    texts = [_DAY_FORMAT % pair for pair in pairs]
+    texts = _whole_dot_fraction(whole.astype(np.int64), fraction.astype(np.int64))
     if not missing.any():
         return texts
     every = np.full(array.size, "", dtype=object)
@@ -186,10 +239,71 @@ def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
     return shown
 
 
-def _dates(values: Sequence[float | None], dates: Sequence[str]) -> list[str]:
+def _whole_dot_fraction(whole: np.ndarray, fraction: np.ndarray, places: int = DAY_PLACES) -> list[str]:
+    """``"%d.%0<places>d" % (whole, fraction)`` of each pair, the digits worked out by numpy for all at once.
+
+    Why: day columns, waits and stays are mostly distinct, so a Python format
+    per value was their whole cost. Each value is laid out as ASCII in a row
+    of a byte matrix (its whole part's leading zeros as NUL bytes, then '.',
+    the fraction's digits and a line break); dropping the NULs and splitting
+    the text gives the same strings. A negative whole part (never a day of a
+    run) is formatted by Python.
+    """
+    if not whole.size or int(whole.min()) < 0:
+        pattern = f"%d.%0{places}d"
+        return [pattern % pair for pair in zip(whole.tolist(), fraction.tolist(), strict=True)]
+    width = len(str(int(whole.max())))
+    text = np.empty((whole.size, width + places + 2), dtype=np.uint8)
+    for column in range(width):  # one scalar divisor at a time: numpy divides by a scalar fast
+        power = 10 ** (width - 1 - column)
+        digit = whole // power % 10 + ord("0")
+        if power > 1:
+            digit[whole < power] = 0  # no leading zeros: the last digit always shows
+        text[:, column] = digit
+    text[:, width] = ord(".")
+    for place in range(places):
+        text[:, width + 1 + place] = fraction // 10 ** (places - 1 - place) % 10 + ord("0")
+    text[:, -1] = ord("\n")
+    flat = text.ravel()
+    shown: list[str] = flat[flat != 0].tobytes().decode("ascii").split("\n")[:-1]
+    return shown
+
+
+_EXACT_BELOW = 2.0**31
+"""Values below this, scaled by 10**places (<= 4), keep their rounding error far below the margin."""
+_TIE_MARGIN = 1e-6
+"""How far from a half the scaled value must be for numpy's rounding to be Python's (see ``fixed_texts``)."""
+
+
+def fixed_texts(values: np.ndarray, places: int) -> list[str]:
+    """Each value as ``f"{value:.<places>f}"`` prints it, '' for nan; most values worked out by numpy.
+
+    Python rounds the exact binary value to ``places`` decimals. numpy's
+    ``value * 10**places`` is off by at most one unit in the last place
+    (< 1e-6 below 2**31 / 10**places), so its nearest integer is Python's
+    rounding unless the scaled value is within ``_TIE_MARGIN`` of a half; those
+    values, negative ones (and -0.0) and very large ones are formatted by Python.
+    """
+    missing = np.isnan(values)
+    scale = 10**places
+    scaled = values * scale
+    rounded = np.rint(scaled)
+    python = missing | np.signbit(values) | ~(np.abs(scaled) < _EXACT_BELOW)
+    python |= np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= _TIE_MARGIN
+    texts = np.full(values.size, "", dtype=object)
+    exact = ~python
+    whole = rounded[exact].astype(np.int64)
+    texts[exact] = _whole_dot_fraction(whole // scale, whole % scale, places)
+    pattern = f"{{:.{places}f}}".format
+    texts[python & ~missing] = [pattern(value) for value in values[python & ~missing].tolist()]
+    shown: list[str] = texts.tolist()
+    return shown
+
+
+def _dates(values: Sequence[float | None] | np.ndarray, dates: Sequence[str]) -> list[str]:
     """The calendar date of each time (the date of its whole day), '' for None."""
     lookup = np.array([*dates, ""], dtype=object)
-    array = np.array(values, dtype=float)
+    array = np.asarray(values, dtype=float)
     days = np.where(np.isnan(array), len(dates), array).astype(np.int64)  # int() truncates; days are >= 0
     found: list[str] = lookup[days].tolist()
     return found
@@ -208,12 +322,11 @@ def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> s
 
 
 def _differences(later: np.ndarray, earlier: np.ndarray) -> list[str]:
-    """later - earlier per row with 4 decimals, '' where either is missing (nan); formatted in one pass.
+    """later - earlier per row with 4 decimals, '' where either is missing (nan); all at once.
 
     Waits and stays are mostly distinct, so nothing is shared; a -0.0 prints with its sign, as ever.
     """
-    fixed = _fixed(4)
-    return [fixed(value) if value == value else "" for value in (later - earlier).tolist()]
+    return fixed_texts(later - earlier, 4)
 
 
 def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
@@ -226,8 +339,8 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
     values = episodes.values
     bills = run.episodes
     by_name: dict[str, list[str]] = {
-        "episode_id": _plain(values("episode_id")),
-        "patient_id": _plain(values("patient_id")),
+        "episode_id": _plain(values("episode_id"), partial(episodes.array, "episode_id", "int")),
+        "patient_id": _plain(values("patient_id"), partial(episodes.array, "patient_id", "int")),
         "source": _text(values("source")),
         "source_kind": _text(values("source_kind")),
         "track_preference": _text(values("track_preference")),
@@ -235,29 +348,43 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         "acuity": _text(values("acuity")),
         "readmission_of": _plain(values("readmission_of")),
         "referred_day": day_numbers(episodes.array("referred_day")),
-        "referred_date": _dates(values("referred_day"), dates),
-        "intake_bookings": _plain(values("intake_bookings")),
+        "referred_date": _dates(referred, dates),
+        "intake_bookings": _plain(
+            values("intake_bookings"), partial(episodes.array, "intake_bookings", "int")
+        ),
         "assessed_day": day_numbers(episodes.array("assessed_day")),
         "intake_outcome": _text(values("intake_outcome")),
         "track": _text(values("track")),
         "wait_list_day": day_numbers(episodes.array("wait_list_day")),
         "admitted_day": day_numbers(episodes.array("admitted_day")),
-        "admitted_date": _dates(values("admitted_day"), dates),
+        "admitted_date": _dates(admitted, dates),
         "ended_day": day_numbers(ended_shown),
         "end_state": _text(values("end_state")),
-        "censored": _plain(censored.astype(int).tolist()),
+        "censored": _from_ints(censored.astype(np.int64)),
         "therapist": _text(values("therapist")),
         "group": _plain(values("group")),
-        "programme_days": _plain(values("programme_days")),
-        "programme_days_attended": _plain(values("programme_days_attended")),
-        "group_sessions_attended": _plain(values("group_sessions_attended")),
-        "individual_sessions": _plain(values("individual_sessions")),
-        "prescriber_visits": _plain(values("prescriber_visits")),
-        "family_sessions": _plain(values("family_sessions")),
+        "programme_days": _plain(values("programme_days"), partial(episodes.array, "programme_days", "int")),
+        "programme_days_attended": _plain(
+            values("programme_days_attended"), partial(episodes.array, "programme_days_attended", "int")
+        ),
+        "group_sessions_attended": _plain(
+            values("group_sessions_attended"), partial(episodes.array, "group_sessions_attended", "int")
+        ),
+        "individual_sessions": _plain(
+            values("individual_sessions"), partial(episodes.array, "individual_sessions", "int")
+        ),
+        "prescriber_visits": _plain(
+            values("prescriber_visits"), partial(episodes.array, "prescriber_visits", "int")
+        ),
+        "family_sessions": _plain(
+            values("family_sessions"), partial(episodes.array, "family_sessions", "int")
+        ),
         "service_hours": _floats(values("service_hours"), episodes.array("service_hours")),
-        "authorization_reviews": _plain(values("authorization_reviews")),
-        "authorization_denied": _plain(episodes.array("authorization_denied", "int").tolist()),
-        "billable_days": _plain(bills.billable_days.tolist()),
+        "authorization_reviews": _plain(
+            values("authorization_reviews"), partial(episodes.array, "authorization_reviews", "int")
+        ),
+        "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
+        "billable_days": _from_ints(bills.billable_days),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
         "wait_referral_to_assessment_days": _differences(assessed, referred),
@@ -275,11 +402,13 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
     """
     if not rows.size:
         return [], []
-    formatted = [_dates(rows.values(rows.names[0]), dates)]
+    formatted = [_dates(rows.array(rows.names[0]), dates)]
     for name in rows.names:
         values = rows.values(name)
         formatted.append(
-            _recorded_floats(values, rows.array(name)) if name in rows.float_names else _plain(values)
+            _recorded_floats(values, rows.array(name))
+            if name in rows.float_names
+            else _plain(values, partial(rows.array, name, "int"))
         )
     return ["date", *rows.names], formatted
 

@@ -1,0 +1,43 @@
+"""The period index: rows counted into every period of every kind that holds their day."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simiop.config import load_config
+from simiop.results.periods import _Index, periods
+from tests.conftest import BASELINE
+
+
+def _index() -> _Index:
+    return _Index(periods(load_config(BASELINE, ["simulation.horizon_days=400"])))
+
+
+def test_whole_weights_added_per_day_first_equal_the_row_by_row_sum() -> None:
+    index = _index()
+    rng = np.random.default_rng(7)
+    days = np.sort(rng.integers(0, 400, size=3000)).astype(float)
+    weights = rng.integers(0, 9, size=3000).astype(float)
+    assert np.array_equal(index.add_whole(days, weights), index.add(index.of(days), weights))
+    assert np.array_equal(index.add_whole(days), index.add(index.of(days)))
+    assert index.add_whole(days).sum() == 3000 * 4  # each row once in a period of each of the four kinds
+
+
+def test_rows_on_the_first_and_last_day_and_no_rows() -> None:
+    index = _index()
+    days = np.array([0.0, 0.0, 399.0])
+    counted = index.add_whole(days)
+    first, last = index.of(np.array([0.0])).ravel(), index.of(np.array([399.0])).ravel()
+    assert counted[first].tolist() == [2.0] * 4
+    assert counted[last].tolist() == [1.0] * 4
+    assert index.add_whole(days[:1]).sum() == 4  # a shorter run of days after a longer one
+    assert index.add_whole(np.array([])).tolist() == [0.0] * index.size
+
+
+def test_whole_days_looked_up_are_the_periods_searched() -> None:
+    index = _index()
+    days = np.array([0.0, 399.0, 31.0, 31.0, 200.0, 0.0])
+    assert np.array_equal(index.of_whole(days), index.of(days))
+    assert np.array_equal(index.of_whole(days[:2]), index.of(days[:2]))  # a table made already
+    assert np.array_equal(index.of_whole(np.array([-1.0, 3.0])), index.of(np.array([-1.0, 3.0])))
+    assert index.of_whole(np.array([])).shape == (4, 0)
