@@ -42,7 +42,7 @@ from typing import Any
 
 from bench_replication import describe_machine, positive_int, source_state, write_json_atomic
 from processes import run_process, scratch_folder
-from reference import Side, reference_tree, this_tree
+from reference import Side, compared_sides
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "crn.json"
 HEADLINE = (
@@ -136,13 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     with ExitStack() as stack:
-        sides = [this_tree()]
-        if args.against:
-            try:
-                sides.append(stack.enter_context(reference_tree(args.against)))
-            except ValueError as exc:
-                sys.stderr.write(f"{exc}\n")
-                return 2
+        try:
+            sides = compared_sides(stack, args.against)
+        except ValueError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 2
         by_side = {
             side.label: run_side(side, args.experiment, args.replications, args.horizon) for side in sides
         }

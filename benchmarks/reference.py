@@ -24,7 +24,7 @@ import sysconfig
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,3 +122,14 @@ def reference_tree(revision: str) -> Iterator[Side]:
         yield Side(commit[:9], source, python, commit)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def compared_sides(stack: ExitStack, against: str | None) -> list[Side]:
+    """This tree, then (with ``against``) a copy of that commit, kept until ``stack`` closes.
+
+    Raises ValueError, one line, when the commit is unknown.
+    """
+    sides = [this_tree()]
+    if against:
+        sides.append(stack.enter_context(reference_tree(against)))
+    return sides

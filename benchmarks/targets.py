@@ -48,7 +48,7 @@ from typing import Any
 
 from bench_replication import describe_machine, positive_int, source_state, write_json_atomic
 from processes import interleave, run_process, scratch_folder
-from reference import Side, reference_tree, this_tree
+from reference import Side, compared_sides
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROBE = Path(__file__).resolve().parent / "probe.py"
@@ -324,13 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     machine = describe_machine()
     source = source_state()
     with ExitStack() as stack:
-        sides = [this_tree()]
-        if args.against:
-            try:
-                sides.append(stack.enter_context(reference_tree(args.against)))
-            except ValueError as exc:
-                sys.stderr.write(f"{exc}\n")
-                return 2
+        try:
+            sides = compared_sides(stack, args.against)
+        except ValueError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 2
         rows = []
         for target in chosen:
             many = target in (RUN_NONE, RUN_ALL)
