@@ -136,6 +136,8 @@ class Stay:
         self._family = config.services.family
         self._rules = {name: payer.authorization for name, payer in config.money.payers.items()}
         self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
+        self._beyond: dict[str, int | None] = {}
+        """Per track: the index of its first programme day starting at or after the horizon, if any."""
         self._planned_stay = stay.planned_stay
         propensity = config.attendance.propensity
         self._propensity = propensity
@@ -153,6 +155,15 @@ class Stay:
                 weekly_to_daily(stay.administrative_weekly_hazard, days_per_week),
             )
         return found
+
+    def _beyond_of(self, track: TrackState) -> int | None:
+        """The track's first programme day at or after the horizon: found once per run, not per admission."""
+        if track.name not in self._beyond:
+            horizon = self._horizon
+            self._beyond[track.name] = (
+                track.index_from(horizon, strictly_after=False) if horizon < NEVER else None
+            )
+        return self._beyond[track.name]
 
     @staticmethod
     def _completion(track: TrackState, first: int, count: int, end: float, days: int, joined: bool) -> float:
@@ -209,7 +220,7 @@ class Stay:
         # The programme days the stay could take: the plan with every extension, but no further than the
         # first programme day starting at or after the horizon (index ``beyond``), so that time and memory
         # follow the horizon, not the plan (a plan of 10^6 weeks took 70 s and 6 GB for a 1-year run).
-        beyond = track.index_from(self._horizon, strictly_after=False) if self._horizon < NEVER else None
+        beyond = self._beyond_of(track)
         if self._weeks:
             planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
             planned_days = 0
