@@ -91,6 +91,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         data["staff"]["roles"][role]["absence_days_per_year"] = draw(st.sampled_from([0, 20, 120]))
     data["staff"]["roles"]["therapist"]["caseload_cap"] = draw(st.integers(1, 15))
     data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
+    if data["staff"]["roles"]["therapist"]["weekly_hours"] != 40:  # 5 short days fit no programme day
+        data["staff"]["roles"]["therapist"].pop("days_per_week", None)
     data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
     for track in data["tracks"].values():  # more facilitators per group than staff is refused
         count = data["staff"]["roles"][track["facilitator_role"]]["count"]

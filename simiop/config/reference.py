@@ -40,7 +40,7 @@ from pydantic import BaseModel, Discriminator, Strict, Tag
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
-from simiop.config import base, distributions
+from simiop.config import base, care, distributions
 from simiop.config.descriptions import describe_fields
 from simiop.config.distributions import DISTRIBUTIONS, Distribution
 from simiop.config.model import SimiopConfig
@@ -108,6 +108,8 @@ _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._date_text_only: None,  # refuses numbers as dates; the type column already says date
     base._date_in_range: base.DATE_RANGE,
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
+    base._parse_clock_end: 'time of day "HH:MM", 00:00 to 24:00',
+    care.unique_placements: "no placement twice",
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
     distributions._check_dist_key: None,  # words the error for a missing or unknown dist key
