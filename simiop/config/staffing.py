@@ -23,6 +23,13 @@ refused only when the model would certainly never do the work:
 - someone whose role has ``absence_days_per_year`` of 260 or more is absent
   every day.
 
+Hours in a week are a person's direct-care budget, ``weekly_hours x fte x
+(1 - non_direct_share)``, and a facilitator's programme day must also fit in
+their daily budget, ``paid hours a day x (1 - non_direct_share)``: the limits
+of ``simiop.config.clock`` that the model books against once staff time is on
+a clock (issue 18). With the defaults (no share, no ``days_per_week``) both are
+the contracted week and the whole shift window, so the rules are as before.
+
 :func:`check_staffing` returns errors as (path, what is wrong, value, what is
 allowed), which ``SimiopConfig`` raises like its other cross-section rules, and
 warnings (legal but suspicious settings, e.g. a shift with no cover), which
