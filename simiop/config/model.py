@@ -12,6 +12,7 @@ from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
 from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
+from simiop.config.clock import Window, clock_text, intake_slot_windows, programme_minutes, shift_windows
 from simiop.config.discharge import DischargeConfig
 from simiop.config.errors import Problem
 from simiop.config.intake import IntakeConfig
@@ -129,6 +130,8 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
             )
     if not any(track.enabled for track in config.tracks.values()):
         yield ("tracks", "no track is enabled", "all enabled: false", "at least one enabled track")
+    if config.intake.staff_role in roles:
+        yield from outside_shift_windows(config)
 
     for name, source in config.referrals.sources.items():
         for payer in source.payer_mix:
@@ -149,3 +152,44 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
             READMISSION_SOURCE,
             "any other name",
         )
+
+
+def _span(window: Window) -> str:
+    return f"{clock_text(window[0])}-{clock_text(window[1])}"
+
+
+def _inside(inner: Window, outer: Window) -> bool:
+    return outer[0] - 1e-9 <= inner[0] and inner[1] <= outer[1] + 1e-9
+
+
+def outside_shift_windows(config: SimiopConfig) -> Iterator[Reference]:
+    """Tracks and intake slots that do not fit in the clock window of the shift that staffs them.
+
+    Only explicit ``staff.shifts`` windows can fail: a derived window spans
+    the work of its shift by construction (``simiop.config.clock.shift_windows``).
+    """
+    windows = shift_windows(config)
+    for name, track in config.tracks.items():
+        programme = programme_minutes(track)
+        window = windows[track.shift]
+        if track.enabled and not _inside(programme, window):
+            yield (
+                f"tracks.{name}.start_time",
+                f"the programme day lies outside the {track.shift} shift's window",
+                _span(programme),
+                f"inside staff.shifts.{track.shift} ({_span(window)})",
+            )
+    role = config.staff.roles[config.intake.staff_role]
+    window = windows[role.shift]
+    for index, (_, slot) in enumerate(intake_slot_windows(config)):
+        if not _inside(slot, window):
+            yield (
+                f"intake.schedule[{index}].start_time",
+                f"the assessment lies outside the {role.shift} shift's window of {config.intake.staff_role}",
+                _span(slot),
+                f"inside {_window_path(role.shift)} ({_span(window)})",
+            )
+
+
+def _window_path(shift: str) -> str:
+    return "staff.shifts.day and staff.shifts.evening" if shift == "both" else f"staff.shifts.{shift}"

@@ -40,7 +40,7 @@ from pydantic import BaseModel, Discriminator, Strict, Tag
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
-from simiop.config import base, distributions
+from simiop.config import base, care, distributions
 from simiop.config.descriptions import describe_fields
 from simiop.config.distributions import DISTRIBUTIONS, Distribution
 from simiop.config.model import SimiopConfig
@@ -108,6 +108,8 @@ _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._date_text_only: None,  # refuses numbers as dates; the type column already says date
     base._date_in_range: base.DATE_RANGE,
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
+    base._parse_clock_end: 'time of day "HH:MM", 00:00 to 24:00',
+    care.unique_placements: "no placement twice",
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
     distributions._check_dist_key: None,  # words the error for a missing or unknown dist key
@@ -535,23 +537,34 @@ A config whose staff could never do some of its work is refused, one line per pr
 or service, the role and the shift (`simiop/config/staffing.py` follows the model's own rules). Over the
 run's horizon (`simulation.horizon_days`, or `--horizon` when given), counting hires:
 
+A person's week of direct care is `weekly_hours` x `fte` x (1 - `non_direct_share`), and their day of
+direct care is their paid hours a day x (1 - `non_direct_share`): paid hours a day are `weekly_hours` x
+`fte` / `days_per_week`, or, without `days_per_week`, the length of their shift's window (at most their
+week). The window of a shift is `staff.shifts.<shift>`, or when omitted the span of 08:00-17:00 (day) or
+13:00-22:00 (evening) and of the work of that shift; `both` spans the two.
+
 - an enabled track needs a `facilitator_role` with someone on the track's `shift` (or `both`) employed on
-  one of its programme days, a week (`weekly_hours` x `fte`) of at least `hours_per_day`, at least
-  `facilitators_per_group` such people, at least one group and `rooms.group_rooms` >= 1;
-- individual therapy needs the track's facilitators to fit one session in their week;
+  one of its programme days, a week of direct care of at least `hours_per_day`, a day of direct care of
+  at least `group_sessions_per_day` x `session_minutes`, at least `facilitators_per_group` such people, at
+  least one group and `rooms.group_rooms` >= 1;
+- individual therapy needs the track's facilitators to fit one session in their week of direct care;
 - prescriber visits and family sessions (when `share_of_patients` > 0) need someone of their role employed
-  on some track's programme day, of any shift, whose week fits one visit;
+  on some track's programme day, of any shift, whose week of direct care fits one visit;
 - intake (when any referral can reach it) needs someone of `intake.staff_role` employed on a slot's day;
-- a role any of these use cannot have `absence_days_per_year` of 260 or more (never at work).
+- a role any of these use cannot have `absence_days_per_year` of 260 or more (never at work);
+- with `staff.shifts` given, every enabled track's programme day must lie inside its shift's window, and
+  every intake slot inside the window of the intake role's shift.
 
 Legal but suspicious settings are warnings, not errors: a track with no cover for absence (exactly the
-facilitators its groups need), more groups than facilitators, a track or intake waiting for its first
-hire, a hire before opening or after the run's last day, more parallel intake slots than intake staff,
-a prescriber or family role that works none of the tracks' shifts, a track or intake with no day before
-the horizon, an enabled track that no referral can reach (no source with referrals prefers its shift or
-`either`, and no track's wait list switches patients to it when full), weekly intake assessments that
-take more hours than the intake role's count x `weekly_hours` x `fte` (intake is not yet charged to staff
-time, so every booked assessment happens anyway). `simiop validate`, `run` and `experiment` print them to
+facilitators its groups need, and no `cover` pool), more groups than facilitators, a track or intake
+waiting for its first hire, a hire before opening or after the run's last day, more parallel intake slots
+than intake staff, a prescriber or family role that works none of the tracks' shifts, a track or intake
+with no day before the horizon, an enabled track that no referral can reach (no source with referrals
+prefers its shift or `either`, and no track's wait list switches patients to it when full), weekly intake
+assessments that take more hours than the intake role's count x `weekly_hours` x `fte` (intake is not yet
+charged to staff time, so every booked assessment happens anyway), a weekday's intake assessments that
+take more minutes than the intake staff's days of direct care, a paid day (`days_per_week`) longer than
+the shift's window. `simiop validate`, `run` and `experiment` print them to
 stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()` returns the
 same lines and nothing is printed.
 

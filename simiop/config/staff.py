@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from simiop.config.base import Date, FromList, Frozen, Name
+from simiop.config.base import ClockEnd, Date, FromList, Frozen, Name, TimeOfDay, minutes_of, rule_error
 
 
 class Hire(Frozen):
@@ -17,6 +17,19 @@ class Hire(Frozen):
 
     count: Annotated[int, Field(ge=1, le=100)] = 1
     """People hired on that date (persons)."""
+
+
+class CoverPool(Frozen):
+    """A per-diem (float) pool that stands in for absent people of a role, paid by the hour."""
+
+    people_per_day: Annotated[int, Field(ge=1, le=20)] = 1
+    """Cover people who can be called in on one day (persons/day); they work the role's shift window."""
+
+    hourly_cost_usd: Annotated[float, Field(ge=0, le=1000)]
+    """Pay of one cover person per paid hour (USD/hour); no salary or benefits on top."""
+
+    min_paid_hours: Annotated[float, Field(ge=0, le=12)] = 0.0
+    """Hours paid for each call-in, however short the work (hours)."""
 
 
 class StaffRole(Frozen):
@@ -53,12 +66,59 @@ class StaffRole(Frozen):
     hires: Annotated[tuple[Hire, ...], FromList] = ()
     """Later hires into this role."""
 
+    non_direct_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of paid hours kept for documentation, meetings and supervision: the daily and weekly limits
+    on direct care are (1 - share) x paid hours, direct care being group, individual, family, prescriber
+    and intake sessions; sources put direct care at 60-77% of paid time, so a share of 0.23-0.40."""
+
+    days_per_week: Annotated[int, Field(ge=1, le=7)] | None = None
+    """Paid days a week of one person (days/week): paid hours a day are weekly_hours x fte / days_per_week;
+    omit for min(the shift window's length, weekly_hours x fte), i.e. the whole window on any day."""
+
+    cover: CoverPool | None = None
+    """A per-diem pool that covers absences in this role; omit for none."""
+
+
+class ShiftHours(Frozen):
+    """The clock window of a shift on every working day: staff of the shift work only inside it."""
+
+    start: TimeOfDay
+    """Start of the window, "HH:MM" (quote it in YAML)."""
+
+    end: ClockEnd
+    """End of the window, "HH:MM" after start on the same day; "24:00" is midnight (no overnight shifts)."""
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ShiftHours:
+        if minutes_of(self.end) <= minutes_of(self.start):
+            raise rule_error(
+                "end",
+                "a shift must end after it starts",
+                self.end,
+                f"after start {self.start}, at most 24:00",
+            )
+        return self
+
+
+class Shifts(Frozen):
+    """Clock windows of the day and evening shifts (a person on both works the span of the two)."""
+
+    day: ShiftHours | None = None
+    """Window of the day shift; omit to derive it: the span of 08:00-17:00 and of the programme hours of
+    every enabled day track and of the intake slots of a day intake role. Given, each must lie inside it."""
+
+    evening: ShiftHours | None = None
+    """Window of the evening shift; omit to derive it as for day, from 13:00-22:00."""
+
 
 class StaffConfig(Frozen):
     """Everyone on the payroll, by role."""
 
     roles: Annotated[dict[Name, StaffRole], Field(min_length=1)]
     """Staff roles by name (e.g. therapist, intake_clinician, prescriber)."""
+
+    shifts: Shifts = Shifts()
+    """Clock windows of the shifts; omitted windows are derived from the tracks and intake slots."""
 
 
 class RoomsConfig(Frozen):

@@ -23,6 +23,13 @@ refused only when the model would certainly never do the work:
 - someone whose role has ``absence_days_per_year`` of 260 or more is absent
   every day.
 
+Hours in a week are a person's direct-care budget, ``weekly_hours x fte x
+(1 - non_direct_share)``, and a facilitator's programme day must also fit in
+their daily budget, ``paid hours a day x (1 - non_direct_share)``: the limits
+of ``simiop.config.clock`` that the model books against once staff time is on
+a clock (issue 18). With the defaults (no share, no ``days_per_week``) both are
+the contracted week and the whole shift window, so the rules are as before.
+
 :func:`check_staffing` returns errors as (path, what is wrong, value, what is
 allowed), which ``SimiopConfig`` raises like its other cross-section rules, and
 warnings (legal but suspicious settings, e.g. a shift with no cover), which
@@ -38,7 +45,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simiop.config.base import LAST_DATE, Weekday, at_most, hours_of
+from simiop.config.base import LAST_DATE, WEEKDAYS, Weekday, at_most, hours_of
+from simiop.config.clock import (
+    Window,
+    daily_direct_limit_minutes,
+    paid_hours_per_day,
+    shift_windows,
+    weekly_direct_limit_hours,
+    window_hours,
+)
 from simiop.config.durations import whole_days
 
 if TYPE_CHECKING:
@@ -68,7 +83,17 @@ class _Role:
 
     @property
     def weekly_hours(self) -> float:
+        """The direct-care budget of one person's week: weekly_hours x fte x (1 - non_direct_share)."""
+        return weekly_direct_limit_hours(self.spec)
+
+    @property
+    def contracted_hours(self) -> float:
+        """Paid hours of one person's week: weekly_hours x fte."""
         return self.spec.weekly_hours * self.spec.fte
+
+    def daily_minutes(self, window: Window) -> float:
+        """The direct-care budget of one person's day, in a shift window (minutes)."""
+        return daily_direct_limit_minutes(self.spec, window_hours(window))
 
     @property
     def always_absent(self) -> bool:
@@ -142,6 +167,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
     check.rooms_and_services()
     check.intake()
     check.absence()
+    check.paid_days()
     _hire_warnings(config, check.calendar, check.warnings)
     return Staffing(check.errors, check.warnings)
 
@@ -161,6 +187,8 @@ class _Check:
         self.tracks = {name: track for name, track in config.tracks.items() if track.enabled}
         self.track_times: dict[str, tuple[tuple[Weekday, ...], float]] = {}
         """When each track that can run has its programme days."""
+        self.windows = shift_windows(config)
+        """The clock window of each shift (simiop.config.clock)."""
 
     def date(self, day: int) -> str:
         return self.calendar.date_of(day).isoformat()
@@ -229,9 +257,11 @@ class _Check:
                     f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
                     "ever runs",
                     f"{track.hours_per_day:g}",
-                    f"<= {at_most(role.weekly_hours)} (staff.roles.{role.name} weekly_hours x fte)",
+                    f"<= {at_most(role.weekly_hours)} (staff.roles.{role.name} {WEEK_BUDGET})",
                 )
             )
+        else:
+            self.daily(name, track, role)
         if track.facilitators_per_group > len(firsts):
             self.errors.append(
                 (
@@ -256,8 +286,28 @@ class _Check:
             )
         self.individual(name, track, role)
 
+    def daily(self, name: str, track: Track, role: _Role) -> None:
+        """A facilitator spends the day's session minutes on direct care: they must fit in one person's day.
+
+        The daily mirror of the weekly rule. Without days_per_week and
+        non_direct_share it never fires before the weekly one: the daily
+        budget is then the whole shift window, which holds the programme day.
+        """
+        limit = role.daily_minutes(self.windows[role.spec.shift])
+        needed = track.group_sessions_per_day * track.session_minutes
+        if limit < needed - HOURS_SLACK * 60:
+            self.errors.append(
+                (
+                    f"tracks.{name}.group_sessions_per_day",
+                    f"a programme day's group sessions take more than one {role.name}'s daily direct-care "
+                    f"limit, so no group of track {name} ever runs",
+                    f"{track.group_sessions_per_day} x {track.session_minutes:g} min",
+                    f"at most {at_most(limit)} min in total (staff.roles.{role.name} {DAY_BUDGET})",
+                )
+            )
+
     def cover(self, name: str, track: Track, role: _Role, people: int) -> None:
-        """Warn when the track's groups need every facilitator there is, or more."""
+        """Warn when the track's groups need every facilitator there is (and no cover pool), or more."""
         needed = track.groups * track.facilitators_per_group
         if people < needed:
             self.warnings.append(
@@ -269,7 +319,7 @@ class _Check:
                     None,
                 )
             )
-        elif people == needed and role.spec.absence_days_per_year > 0:
+        elif people == needed and role.spec.absence_days_per_year > 0 and role.spec.cover is None:
             self.warnings.append(
                 (
                     f"tracks.{name}.facilitator_role",
@@ -398,6 +448,7 @@ class _Check:
                 )
             )
         self.intake_hours(role, len(firsts))
+        self.intake_days(role, len(firsts))
         for index, slot in enumerate(intake.schedule):
             if slot.parallel_slots > len(firsts):
                 self.warnings.append(
@@ -423,7 +474,7 @@ class _Check:
         intake = self.config.intake
         needed = sum(min(slot.parallel_slots, people) for slot in intake.schedule)
         needed_hours = needed * intake.assessment_minutes / 60.0
-        available = people * role.weekly_hours
+        available = people * role.contracted_hours
         if needed_hours > available + HOURS_SLACK:
             self.warnings.append(
                 (
@@ -435,6 +486,54 @@ class _Check:
                     None,
                 )
             )
+
+    def intake_days(self, role: _Role, people: int) -> None:
+        """Warn when a weekday's assessments ask more minutes of the intake staff than their days hold.
+
+        Each slot counts as many assessments as can run at once (parallel_slots,
+        at most one per person), against people x the daily direct-care limit;
+        one warning names every such weekday.
+        """
+        intake = self.config.intake
+        limit = people * role.daily_minutes(self.windows[role.spec.shift])
+        needed = {
+            weekday: sum(
+                min(slot.parallel_slots, people) for slot in intake.schedule if slot.weekday == weekday
+            )
+            * intake.assessment_minutes
+            for weekday in WEEKDAYS
+        }
+        over = [weekday for weekday in WEEKDAYS if needed[weekday] > limit + HOURS_SLACK * 60]
+        if over:
+            most = max(needed[weekday] for weekday in over)
+            self.warnings.append(
+                (
+                    "intake.schedule",
+                    f"the assessments of {', '.join(over)} take up to {most:g} min a day, more than the "
+                    f"{at_most(limit)} min of direct care a day of {role.name} staff (count x {DAY_BUDGET})",
+                    role.describe(),
+                    None,
+                )
+            )
+
+    def paid_days(self) -> None:
+        """Warn when a role's paid day (weekly_hours x fte / days_per_week) outlasts its shift window."""
+        for name, role in self.roles.items():
+            if role.spec.days_per_week is None:
+                continue
+            window = window_hours(self.windows[role.spec.shift])
+            paid = paid_hours_per_day(role.spec, window)
+            if paid > window + HOURS_SLACK:
+                self.warnings.append(
+                    (
+                        f"staff.roles.{name}.days_per_week",
+                        f"a paid day of {paid:g} h (weekly_hours x fte / days_per_week) is longer than the "
+                        f"{role.spec.shift} shift's window of {window:g} h, which caps the hours that can be "
+                        "booked",
+                        str(role.spec.days_per_week),
+                        None,
+                    )
+                )
 
     def absence(self) -> None:
         """A role the work uses whose people are absent every day (absence_days_per_year >= 260)."""
@@ -462,7 +561,14 @@ def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: T
 
 
 def _week_minutes(role: _Role) -> str:
-    return f"<= {at_most(role.weekly_hours * 60)} (staff.roles.{role.name} weekly_hours x fte, in minutes)"
+    return f"<= {at_most(role.weekly_hours * 60)} (staff.roles.{role.name} {WEEK_BUDGET}, in minutes)"
+
+
+WEEK_BUDGET = "weekly_hours x fte x (1 - non_direct_share)"
+"""How a role's weekly direct-care budget is made, as the messages name it."""
+
+DAY_BUDGET = "paid hours a day x (1 - non_direct_share)"
+"""How a role's daily direct-care budget is made, as the messages name it."""
 
 
 def _first_slot_day(calendar: ClinicCalendar, horizon: float, slot_times: Times) -> int | None:

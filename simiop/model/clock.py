@@ -1,0 +1,96 @@
+"""Today's busy time of each person and patient: who is free when, and how much direct care is booked.
+
+The after-pass plans one day at a time (issue 18): groups, then care, each
+placed at a clock time with a person. A :class:`Timeline` is one person's or
+one patient's day, kept as sorted, disjoint busy intervals ``[start, end)`` in
+float minutes since midnight. A day holds about ten intervals, so ``bisect``
+and a look at the two neighbours answer "free?" in O(log n), exactly for float
+minutes (a minute bitmap would need a rounding rule: session_minutes is a
+float). :class:`DayClock` holds today's timelines only, created on first use
+and dropped when the next day starts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Hashable
+
+EPS = 1e-9
+"""Intervals that touch within this many minutes do not overlap (floats: 540 + 3 x 60.0 / 3 and 600.0)."""
+
+
+class Timeline:
+    """One person's or patient's day: sorted, disjoint busy intervals [start, end), minutes since midnight."""
+
+    __slots__ = ("direct", "ends", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.direct = 0.0
+        """Direct-care minutes booked today (a facilitator is busy for the whole programme day but
+        direct only for its sessions, so this is not the busy time)."""
+
+    def free(self, start: float, end: float) -> bool:
+        """Whether nothing busy overlaps ``[start, end)`` (touching ends are fine)."""
+        index = bisect_right(self.starts, start)
+        if index and self.ends[index - 1] > start + EPS:
+            return False
+        return index == len(self.starts) or self.starts[index] >= end - EPS
+
+    def take(self, start: float, end: float, direct: float = 0.0) -> None:
+        """Mark ``[start, end)`` busy and add ``direct`` minutes of direct care; it must be free."""
+        if not end > start:
+            raise ValueError(f"an interval must end after it starts: [{start}, {end})")
+        if not self.free(start, end):
+            raise ValueError(f"[{start}, {end}) overlaps a busy interval")
+        index = bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+        self.direct += direct
+
+    @property
+    def earliest(self) -> float | None:
+        """Start of the first busy interval today, or None when the day is still empty."""
+        return self.starts[0] if self.starts else None
+
+    @property
+    def latest(self) -> float | None:
+        """End of the last busy interval today (disjoint and sorted, so the last one ends last)."""
+        return self.ends[-1] if self.ends else None
+
+    def intervals(self) -> list[tuple[float, float]]:
+        """The busy intervals in clock order (for tests and debugging)."""
+        return list(zip(self.starts, self.ends, strict=True))
+
+
+class DayClock:
+    """Today's timelines of people (by person id) and patients (by episode id), reset for each new day."""
+
+    __slots__ = ("day", "patients", "people")
+
+    def __init__(self) -> None:
+        self.day: int | None = None
+        self.people: dict[Hashable, Timeline] = {}
+        self.patients: dict[Hashable, Timeline] = {}
+
+    def start_day(self, day: int) -> None:
+        """Drop yesterday's timelines when ``day`` is a new day; a repeated call for today keeps them."""
+        if day != self.day:
+            self.day = day
+            self.people = {}
+            self.patients = {}
+
+    def person(self, key: Hashable) -> Timeline:
+        """Today's timeline of a person, empty on first use."""
+        timeline = self.people.get(key)
+        if timeline is None:
+            timeline = self.people[key] = Timeline()
+        return timeline
+
+    def patient(self, key: Hashable) -> Timeline:
+        """Today's timeline of a patient, empty on first use."""
+        timeline = self.patients.get(key)
+        if timeline is None:
+            timeline = self.patients[key] = Timeline()
+        return timeline
