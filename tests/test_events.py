@@ -32,3 +32,18 @@ def test_a_call_for_a_past_time_runs_now_and_waits_never_go_negative() -> None:
     assert log == [3.0]
     assert until(1.0, math.nextafter(1.0, 2.0)) == 0.0
     assert until(2.5, 2.0) == 0.5
+
+
+def test_a_call_hands_its_value_to_its_callback() -> None:
+    """One callback made once serves many events: each carries what it is about as its value."""
+    env = simpy.Environment()
+    seen: list[tuple[float, object]] = []
+
+    def callback(event: Call) -> None:
+        seen.append((env.now, event.value))
+
+    Call(env, 2.0, callback, value="second")
+    Call(env, 1.0, callback, value="first")
+    Call(env, 3.0, callback)
+    env.run()
+    assert seen == [(1.0, "first"), (2.0, "second"), (3.0, None)]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import simpy
 
 from simiop.model import simulate
-from tests.tiny_world import tiny_config
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.clinic import Clinic
+from simiop.model.discharge import Readmission
+from simiop.model.patients import PatientKey, PatientStreams
+from simiop.model.records import Records
+from simiop.streams import RandomStreams
+from tests.tiny_world import roster_of, tiny_config
 
 
 def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() -> None:
@@ -20,3 +26,48 @@ def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() ->
     assert len(records.track_days) == 28 * 2  # every day of both tracks, all quiet
     assert all(row.census == row.wait_list == row.admissions == 0 for row in records.track_days)
     assert {row.present for row in records.staff_days if row.role == "therapist"} == {3}
+
+
+def test_readmission_is_possible_only_if_some_discharge_has_a_probability() -> None:
+    """Discharges ask about readmission only when one can happen (any state, any acuity multiplier)."""
+    states = ("completed", "dropout", "step_up", "administrative")
+    none = tiny_config(**{f"discharge__{state}__probability": 0.0 for state in states})
+    assert not Readmission(none).possible
+    for state in states:
+        only = tiny_config(
+            **{f"discharge__{other}__probability": 0.0 for other in states if other != state},
+            **{f"discharge__{state}__probability": 0.1},
+        )
+        assert Readmission(only).possible, state
+
+
+def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    records = Records(seed=1, replication=0, horizon_days=calendar.horizon_days)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=records,
+        patients=PatientStreams(1, 0),
+    )
+    key = PatientKey(7, 3)
+    first = clinic.new_episode(key, 11, "gp", "step_up", "day", "medicare", "standard", 2.5)
+    again = clinic.new_episode(
+        key.readmitted(), 11, "readmission", "step_down", "day", "medicare", "high", 9.0, 0
+    )
+    assert records.episodes == [first, again]
+    assert (first.episode_id, first.patient_id, first.source, first.source_kind) == (0, 11, "gp", "step_up")
+    assert (first.track_preference, first.payer, first.acuity, first.referred_day) == (
+        "day",
+        "medicare",
+        "standard",
+        2.5,
+    )
+    assert first.readmission_of is None
+    assert again.readmission_of == 0
+    assert (again.episode_id, again.acuity, again.referred_day) == (1, "high", 9.0)
+    assert clinic.keys == {0: key, 1: PatientKey(7, 3, 1)}

@@ -38,11 +38,36 @@ class Clinic:
     _next_episode: int = 0
     _next_patient: int = 0
 
-    def new_episode(self, key: PatientKey, **fields: object) -> Episode:
-        """Register a referral; every referral becomes exactly one Episode row, keyed ``key``."""
-        episode = Episode(episode_id=self._next_episode, **fields)  # type: ignore[arg-type]
-        self.keys[episode.episode_id] = key
-        self._next_episode += 1
+    def new_episode(
+        self,
+        key: PatientKey,
+        patient_id: int,
+        source: str,
+        source_kind: str,
+        track_preference: str,
+        payer: str,
+        acuity: str,
+        referred_day: float,
+        readmission_of: int | None = None,
+    ) -> Episode:
+        """Register a referral; every referral becomes exactly one Episode row, keyed ``key``.
+
+        The fields are Episode's first ones, passed on by position: one is made per referral.
+        """
+        episode_id = self._next_episode
+        episode = Episode(
+            episode_id,
+            patient_id,
+            source,
+            source_kind,
+            track_preference,
+            payer,
+            acuity,
+            referred_day,
+            readmission_of,
+        )
+        self.keys[episode_id] = key
+        self._next_episode = episode_id + 1
         self.records.episodes.append(episode)
         return episode
 

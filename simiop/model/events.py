@@ -25,14 +25,23 @@ def until(time: float, now: float) -> float:
 
 
 class Call(simpy.Event):
-    """``callback(event)`` at ``time``; ``urgent``: before every ordinary event at that instant."""
+    """``callback(event)`` at ``time``; ``urgent``: before every ordinary event at that instant.
+
+    ``value``: the event's value (``event.value`` in the callback), so that one bound method made
+    once can serve every event of a kind: a closure per event over what it is about cost its making.
+    """
 
     def __init__(
-        self, env: simpy.Environment, time: float, callback: Callable[[Any], None], urgent: bool = False
+        self,
+        env: simpy.Environment,
+        time: float,
+        callback: Callable[[Any], None],
+        urgent: bool = False,
+        value: Any = None,
     ) -> None:
         self.env = env
         self.callbacks = [callback]
-        self._value = None
+        self._value = value
         self._ok = True
         delay = time - env.now  # until(time, env.now), written out: one of these per event
         env.schedule(self, URGENT if urgent else NORMAL, delay if delay > 0.0 else 0.0)

@@ -24,12 +24,14 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
 from simiop.model.events import Call, until
-from simiop.model.patients import Purpose
+from simiop.model.patients import PatientKey, Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
 from simiop.model.staff import Person
 from simiop.model.stay import Enrolment, Stay
@@ -64,7 +66,18 @@ class Programme:
         }
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
         self._stay = Stay(config, clinic.horizon)
-        self._readmission = Readmission(config)
+        self._readmission: Readmission | None = Readmission(config)
+        if not self._readmission.possible:  # nobody is ever referred again: nothing to ask per discharge
+            self._readmission = None
+        self._by_role: dict[str, list[TrackState]] = {}
+        """The tracks whose patients each role takes on: a discharge frees a caseload place in each."""
+        for track in self._track_list:
+            self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
+        self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._on_discharge = self._discharge
+        """Made once: every discharge event calls it with its enrolment as the event's value."""
+        self._review_key: PatientKey | None = None
+        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
@@ -151,38 +164,52 @@ class Programme:
 
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""
-        clinic = self.clinic
-        spec = track.spec
-        order = track.wait_list
-        if not order:
+        waiting = track.wait_list
+        if not waiting:
             return
-        if spec.wait_list.discipline == "step_down_first":
-            order = sorted(
-                order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
+        spec = track.spec
+        fifo = self._fifo[track.name]
+        order = (
+            waiting
+            if fifo
+            else sorted(
+                waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
-        admitted: list[Episode] = []
+        )
+        clinic = self.clinic
         roster = clinic.roster
+        role, shift = spec.facilitator_role, spec.shift
+        admitted = 0
         for episode in order:
             group = track.open_group()
             if group is None:
                 break
-            therapist = roster.primary_therapist(spec.facilitator_role, day, spec.shift)
+            therapist = roster.primary_therapist(role, day, shift)
             if therapist is None:
                 break
             roster.assign(therapist, day)
             self._enrol(track, episode, group, therapist, day)
-            admitted.append(episode)
-        for episode in admitted:
-            track.wait_list.remove(episode)
-        self.rows[track.name][day].admissions += len(admitted)
-        self._wait_change[track.name][day] -= len(admitted)
+            admitted += 1
+        if not admitted:
+            return
+        if fifo:  # those admitted are the list's first: one cut, not a search per patient
+            del waiting[:admitted]
+        else:
+            for episode in order[:admitted]:
+                waiting.remove(episode)
+        self.rows[track.name][day].admissions += admitted
+        self._wait_change[track.name][day] -= admitted
+
+    def _reviews(self) -> np.random.Generator:
+        """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
+        assert self._review_key is not None
+        return self.clinic.patients.of(self._review_key, Purpose.REVIEWS)
 
     def _enrol(self, track: TrackState, episode: Episode, group: int, therapist: Person, day: int) -> None:
         clinic = self.clinic
         now = clinic.env.now
         first = track.index_from(now, strictly_after=track.continuous)
-        key = clinic.keys[episode.episode_id]
-        patients = clinic.patients
+        key = self._review_key = clinic.keys[episode.episode_id]
         enrolment = self._stay.plan(
             track,
             episode,
@@ -191,38 +218,45 @@ class Programme:
             first,
             day,
             now,
-            patients.of(key, Purpose.STAY),
-            lambda: patients.of(key, Purpose.REVIEWS),
+            clinic.patients.of(key, Purpose.STAY),
+            self._reviews,
         )
         track.groups[group].append(enrolment)
         track.census += 1
         self.enrolments.append(enrolment)
         if enrolment.ends_at < self._horizon:
-            Call(clinic.env, enrolment.ends_at, lambda _: self._discharge(enrolment))
+            Call(clinic.env, enrolment.ends_at, self._on_discharge, value=enrolment)
 
     # -- discharge ---------------------------------------------------------------------------------
 
-    def _discharge(self, enrolment: Enrolment) -> None:
+    def _discharge(self, event: Call) -> None:
+        """A stay's end: its enrolment is the event's value."""
+        enrolment = cast(Enrolment, event.value)
         clinic = self.clinic
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
         track.census -= 1
-        clinic.roster.release(enrolment.therapist, day)
-        enrolment.episode.end(enrolment.state, clinic.env.now)
+        therapist = enrolment.therapist
+        clinic.roster.release(therapist, day)
+        episode = enrolment.episode
+        now = clinic.env.now
+        episode.end(enrolment.state, now)
         self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
-        self._readmission.after(clinic, enrolment.episode, enrolment.state)
+        if self._readmission is not None:
+            self._readmission.after(clinic, episode, enrolment.state)
+        inclusive = not enrolment.at_start
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
             self._admit(track, day)
         else:
-            self._schedule_round(track, inclusive=not enrolment.at_start)
-        for other in self.tracks.values():
-            if other is not track and other.spec.facilitator_role == enrolment.therapist.role:
+            self._schedule_round(track, inclusive)
+        for other in self._by_role.get(therapist.role, ()):
+            if other is not track:
                 if other.continuous:
                     self._admit(other, day)
                 else:
-                    self._schedule_round(other, inclusive=not enrolment.at_start)
+                    self._schedule_round(other, inclusive)
 
     # -- after the flow ----------------------------------------------------------------------------
 
@@ -248,16 +282,18 @@ class Programme:
         # Who came, per track-day and group: members in admission order, which is each group's order.
         slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
-            track = enrolment.track
-            table = slots[track.name]
             started = enrolment.started
             if not started:
                 continue
-            index = enrolment.first
-            if len(table) < index + started:
-                table.extend([None] * (index + started - len(table)))
+            track = enrolment.track
+            name = track.name
+            table = slots[name]
+            first = enrolment.first
+            last = first + started
+            if len(table) < last:
+                table.extend([None] * (last - len(table)))
             group = enrolment.group
-            for came in enrolment.attended[:started]:
+            for index, came in zip(range(first, last), enrolment.attended, strict=False):
                 attendance = table[index]
                 if attendance is None:
                     day = track.days[index]
@@ -265,24 +301,24 @@ class Programme:
                         track,
                         day,
                         calendar.week_of(day),
-                        self.rows[track.name][day],
+                        self.rows[name][day],
                         [[] for _ in track.groups],
                         [False] * len(track.groups),
                     )
                 attendance.scheduled[group] = True
                 if came:
                     attendance.came[group].append(enrolment)
-                    attendance.row.attended += 1
                 else:
                     attendance.row.absent += 1
-                index += 1
-        listed = [
-            (attendance.day, self._order[name], attendance)
-            for name, table in slots.items()
-            for attendance in table
-            if attendance is not None
-        ]
-        listed.sort(key=lambda item: (item[0], item[1]))
-        self.attendance = [attendance for _, _, attendance in listed]
+        held: list[list[Attendance]] = [[a for a in table if a is not None] for table in slots.values()]
+        for days in held:  # those who came, counted once per track-day rather than one by one
+            for held_day in days:
+                held_day.row.attended += sum(len(members) for members in held_day.came)
+        if len(held) == 1:  # one track: its days are in clock order already
+            self.attendance = held[0]
+        else:
+            listed = [(a.day, self._order[a.track.name], a) for days in held for a in days]
+            listed.sort(key=lambda item: (item[0], item[1]))
+            self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)
         return [self.rows[name][day] for day in range(calendar.days) for name in names]

@@ -103,31 +103,31 @@ class _Source:
         self.classes, self.class_p = list(acuity_mix), list(acuity_mix.values())
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
+        self._on_refer = self._refer
+        """Made once: every referral event calls it (a bound method is otherwise made per use)."""
 
     def next(self) -> None:
         if self.index < len(self.times):
-            Call(self.clinic.env, self.times[self.index], self._refer)
+            Call(self.clinic.env, self.times[self.index], self._on_refer)
 
     def _refer(self, _: object) -> None:
         clinic = self.clinic
         source = self.source
         index = self.index
-        self.index += 1
+        self.index = index + 1
         now = clinic.env.now
         draws = self.draws
         at = 4 * index
         preferences, payers, classes = self.preferences, self.payers, self.classes
         episode = clinic.new_episode(
             PatientKey(self.key, index),
-            patient_id=clinic.new_patient_id(),
-            source=self.name,
-            source_kind=source.kind,
-            track_preference=preferences[_pick(draws[at], self.preference_p)]
-            if len(preferences) > 1
-            else preferences[0],
-            payer=payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
-            acuity=classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
-            referred_day=now,
+            clinic.new_patient_id(),
+            self.name,
+            source.kind,
+            preferences[_pick(draws[at], self.preference_p)] if len(preferences) > 1 else preferences[0],
+            payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
+            classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
+            now,
         )
         if draws[at + 3] < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
@@ -136,7 +136,8 @@ class _Source:
                 start_intake(clinic, episode)
         else:
             episode.end(LOST_BEFORE_CONTACT, now)
-        self.next()
+        if index + 1 < len(self.times):  # self.next(), written out: once per referral
+            Call(clinic.env, self.times[index + 1], self._on_refer)
 
 
 def _pick(u: float, probabilities: list[float]) -> int:
@@ -163,14 +164,14 @@ def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step
     def readmit(_: object) -> None:
         episode = clinic.new_episode(
             clinic.keys[previous.episode_id].readmitted(),
-            patient_id=previous.patient_id,
-            source=READMISSION_SOURCE,
-            source_kind="step_down" if after_step_up else "step_up",
-            track_preference=previous.track_preference,
-            payer=previous.payer,
-            acuity=previous.acuity,
-            referred_day=env.now,
-            readmission_of=previous.episode_id,
+            previous.patient_id,
+            READMISSION_SOURCE,
+            "step_down" if after_step_up else "step_up",
+            previous.track_preference,
+            previous.payer,
+            previous.acuity,
+            env.now,
+            previous.episode_id,
         )
         start_intake(clinic, episode)
 

@@ -143,6 +143,17 @@ class Stay:
         self._propensity = propensity
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
+        self._uniforms_unused = (
+            self._family is None
+            and stay.step_up_weekly_hazard <= 0.0
+            and stay.administrative_weekly_hazard <= 0.0
+            and self._fixed_propensity is not None
+            and self._fixed_propensity >= 1.0
+        )
+        """No family sessions, no hazards and everyone always comes (the M/M/c clinic): the three
+        uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
+        stay stream is the patient's own and nothing reads it after them (reviews have their own), so
+        no other number moves."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -245,7 +256,10 @@ class Stay:
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
         # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
         if propensity >= 1.0:
-            u_family, u_step_up, u_administrative = rng.random(3).tolist()
+            if self._uniforms_unused:
+                u_family = u_step_up = u_administrative = 0.0  # never read (see __init__)
+            else:
+                u_family, u_step_up, u_administrative = rng.random(3).tolist()
             attended = [True] * count
         else:
             uniforms = rng.random(3 + count)
