@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+import math
+from pathlib import Path
+
 import simpy
 
+from simiop.collector import collector_paused
+from simiop.config import load_config
 from simiop.model import simulate
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.discharge import Readmission
+from simiop.model.events import Call
 from simiop.model.patients import PatientKey, PatientStreams
+from simiop.model.programme import Programme
 from simiop.model.records import Records
 from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
+
+MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
 
 
 def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() -> None:
@@ -71,3 +81,37 @@ def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
     assert again.readmission_of == 0
     assert (again.episode_id, again.acuity, again.referred_day) == (1, "high", 9.0)
     assert clinic.keys == {0: key, 1: PatientKey(7, 3, 1)}
+
+
+def test_a_run_leaves_its_objects_to_reference_counting_not_to_the_cyclic_collector() -> None:
+    """Clinic.close breaks the stages' cycles: a run's enrolments and events go as soon as it returns."""
+    config = load_config(MMC, ["simulation.horizon_days=200"])
+    with collector_paused():
+        gc.collect()
+        records = simulate(config)
+        left = gc.collect()  # what only the cyclic collector could free
+    assert len(records.episodes) > 150  # each with an enrolment, a key and a discharge event
+    assert left < 100  # simpy's own small cycles and the few stays open at the horizon
+
+
+def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    env = simpy.Environment()
+    clinic = Clinic(
+        config=config,
+        env=env,
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(1, 0),
+    )
+    clinic.programme = Programme(clinic)
+    Call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
+    env.run(until=calendar.horizon_days)
+    assert env.peek() < math.inf
+    clinic.close()
+    assert env.peek() == math.inf
+    assert not hasattr(clinic, "programme")
+    clinic.close()  # twice is harmless

@@ -74,8 +74,6 @@ class Programme:
         for track in self._track_list:
             self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
         self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
-        self._on_discharge = self._discharge
-        """Made once: every discharge event calls it with its enrolment as the event's value."""
         self._review_key: PatientKey | None = None
         """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
         self._horizon = clinic.horizon
@@ -225,7 +223,7 @@ class Programme:
         track.census += 1
         self.enrolments.append(enrolment)
         if enrolment.ends_at < self._horizon:
-            Call(clinic.env, enrolment.ends_at, self._on_discharge, value=enrolment)
+            Call(clinic.env, enrolment.ends_at, self._discharge, value=enrolment)
 
     # -- discharge ---------------------------------------------------------------------------------
 

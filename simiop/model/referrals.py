@@ -103,12 +103,10 @@ class _Source:
         self.classes, self.class_p = list(acuity_mix), list(acuity_mix.values())
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
-        self._on_refer = self._refer
-        """Made once: every referral event calls it (a bound method is otherwise made per use)."""
 
     def next(self) -> None:
         if self.index < len(self.times):
-            Call(self.clinic.env, self.times[self.index], self._on_refer)
+            Call(self.clinic.env, self.times[self.index], self._refer)
 
     def _refer(self, _: object) -> None:
         clinic = self.clinic
@@ -137,7 +135,7 @@ class _Source:
         else:
             episode.end(LOST_BEFORE_CONTACT, now)
         if index + 1 < len(self.times):  # self.next(), written out: once per referral
-            Call(clinic.env, self.times[index + 1], self._on_refer)
+            Call(clinic.env, self.times[index + 1], self._refer)
 
 
 def _pick(u: float, probabilities: list[float]) -> int:
