@@ -75,18 +75,22 @@ class PatientStreams:
         self._generator = np.random.Generator(self._bits)
         self._state = self._bits.state
         self._counter = self._state["state"]["counter"] = np.zeros(_COUNTER_WORDS, dtype=np.uint64)
+        # Setting the state copies it in: this dict and its counter are only ever read, so what every
+        # patient's stream shares is written once here and only the counter's key words per patient.
+        self._state["buffer_pos"] = _COUNTER_WORDS  # the buffer is empty: the next draw starts the block
+        self._state["has_uint32"] = 0
+        self._source = -1
+        """The source word last written to the counter (a run's referrals mostly share a few)."""
 
     def of(self, key: PatientKey, purpose: Purpose) -> np.random.Generator:
         """The generator at the start of ``key``'s ``purpose`` stream; valid until the next call."""
-        if key.referral >= 1 << 44 or key.episode >= 1 << 20:
+        source, referral, episode = key
+        if referral >= 1 << 44 or episode >= 1 << 20:
             raise ValueError(f"patient key out of range: {key}")
-        state = self._state
-        counter = self._counter  # written in place: no new array per patient
-        counter[0] = 0
+        counter = self._counter  # written in place: no new array per patient; word 0 stays 0
         counter[1] = purpose
-        counter[2] = (key.referral << 20) | key.episode
-        counter[3] = key.source
-        state["buffer_pos"] = _COUNTER_WORDS  # the buffer is empty: the next draw starts the block
-        state["has_uint32"] = 0
-        self._bits.state = state
+        counter[2] = (referral << 20) | episode
+        if source != self._source:
+            counter[3] = self._source = source
+        self._bits.state = self._state
         return self._generator

@@ -279,6 +279,7 @@ class Programme:
 
         # Who came, per track-day and group: members in admission order, which is each group's order.
         slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        week_of = calendar.week_of
         for enrolment in self.enrolments:
             started = enrolment.started
             if not started:
@@ -295,13 +296,14 @@ class Programme:
                 attendance = table[index]
                 if attendance is None:
                     day = track.days[index]
+                    groups = len(track.groups)
                     attendance = table[index] = Attendance(
                         track,
                         day,
-                        calendar.week_of(day),
+                        week_of(day),
                         self.rows[name][day],
-                        [[] for _ in track.groups],
-                        [False] * len(track.groups),
+                        [[]] if groups == 1 else [[] for _ in range(groups)],
+                        [False] * groups,
                     )
                 attendance.scheduled[group] = True
                 if came:
