@@ -48,3 +48,17 @@ def test_a_patients_draws_are_uniform() -> None:
 def test_keys_out_of_range_are_refused() -> None:
     with pytest.raises(ValueError, match="out of range"):
         PatientStreams(1, 0).of(PatientKey(1, 1 << 44), Purpose.STAY)
+
+
+def test_streams_of_patients_from_different_sources_interleave_as_if_each_came_first() -> None:
+    """The source's counter word is rewritten only when it changes: alternating sources must not leak."""
+    a, b = PatientKey.of_referral("step_up", 3), PatientKey.of_referral("community", 3)
+    streams = PatientStreams(5, 1)
+    seen = [streams.of(key, purpose).random(3).tolist() for key in (a, b, a, b) for purpose in Purpose]
+    alone = [
+        PatientStreams(5, 1).of(key, purpose).random(3).tolist()
+        for key in (a, b, a, b)
+        for purpose in Purpose
+    ]
+    assert seen == alone
+    assert seen[0] != seen[len(Purpose)]  # the two sources' streams differ
