@@ -33,7 +33,6 @@ from simiop.model.discharge import Readmission
 from simiop.model.events import Call, until
 from simiop.model.patients import PatientKey, Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
-from simiop.model.staff import Person
 from simiop.model.stay import Enrolment, Stay
 from simiop.model.tracks import TrackState
 
@@ -177,6 +176,10 @@ class Programme:
         clinic = self.clinic
         roster = clinic.roster
         role, shift = spec.facilitator_role, spec.shift
+        env, keys, patients, plan = clinic.env, clinic.keys, clinic.patients, self._stay.plan
+        groups, enrolments, horizon = track.groups, self.enrolments, self._horizon
+        now = env.now
+        first = -1
         admitted = 0
         for episode in order:
             group = track.open_group()
@@ -186,7 +189,17 @@ class Programme:
             if therapist is None:
                 break
             roster.assign(therapist, day)
-            self._enrol(track, episode, group, therapist, day)
+            if first < 0:  # the stay's first programme day: the same for everyone admitted now
+                first = track.index_from(now, strictly_after=track.continuous)
+            # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
+            key = self._review_key = keys[episode.episode_id]
+            rng = patients.of(key, Purpose.STAY)
+            enrolment = plan(track, episode, group, therapist, first, day, now, rng, self._reviews)
+            groups[group].append(enrolment)
+            track.census += 1
+            enrolments.append(enrolment)
+            if enrolment.ends_at < horizon:
+                Call(env, enrolment.ends_at, self._discharge, value=enrolment)
             admitted += 1
         if not admitted:
             return
@@ -202,28 +215,6 @@ class Programme:
         """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
         assert self._review_key is not None
         return self.clinic.patients.of(self._review_key, Purpose.REVIEWS)
-
-    def _enrol(self, track: TrackState, episode: Episode, group: int, therapist: Person, day: int) -> None:
-        clinic = self.clinic
-        now = clinic.env.now
-        first = track.index_from(now, strictly_after=track.continuous)
-        key = self._review_key = clinic.keys[episode.episode_id]
-        enrolment = self._stay.plan(
-            track,
-            episode,
-            group,
-            therapist,
-            first,
-            day,
-            now,
-            clinic.patients.of(key, Purpose.STAY),
-            self._reviews,
-        )
-        track.groups[group].append(enrolment)
-        track.census += 1
-        self.enrolments.append(enrolment)
-        if enrolment.ends_at < self._horizon:
-            Call(clinic.env, enrolment.ends_at, self._discharge, value=enrolment)
 
     # -- discharge ---------------------------------------------------------------------------------
 
