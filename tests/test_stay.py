@@ -279,3 +279,10 @@ def test_a_stay_that_no_uniform_can_change_draws_only_its_plan() -> None:
     assert 7 * planned - 7 < enrolment.ends_at <= 7 * planned  # the plan's last programme day, its week
     with_family = Stay(world(length_of_stay__planned_stay={"dist": "exponential", "mean": 2.0}))
     assert not with_family._uniforms_unused
+
+
+def test_everyone_always_attends_only_with_a_fixed_propensity_of_one() -> None:
+    assert Stay(world()).always_attends
+    assert all(admit(world()).attended)
+    assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9})).always_attends
+    assert not Stay(world(attendance__propensity={"dist": "beta", "mean": 0.99, "sd": 0.005})).always_attends

@@ -269,46 +269,51 @@ class Programme:
         clinic.roster.close_days()
 
         # Who came, per track-day and group: members in admission order, which is each group's order.
-        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
-        week_of = calendar.week_of
+        # First every track-day's members (a list append per patient-day, the innermost step), then
+        # each day's groups; when everyone always comes, a one-group day's members are who came.
+        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
             started = enrolment.started
             if not started:
                 continue
-            track = enrolment.track
-            name = track.name
-            table = slots[name]
+            table = members[enrolment.track.name]
             first = enrolment.first
             last = first + started
             if len(table) < last:
-                table.extend([None] * (last - len(table)))
-            group = enrolment.group
-            for index, came in zip(range(first, last), enrolment.attended, strict=False):
-                attendance = table[index]
-                if attendance is None:
-                    day = track.days[index]
-                    groups = len(track.groups)
-                    attendance = table[index] = Attendance(
-                        track,
-                        day,
-                        week_of(day),
-                        self.rows[name][day],
-                        [[]] if groups == 1 else [[] for _ in range(groups)],
-                        [False] * groups,
-                    )
-                attendance.scheduled[group] = True
-                if came:
-                    attendance.came[group].append(enrolment)
+                table.extend([[] for _ in range(last - len(table))])
+            for index in range(first, last):
+                table[index].append(enrolment)
+        always = self._stay.always_attends
+        week_of = calendar.week_of
+        held: list[list[Attendance]] = []
+        for name, table in members.items():
+            track = self.tracks[name]
+            rows, days, groups = self.rows[name], track.days, len(track.groups)
+            kept: list[Attendance] = []
+            for index, here in enumerate(table):
+                if not here:
+                    continue
+                day = days[index]
+                row = rows[day]
+                if always and groups == 1:
+                    came, scheduled = [here], [True]
+                    row.attended += len(here)
                 else:
-                    attendance.row.absent += 1
-        held: list[list[Attendance]] = [[a for a in table if a is not None] for table in slots.values()]
-        for days in held:  # those who came, counted once per track-day rather than one by one
-            for held_day in days:
-                held_day.row.attended += sum(len(members) for members in held_day.came)
+                    came, scheduled = [[] for _ in range(groups)], [False] * groups
+                    for enrolment in here:
+                        group = enrolment.group
+                        scheduled[group] = True
+                        if enrolment.attended[index - enrolment.first]:
+                            came[group].append(enrolment)
+                            row.attended += 1
+                        else:
+                            row.absent += 1
+                kept.append(Attendance(track, day, week_of(day), row, came, scheduled))
+            held.append(kept)
         if len(held) == 1:  # one track: its days are in clock order already
             self.attendance = held[0]
         else:
-            listed = [(a.day, self._order[a.track.name], a) for days in held for a in days]
+            listed = [(a.day, self._order[a.track.name], a) for kept in held for a in kept]
             listed.sort(key=lambda item: (item[0], item[1]))
             self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)

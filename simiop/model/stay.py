@@ -143,14 +143,15 @@ class Stay:
         self._propensity = propensity
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
+        self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
+        """Everyone comes to every programme day of their stay (attendance is all True)."""
         self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
         """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
         self._uniforms_unused = (
             self._family is None
             and stay.step_up_weekly_hazard <= 0.0
             and stay.administrative_weekly_hazard <= 0.0
-            and self._fixed_propensity is not None
-            and self._fixed_propensity >= 1.0
+            and self.always_attends
         )
         """No family sessions, no hazards and everyone always comes (the M/M/c clinic): the three
         uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
