@@ -285,4 +285,6 @@ def test_everyone_always_attends_only_with_a_fixed_propensity_of_one() -> None:
     assert Stay(world()).always_attends
     assert all(admit(world()).attended)
     assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9})).always_attends
-    assert not Stay(world(attendance__propensity={"dist": "beta", "mean": 0.99, "sd": 0.005})).always_attends
+    assert not Stay(
+        world(attendance__propensity={"dist": "beta", "mean": 0.99, "concentration": 500})
+    ).always_attends
