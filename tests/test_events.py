@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import simpy
 
+from simiop.model import events
 from simiop.model.events import Call, until
 
 
@@ -47,3 +49,27 @@ def test_a_call_hands_its_value_to_its_callback() -> None:
     Call(env, 3.0, callback)
     env.run()
     assert seen == [(1.0, "first"), (2.0, "second"), (3.0, None)]
+
+
+def test_a_call_joins_the_queue_as_env_schedule_would() -> None:
+    """Calls on a stock environment skip ``schedule``; on any other they go through it, in the same order."""
+
+    class Counted(simpy.Environment):
+        scheduled = 0
+
+        def schedule(self, *args: Any, **kwargs: Any) -> None:
+            Counted.scheduled += 1
+            super().schedule(*args, **kwargs)
+
+    def run(env: simpy.Environment) -> list[tuple[float, str]]:
+        log: list[tuple[float, str]] = []
+        Call(env, 0.1, lambda _: log.append((env.now, "past")))
+        Call(env, 1.3, lambda _: log.append((env.now, "later")))
+        Call(env, 1.3, lambda _: log.append((env.now, "urgent")), urgent=True)
+        env.run()
+        return log
+
+    logs = [run(simpy.Environment(initial_time=0.25)), run(Counted(initial_time=0.25))]
+    assert logs[0] == logs[1] == [(0.25, "past"), (1.3, "urgent"), (1.3, "later")]
+    assert Counted.scheduled == 3  # a subclass (it may override schedule) goes through schedule
+    assert events._STOCK is simpy.Environment  # the simpy installed has the queue Call joins directly

@@ -60,9 +60,7 @@ class Programme:
             for index, track in enumerate(sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name)))
         }
         """Clock order of tracks within a day: start time, then name."""
-        self.rows = {
-            name: [TrackDay(day=day, track=name) for day in range(calendar.days)] for name in self.tracks
-        }
+        self.rows = {name: [TrackDay(day, name) for day in range(calendar.days)] for name in self.tracks}
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
         self._stay = Stay(config, clinic.horizon)
         self._readmission: Readmission | None = Readmission(config)
@@ -317,4 +315,6 @@ class Programme:
             listed.sort(key=lambda item: (item[0], item[1]))
             self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)
+        if len(names) == 1:
+            return list(self.rows[names[0]])
         return [self.rows[name][day] for day in range(calendar.days) for name in names]
