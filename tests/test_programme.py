@@ -11,13 +11,17 @@ import simpy
 from simiop.collector import collector_paused
 from simiop.config import load_config
 from simiop.model import simulate
+from simiop.model.attendance import Attendance
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.discharge import Readmission
 from simiop.model.events import Call
+from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey, PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import Records
+from simiop.model.referrals import start_source
+from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
 
@@ -115,3 +119,39 @@ def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
     assert env.peek() == math.inf
     assert not hasattr(clinic, "programme")
     clinic.close()  # twice is harmless
+
+
+def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
+    """``_everyone_came`` (all attend, one group a track) gives what the general ``_who_came`` gives."""
+    config = load_config(MMC, ["simulation.horizon_days=120"])
+    calendar = ClinicCalendar.for_config(config)
+    streams = RandomStreams(3, 0)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=streams,
+        roster=Roster(config, calendar, streams),
+        records=Records(seed=3, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(3, 0),
+    )
+    clinic.intake = IntakeBook(clinic)
+    programme = clinic.programme = Programme(clinic)
+    for name, source in config.referrals.sources.items():
+        start_source(clinic, name, source)
+    clinic.env.run(until=calendar.horizon_days)
+    programme.finish()  # everyone always comes here: the short way
+
+    def listed(held: list[list[Attendance]]) -> list[tuple[object, ...]]:
+        return [
+            (a.track.name, a.day, a.week, a.row.day, a.row.attended, a.row.absent, a.came, a.scheduled)
+            for kept in held
+            for a in kept
+        ]
+
+    short = listed([programme.attendance])
+    assert len(short) > 60
+    assert sum(len(a.came[0]) for a in programme.attendance) > 200  # patient-days
+    for row in programme.rows["programme"]:
+        row.attended = row.absent = 0
+    assert listed(programme._who_came()) == short

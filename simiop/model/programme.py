@@ -247,6 +247,75 @@ class Programme:
 
     # -- after the flow ----------------------------------------------------------------------------
 
+    def _who_came(self) -> list[list[Attendance]]:
+        """Each track's programme days that someone started, with who came to each group, in day order."""
+        week_of = self.clinic.calendar.week_of
+        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        for enrolment in self.enrolments:
+            started = enrolment.started
+            if not started:
+                continue
+            track = enrolment.track
+            name = track.name
+            table = slots[name]
+            first = enrolment.first
+            last = first + started
+            if len(table) < last:
+                table.extend([None] * (last - len(table)))
+            group = enrolment.group
+            for index, came in zip(range(first, last), enrolment.attended, strict=False):
+                attendance = table[index]
+                if attendance is None:
+                    day = track.days[index]
+                    groups = len(track.groups)
+                    attendance = table[index] = Attendance(
+                        track,
+                        day,
+                        week_of(day),
+                        self.rows[name][day],
+                        [[]] if groups == 1 else [[] for _ in range(groups)],
+                        [False] * groups,
+                    )
+                attendance.scheduled[group] = True
+                if came:
+                    attendance.came[group].append(enrolment)
+                    attendance.row.attended += 1
+                else:
+                    attendance.row.absent += 1
+        return [[a for a in table if a is not None] for table in slots.values()]
+
+    def _everyone_came(self) -> list[list[Attendance]]:
+        """``_who_came`` when everyone always comes and each track has one group (the M/M/c clinic).
+
+        Each track-day's members are who came: one list append per patient-day, nothing else.
+        """
+        week_of = self.clinic.calendar.week_of
+        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
+        for enrolment in self.enrolments:
+            started = enrolment.started
+            if not started:
+                continue
+            table = members[enrolment.track.name]
+            first = enrolment.first
+            last = first + started
+            if len(table) < last:
+                table.extend([[] for _ in range(last - len(table))])
+            for index in range(first, last):
+                table[index].append(enrolment)
+        held: list[list[Attendance]] = []
+        for name, table in members.items():
+            track = self.tracks[name]
+            rows, days = self.rows[name], track.days
+            kept: list[Attendance] = []
+            for index, here in enumerate(table):
+                if here:
+                    day = days[index]
+                    row = rows[day]
+                    row.attended += len(here)
+                    kept.append(Attendance(track, day, week_of(day), row, [here], [True]))
+            held.append(kept)
+        return held
+
     def finish(self) -> list[TrackDay]:
         """Once the flow has stopped at the horizon: settle open stays, fill the rows, list attendance.
 
@@ -267,47 +336,10 @@ class Programme:
         clinic.roster.close_days()
 
         # Who came, per track-day and group: members in admission order, which is each group's order.
-        # First every track-day's members (a list append per patient-day, the innermost step), then
-        # each day's groups; when everyone always comes, a one-group day's members are who came.
-        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
-        for enrolment in self.enrolments:
-            started = enrolment.started
-            if not started:
-                continue
-            table = members[enrolment.track.name]
-            first = enrolment.first
-            last = first + started
-            if len(table) < last:
-                table.extend([[] for _ in range(last - len(table))])
-            for index in range(first, last):
-                table[index].append(enrolment)
-        always = self._stay.always_attends
-        week_of = calendar.week_of
-        held: list[list[Attendance]] = []
-        for name, table in members.items():
-            track = self.tracks[name]
-            rows, days, groups = self.rows[name], track.days, len(track.groups)
-            kept: list[Attendance] = []
-            for index, here in enumerate(table):
-                if not here:
-                    continue
-                day = days[index]
-                row = rows[day]
-                if always and groups == 1:
-                    came, scheduled = [here], [True]
-                    row.attended += len(here)
-                else:
-                    came, scheduled = [[] for _ in range(groups)], [False] * groups
-                    for enrolment in here:
-                        group = enrolment.group
-                        scheduled[group] = True
-                        if enrolment.attended[index - enrolment.first]:
-                            came[group].append(enrolment)
-                            row.attended += 1
-                        else:
-                            row.absent += 1
-                kept.append(Attendance(track, day, week_of(day), row, came, scheduled))
-            held.append(kept)
+        if self._stay.always_attends and all(len(track.groups) == 1 for track in self._track_list):
+            held = self._everyone_came()
+        else:
+            held = self._who_came()
         if len(held) == 1:  # one track: its days are in clock order already
             self.attendance = held[0]
         else:
