@@ -20,7 +20,7 @@ from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey, PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import Records
-from simiop.model.referrals import start_source
+from simiop.model.referrals import _mix, _pick, start_source
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
@@ -155,3 +155,18 @@ def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
     for row in programme.rows["programme"]:
         row.attended = row.absent = 0
     assert listed(programme._who_came()) == short
+
+
+def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
+    """A referral's preference, payer and acuity: drawn from a mix only when it has a choice."""
+    assert _mix({"day": 0.25, "evening": 0.75}) == (["day", "evening"], [0.25, 0.75])
+    assert _mix({"either": 1.0}) == (["either"], [])
+    names, shares = _mix({"a": 0.5, "b": 0.3, "c": 0.2})
+    assert [names[_pick(u, shares)] for u in (0.0, 0.49, 0.5, 0.79, 0.8, 0.999)] == [
+        "a",
+        "a",
+        "b",
+        "b",
+        "c",
+        "c",
+    ]

@@ -235,7 +235,8 @@ class Programme:
             self._readmission.after(clinic, episode, enrolment.state)
         inclusive = not enrolment.at_start
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
-            self._admit(track, day)
+            if track.wait_list:
+                self._admit(track, day)
         else:
             self._schedule_round(track, inclusive)
         for other in self._by_role.get(therapist.role, ()):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,8 @@ from simiop.model.records import LOST_BEFORE_CONTACT, Episode
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_YEAR = 365.25
+
+Name = TypeVar("Name", bound=str)
 
 
 def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year: NDArray[np.float64]) -> Any:
@@ -94,13 +97,10 @@ class _Source:
         # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
         # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
         self.draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).tolist()
-        self.preferences, self.preference_p = (
-            list(source.track_preference),
-            list(source.track_preference.values()),
-        )
-        self.payers, self.payer_p = list(source.payer_mix), list(source.payer_mix.values())
-        acuity_mix = source.acuity_mix or {"standard": 1.0}
-        self.classes, self.class_p = list(acuity_mix), list(acuity_mix.values())
+        # Each mix's names and probabilities; no probabilities where there is one name (nothing to pick).
+        self.preferences, self.preference_p = _mix(source.track_preference)
+        self.payers, self.payer_p = _mix(source.payer_mix)
+        self.classes, self.class_p = _mix(source.acuity_mix or {"standard": 1.0})
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
 
@@ -122,9 +122,9 @@ class _Source:
             clinic.new_patient_id(),
             self.name,
             source.kind,
-            preferences[_pick(draws[at], self.preference_p)] if len(preferences) > 1 else preferences[0],
-            payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
-            classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
+            preferences[_pick(draws[at], self.preference_p) if self.preference_p else 0],
+            payers[_pick(draws[at + 1], self.payer_p) if self.payer_p else 0],
+            classes[_pick(draws[at + 2], self.class_p) if self.class_p else 0],
             now,
         )
         if draws[at + 3] < source.contact_probability:
@@ -136,6 +136,12 @@ class _Source:
             episode.end(LOST_BEFORE_CONTACT, now)
         if index + 1 < len(self.times):  # self.next(), written out: once per referral
             Call(clinic.env, self.times[index + 1], self._refer)
+
+
+def _mix(shares: Mapping[Name, float]) -> tuple[list[Name], list[float]]:
+    """A mix's names, and its probabilities if there is a choice (empty for a single name)."""
+    names = list(shares)
+    return names, list(shares.values()) if len(names) > 1 else []
 
 
 def _pick(u: float, probabilities: list[float]) -> int:
