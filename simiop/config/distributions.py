@@ -435,7 +435,9 @@ class Lognormal(Distribution):
     sd: Positive
     """Standard deviation of the value (not of its logarithm)."""
 
+    @cached_property
     def _log_params(self) -> tuple[float, float]:
+        """(mu, sigma) of the logarithm, worked out once: a lognormal may be drawn at every referral."""
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         return math.log(self.mean) - sigma2 / 2.0, math.sqrt(sigma2)
 
@@ -448,11 +450,11 @@ class Lognormal(Distribution):
         return (0.0, math.inf)
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        mu, sigma = self._log_params()
+        mu, sigma = self._log_params
         return rng.lognormal(mu, sigma, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        mu, sigma = self._log_params()
+        mu, sigma = self._log_params
         return float(rng.lognormal(mu, sigma))  # numpy's scalar draw is the batch's first: same value
 
 
@@ -473,14 +475,17 @@ class Gamma(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
+    @cached_property
+    def _shape_scale(self) -> tuple[float, float]:
+        """numpy's (shape, scale), worked out once: a planned stay is drawn at every admission."""
+        return (self.mean / self.sd) ** 2, self.sd**2 / self.mean
+
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        shape = (self.mean / self.sd) ** 2
-        scale = self.sd**2 / self.mean
+        shape, scale = self._shape_scale
         return rng.gamma(shape, scale, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        shape = (self.mean / self.sd) ** 2
-        scale = self.sd**2 / self.mean
+        shape, scale = self._shape_scale
         return float(rng.gamma(shape, scale))  # numpy's scalar draw is the batch's first: same value
 
 
@@ -506,14 +511,17 @@ class Beta(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
+    @cached_property
+    def _a_b(self) -> tuple[float, float]:
+        """numpy's (a, b), worked out once: a propensity is drawn at every admission."""
+        return self.mean * self.concentration, (1.0 - self.mean) * self.concentration
+
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        a = self.mean * self.concentration
-        b = (1.0 - self.mean) * self.concentration
+        a, b = self._a_b
         return rng.beta(a, b, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        a = self.mean * self.concentration
-        b = (1.0 - self.mean) * self.concentration
+        a, b = self._a_b
         return float(rng.beta(a, b))  # numpy's scalar draw is the batch's first: same value
 
 
