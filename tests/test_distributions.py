@@ -725,6 +725,8 @@ def test_parameters_worked_out_once_give_numpys_draws_and_leave_equality_alone()
         assert dist.sample(np.random.default_rng(9), 4).tolist() == numpy_draw_batch(numpy_draw, 9, 4)
         assert dist == fresh
         assert dist.model_dump() == fresh.model_dump()
+    moved = cases[0][0].model_copy(update={"mean": 8.0})  # a copy with another mean: its own parameters
+    assert moved.sample(np.random.default_rng(1)) == float(np.random.default_rng(1).gamma(16.0, 0.5))
 
 
 def numpy_draw_batch(draw: Callable[[np.random.Generator], Any], seed: int, size: int) -> list[float]:

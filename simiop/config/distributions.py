@@ -19,6 +19,7 @@ could produce impossible values (a negative duration, a probability above 1).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 from abc import abstractmethod
@@ -422,6 +423,28 @@ def _tail_proposal(rng: np.random.Generator, alpha: float) -> _Proposal:
     return propose
 
 
+# numpy's parameters of the families given by their mean and spread, worked out once per pair of
+# values rather than at every draw (a lognormal patience at every referral, a gamma stay and a beta
+# propensity at every admission). Cached by value, not on the frozen model, so that a copy with other
+# values (model_copy) never carries the old ones; the floats are the same as computed each time.
+
+
+@functools.lru_cache(maxsize=256)
+def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
+    sigma2 = math.log1p((sd / mean) ** 2)
+    return math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
+
+
+@functools.lru_cache(maxsize=256)
+def _gamma_params(mean: float, sd: float) -> tuple[float, float]:
+    return (mean / sd) ** 2, sd**2 / mean
+
+
+@functools.lru_cache(maxsize=256)
+def _beta_params(mean: float, concentration: float) -> tuple[float, float]:
+    return mean * concentration, (1.0 - mean) * concentration
+
+
 class Lognormal(Distribution):
     """Right-skewed positive quantity (lengths of stay, waits), given by its own mean and sd.
 
@@ -435,11 +458,10 @@ class Lognormal(Distribution):
     sd: Positive
     """Standard deviation of the value (not of its logarithm)."""
 
-    @cached_property
+    @property
     def _log_params(self) -> tuple[float, float]:
-        """(mu, sigma) of the logarithm, worked out once: a lognormal may be drawn at every referral."""
-        sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        return math.log(self.mean) - sigma2 / 2.0, math.sqrt(sigma2)
+        """(mu, sigma) of the logarithm (worked out once per mean and sd: drawn at every referral)."""
+        return _lognormal_params(self.mean, self.sd)
 
     @property
     def variance(self) -> float:
@@ -475,10 +497,10 @@ class Gamma(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
-    @cached_property
+    @property
     def _shape_scale(self) -> tuple[float, float]:
-        """numpy's (shape, scale), worked out once: a planned stay is drawn at every admission."""
-        return (self.mean / self.sd) ** 2, self.sd**2 / self.mean
+        """numpy's (shape, scale) (worked out once per mean and sd: drawn at every admission)."""
+        return _gamma_params(self.mean, self.sd)
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         shape, scale = self._shape_scale
@@ -511,10 +533,10 @@ class Beta(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
-    @cached_property
+    @property
     def _a_b(self) -> tuple[float, float]:
-        """numpy's (a, b), worked out once: a propensity is drawn at every admission."""
-        return self.mean * self.concentration, (1.0 - self.mean) * self.concentration
+        """numpy's (a, b) (worked out once per mean and concentration: drawn at every admission)."""
+        return _beta_params(self.mean, self.concentration)
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         a, b = self._a_b
