@@ -46,8 +46,9 @@ _STOCK = simpy.Environment if _stock_clock() else None
 class Call(simpy.Event):
     """``callback(event)`` at ``time``; ``urgent``: before every ordinary event at that instant.
 
-    ``value``: the event's value (``event.value`` in the callback), so that one bound method made
-    once can serve every event of a kind: a closure per event over what it is about cost its making.
+    ``value``: the event's value (``event.value`` in the callback), so that a method can serve every
+    event of a kind (a discharge's enrolment): a closure per event over what it is about cost its
+    making. (Not a bound method kept on the stage: that is a reference cycle, see Clinic.close.)
     """
 
     def __init__(
