@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,13 @@ from simiop.config.base import Frozen
 from simiop.config.distributions import (
     DISTRIBUTIONS,
     AnyDistribution,
+    Beta,
     CountDistribution,
     Distribution,
     DurationDistribution,
     Fixed,
+    Gamma,
+    Lognormal,
     NonNegativeCurve,
     Normal,
     PiecewiseLinear,
@@ -702,3 +706,29 @@ def test_a_curve_at_one_point_is_exactly_np_interp(xs: list[float], ys: list[flo
     for at in (x, *points):
         expected = float(np.interp(at, np.array(points), np.array(ys[: len(points)])))
         assert curve.value_at(at) == expected or (math.isnan(expected) and math.isnan(curve.value_at(at)))
+
+
+def test_parameters_worked_out_once_give_numpys_draws_and_leave_equality_alone() -> None:
+    """Gamma, beta and lognormal keep numpy's parameters after the first draw: same numbers, same config."""
+    cases: list[tuple[Distribution, Callable[[np.random.Generator], Any]]] = [
+        (Gamma(dist="gamma", mean=6.0, sd=2.0), lambda r: r.gamma(9.0, 4.0 / 6.0)),
+        (Beta(dist="beta", mean=0.88, concentration=6.0), lambda r: r.beta(0.88 * 6.0, (1.0 - 0.88) * 6.0)),
+        (
+            Lognormal(dist="lognormal", mean=3.0, sd=1.5),
+            lambda r: r.lognormal(math.log(3.0) - math.log1p(0.25) / 2.0, math.sqrt(math.log1p(0.25))),
+        ),
+    ]
+    for dist, numpy_draw in cases:
+        fresh = dist.model_copy()
+        drawn = [dist.sample(np.random.default_rng(seed)) for seed in range(3)]
+        assert drawn == [float(numpy_draw(np.random.default_rng(seed))) for seed in range(3)]
+        assert dist.sample(np.random.default_rng(9), 4).tolist() == numpy_draw_batch(numpy_draw, 9, 4)
+        assert dist == fresh
+        assert dist.model_dump() == fresh.model_dump()
+    moved = cases[0][0].model_copy(update={"mean": 8.0})  # a copy with another mean: its own parameters
+    assert moved.sample(np.random.default_rng(1)) == float(np.random.default_rng(1).gamma(16.0, 0.5))
+
+
+def numpy_draw_batch(draw: Callable[[np.random.Generator], Any], seed: int, size: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(draw(rng)) for _ in range(size)]

@@ -48,3 +48,32 @@ def test_a_patients_draws_are_uniform() -> None:
 def test_keys_out_of_range_are_refused() -> None:
     with pytest.raises(ValueError, match="out of range"):
         PatientStreams(1, 0).of(PatientKey(1, 1 << 44), Purpose.STAY)
+
+
+def test_streams_of_patients_from_different_sources_interleave_as_if_each_came_first() -> None:
+    """The source's counter word is rewritten only when it changes: alternating sources must not leak."""
+    a, b = PatientKey.of_referral("step_up", 3), PatientKey.of_referral("community", 3)
+    streams = PatientStreams(5, 1)
+    seen = [streams.of(key, purpose).random(3).tolist() for key in (a, b, a, b) for purpose in Purpose]
+    alone = [
+        PatientStreams(5, 1).of(key, purpose).random(3).tolist()
+        for key in (a, b, a, b)
+        for purpose in Purpose
+    ]
+    assert seen == alone
+    assert seen[0] != seen[len(Purpose)]  # the two sources' streams differ
+
+
+def test_a_patients_stream_is_the_philox_block_at_its_counter() -> None:
+    """The stream is Philox with the run's key and counter (0, purpose, referral << 20 | episode, source),
+    as numpy's own constructor makes it: however the state is set, these are the numbers."""
+    streams = PatientStreams(21, 4)
+    for key in (PatientKey.of_referral("step_up", 9), PatientKey(2**63 + 5, (1 << 44) - 1, 3)):
+        for purpose in Purpose:
+            counter = [0, int(purpose), (key.referral << 20) | key.episode, key.source]
+            words = np.array(counter, dtype=np.uint64)
+            expected = np.random.Generator(np.random.Philox(counter=words, key=streams._key))
+            rng = streams.of(key, purpose)
+            assert rng.random(5).tolist() == expected.random(5).tolist()
+            assert float(rng.exponential(2.0)) == float(expected.exponential(2.0))
+            assert rng.integers(0, 1000, 3).tolist() == expected.integers(0, 1000, 3).tolist()

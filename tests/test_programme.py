@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import gc
+import math
+from pathlib import Path
+
 import simpy
 
+from simiop.collector import collector_paused
+from simiop.config import load_config
 from simiop.model import simulate
-from tests.tiny_world import tiny_config
+from simiop.model.attendance import Attendance
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.clinic import Clinic
+from simiop.model.discharge import Readmission
+from simiop.model.events import Call
+from simiop.model.intake import IntakeBook
+from simiop.model.patients import PatientKey, PatientStreams
+from simiop.model.programme import Programme
+from simiop.model.records import Records
+from simiop.model.referrals import _mix, _pick, start_source
+from simiop.model.staff import Roster
+from simiop.streams import RandomStreams
+from tests.tiny_world import roster_of, tiny_config
+
+MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
 
 
 def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() -> None:
@@ -20,3 +40,133 @@ def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() ->
     assert len(records.track_days) == 28 * 2  # every day of both tracks, all quiet
     assert all(row.census == row.wait_list == row.admissions == 0 for row in records.track_days)
     assert {row.present for row in records.staff_days if row.role == "therapist"} == {3}
+
+
+def test_readmission_is_possible_only_if_some_discharge_has_a_probability() -> None:
+    """Discharges ask about readmission only when one can happen (any state, any acuity multiplier)."""
+    states = ("completed", "dropout", "step_up", "administrative")
+    none = tiny_config(**{f"discharge__{state}__probability": 0.0 for state in states})
+    assert not Readmission(none).possible
+    for state in states:
+        only = tiny_config(
+            **{f"discharge__{other}__probability": 0.0 for other in states if other != state},
+            **{f"discharge__{state}__probability": 0.1},
+        )
+        assert Readmission(only).possible, state
+
+
+def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    records = Records(seed=1, replication=0, horizon_days=calendar.horizon_days)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=records,
+        patients=PatientStreams(1, 0),
+    )
+    key = PatientKey(7, 3)
+    first = clinic.new_episode(key, 11, "gp", "step_up", "day", "medicare", "standard", 2.5)
+    again = clinic.new_episode(
+        key.readmitted(), 11, "readmission", "step_down", "day", "medicare", "high", 9.0, 0
+    )
+    assert records.episodes == [first, again]
+    assert (first.episode_id, first.patient_id, first.source, first.source_kind) == (0, 11, "gp", "step_up")
+    assert (first.track_preference, first.payer, first.acuity, first.referred_day) == (
+        "day",
+        "medicare",
+        "standard",
+        2.5,
+    )
+    assert first.readmission_of is None
+    assert again.readmission_of == 0
+    assert (again.episode_id, again.acuity, again.referred_day) == (1, "high", 9.0)
+    assert clinic.keys == {0: key, 1: PatientKey(7, 3, 1)}
+
+
+def test_a_run_leaves_its_objects_to_reference_counting_not_to_the_cyclic_collector() -> None:
+    """Clinic.close breaks the stages' cycles: a run's enrolments and events go as soon as it returns."""
+    config = load_config(MMC, ["simulation.horizon_days=200"])
+    with collector_paused():
+        gc.collect()
+        records = simulate(config)
+        left = gc.collect()  # what only the cyclic collector could free
+    assert len(records.episodes) > 150  # each with an enrolment, a key and a discharge event
+    assert left < 100  # simpy's own small cycles and the few stays open at the horizon
+
+
+def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    env = simpy.Environment()
+    clinic = Clinic(
+        config=config,
+        env=env,
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(1, 0),
+    )
+    clinic.programme = Programme(clinic)
+    Call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
+    env.run(until=calendar.horizon_days)
+    assert env.peek() < math.inf
+    clinic.close()
+    assert env.peek() == math.inf
+    assert not hasattr(clinic, "programme")
+    clinic.close()  # twice is harmless
+
+
+def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
+    """``_everyone_came`` (all attend, one group a track) gives what the general ``_who_came`` gives."""
+    config = load_config(MMC, ["simulation.horizon_days=120"])
+    calendar = ClinicCalendar.for_config(config)
+    streams = RandomStreams(3, 0)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=streams,
+        roster=Roster(config, calendar, streams),
+        records=Records(seed=3, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(3, 0),
+    )
+    clinic.intake = IntakeBook(clinic)
+    programme = clinic.programme = Programme(clinic)
+    for name, source in config.referrals.sources.items():
+        start_source(clinic, name, source)
+    clinic.env.run(until=calendar.horizon_days)
+    programme.finish()  # everyone always comes here: the short way
+
+    def listed(held: list[list[Attendance]]) -> list[tuple[object, ...]]:
+        return [
+            (a.track.name, a.day, a.week, a.row.day, a.row.attended, a.row.absent, a.came, a.scheduled)
+            for kept in held
+            for a in kept
+        ]
+
+    short = listed([programme.attendance])
+    assert len(short) > 60
+    assert sum(len(a.came[0]) for a in programme.attendance) > 200  # patient-days
+    for row in programme.rows["programme"]:
+        row.attended = row.absent = 0
+    assert listed(programme._who_came()) == short
+
+
+def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
+    """A referral's preference, payer and acuity: drawn from a mix only when it has a choice."""
+    assert _mix({"day": 0.25, "evening": 0.75}) == (["day", "evening"], [0.25, 0.75])
+    assert _mix({"either": 1.0}) == (["either"], [])
+    names, shares = _mix({"a": 0.5, "b": 0.3, "c": 0.2})
+    assert [names[_pick(u, shares)] for u in (0.0, 0.49, 0.5, 0.79, 0.8, 0.999)] == [
+        "a",
+        "a",
+        "b",
+        "b",
+        "c",
+        "c",
+    ]

@@ -245,3 +245,46 @@ def test_a_stay_is_drawn_no_further_than_the_horizon_whatever_its_plan() -> None
     days_before_the_horizon = sum(1 for start in state.starts if start < 60.0)
     assert len(enrolment.attended) == days_before_the_horizon + 1  # and one day past it
     assert enrolment.ends_at >= 60.0  # never within the run
+
+
+def test_a_stay_that_no_uniform_can_change_draws_only_its_plan() -> None:
+    """No family sessions, no hazards, everyone always comes: the plan is the stream's only draw.
+
+    The same stay as when the three uniforms (family, step-up, administrative) are drawn: they
+    decide nothing here, and the stream is the patient's own.
+    """
+    config = world(
+        length_of_stay__planned_stay={"dist": "exponential", "mean": 2.0},
+        services__family=None,
+        money__payers__commercial__authorization=None,  # no payer review draws either
+    )
+    rng = np.random.default_rng(5)
+    enrolment = admit_with(config, rng)
+    fresh = np.random.default_rng(5)
+    planned = float(fresh.exponential(2.0))
+    assert float(rng.random()) == float(fresh.random())  # nothing else was drawn
+    drawn = np.random.default_rng(5)
+    stay = Stay(config)
+    stay._uniforms_unused = False  # the general path: the three uniforms drawn after the plan
+    state = track_of(config)
+    general = stay.plan(
+        state, episode(0), 0, roster_of(config).by_role["therapist"][0], 0, 0, START, drawn, lambda: drawn
+    )
+    assert (enrolment.ends_at, enrolment.state, enrolment.attended, enrolment.care.family) == (
+        general.ends_at,
+        general.state,
+        general.attended,
+        general.care.family,
+    )
+    assert 7 * planned - 7 < enrolment.ends_at <= 7 * planned  # the plan's last programme day, its week
+    with_family = Stay(world(length_of_stay__planned_stay={"dist": "exponential", "mean": 2.0}))
+    assert not with_family._uniforms_unused
+
+
+def test_everyone_always_attends_only_with_a_fixed_propensity_of_one() -> None:
+    assert Stay(world()).always_attends
+    assert all(admit(world()).attended)
+    assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9})).always_attends
+    assert not Stay(
+        world(attendance__propensity={"dist": "beta", "mean": 0.99, "concentration": 500})
+    ).always_attends

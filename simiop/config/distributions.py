@@ -19,6 +19,7 @@ could produce impossible values (a negative duration, a probability above 1).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 from abc import abstractmethod
@@ -422,6 +423,28 @@ def _tail_proposal(rng: np.random.Generator, alpha: float) -> _Proposal:
     return propose
 
 
+# numpy's parameters of the families given by their mean and spread, worked out once per pair of
+# values rather than at every draw (a lognormal patience at every referral, a gamma stay and a beta
+# propensity at every admission). Cached by value, not on the frozen model, so that a copy with other
+# values (model_copy) never carries the old ones; the floats are the same as computed each time.
+
+
+@functools.lru_cache(maxsize=256)
+def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
+    sigma2 = math.log1p((sd / mean) ** 2)
+    return math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
+
+
+@functools.lru_cache(maxsize=256)
+def _gamma_params(mean: float, sd: float) -> tuple[float, float]:
+    return (mean / sd) ** 2, sd**2 / mean
+
+
+@functools.lru_cache(maxsize=256)
+def _beta_params(mean: float, concentration: float) -> tuple[float, float]:
+    return mean * concentration, (1.0 - mean) * concentration
+
+
 class Lognormal(Distribution):
     """Right-skewed positive quantity (lengths of stay, waits), given by its own mean and sd.
 
@@ -435,9 +458,10 @@ class Lognormal(Distribution):
     sd: Positive
     """Standard deviation of the value (not of its logarithm)."""
 
+    @property
     def _log_params(self) -> tuple[float, float]:
-        sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        return math.log(self.mean) - sigma2 / 2.0, math.sqrt(sigma2)
+        """(mu, sigma) of the logarithm (worked out once per mean and sd: drawn at every referral)."""
+        return _lognormal_params(self.mean, self.sd)
 
     @property
     def variance(self) -> float:
@@ -448,11 +472,11 @@ class Lognormal(Distribution):
         return (0.0, math.inf)
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        mu, sigma = self._log_params()
+        mu, sigma = self._log_params
         return rng.lognormal(mu, sigma, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        mu, sigma = self._log_params()
+        mu, sigma = self._log_params
         return float(rng.lognormal(mu, sigma))  # numpy's scalar draw is the batch's first: same value
 
 
@@ -473,14 +497,17 @@ class Gamma(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
+    @property
+    def _shape_scale(self) -> tuple[float, float]:
+        """numpy's (shape, scale) (worked out once per mean and sd: drawn at every admission)."""
+        return _gamma_params(self.mean, self.sd)
+
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        shape = (self.mean / self.sd) ** 2
-        scale = self.sd**2 / self.mean
+        shape, scale = self._shape_scale
         return rng.gamma(shape, scale, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        shape = (self.mean / self.sd) ** 2
-        scale = self.sd**2 / self.mean
+        shape, scale = self._shape_scale
         return float(rng.gamma(shape, scale))  # numpy's scalar draw is the batch's first: same value
 
 
@@ -506,14 +533,17 @@ class Beta(Distribution):
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
+    @property
+    def _a_b(self) -> tuple[float, float]:
+        """numpy's (a, b) (worked out once per mean and concentration: drawn at every admission)."""
+        return _beta_params(self.mean, self.concentration)
+
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
-        a = self.mean * self.concentration
-        b = (1.0 - self.mean) * self.concentration
+        a, b = self._a_b
         return rng.beta(a, b, size)
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        a = self.mean * self.concentration
-        b = (1.0 - self.mean) * self.concentration
+        a, b = self._a_b
         return float(rng.beta(a, b))  # numpy's scalar draw is the batch's first: same value
 
 

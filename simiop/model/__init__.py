@@ -79,6 +79,7 @@ def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     records.track_days = track_days
     records.staff_days = clinic.roster.staff_days()
     records.events = _events_scheduled(env)
+    clinic.close()
     return records
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from simiop.config.model import SimiopConfig
 from simiop.model.patients import Purpose
-from simiop.model.records import STEP_UP, Episode
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, Episode
 from simiop.model.referrals import refer_again
 
 if TYPE_CHECKING:
@@ -19,6 +19,10 @@ class Readmission:
     def __init__(self, config: SimiopConfig) -> None:
         self._config = config
         self._probability: dict[tuple[str, str], float] = {}
+        discharge = config.discharge
+        states = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
+        self.possible = any(getattr(discharge, state).probability > 0.0 for state in states)
+        """Whether any discharge can lead to a readmission (a multiplier never makes 0 more than 0)."""
 
     def probability(self, state: str, acuity: str) -> float:
         """P(readmission) after a discharge of type ``state`` for a patient of ``acuity``.

@@ -24,14 +24,15 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
 from simiop.model.events import Call, until
-from simiop.model.patients import Purpose
+from simiop.model.patients import PatientKey, Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
-from simiop.model.staff import Person
 from simiop.model.stay import Enrolment, Stay
 from simiop.model.tracks import TrackState
 
@@ -59,12 +60,19 @@ class Programme:
             for index, track in enumerate(sorted(self.tracks.values(), key=lambda t: (t.start_hours, t.name)))
         }
         """Clock order of tracks within a day: start time, then name."""
-        self.rows = {
-            name: [TrackDay(day=day, track=name) for day in range(calendar.days)] for name in self.tracks
-        }
+        self.rows = {name: [TrackDay(day, name) for day in range(calendar.days)] for name in self.tracks}
         self._wait_change = {name: [0] * (calendar.days + 1) for name in self.tracks}
         self._stay = Stay(config, clinic.horizon)
-        self._readmission = Readmission(config)
+        self._readmission: Readmission | None = Readmission(config)
+        if not self._readmission.possible:  # nobody is ever referred again: nothing to ask per discharge
+            self._readmission = None
+        self._by_role: dict[str, list[TrackState]] = {}
+        """The tracks whose patients each role takes on: a discharge frees a caseload place in each."""
+        for track in self._track_list:
+            self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
+        self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._review_key: PatientKey | None = None
+        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
@@ -151,80 +159,163 @@ class Programme:
 
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""
-        clinic = self.clinic
-        spec = track.spec
-        order = track.wait_list
-        if not order:
+        waiting = track.wait_list
+        if not waiting:
             return
-        if spec.wait_list.discipline == "step_down_first":
-            order = sorted(
-                order, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
+        spec = track.spec
+        fifo = self._fifo[track.name]
+        order = (
+            waiting
+            if fifo
+            else sorted(
+                waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
-        admitted: list[Episode] = []
+        )
+        clinic = self.clinic
         roster = clinic.roster
+        role, shift = spec.facilitator_role, spec.shift
+        env, keys, patients, plan = clinic.env, clinic.keys, clinic.patients, self._stay.plan
+        groups, enrolments, horizon = track.groups, self.enrolments, self._horizon
+        now = env.now
+        first = -1
+        admitted = 0
         for episode in order:
             group = track.open_group()
             if group is None:
                 break
-            therapist = roster.primary_therapist(spec.facilitator_role, day, spec.shift)
+            therapist = roster.primary_therapist(role, day, shift)
             if therapist is None:
                 break
             roster.assign(therapist, day)
-            self._enrol(track, episode, group, therapist, day)
-            admitted.append(episode)
-        for episode in admitted:
-            track.wait_list.remove(episode)
-        self.rows[track.name][day].admissions += len(admitted)
-        self._wait_change[track.name][day] -= len(admitted)
+            if first < 0:  # the stay's first programme day: the same for everyone admitted now
+                first = track.index_from(now, strictly_after=track.continuous)
+            # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
+            key = self._review_key = keys[episode.episode_id]
+            rng = patients.of(key, Purpose.STAY)
+            enrolment = plan(track, episode, group, therapist, first, day, now, rng, self._reviews)
+            groups[group].append(enrolment)
+            track.census += 1
+            enrolments.append(enrolment)
+            if enrolment.ends_at < horizon:
+                Call(env, enrolment.ends_at, self._discharge, value=enrolment)
+            admitted += 1
+        if not admitted:
+            return
+        if fifo:  # those admitted are the list's first: one cut, not a search per patient
+            del waiting[:admitted]
+        else:
+            for episode in order[:admitted]:
+                waiting.remove(episode)
+        self.rows[track.name][day].admissions += admitted
+        self._wait_change[track.name][day] -= admitted
 
-    def _enrol(self, track: TrackState, episode: Episode, group: int, therapist: Person, day: int) -> None:
-        clinic = self.clinic
-        now = clinic.env.now
-        first = track.index_from(now, strictly_after=track.continuous)
-        key = clinic.keys[episode.episode_id]
-        patients = clinic.patients
-        enrolment = self._stay.plan(
-            track,
-            episode,
-            group,
-            therapist,
-            first,
-            day,
-            now,
-            patients.of(key, Purpose.STAY),
-            lambda: patients.of(key, Purpose.REVIEWS),
-        )
-        track.groups[group].append(enrolment)
-        track.census += 1
-        self.enrolments.append(enrolment)
-        if enrolment.ends_at < self._horizon:
-            Call(clinic.env, enrolment.ends_at, lambda _: self._discharge(enrolment))
+    def _reviews(self) -> np.random.Generator:
+        """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
+        assert self._review_key is not None
+        return self.clinic.patients.of(self._review_key, Purpose.REVIEWS)
 
     # -- discharge ---------------------------------------------------------------------------------
 
-    def _discharge(self, enrolment: Enrolment) -> None:
+    def _discharge(self, event: Call) -> None:
+        """A stay's end: its enrolment is the event's value."""
+        enrolment = cast(Enrolment, event.value)
         clinic = self.clinic
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
         track.census -= 1
-        clinic.roster.release(enrolment.therapist, day)
-        enrolment.episode.end(enrolment.state, clinic.env.now)
+        therapist = enrolment.therapist
+        clinic.roster.release(therapist, day)
+        episode = enrolment.episode
+        now = clinic.env.now
+        episode.end(enrolment.state, now)
         self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
-        self._readmission.after(clinic, enrolment.episode, enrolment.state)
+        if self._readmission is not None:
+            self._readmission.after(clinic, episode, enrolment.state)
+        inclusive = not enrolment.at_start
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
-            self._admit(track, day)
+            if track.wait_list:
+                self._admit(track, day)
         else:
-            self._schedule_round(track, inclusive=not enrolment.at_start)
-        for other in self.tracks.values():
-            if other is not track and other.spec.facilitator_role == enrolment.therapist.role:
+            self._schedule_round(track, inclusive)
+        for other in self._by_role.get(therapist.role, ()):
+            if other is not track:
                 if other.continuous:
                     self._admit(other, day)
                 else:
-                    self._schedule_round(other, inclusive=not enrolment.at_start)
+                    self._schedule_round(other, inclusive)
 
     # -- after the flow ----------------------------------------------------------------------------
+
+    def _who_came(self) -> list[list[Attendance]]:
+        """Each track's programme days that someone started, with who came to each group, in day order."""
+        week_of = self.clinic.calendar.week_of
+        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        for enrolment in self.enrolments:
+            started = enrolment.started
+            if not started:
+                continue
+            track = enrolment.track
+            name = track.name
+            table = slots[name]
+            first = enrolment.first
+            last = first + started
+            if len(table) < last:
+                table.extend([None] * (last - len(table)))
+            group = enrolment.group
+            for index, came in zip(range(first, last), enrolment.attended, strict=False):
+                attendance = table[index]
+                if attendance is None:
+                    day = track.days[index]
+                    groups = len(track.groups)
+                    attendance = table[index] = Attendance(
+                        track,
+                        day,
+                        week_of(day),
+                        self.rows[name][day],
+                        [[]] if groups == 1 else [[] for _ in range(groups)],
+                        [False] * groups,
+                    )
+                attendance.scheduled[group] = True
+                if came:
+                    attendance.came[group].append(enrolment)
+                    attendance.row.attended += 1
+                else:
+                    attendance.row.absent += 1
+        return [[a for a in table if a is not None] for table in slots.values()]
+
+    def _everyone_came(self) -> list[list[Attendance]]:
+        """``_who_came`` when everyone always comes and each track has one group (the M/M/c clinic).
+
+        Each track-day's members are who came: one list append per patient-day, nothing else.
+        """
+        week_of = self.clinic.calendar.week_of
+        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
+        for enrolment in self.enrolments:
+            started = enrolment.started
+            if not started:
+                continue
+            table = members[enrolment.track.name]
+            first = enrolment.first
+            last = first + started
+            if len(table) < last:
+                table.extend([[] for _ in range(last - len(table))])
+            for index in range(first, last):
+                table[index].append(enrolment)
+        held: list[list[Attendance]] = []
+        for name, table in members.items():
+            track = self.tracks[name]
+            rows, days = self.rows[name], track.days
+            kept: list[Attendance] = []
+            for index, here in enumerate(table):
+                if here:
+                    day = days[index]
+                    row = rows[day]
+                    row.attended += len(here)
+                    kept.append(Attendance(track, day, week_of(day), row, [here], [True]))
+            held.append(kept)
+        return held
 
     def finish(self) -> list[TrackDay]:
         """Once the flow has stopped at the horizon: settle open stays, fill the rows, list attendance.
@@ -246,43 +337,17 @@ class Programme:
         clinic.roster.close_days()
 
         # Who came, per track-day and group: members in admission order, which is each group's order.
-        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
-        for enrolment in self.enrolments:
-            track = enrolment.track
-            table = slots[track.name]
-            started = enrolment.started
-            if not started:
-                continue
-            index = enrolment.first
-            if len(table) < index + started:
-                table.extend([None] * (index + started - len(table)))
-            group = enrolment.group
-            for came in enrolment.attended[:started]:
-                attendance = table[index]
-                if attendance is None:
-                    day = track.days[index]
-                    attendance = table[index] = Attendance(
-                        track,
-                        day,
-                        calendar.week_of(day),
-                        self.rows[track.name][day],
-                        [[] for _ in track.groups],
-                        [False] * len(track.groups),
-                    )
-                attendance.scheduled[group] = True
-                if came:
-                    attendance.came[group].append(enrolment)
-                    attendance.row.attended += 1
-                else:
-                    attendance.row.absent += 1
-                index += 1
-        listed = [
-            (attendance.day, self._order[name], attendance)
-            for name, table in slots.items()
-            for attendance in table
-            if attendance is not None
-        ]
-        listed.sort(key=lambda item: (item[0], item[1]))
-        self.attendance = [attendance for _, _, attendance in listed]
+        if self._stay.always_attends and all(len(track.groups) == 1 for track in self._track_list):
+            held = self._everyone_came()
+        else:
+            held = self._who_came()
+        if len(held) == 1:  # one track: its days are in clock order already
+            self.attendance = held[0]
+        else:
+            listed = [(a.day, self._order[a.track.name], a) for kept in held for a in kept]
+            listed.sort(key=lambda item: (item[0], item[1]))
+            self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)
+        if len(names) == 1:
+            return list(self.rows[names[0]])
         return [self.rows[name][day] for day in range(calendar.days) for name in names]

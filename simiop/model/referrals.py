@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,8 @@ from simiop.model.records import LOST_BEFORE_CONTACT, Episode
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_YEAR = 365.25
+
+Name = TypeVar("Name", bound=str)
 
 
 def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year: NDArray[np.float64]) -> Any:
@@ -94,13 +97,10 @@ class _Source:
         # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
         # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
         self.draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).tolist()
-        self.preferences, self.preference_p = (
-            list(source.track_preference),
-            list(source.track_preference.values()),
-        )
-        self.payers, self.payer_p = list(source.payer_mix), list(source.payer_mix.values())
-        acuity_mix = source.acuity_mix or {"standard": 1.0}
-        self.classes, self.class_p = list(acuity_mix), list(acuity_mix.values())
+        # Each mix's names and probabilities; no probabilities where there is one name (nothing to pick).
+        self.preferences, self.preference_p = _mix(source.track_preference)
+        self.payers, self.payer_p = _mix(source.payer_mix)
+        self.classes, self.class_p = _mix(source.acuity_mix or {"standard": 1.0})
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
 
@@ -112,22 +112,20 @@ class _Source:
         clinic = self.clinic
         source = self.source
         index = self.index
-        self.index += 1
+        self.index = index + 1
         now = clinic.env.now
         draws = self.draws
         at = 4 * index
         preferences, payers, classes = self.preferences, self.payers, self.classes
         episode = clinic.new_episode(
             PatientKey(self.key, index),
-            patient_id=clinic.new_patient_id(),
-            source=self.name,
-            source_kind=source.kind,
-            track_preference=preferences[_pick(draws[at], self.preference_p)]
-            if len(preferences) > 1
-            else preferences[0],
-            payer=payers[_pick(draws[at + 1], self.payer_p)] if len(payers) > 1 else payers[0],
-            acuity=classes[_pick(draws[at + 2], self.class_p)] if len(classes) > 1 else classes[0],
-            referred_day=now,
+            clinic.new_patient_id(),
+            self.name,
+            source.kind,
+            preferences[_pick(draws[at], self.preference_p) if self.preference_p else 0],
+            payers[_pick(draws[at + 1], self.payer_p) if self.payer_p else 0],
+            classes[_pick(draws[at + 2], self.class_p) if self.class_p else 0],
+            now,
         )
         if draws[at + 3] < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
@@ -136,7 +134,14 @@ class _Source:
                 start_intake(clinic, episode)
         else:
             episode.end(LOST_BEFORE_CONTACT, now)
-        self.next()
+        if index + 1 < len(self.times):  # self.next(), written out: once per referral
+            Call(clinic.env, self.times[index + 1], self._refer)
+
+
+def _mix(shares: Mapping[Name, float]) -> tuple[list[Name], list[float]]:
+    """A mix's names, and its probabilities if there is a choice (empty for a single name)."""
+    names = list(shares)
+    return names, list(shares.values()) if len(names) > 1 else []
 
 
 def _pick(u: float, probabilities: list[float]) -> int:
@@ -163,14 +168,14 @@ def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step
     def readmit(_: object) -> None:
         episode = clinic.new_episode(
             clinic.keys[previous.episode_id].readmitted(),
-            patient_id=previous.patient_id,
-            source=READMISSION_SOURCE,
-            source_kind="step_down" if after_step_up else "step_up",
-            track_preference=previous.track_preference,
-            payer=previous.payer,
-            acuity=previous.acuity,
-            referred_day=env.now,
-            readmission_of=previous.episode_id,
+            previous.patient_id,
+            READMISSION_SOURCE,
+            "step_down" if after_step_up else "step_up",
+            previous.track_preference,
+            previous.payer,
+            previous.acuity,
+            env.now,
+            previous.episode_id,
         )
         start_intake(clinic, episode)
 

@@ -143,6 +143,20 @@ class Stay:
         self._propensity = propensity
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
+        self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
+        """Everyone comes to every programme day of their stay (attendance is all True)."""
+        self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
+        """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
+        self._uniforms_unused = (
+            self._family is None
+            and stay.step_up_weekly_hazard <= 0.0
+            and stay.administrative_weekly_hazard <= 0.0
+            and self.always_attends
+        )
+        """No family sessions, no hazards and everyone always comes (the M/M/c clinic): the three
+        uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
+        stay stream is the patient's own and nothing reads it after them (reviews have their own), so
+        no other number moves."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -220,7 +234,7 @@ class Stay:
         # The programme days the stay could take: the plan with every extension, but no further than the
         # first programme day starting at or after the horizon (index ``beyond``), so that time and memory
         # follow the horizon, not the plan (a plan of 10^6 weeks took 70 s and 6 GB for a 1-year run).
-        beyond = self._beyond_of(track)
+        beyond = self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track)
         if self._weeks:
             planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
             planned_days = 0
@@ -245,15 +259,20 @@ class Stay:
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
         # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
         if propensity >= 1.0:
-            u_family, u_step_up, u_administrative = rng.random(3).tolist()
+            if self._uniforms_unused:
+                u_family = u_step_up = u_administrative = 0.0  # never read (see __init__)
+            else:
+                u_family, u_step_up, u_administrative = rng.random(3).tolist()
             attended = [True] * count
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
             attended = (uniforms[3:] < propensity).tolist()
 
-        p_step_up, p_administrative = self._daily_hazards(days_per_week, episode.acuity)
         hazard_state: EndState = STEP_UP
+        p_step_up, p_administrative = (
+            self._daily_hazards(days_per_week, episode.acuity) if self._hazards_possible else (0.0, 0.0)
+        )
         if p_step_up <= 0.0 and p_administrative <= 0.0:  # neither ever fires
             hazard_key = NEVER
         else:
@@ -412,8 +431,12 @@ class Stay:
         episode.programme_days = ended
         episode.programme_days_attended = sum(enrolment.attended[:started])
         # A review counts if the stay reached that day's start: days started, or the day a denial ended it.
-        denial_ended_it = discharged and enrolment.denied_at is not None and enrolment.state == ADMINISTRATIVE
-        reached = started + (1 if denial_ended_it and enrolment.denied_at == started else 0)
-        episode.authorization_reviews = sum(1 for index in enrolment.review_days if index < reached)
-        episode.authorization_denied = enrolment.denied_at is not None and enrolment.denied_at < reached
+        # With no payer review the episode's defaults (none, not denied) stand: most stays have none.
+        if enrolment.review_days or enrolment.denied_at is not None:
+            denial_ended_it = (
+                discharged and enrolment.denied_at is not None and enrolment.state == ADMINISTRATIVE
+            )
+            reached = started + (1 if denial_ended_it and enrolment.denied_at == started else 0)
+            episode.authorization_reviews = sum(1 for index in enrolment.review_days if index < reached)
+            episode.authorization_denied = enrolment.denied_at is not None and enrolment.denied_at < reached
         enrolment.started = started
