@@ -19,7 +19,8 @@ def test_first_day_gets_individual_prescriber_and_family_then_each_waits_until_d
     days = PatientDays()
     care = Care(config, roster, days)
     for day in (0, 1, 7, 14):
-        care.care_for(day, day // 7, TrackDay(day=day, track="day"), [patient], {patient.episode.episode_id})
+        care.care_for(track, day, day // 7, TrackDay(day=day, track="day"), [[patient]], [True])
+    care.close()
     services = [(d.day, d.individual_hours, d.prescriber_hours, d.family_hours) for d in days]
     assert services == [
         (0, 50 / 60, 1.0, 1.0),  # everything due at admission; the first prescriber visit is 60 min
@@ -46,7 +47,9 @@ def test_care_competes_for_hours_and_an_absent_group_is_not_billed_as_programme_
     patient = enrolment(0, track, therapist, family=True)
     patient.denied_on = 0
     days = PatientDays()
-    Care(config, roster, days).care_for(0, 0, TrackDay(day=0, track="day"), [patient], set())  # no group ran
+    care = Care(config, roster, days)
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [False])  # no group ran
+    care.close()
     (record,) = days
     assert (record.services, record.hours, record.groups, record.programme_hours) == (0, 0.0, 0, 0.0)
     assert record.review_denied

@@ -216,6 +216,8 @@ class PatientDays:
         self.family: tuple[list[int], list[float]] = ([], [])
         self.review_denied: list[int] = []
         """Rows after a denied concurrent review (the patient continued unbilled)."""
+        self.denied_from: dict[int, int] = {}
+        """Episode -> the day from which its rows are after a denied review (with ``review_denied``)."""
         self._columns: dict[str, np.ndarray] | None = None
         self._spread_rows = 0
         """How many recorded rows ``_columns`` holds (-1: given whole by ``of``)."""
@@ -286,6 +288,12 @@ class PatientDays:
             flags = np.zeros(size, dtype=bool)
             flags[np.array(marked, dtype=np.intp)] = True
             columns[name] = flags
+        if self.denied_from:
+            episodes = columns["episode_id"]
+            known = max(max(self.denied_from), int(episodes.max(initial=-1))) + 1
+            denied_from = np.full(known, np.iinfo(np.int64).max, dtype=np.int64)
+            denied_from[list(self.denied_from)] = list(self.denied_from.values())
+            columns["review_denied"] |= columns["day"] >= denied_from[episodes]
         for column in columns.values():
             column.flags.writeable = False
         return {name: columns[name] for name in self.NAMES}

@@ -94,7 +94,7 @@ class Roster:
         """Per role: who is on the payroll, by day (a table built on first use)."""
         self._headcount: dict[str, list[tuple[int, int, float]]] = {}
         self._days = calendar.days
-        self._hours: dict[str, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
+        self._hours: dict[Activity, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
         """Per activity and role, the hours booked on each day (the staff.csv columns, kept as lists)."""
         self._intake_hours: dict[str, list[float]] = {}
         self._caseload: dict[str, list[int]] = {}
@@ -138,6 +138,16 @@ class Roster:
             self._intake_hours[role] = [0.0] * calendar.days
             self._caseload[role] = [0] * calendar.days
 
+    def presence(self, role: str, shift: str | None = None) -> list[list[Person]]:
+        """Who of ``role`` (on ``shift``) is at work, by day, for every day of the run and the one after:
+        ``present`` as one table, for callers that ask for many days (they must not change it)."""
+        table = self._present.get((role, shift))
+        if table is None:
+            people = self.by_role[role]
+            chosen = [index for index, p in enumerate(people) if shift is None or p.works(shift)]
+            table = self._present[(role, shift)] = _by_day(people, chosen, self._here[role])
+        return table
+
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
 
@@ -145,11 +155,7 @@ class Roster:
         the start), so the answers for every day are worked out at the first
         question and reused by every session and patient.
         """
-        table = self._present.get((role, shift))
-        if table is None:
-            people = self.by_role[role]
-            chosen = [index for index, p in enumerate(people) if shift is None or p.works(shift)]
-            table = self._present[(role, shift)] = _by_day(people, chosen, self._here[role])
+        table = self.presence(role, shift)
         if day < len(table):
             return table[day]
         return [p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))]
@@ -194,6 +200,14 @@ class Roster:
         """Charge ``hours`` of ``activity`` to the person's week and to the role's row of the day."""
         person.hours_by_week[week] += hours
         self._hours[activity][person.role][day] += hours
+
+    def booked_hours(self) -> dict[Activity, dict[str, list[float]]]:
+        """Per activity and role, the hours booked on each day: the lists ``book`` adds to.
+
+        For the after-pass's innermost loop, which adds to them directly
+        (with the person's week, as ``book`` does) instead of a call per session.
+        """
+        return self._hours
 
     def book_intake(self, role: str, day: int, hours: float) -> None:
         """An assessment's hours on the role's row of the day.
