@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from itertools import chain
 from typing import Any, Final, Generic, Literal, TypeVar, get_args
 
 import numpy as np
@@ -256,7 +257,8 @@ class PatientDays:
 
     def _spread(self) -> dict[str, np.ndarray]:
         size = len(self.episode_id)
-        per_track_day = np.array(self.track_days, dtype=float).reshape(-1, 6)
+        flat = chain.from_iterable(self.track_days)  # faster than np.array of the tuples
+        per_track_day = np.fromiter(flat, dtype=float, count=6 * len(self.track_days)).reshape(-1, 6)
         counts: np.ndarray = np.diff(per_track_day[:, 0].astype(np.intp), append=size)
         day, week, groups_of_day, programme, group_hours = (
             np.repeat(c, counts) for c in per_track_day[:, 1:].T
