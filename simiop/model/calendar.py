@@ -45,6 +45,10 @@ class ClinicCalendar:
         """Calendar week (Monday to Sunday) counted from the week of opening: weekly rules use it."""
         return (self._opening_weekday + day) // 7
 
+    def week_start(self, week: int) -> int:
+        """The first day (Monday) of calendar ``week`` (week_of's count; day 0 may fall later in week 0)."""
+        return 7 * week - self._opening_weekday
+
     def day_of_year(self, day: int) -> int:
         return self.date_of(day).timetuple().tm_yday
 

@@ -37,6 +37,8 @@ class CarePlan:
     prescriber_seen: bool = False
     individual_week: int = -1
     individual_this_week: int = 0
+    next_due: float = 0.0
+    """No service is due before this day (the earliest of the three): care skips the patient until then."""
 
 
 class Care:
@@ -60,6 +62,7 @@ class Care:
         self._shapes: dict[str, tuple[int, float, float]] = {}
         """Per track: group sessions a day, programme hours and a patient's group hours (read once)."""
         self._booked = roster.booked_hours()
+        self._week_start = roster.calendar.week_start
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
         # Read once: this runs for every attended patient-day.
@@ -140,8 +143,11 @@ class Care:
         per_week, individual_hours_each = self._individual_per_week, self._individual_hours
         prescriber, family = self._prescriber, self._family
         booked = self._booked
+        next_week = self._week_start(week + 1)
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
+            if day < plan.next_due:  # nothing due today: most patient-days
+                continue
             if plan.individual_week != week:
                 if plan.individual_week < 0:  # the patient's first attended day
                     self._served.append(enrolment)
@@ -194,6 +200,14 @@ class Care:
                     enrolment.episode.family_sessions += 1
                     family_rows.append(at)
                     family_hours.append(hours)
+            # When to look again: today's week's sessions done, the next week; a service still due
+            # (no one had the hours), the next attended day.
+            due = next_week if plan.individual_this_week >= per_week else day
+            if prescriber is not None and plan.next_prescriber_day < due:
+                due = plan.next_prescriber_day
+            if family is not None and plan.family and plan.next_family_day < due:
+                due = plan.next_family_day
+            plan.next_due = due
 
     def close(self) -> None:
         """After the last track-day: each served episode's group sessions and service hours, added up

@@ -44,9 +44,13 @@ def deliver(config: SimiopConfig, roster: Roster, days: list[Attendance], patien
 def groups_ran(came: Sequence[Sequence[Enrolment]], held: Sequence[Sequence[Enrolment]]) -> list[bool]:
     """Per group of ``came``: whether its session ran, i.e. its members are in one of ``held``.
 
-    A group is never split (merging moves whole groups), so its first member
-    tells; with one group, it ran if anything ran.
+    A session that merged nothing is its group's own list; a group is never
+    split (merging moves whole groups), so otherwise its first member tells.
     """
     if len(came) == 1:
         return [bool(held)]
-    return [bool(group) and any(group[0] in session for session in held) for group in came]
+    sessions = {id(session) for session in held}
+    return [
+        bool(group) and (id(group) in sessions or any(group[0] in session for session in held))
+        for group in came
+    ]
