@@ -200,12 +200,13 @@ class Sessions:
             return running
         # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
         # hours of the people it takes, who leave the list, so one sort serves every session of the day.
+        # (Ids are unique, so the tuples never compare the people themselves.)
         candidates = [
             (-left, p.person_id, p)
             for p in people
-            if (left := p.hours_left(week)) >= needed and p.person_id not in busy
+            if (left := p.weekly_hours - p.hours_by_week[week]) >= needed and p.person_id not in busy
         ]
-        candidates.sort(key=_by_hours_then_id)
+        candidates.sort()
         held: list[list[Enrolment]] = []
         used = HeldSessions(start, end, 0)
         taken = 0
@@ -217,7 +218,8 @@ class Sessions:
                 row.cancelled_no_room += 1
                 continue
             for _, person_id, person in candidates[taken : taken + per_group]:
-                self._roster.book(person, day, week, hours, "group")
+                person.hours_by_week[week] += hours  # Roster.book, written out
+                rule.booked[day] += hours
                 used.facilitators.add(person_id)
                 row.facilitation_hours += hours
             taken += per_group
@@ -230,7 +232,3 @@ class Sessions:
         if held:
             earlier.append(used)
         return held
-
-
-def _by_hours_then_id(candidate: tuple[float, str, object]) -> tuple[float, str]:
-    return candidate[0], candidate[1]
