@@ -202,7 +202,7 @@ class Care:
                     family_hours.append(hours)
             # When to look again: today's week's sessions done, the next week; a service still due
             # (no one had the hours), the next attended day.
-            due = next_week if plan.individual_this_week >= per_week else day
+            due: float = next_week if plan.individual_this_week >= per_week else day
             if prescriber is not None and plan.next_prescriber_day < due:
                 due = plan.next_prescriber_day
             if family is not None and plan.family and plan.next_family_day < due:
