@@ -73,6 +73,10 @@ def hold_sessions(
     return Sessions(roster, group_rooms).hold(attendance, earlier)
 
 
+_NOBODY: frozenset[str] = frozenset()
+"""No facilitator busy elsewhere (the common case, with no set made)."""
+
+
 @dataclass(slots=True)
 class _TrackRule:
     """What deciding a track's sessions reads of its spec and the roster, read once per run."""
@@ -159,12 +163,12 @@ class Sessions:
         start, end = rule.start, rule.end
         rooms_free = self._group_rooms
         people = rule.facilitators[day]
-        busy: set[str] = set()
+        busy: frozenset[str] | set[str] = _NOBODY
         if earlier:
             overlapping = [s for s in earlier if s.start_hours < end and start < s.end_hours]
             if overlapping:
                 rooms_free -= sum(s.rooms for s in overlapping)
-                busy = busy.union(*(s.facilitators for s in overlapping))
+                busy = set().union(*(s.facilitators for s in overlapping))
         per_group = rule.per_group
         if len(running) == 1 and per_group == 1:
             # One session, one facilitator: the first of ``people`` in (most hours left, smaller id)
