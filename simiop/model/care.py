@@ -61,7 +61,8 @@ class Care:
         """...or, when care has services, each patient at their first attended day."""
         self._shapes: dict[str, tuple[int, float, float]] = {}
         """Per track: group sessions a day, programme hours and a patient's group hours (read once)."""
-        self._booked = roster.booked_hours()
+        booked = roster.booked_hours()
+        self._booked_by_service = (booked["individual"], booked["prescriber"], booked["family"])
         self._week_start = roster.calendar.week_start
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
@@ -142,7 +143,7 @@ class Care:
         family_rows, family_hours = days.family
         per_week, individual_hours_each = self._individual_per_week, self._individual_hours
         prescriber, family = self._prescriber, self._family
-        booked = self._booked
+        booked_individual, booked_prescriber, booked_family = self._booked_by_service
         next_week = self._week_start(week + 1)
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
@@ -162,7 +163,7 @@ class Care:
                     and therapist.weekly_hours - by_week[week] >= hours
                 ):
                     by_week[week] += hours
-                    booked["individual"][therapist.role][day] += hours
+                    booked_individual[therapist.role][day] += hours
                     row.individual_hours += hours
                     plan.individual_this_week += 1
                     enrolment.episode.individual_sessions += 1
@@ -173,7 +174,7 @@ class Care:
                 person = _most_hours_left(self._prescribers[day], week, hours)
                 if person is not None:
                     person.hours_by_week[week] += hours
-                    booked["prescriber"][person.role][day] += hours
+                    booked_prescriber[person.role][day] += hours
                     row.prescriber_hours += hours
                     if not plan.prescriber_seen:
                         days.prescriber_initial.append(at)
@@ -194,7 +195,7 @@ class Care:
                 person = _most_hours_left(people, week, hours)
                 if person is not None:
                     person.hours_by_week[week] += hours
-                    booked["family"][person.role][day] += hours
+                    booked_family[person.role][day] += hours
                     row.family_hours += hours
                     plan.next_family_day = day + self._family_every
                     enrolment.episode.family_sessions += 1
