@@ -92,7 +92,10 @@ class Roster:
         """Per role and shift: who is at work, by day (a table built on first use)."""
         self._employed: dict[str, list[list[Person]]] = {}
         """Per role: who is on the payroll, by day (a table built on first use)."""
-        self._headcount: dict[str, list[tuple[int, int, float]]] = {}
+        self._employed_count: dict[str, list[int]] = {}
+        self._present_count: dict[str, list[int]] = {}
+        self._employed_fte: dict[str, list[float]] = {}
+        """Per role and day: employed, present and employed FTE (the staff rows' fixed part), as lists."""
         self._days = calendar.days
         self._hours: dict[Activity, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
         """Per activity and role, the hours booked on each day (the staff.csv columns, kept as lists)."""
@@ -130,9 +133,8 @@ class Roster:
             here = on_payroll & ~absent
             self._on_payroll[role], self._here[role] = on_payroll, here
             present = here.sum(axis=0).tolist()
-            self._headcount[role] = [
-                (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
-            ]
+            self._employed_count[role], self._present_count[role] = employed, present
+            self._employed_fte[role] = [fte_of[count] for count in employed]
             for booked in self._hours.values():
                 booked[role] = [0.0] * calendar.days
             self._intake_hours[role] = [0.0] * calendar.days
@@ -176,11 +178,11 @@ class Roster:
         Worked out for every day at the start (hires and absences are known
         then), so closing a day costs a lookup instead of counting people.
         """
-        return self._headcount[role][day]
+        return self._employed_count[role][day], self._present_count[role][day], self._employed_fte[role][day]
 
     def row(self, role: str, day: int) -> StaffDay:
         """The staff.csv row of ``role`` on ``day``, as it stands (a copy: the roster keeps columns)."""
-        employed, present, fte = self._headcount[role][day]
+        employed, present, fte = self.headcount(role, day)
         hours = self._hours
         return StaffDay(
             day,
@@ -224,22 +226,21 @@ class Roster:
 
     def staff_days(self) -> RowColumns[StaffDay]:
         """Every staff row in (day, role) order, the rows of staff.csv, as columns."""
-        roles = sorted(self._headcount)
+        roles = sorted(self._employed_count)
         days = self._days
 
         def by_day(per_role: dict[str, list[Any]]) -> list[Any]:
             """Each role's list of days interleaved into (day, role) order."""
             return list(chain.from_iterable(zip(*(per_role[role][:days] for role in roles), strict=True)))
 
-        headcounts = by_day(self._headcount)
         return RowColumns(
             StaffDay,
             {
                 "day": [day for day in range(days) for _ in roles],
                 "role": roles * days,
-                "employed": [count for count, _, _ in headcounts],
-                "present": [here for _, here, _ in headcounts],
-                "employed_fte": [fte for _, _, fte in headcounts],
+                "employed": by_day(self._employed_count),
+                "present": by_day(self._present_count),
+                "employed_fte": by_day(self._employed_fte),
                 **{_HOURS_FIELD[activity]: by_day(self._hours[activity]) for activity in _HOURS_FIELD},
                 "intake_hours": by_day(self._intake_hours),
                 "caseload": by_day(self._caseload),
