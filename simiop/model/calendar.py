@@ -7,7 +7,9 @@ date, so every event has a calendar date and a weekday.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from simiop.config.base import WEEKDAYS, Weekday, hours_of
 from simiop.config.durations import whole_days
@@ -51,6 +53,16 @@ class ClinicCalendar:
 
     def day_of_year(self, day: int) -> int:
         return self.date_of(day).timetuple().tm_yday
+
+    def open_days(self, start: int, stop: int, on: Sequence[bool]) -> np.ndarray:
+        """The days in [start, stop) whose weekday is marked in ``on`` (by number, 0 = Monday) and that
+        are not holidays, in order (any days, past the run's too): a track's days found in one go."""
+        days = np.arange(start, stop, dtype=np.int64)
+        keep: np.ndarray = np.asarray(on, dtype=bool)[(self._opening_weekday + days) % 7]
+        if self._holidays:
+            keep &= ~np.isin(days, np.fromiter(self._holidays, dtype=np.int64, count=len(self._holidays)))
+        chosen: np.ndarray = days[keep]
+        return chosen
 
     def days_on(self, weekdays: Iterable[Weekday]) -> list[int]:
         """Every open (non-holiday) day of the run falling on one of ``weekdays``, in order."""
