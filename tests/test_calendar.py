@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from simiop.config.base import WEEKDAYS, Weekday
-from simiop.model.calendar import ClinicCalendar
+from simiop.model.calendar import ClinicCalendar, at
 from tests.tiny_world import tiny_config, track_of
 
 
@@ -67,3 +67,9 @@ def test_a_track_lists_its_days_as_stepping_day_by_day_would(weekdays: tuple[Wee
     assert track.ends == [day + track.end_fraction for day in days]
     admitting = [d for d in range(calendar.days) if d in set(days)]  # continuous/rolling: every track day
     assert track.admission_starts == [day + track.start_fraction for day in admitting]
+
+
+def test_a_clock_time_on_a_day_is_that_part_of_the_day() -> None:
+    assert at(3, "09:00") == 3 + 9 / 24
+    assert at(0, "18:30") == 18.5 / 24
+    assert at(7, "09:00") - at(6, "09:00") == 1.0

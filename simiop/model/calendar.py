@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 import numpy as np
 
@@ -72,4 +73,10 @@ class ClinicCalendar:
 
 def at(day: int, time_of_day: str) -> float:
     """Simulation time of a clock time on a given day."""
-    return day + hours_of(time_of_day) / HOURS_PER_DAY
+    return day + _fraction_of_day(time_of_day)
+
+
+@cache
+def _fraction_of_day(time_of_day: str) -> float:
+    """The part of a day before a clock time, worked out once per clock time (intake asks per slot)."""
+    return hours_of(time_of_day) / HOURS_PER_DAY
