@@ -116,16 +116,13 @@ class TrackState:
         return self.seats - self.census - len(self.wait_list)
 
     def open_group(self) -> int | None:
-        """The group with the fewest members that still has a seat."""
+        """The group with the fewest members that still has a seat (ties: the first)."""
         groups = self.groups
         if len(groups) == 1:
             return 0 if len(groups[0]) < self._group_max else None
-        sizes = [
-            (len(group), index)
-            for index, group in enumerate(self.groups)
-            if len(group) < self.spec.group_size.max
-        ]
-        return min(sizes)[1] if sizes else None
+        sizes = list(map(len, groups))
+        smallest = min(sizes)  # if the smallest group is full, so is every other
+        return sizes.index(smallest) if smallest < self._group_max else None
 
     def next_round(self, now: float, inclusive: bool) -> float | None:
         """The start of the next admission day after ``now`` (or at it, if ``inclusive``); None: none left."""
