@@ -46,7 +46,8 @@ class Care:
 
     Records go straight into the columns of ``patient_days`` (PatientDays):
     a row's episode and whether its group ran, the track-day once, and a
-    session's hours only on the rows that had one.
+    session's hours only on the rows that had one. ``close`` ends the pass
+    (after the last ``care_for``): what is added up from the record.
     """
 
     def __init__(self, config: SimiopConfig, roster: Roster, patient_days: PatientDays) -> None:
@@ -101,9 +102,12 @@ class Care:
         whether its session ran.
 
         One call per track-day, not per patient: what every patient of the day
-        shares is read once, and a run with none of the services writes each
-        group's records in one go (this is the model's innermost loop). The
-        episodes' counts and denied reviews are written by ``close``, from the record.
+        shares is read once, a patient with nothing due (CarePlan.next_due) is
+        passed over in one comparison, and a run with none of the services
+        writes each group's records in one go (this is the model's innermost
+        loop). A session given counts on the episode at once; the episodes'
+        group sessions and service hours, and denied reviews, are written by
+        ``close``, from the record.
         """
         index = self._rows
         shape = self._shapes.get(track.name)
