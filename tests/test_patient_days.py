@@ -101,3 +101,13 @@ def test_columns_read_the_arrays_as_they_are() -> None:
     assert columns.array("hours").dtype == np.float64
     with pytest.raises(KeyError, match="not a field"):
         columns.array("minutes")
+
+
+def test_rows_after_a_denied_review_are_marked_by_episode_and_day() -> None:
+    days = recorded()
+    days.denied_from[5] = 7  # episode 5 from day 7 on (its one row); episode 6 from a later day
+    days.denied_from[6] = 8
+    assert days.columns()["review_denied"].tolist() == [False, True, False, True]
+    late = recorded()
+    late.denied_from[42] = 0  # an episode with no rows marks none
+    assert late.columns()["review_denied"].tolist() == [False, False, False, True]

@@ -93,3 +93,19 @@ def test_who_is_present_and_employed_each_day_follows_hires_absences_and_shifts(
     assert absences > 0  # the days differ: absences were drawn
     assert len(roster.employed("therapist", 6)) == count
     assert len(roster.employed("therapist", 7)) == count + 2
+
+
+def test_presence_is_the_table_present_answers_from_and_booked_hours_the_lists_book_adds_to() -> None:
+    config = tiny_config(staff__roles__therapist__hires=[{"date": "2027-01-11", "count": 1}])  # day 7
+    roster = roster_of(config)
+    table = roster.presence("therapist", "day")
+    assert len(table) == 29  # every day of the run and the one after
+    assert [p.person_id for p in table[6]] == ["therapist_1", "therapist_2", "therapist_3"]
+    assert [p.person_id for p in table[7]][-1] == "therapist_4"
+    assert all(roster.present("therapist", day, "day") is table[day] for day in range(28))
+    assert roster.presence("therapist", "evening") == [[]] * 29  # day-shift therapists only
+    booked = roster.booked_hours()
+    roster.book(roster.by_role["therapist"][0], 5, 0, 3.0, "group")
+    assert booked["group"]["therapist"][5] == 3.0 == roster.row("therapist", 5).group_hours
+    booked["family"]["therapist"][6] += 1.0  # what the after-pass writes, the staff row shows
+    assert roster.row("therapist", 6).family_hours == 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simiop.model.attendance import Attendance
 from simiop.model.records import TrackDay
-from simiop.model.sessions import HeldSessions, hold_sessions, merge_groups
+from simiop.model.sessions import HeldSessions, Sessions, hold_sessions, merge_groups
 from simiop.model.staff import Roster
 from simiop.model.stay import Enrolment
 from simiop.model.tracks import TrackState
@@ -126,3 +126,27 @@ def test_groups_at_or_above_the_minimum_run_as_they_are_largest_first_ties_in_gr
     )
     # The same groups through the general merge give the same sessions.
     assert merge_groups(came, 3, 12) == ([came[2], came[0], came[1]], 0, 0)
+
+
+def test_one_sessions_holds_day_after_day_and_track_after_track_as_the_function_would() -> None:
+    config = tiny_config(
+        tracks__day__groups=1, tracks__evening__start_time="10:00", tracks__evening__groups=1
+    )
+    roster = roster_of(config)
+    day_track, evening = track_of(config, "day"), track_of(config, "evening")
+    sessions = Sessions(roster, 1)  # one room
+    earlier: list[HeldSessions] = []
+    first = _day(day_track, roster, [_patients(day_track, roster, 0, 4)])
+    assert [len(s) for s in sessions.hold(first, earlier)] == [4]
+    assert earlier == [HeldSessions(9.0, 12.0, 1, {"therapist_1"})]
+    # The evening track moved to 10:00 overlaps: its session finds the one room taken.
+    overlapping = _day(evening, roster, [_patients(evening, roster, 10, 4)])
+    assert sessions.hold(overlapping, earlier) == []
+    assert overlapping.row.cancelled_no_room == 1
+    # The next day starts afresh; the rules read for the day track serve it again.
+    second = _day(day_track, roster, [_patients(day_track, roster, 20, 4)], day=1)
+    later: list[HeldSessions] = []
+    assert [len(s) for s in sessions.hold(second, later)] == [4]
+    assert later[0].facilitators == {"therapist_2"}  # therapist_1 has 3 h fewer left this week
+    assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [37.0, 37.0, 40.0]
+    assert roster.row("therapist", 1).group_hours == 3.0

@@ -7,7 +7,10 @@ date, so every event has a calendar date and a weekday.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+import numpy as np
 
 from simiop.config.base import WEEKDAYS, Weekday, hours_of
 from simiop.config.durations import whole_days
@@ -45,8 +48,22 @@ class ClinicCalendar:
         """Calendar week (Monday to Sunday) counted from the week of opening: weekly rules use it."""
         return (self._opening_weekday + day) // 7
 
+    def week_start(self, week: int) -> int:
+        """The first day (Monday) of calendar ``week`` (week_of's count; day 0 may fall later in week 0)."""
+        return 7 * week - self._opening_weekday
+
     def day_of_year(self, day: int) -> int:
         return self.date_of(day).timetuple().tm_yday
+
+    def open_days(self, start: int, stop: int, on: Sequence[bool]) -> np.ndarray:
+        """The days in [start, stop) whose weekday is marked in ``on`` (by number, 0 = Monday) and that
+        are not holidays, in order (any days, past the run's too): a track's days found in one go."""
+        days = np.arange(start, stop, dtype=np.int64)
+        keep: np.ndarray = np.asarray(on, dtype=bool)[(self._opening_weekday + days) % 7]
+        if self._holidays:
+            keep &= ~np.isin(days, np.fromiter(self._holidays, dtype=np.int64, count=len(self._holidays)))
+        chosen: np.ndarray = days[keep]
+        return chosen
 
     def days_on(self, weekdays: Iterable[Weekday]) -> list[int]:
         """Every open (non-holiday) day of the run falling on one of ``weekdays``, in order."""
@@ -56,4 +73,10 @@ class ClinicCalendar:
 
 def at(day: int, time_of_day: str) -> float:
     """Simulation time of a clock time on a given day."""
-    return day + hours_of(time_of_day) / HOURS_PER_DAY
+    return day + _fraction_of_day(time_of_day)
+
+
+@cache
+def _fraction_of_day(time_of_day: str) -> float:
+    """The part of a day before a clock time, worked out once per clock time (intake asks per slot)."""
+    return hours_of(time_of_day) / HOURS_PER_DAY

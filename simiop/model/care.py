@@ -8,16 +8,21 @@ random numbers; who gets family sessions was drawn at enrolment (CarePlan).
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from simiop.config.model import SimiopConfig
 from simiop.model.records import PatientDays, TrackDay
-from simiop.model.staff import Roster
+from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
+    from simiop.model.tracks import TrackState
 
 DAYS_PER_WEEK = 7.0
 
@@ -32,6 +37,8 @@ class CarePlan:
     prescriber_seen: bool = False
     individual_week: int = -1
     individual_this_week: int = 0
+    next_due: float = 0.0
+    """No service is due before this day (the earliest of the three): care skips the patient until then."""
 
 
 class Care:
@@ -39,7 +46,8 @@ class Care:
 
     Records go straight into the columns of ``patient_days`` (PatientDays):
     a row's episode and whether its group ran, the track-day once, and a
-    session's hours only on the rows that had one.
+    session's hours only on the rows that had one. ``close`` ends the pass
+    (after the last ``care_for``): what is added up from the record.
     """
 
     def __init__(self, config: SimiopConfig, roster: Roster, patient_days: PatientDays) -> None:
@@ -47,6 +55,16 @@ class Care:
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
+        self._rows = len(patient_days.episode_id)
+        self._groups: list[Sequence[Enrolment]] = []
+        """Every group of patients who came, in order (``close`` finds the episodes in them)..."""
+        self._served: list[Enrolment] = []
+        """...or, when care has services, each patient at their first attended day."""
+        self._shapes: dict[str, tuple[int, float, float]] = {}
+        """Per track: group sessions a day, programme hours and a patient's group hours (read once)."""
+        booked = roster.booked_hours()
+        self._booked_by_service = (booked["individual"], booked["prescriber"], booked["family"])
+        self._week_start = roster.calendar.week_start
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
         # Read once: this runs for every attended patient-day.
@@ -64,69 +82,111 @@ class Care:
         self._family = family
         self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
+        self._prescribers = roster.presence(prescriber.role) if prescriber is not None else []
+        """Per day: the prescribers at work (Roster.present, as a table read once)."""
+        self._family_staff = roster.presence(family.role) if family is not None else []
+        self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
+        """Whether any patient can be due a service (else a group's records are written in one go)."""
 
     def care_for(
-        self, day: int, week: int, row: TrackDay, came: Iterable[Enrolment], in_session: Container[int]
+        self,
+        track: TrackState,
+        day: int,
+        week: int,
+        row: TrackDay,
+        groups: Sequence[Sequence[Enrolment]],
+        ran: Sequence[bool],
     ) -> None:
         """Individual therapy, prescriber and family sessions for the patients who came to one track-day
-        (``row``), in order, and each one's record; ``in_session``: the episodes whose group session ran.
+        (``row`` of ``track``), group by group in order, and each one's record; ``ran``: per group,
+        whether its session ran.
 
         One call per track-day, not per patient: what every patient of the day
-        shares is read once (this is the model's innermost loop).
+        shares is read once, a patient with nothing due (CarePlan.next_due) is
+        passed over in one comparison, and a run with none of the services
+        writes each group's records in one go (this is the model's innermost
+        loop). A session given counts on the episode at once; the episodes'
+        group sessions and service hours, and denied reviews, are written by
+        ``close``, from the record.
         """
-        came = list(came)
-        if not came:
-            return
-        roster, book = self._roster, self._roster.book
+        index = self._rows
+        shape = self._shapes.get(track.name)
+        if shape is None:
+            spec = track.spec
+            per_day = spec.group_sessions_per_day
+            shape = self._shapes[track.name] = (
+                per_day,
+                spec.hours_per_day,
+                per_day * spec.session_minutes / 60.0,
+            )
+        self._days.track_days.append((index, day, week, *shape))
+        episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
+        for group, held in zip(groups, ran, strict=True):
+            count = len(group)
+            if not count:
+                continue
+            if not self._any_service:
+                served.append(group)
+            episode_ids.extend(map(_episode_id, group))
+            ran_days.extend([held] * count)
+            if self._any_service:
+                self._serve(day, week, row, group, index)
+            index += count
+        self._rows = index
+
+    def _serve(self, day: int, week: int, row: TrackDay, group: Sequence[Enrolment], index: int) -> None:
+        """The services due to each patient of one group who came, from record row ``index`` on.
+
+        Person.present, Person.hours_left, Roster.with_hours and Roster.book
+        are written out, and only asked when a session is due: this runs for
+        every attended patient-day.
+        """
         days = self._days
-        episode_ids, ran_days = self._episode_ids, self._ran
         individual_rows, individual_hours = days.individual
         prescriber_rows, prescriber_hours = days.prescriber
         family_rows, family_hours = days.family
         per_week, individual_hours_each = self._individual_per_week, self._individual_hours
         prescriber, family = self._prescriber, self._family
-        spec = came[0].track.spec
-        per_day = spec.group_sessions_per_day
-        group_hours = per_day * spec.session_minutes / 60.0
-        index = len(episode_ids)
-        days.track_days.append((index, day, week, per_day, spec.hours_per_day, group_hours))
-        for enrolment in came:
+        booked_individual, booked_prescriber, booked_family = self._booked_by_service
+        next_week = self._week_start(week + 1)
+        for at, enrolment in enumerate(group, index):
             plan = enrolment.care
-            episode = enrolment.episode
-            extra_hours = 0.0
+            if day < plan.next_due:  # nothing due today: most patient-days
+                continue
             if plan.individual_week != week:
+                if plan.individual_week < 0:  # the patient's first attended day
+                    self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            # Person.present and Person.hours_left written out, and only asked when a session is due:
-            # this runs for every attended patient-day.
             if plan.individual_this_week < per_week:
                 hours = individual_hours_each
+                by_week = therapist.hours_by_week
                 if (
                     day >= therapist.start_day
                     and not therapist.absent[day]
-                    and therapist.weekly_hours - therapist.hours_by_week[week] >= hours
+                    and therapist.weekly_hours - by_week[week] >= hours
                 ):
-                    book(therapist, day, week, hours, "individual")
+                    by_week[week] += hours
+                    booked_individual[therapist.role][day] += hours
                     row.individual_hours += hours
                     plan.individual_this_week += 1
-                    episode.individual_sessions += 1
-                    extra_hours += hours
-                    individual_rows.append(index)
+                    enrolment.episode.individual_sessions += 1
+                    individual_rows.append(at)
                     individual_hours.append(hours)
             if prescriber is not None and day >= plan.next_prescriber_day:
                 hours = self._prescriber_hours[plan.prescriber_seen]
-                person = roster.with_hours(roster.present(prescriber.role, day), week, hours)
+                person = _most_hours_left(self._prescribers[day], week, hours)
                 if person is not None:
-                    book(person, day, week, hours, "prescriber")
+                    person.hours_by_week[week] += hours
+                    booked_prescriber[person.role][day] += hours
                     row.prescriber_hours += hours
                     if not plan.prescriber_seen:
-                        days.prescriber_initial.append(index)
-                    prescriber_rows.append(index)
+                        days.prescriber_initial.append(at)
+                    prescriber_rows.append(at)
                     prescriber_hours.append(hours)
                     plan.prescriber_seen = True
                     plan.next_prescriber_day = day + self._prescriber_every
-                    episode.prescriber_visits += 1
-                    extra_hours += hours
+                    enrolment.episode.prescriber_visits += 1
             if family is not None and plan.family and day >= plan.next_family_day:
                 hours = self._family_hours
                 people = (
@@ -134,22 +194,68 @@ class Care:
                     if family.role == therapist.role
                     and day >= therapist.start_day
                     and not therapist.absent[day]
-                    else roster.present(family.role, day)
+                    else self._family_staff[day]
                 )
-                person = roster.with_hours(people, week, hours)
+                person = _most_hours_left(people, week, hours)
                 if person is not None:
-                    book(person, day, week, hours, "family")
+                    person.hours_by_week[week] += hours
+                    booked_family[person.role][day] += hours
                     row.family_hours += hours
                     plan.next_family_day = day + self._family_every
-                    episode.family_sessions += 1
-                    extra_hours += hours
-                    family_rows.append(index)
+                    enrolment.episode.family_sessions += 1
+                    family_rows.append(at)
                     family_hours.append(hours)
-            # The day's hours as the record adds them (PatientDays.columns): group hours, then the extras.
-            ran = episode.episode_id in in_session
-            episode.service_hours += group_hours + extra_hours if ran else extra_hours
-            episode_ids.append(episode.episode_id)
-            ran_days.append(ran)
-            if enrolment.denied_on is not None and day >= enrolment.denied_on:
-                days.review_denied.append(index)
-            index += 1
+            # When to look again: today's week's sessions done, the next week; a service still due
+            # (no one had the hours), the next attended day.
+            due: float = next_week if plan.individual_this_week >= per_week else day
+            if prescriber is not None and plan.next_prescriber_day < due:
+                due = plan.next_prescriber_day
+            if family is not None and plan.family and plan.next_family_day < due:
+                due = plan.next_family_day
+            plan.next_due = due
+
+    def close(self) -> None:
+        """After the last track-day: each served episode's group sessions and service hours, added up
+        from the record, and the day from which a denied review left its rows unbilled.
+
+        The hours are summed row by row in record order (numpy's unbuffered ``add.at``), the order in
+        which a running total per patient-day would add them, so every bit is the same.
+        """
+        served = self._served if self._any_service else list(dict.fromkeys(chain.from_iterable(self._groups)))
+        if not served:
+            return
+        days = self._days
+        days.denied_from.update(
+            (enrolment.episode.episode_id, enrolment.denied_on)
+            for enrolment in served
+            if enrolment.denied_on is not None
+        )
+        columns = days.columns()
+        rows = columns["episode_id"]
+        size = int(rows.max()) + 1
+        hours = np.zeros(size)
+        np.add.at(hours, rows, columns["hours"])
+        service_hours = hours.tolist()
+        groups = np.bincount(rows, weights=columns["groups"], minlength=size).astype(np.int64).tolist()
+        for enrolment in served:
+            episode = enrolment.episode
+            at = episode.episode_id
+            episode.group_sessions_attended = groups[at]
+            episode.service_hours = service_hours[at]
+
+
+_episode_id = attrgetter("episode.episode_id")
+
+
+def _most_hours_left(people: Sequence[Person], week: int, hours: float) -> Person | None:
+    """Roster.with_hours: of ``people``, the one with most hours left in ``week`` (ties: the larger id),
+    if they can spare ``hours``."""
+    best: Person | None = None
+    best_left = 0.0
+    for person in people:
+        left = person.weekly_hours - person.hours_by_week[week]
+        if best is None or left > best_left or (left == best_left and person.person_id > best.person_id):
+            best, best_left = person, left
+    if best is None or best_left < hours - 1e-9:
+        return None
+    return best

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from itertools import chain
 from typing import Any, Final, Generic, Literal, TypeVar, get_args
 
 import numpy as np
@@ -216,6 +217,8 @@ class PatientDays:
         self.family: tuple[list[int], list[float]] = ([], [])
         self.review_denied: list[int] = []
         """Rows after a denied concurrent review (the patient continued unbilled)."""
+        self.denied_from: dict[int, int] = {}
+        """Episode -> the day from which its rows are after a denied review (with ``review_denied``)."""
         self._columns: dict[str, np.ndarray] | None = None
         self._spread_rows = 0
         """How many recorded rows ``_columns`` holds (-1: given whole by ``of``)."""
@@ -254,7 +257,8 @@ class PatientDays:
 
     def _spread(self) -> dict[str, np.ndarray]:
         size = len(self.episode_id)
-        per_track_day = np.array(self.track_days, dtype=float).reshape(-1, 6)
+        flat = chain.from_iterable(self.track_days)  # faster than np.array of the tuples
+        per_track_day = np.fromiter(flat, dtype=float, count=6 * len(self.track_days)).reshape(-1, 6)
         counts: np.ndarray = np.diff(per_track_day[:, 0].astype(np.intp), append=size)
         day, week, groups_of_day, programme, group_hours = (
             np.repeat(c, counts) for c in per_track_day[:, 1:].T
@@ -286,6 +290,12 @@ class PatientDays:
             flags = np.zeros(size, dtype=bool)
             flags[np.array(marked, dtype=np.intp)] = True
             columns[name] = flags
+        if self.denied_from:
+            episodes = columns["episode_id"]
+            known = max(max(self.denied_from), int(episodes.max(initial=-1))) + 1
+            denied_from = np.full(known, np.iinfo(np.int64).max, dtype=np.int64)
+            denied_from[list(self.denied_from)] = list(self.denied_from.values())
+            columns["review_denied"] |= columns["day"] >= denied_from[episodes]
         for column in columns.values():
             column.flags.writeable = False
         return {name: columns[name] for name in self.NAMES}

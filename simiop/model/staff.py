@@ -92,9 +92,12 @@ class Roster:
         """Per role and shift: who is at work, by day (a table built on first use)."""
         self._employed: dict[str, list[list[Person]]] = {}
         """Per role: who is on the payroll, by day (a table built on first use)."""
-        self._headcount: dict[str, list[tuple[int, int, float]]] = {}
+        self._employed_count: dict[str, list[int]] = {}
+        self._present_count: dict[str, list[int]] = {}
+        self._employed_fte: dict[str, list[float]] = {}
+        """Per role and day: employed, present and employed FTE (the staff rows' fixed part), as lists."""
         self._days = calendar.days
-        self._hours: dict[str, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
+        self._hours: dict[Activity, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
         """Per activity and role, the hours booked on each day (the staff.csv columns, kept as lists)."""
         self._intake_hours: dict[str, list[float]] = {}
         self._caseload: dict[str, list[int]] = {}
@@ -130,13 +133,22 @@ class Roster:
             here = on_payroll & ~absent
             self._on_payroll[role], self._here[role] = on_payroll, here
             present = here.sum(axis=0).tolist()
-            self._headcount[role] = [
-                (count, here, fte_of[count]) for count, here in zip(employed, present, strict=True)
-            ]
+            self._employed_count[role], self._present_count[role] = employed, present
+            self._employed_fte[role] = [fte_of[count] for count in employed]
             for booked in self._hours.values():
                 booked[role] = [0.0] * calendar.days
             self._intake_hours[role] = [0.0] * calendar.days
             self._caseload[role] = [0] * calendar.days
+
+    def presence(self, role: str, shift: str | None = None) -> list[list[Person]]:
+        """Who of ``role`` (on ``shift``) is at work, by day, for every day of the run and the one after:
+        ``present`` as one table, for callers that ask for many days (they must not change it)."""
+        table = self._present.get((role, shift))
+        if table is None:
+            people = self.by_role[role]
+            chosen = [index for index, p in enumerate(people) if shift is None or p.works(shift)]
+            table = self._present[(role, shift)] = _by_day(people, chosen, self._here[role])
+        return table
 
     def present(self, role: str, day: int, shift: str | None = None) -> list[Person]:
         """Who of ``role`` (on ``shift``) is at work on ``day``; callers must not change the list.
@@ -145,11 +157,7 @@ class Roster:
         the start), so the answers for every day are worked out at the first
         question and reused by every session and patient.
         """
-        table = self._present.get((role, shift))
-        if table is None:
-            people = self.by_role[role]
-            chosen = [index for index, p in enumerate(people) if shift is None or p.works(shift)]
-            table = self._present[(role, shift)] = _by_day(people, chosen, self._here[role])
+        table = self.presence(role, shift)
         if day < len(table):
             return table[day]
         return [p for p in self.by_role[role] if p.present(day) and (shift is None or p.works(shift))]
@@ -170,11 +178,11 @@ class Roster:
         Worked out for every day at the start (hires and absences are known
         then), so closing a day costs a lookup instead of counting people.
         """
-        return self._headcount[role][day]
+        return self._employed_count[role][day], self._present_count[role][day], self._employed_fte[role][day]
 
     def row(self, role: str, day: int) -> StaffDay:
         """The staff.csv row of ``role`` on ``day``, as it stands (a copy: the roster keeps columns)."""
-        employed, present, fte = self._headcount[role][day]
+        employed, present, fte = self.headcount(role, day)
         hours = self._hours
         return StaffDay(
             day,
@@ -195,6 +203,14 @@ class Roster:
         person.hours_by_week[week] += hours
         self._hours[activity][person.role][day] += hours
 
+    def booked_hours(self) -> dict[Activity, dict[str, list[float]]]:
+        """Per activity and role, the hours booked on each day: the lists ``book`` adds to.
+
+        For the after-pass's innermost loop, which adds to them directly
+        (with the person's week, as ``book`` does) instead of a call per session.
+        """
+        return self._hours
+
     def book_intake(self, role: str, day: int, hours: float) -> None:
         """An assessment's hours on the role's row of the day.
 
@@ -210,22 +226,21 @@ class Roster:
 
     def staff_days(self) -> RowColumns[StaffDay]:
         """Every staff row in (day, role) order, the rows of staff.csv, as columns."""
-        roles = sorted(self._headcount)
+        roles = sorted(self._employed_count)
         days = self._days
 
         def by_day(per_role: dict[str, list[Any]]) -> list[Any]:
             """Each role's list of days interleaved into (day, role) order."""
             return list(chain.from_iterable(zip(*(per_role[role][:days] for role in roles), strict=True)))
 
-        headcounts = by_day(self._headcount)
         return RowColumns(
             StaffDay,
             {
                 "day": [day for day in range(days) for _ in roles],
                 "role": roles * days,
-                "employed": [count for count, _, _ in headcounts],
-                "present": [here for _, here, _ in headcounts],
-                "employed_fte": [fte for _, _, fte in headcounts],
+                "employed": by_day(self._employed_count),
+                "present": by_day(self._present_count),
+                "employed_fte": by_day(self._employed_fte),
                 **{_HOURS_FIELD[activity]: by_day(self._hours[activity]) for activity in _HOURS_FIELD},
                 "intake_hours": by_day(self._intake_hours),
                 "caseload": by_day(self._caseload),

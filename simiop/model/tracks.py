@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from simiop.config.base import WEEKDAYS, hours_of
 from simiop.config.tracks import Track
 from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
@@ -12,6 +14,9 @@ from simiop.model.records import Episode
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
+
+_STRETCH = 364
+"""Calendar days listed at least at once (a year): stays ask for a few more days many times."""
 
 
 class TrackState:
@@ -56,13 +61,18 @@ class TrackState:
         self._first_weekday = WEEKDAYS.index(calendar.weekday_of(0))
         self._on = [weekday in self._weekdays for weekday in WEEKDAYS]
         """By weekday number (0 = Monday): whether the track runs that weekday; days by arithmetic."""
+        self._gap = np.array(
+            [
+                next(k for k in range(1, 8) if self._on[(weekday + k) % 7]) if any(self._on) else 7
+                for weekday in range(7)
+            ],
+            dtype=np.int64,
+        )
+        """By weekday number: days to the track's next weekday after one (holidays included)."""
         admits = [weekday in self._weekdays and weekday in self.admission_weekdays for weekday in WEEKDAYS]
-        first_weekday = self._first_weekday
-        self.admission_starts = [
-            day + self.start_fraction
-            for day in range(calendar.days)
-            if admits[(first_weekday + day) % 7] and not calendar.is_holiday(day)
-        ]
+        self.admission_starts: list[float] = (
+            calendar.open_days(0, calendar.days, admits) + self.start_fraction
+        ).tolist()
         """Start times of the run's admission days: rounds are held only at these."""
 
     def runs(self, day: int) -> bool:
@@ -70,21 +80,25 @@ class TrackState:
         return self.calendar.weekday_of(day) in self._weekdays and not self.calendar.is_holiday(day)
 
     def list_through(self, count: int) -> None:
-        """List programme days until at least ``count`` are known."""
-        calendar = self.calendar
+        """List programme days until at least ``count`` are known (perhaps more: a stretch at a time).
+
+        The stretch is found with numpy (ClinicCalendar.open_days), each day as
+        stepping day by day would find it; listing further changes no day listed.
+        """
         on, first_weekday = self._on, self._first_weekday
-        day = self._listed_to
         while len(self.days) < count:
-            day += 1
-            if on[(first_weekday + day) % 7] and not calendar.is_holiday(day):  # self.runs(day)
-                following = day + 1
-                while not on[(first_weekday + following) % 7]:
-                    following += 1
-                self.days.append(day)
-                self.starts.append(day + self.start_fraction)
-                self.ends.append(day + self.end_fraction)
-                self.next_day.append(following)
-        self._listed_to = max(self._listed_to, day)
+            start = self._listed_to + 1
+            # At least the missing days unless holidays intervene, and a year at a time: a call costs
+            # more than a day.
+            weeks = (count - len(self.days)) // max(self.days_per_week, 1) + 2
+            stop = start + max(7 * weeks, _STRETCH)
+            found = self.calendar.open_days(start, stop, on)
+            self._listed_to = stop - 1
+            following = found + self._gap[(first_weekday + found) % 7]
+            self.days.extend(found.tolist())
+            self.starts.extend((found + self.start_fraction).tolist())
+            self.ends.extend((found + self.end_fraction).tolist())
+            self.next_day.extend(following.tolist())
 
     def list_until(self, time: float) -> None:
         """List programme days until one starts, and one's next programme day falls, after ``time``."""
@@ -102,16 +116,13 @@ class TrackState:
         return self.seats - self.census - len(self.wait_list)
 
     def open_group(self) -> int | None:
-        """The group with the fewest members that still has a seat."""
+        """The group with the fewest members that still has a seat (ties: the first)."""
         groups = self.groups
         if len(groups) == 1:
             return 0 if len(groups[0]) < self._group_max else None
-        sizes = [
-            (len(group), index)
-            for index, group in enumerate(self.groups)
-            if len(group) < self.spec.group_size.max
-        ]
-        return min(sizes)[1] if sizes else None
+        sizes = list(map(len, groups))
+        smallest = min(sizes)  # if the smallest group is full, so is every other
+        return sizes.index(smallest) if smallest < self._group_max else None
 
     def next_round(self, now: float, inclusive: bool) -> float | None:
         """The start of the next admission day after ``now`` (or at it, if ``inclusive``); None: none left."""
