@@ -79,7 +79,20 @@ def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     records.track_days = track_days
     records.staff_days = clinic.roster.staff_days()
     records.events = _events_scheduled(env)
+    _let_go(clinic)
     return records
+
+
+def _let_go(clinic: Clinic) -> None:
+    """Break the run's reference cycles, so reference counting frees the run as soon as it ends.
+
+    The stages point at the clinic and the clinic at them, and simpy's
+    pending events at the environment; left as they are, the whole run
+    (records included, reachable from the clinic) waits for a collector
+    pass that scans it all (5-7 ms of a 3-year cell, measured in issue 17).
+    """
+    clinic.env._queue.clear()  # pending events (and the processes they would resume)
+    clinic.__dict__.clear()
 
 
 __all__ = ["CENSORED", "Records", "simulate"]
