@@ -10,6 +10,7 @@ import pytest
 
 from simiop.collector import collector_paused, freeze_survivors
 from simiop.experiments.cells import CellTask, run_cell
+from simiop.experiments.evaluate import EvaluationTask, evaluate_replication
 from tests.tiny_world import tiny_config
 
 
@@ -77,3 +78,10 @@ def test_a_cell_turns_the_collector_back_on_with_none_of_its_run_left_to_collect
         gc.garbage.clear()
     assert "episodes.csv" in result.files
     assert not left & {"Records", "PatientDays", "RowColumns", "TrackDay", "Booking", "Clinic", "PatientKey"}
+
+
+def test_an_evaluated_replication_turns_the_collector_back_on() -> None:
+    gc.enable()
+    values = evaluate_replication(EvaluationTask(0, 0, tiny_config(), 1, daily_census=False))
+    assert gc.isenabled()
+    assert values.kpis["referrals"] >= 0
