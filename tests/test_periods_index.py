@@ -41,3 +41,28 @@ def test_whole_days_looked_up_are_the_periods_searched() -> None:
     assert np.array_equal(index.of_whole(days[:2]), index.of(days[:2]))  # a table made already
     assert np.array_equal(index.of_whole(np.array([-1.0, 3.0])), index.of(np.array([-1.0, 3.0])))
     assert index.of_whole(np.array([])).shape == (4, 0)
+
+
+def test_times_within_a_day_are_in_its_periods_whether_looked_up_or_searched() -> None:
+    index = _index()
+    rng = np.random.default_rng(11)
+    times = np.concatenate([rng.uniform(0.0, 420.0, size=2000), [0.0, 30.999999, 31.0, 31.5, 1e-9]])
+    assert np.array_equal(index.of(times), index._searched(times))
+    assert np.array_equal(index.of(times), index.of_whole(np.floor(times)))
+    odd = np.array([-0.5, 3.25, np.nan, 2e5])  # before opening, missing, beyond the table: searched
+    assert np.array_equal(index.of(odd), index._searched(odd))
+    assert index.of(np.array([])).shape == (4, 0)
+
+
+def test_weights_added_kind_by_kind_are_the_row_order_sums_of_each_period() -> None:
+    index = _index()
+    rng = np.random.default_rng(3)
+    days = np.sort(rng.uniform(0.0, 400.0, size=500))
+    weights = rng.uniform(0.0, 1000.0, size=500)
+    added = index.add(index.of(days), weights)
+    positions = index.of(days)
+    expected = [0.0] * index.size
+    for row in range(days.size):  # a plain loop: each period adds its rows in row order
+        for kind in range(positions.shape[0]):
+            expected[positions[kind, row]] += weights[row]
+    assert added.tolist() == expected

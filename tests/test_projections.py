@@ -17,6 +17,7 @@ from simiop.config import SimiopConfig, validate_config
 from simiop.model import simulate
 from simiop.model.records import COMPLETED, Records
 from simiop.results.periods import MONTH, PERIOD_KINDS, period_metrics, periods, render_periods
+from simiop.results.projections import read_periods
 from simiop.results.stats import summarise
 from tests.conftest import BASELINE
 from tests.test_cli import run
@@ -219,3 +220,31 @@ def test_projections_are_the_t_intervals_of_the_cells_periods(tmp_path: Path) ->
             ("ci95_high", expected.ci95_high),
         ):
             assert float(row[column]) == pytest.approx(value, rel=1e-9, nan_ok=True), (row, column)
+
+
+def test_a_cells_periods_are_read_period_by_period_with_empty_fields_and_short_rows_as_nan(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "r0000"
+    folder.mkdir()
+    (folder / "periods.csv").write_text(
+        "period_kind,period,start_date,end_date,days,referrals,cost_usd\n"
+        "month,2026-01,2026-01-01,2026-01-31,31,4,12.5\n"
+        "\n"
+        "month,2026-02,2026-02-01,2026-02-28,28,,7\n"
+        "month,2026-03,2026-03-01,2026-03-31,31,2\n",
+        encoding="utf-8",
+    )
+    [scenario] = read_periods([("base", folder), ("base", folder)])
+    assert scenario.name == "base"
+    assert list(scenario.values) == [
+        ("month", "2026-01", "2026-01-01", "2026-01-31", "31"),
+        ("month", "2026-02", "2026-02-01", "2026-02-28", "28"),
+        ("month", "2026-03", "2026-03-01", "2026-03-31", "31"),
+    ]
+    january, february, march = scenario.values.values()
+    assert january == {"referrals": [4.0, 4.0], "cost_usd": [12.5, 12.5]}
+    assert math.isnan(february["referrals"][0])
+    assert february["cost_usd"] == [7.0, 7.0]
+    assert march["referrals"] == [2.0, 2.0]
+    assert all(math.isnan(value) for value in march["cost_usd"])

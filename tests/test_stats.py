@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from scipy import special, stats
 
 from simiop.results.stats import Summary, paired_difference, summarise, t_quantile
+from simiop.results.summary import ScenarioKpis, read_cell_kpis
 
 PROBABILITIES = [p for p in np.linspace(0.0005, 0.9995, 1999).tolist() if p != 0.5] + [
     1e-12,
@@ -228,3 +230,27 @@ def test_paired_difference_drops_pairs_with_a_non_finite_side() -> None:
 def test_paired_difference_rejects_unequal_lengths() -> None:
     with pytest.raises(ValueError, match=r"same length"):
         paired_difference([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_a_cells_kpis_are_appended_by_name_with_a_missing_kpi_as_nan(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("replication,kpi,value\n0,referrals,12\n0,revenue_usd,3.5\n", encoding="utf-8")
+    second.write_text("replication,kpi,value\n\n1,revenue_usd,4\n1,admissions,7\n", encoding="utf-8")
+    scenario = ScenarioKpis("base")
+    read_cell_kpis(first, scenario, 0)
+    read_cell_kpis(second, scenario, 1)
+    assert scenario.replications == [0, 1]
+    assert scenario.text == {
+        "referrals": ["12", "nan"],
+        "revenue_usd": ["3.5", "4"],
+        "admissions": ["nan", "7"],
+    }
+
+
+def test_loading_the_quantiles_ahead_imports_scipy_special_which_importing_stats_does_not() -> None:
+    script = (
+        "import sys; import simiop.results.stats as stats; before = 'scipy.special' in sys.modules; "
+        "stats.load_quantiles(); print(before, 'scipy.special' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["False", "True"]

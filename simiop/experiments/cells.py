@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simiop.atomic import flush_folder, write_bytes_new
+from simiop.collector import collector_paused
 from simiop.config import SimiopConfig
 from simiop.experiments.plan import TABLES
 
@@ -64,7 +65,15 @@ def run_cell(task: CellTask) -> CellResult:
 
     The streams depend only on (seed, replication), never on the scenario,
     so every scenario's replication r shares the base's random numbers.
+    The collector is paused for the whole cell and comes back on only once
+    its records are gone (``collector_paused``): turned on while they were
+    alive, its first pass scanned them all.
     """
+    with collector_paused():
+        return _run_cell(task)
+
+
+def _run_cell(task: CellTask) -> CellResult:
     from simiop.billing import bill
     from simiop.model import simulate
     from simiop.model.calendar import ClinicCalendar

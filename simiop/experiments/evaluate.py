@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simiop.collector import collector_paused
 from simiop.config import SimiopConfig
 from simiop.experiments.executors import Executor, SerialExecutor
 
@@ -80,7 +81,15 @@ def census_by_day(config: SimiopConfig, records: Records) -> np.ndarray:
 
 
 def evaluate_replication(task: EvaluationTask) -> ReplicationValues:
-    """Simulate one replication and compute its KPIs (and daily census): the worker's whole job."""
+    """Simulate one replication and compute its KPIs (and daily census): the worker's whole job.
+
+    The collector stays paused until the replication's records are gone, as in ``run_cell``.
+    """
+    with collector_paused():
+        return _evaluate_replication(task)
+
+
+def _evaluate_replication(task: EvaluationTask) -> ReplicationValues:
     from simiop.model import simulate
     from simiop.results.kpis import compute_kpis
 

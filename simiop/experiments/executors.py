@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from simiop.collector import freeze_survivors
 from simiop.experiments.mainguard import GUARD, check_main_guard, reimported_main
 
 if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported when a pool starts, not for --help
@@ -58,8 +59,20 @@ class SerialExecutor:
         return None
 
 
-WORKER_MODULES = ("simiop.experiments.cells", "simiop.model", "simiop.results.kpis")
-"""Imported by every worker as it starts, so the first chunk's measured duration is the cells' alone."""
+WORKER_MODULES = (
+    "simiop.experiments.cells",
+    "simiop.model",
+    "simiop.results.kpis",
+    "simiop.results.periods",
+    "simiop.results.tables",
+    "numpy.random",
+    "numpy.ma",
+)
+"""Imported by every worker as it starts, so the first chunk's measured duration is the cells' alone.
+
+numpy loads ``numpy.random`` and ``numpy.ma`` (which ``np.median`` and
+``np.quantile`` import) only when first used: imported here, a forked
+worker has them from its parent rather than each importing them again."""
 
 
 def _start_worker() -> None:
@@ -76,12 +89,14 @@ def _start_worker() -> None:
     editable install) was imported instead of the caller's package and every
     worker failed. A worker has the caller's ``sys.path`` by now, so it
     imports what the caller imported, whatever the folder. A forked worker
-    has them already: the parent imported them before forking.
+    has them already: the parent imported them before forking. Everything
+    alive then is frozen out of the collector's sight (``freeze_survivors``).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     for module in WORKER_MODULES:
         importlib.import_module(module)
+    freeze_survivors()  # what the worker imported lives as long as it: no collection need scan it
 
 
 _PR_SET_PDEATHSIG = 1

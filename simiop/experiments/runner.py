@@ -42,6 +42,7 @@ from simiop.experiments.manifest import (
 from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
+from simiop.results.stats import load_quantiles
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
 
 KPIS = "kpis.csv"
@@ -187,6 +188,8 @@ def run_plan(
     for result in executor.map_unordered(run_cell, tasks):
         with writing_into(out, started=True):
             write_cell(out, result)
+        if not digests:  # the first cell: the summaries' import is done while the workers run on
+            load_quantiles()
         where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
         digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
         finished += 1

@@ -161,6 +161,11 @@ def periods(config: SimiopConfig) -> list[Period]:
     return found
 
 
+_LOOKED_UP_BELOW = 100_000
+"""Days since opening below which ``_Index`` looks a day's periods up in a table (of at most this many
+days, 3 MB) rather than searching; a run's days and payment dates are far below it."""
+
+
 class _Index:
     """Maps days since opening to the periods that hold them: one period of each kind per day.
 
@@ -180,7 +185,17 @@ class _Index:
         """``of`` every day from 0, made on first use by ``add_whole``."""
 
     def of(self, days: np.ndarray) -> np.ndarray:
-        """Per kind (rows) and day (columns), the position of the period holding the day."""
+        """Per kind (rows) and day (columns), the position of the period holding the day.
+
+        Periods begin at midnight, so a time's period is its whole day's:
+        times from opening on are looked up per whole day (``of_whole``),
+        other times (none in a run) searched for.
+        """
+        if days.size and days.min() >= 0.0 and days.max() < _LOOKED_UP_BELOW:
+            return self.of_whole(days)
+        return self._searched(days)
+
+    def _searched(self, days: np.ndarray) -> np.ndarray:
         if not days.size:
             return np.zeros((len(self.kinds), 0), dtype=np.intp)
         return np.stack(
@@ -191,20 +206,28 @@ class _Index:
         return self.add(self.of(days), weights)
 
     def add(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Per period, the rows at ``positions`` counted, or their ``weights`` added in row order."""
-        spread = None if weights is None else np.broadcast_to(weights, positions.shape).ravel()
-        found: np.ndarray = np.bincount(positions.ravel(), weights=spread, minlength=self.size)[: self.size]
-        return found.astype(float)
+        """Per period, the rows at ``positions`` counted, or their ``weights`` added in row order.
+
+        One ``bincount`` per kind (a row of ``positions``), with the weights as
+        they are: the kinds hold different periods, so each period's total is
+        its kind's alone (adding the others' zeros changes no bit), and no
+        copy of the weights per kind is made.
+        """
+        found = np.zeros(self.size)
+        for kind in np.atleast_2d(positions):
+            found += np.bincount(kind, weights=weights, minlength=self.size)[: self.size]
+        return found
 
     def of_whole(self, days: np.ndarray) -> np.ndarray:
-        """``of`` for whole days (>= 0), looked up in a table of every day rather than searched."""
-        whole_days = days.astype(np.intp)
-        if not days.size or int(whole_days.min()) < 0:
-            return self.of(days)
+        """``of`` for times from opening on, looked up by whole day in a table of every day rather than
+        searched (a time and its whole day are in the same periods: periods begin at midnight)."""
+        if not days.size or not (days.min() >= 0.0 and days.max() < _LOOKED_UP_BELOW):
+            return self._searched(days)
+        whole_days = days.astype(np.intp)  # truncated: the whole day, for times from 0 on
         size = int(whole_days.max()) + 1
         if self._of_days is None or self._of_days.shape[1] < size:
-            self._of_days = self.of(np.arange(size, dtype=float))
-        found: np.ndarray = self._of_days[:, whole_days]
+            self._of_days = self._searched(np.arange(size, dtype=float))
+        found: np.ndarray = np.take(self._of_days, whole_days, axis=1)  # rows whole, as ``add`` reads them
         return found
 
     def add_whole(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -31,12 +31,29 @@ class ScenarioPeriods:
     values: dict[tuple[str, ...], dict[str, list[float]]] = field(default_factory=dict)
 
     def add_cell(self, path: Path) -> None:
+        """Append one cell's periods.csv: each metric's value (empty as NaN) to its period's list.
+
+        Read as plain rows (``csv.reader``), not as a dict per row: a run of
+        100 cells reads 5,500 rows here, in the parent, after the workers
+        are done. A short row's missing fields read as NaN; blank lines are skipped.
+        """
         with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                key = tuple(row.pop(column) for column in PERIOD_COLUMNS)
+            rows = csv.reader(handle)
+            header = next(rows, None)
+            if header is None:
+                return
+            positions = [header.index(column) for column in PERIOD_COLUMNS]
+            named = [(position, name) for position, name in enumerate(header) if position not in positions]
+            nan = float("nan")
+            for row in rows:
+                if not row:
+                    continue
+                row.extend([""] * (len(header) - len(row)))
+                key = tuple(row[position] for position in positions)
                 metrics = self.values.setdefault(key, {})
-                for metric, text in row.items():
-                    metrics.setdefault(metric, []).append(float(text) if text else float("nan"))
+                for position, metric in named:
+                    text = row[position]
+                    metrics.setdefault(metric, []).append(float(text) if text else nan)
 
     def summaries(self) -> Iterable[tuple[tuple[str, ...], str, Summary]]:
         for key, metrics in self.values.items():

@@ -71,6 +71,16 @@ def _t_quantile(p: float, df: float) -> float:
     return sign * (math.exp(log_t) if log_t < _LOG_MAX else math.inf)
 
 
+def load_quantiles() -> None:
+    """Import what ``t_quantile`` needs (``scipy.special``) now rather than at the first interval.
+
+    Why: the import costs 0.2-0.3 s. The runner asks for it while the
+    workers simulate, where it shares the machine with them, rather than
+    after the last cell, where every other process waits for it.
+    """
+    import scipy.special  # noqa: F401
+
+
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t distribution with ``df`` degrees of freedom (df may be fractional).
 

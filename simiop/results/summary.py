@@ -48,7 +48,10 @@ class ScenarioKpis:
 def read_cell_kpis(path: Path, scenario: ScenarioKpis, replication: int) -> None:
     """Append one cell's kpis.csv to its scenario; a KPI missing from the cell reads as NaN."""
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = {row["kpi"]: row["value"] for row in csv.DictReader(handle)}
+        lines = csv.reader(handle)
+        header = next(lines, [])
+        named, valued = header.index("kpi"), header.index("value")
+        rows = {row[named]: row[valued] if len(row) > valued else "" for row in lines if row}
     count = len(scenario.replications)
     for kpi in rows:
         scenario.text.setdefault(kpi, ["nan"] * count)

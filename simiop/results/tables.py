@@ -15,10 +15,11 @@ wrote row by row before (a text field that needs quoting is still quoted by
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, cast
 
 import numpy as np
@@ -417,10 +418,16 @@ def iso_dates(calendar: ClinicCalendar) -> list[str]:
     """The calendar date of every day of the run (and the day after), formatted once for all rows.
 
     numpy prints a day as ISO 8601 (YYYY-MM-DD), as ``date.isoformat`` does.
+    The dates are made once per opening and length (every cell of a run has
+    the same) and copied for the caller.
     """
-    opening = np.datetime64(calendar.opening, "D")
-    days: list[str] = np.arange(opening, opening + calendar.days + 1).astype(str).tolist()
-    return days
+    return list(_iso_dates(calendar.opening, calendar.days))
+
+
+@lru_cache(maxsize=8)
+def _iso_dates(opening: dt.date, days: int) -> tuple[str, ...]:
+    first = np.datetime64(opening, "D")
+    return tuple(np.arange(first, first + days + 1).astype(str).tolist())
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
