@@ -372,6 +372,56 @@ class RowColumns(Generic[R]):
         return f"RowColumns({self.row_type.__name__}, {len(self)} rows)"
 
 
+SessionKind = Literal["group", "individual", "family", "prescriber_initial", "prescriber_follow_up", "intake"]
+"""What a row of sessions.csv is; the strings are its ``kind`` column."""
+
+SessionPlacement = Literal["programme", "pull_out", "before", "after", "intake_slot"]
+"""Where in the day a session sat: a group in the programme day, care pulled out of a group or
+before/after the programme day (config ``services.<service>.placement``), an assessment in its slot."""
+
+SessionOutcome = Literal["held", "cancelled", "missed", "no_show"]
+"""``cancelled``: a group session that did not run; ``missed``: a care session that was due but could
+not be placed; ``no_show``: an intake patient who did not come (the assessor's time is still blocked)."""
+
+SessionReason = Literal[
+    "",
+    "too_few",
+    "no_facilitator",
+    "no_room",
+    "no_staff_on_shift",
+    "staff_absent",
+    "no_staff_time",
+    "no_slot",
+]
+"""Why a session was cancelled (groups) or missed (care); empty when held or a no-show."""
+
+
+@dataclass(slots=True)
+class SessionRow:
+    """One session held, cancelled or missed (one row of sessions.csv), on the day's clock.
+
+    Times are minutes since the day's midnight (floats: session lengths are
+    floats in the config); a missed session has no time and no staff (start
+    and end are NaN). ``staff`` and ``patients`` are sorted person ids and
+    the episode ids present, in the order they were booked.
+    """
+
+    day: int
+    kind: SessionKind
+    track: str
+    group: int
+    session: int
+    placement: SessionPlacement
+    start_minute: float
+    end_minute: float
+    staff: tuple[str, ...]
+    cover: int
+    room: str
+    patients: tuple[int, ...]
+    outcome: SessionOutcome
+    reason: SessionReason
+
+
 @dataclass(slots=True)
 class Booking:
     """One intake booking: when it was made, when its slot was, and whether the patient came."""
@@ -394,4 +444,6 @@ class Records:
     staff_days: RowColumns[StaffDay] = field(default_factory=lambda: RowColumns(StaffDay))
     patient_days: PatientDays = field(default_factory=PatientDays)
     bookings: list[Booking] = field(default_factory=list)
+    sessions: RowColumns[SessionRow] = field(default_factory=lambda: RowColumns(SessionRow))
+    """Every session of the run on the clock (sessions.csv), in (day, start, kind) order once filled."""
     events: int = 0
