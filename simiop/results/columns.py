@@ -32,6 +32,7 @@ from simiop.model.records import (
     PatientDays,
     Records,
     RowColumns,
+    SessionRow,
     StaffDay,
     TrackDay,
 )
@@ -136,6 +137,8 @@ class RunColumns:
     staff_days: Columns
     patient_days: Columns
     bookings: Columns
+    sessions: Columns
+    """Every session on the clock (sessions.csv): held, cancelled or missed."""
 
     @cached_property
     def episode_of_day(self) -> np.ndarray:
@@ -176,4 +179,5 @@ def columns_of(records: Records) -> RunColumns:
         staff_days=Columns(StaffDay, records.staff_days),
         patient_days=Columns(PatientDay, records.patient_days, tabled=False),
         bookings=Columns(Booking, records.bookings, tabled=False),
+        sessions=Columns(SessionRow, records.sessions),
     )
