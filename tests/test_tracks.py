@@ -54,3 +54,10 @@ def test_a_track_fills_its_emptiest_group_first_and_the_first_of_equals() -> Non
     assert sizes == [0, 1, 2, 0, 1, 2]  # then every group is full
     track.groups[1].pop()
     assert track.open_group() == 1
+
+
+def test_a_track_of_no_groups_has_no_open_group() -> None:
+    """groups: 0 is a staffing what-if (test_staffing builds one): such a track never admits."""
+    track = track_of(tiny_config(tracks__day__groups=2))
+    track.groups = []
+    assert track.open_group() is None
