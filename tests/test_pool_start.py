@@ -295,9 +295,10 @@ def test_forked_workers_do_not_print_again_what_the_script_printed(tmp_path: Pat
             from simiop.experiments import executors
 
             if __name__ == "__main__":
-                print("before the run")
+                method = executors.start_method()  # as the pool sees it: after the run, the pool's
+                print("before the run")            # closing threads may still be alive
                 simiop.run({str(SMALL)!r}, replications=4, horizon="10d", jobs=2, report=False)
-                print("method", executors.start_method())
+                print("method", method)
             """
         ),
         encoding="utf-8",
