@@ -26,6 +26,7 @@ from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
 
 MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
+BASELINE = Path(__file__).parent.parent / "configs" / "baseline.yaml"
 
 
 def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() -> None:
@@ -170,3 +171,66 @@ def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
         "c",
         "c",
     ]
+
+
+def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]:
+    """Who came to each track-day, found by stepping through every started day of every stay (the reference)."""
+    found: dict[str, dict[int, tuple[list[list[int]], list[bool], int, int]]] = {
+        n: {} for n in programme.tracks
+    }
+    for enrolment in programme.enrolments:
+        track = enrolment.track
+        table = found[track.name]
+        for index in range(enrolment.first, enrolment.first + enrolment.started):
+            came, scheduled, attended, absent = table.setdefault(
+                index, ([[] for _ in track.groups], [False] * len(track.groups), 0, 0)
+            )
+            scheduled[enrolment.group] = True
+            if enrolment.attended[index - enrolment.first]:
+                came[enrolment.group].append(enrolment.episode.episode_id)
+                table[index] = (came, scheduled, attended + 1, absent)
+            else:
+                table[index] = (came, scheduled, attended, absent + 1)
+    return [
+        [(programme.tracks[name].days[index], *table[index]) for index in sorted(table)]
+        for name, table in found.items()
+    ]
+
+
+def test_who_came_lists_members_absences_and_groups_as_a_day_by_day_walk() -> None:
+    """Two groups, absences, three tracks: each track-day's attendance and row counts as stepping finds them."""
+    config = load_config(BASELINE, ["simulation.horizon_days=150"])
+    calendar = ClinicCalendar.for_config(config)
+    streams = RandomStreams(5, 0)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=streams,
+        roster=Roster(config, calendar, streams),
+        records=Records(seed=5, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(5, 0),
+    )
+    clinic.intake = IntakeBook(clinic)
+    programme = clinic.programme = Programme(clinic)
+    for name, source in config.referrals.sources.items():
+        start_source(clinic, name, source)
+    clinic.env.run(until=calendar.horizon_days)
+    held = programme._who_came()
+
+    listed = [
+        [
+            (
+                a.day,
+                [[e.episode.episode_id for e in group] for group in a.came],
+                a.scheduled,
+                a.row.attended,
+                a.row.absent,
+            )
+            for a in kept
+        ]
+        for kept in held
+    ]
+    assert listed == _who_came_day_by_day(programme)
+    assert any(len(a.came) == 2 and not all(a.scheduled) for kept in held for a in kept)  # a group alone
+    assert sum(a.row.absent for kept in held for a in kept) > 20  # absences counted

@@ -24,7 +24,8 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from itertools import accumulate, compress
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -71,6 +72,17 @@ class Programme:
         for track in self._track_list:
             self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
         self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._others = {
+            track.name: [other for other in self._by_role[track.spec.facilitator_role] if other is not track]
+            for track in self._track_list
+        }
+        """Per track: the other tracks whose patients its role takes on (a discharge frees a place there)."""
+        # What every admission and discharge reads, held here rather than looked up through the clinic each
+        # time (none of them is ever replaced during a run).
+        self._env = clinic.env
+        self._keys = clinic.keys
+        self._patients = clinic.patients
+        self._roster = clinic.roster
         self._review_key: PatientKey | None = None
         """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
         self._horizon = clinic.horizon
@@ -162,7 +174,6 @@ class Programme:
         waiting = track.wait_list
         if not waiting:
             return
-        spec = track.spec
         fifo = self._fifo[track.name]
         order = (
             waiting
@@ -171,10 +182,10 @@ class Programme:
                 waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
         )
-        clinic = self.clinic
-        roster = clinic.roster
+        spec = track.spec
+        roster = self._roster
         role, shift = spec.facilitator_role, spec.shift
-        env, keys, patients, plan = clinic.env, clinic.keys, clinic.patients, self._stay.plan
+        env, keys, patients, plan = self._env, self._keys, self._patients, self._stay.plan
         groups, enrolments, horizon = track.groups, self.enrolments, self._horizon
         now = env.now
         first = -1
@@ -188,7 +199,7 @@ class Programme:
                 break
             roster.assign(therapist, day)
             if first < 0:  # the stay's first programme day: the same for everyone admitted now
-                first = track.index_from(now, strictly_after=track.continuous)
+                first = track.index_from(now, track.continuous)
             # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
             key = self._review_key = keys[episode.episode_id]
             rng = patients.of(key, Purpose.STAY)
@@ -218,72 +229,80 @@ class Programme:
 
     def _discharge(self, event: Call) -> None:
         """A stay's end: its enrolment is the event's value."""
-        enrolment = cast(Enrolment, event.value)
-        clinic = self.clinic
+        enrolment: Enrolment = event._value  # Call's own value (``event.value`` checks it is not pending)
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
         track.census -= 1
-        therapist = enrolment.therapist
-        clinic.roster.release(therapist, day)
+        self._roster.release(enrolment.therapist, day)
         episode = enrolment.episode
-        now = clinic.env.now
-        episode.end(enrolment.state, now)
+        episode.end(enrolment.state, self._env.now)
         self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
         if self._readmission is not None:
-            self._readmission.after(clinic, episode, enrolment.state)
+            self._readmission.after(self.clinic, episode, enrolment.state)
         inclusive = not enrolment.at_start
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
             if track.wait_list:
                 self._admit(track, day)
         else:
             self._schedule_round(track, inclusive)
-        for other in self._by_role.get(therapist.role, ()):
-            if other is not track:
-                if other.continuous:
-                    self._admit(other, day)
-                else:
-                    self._schedule_round(other, inclusive)
+        for other in self._others[track.name]:
+            if other.continuous:
+                self._admit(other, day)
+            else:
+                self._schedule_round(other, inclusive)
 
     # -- after the flow ----------------------------------------------------------------------------
 
     def _who_came(self) -> list[list[Attendance]]:
-        """Each track's programme days that someone started, with who came to each group, in day order."""
+        """Each track's programme days that someone started, with who came to each group, in day order.
+
+        Counted without a step per patient-day where it can be: each group's members on each day from
+        where stays begin and end (a running sum), so that only the days someone came are visited one by
+        one (``compress``), to list them; the rows' absences are the members less those who came.
+        """
         week_of = self.clinic.calendar.week_of
-        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        started_by_track: dict[str, list[Enrolment]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
-            started = enrolment.started
-            if not started:
-                continue
-            track = enrolment.track
-            name = track.name
-            table = slots[name]
-            first = enrolment.first
-            last = first + started
-            if len(table) < last:
-                table.extend([None] * (last - len(table)))
-            group = enrolment.group
-            for index, came in zip(range(first, last), enrolment.attended, strict=False):
-                attendance = table[index]
-                if attendance is None:
-                    day = track.days[index]
-                    groups = len(track.groups)
-                    attendance = table[index] = Attendance(
-                        track,
-                        day,
-                        week_of(day),
-                        self.rows[name][day],
-                        [[]] if groups == 1 else [[] for _ in range(groups)],
-                        [False] * groups,
-                    )
-                attendance.scheduled[group] = True
-                if came:
-                    attendance.came[group].append(enrolment)
-                    attendance.row.attended += 1
-                else:
-                    attendance.row.absent += 1
-        return [[a for a in table if a is not None] for table in slots.values()]
+            if enrolment.started:
+                started_by_track[enrolment.track.name].append(enrolment)
+        held: list[list[Attendance]] = []
+        for name, enrolled in started_by_track.items():
+            track = self.tracks[name]
+            groups = len(track.groups)
+            length = max((e.first + e.started for e in enrolled), default=0)
+            changes = [[0] * (length + 1) for _ in range(groups)]
+            for enrolment in enrolled:
+                change = changes[enrolment.group]
+                change[enrolment.first] += 1
+                change[enrolment.first + enrolment.started] -= 1
+            # Per group and day index: the members who started that day (came or not).
+            members = [list(accumulate(change)) for change in changes]
+            everyone = members[0] if groups == 1 else [sum(counts) for counts in zip(*members, strict=True)]
+            rows, days = self.rows[name], track.days
+            # Per group, per day index: who came (an empty list for a day nobody started).
+            came_on: list[list[list[Enrolment]]] = [[] for _ in range(groups)]
+            for lists in came_on:
+                lists.extend([] for _ in range(length))
+            kept: list[Attendance] = []
+            for index in compress(range(length), everyone):
+                day = days[index]
+                came = [came_on[0][index]] if groups == 1 else [lists[index] for lists in came_on]
+                scheduled = [True] if groups == 1 else [counts[index] > 0 for counts in members]
+                kept.append(Attendance(track, day, week_of(day), rows[day], came, scheduled))
+            for enrolment in enrolled:
+                lists = came_on[enrolment.group]
+                first = enrolment.first
+                for index in compress(range(first, first + enrolment.started), enrolment.attended):
+                    lists[index].append(enrolment)
+            for attendance, index in zip(kept, compress(range(length), everyone), strict=True):
+                came_count = sum(map(len, attendance.came))
+                row = attendance.row
+                row.attended += came_count
+                row.absent += everyone[index] - came_count
+            held.append(kept)
+        return held
 
     def _everyone_came(self) -> list[list[Attendance]]:
         """``_who_came`` when everyone always comes and each track has one group (the M/M/c clinic).

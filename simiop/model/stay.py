@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 DAYS_PER_WEEK = 7.0
 NEVER = math.inf
+_REVIEW_DRAWS = 8
+"""Review uniforms drawn at a time: a stay with reviews has about three (baseline), a call costs more than a
+number."""
 
 
 def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
@@ -303,26 +306,26 @@ class Stay:
             by_attendance = rule is not None and rule.unit == "attended_days"
             attended_before = list(itertools.accumulate(attended, initial=0)) if by_attendance else []
 
-            def review_index(after: int) -> float:
-                if next_review == NEVER:
-                    return NEVER
-                index = bisect.bisect_left(days, next_review, first + after, end_index) - first
-                return index if index < count else NEVER
-
-            def authorization_index(after: int) -> float:
-                if authorized == NEVER:
-                    return NEVER
+            # The next progress and payer review as an index into the stay's days (NEVER: none), found by
+            # bisection (written out where needed: this runs for every stay with reviews).
+            progress_at: float = NEVER
+            if review is not None:
+                progress_at = bisect.bisect_left(days, next_review, first, end_index) - first
+                if progress_at >= count:
+                    progress_at = NEVER
+            payer_at: float = NEVER
+            if rule is not None:
                 if by_attendance:
-                    index = bisect.bisect_left(attended_before, authorized, after, count)
+                    payer_at = bisect.bisect_left(attended_before, authorized, 0, count)
                 else:
-                    index = (
-                        bisect.bisect_left(days, admitted_on + authorized, first + after, end_index) - first
-                    )
-                return index if index < count else NEVER
-
+                    payer_at = bisect.bisect_left(days, admitted_on + authorized, first, end_index) - first
+                if payer_at >= count:
+                    payer_at = NEVER
+            # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
+            # array draw by draw: the same numbers as one call per review; nothing else reads this stream).
             review_rng: np.random.Generator | None = None
-            progress_at = review_index(0)
-            payer_at = authorization_index(0)
+            draws: list[float] = []
+            drawn = 0
             extensions = 0
             while True:
                 at = min(progress_at, payer_at)
@@ -331,8 +334,11 @@ class Stay:
                 index = int(at)
                 if progress_at == at and review is not None:
                     next_review += review.interval_weeks * DAYS_PER_WEEK
-                    review_rng = review_rng or reviews()
-                    u = float(review_rng.random())
+                    if drawn == len(draws):
+                        review_rng = review_rng or reviews()
+                        draws += review_rng.random(_REVIEW_DRAWS).tolist()
+                    u = draws[drawn]
+                    drawn += 1
                     if u < review.early_completion_probability:
                         best, state = 2 * index, COMPLETED
                         break
@@ -348,14 +354,19 @@ class Stay:
                             censor_key,
                         )
                         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
-                    progress_at = review_index(index + 1)
+                    progress_at = bisect.bisect_left(days, next_review, first + index + 1, end_index) - first
+                    if progress_at >= count:
+                        progress_at = NEVER
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
                 while used >= authorized:
                     review_days.append(index)
-                    review_rng = review_rng or reviews()
-                    if float(review_rng.random()) < rule.approval_probability:
+                    if drawn == len(draws):
+                        review_rng = review_rng or reviews()
+                        draws += review_rng.random(_REVIEW_DRAWS).tolist()
+                    drawn += 1
+                    if draws[drawn - 1] < rule.approval_probability:
                         authorized += rule.days_per_approval
                         continue
                     denied_at = index
@@ -367,7 +378,18 @@ class Stay:
                     break
                 if denied_at is not None and state == ADMINISTRATIVE and best == 2 * index:
                     break
-                payer_at = authorization_index(index + 1)
+                if authorized == NEVER:
+                    payer_at = NEVER
+                else:
+                    if by_attendance:
+                        payer_at = bisect.bisect_left(attended_before, authorized, index + 1, count)
+                    else:
+                        payer_at = (
+                            bisect.bisect_left(days, admitted_on + authorized, first + index + 1, end_index)
+                            - first
+                        )
+                    if payer_at >= count:
+                        payer_at = NEVER
 
         # The discharge: its time and the programme days started and ended before it.
         whole = math.floor(best)
@@ -429,7 +451,8 @@ class Stay:
             ended += 1
         episode = enrolment.episode
         episode.programme_days = ended
-        episode.programme_days_attended = sum(enrolment.attended[:started])
+        attended = enrolment.attended
+        episode.programme_days_attended = started if self.always_attends else sum(attended[:started])
         # A review counts if the stay reached that day's start: days started, or the day a denial ended it.
         # With no payer review the episode's defaults (none, not denied) stand: most stays have none.
         if enrolment.review_days or enrolment.denied_at is not None:
