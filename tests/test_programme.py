@@ -6,6 +6,7 @@ import gc
 import math
 from pathlib import Path
 
+import numpy as np
 import simpy
 
 from simiop.collector import collector_paused
@@ -20,7 +21,7 @@ from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey, PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import Records
-from simiop.model.referrals import _mix, _pick, start_source
+from simiop.model.referrals import _cumulative, _mix, _pick, _picked, start_source
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
@@ -171,6 +172,38 @@ def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
         "c",
         "c",
     ]
+
+
+def test_a_pick_by_running_totals_is_the_pick_by_adding_up() -> None:
+    """``_picked`` (a bisection over ``_cumulative``) chooses what ``_pick`` chooses, ties and zeros included."""
+    mixes = [
+        [0.25, 0.75],
+        [0.5, 0.3, 0.2],
+        [0.1, 0.0, 0.6, 0.3],  # a name never chosen
+        [0.2, 0.2, 0.2],  # totals short of 1: the last name takes the rest
+        [0.1] * 10,  # running totals that round
+    ]
+    uniforms = [
+        0.0,
+        0.1,
+        0.2,
+        0.25,
+        0.3,
+        0.5,
+        0.6,
+        0.7,
+        0.8,
+        0.9,
+        0.9999999,
+        *np.random.default_rng(3).random(500),
+    ]
+    for shares in mixes:
+        totals = _cumulative(shares)
+        assert len(totals) == len(shares)
+        for u in uniforms:
+            assert _picked(float(u), totals) == _pick(float(u), shares), (shares, u)
+    assert _picked(0.7, _cumulative([0.2, 0.2, 0.2])) == 2
+    assert _picked(0.1, _cumulative([0.1, 0.0, 0.6, 0.3])) == 2
 
 
 def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]:
