@@ -76,6 +76,9 @@ def test_dropout_day_is_where_a_day_by_day_count_of_absences_reaches_the_run(
             expected = index
             break
     assert dropout_day(attended, run_to_dropout) == expected
+    # As ``plan`` passes it: a numpy bool array's bytes, one per day.
+    assert dropout_day(np.array(attended, dtype=bool).tobytes(), run_to_dropout) == expected
+    assert dropout_day(np.array(attended, dtype=bool).tobytes(), 0) == dropout_day(attended, 0)
 
 
 def test_a_plain_stay_completes_at_the_end_of_the_last_day_before_its_planned_end() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import accumulate, compress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -80,6 +80,7 @@ class Programme:
         # What every admission and discharge reads, held here rather than looked up through the clinic each
         # time (none of them is ever replaced during a run).
         self._env = clinic.env
+        self._patience = {name: track.spec.wait_list.patience_days for name, track in self.tracks.items()}
         self._keys = clinic.keys
         self._patients = clinic.patients
         self._roster = clinic.roster
@@ -112,7 +113,7 @@ class Programme:
                 wanted = tracks
             preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
         chosen = preferred
-        now = self.clinic.env.now
+        now = self._env.now
         if preferred.free_seats() <= 0:
             policy = preferred.spec.wait_list.when_full
             if policy == "leave":
@@ -122,23 +123,26 @@ class Programme:
                 others = [t for t in self.tracks.values() if t is not preferred and t.free_seats() > 0]
                 if others:
                     chosen = max(others, key=lambda t: (t.free_seats(), t.name))
-        episode.track = chosen.name
+        name = chosen.name
+        episode.track = name
         episode.wait_list_day = now
         chosen.wait_list.append(episode)
-        self._wait_change[chosen.name][int(now)] += 1
-        patience = chosen.spec.wait_list.patience_days
+        self._wait_change[name][int(now)] += 1
+        patience = self._patience[name]
         if patience is not None:
-            rng = self.clinic.patients.of(self.clinic.keys[episode.episode_id], Purpose.WAIT_LIST)
+            rng = self._patients.of(self._keys[episode.episode_id], Purpose.WAIT_LIST)
             days = float(patience.sample(rng))
-            Call(self.clinic.env, now + days, lambda _: self._give_up(chosen, episode))
+            Call(self._env, now + days, self._give_up, value=(chosen, episode))
         if chosen.continuous:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
 
-    def _give_up(self, track: TrackState, episode: Episode) -> None:
+    def _give_up(self, event: Call) -> None:
+        """Patience on the wait list ran out: the event's value is (track, episode)."""
+        track, episode = cast(tuple[TrackState, Episode], event._value)
         if episode in track.wait_list:
-            now = self.clinic.env.now
+            now = self._env.now
             track.wait_list.remove(episode)
             self._wait_change[track.name][int(now)] -= 1
             episode.end(LEFT_WAIT_LIST, now)
@@ -172,7 +176,7 @@ class Programme:
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""
         waiting = track.wait_list
-        if not waiting:
+        if not waiting or track.census >= track.seats:  # every group full (seats: groups x their maximum)
             return
         fifo = self._fifo[track.name]
         order = (

@@ -65,12 +65,13 @@ def first_success(u: float, p: float) -> float:
     return math.floor(math.log1p(-u) / math.log1p(-p))
 
 
-def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
+def dropout_day(attended: list[bool] | bytes, absences_to_dropout: int) -> float:
     """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any.
 
     The run is looked for as a byte string (one byte per day, 0 = absent) by
     ``bytes.find``: the first run's end is where the first run of that length
-    begins, plus its length less one.
+    begins, plus its length less one. ``attended`` may be that byte string
+    already (a numpy bool array's ``tobytes()``: no list to turn into one).
     """
     if absences_to_dropout < 1:  # the first absence (a run of at least none) ends it
         return attended.index(False) if False in attended else NEVER
@@ -270,7 +271,8 @@ class Stay:
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
-            attended = (uniforms[3:] < propensity).tolist()
+            came = uniforms[3:] < propensity
+            attended = came.tolist()
 
         hazard_state: EndState = STEP_UP
         p_step_up, p_administrative = (
@@ -285,7 +287,9 @@ class Stay:
             if step_up > administrative:
                 hazard_state = ADMINISTRATIVE
         # Nobody who always comes drops out: no run of absences to look for.
-        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        dropout_key = (
+            NEVER if propensity >= 1.0 else 2 * dropout_day(came.tobytes(), self._absences_to_dropout) + 1
+        )
         completion_key = min(
             self._completion(track, first, count, planned_end, planned_days, joined), censor_key
         )
