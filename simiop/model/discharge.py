@@ -12,6 +12,9 @@ from simiop.model.referrals import refer_again
 if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
+_DISCHARGE = Purpose.DISCHARGE
+"""The readmission stream's purpose, read once (an enum member costs a class lookup; one per discharge)."""
+
 
 class Readmission:
     """The readmission rules of the config; the probability of each (end state, acuity) worked out once."""
@@ -50,7 +53,7 @@ class Readmission:
         probability = self.probability(state, episode.acuity)
         if probability <= 0.0:
             return
-        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.DISCHARGE)
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], _DISCHARGE)
         if float(rng.random()) < probability:
             delay = float(getattr(self._config.discharge, state).delay_days.sample(rng))
             refer_again(clinic, episode, delay, after_step_up=state == STEP_UP)
