@@ -92,6 +92,8 @@ class Programme:
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
+        self._open: list[Enrolment] = []
+        """The enrolments whose stays end at or after the horizon (no discharge event), in admission order."""
         self.attendance: list[Attendance] = []
         """Who came to each track-day, in clock order: the after-pass's input, built by ``finish``."""
         for role, spec in config.staff.roles.items():  # a hire can make room on a caseload
@@ -216,6 +218,8 @@ class Programme:
             enrolments.append(enrolment)
             if enrolment.ends_at < horizon:
                 Call(env, enrolment.ends_at, self._discharge, value=enrolment)
+            else:
+                self._open.append(enrolment)
             admitted += 1
         if not admitted:
             return
@@ -317,18 +321,17 @@ class Programme:
         Each track-day's members are who came: one list append per patient-day, nothing else.
         """
         week_of = self.clinic.calendar.week_of
-        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
+        # A list per programme day started before the horizon, the only days a stay can have started.
+        horizon = self._horizon
+        members: dict[str, list[list[Enrolment]]] = {
+            name: [[] for _ in range(track.index_from(horizon, False))] for name, track in self.tracks.items()
+        }
         for enrolment in self.enrolments:
             started = enrolment.started
-            if not started:
-                continue
-            table = members[enrolment.track.name]
-            first = enrolment.first
-            last = first + started
-            if len(table) < last:
-                table.extend([[] for _ in range(last - len(table))])
-            for index in range(first, last):
-                table[index].append(enrolment)
+            if started:
+                first = enrolment.first
+                for here in members[enrolment.track.name][first : first + started]:
+                    here.append(enrolment)
         held: list[list[Attendance]] = []
         for name, table in members.items():
             track = self.tracks[name]
@@ -351,9 +354,8 @@ class Programme:
         clinic = self.clinic
         horizon = clinic.horizon
         calendar = clinic.calendar
-        for enrolment in self.enrolments:
-            if enrolment.ends_at >= horizon:
-                self._stay.settle(enrolment, horizon)
+        for enrolment in self._open:
+            self._stay.settle(enrolment, horizon)
         for name, rows in self.rows.items():
             census = waiting = 0
             for row, change in zip(rows, self._wait_change[name], strict=False):
