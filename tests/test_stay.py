@@ -7,6 +7,7 @@ distributions so the expected discharge is exact.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -180,7 +181,7 @@ def test_payer_reviews_read_the_review_stream_in_order_past_one_batch_of_draws()
             0,
             START,
             np.random.default_rng(1),
-            lambda seed=seed: np.random.default_rng(seed),
+            functools.partial(np.random.default_rng, seed),
         )
         # Reviews at the start of the stay's days 1, 2, ... (one attended day each), the last one denied.
         assert stay.review_days == list(range(1, denied + 2)), seed
