@@ -135,9 +135,10 @@ class _Intake:
         env = clinic.env
         book = clinic.intake
         now = self.booked_on = env.now
-        slot = book.book(now + clinic.config.intake.lead_time_days, min(self.deadline, clinic.horizon))
+        horizon = clinic.horizon
+        slot = book.book(now + clinic.config.intake.lead_time_days, min(self.deadline, horizon))
         if slot is None:
-            if self.deadline < clinic.horizon:  # gives up at the deadline; past the horizon it is censored
+            if self.deadline < horizon:  # gives up at the deadline; past the horizon it is censored
                 Call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
