@@ -24,7 +24,7 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import accumulate, compress
+from itertools import accumulate, chain, compress
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -353,7 +353,6 @@ class Programme:
         """
         clinic = self.clinic
         horizon = clinic.horizon
-        calendar = clinic.calendar
         for enrolment in self._open:
             self._stay.settle(enrolment, horizon)
         for name, rows in self.rows.items():
@@ -378,4 +377,5 @@ class Programme:
         names = sorted(self.rows)
         if len(names) == 1:
             return list(self.rows[names[0]])
-        return [self.rows[name][day] for day in range(calendar.days) for name in names]
+        # The tracks' lists (a row for each of the calendar's days) interleaved: (day, track) order.
+        return list(chain.from_iterable(zip(*(self.rows[name] for name in names), strict=True)))
