@@ -89,6 +89,26 @@ def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
     assert clinic.keys == {0: key, 1: PatientKey(7, 3, 1)}
 
 
+def test_a_clinic_makes_each_distributions_sampler_once_and_it_draws_as_sample() -> None:
+    """``Clinic.sampler``: one sampler per distribution for the run, drawing what ``sample`` draws."""
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(1, 0),
+    )
+    patience = config.intake.patience_days
+    draw = clinic.sampler(patience)
+    assert clinic.sampler(patience) is draw
+    assert clinic.sampler(config.length_of_stay.planned_stay) is not draw
+    assert draw(np.random.default_rng(4)) == patience.sample(np.random.default_rng(4))
+
+
 def test_a_run_leaves_its_objects_to_reference_counting_not_to_the_cyclic_collector() -> None:
     """Clinic.close breaks the stages' cycles: a run's enrolments and events go as soon as it returns."""
     config = load_config(MMC, ["simulation.horizon_days=200"])

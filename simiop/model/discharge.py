@@ -25,6 +25,8 @@ class Readmission:
         discharge = config.discharge
         states = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
         self.possible = any(getattr(discharge, state).probability > 0.0 for state in states)
+        self._delay = {state: getattr(discharge, state).delay_days.sampler() for state in states}
+        """Per end state: draws the delay before the referral again (parameters read once per run)."""
         """Whether any discharge can lead to a readmission (a multiplier never makes 0 more than 0)."""
 
     def probability(self, state: str, acuity: str) -> float:
@@ -55,5 +57,5 @@ class Readmission:
             return
         rng = clinic.patients.of(clinic.keys[episode.episode_id], _DISCHARGE)
         if float(rng.random()) < probability:
-            delay = float(getattr(self._config.discharge, state).delay_days.sample(rng))
+            delay = float(self._delay[state](rng))
             refer_again(clinic, episode, delay, after_step_up=state == STEP_UP)

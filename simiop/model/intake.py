@@ -124,7 +124,7 @@ class _Intake:
         # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
         # booking (whether they come), then the outcome; so another patient's intake never shifts it.
         rng = clinic.patients.of(clinic.keys[episode.episode_id], _INTAKE)
-        patience = float(intake.patience_days.sample(rng))
+        patience = float(clinic.sampler(intake.patience_days)(rng))
         self.draws = rng.random(intake.max_rebookings + 2).tolist()
         self.deadline = episode.referred_day + patience
         self.rebookings_left = intake.max_rebookings

@@ -83,7 +83,11 @@ class Programme:
         # What every admission and discharge reads, held here rather than looked up through the clinic each
         # time (none of them is ever replaced during a run).
         self._env = clinic.env
-        self._patience = {name: track.spec.wait_list.patience_days for name, track in self.tracks.items()}
+        self._patience: dict[str, Callable[[np.random.Generator], float] | None] = {}
+        """Per track: draws a patience on its wait list (None: no limit)."""
+        for name, track in self.tracks.items():
+            patience = track.spec.wait_list.patience_days
+            self._patience[name] = None if patience is None else patience.sampler()
         self._keys = clinic.keys
         self._patients = clinic.patients
         self._roster = clinic.roster
@@ -136,7 +140,7 @@ class Programme:
         patience = self._patience[name]
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
-            days = float(patience.sample(rng))
+            days = float(patience(rng))
             Call(self._env, now + days, self._give_up, value=(chosen, episode))
         if chosen.continuous:
             self._admit(chosen, int(now))

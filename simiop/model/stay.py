@@ -142,9 +142,10 @@ class Stay:
         self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
         self._beyond: dict[str, int | None] = {}
         """Per track: the index of its first programme day starting at or after the horizon, if any."""
-        self._planned_stay = stay.planned_stay
+        self._planned_stay = stay.planned_stay.sampler()
+        """Draws a planned stay (the distribution's sampler: its parameters read once per run)."""
         propensity = config.attendance.propensity
-        self._propensity = propensity
+        self._propensity = propensity.sampler()
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
         self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
@@ -217,10 +218,10 @@ class Stay:
         only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first).
         """
         review = self._review
-        planned = self._planned_stay.sample(rng)
+        planned = self._planned_stay(rng)
         propensity = self._fixed_propensity
         if propensity is None:
-            propensity = self._propensity.sample(rng)
+            propensity = self._propensity(rng)
         days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
