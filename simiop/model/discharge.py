@@ -25,9 +25,9 @@ class Readmission:
         discharge = config.discharge
         states = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
         self.possible = any(getattr(discharge, state).probability > 0.0 for state in states)
+        """Whether any discharge can lead to a readmission (a multiplier never makes 0 more than 0)."""
         self._delay = {state: getattr(discharge, state).delay_days.sampler() for state in states}
         """Per end state: draws the delay before the referral again (parameters read once per run)."""
-        """Whether any discharge can lead to a readmission (a multiplier never makes 0 more than 0)."""
 
     def probability(self, state: str, acuity: str) -> float:
         """P(readmission) after a discharge of type ``state`` for a patient of ``acuity``.
