@@ -228,6 +228,23 @@ def test_single_draws_in_a_row_are_batches_of_one_in_a_row(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ONE_OF_EACH))
+def test_a_sampler_draws_what_sample_draws(name: str) -> None:
+    """``sampler()`` (parameters read once, for the model's draws per patient) gives ``sample``'s floats
+    and leaves the generator where ``sample`` does; one made before a ``model_copy`` keeps its values."""
+    dist = make(ONE_OF_EACH[name])
+    draw = dist.sampler()
+    by_sampler, by_sample = np.random.default_rng(5), np.random.default_rng(5)
+    drawn = [draw(by_sampler) for _ in range(500)]
+    assert all(type(value) is float for value in drawn)
+    assert drawn == [dist.sample(by_sample) for _ in range(500)]
+    assert by_sampler.random() == by_sample.random()
+    if "mean" in type(dist).model_fields:
+        moved = dist.model_copy(update={"mean": dist.mean / 2})
+        assert moved.sampler()(np.random.default_rng(3)) == moved.sample(np.random.default_rng(3))
+        assert draw(np.random.default_rng(3)) == dist.sample(np.random.default_rng(3))
+
+
+@pytest.mark.parametrize("name", sorted(ONE_OF_EACH))
 def test_same_generator_state_gives_same_draws_and_round_trips(name: str) -> None:
     dist = make(ONE_OF_EACH[name])
     a = dist.sample(np.random.default_rng(99), 50)

@@ -6,6 +6,7 @@ import gc
 import math
 from pathlib import Path
 
+import numpy as np
 import simpy
 
 from simiop.collector import collector_paused
@@ -20,12 +21,13 @@ from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey, PatientStreams
 from simiop.model.programme import Programme
 from simiop.model.records import Records
-from simiop.model.referrals import _mix, _pick, start_source
+from simiop.model.referrals import _cumulative, _mix, _pick, _picked, start_source
 from simiop.model.staff import Roster
 from simiop.streams import RandomStreams
 from tests.tiny_world import roster_of, tiny_config
 
 MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
+BASELINE = Path(__file__).parent.parent / "configs" / "baseline.yaml"
 
 
 def test_a_clinic_without_referrals_schedules_no_event_yet_closes_every_day() -> None:
@@ -85,6 +87,26 @@ def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
     assert again.readmission_of == 0
     assert (again.episode_id, again.acuity, again.referred_day) == (1, "high", 9.0)
     assert clinic.keys == {0: key, 1: PatientKey(7, 3, 1)}
+
+
+def test_a_clinic_makes_each_distributions_sampler_once_and_it_draws_as_sample() -> None:
+    """``Clinic.sampler``: one sampler per distribution for the run, drawing what ``sample`` draws."""
+    config = tiny_config()
+    calendar = ClinicCalendar.for_config(config)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=RandomStreams(1, 0),
+        roster=roster_of(config),
+        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(1, 0),
+    )
+    patience = config.intake.patience_days
+    draw = clinic.sampler(patience)
+    assert clinic.sampler(patience) is draw
+    assert clinic.sampler(config.length_of_stay.planned_stay) is not draw
+    assert draw(np.random.default_rng(4)) == patience.sample(np.random.default_rng(4))
 
 
 def test_a_run_leaves_its_objects_to_reference_counting_not_to_the_cyclic_collector() -> None:
@@ -170,3 +192,98 @@ def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
         "c",
         "c",
     ]
+
+
+def test_a_pick_by_running_totals_is_the_pick_by_adding_up() -> None:
+    """``_picked`` (a bisection over ``_cumulative``) chooses what ``_pick`` chooses, ties and zeros included."""
+    mixes = [
+        [0.25, 0.75],
+        [0.5, 0.3, 0.2],
+        [0.1, 0.0, 0.6, 0.3],  # a name never chosen
+        [0.2, 0.2, 0.2],  # totals short of 1: the last name takes the rest
+        [0.1] * 10,  # running totals that round
+    ]
+    uniforms = [
+        0.0,
+        0.1,
+        0.2,
+        0.25,
+        0.3,
+        0.5,
+        0.6,
+        0.7,
+        0.8,
+        0.9,
+        0.9999999,
+        *np.random.default_rng(3).random(500),
+    ]
+    for shares in mixes:
+        totals = _cumulative(shares)
+        assert len(totals) == len(shares)
+        for u in uniforms:
+            assert _picked(float(u), totals) == _pick(float(u), shares), (shares, u)
+    assert _picked(0.7, _cumulative([0.2, 0.2, 0.2])) == 2
+    assert _picked(0.1, _cumulative([0.1, 0.0, 0.6, 0.3])) == 2
+
+
+def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]:
+    """Who came to each track-day, found by stepping through every started day of every stay (the reference)."""
+    found: dict[str, dict[int, tuple[list[list[int]], list[bool], int, int]]] = {
+        n: {} for n in programme.tracks
+    }
+    for enrolment in programme.enrolments:
+        track = enrolment.track
+        table = found[track.name]
+        for index in range(enrolment.first, enrolment.first + enrolment.started):
+            came, scheduled, attended, absent = table.setdefault(
+                index, ([[] for _ in track.groups], [False] * len(track.groups), 0, 0)
+            )
+            scheduled[enrolment.group] = True
+            if enrolment.attended[index - enrolment.first]:
+                came[enrolment.group].append(enrolment.episode.episode_id)
+                table[index] = (came, scheduled, attended + 1, absent)
+            else:
+                table[index] = (came, scheduled, attended, absent + 1)
+    return [
+        [(programme.tracks[name].days[index], *table[index]) for index in sorted(table)]
+        for name, table in found.items()
+    ]
+
+
+def test_who_came_lists_members_absences_and_groups_as_a_day_by_day_walk() -> None:
+    """Two groups, absences, three tracks: each track-day's attendance and row counts as stepping finds them."""
+    config = load_config(BASELINE, ["simulation.horizon_days=150"])
+    calendar = ClinicCalendar.for_config(config)
+    streams = RandomStreams(5, 0)
+    clinic = Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=streams,
+        roster=Roster(config, calendar, streams),
+        records=Records(seed=5, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(5, 0),
+    )
+    clinic.intake = IntakeBook(clinic)
+    programme = clinic.programme = Programme(clinic)
+    for name, source in config.referrals.sources.items():
+        start_source(clinic, name, source)
+    clinic.env.run(until=calendar.horizon_days)
+    held = programme._who_came()
+
+    listed = [
+        [
+            (
+                a.day,
+                [[e.episode.episode_id for e in group] for group in a.came],
+                a.scheduled,
+                a.row.attended,
+                a.row.absent,
+            )
+            for a in kept
+        ]
+        for kept in held
+    ]
+    assert listed == _who_came_day_by_day(programme)
+    assert any(len(a.came) == 2 and not all(a.scheduled) for kept in held for a in kept)  # a group alone
+    assert sum(a.row.absent for kept in held for a in kept) > 20  # absences counted

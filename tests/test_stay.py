@@ -7,6 +7,7 @@ distributions so the expected discharge is exact.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -76,6 +77,9 @@ def test_dropout_day_is_where_a_day_by_day_count_of_absences_reaches_the_run(
             expected = index
             break
     assert dropout_day(attended, run_to_dropout) == expected
+    # As ``plan`` passes it: a numpy bool array's bytes, one per day.
+    assert dropout_day(np.array(attended, dtype=bool).tobytes(), run_to_dropout) == expected
+    assert dropout_day(np.array(attended, dtype=bool).tobytes(), 0) == dropout_day(attended, 0)
 
 
 def test_a_plain_stay_completes_at_the_end_of_the_last_day_before_its_planned_end() -> None:
@@ -144,6 +148,46 @@ def test_a_denied_payer_review_discharges_or_leaves_the_rest_unbilled() -> None:
         COMPLETED,
         8,
     )  # treated to the end of the plan, unbilled from day 8
+
+
+def test_payer_reviews_read_the_review_stream_in_order_past_one_batch_of_draws() -> None:
+    """A review a day until one is denied: each review takes the stream's next uniform, whatever the batches.
+
+    ``plan`` draws the review uniforms a few at a time; the k-th review must still see the stream's
+    k-th number, so a stay with more reviews than one batch is decided as one draw per review decides it.
+    """
+    daily = {
+        "money__payers__commercial__authorization": {
+            "unit": "attended_days",
+            "initial_days": 1,
+            "days_per_approval": 1,
+            "approval_probability": 0.9,
+            "on_denial": "continue_unbilled",
+        },
+        "length_of_stay__planned_stay": {"dist": "fixed", "value": 12},
+    }
+    config = world(**daily)
+    state = track_of(config, "day")
+    first = state.index_from(START, strictly_after=False)
+    for seed in range(40):
+        uniforms = np.random.default_rng(seed).random(60)
+        denied = int(np.argmax(uniforms >= 0.9))  # the first review denied (0-based)
+        stay = Stay(config).plan(
+            state,
+            episode(0, "commercial"),
+            0,
+            roster_of(config).by_role["therapist"][0],
+            first,
+            0,
+            START,
+            np.random.default_rng(1),
+            functools.partial(np.random.default_rng, seed),
+        )
+        # Reviews at the start of the stay's days 1, 2, ... (one attended day each), the last one denied.
+        assert stay.review_days == list(range(1, denied + 2)), seed
+        assert stay.denied_at == denied + 1
+        assert stay.denied_on == state.days[first + denied + 1]
+    assert any(int(np.argmax(np.random.default_rng(seed).random(60) >= 0.9)) >= 8 for seed in range(40))
 
 
 def test_a_continuous_stay_ends_at_its_planned_instant() -> None:

@@ -133,6 +133,15 @@ class Distribution(Frozen):
         """One draw: the first element of a one-element batch (a family may shortcut it, same value)."""
         return float(self._draw(rng, 1)[0])
 
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        """A function drawing one value as ``sample(rng)`` draws it (the same float), parameters read now.
+
+        For the model's draws per patient (a planned stay, a patience), made once per run: ``sample``
+        works numpy's parameters out at every draw, most of a gamma draw's cost. A family with
+        parameters overrides this with a function over them; the rest draw through ``sample``'s way.
+        """
+        return self._draw_one
+
     @overload
     def sample(self, rng: np.random.Generator, size: None = None) -> float: ...
 
@@ -193,6 +202,10 @@ class Fixed(Distribution):
     def _draw_one(self, rng: np.random.Generator) -> float:
         return float(self.value)  # no draw and no array: a fixed value is read at every admission
 
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        value = float(self.value)
+        return lambda rng: value
+
 
 class Exponential(Distribution):
     """Memoryless waiting time: constant hazard, e.g. time between independent referrals."""
@@ -214,6 +227,10 @@ class Exponential(Distribution):
 
     def _draw_one(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean))  # numpy's scalar draw is the batch's first: same value
+
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        mean = self.mean
+        return lambda rng: float(rng.exponential(mean))
 
 
 def _require_low_below_high(low: float, high: float) -> None:
@@ -479,6 +496,10 @@ class Lognormal(Distribution):
         mu, sigma = self._log_params
         return float(rng.lognormal(mu, sigma))  # numpy's scalar draw is the batch's first: same value
 
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        mu, sigma = self._log_params
+        return lambda rng: float(rng.lognormal(mu, sigma))
+
 
 class Gamma(Distribution):
     """Positive, right-skewed quantity with a lighter tail than the lognormal; by mean and sd."""
@@ -509,6 +530,10 @@ class Gamma(Distribution):
     def _draw_one(self, rng: np.random.Generator) -> float:
         shape, scale = self._shape_scale
         return float(rng.gamma(shape, scale))  # numpy's scalar draw is the batch's first: same value
+
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        shape, scale = self._shape_scale
+        return lambda rng: float(rng.gamma(shape, scale))
 
 
 class Beta(Distribution):
@@ -545,6 +570,10 @@ class Beta(Distribution):
     def _draw_one(self, rng: np.random.Generator) -> float:
         a, b = self._a_b
         return float(rng.beta(a, b))  # numpy's scalar draw is the batch's first: same value
+
+    def sampler(self) -> Callable[[np.random.Generator], float]:
+        a, b = self._a_b
+        return lambda rng: float(rng.beta(a, b))
 
 
 class Poisson(Distribution):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
+from simiop.config.distributions import Distribution
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.patients import PatientKey, PatientStreams
@@ -37,6 +40,10 @@ class Clinic:
     """Each episode's patient key, by episode id: which of the patients' streams it draws from."""
     _next_episode: int = 0
     _next_patient: int = 0
+    _samplers: dict[int, tuple[Distribution, Callable[[np.random.Generator], float]]] = field(
+        default_factory=dict
+    )
+    """Each distribution's sampler, by the distribution's id (kept with it: the id stays its own)."""
 
     def new_episode(
         self,
@@ -70,6 +77,13 @@ class Clinic:
         self._next_episode = episode_id + 1
         self.records.episodes.append(episode)
         return episode
+
+    def sampler(self, distribution: Distribution) -> Callable[[np.random.Generator], float]:
+        """``distribution.sampler()``, made once per run: a draw per referral need not read its parameters."""
+        found = self._samplers.get(id(distribution))
+        if found is None:
+            found = self._samplers[id(distribution)] = (distribution, distribution.sampler())
+        return found[1]
 
     def new_patient_id(self) -> int:
         """A new person (readmissions reuse their first id, so unduplicated counts are possible)."""

@@ -12,6 +12,9 @@ from simiop.model.referrals import refer_again
 if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
+_DISCHARGE = Purpose.DISCHARGE
+"""The readmission stream's purpose, read once (an enum member costs a class lookup; one per discharge)."""
+
 
 class Readmission:
     """The readmission rules of the config; the probability of each (end state, acuity) worked out once."""
@@ -23,6 +26,8 @@ class Readmission:
         states = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
         self.possible = any(getattr(discharge, state).probability > 0.0 for state in states)
         """Whether any discharge can lead to a readmission (a multiplier never makes 0 more than 0)."""
+        self._delay = {state: getattr(discharge, state).delay_days.sampler() for state in states}
+        """Per end state: draws the delay before the referral again (parameters read once per run)."""
 
     def probability(self, state: str, acuity: str) -> float:
         """P(readmission) after a discharge of type ``state`` for a patient of ``acuity``.
@@ -50,7 +55,7 @@ class Readmission:
         probability = self.probability(state, episode.acuity)
         if probability <= 0.0:
             return
-        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.DISCHARGE)
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], _DISCHARGE)
         if float(rng.random()) < probability:
-            delay = float(getattr(self._config.discharge, state).delay_days.sample(rng))
+            delay = float(self._delay[state](rng))
             refer_again(clinic, episode, delay, after_step_up=state == STEP_UP)

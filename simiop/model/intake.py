@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
 
 MINUTES_PER_DAY = 1440.0
+_INTAKE = Purpose.INTAKE
+"""The intake stream's purpose, read once (an enum member costs a class lookup; one per referral)."""
 
 
 class IntakeBook:
@@ -121,8 +123,8 @@ class _Intake:
         intake = clinic.config.intake
         # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
         # booking (whether they come), then the outcome; so another patient's intake never shifts it.
-        rng = clinic.patients.of(clinic.keys[episode.episode_id], Purpose.INTAKE)
-        patience = float(intake.patience_days.sample(rng))
+        rng = clinic.patients.of(clinic.keys[episode.episode_id], _INTAKE)
+        patience = float(clinic.sampler(intake.patience_days)(rng))
         self.draws = rng.random(intake.max_rebookings + 2).tolist()
         self.deadline = episode.referred_day + patience
         self.rebookings_left = intake.max_rebookings
@@ -132,10 +134,11 @@ class _Intake:
         clinic = self.clinic
         env = clinic.env
         book = clinic.intake
-        self.booked_on = env.now
-        slot = book.book(env.now + clinic.config.intake.lead_time_days, min(self.deadline, clinic.horizon))
+        now = self.booked_on = env.now
+        horizon = clinic.horizon
+        slot = book.book(now + clinic.config.intake.lead_time_days, min(self.deadline, horizon))
         if slot is None:
-            if self.deadline < clinic.horizon:  # gives up at the deadline; past the horizon it is censored
+            if self.deadline < horizon:  # gives up at the deadline; past the horizon it is censored
                 Call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
@@ -149,16 +152,17 @@ class _Intake:
         env = clinic.env
         intake = clinic.config.intake
         episode = self.episode
-        days_waited = env.now - self.booked_on
+        now = env.now
+        days_waited = now - self.booked_on
         booking = intake.max_rebookings - self.rebookings_left
         showed = self.draws[booking] < intake.show_rate_by_days_waited.value_at(days_waited)
-        clinic.records.bookings.append(Booking(episode.episode_id, self.booked_on, env.now, showed))
+        clinic.records.bookings.append(Booking(episode.episode_id, self.booked_on, now, showed))
         if showed:
-            clinic.roster.book_intake(clinic.intake.role, int(env.now), intake.assessment_minutes / 60.0)
-            episode.assessed_day = env.now
-            Call(env, env.now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
+            clinic.roster.book_intake(clinic.intake.role, int(now), intake.assessment_minutes / 60.0)
+            episode.assessed_day = now
+            Call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
         elif self.rebookings_left == 0:
-            episode.end(NO_SHOW, env.now)
+            episode.end(NO_SHOW, now)
         else:
             self.rebookings_left -= 1
             self.book()

@@ -24,6 +24,7 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import accumulate, chain, compress
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 _until = until
 """The clock's never-negative wait (events.until), under the name the horizon tests know."""
+
+# The purposes of the patients' streams, read once (an enum member costs a class lookup: 70 ns, per stay).
+_STAY, _REVIEWS, _WAIT_LIST = Purpose.STAY, Purpose.REVIEWS, Purpose.WAIT_LIST
 
 
 class Programme:
@@ -71,11 +75,29 @@ class Programme:
         for track in self._track_list:
             self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
         self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._others = {
+            track.name: [other for other in self._by_role[track.spec.facilitator_role] if other is not track]
+            for track in self._track_list
+        }
+        """Per track: the other tracks whose patients its role takes on (a discharge frees a place there)."""
+        # What every admission and discharge reads, held here rather than looked up through the clinic each
+        # time (none of them is ever replaced during a run).
+        self._env = clinic.env
+        self._patience: dict[str, Callable[[np.random.Generator], float] | None] = {}
+        """Per track: draws a patience on its wait list (None: no limit)."""
+        for name, track in self.tracks.items():
+            patience = track.spec.wait_list.patience_days
+            self._patience[name] = None if patience is None else patience.sampler()
+        self._keys = clinic.keys
+        self._patients = clinic.patients
+        self._roster = clinic.roster
         self._review_key: PatientKey | None = None
         """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
+        self._open: list[Enrolment] = []
+        """The enrolments whose stays end at or after the horizon (no discharge event), in admission order."""
         self.attendance: list[Attendance] = []
         """Who came to each track-day, in clock order: the after-pass's input, built by ``finish``."""
         for role, spec in config.staff.roles.items():  # a hire can make room on a caseload
@@ -100,7 +122,7 @@ class Programme:
                 wanted = tracks
             preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
         chosen = preferred
-        now = self.clinic.env.now
+        now = self._env.now
         if preferred.free_seats() <= 0:
             policy = preferred.spec.wait_list.when_full
             if policy == "leave":
@@ -110,23 +132,26 @@ class Programme:
                 others = [t for t in self.tracks.values() if t is not preferred and t.free_seats() > 0]
                 if others:
                     chosen = max(others, key=lambda t: (t.free_seats(), t.name))
-        episode.track = chosen.name
+        name = chosen.name
+        episode.track = name
         episode.wait_list_day = now
         chosen.wait_list.append(episode)
-        self._wait_change[chosen.name][int(now)] += 1
-        patience = chosen.spec.wait_list.patience_days
+        self._wait_change[name][int(now)] += 1
+        patience = self._patience[name]
         if patience is not None:
-            rng = self.clinic.patients.of(self.clinic.keys[episode.episode_id], Purpose.WAIT_LIST)
-            days = float(patience.sample(rng))
-            Call(self.clinic.env, now + days, lambda _: self._give_up(chosen, episode))
+            rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
+            days = float(patience(rng))
+            Call(self._env, now + days, self._give_up, value=(chosen, episode))
         if chosen.continuous:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
 
-    def _give_up(self, track: TrackState, episode: Episode) -> None:
+    def _give_up(self, event: Call) -> None:
+        """Patience on the wait list ran out: the event's value is (track, episode)."""
+        track, episode = cast(tuple[TrackState, Episode], event._value)
         if episode in track.wait_list:
-            now = self.clinic.env.now
+            now = self._env.now
             track.wait_list.remove(episode)
             self._wait_change[track.name][int(now)] -= 1
             episode.end(LEFT_WAIT_LIST, now)
@@ -160,9 +185,8 @@ class Programme:
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""
         waiting = track.wait_list
-        if not waiting:
+        if not waiting or track.census >= track.seats:  # every group full (seats: groups x their maximum)
             return
-        spec = track.spec
         fifo = self._fifo[track.name]
         order = (
             waiting
@@ -171,10 +195,10 @@ class Programme:
                 waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
         )
-        clinic = self.clinic
-        roster = clinic.roster
+        spec = track.spec
+        roster = self._roster
         role, shift = spec.facilitator_role, spec.shift
-        env, keys, patients, plan = clinic.env, clinic.keys, clinic.patients, self._stay.plan
+        env, keys, patients, plan = self._env, self._keys, self._patients, self._stay.plan
         groups, enrolments, horizon = track.groups, self.enrolments, self._horizon
         now = env.now
         first = -1
@@ -188,16 +212,18 @@ class Programme:
                 break
             roster.assign(therapist, day)
             if first < 0:  # the stay's first programme day: the same for everyone admitted now
-                first = track.index_from(now, strictly_after=track.continuous)
+                first = track.index_from(now, track.continuous)
             # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
             key = self._review_key = keys[episode.episode_id]
-            rng = patients.of(key, Purpose.STAY)
+            rng = patients.of(key, _STAY)
             enrolment = plan(track, episode, group, therapist, first, day, now, rng, self._reviews)
             groups[group].append(enrolment)
             track.census += 1
             enrolments.append(enrolment)
             if enrolment.ends_at < horizon:
                 Call(env, enrolment.ends_at, self._discharge, value=enrolment)
+            else:
+                self._open.append(enrolment)
             admitted += 1
         if not admitted:
             return
@@ -212,78 +238,86 @@ class Programme:
     def _reviews(self) -> np.random.Generator:
         """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
         assert self._review_key is not None
-        return self.clinic.patients.of(self._review_key, Purpose.REVIEWS)
+        return self._patients.of(self._review_key, _REVIEWS)
 
     # -- discharge ---------------------------------------------------------------------------------
 
     def _discharge(self, event: Call) -> None:
         """A stay's end: its enrolment is the event's value."""
-        enrolment = cast(Enrolment, event.value)
-        clinic = self.clinic
+        enrolment: Enrolment = event._value  # Call's own value (``event.value`` checks it is not pending)
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
         track.census -= 1
-        therapist = enrolment.therapist
-        clinic.roster.release(therapist, day)
+        self._roster.release(enrolment.therapist, day)
         episode = enrolment.episode
-        now = clinic.env.now
-        episode.end(enrolment.state, now)
+        episode.end(enrolment.state, self._env.now)
         self._stay.settle(enrolment, self._horizon)
         self.rows[track.name][day].discharges += 1
         if self._readmission is not None:
-            self._readmission.after(clinic, episode, enrolment.state)
+            self._readmission.after(self.clinic, episode, enrolment.state)
         inclusive = not enrolment.at_start
         if track.continuous:  # the freed seat goes to the wait list at once, counted on the same row
             if track.wait_list:
                 self._admit(track, day)
         else:
             self._schedule_round(track, inclusive)
-        for other in self._by_role.get(therapist.role, ()):
-            if other is not track:
-                if other.continuous:
-                    self._admit(other, day)
-                else:
-                    self._schedule_round(other, inclusive)
+        for other in self._others[track.name]:
+            if other.continuous:
+                self._admit(other, day)
+            else:
+                self._schedule_round(other, inclusive)
 
     # -- after the flow ----------------------------------------------------------------------------
 
     def _who_came(self) -> list[list[Attendance]]:
-        """Each track's programme days that someone started, with who came to each group, in day order."""
+        """Each track's programme days that someone started, with who came to each group, in day order.
+
+        Counted without a step per patient-day where it can be: each group's members on each day from
+        where stays begin and end (a running sum), so that only the days someone came are visited one by
+        one (``compress``), to list them; the rows' absences are the members less those who came.
+        """
         week_of = self.clinic.calendar.week_of
-        slots: dict[str, list[Attendance | None]] = {name: [] for name in self.tracks}
+        started_by_track: dict[str, list[Enrolment]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
-            started = enrolment.started
-            if not started:
-                continue
-            track = enrolment.track
-            name = track.name
-            table = slots[name]
-            first = enrolment.first
-            last = first + started
-            if len(table) < last:
-                table.extend([None] * (last - len(table)))
-            group = enrolment.group
-            for index, came in zip(range(first, last), enrolment.attended, strict=False):
-                attendance = table[index]
-                if attendance is None:
-                    day = track.days[index]
-                    groups = len(track.groups)
-                    attendance = table[index] = Attendance(
-                        track,
-                        day,
-                        week_of(day),
-                        self.rows[name][day],
-                        [[]] if groups == 1 else [[] for _ in range(groups)],
-                        [False] * groups,
-                    )
-                attendance.scheduled[group] = True
-                if came:
-                    attendance.came[group].append(enrolment)
-                    attendance.row.attended += 1
-                else:
-                    attendance.row.absent += 1
-        return [[a for a in table if a is not None] for table in slots.values()]
+            if enrolment.started:
+                started_by_track[enrolment.track.name].append(enrolment)
+        held: list[list[Attendance]] = []
+        for name, enrolled in started_by_track.items():
+            track = self.tracks[name]
+            groups = len(track.groups)
+            length = max((e.first + e.started for e in enrolled), default=0)
+            changes = [[0] * (length + 1) for _ in range(groups)]
+            for enrolment in enrolled:
+                change = changes[enrolment.group]
+                change[enrolment.first] += 1
+                change[enrolment.first + enrolment.started] -= 1
+            # Per group and day index: the members who started that day (came or not).
+            members = [list(accumulate(change)) for change in changes]
+            everyone = members[0] if groups == 1 else [sum(counts) for counts in zip(*members, strict=True)]
+            rows, days = self.rows[name], track.days
+            # Per group, per day index: who came (an empty list for a day nobody started).
+            came_on: list[list[list[Enrolment]]] = [[] for _ in range(groups)]
+            for lists in came_on:
+                lists.extend([] for _ in range(length))
+            kept: list[Attendance] = []
+            for index in compress(range(length), everyone):
+                day = days[index]
+                came = [came_on[0][index]] if groups == 1 else [lists[index] for lists in came_on]
+                scheduled = [True] if groups == 1 else [counts[index] > 0 for counts in members]
+                kept.append(Attendance(track, day, week_of(day), rows[day], came, scheduled))
+            for enrolment in enrolled:
+                lists = came_on[enrolment.group]
+                first = enrolment.first
+                for index in compress(range(first, first + enrolment.started), enrolment.attended):
+                    lists[index].append(enrolment)
+            for attendance, index in zip(kept, compress(range(length), everyone), strict=True):
+                came_count = sum(map(len, attendance.came))
+                row = attendance.row
+                row.attended += came_count
+                row.absent += everyone[index] - came_count
+            held.append(kept)
+        return held
 
     def _everyone_came(self) -> list[list[Attendance]]:
         """``_who_came`` when everyone always comes and each track has one group (the M/M/c clinic).
@@ -291,18 +325,17 @@ class Programme:
         Each track-day's members are who came: one list append per patient-day, nothing else.
         """
         week_of = self.clinic.calendar.week_of
-        members: dict[str, list[list[Enrolment]]] = {name: [] for name in self.tracks}
+        # A list per programme day started before the horizon, the only days a stay can have started.
+        horizon = self._horizon
+        members: dict[str, list[list[Enrolment]]] = {
+            name: [[] for _ in range(track.index_from(horizon, False))] for name, track in self.tracks.items()
+        }
         for enrolment in self.enrolments:
             started = enrolment.started
-            if not started:
-                continue
-            table = members[enrolment.track.name]
-            first = enrolment.first
-            last = first + started
-            if len(table) < last:
-                table.extend([[] for _ in range(last - len(table))])
-            for index in range(first, last):
-                table[index].append(enrolment)
+            if started:
+                first = enrolment.first
+                for here in members[enrolment.track.name][first : first + started]:
+                    here.append(enrolment)
         held: list[list[Attendance]] = []
         for name, table in members.items():
             track = self.tracks[name]
@@ -324,10 +357,8 @@ class Programme:
         """
         clinic = self.clinic
         horizon = clinic.horizon
-        calendar = clinic.calendar
-        for enrolment in self.enrolments:
-            if enrolment.ends_at >= horizon:
-                self._stay.settle(enrolment, horizon)
+        for enrolment in self._open:
+            self._stay.settle(enrolment, horizon)
         for name, rows in self.rows.items():
             census = waiting = 0
             for row, change in zip(rows, self._wait_change[name], strict=False):
@@ -350,4 +381,5 @@ class Programme:
         names = sorted(self.rows)
         if len(names) == 1:
             return list(self.rows[names[0]])
-        return [self.rows[name][day] for day in range(calendar.days) for name in names]
+        # The tracks' lists (a row for each of the calendar's days) interleaved: (day, track) order.
+        return list(chain.from_iterable(zip(*(self.rows[name] for name in names), strict=True)))

@@ -13,7 +13,9 @@ made every draw depend on how many gaps the horizon needed).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -97,10 +99,14 @@ class _Source:
         # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
         # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
         self.draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).tolist()
-        # Each mix's names and probabilities; no probabilities where there is one name (nothing to pick).
+        # Each mix's names and running totals of its probabilities (_cumulative); none where there is one
+        # name (nothing to pick).
         self.preferences, self.preference_p = _mix(source.track_preference)
         self.payers, self.payer_p = _mix(source.payer_mix)
         self.classes, self.class_p = _mix(source.acuity_mix or {"standard": 1.0})
+        self.preference_p, self.payer_p, self.class_p = map(
+            _cumulative, (self.preference_p, self.payer_p, self.class_p)
+        )
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
 
@@ -122,9 +128,9 @@ class _Source:
             clinic.new_patient_id(),
             self.name,
             source.kind,
-            preferences[_pick(draws[at], self.preference_p) if self.preference_p else 0],
-            payers[_pick(draws[at + 1], self.payer_p) if self.payer_p else 0],
-            classes[_pick(draws[at + 2], self.class_p) if self.class_p else 0],
+            preferences[_picked(draws[at], self.preference_p) if self.preference_p else 0],
+            payers[_picked(draws[at + 1], self.payer_p) if self.payer_p else 0],
+            classes[_picked(draws[at + 2], self.class_p) if self.class_p else 0],
             now,
         )
         if draws[at + 3] < source.contact_probability:
@@ -152,6 +158,21 @@ def _pick(u: float, probabilities: list[float]) -> int:
         if u < cumulative:
             return index
     return len(probabilities) - 1
+
+
+def _cumulative(probabilities: list[float]) -> list[float]:
+    """The running totals ``_pick`` adds up, summed in its order (so the same floats), for ``_picked``."""
+    return list(itertools.accumulate(probabilities))
+
+
+def _picked(u: float, cumulative: list[float]) -> int:
+    """``_pick(u, probabilities)`` from the probabilities' running totals: a bisection, no loop.
+
+    ``_pick`` returns the first index whose running total exceeds ``u`` (the last if none does), which is
+    where ``u`` would go to the right of its equals among the totals.
+    """
+    index = bisect.bisect_right(cumulative, u)
+    return index if index < len(cumulative) else len(cumulative) - 1
 
 
 def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step_up: bool) -> None:

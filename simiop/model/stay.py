@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 DAYS_PER_WEEK = 7.0
 NEVER = math.inf
+_REVIEW_DRAWS = 8
+"""Review uniforms drawn at a time: a stay with reviews has about three (baseline), a call costs more than a
+number."""
 
 
 def weekly_to_daily(weekly_probability: float, days_per_week: int) -> float:
@@ -62,12 +65,13 @@ def first_success(u: float, p: float) -> float:
     return math.floor(math.log1p(-u) / math.log1p(-p))
 
 
-def dropout_day(attended: list[bool], absences_to_dropout: int) -> float:
+def dropout_day(attended: list[bool] | bytes, absences_to_dropout: int) -> float:
     """The 0-based day whose end completes a run of ``absences_to_dropout`` absences, if any.
 
     The run is looked for as a byte string (one byte per day, 0 = absent) by
     ``bytes.find``: the first run's end is where the first run of that length
-    begins, plus its length less one.
+    begins, plus its length less one. ``attended`` may be that byte string
+    already (a numpy bool array's ``tobytes()``: no list to turn into one).
     """
     if absences_to_dropout < 1:  # the first absence (a run of at least none) ends it
         return attended.index(False) if False in attended else NEVER
@@ -138,9 +142,10 @@ class Stay:
         self._hazards: dict[tuple[int, str], tuple[float, float]] = {}
         self._beyond: dict[str, int | None] = {}
         """Per track: the index of its first programme day starting at or after the horizon, if any."""
-        self._planned_stay = stay.planned_stay
+        self._planned_stay = stay.planned_stay.sampler()
+        """Draws a planned stay (the distribution's sampler: its parameters read once per run)."""
         propensity = config.attendance.propensity
-        self._propensity = propensity
+        self._propensity = propensity.sampler()
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
         self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
@@ -213,10 +218,10 @@ class Stay:
         only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first).
         """
         review = self._review
-        planned = self._planned_stay.sample(rng)
+        planned = self._planned_stay(rng)
         propensity = self._fixed_propensity
         if propensity is None:
-            propensity = self._propensity.sample(rng)
+            propensity = self._propensity(rng)
         days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
@@ -267,7 +272,8 @@ class Stay:
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
-            attended = (uniforms[3:] < propensity).tolist()
+            came = uniforms[3:] < propensity
+            attended = came.tolist()
 
         hazard_state: EndState = STEP_UP
         p_step_up, p_administrative = (
@@ -282,7 +288,9 @@ class Stay:
             if step_up > administrative:
                 hazard_state = ADMINISTRATIVE
         # Nobody who always comes drops out: no run of absences to look for.
-        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        dropout_key = (
+            NEVER if propensity >= 1.0 else 2 * dropout_day(came.tobytes(), self._absences_to_dropout) + 1
+        )
         completion_key = min(
             self._completion(track, first, count, planned_end, planned_days, joined), censor_key
         )
@@ -303,26 +311,26 @@ class Stay:
             by_attendance = rule is not None and rule.unit == "attended_days"
             attended_before = list(itertools.accumulate(attended, initial=0)) if by_attendance else []
 
-            def review_index(after: int) -> float:
-                if next_review == NEVER:
-                    return NEVER
-                index = bisect.bisect_left(days, next_review, first + after, end_index) - first
-                return index if index < count else NEVER
-
-            def authorization_index(after: int) -> float:
-                if authorized == NEVER:
-                    return NEVER
+            # The next progress and payer review as an index into the stay's days (NEVER: none), found by
+            # bisection (written out where needed: this runs for every stay with reviews).
+            progress_at: float = NEVER
+            if review is not None:
+                progress_at = bisect.bisect_left(days, next_review, first, end_index) - first
+                if progress_at >= count:
+                    progress_at = NEVER
+            payer_at: float = NEVER
+            if rule is not None:
                 if by_attendance:
-                    index = bisect.bisect_left(attended_before, authorized, after, count)
+                    payer_at = bisect.bisect_left(attended_before, authorized, 0, count)
                 else:
-                    index = (
-                        bisect.bisect_left(days, admitted_on + authorized, first + after, end_index) - first
-                    )
-                return index if index < count else NEVER
-
+                    payer_at = bisect.bisect_left(days, admitted_on + authorized, first, end_index) - first
+                if payer_at >= count:
+                    payer_at = NEVER
+            # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
+            # array draw by draw: the same numbers as one call per review; nothing else reads this stream).
             review_rng: np.random.Generator | None = None
-            progress_at = review_index(0)
-            payer_at = authorization_index(0)
+            draws: list[float] = []
+            drawn = 0
             extensions = 0
             while True:
                 at = min(progress_at, payer_at)
@@ -331,8 +339,11 @@ class Stay:
                 index = int(at)
                 if progress_at == at and review is not None:
                     next_review += review.interval_weeks * DAYS_PER_WEEK
-                    review_rng = review_rng or reviews()
-                    u = float(review_rng.random())
+                    if drawn == len(draws):
+                        review_rng = review_rng or reviews()
+                        draws += review_rng.random(_REVIEW_DRAWS).tolist()
+                    u = draws[drawn]
+                    drawn += 1
                     if u < review.early_completion_probability:
                         best, state = 2 * index, COMPLETED
                         break
@@ -348,14 +359,19 @@ class Stay:
                             censor_key,
                         )
                         best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
-                    progress_at = review_index(index + 1)
+                    progress_at = bisect.bisect_left(days, next_review, first + index + 1, end_index) - first
+                    if progress_at >= count:
+                        progress_at = NEVER
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
                 while used >= authorized:
                     review_days.append(index)
-                    review_rng = review_rng or reviews()
-                    if float(review_rng.random()) < rule.approval_probability:
+                    if drawn == len(draws):
+                        review_rng = review_rng or reviews()
+                        draws += review_rng.random(_REVIEW_DRAWS).tolist()
+                    drawn += 1
+                    if draws[drawn - 1] < rule.approval_probability:
                         authorized += rule.days_per_approval
                         continue
                     denied_at = index
@@ -367,7 +383,18 @@ class Stay:
                     break
                 if denied_at is not None and state == ADMINISTRATIVE and best == 2 * index:
                     break
-                payer_at = authorization_index(index + 1)
+                if authorized == NEVER:
+                    payer_at = NEVER
+                else:
+                    if by_attendance:
+                        payer_at = bisect.bisect_left(attended_before, authorized, index + 1, count)
+                    else:
+                        payer_at = (
+                            bisect.bisect_left(days, admitted_on + authorized, first + index + 1, end_index)
+                            - first
+                        )
+                    if payer_at >= count:
+                        payer_at = NEVER
 
         # The discharge: its time and the programme days started and ended before it.
         whole = math.floor(best)
@@ -429,7 +456,8 @@ class Stay:
             ended += 1
         episode = enrolment.episode
         episode.programme_days = ended
-        episode.programme_days_attended = sum(enrolment.attended[:started])
+        attended = enrolment.attended
+        episode.programme_days_attended = started if self.always_attends else sum(attended[:started])
         # A review counts if the stay reached that day's start: days started, or the day a denial ended it.
         # With no payer review the episode's defaults (none, not denied) stand: most stays have none.
         if enrolment.review_days or enrolment.denied_at is not None:
