@@ -65,7 +65,15 @@ def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     env.run(until=calendar.horizon_days)
     track_days = clinic.programme.finish()
     # Group sessions and care: after the flow, which nothing in them changes (attendance.py).
-    deliver(config, clinic.roster, clinic.programme.attendance, records.patient_days)
+    log = deliver(
+        config,
+        clinic.roster,
+        clinic.programme.attendance,
+        records.patient_days,
+        clinic.intake,
+        records.bookings,
+    )
+    records.sessions = log.records()
 
     for episode in records.episodes:  # the horizon came first: censored, reported, never dropped
         if episode.end_state is None:

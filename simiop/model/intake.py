@@ -6,8 +6,10 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
+from simiop.config.base import minutes_of
 from simiop.config.intake import IntakeOutcomes
 from simiop.model.calendar import at
+from simiop.model.clock import EPS, Timeline
 from simiop.model.events import Call
 from simiop.model.patients import Purpose
 from simiop.model.records import (
@@ -22,43 +24,83 @@ from simiop.model.records import (
 
 if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
+    from simiop.model.staff import Person
 
 MINUTES_PER_DAY = 1440.0
 
 
 class IntakeBook:
-    """Every assessment slot of the run with its capacity and bookings.
+    """Every assessment slot of the run with its capacity, the person in each seat, and bookings.
 
-    A slot's capacity is its parallel_slots, limited by the intake staff
-    present that day (absence is known in advance, like a rota).
+    A slot's seats are filled from a rota made before the run (absence and
+    every limit are known in advance): up to parallel_slots people of the
+    intake role who are at work, free then, inside their shift and with the
+    assessment's minutes left in their daily and weekly direct budgets. The
+    capacity is the seats filled; the after-pass charges each assessment to
+    its seat's person (delivery.py).
     """
 
     def __init__(self, clinic: Clinic) -> None:
         self._clinic = clinic
         self.role = clinic.config.intake.staff_role
         self.times: list[float] = []
+        self.minutes: list[float] = []
+        """Per slot: its start in minutes since midnight."""
+        self.seat_person: list[list[Person]] = []
+        """Per slot: who sits in each seat, in the order seats are booked (the rota)."""
         self.capacity: list[int] = []
         self.booked: list[int] = []
         self._open: list[int] = []
         self._built = False
 
     def _build(self) -> None:
-        """Lay out the slots on first use: a clinic that admits every referral directly never needs them."""
+        """Lay out the slots and their rota on first use: a clinic that admits every referral directly
+        never needs them."""
         clinic = self._clinic
         intake = clinic.config.intake
         calendar = clinic.calendar
-        slots: list[tuple[float, int]] = []
+        roster = clinic.roster
+        length = intake.assessment_minutes
+        schedule = sorted(
+            (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
+        )
+        weekly: dict[tuple[str, int], float] = {}
+        """Intake hours given to each person in each week by the rota so far."""
+        slots: list[tuple[float, float, list[Person]]] = []
         for day in range(calendar.days):
             if calendar.is_holiday(day):
                 continue
             weekday = calendar.weekday_of(day)
-            present = clinic.roster.headcount(self.role, day)[1]
-            for slot in intake.schedule:
-                if slot.weekday == weekday:
-                    slots.append((at(day, slot.start_time), min(slot.parallel_slots, present)))
-        slots.sort()
-        self.times = [time for time, _ in slots]
-        self.capacity = [capacity for _, capacity in slots]
+            todays = [(minute, slot) for minute, _, slot in schedule if slot.weekday == weekday]
+            if not todays:
+                continue
+            week = calendar.week_of(day)
+            present = roster.present(self.role, day)
+            busy = {person.person_id: Timeline() for person in present}
+            for minute, slot in todays:
+                end = minute + length
+                seats: list[Person] = []
+                for person in present:
+                    if len(seats) >= slot.parallel_slots:
+                        break
+                    timeline = busy[person.person_id]
+                    used = weekly.get((person.person_id, week), 0.0)
+                    if (
+                        timeline.direct + length <= person.daily_limit + 1e-9
+                        and used + length / 60.0 <= person.weekly_hours + 1e-9
+                        and person.window[0] - EPS <= minute
+                        and end <= person.window[1] + EPS
+                        and timeline.free(minute, end)
+                    ):
+                        timeline.take(minute, end, length)
+                        weekly[(person.person_id, week)] = used + length / 60.0
+                        seats.append(person)
+                slots.append((at(day, slot.start_time), minute, seats))
+        slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
+        self.times = [time for time, _, _ in slots]
+        self.minutes = [minute for _, minute, _ in slots]
+        self.seat_person = [seats for _, _, seats in slots]
+        self.capacity = [len(seats) for seats in self.seat_person]
         self.booked = [0] * len(slots)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
         self._open.append(len(slots))
@@ -113,7 +155,7 @@ class _Intake:
     Each step is a callback at its time (events.Call), not a generator process.
     """
 
-    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left")
+    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left", "seat", "slot")
 
     def __init__(self, clinic: Clinic, episode: Episode) -> None:
         self.clinic = clinic
@@ -127,6 +169,7 @@ class _Intake:
         self.deadline = episode.referred_day + patience
         self.rebookings_left = intake.max_rebookings
         self.booked_on = 0.0
+        self.slot = self.seat = -1
 
     def book(self) -> None:
         clinic = self.clinic
@@ -139,6 +182,7 @@ class _Intake:
                 Call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
+        self.slot, self.seat = slot, book.booked[slot] - 1
         Call(env, book.times[slot], self._slot)
 
     def _give_up(self, _: object) -> None:
@@ -152,9 +196,10 @@ class _Intake:
         days_waited = env.now - self.booked_on
         booking = intake.max_rebookings - self.rebookings_left
         showed = self.draws[booking] < intake.show_rate_by_days_waited.value_at(days_waited)
-        clinic.records.bookings.append(Booking(episode.episode_id, self.booked_on, env.now, showed))
-        if showed:
-            clinic.roster.book_intake(clinic.intake.role, int(env.now), intake.assessment_minutes / 60.0)
+        clinic.records.bookings.append(
+            Booking(episode.episode_id, self.booked_on, env.now, showed, self.slot, self.seat)
+        )
+        if showed:  # the assessor's time is charged by the after-pass (delivery.py)
             episode.assessed_day = env.now
             Call(env, env.now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
         elif self.rebookings_left == 0:
