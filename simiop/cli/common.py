@@ -129,7 +129,8 @@ _TABLES_OPTION = click.option(
     "--tables",
     default="all",
     show_default=True,
-    help="Per-replication tables to keep besides kpis.csv: all, none, or e.g. daily,staff.",
+    help="Per-replication tables to keep besides kpis.csv: all (episodes, daily, staff, sessions), none, "
+    "or e.g. daily,staff.",
 )
 
 

@@ -45,12 +45,22 @@ class PatientToday:
     """One patient's day while their care is placed: busy for the programme day and any care booked
     next to it (a timeline), and the group sessions they were pulled out of."""
 
-    __slots__ = ("pulled", "timeline")
+    __slots__ = ("assessed", "pulled", "timeline")
 
-    def __init__(self, programme: tuple[float, float]) -> None:
+    def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
         self.timeline = Timeline()
         self.timeline.take(*programme)
         self.pulled: list[int] = []
+        self.assessed = assessed
+        """The patient's intake assessment today, if any (admitted the day they were assessed)."""
+        if assessed is not None and self.timeline.free(*assessed):
+            self.timeline.take(*assessed)
+
+    def free_in_programme(self, start: float, end: float) -> bool:
+        """Whether a pull-out at ``[start, end)`` misses the patient's assessment (the only thing that can
+        be busy inside the programme day besides groups: a patient who joined during the day)."""
+        assessed = self.assessed
+        return assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
 
 
 Placed = tuple[float, Person, Placement, int]
@@ -122,6 +132,8 @@ class Care:
             "prescriber": prescriber.placement if prescriber is not None else (),
             "family": family.placement if family is not None else (),
         }
+        self.assessed: dict[int, tuple[float, float]] = {}
+        """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
         self._on_shift: dict[tuple[str, str], bool] = {}
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
@@ -202,7 +214,7 @@ class Care:
                     self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            patient = PatientToday(track.programme)
+            patient = PatientToday(track.programme, self.assessed.get(enrolment.episode.episode_id))
             if plan.individual_this_week < per_week:
                 present = day >= therapist.start_day and not therapist.absent[day]
                 if self._give(
@@ -343,27 +355,35 @@ class Care:
                     continue
                 for k, (start, slot_end) in enumerate(track.pull_out_slots):
                     end = start + minutes
-                    if end > slot_end + EPS or k in pulled:
+                    if end > slot_end + EPS or k in pulled or not patient.free_in_programme(start, end):
                         continue
                     for person in able:
                         low, high = person.window
                         if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
                             return start, person, placement, k
-            elif placement == "before":
-                end = patient.timeline.starts[0]
+            elif placement == "before":  # back from the programme day: sessions stack next to it
+                free = patient.timeline.free
+                end = first
                 lowest = first - self._outside - EPS
                 while end - minutes >= lowest:
                     start = end - minutes
+                    if not free(start, end):
+                        end -= SLOT_STEP_MINUTES
+                        continue
                     for person in able:
                         low, high = person.window
                         if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
                             return start, person, placement, -1
                     end -= SLOT_STEP_MINUTES
             else:
-                start = patient.timeline.ends[-1]
+                free = patient.timeline.free
+                start = last
                 highest = last + self._outside + EPS
                 while start + minutes <= highest:
                     end = start + minutes
+                    if not free(start, end):
+                        start += SLOT_STEP_MINUTES
+                        continue
                     for person in able:
                         low, high = person.window
                         if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):

@@ -47,7 +47,7 @@ def deliver(
     hold = Sessions(roster, config.rooms.group_rooms, log).hold
     assessments = _Assessments(config, roster, intake, bookings, log)
     for day, batch in groupby(days, key=lambda attendance: attendance.day):
-        assessments.until(day)
+        care.assessed = assessments.until(day)
         planned = []
         for attendance in batch:
             held = hold(attendance)
@@ -105,21 +105,27 @@ class _Assessments:
                     person = intake.seat_person[booking.slot][booking.seat]
                     person.hours_by_week[week_of(int(booking.slot_day))] += hours
 
-    def until(self, day: int | None) -> None:
+    def until(self, day: int | None) -> dict[int, tuple[float, float]]:
         """Hold the assessments of every day up to ``day`` (None: all), each day's rows closed but
-        ``day``'s, whose groups and care follow."""
+        ``day``'s, whose groups and care follow; returns ``day``'s assessments held, by episode
+        (a patient admitted the same day is busy then)."""
         by_day, intake = self._by_day, self._intake
+        held: dict[int, tuple[float, float]] = {}
         while self._next < len(by_day) and (day is None or by_day[self._next][0] <= day):
             when, bookings = by_day[self._next]
             self._next += 1
             assert intake is not None, "intake bookings without the intake book"
-            self._hold(intake, when, bookings)
+            found = self._hold(intake, when, bookings)
             if when != day:
                 self._log.close_day()
+            else:
+                held = found
+        return held
 
-    def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> None:
+    def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
         minutes, today = self._minutes, self._log.today
         hours = minutes / 60.0
+        held: dict[int, tuple[float, float]] = {}
         for booking in bookings:
             person = intake.seat_person[booking.slot][booking.seat]
             start = intake.minutes[booking.slot]
@@ -129,6 +135,7 @@ class _Assessments:
                 person.today(day).take(start, end, minutes)
                 self._booked[person.role][day] += hours  # Roster.book without the week (charged already)
                 outcome = "held"
+                held[booking.episode_id] = (start, end)
             else:  # the seat's person waited for nobody: busy, no direct time
                 person.today(day).take(start, end, 0.0)
                 outcome = "no_show"
@@ -136,3 +143,4 @@ class _Assessments:
                 (day, "intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
                  [booking.episode_id], outcome, "")
             )  # fmt: skip
+        return held

@@ -37,10 +37,18 @@ def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[lis
     session it fits in, else a pending combination of small groups; a pending
     combination still below the minimum is cancelled (too few).
     """
+    running, merged, cancelled = merge_and_cancel(came, size_min, size_max)
+    return running, merged, len(cancelled)
+
+
+def merge_and_cancel(
+    came: list[list[T]], size_min: int, size_max: int
+) -> tuple[list[list[T]], int, list[list[T]]]:
+    """``merge_groups`` with the cancelled combinations themselves (each one cancelled group-day)."""
     nonempty = sorted((g for g in came if g), key=len, reverse=True)
     running = [list(g) for g in nonempty if len(g) >= size_min]
     pending: list[list[T]] = []
-    merged = cancelled = 0
+    merged = 0
     for small in (g for g in nonempty if len(g) < size_min):
         target = min((r for r in running if len(r) + len(small) <= size_max), key=len, default=None)
         if target is not None:
@@ -51,11 +59,12 @@ def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[lis
             merged += 1
         else:
             pending.append(list(small))
+    cancelled = []
     for combined in pending:
         if len(combined) >= size_min:
             running.append(combined)
         else:
-            cancelled += 1
+            cancelled.append(combined)
     return running, merged, cancelled
 
 
@@ -237,14 +246,11 @@ class Sessions:
             if all(len(group) >= rule.size_min for group in present):  # nothing to merge: merge_groups' order
                 running = sorted(present, key=len, reverse=True)
             else:
-                running, merged, cancelled = merge_groups(came, rule.size_min, rule.size_max)
+                running, merged, cancelled = merge_and_cancel(came, rule.size_min, rule.size_max)
                 row.groups_merged += merged
-                row.cancelled_too_few += cancelled
-                if cancelled:
-                    meeting = {id(enrolment) for session in running for enrolment in session}
-                    for k, group in enumerate(came):
-                        if group and id(group[0]) not in meeting:
-                            self._row(rule, attendance, k, group, "too_few")
+                row.cancelled_too_few += len(cancelled)
+                for combined in cancelled:
+                    self._row(rule, attendance, index_of[id(combined[0])], combined, "too_few")
             if not running:  # nothing to staff: no facilitator or room is taken
                 return []
 
