@@ -11,14 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simiop
+from simiop.billing import bill
 from simiop.config import SimiopConfig, load_config, validate_config
-from simiop.config.base import Frozen
+from simiop.config.base import Frozen, minutes_of
+from simiop.config.clock import BASE_WINDOWS, programme_minutes
 from simiop.model import simulate
-from simiop.model.records import COMPLETED, END_STATES
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import COMPLETED, END_STATES, Records
 from simiop.results.kpis import compute_kpis
+from simiop.results.tables import render_tables
 from tests.billed import billed_records
 from tests.conftest import BASELINE, CONFIGS, REPO
 from tests.invariants import check_invariants
+from tests.sessions_checks import check_sessions
 
 
 def short(path: Path, days: int = 365, *overrides: str) -> SimiopConfig:
@@ -34,11 +39,23 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
     records = simulate(config)
     assert len(records.episodes) > 50
     check_invariants(config, records)
+    check_sessions_of(config, records)
     kpis = compute_kpis(config, records)
     assert kpis["admissions"] > 0
     assert sum(kpis[f"end_state_{s}"] for s in END_STATES) == kpis["referrals"]
     warmup = config.simulation.warmup_days  # flow KPIs count referrals from the warm-up on
     assert kpis["referrals"] == sum(e.referred_day >= warmup for e in records.episodes)
+
+
+def check_sessions_of(config: SimiopConfig, records: Records) -> None:
+    """tests/sessions_checks.py on the run's rendered tables (sessions.csv against the others)."""
+    tables = render_tables(
+        bill(config, records),
+        ClinicCalendar.for_config(config),
+        {},
+        ("episodes", "daily", "staff", "sessions"),
+    )
+    check_sessions(config, {name.removesuffix(".csv"): text for name, text in tables.items()})
 
 
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
@@ -93,6 +110,20 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
     if data["staff"]["roles"]["therapist"]["weekly_hours"] != 40:  # 5 short days fit no programme day
         data["staff"]["roles"]["therapist"].pop("days_per_week", None)
+    for role in data["staff"]["roles"].values():  # issue 18: direct budgets of paid time
+        role["non_direct_share"] = draw(st.sampled_from([0.0, 0.2, 0.35, 0.6]))
+        if role["weekly_hours"] == 40 and draw(st.booleans()):
+            role["days_per_week"] = 5
+        else:
+            role.pop("days_per_week", None)
+    services = data["services"]
+    for name in ("individual_therapy", "prescriber", "family"):
+        order = draw(st.permutations(["pull_out", "before", "after"]))
+        services[name]["placement"] = order[: draw(st.integers(1, 3))]
+    services["max_pull_outs_per_day"] = draw(st.sampled_from([0, 1, 2]))
+    services["outside_window_minutes"] = draw(st.sampled_from([0, 60, 120]))
+    if draw(st.booleans()):  # explicit shift windows around the drawn tracks and intake slots
+        data["staff"]["shifts"] = _shift_windows(draw, data)
     data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
     for track in data["tracks"].values():  # more facilitators per group than staff is refused
         count = data["staff"]["roles"][track["facilitator_role"]]["count"]
@@ -125,6 +156,34 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _shift_windows(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each shift's window: its base window spanning its enabled tracks and the intake slots of its
+    intake role, widened by up to 4 hours each way within the day (valid by construction)."""
+    config = validate_config(data)
+    intake_shift = config.staff.roles[config.intake.staff_role].shift
+    windows = {}
+    for shift in ("day", "evening"):
+        low, high = BASE_WINDOWS[shift]
+        for track in config.tracks.values():
+            if track.enabled and track.shift == shift:
+                start, end = programme_minutes(track)
+                low, high = min(low, start), max(high, end)
+        if intake_shift in (shift, "both"):
+            for slot in config.intake.schedule:
+                start = minutes_of(slot.start_time)
+                low, high = min(low, start), max(high, start + config.intake.assessment_minutes)
+        low = max(0.0, low - draw(st.integers(0, 240)))
+        high = min(1440.0, high + draw(st.integers(0, 240)))
+        windows[shift] = {"start": _clock(low), "end": _clock(high)}
+    return windows
+
+
+def _clock(minute: float) -> str:
+    """A whole minute since midnight as "HH:MM" ("24:00" at midnight)."""
+    whole = int(minute)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
 # clinic_variants deep-copies the fixture's data, so sharing it across examples is safe.
 @settings(
     max_examples=30,
@@ -134,7 +193,9 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 @given(data=st.data())
 def test_invariants_on_random_clinics(data: st.DataObject, baseline_data: dict[str, Any]) -> None:
     config = validate_config(data.draw(clinic_variants(baseline_data)))
-    check_invariants(config, simulate(config))
+    records = simulate(config)
+    check_invariants(config, records)
+    check_sessions_of(config, records)
 
 
 @pytest.mark.parametrize("continuous", [False, True], ids=["afternoon-round", "continuous-admission"])

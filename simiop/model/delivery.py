@@ -60,9 +60,7 @@ def deliver(
     return log
 
 
-def sessions_of(
-    came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]
-) -> list[HeldSession | None]:
+def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
     """Per group of ``came``: the session its members were in, None if its session did not run.
 
     A session that merged nothing holds its group's own members; a group is
