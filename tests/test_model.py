@@ -379,7 +379,14 @@ def test_larger_group_cap_admits_more_when_congested() -> None:
         cap: mean_kpi(
             BASELINE,
             "admissions",
-            [*CONGESTED, f"tracks.day.group_size.max={cap}", "staff.roles.therapist.caseload_cap=30"],
+            # A second intake clinician: the one clinician's direct day holds 3 of the 4 daily
+            # assessment slots (issue 18), so intake, not the groups, would bound admissions.
+            [
+                *CONGESTED,
+                f"tracks.day.group_size.max={cap}",
+                "staff.roles.therapist.caseload_cap=30",
+                "staff.roles.intake_clinician.count=2",
+            ],
         )
         for cap in (8, 10, 12)
     }
