@@ -116,7 +116,7 @@ def refuse_set(sets: Sequence[str], field: str, instead: str) -> None:
 
 
 def parse_tables(text: str) -> tuple[str, ...]:
-    """--tables: 'all', 'none' or a comma list of episodes, daily, staff (the library's rule)."""
+    """--tables: 'all', 'none' or a comma list of episodes, daily, staff, sessions (the library's rule)."""
     from simiop.experiments.plan import parse_tables as parse
 
     try:
