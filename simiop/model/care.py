@@ -15,6 +15,7 @@ sessions was drawn at enrolment (CarePlan).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simiop.config.care import Placement
+from simiop.config.clock import Window
 from simiop.config.model import SimiopConfig
 from simiop.model.clock import EPS, Timeline
 from simiop.model.records import PatientDays, SessionKind, SessionReason, TrackDay
@@ -48,8 +50,7 @@ class PatientToday:
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        self.timeline = Timeline()
-        self.timeline.take(*programme)
+        self.timeline = Timeline.busy(*programme)
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
@@ -362,33 +363,28 @@ class Care:
                         if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
                             return start, person, placement, k
             elif placement == "before":  # back from the programme day: sessions stack next to it
-                free = patient.timeline.free
-                end = first
-                lowest = first - self._outside - EPS
-                while end - minutes >= lowest:
-                    start = end - minutes
-                    if not free(start, end):
-                        end -= SLOT_STEP_MINUTES
-                        continue
-                    for person in able:
-                        low, high = person.window
-                        if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
-                            return start, person, placement, -1
-                    end -= SLOT_STEP_MINUTES
+                lowest = first - self._outside
+                found: tuple[int, Person] | None = None
+                for person in able:
+                    steps = _steps_before(
+                        person.today(day), patient.timeline, person.window, first, minutes, lowest
+                    )
+                    if steps is not None and (found is None or steps < found[0]):
+                        found = (steps, person)
+                if found is not None:
+                    end = first - found[0] * SLOT_STEP_MINUTES
+                    return end - minutes, found[1], placement, -1
             else:
-                free = patient.timeline.free
-                start = last
-                highest = last + self._outside + EPS
-                while start + minutes <= highest:
-                    end = start + minutes
-                    if not free(start, end):
-                        start += SLOT_STEP_MINUTES
-                        continue
-                    for person in able:
-                        low, high = person.window
-                        if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
-                            return start, person, placement, -1
-                    start += SLOT_STEP_MINUTES
+                highest = last + self._outside
+                found = None
+                for person in able:
+                    steps = _steps_after(
+                        person.today(day), patient.timeline, person.window, last, minutes, highest
+                    )
+                    if steps is not None and (found is None or steps < found[0]):
+                        found = (steps, person)
+                if found is not None:
+                    return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
         return "no_slot"
 
     def close(self) -> None:
@@ -431,3 +427,61 @@ def _most_left(person: Person, day: int, week: int) -> tuple[float, float, str]:
         person.hours_by_week[week] - person.weekly_hours,
         person.person_id,
     )
+
+
+def _steps_before(
+    person: Timeline,
+    patient: Timeline,
+    window: Window,
+    first: float,
+    minutes: float,
+    lowest: float,
+) -> int | None:
+    """The fewest 10-minute steps back from ``first`` (the programme start) at which a session of
+    ``minutes`` ending there is free for the person and the patient, inside the person's window and
+    starting no earlier than ``lowest``; None if there is no such step.
+
+    The search jumps below whatever is in the way (Timeline.first_overlap_start)
+    instead of trying each step: the answer is the one step by step would give.
+    """
+    low, high = window
+    k = 0 if first <= high + EPS else math.ceil((first - high - EPS) / SLOT_STEP_MINUTES)
+    floor = max(lowest, low) - EPS
+    while True:
+        end = first - k * SLOT_STEP_MINUTES
+        start = end - minutes
+        if start < floor:
+            return None
+        blocker = patient.first_overlap_start(start, end)
+        if blocker is None:
+            blocker = person.first_overlap_start(start, end)
+            if blocker is None:
+                return k
+        k = max(k + 1, math.ceil((first - blocker - EPS) / SLOT_STEP_MINUTES))
+
+
+def _steps_after(
+    person: Timeline,
+    patient: Timeline,
+    window: Window,
+    last: float,
+    minutes: float,
+    highest: float,
+) -> int | None:
+    """The fewest 10-minute steps on from ``last`` (the programme end) at which a session of ``minutes``
+    is free for both, inside the person's window and ending by ``highest``; None if none (the mirror
+    of ``_steps_before``)."""
+    low, high = window
+    k = 0 if last >= low - EPS else math.ceil((low - EPS - last) / SLOT_STEP_MINUTES)
+    ceiling = min(highest, high) + EPS
+    while True:
+        start = last + k * SLOT_STEP_MINUTES
+        end = start + minutes
+        if end > ceiling:
+            return None
+        blocker = patient.last_overlap_end(start, end)
+        if blocker is None:
+            blocker = person.last_overlap_end(start, end)
+            if blocker is None:
+                return k
+        k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))

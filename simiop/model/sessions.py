@@ -77,31 +77,28 @@ class SessionLog:
     time and go last in their day.
     """
 
-    __slots__ = ("_columns", "today")
+    __slots__ = ("_rows", "today")
 
     def __init__(self) -> None:
         self.today: list[tuple[Any, ...]] = []
-        self._columns: list[list[Any]] = [[] for _ in SESSION_FIELDS]
+        self._rows: list[tuple[Any, ...]] = []
 
     def close_day(self) -> None:
-        """Sort today's rows into (day, start, kind) order and add them to the run's columns."""
+        """Sort today's rows into (day, start, kind) order and add them to the run's rows."""
         rows = self.today
-        if not rows:
-            return
-        rows.sort(key=_row_order)
-        columns = self._columns
-        for row in rows:
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        patients = columns[_PATIENTS]
-        for at in range(len(patients) - len(rows), len(patients)):
-            patients[at] = tuple(patients[at])
-        self.today = []
+        if rows:
+            rows.sort(key=_row_order)
+            self._rows.extend(rows)
+            self.today = []
 
     def records(self) -> RowColumns[SessionRow]:
-        """Every row closed so far, as the record's columns."""
+        """Every row closed so far, as the record's columns (patient lists made tuples)."""
         self.close_day()
-        return RowColumns(SessionRow, dict(zip(SESSION_FIELDS, self._columns, strict=True)))
+        if not self._rows:
+            return RowColumns(SessionRow)
+        columns = [list(column) for column in zip(*self._rows, strict=True)]
+        columns[_PATIENTS] = list(map(tuple, columns[_PATIENTS]))
+        return RowColumns(SessionRow, dict(zip(SESSION_FIELDS, columns, strict=True)))
 
 
 SESSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
