@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from simiop.config.base import minutes_of
 from simiop.config.intake import IntakeOutcomes
 from simiop.model.calendar import at
-from simiop.model.clock import EPS, Timeline
+from simiop.model.clock import EPS
 from simiop.model.events import Call
 from simiop.model.patients import Purpose
 from simiop.model.records import (
@@ -61,41 +61,48 @@ class IntakeBook:
         calendar = clinic.calendar
         roster = clinic.roster
         length = intake.assessment_minutes
-        schedule = sorted(
+        by_weekday: dict[str, list[tuple[float, float, int, str]]] = {}
+        """Per weekday: (start minute, end minute, seats, start time) of its slots in clock order."""
+        for minute, _, slot in sorted(
             (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
-        )
+        ):
+            by_weekday.setdefault(slot.weekday, []).append(
+                (minute, minute + length, slot.parallel_slots, slot.start_time)
+            )
+        hours = length / 60.0
         weekly: dict[tuple[str, int], float] = {}
         """Intake hours given to each person in each week by the rota so far."""
         slots: list[tuple[float, float, list[Person]]] = []
         for day in range(calendar.days):
-            if calendar.is_holiday(day):
-                continue
-            weekday = calendar.weekday_of(day)
-            todays = [(minute, slot) for minute, _, slot in schedule if slot.weekday == weekday]
-            if not todays:
+            todays = by_weekday.get(calendar.weekday_of(day))
+            if not todays or calendar.is_holiday(day):
                 continue
             week = calendar.week_of(day)
             present = roster.present(self.role, day)
-            busy = {person.person_id: Timeline() for person in present}
-            for minute, slot in todays:
-                end = minute + length
+            free_from: dict[str, float] = {}
+            """Per person: the end of their last assessment today (slots are taken in clock order)."""
+            direct: dict[str, float] = {}
+            for minute, end, parallel, start_time in todays:
                 seats: list[Person] = []
                 for person in present:
-                    if len(seats) >= slot.parallel_slots:
+                    if len(seats) >= parallel:
                         break
-                    timeline = busy[person.person_id]
-                    used = weekly.get((person.person_id, week), 0.0)
+                    key = person.person_id
+                    used = weekly.get((key, week), 0.0)
+                    given = direct.get(key, 0.0)
+                    low, high = person.window
                     if (
-                        timeline.direct + length <= person.daily_limit + 1e-9
-                        and used + length / 60.0 <= person.weekly_hours + 1e-9
-                        and person.window[0] - EPS <= minute
-                        and end <= person.window[1] + EPS
-                        and timeline.free(minute, end)
+                        given + length <= person.daily_limit + 1e-9
+                        and used + hours <= person.weekly_hours + 1e-9
+                        and low - EPS <= minute
+                        and end <= high + EPS
+                        and minute >= free_from.get(key, -1.0) - EPS
                     ):
-                        timeline.take(minute, end, length)
-                        weekly[(person.person_id, week)] = used + length / 60.0
+                        free_from[key] = end
+                        direct[key] = given + length
+                        weekly[(key, week)] = used + hours
                         seats.append(person)
-                slots.append((at(day, slot.start_time), minute, seats))
+                slots.append((at(day, start_time), minute, seats))
         slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
         self.times = [time for time, _, _ in slots]
         self.minutes = [minute for _, minute, _ in slots]
