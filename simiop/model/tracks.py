@@ -127,6 +127,8 @@ class TrackState:
         groups = self.groups
         if len(groups) == 1:
             return 0 if len(groups[0]) < self._group_max else None
+        if not groups:  # a track without groups (a staffing error, run unchecked in tests) seats nobody
+            return None
         sizes = list(map(len, groups))
         smallest = min(sizes)  # if the smallest group is full, so is every other
         return sizes.index(smallest) if smallest < self._group_max else None
