@@ -59,8 +59,8 @@ def test_the_rota_seats_a_person_only_within_their_daily_and_weekly_direct_budge
     # 90-minute slots (the fourth has no seat); 26 h a week hold all fifteen.
     book = _book_of()
     book.book(0.0, 0.0)
-    first_week = [(time, seats) for time, seats in zip(book.times, book.capacity, strict=True) if time < 7]
-    assert [seats for _, seats in first_week] == [1, 1, 1, 0] * 5
+    opening_week = [seats for time, seats in zip(book.times, book.capacity, strict=True) if time < 7]
+    assert opening_week == [1, 1, 1, 0] * 5
     assert {person.person_id for seats in book.seat_person for person in seats} == {"intake_clinician_1"}
     # Without a paid day (days_per_week) the day is the shift window (9 h, 540 minutes: all four
     # slots), and the week's 20 direct hours hold thirteen 90-minute assessments: Monday to Wednesday
