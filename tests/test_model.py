@@ -122,8 +122,6 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         services[name]["placement"] = order[: draw(st.integers(1, 3))]
     services["max_pull_outs_per_day"] = draw(st.sampled_from([0, 1, 2]))
     services["outside_window_minutes"] = draw(st.sampled_from([0, 60, 120]))
-    if draw(st.booleans()):  # explicit shift windows around the drawn tracks and intake slots
-        data["staff"]["shifts"] = _shift_windows(draw, data)
     data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
     for track in data["tracks"].values():  # more facilitators per group than staff is refused
         count = data["staff"]["roles"][track["facilitator_role"]]["count"]
@@ -153,6 +151,8 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     payers["commercial"]["authorization"]["on_denial"] = draw(
         st.sampled_from(["administrative_discharge", "continue_unbilled"])
     )
+    if draw(st.booleans()):  # explicit shift windows around the drawn tracks and intake slots
+        data["staff"]["shifts"] = _shift_windows(draw, data)
     return data
 
 

@@ -45,6 +45,8 @@ def deliver(
     log = log if log is not None else SessionLog()
     care = Care(config, roster, patient_days, log)
     hold = Sessions(roster, config.rooms.group_rooms, log).hold
+    if intake is not None:
+        intake.build()  # its rota is reserved whether or not the flow booked any assessment
     assessments = _Assessments(config, roster, intake, bookings, log)
     for day, batch in groupby(days, key=lambda attendance: attendance.day):
         care.assessed = assessments.until(day)
@@ -75,7 +77,14 @@ def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]
 
 
 class _Assessments:
-    """Phase 1 of each day: the intake assessments booked in its slots, each with its seat's person."""
+    """Phase 1 of each day: the intake assessments booked in its slots, each with its seat's person.
+
+    The rota's seats are reserved in their people's weekly direct budgets
+    from the start (IntakeBook.reserved, whole weeks), so the week's groups
+    and care never take the time an assessment later in the week needs. On a
+    seat's day its reservation becomes what happened: an assessment held is
+    direct time, a seat nobody booked or a no-show gives its hours back.
+    """
 
     def __init__(
         self,
@@ -88,20 +97,19 @@ class _Assessments:
         self._intake = intake
         self._log = log
         self._minutes = config.intake.assessment_minutes
-        self._by_day = [
-            (day, list(found)) for day, found in groupby(bookings, key=lambda booking: int(booking.slot_day))
-        ]
+        self._week_of = roster.calendar.week_of
+        booked = {day: list(found) for day, found in groupby(bookings, key=lambda b: int(b.slot_day))}
+        offered = intake.offered if intake is not None else {}
+        last = roster.calendar.days
+        self._by_day = sorted(
+            (day, booked.get(day, [])) for day in {*booked, *(day for day in offered if day < last)}
+        )
         self._next = 0
         self._booked = roster.booked_hours()["intake"]
-        hours = self._minutes / 60.0
-        week_of = roster.calendar.week_of
         if intake is not None:
-            # The rota gave each seat only what its person's week holds, so the week's assessments are
-            # charged first: the week's groups and care see what is left.
-            for booking in bookings:
-                if booking.showed:
-                    person = intake.seat_person[booking.slot][booking.seat]
-                    person.hours_by_week[week_of(int(booking.slot_day))] += hours
+            people = {person.person_id: person for persons in offered.values() for person in persons}
+            for (person_id, week), hours in intake.reserved.items():
+                people[person_id].hours_by_week[week] += hours
 
     def until(self, day: int | None) -> dict[int, tuple[float, float]]:
         """Hold the assessments of every day up to ``day`` (None: all), each day's rows closed but
@@ -123,6 +131,9 @@ class _Assessments:
     def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
         minutes, today = self._minutes, self._log.today
         hours = minutes / 60.0
+        week = self._week_of(day)
+        for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
+            person.hours_by_week[week] -= hours
         held: dict[int, tuple[float, float]] = {}
         for booking in bookings:
             person = intake.seat_person[booking.slot][booking.seat]
@@ -131,7 +142,8 @@ class _Assessments:
             person_id = person.person_id
             if booking.showed:
                 person.today(day).take(start, end, minutes)
-                self._booked[person.role][day] += hours  # Roster.book without the week (charged already)
+                person.hours_by_week[week] += hours
+                self._booked[person.role][day] += hours  # Roster.book, written out
                 outcome = "held"
                 held[booking.episode_id] = (start, end)
             else:  # the seat's person waited for nobody: busy, no direct time

@@ -48,10 +48,20 @@ class IntakeBook:
         """Per slot: its start in minutes since midnight."""
         self.seat_person: list[list[Person]] = []
         """Per slot: who sits in each seat, in the order seats are booked (the rota)."""
+        self.reserved: dict[tuple[str, int], float] = {}
+        """Per (person id, week): the hours of the seats the rota gives them that week, to the end of
+        the run's last week (reserved in their direct budget until each seat's day)."""
+        self.offered: dict[int, list[Person]] = {}
+        """Per day: the person of each seat offered that day (one entry per seat), to the last week's end."""
         self.capacity: list[int] = []
         self.booked: list[int] = []
         self._open: list[int] = []
         self._built = False
+
+    def build(self) -> None:
+        """Lay out the slots and the rota now if no booking has (the after-pass reserves the rota)."""
+        if not self._built:
+            self._build()
 
     def _build(self) -> None:
         """Lay out the slots and their rota on first use: a clinic that admits every referral directly
@@ -73,7 +83,12 @@ class IntakeBook:
         weekly: dict[tuple[str, int], float] = {}
         """Intake hours given to each person in each week by the rota so far."""
         slots: list[tuple[float, float, list[Person]]] = []
-        for day in range(calendar.days):
+        offered: dict[int, list[Person]] = {}
+        # The rota runs to the end of the last week: a week's seats are reserved in its people's direct
+        # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
+        # longer run would, so that a longer run extends a shorter one.
+        rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1) if calendar.days else 0
+        for day in range(rota_end):
             todays = by_weekday.get(calendar.weekday_of(day))
             if not todays or calendar.is_holiday(day):
                 continue
@@ -102,7 +117,12 @@ class IntakeBook:
                         direct[key] = given + length
                         weekly[(key, week)] = used + hours
                         seats.append(person)
-                slots.append((at(day, start_time), minute, seats))
+                if seats:
+                    offered.setdefault(day, []).extend(seats)
+                if day < calendar.days:
+                    slots.append((at(day, start_time), minute, seats))
+        self.reserved = weekly
+        self.offered = offered
         slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
         self.times = [time for time, _, _ in slots]
         self.minutes = [minute for _, minute, _ in slots]

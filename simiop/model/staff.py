@@ -37,6 +37,9 @@ from simiop.model.clock import Timeline
 from simiop.model.records import RowColumns, StaffDay
 from simiop.streams import RandomStreams
 
+DAYS_PAST_END = 7
+"""Absences are drawn this many days past the run's last day (the same draws a longer run makes)."""
+
 WORKING_DAYS_PER_YEAR = 260.0
 """Weekdays in a year: absence_days_per_year is spread over these."""
 
@@ -147,8 +150,10 @@ class Roster:
             absent = np.zeros((len(starts), calendar.days + 1), dtype=bool)
             for index, start in enumerate(starts):
                 person_id = f"{role}_{index + 1}"
-                draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1)
-                absent[index] = draws < absence_probability
+                # A week past the run's last day too: the intake rota reserves whole weeks (intake.py).
+                draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1 + DAYS_PAST_END)
+                away = draws < absence_probability
+                absent[index] = away[: calendar.days + 1]
                 people.append(
                     Person(
                         person_id=person_id,
@@ -158,7 +163,7 @@ class Roster:
                         start_day=start,
                         weekly_hours=weekly_budget,
                         caseload_cap=spec.caseload_cap,
-                        absent=absent[index].tolist(),
+                        absent=away.tolist(),
                         daily_limit=daily_limit,
                         window=window,
                     )
