@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 from simiop.billing import bill
 from simiop.config import load_config
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, PatientDay, PatientDays, Records, RowColumns, StaffDay, TrackDay
+from simiop.model.records import (
+    Episode,
+    PatientDay,
+    PatientDays,
+    Records,
+    RowColumns,
+    SessionRow,
+    StaffDay,
+    TrackDay,
+)
 from simiop.results.tables import day_number, render_columns, render_tables
 from tests.conftest import BASELINE
 
@@ -326,3 +335,36 @@ def test_float_columns_looked_up_print_as_one_by_one(values: list[float | None],
     array = np.array([math.nan if value is None else value for value in values], dtype=float)
     expected = ["" if value is None else f"{value:.{places}f}" for value in values]
     assert _floats(values, array, places) == expected
+
+
+def test_sessions_csv_prints_clock_times_minutes_and_joined_ids() -> None:
+    records = tiny()
+    nan = float("nan")
+    records.sessions = RowColumns.of(
+        SessionRow,
+        [
+            SessionRow(7, "intake", "", -1, -1, "intake_slot", 540.0, 630.0, ("intake_clinician_1",), 0,
+                       "office:intake_clinician_1", (1,), "no_show", ""),
+            SessionRow(7, "group", "day", 0, 2, "programme", 660.0, 710.0, ("therapist_1", "therapist_2"), 0,
+                       "group_room_1", (0, 4), "held", ""),
+            SessionRow(7, "individual", "day", -1, 0, "pull_out", 540.0, 590.5, ("therapist_1",), 0,
+                       "office:therapist_1", (5,), "held", ""),
+            SessionRow(8, "family", "evening", -1, -1, "", nan, nan, (), 0, "", (4,), "missed",
+                       "no_staff_on_shift"),
+        ],
+    )  # fmt: skip
+    text = render_tables(bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {}, ("sessions",))
+    assert text["sessions.csv"].splitlines() == [
+        "date,day,kind,track,group,session,placement,start_time,end_time,start_minute,end_minute,staff,cover,"
+        "room,patients,outcome,reason",
+        "2027-01-11,7,intake,,,,intake_slot,09:00,10:30,540.0000,630.0000,intake_clinician_1,0,"
+        "office:intake_clinician_1,1,no_show,",
+        "2027-01-11,7,group,day,0,2,programme,11:00,11:50,660.0000,710.0000,therapist_1;therapist_2,0,"
+        "group_room_1,0;4,held,",
+        "2027-01-11,7,individual,day,,0,pull_out,09:00,09:50:30,540.0000,590.5000,therapist_1,0,"
+        "office:therapist_1,5,held,",
+        "2027-01-12,8,family,evening,,,,,,,,,0,,4,missed,no_staff_on_shift",
+    ]
+    assert "sessions.csv" not in render_tables(
+        bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {}, ()
+    )

@@ -459,14 +459,17 @@ def session_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
     for name, clock in (("start_minute", "start_time"), ("end_minute", "end_time")):
         minutes = sessions.array(name)
         by_name[name] = fixed_texts(minutes, 4)
-        texts: dict[float, str] = {}
-        by_name[clock] = [
-            "" if minute != minute else texts.get(minute) or texts.setdefault(minute, clock_text(minute))
-            for minute in minutes.tolist()
-        ]
-    by_name["staff"] = [csv_field(";".join(staff)) for staff in sessions.values("staff")]
+        # A day has few distinct clock times: each formatted once, found by numpy (nan sorts last).
+        distinct, where = np.unique(minutes, return_inverse=True)
+        table = np.array(["" if m != m else clock_text(m) for m in distinct.tolist()], dtype=object)
+        by_name[clock] = table[where.reshape(-1)].tolist()
+    by_name["staff"] = _each_distinct(sessions.values("staff"), lambda staff: csv_field(";".join(staff)))
     by_name["cover"] = _from_ints(sessions.array("cover", "int"))
-    by_name["patients"] = [";".join(map(str, patients)) for patients in sessions.values("patients")]
+    joined: dict[tuple[int, ...], str] = {}  # a group's sessions of a day mostly list the same patients
+    by_name["patients"] = [
+        joined.get(patients) or joined.setdefault(patients, ";".join(map(str, patients)))
+        for patients in sessions.values("patients")
+    ]
     return [by_name[name] for name in SESSION_COLUMNS]
 
 
