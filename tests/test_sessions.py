@@ -203,3 +203,27 @@ def test_one_sessions_holds_day_after_day_and_track_after_track_as_the_function_
     assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [23.5, 23.5, 26.0]
     assert roster.row("therapist", 1).group_hours == 2.5
     assert [r.day for r in rows] == sorted(r.day for r in rows)
+
+
+def test_a_cover_person_leads_a_group_only_when_the_roles_own_people_run_out_and_is_paid_a_call_in() -> None:
+    config = tiny_config(
+        tracks__day__groups=2,
+        staff__roles__therapist__count=1,
+        staff__roles__therapist__cover={"people_per_day": 1, "hourly_cost_usd": 45.0, "min_paid_hours": 4},
+    )
+    roster, track = roster_of(config), track_of(config)
+    came = [_patients(track, roster, 0, 4), _patients(track, roster, 10, 4)]
+    attendance = _day(track, roster, came)
+    log = SessionLog()
+    held = hold_sessions(attendance, roster, 3, log)
+    assert len(held) == 2
+    assert (attendance.row.groups_run, attendance.row.groups_covered) == (2, 1)
+    assert {(r.group, r.staff, r.cover) for r in _rows(log)} == {
+        (0, ("therapist_1",), 0),
+        (1, ("therapist_cover_1",), 1),
+    }
+    assert roster.row("therapist", 0).group_hours == 5.0  # the role's hours, cover's included
+    roster.pay_cover(0)  # 09:00-12:00 is 3 h of span: paid the 4-hour minimum
+    assert (roster.row("therapist", 0).cover_hours, roster.row("therapist", 0).cover_cost_usd) == (4.0, 180.0)
+    roster.pay_cover(1)  # nobody called in on day 1
+    assert roster.row("therapist", 1).cover_hours == 0.0

@@ -95,7 +95,17 @@ def tiny() -> Records:
     records.staff_days = RowColumns.of(
         StaffDay,
         [
-            StaffDay(7, "therapist", employed=1, present=1, employed_fte=1.0, group_hours=3.0, caseload=1),
+            StaffDay(
+                7,
+                "therapist",
+                employed=1,
+                present=1,
+                employed_fte=1.0,
+                group_hours=3.0,
+                caseload=1,
+                cover_hours=4.0,
+                cover_cost_usd=180.0,
+            ),
             StaffDay(8, 'lead, "senior"', employed=2, employed_fte=1.5, family_hours=-0.0),
         ],
     )
@@ -125,18 +135,18 @@ def test_daily_csv_of_tiny_records() -> None:
     assert rendered()["daily.csv"] == (
         "date,day,track,census,wait_list,admissions,discharges,attended,absent,groups_scheduled,groups_run,"
         "group_attendances,groups_merged,cancelled_too_few,cancelled_no_facilitator,cancelled_no_room,"
-        "largest_group,facilitation_hours,individual_hours,prescriber_hours,family_hours\n"
-        "2027-01-11,7,day,1,0,1,0,1,0,1,1,3,0,0,0,0,1,3.0000,0.8333,0.0000,0.0000\n"
-        "2027-01-12,8,day,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0.0000,0.0000,0.0000\n"
+        "largest_group,facilitation_hours,individual_hours,prescriber_hours,family_hours,groups_covered\n"
+        "2027-01-11,7,day,1,0,1,0,1,0,1,1,3,0,0,0,0,1,3.0000,0.8333,0.0000,0.0000,0\n"
+        "2027-01-12,8,day,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0.0000,0.0000,0.0000,0\n"
     )
 
 
 def test_staff_csv_quotes_text_and_keeps_the_sign_of_zero() -> None:
     assert rendered()["staff.csv"] == (
         "date,day,role,employed,present,employed_fte,group_hours,individual_hours,prescriber_hours,"
-        "family_hours,intake_hours,caseload\n"
-        "2027-01-11,7,therapist,1,1,1.0000,3.0000,0.0000,0.0000,0.0000,0.0000,1\n"
-        '2027-01-12,8,"lead, ""senior""",2,0,1.5000,0.0000,0.0000,0.0000,-0.0000,0.0000,0\n'
+        "family_hours,intake_hours,caseload,cover_hours,cover_cost_usd\n"
+        "2027-01-11,7,therapist,1,1,1.0000,3.0000,0.0000,0.0000,0.0000,0.0000,1,4.0000,180.0000\n"
+        '2027-01-12,8,"lead, ""senior""",2,0,1.5000,0.0000,0.0000,0.0000,-0.0000,0.0000,0,0.0000,0.0000\n'
     )
 
 

@@ -16,8 +16,9 @@ refused only when the model would certainly never do the work:
 - individual therapy is given by the primary therapist, so it needs the same
   people with an individual session's hours in their week;
 - prescriber visits and family sessions take anyone of their role at work that
-  day, whatever their shift (the model does not tie them to shifts: a mismatch
-  is only a warning), with the visit's hours in their week;
+  day who works the patient's track's shift (a role on no such shift is only a
+  warning: those sessions are missed), with the visit's minutes in their day
+  and week;
 - intake assessments need someone of ``intake.staff_role`` at work on a slot's
   day, whatever the shift;
 - someone whose role has ``absence_days_per_year`` of 260 or more is absent

@@ -56,6 +56,8 @@ def deliver(
             planned.append((attendance, sessions_of(attendance.came, held)))
         for attendance, sessions in planned:
             care.care_for(attendance.track, day, attendance.week, attendance.row, attendance.came, sessions)
+        if roster.cover:
+            roster.pay_cover(day)
         log.close_day()
     assessments.until(None)
     care.close()

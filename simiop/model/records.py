@@ -131,6 +131,8 @@ class TrackDay:
     individual_hours: float = 0.0
     prescriber_hours: float = 0.0
     family_hours: float = 0.0
+    groups_covered: int = 0
+    """Group sessions run with a cover (per-diem) facilitator (among groups_run)."""
 
 
 @dataclass(slots=True)
@@ -148,6 +150,10 @@ class StaffDay:
     family_hours: float = 0.0
     intake_hours: float = 0.0
     caseload: int = 0
+    cover_hours: float = 0.0
+    """Hours paid to the role's cover (per-diem) people that day: each call-in at least min_paid_hours."""
+    cover_cost_usd: float = 0.0
+    """What those hours cost (cover_hours x hourly_cost_usd)."""
 
     @property
     def hours(self) -> float:

@@ -156,6 +156,8 @@ class _TrackRule:
     per_group: int
     facilitators: list[list[Person]]
     """Per day: the facilitator role's people at work on the track's shift (Roster.presence)."""
+    cover: list[Person]
+    """The role's cover (per-diem) people, called in only when its own people run out."""
     booked: list[float]
     """The facilitator role's group hours by day (Roster.booked_hours)."""
 
@@ -188,6 +190,7 @@ class Sessions:
             track.session_times,
             spec.facilitators_per_group,
             self._roster.presence(role, spec.shift),
+            [p for p in self._roster.cover.get(role, ()) if p.works(spec.shift)],
             self._booked[role],
         )
         return rule
@@ -271,6 +274,16 @@ class Sessions:
         if len(candidates) > 1:
             candidates.sort()
         per_group = rule.per_group
+        covered = len(candidates)  # candidates from here on are cover people
+        if rule.cover and len(candidates) < per_group * len(running):
+            candidates.extend(
+                (0.0, 0.0, p.person_id, p)
+                for p in rule.cover
+                if p.can_give(day, week, minutes)
+                and p.window[0] - EPS <= start
+                and end <= p.window[1] + EPS
+                and p.today(day).free(start, end)
+            )
         held: list[HeldSession] = []
         taken = 0
         log = self._log.today
@@ -294,14 +307,31 @@ class Sessions:
                 person.today(day).take(start, end, minutes)
                 staff.append(person.person_id)
                 row.facilitation_hours += hours
+            cover = int(taken + per_group > covered)
             taken += per_group
+            row.groups_covered += cover
             staff.sort()
             ids = [enrolment.episode.episode_id for enrolment in session]
             patients = [list(ids) for _ in rule.times]
-            room_name = self._room_names[room]
+            where = self._room_names[room]
             staffed = tuple(staff)
             log.extend(
-                (day, "group", name, number, k, "programme", s, e, staffed, 0, room_name, listed, "held", "")
+                (
+                    day,
+                    "group",
+                    name,
+                    number,
+                    k,
+                    "programme",
+                    s,
+                    e,
+                    staffed,
+                    cover,
+                    where,
+                    listed,
+                    "held",
+                    "",
+                )
                 for k, ((s, e), listed) in enumerate(zip(rule.times, patients, strict=True))
             )
             held.append(HeldSession(session, patients))

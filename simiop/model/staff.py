@@ -138,6 +138,12 @@ class Roster:
         windows = shift_windows(config)
         self._caseload: dict[str, list[int]] = {}
         """Per role, the caseload at each day's close (filled in by close_days)."""
+        self.cover: dict[str, list[Person]] = {}
+        """Per role with a cover pool: its per-diem people, never absent, with the role's shift and limits."""
+        self._cover_pay: dict[str, tuple[float, float]] = {}
+        """Per role with a cover pool: (min_paid_hours, hourly_cost_usd)."""
+        self._cover_hours: dict[str, list[float]] = {}
+        self._cover_cost: dict[str, list[float]] = {}
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
@@ -181,6 +187,25 @@ class Roster:
             for booked in self._hours.values():
                 booked[role] = [0.0] * calendar.days
             self._caseload[role] = [0] * calendar.days
+            self._cover_hours[role] = [0.0] * calendar.days
+            self._cover_cost[role] = [0.0] * calendar.days
+            if spec.cover is not None:  # ASSUMPTION: the pool always has someone on call
+                self._cover_pay[role] = (spec.cover.min_paid_hours, spec.cover.hourly_cost_usd)
+                self.cover[role] = [
+                    Person(
+                        person_id=f"{role}_cover_{k + 1}",
+                        role=role,
+                        shift=spec.shift,
+                        fte=spec.fte,
+                        start_day=0,
+                        weekly_hours=weekly_budget,
+                        caseload_cap=None,
+                        absent=[False] * (calendar.days + 1 + DAYS_PAST_END),
+                        daily_limit=daily_limit,
+                        window=window,
+                    )
+                    for k in range(spec.cover.people_per_day)
+                ]
 
     def presence(self, role: str, shift: str | None = None) -> list[list[Person]]:
         """Who of ``role`` (on ``shift``) is at work, by day, for every day of the run and the one after:
@@ -238,6 +263,8 @@ class Roster:
             hours["family"][role][day],
             hours["intake"][role][day],
             self._caseload[role][day],
+            self._cover_hours[role][day],
+            self._cover_cost[role][day],
         )
 
     def book(self, person: Person, day: int, week: int, hours: float, activity: Activity) -> None:
@@ -261,6 +288,18 @@ class Roster:
         (with the person's week, as ``book`` does) instead of a call per session.
         """
         return self._hours
+
+    def pay_cover(self, day: int) -> None:
+        """At the end of ``day``'s planning: each cover person called in that day is paid for the span
+        of their sessions (first start to last end), at least the pool's min_paid_hours."""
+        for role, people in self.cover.items():
+            least, rate = self._cover_pay[role]
+            for person in people:
+                timeline = person.timeline
+                if person.timeline_day == day and timeline.starts:
+                    paid = max(least, (timeline.ends[-1] - timeline.starts[0]) / 60.0)
+                    self._cover_hours[role][day] += paid
+                    self._cover_cost[role][day] += paid * rate
 
     def close_days(self) -> None:
         """Each role's caseload at every day's close (midnight) onto its rows, from the changes by day."""
@@ -286,6 +325,8 @@ class Roster:
                 "employed_fte": by_day(self._employed_fte),
                 **{_HOURS_FIELD[activity]: by_day(self._hours[activity]) for activity in _HOURS_FIELD},
                 "caseload": by_day(self._caseload),
+                "cover_hours": by_day(self._cover_hours),
+                "cover_cost_usd": by_day(self._cover_cost),
             },
         )
 
