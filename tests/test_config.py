@@ -642,7 +642,11 @@ def test_ramp_up_initial_fraction_is_documented_as_the_rate_at_opening() -> None
     ("model", "field", "says"),
     [
         ("staff.StaffRole", "shift", "prescriber and family sessions"),
-        ("staff.StaffRole", "weekly_hours", "group, individual, prescriber and family sessions and intake assessments"),
+        (
+            "staff.StaffRole",
+            "weekly_hours",
+            "group, individual, prescriber and family sessions and intake assessments",
+        ),
         ("care.IndividualTherapy", "sessions_per_week", "at most one per attended programme day"),
         ("care.PrescriberVisits", "role", "works the patient's track's shift"),
         ("intake.IntakeSlot", "parallel_slots", "capped by how many of them are at work that day"),
