@@ -464,7 +464,7 @@ class Results:
         return _frame([row for row in rows if row["period_kind"] == kind and row["scenario"] == name])
 
     def table(self, table: str, replication: int = 0, scenario: str | None = None) -> Rows:
-        """One replication's episodes, daily, staff, kpis or periods table."""
+        """One replication's episodes, daily, staff, sessions, kpis or periods table."""
         from simiop.experiments.cells import cell_dir
         from simiop.report.data import read_rows
 

@@ -458,7 +458,12 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     roles = list(config.staff.roles)
     role = staff.codes("role", roles)[staff_counted]
     daily = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
-    staff_cost = grouped_sums(role, daily[role] * staff.array("employed_fte")[staff_counted], len(roles))
+    # Salaries of the employed FTE, and what the role's cover (per-diem) people were paid that day.
+    paid = (
+        daily[role] * staff.array("employed_fte")[staff_counted]
+        + staff.array("cover_cost_usd")[staff_counted]
+    )
+    staff_cost = grouped_sums(role, paid, len(roles))
     staff_cost_by_role = {
         roles[code]: float(staff_cost[code]) for code in _first_seen_order(role, len(roles))
     }

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from simiop.billing import DAYS_PER_YEAR, totals
 from simiop.config.base import hours_of
+from simiop.config.clock import weekly_direct_limit_hours
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Episode, Records
@@ -200,17 +201,19 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     # No therapist over caseload cap, with same-instant events in the model's order.
     check_caseloads(config, records.episodes)
 
-    # Staff hours never exceed what is employed in any calendar week.
+    # Staff hours (intake included) never exceed the direct-care budgets of the people employed, and
+    # of the role's cover pool, in any calendar week.
     hours: dict[tuple[str, int], float] = defaultdict(float)
     capacity: dict[tuple[str, int], float] = defaultdict(float)
     for staff_row in records.staff_days:
         week = calendar.week_of(staff_row.day)
-        hours[(staff_row.role, week)] += staff_row.hours - staff_row.intake_hours
+        hours[(staff_row.role, week)] += staff_row.hours
     for role, spec in config.staff.roles.items():
         people = spec.count + sum(h.count for h in spec.hires)
+        people += spec.cover.people_per_day if spec.cover is not None else 0
         for (r, week), used in hours.items():
             if r == role:
-                capacity[(role, week)] = people * spec.fte * spec.weekly_hours
+                capacity[(role, week)] = people * weekly_direct_limit_hours(spec)
                 assert used <= capacity[(role, week)] + 1e-6, (role, week, used)
 
 

@@ -304,7 +304,10 @@ def check_pull_outs(config: SimiopConfig, rows: list[Row]) -> None:
             assert row.session is not None, f"{row}: a pull-out without its session"
             for patient in row.patients:
                 key = (row.day, row.track, patient)
-                assert row.session not in listed[key], f"pulled out yet in the group: {patient}, {row}"
+                # .get: a pull-out from a group that did not run is free time, with no group rows at all
+                assert row.session not in listed.get(key, ()), (
+                    f"pulled out yet in the group: {patient}, {row}"
+                )
                 assert row.session not in pulled[key], f"pulled out twice from one session: {patient}, {row}"
                 pulled[key].add(row.session)
     for (day, track, patient), sessions in listed.items():

@@ -162,10 +162,14 @@ def test_tables_are_read_by_one_rule_in_one_order() -> None:
     from simiop.experiments.plan import parse_tables
 
     assert parse_tables("staff, daily") == parse_tables(["daily", "staff"]) == ("daily", "staff")
-    assert parse_tables("all") == ("episodes", "daily", "staff")
+    assert parse_tables("all") == ("episodes", "daily", "staff", "sessions")
     assert parse_tables("none") == parse_tables([]) == ()
-    with pytest.raises(ValueError, match="allowed all, none or a comma list of episodes, daily, staff"):
+    with pytest.raises(
+        ValueError, match="allowed all, none or a comma list of episodes, daily, staff, sessions"
+    ):
         parse_tables(["daily", "staf"])
     code, _, err = cli("run", str(BASELINE), "--out", "x", "--tables", "staf")
     assert code == 2
-    assert err.strip() == "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff"
+    assert err.strip() == (
+        "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff, sessions"
+    )

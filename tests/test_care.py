@@ -1,4 +1,5 @@
-"""Care on attended days: individual, prescriber and family sessions when due, competing for hours."""
+"""Care on attended days on the clock: individual, prescriber and family sessions when due, placed as a
+pull-out, before or after the programme day with a person of the patient's shift, or missed with a reason."""
 
 from __future__ import annotations
 
@@ -6,9 +7,24 @@ import pytest
 
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
-from simiop.model.delivery import deliver, groups_ran
+from simiop.model.delivery import deliver, sessions_of
 from simiop.model.records import PatientDays, TrackDay
+from simiop.model.sessions import HeldSession, SessionLog
+from simiop.model.stay import Enrolment
 from tests.tiny_world import enrolment, roster_of, tiny_config, track_of
+
+
+def ran(group: list[Enrolment], sessions: int = 3) -> HeldSession:
+    """The session a group met in, its patients listed in each of the day's sessions."""
+    return HeldSession(group, [[e.episode.episode_id for e in group] for _ in range(sessions)])
+
+
+def rows_of(log: SessionLog) -> list[tuple[object, ...]]:
+    """(day, kind, placement, session, start, end, staff, outcome, reason) of each row."""
+    return [
+        (r.day, r.kind, r.placement, r.session, r.start_minute, r.end_minute, r.staff, r.outcome, r.reason)
+        for r in log.records().rows()
+    ]
 
 
 def test_first_day_gets_individual_prescriber_and_family_then_each_waits_until_due() -> None:
@@ -17,60 +33,104 @@ def test_first_day_gets_individual_prescriber_and_family_then_each_waits_until_d
     therapist = roster.by_role["therapist"][0]
     patient = enrolment(0, track, therapist, family=True)
     days = PatientDays()
-    care = Care(config, roster, days)
+    log = SessionLog()
+    care = Care(config, roster, days, log)
     for day in (0, 1, 7, 14):
-        care.care_for(track, day, day // 7, TrackDay(day=day, track="day"), [[patient]], [True])
+        care.care_for(track, day, day // 7, TrackDay(day=day, track="day"), [[patient]], [ran([patient])])
+        log.close_day()
     care.close()
     services = [(d.day, d.individual_hours, d.prescriber_hours, d.family_hours) for d in days]
     assert services == [
-        (0, 50 / 60, 1.0, 1.0),  # everything due at admission; the first prescriber visit is 60 min
+        (0, 50 / 60, 1.0, 50 / 60),  # everything due at admission; the first prescriber visit is 60 min
         (1, 0.0, 0.0, 0.0),  # one individual session a week; the others every two weeks
         (7, 50 / 60, 0.0, 0.0),
-        (14, 50 / 60, 20 / 60, 1.0),  # follow-up visit 20 min
+        (14, 50 / 60, 20 / 60, 50 / 60),  # follow-up visit 20 min
     ]
     assert [d.prescriber_initial for d in days] == [True, False, False, False]
-    assert [d.services for d in days] == [3 + 3, 3, 3 + 1, 3 + 3]
-    assert days[0].hours == pytest.approx(2.5 + 50 / 60 + 1 + 1)
+    # The individual session is pulled out of the first group (one service, not two): 2 groups + care.
+    assert [d.groups for d in days] == [2, 3, 2, 2]
+    assert [d.services for d in days] == [2 + 3, 3, 2 + 1, 2 + 3]
+    assert days[0].hours == pytest.approx(2.5 - 50 / 60 + 50 / 60 + 1 + 50 / 60)
     assert (patient.episode.individual_sessions, patient.episode.prescriber_visits) == (3, 2)
     assert patient.episode.family_sessions == 2
-    assert therapist.hours_left(0) == pytest.approx(40 - 50 / 60 - 1)
+    assert patient.episode.group_sessions_attended == 2 + 3 + 2 + 2
+    assert therapist.hours_left(0) == pytest.approx(26 - 50 / 60 - 50 / 60)
     assert roster.row("prescriber", 0).prescriber_hours == 1.0
+    therapist_1, prescriber_1 = ("therapist_1",), ("prescriber_1",)
+    # One pull-out a day: the prescriber goes just before the programme day (09:00), inside the
+    # prescriber's window (08:00-22:00); the family session cannot fit before 08:00 for the
+    # day-shift therapist, so it goes just after (12:00).
+    assert rows_of(log) == [
+        (0, "prescriber_initial", "before", -1, 480.0, 540.0, prescriber_1, "held", ""),
+        (0, "individual", "pull_out", 0, 540.0, 590.0, therapist_1, "held", ""),
+        (0, "family", "after", -1, 720.0, 770.0, therapist_1, "held", ""),
+        (7, "individual", "pull_out", 0, 540.0, 590.0, therapist_1, "held", ""),
+        (14, "prescriber_follow_up", "before", -1, 520.0, 540.0, prescriber_1, "held", ""),
+        (14, "individual", "pull_out", 0, 540.0, 590.0, therapist_1, "held", ""),
+        (14, "family", "after", -1, 720.0, 770.0, therapist_1, "held", ""),
+    ]
 
 
 def test_care_competes_for_hours_and_an_absent_group_is_not_billed_as_programme_hours() -> None:
     config = tiny_config()
     roster, track = roster_of(config), track_of(config)
     therapist = roster.by_role["therapist"][0]
-    roster.book(therapist, 0, 0, 39.5, "group")  # 0.5 h left: no 50-minute session, no family hour
+    roster.book(therapist, 0, 0, 25.5, "group")  # 0.5 h of the 26 h left: no 50-minute session
     prescriber = roster.by_role["prescriber"][0]
-    roster.book(prescriber, 0, 0, 19.5, "prescriber")  # half time: 0.5 h left, not the 60 min needed
+    roster.book(prescriber, 0, 0, 11.5, "prescriber")  # half time, 12 h direct: 0.5 h left, not 60 min
     patient = enrolment(0, track, therapist, family=True)
     patient.denied_on = 0
     days = PatientDays()
-    care = Care(config, roster, days)
-    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [False])  # no group ran
+    log = SessionLog()
+    care = Care(config, roster, days, log)
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [None])  # no group ran
     care.close()
     (record,) = days
     assert (record.services, record.hours, record.groups, record.programme_hours) == (0, 0.0, 0, 0.0)
     assert record.review_denied
     assert patient.care.next_prescriber_day == 0  # still due: tried again on the next attended day
+    assert [(kind, outcome, reason) for _, kind, _, _, _, _, _, outcome, reason in rows_of(log)] == [
+        ("individual", "missed", "no_staff_time"),
+        ("family", "missed", "no_staff_time"),  # a day's rows in (start, kind) order; missed last
+        ("prescriber_initial", "missed", "no_staff_time"),
+    ]
+    assert all(r.start_minute != r.start_minute for r in log.records().rows())  # missed: no time (nan)
 
 
-def test_delivery_runs_sessions_before_care_and_counts_group_attendance() -> None:
+def test_delivery_holds_every_group_of_the_day_before_care_and_pull_outs_leave_the_group() -> None:
     config = tiny_config()
     roster, track = roster_of(config), track_of(config)
     therapists = roster.by_role["therapist"]
     came = [[enrolment(i, track, therapists[0]) for i in range(3)], [enrolment(9, track, therapists[1])]]
     row = TrackDay(day=0, track="day")
     days = PatientDays()
-    deliver(config, roster, [Attendance(track, 0, 0, row, came, [True, True])], days)
+    log = deliver(config, roster, [Attendance(track, 0, 0, row, came, [True, True])], days)
     assert [d.episode_id for d in days] == [0, 1, 2, 9]
-    assert [d.groups for d in days] == [3, 3, 3, 3]  # the lone patient merged into the session
-    assert (row.groups_run, row.groups_merged, row.group_attendances) == (1, 1, 12)
-    assert came[1][0].episode.group_sessions_attended == 3
-    # Facilitation (3 h, the lightest with the smallest id) came before individual sessions.
-    assert therapists[0].hours_left(0) == pytest.approx(40 - 3 - 3 * 50 / 60)
+    # The lone patient merged into the session; three patients were pulled out of one group each.
+    assert [d.groups for d in days] == [2, 2, 3, 2]
+    assert (row.groups_run, row.groups_merged, row.group_attendances) == (1, 1, 12 - 3)
+    assert came[1][0].episode.group_sessions_attended == 2
+    # Facilitation (150 min, the smallest id) came before individual sessions: therapist_1 is busy
+    # 09:00-12:00, so their patients come before (08:10-09:00) or after the programme day.
+    assert therapists[0].hours_left(0) == pytest.approx(26 - 2.5 - 3 * 50 / 60)
     assert row.individual_hours == pytest.approx(4 * 50 / 60)
+    held = [r for r in log.records().rows() if r.outcome == "held"]
+    groups = [r for r in held if r.kind == "group"]
+    assert [r.patients for r in groups] == [(1, 2), (0, 2, 9), (0, 1, 2, 9)]
+    assert [(r.kind, r.placement, r.start_minute, r.patients) for r in held if r.kind != "group"] == [
+        ("individual", "before", 490.0, (0,)),
+        ("individual", "pull_out", 540.0, (9,)),
+        ("prescriber_initial", "pull_out", 540.0, (0,)),
+        ("prescriber_initial", "pull_out", 600.0, (1,)),
+        ("individual", "after", 720.0, (1,)),
+        ("individual", "after", 770.0, (2,)),  # stacked after the last, on the 10-minute grid
+    ]
+    # The half-time prescriber's day holds 144 direct minutes (4 paid hours x 0.6): two visits.
+    missed = [(r.kind, r.patients, r.reason) for r in log.records().rows() if r.outcome == "missed"]
+    assert missed == [
+        ("prescriber_initial", (2,), "no_staff_time"),
+        ("prescriber_initial", (9,), "no_staff_time"),
+    ]
 
 
 def test_close_adds_each_episodes_group_sessions_and_hours_in_row_order() -> None:
@@ -80,9 +140,9 @@ def test_close_adds_each_episodes_group_sessions_and_hours_in_row_order() -> Non
     first, second = enrolment(0, track, therapist), enrolment(1, track, therapist)
     days = PatientDays()
     care = Care(config, roster, days)
-    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[first, second]], [True])
-    care.care_for(track, 1, 0, TrackDay(day=1, track="day"), [[second], [first]], [False, True])
-    care.care_for(track, 2, 0, TrackDay(day=2, track="day"), [[first]], [True])
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[first, second]], [ran([first, second])])
+    care.care_for(track, 1, 0, TrackDay(day=1, track="day"), [[second], [first]], [None, ran([first])])
+    care.care_for(track, 2, 0, TrackDay(day=2, track="day"), [[first]], [ran([first])])
     care.close()
     assert [(d.episode_id, d.day, d.groups) for d in days] == [
         (0, 0, 3),
@@ -107,7 +167,9 @@ def test_close_marks_the_rows_after_a_denied_review_by_episode() -> None:
     days = PatientDays()
     care = Care(config, roster, days)
     for day in (0, 1, 2):
-        care.care_for(track, day, 0, TrackDay(day=day, track="day"), [[denied, other]], [True])
+        care.care_for(
+            track, day, 0, TrackDay(day=day, track="day"), [[denied, other]], [ran([denied, other])]
+        )
     care.close()
     assert days.denied_from == {0: 1}
     assert [(d.episode_id, d.day) for d in days if d.review_denied] == [(0, 1), (0, 2)]
@@ -120,15 +182,15 @@ def test_a_patient_with_nothing_due_is_passed_over_until_a_service_is() -> None:
     patient = enrolment(0, track, therapist)
     days = PatientDays()
     care = Care(config, roster, days)
-    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [True])
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [ran([patient])])
     assert patient.care.next_due == 7  # the next week's Monday; the prescriber not before day 14
     # Only next_due decides whether the patient is looked at: moved by hand here (care keeps the
     # two in step), the earlier prescriber day is not seen before day 7.
     patient.care.next_prescriber_day = 1
     for day in (1, 2):
-        care.care_for(track, day, 0, TrackDay(day=day, track="day"), [[patient]], [True])
+        care.care_for(track, day, 0, TrackDay(day=day, track="day"), [[patient]], [ran([patient])])
     assert patient.care.next_due == 7
-    care.care_for(track, 7, 1, TrackDay(day=7, track="day"), [[patient]], [True])
+    care.care_for(track, 7, 1, TrackDay(day=7, track="day"), [[patient]], [ran([patient])])
     assert (patient.care.individual_week, patient.care.next_due) == (1, 14)  # prescriber every 2 weeks
     care.close()
     assert [(d.day, d.individual_hours, d.prescriber_hours) for d in days] == [
@@ -143,24 +205,93 @@ def test_a_service_nobody_had_hours_for_is_tried_again_the_next_attended_day() -
     config = tiny_config(services__family=None, services__prescriber=None)
     roster, track = roster_of(config), track_of(config)
     therapist = roster.by_role["therapist"][0]
-    roster.book(therapist, 0, 0, 39.5, "group")  # 0.5 h left this week: no 50-minute session
+    roster.book(therapist, 0, 0, 25.5, "group")  # 0.5 h of 26 left this week: no 50-minute session
     patient = enrolment(0, track, therapist)
     days = PatientDays()
     care = Care(config, roster, days)
-    care.care_for(track, 3, 0, TrackDay(day=3, track="day"), [[patient]], [True])
+    care.care_for(track, 3, 0, TrackDay(day=3, track="day"), [[patient]], [ran([patient])])
     assert patient.care.next_due == 3  # still due
-    care.care_for(track, 7, 1, TrackDay(day=7, track="day"), [[patient]], [True])  # a new week's hours
+    care.care_for(
+        track, 7, 1, TrackDay(day=7, track="day"), [[patient]], [ran([patient])]
+    )  # a new week's hours
     care.close()
     assert [d.individual_hours for d in days] == [0.0, 50 / 60]
     assert patient.episode.individual_sessions == 1
 
 
-def test_groups_ran_by_session_identity_or_membership() -> None:
+def test_sessions_of_each_group_by_identity_or_membership() -> None:
     config = tiny_config()
     roster, track = roster_of(config), track_of(config)
     therapist = roster.by_role["therapist"][0]
     a, b, c = ([enrolment(10 * g + i, track, therapist) for i in range(n)] for g, n in enumerate((3, 1, 2)))
-    assert groups_ran([a], [a]) == [True]
-    assert groups_ran([a], []) == [False]
-    assert groups_ran([a, [], c], [a]) == [True, False, False]
-    assert groups_ran([a, b, c], [[*a, *b]]) == [True, True, False]  # b merged into a's session
+    session, merged = ran(a), ran([*a, *b])
+    assert sessions_of([a], [session]) == [session]
+    assert sessions_of([a], []) == [None]
+    assert sessions_of([a, [], c], [session]) == [session, None, None]
+    assert sessions_of([a, b, c], [merged]) == [merged, merged, None]  # b merged into a's session
+
+
+def test_exact_trace_of_one_evening_patient_with_one_evening_therapist() -> None:
+    """Groups 18:00-21:00 by the one evening therapist; the patient's care around them, or missed."""
+    config = tiny_config(tracks__evening__group_size={"min": 1, "max": 12})
+    roster, track = roster_of(config), track_of(config, "evening")
+    (therapist,) = roster.by_role["evening_therapist"]
+    patient = enrolment(0, track, therapist, family=True)
+    days = PatientDays()
+    attendances = [
+        Attendance(track, day, day // 7, TrackDay(day=day, track="evening"), [[patient]], [True])
+        for day in (0, 7)
+    ]
+    log = deliver(config, roster, attendances, days)
+    evening_1, prescriber_1 = ("evening_therapist_1",), ("prescriber_1",)
+    nan = pytest.approx(float("nan"), nan_ok=True)
+    assert rows_of(log) == [
+        # Before the groups: the therapist facilitates 18:00-21:00, so individual therapy is 17:10-18:00.
+        (0, "individual", "before", -1, 1030.0, 1080.0, evening_1, "held", ""),
+        (0, "group", "programme", 0, 1080.0, 1130.0, evening_1, "held", ""),
+        # The prescriber works both shifts (08:00-22:00): pulled out of the first group.
+        (0, "prescriber_initial", "pull_out", 0, 1080.0, 1140.0, prescriber_1, "held", ""),
+        (0, "group", "programme", 1, 1140.0, 1190.0, evening_1, "held", ""),
+        (0, "group", "programme", 2, 1200.0, 1250.0, evening_1, "held", ""),
+        # Family sessions are by the day-shift therapist role: nobody of it works evenings.
+        (0, "family", "", -1, nan, nan, (), "missed", "no_staff_on_shift"),
+        (7, "individual", "before", -1, 1030.0, 1080.0, evening_1, "held", ""),
+        (7, "group", "programme", 0, 1080.0, 1130.0, evening_1, "held", ""),
+        (7, "group", "programme", 1, 1140.0, 1190.0, evening_1, "held", ""),
+        (7, "group", "programme", 2, 1200.0, 1250.0, evening_1, "held", ""),
+        (7, "family", "", -1, nan, nan, (), "missed", "no_staff_on_shift"),
+    ]
+    assert [(d.day, d.groups, d.services) for d in days] == [(0, 2, 4), (7, 3, 4)]
+    assert (patient.episode.group_sessions_attended, patient.episode.individual_sessions) == (5, 2)
+    assert patient.episode.service_hours == pytest.approx((5 * 50 + 2 * 50 + 60) / 60)
+    assert therapist.hours_left(1) == pytest.approx(26 - (150 + 50) / 60)
+    assert therapist.today(7).direct == 200.0
+    assert patient.care.next_family_day == 0  # the family session is still due
+
+
+def test_missed_care_says_why_absent_no_slot_or_no_pull_out_left() -> None:
+    config = tiny_config(
+        services__individual_therapy__placement=["pull_out"],
+        services__max_pull_outs_per_day=0,
+        services__family=None,
+        services__prescriber__placement=["before"],
+        services__outside_window_minutes=0,
+    )
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    patient = enrolment(0, track, therapist)
+    days = PatientDays()
+    log = SessionLog()
+    care = Care(config, roster, days, log)
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [ran([patient])])
+    log.close_day()
+    therapist.absent[1] = True  # the primary therapist is away: no substitute for individual therapy
+    care.care_for(track, 1, 0, TrackDay(day=1, track="day"), [[patient]], [ran([patient])])
+    care.close()
+    assert [(day, kind, reason) for day, kind, *_, reason in rows_of(log)] == [
+        (0, "individual", "no_slot"),  # no pull-out allowed and nowhere else to go
+        (0, "prescriber_initial", "no_slot"),  # before the programme day, with no time allowed before it
+        (1, "individual", "staff_absent"),
+        (1, "prescriber_initial", "no_slot"),
+    ]
+    assert [d.services for d in days] == [3, 3]

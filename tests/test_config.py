@@ -641,13 +641,17 @@ def test_ramp_up_initial_fraction_is_documented_as_the_rate_at_opening() -> None
 @pytest.mark.parametrize(
     ("model", "field", "says"),
     [
-        ("staff.StaffRole", "shift", "Intake, prescriber visits and family sessions ignore it"),
-        ("staff.StaffRole", "weekly_hours", "intake assessments are not counted"),
+        ("staff.StaffRole", "shift", "prescriber and family sessions"),
+        (
+            "staff.StaffRole",
+            "weekly_hours",
+            "group, individual, prescriber and family sessions and intake assessments",
+        ),
         ("care.IndividualTherapy", "sessions_per_week", "at most one per attended programme day"),
-        ("care.PrescriberVisits", "role", "whatever their shift"),
+        ("care.PrescriberVisits", "role", "works the patient's track's shift"),
         ("intake.IntakeSlot", "parallel_slots", "capped by how many of them are at work that day"),
         ("tracks.GroupSize", "min", "merged with other groups"),
-        ("tracks.Track", "hours_per_day", "Each facilitator of a group that runs spends all of them"),
+        ("tracks.Track", "hours_per_day", "direct time is the sessions' minutes, the breaks are not"),
     ],
 )
 def test_field_docs_name_what_the_model_does(model: str, field: str, says: str) -> None:

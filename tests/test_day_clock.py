@@ -90,3 +90,31 @@ def test_day_clock_keeps_today_and_drops_yesterday() -> None:
     assert clock.person("therapist_1").direct == 0.0
     assert clock.patient(7).intervals() == []
     assert clock.day == 4
+
+
+@given(st.lists(intervals, max_size=30), st.lists(intervals, max_size=20))
+def test_the_overlaps_found_are_the_first_start_and_the_last_end_on_a_grid(
+    attempts: list[tuple[int, int]], probes: list[tuple[int, int]]
+) -> None:
+    """first_overlap_start / last_overlap_end name the earliest start and latest end among the busy
+    intervals that overlap a probe (the jumps of care's before/after search), None when it is free."""
+    timeline = Timeline()
+    for first, last in attempts:
+        if timeline.free(first / 4, last / 4):
+            timeline.take(first / 4, last / 4)
+    for first, last in probes:
+        start, end = first / 4, last / 4
+        overlapping = [(s, e) for s, e in timeline.intervals() if s < end and e > start]
+        assert timeline.first_overlap_start(start, end) == (
+            min(s for s, _ in overlapping) if overlapping else None
+        )
+        assert timeline.last_overlap_end(start, end) == (
+            max(e for _, e in overlapping) if overlapping else None
+        )
+
+
+def test_a_timeline_busy_for_one_interval() -> None:
+    timeline = Timeline.busy(540.0, 720.0)
+    assert (timeline.intervals(), timeline.direct) == ([(540.0, 720.0)], 0.0)
+    assert timeline.free(480.0, 540.0)
+    assert not timeline.free(700.0, 730.0)

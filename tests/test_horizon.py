@@ -253,6 +253,11 @@ def assert_same_history(short: Records, long: Records) -> None:
         (r.episode_id, r.day, r.services, r.hours) for r in long.patient_days if r.day < horizon
     ]
     assert [(r.episode_id, r.day, r.services, r.hours) for r in short.patient_days] == long_patient_days
+    # Sessions on the clock (issue 18): every row before the last day, the intake rota's weekly
+    # reservations included (a run ending mid-week reserves what a longer one does).
+    assert [repr(r) for r in short.sessions if r.day < last] == [
+        repr(r) for r in long.sessions if r.day < last
+    ]
 
 
 @settings(

@@ -764,7 +764,7 @@ REFUSED = [
     (
         ["services.family.role=intake_clinician", "staff.roles.intake_clinician.fte=0.01"],
         "services.family.session_minutes: longer than one intake_clinician's week, so no patient ever gets "
-        "family sessions (got 60; allowed <= 15.6 (staff.roles.intake_clinician weekly_hours x fte x (1 - "
+        "family sessions (got 50; allowed <= 15.6 (staff.roles.intake_clinician weekly_hours x fte x (1 - "
         "non_direct_share), in minutes))",
     ),
     (

@@ -11,14 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simiop
+from simiop.billing import bill
 from simiop.config import SimiopConfig, load_config, validate_config
-from simiop.config.base import Frozen
+from simiop.config.base import Frozen, minutes_of
+from simiop.config.clock import BASE_WINDOWS, programme_minutes
 from simiop.model import simulate
-from simiop.model.records import COMPLETED, END_STATES
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import COMPLETED, END_STATES, Records
 from simiop.results.kpis import compute_kpis
+from simiop.results.tables import render_tables
 from tests.billed import billed_records
 from tests.conftest import BASELINE, CONFIGS, REPO
 from tests.invariants import check_invariants
+from tests.sessions_checks import check_sessions
 
 
 def short(path: Path, days: int = 365, *overrides: str) -> SimiopConfig:
@@ -34,11 +39,23 @@ def test_invariants_on_shipped_configs(path: Path) -> None:
     records = simulate(config)
     assert len(records.episodes) > 50
     check_invariants(config, records)
+    check_sessions_of(config, records)
     kpis = compute_kpis(config, records)
     assert kpis["admissions"] > 0
     assert sum(kpis[f"end_state_{s}"] for s in END_STATES) == kpis["referrals"]
     warmup = config.simulation.warmup_days  # flow KPIs count referrals from the warm-up on
     assert kpis["referrals"] == sum(e.referred_day >= warmup for e in records.episodes)
+
+
+def check_sessions_of(config: SimiopConfig, records: Records) -> None:
+    """tests/sessions_checks.py on the run's rendered tables (sessions.csv against the others)."""
+    tables = render_tables(
+        bill(config, records),
+        ClinicCalendar.for_config(config),
+        {},
+        ("episodes", "daily", "staff", "sessions"),
+    )
+    check_sessions(config, {name.removesuffix(".csv"): text for name, text in tables.items()})
 
 
 # -- hypothesis: random valid clinics keep every invariant ---------------------------------------
@@ -93,6 +110,18 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     data["staff"]["roles"]["therapist"]["weekly_hours"] = draw(st.sampled_from([8, 20, 40]))
     if data["staff"]["roles"]["therapist"]["weekly_hours"] != 40:  # 5 short days fit no programme day
         data["staff"]["roles"]["therapist"].pop("days_per_week", None)
+    for role in data["staff"]["roles"].values():  # issue 18: direct budgets of paid time
+        role["non_direct_share"] = draw(st.sampled_from([0.0, 0.2, 0.35, 0.6]))
+        if role["weekly_hours"] == 40 and draw(st.booleans()):
+            role["days_per_week"] = 5
+        else:
+            role.pop("days_per_week", None)
+    services = data["services"]
+    for name in ("individual_therapy", "prescriber", "family"):
+        order = draw(st.permutations(["pull_out", "before", "after"]))
+        services[name]["placement"] = order[: draw(st.integers(1, 3))]
+    services["max_pull_outs_per_day"] = draw(st.sampled_from([0, 1, 2]))
+    services["outside_window_minutes"] = draw(st.sampled_from([0, 60, 120]))
     data["rooms"]["group_rooms"] = draw(st.integers(1, 3))
     for track in data["tracks"].values():  # more facilitators per group than staff is refused
         count = data["staff"]["roles"][track["facilitator_role"]]["count"]
@@ -122,7 +151,44 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     payers["commercial"]["authorization"]["on_denial"] = draw(
         st.sampled_from(["administrative_discharge", "continue_unbilled"])
     )
+    for track in data["tracks"].values():  # a per-diem cover pool for the facilitator roles, or none
+        if draw(st.booleans()):
+            data["staff"]["roles"][track["facilitator_role"]]["cover"] = {
+                "people_per_day": draw(st.integers(1, 2)),
+                "hourly_cost_usd": 45.0,
+                "min_paid_hours": draw(st.sampled_from([0, 4])),
+            }
+    if draw(st.booleans()):  # explicit shift windows around the drawn tracks and intake slots
+        data["staff"]["shifts"] = _shift_windows(draw, data)
     return data
+
+
+def _shift_windows(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each shift's window: its base window spanning its enabled tracks and the intake slots of its
+    intake role, widened by up to 4 hours each way within the day (valid by construction)."""
+    config = validate_config(data)
+    intake_shift = config.staff.roles[config.intake.staff_role].shift
+    windows = {}
+    for shift in ("day", "evening"):
+        low, high = BASE_WINDOWS[shift]
+        for track in config.tracks.values():
+            if track.enabled and track.shift == shift:
+                start, end = programme_minutes(track)
+                low, high = min(low, start), max(high, end)
+        if intake_shift in (shift, "both"):
+            for slot in config.intake.schedule:
+                start = minutes_of(slot.start_time)
+                low, high = min(low, start), max(high, start + config.intake.assessment_minutes)
+        low = max(0.0, low - draw(st.integers(0, 240)))
+        high = min(1440.0, high + draw(st.integers(0, 240)))
+        windows[shift] = {"start": _clock(low), "end": _clock(high)}
+    return windows
+
+
+def _clock(minute: float) -> str:
+    """A whole minute since midnight as "HH:MM" ("24:00" at midnight)."""
+    whole = int(minute)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 # clinic_variants deep-copies the fixture's data, so sharing it across examples is safe.
@@ -134,7 +200,9 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 @given(data=st.data())
 def test_invariants_on_random_clinics(data: st.DataObject, baseline_data: dict[str, Any]) -> None:
     config = validate_config(data.draw(clinic_variants(baseline_data)))
-    check_invariants(config, simulate(config))
+    records = simulate(config)
+    check_invariants(config, records)
+    check_sessions_of(config, records)
 
 
 @pytest.mark.parametrize("continuous", [False, True], ids=["afternoon-round", "continuous-admission"])
@@ -220,7 +288,12 @@ def trace_config(baseline_data: dict[str, Any]) -> SimiopConfig:
     data["attendance"]["propensity"] = {"dist": "fixed", "value": 1.0}
     data["length_of_stay"] = {"planned_stay_unit": "weeks", "planned_stay": {"dist": "fixed", "value": 2}}
     data["services"] = {
-        "individual_therapy": {"sessions_per_week": 1, "session_minutes": 50},
+        # Next to the programme day, never pulled out: every attended day keeps its three groups.
+        "individual_therapy": {
+            "sessions_per_week": 1,
+            "session_minutes": 50,
+            "placement": ["before", "after"],
+        },
         "prescriber": None,
     }
     data["staff"]["roles"]["therapist"].update(count=5, caseload_cap=100, absence_days_per_year=0)
@@ -299,6 +372,38 @@ def test_more_therapists_never_lengthen_the_wait() -> None:
     assert waits[0] > waits[2]
 
 
+def test_a_cover_pool_cancels_fewer_groups_for_want_of_a_facilitator_and_costs_more() -> None:
+    cover = "{people_per_day: 1, hourly_cost_usd: 45.0, min_paid_hours: 4}"
+    with_cover = [f"staff.roles.evening_therapist.cover={cover}", f"staff.roles.therapist.cover={cover}"]
+    cancelled = [
+        mean_kpi(BASELINE, "group_sessions_cancelled_no_facilitator", overrides)
+        for overrides in ([], with_cover)
+    ]
+    cost = [mean_kpi(BASELINE, "staff_cost_usd", overrides) for overrides in ([], with_cover)]
+    assert cancelled[0] > cancelled[1]
+    assert cost[1] > cost[0]
+
+
+def test_more_evening_therapists_cancel_no_more_evening_groups_and_give_no_fewer_sessions() -> None:
+    def evening(count: int) -> tuple[int, int]:
+        config = load_config(
+            BASELINE, ["simulation.horizon_days=365", f"staff.roles.evening_therapist.count={count}"]
+        )
+        cancelled = individual = 0
+        for replication in range(4):
+            records = simulate(config, replication=replication)
+            cancelled += sum(
+                row.cancelled_no_facilitator for row in records.track_days if row.track == "evening"
+            )
+            individual += sum(e.individual_sessions for e in records.episodes if e.track == "evening")
+        return cancelled, individual
+
+    (one_cancelled, one_given), (two_cancelled, two_given) = evening(1), evening(2)
+    assert two_cancelled <= one_cancelled
+    assert two_given >= one_given
+    assert (two_cancelled, two_given) != (one_cancelled, one_given)
+
+
 def test_more_referrals_never_shrink_the_wait_list() -> None:
     lists = [
         mean_kpi(BASELINE, "wait_list_mean_day", [f"referrals.sources.step_down.weekly_rate={rate}"])
@@ -313,7 +418,14 @@ def test_larger_group_cap_admits_more_when_congested() -> None:
         cap: mean_kpi(
             BASELINE,
             "admissions",
-            [*CONGESTED, f"tracks.day.group_size.max={cap}", "staff.roles.therapist.caseload_cap=30"],
+            # A second intake clinician: the one clinician's direct day holds 3 of the 4 daily
+            # assessment slots (issue 18), so intake, not the groups, would bound admissions.
+            [
+                *CONGESTED,
+                f"tracks.day.group_size.max={cap}",
+                "staff.roles.therapist.caseload_cap=30",
+                "staff.roles.intake_clinician.count=2",
+            ],
         )
         for cap in (8, 10, 12)
     }
@@ -341,12 +453,8 @@ REPORT_ONLY = {
     "group_room_seats": "checked at load: every track's group_size.max must fit a room",
 }
 
-NOT_YET_MODELLED = {
-    name: "issue 18: validated and shipped, read by the model from the plan's steps 2-6 (remove it then)"
-    for name in ("cover", "hourly_cost_usd", "min_paid_hours", "people_per_day", "non_direct_share",
-                 "days_per_week", "shifts", "start", "end", "placement", "outside_window_minutes",
-                 "max_pull_outs_per_day")
-}  # fmt: skip
+NOT_YET_MODELLED: dict[str, str] = {}
+"""Fields validated and shipped before the model reads them (with the issue that will), if any."""
 
 
 def _config_fields(model: type[Frozen], seen: set[type]) -> set[str]:
@@ -374,7 +482,10 @@ def test_every_config_field_is_used_or_report_only() -> None:
     skip.update(distributions.DISTRIBUTIONS.values())
     fields = _config_fields(SimiopConfig, skip)
     code = "\n".join(
-        p.read_text(encoding="utf-8") for p in (REPO / "simiop").rglob("*.py") if "config" not in p.parts
+        p.read_text(encoding="utf-8")
+        for p in (REPO / "simiop").rglob("*.py")
+        # config/clock.py is the model's clock (shift windows, direct limits), shared with validation
+        if "config" not in p.parts or p.name == "clock.py"
     )
     unused = sorted(
         name

@@ -239,6 +239,7 @@ EVERY_EVENING_RUNS = [  # no cancelled group: every attended evening is three gr
     "staff.roles.evening_therapist.absence_days_per_year=0",
     "staff.roles.evening_therapist.count=2",
     "tracks.evening.group_size.min=1",
+    "services.max_pull_outs_per_day=0",  # care before or after the groups, never instead of one (issue 18)
 ]
 
 

@@ -28,14 +28,38 @@ def test_booking_charges_the_persons_week_and_the_roles_row_of_the_day() -> None
     roster.book(person, 3, 0, 50 / 60, "individual")
     roster.book(person, 4, 0, 1.0, "family")
     roster.book(roster.by_role["prescriber"][0], 4, 0, 1.0, "prescriber")
-    roster.book_intake("intake_clinician", 3, 1.5)
-    assert person.hours_left(0) == pytest.approx(40 - 3 - 50 / 60 - 1)
+    assessor = roster.by_role["intake_clinician"][0]
+    roster.book(assessor, 3, 0, 1.5, "intake")
+    assert person.weekly_hours == 26.0  # the direct budget: 40 h x (1 - non_direct_share 0.35)
+    assert person.hours_left(0) == pytest.approx(26 - 3 - 50 / 60 - 1)
     row = roster.row("therapist", 3)
     assert (row.group_hours, row.individual_hours, row.family_hours) == (3.0, 50 / 60, 0.0)
     assert roster.row("therapist", 4).family_hours == 1.0
     assert roster.row("prescriber", 4).prescriber_hours == 1.0
     assert roster.row("intake_clinician", 3).intake_hours == 1.5
-    assert roster.by_role["intake_clinician"][0].hours_left(0) == 40  # assessments use their own slots
+    assert assessor.hours_left(0) == 24.5  # assessments are direct time of the assessor's week (issue 18)
+
+
+def test_booking_on_the_clock_takes_the_persons_time_and_direct_minutes_of_the_day() -> None:
+    config = tiny_config(
+        staff__roles__therapist__non_direct_share=0.25, staff__roles__therapist__days_per_week=5
+    )
+    roster = roster_of(config)
+    person = roster.by_role["therapist"][0]
+    assert person.weekly_hours == 30.0  # 40 h x (1 - 0.25): the direct budget
+    assert person.daily_limit == 360.0  # 8 paid hours x 0.75, in minutes
+    roster.book_at(person, 2, 0, 540.0, 590.0, "individual")
+    assert person.today(2).intervals() == [(540.0, 590.0)]
+    assert person.today(2).direct == 50.0
+    assert person.hours_left(0) == pytest.approx(30 - 50 / 60)
+    assert roster.row("therapist", 2).individual_hours == pytest.approx(50 / 60)
+    assert not person.today(2).free(580.0, 600.0)
+    assert person.can_give(2, 0, 310.0)
+    assert not person.can_give(2, 0, 310.0 + 1e-6)  # 360 minutes a day at most
+    assert person.today(3).direct == 0.0  # a new day starts empty
+    roster.book(person, 3, 0, 30 - 50 / 60 - 1.0, "group")
+    assert person.can_give(3, 0, 60.0)
+    assert not person.can_give(3, 0, 61.0)  # the week's budget binds first
 
 
 def test_caseload_at_each_close_and_admission_picks_the_lightest() -> None:
@@ -60,12 +84,12 @@ def test_caseload_at_each_close_and_admission_picks_the_lightest() -> None:
 def test_with_hours_takes_the_most_hours_left_and_refuses_when_nobody_can_spare_them() -> None:
     roster = roster_of(tiny_config())
     people = roster.present("therapist", 0)
-    roster.book(people[0], 0, 0, 39.0, "group")
+    roster.book(people[0], 0, 0, 25.0, "group")
     chosen = roster.with_hours(people, 0, 1.0)
     assert chosen is not None
     assert chosen.person_id == "therapist_3"
     for person in people[1:]:
-        roster.book(person, 0, 0, 39.5, "group")
+        roster.book(person, 0, 0, 25.5, "group")
     chosen = roster.with_hours(people, 0, 1.0)
     assert chosen is not None
     assert chosen.person_id == "therapist_1"

@@ -45,7 +45,7 @@ def test_the_rosters_rows_are_in_day_then_role_order_with_what_was_booked() -> N
     person = roster.by_role["therapist"][0]
     roster.book(person, 1, 0, 3.0, "group")
     roster.book(person, 1, 0, 1.0, "family")
-    roster.book_intake("intake_clinician", 2, 1.5)
+    roster.book(roster.by_role["intake_clinician"][0], 2, 0, 1.5, "intake")
     roster.assign(person, 1)
     roster.close_days()
     staff = roster.staff_days()

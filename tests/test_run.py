@@ -101,7 +101,7 @@ def test_every_output_column_and_kpi_is_documented(tmp_path: Path) -> None:
     docs = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
     run_baseline(tmp_path / "out")
     tmp_path = first_cell(tmp_path / "out")
-    for name in ("episodes.csv", "daily.csv", "staff.csv"):
+    for name in ("episodes.csv", "daily.csv", "staff.csv", "sessions.csv"):
         with (tmp_path / name).open(encoding="utf-8") as handle:
             for column in handle.readline().strip().split(","):
                 assert f"`{column}`" in docs or f", `{column}`" in docs, (name, column)

@@ -1,10 +1,11 @@
-"""Group sessions of one track-day: merges, cancellations, facilitators with weekly hours, rooms."""
+"""Group sessions of one track-day on the clock: merges, cancellations, facilitators with daily and weekly
+direct budgets and free time, rooms, and the sessions.csv rows."""
 
 from __future__ import annotations
 
 from simiop.model.attendance import Attendance
-from simiop.model.records import TrackDay
-from simiop.model.sessions import HeldSessions, Sessions, hold_sessions, merge_groups
+from simiop.model.records import SessionRow, TrackDay
+from simiop.model.sessions import SessionLog, Sessions, hold_sessions, merge_and_cancel, merge_groups
 from simiop.model.staff import Roster
 from simiop.model.stay import Enrolment
 from simiop.model.tracks import TrackState
@@ -32,84 +33,132 @@ def _patients(track: TrackState, roster: Roster, first: int, count: int) -> list
     return [enrolment(first + i, track, therapist) for i in range(count)]
 
 
-def test_each_session_takes_a_facilitator_with_hours_and_a_room() -> None:
+def _rows(log: SessionLog) -> list[SessionRow]:
+    return log.records().rows()
+
+
+def test_cancelled_combinations_are_returned_whole() -> None:
+    # [x, y] and [z, v] cannot combine (4 > 3); w joins the last combination; [x, y] stays too few.
+    assert merge_and_cancel([["x", "y"], ["z", "v"], ["w"]], 3, 3) == ([["z", "v", "w"]], 1, [["x", "y"]])
+    assert merge_and_cancel([["x"], ["y"]], 3, 12) == ([], 1, [["x", "y"]])  # one cancelled combination
+
+
+def test_each_session_takes_a_facilitator_with_the_minutes_and_a_room() -> None:
     config = tiny_config(tracks__day__groups=3, rooms__group_rooms=2)
     roster, track = roster_of(config), track_of(config)
     came = [_patients(track, roster, 0, 4), _patients(track, roster, 10, 5), _patients(track, roster, 20, 3)]
     attendance = _day(track, roster, came)
-    earlier: list[HeldSessions] = []
-    held = hold_sessions(attendance, roster, 2, earlier)
+    log = SessionLog()
+    held = hold_sessions(attendance, roster, 2, log)
     row = attendance.row
-    assert [len(s) for s in held] == [5, 4]  # largest first; the third has no room left
+    assert [len(s.members) for s in held] == [5, 4]  # largest first; the third has no room left
     assert (row.groups_scheduled, row.groups_run, row.cancelled_no_room, row.cancelled_no_facilitator) == (
         3,
         2,
         1,
         0,
     )
-    assert (row.largest_group, row.facilitation_hours) == (5, 6.0)
-    assert roster.row("therapist", 0).group_hours == 6.0
-    # The two with most hours left (all equal: smaller ids) ran the sessions.
-    assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [37.0, 37.0, 40.0]
-    assert len(earlier) == 1
-    assert earlier[0].rooms == 2
-    assert earlier[0].facilitators == {"therapist_1", "therapist_2"}
+    # Direct time is the sessions' minutes (3 x 50), not the programme day's 3 hours.
+    assert (row.largest_group, row.facilitation_hours, row.group_attendances) == (5, 5.0, 27)
+    assert roster.row("therapist", 0).group_hours == 5.0
+    # The budget is 26 h a week (40 h x 0.65); the two with most left (all equal: smaller ids) ran them.
+    assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [23.5, 23.5, 26.0]
+    first = roster.by_role["therapist"][0].today(0)
+    assert (first.intervals(), first.direct) == ([(540.0, 720.0)], 150.0)  # busy all day, direct 150 min
+    rows = _rows(log)
+    assert len(rows) == 9  # three sessions of each group: two held, one cancelled
+    held_rows = [r for r in rows if r.outcome == "held"]
+    assert [(r.start_minute, r.end_minute) for r in held_rows[::2]] == [
+        (540.0, 590.0),
+        (600.0, 650.0),
+        (660.0, 710.0),
+    ]
+    assert {(r.group, r.staff, r.room) for r in held_rows} == {
+        (1, ("therapist_1",), "group_room_1"),
+        (0, ("therapist_2",), "group_room_2"),
+    }
+    cancelled = [r for r in rows if r.outcome == "cancelled"]
+    assert {(r.group, r.reason, r.staff, r.room, r.patients) for r in cancelled} == {
+        (2, "no_room", (), "", (20, 21, 22))
+    }
+    assert [r.session for r in cancelled] == [0, 1, 2]
 
 
-def test_facilitators_busy_at_overlapping_hours_or_short_of_hours_cancel_sessions() -> None:
+def test_facilitators_busy_at_overlapping_times_or_short_of_minutes_cancel_sessions() -> None:
     config = tiny_config(tracks__day__groups=2)
     roster, track = roster_of(config), track_of(config)
-    roster.book(roster.by_role["therapist"][2], 0, 0, 38.0, "individual")  # 2 h left: less than 3
-    earlier = [HeldSessions(10.0, 11.0, 1, {"therapist_1"})]  # overlaps 09:00-12:00
+    therapists = roster.by_role["therapist"]
+    roster.book(therapists[2], 1, 0, 24.0, "individual")  # 2 h left this week: less than 2.5
+    roster.book_at(therapists[0], 0, 0, 600.0, 650.0, "individual")  # busy 10:00-10:50, inside 09:00-12:00
     came = [_patients(track, roster, 0, 4), _patients(track, roster, 10, 4)]
     attendance = _day(track, roster, came)
-    held = hold_sessions(attendance, roster, 3, earlier)
+    held = hold_sessions(attendance, roster, 3)
     assert len(held) == 1
     assert (attendance.row.groups_run, attendance.row.cancelled_no_facilitator) == (1, 1)
-    assert roster.by_role["therapist"][1].hours_left(0) == 37.0
+    assert therapists[1].hours_left(0) == 23.5
+
+
+def test_a_facilitator_needs_the_minutes_left_today() -> None:
+    config = tiny_config(tracks__day__groups=1)
+    roster, track = roster_of(config), track_of(config)
+    for person in roster.by_role["therapist"]:  # 312 minutes a day: 170 left, more than 150, then 160
+        roster.book_at(person, 0, 0, 780.0, 922.0, "individual")
+    attendance = _day(track, roster, [_patients(track, roster, 0, 4)])
+    assert len(hold_sessions(attendance, roster, 3)) == 1
+    for person in roster.by_role["therapist"]:
+        roster.book_at(person, 1, 0, 780.0, 943.0, "individual")  # 149 left: not enough
+    later = _day(track, roster, [_patients(track, roster, 0, 4)], day=1)
+    assert hold_sessions(later, roster, 3) == []
+    assert later.row.cancelled_no_facilitator == 1
 
 
 def test_a_group_nobody_came_to_is_scheduled_and_cancelled_and_takes_nobody() -> None:
     config = tiny_config()
     roster, track = roster_of(config), track_of(config)
     attendance = Attendance(track, 0, 0, TrackDay(day=0, track="day"), [[], []], [True, False])
-    earlier: list[HeldSessions] = []
-    assert hold_sessions(attendance, roster, 3, earlier) == []
+    log = SessionLog()
+    assert hold_sessions(attendance, roster, 3, log) == []
     assert (attendance.row.groups_scheduled, attendance.row.cancelled_too_few) == (1, 1)
-    assert earlier == []
     assert roster.row("therapist", 0).group_hours == 0.0
+    assert [(r.group, r.session, r.outcome, r.reason, r.patients) for r in _rows(log)] == [
+        (0, k, "cancelled", "too_few", ()) for k in range(3)
+    ]
 
 
-def test_one_group_takes_the_facilitator_with_most_hours_left_ties_to_the_smaller_id() -> None:
+def test_one_group_takes_the_facilitator_with_most_minutes_left_today_then_this_week() -> None:
     config = tiny_config(tracks__day__groups=1)
     roster, track = roster_of(config), track_of(config)
     therapists = roster.by_role["therapist"]
-    roster.book(therapists[0], 0, 0, 5.0, "individual")  # 35 h left; the other two 40 h each
+    roster.book(therapists[0], 1, 0, 5.0, "individual")  # another day: 21 h left this week
+    roster.book_at(therapists[1], 0, 0, 480.0, 530.0, "individual")  # today: 50 minutes fewer left
     attendance = _day(track, roster, [_patients(track, roster, 0, 4)])
-    earlier: list[HeldSessions] = []
-    held = hold_sessions(attendance, roster, 3, earlier)
-    assert [len(s) for s in held] == [4]
-    assert earlier[0].facilitators == {"therapist_2"}
-    assert [p.hours_left(0) for p in therapists] == [35.0, 37.0, 40.0]
-    assert (attendance.row.groups_scheduled, attendance.row.groups_run, attendance.row.largest_group) == (
-        1,
-        1,
-        4,
-    )
+    log = SessionLog()
+    held = hold_sessions(attendance, roster, 3, log)
+    assert [len(s.members) for s in held] == [4]
+    # therapist_1 and therapist_3 have every minute today; therapist_3 has more hours left this week.
+    assert {r.staff for r in _rows(log)} == {("therapist_3",)}
+    roster.book_at(therapists[1], 1, 0, 480.0, 530.0, "individual")
+    roster.book_at(therapists[2], 1, 0, 480.0, 530.0, "individual")
+    second = _day(track, roster, [_patients(track, roster, 0, 4)], day=1)
+    log = SessionLog()
+    hold_sessions(second, roster, 3, log)
+    # Only therapist_1 has every minute today: today's minutes come before the week's hours.
+    assert {r.staff for r in _rows(log)} == {("therapist_1",)}
 
 
 def test_one_group_is_cancelled_when_nobody_has_the_hours_or_too_few_came() -> None:
     config = tiny_config(tracks__day__groups=1)
     roster, track = roster_of(config), track_of(config)
     for person in roster.by_role["therapist"]:
-        roster.book(person, 0, 0, 38.0, "individual")  # 2 h left each: less than the 3 h day
+        roster.book(person, 1, 0, 24.0, "individual")  # 2 h left each: less than the 2.5 h of sessions
     attendance = _day(track, roster, [_patients(track, roster, 0, 4)])
-    assert hold_sessions(attendance, roster, 3, []) == []
+    assert hold_sessions(attendance, roster, 3) == []
     assert (attendance.row.groups_run, attendance.row.cancelled_no_facilitator) == (0, 1)
     too_few = _day(track, roster, [_patients(track, roster, 0, 1)])
-    earlier: list[HeldSessions] = []
-    assert hold_sessions(too_few, roster, 3, earlier) == []
-    assert (too_few.row.groups_scheduled, too_few.row.cancelled_too_few, earlier) == (1, 1, [])
+    log = SessionLog()
+    assert hold_sessions(too_few, roster, 3, log) == []
+    assert (too_few.row.groups_scheduled, too_few.row.cancelled_too_few) == (1, 1)
+    assert {(r.reason, r.patients) for r in _rows(log)} == {("too_few", (0,))}
 
 
 def test_groups_at_or_above_the_minimum_run_as_they_are_largest_first_ties_in_group_order() -> None:
@@ -117,8 +166,8 @@ def test_groups_at_or_above_the_minimum_run_as_they_are_largest_first_ties_in_gr
     roster, track = roster_of(config), track_of(config)
     came = [_patients(track, roster, 0, 3), _patients(track, roster, 10, 3), _patients(track, roster, 20, 4)]
     attendance = _day(track, roster, came)
-    held = hold_sessions(attendance, roster, 3, [])
-    assert held == [came[2], came[0], came[1]]
+    held = hold_sessions(attendance, roster, 3)
+    assert [s.members for s in held] == [came[2], came[0], came[1]]
     assert (attendance.row.groups_merged, attendance.row.cancelled_too_few, attendance.row.groups_run) == (
         0,
         0,
@@ -134,19 +183,47 @@ def test_one_sessions_holds_day_after_day_and_track_after_track_as_the_function_
     )
     roster = roster_of(config)
     day_track, evening = track_of(config, "day"), track_of(config, "evening")
-    sessions = Sessions(roster, 1)  # one room
-    earlier: list[HeldSessions] = []
+    log = SessionLog()
+    sessions = Sessions(roster, 1, log)  # one room
     first = _day(day_track, roster, [_patients(day_track, roster, 0, 4)])
-    assert [len(s) for s in sessions.hold(first, earlier)] == [4]
-    assert earlier == [HeldSessions(9.0, 12.0, 1, {"therapist_1"})]
+    assert [len(s.members) for s in sessions.hold(first)] == [4]
     # The evening track moved to 10:00 overlaps: its session finds the one room taken.
     overlapping = _day(evening, roster, [_patients(evening, roster, 10, 4)])
-    assert sessions.hold(overlapping, earlier) == []
+    assert sessions.hold(overlapping) == []
     assert overlapping.row.cancelled_no_room == 1
+    log.close_day()
     # The next day starts afresh; the rules read for the day track serve it again.
     second = _day(day_track, roster, [_patients(day_track, roster, 20, 4)], day=1)
-    later: list[HeldSessions] = []
-    assert [len(s) for s in sessions.hold(second, later)] == [4]
-    assert later[0].facilitators == {"therapist_2"}  # therapist_1 has 3 h fewer left this week
-    assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [37.0, 37.0, 40.0]
-    assert roster.row("therapist", 1).group_hours == 3.0
+    assert [len(s.members) for s in sessions.hold(second)] == [4]
+    rows = _rows(log)
+    assert [(r.day, r.staff) for r in rows if r.outcome == "held"][::3] == [
+        (0, ("therapist_1",)),
+        (1, ("therapist_2",)),  # therapist_1 has 2.5 h fewer left this week
+    ]
+    assert [p.hours_left(0) for p in roster.by_role["therapist"]] == [23.5, 23.5, 26.0]
+    assert roster.row("therapist", 1).group_hours == 2.5
+    assert [r.day for r in rows] == sorted(r.day for r in rows)
+
+
+def test_a_cover_person_leads_a_group_only_when_the_roles_own_people_run_out_and_is_paid_a_call_in() -> None:
+    config = tiny_config(
+        tracks__day__groups=2,
+        staff__roles__therapist__count=1,
+        staff__roles__therapist__cover={"people_per_day": 1, "hourly_cost_usd": 45.0, "min_paid_hours": 4},
+    )
+    roster, track = roster_of(config), track_of(config)
+    came = [_patients(track, roster, 0, 4), _patients(track, roster, 10, 4)]
+    attendance = _day(track, roster, came)
+    log = SessionLog()
+    held = hold_sessions(attendance, roster, 3, log)
+    assert len(held) == 2
+    assert (attendance.row.groups_run, attendance.row.groups_covered) == (2, 1)
+    assert {(r.group, r.staff, r.cover) for r in _rows(log)} == {
+        (0, ("therapist_1",), 0),
+        (1, ("therapist_cover_1",), 1),
+    }
+    assert roster.row("therapist", 0).group_hours == 5.0  # the role's hours, cover's included
+    roster.pay_cover(0)  # 09:00-12:00 is 3 h of span: paid the 4-hour minimum
+    assert (roster.row("therapist", 0).cover_hours, roster.row("therapist", 0).cover_cost_usd) == (4.0, 180.0)
+    roster.pay_cover(1)  # nobody called in on day 1
+    assert roster.row("therapist", 1).cover_hours == 0.0

@@ -218,8 +218,8 @@ def test_intake_beyond_the_intake_staffs_hours_gets_a_warning(fte: float, warned
     lines = [line for line in SimiopConfig.model_validate(data).warnings() if "weekly assessments" in line]
     expected = (
         f"warning: intake.schedule: the weekly assessments take 30 h, more than the {40 * fte:g} h a week of "
-        "intake_clinician staff (count x weekly_hours x fte); simiop does not yet charge intake to staff "
-        "time, so they all happen and the results overstate what the staff can do (got intake_clinician: 1 at "
+        "intake_clinician staff (count x weekly_hours x fte); intake is charged to staff time, so only the "
+        "seats their direct-care budgets hold are offered (got intake_clinician: 1 at "
         f"opening, shift day, fte {fte:g})"
     )
     assert lines == ([expected] if warned else [])

@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 from simiop.billing import bill
 from simiop.config import load_config
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import Episode, PatientDay, PatientDays, Records, RowColumns, StaffDay, TrackDay
+from simiop.model.records import (
+    Episode,
+    PatientDay,
+    PatientDays,
+    Records,
+    RowColumns,
+    SessionRow,
+    StaffDay,
+    TrackDay,
+)
 from simiop.results.tables import day_number, render_columns, render_tables
 from tests.conftest import BASELINE
 
@@ -86,7 +95,17 @@ def tiny() -> Records:
     records.staff_days = RowColumns.of(
         StaffDay,
         [
-            StaffDay(7, "therapist", employed=1, present=1, employed_fte=1.0, group_hours=3.0, caseload=1),
+            StaffDay(
+                7,
+                "therapist",
+                employed=1,
+                present=1,
+                employed_fte=1.0,
+                group_hours=3.0,
+                caseload=1,
+                cover_hours=4.0,
+                cover_cost_usd=180.0,
+            ),
             StaffDay(8, 'lead, "senior"', employed=2, employed_fte=1.5, family_hours=-0.0),
         ],
     )
@@ -116,18 +135,18 @@ def test_daily_csv_of_tiny_records() -> None:
     assert rendered()["daily.csv"] == (
         "date,day,track,census,wait_list,admissions,discharges,attended,absent,groups_scheduled,groups_run,"
         "group_attendances,groups_merged,cancelled_too_few,cancelled_no_facilitator,cancelled_no_room,"
-        "largest_group,facilitation_hours,individual_hours,prescriber_hours,family_hours\n"
-        "2027-01-11,7,day,1,0,1,0,1,0,1,1,3,0,0,0,0,1,3.0000,0.8333,0.0000,0.0000\n"
-        "2027-01-12,8,day,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0.0000,0.0000,0.0000\n"
+        "largest_group,facilitation_hours,individual_hours,prescriber_hours,family_hours,groups_covered\n"
+        "2027-01-11,7,day,1,0,1,0,1,0,1,1,3,0,0,0,0,1,3.0000,0.8333,0.0000,0.0000,0\n"
+        "2027-01-12,8,day,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0.0000,0.0000,0.0000,0\n"
     )
 
 
 def test_staff_csv_quotes_text_and_keeps_the_sign_of_zero() -> None:
     assert rendered()["staff.csv"] == (
         "date,day,role,employed,present,employed_fte,group_hours,individual_hours,prescriber_hours,"
-        "family_hours,intake_hours,caseload\n"
-        "2027-01-11,7,therapist,1,1,1.0000,3.0000,0.0000,0.0000,0.0000,0.0000,1\n"
-        '2027-01-12,8,"lead, ""senior""",2,0,1.5000,0.0000,0.0000,0.0000,-0.0000,0.0000,0\n'
+        "family_hours,intake_hours,caseload,cover_hours,cover_cost_usd\n"
+        "2027-01-11,7,therapist,1,1,1.0000,3.0000,0.0000,0.0000,0.0000,0.0000,1,4.0000,180.0000\n"
+        '2027-01-12,8,"lead, ""senior""",2,0,1.5000,0.0000,0.0000,0.0000,-0.0000,0.0000,0,0.0000,0.0000\n'
     )
 
 
@@ -326,3 +345,36 @@ def test_float_columns_looked_up_print_as_one_by_one(values: list[float | None],
     array = np.array([math.nan if value is None else value for value in values], dtype=float)
     expected = ["" if value is None else f"{value:.{places}f}" for value in values]
     assert _floats(values, array, places) == expected
+
+
+def test_sessions_csv_prints_clock_times_minutes_and_joined_ids() -> None:
+    records = tiny()
+    nan = float("nan")
+    records.sessions = RowColumns.of(
+        SessionRow,
+        [
+            SessionRow(7, "intake", "", -1, -1, "intake_slot", 540.0, 630.0, ("intake_clinician_1",), 0,
+                       "office:intake_clinician_1", (1,), "no_show", ""),
+            SessionRow(7, "group", "day", 0, 2, "programme", 660.0, 710.0, ("therapist_1", "therapist_2"), 0,
+                       "group_room_1", (0, 4), "held", ""),
+            SessionRow(7, "individual", "day", -1, 0, "pull_out", 540.0, 590.5, ("therapist_1",), 0,
+                       "office:therapist_1", (5,), "held", ""),
+            SessionRow(8, "family", "evening", -1, -1, "", nan, nan, (), 0, "", (4,), "missed",
+                       "no_staff_on_shift"),
+        ],
+    )  # fmt: skip
+    text = render_tables(bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {}, ("sessions",))
+    assert text["sessions.csv"].splitlines() == [
+        "date,day,kind,track,group,session,placement,start_time,end_time,start_minute,end_minute,staff,cover,"
+        "room,patients,outcome,reason",
+        "2027-01-11,7,intake,,,,intake_slot,09:00,10:30,540.0000,630.0000,intake_clinician_1,0,"
+        "office:intake_clinician_1,1,no_show,",
+        "2027-01-11,7,group,day,0,2,programme,11:00,11:50,660.0000,710.0000,therapist_1;therapist_2,0,"
+        "group_room_1,0;4,held,",
+        "2027-01-11,7,individual,day,,0,pull_out,09:00,09:50:30,540.0000,590.5000,therapist_1,0,"
+        "office:therapist_1,5,held,",
+        "2027-01-12,8,family,evening,,,,,,,,,0,,4,missed,no_staff_on_shift",
+    ]
+    assert "sessions.csv" not in render_tables(
+        bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {}, ()
+    )

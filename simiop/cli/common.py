@@ -116,7 +116,7 @@ def refuse_set(sets: Sequence[str], field: str, instead: str) -> None:
 
 
 def parse_tables(text: str) -> tuple[str, ...]:
-    """--tables: 'all', 'none' or a comma list of episodes, daily, staff (the library's rule)."""
+    """--tables: 'all', 'none' or a comma list of episodes, daily, staff, sessions (the library's rule)."""
     from simiop.experiments.plan import parse_tables as parse
 
     try:
@@ -129,7 +129,8 @@ _TABLES_OPTION = click.option(
     "--tables",
     default="all",
     show_default=True,
-    help="Per-replication tables to keep besides kpis.csv: all, none, or e.g. daily,staff.",
+    help="Per-replication tables to keep besides kpis.csv: all (episodes, daily, staff, sessions), none, "
+    "or e.g. daily,staff.",
 )
 
 

@@ -133,8 +133,8 @@ def run(
 ) -> None:
     """Simulate the clinic in CONFIG R times and write per-replication tables and a summary to --out.
 
-    Each replication r is in OUT/scenarios/base/r000N/ (episodes, daily, staff
-    and kpis CSVs); OUT/kpis.csv has every KPI of every replication and
+    Each replication r is in OUT/scenarios/base/r000N/ (episodes, daily, staff,
+    sessions and kpis CSVs); OUT/kpis.csv has every KPI of every replication and
     OUT/summary.csv each KPI's mean, sd and 95% confidence interval. Results
     are byte-identical for any --jobs.
     """

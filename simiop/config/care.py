@@ -115,8 +115,8 @@ class PrescriberVisits(Frozen):
     """Medication management: an initial evaluation and regular follow-ups."""
 
     role: Name = "prescriber"
-    """Staff role that sees patients for medication (a key of staff.roles); anyone of it at work with the
-    hours left, whatever their shift."""
+    """Staff role that sees patients for medication (a key of staff.roles); anyone of it at work who works
+    the patient's track's shift (or both), with the minutes left that day and week and a free slot."""
 
     initial_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
     """Length of the initial psychiatric evaluation in minutes."""
@@ -141,7 +141,8 @@ class FamilySessions(Frozen):
 
     role: Name = "therapist"
     """Staff role that runs family sessions (a key of staff.roles): the patient's primary therapist if it is
-    their role and they are at work, else anyone of the role at work, whatever their shift."""
+    their role and they are at work, else anyone of the role at work who works the patient's track's shift
+    (or both); with nobody of the role on that shift, those sessions are missed (no_staff_on_shift)."""
 
     session_minutes: Annotated[float, Field(gt=0, le=240)] = 60.0
     """Length of one family session in minutes."""

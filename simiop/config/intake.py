@@ -33,8 +33,9 @@ class IntakeSlot(Frozen):
 
     parallel_slots: Annotated[int, Field(ge=1, le=50)] = 1
     """Assessments that can start at this time, each needing one person of intake.staff_role: capped by
-    how many of them are at work that day (any shift; intake hours are not charged to weekly_hours: a
-    schedule needing more hours a week than the role has gets a warning)."""
+    how many of them are at work that day, free then, inside their shift window and with the assessment's
+    minutes left in their daily and weekly direct-care budgets (a rota made before the run); each
+    assessment is charged to its person's direct time."""
 
 
 class IntakeOutcomes(Frozen):

@@ -43,11 +43,13 @@ class StaffRole(Frozen):
 
     shift: Literal["day", "evening", "both"] = "day"
     """day, evening or both: the tracks whose groups this role's people may lead and whose patients they
-    may take as primary therapist. Intake, prescriber visits and family sessions ignore it."""
+    may take as primary therapist, and of the patients they may see for prescriber and family sessions;
+    every session they give lies inside the shift's clock window (staff.shifts)."""
 
     weekly_hours: Annotated[float, Field(gt=0, le=80)] = 40.0
-    """Contracted hours per week of one full-time person (hours/week): caps the group, individual,
-    prescriber and family hours booked per calendar week; intake assessments are not counted."""
+    """Contracted hours per week of one full-time person (hours/week): with fte and non_direct_share, caps
+    the direct-care hours booked per calendar week: group, individual, prescriber and family sessions and
+    intake assessments."""
 
     caseload_cap: Annotated[int, Field(ge=1, le=500)] | None = None
     """Most primary patients one person in this role may carry (patients); omit for no cap."""

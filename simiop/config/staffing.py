@@ -16,8 +16,9 @@ refused only when the model would certainly never do the work:
 - individual therapy is given by the primary therapist, so it needs the same
   people with an individual session's hours in their week;
 - prescriber visits and family sessions take anyone of their role at work that
-  day, whatever their shift (the model does not tie them to shifts: a mismatch
-  is only a warning), with the visit's hours in their week;
+  day who works the patient's track's shift (a role on no such shift is only a
+  warning: those sessions are missed), with the visit's minutes in their day
+  and week;
 - intake assessments need someone of ``intake.staff_role`` at work on a slot's
   day, whatever the shift;
 - someone whose role has ``absence_days_per_year`` of 260 or more is absent
@@ -464,12 +465,11 @@ class _Check:
     def intake_hours(self, role: _Role, people: int) -> None:
         """Warn when the weekly assessments take more hours than the intake staff's weeks hold.
 
-        The model does not yet charge intake assessments to staff time (issue
-        18 will): every booked assessment happens, whatever the role's
-        weekly_hours and fte, so a 0.01-FTE intake clinician "does" 30 hours
-        of intake a week and costs 1% of a salary. Until then this is a
-        warning; each slot counts as many assessments as can run at once
-        (parallel_slots, at most one per person of the role).
+        The model charges each assessment to its seat's person, so seats beyond
+        the direct-care budgets are never offered (IntakeBook's rota): the
+        schedule then has fewer places than it names. Each slot counts as many
+        assessments as can run at once (parallel_slots, at most one per person
+        of the role).
         """
         intake = self.config.intake
         needed = sum(min(slot.parallel_slots, people) for slot in intake.schedule)
@@ -480,8 +480,8 @@ class _Check:
                 (
                     "intake.schedule",
                     f"the weekly assessments take {needed_hours:g} h, more than the {available:g} h a week "
-                    f"of {role.name} staff (count x weekly_hours x fte); simiop does not yet charge intake "
-                    "to staff time, so they all happen and the results overstate what the staff can do",
+                    f"of {role.name} staff (count x weekly_hours x fte); intake is charged to staff time, so "
+                    "only the seats their direct-care budgets hold are offered",
                     role.describe() + f", fte {role.spec.fte:g}",
                     None,
                 )

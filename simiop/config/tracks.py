@@ -98,7 +98,8 @@ class Track(Frozen):
 
     hours_per_day: Annotated[float, Field(gt=0, le=12)]
     """Programme hours per day (hours/day); 3 is typical (DOMAIN). Each facilitator of a group that runs
-    spends all of them (charged to their weekly_hours), and the group holds its room for them."""
+    is busy for all of them (direct time is the sessions' minutes, the breaks are not), and the group holds
+    its room for them."""
 
     group_sessions_per_day: Annotated[int, Field(ge=1, le=8)] = 3
     """Group sessions (billable services) in each programme day (sessions/day)."""

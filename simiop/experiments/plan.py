@@ -25,7 +25,7 @@ from simiop.config.overrides import Override, overlaps, set_values, split_path, 
 from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, spec_problems
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
-TABLES = ("episodes", "daily", "staff")
+TABLES = ("episodes", "daily", "staff", "sessions")
 
 
 def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:

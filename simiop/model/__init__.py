@@ -65,7 +65,15 @@ def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
     env.run(until=calendar.horizon_days)
     track_days = clinic.programme.finish()
     # Group sessions and care: after the flow, which nothing in them changes (attendance.py).
-    deliver(config, clinic.roster, clinic.programme.attendance, records.patient_days)
+    log = deliver(
+        config,
+        clinic.roster,
+        clinic.programme.attendance,
+        records.patient_days,
+        clinic.intake,
+        records.bookings,
+    )
+    records.sessions = log.records()
 
     # The horizon came first: censored, reported, never dropped. After this every episode has an end
     # state (each branch gives one), so every referral is accounted for.

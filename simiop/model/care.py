@@ -1,13 +1,21 @@
-"""Individual therapy, prescriber and family sessions, and the record of each attended day.
+"""Individual therapy, prescriber and family sessions on the clock, and the record of each attended day.
 
-Care is attempted on the days a patient came, when a service is due, and
-competes for the staff's weekly hours with the group sessions booked before it
-(the after-pass runs track-days in clock order, sessions first). It draws no
-random numbers; who gets family sessions was drawn at enrolment (CarePlan).
+Care is attempted on the days a patient came, when a service is due, after
+every group session of the day (delivery.py). Each session is placed at a
+clock time with a person: pulled out of a group session's slot (the patient
+misses that group: one service, not two) or just before or after the
+programme day, in the order the config gives per service
+(``services.<service>.placement``). The person must work the patient's
+track's shift, be free then and inside their shift window, and have the
+minutes left in their daily and weekly direct budgets. A due session that
+cannot be placed is a ``missed`` sessions.csv row with its reason and stays
+due for the next attended day. Care draws no random numbers; who gets family
+sessions was drawn at enrolment (CarePlan).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -16,15 +24,48 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simiop.config.care import Placement
+from simiop.config.clock import Window
 from simiop.config.model import SimiopConfig
-from simiop.model.records import PatientDays, TrackDay
-from simiop.model.staff import Person, Roster
+from simiop.model.clock import EPS, Timeline
+from simiop.model.records import PatientDays, SessionKind, SessionReason, TrackDay
+from simiop.model.sessions import NO_TIME, HeldSession, SessionLog
+from simiop.model.staff import Activity, Person, Roster
 
 if TYPE_CHECKING:
     from simiop.model.stay import Enrolment
     from simiop.model.tracks import TrackState
 
 DAYS_PER_WEEK = 7.0
+
+SLOT_STEP_MINUTES = 10.0
+"""Before or after the programme day, candidate starts step away from it by this much (ASSUMPTION:
+appointments on a 10-minute grid relative to the patient's day)."""
+
+
+class PatientToday:
+    """One patient's day while their care is placed: busy for the programme day and any care booked
+    next to it (a timeline), and the group sessions they were pulled out of."""
+
+    __slots__ = ("assessed", "pulled", "timeline")
+
+    def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
+        self.timeline = Timeline.busy(*programme)
+        self.pulled: list[int] = []
+        self.assessed = assessed
+        """The patient's intake assessment today, if any (admitted the day they were assessed)."""
+        if assessed is not None and self.timeline.free(*assessed):
+            self.timeline.take(*assessed)
+
+    def free_in_programme(self, start: float, end: float) -> bool:
+        """Whether a pull-out at ``[start, end)`` misses the patient's assessment (the only thing that can
+        be busy inside the programme day besides groups: a patient who joined during the day)."""
+        assessed = self.assessed
+        return assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
+
+
+Placed = tuple[float, Person, Placement, int]
+"""(start minute, person, placement, group session pulled out of or -1)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -50,8 +91,11 @@ class Care:
     (after the last ``care_for``): what is added up from the record.
     """
 
-    def __init__(self, config: SimiopConfig, roster: Roster, patient_days: PatientDays) -> None:
+    def __init__(
+        self, config: SimiopConfig, roster: Roster, patient_days: PatientDays, log: SessionLog | None = None
+    ) -> None:
         self._roster = roster
+        self._log = log if log is not None else SessionLog()
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -82,9 +126,17 @@ class Care:
         self._family = family
         self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
-        self._prescribers = roster.presence(prescriber.role) if prescriber is not None else []
-        """Per day: the prescribers at work (Roster.present, as a table read once)."""
-        self._family_staff = roster.presence(family.role) if family is not None else []
+        self._outside = services.outside_window_minutes
+        self._max_pull_outs = services.max_pull_outs_per_day
+        self._placements: dict[str, tuple[Placement, ...]] = {
+            "individual": individual.placement if individual is not None else (),
+            "prescriber": prescriber.placement if prescriber is not None else (),
+            "family": family.placement if family is not None else (),
+        }
+        self.assessed: dict[int, tuple[float, float]] = {}
+        """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
+        self._on_shift: dict[tuple[str, str], bool] = {}
+        """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
         """Whether any patient can be due a service (else a group's records are written in one go)."""
 
@@ -95,11 +147,11 @@ class Care:
         week: int,
         row: TrackDay,
         groups: Sequence[Sequence[Enrolment]],
-        ran: Sequence[bool],
+        sessions: Sequence[HeldSession | None],
     ) -> None:
         """Individual therapy, prescriber and family sessions for the patients who came to one track-day
-        (``row`` of ``track``), group by group in order, and each one's record; ``ran``: per group,
-        whether its session ran.
+        (``row`` of ``track``), group by group in order, and each one's record; ``sessions``: per group,
+        the group session it was in, None if its session did not run.
 
         One call per track-day, not per patient: what every patient of the day
         shares is read once, a patient with nothing due (CarePlan.next_due) is
@@ -121,34 +173,39 @@ class Care:
             )
         self._days.track_days.append((index, day, week, *shape))
         episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
-        for group, held in zip(groups, ran, strict=True):
+        for group, session in zip(groups, sessions, strict=True):
             count = len(group)
             if not count:
                 continue
             if not self._any_service:
                 served.append(group)
             episode_ids.extend(map(_episode_id, group))
-            ran_days.extend([held] * count)
+            ran_days.extend([session is not None] * count)
             if self._any_service:
-                self._serve(day, week, row, group, index)
+                self._serve(track, day, week, row, group, session, index)
             index += count
         self._rows = index
 
-    def _serve(self, day: int, week: int, row: TrackDay, group: Sequence[Enrolment], index: int) -> None:
+    def _serve(
+        self,
+        track: TrackState,
+        day: int,
+        week: int,
+        row: TrackDay,
+        group: Sequence[Enrolment],
+        session: HeldSession | None,
+        index: int,
+    ) -> None:
         """The services due to each patient of one group who came, from record row ``index`` on.
 
-        Person.present, Person.hours_left, Roster.with_hours and Roster.book
-        are written out, and only asked when a session is due: this runs for
-        every attended patient-day.
+        Only a patient with something due (CarePlan.next_due) is looked at:
+        this runs for every attended patient-day.
         """
-        days = self._days
-        individual_rows, individual_hours = days.individual
-        prescriber_rows, prescriber_hours = days.prescriber
-        family_rows, family_hours = days.family
-        per_week, individual_hours_each = self._individual_per_week, self._individual_hours
+        per_week = self._individual_per_week
         prescriber, family = self._prescriber, self._family
-        booked_individual, booked_prescriber, booked_family = self._booked_by_service
         next_week = self._week_start(week + 1)
+        roster = self._roster
+        shift = track.spec.shift
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
             if day < plan.next_due:  # nothing due today: most patient-days
@@ -158,61 +215,177 @@ class Care:
                     self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
+            patient = PatientToday(track.programme, self.assessed.get(enrolment.episode.episode_id))
             if plan.individual_this_week < per_week:
-                hours = individual_hours_each
-                by_week = therapist.hours_by_week
-                if (
-                    day >= therapist.start_day
-                    and not therapist.absent[day]
-                    and therapist.weekly_hours - by_week[week] >= hours
-                ):
-                    by_week[week] += hours
-                    booked_individual[therapist.role][day] += hours
-                    row.individual_hours += hours
+                present = day >= therapist.start_day and not therapist.absent[day]
+                if self._give(
+                    "individual", "individual", self._individual_hours, [therapist] if present else [],
+                    therapist.role, track, day, week, row, enrolment, at, session, patient,
+                ):  # fmt: skip
                     plan.individual_this_week += 1
                     enrolment.episode.individual_sessions += 1
-                    individual_rows.append(at)
-                    individual_hours.append(hours)
             if prescriber is not None and day >= plan.next_prescriber_day:
-                hours = self._prescriber_hours[plan.prescriber_seen]
-                person = _most_hours_left(self._prescribers[day], week, hours)
-                if person is not None:
-                    person.hours_by_week[week] += hours
-                    booked_prescriber[person.role][day] += hours
-                    row.prescriber_hours += hours
+                kind: SessionKind = "prescriber_follow_up" if plan.prescriber_seen else "prescriber_initial"
+                if self._give(
+                    "prescriber", kind, self._prescriber_hours[plan.prescriber_seen],
+                    roster.present(prescriber.role, day, shift),
+                    prescriber.role, track, day, week, row, enrolment, at, session, patient,
+                ):  # fmt: skip
                     if not plan.prescriber_seen:
-                        days.prescriber_initial.append(at)
-                    prescriber_rows.append(at)
-                    prescriber_hours.append(hours)
+                        self._days.prescriber_initial.append(at)
                     plan.prescriber_seen = True
                     plan.next_prescriber_day = day + self._prescriber_every
                     enrolment.episode.prescriber_visits += 1
             if family is not None and plan.family and day >= plan.next_family_day:
-                hours = self._family_hours
                 people = (
                     [therapist]
                     if family.role == therapist.role
                     and day >= therapist.start_day
                     and not therapist.absent[day]
-                    else self._family_staff[day]
+                    else roster.present(family.role, day, shift)
                 )
-                person = _most_hours_left(people, week, hours)
-                if person is not None:
-                    person.hours_by_week[week] += hours
-                    booked_family[person.role][day] += hours
-                    row.family_hours += hours
+                if self._give(
+                    "family", "family", self._family_hours, people,
+                    family.role, track, day, week, row, enrolment, at, session, patient,
+                ):  # fmt: skip
                     plan.next_family_day = day + self._family_every
                     enrolment.episode.family_sessions += 1
-                    family_rows.append(at)
-                    family_hours.append(hours)
             # When to look again: today's week's sessions done, the next week; a service still due
-            # (no one had the hours), the next attended day.
+            # (it could not be placed), the next attended day.
             due: float = next_week if plan.individual_this_week >= per_week else day
             if prescriber is not None and plan.next_prescriber_day < due:
                 due = plan.next_prescriber_day
             if family is not None and plan.family and plan.next_family_day < due:
                 due = plan.next_family_day
             plan.next_due = due
+
+    def _give(
+        self,
+        service: Activity,
+        kind: SessionKind,
+        hours: float,
+        people: Sequence[Person],
+        role: str,
+        track: TrackState,
+        day: int,
+        week: int,
+        row: TrackDay,
+        enrolment: Enrolment,
+        at: int,
+        session: HeldSession | None,
+        patient: PatientToday,
+    ) -> bool:
+        """Place one due session of ``service`` with one of ``people`` (present, on the track's shift)
+        and book it, or write a missed row with the reason; whether it was given."""
+        episode_id = enrolment.episode.episode_id
+        minutes = hours * 60.0  # the config's minutes / 60 and back: within a rounding error
+        placed = self._place(day, week, minutes, self._placements[service], track, people, patient)
+        if isinstance(placed, str):
+            reason: SessionReason = placed
+            if not people and not self._works_shift(role, track.spec.shift):
+                reason = "no_staff_on_shift"
+            self._log.today.append(
+                (day, kind, track.name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
+                 reason)
+            )  # fmt: skip
+            return False
+        start, person, placement, k = placed
+        end = start + minutes
+        self._roster.book(person, day, week, hours, service)  # Roster.book_at, with the config's hours
+        person.today(day).take(start, end, minutes)
+        days = self._days
+        if service == "individual":
+            row.individual_hours += hours
+            rows, booked = days.individual
+        elif service == "prescriber":
+            row.prescriber_hours += hours
+            rows, booked = days.prescriber
+        else:
+            row.family_hours += hours
+            rows, booked = days.family
+        rows.append(at)
+        booked.append(hours)
+        if placement == "pull_out":
+            patient.pulled.append(k)
+            if session is not None:  # the patient misses group session k: out of its row and counts
+                session.patients[k].remove(episode_id)
+                days.pulled_out[0].append(at)
+                days.pulled_out[1].append(track.spec.session_minutes / 60.0)
+                row.group_attendances -= 1
+        else:
+            patient.timeline.take(start, end)
+        person_id = person.person_id
+        self._log.today.append(
+            (day, kind, track.name, -1, k, placement, start, end, (person_id,), 0, f"office:{person_id}",
+             [episode_id], "held", "")
+        )  # fmt: skip
+        return True
+
+    def _works_shift(self, role: str, shift: str) -> bool:
+        known = self._on_shift.get((role, shift))
+        if known is None:
+            known = self._on_shift[(role, shift)] = any(p.works(shift) for p in self._roster.by_role[role])
+        return known
+
+    def _place(
+        self,
+        day: int,
+        week: int,
+        minutes: float,
+        placements: tuple[Placement, ...],
+        track: TrackState,
+        people: Sequence[Person],
+        patient: PatientToday,
+    ) -> Placed | SessionReason:
+        """The first (placement, slot, person) that fits, in the config's order of placements, slots in
+        clock order (away from the programme day), people with the most minutes left today first;
+        else why not: staff_absent (nobody eligible at work), no_staff_time (nobody with the minutes
+        left), no_slot (no common free time)."""
+        if not people:
+            return "staff_absent"
+        able = [p for p in people if p.can_give(day, week, minutes)]
+        if not able:
+            return "no_staff_time"
+        if len(able) > 1:
+            able.sort(key=lambda p: _most_left(p, day, week))
+        first, last = track.programme
+        for placement in placements:
+            if placement == "pull_out":
+                pulled = patient.pulled
+                if len(pulled) >= self._max_pull_outs:
+                    continue
+                for k, (start, slot_end) in enumerate(track.pull_out_slots):
+                    end = start + minutes
+                    if end > slot_end + EPS or k in pulled or not patient.free_in_programme(start, end):
+                        continue
+                    for person in able:
+                        low, high = person.window
+                        if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
+                            return start, person, placement, k
+            elif placement == "before":  # back from the programme day: sessions stack next to it
+                lowest = first - self._outside
+                found: tuple[int, Person] | None = None
+                for person in able:
+                    steps = _steps_before(
+                        person.today(day), patient.timeline, person.window, first, minutes, lowest
+                    )
+                    if steps is not None and (found is None or steps < found[0]):
+                        found = (steps, person)
+                if found is not None:
+                    end = first - found[0] * SLOT_STEP_MINUTES
+                    return end - minutes, found[1], placement, -1
+            else:
+                highest = last + self._outside
+                found = None
+                for person in able:
+                    steps = _steps_after(
+                        person.today(day), patient.timeline, person.window, last, minutes, highest
+                    )
+                    if steps is not None and (found is None or steps < found[0]):
+                        found = (steps, person)
+                if found is not None:
+                    return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
+        return "no_slot"
 
     def close(self) -> None:
         """After the last track-day: each served episode's group sessions and service hours, added up
@@ -247,15 +420,68 @@ class Care:
 _episode_id = attrgetter("episode.episode_id")
 
 
-def _most_hours_left(people: Sequence[Person], week: int, hours: float) -> Person | None:
-    """Roster.with_hours: of ``people``, the one with most hours left in ``week`` (ties: the larger id),
-    if they can spare ``hours``."""
-    best: Person | None = None
-    best_left = 0.0
-    for person in people:
-        left = person.weekly_hours - person.hours_by_week[week]
-        if best is None or left > best_left or (left == best_left and person.person_id > best.person_id):
-            best, best_left = person, left
-    if best is None or best_left < hours - 1e-9:
-        return None
-    return best
+def _most_left(person: Person, day: int, week: int) -> tuple[float, float, str]:
+    """Sort key of a pool: most direct minutes left today, then most hours left this week, then id."""
+    return (
+        person.today(day).direct - person.daily_limit,
+        person.hours_by_week[week] - person.weekly_hours,
+        person.person_id,
+    )
+
+
+def _steps_before(
+    person: Timeline,
+    patient: Timeline,
+    window: Window,
+    first: float,
+    minutes: float,
+    lowest: float,
+) -> int | None:
+    """The fewest 10-minute steps back from ``first`` (the programme start) at which a session of
+    ``minutes`` ending there is free for the person and the patient, inside the person's window and
+    starting no earlier than ``lowest``; None if there is no such step.
+
+    The search jumps below whatever is in the way (Timeline.first_overlap_start)
+    instead of trying each step: the answer is the one step by step would give.
+    """
+    low, high = window
+    k = 0 if first <= high + EPS else math.ceil((first - high - EPS) / SLOT_STEP_MINUTES)
+    floor = max(lowest, low) - EPS
+    while True:
+        end = first - k * SLOT_STEP_MINUTES
+        start = end - minutes
+        if start < floor:
+            return None
+        blocker = patient.first_overlap_start(start, end)
+        if blocker is None:
+            blocker = person.first_overlap_start(start, end)
+            if blocker is None:
+                return k
+        k = max(k + 1, math.ceil((first - blocker - EPS) / SLOT_STEP_MINUTES))
+
+
+def _steps_after(
+    person: Timeline,
+    patient: Timeline,
+    window: Window,
+    last: float,
+    minutes: float,
+    highest: float,
+) -> int | None:
+    """The fewest 10-minute steps on from ``last`` (the programme end) at which a session of ``minutes``
+    is free for both, inside the person's window and ending by ``highest``; None if none (the mirror
+    of ``_steps_before``)."""
+    low, high = window
+    k = 0 if last >= low - EPS else math.ceil((low - EPS - last) / SLOT_STEP_MINUTES)
+    ceiling = min(highest, high) + EPS
+    while True:
+        start = last + k * SLOT_STEP_MINUTES
+        end = start + minutes
+        if end > ceiling:
+            return None
+        blocker = patient.last_overlap_end(start, end)
+        if blocker is None:
+            blocker = person.last_overlap_end(start, end)
+            if blocker is None:
+                return k
+        k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))

@@ -12,7 +12,7 @@ and dropped when the next day starts.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
 
 EPS = 1e-9
@@ -42,12 +42,45 @@ class Timeline:
         """Mark ``[start, end)`` busy and add ``direct`` minutes of direct care; it must be free."""
         if not end > start:
             raise ValueError(f"an interval must end after it starts: [{start}, {end})")
-        if not self.free(start, end):
+        starts = self.starts
+        index = bisect_right(starts, start)  # ``free``, written out: one search for the check and the insert
+        if (index and self.ends[index - 1] > start + EPS) or (
+            index < len(starts) and starts[index] < end - EPS
+        ):
             raise ValueError(f"[{start}, {end}) overlaps a busy interval")
-        index = bisect_right(self.starts, start)
-        self.starts.insert(index, start)
+        starts.insert(index, start)
         self.ends.insert(index, end)
         self.direct += direct
+
+    def first_overlap_start(self, start: float, end: float) -> float | None:
+        """Start of the earliest busy interval overlapping ``[start, end)``, None if it is free.
+
+        A search moving earlier can jump below it: every interval ending after
+        it starts and starting at or before ``start`` overlaps it too.
+        """
+        starts = self.starts
+        index = bisect_right(starts, start)
+        if index and self.ends[index - 1] > start + EPS:
+            return starts[index - 1]
+        if index < len(starts) and starts[index] < end - EPS:
+            return starts[index]
+        return None
+
+    def last_overlap_end(self, start: float, end: float) -> float | None:
+        """End of the latest busy interval overlapping ``[start, end)``, None if it is free (a search
+        moving later can jump past it)."""
+        index = bisect_left(self.starts, end - EPS) - 1  # the last interval starting before ``end``
+        if index >= 0 and self.ends[index] > start + EPS:
+            return self.ends[index]
+        return None
+
+    @classmethod
+    def busy(cls, start: float, end: float) -> Timeline:
+        """A timeline busy for ``[start, end)`` only (a patient's programme day)."""
+        made = cls()
+        made.starts.append(start)
+        made.ends.append(end)
+        return made
 
     @property
     def earliest(self) -> float | None:

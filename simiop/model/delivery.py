@@ -1,56 +1,158 @@
-"""The after-pass: group sessions and care over the flow's track-days, in clock order."""
+"""The after-pass: each day's intake assessments, group sessions and care on the clock, day by day.
+
+A day is planned in phases (issue 18): the intake assessments the flow booked
+(fixed appointments, charged to the rota's person), then the group sessions of
+every track-day of the day in clock order, then care for every track-day of
+the day in clock order, then the day's sessions.csv rows are closed. Groups
+come before care for the whole day: otherwise care pulled out of an earlier
+track could take a facilitator a later, overlapping track needs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
-from simiop.model.records import PatientDays
-from simiop.model.sessions import HeldSessions, Sessions
+from simiop.model.records import Booking, PatientDays
+from simiop.model.sessions import HeldSession, SessionLog, Sessions
 from simiop.model.staff import Roster
 
 if TYPE_CHECKING:
+    from simiop.model.intake import IntakeBook
     from simiop.model.stay import Enrolment
 
 
-def deliver(config: SimiopConfig, roster: Roster, days: list[Attendance], patient_days: PatientDays) -> None:
-    """Run each track-day's sessions, then care for each patient who came, in the order of ``days``.
+def deliver(
+    config: SimiopConfig,
+    roster: Roster,
+    days: list[Attendance],
+    patient_days: PatientDays,
+    intake: IntakeBook | None = None,
+    bookings: Sequence[Booking] = (),
+    log: SessionLog | None = None,
+) -> SessionLog:
+    """Hold each day's assessments, group sessions and care, in the order of ``days`` (clock order:
+    day, then track start time); returns the sessions.csv rows (``log``, made if not given).
 
-    ``days`` is in clock order (day, then track start time), the order in
-    which staff hours are claimed: a track's sessions before its patients'
-    care, an earlier track before a later one. The episodes' counts are
-    added up from the record at the end (Care.close).
+    ``bookings`` are the flow's intake bookings (in slot order) in ``intake``'s
+    slots. The episodes' counts are added up from the record at the end
+    (Care.close).
     """
-    care = Care(config, roster, patient_days)
-    hold = Sessions(roster, config.rooms.group_rooms).hold
-    earlier: list[HeldSessions] = []
-    today = -1
-    for attendance in days:
-        day, row, came = attendance.day, attendance.row, attendance.came
-        if day != today:
-            earlier, today = [], day
-        held = hold(attendance, earlier)
-        if held:
-            per_day = attendance.track.spec.group_sessions_per_day
-            row.group_attendances += per_day * sum(map(len, held))
-        ran = [bool(held)] if len(came) == 1 else groups_ran(came, held)
-        care.care_for(attendance.track, day, attendance.week, row, came, ran)
+    log = log if log is not None else SessionLog()
+    care = Care(config, roster, patient_days, log)
+    hold = Sessions(roster, config.rooms.group_rooms, log).hold
+    if intake is not None:
+        intake.build()  # its rota is reserved whether or not the flow booked any assessment
+    assessments = _Assessments(config, roster, intake, bookings, log)
+    for day, batch in groupby(days, key=lambda attendance: attendance.day):
+        care.assessed = assessments.until(day)
+        planned = []
+        for attendance in batch:
+            held = hold(attendance)
+            planned.append((attendance, sessions_of(attendance.came, held)))
+        for attendance, sessions in planned:
+            care.care_for(attendance.track, day, attendance.week, attendance.row, attendance.came, sessions)
+        if roster.cover:
+            roster.pay_cover(day)
+        log.close_day()
+    assessments.until(None)
     care.close()
+    return log
 
 
-def groups_ran(came: Sequence[Sequence[Enrolment]], held: Sequence[Sequence[Enrolment]]) -> list[bool]:
-    """Per group of ``came``: whether its session ran, i.e. its members are in one of ``held``.
+def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
+    """Per group of ``came``: the session its members were in, None if its session did not run.
 
-    A session that merged nothing is its group's own list; a group is never
-    split (merging moves whole groups), so otherwise its first member tells.
+    A session that merged nothing holds its group's own members; a group is
+    never split (merging moves whole groups), so its first member tells.
     """
     if len(came) == 1:
-        return [bool(held)]
-    sessions = {id(session) for session in held}
-    return [
-        bool(group) and (id(group) in sessions or any(group[0] in session for session in held))
-        for group in came
-    ]
+        return [held[0] if held else None]
+    if not held:
+        return [None] * len(came)
+    where = {id(enrolment): session for session in held for enrolment in session.members}
+    return [where.get(id(group[0])) if group else None for group in came]
+
+
+class _Assessments:
+    """Phase 1 of each day: the intake assessments booked in its slots, each with its seat's person.
+
+    The rota's seats are reserved in their people's weekly direct budgets
+    from the start (IntakeBook.reserved, whole weeks), so the week's groups
+    and care never take the time an assessment later in the week needs. On a
+    seat's day its reservation becomes what happened: an assessment held is
+    direct time, a seat nobody booked or a no-show gives its hours back.
+    """
+
+    def __init__(
+        self,
+        config: SimiopConfig,
+        roster: Roster,
+        intake: IntakeBook | None,
+        bookings: Sequence[Booking],
+        log: SessionLog,
+    ) -> None:
+        self._intake = intake
+        self._log = log
+        self._minutes = config.intake.assessment_minutes
+        self._week_of = roster.calendar.week_of
+        booked = {day: list(found) for day, found in groupby(bookings, key=lambda b: int(b.slot_day))}
+        offered = intake.offered if intake is not None else {}
+        last = roster.calendar.days
+        self._by_day = sorted(
+            (day, booked.get(day, [])) for day in {*booked, *(day for day in offered if day < last)}
+        )
+        self._next = 0
+        self._booked = roster.booked_hours()["intake"]
+        if intake is not None:
+            people = {person.person_id: person for persons in offered.values() for person in persons}
+            for (person_id, week), hours in intake.reserved.items():
+                people[person_id].hours_by_week[week] += hours
+
+    def until(self, day: int | None) -> dict[int, tuple[float, float]]:
+        """Hold the assessments of every day up to ``day`` (None: all), each day's rows closed but
+        ``day``'s, whose groups and care follow; returns ``day``'s assessments held, by episode
+        (a patient admitted the same day is busy then)."""
+        by_day, intake = self._by_day, self._intake
+        held: dict[int, tuple[float, float]] = {}
+        while self._next < len(by_day) and (day is None or by_day[self._next][0] <= day):
+            when, bookings = by_day[self._next]
+            self._next += 1
+            assert intake is not None, "intake bookings without the intake book"
+            found = self._hold(intake, when, bookings)
+            if when != day:
+                self._log.close_day()
+            else:
+                held = found
+        return held
+
+    def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
+        minutes, today = self._minutes, self._log.today
+        hours = minutes / 60.0
+        week = self._week_of(day)
+        for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
+            person.hours_by_week[week] -= hours
+        held: dict[int, tuple[float, float]] = {}
+        for booking in bookings:
+            person = intake.seat_person[booking.slot][booking.seat]
+            start = intake.minutes[booking.slot]
+            end = start + minutes
+            person_id = person.person_id
+            if booking.showed:
+                person.today(day).take(start, end, minutes)
+                person.hours_by_week[week] += hours
+                self._booked[person.role][day] += hours  # Roster.book, written out
+                outcome = "held"
+                held[booking.episode_id] = (start, end)
+            else:  # the seat's person waited for nobody: busy, no direct time
+                person.today(day).take(start, end, 0.0)
+                outcome = "no_show"
+            today.append(
+                (day, "intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
+                 [booking.episode_id], outcome, "")
+            )  # fmt: skip
+        return held

@@ -6,8 +6,10 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
+from simiop.config.base import minutes_of
 from simiop.config.intake import IntakeOutcomes
 from simiop.model.calendar import at
+from simiop.model.clock import EPS
 from simiop.model.events import Call
 from simiop.model.patients import Purpose
 from simiop.model.records import (
@@ -22,6 +24,7 @@ from simiop.model.records import (
 
 if TYPE_CHECKING:
     from simiop.model.clinic import Clinic
+    from simiop.model.staff import Person
 
 MINUTES_PER_DAY = 1440.0
 _INTAKE = Purpose.INTAKE
@@ -29,38 +32,104 @@ _INTAKE = Purpose.INTAKE
 
 
 class IntakeBook:
-    """Every assessment slot of the run with its capacity and bookings.
+    """Every assessment slot of the run with its capacity, the person in each seat, and bookings.
 
-    A slot's capacity is its parallel_slots, limited by the intake staff
-    present that day (absence is known in advance, like a rota).
+    A slot's seats are filled from a rota made before the run (absence and
+    every limit are known in advance): up to parallel_slots people of the
+    intake role who are at work, free then, inside their shift and with the
+    assessment's minutes left in their daily and weekly direct budgets. The
+    capacity is the seats filled; the after-pass charges each assessment to
+    its seat's person (delivery.py).
     """
 
     def __init__(self, clinic: Clinic) -> None:
         self._clinic = clinic
         self.role = clinic.config.intake.staff_role
         self.times: list[float] = []
+        self.minutes: list[float] = []
+        """Per slot: its start in minutes since midnight."""
+        self.seat_person: list[list[Person]] = []
+        """Per slot: who sits in each seat, in the order seats are booked (the rota)."""
+        self.reserved: dict[tuple[str, int], float] = {}
+        """Per (person id, week): the hours of the seats the rota gives them that week, to the end of
+        the run's last week (reserved in their direct budget until each seat's day)."""
+        self.offered: dict[int, list[Person]] = {}
+        """Per day: the person of each seat offered that day (one entry per seat), to the last week's end."""
         self.capacity: list[int] = []
         self.booked: list[int] = []
         self._open: list[int] = []
         self._built = False
 
+    def build(self) -> None:
+        """Lay out the slots and the rota now if no booking has (the after-pass reserves the rota)."""
+        if not self._built:
+            self._build()
+
     def _build(self) -> None:
-        """Lay out the slots on first use: a clinic that admits every referral directly never needs them."""
+        """Lay out the slots and their rota on first use: a clinic that admits every referral directly
+        never needs them."""
         clinic = self._clinic
         intake = clinic.config.intake
         calendar = clinic.calendar
-        slots: list[tuple[float, int]] = []
-        for day in range(calendar.days):
-            if calendar.is_holiday(day):
+        roster = clinic.roster
+        length = intake.assessment_minutes
+        by_weekday: dict[str, list[tuple[float, float, int, str]]] = {}
+        """Per weekday: (start minute, end minute, seats, start time) of its slots in clock order."""
+        for minute, _, slot in sorted(
+            (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
+        ):
+            by_weekday.setdefault(slot.weekday, []).append(
+                (minute, minute + length, slot.parallel_slots, slot.start_time)
+            )
+        hours = length / 60.0
+        weekly: dict[tuple[str, int], float] = {}
+        """Intake hours given to each person in each week by the rota so far."""
+        slots: list[tuple[float, float, list[Person]]] = []
+        offered: dict[int, list[Person]] = {}
+        # The rota runs to the end of the last week: a week's seats are reserved in its people's direct
+        # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
+        # longer run would, so that a longer run extends a shorter one.
+        rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1) if calendar.days else 0
+        for day in range(rota_end):
+            todays = by_weekday.get(calendar.weekday_of(day))
+            if not todays or calendar.is_holiday(day):
                 continue
-            weekday = calendar.weekday_of(day)
-            present = clinic.roster.headcount(self.role, day)[1]
-            for slot in intake.schedule:
-                if slot.weekday == weekday:
-                    slots.append((at(day, slot.start_time), min(slot.parallel_slots, present)))
-        slots.sort()
-        self.times = [time for time, _ in slots]
-        self.capacity = [capacity for _, capacity in slots]
+            week = calendar.week_of(day)
+            present = roster.present(self.role, day)
+            free_from: dict[str, float] = {}
+            """Per person: the end of their last assessment today (slots are taken in clock order)."""
+            direct: dict[str, float] = {}
+            for minute, end, parallel, start_time in todays:
+                seats: list[Person] = []
+                for person in present:
+                    if len(seats) >= parallel:
+                        break
+                    key = person.person_id
+                    used = weekly.get((key, week), 0.0)
+                    given = direct.get(key, 0.0)
+                    low, high = person.window
+                    if (
+                        given + length <= person.daily_limit + 1e-9
+                        and used + hours <= person.weekly_hours + 1e-9
+                        and low - EPS <= minute
+                        and end <= high + EPS
+                        and minute >= free_from.get(key, -1.0) - EPS
+                    ):
+                        free_from[key] = end
+                        direct[key] = given + length
+                        weekly[(key, week)] = used + hours
+                        seats.append(person)
+                if seats:
+                    offered.setdefault(day, []).extend(seats)
+                if day < calendar.days:
+                    slots.append((at(day, start_time), minute, seats))
+        self.reserved = weekly
+        self.offered = offered
+        slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
+        self.times = [time for time, _, _ in slots]
+        self.minutes = [minute for _, minute, _ in slots]
+        self.seat_person = [seats for _, _, seats in slots]
+        self.capacity = [len(seats) for seats in self.seat_person]
         self.booked = [0] * len(slots)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
         self._open.append(len(slots))
@@ -115,7 +184,7 @@ class _Intake:
     Each step is a callback at its time (events.Call), not a generator process.
     """
 
-    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left")
+    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left", "seat", "slot")
 
     def __init__(self, clinic: Clinic, episode: Episode) -> None:
         self.clinic = clinic
@@ -129,6 +198,7 @@ class _Intake:
         self.deadline = episode.referred_day + patience
         self.rebookings_left = intake.max_rebookings
         self.booked_on = 0.0
+        self.slot = self.seat = -1
 
     def book(self) -> None:
         clinic = self.clinic
@@ -142,6 +212,7 @@ class _Intake:
                 Call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
+        self.slot, self.seat = slot, book.booked[slot] - 1
         Call(env, book.times[slot], self._slot)
 
     def _give_up(self, _: object) -> None:
@@ -156,9 +227,10 @@ class _Intake:
         days_waited = now - self.booked_on
         booking = intake.max_rebookings - self.rebookings_left
         showed = self.draws[booking] < intake.show_rate_by_days_waited.value_at(days_waited)
-        clinic.records.bookings.append(Booking(episode.episode_id, self.booked_on, now, showed))
-        if showed:
-            clinic.roster.book_intake(clinic.intake.role, int(now), intake.assessment_minutes / 60.0)
+        clinic.records.bookings.append(
+            Booking(episode.episode_id, self.booked_on, now, showed, self.slot, self.seat)
+        )
+        if showed:  # the assessor's time is charged by the after-pass (delivery.py)
             episode.assessed_day = now
             Call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
         elif self.rebookings_left == 0:

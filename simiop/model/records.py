@@ -131,6 +131,8 @@ class TrackDay:
     individual_hours: float = 0.0
     prescriber_hours: float = 0.0
     family_hours: float = 0.0
+    groups_covered: int = 0
+    """Group sessions run with a cover (per-diem) facilitator (among groups_run)."""
 
 
 @dataclass(slots=True)
@@ -148,6 +150,10 @@ class StaffDay:
     family_hours: float = 0.0
     intake_hours: float = 0.0
     caseload: int = 0
+    cover_hours: float = 0.0
+    """Hours paid to the role's cover (per-diem) people that day: each call-in at least min_paid_hours."""
+    cover_cost_usd: float = 0.0
+    """What those hours cost (cover_hours x hourly_cost_usd)."""
 
     @property
     def hours(self) -> float:
@@ -215,6 +221,9 @@ class PatientDays:
         self.prescriber_initial: list[int] = []
         """Rows whose prescriber visit was the first (an evaluation)."""
         self.family: tuple[list[int], list[float]] = ([], [])
+        self.pulled_out: tuple[list[int], list[float]] = ([], [])
+        """(rows, group hours) of each group session a patient missed for a pulled-out care session:
+        one entry per session missed, the row's groups one fewer and its hours the session's fewer."""
         self.review_denied: list[int] = []
         """Rows after a denied concurrent review (the patient continued unbilled)."""
         self.denied_from: dict[int, int] = {}
@@ -269,6 +278,12 @@ class PatientDays:
         }
         columns["day"], columns["week"] = day.astype(np.int64), week.astype(np.int64)
         groups = np.where(ran, groups_of_day, 0.0).astype(np.int64)
+        pulled_rows, pulled_hours = self.pulled_out
+        pulled = np.zeros(size)
+        if pulled_rows:
+            at = np.array(pulled_rows, dtype=np.intp)
+            np.subtract.at(groups, at, 1)
+            np.add.at(pulled, at, pulled_hours)
         services = groups.copy()
         extra = np.zeros(size)
         for name, (rows, hours) in (
@@ -283,7 +298,7 @@ class PatientDays:
             extra = extra + column
             columns[name] = column
         columns["services"], columns["groups"] = services, groups
-        columns["hours"] = np.where(ran, group_hours + extra, extra)
+        columns["hours"] = np.where(ran, (group_hours - pulled) + extra, extra)
         columns["programme_hours"] = np.where(ran, programme, 0.0)
         marks = (("prescriber_initial", self.prescriber_initial), ("review_denied", self.review_denied))
         for name, marked in marks:
@@ -375,9 +390,10 @@ class RowColumns(Generic[R]):
 SessionKind = Literal["group", "individual", "family", "prescriber_initial", "prescriber_follow_up", "intake"]
 """What a row of sessions.csv is; the strings are its ``kind`` column."""
 
-SessionPlacement = Literal["programme", "pull_out", "before", "after", "intake_slot"]
+SessionPlacement = Literal["programme", "pull_out", "before", "after", "intake_slot", ""]
 """Where in the day a session sat: a group in the programme day, care pulled out of a group or
-before/after the programme day (config ``services.<service>.placement``), an assessment in its slot."""
+before/after the programme day (config ``services.<service>.placement``), an assessment in its slot;
+empty for a missed care session (it sat nowhere)."""
 
 SessionOutcome = Literal["held", "cancelled", "missed", "no_show"]
 """``cancelled``: a group session that did not run; ``missed``: a care session that was due but could
@@ -430,6 +446,10 @@ class Booking:
     booked_day: float
     slot_day: float
     showed: bool
+    slot: int = -1
+    """The slot's index in the intake book (IntakeBook.times)."""
+    seat: int = -1
+    """Which of the slot's seats: the rota names its person (IntakeBook.seat_person)."""
 
 
 @dataclass

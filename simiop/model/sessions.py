@@ -1,17 +1,26 @@
-"""Group sessions of one programme day of one track: merging small groups, facilitators and rooms.
+"""Group sessions of one programme day of one track on the clock: merging small groups, facilitators
+and rooms, and the sessions.csv rows.
 
 A function over one track-day (``hold_sessions``; ``Sessions.hold`` when many
-track-days are held in turn), run after the flow in clock order; the sessions
-of other tracks earlier the same day are passed in, since they hold rooms and
-facilitators at overlapping hours.
+track-days are held in turn), run after the flow, every track-day of a day
+before any care of that day (delivery.py). A session runs at the clock times of
+config.clock.session_times; its facilitators and room are busy for the whole
+programme day (nothing fits in a break) but direct only for the session
+minutes. Who is busy when is on each person's timeline of the day, so tracks
+at overlapping hours, and intake earlier the same day, are seen without being
+passed in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 from simiop.model.attendance import Attendance
+from simiop.model.clock import EPS, Timeline
+from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
 from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
@@ -21,16 +30,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class HeldSessions:
-    """The sessions one track ran at some hours of a day: what they hold of the clinic's rooms and staff."""
-
-    start_hours: float
-    end_hours: float
-    rooms: int
-    facilitators: set[str] = field(default_factory=set)
-
-
 def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[list[list[T]], int, int]:
     """Who meets together: groups below the minimum merge into others; (sessions, merges, cancelled).
 
@@ -38,10 +37,18 @@ def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[lis
     session it fits in, else a pending combination of small groups; a pending
     combination still below the minimum is cancelled (too few).
     """
+    running, merged, cancelled = merge_and_cancel(came, size_min, size_max)
+    return running, merged, len(cancelled)
+
+
+def merge_and_cancel(
+    came: list[list[T]], size_min: int, size_max: int
+) -> tuple[list[list[T]], int, list[list[T]]]:
+    """``merge_groups`` with the cancelled combinations themselves (each one cancelled group-day)."""
     nonempty = sorted((g for g in came if g), key=len, reverse=True)
     running = [list(g) for g in nonempty if len(g) >= size_min]
     pending: list[list[T]] = []
-    merged = cancelled = 0
+    merged = 0
     for small in (g for g in nonempty if len(g) < size_min):
         target = min((r for r in running if len(r) + len(small) <= size_max), key=len, default=None)
         if target is not None:
@@ -52,29 +59,86 @@ def merge_groups(came: list[list[T]], size_min: int, size_max: int) -> tuple[lis
             merged += 1
         else:
             pending.append(list(small))
+    cancelled = []
     for combined in pending:
         if len(combined) >= size_min:
             running.append(combined)
         else:
-            cancelled += 1
+            cancelled.append(combined)
     return running, merged, cancelled
 
 
+class SessionLog:
+    """The sessions.csv rows of the run: today's as tuples (SessionRow's fields in order), then columns.
+
+    A group row's ``patients`` is a list while its day is planned (care may
+    still pull a patient out of it); ``close_day`` sorts the day's rows by
+    (start, kind) and turns the lists into tuples. Missed care rows have no
+    time and go last in their day.
+    """
+
+    __slots__ = ("_rows", "today")
+
+    def __init__(self) -> None:
+        self.today: list[tuple[Any, ...]] = []
+        self._rows: list[tuple[Any, ...]] = []
+
+    def close_day(self) -> None:
+        """Sort today's rows into (day, start, kind) order and add them to the run's rows."""
+        rows = self.today
+        if rows:
+            rows.sort(key=_row_order)
+            self._rows.extend(rows)
+            self.today = []
+
+    def records(self) -> RowColumns[SessionRow]:
+        """Every row closed so far, as the record's columns (patient lists made tuples)."""
+        self.close_day()
+        if not self._rows:
+            return RowColumns(SessionRow)
+        columns = [list(column) for column in zip(*self._rows, strict=True)]
+        columns[_PATIENTS] = list(map(tuple, columns[_PATIENTS]))
+        return RowColumns(SessionRow, dict(zip(SESSION_FIELDS, columns, strict=True)))
+
+
+SESSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+_PATIENTS = SESSION_FIELDS.index("patients")
+_START = SESSION_FIELDS.index("start_minute")
+_KIND = SESSION_FIELDS.index("kind")
+KIND_ORDER: dict[str, int] = {kind: rank for rank, kind in enumerate(get_args(SessionKind))}
+
+
+def _row_order(row: tuple[Any, ...]) -> tuple[float, int]:
+    start = row[_START]
+    return (start if start == start else math.inf, KIND_ORDER[row[_KIND]])
+
+
+NO_TIME = math.nan
+"""Start and end of a session that has no time (a missed care session)."""
+
+
 def hold_sessions(
-    attendance: Attendance, roster: Roster, group_rooms: int, earlier: list[HeldSessions]
-) -> list[list[Enrolment]]:
+    attendance: Attendance, roster: Roster, group_rooms: int, log: SessionLog | None = None
+) -> list[HeldSession]:
     """Decide which group sessions run: merge small groups, then find facilitators and rooms.
 
-    ``earlier``: sessions held earlier the same day (by tracks starting no
-    later); this track's are appended. Facilitator hours are booked on the
-    roster; counts and hours go on the day's row. Returns the sessions that ran.
+    Facilitators are taken on the clock: each needs the whole programme day
+    free and the session minutes within their daily and weekly direct budgets
+    (Person.can_give); a room is free for the programme day. Hours are booked
+    on the roster, counts and hours go on the day's row, a sessions.csv row
+    per session of the day goes to ``log``. Returns the sessions that ran.
     One track-day on its own; the after-pass holds many through one Sessions.
     """
-    return Sessions(roster, group_rooms).hold(attendance, earlier)
+    return Sessions(roster, group_rooms, log or SessionLog()).hold(attendance)
 
 
-_NOBODY: frozenset[str] = frozenset()
-"""No facilitator busy elsewhere (the common case, with no set made)."""
+@dataclass(slots=True)
+class HeldSession:
+    """A group session that ran on a programme day: who was in it, and the patient list of each of its
+    sessions.csv rows (session k of the day), from which care removes a patient it pulls out."""
+
+    members: list[Enrolment]
+    patients: list[list[int]]
 
 
 @dataclass(slots=True)
@@ -83,14 +147,17 @@ class _TrackRule:
 
     size_min: int
     size_max: int
+    minutes: float
+    """Direct minutes of a facilitator's day: the sessions, not the breaks."""
     hours: float
-    needed: float
-    """``hours`` less a rounding tolerance: a facilitator needs this many hours left."""
     start: float
     end: float
+    times: tuple[tuple[float, float], ...]
     per_group: int
     facilitators: list[list[Person]]
     """Per day: the facilitator role's people at work on the track's shift (Roster.presence)."""
+    cover: list[Person]
+    """The role's cover (per-diem) people, called in only when its own people run out."""
     booked: list[float]
     """The facilitator role's group hours by day (Roster.booked_hours)."""
 
@@ -98,35 +165,57 @@ class _TrackRule:
 class Sessions:
     """Holds the group sessions of track-days one after another, reading each track's rules once."""
 
-    def __init__(self, roster: Roster, group_rooms: int) -> None:
+    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog) -> None:
         self._roster = roster
         self._group_rooms = group_rooms
+        self._log = log
         self._rules: dict[str, _TrackRule] = {}
         self._booked = roster.booked_hours()["group"]
+        self._room_day = -1
+        self._rooms: list[Timeline] = []
+        self._room_names = [f"group_room_{j + 1}" for j in range(group_rooms)]
 
     def _rule(self, track: TrackState) -> _TrackRule:
         spec = track.spec
         role = spec.facilitator_role
+        minutes = spec.group_sessions_per_day * spec.session_minutes
+        start, end = track.programme
         rule = self._rules[track.name] = _TrackRule(
             spec.group_size.min,
             spec.group_size.max,
-            spec.hours_per_day,
-            spec.hours_per_day - 1e-9,
-            track.start_hours,
-            track.end_hours,
+            minutes,
+            minutes / 60.0,
+            start,
+            end,
+            track.session_times,
             spec.facilitators_per_group,
             self._roster.presence(role, spec.shift),
+            [p for p in self._roster.cover.get(role, ()) if p.works(spec.shift)],
             self._booked[role],
         )
         return rule
 
-    def hold(self, attendance: Attendance, earlier: list[HeldSessions]) -> list[list[Enrolment]]:
+    def _row(
+        self,
+        rule: _TrackRule,
+        attendance: Attendance,
+        group: int,
+        members: Sequence[Enrolment],
+        reason: SessionReason,
+    ) -> None:
+        """The rows of a group cancelled for ``reason``: one per session of the day, nobody staffing it."""
+        patients = [enrolment.episode.episode_id for enrolment in members]
+        day, name = attendance.day, attendance.track.name
+        self._log.today.extend(
+            (day, "group", name, group, k, "programme", s, e, (), 0, "", patients, "cancelled", reason)
+            for k, (s, e) in enumerate(rule.times)
+        )
+
+    def hold(self, attendance: Attendance) -> list[HeldSession]:
         """``hold_sessions`` for one track-day (see there).
 
-        This runs for every track-day, so the common cases take short cuts with
-        the same outcome: a track of one group has nothing to merge, nothing
-        held earlier the same day leaves every room and facilitator free, and
-        one session wanting one facilitator needs no list or sort.
+        This runs for every track-day, so the common case (a track of one
+        group) has nothing to merge and needs no lookup of group indices.
         """
         track = attendance.track
         rule = self._rules.get(track.name) or self._rule(track)
@@ -141,98 +230,113 @@ class Sessions:
             if not group or len(group) < rule.size_min:  # nobody came (if scheduled), or too few
                 if group or attendance.scheduled[0]:
                     row.cancelled_too_few += 1
+                    self._row(rule, attendance, 0, group, "too_few")
                 return []
             running = [group]
+            index_of = {id(group[0]): 0}
         else:
-            for scheduled, group in zip(attendance.scheduled, came, strict=True):
+            index_of = {id(group[0]): k for k, group in enumerate(came) if group}
+            for k, (scheduled, group) in enumerate(zip(attendance.scheduled, came, strict=True)):
                 if scheduled:
                     row.groups_scheduled += 1
                     if not group:
                         row.cancelled_too_few += 1
+                        self._row(rule, attendance, k, group, "too_few")
             present = [group for group in came if group]
             if all(len(group) >= rule.size_min for group in present):  # nothing to merge: merge_groups' order
                 running = sorted(present, key=len, reverse=True)
             else:
-                running, merged, cancelled = merge_groups(came, rule.size_min, rule.size_max)
+                running, merged, cancelled = merge_and_cancel(came, rule.size_min, rule.size_max)
                 row.groups_merged += merged
-                row.cancelled_too_few += cancelled
+                row.cancelled_too_few += len(cancelled)
+                for combined in cancelled:
+                    self._row(rule, attendance, index_of[id(combined[0])], combined, "too_few")
             if not running:  # nothing to staff: no facilitator or room is taken
                 return []
 
-        hours, needed = rule.hours, rule.needed
+        if self._room_day != day:
+            self._room_day = day
+            self._rooms = [Timeline() for _ in range(self._group_rooms)]
+        minutes, hours = rule.minutes, rule.hours
         start, end = rule.start, rule.end
-        rooms_free = self._group_rooms
-        people = rule.facilitators[day]
-        busy: frozenset[str] | set[str] = _NOBODY
-        if earlier:
-            overlapping = [s for s in earlier if s.start_hours < end and start < s.end_hours]
-            if overlapping:
-                rooms_free -= sum(s.rooms for s in overlapping)
-                busy = set().union(*(s.facilitators for s in overlapping))
-        per_group = rule.per_group
-        if len(running) == 1 and per_group == 1:
-            # One session, one facilitator: the first of ``people`` in (most hours left, smaller id)
-            # order if they have ``needed`` hours (Person.hours_left written out), then a room.
-            best: Person | None = None
-            best_left = 0.0
-            for person in people:
-                left = person.weekly_hours - person.hours_by_week[week]
-                if (
-                    left >= needed
-                    and (
-                        best is None
-                        or left > best_left
-                        or (left == best_left and person.person_id < best.person_id)
-                    )
-                    and not (busy and person.person_id in busy)
-                ):
-                    best, best_left = person, left
-            if best is None:
-                row.cancelled_no_facilitator += 1
-                return []
-            if rooms_free <= 0:
-                row.cancelled_no_room += 1
-                return []
-            best.hours_by_week[week] += hours  # Roster.book, written out
-            rule.booked[day] += hours
-            earlier.append(HeldSessions(start, end, 1, {best.person_id}))
-            session = running[0]
-            row.facilitation_hours += hours
-            row.groups_run += 1
-            if len(session) > row.largest_group:
-                row.largest_group = len(session)
-            return running
-        # Who can facilitate, most hours left first (ties: smaller id). Booking a session changes only the
-        # hours of the people it takes, who leave the list, so one sort serves every session of the day.
-        # (Ids are unique, so the tuples never compare the people themselves.)
+        # Who can facilitate: free all programme day, inside their shift, with the minutes left today
+        # and this week; most minutes left today first, then most hours left this week, then the
+        # smaller id. Booking a session changes only the people it takes, who leave the list, so one
+        # sort serves every session of the track-day.
         candidates = [
-            (-left, p.person_id, p)
-            for p in people
-            if (left := p.weekly_hours - p.hours_by_week[week]) >= needed and p.person_id not in busy
+            (timeline.direct - p.daily_limit, p.hours_by_week[week] - p.weekly_hours, p.person_id, p)
+            for p in rule.facilitators[day]
+            if p.can_give(day, week, minutes)
+            and p.window[0] - EPS <= start
+            and end <= p.window[1] + EPS
+            and (timeline := p.today(day)).free(start, end)
         ]
-        candidates.sort()
-        held: list[list[Enrolment]] = []
-        used = HeldSessions(start, end, 0)
+        if len(candidates) > 1:
+            candidates.sort()
+        per_group = rule.per_group
+        covered = len(candidates)  # candidates from here on are cover people
+        if rule.cover and len(candidates) < per_group * len(running):
+            candidates.extend(
+                (0.0, 0.0, p.person_id, p)
+                for p in rule.cover
+                if p.can_give(day, week, minutes)
+                and p.window[0] - EPS <= start
+                and end <= p.window[1] + EPS
+                and p.today(day).free(start, end)
+            )
+        held: list[HeldSession] = []
         taken = 0
+        log = self._log.today
+        name = track.name
         for session in running:
+            number = index_of[id(session[0])]
             if len(candidates) - taken < per_group:
                 row.cancelled_no_facilitator += 1
+                self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            if rooms_free <= 0:
+            room = next((j for j, busy in enumerate(self._rooms) if busy.free(start, end)), None)
+            if room is None:
                 row.cancelled_no_room += 1
+                self._row(rule, attendance, number, session, "no_room")
                 continue
-            for _, person_id, person in candidates[taken : taken + per_group]:
+            self._rooms[room].take(start, end)
+            staff = []
+            for *_, person in candidates[taken : taken + per_group]:
                 person.hours_by_week[week] += hours  # Roster.book, written out
                 rule.booked[day] += hours
-                used.facilitators.add(person_id)
+                person.today(day).take(start, end, minutes)
+                staff.append(person.person_id)
                 row.facilitation_hours += hours
+            cover = int(taken + per_group > covered)
             taken += per_group
-            rooms_free -= 1
-            held.append(session)
+            row.groups_covered += cover
+            staff.sort()
+            ids = [enrolment.episode.episode_id for enrolment in session]
+            patients = [list(ids) for _ in rule.times]
+            where = self._room_names[room]
+            staffed = tuple(staff)
+            log.extend(
+                (
+                    day,
+                    "group",
+                    name,
+                    number,
+                    k,
+                    "programme",
+                    s,
+                    e,
+                    staffed,
+                    cover,
+                    where,
+                    listed,
+                    "held",
+                    "",
+                )
+                for k, ((s, e), listed) in enumerate(zip(rule.times, patients, strict=True))
+            )
+            held.append(HeldSession(session, patients))
             row.groups_run += 1
+            row.group_attendances += len(ids) * len(rule.times)
             if len(session) > row.largest_group:
                 row.largest_group = len(session)
-        used.rooms = len(held)
-        if held:
-            earlier.append(used)
         return held

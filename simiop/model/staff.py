@@ -2,8 +2,8 @@
 
 The roster is the one owner of staff time: every hour a person spends (a
 group, an individual, prescriber or family session, an assessment) is booked
-through ``Roster.book`` or ``Roster.book_intake``, which keep the person's
-week and the role's staff.csv columns in step (one list per field and role,
+through ``Roster.book`` (``Roster.book_at`` on the clock), which keeps the
+person's week, their day's timeline and the role's staff.csv columns in step (one list per field and role,
 turned into the run's staff rows, columns still, by ``staff_days``). Caseloads are kept here
 too, changed only by ``assign`` and ``release``.
 
@@ -24,24 +24,36 @@ from typing import Any, Literal
 
 import numpy as np
 
+from simiop.config.clock import (
+    Window,
+    daily_direct_limit_minutes,
+    shift_windows,
+    weekly_direct_limit_hours,
+    window_hours,
+)
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
+from simiop.model.clock import Timeline
 from simiop.model.records import RowColumns, StaffDay
 from simiop.streams import RandomStreams
+
+DAYS_PAST_END = 7
+"""Absences are drawn this many days past the run's last day (the same draws a longer run makes)."""
 
 WORKING_DAYS_PER_YEAR = 260.0
 """Weekdays in a year: absence_days_per_year is spread over these."""
 
-Activity = Literal["group", "individual", "prescriber", "family"]
+Activity = Literal["group", "individual", "prescriber", "family", "intake"]
 """What booked staff hours went to. In staff.csv they are the ``<activity>_hours`` columns; in
-daily.csv group hours are ``facilitation_hours`` (hours of every facilitator), the others keep
-their names."""
+daily.csv group hours are ``facilitation_hours`` (session minutes of every facilitator), the others
+keep their names (intake is on staff.csv only)."""
 
 _HOURS_FIELD: dict[Activity, str] = {
     "group": "group_hours",
     "individual": "individual_hours",
     "prescriber": "prescriber_hours",
     "family": "family_hours",
+    "intake": "intake_hours",
 }
 """Each activity's column in staff.csv."""
 
@@ -56,10 +68,19 @@ class Person:
     fte: float
     start_day: int
     weekly_hours: float
+    """The direct-care budget of a week (hours): weekly_hours x fte x (1 - non_direct_share)."""
     caseload_cap: int | None
     absent: list[bool]
     caseload: int = 0
     hours_by_week: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    daily_limit: float = float("inf")
+    """Most direct-care minutes on one day (config.clock.daily_direct_limit_minutes)."""
+    window: Window = (0.0, 1440.0)
+    """The clock window of the person's shift: every session they give lies inside it."""
+    timeline_day: int = -1
+    """The day ``timeline`` is of (-1: none yet)."""
+    timeline: Timeline = field(default_factory=Timeline)
+    """The person's busy time and direct minutes on ``timeline_day`` (only today's is kept)."""
 
     def employed(self, day: int) -> bool:
         return day >= self.start_day
@@ -75,6 +96,21 @@ class Person:
 
     def has_caseload_room(self) -> bool:
         return self.caseload_cap is None or self.caseload < self.caseload_cap
+
+    def today(self, day: int) -> Timeline:
+        """The person's timeline of ``day``, empty at the first question of a new day (the after-pass
+        plans days in order, so yesterday's is never asked for again)."""
+        if self.timeline_day != day:
+            self.timeline_day = day
+            self.timeline = Timeline()
+        return self.timeline
+
+    def can_give(self, day: int, week: int, minutes: float) -> bool:
+        """Whether ``minutes`` of direct care fit in the person's daily and weekly budgets left."""
+        return (
+            self.today(day).direct + minutes <= self.daily_limit + 1e-9
+            and self.hours_by_week[week] + minutes / 60.0 <= self.weekly_hours + 1e-9
+        )
 
 
 class Roster:
@@ -99,20 +135,31 @@ class Roster:
         self._days = calendar.days
         self._hours: dict[Activity, dict[str, list[float]]] = {activity: {} for activity in _HOURS_FIELD}
         """Per activity and role, the hours booked on each day (the staff.csv columns, kept as lists)."""
-        self._intake_hours: dict[str, list[float]] = {}
+        windows = shift_windows(config)
         self._caseload: dict[str, list[int]] = {}
         """Per role, the caseload at each day's close (filled in by close_days)."""
+        self.cover: dict[str, list[Person]] = {}
+        """Per role with a cover pool: its per-diem people, never absent, with the role's shift and limits."""
+        self._cover_pay: dict[str, tuple[float, float]] = {}
+        """Per role with a cover pool: (min_paid_hours, hourly_cost_usd)."""
+        self._cover_hours: dict[str, list[float]] = {}
+        self._cover_cost: dict[str, list[float]] = {}
         for role, spec in config.staff.roles.items():
             starts = [0] * spec.count
             for hire in spec.hires:
                 starts += [max(0, (hire.date - calendar.opening).days)] * hire.count
             absence_probability = min(1.0, spec.absence_days_per_year / WORKING_DAYS_PER_YEAR)
+            window = windows[spec.shift]
+            daily_limit = daily_direct_limit_minutes(spec, window_hours(window))
+            weekly_budget = weekly_direct_limit_hours(spec)
             people = []
             absent = np.zeros((len(starts), calendar.days + 1), dtype=bool)
             for index, start in enumerate(starts):
                 person_id = f"{role}_{index + 1}"
-                draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1)
-                absent[index] = draws < absence_probability
+                # A week past the run's last day too: the intake rota reserves whole weeks (intake.py).
+                draws = streams.get(f"staff.absence.{person_id}").random(calendar.days + 1 + DAYS_PAST_END)
+                away = draws < absence_probability
+                absent[index] = away[: calendar.days + 1]
                 people.append(
                     Person(
                         person_id=person_id,
@@ -120,9 +167,11 @@ class Roster:
                         shift=spec.shift,
                         fte=spec.fte,
                         start_day=start,
-                        weekly_hours=spec.weekly_hours * spec.fte,
+                        weekly_hours=weekly_budget,
                         caseload_cap=spec.caseload_cap,
-                        absent=absent[index].tolist(),
+                        absent=away.tolist(),
+                        daily_limit=daily_limit,
+                        window=window,
                     )
                 )
             self.by_role[role] = people
@@ -137,8 +186,26 @@ class Roster:
             self._employed_fte[role] = [fte_of[count] for count in employed]
             for booked in self._hours.values():
                 booked[role] = [0.0] * calendar.days
-            self._intake_hours[role] = [0.0] * calendar.days
             self._caseload[role] = [0] * calendar.days
+            self._cover_hours[role] = [0.0] * calendar.days
+            self._cover_cost[role] = [0.0] * calendar.days
+            if spec.cover is not None:  # ASSUMPTION: the pool always has someone on call
+                self._cover_pay[role] = (spec.cover.min_paid_hours, spec.cover.hourly_cost_usd)
+                self.cover[role] = [
+                    Person(
+                        person_id=f"{role}_cover_{k + 1}",
+                        role=role,
+                        shift=spec.shift,
+                        fte=spec.fte,
+                        start_day=0,
+                        weekly_hours=weekly_budget,
+                        caseload_cap=None,
+                        absent=[False] * (calendar.days + 1 + DAYS_PAST_END),
+                        daily_limit=daily_limit,
+                        window=window,
+                    )
+                    for k in range(spec.cover.people_per_day)
+                ]
 
     def presence(self, role: str, shift: str | None = None) -> list[list[Person]]:
         """Who of ``role`` (on ``shift``) is at work, by day, for every day of the run and the one after:
@@ -194,14 +261,25 @@ class Roster:
             hours["individual"][role][day],
             hours["prescriber"][role][day],
             hours["family"][role][day],
-            self._intake_hours[role][day],
+            hours["intake"][role][day],
             self._caseload[role][day],
+            self._cover_hours[role][day],
+            self._cover_cost[role][day],
         )
 
     def book(self, person: Person, day: int, week: int, hours: float, activity: Activity) -> None:
         """Charge ``hours`` of ``activity`` to the person's week and to the role's row of the day."""
         person.hours_by_week[week] += hours
         self._hours[activity][person.role][day] += hours
+
+    def book_at(
+        self, person: Person, day: int, week: int, start: float, end: float, activity: Activity
+    ) -> None:
+        """``book`` a session on the clock: ``[start, end)`` (minutes since midnight) is direct care,
+        charged to the week and the role's row, and busy on the person's timeline of the day."""
+        minutes = end - start
+        self.book(person, day, week, minutes / 60.0, activity)
+        person.today(day).take(start, end, minutes)
 
     def booked_hours(self) -> dict[Activity, dict[str, list[float]]]:
         """Per activity and role, the hours booked on each day: the lists ``book`` adds to.
@@ -211,13 +289,17 @@ class Roster:
         """
         return self._hours
 
-    def book_intake(self, role: str, day: int, hours: float) -> None:
-        """An assessment's hours on the role's row of the day.
-
-        Assessments run in their own slots (capacity is the slots and who is
-        present), so they take nothing from anyone's weekly programme hours.
-        """
-        self._intake_hours[role][day] += hours
+    def pay_cover(self, day: int) -> None:
+        """At the end of ``day``'s planning: each cover person called in that day is paid for the span
+        of their sessions (first start to last end), at least the pool's min_paid_hours."""
+        for role, people in self.cover.items():
+            least, rate = self._cover_pay[role]
+            for person in people:
+                timeline = person.timeline
+                if person.timeline_day == day and timeline.starts:
+                    paid = max(least, (timeline.ends[-1] - timeline.starts[0]) / 60.0)
+                    self._cover_hours[role][day] += paid
+                    self._cover_cost[role][day] += paid * rate
 
     def close_days(self) -> None:
         """Each role's caseload at every day's close (midnight) onto its rows, from the changes by day."""
@@ -242,8 +324,9 @@ class Roster:
                 "present": by_day(self._present_count),
                 "employed_fte": by_day(self._employed_fte),
                 **{_HOURS_FIELD[activity]: by_day(self._hours[activity]) for activity in _HOURS_FIELD},
-                "intake_hours": by_day(self._intake_hours),
                 "caseload": by_day(self._caseload),
+                "cover_hours": by_day(self._cover_hours),
+                "cover_cost_usd": by_day(self._cover_cost),
             },
         )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simiop.config.base import WEEKDAYS, hours_of
+from simiop.config.clock import programme_minutes, pull_out_slots, session_times
 from simiop.config.tracks import Track
 from simiop.model.calendar import HOURS_PER_DAY, ClinicCalendar
 from simiop.model.records import Episode
@@ -41,6 +42,12 @@ class TrackState:
         """Admit and discharge at any instant: the textbook queue, for verification."""
         self.start_hours = hours_of(spec.start_time)
         self.end_hours = self.start_hours + spec.hours_per_day
+        self.programme = programme_minutes(spec)
+        """The programme day's [start, end), minutes since midnight (config.clock, read once)."""
+        self.session_times = session_times(spec)
+        """Each group session's [start, end) in the programme day, in order."""
+        self.pull_out_slots = pull_out_slots(spec)
+        """Each group session with the break after it: where a pulled-out care session may go."""
         self.start_fraction = self.start_hours / HOURS_PER_DAY
         self.end_fraction = self.end_hours / HOURS_PER_DAY
         self.days_per_week = len(spec.weekdays)
@@ -120,7 +127,7 @@ class TrackState:
         groups = self.groups
         if len(groups) == 1:
             return 0 if len(groups[0]) < self._group_max else None
-        if not groups:  # a track of no groups (allowed: a staffing what-if) never admits
+        if not groups:  # a track without groups (a staffing error, run unchecked in tests) seats nobody
             return None
         sizes = list(map(len, groups))
         smallest = min(sizes)  # if the smallest group is full, so is every other

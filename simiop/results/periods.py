@@ -302,7 +302,9 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     staff = recorded.staff_days
     salary = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_day = staff.array("day")
-    staff_cost = salary[staff.codes("role", list(config.staff.roles))] * staff.array("employed_fte")
+    staff_cost = salary[staff.codes("role", list(config.staff.roles))] * staff.array(
+        "employed_fte"
+    ) + staff.array("cover_cost_usd")  # salaries and the day's cover (per-diem) pay
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
     index = _Index(all_periods)

@@ -1,4 +1,4 @@
-"""The output tables of a run (episodes.csv, daily.csv, staff.csv, kpis.csv), rendered as CSV text.
+"""The output tables of a run (episodes.csv, daily.csv, staff.csv, sessions.csv, kpis.csv), as CSV text.
 
 Rendering is separate from writing so the same bytes can be checksummed,
 compared and written atomically. Numbers have fixed formats, so the same
@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from simiop.billing import BilledRun
+from simiop.config.clock import clock_text
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import INTAKE_OUTCOMES, Episode
 from simiop.results.columns import Columns
@@ -69,6 +70,32 @@ EPISODE_COLUMNS: dict[str, str] = {
     "wait_assessment_to_admission_days": "days from assessment to admission",
     "length_of_stay_days": "days from admission to discharge (discharged episodes)",
 }
+
+SESSION_COLUMNS: dict[str, str] = {
+    "date": "calendar date of the session",
+    "day": "days since opening (whole day)",
+    "kind": "group, individual, family, prescriber_initial, prescriber_follow_up or intake",
+    "track": "track of the group or of the patient (empty for intake)",
+    "group": "group index within the track (groups only)",
+    "session": "index of the group session within the programme day (groups, and the session a pull-out "
+    "took the patient out of)",
+    "placement": "programme (groups), pull_out, before or after (care), intake_slot; empty when missed",
+    "start_time": "clock time the session starts (HH:MM, HH:MM:SS when not on a whole minute); empty "
+    "when missed",
+    "end_time": "clock time the session ends; empty when missed",
+    "start_minute": "minutes since midnight the session starts (4 decimals)",
+    "end_minute": "minutes since midnight the session ends (4 decimals)",
+    "staff": "person ids of the staff, ';'-joined (empty when nobody)",
+    "cover": "1 if a cover (per-diem) person took part",
+    "room": "group_room_<n> for groups, office:<person> for care and intake; empty when not held",
+    "patients": "episode ids, ';'-joined (a group session lists only who was in it: a patient pulled out "
+    "for care is not)",
+    "outcome": "held, cancelled (groups), missed (care that was due but could not be placed) or no_show "
+    "(intake: the assessor's time was still taken)",
+    "reason": "cancelled: too_few, no_facilitator or no_room; missed: no_staff_on_shift, staff_absent, "
+    "no_staff_time or no_slot; empty otherwise",
+}
+"""The columns of sessions.csv, one row per session held, cancelled or missed, with their meanings."""
 
 
 DAY_PLACES = 4
@@ -414,6 +441,42 @@ def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list
     return ["date", *rows.names], formatted
 
 
+def session_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
+    """The columns of sessions.csv (SESSION_COLUMNS), each as CSV fields.
+
+    Missed sessions have no time (nan): their clock and minute fields are
+    empty; indices below 0 (a row that has no group or session) are empty.
+    """
+    sessions = run.columns.sessions
+    if not sessions.size:
+        return [[] for _ in SESSION_COLUMNS]
+    by_name: dict[str, list[str]] = {"date": _dates(sessions.array("day"), dates)}
+    by_name["day"] = _from_ints(sessions.array("day", "int"))
+    for name in ("kind", "track", "placement", "room", "outcome", "reason"):
+        by_name[name] = _text(sessions.values(name))
+    for name in ("group", "session"):
+        by_name[name] = _each_distinct(sessions.values(name), _index_text)
+    for name, clock in (("start_minute", "start_time"), ("end_minute", "end_time")):
+        minutes = sessions.array(name)
+        by_name[name] = fixed_texts(minutes, 4)
+        # A day has few distinct clock times: each formatted once, found by numpy (nan sorts last).
+        distinct, where = np.unique(minutes, return_inverse=True)
+        table = np.array(["" if m != m else clock_text(m) for m in distinct.tolist()], dtype=object)
+        by_name[clock] = table[where.reshape(-1)].tolist()
+    by_name["staff"] = _each_distinct(sessions.values("staff"), lambda staff: csv_field(";".join(staff)))
+    by_name["cover"] = _from_ints(sessions.array("cover", "int"))
+    joined: dict[tuple[int, ...], str] = {}  # a group's sessions of a day mostly list the same patients
+    by_name["patients"] = [
+        joined.get(patients) or joined.setdefault(patients, ";".join(map(str, patients)))
+        for patients in sessions.values("patients")
+    ]
+    return [by_name[name] for name in SESSION_COLUMNS]
+
+
+def _index_text(index: int) -> str:
+    return "" if index < 0 else str(index)
+
+
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
     """The calendar date of every day of the run (and the day after), formatted once for all rows.
 
@@ -443,9 +506,10 @@ def render_tables(
     run: BilledRun,
     calendar: ClinicCalendar,
     kpis: dict[str, float],
-    tables: Collection[str] = ("episodes", "daily", "staff"),
+    tables: Collection[str] = ("episodes", "daily", "staff", "sessions"),
 ) -> dict[str, str]:
-    """File name -> CSV text of kpis.csv and of each table named in ``tables`` (episodes, daily, staff).
+    """File name -> CSV text of kpis.csv and of each table named in ``tables`` (episodes, daily, staff,
+    sessions).
 
     Tables not asked for are not rendered at all: large sweeps often keep only the KPIs.
     """
@@ -457,6 +521,8 @@ def render_tables(
         rendered["daily.csv"] = render_columns(*record_columns(run.columns.track_days, dates))
     if "staff" in tables:
         rendered["staff.csv"] = render_columns(*record_columns(run.columns.staff_days, dates))
+    if "sessions" in tables:
+        rendered["sessions.csv"] = render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
     rendered["kpis.csv"] = to_csv(
         ["replication", "kpi", "value"],
         ([run.columns.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
@@ -464,4 +530,4 @@ def render_tables(
     return rendered
 
 
-__all__ = ["EPISODE_COLUMNS", "Episode", "render_tables", "to_csv"]
+__all__ = ["EPISODE_COLUMNS", "SESSION_COLUMNS", "Episode", "render_tables", "to_csv"]
