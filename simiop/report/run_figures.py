@@ -446,7 +446,7 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         legend="utilisation of direct-care hours",
     )
     left.set_xlabel("direct care (% of hours)")
-    left.legend(loc="lower right", fontsize=7)
+    left.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=1, fontsize=7, frameon=False)
     _, load = _bars(
         right,
         roles,
