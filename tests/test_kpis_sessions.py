@@ -10,11 +10,12 @@ warm-up are there to show they do not count.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pytest
 
+from simiop.billing import bill, daily_staff_cost_usd, totals
 from simiop.config import SimiopConfig, load_config
 from simiop.model.records import (
     Episode,
@@ -26,8 +27,9 @@ from simiop.model.records import (
     StaffDay,
     TrackDay,
 )
-from simiop.results.columns import Columns
+from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.results.kpis import _optional_sum, compute_kpis
+from simiop.results.periods import period_metrics
 from simiop.results.session_kpis import role_of
 from tests.conftest import BASELINE
 
@@ -336,6 +338,60 @@ def test_role_of_a_person_id() -> None:
     assert role_of("evening_therapist_cover_2", roles) == "evening_therapist"
     assert role_of("night_cover_1", roles) == "night_cover"  # a role whose name ends in _cover
     assert role_of("nurse_1", roles) is None
+
+
+@dataclass(slots=True)
+class CoveredStaffDay(StaffDay):
+    """A staff row with the cover columns the model may add (plan section e)."""
+
+    cover_hours: float = 0.0
+    cover_cost_usd: float = 0.0
+
+
+def _with_cover(rows: list[CoveredStaffDay]) -> RunColumns:
+    made = columns_of(records())
+    return replace(made, staff_days=Columns(CoveredStaffDay, RowColumns.of(CoveredStaffDay, rows)))
+
+
+def test_cover_columns_add_to_staff_cost_and_their_kpis() -> None:
+    plain = [
+        CoveredStaffDay(**{f.name: getattr(row, f.name) for f in fields(StaffDay)}) for row in STAFF_DAYS
+    ]
+    covered = [
+        *plain,
+        CoveredStaffDay(day=2, role="evening_therapist", cover_hours=4.0, cover_cost_usd=180.0),
+    ]
+    covered.append(CoveredStaffDay(day=8, role="evening_therapist", cover_hours=5.5, cover_cost_usd=247.5))
+    without, with_cover = bill(CONFIG, _with_cover(plain)), bill(CONFIG, _with_cover(covered))
+    before, after = totals(CONFIG, without, WARMUP), totals(CONFIG, with_cover, WARMUP)
+    assert after.staff_cost_usd - before.staff_cost_usd == pytest.approx(247.5, abs=1e-9)  # day 2: warm-up
+    assert after.staff_cost_by_role_usd["evening_therapist"] == pytest.approx(
+        before.staff_cost_by_role_usd["evening_therapist"] + 247.5, abs=1e-9
+    )
+    assert after.staff_cost_by_role_usd["therapist"] == before.staff_cost_by_role_usd["therapist"]
+    found = compute_kpis(CONFIG, with_cover)
+    assert found["cover_hours"] == 5.5
+    assert found["cover_cost_usd"] == 247.5
+    assert found["staff_cost_usd"] == after.staff_cost_usd
+    assert compute_kpis(CONFIG, without)["cover_cost_usd"] == 0.0
+    monthly = [m["staff_cost_usd"] for p, m in period_metrics(CONFIG, with_cover) if p.kind == "month"]
+    plain_monthly = [m["staff_cost_usd"] for p, m in period_metrics(CONFIG, without) if p.kind == "month"]
+    assert sum(monthly) - sum(plain_monthly) == pytest.approx(180.0 + 247.5, abs=1e-9)  # from opening
+
+
+def test_without_cover_columns_staff_cost_is_the_salaries_to_the_bit() -> None:
+    salaries = sum(
+        daily_staff_cost_usd(CONFIG.staff.roles[row.role]) * row.employed_fte
+        for row in STAFF_DAYS
+        if row.day >= WARMUP
+    )
+    assert totals(CONFIG, bill(CONFIG, records()), WARMUP).staff_cost_usd == pytest.approx(
+        salaries, rel=1e-12
+    )
+    rows = [CoveredStaffDay(**{f.name: getattr(row, f.name) for f in fields(StaffDay)}) for row in STAFF_DAYS]
+    assert totals(CONFIG, bill(CONFIG, _with_cover(rows)), WARMUP) == totals(
+        CONFIG, bill(CONFIG, records()), WARMUP
+    )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simiop.billing import BilledRun, bill, running_sum, totals
+from simiop.billing import COVER_COST, BilledRun, bill, running_sum, totals
 from simiop.config.model import SimiopConfig
 from simiop.model.records import CENSORED, COMPLETED, END_STATES, Records
 from simiop.results.columns import Columns
@@ -156,7 +156,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     kpis.update(shift_utilisation(config, direct, direct_capacity))
     kpis.update(direct_hours_kpis(columns.sessions, roles, warmup))
     kpis["cover_hours"] = _optional_sum(staff, "cover_hours", in_staff)
-    kpis["cover_cost_usd"] = _optional_sum(staff, "cover_cost_usd", in_staff)
+    kpis["cover_cost_usd"] = _optional_sum(staff, COVER_COST, in_staff)
 
     billing = totals(config, run, warmup)
     kpis["authorization_reviews"] = _int_sum(episodes.array("authorization_reviews", "int")[admitted])
