@@ -78,7 +78,7 @@ def test_highest_coverage_is_a_share_and_an_unclear_difference_is_not_a_winner()
     sentences = experiment_sentences(_folder(rows))
     assert (
         "'therapists=4' has the highest weekly individual-therapy coverage: 97.0% against 90.0% "
-        "(difference +7.0%, 95% CI +5.0% to +9.0%)."
+        "(difference +7.0 percentage points, 95% CI +5.0 percentage points to +9.0 percentage points)."
     ) in sentences
 
 

@@ -98,8 +98,12 @@ def _count(number: int, noun: str) -> str:
 
 
 def _signed(value: float, form: str) -> str:
-    """'-$530' or '+1.2 days': a difference in the KPI's own unit."""
-    return ("-" if value < 0 else "+") + form.format(abs(value))
+    """'-$530' or '+1.2 days': a difference in the KPI's own unit; a difference of shares in percentage
+    points ('+2.8 percentage points'), which a relative '+2.8%' would misstate."""
+    sign = "-" if value < 0 else "+"
+    if form.endswith("%}"):
+        return f"{sign}{100 * abs(value):.1f} percentage points"
+    return sign + form.format(abs(value))
 
 
 def first_year_served(folder: ResultFolder, scenario: str) -> tuple[str, Summary] | None:
