@@ -7,7 +7,10 @@ warm-up (a clinic opening from empty) everything counts.
 
 Everything is read from the run's columns and its bill (simiop/billing.py),
 made once per run; sums add in row order, as the loops they replaced did, so
-each KPI is the same to the last bit.
+each KPI is the same to the last bit. The KPIs of staff time on the clock
+(direct hours per person-day, services per patient-day, missed care) are read
+from the sessions, the source of truth the tests check: see
+simiop/results/session_kpis.py.
 """
 
 from __future__ import annotations
