@@ -13,9 +13,10 @@ per-person-day figures are NaN (nothing to measure), as elsewhere in the KPIs.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from typing import Final, Literal
+from itertools import chain
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -68,34 +69,45 @@ def _counted(sessions: Columns, from_day: float) -> np.ndarray:
     return np.flatnonzero(sessions.array("day", "int") >= from_day)
 
 
+def _exploded(sessions: Columns, rows: np.ndarray, field: str) -> tuple[np.ndarray, list[Any]]:
+    """For the session ``rows``, each (row, member) pair of a tuple field (staff or patients), in row order:
+    the row of each pair and the members, one pair per member of each row's tuple."""
+    tuples = sessions.values(field)
+    chosen = [tuples[row] for row in rows.tolist()]
+    sizes = np.fromiter(map(len, chosen), dtype=np.intp, count=len(chosen))
+    return np.repeat(rows, sizes), list(chain.from_iterable(chosen))
+
+
+def _held(sessions: Columns, from_day: float, *, care_only: bool = False) -> np.ndarray:
+    """Positions of the held session rows on or after ``from_day`` (``care_only``: not intake)."""
+    held = sessions.codes("outcome", (HELD,)) == 0
+    if care_only:
+        held &= sessions.codes("kind", (INTAKE,)) != 0
+    return np.flatnonzero(held & (sessions.array("day", "int") >= from_day))
+
+
 def direct_hours_per_person_day(
     sessions: Columns, roles: Collection[str], from_day: float
 ) -> dict[str, np.ndarray]:
-    """Per role, the direct hours of each person-day with a held session, in first-seen order.
+    """Per role, the direct hours of each person-day with a held session, person-days in (day, id) order.
 
     A person's direct hours on a day are the lengths of the held sessions that
     name them (groups, care and intake; a no-show keeps them busy but is not
-    direct care). Cover people count in their role. Person-days with no held
-    session are not in the arrays: the figures describe days that had work.
+    direct care), added in row order. Cover people count in their role.
+    Person-days with no held session are not in the arrays: the figures
+    describe days that had work.
     """
-    outcome, staff = sessions.values("outcome"), sessions.values("staff")
-    day = sessions.values("day")
-    start, end = sessions.array("start_minute"), sessions.array("end_minute")
-    minutes: defaultdict[tuple[int, str], float] = defaultdict(float)
-    for row in _counted(sessions, from_day).tolist():
-        if outcome[row] == HELD:
-            length = float(end[row] - start[row])
-            for person in staff[row]:
-                minutes[day[row], person] += length
-    role_cache: dict[str, str | None] = {}
-    by_role: dict[str, list[float]] = {role: [] for role in roles}
-    for (_, person), total in minutes.items():
-        if person not in role_cache:
-            role_cache[person] = role_of(person, roles)
-        role = role_cache[person]
-        if role is not None:
-            by_role[role].append(total / 60.0)
-    return {role: np.array(hours, dtype=float) for role, hours in by_role.items()}
+    rows, people = _exploded(sessions, _held(sessions, from_day), "staff")
+    names = sorted(set(people), key=str)
+    code = {person: position for position, person in enumerate(names)}
+    person = np.fromiter(map(code.__getitem__, people), dtype=np.intp, count=len(people))
+    minutes = (sessions.array("end_minute") - sessions.array("start_minute"))[rows]
+    keys = sessions.array("day", "int")[rows] * max(1, len(names)) + person
+    found, inverse = np.unique(keys, return_inverse=True)
+    hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
+    role_of_person = [role_of(name, roles) for name in names]
+    role_of_day = np.array([role_of_person[key % len(names)] for key in found.tolist()], dtype=object)
+    return {role: hours[role_of_day == role] for role in roles}
 
 
 def direct_hours_kpis(sessions: Columns, roles: Iterable[str], from_day: float) -> dict[str, float]:
@@ -112,24 +124,21 @@ def direct_hours_kpis(sessions: Columns, roles: Iterable[str], from_day: float) 
     return kpis
 
 
-def services_per_patient_day(sessions: Columns, from_day: float) -> Counter[tuple[int, int]]:
-    """(day, episode) -> held sessions the patient was in that day (groups and care, not intake)."""
-    outcome, kind = sessions.values("outcome"), sessions.values("kind")
-    patients, day = sessions.values("patients"), sessions.values("day")
-    services: Counter[tuple[int, int]] = Counter()
-    for row in _counted(sessions, from_day).tolist():
-        if outcome[row] == HELD and kind[row] != INTAKE:
-            for episode in patients[row]:
-                services[day[row], episode] += 1
-    return services
+def services_per_patient_day(sessions: Columns, from_day: float) -> np.ndarray:
+    """Held sessions (groups and care, not intake) of each (day, episode) that had one, in that order."""
+    rows, patients = _exploded(sessions, _held(sessions, from_day, care_only=True), "patients")
+    if not patients:
+        return np.zeros(0, dtype=np.intp)
+    episode = np.fromiter(patients, dtype=np.int64, count=len(patients))
+    keys = sessions.array("day", "int")[rows] * (int(episode.max()) + 1) + episode
+    return np.unique(keys, return_counts=True)[1]
 
 
 def four_plus_share(sessions: Columns, attended_days: int, from_day: float) -> float:
     """Share of attended patient-days with 4 or more held services (the 4+ services share)."""
     if not attended_days:
         return _NAN
-    four_plus = sum(1 for count in services_per_patient_day(sessions, from_day).values() if count >= 4)
-    return four_plus / attended_days
+    return int(np.count_nonzero(services_per_patient_day(sessions, from_day) >= 4)) / attended_days
 
 
 def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -> dict[str, int]:
