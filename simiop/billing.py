@@ -41,7 +41,7 @@ import numpy as np
 from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.model.records import Records
-from simiop.results.columns import RunColumns, columns_of
+from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.streams import RandomStreams
 
 DAYS_PER_YEAR = 365.25
@@ -65,6 +65,22 @@ def meets_standard(hours: np.ndarray) -> np.ndarray:
     """Whether each patient-week's hours reach the 9-hour standard (with float rounding tolerance)."""
     met: np.ndarray = hours >= STANDARD_WEEKLY_HOURS - HOURS_SLACK
     return met
+
+
+COVER_COST = "cover_cost_usd"
+"""The staff.csv column of a role's per-diem cover cost that day (issue 18): added to staff cost when the
+records have it, so cover paid by the hour counts wherever salaries do (totals, KPIs, periods)."""
+
+
+def staff_row_costs(salary_per_fte_day: np.ndarray, role: np.ndarray, staff: Columns) -> np.ndarray:
+    """Each staff row's cost (USD): its role's daily salary and benefits per employed FTE, plus its cover.
+
+    ``salary_per_fte_day`` is per role (``daily_staff_cost_usd``), ``role``
+    each row's position in it; cover is what the role's per-diem people were
+    paid that day (staff.csv ``cover_cost_usd``, 0 without a cover pool).
+    """
+    cost: np.ndarray = salary_per_fte_day[role] * staff.array("employed_fte") + staff.array(COVER_COST)
+    return cost
 
 
 def daily_staff_cost_usd(role: StaffRole) -> float:
@@ -456,14 +472,10 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     staff = run.columns.staff_days
     staff_counted = staff.array("day") >= from_day
     roles = list(config.staff.roles)
-    role = staff.codes("role", roles)[staff_counted]
+    all_roles = staff.codes("role", roles)
+    role = all_roles[staff_counted]
     daily = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
-    # Salaries of the employed FTE, and what the role's cover (per-diem) people were paid that day.
-    paid = (
-        daily[role] * staff.array("employed_fte")[staff_counted]
-        + staff.array("cover_cost_usd")[staff_counted]
-    )
-    staff_cost = grouped_sums(role, paid, len(roles))
+    staff_cost = grouped_sums(role, staff_row_costs(daily, all_roles, staff)[staff_counted], len(roles))
     staff_cost_by_role = {
         roles[code]: float(staff_cost[code]) for code in _first_seen_order(role, len(roles))
     }

@@ -97,6 +97,7 @@ def test_run_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
 
 def test_every_output_column_and_kpi_is_documented(tmp_path: Path) -> None:
     from simiop.config import load_config
+    from simiop.results.session_kpis import CARE_SESSION_KINDS, MISSED_REASONS
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
     run_baseline(tmp_path / "out")
@@ -115,6 +116,18 @@ def test_every_output_column_and_kpi_is_documented(tmp_path: Path) -> None:
         if kpi.startswith("unbilled_days_"):
             assert f"`{kpi.removeprefix('unbilled_days_')}`" in docs, kpi  # each reason is named
             kpi = "unbilled_days_<reason>"
+        if kpi.startswith("care_missed_"):
+            kind, reason = next(
+                (k, r) for k in CARE_SESSION_KINDS for r in MISSED_REASONS if kpi == f"care_missed_{k}_{r}"
+            )
+            assert f"`{kind}`" in docs, kpi  # each kind and reason is named
+            assert f"`{reason}`" in docs, kpi
+            kpi = "care_missed_<kind>_<reason>"
+        if kpi.startswith(
+            "staff_utilisation_shift_"
+        ):  # before the tracks: day and evening are track names too
+            assert kpi.removeprefix("staff_utilisation_shift_") in ("day", "evening", "both"), kpi
+            kpi = "staff_utilisation_shift_<shift>"
         for name in sorted(names, key=len, reverse=True):  # evening_therapist before therapist
             if kpi.endswith(f"_{name}"):
                 kpi = kpi.removesuffix(name) + names[name]

@@ -22,7 +22,7 @@ Drawn = Drawing | NotDrawn
 
 
 def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
-    """(kpi, label with unit) shown for every scenario: people, waits, use of the therapists, money."""
+    """(kpi, label with unit) shown for every scenario: people, waits, the therapists' time, care, money."""
     base = folder.base.config
     tracks = [name for name, track in base.tracks.items() if track.enabled]
     facilitator = base.tracks[tracks[0]].facilitator_role if tracks else "therapist"
@@ -30,7 +30,9 @@ def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
         ("unduplicated_patients_served", "people served"),
         ("wait_referral_to_admission_days_median", "median wait to admission (days)"),
         *((f"occupancy_{track}", f"occupancy, {track} track (share of seats)") for track in tracks[:1]),
-        (f"staff_utilisation_{facilitator}", f"utilisation, {facilitator} (share of hours)"),
+        (f"staff_utilisation_{facilitator}", f"utilisation, {facilitator} (share of direct-care hours)"),
+        ("group_sessions_cancelled_no_facilitator", "groups cancelled, no facilitator"),
+        ("individual_therapy_weekly_coverage", "weeks with individual therapy (share)"),
         ("revenue_usd", "revenue (USD)"),
         ("cost_per_completed_episode_usd", "cost per completed episode (USD)"),
     ]

@@ -17,8 +17,12 @@ from simiop.results.stats import Summary
 
 SERVED = "unduplicated_patients_served"
 WAIT = "wait_referral_to_admission_days_median"
+NO_FACILITATOR = "group_sessions_cancelled_no_facilitator"
+COVERAGE = "individual_therapy_weekly_coverage"
 
 # (kpi, better direction, phrase for the best scenario, phrase when none is better, format).
+# Cost alone favours fewer staff; the staffing goals (cancelled groups, individual therapy each week)
+# say what the staff buy, so a staffing experiment's headline weighs both.
 EXPERIMENT_GOALS = (
     (SERVED, "higher", "serves the most people", "serves more people than", "{:,.0f}"),
     (
@@ -27,6 +31,20 @@ EXPERIMENT_GOALS = (
         "has the shortest median wait from referral to admission",
         "has a shorter median wait than",
         "{:.1f} days",
+    ),
+    (
+        NO_FACILITATOR,
+        "lower",
+        "has the fewest groups cancelled for want of a facilitator",
+        "has fewer groups cancelled for want of a facilitator than",
+        "{:,.1f} groups",
+    ),
+    (
+        COVERAGE,
+        "higher",
+        "has the highest weekly individual-therapy coverage",
+        "has a higher weekly individual-therapy coverage than",
+        "{:.1%}",
     ),
     (
         "cost_per_completed_episode_usd",
@@ -80,8 +98,12 @@ def _count(number: int, noun: str) -> str:
 
 
 def _signed(value: float, form: str) -> str:
-    """'-$530' or '+1.2 days': a difference in the KPI's own unit."""
-    return ("-" if value < 0 else "+") + form.format(abs(value))
+    """'-$530' or '+1.2 days': a difference in the KPI's own unit; a difference of shares in percentage
+    points ('+2.8 percentage points'), which a relative '+2.8%' would misstate."""
+    sign = "-" if value < 0 else "+"
+    if form.endswith("%}"):
+        return f"{sign}{100 * abs(value):.1f} percentage points"
+    return sign + form.format(abs(value))
 
 
 def first_year_served(folder: ResultFolder, scenario: str) -> tuple[str, Summary] | None:

@@ -135,17 +135,33 @@ def _monthly(
 
 
 def _bars(
-    axes: Axes, labels: Sequence[str], samples: Sequence[np.ndarray], colour: str, height: float = 0.8
+    axes: Axes,
+    labels: Sequence[str],
+    samples: Sequence[np.ndarray],
+    colour: str,
+    height: float = 0.8,
+    *,
+    offset: float = 0.0,
+    legend: str | None = None,
 ) -> tuple[list[Summary], list[list[object]]]:
     """Horizontal bars of means with 95% CI whiskers; their summaries, and the rows (label, n, mean,
-    low, high) for the CSV."""
+    low, high) for the CSV. ``offset`` shifts the bars off their label (two measures per label)."""
     summaries = [summarise(sample) for sample in samples]
     means = np.array([s.mean for s in summaries])
     low = np.array([_low(s) for s in summaries])
     high = np.array([_high(s) for s in summaries])
     positions = np.arange(len(labels))[::-1]
     errors = np.vstack([np.nan_to_num(means - low), np.nan_to_num(high - means)])
-    axes.barh(positions, np.nan_to_num(means), height, xerr=errors, color=colour, alpha=0.85, capsize=3)
+    axes.barh(
+        positions + offset,
+        np.nan_to_num(means),
+        height,
+        xerr=errors,
+        color=colour,
+        alpha=0.85,
+        capsize=3,
+        label=legend,
+    )
     axes.set_yticks(positions, labels)
     axes.grid(axis="y", visible=False)
     rows: list[list[object]] = [
@@ -410,14 +426,27 @@ def attendance(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
 def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     title = "Staff utilisation and caseloads"
     roles = list(scenario.config.staff.roles)
-    figure, (left, right) = new_figure(1, 2, height=2.6 + 0.15 * len(roles))
+    figure, (left, right) = new_figure(1, 2, height=2.6 + 0.3 * len(roles))
+    _, contracted = _bars(
+        left,
+        roles,
+        [100.0 * folder.values(scenario.name, f"staff_contracted_share_{role}") for role in roles],
+        PALETTE[0],
+        0.38,
+        offset=0.2,
+        legend="share of contracted hours",
+    )
     _, use = _bars(
         left,
         roles,
         [100.0 * folder.values(scenario.name, f"staff_utilisation_{role}") for role in roles],
         PALETTE[2],
+        0.38,
+        offset=-0.2,
+        legend="utilisation of direct-care hours",
     )
-    left.set_xlabel("utilisation (% of contracted hours)")
+    left.set_xlabel("direct care (% of hours)")
+    left.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=1, fontsize=7, frameon=False)
     _, load = _bars(
         right,
         roles,
@@ -427,10 +456,16 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     right.set_xlabel("primary patients per FTE (mean)")
     right.set_yticks(right.get_yticks(), [""] * len(roles))
     caption = (
-        "Left: hours spent on groups, individual, prescriber, family and intake work as a share of "
-        f"contracted hours. Right: primary caseload per full-time equivalent. {CI}."
+        "Left: direct care (group, individual, prescriber, family and intake sessions) as a share of "
+        "contracted hours, and as a share of the hours left for direct care once the role's non-direct "
+        "share (documentation, meetings, supervision) is set aside: the utilisation. Right: primary "
+        f"caseload per full-time equivalent. {CI}."
     )
-    rows = [["utilisation_percent", *row] for row in use] + [["caseload_per_fte", *row] for row in load]
+    rows = (
+        [["contracted_share_percent", *row] for row in contracted]
+        + [["utilisation_percent", *row] for row in use]
+        + [["caseload_per_fte", *row] for row in load]
+    )
     return finish(
         figure, "staff", title, caption, ["measure", "role", "n", "mean", "ci95_low", "ci95_high"], rows
     )

@@ -7,17 +7,30 @@ warm-up (a clinic opening from empty) everything counts.
 
 Everything is read from the run's columns and its bill (simiop/billing.py),
 made once per run; sums add in row order, as the loops they replaced did, so
-each KPI is the same to the last bit.
+each KPI is the same to the last bit. The KPIs of staff time on the clock
+(direct hours per person-day, services per patient-day, missed care) are read
+from the sessions, the source of truth the tests check: see
+simiop/results/session_kpis.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simiop.billing import BilledRun, bill, totals
+from simiop.billing import COVER_COST, BilledRun, bill, running_sum, totals
 from simiop.config.model import SimiopConfig
 from simiop.model.records import CENSORED, COMPLETED, END_STATES, Records
+from simiop.results.columns import Columns
 from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
+from simiop.results.session_kpis import (
+    cancellations_by_track,
+    direct_hours_kpis,
+    four_plus_share,
+    groups_covered,
+    missed_care_kpis,
+    shift_utilisation,
+    weekly_individual_coverage,
+)
 
 _NAN = float("nan")
 
@@ -38,6 +51,11 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def _int_sum(values: np.ndarray) -> int:
     return int(values.sum())
+
+
+def _optional_sum(columns: Columns, name: str, rows: np.ndarray) -> float:
+    """The sum of a column the records may not have (0.0 without it), in row order."""
+    return running_sum(columns.array(name)[rows]) if name in columns.names else 0.0
 
 
 def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, float]:
@@ -103,6 +121,8 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
         "cancelled_no_room",
     ):
         kpis[f"group_sessions_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
+    kpis.update(cancellations_by_track(config, columns, warmup))
+    kpis["group_sessions_covered"] = groups_covered(columns.sessions, warmup)
     largest = days.array("largest_group", "int")[in_days]
     kpis["group_size_largest"] = int(largest.max()) if largest.size else 0
     sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=np.int64)
@@ -124,12 +144,22 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
         + staff.array("intake_hours")
     )
     employed, caseload = staff.array("employed_fte"), staff.array("caseload", "int")
+    direct: dict[str, float] = {}
+    direct_capacity: dict[str, float] = {}
     for position, (name, role_spec) in enumerate(config.staff.roles.items()):
         rows = in_staff & (role == position)
         employed_fte_days = sum(employed[rows].tolist())
-        available = employed_fte_days * role_spec.weekly_hours / 7.0
-        kpis[f"staff_utilisation_{name}"] = _ratio(sum(hours[rows].tolist()), available)
+        paid = employed_fte_days * role_spec.weekly_hours / 7.0
+        # Direct-care hours the paid hours allow: the rest is documentation, meetings and supervision.
+        direct_capacity[name] = paid - role_spec.non_direct_share * paid
+        direct[name] = sum(hours[rows].tolist())
+        kpis[f"staff_utilisation_{name}"] = _ratio(direct[name], direct_capacity[name])
+        kpis[f"staff_contracted_share_{name}"] = _ratio(direct[name], paid)
         kpis[f"caseload_mean_per_fte_{name}"] = _ratio(_int_sum(caseload[rows]), employed_fte_days)
+    kpis.update(shift_utilisation(config, direct, direct_capacity))
+    kpis.update(direct_hours_kpis(columns.sessions, roles, warmup))
+    kpis["cover_hours"] = _optional_sum(staff, "cover_hours", in_staff)
+    kpis["cover_cost_usd"] = _optional_sum(staff, COVER_COST, in_staff)
 
     billing = totals(config, run, warmup)
     kpis["authorization_reviews"] = _int_sum(episodes.array("authorization_reviews", "int")[admitted])
@@ -137,6 +167,10 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     kpis["attended_days"] = billing.attended_days
     kpis["billable_days"] = billing.billable_days
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
+    kpis["share_attended_days_4plus_services"] = four_plus_share(columns.sessions, attended, warmup)
+    if config.services.individual_therapy is not None:
+        kpis.update(weekly_individual_coverage(config, columns, run.episode_of_day, warmup))
+    kpis.update(missed_care_kpis(config, columns.sessions, warmup))
     kpis["billable_share_of_attended_days"] = _ratio(billing.billable_days, billing.attended_days)
     for payer in config.money.payers:
         kpis[f"billable_share_{payer}"] = _ratio(

@@ -29,6 +29,7 @@ from simiop.billing import (
     daily_staff_cost_usd,
     meets_standard,
     patient_weeks,
+    staff_row_costs,
 )
 from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
@@ -66,7 +67,7 @@ METRICS: dict[str, str] = {
     "in the period, by date of service (USD)",
     "cash_collected_usd": "cash received in the period, by payment date (service date + the payer's "
     "payment_lag_days); cash due after the horizon is in no period (USD)",
-    "staff_cost_usd": "salaries and benefits of employed FTE (USD)",
+    "staff_cost_usd": "salaries and benefits of employed FTE, and per-diem cover where recorded (USD)",
     "fixed_cost_usd": "money.fixed_costs_usd_per_year over the period's days (USD)",
     "total_cost_usd": "staff + fixed cost (USD)",
     "cost_per_completed_episode_usd": "total cost / completions in the period (USD); empty when none",
@@ -302,9 +303,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     staff = recorded.staff_days
     salary = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_day = staff.array("day")
-    staff_cost = salary[staff.codes("role", list(config.staff.roles))] * staff.array(
-        "employed_fte"
-    ) + staff.array("cover_cost_usd")  # salaries and the day's cover (per-diem) pay
+    staff_cost = staff_row_costs(salary, staff.codes("role", list(config.staff.roles)), staff)
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
     index = _Index(all_periods)

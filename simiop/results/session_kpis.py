@@ -1,0 +1,242 @@
+"""KPIs of staff time on the clock (issue 18): read from the sessions, the staff rows and the patient-days.
+
+The sessions (sessions.csv, ``RunColumns.sessions``) are the source of truth
+for what happened when: a person's direct hours on a day are the held
+sessions that name them, a patient's services on a day are the held sessions
+that list them. The same rules are checked on the rendered sessions.csv by
+tests/sessions_checks.py, so a KPI here and a check there cannot disagree.
+
+Everything counts from the warm-up on, like the other KPIs. With no session
+rows (a run too short to hold one), the counts are 0 and the shares and
+per-person-day figures are NaN (nothing to measure), as elsewhere in the KPIs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from itertools import chain
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from simiop.config.model import SimiopConfig
+from simiop.model.records import SessionKind, SessionReason
+from simiop.results.columns import Columns, RunColumns
+
+_NAN = float("nan")
+
+Shift = Literal["day", "evening", "both"]
+SHIFTS: tuple[Shift, ...] = ("day", "evening", "both")
+"""Staff shifts in KPI order (``staff_utilisation_shift_<shift>``)."""
+
+CARE_KINDS: Final[dict[str, tuple[SessionKind, ...]]] = {
+    "individual_therapy": ("individual",),
+    "family": ("family",),
+    "prescriber": ("prescriber_initial", "prescriber_follow_up"),
+}
+"""The session kinds of each care service of ``config.services`` (a service left out has no KPIs)."""
+CARE_SESSION_KINDS: tuple[SessionKind, ...] = tuple(kind for kinds in CARE_KINDS.values() for kind in kinds)
+"""Every care kind of sessions.csv, in KPI order."""
+
+MISSED_REASONS: tuple[SessionReason, ...] = ("no_staff_on_shift", "staff_absent", "no_staff_time", "no_slot")
+"""Why a due care session was missed, in the precedence the model applies them."""
+
+CANCELLED_REASONS: tuple[str, ...] = ("too_few", "no_facilitator", "no_room")
+"""Why a group was cancelled: daily.csv's ``cancelled_<reason>`` columns."""
+
+HELD: Final = "held"
+MISSED: Final = "missed"
+GROUP: Final = "group"
+INTAKE: Final = "intake"
+INDIVIDUAL: Final = "individual"
+
+DIRECT_QUANTILE = 0.95
+"""The high quantile of direct hours per person-day reported besides the maximum."""
+
+
+def role_of(person: str, roles: Collection[str]) -> str | None:
+    """The role of a person id: ``<role>_<n>``, or ``<role>_cover_<n>`` for cover; None if unknown."""
+    name = person.rsplit("_", 1)[0]
+    if name in roles:
+        return name
+    name = name.removesuffix("_cover")
+    return name if name in roles else None
+
+
+def _counted(sessions: Columns, from_day: float) -> np.ndarray:
+    """Positions of the session rows on or after ``from_day``."""
+    return np.flatnonzero(sessions.array("day", "int") >= from_day)
+
+
+def _exploded(sessions: Columns, rows: np.ndarray, field: str) -> tuple[np.ndarray, list[Any]]:
+    """For the session ``rows``, each (row, member) pair of a tuple field (staff or patients), in row order:
+    the row of each pair and the members, one pair per member of each row's tuple."""
+    tuples = sessions.values(field)
+    chosen = [tuples[row] for row in rows.tolist()]
+    sizes = np.fromiter(map(len, chosen), dtype=np.intp, count=len(chosen))
+    return np.repeat(rows, sizes), list(chain.from_iterable(chosen))
+
+
+def _held(sessions: Columns, from_day: float, *, care_only: bool = False) -> np.ndarray:
+    """Positions of the held session rows on or after ``from_day`` (``care_only``: not intake)."""
+    held = sessions.codes("outcome", (HELD,)) == 0
+    if care_only:
+        held &= sessions.codes("kind", (INTAKE,)) != 0
+    return np.flatnonzero(held & (sessions.array("day", "int") >= from_day))
+
+
+def direct_hours_per_person_day(
+    sessions: Columns, roles: Collection[str], from_day: float
+) -> dict[str, np.ndarray]:
+    """Per role, the direct hours of each person-day with a held session, person-days in (day, id) order.
+
+    A person's direct hours on a day are the lengths of the held sessions that
+    name them (groups, care and intake; a no-show keeps them busy but is not
+    direct care), added in row order. Cover people count in their role.
+    Person-days with no held session are not in the arrays: the figures
+    describe days that had work.
+    """
+    rows, people = _exploded(sessions, _held(sessions, from_day), "staff")
+    names = sorted(set(people), key=str)
+    code = {person: position for position, person in enumerate(names)}
+    person = np.fromiter(map(code.__getitem__, people), dtype=np.intp, count=len(people))
+    minutes = (sessions.array("end_minute") - sessions.array("start_minute"))[rows]
+    keys = sessions.array("day", "int")[rows] * max(1, len(names)) + person
+    found, inverse = np.unique(keys, return_inverse=True)
+    hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
+    role_of_person = [role_of(name, roles) for name in names]
+    role_of_day = np.array([role_of_person[key % len(names)] for key in found.tolist()], dtype=object)
+    return {role: hours[role_of_day == role] for role in roles}
+
+
+def direct_hours_kpis(sessions: Columns, roles: Iterable[str], from_day: float) -> dict[str, float]:
+    """``staff_direct_hours_per_day_max_<role>`` and ``_p95_<role>``: each role's heaviest person-days."""
+    names = list(roles)
+    hours = direct_hours_per_person_day(sessions, names, from_day)
+    kpis: dict[str, float] = {}
+    for role in names:
+        found = hours[role]
+        kpis[f"staff_direct_hours_per_day_max_{role}"] = float(found.max()) if found.size else _NAN
+        kpis[f"staff_direct_hours_per_day_p95_{role}"] = (
+            float(np.quantile(found, DIRECT_QUANTILE)) if found.size else _NAN
+        )
+    return kpis
+
+
+def services_per_patient_day(sessions: Columns, from_day: float) -> np.ndarray:
+    """Held sessions (groups and care, not intake) of each (day, episode) that had one, in that order."""
+    rows, patients = _exploded(sessions, _held(sessions, from_day, care_only=True), "patients")
+    if not patients:
+        return np.zeros(0, dtype=np.intp)
+    episode = np.fromiter(patients, dtype=np.int64, count=len(patients))
+    keys = sessions.array("day", "int")[rows] * (int(episode.max()) + 1) + episode
+    return np.unique(keys, return_counts=True)[1]
+
+
+def four_plus_share(sessions: Columns, attended_days: int, from_day: float) -> float:
+    """Share of attended patient-days with 4 or more held services (the 4+ services share)."""
+    if not attended_days:
+        return _NAN
+    return int(np.count_nonzero(services_per_patient_day(sessions, from_day) >= 4)) / attended_days
+
+
+def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -> dict[str, int]:
+    """``care_missed_<kind>_<reason>``: due care sessions that could not be placed, by kind and reason."""
+    outcome, kind, reason = sessions.values("outcome"), sessions.values("kind"), sessions.values("reason")
+    found = Counter(
+        (kind[row], reason[row]) for row in _counted(sessions, from_day).tolist() if outcome[row] == MISSED
+    )
+    services = config.services
+    offered = {
+        "individual_therapy": services.individual_therapy is not None,
+        "family": services.family is not None,
+        "prescriber": services.prescriber is not None,
+    }
+    return {
+        f"care_missed_{kinds}_{why}": found[kinds, why]
+        for service, kinds_of in CARE_KINDS.items()
+        if offered[service]
+        for kinds in kinds_of
+        for why in MISSED_REASONS
+    }
+
+
+def groups_covered(sessions: Columns, from_day: float) -> int:
+    """Groups (track, group, day) held with a cover person in at least one of their sessions."""
+    outcome, kind, cover = sessions.values("outcome"), sessions.values("kind"), sessions.values("cover")
+    track, group, day = sessions.values("track"), sessions.values("group"), sessions.values("day")
+    return len(
+        {
+            (day[row], track[row], group[row])
+            for row in _counted(sessions, from_day).tolist()
+            if kind[row] == GROUP and outcome[row] == HELD and cover[row]
+        }
+    )
+
+
+def weekly_individual_coverage(
+    config: SimiopConfig, run: RunColumns, episode_of_day: np.ndarray, from_day: float
+) -> dict[str, float]:
+    """Share of patient-weeks with an attended day that had an individual session, per track and in all.
+
+    A patient-week is an episode's calendar week with at least one attended
+    programme day on or after ``from_day``; it is covered when one of those
+    days had an individual session (the patient-day's individual hours). The
+    first and last weeks of a stay count like any other, so a stay that starts
+    on a Friday can leave a week uncovered: the figure is what patients got.
+    """
+    days = run.patient_days
+    counted = days.array("day", "int") >= from_day
+    week = days.array("week", "int")[counted]
+    episode = episode_of_day[counted]
+    had = days.array("individual_hours")[counted] > 0
+    tracks = [name for name, spec in config.tracks.items() if spec.enabled]
+    names = [f"individual_therapy_weekly_coverage_{track}" for track in tracks]
+    if not week.size:
+        return {"individual_therapy_weekly_coverage": _NAN, **dict.fromkeys(names, _NAN)}
+    keys, inverse = np.unique(episode * (int(week.max()) + 1) + week, return_inverse=True)
+    covered = np.bincount(inverse, weights=had.astype(float), minlength=keys.size) > 0
+    first = np.full(keys.size, week.size, dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(week.size))
+    track_of_week = run.episodes.codes("track", tracks)[episode[first]]
+    kpis = {"individual_therapy_weekly_coverage": float(covered.mean())}
+    for position, name in enumerate(names):
+        weeks = track_of_week == position
+        kpis[name] = float(covered[weeks].mean()) if weeks.any() else _NAN
+    return kpis
+
+
+def cancellations_by_track(config: SimiopConfig, run: RunColumns, from_day: float) -> dict[str, int]:
+    """``group_sessions_cancelled_<reason>_<track>``: daily.csv's cancelled groups, per enabled track."""
+    days = run.track_days
+    counted = days.array("day", "int") >= from_day
+    tracks = list(config.tracks)
+    track = days.codes("track", tracks)
+    kpis: dict[str, int] = {}
+    for reason in CANCELLED_REASONS:
+        cancelled = days.array(f"cancelled_{reason}", "int")
+        for position, (name, spec) in enumerate(config.tracks.items()):
+            if spec.enabled:
+                kpis[f"group_sessions_cancelled_{reason}_{name}"] = int(
+                    cancelled[counted & (track == position)].sum()
+                )
+    return kpis
+
+
+def shift_utilisation(
+    config: SimiopConfig, direct: Mapping[str, float], direct_capacity: Mapping[str, float]
+) -> dict[str, float]:
+    """``staff_utilisation_shift_<shift>``: direct hours / direct-care hours of the roles of each shift.
+
+    ``direct`` and ``direct_capacity`` are per role (hours); only shifts some
+    role works are reported.
+    """
+    kpis: dict[str, float] = {}
+    for shift in SHIFTS:
+        roles = [name for name, role in config.staff.roles.items() if role.shift == shift]
+        if roles:
+            capacity = sum(direct_capacity[role] for role in roles)
+            used = sum(direct[role] for role in roles)
+            kpis[f"staff_utilisation_shift_{shift}"] = used / capacity if capacity else _NAN
+    return kpis
