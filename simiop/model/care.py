@@ -106,8 +106,7 @@ class Care:
         """...or, when care has services, each patient at their first attended day."""
         self._shapes: dict[str, tuple[int, float, float]] = {}
         """Per track: group sessions a day, programme hours and a patient's group hours (read once)."""
-        booked = roster.booked_hours()
-        self._booked_by_service = (booked["individual"], booked["prescriber"], booked["family"])
+        self._hours = roster.booked_hours()
         self._week_start = roster.calendar.week_start
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
@@ -338,8 +337,9 @@ class Care:
             return False
         start, person, placement, k = placed
         end = start + minutes
-        self._roster.book(person, day, week, hours, service)  # Roster.book_at, with the config's hours
-        person.today(day).take(start, end, minutes)
+        person.hours_by_week[week] += hours  # Roster.book_at, written out, with the config's hours
+        self._hours[service][person.role][day] += hours
+        person.timeline.take(start, end, minutes)  # today's: _able asked for it
         days = self._days
         if service == "individual":
             row.individual_hours += hours
@@ -399,16 +399,16 @@ class Care:
                     end = start + minutes
                     if end > slot_end + EPS or k in pulled or not patient.free_in_programme(start, end):
                         continue
-                    for person in able:
+                    for person in able:  # each one's timeline is today's: _able asked for it
                         low, high = person.window
-                        if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
+                        if low - EPS <= start and end <= high + EPS and person.timeline.free(start, end):
                             return start, person, placement, k
             elif placement == "before":  # back from the programme day: sessions stack next to it
                 lowest = first - self._outside
                 found: tuple[int, Person] | None = None
                 for person in able:
                     steps = _steps_before(
-                        person.today(day), patient.timeline, person.window, first, minutes, lowest
+                        person.timeline, patient.timeline, person.window, first, minutes, lowest
                     )
                     if steps is not None and (found is None or steps < found[0]):
                         found = (steps, person)
@@ -420,7 +420,7 @@ class Care:
                 found = None
                 for person in able:
                     steps = _steps_after(
-                        person.today(day), patient.timeline, person.window, last, minutes, highest
+                        person.timeline, patient.timeline, person.window, last, minutes, highest
                     )
                     if steps is not None and (found is None or steps < found[0]):
                         found = (steps, person)
