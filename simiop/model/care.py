@@ -50,7 +50,9 @@ class PatientToday:
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        self.timeline = Timeline.busy(*programme)
+        timeline = self.timeline = Timeline()  # Timeline.busy, written out: one per patient with care due
+        timeline.starts.append(programme[0])
+        timeline.ends.append(programme[1])
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
@@ -210,6 +212,10 @@ class Care:
         shift = track.spec.shift
         name = track.name
         missed = self._log.today
+        # Who can give a prescriber or family session today on the track's shift: the same for every
+        # patient of the group (read-only lists; _able makes its own).
+        prescribers = roster.present(prescriber.role, day, shift) if prescriber is not None else _NOBODY
+        family_pool = roster.present(family.role, day, shift) if family is not None else _NOBODY
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
             if day < plan.next_due:  # nothing due today: most patient-days
@@ -230,7 +236,24 @@ class Care:
                     self._individual_minutes,
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(_missed_row(day, "individual", name, episode_id, able))
+                    missed.append(
+                        (
+                            day,
+                            "individual",
+                            name,
+                            -1,
+                            -1,
+                            "",
+                            NO_TIME,
+                            NO_TIME,
+                            (),
+                            0,
+                            "",
+                            [episode_id],
+                            "missed",
+                            able,
+                        )
+                    )  # _missed_row, written out
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -243,11 +266,28 @@ class Care:
             if prescriber is not None and day >= plan.next_prescriber_day:
                 kind: SessionKind = "prescriber_follow_up" if plan.prescriber_seen else "prescriber_initial"
                 able = self._able(
-                    roster.present(prescriber.role, day, shift), prescriber.role, shift, day, week,
+                    prescribers, prescriber.role, shift, day, week,
                     self._prescriber_minutes[plan.prescriber_seen],
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(_missed_row(day, kind, name, episode_id, able))
+                    missed.append(
+                        (
+                            day,
+                            kind,
+                            name,
+                            -1,
+                            -1,
+                            "",
+                            NO_TIME,
+                            NO_TIME,
+                            (),
+                            0,
+                            "",
+                            [episode_id],
+                            "missed",
+                            able,
+                        )
+                    )  # _missed_row, written out
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -266,11 +306,28 @@ class Care:
                     if family.role == therapist.role
                     and day >= therapist.start_day
                     and not therapist.absent[day]
-                    else roster.present(family.role, day, shift)
+                    else family_pool
                 )
                 able = self._able(people, family.role, shift, day, week, self._family_minutes)
                 if isinstance(able, str):
-                    missed.append(_missed_row(day, "family", name, episode_id, able))
+                    missed.append(
+                        (
+                            day,
+                            "family",
+                            name,
+                            -1,
+                            -1,
+                            "",
+                            NO_TIME,
+                            NO_TIME,
+                            (),
+                            0,
+                            "",
+                            [episode_id],
+                            "missed",
+                            able,
+                        )
+                    )  # _missed_row, written out
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
