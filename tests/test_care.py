@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from simiop.model.attendance import Attendance
-from simiop.model.care import Care
+from simiop.model.care import Care, _fitting
 from simiop.model.delivery import deliver, sessions_of
 from simiop.model.records import PatientDays, TrackDay
 from simiop.model.sessions import HeldSession, SessionLog
@@ -295,3 +295,11 @@ def test_missed_care_says_why_absent_no_slot_or_no_pull_out_left() -> None:
         (1, "prescriber_initial", "no_slot"),
     ]
     assert [d.services for d in days] == [3, 3]
+
+
+def test_pull_out_slots_a_session_fits_in() -> None:
+    """A session pulled out at a slot's start must end by the slot's end (floats within EPS)."""
+    slots = [(540.0, 590.0), (600.0, 650.0 - 1e-12), (660.0, 700.0)]
+    assert _fitting(slots, 50.0) == [(0, 540.0, 590.0), (1, 600.0, 650.0)]
+    assert _fitting(slots, 20.0) == [(0, 540.0, 560.0), (1, 600.0, 620.0), (2, 660.0, 680.0)]
+    assert _fitting(slots, 60.0) == []

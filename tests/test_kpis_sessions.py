@@ -30,7 +30,7 @@ from simiop.model.records import (
 from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.results.kpis import _optional_sum, compute_kpis
 from simiop.results.periods import period_metrics
-from simiop.results.session_kpis import role_of
+from simiop.results.session_kpis import groups_covered, missed_care_kpis, role_of
 from tests.conftest import BASELINE
 
 WARMUP = 7
@@ -413,7 +413,6 @@ def test_optional_cover_columns_are_summed_when_the_records_have_them() -> None:
 def test_missed_care_and_groups_covered_count_from_the_warm_up_on() -> None:
     """Missed rows count by (kind, reason) and a covered group once for all its sessions, from ``from_day``;
     a kind or reason outside the lists, a held row, an uncovered group and earlier days do not count."""
-    from simiop.results.session_kpis import groups_covered, missed_care_kpis
 
     def row(
         day: int, kind: str, outcome: str, reason: str = "", cover: int = 0, group: int = -1

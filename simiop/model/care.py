@@ -139,6 +139,8 @@ class Care:
         }
         self.assessed: dict[int, tuple[float, float]] = {}
         """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
+        self._pull_outs: dict[tuple[str, float], list[tuple[int, float, float]]] = {}
+        """Per (track, session minutes): the pull-out slots a session fits in (``_fitting``), found once."""
         self._on_shift: dict[tuple[str, str], bool] = {}
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
@@ -452,9 +454,14 @@ class Care:
                 pulled = patient.pulled
                 if len(pulled) >= self._max_pull_outs:
                     continue
-                for k, (start, slot_end) in enumerate(track.pull_out_slots):
-                    end = start + minutes
-                    if end > slot_end + EPS or k in pulled or not patient.free_in_programme(start, end):
+                slots = self._pull_outs.get((track.name, minutes))
+                if slots is None:
+                    slots = self._pull_outs[(track.name, minutes)] = _fitting(track.pull_out_slots, minutes)
+                assessed = patient.assessed
+                for k, start, end in slots:
+                    if k in pulled or not (
+                        assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
+                    ):  # PatientToday.free_in_programme, written out
                         continue
                     for person in able:  # each one's timeline is today's: _able asked for it
                         low, high = person.window
@@ -526,6 +533,14 @@ def _missed_row(
 ) -> tuple[Any, ...]:
     """The sessions.csv row (SessionLog.today's layout) of a due care session missed for ``reason``."""
     return (day, kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed", reason)
+
+
+def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple[int, float, float]]:
+    """(k, start, end) of each group session slot ``[start, slot end)`` that a session of ``minutes``
+    pulled out at its start fits in, in slot order."""
+    return [
+        (k, start, start + minutes) for k, (start, end) in enumerate(slots) if start + minutes <= end + EPS
+    ]
 
 
 def _most_left(person: Person, day: int, week: int) -> tuple[float, float, str]:
