@@ -238,24 +238,10 @@ class Care:
                     self._individual_minutes,
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(
-                        (
-                            day,
-                            "individual",
-                            name,
-                            -1,
-                            -1,
-                            "",
-                            NO_TIME,
-                            NO_TIME,
-                            (),
-                            0,
-                            "",
-                            [episode_id],
-                            "missed",
-                            able,
-                        )
-                    )  # _missed_row, written out
+                    missed.append(  # _missed_row, written out
+                        (day, "individual", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id],
+                         "missed", able)
+                    )  # fmt: skip
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -272,24 +258,10 @@ class Care:
                     self._prescriber_minutes[plan.prescriber_seen],
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(
-                        (
-                            day,
-                            kind,
-                            name,
-                            -1,
-                            -1,
-                            "",
-                            NO_TIME,
-                            NO_TIME,
-                            (),
-                            0,
-                            "",
-                            [episode_id],
-                            "missed",
-                            able,
-                        )
-                    )  # _missed_row, written out
+                    missed.append(  # _missed_row, written out
+                        (day, kind, name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
+                         able)
+                    )  # fmt: skip
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -312,24 +284,10 @@ class Care:
                 )
                 able = self._able(people, family.role, shift, day, week, self._family_minutes)
                 if isinstance(able, str):
-                    missed.append(
-                        (
-                            day,
-                            "family",
-                            name,
-                            -1,
-                            -1,
-                            "",
-                            NO_TIME,
-                            NO_TIME,
-                            (),
-                            0,
-                            "",
-                            [episode_id],
-                            "missed",
-                            able,
-                        )
-                    )  # _missed_row, written out
+                    missed.append(  # _missed_row, written out
+                        (day, "family", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
+                         able)
+                    )  # fmt: skip
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
