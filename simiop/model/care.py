@@ -404,8 +404,15 @@ class Care:
         """The first (placement, slot, person) that fits, in the config's order of placements, slots in
         clock order (away from the programme day), people with the most minutes left today first (``able``:
         each has the minutes left, ``_able``); None if there is no common free time (no_slot)."""
-        if len(able) > 1:
-            able.sort(key=lambda p: _most_left(p, day, week))
+        if len(able) > 1:  # most direct minutes left today, then most hours left this week, then the id
+            # (each one's timeline is today's: _able asked for it)
+            able.sort(
+                key=lambda p: (
+                    p.timeline.direct - p.daily_limit,
+                    p.hours_by_week[week] - p.weekly_hours,
+                    p.person_id,
+                )
+            )
         first, last = track.programme
         for placement in placements:
             if placement == "pull_out":
@@ -499,15 +506,6 @@ def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple
     return [
         (k, start, start + minutes) for k, (start, end) in enumerate(slots) if start + minutes <= end + EPS
     ]
-
-
-def _most_left(person: Person, day: int, week: int) -> tuple[float, float, str]:
-    """Sort key of a pool: most direct minutes left today, then most hours left this week, then id."""
-    return (
-        person.today(day).direct - person.daily_limit,
-        person.hours_by_week[week] - person.weekly_hours,
-        person.person_id,
-    )
 
 
 def _steps_before(
