@@ -263,13 +263,16 @@ class Sessions:
         # and this week; most minutes left today first, then most hours left this week, then the
         # smaller id. Booking a session changes only the people it takes, who leave the list, so one
         # sort serves every session of the track-day.
+        # (Person.can_give and Person.today written out: this asks every facilitator of every track-day.)
         candidates = [
             (timeline.direct - p.daily_limit, p.hours_by_week[week] - p.weekly_hours, p.person_id, p)
             for p in rule.facilitators[day]
-            if p.can_give(day, week, minutes)
+            if (timeline := p.timeline if p.timeline_day == day else p.today(day)).direct + minutes
+            <= p.daily_limit + 1e-9
+            and p.hours_by_week[week] + hours <= p.weekly_hours + 1e-9
             and p.window[0] - EPS <= start
             and end <= p.window[1] + EPS
-            and (timeline := p.today(day)).free(start, end)
+            and timeline.free(start, end)
         ]
         if len(candidates) > 1:
             candidates.sort()
@@ -294,8 +297,12 @@ class Sessions:
                 row.cancelled_no_facilitator += 1
                 self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            room = next((j for j, busy in enumerate(self._rooms) if busy.free(start, end)), None)
-            if room is None:
+            room = -1
+            for j, busy in enumerate(self._rooms):
+                if busy.free(start, end):
+                    room = j
+                    break
+            if room < 0:
                 row.cancelled_no_room += 1
                 self._row(rule, attendance, number, session, "no_room")
                 continue
@@ -304,7 +311,7 @@ class Sessions:
             for *_, person in candidates[taken : taken + per_group]:
                 person.hours_by_week[week] += hours  # Roster.book, written out
                 rule.booked[day] += hours
-                person.today(day).take(start, end, minutes)
+                person.timeline.take(start, end, minutes)  # today's: asked for above
                 staff.append(person.person_id)
                 row.facilitation_hours += hours
             cover = int(taken + per_group > covered)
