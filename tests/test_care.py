@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from simiop.model.attendance import Attendance
-from simiop.model.care import Care
+from simiop.model.care import Care, _fitting
 from simiop.model.delivery import deliver, sessions_of
 from simiop.model.records import PatientDays, TrackDay
 from simiop.model.sessions import HeldSession, SessionLog
@@ -295,3 +295,30 @@ def test_missed_care_says_why_absent_no_slot_or_no_pull_out_left() -> None:
         (1, "prescriber_initial", "no_slot"),
     ]
     assert [d.services for d in days] == [3, 3]
+
+
+def test_pull_out_slots_a_session_fits_in() -> None:
+    """A session pulled out at a slot's start must end by the slot's end (floats within EPS)."""
+    slots = [(540.0, 590.0), (600.0, 650.0 - 1e-12), (660.0, 700.0)]
+    assert _fitting(slots, 50.0) == [(0, 540.0, 590.0), (1, 600.0, 650.0)]
+    assert _fitting(slots, 20.0) == [(0, 540.0, 560.0), (1, 600.0, 620.0), (2, 660.0, 680.0)]
+    assert _fitting(slots, 60.0) == []
+
+
+def test_able_is_who_has_the_minutes_left_else_why_nobody() -> None:
+    """Care._able: the pool's people with the minutes left today and this week, in pool order; an empty
+    pool is staff_absent if the role works the shift, no_staff_on_shift if nobody of it ever does;
+    a pool with nobody who has the minutes left is no_staff_time."""
+    config = tiny_config()
+    roster = roster_of(config)
+    care = Care(config, roster, PatientDays(), SessionLog())
+    first, second, third = roster.by_role["therapist"][:3]
+    assert care._able([], "therapist", "day", 0, 0, 50.0) == "staff_absent"
+    assert care._able([], "therapist", "evening", 0, 0, 50.0) == "no_staff_on_shift"
+    assert care._able([first, second, third], "therapist", "day", 0, 0, 50.0) == [first, second, third]
+    first.today(0).direct = first.daily_limit - 49.0  # 49 minutes left today
+    second.hours_by_week[0] = second.weekly_hours - 0.5  # 30 minutes left this week
+    assert care._able([first, second, third], "therapist", "day", 0, 0, 50.0) == [third]
+    assert care._able([first, second, third], "therapist", "day", 0, 0, 30.0) == [first, second, third]
+    assert care._able([first, second], "therapist", "day", 0, 0, 50.0) == "no_staff_time"
+    assert care._able([first], "therapist", "day", 1, 0, 50.0) == [first]  # a new day: its own minutes

@@ -118,3 +118,18 @@ def test_a_timeline_busy_for_one_interval() -> None:
     assert (timeline.intervals(), timeline.direct) == ([(540.0, 720.0)], 0.0)
     assert timeline.free(480.0, 540.0)
     assert not timeline.free(700.0, 730.0)
+
+
+def test_the_first_interval_of_an_empty_day_is_taken_as_it_is() -> None:
+    """An empty day is free everywhere; its first take (the fast path) is its one interval, with its direct
+    minutes, and the next take is checked against it."""
+    timeline = Timeline()
+    assert timeline.free(0.0, 1440.0)
+    timeline.take(600.0, 650.0, direct=50.0)
+    assert timeline.intervals() == [(600.0, 650.0)]
+    assert timeline.direct == 50.0
+    assert not timeline.free(649.0, 700.0)
+    with pytest.raises(ValueError, match="overlaps"):
+        timeline.take(590.0, 601.0)
+    timeline.take(650.0, 700.0)
+    assert timeline.intervals() == [(600.0, 650.0), (650.0, 700.0)]

@@ -30,7 +30,7 @@ from simiop.model.records import (
 from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.results.kpis import _optional_sum, compute_kpis
 from simiop.results.periods import period_metrics
-from simiop.results.session_kpis import role_of
+from simiop.results.session_kpis import groups_covered, missed_care_kpis, role_of
 from tests.conftest import BASELINE
 
 WARMUP = 7
@@ -408,3 +408,33 @@ def test_optional_cover_columns_are_summed_when_the_records_have_them() -> None:
     assert _optional_sum(columns, "cover_cost_usd", counted) == 247.5
     assert _optional_sum(columns, "cover_hours", np.ones(2, dtype=bool)) == 9.5
     assert _optional_sum(columns, "no_such_column", counted) == 0.0
+
+
+def test_missed_care_and_groups_covered_count_from_the_warm_up_on() -> None:
+    """Missed rows count by (kind, reason) and a covered group once for all its sessions, from ``from_day``;
+    a kind or reason outside the lists, a held row, an uncovered group and earlier days do not count."""
+
+    def row(
+        day: int, kind: str, outcome: str, reason: str = "", cover: int = 0, group: int = -1
+    ) -> SessionRow:
+        return SessionRow(day, kind, "day", group, 0, "", NAN, NAN, (), cover, "", (1,), outcome, reason)  # type: ignore[arg-type]
+
+    rows = [
+        row(3, "individual", "missed", "no_staff_time"),  # before from_day
+        row(5, "individual", "missed", "no_staff_time"),
+        row(6, "individual", "missed", "no_staff_time"),
+        row(6, "family", "missed", "no_slot"),
+        row(6, "family", "held"),
+        row(5, "group", "held", cover=1, group=0),
+        row(5, "group", "held", cover=1, group=0),  # the same group-day's next session
+        row(5, "group", "held", cover=1, group=1),
+        row(6, "group", "held", cover=0, group=0),
+        row(6, "group", "cancelled", "no_facilitator", cover=1, group=2),
+        row(2, "group", "held", cover=1, group=0),  # before from_day
+    ]
+    sessions = Columns(SessionRow, RowColumns.of(SessionRow, rows))
+    found = missed_care_kpis(CONFIG, sessions, 5)
+    assert found["care_missed_individual_no_staff_time"] == 2
+    assert found["care_missed_family_no_slot"] == 1
+    assert sum(found.values()) == 3
+    assert groups_covered(sessions, 5) == 2

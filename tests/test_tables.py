@@ -24,7 +24,15 @@ from simiop.model.records import (
     StaffDay,
     TrackDay,
 )
-from simiop.results.tables import day_number, render_columns, render_tables
+from simiop.results.tables import (
+    SESSION_COLUMNS,
+    day_number,
+    iso_dates,
+    render_columns,
+    render_sessions,
+    render_tables,
+    session_columns,
+)
 from tests.conftest import BASELINE
 
 CONFIG = load_config(BASELINE, ["simulation.horizon_days=35"])  # opens Monday 2027-01-04
@@ -378,3 +386,28 @@ def test_sessions_csv_prints_clock_times_minutes_and_joined_ids() -> None:
     assert "sessions.csv" not in render_tables(
         bill(CONFIG, records), ClinicCalendar.for_config(CONFIG), {}, ()
     )
+
+
+def test_sessions_csv_fused_rendering_is_the_column_rendering() -> None:
+    """render_sessions formats runs of fields once per distinct key: the same bytes as field by field,
+    with repeated keys, a missed row (nan times), a field that needs quoting and an empty patient list."""
+    records = tiny()
+    nan = float("nan")
+    rows = [
+        SessionRow(7, "group", "day", 0, k, "programme", 540.0 + 60 * k, 590.0 + 60 * k, ("therapist_1",), 1,
+                   'room "a", east', patients, "held", "")
+        for k, patients in enumerate([(0, 4), (0, 4), (4,)])
+    ] + [
+        SessionRow(7, "family", "day", -1, -1, "", nan, nan, (), 0, "", (4,), "missed", "no_staff_time"),
+        SessionRow(8, "family", "day", -1, -1, "", nan, nan, (), 0, "", (4,), "missed", "no_staff_time"),
+        SessionRow(8, "group", "day", 1, 0, "programme", 540.0, 590.0, (), 0, "", (), "cancelled", "too_few"),
+    ]  # fmt: skip
+    records.sessions = RowColumns.of(SessionRow, rows)
+    run = bill(CONFIG, records)
+    dates = iso_dates(ClinicCalendar.for_config(CONFIG))
+    fused = render_sessions(run, dates)
+    assert fused == render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
+    assert len(fused.splitlines()) == 1 + len(rows)
+    assert ',"room ""a"", east",0;4,held,' in fused
+    records.sessions = RowColumns(SessionRow)
+    assert render_sessions(bill(CONFIG, records), dates) == ",".join(SESSION_COLUMNS) + "\n"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,7 +50,9 @@ class PatientToday:
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        self.timeline = Timeline.busy(*programme)
+        timeline = self.timeline = Timeline()  # Timeline.busy, written out: one per patient with care due
+        timeline.starts.append(programme[0])
+        timeline.ends.append(programme[1])
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
@@ -106,25 +108,27 @@ class Care:
         """...or, when care has services, each patient at their first attended day."""
         self._shapes: dict[str, tuple[int, float, float]] = {}
         """Per track: group sessions a day, programme hours and a patient's group hours (read once)."""
-        booked = roster.booked_hours()
-        self._booked_by_service = (booked["individual"], booked["prescriber"], booked["family"])
+        self._hours = roster.booked_hours()
         self._week_start = roster.calendar.week_start
         services = config.services
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
         # Read once: this runs for every attended patient-day.
         self._individual_per_week = individual.sessions_per_week if individual is not None else 0
         self._individual_hours = individual.session_minutes / 60.0 if individual is not None else 0.0
+        self._individual_minutes = self._individual_hours * 60.0  # as _give books it: within a rounding error
         self._prescriber = prescriber
         self._prescriber_hours = (
             (prescriber.initial_minutes / 60.0, prescriber.follow_up_minutes / 60.0)
             if prescriber is not None
             else (0.0, 0.0)
         )
+        self._prescriber_minutes = (self._prescriber_hours[0] * 60.0, self._prescriber_hours[1] * 60.0)
         self._prescriber_every = (
             prescriber.follow_up_interval_weeks * DAYS_PER_WEEK if prescriber is not None else 0.0
         )
         self._family = family
         self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
+        self._family_minutes = self._family_hours * 60.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
         self._outside = services.outside_window_minutes
         self._max_pull_outs = services.max_pull_outs_per_day
@@ -135,6 +139,8 @@ class Care:
         }
         self.assessed: dict[int, tuple[float, float]] = {}
         """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
+        self._pull_outs: dict[tuple[str, float], list[tuple[int, float, float]]] = {}
+        """Per (track, session minutes): the pull-out slots a session fits in (``_fitting``), found once."""
         self._on_shift: dict[tuple[str, str], bool] = {}
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
@@ -206,6 +212,12 @@ class Care:
         next_week = self._week_start(week + 1)
         roster = self._roster
         shift = track.spec.shift
+        name = track.name
+        missed = self._log.today
+        # Who can give a prescriber or family session today on the track's shift: the same for every
+        # patient of the group (read-only lists; _able makes its own).
+        prescribers = roster.present(prescriber.role, day, shift) if prescriber is not None else _NOBODY
+        family_pool = roster.present(family.role, day, shift) if family is not None else _NOBODY
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
             if day < plan.next_due:  # nothing due today: most patient-days
@@ -215,41 +227,76 @@ class Care:
                     self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            patient = PatientToday(track.programme, self.assessed.get(enrolment.episode.episode_id))
+            episode_id = enrolment.episode.episode_id
+            # The patient's day, made at the first session that gets as far as a search for a slot (most
+            # due sessions fail earlier: nobody at work or nobody with the minutes left).
+            patient: PatientToday | None = None
             if plan.individual_this_week < per_week:
                 present = day >= therapist.start_day and not therapist.absent[day]
-                if self._give(
-                    "individual", "individual", self._individual_hours, [therapist] if present else [],
-                    therapist.role, track, day, week, row, enrolment, at, session, patient,
-                ):  # fmt: skip
-                    plan.individual_this_week += 1
-                    enrolment.episode.individual_sessions += 1
+                able = self._able(
+                    [therapist] if present else _NOBODY, therapist.role, shift, day, week,
+                    self._individual_minutes,
+                )  # fmt: skip
+                if isinstance(able, str):
+                    missed.append(  # _missed_row, written out
+                        (day, "individual", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id],
+                         "missed", able)
+                    )  # fmt: skip
+                else:
+                    if patient is None:
+                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                    if self._give(
+                        "individual", "individual", self._individual_hours, able, track, day, week, row,
+                        episode_id, at, session, patient,
+                    ):  # fmt: skip
+                        plan.individual_this_week += 1
+                        enrolment.episode.individual_sessions += 1
             if prescriber is not None and day >= plan.next_prescriber_day:
                 kind: SessionKind = "prescriber_follow_up" if plan.prescriber_seen else "prescriber_initial"
-                if self._give(
-                    "prescriber", kind, self._prescriber_hours[plan.prescriber_seen],
-                    roster.present(prescriber.role, day, shift),
-                    prescriber.role, track, day, week, row, enrolment, at, session, patient,
-                ):  # fmt: skip
-                    if not plan.prescriber_seen:
-                        self._days.prescriber_initial.append(at)
-                    plan.prescriber_seen = True
-                    plan.next_prescriber_day = day + self._prescriber_every
-                    enrolment.episode.prescriber_visits += 1
+                able = self._able(
+                    prescribers, prescriber.role, shift, day, week,
+                    self._prescriber_minutes[plan.prescriber_seen],
+                )  # fmt: skip
+                if isinstance(able, str):
+                    missed.append(  # _missed_row, written out
+                        (day, kind, name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
+                         able)
+                    )  # fmt: skip
+                else:
+                    if patient is None:
+                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                    if self._give(
+                        "prescriber", kind, self._prescriber_hours[plan.prescriber_seen], able, track, day,
+                        week, row, episode_id, at, session, patient,
+                    ):  # fmt: skip
+                        if not plan.prescriber_seen:
+                            self._days.prescriber_initial.append(at)
+                        plan.prescriber_seen = True
+                        plan.next_prescriber_day = day + self._prescriber_every
+                        enrolment.episode.prescriber_visits += 1
             if family is not None and plan.family and day >= plan.next_family_day:
                 people = (
                     [therapist]
                     if family.role == therapist.role
                     and day >= therapist.start_day
                     and not therapist.absent[day]
-                    else roster.present(family.role, day, shift)
+                    else family_pool
                 )
-                if self._give(
-                    "family", "family", self._family_hours, people,
-                    family.role, track, day, week, row, enrolment, at, session, patient,
-                ):  # fmt: skip
-                    plan.next_family_day = day + self._family_every
-                    enrolment.episode.family_sessions += 1
+                able = self._able(people, family.role, shift, day, week, self._family_minutes)
+                if isinstance(able, str):
+                    missed.append(  # _missed_row, written out
+                        (day, "family", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
+                         able)
+                    )  # fmt: skip
+                else:
+                    if patient is None:
+                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                    if self._give(
+                        "family", "family", self._family_hours, able, track, day, week, row, episode_id, at,
+                        session, patient,
+                    ):  # fmt: skip
+                        plan.next_family_day = day + self._family_every
+                        enrolment.episode.family_sessions += 1
             # When to look again: today's week's sessions done, the next week; a service still due
             # (it could not be placed), the next attended day.
             due: float = next_week if plan.individual_this_week >= per_week else day
@@ -259,40 +306,57 @@ class Care:
                 due = plan.next_family_day
             plan.next_due = due
 
+    def _able(
+        self, people: Sequence[Person], role: str, shift: str, day: int, week: int, minutes: float
+    ) -> list[Person] | SessionReason:
+        """Who of ``people`` (at work, on the track's shift) has ``minutes`` left in their daily and weekly
+        direct budgets (Person.can_give, written out); else why a session is missed before any slot is
+        looked at: no_staff_on_shift (nobody of the role ever works the shift), staff_absent (nobody at
+        work), no_staff_time (nobody with the minutes left).
+
+        Most missed sessions end here (a session stays due and is tried again on each attended day),
+        so this is the cheap first question, asked before the patient's day is laid out.
+        """
+        if not people:
+            return "staff_absent" if self._works_shift(role, shift) else "no_staff_on_shift"
+        able = []
+        hours = minutes / 60.0
+        for person in people:
+            timeline = person.timeline if person.timeline_day == day else person.today(day)
+            if (
+                timeline.direct + minutes <= person.daily_limit + 1e-9
+                and person.hours_by_week[week] + hours <= person.weekly_hours + 1e-9
+            ):
+                able.append(person)
+        return able or "no_staff_time"
+
     def _give(
         self,
         service: Activity,
         kind: SessionKind,
         hours: float,
-        people: Sequence[Person],
-        role: str,
+        able: list[Person],
         track: TrackState,
         day: int,
         week: int,
         row: TrackDay,
-        enrolment: Enrolment,
+        episode_id: int,
         at: int,
         session: HeldSession | None,
         patient: PatientToday,
     ) -> bool:
-        """Place one due session of ``service`` with one of ``people`` (present, on the track's shift)
-        and book it, or write a missed row with the reason; whether it was given."""
-        episode_id = enrolment.episode.episode_id
+        """Place one due session of ``service`` with one of ``able`` (at work, on the track's shift, with
+        the minutes left: ``_able``) and book it, or write a missed row (no_slot); whether it was given."""
         minutes = hours * 60.0  # the config's minutes / 60 and back: within a rounding error
-        placed = self._place(day, week, minutes, self._placements[service], track, people, patient)
-        if isinstance(placed, str):
-            reason: SessionReason = placed
-            if not people and not self._works_shift(role, track.spec.shift):
-                reason = "no_staff_on_shift"
-            self._log.today.append(
-                (day, kind, track.name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
-                 reason)
-            )  # fmt: skip
+        placed = self._place(day, week, minutes, self._placements[service], track, able, patient)
+        if placed is None:
+            self._log.today.append(_missed_row(day, kind, track.name, episode_id, "no_slot"))
             return False
         start, person, placement, k = placed
         end = start + minutes
-        self._roster.book(person, day, week, hours, service)  # Roster.book_at, with the config's hours
-        person.today(day).take(start, end, minutes)
+        person.hours_by_week[week] += hours  # Roster.book_at, written out, with the config's hours
+        self._hours[service][person.role][day] += hours
+        person.timeline.take(start, end, minutes)  # today's: _able asked for it
         days = self._days
         if service == "individual":
             row.individual_hours += hours
@@ -334,40 +398,46 @@ class Care:
         minutes: float,
         placements: tuple[Placement, ...],
         track: TrackState,
-        people: Sequence[Person],
+        able: list[Person],
         patient: PatientToday,
-    ) -> Placed | SessionReason:
+    ) -> Placed | None:
         """The first (placement, slot, person) that fits, in the config's order of placements, slots in
-        clock order (away from the programme day), people with the most minutes left today first;
-        else why not: staff_absent (nobody eligible at work), no_staff_time (nobody with the minutes
-        left), no_slot (no common free time)."""
-        if not people:
-            return "staff_absent"
-        able = [p for p in people if p.can_give(day, week, minutes)]
-        if not able:
-            return "no_staff_time"
-        if len(able) > 1:
-            able.sort(key=lambda p: _most_left(p, day, week))
+        clock order (away from the programme day), people with the most minutes left today first (``able``:
+        each has the minutes left, ``_able``); None if there is no common free time (no_slot)."""
+        if len(able) > 1:  # most direct minutes left today, then most hours left this week, then the id
+            # (each one's timeline is today's: _able asked for it)
+            able.sort(
+                key=lambda p: (
+                    p.timeline.direct - p.daily_limit,
+                    p.hours_by_week[week] - p.weekly_hours,
+                    p.person_id,
+                )
+            )
         first, last = track.programme
         for placement in placements:
             if placement == "pull_out":
                 pulled = patient.pulled
                 if len(pulled) >= self._max_pull_outs:
                     continue
-                for k, (start, slot_end) in enumerate(track.pull_out_slots):
-                    end = start + minutes
-                    if end > slot_end + EPS or k in pulled or not patient.free_in_programme(start, end):
+                slots = self._pull_outs.get((track.name, minutes))
+                if slots is None:
+                    slots = self._pull_outs[(track.name, minutes)] = _fitting(track.pull_out_slots, minutes)
+                assessed = patient.assessed
+                for k, start, end in slots:
+                    if k in pulled or not (
+                        assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
+                    ):  # PatientToday.free_in_programme, written out
                         continue
-                    for person in able:
+                    for person in able:  # each one's timeline is today's: _able asked for it
                         low, high = person.window
-                        if low - EPS <= start and end <= high + EPS and person.today(day).free(start, end):
+                        if low - EPS <= start and end <= high + EPS and person.timeline.free(start, end):
                             return start, person, placement, k
             elif placement == "before":  # back from the programme day: sessions stack next to it
                 lowest = first - self._outside
                 found: tuple[int, Person] | None = None
                 for person in able:
                     steps = _steps_before(
-                        person.today(day), patient.timeline, person.window, first, minutes, lowest
+                        person.timeline, patient.timeline, person.window, first, minutes, lowest
                     )
                     if steps is not None and (found is None or steps < found[0]):
                         found = (steps, person)
@@ -379,13 +449,13 @@ class Care:
                 found = None
                 for person in able:
                     steps = _steps_after(
-                        person.today(day), patient.timeline, person.window, last, minutes, highest
+                        person.timeline, patient.timeline, person.window, last, minutes, highest
                     )
                     if steps is not None and (found is None or steps < found[0]):
                         found = (steps, person)
                 if found is not None:
                     return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
-        return "no_slot"
+        return None
 
     def close(self) -> None:
         """After the last track-day: each served episode's group sessions and service hours, added up
@@ -419,14 +489,23 @@ class Care:
 
 _episode_id = attrgetter("episode.episode_id")
 
+_NOBODY: list[Person] = []
+"""The pool of a service whose one person (the patient's therapist) is away (never changed)."""
 
-def _most_left(person: Person, day: int, week: int) -> tuple[float, float, str]:
-    """Sort key of a pool: most direct minutes left today, then most hours left this week, then id."""
-    return (
-        person.today(day).direct - person.daily_limit,
-        person.hours_by_week[week] - person.weekly_hours,
-        person.person_id,
-    )
+
+def _missed_row(
+    day: int, kind: SessionKind, track: str, episode_id: int, reason: SessionReason
+) -> tuple[Any, ...]:
+    """The sessions.csv row (SessionLog.today's layout) of a due care session missed for ``reason``."""
+    return (day, kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed", reason)
+
+
+def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple[int, float, float]]:
+    """(k, start, end) of each group session slot ``[start, slot end)`` that a session of ``minutes``
+    pulled out at its start fits in, in slot order."""
+    return [
+        (k, start, start + minutes) for k, (start, end) in enumerate(slots) if start + minutes <= end + EPS
+    ]
 
 
 def _steps_before(

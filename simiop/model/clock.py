@@ -33,6 +33,8 @@ class Timeline:
 
     def free(self, start: float, end: float) -> bool:
         """Whether nothing busy overlaps ``[start, end)`` (touching ends are fine)."""
+        if not self.starts:  # an empty day (most people's and patients' first question)
+            return True
         index = bisect_right(self.starts, start)
         if index and self.ends[index - 1] > start + EPS:
             return False
@@ -43,6 +45,11 @@ class Timeline:
         if not end > start:
             raise ValueError(f"an interval must end after it starts: [{start}, {end})")
         starts = self.starts
+        if not starts:  # the first busy time of the day: nothing to overlap, nothing to search
+            starts.append(start)
+            self.ends.append(end)
+            self.direct += direct
+            return
         index = bisect_right(starts, start)  # ``free``, written out: one search for the check and the insert
         if (index and self.ends[index - 1] > start + EPS) or (
             index < len(starts) and starts[index] < end - EPS

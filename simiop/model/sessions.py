@@ -263,14 +263,25 @@ class Sessions:
         # and this week; most minutes left today first, then most hours left this week, then the
         # smaller id. Booking a session changes only the people it takes, who leave the list, so one
         # sort serves every session of the track-day.
-        candidates = [
-            (timeline.direct - p.daily_limit, p.hours_by_week[week] - p.weekly_hours, p.person_id, p)
-            for p in rule.facilitators[day]
-            if p.can_give(day, week, minutes)
-            and p.window[0] - EPS <= start
-            and end <= p.window[1] + EPS
-            and (timeline := p.today(day)).free(start, end)
-        ]
+        # Person.can_give written out (this asks every facilitator of every track-day), and a person not
+        # yet asked about today has an empty day: no timeline is made for them until they are taken.
+        candidates = []
+        for p in rule.facilitators[day]:
+            low, high = p.window
+            if low - EPS > start or end > high + EPS:
+                continue
+            if p.timeline_day == day:
+                timeline = p.timeline
+                direct = timeline.direct
+                if direct + minutes > p.daily_limit + 1e-9 or not timeline.free(start, end):
+                    continue
+            else:
+                direct = 0.0
+                if minutes > p.daily_limit + 1e-9:
+                    continue
+            left = p.hours_by_week[week] - p.weekly_hours
+            if p.hours_by_week[week] + hours <= p.weekly_hours + 1e-9:
+                candidates.append((direct - p.daily_limit, left, p.person_id, p))
         if len(candidates) > 1:
             candidates.sort()
         per_group = rule.per_group
@@ -294,8 +305,12 @@ class Sessions:
                 row.cancelled_no_facilitator += 1
                 self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            room = next((j for j, busy in enumerate(self._rooms) if busy.free(start, end)), None)
-            if room is None:
+            room = -1
+            for j, busy in enumerate(self._rooms):
+                if busy.free(start, end):
+                    room = j
+                    break
+            if room < 0:
                 row.cancelled_no_room += 1
                 self._row(rule, attendance, number, session, "no_room")
                 continue

@@ -13,7 +13,6 @@ per-person-day figures are NaN (nothing to measure), as elsewhere in the KPIs.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from itertools import chain
 from typing import Any, Final, Literal
@@ -143,10 +142,19 @@ def four_plus_share(sessions: Columns, attended_days: int, from_day: float) -> f
 
 def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -> dict[str, int]:
     """``care_missed_<kind>_<reason>``: due care sessions that could not be placed, by kind and reason."""
-    outcome, kind, reason = sessions.values("outcome"), sessions.values("kind"), sessions.values("reason")
-    found = Counter(
-        (kind[row], reason[row]) for row in _counted(sessions, from_day).tolist() if outcome[row] == MISSED
+    missed = np.flatnonzero(
+        (sessions.codes("outcome", (MISSED,)) == 0) & (sessions.array("day", "int") >= from_day)
     )
+    width = len(MISSED_REASONS) + 1  # codes from -1 (not listed) up: shifted by one
+    pairs = (sessions.codes("kind", CARE_SESSION_KINDS)[missed] + 1) * width + (
+        sessions.codes("reason", MISSED_REASONS)[missed] + 1
+    )
+    counts = np.bincount(pairs, minlength=(len(CARE_SESSION_KINDS) + 1) * width).tolist()
+    found = {
+        (kind, why): counts[(k + 1) * width + r + 1]
+        for k, kind in enumerate(CARE_SESSION_KINDS)
+        for r, why in enumerate(MISSED_REASONS)
+    }
     services = config.services
     offered = {
         "individual_therapy": services.individual_therapy is not None,
@@ -164,15 +172,14 @@ def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -
 
 def groups_covered(sessions: Columns, from_day: float) -> int:
     """Groups (track, group, day) held with a cover person in at least one of their sessions."""
-    outcome, kind, cover = sessions.values("outcome"), sessions.values("kind"), sessions.values("cover")
+    rows = np.flatnonzero(
+        (sessions.codes("kind", (GROUP,)) == 0)
+        & (sessions.codes("outcome", (HELD,)) == 0)
+        & (sessions.array("cover", "int") != 0)
+        & (sessions.array("day", "int") >= from_day)
+    ).tolist()
     track, group, day = sessions.values("track"), sessions.values("group"), sessions.values("day")
-    return len(
-        {
-            (day[row], track[row], group[row])
-            for row in _counted(sessions, from_day).tolist()
-            if kind[row] == GROUP and outcome[row] == HELD and cover[row]
-        }
-    )
+    return len({(day[row], track[row], group[row]) for row in rows})
 
 
 def weekly_individual_coverage(

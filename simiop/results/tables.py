@@ -477,6 +477,89 @@ def _index_text(index: int) -> str:
     return "" if index < 0 else str(index)
 
 
+def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
+    """sessions.csv's text, byte for byte ``render_columns(SESSION_COLUMNS, session_columns(...))``.
+
+    Why not that: a row is 17 fields, and neighbouring fields depend on one
+    value each: date and day on the day; kind to end_minute on (kind, track,
+    group, session, placement, start, end), of which a run has a few hundred;
+    staff, cover and room on those three; outcome and reason on that pair.
+    Each such run of fields is formatted once per distinct key, already
+    comma-joined, so a row is five pieces to join instead of 17 fields.
+    """
+    sessions = run.columns.sessions
+    if not sessions.size:
+        return render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
+    values = sessions.values
+    pieces = [
+        _each_key(values("day"), lambda day: f"{dates[day]},{day}"),
+        _each_key(
+            zip(
+                values("kind"),
+                values("track"),
+                values("group"),
+                values("session"),
+                values("placement"),
+                values("start_minute"),
+                values("end_minute"),
+                strict=True,
+            ),
+            _when_text,
+        ),
+        _each_key(zip(values("staff"), values("cover"), values("room"), strict=True), _who_text),
+        _each_key(values("patients"), lambda patients: ";".join(map(str, patients))),
+        _each_key(
+            zip(values("outcome"), values("reason"), strict=True),
+            lambda ended: f"{_plain_text(ended[0])},{_plain_text(ended[1])}",
+        ),
+    ]
+    lines = [",".join(map(csv_field, SESSION_COLUMNS))]
+    lines.extend(map(",".join, zip(*pieces, strict=True)))
+    return "\n".join(lines) + "\n"
+
+
+def _each_key(keys: Iterable[Any], formatted: Callable[[Any], str]) -> list[str]:
+    """``formatted`` of each key, worked out once per distinct key (a key's equal ones print alike)."""
+    texts: dict[Any, str] = {}
+    return [texts.get(key) or texts.setdefault(key, formatted(key)) for key in keys]
+
+
+def _plain_text(value: str | None) -> str:
+    """A text field as ``_text`` writes it: None and '' empty, else quoted only when it must be."""
+    return csv_field(value) if value else ""
+
+
+def _minute_texts(minute: float) -> tuple[str, str]:
+    """A start or end minute's (clock time, 4 decimals) as session_columns writes them ('' when nan)."""
+    return ("", "") if minute != minute else (clock_text(minute), f"{minute:.4f}")
+
+
+def _when_text(key: tuple[Any, ...]) -> str:
+    """sessions.csv's fields kind to end_minute of (kind, track, group, session, placement, start, end)."""
+    kind, track, group, session, placement, start, end = key
+    start_clock, start_fixed = _minute_texts(start)
+    end_clock, end_fixed = _minute_texts(end)
+    return ",".join(
+        (
+            _plain_text(kind),
+            _plain_text(track),
+            _index_text(group),
+            _index_text(session),
+            _plain_text(placement),
+            start_clock,
+            end_clock,
+            start_fixed,
+            end_fixed,
+        )
+    )
+
+
+def _who_text(key: tuple[Any, ...]) -> str:
+    """sessions.csv's fields staff, cover and room of one (staff, cover, room)."""
+    staff, cover, room = key
+    return f"{csv_field(';'.join(staff))},{int(cover)},{_plain_text(room)}"
+
+
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
     """The calendar date of every day of the run (and the day after), formatted once for all rows.
 
@@ -522,7 +605,7 @@ def render_tables(
     if "staff" in tables:
         rendered["staff.csv"] = render_columns(*record_columns(run.columns.staff_days, dates))
     if "sessions" in tables:
-        rendered["sessions.csv"] = render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
+        rendered["sessions.csv"] = render_sessions(run, dates)
     rendered["kpis.csv"] = to_csv(
         ["replication", "kpi", "value"],
         ([run.columns.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
