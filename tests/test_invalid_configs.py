@@ -827,6 +827,11 @@ REFUSED = [
         "services.prescriber.placement[1]: not one of the allowed values (got 'lunch'; allowed 'pull_out', "
         "'before' or 'after')",
     ),
+    (  # one line: not also "at least 1 item", which counts only the items that passed
+        ["services.individual_therapy.placement=[lunch]"],
+        "services.individual_therapy.placement[0]: not one of the allowed values (got 'lunch'; allowed 'pull_out', "
+        "'before' or 'after')",
+    ),
     (
         ["staff.roles.therapist.non_direct_share=1"],
         "staff.roles.therapist.non_direct_share: out of range (got 1; allowed 0 to below 1)",
