@@ -1020,6 +1020,15 @@ WARNED = [
     ),
     (["staff.roles.evening_therapist.cover={hourly_cost_usd: 45}"], []),
     (
+        ["staff.roles.prescriber.cover={hourly_cost_usd: 120}"],
+        [
+            NO_COVER,
+            f"{B}: warning: staff.roles.prescriber.cover: cover people only lead groups, and no enabled track's "
+            "groups are led by prescriber, so this pool is never called (got facilitator roles evening_therapist, "
+            "therapist)",
+        ],
+    ),
+    (
         ["simulation.horizon_days=1", "clinic.opening_date=2027-01-02"],
         [
             f"{B}: warning: tracks.day: the track has no programme day before the horizon (got horizon_days 1)",

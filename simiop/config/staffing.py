@@ -169,6 +169,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
     check.intake()
     check.absence()
     check.paid_days()
+    check.idle_cover()
     _hire_warnings(config, check.calendar, check.warnings)
     return Staffing(check.errors, check.warnings)
 
@@ -531,6 +532,21 @@ class _Check:
                         f"{role.spec.shift} shift's window of {window:g} h, which caps the hours that can be "
                         "booked",
                         str(role.spec.days_per_week),
+                        None,
+                    )
+                )
+
+    def idle_cover(self) -> None:
+        """Warn about a cover pool never called: cover people lead groups only (no care, no intake)."""
+        leading = sorted({track.facilitator_role for track in self.tracks.values()})
+        for name, role in self.roles.items():
+            if role.spec.cover is not None and name not in leading:
+                self.warnings.append(
+                    (
+                        f"staff.roles.{name}.cover",
+                        f"cover people only lead groups, and no enabled track's groups are led by {name}, so "
+                        "this pool is never called",
+                        f"facilitator roles {', '.join(leading) or 'none'}",
                         None,
                     )
                 )
