@@ -566,8 +566,8 @@ to staff time, so only the seats their direct-care budgets hold are offered), a 
 assessments that take more minutes than the intake staff's days of direct care, a paid day
 (`days_per_week`) longer than the shift's window, a `cover` pool on a role that leads no enabled track's
 groups (cover people lead groups only, so it is never called). `simiop validate`, `run` and `experiment`
-print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()` returns the
-same lines and nothing is printed.
+print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
+returns the same lines and nothing is printed.
 
 Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
 {base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date
