@@ -424,6 +424,7 @@ def check_sessions(
     daily = read_csv(tables["daily"])
     staff = Staff(config)
     check_no_double_booking(rows)
+    check_facilitator_blocks(config, rows)
     check_inside_shifts(staff, rows)
     check_direct_limits(staff, rows, ClinicCalendar.for_config(config))
     check_patients_in_one_place(rows)
@@ -532,3 +533,25 @@ def check_cover(config: SimiopConfig, staff: Staff, rows: list[Row]) -> None:
         assert len(people) <= pool.people_per_day, (
             f"cover pool exceeded: {role_name} on day {day}: {len(people)} > {pool.people_per_day}"
         )
+
+
+def check_facilitator_blocks(config: SimiopConfig, rows: list[Row]) -> None:
+    """1b. A facilitator of a held group is busy for the track's whole programme day, breaks included:
+    no care or intake of theirs overlaps it (nothing is fitted into the breaks)."""
+    blocked: defaultdict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.kind == GROUP and row.outcome == "held":
+            for person in row.staff:
+                blocked[row.day, person].add(row.track)
+    for row in rows:
+        if not row.busy or row.kind == GROUP:
+            continue
+        assert row.start is not None
+        assert row.end is not None
+        for person in row.staff:
+            for track in sorted(blocked.get((row.day, person), ())):
+                begin, finish = programme_minutes(config.tracks[track])
+                apart = row.end <= begin + EPS or row.start >= finish - EPS
+                assert apart, (
+                    f"in a facilitator's programme day: {person} in {row}, track {track} {begin:g}-{finish:g}"
+                )

@@ -208,6 +208,13 @@ def _unknown_person(tables: dict[str, Table]) -> None:
     _find(tables["sessions"], kind="family")["staff"] = "nurse_1"
 
 
+def _care_in_a_break(tables: dict[str, Table]) -> None:
+    """therapist_1 leads day group 0 (09:00-12:00) and sees a family in the 10-minute break after session 0."""
+    family = _find(tables["sessions"], kind="family")
+    family.update(staff="therapist_1", room="office:therapist_1")
+    _move(family, 590, 600)
+
+
 def _off_the_timetable(tables: dict[str, Table]) -> None:
     _move(_find(tables["sessions"], track="evening", session=1), 1130, 1180)  # a 10-minute break, not 18:50
 
@@ -265,6 +272,7 @@ CORRUPTIONS: list[tuple[Callable[[dict[str, Table]], None], str]] = [
     (_wrong_shift, r"wrong shift: therapist_3 \(day\)"),
     (_staff_hours, "staff hours mismatch: day 0 role intake_clinician"),
     (_unknown_person, "staff id 'nurse_1' names no role"),
+    (_care_in_a_break, "in a facilitator's programme day: therapist_1 in "),
     (_off_the_timetable, "off the timetable: "),
     (_wrong_length, "wrong length: "),
     (_pull_out_outside_its_slot, "pull-out outside its slot: "),
