@@ -987,9 +987,9 @@ WARNED = [
     (
         ["staff.roles.prescriber.shift=evening", "tracks.evening.enabled=false"],
         [
-            f"{B}: warning: services.prescriber.role: prescriber works the evening shift, yet gives prescriber "
-            "visits to patients of the day shift (the model does not tie prescriber visits to a shift) (got "
-            "prescriber: 1 at opening, shift evening)",
+            f"{B}: warning: services.prescriber.role: prescriber works the evening shift, but only staff of a "
+            "patient's shift may give them prescriber visits, and every enabled track is on the day shift: all "
+            "prescriber visits are missed (no_staff_on_shift) (got prescriber: 1 at opening, shift evening)",
         ],
     ),
     (

@@ -400,13 +400,15 @@ class _Check:
             )
         shifts = sorted({track.shift for track in self.tracks.values()})
         if not any(role.works(shift) for shift in shifts):
-            # Not for a role that works one track's shift: one role serves every track, so the user
-            # could not act on it.
+            # Care is given only by staff of the patient's track's shift (issue 18), so every session is
+            # missed (no_staff_on_shift). Not for a role that works one track's shift: the baseline's
+            # family sessions by day therapists are missed for evening patients on purpose.
             self.warnings.append(
                 (
                     f"{path}.role",
-                    f"{role.name} works the {role.spec.shift} shift, yet gives {what} to patients of the "
-                    f"{' and '.join(shifts)} shift (the model does not tie {what} to a shift)",
+                    f"{role.name} works the {role.spec.shift} shift, but only staff of a patient's shift may "
+                    f"give them {what}, and every enabled track is on the {' and '.join(shifts)} shift: all "
+                    f"{what} are missed (no_staff_on_shift)",
                     role.describe(),
                     None,
                 )
