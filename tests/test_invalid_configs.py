@@ -1020,6 +1020,24 @@ WARNED = [
     ),
     (["staff.roles.evening_therapist.cover={hourly_cost_usd: 45}"], []),
     (
+        ["services.max_pull_outs_per_day=0", "services.individual_therapy.placement=[pull_out]"],
+        [
+            NO_COVER,
+            f"{B}: warning: services.individual_therapy.placement: no placement can hold a 50-min session "
+            "(individual_therapy.session_minutes; pull_out: max_pull_outs_per_day is 0), so every one is missed "
+            "(no_slot) (got ['pull_out'])",
+        ],
+    ),
+    (
+        ["services.outside_window_minutes=30"],
+        [
+            NO_COVER,
+            f"{B}: warning: services.family.placement: no placement can hold a 50-min session "
+            "(family.session_minutes; before and after: outside_window_minutes 30 < 50), so every one is missed "
+            "(no_slot) (got ['before', 'after'])",
+        ],
+    ),
+    (
         ["staff.roles.prescriber.cover={hourly_cost_usd: 120}"],
         [
             NO_COVER,

@@ -565,7 +565,9 @@ assessments that take more hours than the intake role's count x `weekly_hours` x
 to staff time, so only the seats their direct-care budgets hold are offered), a weekday's intake
 assessments that take more minutes than the intake staff's days of direct care, a paid day
 (`days_per_week`) longer than the shift's window, a `cover` pool on a role that leads no enabled track's
-groups (cover people lead groups only, so it is never called). `simiop validate`, `run` and `experiment`
+groups (cover people lead groups only, so it is never called), a service no `placement` can hold
+(`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
+the session: every session of it is missed). `simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.
 

@@ -170,6 +170,7 @@ def check_staffing(config: SimiopConfig) -> Staffing:
     check.absence()
     check.paid_days()
     check.idle_cover()
+    check.placements()
     _hire_warnings(config, check.calendar, check.warnings)
     return Staffing(check.errors, check.warnings)
 
@@ -534,6 +535,52 @@ class _Check:
                         f"{role.spec.shift} shift's window of {window:g} h, which caps the hours that can be "
                         "booked",
                         str(role.spec.days_per_week),
+                        None,
+                    )
+                )
+
+    def placements(self) -> None:
+        """Warn about a service no placement can hold: every session of it is missed (no_slot).
+
+        pull_out is shut by ``max_pull_outs_per_day: 0``; before and after by an
+        ``outside_window_minutes`` shorter than the session, which must fit between the window's edge and
+        the programme day. A warning, not an error, as for a care role on no track's shift.
+        """
+        services = self.config.services
+        found: list[tuple[str, tuple[str, ...], list[tuple[str, float]]]] = []
+        if services.individual_therapy is not None:
+            therapy = services.individual_therapy
+            found.append(
+                ("individual_therapy", therapy.placement, [("session_minutes", therapy.session_minutes)])
+            )
+        if services.prescriber is not None:
+            visits = services.prescriber
+            lengths = [
+                ("initial_minutes", visits.initial_minutes),
+                ("follow_up_minutes", visits.follow_up_minutes),
+            ]
+            found.append(("prescriber", visits.placement, lengths))
+        if services.family is not None:
+            found.append(
+                ("family", services.family.placement, [("session_minutes", services.family.session_minutes)])
+            )
+        window = services.outside_window_minutes
+        for name, placement, lengths in found:
+            outside = [where for where in placement if where != "pull_out"]
+            if "pull_out" in placement and services.max_pull_outs_per_day >= 1:
+                continue
+            for field, minutes in lengths:
+                if outside and minutes <= window:
+                    continue
+                shut = ["pull_out: max_pull_outs_per_day is 0"] if "pull_out" in placement else []
+                if outside:
+                    shut.append(f"{' and '.join(outside)}: outside_window_minutes {window:g} < {minutes:g}")
+                self.warnings.append(
+                    (
+                        f"services.{name}.placement",
+                        f"no placement can hold a {minutes:g}-min session ({name}.{field}; "
+                        f"{', '.join(shut)}), so every one is missed (no_slot)",
+                        str(list(placement)),
                         None,
                     )
                 )
