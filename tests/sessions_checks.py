@@ -29,6 +29,9 @@ from simiop.config import SimiopConfig
 from simiop.config.clock import (
     Window,
     daily_direct_limit_minutes,
+    programme_minutes,
+    pull_out_slots,
+    session_times,
     shift_windows,
     weekly_direct_limit_hours,
     window_hours,
@@ -421,6 +424,7 @@ def check_sessions(
     daily = read_csv(tables["daily"])
     staff = Staff(config)
     check_no_double_booking(rows)
+    check_facilitator_blocks(config, rows)
     check_inside_shifts(staff, rows)
     check_direct_limits(staff, rows, ClinicCalendar.for_config(config))
     check_patients_in_one_place(rows)
@@ -428,5 +432,126 @@ def check_sessions(
     check_groups_match_daily(config, rows, daily)
     check_shift_matching(config, staff, rows)
     check_hours_match_staff(staff, rows, read_csv(tables["staff"]))
+    check_timetable(config, rows)
+    check_placements(config, rows)
+    check_cover(config, staff, rows)
     if kpis is not None:
         check_four_plus_share(config, rows, daily, kpis)
+
+
+def _care_spec(config: SimiopConfig, kind: str) -> tuple[tuple[str, ...], float]:
+    """(allowed placements, session minutes) of a care kind, from the config's services."""
+    services = config.services
+    if kind == "individual":
+        assert services.individual_therapy is not None, "individual rows without services.individual_therapy"
+        return services.individual_therapy.placement, services.individual_therapy.session_minutes
+    if kind == "family":
+        assert services.family is not None, "family rows without services.family"
+        return services.family.placement, services.family.session_minutes
+    assert services.prescriber is not None, "prescriber rows without services.prescriber"
+    minutes = (
+        services.prescriber.initial_minutes
+        if kind == "prescriber_initial"
+        else services.prescriber.follow_up_minutes
+    )
+    return services.prescriber.placement, minutes
+
+
+def check_timetable(config: SimiopConfig, rows: list[Row]) -> None:
+    """9. Group rows at their track's clock times; care rows as long as the config's sessions."""
+    for row in rows:
+        if row.kind == GROUP and row.start is not None:
+            assert row.session is not None, f"{row}: a group row without its session"
+            expected = session_times(config.tracks[row.track])[row.session]
+            assert row.end is not None
+            on_time = abs(row.start - expected[0]) <= TOLERANCE and abs(row.end - expected[1]) <= TOLERANCE
+            assert on_time, (
+                f"off the timetable: {row}, track {row.track} session {row.session} runs {expected[0]:g}-{expected[1]:g}"
+            )
+        if row.kind in CARE_COUNTS and row.outcome == "held":
+            minutes = _care_spec(config, row.kind)[1]
+            assert abs(row.minutes - minutes) <= 2 * TOLERANCE, (
+                f"wrong length: {row}, the config says {minutes:g} min"
+            )
+
+
+def check_placements(config: SimiopConfig, rows: list[Row]) -> None:
+    """10. Held care in one of its service's placements: a pull-out inside its group session's slot and
+    within max_pull_outs_per_day a patient-day, before/after next to the programme day within
+    services.outside_window_minutes."""
+    reach = config.services.outside_window_minutes
+    pulls: Counter[tuple[int, str]] = Counter()
+    for row in rows:
+        if row.kind not in CARE_COUNTS or row.outcome != "held":
+            continue
+        assert row.start is not None
+        assert row.end is not None
+        allowed = _care_spec(config, row.kind)[0]
+        assert row.placement in allowed, (
+            f"placement not allowed: {row} placed {row.placement!r}, allowed {allowed}"
+        )
+        track = config.tracks[row.track]
+        begin, finish = programme_minutes(track)
+        if row.placement == "pull_out":
+            assert row.session is not None, f"{row}: a pull-out without its session"
+            low, high = pull_out_slots(track)[row.session]
+            inside = low - EPS <= row.start and row.end <= high + EPS
+            assert inside, f"pull-out outside its slot: {row}, slot {low:g}-{high:g}"
+            for patient in row.patients:
+                pulls[row.day, patient] += 1
+        elif row.placement == "before":
+            inside = begin - reach - EPS <= row.start and row.end <= begin + EPS
+            assert inside, (
+                f"before outside its window: {row}, programme day from {begin:g}, reach {reach:g} min"
+            )
+        else:
+            inside = finish - EPS <= row.start and row.end <= finish + reach + EPS
+            assert inside, (
+                f"after outside its window: {row}, programme day to {finish:g}, reach {reach:g} min"
+            )
+    most = config.services.max_pull_outs_per_day
+    for (day, patient), count in pulls.items():
+        assert count <= most, f"too many pull-outs: {patient} on day {day}: {count} > {most}"
+
+
+def check_cover(config: SimiopConfig, staff: Staff, rows: list[Row]) -> None:
+    """11. Cover people only for a role with a pool, on groups, flagged, and no more a day than the pool."""
+    called: defaultdict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if not row.busy:
+            continue
+        covers = [person for person in row.staff if "_cover_" in person]
+        assert row.cover == bool(covers), f"cover flag wrong: {row} cover={int(row.cover)}, staff {row.staff}"
+        for person in covers:
+            role = staff.role(person)
+            assert role.cover is not None, f"cover without a pool: {person} in {row}"
+            assert row.kind == GROUP, f"cover person on care: {person} in {row}"
+            called[row.day, staff.role_name(person)].add(person)
+    for (day, role_name), people in called.items():
+        pool = config.staff.roles[role_name].cover
+        assert pool is not None
+        assert len(people) <= pool.people_per_day, (
+            f"cover pool exceeded: {role_name} on day {day}: {len(people)} > {pool.people_per_day}"
+        )
+
+
+def check_facilitator_blocks(config: SimiopConfig, rows: list[Row]) -> None:
+    """1b. A facilitator of a held group is busy for the track's whole programme day, breaks included:
+    no care or intake of theirs overlaps it (nothing is fitted into the breaks)."""
+    blocked: defaultdict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.kind == GROUP and row.outcome == "held":
+            for person in row.staff:
+                blocked[row.day, person].add(row.track)
+    for row in rows:
+        if not row.busy or row.kind == GROUP:
+            continue
+        assert row.start is not None
+        assert row.end is not None
+        for person in row.staff:
+            for track in sorted(blocked.get((row.day, person), ())):
+                begin, finish = programme_minutes(config.tracks[track])
+                apart = row.end <= begin + EPS or row.start >= finish - EPS
+                assert apart, (
+                    f"in a facilitator's programme day: {person} in {row}, track {track} {begin:g}-{finish:g}"
+                )

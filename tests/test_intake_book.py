@@ -55,13 +55,18 @@ def test_each_booking_is_the_first_slot_with_room_in_its_window() -> None:
 
 
 def test_the_rota_seats_a_person_only_within_their_daily_and_weekly_direct_budget() -> None:
-    # One intake clinician: 8 paid hours x 0.65 = 312 direct minutes a day hold three of the four
-    # 90-minute slots (the fourth has no seat); 26 h a week hold all fifteen.
-    book = _book_of()
+    # One intake clinician at share 0.35 (the baseline has 0.25 since 0e438a7): 8 paid hours x 0.65 = 312
+    # direct minutes a day hold three of the four 90-minute slots (the fourth has no seat); 26 h a week hold
+    # all fifteen.
+    book = _book_of(staff__roles__intake_clinician__non_direct_share=0.35)
     book.book(0.0, 0.0)
     opening_week = [seats for time, seats in zip(book.times, book.capacity, strict=True) if time < 7]
     assert opening_week == [1, 1, 1, 0] * 5
     assert {person.person_id for seats in book.seat_person for person in seats} == {"intake_clinician_1"}
+    # The baseline's 0.25: 360 minutes a day seat all four slots, and 30 h a week all twenty.
+    book = _book_of()
+    book.book(0.0, 0.0)
+    assert [seats for time, seats in zip(book.times, book.capacity, strict=True) if time < 7] == [1] * 20
     # Without a paid day (days_per_week) the day is the shift window (9 h, 540 minutes: all four
     # slots), and the week's 20 direct hours hold thirteen 90-minute assessments: Monday to Wednesday
     # and the first on Thursday.

@@ -827,6 +827,11 @@ REFUSED = [
         "services.prescriber.placement[1]: not one of the allowed values (got 'lunch'; allowed 'pull_out', "
         "'before' or 'after')",
     ),
+    (  # one line: not also "at least 1 item", which counts only the items that passed
+        ["services.individual_therapy.placement=[lunch]"],
+        "services.individual_therapy.placement[0]: not one of the allowed values (got 'lunch'; allowed 'pull_out', "
+        "'before' or 'after')",
+    ),
     (
         ["staff.roles.therapist.non_direct_share=1"],
         "staff.roles.therapist.non_direct_share: out of range (got 1; allowed 0 to below 1)",
@@ -982,9 +987,9 @@ WARNED = [
     (
         ["staff.roles.prescriber.shift=evening", "tracks.evening.enabled=false"],
         [
-            f"{B}: warning: services.prescriber.role: prescriber works the evening shift, yet gives prescriber "
-            "visits to patients of the day shift (the model does not tie prescriber visits to a shift) (got "
-            "prescriber: 1 at opening, shift evening)",
+            f"{B}: warning: services.prescriber.role: prescriber works the evening shift, but only staff of a "
+            "patient's shift may give them prescriber visits, and every enabled track is on the day shift: all "
+            "prescriber visits are missed (no_staff_on_shift) (got prescriber: 1 at opening, shift evening)",
         ],
     ),
     (
@@ -1014,6 +1019,33 @@ WARNED = [
         ],
     ),
     (["staff.roles.evening_therapist.cover={hourly_cost_usd: 45}"], []),
+    (
+        ["services.max_pull_outs_per_day=0", "services.individual_therapy.placement=[pull_out]"],
+        [
+            NO_COVER,
+            f"{B}: warning: services.individual_therapy.placement: no placement can hold a 50-min session "
+            "(individual_therapy.session_minutes; pull_out: max_pull_outs_per_day is 0), so every one is missed "
+            "(no_slot) (got ['pull_out'])",
+        ],
+    ),
+    (
+        ["services.outside_window_minutes=30"],
+        [
+            NO_COVER,
+            f"{B}: warning: services.family.placement: no placement can hold a 50-min session "
+            "(family.session_minutes; before and after: outside_window_minutes 30 < 50), so every one is missed "
+            "(no_slot) (got ['before', 'after'])",
+        ],
+    ),
+    (
+        ["staff.roles.prescriber.cover={hourly_cost_usd: 120}"],
+        [
+            NO_COVER,
+            f"{B}: warning: staff.roles.prescriber.cover: cover people only lead groups, and no enabled track's "
+            "groups are led by prescriber, so this pool is never called (got facilitator roles evening_therapist, "
+            "therapist)",
+        ],
+    ),
     (
         ["simulation.horizon_days=1", "clinic.opening_date=2027-01-02"],
         [

@@ -210,7 +210,8 @@ def test_utilisation_is_direct_hours_over_the_paid_hours_left_for_direct_care(kp
     assert kpis["staff_contracted_share_therapist"] == pytest.approx(16 / _paid(6), rel=1e-12)
     assert kpis["staff_utilisation_therapist"] == pytest.approx(16 / (_paid(6) * 0.65), rel=1e-12)
     assert kpis["staff_utilisation_evening_therapist"] == pytest.approx(2.5 / (_paid(1) * 0.65), rel=1e-12)
-    assert kpis["staff_utilisation_intake_clinician"] == pytest.approx(2.0 / (_paid(1) * 0.65), rel=1e-12)
+    # the intake clinician's share is the baseline's 0.25 (four assessments fill the day)
+    assert kpis["staff_utilisation_intake_clinician"] == pytest.approx(2.0 / (_paid(1) * 0.75), rel=1e-12)
     # the prescriber is half time with share 0.40
     assert kpis["staff_contracted_share_prescriber"] == pytest.approx(1.0 / _paid(0.5), rel=1e-12)
     assert kpis["staff_utilisation_prescriber"] == pytest.approx(1.0 / (_paid(0.5) * 0.6), rel=1e-12)
@@ -218,7 +219,7 @@ def test_utilisation_is_direct_hours_over_the_paid_hours_left_for_direct_care(kp
 
 def test_utilisation_by_shift_adds_the_roles_of_the_shift(kpis: dict[str, float]) -> None:
     # day: therapist and intake clinician; evening: the evening therapist; both: the prescriber
-    day = (16 + 2.0) / (_paid(6) * 0.65 + _paid(1) * 0.65)
+    day = (16 + 2.0) / (_paid(6) * 0.65 + _paid(1) * 0.75)
     assert kpis["staff_utilisation_shift_day"] == pytest.approx(day, rel=1e-12)
     assert kpis["staff_utilisation_shift_evening"] == kpis["staff_utilisation_evening_therapist"]
     assert kpis["staff_utilisation_shift_both"] == kpis["staff_utilisation_prescriber"]

@@ -637,3 +637,31 @@ def test_every_plan_records_what_its_cells_run_or_is_refused(
         keys = [split_path(key.strip()) for key in keys_set]
         assert not any(overlaps(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]), keys_set
         assert not any(key.strip() in ("simulation.seed", "simulation.replications") for key in keys_set)
+
+
+def test_a_section_the_file_leaves_out_can_be_set_key_by_key() -> None:
+    """The baseline names no staff.shifts and no cover pool: --set fills them one key at a time, as the
+    file could (issue 18), instead of "staff has no key 'shifts'"."""
+    config = load_config(
+        BASELINE,
+        [
+            'staff.shifts.evening={start: "14:00", end: "24:00"}',
+            "staff.roles.evening_therapist.cover.hourly_cost_usd=45",
+        ],
+    )
+    evening = config.staff.shifts.evening
+    assert evening is not None
+    assert (evening.start, evening.end) == ("14:00", "24:00")
+    assert config.staff.shifts.day is None
+    cover = config.staff.roles["evening_therapist"].cover
+    assert cover is not None
+    assert (cover.people_per_day, cover.hourly_cost_usd) == (1, 45.0)
+
+
+def test_a_mistyped_section_lists_the_fields_it_may_have_and_a_user_key_is_never_made_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BASELINE, ["staff.shift.day.start=07:00", "tracks.dya.groups=3"])
+    assert caught.value.lines() == [
+        "command line: --set staff.shift.day.start=07:00: staff has no key 'shift' (allowed roles, shifts)",
+        "command line: --set tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
+    ]

@@ -37,9 +37,8 @@ def test_booking_charges_the_persons_week_and_the_roles_row_of_the_day() -> None
     assert roster.row("therapist", 4).family_hours == 1.0
     assert roster.row("prescriber", 4).prescriber_hours == 1.0
     assert roster.row("intake_clinician", 3).intake_hours == 1.5
-    assert (
-        assessor.hours_left(0) == 28.5
-    )  # 40 h x (1 - 0.25) - 1.5: assessments are direct time of the assessor's week
+    # 40 h x (1 - 0.25) - 1.5: assessments are direct time of the assessor's week
+    assert assessor.hours_left(0) == 28.5
 
 
 def test_booking_on_the_clock_takes_the_persons_time_and_direct_minutes_of_the_day() -> None:

@@ -4,7 +4,7 @@ also shows that no earlier check was fooled).
 
 The world: the baseline config on its opening Monday (day 0). The day track's group 0 runs its three
 sessions with therapist_1; patient 2 is pulled out of session 1 for individual therapy with therapist_2;
-patient 3 has a family session before the programme day with therapist_3; group 1 is cancelled for want
+patient 3 has a 50-minute family session before the programme day with therapist_3; group 1 is cancelled for want
 of a facilitator. The evening group runs with evening_therapist_1, and evening patient 4 sees the
 prescriber (shift both) at 17:00. Intake: one assessment held, one no-show; one individual session missed.
 """
@@ -64,7 +64,7 @@ def valid() -> dict[str, Table]:
         ),
         session("individual", 600, 650, "therapist_2", "2", track="day", session=1, placement="pull_out",
                 room="office:therapist_2"),
-        session("family", 480, 540, "therapist_3", "3", track="day", placement="before",
+        session("family", 490, 540, "therapist_3", "3", track="day", placement="before",
                 room="office:therapist_3"),
         session("individual", None, None, "", "5", track="evening", outcome="missed", reason="staff_absent"),
         session("prescriber_initial", 1020, 1080, "prescriber_1", "4", track="evening", placement="before",
@@ -79,7 +79,7 @@ def valid() -> dict[str, Table]:
     episodes = [
         {"episode_id": "1", **zero, "group_sessions_attended": 3, "service_hours": "2.5000"},
         {"episode_id": "2", **zero, "group_sessions_attended": 2, "individual_sessions": 1, "service_hours": "2.5000"},
-        {"episode_id": "3", **zero, "group_sessions_attended": 3, "family_sessions": 1, "service_hours": "3.5000"},
+        {"episode_id": "3", **zero, "group_sessions_attended": 3, "family_sessions": 1, "service_hours": "3.3333"},
         {"episode_id": "4", **zero, "group_sessions_attended": 3, "prescriber_visits": 1, "service_hours": "3.5000"},
         {"episode_id": "5", **zero, "group_sessions_attended": 3, "service_hours": "2.5000"},
         {"episode_id": "6", **zero, "group_sessions_attended": 3, "service_hours": "2.5000"},
@@ -98,7 +98,7 @@ def valid() -> dict[str, Table]:
     hours = dict.fromkeys(("group_hours", "individual_hours", "prescriber_hours", "family_hours", "intake_hours"), "0.0000")  # fmt: skip
     staff = [
         {"day": 0, "role": "therapist", **hours, "group_hours": "2.5000", "individual_hours": "0.8333",
-         "family_hours": "1.0000"},
+         "family_hours": "0.8333"},
         {"day": 0, "role": "evening_therapist", **hours, "group_hours": "2.5000"},
         {"day": 0, "role": "intake_clinician", **hours, "intake_hours": "1.5000"},
         {"day": 0, "role": "prescriber", **hours, "prescriber_hours": "1.0000"},
@@ -143,7 +143,7 @@ def _room_double_booked(tables: dict[str, Table]) -> None:
 
 
 def _outside_shift(tables: dict[str, Table]) -> None:
-    _move(_find(tables["sessions"], kind="family"), 420, 480)  # 07:00-08:00, the day shift starts at 08:00
+    _move(_find(tables["sessions"], kind="family"), 430, 480)  # 07:10-08:00, the day shift starts at 08:00
 
 
 def _over_the_daily_limit(tables: dict[str, Table]) -> None:
@@ -155,7 +155,7 @@ def _over_the_daily_limit(tables: dict[str, Table]) -> None:
 def _patient_in_two_places(tables: dict[str, Table]) -> None:
     family = _find(tables["sessions"], kind="family")
     family["patients"] = "1"
-    _move(family, 600, 660)  # while patient 1 is in group session 1
+    _move(family, 600, 650)  # while patient 1 is in group session 1
 
 
 def _count_mismatch(tables: dict[str, Table]) -> None:
@@ -208,6 +208,54 @@ def _unknown_person(tables: dict[str, Table]) -> None:
     _find(tables["sessions"], kind="family")["staff"] = "nurse_1"
 
 
+def _care_in_a_break(tables: dict[str, Table]) -> None:
+    """therapist_1 leads day group 0 (09:00-12:00) and sees a family in the 10-minute break after session 0."""
+    family = _find(tables["sessions"], kind="family")
+    family.update(staff="therapist_1", room="office:therapist_1")
+    _move(family, 590, 600)
+
+
+def _off_the_timetable(tables: dict[str, Table]) -> None:
+    _move(_find(tables["sessions"], track="evening", session=1), 1130, 1180)  # a 10-minute break, not 18:50
+
+
+def _wrong_length(tables: dict[str, Table]) -> None:
+    _move(_find(tables["sessions"], kind="family"), 480, 540)  # 60 min; the baseline's family sessions are 50
+    _find(tables["episodes"], episode_id="3")["service_hours"] = "3.5000"
+    _find(tables["staff"], role="therapist")["family_hours"] = "1.0000"
+
+
+def _pull_out_outside_its_slot(tables: dict[str, Table]) -> None:
+    _move(_find(tables["sessions"], kind="individual", outcome="held"), 590, 640)  # slot 1 is 10:00-11:00
+
+
+def _before_too_early(tables: dict[str, Table]) -> None:
+    _find(tables["sessions"], kind="prescriber_initial")["placement"] = "after"  # 17:00 is before 18:00
+
+
+def _too_many_pull_outs(tables: dict[str, Table]) -> None:
+    """Patient 2 pulled out of sessions 1 and 2: baseline max_pull_outs_per_day is 1."""
+    tables["sessions"].append(session("prescriber_follow_up", 660, 680, "prescriber_1", "2", track="day",
+                                      session=2, placement="pull_out"))  # fmt: skip
+    _find(tables["sessions"], track="day", group=0, session=2)["patients"] = "1;3"
+    _find(tables["episodes"], episode_id="2").update(
+        prescriber_visits=1, group_sessions_attended=1, service_hours="2.0000"
+    )
+    _find(tables["daily"], day=0, track="day")["group_attendances"] = 7
+    _find(tables["staff"], role="prescriber")["prescriber_hours"] = "1.3333"
+
+
+def _cover_without_a_pool(tables: dict[str, Table]) -> None:
+    for k in range(3):
+        _find(tables["sessions"], track="evening", session=k).update(
+            staff="evening_therapist_cover_1", cover=1
+        )
+
+
+def _cover_flag(tables: dict[str, Table]) -> None:
+    _find(tables["sessions"], track="evening", session=0)["cover"] = 1
+
+
 CORRUPTIONS: list[tuple[Callable[[dict[str, Table]], None], str]] = [
     (_double_booked, "double-booked: therapist_1 on day 0"),
     (_room_double_booked, "room double-booked: group_room_1 on day 0"),
@@ -224,6 +272,14 @@ CORRUPTIONS: list[tuple[Callable[[dict[str, Table]], None], str]] = [
     (_wrong_shift, r"wrong shift: therapist_3 \(day\)"),
     (_staff_hours, "staff hours mismatch: day 0 role intake_clinician"),
     (_unknown_person, "staff id 'nurse_1' names no role"),
+    (_care_in_a_break, "in a facilitator's programme day: therapist_1 in "),
+    (_off_the_timetable, "off the timetable: "),
+    (_wrong_length, "wrong length: "),
+    (_pull_out_outside_its_slot, "pull-out outside its slot: "),
+    (_before_too_early, "after outside its window: "),
+    (_too_many_pull_outs, "too many pull-outs: 2 on day 0: 2 > 1"),
+    (_cover_without_a_pool, "cover without a pool: evening_therapist_cover_1"),
+    (_cover_flag, "cover flag wrong: "),
 ]
 
 
@@ -280,3 +336,26 @@ def test_a_wrong_header_is_refused() -> None:
     texts["sessions"] = texts["sessions"].replace("start_minute", "start", 1)
     with pytest.raises(AssertionError, match=r"sessions\.csv header"):
         check_sessions(CONFIG, texts)
+
+
+def test_a_placement_the_service_does_not_allow_is_refused() -> None:
+    """The valid world's family session is before the programme day: refused where family may only come after."""
+    config = load_config(BASELINE, ["services.family.placement=[after]"])
+    check_sessions(CONFIG, rendered(valid()))
+    with pytest.raises(AssertionError, match=r"^placement not allowed: .*family.* placed 'before'"):
+        check_sessions(config, rendered(valid()))
+
+
+def test_a_cover_pool_allows_its_people_up_to_its_size() -> None:
+    """Cover people on the evening group pass with a pool of the role, and fail past its people_per_day."""
+    pool = "staff.roles.evening_therapist.cover={people_per_day: 1, hourly_cost_usd: 45}"
+    config = load_config(BASELINE, [pool])
+    tables = copy.deepcopy(valid())
+    for k in range(3):
+        _find(tables["sessions"], track="evening", session=k).update(
+            staff="evening_therapist_cover_1", cover=1
+        )
+    check_sessions(config, rendered(tables))
+    _find(tables["sessions"], track="evening", session=2)["staff"] = "evening_therapist_cover_2"
+    with pytest.raises(AssertionError, match=r"^cover pool exceeded: evening_therapist on day 0: 2 > 1"):
+        check_sessions(config, rendered(tables))

@@ -299,7 +299,29 @@ def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
 
 def problems_from(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
     """Every problem in a pydantic ValidationError, in the order pydantic found them."""
+    errors = exc.errors()
     problems: list[Problem] = []
-    for error in exc.errors():
-        problems.extend(_problem(error, root))
+    for error in errors:
+        if not _length_after_failed_items(error, errors):
+            problems.extend(_problem(error, root))
     return problems
+
+
+def _length_after_failed_items(error: Any, errors: Sequence[Any]) -> bool:
+    """A list's length error that only counts the items left after some of them failed.
+
+    Pydantic checks ``min_length`` of a tuple after validating its items and
+    counts only those that passed, so ``placement: [lunch]`` also gives "at
+    least 1 item, not 0": a second, wrong line for one mistake. It is dropped
+    when the list has enough items as written and one of them already failed.
+    """
+    if error["type"] != "too_short":  # failed items only ever make a list shorter
+        return False
+    loc = tuple(error["loc"])
+    value = error.get("input")
+    written = len(value) if isinstance(value, list | tuple) else 0
+    long_enough = written >= (error.get("ctx") or {}).get("min_length", 0)
+    failed_item = any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"])[: len(loc)] == loc for other in errors
+    )
+    return long_enough and failed_item

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
-from simiop.config.errors import ConfigError, Problem
+from simiop.config.errors import ConfigError, Problem, node_at
+from simiop.config.model import SimiopConfig
 from simiop.config.yamlio import parse_yaml, yaml_problem
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -146,8 +148,10 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
             if last:
                 node[part] = value
                 return None
+            if part not in node and _omitted_section(parts[: depth + 1]):
+                node[part] = {}  # e.g. staff.shifts.evening=... on a file without staff.shifts
             if part not in node:
-                known = ", ".join(str(key) for key in node) or "no keys"
+                known = ", ".join(_known_keys(node, parts[:depth])) or "no keys"
                 return _problem(assignment, f"{where} has no key {part!r}", known)
             node = node[part]
         elif isinstance(node, list):
@@ -170,6 +174,32 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
                 assignment, f"{where} is a single value, not a mapping or list", "a path to an existing field"
             )
     return None
+
+
+def _is_section(path: list[str | int]) -> bool:
+    """Whether ``path`` leads to a fixed section of the config (a model: ``staff``, ``staff.shifts``)."""
+    node = node_at(SimiopConfig, path)
+    return node is not None and isinstance(node.annotation, type) and issubclass(node.annotation, BaseModel)
+
+
+def _known_keys(node: dict[Any, Any], path: list[str | int]) -> list[str]:
+    """The keys a mapping has, and, where it is a fixed section of the config, the fields it may have."""
+    keys = [str(key) for key in node]
+    if _is_section(path):
+        section = node_at(SimiopConfig, path)
+        assert section is not None
+        keys += [name for name in section.annotation.model_fields if name not in node]
+    return keys
+
+
+def _omitted_section(path: list[str | int]) -> bool:
+    """Whether ``path`` names a section of the config (a field of a fixed model whose type is a model) that
+    the file left out, so that ``--set`` may fill it key by key as the file could.
+
+    Only fixed fields qualify: a user-chosen key (``tracks.dya``) is never made up, so a typo there still
+    says which keys exist.
+    """
+    return _is_section(path[:-1]) and _is_section(path)
 
 
 def _whole_list(where: str, rest: list[str | int], value: Any) -> str:

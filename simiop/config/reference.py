@@ -561,12 +561,15 @@ waiting for its first hire, a hire before opening or after the run's last day, m
 than intake staff, a prescriber or family role that works none of the tracks' shifts, a track or intake
 with no day before the horizon, an enabled track that no referral can reach (no source with referrals
 prefers its shift or `either`, and no track's wait list switches patients to it when full), weekly intake
-assessments that take more hours than the intake role's count x `weekly_hours` x `fte` (intake is not yet
-charged to staff time, so every booked assessment happens anyway), a weekday's intake assessments that
-take more minutes than the intake staff's days of direct care, a paid day (`days_per_week`) longer than
-the shift's window. `simiop validate`, `run` and `experiment` print them to
-stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()` returns the
-same lines and nothing is printed.
+assessments that take more hours than the intake role's count x `weekly_hours` x `fte` (intake is charged
+to staff time, so only the seats their direct-care budgets hold are offered), a weekday's intake
+assessments that take more minutes than the intake staff's days of direct care, a paid day
+(`days_per_week`) longer than the shift's window, a `cover` pool on a role that leads no enabled track's
+groups (cover people lead groups only, so it is never called), a service no `placement` can hold
+(`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
+the session: every session of it is missed). `simiop validate`, `run` and `experiment`
+print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
+returns the same lines and nothing is printed.
 
 Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
 {base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date

@@ -23,13 +23,15 @@ class CoverPool(Frozen):
     """A per-diem (float) pool that stands in for absent people of a role, paid by the hour."""
 
     people_per_day: Annotated[int, Field(ge=1, le=20)] = 1
-    """Cover people who can be called in on one day (persons/day); they work the role's shift window."""
+    """Cover people who can be called in on one day (persons/day); they work the role's shift window, with
+    the role's daily and weekly direct-care limits."""
 
     hourly_cost_usd: Annotated[float, Field(ge=0, le=1000)]
     """Pay of one cover person per paid hour (USD/hour); no salary or benefits on top."""
 
     min_paid_hours: Annotated[float, Field(ge=0, le=12)] = 0.0
-    """Hours paid for each call-in, however short the work (hours)."""
+    """Hours paid for each call-in, however short the work (hours): a cover person is paid from their first
+    session's start to their last one's end that day, at least this."""
 
 
 class StaffRole(Frozen):
@@ -78,7 +80,8 @@ class StaffRole(Frozen):
     omit for min(the shift window's length, weekly_hours x fte), i.e. the whole window on any day."""
 
     cover: CoverPool | None = None
-    """A per-diem pool that covers absences in this role; omit for none."""
+    """A per-diem pool whose people lead this role's groups when its own people run out (absent, busy or out
+    of direct minutes); groups only, not individual, family or prescriber care; omit for none."""
 
 
 class ShiftHours(Frozen):

@@ -169,6 +169,8 @@ def check_staffing(config: SimiopConfig) -> Staffing:
     check.intake()
     check.absence()
     check.paid_days()
+    check.idle_cover()
+    check.placements()
     _hire_warnings(config, check.calendar, check.warnings)
     return Staffing(check.errors, check.warnings)
 
@@ -399,13 +401,15 @@ class _Check:
             )
         shifts = sorted({track.shift for track in self.tracks.values()})
         if not any(role.works(shift) for shift in shifts):
-            # Not for a role that works one track's shift: one role serves every track, so the user
-            # could not act on it.
+            # Care is given only by staff of the patient's track's shift (issue 18), so every session is
+            # missed (no_staff_on_shift). Not for a role that works one track's shift: the baseline's
+            # family sessions by day therapists are missed for evening patients on purpose.
             self.warnings.append(
                 (
                     f"{path}.role",
-                    f"{role.name} works the {role.spec.shift} shift, yet gives {what} to patients of the "
-                    f"{' and '.join(shifts)} shift (the model does not tie {what} to a shift)",
+                    f"{role.name} works the {role.spec.shift} shift, but only staff of a patient's shift may "
+                    f"give them {what}, and every enabled track is on the {' and '.join(shifts)} shift: all "
+                    f"{what} are missed (no_staff_on_shift)",
                     role.describe(),
                     None,
                 )
@@ -531,6 +535,67 @@ class _Check:
                         f"{role.spec.shift} shift's window of {window:g} h, which caps the hours that can be "
                         "booked",
                         str(role.spec.days_per_week),
+                        None,
+                    )
+                )
+
+    def placements(self) -> None:
+        """Warn about a service no placement can hold: every session of it is missed (no_slot).
+
+        pull_out is shut by ``max_pull_outs_per_day: 0``; before and after by an
+        ``outside_window_minutes`` shorter than the session, which must fit between the window's edge and
+        the programme day. A warning, not an error, as for a care role on no track's shift.
+        """
+        services = self.config.services
+        found: list[tuple[str, tuple[str, ...], list[tuple[str, float]]]] = []
+        if services.individual_therapy is not None:
+            therapy = services.individual_therapy
+            found.append(
+                ("individual_therapy", therapy.placement, [("session_minutes", therapy.session_minutes)])
+            )
+        if services.prescriber is not None:
+            visits = services.prescriber
+            lengths = [
+                ("initial_minutes", visits.initial_minutes),
+                ("follow_up_minutes", visits.follow_up_minutes),
+            ]
+            found.append(("prescriber", visits.placement, lengths))
+        if services.family is not None:
+            found.append(
+                ("family", services.family.placement, [("session_minutes", services.family.session_minutes)])
+            )
+        window = services.outside_window_minutes
+        for name, placement, lengths in found:
+            outside = [where for where in placement if where != "pull_out"]
+            if "pull_out" in placement and services.max_pull_outs_per_day >= 1:
+                continue
+            for field, minutes in lengths:
+                if outside and minutes <= window:
+                    continue
+                shut = ["pull_out: max_pull_outs_per_day is 0"] if "pull_out" in placement else []
+                if outside:
+                    shut.append(f"{' and '.join(outside)}: outside_window_minutes {window:g} < {minutes:g}")
+                self.warnings.append(
+                    (
+                        f"services.{name}.placement",
+                        f"no placement can hold a {minutes:g}-min session ({name}.{field}; "
+                        f"{', '.join(shut)}), so every one is missed (no_slot)",
+                        str(list(placement)),
+                        None,
+                    )
+                )
+
+    def idle_cover(self) -> None:
+        """Warn about a cover pool never called: cover people lead groups only (no care, no intake)."""
+        leading = sorted({track.facilitator_role for track in self.tracks.values()})
+        for name, role in self.roles.items():
+            if role.spec.cover is not None and name not in leading:
+                self.warnings.append(
+                    (
+                        f"staff.roles.{name}.cover",
+                        f"cover people only lead groups, and no enabled track's groups are led by {name}, so "
+                        "this pool is never called",
+                        f"facilitator roles {', '.join(leading) or 'none'}",
                         None,
                     )
                 )
