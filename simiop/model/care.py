@@ -16,7 +16,7 @@ sessions was drawn at enrolment (CarePlan).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
@@ -433,26 +433,12 @@ class Care:
                         if low - EPS <= start and end <= high + EPS and person.timeline.free(start, end):
                             return start, person, placement, k
             elif placement == "before":  # back from the programme day: sessions stack next to it
-                lowest = first - self._outside
-                found: tuple[int, Person] | None = None
-                for person in able:
-                    steps = _steps_before(
-                        person.timeline, patient.timeline, person.window, first, minutes, lowest
-                    )
-                    if steps is not None and (found is None or steps < found[0]):
-                        found = (steps, person)
+                found = _nearest(able, _steps_before, patient.timeline, first, minutes, first - self._outside)
                 if found is not None:
                     end = first - found[0] * SLOT_STEP_MINUTES
                     return end - minutes, found[1], placement, -1
             else:
-                highest = last + self._outside
-                found = None
-                for person in able:
-                    steps = _steps_after(
-                        person.timeline, patient.timeline, person.window, last, minutes, highest
-                    )
-                    if steps is not None and (found is None or steps < found[0]):
-                        found = (steps, person)
+                found = _nearest(able, _steps_after, patient.timeline, last, minutes, last + self._outside)
                 if found is not None:
                     return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
         return None
@@ -564,3 +550,23 @@ def _steps_after(
             if blocker is None:
                 return k
         k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))
+
+
+def _nearest(
+    able: Sequence[Person],
+    steps_of: Callable[..., int | None],
+    patient: Timeline,
+    anchor: float,
+    minutes: float,
+    bound: float,
+) -> tuple[int, Person] | None:
+    """The person whose session sits fewest slot steps from ``anchor`` (the first of equals), with the steps.
+
+    ``steps_of`` is ``_steps_before`` or ``_steps_after``: the one search, mirrored.
+    """
+    found: tuple[int, Person] | None = None
+    for person in able:
+        steps = steps_of(person.timeline, patient, person.window, anchor, minutes, bound)
+        if steps is not None and (found is None or steps < found[0]):
+            found = (steps, person)
+    return found
