@@ -791,6 +791,13 @@ REFUSED = [
         "allowed at most 144 min in total (staff.roles.evening_therapist paid hours a day x (1 - "
         "non_direct_share)))",
     ),
+    (  # 8 h x (1 - 0.9) is 47.99999... in floats: the limit is shown as the 48 it is, not 47.9999
+        ["staff.roles.therapist.non_direct_share=0.9"],
+        "tracks.day.group_sessions_per_day: a programme day's group sessions take more than one "
+        "therapist's daily direct-care limit, so no group of track day ever runs (got 3 x 50 min; "
+        "allowed at most 48 min in total (staff.roles.therapist paid hours a day x (1 - "
+        "non_direct_share)))",
+    ),
     (
         ['staff.shifts={evening: {start: "13:00", end: "20:00"}}'],
         "tracks.evening.start_time: the programme day lies outside the evening shift's window (got 18:00-21:00; "

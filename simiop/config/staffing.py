@@ -260,7 +260,7 @@ class _Check:
                     f"a programme day is longer than one {role.name}'s week, so no group of track {name} "
                     "ever runs",
                     f"{track.hours_per_day:g}",
-                    f"<= {at_most(role.weekly_hours)} (staff.roles.{role.name} {WEEK_BUDGET})",
+                    f"<= {at_most(role.weekly_hours + HOURS_SLACK)} (staff.roles.{role.name} {WEEK_BUDGET})",
                 )
             )
         else:
@@ -305,7 +305,7 @@ class _Check:
                     f"a programme day's group sessions take more than one {role.name}'s daily direct-care "
                     f"limit, so no group of track {name} ever runs",
                     f"{track.group_sessions_per_day} x {track.session_minutes:g} min",
-                    f"at most {at_most(limit)} min in total (staff.roles.{role.name} {DAY_BUDGET})",
+                    f"at most {_minutes(limit)} min in total (staff.roles.{role.name} {DAY_BUDGET})",
                 )
             )
 
@@ -514,7 +514,7 @@ class _Check:
                 (
                     "intake.schedule",
                     f"the assessments of {', '.join(over)} take up to {most:g} min a day, more than the "
-                    f"{at_most(limit)} min of direct care a day of {role.name} staff (count x {DAY_BUDGET})",
+                    f"{_minutes(limit)} min of direct care a day of {role.name} staff (count x {DAY_BUDGET})",
                     role.describe(),
                     None,
                 )
@@ -625,8 +625,13 @@ def _hire_needed(role: _Role, calendar: ClinicCalendar, horizon: float, times: T
     return f"staff.roles.{role.name}.count >= 1, or a hire by {calendar.date_of(last)}"
 
 
+def _minutes(limit: float) -> str:
+    """A limit in minutes as an allowed bound, with the model's slack: 8 h x 0.1 is 48, not 47.9999."""
+    return at_most(limit + HOURS_SLACK * 60)
+
+
 def _week_minutes(role: _Role) -> str:
-    return f"<= {at_most(role.weekly_hours * 60)} (staff.roles.{role.name} {WEEK_BUDGET}, in minutes)"
+    return f"<= {_minutes(role.weekly_hours * 60)} (staff.roles.{role.name} {WEEK_BUDGET}, in minutes)"
 
 
 WEEK_BUDGET = "weekly_hours x fte x (1 - non_direct_share)"
