@@ -130,7 +130,7 @@ class Distribution(Frozen):
         """Draw ``size`` values as a float64 array."""
 
     def _draw_one(self, rng: np.random.Generator) -> float:
-        """One draw: the first element of a one-element batch (a family may shortcut it, same value)."""
+        """One draw: the first element of a one-element batch (a family's ``sampler`` may shortcut it)."""
         return float(self._draw(rng, 1)[0])
 
     def sampler(self) -> Callable[[np.random.Generator], float]:
@@ -138,7 +138,9 @@ class Distribution(Frozen):
 
         For the model's draws per patient (a planned stay, a patience), made once per run: ``sample``
         works numpy's parameters out at every draw, most of a gamma draw's cost. A family with
-        parameters overrides this with a function over them; the rest draw through ``sample``'s way.
+        parameters overrides this with a function over them, drawing numpy's scalar, which is the first
+        of a one-element batch (the same value, tests/test_distributions.py); the rest draw a batch of
+        one. ``sample(rng)`` draws through it, so the one formula serves both.
         """
         return self._draw_one
 
@@ -156,7 +158,7 @@ class Distribution(Frozen):
         the two never changes a run's numbers.
         """
         if size is None:
-            return self._draw_one(rng)
+            return self.sampler()(rng)
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
             raise ValueError(f"size must be a non-negative integer or None, got {size!r}")
         return np.asarray(self._draw(rng, int(size)), dtype=np.float64)
@@ -199,9 +201,6 @@ class Fixed(Distribution):
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         return np.full(size, self.value, dtype=np.float64)
 
-    def _draw_one(self, rng: np.random.Generator) -> float:
-        return float(self.value)  # no draw and no array: a fixed value is read at every admission
-
     def sampler(self) -> Callable[[np.random.Generator], float]:
         value = float(self.value)
         return lambda rng: value
@@ -224,9 +223,6 @@ class Exponential(Distribution):
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         return rng.exponential(self.mean, size)
-
-    def _draw_one(self, rng: np.random.Generator) -> float:
-        return float(rng.exponential(self.mean))  # numpy's scalar draw is the batch's first: same value
 
     def sampler(self) -> Callable[[np.random.Generator], float]:
         mean = self.mean
@@ -492,10 +488,6 @@ class Lognormal(Distribution):
         mu, sigma = self._log_params
         return rng.lognormal(mu, sigma, size)
 
-    def _draw_one(self, rng: np.random.Generator) -> float:
-        mu, sigma = self._log_params
-        return float(rng.lognormal(mu, sigma))  # numpy's scalar draw is the batch's first: same value
-
     def sampler(self) -> Callable[[np.random.Generator], float]:
         mu, sigma = self._log_params
         return lambda rng: float(rng.lognormal(mu, sigma))
@@ -526,10 +518,6 @@ class Gamma(Distribution):
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         shape, scale = self._shape_scale
         return rng.gamma(shape, scale, size)
-
-    def _draw_one(self, rng: np.random.Generator) -> float:
-        shape, scale = self._shape_scale
-        return float(rng.gamma(shape, scale))  # numpy's scalar draw is the batch's first: same value
 
     def sampler(self) -> Callable[[np.random.Generator], float]:
         shape, scale = self._shape_scale
@@ -566,10 +554,6 @@ class Beta(Distribution):
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
         a, b = self._a_b
         return rng.beta(a, b, size)
-
-    def _draw_one(self, rng: np.random.Generator) -> float:
-        a, b = self._a_b
-        return float(rng.beta(a, b))  # numpy's scalar draw is the batch's first: same value
 
     def sampler(self) -> Callable[[np.random.Generator], float]:
         a, b = self._a_b
