@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import random
 
-import simpy
-
-from simiop.model.calendar import ClinicCalendar
-from simiop.model.clinic import Clinic
 from simiop.model.intake import IntakeBook
-from simiop.model.patients import PatientStreams
-from simiop.model.records import Records
-from simiop.streams import RandomStreams
-from tests.tiny_world import roster_of, tiny_config
+from tests.tiny_world import clinic_of, tiny_config
 
 
 def _book_of(**changes: object) -> IntakeBook:
-    config = tiny_config(**changes)
-    calendar = ClinicCalendar.for_config(config)
-    clinic = Clinic(
-        config=config,
-        env=simpy.Environment(),
-        calendar=calendar,
-        streams=RandomStreams(1, 0),
-        roster=roster_of(config),
-        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
-        patients=PatientStreams(1, 0),
-    )
-    return IntakeBook(clinic)
+    return IntakeBook(clinic_of(tiny_config(**changes)))
 
 
 def test_each_booking_is_the_first_slot_with_room_in_its_window() -> None:

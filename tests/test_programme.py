@@ -13,18 +13,13 @@ from simiop.collector import collector_paused
 from simiop.config import load_config
 from simiop.model import simulate
 from simiop.model.attendance import Attendance
-from simiop.model.calendar import ClinicCalendar
-from simiop.model.clinic import Clinic
 from simiop.model.discharge import Readmission
 from simiop.model.events import Call
 from simiop.model.intake import IntakeBook
-from simiop.model.patients import PatientKey, PatientStreams
+from simiop.model.patients import PatientKey
 from simiop.model.programme import Programme
-from simiop.model.records import Records
 from simiop.model.referrals import _cumulative, _mix, _pick, _picked, start_source
-from simiop.model.staff import Roster
-from simiop.streams import RandomStreams
-from tests.tiny_world import roster_of, tiny_config
+from tests.tiny_world import clinic_of, tiny_config
 
 MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
 BASELINE = Path(__file__).parent.parent / "configs" / "baseline.yaml"
@@ -58,18 +53,8 @@ def test_readmission_is_possible_only_if_some_discharge_has_a_probability() -> N
 
 
 def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
-    config = tiny_config()
-    calendar = ClinicCalendar.for_config(config)
-    records = Records(seed=1, replication=0, horizon_days=calendar.horizon_days)
-    clinic = Clinic(
-        config=config,
-        env=simpy.Environment(),
-        calendar=calendar,
-        streams=RandomStreams(1, 0),
-        roster=roster_of(config),
-        records=records,
-        patients=PatientStreams(1, 0),
-    )
+    clinic = clinic_of(tiny_config())
+    records = clinic.records
     key = PatientKey(7, 3)
     first = clinic.new_episode(key, 11, "gp", "step_up", "day", "medicare", "standard", 2.5)
     again = clinic.new_episode(
@@ -92,16 +77,7 @@ def test_a_referral_becomes_one_episode_row_with_its_key() -> None:
 def test_a_clinic_makes_each_distributions_sampler_once_and_it_draws_as_sample() -> None:
     """``Clinic.sampler``: one sampler per distribution for the run, drawing what ``sample`` draws."""
     config = tiny_config()
-    calendar = ClinicCalendar.for_config(config)
-    clinic = Clinic(
-        config=config,
-        env=simpy.Environment(),
-        calendar=calendar,
-        streams=RandomStreams(1, 0),
-        roster=roster_of(config),
-        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
-        patients=PatientStreams(1, 0),
-    )
+    clinic = clinic_of(config)
     patience = config.intake.patience_days
     draw = clinic.sampler(patience)
     assert clinic.sampler(patience) is draw
@@ -121,18 +97,8 @@ def test_a_run_leaves_its_objects_to_reference_counting_not_to_the_cyclic_collec
 
 
 def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
-    config = tiny_config()
-    calendar = ClinicCalendar.for_config(config)
-    env = simpy.Environment()
-    clinic = Clinic(
-        config=config,
-        env=env,
-        calendar=calendar,
-        streams=RandomStreams(1, 0),
-        roster=roster_of(config),
-        records=Records(seed=1, replication=0, horizon_days=calendar.horizon_days),
-        patients=PatientStreams(1, 0),
-    )
+    clinic = clinic_of(tiny_config())
+    env, calendar = clinic.env, clinic.calendar
     clinic.programme = Programme(clinic)
     Call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
     env.run(until=calendar.horizon_days)
@@ -146,17 +112,8 @@ def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
 def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
     """``_everyone_came`` (all attend, one group a track) gives what the general ``_who_came`` gives."""
     config = load_config(MMC, ["simulation.horizon_days=120"])
-    calendar = ClinicCalendar.for_config(config)
-    streams = RandomStreams(3, 0)
-    clinic = Clinic(
-        config=config,
-        env=simpy.Environment(),
-        calendar=calendar,
-        streams=streams,
-        roster=Roster(config, calendar, streams),
-        records=Records(seed=3, replication=0, horizon_days=calendar.horizon_days),
-        patients=PatientStreams(3, 0),
-    )
+    clinic = clinic_of(config, seed=3)
+    calendar = clinic.calendar
     clinic.intake = IntakeBook(clinic)
     programme = clinic.programme = Programme(clinic)
     for name, source in config.referrals.sources.items():
@@ -253,17 +210,8 @@ def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]
 def test_who_came_lists_members_absences_and_groups_as_a_day_by_day_walk() -> None:
     """Two groups, absences, three tracks: each track-day's attendance and row counts as stepping finds them."""
     config = load_config(BASELINE, ["simulation.horizon_days=150"])
-    calendar = ClinicCalendar.for_config(config)
-    streams = RandomStreams(5, 0)
-    clinic = Clinic(
-        config=config,
-        env=simpy.Environment(),
-        calendar=calendar,
-        streams=streams,
-        roster=Roster(config, calendar, streams),
-        records=Records(seed=5, replication=0, horizon_days=calendar.horizon_days),
-        patients=PatientStreams(5, 0),
-    )
+    clinic = clinic_of(config, seed=5)
+    calendar = clinic.calendar
     clinic.intake = IntakeBook(clinic)
     programme = clinic.programme = Programme(clinic)
     for name, source in config.referrals.sources.items():

@@ -10,10 +10,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import simpy
+
 from simiop.config import SimiopConfig, read_config_data, validate_config
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.care import CarePlan
-from simiop.model.records import Episode
+from simiop.model.clinic import Clinic
+from simiop.model.patients import PatientStreams
+from simiop.model.records import Episode, Records
 from simiop.model.staff import Person, Roster
 from simiop.model.stay import Enrolment
 from simiop.model.tracks import TrackState
@@ -41,6 +45,21 @@ def tiny_config(**changes: Any) -> SimiopConfig:
 
 def roster_of(config: SimiopConfig) -> Roster:
     return Roster(config, ClinicCalendar.for_config(config), RandomStreams(1, 0))
+
+
+def clinic_of(config: SimiopConfig, seed: int = 1) -> Clinic:
+    """A clinic as ``simulate`` makes one (replication 0 of ``seed``), before any stage is attached."""
+    calendar = ClinicCalendar.for_config(config)
+    streams = RandomStreams(seed, 0)
+    return Clinic(
+        config=config,
+        env=simpy.Environment(),
+        calendar=calendar,
+        streams=streams,
+        roster=Roster(config, calendar, streams),
+        records=Records(seed=seed, replication=0, horizon_days=calendar.horizon_days),
+        patients=PatientStreams(seed, 0),
+    )
 
 
 def episode(episode_id: int, payer: str = "commercial") -> Episode:
