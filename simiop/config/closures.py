@@ -70,11 +70,13 @@ def last_run_day(opening: dt.date, horizon_days: float) -> dt.date:
 
 @functools.lru_cache(maxsize=32)
 def _rule_closures(rule: HolidayRule, first_year: int, last_year: int) -> frozenset[dt.date]:
-    """A rule's dates over ``first_year``..``last_year``; cached, since every replication asks again."""
+    """A rule's dates over ``first_year``..``last_year``; cached, since every replication asks again (and
+    validate's checks and warnings ask first)."""
     dates = set(rule_holidays(rule, first_year, last_year)) | set(rule.extra)
     return frozenset(dates - set(rule.removed))
 
 
+@functools.lru_cache(maxsize=32)
 def rule_holidays(rule: HolidayRule, first_year: int, last_year: int) -> frozenset[dt.date]:
     """The dates the rule's calendar closes in those years, before ``extra`` and ``removed``.
 

@@ -595,11 +595,14 @@ assessments that take more minutes than the intake staff's days of direct care, 
 (`days_per_week`) longer than the shift's window, a `cover` pool on a role that leads no enabled track's
 groups (cover people lead groups only, so it is never called), a service no `placement` can hold
 (`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
-the session: every session of it is missed). `simiop validate`, `run` and `experiment`
+the session: every session of it is missed), a `clinic.holidays` list with no date in the calendar year of
+the run's last day (no holidays after its last date), a holiday rule's `removed` date that the rule does not
+close. `simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.
 
-Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
+Every date (`clinic.opening_date`, `clinic.holidays` and a holiday rule's `extra` and `removed`,
+`staff.roles.<role>.hires[].date`) must lie in
 {base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date
 and fiscal-year label of the results can be computed.
 """
