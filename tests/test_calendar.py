@@ -106,7 +106,10 @@ def test_a_rule_covers_every_year_of_the_run_and_one_more() -> None:
     assert {date.year for date in into_2028} == {2027, 2028, 2029}
     twenty_years = closures(clinic({"calendar": "US"}), 20 * 365)  # to 2046-12-30
     assert {date.year for date in twenty_years} == set(range(2027, 2048))
-    # 11 holidays a year, on weekdays; New Year's Day on a Saturday is observed the year before.
+    # 11 holidays a year (5 U.S.C. 6103), each year to the last covered one, not only the listed years.
+    actual_dates = closures(clinic({"calendar": "US", "observed": False}), 20 * 365)
+    assert [sum(date.year == year for date in actual_dates) for year in range(2027, 2048)] == [11] * 21
+    # Observed on weekdays; New Year's Day on a Saturday is observed the year before.
     assert all(len(weekdays_of(twenty_years, year)) >= 10 for year in range(2027, 2048))
 
 
