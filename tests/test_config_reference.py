@@ -91,12 +91,14 @@ class _SchemaWalk:
         node = self.resolve(node)
         if path:
             self.paths.add(path)
-        if "oneOf" in node:  # a distribution: the field is a leaf, its parameters are documented once
-            for option in map(self.resolve, node["oneOf"]):
+        options = node.get("oneOf", [])
+        if options and all("dist" in self.resolve(option).get("properties", {}) for option in options):
+            # a distribution: the field is a leaf, its parameters are documented once
+            for option in map(self.resolve, options):
                 self.families[option["properties"]["dist"]["const"]] = set(option["properties"])
             self.leaves.add(path)
-        elif "anyOf" in node:  # X or null
-            for option in node["anyOf"]:
+        elif "anyOf" in node or "oneOf" in node:  # X or null; one of several forms (a list or a rule)
+            for option in node.get("anyOf", options):
                 if option != {"type": "null"}:
                     self.walk(option, path)
         elif "properties" in node:

@@ -877,6 +877,38 @@ REFUSED = [
         "clinic.holidays[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
     ),
     (
+        ["clinic.holidays={calendar: XX}"],
+        "clinic.holidays.calendar: no holiday calendar for this country code (got 'XX'; allowed AD, AE, AF, AG, "
+        "AI, AL, AM, AO, AQ, AR, AS, AT, AU, AW, AX, AZ, BA, BB, BD, BE, BF, BG, BH, BI, BJ, BL, BM, BN, BO, BQ, "
+        "... (250 codes in all))",
+    ),
+    (
+        ["clinic.holidays={calendar: us}"],
+        "clinic.holidays.calendar: no holiday calendar for this country code; did you mean 'US'? (got 'us'; "
+        "allowed AD, AE, AF, AG, AI, AL, AM, AO, AQ, AR, AS, AT, AU, AW, AX, AZ, BA, BB, BD, BE, BF, BG, BH, BI, "
+        "BJ, BL, BM, BN, BO, BQ, ... (250 codes in all))",
+    ),
+    (
+        ["clinic.holidays={calendar: US, subdivision: ZZ}"],
+        "clinic.holidays.subdivision: no such subdivision in the US calendar (got 'ZZ'; allowed AK, AL, AR, AS, "
+        "AZ, CA, CO, CT, DC, DE, FL, GA, GU, HI, IA, ID, IL, IN, KS, KY, LA, MA, MD, ME, MI, MN, MO, MP, MS, MT, "
+        "... (57 codes in all))",
+    ),
+    (
+        ["clinic.holidays={calendar: US, observe: true}"],
+        "clinic.holidays.observe: unknown key; did you mean 'observed'? (got 'observe'; allowed calendar, "
+        "subdivision, observed, extra, removed)",
+    ),
+    (
+        ["clinic.holidays={calendar: US, extra: [1899-12-31]}"],
+        "clinic.holidays.extra[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
+    ),
+    (
+        ["clinic.holidays=US"],
+        "clinic.holidays: expected a list of dates or a holiday rule (got 'US'; allowed a list of dates "
+        "YYYY-MM-DD, or a rule such as {calendar: US, observed: true})",
+    ),
+    (
         ["staff.roles.therapist.hires=[{date: 2200-01-01}]"],
         "staff.roles.therapist.hires[0].date: date out of range (got 2200-01-01; allowed 1900-01-01 to "
         "2199-12-31)",
@@ -1051,6 +1083,24 @@ WARNED = [
             f"{B}: warning: staff.roles.prescriber.cover: cover people only lead groups, and no enabled track's "
             "groups are led by prescriber, so this pool is never called (got facilitator roles evening_therapist, "
             "therapist)",
+        ],
+    ),
+    (
+        ["simulation.horizon_days=1460"],
+        [
+            f"{B}: warning: clinic.holidays: the list stops at 2030-01-01 but the run goes on to 2031-01-02: no "
+            "holidays after it (got a list of 18 dates; allowed dates through 2031, or a rule such as {calendar: "
+            "US, observed: true})",
+            NO_COVER,
+        ],
+    ),
+    (["simulation.horizon_days=1460", "clinic.holidays={calendar: US}"], [NO_COVER]),
+    (
+        ["clinic.holidays={calendar: US, removed: [2027-07-05, 2027-07-06]}"],
+        [
+            f"{B}: warning: clinic.holidays.removed[1]: the US calendar does not close this date, so removing it "
+            "changes nothing (got 2027-07-06)",
+            NO_COVER,
         ],
     ),
     (

@@ -82,6 +82,20 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     assert (a / "episodes.csv").read_bytes() != (c / "episodes.csv").read_bytes()
 
 
+def test_a_holiday_rule_gives_byte_identical_files(tmp_path: Path) -> None:
+    """The rule's dates come from the holidays package, the same on every run: same seed, same bytes."""
+    rule = ("--set", "clinic.holidays={calendar: US, extra: [2027-01-19]}")
+    run_baseline(tmp_path / "a", *rule)
+    run_baseline(tmp_path / "b", *rule)
+    a, b = first_cell(tmp_path / "a"), first_cell(tmp_path / "b")
+    for name in OUTPUTS:
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    daily = {(row["date"], row["track"]): row for row in read(a / "daily.csv")}
+    for date in ("2027-01-18", "2027-01-19", "2027-02-15"):  # King Day, the extra day, Washington's Birthday
+        assert daily[date, "day"]["groups_scheduled"] == "0"
+    assert daily["2027-01-20", "day"]["groups_scheduled"] != "0"
+
+
 def test_run_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
     code, _, err = run("run", str(BASELINE), "--horizon", "three years", "--out", str(tmp_path))
     assert code == 2

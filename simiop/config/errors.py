@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 _MAX_VALUE_CHARS = 60
@@ -85,13 +85,17 @@ def show_value(value: Any) -> str:
     return text
 
 
+UNION_TAGS = ("dist=", "form=")
+"""Prefixes of the tags that pick a union member (a distribution family, a list or a rule): not YAML keys."""
+
+
 def format_path(loc: Iterable[int | str]) -> str:
     """``('tracks', 'day', 'weekdays', 2)`` -> ``tracks.day.weekdays[2]``; union tags are dropped."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part.startswith("dist=") or part == "[key]":
+        elif part.startswith(UNION_TAGS) or part == "[key]":
             continue
         else:
             text += f".{part}" if text else part
@@ -126,6 +130,16 @@ def _unwrap(node: _Node) -> _Node:
             return _Node(annotation, metadata)
 
 
+def _tagged_member(annotation: Any, tag: str) -> Any:
+    """The member of a union marked ``Tag(tag)`` (e.g. clinic.holidays' rule or list)."""
+    for member in typing.get_args(annotation):
+        if typing.get_origin(member) is typing.Annotated and any(
+            isinstance(item, Tag) and item.tag == tag for item in typing.get_args(member)[1:]
+        ):
+            return member
+    return None
+
+
 def _union_member(annotation: Any, tag: str) -> Any:
     for member in typing.get_args(annotation):
         unwrapped = _unwrap(_Node(member, [])).annotation
@@ -145,6 +159,11 @@ def node_at(root: type[BaseModel], loc: Sequence[int | str]) -> _Node | None:
         origin = typing.get_origin(annotation)
         if isinstance(part, str) and part.startswith("dist="):
             member = _union_member(annotation, part.removeprefix("dist="))
+            if member is None:
+                return None
+            node = _Node(member, [])
+        elif isinstance(part, str) and part.startswith("form="):
+            member = _tagged_member(annotation, part)
             if member is None:
                 return None
             node = _Node(member, [])

@@ -13,6 +13,7 @@ from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
 from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
 from simiop.config.clock import Window, clock_text, intake_slot_windows, programme_minutes, shift_windows
+from simiop.config.closures import holiday_warnings
 from simiop.config.discharge import DischargeConfig
 from simiop.config.errors import Problem
 from simiop.config.intake import IntakeConfig
@@ -94,7 +95,12 @@ class SimiopConfig(Frozen):
         prints them to stderr (``FILE: warning: ...``) from ``validate``,
         ``run`` and ``experiment``; the API returns them here and never prints.
         """
-        findings = [*check_staffing(self).warnings, *unreachable_tracks(self), *billing_warnings(self)]
+        findings = [
+            *holiday_warnings(self),
+            *check_staffing(self).warnings,
+            *unreachable_tracks(self),
+            *billing_warnings(self),
+        ]
         return [Problem(*finding).format("warning") for finding in findings]
 
 

@@ -40,7 +40,7 @@ from pydantic import BaseModel, Discriminator, Strict, Tag
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
-from simiop.config import base, care, distributions
+from simiop.config import base, calendar, care, distributions
 from simiop.config.descriptions import describe_fields
 from simiop.config.distributions import DISTRIBUTIONS, Distribution
 from simiop.config.model import SimiopConfig
@@ -113,6 +113,7 @@ _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
     distributions._check_dist_key: None,  # words the error for a missing or unknown dist key
+    calendar._list_or_rule: None,  # words the error for holidays that are neither a list nor a rule
     distributions._non_negative: "draws >= 0",
     distributions._probability: "draws 0 to 1",
     distributions._count: "draws whole numbers >= 0",
@@ -343,13 +344,40 @@ def _shape_of_base(base_type: object, key: str) -> _Shape:
 
 
 def _union_shape(members: tuple[object, ...], key: str) -> _Shape:
-    """``X | None`` (written "X or null"), or a union of distribution families, optionally with None."""
+    """``X | None`` (written "X or null"), a union of distribution families, optionally with None, or one of
+    a few forms (clinic.holidays: a list of dates or a rule)."""
     present = tuple(member for member in members if member is not type(None))
-    shape = _shape(present[0], [], key) if len(present) == 1 else _distribution_shape(present)
+    if len(present) == 1:
+        shape = _shape(present[0], [], key)
+    elif _is_distribution(present[0]):
+        shape = _distribution_shape(present)
+    else:
+        shape = _forms_shape(present, key)
     if len(present) == len(members):
         return shape
     text = f"({shape.text})" if " " in shape.text else shape.text
     return replace(shape, text=f"{text} or null")
+
+
+def _is_distribution(member: object) -> bool:
+    family = _unwrap(member)[0]
+    return isinstance(family, type) and issubclass(family, Distribution)
+
+
+def _forms_shape(members: tuple[object, ...], key: str) -> _Shape:
+    """A value written in one of several forms, e.g. "list of dates or object"; at most one form is an
+    object, whose fields are listed under the field."""
+    shapes = [_shape(member, [], key) for member in members]
+    models = [shape for shape in shapes if shape.model is not None]
+    if len(models) > 1 or any(shape.families for shape in shapes):
+        raise TypeError(f"config reference cannot describe the union {members!r}")
+    model = models[0] if models else None
+    return _Shape(
+        " or ".join(shape.text for shape in shapes),
+        sum((shape.bounds for shape in shapes), ()),
+        model.model if model else None,
+        model.suffix if model else "",
+    )
 
 
 def _distribution_shape(members: tuple[object, ...]) -> _Shape:
@@ -567,11 +595,14 @@ assessments that take more minutes than the intake staff's days of direct care, 
 (`days_per_week`) longer than the shift's window, a `cover` pool on a role that leads no enabled track's
 groups (cover people lead groups only, so it is never called), a service no `placement` can hold
 (`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
-the session: every session of it is missed). `simiop validate`, `run` and `experiment`
+the session: every session of it is missed), a `clinic.holidays` list with no date in the calendar year of
+the run's last day (no holidays after its last date), a holiday rule's `removed` date that the rule does not
+close. `simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.
 
-Every date (`clinic.opening_date`, `clinic.holidays`, `staff.roles.<role>.hires[].date`) must lie in
+Every date (`clinic.opening_date`, `clinic.holidays` and a holiday rule's `extra` and `removed`,
+`staff.roles.<role>.hires[].date`) must lie in
 {base.DATE_RANGE}, and so must the run's last day (`opening_date` + `horizon_days` - 1), so that every date
 and fiscal-year label of the results can be computed.
 """

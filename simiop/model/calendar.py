@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 
 from simiop.config.base import WEEKDAYS, Weekday, hours_of
+from simiop.config.closures import closures
 from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
 
@@ -32,8 +33,12 @@ class ClinicCalendar:
 
     @classmethod
     def for_config(cls, config: SimiopConfig) -> ClinicCalendar:
-        """The calendar of a run of ``config``: the one place that maps config to calendar."""
-        return cls(config.clinic.opening_date, config.clinic.holidays, config.simulation.horizon_days)
+        """The calendar of a run of ``config``: the one place that maps config to calendar.
+
+        Its closures come from ``simiop.config.closures.closures``, as do those the config checks see.
+        """
+        horizon = config.simulation.horizon_days
+        return cls(config.clinic.opening_date, closures(config.clinic, horizon), horizon)
 
     def date_of(self, day: int) -> dt.date:
         return self.opening + dt.timedelta(days=day)
