@@ -94,7 +94,12 @@ class SimiopConfig(Frozen):
         prints them to stderr (``FILE: warning: ...``) from ``validate``,
         ``run`` and ``experiment``; the API returns them here and never prints.
         """
-        findings = [*check_staffing(self).warnings, *unreachable_tracks(self), *billing_warnings(self), *stay_limit_warnings(self.length_of_stay)]
+        findings = [
+            *check_staffing(self).warnings,
+            *unreachable_tracks(self),
+            *billing_warnings(self),
+            *stay_limit_warnings(self.length_of_stay),
+        ]
         return [Problem(*finding).format("warning") for finding in findings]
 
 
