@@ -224,11 +224,13 @@ def check_stay_limits(config: SimiopConfig, episodes: list[Episode]) -> None:
     stay = config.length_of_stay
     for e in episodes:
         if stay.max_stay_days is not None and e.end_state in DISCHARGES and e.programme_days > 1:
-            assert e.admitted_day is not None and e.ended_day is not None
+            assert e.admitted_day is not None
+            assert e.ended_day is not None
             # It ends on a programme day before admission day + the limit (or on its first day).
             assert math.floor(e.ended_day) < math.floor(e.admitted_day) + stay.max_stay_days, e
         if e.max_stay_discharge:
-            assert stay.max_stay_days is not None and e.end_state in (stay.at_max_stay,), e
+            assert stay.max_stay_days is not None, e
+            assert e.end_state == stay.at_max_stay, e
         recertification = stay.recertification
         if recertification is None:
             assert (e.recertifications, e.recertification_stopped) == (0, False), e
@@ -236,7 +238,8 @@ def check_stay_limits(config: SimiopConfig, episodes: list[Episode]) -> None:
             if recertification.payers is not None and e.payer not in recertification.payers:
                 assert (e.recertifications, e.recertification_stopped) == (0, False), e
             if e.recertification_stopped:
-                assert e.recertifications >= 1 and e.end_state == recertification.on_stop, e
+                assert e.recertifications >= 1, e
+                assert e.end_state == recertification.on_stop, e
 
 
 def check_caseloads(config: SimiopConfig, episodes: list[Episode]) -> None:
