@@ -115,7 +115,9 @@ class LengthOfStayConfig(Frozen):
     """Probability per week of an administrative discharge (e.g. rule violation, moved away)."""
 
     recertification: Recertification | None = None
-    """Physician recertification of the plan of care at intervals (e.g. Medicare IOP); omit for none."""
+    """Physician recertification of the plan of care at intervals (e.g. Medicare IOP: 42 CFR 424.24(e); Social
+    Security Act 1861(ff)(1) as amended by CAA 2023 section 4124: no less often than every other month);
+    omit for none."""
 
     max_stay_days: Annotated[float, Field(gt=0, le=3650)] | None = None
     """Longest stay in calendar days from the admission day: the stay ends at the end of its last programme
