@@ -375,7 +375,8 @@ class Stay:
         recert_stopped = False
         if recert is not None and (self._recert_payers is None or episode.payer in self._recert_payers):
             recert_indices = self._recert_indices(track.days, first, count, math.floor(now), recert)
-            if recert_indices and recert_stream is not None:
+            if recert_indices:
+                assert recert_stream is not None, "a recertified stay draws from the patient's RECERT stream"
                 # One uniform per date the stay could reach, from the patient's own stream (a fixed layout).
                 recert_draws = recert_stream().random(len(recert_indices)).tolist()
                 recert_at = recert_indices[0]
