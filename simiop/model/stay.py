@@ -6,13 +6,16 @@ once, at admission, from the patient's own stream (patients.py) with a fixed
 layout: the planned stay, the propensity to attend, then one uniform each for
 family sessions, the step-up and the administrative hazard, then one
 attendance uniform for every programme day the stay could take (the planned
-stay with every extension), then progress reviews and payer reviews in the
-order they fall due. The result is one discharge event.
+stay with every extension, cut at the maximum stay), then progress reviews and
+payer reviews in the order they fall due (the review stream), and one uniform
+per recertification date the stay could reach (the recertification stream).
+The result is one discharge event.
 
 Per programme day the rules are today's: at the start, the step-up hazard,
-else the administrative hazard, else a due progress review, else a due payer
-review; then attendance; at the end, dropout after too many absences in a
-row, else completion. A hazard with a daily probability p first fires after a
+else the administrative hazard, else a due progress review, else a due
+recertification, else a due payer review; then attendance; at the end,
+dropout after too many absences in a row, else completion, else the maximum
+stay. A hazard with a daily probability p first fires after a
 geometric number of days, so it is one draw, not one per day. Times are
 compared as keys over the stay's programme days: the start of day k is 2k,
 its end 2k + 1, and a continuous stay's planned end (at any instant) falls
