@@ -40,6 +40,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         assert 0.0 <= e.referred_day < horizon
     assert [e.episode_id for e in records.episodes] == list(range(len(records.episodes)))
 
+    check_stay_limits(config, records.episodes)
+
     # Nobody in two places at once: a person's episodes do not overlap.
     by_patient = defaultdict(list)
     for e in records.episodes:
@@ -215,6 +217,29 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             if r == role:
                 capacity[(role, week)] = people * weekly_direct_limit_hours(spec)
                 assert used <= capacity[(role, week)] + 1e-6, (role, week, used)
+
+
+def check_stay_limits(config: SimiopConfig, episodes: list[Episode]) -> None:
+    """No stay runs past length_of_stay.max_stay_days; only the listed payers' patients are recertified."""
+    stay = config.length_of_stay
+    for e in episodes:
+        if stay.max_stay_days is not None and e.end_state in DISCHARGES and e.programme_days > 1:
+            assert e.admitted_day is not None
+            assert e.ended_day is not None
+            # It ends on a programme day before admission day + the limit (or on its first day).
+            assert math.floor(e.ended_day) < math.floor(e.admitted_day) + stay.max_stay_days, e
+        if e.max_stay_discharge:
+            assert stay.max_stay_days is not None, e
+            assert e.end_state == stay.at_max_stay, e
+        recertification = stay.recertification
+        if recertification is None:
+            assert (e.recertifications, e.recertification_stopped) == (0, False), e
+        else:
+            if recertification.payers is not None and e.payer not in recertification.payers:
+                assert (e.recertifications, e.recertification_stopped) == (0, False), e
+            if e.recertification_stopped:
+                assert e.recertifications >= 1, e
+                assert e.end_state == recertification.on_stop, e
 
 
 def check_caseloads(config: SimiopConfig, episodes: list[Episode]) -> None:

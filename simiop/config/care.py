@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -53,6 +54,45 @@ class ProgressReview(Frozen):
         return self
 
 
+StayEnd = Literal["completed", "administrative"]
+"""How a stay cut by a rule (recertification, maximum stay) ends: completed (stepped down to routine
+outpatient care, as simiop's completed always means) or administrative (the payer just stops paying)."""
+
+
+class Recertification(Frozen):
+    """The plan of care, certified at admission, recertified by the physician at intervals.
+
+    Medicare pays for partial hospitalization and intensive outpatient services only under a
+    physician's certification and plan of care (42 CFR 410.43, 424.24(e),
+    https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-424/subpart-B/section-424.24).
+    For IOP the statute has the physician determine the need, and re-determine it no less frequently
+    than every other month (Social Security Act 1861(ff)(1) as amended by Consolidated Appropriations
+    Act 2023 section 4124, https://www.ssa.gov/OP_Home/ssact/title18/1861.htm). The exact wording of
+    424.24(e)'s recertification paragraph, including the day of the first IOP recertification, was
+    not read for this model: the defaults (60 and 60 days) are an ASSUMPTION read from "every other
+    month"; for Medicare PHP use first_after_days 18 and interval_days 30 (also not confirmed here).
+    """
+
+    first_after_days: Annotated[float, Field(gt=0, le=365)] = 60.0
+    """Calendar days from the admission day to the first recertification, held at the start of the first
+    programme day on or after it (ASSUMPTION: "every other month", see the class)."""
+
+    interval_days: Annotated[float, Field(gt=0, le=365)] = 60.0
+    """Calendar days from one recertification date to the next (ASSUMPTION: "every other month"); at most
+    one recertification per programme day."""
+
+    continue_probability: Probability
+    """Probability the physician recertifies the plan, so the stay goes on (ASSUMPTION: no published
+    figure)."""
+
+    payers: Annotated[tuple[Name, ...], Field(min_length=1), FromList] | None = None
+    """Payers whose patients are recertified (keys of money.payers, e.g. [medicare]); omit for everyone."""
+
+    on_stop: StayEnd = "completed"
+    """How a stay ends when the plan is not recertified: completed (stepped down to outpatient care) or
+    administrative."""
+
+
 class LengthOfStayConfig(Frozen):
     """Planned stay, reviews and the hazards that end a stay early."""
 
@@ -73,6 +113,43 @@ class LengthOfStayConfig(Frozen):
 
     administrative_weekly_hazard: Probability = 0.0
     """Probability per week of an administrative discharge (e.g. rule violation, moved away)."""
+
+    recertification: Recertification | None = None
+    """Physician recertification of the plan of care at intervals (e.g. Medicare IOP: 42 CFR 424.24(e); Social
+    Security Act 1861(ff)(1) as amended by CAA 2023 section 4124: no less often than every other month);
+    omit for none."""
+
+    max_stay_days: Annotated[float, Field(gt=0, le=3650)] | None = None
+    """Longest stay in calendar days from the admission day: the stay ends at the end of its last programme
+    day before then (at least its first programme day). ASSUMPTION / payer policy: Medicare publishes no
+    maximum and relies on recertification. Omit for none."""
+
+    at_max_stay: StayEnd = "completed"
+    """How a stay cut by max_stay_days ends: completed (stepped down to outpatient care) or administrative."""
+
+
+def stay_limit_warnings(stay: LengthOfStayConfig) -> Iterator[tuple[str, str, str, str | None]]:
+    """(path, what, value, what to do) for a maximum stay or recertification that looks mis-set."""
+    limit = stay.max_stay_days
+    if limit is not None:
+        weeks = stay.planned_stay_unit == "weeks"
+        mean = stay.planned_stay.mean * (7.0 if weeks else 1.0)
+        if limit < mean:
+            unit = "weeks" if weeks else "programme days"
+            yield (
+                "length_of_stay.max_stay_days",
+                "shorter than the mean planned stay: most stays end at the limit, not as planned",
+                f"{limit:g} days, planned stay mean {stay.planned_stay.mean:g} {unit}",
+                "a limit above the planned stay, or a shorter planned_stay",
+            )
+    recertification = stay.recertification
+    if recertification is not None and limit is not None and recertification.first_after_days >= limit:
+        yield (
+            "length_of_stay.recertification.first_after_days",
+            "no stay lasts until the first recertification: the maximum stay ends it first",
+            f"{recertification.first_after_days:g} with max_stay_days {limit:g}",
+            "first_after_days below max_stay_days, or no recertification",
+        )
 
 
 Placement = Literal["pull_out", "before", "after"]

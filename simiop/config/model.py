@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
-from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
+from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig, stay_limit_warnings
 from simiop.config.clock import Window, clock_text, intake_slot_windows, programme_minutes, shift_windows
 from simiop.config.closures import holiday_warnings
 from simiop.config.discharge import DischargeConfig
@@ -100,6 +100,7 @@ class SimiopConfig(Frozen):
             *check_staffing(self).warnings,
             *unreachable_tracks(self),
             *billing_warnings(self),
+            *stay_limit_warnings(self.length_of_stay),
         ]
         return [Problem(*finding).format("warning") for finding in findings]
 
@@ -149,6 +150,10 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
                 yield from _missing(f"referrals.sources.{name}.acuity_mix.{cls}", cls, acuity, "acuity class")
     for name in config.intake.outcomes_by_source:
         yield from _missing(f"intake.outcomes_by_source.{name}", name, sources, "referral source")
+    recertification = config.length_of_stay.recertification
+    if recertification is not None:
+        for payer in recertification.payers or ():
+            yield from _missing("length_of_stay.recertification.payers", payer, payers, "payer")
     for name in config.intake.outcomes_by_acuity:
         yield from _missing(f"intake.outcomes_by_acuity.{name}", name, acuity, "acuity class")
     if READMISSION_SOURCE in sources:

@@ -40,6 +40,10 @@ class Purpose(IntEnum):
     REVIEWS = 4
     """Progress and payer reviews of a stay: apart from the attendance drawn before them, whose length
     stops at the horizon, so a review's outcome does not depend on how long the run is."""
+    RECERT = 6
+    """Recertification of the plan of care (length_of_stay.recertification): one uniform per
+    recertification date the stay could reach, in date order, drawn at admission only when the patient's
+    payer is recertified (u >= continue_probability: not recertified)."""
 
 
 class PatientKey(NamedTuple):

@@ -216,7 +216,9 @@ class Programme:
             # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
             key = self._review_key = keys[episode.episode_id]
             rng = patients.of(key, _STAY)
-            enrolment = plan(track, episode, group, therapist, first, day, now, rng, self._reviews)
+            enrolment = plan(
+                track, episode, group, therapist, first, day, now, rng, self._reviews, self._recert
+            )
             groups[group].append(enrolment)
             track.census += 1
             enrolments.append(enrolment)
@@ -239,6 +241,11 @@ class Programme:
         """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
         assert self._review_key is not None
         return self._patients.of(self._review_key, _REVIEWS)
+
+    def _recert(self) -> np.random.Generator:
+        """The recertification stream of the patient whose stay is being drawn (asked for only if needed)."""
+        assert self._review_key is not None
+        return self._patients.of(self._review_key, Purpose.RECERT)
 
     # -- discharge ---------------------------------------------------------------------------------
 

@@ -100,6 +100,9 @@ class Episode:
     service_hours: float = 0.0
     authorization_reviews: int = 0
     authorization_denied: bool = False
+    recertifications: int = 0
+    recertification_stopped: bool = False
+    max_stay_discharge: bool = False
 
     def end(self, state: EndState, day: float) -> None:
         assert self.end_state is None, f"episode {self.episode_id} ended twice"

@@ -6,13 +6,16 @@ once, at admission, from the patient's own stream (patients.py) with a fixed
 layout: the planned stay, the propensity to attend, then one uniform each for
 family sessions, the step-up and the administrative hazard, then one
 attendance uniform for every programme day the stay could take (the planned
-stay with every extension), then progress reviews and payer reviews in the
-order they fall due. The result is one discharge event.
+stay with every extension, cut at the maximum stay), then progress reviews and
+payer reviews in the order they fall due (the review stream), and one uniform
+per recertification date the stay could reach (the recertification stream).
+The result is one discharge event.
 
 Per programme day the rules are today's: at the start, the step-up hazard,
-else the administrative hazard, else a due progress review, else a due payer
-review; then attendance; at the end, dropout after too many absences in a
-row, else completion. A hazard with a daily probability p first fires after a
+else the administrative hazard, else a due progress review, else a due
+recertification, else a due payer review; then attendance; at the end,
+dropout after too many absences in a row, else completion, else the maximum
+stay. A hazard with a daily probability p first fires after a
 geometric number of days, so it is one draw, not one per day. Times are
 compared as keys over the stay's programme days: the start of day k is 2k,
 its end 2k + 1, and a continuous stay's planned end (at any instant) falls
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simiop.config.care import Recertification
 from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
 from simiop.model.care import CarePlan
@@ -123,6 +127,12 @@ class Enrolment:
     """The stay's day index of a denied payer review, if any."""
     denied_on: int | None = None
     """The day a denied payer review let the patient continue unbilled, if so."""
+    recert_days: tuple[int, ...] = ()
+    """Recertifications held: the stay's day index of each (the last is the one that ended it, if one did)."""
+    recert_stopped: bool = False
+    """Whether a recertification not granted ends the stay (at the start of ``recert_days[-1]``)."""
+    at_max_stay: bool = False
+    """Whether the maximum stay (length_of_stay.max_stay_days) ends the stay."""
 
 
 class Stay:
@@ -150,6 +160,15 @@ class Stay:
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
         self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
         """Everyone comes to every programme day of their stay (attendance is all True)."""
+        self._max_stay = stay.max_stay_days
+        self._at_max_stay: EndState = stay.at_max_stay
+        self._recert = stay.recertification
+        self._recert_payers = (
+            None
+            if stay.recertification is None or stay.recertification.payers is None
+            else frozenset(stay.recertification.payers)
+        )
+        """Payers whose patients are recertified (None: everyone's)."""
         self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
         """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
         self._uniforms_unused = (
@@ -200,6 +219,48 @@ class Stay:
             return 2 * started - (0.5 if track.ends[first + started - 1] < end else 1.5)
         return 2 * (bisect.bisect_left(track.next_day, end, first, first + count) - first) + 1
 
+    def _max_stay_cap(self, track: TrackState, first: int, count: int, admitted_on: int) -> tuple[int, float]:
+        """The stay's programme days cut at the maximum stay, and the key of the limit (NEVER: not reached).
+
+        The limit is the end of the last programme day before ``admitted_on + max_stay_days`` (at least the
+        first programme day). Only the tail of the days is cut, so the attendance uniforms of the days kept
+        are the same as without a limit (common random numbers).
+        """
+        assert self._max_stay is not None
+        within = bisect.bisect_left(track.days, admitted_on + self._max_stay, first, first + count) - first
+        if within >= count:
+            return count, NEVER
+        count = max(within, 1)
+        return count, 2 * (count - 1) + 1
+
+    def _end_by_rules(
+        self, hazard: float, hazard_state: EndState, dropout: float, completion: float, limit: float
+    ) -> tuple[float, EndState]:
+        """``_earliest`` with the maximum stay as a completion-like key: on a tie the hazards, dropout and
+        the plan's own completion come first."""
+        best, state = _earliest(hazard, hazard_state, dropout, min(completion, limit))
+        if limit < completion and best == limit and state == COMPLETED:
+            state = self._at_max_stay
+        return best, state
+
+    @staticmethod
+    def _recert_indices(
+        days: list[int], first: int, count: int, admitted_on: int, recert: Recertification
+    ) -> list[int]:
+        """The stay's day index of each recertification it could reach: the first programme day on or after
+        ``admitted_on + first_after_days``, then on or after each ``interval_days`` more, at most one per
+        programme day (a date falling on a day already recertified moves to the next)."""
+        indices: list[int] = []
+        date = admitted_on + recert.first_after_days
+        low, end = first, first + count
+        while True:
+            index = bisect.bisect_left(days, date, low, end) - first
+            if index >= count:
+                return indices
+            indices.append(index)
+            low = first + index + 1
+            date += recert.interval_days
+
     def plan(
         self,
         track: TrackState,
@@ -211,11 +272,14 @@ class Stay:
         now: float,
         rng: np.random.Generator,
         reviews: Callable[[], np.random.Generator],
+        recert_stream: Callable[[], np.random.Generator] | None = None,
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
 
         ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
-        only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first).
+        only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first);
+        ``recert_stream``: gives the patient's recertification stream, asked for only when the payer is
+        recertified (length_of_stay.recertification) and the stay could reach a recertification date.
         """
         review = self._review
         planned = self._planned_stay(rng)
@@ -259,6 +323,9 @@ class Stay:
             if beyond is not None:
                 count = min(count, beyond - first + 1)
             track.list_through(first + count)
+        limit_key = NEVER
+        if self._max_stay is not None:  # fewer days: only the tail of the attendance uniforms is not drawn
+            count, limit_key = self._max_stay_cap(track, first, count, math.floor(now))
         # A plan cut at the horizon "ends" at the start of the day after it: never reached in the run.
         censor_key = 2 * (count - 1) if beyond is not None and first + count - 1 >= beyond else NEVER
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
@@ -294,15 +361,29 @@ class Stay:
         completion_key = min(
             self._completion(track, first, count, planned_end, planned_days, joined), censor_key
         )
-        best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
+        best, state = self._end_by_rules(hazard_key, hazard_state, dropout_key, completion_key, limit_key)
 
-        # Progress reviews and payer reviews, in day order (progress first on a shared day), while the
-        # stay lasts: each may end it at the day's start, extend the plan, or let it go on unbilled.
+        # Progress reviews, recertifications and payer reviews, in day order (in that order on a shared
+        # day), while the stay lasts: each may end it at the day's start; a progress review may extend the
+        # plan, a denied payer review let it go on unbilled.
         rule = self._rules[episode.payer]
         review_days: list[int] = []
         denied_at: int | None = None
         denied_on: int | None = None
-        if review is not None or rule is not None:
+        recert = self._recert
+        recert_days: list[int] = []
+        recert_at: float = NEVER
+        recert_draws: list[float] = []
+        recert_indices: list[int] = []
+        recert_stopped = False
+        if recert is not None and (self._recert_payers is None or episode.payer in self._recert_payers):
+            recert_indices = self._recert_indices(track.days, first, count, math.floor(now), recert)
+            if recert_indices:
+                assert recert_stream is not None, "a recertified stay draws from the patient's RECERT stream"
+                # One uniform per date the stay could reach, from the patient's own stream (a fixed layout).
+                recert_draws = recert_stream().random(len(recert_indices)).tolist()
+                recert_at = recert_indices[0]
+        if review is not None or rule is not None or recert_at != NEVER:
             days = track.days
             end_index = first + count
             next_review = day + review.interval_weeks * DAYS_PER_WEEK if review is not None else NEVER
@@ -333,7 +414,7 @@ class Stay:
             drawn = 0
             extensions = 0
             while True:
-                at = min(progress_at, payer_at)
+                at = min(progress_at, recert_at, payer_at)
                 if at == NEVER or 2 * at >= best:
                     break
                 index = int(at)
@@ -358,10 +439,21 @@ class Stay:
                             self._completion(track, first, count, planned_end, planned_days, joined),
                             censor_key,
                         )
-                        best, state = _earliest(hazard_key, hazard_state, dropout_key, completion_key)
+                        best, state = self._end_by_rules(
+                            hazard_key, hazard_state, dropout_key, completion_key, limit_key
+                        )
                     progress_at = bisect.bisect_left(days, next_review, first + index + 1, end_index) - first
                     if progress_at >= count:
                         progress_at = NEVER
+                    continue
+                if recert_at == at:
+                    assert recert is not None
+                    recert_days.append(index)
+                    if recert_draws[len(recert_days) - 1] >= recert.continue_probability:
+                        best, state, recert_stopped = 2 * index, recert.on_stop, True
+                        break
+                    held = len(recert_days)
+                    recert_at = recert_indices[held] if held < len(recert_indices) else NEVER
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
@@ -416,7 +508,7 @@ class Stay:
             ends_on = track.days[first + index]
             started = ended = index + 1
         family = self._family
-        return Enrolment(  # positional, in field order: one is made per admission
+        enrolment = Enrolment(  # positional, in field order: one is made per admission
             episode,
             track,
             group,
@@ -435,6 +527,14 @@ class Stay:
             denied_at,
             denied_on,
         )
+        if recert_days:
+            enrolment.recert_days = tuple(recert_days)
+            enrolment.recert_stopped = recert_stopped
+        if limit_key != NEVER:
+            enrolment.at_max_stay = (
+                best == limit_key and limit_key < completion_key and state == self._at_max_stay
+            )
+        return enrolment
 
     def settle(self, enrolment: Enrolment, horizon: float) -> None:
         """Write the stay's counts on its episode: to the discharge, or to ``horizon`` if that comes first."""
@@ -467,4 +567,12 @@ class Stay:
             reached = started + (1 if denial_ended_it and enrolment.denied_at == started else 0)
             episode.authorization_reviews = sum(1 for index in enrolment.review_days if index < reached)
             episode.authorization_denied = enrolment.denied_at is not None and enrolment.denied_at < reached
+        if enrolment.recert_days:
+            # As for payer reviews: a recertification counts if the stay reached its day's start.
+            stopped = discharged and enrolment.recert_stopped
+            reached = started + (1 if stopped else 0)
+            episode.recertifications = sum(1 for index in enrolment.recert_days if index < reached)
+            episode.recertification_stopped = stopped
+        if enrolment.at_max_stay:
+            episode.max_stay_discharge = discharged
         enrolment.started = started

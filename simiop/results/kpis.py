@@ -58,6 +58,20 @@ def _optional_sum(columns: Columns, name: str, rows: np.ndarray) -> float:
     return running_sum(columns.array(name)[rows]) if name in columns.names else 0.0
 
 
+def stay_limit_kpis(
+    episodes: Columns, admitted: np.ndarray, discharged: np.ndarray, stay_days: np.ndarray
+) -> dict[str, float]:
+    """Recertifications held and stopped (admitted episodes), stays ended by the maximum stay, and the
+    share of discharges whose stay ran over 60 calendar days (the long tail recertification cuts)."""
+    over = int(np.count_nonzero(stay_days[discharged] > 60.0))
+    return {
+        "recertifications": _int_sum(episodes.array("recertifications", "int")[admitted]),
+        "recertifications_stopped": _int_sum(episodes.array("recertification_stopped", "int")[admitted]),
+        "max_stay_discharges": _int_sum(episodes.array("max_stay_discharge", "int")[discharged]),
+        "stays_over_60_days_share": _ratio(over, int(np.count_nonzero(discharged))),
+    }
+
+
 def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, float]:
     """Every KPI of DESIGN.md for one replication, in a stable order (records are billed first)."""
     run = run if isinstance(run, BilledRun) else bill(config, run)
@@ -94,6 +108,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
             np.nan_to_num(ended[discharged], nan=0.0) - admitted_day_all[discharged],
         )
     )
+    kpis.update(stay_limit_kpis(episodes, admitted, discharged, ended - admitted_day_all))
     programme_days = episodes.array("programme_days", "int")[discharged]
     kpis["length_of_stay_programme_days_mean"] = float(programme_days.mean()) if programme_days.size else _NAN
 

@@ -62,6 +62,10 @@ EPISODE_COLUMNS: dict[str, str] = {
     "service_hours": "hours of services received",
     "authorization_reviews": "payer concurrent reviews held (money.payers.<payer>.authorization)",
     "authorization_denied": "1 if a concurrent review was denied",
+    "recertifications": "physician recertifications of the plan of care held "
+    "(length_of_stay.recertification)",
+    "recertification_stopped": "1 if a recertification not granted ended the stay",
+    "max_stay_discharge": "1 if the maximum stay (length_of_stay.max_stay_days) ended the stay",
     "billable_days": "attended days whose per diem is billable under the payer's rules",
     "charges_usd": "per diems and professional fees billed for the episode (allowed amounts, USD)",
     "revenue_usd": "revenue earned for the episode: the payer's part and the collected patient share, "
@@ -412,6 +416,11 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
             values("authorization_reviews"), partial(episodes.array, "authorization_reviews", "int")
         ),
         "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
+        "recertifications": _plain(
+            values("recertifications"), partial(episodes.array, "recertifications", "int")
+        ),
+        "recertification_stopped": _from_ints(episodes.array("recertification_stopped", "int")),
+        "max_stay_discharge": _from_ints(episodes.array("max_stay_discharge", "int")),
         "billable_days": _from_ints(bills.billable_days),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
