@@ -40,6 +40,11 @@ class Purpose(IntEnum):
     REVIEWS = 4
     """Progress and payer reviews of a stay: apart from the attendance drawn before them, whose length
     stops at the horizon, so a review's outcome does not depend on how long the run is."""
+    HANDOFF = 7
+    """A warm hand-off (referrals.sources.<source>.warm_handoff), drawn only for a contacted referral of a
+    source that has one, in this fixed order: whether it is handed off warm (one uniform), whether the
+    patient arrives for the arranged start (one uniform), then the days until ready (ready_after_days'
+    draw, none if it is omitted). Numbers 5 and 6 are other features' (DISENGAGE, RECERT)."""
 
 
 class PatientKey(NamedTuple):

@@ -100,6 +100,8 @@ class Episode:
     service_hours: float = 0.0
     authorization_reviews: int = 0
     authorization_denied: bool = False
+    warm_handoff: bool = False
+    """Handed off warm by the referring unit (referrals.sources.<source>.warm_handoff), whatever followed."""
 
     def end(self, state: EndState, day: float) -> None:
         assert self.end_state is None, f"episode {self.episode_id} ended twice"

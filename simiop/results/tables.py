@@ -62,6 +62,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "service_hours": "hours of services received",
     "authorization_reviews": "payer concurrent reviews held (money.payers.<payer>.authorization)",
     "authorization_denied": "1 if a concurrent review was denied",
+    "warm_handoff": "1 if handed off warm by the referring unit (referrals.sources.<source>.warm_handoff)",
     "billable_days": "attended days whose per diem is billable under the payer's rules",
     "charges_usd": "per diems and professional fees billed for the episode (allowed amounts, USD)",
     "revenue_usd": "revenue earned for the episode: the payer's part and the collected patient share, "
@@ -412,6 +413,7 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
             values("authorization_reviews"), partial(episodes.array, "authorization_reviews", "int")
         ),
         "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
+        "warm_handoff": _from_ints(episodes.array("warm_handoff", "int")),
         "billable_days": _from_ints(bills.billable_days),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
