@@ -6,8 +6,9 @@ to a track's wait list, without the walk-in intake, once the patient is ready
 discharge). A patient who does not arrive for the arranged start
 (``show_probability``) ends ``no_show_at_intake`` when they would have joined
 the wait list: for a warm hand-off that state means "did not arrive for the
-arranged start"; the referring unit's assessment stays recorded (assessed_day
-is the referral's time, intake_outcome ``admit``). With ``admit_within_days``,
+arranged start". As for ``direct_admission``, nothing of the walk-in intake is
+recorded (no booking, assessed_day and intake_outcome empty): the episode's
+``warm_handoff`` tells the two apart. With ``admit_within_days``,
 a patient without a seat by then leaves the wait list and goes through the
 walk-in intake after all (the hand-off lapses).
 
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from simiop.model.events import Call
 from simiop.model.intake import start_intake
 from simiop.model.patients import Purpose
-from simiop.model.records import ADMIT, NO_SHOW, Episode
+from simiop.model.records import NO_SHOW, Episode
 
 if TYPE_CHECKING:
     from simiop.config.referrals import WarmHandoff
@@ -36,11 +37,10 @@ def handed_off(clinic: Clinic, episode: Episode, handoff: WarmHandoff) -> bool:
     ready = 0.0 if handoff.ready_after_days is None else float(clinic.sampler(handoff.ready_after_days)(rng))
     if u_share >= handoff.share:
         return False
-    now = clinic.env.now
     episode.warm_handoff = True
-    episode.assessed_day = now
-    episode.intake_outcome = ADMIT
-    _Handoff(clinic, episode, u_show < handoff.show_probability, now + ready, handoff.admit_within_days)
+    _Handoff(
+        clinic, episode, u_show < handoff.show_probability, clinic.env.now + ready, handoff.admit_within_days
+    )
     return True
 
 
@@ -80,8 +80,6 @@ class _Handoff:
         if episode.wait_list_day is not None and not self.clinic.programme.leave_wait_list(episode):
             return
         self.lapsed = True
-        episode.assessed_day = None
-        episode.intake_outcome = None
         episode.track = None
         episode.wait_list_day = None
         start_intake(self.clinic, episode)
