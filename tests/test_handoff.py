@@ -77,7 +77,8 @@ def test_a_warm_hand_off_starts_at_the_next_programme_day() -> None:
     assert saturday.admitted_day == 7 + NINE
     for episode in (tuesday, friday, saturday):
         assert episode.warm_handoff
-        assert episode.intake_outcome is None and episode.assessed_day is None  # assessed by the referrer
+        assert episode.intake_outcome is None
+        assert episode.assessed_day is None
         assert episode.wait_list_day == episode.referred_day  # ready at once
         assert episode.intake_bookings == 0  # no walk-in intake
     assert clinic.records.bookings == []
@@ -101,7 +102,9 @@ def test_a_patient_who_does_not_arrive_ends_no_show_when_they_would_have_joined(
     (tuesday,) = referred
     assert tuesday.end_state == NO_SHOW
     assert tuesday.ended_day == 2 + 14 / 24
-    assert tuesday.admitted_day is None and tuesday.wait_list_day is None and tuesday.track is None
+    assert tuesday.admitted_day is None
+    assert tuesday.wait_list_day is None
+    assert tuesday.track is None
     assert clinic.programme.tracks["day"].census == 0
 
 
@@ -111,8 +114,10 @@ def test_a_hand_off_without_a_seat_by_admit_within_days_lapses_into_the_walk_in_
     referred = _refer(clinic, [4 + 14 / 24])
     clinic.env.run(until=7.0)
     (friday,) = referred
-    assert friday.track is None and friday.wait_list_day is None
-    assert friday.assessed_day is None and friday.intake_outcome is None
+    assert friday.track is None
+    assert friday.wait_list_day is None
+    assert friday.assessed_day is None
+    assert friday.intake_outcome is None
     assert friday.warm_handoff
     assert friday.intake_bookings == 1  # booked for a walk-in assessment from Sunday 14:00
     assert clinic.programme.tracks["day"].wait_list == []
@@ -190,7 +195,8 @@ def test_per_source_lead_time_and_show_curve_are_used_in_the_run() -> None:
     source_of = {episode.episode_id: episode.source for episode in records.episodes}
     step_down = [b for b in records.bookings if source_of[b.episode_id] == "step_down"]
     others = [b for b in records.bookings if source_of[b.episode_id] != "step_down"]
-    assert step_down and others
+    assert step_down
+    assert others
     assert not any(b.showed for b in step_down)  # the source's curve: nobody comes
     assert any(b.showed for b in others)
     assert any(b.slot_day - b.booked_day < 1.0 for b in step_down)  # lead time 0: within the day
@@ -218,6 +224,7 @@ def test_a_run_with_warm_hand_offs_keeps_the_invariants() -> None:
     records = simulate(config, 3, 0)
     check_invariants(config, records)
     warm = [e for e in records.episodes if e.warm_handoff]
-    assert warm and all(e.source == "step_down" for e in warm)
+    assert warm
+    assert all(e.source == "step_down" for e in warm)
     assert any(e.end_state == NO_SHOW and e.intake_bookings == 0 for e in warm)
     assert any(e.admitted_day is not None and e.intake_bookings == 0 for e in warm)

@@ -125,11 +125,13 @@ def test_a_source_has_its_own_lead_time_show_curve_patience_and_rebookings() -> 
     step_down = book.rules("step_down")
     assert step_down.lead_time_days == 0.0
     assert step_down.show_rate_by_days_waited.value_at(0.0) == 0.99
-    assert step_down.max_rebookings == 3 and step_down.priority
+    assert step_down.max_rebookings == 3
+    assert step_down.priority
     assert step_down.patience_days == config.intake.patience_days  # left out: intake's own
     community = book.rules("community")
     assert community.lead_time_days == config.intake.lead_time_days
     assert community.show_rate_by_days_waited == config.intake.show_rate_by_days_waited
-    assert community.patience_days.mean == 2.0 and not community.priority
+    assert community.patience_days.mean == 2.0
+    assert not community.priority
     assert book.rules("readmission") == book.rules("step_up")  # no by_source entry: intake's own values
     assert book.rules("step_up").max_rebookings == config.intake.max_rebookings

@@ -128,18 +128,15 @@ class IntakeConfig(Frozen):
 
     @model_validator(mode="after")
     def _priority_seats_fit(self) -> IntakeConfig:
-        over: list[Rule] = [
-            (
+        fewest = min(range(len(self.schedule)), key=lambda index: self.schedule[index].parallel_slots)
+        seats = self.schedule[fewest].parallel_slots
+        if self.priority_seats_per_slot > seats:  # one line for the slot with fewest seats, not one per slot
+            raise rule_error(
                 "priority_seats_per_slot",
-                f"more priority seats than schedule[{index}] has",
-                str(self.priority_seats_per_slot),
-                f"<= schedule[{index}].parallel_slots ({slot.parallel_slots})",
+                f"more priority seats than schedule[{fewest}] has",
+                self.priority_seats_per_slot,
+                f"<= {seats} (the fewest parallel_slots of any slot)",
             )
-            for index, slot in enumerate(self.schedule)
-            if self.priority_seats_per_slot > slot.parallel_slots
-        ]
-        if over:
-            raise rule_errors(over)
         return self
 
     @model_validator(mode="after")

@@ -171,7 +171,7 @@ def intake_warnings(config: SimiopConfig) -> list[Finding]:
                 "intake.priority_seats_per_slot",
                 "seats are kept for priority sources but no source is one: they open only when released",
                 str(intake.priority_seats_per_slot),
-                "set intake.by_source.<source>.priority: true, or 0",
+                "a source with priority: true in intake.by_source, or 0",
             )
         )
     for name, source in config.referrals.sources.items():
