@@ -228,3 +228,31 @@ def test_a_run_with_warm_hand_offs_keeps_the_invariants() -> None:
     assert all(e.source == "step_down" for e in warm)
     assert any(e.end_state == NO_SHOW and e.intake_bookings == 0 for e in warm)
     assert any(e.admitted_day is not None and e.intake_bookings == 0 for e in warm)
+
+
+def test_a_give_up_from_an_earlier_stay_on_the_wait_list_is_ignored() -> None:
+    # Day-track patience of 1 day; Friday's track rounds are over, so whoever joins waits until Monday.
+    clinic = _world({"share": 1.0}, tracks__day__wait_list__patience_days={"dist": "fixed", "value": 1})
+    programme = clinic.programme
+    waiting = clinic.new_episode(
+        PatientKey.of_referral("step_down", 0),
+        1,
+        "step_down",
+        "step_down",
+        "day",
+        "commercial",
+        "standard",
+        4.5,
+    )
+    Call(clinic.env, 4.6, lambda _: programme.refer_to_track(waiting))
+    left: list[bool] = []
+    Call(clinic.env, 5.0, lambda _: left.append(programme.leave_wait_list(waiting)))
+    Call(clinic.env, 5.1, lambda _: programme.refer_to_track(waiting))
+    clinic.env.run(until=5.9)  # the first join's give-up (5.6) found the patient on the list again: ignored
+    assert left == [True]
+    assert waiting.end_state is None
+    assert programme.tracks["day"].wait_list == [waiting]
+    clinic.env.run(until=6.2)  # the second join's give-up (6.1) holds
+    assert waiting.end_state == "left_wait_list"
+    assert waiting.ended_day == 5.1 + 1
+    assert programme.tracks["day"].wait_list == []
