@@ -72,3 +72,66 @@ def test_parallel_seats_go_to_different_people_in_roster_order() -> None:
     book.book(0.0, 0.0)
     assert book.capacity[0] == 2  # three seats asked, two people
     assert [p.person_id for p in book.seat_person[0]] == ["intake_clinician_1", "intake_clinician_2"]
+
+
+def _at(book: IntakeBook, now: float) -> None:
+    """Move the book's clock to ``now`` (the book reads the time from the clinic's environment)."""
+    env = book._clinic.env
+    env.run(until=now)
+
+
+def test_priority_seats_are_held_until_their_release_then_open_to_all() -> None:
+    # Monday 09:00 (day 0.375) with two seats, one kept for priority until 6 hours before it.
+    book = _book_of(
+        staff__roles__intake_clinician__count=2,
+        intake__schedule=[{"weekday": "mon", "start_time": "09:00", "parallel_slots": 2}],
+        intake__priority_seats_per_slot=1,
+        intake__priority_release_days=0.25,
+        intake__by_source={"step_down": {"priority": True}},
+    )
+    monday, next_monday = 0.375, 7.375
+    assert book.book(0.0, 28.0) == 0  # the first normal booking takes the seat not kept
+    assert book.book(0.0, 28.0) == 1  # the next normal booking skips the kept seat: next Monday
+    assert book.book(0.0, 28.0, priority=True) == 0  # a priority booking takes the kept seat
+    assert book.booked[:2] == [2, 1]
+    assert book.book(0.0, next_monday) is None  # next Monday's kept seat is held from a normal booking
+    _at(book, next_monday - 0.26)
+    assert book.book(0.0, next_monday) is None  # still held just before the release
+    _at(book, next_monday - 0.25)  # released: now anyone may take it
+    assert book.book(0.0, next_monday) == 1
+    assert book.booked[:2] == [2, 2]
+    assert book.times[:2] == [monday, next_monday]
+
+
+def test_without_priority_seats_a_priority_booking_books_as_any_other() -> None:
+    book = _book_of(intake__by_source={"step_down": {"priority": True}})
+    assert book.book(0.0, 28.0, priority=True) == 0
+    assert book.book(0.0, 28.0) == 1
+
+
+def test_a_source_has_its_own_lead_time_show_curve_patience_and_rebookings() -> None:
+    book = _book_of(
+        intake__by_source={
+            "step_down": {
+                "lead_time_days": 0.0,
+                "show_rate_by_days_waited": {"curve": "piecewise_linear", "points": [[0, 0.99], [7, 0.5]]},
+                "max_rebookings": 3,
+                "priority": True,
+            },
+            "community": {"patience_days": {"dist": "fixed", "value": 2}},
+        }
+    )
+    config = book._clinic.config
+    step_down = book.rules("step_down")
+    assert step_down.lead_time_days == 0.0
+    assert step_down.show_rate_by_days_waited.value_at(0.0) == 0.99
+    assert step_down.max_rebookings == 3
+    assert step_down.priority
+    assert step_down.patience_days == config.intake.patience_days  # left out: intake's own
+    community = book.rules("community")
+    assert community.lead_time_days == config.intake.lead_time_days
+    assert community.show_rate_by_days_waited == config.intake.show_rate_by_days_waited
+    assert community.patience_days.mean == 2.0
+    assert not community.priority
+    assert book.rules("readmission") == book.rules("step_up")  # no by_source entry: intake's own values
+    assert book.rules("step_up").max_rebookings == config.intake.max_rebookings

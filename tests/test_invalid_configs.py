@@ -697,6 +697,24 @@ INTAKE_DAYS = (
 
 REFUSED = [
     (
+        ["intake.by_source={nowhere: {lead_time_days: 0}}"],
+        "intake.by_source.nowhere: unknown referral source (got nowhere; allowed community, "
+        "emergency_department, step_down, step_up)",
+    ),
+    (
+        ["intake.priority_seats_per_slot=2"],
+        "intake.priority_seats_per_slot: more priority seats than schedule[0] has (got 2; allowed <= 1 (the "
+        "fewest parallel_slots of any slot))",
+    ),
+    (
+        [
+            "referrals.sources.step_down.direct_admission=true",
+            "referrals.sources.step_down.warm_handoff={share: 1}",
+        ],
+        "referrals.sources.step_down.warm_handoff: direct_admission and warm_handoff cannot both be set (got "
+        "'both'; allowed one of them (direct_admission is warm_handoff {share: 1}))",
+    ),
+    (
         ["staff.roles.evening_therapist.count=0"],
         "tracks.evening.facilitator_role: no evening_therapist on the evening shift is employed on a programme "
         "day of track evening before the horizon, so it never admits or runs (got evening_therapist: 0 at "
@@ -1004,6 +1022,17 @@ def test_the_effective_horizon_decides_whether_a_hire_counts(tmp_path: Path) -> 
 
 WARNED = [
     ([], [NO_COVER]),
+    (
+        ["intake.priority_seats_per_slot=1", "referrals.sources.community.warm_handoff={share: 0.5}"],
+        [
+            NO_COVER,
+            f"{B}: warning: intake.priority_seats_per_slot: seats are kept for priority sources but no source is "
+            "one: they open only when released (got 1; allowed a source with priority: true in intake.by_source, "
+            "or 0)",
+            f"{B}: warning: referrals.sources.community.warm_handoff: a warm hand-off is meant for step-downs from "
+            "a unit that assesses before discharge (got community; allowed kind: step_down, or no warm_handoff)",
+        ],
+    ),
     (["staff.roles.intake_clinician.non_direct_share=0.35"], [NO_COVER, INTAKE_DAYS]),
     (
         ["staff.roles.therapist.hires=[{date: 2026-01-01}, {date: 2031-01-01}]"],

@@ -130,12 +130,12 @@ def test_episodes_csv_of_tiny_records() -> None:
     assert header.startswith("episode_id,patient_id,source,source_kind,")
     assert completed == (
         '0,0,"gp, north",community,day,medicaid,standard,,1.2500,2027-01-05,1,3.3750,admit,day,3.3750,'
-        "7.5000,2027-01-11,20.7500,completed,0,therapist-1,0,8,8,24,2,1,0,22.5000,0,0,0,0,0,2,400.00,400.00,"
+        "7.5000,2027-01-11,20.7500,completed,0,therapist-1,0,8,8,24,2,1,0,22.5000,0,0,0,0,0,0,2,400.00,400.00,"
         "2.1250,4.1250,13.2500"
     )
     assert censored == (
         "1,0,readmission,community,either,self_pay,standard,0,30.9999,2027-02-03,0,,,,,,,,"
-        "censored_waiting_for_intake,1,,,0,0,0,0,0,0,0.0000,0,0,0,0,0,0,0.00,0.00,,,"
+        "censored_waiting_for_intake,1,,,0,0,0,0,0,0,0.0000,0,0,0,0,0,0,0,0.00,0.00,,,"
     )
 
 

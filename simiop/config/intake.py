@@ -61,6 +61,26 @@ class IntakeOutcomes(Frozen):
         return self
 
 
+class SourceIntake(Frozen):
+    """Intake for the referrals of one source; a field left out takes intake's own value."""
+
+    lead_time_days: Annotated[float, Field(ge=0, le=60)] | None = None
+    """Minimum days between a booking and the slot booked, for this source (e.g. 0 for same-day slots)."""
+
+    show_rate_by_days_waited: ProbabilityCurve | None = None
+    """Probability of attending the assessment as a curve of days waited, for this source (ASSUMPTION: no
+    published per-source curve; the shipped curve is from SUD intake)."""
+
+    patience_days: DurationDistribution | None = None
+    """Days after referral that this source's referrals wait for their assessment, drawn per referral."""
+
+    max_rebookings: Annotated[int, Field(ge=0, le=5)] | None = None
+    """Times this source's referral who missed the assessment is booked again before being closed."""
+
+    priority: bool = False
+    """true: this source's referrals may book the seats kept for priority (intake.priority_seats_per_slot)."""
+
+
 class IntakeConfig(Frozen):
     """Booking, attendance and outcome of the intake assessment."""
 
@@ -94,6 +114,30 @@ class IntakeConfig(Frozen):
 
     outcomes_by_acuity: dict[Name, IntakeOutcomes] = Field(default_factory=dict)
     """Outcome probabilities for a given acuity class (keys from referrals.acuity_classes); source wins."""
+
+    by_source: dict[Name, SourceIntake] = Field(default_factory=dict)
+    """Lead time, show-rate curve, patience, rebookings and slot priority for referrals of a given source
+    (keys from referrals.sources); a field left out takes the value above; readmissions use those above."""
+
+    priority_seats_per_slot: Annotated[int, Field(ge=0, le=50)] = 0
+    """Seats of every slot that only priority sources (by_source.<source>.priority) may book until
+    priority_release_days before the slot; then anyone may (at most every slot's parallel_slots)."""
+
+    priority_release_days: Annotated[float, Field(ge=0, le=14)] = 1.0
+    """Days before a slot at which its priority seats open to every referral."""
+
+    @model_validator(mode="after")
+    def _priority_seats_fit(self) -> IntakeConfig:
+        fewest = min(range(len(self.schedule)), key=lambda index: self.schedule[index].parallel_slots)
+        seats = self.schedule[fewest].parallel_slots
+        if self.priority_seats_per_slot > seats:  # one line for the slot with fewest seats, not one per slot
+            raise rule_error(
+                "priority_seats_per_slot",
+                f"more priority seats than schedule[{fewest}] has",
+                self.priority_seats_per_slot,
+                f"<= {seats} (the fewest parallel_slots of any slot)",
+            )
+        return self
 
     @model_validator(mode="after")
     def _slots_inside_day(self) -> IntakeConfig:

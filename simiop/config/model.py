@@ -101,6 +101,7 @@ class SimiopConfig(Frozen):
             *unreachable_tracks(self),
             *billing_warnings(self),
             *stay_limit_warnings(self.length_of_stay),
+            *intake_warnings(self),
         ]
         return [Problem(*finding).format("warning") for finding in findings]
 
@@ -154,6 +155,8 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
     if recertification is not None:
         for payer in recertification.payers or ():
             yield from _missing("length_of_stay.recertification.payers", payer, payers, "payer")
+    for name in config.intake.by_source:
+        yield from _missing(f"intake.by_source.{name}", name, sources, "referral source")
     for name in config.intake.outcomes_by_acuity:
         yield from _missing(f"intake.outcomes_by_acuity.{name}", name, acuity, "acuity class")
     if READMISSION_SOURCE in sources:
@@ -163,6 +166,32 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
             READMISSION_SOURCE,
             "any other name",
         )
+
+
+def intake_warnings(config: SimiopConfig) -> list[Finding]:
+    """Per-source intake and warm hand-offs that run but probably do not do what was meant."""
+    found: list[Finding] = []
+    intake = config.intake
+    if intake.priority_seats_per_slot > 0 and not any(spec.priority for spec in intake.by_source.values()):
+        found.append(
+            (
+                "intake.priority_seats_per_slot",
+                "seats are kept for priority sources but no source is one: they open only when released",
+                str(intake.priority_seats_per_slot),
+                "a source with priority: true in intake.by_source, or 0",
+            )
+        )
+    for name, source in config.referrals.sources.items():
+        if source.warm_handoff is not None and source.kind != "step_down":
+            found.append(
+                (
+                    f"referrals.sources.{name}.warm_handoff",
+                    "a warm hand-off is meant for step-downs from a unit that assesses before discharge",
+                    source.kind,
+                    "kind: step_down, or no warm_handoff",
+                )
+            )
+    return found
 
 
 def _span(window: Window) -> str:

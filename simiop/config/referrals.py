@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from simiop.config.base import Frozen, Name, Probability, shares_sum_to_one
+from simiop.config.base import Frozen, Name, Probability, rule_error, shares_sum_to_one
+from simiop.config.distributions import DurationDistribution
 
 SourceKind = Literal["step_down", "step_up", "community", "emergency_department"]
 TrackPreference = Literal["day", "evening", "either"]
@@ -39,6 +40,33 @@ TrackShares = Annotated[
 ]
 
 
+class WarmHandoff(Frozen):
+    """Referrals assessed and accepted by the referring unit before its discharge: no walk-in intake.
+
+    Why: a post-discharge appointment made before the patient leaves raises the chance they get to
+    outpatient care (Smith et al., J Clin Psychiatry 2020;81(5):20m13344; inpatient staff made one for
+    79.8% of discharges: Smith et al., Psychiatr Serv 2021;72(5):498-506, doi:10.1176/appi.ps.202000021).
+    The referral's time is taken as the inpatient discharge.
+    """
+
+    share: Probability
+    """Share of this source's contacted referrals handed off warm; the rest go through intake (ASSUMPTION;
+    the 79.8% above, appointments of any kind, is an upper bound)."""
+
+    ready_after_days: DurationDistribution | None = None
+    """Days from referral (the inpatient discharge) until the patient can start, drawn per hand-off; omit
+    for at once (ASSUMPTION: tune it to the step-down start KPIs, e.g. a vendor analysis's 47.7% within 2
+    calendar days and 82% within 5, which is weak evidence)."""
+
+    show_probability: Probability = 1.0
+    """Probability the patient arrives for the arranged start; the rest end no_show_at_intake when they
+    would have joined the wait list (ASSUMPTION)."""
+
+    admit_within_days: Annotated[float, Field(gt=0, le=60)] | None = None
+    """Days after referral by which the patient must have a seat; if not, the hand-off lapses and the
+    referral goes through the walk-in intake. Omit to wait on the wait list under its own patience."""
+
+
 class ReferralSource(Frozen):
     """One referral stream, a Poisson process whose rate can ramp up and follow the seasons."""
 
@@ -63,6 +91,10 @@ class ReferralSource(Frozen):
     """true: referrals arrive already assessed and accepted (e.g. step-downs assessed by the inpatient
     team) and go straight to a track's wait list, skipping intake; their readmissions go through intake."""
 
+    warm_handoff: WarmHandoff | None = None
+    """A warm hand-off for a share of this source's referrals (for step-downs); omit for none. Not with
+    direct_admission, which is a warm hand-off of every referral, ready at once."""
+
     track_preference: TrackShares
     """Shares of referrals preferring a track of the day shift, of the evening shift, or either (sum 1);
     when no enabled track runs the preferred shift, any track will do."""
@@ -73,6 +105,17 @@ class ReferralSource(Frozen):
     acuity_mix: Shares | None = None
     """Shares of referrals by acuity class (keys from referrals.acuity_classes, sum 1);
     omit to make every referral 'standard'."""
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> ReferralSource:
+        if self.direct_admission and self.warm_handoff is not None:
+            raise rule_error(
+                "warm_handoff",
+                "direct_admission and warm_handoff cannot both be set",
+                "both",
+                "one of them (direct_admission is warm_handoff {share: 1})",
+            )
+        return self
 
 
 class AcuityClass(Frozen):

@@ -4,10 +4,11 @@ decision."""
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from simiop.config.base import minutes_of
-from simiop.config.intake import IntakeOutcomes
+from simiop.config.distributions import DurationDistribution, ProbabilityCurve
+from simiop.config.intake import IntakeConfig, IntakeOutcomes
 from simiop.model.calendar import at
 from simiop.model.clock import EPS
 from simiop.model.events import Call
@@ -29,6 +30,35 @@ if TYPE_CHECKING:
 MINUTES_PER_DAY = 1440.0
 _INTAKE = Purpose.INTAKE
 """The intake stream's purpose, read once (an enum member costs a class lookup; one per referral)."""
+
+
+class SourceRules(NamedTuple):
+    """Intake's values for one referral source: its ``intake.by_source`` entry over intake's own."""
+
+    lead_time_days: float
+    show_rate_by_days_waited: ProbabilityCurve
+    patience_days: DurationDistribution
+    max_rebookings: int
+    priority: bool
+
+    @classmethod
+    def of(cls, intake: IntakeConfig, source: str) -> SourceRules:
+        spec = intake.by_source.get(source)
+        if spec is None:
+            return cls(
+                intake.lead_time_days,
+                intake.show_rate_by_days_waited,
+                intake.patience_days,
+                intake.max_rebookings,
+                False,
+            )
+        return cls(
+            intake.lead_time_days if spec.lead_time_days is None else spec.lead_time_days,
+            spec.show_rate_by_days_waited or intake.show_rate_by_days_waited,
+            spec.patience_days or intake.patience_days,
+            intake.max_rebookings if spec.max_rebookings is None else spec.max_rebookings,
+            spec.priority,
+        )
 
 
 class IntakeBook:
@@ -59,6 +89,17 @@ class IntakeBook:
         self.booked: list[int] = []
         self._open: list[int] = []
         self._built = False
+        intake = clinic.config.intake
+        self._priority_seats = intake.priority_seats_per_slot
+        self._release = intake.priority_release_days
+        self._rules: dict[str, SourceRules] = {}
+
+    def rules(self, source: str) -> SourceRules:
+        """Intake's values for ``source`` (readmissions: intake's own), resolved once per source per run."""
+        found = self._rules.get(source)
+        if found is None:
+            found = self._rules[source] = SourceRules.of(self._clinic.config.intake, source)
+        return found
 
     def build(self) -> None:
         """Lay out the slots and the rota now if no booking has (the after-pass reserves the rota)."""
@@ -150,17 +191,33 @@ class IntakeBook:
             following[index], index = found, following[index]
         return found
 
-    def book(self, earliest: float, latest: float) -> int | None:
-        """Book the first slot starting at or after ``earliest`` with room; None if none by ``latest``."""
+    def book(self, earliest: float, latest: float, priority: bool = False) -> int | None:
+        """Book the first slot starting at or after ``earliest`` with room; None if none by ``latest``.
+
+        With ``intake.priority_seats_per_slot`` seats kept, a booking that is not ``priority`` may take
+        only the seats left over until ``priority_release_days`` before the slot (the clock's now).
+        """
         if not self._built:
             self._build()
         index = self._first_open(bisect.bisect_left(self.times, earliest))
+        if self._priority_seats and not priority:
+            index = self._first_unkept(index)
         if index < len(self.times) and self.times[index] <= latest:
             self.booked[index] += 1
             if self.booked[index] >= self.capacity[index]:
                 self._open[index] = index + 1
             return index
         return None
+
+    def _first_unkept(self, index: int) -> int:
+        """From the open slot ``index`` on: the first open slot a non-priority booking may take now."""
+        now = self._clinic.env.now
+        times, booked, capacity, kept = self.times, self.booked, self.capacity, self._priority_seats
+        count = len(times)
+        release = self._release
+        while index < count and now < times[index] - release and booked[index] >= capacity[index] - kept:
+            index = self._first_open(index + 1)
+        return index
 
 
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
@@ -184,19 +241,31 @@ class _Intake:
     Each step is a callback at its time (events.Call), not a generator process.
     """
 
-    __slots__ = ("booked_on", "clinic", "deadline", "draws", "episode", "rebookings_left", "seat", "slot")
+    __slots__ = (
+        "booked_on",
+        "clinic",
+        "deadline",
+        "draws",
+        "episode",
+        "rebookings_left",
+        "rules",
+        "seat",
+        "slot",
+    )
 
     def __init__(self, clinic: Clinic, episode: Episode) -> None:
         self.clinic = clinic
         self.episode = episode
-        intake = clinic.config.intake
+        rules = self.rules = clinic.intake.rules(episode.source)
         # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
-        # booking (whether they come), then the outcome; so another patient's intake never shifts it.
+        # booking (whether they come), then the outcome; so another patient's intake never shifts it. The
+        # patience distribution and the number of bookings are the source's (intake.by_source), fixed per
+        # source, so the layout stays fixed; a source without by_source draws exactly as before.
         rng = clinic.patients.of(clinic.keys[episode.episode_id], _INTAKE)
-        patience = float(clinic.sampler(intake.patience_days)(rng))
-        self.draws = rng.random(intake.max_rebookings + 2).tolist()
+        patience = float(clinic.sampler(rules.patience_days)(rng))
+        self.draws = rng.random(rules.max_rebookings + 2).tolist()
         self.deadline = episode.referred_day + patience
-        self.rebookings_left = intake.max_rebookings
+        self.rebookings_left = rules.max_rebookings
         self.booked_on = 0.0
         self.slot = self.seat = -1
 
@@ -206,7 +275,8 @@ class _Intake:
         book = clinic.intake
         now = self.booked_on = env.now
         horizon = clinic.horizon
-        slot = book.book(now + clinic.config.intake.lead_time_days, min(self.deadline, horizon))
+        rules = self.rules
+        slot = book.book(now + rules.lead_time_days, min(self.deadline, horizon), rules.priority)
         if slot is None:
             if self.deadline < horizon:  # gives up at the deadline; past the horizon it is censored
                 Call(env, self.deadline, self._give_up)
@@ -225,8 +295,9 @@ class _Intake:
         episode = self.episode
         now = env.now
         days_waited = now - self.booked_on
-        booking = intake.max_rebookings - self.rebookings_left
-        showed = self.draws[booking] < intake.show_rate_by_days_waited.value_at(days_waited)
+        rules = self.rules
+        booking = rules.max_rebookings - self.rebookings_left
+        showed = self.draws[booking] < rules.show_rate_by_days_waited.value_at(days_waited)
         clinic.records.bookings.append(
             Booking(episode.episode_id, self.booked_on, now, showed, self.slot, self.seat)
         )

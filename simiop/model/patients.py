@@ -44,6 +44,11 @@ class Purpose(IntEnum):
     """Recertification of the plan of care (length_of_stay.recertification): one uniform per
     recertification date the stay could reach, in date order, drawn at admission only when the patient's
     payer is recertified (u >= continue_probability: not recertified)."""
+    HANDOFF = 7
+    """A warm hand-off (referrals.sources.<source>.warm_handoff), drawn only for a contacted referral of a
+    source that has one, in this fixed order: whether it is handed off warm (one uniform), whether the
+    patient arrives for the arranged start (one uniform), then the days until ready (ready_after_days'
+    draw, none if it is omitted). Numbers 5 and 6 are other features' (DISENGAGE, RECERT)."""
 
 
 class PatientKey(NamedTuple):

@@ -141,20 +141,32 @@ class Programme:
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
             days = float(patience(rng))
-            Call(self._env, now + days, self._give_up, value=(chosen, episode))
+            Call(self._env, now + days, self._give_up, value=(chosen, episode, now))
         if chosen.continuous:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
 
     def _give_up(self, event: Call) -> None:
-        """Patience on the wait list ran out: the event's value is (track, episode)."""
-        track, episode = cast(tuple[TrackState, Episode], event._value)
-        if episode in track.wait_list:
+        """Patience on the wait list ran out: the event's value is (track, episode, when it joined).
+
+        The join time tells a stale give-up (the patient left this list and joined again) from a live one.
+        """
+        track, episode, joined = cast(tuple[TrackState, Episode, float], event._value)
+        if episode.wait_list_day == joined and episode in track.wait_list:
             now = self._env.now
             track.wait_list.remove(episode)
             self._wait_change[track.name][int(now)] -= 1
             episode.end(LEFT_WAIT_LIST, now)
+
+    def leave_wait_list(self, episode: Episode) -> bool:
+        """Take a waiting patient off their track's wait list (a lapsed warm hand-off); False if not on it."""
+        track = self.tracks.get(episode.track or "")
+        if track is None or episode not in track.wait_list:
+            return False
+        track.wait_list.remove(episode)
+        self._wait_change[track.name][int(self._env.now)] -= 1
+        return True
 
     # -- admission rounds --------------------------------------------------------------------------
 

@@ -103,6 +103,8 @@ class Episode:
     recertifications: int = 0
     recertification_stopped: bool = False
     max_stay_discharge: bool = False
+    warm_handoff: bool = False
+    """Handed off warm by the referring unit (referrals.sources.<source>.warm_handoff), whatever followed."""
 
     def end(self, state: EndState, day: float) -> None:
         assert self.end_state is None, f"episode {self.episode_id} ended twice"

@@ -27,6 +27,7 @@ from simiop.config.model import READMISSION_SOURCE
 from simiop.config.referrals import ReferralSource
 from simiop.model.clinic import Clinic
 from simiop.model.events import Call
+from simiop.model.handoff import handed_off
 from simiop.model.intake import start_intake
 from simiop.model.patients import PatientKey
 from simiop.model.records import LOST_BEFORE_CONTACT, Episode
@@ -136,7 +137,7 @@ class _Source:
         if draws[at + 3] < source.contact_probability:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
                 clinic.programme.refer_to_track(episode)
-            else:
+            elif source.warm_handoff is None or not handed_off(clinic, episode, source.warm_handoff):
                 start_intake(clinic, episode)
         else:
             episode.end(LOST_BEFORE_CONTACT, now)

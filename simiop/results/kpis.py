@@ -31,6 +31,7 @@ from simiop.results.session_kpis import (
     shift_utilisation,
     weekly_individual_coverage,
 )
+from simiop.results.step_down import step_down_kpis
 
 _NAN = float("nan")
 
@@ -102,6 +103,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))
     kpis.update(_stats("wait_referral_to_admission_days", admitted_day_all[admitted] - referred[admitted]))
+    kpis.update(step_down_kpis(episodes, counted))
     kpis.update(
         _stats(
             "length_of_stay_days",

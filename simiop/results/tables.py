@@ -66,6 +66,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "(length_of_stay.recertification)",
     "recertification_stopped": "1 if a recertification not granted ended the stay",
     "max_stay_discharge": "1 if the maximum stay (length_of_stay.max_stay_days) ended the stay",
+    "warm_handoff": "1 if handed off warm by the referring unit (referrals.sources.<source>.warm_handoff)",
     "billable_days": "attended days whose per diem is billable under the payer's rules",
     "charges_usd": "per diems and professional fees billed for the episode (allowed amounts, USD)",
     "revenue_usd": "revenue earned for the episode: the payer's part and the collected patient share, "
@@ -421,6 +422,7 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
         ),
         "recertification_stopped": _from_ints(episodes.array("recertification_stopped", "int")),
         "max_stay_discharge": _from_ints(episodes.array("max_stay_discharge", "int")),
+        "warm_handoff": _from_ints(episodes.array("warm_handoff", "int")),
         "billable_days": _from_ints(bills.billable_days),
         "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
         "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
