@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from simiop.results.published import (
     run_folder_measures,
 )
 from simiop.results.stats import summarise
+from tests.conftest import BASELINE, REPO
 from tests.validation import face_validity
 
 
@@ -156,3 +159,25 @@ def test_face_validity_bad_config_names_the_file_and_exits_2(
     err = capsys.readouterr().err
     assert "bad.yaml" in err
     assert "Traceback" not in err
+
+
+def test_published_ranges_script_reads_result_folders(tmp_path: Path) -> None:
+    """tools/published_ranges.py on a real result folder: the same figures on both sides; bad folder exits 2."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "simiop", "run", str(BASELINE), "-r", "2", "--horizon", "120d"]
+    subprocess.run([*command, "--out", str(out), "--tables", "episodes", "--no-report"], check=True)
+    script = str(REPO / "tools" / "published_ranges.py")
+    done = subprocess.run([sys.executable, script, str(out), str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.split("\n\n")[0].splitlines()
+    assert len(table) == 2 + len(MEASURES)
+    for row in table[2:]:
+        cells = row.split(" | ")
+        assert cells[2:4] == cells[4:6]
+    missing = subprocess.run(
+        [sys.executable, script, str(out), str(tmp_path / "none")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        f"{tmp_path / 'none' / 'manifest.json'}: no manifest: not a simiop result directory"
+    ]
