@@ -2,7 +2,8 @@
 
 Run from the repository root, after the README's test set-up::
 
-    python tools/published_ranges.py BEFORE AFTER [--scenario base] [-r 20]
+    python tools/published_ranges.py BEFORE AFTER [--scenario base] [--after-scenario NAME] [-r 20]
+    python tools/published_ranges.py OUT OUT --after-scenario 'factor=level,...'   # base vs a grid cell
 
 BEFORE and AFTER are each a result folder of ``simiop run`` / ``simiop
 experiment`` made with ``--tables episodes`` (or more), or a config file
@@ -59,13 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("before", type=Path, help="result folder or config of the 'before' run")
     parser.add_argument("after", type=Path, help="result folder or config of the 'after' run")
     parser.add_argument("--scenario", default="base", help="scenario of a result folder to read (base)")
+    parser.add_argument("--after-scenario", help="scenario of AFTER, when not the same as --scenario")
     parser.add_argument("-r", "--replications", type=int, default=20, help="replications of a config (20)")
     args = parser.parse_args(argv)
     if args.replications < 1:
         parser.error(f"--replications: {args.replications} is not a positive whole number")
     try:
         before = compare(measures_of(args.before, args.scenario, args.replications))
-        after = compare(measures_of(args.after, args.scenario, args.replications))
+        after_scenario = args.after_scenario or args.scenario
+        after = compare(measures_of(args.after, after_scenario, args.replications))
     except ConfigError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
         return 2
