@@ -34,7 +34,9 @@ from simiop.results.published import (
 )
 
 
-def measures_of(path: Path, scenario: str, replications: int) -> list[dict[str, float]]:
+def measures_of(
+    path: Path, scenario: str, replications: int, option: str = "--scenario"
+) -> list[dict[str, float]]:
     """Per-replication measures of a result folder's scenario, or of a config simulated in memory."""
     if path.suffix in (".yaml", ".yml"):
         return simulate_measures(load_config(path), replications)
@@ -43,7 +45,7 @@ def measures_of(path: Path, scenario: str, replications: int) -> list[dict[str, 
     if scenario not in configs:
         raise ConfigError(
             str(path),
-            [Problem("--scenario", f"no scenario {scenario!r}; it has {', '.join(sorted(configs))}")],
+            [Problem(option, f"no scenario {scenario!r}; it has {', '.join(sorted(configs))}")],
         )
     if "episodes" not in plan.tables:
         raise ConfigError(
@@ -67,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--replications: {args.replications} is not a positive whole number")
     try:
         before = compare(measures_of(args.before, args.scenario, args.replications))
-        after_scenario = args.after_scenario or args.scenario
-        after = compare(measures_of(args.after, after_scenario, args.replications))
+        if args.after_scenario is None:
+            after = compare(measures_of(args.after, args.scenario, args.replications))
+        else:
+            after = compare(
+                measures_of(args.after, args.after_scenario, args.replications, "--after-scenario")
+            )
     except ConfigError as exc:
         sys.stderr.write("\n".join(exc.lines()) + "\n")
         return 2
