@@ -245,7 +245,7 @@ def test_normal_documents_its_yaml_key_not_its_attribute(document: str) -> None:
     ("description", "unit"),
     [
         ("Payment for a billable day with fewer than 4 services (USD/day).", "USD/day"),
-        ("Salary of one full-time person per year (USD/year; DOMAIN cites BLS medians).", "USD/year"),
+        ("Salary of one full-time person per year (USD/year; BLS median wages).", "USD/year"),
         ("People in this role at opening (persons).", "persons"),
         ("Full-time equivalent of each person (1.0 = full time).", NO_VALUE),
         ("Share of the full weekly rate (0 to 1).", NO_VALUE),

@@ -100,10 +100,10 @@ class LengthOfStayConfig(Frozen):
     """Unit of planned_stay: calendar weeks, or programme days attended or missed."""
 
     planned_stay: DurationDistribution
-    """Planned length of stay in planned_stay_unit, drawn at admission (DOMAIN: mean about 6 weeks). In
-    weeks, the stay completes at the end of the last programme day before admission + the planned weeks
-    (continuous admission: at that instant); in programme_days, after that many programme days (rounded
-    up, at least 1)."""
+    """Planned length of stay in planned_stay_unit, drawn at admission (mean IOP stay 42 days: Costa et
+    al. 2020, doi:10.1007/s11126-019-09681-w). In weeks, the stay completes at the end of the last
+    programme day before admission + the planned weeks (continuous admission: at that instant); in
+    programme_days, after that many programme days (rounded up, at least 1)."""
 
     progress_review: ProgressReview | None = None
     """Periodic reviews; omit for none."""

@@ -14,10 +14,11 @@ Sources (issue 18, sources.md):
   6(2):89-97: 77% clinical; Psychiatric Services 1999;50(5):695: a 60% example;
   a 75% productivity standard, Frontiers in Psychology 2023);
 - the base shift windows 08:00-17:00 and 13:00-22:00 are ASSUMPTION (the
-  evening track's 18:00-21:00 is cited in DOMAIN.md, the window around it is not);
+  evening track's 18:00-21:00 follows a published Mon/Tue/Thu evening-track
+  example, the window around it does not);
 - breaks: the programme day's slack is spread evenly, one break after each
   session (ASSUMPTION; the baseline gets 09:00-09:50, 10:00-10:50, 11:00-11:50,
-  like the UCSF example of three 50-minute groups in DOMAIN.md).
+  like UCSF's day-track example of three 50-minute groups).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class IntakeConfig(Frozen):
     """The weekly calendar of assessment slots."""
 
     assessment_minutes: Annotated[float, Field(gt=0, le=480)]
-    """Length of one assessment in minutes (DOMAIN: biopsychosocial intake 60-90 min)."""
+    """Length of one assessment in minutes (ASSUMPTION: a biopsychosocial intake takes 60-90 min)."""
 
     staff_role: Name = "intake_clinician"
     """Staff role that runs assessments (a key of staff.roles), whatever their shift."""

@@ -15,8 +15,8 @@ constraint can never silently vanish from the reference.
 
 Units rule: a field's unit is the text of a parenthesised group in its
 description, up to the first ";" or ",", when that text is one unit word or two
-joined by "/" (for example "(USD/day)", "(hours/week)", "(USD/year; DOMAIN cites
-BLS medians)"). Unit words are listed in ``UNIT_WORDS``. Without such a group, a
+joined by "/" (for example "(USD/day)", "(hours/week)", "(USD/year; BLS
+median wages)"). Unit words are listed in ``UNIT_WORDS``. Without such a group, a
 field whose name starts or ends with a unit word (``session_minutes``,
 ``patience_days``, ``weeks_to_full``; see ``NAME_UNITS``) has that unit, since
 the name states it; anything else has no unit, shown as "—".
@@ -545,7 +545,7 @@ regenerate it. `tests/test_config_reference.py` fails when it is out of date.
   [distribution](#distributions) is a mapping with a `dist` key; its parameters are listed once, at the
   end.
 - **unit**: the unit written in parentheses in the field's description (the part before any `;` or
-  `,`, e.g. "(USD/year; DOMAIN cites BLS medians)" gives USD/year), when that is one of
+  `,`, e.g. "(USD/year; BLS median wages)" gives USD/year), when that is one of
   {_UNIT_LIST}
   or two of them joined by `/` (e.g. USD/day); else the unit a field's name starts or ends with
   (`session_minutes`, `patience_days`, `weeks_to_full`); otherwise "{NO_VALUE}" (a share, a count or

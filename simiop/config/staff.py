@@ -57,7 +57,7 @@ class StaffRole(Frozen):
     """Most primary patients one person in this role may carry (patients); omit for no cap."""
 
     annual_salary_usd: Annotated[float, Field(ge=0, le=5_000_000)] = 0.0
-    """Salary of one full-time person per year (USD/year; DOMAIN cites BLS medians); it accrues every
+    """Salary of one full-time person per year (USD/year; BLS median wages); it accrues every
     calendar day a person is employed, times their fte."""
 
     benefits_rate: Annotated[float, Field(ge=0, le=2)] = 0.0

@@ -35,7 +35,8 @@ class GroupSize(Frozen):
     with other groups of the track that day when the result fits max (and reaches min), else cancelled."""
 
     max: Annotated[int, Field(ge=1, le=50)]
-    """Most patients (patients/group) one group may hold (DOMAIN: payer manuals allow 2-12)."""
+    """Most patients (patients/group) one group may hold (2-12 for mental-health groups: Carelon PA
+    provider manual)."""
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> GroupSize:
@@ -97,9 +98,9 @@ class Track(Frozen):
     """Start of the programme day, "HH:MM" (quote it in YAML)."""
 
     hours_per_day: Annotated[float, Field(gt=0, le=12)]
-    """Programme hours per day (hours/day); 3 is typical (DOMAIN). Each facilitator of a group that runs
-    is busy for all of them (direct time is the sessions' minutes, the breaks are not), and the group holds
-    its room for them."""
+    """Programme hours per day (hours/day); 3 is typical (HCPCS H0015 defines an IOP as at least 3 hours
+    a day). Each facilitator of a group that runs is busy for all of them (direct time is the sessions'
+    minutes, the breaks are not), and the group holds its room for them."""
 
     group_sessions_per_day: Annotated[int, Field(ge=1, le=8)] = 3
     """Group sessions (billable services) in each programme day (sessions/day)."""

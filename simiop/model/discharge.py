@@ -33,7 +33,7 @@ class Readmission:
         """P(readmission) after a discharge of type ``state`` for a patient of ``acuity``.
 
         It depends on how the episode ended and on the patient's acuity class
-        (DOMAIN: readmission depends on the patient, not on a fixed programme
+        (ASSUMPTION: readmission depends on the patient, not on a fixed programme
         effect).
         """
         key = (state, acuity)
