@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
-from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig
+from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig, disengagement_warnings
 from simiop.config.clock import Window, clock_text, intake_slot_windows, programme_minutes, shift_windows
 from simiop.config.discharge import DischargeConfig
 from simiop.config.errors import Problem
@@ -94,7 +94,12 @@ class SimiopConfig(Frozen):
         prints them to stderr (``FILE: warning: ...``) from ``validate``,
         ``run`` and ``experiment``; the API returns them here and never prints.
         """
-        findings = [*check_staffing(self).warnings, *unreachable_tracks(self), *billing_warnings(self)]
+        findings = [
+            *check_staffing(self).warnings,
+            *unreachable_tracks(self),
+            *billing_warnings(self),
+            *disengagement_warnings(self.attendance, self.length_of_stay),
+        ]
         return [Problem(*finding).format("warning") for finding in findings]
 
 

@@ -40,6 +40,10 @@ class Purpose(IntEnum):
     REVIEWS = 4
     """Progress and payer reviews of a stay: apart from the attendance drawn before them, whose length
     stops at the horizon, so a review's outcome does not depend on how long the run is."""
+    DISENGAGE = 5
+    """Early disengagement, drawn at admission only when no-starts or the dropout hazard are on: two
+    uniforms, always both, in this order: whether the patient never starts, then when the dropout hazard
+    fires (one uniform through the inverse CDF over the stay's days)."""
 
 
 class PatientKey(NamedTuple):

@@ -46,6 +46,7 @@ _until = until
 
 # The purposes of the patients' streams, read once (an enum member costs a class lookup: 70 ns, per stay).
 _STAY, _REVIEWS, _WAIT_LIST = Purpose.STAY, Purpose.REVIEWS, Purpose.WAIT_LIST
+_DISENGAGE = Purpose.DISENGAGE
 
 
 class Programme:
@@ -92,7 +93,8 @@ class Programme:
         self._patients = clinic.patients
         self._roster = clinic.roster
         self._review_key: PatientKey | None = None
-        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
+        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives (and
+        ``_disengage`` its DISENGAGE stream)."""
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
@@ -216,7 +218,9 @@ class Programme:
             # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
             key = self._review_key = keys[episode.episode_id]
             rng = patients.of(key, _STAY)
-            enrolment = plan(track, episode, group, therapist, first, day, now, rng, self._reviews)
+            enrolment = plan(
+                track, episode, group, therapist, first, day, now, rng, self._reviews, self._disengage
+            )
             groups[group].append(enrolment)
             track.census += 1
             enrolments.append(enrolment)
@@ -239,6 +243,11 @@ class Programme:
         """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
         assert self._review_key is not None
         return self._patients.of(self._review_key, _REVIEWS)
+
+    def _disengage(self) -> np.random.Generator:
+        """The DISENGAGE stream of the patient whose stay is being drawn (``plan`` asks only when it draws)."""
+        assert self._review_key is not None
+        return self._patients.of(self._review_key, _DISENGAGE)
 
     # -- discharge ---------------------------------------------------------------------------------
 
