@@ -11,7 +11,15 @@ from simiop.config.base import hours_of
 from simiop.config.clock import weekly_direct_limit_hours
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Episode, Records
+from simiop.model.records import (
+    ADMITTED_ENDINGS,
+    CENSORED,
+    END_STATES,
+    IN_PROGRAMME,
+    NO_START,
+    Episode,
+    Records,
+)
 from tests.billed import billed_records
 
 EPS = 1e-9
@@ -39,6 +47,15 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         assert times == sorted(times), e
         assert 0.0 <= e.referred_day < horizon
     assert [e.episode_id for e in records.episodes] == list(range(len(records.episodes)))
+
+    # A no-start was admitted, attended no day (so nothing billed) and held the seat for the run of absences.
+    for e in records.episodes:
+        if e.end_state == NO_START:
+            assert e.admitted_day is not None, e
+            assert e.programme_days_attended == 0, e
+            assert e.programme_days >= config.attendance.consecutive_absences_to_dropout, e
+    if config.attendance.no_start_probability <= 0.0:
+        assert all(e.end_state != NO_START for e in records.episodes)
 
     # Nobody in two places at once: a person's episodes do not overlap.
     by_patient = defaultdict(list)
@@ -127,7 +144,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             census = row.census
         mine = [e for e in records.episodes if e.track == name]
         assert sum(row.admissions for row in rows) == sum(e.admitted_day is not None for e in mine)
-        assert sum(row.discharges for row in rows) == sum(e.end_state in DISCHARGES for e in mine)
+        # The daily discharges count every stay that ended: discharges and no-starts.
+        assert sum(row.discharges for row in rows) == sum(e.end_state in ADMITTED_ENDINGS for e in mine)
         assert census == sum(e.end_state == IN_PROGRAMME for e in mine)
 
     # Staff cost and fixed cost cover the same whole days, from the warm-up on.

@@ -135,6 +135,10 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         "concentration": 5,
     }
     data["attendance"]["consecutive_absences_to_dropout"] = draw(st.integers(1, 5))
+    data["attendance"]["no_start_probability"] = draw(st.sampled_from([0.0, 0.2, 1.0]))  # issue 19
+    if draw(st.booleans()):
+        weekly = st.lists(st.sampled_from([0.0, 0.05, 0.3, 1.0]), min_size=1, max_size=4)
+        data["length_of_stay"]["dropout_hazard"] = {"weekly_by_week": draw(weekly)}
     data["length_of_stay"]["planned_stay_unit"] = draw(st.sampled_from(["weeks", "programme_days"]))
     data["length_of_stay"]["planned_stay"] = {
         "dist": "gamma",

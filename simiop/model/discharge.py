@@ -38,7 +38,9 @@ class Readmission:
         """
         key = (state, acuity)
         found = self._probability.get(key)
-        if found is None and state == NO_START:  # never attended: not a discharge (ASSUMPTION: no readmission)
+        if (
+            found is None and state == NO_START
+        ):  # never attended: not a discharge (ASSUMPTION: no readmission)
             found = self._probability[key] = 0.0
         if found is None:
             config = self._config

@@ -245,7 +245,7 @@ class Programme:
         return self._patients.of(self._review_key, _REVIEWS)
 
     def _disengage(self) -> np.random.Generator:
-        """The DISENGAGE stream of the patient whose stay is being drawn (``plan`` asks only when it draws)."""
+        """The DISENGAGE stream of the patient whose stay is being drawn (``plan`` asks only if it draws)."""
         assert self._review_key is not None
         return self._patients.of(self._review_key, _DISENGAGE)
 

@@ -59,10 +59,12 @@ def _optional_sum(columns: Columns, name: str, rows: np.ndarray) -> float:
 
 
 DROPOUT_WEEKS = (("dropouts_week_1", 0, 7), ("dropouts_week_2", 7, 14), ("dropouts_weeks_3_4", 14, 28))
-"""Dropouts by calendar week of stay (ended - admitted, days): KPI, from, to (later: dropouts_after_week_4)."""
+"""Dropouts by calendar week of stay (ended - admitted, days): KPI, from, to; later: dropouts_after_week_4."""
 
 
-def disengagement_kpis(states: dict[str, int], admissions: int, dropout_stays: np.ndarray) -> dict[str, float]:
+def disengagement_kpis(
+    states: dict[str, int], admissions: int, dropout_stays: np.ndarray
+) -> dict[str, float]:
     """No-starts, the discharge mix as shares of discharges, and when dropouts leave.
 
     ``states``: episodes per end state; ``dropout_stays``: each dropout's stay in days (ended - admitted).
@@ -114,7 +116,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     }
     kpis.update({end_state_kpi(state): states[state] for state in END_STATES})
     dropped = counted & (end_state == END_STATES.index(DROPOUT))
-    kpis.update(disengagement_kpis(states, kpis["admissions"], ended[dropped] - admitted_day_all[dropped]))
+    kpis.update(disengagement_kpis(states, int(admitted.sum()), ended[dropped] - admitted_day_all[dropped]))
     kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))
