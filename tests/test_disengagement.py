@@ -279,3 +279,18 @@ def test_disengagement_kpis_on_hand_counted_episodes() -> None:
     none = disengagement_kpis({**states, "dropout": 0}, 0, np.array([]))
     assert math.isnan(none["no_start_share_of_admissions"])
     assert math.isnan(none["dropouts_within_14_days_share"])
+
+
+def test_a_caller_may_admit_someone_known_never_to_start() -> None:
+    """The warm hand-off's no-show: a no-start whatever the draw, with the same end as a drawn one."""
+    config = world()
+    state = track_of(config)
+    therapist = roster_of(config).by_role["therapist"][0]
+    rng = np.random.default_rng(1)
+    stay = Stay(config, no_starts_possible=True)
+    assert not stay.always_attends
+    forced = stay.plan(state, episode(0), 0, therapist, 0, 0, START, rng, lambda: rng, never_starts=True)
+    assert not any(forced.attended)
+    assert (forced.state, forced.ends_at, forced.started) == (NO_START, 2 + END, 3)
+    with pytest.raises(ValueError, match="no_starts_possible"):
+        Stay(config).plan(state, episode(1), 0, therapist, 0, 0, START, rng, lambda: rng, never_starts=True)

@@ -150,8 +150,14 @@ class Enrolment:
 class Stay:
     """The rules of a stay, read once from the config."""
 
-    def __init__(self, config: SimiopConfig, horizon: float = NEVER) -> None:
-        """``horizon``: the run's end; a stay is drawn only as far as the first programme day after it."""
+    def __init__(
+        self, config: SimiopConfig, horizon: float = NEVER, no_starts_possible: bool = False
+    ) -> None:
+        """``horizon``: the run's end; a stay is drawn only as far as the first programme day after it.
+
+        ``no_starts_possible``: another part of the model may admit patients known never to start
+        (``plan``'s ``never_starts``, e.g. a warm hand-off that does not show), so not everyone attends.
+        """
         self._config = config
         self._horizon = horizon
         stay = config.length_of_stay
@@ -180,7 +186,7 @@ class Stay:
         """Per track's days per week: the dropout hazard per programme day, by week of stay."""
         self._disengages = self._no_start > 0.0 or hazard is not None
         """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
-        self.always_attends = always_attends and self._no_start <= 0.0
+        self.always_attends = always_attends and self._no_start <= 0.0 and not no_starts_possible
         """Everyone comes to every programme day of their stay (attendance is all True): no no-starts."""
         self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
         """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
@@ -267,13 +273,17 @@ class Stay:
         rng: np.random.Generator,
         reviews: Callable[[], np.random.Generator],
         disengage: Callable[[], np.random.Generator] | None = None,
+        never_starts: bool = False,
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
 
         ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
         only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first);
         ``disengage``: gives the patient's DISENGAGE stream, asked for only when no-starts or the dropout
-        hazard are configured (then it is required).
+        hazard are configured (then it is required); ``never_starts``: the caller knows the patient will
+        not attend a day (a warm hand-off that does not show): a no-start whatever the draw, which is
+        still made, so no other patient's numbers move (the Stay must be made with
+        ``no_starts_possible``).
         """
         review = self._review
         planned = self._planned_stay(rng)
@@ -337,6 +347,10 @@ class Stay:
             if disengage is None:
                 raise ValueError("no-starts or the dropout hazard need the patient's DISENGAGE stream")
             no_start, quit_day = self._disengagement(track, first, count, day, disengage())
+        if never_starts:
+            if self.always_attends:
+                raise ValueError("a patient who never starts needs a Stay made with no_starts_possible")
+            no_start, quit_day = True, NEVER
 
         hazard_state: EndState = STEP_UP
         p_step_up, p_administrative = (
