@@ -11,7 +11,16 @@ from simiop.config.base import hours_of
 from simiop.config.clock import weekly_direct_limit_hours
 from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
-from simiop.model.records import CENSORED, DISCHARGES, END_STATES, IN_PROGRAMME, Episode, Records
+from simiop.model.records import (
+    ADMITTED_ENDINGS,
+    CENSORED,
+    DISCHARGES,
+    END_STATES,
+    IN_PROGRAMME,
+    NO_START,
+    Episode,
+    Records,
+)
 from tests.billed import billed_records
 
 EPS = 1e-9
@@ -41,6 +50,14 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     assert [e.episode_id for e in records.episodes] == list(range(len(records.episodes)))
 
     check_stay_limits(config, records.episodes)
+    # A no-start was admitted, attended no day (so nothing billed) and held the seat for the run of absences.
+    for e in records.episodes:
+        if e.end_state == NO_START:
+            assert e.admitted_day is not None, e
+            assert e.programme_days_attended == 0, e
+            assert e.programme_days >= config.attendance.consecutive_absences_to_dropout, e
+    if config.attendance.no_start_probability <= 0.0:
+        assert all(e.end_state != NO_START for e in records.episodes)
 
     # Nobody in two places at once: a person's episodes do not overlap.
     by_patient = defaultdict(list)
@@ -129,7 +146,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
             census = row.census
         mine = [e for e in records.episodes if e.track == name]
         assert sum(row.admissions for row in rows) == sum(e.admitted_day is not None for e in mine)
-        assert sum(row.discharges for row in rows) == sum(e.end_state in DISCHARGES for e in mine)
+        # The daily discharges count every stay that ended: discharges and no-starts.
+        assert sum(row.discharges for row in rows) == sum(e.end_state in ADMITTED_ENDINGS for e in mine)
         assert census == sum(e.end_state == IN_PROGRAMME for e in mine)
 
     # Staff cost and fixed cost cover the same whole days, from the warm-up on.
@@ -226,8 +244,12 @@ def check_stay_limits(config: SimiopConfig, episodes: list[Episode]) -> None:
         if stay.max_stay_days is not None and e.end_state in DISCHARGES and e.programme_days > 1:
             assert e.admitted_day is not None
             assert e.ended_day is not None
-            # It ends on a programme day before admission day + the limit (or on its first day).
-            assert math.floor(e.ended_day) < math.floor(e.admitted_day) + stay.max_stay_days, e
+            # It ends on a programme day that starts before admission day + the limit (or on its first
+            # day): a discharge at a day's start, or at its end (which may be at or past midnight).
+            assert e.track is not None
+            length = config.tracks[e.track].hours_per_day / 24.0
+            started = e.ended_day if e.ended_day == e.admitted_day else e.ended_day - length
+            assert math.floor(started + EPS) < math.floor(e.admitted_day) + stay.max_stay_days, e
         if e.max_stay_discharge:
             assert stay.max_stay_days is not None, e
             assert e.end_state == stay.at_max_stay, e

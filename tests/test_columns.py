@@ -83,11 +83,12 @@ def test_end_state_masks() -> None:
         episode(1, "censored_in_programme"),
         episode(2, "dropout"),
         episode(3, "lost_before_contact"),
+        episode(4, "no_start"),
     ]
     columns = columns_of(records)
-    assert columns.censored().tolist() == [False, True, False, False]
-    assert columns.discharged().tolist() == [True, False, True, False]
-    assert columns.end_states().tolist() == [8, 14, 9, 0]  # positions in END_STATES
+    assert columns.censored().tolist() == [False, True, False, False, False]
+    assert columns.discharged().tolist() == [True, False, True, False, False]  # a no-start is not one
+    assert columns.end_states().tolist() == [9, 15, 10, 0, 8]  # positions in END_STATES
 
 
 @pytest.mark.parametrize("ids", [[0, 1, 2], [7, 3, 5]])

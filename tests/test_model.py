@@ -135,6 +135,35 @@ def clinic_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         "concentration": 5,
     }
     data["attendance"]["consecutive_absences_to_dropout"] = draw(st.integers(1, 5))
+    data["attendance"]["no_start_probability"] = draw(st.sampled_from([0.0, 0.2, 1.0]))  # issue 19
+    if draw(st.booleans()):
+        weekly = st.lists(st.sampled_from([0.0, 0.05, 0.3, 1.0]), min_size=1, max_size=4)
+        data["length_of_stay"]["dropout_hazard"] = {"weekly_by_week": draw(weekly)}
+    if draw(st.booleans()):  # issue 19: recertification (any payer or Medicare only) and a maximum stay
+        data["length_of_stay"]["recertification"] = {
+            "first_after_days": draw(st.sampled_from([7, 30, 60])),
+            "interval_days": draw(st.sampled_from([7, 60])),
+            "continue_probability": draw(st.sampled_from([0.0, 0.5, 1.0])),
+            "payers": draw(st.sampled_from([None, ["medicare"]])),
+            "on_stop": draw(st.sampled_from(["completed", "administrative"])),
+        }
+    if draw(st.booleans()):
+        data["length_of_stay"]["max_stay_days"] = draw(st.sampled_from([5, 30, 90]))
+        data["length_of_stay"]["at_max_stay"] = draw(st.sampled_from(["completed", "administrative"]))
+    step_down = data["referrals"]["sources"]["step_down"]
+    if not step_down["direct_admission"] and draw(st.booleans()):  # a warm hand-off, maybe lapsing
+        step_down["warm_handoff"] = {
+            "share": draw(st.sampled_from([0.5, 1.0])),
+            "show_probability": draw(st.sampled_from([0.0, 0.9, 1.0])),
+            "ready_after_days": {"dist": "uniform", "low": 0, "high": draw(st.sampled_from([0.1, 4]))},
+            "admit_within_days": draw(st.sampled_from([None, 1, 10])),
+        }
+    if draw(st.booleans()):  # per-source intake with priority seats
+        data["intake"]["by_source"] = {
+            "community": {"lead_time_days": draw(st.sampled_from([0, 3])), "max_rebookings": 0},
+            "emergency_department": {"priority": True},
+        }
+        data["intake"]["priority_seats_per_slot"] = 1
     data["length_of_stay"]["planned_stay_unit"] = draw(st.sampled_from(["weeks", "programme_days"]))
     data["length_of_stay"]["planned_stay"] = {
         "dist": "gamma",

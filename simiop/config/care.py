@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from simiop.config.base import FromList, Frozen, Name, Probability, at_most, rule_error
 from simiop.config.distributions import DurationDistribution, ProbabilityDistribution
+
+if TYPE_CHECKING:
+    from simiop.config.staffing import Finding
 
 
 class AttendanceConfig(Frozen):
@@ -20,6 +23,14 @@ class AttendanceConfig(Frozen):
 
     consecutive_absences_to_dropout: Annotated[int, Field(ge=1, le=60)] = 3
     """Consecutive missed programme days after which the patient is discharged as a dropout."""
+
+    no_start_probability: Probability = 0.0
+    """Share of admitted patients who never attend a programme day (no-starts). They hold their seat until
+    consecutive_absences_to_dropout absences end the stay, which ends as no_start: not a discharge, not
+    billed, not counted as served. 0 for none. ASSUMPTION: no source gives the share of *admitted* IOP
+    patients who never attend; one-visit leavers are a large, separate group in outpatient care (Simon et
+    al., Psychiatr Serv 2012;63(7):705-707, doi:10.1176/appi.ps.201100309; Olfson et al., Psychiatr Serv
+    2009;60(7):898-907, doi:10.1176/ps.2009.60.7.898)."""
 
 
 class ProgressReview(Frozen):
@@ -93,6 +104,22 @@ class Recertification(Frozen):
     administrative."""
 
 
+class DropoutHazard(Frozen):
+    """Dropout that does not wait for a run of absences: a probability per week, by week of stay.
+
+    It lets dropout be front-loaded (higher in the first week or two, then lower), as published dropout
+    from outpatient mental-health care is (Olfson et al., Psychiatr Serv 2009;60(7):898-907,
+    doi:10.1176/ps.2009.60.7.898); the values themselves are an ASSUMPTION tuned to a dropout share of
+    16.5-23% of discharges (J Nerv Ment Dis 2020;208(3):194-200, doi:10.1097/NMD.0000000000001109; SAMHSA
+    TEDS 2004 discharges, Table 2.5).
+    """
+
+    weekly_by_week: Annotated[tuple[Probability, ...], Field(min_length=1, max_length=52), FromList]
+    """Probability of dropping out during week 1, 2, ... of the stay (calendar weeks from the admission
+    day); the last value holds for every later week. Spread evenly over the track's programme days of a
+    week; the patient stops coming at the start of the programme day it fires. E.g. [0.06, 0.04, 0.015]."""
+
+
 class LengthOfStayConfig(Frozen):
     """Planned stay, reviews and the hazards that end a stay early."""
 
@@ -127,6 +154,10 @@ class LengthOfStayConfig(Frozen):
     at_max_stay: StayEnd = "completed"
     """How a stay cut by max_stay_days ends: completed (stepped down to outpatient care) or administrative."""
 
+    dropout_hazard: DropoutHazard | None = None
+    """Dropout by week of stay, besides the run of absences (attendance.consecutive_absences_to_dropout);
+    omit for none."""
+
 
 def stay_limit_warnings(stay: LengthOfStayConfig) -> Iterator[tuple[str, str, str, str | None]]:
     """(path, what, value, what to do) for a maximum stay or recertification that looks mis-set."""
@@ -149,6 +180,32 @@ def stay_limit_warnings(stay: LengthOfStayConfig) -> Iterator[tuple[str, str, st
             "no stay lasts until the first recertification: the maximum stay ends it first",
             f"{recertification.first_after_days:g} with max_stay_days {limit:g}",
             "first_after_days below max_stay_days, or no recertification",
+        )
+
+
+ABSENCE_DROPOUT_OFF = 60
+"""The most consecutive_absences_to_dropout allows: what configs use to switch absence dropout off."""
+
+
+def disengagement_warnings(attendance: AttendanceConfig, stay: LengthOfStayConfig) -> Iterator[Finding]:
+    """Early-disengagement settings that run but may not mean what was meant (warnings, not errors)."""
+    absences = attendance.consecutive_absences_to_dropout
+    if absences < ABSENCE_DROPOUT_OFF:
+        return
+    if stay.dropout_hazard is not None:
+        yield (
+            "length_of_stay.dropout_hazard",
+            f"both dropout rules are on: the hazard, and {absences} absences in a row (the value that "
+            "switches absence dropout off elsewhere)",
+            str(list(stay.dropout_hazard.weekly_by_week)),
+            "lower attendance.consecutive_absences_to_dropout, or omit the hazard",
+        )
+    if attendance.no_start_probability > 0.0:
+        yield (
+            "attendance.no_start_probability",
+            f"no-starts hold their seat until {absences} absences in a row end the stay",
+            str(attendance.no_start_probability),
+            "lower attendance.consecutive_absences_to_dropout",
         )
 
 

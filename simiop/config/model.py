@@ -11,7 +11,13 @@ from pydantic_core import PydanticCustomError
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig
-from simiop.config.care import AttendanceConfig, LengthOfStayConfig, ServicesConfig, stay_limit_warnings
+from simiop.config.care import (
+    AttendanceConfig,
+    LengthOfStayConfig,
+    ServicesConfig,
+    disengagement_warnings,
+    stay_limit_warnings,
+)
 from simiop.config.clock import Window, clock_text, intake_slot_windows, programme_minutes, shift_windows
 from simiop.config.closures import holiday_warnings
 from simiop.config.discharge import DischargeConfig
@@ -102,6 +108,7 @@ class SimiopConfig(Frozen):
             *billing_warnings(self),
             *stay_limit_warnings(self.length_of_stay),
             *intake_warnings(self),
+            *disengagement_warnings(self.attendance, self.length_of_stay),
         ]
         return [Problem(*finding).format("warning") for finding in findings]
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from simiop.config.model import SimiopConfig
 from simiop.model.patients import Purpose
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, Episode
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, NO_START, STEP_UP, Episode
 from simiop.model.referrals import refer_again
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ class Readmission:
         """
         key = (state, acuity)
         found = self._probability.get(key)
+        if (
+            found is None and state == NO_START
+        ):  # never attended: not a discharge (ASSUMPTION: no readmission)
+            found = self._probability[key] = 0.0
         if found is None:
             config = self._config
             multiplier = config.referrals.acuity_classes[acuity].readmission_multiplier

@@ -49,6 +49,10 @@ class Purpose(IntEnum):
     source that has one, in this fixed order: whether it is handed off warm (one uniform), whether the
     patient arrives for the arranged start (one uniform), then the days until ready (ready_after_days'
     draw, none if it is omitted). Numbers 5 and 6 are other features' (DISENGAGE, RECERT)."""
+    DISENGAGE = 5
+    """Early disengagement, drawn at admission only when no-starts or the dropout hazard are on: two
+    uniforms, always both, in this order: whether the patient never starts, then when the dropout hazard
+    fires (one uniform through the inverse CDF over the stay's days)."""
 
 
 class PatientKey(NamedTuple):

@@ -46,6 +46,7 @@ _until = until
 
 # The purposes of the patients' streams, read once (an enum member costs a class lookup: 70 ns, per stay).
 _STAY, _REVIEWS, _WAIT_LIST = Purpose.STAY, Purpose.REVIEWS, Purpose.WAIT_LIST
+_DISENGAGE = Purpose.DISENGAGE
 
 
 class Programme:
@@ -92,7 +93,8 @@ class Programme:
         self._patients = clinic.patients
         self._roster = clinic.roster
         self._review_key: PatientKey | None = None
-        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives."""
+        """The patient whose stay ``plan`` is drawing: whose review stream ``_reviews`` gives (and
+        ``_disengage`` its DISENGAGE stream)."""
         self._horizon = clinic.horizon
         self.enrolments: list[Enrolment] = []
         """Every enrolment, in admission order (the order of each group's members)."""
@@ -229,7 +231,17 @@ class Programme:
             key = self._review_key = keys[episode.episode_id]
             rng = patients.of(key, _STAY)
             enrolment = plan(
-                track, episode, group, therapist, first, day, now, rng, self._reviews, self._recert
+                track,
+                episode,
+                group,
+                therapist,
+                first,
+                day,
+                now,
+                rng,
+                self._reviews,
+                recert_stream=self._recert,
+                disengage=self._disengage,
             )
             groups[group].append(enrolment)
             track.census += 1
@@ -258,6 +270,11 @@ class Programme:
         """The recertification stream of the patient whose stay is being drawn (asked for only if needed)."""
         assert self._review_key is not None
         return self._patients.of(self._review_key, Purpose.RECERT)
+
+    def _disengage(self) -> np.random.Generator:
+        """The DISENGAGE stream of the patient whose stay is being drawn (``plan`` asks only if it draws)."""
+        assert self._review_key is not None
+        return self._patients.of(self._review_key, _DISENGAGE)
 
     # -- discharge ---------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ EndState = Literal[
     "declined",
     "left_track_full",
     "left_wait_list",
+    "no_start",
     "completed",
     "dropout",
     "step_up",
@@ -49,6 +50,8 @@ REDIRECTED_OUTPATIENT: Final = "redirected_outpatient"
 DECLINED: Final = "declined"
 LEFT_TRACK_FULL: Final = "left_track_full"
 LEFT_WAIT_LIST: Final = "left_wait_list"
+NO_START: Final = "no_start"
+"""Admitted but never attended a programme day: the stay ended by the run of absences, not a discharge."""
 COMPLETED: Final = "completed"
 DROPOUT: Final = "dropout"
 STEP_UP: Final = "step_up"
@@ -64,6 +67,9 @@ DECLINE: Final = "decline"
 
 END_STATES: tuple[EndState, ...] = get_args(EndState)
 DISCHARGES: tuple[EndState, ...] = (COMPLETED, DROPOUT, STEP_UP, ADMINISTRATIVE)
+"""Discharges from the programme: the denominator of the published completion and dropout shares."""
+ADMITTED_ENDINGS: tuple[EndState, ...] = (*DISCHARGES, NO_START)
+"""Every way a stay ends before the horizon: a discharge, or a no-start (never attended a day)."""
 CENSORED: tuple[EndState, ...] = (WAITING_FOR_INTAKE, ON_WAIT_LIST, IN_PROGRAMME)
 INTAKE_OUTCOMES: tuple[IntakeOutcome, ...] = get_args(IntakeOutcome)
 

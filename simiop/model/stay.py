@@ -11,6 +11,12 @@ payer reviews in the order they fall due (the review stream), and one uniform
 per recertification date the stay could reach (the recertification stream).
 The result is one discharge event.
 
+Early disengagement, when configured, draws from its own stream (Purpose.DISENGAGE), after everything
+above, so turning it on moves none of those numbers: one uniform says whether the patient never starts
+(a no-start attends no day and the run of absences ends the stay, as no_start), one says when the dropout
+hazard by week of stay fires (piecewise_first_success). The hazard competes with the step-up and
+administrative hazards at the start of a programme day (ties: step-up, administrative, dropout).
+
 Per programme day the rules are today's: at the start, the step-up hazard,
 else the administrative hazard, else a due progress review, else a due
 recertification, else a due payer review; then attendance; at the end,
@@ -39,7 +45,7 @@ from simiop.config.care import Recertification
 from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
 from simiop.model.care import CarePlan
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, STEP_UP, EndState, Episode
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, NO_START, STEP_UP, EndState, Episode
 from simiop.model.staff import Person
 
 if TYPE_CHECKING:
@@ -67,6 +73,22 @@ def first_success(u: float, p: float) -> float:
     if p >= 1.0:
         return 0
     return math.floor(math.log1p(-u) / math.log1p(-p))
+
+
+def piecewise_first_success(u: float, daily: np.ndarray) -> float:
+    """The 0-based day a hazard with day-varying probabilities ``daily`` first fires, from one uniform ``u``.
+
+    Inverse CDF of a piecewise geometric distribution: it fires on the first day k on which the chance of
+    no firing through day k, prod(1 - daily[:k + 1]), falls below 1 - u; in logs, the first k with
+    cumsum(log1p(-daily))[k] < log1p(-u). One cumulative sum and one binary search, not a draw per day;
+    with a constant p it is ``first_success(u, p)`` (up to rounding). NEVER if it fires on none of the days.
+    """
+    if not len(daily):
+        return NEVER
+    with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day for sure
+        survival = np.cumsum(np.log1p(-daily))
+    day = int(np.searchsorted(-survival, -math.log1p(-u), side="right"))
+    return NEVER if day >= len(daily) else day
 
 
 def dropout_day(attended: list[bool] | bytes, absences_to_dropout: int) -> float:
@@ -138,8 +160,14 @@ class Enrolment:
 class Stay:
     """The rules of a stay, read once from the config."""
 
-    def __init__(self, config: SimiopConfig, horizon: float = NEVER) -> None:
-        """``horizon``: the run's end; a stay is drawn only as far as the first programme day after it."""
+    def __init__(
+        self, config: SimiopConfig, horizon: float = NEVER, no_starts_possible: bool = False
+    ) -> None:
+        """``horizon``: the run's end; a stay is drawn only as far as the first programme day after it.
+
+        ``no_starts_possible``: another part of the model may admit patients known never to start
+        (``plan``'s ``never_starts``, e.g. a warm hand-off that does not show), so not everyone attends.
+        """
         self._config = config
         self._horizon = horizon
         stay = config.length_of_stay
@@ -158,8 +186,18 @@ class Stay:
         self._propensity = propensity.sampler()
         self._fixed_propensity = float(propensity.value) if isinstance(propensity, Fixed) else None
         """A fixed propensity draws nothing: read once rather than sampled at every admission."""
-        self.always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
-        """Everyone comes to every programme day of their stay (attendance is all True)."""
+        always_attends = self._fixed_propensity is not None and self._fixed_propensity >= 1.0
+        self._no_start = config.attendance.no_start_probability
+        """The share of admissions who never attend a day (0: none, and nothing drawn for it)."""
+        hazard = stay.dropout_hazard
+        self._dropout_weekly = hazard.weekly_by_week if hazard is not None else None
+        """The dropout hazard's probability per week of stay (None: no such hazard)."""
+        self._dropout_daily: dict[int, np.ndarray] = {}
+        """Per track's days per week: the dropout hazard per programme day, by week of stay."""
+        self._disengages = self._no_start > 0.0 or hazard is not None
+        """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
+        self.always_attends = always_attends and self._no_start <= 0.0 and not no_starts_possible
+        """Everyone comes to every programme day of their stay (attendance is all True): no no-starts."""
         self._max_stay = stay.max_stay_days
         self._at_max_stay: EndState = stay.at_max_stay
         self._recert = stay.recertification
@@ -175,7 +213,7 @@ class Stay:
             self._family is None
             and stay.step_up_weekly_hazard <= 0.0
             and stay.administrative_weekly_hazard <= 0.0
-            and self.always_attends
+            and always_attends
         )
         """No family sessions, no hazards and everyone always comes (the M/M/c clinic): the three
         uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
@@ -193,6 +231,29 @@ class Stay:
                 weekly_to_daily(stay.administrative_weekly_hazard, days_per_week),
             )
         return found
+
+    def _disengagement(
+        self, track: TrackState, first: int, count: int, day: int, stream: np.random.Generator
+    ) -> tuple[bool, float]:
+        """(whether the patient never starts, the stay's day index where the dropout hazard fires).
+
+        Two uniforms from the patient's DISENGAGE ``stream``, always both, in this order: no-start, then
+        the hazard's (a no-start's goes unused). The hazard's week is the calendar week of stay, counted
+        from the admission ``day``; its last value holds for every later week.
+        """
+        u_no_start, u_dropout = stream.random(2).tolist()
+        no_start = u_no_start < self._no_start
+        weekly = self._dropout_weekly
+        if weekly is None or no_start:
+            return no_start, NEVER
+        days_per_week = track.days_per_week
+        daily = self._dropout_daily.get(days_per_week)
+        if daily is None:
+            daily = self._dropout_daily[days_per_week] = np.array(
+                [weekly_to_daily(p, days_per_week) for p in weekly]
+            )
+        weeks = (np.array(track.days[first : first + count]) - day) // int(DAYS_PER_WEEK)
+        return False, piecewise_first_success(u_dropout, daily[np.minimum(weeks, len(daily) - 1)])
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""
@@ -219,17 +280,22 @@ class Stay:
             return 2 * started - (0.5 if track.ends[first + started - 1] < end else 1.5)
         return 2 * (bisect.bisect_left(track.next_day, end, first, first + count) - first) + 1
 
-    def _max_stay_cap(self, track: TrackState, first: int, count: int, admitted_on: int) -> tuple[int, float]:
+    def _max_stay_cap(
+        self, track: TrackState, first: int, count: int, admitted_on: int, joined: bool
+    ) -> tuple[int, float]:
         """The stay's programme days cut at the maximum stay, and the key of the limit (NEVER: not reached).
 
         The limit is the end of the last programme day before ``admitted_on + max_stay_days`` (at least the
-        first programme day). Only the tail of the days is cut, so the attendance uniforms of the days kept
+        first programme day, or the day joined when ``joined``: key -1, as ``_completion`` gives it). Only
+        the tail of the days is cut, so the attendance uniforms of the days kept
         are the same as without a limit (common random numbers).
         """
         assert self._max_stay is not None
         within = bisect.bisect_left(track.days, admitted_on + self._max_stay, first, first + count) - first
         if within >= count:
             return count, NEVER
+        if within == 0 and joined:  # the day joined (during it: continuous admission) is the last one
+            return 1, -1
         count = max(within, 1)
         return count, 2 * (count - 1) + 1
 
@@ -273,13 +339,20 @@ class Stay:
         rng: np.random.Generator,
         reviews: Callable[[], np.random.Generator],
         recert_stream: Callable[[], np.random.Generator] | None = None,
+        disengage: Callable[[], np.random.Generator] | None = None,
+        never_starts: bool = False,
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
 
         ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
         only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first);
         ``recert_stream``: gives the patient's recertification stream, asked for only when the payer is
-        recertified (length_of_stay.recertification) and the stay could reach a recertification date.
+        recertified (length_of_stay.recertification) and the stay could reach a recertification date;
+        ``disengage``: gives the patient's DISENGAGE stream, asked for only when no-starts or the dropout
+        hazard are configured (then it is required); ``never_starts``: the caller knows the patient will
+        not attend a day (a warm hand-off that does not show): a no-start whatever the draw, which is
+        still made, so no other patient's numbers move (the Stay must be made with
+        ``no_starts_possible``).
         """
         review = self._review
         planned = self._planned_stay(rng)
@@ -325,7 +398,7 @@ class Stay:
             track.list_through(first + count)
         limit_key = NEVER
         if self._max_stay is not None:  # fewer days: only the tail of the attendance uniforms is not drawn
-            count, limit_key = self._max_stay_cap(track, first, count, math.floor(now))
+            count, limit_key = self._max_stay_cap(track, first, count, math.floor(now), joined)
         # A plan cut at the horizon "ends" at the start of the day after it: never reached in the run.
         censor_key = 2 * (count - 1) if beyond is not None and first + count - 1 >= beyond else NEVER
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
@@ -341,6 +414,15 @@ class Stay:
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
             came = uniforms[3:] < propensity
             attended = came.tolist()
+        no_start, quit_day = False, NEVER
+        if self._disengages:  # after every draw from ``rng``: its stream may share ``rng``'s generator
+            if disengage is None:
+                raise ValueError("no-starts or the dropout hazard need the patient's DISENGAGE stream")
+            no_start, quit_day = self._disengagement(track, first, count, day, disengage())
+        if never_starts:
+            if self.always_attends:
+                raise ValueError("a patient who never starts needs a Stay made with no_starts_possible")
+            no_start, quit_day = True, NEVER
 
         hazard_state: EndState = STEP_UP
         p_step_up, p_administrative = (
@@ -354,10 +436,15 @@ class Stay:
             hazard_key = 2 * min(step_up, administrative)
             if step_up > administrative:
                 hazard_state = ADMINISTRATIVE
+        if 2 * quit_day < hazard_key:  # the dropout hazard, last on a tie
+            hazard_key, hazard_state = 2 * quit_day, DROPOUT
         # Nobody who always comes drops out: no run of absences to look for.
         dropout_key = (
             NEVER if propensity >= 1.0 else 2 * dropout_day(came.tobytes(), self._absences_to_dropout) + 1
         )
+        if no_start:  # attends no day: the run of absences ends the stay
+            attended = [False] * count
+            dropout_key = 2 * dropout_day(bytes(count), self._absences_to_dropout) + 1
         completion_key = min(
             self._completion(track, first, count, planned_end, planned_days, joined), censor_key
         )
@@ -487,6 +574,9 @@ class Stay:
                         )
                     if payer_at >= count:
                         payer_at = NEVER
+
+        if no_start and state == DROPOUT:  # the run of absences of someone who never came
+            state = NO_START
 
         # The discharge: its time and the programme days started and ended before it.
         whole = math.floor(best)

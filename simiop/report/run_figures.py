@@ -26,6 +26,7 @@ from simiop.model.records import (
     LEFT_WAIT_LIST,
     LOST_BEFORE_CONTACT,
     NO_SHOW,
+    NO_START,
     ON_WAIT_LIST,
     REDIRECTED_OUTPATIENT,
     REDIRECTED_STEP_UP,
@@ -59,7 +60,7 @@ FUNNEL: tuple[tuple[str, tuple[EndState, ...]], ...] = (
         "admitted",
         (REDIRECTED_STEP_UP, REDIRECTED_OUTPATIENT, DECLINED, LEFT_TRACK_FULL, LEFT_WAIT_LIST, ON_WAIT_LIST),
     ),
-    ("completed", (DROPOUT, STEP_UP, ADMINISTRATIVE, IN_PROGRAMME)),
+    ("completed", (NO_START, DROPOUT, STEP_UP, ADMINISTRATIVE, IN_PROGRAMME)),
 )
 DISCHARGE_MIX = tuple((kpi, END_STATE_LABELS[state]) for state, kpi in DISCHARGE_KPIS.items())
 CANCELLATIONS = (

@@ -19,7 +19,7 @@ import numpy as np
 
 from simiop.billing import COVER_COST, BilledRun, bill, running_sum, totals
 from simiop.config.model import SimiopConfig
-from simiop.model.records import CENSORED, COMPLETED, END_STATES, Records
+from simiop.model.records import CENSORED, COMPLETED, DISCHARGES, DROPOUT, END_STATES, NO_START, Records
 from simiop.results.columns import Columns
 from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
 from simiop.results.session_kpis import (
@@ -73,6 +73,35 @@ def stay_limit_kpis(
     }
 
 
+DROPOUT_WEEKS = (("dropouts_week_1", 0, 7), ("dropouts_week_2", 7, 14), ("dropouts_weeks_3_4", 14, 28))
+"""Dropouts by calendar week of stay (ended - admitted, days): KPI, from, to; later: dropouts_after_week_4."""
+
+
+def disengagement_kpis(
+    states: dict[str, int], admissions: int, dropout_stays: np.ndarray
+) -> dict[str, float]:
+    """No-starts, the discharge mix as shares of discharges, and when dropouts leave.
+
+    ``states``: episodes per end state; ``dropout_stays``: each dropout's stay in days (ended - admitted).
+    Discharges (the published denominator) are completed, dropout, step-up and administrative: a no-start
+    is not one. Dropout "within 14 days" is a stay of at most 14 days (front-loading, docs/outputs.md).
+    """
+    discharges = sum(states[state] for state in DISCHARGES)
+    kpis: dict[str, float] = {
+        "no_starts": states[NO_START],
+        "no_start_share_of_admissions": _ratio(states[NO_START], admissions),
+        "completion_share_of_discharges": _ratio(states[COMPLETED], discharges),
+        "dropout_share_of_discharges": _ratio(states[DROPOUT], discharges),
+    }
+    for name, low, high in DROPOUT_WEEKS:
+        kpis[name] = int(np.count_nonzero((dropout_stays >= low) & (dropout_stays < high)))
+    kpis["dropouts_after_week_4"] = int(np.count_nonzero(dropout_stays >= DROPOUT_WEEKS[-1][2]))
+    kpis["dropouts_within_14_days_share"] = _ratio(
+        int(np.count_nonzero(dropout_stays <= 14.0)), dropout_stays.size
+    )
+    return kpis
+
+
 def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, float]:
     """Every KPI of DESIGN.md for one replication, in a stable order (records are billed first)."""
     run = run if isinstance(run, BilledRun) else bill(config, run)
@@ -80,7 +109,8 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     columns = run.columns
     episodes = columns.episodes
     counted = episodes.array("referred_day") >= warmup
-    state_counts = np.bincount(columns.end_states()[counted], minlength=len(END_STATES))
+    end_state = columns.end_states()
+    state_counts = np.bincount(end_state[counted], minlength=len(END_STATES))
     states = dict(zip(END_STATES, state_counts.tolist(), strict=True))
     admitted_day_all = episodes.array("admitted_day")
     admitted = counted & ~np.isnan(admitted_day_all)
@@ -89,16 +119,19 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     assessed = episodes.array("assessed_day")
     ended = episodes.array("ended_day")
     was_assessed = counted & ~np.isnan(assessed)
+    served = admitted & (end_state != END_STATES.index(NO_START))
     kpis: dict[str, float] = {
         "referrals": int(counted.sum()),
         "readmission_referrals": int(np.count_nonzero(~np.isnan(episodes.array("readmission_of"))[counted])),
         "assessments": int(was_assessed.sum()),
         "admissions": int(admitted.sum()),
         **{kpi: states[state] for state, kpi in DISCHARGE_KPIS.items()},
-        "unduplicated_patients_served": len(set(episodes.array("patient_id", "int")[admitted].tolist())),
+        "unduplicated_patients_served": len(set(episodes.array("patient_id", "int")[served].tolist())),
         "censored": sum(states[s] for s in CENSORED),
     }
     kpis.update({end_state_kpi(state): states[state] for state in END_STATES})
+    dropped = counted & (end_state == END_STATES.index(DROPOUT))
+    kpis.update(disengagement_kpis(states, int(admitted.sum()), ended[dropped] - admitted_day_all[dropped]))
     kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))

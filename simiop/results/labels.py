@@ -20,6 +20,7 @@ END_STATE_LABELS: dict[EndState, str] = {
     "declined": "declined",
     "left_track_full": "track full",
     "left_wait_list": "left wait list",
+    "no_start": "no-start",
     "completed": "completed",
     "dropout": "dropout",
     "step_up": "step-up",

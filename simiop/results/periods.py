@@ -33,7 +33,7 @@ from simiop.billing import (
 )
 from simiop.config.durations import whole_days
 from simiop.config.model import SimiopConfig
-from simiop.model.records import COMPLETED, DROPOUT, END_STATES, STEP_UP, EndState, Records
+from simiop.model.records import COMPLETED, DROPOUT, END_STATES, NO_START, STEP_UP, EndState, Records
 from simiop.results.tables import to_csv
 
 MONTH = "month"
@@ -51,7 +51,8 @@ METRICS: dict[str, str] = {
     "completions": "discharges as completed (step-down to outpatient)",
     "dropouts": "discharges as dropout",
     "step_ups": "discharges as step-up to PHP/inpatient",
-    "unduplicated_patients_served": "distinct people enrolled on at least one day of the period",
+    "unduplicated_patients_served": "distinct people enrolled on at least one day of the period (no-starts, "
+    "who never attended a day, excluded)",
     "sessions_delivered": "patient sessions delivered: each patient at each group, individual, "
     "prescriber or family session counts one (the services payers count)",
     "group_sessions_held": "group sessions held (one session serves several patients)",
@@ -268,6 +269,9 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     admitted_all = episodes.array("admitted_day")
     is_admitted = ~np.isnan(admitted_all)
     admitted_day = admitted_all[is_admitted]
+    state = recorded.end_states()
+    # People served: the admitted who did not end as a no-start (one who never attended a day).
+    served = (state != END_STATES.index(NO_START))[is_admitted]
     patients = episodes.array("patient_id", "int")[is_admitted]
     # Enrolled until the discharge, or until the horizon for those still enrolled then.
     ended_all = episodes.array("ended_day")
@@ -275,7 +279,6 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     open_ended = censored | np.isnan(ended_all)
     ended_or_horizon = np.where(open_ended, horizon, ended_all)[is_admitted]
     enrolled_until = np.maximum(ended_or_horizon - 1e-9, admitted_day)
-    state = recorded.end_states()
 
     def ended_as(end_state: EndState) -> np.ndarray:
         ended: np.ndarray = ended_all[~open_ended & (state == END_STATES.index(end_state))]
@@ -315,7 +318,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
         "dropouts": index.count(dropped),
         "step_ups": index.count(stepped),
         "unduplicated_patients_served": index.served(
-            patients, index.of(admitted_day), index.of(enrolled_until)
+            patients[served], index.of(admitted_day[served]), index.of(enrolled_until[served])
         ),
         "sessions_delivered": index.add_whole(day, services),
         "group_sessions_held": index.add_whole(track_day, held),
