@@ -155,3 +155,20 @@ def test_help_imports_nothing_heavy() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_one_replication_run_does_not_import_scipy(tmp_path: Path) -> None:
+    """One replication has no confidence interval, so a run of one does not pay scipy's import (0.2-0.4 s);
+    the run itself must still have worked (its summary written)."""
+    probe = (
+        "import sys; from simiop.cli import main\n"
+        "try:\n"
+        f"    main(['run', {str(BASELINE)!r}, '-r', '1', '--horizon', '1w', '--no-report', '--tables', 'none',"
+        f" '--out', {str(tmp_path / 'out')!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print('scipy' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "out" / "summary.csv").is_file()

@@ -188,8 +188,8 @@ def run_plan(
     for result in executor.map_unordered(run_cell, tasks):
         with writing_into(out, started=True):
             write_cell(out, result)
-        if not digests:  # the first cell: the summaries' import is done while the workers run on
-            load_quantiles()
+        if not digests and plan.replications > 1:  # the first cell: the summaries' import is done while
+            load_quantiles()  # the workers run on; one replication has no interval (stats.summarise)
         where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
         digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
         finished += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import groupby
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from simiop.config.model import SimiopConfig
@@ -48,7 +49,7 @@ def deliver(
     if intake is not None:
         intake.build()  # its rota is reserved whether or not the flow booked any assessment
     assessments = _Assessments(config, roster, intake, bookings, log)
-    for day, batch in groupby(days, key=lambda attendance: attendance.day):
+    for day, batch in groupby(days, key=_day):
         care.assessed = assessments.until(day)
         planned = []
         for attendance in batch:
@@ -62,6 +63,9 @@ def deliver(
     assessments.until(None)
     care.close()
     return log
+
+
+_day = attrgetter("day")
 
 
 def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:

@@ -316,7 +316,8 @@ class Sessions:
                 continue
             self._rooms[room].take(start, end)
             staff = []
-            for *_, person in candidates[taken : taken + per_group]:
+            for candidate in candidates[taken : taken + per_group]:
+                person = candidate[3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
                 rule.booked[day] += hours
                 person.today(day).take(start, end, minutes)
@@ -331,24 +332,26 @@ class Sessions:
             where = self._room_names[room]
             staffed = tuple(staff)
             log.extend(
-                (
-                    day,
-                    "group",
-                    name,
-                    number,
-                    k,
-                    "programme",
-                    s,
-                    e,
-                    staffed,
-                    cover,
-                    where,
-                    listed,
-                    "held",
-                    "",
-                )
-                for k, ((s, e), listed) in enumerate(zip(rule.times, patients, strict=True))
-            )
+                [
+                    (
+                        day,
+                        "group",
+                        name,
+                        number,
+                        k,
+                        "programme",
+                        s,
+                        e,
+                        staffed,
+                        cover,
+                        where,
+                        listed,
+                        "held",
+                        "",
+                    )
+                    for k, ((s, e), listed) in enumerate(zip(rule.times, patients, strict=True))
+                ]
+            )  # a list, not a generator: one row per session of the day, for every track-day
             held.append(HeldSession(session, patients))
             row.groups_run += 1
             row.group_attendances += len(ids) * len(rule.times)
