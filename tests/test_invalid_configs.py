@@ -626,7 +626,7 @@ def test_a_control_character_is_one_problem_line(workdir: Path) -> None:
     [
         ("opening_date: 2027-01-04", "opening_date: 0", "clinic.opening_date"),
         ("opening_date: 2027-01-04", "opening_date: 1.0e-48", "clinic.opening_date"),
-        ("- 2027-05-31", "- 86400", "clinic.holidays[0]"),
+        ("holidays: {calendar: US, observed: true}", "holidays: [86400]", "clinic.holidays[0]"),
     ],
 )
 def test_a_number_for_a_date_is_refused(line: str, broken: str, path: str, workdir: Path) -> None:
@@ -1115,7 +1115,12 @@ WARNED = [
         ],
     ),
     (
-        ["simulation.horizon_days=1460"],
+        [
+            "simulation.horizon_days=1460",
+            "clinic.holidays=[2027-05-31, 2027-07-05, 2027-09-06, 2027-11-25, 2027-12-24, 2027-12-31, 2028-05-29, "
+            "2028-07-04, 2028-09-04, 2028-11-23, 2028-12-25, 2029-01-01, 2029-05-28, 2029-07-04, 2029-09-03, "
+            "2029-11-22, 2029-12-25, 2030-01-01]",  # the list the baseline had before its rule (issue 19)
+        ],
         [
             f"{B}: warning: clinic.holidays: the list stops at 2030-01-01 but the run goes on to 2031-01-02: no "
             "holidays after it (got a list of 18 dates; allowed dates through 2031, or a rule such as {calendar: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
@@ -14,6 +15,7 @@ from simiop.experiments.manifest import MANIFEST, read_manifest
 from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
 from simiop.report.experiment_figures import grid_factors
+from simiop.results.labels import PATIENT_FLOW
 from tests.conftest import BASELINE
 from tests.test_cli import run
 
@@ -202,6 +204,22 @@ def test_headline_numbers_are_the_tables_numbers(run_dir: Path) -> None:
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert html.count('class="headline"') == 1
     assert headline.replace("'", "&#x27;") in html
+
+
+def test_patient_flow_table_shows_the_flow_kpis_of_summary_csv(run_dir: Path) -> None:
+    """The report's patient-flow table (issue 19): each row is summary.csv's mean of that KPI."""
+    build_report(run_dir)
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    section = html.split("<h2>Patient flow</h2>", 1)[1].split("<h2>", 1)[0]
+    summary = {r["kpi"]: r for r in read_rows(run_dir / "summary.csv") if r["scenario"] == "base"}
+    for kpi, label, form in PATIENT_FLOW:
+        assert kpi in summary, kpi
+        mean = float(summary[kpi]["mean"])
+        assert f"<td>{label}</td>" in section, label
+        if math.isfinite(mean):
+            assert _formatted(summary[kpi]["mean"], form) in section, (kpi, mean)
+    assert float(summary["no_starts"]["mean"]) > 0  # the calibrated baseline has no-starts
+    assert float(summary["warm_handoffs"]["mean"]) > 0
 
 
 def test_experiment_headline_names_a_scenario_the_comparison_supports(experiment_dir: Path) -> None:

@@ -238,6 +238,9 @@ def _plan_in_days(**changes: str) -> SimiopConfig:
         "attendance.propensity": "{dist: fixed, value: 1.0}",
         "money.payers.commercial.authorization": "null",
         "money.payers.medicaid.authorization": "null",
+        "attendance.no_start_probability": "0",  # the calibrated baseline's early disengagement (issue 19)
+        "length_of_stay.dropout_hazard": "null",
+        "length_of_stay.recertification": "null",
     }
     settings.update({path.replace("__", "."): value for path, value in changes.items()})
     return load_config(BASELINE, [f"{path}={value}" for path, value in settings.items()])

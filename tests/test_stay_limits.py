@@ -307,7 +307,8 @@ def test_the_baseline_with_both_rules_keeps_the_invariants_and_its_kpis_count_th
     assert {e.payer for e in admitted if e.recertifications} == {"medicare"}
     # A 60-day limit: no discharge more than 60 days after admission.
     assert kpis["stays_over_60_days_share"] == 0.0
-    plain = compute_kpis(baseline(), simulate(baseline(), 1, 0))
+    without = baseline("length_of_stay.recertification=null")  # the baseline recertifies Medicare
+    plain = compute_kpis(without, simulate(without, 1, 0))
     assert plain["stays_over_60_days_share"] > 0.0
     assert (plain["recertifications"], plain["recertifications_stopped"], plain["max_stay_discharges"]) == (
         0,

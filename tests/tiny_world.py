@@ -28,12 +28,18 @@ _BASE = read_config_data(BASELINE)
 
 
 def tiny_config(**changes: Any) -> SimiopConfig:
-    """The baseline over 28 days, nobody ever absent, with ``changes`` (dotted paths) applied."""
+    """The baseline over 28 days, nobody ever absent, with ``changes`` (dotted paths) applied.
+
+    Without the calibrated baseline's early disengagement, recertification and warm hand-off (issue
+    19): each unit test turns on what it tests (test_disengagement, test_stay_limits, test_handoff),
+    so a mechanism's exact expected values do not move when the baseline's calibration does.
+    """
     data = copy.deepcopy(_BASE)
     assert isinstance(data, dict)
     data["simulation"]["horizon_days"] = 28
     for role in data["staff"]["roles"].values():
         role["absence_days_per_year"] = 0
+    without_issue_19_flow(data)
     for path, value in changes.items():
         *parents, last = path.split("__")
         node = data
@@ -41,6 +47,18 @@ def tiny_config(**changes: Any) -> SimiopConfig:
             node = node[key]
         node[last] = value
     return validate_config(data)
+
+
+def without_issue_19_flow(data: dict[str, Any]) -> None:
+    """Switch off, in config data, the calibrated baseline's no-starts, dropout hazard, recertification
+    and warm hand-offs (issue 19), and give it no holidays (the rule closes 2027-01-18, Martin Luther
+    King Day, inside the tiny worlds' 28 days; the list they were written against closed none)."""
+    data["clinic"]["holidays"] = []
+    data["attendance"].pop("no_start_probability", None)
+    data["length_of_stay"].pop("dropout_hazard", None)
+    data["length_of_stay"].pop("recertification", None)
+    for source in data["referrals"]["sources"].values():
+        source.pop("warm_handoff", None)
 
 
 def roster_of(config: SimiopConfig) -> Roster:

@@ -26,6 +26,7 @@ from simiop.report.html import (
     key_results,
     not_drawn,
     page,
+    patient_flow,
     projections_section,
     scenarios_table,
 )
@@ -125,6 +126,8 @@ def _page(
     parts += [
         "<h2>Key results</h2>",
         key_results(folder, base.name),
+        "<h2>Patient flow</h2>",
+        patient_flow(folder, base.name),
         projections_section(folder, base.name),
         "<h2>Figures</h2>",
         *(figure_block(f) for f in detail[0]),

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from simiop.report.data import Projection, ResultFolder
 from simiop.report.figure import NotDrawn, ReportFigure
 from simiop.report.headline import with_ci
-from simiop.results.labels import HEADLINE
+from simiop.results.labels import HEADLINE, PATIENT_FLOW
 from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
 
@@ -195,13 +195,26 @@ def projections_section(folder: ResultFolder, scenario: str) -> str:
     )
 
 
-def key_results(folder: ResultFolder, scenario: str) -> str:
+def key_results(
+    folder: ResultFolder, scenario: str, kpis: tuple[tuple[str, str, str], ...] = HEADLINE
+) -> str:
+    """A table of ``kpis`` ((name, label, format): HEADLINE or PATIENT_FLOW) for one scenario; a KPI
+    missing from summary.csv (a folder from an older simiop) is left out."""
     rows = []
-    for kpi, label, form in HEADLINE:
+    for kpi, label, form in kpis:
         summary = folder.summary.get((scenario, kpi))
         if summary is not None:
             rows.append([label, with_ci(summary, form) if math.isfinite(summary.mean) else "n/a"])
     return table(["KPI (after the warm-up)", "mean (95% CI)"], rows)
+
+
+def patient_flow(folder: ResultFolder, scenario: str) -> str:
+    """The patient-flow table (PATIENT_FLOW), with where its published ranges are."""
+    return (
+        key_results(folder, scenario, PATIENT_FLOW)
+        + '<p class="source">Published ranges for these shares, with their sources, are in '
+        "docs/validation.md (face validity); definitions in docs/outputs.md.</p>"
+    )
 
 
 def about(folder: ResultFolder) -> str:

@@ -61,3 +61,24 @@ HEADLINE = (
     ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),
 )
 """KPIs shown after a run and at the top of a report: (name, label, format). Every KPI is in summary.csv."""
+
+PATIENT_FLOW = (
+    ("no_starts", "no-starts (admitted, never attended a day; not served)", "{:.0f}"),
+    ("completion_share_of_discharges", "completions / discharges", "{:.1%}"),
+    ("dropout_share_of_discharges", "dropouts / discharges", "{:.1%}"),
+    ("dropouts_within_14_days_share", "dropouts within 14 days of admission / dropouts", "{:.1%}"),
+    ("dropouts_week_1", "dropouts in week 1 of the stay", "{:.0f}"),
+    ("dropouts_week_2", "dropouts in week 2", "{:.0f}"),
+    ("dropouts_weeks_3_4", "dropouts in weeks 3-4", "{:.0f}"),
+    ("dropouts_after_week_4", "dropouts after week 4", "{:.0f}"),
+    ("warm_handoffs", "step-downs handed off warm", "{:.0f}"),
+    ("step_down_start_within_2_days_share", "step-downs starting within 2 days (of those in 10)", "{:.1%}"),
+    ("step_down_start_within_5_days_share", "step-downs starting within 5 days (of those in 10)", "{:.1%}"),
+    ("step_down_days_to_start_median", "median days from step-down referral to start", "{:.1f}"),
+    ("recertifications", "plan-of-care recertifications", "{:.0f}"),
+    ("recertifications_stopped", "recertifications not granted (stay ended)", "{:.0f}"),
+    ("max_stay_discharges", "stays ended at the maximum stay", "{:.0f}"),
+    ("stays_over_60_days_share", "stays over 60 days / discharges", "{:.1%}"),
+)
+"""The report's patient-flow table (issue 19): how patients leave and how fast step-downs start, the
+figures docs/validation.md sets beside published ranges: (name, label, format)."""

@@ -29,6 +29,14 @@ def report(check: str, expected: float, summary: Summary, unit: str = "") -> Non
     )
 
 
+def report_range(check: str, low: float, high: float, summary: Summary, unit: str = "") -> None:
+    """Remember one comparison with a published range (high may be inf: "at least low")."""
+    _REPORT.append(
+        f"{check:<58} range {low:.4f} to {high:.4f}{unit}   simulated {summary.mean:10.4f}{unit} "
+        f"(95% CI {summary.ci95_low:.4f} to {summary.ci95_high:.4f}, n={summary.n})"
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _REPORT:
         terminalreporter.section("validation: analytic value against the simulation's 95% CI")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import pytest
+from scipy import stats
 
 from simiop.config import load_config
 from simiop.model import simulate
@@ -52,7 +54,11 @@ def test_littles_law_per_track_on_the_baseline(baseline_cells: Cells, track: str
         summarise(censuses),
         " patients",
     )
-    assert summary.ci95_low <= 1.0 <= summary.ci95_high
+    # Two tracks are tested at once: each interval is at 97.5% (Bonferroni), so a correct model fails
+    # this test 5% of the time, not 10%. (At 95% the evening track of replications 0-19 excluded 1 by
+    # 0.0004 after issue 19's calibration; replications 20-79 gave 1.0001, 95% CI 0.9971 to 1.0032.)
+    half = float(stats.t.ppf(1.0 - 0.05 / 4, summary.n - 1)) * summary.sd / math.sqrt(summary.n)
+    assert summary.mean - half <= 1.0 <= summary.mean + half
     assert summary.half_width < 0.03
 
 
@@ -93,6 +99,9 @@ def test_attendance_rate_is_the_mean_propensity(tmp_path_factory: pytest.TempPat
         "length_of_stay.step_up_weekly_hazard=0",
         "length_of_stay.administrative_weekly_hazard=0",
         "length_of_stay.progress_review=null",
+        "attendance.no_start_probability=0",  # the calibrated baseline's early leavers (issue 19)
+        "length_of_stay.dropout_hazard=null",
+        "length_of_stay.recertification=null",
     ]
     cells = run_cells(tmp_path_factory.mktemp("attendance"), BASELINE, overrides, 12, ())
     expected = load_config(BASELINE).attendance.propensity.mean
