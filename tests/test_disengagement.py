@@ -23,22 +23,14 @@ from simiop.model.stay import Enrolment, Stay, first_success, piecewise_first_su
 from simiop.results.kpis import compute_kpis, disengagement_kpis
 from simiop.results.periods import PROGRAMME_YEAR, period_metrics
 from tests.invariants import check_invariants
-from tests.tiny_world import episode, roster_of, tiny_config, track_of
+from tests.tiny_world import episode, roster_of, stay_world, track_of
 
 START, END = 9 / 24, 12 / 24
 
 
 def world(**changes: Any) -> SimiopConfig:
     """Two fixed weeks, always attending, no hazards, no reviews, unless ``changes`` say otherwise."""
-    settings: dict[str, Any] = {
-        "length_of_stay__planned_stay": {"dist": "fixed", "value": 2},
-        "length_of_stay__progress_review": None,
-        "length_of_stay__step_up_weekly_hazard": 0.0,
-        "length_of_stay__administrative_weekly_hazard": 0.0,
-        "attendance__propensity": {"dist": "fixed", "value": 1.0},
-    }
-    settings.update(changes)
-    return tiny_config(**settings)
+    return stay_world(2, **changes)
 
 
 def hazard(*weekly: float) -> dict[str, Any]:

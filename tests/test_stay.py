@@ -20,22 +20,14 @@ from simiop.config import SimiopConfig
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, IN_PROGRAMME, STEP_UP
 from simiop.model.stay import Enrolment, Stay, dropout_day, first_success
-from tests.tiny_world import episode, roster_of, tiny_config, track_of
+from tests.tiny_world import episode, roster_of, stay_world, track_of
 
 START, END = 9 / 24, 12 / 24
 
 
 def world(**changes: Any) -> SimiopConfig:
     """Two fixed weeks, always attending, no hazards, no progress review, unless ``changes`` say otherwise."""
-    settings: dict[str, Any] = {
-        "length_of_stay__planned_stay": {"dist": "fixed", "value": 2},
-        "length_of_stay__progress_review": None,
-        "length_of_stay__step_up_weekly_hazard": 0.0,
-        "length_of_stay__administrative_weekly_hazard": 0.0,
-        "attendance__propensity": {"dist": "fixed", "value": 1.0},
-    }
-    settings.update(changes)
-    return tiny_config(**settings)
+    return stay_world(2, **changes)
 
 
 def admit(config: SimiopConfig, payer: str = "medicare", now: float = START, track: str = "day") -> Enrolment:

@@ -23,7 +23,7 @@ from simiop.model.stay import Enrolment, Stay
 from simiop.results.kpis import compute_kpis
 from tests.conftest import BASELINE
 from tests.invariants import check_invariants
-from tests.tiny_world import episode, roster_of, tiny_config, track_of
+from tests.tiny_world import episode, roster_of, stay_world, track_of
 
 START, END = 9 / 24, 12 / 24
 
@@ -31,16 +31,11 @@ START, END = 9 / 24, 12 / 24
 def world(**changes: Any) -> SimiopConfig:
     """Six fixed weeks, always attending, no hazards, reviews or payer reviews, unless ``changes`` say so."""
     settings: dict[str, Any] = {
-        "length_of_stay__planned_stay": {"dist": "fixed", "value": 6},
-        "length_of_stay__progress_review": None,
-        "length_of_stay__step_up_weekly_hazard": 0.0,
-        "length_of_stay__administrative_weekly_hazard": 0.0,
-        "attendance__propensity": {"dist": "fixed", "value": 1.0},
         "money__payers__commercial__authorization": None,
         "money__payers__medicaid__authorization": None,
     }
     settings.update(changes)
-    return tiny_config(**settings)
+    return stay_world(6, **settings)
 
 
 def recertified(continue_probability: float, **more: Any) -> dict[str, Any]:

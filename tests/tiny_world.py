@@ -61,6 +61,20 @@ def without_issue_19_flow(data: dict[str, Any]) -> None:
         source.pop("warm_handoff", None)
 
 
+def stay_world(weeks: float = 2, **changes: Any) -> SimiopConfig:
+    """A tiny world where only a fixed plan of ``weeks`` ends a stay: always attending, no hazards, no
+    progress review, unless ``changes`` (dotted with ``__``) say otherwise (the stay tests' world)."""
+    settings: dict[str, Any] = {
+        "length_of_stay__planned_stay": {"dist": "fixed", "value": weeks},
+        "length_of_stay__progress_review": None,
+        "length_of_stay__step_up_weekly_hazard": 0.0,
+        "length_of_stay__administrative_weekly_hazard": 0.0,
+        "attendance__propensity": {"dist": "fixed", "value": 1.0},
+    }
+    settings.update(changes)
+    return tiny_config(**settings)
+
+
 def roster_of(config: SimiopConfig) -> Roster:
     return Roster(config, ClinicCalendar.for_config(config), RandomStreams(1, 0))
 
