@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from simiop.config import SimiopConfig, validate_config
 from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, render
@@ -200,7 +201,11 @@ def test_render_prints_a_constant_once(baseline_data: dict[str, Any]) -> None:
             "money.budget.startup.salary_months_before_opening.janitor=2",
             "salary_months_before_opening.janitor",
         ),
-        ("money.budget.indirect.excluded_from_mtdc_usd_per_year=1e8", "money.budget"),
+        (
+            "money.budget.indirect.excluded_from_mtdc_usd_per_year=1e8",
+            "money.budget.indirect.excluded_from_mtdc_usd_per_year: more than the fixed costs",
+        ),
+        ("money.budget.indirect.base=tdc", "money.budget.indirect.base"),
         ("money.budget.colour=3", "money.budget.colour"),
     ],
 )
@@ -212,8 +217,32 @@ def test_a_bad_budget_field_is_one_line_and_exit_2(change: str, named: str) -> N
     assert "Traceback" not in err
 
 
+def test_a_start_up_role_that_staff_lacks_is_one_line(baseline_data: dict[str, Any], tmp_path: Path) -> None:
+    baseline_data["money"]["budget"] = {
+        "startup": {"salary_months_before_opening": {"janitor": 2, "therapist": 1}}
+    }
+    path = tmp_path / "clinic.yaml"
+    path.write_text(yaml.safe_dump(baseline_data), encoding="utf-8")
+    code, _, err = run("validate", str(path))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"{path}: money.budget.startup.salary_months_before_opening.janitor: unknown staff role (got janitor; "
+        "allowed evening_therapist, intake_clinician, prescriber, therapist)"
+    ]
+
+
 def test_budget_of_a_folder_that_is_not_a_result_is_one_line(tmp_path: Path) -> None:
     code, _, err = run("budget", str(tmp_path))
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "manifest" in err
+
+
+def test_budget_is_a_command_with_help() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "  budget " in out
+    code, out, _ = run("budget", "--help")
+    assert code == 0
+    assert out.startswith("Usage: ")
+    assert "--format [tsv|markdown]" in out

@@ -207,8 +207,8 @@ class MoneyConfig(Frozen):
         excluded = self.budget.indirect.excluded_from_mtdc_usd_per_year
         if excluded > self.fixed_costs_usd_per_year:
             raise rule_error(
-                "budget",
-                "indirect.excluded_from_mtdc_usd_per_year is more than the fixed costs it is part of",
+                "budget.indirect.excluded_from_mtdc_usd_per_year",
+                "more than the fixed costs it is part of",
                 excluded,
                 f"<= fixed_costs_usd_per_year ({exact(self.fixed_costs_usd_per_year)})",
             )
