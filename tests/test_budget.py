@@ -79,6 +79,7 @@ def test_every_line_by_hand(baseline_data: dict[str, Any]) -> None:
     budget = compute_budget(config, periods_of(config, 1000.0, earned, collected), 2)
     fte = total_fte(config)
     assert [year.label for year in budget.years] == ["FY2028", "FY2029"]
+    assert means(line(budget, "fte_total"))[:2] == pytest.approx([fte, fte])
     assert budget.headings == ["FY2028", "FY2029", "Total"]
 
     therapist = config.staff.roles["therapist"]
@@ -120,6 +121,21 @@ def test_every_line_by_hand(baseline_data: dict[str, Any]) -> None:
     assert math.isnan(line(budget, "other_direct").cells[0].ci95_low)  # the same in every replication
 
 
+def test_a_hire_counts_from_its_date(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(baseline_data)
+    baseline_data["staff"]["roles"]["therapist"]["hires"] = [{"date": "2028-01-01", "count": 2}]  # day 184
+    hired = validate_config(baseline_data, "test")
+    plain = compute_budget(config, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
+    budget = compute_budget(hired, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
+    fte = means(line(budget, "fte", "therapist"))[:2]
+    at_opening = means(line(plain, "fte", "therapist"))[0]
+    assert fte == pytest.approx(
+        [at_opening + 2 * 182 / 366, at_opening + 2]
+    )  # the baseline's therapists: fte 1
+    salaries = means(line(budget, "salaries", "therapist"))
+    assert salaries[0] - means(line(plain, "salaries", "therapist"))[0] == pytest.approx(PER_DAY * 2 * 182)
+
+
 def test_salaries_and_wages_base_leaves_fringe_out(baseline_data: dict[str, Any]) -> None:
     config = hand_config(baseline_data, indirect={"rate": 0.5, "base": "salaries_and_wages"})
     budget = compute_budget(config, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
@@ -130,9 +146,12 @@ def test_salaries_and_wages_base_leaves_fringe_out(baseline_data: dict[str, Any]
 
 
 def test_the_defaults_budget_what_the_results_report(tmp_path: Path) -> None:
-    """No money.budget: the total cost of each fiscal year is periods.csv's, in every replication."""
+    """No money.budget: each fiscal year's total cost and revenue are periods.csv's (a hire in the year too)."""
     out = tmp_path / "out"
-    code, _, err = run("run", str(BASELINE), "--out", str(out), "--horizon", "400", "--replications", "2")
+    hire = "staff.roles.therapist.hires=[{date: 2027-06-01, count: 1}]"  # salaries from a date in the year
+    code, _, err = run(
+        "run", str(BASELINE), "--out", str(out), "--horizon", "400", "--replications", "2", "--set", hire
+    )
     assert code == 0, err
     rows = budget_rows(out)
     assert {row.kind for row in rows if row.kind in ("startup", "indirect")} == {"startup", "indirect"}

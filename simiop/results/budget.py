@@ -64,6 +64,7 @@ TOTAL = "Total"
 Unit = Literal["FTE", "USD"]
 LineKind = Literal[
     "fte",
+    "fte_total",
     "salaries",
     "salaries_and_wages",
     "fringe",
@@ -79,7 +80,7 @@ LineKind = Literal[
     "net",
     "net_cash",
 ]
-"""What a budget line holds (``fte`` and ``salaries`` come once per role)."""
+"""What a budget line holds (``fte`` and ``salaries`` come once per role, their ``role`` set)."""
 
 RANGE_PERCENTILES = (2.5, 97.5)
 BASE_NAMES = {
@@ -221,6 +222,8 @@ def compute_budget(config: SimiopConfig, periods: ScenarioPeriods, replications:
     for year in years:
         spans.append((first_day, first_day + year.days))
         first_day += year.days
+    days = np.array([max(y.days, 1) for y in years], dtype=float)[:, None]
+    fte_total = np.zeros((len(years), 1))
     for name, role in config.staff.roles.items():
         fte_days = np.array([_employed_fte_days(role, opening, a, b) for a, b in spans])[:, None]
         base = role.annual_salary_usd * fte_days / DAYS_PER_YEAR
@@ -228,8 +231,9 @@ def compute_budget(config: SimiopConfig, periods: ScenarioPeriods, replications:
         salary = base * escalation * ones
         salaries_by_role.append((name, salary))
         fringe += salary * role.benefits_rate
-        days = np.array([max(y.days, 1) for y in years], dtype=float)[:, None]
+        fte_total += fte_days
         rows.append(_row("fte", f"FTE, {name}", "FTE", fte_days / days * ones, name))
+    rows.append(_row("fte_total", "FTE, total", "FTE", fte_total / days * ones))
     for name, salary in salaries_by_role:
         rows.append(_row("salaries", f"Salaries, {name}", "USD", salary, name))
     salaries = sum((salary for _, salary in salaries_by_role), np.zeros((len(years), runs)))
@@ -328,7 +332,10 @@ def assumptions(config: SimiopConfig, years: Sequence[FiscalYear], replications:
         f"{_rising(budget.other_cost_inflation_per_year, second)}.",
     ]
     startup = budget.startup
-    months = ", ".join(f"{m:g} months of {name}" for name, m in startup.salary_months_before_opening.items())
+    months = ", ".join(
+        f"{m:g} month{'' if m == 1 else 's'} of {name}"
+        for name, m in startup.salary_months_before_opening.items()
+    )
     items = ", ".join(f"{name} {_usd(usd)}" for name, usd in startup.one_off_usd.items())
     if months or items:
         parts.append(
@@ -348,6 +355,11 @@ def assumptions(config: SimiopConfig, years: Sequence[FiscalYear], replications:
         parts.append(
             f"Indirect costs are {_percent(indirect.rate)} of {BASE_NAMES[indirect.base]}"
             + (f", which leave out {_usd(excluded)} a year of rent and equipment" if excluded else "")
+            + (
+                " (start-up items count in it as supplies and services)"
+                if indirect.base == "modified_total_direct_costs" and startup.one_off_usd
+                else ""
+            )
             + "."
         )
     else:
