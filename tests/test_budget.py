@@ -172,6 +172,13 @@ def test_the_defaults_budget_what_the_results_report(tmp_path: Path) -> None:
             name
         )  # periods.csv: 10 digits
 
+    docs = (BASELINE.parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    for row in rows:
+        documented = row.label.strip().split(" (")[0]  # the label without its parenthesis
+        if row.role:
+            documented = documented.replace(row.role, "<role>")
+        assert f"`{documented}" in docs, row.label
+
     code, text, _ = run("budget", str(out))
     assert code == 0
     table, assumptions = text.split("\n\n")
