@@ -272,3 +272,15 @@ def test_budget_is_a_command_with_help() -> None:
     assert code == 0
     assert out.startswith("Usage: ")
     assert "--format [tsv|markdown]" in out
+
+
+def test_an_unknown_scenario_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("run", str(BASELINE), "--out", str(out), "--horizon", "60", "--replications", "1")[0] == 0
+    code, _, err = run("budget", str(out), "--scenario", "nope")
+    assert code == 2
+    assert err == "--scenario: no scenario 'nope'; scenarios are base\n"
+    code, text, _ = run("budget", str(out))
+    assert code == 0
+    assert "95% CI" not in text  # one replication: no interval
+    assert "mean of 1 simulated replication." in text
