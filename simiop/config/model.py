@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
+from simiop.config.budget import budget_references
 from simiop.config.calendar import ClinicConfig, SimulationConfig
 from simiop.config.care import (
     AttendanceConfig,
@@ -162,6 +163,7 @@ def broken_references(config: SimiopConfig) -> Iterator[Reference]:
     if recertification is not None:
         for payer in recertification.payers or ():
             yield from _missing("length_of_stay.recertification.payers", payer, payers, "payer")
+    yield from budget_references(config.money.budget, roles)
     for name in config.intake.by_source:
         yield from _missing(f"intake.by_source.{name}", name, sources, "referral source")
     for name in config.intake.outcomes_by_acuity:

@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from simiop.config.base import FromList, Frozen, Name, Probability, Rule, exact, rule_error, rule_errors
+from simiop.config.budget import BudgetConfig
 from simiop.config.distributions import DurationDistribution
 
 Usd = Annotated[float, Field(ge=0, le=100_000)]
@@ -197,3 +198,18 @@ class MoneyConfig(Frozen):
 
     fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 7
     """Month (1-12) in which the fiscal year starts, for projections."""
+
+    budget: BudgetConfig = BudgetConfig()
+    """Grant-budget assumptions (escalation, inflation, start-up, indirect costs); no effect on the run."""
+
+    @model_validator(mode="after")
+    def _mtdc_exclusion_within_fixed_costs(self) -> MoneyConfig:
+        excluded = self.budget.indirect.excluded_from_mtdc_usd_per_year
+        if excluded > self.fixed_costs_usd_per_year:
+            raise rule_error(
+                "budget.indirect.excluded_from_mtdc_usd_per_year",
+                "more than the fixed costs it is part of",
+                excluded,
+                f"<= fixed_costs_usd_per_year ({exact(self.fixed_costs_usd_per_year)})",
+            )
+        return self

@@ -1,0 +1,42 @@
+"""simiop budget: a finished result folder's grant budget, as a wide table ready to paste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simiop.cli.common import fail
+
+
+@click.command()
+@click.argument("out", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--scenario", default=None, help="Scenario to budget (default: the base, or the only one).")
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["tsv", "markdown"]),
+    default="tsv",
+    show_default=True,
+    help="Tab-separated (pastes into a spreadsheet or a word processor's table) or a markdown table.",
+)
+def budget(out: Path, scenario: str | None, style: str) -> None:
+    """Print the grant budget of the results in DIR: one column per fiscal year and a Total.
+
+    Lines: FTE and salaries by role, fringe, other direct costs, start-up before
+    opening, indirect costs, total cost, revenue earned and collected, and the net
+    surplus/deficit, each the mean across replications with, under a figure that
+    varies, its 95% CI of the mean and its outcome range; then a paragraph of the
+    assumptions used. Escalation, inflation, start-up and indirect costs come from
+    the config's money.budget. Computed from DIR; nothing is written.
+    """
+    from simiop.config import ConfigError
+    from simiop.results.budget import budget_of_folder, render
+
+    try:
+        found = budget_of_folder(out, scenario)
+    except ConfigError as exc:
+        fail(exc.lines())
+    except KeyError as exc:
+        fail([f"--scenario: {exc.args[0]}"])
+    click.echo(render(found, "markdown" if style == "markdown" else "tsv"), nl=False)

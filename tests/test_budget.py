@@ -1,0 +1,286 @@
+"""The grant budget: every line worked out by hand, the defaults budget what the results report, the command."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from simiop.config import SimiopConfig, validate_config
+from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, render
+from simiop.results.projections import ScenarioPeriods
+from tests.conftest import BASELINE
+from tests.test_cli import run
+
+FY2028 = ("fiscal_year", "FY2028", "2027-07-01", "2028-06-30", "366")
+FY2029 = ("fiscal_year", "FY2029", "2028-07-01", "2029-06-30", "365")
+PER_DAY = 100.0
+"""Salary of one FTE per day: every role is paid 36,525 a year (365.25 days)."""
+
+
+def hand_config(data: dict[str, Any], **budget: Any) -> SimiopConfig:
+    """The baseline with every salary 36,525/year, fringe 20%, fixed costs 36,525/year, opening 2027-07-01."""
+    data["clinic"]["opening_date"] = "2027-07-01"
+    data["simulation"]["horizon_days"] = 731
+    for role in data["staff"]["roles"].values():
+        role["annual_salary_usd"] = 36525.0
+        role["benefits_rate"] = 0.2
+        role["hires"] = []
+    data["money"]["fixed_costs_usd_per_year"] = 36525.0
+    data["money"]["budget"] = budget
+    return validate_config(data, "test")
+
+
+def total_fte(config: SimiopConfig) -> float:
+    return sum(role.count * role.fte for role in config.staff.roles.values())
+
+
+def periods_of(
+    config: SimiopConfig, cover: float, earned: list[float], collected: list[float]
+) -> ScenarioPeriods:
+    """Two replications over FY2028 and FY2029; replication 1 paid ``cover`` for per-diem staff in FY2029."""
+    fte = total_fte(config)
+    scenario = ScenarioPeriods("base")
+    for position, (key, days) in enumerate(((FY2028, 366), (FY2029, 365))):
+        staff = PER_DAY * 1.2 * fte * days
+        scenario.values[key] = {
+            "staff_cost_usd": [staff, staff + (cover if position == 1 else 0.0)],
+            "fixed_cost_usd": [PER_DAY * days] * 2,
+            "revenue_usd": earned[2 * position : 2 * position + 2],
+            "cash_collected_usd": collected[2 * position : 2 * position + 2],
+        }
+    return scenario
+
+
+def line(budget: Budget, kind: str, role: str = "") -> BudgetRow:
+    return next(row for row in budget.rows if row.kind == kind and row.role == role)
+
+
+def means(row: BudgetRow) -> list[float]:
+    return [cell.mean for cell in row.cells]
+
+
+def test_every_line_by_hand(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(
+        baseline_data,
+        salary_escalation_per_year=0.03,
+        other_cost_inflation_per_year=0.02,
+        startup={"salary_months_before_opening": {"therapist": 2}, "one_off_usd": {"furniture": 5000}},
+        indirect={"rate": 0.1, "excluded_from_mtdc_usd_per_year": 18262.5},
+    )
+    earned, collected = (
+        [300_000.0, 310_000.0, 400_000.0, 420_000.0],
+        [250_000.0, 260_000.0, 410_000.0, 430_000.0],
+    )
+    budget = compute_budget(config, periods_of(config, 1000.0, earned, collected), 2)
+    fte = total_fte(config)
+    assert [year.label for year in budget.years] == ["FY2028", "FY2029"]
+    assert means(line(budget, "fte_total"))[:2] == pytest.approx([fte, fte])
+    assert budget.headings == ["FY2028", "FY2029", "Total"]
+
+    therapist = config.staff.roles["therapist"]
+    assert means(line(budget, "fte", "therapist"))[:2] == [therapist.count * therapist.fte] * 2
+    assert math.isnan(line(budget, "fte", "therapist").cells[2].mean)  # FTE do not add up over years
+    salaries = [PER_DAY * fte * 366, PER_DAY * fte * 365 * 1.03]  # 3% from the second fiscal year
+    cover = [0.0, 1000.0 / 2 * 1.03]  # the mean of 0 and 1,000, escalated with salaries
+    fringe = [0.2 * s for s in salaries]  # no fringe on cover
+    other = [PER_DAY * 366, PER_DAY * 365 * 1.02]
+    startup_salary = 36525.0 * therapist.count * therapist.fte * 2 / 12
+    startup = [startup_salary * 1.2 + 5000, 0.0]  # all in the fiscal year of opening
+    direct = [salaries[y] + cover[y] + fringe[y] + other[y] + startup[y] for y in range(2)]
+    mtdc = [direct[0] - 50.0 * 366, direct[1] - 50.0 * 365 * 1.02]  # 18,262.50 a year is 50 a day
+    indirect = [0.1 * base for base in mtdc]
+    total = [direct[y] + indirect[y] for y in range(2)]
+    expected = {
+        "salaries_and_wages": [salaries[y] + cover[y] for y in range(2)],
+        "cover": cover,
+        "fringe": fringe,
+        "other_direct": other,
+        "startup": startup,
+        "total_direct": direct,
+        "indirect": indirect,
+        "total_cost": total,
+        "revenue_earned": [305_000.0, 410_000.0],
+        "revenue_collected": [255_000.0, 420_000.0],
+        "net": [305_000.0 - total[0], 410_000.0 - total[1]],
+        "net_cash": [255_000.0 - total[0], 420_000.0 - total[1]],
+    }
+    for kind, values in expected.items():
+        found = means(line(budget, kind))
+        assert found[:2] == pytest.approx(values, abs=1e-6), kind
+        assert found[2] == pytest.approx(sum(values), abs=1e-6), kind
+
+    net = line(budget, "net")
+    assert net.cells[0].varies
+    assert net.cells[0].range_low == pytest.approx(300_000 - total[0] + 0.025 * 10_000)
+    assert not line(budget, "other_direct").cells[0].varies
+    assert math.isnan(line(budget, "other_direct").cells[0].ci95_low)  # the same in every replication
+
+
+def test_a_hire_counts_from_its_date(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(baseline_data)
+    baseline_data["staff"]["roles"]["therapist"]["hires"] = [{"date": "2028-01-01", "count": 2}]  # day 184
+    hired = validate_config(baseline_data, "test")
+    plain = compute_budget(config, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
+    budget = compute_budget(hired, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
+    fte = means(line(budget, "fte", "therapist"))[:2]
+    at_opening = means(line(plain, "fte", "therapist"))[0]
+    assert fte == pytest.approx(
+        [at_opening + 2 * 182 / 366, at_opening + 2]
+    )  # the baseline's therapists: fte 1
+    salaries = means(line(budget, "salaries", "therapist"))
+    assert salaries[0] - means(line(plain, "salaries", "therapist"))[0] == pytest.approx(PER_DAY * 2 * 182)
+
+
+def test_salaries_and_wages_base_leaves_fringe_out(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(baseline_data, indirect={"rate": 0.5, "base": "salaries_and_wages"})
+    budget = compute_budget(config, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
+    assert means(line(budget, "indirect")) == pytest.approx(
+        [0.5 * PER_DAY * total_fte(config) * days for days in (366, 365)]
+        + [0.5 * PER_DAY * total_fte(config) * 731]
+    )
+
+
+def test_the_defaults_budget_what_the_results_report(tmp_path: Path) -> None:
+    """No money.budget: each fiscal year's total cost and revenue are periods.csv's (a hire in the year too)."""
+    out = tmp_path / "out"
+    hire = "staff.roles.therapist.hires=[{date: 2027-06-01, count: 1}]"  # salaries from a date in the year
+    code, _, err = run(
+        "run", str(BASELINE), "--out", str(out), "--horizon", "400", "--replications", "2", "--set", hire
+    )
+    assert code == 0, err
+    rows = budget_rows(out)
+    assert {row.kind for row in rows if row.kind in ("startup", "indirect")} == {"startup", "indirect"}
+    assert means(line_of(rows, "startup")) == [0.0] * len(rows[0].cells)
+    assert means(line_of(rows, "indirect")) == [0.0] * len(rows[0].cells)
+    assert means(line_of(rows, "cover")) == [0.0] * len(rows[0].cells)  # the baseline has no cover pool
+    for name in ("revenue_usd", "total_cost_usd", "cash_collected_usd"):
+        per_replication = [
+            fiscal_years_of(out / "scenarios" / "base" / f"r{r:04d}" / "periods.csv", name) for r in (0, 1)
+        ]
+        mean_per_year = [sum(values) / 2 for values in zip(*per_replication, strict=True)]
+        kind = {
+            "revenue_usd": "revenue_earned",
+            "total_cost_usd": "total_cost",
+            "cash_collected_usd": "revenue_collected",
+        }[name]
+        assert means(line_of(rows, kind))[:-1] == pytest.approx(mean_per_year, rel=1e-9), (
+            name
+        )  # periods.csv: 10 digits
+
+    docs = (BASELINE.parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    for row in rows:
+        documented = row.label.strip().split(" (")[0]  # the label without its parenthesis
+        if row.role:
+            documented = documented.replace(row.role, "<role>")
+        assert f"`{documented}" in docs, row.label
+
+    code, text, _ = run("budget", str(out))
+    assert code == 0
+    table, assumptions = text.split("\n\n")
+    lines = [row.split("\t") for row in table.splitlines()]
+    assert lines[0] == [
+        "Line (USD unless FTE)",
+        "FY2027 (178 of 365 days)",
+        "FY2028 (222 of 366 days)",
+        "Total",
+    ]
+    assert {len(row) for row in lines} == {4}
+    assert any(row[0] == "  outcome range (2.5th-97.5th pct)" for row in lines)
+    assert "mean of 2 simulated replications" in assumptions
+    assert "No indirect costs" in assumptions
+
+    code, text, _ = run("budget", str(out), "--format", "markdown")
+    assert code == 0
+    assert text.splitlines()[1] == "|:---|---:|---:|---:|"
+
+
+def line_of(rows: list[BudgetRow], kind: str) -> BudgetRow:
+    return next(row for row in rows if row.kind == kind)
+
+
+def fiscal_years_of(path: Path, name: str) -> list[float]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [float(row[name]) for row in csv.DictReader(handle) if row["period_kind"] == "fiscal_year"]
+
+
+def test_render_prints_a_constant_once(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(baseline_data)
+    budget = compute_budget(config, periods_of(config, 0.0, [1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]), 2)
+    table = render(budget).split("\n\n")[0].splitlines()
+    assert "95% CI" not in "\n".join(table)  # nothing varies: no intervals
+    assert table[-2].split("\t") == [
+        "Net surplus/deficit (revenue earned - total cost)",
+        *(f"{round(v):,}" for v in means(line(budget, "net"))),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ("money.budget.salary_escalation_per_year=0.9", "money.budget.salary_escalation_per_year"),
+        (
+            "money.budget.startup.salary_months_before_opening.janitor=2",
+            "salary_months_before_opening.janitor",
+        ),
+        (
+            "money.budget.indirect.excluded_from_mtdc_usd_per_year=1e8",
+            "money.budget.indirect.excluded_from_mtdc_usd_per_year: more than the fixed costs",
+        ),
+        ("money.budget.indirect.base=tdc", "money.budget.indirect.base"),
+        ("money.budget.colour=3", "money.budget.colour"),
+    ],
+)
+def test_a_bad_budget_field_is_one_line_and_exit_2(change: str, named: str) -> None:
+    code, _, err = run("validate", str(BASELINE), "--set", change)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert named in err
+    assert "Traceback" not in err
+
+
+def test_a_start_up_role_that_staff_lacks_is_one_line(baseline_data: dict[str, Any], tmp_path: Path) -> None:
+    baseline_data["money"]["budget"] = {
+        "startup": {"salary_months_before_opening": {"janitor": 2, "therapist": 1}}
+    }
+    path = tmp_path / "clinic.yaml"
+    path.write_text(yaml.safe_dump(baseline_data), encoding="utf-8")
+    code, _, err = run("validate", str(path))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"{path}: money.budget.startup.salary_months_before_opening.janitor: unknown staff role (got janitor; "
+        "allowed evening_therapist, intake_clinician, prescriber, therapist)"
+    ]
+
+
+def test_budget_of_a_folder_that_is_not_a_result_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run("budget", str(tmp_path))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "manifest" in err
+
+
+def test_budget_is_a_command_with_help() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "  budget " in out
+    code, out, _ = run("budget", "--help")
+    assert code == 0
+    assert out.startswith("Usage: ")
+    assert "--format [tsv|markdown]" in out
+
+
+def test_an_unknown_scenario_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("run", str(BASELINE), "--out", str(out), "--horizon", "60", "--replications", "1")[0] == 0
+    code, _, err = run("budget", str(out), "--scenario", "nope")
+    assert code == 2
+    assert err == "--scenario: no scenario 'nope'; scenarios are base\n"
+    code, text, _ = run("budget", str(out))
+    assert code == 0
+    assert "95% CI" not in text  # one replication: no interval
+    assert "mean of 1 simulated replication." in text
