@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simiop.experiments.runner import COMPARISON, KPIS, SUMMARY
+from simiop.experiments.runner import KPIS, SUMMARY
 from simiop.report.data import ResultFolder, load, read_rows
 from simiop.results.periods import FISCAL_YEAR, MONTH, PERIOD_COLUMNS, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS

@@ -66,7 +66,10 @@ def workbook_bytes(sheets: Sequence[Sheet], created: dt.datetime, title: str) ->
     formats = {
         "header": book.add_format({"bold": True, "bottom": 1, "bg_color": "#EEEEEE"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "header_date": book.add_format({"bold": True, "bottom": 1, "bg_color": "#EEEEEE", "num_format": "yyyy-mm-dd"}),
+        "long_text": book.add_format({"text_wrap": True, "valign": "top"}),
+        "header_date": book.add_format(
+            {"bold": True, "bottom": 1, "bg_color": "#EEEEEE", "num_format": "yyyy-mm-dd"}
+        ),
     }
     for sheet in sheets:
         _write_sheet(book.add_worksheet(sheet.name), sheet, formats)
@@ -86,7 +89,9 @@ def _write_sheet(worksheet: Any, sheet: Sheet, formats: dict[str, Any]) -> None:
         worksheet.autofilter(sheet.frozen_rows - 1, 0, len(sheet.rows) - 1, len(sheet.rows[0]) - 1)
 
 
-def _write_cell(worksheet: Any, r: int, c: int, value: Cell, formats: dict[str, Any], *, header: bool) -> None:
+def _write_cell(
+    worksheet: Any, r: int, c: int, value: Cell, formats: dict[str, Any], *, header: bool
+) -> None:
     style = formats["header"] if header else None
     if value is None:
         if header:
@@ -98,7 +103,8 @@ def _write_cell(worksheet: Any, r: int, c: int, value: Cell, formats: dict[str, 
     elif isinstance(value, dt.date):
         worksheet.write_datetime(r, c, value, formats["header_date" if header else "date"])
     else:
-        worksheet.write_string(r, c, value, style)
+        wrapped = style is None and len(value) > _WIDTH_MAX  # wider than its column: shown whole, on lines
+        worksheet.write_string(r, c, value, formats["long_text"] if wrapped else style)
 
 
 def _widths(rows: Sequence[tuple[Cell, ...]]) -> list[int]:
