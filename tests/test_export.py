@@ -17,6 +17,7 @@ import pytest
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
+from simiop import __version__
 from simiop.experiments.manifest import MANIFEST
 from simiop.export.sheets import (
     SHEETS,
@@ -217,6 +218,11 @@ def test_provenance_sheet(run_dir: Path, tmp_path: Path) -> None:
     assert items["replications"] == 2
     assert items["kind"] == "run"
     assert items["scenarios"] == "base"
+    assert (
+        items["scenario: base"] == "changes from the config file: simulation.horizon_days=60.0"
+    )  # --horizon
+    assert items["exported by simiop"] == __version__
+    assert items["metric: revenue_usd"].startswith("revenue earned")
     assert items["run finished (UTC)"] == manifest["finished"]
     for library, version in manifest["versions"].items():
         assert items[f"version: {library}"] == version
@@ -254,6 +260,9 @@ def test_experiment_workbook_has_the_comparison(experiment_dir: Path, tmp_path: 
     assert items["kind"] == "experiment"
     assert items["replications"] == 2
     assert items["compared with"] == "base"
+    assert items["scenario: therapists=4"] == (
+        "changes from the config file: simulation.horizon_days=60.0, staff.roles.therapist.count=4"
+    )
     inputs = values(book["Inputs"])
     names = [s.strip() for s in items["scenarios"].split(",")]
     assert list(inputs[0]) == ["path", "differs", *names]

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import simiop
 from simiop.experiments.runner import KPIS, SUMMARY
 from simiop.report.data import ResultFolder, load, read_rows
-from simiop.results.periods import FISCAL_YEAR, MONTH, PERIOD_COLUMNS, PROGRAMME_YEAR, QUARTER
+from simiop.results.periods import FISCAL_YEAR, METRICS, MONTH, PERIOD_COLUMNS, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
 
 Cell = str | float | int | bool | dt.date | None
@@ -386,10 +387,25 @@ def readme_sheet(source: ExportSource, sheets: Sequence[Sheet]) -> Sheet:
         ("run finished (UTC)", manifest.get("finished")),
         ("plan key", manifest.get("plan_key")),
     ]
+    rows += [(f"scenario: {name}", about) for name, about in _scenarios(plan.get("scenarios", []))]
     rows += [(f"version: {name}", str(version)) for name, version in manifest.get("versions", {}).items()]
+    rows.append(("exported by simiop", simiop.__version__))
     rows += [(f"sheet: {sheet.name}", sheet.about) for sheet in sheets]
     rows += [(f"column: {name}", meaning) for name, meaning in _MEANINGS]
+    rows += [(f"metric: {name}", meaning) for name, meaning in METRICS.items()]
     return Sheet(README, "this sheet: where the numbers come from", rows, frozen_columns=1)
+
+
+def _scenarios(scenarios: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, str]]:
+    """Each scenario's description and what it changes from the config file (``path=value``, ...; options
+    such as --horizon included, as the manifest records them)."""
+    for scenario in scenarios:
+        changes = ", ".join(f"{path}={value}" for path, value in dict(scenario.get("changes", {})).items())
+        parts = [
+            str(scenario.get("description") or ""),
+            f"changes from the config file: {changes}" if changes else "as the config file",
+        ]
+        yield str(scenario.get("name", "")), "; ".join(part for part in parts if part)
 
 
 def workbook_sheets(source: ExportSource, producers: Sequence[SheetProducer] = SHEETS) -> list[Sheet]:
