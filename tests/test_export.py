@@ -326,6 +326,7 @@ def test_producers_returning_none_leave_their_sheet_out(run_dir: Path) -> None:
         ("scenario", "3", "3"),
         ("start_date", "2027-07-01", dt.date(2027, 7, 1)),
         ("flag", "few replications", "few replications"),
+        ("mean", "inf", "inf"),
     ],
 )
 def test_cell(column: str, text: str, expected: object) -> None:

@@ -108,6 +108,8 @@ def cell(column: str, text: str) -> Cell:
         value = float(text)
     except ValueError:
         return text
+    if math.isinf(value):  # a spreadsheet has no infinite number: kept as the CSV says it
+        return text
     return None if math.isnan(value) else value
 
 
