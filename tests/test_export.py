@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
+import importlib.metadata
 import json
 import shlex
 import shutil
@@ -32,7 +33,7 @@ from simiop.export.sheets import (
     workbook_sheets,
 )
 from simiop.results.periods import FISCAL_YEAR
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
 
 TEXT = {"scenario", "kpi", "metric", "compared_with", "direction", "period_kind", "period", "better"}
@@ -472,3 +473,13 @@ def test_a_failed_write_leaves_the_old_file_and_no_other(
     )
     assert workbook.read_bytes() == b"the old workbook"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.xlsx"]  # the temporary file removed
+
+
+def test_dev_installs_the_excel_extra_so_ci_runs_these_tests() -> None:
+    """.ci/run installs ".[dev]": without excel in dev, CI would test the refusal, not the workbook."""
+    requires = importlib.metadata.requires("simiop") or []
+    assert any(r.lower().startswith("xlsxwriter") and 'extra == "excel"' in r for r in requires), requires
+    assert any(r.startswith("openpyxl") and 'extra == "test"' in r for r in requires), requires
+    dev = next(r for r in requires if r.startswith("simiop[") and 'extra == "dev"' in r)
+    assert "excel" in dev.split("]")[0]
+    assert 'pip install "simiop[excel]"' in (REPO / "docs" / "outputs.md").read_text(encoding="utf-8")
