@@ -231,6 +231,9 @@ def test_provenance_sheet(run_dir: Path, tmp_path: Path) -> None:
     )  # --horizon
     assert items["exported by simiop"] == __version__
     assert items["metric: revenue_usd"].startswith("revenue earned")
+    columns = set(read_rows(run_dir / "summary.csv")[0])
+    assert "column: ci95_low, ci95_high" in items
+    assert ("column: outcome95_low, outcome95_high" in items) == ("outcome95_low" in columns)
     assert items["run finished (UTC)"] == manifest["finished"]
     for library, version in manifest["versions"].items():
         assert items[f"version: {library}"] == version
@@ -305,6 +308,8 @@ def test_new_csv_columns_appear_without_a_change(run_dir: Path) -> None:
     high = [row for row in sheet.rows[1:] if row[3] == "outcome95_high"]
     assert high
     assert all(value is None for row in high for value in row[4:])
+    readme_items = [row[0] for row in workbook_sheets(source)[0].rows]
+    assert "column: outcome95_low, outcome95_high" in readme_items  # explained once the folder has it
     summary = summary_sheet(source)
     assert "sd" not in summary.rows[0]
     assert summary.rows[0][-1] == "flag"

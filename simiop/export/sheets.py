@@ -352,6 +352,11 @@ README = "README"
 
 _MEANINGS = (
     ("mean", "the average across replications (each replication is one possible future)"),
+    (
+        "outcome95_low, outcome95_high",
+        "the 95% outcome range: where the outcome of one more replication (one possible future of "
+        "the clinic) is expected to fall; it does not narrow as replications are added",
+    ),
     ("sd", "the standard deviation across replications (n - 1 in the denominator)"),
     (
         "ci95_low, ci95_high",
@@ -393,7 +398,12 @@ def readme_sheet(source: ExportSource, sheets: Sequence[Sheet]) -> Sheet:
     rows += [(f"version: {name}", str(version)) for name, version in manifest.get("versions", {}).items()]
     rows.append(("exported by simiop", simiop.__version__))
     rows += [(f"sheet: {sheet.name}", sheet.about) for sheet in sheets]
-    rows += [(f"column: {name}", meaning) for name, meaning in _MEANINGS]
+    present = {*_columns(source.summary), *_columns(source.projections), "empty cell", "other columns"}
+    rows += [
+        (f"column: {names}", meaning)
+        for names, meaning in _MEANINGS
+        if all(name in present for name in names.split(", "))  # only the columns this folder has
+    ]
     rows += [(f"metric: {name}", meaning) for name, meaning in METRICS.items()]
     return Sheet(README, "this sheet: where the numbers come from", rows, frozen_columns=1)
 
