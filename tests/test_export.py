@@ -275,7 +275,7 @@ def test_experiment_workbook_has_the_comparison(experiment_dir: Path, tmp_path: 
         "changes from the config file: simulation.horizon_days=60.0, staff.roles.therapist.count=4"
     )
     inputs = values(book["Inputs"])
-    names = [s.strip() for s in items["scenarios"].split(",")]
+    names = items["scenarios"].split("; ")  # grid names hold commas
     assert list(inputs[0]) == ["path", "differs", *names]
     rows = {row[0]: row for row in inputs[1:]}
     assert rows["staff.roles.therapist.count"][1] is True

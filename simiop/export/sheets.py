@@ -387,7 +387,7 @@ def readme_sheet(source: ExportSource, sheets: Sequence[Sheet]) -> Sheet:
         ("description", plan.get("description") or None),
         ("seed", plan.get("seed")),
         ("replications", plan.get("replications")),
-        ("scenarios", ", ".join(str(s.get("name", "")) for s in plan.get("scenarios", []))),
+        ("scenarios", "; ".join(str(s.get("name", "")) for s in plan.get("scenarios", []))),
         ("compared with", plan.get("compare_to")),
         ("per-replication tables kept", ", ".join(plan.get("tables", [])) or "none"),
         ("run started (UTC)", manifest.get("started")),
