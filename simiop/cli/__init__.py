@@ -21,6 +21,7 @@ import click
 from simiop.cli.advise_command import advise
 from simiop.cli.budget_command import budget
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
+from simiop.cli.export_command import export
 from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
 
@@ -56,7 +57,7 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, init, run, experiment, report, budget, reproduce, advise):
+for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
     main.add_command(command)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]

@@ -47,7 +47,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -56,6 +56,9 @@ from simiop.config.staff import StaffRole
 from simiop.results.periods import FISCAL_YEAR
 from simiop.results.projections import ScenarioPeriods, read_periods
 from simiop.results.stats import summarise
+
+if TYPE_CHECKING:
+    from simiop.experiments.plan import ScenarioPlan
 
 DAYS_PER_YEAR = 365.25
 """As the results accrue salaries (simiop.billing)."""
@@ -386,7 +389,6 @@ def budget_of_folder(out: Path, scenario: str | None = None) -> Budget:
     ConfigError (naming the folder) when it is not a finished result folder;
     KeyError for an unknown scenario.
     """
-    from simiop.experiments.cells import cell_dir
     from simiop.report.data import load
 
     folder = load(out)
@@ -395,9 +397,15 @@ def budget_of_folder(out: Path, scenario: str | None = None) -> Budget:
     found = [s for s in plan.scenarios if s.name == wanted]
     if not found:
         raise KeyError(f"no scenario {wanted!r}; scenarios are {', '.join(s.name for s in plan.scenarios)}")
-    chosen = found[0]
-    periods = read_periods((chosen.name, cell_dir(out, chosen.name, r)) for r in range(plan.replications))
-    return compute_budget(chosen.config, periods[0], plan.replications)
+    return scenario_budget(out, found[0], plan.replications)
+
+
+def scenario_budget(out: Path, scenario: ScenarioPlan, replications: int) -> Budget:
+    """The budget of one scenario of the result folder ``out``, from its replications' periods.csv."""
+    from simiop.experiments.cells import cell_dir
+
+    periods = read_periods((scenario.name, cell_dir(out, scenario.name, r)) for r in range(replications))
+    return compute_budget(scenario.config, periods[0], replications)
 
 
 def budget_rows(out: Path, scenario: str | None = None) -> list[BudgetRow]:
