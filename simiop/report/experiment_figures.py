@@ -243,7 +243,8 @@ def heat_map(folder: ResultFolder) -> Drawn:
         axes.grid(False)
         bar = figure.colorbar(image, ax=axes, shrink=0.8)
         shown = [norm.vcenter, *grid[np.isfinite(grid)].tolist()]
-        bar.ax.set_ylim(min(shown), max(shown))  # the scale's values that occur: no negative wait
+        if min(shown) < max(shown):  # the scale's values that occur: no negative wait
+            bar.ax.set_ylim(min(shown), max(shown))
     held = "; other factors at " + ", ".join(f"{f}={v}" for f, v in fixed.items()) if fixed else ""
     caption = (
         f"Mean across replications for each combination of {rows_factor} and {columns_factor}{held}; "
