@@ -478,12 +478,12 @@ class Results:
     def figure_names(self) -> list[str]:
         """Names of the figures this result can draw (the report's figures)."""
         from simiop.report.build import compares_scenarios
-        from simiop.report.experiment_figures import EXPERIMENT_FIGURES
+        from simiop.report.experiment_figures import experiment_figures
         from simiop.report.run_figures import RUN_FIGURES
 
         names = [draw.__name__ for draw in RUN_FIGURES]
         if compares_scenarios(self.folder):
-            names = [draw.__name__ for draw in EXPERIMENT_FIGURES] + names
+            names = [draw.__name__ for draw in experiment_figures(self.folder)] + names
         return names
 
     def figure(self, name: str, scenario: str | None = None) -> Figure:

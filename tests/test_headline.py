@@ -8,12 +8,22 @@ build the comparison rows by hand, so every sentence is known exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from simiop.config import load_config
 from simiop.experiments.plan import Plan, ScenarioPlan
 from simiop.report.data import ResultFolder
-from simiop.report.headline import COVERAGE, EXPERIMENT_GOALS, NO_FACILITATOR, experiment_sentences
+from simiop.report.headline import (
+    COVERAGE,
+    EXPERIMENT_GOALS,
+    MOST_UNNAMED,
+    NO_FACILITATOR,
+    REVENUE,
+    SERVED,
+    WAIT,
+    experiment_sentences,
+)
 from tests.conftest import BASELINE
 
 CONFIG = load_config(BASELINE)
@@ -104,4 +114,38 @@ def test_a_goal_without_its_kpi_in_the_comparison_is_left_out() -> None:
     assert (
         sentences[0]
         == "4 scenarios were each simulated 20 times with the same random numbers and compared with 'base'."
+    )
+
+
+def test_a_named_scenarios_significant_losses_are_said_largest_first() -> None:
+    rows = [
+        _row("therapists=2", "cost_per_completed_episode_usd", 5619.0, 4823.0, -910.0, -684.0, "lower"),
+        _row("therapists=2", REVENUE, 2931787.0, 2798768.0, -203988.0, -62050.0, "lower"),
+        _row("therapists=2", NO_FACILITATOR, 52.7, 132.7, 58.3, 101.7, "higher"),
+        _row("therapists=2", SERVED, 730.0, 735.0, -2.0, 12.0, "unclear"),  # not significant: not a loss
+    ]
+    sentences = experiment_sentences(_folder(rows))
+    assert sentences[-1] == (
+        "But against 'base', 'therapists=2' has more groups cancelled for want of a facilitator: "
+        "132.7 groups against 52.7 groups (difference +80.0 groups, 95% CI +58.3 groups to +101.7 groups) "
+        "and less revenue: $2,798,768 against $2,931,787 (difference -$133,019, 95% CI -$203,988 to -$62,050)."
+    )
+
+
+def test_losses_of_scenarios_named_for_no_gain_are_said_when_few_and_counted_when_many() -> None:
+    few = [_row("therapists=4", WAIT, 4.4, 12.0, 4.0, 11.2, "higher")]
+    assert experiment_sentences(_folder(few))[-1] == (
+        "Against 'base', 'therapists=4' has a longer median wait from referral to admission: 12.0 days "
+        "against 4.4 days (difference +7.6 days, 95% CI +4.0 days to +11.2 days)."
+    )
+    many = [_row(name, WAIT, 4.4, 12.0, 4.0, 11.2, "higher") for name in SCENARIOS[1:]]
+    plan = _folder(many).plan
+    wide = dataclasses.replace(
+        plan, scenarios=(*plan.scenarios, *(ScenarioPlan(f"extra_{k}", CONFIG) for k in range(MOST_UNNAMED)))
+    )
+    many += [_row(f"extra_{k}", WAIT, 4.4, 12.0, 4.0, 11.2, "higher") for k in range(MOST_UNNAMED)]
+    folder = dataclasses.replace(_folder(many), plan=wide)
+    assert experiment_sentences(folder)[-1] == (
+        f"{3 + MOST_UNNAMED} other scenarios are worse than 'base' on at least one of these goals "
+        "(comparison.csv, column verdict)."
     )

@@ -233,15 +233,59 @@ def experiment(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications, seed {plan.seed}"
         + (f" ({results.cells_kept} cells kept from before)" if results.cells_kept else "")
     )
-    shown = HEADLINE[1], HEADLINE[7], HEADLINE[9]
-    width = max(len(name) for name in results.scenarios)
-    click.echo("  " + " " * width + "".join(f"  {label[:30]:>30}" for _, label, _ in shown))
-    for name in results.scenarios:
-        means = [_interval(results.values(key, name), form, with_ci=False) for key, _, form in shown]
-        click.echo(f"  {name:<{width}}" + "".join(f"  {mean:>30}" for mean in means))
+    for line in experiment_table(results):
+        click.echo(line)
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
     if not no_report:
         write_report(out_dir, results)
+
+
+EXPERIMENT_TABLE = (
+    ("unduplicated_patients_served", "people served", "{:,.0f}"),
+    ("wait_referral_to_admission_days_median", "median wait to admission (days)", "{:.1f}"),
+    ("group_sessions_cancelled_no_facilitator", "groups cancelled, no facilitator", "{:,.1f}"),
+    ("individual_therapy_weekly_coverage", "weekly individual therapy (share)", "{:.1%}"),
+    ("revenue_usd", "revenue (USD)", "{:,.0f}"),
+    ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),
+)
+"""The experiment's headline KPIs (the goals of simiop/report/headline.py) as the terminal shows them."""
+
+COLUMN_WIDTH = 12
+"""A column of the experiment table is at least this wide; a longer header wraps onto more lines, whole."""
+
+
+def experiment_table(results: Results) -> list[str]:
+    """Each scenario's mean of the headline KPIs, one row per scenario, headers wrapped (never cut) to the
+    width of their column; KPIs the results do not have (a config without the service) are left out."""
+    import textwrap
+
+    base, found = results.folder.base.name, results.folder.kpi_values
+    shown = [(key, label, form) for key, label, form in EXPERIMENT_TABLE if (base, key) in found]
+    cells = [
+        [_interval(results.values(key, name), form, with_ci=False) for key, _, form in shown]
+        for name in results.scenarios
+    ]
+    widths = [
+        max([COLUMN_WIDTH, *(len(word) for word in label.split()), *(len(row[k]) for row in cells)])
+        for k, (_, label, _) in enumerate(shown)
+    ]
+    headers = [textwrap.wrap(label, width) for (_, label, _), width in zip(shown, widths, strict=True)]
+    depth = max((len(lines) for lines in headers), default=0)
+    first = max(len(name) for name in results.scenarios)
+    lines = [
+        "  "
+        + " " * first
+        + "".join(
+            f"  {(h[-depth + line] if line >= depth - len(h) else ''):>{w}}"
+            for h, w in zip(headers, widths, strict=True)
+        )
+        for line in range(depth)
+    ]
+    lines += [
+        f"  {name:<{first}}" + "".join(f"  {cell:>{w}}" for cell, w in zip(row, widths, strict=True))
+        for name, row in zip(results.scenarios, cells, strict=True)
+    ]
+    return lines
 
 
 @click.command()

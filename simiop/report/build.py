@@ -15,7 +15,7 @@ from pathlib import Path
 from simiop.atomic import write_bytes_atomic, writing_into
 from simiop.experiments.owned import REPORT, REPORT_RECORD, record_report_files, remove_files, report_files
 from simiop.report.data import ResultFolder, load
-from simiop.report.experiment_figures import EXPERIMENT_FIGURES
+from simiop.report.experiment_figures import experiment_figures
 from simiop.report.figure import Drawing, NotDrawn, ReportFigure, drawing
 from simiop.report.headline import experiment_sentences, scenario_sentences
 from simiop.report.html import (
@@ -95,7 +95,7 @@ def build_report(out: Path, folder: ResultFolder | None = None) -> Report:
     folder = folder if folder is not None else load(out)
     experiment = compares_scenarios(folder)
     with drawing():
-        overview = _split([draw(folder) for draw in EXPERIMENT_FIGURES]) if experiment else ([], [])
+        overview = _split([draw(folder) for draw in experiment_figures(folder)]) if experiment else ([], [])
         detail = _split([draw(folder, folder.base) for draw in RUN_FIGURES])
     figures = [*overview[0], *detail[0]]
     missing = [*overview[1], *detail[1]]

@@ -12,13 +12,34 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import CenteredNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
 from simiop.report.figure import PALETTE, Drawing, NotDrawn, decimals, finish, new_figure
+from simiop.results.directions import Verdict, better_direction, verdict
 
 Drawn = Drawing | NotDrawn
+
+VERDICT_COLOURS: dict[Verdict, str] = {
+    "better": PALETTE[0],  # blue
+    "worse": PALETTE[5],  # vermilion
+    "unclear": "#BBBBBB",
+    "neutral": "#555555",
+}
+"""A difference from the base coloured by what it means for the clinic's goals (simiop/results/directions.py),
+not by its sign: a longer wait or a higher cost is worse, so vermilion. Okabe-Ito blue and vermilion stay
+apart with the common colour-vision deficiencies; the heat maps use the same two hues (ColorBrewer RdBu)."""
+
+
+def row_verdict(row: dict[str, str]) -> Verdict:
+    """A comparison row's verdict, from its KPI's better direction (also for a comparison.csv written before
+    the verdict column; a KPI without a declared direction reads as neutral)."""
+    try:
+        return verdict(row["kpi"], row["direction"])
+    except KeyError:
+        return "neutral"
 
 
 def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
@@ -122,13 +143,6 @@ def differences_from_base(folder: ResultFolder) -> Drawn:
     by_key = {(row["scenario"], row["kpi"]): row for row in folder.comparison}
     figure, panels = _panel_grid(len(kpis), len(names))
     positions = np.arange(len(names))[::-1]
-    colour_of = {
-        "higher": PALETTE[2],
-        "lower": PALETTE[5],
-        "unclear": "#999999",
-        "same": "#999999",
-        "": "#999999",
-    }
     rows: list[list[object]] = []
     for axes, (kpi, label) in zip(panels, kpis, strict=False):
         found = [by_key.get((name, kpi)) for name in names]
@@ -136,26 +150,28 @@ def differences_from_base(folder: ResultFolder) -> Drawn:
         low = np.array([number(r["ci95_low"]) if r else np.nan for r in found])
         high = np.array([number(r["ci95_high"]) if r else np.nan for r in found])
         low, high = np.where(np.isnan(low), mean, low), np.where(np.isnan(high), mean, high)
-        colours = [colour_of[r["direction"]] if r else "#999999" for r in found]
+        verdicts = [row_verdict(r) if r else "unclear" for r in found]
+        colours = [VERDICT_COLOURS[v] for v in verdicts]
         axes.axvline(0.0, color="#333333", linewidth=0.8)
         _dots(axes, mean, low, high, colours)
         _label(axes, label, positions, names if axes in panels[::COLUMNS] else None)
         rows += [
-            [name, kpi, r["n_pairs"], r["difference_mean"], r["ci95_low"], r["ci95_high"], r["direction"]]
-            for name, r in zip(names, found, strict=True)
+            [name, kpi, r["n_pairs"], r["difference_mean"], r["ci95_low"], r["ci95_high"], r["direction"], v]
+            for name, r, v in zip(names, found, verdicts, strict=True)
             if r
         ]
     caption = (
         f"Scenario minus '{folder.base.name}', replication by replication (common random numbers), "
-        "with the paired 95% confidence interval; green: higher, red: lower, "
-        "grey: not distinguishable from zero."
+        "with the paired 95% confidence interval; blue: better for the clinic's goals (more people served, "
+        "a shorter wait, a lower cost), vermilion: worse, light grey: not distinguishable from zero, "
+        "dark grey: a KPI with no better direction (occupancy, utilisation)."
     )
     return finish(
         figure,
         "differences_from_base",
         title,
         caption,
-        ["scenario", "kpi", "n_pairs", "difference_mean", "ci95_low", "ci95_high", "direction"],
+        ["scenario", "kpi", "n_pairs", "difference_mean", "ci95_low", "ci95_high", "direction", "verdict"],
         rows,
     )
 
@@ -173,6 +189,10 @@ def grid_factors(names: list[str]) -> dict[str, list[str]]:
                 levels.append(level)
     return factors
 
+
+HEAT_MAP_FULL_COLOUR = 0.10
+"""A heat map reaches full colour at this share of the base's value, or at the largest difference when that
+is larger, so near-equal cells (336 and 341 people) look near-equal instead of opposite extremes."""
 
 HEAT_MAP_KPIS = (
     ("unduplicated_patients_served", "people served"),
@@ -200,9 +220,10 @@ def heat_map(folder: ResultFolder) -> Drawn:
                 if summary is not None:
                     grid[i, j] = summary.mean
                     rows.append([kpi, row_level, column_level, name, decimals(summary.mean)])
-        image = axes.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
-        finite = grid[np.isfinite(grid)]
-        middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+        norm = _centred_on_base(folder, kpi, grid)
+        # RdBu runs red (low) to blue (high): reversed when lower is better, so blue is always better.
+        cmap = "RdBu" if better_direction(kpi) == "higher" else "RdBu_r"
+        image = axes.imshow(grid, cmap=cmap, norm=norm, aspect="auto", origin="lower")
         for (i, j), value in np.ndenumerate(grid):
             if np.isfinite(value):
                 axes.text(
@@ -212,7 +233,7 @@ def heat_map(folder: ResultFolder) -> Drawn:
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if value < middle else "black",
+                    color="white" if abs(float(norm(value)) - 0.5) > 0.35 else "black",
                 )
         axes.set_xticks(range(len(column_levels)), column_levels)
         axes.set_yticks(range(len(row_levels)), row_levels)
@@ -220,12 +241,32 @@ def heat_map(folder: ResultFolder) -> Drawn:
         axes.set_ylabel(rows_factor)
         axes.set_title(label, fontsize=8)
         axes.grid(False)
-        figure.colorbar(image, ax=axes, shrink=0.8)
+        bar = figure.colorbar(image, ax=axes, shrink=0.8)
+        shown = [norm.vcenter, *grid[np.isfinite(grid)].tolist()]
+        if min(shown) < max(shown):  # the scale's values that occur: no negative wait
+            bar.ax.set_ylim(min(shown), max(shown))
     held = "; other factors at " + ", ".join(f"{f}={v}" for f, v in fixed.items()) if fixed else ""
-    caption = f"Mean across replications for each combination of {rows_factor} and {columns_factor}{held}."
+    caption = (
+        f"Mean across replications for each combination of {rows_factor} and {columns_factor}{held}; "
+        f"coloured by the difference from '{folder.base.name}' (white: the same), blue better and red worse "
+        f"for the clinic's goals, full colour at {HEAT_MAP_FULL_COLOUR:.0%} of the base or the largest "
+        "difference. Whether a difference is more than chance: comparison.csv."
+    )
     return finish(
         figure, "heat_map", title, caption, ["kpi", rows_factor, columns_factor, "scenario", "mean"], rows
     )
+
+
+def _centred_on_base(folder: ResultFolder, kpi: str, grid: np.ndarray) -> CenteredNorm:
+    """A colour scale centred on the base scenario's mean (the grid's median without one)."""
+    finite = grid[np.isfinite(grid)]
+    base = folder.summary.get((folder.base.name, kpi))
+    if base is not None and np.isfinite(base.mean):
+        centre = base.mean
+    else:
+        centre = float(np.median(finite)) if finite.size else 0.0
+    largest = float(np.max(np.abs(finite - centre))) if finite.size else 0.0
+    return CenteredNorm(vcenter=centre, halfrange=max(largest, HEAT_MAP_FULL_COLOUR * abs(centre), 1e-9))
 
 
 EXPERIMENT_FIGURES: tuple[Callable[[ResultFolder], Drawn], ...] = (
@@ -233,3 +274,10 @@ EXPERIMENT_FIGURES: tuple[Callable[[ResultFolder], Drawn], ...] = (
     differences_from_base,
     heat_map,
 )
+
+
+def experiment_figures(folder: ResultFolder) -> tuple[Callable[[ResultFolder], Drawn], ...]:
+    """The experiment figures that apply to ``folder``: heat maps only for a grid of two factors or more
+    (an experiment of named scenarios has none to draw, and the report does not list it as missing)."""
+    grid = len(grid_factors(_names(folder))) >= 2
+    return tuple(draw for draw in EXPERIMENT_FIGURES if grid or draw is not heat_map)

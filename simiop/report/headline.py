@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from simiop.experiments.plan import ScenarioPlan
 from simiop.report.data import ResultFolder, number
+from simiop.results.directions import better_direction, verdict
 from simiop.results.periods import PROGRAMME_YEAR
 from simiop.results.stats import Summary
 
@@ -20,40 +21,65 @@ WAIT = "wait_referral_to_admission_days_median"
 NO_FACILITATOR = "group_sessions_cancelled_no_facilitator"
 COVERAGE = "individual_therapy_weekly_coverage"
 
-# (kpi, better direction, phrase for the best scenario, phrase when none is better, format).
-# Cost alone favours fewer staff; the staffing goals (cancelled groups, individual therapy each week)
-# say what the staff buy, so a staffing experiment's headline weighs both.
+REVENUE = "revenue_usd"
+COST_PER_COMPLETION = "cost_per_completed_episode_usd"
+
+# (kpi, better direction, phrase for the best scenario, phrase when none is better, format). The direction is
+# the KPI's own in simiop/results/directions.py. Cost alone favours fewer staff; the staffing goals (cancelled
+# groups, individual therapy each week) and revenue say what the staff buy, so a staffing experiment's
+# headline weighs them all, and names each named scenario's significant losses on the others (LOSSES).
 EXPERIMENT_GOALS = (
-    (SERVED, "higher", "serves the most people", "serves more people than", "{:,.0f}"),
+    (SERVED, better_direction(SERVED), "serves the most people", "serves more people than", "{:,.0f}"),
     (
         WAIT,
-        "lower",
+        better_direction(WAIT),
         "has the shortest median wait from referral to admission",
         "has a shorter median wait than",
         "{:.1f} days",
     ),
     (
         NO_FACILITATOR,
-        "lower",
+        better_direction(NO_FACILITATOR),
         "has the fewest groups cancelled for want of a facilitator",
         "has fewer groups cancelled for want of a facilitator than",
         "{:,.1f} groups",
     ),
     (
         COVERAGE,
-        "higher",
+        better_direction(COVERAGE),
         "has the highest weekly individual-therapy coverage",
         "has a higher weekly individual-therapy coverage than",
         "{:.1%}",
     ),
     (
-        "cost_per_completed_episode_usd",
-        "lower",
+        REVENUE,
+        better_direction(REVENUE),
+        "earns the most revenue",
+        "earns more revenue than",
+        "${:,.0f}",
+    ),
+    (
+        COST_PER_COMPLETION,
+        better_direction(COST_PER_COMPLETION),
         "has the lowest cost per completed episode",
         "has a lower cost per completed episode than",
         "${:,.0f}",
     ),
 )
+
+LOSSES = {
+    SERVED: "fewer people served",
+    WAIT: "a longer median wait from referral to admission",
+    NO_FACILITATOR: "more groups cancelled for want of a facilitator",
+    COVERAGE: "a lower weekly individual-therapy coverage",
+    REVENUE: "less revenue",
+    COST_PER_COMPLETION: "a higher cost per completed episode",
+}
+"""How the headline names a significant loss on each goal (the goal's KPI moved the worse way)."""
+
+MOST_UNNAMED = 3
+"""Scenarios the headline names no gain for have their losses said one by one up to this many; beyond it,
+counted (a large grid would otherwise fill the headline)."""
 
 
 def with_ci(summary: Summary, form: str, unit: str = "") -> str:
@@ -152,8 +178,52 @@ def _comparisons(folder: ResultFolder, kpi: str) -> Iterable[dict[str, str]]:
     return (row for row in folder.comparison if row["kpi"] == kpi)
 
 
+def _difference(row: dict[str, str], form: str) -> str:
+    """'264 against 208 (difference +56, 95% CI +18 to +95)'."""
+    low, high = number(row["ci95_low"]), number(row["ci95_high"])
+    mean, base = number(row["scenario_mean"]), number(row["compared_with_mean"])
+    return (
+        f"{form.format(mean)} against {form.format(base)} "
+        f"(difference {_signed(number(row['difference_mean']), form)}, "
+        f"95% CI {_signed(low, form)} to {_signed(high, form)})"
+    )
+
+
+def _losses(folder: ResultFolder, scenario: str) -> list[str]:
+    """The goals on which ``scenario`` is significantly worse than the base, largest relative loss first."""
+    worse = []
+    for kpi, _, _, _, form in EXPERIMENT_GOALS:
+        for row in _comparisons(folder, kpi):
+            if row["scenario"] == scenario and verdict(kpi, row["direction"]) == "worse":
+                base = abs(number(row["compared_with_mean"]))
+                size = abs(number(row["difference_mean"])) / base if base else math.inf
+                worse.append((size, f"{LOSSES[kpi]}: {_difference(row, form)}"))
+    return [text for _, text in sorted(worse, key=lambda loss: -loss[0])]
+
+
+def loss_sentences(folder: ResultFolder, named: list[str]) -> list[str]:
+    """What each scenario the headline names costs: its significant losses on the other goals. The losses of
+    scenarios it names no gain for are said one by one when they are few, else counted."""
+    base = folder.base.name
+    sentences = []
+    for scenario in named:
+        if losses := _losses(folder, scenario):
+            sentences.append(f"But against '{base}', '{scenario}' has {_join(losses)}.")
+    others = [s.name for s in folder.plan.scenarios if s.name != base and s.name not in named]
+    losing = [(scenario, losses) for scenario in others if (losses := _losses(folder, scenario))]
+    if len(losing) <= MOST_UNNAMED:
+        sentences += [f"Against '{base}', '{scenario}' has {_join(losses)}." for scenario, losses in losing]
+    else:
+        sentences.append(
+            f"{len(losing)} other scenarios are worse than '{base}' on at least one of these goals "
+            "(comparison.csv, column verdict)."
+        )
+    return sentences
+
+
 def experiment_sentences(folder: ResultFolder) -> list[str]:
-    """Which scenario does best on each goal, against the base, counting only differences the CI supports."""
+    """Which scenario does best on each goal, against the base, counting only differences the CI supports,
+    and what each scenario it names loses on the other goals: a gain is never said without its costs."""
     base = folder.base
     count = len(folder.plan.scenarios)
     sentences = [
@@ -161,6 +231,7 @@ def experiment_sentences(folder: ResultFolder) -> list[str]:
         f"with the same random numbers and compared with '{base.name}'."
     ]
     sentences += scenario_sentences(folder, base)
+    named: list[str] = []
     for kpi, better, phrase, none_phrase, form in EXPERIMENT_GOALS:
         rows = [row for row in _comparisons(folder, kpi) if row["direction"] == better]
         if not rows:
@@ -170,11 +241,7 @@ def experiment_sentences(folder: ResultFolder) -> list[str]:
                 )
             continue
         best = max(rows, key=lambda row: number(row["difference_mean"]) * (1 if better == "higher" else -1))
-        low, high = number(best["ci95_low"]), number(best["ci95_high"])
-        sentences.append(
-            f"'{best['scenario']}' {phrase}: {form.format(number(best['scenario_mean']))} against "
-            f"{form.format(number(best['compared_with_mean']))} "
-            f"(difference {_signed(number(best['difference_mean']), form)}, "
-            f"95% CI {_signed(low, form)} to {_signed(high, form)})."
-        )
-    return sentences
+        sentences.append(f"'{best['scenario']}' {phrase}: {_difference(best, form)}.")
+        if best["scenario"] not in named:
+            named.append(best["scenario"])
+    return sentences + loss_sentences(folder, named)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simiop.results.directions import verdict
 from simiop.results.stats import Summary, paired_difference, summarise
 from simiop.results.tables import to_csv
 
@@ -30,6 +31,7 @@ COMPARISON_COLUMNS = (
     "ci95_high",
     "difference_percent",
     "direction",
+    "verdict",
 )
 
 
@@ -117,6 +119,7 @@ def comparison_table(scenarios: Sequence[ScenarioKpis], compared_with: str) -> s
                 continue
             before, after = base.values(kpi), scenario.values(kpi)
             difference = paired_difference(before, after)
+            moved = direction(difference)
             base_mean, scenario_mean = summarise(before).mean, summarise(after).mean
             percent = 100.0 * difference.mean / abs(base_mean) if base_mean else math.nan
             rows.append(
@@ -132,7 +135,8 @@ def comparison_table(scenarios: Sequence[ScenarioKpis], compared_with: str) -> s
                     _number(difference.ci95_low),
                     _number(difference.ci95_high),
                     _number(percent),
-                    direction(difference),
+                    moved,
+                    verdict(kpi, moved),
                 ]
             )
     return to_csv(COMPARISON_COLUMNS, rows)
