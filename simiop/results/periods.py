@@ -52,10 +52,13 @@ METRICS: dict[str, str] = {
     "dropouts": "discharges as dropout",
     "step_ups": "discharges as step-up to PHP/inpatient",
     "unduplicated_patients_served": "distinct people enrolled on at least one day of the period (no-starts, "
-    "who never attended a day, excluded)",
+    "who never attended a day, excluded); a person enrolled in two periods counts in both, so the periods "
+    "add up to more than the run's unduplicated total",
     "sessions_delivered": "patient sessions delivered: each patient at each group, individual, "
     "prescriber or family session counts one (the services payers count)",
-    "group_sessions_held": "group sessions held (one session serves several patients)",
+    "group_sessions_held": "group sessions held: clock sessions (e.g. 50 minutes; a programme day holds "
+    "group_sessions_per_day of them), one per group that met, serving several patients; not the group-days "
+    "that the KPIs group_sessions_run and the like count",
     "service_hours": "hours of services patients received",
     "billable_days": "patient-days billable under the payer's rules",
     "billable_days_basic": "billable days at the basic rate (fewer than 4 services)",
