@@ -32,11 +32,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simiop.config import ConfigError, SimiopConfig, validate_config
+from simiop.config import ConfigError, Problem, SimiopConfig, validate_config
 from simiop.config import load_config as _load_config_file
 from simiop.config.durations import duration_days
 from simiop.config.overrides import overlap_problems, set_values, split_path
-from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED
+from simiop.experiments.decided import HORIZON, HORIZON_WAYS, REPLICATIONS, SEED, UNTIL, horizon_way
 from simiop.experiments.plan import Plan, experiment_plan, parse_tables, run_plan_for
 from simiop.report.data import number
 from simiop.results.stats import summarise
@@ -100,8 +100,26 @@ def _with_arguments(
     return validate_config(data, "<changes>")
 
 
-def _horizon(horizon: str | float | None) -> float | None:
-    return None if horizon is None else duration_days(horizon) if isinstance(horizon, str) else float(horizon)
+def _horizon(horizon: str | float | None) -> str | float | None:
+    """Days, or a duration checked here and passed on as written: the config counts calendar years (3y)
+    from its opening date. ValueError when the text is not a duration."""
+    if isinstance(horizon, str):
+        duration_days(horizon)
+        return horizon.strip()
+    return None if horizon is None else float(horizon)
+
+
+def _horizon_arguments(horizon: str | float | None, until: str | None) -> dict[str, Any]:
+    """The config fields ``horizon`` or ``until`` set (clearing the config's other ways of ending the run)."""
+    if horizon is not None and until is not None:
+        raise ConfigError(
+            "arguments",
+            [Problem(f"horizon={horizon!r}", f"given with until={until!r}: the run ends one way; give one")],
+        )
+    if until is not None:
+        return horizon_way(UNTIL, str(until))
+    days = _horizon(horizon)
+    return {} if days is None else horizon_way(HORIZON, days)
 
 
 def run(
@@ -110,6 +128,7 @@ def run(
     replications: int | None = None,
     seed: int | None = None,
     horizon: str | float | None = None,
+    until: str | None = None,
     out: str | Path | None = None,
     jobs: int | None = None,
     executor: str = "processes",
@@ -124,7 +143,8 @@ def run(
     """Simulate one clinic ``replications`` times (default: the config's) into ``out``; read the results.
 
     ``config`` is a SimiopConfig or a config file. ``horizon`` is a duration
-    ("3y", "18m", "26w") or days. ``out`` defaults to a new temporary folder.
+    ("3y": three calendar years from opening, "18m", "26w") or days; ``until``
+    instead, the run's last day, inclusive ("2030-06-30"). ``out`` defaults to a new temporary folder.
     ``jobs`` worker processes (None: every core) never change the results,
     nor does ``executor`` ("processes", "serial", or "dask": a local Dask
     cluster of ``jobs`` workers, or the running one at ``scheduler``, e.g.
@@ -134,16 +154,17 @@ def run(
     if not isinstance(config, SimiopConfig):
         name = name or Path(config).stem
         config = load_config(config)
-    days = _horizon(horizon)
-    given = {HORIZON: days, SEED: seed, REPLICATIONS: replications}
-    given = {path: value for path, value in given.items() if value is not None}
+    ends = _horizon_arguments(horizon, until)
+    given = {**ends, SEED: seed, REPLICATIONS: replications}
+    given = {path: value for path, value in given.items() if value is not None or path in ends}
+    ended_by = f"until={until!r}" if until is not None else f"horizon={horizon!r}"
     labels = {
-        HORIZON: f"horizon={horizon!r}",
+        **dict.fromkeys(HORIZON_WAYS, ended_by),
         SEED: f"seed={seed!r}",
         REPLICATIONS: f"replications={replications!r}",
     }
     config = _with_arguments(config, dict(changes or {}), given, labels)
-    recorded = {**(changes or {}), **({HORIZON: days} if days is not None else {})}
+    recorded = {**(changes or {}), **{path: value for path, value in ends.items() if value is not None}}
     plan = run_plan_for(config, name or "run", changes=recorded, tables=parse_tables(tables))
     return execute(
         plan,
@@ -163,6 +184,7 @@ def run_experiment(
     replications: int | None = None,
     seed: int | None = None,
     horizon: str | float | None = None,
+    until: str | None = None,
     out: str | Path | None = None,
     jobs: int | None = None,
     executor: str = "processes",
@@ -172,12 +194,16 @@ def run_experiment(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Results:
-    """Run every scenario of an experiment file with common random numbers; arguments override the file."""
+    """Run every scenario of an experiment file with common random numbers; arguments override the file.
+
+    ``horizon`` (a duration or days) or ``until`` (the last day, inclusive) replaces the file's horizon."""
+    _horizon_arguments(horizon, until)  # refuses both at once
     plan = experiment_plan(
         Path(path),
         seed=seed,
         replications=replications,
         horizon_days=_horizon(horizon),
+        until=None if until is None else str(until),
         tables=parse_tables(tables),
     )
     return execute(

@@ -35,7 +35,8 @@ from simiop.export.sheets import (
 )
 from simiop.report.data import load
 from simiop.results.budget import budget_of_folder
-from simiop.results.periods import FISCAL_YEAR, PERIOD_COLUMNS
+from simiop.results.periods import FISCAL_YEAR
+from simiop.results.projections import PERIOD_FACTS
 from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
 
@@ -165,7 +166,7 @@ def check_projections(sheet: Worksheet, rows: list[dict[str, str]], kind: str) -
     for row in mine:
         at = header.index(row["period"])
         for column in statistics:
-            key = (row["scenario"], "period" if column in PERIOD_COLUMNS else row["metric"], column)
+            key = (row["scenario"], "period" if column in PERIOD_FACTS else row["metric"], column)
             found = index[key][at]
             expect(column, row[column], found)
             checked += 1

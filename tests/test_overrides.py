@@ -451,7 +451,7 @@ def test_config_version_is_the_models_bound() -> None:
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (("--horizon", "200y"), "command line: --horizon 200y: simulation.horizon_days: out of range (got 73000; "),
+        (("--horizon", "200y"), "command line: --horizon 200y: simulation.horizon_days: out of range (got 73048; "),  # calendar years
         (("--seed", str(2**64)), f"command line: --seed {2**64}: simulation.seed: out of range"),
         (("--set", "tracks.day.groups=-1"), "command line: --set tracks.day.groups=-1: tracks.day.groups: out of range"),
         (("--horizon", "10d", "--set", "simulation.warmup_days=20"),

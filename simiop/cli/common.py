@@ -22,7 +22,14 @@ USAGE_ERROR = 2
 INTERRUPTED = 130
 """Exit status after Ctrl-C, as shells report SIGINT."""
 
-HORIZON_HELP = "Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days); a part day is rounded up."
+HORIZON_HELP = (
+    "Simulated time from opening, e.g. 3y, 18m, 26w or 400 (days): y are calendar years (3y from "
+    "2027-01-04 is 1,096 days, a leap day included), m twelfths of 365 days; a part day is rounded up."
+)
+UNTIL_HELP = (
+    "Last day of the run, inclusive, e.g. 2030-06-30 (instead of --horizon); replaces the config's "
+    "horizon_days, until or fiscal_years."
+)
 SET_HELP = "Override a config field, e.g. --set tracks.day.groups=3 (repeatable; validated like the file)."
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,12 +79,35 @@ def horizon_days(text: str | None) -> float | None:
         fail([f"--horizon: {exc}"])
 
 
-def horizon_assignments(text: str | None) -> list[Override]:
-    """The --horizon option as a config assignment named after the option (none when not given)."""
-    from simiop.config.overrides import Override
+def horizon_assignments(text: str | None, until: str | None = None) -> list[Override]:
+    """--horizon or --until as config assignments named after the option (none when neither is given).
 
-    days = horizon_days(text)
-    return [] if days is None else [Override(f"simulation.horizon_days={days}", f"--horizon {text}")]
+    Either replaces the file's way of ending the run (horizon_days, until or
+    fiscal_years: the others are cleared), as --seed replaces its seed. A
+    duration is passed on as written: calendar years need the opening date,
+    which the config (perhaps changed by --set) holds.
+    """
+    from simiop.config.overrides import Override
+    from simiop.experiments.decided import HORIZON, UNTIL, horizon_way
+
+    if text is not None and until is not None:
+        fail([f"command line: --horizon {text} and --until {until}: the run ends one way; give one"])
+    if until is not None:
+        path, value, label = UNTIL, until, f"--until {until}"
+    elif text is not None:
+        horizon_days(text)  # a bad duration exits 2 here, naming the option
+        path, value, label = HORIZON, text.strip(), f"--horizon {text}"
+    else:
+        return []
+    return [
+        Override(f"{field}={'null' if given is None else given}", label)
+        for field, given in horizon_way(path, value).items()
+    ]
+
+
+def given_assignments(overrides: Sequence[Override]) -> list[str]:
+    """The assignments that give a value (not the nulls that clear another way of ending the run)."""
+    return [override.assignment for override in overrides if not override.assignment.endswith("=null")]
 
 
 def command_line_overrides(
@@ -85,6 +115,7 @@ def command_line_overrides(
     horizon: str | None = None,
     seed: int | None = None,
     replications: int | None = None,
+    until: str | None = None,
 ) -> list[Override]:
     """Every option that feeds the config, as assignments checked together.
 
@@ -94,7 +125,7 @@ def command_line_overrides(
     """
     from simiop.config.overrides import Override
 
-    given = [Override(text) for text in sets] + horizon_assignments(horizon)
+    given = [Override(text) for text in sets] + horizon_assignments(horizon, until)
     if seed is not None:
         given.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
     if replications is not None:

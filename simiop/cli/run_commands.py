@@ -13,11 +13,13 @@ from simiop.cli.common import (
     HORIZON_HELP,
     INTERRUPTED,
     SET_HELP,
+    UNTIL_HELP,
     cell_options,
     command_line_overrides,
     executor_failure,
     executor_options,
     fail,
+    given_assignments,
     horizon_assignments,
     horizon_days,
     load_or_fail,
@@ -114,6 +116,7 @@ def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
     "--horizon",
     help=HORIZON_HELP,
 )
+@click.option("--until", metavar="DATE", help=UNTIL_HELP)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)
 @click.option("--no-report", is_flag=True, help=NO_REPORT_HELP)
 @cell_options
@@ -123,6 +126,7 @@ def run(
     replications: int | None,
     seed: int | None,
     horizon: str | None,
+    until: str | None,
     overrides: tuple[str, ...],
     no_report: bool,
     jobs: int | None,
@@ -141,9 +145,9 @@ def run(
     from simiop.config.overrides import parse_assignment
     from simiop.experiments.plan import run_plan_for
 
-    given = command_line_overrides(overrides, horizon, seed, replications)
+    given = command_line_overrides(overrides, horizon, seed, replications, until)
     config = load_or_fail(config_path, given)
-    recorded = [*overrides, *(override.assignment for override in horizon_assignments(horizon))]
+    recorded = [*overrides, *given_assignments(horizon_assignments(horizon, until))]
     changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, recorded)}
     plan = run_plan_for(config, config_path.stem, changes=changes, tables=_tables(tables))
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
@@ -165,7 +169,8 @@ def run(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP)
 @click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications (overrides FILE).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed shared by every scenario (overrides FILE).")
-@click.option("--horizon", help="Simulated time from opening, e.g. 3y (overrides FILE).")
+@click.option("--horizon", help=HORIZON_HELP + " Overrides FILE.")
+@click.option("--until", metavar="DATE", help=UNTIL_HELP + " Overrides FILE.")
 @click.option(
     "--dry-run", is_flag=True, help="Check FILE and list its scenarios and what each changes; run nothing."
 )
@@ -177,6 +182,7 @@ def experiment(
     replications: int | None,
     seed: int | None,
     horizon: str | None,
+    until: str | None,
     dry_run: bool,
     no_report: bool,
     jobs: int | None,
@@ -197,17 +203,21 @@ def experiment(
     from simiop.experiments.plan import experiment_plan
     from simiop.experiments.spec import BASE_SCENARIO
 
-    days = horizon_days(horizon)
+    if horizon is not None and until is not None:
+        fail([f"command line: --horizon {horizon} and --until {until}: the run ends one way; give one"])
+    horizon_days(horizon)  # a bad duration exits 2 here; calendar years are counted from each opening date
     try:
         plan = experiment_plan(
             experiment_path,
             seed=seed,
             replications=replications,
-            horizon_days=days,
+            horizon_days=None if horizon is None else horizon.strip(),
+            until=until,
             tables=_tables(tables),
             given_by=COMMAND_LINE,
             labels={
                 "horizon": f"--horizon {horizon}",
+                "until": f"--until {until}",
                 "seed": f"--seed {seed}",
                 "replications": f"--replications {replications}",
             },

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from simiop.config.base import Date, FromList, Frozen, rule_error
 from simiop.config.closures import check_calendar_code, check_subdivision
-from simiop.config.durations import warmup_whole_days, whole_days
+from simiop.config.durations import (
+    DURATION_EXAMPLES,
+    calendar_duration_days,
+    fiscal_years_end,
+    warmup_whole_days,
+    whole_days,
+)
 
 
 class HolidayRule(Frozen):
@@ -113,13 +124,31 @@ class ClinicConfig(Frozen):
 
 
 class SimulationConfig(Frozen):
-    """How long to simulate and how to seed it."""
+    """How long to simulate and how to seed it.
+
+    The run's length is given in one of three ways: ``horizon_days`` (a number of days, or a duration such as
+    3y), ``until`` (the last day) or ``fiscal_years`` (whole fiscal years). ``until`` and ``fiscal_years``
+    are turned into ``horizon_days`` against the opening date and the fiscal year (``resolve_horizon``);
+    a written-out config keeps the one given, so a changed opening date moves the end with it.
+    """
 
     horizon_days: Annotated[float, Field(gt=0, le=36_500)]
-    """Length of each replication in days from opening (e.g. 1095 for three years).
+    """Length of each replication in days from opening (e.g. 1095), or a duration from opening: 3y is three
+    calendar years (1,096 days across a leap day), 18m 18 twelfths of 365 days, 26w 182 days.
 
-    A run covers whole days: a fraction of a day is rounded up (212.9 -> 213).
+    A run covers whole days: a fraction of a day is rounded up (212.9 -> 213). Give it, or until, or
+    fiscal_years: one of them.
     """
+
+    until: Date | None = None
+    """Last day of the run, inclusive (e.g. 2030-06-30 for a grant period ending 30 June 2030): the run
+    covers opening_date to this date, both included. Instead of horizon_days or fiscal_years."""
+
+    fiscal_years: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Whole fiscal years to run after opening (money.fiscal_year_start_month): 3 from a 2027-07-01 opening
+    with July fiscal years runs to 2030-06-30. A clinic opening mid-year first runs out that partial fiscal
+    year, which does not count (it is marked partial in projections): 3 from 2027-01-04 runs to 2030-06-30
+    too. Instead of horizon_days or until."""
 
     warmup_days: Annotated[float, Field(ge=0, le=36_500)] = 0.0
     """Days discarded from steady-state KPIs; 0 for a clinic opening from empty.
@@ -158,3 +187,102 @@ class SimulationConfig(Frozen):
                 {"got": value, "allowed": f"<= {horizon - 1:g} for horizon_days {horizon:g}"},
             )
         return float(days)
+
+    @model_serializer(mode="wrap")
+    def _given_horizon_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Written out as given: the day count when it was given, else until or fiscal_years (which give
+        the days again when read back, from the opening date then in force); unset ways are left out."""
+        data: dict[str, Any] = handler(self)
+        if self.until is not None or self.fiscal_years is not None:
+            data.pop("horizon_days", None)
+        for name in ("until", "fiscal_years"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+HORIZON_WAYS = ("horizon_days", "until", "fiscal_years")
+"""The fields of ``simulation`` that end the run; one of them is given."""
+
+PLACEHOLDER_DAYS = 36_500.0
+"""horizon_days put in while until or fiscal_years cannot be read (their own error is reported): the
+longest run, so that no check against the horizon (the warm-up's) adds a second, wrong problem."""
+
+_DATE: TypeAdapter[dt.date] = TypeAdapter(Date)
+_MONTH: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(strict=True, ge=1, le=12)])
+_YEARS: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(strict=True, ge=1, le=100)])
+
+
+def _problem(field: str, message: str, got: Any, allowed: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "references",
+        "simulation horizon",
+        {"problems": [(f"simulation.{field}", message, str(got), allowed)]},
+    )
+
+
+def _read(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """``value`` validated, or None when it is not valid (the field's own error reports it)."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def resolve_horizon(data: Any) -> Any:
+    """The raw config with ``simulation.horizon_days`` in days, from whichever way the run's end was given.
+
+    Called on the plain data before validation (``SimiopConfig``), because
+    ``until``, ``fiscal_years`` and a duration in calendar years need the
+    opening date and the fiscal year, which other sections hold. Two ways
+    given at once are refused in one line naming both; a missing or unreadable
+    opening date leaves the duration to the field's own checks.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("simulation"), dict):
+        return data
+    simulation = dict(data["simulation"])
+    given = [name for name in HORIZON_WAYS if simulation.get(name) is not None]
+    if len(given) > 1:
+        first, second = given[:2]
+        raise _problem(
+            second,
+            f"given together with simulation.{first}: the run ends one way",
+            simulation[second],
+            "one of horizon_days (days or a duration such as 3y), until (the last day, inclusive), "
+            "fiscal_years",
+        )
+    for name in HORIZON_WAYS:  # null is not given: an option that chose another way has cleared it
+        if name in simulation and simulation[name] is None:
+            del simulation[name]
+    clinic = data.get("clinic")
+    opening = _read(_DATE, clinic.get("opening_date")) if isinstance(clinic, dict) else None
+    horizon = simulation.get("horizon_days")
+    if isinstance(horizon, str):
+        try:
+            simulation["horizon_days"] = (
+                calendar_duration_days(horizon, opening) if opening is not None else PLACEHOLDER_DAYS
+            )
+        except ValueError:
+            raise _problem("horizon_days", "not a duration", repr(horizon), DURATION_EXAMPLES) from None
+    elif given == ["until"]:
+        until = _read(_DATE, simulation["until"])
+        if until is not None and opening is not None and until < opening:
+            raise _problem(
+                "until",
+                "the run's last day (inclusive) is before clinic.opening_date",
+                until.isoformat(),
+                f"on or after {opening.isoformat()}",
+            )
+        ok = until is not None and opening is not None
+        simulation["horizon_days"] = float((until - opening).days + 1) if ok else PLACEHOLDER_DAYS
+    elif given == ["fiscal_years"]:
+        years = _read(_YEARS, simulation["fiscal_years"])
+        money = data.get("money")
+        month = money.get("fiscal_year_start_month", 7) if isinstance(money, dict) else 7
+        start_month = _read(_MONTH, month)
+        if years is not None and opening is not None and start_month is not None:
+            end = fiscal_years_end(opening, years, start_month)
+            simulation["horizon_days"] = float((end - opening).days)
+        else:
+            simulation["horizon_days"] = PLACEHOLDER_DAYS
+    return {**data, "simulation": simulation}

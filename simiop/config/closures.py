@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic_core import PydanticCustomError
@@ -157,13 +157,19 @@ def holiday_warnings(config: SimiopConfig) -> Iterator[Finding]:
       the run's last day, which also catches a last date more than a year
       before it): the clinic is open on every holiday after it;
     - a rule's ``removed`` date that the rule does not close in the years it
-      covers, so removing it changes nothing (a typo, or the wrong year).
+      covers, so removing it changes nothing (a typo, or the wrong year);
+    - listed dates (the list's, or a rule's ``extra``) before opening or after
+      the run's last day: they close nothing in this run (a wrong year, or a
+      horizon shorter than meant). One line for each side, naming the dates.
     """
     from simiop.config.calendar import HolidayRule
 
     clinic = config.clinic
     horizon = config.simulation.horizon_days
     last_day = last_run_day(clinic.opening_date, horizon)
+    listed = clinic.holidays.extra if isinstance(clinic.holidays, HolidayRule) else clinic.holidays
+    path = "clinic.holidays.extra" if isinstance(clinic.holidays, HolidayRule) else "clinic.holidays"
+    yield from _outside_run(path, listed, clinic.opening_date, last_day)
     if isinstance(clinic.holidays, HolidayRule):
         rule = clinic.holidays
         produced = rule_holidays(rule, *covered_years(clinic.opening_date, horizon))
@@ -188,3 +194,28 @@ def holiday_warnings(config: SimiopConfig) -> Iterator[Finding]:
             f"a list of {len(clinic.holidays)} dates",
             f"dates through {last_day.year}, or a rule such as {{calendar: US, observed: true}}",
         )
+
+
+_SHOWN_DATES = 3
+"""Dates named in a warning about dates outside the run, before "and N more"."""
+
+
+def _outside_run(
+    path: str, dates: Iterable[dt.date], opening: dt.date, last_day: dt.date
+) -> Iterator[Finding]:
+    """A warning for the listed dates before opening, and one for those after the run's last day."""
+    before = sorted(date for date in dates if date < opening)
+    after = sorted(date for date in dates if date > last_day)
+    for found, where in (
+        (before, f"before opening_date {opening}"),
+        (after, f"after the run's last day {last_day}"),
+    ):
+        if found:
+            shown = ", ".join(date.isoformat() for date in found[:_SHOWN_DATES])
+            more = f" and {len(found) - _SHOWN_DATES} more" if len(found) > _SHOWN_DATES else ""
+            yield (
+                path,
+                f"{len(found)} date(s) {where} close nothing in this run",
+                shown + more,
+                f"dates from {opening} to {last_day}, or a longer run",
+            )

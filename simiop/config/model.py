@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
 from simiop.config.budget import budget_references
-from simiop.config.calendar import ClinicConfig, SimulationConfig
+from simiop.config.calendar import ClinicConfig, SimulationConfig, resolve_horizon
 from simiop.config.care import (
     AttendanceConfig,
     LengthOfStayConfig,
@@ -79,6 +79,12 @@ class SimiopConfig(Frozen):
 
     money: MoneyConfig
     """Payers, per diems, fixed costs and the fiscal year."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _horizon_in_days(cls, data: Any) -> Any:
+        """``simulation.until``, ``fiscal_years`` or a duration such as 3y, in days from opening."""
+        return resolve_horizon(data)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SimiopConfig:

@@ -32,6 +32,18 @@ from simiop.experiments.spec import ExperimentSpec
 SEED = "simulation.seed"
 REPLICATIONS = "simulation.replications"
 HORIZON = "simulation.horizon_days"
+UNTIL = "simulation.until"
+FISCAL_YEARS = "simulation.fiscal_years"
+HORIZON_WAYS = (HORIZON, UNTIL, FISCAL_YEARS)
+"""The config's ways of ending the run (simiop.config.calendar.resolve_horizon); one is given."""
+
+
+def horizon_way(path: str, value: Any) -> dict[str, Any]:
+    """Overrides that end the run by ``path`` (when ``value`` is not None) and clear the other ways, so
+    that an option or an experiment's horizon: replaces the file's way instead of clashing with it."""
+    cleared: dict[str, Any] = {other: None for other in HORIZON_WAYS if other != path}
+    return cleared if value is None else {**cleared, path: value}
+
 
 PLAN_FIELDS = {
     SEED: (

@@ -22,7 +22,7 @@ from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, 
 from simiop.config.errors import problems_from, show_value
 from simiop.config.loader import manifest_hint, validate_changed
 from simiop.config.overrides import Override, overlaps, set_values, split_path, value_at
-from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, spec_problems
+from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, UNTIL, horizon_way, spec_problems
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
 TABLES = ("episodes", "daily", "staff", "sessions")
@@ -226,9 +226,10 @@ def experiment_plan(
     *,
     seed: int | None = None,
     replications: int | None = None,
-    horizon_days: float | None = None,
+    horizon_days: float | str | None = None,
     tables: Sequence[str] = TABLES,
     given_by: str = "arguments",
+    until: str | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Plan:
     """Resolve an experiment file into a plan, checking every scenario's config.
@@ -254,6 +255,7 @@ def experiment_plan(
     base_config = validate_config(base_data, str(base_path))
     named = {
         HORIZON: ("horizon", horizon_days),
+        UNTIL: ("until", until),
         SEED: ("seed", seed),
         REPLICATIONS: ("replications", replications),
     }
@@ -268,8 +270,8 @@ def experiment_plan(
     own = [
         Override(f"{key}={json.dumps(value, default=str)}", f"set.{key}") for key, value in spec.set.items()
     ]
-    if file_horizon is not None and horizon_days is None:
-        file_data = set_values(file_data, {HORIZON: file_horizon}, source, "horizon")
+    if file_horizon is not None and horizon_days is None and until is None:
+        file_data = set_values(file_data, horizon_way(HORIZON, file_horizon), source, "horizon")
         own.append(Override(f"{HORIZON}={json.dumps(file_horizon)}", "horizon"))
     if own:  # a problem the file's own set: or horizon: makes is theirs, not the base config's
         validate_changed(base_data, file_data, source, own, by=source)
@@ -278,14 +280,19 @@ def experiment_plan(
         REPLICATIONS: _first(replications, spec.replications, base_config.simulation.replications),
     }
     file_data = set_values(file_data, {k: v for k, v in decided.items() if k not in arguments}, source)
+    for way in (HORIZON, UNTIL):  # the caller's way of ending the run replaces the file's
+        if way in arguments:
+            file_data = set_values(file_data, horizon_way(way, None), source)
     common_data = set_values(file_data, arguments, given_by, labels=shown)
     options = [Override(f"{path}={json.dumps(value)}", shown[path]) for path, value in arguments.items()]
     try:
         base = validate_changed(file_data, common_data, source, options, given_by)
     except ConfigError as exc:
         raise ConfigError(source, _located(exc.problems, BASE_SCENARIO)) from None
-    days = horizon_days if horizon_days is not None else file_horizon
+    days = horizon_days if horizon_days is not None else None if until is not None else file_horizon
     common: dict[str, Any] = {**spec.set, **({HORIZON: days} if days is not None else {})}
+    if until is not None:
+        common[UNTIL] = until
 
     scenarios = [ScenarioPlan(BASE_SCENARIO, base, "the base config", _recorded(common, {}, common_data))]
     variants = [(n, s.description, dict(s.set), f"scenarios.{n}.set") for n, s in spec.scenarios.items()]

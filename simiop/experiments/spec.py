@@ -155,11 +155,12 @@ class ExperimentSpec(Frozen):
             raise rule_error("scenarios", "names clash with grid scenarios", sorted(clashes), "other names")
         return self
 
-    def horizon_days(self) -> float | None:
-        """The horizon in days, if the experiment sets one."""
+    def horizon_days(self) -> float | str | None:
+        """The horizon in days, or as a duration (3y) that each scenario's opening date turns into days
+        (calendar years), if the experiment sets one."""
         if self.horizon is None:
             return None
-        return duration_days(self.horizon) if isinstance(self.horizon, str) else float(self.horizon)
+        return self.horizon if isinstance(self.horizon, str) else float(self.horizon)
 
 
 def grid_cells(grid: dict[str, Factor]) -> list[tuple[str, Overrides]]:

@@ -26,8 +26,8 @@ import simiop
 from simiop.experiments.runner import KPIS, SUMMARY
 from simiop.report.data import ResultFolder, load, read_rows
 from simiop.results.budget import scenario_budget
-from simiop.results.periods import FISCAL_YEAR, METRICS, MONTH, PERIOD_COLUMNS, PROGRAMME_YEAR, QUARTER
-from simiop.results.projections import PROJECTIONS
+from simiop.results.periods import FISCAL_YEAR, METRICS, MONTH, PROGRAMME_YEAR, QUARTER
+from simiop.results.projections import PERIOD_FACTS, PROJECTIONS
 
 Cell = str | float | int | bool | dt.date | None
 """A cell: text, a number, a yes/no, a date, or empty (an undefined value, ``nan`` in the CSV files)."""
@@ -202,7 +202,7 @@ _LAST_STATISTICS = ("sd", "n")
 def _statistics(columns: Sequence[str]) -> list[str]:
     """projections.csv's per-period statistics in the order a reader wants: the mean, its intervals
     and ranges (every other column, as the file orders them), then sd and n."""
-    naming = {"scenario", "metric", *PERIOD_COLUMNS}
+    naming = {"scenario", "metric", *PERIOD_FACTS}
     middle = [c for c in columns if c not in naming and c != _FIRST_STATISTIC and c not in _LAST_STATISTICS]
     ordered = [_FIRST_STATISTIC, *middle, *_LAST_STATISTICS]
     return [c for c in ordered if c in columns]
@@ -221,7 +221,7 @@ def projection_sheet(kind: str) -> SheetProducer:
         position = {period: i for i, period in enumerate(periods)}
         # The period's own columns (dates, days inside the run, any a later simiop adds) become rows
         # of each scenario: two scenarios of an experiment may differ in them.
-        period_facts = [c for c in PERIOD_COLUMNS if c not in ("period_kind", "period") and c in columns]
+        period_facts = [c for c in PERIOD_FACTS if c not in ("period_kind", "period") and c in columns]
         statistics = _statistics(columns)
         grid: dict[tuple[str, str, str], list[Cell]] = {}
         for row in rows:

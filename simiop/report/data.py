@@ -21,7 +21,7 @@ from simiop.experiments.cells import cell_dir
 from simiop.experiments.manifest import COMPLETE, plan_of, read_manifest
 from simiop.experiments.plan import Plan, ScenarioPlan
 from simiop.experiments.runner import COMPARISON, KPIS, SUMMARY
-from simiop.results.projections import PROJECTIONS
+from simiop.results.projections import PROJECTIONS, is_partial
 from simiop.results.stats import Summary
 
 
@@ -46,6 +46,16 @@ class Projection:
     days: int
     metric: str
     summary: Summary
+
+    @property
+    def partial(self) -> bool:
+        """Whether the run covers only part of the period (projections.csv ``partial``)."""
+        return is_partial(self.start_date, self.end_date, self.days)
+
+    @property
+    def label(self) -> str:
+        """The period's name, with "partial, N days" when the run covers only part of it."""
+        return f"{self.period} (partial, {self.days} days)" if self.partial else self.period
 
 
 @dataclass

@@ -28,7 +28,7 @@ PROJECTION_METRICS: tuple[tuple[str, str, str], ...] = (
     ("admissions", "admissions", "{:,.0f}"),
     ("completions", "completions", "{:,.0f}"),
     ("sessions_delivered", "patient sessions delivered", "{:,.0f}"),
-    ("group_sessions_held", "group sessions held", "{:,.0f}"),
+    ("group_sessions_held", "group sessions held (clock sessions, not group-days)", "{:,.0f}"),
     ("service_hours", "service hours", "{:,.0f}"),
     ("billable_days_basic", "billable days, 3 services (basic rate)", "{:,.0f}"),
     ("billable_days_4plus_services", "billable days, 4+ services", "{:,.0f}"),
@@ -141,14 +141,11 @@ def _projection_metrics(folder: ResultFolder) -> list[tuple[str, str, str]]:
 def projections_by_period(folder: ResultFolder, scenario: str, kind: str) -> str:
     """Metrics down, periods across: the layout of a grant budget."""
     rows_of: dict[str, dict[str, Projection]] = {}
-    periods: dict[str, int] = {}
+    periods: dict[str, str] = {}
     for projection in folder.projection_rows(scenario, kind):
         rows_of.setdefault(projection.metric, {})[projection.period] = projection
-        periods[projection.period] = projection.days
-    header = [
-        "",
-        *(f"{period}" + ("" if days >= 365 else f" ({days} days)") for period, days in periods.items()),
-    ]
+        periods[projection.period] = projection.label
+    header = ["", *periods.values()]
     body = []
     for metric, label, form in _projection_metrics(folder):
         found = rows_of.get(metric, {})
@@ -167,13 +164,17 @@ def projections_by_quarter(folder: ResultFolder, scenario: str) -> str:
     """Quarters down, a few metrics across: thirteen rows fit a page, every metric would not."""
     labels = {metric: (label, form) for metric, label, form in PROJECTION_METRICS}
     cells: dict[str, dict[str, Projection]] = {}
-    days: dict[str, int] = {}
+    named: dict[str, Projection] = {}
     for projection in folder.projection_rows(scenario, QUARTER):
         cells.setdefault(projection.period, {})[projection.metric] = projection
-        days[projection.period] = projection.days
+        named[projection.period] = projection
     header = ["quarter", "days", *(labels[m][0] for m in QUARTER_METRICS)]
     body = [
-        [esc(period), str(days[period]), *(_cell(found.get(m), labels[m][1]) for m in QUARTER_METRICS)]
+        [
+            esc(period + (" (partial)" if named[period].partial else "")),
+            str(named[period].days),
+            *(_cell(found.get(m), labels[m][1]) for m in QUARTER_METRICS),
+        ]
         for period, found in cells.items()
     ]
     return table(header, body, raw=True)
@@ -185,9 +186,13 @@ def projections_section(folder: ResultFolder, scenario: str) -> str:
     return (
         "<h2>Projections</h2>"
         "<p>Each cell: mean across replications, and below it the 95% confidence interval of the mean. "
-        "Counted from opening day (no warm-up is discarded). Partial periods show how many of their days the "
-        f"simulation covers. Fiscal years start in {esc(month)} and are named by the calendar year "
-        "in which they end. Every month, quarter and year, with every metric, is in "
+        "Counted from opening day (no warm-up is discarded). A period the run covers only part of (the "
+        "clinic opened, or the run ended, inside it) is marked partial with the days covered: its totals "
+        f"are not a whole period's. Fiscal years start in {esc(month)} and are named by the calendar year "
+        "in which they end. People served are counted in every period they were enrolled in, so a person "
+        "served across two fiscal years counts in both, and the years add up to more than the run's "
+        "unduplicated total. Group sessions are the clock sessions held (e.g. three 50-minute sessions on "
+        "a programme day), not group-days. Every month, quarter and year, with every metric, is in "
         f'<a href="{PROJECTIONS}">{PROJECTIONS}</a>.</p>'
         f"<h3>By year since opening</h3>{projections_by_period(folder, scenario, PROGRAMME_YEAR)}"
         f"<h3>By fiscal year</h3>{projections_by_period(folder, scenario, FISCAL_YEAR)}"

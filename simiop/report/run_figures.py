@@ -506,7 +506,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         [folder.values(scenario.name, kpi) for kpi, _ in CANCELLATIONS],
         PALETTE[5],
     )
-    right.set_xlabel(f"groups per run (of {np.mean(held):,.0f} held)")
+    right.set_xlabel(f"group-days per run (of {np.mean(held):,.0f} group-days run)")
     rows += [["sessions", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
     caption = (
         "Left: mean patients attending each group session held, per month; dashed: the maximum "

@@ -31,7 +31,7 @@ from simiop.billing import (
     patient_weeks,
     staff_row_costs,
 )
-from simiop.config.durations import whole_days
+from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
 from simiop.config.model import SimiopConfig
 from simiop.model.records import COMPLETED, DROPOUT, END_STATES, NO_START, STEP_UP, EndState, Records
 from simiop.results.tables import to_csv
@@ -52,10 +52,13 @@ METRICS: dict[str, str] = {
     "dropouts": "discharges as dropout",
     "step_ups": "discharges as step-up to PHP/inpatient",
     "unduplicated_patients_served": "distinct people enrolled on at least one day of the period (no-starts, "
-    "who never attended a day, excluded)",
+    "who never attended a day, excluded); a person enrolled in two periods counts in both, so the periods "
+    "add up to more than the run's unduplicated total",
     "sessions_delivered": "patient sessions delivered: each patient at each group, individual, "
     "prescriber or family session counts one (the services payers count)",
-    "group_sessions_held": "group sessions held (one session serves several patients)",
+    "group_sessions_held": "group sessions held: clock sessions (e.g. 50 minutes; a programme day holds "
+    "group_sessions_per_day of them), one per group that met, serving several patients; not the group-days "
+    "that the KPIs group_sessions_run and the like count",
     "service_hours": "hours of services patients received",
     "billable_days": "patient-days billable under the payer's rules",
     "billable_days_basic": "billable days at the basic rate (fewer than 4 services)",
@@ -89,26 +92,9 @@ class Period:
     """Last calendar date of the whole period (inclusive), even beyond the horizon."""
 
 
-def _add_months(date: dt.date, months: int) -> dt.date:
-    index = date.year * 12 + date.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _add_years(date: dt.date, years: int) -> dt.date:
-    try:
-        return date.replace(year=date.year + years)
-    except ValueError:  # 29 February in a year without one
-        return dt.date(date.year + years, 3, 1)
-
-
-def _fiscal_start(date: dt.date, start_month: int) -> dt.date:
-    year = date.year if date.month >= start_month else date.year - 1
-    return dt.date(year, start_month, 1)
-
-
-def _fiscal_label(fiscal_start: dt.date) -> str:
+def _fiscal_label(year_start: dt.date) -> str:
     """Fiscal years are named by the calendar year in which they end (FY2027 = Jul 2026-Jun 2027)."""
-    return f"FY{_add_months(fiscal_start, 11).year}"
+    return f"FY{add_months(year_start, 11).year}"
 
 
 def _windows(
@@ -117,21 +103,21 @@ def _windows(
     """(label, first date, first date of the next period) for every period overlapping the run."""
     if kind == PROGRAMME_YEAR:
         year = 0
-        while _add_years(opening, year) < horizon_end:
-            yield f"Year {year + 1}", _add_years(opening, year), _add_years(opening, year + 1)
+        while add_years(opening, year) < horizon_end:
+            yield f"Year {year + 1}", add_years(opening, year), add_years(opening, year + 1)
             year += 1
         return
     step = {MONTH: 1, QUARTER: 3, FISCAL_YEAR: 12}[kind]
-    fiscal = _fiscal_start(opening, fiscal_month)
+    fiscal = fiscal_start(opening, fiscal_month)
     start = dt.date(opening.year, opening.month, 1) if kind == MONTH else fiscal
-    while kind == QUARTER and _add_months(start, 3) <= opening:
-        start = _add_months(start, 3)
+    while kind == QUARTER and add_months(start, 3) <= opening:
+        start = add_months(start, 3)
     while start < horizon_end:
-        following = _add_months(start, step)
+        following = add_months(start, step)
         if kind == MONTH:
             label = f"{start:%Y-%m}"
         elif kind == QUARTER:
-            year_start = _fiscal_start(start, fiscal_month)
+            year_start = fiscal_start(start, fiscal_month)
             quarter = ((start.year - year_start.year) * 12 + start.month - year_start.month) // 3 + 1
             label = f"{_fiscal_label(year_start)} Q{quarter}"
         else:

@@ -10,6 +10,7 @@ left out of its n rather than counted as zero.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,28 @@ from simiop.results.tables import to_csv
 
 PERIODS = "periods.csv"
 PROJECTIONS = "projections.csv"
-PROJECTION_COLUMNS = ("scenario", *PERIOD_COLUMNS, "metric", "n", "mean", "sd", "ci95_low", "ci95_high")
+PERIOD_FACTS = (*PERIOD_COLUMNS, "partial")
+"""projections.csv's columns about a period itself (not about a metric in it)."""
+
+PROJECTION_COLUMNS = (
+    "scenario",
+    *PERIOD_FACTS,
+    "metric",
+    "n",
+    "mean",
+    "sd",
+    "ci95_low",
+    "ci95_high",
+)
+"""``partial`` is 1 for a period the run covers only part of (the clinic opened, or the run ended, inside
+it: ``days`` says how many of its days), else 0; a partial year's totals are not a year's."""
+
+
+def is_partial(start_date: str, end_date: str, days: str | int) -> bool:
+    """Whether the run covers fewer days of the period than it has (periods.csv's dates are the whole
+    period's, ``days`` the ones inside the run)."""
+    length = (dt.date.fromisoformat(end_date) - dt.date.fromisoformat(start_date)).days + 1
+    return int(days) < length
 
 
 @dataclass
@@ -70,13 +92,15 @@ def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
 
 
 def projections_table(scenarios: Iterable[ScenarioPeriods]) -> str:
-    """Long table: scenario, period, metric, n, mean, sd and 95% CI across replications."""
+    """Long table: scenario, period (marked partial or not), metric, n, mean, sd and 95% CI across
+    replications."""
     return to_csv(
         PROJECTION_COLUMNS,
         (
             [
                 scenario.name,
                 *key,
+                int(is_partial(*key[2:5])),
                 metric,
                 summary.n,
                 *(f"{v:.10g}" for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high)),
