@@ -303,3 +303,17 @@ def test_a_caller_may_admit_someone_known_never_to_start() -> None:
     assert (forced.state, forced.ends_at, forced.started) == (NO_START, 2 + END, 3)
     with pytest.raises(ValueError, match="no_starts_possible"):
         Stay(config).plan(state, episode(1), 0, therapist, 0, 0, START, rng, lambda: rng, never_starts=True)
+
+
+def test_only_a_drawn_no_start_ends_as_no_start_as_docs_model_md_says() -> None:
+    """docs/model.md and outputs.md (issue-19 break test): a patient not drawn as a no-start who misses every
+    day until the run of absences is a dropout with no day attended; a drawn no-start whose stay the maximum
+    stay ends first ends as at_max_stay, not no_start."""
+    never_comes = admit(world(attendance__propensity={"dist": "fixed", "value": 0.0}))
+    assert not any(never_comes.attended)
+    assert (never_comes.state, never_comes.ends_at, never_comes.started) == (DROPOUT, 2 + END, 3)
+    cut = admit(
+        world(attendance__no_start_probability=1.0, length_of_stay__max_stay_days=1.0),
+    )
+    assert not any(cut.attended)
+    assert (cut.state, cut.ends_at, cut.started) == (COMPLETED, 0 + END, 1)
