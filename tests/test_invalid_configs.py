@@ -921,6 +921,13 @@ REFUSED = [
         ["clinic.holidays={calendar: US, extra: [1899-12-31]}"],
         "clinic.holidays.extra[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
     ),
+    (  # a date both added and removed (issue-19 break test: removed silently won, with a false warning)
+        [
+            "clinic.holidays={calendar: US, extra: [2027-12-20, 2027-12-27], removed: [2027-05-31, 2027-12-27]}"
+        ],
+        "clinic.holidays.removed[1]: this date is also listed under extra (got '2027-12-27'; allowed each date "
+        "under extra or removed, not both)",
+    ),
     (
         ["clinic.holidays=US"],
         "clinic.holidays: expected a list of dates or a holiday rule (got 'US'; allowed a list of dates "
