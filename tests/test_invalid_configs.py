@@ -1040,6 +1040,25 @@ WARNED = [
             "a unit that assesses before discharge (got community; allowed kind: step_down, or no warm_handoff)",
         ],
     ),
+    (  # issue-19 break test: a hand-off ready only after its deadline always lapses
+        [
+            "referrals.sources.step_down.warm_handoff={share: 1, ready_after_days: {dist: fixed, value: 3}, "
+            "admit_within_days: 2}"
+        ],
+        [
+            NO_COVER,
+            f"{B}: warning: referrals.sources.step_down.warm_handoff.admit_within_days: no patient is ready "
+            "before it: every hand-off lapses into the walk-in intake (got 2 with ready_after_days at least 3; "
+            "allowed admit_within_days above the earliest ready_after_days)",
+        ],
+    ),
+    (
+        [
+            "referrals.sources.step_down.warm_handoff={share: 1, ready_after_days: {dist: uniform, low: 1, "
+            "high: 3}, admit_within_days: 2}"
+        ],
+        [NO_COVER],
+    ),
     (["staff.roles.intake_clinician.non_direct_share=0.35"], [NO_COVER, INTAKE_DAYS]),
     (
         ["staff.roles.therapist.hires=[{date: 2026-01-01}, {date: 2031-01-01}]"],

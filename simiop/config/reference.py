@@ -597,7 +597,11 @@ groups (cover people lead groups only, so it is never called), a service no `pla
 (`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
 the session: every session of it is missed), a `clinic.holidays` list with no date in the calendar year of
 the run's last day (no holidays after its last date), a holiday rule's `removed` date that the rule does not
-close. `simiop validate`, `run` and `experiment`
+close, `intake.priority_seats_per_slot` with no priority source, a `warm_handoff` on a source that is not a
+step-down, a warm hand-off's `admit_within_days` at or below its earliest `ready_after_days` (every hand-off
+lapses), a `max_stay_days` below the mean planned stay or at or before the first recertification, and
+no-starts or the dropout hazard with absence dropout switched off (`consecutive_absences_to_dropout: 60`).
+`simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.
 
