@@ -921,6 +921,11 @@ REFUSED = [
         ["clinic.holidays={calendar: US, extra: [1899-12-31]}"],
         "clinic.holidays.extra[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
     ),
+    (  # issue-19 break test: a payer listed twice was read once, silently
+        ["length_of_stay.recertification.payers=[medicare, medicare]"],
+        "length_of_stay.recertification.payers: payer listed twice (got a list ['medicare', 'medicare']; "
+        "allowed each payer once)",
+    ),
     (  # a date both added and removed (issue-19 break test: removed silently won, with a false warning)
         [
             "clinic.holidays={calendar: US, extra: [2027-12-20, 2027-12-27], removed: [2027-05-31, 2027-12-27]}"

@@ -72,6 +72,15 @@ StayEnd = Literal["completed", "administrative"]
 outpatient care, as simiop's completed always means) or administrative (the payer just stops paying)."""
 
 
+def unique_payers(payers: tuple[str, ...]) -> tuple[str, ...]:
+    """A payer listed twice is a slip (a second one was meant): say so rather than read it once."""
+    if len(set(payers)) != len(payers):
+        raise PydanticCustomError(
+            "payers", "payer listed twice", {"got": list(payers), "allowed": "each payer once"}
+        )
+    return payers
+
+
 class Recertification(Frozen):
     """The plan of care, certified at admission, recertified by the physician at intervals.
 
@@ -98,7 +107,9 @@ class Recertification(Frozen):
     """Probability the physician recertifies the plan, so the stay goes on (ASSUMPTION: no published
     figure)."""
 
-    payers: Annotated[tuple[Name, ...], Field(min_length=1), FromList] | None = None
+    payers: (
+        Annotated[tuple[Name, ...], Field(min_length=1), FromList, AfterValidator(unique_payers)] | None
+    ) = None
     """Payers whose patients are recertified (keys of money.payers, e.g. [medicare]); omit for everyone."""
 
     on_stop: StayEnd = "completed"

@@ -110,6 +110,7 @@ _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
     base._parse_clock_end: 'time of day "HH:MM", 00:00 to 24:00',
     care.unique_placements: "no placement twice",
+    care.unique_payers: "no payer twice",
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
     distributions._check_dist_key: None,  # words the error for a missing or unknown dist key
