@@ -252,7 +252,8 @@ class Stay:
             daily = self._dropout_daily[days_per_week] = np.array(
                 [weekly_to_daily(p, days_per_week) for p in weekly]
             )
-        weeks = (np.array(track.days[first : first + count]) - day) // int(DAYS_PER_WEEK)
+        # An integer array even when empty: a continuous stay may end before its first programme day starts.
+        weeks = (np.array(track.days[first : first + count], dtype=np.int64) - day) // int(DAYS_PER_WEEK)
         return False, piecewise_first_success(u_dropout, daily[np.minimum(weeks, len(daily) - 1)])
 
     def _beyond_of(self, track: TrackState) -> int | None:
