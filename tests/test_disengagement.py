@@ -15,13 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simiop.config import ConfigError, SimiopConfig
+from simiop.config import ConfigError, SimiopConfig, load_config
 from simiop.model import simulate
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
 from simiop.model.records import COMPLETED, DROPOUT, IN_PROGRAMME, NO_START, STEP_UP
 from simiop.model.stay import Enrolment, Stay, first_success, piecewise_first_success
 from simiop.results.kpis import compute_kpis, disengagement_kpis
 from simiop.results.periods import PROGRAMME_YEAR, period_metrics
+from tests.conftest import REPO
 from tests.invariants import check_invariants
 from tests.tiny_world import episode, roster_of, stay_world, track_of
 
@@ -295,3 +296,32 @@ def test_a_caller_may_admit_someone_known_never_to_start() -> None:
     assert (forced.state, forced.ends_at, forced.started) == (NO_START, 2 + END, 3)
     with pytest.raises(ValueError, match="no_starts_possible"):
         Stay(config).plan(state, episode(1), 0, therapist, 0, 0, START, rng, lambda: rng, never_starts=True)
+
+
+def test_only_a_drawn_no_start_ends_as_no_start_as_docs_model_md_says() -> None:
+    """docs/model.md and outputs.md (issue-19 break test): a patient not drawn as a no-start who misses every
+    day until the run of absences is a dropout with no day attended; a drawn no-start whose stay the maximum
+    stay ends first ends as at_max_stay, not no_start."""
+    never_comes = admit(world(attendance__propensity={"dist": "fixed", "value": 0.0}))
+    assert not any(never_comes.attended)
+    assert (never_comes.state, never_comes.ends_at, never_comes.started) == (DROPOUT, 2 + END, 3)
+    cut = admit(
+        world(attendance__no_start_probability=1.0, length_of_stay__max_stay_days=1.0),
+    )
+    assert not any(cut.attended)
+    assert (cut.state, cut.ends_at, cut.started) == (COMPLETED, 0 + END, 1)
+
+
+def test_the_dropout_hazard_runs_on_a_continuous_track_whose_stays_may_end_before_a_programme_day() -> None:
+    """Issue-19 break test: under continuous admission a stay can end before its first programme day starts
+    (no days to spread the hazard over); the empty day list was a float array and the run ended in an
+    IndexError traceback."""
+    config = load_config(
+        REPO / "configs" / "validation" / "mmc.yaml",
+        ["simulation.horizon_days=120", "length_of_stay.dropout_hazard={weekly_by_week: [0.3]}"],
+    )
+    records = simulate(config, config.simulation.seed, 0)
+    check_invariants(config, records)
+    states = [e.end_state for e in records.episodes]
+    assert DROPOUT in states
+    assert COMPLETED in states

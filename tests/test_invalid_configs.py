@@ -921,6 +921,18 @@ REFUSED = [
         ["clinic.holidays={calendar: US, extra: [1899-12-31]}"],
         "clinic.holidays.extra[0]: date out of range (got 1899-12-31; allowed 1900-01-01 to 2199-12-31)",
     ),
+    (  # issue-19 break test: a payer listed twice was read once, silently
+        ["length_of_stay.recertification.payers=[medicare, medicare]"],
+        "length_of_stay.recertification.payers: payer listed twice (got a list ['medicare', 'medicare']; "
+        "allowed each payer once)",
+    ),
+    (  # a date both added and removed (issue-19 break test: removed silently won, with a false warning)
+        [
+            "clinic.holidays={calendar: US, extra: [2027-12-20, 2027-12-27], removed: [2027-05-31, 2027-12-27]}"
+        ],
+        "clinic.holidays.removed[1]: this date is also listed under extra (got '2027-12-27'; allowed each date "
+        "under extra or removed, not both)",
+    ),
     (
         ["clinic.holidays=US"],
         "clinic.holidays: expected a list of dates or a holiday rule (got 'US'; allowed a list of dates "
@@ -1032,6 +1044,25 @@ WARNED = [
             f"{B}: warning: referrals.sources.community.warm_handoff: a warm hand-off is meant for step-downs from "
             "a unit that assesses before discharge (got community; allowed kind: step_down, or no warm_handoff)",
         ],
+    ),
+    (  # issue-19 break test: a hand-off ready only after its deadline always lapses
+        [
+            "referrals.sources.step_down.warm_handoff={share: 1, ready_after_days: {dist: fixed, value: 3}, "
+            "admit_within_days: 2}"
+        ],
+        [
+            NO_COVER,
+            f"{B}: warning: referrals.sources.step_down.warm_handoff.admit_within_days: no patient is ready "
+            "before it: every hand-off lapses into the walk-in intake (got 2 with ready_after_days at least 3; "
+            "allowed admit_within_days above the earliest ready_after_days)",
+        ],
+    ),
+    (
+        [
+            "referrals.sources.step_down.warm_handoff={share: 1, ready_after_days: {dist: uniform, low: 1, "
+            "high: 3}, admit_within_days: 2}"
+        ],
+        [NO_COVER],
     ),
     (["staff.roles.intake_clinician.non_direct_share=0.35"], [NO_COVER, INTAKE_DAYS]),
     (

@@ -665,3 +665,30 @@ def test_a_mistyped_section_lists_the_fields_it_may_have_and_a_user_key_is_never
         "command line: --set staff.shift.day.start=07:00: staff has no key 'shift' (allowed roles, shifts)",
         "command line: --set tracks.dya.groups=3: tracks has no key 'dya' (allowed day, evening)",
     ]
+
+
+def test_a_left_out_mapping_field_is_named_with_the_whole_value_to_set() -> None:
+    """The baseline has no intake.by_source (issue 19): --set inside it used to say "intake has no key
+    'by_source'" while listing by_source as allowed; it now says the field is not in the config and gives
+    the whole value to set, which loads. A user key inside a mapping the file has is still never made up."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(
+            BASELINE,
+            ["intake.by_source.step_down.lead_time_days=0", "staff.roles.therapist.hires.0.count=1"],
+        )
+    assert caught.value.lines() == [
+        "command line: --set intake.by_source.step_down.lead_time_days=0: intake.by_source is not in the "
+        "config, so there is nothing inside it to change (allowed set it whole: "
+        "intake.by_source={step_down: {lead_time_days: 0}})",
+        "command line: --set staff.roles.therapist.hires.0.count=1: staff.roles.therapist.hires is not in "
+        "the config, so there is nothing inside it to change (allowed set it whole: "
+        "staff.roles.therapist.hires=[{count: 1}])",
+    ]
+    config = load_config(BASELINE, ["intake.by_source={step_down: {lead_time_days: 0}}"])
+    assert config.intake.by_source["step_down"].lead_time_days == 0.0
+    with pytest.raises(ConfigError) as typo:
+        load_config(BASELINE, ["intake.outcomes_by_source.step_dwn.admit=1"])
+    assert typo.value.lines() == [
+        "command line: --set intake.outcomes_by_source.step_dwn.admit=1: intake.outcomes_by_source has no "
+        "key 'step_dwn' (allowed emergency_department)"
+    ]

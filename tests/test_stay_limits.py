@@ -21,7 +21,7 @@ from simiop.model.patients import PatientKey, PatientStreams, Purpose
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DISCHARGES, DROPOUT
 from simiop.model.stay import Enrolment, Stay
 from simiop.results.kpis import compute_kpis
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, REPO
 from tests.invariants import check_invariants
 from tests.tiny_world import episode, roster_of, stay_world, track_of
 
@@ -333,3 +333,28 @@ def test_a_limit_below_the_plan_or_before_the_first_recertification_is_warned_ab
         "length_of_stay.max_stay_days=90", "length_of_stay.recertification={continue_probability: 0.5}"
     )
     assert not [w for w in fine.warnings() if "length_of_stay" in w]
+
+
+def test_a_continuous_plan_ending_between_programme_days_past_the_limit_is_cut_at_the_maximum_stay() -> None:
+    """Issue-19 break test: on a continuous track (configs/validation/mmc.yaml, 09:00-12:00 every day) a plan
+    ending between programme days after admission day + max_stay_days ran past the limit as a completion
+    (check_invariants' stay-limit check failed); it now ends at the end of the last programme day before the
+    limit, as a max-stay discharge."""
+    config = load_config(
+        REPO / "configs" / "validation" / "mmc.yaml",
+        [
+            "simulation.horizon_days=200",
+            "length_of_stay.max_stay_days=2",
+            "length_of_stay.at_max_stay=administrative",
+        ],
+    )
+    records = simulate(config, config.simulation.seed, 0)
+    check_invariants(config, records)
+    cut = [e for e in records.episodes if e.max_stay_discharge]
+    assert cut
+    for e in cut:
+        assert e.end_state == ADMINISTRATIVE
+        assert e.admitted_day is not None
+        assert e.ended_day is not None
+        assert math.isclose(e.ended_day - math.floor(e.ended_day), 0.5)  # a programme day's end, 12:00
+        assert math.floor(e.ended_day) < math.floor(e.admitted_day) + 2

@@ -64,6 +64,20 @@ class HolidayRule(Frozen):
         return check_calendar_code(value)
 
     @model_validator(mode="after")
+    def _extra_or_removed(self) -> HolidayRule:
+        """A date both added and removed contradicts itself (removed would silently win)."""
+        extra = set(self.extra)
+        for index, date in enumerate(self.removed):
+            if date in extra:
+                raise rule_error(
+                    f"removed[{index}]",
+                    "this date is also listed under extra",
+                    date.isoformat(),
+                    "each date under extra or removed, not both",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _known_subdivision(self) -> HolidayRule:
         if self.subdivision is not None:
             allowed = check_subdivision(self.calendar, self.subdivision)

@@ -27,7 +27,9 @@ class AttendanceConfig(Frozen):
     no_start_probability: Probability = 0.0
     """Share of admitted patients who never attend a programme day (no-starts). They hold their seat until
     consecutive_absences_to_dropout absences end the stay, which ends as no_start: not a discharge, not
-    billed, not counted as served. 0 for none. ASSUMPTION: no source gives the share of *admitted* IOP
+    billed, not counted as served (a step-up or administrative hazard, a recertification or the maximum
+    stay may end it first, as that discharge; a patient not drawn here who misses every day is a dropout).
+    0 for none. ASSUMPTION: no source gives the share of *admitted* IOP
     patients who never attend; one-visit leavers are a large, separate group in outpatient care (Simon et
     al., Psychiatr Serv 2012;63(7):705-707, doi:10.1176/appi.ps.201100309; Olfson et al., Psychiatr Serv
     2009;60(7):898-907, doi:10.1176/ps.2009.60.7.898)."""
@@ -70,6 +72,15 @@ StayEnd = Literal["completed", "administrative"]
 outpatient care, as simiop's completed always means) or administrative (the payer just stops paying)."""
 
 
+def unique_payers(payers: tuple[str, ...]) -> tuple[str, ...]:
+    """A payer listed twice is a slip (a second one was meant): say so rather than read it once."""
+    if len(set(payers)) != len(payers):
+        raise PydanticCustomError(
+            "payers", "payer listed twice", {"got": list(payers), "allowed": "each payer once"}
+        )
+    return payers
+
+
 class Recertification(Frozen):
     """The plan of care, certified at admission, recertified by the physician at intervals.
 
@@ -96,7 +107,9 @@ class Recertification(Frozen):
     """Probability the physician recertifies the plan, so the stay goes on (ASSUMPTION: no published
     figure)."""
 
-    payers: Annotated[tuple[Name, ...], Field(min_length=1), FromList] | None = None
+    payers: (
+        Annotated[tuple[Name, ...], Field(min_length=1), FromList, AfterValidator(unique_payers)] | None
+    ) = None
     """Payers whose patients are recertified (keys of money.payers, e.g. [medicare]); omit for everyone."""
 
     on_stop: StayEnd = "completed"

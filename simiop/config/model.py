@@ -206,6 +206,22 @@ def intake_warnings(config: SimiopConfig) -> list[Finding]:
                     "kind: step_down, or no warm_handoff",
                 )
             )
+        handoff = source.warm_handoff
+        if (
+            handoff is not None
+            and handoff.admit_within_days is not None
+            and handoff.ready_after_days is not None
+        ):
+            earliest = handoff.ready_after_days.support[0]
+            if earliest >= handoff.admit_within_days:
+                found.append(
+                    (
+                        f"referrals.sources.{name}.warm_handoff.admit_within_days",
+                        "no patient is ready before it: every hand-off lapses into the walk-in intake",
+                        f"{handoff.admit_within_days:g} with ready_after_days at least {earliest:g}",
+                        "admit_within_days above the earliest ready_after_days",
+                    )
+                )
     return found
 
 

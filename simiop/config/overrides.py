@@ -150,6 +150,15 @@ def _set(data: Any, parts: list[str | int], value: Any, assignment: str) -> Prob
                 return None
             if part not in node and _omitted_section(parts[: depth + 1]):
                 node[part] = {}  # e.g. staff.shifts.evening=... on a file without staff.shifts
+            if part not in node and _left_out_field(node, parts[: depth + 1]):
+                # e.g. intake.by_source.step_down.lead_time_days=0 on a file without intake.by_source: the
+                # field exists, but a mapping of the user's own keys is not made up key by key.
+                field = show_parts(parts[: depth + 1])
+                return _problem(
+                    assignment,
+                    f"{field} is not in the config, so there is nothing inside it to change",
+                    f"set it whole: {field}={_nested(parts[depth + 1 :], value)}",
+                )
             if part not in node:
                 known = ", ".join(_known_keys(node, parts[:depth])) or "no keys"
                 return _problem(assignment, f"{where} has no key {part!r}", known)
@@ -200,6 +209,24 @@ def _omitted_section(path: list[str | int]) -> bool:
     says which keys exist.
     """
     return _is_section(path[:-1]) and _is_section(path)
+
+
+def _left_out_field(node: dict[Any, Any], path: list[str | int]) -> bool:
+    """Whether ``path`` names a field of a fixed section that the file left out (and that --set does not
+    fill key by key: a mapping, list or union, not a section)."""
+    if not _is_section(path[:-1]) or path[-1] in node:
+        return False
+    section = node_at(SimiopConfig, path[:-1])
+    assert section is not None
+    return str(path[-1]) in section.annotation.model_fields
+
+
+def _nested(rest: Parts, value: Any) -> str:
+    """The rest of a path and its value as one value typed after ``=``: ``{step_down: {lead_time_days:
+    0}}``; a list index becomes a list of that one item (``hires.0.count=1`` -> ``[{count: 1}]``)."""
+    for part in reversed(rest):
+        value = [value] if isinstance(part, int) else {part: value}
+    return _flow(value)
 
 
 def _whole_list(where: str, rest: list[str | int], value: Any) -> str:

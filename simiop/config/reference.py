@@ -110,6 +110,7 @@ _VALIDATOR_BOUNDS: dict[Callable[..., Any], str | None] = {
     base._parse_time_of_day: 'time of day "HH:MM", 00:00 to 23:59',
     base._parse_clock_end: 'time of day "HH:MM", 00:00 to 24:00',
     care.unique_placements: "no placement twice",
+    care.unique_payers: "no payer twice",
     base.unique_weekdays: "no weekday twice",
     base.shares_sum_to_one: "values sum to 1",
     distributions._check_dist_key: None,  # words the error for a missing or unknown dist key
@@ -597,7 +598,11 @@ groups (cover people lead groups only, so it is never called), a service no `pla
 (`pull_out` with `max_pull_outs_per_day: 0`, `before`/`after` with an `outside_window_minutes` shorter than
 the session: every session of it is missed), a `clinic.holidays` list with no date in the calendar year of
 the run's last day (no holidays after its last date), a holiday rule's `removed` date that the rule does not
-close. `simiop validate`, `run` and `experiment`
+close, `intake.priority_seats_per_slot` with no priority source, a `warm_handoff` on a source that is not a
+step-down, a warm hand-off's `admit_within_days` at or below its earliest `ready_after_days` (every hand-off
+lapses), a `max_stay_days` below the mean planned stay or at or before the first recertification, and
+no-starts or the dropout hazard with absence dropout switched off (`consecutive_absences_to_dropout: 60`).
+`simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.
 

@@ -252,7 +252,8 @@ class Stay:
             daily = self._dropout_daily[days_per_week] = np.array(
                 [weekly_to_daily(p, days_per_week) for p in weekly]
             )
-        weeks = (np.array(track.days[first : first + count]) - day) // int(DAYS_PER_WEEK)
+        # An integer array even when empty: a continuous stay may end before its first programme day starts.
+        weeks = (np.array(track.days[first : first + count], dtype=np.int64) - day) // int(DAYS_PER_WEEK)
         return False, piecewise_first_success(u_dropout, daily[np.minimum(weeks, len(daily) - 1)])
 
     def _beyond_of(self, track: TrackState) -> int | None:
@@ -575,6 +576,19 @@ class Stay:
                     if payer_at >= count:
                         payer_at = NEVER
 
+        if (
+            continuous
+            and self._max_stay is not None
+            and state == COMPLETED
+            and best > 0
+            and best % 2 == 1.5
+            and planned_end > math.floor(now) + self._max_stay
+        ):
+            # A continuous plan ending between programme days, after the limit date: the maximum stay ends
+            # it at the end of the last programme day before (the key's floor), as on any other track.
+            best = limit_key = float(math.floor(best))
+            state = self._at_max_stay
+            completion_key = NEVER
         if no_start and state == DROPOUT:  # the run of absences of someone who never came
             state = NO_START
 
