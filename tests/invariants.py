@@ -15,6 +15,7 @@ from simiop.model.records import (
     ADMITTED_ENDINGS,
     CENSORED,
     DISCHARGES,
+    DROPOUT,
     END_STATES,
     IN_PROGRAMME,
     NO_START,
@@ -50,14 +51,14 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     assert [e.episode_id for e in records.episodes] == list(range(len(records.episodes)))
 
     check_stay_limits(config, records.episodes)
-    # A no-start was admitted, attended no day (so nothing billed) and held the seat for the run of absences.
+    # A no-start was admitted and attended no day (so nothing billed); a dropout attended at least one:
+    # leaving before the first attended day is a no-start, whatever ended the stay (issue 19).
     for e in records.episodes:
         if e.end_state == NO_START:
             assert e.admitted_day is not None, e
             assert e.programme_days_attended == 0, e
-            assert e.programme_days >= config.attendance.consecutive_absences_to_dropout, e
-    if config.attendance.no_start_probability <= 0.0:
-        assert all(e.end_state != NO_START for e in records.episodes)
+        if e.end_state == DROPOUT:
+            assert e.programme_days_attended > 0, e
 
     # Nobody in two places at once: a person's episodes do not overlap.
     by_patient = defaultdict(list)

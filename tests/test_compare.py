@@ -164,9 +164,11 @@ def test_the_headline_names_the_cheapest_scenarios_losses(cheapest: tuple[Result
     assert rows[(name, "cost_per_completed_episode_usd")]["verdict"] == "better"
     assert any(s.startswith(f"'{name}' has the lowest cost per completed episode") for s in sentences)
     losses = next(s for s in sentences if s.startswith(f"But against 'base', '{name}' has "))
-    for kpi in ("revenue_usd", "group_sessions_cancelled_no_facilitator"):
-        assert rows[(name, kpi)]["verdict"] == "worse"
-        assert LOSSES[kpi] in losses
+    # One therapist fewer cancels groups for want of a facilitator in every replication: a sure loss. Other
+    # losses (revenue) depend on the replications drawn; _no_loss_hidden checks each one found is said.
+    kpi = "group_sessions_cancelled_no_facilitator"
+    assert rows[(name, kpi)]["verdict"] == "worse"
+    assert LOSSES[kpi] in losses
     _no_loss_hidden(results.folder, sentences)
 
 

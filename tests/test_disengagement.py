@@ -63,10 +63,11 @@ def admit(config: SimiopConfig, day: int = 0, disengage_seed: int = 2) -> Enrolm
 # -- the dropout hazard ----------------------------------------------------------------------------
 
 
-def test_a_certain_hazard_drops_out_at_the_start_of_the_first_programme_day() -> None:
+def test_a_certain_hazard_ends_the_stay_at_the_start_of_the_first_programme_day_as_a_no_start() -> None:
+    """The hazard fires before any day is attended: the patient never started (no_start, not dropout)."""
     for day in (0, 2):  # a Monday and a Wednesday admission
         stay = admit(world(**hazard(1.0)), day=day)
-        assert (stay.state, stay.ends_at, stay.at_start, stay.started) == (DROPOUT, day + START, True, 0)
+        assert (stay.state, stay.ends_at, stay.at_start, stay.started) == (NO_START, day + START, True, 0)
 
 
 def test_a_hazard_of_week_two_fires_on_the_first_programme_day_of_the_second_calendar_week_of_stay() -> None:
@@ -298,13 +299,13 @@ def test_a_caller_may_admit_someone_known_never_to_start() -> None:
         Stay(config).plan(state, episode(1), 0, therapist, 0, 0, START, rng, lambda: rng, never_starts=True)
 
 
-def test_only_a_drawn_no_start_ends_as_no_start_as_docs_model_md_says() -> None:
-    """docs/model.md and outputs.md (issue-19 break test): a patient not drawn as a no-start who misses every
-    day until the run of absences is a dropout with no day attended; a drawn no-start whose stay the maximum
-    stay ends first ends as at_max_stay, not no_start."""
+def test_leaving_before_the_first_attended_day_is_a_no_start_whoever_was_drawn() -> None:
+    """docs/model.md and outputs.md: an admitted patient who leaves before attending a day is a no-start,
+    drawn as one or not (issue 19: "admissions who never attend a day"); a drawn no-start whose stay the
+    maximum stay ends first ends as at_max_stay, not no_start."""
     never_comes = admit(world(attendance__propensity={"dist": "fixed", "value": 0.0}))
     assert not any(never_comes.attended)
-    assert (never_comes.state, never_comes.ends_at, never_comes.started) == (DROPOUT, 2 + END, 3)
+    assert (never_comes.state, never_comes.ends_at, never_comes.started) == (NO_START, 2 + END, 3)
     cut = admit(
         world(attendance__no_start_probability=1.0, length_of_stay__max_stay_days=1.0),
     )

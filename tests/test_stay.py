@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from simiop.config import SimiopConfig
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, IN_PROGRAMME, STEP_UP
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, IN_PROGRAMME, NO_START, STEP_UP
 from simiop.model.stay import Enrolment, Stay, dropout_day, first_success
 from tests.tiny_world import episode, roster_of, stay_world, track_of
 
@@ -83,9 +83,10 @@ def test_a_plain_stay_completes_at_the_end_of_the_last_day_before_its_planned_en
     assert (stay.episode.programme_days, stay.episode.programme_days_attended) == (8, 8)
 
 
-def test_three_absences_in_a_row_drop_out_at_the_end_of_the_third_day() -> None:
+def test_three_absences_in_a_row_end_the_stay_at_the_end_of_the_third_day() -> None:
+    """Never attending, the run of absences ends the stay as a no-start (issue 19): no day was attended."""
     stay = admit(world(attendance__propensity={"dist": "fixed", "value": 0.0}))
-    assert (stay.state, stay.ends_at, stay.started) == (DROPOUT, 2 + END, 3)
+    assert (stay.state, stay.ends_at, stay.started) == (NO_START, 2 + END, 3)
 
 
 def test_a_certain_hazard_steps_up_at_the_start_of_the_first_day() -> None:

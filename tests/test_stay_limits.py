@@ -18,7 +18,7 @@ from simiop.config import SimiopConfig, load_config
 from simiop.config.errors import ConfigError
 from simiop.model import simulate
 from simiop.model.patients import PatientKey, PatientStreams, Purpose
-from simiop.model.records import ADMINISTRATIVE, COMPLETED, DISCHARGES, DROPOUT
+from simiop.model.records import ADMINISTRATIVE, COMPLETED, DISCHARGES, NO_START
 from simiop.model.stay import Enrolment, Stay
 from simiop.results.kpis import compute_kpis
 from tests.conftest import BASELINE, REPO
@@ -96,11 +96,12 @@ def test_a_limit_past_the_plan_changes_nothing_and_is_not_the_reason_for_the_dis
     assert not stay.episode.max_stay_discharge
 
 
-def test_a_dropout_on_the_limit_day_is_a_dropout() -> None:
-    """Three absences to day 2's end; a limit of 3 days ends on day 2 as well: dropout wins the tie."""
+def test_a_run_of_absences_on_the_limit_day_wins_the_tie() -> None:
+    """Three absences to day 2's end; a limit of 3 days ends on day 2 as well: the absence rule wins the tie
+    (no day attended, so the patient ends as a no-start rather than a dropout: issue 19)."""
     config = world(attendance__propensity={"dist": "fixed", "value": 0.0}, length_of_stay__max_stay_days=3)
     stay = admit(config)
-    assert (stay.state, stay.ends_on, stay.at_max_stay) == (DROPOUT, 2, False)
+    assert (stay.state, stay.ends_on, stay.at_max_stay) == (NO_START, 2, False)
 
 
 def test_the_maximum_stay_keeps_the_attendance_of_the_days_both_stays_reach() -> None:

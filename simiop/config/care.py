@@ -28,7 +28,8 @@ class AttendanceConfig(Frozen):
     """Share of admitted patients who never attend a programme day (no-starts). They hold their seat until
     consecutive_absences_to_dropout absences end the stay, which ends as no_start: not a discharge, not
     billed, not counted as served (a step-up or administrative hazard, a recertification or the maximum
-    stay may end it first, as that discharge; a patient not drawn here who misses every day is a dropout).
+    stay may end it first, as that discharge). Anyone else whom the run of absences or the dropout hazard
+    ends before a first attended day ends as no_start too.
     0 for none. ASSUMPTION: no source gives the share of *admitted* IOP
     patients who never attend; one-visit leavers are a large, separate group in outpatient care (Simon et
     al., Psychiatr Serv 2012;63(7):705-707, doi:10.1176/appi.ps.201100309; Olfson et al., Psychiatr Serv

@@ -589,8 +589,6 @@ class Stay:
             best = limit_key = float(math.floor(best))
             state = self._at_max_stay
             completion_key = NEVER
-        if no_start and state == DROPOUT:  # the run of absences of someone who never came
-            state = NO_START
 
         # The discharge: its time and the programme days started and ended before it.
         whole = math.floor(best)
@@ -611,6 +609,10 @@ class Stay:
             ends_at = track.ends[first + index]
             ends_on = track.days[first + index]
             started = ended = index + 1
+        if state == DROPOUT and (no_start or not any(attended[:started])):
+            # Left before attending a day (a drawn no-start's run of absences, an absence run from day
+            # one, or the dropout hazard at the first day's start): a no-start, not a dropout (issue 19).
+            state = NO_START
         family = self._family
         enrolment = Enrolment(  # positional, in field order: one is made per admission
             episode,
