@@ -8,6 +8,7 @@ change made a difference.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 import numpy as np
@@ -39,9 +40,13 @@ def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
     return [(kpi, label) for kpi, label in chosen if (folder.base.name, kpi) in folder.summary]
 
 
+TITLE_CHARACTERS = 36
+"""Longest panel title line: a panel beside the scenario names is about 2.5 inches wide at 8.5 pt."""
+
+
 def _label(axes: Axes, title: str, positions: np.ndarray, names: list[str] | None) -> None:
     """Title, scenario names on the left column only, and thousands separators on money axes."""
-    axes.set_title(title, fontsize=8.5)
+    axes.set_title(textwrap.fill(title, TITLE_CHARACTERS), fontsize=8.5)
     axes.set_yticks(positions, names if names is not None else [""] * len(positions))
     low, high = axes.get_xlim()
     if max(abs(low), abs(high)) >= 10_000:
