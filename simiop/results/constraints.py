@@ -52,10 +52,11 @@ CANCELLED_SHARE: Final = 0.03
 one group-day in 33 lost to one cause is more than a covered rota's occasional absence (the baseline's
 evening track, with no cover, loses about 3%)."""
 
-MISSED_PER_ADMISSION: Final = 1.0
+MISSED_PER_ADMISSION: Final = 2.0
 """Attempts of one kind of care session that could not be placed, per admission, at which that care is
-named. A missed session stays due and is tried again on the next attended day, so this counts attempts.
-ASSUMPTION: more than one failed attempt per admission means patients routinely go without it for days."""
+named. A missed session stays due and is tried again on the next attended day, so this counts attempts,
+and a lightly loaded baseline clinic already misses 1-1.6 per admission of a kind (a session due on a
+full day). ASSUMPTION: two or more per admission means patients routinely go without it for days."""
 
 UTILISATION_FULL: Final = 0.90
 """Staff utilisation (direct hours / direct-care hours of the paid time) at which a role is named as short
@@ -84,11 +85,11 @@ _MISSED_REASONS: Final = {
 """Why care was missed (simiop.results.session_kpis.MISSED_REASONS), as people say it."""
 
 _CANCELLED_REASONS: Final = {
-    "too_few": "for too few patients",
     "no_facilitator": "for want of a facilitator",
     "no_room": "for want of a room",
 }
-"""Why a group was cancelled (simiop.results.session_kpis.CANCELLED_REASONS), as people say it."""
+"""Why a group was cancelled for want of a resource (simiop.results.session_kpis.CANCELLED_REASONS);
+too_few is left out: too few patients is a shortage of demand, not a limit on the clinic."""
 
 
 @dataclass(frozen=True)
