@@ -1,4 +1,5 @@
-"""Figure text is never clipped (issue 20): after layout, every text of every report figure lies inside it.
+"""Figure text is never clipped (issue 20): after layout, every text of every report figure lies inside it,
+and no two tick labels of an axis overlap.
 
 A y-label taller than its axes or a panel title wider than its panel is cut
 at the figure's edge in the PNG; constrained layout cannot move it back in.
@@ -20,9 +21,8 @@ from simiop.report.data import ResultFolder, load
 from simiop.report.experiment_figures import EXPERIMENT_FIGURES
 from simiop.report.figure import Drawing, drawing
 from simiop.report.run_figures import RUN_FIGURES
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
-from tests.test_report import GRID
 
 TOLERANCE_PIXELS = 0.5
 """Anti-aliasing of a glyph's edge: less than a pixel outside is not a clipped letter."""
@@ -71,6 +71,35 @@ def texts_outside(figure: Figure) -> list[str]:
     return outside
 
 
+def tick_labels_overlapping(figure: Figure) -> list[str]:
+    """Pairs of drawn tick labels of one axis whose boxes overlap (run after texts_outside drew the figure).
+
+    A rotated label's box is the upright rectangle around it, so this is a little stricter than the ink.
+    """
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    found = []
+    for axes in figure.axes:
+        if not axes.get_visible():
+            continue
+        for axis in (axes.xaxis, axes.yaxis):
+            hidden = _tick_labels_not_drawn(axis)
+            labels = [
+                tick.label1
+                for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]
+                if id(tick.label1) not in hidden
+                and tick.label1.get_visible()
+                and tick.label1.get_text().strip()
+            ]
+            boxes = [(label.get_text(), label.get_window_extent(renderer)) for label in labels]
+            found += [
+                f"{axes.get_title()!r}: {first!r} and {second!r}"
+                for position, (first, box) in enumerate(boxes)
+                for second, other in boxes[position + 1 :]
+                if box.overlaps(other)
+            ]
+    return found
+
+
 def _check(folder: ResultFolder, experiment: bool) -> int:
     """Draw every figure of the folder and assert none has text outside; the number of figures checked."""
     with drawing():
@@ -80,7 +109,9 @@ def _check(folder: ResultFolder, experiment: bool) -> int:
         figures = [figure for figure in drawn if isinstance(figure, Drawing)]
         assert len(figures) == len(drawn), [figure for figure in drawn if not isinstance(figure, Drawing)]
         clipped = {figure.name: texts_outside(figure.figure) for figure in figures}
+        crowded = {figure.name: tick_labels_overlapping(figure.figure) for figure in figures}
     assert {name: texts for name, texts in clipped.items() if texts} == {}
+    assert {name: pairs for name, pairs in crowded.items() if pairs} == {}
     return len(figures)
 
 
@@ -94,9 +125,11 @@ def test_no_run_figure_has_text_outside_it(tmp_path: Path) -> None:
 
 
 def test_no_experiment_figure_has_text_outside_it(tmp_path: Path) -> None:
-    spec = tmp_path / "grid.yaml"
-    spec.write_text(GRID, encoding="utf-8")
-    code, _, err = run("experiment", str(spec), "-j", "1", "--no-report", "--out", str(tmp_path / "out"))
+    """A two-factor grid of twelve scenarios with long names: the crowded case (heat maps too)."""
+    code, _, err = run(
+        "experiment", str(REPO / "experiments" / "staffing_and_group_size.yaml"), "-r", "2", "--horizon", "200d",
+        "-j", "1", "--no-report", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
     assert code == 0, err
     assert _check(load(tmp_path / "out"), experiment=True) == len(RUN_FIGURES) + len(EXPERIMENT_FIGURES)
 
@@ -124,3 +157,15 @@ def test_tick_labels_outside_the_view_are_not_checked(limits: tuple[float, float
         axes.set_xticks([-100.0, 0.0, 5.0, 10.0, 100.0])
         axes.set_xlim(*limits)
         assert texts_outside(figure) == []
+
+
+def test_the_check_finds_tick_labels_on_top_of_each_other() -> None:
+    with drawing():
+        figure = Figure(figsize=(2.0, 2.0), layout="constrained")
+        axes = figure.subplots()
+        axes.set_xticks([0.0, 1.0, 2.0], ["1,000,000", "2,000,000", "3,000,000"])
+        assert texts_outside(figure) == []  # inside the figure, but crowded
+        assert tick_labels_overlapping(figure)
+        axes.set_xticks([0.0, 2.0], ["1", "3"])
+        texts_outside(figure)
+        assert tick_labels_overlapping(figure) == []

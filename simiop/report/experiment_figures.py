@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
 from simiop.report.figure import PALETTE, Drawing, NotDrawn, decimals, finish, new_figure
@@ -50,6 +50,7 @@ def _label(axes: Axes, title: str, positions: np.ndarray, names: list[str] | Non
     axes.set_yticks(positions, names if names is not None else [""] * len(positions))
     low, high = axes.get_xlim()
     if max(abs(low), abs(high)) >= 10_000:
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=3))  # wide labels: more would touch each other
         axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.tick_params(axis="x", labelrotation=20)
 
