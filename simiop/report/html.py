@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from simiop.report.data import Projection, ResultFolder
 from simiop.report.figure import NotDrawn, ReportFigure
 from simiop.report.headline import with_ci
-from simiop.results.constraints import scenario_limits
+from simiop.report.limits import folder_limits
 from simiop.results.labels import HEADLINE, PATIENT_FLOW
 from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
@@ -220,7 +220,7 @@ def patient_flow(folder: ResultFolder, scenario: str) -> str:
 
 def limits_section(folder: ResultFolder, scenario: str) -> str:
     """What limits the clinic (simiop.results.constraints): a few ranked sentences, or that nothing binds."""
-    items = "".join(f"<li>{esc(s)}</li>" for s in scenario_limits(folder.summary, scenario))
+    items = "".join(f"<li>{esc(s)}</li>" for s in folder_limits(folder, scenario))
     return (
         f'<h2>What limits the clinic</h2><ul class="limits">{items}</ul>'
         '<p class="source">From the means of summary.csv, each against a stated threshold; the thresholds '
