@@ -249,11 +249,12 @@ def test_doubled_referrals_name_intake_or_the_full_tracks_in_the_run_and_the_rep
 def test_an_idle_clinic_prints_that_nothing_binds(tmp_path: Path) -> None:
     out = tmp_path / "idle"
     code, stdout, err = run(
-        "run", str(BASELINE), "-r", "2", "-j", "1", "--horizon", "365d", "--no-report", "--out", str(out),
-        *_rates(0.25),
+        "run", str(BASELINE), "-r", "2", "-j", "1", "--horizon", "365d", "--no-report", "--tables", "none",
+        "--out", str(out), *_rates(0.25),
     )  # fmt: skip
     assert code == 0, err
     assert _printed(stdout) == [NOTHING_BINDS]
+    assert scheduled_groups_by_track(load(out), "base") is None  # no daily.csv: all tracks' groups
     assert _summary_means(out)["admissions"] > 0  # idle, not closed
 
 

@@ -3,7 +3,9 @@
 A what-if whose result surprises (twice the referrals, hardly more people
 served) explains itself only if the results say which resource ran out.
 Each check below compares one KPI (or a ratio of KPIs) of summary.csv with a
-named threshold and, when it is reached, says what ran out and what it cost.
+named threshold and, when it is reached, says what ran out and what it cost
+(a track's cancelled groups are set against its scheduled ones when the
+caller has them from daily.csv: simiop/report/limits.py).
 Nothing here reads the config: tracks and roles are the ones the KPI names
 carry (``occupancy_<track>``, ``staff_utilisation_<role>``), so a report of a
 folder from another machine says the same as the run that wrote it.
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from simiop.results.stats import Summary
 
 ConstraintKind = Literal["intake", "wait_list", "track_full", "cancellations", "missed_care", "staff_time"]
-"""What ran out; the order is the ranking's order of groups (see FLOW_KINDS)."""
+"""What ran out."""
 
 FLOW_KINDS: Final[tuple[ConstraintKind, ...]] = ("intake", "wait_list", "track_full")
 """Constraints that turn referrals away: ranked before those that thin the care of people admitted."""
@@ -283,12 +285,15 @@ def binding_constraints(
     not split by track), so a track's cancellations are a share of its own
     groups; without it they are a share of every track's.
     """
-    flow = sorted([*_intake(means), *_wait_list(means), *_tracks(means)], key=lambda f: -f.severity)
-    care = sorted(
-        [*_cancellations(means, scheduled_by_track), *_missed_care(means), *_staff_time(means)],
-        key=lambda f: -f.severity,
-    )
-    return [*flow, *care][:limit]
+    found = [
+        *_intake(means),
+        *_wait_list(means),
+        *_tracks(means),
+        *_cancellations(means, scheduled_by_track),
+        *_missed_care(means),
+        *_staff_time(means),
+    ]
+    return sorted(found, key=lambda f: (f.kind not in FLOW_KINDS, -f.severity))[:limit]
 
 
 def constraint_sentences(findings: list[Finding]) -> list[str]:
