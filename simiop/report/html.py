@@ -223,8 +223,9 @@ def limits_section(folder: ResultFolder, scenario: str) -> str:
     items = "".join(f"<li>{esc(s)}</li>" for s in folder_limits(folder, scenario))
     return (
         f'<h2>What limits the clinic</h2><ul class="limits">{items}</ul>'
-        '<p class="source">From the means of summary.csv, each against a stated threshold; the thresholds '
-        "and their reasons are in docs/outputs.md (what limits the clinic).</p>"
+        '<p class="source">From the means of summary.csv (and each track\'s scheduled groups in daily.csv), '
+        "each against a stated threshold; the thresholds and their reasons are in docs/outputs.md "
+        "(what limits the clinic).</p>"
     )
 
 
