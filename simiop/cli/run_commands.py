@@ -144,6 +144,7 @@ def run(
     """
     from simiop.config.overrides import parse_assignment
     from simiop.experiments.plan import run_plan_for
+    from simiop.report.limits import folder_limits
 
     given = command_line_overrides(overrides, horizon, seed, replications, until)
     config = load_or_fail(config_path, given)
@@ -159,6 +160,9 @@ def run(
     )
     for key, label, form in HEADLINE:
         click.echo(f"  {label:<46} {_interval(results.values(key), form)}")
+    click.echo("what limits the clinic:")
+    for sentence in folder_limits(results.folder, results.folder.base.name):
+        click.echo(f"  {sentence}")
     click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
     if not no_report:
         write_report(out_dir, results)

@@ -24,6 +24,7 @@ from simiop.report.html import (
     esc,
     figure_block,
     key_results,
+    limits_section,
     not_drawn,
     page,
     patient_flow,
@@ -126,6 +127,7 @@ def _page(
     parts += [
         "<h2>Key results</h2>",
         key_results(folder, base.name),
+        limits_section(folder, base.name),
         "<h2>Patient flow</h2>",
         patient_flow(folder, base.name),
         projections_section(folder, base.name),

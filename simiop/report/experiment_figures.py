@@ -8,13 +8,14 @@ change made a difference.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import CenteredNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from simiop.report.data import ResultFolder, number
 from simiop.report.figure import PALETTE, Drawing, NotDrawn, decimals, finish, new_figure
@@ -60,12 +61,17 @@ def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
     return [(kpi, label) for kpi, label in chosen if (folder.base.name, kpi) in folder.summary]
 
 
+TITLE_CHARACTERS = 36
+"""Longest panel title line: a panel beside the scenario names is about 2.5 inches wide at 8.5 pt."""
+
+
 def _label(axes: Axes, title: str, positions: np.ndarray, names: list[str] | None) -> None:
     """Title, scenario names on the left column only, and thousands separators on money axes."""
-    axes.set_title(title, fontsize=8.5)
+    axes.set_title(textwrap.fill(title, TITLE_CHARACTERS), fontsize=8.5)
     axes.set_yticks(positions, names if names is not None else [""] * len(positions))
     low, high = axes.get_xlim()
     if max(abs(low), abs(high)) >= 10_000:
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=3))  # wide labels: more would touch each other
         axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.tick_params(axis="x", labelrotation=20)
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from simiop.report.data import Projection, ResultFolder
 from simiop.report.figure import NotDrawn, ReportFigure
 from simiop.report.headline import with_ci
+from simiop.report.limits import folder_limits
 from simiop.results.labels import HEADLINE, PATIENT_FLOW
 from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
@@ -219,6 +220,17 @@ def patient_flow(folder: ResultFolder, scenario: str) -> str:
         key_results(folder, scenario, PATIENT_FLOW)
         + '<p class="source">Published ranges for these shares, with their sources, are in '
         "docs/validation.md (face validity); definitions in docs/outputs.md.</p>"
+    )
+
+
+def limits_section(folder: ResultFolder, scenario: str) -> str:
+    """What limits the clinic (simiop.results.constraints): a few ranked sentences, or that nothing binds."""
+    items = "".join(f"<li>{esc(s)}</li>" for s in folder_limits(folder, scenario))
+    return (
+        f'<h2>What limits the clinic</h2><ul class="limits">{items}</ul>'
+        '<p class="source">From the means of summary.csv (and each track\'s scheduled groups in daily.csv), '
+        "each against a stated threshold; the thresholds and their reasons are in docs/outputs.md "
+        "(what limits the clinic).</p>"
     )
 
 

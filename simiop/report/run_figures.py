@@ -200,7 +200,7 @@ def census_by_track(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
             for d, m, lo, hi in zip(dates, median, low, high, strict=True)
         ]
     date_axis(axes, "week")
-    axes.set_ylabel("patients enrolled (weekly mean of end of day)")
+    axes.set_ylabel("patients enrolled\n(weekly mean of end of day)")  # one line is taller than the axes
     axes.legend(loc="lower right", ncols=2)
     caption = (
         "Patients enrolled in each track at the end of the day, averaged over each week; "
@@ -506,7 +506,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         [folder.values(scenario.name, kpi) for kpi, _ in CANCELLATIONS],
         PALETTE[5],
     )
-    right.set_xlabel(f"group-days per run (of {np.mean(held):,.0f} group-days run)")
+    right.set_xlabel(f"group-days per run\n(of {np.mean(held):,.0f} group-days run)")
     rows += [["sessions", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
     caption = (
         "Left: mean patients attending each group session held, per month; dashed: the maximum "
@@ -554,7 +554,7 @@ def ramp_up(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
             for p in projections
         ]
     date_axis(axes, "month")
-    axes.set_ylabel("people per month (first month: days open)")
+    axes.set_ylabel("people per month\n(first month: days open)")  # one line is taller than the axes
     axes.legend(loc="lower right", ncols=3)
     caption = (
         f"Referrals, admissions and completions in each of the first {RAMP_UP_MONTHS} calendar months; "
