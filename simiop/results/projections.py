@@ -1,4 +1,4 @@
-"""Grant projections: each period's metrics across replications, as a mean with a 95% CI.
+"""Grant projections: each period's metrics across replications: mean, 95% CI and 95% outcome range.
 
 Built from every cell's periods.csv on disk, in scenario and replication
 order, like the other across-replication tables, so the bytes do not depend
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simiop.results.periods import PERIOD_COLUMNS
-from simiop.results.stats import Summary, summarise
+from simiop.results.stats import Summary
+from simiop.results.summary import INTERVAL_COLUMNS, interval_cells, kpi_summary
 from simiop.results.tables import to_csv
 
 PERIODS = "periods.csv"
 PROJECTIONS = "projections.csv"
-PROJECTION_COLUMNS = ("scenario", *PERIOD_COLUMNS, "metric", "n", "mean", "sd", "ci95_low", "ci95_high")
+PROJECTION_COLUMNS = ("scenario", *PERIOD_COLUMNS, "metric", *INTERVAL_COLUMNS)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class ScenarioPeriods:
     def summaries(self) -> Iterable[tuple[tuple[str, ...], str, Summary]]:
         for key, metrics in self.values.items():
             for metric, values in metrics.items():
-                yield key, metric, summarise(values)
+                yield key, metric, kpi_summary(metric, values)
 
 
 def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
@@ -70,17 +71,11 @@ def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
 
 
 def projections_table(scenarios: Iterable[ScenarioPeriods]) -> str:
-    """Long table: scenario, period, metric, n, mean, sd and 95% CI across replications."""
+    """Long table: scenario, period, metric, then a summary across replications as in summary.csv."""
     return to_csv(
         PROJECTION_COLUMNS,
         (
-            [
-                scenario.name,
-                *key,
-                metric,
-                summary.n,
-                *(f"{v:.10g}" for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high)),
-            ]
+            [scenario.name, *key, metric, *interval_cells(summary)]
             for scenario in scenarios
             for key, metric, summary in scenario.summaries()
         ),
