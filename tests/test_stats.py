@@ -176,8 +176,9 @@ def test_summarise_of_one_value_has_a_mean_and_nothing_else() -> None:
 
 def test_summarise_of_identical_values_has_a_zero_width_interval() -> None:
     summary = summarise([0.1, 0.1, 0.1])
-    assert summary == Summary(3, 0.1, 0.0, 0.1, 0.1)
+    assert summary == Summary(3, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, ("few_replications",))
     assert summary.half_width == 0.0
+    assert summary.constant
 
 
 def test_summary_is_frozen() -> None:
