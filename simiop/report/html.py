@@ -224,8 +224,8 @@ def projections_section(folder: ResultFolder, scenario: str) -> str:
     month = _MONTHS[fiscal - 1]
     return (
         "<h2>Projections</h2>"
-        "<p>Each cell: the mean across replications and, below it, the 95% outcome range, where one "
-        "replication's value falls 95 times in 100. Counted from opening day (no warm-up is discarded). "
+        "<p>Each cell: the mean across replications and, below it, the 95% outcome range (a value the "
+        "same in every replication has none). Counted from opening day (no warm-up is discarded). "
         "Partial periods show how many of their days the "
         f"simulation covers. Fiscal years start in {esc(month)} and are named by the calendar year "
         "in which they end. Every month, quarter and year, with every metric and both intervals, is in "
@@ -263,7 +263,9 @@ def key_results(
                 esc(label),
                 esc(form.format(summary.mean)) + _mark(summary),
                 esc(_range(summary.ci95_low, summary.ci95_high, summary, form)),
-                esc(_range(summary.outcome95_low, summary.outcome95_high, summary, form)),
+                ""
+                if summary.constant
+                else esc(_range(summary.outcome95_low, summary.outcome95_high, summary, form)),
             ]
         )
     header = ["KPI (after the warm-up)", "mean", "95% CI of the mean", "95% outcome range"]
