@@ -167,3 +167,22 @@ def test_the_report_shows_the_outcome_range_and_says_what_each_interval_means(
     assert "same in every replication" in key
     assert "(95% CI -" not in html
     assert "95% outcome range" in html.split('class="headline">', 1)[1].split("</p>", 1)[0]
+
+
+def test_with_enough_replications_the_warning_names_exactly_the_flagged_headline_kpis(tmp_path: Path) -> None:
+    code, stdout, err = run(
+        "run", str(BASELINE), "-r", str(MIN_REPLICATIONS), "--horizon", "60d", "-j", "1",
+        "--tables", "none", "--no-report", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "too few" not in stdout
+    summary = {row["kpi"]: row for row in read_rows(tmp_path / "out" / "summary.csv")}
+    flagged = [label for kpi, label, _ in HEADLINE if summary[kpi]["flags"]]
+    assert flagged  # 60 days: some counts are small and their CIs wide
+    warning = next(line for line in stdout.splitlines() if line.startswith("warning: read with care"))
+    named = [label for _, label, _ in HEADLINE if label in warning]
+    assert named == flagged
+    for line in stdout.splitlines():
+        label = next((label for _, label, _ in HEADLINE if line.startswith("  " + label + " ")), None)
+        if label is not None:
+            assert line.endswith("!") == (label in flagged), line

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Final, Literal
 
 from simiop.results.stats import Summary, clip
@@ -85,6 +86,7 @@ LIMITS: Final[dict[Kind, tuple[float, float]]] = {
 """Each kind's possible values, (lowest, highest)."""
 
 
+@lru_cache(maxsize=4096)
 def kind_of(name: str) -> Kind:
     """The kind of the KPI or period metric ``name`` (``unknown`` when no rule matches)."""
     return next((kind for pattern, kind in RULES if pattern.search(name)), UNKNOWN)
