@@ -99,7 +99,7 @@ def test_summary_csv_has_both_intervals_clipped_and_flagged(two_replications: tu
     rows = read_rows(out / "summary.csv")
     assert tuple(rows[0]) == SUMMARY_COLUMNS
     assert SUMMARY_COLUMNS[:7] == ("scenario", "kpi", "n", "mean", "sd", "ci95_low", "ci95_high")  # as before
-    kpis = {(row["kpi"], row["scenario"]): [] for row in rows}
+    kpis: dict[tuple[str, str], list[float]] = {(row["kpi"], row["scenario"]): [] for row in rows}
     for row in read_rows(out / "kpis.csv"):
         kpis[(row["kpi"], row["scenario"])].append(float(row["value"]))
     clipped = 0
