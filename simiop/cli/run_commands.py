@@ -128,7 +128,6 @@ def _kpi_lines(results: Results, replications: int) -> list[str]:
     the mean) are marked; a warning line says why, and a note names the KPIs
     whose bounds were clipped to what is possible.
     """
-    from simiop.results.kinds import SHARE, kind_of
     from simiop.results.stats import FEW_REPLICATIONS, MIN_REPLICATIONS, WIDE_CI, WIDE_CI_SHARE
     from simiop.results.summary import kpi_summary
 
@@ -170,8 +169,9 @@ def _kpi_lines(results: Results, replications: int) -> list[str]:
             reasons.append(f"95% CI wider than +-{WIDE_CI_SHARE:.0%} of the mean: {', '.join(wide)}")
         lines.append(f"warning: read with care ({_FLAG_MARK}): " + "; ".join(reasons))
     if clipped:
-        limits = "below 0" + (" or above 100%" if any(kind_of(k) == SHARE for k, *_ in HEADLINE) else "")
-        lines.append(f"note: bounds {limits} are clipped to what is possible: {', '.join(clipped)}")
+        lines.append(
+            f"note: bounds below 0 or above 100% are clipped to what is possible: {', '.join(clipped)}"
+        )
     return lines
 
 
