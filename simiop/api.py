@@ -19,6 +19,9 @@ True
 >>> low, high = results.interval("referrals")
 >>> low <= results.mean("referrals") <= high
 True
+>>> lowest, highest = results.outcome_range("referrals")
+>>> 0 <= lowest <= low and high <= highest
+True
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from simiop.config.overrides import overlap_problems, set_values, split_path
 from simiop.experiments.decided import HORIZON, HORIZON_WAYS, REPLICATIONS, SEED, UNTIL, horizon_way
 from simiop.experiments.plan import Plan, experiment_plan, parse_tables, run_plan_for
 from simiop.report.data import number
-from simiop.results.stats import summarise
+from simiop.results.stats import Summary
+from simiop.results.summary import kpi_summary
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -451,14 +455,39 @@ class Results:
             )
         return list(self.folder.kpi_values[(name, kpi)])
 
+    def summarised(self, kpi: str, scenario: str | None = None) -> Summary:
+        """The KPI's row of summary.csv, from its values: n, mean, sd, both intervals, clipping, flags.
+
+        ``flags`` holds ``few_replications`` (fewer than
+        ``simiop.results.stats.MIN_REPLICATIONS`` values) and ``wide_ci`` (a CI
+        wider than ``WIDE_CI_SHARE`` of the mean); ``clipped`` the bounds moved
+        to what the KPI can take (a count is never below 0, a share above 1).
+        """
+        return kpi_summary(kpi, self.values(kpi, scenario))
+
     def mean(self, kpi: str, scenario: str | None = None) -> float:
         """Mean across replications (of the finite values), as in summary.csv."""
-        return summarise(self.values(kpi, scenario)).mean
+        return self.summarised(kpi, scenario).mean
 
     def interval(self, kpi: str, scenario: str | None = None) -> tuple[float, float]:
-        """The 95% t confidence interval of the mean, as in summary.csv (NaN with fewer than 2 values)."""
-        summary = summarise(self.values(kpi, scenario))
+        """The 95% t confidence interval of the mean, as in summary.csv (NaN with fewer than 2 values).
+
+        How precisely the replications pin down the average: it narrows as
+        replications are added. For where one future's value may fall, see
+        ``outcome_range``. Bounds are clipped to what the KPI can take.
+        """
+        summary = self.summarised(kpi, scenario)
         return summary.ci95_low, summary.ci95_high
+
+    def outcome_range(self, kpi: str, scenario: str | None = None) -> tuple[float, float]:
+        """The 95% outcome range, as in summary.csv: where one replication's value falls 95 times in 100.
+
+        A t prediction interval, mean +- t(0.975, n-1) * sd * sqrt(1 + 1/n),
+        clipped to what the KPI can take; it does not shrink with more
+        replications. NaN with fewer than 2 values.
+        """
+        summary = self.summarised(kpi, scenario)
+        return summary.outcome95_low, summary.outcome95_high
 
     def _csv(self, name: str) -> list[dict[str, Any]]:
         from simiop.report.data import read_rows
@@ -467,7 +496,8 @@ class Results:
         return _typed(read_rows(path)) if path.is_file() else []
 
     def summary(self, kpis: Iterable[str] | None = None) -> Rows:
-        """summary.csv: per scenario and KPI, n, mean, sd and 95% CI (only ``kpis`` if given)."""
+        """summary.csv: per scenario and KPI, n, mean, sd, the 95% CI of the mean, the 95% outcome range,
+        the bounds clipped to possible values and the flags (only ``kpis`` if given)."""
         wanted = set(kpis) if kpis is not None else None
         return _frame([row for row in self._csv("summary.csv") if wanted is None or row["kpi"] in wanted])
 
@@ -480,7 +510,11 @@ class Results:
         return _frame(self._csv("comparison.csv"))
 
     def projections(self, kind: str = "fiscal_year", scenario: str | None = None) -> Rows:
-        """projections.csv rows of one kind of period (month, quarter, fiscal_year, programme_year)."""
+        """projections.csv rows of one kind of period (month, quarter, fiscal_year, programme_year).
+
+        Each metric's mean with its 95% CI of the mean (``ci95_low``, ``ci95_high``)
+        and its 95% outcome range (``outcome95_low``, ``outcome95_high``), as in summary.csv.
+        """
         from simiop.results.periods import PERIOD_KINDS
 
         if kind not in PERIOD_KINDS:

@@ -325,7 +325,10 @@ def test_new_csv_columns_appear_without_a_change(run_dir: Path) -> None:
     sheet = projection_sheet(FISCAL_YEAR)(source)
     assert sheet is not None
     statistics = list(dict.fromkeys(row[3] for row in sheet.rows[1:] if row[1] == "referrals"))
-    assert statistics == ["mean", "ci95_low", "ci95_high", "outcome95_low", "outcome95_high", "sd", "n"]
+    # projections.csv's own annotations (clipped, flags) come after the ranges, before sd and n
+    assert statistics == [
+        "mean", "ci95_low", "ci95_high", "outcome95_low", "outcome95_high", "clipped", "flags", "sd", "n"
+    ]  # fmt: skip
     outcome = [row for row in sheet.rows[1:] if row[1] == "referrals" and row[3] == "outcome95_low"]
     assert [value for row in outcome for value in row[4:]] == [1.5] * (len(sheet.rows[0]) - 4)
     high = [row for row in sheet.rows[1:] if row[3] == "outcome95_high"]

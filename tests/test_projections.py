@@ -10,12 +10,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from simiop.billing import totals
 from simiop.config import SimiopConfig, validate_config
 from simiop.model import simulate
 from simiop.model.records import COMPLETED, Records
+from simiop.results.kinds import possible
 from simiop.results.periods import MONTH, PERIOD_KINDS, period_metrics, periods, render_periods
 from simiop.results.projections import read_periods
 from simiop.results.stats import summarise
@@ -173,7 +176,9 @@ def test_cost_per_completion_is_empty_without_completions(baseline_data: dict[st
     assert all(row["cost_per_completed_episode_usd"] == "" for row in rows)
 
 
-def test_projections_are_the_t_intervals_of_the_cells_periods(tmp_path: Path) -> None:
+def test_projections_are_the_t_intervals_and_outcome_ranges_of_the_cells_periods_clipped(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "out"
     code, _, err = run(
         "run",
@@ -214,12 +219,29 @@ def test_projections_are_the_t_intervals_of_the_cells_periods(tmp_path: Path) ->
         ]
         expected = summarise(values)
         assert int(row["n"]) == expected.n
+        low, high = possible(row["metric"])
+        finite = np.array([v for v in values if math.isfinite(v)])
+        n = finite.size
+        outcome = (math.nan, math.nan)
+        if n > 1:  # the prediction interval, from numpy and scipy.stats rather than simiop's own t
+            spread = float(stats.t.ppf(0.975, n - 1) * finite.std(ddof=1) * math.sqrt(1 + 1 / n))
+            outcome = (float(finite.mean()) - spread, float(finite.mean()) + spread)
+        clipped = []
         for column, value in (
             ("mean", expected.mean),
             ("ci95_low", expected.ci95_low),
             ("ci95_high", expected.ci95_high),
+            ("outcome95_low", outcome[0]),
+            ("outcome95_high", outcome[1]),
         ):
-            assert float(row[column]) == pytest.approx(value, rel=1e-9, nan_ok=True), (row, column)
+            wanted = min(max(value, low), high) if math.isfinite(value) else value
+            if math.isfinite(value) and wanted != value:
+                clipped.append(column)
+            assert float(row[column]) == pytest.approx(wanted, rel=1e-9, nan_ok=True), (row, column)
+        assert row["clipped"] == ";".join(clipped), row
+        assert row["flags"].split(";")[0] == "few_replications"  # 3 replications
+    assert any(row["clipped"] for row in projections)  # 3 replications of 200 days: some counts near 0
+    assert any(float(row["outcome95_high"]) > float(row["ci95_high"]) for row in projections)
 
 
 def test_a_cells_periods_are_read_period_by_period_with_empty_fields_and_short_rows_as_nan(

@@ -189,12 +189,13 @@ def test_headline_numbers_are_the_tables_numbers(run_dir: Path) -> None:
         and r["metric"] == "unduplicated_patients_served"
     )
     expected = [
-        f"serve {_formatted(served['mean'], '{:,.0f}')} people (95% CI {_formatted(served['ci95_low'], '{:,.0f}')} "
-        f"to {_formatted(served['ci95_high'], '{:,.0f}')}) in its first year",
+        f"serve {_formatted(served['mean'], '{:,.0f}')} people "
+        f"(95% outcome range {_formatted(served['outcome95_low'], '{:,.0f}')} "
+        f"to {_formatted(served['outcome95_high'], '{:,.0f}')}) in its first year",
         "median wait from referral to admission is "
         + _formatted(summary["wait_referral_to_admission_days_median"]["mean"], "{:.1f}")
-        + " days (95% CI "
-        + _formatted(summary["wait_referral_to_admission_days_median"]["ci95_low"], "{:.1f}"),
+        + " days (95% outcome range "
+        + _formatted(summary["wait_referral_to_admission_days_median"]["outcome95_low"], "{:.1f}"),
         "revenue is " + _formatted(summary["revenue_usd"]["mean"], "${:,.0f}"),
         *staffing,
         "at opening",

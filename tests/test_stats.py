@@ -12,7 +12,20 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simiop.results.stats import Summary, paired_difference, summarise, t_quantile
+from simiop.results.stats import (
+    FEW_REPLICATIONS,
+    MIN_REPLICATIONS,
+    WIDE_CI,
+    WIDE_CI_SHARE,
+    Summary,
+    clip,
+    flags_for,
+    paired_difference,
+    read_bounds,
+    read_flags,
+    summarise,
+    t_quantile,
+)
 from simiop.results.summary import ScenarioKpis, read_cell_kpis
 
 PROBABILITIES = [p for p in np.linspace(0.0005, 0.9995, 1999).tolist() if p != 0.5] + [
@@ -176,8 +189,9 @@ def test_summarise_of_one_value_has_a_mean_and_nothing_else() -> None:
 
 def test_summarise_of_identical_values_has_a_zero_width_interval() -> None:
     summary = summarise([0.1, 0.1, 0.1])
-    assert summary == Summary(3, 0.1, 0.0, 0.1, 0.1)
+    assert summary == Summary(3, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, ("few_replications",))
     assert summary.half_width == 0.0
+    assert summary.constant
 
 
 def test_summary_is_frozen() -> None:
@@ -254,3 +268,110 @@ def test_loading_the_quantiles_ahead_imports_scipy_special_which_importing_stats
     )
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert shown.stdout.split() == ["False", "True"]
+
+
+KNOWN = [12.0, 15.0, 9.0, 14.0, 11.0, 16.0, 10.0, 13.0]
+
+
+def test_the_outcome_range_is_the_t_prediction_interval_of_numpy_and_scipy() -> None:
+    """mean +- t(0.975, n-1) * sd * sqrt(1 + 1/n), against numpy's sd and scipy.stats' t."""
+    summary = summarise(KNOWN)
+    data = np.array(KNOWN)
+    n = data.size
+    spread = stats.t.ppf(0.975, n - 1) * data.std(ddof=1) * math.sqrt(1 + 1 / n)
+    assert summary.outcome95_low == pytest.approx(data.mean() - spread, rel=1e-12)
+    assert summary.outcome95_high == pytest.approx(data.mean() + spread, rel=1e-12)
+    # By hand for these eight values: mean 12.5, sd sqrt(6), t(0.975, 7) = 2.364624...
+    assert summary.outcome95_high - 12.5 == pytest.approx(
+        2.3646243 * math.sqrt(6) * math.sqrt(9 / 8), rel=1e-7
+    )
+    # Wider than the CI of the mean by exactly sqrt(n + 1)
+    assert (summary.outcome95_high - summary.outcome95_low) / (summary.ci95_high - summary.ci95_low) == (
+        pytest.approx(math.sqrt(n + 1), rel=1e-12)
+    )
+
+
+def test_the_outcome_range_holds_95_percent_of_further_replications_and_does_not_shrink() -> None:
+    """For normal values the prediction interval covers a new draw 95% of the time, for small n too,
+    and its width tends to 2 * 1.96 sd as n grows, while the CI of the mean narrows."""
+    generator = np.random.Generator(np.random.PCG64(20261130))
+    samples = generator.normal(0.0, 1.0, size=(4000, 6))
+    summaries = [summarise(row[:5].tolist()) for row in samples]
+    covered = sum(
+        s.outcome95_low <= row[5] <= s.outcome95_high for s, row in zip(summaries, samples, strict=True)
+    )
+    assert 0.935 <= covered / 4000 <= 0.965
+    large = summarise(generator.normal(0.0, 1.0, size=4000).tolist())
+    assert large.outcome95_high - large.outcome95_low == pytest.approx(2 * 1.96, rel=0.05)
+    assert large.ci95_high - large.ci95_low < 0.1
+
+
+def test_clip_moves_impossible_bounds_to_the_limit_and_names_them() -> None:
+    summary = summarise([0.0, 1.0])  # a count: mean 0.5, CI about -5.9 to 6.9
+    assert summary.ci95_low < 0
+    assert summary.outcome95_low < 0
+    clipped = clip(summary, 0.0)
+    assert clipped.ci95_low == 0.0
+    assert clipped.outcome95_low == 0.0
+    assert clipped.ci95_high == summary.ci95_high
+    assert clipped.mean == summary.mean
+    assert clipped.clipped == ("ci95_low", "outcome95_low")
+    share = clip(summarise([0.90, 0.98, 0.99]), 0.0, 1.0)
+    assert share.ci95_high == 1.0
+    assert share.outcome95_high == 1.0
+    assert share.clipped == ("ci95_high", "outcome95_high")
+    inside = summarise([10.0, 11.0, 12.0])
+    assert clip(inside, 0.0) is inside  # nothing to move, nothing named
+
+
+def test_clip_leaves_missing_bounds_alone() -> None:
+    one = clip(summarise([-3.0]), 0.0)
+    assert one.clipped == ()
+    assert math.isnan(one.ci95_low)
+    assert math.isnan(one.outcome95_low)
+
+
+def test_a_value_the_same_in_every_replication_is_constant_with_point_intervals() -> None:
+    summary = summarise([2_199_584.0] * 4)
+    assert summary.constant
+    assert (
+        summary.ci95_low
+        == summary.ci95_high
+        == summary.outcome95_low
+        == summary.outcome95_high
+        == 2_199_584.0
+    )
+    assert WIDE_CI not in summary.flags
+    assert not summarise([1.0, 2.0]).constant
+    assert not summarise([5.0]).constant  # one value: no spread known
+
+
+@pytest.mark.parametrize(
+    ("values", "flags"),
+    [
+        ([5.0], (FEW_REPLICATIONS,)),
+        ([], (FEW_REPLICATIONS,)),
+        ([100.0 + i for i in range(MIN_REPLICATIONS)], ()),
+        ([100.0 + i for i in range(MIN_REPLICATIONS - 1)], (FEW_REPLICATIONS,)),
+        ([0.0, 1.0] * (MIN_REPLICATIONS // 2), (WIDE_CI,)),  # mean 0.5, half-width about 0.36
+        ([0.0, 1.0], (FEW_REPLICATIONS, WIDE_CI)),
+        ([-1.0, 1.0] * MIN_REPLICATIONS, (WIDE_CI,)),  # mean 0 with spread
+        ([0.0] * MIN_REPLICATIONS, ()),  # mean 0 without spread
+    ],
+)
+def test_flags_name_too_few_replications_and_a_wide_ci(values: list[float], flags: tuple[str, ...]) -> None:
+    assert summarise(values).flags == flags
+
+
+def test_the_wide_ci_flag_is_at_the_stated_share_of_the_mean() -> None:
+    assert flags_for(MIN_REPLICATIONS, 100.0, 100.0 * WIDE_CI_SHARE) == ()
+    assert flags_for(MIN_REPLICATIONS, 100.0, 100.0 * WIDE_CI_SHARE * 1.001) == (WIDE_CI,)
+    assert flags_for(MIN_REPLICATIONS, -100.0, 100.0 * WIDE_CI_SHARE * 1.001) == (WIDE_CI,)
+
+
+def test_flags_and_clipped_bounds_read_back_from_their_csv_cells() -> None:
+    assert read_flags("few_replications;wide_ci") == (FEW_REPLICATIONS, WIDE_CI)
+    assert read_flags("") == ()
+    assert read_flags("some_later_flag;wide_ci") == (WIDE_CI,)
+    assert read_bounds("ci95_low;outcome95_low") == ("ci95_low", "outcome95_low")
+    assert read_bounds("") == ()

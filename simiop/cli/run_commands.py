@@ -34,6 +34,7 @@ from simiop.results.labels import HEADLINE
 if TYPE_CHECKING:
     from simiop.api import Results
     from simiop.experiments.plan import Plan
+    from simiop.results.stats import Summary
 
 
 _RESUME = (
@@ -87,17 +88,93 @@ def _execute(
         sys.exit(INTERRUPTED)
 
 
-def _interval(values: list[float], form: str, with_ci: bool = True) -> str:
-    """The mean in ``form``, with its 95% CI when asked and defined; 'n/a' when there is no mean."""
-    from simiop.results.stats import summarise
+def _interval(values: list[float], form: str, with_ci: bool = True, kpi: str = "") -> str:
+    """The mean in ``form``, with its two 95% intervals when asked and defined; 'n/a' when there is no mean.
 
-    summary = summarise(values)
+    Bounds are clipped to what ``kpi`` can take (a count is never below 0); a
+    value the same in every replication is printed once, without an interval.
+    """
+    from simiop.results.summary import kpi_summary
+
+    mean, ci, outcome = _interval_cells(kpi_summary(kpi, values), form)
+    if with_ci and outcome:
+        return f"{mean}  (95% CI of the mean {ci}; 95% outcome range {outcome})"
+    return mean
+
+
+def _interval_cells(summary: Summary, form: str) -> tuple[str, str, str]:
+    """(mean, 'low to high' of the CI of the mean, 'low to high' of the outcome range), as printed.
+
+    With one value there is no interval ('1 value only'); a value the same in
+    every replication has 'same in every replication' and no range.
+    """
     if math.isnan(summary.mean):
-        return "n/a"
-    text = form.format(summary.mean)
-    if with_ci and summary.n >= 2 and not math.isnan(summary.ci95_low):
-        text += f"  (95% CI {form.format(summary.ci95_low)} to {form.format(summary.ci95_high)})"
-    return text
+        return "n/a", "", ""
+    mean = form.format(summary.mean)
+    if summary.constant:
+        return mean, "same in every replication", ""
+    if summary.n < 2 or math.isnan(summary.ci95_low):
+        return mean, "1 value only", ""
+    ci = f"{form.format(summary.ci95_low)} to {form.format(summary.ci95_high)}"
+    outcome = f"{form.format(summary.outcome95_low)} to {form.format(summary.outcome95_high)}"
+    return mean, ci, outcome
+
+
+_FLAG_MARK = "!"
+
+
+def _kpi_lines(results: Results, replications: int) -> list[str]:
+    """The headline KPIs as a table (mean, 95% CI of the mean, 95% outcome range), then what needs care.
+
+    Flagged KPIs (too few replications, or a CI wider than ``WIDE_CI_SHARE`` of
+    the mean) are marked; a warning line says why, and a note names the KPIs
+    whose bounds were clipped to what is possible.
+    """
+    from simiop.results.stats import FEW_REPLICATIONS, MIN_REPLICATIONS, WIDE_CI, WIDE_CI_SHARE
+    from simiop.results.summary import kpi_summary
+
+    header = ("(after the warm-up)", "mean", "95% CI of the mean", "95% outcome range")
+    rows: list[tuple[str, str, str, str, str]] = []
+    clipped: list[str] = []
+    few: list[str] = []
+    wide: list[str] = []
+    for key, label, form in HEADLINE:
+        summary = kpi_summary(key, results.values(key))
+        rows.append((label, *_interval_cells(summary, form), _FLAG_MARK if summary.flags else ""))
+        if summary.clipped:
+            clipped.append(label)
+        if FEW_REPLICATIONS in summary.flags:
+            few.append(label)
+        if WIDE_CI in summary.flags:
+            wide.append(label)
+    widths = [max(len(row[i]) for row in [*rows, (*header, "")]) for i in range(4)]
+    lines = [
+        "  " + f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:<{widths[2]}}  {header[3]}"
+    ]
+    for label, mean, ci, outcome, mark in rows:
+        line = f"{label:<{widths[0]}}  {mean:>{widths[1]}}  {ci:<{widths[2]}}  {outcome:<{widths[3]}}  {mark}"
+        lines.append("  " + line.rstrip())
+    lines.append(
+        "  CI of the mean: where the average lies; outcome range: where one replication falls, 95 in 100"
+    )
+    if replications < MIN_REPLICATIONS:
+        lines.append(
+            f"warning: {replications} replication{'s are' if replications != 1 else ' is'} too few for "
+            f"intervals to trust (fewer than {MIN_REPLICATIONS}; marked {_FLAG_MARK}): "
+            f"run -r {MIN_REPLICATIONS} or more"
+        )
+    elif few or wide:
+        reasons = []
+        if few:
+            reasons.append(f"fewer than {MIN_REPLICATIONS} replications with a value: {', '.join(few)}")
+        if wide:
+            reasons.append(f"95% CI wider than +-{WIDE_CI_SHARE:.0%} of the mean: {', '.join(wide)}")
+        lines.append(f"warning: read with care ({_FLAG_MARK}): " + "; ".join(reasons))
+    if clipped:
+        lines.append(
+            f"note: bounds below 0 or above 100% are clipped to what is possible: {', '.join(clipped)}"
+        )
+    return lines
 
 
 @click.command()
@@ -158,12 +235,12 @@ def run(
         f"{plan.replications} replication(s)"
         + (f" ({results.cells_kept} kept from before)" if results.cells_kept else "")
     )
-    for key, label, form in HEADLINE:
-        click.echo(f"  {label:<46} {_interval(results.values(key), form)}")
+    for line in _kpi_lines(results, plan.replications):
+        click.echo(line)
     click.echo("what limits the clinic:")
     for sentence in folder_limits(results.folder, results.folder.base.name):
         click.echo(f"  {sentence}")
-    click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI)")
+    click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI and outcome range)")
     if not no_report:
         write_report(out_dir, results)
 

@@ -22,7 +22,7 @@ from simiop.experiments.manifest import COMPLETE, plan_of, read_manifest
 from simiop.experiments.plan import Plan, ScenarioPlan
 from simiop.experiments.runner import COMPARISON, KPIS, SUMMARY
 from simiop.results.projections import PROJECTIONS, is_partial
-from simiop.results.stats import Summary
+from simiop.results.stats import Summary, read_bounds, read_flags
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -134,7 +134,18 @@ def _columns(path: Path, wanted: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def _summary(row: dict[str, str]) -> Summary:
-    return Summary(int(row["n"]), *(number(row[k]) for k in ("mean", "sd", "ci95_low", "ci95_high")))
+    """A summary.csv or projections.csv row; a folder from before the outcome range reads it as NaN."""
+    return Summary(
+        int(row["n"]),
+        number(row["mean"]),
+        number(row["sd"]),
+        number(row["ci95_low"]),
+        number(row["ci95_high"]),
+        number(row.get("outcome95_low", "")),
+        number(row.get("outcome95_high", "")),
+        flags=read_flags(row.get("flags", "")),
+        clipped=read_bounds(row.get("clipped", "")),
+    )
 
 
 def load(out: Path) -> ResultFolder:

@@ -83,15 +83,31 @@ counted (a large grid would otherwise fill the headline)."""
 
 
 def with_ci(summary: Summary, form: str, unit: str = "") -> str:
-    """'310 people (95% CI 290 to 330)': the mean, and its interval when there is one.
+    """'310 people (95% CI of the mean 290 to 330)': the mean, and its confidence interval when there is one.
 
     A value equal in every replication (e.g. salaries with no hiring
     uncertainty) has no interval worth printing.
     """
+    return _with_interval(summary, summary.ci95_low, summary.ci95_high, "95% CI of the mean", form, unit)
+
+
+def with_range(summary: Summary, form: str, unit: str = "") -> str:
+    """'310 people (95% outcome range 270 to 350)': the mean, and where one replication falls 95 times in 100.
+
+    The headline gives the outcome range: a reader plans for the outcome of
+    one future, not for the average of many. A value equal in every
+    replication is given once, without a range.
+    """
+    return _with_interval(
+        summary, summary.outcome95_low, summary.outcome95_high, "95% outcome range", form, unit
+    )
+
+
+def _with_interval(summary: Summary, low: float, high: float, name: str, form: str, unit: str) -> str:
     text = form.format(summary.mean) + unit
-    low, high = form.format(summary.ci95_low), form.format(summary.ci95_high)
-    if summary.n >= 2 and math.isfinite(summary.ci95_low) and low != high:
-        text += f" (95% CI {low} to {high})"
+    low_text, high_text = form.format(low), form.format(high)
+    if summary.n >= 2 and math.isfinite(low) and low_text != high_text:
+        text += f" ({name} {low_text} to {high_text})"
     return text
 
 
@@ -150,11 +166,11 @@ def scenario_sentences(folder: ResultFolder, scenario: ScenarioPlan) -> list[str
     opening = f"With {staffing_phrase(scenario)}, {clinic} is expected to serve"
     if served is not None:
         span, summary = served
-        sentence = f"{opening} {with_ci(summary, '{:,.0f}', ' people')} in {span}"
+        sentence = f"{opening} {with_range(summary, '{:,.0f}', ' people')} in {span}"
     else:
         sentence = f"{opening} people from its first year"
     if wait is not None and math.isfinite(wait.mean):
-        sentence += f"; the median wait from referral to admission is {with_ci(wait, '{:.1f}', ' days')}"
+        sentence += f"; the median wait from referral to admission is {with_range(wait, '{:.1f}', ' days')}"
     sentences.append(sentence + ".")
     revenue = folder.summary.get((scenario.name, "revenue_usd"))
     cost = folder.summary.get((scenario.name, "total_cost_usd"))
@@ -165,11 +181,11 @@ def scenario_sentences(folder: ResultFolder, scenario: ScenarioPlan) -> list[str
         span = f"{years:.1f} years" if years >= 1 else f"{config.horizon_days - config.warmup_days:.0f} days"
         after = f" after a {config.warmup_days:g}-day warm-up" if config.warmup_days else ""
         money = (
-            f"Over the {span} simulated{after}, revenue is {with_ci(revenue, '${:,.0f}')} "
-            f"against a total cost of {with_ci(cost, '${:,.0f}')}"
+            f"Over the {span} simulated{after}, revenue is {with_range(revenue, '${:,.0f}')} "
+            f"against a total cost of {with_range(cost, '${:,.0f}')}"
         )
         if completion is not None and math.isfinite(completion.mean):
-            money += f", or {with_ci(completion, '${:,.0f}')} per completed episode"
+            money += f", or {with_range(completion, '${:,.0f}')} per completed episode"
         sentences.append(money + ".")
     return sentences
 

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 
 from simiop.report.data import Projection, ResultFolder
 from simiop.report.figure import NotDrawn, ReportFigure
-from simiop.report.headline import with_ci
 from simiop.report.limits import folder_limits
 from simiop.results.labels import HEADLINE, PATIENT_FLOW
 from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
+from simiop.results.stats import MIN_REPLICATIONS, WIDE_CI_SHARE, Summary
 
 FIGURES_DIR = "figures"
 
@@ -117,14 +117,55 @@ def not_drawn(missing: Sequence[NotDrawn]) -> str:
     return f"<p>Not drawn:</p><ul>{items}</ul>"
 
 
-def _value(summary_mean: float, low: float, high: float, n: int, form: str) -> str:
-    if not math.isfinite(summary_mean):
+FLAG_MARK = "\u2020"
+"""Marks a value flagged in summary.csv or projections.csv (too few replications, or a wide CI)."""
+
+
+def _mark(summary: Summary) -> str:
+    return f"<sup>{FLAG_MARK}</sup>" if summary.flags else ""
+
+
+def _value(summary: Summary, form: str) -> str:
+    """The mean and, below it, its 95% outcome range; a value the same in every replication only once.
+
+    A folder from before the outcome range (no such columns) shows the mean alone.
+    """
+    if not math.isfinite(summary.mean):
         return "n/a"
-    text = esc(form.format(summary_mean))
-    low_text, high_text = form.format(low), form.format(high)
-    if n >= 2 and math.isfinite(low) and low_text != high_text:
-        text += f"<br><small>{esc(low_text)} to {esc(high_text)}</small>"
+    text = esc(form.format(summary.mean)) + _mark(summary)
+    low, high = summary.outcome95_low, summary.outcome95_high
+    if summary.n >= 2 and math.isfinite(low) and form.format(low) != form.format(high):
+        text += f"<br><small>{esc(form.format(low))} to {esc(form.format(high))}</small>"
     return text
+
+
+def _range(low: float, high: float, summary: Summary, form: str) -> str:
+    """'low to high' of one interval; '' when there is none, 'same in every replication' when constant."""
+    if summary.constant:
+        return "same in every replication"
+    if summary.n < 2 or not math.isfinite(low):
+        return ""
+    return f"{form.format(low)} to {form.format(high)}"
+
+
+def intervals_note(folder: ResultFolder, where: str) -> str:
+    """What the two intervals mean, that bounds are clipped, what the mark means, and whether too few ran."""
+    replications = folder.plan.replications
+    few = (
+        f" Only {replications} replication{'s' if replications != 1 else ''} per scenario: too few for "
+        f"intervals to trust (simiop flags fewer than {MIN_REPLICATIONS})."
+        if replications < MIN_REPLICATIONS
+        else ""
+    )
+    return (
+        f'<p class="source">{where} The <b>95% outcome range</b> is where one replication\'s value (one '
+        "possible future of the clinic) falls 95 times in 100 (a t prediction interval, mean \u00b1 "
+        "t\u00b7sd\u00b7\u221a(1 + 1/n)): the range to plan for. The <b>95% confidence interval of the "
+        "mean</b> says only how precisely the replications pin down the average, and narrows as "
+        "replications are added. Bounds are clipped to what is possible (no count or amount below 0, no "
+        f"share above 100%). {FLAG_MARK}: fewer than {MIN_REPLICATIONS} replications with a value, or a "
+        f"confidence interval wider than \u00b1{WIDE_CI_SHARE:.0%} of the mean: read with care.{few}</p>"
+    )
 
 
 def _projection_metrics(folder: ResultFolder) -> list[tuple[str, str, str]]:
@@ -157,8 +198,7 @@ def projections_by_period(folder: ResultFolder, scenario: str, kind: str) -> str
 def _cell(projection: Projection | None, form: str) -> str:
     if projection is None:
         return ""
-    s = projection.summary
-    return _value(s.mean, s.ci95_low, s.ci95_high, s.n, form)
+    return _value(projection.summary, form)
 
 
 def projections_by_quarter(folder: ResultFolder, scenario: str) -> str:
@@ -186,38 +226,64 @@ def projections_section(folder: ResultFolder, scenario: str) -> str:
     month = _MONTHS[fiscal - 1]
     return (
         "<h2>Projections</h2>"
-        "<p>Each cell: mean across replications, and below it the 95% confidence interval of the mean. "
-        "Counted from opening day (no warm-up is discarded). A period the run covers only part of (the "
-        "clinic opened, or the run ended, inside it) is marked partial with the days covered: its totals "
-        f"are not a whole period's. Fiscal years start in {esc(month)} and are named by the calendar year "
+        "<p>Each cell: the mean across replications and, below it, the 95% outcome range (a value the "
+        "same in every replication has none). Counted from opening day (no warm-up is discarded). A "
+        "period the run covers only part of (the clinic opened, or the run ended, inside it) is marked "
+        "partial with the days covered: its totals are not a whole period's. "
+        f"Fiscal years start in {esc(month)} and are named by the calendar year "
         "in which they end. People served are counted in every period they were enrolled in, so a person "
         "served across two fiscal years counts in both, and the years add up to more than the run's "
         "unduplicated total. Group sessions are the clock sessions held (e.g. three 50-minute sessions on "
-        "a programme day), not group-days. Every month, quarter and year, with every metric, is in "
+        "a programme day), not group-days. Every month, quarter and year, with every metric and both "
+        "intervals, is in "
         f'<a href="{PROJECTIONS}">{PROJECTIONS}</a>.</p>'
-        f"<h3>By year since opening</h3>{projections_by_period(folder, scenario, PROGRAMME_YEAR)}"
+        + intervals_note(
+            folder,
+            "The confidence interval of each mean is in projections.csv (ci95_low, ci95_high), "
+            "the outcome range in outcome95_low, outcome95_high.",
+        )
+        + f"<h3>By year since opening</h3>{projections_by_period(folder, scenario, PROGRAMME_YEAR)}"
         f"<h3>By fiscal year</h3>{projections_by_period(folder, scenario, FISCAL_YEAR)}"
         f"<h3>By fiscal quarter</h3>{projections_by_quarter(folder, scenario)}"
     )
 
 
 def key_results(
-    folder: ResultFolder, scenario: str, kpis: tuple[tuple[str, str, str], ...] = HEADLINE
+    folder: ResultFolder,
+    scenario: str,
+    kpis: tuple[tuple[str, str, str], ...] = HEADLINE,
+    note: bool = True,
 ) -> str:
-    """A table of ``kpis`` ((name, label, format): HEADLINE or PATIENT_FLOW) for one scenario; a KPI
-    missing from summary.csv (a folder from an older simiop) is left out."""
+    """A table of ``kpis`` ((name, label, format): HEADLINE or PATIENT_FLOW) for one scenario: the mean,
+    the 95% CI of the mean and the 95% outcome range, and (``note``) what those mean; a KPI missing
+    from summary.csv (a folder from an older simiop) is left out."""
     rows = []
     for kpi, label, form in kpis:
         summary = folder.summary.get((scenario, kpi))
-        if summary is not None:
-            rows.append([label, with_ci(summary, form) if math.isfinite(summary.mean) else "n/a"])
-    return table(["KPI (after the warm-up)", "mean (95% CI)"], rows)
+        if summary is None:
+            continue
+        if not math.isfinite(summary.mean):
+            rows.append([esc(label), "n/a", "", ""])
+            continue
+        rows.append(
+            [
+                esc(label),
+                esc(form.format(summary.mean)) + _mark(summary),
+                esc(_range(summary.ci95_low, summary.ci95_high, summary, form)),
+                ""
+                if summary.constant
+                else esc(_range(summary.outcome95_low, summary.outcome95_high, summary, form)),
+            ]
+        )
+    header = ["KPI (after the warm-up)", "mean", "95% CI of the mean", "95% outcome range"]
+    explained = intervals_note(folder, "Every KPI, with both intervals, is in summary.csv.") if note else ""
+    return table(header, rows, raw=True) + explained
 
 
 def patient_flow(folder: ResultFolder, scenario: str) -> str:
     """The patient-flow table (PATIENT_FLOW), with where its published ranges are."""
     return (
-        key_results(folder, scenario, PATIENT_FLOW)
+        key_results(folder, scenario, PATIENT_FLOW, note=False)
         + '<p class="source">Published ranges for these shares, with their sources, are in '
         "docs/validation.md (face validity); definitions in docs/outputs.md.</p>"
     )

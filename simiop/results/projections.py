@@ -1,4 +1,4 @@
-"""Grant projections: each period's metrics across replications, as a mean with a 95% CI.
+"""Grant projections: each period's metrics across replications: mean, 95% CI and 95% outcome range.
 
 Built from every cell's periods.csv on disk, in scenario and replication
 order, like the other across-replication tables, so the bytes do not depend
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simiop.results.periods import PERIOD_COLUMNS
-from simiop.results.stats import Summary, summarise
+from simiop.results.stats import Summary
+from simiop.results.summary import INTERVAL_COLUMNS, interval_cells, kpi_summary
 from simiop.results.tables import to_csv
 
 PERIODS = "periods.csv"
@@ -24,16 +25,7 @@ PROJECTIONS = "projections.csv"
 PERIOD_FACTS = (*PERIOD_COLUMNS, "partial")
 """projections.csv's columns about a period itself (not about a metric in it)."""
 
-PROJECTION_COLUMNS = (
-    "scenario",
-    *PERIOD_FACTS,
-    "metric",
-    "n",
-    "mean",
-    "sd",
-    "ci95_low",
-    "ci95_high",
-)
+PROJECTION_COLUMNS = ("scenario", *PERIOD_FACTS, "metric", *INTERVAL_COLUMNS)
 """``partial`` is 1 for a period the run covers only part of (the clinic opened, or the run ended, inside
 it: ``days`` says how many of its days), else 0; a partial year's totals are not a year's."""
 
@@ -80,7 +72,7 @@ class ScenarioPeriods:
     def summaries(self) -> Iterable[tuple[tuple[str, ...], str, Summary]]:
         for key, metrics in self.values.items():
             for metric, values in metrics.items():
-                yield key, metric, summarise(values)
+                yield key, metric, kpi_summary(metric, values)
 
 
 def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
@@ -92,19 +84,12 @@ def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
 
 
 def projections_table(scenarios: Iterable[ScenarioPeriods]) -> str:
-    """Long table: scenario, period (marked partial or not), metric, n, mean, sd and 95% CI across
-    replications."""
+    """Long table: scenario, period (marked partial or not), metric, then a summary across replications as
+    in summary.csv."""
     return to_csv(
         PROJECTION_COLUMNS,
         (
-            [
-                scenario.name,
-                *key,
-                int(is_partial(*key[2:5])),
-                metric,
-                summary.n,
-                *(f"{v:.10g}" for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high)),
-            ]
+            [scenario.name, *key, int(is_partial(*key[2:5])), metric, *interval_cells(summary)]
             for scenario in scenarios
             for key, metric, summary in scenario.summaries()
         ),

@@ -14,10 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simiop.results.directions import verdict
+from simiop.results.kinds import clip_to_possible
 from simiop.results.stats import Summary, paired_difference, summarise
 from simiop.results.tables import to_csv
 
-SUMMARY_COLUMNS = ("scenario", "kpi", "n", "mean", "sd", "ci95_low", "ci95_high")
+INTERVAL_COLUMNS = (
+    "n",
+    "mean",
+    "sd",
+    "ci95_low",
+    "ci95_high",
+    "outcome95_low",
+    "outcome95_high",
+    "clipped",
+    "flags",
+)
+"""A summary's columns in summary.csv and projections.csv. The first five are those of older
+versions, in the same places, so readers that know only those still work."""
+SUMMARY_COLUMNS = ("scenario", "kpi", *INTERVAL_COLUMNS)
 COMPARISON_COLUMNS = (
     "scenario",
     "compared_with",
@@ -66,8 +80,22 @@ def _number(value: float) -> str:
     return f"{value:.10g}"
 
 
-def _summary_row(summary: Summary) -> list[object]:
-    return [summary.n, *(_number(v) for v in (summary.mean, summary.sd, summary.ci95_low, summary.ci95_high))]
+def interval_cells(summary: Summary) -> list[object]:
+    """A summary as the INTERVAL_COLUMNS cells: numbers to 10 significant digits, lists joined by ';'."""
+    numbers = (
+        summary.mean,
+        summary.sd,
+        summary.ci95_low,
+        summary.ci95_high,
+        summary.outcome95_low,
+        summary.outcome95_high,
+    )
+    return [summary.n, *(_number(v) for v in numbers), ";".join(summary.clipped), ";".join(summary.flags)]
+
+
+def kpi_summary(kpi: str, values: Iterable[float]) -> Summary:
+    """One KPI's (or period metric's) summary across replications, bounds clipped to its possible values."""
+    return clip_to_possible(kpi, summarise(values))
 
 
 def kpis_table(scenarios: Sequence[ScenarioKpis]) -> str:
@@ -84,10 +112,15 @@ def kpis_table(scenarios: Sequence[ScenarioKpis]) -> str:
 
 
 def summary_table(scenarios: Iterable[ScenarioKpis]) -> str:
-    """Per scenario and KPI: n (finite values), mean, sd and the 95% t confidence interval."""
+    """Per scenario and KPI: n (finite values), mean, sd, the 95% CI of the mean, the 95% outcome range,
+    which bounds were clipped to possible values, and flags."""
     return to_csv(
         SUMMARY_COLUMNS,
-        ([s.name, kpi, *_summary_row(summarise(s.values(kpi)))] for s in scenarios for kpi in s.text),
+        (
+            [s.name, kpi, *interval_cells(kpi_summary(kpi, s.values(kpi)))]
+            for s in scenarios
+            for kpi in s.text
+        ),
     )
 
 
