@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from simiop.experiments.reproduce import Reproduction
     from simiop.report.build import Report
     from simiop.report.data import ResultFolder
+    from simiop.results.budget import Budget
 
 Progress = Callable[[int, int], None]
 """Called with (cells finished, cells in the plan) as cells finish, e.g. to drive a progress bar."""
@@ -522,6 +523,17 @@ class Results:
         name = self._scenario(scenario)
         rows = self._csv("projections.csv")
         return _frame([row for row in rows if row["period_kind"] == kind and row["scenario"] == name])
+
+    def budget(self, scenario: str | None = None) -> Budget:
+        """The grant budget of one scenario (default: the base): ``simiop budget``'s figures per fiscal year
+        and in total, each a mean with its 95% CI and outcome range (``Budget.rows``), and the paragraph of
+        assumptions (``Budget.assumptions``); ``simiop.results.budget.render`` prints it. KeyError for an
+        unknown scenario."""
+        from simiop.results.budget import scenario_budget
+
+        name = self._scenario(scenario)
+        chosen = next(s for s in self.plan.scenarios if s.name == name)
+        return scenario_budget(self.out, chosen, self.plan.replications)
 
     def table(self, table: str, replication: int = 0, scenario: str | None = None) -> Rows:
         """One replication's episodes, daily, staff, sessions, kpis or periods table."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import doctest
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,14 @@ def test_tables_are_read_by_one_rule_in_one_order() -> None:
     assert err.strip() == (
         "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff, sessions"
     )
+
+
+def test_results_budget_is_the_budget_command_s(results: simiop.Results) -> None:
+    """Results.budget() gives what `simiop budget` prints for the folder (issue 20)."""
+    from simiop.results.budget import budget_of_folder, render
+
+    budget = results.budget()
+    assert render(budget) == render(budget_of_folder(results.out))
+    assert math.isfinite(budget.rows[-1].cells[-1].mean)  # the last line's Total is a number
+    with pytest.raises(KeyError, match="no scenario 'nope'"):
+        results.budget("nope")

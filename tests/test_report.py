@@ -6,6 +6,7 @@ import csv
 import math
 import re
 import xml.etree.ElementTree as ElementTree
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from simiop.experiments.manifest import MANIFEST, read_manifest
 from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
 from simiop.report.experiment_figures import grid_factors
+from simiop.results.budget import budget_of_folder, table_rows
 from simiop.results.labels import PATIENT_FLOW
 from tests.conftest import BASELINE
 from tests.test_cli import run
@@ -221,6 +223,21 @@ def test_patient_flow_table_shows_the_flow_kpis_of_summary_csv(run_dir: Path) ->
             assert _formatted(summary[kpi]["mean"], form) in section, (kpi, mean)
     assert float(summary["no_starts"]["mean"]) > 0  # the calibrated baseline has no-starts
     assert float(summary["warm_handoffs"]["mean"]) > 0
+
+
+def test_budget_section_is_the_budget_command_s_table(run_dir: Path) -> None:
+    """The report's Budget section holds the lines `simiop budget` prints, with its assumptions (issue 20)."""
+    build_report(run_dir)
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    section = html.split("<h2>Budget</h2>", 1)[1].split("<h2>", 1)[0]
+    budget = budget_of_folder(run_dir)
+    for heading in budget.headings:
+        assert f"<th>{heading}</th>" in section, heading
+    _, *rows = table_rows(budget)
+    for row in rows:
+        assert "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" in section, row[0]
+    assert any(row[0].startswith("Net surplus") for row in rows)
+    assert escape(budget.assumptions) in section
 
 
 def test_experiment_headline_names_a_scenario_the_comparison_supports(experiment_dir: Path) -> None:

@@ -21,6 +21,7 @@ from simiop.report.headline import experiment_sentences, scenario_sentences
 from simiop.report.html import (
     FIGURES_DIR,
     about,
+    budget_section,
     esc,
     figure_block,
     key_results,
@@ -131,6 +132,7 @@ def _page(
         "<h2>Patient flow</h2>",
         patient_flow(folder, base.name),
         projections_section(folder, base.name),
+        budget_section(folder, base),
         "<h2>Figures</h2>",
         *(figure_block(f) for f in detail[0]),
         not_drawn(detail[1]),

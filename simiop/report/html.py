@@ -14,9 +14,11 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 
+from simiop.experiments.plan import ScenarioPlan
 from simiop.report.data import Projection, ResultFolder
 from simiop.report.figure import NotDrawn, ReportFigure
 from simiop.report.limits import folder_limits
+from simiop.results.budget import scenario_budget, table_rows
 from simiop.results.labels import HEADLINE, PATIENT_FLOW
 from simiop.results.periods import FISCAL_YEAR, PROGRAMME_YEAR, QUARTER
 from simiop.results.projections import PROJECTIONS
@@ -346,4 +348,20 @@ def page(title: str, body: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def budget_section(folder: ResultFolder, scenario: ScenarioPlan) -> str:
+    """The grant budget of one scenario (simiop.results.budget: what `simiop budget` prints), as a table per
+    fiscal year and in total, and the paragraph of its assumptions."""
+    budget = scenario_budget(folder.out, scenario, folder.plan.replications)
+    header, *rows = table_rows(budget)
+    return (
+        "<h2>Budget</h2>"
+        "<p>The grant budget per fiscal year and for the whole run (money.budget), as "
+        "<code>simiop budget</code> prints it for pasting and <code>simiop export</code> writes to the "
+        "workbook's Budget sheet. Under each line that varies across replications: the 95% confidence "
+        "interval of its mean, then its outcome range.</p>"
+        + table(header, rows)
+        + f'<p class="source">{esc(budget.assumptions)}</p>'
     )
