@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import errno
 import importlib.metadata
@@ -33,7 +32,7 @@ from simiop.export.sheets import (
     unit_of,
     workbook_sheets,
 )
-from simiop.report.data import load
+from simiop.report.data import load, read_rows
 from simiop.results.budget import budget_of_folder
 from simiop.results.periods import FISCAL_YEAR
 from simiop.results.projections import PERIOD_FACTS
@@ -50,11 +49,6 @@ grid:
     paths: [staff.roles.therapist.count]
     levels: [3, 4]
 """
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import xml.etree.ElementTree as ElementTree
@@ -15,6 +14,7 @@ import pytest
 from simiop.experiments.manifest import MANIFEST, read_manifest
 from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
+from simiop.report.data import read_rows
 from simiop.report.experiment_figures import grid_factors
 from simiop.results.budget import budget_of_folder, table_rows
 from simiop.results.labels import PATIENT_FLOW
@@ -46,11 +46,6 @@ grid:
     paths: [tracks.day.group_size.max]
     levels: [8, 12]
 """
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
