@@ -267,6 +267,18 @@ def test_budget_of_a_folder_that_is_not_a_result_is_one_line(tmp_path: Path) -> 
     assert "manifest" in err
 
 
+@pytest.mark.parametrize("what", ["a file", "nothing"])
+def test_budget_of_a_file_or_a_missing_folder_is_one_line(tmp_path: Path, what: str) -> None:
+    target = tmp_path / "clinic.yaml"
+    if what == "a file":
+        target.write_text("config_version: 1\n")
+    code, _, err = run("budget", str(target))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"{target}: no such folder (DIR is a result folder of `simiop run` or `simiop experiment`)"
+    ]
+
+
 def test_budget_is_a_command_with_help() -> None:
     code, out, _ = run("--help")
     assert code == 0
