@@ -328,3 +328,26 @@ def test_too_few_replications_are_warned_in_the_assumptions(baseline_data: dict[
     budget = compute_budget(config, periods_of(config, 0.0, [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]), 2)
     assert "2 replications are too few for intervals to trust" in budget.assumptions
     assert "95% prediction interval" in budget.assumptions
+
+
+@pytest.mark.parametrize("damage", ["removed", "garbled"])
+def test_a_cell_without_its_periods_csv_is_one_line_for_budget_and_export(tmp_path: Path, damage: str) -> None:
+    """An interrupted run or a file removed since: budget and export name the file; no workbook is left."""
+    out = tmp_path / "out"
+    code, _, err = run("run", str(BASELINE), "--out", str(out), "--horizon", "30", "-r", "2", "--no-report")
+    assert code == 0, err
+    periods = out / "scenarios" / "base" / "r0001" / "periods.csv"
+    if damage == "removed":
+        periods.unlink()
+    else:
+        periods.write_text("garbage\n", encoding="utf-8")
+    code, _, err = run("budget", str(out))
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"{out}: scenarios/base/r0001/periods.csv cannot be read (")
+    workbook = tmp_path / "results.xlsx"
+    code, _, err = run("export", str(out), "--xlsx", str(workbook))
+    assert code == 2
+    assert err.strip().splitlines() == [line]
+    assert not workbook.exists()
+    assert not list(tmp_path.glob("*.xlsx*"))  # no half-written workbook either

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -58,7 +58,7 @@ import numpy as np
 from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.results.periods import FISCAL_YEAR
-from simiop.results.projections import ScenarioPeriods, read_periods
+from simiop.results.projections import PERIODS, ScenarioPeriods, read_periods
 from simiop.results.stats import MIN_REPLICATIONS, clip, summarise
 
 if TYPE_CHECKING:
@@ -421,9 +421,25 @@ def budget_of_folder(out: Path, scenario: str | None = None) -> Budget:
 
 def scenario_budget(out: Path, scenario: ScenarioPlan, replications: int) -> Budget:
     """The budget of one scenario of the result folder ``out``, from its replications' periods.csv."""
+    from simiop.config import ConfigError, Problem
     from simiop.experiments.cells import cell_dir
 
-    periods = read_periods((scenario.name, cell_dir(out, scenario.name, r)) for r in range(replications))
+    reading: list[Path] = [out]
+
+    def cells() -> Iterator[tuple[str, Path]]:
+        for r in range(replications):
+            reading[0] = cell_dir(out, scenario.name, r)
+            yield scenario.name, reading[0]
+
+    try:
+        periods = read_periods(cells())
+    except (OSError, ValueError, IndexError) as exc:
+        # An interrupted run, a file removed or damaged since: one line naming it, as the report says it.
+        name = (reading[0] / PERIODS).relative_to(out).as_posix()
+        reason = (exc.strerror or str(exc)).lower() if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(
+            str(out), [Problem("", f"{name} cannot be read ({reason}); `simiop reproduce` checks every file")]
+        ) from None
     return compute_budget(scenario.config, periods[0], replications)
 
 
