@@ -331,7 +331,9 @@ def test_too_few_replications_are_warned_in_the_assumptions(baseline_data: dict[
 
 
 @pytest.mark.parametrize("damage", ["removed", "garbled"])
-def test_a_cell_without_its_periods_csv_is_one_line_for_budget_and_export(tmp_path: Path, damage: str) -> None:
+def test_a_cell_without_its_periods_csv_is_one_line_for_budget_and_export(
+    tmp_path: Path, damage: str
+) -> None:
     """An interrupted run or a file removed since: budget and export name the file; no workbook is left."""
     out = tmp_path / "out"
     code, _, err = run("run", str(BASELINE), "--out", str(out), "--horizon", "30", "-r", "2", "--no-report")
