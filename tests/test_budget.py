@@ -353,3 +353,15 @@ def test_a_cell_without_its_periods_csv_is_one_line_for_budget_and_export(
     assert err.strip().splitlines() == [line]
     assert not workbook.exists()
     assert not list(tmp_path.glob("*.xlsx*"))  # no half-written workbook either
+
+
+def test_a_one_day_run_says_one_day(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        "run", str(BASELINE), "--out", str(out), "--until", "2027-01-04", "-r", "2", "--no-report"
+    )
+    assert code == 0, err
+    assert ": 1 day, seed " in stdout
+    code, text, _ = run("budget", str(out))
+    assert code == 0
+    assert "from opening on 2027-01-04 for 1 day (partial years: FY2027 (1 of 365 days))" in text

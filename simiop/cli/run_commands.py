@@ -231,7 +231,8 @@ def run(
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
-        f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
+        f"{config.clinic.name}: {config.simulation.horizon_days:g} "
+        f"day{'s' if config.simulation.horizon_days != 1 else ''}, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
         + (f" ({results.cells_kept} kept from before)" if results.cells_kept else "")
     )

@@ -334,7 +334,7 @@ def assumptions(config: SimiopConfig, years: Sequence[FiscalYear], replications:
     second = years[1].label if len(years) > 1 else "the next year"
     parts = [
         f"Budget for {span}, from opening on {config.clinic.opening_date.isoformat()} for "
-        f"{sum(y.days for y in years)} days"
+        f"{sum(y.days for y in years)} day{'s' if sum(y.days for y in years) != 1 else ''}"
         + (f" (partial years: {', '.join(partial)})" if partial else "")
         + f"; each figure is the mean of {replications} simulated replication"
         + ("s" if replications != 1 else "")
