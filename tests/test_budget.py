@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 from pathlib import Path
@@ -365,3 +366,18 @@ def test_a_one_day_run_says_one_day(tmp_path: Path) -> None:
     code, text, _ = run("budget", str(out))
     assert code == 0
     assert "from opening on 2027-01-04 for 1 day (partial years: FY2027 (1 of 365 days))" in text
+
+
+def test_start_up_months_for_a_role_with_nobody_at_opening_are_warned(baseline_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(baseline_data)
+    data["staff"]["roles"]["intake_clinician"]["count"] = 0
+    data["staff"]["roles"]["intake_clinician"]["hires"] = [{"date": "2027-02-01", "count": 1}]
+    data["money"]["budget"] = {
+        "startup": {"salary_months_before_opening": {"intake_clinician": 3, "therapist": 2}}
+    }
+    warnings = [line for line in validate_config(data, "test").warnings() if "money.budget" in line]
+    assert warnings == [
+        "warning: money.budget.startup.salary_months_before_opening.intake_clinician: the role has nobody at "
+        "opening (count 0), and start-up salary is for the people at opening, so these months budget nothing "
+        "(got 3; allowed a role with count > 0, or 0)"
+    ]
