@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from scipy import stats
 
 from simiop.config import SimiopConfig, validate_config
 from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, render
@@ -116,7 +118,9 @@ def test_every_line_by_hand(baseline_data: dict[str, Any]) -> None:
 
     net = line(budget, "net")
     assert net.cells[0].varies
-    assert net.cells[0].range_low == pytest.approx(300_000 - total[0] + 0.025 * 10_000)
+    # The outcome range is the t prediction interval of the two replications (as summary.csv), not clipped
+    spread = stats.t.ppf(0.975, 1) * math.sqrt(2 * 5_000.0**2) * math.sqrt(1 + 1 / 2)
+    assert net.cells[0].range_low == pytest.approx(305_000 - total[0] - spread)
     assert not line(budget, "other_direct").cells[0].varies
     assert math.isnan(line(budget, "other_direct").cells[0].ci95_low)  # the same in every replication
 
@@ -190,7 +194,7 @@ def test_the_defaults_budget_what_the_results_report(tmp_path: Path) -> None:
         "Total",
     ]
     assert {len(row) for row in lines} == {4}
-    assert any(row[0] == "  outcome range (2.5th-97.5th pct)" for row in lines)
+    assert any(row[0] == "  95% outcome range" for row in lines)
     assert "mean of 2 simulated replications" in assumptions
     assert "No indirect costs" in assumptions
 
@@ -264,6 +268,18 @@ def test_budget_of_a_folder_that_is_not_a_result_is_one_line(tmp_path: Path) -> 
     assert "manifest" in err
 
 
+@pytest.mark.parametrize("what", ["a file", "nothing"])
+def test_budget_of_a_file_or_a_missing_folder_is_one_line(tmp_path: Path, what: str) -> None:
+    target = tmp_path / "clinic.yaml"
+    if what == "a file":
+        target.write_text("config_version: 1\n")
+    code, _, err = run("budget", str(target))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"{target}: no such folder (DIR is a result folder of `simiop run` or `simiop experiment`)"
+    ]
+
+
 def test_budget_is_a_command_with_help() -> None:
     code, out, _ = run("--help")
     assert code == 0
@@ -284,3 +300,84 @@ def test_an_unknown_scenario_is_one_line(tmp_path: Path) -> None:
     assert code == 0
     assert "95% CI" not in text  # one replication: no interval
     assert "mean of 1 simulated replication." in text
+
+
+def test_the_outcome_range_is_the_prediction_interval_of_summary_csv(baseline_data: dict[str, Any]) -> None:
+    """The budget's outcome range is summarise's t prediction interval (as summary.csv and projections.csv),
+    clipped at 0 for revenue and not for net; two replications' percentiles would sit inside the CI."""
+    from simiop.results.stats import summarise
+
+    config = hand_config(baseline_data)
+    earned = [1000.0, 3000.0, 5000.0, 9000.0]
+    budget = compute_budget(config, periods_of(config, 0.0, earned, earned), 2)
+    revenue = line(budget, "revenue_earned").cells[0]
+    expected = summarise([1000.0, 3000.0])
+    assert expected.ci95_low < 0  # unclipped, the CI would say a negative revenue
+    assert revenue.ci95_low == 0.0
+    assert revenue.range_low == 0.0
+    assert revenue.range_high == pytest.approx(expected.outcome95_high)
+    assert revenue.range_high > revenue.ci95_high  # wider than the CI of the mean, as a range must be
+    net = line(budget, "net").cells[0]
+    net_values = [value - line(budget, "total_cost").cells[0].mean for value in (1000.0, 3000.0)]
+    assert net.range_low == pytest.approx(summarise(net_values).outcome95_low)  # a deficit stays negative
+    total = line(budget, "revenue_earned").cells[-1]
+    assert total.range_high == pytest.approx(summarise([6000.0, 12000.0]).outcome95_high)
+
+
+def test_too_few_replications_are_warned_in_the_assumptions(baseline_data: dict[str, Any]) -> None:
+    config = hand_config(baseline_data)
+    budget = compute_budget(config, periods_of(config, 0.0, [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]), 2)
+    assert "2 replications are too few for intervals to trust" in budget.assumptions
+    assert "95% prediction interval" in budget.assumptions
+
+
+@pytest.mark.parametrize("damage", ["removed", "garbled"])
+def test_a_cell_without_its_periods_csv_is_one_line_for_budget_and_export(
+    tmp_path: Path, damage: str
+) -> None:
+    """An interrupted run or a file removed since: budget and export name the file; no workbook is left."""
+    out = tmp_path / "out"
+    code, _, err = run("run", str(BASELINE), "--out", str(out), "--horizon", "30", "-r", "2", "--no-report")
+    assert code == 0, err
+    periods = out / "scenarios" / "base" / "r0001" / "periods.csv"
+    if damage == "removed":
+        periods.unlink()
+    else:
+        periods.write_text("garbage\n", encoding="utf-8")
+    code, _, err = run("budget", str(out))
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"{out}: scenarios/base/r0001/periods.csv cannot be read (")
+    workbook = tmp_path / "results.xlsx"
+    code, _, err = run("export", str(out), "--xlsx", str(workbook))
+    assert code == 2
+    assert err.strip().splitlines() == [line]
+    assert not workbook.exists()
+    assert not list(tmp_path.glob("*.xlsx*"))  # no half-written workbook either
+
+
+def test_a_one_day_run_says_one_day(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        "run", str(BASELINE), "--out", str(out), "--until", "2027-01-04", "-r", "2", "--no-report"
+    )
+    assert code == 0, err
+    assert ": 1 day, seed " in stdout
+    code, text, _ = run("budget", str(out))
+    assert code == 0
+    assert "from opening on 2027-01-04 for 1 day (partial years: FY2027 (1 of 365 days))" in text
+
+
+def test_start_up_months_for_a_role_with_nobody_at_opening_are_warned(baseline_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(baseline_data)
+    data["staff"]["roles"]["intake_clinician"]["count"] = 0
+    data["staff"]["roles"]["intake_clinician"]["hires"] = [{"date": "2027-02-01", "count": 1}]
+    data["money"]["budget"] = {
+        "startup": {"salary_months_before_opening": {"intake_clinician": 3, "therapist": 2}}
+    }
+    warnings = [line for line in validate_config(data, "test").warnings() if "money.budget" in line]
+    assert warnings == [
+        "warning: money.budget.startup.salary_months_before_opening.intake_clinician: the role has nobody at "
+        "opening (count 0), and start-up salary is for the people at opening, so these months budget nothing "
+        "(got 3; allowed a role with count > 0, or 0)"
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -168,4 +169,20 @@ def test_the_check_finds_tick_labels_on_top_of_each_other() -> None:
         assert tick_labels_overlapping(figure)
         axes.set_xticks([0.0, 2.0], ["1", "3"])
         texts_outside(figure)
+        assert tick_labels_overlapping(figure) == []
+
+
+@pytest.mark.parametrize("limits", [(-0.14, 0.005), (-0.155, 0.002), (-0.6, 0.4)])
+def test_a_share_difference_panel_has_no_crowded_ticks(limits: tuple[float, float]) -> None:
+    """A coverage share 12 points down in a 3-scenario, 8-panel experiment: matplotlib's default six ticks
+    '-0.125 -0.100 ... 0.000' touched each other on the half-page panel (the money axes were already cut to 3)."""
+    from simiop.report.experiment_figures import _label, _panel_grid
+
+    with drawing():
+        figure, panels = _panel_grid(8, 3)
+        axes = panels[5]
+        axes.plot(list(limits), [0.0, 2.0])
+        axes.set_xlim(*limits)
+        _label(axes, "weeks with individual therapy (share)", np.arange(3), None)
+        assert texts_outside(figure) == []
         assert tick_labels_overlapping(figure) == []

@@ -156,6 +156,32 @@ def test_until_before_opening_says_the_last_day_is_inclusive(baseline_data: dict
     ]
 
 
+def test_until_past_the_longest_run_names_until_and_its_last_allowed_day(
+    baseline_data: dict[str, Any],
+) -> None:
+    last = OPENING + dt.timedelta(days=36_499)  # a run of 36,500 days, the longest, ends on this day
+    assert ending(copy.deepcopy(baseline_data), until=last.isoformat()).simulation.horizon_days == 36_500
+    with pytest.raises(ConfigError) as caught:
+        ending(baseline_data, until=(last + dt.timedelta(days=1)).isoformat())
+    assert caught.value.lines() == [
+        f"test: simulation.until: makes a run longer than the longest (36,500 days from clinic.opening_date) "
+        f"(got {last + dt.timedelta(days=1)}; allowed on or before {last})"
+    ]
+
+
+@pytest.mark.parametrize("opening", [dt.date(2027, 7, 1), dt.date(2027, 7, 2)])
+def test_fiscal_years_past_the_longest_run_name_fiscal_years_and_the_most_allowed(
+    baseline_data: dict[str, Any], opening: dt.date
+) -> None:
+    most = max(n for n in range(1, 101) if (fiscal_years_end(opening, n, 7) - opening).days <= 36_500)
+    assert ending(copy.deepcopy(baseline_data), opening, fiscal_years=most).simulation.horizon_days <= 36_500
+    with pytest.raises(ConfigError) as caught:
+        ending(baseline_data, opening, fiscal_years=most + 1)
+    (line,) = caught.value.lines()
+    assert line.startswith("test: simulation.fiscal_years: runs ")
+    assert line.endswith(f"(got {most + 1}; allowed 1 to {most} from this opening date and fiscal year)")
+
+
 def test_command_line_refuses_horizon_and_until_together(tmp_path: Path) -> None:
     code, _, err = run(
         "run", str(BASELINE), "--horizon", "3y", "--until", "2030-06-30", "--out", str(tmp_path / "o")

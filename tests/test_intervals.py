@@ -186,3 +186,23 @@ def test_with_enough_replications_the_warning_names_exactly_the_flagged_headline
         label = next((label for _, label, _ in HEADLINE if line.startswith("  " + label + " ")), None)
         if label is not None:
             assert line.endswith("!") == (label in flagged), line
+
+
+def test_an_experiment_with_few_replications_says_so(tmp_path: Path) -> None:
+    """The experiment table shows means only, but comparison.csv and the headline rest on paired CIs."""
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        f"description: two\nbase: {BASELINE}\nreplications: 2\n"
+        "scenarios:\n  more:\n    description: one more therapist\n"
+        "    set: {staff.roles.therapist.count: 4}\n",
+        encoding="utf-8",
+    )
+    code, stdout, err = run(
+        "experiment", str(spec), "--horizon", "30d", "-j", "1", "--tables", "none", "--no-report",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert (
+        f"warning: 2 replications are too few for the comparison's intervals to trust (fewer than "
+        f"{MIN_REPLICATIONS}): run -r {MIN_REPLICATIONS} or more"
+    ) in stdout.splitlines()

@@ -10,7 +10,7 @@ from simiop.cli.common import fail
 
 
 @click.command()
-@click.argument("out", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("out", metavar="DIR", type=click.Path(path_type=Path))
 @click.option("--scenario", default=None, help="Scenario to budget (default: the base, or the only one).")
 @click.option(
     "--format",
@@ -33,6 +33,8 @@ def budget(out: Path, scenario: str | None, style: str) -> None:
     from simiop.config import ConfigError
     from simiop.results.budget import budget_of_folder, render
 
+    if not out.is_dir():  # one line, as simiop export says it (click's usage error is four)
+        fail([f"{out}: no such folder (DIR is a result folder of `simiop run` or `simiop experiment`)"])
     try:
         found = budget_of_folder(out, scenario)
     except ConfigError as exc:

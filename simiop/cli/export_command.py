@@ -55,9 +55,9 @@ def export(out: Path, workbook: Path, force: bool) -> None:
 
     try:
         source = read_source(out)
+        sheets = workbook_sheets(source)  # reads every cell's periods.csv for the budget: may find one gone
     except ConfigError as exc:
         fail(exc.lines())
-    sheets = workbook_sheets(source)
     title = f"simiop results: {source.folder.plan.name}"
     try:
         write_workbook(workbook, sheets, created_time(source), title)

@@ -231,7 +231,8 @@ def run(
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
-        f"{config.clinic.name}: {config.simulation.horizon_days:g} days, seed {plan.seed}, "
+        f"{config.clinic.name}: {config.simulation.horizon_days:g} "
+        f"day{'s' if config.simulation.horizon_days != 1 else ''}, seed {plan.seed}, "
         f"{plan.replications} replication(s)"
         + (f" ({results.cells_kept} kept from before)" if results.cells_kept else "")
     )
@@ -326,6 +327,14 @@ def experiment(
     )
     for line in experiment_table(results):
         click.echo(line)
+    from simiop.results.stats import MIN_REPLICATIONS
+
+    if plan.replications < MIN_REPLICATIONS:  # as simiop run warns: the comparison's intervals rest on them
+        click.echo(
+            f"warning: {plan.replications} replication{'s are' if plan.replications != 1 else ' is'} too few "
+            f"for the comparison's intervals to trust (fewer than {MIN_REPLICATIONS}): "
+            f"run -r {MIN_REPLICATIONS} or more"
+        )
     click.echo(f"results in {out_dir}/ (summary.csv per scenario; comparison.csv: paired differences)")
     if not no_report:
         write_report(out_dir, results)

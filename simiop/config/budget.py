@@ -105,3 +105,21 @@ def budget_references(
                 role,
                 ", ".join(sorted(roles)) or "none defined",
             )
+
+
+def budget_warnings(budget: BudgetConfig, roles: Mapping[str, object]) -> Iterator[tuple[str, str, str, str]]:
+    """Start-up months for a role with nobody at opening: they budget nothing, which a user would not expect.
+
+    Start-up salary is for the role's people at opening (count x fte); a role
+    staffed only by later hires (count 0) gets none, however many months are given.
+    """
+    for role, months in budget.startup.salary_months_before_opening.items():
+        staff = roles.get(role)
+        if months > 0 and getattr(staff, "count", 1) == 0:
+            yield (
+                f"money.budget.startup.salary_months_before_opening.{role}",
+                "the role has nobody at opening (count 0), and start-up salary is for the people at opening, "
+                "so these months budget nothing",
+                f"{months:g}",
+                "a role with count > 0, or 0",
+            )

@@ -137,6 +137,10 @@ class ClinicConfig(Frozen):
     observed: true} that gives the holidays of every year of any horizon."""
 
 
+MAX_HORIZON_DAYS = 36_500
+"""The longest run (horizon_days' upper limit): 100 years of 365 days."""
+
+
 class SimulationConfig(Frozen):
     """How long to simulate and how to seed it.
 
@@ -146,7 +150,7 @@ class SimulationConfig(Frozen):
     a written-out config keeps the one given, so a changed opening date moves the end with it.
     """
 
-    horizon_days: Annotated[float, Field(gt=0, le=36_500)]
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS)]
     """Length of each replication in days from opening (e.g. 1095), or a duration from opening: 3y is three
     calendar years (1,096 days across a leap day), 18m 18 twelfths of 365 days, 26w 182 days.
 
@@ -289,6 +293,15 @@ def resolve_horizon(data: Any) -> Any:
             )
         ok = until is not None and opening is not None
         simulation["horizon_days"] = float((until - opening).days + 1) if ok else PLACEHOLDER_DAYS
+        if until is not None and opening is not None and (until - opening).days >= MAX_HORIZON_DAYS:
+            # said of until, not of the horizon_days it became
+            last = opening + dt.timedelta(days=MAX_HORIZON_DAYS - 1)
+            raise _problem(
+                "until",
+                f"makes a run longer than the longest ({MAX_HORIZON_DAYS:,} days from clinic.opening_date)",
+                until.isoformat(),
+                f"on or before {last.isoformat()}",
+            )
     elif given == ["fiscal_years"]:
         years = _read(_YEARS, simulation["fiscal_years"])
         money = data.get("money")
@@ -297,6 +310,17 @@ def resolve_horizon(data: Any) -> Any:
         if years is not None and opening is not None and start_month is not None:
             end = fiscal_years_end(opening, years, start_month)
             simulation["horizon_days"] = float((end - opening).days)
+            if simulation["horizon_days"] > MAX_HORIZON_DAYS:  # say it of fiscal_years, not of horizon_days
+                most = years - 1
+                while (fiscal_years_end(opening, most, start_month) - opening).days > MAX_HORIZON_DAYS:
+                    most -= 1
+                raise _problem(
+                    "fiscal_years",
+                    f"runs {int(simulation['horizon_days']):,} days from clinic.opening_date, more than the "
+                    f"longest run ({MAX_HORIZON_DAYS:,} days)",
+                    years,
+                    f"1 to {most} from this opening date and fiscal year",
+                )
         else:
             simulation["horizon_days"] = PLACEHOLDER_DAYS
     return {**data, "simulation": simulation}

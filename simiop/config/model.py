@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from simiop.config.base import Frozen, Name
 from simiop.config.billing_checks import billing_warnings
-from simiop.config.budget import budget_references
+from simiop.config.budget import budget_references, budget_warnings
 from simiop.config.calendar import ClinicConfig, SimulationConfig, resolve_horizon
 from simiop.config.care import (
     AttendanceConfig,
@@ -116,6 +116,7 @@ class SimiopConfig(Frozen):
             *stay_limit_warnings(self.length_of_stay),
             *intake_warnings(self),
             *disengagement_warnings(self.attendance, self.length_of_stay),
+            *budget_warnings(self.money.budget, self.staff.roles),
         ]
         return [Problem(*finding).format("warning") for finding in findings]
 

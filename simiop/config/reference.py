@@ -600,8 +600,10 @@ the session: every session of it is missed), a `clinic.holidays` list with no da
 the run's last day (no holidays after its last date), a holiday rule's `removed` date that the rule does not
 close, `intake.priority_seats_per_slot` with no priority source, a `warm_handoff` on a source that is not a
 step-down, a warm hand-off's `admit_within_days` at or below its earliest `ready_after_days` (every hand-off
-lapses), a `max_stay_days` below the mean planned stay or at or before the first recertification, and
-no-starts or the dropout hazard with absence dropout switched off (`consecutive_absences_to_dropout: 60`).
+lapses), a `max_stay_days` below the mean planned stay or at or before the first recertification,
+no-starts or the dropout hazard with absence dropout switched off (`consecutive_absences_to_dropout: 60`),
+and start-up salary months (`money.budget.startup.salary_months_before_opening`) for a role with nobody at
+opening (count 0: they budget nothing).
 `simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.

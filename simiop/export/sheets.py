@@ -337,8 +337,8 @@ def budget_sheet(source: ExportSource) -> Sheet:
                 rows.append((scenario.name, line.label, line.unit, statistic, *(_number(v) for v in values)))
     about = (
         "The grant budget per fiscal year and in total (money.budget; docs/outputs.md, 'The grant budget'): "
-        "the same figures as `simiop budget DIR`, with the 95% CI of the mean and the 2.5th-97.5th "
-        "percentile outcome range of each figure that varies across replications."
+        "the same figures as `simiop budget DIR`, with the 95% CI of the mean and the 95% outcome range "
+        "(t prediction interval, as in summary.csv) of each figure that varies across replications."
     )
     return Sheet("Budget", about, [header, *rows], frozen_columns=4)
 

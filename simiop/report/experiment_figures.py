@@ -74,6 +74,8 @@ def _label(axes: Axes, title: str, positions: np.ndarray, names: list[str] | Non
         axes.xaxis.set_major_locator(MaxNLocator(nbins=3))  # wide labels: more would touch each other
         axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.tick_params(axis="x", labelrotation=20)
+    else:  # at most 5 ticks: six labels such as '-0.125' (a share's difference) touched on a 2-column page
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=4))
 
 
 COLUMNS = 2

@@ -35,16 +35,20 @@ opening, for the days of that FY inside the run:
   collected - total cost.
 
 Each line is computed per replication, then summarised: the mean, the 95%
-confidence interval of that mean (``simiop.results.stats.summarise``), and the
-outcome range, the 2.5th and 97.5th percentiles of the replications' values
-(numpy's linear interpolation): where one year's result is likely to fall.
+confidence interval of that mean, and the outcome range, the 95% t prediction
+interval for one more replication: where one year's result is likely to fall.
+Both come from ``simiop.results.stats.summarise``, as in summary.csv and
+projections.csv, so one name has one meaning (percentiles of a handful of
+replications are about their min and max, narrower than the CI of the mean with
+4 replications; stats.py says why not them). Bounds of a line that cannot be
+negative (every line but the two net lines) are clipped at 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -54,8 +58,8 @@ import numpy as np
 from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.results.periods import FISCAL_YEAR
-from simiop.results.projections import ScenarioPeriods, read_periods
-from simiop.results.stats import summarise
+from simiop.results.projections import PERIODS, ScenarioPeriods, read_periods
+from simiop.results.stats import MIN_REPLICATIONS, clip, summarise
 
 if TYPE_CHECKING:
     from simiop.experiments.plan import ScenarioPlan
@@ -85,7 +89,8 @@ LineKind = Literal[
 ]
 """What a budget line holds (``fte`` and ``salaries`` come once per role, their ``role`` set)."""
 
-RANGE_PERCENTILES = (2.5, 97.5)
+CAN_BE_NEGATIVE: frozenset[LineKind] = frozenset({"net", "net_cash"})
+"""Lines whose bounds are not clipped at 0 (a deficit is negative; no cost or revenue is)."""
 BASE_NAMES = {
     "modified_total_direct_costs": "modified total direct costs (MTDC, 2 CFR 200.1)",
     "total_direct_costs": "total direct costs",
@@ -176,8 +181,9 @@ def _employed_fte_days(role: StaffRole, opening: dt.date, first: int, end: int) 
     return role.fte * sum(max(0, end - max(first, start)) for start in starts)
 
 
-def _cell(values: np.ndarray) -> BudgetCell:
-    summary = summarise(values.tolist())
+def _cell(values: np.ndarray, floor: float = -math.inf) -> BudgetCell:
+    """Mean, CI of the mean and outcome range (t prediction interval) of one figure, bounds >= ``floor``."""
+    summary = clip(summarise(values.tolist()), low=floor)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         nan = math.nan
@@ -185,15 +191,22 @@ def _cell(values: np.ndarray) -> BudgetCell:
     varies = bool(np.any(finite != finite[0]))
     if not varies:
         return BudgetCell(summary.mean, math.nan, math.nan, math.nan, math.nan, False)
-    low, high = np.percentile(finite, RANGE_PERCENTILES)
-    return BudgetCell(summary.mean, summary.ci95_low, summary.ci95_high, float(low), float(high), True)
+    return BudgetCell(
+        summary.mean,
+        summary.ci95_low,
+        summary.ci95_high,
+        summary.outcome95_low,
+        summary.outcome95_high,
+        True,
+    )
 
 
 def _row(kind: LineKind, label: str, unit: Unit, per_year: np.ndarray, role: str = "") -> BudgetRow:
     """``per_year``: (years, replications); the total column adds the years (USD) or is blank (FTE)."""
-    cells = [_cell(year) for year in per_year]
+    floor = -math.inf if kind in CAN_BE_NEGATIVE else 0.0
+    cells = [_cell(year, floor) for year in per_year]
     if unit == "USD":
-        cells.append(_cell(per_year.sum(axis=0)))
+        cells.append(_cell(per_year.sum(axis=0), floor))
     else:
         nan = math.nan
         cells.append(BudgetCell(nan, nan, nan, nan, nan, False))
@@ -321,7 +334,7 @@ def assumptions(config: SimiopConfig, years: Sequence[FiscalYear], replications:
     second = years[1].label if len(years) > 1 else "the next year"
     parts = [
         f"Budget for {span}, from opening on {config.clinic.opening_date.isoformat()} for "
-        f"{sum(y.days for y in years)} days"
+        f"{sum(y.days for y in years)} day{'s' if sum(y.days for y in years) != 1 else ''}"
         + (f" (partial years: {', '.join(partial)})" if partial else "")
         + f"; each figure is the mean of {replications} simulated replication"
         + ("s" if replications != 1 else "")
@@ -377,8 +390,14 @@ def assumptions(config: SimiopConfig, years: Sequence[FiscalYear], replications:
     if replications > 1:
         parts.append(
             "Under a figure that varies between replications: the 95% confidence interval of its mean, and "
-            "its outcome range, the 2.5th to 97.5th percentile of the replications (where one year's result "
-            "is likely to fall; it does not shrink with more replications)."
+            "its outcome range, the 95% prediction interval for one more replication (where one year's "
+            "result is likely to fall; it does not shrink with more replications); bounds of costs and "
+            "revenue are clipped at 0."
+        )
+    if replications < MIN_REPLICATIONS:
+        parts.append(
+            f"Warning: {replications} replication{'s are' if replications != 1 else ' is'} too few for "
+            f"intervals to trust (fewer than {MIN_REPLICATIONS}): run with -r {MIN_REPLICATIONS} or more."
         )
     return " ".join(parts)
 
@@ -402,9 +421,25 @@ def budget_of_folder(out: Path, scenario: str | None = None) -> Budget:
 
 def scenario_budget(out: Path, scenario: ScenarioPlan, replications: int) -> Budget:
     """The budget of one scenario of the result folder ``out``, from its replications' periods.csv."""
+    from simiop.config import ConfigError, Problem
     from simiop.experiments.cells import cell_dir
 
-    periods = read_periods((scenario.name, cell_dir(out, scenario.name, r)) for r in range(replications))
+    reading: list[Path] = [out]
+
+    def cells() -> Iterator[tuple[str, Path]]:
+        for r in range(replications):
+            reading[0] = cell_dir(out, scenario.name, r)
+            yield scenario.name, reading[0]
+
+    try:
+        periods = read_periods(cells())
+    except (OSError, ValueError, IndexError) as exc:
+        # An interrupted run, a file removed or damaged since: one line naming it, as the report says it.
+        name = (reading[0] / PERIODS).relative_to(out).as_posix()
+        reason = (exc.strerror or str(exc)).lower() if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(
+            str(out), [Problem("", f"{name} cannot be read ({reason}); `simiop reproduce` checks every file")]
+        ) from None
     return compute_budget(scenario.config, periods[0], replications)
 
 
@@ -442,7 +477,7 @@ def table_rows(budget: Budget) -> list[list[str]]:
             )
             lines.append(
                 [
-                    "  outcome range (2.5th-97.5th pct)",
+                    "  95% outcome range",
                     *(_span(c.range_low, c.range_high, row.unit) for c in row.cells),
                 ]
             )
