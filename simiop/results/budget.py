@@ -184,13 +184,9 @@ def _employed_fte_days(role: StaffRole, opening: dt.date, first: int, end: int) 
 def _cell(values: np.ndarray, floor: float = -math.inf) -> BudgetCell:
     """Mean, CI of the mean and outcome range (t prediction interval) of one figure, bounds >= ``floor``."""
     summary = clip(summarise(values.tolist()), low=floor)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+    if summary.n < 2 or summary.constant:  # no replication, one, or all alike: no interval
         nan = math.nan
-        return BudgetCell(nan, nan, nan, nan, nan, False)
-    varies = bool(np.any(finite != finite[0]))
-    if not varies:
-        return BudgetCell(summary.mean, math.nan, math.nan, math.nan, math.nan, False)
+        return BudgetCell(summary.mean, nan, nan, nan, nan, False)
     return BudgetCell(
         summary.mean,
         summary.ci95_low,
