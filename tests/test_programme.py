@@ -10,7 +10,7 @@ import numpy as np
 import simpy
 
 from simiop.collector import collector_paused
-from simiop.config import load_config
+from simiop.config import SimiopConfig, load_config
 from simiop.model import simulate
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
@@ -109,16 +109,20 @@ def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
     clinic.close()  # twice is harmless
 
 
-def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
-    """``_everyone_came`` (all attend, one group a track) gives what the general ``_who_came`` gives."""
-    config = load_config(MMC, ["simulation.horizon_days=120"])
-    clinic = clinic_of(config, seed=3)
-    calendar = clinic.calendar
+def _flow_run(config: SimiopConfig, seed: int) -> Programme:
+    """The patient flow of a clinic (referrals, intake, programme) run to the horizon, before its finish."""
+    clinic = clinic_of(config, seed=seed)
     clinic.intake = IntakeBook(clinic)
     programme = clinic.programme = Programme(clinic)
     for name, source in config.referrals.sources.items():
         start_source(clinic, name, source)
-    clinic.env.run(until=calendar.horizon_days)
+    clinic.env.run(until=clinic.calendar.horizon_days)
+    return programme
+
+
+def test_when_everyone_comes_the_short_way_lists_the_same_attendance() -> None:
+    """``_everyone_came`` (all attend, one group a track) gives what the general ``_who_came`` gives."""
+    programme = _flow_run(load_config(MMC, ["simulation.horizon_days=120"]), seed=3)
     programme.finish()  # everyone always comes here: the short way
 
     def listed(held: list[list[Attendance]]) -> list[tuple[object, ...]]:
@@ -209,14 +213,7 @@ def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]
 
 def test_who_came_lists_members_absences_and_groups_as_a_day_by_day_walk() -> None:
     """Two groups, absences, three tracks: each track-day's attendance and row counts as stepping finds them."""
-    config = load_config(BASELINE, ["simulation.horizon_days=150"])
-    clinic = clinic_of(config, seed=5)
-    calendar = clinic.calendar
-    clinic.intake = IntakeBook(clinic)
-    programme = clinic.programme = Programme(clinic)
-    for name, source in config.referrals.sources.items():
-        start_source(clinic, name, source)
-    clinic.env.run(until=calendar.horizon_days)
+    programme = _flow_run(load_config(BASELINE, ["simulation.horizon_days=150"]), seed=5)
     held = programme._who_came()
 
     listed = [
