@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -119,10 +120,12 @@ def _country_class(code: str) -> type[HolidayBase] | None:
     0.005 s for the one module), more than a one-week run's simulation.
     So the country's module file is loaded on its own, under its own name,
     when its package is not imported yet (most modules import only the
-    package's base classes); if it is, or the module imports a sibling
-    (a territory's imports its country's: American Samoa's the United
-    States'), the package's own import is used. The class is the package's own: the dates are the same
-    (tests/test_calendar.py compares them with ``country_holidays``).
+    package's base classes); if it is, or the module imports a sibling (a
+    territory's imports its country's: American Samoa's the United
+    States'), or the file is not where this package version keeps it, the
+    package's own import is used. The class is the package's own, so the
+    dates are the same (tests/test_calendar.py compares them with
+    ``country_holidays``).
     """
     import importlib
     import importlib.util
@@ -136,25 +139,30 @@ def _country_class(code: str) -> type[HolidayBase] | None:
     if module is None:
         return None
     name = f"holidays.countries.{module}"
-    loaded = sys.modules.get(name)
-    if loaded is None and "holidays.countries" in sys.modules:
-        loaded = importlib.import_module(name)
-    if loaded is None:
-        path = Path(holidays.__file__).parent / "countries" / f"{module}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:  # not laid out as expected: the package's own import
-            return cast("type[HolidayBase]", getattr(holidays, code))
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[name] = loaded
-        try:
-            spec.loader.exec_module(loaded)
-        except ImportError:  # a territory's module imports its country's (a sibling): the package's import
-            del sys.modules[name]
+    path = Path(holidays.__file__).parent / "countries" / f"{module}.py"
+    with _LOADING:  # threads (a Dask worker's) load a module once
+        loaded = sys.modules.get(name)
+        if loaded is None and ("holidays.countries" in sys.modules or not path.is_file()):
             loaded = importlib.import_module(name)
-        except BaseException:
-            del sys.modules[name]
-            raise
+        if loaded is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:  # not laid out as expected: the package's own import
+                return cast("type[HolidayBase]", getattr(holidays, code))
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[name] = loaded
+            try:
+                spec.loader.exec_module(loaded)
+            except ImportError:  # it imports a sibling (a territory its country): the package's import
+                del sys.modules[name]
+                loaded = importlib.import_module(name)
+            except BaseException:
+                del sys.modules[name]
+                raise
     return cast("type[HolidayBase]", getattr(loaded, code))
+
+
+_LOADING = threading.Lock()
+"""Held while ``_country_class`` loads a country module."""
 
 
 # -- checks of a rule, used by the config model ---------------------------------------------------
