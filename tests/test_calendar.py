@@ -195,3 +195,41 @@ def test_the_manifest_records_the_holidays_release_and_reproduce_names_a_change(
     before = {"versions": {**now, "holidays": "0.40"}}
     reproduction = Reproduction(checks=[], outcome=cast("Outcome", outcome), original=before)
     assert reproduction.version_changes() == {"holidays": ("0.40", now["holidays"])}
+
+
+_ONE_COUNTRY = """
+import sys
+from simiop.config.closures import _country_holidays
+import holidays
+cases = [("US", None, True), ("US", None, False), ("US", "NY", True), ("USA", "CA", True), ("DE", "BY", True),
+         ("GB", None, True), ("JP", None, False)]
+ours = [sorted(_country_holidays(code, sub, range(2027, 2030), observed).items()) for code, sub, observed in cases]
+print("holidays.countries" in sys.modules)
+more = [("AS", None, True), ("MQ", None, True)]  # their modules import a sibling's: the package's own import
+ours += [sorted(_country_holidays(code, sub, range(2027, 2030), observed).items()) for code, sub, observed in more]
+theirs = [sorted(holidays.country_holidays(code, subdiv=sub, years=range(2027, 2030), observed=observed).items())
+          for code, sub, observed in cases + more]
+print(ours == theirs, sum(map(len, ours)))
+"""
+
+
+def test_a_rule_loads_one_country_module_and_gives_the_package_s_own_dates() -> None:
+    """In a new process (nothing of the package loaded yet), a country's calendar is worked out without
+    importing every country module, and gives the dates and names ``holidays.country_holidays`` gives."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _ONE_COUNTRY], capture_output=True, text=True, check=True)
+    loaded_all, same, count = done.stdout.split()
+    assert loaded_all == "False"
+    assert same == "True"
+    assert int(count) > 9 * 9
+
+
+def test_an_unknown_country_or_subdivision_is_refused_as_the_package_refuses_it() -> None:
+    from simiop.config.closures import _country_holidays
+
+    with pytest.raises(NotImplementedError):
+        _country_holidays("XX", None, range(2027, 2028), True)
+    with pytest.raises(NotImplementedError):
+        _country_holidays("US", "ZZ", range(2027, 2028), True)

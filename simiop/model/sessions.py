@@ -233,7 +233,7 @@ class Sessions:
                     self._row(rule, attendance, 0, group, "too_few")
                 return []
             running = [group]
-            index_of = {id(group[0]): 0}
+            index_of = None  # the one group's number is 0
         else:
             index_of = {id(group[0]): k for k, group in enumerate(came) if group}
             for k, (scheduled, group) in enumerate(zip(attendance.scheduled, came, strict=True)):
@@ -254,9 +254,10 @@ class Sessions:
             if not running:  # nothing to staff: no facilitator or room is taken
                 return []
 
-        if self._room_day != day:
+        rooms = self._rooms
+        if self._room_day != day:  # a new day: every room free (a room's timeline is made when first taken)
             self._room_day = day
-            self._rooms = [Timeline() for _ in range(self._group_rooms)]
+            rooms = self._rooms = []
         minutes, hours = rule.minutes, rule.hours
         start, end = rule.start, rule.end
         # Who can facilitate: free all programme day, inside their shift, with the minutes left today
@@ -299,62 +300,52 @@ class Sessions:
         taken = 0
         log = self._log.today
         name = track.name
+        times = rule.times
+        booked = rule.booked
         for session in running:
-            number = index_of[id(session[0])]
+            number = 0 if index_of is None else index_of[id(session[0])]
             if len(candidates) - taken < per_group:
                 row.cancelled_no_facilitator += 1
                 self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            room = -1
-            for j, busy in enumerate(self._rooms):
+            # The first free room: rooms not yet taken today are free (no timeline made for them yet).
+            room = 0
+            for busy in rooms:
                 if busy.free(start, end):
-                    room = j
+                    busy.take(start, end)
                     break
-            if room < 0:
-                row.cancelled_no_room += 1
-                self._row(rule, attendance, number, session, "no_room")
-                continue
-            self._rooms[room].take(start, end)
+                room += 1
+            else:
+                if room >= self._group_rooms:
+                    row.cancelled_no_room += 1
+                    self._row(rule, attendance, number, session, "no_room")
+                    continue
+                rooms.append(Timeline.busy(start, end))
             staff = []
             for candidate in candidates[taken : taken + per_group]:
                 person = candidate[3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
-                rule.booked[day] += hours
+                booked[day] += hours
                 person.today(day).take(start, end, minutes)
                 staff.append(person.person_id)
                 row.facilitation_hours += hours
             cover = int(taken + per_group > covered)
             taken += per_group
             row.groups_covered += cover
-            staff.sort()
+            if per_group > 1:
+                staff.sort()
             ids = [enrolment.episode.episode_id for enrolment in session]
-            patients = [list(ids) for _ in rule.times]
+            patients = [ids[:] for _ in times]
             where = self._room_names[room]
             staffed = tuple(staff)
-            log.extend(
-                [
-                    (
-                        day,
-                        "group",
-                        name,
-                        number,
-                        k,
-                        "programme",
-                        s,
-                        e,
-                        staffed,
-                        cover,
-                        where,
-                        listed,
-                        "held",
-                        "",
-                    )
-                    for k, ((s, e), listed) in enumerate(zip(rule.times, patients, strict=True))
-                ]
-            )  # a list, not a generator: one row per session of the day, for every track-day
+            for k, (s, e) in enumerate(times):  # one row per session of the day, for every track-day
+                log.append(
+                    (day, "group", name, number, k, "programme", s, e, staffed, cover, where, patients[k],
+                     "held", "")
+                )  # fmt: skip
             held.append(HeldSession(session, patients))
             row.groups_run += 1
-            row.group_attendances += len(ids) * len(rule.times)
+            row.group_attendances += len(ids) * len(times)
             if len(session) > row.largest_group:
                 row.largest_group = len(session)
         return held
