@@ -22,7 +22,10 @@ from simiop.results.stats import paired_difference, summarise
 from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
 
-EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(
+    p for p in (REPO / "experiments").glob("*.yaml") if not p.name.startswith("sensitivity_")
+)
+"""Experiment files (sensitivity_*.yaml are sensitivity files: tests/test_sensitivity.py reads them)."""
 
 SMALL = f"""
 description: a small test experiment

@@ -246,3 +246,91 @@ def test_shipped_baseline_spec_reads() -> None:
     assert study.spec.method == "oat"
     assert "net_surplus_usd" in study.spec.kpis
     assert len(study.design().labels) == 1 + 2 * len(study.spec.inputs)
+
+
+PSA = """
+base: {base}
+method: psa
+samples: 8
+replications: 2
+horizon: 90
+kpis: [wait_referral_to_admission_days_mean, admissions]
+inputs:
+  arrival_rate:
+    paths: [referrals.sources.arrivals.weekly_rate]
+    low: 6.0
+    high: 8.0
+    distribution: {{dist: normal, mean: 7, sd: 0.5}}
+  mean_stay:
+    paths: [length_of_stay.planned_stay.mean]
+    low: 0.4
+    high: 0.6
+    distribution: {{dist: beta, a: 2, b: 2}}
+targets:
+  - {{kpi: wait_referral_to_admission_days_mean, at_most: 0.5}}
+options:
+  five_seats: {{set: {{tracks.programme.group_size.max: 5}}}}
+  seven_seats: {{set: {{tracks.programme.group_size.max: 7}}}}
+"""
+
+
+def test_psa_splits_variance_and_compares_options_under_the_same_input_sets(tmp_path: Path) -> None:
+    spec = _write(tmp_path, "psa.yaml", PSA.format(base=MMC))
+    outcome = run_sensitivity(spec, tmp_path / "out", executor="serial")
+    assert outcome.values.shape == (2 * 8, 2, 2)
+    design = outcome.design.values
+    assert (design[:, 0] >= 6.0).all()
+    assert (design[:, 0] <= 8.0).all()
+    rows = {
+        (row[0], row[1]): row
+        for row in (line.split(",") for line in (tmp_path / "out" / "psa.csv").read_text().splitlines()[1:])
+    }
+    for row in rows.values():
+        assert float(row[6]) >= 0.0  # input variance, floored at 0
+        assert float(row[7]) >= 0.0  # stochastic variance
+    met = {
+        (row[0], row[1]): float(row[2])
+        for row in (
+            line.split(",") for line in (tmp_path / "out" / "psa_targets.csv").read_text().splitlines()[1:]
+        )
+    }
+    wait = "wait_referral_to_admission_days_mean <= 0.5"
+    assert met["seven_seats", wait] >= met["five_seats", wait]  # more seats never wait longer here
+    figures = {path.name for path in (tmp_path / "out" / "figures").iterdir()}
+    assert "acceptability_wait_referral_to_admission_days_mean.png" in figures
+    assert "psa_admissions.png" in figures
+
+
+def test_morris_runs_through_the_pipeline_and_ranks_the_arrival_rate_first_for_admissions(
+    tmp_path: Path,
+) -> None:
+    text = PSA.format(base=MMC).replace("method: psa", "method: morris").replace("samples: 8", "samples: 3")
+    spec = _write(tmp_path, "morris.yaml", text.split("targets:")[0])
+    outcome = run_sensitivity(spec, tmp_path / "out", executor="serial")
+    assert outcome.values.shape == (3 * 3, 2, 2)
+    ranked = [line.split(",") for line in (tmp_path / "out" / "importance.csv").read_text().splitlines()[1:]]
+    assert [row[2] for row in ranked if row[0] == "admissions" and row[1] == "1"] == ["arrival_rate"]
+    assert (tmp_path / "out" / "figures" / "morris_admissions.png").is_file()
+
+
+def test_an_unknown_kpi_is_named_and_leaves_no_folder(tmp_path: Path) -> None:
+    text = MMC_OAT.format(base=MMC).replace("horizon: 400", "horizon: 60")
+    text = text.replace("[wait_referral_to_admission_days_mean]", "[people_helped]")
+    spec = _write(tmp_path, "kpi.yaml", text)
+    result = CliRunner().invoke(
+        main, ["sensitivity", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"{spec}: kpis: the model reports no such KPI (got 'people_helped'; allowed a column of kpis.csv or net_surplus_usd)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_experiment_command_given_a_sensitivity_file_says_which_command_runs_it(tmp_path: Path) -> None:
+    spec = ROOT / "experiments" / "sensitivity_baseline.yaml"
+    result = CliRunner().invoke(main, ["experiment", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert (
+        "this is a sensitivity file, not an experiment file; run it with: simiop sensitivity" in result.output
+    )

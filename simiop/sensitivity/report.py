@@ -37,7 +37,8 @@ def tornado(outcome: SensitivityOutcome, k: int) -> Drawing:
                 axes.plot([base + lo, base + hi], [row, row], color="black", linewidth=0.8)
     axes.axvline(base, color="black", linewidth=0.8)
     axes.set_yticks(y, labels)
-    axes.set_xlabel(f"{kpi} (base {base:,.4g})")
+    shown = f"{base:,.0f}" if abs(base) >= 100 else f"{base:.3g}"
+    axes.set_xlabel(f"{kpi} (base {shown})")
     axes.legend(loc="lower right")
     rows = [[e.input, e.base_mean, e.low_change, e.high_change, e.swing] for e in effects]
     return finish(

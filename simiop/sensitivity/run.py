@@ -104,6 +104,16 @@ def _claim(out: Path, study: Study, force: bool) -> None:
     remove_files(out, names)
 
 
+def _unclaim(out: Path, created: bool) -> None:
+    """Remove the manifest and the empty values folder this run wrote (and ``out`` if this run made it)."""
+    remove_files(out, [MANIFEST])
+    for folder in (out / VALUES_DIR, *((out,) if created else ())):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def _manifest(
     out: Path,
     study: Study,
@@ -148,6 +158,7 @@ def run_study(
     """
     with writing_into(out, started=False):
         _claim(out, study, force)
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         started = now()
         _manifest(out, study, RUNNING, command, started, executor)
@@ -174,8 +185,10 @@ def run_study(
     for result in executor.map_unordered(evaluate_replication, tasks):
         missing = [name for name in needed if name not in result.kpis]
         if missing:
+            if done == 0:  # nothing stored: leave the folder as a fresh one, so the fixed file can use it
+                _unclaim(out, created)
             raise ConfigError(
-                study.name,
+                study.source or study.name,
                 [
                     Problem(
                         "kpis",

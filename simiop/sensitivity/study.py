@@ -60,6 +60,8 @@ class Study:
     spec: SensitivitySpec
     base: SimiopConfig
     """The base config with the file's set:, horizon: and seed applied (what every point starts from)."""
+    source: str = ""
+    """The file (or manifest) it was read from, for messages; not part of the identity."""
 
     @property
     def seed(self) -> int:
@@ -92,7 +94,7 @@ class Study:
         try:
             spec = SensitivitySpec.model_validate(data["spec"])
             base = validate_config(data["base_config"], f"{source}: base_config")
-            return cls(str(data["name"]), spec, base)
+            return cls(str(data["name"]), spec, base, source)
         except (KeyError, TypeError, ValidationError) as exc:
             raise ConfigError(
                 source, [Problem("sensitivity", f"not a simiop sensitivity record ({exc})")]
@@ -272,7 +274,7 @@ def read_study(path: Path) -> Study:
     problems = _check_inputs(spec, resolved, source)
     if problems:
         raise ConfigError(source, problems)
-    study = Study(path.stem, spec, base)
+    study = Study(path.stem, spec, base, source)
     study.point_configs(study.design(), source)  # every point's config is valid before anything runs
     return study
 
