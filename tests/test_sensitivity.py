@@ -334,3 +334,11 @@ def test_an_experiment_command_given_a_sensitivity_file_says_which_command_runs_
     assert (
         "this is a sensitivity file, not an experiment file; run it with: simiop sensitivity" in result.output
     )
+
+
+def test_report_command_redraws_a_sensitivity_folder_from_its_stored_values(mmc_folder: Path) -> None:
+    out = mmc_folder / "out"
+    (out / "report.html").unlink()
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tornado_wait_referral_to_admission_days_mean" in (out / "report.html").read_text()

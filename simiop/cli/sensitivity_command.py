@@ -57,7 +57,8 @@ def sensitivity(
     except ConfigError as exc:
         fail(exc.lines())
     except ImportError as exc:
-        fail([f'{spec}: method {exc.name} needs SALib: pip install "simiop[sensitivity]"'])
+        install = 'pip install "simiop[sensitivity]"'
+        fail([f"{spec}: method: morris and sobol need {exc.name}, which is not installed: {install}"])
     try:
         with progress_bar("sensitivity") as progress:
             outcome = run_study_into(
@@ -87,3 +88,19 @@ def sensitivity(
         sys.exit(INTERRUPTED)
     click.echo(outcome.sentence)
     click.echo(f"{outcome.cells_run} replications run, {outcome.cells_kept} kept; results in {out_dir}/")
+
+
+def rebuild_report(out: Path) -> None:
+    """``simiop report DIR`` of a sensitivity folder: figures and page drawn again from its stored values."""
+    from simiop.atomic import OutputWriteError
+    from simiop.config import ConfigError
+    from simiop.sensitivity.report import write_report
+    from simiop.sensitivity.run import open_study
+
+    try:
+        page = write_report(open_study(out))
+    except ConfigError as exc:
+        fail(exc.lines())
+    except OutputWriteError as exc:
+        write_failure(exc, "every report file is whole (old or new): fix that and run the same command")
+    click.echo(f"report: {page}")

@@ -14,7 +14,6 @@ every file, so ``simiop reproduce`` can re-run the study and compare.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -218,9 +217,46 @@ def run_study(
     )
 
 
-def is_sensitivity(document: dict[str, Any]) -> bool:
-    return document.get("kind") == "sensitivity"
+def is_sensitivity_folder(out: Path) -> bool:
+    """Whether ``out`` holds a readable manifest written by ``simiop sensitivity``."""
+    try:
+        return read_manifest(out).get("kind") == "sensitivity"
+    except ConfigError:
+        return False
 
 
-def finite(value: float) -> bool:
-    return not math.isnan(value)
+def open_study(out: Path) -> SensitivityOutcome:
+    """A finished sensitivity folder read back from its manifest and stored values (nothing is run).
+
+    ConfigError when the folder is not a finished sensitivity run or a stored value is missing.
+    """
+    document = read_manifest(out)
+    source = str(out / MANIFEST)
+    if document.get("kind") != "sensitivity":
+        raise ConfigError(source, [Problem("kind", "not a simiop sensitivity folder")])
+    if document.get("status") != COMPLETE:
+        raise ConfigError(
+            source, [Problem("status", "the run did not finish; run its command again to complete it")]
+        )
+    study = Study.from_identity(document.get("sensitivity", {}), source)
+    design = study.design()
+    options = tuple(study.options())
+    points = len(design.labels) * len(options)
+    kpis = study.spec.kpis
+    values = np.full((points, study.spec.replications, len(kpis)), np.nan)
+    for point in range(points):
+        for r in range(study.spec.replications):
+            found = _read_value(value_path(out, point, r), kpis)
+            if found is None:
+                where = value_path(out, point, r).relative_to(out).as_posix()
+                raise ConfigError(
+                    str(out), [Problem(where, "missing or damaged; run the study again to remake it")]
+                )
+            values[point, r] = found
+    try:
+        sentence = (out / "findings.txt").read_text(encoding="utf-8").strip()
+    except OSError:
+        sentence = ""
+    return SensitivityOutcome(
+        out, study, design, values, options, 0, points * study.spec.replications, document, sentence
+    )
