@@ -241,11 +241,14 @@ def test_spec_errors_are_one_line_naming_the_field(tmp_path: Path, change: str, 
     assert not (tmp_path / "out").exists()
 
 
-def test_shipped_baseline_spec_reads() -> None:
+def test_shipped_specs_read() -> None:
     study = read_study(ROOT / "experiments" / "sensitivity_baseline.yaml")
     assert study.spec.method == "oat"
     assert "net_surplus_usd" in study.spec.kpis
     assert len(study.design().labels) == 1 + 2 * len(study.spec.inputs)
+    psa = read_study(ROOT / "experiments" / "sensitivity_psa_staffing.yaml")
+    assert list(psa.options()) == ["two_day_groups", "three_day_groups"]
+    assert psa.options()["three_day_groups"].tracks["day"].groups == 3
 
 
 PSA = """

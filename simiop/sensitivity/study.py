@@ -133,11 +133,10 @@ class Study:
                 try:
                     configs.append(validate_config(set_values(data, changes, source), source))
                 except ConfigError as exc:
-                    where = ", ".join(
-                        name for name, v in zip(self.spec.inputs, row, strict=True) if not math.isnan(v)
-                    )
+                    varied = [n for n, v in zip(self.spec.inputs, row, strict=True) if not math.isnan(v)]
+                    where = f"inputs.{varied[0]}" if len(varied) == 1 else f"inputs ({', '.join(varied)})"
                     problems = [
-                        Problem(f"inputs ({where}) at point {label}: {p.path}", p.message, p.got, p.allowed)
+                        Problem(f"{where} at point {label}: {p.path}", p.message, p.got, p.allowed)
                         for p in exc.problems
                     ]
                     raise ConfigError(source, problems) from None
