@@ -221,6 +221,10 @@ def test_values_are_the_same_for_any_executor(tmp_path: Path) -> None:
             "bad.yaml: inputs.arrival_rate.paths[0]: no such field in the base config",
         ),
         ("replications: 3", "bad.yaml: samples: not read by method oat"),
+        (
+            "paths: [tracks.programme.group_size.max]",
+            "bad.yaml: inputs.arrival_rate.paths[0]: sets the same field as inputs.seats.paths[1]",
+        ),
     ],
 )
 def test_spec_errors_are_one_line_naming_the_field(tmp_path: Path, change: str, expected: str) -> None:
@@ -229,6 +233,7 @@ def test_spec_errors_are_one_line_naming_the_field(tmp_path: Path, change: str, 
         "low: 6.0": "low: 9.0",
         "paths: [referrals.sources.arrivals.weekly_rate]": "paths: [referrals.sources.arrivals.weekly_rates]",
         "replications: 3": "replications: 3\nsamples: 8",
+        "paths: [tracks.programme.group_size.max]": "paths: [tracks.programme.group_size.max, referrals.sources.arrivals.weekly_rate]",
     }[change]
     text = MMC_OAT.format(base=MMC).replace(change, broken, 1)
     spec = _write(tmp_path, "bad.yaml", text)

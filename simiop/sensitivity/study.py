@@ -21,7 +21,7 @@ from pydantic import ValidationError
 import simiop
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.errors import problems_from, show_value
-from simiop.config.overrides import set_values, split_path, value_at
+from simiop.config.overrides import overlap_problems, set_values, split_path, value_at
 from simiop.experiments.decided import HORIZON, SEED, horizon_way
 from simiop.sensitivity.design import Design, oat_design, sampled_design
 from simiop.sensitivity.spec import SensitivitySpec, UncertainInput
@@ -177,12 +177,14 @@ def input_changes(data: Any, name: str, spec: UncertainInput, value: float) -> d
 def _check_inputs(spec: SensitivitySpec, data: Any, source: str) -> list[Problem]:
     """Every input path must exist in the base config and hold what its kind needs."""
     problems = []
+    entries: list[tuple[str, list[str | int]]] = []
     for name, item in spec.inputs.items():
         for index, path in enumerate(item.paths):
             where = f"inputs.{name}.paths[{index}]"
             try:
                 parts = split_path(path)
                 current = value_at(data, parts)
+                entries.append((where, parts[:-1] if item.rebalance else parts))  # rebalance sets the mix
             except (KeyError, ValueError):
                 problems.append(
                     Problem(
@@ -232,7 +234,7 @@ def _check_inputs(spec: SensitivitySpec, data: Any, source: str) -> list[Problem
                         "a numeric field (or scale: true for a list)",
                     )
                 )
-    return problems
+    return problems + overlap_problems(entries)
 
 
 def read_study(path: Path) -> Study:
