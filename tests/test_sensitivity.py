@@ -350,3 +350,27 @@ def test_report_command_redraws_a_sensitivity_folder_from_its_stored_values(mmc_
     result = CliRunner().invoke(main, ["report", str(out)])
     assert result.exit_code == 0, result.output
     assert "tornado_wait_referral_to_admission_days_mean" in (out / "report.html").read_text()
+
+
+def test_command_line_options_replace_the_files_replications_and_horizon(tmp_path: Path) -> None:
+    spec = _write(tmp_path, "mmc_oat.yaml", MMC_OAT.format(base=MMC))
+    out = tmp_path / "out"
+    arguments = [
+        "sensitivity",
+        str(spec),
+        "--out",
+        str(out),
+        "-r",
+        "1",
+        "--horizon",
+        "60",
+        "--executor",
+        "serial",
+    ]
+    result = CliRunner().invoke(main, [*arguments, "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert "7 replications run, 0 kept" in result.output
+    recorded = json.loads((out / "manifest.json").read_text())["sensitivity"]
+    assert recorded["spec"]["replications"] == 1
+    assert recorded["base_config"]["simulation"]["horizon_days"] == 60
+    assert not (out / "report.html").exists()

@@ -24,11 +24,25 @@ _RESUME = "stored replications are kept, no file is half-written: fix that and r
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Result folder."
 )
+@click.option(
+    "--replications", "-r", type=click.IntRange(min=1), help="Replications per point (replaces the file's)."
+)
+@click.option("--horizon", help="Simulated time from opening, e.g. 1y, 26w or days (replaces the file's).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed of the simulation and the sampling (replaces the file's).",
+)
+@click.option("--samples", type=click.IntRange(min=2), help="sobol N, morris trajectories or psa input sets.")
 @click.option("--no-report", is_flag=True, help="Write the tables only, no figures or report.html.")
 @executor_options
 def sensitivity(
     spec: Path,
     out_dir: Path,
+    replications: int | None,
+    horizon: str | None,
+    seed: int | None,
+    samples: int | None,
     no_report: bool,
     jobs: int | None,
     executor: str,
@@ -53,7 +67,8 @@ def sensitivity(
     from simiop.sensitivity import read_study, run_study_into
 
     try:
-        study = read_study(spec)
+        given = {"replications": replications, "seed": seed, "samples": samples}
+        study = read_study(spec, {**given, "horizon": _horizon(horizon)})
     except ConfigError as exc:
         fail(exc.lines())
     except ImportError as exc:
@@ -104,3 +119,13 @@ def rebuild_report(out: Path) -> None:
     except OutputWriteError as exc:
         write_failure(exc, "every report file is whole (old or new): fix that and run the same command")
     click.echo(f"report: {page}")
+
+
+def _horizon(text: str | None) -> str | float | None:
+    """--horizon as the file's horizon: a duration as written, or days as a number."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()

@@ -30,8 +30,15 @@ def run_sensitivity(
     report: bool = True,
     command: tuple[str, ...] = (),
     progress: Progress | None = None,
+    replications: int | None = None,
+    horizon: str | float | None = None,
+    seed: int | None = None,
+    samples: int | None = None,
 ) -> SensitivityOutcome:
     """Run the sensitivity file ``spec`` into ``out`` (a new temporary folder by default).
+
+    ``replications``, ``horizon`` (a duration such as "1y", or days), ``seed``
+    and ``samples`` replace the file's values when given.
 
     Resumes an interrupted run of the same study (stored replications are
     kept). ``jobs``, ``executor`` and ``scheduler`` are as for ``simiop.run``
@@ -40,7 +47,8 @@ def run_sensitivity(
     ExecutorStartError when the executor cannot start. A script calls this
     under ``if __name__ == "__main__":`` (worker processes import it again).
     """
-    study = read_study(Path(spec))
+    given = {"replications": replications, "horizon": horizon, "seed": seed, "samples": samples}
+    study = read_study(Path(spec), given)
     return run_study_into(
         study,
         out,

@@ -237,10 +237,16 @@ def _check_inputs(spec: SensitivitySpec, data: Any, source: str) -> list[Problem
     return problems + overlap_problems(entries)
 
 
-def read_study(path: Path) -> Study:
-    """Read and check a sensitivity file and its base config; ConfigError names the file and every problem."""
+def read_study(path: Path, overrides: Mapping[str, Any] | None = None) -> Study:
+    """Read and check a sensitivity file and its base config; ConfigError names the file and every problem.
+
+    ``overrides`` replace top-level keys of the file (``{"replications": 3, "horizon": "90d"}``), as the
+    command line's options do; they are checked by the same rules.
+    """
     source = str(path)
     data = read_config_data(path, allowed="a mapping with keys " + ", ".join(SensitivitySpec.model_fields))
+    if overrides and isinstance(data, Mapping):
+        data = {**data, **{key: value for key, value in overrides.items() if value is not None}}
     if not isinstance(data, Mapping):
         raise ConfigError(
             source,
