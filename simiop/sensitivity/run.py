@@ -75,12 +75,15 @@ def _read_value(path: Path, kpis: tuple[str, ...]) -> list[float] | None:
         return None
 
 
-def _claim(out: Path, study: Study, force: bool) -> None:
-    """Refuse a folder holding anything but this study's (unless ``force``: then remove simiop's files)."""
+def _claim(out: Path, study: Study, force: bool) -> dict[str, str]:
+    """Refuse a folder holding anything but this study's (unless ``force``: then remove simiop's files).
+
+    Returns the files an earlier run of this study recorded (kept on record until written again).
+    """
     if out.exists() and not out.is_dir():
         raise OutputDirError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return {}
     document: dict[str, Any] | None = None
     if (out / MANIFEST).exists():
         try:
@@ -88,7 +91,8 @@ def _claim(out: Path, study: Study, force: bool) -> None:
         except ConfigError:
             document = None
     if document is not None and document.get("plan_key") == study.key():
-        return
+        files = document.get("files")
+        return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
     if not force:
         raise OutputDirError(
             f"{out}: holds the results of a different run, experiment or study (or another simiop version); "
@@ -101,6 +105,7 @@ def _claim(out: Path, study: Study, force: bool) -> None:
     if document is not None and document.get("kind") == "sensitivity" and values.is_dir():
         names += [f"{VALUES_DIR}/{p.name}" for p in values.iterdir() if _VALUE_FILE.match(p.name)]
     remove_files(out, names)
+    return {}
 
 
 def _unclaim(out: Path, created: bool) -> None:
@@ -156,11 +161,11 @@ def run_study(
     (a KPI the model does not report, named as the file's ``kpis`` field).
     """
     with writing_into(out, started=False):
-        _claim(out, study, force)
+        earlier = _claim(out, study, force)
         created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         started = now()
-        _manifest(out, study, RUNNING, command, started, executor)
+        _manifest(out, study, RUNNING, command, started, executor, earlier)
     design = study.design()
     configs = study.point_configs(design)
     options = tuple(study.options())
