@@ -58,19 +58,8 @@ def main() -> None:
     """
 
 
-for command in (
-    validate,
-    schema,
-    init,
-    run,
-    experiment,
-    report,
-    budget,
-    export,
-    reproduce,
-    advise,
-    sensitivity,
-):
+for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
     main.add_command(command)
+main.add_command(sensitivity)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]
