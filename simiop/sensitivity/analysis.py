@@ -207,18 +207,25 @@ def psa_summary(y: np.ndarray) -> PsaSummary:
     )
 
 
-def rank_correlations(values: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """|Spearman rank correlation| of each input's values with the set means (PSA's importance ranking)."""
+def rank_correlations(values: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|Spearman rank correlation| of each input's values with the set means, and its p-value.
+
+    PSA's importance ranking; the p-value (scipy.stats.spearmanr) tells a
+    correlation from the chance one of a finite number of input sets.
+    """
     from scipy import stats
 
     means = _point_means(y)
-    found = []
+    found, chances = [], []
     for column in values.T:
         if np.ptp(column) == 0 or np.ptp(means) == 0:
             found.append(0.0)
+            chances.append(1.0)
             continue
-        found.append(abs(float(stats.spearmanr(column, means).statistic)))
-    return np.array(found)
+        result = stats.spearmanr(column, means)
+        found.append(abs(float(result.statistic)))
+        chances.append(float(result.pvalue))
+    return np.array(found), np.array(chances)
 
 
 def _point_means(y: np.ndarray) -> np.ndarray:

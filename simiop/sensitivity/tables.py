@@ -15,6 +15,7 @@ import numpy as np
 
 from simiop.atomic import write_text_atomic
 from simiop.sensitivity.analysis import (
+    OatEffect,
     morris_indices,
     oat_effects,
     psa_summary,
@@ -53,6 +54,20 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[float | str | int]]) -> 
     return "\n".join([",".join(header), *(",".join(_cell(v) for v in row) for row in rows)]) + "\n"
 
 
+def _clear(effect: OatEffect) -> bool:
+    """Whether the low or the high change's 95% CI excludes 0 (or, with no CI, the change is not 0)."""
+    for change, (low, high) in (
+        (effect.low_change, effect.low_change_ci),
+        (effect.high_change, effect.high_change_ci),
+    ):
+        if math.isnan(low) or math.isnan(high):
+            if change != 0 and not math.isnan(change):
+                return True
+        elif low > 0 or high < 0:
+            return True
+    return False
+
+
 def kpi_words(kpi: str) -> str:
     return KPI_WORDS.get(kpi, kpi.replace("_", " "))
 
@@ -63,6 +78,9 @@ def sentence(study: Study, ranking: dict[str, list[str]]) -> str:
     parts = []
     for kpi, names in ranking.items():
         shown = [inputs[name].shown(name) for name in names[:3]]
+        if not shown:
+            parts.append(f"for {kpi_words(kpi)}, no input has an effect these runs can tell from noise")
+            continue
         listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
         parts.append(f"for {kpi_words(kpi)}, {listed}")
     if not parts:
@@ -91,11 +109,12 @@ def write_tables(
     seed = study.sampling_seed
     points = len(design.labels)
 
-    def rank(kpi: str, scores: np.ndarray) -> None:
+    def rank(kpi: str, scores: np.ndarray, detected: np.ndarray) -> None:
+        """Rank the inputs by ``scores``; the sentence names only those ``detected`` (told from noise)."""
         order = sorted(
             range(len(names)), key=lambda i: (-(scores[i] if math.isfinite(scores[i]) else -1.0), i)
         )
-        ranking[kpi] = [names[i] for i in order if math.isfinite(scores[i]) and scores[i] > 0]
+        ranking[kpi] = [names[i] for i in order if math.isfinite(scores[i]) and scores[i] > 0 and detected[i]]
         for position, i in enumerate(order, start=1):
             importance.append(
                 [kpi, position, names[i], labels[names[i]], MEASURES[spec.method], float(scores[i])]
@@ -124,7 +143,7 @@ def write_tables(
                         effect.swing,
                     ]
                 )
-            rank(kpi, np.array([e.swing for e in effects]))
+            rank(kpi, np.array([e.swing for e in effects]), np.array([_clear(e) for e in effects]))
         tables["oat.csv"] = _csv(
             [
                 "kpi",
@@ -162,7 +181,7 @@ def write_tables(
                         screened.sigma[i],
                     ]
                 )
-            rank(kpi, screened.mu_star)
+            rank(kpi, screened.mu_star, ~(screened.mu_star - screened.mu_star_conf <= 0))
         tables["morris.csv"] = _csv(
             ["kpi", "input", "label", "mu", "mu_star", "mu_star_ci95_half_width", "sigma"], rows
         )
@@ -176,7 +195,7 @@ def write_tables(
                     [kpi, name, labels[name], found.s1[i], found.s1_conf[i], found.st[i], found.st_conf[i]]
                 )
             noise_rows.append([kpi, found.noise_share])
-            rank(kpi, found.st)
+            rank(kpi, found.st, ~(found.st - found.st_conf <= 0))
         tables["sobol.csv"] = _csv(
             [
                 "kpi",
@@ -213,11 +232,11 @@ def write_tables(
                         spread.input_share,
                     ]
                 )
-                scores = rank_correlations(design.values, block[:, :, k])
+                scores, chances = rank_correlations(design.values, block[:, :, k])
                 for i, name in enumerate(names):
-                    corr_rows.append([option, kpi, name, labels[name], float(scores[i])])
+                    corr_rows.append([option, kpi, name, labels[name], float(scores[i]), float(chances[i])])
                 if o == 0:
-                    rank(kpi, scores)
+                    rank(kpi, scores, chances < 0.05)
             met_all = np.ones(points, dtype=bool)
             for target in spec.targets:
                 column = means[:, kpis.index(target.kpi)] if target.kpi in kpis else np.full(points, np.nan)
@@ -253,7 +272,7 @@ def write_tables(
             summary_rows,
         )
         tables["psa_importance.csv"] = _csv(
-            ["option", "kpi", "input", "label", "abs_rank_correlation"], corr_rows
+            ["option", "kpi", "input", "label", "abs_rank_correlation", "p_value"], corr_rows
         )
         if spec.targets:
             tables["psa_targets.csv"] = _csv(["option", "target", "probability_met"], target_rows)
