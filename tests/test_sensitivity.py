@@ -189,9 +189,12 @@ def test_resume_keeps_stored_values_and_reproduce_matches(mmc_folder: Path) -> N
     removed = sorted((out / "values").iterdir())[:4]
     for path in removed:
         path.unlink()
+    partial = out / "values" / ".p000000-r0000.json.x1y2.tmp"  # as a run killed while writing leaves it
+    partial.write_text("{", encoding="utf-8")
     again = run_sensitivity(mmc_folder / "mmc_oat.yaml", out, executor="serial", report=False)
     assert (again.cells_run, again.cells_kept) == (4, 7 * 3 - 4)
     assert json.loads((out / "manifest.json").read_text())["files"] == before
+    assert not partial.exists()
     result = CliRunner().invoke(
         main, ["reproduce", str(out), "--out", str(mmc_folder / "again"), "--executor", "serial"]
     )

@@ -44,6 +44,8 @@ from simiop.sensitivity.tables import write_tables
 
 VALUES_DIR = "values"
 _VALUE_FILE = re.compile(r"^p(\d{6})-r(\d{4})\.json$")
+_PARTIAL_VALUE = re.compile(r"^\.p\d{6}-r\d{4}\.json\..+\.tmp$")
+"""A value file's temporary (simiop.atomic), left behind only by a run killed while writing it."""
 Progress = Callable[[int, int], None]
 
 
@@ -173,6 +175,11 @@ def run_study(
     needed = raw_kpis(kpis)
     replications = study.spec.replications
     (out / VALUES_DIR).mkdir(exist_ok=True)
+    with writing_into(out, started=True):
+        remove_files(
+            out,
+            [f"{VALUES_DIR}/{p.name}" for p in (out / VALUES_DIR).iterdir() if _PARTIAL_VALUE.match(p.name)],
+        )
     values = np.full((len(configs), replications, len(kpis)), np.nan)
     tasks = []
     for r in range(replications):  # replication-major: a partial run covers every point
