@@ -377,3 +377,12 @@ def test_command_line_options_replace_the_files_replications_and_horizon(tmp_pat
     assert recorded["spec"]["replications"] == 1
     assert recorded["base_config"]["simulation"]["horizon_days"] == 60
     assert not (out / "report.html").exists()
+
+
+def test_a_target_on_a_kpi_not_studied_is_refused(tmp_path: Path) -> None:
+    extra = "at_most: 0.5}\n  - {kpi: revenue_usd, at_least: 0}"
+    text = PSA.format(base=MMC).replace("at_most: 0.5}", extra)
+    spec = _write(tmp_path, "psa.yaml", text)
+    result = CliRunner().invoke(main, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "psa.yaml: targets[1].kpi: not one of kpis (got 'revenue_usd'" in result.output

@@ -220,6 +220,9 @@ class SensitivitySpec(Frozen):
                     raise rule_error(
                         key, f"read only by method psa, not {self.method}", "given", "leave it out"
                     )
+        for index, target in enumerate(self.targets):
+            if target.kpi not in self.kpis:
+                raise rule_error(f"targets[{index}].kpi", "not one of kpis", target.kpi, ", ".join(self.kpis))
         if self.method == "sobol" and self.samples is not None and self.samples & (self.samples - 1):
             raise rule_error("samples", "sobol needs a power of 2", self.samples, "2, 4, 8, ..., 1024, ...")
         return self
