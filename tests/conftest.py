@@ -13,6 +13,10 @@ from simiop.config import read_config_data
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 BASELINE = REPO / "configs" / "baseline.yaml"
+EXPERIMENTS = sorted(
+    path for path in (REPO / "experiments").glob("*.yaml") if not path.name.startswith("sensitivity_")
+)
+"""The shipped experiment files (experiments/sensitivity_*.yaml are sensitivity files: test_sensitivity.py)."""
 
 _BASELINE_DATA = read_config_data(BASELINE)
 

@@ -19,10 +19,8 @@ from simiop.experiments.executors import ProcessExecutor, SerialExecutor, chunk_
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of
 from simiop.experiments.plan import experiment_plan
 from simiop.results.stats import paired_difference, summarise
-from tests.conftest import BASELINE, REPO
+from tests.conftest import BASELINE, EXPERIMENTS, REPO
 from tests.test_cli import run
-
-EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
 SMALL = f"""
 description: a small test experiment

@@ -28,11 +28,10 @@ from simiop.config.model import SimiopConfig
 from simiop.config.overrides import Override, overlaps, set_values, split_path
 from simiop.experiments.manifest import MANIFEST
 from simiop.experiments.plan import Plan, experiment_plan, run_plan_for
-from tests.conftest import BASELINE, REPO
+from tests.conftest import BASELINE, EXPERIMENTS, REPO
 from tests.test_cli import run
 
 TINY = ("--horizon", "10d", "-r", "1", "-j", "1", "--tables", "none", "--no-report")
-EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
 
 def write(path: Path, text: str) -> Path:

@@ -24,10 +24,9 @@ from simiop.config.staffing import check_staffing
 from simiop.experiments.plan import experiment_plan
 from simiop.model import simulate
 from simiop.model.records import Records
-from tests.conftest import BASELINE, REPO
+from tests.conftest import BASELINE, EXPERIMENTS, REPO
 
 SHIPPED = sorted([*(REPO / "configs").glob("*.yaml"), *(REPO / "configs" / "validation").glob("*.yaml")])
-EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
 WARNED = {"baseline.yaml": 1, "evening_working_adults.yaml": 1}
 """Shipped configs with warnings, and how many: a track run by one therapist with no cover (baseline,

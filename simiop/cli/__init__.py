@@ -24,6 +24,7 @@ from simiop.cli.config_commands import config_json_schema, init, schema, starter
 from simiop.cli.export_command import export
 from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
+from simiop.cli.sensitivity_command import sensitivity
 
 
 def _show_version(context: click.Context, _: click.Parameter, asked: bool) -> None:
@@ -59,5 +60,6 @@ def main() -> None:
 
 for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
     main.add_command(command)
+main.add_command(sensitivity)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]

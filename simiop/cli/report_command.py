@@ -48,6 +48,14 @@ def report(out: Path) -> None:
 
     The page is self-contained (images embedded) and prints on A4 or Letter;
     DIR/figures/ holds each figure as PNG and SVG with the CSV it was drawn from.
-    `simiop run` and `simiop experiment` do this at the end unless --no-report.
+    `simiop run` and `simiop experiment` do this at the end unless --no-report
+    (as does `simiop sensitivity`, whose folders are reported here too).
     """
+    from simiop.sensitivity.run import is_sensitivity_folder
+
+    if is_sensitivity_folder(out):
+        from simiop.cli.sensitivity_command import rebuild_report
+
+        rebuild_report(out)
+        return
     write_report(out)

@@ -209,6 +209,12 @@ def read_experiment(path: Path) -> ExperimentSpec:
         )
     if (manifest := manifest_hint(data, source, "an experiment file")) is not None:
         raise ConfigError(source, [manifest])
+    if "method" in data and "inputs" in data:
+        message = (
+            "this is a sensitivity file, not an experiment file; "
+            f"run it with: simiop sensitivity {source} --out DIR"
+        )
+        raise ConfigError(source, [Problem("", message)])
     if "base" not in data and set(data) & set(SimiopConfig.model_fields):
         message = (
             "this is a clinic config, not an experiment file; run it with: "

@@ -151,6 +151,10 @@ def reproduce(
             f"{out}: is inside the original folder {source}; reproduce into a folder outside it, "
             "so that the original stays as its manifest recorded it"
         )
+    if original.get("kind") == "sensitivity":  # simiop sensitivity's folders record a study, not a plan
+        from simiop.sensitivity.reproduce import reproduce_study
+
+        return reproduce_study(source, out, original, executor, force=force, progress=progress)
     plan = plan_of(source, original)
     outcome = run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
     checks = check_files(source, original["files"], outcome.manifest["files"])
