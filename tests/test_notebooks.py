@@ -20,7 +20,7 @@ EXPECTED = (
     "03_grant_projection.ipynb",
     "04_reproduce_an_experiment.ipynb",
     "05_model_checks.ipynb",
-    "06_sensitivity.ipynb",
+    "07_sensitivity.ipynb",
 )
 
 
