@@ -1,4 +1,4 @@
-"""The episode extract a clinic gives ``simiop calibrate``: its format, and reading it with every problem named.
+"""The episode extract a clinic gives ``simiop calibrate``: its format, and reading it, naming each problem.
 
 One row per episode (a referral and what followed it), the columns of ``COLUMNS``
 (docs/calibrate.md shows them with an example). Dates are ISO (YYYY-MM-DD); an
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,17 +42,26 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("patient_id", True, "pseudonymous person id; links a person's episodes, never written out"),
     Column("referral_date", True, "date of the referral (YYYY-MM-DD)"),
-    Column("referral_source", True, "referral source (a name of the base config's referrals.sources, or "
-           "'readmission')"),
+    Column(
+        "referral_source",
+        True,
+        "referral source (a name of the base config's referrals.sources, or 'readmission')",
+    ),
     Column("payer", False, "payer name (a name of the base config's money.payers)"),
     Column("assessment_date", False, "date of the intake assessment; empty if never assessed"),
-    Column("assessment_outcome", False, "admit, redirect_step_up, redirect_outpatient or decline; "
-           "required with assessment_date"),
+    Column(
+        "assessment_outcome",
+        False,
+        "admit, redirect_step_up, redirect_outpatient or decline; required with assessment_date",
+    ),
     Column("admission_date", False, "date of admission to a track; empty if never admitted"),
     Column("track", False, "track joined (a name of the base config's tracks)"),
     Column("discharge_date", False, "date the stay ended; empty while still in the programme"),
-    Column("discharge_type", False, "completed, dropout, step_up, administrative or no_start; required with "
-           "discharge_date"),
+    Column(
+        "discharge_type",
+        False,
+        "completed, dropout, step_up, administrative or no_start; required with discharge_date",
+    ),
     Column("programme_days_scheduled", False, "programme days held while enrolled (attended or missed)"),
     Column("programme_days_attended", False, "programme days attended (at most scheduled)"),
 )
@@ -80,7 +90,7 @@ class Episode:
 
 @dataclass(frozen=True)
 class Extract:
-    """The episodes and the date the data were taken (the end of follow-up: open episodes are censored then)."""
+    """The episodes and the date the data were taken (end of follow-up: open episodes are censored then)."""
 
     source: str
     episodes: tuple[Episode, ...]
@@ -150,7 +160,9 @@ def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
 def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None) -> Extract:
     """Check the rows of an extract (the first one the header); see ``read_extract``."""
     if not rows:
-        raise ExtractError([f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"])
+        raise ExtractError(
+            [f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"]
+        )
     header = [name.strip() for name in rows[0]]
     problems: list[str] = []
     unknown = [name for name in header if name not in NAMES]
@@ -170,7 +182,9 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
         if len(cells) != len(header):
             problems.append(f"{source}: row {number}: {len(cells)} cells, the header has {len(header)}")
             continue
-        episode = _episode(source, number, dict(zip(header, (cell.strip() for cell in cells))), problems)
+        episode = _episode(
+            source, number, dict(zip(header, (cell.strip() for cell in cells), strict=False)), problems
+        )
         if episode is not None:
             episodes.append(episode)
     if not episodes and not problems:
@@ -260,7 +274,7 @@ def _episode(source: str, number: int, cells: dict[str, str], problems: list[str
     if discharged is not None and admitted is None:
         problem("admission_date", "", "required when discharge_date is given")
     order = (("referral_date", referred), ("assessment_date", assessed), ("admission_date", admitted))
-    for (early_name, early), (late_name, late) in zip(order, order[1:]):
+    for (early_name, early), (late_name, late) in itertools.pairwise(order):
         if early is not None and late is not None and late < early:
             problem(late_name, str(late), f"allowed: on or after {early_name} {early}")
     if admitted is not None and referred > admitted:
@@ -268,7 +282,9 @@ def _episode(source: str, number: int, cells: dict[str, str], problems: list[str
     if admitted is not None and discharged is not None and discharged < admitted:
         problem("discharge_date", str(discharged), f"allowed: on or after admission_date {admitted}")
     if scheduled is not None and attended is not None and attended > scheduled:
-        problem("programme_days_attended", str(attended), f"allowed: at most programme_days_scheduled {scheduled}")
+        problem(
+            "programme_days_attended", str(attended), f"allowed: at most programme_days_scheduled {scheduled}"
+        )
     if len(problems) > before:
         return None
     return Episode(

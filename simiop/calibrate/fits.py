@@ -81,7 +81,9 @@ def choose(candidates: list[Candidate]) -> list[Candidate]:
     ]
 
 
-def hessian(function: Callable[[NDArray[np.float64]], float], point: NDArray[np.float64]) -> NDArray[np.float64]:
+def hessian(
+    function: Callable[[NDArray[np.float64]], float], point: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Central-difference Hessian of ``function`` at ``point`` (step 1e-4 relative, at least 1e-5)."""
     size = point.size
     steps = np.maximum(1e-4 * np.abs(point), 1e-5)
@@ -105,7 +107,7 @@ def hessian(function: Callable[[NDArray[np.float64]], float], point: NDArray[np.
 def wald_intervals(
     negative_log_likelihood: Callable[[NDArray[np.float64]], float], point: NDArray[np.float64]
 ) -> list[tuple[float, float]]:
-    """95% Wald intervals (on the scale of ``point``) from the observed information; (nan, nan) if singular."""
+    """95% Wald intervals (on the scale of ``point``) from the observed information; nan if singular."""
     information = hessian(negative_log_likelihood, point)
     try:
         covariance = np.linalg.inv(information)
@@ -116,7 +118,7 @@ def wald_intervals(
         (float(value - Z95 * math.sqrt(var)), float(value + Z95 * math.sqrt(var)))
         if var > 0 and math.isfinite(var)
         else (math.nan, math.nan)
-        for value, var in zip(point, variances)
+        for value, var in zip(point, variances, strict=False)
     ]
 
 
@@ -130,7 +132,7 @@ def expit(x: float) -> float:
 
 def wilson(successes: int, trials: int) -> tuple[float, float]:
     """Wilson score 95% interval of a binomial share (Wilson, JASA 1927;22(158):209-212,
-    doi:10.1080/01621459.1927.10502953; recommended by Brown, Cai and DasGupta, Stat Sci 2001;16(2):101-133)."""
+    doi:10.1080/01621459.1927.10502953; as Brown, Cai and DasGupta advise, Stat Sci 2001;16(2):101-133)."""
     if trials == 0:
         return (math.nan, math.nan)
     share = successes / trials

@@ -31,8 +31,12 @@ def build_fragment(
     fragment: dict[str, Any] = {}
     if referrals.fragment:
         fragment["referrals"] = {"sources": dict(referrals.fragment)}
-    for section, part in (("intake", intake), ("attendance", attendance), ("length_of_stay", stay),
-                          ("discharge", readmission)):
+    for section, part in (
+        ("intake", intake),
+        ("attendance", attendance),
+        ("length_of_stay", stay),
+        ("discharge", readmission),
+    ):
         if part.fragment:
             fragment[section] = dict(part.fragment)
     return fragment

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from simiop.calibrate.extract import READMISSION_SOURCE, AssessmentOutcome, Extract
@@ -20,14 +20,14 @@ from simiop.calibrate.fits import Candidate, Estimate, PartFit, wilson
 OUTCOMES: tuple[AssessmentOutcome, ...] = get_args(AssessmentOutcome)
 
 
-def _log_likelihood(counts: Counter[str], shares: dict[str, float]) -> float:
+def _log_likelihood(counts: Mapping[str, int], shares: Mapping[str, float]) -> float:
     return sum(count * math.log(shares[name]) for name, count in counts.items() if count)
 
 
-def rounded_shares(counts: Counter[str]) -> dict[str, float]:
+def rounded_shares(counts: Mapping[str, int]) -> dict[str, float]:
     """Shares to 4 decimals that still add to exactly 1 (the largest takes the rounding)."""
     total = sum(counts.values())
-    shares = {name: round(counts[name] / total, 4) for name in OUTCOMES}
+    shares: dict[str, float] = {name: round(counts[name] / total, 4) for name in OUTCOMES}
     largest = max(OUTCOMES, key=lambda name: counts[name])
     shares[largest] = round(1.0 - sum(value for name, value in shares.items() if name != largest), 4)
     return shares
@@ -41,26 +41,42 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
     if not assessed:
         part.notes.append("intake: no assessed episodes; intake.outcomes not fitted")
         return part
-    pooled = Counter(e.outcome for e in assessed if e.outcome is not None)
+    pooled: Counter[str] = Counter(e.outcome for e in assessed if e.outcome is not None)
     total = sum(pooled.values())
-    pooled_shares = {name: pooled[name] / total for name in OUTCOMES}
+    pooled_shares: dict[str, float] = {name: pooled[name] / total for name in OUTCOMES}
     for name in OUTCOMES:
         low, high = wilson(pooled[name], total)
         part.estimates.append(
-            Estimate(f"intake.outcomes.{name}", pooled_shares[name], low, high, "multinomial MLE, Wilson", total)
+            Estimate(
+                f"intake.outcomes.{name}", pooled_shares[name], low, high, "multinomial MLE, Wilson", total
+            )
         )
     part.candidates.append(
-        Candidate("intake.outcomes", "multinomial", pooled_shares, _log_likelihood(pooled, _safe(pooled_shares)),
-                  total, chosen=True)
+        Candidate(
+            "intake.outcomes",
+            "multinomial",
+            pooled_shares,
+            _log_likelihood(pooled, _safe(pooled_shares)),
+            total,
+            chosen=True,
+        )
     )
     by_source: dict[str, object] = {}
     for source in sources:
-        counts = Counter(e.outcome for e in assessed if e.source == source and e.outcome is not None)
+        counts: Counter[str] = Counter(
+            e.outcome for e in assessed if e.source == source and e.outcome is not None
+        )
         n = sum(counts.values())
         if n == 0:
             continue
-        own = {name: counts[name] / n for name in OUTCOMES}
-        shared = Candidate(f"intake.outcomes_by_source.{source}", "pooled", {}, _log_likelihood(counts, _safe(pooled_shares)), n)
+        own: dict[str, float] = {name: counts[name] / n for name in OUTCOMES}
+        shared = Candidate(
+            f"intake.outcomes_by_source.{source}",
+            "pooled",
+            {},
+            _log_likelihood(counts, _safe(pooled_shares)),
+            n,
+        )
         free = sum(1 for name in OUTCOMES if counts[name]) - 1
         alone = Candidate(
             f"intake.outcomes_by_source.{source}",
@@ -71,16 +87,30 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
         )
         wins = alone.aic < shared.aic
         part.candidates += [
-            Candidate(shared.part, shared.model, pooled_shares, shared.log_likelihood, n, not wins,
-                      "the pooled shares (no parameters of its own)"),
-            Candidate(alone.part, alone.model, own, alone.log_likelihood, n, wins,
-                      f"{free} free shares"),
+            Candidate(
+                shared.part,
+                shared.model,
+                pooled_shares,
+                shared.log_likelihood,
+                n,
+                not wins,
+                "the pooled shares (no parameters of its own)",
+            ),
+            Candidate(alone.part, alone.model, own, alone.log_likelihood, n, wins, f"{free} free shares"),
         ]
         if wins:
             for name in OUTCOMES:
                 low, high = wilson(counts[name], n)
-                part.estimates.append(Estimate(f"intake.outcomes_by_source.{source}.{name}", own[name], low, high,
-                                               "multinomial MLE, Wilson", n))
+                part.estimates.append(
+                    Estimate(
+                        f"intake.outcomes_by_source.{source}.{name}",
+                        own[name],
+                        low,
+                        high,
+                        "multinomial MLE, Wilson",
+                        n,
+                    )
+                )
         if wins or source in by_source_base:
             by_source[source] = rounded_shares(counts if wins else pooled)
     part.fragment = {"outcomes": rounded_shares(pooled), "outcomes_by_source": by_source}
@@ -94,5 +124,5 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
     return part
 
 
-def _safe(shares: dict[str, float]) -> dict[str, float]:
+def _safe(shares: Mapping[str, float]) -> dict[str, float]:
     return {name: max(value, 1e-300) for name, value in shares.items()}

@@ -21,8 +21,17 @@ from simiop.calibrate.pipeline import Calibration
 from simiop.calibrate.referrals import fitted_means
 from simiop.calibrate.stay import fitted_survival
 
-FILES = ("fragment.yaml", "calibrated.yaml", "fits.csv", "estimates.csv", "parameter_sets.csv", "report.html",
-         "figures/referrals.png", "figures/stay.png", "figures/pp.png")
+FILES = (
+    "fragment.yaml",
+    "calibrated.yaml",
+    "fits.csv",
+    "estimates.csv",
+    "parameter_sets.csv",
+    "report.html",
+    "figures/referrals.png",
+    "figures/stay.png",
+    "figures/pp.png",
+)
 """Every file the command writes (and the only ones ``--force`` replaces)."""
 
 
@@ -38,11 +47,25 @@ def _number(value: float) -> str:
 
 
 def fits_csv(calibration: Calibration) -> str:
-    rows: list[list[object]] = [["part", "model", "parameters", "log_likelihood", "k", "n", "aic", "bic", "chosen", "notes"]]
+    rows: list[list[object]] = [
+        ["part", "model", "parameters", "log_likelihood", "k", "n", "aic", "bic", "chosen", "notes"]
+    ]
     for c in calibration.candidates:
         parameters = ";".join(f"{name}={_number(value)}" for name, value in c.parameters.items())
-        rows.append([c.part, c.model, parameters, _number(c.log_likelihood), c.k, c.n, _number(c.aic), _number(c.bic),
-                     int(c.chosen), c.notes])
+        rows.append(
+            [
+                c.part,
+                c.model,
+                parameters,
+                _number(c.log_likelihood),
+                c.k,
+                c.n,
+                _number(c.aic),
+                _number(c.bic),
+                int(c.chosen),
+                c.notes,
+            ]
+        )
     return _csv(rows)
 
 
@@ -62,8 +85,14 @@ def parameter_sets(estimates: list[Estimate], draws: int, seed: int) -> str:
     to their interval's ends widened by half again, so no set leaves the parameter's range.
     """
     rng = np.random.default_rng(seed)
-    usable = [e for e in estimates if math.isfinite(e.low) and math.isfinite(e.high) and e.high > e.low
-              and not e.path.endswith("peak_day_of_year")]
+    usable = [
+        e
+        for e in estimates
+        if math.isfinite(e.low)
+        and math.isfinite(e.high)
+        and e.high > e.low
+        and not e.path.endswith("peak_day_of_year")
+    ]
     columns = [[e.path for e in usable]]
     normal = rng.standard_normal((draws, len(usable)))
     rows: list[list[object]] = [["set", *columns[0]]]
@@ -103,14 +132,19 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     result: dict[str, bytes] = {}
     sources = calibration.sources
     figure, axes = plt.subplots(len(sources), 1, figsize=(8, 2.4 * len(sources)), squeeze=False)
-    for axis, fit in zip(axes[:, 0], sources):
+    for axis, fit in zip(axes[:, 0], sources, strict=False):
         means = fitted_means(fit.data, fit.fits[fit.chosen])
         months = (np.arange(fit.data.counts.size) * 7) // 30
         observed = np.bincount(months, weights=fit.data.counts)
         expected = np.bincount(months, weights=means)
         x = np.arange(observed.size)
-        axis.fill_between(x, stats.poisson.ppf(0.025, expected), stats.poisson.ppf(0.975, expected), alpha=0.3,
-                          label="fitted 95% range (Poisson)")
+        axis.fill_between(
+            x,
+            stats.poisson.ppf(0.025, expected),
+            stats.poisson.ppf(0.975, expected),
+            alpha=0.3,
+            label="fitted 95% range (Poisson)",
+        )
         axis.plot(x, expected, label=f"fitted ({fit.chosen})")
         axis.plot(x, observed, "o", markersize=3, label="observed")
         axis.set_title(f"{fit.name}: referrals per 30 days", fontsize=9)
@@ -122,7 +156,9 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     if stay is not None:
         completed = stay.data.events("completed")
-        censored = stats.CensoredData(uncensored=stay.data.weeks[completed], right=stay.data.weeks[~completed])
+        censored = stats.CensoredData(
+            uncensored=stay.data.weeks[completed], right=stay.data.weeks[~completed]
+        )
         km = stats.ecdf(censored).sf
         grid = np.linspace(0, float(stay.data.weeks.max()), 200)
         axes[0].step(km.quantiles, km.probabilities, where="post", label="Kaplan-Meier (to completion)")
@@ -141,9 +177,11 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     result["figures/stay.png"] = _png(figure)
     plt.close(figure)
     figure, axes = plt.subplots(1, len(sources), figsize=(2.6 * len(sources), 2.8), squeeze=False)
-    for axis, fit in zip(axes[0], sources):
+    for axis, fit in zip(axes[0], sources, strict=False):
         means = fitted_means(fit.data, fit.fits[fit.chosen])
-        levels = np.sort(stats.poisson.cdf(fit.data.counts, means) - 0.5 * stats.poisson.pmf(fit.data.counts, means))
+        levels = np.sort(
+            stats.poisson.cdf(fit.data.counts, means) - 0.5 * stats.poisson.pmf(fit.data.counts, means)
+        )
         axis.plot((np.arange(levels.size) + 0.5) / levels.size, levels, ".", markersize=3)
         axis.plot([0, 1], [0, 1], "k--", linewidth=0.8)
         axis.set_title(f"P-P: {fit.name}", fontsize=8)
@@ -173,16 +211,18 @@ def report_html(calibration: Calibration) -> str:
     )
     notes = "".join(f"<li>{escape(note)}</li>" for note in calibration.notes)
     extract = calibration.extract
+    first = min(e.referred for e in extract.episodes)
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>simiop calibration</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:auto}} td,th{{padding:2px 6px;font-size:13px}}
 table{{border-collapse:collapse}} tr:nth-child(even){{background:#f4f4f4}}</style></head><body>
 <h1>Calibration</h1>
-<p>{len(extract.episodes)} episodes, referrals from {min(e.referred for e in extract.episodes)} to {extract.as_of}
+<p>{len(extract.episodes)} episodes, referrals from {first} to {extract.as_of}
 (as of). The fragment (fragment.yaml) merged onto the base config is calibrated.yaml; it validates.</p>
 <h2>Notes</h2><ul>{notes}</ul>
 <h2>Fitted values (95% intervals)</h2>
-<table><tr><th>config field</th><th>estimate</th><th>95% interval</th><th>method</th><th>n</th></tr>{rows}</table>
+<table><tr><th>config field</th><th>estimate</th><th>95% interval</th><th>method</th><th>n</th></tr>
+{rows}</table>
 <h2>Goodness of fit</h2>
 <img src="figures/referrals.png" alt="observed vs fitted monthly referrals"><br>
 <img src="figures/stay.png" alt="Kaplan-Meier vs fitted planned stay, and P-P plot"><br>
@@ -197,8 +237,12 @@ def write_outputs(calibration: Calibration, out: Path, draws: int, seed: int) ->
     """Write every file of FILES into ``out`` (each atomically); returns their names."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
     texts = {
-        "fragment.yaml": _yaml(calibration.fragment, "simiop calibrate: fitted values to merge onto the base config"),
-        "calibrated.yaml": _yaml(calibration.merged, "simiop calibrate: the base config with the fragment merged in"),
+        "fragment.yaml": _yaml(
+            calibration.fragment, "simiop calibrate: fitted values to merge onto the base config"
+        ),
+        "calibrated.yaml": _yaml(
+            calibration.merged, "simiop calibrate: the base config with the fragment merged in"
+        ),
         "fits.csv": fits_csv(calibration),
         "estimates.csv": estimates_csv(calibration.estimates),
         "parameter_sets.csv": parameter_sets(calibration.estimates, draws, seed),

@@ -61,7 +61,8 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
         if episode.source not in known and episode.source not in seen:
             seen.add(episode.source)
             lines.append(
-                f"{extract.source}: row {episode.row}, column referral_source: {episode.source!r} is not a source "
+                f"{extract.source}: row {episode.row}, column referral_source: {episode.source!r} is not a "
+                f"source "
                 f"of the base config (allowed: {', '.join(sorted(known))})"
             )
     if lines:
@@ -83,6 +84,11 @@ def calibrate(extract: Extract, base_path: Path) -> Calibration:
     fragment = build_fragment(referrals, intake, stay, attendance, readmission)
     merged = merge(base_data, fragment)
     config = validate_config(merged, f"{base_path} + calibrated fragment")
-    parts = {"referrals": referrals, "intake": intake, "length_of_stay": stay, "attendance": attendance,
-             "discharge": readmission}
+    parts = {
+        "referrals": referrals,
+        "intake": intake,
+        "length_of_stay": stay,
+        "attendance": attendance,
+        "discharge": readmission,
+    }
     return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract)

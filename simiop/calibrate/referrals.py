@@ -101,11 +101,12 @@ def _shape(data: Counts, form: Form, shape: Sequence[float]) -> NDArray[np.float
     if form in ("seasonal", "ramp_up_seasonal"):
         season = (rest[0], rest[1])
     daily = rate_per_day(data.days, data.day_of_year, 1.0, ramp, season)
-    return np.bincount(data.week, weights=daily, minlength=data.counts.size)
+    weekly: NDArray[np.float64] = np.bincount(data.week, weights=daily, minlength=data.counts.size)
+    return weekly
 
 
 def _log_likelihood(data: Counts, means: NDArray[np.float64]) -> float:
-    """Poisson log-likelihood of the weekly counts, with its constant (so AIC compares with other families)."""
+    """Poisson log-likelihood of the weekly counts, constant included (so AIC compares across families)."""
     if not np.all(np.isfinite(means)) or np.any(means <= 0):
         return -1e12
     return float(np.sum(data.counts * np.log(means) - means) - data.log_factorials)
@@ -169,8 +170,12 @@ def fit_form(data: Counts, form: Form) -> FormFit:
 
     best: optimize.OptimizeResult | None = None
     for start in _starts(form):
-        result = optimize.minimize(objective, np.array(start), method="Nelder-Mead",
-                                   options={"xatol": 1e-5, "fatol": 1e-7, "maxiter": 2000})
+        result = optimize.minimize(
+            objective,
+            np.array(start),
+            method="Nelder-Mead",
+            options={"xatol": 1e-5, "fatol": 1e-7, "maxiter": 2000},
+        )
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
@@ -194,7 +199,7 @@ def _names(form: Form) -> list[str]:
 
 def parameters(form: Form, theta: NDArray[np.float64]) -> dict[str, float]:
     """The fitted values in the config's terms."""
-    return {name: float(value) for name, value in zip(_names(form), theta)}
+    return {name: float(value) for name, value in zip(_names(form), theta, strict=False)}
 
 
 def pearson_dispersion(data: Counts, fit: FormFit) -> float:
@@ -234,7 +239,9 @@ class SourceFit:
     window_days: int
 
 
-def fit_referrals(extract: Extract, opening: dt.date, sources: Sequence[str]) -> tuple[PartFit, list[SourceFit]]:
+def fit_referrals(
+    extract: Extract, opening: dt.date, sources: Sequence[str]
+) -> tuple[PartFit, list[SourceFit]]:
     """Fit every source of ``sources`` (the base config's) on the referrals of the extract.
 
     The window runs from the later of the opening and the first referral in the extract to ``as_of``.
@@ -256,8 +263,9 @@ def fit_referrals(extract: Extract, opening: dt.date, sources: Sequence[str]) ->
                 parameters(form, fit.theta),
                 fit.log_likelihood,
                 data.counts.size,
-                notes="" if seasonal_ok or "seasonal" not in form else
-                f"seasonality not identifiable: {window} days of data, under two years; not chosen",
+                notes=""
+                if seasonal_ok or "seasonal" not in form
+                else f"seasonality not identifiable: {window} days of data, under two years; not chosen",
             )
             for form, fit in by_form.items()
         ]
@@ -285,7 +293,8 @@ def fit_referrals(extract: Extract, opening: dt.date, sources: Sequence[str]) ->
         part.fragment[name] = _fragment(chosen)
         if dispersion > 1.5:
             part.notes.append(
-                f"referrals.sources.{name}: overdispersed weekly counts (Pearson dispersion {dispersion:.2f}): "
+                f"referrals.sources.{name}: overdispersed weekly counts "
+                f"(Pearson dispersion {dispersion:.2f}): "
                 "the simulator's Poisson referrals will vary less than the clinic's"
             )
         if not seasonal_ok:
@@ -306,11 +315,15 @@ def _fragment(fit: FormFit) -> dict[str, object]:
         "ramp_up": {
             "initial_fraction": round(values["ramp_up.initial_fraction"], 4),
             "weeks_to_full": round(min(values["ramp_up.weeks_to_full"], 520.0), 2),
-        } if ramp else None,
+        }
+        if ramp
+        else None,
         "seasonality": {
             "amplitude": round(min(values["seasonality.amplitude"], 0.99), 4),
-            "peak_day_of_year": int(round(values["seasonality.peak_day_of_year"])) % 366 or 366,
-        } if season else None,
+            "peak_day_of_year": round(values["seasonality.peak_day_of_year"]) % 366 or 366,
+        }
+        if season
+        else None,
     }
 
 
@@ -328,7 +341,7 @@ def _estimates(name: str, data: Counts, fit: FormFit) -> list[Estimate]:
     intervals = wald_intervals(objective, fit.theta)
     n = int(data.counts.sum())
     result = []
-    for path, value, (low, high) in zip(_names(fit.form), fit.theta, intervals):
+    for path, value, (low, high) in zip(_names(fit.form), fit.theta, intervals, strict=False):
         floor, ceiling = BOUNDED.get(path, (0.0, math.inf))
         method = "Poisson MLE, Wald"
         if path.endswith("peak_day_of_year"):
@@ -337,7 +350,9 @@ def _estimates(name: str, data: Counts, fit: FormFit) -> list[Estimate]:
         if path.startswith("ramp_up."):
             low, high = _ramp_profile(data, fit, path)
             method = "Poisson MLE, profile likelihood (rate and the other ramp parameter re-fitted)"
-        result.append(Estimate(f"{prefix}.{path}", float(value), max(low, floor), min(high, ceiling), method, n))
+        result.append(
+            Estimate(f"{prefix}.{path}", float(value), max(low, floor), min(high, ceiling), method, n)
+        )
     return result
 
 
@@ -364,8 +379,10 @@ def _ramp_profile(data: Counts, fit: FormFit, path: str) -> tuple[float, float]:
         return -float(optimize.minimize_scalar(inner, bounds=bounds, method="bounded").fun)
 
     value = float(fit.theta[1] if fraction_index else fit.theta[2])
-    grid = np.linspace(0.0, 1.0, 101) if fraction_index else np.unique(
-        np.concatenate([np.linspace(0.0, 104.0, 209), [value]])
+    grid = (
+        np.linspace(0.0, 1.0, 101)
+        if fraction_index
+        else np.unique(np.concatenate([np.linspace(0.0, 104.0, 209), [value]]))
     )
     inside = [float(x) for x in grid if profile(float(x)) >= fit.log_likelihood - PROFILE_DROP]
     if not inside:

@@ -58,7 +58,11 @@ def stays(extract: Extract) -> Stays:
 
 
 Family = str
-FAMILIES: dict[Family, stats.rv_continuous] = {"gamma": stats.gamma, "lognormal": stats.lognorm, "exponential": stats.expon}
+FAMILIES: dict[Family, stats.rv_continuous] = {
+    "gamma": stats.gamma,
+    "lognormal": stats.lognorm,
+    "exponential": stats.expon,
+}
 
 
 def _frozen(family: Family, mean: float, sd: float) -> stats.rv_continuous:
@@ -75,7 +79,9 @@ def _mean_sd(family: Family, fitted: stats.rv_continuous) -> tuple[float, float]
     return float(fitted.mean()), float(fitted.std())
 
 
-def censored_log_likelihood(frozen: stats.rv_continuous, times: NDArray[np.float64], event: NDArray[np.bool_]) -> float:
+def censored_log_likelihood(
+    frozen: stats.rv_continuous, times: NDArray[np.float64], event: NDArray[np.bool_]
+) -> float:
     """sum log f(t) over events + sum log S(t) over censored times."""
     return float(np.sum(frozen.logpdf(times[event])) + np.sum(frozen.logsf(times[~event])))
 
@@ -110,13 +116,20 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
         fits[family] = (mean, sd, censored_log_likelihood(_frozen(family, mean, sd), data.weeks, completed))
     n = int(data.weeks.size)
     candidates = [
-        Candidate("length_of_stay.planned_stay", family, {"mean": mean, "sd": sd} if family != "exponential" else {"mean": mean},
-                  log_likelihood, n, notes="weeks; completions, other endings censored")
+        Candidate(
+            "length_of_stay.planned_stay",
+            family,
+            {"mean": mean, "sd": sd} if family != "exponential" else {"mean": mean},
+            log_likelihood,
+            n,
+            notes="weeks; completions, other endings censored",
+        )
         for family, (mean, sd, log_likelihood) in fits.items()
     ]
     best = min(candidates, key=lambda c: c.aic)
     part.candidates += [
-        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes) for c in candidates
+        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes)
+        for c in candidates
     ]
     family = best.model
     mean, sd, _ = fits[family]
@@ -124,16 +137,39 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
     planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
     if family != "exponential":
         planned["sd"] = round(sd, 3)
-    fragment: dict[str, object] = {"planned_stay_unit": "weeks", "planned_stay": planned, "progress_review": None}
+    fragment: dict[str, object] = {
+        "planned_stay_unit": "weeks",
+        "planned_stay": planned,
+        "progress_review": None,
+    }
     exposure = float(data.weeks.sum())
-    for cause, field in (("step_up", "step_up_weekly_hazard"), ("administrative", "administrative_weekly_hazard")):
+    for cause, field in (
+        ("step_up", "step_up_weekly_hazard"),
+        ("administrative", "administrative_weekly_hazard"),
+    ):
         events = int(data.events(cause).sum())
         rate = events / exposure
         low, high = poisson_rate_interval(events, exposure)
-        part.estimates.append(Estimate(f"length_of_stay.{field}", 1 - math.exp(-rate), 1 - math.exp(-low),
-                                       1 - math.exp(-high), "events / person-weeks, Garwood; 1 - exp(-rate)", events))
-        part.candidates.append(Candidate(f"length_of_stay.{field}", "constant", {"rate_per_week": rate},
-                                         events * math.log(rate) - rate * exposure if events else 0.0, n, True))
+        part.estimates.append(
+            Estimate(
+                f"length_of_stay.{field}",
+                1 - math.exp(-rate),
+                1 - math.exp(-low),
+                1 - math.exp(-high),
+                "events / person-weeks, Garwood; 1 - exp(-rate)",
+                events,
+            )
+        )
+        part.candidates.append(
+            Candidate(
+                f"length_of_stay.{field}",
+                "constant",
+                {"rate_per_week": rate},
+                events * math.log(rate) - rate * exposure if events else 0.0,
+                n,
+                True,
+            )
+        )
         fragment[field] = round(1 - math.exp(-rate), 5)
     rates = _dropout(part, data)
     fragment["dropout_hazard"] = {"weekly_by_week": [round(1 - math.exp(-rate), 5) for rate in rates]}
@@ -141,19 +177,41 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
     return part, StayFit(data, family, mean, sd, tuple(rates))
 
 
-def _planned_intervals(family: Family, mean: float, sd: float, data: Stays, event: NDArray[np.bool_]) -> list[Estimate]:
+def _planned_intervals(
+    family: Family, mean: float, sd: float, data: Stays, event: NDArray[np.bool_]
+) -> list[Estimate]:
     def objective(theta: NDArray[np.float64]) -> float:
         m = math.exp(theta[0])
         s = math.exp(theta[1]) if family != "exponential" else m
         return -censored_log_likelihood(_frozen(family, m, s), data.weeks, event)
 
-    point = np.array([math.log(mean), math.log(sd)]) if family != "exponential" else np.array([math.log(mean)])
+    point = (
+        np.array([math.log(mean), math.log(sd)]) if family != "exponential" else np.array([math.log(mean)])
+    )
     intervals = wald_intervals(objective, point)
     n = int(event.sum())
     method = f"{family} MLE with right-censoring, Wald (log scale)"
-    result = [Estimate("length_of_stay.planned_stay.mean", mean, math.exp(intervals[0][0]), math.exp(intervals[0][1]), method, n)]
+    result = [
+        Estimate(
+            "length_of_stay.planned_stay.mean",
+            mean,
+            math.exp(intervals[0][0]),
+            math.exp(intervals[0][1]),
+            method,
+            n,
+        )
+    ]
     if family != "exponential":
-        result.append(Estimate("length_of_stay.planned_stay.sd", sd, math.exp(intervals[1][0]), math.exp(intervals[1][1]), method, n))
+        result.append(
+            Estimate(
+                "length_of_stay.planned_stay.sd",
+                sd,
+                math.exp(intervals[1][0]),
+                math.exp(intervals[1][1]),
+                method,
+                n,
+            )
+        )
     return result
 
 
@@ -161,7 +219,7 @@ def person_weeks(data: Stays, cause: str, pieces: int) -> tuple[NDArray[np.float
     """(events, exposure in weeks) in weeks 1 .. pieces-1 of stay and from week ``pieces`` on."""
     events = np.zeros(pieces)
     exposure = np.zeros(pieces)
-    for weeks, ending in zip(data.weeks, data.ending):
+    for weeks, ending in zip(data.weeks, data.ending, strict=False):
         for piece in range(pieces):
             start = float(piece)
             end = math.inf if piece == pieces - 1 else start + 1.0
@@ -176,24 +234,43 @@ def _dropout(part: PartFit, data: Stays) -> list[float]:
     rates_by_k: dict[int, list[float]] = {}
     for pieces in range(1, MAX_DROPOUT_PIECES + 1):
         events, exposure = person_weeks(data, "dropout", pieces)
-        rates = [float(e / x) if x > 0 else 0.0 for e, x in zip(events, exposure)]
-        log_likelihood = sum(e * math.log(r) - r * x for e, r, x in zip(events, rates, exposure) if r > 0)
+        rates = [float(e / x) if x > 0 else 0.0 for e, x in zip(events, exposure, strict=False)]
+        log_likelihood = sum(
+            e * math.log(r) - r * x for e, r, x in zip(events, rates, exposure, strict=False) if r > 0
+        )
         rates_by_k[pieces] = rates
-        candidates.append(Candidate("length_of_stay.dropout_hazard", f"{pieces}_pieces",
-                                    {f"week_{i + 1}{'+' if i == pieces - 1 else ''}_rate": r for i, r in enumerate(rates)},
-                                    log_likelihood, int(data.weeks.size)))
+        candidates.append(
+            Candidate(
+                "length_of_stay.dropout_hazard",
+                f"{pieces}_pieces",
+                {f"week_{i + 1}{'+' if i == pieces - 1 else ''}_rate": r for i, r in enumerate(rates)},
+                log_likelihood,
+                int(data.weeks.size),
+            )
+        )
     best = min(candidates, key=lambda c: c.aic)
-    part.candidates += [Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes) for c in candidates]
+    part.candidates += [
+        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes)
+        for c in candidates
+    ]
     pieces = int(best.model.split("_")[0])
     events, exposure = person_weeks(data, "dropout", pieces)
-    for index, (e, x) in enumerate(zip(events, exposure)):
+    for index, (e, x) in enumerate(zip(events, exposure, strict=False)):
         low, high = poisson_rate_interval(int(e), float(x))
         rate = rates_by_k[pieces][index]
-        part.estimates.append(Estimate(f"length_of_stay.dropout_hazard.weekly_by_week[{index}]", 1 - math.exp(-rate),
-                                       1 - math.exp(-low), 1 - math.exp(-high),
-                                       "events / person-weeks in the week of stay, Garwood; 1 - exp(-rate)", int(e)))
+        part.estimates.append(
+            Estimate(
+                f"length_of_stay.dropout_hazard.weekly_by_week[{index}]",
+                1 - math.exp(-rate),
+                1 - math.exp(-low),
+                1 - math.exp(-high),
+                "events / person-weeks in the week of stay, Garwood; 1 - exp(-rate)",
+                int(e),
+            )
+        )
     part.notes.append(
-        "length_of_stay.dropout_hazard: every dropout of the extract, including those a run of absences caused; "
+        "length_of_stay.dropout_hazard: every dropout of the extract, including those a run of absences "
+        "caused; "
         "with the base's attendance.consecutive_absences_to_dropout both act, so simulated dropout can exceed "
         "the extract's"
     )
@@ -204,4 +281,3 @@ def fitted_survival(fit: StayFit, weeks: NDArray[np.float64]) -> NDArray[np.floa
     """The chosen planned-stay distribution's survival function at ``weeks``."""
     result: NDArray[np.float64] = _frozen(fit.family, fit.mean, fit.sd).sf(weeks)
     return result
-

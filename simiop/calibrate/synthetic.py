@@ -65,7 +65,9 @@ def run_config(out: Path) -> dict[str, object]:
     return config
 
 
-def export_extract(out: Path, target: Path, scenario: str = "base", replication: int = 0) -> tuple[int, dt.date]:
+def export_extract(
+    out: Path, target: Path, scenario: str = "base", replication: int = 0
+) -> tuple[int, dt.date]:
     """Write replication ``replication`` of ``scenario`` in result folder ``out`` as an extract at ``target``.
 
     Returns (rows, the as-of date: the last simulated day). NotAResultError when the folder lacks it.
@@ -73,7 +75,8 @@ def export_extract(out: Path, target: Path, scenario: str = "base", replication:
     config = run_config(out)
     clinic = config["clinic"]
     simulation = config["simulation"]
-    assert isinstance(clinic, dict) and isinstance(simulation, dict)
+    assert isinstance(clinic, dict)
+    assert isinstance(simulation, dict)
     opening = dt.date.fromisoformat(str(clinic["opening_date"]))
     episodes = out / "scenarios" / scenario / f"r{replication:04d}" / "episodes.csv"
     if not episodes.is_file():

@@ -58,7 +58,20 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise, calibrate, export_extract):
+for command in (
+    validate,
+    schema,
+    init,
+    run,
+    experiment,
+    report,
+    budget,
+    export,
+    reproduce,
+    advise,
+    calibrate,
+    export_extract,
+):
     main.add_command(command)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]

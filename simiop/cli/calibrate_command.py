@@ -21,18 +21,43 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 @click.command()
 @click.argument("extract", type=click.Path(path_type=Path))
-@click.option("--base", "base", required=True, metavar="CONFIG", type=click.Path(path_type=Path),
-              help="The config the fitted values are merged onto (sources, opening date, everything not fitted).")
-@click.option("--out", "out", required=True, metavar="DIR", type=click.Path(path_type=Path),
-              help="Folder for fragment.yaml, calibrated.yaml, fits.csv, estimates.csv, parameter_sets.csv, "
-              "report.html and figures/.")
-@click.option("--as-of", "as_of", metavar="DATE", default=None,
-              help="Date the extract was taken (end of follow-up); default the latest date in it.")
-@click.option("--sets", "draws", default=200, show_default=True, type=click.IntRange(1, 100_000),
-              help="Parameter sets to write to parameter_sets.csv.")
+@click.option(
+    "--base",
+    "base",
+    required=True,
+    metavar="CONFIG",
+    type=click.Path(path_type=Path),
+    help="The config the fitted values are merged onto (sources, opening date, everything not fitted).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Folder for fragment.yaml, calibrated.yaml, fits.csv, estimates.csv, parameter_sets.csv, "
+    "report.html and figures/.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    default=None,
+    help="Date the extract was taken (end of follow-up); default the latest date in it.",
+)
+@click.option(
+    "--sets",
+    "draws",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Parameter sets to write to parameter_sets.csv.",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the parameter-set draws.")
 @click.option("--force", is_flag=True, help="Replace the files of an earlier calibration in DIR.")
-def calibrate(extract: Path, base: Path, out: Path, as_of: str | None, draws: int, seed: int, force: bool) -> None:
+def calibrate(
+    extract: Path, base: Path, out: Path, as_of: str | None, draws: int, seed: int, force: bool
+) -> None:
     """Fit referrals, intake, stays, attendance and readmissions from EXTRACT.csv.
 
     EXTRACT is one row per episode (docs/calibrate.md gives the columns). Writes a
@@ -66,8 +91,10 @@ def calibrate(extract: Path, base: Path, out: Path, as_of: str | None, draws: in
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     chosen = [c for c in calibration.candidates if c.chosen]
-    click.echo(f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
-               f"{len(calibration.candidates)} candidates")
+    click.echo(
+        f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
+        f"{len(calibration.candidates)} candidates"
+    )
     for note in calibration.notes:
         click.echo(f"  note: {note}")
     click.echo(f"written: {out / 'report.html'}, {out / 'fragment.yaml'}, {out / 'calibrated.yaml'}")
@@ -75,10 +102,18 @@ def calibrate(extract: Path, base: Path, out: Path, as_of: str | None, draws: in
 
 @click.command("export-extract")
 @click.argument("run_folder", metavar="DIR", type=click.Path(path_type=Path))
-@click.option("--out", "target", required=True, metavar="FILE", type=click.Path(path_type=Path),
-              help="The extract CSV to write.")
+@click.option(
+    "--out",
+    "target",
+    required=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="The extract CSV to write.",
+)
 @click.option("--scenario", default="base", show_default=True, help="Scenario of DIR.")
-@click.option("--replication", default=0, show_default=True, type=click.IntRange(0), help="Replication of DIR.")
+@click.option(
+    "--replication", default=0, show_default=True, type=click.IntRange(0), help="Replication of DIR."
+)
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def export_extract(run_folder: Path, target: Path, scenario: str, replication: int, force: bool) -> None:
     """Write one simulated replication's episodes in the extract format.
@@ -87,7 +122,8 @@ def export_extract(run_folder: Path, target: Path, scenario: str, replication: i
     episodes or all). Patient numbers become pseudonyms; the last simulated
     day is the extract's as-of date (pass it to calibrate with --as-of).
     """
-    from simiop.calibrate.synthetic import NotAResultError, export_extract as write
+    from simiop.calibrate.synthetic import NotAResultError
+    from simiop.calibrate.synthetic import export_extract as write
 
     if target.exists() and not force:
         fail([f"--out {target}: already exists; pass --force to replace it"])
