@@ -101,7 +101,9 @@ def _shape(data: Counts, form: Form, shape: Sequence[float]) -> NDArray[np.float
     if form in ("seasonal", "ramp_up_seasonal"):
         season = (rest[0], rest[1])
     daily = rate_per_day(data.days, data.day_of_year, 1.0, ramp, season)
-    weekly: NDArray[np.float64] = np.bincount(data.week, weights=daily, minlength=data.counts.size)
+    weekly: NDArray[np.float64] = np.bincount(data.week, weights=daily, minlength=data.counts.size).astype(
+        float
+    )
     return weekly
 
 

@@ -270,9 +270,8 @@ def _dropout(part: PartFit, data: Stays) -> list[float]:
         )
     part.notes.append(
         "length_of_stay.dropout_hazard: every dropout of the extract, including those a run of absences "
-        "caused; "
-        "with the base's attendance.consecutive_absences_to_dropout both act, so simulated dropout can exceed "
-        "the extract's"
+        "caused; with the base's attendance.consecutive_absences_to_dropout both act, so simulated "
+        "dropout can exceed the extract's"
     )
     return rates_by_k[pieces]
 
