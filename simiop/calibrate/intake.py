@@ -44,24 +44,8 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
     pooled: Counter[str] = Counter(e.outcome for e in assessed if e.outcome is not None)
     total = sum(pooled.values())
     pooled_shares: dict[str, float] = {name: pooled[name] / total for name in OUTCOMES}
-    for name in OUTCOMES:
-        low, high = wilson(pooled[name], total)
-        part.estimates.append(
-            Estimate(
-                f"intake.outcomes.{name}", pooled_shares[name], low, high, "multinomial MLE, Wilson", total
-            )
-        )
-    part.candidates.append(
-        Candidate(
-            "intake.outcomes",
-            "multinomial",
-            pooled_shares,
-            _log_likelihood(pooled, _safe(pooled_shares)),
-            total,
-            chosen=True,
-        )
-    )
     by_source: dict[str, object] = {}
+    own_sources: set[str] = set()
     for source in sources:
         counts: Counter[str] = Counter(
             e.outcome for e in assessed if e.source == source and e.outcome is not None
@@ -111,9 +95,45 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
                         n,
                     )
                 )
-        if wins or source in by_source_base:
-            by_source[source] = rounded_shares(counts if wins else pooled)
-    part.fragment = {"outcomes": rounded_shares(pooled), "outcomes_by_source": by_source}
+        if wins:
+            own_sources.add(source)
+    rest: Counter[str] = Counter(e.outcome for e in assessed if e.source not in own_sources and e.outcome)
+    if not rest:
+        rest = pooled
+    rest_total = sum(rest.values())
+    for name in OUTCOMES:
+        low, high = wilson(rest[name], rest_total)
+        part.estimates.append(
+            Estimate(
+                f"intake.outcomes.{name}",
+                rest[name] / rest_total,
+                low,
+                high,
+                "multinomial MLE, Wilson",
+                rest_total,
+            )
+        )
+    rest_shares: dict[str, float] = {name: rest[name] / rest_total for name in OUTCOMES}
+    part.candidates.insert(
+        0,
+        Candidate(
+            "intake.outcomes",
+            "multinomial",
+            rest_shares,
+            _log_likelihood(rest, _safe(rest_shares)),
+            rest_total,
+            chosen=True,
+            notes="every source without its own shares, readmissions included",
+        ),
+    )
+    for source in sources:
+        if source in own_sources:
+            by_source[source] = rounded_shares(
+                Counter(e.outcome for e in assessed if e.source == source and e.outcome)
+            )
+        elif source in by_source_base:
+            by_source[source] = rounded_shares(rest)
+    part.fragment = {"outcomes": rounded_shares(rest), "outcomes_by_source": by_source}
     referred = [e for e in extract.episodes if e.source != READMISSION_SOURCE]
     seen = sum(1 for e in referred if e.assessed is not None)
     low, high = wilson(seen, len(referred))

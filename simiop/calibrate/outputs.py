@@ -18,7 +18,7 @@ import yaml
 from simiop.atomic import write_bytes_atomic, write_text_atomic
 from simiop.calibrate.fits import Z95, Estimate
 from simiop.calibrate.pipeline import Calibration
-from simiop.calibrate.referrals import fitted_means
+from simiop.calibrate.referrals import fitted_means, monthly
 from simiop.calibrate.stay import fitted_survival
 
 FILES = (
@@ -133,10 +133,7 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     sources = calibration.sources
     figure, axes = plt.subplots(len(sources), 1, figsize=(8, 2.4 * len(sources)), squeeze=False)
     for axis, fit in zip(axes[:, 0], sources, strict=False):
-        means = fitted_means(fit.data, fit.fits[fit.chosen])
-        months = (np.arange(fit.data.counts.size) * 7) // 30
-        observed = np.bincount(months, weights=fit.data.counts)
-        expected = np.bincount(months, weights=means)
+        observed, expected = monthly(fit.data, fit.fits[fit.chosen])
         x = np.arange(observed.size)
         axis.fill_between(
             x,
@@ -147,7 +144,7 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
         )
         axis.plot(x, expected, label=f"fitted ({fit.chosen})")
         axis.plot(x, observed, "o", markersize=3, label="observed")
-        axis.set_title(f"{fit.name}: referrals per 30 days", fontsize=9)
+        axis.set_title(f"{fit.name}: referrals per calendar month from {fit.data.first:%Y-%m}", fontsize=9)
         axis.legend(fontsize=7)
     figure.tight_layout()
     result["figures/referrals.png"] = _png(figure)

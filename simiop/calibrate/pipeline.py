@@ -7,14 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simiop.calibrate.adjust import (
+    absence_hazards,
+    admitted_days_per_week,
+    divide,
+    mean_multiplier,
+    net_dropout,
+)
 from simiop.calibrate.attendance import fit_attendance
-from simiop.calibrate.extract import READMISSION_SOURCE, Extract
+from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
 from simiop.calibrate.fits import Candidate, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
 from simiop.calibrate.readmission import fit_readmission
 from simiop.calibrate.referrals import SourceFit, fit_referrals
 from simiop.calibrate.stay import StayFit, fit_stay
+from simiop.config.care import ABSENCE_DROPOUT_OFF
 from simiop.config.loader import read_config_data, validate_config
 from simiop.config.model import SimiopConfig
 
@@ -81,6 +89,7 @@ def calibrate(extract: Extract, base_path: Path) -> Calibration:
     stay, stay_fit = fit_stay(extract)
     attendance = fit_attendance(extract)
     readmission = fit_readmission(extract)
+    _adjust(base, extract, stay, attendance, readmission)
     fragment = build_fragment(referrals, intake, stay, attendance, readmission)
     merged = merge(base_data, fragment)
     config = validate_config(merged, f"{base_path} + calibrated fragment")
@@ -92,3 +101,55 @@ def calibrate(extract: Extract, base_path: Path) -> Calibration:
         "discharge": readmission,
     }
     return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract)
+
+
+def _value(part: PartFit, path: str) -> float | None:
+    return next((e.value for e in part.estimates if e.path == path), None)
+
+
+def _adjust(
+    base: SimiopConfig, extract: Extract, stay: PartFit, attendance: PartFit, readmission: PartFit
+) -> None:
+    """Take the base config's own effects out of the fitted values (simiop.calibrate.adjust), in place."""
+    step_up = mean_multiplier(base, extract, "step_up_hazard_multiplier")
+    if stay.fragment:
+        divide(stay, "length_of_stay.step_up_weekly_hazard", "", step_up, "(mean acuity step-up multiplier)")
+        value = _value(stay, "length_of_stay.step_up_weekly_hazard")
+        if value is not None:
+            stay.fragment["step_up_weekly_hazard"] = round(min(value, 1.0), 5)
+    for kind in DISCHARGES:
+        tilt = "step_up_hazard_multiplier" if kind == "step_up" else None
+        factor = mean_multiplier(base, extract, "readmission_multiplier", tilt)
+        divide(
+            readmission, f"discharge.{kind}.probability", "", factor, "(mean acuity readmission multiplier)"
+        )
+        value = _value(readmission, f"discharge.{kind}.probability")
+        entry = readmission.fragment.get(kind)
+        if value is not None and isinstance(entry, dict):
+            entry["probability"] = round(min(value, 1.0), 4)
+    run = base.attendance.consecutive_absences_to_dropout
+    mean = _value(attendance, "attendance.propensity.mean")
+    concentration = _value(attendance, "attendance.propensity.concentration")
+    hazard = stay.fragment.get("dropout_hazard")
+    if (
+        run < ABSENCE_DROPOUT_OFF
+        and mean is not None
+        and concentration is not None
+        and isinstance(hazard, dict)
+    ):
+        absences = absence_hazards(mean, concentration, run, admitted_days_per_week(base, extract))
+        pieces = len(hazard["weekly_by_week"])
+        net_dropout(stay, absences, pieces)
+        weekly = [
+            _value(stay, f"length_of_stay.dropout_hazard.weekly_by_week[{index}]") or 0.0
+            for index in range(pieces)
+        ]
+        if any(value > 0 for value in weekly):
+            hazard["weekly_by_week"] = [round(value, 5) for value in weekly]
+        else:
+            stay.fragment["dropout_hazard"] = None
+        stay.notes[:] = [note for note in stay.notes if not note.startswith("length_of_stay.dropout_hazard")]
+        stay.notes.append(
+            f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} absences "
+            "explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
+        )

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, stats
+from scipy.special import gammaln
 
 from simiop.calibrate.extract import READMISSION_SOURCE, Extract
 from simiop.calibrate.fits import Candidate, Estimate, PartFit, expit, logit, wald_intervals
@@ -50,6 +51,10 @@ class Counts:
     """sum of log(y!) over the weeks (the Poisson likelihood's constant)."""
     first: dt.date
     opening: dt.date
+    daily: NDArray[np.float64]
+    """Referrals per day of the window (shape: days)."""
+    month: NDArray[np.int64]
+    """Calendar month index of each day (0 = the first day's month)."""
 
 
 def weekly_counts(dates: Sequence[dt.date], opening: dt.date, first: dt.date, last: dt.date) -> Counts:
@@ -60,14 +65,15 @@ def weekly_counts(dates: Sequence[dt.date], opening: dt.date, first: dt.date, la
     calendar = np.datetime64(first, "D") + np.arange(total).astype("timedelta64[D]")
     day_of_year = (calendar - calendar.astype("datetime64[Y]")).astype(np.int64) + 1.0
     week = np.arange(total) // 7
-    counts = np.zeros(int(week[-1]) + 1)
+    daily = np.zeros(total)
     for date in dates:
         offset = (date - first).days
         if 0 <= offset < total:
-            counts[offset // 7] += 1
-    from scipy.special import gammaln
-
-    return Counts(days, day_of_year, week, counts, float(np.sum(gammaln(counts + 1.0))), first, opening)
+            daily[offset] += 1
+    counts = np.bincount(week, weights=daily).astype(float)
+    months = calendar.astype("datetime64[M]").astype(np.int64)
+    constant = float(np.sum(gammaln(counts + 1.0)))
+    return Counts(days, day_of_year, week, counts, constant, first, opening, daily, months - months[0])
 
 
 def rate_per_day(
@@ -227,6 +233,21 @@ def negative_binomial_fit(data: Counts, fit: FormFit) -> tuple[float, float]:
 def fitted_means(data: Counts, fit: FormFit) -> NDArray[np.float64]:
     """Expected referrals per week of the fit (shape: weeks)."""
     return _means(data, fit.form, fit.theta)
+
+
+def monthly(data: Counts, fit: FormFit) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(observed, expected) referrals per calendar month of the window (the first and last may be part
+    months)."""
+    values = parameters(fit.form, fit.theta)
+    ramp = season = None
+    if "ramp_up.initial_fraction" in values:
+        ramp = (values["ramp_up.initial_fraction"], values["ramp_up.weeks_to_full"])
+    if "seasonality.amplitude" in values:
+        season = (values["seasonality.amplitude"], values["seasonality.peak_day_of_year"])
+    daily = rate_per_day(data.days, data.day_of_year, values["weekly_rate"], ramp, season)
+    observed = np.bincount(data.month, weights=data.daily).astype(float)
+    expected = np.bincount(data.month, weights=daily).astype(float)
+    return observed, expected
 
 
 @dataclass(frozen=True)
