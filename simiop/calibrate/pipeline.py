@@ -150,6 +150,6 @@ def _adjust(
             stay.fragment["dropout_hazard"] = None
         stay.notes[:] = [note for note in stay.notes if not note.startswith("length_of_stay.dropout_hazard")]
         stay.notes.append(
-            f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} absences "
-            "explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
+            f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} "
+            "absences explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
         )
