@@ -75,8 +75,8 @@ def test_fits_csv_lists_every_candidate_with_aic_and_bic(calibrated: Path) -> No
         assert len(chosen) == 1, part
     planned = [row for row in rows if row["part"] == "length_of_stay.planned_stay"]
     assert {row["model"] for row in planned} == {"gamma", "lognormal", "exponential"}
-    chosen = min(planned, key=lambda row: float(row["aic"]))
-    assert chosen["chosen"] == "1"
+    best = min(planned, key=lambda row: float(row["aic"]))
+    assert best["chosen"] == "1"
     assert all(float(row["bic"]) >= float(row["aic"]) for row in planned)  # log(n) > 2 for n > 7
 
 
