@@ -17,6 +17,7 @@ import yaml
 
 from simiop.atomic import write_bytes_atomic, write_text_atomic
 from simiop.calibrate.fits import Z95, Estimate
+from simiop.calibrate.holdout import Holdout, coverage_lines, holdout_csv
 from simiop.calibrate.pipeline import Calibration
 from simiop.calibrate.referrals import fitted_means, monthly
 from simiop.calibrate.stay import fitted_survival
@@ -193,7 +194,28 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
 BOLD = ' style="font-weight:bold"'
 
 
-def report_html(calibration: Calibration) -> str:
+def _holdout_section(held: Holdout | None) -> str:
+    if held is None:
+        return ""
+    escape = html.escape
+    lines = "".join(f"<li>{escape(line)}</li>" for line in coverage_lines(held))
+    rows = "".join(
+        f"<tr{'' if row.covered else BOLD}><td>{escape(row.measure)}</td><td>{escape(row.period)}</td>"
+        f"<td>{row.observed:.4g}</td><td>{row.simulated.mean:.4g}</td>"
+        f"<td>{row.simulated.outcome95_low:.4g} - {row.simulated.outcome95_high:.4g}</td>"
+        f"<td>{'yes' if row.covered else 'no'}</td></tr>"
+        for row in held.rows
+    )
+    return (
+        f"<h2>Hold-out validation from {held.cut} ({held.replications} replications)</h2>"
+        f"<p>Fitted on the data before {held.cut}; the period from then is simulated and compared "
+        f"(bold: outside the simulated 95% outcome range).</p><ul>{lines}</ul>"
+        "<table><tr><th>measure</th><th>period</th><th>observed</th><th>simulated mean</th>"
+        f"<th>95% outcome range</th><th>covered</th></tr>{rows}</table>"
+    )
+
+
+def report_html(calibration: Calibration, held: Holdout | None = None) -> str:
     """A one-page report: notes, the chosen fits with intervals, the figures and every candidate."""
     escape = html.escape
     rows = "".join(
@@ -224,14 +246,17 @@ table{{border-collapse:collapse}} tr:nth-child(even){{background:#f4f4f4}}</styl
 <img src="figures/referrals.png" alt="observed vs fitted monthly referrals"><br>
 <img src="figures/stay.png" alt="Kaplan-Meier vs fitted planned stay, and P-P plot"><br>
 <img src="figures/pp.png" alt="P-P plots of weekly referral counts">
+{_holdout_section(held)}
 <h2>Every candidate (bold: chosen, lowest AIC)</h2>
 <table><tr><th>part</th><th>model</th><th>k</th><th>AIC</th><th>BIC</th><th>notes</th></tr>{candidates}</table>
 </body></html>
 """
 
 
-def write_outputs(calibration: Calibration, out: Path, draws: int, seed: int) -> list[str]:
-    """Write every file of FILES into ``out`` (each atomically); returns their names."""
+def write_outputs(
+    calibration: Calibration, out: Path, draws: int, seed: int, held: Holdout | None = None
+) -> list[str]:
+    """Write every file of FILES into ``out`` (each atomically), and holdout.csv with ``held``."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
     texts = {
         "fragment.yaml": _yaml(
@@ -243,10 +268,17 @@ def write_outputs(calibration: Calibration, out: Path, draws: int, seed: int) ->
         "fits.csv": fits_csv(calibration),
         "estimates.csv": estimates_csv(calibration.estimates),
         "parameter_sets.csv": parameter_sets(calibration.estimates, draws, seed),
-        "report.html": report_html(calibration),
+        "report.html": report_html(calibration, held),
     }
+    if held is not None:
+        texts["holdout.csv"] = holdout_csv(held)
     for name, text in texts.items():
         write_text_atomic(out / name, text)
-    for name, data in figures(calibration).items():
+    figures_written = figures(calibration)
+    for name, data in figures_written.items():
         write_bytes_atomic(out / name, data)
-    return list(FILES)
+    if held is None and (out / "holdout.csv").is_file():
+        (
+            out / "holdout.csv"
+        ).unlink()  # an earlier run's (a name this command writes): not this calibration's
+    return [*texts, *figures_written]

@@ -54,9 +54,32 @@ def _date(text: str | None, option: str) -> dt.date | None:
     help="Parameter sets to write to parameter_sets.csv.",
 )
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the parameter-set draws.")
+@click.option(
+    "--holdout-from",
+    "holdout_from",
+    metavar="DATE",
+    default=None,
+    help="Fit on the data before DATE only, simulate the calibrated clinic to the as-of date, and compare "
+    "the period from DATE on with the simulated 95% outcome ranges (holdout.csv).",
+)
+@click.option(
+    "--replications",
+    default=20,
+    show_default=True,
+    type=click.IntRange(2, 10_000),
+    help="Replications simulated for --holdout-from.",
+)
 @click.option("--force", is_flag=True, help="Replace the files of an earlier calibration in DIR.")
 def calibrate(
-    extract: Path, base: Path, out: Path, as_of: str | None, draws: int, seed: int, force: bool
+    extract: Path,
+    base: Path,
+    out: Path,
+    as_of: str | None,
+    draws: int,
+    seed: int,
+    holdout_from: str | None,
+    replications: int,
+    force: bool,
 ) -> None:
     """Fit referrals, intake, stays, attendance and readmissions from EXTRACT.csv.
 
@@ -74,20 +97,36 @@ def calibrate(
     from simiop.config import ConfigError
 
     taken = _date(as_of, "--as-of")
+    cut = _date(holdout_from, "--holdout-from")
     if out.exists() and not out.is_dir():
         fail([f"--out {out}: is a file, not a folder"])
     earlier = [name for name in FILES if (out / name).exists()]
     if earlier and not force:
         fail([f"--out {out}: holds an earlier calibration ({earlier[0]}); pass --force to replace its files"])
+    held = None
     try:
         data = read_extract(extract, taken)
-        calibration = run_calibration(data, base)
+        if cut is not None:
+            first = min(e.referred for e in data.episodes)
+            if not first < cut <= data.as_of:
+                fail(
+                    [
+                        f"command line: --holdout-from {cut}: outside the extract (allowed: after its first "
+                        f"referral {first}, on or before its as-of date {data.as_of})"
+                    ]
+                )
+            from simiop.calibrate.holdout import holdout
+
+            held = holdout(data, base, cut, replications)
+            calibration = held.calibration
+        else:
+            calibration = run_calibration(data, base)
     except (ExtractError, UnknownNamesError) as exc:
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
     try:
-        write_outputs(calibration, out, draws, seed)
+        write_outputs(calibration, out, draws, seed, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     chosen = [c for c in calibration.candidates if c.chosen]
@@ -97,6 +136,15 @@ def calibrate(
     )
     for note in calibration.notes:
         click.echo(f"  note: {note}")
+    if held is not None:
+        from simiop.calibrate.holdout import coverage_lines
+
+        click.echo(
+            f"hold-out from {held.cut} ({held.replications} replications): observed against the simulated "
+            "95% outcome range"
+        )
+        for line in coverage_lines(held):
+            click.echo(f"  {line}")
     click.echo(f"written: {out / 'report.html'}, {out / 'fragment.yaml'}, {out / 'calibrated.yaml'}")
 
 
