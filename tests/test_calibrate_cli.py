@@ -202,3 +202,106 @@ def test_export_extract_of_a_short_run(tmp_path: Path) -> None:
     assert sum(1 for e in extract.episodes if e.admitted is not None) == admitted
     code, _, stderr = run("export-extract", str(out), "--out", str(target))
     assert (code, stderr.strip()) == (2, f"--out {target}: already exists; pass --force to replace it")
+
+
+# -- hold-out validation -----------------------------------------------------------------------------
+
+
+def test_holdout_measures_known_answer() -> None:
+    from datetime import date
+
+    from simiop.calibrate.extract import Episode, Extract
+    from simiop.calibrate.holdout import measures
+
+    def episode(
+        row: int, referred: date, admitted: date | None, discharged: date | None, kind: str | None
+    ) -> Episode:
+        return Episode(
+            row,
+            f"P{row}",
+            referred,
+            "step_down",
+            None,
+            None,
+            None,
+            admitted,
+            None,
+            discharged,
+            kind,  # type: ignore[arg-type]
+            None,
+            None,
+        )
+
+    extract = Extract(
+        "t",
+        (
+            episode(0, date(2029, 1, 1), date(2029, 1, 5), date(2029, 1, 15), "completed"),  # wait 4, stay 10
+            episode(1, date(2029, 1, 20), date(2029, 1, 30), None, None),  # wait 10, open
+            episode(2, date(2029, 2, 1), None, None, None),
+            episode(
+                3, date(2028, 12, 1), date(2028, 12, 20), date(2029, 1, 10), "dropout"
+            ),  # before: stay 21
+        ),
+        date(2029, 2, 28),
+    )
+    values = measures(extract, date(2029, 1, 1), date(2029, 2, 28))
+    assert values[("referrals", "2029-01")] == 2
+    assert values[("referrals", "2029-02")] == 1
+    assert values[("admissions", "2029-01")] == 2
+    assert values[("median_wait_days", "all")] == 7  # of 4 and 10 (the December admission is before)
+    assert values[("length_of_stay_days_completed", "all")] == 10
+    assert values[("length_of_stay_days_dropout", "all")] == 21
+    assert values[("dropout_share", "all")] == 0.5
+    # January: patient 3 on days 1-9, patient 0 on days 5-14, patient 1 on days 30-31: 9 + 10 + 2 = 21 days
+    assert values[("mean_census", "2029-01")] == pytest.approx(21 / 31)
+    assert values[("mean_census", "2029-02")] == 1.0
+
+
+def test_holdout_from_writes_holdout_csv(tmp_path: Path) -> None:
+    out = tmp_path / "held"
+    code, stdout, stderr = run(
+        "calibrate",
+        str(SHIPPED),
+        "--base",
+        str(BASELINE),
+        "--out",
+        str(out),
+        "--holdout-from",
+        "2029-07-01",
+        "--replications",
+        "2",
+        "--sets",
+        "2",
+    )
+    assert code == 0, stderr
+    assert "hold-out from 2029-07-01 (2 replications)" in stdout
+    with (out / "holdout.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    measures = {row["measure"] for row in rows}
+    assert {
+        "referrals",
+        "admissions",
+        "mean_census",
+        "median_wait_days",
+        "dropout_share",
+        "length_of_stay_days_completed",
+    } <= measures
+    assert {row["period"] for row in rows if row["measure"] == "referrals"} >= {
+        "2029-07",
+        "2029-12",
+        "2030-01",
+    }
+    assert all(row["covered"] in ("0", "1") for row in rows)
+    assert "Hold-out validation from 2029-07-01" in (out / "report.html").read_text(encoding="utf-8")
+    code, _, stderr = run(
+        "calibrate",
+        str(SHIPPED),
+        "--base",
+        str(BASELINE),
+        "--out",
+        str(tmp_path / "x"),
+        "--holdout-from",
+        "2031-01-01",
+    )
+    assert code == 2
+    assert stderr.startswith("command line: --holdout-from 2031-01-01: outside the extract")
