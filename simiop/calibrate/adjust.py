@@ -138,3 +138,37 @@ def admitted_days_per_week(base: SimiopConfig, extract: Extract) -> float:
         enabled = [t for t in base.tracks.values() if t.enabled]
         return float(np.mean([len(t.weekdays) for t in enabled])) if enabled else 5.0
     return sum(count / total * len(base.tracks[name].weekdays) for name, count in tracks.items())
+
+
+def expected_denials(base: SimiopConfig, extract: Extract, propensity_mean: float | None) -> float:
+    """Administrative discharges the base's payer authorization rules would make in the extract's stays.
+
+    A payer with ``authorization`` (``on_denial: administrative_discharge``) reviews each stay when its
+    authorized days are used up and denies with 1 - approval_probability, ending the stay as
+    administrative. Each review a stay reached (its authorized days used up before it ended or before
+    as-of: attended days for ``unit: attended_days``, from the extract or, if missing, estimated from the
+    tracks' days a week and the attendance propensity; calendar days since admission otherwise) adds
+    1 - approval_probability expected denials: the expected number of denials is that probability times
+    the reviews held, whether or not one of them was the denial that ended the stay.
+    """
+    days_per_week = admitted_days_per_week(base, extract)
+    expected = 0.0
+    for episode in extract.episodes:
+        if episode.admitted is None or episode.payer not in base.money.payers:
+            continue
+        rule = base.money.payers[episode.payer].authorization
+        if rule is None or rule.on_denial != "administrative_discharge":
+            continue
+        end = episode.discharged or extract.as_of
+        calendar = (end - episode.admitted).days
+        if rule.unit == "calendar_days":
+            used = float(calendar)
+        elif episode.attended is not None:
+            used = float(episode.attended)
+        else:
+            used = calendar / 7.0 * days_per_week * (propensity_mean or 1.0)
+        reviews = (
+            0 if used < rule.initial_days else 1 + int((used - rule.initial_days) // rule.days_per_approval)
+        )
+        expected += reviews * (1.0 - rule.approval_probability)
+    return expected

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from simiop.calibrate.adjust import (
     absence_hazards,
     admitted_days_per_week,
     divide,
+    expected_denials,
     mean_multiplier,
     net_dropout,
 )
@@ -127,8 +130,11 @@ def _adjust(
         entry = readmission.fragment.get(kind)
         if value is not None and isinstance(entry, dict):
             entry["probability"] = round(min(value, 1.0), 4)
-    run = base.attendance.consecutive_absences_to_dropout
     mean = _value(attendance, "attendance.propensity.mean")
+    denials = expected_denials(base, extract, mean)
+    if stay.fragment and denials > 0:
+        _take_out_denials(stay, denials)
+    run = base.attendance.consecutive_absences_to_dropout
     concentration = _value(attendance, "attendance.propensity.concentration")
     hazard = stay.fragment.get("dropout_hazard")
     if (
@@ -153,3 +159,38 @@ def _adjust(
             f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} "
             "absences explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
         )
+
+
+def _take_out_denials(stay: PartFit, denials: float) -> None:
+    """The administrative hazard less the discharges the base's authorization denials make (in place)."""
+    path = "length_of_stay.administrative_weekly_hazard"
+    found = next((e for e in stay.estimates if e.path == path), None)
+    candidate = next((c for c in stay.candidates if c.part == path), None)
+    if found is None or candidate is None:
+        return
+    rate = candidate.parameters["rate_per_week"]
+    exposure = found.n / rate if rate > 0 else 0.0
+    if exposure <= 0:
+        return
+    less = denials / exposure
+
+    def net(probability: float) -> float:
+        return max(0.0, 1.0 - math.exp(-(max(-math.log(1.0 - probability) - less, 0.0))))
+
+    stay.estimates[:] = [
+        dataclasses.replace(
+            e,
+            value=net(e.value),
+            low=net(e.low),
+            high=net(e.high),
+            method=f"{e.method}; less {denials:.1f} expected authorization denials of the base's payers",
+        )
+        if e.path == path
+        else e
+        for e in stay.estimates
+    ]
+    stay.fragment["administrative_weekly_hazard"] = round(net(found.value), 5)
+    stay.notes.append(
+        f"{path}: {found.n} administrative discharges in the extract, {denials:.1f} of them expected from "
+        "the base's payer authorization denials (which the simulation adds itself); the hazard is the rest"
+    )
