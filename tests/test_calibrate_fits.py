@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from simiop.calibrate.adjust import absence_hazards, mean_multiplier
+from simiop.calibrate.adjust import absence_hazards, expected_denials, mean_multiplier
 from simiop.calibrate.attendance import fit_attendance
 from simiop.calibrate.extract import DischargeType, Episode, Extract
 from simiop.calibrate.fits import poisson_rate_interval, wilson
@@ -344,3 +344,52 @@ def test_run_of_absences_hazard_known_cases() -> None:
     # had started, among the 7/8 who did not miss their first three days (a no-start): 1/14
     assert often_misses[0] == pytest.approx(1 / 14, abs=0.01)
     assert often_misses[1] > often_misses[0]
+
+
+def test_expected_authorization_denials_known_answer() -> None:
+    """Baseline payers: commercial reviews after 10 attended days and every 10 more (approval 0.9);
+    medicaid after 30 calendar days and every 30 more (approval 0.9); medicare has no authorization."""
+    base = load_config(BASELINE)
+    extract = Extract(
+        "t",
+        (
+            # commercial, 25 attended days: reviews at 10 and 20 -> 2 x 0.1
+            episode(
+                0,
+                day(0),
+                admitted=day(0),
+                discharged=day(60),
+                discharge_type="completed",
+                payer="commercial",
+                scheduled=28,
+                attended=25,
+                track="day",
+            ),
+            # medicaid, 65 calendar days: reviews at 30 and 60 -> 2 x 0.1
+            episode(
+                1,
+                day(0),
+                admitted=day(0),
+                discharged=day(65),
+                discharge_type="completed",
+                payer="medicaid",
+                track="day",
+            ),
+            # medicare: none; commercial with 9 attended days: none
+            episode(
+                2, day(0), admitted=day(0), discharged=day(65), discharge_type="completed", payer="medicare"
+            ),
+            episode(
+                3,
+                day(0),
+                admitted=day(0),
+                discharged=day(20),
+                discharge_type="dropout",
+                payer="commercial",
+                scheduled=12,
+                attended=9,
+            ),
+        ),
+        day(100),
+    )
+    assert expected_denials(base, extract, 0.9) == pytest.approx(0.4)
