@@ -80,8 +80,6 @@ NOT_COMPARED = {
     "length_of_stay.planned_stay.mean": "the time to completion: planned stay plus review extensions, "
     "early completions and recertification stops",
     "length_of_stay.planned_stay.sd": "as the mean",
-    "length_of_stay.administrative_weekly_hazard": "also payer authorization denials "
-    "(administrative_discharge)",
     "attendance.no_start_probability": "also those a run of absences ends before a first attended day",
 }
 
