@@ -60,6 +60,7 @@ def truth() -> dict[str, float]:
         values |= {f"intake.outcomes_by_source.{source}.{name}": share for name, share in shares.items()}
     values |= {
         "length_of_stay.step_up_weekly_hazard": 0.02,
+        "length_of_stay.administrative_weekly_hazard": 0.005,
         "attendance.propensity.mean": 0.90,
         "attendance.propensity.concentration": 6.0,
     }
