@@ -21,6 +21,7 @@ EXPECTED = (
     "04_reproduce_an_experiment.ipynb",
     "05_model_checks.ipynb",
     "07_sensitivity.ipynb",
+    "08_calibrate.ipynb",
 )
 
 

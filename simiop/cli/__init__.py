@@ -20,6 +20,7 @@ import click
 
 from simiop.cli.advise_command import advise
 from simiop.cli.budget_command import budget
+from simiop.cli.calibrate_command import calibrate, export_extract
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
 from simiop.cli.export_command import export
 from simiop.cli.report_command import report
@@ -58,7 +59,20 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
+for command in (
+    validate,
+    schema,
+    init,
+    run,
+    experiment,
+    report,
+    budget,
+    export,
+    reproduce,
+    advise,
+    calibrate,
+    export_extract,
+):
     main.add_command(command)
 main.add_command(sensitivity)
 

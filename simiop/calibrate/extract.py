@@ -1,0 +1,317 @@
+"""The episode extract a clinic gives ``simiop calibrate``: its format, and reading it, naming each problem.
+
+One row per episode (a referral and what followed it), the columns of ``COLUMNS``
+(docs/calibrate.md shows them with an example). Dates are ISO (YYYY-MM-DD); an
+empty cell is "not (yet) happened". The patient identifier is pseudonymous and
+only links a patient's episodes (for readmissions); it is never written to any
+output: fits keep counts and durations only.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+AssessmentOutcome = Literal["admit", "redirect_step_up", "redirect_outpatient", "decline"]
+DischargeType = Literal["completed", "dropout", "step_up", "administrative", "no_start"]
+"""How an admitted episode ended: the four discharges of the model and ``no_start`` (left before attending
+a programme day; not a discharge)."""
+
+DISCHARGES: tuple[DischargeType, ...] = ("completed", "dropout", "step_up", "administrative")
+"""The discharge types the model readmits after (discharge.<type>)."""
+
+READMISSION_SOURCE = "readmission"
+"""The referral source a clinic may give a readmission (an optional label: any later referral of the same
+patient after a discharge counts as that discharge's readmission)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the extract: its name, whether it must be present, and what it holds."""
+
+    name: str
+    required: bool
+    meaning: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("patient_id", True, "pseudonymous person id; links a person's episodes, never written out"),
+    Column("referral_date", True, "date of the referral (YYYY-MM-DD)"),
+    Column(
+        "referral_source",
+        True,
+        "referral source (a name of the base config's referrals.sources, or 'readmission')",
+    ),
+    Column("payer", False, "payer name (a name of the base config's money.payers)"),
+    Column("assessment_date", False, "date of the intake assessment; empty if never assessed"),
+    Column(
+        "assessment_outcome",
+        False,
+        "admit, redirect_step_up, redirect_outpatient or decline; required with assessment_date",
+    ),
+    Column("admission_date", False, "date of admission to a track; empty if never admitted"),
+    Column("track", False, "track joined (a name of the base config's tracks)"),
+    Column("discharge_date", False, "date the stay ended; empty while still in the programme"),
+    Column(
+        "discharge_type",
+        False,
+        "completed, dropout, step_up, administrative or no_start; required with discharge_date",
+    ),
+    Column("programme_days_scheduled", False, "programme days held while enrolled (attended or missed)"),
+    Column("programme_days_attended", False, "programme days attended (at most scheduled)"),
+)
+REQUIRED = tuple(column.name for column in COLUMNS if column.required)
+NAMES = tuple(column.name for column in COLUMNS)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One row of the extract, checked. Dates are ``datetime.date``; missing values are None."""
+
+    row: int
+    patient: str
+    referred: dt.date
+    source: str
+    payer: str | None
+    assessed: dt.date | None
+    outcome: AssessmentOutcome | None
+    admitted: dt.date | None
+    track: str | None
+    discharged: dt.date | None
+    discharge_type: DischargeType | None
+    scheduled: int | None
+    attended: int | None
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The episodes and the date the data were taken (end of follow-up: open episodes are censored then)."""
+
+    source: str
+    episodes: tuple[Episode, ...]
+    as_of: dt.date
+
+    def before(self, cut: dt.date) -> Extract:
+        """The extract as it would have been taken on ``cut``: later referrals gone, later events not yet."""
+        kept = []
+        for episode in self.episodes:
+            if episode.referred >= cut:
+                continue
+            assessed = episode.assessed is not None and episode.assessed < cut
+            admitted = episode.admitted is not None and episode.admitted < cut
+            ended = admitted and episode.discharged is not None and episode.discharged < cut
+            kept.append(
+                Episode(
+                    row=episode.row,
+                    patient=episode.patient,
+                    referred=episode.referred,
+                    source=episode.source,
+                    payer=episode.payer,
+                    assessed=episode.assessed if assessed else None,
+                    outcome=episode.outcome if assessed else None,
+                    admitted=episode.admitted if admitted else None,
+                    track=episode.track if admitted else None,
+                    discharged=episode.discharged if ended else None,
+                    discharge_type=episode.discharge_type if ended else None,
+                    scheduled=episode.scheduled if ended else None,
+                    attended=episode.attended if ended else None,
+                )
+            )
+        return Extract(self.source, tuple(kept), cut - dt.timedelta(days=1))
+
+
+class ExtractError(Exception):
+    """The extract cannot be used: one line per problem, each naming the row and column."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+
+MAX_PROBLEMS = 50
+"""Problems listed before the rest are only counted (a wrong file would otherwise print one per cell)."""
+
+
+def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
+    """Read and check an extract file.
+
+    ``as_of``: the date the data were taken; default the latest date in the file. Raises ExtractError
+    listing every problem (row numbers count the header as row 1, as a spreadsheet shows them).
+    """
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise ExtractError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise ExtractError([f"{path}: is a folder, not an extract file"]) from None
+    except UnicodeDecodeError:
+        raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
+    except (OSError, csv.Error) as exc:
+        raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
+    return parse_rows(str(path), rows, as_of)
+
+
+def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None) -> Extract:
+    """Check the rows of an extract (the first one the header); see ``read_extract``."""
+    if not rows:
+        raise ExtractError(
+            [f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"]
+        )
+    header = [name.strip() for name in rows[0]]
+    problems: list[str] = []
+    unknown = [name for name in header if name not in NAMES]
+    problems += [
+        f"{source}: row 1, column {name!r}: unknown column (allowed: {', '.join(NAMES)})" for name in unknown
+    ]
+    missing = [name for name in REQUIRED if name not in header]
+    problems += [f"{source}: row 1: required column {name!r} is missing" for name in missing]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    problems += [f"{source}: row 1, column {name!r}: appears twice" for name in twice]
+    if problems:
+        raise ExtractError(problems)
+    episodes: list[Episode] = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            problems.append(f"{source}: row {number}: {len(cells)} cells, the header has {len(header)}")
+            continue
+        episode = _episode(
+            source, number, dict(zip(header, (cell.strip() for cell in cells), strict=False)), problems
+        )
+        if episode is not None:
+            episodes.append(episode)
+    if not episodes and not problems:
+        problems.append(f"{source}: no episodes (allowed: at least one row after the header)")
+    latest = max((_latest(episode) for episode in episodes), default=None)
+    if as_of is not None and latest is not None and latest > as_of:
+        problems.append(f"{source}: dates up to {latest} are later than --as-of {as_of}")
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+        raise ExtractError(shown)
+    assert latest is not None
+    return Extract(source, tuple(episodes), as_of or latest)
+
+
+def _latest(episode: Episode) -> dt.date:
+    dates = (episode.referred, episode.assessed, episode.admitted, episode.discharged)
+    return max(date for date in dates if date is not None)
+
+
+def _episode(source: str, number: int, cells: dict[str, str], problems: list[str]) -> Episode | None:
+    """One row checked; each problem appended to ``problems`` as one line naming row and column."""
+    before = len(problems)
+
+    def problem(column: str, value: str, allowed: str) -> None:
+        problems.append(f"{source}: row {number}, column {column}: {value!r} ({allowed})")
+
+    def date(column: str) -> dt.date | None:
+        text = cells.get(column, "")
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            problem(column, text, "allowed: a date YYYY-MM-DD")
+            return None
+
+    def count(column: str) -> int | None:
+        text = cells.get(column, "")
+        if not text:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            problem(column, text, "allowed: a whole number >= 0")
+            return None
+        if value < 0:
+            problem(column, text, "allowed: a whole number >= 0")
+            return None
+        return value
+
+    def choice(column: str, allowed: tuple[str, ...]) -> str | None:
+        text = cells.get(column, "")
+        if text and text not in allowed:
+            problem(column, text, f"allowed: {', '.join(allowed)}")
+            return None
+        return text or None
+
+    patient = cells.get("patient_id", "")
+    if not patient:
+        problem("patient_id", "", "allowed: a pseudonymous id, not empty")
+    referred = date("referral_date")
+    if referred is None and not cells.get("referral_date"):
+        problem("referral_date", "", "allowed: a date YYYY-MM-DD, not empty")
+    referral_source = cells.get("referral_source", "")
+    if not referral_source:
+        problem("referral_source", "", "allowed: a source name, not empty")
+    assessed = date("assessment_date")
+    outcome = choice("assessment_outcome", get_args(AssessmentOutcome))
+    admitted = date("admission_date")
+    discharged = date("discharge_date")
+    ending = choice("discharge_type", get_args(DischargeType))
+    scheduled = count("programme_days_scheduled")
+    attended = count("programme_days_attended")
+    if len(problems) > before:
+        return None
+    assert referred is not None
+    if assessed is not None and outcome is None:
+        problem("assessment_outcome", "", "required when assessment_date is given")
+    if outcome is not None and assessed is None:
+        problem("assessment_date", "", f"required when assessment_outcome is given ({outcome})")
+    if discharged is not None and ending is None:
+        problem("discharge_type", "", "required when discharge_date is given")
+    if ending is not None and discharged is None:
+        problem("discharge_date", "", f"required when discharge_type is given ({ending})")
+    if discharged is not None and admitted is None:
+        problem("admission_date", "", "required when discharge_date is given")
+    order = (("referral_date", referred), ("assessment_date", assessed), ("admission_date", admitted))
+    for (early_name, early), (late_name, late) in itertools.pairwise(order):
+        if early is not None and late is not None and late < early:
+            problem(late_name, str(late), f"allowed: on or after {early_name} {early}")
+    if admitted is not None and referred > admitted:
+        problem("admission_date", str(admitted), f"allowed: on or after referral_date {referred}")
+    if admitted is not None and discharged is not None and discharged < admitted:
+        problem("discharge_date", str(discharged), f"allowed: on or after admission_date {admitted}")
+    if scheduled is not None and attended is not None and attended > scheduled:
+        problem(
+            "programme_days_attended", str(attended), f"allowed: at most programme_days_scheduled {scheduled}"
+        )
+    if len(problems) > before:
+        return None
+    return Episode(
+        row=number,
+        patient=patient,
+        referred=referred,
+        source=referral_source,
+        payer=cells.get("payer") or None,
+        assessed=assessed,
+        outcome=outcome,  # type: ignore[arg-type]  # checked against AssessmentOutcome above
+        admitted=admitted,
+        track=cells.get("track") or None,
+        discharged=discharged,
+        discharge_type=ending,  # type: ignore[arg-type]  # checked against DischargeType above
+        scheduled=scheduled,
+        attended=attended,
+    )
+
+
+def write_extract(path: Path, rows: Sequence[dict[str, str]]) -> None:
+    """Write extract rows (column name -> text) with the columns in the documented order."""
+    from io import StringIO
+
+    from simiop.atomic import write_text_atomic
+
+    buffer = StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(NAMES), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())

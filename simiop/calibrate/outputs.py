@@ -1,0 +1,284 @@
+"""What ``simiop calibrate`` writes into its folder (docs/calibrate.md lists every file and column).
+
+No output holds a patient identifier: the tables hold parameters, counts and durations only, and the
+figures aggregates (monthly counts, survival curves).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from simiop.atomic import write_bytes_atomic, write_text_atomic
+from simiop.calibrate.fits import Z95, Estimate
+from simiop.calibrate.holdout import Holdout, coverage_lines, holdout_csv
+from simiop.calibrate.pipeline import Calibration
+from simiop.calibrate.referrals import fitted_means, monthly
+from simiop.calibrate.stay import fitted_survival
+
+FILES = (
+    "fragment.yaml",
+    "calibrated.yaml",
+    "fits.csv",
+    "estimates.csv",
+    "parameter_sets.csv",
+    "report.html",
+    "figures/referrals.png",
+    "figures/stay.png",
+    "figures/pp.png",
+)
+"""Every file the command writes (and the only ones ``--force`` replaces)."""
+
+
+def _csv(rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _number(value: float) -> str:
+    return "nan" if not math.isfinite(value) else f"{value:.6g}"
+
+
+def fits_csv(calibration: Calibration) -> str:
+    rows: list[list[object]] = [
+        ["part", "model", "parameters", "log_likelihood", "k", "n", "aic", "bic", "chosen", "notes"]
+    ]
+    for c in calibration.candidates:
+        parameters = ";".join(f"{name}={_number(value)}" for name, value in c.parameters.items())
+        rows.append(
+            [
+                c.part,
+                c.model,
+                parameters,
+                _number(c.log_likelihood),
+                c.k,
+                c.n,
+                _number(c.aic),
+                _number(c.bic),
+                int(c.chosen),
+                c.notes,
+            ]
+        )
+    return _csv(rows)
+
+
+def estimates_csv(estimates: list[Estimate]) -> str:
+    rows: list[list[object]] = [["path", "estimate", "ci95_low", "ci95_high", "method", "n"]]
+    rows += [[e.path, _number(e.value), _number(e.low), _number(e.high), e.method, e.n] for e in estimates]
+    return _csv(rows)
+
+
+def parameter_sets(estimates: list[Estimate], draws: int, seed: int) -> str:
+    """``draws`` parameter sets, one row each, one column per estimate's config path.
+
+    Each value is drawn from a normal distribution matching the estimate's 95% interval on the scale the
+    interval was made on (log for positive values, logit for shares: an asymmetric interval's two halves
+    are used on their own side), independently between parameters (the fits' correlations are not kept:
+    ASSUMPTION, good enough to spread a sensitivity analysis over the plausible range). Values are clipped
+    to their interval's ends widened by half again, so no set leaves the parameter's range.
+    """
+    rng = np.random.default_rng(seed)
+    usable = [
+        e
+        for e in estimates
+        if math.isfinite(e.low)
+        and math.isfinite(e.high)
+        and e.high > e.low
+        and not e.path.endswith("peak_day_of_year")
+    ]
+    columns = [[e.path for e in usable]]
+    normal = rng.standard_normal((draws, len(usable)))
+    rows: list[list[object]] = [["set", *columns[0]]]
+    for index in range(draws):
+        row: list[object] = [index]
+        for column, estimate in enumerate(usable):
+            z = float(normal[index, column])
+            half = (estimate.high - estimate.value) if z > 0 else (estimate.value - estimate.low)
+            value = estimate.value + z * half / Z95
+            spread = (estimate.high - estimate.low) / 2.0
+            value = min(max(value, estimate.low - spread, 0.0), estimate.high + spread)
+            if 0.0 <= estimate.high <= 1.0:
+                value = min(value, 1.0)
+            row.append(f"{value:.6g}")
+        rows.append(row)
+    return _csv(rows)
+
+
+def _yaml(data: object, title: str) -> str:
+    return f"# {title}\n" + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110)
+
+
+def _png(figure: object) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
+def figures(calibration: Calibration) -> dict[str, bytes]:
+    """The goodness-of-fit figures as PNG bytes by file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    result: dict[str, bytes] = {}
+    sources = calibration.sources
+    figure, axes = plt.subplots(len(sources), 1, figsize=(8, 2.4 * len(sources)), squeeze=False)
+    for axis, fit in zip(axes[:, 0], sources, strict=False):
+        observed, expected = monthly(fit.data, fit.fits[fit.chosen])
+        x = np.arange(observed.size)
+        axis.fill_between(
+            x,
+            stats.poisson.ppf(0.025, expected),
+            stats.poisson.ppf(0.975, expected),
+            alpha=0.3,
+            label="fitted 95% range (Poisson)",
+        )
+        axis.plot(x, expected, label=f"fitted ({fit.chosen})")
+        axis.plot(x, observed, "o", markersize=3, label="observed")
+        axis.set_title(f"{fit.name}: referrals per calendar month from {fit.data.first:%Y-%m}", fontsize=9)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    result["figures/referrals.png"] = _png(figure)
+    plt.close(figure)
+    stay = calibration.stay
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    if stay is not None:
+        completed = stay.data.events("completed")
+        censored = stats.CensoredData(
+            uncensored=stay.data.weeks[completed], right=stay.data.weeks[~completed]
+        )
+        km = stats.ecdf(censored).sf
+        grid = np.linspace(0, float(stay.data.weeks.max()), 200)
+        axes[0].step(km.quantiles, km.probabilities, where="post", label="Kaplan-Meier (to completion)")
+        axes[0].plot(grid, fitted_survival(stay, grid), label=f"fitted {stay.family}")
+        axes[0].set_xlabel("weeks since admission")
+        axes[0].set_title("Planned stay: Kaplan-Meier vs fitted", fontsize=9)
+        axes[0].legend(fontsize=7)
+        empirical = 1.0 - km.probabilities
+        fitted = 1.0 - fitted_survival(stay, km.quantiles)
+        axes[1].plot(empirical, fitted, ".", markersize=3)
+        axes[1].plot([0, 1], [0, 1], "k--", linewidth=0.8)
+        axes[1].set_xlabel("Kaplan-Meier CDF")
+        axes[1].set_ylabel("fitted CDF")
+        axes[1].set_title("P-P plot: planned stay", fontsize=9)
+    figure.tight_layout()
+    result["figures/stay.png"] = _png(figure)
+    plt.close(figure)
+    figure, axes = plt.subplots(1, len(sources), figsize=(2.6 * len(sources), 2.8), squeeze=False)
+    for axis, fit in zip(axes[0], sources, strict=False):
+        means = fitted_means(fit.data, fit.fits[fit.chosen])
+        levels = np.sort(
+            stats.poisson.cdf(fit.data.counts, means) - 0.5 * stats.poisson.pmf(fit.data.counts, means)
+        )
+        axis.plot((np.arange(levels.size) + 0.5) / levels.size, levels, ".", markersize=3)
+        axis.plot([0, 1], [0, 1], "k--", linewidth=0.8)
+        axis.set_title(f"P-P: {fit.name}", fontsize=8)
+        axis.set_xlabel("uniform", fontsize=7)
+    axes[0, 0].set_ylabel("fitted CDF of weekly counts (mid-p)", fontsize=7)
+    figure.tight_layout()
+    result["figures/pp.png"] = _png(figure)
+    plt.close(figure)
+    return result
+
+
+BOLD = ' style="font-weight:bold"'
+
+
+def _holdout_section(held: Holdout | None) -> str:
+    if held is None:
+        return ""
+    escape = html.escape
+    lines = "".join(f"<li>{escape(line)}</li>" for line in coverage_lines(held))
+    rows = "".join(
+        f"<tr{'' if row.covered else BOLD}><td>{escape(row.measure)}</td><td>{escape(row.period)}</td>"
+        f"<td>{row.observed:.4g}</td><td>{row.simulated.mean:.4g}</td>"
+        f"<td>{row.simulated.outcome95_low:.4g} - {row.simulated.outcome95_high:.4g}</td>"
+        f"<td>{'yes' if row.covered else 'no'}</td></tr>"
+        for row in held.rows
+    )
+    return (
+        f"<h2>Hold-out validation from {held.cut} ({held.replications} replications)</h2>"
+        f"<p>Fitted on the data before {held.cut}; the period from then is simulated and compared "
+        f"(bold: outside the simulated 95% outcome range).</p><ul>{lines}</ul>"
+        "<table><tr><th>measure</th><th>period</th><th>observed</th><th>simulated mean</th>"
+        f"<th>95% outcome range</th><th>covered</th></tr>{rows}</table>"
+    )
+
+
+def report_html(calibration: Calibration, held: Holdout | None = None) -> str:
+    """A one-page report: notes, the chosen fits with intervals, the figures and every candidate."""
+    escape = html.escape
+    rows = "".join(
+        f"<tr><td>{escape(e.path)}</td><td>{e.value:.4g}</td><td>{e.low:.4g} - {e.high:.4g}</td>"
+        f"<td>{escape(e.method)}</td><td>{e.n}</td></tr>"
+        for e in calibration.estimates
+    )
+    candidates = "".join(
+        f"<tr{BOLD if c.chosen else ''}><td>{escape(c.part)}</td><td>{escape(c.model)}</td>"
+        f"<td>{c.k}</td><td>{_number(c.aic)}</td><td>{_number(c.bic)}</td><td>{escape(c.notes)}</td></tr>"
+        for c in calibration.candidates
+    )
+    notes = "".join(f"<li>{escape(note)}</li>" for note in calibration.notes)
+    extract = calibration.extract
+    first = min(e.referred for e in extract.episodes)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>simiop calibration</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:auto}} td,th{{padding:2px 6px;font-size:13px}}
+table{{border-collapse:collapse}} tr:nth-child(even){{background:#f4f4f4}}</style></head><body>
+<h1>Calibration</h1>
+<p>{len(extract.episodes)} episodes, referrals from {first} to {extract.as_of}
+(as of). The fragment (fragment.yaml) merged onto the base config is calibrated.yaml; it validates.</p>
+<h2>Notes</h2><ul>{notes}</ul>
+<h2>Fitted values (95% intervals)</h2>
+<table><tr><th>config field</th><th>estimate</th><th>95% interval</th><th>method</th><th>n</th></tr>
+{rows}</table>
+<h2>Goodness of fit</h2>
+<img src="figures/referrals.png" alt="observed vs fitted monthly referrals"><br>
+<img src="figures/stay.png" alt="Kaplan-Meier vs fitted planned stay, and P-P plot"><br>
+<img src="figures/pp.png" alt="P-P plots of weekly referral counts">
+{_holdout_section(held)}
+<h2>Every candidate (bold: chosen, lowest AIC)</h2>
+<table><tr><th>part</th><th>model</th><th>k</th><th>AIC</th><th>BIC</th><th>notes</th></tr>{candidates}</table>
+</body></html>
+"""
+
+
+def write_outputs(
+    calibration: Calibration, out: Path, draws: int, seed: int, held: Holdout | None = None
+) -> list[str]:
+    """Write every file of FILES into ``out`` (each atomically), and holdout.csv with ``held``."""
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    texts = {
+        "fragment.yaml": _yaml(
+            calibration.fragment, "simiop calibrate: fitted values to merge onto the base config"
+        ),
+        "calibrated.yaml": _yaml(
+            calibration.merged, "simiop calibrate: the base config with the fragment merged in"
+        ),
+        "fits.csv": fits_csv(calibration),
+        "estimates.csv": estimates_csv(calibration.estimates),
+        "parameter_sets.csv": parameter_sets(calibration.estimates, draws, seed),
+        "report.html": report_html(calibration, held),
+    }
+    if held is not None:
+        texts["holdout.csv"] = holdout_csv(held)
+    for name, text in texts.items():
+        write_text_atomic(out / name, text)
+    figures_written = figures(calibration)
+    for name, data in figures_written.items():
+        write_bytes_atomic(out / name, data)
+    if held is None and (out / "holdout.csv").is_file():
+        (
+            out / "holdout.csv"
+        ).unlink()  # an earlier run's (a name this command writes): not this calibration's
+    return [*texts, *figures_written]

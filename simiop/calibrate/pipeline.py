@@ -1,0 +1,196 @@
+"""Calibrate: every fitter on one extract against a base config, and the fragment merged and validated."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simiop.calibrate.adjust import (
+    absence_hazards,
+    admitted_days_per_week,
+    divide,
+    expected_denials,
+    mean_multiplier,
+    net_dropout,
+)
+from simiop.calibrate.attendance import fit_attendance
+from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
+from simiop.calibrate.fits import Candidate, Estimate, PartFit
+from simiop.calibrate.fragment import build_fragment, merge
+from simiop.calibrate.intake import fit_intake
+from simiop.calibrate.readmission import fit_readmission
+from simiop.calibrate.referrals import SourceFit, fit_referrals
+from simiop.calibrate.stay import StayFit, fit_stay
+from simiop.config.care import ABSENCE_DROPOUT_OFF
+from simiop.config.loader import read_config_data, validate_config
+from simiop.config.model import SimiopConfig
+
+
+class UnknownNamesError(Exception):
+    """The extract names sources the base config does not have: one line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Everything ``simiop calibrate`` writes."""
+
+    parts: dict[str, PartFit]
+    fragment: dict[str, Any]
+    merged: Any
+    config: SimiopConfig
+    sources: list[SourceFit]
+    stay: StayFit | None
+    extract: Extract
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        return [c for part in self.parts.values() for c in part.candidates]
+
+    @property
+    def estimates(self) -> list[Estimate]:
+        return [e for part in self.parts.values() for e in part.estimates]
+
+    @property
+    def notes(self) -> list[str]:
+        return [note for part in self.parts.values() for note in part.notes]
+
+
+def check_names(extract: Extract, base: SimiopConfig) -> None:
+    """Every referral source in the extract must be one of the base config's (or 'readmission')."""
+    known = set(base.referrals.sources) | {READMISSION_SOURCE}
+    lines = []
+    seen: set[str] = set()
+    for episode in extract.episodes:
+        if episode.source not in known and episode.source not in seen:
+            seen.add(episode.source)
+            lines.append(
+                f"{extract.source}: row {episode.row}, column referral_source: {episode.source!r} is not a "
+                f"source "
+                f"of the base config (allowed: {', '.join(sorted(known))})"
+            )
+    if lines:
+        raise UnknownNamesError(lines)
+
+
+def calibrate(extract: Extract, base_path: Path) -> Calibration:
+    """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid)."""
+    base_data = read_config_data(base_path)
+    base = validate_config(base_data, str(base_path))
+    check_names(extract, base)
+    opening: dt.date = base.clinic.opening_date
+    sources = list(base.referrals.sources)
+    referrals, source_fits = fit_referrals(extract, opening, sources)
+    intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source))
+    stay, stay_fit = fit_stay(extract)
+    attendance = fit_attendance(extract)
+    readmission = fit_readmission(extract)
+    _adjust(base, extract, stay, attendance, readmission)
+    fragment = build_fragment(referrals, intake, stay, attendance, readmission)
+    merged = merge(base_data, fragment)
+    config = validate_config(merged, f"{base_path} + calibrated fragment")
+    parts = {
+        "referrals": referrals,
+        "intake": intake,
+        "length_of_stay": stay,
+        "attendance": attendance,
+        "discharge": readmission,
+    }
+    return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract)
+
+
+def _value(part: PartFit, path: str) -> float | None:
+    return next((e.value for e in part.estimates if e.path == path), None)
+
+
+def _adjust(
+    base: SimiopConfig, extract: Extract, stay: PartFit, attendance: PartFit, readmission: PartFit
+) -> None:
+    """Take the base config's own effects out of the fitted values (simiop.calibrate.adjust), in place."""
+    step_up = mean_multiplier(base, extract, "step_up_hazard_multiplier")
+    if stay.fragment:
+        divide(stay, "length_of_stay.step_up_weekly_hazard", "", step_up, "(mean acuity step-up multiplier)")
+        value = _value(stay, "length_of_stay.step_up_weekly_hazard")
+        if value is not None:
+            stay.fragment["step_up_weekly_hazard"] = round(min(value, 1.0), 5)
+    for kind in DISCHARGES:
+        tilt = "step_up_hazard_multiplier" if kind == "step_up" else None
+        factor = mean_multiplier(base, extract, "readmission_multiplier", tilt)
+        divide(
+            readmission, f"discharge.{kind}.probability", "", factor, "(mean acuity readmission multiplier)"
+        )
+        value = _value(readmission, f"discharge.{kind}.probability")
+        entry = readmission.fragment.get(kind)
+        if value is not None and isinstance(entry, dict):
+            entry["probability"] = round(min(value, 1.0), 4)
+    mean = _value(attendance, "attendance.propensity.mean")
+    denials = expected_denials(base, extract, mean)
+    if stay.fragment and denials > 0:
+        _take_out_denials(stay, denials)
+    run = base.attendance.consecutive_absences_to_dropout
+    concentration = _value(attendance, "attendance.propensity.concentration")
+    hazard = stay.fragment.get("dropout_hazard")
+    if (
+        run < ABSENCE_DROPOUT_OFF
+        and mean is not None
+        and concentration is not None
+        and isinstance(hazard, dict)
+    ):
+        absences = absence_hazards(mean, concentration, run, admitted_days_per_week(base, extract))
+        pieces = len(hazard["weekly_by_week"])
+        net_dropout(stay, absences, pieces)
+        weekly = [
+            _value(stay, f"length_of_stay.dropout_hazard.weekly_by_week[{index}]") or 0.0
+            for index in range(pieces)
+        ]
+        if any(value > 0 for value in weekly):
+            hazard["weekly_by_week"] = [round(value, 5) for value in weekly]
+        else:
+            stay.fragment["dropout_hazard"] = None
+        stay.notes[:] = [note for note in stay.notes if not note.startswith("length_of_stay.dropout_hazard")]
+        stay.notes.append(
+            f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} "
+            "absences explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
+        )
+
+
+def _take_out_denials(stay: PartFit, denials: float) -> None:
+    """The administrative hazard less the discharges the base's authorization denials make (in place)."""
+    path = "length_of_stay.administrative_weekly_hazard"
+    found = next((e for e in stay.estimates if e.path == path), None)
+    candidate = next((c for c in stay.candidates if c.part == path), None)
+    if found is None or candidate is None:
+        return
+    rate = candidate.parameters["rate_per_week"]
+    exposure = found.n / rate if rate > 0 else 0.0
+    if exposure <= 0:
+        return
+    less = denials / exposure
+
+    def net(probability: float) -> float:
+        return max(0.0, 1.0 - math.exp(-(max(-math.log(1.0 - probability) - less, 0.0))))
+
+    stay.estimates[:] = [
+        dataclasses.replace(
+            e,
+            value=net(e.value),
+            low=net(e.low),
+            high=net(e.high),
+            method=f"{e.method}; less {denials:.1f} expected authorization denials of the base's payers",
+        )
+        if e.path == path
+        else e
+        for e in stay.estimates
+    ]
+    stay.fragment["administrative_weekly_hazard"] = round(net(found.value), 5)
+    stay.notes.append(
+        f"{path}: {found.n} administrative discharges in the extract, {denials:.1f} of them expected from "
+        "the base's payer authorization denials (which the simulation adds itself); the hazard is the rest"
+    )

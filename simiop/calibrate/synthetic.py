@@ -1,0 +1,90 @@
+"""A simulated replication's episodes.csv in the extract format, so simiop can calibrate on itself.
+
+Days since opening become dates (the day the time falls in); the simulator's patient numbers become
+pseudonyms ``P00001``; an episode that ended as one of the end states before admission has no admission;
+programme days scheduled are at least those attended (episodes.csv counts a day under way at a discharge
+as attended but not yet held; see docs/outputs.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from simiop.calibrate.extract import DischargeType, write_extract
+
+ENDINGS: tuple[DischargeType, ...] = ("completed", "dropout", "step_up", "administrative", "no_start")
+
+
+class NotAResultError(Exception):
+    """The folder is not a simiop result folder with episodes.csv; one line saying what is missing."""
+
+
+def _date(opening: dt.date, day: str) -> str:
+    return "" if not day else (opening + dt.timedelta(days=int(float(day)))).isoformat()
+
+
+def extract_rows(episodes_csv: Path, opening: dt.date) -> list[dict[str, str]]:
+    """The extract rows of one replication's episodes.csv."""
+    with episodes_csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    result = []
+    for row in rows:
+        admitted = bool(row["admitted_day"])
+        ended = admitted and row["end_state"] in ENDINGS
+        attended = row["programme_days_attended"] if admitted else ""
+        scheduled = str(max(int(row["programme_days"]), int(attended))) if admitted and attended else ""
+        result.append(
+            {
+                "patient_id": f"P{int(row['patient_id']):05d}",
+                "referral_date": row["referred_date"],
+                "referral_source": row["source"],
+                "payer": row["payer"],
+                "assessment_date": _date(opening, row["assessed_day"]),
+                "assessment_outcome": row["intake_outcome"] if row["assessed_day"] else "",
+                "admission_date": row["admitted_date"] if admitted else "",
+                "track": row["track"] if admitted else "",
+                "discharge_date": _date(opening, row["ended_day"]) if ended else "",
+                "discharge_type": row["end_state"] if ended else "",
+                "programme_days_scheduled": scheduled,
+                "programme_days_attended": attended,
+            }
+        )
+    return result
+
+
+def run_config(out: Path) -> dict[str, object]:
+    """The resolved config of a `simiop run` result folder (from its manifest)."""
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        raise NotAResultError(f"{out}: no manifest.json (DIR is a result folder of `simiop run`)")
+    plan = json.loads(manifest.read_text(encoding="utf-8"))["plan"]
+    config: dict[str, object] = plan["scenarios"][0]["config"]
+    return config
+
+
+def export_extract(
+    out: Path, target: Path, scenario: str = "base", replication: int = 0
+) -> tuple[int, dt.date]:
+    """Write replication ``replication`` of ``scenario`` in result folder ``out`` as an extract at ``target``.
+
+    Returns (rows, the as-of date: the last simulated day). NotAResultError when the folder lacks it.
+    """
+    config = run_config(out)
+    clinic = config["clinic"]
+    simulation = config["simulation"]
+    assert isinstance(clinic, dict)
+    assert isinstance(simulation, dict)
+    opening = dt.date.fromisoformat(str(clinic["opening_date"]))
+    episodes = out / "scenarios" / scenario / f"r{replication:04d}" / "episodes.csv"
+    if not episodes.is_file():
+        raise NotAResultError(
+            f"{episodes}: not found (run with --tables episodes or all, and name a scenario and replication "
+            "that ran)"
+        )
+    rows = extract_rows(episodes, opening)
+    write_extract(target, rows)
+    horizon = int(float(simulation["horizon_days"]))
+    return len(rows), opening + dt.timedelta(days=horizon - 1)

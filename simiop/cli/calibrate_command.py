@@ -1,0 +1,182 @@
+"""simiop calibrate and simiop export-extract: fit a clinic's inputs from its episode extract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from simiop.cli.common import fail
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail([f"command line: {option} {text!r}: not a date (allowed: YYYY-MM-DD)"])
+
+
+@click.command()
+@click.argument("extract", type=click.Path(path_type=Path))
+@click.option(
+    "--base",
+    "base",
+    required=True,
+    metavar="CONFIG",
+    type=click.Path(path_type=Path),
+    help="The config the fitted values are merged onto (sources, opening date, everything not fitted).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Folder for fragment.yaml, calibrated.yaml, fits.csv, estimates.csv, parameter_sets.csv, "
+    "report.html and figures/.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    default=None,
+    help="Date the extract was taken (end of follow-up); default the latest date in it.",
+)
+@click.option(
+    "--sets",
+    "draws",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Parameter sets to write to parameter_sets.csv.",
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the parameter-set draws.")
+@click.option(
+    "--holdout-from",
+    "holdout_from",
+    metavar="DATE",
+    default=None,
+    help="Fit on the data before DATE only, simulate the calibrated clinic to the as-of date, and compare "
+    "the period from DATE on with the simulated 95% outcome ranges (holdout.csv).",
+)
+@click.option(
+    "--replications",
+    default=20,
+    show_default=True,
+    type=click.IntRange(2, 10_000),
+    help="Replications simulated for --holdout-from.",
+)
+@click.option("--force", is_flag=True, help="Replace the files of an earlier calibration in DIR.")
+def calibrate(
+    extract: Path,
+    base: Path,
+    out: Path,
+    as_of: str | None,
+    draws: int,
+    seed: int,
+    holdout_from: str | None,
+    replications: int,
+    force: bool,
+) -> None:
+    """Fit referrals, intake, stays, attendance and readmissions from EXTRACT.csv.
+
+    EXTRACT is one row per episode (docs/calibrate.md gives the columns). Writes a
+    config fragment that merges onto --base and validates, every candidate fit with
+    its AIC and BIC, the fitted values with 95% intervals, parameter sets for a
+    sensitivity analysis, goodness-of-fit figures and a report page. No patient
+    identifier is written.
+    """
+    from simiop.atomic import OutputWriteError
+    from simiop.calibrate.extract import ExtractError, read_extract
+    from simiop.calibrate.outputs import FILES, write_outputs
+    from simiop.calibrate.pipeline import UnknownNamesError
+    from simiop.calibrate.pipeline import calibrate as run_calibration
+    from simiop.config import ConfigError
+
+    taken = _date(as_of, "--as-of")
+    cut = _date(holdout_from, "--holdout-from")
+    if out.exists() and not out.is_dir():
+        fail([f"--out {out}: is a file, not a folder"])
+    earlier = [name for name in FILES if (out / name).exists()]
+    if earlier and not force:
+        fail([f"--out {out}: holds an earlier calibration ({earlier[0]}); pass --force to replace its files"])
+    held = None
+    try:
+        data = read_extract(extract, taken)
+        if cut is not None:
+            first = min(e.referred for e in data.episodes)
+            if not first < cut <= data.as_of:
+                fail(
+                    [
+                        f"command line: --holdout-from {cut}: outside the extract (allowed: after its first "
+                        f"referral {first}, on or before its as-of date {data.as_of})"
+                    ]
+                )
+            from simiop.calibrate.holdout import holdout
+
+            held = holdout(data, base, cut, replications)
+            calibration = held.calibration
+        else:
+            calibration = run_calibration(data, base)
+    except (ExtractError, UnknownNamesError) as exc:
+        fail(exc.lines)
+    except ConfigError as exc:
+        fail(exc.lines())
+    try:
+        write_outputs(calibration, out, draws, seed, held)
+    except OSError as exc:
+        fail([str(OutputWriteError(out, exc, started=True))])
+    chosen = [c for c in calibration.candidates if c.chosen]
+    click.echo(
+        f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
+        f"{len(calibration.candidates)} candidates"
+    )
+    for note in calibration.notes:
+        click.echo(f"  note: {note}")
+    if held is not None:
+        from simiop.calibrate.holdout import coverage_lines
+
+        click.echo(
+            f"hold-out from {held.cut} ({held.replications} replications): observed against the simulated "
+            "95% outcome range"
+        )
+        for line in coverage_lines(held):
+            click.echo(f"  {line}")
+    click.echo(f"written: {out / 'report.html'}, {out / 'fragment.yaml'}, {out / 'calibrated.yaml'}")
+
+
+@click.command("export-extract")
+@click.argument("run_folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "target",
+    required=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="The extract CSV to write.",
+)
+@click.option("--scenario", default="base", show_default=True, help="Scenario of DIR.")
+@click.option(
+    "--replication", default=0, show_default=True, type=click.IntRange(0), help="Replication of DIR."
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def export_extract(run_folder: Path, target: Path, scenario: str, replication: int, force: bool) -> None:
+    """Write one simulated replication's episodes in the extract format.
+
+    DIR is a result folder of `simiop run` kept with episodes.csv (--tables
+    episodes or all). Patient numbers become pseudonyms; the last simulated
+    day is the extract's as-of date (pass it to calibrate with --as-of).
+    """
+    from simiop.calibrate.synthetic import NotAResultError
+    from simiop.calibrate.synthetic import export_extract as write
+
+    if target.exists() and not force:
+        fail([f"--out {target}: already exists; pass --force to replace it"])
+    try:
+        rows, as_of = write(run_folder, target, scenario, replication)
+    except NotAResultError as exc:
+        fail([str(exc)])
+    click.echo(f"extract: {target} ({rows} episodes, as of {as_of})")
