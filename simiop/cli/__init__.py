@@ -22,6 +22,7 @@ from simiop.cli.advise_command import advise
 from simiop.cli.budget_command import budget
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
 from simiop.cli.export_command import export
+from simiop.cli.optimise_command import optimise
 from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
 
@@ -57,7 +58,7 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
+for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise, optimise):
     main.add_command(command)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]
