@@ -61,7 +61,9 @@ def reasons(study: Study, selection: Selection, index: int) -> str:
         return f"misses {'; '.join(missed)} (decided after {result.decided_at} replications)"
     if result.status == "chosen":
         return (
-            f"chosen: {'cheapest' if study.spec.objective.is_deterministic() else 'best'} declared feasible"
+            "chosen: the first declared feasible in objective order"
+            if study.spec.objective.is_deterministic()
+            else "chosen: the best of those declared feasible"
         )
     return result.reason
 
@@ -69,7 +71,7 @@ def reasons(study: Study, selection: Selection, index: int) -> str:
 def selection_rows(study: Study, selection: Selection) -> list[dict[str, Any]]:
     """One row per candidate: its levels, status and why, replications, estimates with 95% CIs."""
     spec = study.spec
-    levels = spec.levels()
+    levels = spec.labels()
     rows: list[dict[str, Any]] = []
     for i, name in enumerate(study.names):
         result = selection.candidates[i]

@@ -34,7 +34,7 @@ framework, with the error probability split between them (Bonferroni):
      candidate shares its random numbers, so the pairwise differences have a
      small variance). S^2_il is the first-stage variance of the difference
      X_i - X_l; candidate i is eliminated at r when sum_j (X_ij - X_lj) exceeds
-     max(0, h^2 S^2_il / (2 delta) - delta r / 2) for a surviving l (for a
+     max(0, h^2 S^2_il / (2 delta) - delta r / 2) for a surviving other (for a
      minimised objective), h^2 = (n0 - 1) [(2 alpha_S / (k - 1))^(-2/(n0-1)) - 1]
      with k the number of *all* candidates (the feasible set is random, so the
      bound is taken over every pair that could meet). Every observation made
@@ -403,7 +403,10 @@ class _State:
         h2 = kn_h2(self.alpha_s, self.k, n0)
         first = {i: self.objective(i)[:n0] for i in feasible}
         variance = {
-            (i, l): float(np.var(first[i] - first[l], ddof=1)) for i in feasible for l in feasible if i != l
+            (i, other): float(np.var(first[i] - first[other], ddof=1))
+            for i in feasible
+            for other in feasible
+            if i != other
         }
         survivors = list(feasible)
         r = n0
@@ -413,11 +416,16 @@ class _State:
                 self.ensure({i: r + settings.batch - 1 for i in missing})
             sums = {i: float(np.sum(self.objective(i)[:r])) for i in survivors}
             halves = {
-                (i, l): region(r, h2, variance[(i, l)], delta) for i in survivors for l in survivors if i != l
+                (i, other): region(r, h2, variance[(i, other)], delta)
+                for i in survivors
+                for other in survivors
+                if i != other
             }
             before = list(survivors)
             for i in before:
-                beaten = [l for l in before if l != i and sums[i] - sums[l] > halves[(i, l)]]
+                beaten = [
+                    other for other in before if other != i and sums[i] - sums[other] > halves[(i, other)]
+                ]
                 if beaten:
                     survivors.remove(i)
                     self.results[
@@ -427,7 +435,7 @@ class _State:
             if len(survivors) == 1:
                 self.results[survivors[0]].decided_at = r
                 return survivors[0]
-            closed = all(halves[(i, l)] == 0.0 for i in survivors for l in survivors if i != l)
+            closed = all(halves[(i, other)] == 0.0 for i in survivors for other in survivors if i != other)
             if closed or r >= settings.max_replications:
                 # Ties (the region has closed with equal sums) or the cap: the smallest mean, first by order.
                 best = min(survivors, key=lambda i: (sums[i], i))

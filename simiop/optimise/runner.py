@@ -33,6 +33,7 @@ from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, horizon_way
 from simiop.experiments.evaluate import evaluate
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
+from simiop.experiments.runner import OutputDirError
 from simiop.optimise.procedure import Constraint, Selection, Settings, select
 from simiop.optimise.spec import OptimiseSpec, read_spec
 
@@ -47,7 +48,7 @@ OUTPUTS = (VALUES, SELECTION, CHOSEN, REPORT, FIGURE)
 """Every file an optimisation writes besides manifest.json; the only ones it ever removes."""
 
 
-class OptimiseFolderError(ValueError):
+class OptimiseFolderError(OutputDirError):
     """The output folder cannot take this optimisation's results (one line, naming the folder)."""
 
 
@@ -124,7 +125,7 @@ def build(name: str, spec: OptimiseSpec, common: SimiopConfig, source: str) -> S
             )
         except ConfigError as exc:
             problems += [
-                Problem(f"variables ({candidate}): {p.path}", p.message, p.value, p.allowed)
+                Problem(f"variables ({candidate}): {p.path}", p.message, p.got, p.allowed)
                 for p in exc.problems
             ]
             continue

@@ -33,12 +33,42 @@ from simiop.config import ConfigError, Problem, read_config_data
 from simiop.config.base import FromList, Frozen, Name, rule_error
 from simiop.config.durations import DURATION_EXAMPLES, duration_days
 from simiop.config.errors import problems_from, show_value
-from simiop.experiments.spec import Factor, Overrides, grid_cells
+from simiop.experiments.spec import Factor, Overrides
 
 MAX_CANDIDATES = 2000
 """Candidates an optimisation may enumerate (every combination of the variables' levels)."""
 
 KpiName = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Variable(Factor):
+    """A decision variable: config paths and the levels they take (as a factor of an experiment's grid).
+
+    With ``per_path: false`` (the default) each level is set at every path (both tracks' group size).
+    With ``per_path: true`` each level is a list of one value per path, in order: linked settings
+    that move together with different values (intake slots and the intake clinician's hours).
+    """
+
+    per_path: bool = False
+
+    @model_validator(mode="after")
+    def _one_value_per_path(self) -> Variable:
+        if self.per_path:
+            for index, level in enumerate(self.levels):
+                if not isinstance(level, list | tuple) or len(level) != len(self.paths):
+                    raise rule_error(
+                        f"levels[{index}]",
+                        "with per_path: true a level lists one value per path",
+                        show_value(level),
+                        f"a list of {len(self.paths)} values",
+                    )
+        return self
+
+    def changes(self, level: Any) -> dict[str, Any]:
+        """The config changes one level makes."""
+        if self.per_path:
+            return dict(zip(self.paths, level, strict=True))
+        return dict.fromkeys(self.paths, level)
 
 
 class Objective(Frozen):
@@ -111,14 +141,17 @@ class Target(Frozen):
             )
         if self.kind == "mean" and self.share is not None:
             raise rule_error("share", "only a chance constraint has a share", self.share, "kind: chance")
-        if self.kind == "chance" and self.share is not None:
-            if self.share - self.tolerance <= 0 or self.share + self.tolerance >= 1:
-                raise rule_error(
-                    "tolerance",
-                    "share +- tolerance must lie inside (0, 1)",
-                    self.tolerance,
-                    "a smaller tolerance",
-                )
+        if (
+            self.kind == "chance"
+            and self.share is not None
+            and not 0 < self.share - self.tolerance < 1 - 2 * self.tolerance
+        ):
+            raise rule_error(
+                "tolerance",
+                "share +- tolerance must lie inside (0, 1)",
+                self.tolerance,
+                "a smaller tolerance",
+            )
         return self
 
     @property
@@ -132,7 +165,7 @@ class Target(Frozen):
         return value
 
     def describe(self) -> str:
-        """E.g. 'mean wait_x <= 7 (tolerance 1)' or 'share of replications with x <= 7 >= 0.9 (tolerance 0.05)'."""
+        """E.g. 'mean wait <= 7 (tolerance 1)', 'share of replications with wait <= 7 >= 0.9 (tolerance 0.05)'."""
         if self.kind == "mean":
             return f"mean {self.kpi} {self.sense} {self.bound:g} (tolerance {self.tolerance:g})"
         return (
@@ -152,7 +185,7 @@ class OptimiseSpec(Frozen):
     set: Overrides = Field(default_factory=dict)
     """Overrides applied to the base (and so to every candidate), as in an experiment file."""
 
-    variables: dict[Name, Factor]
+    variables: dict[Name, Variable]
     """Decision variables: config paths and the levels they take; every combination is a candidate."""
 
     objective: Objective
@@ -219,14 +252,35 @@ class OptimiseSpec(Frozen):
         return self
 
     def candidates(self) -> list[tuple[str, Overrides]]:
-        """(name, config changes) of every candidate, the first variable varying slowest."""
-        return grid_cells(self.variables)
+        """(name, config changes) of every candidate, the first variable varying slowest.
+
+        Named ``variable=label,variable=label`` as an experiment's grid scenarios are.
+        """
+        cells: list[tuple[str, Overrides]] = [("", {})]
+        for name, variable in self.variables.items():
+            cells = [
+                (
+                    f"{cell},{name}={label}" if cell else f"{name}={label}",
+                    {**changes, **variable.changes(level)},
+                )
+                for cell, changes in cells
+                for label, level in zip(variable.level_labels(), variable.levels, strict=True)
+            ]
+        return cells
 
     def levels(self) -> list[dict[str, Any]]:
         """Each candidate's level of every variable, in candidate order."""
         rows: list[dict[str, Any]] = [{}]
         for name, factor in self.variables.items():
             rows = [{**row, name: level} for row in rows for level in factor.levels]
+        return rows
+
+    def labels(self) -> list[dict[str, str]]:
+        """Each candidate's level of every variable as its short label (for tables), in candidate order."""
+        rows: list[dict[str, str]] = [{}]
+        for name, factor in self.variables.items():
+            labels = [str(label) for label in factor.level_labels()]
+            rows = [{**row, name: label} for row in rows for label in labels]
         return rows
 
     def horizon_value(self) -> float | str | None:
