@@ -149,7 +149,9 @@ def test_spec_errors_are_one_line(tmp_path: Path, extra: str, message: str) -> N
     code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"))
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and str(spec) in lines[0] and message in lines[0], err
+    assert len(lines) == 1, err
+    assert str(spec) in lines[0]
+    assert message in lines[0]
     assert not (tmp_path / "out").exists()
 
 
@@ -174,7 +176,8 @@ def test_objective_and_constraint_rules(tmp_path: Path, body: str, message: str)
     )
     code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"))
     assert code == 2
-    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
 
 
 def test_unknown_kpi_and_bad_level_are_one_line(tmp_path: Path) -> None:
@@ -182,10 +185,14 @@ def test_unknown_kpi_and_bad_level_are_one_line(tmp_path: Path) -> None:
     text = spec.read_text(encoding="utf-8").replace("wait_referral_to_admission_days_mean", "no_such_kpi")
     spec.write_text(text, encoding="utf-8")
     code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
-    assert code == 2 and "no_such_kpi" in err and len(err.strip().splitlines()) == 1, err
+    assert code == 2
+    assert "no_such_kpi" in err
+    assert len(err.strip().splitlines()) == 1, err
     bad = mmc_spec(tmp_path, levels="[5, -1]")
     code, _, err = run("optimise", str(bad), "--out", str(tmp_path / "out2"))
-    assert code == 2 and "seats=-1" in err and "group_size.max" in err, err
+    assert code == 2
+    assert "seats=-1" in err
+    assert "group_size.max" in err
 
 
 def test_other_results_are_not_overwritten(tmp_path: Path) -> None:
@@ -193,7 +200,8 @@ def test_other_results_are_not_overwritten(tmp_path: Path) -> None:
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     code, _, err = run("optimise", str(mmc_spec(tmp_path)), "--out", str(out), "--executor", "serial")
-    assert code == 2 and "--force" in err
+    assert code == 2
+    assert "--force" in err
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 

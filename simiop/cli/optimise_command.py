@@ -45,10 +45,11 @@ def optimise(
     from simiop.config import ConfigError
     from simiop.experiments.evaluate import UnknownKpiError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
+    from simiop.experiments.manifest import command_line
     from simiop.optimise.outputs import guarantee
     from simiop.optimise.procedure import ObjectiveVariesError, UndefinedValueError
-    from simiop.optimise.runner import OptimiseFolderError, optimise as run_optimisation, resolve
-    from simiop.experiments.manifest import command_line
+    from simiop.optimise.runner import OptimiseFolderError, resolve
+    from simiop.optimise.runner import optimise as run_optimisation
 
     try:
         study = resolve(spec_path, seed=seed)
@@ -81,8 +82,9 @@ def optimise(
         kpi = "the objective" if exc.column == 0 else study.spec.constraints[exc.column - 1].kpi
         fail(
             [
-                f"{spec_path}: {kpi} is undefined in replication {exc.replication} of {study.names[exc.candidate]} "
-                "(nothing to measure in a run this short?); choose another KPI or a longer horizon"
+                f"{spec_path}: {kpi} is undefined in replication {exc.replication} of "
+                f"{study.names[exc.candidate]} (nothing to measure in a run this short?); choose another KPI "
+                "or a longer horizon"
             ]
         )
     except OutputWriteError as exc:

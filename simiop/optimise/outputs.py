@@ -209,12 +209,12 @@ def report_html(study: Study, selection: Selection, figure: bytes) -> str:
     rows = selection_rows(study, selection)
     used = selection.replications
     fixed = fixed_sample_replications(study, selection)
+    sources = "a sequential test (Andradottir & Kim 2010; Batur & Kim 2010)"
     method = (
-        "cheapest first: each candidate's feasibility checked by a sequential test (Andradottir & Kim 2010; "
-        "Batur & Kim 2010) until one is declared feasible"
+        f"cheapest first: each candidate's feasibility checked by {sources} until one is declared feasible"
         if spec.objective.is_deterministic()
-        else "feasibility of every candidate by a sequential test (Andradottir & Kim 2010; Batur & Kim 2010), "
-        "then KN (Kim & Nelson 2001) among the feasible, with common random numbers"
+        else f"feasibility of every candidate by {sources}, then KN (Kim & Nelson 2001) among the feasible, "
+        "with common random numbers"
     )
     head = "".join(f"<th>{html.escape(str(key))}</th>" for key in rows[0])
     body = "".join(
@@ -226,7 +226,8 @@ def report_html(study: Study, selection: Selection, figure: bytes) -> str:
     picture = base64.b64encode(figure).decode("ascii")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(study.name)}: optimisation</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse;font-size:85%}}
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}
+table{{border-collapse:collapse;font-size:85%}}
 td,th{{border:1px solid #ccc;padding:2px 6px}}</style></head><body>
 <h1>{html.escape(study.name)}: optimisation</h1>
 <p>{html.escape(spec.description)}</p>

@@ -207,14 +207,14 @@ class Selection:
 def feasibility_h2(beta: float, first_stage: int) -> float:
     """h^2 of the feasibility check for wrong-exit probability ``beta`` (Batur & Kim 2010, c = 1)."""
     n = first_stage - 1
-    return n * ((2.0 * beta) ** (-2.0 / n) - 1.0)
+    return float(n * ((2.0 * beta) ** (-2.0 / n) - 1.0))
 
 
 def kn_h2(alpha: float, systems: int, first_stage: int) -> float:
     """h^2 = 2 eta (n0 - 1) of KN (Kim & Nelson 2001, c = 1) for ``systems`` systems and error ``alpha``."""
     n = first_stage - 1
     eta = 0.5 * ((2.0 * alpha / max(systems - 1, 1)) ** (-2.0 / n) - 1.0)
-    return 2.0 * eta * n
+    return float(2.0 * eta * n)
 
 
 def region(r: int, h2: float, variance: float, tolerance: float) -> float:
@@ -353,8 +353,8 @@ class _State:
                 if e is not None and e[0] <= when:
                     result.met[index] = e[1]
             result.status, result.decided_at = "infeasible", when
-            missed = [n for n, m in enumerate(result.met) if m is False]
-            result.reason = "misses " + ", ".join(f"constraint {n}" for n in missed) + f" (at {when})"
+            unmet = [str(n) for n, m in enumerate(result.met) if m is False]
+            result.reason = f"misses constraint {', '.join(unmet)} (at {when})"
             return
         for index, e in enumerate(exits):
             if e is not None:

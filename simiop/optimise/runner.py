@@ -150,7 +150,7 @@ def from_identity(data: Mapping[str, Any], source: str) -> Study:
 
 
 class SimulationOracle:
-    """The procedure's oracle: KPI values from the simulation, kept in ``cache`` and saved after each batch."""
+    """The procedure's oracle: KPI values from the simulation, kept in ``cache``, saved after each batch."""
 
     def __init__(
         self,
@@ -179,20 +179,20 @@ class SimulationOracle:
             missing = tuple(r for r in numbers if (i, r) not in self.cache)
             if missing:
                 groups.setdefault(missing, []).append(i)
-        for numbers, candidates in sorted(groups.items()):
+        for replications, candidates in sorted(groups.items()):
             configs = {str(i): self.problem.configs[i] for i in candidates}
-            found = evaluate(configs, numbers, self.problem.seed, self.executor, kpis=list(self.kpis))
+            found = evaluate(configs, replications, self.problem.seed, self.executor, kpis=list(self.kpis))
             for s, i in enumerate(candidates):
-                for position, r in enumerate(numbers):
+                for position, r in enumerate(replications):
                     self.cache[(i, r)] = np.array(found.values[s, position, :], dtype=float)
-            self.simulated += len(numbers) * len(candidates)
+            self.simulated += len(replications) * len(candidates)
             self.save()
             if self.progress is not None:
                 self.progress(self.simulated)
         return {i: np.vstack([self.row(i, r) for r in numbers]) for i, numbers in wanted.items()}
 
     def row(self, i: int, r: int) -> np.ndarray:
-        """The procedure's columns for candidate i, replication r: the objective, then each constraint's KPI."""
+        """Candidate i's columns in replication r: the objective, then each constraint's KPI."""
         raw = self.cache[(i, r)]
         return np.array([self.objective(i, raw), *(raw[c] for c in self.constraint_columns)], dtype=float)
 
@@ -404,6 +404,7 @@ __all__ = [
     "Optimisation",
     "OptimiseFolderError",
     "Study",
+    "evaluate",
     "from_identity",
     "optimise",
     "resolve",

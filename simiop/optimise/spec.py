@@ -126,7 +126,7 @@ class Target(Frozen):
     least this infeasible, each with the stated confidence; one in between may go either way."""
 
     kind: Literal["mean", "chance"] = "mean"
-    """mean: the KPI's mean over replications meets the bound; chance: at least ``share`` of replications do."""
+    """mean: the KPI's mean over replications meets the bound; chance: a ``share`` of replications do."""
 
     share: Annotated[float, Field(gt=0, lt=1)] | None = None
     """The share of replications that must meet the bound (kind: chance only)."""
@@ -165,7 +165,7 @@ class Target(Frozen):
         return value
 
     def describe(self) -> str:
-        """E.g. 'mean wait <= 7 (tolerance 1)', 'share of replications with wait <= 7 >= 0.9 (tolerance 0.05)'."""
+        """E.g. 'mean wait <= 7 (tolerance 1)', 'share of replications with wait <= 7 >= 0.9 (...)'."""
         if self.kind == "mean":
             return f"mean {self.kpi} {self.sense} {self.bound:g} (tolerance {self.tolerance:g})"
         return (
