@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
     from simiop.experiments.evaluate import Evaluation
     from simiop.experiments.reproduce import Reproduction
-    from simiop.optimise.reproduce import OptimiseReproduction
-    from simiop.optimise.runner import Optimisation
+    from simiop.optimisation.reproduce import OptimiseReproduction
+    from simiop.optimisation.runner import Optimisation
     from simiop.report.build import Report
     from simiop.report.data import ResultFolder
     from simiop.results.budget import Budget
@@ -371,19 +371,19 @@ def optimise(
 
     Reads ``spec`` (see docs/optimise.md), compares its candidates with common
     random numbers by the sequential procedures of
-    ``simiop.optimise.procedure`` and writes selection.csv, chosen.yaml,
+    ``simiop.optimisation.procedure`` and writes selection.csv, chosen.yaml,
     optimise.html, candidates.png, values.csv and manifest.json into ``out``
     (default: a new temporary folder); an interrupted run into the same
     ``out`` resumes. ``jobs``, ``executor`` and ``scheduler`` are as for
     ``run`` and never change the answer. Raises ``ConfigError`` for a bad
     file, ``OptimiseFolderError`` when ``out`` holds other results (unless
     ``force``), and ``ObjectiveVariesError`` / ``UndefinedValueError``
-    (``simiop.optimise.procedure``) when the simulation contradicts the file.
+    (``simiop.optimisation.procedure``) when the simulation contradicts the file.
     As for ``run``, a script calls it under ``if __name__ == "__main__":``.
     """
     from simiop.experiments.executors import make_executor
-    from simiop.optimise.runner import optimise as run_optimisation
-    from simiop.optimise.runner import resolve
+    from simiop.optimisation.runner import optimise as run_optimisation
+    from simiop.optimisation.runner import resolve
 
     study = resolve(Path(spec), seed=seed)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"simiop-{study.name}-"))

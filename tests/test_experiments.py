@@ -22,7 +22,8 @@ from simiop.results.stats import paired_difference, summarise
 from tests.conftest import BASELINE, REPO
 from tests.test_cli import run
 
-EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(p for p in (REPO / "experiments").glob("*.yaml") if not p.name.startswith("optimise_"))
+"""Experiment files (optimise_*.yaml are optimisation files, for simiop optimise: tests/test_optimise.py)."""
 
 SMALL = f"""
 description: a small test experiment

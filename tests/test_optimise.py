@@ -17,8 +17,8 @@ import pytest
 import simiop
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor
 from simiop.experiments.manifest import MANIFEST, read_manifest
-from simiop.optimise import runner as optimise_runner
-from simiop.optimise.runner import optimise, resolve
+from simiop.optimisation import runner as optimise_runner
+from simiop.optimisation.runner import optimise, resolve
 from simiop.queueing import mmc_mean_wait
 from tests.conftest import REPO
 from tests.test_cli import run
@@ -128,7 +128,7 @@ def test_chosen_config_runs_and_cli_reports_the_guarantee(tmp_path: Path) -> Non
 
 
 def test_fewer_replications_than_fixed_sample(tmp_path: Path) -> None:
-    from simiop.optimise.outputs import fixed_sample_replications
+    from simiop.optimisation.outputs import fixed_sample_replications
 
     found = optimise(
         resolve(mmc_spec(tmp_path, levels="[5, 6]", horizon=300)), tmp_path / "out", SerialExecutor()
@@ -210,3 +210,16 @@ def test_shipped_specs_are_valid() -> None:
         study = resolve(REPO / "experiments" / name)
         assert len(study.configs) == len(study.names) > 1
         assert np.isfinite(study.seed)
+
+
+def test_an_optimisation_file_given_to_experiment_says_what_to_run(tmp_path: Path) -> None:
+    spec = mmc_spec(tmp_path)
+    code, _, err = run("experiment", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"simiop optimise {spec}" in err
+
+
+def test_help() -> None:
+    code, out, _ = run("optimise", "--help")
+    assert code == 0
+    assert "Andradottir & Kim 2010" in out

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from simiop.optimise.procedure import (
+from simiop.optimisation.procedure import (
     Constraint,
     ObjectiveVariesError,
     Settings,

@@ -46,10 +46,10 @@ def optimise(
     from simiop.experiments.evaluate import UnknownKpiError
     from simiop.experiments.executors import CellsLostError, ExecutorStartError, make_executor
     from simiop.experiments.manifest import command_line
-    from simiop.optimise.outputs import guarantee
-    from simiop.optimise.procedure import ObjectiveVariesError, UndefinedValueError
-    from simiop.optimise.runner import OptimiseFolderError, resolve
-    from simiop.optimise.runner import optimise as run_optimisation
+    from simiop.optimisation.outputs import guarantee
+    from simiop.optimisation.procedure import ObjectiveVariesError, UndefinedValueError
+    from simiop.optimisation.runner import OptimiseFolderError, resolve
+    from simiop.optimisation.runner import optimise as run_optimisation
 
     try:
         study = resolve(spec_path, seed=seed)

@@ -18,7 +18,7 @@ from simiop.experiments.manifest import COMPLETE, command_line, plan_of, read_ma
 from simiop.experiments.runner import Outcome, OutputDirError, Progress, run_plan
 
 if TYPE_CHECKING:
-    from simiop.optimise.reproduce import OptimiseReproduction
+    from simiop.optimisation.reproduce import OptimiseReproduction
 
 MATCH = "match"
 DIFFERS = "differs"
@@ -158,7 +158,7 @@ def reproduce(
             "so that the original stays as its manifest recorded it"
         )
     if original.get("kind") == "optimise":
-        from simiop.optimise.reproduce import reproduce_optimisation
+        from simiop.optimisation.reproduce import reproduce_optimisation
 
         return reproduce_optimisation(source, out, executor, original, force=force)
     plan = plan_of(source, original)

@@ -34,8 +34,8 @@ from simiop.experiments.evaluate import evaluate
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
 from simiop.experiments.runner import OutputDirError
-from simiop.optimise.procedure import Constraint, Selection, Settings, select
-from simiop.optimise.spec import OptimiseSpec, read_spec
+from simiop.optimisation.procedure import Constraint, Selection, Settings, select
+from simiop.optimisation.spec import OptimiseSpec, read_spec
 
 KIND = "optimise"
 """The manifest's ``kind`` for an optimisation's folder (a run's and an experiment's have a plan)."""
@@ -326,10 +326,10 @@ def optimise(
     """Run the procedure on ``problem`` into ``out`` (resuming an interrupted run of the same problem).
 
     Raises OptimiseFolderError before anything runs when ``out`` holds other
-    results; ObjectiveVariesError / UndefinedValueError (simiop.optimise.procedure)
+    results; ObjectiveVariesError / UndefinedValueError (simiop.optimisation.procedure)
     when the simulation contradicts the spec.
     """
-    from simiop.optimise.outputs import write_outputs
+    from simiop.optimisation.outputs import write_outputs
 
     key = problem.key()
     resuming = claim(out, key, force)

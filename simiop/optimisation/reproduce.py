@@ -15,7 +15,7 @@ from typing import Any
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, command_line
 from simiop.experiments.reproduce import MATCH, STATUSES, FileCheck, check_files
-from simiop.optimise.runner import Optimisation, from_identity, optimise
+from simiop.optimisation.runner import Optimisation, from_identity, optimise
 
 
 @dataclass(frozen=True, repr=False)

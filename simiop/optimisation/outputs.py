@@ -19,10 +19,10 @@ import numpy as np
 import yaml
 
 from simiop.atomic import write_bytes_atomic, write_text_atomic
-from simiop.optimise.procedure import Selection, stein_replications
+from simiop.optimisation.procedure import Selection, stein_replications
 
 if TYPE_CHECKING:
-    from simiop.optimise.runner import Study
+    from simiop.optimisation.runner import Study
 
 
 def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -110,7 +110,7 @@ def fixed_sample_replications(study: Study, selection: Selection) -> int:
     For the candidates checked here, Stein's N from their first-stage variances;
     a candidate never checked needs at least first_stage (so this is a lower bound).
     """
-    from simiop.optimise.runner import constraints_of
+    from simiop.optimisation.runner import constraints_of
 
     n0 = study.spec.first_stage
     total = 0
@@ -261,7 +261,7 @@ def chosen_yaml(study: Study, selection: Selection) -> str | None:
 
 def write_outputs(out: Path, study: Study, selection: Selection) -> list[str]:
     """Write every result file; the names written (relative to ``out``)."""
-    from simiop.optimise.runner import CHOSEN, FIGURE, REPORT, SELECTION
+    from simiop.optimisation.runner import CHOSEN, FIGURE, REPORT, SELECTION
 
     written = [SELECTION, FIGURE, REPORT]
     write_text_atomic(out / SELECTION, csv_text(selection_rows(study, selection)))
