@@ -20,10 +20,11 @@ EXPECTED = (
     "03_grant_projection.ipynb",
     "04_reproduce_an_experiment.ipynb",
     "05_model_checks.ipynb",
+    "06_optimise_staffing.ipynb",
 )
 
 
-def test_the_five_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert tuple(sorted(path.name for path in NOTEBOOKS.glob("*.ipynb"))) == EXPECTED
 
 

@@ -157,10 +157,7 @@ def guarantee(study: Study, selection: Selection) -> str:
 
 def write_figure(path: Path, study: Study, selection: Selection) -> None:
     """Every candidate checked: objective against the first target's estimate, coloured by status."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # not pyplot: no backend is chosen for the caller
 
     rows = selection_rows(study, selection)
     figure = Figure(figsize=(7, 4.5))
