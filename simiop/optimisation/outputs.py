@@ -162,12 +162,12 @@ def write_figure(path: Path, study: Study, selection: Selection) -> None:
     rows = selection_rows(study, selection)
     figure = Figure(figsize=(7, 4.5))
     axes = figure.subplots()
-    colours = {
-        "chosen": "#1b7837",
-        "feasible": "#7fbf7b",
-        "infeasible": "#d6604d",
-        "undecided": "#999999",
+    colours = {  # drawn in this order: the chosen one last, on top
         "not_checked": "#cccccc",
+        "undecided": "#999999",
+        "infeasible": "#d6604d",
+        "feasible": "#7fbf7b",
+        "chosen": "#1b7837",
     }
     targets = study.spec.constraints
     if targets:
@@ -185,14 +185,23 @@ def write_figure(path: Path, study: Study, selection: Selection) -> None:
             if row["status"] == status and row["objective"] != ""
         ]
         if xs:
+            chosen = status == "chosen"
             axes.scatter(
-                xs, ys, color=colour, label=status.replace("_", " "), s=36, edgecolor="black", lw=0.4
+                xs,
+                ys,
+                color=colour,
+                label=status.replace("_", " "),
+                s=160 if chosen else 36,
+                marker="*" if chosen else "o",
+                edgecolor="black",
+                lw=0.4,
+                zorder=3 if chosen else 2,
             )
     if limit is not None:
         axes.axhline(limit, color="black", lw=0.8, ls="--", label="target")
     axes.set_xlabel(objective_label(study))
     axes.set_ylabel(ylabel)
-    axes.set_title(f"{study.name}: candidates checked (points: estimates)")
+    axes.set_title(f"{study.name}: each candidate's estimates (not checked: one replication)", fontsize=10)
     axes.legend(fontsize=8, frameon=False)
     figure.tight_layout()
     buffer = io.BytesIO()
