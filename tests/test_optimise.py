@@ -210,6 +210,8 @@ def test_shipped_specs_are_valid() -> None:
         study = resolve(REPO / "experiments" / name)
         assert len(study.configs) == len(study.names) > 1
         assert np.isfinite(study.seed)
+        for config in study.configs:  # every candidate passes the staffing rules (warnings computed)
+            config.warnings()
 
 
 def test_an_optimisation_file_given_to_experiment_says_what_to_run(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ framework, with the error probability split between them (Bonferroni):
    epsilon: Y = KPI - bound for ``kpi <= bound`` on the mean, bound - KPI for
    ``>=``, and for a chance constraint (the share of replications meeting a
    threshold is at least p) Y = p - 1{replication meets the threshold}, a
-   Bernoulli mean (Batur & Kim 2010, section 5). After n0 observations, with
+   Bernoulli mean. After n0 observations, with
    S^2 the first-stage variance of Y, the running sum of Y over r observations
    is compared with the triangular continuation region
    R(r) = max(0, h^2 S^2 / (2 epsilon) - epsilon r / 2):
@@ -47,8 +47,8 @@ framework, with the error probability split between them (Bonferroni):
      objective is checked on every replication run: a value that varies is an
      error, not an assumption kept silently.
 
-The guarantee (Andradottir & Kim 2010, Theorem 1 in spirit; here by
-Bonferroni over the two phases): with probability at least 1 - alpha, every
+The guarantee (our construction after Andradottir & Kim 2010: Bonferroni
+over the two phases and over the candidates and constraints): with probability at least 1 - alpha, every
 candidate whose constraints all hold by at least their tolerance ("desirable")
 is declared feasible, every candidate missing a constraint by at least its
 tolerance ("unacceptable") is declared infeasible, and - when the best
