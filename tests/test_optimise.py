@@ -225,3 +225,19 @@ def test_help() -> None:
     code, out, _ = run("optimise", "--help")
     assert code == 0
     assert "Andradottir & Kim 2010" in out
+
+
+def test_a_deterministic_objective_that_varies_is_one_line(tmp_path: Path) -> None:
+    spec = tmp_path / "vary.yaml"
+    spec.write_text(
+        f"base: {MMC}\nhorizon: 100\n"
+        "variables:\n  seats: {paths: [tracks.programme.group_size.max], levels: [5, 6]}\n"
+        "objective: {kpi: wait_referral_to_admission_days_mean, deterministic: true}\n"
+        "constraints: [{kpi: wait_referral_to_admission_days_mean, at_most: 0.5, tolerance: 0.15}]\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "objective.deterministic: true, but seats=" in err
+    assert "not deterministic" in err
