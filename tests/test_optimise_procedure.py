@@ -198,3 +198,11 @@ def test_maximise_chooses_the_largest() -> None:
     system = Synthetic([0.0, 5.0, 2.0], [-3, -3, -3], seed=8)
     found = select(3, [AT_MOST_ZERO], Settings(delta=0.5, goal="maximise"), system)
     assert found.chosen == 1
+
+
+def test_a_tie_in_cost_is_named_as_such() -> None:
+    system = Synthetic([1, 1, 2], [-2.0, -2.0, -2.0], seed=9, deterministic=True)
+    found = select(3, [AT_MOST_ZERO], Settings(deterministic=True), system)
+    assert found.chosen == 0
+    assert found.candidates[1].reason.startswith("as cheap as the chosen candidate")
+    assert found.candidates[2].reason.startswith("costlier than the chosen candidate")

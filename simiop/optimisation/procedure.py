@@ -376,7 +376,11 @@ class _State:
         chosen: int | None = None
         for i in order:
             if chosen is not None:
-                self.results[i].reason = "costlier than the chosen candidate: not needed"
+                self.results[i].reason = (
+                    "costlier than the chosen candidate: not needed"
+                    if cost[i] > cost[chosen]
+                    else "as cheap as the chosen candidate, which comes first in candidate order: not checked"
+                )
                 continue
             self.check_feasibility([i])
             if self.results[i].status == "feasible":
