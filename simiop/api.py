@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
     from simiop.experiments.evaluate import Evaluation
     from simiop.experiments.reproduce import Reproduction
+    from simiop.optimisation.reproduce import OptimiseReproduction
+    from simiop.optimisation.runner import Optimisation
     from simiop.report.build import Report
     from simiop.report.data import ResultFolder
     from simiop.results.budget import Budget
@@ -355,6 +357,43 @@ def _jobs(jobs: int | None) -> int | None:
     return count
 
 
+def optimise(
+    spec: str | Path,
+    *,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
+    force: bool = False,
+) -> Optimisation:
+    """The best candidate of an optimisation file that meets every target, with its guarantee.
+
+    Reads ``spec`` (see docs/optimise.md), compares its candidates with common
+    random numbers by the sequential procedures of
+    ``simiop.optimisation.procedure`` and writes selection.csv, chosen.yaml,
+    optimise.html, candidates.png, values.csv and manifest.json into ``out``
+    (default: a new temporary folder); an interrupted run into the same
+    ``out`` resumes. ``jobs``, ``executor`` and ``scheduler`` are as for
+    ``run`` and never change the answer. Raises ``ConfigError`` for a bad
+    file, ``OptimiseFolderError`` when ``out`` holds other results (unless
+    ``force``), and ``ObjectiveVariesError`` / ``UndefinedValueError``
+    (``simiop.optimisation.procedure``) when the simulation contradicts the file.
+    As for ``run``, a script calls it under ``if __name__ == "__main__":``.
+    """
+    from simiop.experiments.executors import make_executor
+    from simiop.optimisation.runner import optimise as run_optimisation
+    from simiop.optimisation.runner import resolve
+
+    study = resolve(Path(spec), seed=seed)
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"simiop-{study.name}-"))
+    runner = make_executor(executor, _jobs(jobs), scheduler)
+    try:
+        return run_optimisation(study, folder, runner, force=force)
+    finally:
+        runner.close()
+
+
 def open_results(out: str | Path) -> Results:
     """The results in a finished result folder (from the command line, this API, or another machine)."""
     results = Results(Path(out))
@@ -368,7 +407,7 @@ def reproduce(
     jobs: int | None = None,
     executor: str = "processes",
     scheduler: str | None = None,
-) -> Reproduction:
+) -> Reproduction | OptimiseReproduction:
     """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum.
 
     Any executor reproduces any other's results (``executor`` and

@@ -14,9 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 BASELINE = REPO / "configs" / "baseline.yaml"
 EXPERIMENTS = sorted(
-    path for path in (REPO / "experiments").glob("*.yaml") if not path.name.startswith("sensitivity_")
+    path
+    for path in (REPO / "experiments").glob("*.yaml")
+    if not path.name.startswith(("sensitivity_", "optimise_"))
 )
-"""The shipped experiment files (experiments/sensitivity_*.yaml are sensitivity files: test_sensitivity.py)."""
+"""The shipped experiment files (experiments/sensitivity_*.yaml are sensitivity files: test_sensitivity.py;
+optimise_*.yaml optimisation files: test_optimise.py)."""
 
 _BASELINE_DATA = read_config_data(BASELINE)
 

@@ -277,3 +277,13 @@ def test_dev_installs_dask_so_ci_runs_these_tests() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "[docs/dask.md](docs/dask.md)" in readme
     assert 'pip install "simiop[dask]"' in (REPO / "docs" / "dask.md").read_text(encoding="utf-8")
+
+
+def test_an_optimisation_on_a_cluster_writes_the_serial_bytes(scheduler: str, tmp_path: Path) -> None:
+    from tests.test_optimise import mmc_spec, outputs
+
+    spec = mmc_spec(tmp_path, levels="[5, 6]", horizon=150)
+    serial = simiop.optimise(spec, out=tmp_path / "serial", executor="serial")
+    on_cluster = simiop.optimise(spec, out=tmp_path / "dask", executor="dask", scheduler=scheduler)
+    assert on_cluster.selection.replications == serial.selection.replications > 0
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "serial")

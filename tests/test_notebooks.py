@@ -20,12 +20,13 @@ EXPECTED = (
     "03_grant_projection.ipynb",
     "04_reproduce_an_experiment.ipynb",
     "05_model_checks.ipynb",
+    "06_optimise_staffing.ipynb",
     "07_sensitivity.ipynb",
     "08_calibrate.ipynb",
 )
 
 
-def test_the_six_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert tuple(sorted(path.name for path in NOTEBOOKS.glob("*.ipynb"))) == EXPECTED
 
 

@@ -23,6 +23,7 @@ from simiop.cli.budget_command import budget
 from simiop.cli.calibrate_command import calibrate, export_extract
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
 from simiop.cli.export_command import export
+from simiop.cli.optimise_command import optimise
 from simiop.cli.report_command import report
 from simiop.cli.run_commands import experiment, reproduce, run
 from simiop.cli.sensitivity_command import sensitivity
@@ -72,6 +73,7 @@ for command in (
     advise,
     calibrate,
     export_extract,
+    optimise,
 ):
     main.add_command(command)
 main.add_command(sensitivity)

@@ -215,6 +215,10 @@ def read_experiment(path: Path) -> ExperimentSpec:
             f"run it with: simiop sensitivity {source} --out DIR"
         )
         raise ConfigError(source, [Problem("", message)])
+    if "variables" in data and "objective" in data:
+        run_it = f"simiop optimise {source} --out DIR"
+        message = f"this is an optimisation file, not an experiment file; run it with: {run_it}"
+        raise ConfigError(source, [Problem("", message)])
     if "base" not in data and set(data) & set(SimiopConfig.model_fields):
         message = (
             "this is a clinic config, not an experiment file; run it with: "

@@ -11,11 +11,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import COMPLETE, command_line, plan_of, read_manifest, sha256_of
 from simiop.experiments.runner import Outcome, OutputDirError, Progress, run_plan
+
+if TYPE_CHECKING:
+    from simiop.optimisation.reproduce import OptimiseReproduction
 
 MATCH = "match"
 DIFFERS = "differs"
@@ -137,8 +140,11 @@ def default_out(source: Path) -> Path:
 
 def reproduce(
     source: Path, out: Path, executor: Executor, *, force: bool = False, progress: Progress | None = None
-) -> Reproduction:
-    """Run the plan recorded in ``source``/manifest.json into ``out`` and check every file in both."""
+) -> Reproduction | OptimiseReproduction:
+    """Run the plan recorded in ``source``/manifest.json into ``out`` and check every file in both.
+
+    An optimisation's folder (``simiop optimise``) is re-run as an optimisation.
+    """
     original = read_manifest(source)
     if original.get("status") != COMPLETE:
         raise OutputDirError(
@@ -155,6 +161,10 @@ def reproduce(
         from simiop.sensitivity.reproduce import reproduce_study
 
         return reproduce_study(source, out, original, executor, force=force, progress=progress)
+    if original.get("kind") == "optimise":
+        from simiop.optimisation.reproduce import reproduce_optimisation
+
+        return reproduce_optimisation(source, out, executor, original, force=force)
     plan = plan_of(source, original)
     outcome = run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
     checks = check_files(source, original["files"], outcome.manifest["files"])
