@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from simiop.config import SimiopConfig
+    from simiop.experiments.plan import Plan
 
 CANCEL_SECONDS = 2.0
 """The longest ``cancel`` waits for a killed job process to be gone (it is usually milliseconds)."""
@@ -104,13 +105,59 @@ class RunRequest:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
+@dataclass(frozen=True)
+class CompareRequest:
+    """Named scenarios run with common random numbers, each compared with ``base`` (an experiment).
+
+    ``scenarios`` are (name, config) in the order shown, each config already
+    holding its horizon; every scenario runs replications 0 to
+    ``replications`` - 1 with ``seed``, so their differences are paired.
+    """
+
+    scenarios: tuple[tuple[str, SimiopConfig], ...]
+    base: str
+    replications: int
+    seed: int
+
+    def key(self) -> str:
+        """A digest of what decides the files (and the simiop version): the result folder's name."""
+        import simiop
+
+        text = json.dumps(
+            {
+                "simiop": simiop.__version__,
+                "scenarios": [[name, config.model_dump(mode="json")] for name, config in self.scenarios],
+                "base": self.base,
+                "replications": self.replications,
+                "seed": self.seed,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return "compare-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+Request = RunRequest | CompareRequest
+
+
+def differences(base: Any, other: Any, prefix: str = "") -> dict[str, Any]:
+    """{dotted path: other's value} where ``other`` differs from ``base`` (plain config data; lists whole)."""
+    if not (isinstance(base, dict) and isinstance(other, dict)):
+        return {} if base == other else {prefix: other}
+    found: dict[str, Any] = {}
+    for key in sorted({*base, *other}, key=str):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        found.update(differences(base.get(key), other.get(key), path))
+    return found
+
+
 @dataclass
 class Job:
     """One request of one owner: its state, progress (replications finished of total) and result folder."""
 
     id: str
     owner: str
-    request: RunRequest
+    request: Request
     folder: Path
     workers: int
     state: State = State.QUEUED
@@ -153,9 +200,57 @@ def is_finished_folder(folder: Path) -> bool:
         return False
 
 
-def _run_job(
-    config: dict[str, Any], request: dict[str, Any], folder: str, workers: int, pipe: Connection
-) -> None:
+def _payload(request: Request) -> dict[str, Any]:
+    """What the job process needs, as plain data (it validates the configs again, as the files would be)."""
+    if isinstance(request, RunRequest):
+        return {
+            "kind": "run",
+            "config": request.config.model_dump(mode="json"),
+            "replications": request.replications,
+            "seed": request.seed,
+            "horizon": request.horizon,
+        }
+    return {
+        "kind": "compare",
+        "scenarios": [[name, config.model_dump(mode="json")] for name, config in request.scenarios],
+        "base": request.base,
+        "replications": request.replications,
+        "seed": request.seed,
+    }
+
+
+def _compare_plan(payload: dict[str, Any]) -> Plan:
+    """The experiment plan of a comparison: the base first, each scenario's changes from it recorded."""
+    from simiop.config import validate_config
+    from simiop.experiments.plan import Plan, ScenarioPlan, with_plan_values
+
+    seed, replications = payload["seed"], payload["replications"]
+    named = [(str(name), data) for name, data in payload["scenarios"]]
+    base = next(data for name, data in named if name == payload["base"])
+    ordered = sorted(named, key=lambda item: item[0] != payload["base"])
+    scenarios = tuple(
+        ScenarioPlan(
+            name,
+            with_plan_values(validate_config(data, f"scenario {name}"), seed, replications),
+            changes={
+                path: value
+                for path, value in differences(base, data).items()
+                if path not in ("simulation.seed", "simulation.replications")
+            },
+        )
+        for name, data in ordered
+    )
+    return Plan(
+        kind="experiment",
+        name="comparison",
+        scenarios=scenarios,
+        seed=seed,
+        replications=replications,
+        compare_to=str(payload["base"]),
+    )
+
+
+def _run_job(payload: dict[str, Any], folder: str, workers: int, pipe: Connection) -> None:
     """The job process: lead a process group, run the request into ``folder``, report over ``pipe``.
 
     Messages: ("progress", done, total) per replication, ("reporting",),
@@ -172,17 +267,22 @@ def _run_job(
         def progress(done: int, total: int) -> None:
             pipe.send(("progress", done, total))
 
-        results = api.run(
-            validate_config(config, "app"),
-            replications=request["replications"],
-            seed=request["seed"],
-            horizon=request["horizon"],
-            out=folder,
-            jobs=workers,
-            report=False,
-            name=RUN_NAME,
-            progress=progress,
-        )
+        if payload["kind"] == "run":
+            results = api.run(
+                validate_config(payload["config"], "app"),
+                replications=payload["replications"],
+                seed=payload["seed"],
+                horizon=payload["horizon"],
+                out=folder,
+                jobs=workers,
+                report=False,
+                name=RUN_NAME,
+                progress=progress,
+            )
+        else:
+            results = api.execute(
+                _compare_plan(payload), folder, jobs=workers, report=False, progress=progress
+            )
         pipe.send(("reporting",))
         results.report()
     except Exception as exc:  # every failure becomes one line for the page; the traceback is not for users
@@ -192,6 +292,10 @@ def _run_job(
         pipe.send(("failed", message))
         return
     pipe.send(("done",))
+
+
+def _scenario_count(request: Request) -> int:
+    return 1 if isinstance(request, RunRequest) else len(request.scenarios)
 
 
 class JobManager:
@@ -223,7 +327,7 @@ class JobManager:
 
     # -- what the pages call -------------------------------------------------------------------------
 
-    def submit(self, owner: str, request: RunRequest) -> Job:
+    def submit(self, owner: str, request: Request) -> Job:
         """Queue ``request`` for ``owner``; a request whose results are on disk is done at once."""
         folder = self.root / request.key()
         job = Job(
@@ -231,8 +335,8 @@ class JobManager:
             owner=owner,
             request=request,
             folder=folder,
-            workers=min(self.workers, request.replications),
-            total=request.replications,
+            workers=min(self.workers, request.replications * _scenario_count(request)),
+            total=request.replications * _scenario_count(request),
         )
         with self._lock:
             if self._closed:
@@ -319,8 +423,7 @@ class JobManager:
         process = self._context.Process(
             target=_run_job,
             args=(
-                request.config.model_dump(mode="json"),
-                {"replications": request.replications, "seed": request.seed, "horizon": request.horizon},
+                _payload(request),
                 str(job.folder),
                 job.workers,
                 sender,
@@ -428,10 +531,12 @@ def wait(manager: JobManager, owner: str, job_id: str, until: Callable[[Job], bo
 
 __all__ = [
     "CANCEL_SECONDS",
+    "CompareRequest",
     "Job",
     "JobManager",
     "RunRequest",
     "State",
+    "differences",
     "group_members",
     "is_finished_folder",
     "wait",

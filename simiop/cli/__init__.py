@@ -19,6 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import click
 
 from simiop.cli.advise_command import advise
+from simiop.cli.app_command import app
 from simiop.cli.budget_command import budget
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
 from simiop.cli.export_command import export
@@ -57,7 +58,7 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise):
+for command in (validate, schema, init, run, experiment, report, budget, export, reproduce, advise, app):
     main.add_command(command)
 
 __all__ = ["config_json_schema", "main", "starter_config_text"]
