@@ -414,8 +414,13 @@ class JobManager:
         free = self.workers - self.busy_workers()
         while self._queue and self._queue[0].workers <= free:
             job = self._queue.pop(0)
+            try:
+                self._start(job)
+            except Exception as exc:  # e.g. a script without its main guard: the job fails, the manager lives
+                job.state, job.finished = State.FAILED, time.monotonic()
+                job.error = f"the run could not start: {' '.join(str(exc).split())}"
+                continue
             free -= job.workers
-            self._start(job)
 
     def _start(self, job: Job) -> None:
         receiver, sender = self._context.Pipe(duplex=False)
