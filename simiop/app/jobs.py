@@ -27,6 +27,7 @@ only show an owner its own runs.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -324,6 +325,7 @@ class JobManager:
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="simiop-jobs", daemon=True)
         self._thread.start()
+        atexit.register(self.close)  # a server stopped (Ctrl-C) stops its runs: no job outlives it
 
     # -- what the pages call -------------------------------------------------------------------------
 

@@ -584,6 +584,16 @@ def compare_page() -> None:
         _comparison(job)
 
 
+def _shown(text: str) -> str:
+    """A CSV number to 4 significant digits for reading (the CSV and the downloads keep every digit)."""
+    from simiop.report.data import number
+
+    try:
+        return f"{number(text):.4g}"
+    except ValueError:
+        return text
+
+
 def _comparison(job: Job) -> None:
     from simiop.report.data import read_rows
     from simiop.report.experiment_figures import row_verdict
@@ -595,9 +605,9 @@ def _comparison(job: Job) -> None:
             {
                 "scenario": row["scenario"],
                 "KPI": row["kpi"],
-                "difference": row["difference_mean"],
-                "95% CI low": row["ci95_low"],
-                "95% CI high": row["ci95_high"],
+                "difference": _shown(row["difference_mean"]),
+                "95% CI low": _shown(row["ci95_low"]),
+                "95% CI high": _shown(row["ci95_high"]),
                 "for the clinic": row_verdict(row),
             }
             for row in rows
