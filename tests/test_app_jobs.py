@@ -15,7 +15,7 @@ from simiop.cli import main
 from simiop.config import load_config
 from tests.conftest import BASELINE
 
-HORIZON = 45
+HORIZON = 30
 REPLICATIONS = 3
 
 

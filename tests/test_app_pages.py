@@ -116,7 +116,7 @@ def test_a_shipped_config_can_be_loaded() -> None:
 
 
 def test_run_shows_progress_then_results_and_downloads() -> None:
-    at = start_run(app(), "45", 2)
+    at = start_run(app(), "30", 2)
     at = run_until(at, "Done: 2 replications")
     at = page(at, "Results")
     assert not at.exception
@@ -126,7 +126,7 @@ def test_run_shows_progress_then_results_and_downloads() -> None:
     at = page(at, "Download")
     labels = [element.proto.label for element in at.get("download_button")]
     assert labels == ["Config YAML", "report.html", "Result folder (zip)", "Excel workbook"]
-    again = start_run(app(), "45", 2)  # another session, the same request
+    again = start_run(app(), "30", 2)  # another session, the same request
     again = run_until(again, "Answered from results on disk")
 
 
