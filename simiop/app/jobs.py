@@ -408,7 +408,12 @@ class JobManager:
             with self._lock:
                 for job in list(self._jobs.values()):
                     if job._process is not None:
-                        self._read(job)
+                        try:
+                            self._read(job)
+                        except Exception as exc:  # an unreadable message fails its job, not the others
+                            self._kill(job)
+                            job.state, job.finished = State.FAILED, time.monotonic()
+                            job.error = f"the run's messages could not be read: {' '.join(str(exc).split())}"
                 self._start_queued()
 
     def _start_queued(self) -> None:
