@@ -113,7 +113,7 @@ def test_differences_name_each_changed_field() -> None:
 
 
 def test_the_app_serves_this_machine_only_without_usage_statistics() -> None:
-    command = streamlit_command(8600, browser=False)
+    command = streamlit_command(8600)
     assert "--server.address=127.0.0.1" in command
     assert "--browser.gatherUsageStats=false" in command
     assert "--server.port=8600" in command

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,11 @@ PRIVATE_OPTIONS = (
 """Streamlit's settings for ``simiop app``: served on 127.0.0.1, and nothing sent anywhere."""
 
 
-def streamlit_command(port: int, browser: bool) -> list[str]:
-    """The command that serves the app (the current Python's Streamlit running simiop/app/main.py)."""
+def streamlit_command(port: int) -> list[str]:
+    """The command that serves the app (the current Python's Streamlit running simiop/app/main.py).
+
+    Always headless: Streamlit's own browser opening first asks for an e-mail
+    address on the terminal; ``simiop app`` opens the browser itself."""
     script = Path(__file__).resolve().parents[1] / "app" / "main.py"
     return [
         sys.executable,
@@ -34,7 +38,7 @@ def streamlit_command(port: int, browser: bool) -> list[str]:
         "run",
         str(script),
         f"--server.port={port}",
-        f"--server.headless={'false' if browser else 'true'}",
+        "--server.headless=true",
         *PRIVATE_OPTIONS,
     ]
 
@@ -82,10 +86,33 @@ def app(port: int, config_path: Path | None, runs: Path | None, jobs: int | None
         environment["SIMIOP_APP_WORKERS"] = str(jobs)
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")
     environment["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    click.echo(f"simiop app: http://127.0.0.1:{port} (Ctrl-C to stop)")
+    address = f"http://127.0.0.1:{port}"
+    click.echo(f"simiop app: {address} (Ctrl-C to stop)")
+    server = subprocess.Popen(streamlit_command(port), env=environment)
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopped: the server stops too
     try:
-        completed = subprocess.run(streamlit_command(port, not no_browser), env=environment, check=False)
-    except KeyboardInterrupt:
-        return
-    if completed.returncode not in (0, -2, 130):
-        sys.exit(completed.returncode)
+        if not no_browser and _serving(address, server):
+            import webbrowser
+
+            webbrowser.open(address)
+        code = server.wait()
+    except KeyboardInterrupt:  # the server has the same Ctrl-C and stops its runs (simiop.app.jobs)
+        code = server.wait()
+    if code not in (0, -2, 130):
+        sys.exit(code)
+
+
+def _serving(address: str, server: subprocess.Popen[bytes], seconds: float = 60) -> bool:
+    """Wait until the server answers its health check (False if it stopped or did not answer in time)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{address}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
