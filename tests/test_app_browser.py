@@ -9,6 +9,7 @@ screenshot of the Results page there (docs/app-results.png was made so).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -32,7 +33,8 @@ from tests.test_report_browser import CHROMIUM, DRIVER, _missing_browser
 
 pytestmark = pytest.mark.browser
 
-pytest.importorskip("streamlit")
+if importlib.util.find_spec("streamlit") is None:  # found, not imported: the server imports it
+    pytest.skip('needs the app extra: pip install ".[app]"', allow_module_level=True)
 
 
 def free_port() -> int:

@@ -10,12 +10,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+_BACKEND = os.environ.get("MPLBACKEND")
 pytest.importorskip("streamlit")  # the app extra (in dev, so CI runs these)
-from streamlit.testing.v1 import AppTest
+# Importing streamlit sets MPLBACKEND=Agg for the whole process (streamlit/__init__.py), and every later
+# subprocess of the test session would inherit it: the notebooks' kernels then show no figures.
+if _BACKEND is None:
+    os.environ.pop("MPLBACKEND", None)
+else:
+    os.environ["MPLBACKEND"] = _BACKEND
 
-from simiop.app import pages
-from simiop.app.editing import yaml_text
-from simiop.cli import main
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from simiop.app import pages  # noqa: E402
+from simiop.app.editing import yaml_text  # noqa: E402
+from simiop.cli import main  # noqa: E402
 
 SCRIPT = str(Path(pages.__file__).with_name("main.py"))
 
@@ -104,6 +112,10 @@ def test_an_invalid_combination_shows_simiop_validates_line_by_the_field(tmp_pat
     expected = result.output.strip().replace(str(saved), "clinic.yaml")
     assert expected in texts(at.error)
     assert "Save config YAML" not in [button.proto.label for button in at.get("download_button")]
+
+
+def test_importing_the_app_leaves_the_matplotlib_backend_alone() -> None:
+    assert os.environ.get("MPLBACKEND") == _BACKEND
 
 
 def test_a_shipped_config_can_be_loaded() -> None:
