@@ -140,6 +140,6 @@ class ReferralsConfig(Frozen):
     """Case-mix classes by name; sources without acuity_mix use 'standard'."""
 
     volume: Annotated[float, Field(gt=0, le=100)] = 1.0
-    """Multiplies every source's weekly_rate (after ramp-up and seasonality alike): 2 runs the clinic with
-    twice the referrals of every source, 0.5 with half. A what-if lever, e.g. for "what if referrals
-    double"; 1 runs the rates as written."""
+    """Multiplies every source's weekly_rate, and so its rate at every point of its ramp-up and seasons: 2
+    runs the clinic with twice the referrals of every source, 0.5 with half (a what-if lever: "what if
+    referrals double?"); 1 runs the rates as written."""
