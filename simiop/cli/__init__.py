@@ -19,6 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import click
 
 from simiop.cli.advise_command import advise
+from simiop.cli.app_command import app
 from simiop.cli.budget_command import budget
 from simiop.cli.calibrate_command import calibrate, export_extract
 from simiop.cli.config_commands import config_json_schema, init, schema, starter_config_text, validate
@@ -74,6 +75,7 @@ for command in (
     calibrate,
     export_extract,
     optimise,
+    app,
 ):
     main.add_command(command)
 main.add_command(sensitivity)

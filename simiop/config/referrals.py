@@ -138,3 +138,8 @@ class ReferralsConfig(Frozen):
         default_factory=lambda: {"standard": AcuityClass()}
     )
     """Case-mix classes by name; sources without acuity_mix use 'standard'."""
+
+    volume: Annotated[float, Field(gt=0, le=100)] = 1.0
+    """Multiplies every source's weekly_rate, and so its rate at every point of its ramp-up and seasons: 2
+    runs the clinic with twice the referrals of every source, 0.5 with half (a what-if lever: "what if
+    referrals double?"); 1 runs the rates as written."""

@@ -38,9 +38,15 @@ DAYS_PER_YEAR = 365.25
 Name = TypeVar("Name", bound=str)
 
 
-def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year: NDArray[np.float64]) -> Any:
-    """Referral rate (referrals/day) at each time, after ramp-up and seasonality."""
-    rate = np.full_like(days, source.weekly_rate / DAYS_PER_WEEK)
+def rate_per_day(
+    source: ReferralSource,
+    days: NDArray[np.float64],
+    day_of_year: NDArray[np.float64],
+    volume: float = 1.0,
+) -> Any:
+    """Referral rate (referrals/day) at each time, after ramp-up and seasonality, times ``volume``
+    (referrals.volume; 1 leaves every rate exactly as written)."""
+    rate = np.full_like(days, source.weekly_rate * volume / DAYS_PER_WEEK)
     if source.ramp_up is not None:
         full_at = source.ramp_up.weeks_to_full * DAYS_PER_WEEK
         progress = np.ones_like(days) if full_at == 0 else np.minimum(days / full_at, 1.0)
@@ -53,8 +59,10 @@ def rate_per_day(source: ReferralSource, days: NDArray[np.float64], day_of_year:
 
 def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[np.float64]:
     """All referral times of one source within the horizon; a prefix of those of any longer horizon."""
+    volume = clinic.config.referrals.volume
     peak = (
         source.weekly_rate
+        * volume
         / DAYS_PER_WEEK
         * (1.0 + (source.seasonality.amplitude if source.seasonality else 0.0))
     )
@@ -72,7 +80,7 @@ def arrival_times(clinic: Clinic, name: str, source: ReferralSource) -> NDArray[
     times = times[times < horizon]
     keep_u = clinic.streams.get(f"referrals.thinning.{name}").random(times.size)
     day_of_year = _day_of_year(clinic.calendar.opening, times)
-    accept = keep_u * peak < rate_per_day(source, times, day_of_year)
+    accept = keep_u * peak < rate_per_day(source, times, day_of_year, volume)
     kept: NDArray[np.float64] = times[accept]
     return kept
 
