@@ -49,12 +49,12 @@ IDLE: dict[str, float] = {
     "wait_list_mean_day": 0.0,
     "occupancy_evening": 0.4,
     "wait_list_mean_evening": 0.0,
-    "group_sessions_scheduled": 1000.0,
-    "group_sessions_cancelled_too_few": 400.0,
-    "group_sessions_cancelled_no_facilitator": 10.0,
-    "group_sessions_cancelled_no_facilitator_day": 4.0,
-    "group_sessions_cancelled_no_facilitator_evening": 6.0,
-    "group_sessions_cancelled_no_room": 0.0,
+    "group_days_scheduled": 1000.0,
+    "group_days_cancelled_too_few": 400.0,
+    "group_days_cancelled_no_facilitator": 10.0,
+    "group_days_cancelled_no_facilitator_day": 4.0,
+    "group_days_cancelled_no_facilitator_evening": 6.0,
+    "group_days_cancelled_no_room": 0.0,
     "care_missed_individual_staff_absent": 50.0,
     "care_missed_individual_no_staff_time": 50.0,
     "care_missed_prescriber_initial_no_staff_time": 0.0,
@@ -100,10 +100,10 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
         ),
         # 49 and 50 of 1000 group-days cancelled for want of a facilitator (threshold 5%)
         (
-            {"group_sessions_cancelled_no_facilitator": 49.0},
+            {"group_days_cancelled_no_facilitator": 49.0},
             {
-                "group_sessions_cancelled_no_facilitator": 50.0,
-                "group_sessions_cancelled_no_facilitator_evening": 46.0,
+                "group_days_cancelled_no_facilitator": 50.0,
+                "group_days_cancelled_no_facilitator_evening": 46.0,
             },
             "cancellations",
             [
@@ -153,14 +153,14 @@ def test_with_each_tracks_scheduled_groups_cancellations_are_a_share_of_that_tra
     """7 of 100 evening group-days: named, though 7 of the 1000 of both tracks would not be; the day
     track's 4 of 900 are not; a track with no scheduled groups names nothing."""
     scheduled = {"day": 900.0, "evening": 100.0}
-    means = with_changes(group_sessions_cancelled_no_facilitator_evening=7.0)
+    means = with_changes(group_days_cancelled_no_facilitator_evening=7.0)
     assert binding_constraints(means) == []
     (found,) = binding_constraints(means, scheduled_by_track=scheduled)
     assert (found.kind, found.subject) == ("cancellations", "no_facilitator_evening")
     assert found.sentence == (
         "7.0% of the evening track's group-days (7 of 100) were cancelled for want of a facilitator."
     )
-    just_below = with_changes(group_sessions_cancelled_no_facilitator_evening=4.99)
+    just_below = with_changes(group_days_cancelled_no_facilitator_evening=4.99)
     assert binding_constraints(just_below, scheduled_by_track=scheduled) == []
     assert binding_constraints(means, scheduled_by_track={"day": 900.0}) == []
 
@@ -267,7 +267,7 @@ def test_the_baseline_names_the_evening_tracks_facilitator_cancellations(tmp_pat
     folder = load(out)
     scheduled = scheduled_groups_by_track(folder, "base")
     assert scheduled is not None
-    assert sum(scheduled.values()) == pytest.approx(_summary_means(out)["group_sessions_scheduled"])
+    assert sum(scheduled.values()) == pytest.approx(_summary_means(out)["group_days_scheduled"])
     printed = _printed(stdout)
     assert printed == folder_limits(folder, "base")
     assert any("of the evening track's group-days" in s and "want of a facilitator" in s for s in printed)

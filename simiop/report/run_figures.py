@@ -64,10 +64,10 @@ FUNNEL: tuple[tuple[str, tuple[EndState, ...]], ...] = (
 )
 DISCHARGE_MIX = tuple((kpi, END_STATE_LABELS[state]) for state, kpi in DISCHARGE_KPIS.items())
 CANCELLATIONS = (
-    ("group_sessions_merged", "merged"),
-    ("group_sessions_cancelled_too_few", "too few"),
-    ("group_sessions_cancelled_no_facilitator", "no facilitator"),
-    ("group_sessions_cancelled_no_room", "no room"),
+    ("group_days_merged", "merged"),
+    ("group_days_cancelled_too_few", "too few"),
+    ("group_days_cancelled_no_facilitator", "no facilitator"),
+    ("group_days_cancelled_no_room", "no room"),
 )
 
 
@@ -499,7 +499,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     date_axis(left, "month")
     left.set_ylabel("patients per group session held")
     left.legend(loc="lower right")
-    held = folder.values(scenario.name, "group_sessions_run")
+    held = folder.values(scenario.name, "group_days_run")
     _, lost = _bars(
         right,
         [label for _, label in CANCELLATIONS],

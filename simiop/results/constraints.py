@@ -185,7 +185,7 @@ def _cancellations(
     """Per track when its scheduled group-days are known (daily.csv), else over all tracks."""
     found = []
     for reason, why in _CANCELLED_REASONS.items():
-        prefix = f"group_sessions_cancelled_{reason}_"
+        prefix = f"group_days_cancelled_{reason}_"
         by_track = {kpi.removeprefix(prefix): _get(means, kpi) for kpi in means if kpi.startswith(prefix)}
         if scheduled_by_track is not None:
             for track, cancelled in by_track.items():
@@ -204,8 +204,8 @@ def _cancellations(
                     )
             continue
         scheduled, cancelled = (
-            _get(means, "group_sessions_scheduled"),
-            _get(means, f"group_sessions_cancelled_{reason}"),
+            _get(means, "group_days_scheduled"),
+            _get(means, f"group_days_cancelled_{reason}"),
         )
         share = _share(cancelled, scheduled)
         if share < CANCELLED_SHARE:

@@ -74,10 +74,10 @@ BETTER: Final[dict[str, Better]] = {
     "stays_over_60_days_share": NONE,
     # Care delivered.
     "attendance_rate": HIGHER,
-    "group_sessions_scheduled": NONE,
-    "group_sessions_run": NONE,
-    "group_sessions_merged": NONE,
-    "group_sessions_covered": NONE,
+    "group_days_scheduled": NONE,
+    "group_days_run": NONE,
+    "group_days_merged": NONE,
+    "group_days_covered": NONE,
     "group_size_largest": NONE,
     "group_size_mean_attending": NONE,
     "individual_therapy_weekly_coverage": HIGHER,
@@ -118,7 +118,7 @@ BETTER_BY_PREFIX: Final[dict[str, Better]] = {
     "length_of_stay_": NONE,  # neither: a longer stay is more care and more cost
     "census_mean_": NONE,
     "occupancy_": NONE,  # a target band: too full turns people away, too empty costs money
-    "group_sessions_cancelled_": LOWER,  # every reason, in total and per track
+    "group_days_cancelled_": LOWER,  # every reason, in total and per track
     "individual_therapy_weekly_coverage_": HIGHER,  # per track
     "staff_utilisation_": NONE,  # a target band, per role and per shift
     "staff_contracted_share_": NONE,

@@ -51,6 +51,7 @@ _COUNTS = (
     "warm_handoffs",
     "recertifications",
     "max_stay_discharges",
+    "group_days_",
     "group_sessions_",
     "group_size_largest",
     "authorization_",

@@ -170,9 +170,9 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
         "cancelled_no_facilitator",
         "cancelled_no_room",
     ):
-        kpis[f"group_sessions_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
+        kpis[f"group_days_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
     kpis.update(cancellations_by_track(config, columns, warmup))
-    kpis["group_sessions_covered"] = groups_covered(columns.sessions, warmup)
+    kpis["group_days_covered"] = groups_covered(columns.sessions, warmup)
     largest = days.array("largest_group", "int")[in_days]
     kpis["group_size_largest"] = int(largest.max()) if largest.size else 0
     sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=np.int64)
