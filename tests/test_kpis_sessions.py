@@ -288,10 +288,7 @@ def test_cancellations_per_track_and_groups_covered(kpis: dict[str, float]) -> N
     assert kpis["group_days_cancelled_no_room_day"] == 1
     assert kpis["group_days_cancelled_no_room_evening"] == 0
     for reason in ("too_few", "no_facilitator", "no_room"):
-        by_track = (
-            kpis[f"group_days_cancelled_{reason}_day"]
-            + kpis[f"group_days_cancelled_{reason}_evening"]
-        )
+        by_track = kpis[f"group_days_cancelled_{reason}_day"] + kpis[f"group_days_cancelled_{reason}_evening"]
         assert by_track == kpis[f"group_days_cancelled_{reason}"]
     assert kpis["group_days_covered"] == 1  # one group-day, three sessions with cover
     assert kpis["cover_hours"] == 0.0  # staff rows without cover columns
