@@ -21,6 +21,7 @@ from simiop.report.data import load
 from simiop.report.limits import folder_limits, scheduled_groups_by_track
 from simiop.results.constraints import (
     CANCELLED_SHARE,
+    INTAKE_BOOKED_AHEAD_DAYS,
     INTAKE_GAVE_UP_SHARE,
     MAX_FINDINGS,
     MISSED_PER_ADMISSION,
@@ -45,6 +46,7 @@ IDLE: dict[str, float] = {
     "end_state_left_track_full": 0.0,
     "end_state_censored_on_wait_list": 0.0,
     "wait_referral_to_assessment_days_p90": 4.0,
+    "intake_days_booked_ahead_mean": 2.0,
     "occupancy_day": 0.5,
     "wait_list_mean_day": 0.0,
     "occupancy_evening": 0.4,
@@ -83,7 +85,18 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
             {"end_state_gave_up_before_intake": 49.0},
             {"end_state_gave_up_before_intake": 50.0},
             "intake",
-            ["50 referrals (5%) gave up waiting for an assessment", "waited 4 days or more"],
+            [
+                "Intake slots are booked 2.0 days ahead on average (from booking to the assessment): "
+                "50 referrals (5%) gave up before assessment",
+                "waited 4 days or more",
+            ],
+        ),
+        # a book full 6.99 and 7 days ahead (threshold 7 days), with few giving up (10 of 1000)
+        (
+            {"intake_days_booked_ahead_mean": 6.99},
+            {"intake_days_booked_ahead_mean": 7.0},
+            "intake",
+            ["Intake slots are booked 7.0 days ahead on average", "10 referrals (1%) gave up before assessment"],
         ),
         # left / (admissions + left + still waiting): 99 / 999 and 100 / 1000 (threshold 10%)
         (
@@ -147,6 +160,16 @@ def test_the_thresholds_are_the_ones_the_cases_above_sit_on() -> None:
     """The parametrised cases are built on these values: a changed threshold must change them too."""
     assert (INTAKE_GAVE_UP_SHARE, WAIT_LIST_LOSS_SHARE, OCCUPANCY_FULL) == (0.05, 0.10, 0.85)
     assert (CANCELLED_SHARE, MISSED_PER_ADMISSION, UTILISATION_FULL) == (0.05, 2.0, 0.90)
+    assert INTAKE_BOOKED_AHEAD_DAYS == 7.0
+
+
+def test_intake_without_the_booked_ahead_kpi_says_only_who_gave_up() -> None:
+    """A folder from before intake_days_booked_ahead_mean: the share alone names intake, without a made-up
+    0 days ahead."""
+    means = with_changes(end_state_gave_up_before_intake=80.0)
+    del means["intake_days_booked_ahead_mean"]
+    (found,) = binding_constraints(means)
+    assert found.sentence.startswith("Intake is a limit: 80 referrals (8%) gave up before assessment")
 
 
 def test_with_each_tracks_scheduled_groups_cancellations_are_a_share_of_that_track() -> None:
@@ -239,6 +262,9 @@ def test_doubled_referrals_name_intake_or_the_full_tracks_in_the_run_and_the_rep
     kinds = {f.kind for f in binding_constraints(_summary_means(out))}
     assert kinds & {"intake", "wait_list", "track_full"}, expected
     assert any("Intake" in s or "track is full" in s for s in expected), expected
+    ahead = _summary_means(out)["intake_days_booked_ahead_mean"]
+    intake = [s for s in expected if s.startswith("Intake")]
+    assert all(f"booked {ahead:.1f} days ahead" in s for s in intake), (ahead, intake)
     page = (out / "report.html").read_text(encoding="utf-8")
     section = page.split("<h2>What limits the clinic</h2>", 1)[1].split("<h2>", 1)[0]
     assert page.index("<h2>Key results</h2>") < page.index("<h2>What limits the clinic</h2>")

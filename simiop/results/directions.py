@@ -64,6 +64,7 @@ BETTER: Final[dict[str, Better]] = {
     "completion_share_of_discharges": HIGHER,
     "dropout_share_of_discharges": LOWER,
     "dropouts_within_14_days_share": NONE,
+    "intake_days_booked_ahead_mean": LOWER,  # a crowded intake book: fewer come, more give up
     "warm_handoffs": HIGHER,
     "step_down_start_within_2_days_share": HIGHER,
     "step_down_start_within_5_days_share": HIGHER,

@@ -21,6 +21,7 @@ from simiop.billing import COVER_COST, BilledRun, bill, running_sum, totals
 from simiop.config.model import SimiopConfig
 from simiop.model.records import CENSORED, COMPLETED, DISCHARGES, DROPOUT, END_STATES, NO_START, Records
 from simiop.results.columns import Columns
+from simiop.results.intake_kpis import intake_booked_ahead
 from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
 from simiop.results.session_kpis import (
     cancellations_by_track,
@@ -133,6 +134,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     dropped = counted & (end_state == END_STATES.index(DROPOUT))
     kpis.update(disengagement_kpis(states, int(admitted.sum()), ended[dropped] - admitted_day_all[dropped]))
     kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
+    kpis.update(intake_booked_ahead(episodes, columns.bookings, counted))
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))
     kpis.update(_stats("wait_referral_to_admission_days", admitted_day_all[admitted] - referred[admitted]))
