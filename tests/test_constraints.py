@@ -96,7 +96,10 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
             {"intake_days_booked_ahead_mean": 6.99},
             {"intake_days_booked_ahead_mean": 7.0},
             "intake",
-            ["Intake slots are booked 7.0 days ahead on average", "10 referrals (1%) gave up before assessment"],
+            [
+                "Intake slots are booked 7.0 days ahead on average",
+                "10 referrals (1%) gave up before assessment",
+            ],
         ),
         # left / (admissions + left + still waiting): 99 / 999 and 100 / 1000 (threshold 10%)
         (
