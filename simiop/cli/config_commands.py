@@ -75,8 +75,14 @@ def schema(indent: int) -> None:
 def config_json_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of SimiopConfig."""
     from simiop.config import SimiopConfig
+    from simiop.config.calendar import HORIZON_WAYS
 
     document = SimiopConfig.model_json_schema(mode="validation")
+    # The model requires horizon_days, which the loader fills in from until or fiscal_years when one of
+    # them ends the run instead (resolve_horizon): a file needs one of the three, not horizon_days itself.
+    simulation = document["$defs"]["SimulationConfig"]
+    simulation["required"] = [name for name in simulation["required"] if name not in HORIZON_WAYS]
+    simulation["anyOf"] = [{"required": [way]} for way in HORIZON_WAYS]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
 
 
