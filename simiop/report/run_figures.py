@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from simiop.experiments.plan import ScenarioPlan
 from simiop.model.records import (
@@ -165,6 +166,11 @@ def _bars(
     )
     axes.set_yticks(positions, labels)
     axes.grid(axis="y", visible=False)
+    # At most 5 value ticks: these panels are narrow (the groups figure's is 2/5 of the page). With nothing to
+    # show (a 1-day run cancels no group) the axis would span -0.05 to 0.05 in crowded '-0.050' ticks: 0 to 1.
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    if not np.any(np.nan_to_num(means) + errors[1]):
+        axes.set_xlim(0.0, 1.0)
     rows: list[list[object]] = [
         [label, s.n, decimals(s.mean), decimals(s.ci95_low), decimals(s.ci95_high)]
         for label, s in zip(labels, summaries, strict=True)
