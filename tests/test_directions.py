@@ -50,6 +50,18 @@ def test_the_headline_kpis_point_the_way_the_clinic_wants() -> None:
     assert better_direction("group_days_cancelled_no_facilitator") == "lower"
 
 
+def test_target_band_kpis_have_no_direction_and_the_constraints_name_their_bad_side() -> None:
+    """Occupancy and utilisation are never better or worse; what limits the clinic names them when high."""
+    from simiop.results.constraints import binding_constraints
+
+    assert {better_direction(k) for k in ("occupancy_day", "staff_utilisation_therapist")} == {"none"}
+    assert better_direction("staff_utilisation_shift_evening") == "none"
+    assert better_direction("admissions") == "higher"
+    assert {better_direction(k) for k in ("group_days_run", "group_days_scheduled")} == {"none"}
+    found = binding_constraints({"occupancy_day": 0.95, "staff_utilisation_therapist": 0.95})
+    assert {f.kind for f in found} == {"track_full", "staff_time"}
+
+
 def test_no_prefix_is_also_an_exact_name_with_another_direction() -> None:
     clashes = [
         (name, prefix)

@@ -9,6 +9,22 @@ quantities with a target band rather than a direction (occupancy, staff
 utilisation, where both too low and too high are bad). Those are never called
 better or worse.
 
+Decisions reviewed for issue 20:
+
+- ``occupancy_<track>`` and ``staff_utilisation_<role>``: none. Higher looks
+  like efficiency, but a full track turns referrals away and staff with no
+  slack cancel groups and miss care; lower wastes paid seats and hours. Their
+  bad side is said where it binds: simiop/results/constraints.py names a track
+  at 85% mean occupancy and a role at 90% utilisation. Colouring a rise green
+  would praise the scenario that turns people away.
+- ``admissions``: higher. With the same referrals, each admission is someone
+  let into care rather than lost at intake or on the wait list, and admissions
+  are what a programme's access is counted in. Readmissions count too, so the
+  goal a headline names is ``unduplicated_patients_served``, also higher.
+- ``group_days_run`` and ``group_days_scheduled``: none. More groups run may be
+  fewer cancellations (those are lower-is-better KPIs of their own) or simply
+  more groups scheduled, at more cost.
+
 A KPI is looked up by its exact name first, then by the longest matching
 prefix (the families named per track, role, payer, shift or reason:
 ``occupancy_day``, ``revenue_usd_medicaid``). A KPI with no entry raises
