@@ -371,7 +371,5 @@ def budget_section(folder: ResultFolder, scenario: ScenarioPlan) -> str:
         "<code>simiop budget</code> prints it for pasting, <code>simiop export</code> writes to the "
         "workbook's Budget sheet and projections.csv holds it (metrics <code>budget_*</code>). Under each "
         "line that varies across replications: the 95% confidence interval of its mean, then its outcome "
-        "range.</p>"
-        + table(header, indented, raw=True)
-        + f'<p class="source">{esc(budget.assumptions)}</p>'
+        "range.</p>" + table(header, indented, raw=True) + f'<p class="source">{esc(budget.assumptions)}</p>'
     )
