@@ -479,7 +479,7 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
 
 
 def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
-    title = "Group sizes and cancelled sessions"
+    title = "Group sizes and cancelled group-days"
     if missing := _needs(folder, title, "daily"):
         return missing
     cells = folder.cells(scenario.name, "daily", DAILY)
@@ -513,7 +513,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         PALETTE[5],
     )
     right.set_xlabel(f"group-days per run\n(of {np.mean(held):,.0f} group-days run)")
-    rows += [["sessions", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
+    rows += [["group_days", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
     caption = (
         "Left: mean patients attending each group session held, per month; dashed: the maximum "
         f"group size. {BAND}. "
