@@ -390,6 +390,7 @@ def test_result_files_and_manifest_are_documented(tmp_path: Path) -> None:
             "quarter",
             "fiscal_year",
             "programme_year",
+            "grant_period",
         }
     for figure in (out / "figures").glob("*.png"):
         assert f"| `{figure.stem}` |" in docs, figure.name

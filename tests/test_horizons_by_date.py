@@ -243,6 +243,7 @@ def test_projections_mark_partial_periods(tmp_path: Path) -> None:
         ("quarter", "FY2027 Q3"): "1",
         ("fiscal_year", "FY2027"): "1",
         ("programme_year", "Year 1"): "1",
+        ("grant_period", "FY2027"): "1",  # the budget's total over the fiscal years: partial as they are
     }
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "FY2027 (partial, 87 days)" in report

@@ -82,7 +82,7 @@ def config_json_schema() -> dict[str, object]:
     # them ends the run instead (resolve_horizon): a file needs one of the three, not horizon_days itself.
     simulation = document["$defs"]["SimulationConfig"]
     simulation["required"] = [name for name in simulation["required"] if name not in HORIZON_WAYS]
-    simulation["anyOf"] = [{"required": [way]} for way in HORIZON_WAYS]
+    simulation["allOf"] = [{"anyOf": [{"required": [way]} for way in HORIZON_WAYS]}]  # beside its properties
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
 
 
