@@ -94,3 +94,38 @@ def test_until_on_the_command_line_refuses_a_scenarios_own_horizon(tmp_path: Pat
         "scenarios.short.set.simulation.horizon_days: sets simulation.horizon_days, which --until 2028-01-01"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    ("way", "last"),
+    [
+        (
+            "simulation.fiscal_years=1",
+            dt.date(2028, 6, 30),
+        ),  # opened 2027-01-04: the partial year, then FY2028
+        ("simulation.until=2027-12-31", dt.date(2027, 12, 31)),
+    ],
+)
+def test_one_set_of_another_end_of_run_replaces_the_files_horizon(way: str, last: dt.date) -> None:
+    """--set simulation.fiscal_years=1 on a file with horizon_days runs to the end of a whole fiscal year, as
+    --until would (it was refused as two ways of ending the run); validate agrees."""
+    from simiop.cli.common import command_line_overrides
+    from simiop.config import load_config
+
+    config = load_config(BASELINE, command_line_overrides([way]))
+    assert config.simulation.horizon_days == (last - config.clinic.opening_date).days + 1
+    code, out, err = run("validate", str(BASELINE), "--set", way)
+    assert (code, out.strip()) == (0, f"{BASELINE}: ok"), err
+
+
+def test_two_sets_of_ways_to_end_the_run_are_still_refused() -> None:
+    code, _, err = run(
+        "validate",
+        str(BASELINE),
+        "--set",
+        "simulation.fiscal_years=1",
+        "--set",
+        "simulation.until=2027-12-31",
+    )
+    assert code == 2
+    assert "the run ends one way" in err

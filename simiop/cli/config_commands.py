@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simiop.atomic import OutputWriteError, file_in_the_way, write_text_atomic
-from simiop.cli.common import SET_HELP, fail
+from simiop.cli.common import SET_HELP, fail, set_horizon_clears
 
 if TYPE_CHECKING:
     from simiop.config import SimiopConfig
@@ -50,7 +50,9 @@ def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
         try:
             # With several files, a problem of an option is told apart by the file it was applied to.
             config = load_config(
-                path, overrides, "command line" + (f" (with {path})" if len(configs) > 1 else "")
+                path,
+                [*overrides, *set_horizon_clears(overrides)],  # a --set of until replaces horizon_days
+                "command line" + (f" (with {path})" if len(configs) > 1 else ""),
             )
         except ConfigError as exc:
             failures.extend(exc.lines())
