@@ -550,15 +550,19 @@ class Results:
         return _frame(self._csv("comparison.csv"))
 
     def projections(self, kind: str = "fiscal_year", scenario: str | None = None) -> Rows:
-        """projections.csv rows of one kind of period (month, quarter, fiscal_year, programme_year).
+        """projections.csv rows of one kind of period (month, quarter, fiscal_year, programme_year, or
+        grant_period: the budget's total over the run's fiscal years).
 
         Each metric's mean with its 95% CI of the mean (``ci95_low``, ``ci95_high``)
-        and its 95% outcome range (``outcome95_low``, ``outcome95_high``), as in summary.csv.
+        and its 95% outcome range (``outcome95_low``, ``outcome95_high``), as in summary.csv. Fiscal years
+        and the grant period also hold the grant budget's lines (``budget_*``, as ``budget()`` has them).
         """
+        from simiop.results.budget import GRANT_PERIOD
         from simiop.results.periods import PERIOD_KINDS
 
-        if kind not in PERIOD_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}")
+        kinds = (*PERIOD_KINDS, GRANT_PERIOD)
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {', '.join(kinds)}, not {kind!r}")
         name = self._scenario(scenario)
         rows = self._csv("projections.csv")
         return _frame([row for row in rows if row["period_kind"] == kind and row["scenario"] == name])

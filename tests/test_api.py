@@ -86,6 +86,11 @@ def test_tables_are_dataframes_with_pandas_and_rows_without(
     assert {"episode_id", "end_state", "admitted_day"} <= set(episodes[0])
     years = results.projections("programme_year")
     assert {row["period"] for row in years} == {"Year 1"}
+    grant = results.projections("grant_period")  # the budget's total over the fiscal years (issue 20)
+    budget = results.budget()
+    total = {row["metric"]: row for row in grant}
+    cost = next(line for line in budget.rows if line.kind == "total_cost")
+    assert float(total["budget_total_cost_usd"]["mean"]) == pytest.approx(cost.cells[-1].mean, rel=1e-9)
 
 
 def test_a_figure_draws_inline_and_unknown_names_are_listed(results: simiop.Results) -> None:

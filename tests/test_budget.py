@@ -13,7 +13,8 @@ import yaml
 from scipy import stats
 
 from simiop.config import SimiopConfig, validate_config
-from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, render
+from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, projection_lines, render
+from simiop.results.kinds import possible
 from simiop.results.projections import ScenarioPeriods
 from tests.conftest import BASELINE
 from tests.test_cli import run
@@ -202,6 +203,27 @@ def test_the_defaults_budget_what_the_results_report(tmp_path: Path) -> None:
     assert code == 0
     assert text.splitlines()[1] == "|:---|---:|---:|---:|"
 
+    # projections.csv holds the same lines (issue 20): each fiscal year's, and the grant period's total.
+    with (out / "projections.csv").open(encoding="utf-8", newline="") as handle:
+        projected = {
+            (row["period_kind"], row["period"], row["metric"]): row
+            for row in csv.DictReader(handle)
+            if row["metric"].startswith("budget_")
+        }
+    years = ["FY2027", "FY2028"]
+    for row in rows:
+        for at, year in enumerate(years):
+            found = projected[("fiscal_year", year, row.metric)]
+            assert float(found["mean"]) == pytest.approx(row.cells[at].mean, rel=1e-9), (row.metric, year)
+        total = projected.get(("grant_period", "FY2027-FY2028", row.metric))
+        if row.unit == "FTE":
+            assert total is None  # FTE of two years do not add up
+        else:
+            assert total is not None
+            assert float(total["mean"]) == pytest.approx(row.cells[-1].mean, rel=1e-9)
+            assert (total["days"], total["partial"]) == ("400", "1")
+    assert len(projected) == len(rows) * 3 - sum(row.unit == "FTE" for row in rows)
+
 
 def line_of(rows: list[BudgetRow], kind: str) -> BudgetRow:
     return next(row for row in rows if row.kind == kind)
@@ -210,6 +232,28 @@ def line_of(rows: list[BudgetRow], kind: str) -> BudgetRow:
 def fiscal_years_of(path: Path, name: str) -> list[float]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [float(row[name]) for row in csv.DictReader(handle) if row["period_kind"] == "fiscal_year"]
+
+
+def test_projection_lines_name_every_line_in_every_year_and_the_grant_period(
+    baseline_data: dict[str, Any],
+) -> None:
+    """projections.csv's budget rows: budget_<line>[_usd][_<role>]; the net lines are signed (not clipped)."""
+    config = hand_config(baseline_data, indirect={"rate": 0.1})
+    budget = compute_budget(config, periods_of(config, 0.0, [1e5, 2e5, 3e5, 4e5], [1e5, 2e5, 3e5, 4e5]), 2)
+    lines = list(projection_lines(budget))
+    total = ("grant_period", "FY2028-FY2029", "2027-07-01", "2029-06-30", "731")
+    assert {key for key, _, _ in lines} == {FY2028, FY2029, total}
+    named = {(key, metric): summary for key, metric, summary in lines}
+    assert named[FY2028, "budget_fte_therapist"].mean == baseline_data["staff"]["roles"]["therapist"]["count"]
+    assert (total, "budget_fte_therapist") not in named
+    assert named[total, "budget_total_cost_usd"].mean == pytest.approx(
+        named[FY2028, "budget_total_cost_usd"].mean + named[FY2029, "budget_total_cost_usd"].mean
+    )
+    net = named[FY2028, "budget_net_surplus_usd"]
+    assert (net.mean < 0, net.ci95_low < 0, net.clipped) == (True, True, ())  # a deficit keeps its bounds
+    assert possible("budget_net_surplus_usd")[0] == -math.inf
+    assert possible("budget_total_cost_usd")[0] == possible("budget_fte_total")[0] == 0.0
+    assert len(lines) == 3 * len(budget.rows) - sum(row.unit == "FTE" for row in budget.rows)
 
 
 def test_render_prints_a_constant_once(baseline_data: dict[str, Any]) -> None:

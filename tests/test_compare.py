@@ -166,7 +166,7 @@ def test_the_headline_names_the_cheapest_scenarios_losses(cheapest: tuple[Result
     losses = next(s for s in sentences if s.startswith(f"But against 'base', '{name}' has "))
     # One therapist fewer cancels groups for want of a facilitator in every replication: a sure loss. Other
     # losses (revenue) depend on the replications drawn; _no_loss_hidden checks each one found is said.
-    kpi = "group_sessions_cancelled_no_facilitator"
+    kpi = "group_days_cancelled_no_facilitator"
     assert rows[(name, kpi)]["verdict"] == "worse"
     assert LOSSES[kpi] in losses
     _no_loss_hidden(results.folder, sentences)

@@ -65,6 +65,23 @@ def test_the_json_schema_rejects_what_the_validator_rejects(baseline_data: dict[
         jsonschema.Draft202012Validator(config_json_schema()).validate(as_json)
 
 
+@pytest.mark.parametrize("way", [{"until": "2030-06-30"}, {"fiscal_years": 3}, {}])
+def test_the_json_schema_takes_until_or_fiscal_years_for_horizon_days(
+    baseline_data: dict[str, Any], way: dict[str, Any]
+) -> None:
+    """A config may end its run by date or fiscal years without horizon_days (issue 20); with none of
+    the three it is refused, as the loader refuses it."""
+    del baseline_data["simulation"]["horizon_days"]
+    baseline_data["simulation"].update(way)
+    as_json = json.loads(json.dumps(baseline_data, default=str))
+    validator = jsonschema.Draft202012Validator(config_json_schema())
+    if way:
+        validator.validate(as_json)
+    else:
+        with pytest.raises(jsonschema.ValidationError):
+            validator.validate(as_json)
+
+
 def test_starter_config_is_the_baseline() -> None:
     assert starter_config_text() == BASELINE.read_text(encoding="utf-8")
 

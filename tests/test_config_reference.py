@@ -184,6 +184,7 @@ def test_every_field_has_a_type_bounds_default_and_description_cell(document: st
         assert row["type"], path
         assert (
             row["default"] == "required"
+            or row["default"].startswith("required unless `")
             or row["default"].startswith("`")
             or row["default"] == ("its fields' defaults")
         ), path
@@ -201,7 +202,7 @@ def test_every_field_has_a_type_bounds_default_and_description_cell(document: st
         ("money.payers.<payer>.per_diem_4plus_services_usd", "default", "`null`"),
         ("money.payers.<payer>.min_services_per_day", "bounds", "0 to 12"),
         ("money.fiscal_year_start_month", "default", "`7`"),
-        ("simulation.horizon_days", "default", "required"),
+        ("simulation.horizon_days", "default", "required unless `until` or `fiscal_years` is given"),
         ("simulation.horizon_days", "bounds", "> 0 and <= 36500"),
         ("simulation.replications", "default", "`10`"),
         ("simulation.replications", "type", "integer"),

@@ -21,6 +21,7 @@ from simiop.report.data import load
 from simiop.report.limits import folder_limits, scheduled_groups_by_track
 from simiop.results.constraints import (
     CANCELLED_SHARE,
+    INTAKE_BOOKED_AHEAD_DAYS,
     INTAKE_GAVE_UP_SHARE,
     MAX_FINDINGS,
     MISSED_PER_ADMISSION,
@@ -45,16 +46,17 @@ IDLE: dict[str, float] = {
     "end_state_left_track_full": 0.0,
     "end_state_censored_on_wait_list": 0.0,
     "wait_referral_to_assessment_days_p90": 4.0,
+    "intake_days_booked_ahead_mean": 2.0,
     "occupancy_day": 0.5,
     "wait_list_mean_day": 0.0,
     "occupancy_evening": 0.4,
     "wait_list_mean_evening": 0.0,
-    "group_sessions_scheduled": 1000.0,
-    "group_sessions_cancelled_too_few": 400.0,
-    "group_sessions_cancelled_no_facilitator": 10.0,
-    "group_sessions_cancelled_no_facilitator_day": 4.0,
-    "group_sessions_cancelled_no_facilitator_evening": 6.0,
-    "group_sessions_cancelled_no_room": 0.0,
+    "group_days_scheduled": 1000.0,
+    "group_days_cancelled_too_few": 400.0,
+    "group_days_cancelled_no_facilitator": 10.0,
+    "group_days_cancelled_no_facilitator_day": 4.0,
+    "group_days_cancelled_no_facilitator_evening": 6.0,
+    "group_days_cancelled_no_room": 0.0,
     "care_missed_individual_staff_absent": 50.0,
     "care_missed_individual_no_staff_time": 50.0,
     "care_missed_prescriber_initial_no_staff_time": 0.0,
@@ -83,7 +85,21 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
             {"end_state_gave_up_before_intake": 49.0},
             {"end_state_gave_up_before_intake": 50.0},
             "intake",
-            ["50 referrals (5%) gave up waiting for an assessment", "waited 4 days or more"],
+            [
+                "Intake slots are booked 2.0 days ahead on average (from booking to the assessment): "
+                "50 referrals (5%) gave up before assessment",
+                "waited 4 days or more",
+            ],
+        ),
+        # a book full 6.99 and 7 days ahead (threshold 7 days), with few giving up (10 of 1000)
+        (
+            {"intake_days_booked_ahead_mean": 6.99},
+            {"intake_days_booked_ahead_mean": 7.0},
+            "intake",
+            [
+                "Intake slots are booked 7.0 days ahead on average",
+                "10 referrals (1%) gave up before assessment",
+            ],
         ),
         # left / (admissions + left + still waiting): 99 / 999 and 100 / 1000 (threshold 10%)
         (
@@ -100,10 +116,10 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
         ),
         # 49 and 50 of 1000 group-days cancelled for want of a facilitator (threshold 5%)
         (
-            {"group_sessions_cancelled_no_facilitator": 49.0},
+            {"group_days_cancelled_no_facilitator": 49.0},
             {
-                "group_sessions_cancelled_no_facilitator": 50.0,
-                "group_sessions_cancelled_no_facilitator_evening": 46.0,
+                "group_days_cancelled_no_facilitator": 50.0,
+                "group_days_cancelled_no_facilitator_evening": 46.0,
             },
             "cancellations",
             [
@@ -147,20 +163,30 @@ def test_the_thresholds_are_the_ones_the_cases_above_sit_on() -> None:
     """The parametrised cases are built on these values: a changed threshold must change them too."""
     assert (INTAKE_GAVE_UP_SHARE, WAIT_LIST_LOSS_SHARE, OCCUPANCY_FULL) == (0.05, 0.10, 0.85)
     assert (CANCELLED_SHARE, MISSED_PER_ADMISSION, UTILISATION_FULL) == (0.05, 2.0, 0.90)
+    assert INTAKE_BOOKED_AHEAD_DAYS == 7.0
+
+
+def test_intake_without_the_booked_ahead_kpi_says_only_who_gave_up() -> None:
+    """A folder from before intake_days_booked_ahead_mean: the share alone names intake, without a made-up
+    0 days ahead."""
+    means = with_changes(end_state_gave_up_before_intake=80.0)
+    del means["intake_days_booked_ahead_mean"]
+    (found,) = binding_constraints(means)
+    assert found.sentence.startswith("Intake is a limit: 80 referrals (8%) gave up before assessment")
 
 
 def test_with_each_tracks_scheduled_groups_cancellations_are_a_share_of_that_track() -> None:
     """7 of 100 evening group-days: named, though 7 of the 1000 of both tracks would not be; the day
     track's 4 of 900 are not; a track with no scheduled groups names nothing."""
     scheduled = {"day": 900.0, "evening": 100.0}
-    means = with_changes(group_sessions_cancelled_no_facilitator_evening=7.0)
+    means = with_changes(group_days_cancelled_no_facilitator_evening=7.0)
     assert binding_constraints(means) == []
     (found,) = binding_constraints(means, scheduled_by_track=scheduled)
     assert (found.kind, found.subject) == ("cancellations", "no_facilitator_evening")
     assert found.sentence == (
         "7.0% of the evening track's group-days (7 of 100) were cancelled for want of a facilitator."
     )
-    just_below = with_changes(group_sessions_cancelled_no_facilitator_evening=4.99)
+    just_below = with_changes(group_days_cancelled_no_facilitator_evening=4.99)
     assert binding_constraints(just_below, scheduled_by_track=scheduled) == []
     assert binding_constraints(means, scheduled_by_track={"day": 900.0}) == []
 
@@ -239,6 +265,9 @@ def test_doubled_referrals_name_intake_or_the_full_tracks_in_the_run_and_the_rep
     kinds = {f.kind for f in binding_constraints(_summary_means(out))}
     assert kinds & {"intake", "wait_list", "track_full"}, expected
     assert any("Intake" in s or "track is full" in s for s in expected), expected
+    ahead = _summary_means(out)["intake_days_booked_ahead_mean"]
+    intake = [s for s in expected if s.startswith("Intake")]
+    assert all(f"booked {ahead:.1f} days ahead" in s for s in intake), (ahead, intake)
     page = (out / "report.html").read_text(encoding="utf-8")
     section = page.split("<h2>What limits the clinic</h2>", 1)[1].split("<h2>", 1)[0]
     assert page.index("<h2>Key results</h2>") < page.index("<h2>What limits the clinic</h2>")
@@ -267,7 +296,7 @@ def test_the_baseline_names_the_evening_tracks_facilitator_cancellations(tmp_pat
     folder = load(out)
     scheduled = scheduled_groups_by_track(folder, "base")
     assert scheduled is not None
-    assert sum(scheduled.values()) == pytest.approx(_summary_means(out)["group_sessions_scheduled"])
+    assert sum(scheduled.values()) == pytest.approx(_summary_means(out)["group_days_scheduled"])
     printed = _printed(stdout)
     assert printed == folder_limits(folder, "base")
     assert any("of the evening track's group-days" in s and "want of a facilitator" in s for s in printed)

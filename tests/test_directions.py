@@ -39,7 +39,7 @@ def test_the_exact_name_wins_over_a_prefix_and_the_longest_prefix_wins() -> None
     assert better_direction("individual_therapy_weekly_coverage_day") == "higher"
     assert better_direction("revenue_usd_medicaid") == "higher"
     assert better_direction("occupancy_day") == "none"
-    assert better_direction("group_sessions_cancelled_no_facilitator_evening") == "lower"
+    assert better_direction("group_days_cancelled_no_facilitator_evening") == "lower"
 
 
 def test_the_headline_kpis_point_the_way_the_clinic_wants() -> None:
@@ -47,7 +47,19 @@ def test_the_headline_kpis_point_the_way_the_clinic_wants() -> None:
     assert better_direction("revenue_usd") == "higher"
     for kpi in ("wait_referral_to_admission_days_median", "total_cost_usd", "cost_per_completed_episode_usd"):
         assert better_direction(kpi) == "lower"
-    assert better_direction("group_sessions_cancelled_no_facilitator") == "lower"
+    assert better_direction("group_days_cancelled_no_facilitator") == "lower"
+
+
+def test_target_band_kpis_have_no_direction_and_the_constraints_name_their_bad_side() -> None:
+    """Occupancy and utilisation are never better or worse; what limits the clinic names them when high."""
+    from simiop.results.constraints import binding_constraints
+
+    assert {better_direction(k) for k in ("occupancy_day", "staff_utilisation_therapist")} == {"none"}
+    assert better_direction("staff_utilisation_shift_evening") == "none"
+    assert better_direction("admissions") == "higher"
+    assert {better_direction(k) for k in ("group_days_run", "group_days_scheduled")} == {"none"}
+    found = binding_constraints({"occupancy_day": 0.95, "staff_utilisation_therapist": 0.95})
+    assert {f.kind for f in found} == {"track_full", "staff_time"}
 
 
 def test_no_prefix_is_also_an_exact_name_with_another_direction() -> None:

@@ -137,7 +137,7 @@ def test_experiment_uses_common_random_numbers_and_paired_comparisons(tmp_path: 
     assert float(row["difference_mean"]) == pytest.approx(expected.mean, rel=1e-9)
     assert float(row["ci95_low"]) == pytest.approx(expected.ci95_low, rel=1e-9)
     assert row["direction"] in {"higher", "unclear"}  # half the seats: the same patients fill more of them
-    assert comparison["fewer_seats", "group_sessions_scheduled"]["direction"] == "lower"
+    assert comparison["fewer_seats", "group_days_scheduled"]["direction"] == "lower"
     for name in names:
         per_scenario = read_rows(out / "scenarios" / name / "summary.csv")
         assert {r["scenario"] for r in per_scenario} == {name}
@@ -338,8 +338,8 @@ def test_a_shipped_experiment_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, stderr
     rows = {(r["scenario"], r["kpi"]): r for r in read_rows(tmp_path / "comparison.csv")}
-    assert float(rows["day_track_days=5", "group_sessions_scheduled"]["difference_mean"]) > 0
-    assert float(rows["day_track_days=3", "group_sessions_scheduled"]["difference_mean"]) < 0
+    assert float(rows["day_track_days=5", "group_days_scheduled"]["difference_mean"]) > 0
+    assert float(rows["day_track_days=3", "group_days_scheduled"]["difference_mean"]) < 0
 
 
 def test_executors_return_every_result() -> None:
@@ -388,6 +388,7 @@ def test_result_files_and_manifest_are_documented(tmp_path: Path) -> None:
             "quarter",
             "fiscal_year",
             "programme_year",
+            "grant_period",
         }
     for figure in (out / "figures").glob("*.png"):
         assert f"| `{figure.stem}` |" in docs, figure.name

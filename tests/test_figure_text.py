@@ -125,6 +125,17 @@ def test_no_run_figure_has_text_outside_it(tmp_path: Path) -> None:
     assert _check(load(out), experiment=False) == len(RUN_FIGURES)
 
 
+def test_a_one_day_run_has_no_text_outside_or_crowded(tmp_path: Path) -> None:
+    """A 1-day run cancels no group: the groups figure's bar axis spanned -0.05 to 0.05 in overlapping
+    '-0.050 -0.025' ticks on its narrow panel; every figure of such a run is checked."""
+    out = tmp_path / "one_day"
+    code, _, err = run(
+        "run", str(BASELINE), "-r", "2", "--horizon", "1d", "-j", "1", "--no-report", "--out", str(out)
+    )
+    assert code == 0, err
+    assert _check(load(out), experiment=False) == len(RUN_FIGURES)
+
+
 def test_no_experiment_figure_has_text_outside_it(tmp_path: Path) -> None:
     """A two-factor grid of twelve scenarios with long names: the crowded case (heat maps too)."""
     code, _, err = run(

@@ -62,7 +62,7 @@ def test_the_staffing_goals_are_goals_with_the_right_direction() -> None:
     goals = {kpi: better for kpi, better, *_ in EXPERIMENT_GOALS}
     assert goals[NO_FACILITATOR] == "lower"
     assert goals[COVERAGE] == "higher"
-    assert NO_FACILITATOR == "group_sessions_cancelled_no_facilitator"
+    assert NO_FACILITATOR == "group_days_cancelled_no_facilitator"
     assert COVERAGE == "individual_therapy_weekly_coverage"
 
 

@@ -281,19 +281,16 @@ def test_missed_care_by_kind_and_reason(kpis: dict[str, float]) -> None:
 
 
 def test_cancellations_per_track_and_groups_covered(kpis: dict[str, float]) -> None:
-    assert kpis["group_sessions_cancelled_no_facilitator_evening"] == 1
-    assert kpis["group_sessions_cancelled_no_facilitator_day"] == 0  # day 5 is before the warm-up
-    assert kpis["group_sessions_cancelled_too_few_evening"] == 2
-    assert kpis["group_sessions_cancelled_too_few_day"] == 0
-    assert kpis["group_sessions_cancelled_no_room_day"] == 1
-    assert kpis["group_sessions_cancelled_no_room_evening"] == 0
+    assert kpis["group_days_cancelled_no_facilitator_evening"] == 1
+    assert kpis["group_days_cancelled_no_facilitator_day"] == 0  # day 5 is before the warm-up
+    assert kpis["group_days_cancelled_too_few_evening"] == 2
+    assert kpis["group_days_cancelled_too_few_day"] == 0
+    assert kpis["group_days_cancelled_no_room_day"] == 1
+    assert kpis["group_days_cancelled_no_room_evening"] == 0
     for reason in ("too_few", "no_facilitator", "no_room"):
-        by_track = (
-            kpis[f"group_sessions_cancelled_{reason}_day"]
-            + kpis[f"group_sessions_cancelled_{reason}_evening"]
-        )
-        assert by_track == kpis[f"group_sessions_cancelled_{reason}"]
-    assert kpis["group_sessions_covered"] == 1  # one group-day, three sessions with cover
+        by_track = kpis[f"group_days_cancelled_{reason}_day"] + kpis[f"group_days_cancelled_{reason}_evening"]
+        assert by_track == kpis[f"group_days_cancelled_{reason}"]
+    assert kpis["group_days_covered"] == 1  # one group-day, three sessions with cover
     assert kpis["cover_hours"] == 0.0  # staff rows without cover columns
     assert kpis["cover_cost_usd"] == 0.0
 
@@ -301,7 +298,7 @@ def test_cancellations_per_track_and_groups_covered(kpis: dict[str, float]) -> N
 def test_with_no_sessions_counts_are_zero_and_person_day_figures_nan() -> None:
     found = compute_kpis(CONFIG, records([]))
     assert found["share_attended_days_4plus_services"] == 0.0  # 3 attended days, none with 4 services
-    assert found["group_sessions_covered"] == 0
+    assert found["group_days_covered"] == 0
     assert all(found[k] == 0 for k in found if k.startswith("care_missed_"))
     assert all(
         math.isnan(found[f"staff_direct_hours_per_day_{q}_{role}"]) for q in ("max", "p95") for role in ROLES

@@ -408,8 +408,7 @@ def test_a_cover_pool_cancels_fewer_groups_for_want_of_a_facilitator_and_costs_m
     cover = "{people_per_day: 1, hourly_cost_usd: 45.0, min_paid_hours: 4}"
     with_cover = [f"staff.roles.evening_therapist.cover={cover}", f"staff.roles.therapist.cover={cover}"]
     cancelled = [
-        mean_kpi(BASELINE, "group_sessions_cancelled_no_facilitator", overrides)
-        for overrides in ([], with_cover)
+        mean_kpi(BASELINE, "group_days_cancelled_no_facilitator", overrides) for overrides in ([], with_cover)
     ]
     cost = [mean_kpi(BASELINE, "staff_cost_usd", overrides) for overrides in ([], with_cover)]
     assert cancelled[0] > cancelled[1]

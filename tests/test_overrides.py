@@ -200,7 +200,7 @@ def test_a_scenario_horizon_beside_the_command_line_horizon_is_refused(tmp_path:
 def test_the_horizon_given_twice_in_an_experiment_file_is_refused(tmp_path: Path) -> None:
     (line,) = problems(spec(tmp_path, "set: {simulation.horizon_days: 20}\n"))
     assert (
-        "set.simulation.horizon_days: sets simulation.horizon_days as the experiment's horizon: key does"
+        "set.simulation.horizon_days: sets simulation.horizon_days, and the experiment's horizon: key ends the run"
         in line
     )
 

@@ -230,8 +230,12 @@ def test_budget_section_is_the_budget_command_s_table(run_dir: Path) -> None:
         assert f"<th>{heading}</th>" in section, heading
     _, *rows = table_rows(budget)
     for row in rows:
-        assert "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" in section, row[0]
+        label = escape(row[0].strip())
+        first = f'<span class="sub">{label}</span>' if row[0].startswith(" ") else label  # indented parts
+        cells = [first, *(escape(c) for c in row[1:])]
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in section, row[0]
     assert any(row[0].startswith("Net surplus") for row in rows)
+    assert '<span class="sub">of which per-diem cover (no fringe)</span>' in section
     assert escape(budget.assumptions) in section
 
 

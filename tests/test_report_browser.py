@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import BASELINE
@@ -114,3 +115,47 @@ def test_report_prints_to_pdf(driver: object, report: Path, page: str, width: fl
     assert pdf.startswith(b"%PDF")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert 4 <= pages <= 20, f"{page}: {pages} pages"
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        (
+            "//h3[text()='By fiscal year']",
+            ["people served (unduplicated)", "revenue earned, by date of service (USD)"],
+        ),
+        ("//h2[text()='Budget']", ["Total cost", "Net surplus/deficit (revenue earned - total cost)"]),
+    ],
+)
+def test_screenshot_of_the_projection_and_budget_tables(
+    driver: object, report: Path, heading: str, expected: list[str], tmp_path: Path
+) -> None:
+    """The fiscal-year projections and the budget, as a reader sees them on an A4-wide window (issue 20):
+    the table lies wholly inside the page, its screenshot is the table's size and not blank, and the
+    lines a grant writer pastes are in it, each row drawn on screen."""
+    import io
+
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(driver, WebDriver)
+    driver.set_window_size(A4_TEXT_WIDTH_PX + 40, 1200)
+    driver.get(report.as_uri())
+    table = driver.find_element(By.XPATH, f"{heading}/following-sibling::table[1]")
+    driver.execute_script("arguments[0].scrollIntoView();", table)
+    width = driver.execute_script("return document.documentElement.clientWidth;")
+    rect = table.rect
+    assert rect["x"] >= 0
+    assert rect["x"] + rect["width"] <= width, (rect, width)
+    shot = Image.open(io.BytesIO(table.screenshot_as_png)).convert("L")
+    (tmp_path / "table.png").write_bytes(table.screenshot_as_png)  # kept by pytest for a look
+    assert abs(shot.width - rect["width"]) <= 2
+    assert shot.height >= min(rect["height"], 1200) - 2
+    grey = np.asarray(shot)  # one byte per pixel: "L"
+    assert int(grey.max()) - int(grey.min()) > 100  # text on a background, not an empty box
+    labels = [cell.text for cell in table.find_elements(By.XPATH, ".//tr/td[1]")]
+    for label in expected:
+        assert label in labels, labels
+    hidden = [cell.text for cell in table.find_elements(By.XPATH, ".//tr/td[1]") if not cell.is_displayed()]
+    assert hidden == []

@@ -54,7 +54,7 @@ def test_run_writes_documented_tables(tmp_path: Path) -> None:
     for kpi in (
         "admissions", "completions", "dropouts", "step_ups", "readmission_referrals",
         "wait_referral_to_assessment_days_p90", "wait_assessment_to_admission_days_median",
-        "occupancy_day", "census_mean_evening", "group_sessions_cancelled_no_room", "attendance_rate",
+        "occupancy_day", "census_mean_evening", "group_days_cancelled_no_room", "attendance_rate",
         "length_of_stay_days_mean", "staff_utilisation_therapist", "caseload_mean_per_fte_therapist",
         "unduplicated_patients_served", "billable_days_4plus_services", "revenue_usd_medicare",
         "staff_cost_usd", "cost_per_completed_episode_usd", "share_patient_weeks_meeting_9h",

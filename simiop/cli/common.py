@@ -126,11 +126,39 @@ def command_line_overrides(
     from simiop.config.overrides import Override
 
     given = [Override(text) for text in sets] + horizon_assignments(horizon, until)
+    if horizon is None and until is None:
+        given += set_horizon_clears(sets)
     if seed is not None:
         given.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
     if replications is not None:
         given.append(Override(f"simulation.replications={replications}", f"--replications {replications}"))
     return given
+
+
+def set_horizon_clears(sets: Sequence[str]) -> list[Override]:
+    """The nulls that let one ``--set`` of a way of ending the run replace the file's way, as --until does.
+
+    ``--set simulation.fiscal_years=3`` on a file with ``horizon_days`` would
+    otherwise be refused as two ways of ending the run, though the user gave
+    one. Only when exactly one way is set: two are the user's own clash, left
+    for the config to refuse naming both.
+    """
+    from simiop.config.overrides import AssignmentError, Override, parse_assignment
+    from simiop.experiments.decided import HORIZON_WAYS
+
+    ways: dict[str, str] = {}
+    for text in sets:
+        try:
+            parts, value = parse_assignment(text)
+        except AssignmentError:
+            continue  # reported with the others when the config is loaded
+        path = ".".join(map(str, parts))
+        if path in HORIZON_WAYS and value is not None:
+            ways[path] = text
+    if len(ways) != 1:
+        return []
+    ((way, text),) = ways.items()
+    return [Override(f"{other}=null", f"--set {text}") for other in HORIZON_WAYS if other != way]
 
 
 def refuse_set(sets: Sequence[str], field: str, instead: str) -> None:

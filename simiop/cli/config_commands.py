@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simiop.atomic import OutputWriteError, file_in_the_way, write_text_atomic
-from simiop.cli.common import SET_HELP, fail
+from simiop.cli.common import SET_HELP, fail, set_horizon_clears
 
 if TYPE_CHECKING:
     from simiop.config import SimiopConfig
@@ -50,7 +50,9 @@ def validate(configs: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
         try:
             # With several files, a problem of an option is told apart by the file it was applied to.
             config = load_config(
-                path, overrides, "command line" + (f" (with {path})" if len(configs) > 1 else "")
+                path,
+                [*overrides, *set_horizon_clears(overrides)],  # a --set of until replaces horizon_days
+                "command line" + (f" (with {path})" if len(configs) > 1 else ""),
             )
         except ConfigError as exc:
             failures.extend(exc.lines())
@@ -75,8 +77,14 @@ def schema(indent: int) -> None:
 def config_json_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of SimiopConfig."""
     from simiop.config import SimiopConfig
+    from simiop.config.calendar import HORIZON_WAYS
 
     document = SimiopConfig.model_json_schema(mode="validation")
+    # The model requires horizon_days, which the loader fills in from until or fiscal_years when one of
+    # them ends the run instead (resolve_horizon): a file needs one of the three, not horizon_days itself.
+    simulation = document["$defs"]["SimulationConfig"]
+    simulation["required"] = [name for name in simulation["required"] if name not in HORIZON_WAYS]
+    simulation["allOf"] = [{"anyOf": [{"required": [way]} for way in HORIZON_WAYS]}]  # beside its properties
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
 
 

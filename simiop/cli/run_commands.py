@@ -343,7 +343,7 @@ def experiment(
 EXPERIMENT_TABLE = (
     ("unduplicated_patients_served", "people served", "{:,.0f}"),
     ("wait_referral_to_admission_days_median", "median wait to admission (days)", "{:.1f}"),
-    ("group_sessions_cancelled_no_facilitator", "groups cancelled, no facilitator", "{:,.1f}"),
+    ("group_days_cancelled_no_facilitator", "groups cancelled, no facilitator", "{:,.1f}"),
     ("individual_therapy_weekly_coverage", "weekly individual therapy (share)", "{:.1%}"),
     ("revenue_usd", "revenue (USD)", "{:,.0f}"),
     ("cost_per_completed_episode_usd", "cost per completed episode (USD)", "{:,.0f}"),

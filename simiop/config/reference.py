@@ -464,9 +464,20 @@ def _first_paragraph(doc: str | None) -> str:
     return _collapse((doc or "").strip().split("\n\n")[0])
 
 
-def _default(field: FieldInfo) -> str:
-    """The value used when a field is omitted, as JSON (valid YAML), or "required"."""
+ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    f"simulation.{calendar.HORIZON_WAYS[0]}": calendar.HORIZON_WAYS[1:],
+}
+"""Fields the model requires but a config may leave out for another field that gives the same (the run's
+end: ``until`` or ``fiscal_years`` instead of ``horizon_days``, simiop.config.calendar.resolve_horizon)."""
+
+
+def _default(field: FieldInfo, path: str = "") -> str:
+    """The value used when a field is omitted, as JSON (valid YAML), "required", or "required unless ..."
+    when another field may be given instead (ALTERNATIVES)."""
     if field.is_required():
+        others = ALTERNATIVES.get(path)
+        if others:
+            return "required unless " + " or ".join(f"`{other}`" for other in others) + " is given"
         return "required"
     value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel) and not value.model_fields_set:
@@ -505,7 +516,7 @@ def _field_row(entry: _Entry) -> list[str]:
         entry.shape.text,
         unit_of(entry.field.description, entry.path.rsplit(".", 1)[-1]),
         "; ".join(entry.shape.bounds) or NO_VALUE,
-        _default(entry.field),
+        _default(entry.field, entry.path),
         _description(entry),
     ]
 
@@ -555,7 +566,8 @@ regenerate it. `tests/test_config_reference.py` fails when it is out of date.
   Rules that tie several fields together (e.g. `simulation.warmup_days` below
   `simulation.horizon_days`, group sizes that fit a room) are checked too but are not listed here;
   those about staff and dates are summarised under [Staff who can do the work](#staff-who-can-do-the-work).
-- **default**: the value used when the field is omitted, as JSON (which is also YAML), or "required".
+- **default**: the value used when the field is omitted, as JSON (which is also YAML), or "required"
+  ("required unless ..." when another field may be given instead, as the run's end).
   "its fields' defaults" means the section is present with every field at its default.
 """
 

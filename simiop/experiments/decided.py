@@ -103,11 +103,16 @@ def spec_problems(spec: ExperimentSpec, every_scenario: Mapping[str, str]) -> li
     # Every grid cell combines one level of every factor: two factors (or two paths of one) setting
     # the same field would leave the later factor's level in every cell and the earlier's nowhere.
     problems += overlap_problems([(label, parts) for label, parts, _ in grid])
-    if spec.horizon is not None:
+    key = "horizon" if spec.horizon is not None else "until" if spec.until is not None else None
+    if key is not None:
         problems += [
-            Problem(label, f"sets {HORIZON} as the experiment's horizon: key does; give the horizon once")
+            Problem(
+                label,
+                f"sets {way}, and the experiment's {key}: key ends the run; give the end of the run once",
+            )
             for label, parts, values in common
-            if _sets((label, parts, values), HORIZON)
+            for way in HORIZON_WAYS
+            if _sets((label, parts, values), way)
         ]
     for field, option in every_scenario.items():
         problems += [

@@ -22,7 +22,15 @@ from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, 
 from simiop.config.errors import problems_from, show_value
 from simiop.config.loader import manifest_hint, validate_changed
 from simiop.config.overrides import Override, overlaps, set_values, split_path, value_at
-from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, UNTIL, horizon_way, spec_problems
+from simiop.experiments.decided import (
+    HORIZON,
+    HORIZON_WAYS,
+    REPLICATIONS,
+    SEED,
+    UNTIL,
+    horizon_way,
+    spec_problems,
+)
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
 TABLES = ("episodes", "daily", "staff", "sessions")
@@ -271,18 +279,24 @@ def experiment_plan(
     }
     arguments = {path: value for path, (_, value) in named.items() if value is not None}
     shown = {path: (labels or {}).get(name) or f"{name}={value}" for path, (name, value) in named.items()}
-    problems = spec_problems(spec, {HORIZON: shown[HORIZON]} if HORIZON in arguments else {})
+    # The caller's horizon or last day sets every scenario's end of run: a scenario's own (any way) clashes.
+    caller_way = next((way for way in (HORIZON, UNTIL) if way in arguments), None)
+    problems = spec_problems(spec, dict.fromkeys(HORIZON_WAYS, shown[caller_way]) if caller_way else {})
     if problems:
         raise ConfigError(source, problems)
 
     file_data = set_values(base_data, spec.set, source, "set")
     file_horizon = spec.horizon_days()
+    file_until = None if spec.until is None else spec.until.isoformat()
     own = [
         Override(f"{key}={json.dumps(value, default=str)}", f"set.{key}") for key, value in spec.set.items()
     ]
     if file_horizon is not None and horizon_days is None and until is None:
         file_data = set_values(file_data, horizon_way(HORIZON, file_horizon), source, "horizon")
         own.append(Override(f"{HORIZON}={json.dumps(file_horizon)}", "horizon"))
+    if file_until is not None and horizon_days is None and until is None:
+        file_data = set_values(file_data, horizon_way(UNTIL, file_until), source, "until")
+        own.append(Override(f"{UNTIL}={file_until}", "until"))
     if own:  # a problem the file's own set: or horizon: makes is theirs, not the base config's
         validate_changed(base_data, file_data, source, own, by=source)
     decided = {
@@ -299,22 +313,29 @@ def experiment_plan(
         base = validate_changed(file_data, common_data, source, options, given_by)
     except ConfigError as exc:
         raise ConfigError(source, _located(exc.problems, BASE_SCENARIO)) from None
-    days = horizon_days if horizon_days is not None else None if until is not None else file_horizon
+    caller_ends = horizon_days is not None or until is not None
+    days = horizon_days if caller_ends else file_horizon
     common: dict[str, Any] = {**spec.set, **({HORIZON: days} if days is not None else {})}
-    if until is not None:
-        common[UNTIL] = until
+    last_day = until if caller_ends else file_until
+    if last_day is not None:
+        common[UNTIL] = last_day
 
     scenarios = [ScenarioPlan(BASE_SCENARIO, base, "the base config", _recorded(common, {}, common_data))]
     variants = [(n, s.description, dict(s.set), f"scenarios.{n}.set") for n, s in spec.scenarios.items()]
     variants += [(n, "", changes, f"grid {n}") for n, changes in grid_cells(spec.grid)]
     for name, description, changes, where in variants:
         try:
-            data = set_values(common_data, changes, source, where)
+            data, shared = common_data, common
+            for way in HORIZON_WAYS:  # a scenario's own end of run replaces the experiment's, any way given
+                if any(str(path).strip() == way for path in changes):
+                    data = set_values(data, horizon_way(way, None), source)
+                    shared = {path: value for path, value in common.items() if path not in HORIZON_WAYS}
+            data = set_values(data, changes, source, where)
             config = validate_config(data, source)
         except ConfigError as exc:
-            problems += _located(exc.problems, where)
+            problems += _blamed(exc.problems, where, {p: f"{given_by}: {shown[p]}" for p in arguments})
             continue
-        scenarios.append(ScenarioPlan(name, config, description, _recorded(common, changes, data)))
+        scenarios.append(ScenarioPlan(name, config, description, _recorded(shared, changes, data)))
     if problems:
         raise ConfigError(source, problems)
     return Plan(
@@ -361,6 +382,21 @@ def _as_run(config: SimiopConfig, changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def _first(*values: int | None) -> int:
     return next(value for value in values if value is not None)
+
+
+def _blamed(problems: Iterable[Problem], where: str, given: Mapping[str, str]) -> list[Problem]:
+    """A scenario's problems located by scenario, except those of a field the caller gave (``given``: field
+    path -> "command line: --until 2028-01-01"): those blame the caller's option, saying which scenario it
+    fails in (a scenario's later opening date, say), since the file never wrote that value."""
+    located = []
+    for problem in problems:
+        label = given.get(problem.path)
+        if label is None or problem.source is not None:
+            located += _located([problem], where)
+        else:
+            message = f"{problem.message}, in {where}"
+            located.append(Problem(problem.path, message, problem.got, problem.allowed, source=label))
+    return located
 
 
 def _located(problems: Iterable[Problem], where: str) -> list[Problem]:

@@ -41,6 +41,7 @@ from simiop.experiments.manifest import (
 )
 from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
+from simiop.results.budget import compute_budget, projection_lines
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
 from simiop.results.stats import load_quantiles
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
@@ -267,10 +268,15 @@ def read_scenarios(out: Path, plan: Plan) -> list[ScenarioKpis]:
 def write_tables(out: Path, plan: Plan, scenarios: list[ScenarioKpis]) -> list[Path]:
     """kpis.csv, summary.csv, projections.csv, each scenario's summary.csv, comparison.csv (experiments)."""
     periods = read_periods((s.name, cell_dir(out, s.name, r)) for s, r in plan.cells())
+    configs = {scenario.name: scenario.config for scenario in plan.scenarios}
+    budgets = {  # the grant budget's lines by fiscal year and for the grant period (simiop/results/budget.py)
+        found.name: list(projection_lines(compute_budget(configs[found.name], found, plan.replications)))
+        for found in periods
+    }
     tables = {
         out / KPIS: kpis_table(scenarios),
         out / SUMMARY: summary_table(scenarios),
-        out / PROJECTIONS: projections_table(periods),
+        out / PROJECTIONS: projections_table(periods, budgets),
     }
     if plan.kind == "experiment":
         for scenario in scenarios:

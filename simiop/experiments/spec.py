@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import FromList, Frozen, Name, Rule, rule_error, rule_errors
+from simiop.config.base import Date, FromList, Frozen, Name, Rule, rule_error, rule_errors
 from simiop.config.durations import DURATION_EXAMPLES, duration_days
 
 BASE_SCENARIO = "base"
@@ -133,6 +133,10 @@ class ExperimentSpec(Frozen):
     horizon: str | Annotated[float, Field(gt=0, le=36_500)] | None = None
     """Simulated time from opening, e.g. 3y, 18m, 26w or days (default: the base config's)."""
 
+    until: Date | None = None
+    """The run's last day (inclusive, YYYY-MM-DD), instead of horizon: each scenario runs from its opening
+    date to this date, as the config's simulation.until (default: the base config's end of run)."""
+
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentSpec:
         if isinstance(self.horizon, str):
@@ -140,6 +144,13 @@ class ExperimentSpec(Frozen):
                 duration_days(self.horizon)
             except ValueError:
                 raise rule_error("horizon", "not a duration", self.horizon, DURATION_EXAMPLES) from None
+        if self.horizon is not None and self.until is not None:
+            raise rule_error(
+                "until",
+                "horizon: is given too; the run ends one way",
+                self.until.isoformat(),
+                "horizon: or until:, not both",
+            )
         if BASE_SCENARIO in self.scenarios:
             raise rule_error(
                 "scenarios",

@@ -53,7 +53,7 @@ def experiment_kpis(folder: ResultFolder) -> list[tuple[str, str]]:
         ("wait_referral_to_admission_days_median", "median wait to admission (days)"),
         *((f"occupancy_{track}", f"occupancy, {track} track (share of seats)") for track in tracks[:1]),
         (f"staff_utilisation_{facilitator}", f"utilisation, {facilitator} (share of direct-care hours)"),
-        ("group_sessions_cancelled_no_facilitator", "groups cancelled, no facilitator"),
+        ("group_days_cancelled_no_facilitator", "groups cancelled, no facilitator"),
         ("individual_therapy_weekly_coverage", "weeks with individual therapy (share)"),
         ("revenue_usd", "revenue (USD)"),
         ("cost_per_completed_episode_usd", "cost per completed episode (USD)"),

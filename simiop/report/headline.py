@@ -18,7 +18,7 @@ from simiop.results.stats import Summary
 
 SERVED = "unduplicated_patients_served"
 WAIT = "wait_referral_to_admission_days_median"
-NO_FACILITATOR = "group_sessions_cancelled_no_facilitator"
+NO_FACILITATOR = "group_days_cancelled_no_facilitator"
 COVERAGE = "individual_therapy_weekly_coverage"
 
 REVENUE = "revenue_usd"

@@ -72,6 +72,7 @@ table { border-collapse: collapse; font-size: 8.8pt; margin: 0.6em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
 th:first-child, td:first-child, table.text th, table.text td { text-align: left; }
 td small { color: #555; }
+td span.sub { padding-left: 1.2em; color: #444; }
 figure { margin: 1.2em 0; break-inside: avoid; page-break-inside: avoid; }
 figure img { width: 100%; height: auto; }
 figcaption { font-size: 9pt; color: #333; }
@@ -356,12 +357,19 @@ def budget_section(folder: ResultFolder, scenario: ScenarioPlan) -> str:
     fiscal year and in total, and the paragraph of its assumptions."""
     budget = scenario_budget(folder.out, scenario, folder.plan.replications)
     header, *rows = table_rows(budget)
+    # A label indented in the text table (a part of the line above, its intervals) stays indented here.
+    indented = [
+        [
+            f'<span class="sub">{esc(row[0].strip())}</span>' if row[0].startswith(" ") else esc(row[0]),
+            *(esc(cell) for cell in row[1:]),
+        ]
+        for row in rows
+    ]
     return (
         "<h2>Budget</h2>"
         "<p>The grant budget per fiscal year and for the whole run (money.budget), as "
-        "<code>simiop budget</code> prints it for pasting and <code>simiop export</code> writes to the "
-        "workbook's Budget sheet. Under each line that varies across replications: the 95% confidence "
-        "interval of its mean, then its outcome range.</p>"
-        + table(header, rows)
-        + f'<p class="source">{esc(budget.assumptions)}</p>'
+        "<code>simiop budget</code> prints it for pasting, <code>simiop export</code> writes to the "
+        "workbook's Budget sheet and projections.csv holds it (metrics <code>budget_*</code>). Under each "
+        "line that varies across replications: the 95% confidence interval of its mean, then its outcome "
+        "range.</p>" + table(header, indented, raw=True) + f'<p class="source">{esc(budget.assumptions)}</p>'
     )

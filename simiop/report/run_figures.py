@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from simiop.experiments.plan import ScenarioPlan
 from simiop.model.records import (
@@ -64,10 +65,10 @@ FUNNEL: tuple[tuple[str, tuple[EndState, ...]], ...] = (
 )
 DISCHARGE_MIX = tuple((kpi, END_STATE_LABELS[state]) for state, kpi in DISCHARGE_KPIS.items())
 CANCELLATIONS = (
-    ("group_sessions_merged", "merged"),
-    ("group_sessions_cancelled_too_few", "too few"),
-    ("group_sessions_cancelled_no_facilitator", "no facilitator"),
-    ("group_sessions_cancelled_no_room", "no room"),
+    ("group_days_merged", "merged"),
+    ("group_days_cancelled_too_few", "too few"),
+    ("group_days_cancelled_no_facilitator", "no facilitator"),
+    ("group_days_cancelled_no_room", "no room"),
 )
 
 
@@ -165,6 +166,11 @@ def _bars(
     )
     axes.set_yticks(positions, labels)
     axes.grid(axis="y", visible=False)
+    # At most 5 value ticks: these panels are narrow (the groups figure's is 2/5 of the page). With nothing to
+    # show (a 1-day run cancels no group) the axis would span -0.05 to 0.05 in crowded '-0.050' ticks: 0 to 1.
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    if not np.any(np.nan_to_num(means) + errors[1]):
+        axes.set_xlim(0.0, 1.0)
     rows: list[list[object]] = [
         [label, s.n, decimals(s.mean), decimals(s.ci95_low), decimals(s.ci95_high)]
         for label, s in zip(labels, summaries, strict=True)
@@ -473,7 +479,7 @@ def staff(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
 
 
 def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
-    title = "Group sizes and cancelled sessions"
+    title = "Group sizes and cancelled group-days"
     if missing := _needs(folder, title, "daily"):
         return missing
     cells = folder.cells(scenario.name, "daily", DAILY)
@@ -499,7 +505,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
     date_axis(left, "month")
     left.set_ylabel("patients per group session held")
     left.legend(loc="lower right")
-    held = folder.values(scenario.name, "group_sessions_run")
+    held = folder.values(scenario.name, "group_days_run")
     _, lost = _bars(
         right,
         [label for _, label in CANCELLATIONS],
@@ -507,7 +513,7 @@ def groups(folder: ResultFolder, scenario: ScenarioPlan) -> Drawn:
         PALETTE[5],
     )
     right.set_xlabel(f"group-days per run\n(of {np.mean(held):,.0f} group-days run)")
-    rows += [["sessions", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
+    rows += [["group_days", label, "all", n, m, lo, hi] for label, n, m, lo, hi in lost]
     caption = (
         "Left: mean patients attending each group session held, per month; dashed: the maximum "
         f"group size. {BAND}. "

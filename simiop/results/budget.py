@@ -59,7 +59,7 @@ from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.results.periods import FISCAL_YEAR
 from simiop.results.projections import PERIODS, ScenarioPeriods, read_periods
-from simiop.results.stats import MIN_REPLICATIONS, clip, summarise
+from simiop.results.stats import MIN_REPLICATIONS, Summary, clip, summarise
 
 if TYPE_CHECKING:
     from simiop.experiments.plan import ScenarioPlan
@@ -147,6 +147,17 @@ class BudgetRow:
     unit: Unit
     cells: tuple[BudgetCell, ...]
     """One per fiscal year, then the total of the grant period (NaN mean for FTE: FTE do not add up)."""
+    summaries: tuple[Summary | None, ...] = ()
+    """The cells' summaries across replications (as summary.csv has them), None where a cell has none (the
+    FTE total); projections.csv's budget rows are these."""
+
+    @property
+    def metric(self) -> str:
+        """The line's metric name in projections.csv: ``budget_`` + its kind (+ ``_<role>``), ``_usd`` for
+        money; the two net lines say surplus, so that their bounds are not clipped at 0 (results.kinds)."""
+        name = {"net": "net_surplus", "net_cash": "net_cash_surplus"}.get(self.kind, self.kind)
+        unit = "_usd" if self.unit == "USD" else ""
+        return f"budget_{name}{unit}" + (f"_{self.role}" if self.role else "")
 
 
 @dataclass(frozen=True)
@@ -181,10 +192,14 @@ def _employed_fte_days(role: StaffRole, opening: dt.date, first: int, end: int) 
     return role.fte * sum(max(0, end - max(first, start)) for start in starts)
 
 
-def _cell(values: np.ndarray, floor: float = -math.inf) -> BudgetCell:
+def _summary(values: np.ndarray, floor: float = -math.inf) -> Summary:
     """Mean, CI of the mean and outcome range (t prediction interval) of one figure, bounds >= ``floor``."""
-    summary = clip(summarise(values.tolist()), low=floor)
-    if summary.n < 2 or summary.constant:  # no replication, one, or all alike: no interval
+    return clip(summarise(values.tolist()), low=floor)
+
+
+def _cell(summary: Summary) -> BudgetCell:
+    """A figure as printed: no interval when there is no replication, one, or all alike."""
+    if summary.n < 2 or summary.constant:
         nan = math.nan
         return BudgetCell(summary.mean, nan, nan, nan, nan, False)
     return BudgetCell(
@@ -200,13 +215,11 @@ def _cell(values: np.ndarray, floor: float = -math.inf) -> BudgetCell:
 def _row(kind: LineKind, label: str, unit: Unit, per_year: np.ndarray, role: str = "") -> BudgetRow:
     """``per_year``: (years, replications); the total column adds the years (USD) or is blank (FTE)."""
     floor = -math.inf if kind in CAN_BE_NEGATIVE else 0.0
-    cells = [_cell(year, floor) for year in per_year]
-    if unit == "USD":
-        cells.append(_cell(per_year.sum(axis=0), floor))
-    else:
-        nan = math.nan
-        cells.append(BudgetCell(nan, nan, nan, nan, nan, False))
-    return BudgetRow(kind, role, label, unit, tuple(cells))
+    summaries: list[Summary | None] = [_summary(year, floor) for year in per_year]
+    summaries.append(_summary(per_year.sum(axis=0), floor) if unit == "USD" else None)
+    nan = math.nan
+    cells = [_cell(found) if found else BudgetCell(nan, nan, nan, nan, nan, False) for found in summaries]
+    return BudgetRow(kind, role, label, unit, tuple(cells), tuple(summaries))
 
 
 def compute_budget(config: SimiopConfig, periods: ScenarioPeriods, replications: int) -> Budget:
@@ -437,6 +450,40 @@ def scenario_budget(out: Path, scenario: ScenarioPlan, replications: int) -> Bud
             str(out), [Problem("", f"{name} cannot be read ({reason}); `simiop reproduce` checks every file")]
         ) from None
     return compute_budget(scenario.config, periods[0], replications)
+
+
+GRANT_PERIOD = "grant_period"
+"""projections.csv's period kind of the budget's total column: the fiscal years of the run together."""
+
+
+def grant_period_key(years: Sequence[FiscalYear]) -> tuple[str, ...]:
+    """The grant period's period columns (PERIOD_COLUMNS): its kind, 'FY2028-FY2030', first and last date,
+    days inside the run."""
+    span = years[0].label if len(years) == 1 else f"{years[0].label}-{years[-1].label}"
+    days = sum(year.days for year in years)
+    return (GRANT_PERIOD, span, years[0].start_date.isoformat(), years[-1].end_date.isoformat(), str(days))
+
+
+def projection_lines(budget: Budget) -> Iterator[tuple[tuple[str, ...], str, Summary]]:
+    """The budget as projections.csv rows: (period columns, metric, summary) for every line in every fiscal
+    year, then every money line over the grant period (period kind ``grant_period``), each line's
+    ``BudgetRow.metric`` its metric. FTE have no grant-period total (FTE of different years do not add)."""
+    if not budget.years:
+        return
+    keys = [
+        (FISCAL_YEAR, year.label, year.start_date.isoformat(), year.end_date.isoformat(), str(year.days))
+        for year in budget.years
+    ]
+    for at, key in enumerate(keys):
+        for row in budget.rows:
+            found = row.summaries[at]
+            if found is not None:
+                yield key, row.metric, found
+    total = grant_period_key(budget.years)
+    for row in budget.rows:
+        found = row.summaries[-1]
+        if found is not None:
+            yield total, row.metric, found
 
 
 def budget_rows(out: Path, scenario: str | None = None) -> list[BudgetRow]:

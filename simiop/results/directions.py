@@ -9,6 +9,22 @@ quantities with a target band rather than a direction (occupancy, staff
 utilisation, where both too low and too high are bad). Those are never called
 better or worse.
 
+Decisions reviewed for issue 20:
+
+- ``occupancy_<track>`` and ``staff_utilisation_<role>``: none. Higher looks
+  like efficiency, but a full track turns referrals away and staff with no
+  slack cancel groups and miss care; lower wastes paid seats and hours. Their
+  bad side is said where it binds: simiop/results/constraints.py names a track
+  at 85% mean occupancy and a role at 90% utilisation. Colouring a rise green
+  would praise the scenario that turns people away.
+- ``admissions``: higher. With the same referrals, each admission is someone
+  let into care rather than lost at intake or on the wait list, and admissions
+  are what a programme's access is counted in. Readmissions count too, so the
+  goal a headline names is ``unduplicated_patients_served``, also higher.
+- ``group_days_run`` and ``group_days_scheduled``: none. More groups run may be
+  fewer cancellations (those are lower-is-better KPIs of their own) or simply
+  more groups scheduled, at more cost.
+
 A KPI is looked up by its exact name first, then by the longest matching
 prefix (the families named per track, role, payer, shift or reason:
 ``occupancy_day``, ``revenue_usd_medicaid``). A KPI with no entry raises
@@ -64,6 +80,7 @@ BETTER: Final[dict[str, Better]] = {
     "completion_share_of_discharges": HIGHER,
     "dropout_share_of_discharges": LOWER,
     "dropouts_within_14_days_share": NONE,
+    "intake_days_booked_ahead_mean": LOWER,  # a crowded intake book: fewer come, more give up
     "warm_handoffs": HIGHER,
     "step_down_start_within_2_days_share": HIGHER,
     "step_down_start_within_5_days_share": HIGHER,
@@ -74,10 +91,10 @@ BETTER: Final[dict[str, Better]] = {
     "stays_over_60_days_share": NONE,
     # Care delivered.
     "attendance_rate": HIGHER,
-    "group_sessions_scheduled": NONE,
-    "group_sessions_run": NONE,
-    "group_sessions_merged": NONE,
-    "group_sessions_covered": NONE,
+    "group_days_scheduled": NONE,
+    "group_days_run": NONE,
+    "group_days_merged": NONE,
+    "group_days_covered": NONE,
     "group_size_largest": NONE,
     "group_size_mean_attending": NONE,
     "individual_therapy_weekly_coverage": HIGHER,
@@ -118,7 +135,7 @@ BETTER_BY_PREFIX: Final[dict[str, Better]] = {
     "length_of_stay_": NONE,  # neither: a longer stay is more care and more cost
     "census_mean_": NONE,
     "occupancy_": NONE,  # a target band: too full turns people away, too empty costs money
-    "group_sessions_cancelled_": LOWER,  # every reason, in total and per track
+    "group_days_cancelled_": LOWER,  # every reason, in total and per track
     "individual_therapy_weekly_coverage_": HIGHER,  # per track
     "staff_utilisation_": NONE,  # a target band, per role and per shift
     "staff_contracted_share_": NONE,

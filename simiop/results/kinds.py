@@ -51,6 +51,7 @@ _COUNTS = (
     "warm_handoffs",
     "recertifications",
     "max_stay_discharges",
+    "group_days_",
     "group_sessions_",
     "group_size_largest",
     "authorization_",
@@ -70,7 +71,12 @@ RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # Staff measures before shares: direct hours over contracted hours may exceed 1 with overtime.
     (re.compile(r"^staff_|(^|_)(hours|fte)(_|$)"), AMOUNT),
     (re.compile(r"(^|_)share(_|$)|^occupancy_|^attendance_rate$|_coverage(_|$)"), SHARE),
-    (re.compile(r"^(wait_|length_of_stay_|step_down_days_|census_|caseload_|group_size_mean)"), AMOUNT),
+    (
+        re.compile(
+            r"^(wait_|intake_days_|length_of_stay_|step_down_days_|census_|caseload_|group_size_mean)"
+        ),
+        AMOUNT,
+    ),
     (re.compile("^(" + "|".join(re.escape(name) for name in _COUNTS) + ")"), COUNT),
 )
 """(pattern searched in the name, kind): the first that matches names the kind."""

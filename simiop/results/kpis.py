@@ -21,6 +21,7 @@ from simiop.billing import COVER_COST, BilledRun, bill, running_sum, totals
 from simiop.config.model import SimiopConfig
 from simiop.model.records import CENSORED, COMPLETED, DISCHARGES, DROPOUT, END_STATES, NO_START, Records
 from simiop.results.columns import Columns
+from simiop.results.intake_kpis import intake_booked_ahead
 from simiop.results.labels import DISCHARGE_KPIS, end_state_kpi
 from simiop.results.session_kpis import (
     cancellations_by_track,
@@ -133,6 +134,7 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     dropped = counted & (end_state == END_STATES.index(DROPOUT))
     kpis.update(disengagement_kpis(states, int(admitted.sum()), ended[dropped] - admitted_day_all[dropped]))
     kpis.update(_stats("wait_referral_to_assessment_days", assessed[was_assessed] - referred[was_assessed]))
+    kpis.update(intake_booked_ahead(episodes, columns.bookings, counted))
     both = admitted & ~np.isnan(assessed)
     kpis.update(_stats("wait_assessment_to_admission_days", admitted_day_all[both] - assessed[both]))
     kpis.update(_stats("wait_referral_to_admission_days", admitted_day_all[admitted] - referred[admitted]))
@@ -170,9 +172,9 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
         "cancelled_no_facilitator",
         "cancelled_no_room",
     ):
-        kpis[f"group_sessions_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
+        kpis[f"group_days_{field.removeprefix('groups_')}"] = _int_sum(days.array(field, "int")[in_days])
     kpis.update(cancellations_by_track(config, columns, warmup))
-    kpis["group_sessions_covered"] = groups_covered(columns.sessions, warmup)
+    kpis["group_days_covered"] = groups_covered(columns.sessions, warmup)
     largest = days.array("largest_group", "int")[in_days]
     kpis["group_size_largest"] = int(largest.max()) if largest.size else 0
     sessions_per_day = np.array([t.group_sessions_per_day for t in config.tracks.values()], dtype=np.int64)

@@ -45,6 +45,11 @@ def end_state_kpi(state: EndState) -> str:
     return f"end_state_{state}"
 
 
+INTAKE_BOOKED_AHEAD = "intake_days_booked_ahead_mean"
+"""KPI: mean days from a counted referral's first intake booking to its assessment slot, the lead time
+included (simiop/results/intake_kpis.py); here so that the constraints read it without loading the model."""
+
+
 HEADLINE = (
     ("referrals", "referrals", "{:.0f}"),
     ("admissions", "admissions", "{:.0f}"),
@@ -63,6 +68,8 @@ HEADLINE = (
 """KPIs shown after a run and at the top of a report: (name, label, format). Every KPI is in summary.csv."""
 
 PATIENT_FLOW = (
+    (INTAKE_BOOKED_AHEAD, "days intake slots are booked ahead (first booking to assessment, mean)", "{:.1f}"),
+    ("end_state_gave_up_before_intake", "referrals that gave up before assessment", "{:.0f}"),
     ("no_starts", "no-starts (admitted, never attended a day; not served)", "{:.0f}"),
     ("completion_share_of_discharges", "completions / discharges", "{:.1%}"),
     ("dropout_share_of_discharges", "dropouts / discharges", "{:.1%}"),
@@ -80,5 +87,6 @@ PATIENT_FLOW = (
     ("max_stay_discharges", "stays ended at the maximum stay", "{:.0f}"),
     ("stays_over_60_days_share", "stays over 60 days / discharges", "{:.1%}"),
 )
-"""The report's patient-flow table (issue 19): how patients leave and how fast step-downs start, the
+"""The report's patient-flow table (issue 19): how far ahead intake is booked and who gave up waiting for
+it, how patients leave and how fast step-downs start, the
 figures docs/validation.md sets beside published ranges: (name, label, format)."""

@@ -58,7 +58,7 @@ METRICS: dict[str, str] = {
     "prescriber or family session counts one (the services payers count)",
     "group_sessions_held": "group sessions held: clock sessions (e.g. 50 minutes; a programme day holds "
     "group_sessions_per_day of them), one per group that met, serving several patients; not the group-days "
-    "that the KPIs group_sessions_run and the like count",
+    "that the KPIs group_days_run and the like count",
     "service_hours": "hours of services patients received",
     "billable_days": "patient-days billable under the payer's rules",
     "billable_days_basic": "billable days at the basic rate (fewer than 4 services)",

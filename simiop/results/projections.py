@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,14 +84,22 @@ def read_periods(cells: Iterable[tuple[str, Path]]) -> list[ScenarioPeriods]:
     return list(scenarios.values())
 
 
-def projections_table(scenarios: Iterable[ScenarioPeriods]) -> str:
+ProjectionLine = tuple[tuple[str, ...], str, Summary]
+"""(period columns, metric, summary across replications): one row of projections.csv after its scenario."""
+
+
+def projections_table(
+    scenarios: Iterable[ScenarioPeriods], extra: Mapping[str, Iterable[ProjectionLine]] | None = None
+) -> str:
     """Long table: scenario, period (marked partial or not), metric, then a summary across replications as
-    in summary.csv."""
+    in summary.csv. ``extra``: more rows of each scenario, after its periods' metrics (the grant budget's
+    lines, simiop.results.budget.projection_lines)."""
+    more = extra or {}
     return to_csv(
         PROJECTION_COLUMNS,
         (
             [scenario.name, *key, int(is_partial(*key[2:5])), metric, *interval_cells(summary)]
             for scenario in scenarios
-            for key, metric, summary in scenario.summaries()
+            for key, metric, summary in itertools.chain(scenario.summaries(), more.get(scenario.name, ()))
         ),
     )

@@ -215,7 +215,7 @@ def weekly_individual_coverage(
 
 
 def cancellations_by_track(config: SimiopConfig, run: RunColumns, from_day: float) -> dict[str, int]:
-    """``group_sessions_cancelled_<reason>_<track>``: daily.csv's cancelled groups, per enabled track."""
+    """``group_days_cancelled_<reason>_<track>``: daily.csv's cancelled groups, per enabled track."""
     days = run.track_days
     counted = days.array("day", "int") >= from_day
     tracks = list(config.tracks)
@@ -225,7 +225,7 @@ def cancellations_by_track(config: SimiopConfig, run: RunColumns, from_day: floa
         cancelled = days.array(f"cancelled_{reason}", "int")
         for position, (name, spec) in enumerate(config.tracks.items()):
             if spec.enabled:
-                kpis[f"group_sessions_cancelled_{reason}_{name}"] = int(
+                kpis[f"group_days_cancelled_{reason}_{name}"] = int(
                     cancelled[counted & (track == position)].sum()
                 )
     return kpis
