@@ -15,7 +15,7 @@ variables:                           # every combination of levels is a candidat
 objective: {kpi: staff_cost_usd, goal: minimise, deterministic: true}
 constraints:
   - {kpi: wait_referral_to_admission_days_median, at_most: 14, tolerance: 2}
-  - {kpi: group_sessions_cancelled, at_most: 5, tolerance: 2, kind: chance, share: 0.8}
+  - {kpi: group_days_cancelled_no_facilitator, at_most: 5, tolerance: 2, kind: chance, share: 0.8}
 confidence: 0.95
 ```
 """
