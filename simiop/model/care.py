@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +29,8 @@ from simiop.config.clock import Window
 from simiop.config.model import SimiopConfig
 from simiop.model.clock import EPS, Timeline
 from simiop.model.records import PatientDays, SessionKind, SessionReason, TrackDay
-from simiop.model.sessions import NO_TIME, HeldSession, SessionLog
+from simiop.model.session_table import NO_TIME
+from simiop.model.sessions import HeldSession, SessionLog
 from simiop.model.staff import Activity, Person, Roster
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ class Care:
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
         """Whether any patient can be due a service (else a group's records are written in one go)."""
+        self._missed_codes: dict[tuple[str, str, str], int] = {}
+        """(kind, track, reason) -> the log's code of a missed session's key."""
+        self._held_codes: dict[tuple[str, str, int, str, float, float, str], int] = {}
+        """(kind, track, slot, placement, start, end, person) -> the log's code of a held session's key."""
 
     def care_for(
         self,
@@ -213,7 +218,6 @@ class Care:
         roster = self._roster
         shift = track.spec.shift
         name = track.name
-        missed = self._log.today
         # Who can give a prescriber or family session today on the track's shift: the same for every
         # patient of the group (read-only lists; _able makes its own).
         prescribers = roster.present(prescriber.role, day, shift) if prescriber is not None else _NOBODY
@@ -238,10 +242,7 @@ class Care:
                     self._individual_minutes,
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(  # _missed_row, written out
-                        (day, "individual", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id],
-                         "missed", able)
-                    )  # fmt: skip
+                    self._missed(day, "individual", name, episode_id, able)
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -258,10 +259,7 @@ class Care:
                     self._prescriber_minutes[plan.prescriber_seen],
                 )  # fmt: skip
                 if isinstance(able, str):
-                    missed.append(  # _missed_row, written out
-                        (day, kind, name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
-                         able)
-                    )  # fmt: skip
+                    self._missed(day, kind, name, episode_id, able)
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -284,10 +282,7 @@ class Care:
                 )
                 able = self._able(people, family.role, shift, day, week, self._family_minutes)
                 if isinstance(able, str):
-                    missed.append(  # _missed_row, written out
-                        (day, "family", name, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed",
-                         able)
-                    )  # fmt: skip
+                    self._missed(day, "family", name, episode_id, able)
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -350,7 +345,7 @@ class Care:
         minutes = hours * 60.0  # the config's minutes / 60 and back: within a rounding error
         placed = self._place(day, week, minutes, self._placements[service], track, able, patient)
         if placed is None:
-            self._log.today.append(_missed_row(day, kind, track.name, episode_id, "no_slot"))
+            self._missed(day, kind, track.name, episode_id, "no_slot")
             return False
         start, person, placement, k = placed
         end = start + minutes
@@ -378,12 +373,33 @@ class Care:
                 row.group_attendances -= 1
         else:
             patient.timeline.take(start, end)
-        person_id = person.person_id
-        self._log.today.append(
-            (day, kind, track.name, -1, k, placement, start, end, (person_id,), 0, f"office:{person_id}",
-             [episode_id], "held", "")
-        )  # fmt: skip
+        log = self._log
+        found = (kind, track.name, k, placement, start, end, person.person_id)
+        code = self._held_codes.get(found)
+        if code is None:  # the row's key, coded once per kind, track, slot, time and person
+            person_id = person.person_id
+            code = self._held_codes[found] = log.code(
+                (kind, track.name, -1, k, placement, start, end, (person_id,), 0, f"office:{person_id}",
+                 "held", "")
+            )  # fmt: skip
+        log.day.append(day)
+        log.key.append(code)
+        log.patients.append([episode_id])
         return True
+
+    def _missed(
+        self, day: int, kind: SessionKind, track: str, episode_id: int, reason: SessionReason
+    ) -> None:
+        """Write the sessions.csv row of a due care session missed for ``reason`` (no time, no staff)."""
+        log = self._log
+        code = self._missed_codes.get((kind, track, reason))
+        if code is None:
+            code = self._missed_codes[(kind, track, reason)] = log.code(
+                (kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
+            )
+        log.day.append(day)
+        log.key.append(code)
+        log.patients.append([episode_id])
 
     def _works_shift(self, role: str, shift: str) -> bool:
         known = self._on_shift.get((role, shift))
@@ -477,13 +493,6 @@ _episode_id = attrgetter("episode.episode_id")
 
 _NOBODY: list[Person] = []
 """The pool of a service whose one person (the patient's therapist) is away (never changed)."""
-
-
-def _missed_row(
-    day: int, kind: SessionKind, track: str, episode_id: int, reason: SessionReason
-) -> tuple[Any, ...]:
-    """The sessions.csv row (SessionLog.today's layout) of a due care session missed for ``reason``."""
-    return (day, kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", [episode_id], "missed", reason)
 
 
 def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple[int, float, float]]:

@@ -135,7 +135,7 @@ class _Assessments:
         return held
 
     def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
-        minutes, today = self._minutes, self._log.today
+        minutes, add = self._minutes, self._log.add
         hours = minutes / 60.0
         week = self._week_of(day)
         for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
@@ -155,8 +155,10 @@ class _Assessments:
             else:  # the seat's person waited for nobody: busy, no direct time
                 person.today(day).take(start, end, 0.0)
                 outcome = "no_show"
-            today.append(
-                (day, "intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
-                 [booking.episode_id], outcome, "")
+            add(
+                day,
+                ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
+                 outcome, ""),
+                [booking.episode_id],
             )  # fmt: skip
         return held

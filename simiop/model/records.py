@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import chain
-from typing import Any, Final, Generic, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, get_args
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simiop.model.session_table import SessionTable
 
 EndState = Literal[
     "lost_before_contact",
@@ -475,6 +478,7 @@ class Records:
     staff_days: RowColumns[StaffDay] = field(default_factory=lambda: RowColumns(StaffDay))
     patient_days: PatientDays = field(default_factory=PatientDays)
     bookings: list[Booking] = field(default_factory=list)
-    sessions: RowColumns[SessionRow] = field(default_factory=lambda: RowColumns(SessionRow))
-    """Every session of the run on the clock (sessions.csv), in (day, start, kind) order once filled."""
+    sessions: SessionTable | RowColumns[SessionRow] = field(default_factory=lambda: RowColumns(SessionRow))
+    """Every session of the run on the clock (sessions.csv), in (day, start, kind) order once filled: the
+    run's SessionTable (int-coded columns, simiop/model/session_table.py), or rows made by hand."""
     events: int = 0

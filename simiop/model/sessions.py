@@ -13,14 +13,16 @@ passed in.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar, get_args
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar, get_args
+
+import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.clock import EPS, Timeline
-from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
+from simiop.model.records import SessionKind, SessionReason
+from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable
 from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
@@ -69,52 +71,76 @@ def merge_and_cancel(
 
 
 class SessionLog:
-    """The sessions.csv rows of the run: today's as tuples (SessionRow's fields in order), then columns.
+    """The sessions.csv rows of the run as the after-pass writes them: int-coded columns (SessionTable's).
 
-    A group row's ``patients`` is a list while its day is planned (care may
-    still pull a patient out of it); ``close_day`` sorts the day's rows by
-    (start, kind) and turns the lists into tuples. Missed care rows have no
-    time and go last in their day.
+    Per row: its day (``day``), the code of its key (``key``: the row's other
+    fields but the patients, each distinct key numbered once by ``code``) and
+    its patients (``patients``). A group row's patients is a list care may
+    still remove a patient from (a pull-out). Rows are written phase by phase
+    (intake, groups, care); ``close_day`` marks the end of a day, and
+    ``records`` puts each day's rows into (start, kind) order, missed care (no
+    time) last, by one stable numpy sort of all rows.
     """
 
-    __slots__ = ("_rows", "today")
+    __slots__ = ("_closed", "codes", "day", "key", "patients")
 
     def __init__(self) -> None:
-        self.today: list[tuple[Any, ...]] = []
-        self._rows: list[tuple[Any, ...]] = []
+        self.day: list[int] = []
+        self.key: list[int] = []
+        self.patients: list[list[int]] = []
+        self.codes: dict[SessionKey, int] = {}
+        """Key -> its code: the keys in code order are the table's ``keys``."""
+        self._closed: list[int] = []
+        """The number of rows at the end of each day closed (rows between two are sorted together)."""
+
+    def code(self, key: SessionKey) -> int:
+        """The code of a row's key (KEY_FIELDS' values in order), numbered when first seen."""
+        found = self.codes.get(key)
+        if found is None:
+            found = self.codes[key] = len(self.codes)
+        return found
+
+    def add(self, day: int, key: SessionKey, patients: list[int]) -> None:
+        """Write one row (callers on the hot paths append to the three lists themselves)."""
+        self.day.append(day)
+        self.key.append(self.code(key))
+        self.patients.append(patients)
 
     def close_day(self) -> None:
-        """Sort today's rows into (day, start, kind) order and add them to the run's rows."""
-        rows = self.today
-        if rows:
-            rows.sort(key=_row_order)
-            self._rows.extend(rows)
-            self.today = []
+        """End the day: its rows are sorted by (start, kind) among themselves."""
+        if len(self.day) > (self._closed[-1] if self._closed else 0):
+            self._closed.append(len(self.day))
 
-    def records(self) -> RowColumns[SessionRow]:
-        """Every row closed so far, as the record's columns (patient lists made tuples)."""
+    def records(self) -> SessionTable:
+        """Every row written so far, each day's in (start, kind) order (rows of equal start and kind as
+        written), as the run's table (the patient lists as they are now)."""
         self.close_day()
-        if not self._rows:
-            return RowColumns(SessionRow)
-        columns = [list(column) for column in zip(*self._rows, strict=True)]
-        columns[_PATIENTS] = list(map(tuple, columns[_PATIENTS]))
-        return RowColumns(SessionRow, dict(zip(SESSION_FIELDS, columns, strict=True)))
+        size = len(self.day)
+        if not size:
+            return SessionTable()
+        keys = list(self.codes)
+        # Each key's place in (start, kind) order (no time: last), then each row's (day closed, that place):
+        # one stable sort of ints, nearly sorted already (the days are written in order).
+        start = np.array([key[_START] for key in keys], dtype=float)
+        start[np.isnan(start)] = np.inf
+        rank = np.array([KIND_ORDER[key[_KIND]] for key in keys], dtype=np.int64)
+        by_place = np.lexsort((rank, start))
+        start, rank = start[by_place], rank[by_place]
+        after = (start[1:] != start[:-1]) | (rank[1:] != rank[:-1])  # keys of equal (start, kind) share one
+        place = np.empty(len(keys), dtype=np.int64)
+        place[by_place] = np.concatenate(([0], np.cumsum(after)))
+        key = np.fromiter(self.key, dtype=np.intp, count=size)
+        ends = np.array(self._closed, dtype=np.intp)
+        segment = np.repeat(np.arange(ends.size, dtype=np.int64), np.diff(ends, prepend=0))
+        order = np.argsort(segment * len(keys) + place[key], kind="stable")  # ties stay as written
+        day = np.fromiter(self.day, dtype=np.int64, count=size)[order]
+        patients = list(map(self.patients.__getitem__, order.tolist()))
+        return SessionTable(day, key[order], patients, keys)
 
 
-SESSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
-_PATIENTS = SESSION_FIELDS.index("patients")
-_START = SESSION_FIELDS.index("start_minute")
-_KIND = SESSION_FIELDS.index("kind")
+_START = KEY_FIELDS.index("start_minute")
+_KIND = KEY_FIELDS.index("kind")
 KIND_ORDER: dict[str, int] = {kind: rank for rank, kind in enumerate(get_args(SessionKind))}
-
-
-def _row_order(row: tuple[Any, ...]) -> tuple[float, int]:
-    start = row[_START]
-    return (start if start == start else math.inf, KIND_ORDER[row[_KIND]])
-
-
-NO_TIME = math.nan
-"""Start and end of a session that has no time (a missed care session)."""
 
 
 def hold_sessions(
@@ -160,6 +186,8 @@ class _TrackRule:
     """The role's cover (per-diem) people, called in only when its own people run out."""
     booked: list[float]
     """The facilitator role's group hours by day (Roster.booked_hours)."""
+    held: dict[tuple[int, tuple[str, ...], int, int], list[int]] = field(default_factory=dict)
+    """(group, staff, cover, room) -> the log's key codes of a held group's rows, one per session."""
 
 
 class Sessions:
@@ -205,11 +233,9 @@ class Sessions:
     ) -> None:
         """The rows of a group cancelled for ``reason``: one per session of the day, nobody staffing it."""
         patients = [enrolment.episode.episode_id for enrolment in members]
-        day, name = attendance.day, attendance.track.name
-        self._log.today.extend(
-            (day, "group", name, group, k, "programme", s, e, (), 0, "", patients, "cancelled", reason)
-            for k, (s, e) in enumerate(rule.times)
-        )
+        day, name, add = attendance.day, attendance.track.name, self._log.add
+        for k, (s, e) in enumerate(rule.times):
+            add(day, ("group", name, group, k, "programme", s, e, (), 0, "", "cancelled", reason), patients)
 
     def hold(self, attendance: Attendance) -> list[HeldSession]:
         """``hold_sessions`` for one track-day (see there).
@@ -298,10 +324,11 @@ class Sessions:
             )
         held: list[HeldSession] = []
         taken = 0
-        log = self._log.today
+        log = self._log
         name = track.name
         times = rule.times
         booked = rule.booked
+        codes = rule.held
         for session in running:
             number = 0 if index_of is None else index_of[id(session[0])]
             if len(candidates) - taken < per_group:
@@ -336,13 +363,17 @@ class Sessions:
                 staff.sort()
             ids = [enrolment.episode.episode_id for enrolment in session]
             patients = [ids[:] for _ in times]
-            where = self._room_names[room]
             staffed = tuple(staff)
-            for k, (s, e) in enumerate(times):  # one row per session of the day, for every track-day
-                log.append(
-                    (day, "group", name, number, k, "programme", s, e, staffed, cover, where, patients[k],
-                     "held", "")
-                )  # fmt: skip
+            found = codes.get((number, staffed, cover, room))
+            if found is None:  # the key of each session's row, coded once per group, staff and room
+                where = self._room_names[room]
+                found = codes[(number, staffed, cover, room)] = [
+                    log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
+                    for k, (s, e) in enumerate(times)
+                ]
+            log.day.extend([day] * len(found))  # one row per session of the day, for every track-day
+            log.key.extend(found)
+            log.patients.extend(patients)
             held.append(HeldSession(session, patients))
             row.groups_run += 1
             row.group_attendances += len(ids) * len(times)

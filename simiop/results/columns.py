@@ -32,10 +32,10 @@ from simiop.model.records import (
     PatientDays,
     Records,
     RowColumns,
-    SessionRow,
     StaffDay,
     TrackDay,
 )
+from simiop.model.session_table import SessionTable
 
 _DTYPE_NAMES = {"i": "int", "f": "float", "b": "bool"}
 """numpy's kind of an array -> the name ``Columns.array`` is asked for with that dtype."""
@@ -137,8 +137,8 @@ class RunColumns:
     staff_days: Columns
     patient_days: Columns
     bookings: Columns
-    sessions: Columns
-    """Every session on the clock (sessions.csv): held, cancelled or missed."""
+    sessions: SessionTable
+    """Every session on the clock (sessions.csv): held, cancelled or missed, as int-coded columns."""
 
     @cached_property
     def episode_of_day(self) -> np.ndarray:
@@ -179,5 +179,5 @@ def columns_of(records: Records) -> RunColumns:
         staff_days=Columns(StaffDay, records.staff_days),
         patient_days=Columns(PatientDay, records.patient_days, tabled=False),
         bookings=Columns(Booking, records.bookings, tabled=False),
-        sessions=Columns(SessionRow, records.sessions),
+        sessions=SessionTable.coded(records.sessions),
     )

@@ -14,13 +14,13 @@ per-person-day figures are NaN (nothing to measure), as elsewhere in the KPIs.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
 from typing import Any, Final, Literal
 
 import numpy as np
 
 from simiop.config.model import SimiopConfig
-from simiop.model.records import SessionKind, SessionReason
+from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
+from simiop.model.session_table import SessionTable, positions_within
 from simiop.results.columns import Columns, RunColumns
 
 _NAN = float("nan")
@@ -63,30 +63,28 @@ def role_of(person: str, roles: Collection[str]) -> str | None:
     return name if name in roles else None
 
 
-def _counted(sessions: Columns, from_day: float) -> np.ndarray:
-    """Positions of the session rows on or after ``from_day``."""
-    return np.flatnonzero(sessions.array("day", "int") >= from_day)
+Sessions = Columns | SessionTable
+"""The run's sessions (RunColumns.sessions), or sessions.csv's rows read through Columns (tests)."""
 
 
-def _exploded(sessions: Columns, rows: np.ndarray, field: str) -> tuple[np.ndarray, list[Any]]:
-    """For the session ``rows``, each (row, member) pair of a tuple field (staff or patients), in row order:
-    the row of each pair and the members, one pair per member of each row's tuple."""
-    tuples = sessions.values(field)
-    chosen = [tuples[row] for row in rows.tolist()]
-    sizes = np.fromiter(map(len, chosen), dtype=np.intp, count=len(chosen))
-    return np.repeat(rows, sizes), list(chain.from_iterable(chosen))
+def _table(sessions: Sessions) -> SessionTable:
+    """The sessions as int-coded columns (rows given through Columns are coded here, once per call)."""
+    if isinstance(sessions, SessionTable):
+        return sessions
+    rows = RowColumns(SessionRow, {name: sessions.values(name) for name in sessions.names})
+    return SessionTable.coded(rows)
 
 
-def _held(sessions: Columns, from_day: float, *, care_only: bool = False) -> np.ndarray:
+def _held(sessions: SessionTable, from_day: float, *, care_only: bool = False) -> np.ndarray:
     """Positions of the held session rows on or after ``from_day`` (``care_only``: not intake)."""
     held = sessions.codes("outcome", (HELD,)) == 0
     if care_only:
         held &= sessions.codes("kind", (INTAKE,)) != 0
-    return np.flatnonzero(held & (sessions.array("day", "int") >= from_day))
+    return np.flatnonzero(held & (sessions.day >= from_day))
 
 
 def direct_hours_per_person_day(
-    sessions: Columns, roles: Collection[str], from_day: float
+    sessions: Sessions, roles: Collection[str], from_day: float
 ) -> dict[str, np.ndarray]:
     """Per role, the direct hours of each person-day with a held session, person-days in (day, id) order.
 
@@ -96,12 +94,20 @@ def direct_hours_per_person_day(
     Person-days with no held session are not in the arrays: the figures
     describe days that had work.
     """
-    rows, people = _exploded(sessions, _held(sessions, from_day), "staff")
-    names = sorted(set(people), key=str)
+    table = _table(sessions)
+    rows = _held(table, from_day)
+    staff = table.key_values("staff")
+    names = sorted({person for members in staff for person in members}, key=str)
     code = {person: position for position, person in enumerate(names)}
-    person = np.fromiter(map(code.__getitem__, people), dtype=np.intp, count=len(people))
-    minutes = (sessions.array("end_minute") - sessions.array("start_minute"))[rows]
-    keys = sessions.array("day", "int")[rows] * max(1, len(names)) + person
+    # Each held row's staff, one (row, person) pair per member, in row order then as listed.
+    sizes = np.fromiter(map(len, staff), dtype=np.intp, count=len(staff))
+    members = np.fromiter((code[p] for m in staff for p in m), dtype=np.intp, count=int(sizes.sum()))
+    keys_of_rows = table.key[rows]
+    taken = sizes[keys_of_rows]
+    pair_keys = np.repeat(keys_of_rows, taken)
+    person = members[(np.cumsum(sizes) - sizes)[pair_keys] + positions_within(taken)]
+    minutes = (table.key_array("end_minute") - table.key_array("start_minute"))[pair_keys]
+    keys = np.repeat(table.day[rows], taken) * max(1, len(names)) + person
     found, inverse = np.unique(keys, return_inverse=True)
     hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
     role_of_person = [role_of(name, roles) for name in names]
@@ -109,7 +115,7 @@ def direct_hours_per_person_day(
     return {role: hours[role_of_day == role] for role in roles}
 
 
-def direct_hours_kpis(sessions: Columns, roles: Iterable[str], from_day: float) -> dict[str, float]:
+def direct_hours_kpis(sessions: Sessions, roles: Iterable[str], from_day: float) -> dict[str, float]:
     """``staff_direct_hours_per_day_max_<role>`` and ``_p95_<role>``: each role's heaviest person-days."""
     names = list(roles)
     hours = direct_hours_per_person_day(sessions, names, from_day)
@@ -123,31 +129,36 @@ def direct_hours_kpis(sessions: Columns, roles: Iterable[str], from_day: float) 
     return kpis
 
 
-def services_per_patient_day(sessions: Columns, from_day: float) -> np.ndarray:
+def services_per_patient_day(sessions: Sessions, from_day: float) -> np.ndarray:
     """Held sessions (groups and care, not intake) of each (day, episode) that had one, in that order."""
-    rows, patients = _exploded(sessions, _held(sessions, from_day, care_only=True), "patients")
-    if not patients:
+    table = _table(sessions)
+    counted = np.zeros(table.size, dtype=bool)
+    counted[_held(table, from_day, care_only=True)] = True
+    rows, ids = table.patient_ids()
+    chosen = counted[rows]
+    episode = ids[chosen]
+    if not episode.size:
         return np.zeros(0, dtype=np.intp)
-    episode = np.fromiter(patients, dtype=np.int64, count=len(patients))
-    keys = sessions.array("day", "int")[rows] * (int(episode.max()) + 1) + episode
-    return np.unique(keys, return_counts=True)[1]
+    keys = np.sort(table.day[rows[chosen]] * (int(episode.max()) + 1) + episode, kind="stable")
+    # np.unique's counts, by a stable sort: the rows are in day order, so the keys nearly are.
+    edges = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.diff(np.concatenate(([0], edges, [keys.size])))
 
 
-def four_plus_share(sessions: Columns, attended_days: int, from_day: float) -> float:
+def four_plus_share(sessions: Sessions, attended_days: int, from_day: float) -> float:
     """Share of attended patient-days with 4 or more held services (the 4+ services share)."""
     if not attended_days:
         return _NAN
     return int(np.count_nonzero(services_per_patient_day(sessions, from_day) >= 4)) / attended_days
 
 
-def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -> dict[str, int]:
+def missed_care_kpis(config: SimiopConfig, sessions: Sessions, from_day: float) -> dict[str, int]:
     """``care_missed_<kind>_<reason>``: due care sessions that could not be placed, by kind and reason."""
-    missed = np.flatnonzero(
-        (sessions.codes("outcome", (MISSED,)) == 0) & (sessions.array("day", "int") >= from_day)
-    )
+    table = _table(sessions)
+    missed = np.flatnonzero((table.codes("outcome", (MISSED,)) == 0) & (table.day >= from_day))
     width = len(MISSED_REASONS) + 1  # codes from -1 (not listed) up: shifted by one
-    pairs = (sessions.codes("kind", CARE_SESSION_KINDS)[missed] + 1) * width + (
-        sessions.codes("reason", MISSED_REASONS)[missed] + 1
+    pairs = (table.codes("kind", CARE_SESSION_KINDS)[missed] + 1) * width + (
+        table.codes("reason", MISSED_REASONS)[missed] + 1
     )
     counts = np.bincount(pairs, minlength=(len(CARE_SESSION_KINDS) + 1) * width).tolist()
     found = {
@@ -170,16 +181,22 @@ def missed_care_kpis(config: SimiopConfig, sessions: Columns, from_day: float) -
     }
 
 
-def groups_covered(sessions: Columns, from_day: float) -> int:
+def groups_covered(sessions: Sessions, from_day: float) -> int:
     """Groups (track, group, day) held with a cover person in at least one of their sessions."""
+    table = _table(sessions)
     rows = np.flatnonzero(
-        (sessions.codes("kind", (GROUP,)) == 0)
-        & (sessions.codes("outcome", (HELD,)) == 0)
-        & (sessions.array("cover", "int") != 0)
-        & (sessions.array("day", "int") >= from_day)
-    ).tolist()
-    track, group, day = sessions.values("track"), sessions.values("group"), sessions.values("day")
-    return len({(day[row], track[row], group[row]) for row in rows})
+        (table.codes("kind", (GROUP,)) == 0)
+        & (table.codes("outcome", (HELD,)) == 0)
+        & (table.array("cover", "int") != 0)
+        & (table.day >= from_day)
+    )
+    groups: dict[tuple[Any, Any], int] = {}  # (track, group) -> its number, per key
+    of_key = [
+        groups.setdefault(pair, len(groups))
+        for pair in zip(table.key_values("track"), table.key_values("group"), strict=True)
+    ]
+    found = table.day[rows] * max(1, len(groups)) + np.array(of_key, dtype=np.int64)[table.key[rows]]
+    return int(np.unique(found).size)
 
 
 def weekly_individual_coverage(

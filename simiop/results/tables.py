@@ -28,6 +28,7 @@ from simiop.billing import BilledRun
 from simiop.config.clock import clock_text
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import INTAKE_OUTCOMES, Episode
+from simiop.model.session_table import positions_within
 from simiop.results.columns import Columns
 
 EPISODE_COLUMNS: dict[str, str] = {
@@ -491,48 +492,58 @@ def _index_text(index: int) -> str:
 def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     """sessions.csv's text, byte for byte ``render_columns(SESSION_COLUMNS, session_columns(...))``.
 
-    Why not that: a row is 17 fields, and neighbouring fields depend on one
-    value each: date and day on the day; kind to end_minute on (kind, track,
-    group, session, placement, start, end), of which a run has a few hundred;
-    staff, cover and room on those three; outcome and reason on that pair.
-    Each such run of fields is formatted once per distinct key, already
-    comma-joined, so a row is five pieces to join instead of 17 fields.
+    Why not that: a row is 17 fields, but the sessions are int-coded columns
+    (SessionTable): a day, a key (every field but the day and the patients;
+    a run has a hundred or two) and the patients. So a row is its day's text
+    (date, day), its key's text up to the patients (kind to room), each of its
+    patients' ids, and its key's text after them (outcome, reason and the line
+    break): each day and each key is formatted once, each id is looked up in a
+    table of formatted ints, and numpy lays every row's pieces out in file
+    order for one join.
     """
-    sessions = run.columns.sessions
-    if not sessions.size:
+    table = run.columns.sessions
+    if not table.size:
         return render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
-    values = sessions.values
-    pieces = [
-        _each_key(values("day"), lambda day: f"{dates[day]},{day}"),
-        _each_key(
-            zip(
-                values("kind"),
-                values("track"),
-                values("group"),
-                values("session"),
-                values("placement"),
-                values("start_minute"),
-                values("end_minute"),
-                strict=True,
-            ),
-            _when_text,
-        ),
-        _each_key(zip(values("staff"), values("cover"), values("room"), strict=True), _who_text),
-        _each_key(values("patients"), lambda patients: ";".join(map(str, patients))),
-        _each_key(
-            zip(values("outcome"), values("reason"), strict=True),
-            lambda ended: f"{_plain_text(ended[0])},{_plain_text(ended[1])}",
-        ),
-    ]
-    lines = [",".join(map(csv_field, SESSION_COLUMNS))]
-    lines.extend(map(",".join, zip(*pieces, strict=True)))
-    return "\n".join(lines) + "\n"
+    heads = np.empty(len(table.keys), dtype=object)
+    heads[:] = [f"{_when_text(key[:7])},{_who_text(key[7:10])}," for key in table.keys]
+    tails = np.empty(len(table.keys), dtype=object)
+    tails[:] = [f",{_plain_text(key[10])},{_plain_text(key[11])}\n" for key in table.keys]
+    present = np.unique(table.day)
+    days = np.empty(int(present[-1]) + 1, dtype=object)
+    days[present] = [f"{dates[day]},{day}," for day in present.tolist()]
+    rows, ids = table.patient_ids()
+    sizes = np.bincount(rows, minlength=table.size)
+    span = sizes + 3  # day, head, the patients, tail
+    base = np.cumsum(span) - span
+    pieces = np.empty(int(span.sum()), dtype=object)
+    pieces[base] = days[table.day]
+    pieces[base + 1] = heads[table.key]
+    pieces[base + 2 + sizes] = tails[table.key]
+    if ids.size:
+        plain, separated = _id_texts(ids)  # "17" and "17;": the last id of a row has no ';'
+        last = np.zeros(ids.size, dtype=bool)
+        last[np.cumsum(sizes[sizes > 0]) - 1] = True
+        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = np.where(last, plain, separated)
+    return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
 
 
-def _each_key(keys: Iterable[Any], formatted: Callable[[Any], str]) -> list[str]:
-    """``formatted`` of each key, worked out once per distinct key (a key's equal ones print alike)."""
-    texts: dict[Any, str] = {}
-    return [texts.get(key) or texts.setdefault(key, formatted(key)) for key in keys]
+_id_tables: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+def _id_texts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each id (an int) as str() prints it, and the same followed by ';' (object arrays); looked up in
+    tables of str(0), str(1), ... made once (grown on demand) up to ``_INT_TEXTS_UP_TO``, else formatted."""
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= _INT_TEXTS_UP_TO:
+        plain = np.array(list(map(str, ids.tolist())), dtype=object)
+        return plain, plain + ";"
+    if not _id_tables or high >= _id_tables[0][0].size:
+        known = _id_tables[0][0].size if _id_tables else 512
+        size = min(_INT_TEXTS_UP_TO, max(2 * known, high + 1))
+        plain = np.array(list(map(str, range(size))), dtype=object)
+        _id_tables[:] = [(plain, plain + ";")]
+    plain, separated = _id_tables[0]
+    return plain[ids], separated[ids]
 
 
 def _plain_text(value: str | None) -> str:

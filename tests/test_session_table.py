@@ -1,0 +1,139 @@
+"""The sessions record as int-coded columns: SessionLog writes a day, a key code and the patients per row
+and orders each day's rows once; SessionTable reads fields through its keys, as Columns reads rows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simiop.billing import bill
+from simiop.model.calendar import ClinicCalendar
+from simiop.model.records import RowColumns, SessionRow
+from simiop.model.session_table import KEY_FIELDS, NO_TIME, SessionTable, positions_within
+from simiop.model.sessions import SessionLog
+from simiop.results.columns import Columns
+from simiop.results.tables import SESSION_COLUMNS, iso_dates, render_columns, render_sessions, session_columns
+from tests.test_tables import CONFIG, tiny
+
+NAN = float("nan")
+
+
+def _held(kind: str, start: float, person: str, k: int = -1) -> tuple[object, ...]:
+    return (kind, "day", -1, k, "after", start, start + 50.0, (person,), 0, f"office:{person}", "held", "")
+
+
+def _missed(kind: str, reason: str) -> tuple[object, ...]:
+    return (kind, "day", -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
+
+
+def test_each_closed_day_is_ordered_by_start_then_kind_ties_and_missed_rows_as_written() -> None:
+    log = SessionLog()
+    # Day 3, written care first: a missed row, two individual sessions at 600 (two people), a family
+    # session at 540, a group at 600 (groups sort before individual at the same minute), a second missed.
+    log.add(3, _missed("individual", "no_slot"), [1])
+    log.add(3, _held("individual", 600.0, "therapist_2"), [2])
+    log.add(3, _held("individual", 600.0, "therapist_1"), [3])
+    log.add(3, _held("family", 540.0, "therapist_1"), [4])
+    group = ("group", "day", 0, 0, "programme", 600.0, 650.0, ("therapist_3",), 0, "group_room_1", "held", "")
+    log.add(3, group, [5, 6])
+    log.add(3, _missed("family", "staff_absent"), [7])
+    log.close_day()
+    log.close_day()  # nothing written since: no empty day
+    log.add(4, _missed("individual", "no_slot"), [9])  # day 4 is not closed: records() closes it
+    log.add(4, _held("family", 500.0, "therapist_1"), [8])
+    table = log.records()
+    assert table.day.tolist() == [3, 3, 3, 3, 3, 3, 4, 4]
+    assert [patients[0] for patients in table.patients] == [4, 5, 2, 3, 1, 7, 8, 9]
+    assert [row.kind for row in table.rows()] == [
+        "family", "group", "individual", "individual", "individual", "family", "family", "individual"
+    ]  # fmt: skip
+    assert len(table.keys) == 7  # each distinct key once: day 4's missed row shares day 3's key
+    assert table.key.tolist()[-1] == table.key.tolist()[4]
+    assert log.code(group) == 4
+    assert log.code(_missed("individual", "no_slot")) == 0
+
+
+def test_days_closed_apart_are_never_mixed_and_an_empty_log_is_an_empty_table() -> None:
+    log = SessionLog()
+    log.add(0, _held("individual", 700.0, "therapist_1"), [1])
+    log.close_day()
+    log.add(1, _held("individual", 500.0, "therapist_1"), [2])
+    assert log.records().day.tolist() == [0, 1]  # 500 is earlier, but on the next day closed
+    assert len(SessionLog().records()) == 0
+    assert SessionLog().records().rows() == []
+
+
+def test_a_group_row_lists_its_patients_as_they_are_when_the_table_is_made() -> None:
+    log = SessionLog()
+    members = [10, 11, 12]
+    log.add(2, ("group", "day", 0, 0, "programme", 540.0, 590.0, (), 0, "", "held", ""), members)
+    members.remove(11)  # care pulled the patient out of this session
+    assert log.records()[0].patients == (10, 12)
+
+
+def _rows() -> list[SessionRow]:
+    return [
+        SessionRow(7, "group", "day", 0, 0, "programme", 540.0, 590.0, ("therapist_1", "therapist_2"), 1,
+                   "group_room_1", (0, 4, 70000), "held", ""),
+        SessionRow(7, "family", "day", -1, -1, "", NAN, NAN, (), 0, "", (4,), "missed", "no_staff_time"),
+        SessionRow(8, "family", "day", -1, -1, "", NAN, NAN, (), 0, "", (5,), "missed", "no_staff_time"),
+        SessionRow(8, "group", "day", 1, 0, "programme", 540.0, 590.0, (), 0, "", (), "cancelled", "too_few"),
+    ]  # fmt: skip
+
+
+def test_hand_made_rows_are_coded_once_and_read_back_as_columns_read_them() -> None:
+    rows = RowColumns.of(SessionRow, _rows())
+    table = SessionTable.coded(rows)
+    assert SessionTable.coded(table) is table
+    assert len(table) == 4
+    assert len(table.keys) == 3
+    assert table.key.tolist() == [0, 1, 1, 2]
+    columns = Columns(SessionRow, rows)
+    for name in ("day", "kind", "group", "staff", "cover", "room", "patients", "outcome", "reason"):
+        assert table.values(name) == columns.values(name), name
+    for name, dtype in (("day", "int"), ("group", "int"), ("cover", "int"), ("end_minute", "float")):
+        assert np.array_equal(table.array(name, dtype), columns.array(name, dtype), equal_nan=True), name
+    labels = ("held", "missed")
+    assert (
+        table.codes("outcome", labels).tolist() == columns.codes("outcome", labels).tolist() == [0, 1, 1, -1]
+    )
+    assert [math.isnan(row.start_minute) for row in table] == [False, True, True, False]
+    assert table[3] == _rows()[3]
+    assert table == SessionTable.coded(RowColumns.of(SessionRow, _rows()))
+    assert table != SessionTable.coded(RowColumns.of(SessionRow, _rows()[:3]))
+    assert table.key_values("room") == ["group_room_1", "", ""]
+    with pytest.raises(KeyError, match="not a key field"):
+        table.key_values("patients")
+
+
+def test_patient_ids_are_every_row_and_id_pair_in_order() -> None:
+    rows, ids = SessionTable.coded(RowColumns.of(SessionRow, _rows())).patient_ids()
+    assert rows.tolist() == [0, 0, 0, 1, 2]
+    assert ids.tolist() == [0, 4, 70000, 4, 5]
+
+
+def test_a_table_refuses_columns_of_different_lengths_or_unknown_keys() -> None:
+    key = tuple(range(len(KEY_FIELDS)))
+    with pytest.raises(ValueError, match="2 days, 1 keys and 1 patient lists"):
+        SessionTable([1, 2], [0], [[1]], [key])
+    with pytest.raises(ValueError, match="outside the 1 keys"):
+        SessionTable([1], [1], [[1]], [key])
+
+
+def test_positions_within_ragged_pieces() -> None:
+    assert positions_within(np.array([2, 0, 3, 1])).tolist() == [0, 1, 0, 1, 2, 0]
+    assert positions_within(np.array([], dtype=np.intp)).tolist() == []
+
+
+def test_sessions_csv_from_the_codes_is_the_column_rendering_with_ids_beyond_the_table() -> None:
+    """An id past the table of formatted ints (70000), several ids, none, and two days' prefixes."""
+    records = tiny()
+    records.sessions = RowColumns.of(SessionRow, _rows())
+    run = bill(CONFIG, records)
+    dates = iso_dates(ClinicCalendar.for_config(CONFIG))
+    text = render_sessions(run, dates)
+    assert text == render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
+    assert ",therapist_1;therapist_2,1,group_room_1,0;4;70000,held,\n" in text
+    assert text.endswith(",,0,,,cancelled,too_few\n")
