@@ -82,13 +82,21 @@ def check_files(source: Path, recorded: Mapping[str, str], rerun: Mapping[str, s
     return checks
 
 
-@dataclass(frozen=True, repr=False)
-class Reproduction:
-    """What ``reproduce`` found: one check per file, the re-run's outcome and the original manifest."""
+class CheckedFiles:
+    """What every kind of reproduction reports (a run or experiment here, an optimisation in
+    ``simiop.optimisation.reproduce``): one check per file and the original manifest, against the
+    re-run's manifest (``rerun_manifest``).
+
+    One definition of "identical", the summary line and the version changes, so that
+    ``simiop reproduce`` says the same of every kind of folder.
+    """
 
     checks: list[FileCheck]
-    outcome: Outcome
     original: dict[str, Any]
+
+    def rerun_manifest(self) -> dict[str, Any]:
+        """The manifest the re-run wrote."""
+        raise NotImplementedError
 
     @property
     def identical(self) -> bool:
@@ -106,18 +114,30 @@ class Reproduction:
         others = [f"{counts[status]} {status}" for status in STATUSES if status != MATCH and counts[status]]
         return line + (f" ({', '.join(others)})" if others else "")
 
-    def __repr__(self) -> str:
-        return f"<Reproduction of {self.outcome.plan.name!r} in {self.outcome.out}: {self.summary()}>"
-
     def version_changes(self) -> dict[str, tuple[str, str]]:
         """Versions that differ between the original run and this one (a likely cause of differences)."""
         before = self.original.get("versions", {})
-        after = self.outcome.manifest["versions"]
+        after = self.rerun_manifest()["versions"]
         return {
             name: (str(before.get(name)), str(after[name]))
             for name in after
             if name != "platform" and before.get(name) != after[name]
         }
+
+
+@dataclass(frozen=True, repr=False)
+class Reproduction(CheckedFiles):
+    """What ``reproduce`` found: one check per file, the re-run's outcome and the original manifest."""
+
+    checks: list[FileCheck]
+    outcome: Outcome
+    original: dict[str, Any]
+
+    def rerun_manifest(self) -> dict[str, Any]:
+        return self.outcome.manifest
+
+    def __repr__(self) -> str:
+        return f"<Reproduction of {self.outcome.plan.name!r} in {self.outcome.out}: {self.summary()}>"
 
 
 REPRODUCED = "-reproduced"

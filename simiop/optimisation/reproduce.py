@@ -7,50 +7,29 @@ its manifest recorded, and the re-run made the same bytes again.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, command_line
-from simiop.experiments.reproduce import MATCH, STATUSES, FileCheck, check_files
+from simiop.experiments.reproduce import CheckedFiles, FileCheck, check_files
 from simiop.optimisation.runner import Optimisation, from_identity, optimise
 
 
 @dataclass(frozen=True, repr=False)
-class OptimiseReproduction:
+class OptimiseReproduction(CheckedFiles):
     """What reproducing an optimisation found: one check per file, the re-run and the original manifest."""
 
     checks: list[FileCheck]
     outcome: Optimisation
     original: dict[str, Any]
 
-    @property
-    def identical(self) -> bool:
-        return bool(self.checks) and all(check.status == MATCH for check in self.checks)
-
-    @property
-    def problems(self) -> list[FileCheck]:
-        return [check for check in self.checks if check.status != MATCH]
-
-    def summary(self) -> str:
-        counts = Counter(check.status for check in self.checks)
-        line = f"{counts[MATCH]} of {len(self.checks)} files match"
-        others = [f"{counts[status]} {status}" for status in STATUSES if status != MATCH and counts[status]]
-        return line + (f" ({', '.join(others)})" if others else "")
+    def rerun_manifest(self) -> dict[str, Any]:
+        return self.outcome.manifest
 
     def __repr__(self) -> str:
         return f"<Reproduction of {self.outcome.problem.name!r} in {self.outcome.out}: {self.summary()}>"
-
-    def version_changes(self) -> dict[str, tuple[str, str]]:
-        before = self.original.get("versions", {})
-        after = self.outcome.manifest["versions"]
-        return {
-            name: (str(before.get(name)), str(after[name]))
-            for name in after
-            if name != "platform" and before.get(name) != after[name]
-        }
 
 
 def reproduce_optimisation(
