@@ -386,3 +386,16 @@ def test_a_target_on_a_kpi_not_studied_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "psa.yaml: targets[1].kpi: not one of kpis (got 'revenue_usd'" in result.output
+
+
+def test_one_replication_names_no_input_as_told_from_noise(tmp_path: Path) -> None:
+    """With one replication a change has no CI, so no run can tell it from noise (docs/sensitivity.md)."""
+    spec = _write(tmp_path, "mmc_oat.yaml", MMC_OAT.format(base=MMC))
+    out = tmp_path / "out"
+    arguments = ["sensitivity", str(spec), "--out", str(out), "-r", "1", "--horizon", "60"]
+    result = CliRunner().invoke(main, [*arguments, "--executor", "serial", "--no-report"])
+    assert result.exit_code == 0, result.output
+    findings = (out / "findings.txt").read_text(encoding="utf-8")
+    assert "no input has an effect these runs can tell from noise" in findings, findings
+    assert "seats" not in findings, findings
+    assert "arrival" not in findings, findings
