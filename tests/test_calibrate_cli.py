@@ -305,3 +305,41 @@ def test_holdout_from_writes_holdout_csv(tmp_path: Path) -> None:
     )
     assert code == 2
     assert stderr.startswith("command line: --holdout-from 2031-01-01: outside the extract")
+
+
+def test_a_repeated_row_or_an_episode_during_another_stay_is_named_without_the_patient_id() -> None:
+    stay = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    rows = _rows(
+        _row(**stay),
+        _row(referral_date="2027-02-10"),  # referred again while enrolled
+        _row(patient_id="B2"),
+        _row(patient_id="B2"),  # the same row twice
+        _row(patient_id="C3", admission_date="2027-02-02"),  # still open
+        _row(patient_id="C3", referral_date="2027-01-20", admission_date="2027-03-01"),
+        _row(referral_date="2027-03-01", admission_date="2027-03-02"),  # a readmission: fine
+    )
+    with pytest.raises(ExtractError) as caught:
+        parse_rows("x.csv", rows)
+    assert caught.value.lines == [
+        "x.csv: row 3, column referral_date: '2027-02-10' (allowed: not during the same patient's stay in "
+        "row 2, admitted 2027-02-02, discharged 2027-03-01: a patient is in one episode at a time)",
+        "x.csv: row 5: the same episode as row 4 (allowed: one row per episode)",
+        "x.csv: row 7, column admission_date: '2027-03-01' (allowed: not during the same patient's stay in "
+        "row 6, admitted 2027-02-02, not yet discharged: a patient is in one episode at a time)",
+    ]
+    assert not any(name in line for line in caught.value.lines for name in ("A1", "B2", "C3"))
+
+
+def test_cli_unknown_payer_or_track_is_one_line_each(tmp_path: Path) -> None:
+    extract = tmp_path / "names.csv"
+    admitted = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(_rows(_row(payer="blue_cross", track="weekend", **admitted)))
+    code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"{extract}: row 2, column payer: 'blue_cross' is not a payer of the base config "
+        "(allowed: commercial, medicaid, medicare, self_pay)",
+        f"{extract}: row 2, column track: 'weekend' is not a track of the base config (allowed: day, evening)",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -64,16 +64,28 @@ class Calibration:
 
 
 def check_names(extract: Extract, base: SimiopConfig) -> None:
-    """Every referral source in the extract must be one of the base config's (or 'readmission')."""
-    known = set(base.referrals.sources) | {READMISSION_SOURCE}
+    """Every referral source, payer and track in the extract must be one of the base config's.
+
+    A source may also be 'readmission'. An unknown payer or track would be dropped silently from the
+    adjustments that read them (authorization denials per payer, days a week per track).
+    """
+    columns = (
+        ("referral_source", "source", set(base.referrals.sources) | {READMISSION_SOURCE}),
+        ("payer", "payer", set(base.money.payers)),
+        ("track", "track", set(base.tracks)),
+    )
     lines = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for episode in extract.episodes:
-        if episode.source not in known and episode.source not in seen:
-            seen.add(episode.source)
+        for column, kind, known in columns:
+            value = {"referral_source": episode.source, "payer": episode.payer, "track": episode.track}[
+                column
+            ]
+            if value is None or value in known or (column, value) in seen:
+                continue
+            seen.add((column, value))
             lines.append(
-                f"{extract.source}: row {episode.row}, column referral_source: {episode.source!r} is not a "
-                f"source "
+                f"{extract.source}: row {episode.row}, column {column}: {value!r} is not a {kind} "
                 f"of the base config (allowed: {', '.join(sorted(known))})"
             )
     if lines:
