@@ -343,3 +343,22 @@ def test_cli_unknown_payer_or_track_is_one_line_each(tmp_path: Path) -> None:
         f"{extract}: row 2, column track: 'weekend' is not a track of the base config (allowed: day, evening)",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_exits_130_with_one_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like the other commands (not click's 'Aborted!' and status 1)."""
+    import simiop.calibrate.pipeline as pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "calibrate", interrupted)
+    out = tmp_path / "out"
+    code, _, stderr = run("calibrate", str(SHIPPED), "--base", str(BASELINE), "--out", str(out))
+    assert code == 130
+    assert stderr.strip().splitlines() == [
+        f"interrupted: nothing was written into {out}; run the same command again"
+    ]
+    assert not out.exists()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
 
-from simiop.cli.common import fail
+from simiop.cli.common import INTERRUPTED, fail
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
@@ -125,10 +126,20 @@ def calibrate(
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
+        sys.exit(INTERRUPTED)
     try:
         write_outputs(calibration, out, draws, seed, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
+    except KeyboardInterrupt:
+        # Each file is written whole (atomically), but the set may be part old, part new: say so.
+        click.echo(
+            f"\ninterrupted while writing into {out}: run the same command with --force to write every file",
+            err=True,
+        )
+        sys.exit(INTERRUPTED)
     chosen = [c for c in calibration.candidates if c.chosen]
     click.echo(
         f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
