@@ -362,3 +362,42 @@ def test_ctrl_c_exits_130_with_one_line_saying_what_to_do(
         f"interrupted: nothing was written into {out}; run the same command again"
     ]
     assert not out.exists()
+
+
+def test_export_extract_bad_folders_and_targets_are_one_line(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    out = tmp_path / "run"
+    mmc = REPO / "configs" / "validation" / "mmc.yaml"
+    code, _, stderr = run("run", str(mmc), "--horizon", "60", "-r", "1", "--out", str(out), "--no-report")
+    assert code == 0, stderr
+    # A second scenario opening a year later: its extract's as-of date is its own, not the first's.
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    later = json.loads(json.dumps(manifest["plan"]["scenarios"][0]))
+    later["name"] = "later"
+    later["config"]["clinic"]["opening_date"] = "2030-01-07"
+    manifest["plan"]["scenarios"].append(later)
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.copytree(out / "scenarios" / "base", out / "scenarios" / "later")
+    code, stdout, stderr = run(
+        "export-extract", str(out), "--out", str(tmp_path / "x.csv"), "--scenario", "later"
+    )
+    assert code == 0, stderr
+    assert "as of 2030-03-07" in stdout  # 60 days from 2030-01-07: the last day is day 59
+    other = tmp_path / "optimised"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"kind": "optimise"}), encoding="utf-8")
+    cases = {
+        (str(other), str(tmp_path / "y.csv")): f"{other}: not a result folder of `simiop run` or `simiop "
+        "experiment` (its manifest.json has no scenarios)",
+        (str(out), str(tmp_path / "no" / "y.csv")): f"--out {tmp_path / 'no' / 'y.csv'}: its folder "
+        f"{tmp_path / 'no'} does not exist (allowed: a file in an existing folder)",
+        (str(out), str(tmp_path)): f"--out {tmp_path}: is a folder (allowed: a file name, e.g. "
+        f"{tmp_path / 'extract.csv'})",
+    }
+    for (folder, target), expected in cases.items():
+        code, _, stderr = run("export-extract", folder, "--out", target, "--force")
+        assert (code, stderr.strip()) == (2, expected)
+    code, _, stderr = run("export-extract", str(out), "--out", str(tmp_path / "z.csv"), "--scenario", "nope")
+    assert (code, stderr.strip()) == (2, f"--scenario 'nope': not a scenario of {out} (allowed: base, later)")

@@ -184,10 +184,21 @@ def export_extract(run_folder: Path, target: Path, scenario: str, replication: i
     from simiop.calibrate.synthetic import NotAResultError
     from simiop.calibrate.synthetic import export_extract as write
 
+    if target.is_dir():
+        fail([f"--out {target}: is a folder (allowed: a file name, e.g. {target / 'extract.csv'})"])
+    if not target.parent.is_dir():
+        fail(
+            [
+                f"--out {target}: its folder {target.parent} does not exist "
+                "(allowed: a file in an existing folder)"
+            ]
+        )
     if target.exists() and not force:
         fail([f"--out {target}: already exists; pass --force to replace it"])
     try:
         rows, as_of = write(run_folder, target, scenario, replication)
     except NotAResultError as exc:
         fail([str(exc)])
+    except OSError as exc:
+        fail([f"--out {target}: cannot be written ({exc.strerror or exc})"])
     click.echo(f"extract: {target} ({rows} episodes, as of {as_of})")
