@@ -242,6 +242,13 @@ class OptimiseSpec(Frozen):
                 raise rule_error(
                     "objective.variable", "its levels are not numbers", variable, "a numeric variable"
                 )
+            if not self.constraints:
+                raise rule_error(
+                    "constraints",
+                    "nothing to check: the answer would be the smallest level without a run",
+                    [],
+                    "at least one target when the objective is a variable",
+                )
         if not self.objective.is_deterministic() and self.indifference_zone is None:
             raise rule_error(
                 "indifference_zone",
