@@ -270,3 +270,32 @@ def test_a_variable_objective_without_targets_is_one_line(tmp_path: Path) -> Non
     assert code == 2
     assert err.strip().startswith(f"{spec}: constraints: nothing to check"), err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "other"),
+    [
+        ("set: {tracks.programme.group_size.max: 3}", "set.tracks.programme.group_size.max"),
+        (
+            "variables:\n  seats: {paths: [tracks.programme.group_size.max], levels: [5, 6]}\n"
+            "  more: {paths: [tracks.programme.group_size], levels: [{min: 1, max: 9}], labels: [nine]}",
+            "variables.more.paths[0]",
+        ),
+    ],
+)
+def test_two_entries_setting_one_field_are_refused(tmp_path: Path, extra: str, other: str) -> None:
+    """The later would silently win, so a candidate named seats=5 could run with 9 seats."""
+    spec = mmc_spec(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    if extra.startswith("variables:"):
+        text = text.replace(
+            "variables:\n  seats: {paths: [tracks.programme.group_size.max], levels: [5, 6, 7]}", extra
+        )
+    else:
+        text += extra + "\n"
+    spec.write_text(text, encoding="utf-8")
+    code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert code == 2
+    assert err.strip().startswith(f"{spec}: variables.seats.paths[0]: sets the same field as {other}"), err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
