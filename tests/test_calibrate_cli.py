@@ -401,3 +401,11 @@ def test_export_extract_bad_folders_and_targets_are_one_line(tmp_path: Path) -> 
         assert (code, stderr.strip()) == (2, expected)
     code, _, stderr = run("export-extract", str(out), "--out", str(tmp_path / "z.csv"), "--scenario", "nope")
     assert (code, stderr.strip()) == (2, f"--scenario 'nope': not a scenario of {out} (allowed: base, later)")
+
+
+def test_an_extract_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    extract = tmp_path / "excel.csv"
+    with extract.open("w", newline="", encoding="utf-8-sig") as handle:  # Excel's "CSV UTF-8"
+        csv.writer(handle).writerows(_rows(_row()))
+    assert extract.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert [episode.patient for episode in read_extract(extract).episodes] == ["A1"]

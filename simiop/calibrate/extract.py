@@ -144,7 +144,8 @@ def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
     listing every problem (row numbers count the header as row 1, as a spreadsheet shows them).
     """
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, read as no character
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError:
         raise ExtractError([f"{path}: file not found"]) from None
