@@ -409,3 +409,20 @@ def test_an_extract_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(tmp_path
         csv.writer(handle).writerows(_rows(_row()))
     assert extract.read_bytes().startswith(b"\xef\xbb\xbf")
     assert [episode.patient for episode in read_extract(extract).episodes] == ["A1"]
+
+
+def test_referrals_before_the_bases_opening_are_one_line(tmp_path: Path) -> None:
+    """Were dropped from the referral fit silently, or (all before it) a traceback."""
+    extract = tmp_path / "early.csv"
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            _rows(_row(referral_date="2026-12-01"), _row(referral_date="2026-12-02"))
+        )
+    code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))
+    assert code == 2
+    opening = load_config(BASELINE).clinic.opening_date
+    assert stderr.splitlines() == [
+        f"{extract}: row 2, column referral_date: '2026-12-01' and 1 more rows (allowed: on or after the base "
+        f"config's clinic.opening_date {opening}, the day the programme in the extract opened: the ramp-up is "
+        "fitted from it)"
+    ]
