@@ -426,3 +426,16 @@ def test_referrals_before_the_bases_opening_are_one_line(tmp_path: Path) -> None
         f"config's clinic.opening_date {opening}, the day the programme in the extract opened: the ramp-up is "
         "fitted from it)"
     ]
+
+
+def test_a_one_episode_extract_calibrates_without_a_traceback(tmp_path: Path) -> None:
+    """The ramp-up search wandered to weeks_to_full beyond a float (OverflowError)."""
+    extract = tmp_path / "one.csv"
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(_rows(_row(referral_date="2027-01-04")))
+    code, stdout, stderr = run(
+        "calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out")
+    )
+    assert code == 0, stderr
+    assert "calibrated 1 episodes" in stdout
+    load_config(tmp_path / "out" / "calibrated.yaml")
