@@ -299,3 +299,19 @@ def test_two_entries_setting_one_field_are_refused(tmp_path: Path, extra: str, o
     assert err.strip().startswith(f"{spec}: variables.seats.paths[0]: sets the same field as {other}"), err
     assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_eliminated_candidate_names_the_candidate_that_beat_it() -> None:
+    """selection.csv read 'eliminated by candidate 2 (at 22)': a number the table never shows."""
+    from types import SimpleNamespace
+
+    from simiop.optimisation.outputs import reasons
+
+    result = SimpleNamespace(
+        status="feasible", reason="feasible; eliminated by candidate 2 on the objective (at 22)"
+    )
+    selection = SimpleNamespace(candidates=[result])
+    study = SimpleNamespace(names=["seats=5", "seats=6", "seats=7"], spec=SimpleNamespace(constraints=()))
+    assert reasons(study, selection, 0) == (  # type: ignore[arg-type]
+        "feasible; eliminated by seats=7 on the objective (after 22 replications)"
+    )
