@@ -305,3 +305,137 @@ def test_holdout_from_writes_holdout_csv(tmp_path: Path) -> None:
     )
     assert code == 2
     assert stderr.startswith("command line: --holdout-from 2031-01-01: outside the extract")
+
+
+def test_a_repeated_row_or_an_episode_during_another_stay_is_named_without_the_patient_id() -> None:
+    stay = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    rows = _rows(
+        _row(**stay),
+        _row(referral_date="2027-02-10"),  # referred again while enrolled
+        _row(patient_id="B2"),
+        _row(patient_id="B2"),  # the same row twice
+        _row(patient_id="C3", admission_date="2027-02-02"),  # still open
+        _row(patient_id="C3", referral_date="2027-01-20", admission_date="2027-03-01"),
+        _row(referral_date="2027-03-01", admission_date="2027-03-02"),  # a readmission: fine
+    )
+    with pytest.raises(ExtractError) as caught:
+        parse_rows("x.csv", rows)
+    assert caught.value.lines == [
+        "x.csv: row 3, column referral_date: '2027-02-10' (allowed: not during the same patient's stay in "
+        "row 2, admitted 2027-02-02, discharged 2027-03-01: a patient is in one episode at a time)",
+        "x.csv: row 5: the same episode as row 4 (allowed: one row per episode)",
+        "x.csv: row 7, column admission_date: '2027-03-01' (allowed: not during the same patient's stay in "
+        "row 6, admitted 2027-02-02, not yet discharged: a patient is in one episode at a time)",
+    ]
+    assert not any(name in line for line in caught.value.lines for name in ("A1", "B2", "C3"))
+
+
+def test_cli_unknown_payer_or_track_is_one_line_each(tmp_path: Path) -> None:
+    extract = tmp_path / "names.csv"
+    admitted = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(_rows(_row(payer="blue_cross", track="weekend", **admitted)))
+    code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"{extract}: row 2, column payer: 'blue_cross' is not a payer of the base config "
+        "(allowed: commercial, medicaid, medicare, self_pay)",
+        f"{extract}: row 2, column track: 'weekend' is not a track of the base config (allowed: day, evening)",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_exits_130_with_one_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like the other commands (not click's 'Aborted!' and status 1)."""
+    import simiop.calibrate.pipeline as pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "calibrate", interrupted)
+    out = tmp_path / "out"
+    code, _, stderr = run("calibrate", str(SHIPPED), "--base", str(BASELINE), "--out", str(out))
+    assert code == 130
+    assert stderr.strip().splitlines() == [
+        f"interrupted: nothing was written into {out}; run the same command again"
+    ]
+    assert not out.exists()
+
+
+def test_export_extract_bad_folders_and_targets_are_one_line(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    out = tmp_path / "run"
+    mmc = REPO / "configs" / "validation" / "mmc.yaml"
+    code, _, stderr = run("run", str(mmc), "--horizon", "60", "-r", "1", "--out", str(out), "--no-report")
+    assert code == 0, stderr
+    # A second scenario opening a year later: its extract's as-of date is its own, not the first's.
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    later = json.loads(json.dumps(manifest["plan"]["scenarios"][0]))
+    later["name"] = "later"
+    later["config"]["clinic"]["opening_date"] = "2030-01-07"
+    manifest["plan"]["scenarios"].append(later)
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.copytree(out / "scenarios" / "base", out / "scenarios" / "later")
+    code, stdout, stderr = run(
+        "export-extract", str(out), "--out", str(tmp_path / "x.csv"), "--scenario", "later"
+    )
+    assert code == 0, stderr
+    assert "as of 2030-03-07" in stdout  # 60 days from 2030-01-07: the last day is day 59
+    other = tmp_path / "optimised"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"kind": "optimise"}), encoding="utf-8")
+    cases = {
+        (str(other), str(tmp_path / "y.csv")): f"{other}: not a result folder of `simiop run` or `simiop "
+        "experiment` (its manifest.json has no scenarios)",
+        (str(out), str(tmp_path / "no" / "y.csv")): f"--out {tmp_path / 'no' / 'y.csv'}: its folder "
+        f"{tmp_path / 'no'} does not exist (allowed: a file in an existing folder)",
+        (str(out), str(tmp_path)): f"--out {tmp_path}: is a folder (allowed: a file name, e.g. "
+        f"{tmp_path / 'extract.csv'})",
+    }
+    for (folder, target), expected in cases.items():
+        code, _, stderr = run("export-extract", folder, "--out", target, "--force")
+        assert (code, stderr.strip()) == (2, expected)
+    code, _, stderr = run("export-extract", str(out), "--out", str(tmp_path / "z.csv"), "--scenario", "nope")
+    assert (code, stderr.strip()) == (2, f"--scenario 'nope': not a scenario of {out} (allowed: base, later)")
+
+
+def test_an_extract_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    extract = tmp_path / "excel.csv"
+    with extract.open("w", newline="", encoding="utf-8-sig") as handle:  # Excel's "CSV UTF-8"
+        csv.writer(handle).writerows(_rows(_row()))
+    assert extract.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert [episode.patient for episode in read_extract(extract).episodes] == ["A1"]
+
+
+def test_referrals_before_the_bases_opening_are_one_line(tmp_path: Path) -> None:
+    """Were dropped from the referral fit silently, or (all before it) a traceback."""
+    extract = tmp_path / "early.csv"
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            _rows(_row(referral_date="2026-12-01"), _row(referral_date="2026-12-02"))
+        )
+    code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))
+    assert code == 2
+    opening = load_config(BASELINE).clinic.opening_date
+    assert stderr.splitlines() == [
+        f"{extract}: row 2, column referral_date: '2026-12-01' and 1 more rows (allowed: on or after the base "
+        f"config's clinic.opening_date {opening}, the day the programme in the extract opened: the ramp-up is "
+        "fitted from it)"
+    ]
+
+
+def test_a_one_episode_extract_calibrates_without_a_traceback(tmp_path: Path) -> None:
+    """The ramp-up search wandered to weeks_to_full beyond a float (OverflowError)."""
+    extract = tmp_path / "one.csv"
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(_rows(_row(referral_date="2027-01-04")))
+    code, stdout, stderr = run(
+        "calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out")
+    )
+    assert code == 0, stderr
+    assert "calibrated 1 episodes" in stdout
+    load_config(tmp_path / "out" / "calibrated.yaml")

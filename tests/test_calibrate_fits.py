@@ -18,6 +18,7 @@ from simiop.calibrate.readmission import fit_readmission
 from simiop.calibrate.referrals import fit_referrals, rate_per_day, weekly_counts
 from simiop.calibrate.stay import fit_stay, person_weeks, stays
 from simiop.config import load_config
+from simiop.config.loader import read_config_data, validate_config
 from simiop.config.referrals import RampUp, ReferralSource, Seasonality
 from simiop.model.referrals import rate_per_day as model_rate_per_day
 from tests.conftest import BASELINE
@@ -67,6 +68,19 @@ def test_merge_merges_mappings_and_replaces_the_rest() -> None:
     merged = merge(base, {"a": {"c": None, "f": 3}, "e": [3]})
     assert merged == {"a": {"b": 1, "c": None, "f": 3}, "e": [3]}
     assert base == {"a": {"b": 1, "c": {"d": 2}}, "e": [1, 2]}  # not changed
+
+
+def test_a_fitted_distribution_replaces_the_bases_of_another_family() -> None:
+    """A binomial attendance (fixed propensity) or an exponential stay keeps none of the base's beta or
+    gamma parameters, so the calibrated config validates (it did not: 'mean: unknown key')."""
+    fragment = {
+        "attendance": {"propensity": {"dist": "fixed", "value": 0.8}},
+        "length_of_stay": {"planned_stay": {"dist": "exponential", "mean": 5.0}},
+    }
+    merged = merge(read_config_data(BASELINE), fragment)
+    assert merged["attendance"]["propensity"] == {"dist": "fixed", "value": 0.8}
+    assert merged["length_of_stay"]["planned_stay"] == {"dist": "exponential", "mean": 5.0}
+    validate_config(merged, "baseline + fragment")
 
 
 # -- referrals ---------------------------------------------------------------------------------------

@@ -241,3 +241,77 @@ def test_a_deterministic_objective_that_varies_is_one_line(tmp_path: Path) -> No
     assert len(err.strip().splitlines()) == 1, err
     assert "objective.deterministic: true, but seats=" in err
     assert "not deterministic" in err
+
+
+def test_an_unknown_kpi_names_its_field_and_leaves_out_free_for_the_fixed_file(tmp_path: Path) -> None:
+    spec = mmc_spec(tmp_path, horizon=60)
+    good = spec.read_text(encoding="utf-8")
+    spec.write_text(good.replace("wait_referral_to_admission_days_mean", "no_such_kpi"), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run("optimise", str(spec), "--out", str(out), "--executor", "serial")
+    assert code == 2
+    assert err.strip() == (
+        f"{spec}: constraints[0].kpi: no KPI named 'no_such_kpi' (allowed: a column of kpis.csv of a run)"
+    )
+    assert not out.exists()  # no claim left: the fixed file runs into the same --out
+    spec.write_text(good.replace("at_most: 0.5", "at_most: 50"), encoding="utf-8")
+    code, _, err = run("optimise", str(spec), "--out", str(out), "--executor", "serial")
+    assert code == 0, err
+
+
+def test_a_variable_objective_without_targets_is_one_line(tmp_path: Path) -> None:
+    spec = mmc_spec(tmp_path)
+    text = spec.read_text(encoding="utf-8").replace(
+        "constraints:\n  - {kpi: wait_referral_to_admission_days_mean, at_most: 0.5, tolerance: 0.15}\n",
+        "constraints: []\n",
+    )
+    spec.write_text(text, encoding="utf-8")
+    code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert code == 2
+    assert err.strip().startswith(f"{spec}: constraints: nothing to check"), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "other"),
+    [
+        ("set: {tracks.programme.group_size.max: 3}", "set.tracks.programme.group_size.max"),
+        (
+            "variables:\n  seats: {paths: [tracks.programme.group_size.max], levels: [5, 6]}\n"
+            "  more: {paths: [tracks.programme.group_size], levels: [{min: 1, max: 9}], labels: [nine]}",
+            "variables.more.paths[0]",
+        ),
+    ],
+)
+def test_two_entries_setting_one_field_are_refused(tmp_path: Path, extra: str, other: str) -> None:
+    """The later would silently win, so a candidate named seats=5 could run with 9 seats."""
+    spec = mmc_spec(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    if extra.startswith("variables:"):
+        text = text.replace(
+            "variables:\n  seats: {paths: [tracks.programme.group_size.max], levels: [5, 6, 7]}", extra
+        )
+    else:
+        text += extra + "\n"
+    spec.write_text(text, encoding="utf-8")
+    code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert code == 2
+    assert err.strip().startswith(f"{spec}: variables.seats.paths[0]: sets the same field as {other}"), err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_eliminated_candidate_names_the_candidate_that_beat_it() -> None:
+    """selection.csv read 'eliminated by candidate 2 (at 22)': a number the table never shows."""
+    from types import SimpleNamespace
+
+    from simiop.optimisation.outputs import reasons
+
+    result = SimpleNamespace(
+        status="feasible", reason="feasible; eliminated by candidate 2 on the objective (at 22)"
+    )
+    selection = SimpleNamespace(candidates=[result])
+    study = SimpleNamespace(names=["seats=5", "seats=6", "seats=7"], spec=SimpleNamespace(constraints=()))
+    assert reasons(study, selection, 0) == (  # type: ignore[arg-type]
+        "feasible; eliminated by seats=7 on the objective (after 22 replications)"
+    )

@@ -386,3 +386,33 @@ def test_a_target_on_a_kpi_not_studied_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "psa.yaml: targets[1].kpi: not one of kpis (got 'revenue_usd'" in result.output
+
+
+def test_one_replication_names_no_input_as_told_from_noise(tmp_path: Path) -> None:
+    """With one replication a change has no CI, so no run can tell it from noise (docs/sensitivity.md)."""
+    spec = _write(tmp_path, "mmc_oat.yaml", MMC_OAT.format(base=MMC))
+    out = tmp_path / "out"
+    arguments = ["sensitivity", str(spec), "--out", str(out), "-r", "1", "--horizon", "60"]
+    result = CliRunner().invoke(main, [*arguments, "--executor", "serial", "--no-report"])
+    assert result.exit_code == 0, result.output
+    findings = (out / "findings.txt").read_text(encoding="utf-8")
+    assert "no input has an effect these runs can tell from noise" in findings, findings
+    assert "seats" not in findings, findings
+    assert "arrival" not in findings, findings
+
+
+def test_a_psa_option_setting_a_field_an_input_varies_is_refused(tmp_path: Path) -> None:
+    """The input's value would replace the option's at every point: both options the same clinic."""
+    text = PSA.format(base=MMC).replace(
+        "seven_seats: {set: {tracks.programme.group_size.max: 7}}",
+        "longer_stays: {set: {length_of_stay.planned_stay.mean: 0.7}}",
+    )
+    spec = _write(tmp_path, "psa.yaml", text)
+    result = CliRunner().invoke(main, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"{spec}: options.longer_stays.set.length_of_stay.planned_stay.mean: sets a field that "
+        "inputs.mean_stay.paths[0] varies; the input would silently win (allowed a field no input varies "
+        "(vary it by the options or by an input, not both))"
+    ]
+    assert not (tmp_path / "out").exists()

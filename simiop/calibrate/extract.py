@@ -144,7 +144,8 @@ def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
     listing every problem (row numbers count the header as row 1, as a spreadsheet shows them).
     """
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, read as no character
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError:
         raise ExtractError([f"{path}: file not found"]) from None
@@ -189,6 +190,7 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
             episodes.append(episode)
     if not episodes and not problems:
         problems.append(f"{source}: no episodes (allowed: at least one row after the header)")
+    problems += _one_episode_at_a_time(source, episodes)
     latest = max((_latest(episode) for episode in episodes), default=None)
     if as_of is not None and latest is not None and latest > as_of:
         problems.append(f"{source}: dates up to {latest} are later than --as-of {as_of}")
@@ -199,6 +201,66 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
         raise ExtractError(shown)
     assert latest is not None
     return Extract(source, tuple(episodes), as_of or latest)
+
+
+def _one_episode_at_a_time(source: str, episodes: Sequence[Episode]) -> list[str]:
+    """A patient's rows must be distinct episodes, none starting during another's stay.
+
+    A row repeated, or a referral or admission while the same patient is enrolled (admission to
+    discharge, or to the end of the data while open), would count one person twice: two admissions
+    at once, and a stay with no readmission to follow it. One line per such row, naming the other
+    row but never the patient identifier.
+    """
+    by_patient: dict[str, list[Episode]] = {}
+    for episode in episodes:
+        by_patient.setdefault(episode.patient, []).append(episode)
+    problems: list[tuple[int, str]] = []
+    for own in by_patient.values():
+        cells = {episode.row: _cells(episode) for episode in own}
+        for later, earlier in itertools.permutations(own, 2):
+            same = cells[later.row] == cells[earlier.row]
+            if same and later.row < earlier.row:
+                continue  # reported once, on the later row
+            if same:
+                problems.append(
+                    (
+                        later.row,
+                        f"{source}: row {later.row}: the same episode as row {earlier.row} "
+                        "(allowed: one row per episode)",
+                    )
+                )
+                continue
+            if earlier.admitted is None:
+                continue
+            end = "not yet discharged" if earlier.discharged is None else f"discharged {earlier.discharged}"
+            for column, day in (("referral_date", later.referred), ("admission_date", later.admitted)):
+                inside = (
+                    day is not None
+                    and earlier.admitted <= day
+                    and (earlier.discharged is None or day < earlier.discharged)
+                )
+                if inside:
+                    problems.append(
+                        (
+                            later.row,
+                            f"{source}: row {later.row}, column {column}: '{day}' (allowed: not during the "
+                            f"same patient's stay in row {earlier.row}, admitted {earlier.admitted}, {end}: "
+                            "a patient is in one episode at a time)",
+                        )
+                    )
+                    break
+    seen: set[str] = set()
+    lines = []
+    for _, line in sorted(problems):
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
+    return lines
+
+
+def _cells(episode: Episode) -> tuple[object, ...]:
+    """An episode's values without its row number, to find a row repeated."""
+    return tuple(value for name, value in vars(episode).items() if name != "row")
 
 
 def _latest(episode: Episode) -> dt.date:

@@ -127,7 +127,10 @@ def logit(p: float) -> float:
 
 
 def expit(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # x below about -709, where an optimiser may wander: the share is 0
+        return 0.0
 
 
 def wilson(successes: int, trials: int) -> tuple[float, float]:

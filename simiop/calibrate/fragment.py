@@ -1,7 +1,10 @@
 """The config fragment the fits propose, merged onto the base config and validated like any config.
 
 Merge rule: mappings merge key by key (the fragment's value wins); any other value, and ``null``, replaces
-the base's (``progress_review: null`` removes the reviews; ``ramp_up: null`` removes a ramp-up).
+the base's (``progress_review: null`` removes the reviews; ``ramp_up: null`` removes a ramp-up). A
+distribution (a mapping with ``dist``) replaces the base's whole: a fit of another family (a fixed
+attendance propensity where the base has a beta, an exponential stay where it has a gamma) must not keep
+the base family's parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ def merge(base: Any, fragment: Mapping[str, Any]) -> Any:
     """``base`` with ``fragment`` merged in (neither is changed)."""
     result = copy.deepcopy(base)
     for key, value in fragment.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+        if isinstance(value, Mapping) and "dist" not in value and isinstance(result.get(key), Mapping):
             result[key] = merge(result[key], value)
         else:
             result[key] = copy.deepcopy(value)

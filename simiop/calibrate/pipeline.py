@@ -64,18 +64,40 @@ class Calibration:
 
 
 def check_names(extract: Extract, base: SimiopConfig) -> None:
-    """Every referral source in the extract must be one of the base config's (or 'readmission')."""
-    known = set(base.referrals.sources) | {READMISSION_SOURCE}
+    """Every referral source, payer and track in the extract must be one of the base config's, and no
+    referral may come before its opening date.
+
+    A source may also be 'readmission'. An unknown payer or track would be dropped silently from the
+    adjustments that read them (authorization denials per payer, days a week per track).
+    """
+    columns = (
+        ("referral_source", "source", set(base.referrals.sources) | {READMISSION_SOURCE}),
+        ("payer", "payer", set(base.money.payers)),
+        ("track", "track", set(base.tracks)),
+    )
     lines = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for episode in extract.episodes:
-        if episode.source not in known and episode.source not in seen:
-            seen.add(episode.source)
+        for column, kind, known in columns:
+            value = {"referral_source": episode.source, "payer": episode.payer, "track": episode.track}[
+                column
+            ]
+            if value is None or value in known or (column, value) in seen:
+                continue
+            seen.add((column, value))
             lines.append(
-                f"{extract.source}: row {episode.row}, column referral_source: {episode.source!r} is not a "
-                f"source "
+                f"{extract.source}: row {episode.row}, column {column}: {value!r} is not a {kind} "
                 f"of the base config (allowed: {', '.join(sorted(known))})"
             )
+    opening = base.clinic.opening_date
+    early = [episode for episode in extract.episodes if episode.referred < opening]
+    if early:
+        more = f" and {len(early) - 1} more rows" if len(early) > 1 else ""
+        lines.append(
+            f"{extract.source}: row {early[0].row}, column referral_date: '{early[0].referred}'{more} "
+            f"(allowed: on or after the base config's clinic.opening_date {opening}, the day the programme "
+            "in the extract opened: the ramp-up is fitted from it)"
+        )
     if lines:
         raise UnknownNamesError(lines)
 

@@ -171,7 +171,10 @@ def fit_form(data: Counts, form: Form) -> FormFit:
         return FormFit(form, np.array([rate]), log_likelihood)
 
     def objective(free: NDArray[np.float64]) -> float:
-        shape = _natural(form, free)
+        try:
+            shape = _natural(form, free)
+        except OverflowError:  # a ramp-up of more weeks than a float holds: with little data, nowhere near
+            return 1e12
         if form in ("seasonal", "ramp_up_seasonal") and shape[-2] >= 0.99:
             return 1e12
         return -_profile(data, form, shape)[1]

@@ -55,13 +55,24 @@ def extract_rows(episodes_csv: Path, opening: dt.date) -> list[dict[str, str]]:
     return result
 
 
-def run_config(out: Path) -> dict[str, object]:
-    """The resolved config of a `simiop run` result folder (from its manifest)."""
+def run_config(out: Path, scenario: str | None = None) -> dict[str, object]:
+    """The resolved config of a scenario (default the first) of a `simiop run` or `simiop experiment`
+    result folder, from its manifest. NotAResultError, one line, for any other folder."""
     manifest = out / "manifest.json"
     if not manifest.is_file():
         raise NotAResultError(f"{out}: no manifest.json (DIR is a result folder of `simiop run`)")
-    plan = json.loads(manifest.read_text(encoding="utf-8"))["plan"]
-    config: dict[str, object] = plan["scenarios"][0]["config"]
+    try:
+        scenarios = json.loads(manifest.read_text(encoding="utf-8"))["plan"]["scenarios"]
+        configs = {str(s["name"]): s["config"] for s in scenarios}
+    except (ValueError, KeyError, TypeError):
+        raise NotAResultError(
+            f"{out}: not a result folder of `simiop run` or `simiop experiment` (its manifest.json has no "
+            "scenarios)"
+        ) from None
+    name = scenario if scenario is not None else next(iter(configs))
+    if name not in configs:
+        raise NotAResultError(f"--scenario {name!r}: not a scenario of {out} (allowed: {', '.join(configs)})")
+    config: dict[str, object] = configs[name]
     return config
 
 
@@ -72,7 +83,7 @@ def export_extract(
 
     Returns (rows, the as-of date: the last simulated day). NotAResultError when the folder lacks it.
     """
-    config = run_config(out)
+    config = run_config(out, scenario)
     clinic = config["clinic"]
     simulation = config["simulation"]
     assert isinstance(clinic, dict)

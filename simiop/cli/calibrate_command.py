@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
 
-from simiop.cli.common import fail
+from simiop.cli.common import INTERRUPTED, fail
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
@@ -125,10 +126,20 @@ def calibrate(
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
+        sys.exit(INTERRUPTED)
     try:
         write_outputs(calibration, out, draws, seed, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
+    except KeyboardInterrupt:
+        # Each file is written whole (atomically), but the set may be part old, part new: say so.
+        click.echo(
+            f"\ninterrupted while writing into {out}: run the same command with --force to write every file",
+            err=True,
+        )
+        sys.exit(INTERRUPTED)
     chosen = [c for c in calibration.candidates if c.chosen]
     click.echo(
         f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
@@ -173,10 +184,21 @@ def export_extract(run_folder: Path, target: Path, scenario: str, replication: i
     from simiop.calibrate.synthetic import NotAResultError
     from simiop.calibrate.synthetic import export_extract as write
 
+    if target.is_dir():
+        fail([f"--out {target}: is a folder (allowed: a file name, e.g. {target / 'extract.csv'})"])
+    if not target.parent.is_dir():
+        fail(
+            [
+                f"--out {target}: its folder {target.parent} does not exist "
+                "(allowed: a file in an existing folder)"
+            ]
+        )
     if target.exists() and not force:
         fail([f"--out {target}: already exists; pass --force to replace it"])
     try:
         rows, as_of = write(run_folder, target, scenario, replication)
     except NotAResultError as exc:
         fail([str(exc)])
+    except OSError as exc:
+        fail([f"--out {target}: cannot be written ({exc.strerror or exc})"])
     click.echo(f"extract: {target} ({rows} episodes, as of {as_of})")

@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from simiop.cli.common import INTERRUPTED, executor_failure, executor_options, fail, progress_bar
+
+if TYPE_CHECKING:
+    from simiop.optimisation.spec import OptimiseSpec
 
 
 @click.command()
@@ -68,7 +72,12 @@ def optimise(
     except OptimiseFolderError as exc:
         fail([str(exc)])
     except UnknownKpiError as exc:
-        fail([f"{spec_path}: {exc}; see kpis.csv of a run for every name"])
+        fail(
+            [
+                f"{spec_path}: {_field_of(study.spec, exc.kpi)}: no KPI named {exc.kpi!r} "
+                "(allowed: a column of kpis.csv of a run)"
+            ]
+        )
     except ObjectiveVariesError as exc:
         name = study.names[exc.candidate]
         fail(
@@ -107,3 +116,16 @@ def optimise(
     click.echo(
         f"results in {out_dir}/ (optimise.html, selection.csv{', chosen.yaml' if found.chosen else ''})"
     )
+
+
+def _field_of(spec: OptimiseSpec, kpi: str) -> str:
+    """Where the optimisation file names ``kpi``: the objective or the first target that does."""
+    objective = spec.objective
+    if objective.kpi == kpi:
+        return "objective.kpi"
+    if objective.weights and kpi in objective.weights:
+        return f"objective.weights.{kpi}"
+    for index, target in enumerate(spec.constraints):
+        if target.kpi == kpi:
+            return f"constraints[{index}].kpi"
+    return "kpis"

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,7 +66,16 @@ def reasons(study: Study, selection: Selection, index: int) -> str:
             if study.spec.objective.is_deterministic()
             else "chosen: the best of those declared feasible"
         )
+    beaten = _ELIMINATED.fullmatch(result.reason)
+    if beaten:  # the procedure numbers candidates; the table names them
+        return (
+            f"feasible; eliminated by {study.names[int(beaten[1])]} on the objective "
+            f"(after {beaten[2]} replications)"
+        )
     return result.reason
+
+
+_ELIMINATED = re.compile(r"feasible; eliminated by candidate (\d+) on the objective \(at (\d+)\)")
 
 
 def selection_rows(study: Study, selection: Selection) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from simiop.atomic import write_text_atomic
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.overrides import set_values
 from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, horizon_way
-from simiop.experiments.evaluate import evaluate
+from simiop.experiments.evaluate import UnknownKpiError, evaluate
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
 from simiop.experiments.runner import OutputDirError
@@ -333,6 +333,7 @@ def optimise(
 
     key = problem.key()
     resuming = claim(out, key, force)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     kpis = problem.kpis()
     cache = read_values(out / VALUES, kpis, problem.names) if resuming else {}
@@ -367,9 +368,17 @@ def optimise(
     prices = None
     if problem.spec.objective.variable is not None:
         prices = [float(levels[problem.spec.objective.variable]) for levels in problem.spec.levels()]
-    selection = select(
-        len(problem.configs), constraints_of(problem.spec), settings_of(problem.spec), oracle, prices
-    )
+    try:
+        selection = select(
+            len(problem.configs), constraints_of(problem.spec), settings_of(problem.spec), oracle, prices
+        )
+    except UnknownKpiError:
+        if not resuming and not cache:  # nothing stored: leave no claim, so the fixed file can use --out
+            (out / MANIFEST).unlink(missing_ok=True)
+            (out / VALUES).unlink(missing_ok=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
+        raise
     save()
     written = write_outputs(out, problem, selection)
     files = {name: sha256_of(out / name) for name in sorted({VALUES, *written})}

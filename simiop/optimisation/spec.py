@@ -30,9 +30,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from simiop.config import ConfigError, Problem, read_config_data
-from simiop.config.base import FromList, Frozen, Name, rule_error
+from simiop.config.base import FromList, Frozen, Name, rule_error, rule_errors
 from simiop.config.durations import DURATION_EXAMPLES, duration_days
 from simiop.config.errors import problems_from, show_value
+from simiop.config.overrides import overlap_problems, split_path
 from simiop.experiments.spec import Factor, Overrides
 
 MAX_CANDIDATES = 2000
@@ -227,6 +228,17 @@ class OptimiseSpec(Frozen):
             raise rule_error(
                 "variables", "too many candidates", count, f"at most {MAX_CANDIDATES} combinations"
             )
+        written = {
+            **{
+                f"variables.{name}.paths[{index}]": path
+                for name, variable in self.variables.items()
+                for index, path in enumerate(variable.paths)
+            },
+            **{f"set.{path}": path for path in self.set},
+        }
+        overlapping = overlap_problems([(label, split_path(path)) for label, path in written.items()])
+        if overlapping:  # the later would silently win: a candidate's name would not be its config
+            raise rule_errors([(o.path, o.message, written[o.path], o.allowed or "") for o in overlapping])
         if self.max_replications < self.first_stage:
             raise rule_error(
                 "max_replications", "fewer than first_stage", self.max_replications, f">= {self.first_stage}"
@@ -241,6 +253,13 @@ class OptimiseSpec(Frozen):
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
                 raise rule_error(
                     "objective.variable", "its levels are not numbers", variable, "a numeric variable"
+                )
+            if not self.constraints:
+                raise rule_error(
+                    "constraints",
+                    "nothing to check: the answer would be the smallest level without a run",
+                    [],
+                    "at least one target when the objective is a variable",
                 )
         if not self.objective.is_deterministic() and self.indifference_zone is None:
             raise rule_error(

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 import simiop
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.errors import problems_from, show_value
-from simiop.config.overrides import overlap_problems, set_values, split_path, value_at
+from simiop.config.overrides import overlap_problems, overlaps, set_values, split_path, value_at
 from simiop.experiments.decided import HORIZON, SEED, horizon_way
 from simiop.sensitivity.design import Design, oat_design, sampled_design
 from simiop.sensitivity.spec import SensitivitySpec, UncertainInput
@@ -234,7 +234,30 @@ def _check_inputs(spec: SensitivitySpec, data: Any, source: str) -> list[Problem
                         "a numeric field (or scale: true for a list)",
                     )
                 )
-    return problems + overlap_problems(entries)
+    return problems + overlap_problems(entries) + _option_problems(spec, entries)
+
+
+def _option_problems(spec: SensitivitySpec, entries: list[tuple[str, list[str | int]]]) -> list[Problem]:
+    """An option may not set a field an input varies: the input's value would silently replace the
+    option's at every point, and the options would be the same clinic."""
+    problems = []
+    for name, option in spec.options.items():
+        for path in option.set:
+            try:
+                parts = split_path(path)
+            except ValueError:
+                continue  # reported when the option is applied
+            varied = next((where for where, inner in entries if overlaps(inner, parts)), None)
+            if varied is not None:
+                problems.append(
+                    Problem(
+                        f"options.{name}.set.{path}",
+                        f"sets a field that {varied} varies; the input would silently win",
+                        None,
+                        "a field no input varies (vary it by the options or by an input, not both)",
+                    )
+                )
+    return problems
 
 
 def read_study(path: Path, overrides: Mapping[str, Any] | None = None) -> Study:

@@ -55,15 +55,12 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[float | str | int]]) -> 
 
 
 def _clear(effect: OatEffect) -> bool:
-    """Whether the low or the high change's 95% CI excludes 0 (or, with no CI, the change is not 0)."""
-    for change, (low, high) in (
-        (effect.low_change, effect.low_change_ci),
-        (effect.high_change, effect.high_change_ci),
-    ):
-        if math.isnan(low) or math.isnan(high):
-            if change != 0 and not math.isnan(change):
-                return True
-        elif low > 0 or high < 0:
+    """Whether the low or the high change's 95% CI excludes 0.
+
+    With no CI (one replication) no change can be told from noise, so none counts as clear.
+    """
+    for low, high in (effect.low_change_ci, effect.high_change_ci):
+        if not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0):
             return True
     return False
 
