@@ -147,6 +147,35 @@ Date = Annotated[
 --set work."""
 
 
+HORIZON_MAX_DAYS = 36_500
+"""The longest run an experiment, optimisation or sensitivity file may ask for: 100 years of days."""
+
+
+def _horizon(value: object) -> str | float:
+    """A duration (``3y``, ``26w``) or a number of days above 0, checked here so that a bad value is one
+    problem: pydantic's own check of ``str | float`` reports each member of the union."""
+    from simiop.config.durations import DURATION_EXAMPLES, duration_days
+
+    if isinstance(value, str):
+        try:
+            duration_days(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "horizon", "not a duration", {"got": value, "allowed": DURATION_EXAMPLES}
+            ) from None
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not (math.isfinite(value) and 0 < value <= HORIZON_MAX_DAYS):
+            allowed = f"a duration ({DURATION_EXAMPLES}) above 0 and at most {HORIZON_MAX_DAYS:,} days"
+            raise PydanticCustomError("horizon", "out of range", {"got": value, "allowed": allowed})
+        return float(value)
+    raise PydanticCustomError("horizon", "wrong type", {"got": value, "allowed": DURATION_EXAMPLES})
+
+
+Horizon = Annotated[str | float, BeforeValidator(_horizon)]
+"""How long a run lasts from opening: a duration (3y, 18m, 26w, 90d) or a number of days."""
+
+
 def _parse_time_of_day(value: str) -> str:
     parts = value.split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):

@@ -30,8 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import Date, FromList, Frozen, Name, Rule, rule_error, rule_errors
-from simiop.config.durations import DURATION_EXAMPLES, duration_days
+from simiop.config.base import Date, FromList, Frozen, Horizon, Name, Rule, rule_error, rule_errors
 
 BASE_SCENARIO = "base"
 """The scenario that is the base config unchanged; scenarios are compared with it by default."""
@@ -130,7 +129,7 @@ class ExperimentSpec(Frozen):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     """Seed shared by every scenario, so they use common random numbers (default: the base config's)."""
 
-    horizon: str | Annotated[float, Field(gt=0, le=36_500)] | None = None
+    horizon: Horizon | None = None
     """Simulated time from opening, e.g. 3y, 18m, 26w or days (default: the base config's)."""
 
     until: Date | None = None
@@ -139,11 +138,6 @@ class ExperimentSpec(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentSpec:
-        if isinstance(self.horizon, str):
-            try:
-                duration_days(self.horizon)
-            except ValueError:
-                raise rule_error("horizon", "not a duration", self.horizon, DURATION_EXAMPLES) from None
         if self.horizon is not None and self.until is not None:
             raise rule_error(
                 "until",

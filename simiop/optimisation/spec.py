@@ -30,8 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from simiop.config import ConfigError, Problem, read_config_data
-from simiop.config.base import FromList, Frozen, Name, rule_error, rule_errors
-from simiop.config.durations import DURATION_EXAMPLES, duration_days
+from simiop.config.base import FromList, Frozen, Horizon, Name, rule_error, rule_errors
 from simiop.config.errors import problems_from, show_value
 from simiop.config.overrides import overlap_problems, split_path
 from simiop.experiments.spec import Factor, Overrides
@@ -211,16 +210,11 @@ class OptimiseSpec(Frozen):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     """Seed shared by every candidate: common random numbers (default: the base config's)."""
 
-    horizon: str | Annotated[float, Field(gt=0, le=36_500)] | None = None
+    horizon: Horizon | None = None
     """Simulated time from opening, e.g. 1y, 26w or days (default: the base config's)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> OptimiseSpec:
-        if isinstance(self.horizon, str):
-            try:
-                duration_days(self.horizon)
-            except ValueError:
-                raise rule_error("horizon", "not a duration", self.horizon, DURATION_EXAMPLES) from None
         if not self.variables:
             raise rule_error("variables", "nothing to choose", "{}", "at least one variable")
         count = math.prod(len(factor.levels) for factor in self.variables.values())

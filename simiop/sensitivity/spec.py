@@ -34,8 +34,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from simiop.config.base import FromList, Frozen, Name, rule_error
-from simiop.config.durations import DURATION_EXAMPLES, duration_days
+from simiop.config.base import FromList, Frozen, Horizon, Name, rule_error
 
 Method = Literal["oat", "morris", "sobol", "psa"]
 METHODS: tuple[Method, ...] = ("oat", "morris", "sobol", "psa")
@@ -184,7 +183,7 @@ class SensitivitySpec(Frozen):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     """Seed of the simulation and of the sampling (default: the base config's)."""
 
-    horizon: str | Annotated[float, Field(gt=0, le=36_500)] | None = None
+    horizon: Horizon | None = None
     """Simulated time from opening, e.g. 1y or days (default: the base config's)."""
 
     samples: Annotated[int, Field(ge=2, le=1_000_000)] | None = None
@@ -205,11 +204,6 @@ class SensitivitySpec(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> SensitivitySpec:
-        if isinstance(self.horizon, str):
-            try:
-                duration_days(self.horizon)
-            except ValueError:
-                raise rule_error("horizon", "not a duration", self.horizon, DURATION_EXAMPLES) from None
         if len(set(self.kpis)) != len(self.kpis):
             raise rule_error("kpis", "a KPI is listed twice", list(self.kpis), "distinct KPI names")
         if self.method == "oat" and self.samples is not None:
