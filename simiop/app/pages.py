@@ -116,12 +116,24 @@ def _set(path: str, key: str, convert: Callable[[Any], Any] = lambda value: valu
         st.session_state[f"bad:{path}"] = lines
 
 
+SHOWN = "shown_problems"
+"""Session key: the problem lines already shown on this rendering of the Clinic page."""
+
+
 def _show_problems(path: str, problems: list[Problem]) -> None:
-    """``simiop validate``'s lines about this field, right under it."""
+    """``simiop validate``'s lines about this field, right under it.
+
+    A problem about a section (``tracks: no track is enabled``) concerns every
+    field in it; it is shown once, under the first of them, not under each.
+    """
+    shown: set[str] = st.session_state.setdefault(SHOWN, set())
     for line in st.session_state.get(f"bad:{path}", []):
         st.error(line)
     for problem in problems_at(problems, path):
-        st.error(problem.format(_source()))
+        line = problem.format(_source())
+        if line not in shown:
+            shown.add(line)
+            st.error(line)
 
 
 def _number(path: str, label: str, problems: list[Problem], step: float | None = None) -> None:
@@ -187,6 +199,7 @@ def _get(path: str, default: Any = None) -> Any:
 def clinic_page() -> None:
     """The settings administrators change most, a file to start from, and the YAML to save."""
     st.header("Clinic")
+    st.session_state[SHOWN] = set()
     for line in st.session_state.pop("load_error", []):
         st.error(line)
     shipped = shipped_configs()
