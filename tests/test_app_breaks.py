@@ -22,3 +22,16 @@ def test_a_problem_about_a_section_is_shown_once_as_validate_prints_it(tmp_path:
     assert result.exit_code == 2
     expected = result.output.strip().replace(str(saved), "clinic.yaml")
     assert texts(at.error).count(expected) == 1
+
+
+def test_a_hire_on_no_calendar_day_shows_simiop_validates_line(tmp_path: Path) -> None:
+    at = app()
+    at.text_input(key=f"{version(at)}:staff.roles.therapist.hires").set_value("2027-13-01 x 2").run()
+    assert not at.exception
+    saved = tmp_path / "clinic.yaml"
+    saved.write_text(pages_yaml(at.session_state.data), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(saved)])
+    assert result.exit_code == 2
+    expected = result.output.strip().replace(str(saved), "clinic.yaml")
+    assert len(expected.splitlines()) == 1
+    assert expected in texts(at.error)

@@ -134,7 +134,11 @@ def hires_text(hires: Sequence[Mapping[str, Any]]) -> str:
 
 
 def parse_hires(text: str, where: str) -> list[dict[str, Any]]:
-    """Hires from ``hires_text``'s form; ValueError (one line naming ``where``) for anything else."""
+    """Hires from ``hires_text``'s form; ValueError (one line naming ``where``) for anything else.
+
+    A date in the right form that is no day of the calendar (2027-13-01) is
+    kept as text, so that the config reports it as ``simiop validate`` does.
+    """
     hires = []
     for part in filter(str.strip, text.split(";")):
         match = _HIRE.match(part)
@@ -142,9 +146,10 @@ def parse_hires(text: str, where: str) -> list[dict[str, Any]]:
             raise ValueError(
                 f"{where}: cannot read {part.strip()!r} (allowed e.g. 2027-04-01 x 2; 2028-01-03)"
             )
+        date: dt.date | str
         try:
             date = dt.date.fromisoformat(match.group(1))
         except ValueError:
-            raise ValueError(f"{where}: {match.group(1)} is not a date") from None
+            date = match.group(1)
         hires.append({"date": date, "count": int(match.group(2) or 1)})
     return hires
