@@ -31,7 +31,8 @@ def test_load_config_changes_until_replaces_the_files_horizon_days() -> None:
 def test_two_ways_in_changes_are_still_refused_naming_both() -> None:
     with pytest.raises(ConfigError) as caught:
         simiop.load_config(BASELINE, changes={"simulation.until": "2027-03-31", "simulation.fiscal_years": 1})
-    assert "given together with" in " ".join(caught.value.lines())
+    (line,) = caught.value.lines()
+    assert "simulation.fiscal_years: given together with simulation.until" in line
 
 
 def test_run_changes_until_replaces_the_files_horizon_and_is_recorded(tmp_path: Path) -> None:
@@ -53,3 +54,16 @@ def test_run_changes_until_replaces_the_files_horizon_and_is_recorded(tmp_path: 
 def test_run_refuses_a_horizon_argument_with_a_horizon_change() -> None:
     with pytest.raises(ConfigError):
         simiop.run(BASELINE, horizon=30, changes={"simulation.fiscal_years": 3}, replications=1)
+
+
+def test_command_line_two_ways_set_are_refused_naming_the_two_given(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from simiop.cli import main
+
+    sets = ["--set", "simulation.until=2030-06-30", "--set", "simulation.fiscal_years=2"]
+    result = CliRunner().invoke(main, ["run", str(BASELINE), "--out", str(tmp_path / "o"), *sets])
+    assert result.exit_code == 2
+    assert "given together with" in result.output
+    assert "horizon_days" not in result.output.split("(got")[0]
+    assert "simulation.fiscal_years: given together with simulation.until" in result.output

@@ -51,8 +51,8 @@ def horizon_clears(changes: Mapping[str, Any]) -> dict[str, Any]:
     ``{"simulation.fiscal_years": 3}`` applied to a config with ``horizon_days``
     would otherwise be refused as two ways of ending the run, though the caller
     gave one (``--set simulation.fiscal_years=3`` replaces it on the command
-    line). Only when exactly one way is given a value: two are the caller's own
-    clash, left for the config to refuse naming both.
+    line). Two given are the caller's own clash: the config's way is still
+    cleared, so that the config refuses naming the two the caller gave.
     """
     ways: set[str] = set()
     for path, value in changes.items():
@@ -62,10 +62,9 @@ def horizon_clears(changes: Mapping[str, Any]) -> dict[str, Any]:
             continue  # not a path: reported when the changes are applied
         if name in HORIZON_WAYS and value is not None:
             ways.add(name)
-    if len(ways) != 1:
+    if not ways:
         return {}
-    (way,) = ways
-    return {other: None for other in HORIZON_WAYS if other != way}
+    return {other: None for other in HORIZON_WAYS if other not in ways}
 
 
 PLAN_FIELDS = {
