@@ -7,7 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from simiop.cli import main
-from tests.test_app_pages import app, texts, version  # skips without streamlit; restores MPLBACKEND
+from tests.conftest import BASELINE
+from tests.test_app_pages import app, page, texts, version  # skips without streamlit; restores MPLBACKEND
 from tests.test_app_pages import yaml_text as pages_yaml
 
 
@@ -35,3 +36,17 @@ def test_a_hire_on_no_calendar_day_shows_simiop_validates_line(tmp_path: Path) -
     expected = result.output.strip().replace(str(saved), "clinic.yaml")
     assert len(expected.splitlines()) == 1
     assert expected in texts(at.error)
+
+
+def test_a_duration_past_the_longest_run_is_refused_under_the_field_as_the_command_line_does(
+    tmp_path: Path,
+) -> None:
+    at = page(app(), "Run")
+    at.radio(key="way").set_value("a duration").run()
+    at.text_input(key="duration").set_value("500y").run()
+    assert not at.exception
+    cli = CliRunner().invoke(main, ["run", str(BASELINE), "--horizon", "500y", "--out", str(tmp_path / "o")])
+    assert cli.exit_code == 2
+    expected = cli.output.strip().splitlines()[-1].replace("command line: --horizon 500y", "Duration 500y")
+    assert texts(at.error) == [expected]
+    assert not [button for button in at.button if button.key == "run"]  # nothing to run until it is fixed

@@ -373,6 +373,18 @@ def _run_settings(config: SimiopConfig, prefix: str = "") -> tuple[dict[str, Any
             "Fiscal years", 1, int(spec.high or 100), value=3, step=1, help=spec.help, key=prefix + "years"
         )
         changes = horizon_way(FISCAL_YEARS, int(years))
+    if changes:
+        from simiop.api import with_changes
+
+        label = f"Duration {text.strip()}" if way == "a duration" else f"Fiscal years {int(years)}"
+        try:
+            with_changes(
+                config, changes
+            )  # as the command line checks --horizon: 500y is past the longest run
+        except ConfigError as exc:
+            for problem in exc.problems:
+                st.error(problem.format(label))
+            return None
     replications = st.number_input(
         "Replications",
         1,
