@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from simiop.app.jobs import CompareRequest
 from simiop.cli import main
+from simiop.config import load_config
 from tests.conftest import BASELINE
 from tests.test_app_pages import app, page, texts, version  # skips without streamlit; restores MPLBACKEND
 from tests.test_app_pages import yaml_text as pages_yaml
@@ -50,3 +53,17 @@ def test_a_duration_past_the_longest_run_is_refused_under_the_field_as_the_comma
     expected = cli.output.strip().splitlines()[-1].replace("command line: --horizon 500y", "Duration 500y")
     assert texts(at.error) == [expected]
     assert not [button for button in at.button if button.key == "run"]  # nothing to run until it is fixed
+
+
+def test_a_scenario_name_that_is_a_path_is_refused_and_never_reaches_the_job_manager() -> None:
+    at = page(app(), "Compare")
+    at.text_input(key="scenario_name").set_value("../../escaped x2").run()
+    at.button(key="save_scenario").click().run()
+    assert not at.exception
+    assert at.session_state.scenarios == {}
+    (line,) = texts(at.error)
+    assert line.startswith("Scenario name: '../../escaped x2' is not a scenario name")
+    assert line.endswith("e.g. escaped_x2)")
+    config = load_config(BASELINE)
+    with pytest.raises(ValueError, match="is not a scenario name"):
+        CompareRequest((("base", config), ("../x", config)), "base", 1, 1)

@@ -46,6 +46,23 @@ def read_text(text: str, source: str) -> tuple[dict[str, Any], SimiopConfig]:
     return data, config
 
 
+SCENARIO_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+"""A scenario's name, as in experiment files (simiop.config.base.Name): it names the scenario's folder."""
+
+
+def scenario_name_problem(name: str) -> str | None:
+    """One line saying why ``name`` cannot name a scenario (None: it can), with a name that could."""
+    if SCENARIO_NAME.match(name):
+        return None
+    suggested = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")[:40]
+    if not suggested[:1].isalpha():
+        suggested = f"scenario_{suggested}".rstrip("_")[:40]
+    return (
+        f"Scenario name: {name!r} is not a scenario name (allowed lower-case letters, digits and _, "
+        f"starting with a letter, at most 40, as in experiment files: e.g. {suggested})"
+    )
+
+
 def with_value(data: Mapping[str, Any], path: str, value: Any, source: str) -> dict[str, Any]:
     """A copy of ``data`` with the field at ``path`` set; ConfigError for a path that is not a field."""
     changed = set_values(data, {path: value}, source)

@@ -560,9 +560,20 @@ def compare_page() -> None:
     st.header("Compare")
     scenarios: dict[str, dict[str, Any]] = st.session_state.scenarios
     config, _ = problems_of(_data(), _source())
-    name = st.text_input("Scenario name", value=f"scenario {len(scenarios) + 1}", key="scenario_name")
+    name = st.text_input(
+        "Scenario name",
+        value=f"scenario_{len(scenarios) + 1}",
+        help="Lower-case letters, digits and _, as in experiment files (it names the scenario's folder).",
+        key="scenario_name",
+    )
     if st.button("Save the current clinic as this scenario", key="save_scenario", disabled=config is None):
-        scenarios[name.strip() or f"scenario {len(scenarios) + 1}"] = _data()
+        from simiop.app.editing import scenario_name_problem
+
+        chosen = name.strip() or f"scenario_{len(scenarios) + 1}"
+        if problem := scenario_name_problem(chosen):
+            st.error(problem)
+        else:
+            scenarios[chosen] = _data()
     if config is None:
         st.warning("The current clinic has problems (see the Clinic page); it cannot be saved as a scenario.")
     if not scenarios:
