@@ -67,3 +67,30 @@ def test_a_scenario_name_that_is_a_path_is_refused_and_never_reaches_the_job_man
     config = load_config(BASELINE)
     with pytest.raises(ValueError, match="is not a scenario name"):
         CompareRequest((("base", config), ("../x", config)), "base", 1, 1)
+
+
+def test_the_comparison_table_colours_better_and_worse_as_the_forest_plot_does() -> None:
+    from simiop.app.pages import comparison_table
+    from simiop.report.experiment_figures import VERDICT_COLOURS
+
+    def row(kpi: str, direction: str) -> dict[str, str]:
+        return {
+            "scenario": "x",
+            "kpi": kpi,
+            "direction": direction,
+            "difference_mean": "1",
+            "ci95_low": "0.5",
+        }
+
+    rows = [
+        row("wait_referral_to_admission_days_median", "higher"),
+        row("revenue_usd", "higher"),
+        row("referrals", "higher"),
+    ]
+    rows = [{**r, "ci95_high": "1.5"} for r in rows]
+    html = comparison_table(rows).to_html()
+    verdicts = list(comparison_table(rows).data["for the clinic"])
+    assert verdicts == ["worse", "better", "neutral"]
+    assert f"background-color: {VERDICT_COLOURS['worse']}" in html
+    assert f"background-color: {VERDICT_COLOURS['better']}" in html
+    assert html.count("background-color") == 2  # neutral and unclear stay plain

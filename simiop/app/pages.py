@@ -630,13 +630,14 @@ def _shown(text: str) -> str:
         return text
 
 
-def _comparison(job: Job) -> None:
-    from simiop.report.data import read_rows
-    from simiop.report.experiment_figures import row_verdict
+def comparison_table(rows: list[dict[str, str]]) -> Any:
+    """comparison.csv's rows for reading, as a pandas Styler: the "for the clinic" cell coloured as the
+    forest plot colours the difference (better blue, worse vermilion; unclear and neutral plain)."""
+    pandas = importlib.import_module("pandas")  # a dependency of Streamlit
+    from simiop.report.experiment_figures import VERDICT_COLOURS, row_verdict
+    from simiop.results.directions import Verdict
 
-    rows = read_rows(job.folder / "comparison.csv")
-    st.subheader("Paired differences from the base")
-    st.dataframe(
+    table = pandas.DataFrame(
         [
             {
                 "scenario": row["scenario"],
@@ -647,9 +648,23 @@ def _comparison(job: Job) -> None:
                 "for the clinic": row_verdict(row),
             }
             for row in rows
-        ],
-        hide_index=True,
+        ]
     )
+
+    def colour(verdict: Verdict) -> str:
+        if verdict not in ("better", "worse"):
+            return ""
+        return f"background-color: {VERDICT_COLOURS[verdict]}; color: white"
+
+    return table.style.map(colour, subset=["for the clinic"])
+
+
+def _comparison(job: Job) -> None:
+    from simiop.report.data import read_rows
+
+    rows = read_rows(job.folder / "comparison.csv")
+    st.subheader("Paired differences from the base")
+    st.dataframe(comparison_table(rows), hide_index=True)
     figure = job.folder / "figures" / "differences_from_base.png"
     if figure.is_file():
         st.image(str(figure), caption="blue: better for the clinic, vermilion: worse, grey: not clear")
