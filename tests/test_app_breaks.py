@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simiop.app.editing import yaml_text as pages_yaml
 from simiop.app.jobs import CompareRequest
 from simiop.cli import main
 from simiop.config import load_config
 from tests.conftest import BASELINE
 from tests.test_app_pages import app, page, texts, version  # skips without streamlit; restores MPLBACKEND
-from tests.test_app_pages import yaml_text as pages_yaml
 
 
 def test_a_problem_about_a_section_is_shown_once_as_validate_prints_it(tmp_path: Path) -> None:
