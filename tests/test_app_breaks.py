@@ -94,3 +94,16 @@ def test_the_comparison_table_colours_better_and_worse_as_the_forest_plot_does()
     assert f"background-color: {VERDICT_COLOURS['worse']}" in html
     assert f"background-color: {VERDICT_COLOURS['better']}" in html
     assert html.count("background-color") == 2  # neutral and unclear stay plain
+
+
+def test_app_refuses_a_port_in_use_in_one_line_before_printing_an_address() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["app", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"command line: --port {port}: cannot serve on 127.0.0.1:{port}")
