@@ -39,7 +39,15 @@ from simiop.config import ConfigError, Problem, SimiopConfig, validate_config
 from simiop.config import load_config as _load_config_file
 from simiop.config.durations import duration_days
 from simiop.config.overrides import overlap_problems, set_values, split_path
-from simiop.experiments.decided import HORIZON, HORIZON_WAYS, REPLICATIONS, SEED, UNTIL, horizon_way
+from simiop.experiments.decided import (
+    HORIZON,
+    HORIZON_WAYS,
+    REPLICATIONS,
+    SEED,
+    UNTIL,
+    horizon_clears,
+    horizon_way,
+)
 from simiop.experiments.plan import Plan, experiment_plan, parse_tables, run_plan_for
 from simiop.report.data import number
 from simiop.results.stats import Summary
@@ -79,8 +87,12 @@ def load_config(path: str | Path, changes: Mapping[str, Any] | None = None) -> S
 
 
 def with_changes(config: SimiopConfig, changes: Mapping[str, Any]) -> SimiopConfig:
-    """A copy of ``config`` with ``changes`` ({"field.path": value}) applied and validated again."""
-    data = set_values(config.model_dump(mode="json"), changes, "<changes>")
+    """A copy of ``config`` with ``changes`` ({"field.path": value}) applied and validated again.
+
+    A change of one way of ending the run (``simulation.fiscal_years``,
+    ``until`` or ``horizon_days``) replaces the config's way, as ``--set`` does.
+    """
+    data = set_values(config.model_dump(mode="json"), {**horizon_clears(changes), **changes}, "<changes>")
     return validate_config(data, "<changes>")
 
 
@@ -103,7 +115,8 @@ def _with_arguments(
     clashes = overlap_problems(entries)
     if clashes:
         raise ConfigError("arguments", clashes)
-    data = set_values(config.model_dump(mode="json"), {**changes, **given}, "<changes>")
+    clears = {} if any(path in given for path in HORIZON_WAYS) else horizon_clears(changes)
+    data = set_values(config.model_dump(mode="json"), {**clears, **changes, **given}, "<changes>")
     return validate_config(data, "<changes>")
 
 

@@ -157,7 +157,7 @@ def test_compare_runs_scenarios_with_common_random_numbers() -> None:
     at = page(at, "Clinic")
     at.number_input(key=f"{version(at)}:referrals.volume").set_value(2.0).run()
     at = page(at, "Compare")
-    at.text_input(key="scenario_name").set_value("referrals x2").run()
+    at.text_input(key="scenario_name").set_value("referrals_x2").run()
     at.button(key="save_scenario").click().run()
     assert any("referrals.volume" in text for text in texts(at.markdown))
     at.radio(key="compare_way").set_value("a duration").run()
@@ -167,7 +167,7 @@ def test_compare_runs_scenarios_with_common_random_numbers() -> None:
     at = run_until(at, "Done: 4 replications")
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["scenario"]) == {"referrals x2"}
+    assert set(table["scenario"]) == {"referrals_x2"}
     verdicts = dict(zip(table["KPI"], table["for the clinic"], strict=True))
     assert set(verdicts.values()) <= {"better", "worse", "unclear", "neutral"}
     assert verdicts["referrals"] == "neutral"  # more referrals are neither better nor worse (directions.py)

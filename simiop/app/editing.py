@@ -46,6 +46,23 @@ def read_text(text: str, source: str) -> tuple[dict[str, Any], SimiopConfig]:
     return data, config
 
 
+SCENARIO_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+"""A scenario's name, as in experiment files (simiop.config.base.Name): it names the scenario's folder."""
+
+
+def scenario_name_problem(name: str) -> str | None:
+    """One line saying why ``name`` cannot name a scenario (None: it can), with a name that could."""
+    if SCENARIO_NAME.match(name):
+        return None
+    suggested = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")[:40]
+    if not suggested[:1].isalpha():
+        suggested = f"scenario_{suggested}".rstrip("_")[:40]
+    return (
+        f"Scenario name: {name!r} is not a scenario name (allowed lower-case letters, digits and _, "
+        f"starting with a letter, at most 40, as in experiment files: e.g. {suggested})"
+    )
+
+
 def with_value(data: Mapping[str, Any], path: str, value: Any, source: str) -> dict[str, Any]:
     """A copy of ``data`` with the field at ``path`` set; ConfigError for a path that is not a field."""
     changed = set_values(data, {path: value}, source)
@@ -134,7 +151,11 @@ def hires_text(hires: Sequence[Mapping[str, Any]]) -> str:
 
 
 def parse_hires(text: str, where: str) -> list[dict[str, Any]]:
-    """Hires from ``hires_text``'s form; ValueError (one line naming ``where``) for anything else."""
+    """Hires from ``hires_text``'s form; ValueError (one line naming ``where``) for anything else.
+
+    A date in the right form that is no day of the calendar (2027-13-01) is
+    kept as text, so that the config reports it as ``simiop validate`` does.
+    """
     hires = []
     for part in filter(str.strip, text.split(";")):
         match = _HIRE.match(part)
@@ -142,9 +163,10 @@ def parse_hires(text: str, where: str) -> list[dict[str, Any]]:
             raise ValueError(
                 f"{where}: cannot read {part.strip()!r} (allowed e.g. 2027-04-01 x 2; 2028-01-03)"
             )
+        date: dt.date | str
         try:
             date = dt.date.fromisoformat(match.group(1))
         except ValueError:
-            raise ValueError(f"{where}: {match.group(1)} is not a date") from None
+            date = match.group(1)
         hires.append({"date": date, "count": int(match.group(2) or 1)})
     return hires

@@ -120,6 +120,15 @@ class CompareRequest:
     replications: int
     seed: int
 
+    def __post_init__(self) -> None:
+        """ValueError for a scenario name that is not an experiment's scenario name: a name is a folder
+        of the result folder (scenarios/NAME), so ``../x`` would write outside it."""
+        from simiop.app.editing import scenario_name_problem
+
+        for name, _ in self.scenarios:
+            if problem := scenario_name_problem(name):
+                raise ValueError(problem)
+
     def key(self) -> str:
         """A digest of what decides the files (and the simiop version): the result folder's name."""
         import simiop

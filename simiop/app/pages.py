@@ -116,12 +116,24 @@ def _set(path: str, key: str, convert: Callable[[Any], Any] = lambda value: valu
         st.session_state[f"bad:{path}"] = lines
 
 
+SHOWN = "shown_problems"
+"""Session key: the problem lines already shown on this rendering of the Clinic page."""
+
+
 def _show_problems(path: str, problems: list[Problem]) -> None:
-    """``simiop validate``'s lines about this field, right under it."""
+    """``simiop validate``'s lines about this field, right under it.
+
+    A problem about a section (``tracks: no track is enabled``) concerns every
+    field in it; it is shown once, under the first of them, not under each.
+    """
+    shown: set[str] = st.session_state.setdefault(SHOWN, set())
     for line in st.session_state.get(f"bad:{path}", []):
         st.error(line)
     for problem in problems_at(problems, path):
-        st.error(problem.format(_source()))
+        line = problem.format(_source())
+        if line not in shown:
+            shown.add(line)
+            st.error(line)
 
 
 def _number(path: str, label: str, problems: list[Problem], step: float | None = None) -> None:
@@ -187,6 +199,7 @@ def _get(path: str, default: Any = None) -> Any:
 def clinic_page() -> None:
     """The settings administrators change most, a file to start from, and the YAML to save."""
     st.header("Clinic")
+    st.session_state[SHOWN] = set()
     for line in st.session_state.pop("load_error", []):
         st.error(line)
     shipped = shipped_configs()
@@ -360,6 +373,18 @@ def _run_settings(config: SimiopConfig, prefix: str = "") -> tuple[dict[str, Any
             "Fiscal years", 1, int(spec.high or 100), value=3, step=1, help=spec.help, key=prefix + "years"
         )
         changes = horizon_way(FISCAL_YEARS, int(years))
+    if changes:
+        from simiop.api import with_changes
+
+        label = f"Duration {text.strip()}" if way == "a duration" else f"Fiscal years {int(years)}"
+        try:
+            with_changes(
+                config, changes
+            )  # as the command line checks --horizon: 500y is past the longest run
+        except ConfigError as exc:
+            for problem in exc.problems:
+                st.error(problem.format(label))
+            return None
     replications = st.number_input(
         "Replications",
         1,
@@ -535,9 +560,20 @@ def compare_page() -> None:
     st.header("Compare")
     scenarios: dict[str, dict[str, Any]] = st.session_state.scenarios
     config, _ = problems_of(_data(), _source())
-    name = st.text_input("Scenario name", value=f"scenario {len(scenarios) + 1}", key="scenario_name")
+    name = st.text_input(
+        "Scenario name",
+        value=f"scenario_{len(scenarios) + 1}",
+        help="Lower-case letters, digits and _, as in experiment files (it names the scenario's folder).",
+        key="scenario_name",
+    )
     if st.button("Save the current clinic as this scenario", key="save_scenario", disabled=config is None):
-        scenarios[name.strip() or f"scenario {len(scenarios) + 1}"] = _data()
+        from simiop.app.editing import scenario_name_problem
+
+        chosen = name.strip() or f"scenario_{len(scenarios) + 1}"
+        if problem := scenario_name_problem(chosen):
+            st.error(problem)
+        else:
+            scenarios[chosen] = _data()
     if config is None:
         st.warning("The current clinic has problems (see the Clinic page); it cannot be saved as a scenario.")
     if not scenarios:
@@ -594,13 +630,14 @@ def _shown(text: str) -> str:
         return text
 
 
-def _comparison(job: Job) -> None:
-    from simiop.report.data import read_rows
-    from simiop.report.experiment_figures import row_verdict
+def comparison_table(rows: list[dict[str, str]]) -> Any:
+    """comparison.csv's rows for reading, as a pandas Styler: the "for the clinic" cell coloured as the
+    forest plot colours the difference (better blue, worse vermilion; unclear and neutral plain)."""
+    pandas = importlib.import_module("pandas")  # a dependency of Streamlit
+    from simiop.report.experiment_figures import VERDICT_COLOURS, row_verdict
+    from simiop.results.directions import Verdict
 
-    rows = read_rows(job.folder / "comparison.csv")
-    st.subheader("Paired differences from the base")
-    st.dataframe(
+    table = pandas.DataFrame(
         [
             {
                 "scenario": row["scenario"],
@@ -611,9 +648,23 @@ def _comparison(job: Job) -> None:
                 "for the clinic": row_verdict(row),
             }
             for row in rows
-        ],
-        hide_index=True,
+        ]
     )
+
+    def colour(verdict: Verdict) -> str:
+        if verdict not in ("better", "worse"):
+            return ""
+        return f"background-color: {VERDICT_COLOURS[verdict]}; color: white"
+
+    return table.style.map(colour, subset=["for the clinic"])
+
+
+def _comparison(job: Job) -> None:
+    from simiop.report.data import read_rows
+
+    rows = read_rows(job.folder / "comparison.csv")
+    st.subheader("Paired differences from the base")
+    st.dataframe(comparison_table(rows), hide_index=True)
     figure = job.folder / "figures" / "differences_from_base.png"
     if figure.is_file():
         st.image(str(figure), caption="blue: better for the clinic, vermilion: worse, grey: not clear")

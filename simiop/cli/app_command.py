@@ -86,6 +86,8 @@ def app(port: int, config_path: Path | None, runs: Path | None, jobs: int | None
         environment["SIMIOP_APP_WORKERS"] = str(jobs)
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")
     environment["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    if reason := _port_taken(port):
+        fail([f"command line: --port {port}: {reason} (allowed a free port, e.g. --port {port + 1})"])
     address = f"http://127.0.0.1:{port}"
     click.echo(f"simiop app: {address} (Ctrl-C to stop)")
     server = subprocess.Popen(streamlit_command(port), env=environment)
@@ -100,6 +102,20 @@ def app(port: int, config_path: Path | None, runs: Path | None, jobs: int | None
         code = server.wait()
     if code not in (0, -2, 130):
         sys.exit(code)
+
+
+def _port_taken(port: int) -> str | None:
+    """Why the app cannot listen on 127.0.0.1:``port`` (None: it can), checked before the address is printed:
+    Streamlit itself says so only after it, and exits 1."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return f"cannot serve on 127.0.0.1:{port} ({exc.strerror or exc})"
+    return None
 
 
 def _serving(address: str, server: subprocess.Popen[bytes], seconds: float = 60) -> bool:

@@ -140,8 +140,8 @@ def set_horizon_clears(sets: Sequence[str]) -> list[Override]:
 
     ``--set simulation.fiscal_years=3`` on a file with ``horizon_days`` would
     otherwise be refused as two ways of ending the run, though the user gave
-    one. Only when exactly one way is set: two are the user's own clash, left
-    for the config to refuse naming both.
+    one. Two set are the user's own clash: the file's way is still cleared, so
+    that the config refuses naming the two the user gave.
     """
     from simiop.config.overrides import AssignmentError, Override, parse_assignment
     from simiop.experiments.decided import HORIZON_WAYS
@@ -155,10 +155,10 @@ def set_horizon_clears(sets: Sequence[str]) -> list[Override]:
         path = ".".join(map(str, parts))
         if path in HORIZON_WAYS and value is not None:
             ways[path] = text
-    if len(ways) != 1:
+    if not ways:
         return []
-    ((way, text),) = ways.items()
-    return [Override(f"{other}=null", f"--set {text}") for other in HORIZON_WAYS if other != way]
+    text = next(iter(ways.values()))
+    return [Override(f"{other}=null", f"--set {text}") for other in HORIZON_WAYS if other not in ways]
 
 
 def refuse_set(sets: Sequence[str], field: str, instead: str) -> None:

@@ -45,6 +45,28 @@ def horizon_way(path: str, value: Any) -> dict[str, Any]:
     return cleared if value is None else {**cleared, path: value}
 
 
+def horizon_clears(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The nulls that let one change of a way of ending the run replace the config's way.
+
+    ``{"simulation.fiscal_years": 3}`` applied to a config with ``horizon_days``
+    would otherwise be refused as two ways of ending the run, though the caller
+    gave one (``--set simulation.fiscal_years=3`` replaces it on the command
+    line). Two given are the caller's own clash: the config's way is still
+    cleared, so that the config refuses naming the two the caller gave.
+    """
+    ways: set[str] = set()
+    for path, value in changes.items():
+        try:
+            name = ".".join(map(str, split_path(str(path).strip())))
+        except ValueError:
+            continue  # not a path: reported when the changes are applied
+        if name in HORIZON_WAYS and value is not None:
+            ways.add(name)
+    if not ways:
+        return {}
+    return {other: None for other in HORIZON_WAYS if other not in ways}
+
+
 PLAN_FIELDS = {
     SEED: (
         "every scenario shares the experiment's seed, so that scenarios differ by their changes and not "
