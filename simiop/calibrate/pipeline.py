@@ -19,7 +19,7 @@ from simiop.calibrate.adjust import (
 )
 from simiop.calibrate.attendance import fit_attendance
 from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
 from simiop.calibrate.readmission import fit_readmission
@@ -80,18 +80,21 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
         raise UnknownNamesError(lines)
 
 
-def calibrate(extract: Extract, base_path: Path) -> Calibration:
-    """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid)."""
+def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> Calibration:
+    """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid).
+
+    ``only``: fit only each part's model chosen by an earlier fit (simiop.calibrate.fits.Chosen; the
+    bootstrap's refits), skipping the profile intervals."""
     base_data = read_config_data(base_path)
     base = validate_config(base_data, str(base_path))
     check_names(extract, base)
     opening: dt.date = base.clinic.opening_date
     sources = list(base.referrals.sources)
-    referrals, source_fits = fit_referrals(extract, opening, sources)
-    intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source))
-    stay, stay_fit = fit_stay(extract)
+    referrals, source_fits = fit_referrals(extract, opening, sources, only)
+    intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source), only)
+    stay, stay_fit = fit_stay(extract, only)
     attendance = fit_attendance(extract)
-    readmission = fit_readmission(extract)
+    readmission = fit_readmission(extract, only)
     _adjust(base, extract, stay, attendance, readmission)
     fragment = build_fragment(referrals, intake, stay, attendance, readmission)
     merged = merge(base_data, fragment)

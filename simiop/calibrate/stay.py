@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from simiop.calibrate.extract import Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, poisson_rate_interval, wald_intervals
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, poisson_rate_interval, wald_intervals
 
 DAYS_PER_WEEK = 7.0
 MAX_DROPOUT_PIECES = 6
@@ -97,7 +97,10 @@ class StayFit:
     dropout_rates: tuple[float, ...]
 
 
-def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
+def fit_stay(extract: Extract, only: Chosen | None = None) -> tuple[PartFit, StayFit | None]:
+    """Fit the planned stay, the step-up and administrative hazards and the dropout hazard by week.
+
+    ``only``: fit only the planned-stay family and dropout pieces of an earlier fit (fits.Chosen)."""
     part = PartFit()
     data = stays(extract)
     if data.weeks.size == 0:
@@ -106,7 +109,10 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
     completed = data.events("completed")
     censored = stats.CensoredData(uncensored=data.weeks[completed], right=data.weeks[~completed])
     fits: dict[Family, tuple[float, float, float]] = {}
+    forced = (only or {}).get("length_of_stay.planned_stay")
     for family, distribution in FAMILIES.items():
+        if forced is not None and family != forced:
+            continue
         if family == "exponential":
             mean = float(data.weeks.sum() / max(completed.sum(), 1))
             sd = mean
@@ -171,7 +177,8 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
             )
         )
         fragment[field] = round(1 - math.exp(-rate), 5)
-    rates = _dropout(part, data)
+    pieces = (only or {}).get("length_of_stay.dropout_hazard")
+    rates = _dropout(part, data, int(pieces.split("_")[0]) if pieces else None)
     fragment["dropout_hazard"] = {"weekly_by_week": [round(1 - math.exp(-rate), 5) for rate in rates]}
     part.fragment = fragment
     return part, StayFit(data, family, mean, sd, tuple(rates))
@@ -229,10 +236,10 @@ def person_weeks(data: Stays, cause: str, pieces: int) -> tuple[NDArray[np.float
     return events, exposure
 
 
-def _dropout(part: PartFit, data: Stays) -> list[float]:
+def _dropout(part: PartFit, data: Stays, only: int | None = None) -> list[float]:
     candidates = []
     rates_by_k: dict[int, list[float]] = {}
-    for pieces in range(1, MAX_DROPOUT_PIECES + 1):
+    for pieces in [only] if only else range(1, MAX_DROPOUT_PIECES + 1):
         events, exposure = person_weeks(data, "dropout", pieces)
         rates = [float(e / x) if x > 0 else 0.0 for e, x in zip(events, exposure, strict=False)]
         log_likelihood = sum(

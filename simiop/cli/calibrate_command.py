@@ -48,12 +48,15 @@ def _date(text: str | None, option: str) -> dt.date | None:
 @click.option(
     "--sets",
     "draws",
-    default=200,
+    default=20,
     show_default=True,
     type=click.IntRange(1, 100_000),
-    help="Parameter sets to write to parameter_sets.csv.",
+    help="Bootstrap parameter sets to write to parameter_sets.csv (each a refit on a patient resample, "
+    "about a second or more each; docs/calibrate.md).",
 )
-@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the parameter-set draws.")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Seed of the bootstrap's patient resamples."
+)
 @click.option(
     "--holdout-from",
     "holdout_from",
@@ -125,8 +128,16 @@ def calibrate(
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
+    from simiop.calibrate.bootstrap import bootstrap
+
     try:
-        write_outputs(calibration, out, draws, seed, held)
+        sets = bootstrap(calibration, base, draws, seed)
+    except ConfigError as exc:
+        fail(exc.lines())
+    except RuntimeError as exc:
+        fail([f"{extract}: {exc}"])
+    try:
+        write_outputs(calibration, out, sets, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     chosen = [c for c in calibration.candidates if c.chosen]
