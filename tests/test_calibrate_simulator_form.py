@@ -3,7 +3,6 @@ stopped at recertification, no-starts made from early dropouts (known answers)."
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
