@@ -44,7 +44,8 @@ def test_a_completion_is_interval_censored_and_a_recertified_plan_right_censored
     plan = plans(extract, stays(extract), rules)
     assert list(plan.low) == pytest.approx([3 / 7, 60 / 7, 9 / 7])
     assert plan.high[0] == pytest.approx(1.0)
-    assert math.isinf(plan.high[1]) and math.isinf(plan.high[2])
+    assert math.isinf(plan.high[1])
+    assert math.isinf(plan.high[2])
 
 
 def _programme_plans(seed: int, n: int) -> Extract:
