@@ -16,12 +16,12 @@ different patients (their pseudonym gets a suffix), so a copy's readmission foll
 
 Each refit fits only the model chosen on the full extract for every part (simiop.calibrate.fits.Chosen:
 the planned-stay family, the referral form, the dropout pieces, the readmission delay family), without
-the profile intervals or figures: the sets describe the uncertainty of the chosen model's parameters, not
-of the model choice (ASSUMPTION, to keep a set to about a second). A set's values are its refit's
-estimates, at the same config paths as estimates.csv, and each refit's fragment has been merged onto the
-base config and validated, as the full fit's is. A refit that fails (a resample without the events a part
-needs, or an invalid merged config) is drawn again from the same generator, at most MAX_REDRAWS times
-per set.
+the profile intervals or figures: the sets describe the uncertainty of the chosen model's parameters,
+not of the model choice (ASSUMPTION, to keep a set to a few seconds: a third of the full fit's time).
+A set's values are its refit's estimates, at the same config paths as estimates.csv, and each refit's
+fragment has been merged onto the base config and validated, as the full fit's is. A refit that fails
+(a resample without the events a part needs, or an invalid merged config) is drawn again from the same
+generator, at most MAX_REDRAWS times per set.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from simiop.calibrate.pipeline import Calibration, calibrate
 from simiop.config import ConfigError
 
 DEFAULT_SETS = 20
-"""Sets by default: enough to spread a quick sensitivity analysis (about a second of refitting each on the
-shipped extract); a bootstrap standard error wants 50-200 and percentile intervals 1,000 or more (Efron
-and Tibshirani 1993, sec. 6.4 and 13.3), at that many seconds."""
+"""Sets by default: enough to spread a quick sensitivity analysis (3-3.6 s of refitting each on
+the shipped extract on a loaded 2-core machine); a bootstrap standard error wants 50-200 and
+percentile intervals 1,000 or more (Efron and Tibshirani 1993, sec. 6.4 and 13.3), at that many
+refits' time."""
 DEFAULT_SEED = 1
 MAX_REDRAWS = 10
 

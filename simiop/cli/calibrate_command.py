@@ -52,7 +52,7 @@ def _date(text: str | None, option: str) -> dt.date | None:
     show_default=True,
     type=click.IntRange(1, 100_000),
     help="Bootstrap parameter sets to write to parameter_sets.csv (each a refit on a patient resample, "
-    "about a second or more each; docs/calibrate.md).",
+    "a few seconds each on a clinic's extract; docs/calibrate.md).",
 )
 @click.option(
     "--seed", default=1, show_default=True, type=int, help="Seed of the bootstrap's patient resamples."
