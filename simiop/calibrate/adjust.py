@@ -16,11 +16,13 @@ Two of the base config's rules act on top of the values fitted:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simiop.calibrate.extract import Extract
 from simiop.calibrate.fits import Estimate, PartFit
@@ -188,11 +190,7 @@ def before_start(
     the stay before any attendance when it fires on or before the first attended day F: 1 - (1 - d)^(F+1)
     (ASSUMPTION: F within week 1, so week 1's hazard applies to every day up to F).
     """
-    rng = np.random.default_rng(MONTE_CARLO_SEED)
-    days = round(days_per_week * MONTE_CARLO_WEEKS)
-    propensity = rng.beta(mean * concentration, (1 - mean) * concentration, MONTE_CARLO_PATIENTS)
-    attend = rng.random((MONTE_CARLO_PATIENTS, days)) < propensity[:, None]
-    started = np.where(attend.any(axis=1), attend.argmax(axis=1), days)
+    started = _first_attended(mean, concentration, round(days_per_week * MONTE_CARLO_WEEKS))
     # a run of ``run`` absences before the first attended day: the first ``run`` days all missed
     by_run = started >= run
     daily = 1.0 - (1.0 - first_week) ** (1.0 / days_per_week)
@@ -200,6 +198,18 @@ def before_start(
     q_absences = float(by_run.mean())
     q_hazard = float(np.mean(np.where(by_run, 0.0, fired)))
     return q_hazard, q_absences
+
+
+@functools.lru_cache(maxsize=8)
+def _first_attended(mean: float, concentration: float, days: int) -> NDArray[np.int64]:
+    """Each Monte Carlo patient's first attended programme day (``days`` if none; the draws of
+    ``absence_hazards``). Cached: ``split_no_starts`` asks for it once per round with the same attendance."""
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    propensity = rng.beta(mean * concentration, (1 - mean) * concentration, MONTE_CARLO_PATIENTS)
+    attend = rng.random((MONTE_CARLO_PATIENTS, days)) < propensity[:, None]
+    started: NDArray[np.int64] = np.where(attend.any(axis=1), attend.argmax(axis=1), days)
+    started.setflags(write=False)
+    return started
 
 
 def split_no_starts(
