@@ -63,6 +63,7 @@ def truth() -> dict[str, float]:
         "length_of_stay.administrative_weekly_hazard": 0.005,
         "attendance.propensity.mean": 0.90,
         "attendance.propensity.concentration": 6.0,
+        "attendance.no_start_probability": 0.05,
     }
     values |= {
         f"length_of_stay.dropout_hazard.weekly_by_week[{index}]": value
@@ -81,7 +82,6 @@ NOT_COMPARED = {
     "length_of_stay.planned_stay.mean": "the time to completion: planned stay plus review extensions, "
     "early completions and recertification stops",
     "length_of_stay.planned_stay.sd": "as the mean",
-    "attendance.no_start_probability": "also those a run of absences ends before a first attended day",
 }
 
 

@@ -16,10 +16,13 @@ Two of the base config's rules act on top of the values fitted:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simiop.calibrate.extract import Extract
 from simiop.calibrate.fits import Estimate, PartFit
@@ -172,3 +175,66 @@ def expected_denials(base: SimiopConfig, extract: Extract, propensity_mean: floa
         )
         expected += reviews * (1.0 - rule.approval_probability)
     return expected
+
+
+def before_start(
+    mean: float, concentration: float, run: int, days_per_week: float, first_week: float
+) -> tuple[float, float]:
+    """(q_hazard, q_absences): the probabilities that the dropout hazard, or a run of ``run`` absences,
+    ends a stay before the patient's first attended programme day, for a patient who was not drawn a
+    no-start. The simulator records both as ``no_start`` (a dropout with 0 attended days), so the extract
+    shows them as no-starts, not dropouts.
+
+    Monte Carlo like ``absence_hazards`` (same seed): the hazard fires at the start of a programme day
+    with the daily probability of the weekly ``first_week`` (1 - (1 - p)^(1/days_per_week)), so it ends
+    the stay before any attendance when it fires on or before the first attended day F: 1 - (1 - d)^(F+1)
+    (ASSUMPTION: F within week 1, so week 1's hazard applies to every day up to F).
+    """
+    started = _first_attended(mean, concentration, round(days_per_week * MONTE_CARLO_WEEKS))
+    # a run of ``run`` absences before the first attended day: the first ``run`` days all missed
+    by_run = started >= run
+    daily = 1.0 - (1.0 - first_week) ** (1.0 / days_per_week)
+    fired = 1.0 - (1.0 - daily) ** (np.minimum(started, run - 1) + 1)
+    q_absences = float(by_run.mean())
+    q_hazard = float(np.mean(np.where(by_run, 0.0, fired)))
+    return q_hazard, q_absences
+
+
+@functools.lru_cache(maxsize=8)
+def _first_attended(mean: float, concentration: float, days: int) -> NDArray[np.int64]:
+    """Each Monte Carlo patient's first attended programme day (``days`` if none; the draws of
+    ``absence_hazards``). Cached: ``split_no_starts`` asks for it once per round with the same attendance."""
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    propensity = rng.beta(mean * concentration, (1 - mean) * concentration, MONTE_CARLO_PATIENTS)
+    attend = rng.random((MONTE_CARLO_PATIENTS, days)) < propensity[:, None]
+    started: NDArray[np.int64] = np.where(attend.any(axis=1), attend.argmax(axis=1), days)
+    started.setflags(write=False)
+    return started
+
+
+def split_no_starts(
+    observed: float,
+    admitted: int,
+    week_one: float,
+    exposure: float,
+    hazard_and_runs: Callable[[float], tuple[float, float]],
+) -> tuple[float, float]:
+    """(no_start_probability, week-1 dropout hazard) as the simulator takes them, from the extract's
+    no-start share ``observed`` of ``admitted`` episodes and its week-1 hazard ``week_one`` (weekly
+    probability, from ``exposure`` person-weeks in week 1).
+
+    The extract's no-starts are the drawn ones (p0) and those the hazard or a run of absences ended before
+    a first attended day: observed = p0 + (1 - p0) q, q = q_hazard + q_absences (``hazard_and_runs`` of a
+    week-1 hazard). The hazard's share, admitted (1 - p0) q_hazard episodes, is added back to week 1's
+    dropouts (rate + added / exposure). q_hazard depends on the hazard it corrects, so the two are solved
+    by fixed-point iteration (10 rounds; the change per round is a fraction of q_hazard, under 2%).
+    """
+    hazard = week_one
+    p0 = observed
+    for _ in range(10):
+        q_hazard, q_absences = hazard_and_runs(hazard)
+        q = min(q_hazard + q_absences, 0.999)
+        p0 = max(0.0, (observed - q) / (1.0 - q))
+        added = admitted * (1.0 - p0) * q_hazard
+        hazard = 1.0 - (1.0 - week_one) * math.exp(-added / exposure) if exposure > 0 else week_one
+    return p0, hazard

@@ -72,6 +72,17 @@ class PartFit:
     notes: list[str] = field(default_factory=list)
 
 
+Chosen = Mapping[str, str]
+"""The model chosen per part (``Candidate.part`` -> ``Candidate.model``) by a fit on the full extract. A
+fitter given it fits only that model (the bootstrap refits the chosen model of every part, not every
+candidate: simiop.calibrate.bootstrap) and skips the intervals that need a profile."""
+
+
+def chosen_models(candidates: list[Candidate]) -> dict[str, str]:
+    """``Chosen`` of a fit: every part's chosen candidate."""
+    return {c.part: c.model for c in candidates if c.chosen}
+
+
 def choose(candidates: list[Candidate]) -> list[Candidate]:
     """The same candidates with the lowest-AIC one marked chosen."""
     best = min(range(len(candidates)), key=lambda index: candidates[index].aic)

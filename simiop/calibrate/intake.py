@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from simiop.calibrate.extract import READMISSION_SOURCE, AssessmentOutcome, Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, wilson
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, wilson
 
 OUTCOMES: tuple[AssessmentOutcome, ...] = get_args(AssessmentOutcome)
 
@@ -33,9 +33,12 @@ def rounded_shares(counts: Mapping[str, int]) -> dict[str, float]:
     return shares
 
 
-def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequence[str]) -> PartFit:
+def fit_intake(
+    extract: Extract, sources: Sequence[str], by_source_base: Sequence[str], only: Chosen | None = None
+) -> PartFit:
     """Fit outcome shares on every assessed episode; ``by_source_base``: sources the base config already has
-    in outcomes_by_source (they are written either way, so the merge replaces them)."""
+    in outcomes_by_source (they are written either way, so the merge replaces them). ``only``: keep the
+    pooled-or-own choice per source of an earlier fit (simiop.calibrate.fits.Chosen)."""
     part = PartFit()
     assessed = [e for e in extract.episodes if e.outcome is not None]
     if not assessed:
@@ -69,7 +72,8 @@ def fit_intake(extract: Extract, sources: Sequence[str], by_source_base: Sequenc
             _log_likelihood(counts, _safe(own)),
             n,
         )
-        wins = alone.aic < shared.aic
+        forced = (only or {}).get(f"intake.outcomes_by_source.{source}")
+        wins = alone.aic < shared.aic if forced is None else forced == "own"
         part.candidates += [
             Candidate(
                 shared.part,

@@ -16,7 +16,8 @@ import numpy as np
 import yaml
 
 from simiop.atomic import write_bytes_atomic, write_text_atomic
-from simiop.calibrate.fits import Z95, Estimate
+from simiop.calibrate.bootstrap import BootstrapSets
+from simiop.calibrate.fits import Estimate
 from simiop.calibrate.holdout import Holdout, coverage_lines, holdout_csv
 from simiop.calibrate.pipeline import Calibration
 from simiop.calibrate.referrals import fitted_means, monthly
@@ -76,39 +77,12 @@ def estimates_csv(estimates: list[Estimate]) -> str:
     return _csv(rows)
 
 
-def parameter_sets(estimates: list[Estimate], draws: int, seed: int) -> str:
-    """``draws`` parameter sets, one row each, one column per estimate's config path.
-
-    Each value is drawn from a normal distribution matching the estimate's 95% interval on the scale the
-    interval was made on (log for positive values, logit for shares: an asymmetric interval's two halves
-    are used on their own side), independently between parameters (the fits' correlations are not kept:
-    ASSUMPTION, good enough to spread a sensitivity analysis over the plausible range). Values are clipped
-    to their interval's ends widened by half again, so no set leaves the parameter's range.
-    """
-    rng = np.random.default_rng(seed)
-    usable = [
-        e
-        for e in estimates
-        if math.isfinite(e.low)
-        and math.isfinite(e.high)
-        and e.high > e.low
-        and not e.path.endswith("peak_day_of_year")
-    ]
-    columns = [[e.path for e in usable]]
-    normal = rng.standard_normal((draws, len(usable)))
-    rows: list[list[object]] = [["set", *columns[0]]]
-    for index in range(draws):
-        row: list[object] = [index]
-        for column, estimate in enumerate(usable):
-            z = float(normal[index, column])
-            half = (estimate.high - estimate.value) if z > 0 else (estimate.value - estimate.low)
-            value = estimate.value + z * half / Z95
-            spread = (estimate.high - estimate.low) / 2.0
-            value = min(max(value, estimate.low - spread, 0.0), estimate.high + spread)
-            if 0.0 <= estimate.high <= 1.0:
-                value = min(value, 1.0)
-            row.append(f"{value:.6g}")
-        rows.append(row)
+def parameter_sets(sets: BootstrapSets) -> str:
+    """The bootstrap parameter sets (simiop.calibrate.bootstrap), one row each, one column per estimate's
+    config path (each row's values come from one refit, so they keep the fits' correlations)."""
+    rows: list[list[object]] = [["set", *sets.columns]]
+    for index, values in enumerate(sets.values):
+        rows.append([index, *(f"{float(value):.6g}" for value in values)])
     return _csv(rows)
 
 
@@ -254,7 +228,7 @@ table{{border-collapse:collapse}} tr:nth-child(even){{background:#f4f4f4}}</styl
 
 
 def write_outputs(
-    calibration: Calibration, out: Path, draws: int, seed: int, held: Holdout | None = None
+    calibration: Calibration, out: Path, sets: BootstrapSets, held: Holdout | None = None
 ) -> list[str]:
     """Write every file of FILES into ``out`` (each atomically), and holdout.csv with ``held``."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -267,7 +241,7 @@ def write_outputs(
         ),
         "fits.csv": fits_csv(calibration),
         "estimates.csv": estimates_csv(calibration.estimates),
-        "parameter_sets.csv": parameter_sets(calibration.estimates, draws, seed),
+        "parameter_sets.csv": parameter_sets(sets),
         "report.html": report_html(calibration, held),
     }
     if held is not None:

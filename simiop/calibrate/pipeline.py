@@ -12,19 +12,22 @@ from typing import Any
 from simiop.calibrate.adjust import (
     absence_hazards,
     admitted_days_per_week,
+    before_start,
     divide,
     expected_denials,
     mean_multiplier,
     net_dropout,
+    split_no_starts,
 )
 from simiop.calibrate.attendance import fit_attendance
 from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
 from simiop.calibrate.readmission import fit_readmission
 from simiop.calibrate.referrals import SourceFit, fit_referrals
-from simiop.calibrate.stay import StayFit, fit_stay
+from simiop.calibrate.stay import PlanRules, StayFit, fit_stay
+from simiop.config.base import WEEKDAYS
 from simiop.config.care import ABSENCE_DROPOUT_OFF
 from simiop.config.loader import read_config_data, validate_config
 from simiop.config.model import SimiopConfig
@@ -102,18 +105,21 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
         raise UnknownNamesError(lines)
 
 
-def calibrate(extract: Extract, base_path: Path) -> Calibration:
-    """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid)."""
+def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> Calibration:
+    """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid).
+
+    ``only``: fit only each part's model chosen by an earlier fit (simiop.calibrate.fits.Chosen; the
+    bootstrap's refits), skipping the profile intervals."""
     base_data = read_config_data(base_path)
     base = validate_config(base_data, str(base_path))
     check_names(extract, base)
     opening: dt.date = base.clinic.opening_date
     sources = list(base.referrals.sources)
-    referrals, source_fits = fit_referrals(extract, opening, sources)
-    intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source))
-    stay, stay_fit = fit_stay(extract)
+    referrals, source_fits = fit_referrals(extract, opening, sources, only)
+    intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source), only)
+    stay, stay_fit = fit_stay(extract, only, plan_rules(base))
     attendance = fit_attendance(extract)
-    readmission = fit_readmission(extract)
+    readmission = fit_readmission(extract, only)
     _adjust(base, extract, stay, attendance, readmission)
     fragment = build_fragment(referrals, intake, stay, attendance, readmission)
     merged = merge(base_data, fragment)
@@ -126,6 +132,21 @@ def calibrate(extract: Extract, base_path: Path) -> Calibration:
         "discharge": readmission,
     }
     return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract)
+
+
+def plan_rules(base: SimiopConfig) -> PlanRules:
+    """The base's programme days per track and its recertification, for the planned-stay fit."""
+    gaps: dict[str, tuple[int, ...]] = {}
+    for name, track in base.tracks.items():
+        days = {WEEKDAYS.index(day) for day in track.weekdays}
+        gaps[name] = tuple(
+            next(step for step in range(1, 8) if (weekday + step) % 7 in days) for weekday in range(7)
+        )
+    recert = base.length_of_stay.recertification
+    if recert is None or recert.on_stop != "completed":
+        return PlanRules(gaps)
+    payers = frozenset(recert.payers) if recert.payers is not None else None
+    return PlanRules(gaps, payers, recert.first_after_days)
 
 
 def _value(part: PartFit, path: str) -> float | None:
@@ -181,6 +202,73 @@ def _adjust(
             f"length_of_stay.dropout_hazard: the extract's dropout hazard less the part a run of {run} "
             "absences explains under the fitted attendance (Monte Carlo; simiop.calibrate.adjust)"
         )
+    if stay.fragment:
+        _split_no_starts(base, extract, stay, attendance, run)
+
+
+def _split_no_starts(
+    base: SimiopConfig, extract: Extract, stay: PartFit, attendance: PartFit, run: int
+) -> None:
+    """Give back to week 1's dropout hazard the dropouts the simulator records as no-starts (a dropout
+    with 0 attended days is a no_start), and take them and the runs of absences before a first attended
+    day out of the no-start share (simiop.calibrate.adjust.split_no_starts), in place."""
+    mean = _value(attendance, "attendance.propensity.mean")
+    concentration = _value(attendance, "attendance.propensity.concentration")
+    share = next((e for e in attendance.estimates if e.path == "attendance.no_start_probability"), None)
+    hazard = stay.fragment.get("dropout_hazard")
+    path = "length_of_stay.dropout_hazard.weekly_by_week[0]"
+    first = next((e for e in stay.estimates if e.path == path), None)
+    chosen = next(
+        (c for c in stay.candidates if c.part == "length_of_stay.dropout_hazard" and c.chosen), None
+    )
+    if mean is None or concentration is None or share is None or first is None or chosen is None:
+        return
+    rate = next(iter(chosen.parameters.values()))
+    exposure = first.n / rate if rate > 0 else 0.0
+    days_per_week = admitted_days_per_week(base, extract)
+    p0, week_one = split_no_starts(
+        share.value,
+        share.n,
+        first.value,
+        exposure,
+        lambda h: before_start(mean, concentration, run, days_per_week, h),
+    )
+    added = week_one - first.value
+    note = "no-starts the simulator makes from dropouts and runs of absences before a first attended day"
+    stay.estimates[:] = [
+        dataclasses.replace(
+            e,
+            value=week_one,
+            low=min(e.low + added, 1.0),
+            high=min(e.high + added, 1.0),
+            method=f"{e.method}; + {added:.4f} {note} (shifted interval)",
+        )
+        if e.path == path
+        else e
+        for e in stay.estimates
+    ]
+    factor = p0 / share.value if share.value > 0 else 1.0
+    attendance.estimates[:] = [
+        dataclasses.replace(
+            e,
+            value=p0,
+            low=e.low * factor,
+            high=min(e.high * factor, 1.0),
+            method=f"{e.method}; less the {note} (scaled interval)",
+        )
+        if e.path == "attendance.no_start_probability"
+        else e
+        for e in attendance.estimates
+    ]
+    attendance.fragment["no_start_probability"] = round(p0, 4)
+    if isinstance(hazard, dict):
+        hazard["weekly_by_week"][0] = round(week_one, 5)
+    elif week_one > 0:
+        stay.fragment["dropout_hazard"] = {"weekly_by_week": [round(week_one, 5)]}
+    attendance.notes.append(
+        f"attendance.no_start_probability: {share.value:.4f} in the extract, {p0:.4f} drawn; the rest are "
+        f"{note} (week-1 dropout hazard {first.value:.4f} -> {week_one:.4f})"
+    )
 
 
 def _take_out_denials(stay: PartFit, denials: float) -> None:

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from simiop.calibrate.extract import DISCHARGES, Episode, Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, expit, logit, wald_intervals, wilson
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, expit, logit, wald_intervals, wilson
 
 FAMILIES = ("lognormal", "gamma")
 
@@ -72,7 +72,8 @@ def _negative(
     return _nll(theta, family, days, returned)
 
 
-def fit_readmission(extract: Extract) -> PartFit:
+def fit_readmission(extract: Extract, only: Chosen | None = None) -> PartFit:
+    """Fit every discharge type's cure model; ``only``: the delay family of an earlier fit (fits.Chosen)."""
     part = PartFit()
     for kind, (days, returned) in follow_up(extract).items():
         n = int(days.size)
@@ -98,7 +99,8 @@ def fit_readmission(extract: Extract) -> PartFit:
         start_mean = float(observed.mean())
         start_sd = float(max(observed.std(), start_mean / 3))
         fits = {}
-        for family in FAMILIES:
+        forced = (only or {}).get(f"discharge.{kind}", "").removeprefix("cure_")
+        for family in [forced] if forced in FAMILIES else FAMILIES:
             start = np.array(
                 [logit(min(max(naive * 1.2, 0.01), 0.95)), math.log(start_mean), math.log(start_sd)]
             )

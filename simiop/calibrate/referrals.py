@@ -26,7 +26,7 @@ from scipy import optimize, stats
 from scipy.special import gammaln
 
 from simiop.calibrate.extract import READMISSION_SOURCE, Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, expit, logit, wald_intervals
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, expit, logit, wald_intervals
 
 DAYS_PER_YEAR = 365.25
 SEASON_NEEDS_DAYS = 730
@@ -125,7 +125,8 @@ def _natural(form: Form, free: NDArray[np.float64]) -> list[float]:
     rest = list(free)
     shape: list[float] = []
     if form in ("ramp_up", "ramp_up_seasonal"):
-        shape += [expit(rest[0]), math.exp(rest[1])]
+        # clipped so a search straying far (a flat rate: the ramp is not identified) cannot overflow
+        shape += [expit(min(max(rest[0], -500.0), 500.0)), math.exp(min(rest[1], 50.0))]
         rest = rest[2:]
     if form in ("seasonal", "ramp_up_seasonal"):
         a, b = rest[0], rest[1]
@@ -266,12 +267,13 @@ class SourceFit:
 
 
 def fit_referrals(
-    extract: Extract, opening: dt.date, sources: Sequence[str]
+    extract: Extract, opening: dt.date, sources: Sequence[str], only: Chosen | None = None
 ) -> tuple[PartFit, list[SourceFit]]:
     """Fit every source of ``sources`` (the base config's) on the referrals of the extract.
 
     The window runs from the later of the opening and the first referral in the extract to ``as_of``.
     Readmission referrals are left out (the config makes them from discharge.<type>.readmission).
+    ``only``: fit only these forms (simiop.calibrate.fits.Chosen), without the ramp-up's profile intervals.
     """
     first = max(opening, min(episode.referred for episode in extract.episodes))
     window = (extract.as_of - first).days + 1
@@ -280,7 +282,9 @@ def fit_referrals(
     for name in sources:
         dates = [e.referred for e in extract.episodes if e.source == name and e.source != READMISSION_SOURCE]
         data = weekly_counts(dates, opening, first, extract.as_of)
-        by_form = {form: fit_form(data, form) for form in FORMS}
+        forced = (only or {}).get(f"referrals.sources.{name}")
+        forms: tuple[Form, ...] = tuple(f for f in FORMS if f == forced) or FORMS
+        by_form = {form: fit_form(data, form) for form in forms}
         seasonal_ok = window >= SEASON_NEEDS_DAYS
         candidates = [
             Candidate(
@@ -295,7 +299,7 @@ def fit_referrals(
             )
             for form, fit in by_form.items()
         ]
-        eligible = [c for c in candidates if seasonal_ok or "seasonal" not in c.model]
+        eligible = [c for c in candidates if seasonal_ok or "seasonal" not in c.model] or candidates
         chosen_form: Form = min(eligible, key=lambda c: c.aic).model  # type: ignore[assignment]
         chosen = by_form[chosen_form]
         dispersion = pearson_dispersion(data, chosen)
@@ -315,7 +319,7 @@ def fit_referrals(
             )
         )
         part.candidates += candidates
-        part.estimates += _estimates(name, data, chosen)
+        part.estimates += _estimates(name, data, chosen, profile=only is None)
         part.fragment[name] = _fragment(chosen)
         if dispersion > 1.5:
             part.notes.append(
@@ -356,9 +360,10 @@ def _fragment(fit: FormFit) -> dict[str, object]:
 BOUNDED = {"ramp_up.initial_fraction": (0.0, 1.0), "seasonality.amplitude": (0.0, 0.99)}
 
 
-def _estimates(name: str, data: Counts, fit: FormFit) -> list[Estimate]:
+def _estimates(name: str, data: Counts, fit: FormFit, profile: bool = True) -> list[Estimate]:
     """95% Wald intervals from the observed information in the natural parameters, clipped to each one's
-    range (a fit on its boundary, e.g. an initial fraction of 0, gets a one-sided, approximate interval)."""
+    range (a fit on its boundary, e.g. an initial fraction of 0, gets a one-sided, approximate interval).
+    ``profile``: False leaves the ramp-up's intervals nan (the bootstrap needs the values only)."""
     prefix = f"referrals.sources.{name}"
 
     def objective(theta: NDArray[np.float64]) -> float:
@@ -374,7 +379,7 @@ def _estimates(name: str, data: Counts, fit: FormFit) -> list[Estimate]:
             floor, ceiling = -math.inf, math.inf
             method += " (days; circular: may pass 1 January)"
         if path.startswith("ramp_up."):
-            low, high = _ramp_profile(data, fit, path)
+            low, high = _ramp_profile(data, fit, path) if profile else (math.nan, math.nan)
             method = "Poisson MLE, profile likelihood (rate and the other ramp parameter re-fitted)"
         result.append(
             Estimate(f"{prefix}.{path}", float(value), max(low, floor), min(high, ceiling), method, n)

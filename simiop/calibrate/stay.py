@@ -9,6 +9,12 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 - planned stay (length_of_stay.planned_stay, weeks): the time to completion, fitted by maximum likelihood
   with censoring (scipy.stats ``fit`` on ``scipy.stats.CensoredData``); gamma, lognormal and exponential
   candidates by AIC. It includes what reviews and extensions add, so the fragment drops progress_review.
+  In the form the simulator applies it (``PlanRules``, from the base config): a plan of P weeks ends on
+  the last programme day before admission + 7P days, so a completion on day d after admission says only
+  that 7P lies in (d, g], g the days to the track's next programme day: interval-censored (Turnbull,
+  JRSS B 1976;38(3):290-295), not exact. The base's recertification stops plans of its payers at the
+  first recertification date, and the simulation will stop them again: their episodes are right-censored
+  there (independent censoring), so the fit sees the plan, not the stops.
 - step-up and administrative hazards (per week): events / person-weeks (the exponential MLE), exact
   Poisson (Garwood) intervals, written as the weekly probability 1 - exp(-rate).
 - dropout hazard by week of stay: piecewise-constant rates from person-time in weeks 1, 2, ..., K-1 and
@@ -19,6 +25,7 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +33,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from simiop.calibrate.extract import Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, poisson_rate_interval, wald_intervals
+from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, poisson_rate_interval, wald_intervals
 
 DAYS_PER_WEEK = 7.0
 MAX_DROPOUT_PIECES = 6
@@ -57,6 +64,74 @@ def stays(extract: Extract) -> Stays:
     return Stays(np.array(weeks), tuple(ending))
 
 
+@dataclass(frozen=True)
+class PlanRules:
+    """What the base config does to a plan that the fit must undo (simiop.calibrate.pipeline builds it).
+
+    ``gaps[track][weekday]``: calendar days from a programme day on ``weekday`` (0 = Monday) to the
+    track's next programme day (ASSUMPTION: closures and holidays ignored); ``recert_payers``: payers whose
+    plans the base recertifies (None: every payer), ``recert_after_days``: its first recertification
+    (None: no recertification)."""
+
+    gaps: dict[str, tuple[int, ...]]
+    recert_payers: frozenset[str] | None = None
+    recert_after_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Plans:
+    """The plan of every admitted episode as a censored observation, in weeks (shape: episodes): exact
+    where ``low == high``, right-censored where ``high`` is inf, interval-censored otherwise."""
+
+    low: NDArray[np.float64]
+    high: NDArray[np.float64]
+
+    @property
+    def exact(self) -> NDArray[np.bool_]:
+        return np.asarray(self.low == self.high)
+
+    @property
+    def right(self) -> NDArray[np.bool_]:
+        return np.isinf(self.high)
+
+    @property
+    def interval(self) -> NDArray[np.bool_]:
+        return ~self.exact & ~self.right
+
+    def censored(self) -> stats.CensoredData:
+        box = self.interval
+        return stats.CensoredData(
+            uncensored=self.low[self.exact],
+            right=self.low[self.right],
+            interval=np.column_stack([self.low[box], self.high[box]]),
+        )
+
+
+def plans(extract: Extract, data: Stays, rules: PlanRules | None) -> Plans:
+    """Every admitted episode's plan, in the order of ``stays``: completions exact (no ``rules``) or
+    interval-censored to the next programme day; other endings and open episodes right-censored; plans of
+    recertified payers right-censored at the first recertification."""
+    low = data.weeks.copy()
+    high = np.where(np.array([e == "completed" for e in data.ending]), low, np.inf)
+    admitted = [e for e in extract.episodes if e.admitted is not None]
+    if rules is None:
+        return Plans(low, high)
+    for index, episode in enumerate(admitted):
+        days = low[index] * DAYS_PER_WEEK
+        cut = rules.recert_after_days
+        if (
+            cut is not None
+            and (rules.recert_payers is None or episode.payer in rules.recert_payers)
+            and days >= cut
+        ):
+            low[index], high[index] = cut / DAYS_PER_WEEK, np.inf
+            continue
+        gaps = rules.gaps.get(episode.track or "")
+        if data.ending[index] == "completed" and gaps is not None and episode.discharged is not None:
+            high[index] = (days + gaps[episode.discharged.weekday()]) / DAYS_PER_WEEK
+    return Plans(low, high)
+
+
 Family = str
 FAMILIES: dict[Family, stats.rv_continuous] = {
     "gamma": stats.gamma,
@@ -79,11 +154,16 @@ def _mean_sd(family: Family, fitted: stats.rv_continuous) -> tuple[float, float]
     return float(fitted.mean()), float(fitted.std())
 
 
-def censored_log_likelihood(
-    frozen: stats.rv_continuous, times: NDArray[np.float64], event: NDArray[np.bool_]
-) -> float:
-    """sum log f(t) over events + sum log S(t) over censored times."""
-    return float(np.sum(frozen.logpdf(times[event])) + np.sum(frozen.logsf(times[~event])))
+def censored_log_likelihood(frozen: stats.rv_continuous, data: Plans) -> float:
+    """sum log f(t) over exact times + sum log S(t) over right-censored + sum log (F(high) - F(low)) over
+    interval-censored ones."""
+    box = data.interval
+    inside = frozen.cdf(data.high[box]) - frozen.cdf(data.low[box])
+    return float(
+        np.sum(frozen.logpdf(data.low[data.exact]))
+        + np.sum(frozen.logsf(data.low[data.right]))
+        + np.sum(np.log(np.maximum(inside, 1e-300)))
+    )
 
 
 @dataclass(frozen=True)
@@ -97,23 +177,35 @@ class StayFit:
     dropout_rates: tuple[float, ...]
 
 
-def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
+def fit_stay(
+    extract: Extract, only: Chosen | None = None, rules: PlanRules | None = None
+) -> tuple[PartFit, StayFit | None]:
+    """Fit the planned stay, the step-up and administrative hazards and the dropout hazard by week.
+
+    ``only``: fit only the planned-stay family and dropout pieces of an earlier fit (fits.Chosen);
+    ``rules``: the base's programme days and recertification (without: completions are exact times)."""
     part = PartFit()
     data = stays(extract)
     if data.weeks.size == 0:
         part.notes.append("length_of_stay: no admitted episodes; not fitted")
         return part, None
-    completed = data.events("completed")
-    censored = stats.CensoredData(uncensored=data.weeks[completed], right=data.weeks[~completed])
+    plan = plans(extract, data, rules)
+    censored = plan.censored()
     fits: dict[Family, tuple[float, float, float]] = {}
+    forced = (only or {}).get("length_of_stay.planned_stay")
     for family, distribution in FAMILIES.items():
-        if family == "exponential":
-            mean = float(data.weeks.sum() / max(completed.sum(), 1))
+        if forced is not None and family != forced:
+            continue
+        if family == "exponential" and not plan.interval.any():
+            mean = float(plan.low.sum() / max(plan.exact.sum(), 1))
             sd = mean
         else:
-            fitted = distribution(*distribution.fit(censored, floc=0))
+            with warnings.catch_warnings():  # log(0) of interval-censored terms far out: scipy penalises
+                warnings.simplefilter("ignore", RuntimeWarning)
+                fitted = distribution(*distribution.fit(censored, floc=0))
             mean, sd = _mean_sd(family, fitted)
-        fits[family] = (mean, sd, censored_log_likelihood(_frozen(family, mean, sd), data.weeks, completed))
+            sd = mean if family == "exponential" else sd
+        fits[family] = (mean, sd, censored_log_likelihood(_frozen(family, mean, sd), plan))
     n = int(data.weeks.size)
     candidates = [
         Candidate(
@@ -133,7 +225,7 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
     ]
     family = best.model
     mean, sd, _ = fits[family]
-    part.estimates += _planned_intervals(family, mean, sd, data, completed)
+    part.estimates += _planned_intervals(family, mean, sd, plan)
     planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
     if family != "exponential":
         planned["sd"] = round(sd, 3)
@@ -171,26 +263,25 @@ def fit_stay(extract: Extract) -> tuple[PartFit, StayFit | None]:
             )
         )
         fragment[field] = round(1 - math.exp(-rate), 5)
-    rates = _dropout(part, data)
+    pieces = (only or {}).get("length_of_stay.dropout_hazard")
+    rates = _dropout(part, data, int(pieces.split("_")[0]) if pieces else None)
     fragment["dropout_hazard"] = {"weekly_by_week": [round(1 - math.exp(-rate), 5) for rate in rates]}
     part.fragment = fragment
     return part, StayFit(data, family, mean, sd, tuple(rates))
 
 
-def _planned_intervals(
-    family: Family, mean: float, sd: float, data: Stays, event: NDArray[np.bool_]
-) -> list[Estimate]:
+def _planned_intervals(family: Family, mean: float, sd: float, data: Plans) -> list[Estimate]:
     def objective(theta: NDArray[np.float64]) -> float:
         m = math.exp(theta[0])
         s = math.exp(theta[1]) if family != "exponential" else m
-        return -censored_log_likelihood(_frozen(family, m, s), data.weeks, event)
+        return -censored_log_likelihood(_frozen(family, m, s), data)
 
     point = (
         np.array([math.log(mean), math.log(sd)]) if family != "exponential" else np.array([math.log(mean)])
     )
     intervals = wald_intervals(objective, point)
-    n = int(event.sum())
-    method = f"{family} MLE with right-censoring, Wald (log scale)"
+    n = int((~data.right).sum())
+    method = f"{family} MLE with right- and interval-censoring, Wald (log scale)"
     result = [
         Estimate(
             "length_of_stay.planned_stay.mean",
@@ -229,10 +320,10 @@ def person_weeks(data: Stays, cause: str, pieces: int) -> tuple[NDArray[np.float
     return events, exposure
 
 
-def _dropout(part: PartFit, data: Stays) -> list[float]:
+def _dropout(part: PartFit, data: Stays, only: int | None = None) -> list[float]:
     candidates = []
     rates_by_k: dict[int, list[float]] = {}
-    for pieces in range(1, MAX_DROPOUT_PIECES + 1):
+    for pieces in [only] if only else range(1, MAX_DROPOUT_PIECES + 1):
         events, exposure = person_weeks(data, "dropout", pieces)
         rates = [float(e / x) if x > 0 else 0.0 for e, x in zip(events, exposure, strict=False)]
         log_likelihood = sum(

@@ -49,12 +49,15 @@ def _date(text: str | None, option: str) -> dt.date | None:
 @click.option(
     "--sets",
     "draws",
-    default=200,
+    default=20,
     show_default=True,
     type=click.IntRange(1, 100_000),
-    help="Parameter sets to write to parameter_sets.csv.",
+    help="Bootstrap parameter sets to write to parameter_sets.csv (each a refit on a patient resample, "
+    "a few seconds each on a clinic's extract; docs/calibrate.md).",
 )
-@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the parameter-set draws.")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Seed of the bootstrap's patient resamples."
+)
 @click.option(
     "--holdout-from",
     "holdout_from",
@@ -122,15 +125,20 @@ def calibrate(
             calibration = held.calibration
         else:
             calibration = run_calibration(data, base)
+        from simiop.calibrate.bootstrap import bootstrap
+
+        sets = bootstrap(calibration, base, draws, seed)
     except (ExtractError, UnknownNamesError) as exc:
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
+    except RuntimeError as exc:  # a bootstrap refit that cannot be made
+        fail([f"{extract}: {exc}"])
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
         sys.exit(INTERRUPTED)
     try:
-        write_outputs(calibration, out, draws, seed, held)
+        write_outputs(calibration, out, sets, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     except KeyboardInterrupt:
