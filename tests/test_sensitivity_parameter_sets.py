@@ -124,6 +124,11 @@ def test_run_resume_reproduce_and_any_executor(tmp_path: Path) -> None:
         ),
         (SETS.replace(",6.5,", ",lots,"), None, "row 2, column referrals.sources.arrivals.weekly_rate"),
         (SETS, ("method: psa", "method: oat"), "parameter_sets: read only by method psa"),
+        (
+            SETS.replace(",6.5,", ",-1,"),
+            None,
+            "parameter_sets at point p0: referrals.sources.arrivals.weekly_rate",
+        ),
         (SETS, ("replications: 2", "replications: 2\nsamples: 9"), "samples: more than the 4 parameter sets"),
         (
             SETS,

@@ -167,7 +167,9 @@ class Study:
                 try:
                     configs.append(validate_config(set_values(data, changes, source), source))
                 except ConfigError as exc:
-                    varied = [n for n, v in zip(self.spec.inputs, row, strict=True) if not math.isnan(v)]
+                    varied = [
+                        n for n, v in zip(self.spec.inputs, row[:drawn], strict=True) if not math.isnan(v)
+                    ]
                     if self.parameter_sets is not None:
                         varied.append("parameter_sets")
                     where = (
