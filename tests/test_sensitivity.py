@@ -259,6 +259,22 @@ def test_shipped_specs_read() -> None:
     assert psa.options()["three_day_groups"].tracks["day"].groups == 3
 
 
+def test_shipped_referral_volume_uses_the_configs_multiplier() -> None:
+    """referrals.volume (issue 21) scales every source at once; the sources' own rates stay as written."""
+    for name in ("sensitivity_baseline", "sensitivity_psa_staffing"):
+        text = (ROOT / "experiments" / f"{name}.yaml").read_text(encoding="utf-8")
+        assert "paths: [referrals.volume]" in text
+    study = read_study(ROOT / "experiments" / "sensitivity_baseline.yaml")
+    assert study.spec.inputs["referral_volume"].paths == ("referrals.volume",)
+    design = study.design()
+    column = design.inputs.index("referral_volume")
+    for row, config in zip(design.values, study.point_configs(design), strict=True):
+        assert config.referrals.volume == (1.0 if math.isnan(row[column]) else row[column])
+        assert {k: s.weekly_rate for k, s in config.referrals.sources.items()} == {
+            k: s.weekly_rate for k, s in study.base.referrals.sources.items()
+        }
+
+
 PSA = """
 base: {base}
 method: psa

@@ -142,8 +142,41 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return document
 
 
+def check_plan_kind(out: Path, document: Mapping[str, Any]) -> None:
+    """ConfigError (one line, naming ``out``) when the folder is a sensitivity or optimisation folder.
+
+    Those record a study or an optimisation, not a plan of scenarios, so the commands that read a run's
+    or an experiment's tables (budget, export, report) cannot use them; the line says what to run.
+    """
+    kind = document.get("kind")
+    if kind == "sensitivity":
+        message = (
+            "is a sensitivity folder (simiop sensitivity), not the results of simiop run or simiop "
+            f"experiment: run `simiop report {out}` for its report; its tables are the CSV files there"
+        )
+    elif kind == "optimise":
+        chosen = out / "chosen.yaml"
+        message = (
+            "is an optimisation folder (simiop optimise), not the results of simiop run or simiop "
+            f"experiment: its report is {out / 'optimise.html'}; "
+            + (
+                f"for the chosen candidate's budget or workbook, run `simiop run {chosen} --out RUN`, use RUN"
+                if chosen.is_file()
+                else "no candidate was chosen (no chosen.yaml), so there is no run to read"
+            )
+        )
+    else:
+        return
+    raise ConfigError(str(out), [Problem("", message)])
+
+
 def plan_of(out: Path, document: Mapping[str, Any]) -> Plan:
-    """The plan recorded in a manifest, every config validated again."""
+    """The plan recorded in a manifest, every config validated again.
+
+    ConfigError when the manifest records no plan: a sensitivity or optimisation folder (one line saying
+    what to run instead) or a manifest that is not simiop's.
+    """
+    check_plan_kind(out, document)
     return Plan.from_identity(document.get("plan", {}), str(out / MANIFEST))
 
 

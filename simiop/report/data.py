@@ -18,7 +18,7 @@ import numpy as np
 
 from simiop.config import ConfigError, Problem
 from simiop.experiments.cells import cell_dir
-from simiop.experiments.manifest import COMPLETE, plan_of, read_manifest
+from simiop.experiments.manifest import COMPLETE, check_plan_kind, plan_of, read_manifest
 from simiop.experiments.plan import Plan, ScenarioPlan
 from simiop.experiments.runner import COMPARISON, KPIS, SUMMARY
 from simiop.results.projections import PROJECTIONS, is_partial
@@ -151,6 +151,7 @@ def _summary(row: dict[str, str]) -> Summary:
 def load(out: Path) -> ResultFolder:
     """Read a finished result folder; ConfigError naming the folder when it is not one."""
     manifest = read_manifest(out)
+    check_plan_kind(out, manifest)  # before the status: an unfinished study is still not a run
     if manifest.get("status") != COMPLETE:
         raise ConfigError(
             str(out),

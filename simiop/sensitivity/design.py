@@ -107,6 +107,7 @@ def sampled_design(
     """The points of a sampled method, with each input's values from its distribution."""
     names = tuple(inputs)
     unit = unit_design(method, count, len(names), seed, levels)
-    values = np.column_stack([value_of(spec, unit[:, i]) for i, spec in enumerate(inputs.values())])
+    columns = [value_of(spec, unit[:, i]) for i, spec in enumerate(inputs.values())]
+    values = np.column_stack(columns) if columns else np.empty((len(unit), 0))
     labels = tuple(f"p{index}" for index in range(len(unit)))
     return Design(method, names, values, unit, labels)

@@ -25,7 +25,7 @@ def tornado(outcome: SensitivityOutcome, k: int) -> Drawing:
     study, kpi = outcome.study, outcome.study.spec.kpis[k]
     effects = oat_effects(outcome.values[:, :, k], outcome.design.inputs)
     order = sorted(effects, key=lambda e: e.swing)
-    labels = [study.spec.inputs[e.input].shown(e.input) for e in order]
+    labels = [study.label(e.input) for e in order]
     figure, (axes,) = new_figure(height=1.0 + 0.35 * len(order))
     base = effects[0].base_mean if effects else 0.0
     y = np.arange(len(order))
@@ -61,7 +61,7 @@ def sobol_bars(outcome: SensitivityOutcome, k: int) -> Drawing:
     y = np.arange(len(names))
     axes.barh(y - 0.2, found.s1, 0.4, xerr=found.s1_conf, color=PALETTE[0], label="first order")
     axes.barh(y + 0.2, found.st, 0.4, xerr=found.st_conf, color=PALETTE[1], label="total")
-    axes.set_yticks(y, [study.spec.inputs[n].shown(n) for n in names])
+    axes.set_yticks(y, [study.label(n) for n in names])
     axes.set_xlabel("share of variance")
     axes.legend(loc="lower right")
     noise = "n/a (1 replication)" if np.isnan(found.noise_share) else f"{found.noise_share:.1%}"
@@ -92,7 +92,7 @@ def morris_bars(outcome: SensitivityOutcome, k: int) -> Drawing:
     y = np.arange(len(names))
     axes.barh(y, found.mu_star, xerr=found.mu_star_conf, color=PALETTE[0], label="mu*")
     axes.plot(found.sigma, y, "o", color=PALETTE[1], label="sigma")
-    axes.set_yticks(y, [study.spec.inputs[n].shown(n) for n in names])
+    axes.set_yticks(y, [study.label(n) for n in names])
     axes.set_xlabel(f"elementary effect on {kpi} (low to high)")
     axes.legend(loc="lower right")
     rows = [[n, found.mu_star[i], found.mu_star_conf[i], found.sigma[i]] for i, n in enumerate(names)]
@@ -192,6 +192,12 @@ def write_report(outcome: SensitivityOutcome) -> Path:
         f"<p><strong>{esc(outcome.sentence)}</strong></p>"
         f"<p>{len(outcome.design.labels)} points x {len(outcome.options)} option(s) x {spec.replications} "
         f"replications with common random numbers. Tables: {tables}.</p>"
+        + (
+            f"<p>Input sets: the parameter sets of {esc(outcome.study.parameter_sets.file)} "
+            f"(SHA-256 {outcome.study.parameter_sets.sha256[:12]}...), each applied onto the base config.</p>"
+            if outcome.study.parameter_sets is not None
+            else ""
+        )
         + "".join(figure_block(f) for f in figures)
     )
     html = page(f"Sensitivity: {outcome.study.name}", body).encode("utf-8")

@@ -5,13 +5,48 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from simiop.config import ConfigError, Problem
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, command_line
 from simiop.experiments.plan import Plan, ScenarioPlan
 from simiop.experiments.reproduce import Reproduction, check_files
 from simiop.experiments.runner import Outcome, Progress
+from simiop.sensitivity.parameter_sets import ParameterSets, file_sha256
 from simiop.sensitivity.run import run_study
 from simiop.sensitivity.study import Study
+
+
+def check_parameter_file(sets: ParameterSets, source: str) -> None:
+    """ConfigError (one line) when the parameter-set file the study read is gone or now differs.
+
+    The sets themselves are in the manifest, but a reproduction is meant to confirm the run from its
+    inputs: a changed file would give different results, so the difference is reported, not hidden.
+    """
+    path = Path(sets.file)
+    if not path.is_file():
+        raise ConfigError(
+            source,
+            [
+                Problem(
+                    "sensitivity.parameter_sets.file",
+                    "the parameter-set file is gone",
+                    repr(sets.file),
+                    "the file the run read",
+                )
+            ],
+        )
+    if file_sha256(path) != sets.sha256:
+        raise ConfigError(
+            source,
+            [
+                Problem(
+                    "sensitivity.parameter_sets.file",
+                    "the parameter-set file changed since the run (SHA-256 differs)",
+                    repr(sets.file),
+                    f"the file as read (SHA-256 {sets.sha256[:12]}...); run simiop sensitivity again",
+                )
+            ],
+        )
 
 
 def reproduce_study(
@@ -25,6 +60,8 @@ def reproduce_study(
 ) -> Reproduction:
     """Re-run the study recorded in ``original`` (``source``'s manifest) into ``out``; check every file."""
     study = Study.from_identity(original.get("sensitivity", {}), str(source / MANIFEST))
+    if study.parameter_sets is not None:
+        check_parameter_file(study.parameter_sets, str(source / MANIFEST))
     found = run_study(study, out, executor, force=force, command=command_line(), progress=progress)
     record = Plan(
         kind="run",

@@ -152,6 +152,13 @@ class Target(Frozen):
         )
 
 
+class ParameterSetsFile(Frozen):
+    """psa: the input sets are the rows of a parameter_sets.csv (simiop calibrate), applied onto the base."""
+
+    file: Annotated[str, Field(min_length=1)]
+    """Path of the parameter_sets.csv, relative to this file (e.g. ../calibration/parameter_sets.csv)."""
+
+
 class Option(Frozen):
     """A staffing (or other policy) option PSA compares under the same uncertain inputs."""
 
@@ -170,7 +177,13 @@ class SensitivitySpec(Frozen):
     method: Method
     """oat (one at a time, tornado), morris (elementary effects), sobol (variance indices), psa."""
 
-    inputs: Annotated[dict[Name, UncertainInput], Field(min_length=1, max_length=50)]
+    inputs: Annotated[dict[Name, UncertainInput], Field(max_length=50)] = Field(default_factory=dict)
+    """The uncertain inputs (at least one, unless psa reads ``parameter_sets``)."""
+
+    parameter_sets: ParameterSetsFile | None = None
+    """psa: input set p takes row p of this parameter_sets.csv (``samples``: the first N rows; default all),
+    besides the ``inputs`` drawn from their distributions."""
+
     kpis: Annotated[tuple[KpiName, ...], Field(min_length=1, max_length=20), FromList]
     """KPI names of kpis.csv, or net_surplus_usd (revenue_usd - total_cost_usd)."""
 
@@ -204,6 +217,14 @@ class SensitivitySpec(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> SensitivitySpec:
+        if not self.inputs and self.parameter_sets is None:
+            raise rule_error(
+                "inputs", "no uncertain input", "{}", "at least one input (or parameter_sets: with psa)"
+            )
+        if self.parameter_sets is not None and self.method != "psa":
+            raise rule_error(
+                "parameter_sets", f"read only by method psa, not {self.method}", "given", "leave it out"
+            )
         if len(set(self.kpis)) != len(self.kpis):
             raise rule_error("kpis", "a KPI is listed twice", list(self.kpis), "distinct KPI names")
         if self.method == "oat" and self.samples is not None:

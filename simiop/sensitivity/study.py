@@ -24,6 +24,7 @@ from simiop.config.errors import problems_from, show_value
 from simiop.config.overrides import overlap_problems, overlaps, set_values, split_path, value_at
 from simiop.experiments.decided import HORIZON, SEED, horizon_way
 from simiop.sensitivity.design import Design, oat_design, sampled_design
+from simiop.sensitivity.parameter_sets import ParameterSets, path_problems, read_parameter_sets, set_changes
 from simiop.sensitivity.spec import SensitivitySpec, UncertainInput
 
 NET_SURPLUS = "net_surplus_usd"
@@ -62,6 +63,8 @@ class Study:
     """The base config with the file's set:, horizon: and seed applied (what every point starts from)."""
     source: str = ""
     """The file (or manifest) it was read from, for messages; not part of the identity."""
+    parameter_sets: ParameterSets | None = None
+    """psa: the parameter sets read from the spec's ``parameter_sets.file`` (part of the identity)."""
 
     @property
     def seed(self) -> int:
@@ -75,12 +78,24 @@ class Study:
 
     def identity(self) -> dict[str, Any]:
         """Plain JSON data from which the study is rebuilt exactly (``from_identity``)."""
-        return {
+        found = {
             "kind": "sensitivity",
             "name": self.name,
-            "spec": self.spec.model_dump(mode="json", exclude_unset=False),
+            "spec": self.spec.model_dump(
+                mode="json",
+                exclude_unset=False,
+                exclude={"parameter_sets"} if self.spec.parameter_sets is None else None,
+            ),
             "base_config": self.base.model_dump(mode="json"),
         }
+        if self.parameter_sets is not None:
+            found["parameter_sets"] = self.parameter_sets.identity()
+        return found
+
+    def label(self, name: str) -> str:
+        """An input's plain words; a parameter set's column is shown as its config path."""
+        item = self.spec.inputs.get(name)
+        return item.shown(name) if item is not None else name
 
     def key(self) -> str:
         """Equal keys mean the same output files (the simiop version included)."""
@@ -94,8 +109,10 @@ class Study:
         try:
             spec = SensitivitySpec.model_validate(data["spec"])
             base = validate_config(data["base_config"], f"{source}: base_config")
-            return cls(str(data["name"]), spec, base, source)
-        except (KeyError, TypeError, ValidationError) as exc:
+            sets = data.get("parameter_sets")
+            found = ParameterSets.from_identity(sets) if sets is not None else None
+            return cls(str(data["name"]), spec, base, source, found)
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
             raise ConfigError(
                 source, [Problem("sensitivity", f"not a simiop sensitivity record ({exc})")]
             ) from None
@@ -104,8 +121,20 @@ class Study:
         """The sample points of the method (oat: base, low, high; others: sampled with the seed)."""
         if self.spec.method == "oat":
             return oat_design(self.spec.inputs)
-        return sampled_design(
-            self.spec.method, self.spec.inputs, self.spec.sample_count(), self.sampling_seed, self.spec.levels
+        sets = self.parameter_sets
+        count = self.spec.sample_count() if sets is None else (self.spec.samples or len(sets.rows))
+        design = sampled_design(
+            self.spec.method, self.spec.inputs, count, self.sampling_seed, self.spec.levels
+        )
+        if sets is None:
+            return design
+        columns = np.array(sets.rows[:count], dtype=float).reshape(count, len(sets.paths))
+        return Design(
+            design.method,
+            design.inputs + sets.paths,
+            np.hstack([design.values.reshape(count, len(design.inputs)), columns]),
+            design.unit,
+            design.labels,
         )
 
     def options(self) -> dict[str, SimiopConfig]:
@@ -125,16 +154,29 @@ class Study:
         configs = []
         for base in self.options().values():
             data = base.model_dump(mode="json")
+            drawn = len(self.spec.inputs)
             for row, label in zip(design.values, design.labels, strict=True):
                 changes: dict[str, Any] = {}
-                for value, (name, spec) in zip(row, self.spec.inputs.items(), strict=True):
+                if self.parameter_sets is not None:
+                    changes.update(
+                        set_changes(data, self.parameter_sets.paths, [float(v) for v in row[drawn:]])
+                    )
+                for value, (name, spec) in zip(row[:drawn], self.spec.inputs.items(), strict=True):
                     if not math.isnan(value):
                         changes.update(input_changes(data, name, spec, float(value)))
                 try:
                     configs.append(validate_config(set_values(data, changes, source), source))
                 except ConfigError as exc:
-                    varied = [n for n, v in zip(self.spec.inputs, row, strict=True) if not math.isnan(v)]
-                    where = f"inputs.{varied[0]}" if len(varied) == 1 else f"inputs ({', '.join(varied)})"
+                    varied = [
+                        n for n, v in zip(self.spec.inputs, row[:drawn], strict=True) if not math.isnan(v)
+                    ]
+                    if self.parameter_sets is not None:
+                        varied.append("parameter_sets")
+                    where = (
+                        (f"inputs.{varied[0]}" if varied[0] != "parameter_sets" else "parameter_sets")
+                        if len(varied) == 1
+                        else f"inputs ({', '.join(varied)})"
+                    )
                     problems = [
                         Problem(f"{where} at point {label}: {p.path}", p.message, p.got, p.allowed)
                         for p in exc.problems
@@ -260,6 +302,18 @@ def _option_problems(spec: SensitivitySpec, entries: list[tuple[str, list[str | 
     return problems
 
 
+def _set_overlaps(spec: SensitivitySpec, sets: ParameterSets) -> list[Problem]:
+    """An input that sets a field a parameter set's column sets too (the same path, parent or child)."""
+    entries: list[tuple[str, list[str | int]]] = [
+        ("parameter_sets.file: column " + name, split_path(name)) for name in sets.paths
+    ]
+    for name, item in spec.inputs.items():
+        for index, path in enumerate(item.paths):
+            parts = split_path(path)
+            entries.append((f"inputs.{name}.paths[{index}]", parts[:-1] if item.rebalance else parts))
+    return overlap_problems(entries)
+
+
 def read_study(path: Path, overrides: Mapping[str, Any] | None = None) -> Study:
     """Read and check a sensitivity file and its base config; ConfigError names the file and every problem.
 
@@ -302,9 +356,25 @@ def read_study(path: Path, overrides: Mapping[str, Any] | None = None) -> Study:
     base = validate_config(changed, source)
     resolved = base.model_dump(mode="json")
     problems = _check_inputs(spec, resolved, source)
+    sets = None
+    if spec.parameter_sets is not None:
+        given = Path(spec.parameter_sets.file)
+        sets = read_parameter_sets(given if given.is_absolute() else path.parent / given, source)
+        problems += path_problems(sets, resolved)
+        if spec.samples is not None and spec.samples > len(sets.rows):
+            problems.append(
+                Problem(
+                    "samples",
+                    f"more than the {len(sets.rows)} parameter sets of {spec.parameter_sets.file}",
+                    str(spec.samples),
+                    f"at most {len(sets.rows)} (or leave it out: every set)",
+                )
+            )
+        if not problems:
+            problems += _set_overlaps(spec, sets)
     if problems:
         raise ConfigError(source, problems)
-    study = Study(path.stem, spec, base, source)
+    study = Study(path.stem, spec, base, source, sets)
     study.point_configs(study.design(), source)  # every point's config is valid before anything runs
     return study
 

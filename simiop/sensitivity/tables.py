@@ -71,10 +71,9 @@ def kpi_words(kpi: str) -> str:
 
 def sentence(study: Study, ranking: dict[str, list[str]]) -> str:
     """'For people served, the inputs that matter most are A, B and C; for revenue, ...'."""
-    inputs = study.spec.inputs
     parts = []
     for kpi, names in ranking.items():
-        shown = [inputs[name].shown(name) for name in names[:3]]
+        shown = [study.label(name) for name in names[:3]]
         if not shown:
             parts.append(f"for {kpi_words(kpi)}, no input has an effect these runs can tell from noise")
             continue
@@ -99,7 +98,7 @@ def write_tables(
     spec = study.spec
     kpis = spec.kpis
     names = design.inputs
-    labels = {name: spec.inputs[name].shown(name) for name in names}
+    labels = {name: study.label(name) for name in names}
     tables: dict[str, str] = {}
     importance: list[list[float | str | int]] = []
     ranking: dict[str, list[str]] = {}
