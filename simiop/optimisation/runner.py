@@ -35,6 +35,7 @@ from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
 from simiop.experiments.runner import OutputDirError
 from simiop.optimisation.procedure import Constraint, Selection, Settings, select
+from simiop.optimisation.screening import Screened, check_available, screen_and_select
 from simiop.optimisation.spec import OptimiseSpec, read_spec
 
 KIND = "optimise"
@@ -92,6 +93,7 @@ def resolve(path: Path, *, seed: int | None = None) -> Study:
     """Read an optimisation file and build every candidate's config; ConfigError names every problem."""
     spec = read_spec(path)
     source = str(path)
+    check_available(spec, source)
     base_path = Path(spec.base) if Path(spec.base).is_absolute() else (path.parent / spec.base).resolve()
     if not base_path.is_file():
         raise ConfigError(
@@ -140,6 +142,7 @@ def from_identity(data: Mapping[str, Any], source: str) -> Study:
     """Rebuild the optimisation recorded in a manifest."""
     try:
         spec = OptimiseSpec.model_validate(data["spec"])
+        check_available(spec, source)
         common = validate_config(data["common"], source)
         return build(str(data["name"]), spec, common, source)
     except (KeyError, TypeError, ValueError) as exc:
@@ -271,6 +274,8 @@ class Optimisation:
     simulated: int
     """Replications simulated now."""
     manifest: dict[str, Any]
+    screened: Screened | None = None
+    """What the screening tried and short-listed (None without a ``screening`` section)."""
 
     @property
     def chosen(self) -> str | None:
@@ -367,14 +372,20 @@ def optimise(
     prices = None
     if problem.spec.objective.variable is not None:
         prices = [float(levels[problem.spec.objective.variable]) for levels in problem.spec.levels()]
-    selection = select(
-        len(problem.configs), constraints_of(problem.spec), settings_of(problem.spec), oracle, prices
-    )
+    constraints = constraints_of(problem.spec)
+    settings = settings_of(problem.spec)
+    screened: Screened | None = None
+    if problem.spec.screening is None:
+        selection = select(len(problem.configs), constraints, settings, oracle, prices)
+    else:
+        selection, screened = screen_and_select(
+            problem.spec, len(problem.configs), constraints, settings, oracle, prices
+        )
     save()
-    written = write_outputs(out, problem, selection)
+    written = write_outputs(out, problem, selection, screened)
     files = {name: sha256_of(out / name) for name in sorted({VALUES, *written})}
     document = manifest("complete", files, _now())
-    return Optimisation(out, problem, selection, reused, oracle.simulated, document)
+    return Optimisation(out, problem, selection, reused, oracle.simulated, document, screened)
 
 
 def _now() -> str:

@@ -174,6 +174,39 @@ class Target(Frozen):
         )
 
 
+class Screening(Frozen):
+    """A search of the space by Optuna before the guaranteed procedure, which then sees only its short list.
+
+    The sampler proposes ``batch`` candidates at a time (a fixed number, so the
+    answer does not depend on the workers), each simulated ``replications``
+    times on random numbers of its own (replication numbers from
+    ``SCREENING_REPLICATION``, never read by the clean-up), and is told each
+    candidate's mean objective and how far its estimates miss the targets.
+    """
+
+    method: Literal["optuna"] = "optuna"
+    """The library that searches (the optional extra ``optimise``)."""
+
+    sampler: Literal["tpe", "random"] = "tpe"
+    """tpe: Optuna's TPESampler (Bergstra et al. 2011), the targets as constraints; random: RandomSampler."""
+
+    trials: Annotated[int, Field(ge=1, le=100_000)]
+    """Candidates the sampler proposes in all (a candidate proposed twice is simulated once)."""
+
+    replications: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Replications of each candidate tried by the screening."""
+
+    shortlist: Annotated[int, Field(ge=1, le=MAX_CANDIDATES)] = 10
+    """Candidates handed to the guaranteed procedure: the best tried, those whose estimates meet every
+    target to within its tolerance first, by objective."""
+
+    batch: Annotated[int, Field(ge=1, le=1000)] = 8
+    """Candidates proposed at a time before the sampler is told their values."""
+
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    """Seed of the sampler (the simulation's random numbers come from the optimisation's seed)."""
+
+
 class OptimiseSpec(Frozen):
     """An optimisation file: the candidates, what is best, what must hold, and how sure to be."""
 
@@ -212,6 +245,9 @@ class OptimiseSpec(Frozen):
 
     horizon: str | Annotated[float, Field(gt=0, le=36_500)] | None = None
     """Simulated time from opening, e.g. 1y, 26w or days (default: the base config's)."""
+
+    screening: Screening | None = None
+    """Search the space first (Optuna) and give the guaranteed procedure only the short list."""
 
     @model_validator(mode="after")
     def _consistent(self) -> OptimiseSpec:
@@ -308,4 +344,4 @@ def read_spec(path: Path) -> OptimiseSpec:
         raise ConfigError(source, problems_from(exc, OptimiseSpec)) from None
 
 
-__all__ = ["MAX_CANDIDATES", "Objective", "OptimiseSpec", "Target", "read_spec"]
+__all__ = ["MAX_CANDIDATES", "Objective", "OptimiseSpec", "Screening", "Target", "read_spec"]
