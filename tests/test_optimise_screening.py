@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import simiop
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor
 from simiop.experiments.manifest import MANIFEST
 from simiop.optimisation import screening
@@ -157,6 +158,8 @@ def test_screened_optimisation_is_identical_for_1_and_2_workers_and_on_resume(tm
     assert "3 short-listed" in out
     assert "over 3 candidates" in out
     assert "0 simulated now" in out
+    again = simiop.reproduce(tmp_path / "one", tmp_path / "again", jobs=1, executor="serial")
+    assert again.identical, again.summary()
 
 
 @pytest.mark.parametrize(

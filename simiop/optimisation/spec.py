@@ -17,6 +17,7 @@ constraints:
   - {kpi: wait_referral_to_admission_days_median, at_most: 14, tolerance: 2}
   - {kpi: group_days_cancelled_no_facilitator, at_most: 5, tolerance: 2, kind: chance, share: 0.8}
 confidence: 0.95
+screening: {trials: 40, replications: 2, shortlist: 8}   # optional: Optuna first (extra optimise)
 ```
 """
 
