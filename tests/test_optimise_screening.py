@@ -97,6 +97,31 @@ def test_screening_and_clean_up_find_the_best_of_a_large_space() -> None:
     assert kept_costs == sorted(kept_costs)
 
 
+class NoisyCost(Synthetic):
+    """The same space with a cost that varies between replications (sd 1): KN selects among the short list."""
+
+    def __call__(self, wanted: Mapping[int, range]) -> dict[int, np.ndarray]:
+        found = super().__call__(wanted)
+        for i, rows in found.items():
+            for n, r in enumerate(wanted[i]):
+                rows[n, 0] += np.random.default_rng([r, i, 1]).normal(0.0, 1.0)
+        return found
+
+
+def test_screening_then_kn_with_a_stochastic_objective() -> None:
+    spec = synthetic_spec()
+    data = spec.model_dump(mode="json")
+    data["objective"] = {"kpi": "cost"}
+    data["indifference_zone"] = 5.0
+    stochastic = OptimiseSpec.model_validate(data)
+    selection, screened = screen_and_select(
+        stochastic, SIZE * SIZE, constraints_of(stochastic), settings_of(stochastic), NoisyCost()
+    )
+    assert selection.chosen == 10  # a = 0, b = 10: cost 70, the next feasible 77
+    assert selection.alpha_selection > 0
+    assert {c.status for c in selection.candidates if c.index not in screened.shortlist} == {"screened_out"}
+
+
 def test_screening_is_repeatable_and_seeded() -> None:
     spec = synthetic_spec()
     first = screen_and_select(spec, SIZE * SIZE, constraints_of(spec), settings_of(spec), Synthetic())[1]
