@@ -20,7 +20,6 @@ import pytest
 import simiop
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor
 from simiop.experiments.manifest import MANIFEST
-from simiop.optimisation import screening
 from simiop.optimisation.runner import constraints_of, optimise, resolve, settings_of
 from simiop.optimisation.screening import SCREENING_REPLICATION, screen_and_select
 from simiop.optimisation.spec import OptimiseSpec
@@ -183,8 +182,8 @@ def test_screened_optimisation_is_identical_for_1_and_2_workers_and_on_resume(tm
     assert "3 short-listed" in out
     assert "over 3 candidates" in out
     assert "0 simulated now" in out
-    again = simiop.reproduce(tmp_path / "one", tmp_path / "again", jobs=1, executor="serial")
-    assert again.identical, again.summary()
+    copy = simiop.reproduce(tmp_path / "one", tmp_path / "again", jobs=1, executor="serial")
+    assert copy.identical, copy.summary()
 
 
 @pytest.mark.parametrize(
@@ -215,7 +214,7 @@ def test_without_optuna_a_screening_is_one_line_naming_the_extra(
     def hidden(name: str, *args: object) -> object:
         return None if name == "optuna" else real(name, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(screening.importlib.util, "find_spec", hidden)
+    monkeypatch.setattr(importlib.util, "find_spec", hidden)
     spec = mmc_spec(tmp_path, extra="screening: {trials: 5}")
     code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"))
     assert code == 2
