@@ -20,11 +20,11 @@ import pytest
 import simiop
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor
 from simiop.experiments.manifest import MANIFEST
-from simiop.optimisation.runner import constraints_of, optimise, resolve, settings_of
+from simiop.optimisation.runner import LazyConfigs, constraints_of, optimise, resolve, settings_of
 from simiop.optimisation.screening import SCREENING_REPLICATION, screen_and_select
-from simiop.optimisation.spec import OptimiseSpec
+from simiop.optimisation.spec import MAX_CANDIDATES, OptimiseSpec
 from tests.test_cli import run
-from tests.test_optimise import mmc_spec
+from tests.test_optimise import MMC, mmc_spec
 
 SIZE = 20
 """Levels of each of the synthetic space's two variables: 400 candidates."""
@@ -225,3 +225,40 @@ def test_without_optuna_a_screening_is_one_line_naming_the_extra(
     # Without a screening section Optuna is not needed.
     plain = mmc_spec(tmp_path, levels="[6]", horizon=100)
     assert resolve(plain).spec.screening is None
+
+
+def large_space(tmp_path: Path, *, seats: str, screening: str) -> Path:
+    """Seats x an assessment length the M/M/c clinic never uses (every referral admitted directly)."""
+    path = tmp_path / "large.yaml"
+    path.write_text(
+        f"base: {MMC}\nhorizon: 100\nvariables:\n"
+        f"  seats: {{paths: [tracks.programme.group_size.max], levels: {seats}}}\n"
+        f"  minutes: {{paths: [intake.assessment_minutes], levels: {list(range(30, 231))}}}\n"
+        "objective: {variable: seats}\n"
+        "constraints: [{kpi: wait_referral_to_admission_days_mean, at_most: 0.5, tolerance: 0.15}]\n"
+        f"{screening}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_screened_space_may_exceed_the_enumeration_limit_and_is_validated_lazily(tmp_path: Path) -> None:
+    seats = str(list(range(3, 13)))  # 10 x 201 = 2,010 candidates
+    study = resolve(large_space(tmp_path, seats=seats, screening="screening: {trials: 4}"))
+    assert len(study.names) == len(study.configs) == 10 * 201 > MAX_CANDIDATES
+    assert isinstance(study.configs, LazyConfigs)
+    assert len(study.configs.made) == 10 + 201 - 1  # each level once, the others at their first
+    assert study.configs[-1].tracks["programme"].group_size.max == 12
+    code, _, err = run("optimise", str(large_space(tmp_path, seats=seats, screening="")), "--out", "x")
+    assert code == 2
+    assert "too many candidates" in err
+    assert "with a screening section" in err
+    code, _, err = run(
+        "optimise",
+        str(large_space(tmp_path, seats="[5, -1]", screening="screening: {trials: 4}")),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "seats=-1" in err

@@ -67,6 +67,8 @@ def optimise(
             )
     except OptimiseFolderError as exc:
         fail([str(exc)])
+    except ConfigError as exc:  # a screened candidate found invalid when first tried
+        fail(exc.lines())
     except UnknownKpiError as exc:
         fail([f"{spec_path}: {exc}; see kpis.csv of a run for every name"])
     except ObjectiveVariesError as exc:

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -63,7 +63,8 @@ class Study:
     """The base config with the spec's set, horizon and seed: what every candidate starts from."""
     names: tuple[str, ...]
     changes: tuple[dict[str, Any], ...]
-    configs: tuple[SimiopConfig, ...]
+    configs: Sequence[SimiopConfig]
+    """Every candidate's config: a tuple, or with a screening ``LazyConfigs`` (validated on first use)."""
 
     @property
     def seed(self) -> int:
@@ -113,9 +114,77 @@ def resolve(path: Path, *, seed: int | None = None) -> Study:
     return build(path.stem, spec, common, source)
 
 
+class LazyConfigs(Sequence[SimiopConfig]):
+    """Candidates' configs validated when first read: a screened space may be too large to validate whole
+    (about 10 ms a candidate), and the screening reads only the candidates it tries.
+
+    Reading an invalid candidate raises ConfigError naming it.
+    """
+
+    def __init__(
+        self, base: dict[str, Any], names: Sequence[str], changes: Sequence[dict[str, Any]], source: str
+    ):
+        self.base = base
+        self.names = names
+        self.changes = changes
+        self.source = source
+        self.made: dict[int, SimiopConfig] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> SimiopConfig: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SimiopConfig]: ...
+
+    def __getitem__(self, index: int | slice) -> SimiopConfig | Sequence[SimiopConfig]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index not in self.made:
+            self.made[index] = _candidate_config(
+                self.base, self.names[index], self.changes[index], self.source
+            )
+        return self.made[index]
+
+
+def _candidate_config(base: dict[str, Any], name: str, changes: dict[str, Any], source: str) -> SimiopConfig:
+    try:
+        return validate_config(set_values(base, changes, source, f"candidate {name}"), source)
+    except ConfigError as exc:
+        raise ConfigError(
+            source,
+            [Problem(f"variables ({name}): {p.path}", p.message, p.got, p.allowed) for p in exc.problems][
+                :20
+            ],
+        ) from None
+
+
 def build(name: str, spec: OptimiseSpec, common: SimiopConfig, source: str) -> Study:
-    """Every candidate's config from the common config; ConfigError lists every candidate's problems."""
+    """Every candidate's config from the common config; ConfigError lists every candidate's problems.
+
+    With a screening the configs are validated when first read (``LazyConfigs``), after each
+    variable's every level is checked once with the other variables at their first level.
+    """
     base = common.model_dump(mode="json")
+    if spec.screening is not None:
+        cells = spec.candidates()
+        every_name = tuple(cell for cell, _ in cells)
+        every_change = tuple(dict(overrides) for _, overrides in cells)
+        lazy = LazyConfigs(base, every_name, every_change, source)
+        sizes = [len(variable.levels) for variable in spec.variables.values()]
+        for position, size in enumerate(sizes):
+            for level in range(size):
+                index = 0
+                for other, count in enumerate(sizes):
+                    index = index * count + (level if other == position else 0)
+                lazy[index]  # validates it
+        return Study(name, spec, common, every_name, every_change, lazy)
     problems: list[Problem] = []
     configs: list[SimiopConfig] = []
     names: list[str] = []

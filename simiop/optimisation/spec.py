@@ -38,6 +38,8 @@ from simiop.experiments.spec import Factor, Overrides
 
 MAX_CANDIDATES = 2000
 """Candidates an optimisation may enumerate (every combination of the variables' levels)."""
+MAX_SCREENED = 100_000
+"""Candidates a space may hold when a screening searches it (each validated only if tried)."""
 
 KpiName = Annotated[str, Field(min_length=1, max_length=120)]
 
@@ -260,9 +262,16 @@ class OptimiseSpec(Frozen):
         if not self.variables:
             raise rule_error("variables", "nothing to choose", "{}", "at least one variable")
         count = math.prod(len(factor.levels) for factor in self.variables.values())
-        if count > MAX_CANDIDATES:
+        if self.screening is None and count > MAX_CANDIDATES:
             raise rule_error(
-                "variables", "too many candidates", count, f"at most {MAX_CANDIDATES} combinations"
+                "variables",
+                "too many candidates",
+                count,
+                f"at most {MAX_CANDIDATES} combinations, or up to {MAX_SCREENED} with a screening section",
+            )
+        if count > MAX_SCREENED:
+            raise rule_error(
+                "variables", "too many candidates", count, f"at most {MAX_SCREENED} combinations"
             )
         if self.max_replications < self.first_stage:
             raise rule_error(
@@ -345,4 +354,4 @@ def read_spec(path: Path) -> OptimiseSpec:
         raise ConfigError(source, problems_from(exc, OptimiseSpec)) from None
 
 
-__all__ = ["MAX_CANDIDATES", "Objective", "OptimiseSpec", "Screening", "Target", "read_spec"]
+__all__ = ["MAX_CANDIDATES", "MAX_SCREENED", "Objective", "OptimiseSpec", "Screening", "Target", "read_spec"]
