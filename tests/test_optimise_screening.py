@@ -20,6 +20,7 @@ import pytest
 import simiop
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor
 from simiop.experiments.manifest import MANIFEST
+from simiop.optimisation import runner as optimise_runner
 from simiop.optimisation.runner import LazyConfigs, constraints_of, optimise, resolve, settings_of
 from simiop.optimisation.screening import SCREENING_REPLICATION, screen_and_select
 from simiop.optimisation.spec import MAX_CANDIDATES, OptimiseSpec
@@ -145,7 +146,9 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.name != MANIFEST}
 
 
-def test_screened_optimisation_is_identical_for_1_and_2_workers_and_on_resume(tmp_path: Path) -> None:
+def test_screened_optimisation_is_identical_for_1_and_2_workers_and_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = screened_mmc(tmp_path)
     one = optimise(resolve(spec), tmp_path / "one", SerialExecutor())
     executor = ProcessExecutor(2)
@@ -184,6 +187,25 @@ def test_screened_optimisation_is_identical_for_1_and_2_workers_and_on_resume(tm
     assert "0 simulated now" in out
     copy = simiop.reproduce(tmp_path / "one", tmp_path / "again", jobs=1, executor="serial")
     assert copy.identical, copy.summary()
+
+    # Interrupted during the screening (its second batch), then resumed: the same trials and bytes.
+    calls = {"n": 0}
+    real = optimise_runner.evaluate
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(optimise_runner, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        optimise(resolve(spec), tmp_path / "three", SerialExecutor())
+    monkeypatch.setattr(optimise_runner, "evaluate", real)
+    resumed = optimise(resolve(spec), tmp_path / "three", SerialExecutor())
+    assert 0 < resumed.reused < one.simulated
+    assert resumed.reused + resumed.simulated == one.simulated
+    assert outputs(tmp_path / "three") == outputs(tmp_path / "one")
 
 
 @pytest.mark.parametrize(
