@@ -232,9 +232,10 @@ def report_html(study: Study, selection: Selection, figure: bytes, screened: Scr
     spec = study.spec
     rows = selection_rows(study, selection)
     used = sum(c.replications for c in selection.candidates if c.status != "screened_out")
-    fixed = fixed_sample_replications(study, selection)
     screening = ""
-    if screened is not None:
+    if screened is None:
+        fixed = fixed_sample_replications(study, selection)
+    else:
         settings = screened.settings
         screening = (
             f"<p>Screening: Optuna's {'TPE' if settings.sampler == 'tpe' else 'random'} sampler (seed "
@@ -245,9 +246,7 @@ def report_html(study: Study, selection: Selection, figure: bytes, screened: Scr
             "tolerance first, by objective) were handed to the guaranteed procedure below, which "
             "compares only them.</p>"
         )
-        fixed = sum(
-            stein_or_first(study, selection, i) for i in range(len(study.names)) if i in screened.shortlist
-        )
+        fixed = sum(stein_or_first(study, selection, i) for i in screened.shortlist)
     sources = "a sequential test (Andradottir & Kim 2010; Batur & Kim 2010)"
     method = (
         f"cheapest first: each candidate's feasibility checked by {sources} until one is declared feasible"
