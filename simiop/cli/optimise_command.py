@@ -71,6 +71,8 @@ def optimise(
             )
     except OptimiseFolderError as exc:
         fail([str(exc)])
+    except ConfigError as exc:  # a screened candidate found invalid when first tried
+        fail(exc.lines())
     except UnknownKpiError as exc:
         fail(
             [
@@ -108,9 +110,17 @@ def optimise(
     seconds = time.perf_counter() - started
     selection = found.selection
     click.echo(f"answer: {found.chosen or 'no candidate meets every target'}")
-    click.echo(guarantee(study, selection))
+    click.echo(guarantee(study, selection, found.screened))
+    used, over = selection.replications, len(study.names)
+    if found.screened is not None:
+        click.echo(
+            f"screening: {found.screened.trials} trials tried {len(found.screened.tried)} candidates "
+            f"({found.screened.replications} replications); {len(found.screened.shortlist)} short-listed"
+        )
+        used = sum(c.replications for c in selection.candidates if c.status != "screened_out")
+        over = len(found.screened.shortlist)
     click.echo(
-        f"replications: {selection.replications} over {len(study.names)} candidates "
+        f"replications: {used} over {over} candidates "
         f"({found.reused} reused from an earlier run, {found.simulated} simulated now) in {seconds:.0f} s"
     )
     click.echo(

@@ -24,6 +24,7 @@ from simiop.optimisation.procedure import Selection, stein_replications
 
 if TYPE_CHECKING:
     from simiop.optimisation.runner import Study
+    from simiop.optimisation.screening import Screened
 
 
 def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -61,10 +62,11 @@ def reasons(study: Study, selection: Selection, index: int) -> str:
         missed = [targets[n].describe() for n, met in enumerate(result.met) if met is False]
         return f"misses {'; '.join(missed)} (decided after {result.decided_at} replications)"
     if result.status == "chosen":
+        among = " (among the short-listed candidates only)" if study.spec.screening is not None else ""
         return (
-            "chosen: the first declared feasible in objective order"
+            f"chosen: the first declared feasible in objective order{among}"
             if study.spec.objective.is_deterministic()
-            else "chosen: the best of those declared feasible"
+            else f"chosen: the best of those declared feasible{among}"
         )
     beaten = _ELIMINATED.fullmatch(result.reason)
     if beaten:  # the procedure numbers candidates; the table names them
@@ -120,21 +122,36 @@ def fixed_sample_replications(study: Study, selection: Selection) -> int:
     For the candidates checked here, Stein's N from their first-stage variances;
     a candidate never checked needs at least first_stage (so this is a lower bound).
     """
+    return sum(stein_or_first(study, selection, i) for i in range(len(study.names)))
+
+
+def stein_or_first(study: Study, selection: Selection, i: int) -> int:
+    """Stein's N for candidate i from its first stage, or first_stage when it was never checked."""
     from simiop.optimisation.runner import constraints_of
 
     n0 = study.spec.first_stage
-    total = 0
-    for i in range(len(study.names)):
-        values = selection.values.get(i)
-        if values is not None and len(values) >= n0 and study.spec.constraints:
-            total += stein_replications(values[:n0], constraints_of(study.spec), selection.beta)
-        else:
-            total += n0
-    return total
+    values = selection.values.get(i)
+    checked = selection.candidates[i].status != "screened_out"
+    if checked and values is not None and len(values) >= n0 and study.spec.constraints:
+        return stein_replications(values[:n0], constraints_of(study.spec), selection.beta)
+    return n0
 
 
-def guarantee(study: Study, selection: Selection) -> str:
-    """The guarantee in plain words, or why there is none."""
+def guarantee(study: Study, selection: Selection, screened: Screened | None = None) -> str:
+    """The guarantee in plain words, or why there is none; with a screening, limited to its short list."""
+    stated = _guarantee(study, selection)
+    if screened is None:
+        return stated
+    total = len(study.names)
+    return (
+        f"Among the {len(screened.shortlist)} short-listed candidates only (a screening by Optuna tried "
+        f"{len(screened.tried)} of the {total} candidates and kept these; the other "
+        f"{total - len(screened.shortlist)} were screened out and nothing is guaranteed about them, so a "
+        f"better candidate may exist among them): {stated[0].lower()}{stated[1:]}"
+    )
+
+
+def _guarantee(study: Study, selection: Selection) -> str:
     spec = study.spec
     confidence = f"{spec.confidence:.0%}"
     label = objective_label(study)
@@ -173,6 +190,7 @@ def write_figure(path: Path, study: Study, selection: Selection) -> None:
     figure = Figure(figsize=(7, 4.5))
     axes = figure.subplots()
     colours = {  # drawn in this order: the chosen one last, on top
+        "screened_out": "#eeeeee",
         "not_checked": "#cccccc",
         "undecided": "#999999",
         "infeasible": "#d6604d",
@@ -219,12 +237,26 @@ def write_figure(path: Path, study: Study, selection: Selection) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def report_html(study: Study, selection: Selection, figure: bytes) -> str:
+def report_html(study: Study, selection: Selection, figure: bytes, screened: Screened | None = None) -> str:
     """A one-page report: the answer, the guarantee in plain words, the method, the table and the figure."""
     spec = study.spec
     rows = selection_rows(study, selection)
-    used = selection.replications
-    fixed = fixed_sample_replications(study, selection)
+    used = sum(c.replications for c in selection.candidates if c.status != "screened_out")
+    screening = ""
+    if screened is None:
+        fixed = fixed_sample_replications(study, selection)
+    else:
+        settings = screened.settings
+        screening = (
+            f"<p>Screening: Optuna's {'TPE' if settings.sampler == 'tpe' else 'random'} sampler (seed "
+            f"{settings.seed}) ran {screened.trials} trials in batches of {settings.batch}, trying "
+            f"{len(screened.tried)} of the {len(study.names)} candidates with {settings.replications} "
+            f"replications each ({screened.replications} in all, on random numbers the clean-up never "
+            f"reads); the {len(screened.shortlist)} best tried (those meeting every target to within its "
+            "tolerance first, by objective) were handed to the guaranteed procedure below, which "
+            "compares only them.</p>"
+        )
+        fixed = sum(stein_or_first(study, selection, i) for i in screened.shortlist)
     sources = "a sequential test (Andradottir & Kim 2010; Batur & Kim 2010)"
     method = (
         f"cheapest first: each candidate's feasibility checked by {sources} until one is declared feasible"
@@ -248,19 +280,21 @@ td,th{{border:1px solid #ccc;padding:2px 6px}}</style></head><body>
 <h1>{html.escape(study.name)}: optimisation</h1>
 <p>{html.escape(spec.description)}</p>
 <h2>Answer: {html.escape(chosen)}</h2>
-<p><strong>{html.escape(guarantee(study, selection))}</strong></p>
+<p><strong>{html.escape(guarantee(study, selection, screened))}</strong></p>
 <p>Objective: {spec.objective.goal} {html.escape(objective_label(study))}. Targets:</p><ul>{targets}</ul>
 <p>Method: {html.escape(method)}; confidence {spec.confidence:g}, first stage {spec.first_stage} replications,
 batches of {spec.batch}, at most {spec.max_replications} per candidate; seed {study.seed}.</p>
-<p>Replications simulated: {used} over {len(study.names)} candidates; a two-stage fixed-sample check
-(Stein) of every candidate with the same confidence and tolerances would need at least {fixed}.</p>
+{screening}<p>Replications simulated{" by the clean-up" if screened else ""}: {used} over
+{len(screened.shortlist) if screened else len(study.names)} candidates; a two-stage fixed-sample check
+(Stein) of every {"short-listed " if screened else ""}candidate with the same confidence and tolerances
+would need at least {fixed}.</p>
 <img alt="candidates" src="data:image/png;base64,{picture}">
 <h2>Every candidate</h2><table><tr>{head}</tr>{body}</table>
 </body></html>
 """
 
 
-def chosen_yaml(study: Study, selection: Selection) -> str | None:
+def chosen_yaml(study: Study, selection: Selection, screened: Screened | None = None) -> str | None:
     """The chosen candidate's full config, as ``simiop run`` reads it (None when nothing was chosen)."""
     if selection.chosen is None:
         return None
@@ -270,20 +304,22 @@ def chosen_yaml(study: Study, selection: Selection) -> str | None:
     header = (
         f"# Chosen by simiop optimise ({study.name}): candidate {name}\n"
         f"# changes from the base: {changes}\n"
-        f"# {guarantee(study, selection)}\n"
+        f"# {guarantee(study, selection, screened)}\n"
     )
     return header + yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def write_outputs(out: Path, study: Study, selection: Selection) -> list[str]:
+def write_outputs(
+    out: Path, study: Study, selection: Selection, screened: Screened | None = None
+) -> list[str]:
     """Write every result file; the names written (relative to ``out``)."""
     from simiop.optimisation.runner import CHOSEN, FIGURE, REPORT, SELECTION
 
     written = [SELECTION, FIGURE, REPORT]
     write_text_atomic(out / SELECTION, csv_text(selection_rows(study, selection)))
     write_figure(out / FIGURE, study, selection)
-    write_text_atomic(out / REPORT, report_html(study, selection, (out / FIGURE).read_bytes()))
-    chosen = chosen_yaml(study, selection)
+    write_text_atomic(out / REPORT, report_html(study, selection, (out / FIGURE).read_bytes(), screened))
+    chosen = chosen_yaml(study, selection, screened)
     if chosen is not None:
         write_text_atomic(out / CHOSEN, chosen)
         written.append(CHOSEN)

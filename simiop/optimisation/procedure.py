@@ -80,7 +80,7 @@ import numpy as np
 
 Sense = Literal["<=", ">="]
 Goal = Literal["minimise", "maximise"]
-Status = Literal["chosen", "feasible", "infeasible", "undecided", "not_checked"]
+Status = Literal["chosen", "feasible", "infeasible", "undecided", "not_checked", "screened_out"]
 
 Oracle = Callable[[Mapping[int, range]], Mapping[int, np.ndarray]]
 """Given {candidate index: replication numbers}, each candidate's values there, shape (len(range), columns):
@@ -98,6 +98,8 @@ class ObjectiveVariesError(ValueError):
         )
         self.candidate = candidate
         self.replication = replication
+        self.first = first
+        self.other = other
 
 
 class UndefinedValueError(ValueError):

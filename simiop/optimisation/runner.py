@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
 from simiop.experiments.runner import OutputDirError
 from simiop.optimisation.procedure import Constraint, Selection, Settings, select
+from simiop.optimisation.screening import Screened, check_available, screen_and_select
 from simiop.optimisation.spec import OptimiseSpec, read_spec
 
 KIND = "optimise"
@@ -62,7 +63,8 @@ class Study:
     """The base config with the spec's set, horizon and seed: what every candidate starts from."""
     names: tuple[str, ...]
     changes: tuple[dict[str, Any], ...]
-    configs: tuple[SimiopConfig, ...]
+    configs: Sequence[SimiopConfig]
+    """Every candidate's config: a tuple, or with a screening ``LazyConfigs`` (validated on first use)."""
 
     @property
     def seed(self) -> int:
@@ -92,6 +94,7 @@ def resolve(path: Path, *, seed: int | None = None) -> Study:
     """Read an optimisation file and build every candidate's config; ConfigError names every problem."""
     spec = read_spec(path)
     source = str(path)
+    check_available(spec, source)
     base_path = Path(spec.base) if Path(spec.base).is_absolute() else (path.parent / spec.base).resolve()
     if not base_path.is_file():
         raise ConfigError(
@@ -111,9 +114,77 @@ def resolve(path: Path, *, seed: int | None = None) -> Study:
     return build(path.stem, spec, common, source)
 
 
+class LazyConfigs(Sequence[SimiopConfig]):
+    """Candidates' configs validated when first read: a screened space may be too large to validate whole
+    (about 10 ms a candidate), and the screening reads only the candidates it tries.
+
+    Reading an invalid candidate raises ConfigError naming it.
+    """
+
+    def __init__(
+        self, base: dict[str, Any], names: Sequence[str], changes: Sequence[dict[str, Any]], source: str
+    ):
+        self.base = base
+        self.names = names
+        self.changes = changes
+        self.source = source
+        self.made: dict[int, SimiopConfig] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> SimiopConfig: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SimiopConfig]: ...
+
+    def __getitem__(self, index: int | slice) -> SimiopConfig | Sequence[SimiopConfig]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index not in self.made:
+            self.made[index] = _candidate_config(
+                self.base, self.names[index], self.changes[index], self.source
+            )
+        return self.made[index]
+
+
+def _candidate_config(base: dict[str, Any], name: str, changes: dict[str, Any], source: str) -> SimiopConfig:
+    try:
+        return validate_config(set_values(base, changes, source, f"candidate {name}"), source)
+    except ConfigError as exc:
+        raise ConfigError(
+            source,
+            [Problem(f"variables ({name}): {p.path}", p.message, p.got, p.allowed) for p in exc.problems][
+                :20
+            ],
+        ) from None
+
+
 def build(name: str, spec: OptimiseSpec, common: SimiopConfig, source: str) -> Study:
-    """Every candidate's config from the common config; ConfigError lists every candidate's problems."""
+    """Every candidate's config from the common config; ConfigError lists every candidate's problems.
+
+    With a screening the configs are validated when first read (``LazyConfigs``), after each
+    variable's every level is checked once with the other variables at their first level.
+    """
     base = common.model_dump(mode="json")
+    if spec.screening is not None:
+        cells = spec.candidates()
+        every_name = tuple(cell for cell, _ in cells)
+        every_change = tuple(dict(overrides) for _, overrides in cells)
+        lazy = LazyConfigs(base, every_name, every_change, source)
+        sizes = [len(variable.levels) for variable in spec.variables.values()]
+        for position, size in enumerate(sizes):
+            for level in range(size):
+                index = 0
+                for other, count in enumerate(sizes):
+                    index = index * count + (level if other == position else 0)
+                lazy[index]  # validates it
+        return Study(name, spec, common, every_name, every_change, lazy)
     problems: list[Problem] = []
     configs: list[SimiopConfig] = []
     names: list[str] = []
@@ -140,6 +211,7 @@ def from_identity(data: Mapping[str, Any], source: str) -> Study:
     """Rebuild the optimisation recorded in a manifest."""
     try:
         spec = OptimiseSpec.model_validate(data["spec"])
+        check_available(spec, source)
         common = validate_config(data["common"], source)
         return build(str(data["name"]), spec, common, source)
     except (KeyError, TypeError, ValueError) as exc:
@@ -271,6 +343,8 @@ class Optimisation:
     simulated: int
     """Replications simulated now."""
     manifest: dict[str, Any]
+    screened: Screened | None = None
+    """What the screening tried and short-listed (None without a ``screening`` section)."""
 
     @property
     def chosen(self) -> str | None:
@@ -368,10 +442,16 @@ def optimise(
     prices = None
     if problem.spec.objective.variable is not None:
         prices = [float(levels[problem.spec.objective.variable]) for levels in problem.spec.levels()]
+    constraints = constraints_of(problem.spec)
+    settings = settings_of(problem.spec)
+    screened: Screened | None = None
     try:
-        selection = select(
-            len(problem.configs), constraints_of(problem.spec), settings_of(problem.spec), oracle, prices
-        )
+        if problem.spec.screening is None:
+            selection = select(len(problem.configs), constraints, settings, oracle, prices)
+        else:
+            selection, screened = screen_and_select(
+                problem.spec, len(problem.configs), constraints, settings, oracle, prices
+            )
     except UnknownKpiError:
         if not resuming and not cache:  # nothing stored: leave no claim, so the fixed file can use --out
             (out / MANIFEST).unlink(missing_ok=True)
@@ -380,10 +460,10 @@ def optimise(
                 out.rmdir()
         raise
     save()
-    written = write_outputs(out, problem, selection)
+    written = write_outputs(out, problem, selection, screened)
     files = {name: sha256_of(out / name) for name in sorted({VALUES, *written})}
     document = manifest("complete", files, _now())
-    return Optimisation(out, problem, selection, reused, oracle.simulated, document)
+    return Optimisation(out, problem, selection, reused, oracle.simulated, document, screened)
 
 
 def _now() -> str:

@@ -17,6 +17,7 @@ constraints:
   - {kpi: wait_referral_to_admission_days_median, at_most: 14, tolerance: 2}
   - {kpi: group_days_cancelled_no_facilitator, at_most: 5, tolerance: 2, kind: chance, share: 0.8}
 confidence: 0.95
+screening: {trials: 40, replications: 2, shortlist: 8}   # optional: Optuna first (extra optimise)
 ```
 """
 
@@ -37,6 +38,8 @@ from simiop.experiments.spec import Factor, Overrides
 
 MAX_CANDIDATES = 2000
 """Candidates an optimisation may enumerate (every combination of the variables' levels)."""
+MAX_SCREENED = 100_000
+"""Candidates a space may hold when a screening searches it (each validated only if tried)."""
 
 KpiName = Annotated[str, Field(min_length=1, max_length=120)]
 
@@ -174,6 +177,39 @@ class Target(Frozen):
         )
 
 
+class Screening(Frozen):
+    """A search of the space by Optuna before the guaranteed procedure, which then sees only its short list.
+
+    The sampler proposes ``batch`` candidates at a time (a fixed number, so the
+    answer does not depend on the workers), each simulated ``replications``
+    times on random numbers of its own (replication numbers from
+    ``SCREENING_REPLICATION``, never read by the clean-up), and is told each
+    candidate's mean objective and how far its estimates miss the targets.
+    """
+
+    method: Literal["optuna"] = "optuna"
+    """The library that searches (the optional extra ``optimise``)."""
+
+    sampler: Literal["tpe", "random"] = "tpe"
+    """tpe: Optuna's TPESampler (Bergstra et al. 2011), the targets as constraints; random: RandomSampler."""
+
+    trials: Annotated[int, Field(ge=1, le=100_000)]
+    """Candidates the sampler proposes in all (a candidate proposed twice is simulated once)."""
+
+    replications: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Replications of each candidate tried by the screening."""
+
+    shortlist: Annotated[int, Field(ge=1, le=MAX_CANDIDATES)] = 10
+    """Candidates handed to the guaranteed procedure: the best tried, those whose estimates meet every
+    target to within its tolerance first, by objective."""
+
+    batch: Annotated[int, Field(ge=1, le=1000)] = 8
+    """Candidates proposed at a time before the sampler is told their values."""
+
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    """Seed of the sampler (the simulation's random numbers come from the optimisation's seed)."""
+
+
 class OptimiseSpec(Frozen):
     """An optimisation file: the candidates, what is best, what must hold, and how sure to be."""
 
@@ -213,14 +249,24 @@ class OptimiseSpec(Frozen):
     horizon: Horizon | None = None
     """Simulated time from opening, e.g. 1y, 26w or days (default: the base config's)."""
 
+    screening: Screening | None = None
+    """Search the space first (Optuna) and give the guaranteed procedure only the short list."""
+
     @model_validator(mode="after")
     def _consistent(self) -> OptimiseSpec:
         if not self.variables:
             raise rule_error("variables", "nothing to choose", "{}", "at least one variable")
         count = math.prod(len(factor.levels) for factor in self.variables.values())
-        if count > MAX_CANDIDATES:
+        if self.screening is None and count > MAX_CANDIDATES:
             raise rule_error(
-                "variables", "too many candidates", count, f"at most {MAX_CANDIDATES} combinations"
+                "variables",
+                "too many candidates",
+                count,
+                f"at most {MAX_CANDIDATES} combinations, or up to {MAX_SCREENED} with a screening section",
+            )
+        if count > MAX_SCREENED:
+            raise rule_error(
+                "variables", "too many candidates", count, f"at most {MAX_SCREENED} combinations"
             )
         written = {
             **{
@@ -321,4 +367,4 @@ def read_spec(path: Path) -> OptimiseSpec:
         raise ConfigError(source, problems_from(exc, OptimiseSpec)) from None
 
 
-__all__ = ["MAX_CANDIDATES", "Objective", "OptimiseSpec", "Target", "read_spec"]
+__all__ = ["MAX_CANDIDATES", "MAX_SCREENED", "Objective", "OptimiseSpec", "Screening", "Target", "read_spec"]
