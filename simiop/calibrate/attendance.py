@@ -18,7 +18,17 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from simiop.calibrate.extract import Extract
-from simiop.calibrate.fits import Candidate, Estimate, PartFit, expit, logit, wald_intervals, wilson
+from simiop.calibrate.fits import (
+    Candidate,
+    Estimate,
+    PartFit,
+    choose,
+    chosen_of,
+    expit,
+    logit,
+    wald_intervals,
+    wilson,
+)
 
 
 def _beta_binomial_nll(
@@ -73,19 +83,9 @@ def fit_attendance(extract: Extract) -> PartFit:
             n,
         ),
     ]
-    best = min(candidates, key=lambda c: c.aic)
-    part.candidates += [
-        Candidate(
-            c.part,
-            c.model,
-            c.parameters,
-            c.log_likelihood,
-            c.n,
-            c is best,
-            "episodes attending at least one day",
-        )
-        for c in candidates
-    ]
+    ranked = choose(candidates, notes="episodes attending at least one day")
+    part.candidates += ranked
+    best = chosen_of(ranked)
     intervals = wald_intervals(
         lambda theta: _beta_binomial_nll(theta, attended, scheduled), np.asarray(result.x, dtype=float)
     )

@@ -83,13 +83,27 @@ def chosen_models(candidates: list[Candidate]) -> dict[str, str]:
     return {c.part: c.model for c in candidates if c.chosen}
 
 
-def choose(candidates: list[Candidate]) -> list[Candidate]:
-    """The same candidates with the lowest-AIC one marked chosen."""
+def choose(candidates: list[Candidate], notes: str | None = None) -> list[Candidate]:
+    """The same candidates with the lowest-AIC one (the first, on a tie) marked chosen; ``notes``, when
+    given, replaces each candidate's notes."""
     best = min(range(len(candidates)), key=lambda index: candidates[index].aic)
     return [
-        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, index == best, c.notes)
+        Candidate(
+            c.part,
+            c.model,
+            c.parameters,
+            c.log_likelihood,
+            c.n,
+            index == best,
+            c.notes if notes is None else notes,
+        )
         for index, c in enumerate(candidates)
     ]
+
+
+def chosen_of(candidates: list[Candidate]) -> Candidate:
+    """The candidate ``choose`` marked chosen."""
+    return next(c for c in candidates if c.chosen)
 
 
 def hessian(

@@ -21,7 +21,18 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from simiop.calibrate.extract import DISCHARGES, Episode, Extract
-from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, expit, logit, wald_intervals, wilson
+from simiop.calibrate.fits import (
+    Candidate,
+    Chosen,
+    Estimate,
+    PartFit,
+    choose,
+    chosen_of,
+    expit,
+    logit,
+    wald_intervals,
+    wilson,
+)
 
 FAMILIES = ("lognormal", "gamma")
 
@@ -126,19 +137,9 @@ def fit_readmission(extract: Extract, only: Chosen | None = None) -> PartFit:
             )
             for family, r in fits.items()
         ]
-        best = min(candidates, key=lambda c: c.aic)
-        part.candidates += [
-            Candidate(
-                c.part,
-                c.model,
-                c.parameters,
-                c.log_likelihood,
-                c.n,
-                c is best,
-                "mixture cure model, censored follow-up",
-            )
-            for c in candidates
-        ]
+        ranked = choose(candidates, notes="mixture cure model, censored follow-up")
+        part.candidates += ranked
+        best = chosen_of(ranked)
         family = best.model.removeprefix("cure_")
         chosen = fits[family]
 

@@ -33,7 +33,16 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from simiop.calibrate.extract import Extract
-from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, poisson_rate_interval, wald_intervals
+from simiop.calibrate.fits import (
+    Candidate,
+    Chosen,
+    Estimate,
+    PartFit,
+    choose,
+    chosen_of,
+    poisson_rate_interval,
+    wald_intervals,
+)
 
 DAYS_PER_WEEK = 7.0
 MAX_DROPOUT_PIECES = 6
@@ -218,11 +227,9 @@ def fit_stay(
         )
         for family, (mean, sd, log_likelihood) in fits.items()
     ]
-    best = min(candidates, key=lambda c: c.aic)
-    part.candidates += [
-        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes)
-        for c in candidates
-    ]
+    ranked = choose(candidates)
+    part.candidates += ranked
+    best = chosen_of(ranked)
     family = best.model
     mean, sd, _ = fits[family]
     part.estimates += _planned_intervals(family, mean, sd, plan)
@@ -339,11 +346,9 @@ def _dropout(part: PartFit, data: Stays, only: int | None = None) -> list[float]
                 int(data.weeks.size),
             )
         )
-    best = min(candidates, key=lambda c: c.aic)
-    part.candidates += [
-        Candidate(c.part, c.model, c.parameters, c.log_likelihood, c.n, c is best, c.notes)
-        for c in candidates
-    ]
+    ranked = choose(candidates)
+    part.candidates += ranked
+    best = chosen_of(ranked)
     pieces = int(best.model.split("_")[0])
     events, exposure = person_weeks(data, "dropout", pieces)
     for index, (e, x) in enumerate(zip(events, exposure, strict=False)):
