@@ -28,8 +28,6 @@ only show an owner its own runs.
 from __future__ import annotations
 
 import atexit
-import hashlib
-import json
 import os
 import signal
 import threading
@@ -90,20 +88,15 @@ class RunRequest:
 
     def key(self) -> str:
         """A digest of what decides the files (and the simiop version): the result folder's name."""
-        import simiop
+        from simiop.experiments.plan import identity_key
 
-        text = json.dumps(
-            {
-                "simiop": simiop.__version__,
-                "config": self.config.model_dump(mode="json"),
-                "replications": self.replications,
-                "seed": self.seed,
-                "horizon": self.horizon,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+        identity = {
+            "config": self.config.model_dump(mode="json"),
+            "replications": self.replications,
+            "seed": self.seed,
+            "horizon": self.horizon,
+        }
+        return identity_key(identity)[:24]
 
 
 @dataclass(frozen=True)
@@ -131,20 +124,15 @@ class CompareRequest:
 
     def key(self) -> str:
         """A digest of what decides the files (and the simiop version): the result folder's name."""
-        import simiop
+        from simiop.experiments.plan import identity_key
 
-        text = json.dumps(
-            {
-                "simiop": simiop.__version__,
-                "scenarios": [[name, config.model_dump(mode="json")] for name, config in self.scenarios],
-                "base": self.base,
-                "replications": self.replications,
-                "seed": self.seed,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return "compare-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+        identity = {
+            "scenarios": [[name, config.model_dump(mode="json")] for name, config in self.scenarios],
+            "base": self.base,
+            "replications": self.replications,
+            "seed": self.seed,
+        }
+        return "compare-" + identity_key(identity)[:24]
 
 
 Request = RunRequest | CompareRequest

@@ -62,6 +62,17 @@ def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:
 Kind = Literal["run", "experiment"]
 
 
+def identity_key(identity: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of ``identity`` with the simiop version, as canonical JSON (sorted keys, no spaces).
+
+    Every kind of result folder (a plan's, a sensitivity study's, an optimisation's, the app's runs)
+    names what decides its files this way, so equal keys mean the same files and a new simiop
+    version never reuses an old folder's results.
+    """
+    text = json.dumps({"simiop": simiop.__version__, **identity}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class ScenarioPlan:
     """One scenario: its name, what it changes and the config that results."""
@@ -131,10 +142,7 @@ class Plan:
 
     def key(self) -> str:
         """A digest of the identity and the simiop version: equal keys mean the same output files."""
-        text = json.dumps(
-            {"simiop": simiop.__version__, **self.identity()}, sort_keys=True, separators=(",", ":")
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return identity_key(self.identity())
 
     @classmethod
     def from_identity(cls, data: Mapping[str, Any], source: str) -> Plan:

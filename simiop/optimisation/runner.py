@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +24,6 @@ from typing import Any, overload
 
 import numpy as np
 
-import simiop
 from simiop.atomic import write_text_atomic
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.overrides import set_values
@@ -33,6 +31,7 @@ from simiop.experiments.decided import HORIZON, REPLICATIONS, SEED, horizon_way
 from simiop.experiments.evaluate import UnknownKpiError, evaluate
 from simiop.experiments.executors import Executor
 from simiop.experiments.manifest import MANIFEST, read_manifest, sha256_of, versions
+from simiop.experiments.plan import identity_key
 from simiop.experiments.runner import OutputDirError
 from simiop.optimisation.procedure import Constraint, Selection, Settings, select
 from simiop.optimisation.screening import Screened, check_available, screen_and_select
@@ -79,10 +78,7 @@ class Study:
         }
 
     def key(self) -> str:
-        text = json.dumps(
-            {"simiop": simiop.__version__, **self.identity()}, sort_keys=True, separators=(",", ":")
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return identity_key(self.identity())
 
     def kpis(self) -> tuple[str, ...]:
         """Every KPI the objective and constraints read, each once, in the order first named."""

@@ -7,8 +7,6 @@ it from the result folder alone.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,11 +16,11 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-import simiop
 from simiop.config import ConfigError, Problem, SimiopConfig, read_config_data, validate_config
 from simiop.config.errors import problems_from, show_value
 from simiop.config.overrides import overlap_problems, overlaps, set_values, split_path, value_at
 from simiop.experiments.decided import HORIZON, SEED, horizon_way
+from simiop.experiments.plan import identity_key
 from simiop.sensitivity.design import Design, oat_design, sampled_design
 from simiop.sensitivity.parameter_sets import ParameterSets, path_problems, read_parameter_sets, set_changes
 from simiop.sensitivity.spec import SensitivitySpec, UncertainInput
@@ -99,10 +97,7 @@ class Study:
 
     def key(self) -> str:
         """Equal keys mean the same output files (the simiop version included)."""
-        text = json.dumps(
-            {"simiop": simiop.__version__, **self.identity()}, sort_keys=True, separators=(",", ":")
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return identity_key(self.identity())
 
     @classmethod
     def from_identity(cls, data: Mapping[str, Any], source: str) -> Study:
