@@ -146,13 +146,19 @@ def test_fewer_replications_than_fixed_sample(tmp_path: Path) -> None:
 )
 def test_spec_errors_are_one_line(tmp_path: Path, extra: str, message: str) -> None:
     spec = mmc_spec(tmp_path, extra=extra)
-    code, _, err = run("optimise", str(spec), "--out", str(tmp_path / "out"))
+    line = refused_in_one_line(spec, tmp_path / "out")
+    assert str(spec) in line
+    assert message in line
+
+
+def refused_in_one_line(spec: Path, out: Path) -> str:
+    """The one line ``simiop optimise SPEC --out OUT`` refuses SPEC with (exit 2), having made no OUT."""
+    code, _, err = run("optimise", str(spec), "--out", str(out))
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert str(spec) in lines[0]
-    assert message in lines[0]
-    assert not (tmp_path / "out").exists()
+    assert not out.exists()
+    return lines[0]
 
 
 @pytest.mark.parametrize(
