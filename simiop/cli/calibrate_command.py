@@ -127,13 +127,14 @@ def calibrate(
             calibration = run_calibration(data, base)
         from simiop.calibrate.bootstrap import bootstrap
 
-        sets = bootstrap(calibration, base, draws, seed)
+        try:
+            sets = bootstrap(calibration, base, draws, seed)
+        except RuntimeError as exc:  # a bootstrap refit that cannot be made (only the bootstrap's own)
+            fail([f"{extract}: {exc}"])
     except (ExtractError, UnknownNamesError) as exc:
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
-    except RuntimeError as exc:  # a bootstrap refit that cannot be made
-        fail([f"{extract}: {exc}"])
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
         sys.exit(INTERRUPTED)
