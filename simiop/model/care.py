@@ -85,6 +85,30 @@ class CarePlan:
     """No service is due before this day (the earliest of the three): care skips the patient until then."""
 
 
+class _Service:
+    """One care service as the after-pass books it, read once from the config and the record: the hours
+    a session books, its minutes (as ``_give`` places it) and the hours ``_able`` checks (minutes / 60),
+    where it may go, the roster's hours per role and day of its activity and the record's (rows, hours)."""
+
+    __slots__ = ("activity", "booked", "check_hours", "hours", "minutes", "placements", "record")
+
+    def __init__(
+        self,
+        activity: Activity,
+        hours: float,
+        placements: tuple[Placement, ...],
+        booked: dict[str, list[float]],
+        record: tuple[list[int], list[float]],
+    ) -> None:
+        self.activity = activity
+        self.hours = hours
+        self.minutes = hours * 60.0
+        self.check_hours = self.minutes / 60.0
+        self.placements = placements
+        self.booked = booked
+        self.record = record
+
+
 class Care:
     """The services of the config, booking hours on the roster and writing patient-day records.
 
@@ -116,28 +140,48 @@ class Care:
         # Read once: this runs for every attended patient-day.
         self._individual_per_week = individual.sessions_per_week if individual is not None else 0
         self._individual_hours = individual.session_minutes / 60.0 if individual is not None else 0.0
-        self._individual_minutes = self._individual_hours * 60.0  # as _give books it: within a rounding error
         self._prescriber = prescriber
         self._prescriber_hours = (
             (prescriber.initial_minutes / 60.0, prescriber.follow_up_minutes / 60.0)
             if prescriber is not None
             else (0.0, 0.0)
         )
-        self._prescriber_minutes = (self._prescriber_hours[0] * 60.0, self._prescriber_hours[1] * 60.0)
         self._prescriber_every = (
             prescriber.follow_up_interval_weeks * DAYS_PER_WEEK if prescriber is not None else 0.0
         )
         self._family = family
         self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
-        self._family_minutes = self._family_hours * 60.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
+        booked = self._hours
+        self._individual = (
+            _Service(
+                "individual",
+                self._individual_hours,
+                individual.placement,
+                booked["individual"],
+                patient_days.individual,
+            )
+            if individual is not None
+            else None
+        )
+        self._prescriber_services = (
+            tuple(
+                _Service(
+                    "prescriber", hours, prescriber.placement, booked["prescriber"], patient_days.prescriber
+                )
+                for hours in self._prescriber_hours
+            )
+            if prescriber is not None
+            else ()
+        )
+        """The first visit's and a follow-up's (indexed by CarePlan.prescriber_seen)."""
+        self._family_service = (
+            _Service("family", self._family_hours, family.placement, booked["family"], patient_days.family)
+            if family is not None
+            else None
+        )
         self._outside = services.outside_window_minutes
         self._max_pull_outs = services.max_pull_outs_per_day
-        self._placements: dict[str, tuple[Placement, ...]] = {
-            "individual": individual.placement if individual is not None else (),
-            "prescriber": prescriber.placement if prescriber is not None else (),
-            "family": family.placement if family is not None else (),
-        }
         self.assessed: dict[int, tuple[float, float]] = {}
         """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
         self._pull_outs: dict[tuple[str, float], list[tuple[int, float, float]]] = {}
@@ -148,8 +192,9 @@ class Care:
         """Whether any patient can be due a service (else a group's records are written in one go)."""
         self._missed_codes: dict[tuple[str, str, str], int] = {}
         """(kind, track, reason) -> the log's code of a missed session's key."""
-        self._held_codes: dict[tuple[str, str, int, str, float, float, str], int] = {}
-        """(kind, track, slot, placement, start, end, person) -> the log's code of a held session's key."""
+        self._held_codes: dict[tuple[str, str, int, str, float, str], int] = {}
+        """(kind, track, slot, placement, start, person) -> the log's code of a held session's key (the kind
+        gives the minutes, so the end)."""
 
     def care_for(
         self,
@@ -210,18 +255,24 @@ class Care:
         """The services due to each patient of one group who came, from record row ``index`` on.
 
         Only a patient with something due (CarePlan.next_due) is looked at:
-        this runs for every attended patient-day.
+        this runs for every attended patient-day. The patient's own therapist
+        (individual therapy, family sessions of the therapist's role) is
+        checked here without a list (``_able`` for one person, written out).
         """
         per_week = self._individual_per_week
         prescriber, family = self._prescriber, self._family
-        next_week = self._week_start(week + 1)
-        roster = self._roster
+        next_week: int | None = None
         shift = track.spec.shift
         name = track.name
+        missed_codes = self._missed_codes
+        log = self._log
+        log_day, log_key, log_patients = log.day.append, log.key.append, log.patients.append
+        individual = self._individual
         # Who can give a prescriber or family session today on the track's shift: the same for every
-        # patient of the group (read-only lists; _able makes its own).
-        prescribers = roster.present(prescriber.role, day, shift) if prescriber is not None else _NOBODY
-        family_pool = roster.present(family.role, day, shift) if family is not None else _NOBODY
+        # patient of the group (read-only lists; _able makes its own), looked up at the first need.
+        prescribers: list[Person] | None = None
+        family_pool: list[Person] | None = None
+        family_role = family.role if family is not None else ""
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
             if day < plan.next_due:  # nothing due today: most patient-days
@@ -231,70 +282,99 @@ class Care:
                     self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            episode_id = enrolment.episode.episode_id
+            episode = enrolment.episode
+            episode_id = episode.episode_id
+            # The therapist at work today (individual therapy and a family session of their role).
+            present = day >= therapist.start_day and not therapist.absent[day]
             # The patient's day, made at the first session that gets as far as a search for a slot (most
             # due sessions fail earlier: nobody at work or nobody with the minutes left).
             patient: PatientToday | None = None
             if plan.individual_this_week < per_week:
-                present = day >= therapist.start_day and not therapist.absent[day]
-                able = self._able(
-                    [therapist] if present else _NOBODY, therapist.role, shift, day, week,
-                    self._individual_minutes,
-                )  # fmt: skip
-                if isinstance(able, str):
-                    self._missed(day, "individual", name, episode_id, able)
+                assert individual is not None
+                reason: SessionReason | None = None
+                if not present:
+                    reason = self._nobody(therapist.role, shift)
+                else:  # _able for the one therapist, written out
+                    timeline = therapist.timeline if therapist.timeline_day == day else therapist.today(day)
+                    if not (
+                        timeline.direct + individual.minutes <= therapist.daily_limit + 1e-9
+                        and therapist.hours_by_week[week] + individual.check_hours
+                        <= therapist.weekly_hours + 1e-9
+                    ):
+                        reason = "no_staff_time"
+                if reason is not None:
+                    code = missed_codes.get(("individual", name, reason))
+                    if code is None:
+                        code = self._missed_code("individual", name, reason)
+                    log_day(day)
+                    log_key(code)
+                    log_patients([episode_id])
                 else:
-                    if patient is None:
-                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                    patient = PatientToday(track.programme, self.assessed.get(episode_id))
                     if self._give(
-                        "individual", "individual", self._individual_hours, able, track, day, week, row,
-                        episode_id, at, session, patient,
+                        individual, "individual", [therapist], track, day, week, row, episode_id, at, session,
+                        patient,
                     ):  # fmt: skip
                         plan.individual_this_week += 1
-                        enrolment.episode.individual_sessions += 1
+                        episode.individual_sessions += 1
             if prescriber is not None and day >= plan.next_prescriber_day:
-                kind: SessionKind = "prescriber_follow_up" if plan.prescriber_seen else "prescriber_initial"
-                able = self._able(
-                    prescribers, prescriber.role, shift, day, week,
-                    self._prescriber_minutes[plan.prescriber_seen],
-                )  # fmt: skip
+                seen = plan.prescriber_seen
+                kind: SessionKind = "prescriber_follow_up" if seen else "prescriber_initial"
+                service = self._prescriber_services[seen]
+                if prescribers is None:
+                    prescribers = self._roster.present(prescriber.role, day, shift)
+                able = self._able(prescribers, prescriber.role, shift, day, week, service.minutes)
                 if isinstance(able, str):
-                    self._missed(day, kind, name, episode_id, able)
+                    code = missed_codes.get((kind, name, able))
+                    if code is None:
+                        code = self._missed_code(kind, name, able)
+                    log_day(day)
+                    log_key(code)
+                    log_patients([episode_id])
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
                     if self._give(
-                        "prescriber", kind, self._prescriber_hours[plan.prescriber_seen], able, track, day,
-                        week, row, episode_id, at, session, patient,
-                    ):  # fmt: skip
-                        if not plan.prescriber_seen:
+                        service, kind, able, track, day, week, row, episode_id, at, session, patient
+                    ):
+                        if not seen:
                             self._days.prescriber_initial.append(at)
                         plan.prescriber_seen = True
                         plan.next_prescriber_day = day + self._prescriber_every
-                        enrolment.episode.prescriber_visits += 1
+                        episode.prescriber_visits += 1
             if family is not None and plan.family and day >= plan.next_family_day:
-                people = (
-                    [therapist]
-                    if family.role == therapist.role
-                    and day >= therapist.start_day
-                    and not therapist.absent[day]
-                    else family_pool
-                )
-                able = self._able(people, family.role, shift, day, week, self._family_minutes)
+                family_service = self._family_service
+                assert family_service is not None
+                if present and therapist.role == family_role:
+                    people = [therapist]
+                else:
+                    if family_pool is None:
+                        family_pool = self._roster.present(family.role, day, shift)
+                    people = family_pool
+                able = self._able(people, family.role, shift, day, week, family_service.minutes)
                 if isinstance(able, str):
-                    self._missed(day, "family", name, episode_id, able)
+                    code = missed_codes.get(("family", name, able))
+                    if code is None:
+                        code = self._missed_code("family", name, able)
+                    log_day(day)
+                    log_key(code)
+                    log_patients([episode_id])
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
                     if self._give(
-                        "family", "family", self._family_hours, able, track, day, week, row, episode_id, at,
-                        session, patient,
+                        family_service, "family", able, track, day, week, row, episode_id, at, session, patient
                     ):  # fmt: skip
                         plan.next_family_day = day + self._family_every
-                        enrolment.episode.family_sessions += 1
+                        episode.family_sessions += 1
             # When to look again: today's week's sessions done, the next week; a service still due
             # (it could not be placed), the next attended day.
-            due: float = next_week if plan.individual_this_week >= per_week else day
+            if plan.individual_this_week >= per_week:
+                if next_week is None:
+                    next_week = self._week_start(week + 1)
+                due: float = next_week
+            else:
+                due = day
             if prescriber is not None and plan.next_prescriber_day < due:
                 due = plan.next_prescriber_day
             if family is not None and plan.family and plan.next_family_day < due:
@@ -313,7 +393,7 @@ class Care:
         so this is the cheap first question, asked before the patient's day is laid out.
         """
         if not people:
-            return "staff_absent" if self._works_shift(role, shift) else "no_staff_on_shift"
+            return self._nobody(role, shift)
         able = []
         hours = minutes / 60.0
         for person in people:
@@ -327,9 +407,8 @@ class Care:
 
     def _give(
         self,
-        service: Activity,
+        service: _Service,
         kind: SessionKind,
-        hours: float,
         able: list[Person],
         track: TrackState,
         day: int,
@@ -342,42 +421,45 @@ class Care:
     ) -> bool:
         """Place one due session of ``service`` with one of ``able`` (at work, on the track's shift, with
         the minutes left: ``_able``) and book it, or write a missed row (no_slot); whether it was given."""
-        minutes = hours * 60.0  # the config's minutes / 60 and back: within a rounding error
-        placed = self._place(day, week, minutes, self._placements[service], track, able, patient)
+        minutes = service.minutes  # the config's minutes / 60 and back: within a rounding error
+        if len(able) == 1:
+            placed = self._place_one(minutes, service.placements, track, able[0], patient)
+        else:
+            placed = self._place(day, week, minutes, service.placements, track, able, patient)
+        log = self._log
         if placed is None:
             self._missed(day, kind, track.name, episode_id, "no_slot")
             return False
         start, person, placement, k = placed
         end = start + minutes
+        hours = service.hours
         person.hours_by_week[week] += hours  # Roster.book_at, written out, with the config's hours
-        self._hours[service][person.role][day] += hours
+        service.booked[person.role][day] += hours
         person.timeline.take(start, end, minutes)  # today's: _able asked for it
-        days = self._days
-        if service == "individual":
+        activity = service.activity
+        if activity == "individual":
             row.individual_hours += hours
-            rows, booked = days.individual
-        elif service == "prescriber":
+        elif activity == "prescriber":
             row.prescriber_hours += hours
-            rows, booked = days.prescriber
         else:
             row.family_hours += hours
-            rows, booked = days.family
+        rows, booked = service.record
         rows.append(at)
         booked.append(hours)
         if placement == "pull_out":
             patient.pulled.append(k)
             if session is not None:  # the patient misses group session k: out of its row and counts
                 session.patients[k].remove(episode_id)
-                days.pulled_out[0].append(at)
-                days.pulled_out[1].append(track.spec.session_minutes / 60.0)
+                pulled_out = self._days.pulled_out
+                pulled_out[0].append(at)
+                pulled_out[1].append(track.spec.session_minutes / 60.0)
                 row.group_attendances -= 1
         else:
             patient.timeline.take(start, end)
-        log = self._log
-        found = (kind, track.name, k, placement, start, end, person.person_id)
+        person_id = person.person_id
+        found = (kind, track.name, k, placement, start, person_id)
         code = self._held_codes.get(found)
         if code is None:  # the row's key, coded once per kind, track, slot, time and person
-            person_id = person.person_id
             code = self._held_codes[found] = log.code(
                 (kind, track.name, -1, k, placement, start, end, (person_id,), 0, f"office:{person_id}",
                  "held", "")
@@ -394,12 +476,21 @@ class Care:
         log = self._log
         code = self._missed_codes.get((kind, track, reason))
         if code is None:
-            code = self._missed_codes[(kind, track, reason)] = log.code(
-                (kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
-            )
+            code = self._missed_code(kind, track, reason)
         log.day.append(day)
         log.key.append(code)
         log.patients.append([episode_id])
+
+    def _missed_code(self, kind: SessionKind, track: str, reason: SessionReason) -> int:
+        """The log's code of a missed session's key, numbered at its first row."""
+        code = self._missed_codes[(kind, track, reason)] = self._log.code(
+            (kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
+        )
+        return code
+
+    def _nobody(self, role: str, shift: str) -> SessionReason:
+        """Why a session of ``role`` on ``shift`` is missed when nobody of the role is at work."""
+        return "staff_absent" if self._works_shift(role, shift) else "no_staff_on_shift"
 
     def _works_shift(self, role: str, shift: str) -> bool:
         known = self._on_shift.get((role, shift))
@@ -459,6 +550,50 @@ class Care:
                     return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
         return None
 
+    def _place_one(
+        self,
+        minutes: float,
+        placements: tuple[Placement, ...],
+        track: TrackState,
+        person: Person,
+        patient: PatientToday,
+    ) -> Placed | None:
+        """``_place`` for one person (most due sessions: the patient's own therapist, a clinic's one
+        prescriber): the same search without the sort and the loops over people."""
+        first, last = track.programme
+        for placement in placements:
+            if placement == "pull_out":
+                pulled = patient.pulled
+                if len(pulled) >= self._max_pull_outs:
+                    continue
+                slots = self._pull_outs.get((track.name, minutes))
+                if slots is None:
+                    slots = self._pull_outs[(track.name, minutes)] = _fitting(track.pull_out_slots, minutes)
+                assessed = patient.assessed
+                low, high = person.window
+                timeline = person.timeline  # today's: _able asked for it
+                for k, start, end in slots:
+                    if k in pulled or not (
+                        assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
+                    ):  # PatientToday.free_in_programme, written out
+                        continue
+                    if low - EPS <= start and end <= high + EPS and timeline.free(start, end):
+                        return start, person, placement, k
+            elif placement == "before":  # back from the programme day: sessions stack next to it
+                steps = _steps_before(
+                    person.timeline, patient.timeline, person.window, first, minutes, first - self._outside
+                )
+                if steps is not None:
+                    end = first - steps * SLOT_STEP_MINUTES
+                    return end - minutes, person, placement, -1
+            else:
+                steps = _steps_after(
+                    person.timeline, patient.timeline, person.window, last, minutes, last + self._outside
+                )
+                if steps is not None:
+                    return last + steps * SLOT_STEP_MINUTES, person, placement, -1
+        return None
+
     def close(self) -> None:
         """After the last track-day: each served episode's group sessions and service hours, added up
         from the record, and the day from which a denied review left its rows unbilled.
@@ -490,9 +625,6 @@ class Care:
 
 
 _episode_id = attrgetter("episode.episode_id")
-
-_NOBODY: list[Person] = []
-"""The pool of a service whose one person (the patient's therapist) is away (never changed)."""
 
 
 def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple[int, float, float]]:
