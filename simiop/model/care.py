@@ -16,7 +16,7 @@ sessions was drawn at enrolment (CarePlan).
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -170,6 +170,12 @@ class Care:
     ) -> None:
         self._roster = roster
         self._log = log if log is not None else SessionLog()
+        self._log_day, self._log_key, self._log_patients = (
+            self._log.day.append,
+            self._log.key.append,
+            self._log.patients.append,
+        )
+        """The log's three columns' appends (a row is written by a call to each)."""
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -318,8 +324,7 @@ class Care:
         prescriber, family = self._prescriber, self._family
         next_week: int | None = None
         shift = track.spec.shift
-        log = self._log
-        log_day, log_key, log_patients = log.day.append, log.key.append, log.patients.append
+        log_day, log_key, log_patients = self._log_day, self._log_key, self._log_patients
         spots = self._spots.get(track.name)
         if spots is None:
             spots = self._spots_of(track)
@@ -535,7 +540,12 @@ class Care:
         hours = service.hours
         person.hours_by_week[week] += hours  # Roster.book_at, written out, with the config's hours
         service.booked[person.role][day] += hours
-        person.timeline.take(start, end, minutes)
+        # Timeline.take, written out without its check: the search found [start, end) free for both
+        busy = person.timeline
+        index = bisect_right(busy.starts, start)
+        busy.starts.insert(index, start)
+        busy.ends.insert(index, end)
+        busy.direct += minutes
         activity = service.activity
         if activity == "individual":
             row.individual_hours += hours
@@ -555,18 +565,20 @@ class Care:
                 pulled_out[1].append(spot.group_hours)
                 row.group_attendances -= 1
         else:
-            patient.timeline.take(start, end)
+            busy = patient.timeline
+            index = bisect_right(busy.starts, start)
+            busy.starts.insert(index, start)
+            busy.ends.insert(index, end)
         person_id = person.person_id
         code = spot.held.get((start, person_id, k))
-        log = self._log
         if code is None:  # the row's key, coded once per service, track, time, person and slot
-            code = spot.held[(start, person_id, k)] = log.code(
+            code = spot.held[(start, person_id, k)] = self._log.code(
                 (service.kind, spot.track, -1, k, placement, start, end, (person_id,), 0,
                  f"office:{person_id}", "held", "")
             )  # fmt: skip
-        log.day.append(day)
-        log.key.append(code)
-        log.patients.append([episode_id])
+        self._log_day(day)
+        self._log_key(code)
+        self._log_patients([episode_id])
         return True
 
     def _no_slot(self, spot: _Spot, day: int, episode_id: int) -> bool:
@@ -705,15 +717,26 @@ def _steps_before(
     low, high = window
     k = 0 if first <= high + EPS else math.ceil((first - high - EPS) / SLOT_STEP_MINUTES)
     floor = max(lowest, low) - EPS
+    patient_starts, patient_ends = patient.starts, patient.ends
+    person_starts, person_ends = person.starts, person.ends
     while True:
         end = first - k * SLOT_STEP_MINUTES
         start = end - minutes
         if start < floor:
             return None
-        blocker = patient.first_overlap_start(start, end)
-        if blocker is None:
-            blocker = person.first_overlap_start(start, end)
-            if blocker is None:
+        # Timeline.first_overlap_start of the patient, then of the person, written out
+        index = bisect_right(patient_starts, start)
+        if index and patient_ends[index - 1] > start + EPS:
+            blocker = patient_starts[index - 1]
+        elif index < len(patient_starts) and patient_starts[index] < end - EPS:
+            blocker = patient_starts[index]
+        else:
+            index = bisect_right(person_starts, start)
+            if index and person_ends[index - 1] > start + EPS:
+                blocker = person_starts[index - 1]
+            elif index < len(person_starts) and person_starts[index] < end - EPS:
+                blocker = person_starts[index]
+            else:
                 return k
         k = max(k + 1, math.ceil((first - blocker - EPS) / SLOT_STEP_MINUTES))
 
@@ -732,15 +755,22 @@ def _steps_after(
     low, high = window
     k = 0 if last >= low - EPS else math.ceil((low - EPS - last) / SLOT_STEP_MINUTES)
     ceiling = min(highest, high) + EPS
+    patient_starts, patient_ends = patient.starts, patient.ends
+    person_starts, person_ends = person.starts, person.ends
     while True:
         start = last + k * SLOT_STEP_MINUTES
         end = start + minutes
         if end > ceiling:
             return None
-        blocker = patient.last_overlap_end(start, end)
-        if blocker is None:
-            blocker = person.last_overlap_end(start, end)
-            if blocker is None:
+        # Timeline.last_overlap_end of the patient, then of the person, written out
+        index = bisect_left(patient_starts, end - EPS) - 1
+        if index >= 0 and patient_ends[index] > start + EPS:
+            blocker = patient_ends[index]
+        else:
+            index = bisect_left(person_starts, end - EPS) - 1
+            if index >= 0 and person_ends[index] > start + EPS:
+                blocker = person_ends[index]
+            else:
                 return k
         k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))
 
