@@ -229,6 +229,9 @@ def test_sessions_of_each_group_by_identity_or_membership() -> None:
     assert sessions_of([a], []) == [None]
     assert sessions_of([a, [], c], [session]) == [session, None, None]
     assert sessions_of([a, b, c], [merged]) == [merged, merged, None]  # b merged into a's session
+    own_c = ran(c)
+    assert sessions_of([a, c], [own_c, session]) == [session, own_c]  # each its own list: by identity
+    assert sessions_of([c, b, a], [own_c, merged]) == [own_c, merged, merged]  # one own, two merged
 
 
 def test_exact_trace_of_one_evening_patient_with_one_evening_therapist() -> None:

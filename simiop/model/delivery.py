@@ -71,13 +71,19 @@ _day = attrgetter("day")
 def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
     """Per group of ``came``: the session its members were in, None if its session did not run.
 
-    A session that merged nothing holds its group's own members; a group is
-    never split (merging moves whole groups), so its first member tells.
+    A session that merged nothing holds its group's own list of members (most
+    days: found by the list's identity, with no look at its members); a group
+    is never split (merging moves whole groups), so otherwise its first member
+    tells.
     """
     if len(came) == 1:
         return [held[0] if held else None]
     if not held:
         return [None] * len(came)
+    own = {id(session.members): session for session in held}
+    found = [own.get(id(group)) if group else None for group in came]
+    if all(session is not None or not group for session, group in zip(found, came, strict=True)):
+        return found
     where = {id(enrolment): session for session in held for enrolment in session.members}
     return [where.get(id(group[0])) if group else None for group in came]
 
