@@ -117,6 +117,8 @@ class _Assessments:
             (day, booked.get(day, [])) for day in {*booked, *(day for day in offered if day < last)}
         )
         self._next = 0
+        self._codes: dict[tuple[float, str, str], int] = {}
+        """(start, person, outcome) -> the log's code of an assessment row's key (the end follows)."""
         self._booked = roster.booked_hours()["intake"]
         if intake is not None:
             people = {person.person_id: person for persons in offered.values() for person in persons}
@@ -141,7 +143,7 @@ class _Assessments:
         return held
 
     def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
-        minutes, add = self._minutes, self._log.add
+        minutes, log, codes = self._minutes, self._log, self._codes
         hours = minutes / 60.0
         week = self._week_of(day)
         for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
@@ -161,10 +163,13 @@ class _Assessments:
             else:  # the seat's person waited for nobody: busy, no direct time
                 person.today(day).take(start, end, 0.0)
                 outcome = "no_show"
-            add(
-                day,
-                ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
-                 outcome, ""),
-                [booking.episode_id],
-            )  # fmt: skip
+            code = codes.get((start, person_id, outcome))
+            if code is None:  # the row's key, coded once per slot time, person and outcome (SessionLog.add)
+                code = codes[(start, person_id, outcome)] = log.code(
+                    ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
+                     outcome, "")
+                )  # fmt: skip
+            log.day.append(day)
+            log.key.append(code)
+            log.patients.append([booking.episode_id])
         return held
