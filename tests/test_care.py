@@ -229,6 +229,9 @@ def test_sessions_of_each_group_by_identity_or_membership() -> None:
     assert sessions_of([a], []) == [None]
     assert sessions_of([a, [], c], [session]) == [session, None, None]
     assert sessions_of([a, b, c], [merged]) == [merged, merged, None]  # b merged into a's session
+    own_c = ran(c)
+    assert sessions_of([a, c], [own_c, session]) == [session, own_c]  # each its own list: by identity
+    assert sessions_of([c, b, a], [own_c, merged]) == [own_c, merged, merged]  # one own, two merged
 
 
 def test_exact_trace_of_one_evening_patient_with_one_evening_therapist() -> None:
@@ -322,3 +325,65 @@ def test_able_is_who_has_the_minutes_left_else_why_nobody() -> None:
     assert care._able([first, second, third], "therapist", "day", 0, 0, 30.0) == [first, second, third]
     assert care._able([first, second], "therapist", "day", 0, 0, 50.0) == "no_staff_time"
     assert care._able([first], "therapist", "day", 1, 0, 50.0) == [first]  # a new day: its own minutes
+
+
+@pytest.mark.parametrize(
+    ("busy", "expected"),
+    [
+        ((), ("pull_out", 0, 540.0)),
+        (((540.0, 590.0),), ("pull_out", 1, 600.0)),  # the first slot taken: the next one
+        (((540.0, 650.0),), ("pull_out", 2, 660.0)),
+        (((540.0, 720.0),), ("before", -1, 490.0)),  # busy across every slot: none is tried
+        (((530.0, 540.0), (540.0, 720.0)), ("before", -1, 480.0)),  # below what is in the way, from 08:00
+        (((500.0, 540.0), (540.0, 720.0)), ("after", -1, 720.0)),  # no 50 minutes from 08:00 to 08:20
+    ],
+)
+def test_one_therapist_s_session_goes_in_the_first_free_slot_else_next_to_the_programme_day(
+    busy: tuple[tuple[float, float], ...], expected: tuple[str, int, float]
+) -> None:
+    """The one-person search (the patient's own therapist): pull-out slots in clock order, then before
+    the programme day (09:00-12:00) stepping back from it, then after; the therapist's day as given."""
+    config = tiny_config(services__prescriber=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    for start, end in busy:
+        therapist.today(0).take(start, end)
+    patient = enrolment(0, track, therapist)
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [ran([patient])])
+    (row,) = log.records().rows()
+    placement, slot, start = expected
+    assert (row.kind, row.placement, row.session, row.start_minute, row.end_minute) == (
+        "individual", placement, slot, start, start + 50.0,
+    )  # fmt: skip
+    assert therapist.today(0).direct == 50.0  # the session's minutes; the hand-made busy time is not direct
+
+
+def test_a_day_the_prescriber_lacks_the_minutes_misses_each_patient_but_a_shorter_visit_still_fits() -> None:
+    """Nobody of the pool with the minutes for a first visit stays so for the rest of the day's care (care
+    only adds minutes): every patient due one is missed; a 20-minute follow-up still fits the same day,
+    and the next day the first visits are held again."""
+    config = tiny_config(services__individual_therapy=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    prescriber = roster.by_role["prescriber"][0]
+    prescriber.today(0).direct = prescriber.daily_limit - 30.0  # 30 minutes left on day 0
+    first, second, seen = (enrolment(i, track, therapist) for i in range(3))
+    seen.care.prescriber_seen = True  # due a follow-up (20 minutes)
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    group = [first, second, seen]
+    for day in (0, 1):
+        care.care_for(track, day, 0, TrackDay(day=day, track="day"), [group], [ran(group)])
+        log.close_day()
+    care.close()
+    rows = [(r.day, r.kind, r.patients, r.outcome, r.reason) for r in log.records().rows()]
+    assert [r for r in rows if r[1] != "group"] == [
+        (0, "prescriber_follow_up", (2,), "held", ""),
+        (0, "prescriber_initial", (0,), "missed", "no_staff_time"),
+        (0, "prescriber_initial", (1,), "missed", "no_staff_time"),
+        (1, "prescriber_initial", (0,), "held", ""),
+        (1, "prescriber_initial", (1,), "held", ""),
+    ]
+    assert (first.care.next_prescriber_day, second.care.next_prescriber_day) == (15, 15)

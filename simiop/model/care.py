@@ -11,11 +11,19 @@ minutes left in their daily and weekly direct budgets. A due session that
 cannot be placed is a ``missed`` sessions.csv row with its reason and stays
 due for the next attended day. Care draws no random numbers; who gets family
 sessions was drawn at enrolment (CarePlan).
+
+This runs for about 15,000 due sessions in a 3-year baseline run, so what a
+service on a track shares is read once (``_Spot``: its slots, bounds and the
+codes of its rows), the common case of one person (the patient's own
+therapist, a clinic's one prescriber) is searched without lists, and a day on
+which nobody of a pool has a session's minutes left is remembered for the
+rest of that day's care, which only ever adds minutes.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -24,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simiop.config.care import Placement
+from simiop.config.care import Placement, PrescriberVisits
 from simiop.config.clock import Window
 from simiop.config.model import SimiopConfig
 from simiop.model.clock import EPS, Timeline
@@ -85,6 +93,76 @@ class CarePlan:
     """No service is due before this day (the earliest of the three): care skips the patient until then."""
 
 
+class _Service:
+    """One care service as the after-pass books it, read once from the config and the record: the hours
+    a session books, its minutes (as ``_give`` places it) and the hours ``_able`` checks (minutes / 60),
+    where it may go, the roster's hours per role and day of its activity and the record's (rows, hours)."""
+
+    __slots__ = ("activity", "booked", "check_hours", "hours", "kind", "minutes", "placements", "record")
+
+    def __init__(
+        self,
+        activity: Activity,
+        kind: SessionKind,
+        hours: float,
+        placements: tuple[Placement, ...],
+        booked: dict[str, list[float]],
+        record: tuple[list[int], list[float]],
+    ) -> None:
+        self.activity = activity
+        self.kind = kind
+        self.hours = hours
+        self.minutes = hours * 60.0
+        self.check_hours = self.minutes / 60.0
+        self.placements = placements
+        self.booked = booked
+        self.record = record
+
+
+class _Spot:
+    """One service on one track, read once: the pull-out slots a session fits in, the programme day, how
+    far from it a session may go, the group hours a pull-out misses, and the log's codes of its rows."""
+
+    __slots__ = (
+        "first",
+        "group_hours",
+        "held",
+        "highest",
+        "last",
+        "lowest",
+        "missed",
+        "nobody_able_on",
+        "service",
+        "slots",
+        "slots_end",
+        "slots_start",
+        "track",
+    )
+
+    def __init__(self, service: _Service, track: TrackState, outside: float) -> None:
+        self.service = service
+        self.track = track.name
+        self.slots = _fitting(track.pull_out_slots, service.minutes)
+        self.slots_start = self.slots[0][1] if self.slots else math.inf
+        self.slots_end = self.slots[-1][2] if self.slots else math.inf
+        """From the first slot's start to the last one's end: a busy interval over all of it fits none."""
+        self.first, self.last = track.programme
+        self.lowest = self.first - outside
+        self.highest = self.last + outside
+        self.group_hours = track.spec.session_minutes / 60.0
+        self.held: dict[tuple[float, str, int], int] = {}
+        """(start, person, slot) -> the log's code of a held session's key (placement and end follow)."""
+        self.missed: dict[SessionReason, int] = {}
+        """Reason -> the log's code of a missed session's key."""
+        self.nobody_able_on = -1
+        """The day on which nobody of the track's shift pool of the service's role had the minutes left: so
+        for the rest of that day's care, which only adds to people's minutes (the pool, not a therapist)."""
+
+
+_Spots = tuple["_Spot | None", tuple["_Spot", ...], "_Spot | None"]
+"""A track's individual, prescriber (first visit, follow-up) and family spots."""
+
+
 class Care:
     """The services of the config, booking hours on the roster and writing patient-day records.
 
@@ -99,6 +177,12 @@ class Care:
     ) -> None:
         self._roster = roster
         self._log = log if log is not None else SessionLog()
+        self._log_day, self._log_key, self._log_patients = (
+            self._log.day.append,
+            self._log.key.append,
+            self._log.patients.append,
+        )
+        """The log's three columns' appends (a row is written by a call to each)."""
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -115,41 +199,60 @@ class Care:
         individual, prescriber, family = services.individual_therapy, services.prescriber, services.family
         # Read once: this runs for every attended patient-day.
         self._individual_per_week = individual.sessions_per_week if individual is not None else 0
-        self._individual_hours = individual.session_minutes / 60.0 if individual is not None else 0.0
-        self._individual_minutes = self._individual_hours * 60.0  # as _give books it: within a rounding error
         self._prescriber = prescriber
-        self._prescriber_hours = (
-            (prescriber.initial_minutes / 60.0, prescriber.follow_up_minutes / 60.0)
-            if prescriber is not None
-            else (0.0, 0.0)
-        )
-        self._prescriber_minutes = (self._prescriber_hours[0] * 60.0, self._prescriber_hours[1] * 60.0)
         self._prescriber_every = (
             prescriber.follow_up_interval_weeks * DAYS_PER_WEEK if prescriber is not None else 0.0
         )
         self._family = family
-        self._family_hours = family.session_minutes / 60.0 if family is not None else 0.0
-        self._family_minutes = self._family_hours * 60.0
         self._family_every = family.interval_weeks * DAYS_PER_WEEK if family is not None else 0.0
+        booked = self._hours
+        self._services: tuple[_Service | None, tuple[_Service, ...], _Service | None] = (
+            _Service(
+                "individual",
+                "individual",
+                individual.session_minutes / 60.0,
+                individual.placement,
+                booked["individual"],
+                patient_days.individual,
+            )
+            if individual is not None
+            else None,
+            tuple(
+                _Service(
+                    "prescriber",
+                    kind,
+                    minutes / 60.0,
+                    prescriber.placement,
+                    booked["prescriber"],
+                    patient_days.prescriber,
+                )
+                for kind, minutes in _prescriber_kinds(prescriber)
+            )
+            if prescriber is not None
+            else (),
+            _Service(
+                "family",
+                "family",
+                family.session_minutes / 60.0,
+                family.placement,
+                booked["family"],
+                patient_days.family,
+            )
+            if family is not None
+            else None,
+        )
+        """Individual therapy, the prescriber's first visit and follow-up (indexed by
+        CarePlan.prescriber_seen), family sessions."""
+        self._spots: dict[str, _Spots] = {}
+        """Per track: its spot of each service (``_services``' shape), made at the track's first day."""
         self._outside = services.outside_window_minutes
         self._max_pull_outs = services.max_pull_outs_per_day
-        self._placements: dict[str, tuple[Placement, ...]] = {
-            "individual": individual.placement if individual is not None else (),
-            "prescriber": prescriber.placement if prescriber is not None else (),
-            "family": family.placement if family is not None else (),
-        }
         self.assessed: dict[int, tuple[float, float]] = {}
         """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
-        self._pull_outs: dict[tuple[str, float], list[tuple[int, float, float]]] = {}
-        """Per (track, session minutes): the pull-out slots a session fits in (``_fitting``), found once."""
         self._on_shift: dict[tuple[str, str], bool] = {}
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
         self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
         """Whether any patient can be due a service (else a group's records are written in one go)."""
-        self._missed_codes: dict[tuple[str, str, str], int] = {}
-        """(kind, track, reason) -> the log's code of a missed session's key."""
-        self._held_codes: dict[tuple[str, str, int, str, float, float, str], int] = {}
-        """(kind, track, slot, placement, start, end, person) -> the log's code of a held session's key."""
 
     def care_for(
         self,
@@ -197,6 +300,16 @@ class Care:
             index += count
         self._rows = index
 
+    def _spots_of(self, track: TrackState) -> _Spots:
+        """The track's spot of each service, made once."""
+        individual, prescriber, family = self._services
+        spots = self._spots[track.name] = (
+            _Spot(individual, track, self._outside) if individual is not None else None,
+            tuple(_Spot(service, track, self._outside) for service in prescriber),
+            _Spot(family, track, self._outside) if family is not None else None,
+        )
+        return spots
+
     def _serve(
         self,
         track: TrackState,
@@ -210,18 +323,25 @@ class Care:
         """The services due to each patient of one group who came, from record row ``index`` on.
 
         Only a patient with something due (CarePlan.next_due) is looked at:
-        this runs for every attended patient-day.
+        this runs for every attended patient-day. The patient's own therapist
+        (individual therapy, family sessions of the therapist's role) is
+        checked here without a list (``_able`` for one person, written out).
         """
         per_week = self._individual_per_week
         prescriber, family = self._prescriber, self._family
-        next_week = self._week_start(week + 1)
-        roster = self._roster
+        next_week: int | None = None
         shift = track.spec.shift
-        name = track.name
+        log_day, log_key, log_patients = self._log_day, self._log_key, self._log_patients
+        spots = self._spots.get(track.name)
+        if spots is None:
+            spots = self._spots_of(track)
+        individual, prescriber_spots, family_spot = spots
         # Who can give a prescriber or family session today on the track's shift: the same for every
-        # patient of the group (read-only lists; _able makes its own).
-        prescribers = roster.present(prescriber.role, day, shift) if prescriber is not None else _NOBODY
-        family_pool = roster.present(family.role, day, shift) if family is not None else _NOBODY
+        # patient of the group (read-only lists; _able makes its own), looked up at the first need.
+        prescribers: list[Person] | None = None
+        family_pool: list[Person] | None = None
+        family_role = family.role if family is not None else ""
+        able: list[Person] | SessionReason
         for at, enrolment in enumerate(group, index):
             plan = enrolment.care
             if day < plan.next_due:  # nothing due today: most patient-days
@@ -231,70 +351,93 @@ class Care:
                     self._served.append(enrolment)
                 plan.individual_week, plan.individual_this_week = week, 0
             therapist = enrolment.therapist
-            episode_id = enrolment.episode.episode_id
+            episode = enrolment.episode
+            episode_id = episode.episode_id
+            # The therapist at work today (individual therapy and a family session of their role).
+            present = day >= therapist.start_day and not therapist.absent[day]
             # The patient's day, made at the first session that gets as far as a search for a slot (most
             # due sessions fail earlier: nobody at work or nobody with the minutes left).
             patient: PatientToday | None = None
             if plan.individual_this_week < per_week:
-                present = day >= therapist.start_day and not therapist.absent[day]
-                able = self._able(
-                    [therapist] if present else _NOBODY, therapist.role, shift, day, week,
-                    self._individual_minutes,
-                )  # fmt: skip
-                if isinstance(able, str):
-                    self._missed(day, "individual", name, episode_id, able)
+                assert individual is not None
+                service = individual.service
+                reason: SessionReason | None = None
+                if not present:
+                    reason = self._nobody(therapist.role, shift)
+                else:  # _able for the one therapist, written out
+                    timeline = therapist.timeline if therapist.timeline_day == day else therapist.today(day)
+                    if not (
+                        timeline.direct + service.minutes <= therapist.daily_limit + 1e-9
+                        and therapist.hours_by_week[week] + service.check_hours
+                        <= therapist.weekly_hours + 1e-9
+                    ):
+                        reason = "no_staff_time"
+                if reason is not None:
+                    code = individual.missed.get(reason)
+                    log_day(day)
+                    log_key(code if code is not None else self._missed_code(individual, reason))
+                    log_patients([episode_id])
                 else:
-                    if patient is None:
-                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(
-                        "individual", "individual", self._individual_hours, able, track, day, week, row,
-                        episode_id, at, session, patient,
-                    ):  # fmt: skip
+                    patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                    if self._give(individual, [therapist], day, week, row, episode_id, at, session, patient):
                         plan.individual_this_week += 1
-                        enrolment.episode.individual_sessions += 1
+                        episode.individual_sessions += 1
             if prescriber is not None and day >= plan.next_prescriber_day:
-                kind: SessionKind = "prescriber_follow_up" if plan.prescriber_seen else "prescriber_initial"
-                able = self._able(
-                    prescribers, prescriber.role, shift, day, week,
-                    self._prescriber_minutes[plan.prescriber_seen],
-                )  # fmt: skip
+                seen = plan.prescriber_seen
+                spot = prescriber_spots[seen]
+                if spot.nobody_able_on == day:
+                    able = "no_staff_time"
+                else:
+                    if prescribers is None:
+                        prescribers = self._roster.present(prescriber.role, day, shift)
+                    able = self._able(prescribers, prescriber.role, shift, day, week, spot.service.minutes)
+                    if able == "no_staff_time":
+                        spot.nobody_able_on = day
                 if isinstance(able, str):
-                    self._missed(day, kind, name, episode_id, able)
+                    code = spot.missed.get(able)
+                    log_day(day)
+                    log_key(code if code is not None else self._missed_code(spot, able))
+                    log_patients([episode_id])
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(
-                        "prescriber", kind, self._prescriber_hours[plan.prescriber_seen], able, track, day,
-                        week, row, episode_id, at, session, patient,
-                    ):  # fmt: skip
-                        if not plan.prescriber_seen:
+                    if self._give(spot, able, day, week, row, episode_id, at, session, patient):
+                        if not seen:
                             self._days.prescriber_initial.append(at)
                         plan.prescriber_seen = True
                         plan.next_prescriber_day = day + self._prescriber_every
-                        enrolment.episode.prescriber_visits += 1
+                        episode.prescriber_visits += 1
             if family is not None and plan.family and day >= plan.next_family_day:
-                people = (
-                    [therapist]
-                    if family.role == therapist.role
-                    and day >= therapist.start_day
-                    and not therapist.absent[day]
-                    else family_pool
-                )
-                able = self._able(people, family.role, shift, day, week, self._family_minutes)
+                assert family_spot is not None
+                if present and therapist.role == family_role:
+                    able = self._able([therapist], family_role, shift, day, week, family_spot.service.minutes)
+                elif family_spot.nobody_able_on == day:
+                    able = "no_staff_time"
+                else:
+                    if family_pool is None:
+                        family_pool = self._roster.present(family_role, day, shift)
+                    able = self._able(family_pool, family_role, shift, day, week, family_spot.service.minutes)
+                    if able == "no_staff_time":
+                        family_spot.nobody_able_on = day
                 if isinstance(able, str):
-                    self._missed(day, "family", name, episode_id, able)
+                    code = family_spot.missed.get(able)
+                    log_day(day)
+                    log_key(code if code is not None else self._missed_code(family_spot, able))
+                    log_patients([episode_id])
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(
-                        "family", "family", self._family_hours, able, track, day, week, row, episode_id, at,
-                        session, patient,
-                    ):  # fmt: skip
+                    if self._give(family_spot, able, day, week, row, episode_id, at, session, patient):
                         plan.next_family_day = day + self._family_every
-                        enrolment.episode.family_sessions += 1
+                        episode.family_sessions += 1
             # When to look again: today's week's sessions done, the next week; a service still due
             # (it could not be placed), the next attended day.
-            due: float = next_week if plan.individual_this_week >= per_week else day
+            if plan.individual_this_week >= per_week:
+                if next_week is None:
+                    next_week = self._week_start(week + 1)
+                due: float = next_week
+            else:
+                due = day
             if prescriber is not None and plan.next_prescriber_day < due:
                 due = plan.next_prescriber_day
             if family is not None and plan.family and plan.next_family_day < due:
@@ -313,7 +456,7 @@ class Care:
         so this is the cheap first question, asked before the patient's day is laid out.
         """
         if not people:
-            return "staff_absent" if self._works_shift(role, shift) else "no_staff_on_shift"
+            return self._nobody(role, shift)
         able = []
         hours = minutes / 60.0
         for person in people:
@@ -327,11 +470,8 @@ class Care:
 
     def _give(
         self,
-        service: Activity,
-        kind: SessionKind,
-        hours: float,
+        spot: _Spot,
         able: list[Person],
-        track: TrackState,
         day: int,
         week: int,
         row: TrackDay,
@@ -340,66 +480,133 @@ class Care:
         session: HeldSession | None,
         patient: PatientToday,
     ) -> bool:
-        """Place one due session of ``service`` with one of ``able`` (at work, on the track's shift, with
-        the minutes left: ``_able``) and book it, or write a missed row (no_slot); whether it was given."""
-        minutes = hours * 60.0  # the config's minutes / 60 and back: within a rounding error
-        placed = self._place(day, week, minutes, self._placements[service], track, able, patient)
-        if placed is None:
-            self._missed(day, kind, track.name, episode_id, "no_slot")
-            return False
-        start, person, placement, k = placed
+        """Place one due session of ``spot``'s service with one of ``able`` (at work, on the track's shift,
+        with the minutes left: ``_able``) and book it, or write a missed row (no_slot); whether it was given.
+
+        The search for one person (most due sessions: the patient's own
+        therapist, a clinic's one prescriber) is ``_place`` without the sort
+        and the loops over people, written out here.
+        """
+        service = spot.service
+        minutes = service.minutes  # the config's minutes / 60 and back: within a rounding error
+        if len(able) == 1:
+            person = able[0]
+            timeline = person.timeline  # today's: _able asked for it
+            for placement in service.placements:
+                if placement == "pull_out":
+                    pulled = patient.pulled
+                    if len(pulled) >= self._max_pull_outs:
+                        continue
+                    starts, ends = timeline.starts, timeline.ends
+                    if starts:  # busy across every slot (a facilitator's programme day): no pull-out
+                        index = bisect_right(starts, spot.slots_start)
+                        if index and ends[index - 1] >= spot.slots_end:
+                            continue
+                    assessed = patient.assessed
+                    low, high = person.window
+                    found = False
+                    for k, start, end in spot.slots:
+                        if k in pulled or not (
+                            assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
+                        ):  # PatientToday.free_in_programme, written out
+                            continue
+                        if low - EPS <= start and end <= high + EPS:
+                            if not starts:  # Timeline.free, written out
+                                found = True
+                                break
+                            index = bisect_right(starts, start)
+                            if not (index and ends[index - 1] > start + EPS) and (
+                                index == len(starts) or starts[index] >= end - EPS
+                            ):
+                                found = True
+                                break
+                    if found:
+                        break
+                elif placement == "before":  # back from the programme day: sessions stack next to it
+                    steps = _steps_before(
+                        timeline, patient.timeline, person.window, spot.first, minutes, spot.lowest
+                    )
+                    if steps is not None:
+                        start, k = spot.first - steps * SLOT_STEP_MINUTES - minutes, -1
+                        break
+                else:
+                    steps = _steps_after(
+                        timeline, patient.timeline, person.window, spot.last, minutes, spot.highest
+                    )
+                    if steps is not None:
+                        start, k = spot.last + steps * SLOT_STEP_MINUTES, -1
+                        break
+            else:
+                return self._no_slot(spot, day, episode_id)
+        else:
+            placed = self._place(day, week, spot, able, patient)
+            if placed is None:
+                return self._no_slot(spot, day, episode_id)
+            start, person, placement, k = placed
         end = start + minutes
+        hours = service.hours
         person.hours_by_week[week] += hours  # Roster.book_at, written out, with the config's hours
-        self._hours[service][person.role][day] += hours
-        person.timeline.take(start, end, minutes)  # today's: _able asked for it
-        days = self._days
-        if service == "individual":
+        service.booked[person.role][day] += hours
+        # Timeline.take, written out without its check: the search found [start, end) free for both
+        busy = person.timeline
+        index = bisect_right(busy.starts, start)
+        busy.starts.insert(index, start)
+        busy.ends.insert(index, end)
+        busy.direct += minutes
+        activity = service.activity
+        if activity == "individual":
             row.individual_hours += hours
-            rows, booked = days.individual
-        elif service == "prescriber":
+        elif activity == "prescriber":
             row.prescriber_hours += hours
-            rows, booked = days.prescriber
         else:
             row.family_hours += hours
-            rows, booked = days.family
+        rows, booked = service.record
         rows.append(at)
         booked.append(hours)
         if placement == "pull_out":
             patient.pulled.append(k)
             if session is not None:  # the patient misses group session k: out of its row and counts
                 session.patients[k].remove(episode_id)
-                days.pulled_out[0].append(at)
-                days.pulled_out[1].append(track.spec.session_minutes / 60.0)
+                pulled_out = self._days.pulled_out
+                pulled_out[0].append(at)
+                pulled_out[1].append(spot.group_hours)
                 row.group_attendances -= 1
         else:
-            patient.timeline.take(start, end)
-        log = self._log
-        found = (kind, track.name, k, placement, start, end, person.person_id)
-        code = self._held_codes.get(found)
-        if code is None:  # the row's key, coded once per kind, track, slot, time and person
-            person_id = person.person_id
-            code = self._held_codes[found] = log.code(
-                (kind, track.name, -1, k, placement, start, end, (person_id,), 0, f"office:{person_id}",
-                 "held", "")
+            busy = patient.timeline
+            index = bisect_right(busy.starts, start)
+            busy.starts.insert(index, start)
+            busy.ends.insert(index, end)
+        person_id = person.person_id
+        code = spot.held.get((start, person_id, k))
+        if code is None:  # the row's key, coded once per service, track, time, person and slot
+            code = spot.held[(start, person_id, k)] = self._log.code(
+                (service.kind, spot.track, -1, k, placement, start, end, (person_id,), 0,
+                 f"office:{person_id}", "held", "")
             )  # fmt: skip
-        log.day.append(day)
-        log.key.append(code)
-        log.patients.append([episode_id])
+        self._log_day(day)
+        self._log_key(code)
+        self._log_patients([episode_id])
         return True
 
-    def _missed(
-        self, day: int, kind: SessionKind, track: str, episode_id: int, reason: SessionReason
-    ) -> None:
-        """Write the sessions.csv row of a due care session missed for ``reason`` (no time, no staff)."""
+    def _no_slot(self, spot: _Spot, day: int, episode_id: int) -> bool:
+        """Write the missed row of a session nobody able could be placed with (no_slot); False."""
         log = self._log
-        code = self._missed_codes.get((kind, track, reason))
-        if code is None:
-            code = self._missed_codes[(kind, track, reason)] = log.code(
-                (kind, track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
-            )
+        code = spot.missed.get("no_slot")
         log.day.append(day)
-        log.key.append(code)
+        log.key.append(code if code is not None else self._missed_code(spot, "no_slot"))
         log.patients.append([episode_id])
+        return False
+
+    def _missed_code(self, spot: _Spot, reason: SessionReason) -> int:
+        """The log's code of a missed session's key, numbered at its first row."""
+        code = spot.missed[reason] = self._log.code(
+            (spot.service.kind, spot.track, -1, -1, "", NO_TIME, NO_TIME, (), 0, "", "missed", reason)
+        )
+        return code
+
+    def _nobody(self, role: str, shift: str) -> SessionReason:
+        """Why a session of ``role`` on ``shift`` is missed when nobody of the role is at work."""
+        return "staff_absent" if self._works_shift(role, shift) else "no_staff_on_shift"
 
     def _works_shift(self, role: str, shift: str) -> bool:
         known = self._on_shift.get((role, shift))
@@ -408,14 +615,7 @@ class Care:
         return known
 
     def _place(
-        self,
-        day: int,
-        week: int,
-        minutes: float,
-        placements: tuple[Placement, ...],
-        track: TrackState,
-        able: list[Person],
-        patient: PatientToday,
+        self, day: int, week: int, spot: _Spot, able: list[Person], patient: PatientToday
     ) -> Placed | None:
         """The first (placement, slot, person) that fits, in the config's order of placements, slots in
         clock order (away from the programme day), people with the most minutes left today first (``able``:
@@ -429,17 +629,15 @@ class Care:
                     p.person_id,
                 )
             )
-        first, last = track.programme
-        for placement in placements:
+        minutes = spot.service.minutes
+        first, last = spot.first, spot.last
+        for placement in spot.service.placements:
             if placement == "pull_out":
                 pulled = patient.pulled
                 if len(pulled) >= self._max_pull_outs:
                     continue
-                slots = self._pull_outs.get((track.name, minutes))
-                if slots is None:
-                    slots = self._pull_outs[(track.name, minutes)] = _fitting(track.pull_out_slots, minutes)
                 assessed = patient.assessed
-                for k, start, end in slots:
+                for k, start, end in spot.slots:
                     if k in pulled or not (
                         assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
                     ):  # PatientToday.free_in_programme, written out
@@ -449,12 +647,12 @@ class Care:
                         if low - EPS <= start and end <= high + EPS and person.timeline.free(start, end):
                             return start, person, placement, k
             elif placement == "before":  # back from the programme day: sessions stack next to it
-                found = _nearest(able, _steps_before, patient.timeline, first, minutes, first - self._outside)
+                found = _nearest(able, _steps_before, patient.timeline, first, minutes, spot.lowest)
                 if found is not None:
                     end = first - found[0] * SLOT_STEP_MINUTES
                     return end - minutes, found[1], placement, -1
             else:
-                found = _nearest(able, _steps_after, patient.timeline, last, minutes, last + self._outside)
+                found = _nearest(able, _steps_after, patient.timeline, last, minutes, spot.highest)
                 if found is not None:
                     return last + found[0] * SLOT_STEP_MINUTES, found[1], placement, -1
         return None
@@ -491,8 +689,13 @@ class Care:
 
 _episode_id = attrgetter("episode.episode_id")
 
-_NOBODY: list[Person] = []
-"""The pool of a service whose one person (the patient's therapist) is away (never changed)."""
+
+def _prescriber_kinds(prescriber: PrescriberVisits) -> tuple[tuple[SessionKind, float], ...]:
+    """The prescriber's first visit and follow-up: each one's session kind and minutes."""
+    return (
+        ("prescriber_initial", prescriber.initial_minutes),
+        ("prescriber_follow_up", prescriber.follow_up_minutes),
+    )
 
 
 def _fitting(slots: Sequence[tuple[float, float]], minutes: float) -> list[tuple[int, float, float]]:
@@ -521,15 +724,26 @@ def _steps_before(
     low, high = window
     k = 0 if first <= high + EPS else math.ceil((first - high - EPS) / SLOT_STEP_MINUTES)
     floor = max(lowest, low) - EPS
+    patient_starts, patient_ends = patient.starts, patient.ends
+    person_starts, person_ends = person.starts, person.ends
     while True:
         end = first - k * SLOT_STEP_MINUTES
         start = end - minutes
         if start < floor:
             return None
-        blocker = patient.first_overlap_start(start, end)
-        if blocker is None:
-            blocker = person.first_overlap_start(start, end)
-            if blocker is None:
+        # Timeline.first_overlap_start of the patient, then of the person, written out
+        index = bisect_right(patient_starts, start)
+        if index and patient_ends[index - 1] > start + EPS:
+            blocker = patient_starts[index - 1]
+        elif index < len(patient_starts) and patient_starts[index] < end - EPS:
+            blocker = patient_starts[index]
+        else:
+            index = bisect_right(person_starts, start)
+            if index and person_ends[index - 1] > start + EPS:
+                blocker = person_starts[index - 1]
+            elif index < len(person_starts) and person_starts[index] < end - EPS:
+                blocker = person_starts[index]
+            else:
                 return k
         k = max(k + 1, math.ceil((first - blocker - EPS) / SLOT_STEP_MINUTES))
 
@@ -548,15 +762,22 @@ def _steps_after(
     low, high = window
     k = 0 if last >= low - EPS else math.ceil((low - EPS - last) / SLOT_STEP_MINUTES)
     ceiling = min(highest, high) + EPS
+    patient_starts, patient_ends = patient.starts, patient.ends
+    person_starts, person_ends = person.starts, person.ends
     while True:
         start = last + k * SLOT_STEP_MINUTES
         end = start + minutes
         if end > ceiling:
             return None
-        blocker = patient.last_overlap_end(start, end)
-        if blocker is None:
-            blocker = person.last_overlap_end(start, end)
-            if blocker is None:
+        # Timeline.last_overlap_end of the patient, then of the person, written out
+        index = bisect_left(patient_starts, end - EPS) - 1
+        if index >= 0 and patient_ends[index] > start + EPS:
+            blocker = patient_ends[index]
+        else:
+            index = bisect_left(person_starts, end - EPS) - 1
+            if index >= 0 and person_ends[index] > start + EPS:
+                blocker = person_ends[index]
+            else:
                 return k
         k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))
 

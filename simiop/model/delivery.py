@@ -71,13 +71,19 @@ _day = attrgetter("day")
 def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
     """Per group of ``came``: the session its members were in, None if its session did not run.
 
-    A session that merged nothing holds its group's own members; a group is
-    never split (merging moves whole groups), so its first member tells.
+    A session that merged nothing holds its group's own list of members (most
+    days: found by the list's identity, with no look at its members); a group
+    is never split (merging moves whole groups), so otherwise its first member
+    tells.
     """
     if len(came) == 1:
         return [held[0] if held else None]
     if not held:
         return [None] * len(came)
+    own = {id(session.members): session for session in held}
+    found = [own.get(id(group)) if group else None for group in came]
+    if all(session is not None or not group for session, group in zip(found, came, strict=True)):
+        return found
     where = {id(enrolment): session for session in held for enrolment in session.members}
     return [where.get(id(group[0])) if group else None for group in came]
 
@@ -111,6 +117,8 @@ class _Assessments:
             (day, booked.get(day, [])) for day in {*booked, *(day for day in offered if day < last)}
         )
         self._next = 0
+        self._codes: dict[tuple[float, str, str], int] = {}
+        """(start, person, outcome) -> the log's code of an assessment row's key (the end follows)."""
         self._booked = roster.booked_hours()["intake"]
         if intake is not None:
             people = {person.person_id: person for persons in offered.values() for person in persons}
@@ -135,7 +143,7 @@ class _Assessments:
         return held
 
     def _hold(self, intake: IntakeBook, day: int, bookings: list[Booking]) -> dict[int, tuple[float, float]]:
-        minutes, add = self._minutes, self._log.add
+        minutes, log, codes = self._minutes, self._log, self._codes
         hours = minutes / 60.0
         week = self._week_of(day)
         for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
@@ -155,10 +163,13 @@ class _Assessments:
             else:  # the seat's person waited for nobody: busy, no direct time
                 person.today(day).take(start, end, 0.0)
                 outcome = "no_show"
-            add(
-                day,
-                ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
-                 outcome, ""),
-                [booking.episode_id],
-            )  # fmt: skip
+            code = codes.get((start, person_id, outcome))
+            if code is None:  # the row's key, coded once per slot time, person and outcome (SessionLog.add)
+                code = codes[(start, person_id, outcome)] = log.code(
+                    ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
+                     outcome, "")
+                )  # fmt: skip
+            log.day.append(day)
+            log.key.append(code)
+            log.patients.append([booking.episode_id])
         return held

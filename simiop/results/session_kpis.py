@@ -110,9 +110,13 @@ def direct_hours_per_person_day(
     keys = np.repeat(table.day[rows], taken) * max(1, len(names)) + person
     found, inverse = np.unique(keys, return_inverse=True)
     hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
-    role_of_person = [role_of(name, roles) for name in names]
-    role_of_day = np.array([role_of_person[key % len(names)] for key in found.tolist()], dtype=object)
-    return {role: hours[role_of_day == role] for role in roles}
+    # Each person's role as a position in ``roles`` (-1: none), and each person-day's by its person.
+    listed = list(roles)
+    position = {role: index for index, role in enumerate(listed)}
+    known = [role_of(name, listed) for name in names]
+    role_of_person = np.array([-1 if role is None else position[role] for role in known], dtype=np.intp)
+    role_of_day = role_of_person[found % len(names)] if names else np.zeros(0, dtype=np.intp)
+    return {role: hours[role_of_day == position[role]] for role in listed}
 
 
 def direct_hours_kpis(sessions: Sessions, roles: Iterable[str], from_day: float) -> dict[str, float]:
