@@ -186,6 +186,32 @@ def test_a_run_s_start_up_is_frozen_out_of_the_collector_s_sight(one_week_run: d
     assert one_week_run["frozen"] > 20_000
 
 
+def test_a_run_imports_no_other_command_s_module(one_week_run: dict[str, Any]) -> None:
+    """`simiop run` imports its own command module, not those of advise, optimise, sensitivity...
+    (simiop.cli imports them when the command line names one)."""
+    others = {f"simiop.cli.{name}_command" for name in ("advise", "app", "budget", "calibrate", "export")}
+    others |= {"simiop.cli.optimise_command", "simiop.cli.sensitivity_command"}
+    assert "simiop.cli.run_commands" in one_week_run["modules"]
+    assert not others & set(one_week_run["modules"])
+
+
+def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
+    """The commands imported on first use are listed by --help as the others are, each answers --help,
+    and a mistyped one is still matched against every command's name."""
+    code, out, _ = run("--help")
+    assert code == 0
+    listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    lazy = {"advise", "app", "budget", "calibrate", "export", "export-extract", "optimise", "sensitivity"}
+    assert lazy | {"run", "experiment", "validate", "schema", "init", "report", "reproduce"} == listed
+    for name in lazy:
+        code, out, _ = run(name, "--help")
+        assert code == 0
+        assert out.startswith(f"Usage: main {name} ")
+    code, _, err = run("sensitivty")
+    assert code == 2
+    assert "Did you mean 'sensitivity'?" in err
+
+
 def test_one_replication_run_does_not_import_scipy(tmp_path: Path) -> None:
     """One replication has no confidence interval, so a run of one does not pay scipy's import (0.2-0.4 s);
     the run itself must still have worked (its summary written)."""
