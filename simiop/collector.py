@@ -59,12 +59,17 @@ def start_up() -> Iterator[None]:
     out of every later collection (the cells' and a forked worker's too). The
     cost: the few start-up objects already garbage but in a cycle when the
     block ends (615 in that run) are frozen with the rest and never freed.
+    So only a process's first start-up freezes (a command line has one); a
+    process that calls the command line again and again (a test session, a
+    notebook) would otherwise freeze each call's uncollected garbage: there
+    the later calls only pause the collector.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        freeze_survivors()
+        if gc.get_freeze_count() == 0:
+            freeze_survivors()
         if collecting:
             gc.enable()

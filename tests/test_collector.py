@@ -97,6 +97,11 @@ def test_start_up_pauses_then_freezes_what_is_alive_and_restores_the_collector()
         assert gc.isenabled()
         assert gc.get_freeze_count() > 100
         assert not any(any(item is obj for item in made) for obj in gc.get_objects())
+        frozen = gc.get_freeze_count()
+        with start_up():
+            made_later = [[1]]
+        assert gc.get_freeze_count() == frozen  # a second start-up in the process freezes nothing more
+        assert any(obj is made_later for obj in gc.get_objects())
         gc.disable()
         with pytest.raises(RuntimeError), start_up():
             raise RuntimeError("a config refused")
