@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -155,6 +156,60 @@ def test_help_imports_nothing_heavy() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def one_week_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What a fresh process running `simiop run BASELINE -r 1 --horizon 1w --no-report` is left with: its
+    modules, and the collector's state (one process, shared by the start-up tests below)."""
+    out = tmp_path_factory.mktemp("one_week") / "out"
+    probe = (
+        "import gc, json, sys; from simiop.cli import main\n"
+        "try:\n"
+        f"    main(['run', {str(BASELINE)!r}, '-r', '1', '--horizon', '1w', '--no-report', '--out', {str(out)!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'collecting': gc.isenabled(),"
+        " 'frozen': gc.get_freeze_count()}))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    facts: dict[str, Any] = json.loads(found.strip().splitlines()[-1])
+    assert (out / "summary.csv").is_file()  # the run itself worked
+    return facts
+
+
+def test_a_run_s_start_up_is_frozen_out_of_the_collector_s_sight(one_week_run: dict[str, Any]) -> None:
+    """The command's start-up (imports, the config models, the config: about 100,000 objects) is made with
+    the collector paused and then frozen (simiop.collector.start_up), so no later pass scans it; the
+    collector is back on for the rest of the command."""
+    assert one_week_run["collecting"] is True
+    assert one_week_run["frozen"] > 20_000
+
+
+def test_a_run_imports_no_other_command_s_module(one_week_run: dict[str, Any]) -> None:
+    """`simiop run` imports its own command module, not those of advise, optimise, sensitivity...
+    (simiop.cli imports them when the command line names one)."""
+    others = {f"simiop.cli.{name}_command" for name in ("advise", "app", "budget", "calibrate", "export")}
+    others |= {"simiop.cli.optimise_command", "simiop.cli.sensitivity_command"}
+    assert "simiop.cli.run_commands" in one_week_run["modules"]
+    assert not others & set(one_week_run["modules"])
+
+
+def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
+    """The commands imported on first use are listed by --help as the others are, each answers --help,
+    and a mistyped one is still matched against every command's name."""
+    code, out, _ = run("--help")
+    assert code == 0
+    listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    lazy = {"advise", "app", "budget", "calibrate", "export", "export-extract", "optimise", "sensitivity"}
+    assert lazy | {"run", "experiment", "validate", "schema", "init", "report", "reproduce"} == listed
+    for name in lazy:
+        code, out, _ = run(name, "--help")
+        assert code == 0
+        assert out.startswith(f"Usage: main {name} ")
+    code, _, err = run("sensitivty")
+    assert code == 2
+    assert "Did you mean 'sensitivity'?" in err
 
 
 def test_one_replication_run_does_not_import_scipy(tmp_path: Path) -> None:

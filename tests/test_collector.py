@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simiop.collector import collector_paused, freeze_survivors
+from simiop.collector import collector_paused, freeze_survivors, start_up
 from simiop.experiments.cells import CellTask, run_cell
 from simiop.experiments.evaluate import EvaluationTask, evaluate_replication
 from tests.tiny_world import tiny_config
@@ -85,3 +85,26 @@ def test_an_evaluated_replication_turns_the_collector_back_on() -> None:
     values = evaluate_replication(EvaluationTask(0, 0, tiny_config(), 1, daily_census=False))
     assert gc.isenabled()
     assert values.kpis["referrals"] >= 0
+
+
+def test_start_up_pauses_then_freezes_what_is_alive_and_restores_the_collector() -> None:
+    gc.unfreeze()
+    gc.enable()
+    try:
+        with start_up():
+            assert not gc.isenabled()
+            made = [[index] for index in range(100)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 100
+        assert not any(any(item is obj for item in made) for obj in gc.get_objects())
+        frozen = gc.get_freeze_count()
+        with start_up():
+            made_later = [[1]]
+        assert gc.get_freeze_count() == frozen  # a second start-up in the process freezes nothing more
+        assert any(obj is made_later for obj in gc.get_objects())
+        gc.disable()
+        with pytest.raises(RuntimeError), start_up():
+            raise RuntimeError("a config refused")
+        assert not gc.isenabled()  # left off, as the caller had it
+    finally:
+        gc.unfreeze()

@@ -757,3 +757,25 @@ def test_the_last_supported_date_is_a_runs_last_day_exactly(
         validate_config(data)
     assert [p.path for p in caught.value.problems] == ["simulation.horizon_days"]
     assert caught.value.problems[0].allowed == f"<= {(last - opening).days + 1} for this opening_date"
+
+
+def test_reading_a_config_builds_the_validator_of_the_whole_config_not_of_every_section() -> None:
+    """The config models defer their validators (``defer_build``): reading a config builds SimiopConfig's,
+    which holds every section's schema, and leaves the sections' own unbuilt (each one built cost time at
+    every start). In a fresh process, as other tests validate sections on their own."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from simiop.config import load_config\n"
+        "from simiop.config.care import AttendanceConfig\n"
+        "from simiop.config.distributions import Exponential\n"
+        "from simiop.config.model import SimiopConfig\n"
+        "from simiop.config.referrals import ReferralSource\n"
+        "from simiop.config.tracks import Track\n"
+        f"config = load_config({str(BASELINE)!r})\n"
+        "print(SimiopConfig.__pydantic_complete__, [model.__pydantic_complete__ for model in "
+        "(AttendanceConfig, Exponential, ReferralSource, Track)])"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert found.strip() == "True [False, False, False, False]"

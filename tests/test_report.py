@@ -333,3 +333,22 @@ def test_stale_figures_from_an_earlier_build_are_removed(run_dir: Path) -> None:
 def test_grid_factors_parse_scenario_names() -> None:
     names = ["base", "fewer_seats", "a=1,b=x", "a=1,b=y", "a=2,b=x", "a=2,b=y"]
     assert grid_factors(names) == {"a": ["1", "2"], "b": ["x", "y"]}
+
+
+def test_a_cell_table_s_columns_are_numbers_with_nan_for_empty_cells_or_else_text(tmp_path: Path) -> None:
+    """The report's reader of a cell's table (report/data.py ``_columns``): a column whose every cell is a
+    number (or empty, read NaN) is a float array; any other is an object array of its texts."""
+    import math
+
+    from simiop.report.data import _columns
+
+    path = tmp_path / "daily.csv"
+    path.write_text("day,track,hours,mixed\n0,day,1.5,3\n1,evening,,n/a\n", encoding="utf-8")
+    found = _columns(path, ("hours", "track", "day", "mixed"))
+    assert found["day"].dtype == float
+    assert found["day"].tolist() == [0.0, 1.0]
+    assert found["hours"][0] == 1.5
+    assert math.isnan(found["hours"][1])
+    assert found["track"].dtype == object
+    assert found["track"].tolist() == ["day", "evening"]
+    assert found["mixed"].tolist() == ["3", "n/a"]

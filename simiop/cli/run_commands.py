@@ -50,6 +50,12 @@ def _tables(text: str) -> tuple[str, ...]:
         fail([f"--tables: {exc.message}"])
 
 
+def _import_runner() -> None:
+    """Import what running cells needs (the API, the runner, the model), inside the command's start-up:
+    see ``simiop.collector.start_up``."""
+    import simiop.api  # noqa: F401
+
+
 def _execute(
     plan: Plan, out: Path, executor_name: str, jobs: int | None, scheduler: str | None, force: bool
 ) -> Results:
@@ -219,15 +225,19 @@ def run(
     OUT/summary.csv each KPI's mean, sd and 95% confidence interval. Results
     are byte-identical for any --jobs.
     """
-    from simiop.config.overrides import parse_assignment
-    from simiop.experiments.plan import run_plan_for
-    from simiop.report.limits import folder_limits
+    from simiop.collector import start_up
 
-    given = command_line_overrides(overrides, horizon, seed, replications, until)
-    config = load_or_fail(config_path, given)
-    recorded = [*overrides, *given_assignments(horizon_assignments(horizon, until))]
-    changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, recorded)}
-    plan = run_plan_for(config, config_path.stem, changes=changes, tables=_tables(tables))
+    with start_up():
+        from simiop.config.overrides import parse_assignment
+        from simiop.experiments.plan import run_plan_for
+        from simiop.report.limits import folder_limits
+
+        given = command_line_overrides(overrides, horizon, seed, replications, until)
+        config = load_or_fail(config_path, given)
+        recorded = [*overrides, *given_assignments(horizon_assignments(horizon, until))]
+        changes = {".".join(map(str, parts)): value for parts, value in map(parse_assignment, recorded)}
+        plan = run_plan_for(config, config_path.stem, changes=changes, tables=_tables(tables))
+        _import_runner()
     results = _execute(plan, out_dir, executor, jobs, scheduler, force)
     echo_warnings(config_path, [("", config)])  # after the run: a refusal stays one line
     click.echo(
@@ -280,32 +290,37 @@ def experiment(
     the base with a 95% CI. Interrupted? Run the same command again: finished
     cells are kept.
     """
-    from simiop.config import ConfigError
-    from simiop.config.overrides import COMMAND_LINE
-    from simiop.experiments.plan import experiment_plan
-    from simiop.experiments.spec import BASE_SCENARIO
+    from simiop.collector import start_up
 
     if horizon is not None and until is not None:
         fail([f"command line: --horizon {horizon} and --until {until}: the run ends one way; give one"])
-    horizon_days(horizon)  # a bad duration exits 2 here; calendar years are counted from each opening date
-    try:
-        plan = experiment_plan(
-            experiment_path,
-            seed=seed,
-            replications=replications,
-            horizon_days=None if horizon is None else horizon.strip(),
-            until=until,
-            tables=_tables(tables),
-            given_by=COMMAND_LINE,
-            labels={
-                "horizon": f"--horizon {horizon}",
-                "until": f"--until {until}",
-                "seed": f"--seed {seed}",
-                "replications": f"--replications {replications}",
-            },
-        )
-    except ConfigError as exc:
-        fail(exc.lines())
+    with start_up():
+        from simiop.config import ConfigError
+        from simiop.config.overrides import COMMAND_LINE
+        from simiop.experiments.plan import experiment_plan
+        from simiop.experiments.spec import BASE_SCENARIO
+
+        horizon_days(horizon)  # a bad duration exits 2 here; calendar years count from each opening date
+        try:
+            plan = experiment_plan(
+                experiment_path,
+                seed=seed,
+                replications=replications,
+                horizon_days=None if horizon is None else horizon.strip(),
+                until=until,
+                tables=_tables(tables),
+                given_by=COMMAND_LINE,
+                labels={
+                    "horizon": f"--horizon {horizon}",
+                    "until": f"--until {until}",
+                    "seed": f"--seed {seed}",
+                    "replications": f"--replications {replications}",
+                },
+            )
+        except ConfigError as exc:
+            fail(exc.lines())
+        if not dry_run:
+            _import_runner()
     labelled = [("" if s.name == BASE_SCENARIO else s.name, s.config) for s in plan.scenarios]
     if dry_run:
         echo_warnings(experiment_path, labelled)
