@@ -40,6 +40,15 @@ def _date(text: str | None, option: str) -> dt.date | None:
     "report.html and figures/.",
 )
 @click.option(
+    "--bookings",
+    "bookings",
+    metavar="FILE",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="The intake bookings (one row per booking: patient_id, booked, slot, attended; docs/calibrate.md): "
+    "fits the show rate against days waited.",
+)
+@click.option(
     "--as-of",
     "as_of",
     metavar="DATE",
@@ -78,6 +87,7 @@ def calibrate(
     extract: Path,
     base: Path,
     out: Path,
+    bookings: Path | None,
     as_of: str | None,
     draws: int,
     seed: int,
@@ -87,7 +97,8 @@ def calibrate(
 ) -> None:
     """Fit referrals, intake, stays, attendance and readmissions from EXTRACT.csv.
 
-    EXTRACT is one row per episode (docs/calibrate.md gives the columns). Writes a
+    EXTRACT is one row per episode (docs/calibrate.md gives the columns); with
+    --bookings, the show rate is fitted from the intake bookings too. Writes a
     config fragment that merges onto --base and validates, every candidate fit with
     its AIC and BIC, the fitted values with 95% intervals, parameter sets for a
     sensitivity analysis, goodness-of-fit figures and a report page. No patient
@@ -110,6 +121,10 @@ def calibrate(
     held = None
     try:
         data = read_extract(extract, taken)
+        if bookings is not None:
+            from simiop.calibrate.bookings import read_bookings
+
+            data = read_bookings(bookings, data)
         if cut is not None:
             first = min(e.referred for e in data.episodes)
             if not first < cut <= data.as_of:
@@ -178,36 +193,56 @@ def calibrate(
     type=click.Path(path_type=Path),
     help="The extract CSV to write.",
 )
+@click.option(
+    "--bookings",
+    "bookings",
+    metavar="FILE",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Also write the replication's intake bookings here (for calibrate --bookings; DIR must be a "
+    "run with --tables episodes,bookings).",
+)
 @click.option("--scenario", default="base", show_default=True, help="Scenario of DIR.")
 @click.option(
     "--replication", default=0, show_default=True, type=click.IntRange(0), help="Replication of DIR."
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-def export_extract(run_folder: Path, target: Path, scenario: str, replication: int, force: bool) -> None:
+def export_extract(
+    run_folder: Path, target: Path, bookings: Path | None, scenario: str, replication: int, force: bool
+) -> None:
     """Write one simulated replication's episodes in the extract format.
 
     DIR is a result folder of `simiop run` kept with episodes.csv (--tables
     episodes or all). Patient numbers become pseudonyms; the last simulated
     day is the extract's as-of date (pass it to calibrate with --as-of).
+    With --bookings, its intake bookings too (bookings.csv: --tables
+    episodes,bookings).
     """
     from simiop.calibrate.synthetic import NotAResultError
     from simiop.calibrate.synthetic import export_extract as write
 
-    if target.is_dir():
-        fail([f"--out {target}: is a folder (allowed: a file name, e.g. {target / 'extract.csv'})"])
-    if not target.parent.is_dir():
-        fail(
-            [
-                f"--out {target}: its folder {target.parent} does not exist "
-                "(allowed: a file in an existing folder)"
-            ]
-        )
-    if target.exists() and not force:
-        fail([f"--out {target}: already exists; pass --force to replace it"])
+    for option, path in (("--out", target), ("--bookings", bookings)):
+        if path is None:
+            continue
+        if path.is_dir():
+            fail([f"{option} {path}: is a folder (allowed: a file name, e.g. {path / 'extract.csv'})"])
+        if not path.parent.is_dir():
+            fail(
+                [
+                    f"{option} {path}: its folder {path.parent} does not exist "
+                    "(allowed: a file in an existing folder)"
+                ]
+            )
+        if path.exists() and not force:
+            fail([f"{option} {path}: already exists; pass --force to replace it"])
+    if bookings is not None and bookings.resolve() == target.resolve():
+        fail([f"--bookings {bookings}: the same file as --out (allowed: another file)"])
     try:
-        rows, as_of = write(run_folder, target, scenario, replication)
+        rows, as_of = write(run_folder, target, scenario, replication, bookings)
     except NotAResultError as exc:
         fail([str(exc)])
     except OSError as exc:
         fail([f"--out {target}: cannot be written ({exc.strerror or exc})"])
     click.echo(f"extract: {target} ({rows} episodes, as of {as_of})")
+    if bookings is not None:
+        click.echo(f"bookings: {bookings}")
