@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +17,13 @@ from click.testing import CliRunner
 from simiop.calibrate.bookings import NAMES, attach, read_bookings
 from simiop.calibrate.extract import NAMES as EXTRACT_NAMES
 from simiop.calibrate.extract import ExtractError, parse_rows, read_extract
+from simiop.calibrate.record import CalibrateError, claim
 from simiop.calibrate.show import fit_curve, fit_show, weights
 from simiop.cli import main
 from simiop.config import load_config
 from simiop.config.distributions import PiecewiseLinear
+from simiop.experiments.manifest import sha256_of
+from simiop.experiments.reproduce import check_files
 from tests.conftest import BASELINE
 
 TRUE_POINTS = [[1, 0.8], [2, 0.5], [4, 0.3]]
@@ -201,17 +206,24 @@ def test_the_fitted_curve_recovers_the_simulated_one(simulated: tuple[Path, Path
     assert show.groups[0].days.size == pooled[0].n
 
 
-def test_calibrate_with_bookings_writes_the_curve_and_no_patient_id(
-    simulated: tuple[Path, Path, Path, Path], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def calibrated(simulated: tuple[Path, Path, Path, Path]) -> Path:
     base, _, extract, bookings = simulated
-    out = tmp_path / "cal"
+    out = base.parent / "cal"
     code, stdout, stderr = run(
         "calibrate", str(extract), "--bookings", str(bookings), "--base", str(base), "--out", str(out),
         "--sets", "2",
     )  # fmt: skip
     assert code == 0, stderr
     assert "bookings attended" in stdout
+    return out
+
+
+def test_calibrate_with_bookings_writes_the_curve_and_no_patient_id(
+    simulated: tuple[Path, Path, Path, Path], calibrated: Path
+) -> None:
+    _, _, extract, bookings = simulated
+    out = calibrated
     config = load_config(out / "calibrated.yaml")
     fitted = [y for _, y in config.intake.show_rate_by_days_waited.points]
     assert len(fitted) == 3
@@ -272,3 +284,103 @@ def test_cli_bad_bookings_exit_2_in_one_line(
     assert stderr.strip().endswith(
         "not found (run with --tables episodes,bookings to keep the intake bookings)"
     )
+
+
+# -- manifest.json and simiop reproduce --------------------------------------------------------------
+
+
+def test_the_manifest_records_inputs_options_versions_and_every_file(
+    simulated: tuple[Path, Path, Path, Path], calibrated: Path
+) -> None:
+    base, _, extract, bookings = simulated
+    document = json.loads((calibrated / "manifest.json").read_text(encoding="utf-8"))
+    assert (document["kind"], document["status"]) == ("calibrate", "complete")
+    inputs = document["calibration"]["inputs"]
+    for name, path in (("extract", extract), ("bookings", bookings), ("base", base)):
+        assert inputs[name] == {"path": str(path.resolve()), "sha256": sha256_of(path)}
+    assert document["calibration"]["options"] == {
+        "as_of": None, "sets": 2, "seed": 1, "holdout_from": None, "replications": 20,
+    }  # fmt: skip
+    assert {"simiop", "scipy", "numpy"} <= set(document["versions"])
+    written = {p.relative_to(calibrated).as_posix() for p in calibrated.rglob("*") if p.is_file()}
+    assert set(document["files"]) == written - {"manifest.json"}
+    assert "figures/show.png" in document["files"]
+    for name, digest in document["files"].items():
+        assert sha256_of(calibrated / name) == digest, name
+
+
+def test_reproduce_reruns_the_calibration_and_checks_every_file(calibrated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    code, stdout, stderr = run("reproduce", str(calibrated), "--out", str(out))
+    assert code == 0, stderr
+    files = json.loads((calibrated / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert f"{len(files)} of {len(files)} files match; re-run in {out}/" in stdout
+    rerun = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert rerun["files"] == files
+    # the same code path as a run's: a file edited since is named
+    changed = tmp_path / "changed"
+    shutil.copytree(calibrated, changed)
+    (changed / "fits.csv").write_text("edited\n", encoding="utf-8")
+    checks = check_files(changed, files, rerun["files"])
+    assert [(c.name, c.status) for c in checks if c.status != "match"] == [("fits.csv", "differs")]
+
+
+def test_reproduce_refuses_changed_inputs_in_one_line_each(
+    simulated: tuple[Path, Path, Path, Path], tmp_path: Path
+) -> None:
+    base, _, extract, _ = simulated
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    document = {
+        "simiop_manifest": 1,
+        "kind": "calibrate",
+        "status": "complete",
+        "calibration": {
+            "inputs": {
+                "extract": {"path": str(extract), "sha256": sha256_of(extract)},
+                "bookings": {"path": str(tmp_path / "gone.csv"), "sha256": "0" * 64},
+                "base": {"path": str(base), "sha256": "1" * 64},
+            },
+            "options": {"as_of": None, "sets": 2, "seed": 1, "holdout_from": None, "replications": 20},
+        },
+        "files": {},
+    }
+    (folder / "manifest.json").write_text(json.dumps(document), encoding="utf-8")
+    code, _, stderr = run("reproduce", str(folder), "--out", str(tmp_path / "again"))
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert lines[0] == (
+        f"{folder / 'manifest.json'}: input bookings {tmp_path / 'gone.csv'}: not found (the calibration "
+        "read it; put it back)"
+    )
+    assert lines[1].startswith(
+        f"{folder / 'manifest.json'}: input base {base}: changed since the calibration"
+    )
+    assert len(lines) == 2
+    assert not (tmp_path / "again").exists()
+
+
+def test_a_calibration_folder_is_claimed_as_a_run_folder_is(tmp_path: Path) -> None:
+    """The same calibration is written again without --force; another is refused without it and with it
+    replaces only a calibration's files; other results are never replaced."""
+    names = ("fits.csv", "figures/show.png")
+    out = tmp_path / "cal"
+    assert claim(out, "k1", False, names) == []  # new
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert claim(out, "k1", False, names) == []  # a user's own file: written beside it
+    (out / "fits.csv").write_text("x", encoding="utf-8")
+    manifest = {"simiop_manifest": 1, "kind": "calibrate", "status": "complete", "key": "k1", "files": {}}
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert claim(out, "k1", False, names) == []  # the same calibration
+    with pytest.raises(CalibrateError) as refused:
+        claim(out, "k2", False, names)
+    assert refused.value.lines == [
+        f"--out {out}: holds an earlier calibration (fits.csv) of other inputs or options (or of another "
+        "simiop version); pass --force to replace its files"
+    ]
+    assert claim(out, "k2", True, names) == ["fits.csv", "manifest.json"]  # not notes.txt
+    (out / "manifest.json").write_text(json.dumps(manifest | {"kind": "optimise"}), encoding="utf-8")
+    for force in (False, True):
+        with pytest.raises(CalibrateError, match="holds other results"):
+            claim(out, "k1", force, names)

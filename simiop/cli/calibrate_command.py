@@ -82,7 +82,12 @@ def _date(text: str | None, option: str) -> dt.date | None:
     type=click.IntRange(2, 10_000),
     help="Replications simulated for --holdout-from.",
 )
-@click.option("--force", is_flag=True, help="Replace the files of an earlier calibration in DIR.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the files of an earlier calibration of other inputs or options in DIR (the same "
+    "calibration is written again without it).",
+)
 def calibrate(
     extract: Path,
     base: Path,
@@ -105,65 +110,46 @@ def calibrate(
     identifier is written.
     """
     from simiop.atomic import OutputWriteError
-    from simiop.calibrate.extract import ExtractError, read_extract
-    from simiop.calibrate.outputs import FILES, write_outputs
+    from simiop.calibrate.extract import ExtractError
     from simiop.calibrate.pipeline import UnknownNamesError
-    from simiop.calibrate.pipeline import calibrate as run_calibration
+    from simiop.calibrate.record import CalibrateError, Inputs, Options, calibrate_into
     from simiop.config import ConfigError
+    from simiop.experiments.manifest import command_line
 
-    taken = _date(as_of, "--as-of")
-    cut = _date(holdout_from, "--holdout-from")
-    if out.exists() and not out.is_dir():
-        fail([f"--out {out}: is a file, not a folder"])
-    earlier = [name for name in FILES if (out / name).exists()]
-    if earlier and not force:
-        fail([f"--out {out}: holds an earlier calibration ({earlier[0]}); pass --force to replace its files"])
-    held = None
+    options = Options(
+        _date(as_of, "--as-of"), draws, seed, _date(holdout_from, "--holdout-from"), replications
+    )
+    writing = False
+
+    def started_writing() -> None:
+        nonlocal writing
+        writing = True
+
     try:
-        data = read_extract(extract, taken)
-        if bookings is not None:
-            from simiop.calibrate.bookings import read_bookings
-
-            data = read_bookings(bookings, data)
-        if cut is not None:
-            first = min(e.referred for e in data.episodes)
-            if not first < cut <= data.as_of:
-                fail(
-                    [
-                        f"command line: --holdout-from {cut}: outside the extract (allowed: after its first "
-                        f"referral {first}, on or before its as-of date {data.as_of})"
-                    ]
-                )
-            from simiop.calibrate.holdout import holdout
-
-            held = holdout(data, base, cut, replications)
-            calibration = held.calibration
-        else:
-            calibration = run_calibration(data, base)
-        from simiop.calibrate.bootstrap import bootstrap
-
-        try:
-            sets = bootstrap(calibration, base, draws, seed)
-        except RuntimeError as exc:  # a bootstrap refit that cannot be made (only the bootstrap's own)
-            fail([f"{extract}: {exc}"])
-    except (ExtractError, UnknownNamesError) as exc:
+        made = calibrate_into(
+            out,
+            Inputs(extract, base, bookings),
+            options,
+            force=force,
+            command=command_line(),
+            writing=started_writing,
+        )
+    except (ExtractError, UnknownNamesError, CalibrateError) as exc:
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
-        sys.exit(INTERRUPTED)
-    try:
-        write_outputs(calibration, out, sets, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     except KeyboardInterrupt:
-        # Each file is written whole (atomically), but the set may be part old, part new: say so.
-        click.echo(
-            f"\ninterrupted while writing into {out}: run the same command with --force to write every file",
-            err=True,
-        )
+        if writing:  # each file is written whole (atomically), but the set may be part old, part new
+            click.echo(
+                f"\ninterrupted while writing into {out}: run the same command to write every file", err=True
+            )
+        else:
+            click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
         sys.exit(INTERRUPTED)
+    calibration, held = made.calibration, made.held
+    data = calibration.extract
     chosen = [c for c in calibration.candidates if c.chosen]
     click.echo(
         f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
