@@ -305,6 +305,9 @@ def test_the_manifest_records_inputs_options_versions_and_every_file(
     written = {p.relative_to(calibrated).as_posix() for p in calibrated.rglob("*") if p.is_file()}
     assert set(document["files"]) == written - {"manifest.json"}
     assert "figures/show.png" in document["files"]
+    code, _, stderr = run("report", str(calibrated))  # a run's commands name what the folder is
+    assert code == 2
+    assert "is a calibration folder (simiop calibrate)" in stderr
     for name, digest in document["files"].items():
         assert sha256_of(calibrated / name) == digest, name
 
