@@ -23,6 +23,7 @@ from simiop.cli import main
 from simiop.config import load_config
 from simiop.config.distributions import PiecewiseLinear
 from simiop.experiments.manifest import sha256_of
+from simiop.experiments.plan import parse_tables
 from simiop.experiments.reproduce import check_files
 from tests.conftest import BASELINE
 
@@ -61,6 +62,12 @@ def test_a_constant_fit_is_the_share_attended_and_a_curve_recovers_known_heights
     for (_, true), low, high in zip(TRUE_POINTS, curve.low, curve.high, strict=True):
         assert low < true < high
     assert 2 * 3 - 2 * curve.log_likelihood < 2 - 2 * constant.log_likelihood  # the curve wins by AIC
+
+
+def test_bookings_are_kept_only_when_named() -> None:
+    """--tables all keeps the files (and plan keys) of runs made before bookings.csv existed."""
+    assert parse_tables("all") == ("episodes", "daily", "staff", "sessions")
+    assert parse_tables("bookings, episodes") == ("episodes", "bookings")
 
 
 # -- the bookings file -------------------------------------------------------------------------------
