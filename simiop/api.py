@@ -56,6 +56,7 @@ from simiop.results.summary import kpi_summary
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from simiop.calibrate.reproduce import CalibrationReproduction
     from simiop.experiments.evaluate import Evaluation
     from simiop.experiments.reproduce import Reproduction
     from simiop.optimisation.reproduce import OptimiseReproduction
@@ -420,7 +421,7 @@ def reproduce(
     jobs: int | None = None,
     executor: str = "processes",
     scheduler: str | None = None,
-) -> Reproduction | OptimiseReproduction:
+) -> Reproduction | OptimiseReproduction | CalibrationReproduction:
     """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum.
 
     Any executor reproduces any other's results (``executor`` and

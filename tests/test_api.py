@@ -177,7 +177,8 @@ def test_tables_are_read_by_one_rule_in_one_order() -> None:
     code, _, err = cli("run", str(BASELINE), "--out", "x", "--tables", "staf")
     assert code == 2
     assert err.strip() == (
-        "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff, sessions"
+        "--tables: 'staf': allowed all, none or a comma list of episodes, daily, staff, sessions, bookings "
+        "(all: episodes, daily, staff, sessions)"
     )
 
 

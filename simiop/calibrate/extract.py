@@ -15,7 +15,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from simiop.calibrate.bookings import Booking
 
 AssessmentOutcome = Literal["admit", "redirect_step_up", "redirect_outpatient", "decline"]
 DischargeType = Literal["completed", "dropout", "step_up", "administrative", "no_start"]
@@ -86,6 +89,8 @@ class Episode:
     discharge_type: DischargeType | None
     scheduled: int | None
     attended: int | None
+    bookings: tuple[Booking, ...] = ()
+    """Its intake bookings, from a bookings file (simiop.calibrate.bookings); () without one."""
 
 
 @dataclass(frozen=True)
@@ -120,9 +125,20 @@ class Extract:
                     discharge_type=episode.discharge_type if ended else None,
                     scheduled=episode.scheduled if ended else None,
                     attended=episode.attended if ended else None,
+                    bookings=_bookings_before(episode.bookings, cut),
                 )
             )
         return Extract(self.source, tuple(kept), cut - dt.timedelta(days=1))
+
+
+def _bookings_before(bookings: tuple[Booking, ...], cut: dt.date) -> tuple[Booking, ...]:
+    """The bookings made before ``cut``; a slot on or after it has not been held yet (attended None)."""
+    import dataclasses
+
+    limit = dt.datetime.combine(cut, dt.time())
+    return tuple(
+        b if b.slot < limit else dataclasses.replace(b, attended=None) for b in bookings if b.booked < limit
+    )
 
 
 class ExtractError(Exception):

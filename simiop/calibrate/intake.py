@@ -143,7 +143,7 @@ def fit_intake(
     low, high = wilson(seen, len(referred))
     part.notes.append(
         f"intake: {seen} of {len(referred)} referrals assessed ({seen / max(len(referred), 1):.1%}, 95% CI "
-        f"{low:.1%}-{high:.1%}); not in the fragment (the show-rate curve needs booking dates)"
+        f"{low:.1%}-{high:.1%}); not in the fragment (the show rate is fitted from bookings: --bookings)"
     )
     return part
 

@@ -17,10 +17,11 @@ import yaml
 
 from simiop.atomic import write_bytes_atomic, write_text_atomic
 from simiop.calibrate.bootstrap import BootstrapSets
-from simiop.calibrate.fits import Estimate
+from simiop.calibrate.fits import Estimate, wilson
 from simiop.calibrate.holdout import Holdout, coverage_lines, holdout_csv
 from simiop.calibrate.pipeline import Calibration
 from simiop.calibrate.referrals import fitted_means, monthly
+from simiop.calibrate.show import ShowFit
 from simiop.calibrate.stay import fitted_survival
 
 FILES = (
@@ -35,6 +36,8 @@ FILES = (
     "figures/pp.png",
 )
 """Every file the command writes (and the only ones ``--force`` replaces)."""
+OPTIONAL_FILES = ("holdout.csv", "figures/show.png")
+"""Files written only with --holdout-from or --bookings; an earlier calibration's are removed without."""
 
 
 def _csv(rows: list[list[object]]) -> str:
@@ -162,7 +165,69 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     figure.tight_layout()
     result["figures/pp.png"] = _png(figure)
     plt.close(figure)
+    if calibration.show is not None:
+        result["figures/show.png"] = show_figure(calibration.show)
     return result
+
+
+def show_bins(days: np.ndarray, came: np.ndarray, bins: int = 8) -> list[tuple[float, int, int]]:
+    """Bookings in up to ``bins`` groups of about equal size by days waited (ties kept together): per
+    group, the mean days waited, the attended and the bookings."""
+    order = np.argsort(days, kind="stable")
+    edges = np.unique(np.quantile(days, np.linspace(0, 1, bins + 1))[1:-1])
+    groups = np.searchsorted(edges, days[order], side="right")
+    result = []
+    for group in np.unique(groups):
+        members = order[groups == group]
+        result.append((float(days[members].mean()), int(came[members].sum()), int(members.size)))
+    return result
+
+
+def show_figure(show: ShowFit) -> bytes:
+    """Observed show shares (bookings binned by days waited, Wilson 95% intervals) against the fitted
+    curve and the constant show rate, one panel per fitted curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = show.groups
+    figure, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.2), squeeze=False)
+    for axis, group in zip(axes[0], groups, strict=True):
+        binned = show_bins(group.days, group.came)
+        x = np.array([b[0] for b in binned])
+        share = np.array([b[1] / b[2] for b in binned])
+        bounds = np.array([wilson(b[1], b[2]) for b in binned])
+        axis.errorbar(
+            x,
+            share,
+            yerr=[share - bounds[:, 0], bounds[:, 1] - share],
+            fmt="o",
+            markersize=3,
+            capsize=2,
+            label="observed (Wilson 95%)",
+        )
+        grid = np.linspace(0.0, max(float(group.days.max()), group.curve.knots[-1]), 200)
+        axis.plot(
+            grid,
+            group.curve.at(grid),
+            label=f"piecewise linear{' (chosen)' if group.chosen != 'constant' else ''}",
+        )
+        axis.plot(
+            grid,
+            group.constant.at(grid),
+            "--",
+            label=f"constant{' (chosen)' if group.chosen == 'constant' else ''}",
+        )
+        axis.set_ylim(0, 1)
+        axis.set_xlabel("days waited (booking to slot)")
+        axis.set_title(f"Show rate: {group.name} ({group.days.size} bookings)", fontsize=9)
+        axis.legend(fontsize=7)
+    axes[0, 0].set_ylabel("share who came")
+    figure.tight_layout()
+    data = _png(figure)
+    plt.close(figure)
+    return data
 
 
 BOLD = ' style="font-weight:bold"'
@@ -186,6 +251,15 @@ def _holdout_section(held: Holdout | None) -> str:
         f"(bold: outside the simulated 95% outcome range).</p><ul>{lines}</ul>"
         "<table><tr><th>measure</th><th>period</th><th>observed</th><th>simulated mean</th>"
         f"<th>95% outcome range</th><th>covered</th></tr>{rows}</table>"
+    )
+
+
+def _show_image(calibration: Calibration) -> str:
+    if calibration.show is None:
+        return ""
+    return (
+        '<br><img src="figures/show.png" alt="observed show shares by days waited against the fitted '
+        'show-rate curve">'
     )
 
 
@@ -220,6 +294,7 @@ table{{border-collapse:collapse}} tr:nth-child(even){{background:#f4f4f4}}</styl
 <img src="figures/referrals.png" alt="observed vs fitted monthly referrals"><br>
 <img src="figures/stay.png" alt="Kaplan-Meier vs fitted planned stay, and P-P plot"><br>
 <img src="figures/pp.png" alt="P-P plots of weekly referral counts">
+{_show_image(calibration)}
 {_holdout_section(held)}
 <h2>Every candidate (bold: chosen, lowest AIC)</h2>
 <table><tr><th>part</th><th>model</th><th>k</th><th>AIC</th><th>BIC</th><th>notes</th></tr>{candidates}</table>
@@ -251,8 +326,7 @@ def write_outputs(
     figures_written = figures(calibration)
     for name, data in figures_written.items():
         write_bytes_atomic(out / name, data)
-    if held is None and (out / "holdout.csv").is_file():
-        (
-            out / "holdout.csv"
-        ).unlink()  # an earlier run's (a name this command writes): not this calibration's
+    for name in OPTIONAL_FILES:
+        if name not in texts and name not in figures_written and (out / name).is_file():
+            (out / name).unlink()  # an earlier run's (a name this command writes): not this calibration's
     return [*texts, *figures_written]

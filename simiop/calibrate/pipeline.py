@@ -26,6 +26,7 @@ from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
 from simiop.calibrate.readmission import fit_readmission
 from simiop.calibrate.referrals import SourceFit, fit_referrals
+from simiop.calibrate.show import ShowFit, fit_show
 from simiop.calibrate.stay import PlanRules, StayFit, fit_stay
 from simiop.config.base import WEEKDAYS
 from simiop.config.care import ABSENCE_DROPOUT_OFF
@@ -52,6 +53,8 @@ class Calibration:
     sources: list[SourceFit]
     stay: StayFit | None
     extract: Extract
+    show: ShowFit | None = None
+    """The show-rate fit's data and curves (for its figure); None without bookings or in a refit."""
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -121,6 +124,14 @@ def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> 
     attendance = fit_attendance(extract)
     readmission = fit_readmission(extract, only)
     _adjust(base, extract, stay, attendance, readmission)
+    show, show_fit = fit_show(
+        extract,
+        [x for x, _ in base.intake.show_rate_by_days_waited.points],
+        sources,
+        [name for name, entry in base.intake.by_source.items() if entry.show_rate_by_days_waited is not None],
+        only,
+    )
+    intake.fragment.update(show.fragment)  # bookings attached (simiop.calibrate.bookings): the show rates
     fragment = build_fragment(referrals, intake, stay, attendance, readmission)
     merged = merge(base_data, fragment)
     config = validate_config(merged, f"{base_path} + calibrated fragment")
@@ -131,7 +142,9 @@ def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> 
         "attendance": attendance,
         "discharge": readmission,
     }
-    return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract)
+    if show.candidates:
+        parts["show_rate"] = show
+    return Calibration(parts, fragment, merged, config, source_fits, stay_fit, extract, show_fit)
 
 
 def plan_rules(base: SimiopConfig) -> PlanRules:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from simiop.calibrate.bookings import write_bookings
 from simiop.calibrate.extract import DischargeType, write_extract
 
 ENDINGS: tuple[DischargeType, ...] = ("completed", "dropout", "step_up", "administrative", "no_start")
@@ -55,6 +56,29 @@ def extract_rows(episodes_csv: Path, opening: dt.date) -> list[dict[str, str]]:
     return result
 
 
+def _when(opening: dt.date, day: str) -> str:
+    """Days since opening as a date-time to the minute (the booking times of bookings.csv)."""
+    moment = dt.datetime.combine(opening, dt.time()) + dt.timedelta(days=float(day))
+    return (moment + dt.timedelta(seconds=30)).replace(second=0, microsecond=0).isoformat(timespec="minutes")
+
+
+def bookings_rows(bookings_csv: Path, episodes_csv: Path, opening: dt.date) -> list[dict[str, str]]:
+    """The bookings-file rows of one replication's bookings.csv, with the extract's pseudonyms."""
+    with episodes_csv.open(newline="", encoding="utf-8") as handle:
+        patients = {row["episode_id"]: int(row["patient_id"]) for row in csv.DictReader(handle)}
+    with bookings_csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        {
+            "patient_id": f"P{patients[row['episode_id']]:05d}",
+            "booked": _when(opening, row["booked_day"]),
+            "slot": _when(opening, row["slot_day"]),
+            "attended": "yes" if row["showed"] == "1" else "no",
+        }
+        for row in rows
+    ]
+
+
 def run_config(out: Path, scenario: str | None = None) -> dict[str, object]:
     """The resolved config of a scenario (default the first) of a `simiop run` or `simiop experiment`
     result folder, from its manifest. NotAResultError, one line, for any other folder."""
@@ -77,11 +101,13 @@ def run_config(out: Path, scenario: str | None = None) -> dict[str, object]:
 
 
 def export_extract(
-    out: Path, target: Path, scenario: str = "base", replication: int = 0
+    out: Path, target: Path, scenario: str = "base", replication: int = 0, bookings: Path | None = None
 ) -> tuple[int, dt.date]:
-    """Write replication ``replication`` of ``scenario`` in result folder ``out`` as an extract at ``target``.
+    """Write replication ``replication`` of ``scenario`` in result folder ``out`` as an extract at ``target``
+    (and, with ``bookings``, its intake bookings there: simiop.calibrate.bookings).
 
-    Returns (rows, the as-of date: the last simulated day). NotAResultError when the folder lacks it.
+    Returns (rows, the as-of date: the last simulated day). NotAResultError when the folder lacks it
+    (bookings.csv: a run with --tables ...,bookings).
     """
     config = run_config(out, scenario)
     clinic = config["clinic"]
@@ -95,7 +121,14 @@ def export_extract(
             f"{episodes}: not found (run with --tables episodes or all, and name a scenario and replication "
             "that ran)"
         )
+    booked = episodes.with_name("bookings.csv")
+    if bookings is not None and not booked.is_file():
+        raise NotAResultError(
+            f"{booked}: not found (run with --tables episodes,bookings to keep the intake bookings)"
+        )
     rows = extract_rows(episodes, opening)
+    if bookings is not None:
+        write_bookings(bookings, bookings_rows(booked, episodes, opening))
     write_extract(target, rows)
     horizon = int(float(simulation["horizon_days"]))
     return len(rows), opening + dt.timedelta(days=horizon - 1)

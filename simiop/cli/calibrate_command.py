@@ -40,6 +40,15 @@ def _date(text: str | None, option: str) -> dt.date | None:
     "report.html and figures/.",
 )
 @click.option(
+    "--bookings",
+    "bookings",
+    metavar="FILE",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="The intake bookings (one row per booking: patient_id, booked, slot, attended; docs/calibrate.md): "
+    "fits the show rate against days waited.",
+)
+@click.option(
     "--as-of",
     "as_of",
     metavar="DATE",
@@ -73,11 +82,17 @@ def _date(text: str | None, option: str) -> dt.date | None:
     type=click.IntRange(2, 10_000),
     help="Replications simulated for --holdout-from.",
 )
-@click.option("--force", is_flag=True, help="Replace the files of an earlier calibration in DIR.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the files of an earlier calibration of other inputs or options in DIR (the same "
+    "calibration is written again without it).",
+)
 def calibrate(
     extract: Path,
     base: Path,
     out: Path,
+    bookings: Path | None,
     as_of: str | None,
     draws: int,
     seed: int,
@@ -87,68 +102,54 @@ def calibrate(
 ) -> None:
     """Fit referrals, intake, stays, attendance and readmissions from EXTRACT.csv.
 
-    EXTRACT is one row per episode (docs/calibrate.md gives the columns). Writes a
+    EXTRACT is one row per episode (docs/calibrate.md gives the columns); with
+    --bookings, the show rate is fitted from the intake bookings too. Writes a
     config fragment that merges onto --base and validates, every candidate fit with
     its AIC and BIC, the fitted values with 95% intervals, parameter sets for a
     sensitivity analysis, goodness-of-fit figures and a report page. No patient
     identifier is written.
     """
     from simiop.atomic import OutputWriteError
-    from simiop.calibrate.extract import ExtractError, read_extract
-    from simiop.calibrate.outputs import FILES, write_outputs
+    from simiop.calibrate.extract import ExtractError
     from simiop.calibrate.pipeline import UnknownNamesError
-    from simiop.calibrate.pipeline import calibrate as run_calibration
+    from simiop.calibrate.record import CalibrateError, Inputs, Options, calibrate_into
     from simiop.config import ConfigError
+    from simiop.experiments.manifest import command_line
 
-    taken = _date(as_of, "--as-of")
-    cut = _date(holdout_from, "--holdout-from")
-    if out.exists() and not out.is_dir():
-        fail([f"--out {out}: is a file, not a folder"])
-    earlier = [name for name in FILES if (out / name).exists()]
-    if earlier and not force:
-        fail([f"--out {out}: holds an earlier calibration ({earlier[0]}); pass --force to replace its files"])
-    held = None
+    options = Options(
+        _date(as_of, "--as-of"), draws, seed, _date(holdout_from, "--holdout-from"), replications
+    )
+    writing = False
+
+    def started_writing() -> None:
+        nonlocal writing
+        writing = True
+
     try:
-        data = read_extract(extract, taken)
-        if cut is not None:
-            first = min(e.referred for e in data.episodes)
-            if not first < cut <= data.as_of:
-                fail(
-                    [
-                        f"command line: --holdout-from {cut}: outside the extract (allowed: after its first "
-                        f"referral {first}, on or before its as-of date {data.as_of})"
-                    ]
-                )
-            from simiop.calibrate.holdout import holdout
-
-            held = holdout(data, base, cut, replications)
-            calibration = held.calibration
-        else:
-            calibration = run_calibration(data, base)
-        from simiop.calibrate.bootstrap import bootstrap
-
-        try:
-            sets = bootstrap(calibration, base, draws, seed)
-        except RuntimeError as exc:  # a bootstrap refit that cannot be made (only the bootstrap's own)
-            fail([f"{extract}: {exc}"])
-    except (ExtractError, UnknownNamesError) as exc:
+        made = calibrate_into(
+            out,
+            Inputs(extract, base, bookings),
+            options,
+            force=force,
+            command=command_line(),
+            writing=started_writing,
+        )
+    except (ExtractError, UnknownNamesError, CalibrateError) as exc:
         fail(exc.lines)
     except ConfigError as exc:
         fail(exc.lines())
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
-        sys.exit(INTERRUPTED)
-    try:
-        write_outputs(calibration, out, sets, held)
     except OSError as exc:
         fail([str(OutputWriteError(out, exc, started=True))])
     except KeyboardInterrupt:
-        # Each file is written whole (atomically), but the set may be part old, part new: say so.
-        click.echo(
-            f"\ninterrupted while writing into {out}: run the same command with --force to write every file",
-            err=True,
-        )
+        if writing:  # each file is written whole (atomically), but the set may be part old, part new
+            click.echo(
+                f"\ninterrupted while writing into {out}: run the same command to write every file", err=True
+            )
+        else:
+            click.echo(f"\ninterrupted: nothing was written into {out}; run the same command again", err=True)
         sys.exit(INTERRUPTED)
+    calibration, held = made.calibration, made.held
+    data = calibration.extract
     chosen = [c for c in calibration.candidates if c.chosen]
     click.echo(
         f"calibrated {len(data.episodes)} episodes (as of {data.as_of}): {len(chosen)} fits chosen of "
@@ -178,36 +179,56 @@ def calibrate(
     type=click.Path(path_type=Path),
     help="The extract CSV to write.",
 )
+@click.option(
+    "--bookings",
+    "bookings",
+    metavar="FILE",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Also write the replication's intake bookings here (for calibrate --bookings; DIR must be a "
+    "run with --tables episodes,bookings).",
+)
 @click.option("--scenario", default="base", show_default=True, help="Scenario of DIR.")
 @click.option(
     "--replication", default=0, show_default=True, type=click.IntRange(0), help="Replication of DIR."
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-def export_extract(run_folder: Path, target: Path, scenario: str, replication: int, force: bool) -> None:
+def export_extract(
+    run_folder: Path, target: Path, bookings: Path | None, scenario: str, replication: int, force: bool
+) -> None:
     """Write one simulated replication's episodes in the extract format.
 
     DIR is a result folder of `simiop run` kept with episodes.csv (--tables
     episodes or all). Patient numbers become pseudonyms; the last simulated
     day is the extract's as-of date (pass it to calibrate with --as-of).
+    With --bookings, its intake bookings too (bookings.csv: --tables
+    episodes,bookings).
     """
     from simiop.calibrate.synthetic import NotAResultError
     from simiop.calibrate.synthetic import export_extract as write
 
-    if target.is_dir():
-        fail([f"--out {target}: is a folder (allowed: a file name, e.g. {target / 'extract.csv'})"])
-    if not target.parent.is_dir():
-        fail(
-            [
-                f"--out {target}: its folder {target.parent} does not exist "
-                "(allowed: a file in an existing folder)"
-            ]
-        )
-    if target.exists() and not force:
-        fail([f"--out {target}: already exists; pass --force to replace it"])
+    for option, path in (("--out", target), ("--bookings", bookings)):
+        if path is None:
+            continue
+        if path.is_dir():
+            fail([f"{option} {path}: is a folder (allowed: a file name, e.g. {path / 'extract.csv'})"])
+        if not path.parent.is_dir():
+            fail(
+                [
+                    f"{option} {path}: its folder {path.parent} does not exist "
+                    "(allowed: a file in an existing folder)"
+                ]
+            )
+        if path.exists() and not force:
+            fail([f"{option} {path}: already exists; pass --force to replace it"])
+    if bookings is not None and bookings.resolve() == target.resolve():
+        fail([f"--bookings {bookings}: the same file as --out (allowed: another file)"])
     try:
-        rows, as_of = write(run_folder, target, scenario, replication)
+        rows, as_of = write(run_folder, target, scenario, replication, bookings)
     except NotAResultError as exc:
         fail([str(exc)])
     except OSError as exc:
         fail([f"--out {target}: cannot be written ({exc.strerror or exc})"])
     click.echo(f"extract: {target} ({rows} episodes, as of {as_of})")
+    if bookings is not None:
+        click.echo(f"bookings: {bookings}")

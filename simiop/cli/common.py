@@ -189,7 +189,7 @@ _TABLES_OPTION = click.option(
     default="all",
     show_default=True,
     help="Per-replication tables to keep besides kpis.csv: all (episodes, daily, staff, sessions), none, "
-    "or e.g. daily,staff.",
+    "or e.g. daily,staff; bookings (intake bookings, for export-extract --bookings) only when named.",
 )
 
 

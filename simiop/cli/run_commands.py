@@ -445,11 +445,17 @@ def reproduce(
         runner = make_executor(executor, jobs, scheduler)
     except ExecutorStartError as exc:
         executor_failure(exc, out)
+    from simiop.calibrate.extract import ExtractError
+    from simiop.calibrate.pipeline import UnknownNamesError
+    from simiop.calibrate.record import CalibrateError
+
     try:
         with progress_bar("reproducing") as progress:
             result = reproduce_results(source, out, runner, force=force, progress=progress)
     except ConfigError as exc:
         fail(exc.lines())
+    except (CalibrateError, ExtractError, UnknownNamesError) as exc:  # a calibration's folder
+        fail(exc.lines)
     except OutputDirError as exc:
         fail([str(exc)])
     except OutputWriteError as exc:

@@ -23,7 +23,7 @@ from pathlib import Path
 from simiop.atomic import flush_folder, write_bytes_new
 from simiop.collector import collector_paused
 from simiop.config import SimiopConfig
-from simiop.experiments.plan import TABLES
+from simiop.experiments.plan import KNOWN_TABLES
 
 SCENARIOS_DIR = "scenarios"
 _PARTIAL = ".partial-"
@@ -34,7 +34,7 @@ def cell_file_names(tables: Iterable[str]) -> frozenset[str]:
     return frozenset({"kpis.csv", "periods.csv", *(f"{table}.csv" for table in tables)})
 
 
-CELL_FILES = cell_file_names(TABLES)
+CELL_FILES = cell_file_names(KNOWN_TABLES)
 """Every file name a cell can hold: the only names simiop writes, and so removes, in a cell folder."""
 _CELL = re.compile(r"r[0-9]{4,}")
 _PARTIAL_CELL = re.compile(rf"r[0-9]{{4,}}{re.escape(_PARTIAL)}[0-9]+")

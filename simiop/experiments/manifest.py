@@ -165,6 +165,12 @@ def check_plan_kind(out: Path, document: Mapping[str, Any]) -> None:
                 else "no candidate was chosen (no chosen.yaml), so there is no run to read"
             )
         )
+    elif kind == "calibrate":
+        message = (
+            "is a calibration folder (simiop calibrate), not the results of simiop run or simiop "
+            f"experiment: its report is {out / 'report.html'}; run `simiop run {out / 'calibrated.yaml'} "
+            "--out RUN` and use RUN"
+        )
     else:
         return
     raise ConfigError(str(out), [Problem("", message)])

@@ -34,10 +34,14 @@ from simiop.experiments.decided import (
 from simiop.experiments.spec import BASE_SCENARIO, ExperimentSpec, grid_cells
 
 TABLES = ("episodes", "daily", "staff", "sessions")
+OPTIONAL_TABLES = ("bookings",)
+"""Tables kept only when named (not by 'all'): bookings.csv is the input of `simiop export-extract
+--bookings`, not a result, and 'all' keeps the files (and plan keys) of runs made before it."""
+KNOWN_TABLES = (*TABLES, *OPTIONAL_TABLES)
 
 
 def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:
-    """'all', 'none', a comma list or a sequence of table names, in TABLES order.
+    """'all' (TABLES), 'none', a comma list or a sequence of table names (KNOWN_TABLES), in that order.
 
     The order is normalised because the tables are part of the plan key: asking
     for "staff,daily" and "daily,staff" must resume the same result folder.
@@ -51,10 +55,13 @@ def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:
         names = tuple(part.strip() for part in tables.split(",") if part.strip())
     else:
         names = tuple(tables)
-    unknown = [name for name in names if name not in TABLES]
+    unknown = [name for name in names if name not in KNOWN_TABLES]
     if unknown or (isinstance(tables, str) and not names):
-        raise ValueError(f"{tables!r}: allowed all, none or a comma list of {', '.join(TABLES)}")
-    return tuple(name for name in TABLES if name in names)
+        raise ValueError(
+            f"{tables!r}: allowed all, none or a comma list of {', '.join(KNOWN_TABLES)} "
+            f"(all: {', '.join(TABLES)})"
+        )
+    return tuple(name for name in KNOWN_TABLES if name in names)
 
 
 """Per-replication tables that can be kept besides kpis.csv, which is always written."""
@@ -111,9 +118,9 @@ class Plan:
             raise ValueError(f"scenario names must be present and distinct: {names}")
         if self.compare_to is not None and self.compare_to not in names:
             raise ValueError(f"compare_to {self.compare_to!r} is not a scenario")
-        unknown = set(self.tables) - set(TABLES)
+        unknown = set(self.tables) - set(KNOWN_TABLES)
         if unknown:
-            raise ValueError(f"unknown tables {sorted(unknown)}; allowed {TABLES}")
+            raise ValueError(f"unknown tables {sorted(unknown)}; allowed {KNOWN_TABLES}")
 
     def cells(self) -> list[tuple[ScenarioPlan, int]]:
         """Every (scenario, replication), replication-major so a partial run covers every scenario."""

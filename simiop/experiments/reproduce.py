@@ -18,6 +18,7 @@ from simiop.experiments.manifest import COMPLETE, command_line, plan_of, read_ma
 from simiop.experiments.runner import Outcome, OutputDirError, Progress, run_plan
 
 if TYPE_CHECKING:
+    from simiop.calibrate.reproduce import CalibrationReproduction
     from simiop.optimisation.reproduce import OptimiseReproduction
 
 MATCH = "match"
@@ -160,10 +161,11 @@ def default_out(source: Path) -> Path:
 
 def reproduce(
     source: Path, out: Path, executor: Executor, *, force: bool = False, progress: Progress | None = None
-) -> Reproduction | OptimiseReproduction:
+) -> Reproduction | OptimiseReproduction | CalibrationReproduction:
     """Run the plan recorded in ``source``/manifest.json into ``out`` and check every file in both.
 
-    An optimisation's folder (``simiop optimise``) is re-run as an optimisation.
+    An optimisation's folder (``simiop optimise``) is re-run as an optimisation, a calibration's
+    (``simiop calibrate``) as a calibration.
     """
     original = read_manifest(source)
     if original.get("status") != COMPLETE:
@@ -185,6 +187,10 @@ def reproduce(
         from simiop.optimisation.reproduce import reproduce_optimisation
 
         return reproduce_optimisation(source, out, executor, original, force=force)
+    if original.get("kind") == "calibrate":
+        from simiop.calibrate.reproduce import reproduce_calibration
+
+        return reproduce_calibration(source, out, original, force=force)
     plan = plan_of(source, original)
     outcome = run_plan(plan, out, executor, force=force, command=command_line(), progress=progress)
     checks = check_files(source, original["files"], outcome.manifest["files"])

@@ -103,6 +103,16 @@ SESSION_COLUMNS: dict[str, str] = {
 }
 """The columns of sessions.csv, one row per session held, cancelled or missed, with their meanings."""
 
+BOOKING_COLUMNS: dict[str, str] = {
+    "episode_id": "the episode booked (episodes.csv)",
+    "booked_day": "days since opening the booking was made (first contact, or the missed slot)",
+    "slot_day": "days since opening of the slot booked",
+    "days_waited": "slot_day - booked_day: the x of intake.show_rate_by_days_waited",
+    "showed": "1 if the patient came to the assessment",
+}
+"""The columns of bookings.csv (kept only with --tables ...,bookings), one row per intake booking whose
+slot came before the horizon."""
+
 
 DAY_PLACES = 4
 _DAY_SCALE = 10**DAY_PLACES
@@ -582,6 +592,20 @@ def _who_text(key: tuple[Any, ...]) -> str:
     return f"{csv_field(';'.join(staff))},{int(cover)},{_plain_text(room)}"
 
 
+def render_bookings(run: BilledRun) -> str:
+    """bookings.csv (BOOKING_COLUMNS): every intake booking the run recorded, in slot order."""
+    bookings = run.columns.bookings
+    booked, slot = bookings.array("booked_day"), bookings.array("slot_day")
+    columns = [
+        _from_ints(bookings.array("episode_id", "int")),
+        day_numbers(booked),
+        day_numbers(slot),
+        fixed_texts(slot - booked, 4),
+        _from_ints(bookings.array("showed", "int")),
+    ]
+    return render_columns(list(BOOKING_COLUMNS), columns)
+
+
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
     """The calendar date of every day of the run (and the day after), formatted once for all rows.
 
@@ -628,6 +652,8 @@ def render_tables(
         rendered["staff.csv"] = render_columns(*record_columns(run.columns.staff_days, dates))
     if "sessions" in tables:
         rendered["sessions.csv"] = render_sessions(run, dates)
+    if "bookings" in tables:
+        rendered["bookings.csv"] = render_bookings(run)
     rendered["kpis.csv"] = to_csv(
         ["replication", "kpi", "value"],
         ([run.columns.replication, name, f"{value:.10g}"] for name, value in kpis.items()),
@@ -635,4 +661,4 @@ def render_tables(
     return rendered
 
 
-__all__ = ["EPISODE_COLUMNS", "SESSION_COLUMNS", "Episode", "render_tables", "to_csv"]
+__all__ = ["BOOKING_COLUMNS", "EPISODE_COLUMNS", "SESSION_COLUMNS", "Episode", "render_tables", "to_csv"]
