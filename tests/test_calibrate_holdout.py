@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simiop import api
 from simiop.calibrate.adjust import expected_denials, reviews_held
 from simiop.calibrate.extract import Extract
+from simiop.calibrate.pipeline import plan_rules
+from simiop.calibrate.stay import fit_stay
 from simiop.config import load_config
 from tests.conftest import BASELINE
 from tests.test_calibrate_fits import day, episode
+
+DAY_TRACK = {0, 1, 2, 3}
+"""The baseline's day track: Monday to Thursday."""
 
 
 def test_a_review_point_reached_on_the_last_day_is_not_a_review_held() -> None:
@@ -86,3 +94,66 @@ def test_reviews_held_match_the_simulators_payer_reviews(tmp_path: Path) -> None
                 held += int(row["authorization_reviews"] or 0)
     assert held > 500
     assert counted == pytest.approx(held, rel=0.012)
+
+
+def _reviewed_plans(seed: int, n: int) -> Extract:
+    """Plans gamma(mean 8 weeks, sd 2) under the baseline's progress reviews, as the simulator runs them: a
+    review on the first programme day on or after each 2 weeks from admission, while the plan runs,
+    completes it that day with 0.05 or extends it by 2 weeks with 0.15 (at most twice); a plan ends on the
+    last Monday-Thursday programme day before it runs out."""
+    rng = np.random.default_rng(seed)
+    episodes = []
+    for index in range(n):
+        admitted = int(rng.integers(0, 52)) * 7 + int(rng.integers(0, 4))
+        end = admitted + rng.gamma(16.0, 0.5) * 7
+        extensions, review, finished = 0, admitted + 14, None
+        while True:
+            last = math.ceil(end) - 1
+            while last % 7 not in DAY_TRACK or last >= end:
+                last -= 1
+            held = review
+            while held % 7 not in DAY_TRACK:
+                held += 1
+            if held > last:
+                finished = last
+                break
+            u = rng.random()
+            if u < 0.05:
+                finished = held
+                break
+            if u < 0.20 and extensions < 2:
+                extensions += 1
+                end += 14
+            review += 14
+        episodes.append(
+            episode(
+                index,
+                day(admitted),
+                admitted=day(admitted),
+                discharged=day(finished),
+                discharge_type="completed",
+                track="day",
+                payer="commercial",
+            )
+        )
+    return Extract("t", tuple(episodes), day(52 * 7 + 300))
+
+
+def test_the_plan_is_recovered_through_the_progress_reviews() -> None:
+    """The hold-out's completed stays were 2 days short: the plan was fitted as one smooth time to
+    completion, with the reviews dropped. Fitted through the base's reviews, the plan's mean 8 and sd 2
+    are in their intervals; the smooth time to completion is longer and wider (its mean's interval is
+    above 8), and the fragment keeps the reviews only with the fit through them."""
+    extract = _reviewed_plans(seed=5, n=600)
+    rules = plan_rules(load_config(BASELINE))
+    assert rules.reviews is not None
+    only = {"length_of_stay.planned_stay": "gamma", "length_of_stay.dropout_hazard": "1_pieces"}
+    part, _ = fit_stay(extract, only, rules)
+    smooth, _ = fit_stay(extract, only, dataclasses.replace(rules, reviews=None))
+    found = {e.path: e for e in part.estimates}
+    mean, sd = found["length_of_stay.planned_stay.mean"], found["length_of_stay.planned_stay.sd"]
+    assert mean.low < 8.0 < mean.high
+    assert sd.low < 2.0 < sd.high
+    assert next(e for e in smooth.estimates if e.path == "length_of_stay.planned_stay.mean").low > 8.0
+    assert "progress_review" not in part.fragment
+    assert smooth.fragment["progress_review"] is None
