@@ -8,7 +8,9 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 
 - planned stay (length_of_stay.planned_stay, weeks): the time to completion, fitted by maximum likelihood
   with censoring (scipy.stats ``fit`` on ``scipy.stats.CensoredData``); gamma, lognormal and exponential
-  candidates by AIC. It includes what reviews and extensions add, so the fragment drops progress_review.
+  candidates by AIC. With the base's progress reviews (``PlanRules.reviews``) each candidate is then
+  refitted through them (simiop.calibrate.reviews) and the fragment keeps them; without, the fit is the
+  whole time to completion, which includes what reviews add, and the fragment drops progress_review.
   In the form the simulator applies it (``PlanRules``, from the base config): a plan of P weeks ends on
   the last programme day before admission + 7P days, so a completion on day d after admission says only
   that 7P lies in (d, g], g the days to the track's next programme day: interval-censored (Turnbull,
