@@ -26,6 +26,7 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable
@@ -259,7 +260,12 @@ def fit_stay(
     best = chosen_of(ranked)
     family = best.model
     mean, sd, _ = fits[family]
-    part.estimates += _planned_intervals(family, mean, sd, plan, log_likelihood)
+    part.estimates += [
+        dataclasses.replace(e, method=f"{e.method}; the plan, through the base's progress reviews")
+        if likelihood is not None
+        else e
+        for e in _planned_intervals(family, mean, sd, plan, log_likelihood)
+    ]
     planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
     if family != "exponential":
         planned["sd"] = round(sd, 3)
