@@ -36,7 +36,9 @@ from numpy.typing import NDArray
 from scipy import stats
 
 GRID_STEP_DAYS = 0.5
-"""Width of a grid cell of plan ends (days): a tenth of the shortest gap between programme days."""
+"""Width of a grid cell of plan ends (days): half the shortest gap between programme days."""
+CHUNK_ROWS = 256
+"""Observations per block when the likelihood's matrix is built (its masks: rows x cells x extensions)."""
 
 
 @dataclass(frozen=True)
@@ -77,19 +79,21 @@ class ReviewLikelihood:
             1, int(reach // reviews.interval_days) + 2, dtype=np.float64
         )
         at_end, early = _review_weights(ends, reviews, review_days)
-        offsets = reviews.extension_days * np.arange(at_end.shape[1])
-        # (1, cell, j): each cell's plan end with j extensions
-        shifted = ends[None, :, None] + offsets[None, None, :]
-        low, high = data.day[:, None, None], (data.day + data.ahead)[:, None, None]
-        completed = np.sum(at_end[None, :, :] * ((shifted > low) & (shifted <= high)), axis=2)
-        held = (review_days[None, :] > (data.day - data.back)[:, None]) & (
-            review_days[None, :] <= data.day[:, None]
-        )
-        completed += held.astype(float) @ early.T
-        cut = data.censored[:, None, None]
-        later = np.sum(at_end[None, :, :] * (shifted > cut), axis=2)
-        later += (review_days[None, :] > data.censored[:, None]).astype(float) @ early.T
-        self.matrix = np.vstack([completed, later])
+        # (cell, j): each cell's plan end with j extensions
+        shifted = ends[:, None] + reviews.extension_days * np.arange(at_end.shape[1])[None, :]
+        rows = []
+        for start in range(0, data.day.size, CHUNK_ROWS):  # a chunk's masks are rows x cells x extensions
+            day = data.day[start : start + CHUNK_ROWS, None]
+            ahead = data.ahead[start : start + CHUNK_ROWS, None]
+            back = data.back[start : start + CHUNK_ROWS, None]
+            inside = (shifted[None] > day[:, :, None]) & (shifted[None] <= (day + ahead)[:, :, None])
+            held = (review_days[None, :] > day - back) & (review_days[None, :] <= day)
+            rows.append(np.sum(at_end[None] * inside, axis=2) + held.astype(float) @ early.T)
+        for start in range(0, data.censored.size, CHUNK_ROWS):
+            cut = data.censored[start : start + CHUNK_ROWS, None]
+            later = np.sum(at_end[None] * (shifted[None] > cut[:, :, None]), axis=2)
+            rows.append(later + (review_days[None, :] > cut).astype(float) @ early.T)
+        self.matrix = np.vstack(rows) if rows else np.zeros((0, ends.size))
 
     def __call__(self, plan: stats.rv_continuous) -> float:
         """The log-likelihood of a frozen plan distribution in weeks."""
