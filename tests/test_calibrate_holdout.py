@@ -15,6 +15,7 @@ from simiop import api
 from simiop.calibrate.adjust import expected_denials, reviews_held
 from simiop.calibrate.extract import Extract
 from simiop.calibrate.pipeline import plan_rules
+from simiop.calibrate.reviews import Reviews, review_weights
 from simiop.calibrate.stay import fit_stay
 from simiop.config import load_config
 from tests.conftest import BASELINE
@@ -157,3 +158,15 @@ def test_the_plan_is_recovered_through_the_progress_reviews() -> None:
     assert next(e for e in smooth.estimates if e.path == "length_of_stay.planned_stay.mean").low > 8.0
     assert "progress_review" not in part.fragment
     assert smooth.fragment["progress_review"] is None
+
+
+def testreview_weights_known_answer() -> None:
+    """A plan ending on day 20 under reviews every 14 days (early 0.05, extend 0.15 by 14 days, at most
+    twice): day 14 completes 0.05 early and extends 0.15 (to 34); 0.8 complete on day 20; day 28 completes
+    0.15 x 0.05 early and extends 0.15 x 0.15 (to 48), 0.15 x 0.8 complete on day 34; day 42 completes
+    0.0225 x 0.05 early, the rest (no third extension) on day 48."""
+    reviews = Reviews(14.0, 0.15, 14.0, 2, 0.05)
+    at_end, early = review_weights(np.array([20.0]), reviews, np.array([14.0, 28.0, 42.0, 56.0]))
+    assert at_end[0] == pytest.approx([0.8, 0.12, 0.0225 * 0.95])
+    assert early[0] == pytest.approx([0.05, 0.0075, 0.0225 * 0.05, 0.0])
+    assert at_end.sum() + early.sum() == pytest.approx(1.0)

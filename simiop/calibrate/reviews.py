@@ -78,7 +78,7 @@ class ReviewLikelihood:
         review_days = reviews.interval_days * np.arange(
             1, int(reach // reviews.interval_days) + 2, dtype=np.float64
         )
-        at_end, early = _review_weights(ends, reviews, review_days)
+        at_end, early = review_weights(ends, reviews, review_days)
         # (cell, j): each cell's plan end with j extensions
         shifted = ends[:, None] + reviews.extension_days * np.arange(at_end.shape[1])[None, :]
         rows = []
@@ -102,7 +102,7 @@ class ReviewLikelihood:
         return float(np.sum(np.log(np.maximum(self.matrix @ cells, 1e-300))))
 
 
-def _review_weights(
+def review_weights(
     ends: NDArray[np.float64], reviews: Reviews, review_days: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(at_end[cell, j]: completes at the plan's end plus j extensions, early[cell, k]: completes at
@@ -146,7 +146,7 @@ def completion_survival(
     review_days = reviews.interval_days * np.arange(
         1, int(reach // reviews.interval_days) + 2, dtype=np.float64
     )
-    at_end, early = _review_weights(ends, reviews, review_days)
+    at_end, early = review_weights(ends, reviews, review_days)
     cdf = plan.cdf(edges / 7.0)
     cells = np.append(np.diff(cdf), max(1.0 - cdf[-1], 0.0))
     shifted = ends[:, None] + reviews.extension_days * np.arange(at_end.shape[1])[None, :]
