@@ -55,7 +55,8 @@ def test_calibrated_config_validates_and_differs_from_the_base(calibrated: Path)
     assert (
         config.referrals.sources["step_down"].weekly_rate != base.referrals.sources["step_down"].weekly_rate
     )
-    assert config.length_of_stay.progress_review is None  # its effect is inside the fitted stay
+    # the plan is fitted through the base's progress reviews, which stay (simiop.calibrate.reviews)
+    assert config.length_of_stay.progress_review == base.length_of_stay.progress_review
     assert config.staff == base.staff  # what is not fitted is the base's
 
 

@@ -26,6 +26,7 @@ from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
 from simiop.calibrate.readmission import fit_readmission
 from simiop.calibrate.referrals import SourceFit, fit_referrals
+from simiop.calibrate.reviews import Reviews
 from simiop.calibrate.show import ShowFit, fit_show
 from simiop.calibrate.stay import PlanRules, StayFit, fit_stay
 from simiop.config.base import WEEKDAYS
@@ -155,11 +156,23 @@ def plan_rules(base: SimiopConfig) -> PlanRules:
         gaps[name] = tuple(
             next(step for step in range(1, 8) if (weekday + step) % 7 in days) for weekday in range(7)
         )
+    review = base.length_of_stay.progress_review
+    reviews = (
+        Reviews(
+            review.interval_weeks * 7.0,
+            review.extend_probability,
+            review.extension_weeks * 7.0,
+            review.max_extensions,
+            review.early_completion_probability,
+        )
+        if review is not None and base.length_of_stay.planned_stay_unit == "weeks"
+        else None
+    )
     recert = base.length_of_stay.recertification
     if recert is None or recert.on_stop != "completed":
-        return PlanRules(gaps)
+        return PlanRules(gaps, reviews=reviews)
     payers = frozenset(recert.payers) if recert.payers is not None else None
-    return PlanRules(gaps, payers, recert.first_after_days)
+    return PlanRules(gaps, payers, recert.first_after_days, reviews)
 
 
 def _value(part: PartFit, path: str) -> float | None:

@@ -8,7 +8,9 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 
 - planned stay (length_of_stay.planned_stay, weeks): the time to completion, fitted by maximum likelihood
   with censoring (scipy.stats ``fit`` on ``scipy.stats.CensoredData``); gamma, lognormal and exponential
-  candidates by AIC. It includes what reviews and extensions add, so the fragment drops progress_review.
+  candidates by AIC. With the base's progress reviews (``PlanRules.reviews``) each candidate is then
+  refitted through them (simiop.calibrate.reviews) and the fragment keeps them; without, the fit is the
+  whole time to completion, which includes what reviews add, and the fragment drops progress_review.
   In the form the simulator applies it (``PlanRules``, from the base config): a plan of P weeks ends on
   the last programme day before admission + 7P days, so a completion on day d after admission says only
   that 7P lies in (d, g], g the days to the track's next programme day: interval-censored (Turnbull,
@@ -24,13 +26,15 @@ Data, 2nd ed. 2002, ch. 8; Putter, Fiocco and Geskus, Stat Med 2007;26(11):2389-
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import optimize, stats
 
 from simiop.calibrate.extract import Extract
 from simiop.calibrate.fits import (
@@ -42,6 +46,13 @@ from simiop.calibrate.fits import (
     chosen_of,
     poisson_rate_interval,
     wald_intervals,
+)
+from simiop.calibrate.reviews import (
+    Observations,
+    ReviewLikelihood,
+    Reviews,
+    completion_survival,
+    programme_back,
 )
 
 DAYS_PER_WEEK = 7.0
@@ -85,6 +96,9 @@ class PlanRules:
     gaps: dict[str, tuple[int, ...]]
     recert_payers: frozenset[str] | None = None
     recert_after_days: float | None = None
+    reviews: Reviews | None = None
+    """The base's progress reviews: the plan is fitted through them (simiop.calibrate.reviews) and the
+    fragment keeps them; None: the plan is the time to completion and the fragment drops them."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,8 @@ class StayFit:
     mean: float
     sd: float
     dropout_rates: tuple[float, ...]
+    reviews: Reviews | None = None
+    """The base's progress reviews the plan was fitted through (None: the plan is the time to completion)."""
 
 
 def fit_stay(
@@ -215,6 +231,17 @@ def fit_stay(
             mean, sd = _mean_sd(family, fitted)
             sd = mean if family == "exponential" else sd
         fits[family] = (mean, sd, censored_log_likelihood(_frozen(family, mean, sd), plan))
+    through = rules.reviews if rules is not None else None
+    likelihood = ReviewLikelihood(_observations(extract, plan, rules), through) if through else None
+    if likelihood is not None:
+        fits = {
+            family: _through_reviews(family, mean, sd, likelihood) for family, (mean, sd, _) in fits.items()
+        }
+
+    def log_likelihood(family: Family, mean: float, sd: float) -> float:
+        frozen = _frozen(family, mean, sd)
+        return likelihood(frozen) if likelihood is not None else censored_log_likelihood(frozen, plan)
+
     n = int(data.weeks.size)
     candidates = [
         Candidate(
@@ -223,7 +250,8 @@ def fit_stay(
             {"mean": mean, "sd": sd} if family != "exponential" else {"mean": mean},
             log_likelihood,
             n,
-            notes="weeks; completions, other endings censored",
+            notes="weeks; completions, other endings censored"
+            + ("; the plan, through the base's progress reviews" if likelihood is not None else ""),
         )
         for family, (mean, sd, log_likelihood) in fits.items()
     ]
@@ -232,15 +260,18 @@ def fit_stay(
     best = chosen_of(ranked)
     family = best.model
     mean, sd, _ = fits[family]
-    part.estimates += _planned_intervals(family, mean, sd, plan)
+    part.estimates += [
+        dataclasses.replace(e, method=f"{e.method}; the plan, through the base's progress reviews")
+        if likelihood is not None
+        else e
+        for e in _planned_intervals(family, mean, sd, plan, log_likelihood)
+    ]
     planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
     if family != "exponential":
         planned["sd"] = round(sd, 3)
-    fragment: dict[str, object] = {
-        "planned_stay_unit": "weeks",
-        "planned_stay": planned,
-        "progress_review": None,
-    }
+    fragment: dict[str, object] = {"planned_stay_unit": "weeks", "planned_stay": planned}
+    if likelihood is None:
+        fragment["progress_review"] = None
     exposure = float(data.weeks.sum())
     for cause, field in (
         ("step_up", "step_up_weekly_hazard"),
@@ -274,14 +305,20 @@ def fit_stay(
     rates = _dropout(part, data, int(pieces.split("_")[0]) if pieces else None)
     fragment["dropout_hazard"] = {"weekly_by_week": [round(1 - math.exp(-rate), 5) for rate in rates]}
     part.fragment = fragment
-    return part, StayFit(data, family, mean, sd, tuple(rates))
+    return part, StayFit(data, family, mean, sd, tuple(rates), through)
 
 
-def _planned_intervals(family: Family, mean: float, sd: float, data: Plans) -> list[Estimate]:
+def _planned_intervals(
+    family: Family,
+    mean: float,
+    sd: float,
+    data: Plans,
+    log_likelihood: Callable[[Family, float, float], float],
+) -> list[Estimate]:
     def objective(theta: NDArray[np.float64]) -> float:
         m = math.exp(theta[0])
         s = math.exp(theta[1]) if family != "exponential" else m
-        return -censored_log_likelihood(_frozen(family, m, s), data)
+        return -log_likelihood(family, m, s)
 
     point = (
         np.array([math.log(mean), math.log(sd)]) if family != "exponential" else np.array([math.log(mean)])
@@ -311,6 +348,40 @@ def _planned_intervals(family: Family, mean: float, sd: float, data: Plans) -> l
             )
         )
     return result
+
+
+def _observations(extract: Extract, plan: Plans, rules: PlanRules | None) -> Observations:
+    """The plans of ``plans`` in days, for the fit through the reviews: a completion's days to the next and
+    since the previous programme day of its track (1 and 1 where the track's days are not known)."""
+    admitted = [e for e in extract.episodes if e.admitted is not None]
+    done = ~plan.right
+    back = np.ones(int(done.sum()))
+    for row, index in enumerate(np.flatnonzero(done)):
+        episode = admitted[index]
+        gaps = rules.gaps.get(episode.track or "") if rules is not None else None
+        if gaps is not None and episode.discharged is not None:
+            back[row] = programme_back(gaps, episode.discharged.weekday())
+    low = plan.low * DAYS_PER_WEEK
+    ahead = np.where(np.isfinite(plan.high), plan.high * DAYS_PER_WEEK - low, 0.0)
+    return Observations(low[done], np.maximum(ahead[done], 1.0), back, low[plan.right])
+
+
+def _through_reviews(
+    family: Family, mean: float, sd: float, likelihood: ReviewLikelihood
+) -> tuple[float, float, float]:
+    """(mean, sd, log-likelihood) of the plan maximising ``likelihood``, from the smooth fit's mean and sd
+    (Nelder-Mead on their logs)."""
+
+    def objective(theta: NDArray[np.float64]) -> float:
+        m = math.exp(theta[0])
+        s = math.exp(theta[-1]) if family != "exponential" else m
+        return -likelihood(_frozen(family, m, s))
+
+    start = np.log([mean, sd]) if family != "exponential" else np.log([mean])
+    found = optimize.minimize(objective, start, method="Nelder-Mead", options={"xatol": 1e-5, "fatol": 1e-6})
+    m = math.exp(found.x[0])
+    s = math.exp(found.x[-1]) if family != "exponential" else m
+    return m, s, -float(found.fun)
 
 
 def person_weeks(data: Stays, cause: str, pieces: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -373,6 +444,10 @@ def _dropout(part: PartFit, data: Stays, only: int | None = None) -> list[float]
 
 
 def fitted_survival(fit: StayFit, weeks: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The chosen planned-stay distribution's survival function at ``weeks``."""
-    result: NDArray[np.float64] = _frozen(fit.family, fit.mean, fit.sd).sf(weeks)
+    """The survival function of the time to completion at ``weeks``: the chosen plan's, through the
+    base's progress reviews where it was fitted through them."""
+    plan = _frozen(fit.family, fit.mean, fit.sd)
+    if fit.reviews is not None:
+        return completion_survival(plan, fit.reviews, weeks)
+    result: NDArray[np.float64] = plan.sf(weeks)
     return result
