@@ -189,6 +189,30 @@ def test_intake_shares_are_counts_over_assessed() -> None:
     assert any("10 of 11 referrals assessed" in note for note in part.notes)
 
 
+def test_each_source_s_listed_aic_agrees_with_the_pooled_or_own_choice() -> None:
+    # step_down's shares differ from the rest (own wins); community's match them (pooled wins). The
+    # pooled candidate estimates nothing of its own (k = 0), the own one k = outcomes seen - 1: fits.csv's
+    # AIC must rank them as the choice did (it listed k = 4 for both before).
+    plan = {
+        "step_down": ["admit"] * 2 + ["decline"] * 18,
+        "community": ["admit"] * 60 + ["decline"] * 20 + ["redirect_outpatient"] * 20,
+        "step_up": ["admit"] * 60 + ["decline"] * 20 + ["redirect_outpatient"] * 20,
+    }
+    episodes = [
+        episode(i, day(i % 300), assessed=day(i % 300 + 1), outcome=name, source=source)
+        for i, (source, name) in enumerate((s, n) for s, names in plan.items() for n in names)
+    ]
+    part = fit_intake(Extract("t", tuple(episodes), day(400)), list(plan), [])
+    for source, own_wins in (("step_down", True), ("community", False)):
+        rows = {c.model: c for c in part.candidates if c.part == f"intake.outcomes_by_source.{source}"}
+        assert rows["pooled"].k == 0
+        assert rows["own"].k == (1 if source == "step_down" else 2)
+        assert rows["own"].chosen is own_wins
+        assert rows["pooled"].chosen is not own_wins
+        chosen, other = (rows["own"], rows["pooled"]) if own_wins else (rows["pooled"], rows["own"])
+        assert chosen.aic < other.aic
+
+
 # -- stays -------------------------------------------------------------------------------------------
 
 

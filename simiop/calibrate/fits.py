@@ -34,10 +34,14 @@ class Candidate:
     """Observations the likelihood counts (days, episodes)."""
     chosen: bool = False
     notes: str = ""
+    free_parameters: int | None = None
+    """Parameters estimated, when that is not one per listed value: the pooled intake shares are listed
+    for a source but estimated on every source (0 of its own); a source's own shares sum to 1 (one fewer
+    than the outcomes it had)."""
 
     @property
     def k(self) -> int:
-        return len(self.parameters)
+        return len(self.parameters) if self.free_parameters is None else self.free_parameters
 
     @property
     def aic(self) -> float:

@@ -83,8 +83,18 @@ def fit_intake(
                 n,
                 not wins,
                 "the pooled shares (no parameters of its own)",
+                free_parameters=0,
             ),
-            Candidate(alone.part, alone.model, own, alone.log_likelihood, n, wins, f"{free} free shares"),
+            Candidate(
+                alone.part,
+                alone.model,
+                own,
+                alone.log_likelihood,
+                n,
+                wins,
+                f"{free} free shares",
+                free_parameters=max(free, 0),
+            ),
         ]
         if wins:
             for name in OUTCOMES:
