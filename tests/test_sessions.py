@@ -3,6 +3,8 @@ direct budgets and free time, rooms, and the sessions.csv rows."""
 
 from __future__ import annotations
 
+import pytest
+
 from simiop.model.attendance import Attendance
 from simiop.model.records import SessionRow, TrackDay
 from simiop.model.sessions import SessionLog, Sessions, hold_sessions, merge_and_cancel, merge_groups
@@ -227,3 +229,42 @@ def test_a_cover_person_leads_a_group_only_when_the_roles_own_people_run_out_and
     assert (roster.row("therapist", 0).cover_hours, roster.row("therapist", 0).cover_cost_usd) == (4.0, 180.0)
     roster.pay_cover(1)  # nobody called in on day 1
     assert roster.row("therapist", 1).cover_hours == 0.0
+
+
+def test_a_held_group_s_rows_share_one_list_until_a_row_is_asked_for() -> None:
+    """``RowPatients``: the log's rows of a held group hold one list; asking for row k gives that row its
+    own copy (in the log too), so a pull-out from session k leaves the other rows as they were."""
+    config = tiny_config()
+    roster, track = roster_of(config), track_of(config)
+    log = SessionLog()
+    (held,) = hold_sessions(_day(track, roster, [_patients(track, roster, 0, 4)]), roster, 1, log)
+    rows = log.patients
+    assert len(held.patients) == len(rows) == len(track.session_times) == 3
+    assert rows[0] is rows[1] is rows[2]
+    held.patients[1].remove(2)  # care pulls patient 2 out of session 1
+    assert rows == [[0, 1, 2, 3], [0, 1, 3], [0, 1, 2, 3]]
+    assert rows[0] is rows[2]
+    assert rows[1] is not rows[0]
+    assert held.patients[1] is rows[1]  # asked again: the same own list
+    assert held.patients[-1] == [0, 1, 2, 3]
+    assert rows[2] is not rows[0]
+    assert held.patients[0:2] == [[0, 1, 2, 3], [0, 1, 3]]
+    with pytest.raises(IndexError):
+        held.patients[3]  # a day of three sessions
+    assert [r.patients for r in _rows(log)] == [
+        (0, 1, 2, 3),
+        (0, 1, 3),
+        (0, 1, 2, 3),
+    ]
+
+
+def test_only_people_whose_shift_and_daily_limit_hold_the_programme_day_can_facilitate() -> None:
+    from simiop.model.sessions import _able
+
+    config = tiny_config()
+    roster, track = roster_of(config), track_of(config)
+    people = roster.by_role["therapist"]
+    start, end = track.programme
+    assert _able(people, start, end, 150.0) == [p for p in people if p.daily_limit >= 150.0]
+    assert _able(people, start, end, 10_000.0) == []  # more than any daily limit
+    assert _able(people, start - 24 * 60, end, 1.0) == []  # before every shift

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, get_args
+from operator import attrgetter
+from typing import TYPE_CHECKING, TypeVar, get_args, overload
 
 import numpy as np
 
@@ -75,8 +76,9 @@ class SessionLog:
 
     Per row: its day (``day``), the code of its key (``key``: the row's other
     fields but the patients, each distinct key numbered once by ``code``) and
-    its patients (``patients``). A group row's patients is a list care may
-    still remove a patient from (a pull-out). Rows are written phase by phase
+    its patients (``patients``). The rows of one group share one list (never
+    changed once its day is over) until care pulls a patient out of one, which
+    then gets its own (``RowPatients``). Rows are written phase by phase
     (intake, groups, care); ``close_day`` marks the end of a day, and
     ``records`` puts each day's rows into (start, kind) order, missed care (no
     time) last, by one stable numpy sort of all rows.
@@ -138,6 +140,8 @@ class SessionLog:
         return SessionTable(day, key[order], patients, keys)
 
 
+_episode_id = attrgetter("episode.episode_id")
+"""An enrolment's episode id (in C: once per member of every session held)."""
 _START = KEY_FIELDS.index("start_minute")
 _KIND = KEY_FIELDS.index("kind")
 KIND_ORDER: dict[str, int] = {kind: rank for rank, kind in enumerate(get_args(SessionKind))}
@@ -158,13 +162,53 @@ def hold_sessions(
     return Sessions(roster, group_rooms, log or SessionLog()).hold(attendance)
 
 
+class RowPatients(Sequence[list[int]]):
+    """The patient lists of a held group's sessions.csv rows (session k of the day), as the log holds
+    them: one list shared by every row until someone is pulled out of one.
+
+    Asking for row k gives that row its own list (a copy, put in the log in its place) the first time,
+    so that care can remove a patient it pulls out of session k from that row alone; rows nobody asks
+    for keep the shared list (most groups lose nobody: no copy per row of every session held).
+    """
+
+    __slots__ = ("_at", "_count", "_rows", "_shared")
+
+    def __init__(self, rows: list[list[int]], at: int, count: int, shared: list[int]) -> None:
+        """``rows``: the log's patients column; its ``count`` rows from ``at`` hold ``shared``."""
+        self._rows = rows
+        self._at = at
+        self._count = count
+        self._shared = shared
+
+    @overload
+    def __getitem__(self, k: int) -> list[int]: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[list[int]]: ...
+
+    def __getitem__(self, k: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(self._count)[k]]
+        if not -self._count <= k < self._count:
+            raise IndexError(k)
+        row = self._at + k % self._count
+        found = self._rows[row]
+        if found is self._shared:  # first asked for: its own list from now on
+            found = self._rows[row] = found[:]
+        return found
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass(slots=True)
 class HeldSession:
     """A group session that ran on a programme day: who was in it, and the patient list of each of its
     sessions.csv rows (session k of the day), from which care removes a patient it pulls out."""
 
     members: list[Enrolment]
-    patients: list[list[int]]
+    patients: Sequence[list[int]]
+    """Row k's list is that row's alone (``RowPatients`` gives each its own when asked)."""
 
 
 @dataclass(slots=True)
@@ -188,6 +232,21 @@ class _TrackRule:
     """The facilitator role's group hours by day (Roster.booked_hours)."""
     held: dict[tuple[int, tuple[str, ...], int, int], list[int]] = field(default_factory=dict)
     """(group, staff, cover, room) -> the log's key codes of a held group's rows, one per session."""
+    able: dict[int, tuple[list[Person], list[Person]]] = field(default_factory=dict)
+    """id of a day's list of ``facilitators`` -> (that list, its people whose shift window holds the
+    programme day and whose daily limit holds its minutes): what never changes, checked once per
+    distinct list (days with the same people share one), not per track-day."""
+
+
+def _able(people: list[Person], start: float, end: float, minutes: float) -> list[Person]:
+    """Those of ``people`` who could facilitate a programme day [start, end) of ``minutes`` direct minutes
+    on an empty day: their shift window holds it and their daily limit holds the minutes (what the day's
+    bookings never change), in the same order."""
+    return [
+        p
+        for p in people
+        if p.window[0] - EPS <= start and end <= p.window[1] + EPS and minutes <= p.daily_limit + 1e-9
+    ]
 
 
 class Sessions:
@@ -292,23 +351,22 @@ class Sessions:
         # sort serves every session of the track-day.
         # Person.can_give written out (this asks every facilitator of every track-day), and a person not
         # yet asked about today has an empty day: no timeline is made for them until they are taken.
+        people = rule.facilitators[day]
+        able = rule.able.get(id(people))
+        if able is None or able[0] is not people:
+            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
         candidates = []
-        for p in rule.facilitators[day]:
-            low, high = p.window
-            if low - EPS > start or end > high + EPS:
-                continue
+        for p in able[1]:
             if p.timeline_day == day:
                 timeline = p.timeline
                 direct = timeline.direct
                 if direct + minutes > p.daily_limit + 1e-9 or not timeline.free(start, end):
                     continue
-            else:
+            else:  # an empty day: the daily limit holds the minutes (``_able``)
                 direct = 0.0
-                if minutes > p.daily_limit + 1e-9:
-                    continue
-            left = p.hours_by_week[week] - p.weekly_hours
-            if p.hours_by_week[week] + hours <= p.weekly_hours + 1e-9:
-                candidates.append((direct - p.daily_limit, left, p.person_id, p))
+            used = p.hours_by_week[week]
+            if used + hours <= p.weekly_hours + 1e-9:
+                candidates.append((direct - p.daily_limit, used - p.weekly_hours, p.person_id, p))
         if len(candidates) > 1:
             candidates.sort()
         per_group = rule.per_group
@@ -348,22 +406,28 @@ class Sessions:
                     self._row(rule, attendance, number, session, "no_room")
                     continue
                 rooms.append(Timeline.busy(start, end))
-            staff = []
-            for candidate in candidates[taken : taken + per_group]:
-                person = candidate[3]
+            if per_group == 1:  # the loop below for one facilitator, written out: once per session held
+                person = candidates[taken][3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
                 booked[day] += hours
                 person.today(day).take(start, end, minutes)
-                staff.append(person.person_id)
                 row.facilitation_hours += hours
+                staffed: tuple[str, ...] = (person.person_id,)
+            else:
+                staff = []
+                for candidate in candidates[taken : taken + per_group]:
+                    person = candidate[3]
+                    person.hours_by_week[week] += hours
+                    booked[day] += hours
+                    person.today(day).take(start, end, minutes)
+                    staff.append(person.person_id)
+                    row.facilitation_hours += hours
+                staff.sort()
+                staffed = tuple(staff)
             cover = int(taken + per_group > covered)
             taken += per_group
             row.groups_covered += cover
-            if per_group > 1:
-                staff.sort()
-            ids = [enrolment.episode.episode_id for enrolment in session]
-            patients = [ids[:] for _ in times]
-            staffed = tuple(staff)
+            ids = list(map(_episode_id, session))
             found = codes.get((number, staffed, cover, room))
             if found is None:  # the key of each session's row, coded once per group, staff and room
                 where = self._room_names[room]
@@ -371,10 +435,12 @@ class Sessions:
                     log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
                     for k, (s, e) in enumerate(times)
                 ]
-            log.day.extend([day] * len(found))  # one row per session of the day, for every track-day
+            rows = len(found)
+            log.day.extend([day] * rows)  # one row per session of the day, for every track-day
             log.key.extend(found)
-            log.patients.extend(patients)
-            held.append(HeldSession(session, patients))
+            at = len(log.patients)
+            log.patients.extend([ids] * rows)  # one list for every row until care pulls someone out
+            held.append(HeldSession(session, RowPatients(log.patients, at, rows, ids)))
             row.groups_run += 1
             row.group_attendances += len(ids) * len(times)
             if len(session) > row.largest_group:
