@@ -397,12 +397,12 @@ _SEVEN_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 def test_the_short_path_of_a_plain_stay_draws_and_ends_it_as_the_long_way(
     changes: dict[str, Any], now: float, horizon: float
 ) -> None:
-    """Only the plan can end these stays (``Stay._plain``): ``plan``'s short path gives the same
+    """Only the plan can end these stays (``Stay.plain``): ``plan``'s short path gives the same
     enrolment, episode fields and stream position as its long way, over many patients' draws."""
     config = _no_payer_reviews(**changes)
     short, long = Stay(config, horizon), Stay(config, horizon)
-    assert short._plain
-    long._plain = False
+    assert short.plain
+    long.plain = False
     therapist = roster_of(config).by_role["therapist"][0]
     for seed in range(40):
         made = []
@@ -426,10 +426,10 @@ def test_the_short_path_of_a_plain_stay_draws_and_ends_it_as_the_long_way(
 
 
 def test_a_stay_with_any_rule_besides_its_plan_takes_the_long_way() -> None:
-    assert not Stay(world(length_of_stay__step_up_weekly_hazard=0.1))._plain
-    assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9}))._plain
-    assert not Stay(world(length_of_stay__max_stay_days=30))._plain
-    assert not Stay(world())._plain  # the commercial payer's authorization reviews
-    assert not Stay(world(money__payers__medicaid__authorization=None))._plain  # commercial's still
-    assert Stay(_no_payer_reviews())._plain
-    assert not Stay(_no_payer_reviews(), no_starts_possible=True)._plain
+    assert not Stay(world(length_of_stay__step_up_weekly_hazard=0.1)).plain
+    assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9})).plain
+    assert not Stay(world(length_of_stay__max_stay_days=30)).plain
+    assert not Stay(world()).plain  # the commercial payer's authorization reviews
+    assert not Stay(world(money__payers__medicaid__authorization=None)).plain  # commercial's still
+    assert Stay(_no_payer_reviews()).plain
+    assert not Stay(_no_payer_reviews(), no_starts_possible=True).plain

@@ -243,7 +243,7 @@ class Stay:
         uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
         stay stream is the patient's own and nothing reads it after them (reviews have their own), so
         no other number moves."""
-        self._plain = (
+        self.plain = (
             self.always_attends
             and not self._hazards_possible
             and not self._disengages
@@ -254,7 +254,7 @@ class Stay:
         )
         """Nothing but the plan can end a stay (no hazard, review, payer or recertification review,
         maximum stay, dropout or no-start, and everyone always comes): ``plan`` takes its short path,
-        ``_plain_plan``, which draws the same numbers and makes the same enrolment."""
+        ``plain_plan``, which draws the same numbers and makes the same enrolment."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -391,8 +391,8 @@ class Stay:
         still made, so no other patient's numbers move (the Stay must be made with
         ``no_starts_possible``).
         """
-        if self._plain and not never_starts:
-            return self._plain_plan(track, episode, group, therapist, first, day, now, rng)
+        if self.plain and not never_starts:
+            return self.plain_plan(track, episode, group, therapist, first, day, now, rng)
         review = self._review
         planned = self._planned_stay(rng)
         propensity = self._fixed_propensity
@@ -662,7 +662,7 @@ class Stay:
             )
         return enrolment
 
-    def _plain_plan(
+    def plain_plan(
         self,
         track: TrackState,
         episode: Episode,
@@ -673,7 +673,7 @@ class Stay:
         now: float,
         rng: np.random.Generator,
     ) -> Enrolment:
-        """``plan`` when only the plan can end a stay (``_plain``): the planned stay, then the three
+        """``plan`` when only the plan can end a stay (``plain``): the planned stay, then the three
         uniforms unless unused (only the family one is read), and the stay completes as planned or runs
         past the horizon. The same draws, keys and enrolment as ``plan``'s long way, without its rules.
         """
@@ -702,7 +702,18 @@ class Stay:
                 count = min(count, beyond - first + 1)
             track.list_through(first + count)
         u_family = 0.0 if self._uniforms_unused else rng.random(3).tolist()[0]
-        best = self._completion(track, first, count, planned_end, planned_days, joined)
+        # The key of completing the plan (``_completion``, written out: once per admission).
+        best: float
+        if planned_days:
+            best = 2 * (planned_days - 1) + 1 - (2 if joined else 0)
+        elif continuous:  # at the planned end itself, between the keys of the days around it
+            started = bisect.bisect_left(track.starts, planned_end, first, first + count) - first
+            if started == 0:
+                best = -0.5
+            else:
+                best = 2 * started - (0.5 if track.ends[first + started - 1] < planned_end else 1.5)
+        else:
+            best = 2 * (bisect.bisect_left(track.next_day, planned_end, first, first + count) - first) + 1
         if beyond is not None and first + count - 1 >= beyond:  # cut at the horizon: never reached
             best = min(best, 2 * (count - 1))
         ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
