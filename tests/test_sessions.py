@@ -268,3 +268,28 @@ def test_only_people_whose_shift_and_daily_limit_hold_the_programme_day_can_faci
     assert _able(people, start, end, 150.0) == [p for p in people if p.daily_limit >= 150.0]
     assert _able(people, start, end, 10_000.0) == []  # more than any daily limit
     assert _able(people, start - 24 * 60, end, 1.0) == []  # before every shift
+
+
+def test_a_room_taken_once_today_is_free_before_and_after_its_session_and_taken_after() -> None:
+    """One room, three tracks of one group on one day: the day track (09:00-12:00) takes it, an evening
+    track at 12:00 (touching) takes it after, one at 11:00 (overlapping the first) finds it taken, and
+    the room's day holds both sessions it ran."""
+    from simiop.model.clock import Timeline
+
+    for start, expected in (("12:00", [4]), ("11:00", []), ("06:00", [4])):
+        config = tiny_config(
+            tracks__day__groups=1, tracks__evening__start_time=start, tracks__evening__groups=1
+        )
+        roster = roster_of(config)
+        day_track, evening = track_of(config, "day"), track_of(config, "evening")
+        sessions = Sessions(roster, 1, SessionLog())
+        assert len(sessions.hold(_day(day_track, roster, [_patients(day_track, roster, 0, 4)]))) == 1
+        later = _day(evening, roster, [_patients(evening, roster, 10, 4)])
+        assert [len(s.members) for s in sessions.hold(later)] == expected
+        (room,) = sessions._rooms
+        if expected:
+            assert isinstance(room, Timeline)
+            assert sorted(room.intervals()) == sorted([day_track.programme, evening.programme])
+        else:
+            assert room == day_track.programme
+            assert later.row.cancelled_no_room == 1

@@ -259,7 +259,8 @@ class Sessions:
         self._rules: dict[str, _TrackRule] = {}
         self._booked = roster.booked_hours()["group"]
         self._room_day = -1
-        self._rooms: list[Timeline] = []
+        self._rooms: list[Timeline | tuple[float, float]] = []
+        """Today's rooms taken, in room order: the one interval of a room taken once, else its timeline."""
         self._room_names = [f"group_room_{j + 1}" for j in range(group_rooms)]
 
     def _rule(self, track: TrackState) -> _TrackRule:
@@ -393,10 +394,18 @@ class Sessions:
                 row.cancelled_no_facilitator += 1
                 self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            # The first free room: rooms not yet taken today are free (no timeline made for them yet).
+            # The first free room: rooms not yet taken today are free (nothing kept for them yet), a room
+            # taken once today is its one busy interval (a timeline is made at its second booking).
             room = 0
             for busy in rooms:
-                if busy.free(start, end):
+                if isinstance(busy, tuple):
+                    taken_from, taken_to = busy
+                    # Timeline.free for one interval, written out
+                    if taken_to <= start + EPS if start >= taken_from else taken_from >= end - EPS:
+                        rooms[room] = timeline = Timeline.busy(taken_from, taken_to)
+                        timeline.take(start, end)
+                        break
+                elif busy.free(start, end):
                     busy.take(start, end)
                     break
                 room += 1
@@ -405,7 +414,7 @@ class Sessions:
                     row.cancelled_no_room += 1
                     self._row(rule, attendance, number, session, "no_room")
                     continue
-                rooms.append(Timeline.busy(start, end))
+                rooms.append((start, end))
             if per_group == 1:  # the loop below for one facilitator, written out: once per session held
                 person = candidates[taken][3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
