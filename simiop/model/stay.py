@@ -684,6 +684,7 @@ class Stay:
         continuous = track.continuous
         joined = continuous and first > 0 and track.ends[first - 1] > now
         beyond = self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track)
+        discharge: tuple[float, int, bool, int, int] | None = None
         if self._weeks:
             planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
             planned_days = 0
@@ -693,6 +694,11 @@ class Stay:
                 track.list_until(planned_end)
                 if continuous:
                     count = bisect.bisect_left(track.starts, planned_end, first) - first
+                    # The stay's days are those starting before its planned end, by the horizon: it ends at
+                    # that instant, a key between two days' (``_discharge_at``'s first case, written out:
+                    # the days started are all ``count``).
+                    ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
+                    discharge = (planned_end, math.floor(planned_end), False, count, ended)
                 else:
                     count = bisect.bisect_left(track.next_day, planned_end, first) - first + 1
         else:
@@ -702,21 +708,15 @@ class Stay:
                 count = min(count, beyond - first + 1)
             track.list_through(first + count)
         u_family = 0.0 if self._uniforms_unused else rng.random(3).tolist()[0]
-        # The key of completing the plan (``_completion``, written out: once per admission).
-        best: float
-        if planned_days:
-            best = 2 * (planned_days - 1) + 1 - (2 if joined else 0)
-        elif continuous:  # at the planned end itself, between the keys of the days around it
-            started = bisect.bisect_left(track.starts, planned_end, first, first + count) - first
-            if started == 0:
-                best = -0.5
-            else:
-                best = 2 * started - (0.5 if track.ends[first + started - 1] < planned_end else 1.5)
-        else:
-            best = 2 * (bisect.bisect_left(track.next_day, planned_end, first, first + count) - first) + 1
-        if beyond is not None and first + count - 1 >= beyond:  # cut at the horizon: never reached
-            best = min(best, 2 * (count - 1))
-        ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
+        if discharge is None:
+            best = min(
+                self._completion(track, first, count, planned_end, planned_days, joined),
+                2 * (count - 1)
+                if beyond is not None and first + count - 1 >= beyond
+                else NEVER,  # the horizon
+            )
+            discharge = _discharge_at(track, first, count, best, planned_end)
+        ends_at, ends_on, at_start, started, ended = discharge
         family = self._family
         return Enrolment(
             episode,
