@@ -293,3 +293,50 @@ def test_a_room_taken_once_today_is_free_before_and_after_its_session_and_taken_
         else:
             assert room == day_track.programme
             assert later.row.cancelled_no_room == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "reasons", "covered"),
+    [
+        ([], {""}, False),  # everyone runs: one group, one facilitator, a room
+        (["tracks.programme.group_size.min=3"], {"", "too_few"}, False),
+        (
+            ["staff.roles.therapist.count=1", "staff.roles.therapist.weekly_hours=10"],
+            {"", "no_facilitator"},
+            False,
+        ),
+        (
+            [
+                "staff.roles.therapist.count=1",
+                "staff.roles.therapist.weekly_hours=10",
+                "staff.roles.therapist.cover={hourly_cost_usd: 50}",
+            ],
+            {""},
+            True,  # cover people called in: the long way decides
+        ),
+    ],
+)
+def test_a_one_group_track_day_held_the_short_way_is_held_as_the_long_way(
+    changes: list[str], reasons: set[str], covered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Sessions._hold_one`` (one group, one facilitator) against ``hold``'s general way on the M/M/c
+    clinic's 120 days: the same sessions.csv rows, daily rows and staff rows."""
+    from pathlib import Path
+
+    from simiop.config import load_config
+    from simiop.model import simulate
+
+    config = load_config(
+        Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml",
+        ["simulation.horizon_days=120", *changes],
+    )
+
+    def run() -> tuple[list[SessionRow], list[TrackDay], list[object]]:
+        records = simulate(config, 5, 0)
+        return records.sessions.rows(), records.track_days, list(records.staff_days)
+
+    short = run()
+    monkeypatch.setattr(Sessions, "_hold_one", lambda *_: None)
+    assert run() == short
+    assert {row.reason for row in short[0]} == reasons  # the case each variant is for
+    assert any(day.groups_covered for day in short[1]) == covered

@@ -297,6 +297,108 @@ class Sessions:
         for k, (s, e) in enumerate(rule.times):
             add(day, ("group", name, group, k, "programme", s, e, (), 0, "", "cancelled", reason), patients)
 
+    def _hold_one(
+        self, rule: _TrackRule, attendance: Attendance, group: list[Enrolment]
+    ) -> list[HeldSession] | None:
+        """``hold`` for a scheduled track-day of one group big enough to run, with one facilitator per
+        group (most track-days): the same choice of facilitator (the least key of ``hold``'s sort) and
+        room, counts and rows, without a list of candidates to sort or of sessions to walk. None, with
+        nothing changed, when no facilitator of the role's own can take it and a cover person might
+        (``hold``'s way decides)."""
+        day, week = attendance.day, attendance.week
+        minutes, hours = rule.minutes, rule.hours
+        start, end = rule.start, rule.end
+        people = rule.facilitators[day]
+        able = rule.able.get(id(people))
+        if able is None or able[0] is not people:
+            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
+        best: tuple[float, float, str] | None = None
+        chosen: Person | None = None
+        for p in able[1]:  # ``hold``'s candidates, written out: only the first in its order is wanted
+            if p.timeline_day == day:
+                timeline = p.timeline
+                direct = timeline.direct
+                if direct + minutes > p.daily_limit + 1e-9 or not timeline.free(start, end):
+                    continue
+            else:
+                direct = 0.0
+            used = p.hours_by_week[week]
+            if used + hours <= p.weekly_hours + 1e-9:
+                key = (direct - p.daily_limit, used - p.weekly_hours, p.person_id)
+                if best is None or key < best:
+                    best, chosen = key, p
+        if chosen is None and rule.cover:
+            return None
+        row = attendance.row
+        row.groups_scheduled += 1
+        rooms = self._rooms
+        if self._room_day != day:
+            self._room_day = day
+            rooms = self._rooms = []
+        if chosen is None:
+            row.cancelled_no_facilitator += 1
+            self._row(rule, attendance, 0, group, "no_facilitator")
+            return []
+        room = self._take_room(rooms, start, end)
+        if room is None:
+            row.cancelled_no_room += 1
+            self._row(rule, attendance, 0, group, "no_room")
+            return []
+        chosen.hours_by_week[week] += hours  # Roster.book, written out
+        rule.booked[day] += hours
+        chosen.today(day).take(start, end, minutes)
+        row.facilitation_hours += hours
+        staffed = (chosen.person_id,)
+        log = self._log
+        found = rule.held.get((0, staffed, 0, room))
+        if found is None:
+            found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
+        ids = list(map(_episode_id, group))
+        rows = len(found)
+        log.day.extend([day] * rows)
+        log.key.extend(found)
+        at = len(log.patients)
+        log.patients.extend([ids] * rows)
+        row.groups_run += 1
+        size = len(ids)
+        row.group_attendances += size * len(rule.times)
+        if size > row.largest_group:
+            row.largest_group = size
+        return [HeldSession(group, RowPatients(log.patients, at, rows, ids))]
+
+    def _take_room(self, rooms: list[Timeline | tuple[float, float]], start: float, end: float) -> int | None:
+        """Take the first room free for [start, end) today, if any: its number (``hold``'s search)."""
+        room = 0
+        for busy in rooms:
+            if isinstance(busy, tuple):
+                taken_from, taken_to = busy
+                # Timeline.free for one interval, written out
+                if taken_to <= start + EPS if start >= taken_from else taken_from >= end - EPS:
+                    rooms[room] = timeline = Timeline.busy(taken_from, taken_to)
+                    timeline.take(start, end)
+                    return room
+            elif busy.free(start, end):
+                busy.take(start, end)
+                return room
+            room += 1
+        if room >= self._group_rooms:
+            return None
+        rooms.append((start, end))
+        return room
+
+    def _codes(
+        self, rule: _TrackRule, name: str, number: int, staffed: tuple[str, ...], cover: int, room: int
+    ) -> list[int]:
+        """The log's key codes of a held group's rows, one per session, coded once per group, staff,
+        cover and room."""
+        where = self._room_names[room]
+        log = self._log
+        found = rule.held[(number, staffed, cover, room)] = [
+            log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
+            for k, (s, e) in enumerate(rule.times)
+        ]
+        return found
+
     def hold(self, attendance: Attendance) -> list[HeldSession]:
         """``hold_sessions`` for one track-day (see there).
 
@@ -305,9 +407,15 @@ class Sessions:
         """
         track = attendance.track
         rule = self._rules.get(track.name) or self._rule(track)
+        came = attendance.came
+        if len(came) == 1 and rule.per_group == 1:
+            group = came[0]
+            if attendance.scheduled[0] and len(group) >= rule.size_min > 0:
+                one = self._hold_one(rule, attendance, group)
+                if one is not None:
+                    return one
         row = attendance.row
         day, week = attendance.day, attendance.week
-        came = attendance.came
         # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
         if len(came) == 1:  # one group: nothing to merge
             group = came[0]
@@ -396,25 +504,11 @@ class Sessions:
                 continue
             # The first free room: rooms not yet taken today are free (nothing kept for them yet), a room
             # taken once today is its one busy interval (a timeline is made at its second booking).
-            room = 0
-            for busy in rooms:
-                if isinstance(busy, tuple):
-                    taken_from, taken_to = busy
-                    # Timeline.free for one interval, written out
-                    if taken_to <= start + EPS if start >= taken_from else taken_from >= end - EPS:
-                        rooms[room] = timeline = Timeline.busy(taken_from, taken_to)
-                        timeline.take(start, end)
-                        break
-                elif busy.free(start, end):
-                    busy.take(start, end)
-                    break
-                room += 1
-            else:
-                if room >= self._group_rooms:
-                    row.cancelled_no_room += 1
-                    self._row(rule, attendance, number, session, "no_room")
-                    continue
-                rooms.append((start, end))
+            room = self._take_room(rooms, start, end)
+            if room is None:
+                row.cancelled_no_room += 1
+                self._row(rule, attendance, number, session, "no_room")
+                continue
             if per_group == 1:  # the loop below for one facilitator, written out: once per session held
                 person = candidates[taken][3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
@@ -439,11 +533,7 @@ class Sessions:
             ids = list(map(_episode_id, session))
             found = codes.get((number, staffed, cover, room))
             if found is None:  # the key of each session's row, coded once per group, staff and room
-                where = self._room_names[room]
-                found = codes[(number, staffed, cover, room)] = [
-                    log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
-                    for k, (s, e) in enumerate(times)
-                ]
+                found = self._codes(rule, name, number, staffed, cover, room)
             rows = len(found)
             log.day.extend([day] * rows)  # one row per session of the day, for every track-day
             log.key.extend(found)
