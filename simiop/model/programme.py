@@ -47,6 +47,8 @@ _until = until
 # The purposes of the patients' streams, read once (an enum member costs a class lookup: 70 ns, per stay).
 _STAY, _REVIEWS, _WAIT_LIST = Purpose.STAY, Purpose.REVIEWS, Purpose.WAIT_LIST
 _DISENGAGE = Purpose.DISENGAGE
+_SCHEDULED = [True]
+"""The one group of a track-day someone started is scheduled: one list for every such day (never changed)."""
 
 
 class Programme:
@@ -384,7 +386,7 @@ class Programme:
 
         Each track-day's members are who came: one list append per patient-day, nothing else.
         """
-        week_of = self.clinic.calendar.week_of
+        opening_weekday = self.clinic.calendar.opening_weekday  # ClinicCalendar.week_of, written out below
         # A list per programme day started before the horizon, the only days a stay can have started.
         horizon = self._horizon
         members: dict[str, list[list[Enrolment]]] = {
@@ -406,7 +408,7 @@ class Programme:
                     day = days[index]
                     row = rows[day]
                     row.attended += len(here)
-                    kept.append(Attendance(track, day, week_of(day), row, [here], [True]))
+                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], _SCHEDULED))
             held.append(kept)
         return held
 

@@ -84,7 +84,7 @@ class SessionLog:
     time) last, by one stable numpy sort of all rows.
     """
 
-    __slots__ = ("_closed", "codes", "day", "key", "patients")
+    __slots__ = ("_closed", "_closed_at", "codes", "day", "key", "patients")
 
     def __init__(self) -> None:
         self.day: list[int] = []
@@ -94,6 +94,8 @@ class SessionLog:
         """Key -> its code: the keys in code order are the table's ``keys``."""
         self._closed: list[int] = []
         """The number of rows at the end of each day closed (rows between two are sorted together)."""
+        self._closed_at = 0
+        """The number of rows at the last day closed (``_closed[-1]``, 0 before any)."""
 
     def code(self, key: SessionKey) -> int:
         """The code of a row's key (KEY_FIELDS' values in order), numbered when first seen."""
@@ -110,8 +112,10 @@ class SessionLog:
 
     def close_day(self) -> None:
         """End the day: its rows are sorted by (start, kind) among themselves."""
-        if len(self.day) > (self._closed[-1] if self._closed else 0):
-            self._closed.append(len(self.day))
+        size = len(self.day)
+        if size > self._closed_at:
+            self._closed.append(size)
+            self._closed_at = size
 
     def records(self) -> SessionTable:
         """Every row written so far, each day's in (start, kind) order (rows of equal start and kind as
