@@ -233,3 +233,13 @@ def test_an_unknown_country_or_subdivision_is_refused_as_the_package_refuses_it(
         _country_holidays("XX", None, range(2027, 2028), True)
     with pytest.raises(NotImplementedError):
         _country_holidays("US", "ZZ", range(2027, 2028), True)
+
+
+def test_the_opening_weekday_gives_each_day_its_week() -> None:
+    for opening in (dt.date(2027, 1, 4), dt.date(2027, 1, 7), dt.date(2027, 1, 10)):  # Mon, Thu, Sun
+        calendar = ClinicCalendar(opening, [], 60)
+        assert calendar.opening_weekday == opening.weekday()
+        assert [calendar.week_of(day) for day in range(60)] == [
+            (calendar.opening_weekday + day) // 7 for day in range(60)
+        ]
+        assert calendar.week_of(7 - calendar.opening_weekday) == 1  # the first Monday after opening

@@ -232,3 +232,31 @@ def test_who_came_lists_members_absences_and_groups_as_a_day_by_day_walk() -> No
     assert listed == _who_came_day_by_day(programme)
     assert any(len(a.came) == 2 and not all(a.scheduled) for kept in held for a in kept)  # a group alone
     assert sum(a.row.absent for kept in held for a in kept) > 20  # absences counted
+
+
+def test_a_referral_to_a_continuous_track_with_room_is_admitted_at_once_else_waits() -> None:
+    """``refer_to_track``'s short way (an empty wait list, no patience): admitted the instant it comes
+    if a seat and a therapist are free, counted on that day's row, never on the list; else it waits
+    (counted on the list) and takes the first seat a discharge frees."""
+    config = load_config(MMC, ["tracks.programme.group_size.max=2", "simulation.horizon_days=60"])
+    clinic = clinic_of(config)
+    clinic.intake = IntakeBook(clinic)
+    programme = clinic.programme = Programme(clinic)
+    track = programme.tracks["programme"]
+    episodes = [
+        clinic.new_episode(
+            PatientKey(1, n), n + 1, "arrivals", "step_down", "either", "payer", "standard", 0.0
+        )
+        for n in range(3)
+    ]
+    for episode in episodes:
+        programme.refer_to_track(episode)
+    assert [e.admitted_day for e in episodes] == [0.0, 0.0, None]
+    assert (track.census, track.wait_list) == (2, [episodes[2]])
+    assert programme.rows["programme"][0].admissions == 2
+    assert programme._wait_change["programme"][0] == 1  # only the one who waits joined the list
+    first_out = min(enrolment.ends_at for enrolment in programme.enrolments)
+    clinic.env.run(until=first_out + 1e-9)  # the first discharge
+    assert episodes[2].admitted_day == first_out
+    assert sum(e.ended_day == first_out for e in episodes[:2]) == 1
+    assert (track.census, track.wait_list) == (2, [])

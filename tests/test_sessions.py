@@ -3,6 +3,8 @@ direct budgets and free time, rooms, and the sessions.csv rows."""
 
 from __future__ import annotations
 
+import pytest
+
 from simiop.model.attendance import Attendance
 from simiop.model.records import SessionRow, TrackDay
 from simiop.model.sessions import SessionLog, Sessions, hold_sessions, merge_and_cancel, merge_groups
@@ -227,3 +229,114 @@ def test_a_cover_person_leads_a_group_only_when_the_roles_own_people_run_out_and
     assert (roster.row("therapist", 0).cover_hours, roster.row("therapist", 0).cover_cost_usd) == (4.0, 180.0)
     roster.pay_cover(1)  # nobody called in on day 1
     assert roster.row("therapist", 1).cover_hours == 0.0
+
+
+def test_a_held_group_s_rows_share_one_list_until_a_row_is_asked_for() -> None:
+    """``RowPatients``: the log's rows of a held group hold one list; asking for row k gives that row its
+    own copy (in the log too), so a pull-out from session k leaves the other rows as they were."""
+    config = tiny_config()
+    roster, track = roster_of(config), track_of(config)
+    log = SessionLog()
+    (held,) = hold_sessions(_day(track, roster, [_patients(track, roster, 0, 4)]), roster, 1, log)
+    rows = log.patients
+    assert len(held.patients) == len(rows) == len(track.session_times) == 3
+    assert rows[0] is rows[1] is rows[2]
+    held.patients[1].remove(2)  # care pulls patient 2 out of session 1
+    assert rows == [[0, 1, 2, 3], [0, 1, 3], [0, 1, 2, 3]]
+    assert rows[0] is rows[2]
+    assert rows[1] is not rows[0]
+    assert held.patients[1] is rows[1]  # asked again: the same own list
+    assert held.patients[-1] == [0, 1, 2, 3]
+    assert rows[2] is not rows[0]
+    assert held.patients[0:2] == [[0, 1, 2, 3], [0, 1, 3]]
+    with pytest.raises(IndexError):
+        held.patients[3]  # a day of three sessions
+    assert [r.patients for r in _rows(log)] == [
+        (0, 1, 2, 3),
+        (0, 1, 3),
+        (0, 1, 2, 3),
+    ]
+
+
+def test_only_people_whose_shift_and_daily_limit_hold_the_programme_day_can_facilitate() -> None:
+    from simiop.model.sessions import _able
+
+    config = tiny_config()
+    roster, track = roster_of(config), track_of(config)
+    people = roster.by_role["therapist"]
+    start, end = track.programme
+    assert _able(people, start, end, 150.0) == [p for p in people if p.daily_limit >= 150.0]
+    assert _able(people, start, end, 10_000.0) == []  # more than any daily limit
+    assert _able(people, start - 24 * 60, end, 1.0) == []  # before every shift
+
+
+def test_a_room_taken_once_today_is_free_before_and_after_its_session_and_taken_after() -> None:
+    """One room, three tracks of one group on one day: the day track (09:00-12:00) takes it, an evening
+    track at 12:00 (touching) takes it after, one at 11:00 (overlapping the first) finds it taken, and
+    the room's day holds both sessions it ran."""
+    from simiop.model.clock import Timeline
+
+    for start, expected in (("12:00", [4]), ("11:00", []), ("06:00", [4])):
+        config = tiny_config(
+            tracks__day__groups=1, tracks__evening__start_time=start, tracks__evening__groups=1
+        )
+        roster = roster_of(config)
+        day_track, evening = track_of(config, "day"), track_of(config, "evening")
+        sessions = Sessions(roster, 1, SessionLog())
+        assert len(sessions.hold(_day(day_track, roster, [_patients(day_track, roster, 0, 4)]))) == 1
+        later = _day(evening, roster, [_patients(evening, roster, 10, 4)])
+        assert [len(s.members) for s in sessions.hold(later)] == expected
+        (room,) = sessions._rooms
+        if expected:
+            assert isinstance(room, Timeline)
+            assert sorted(room.intervals()) == sorted([day_track.programme, evening.programme])
+        else:
+            assert room == day_track.programme
+            assert later.row.cancelled_no_room == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "reasons", "covered"),
+    [
+        ([], {""}, False),  # everyone runs: one group, one facilitator, a room
+        (["tracks.programme.group_size.min=3"], {"", "too_few"}, False),
+        (
+            ["staff.roles.therapist.count=1", "staff.roles.therapist.weekly_hours=10"],
+            {"", "no_facilitator"},
+            False,
+        ),
+        (
+            [
+                "staff.roles.therapist.count=1",
+                "staff.roles.therapist.weekly_hours=10",
+                "staff.roles.therapist.cover={hourly_cost_usd: 50}",
+            ],
+            {""},
+            True,  # cover people called in: the long way decides
+        ),
+    ],
+)
+def test_a_one_group_track_day_held_the_short_way_is_held_as_the_long_way(
+    changes: list[str], reasons: set[str], covered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Sessions._hold_one`` (one group, one facilitator) against ``hold``'s general way on the M/M/c
+    clinic's 120 days: the same sessions.csv rows, daily rows and staff rows."""
+    from pathlib import Path
+
+    from simiop.config import load_config
+    from simiop.model import simulate
+
+    config = load_config(
+        Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml",
+        ["simulation.horizon_days=120", *changes],
+    )
+
+    def run() -> tuple[list[SessionRow], list[TrackDay], list[object]]:
+        records = simulate(config, 5, 0)
+        return records.sessions.rows(), records.track_days, list(records.staff_days)
+
+    short = run()
+    monkeypatch.setattr(Sessions, "_hold_one", lambda *_: None)
+    assert run() == short
+    assert {row.reason for row in short[0]} == reasons  # the case each variant is for
+    assert any(day.groups_covered for day in short[1]) == covered

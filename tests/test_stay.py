@@ -328,3 +328,108 @@ def test_everyone_always_attends_only_with_a_fixed_propensity_of_one() -> None:
     assert not Stay(
         world(attendance__propensity={"dist": "beta", "mean": 0.99, "concentration": 500})
     ).always_attends
+
+
+def _fields(enrolment: Enrolment) -> tuple[Any, ...]:
+    """Every field of an enrolment but its track (its care plan's too), and the episode's fields the stay writes."""
+    import dataclasses
+
+    values = [
+        getattr(enrolment, f.name)
+        for f in dataclasses.fields(enrolment)
+        if f.name not in ("care", "episode", "track")
+    ]
+    care = enrolment.care
+    episode = enrolment.episode
+    return (
+        *values,
+        *(getattr(care, f.name) for f in dataclasses.fields(care)),
+        episode.admitted_day,
+        episode.therapist,
+        episode.group,
+    )
+
+
+def _no_payer_reviews(**changes: Any) -> SimiopConfig:
+    """``world`` with no payer's authorization reviews: only the plan can end a stay."""
+    return world(
+        money__payers__commercial__authorization=None, money__payers__medicaid__authorization=None, **changes
+    )
+
+
+_SEVEN_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "now", "horizon"),
+    [
+        ({"length_of_stay__planned_stay": {"dist": "exponential", "mean": 2.0}}, START, math.inf),
+        ({"length_of_stay__planned_stay": {"dist": "exponential", "mean": 2.0}}, START, 20.0),  # cut
+        (
+            {
+                "length_of_stay__planned_stay": {"dist": "exponential", "mean": 0.5},
+                "tracks__day__weekdays": _SEVEN_DAYS,
+                "tracks__day__admission": {"policy": "continuous"},
+                "services__family": None,
+            },
+            10.4,  # during a programme day: the day joined is held
+            math.inf,
+        ),
+        (
+            {
+                "length_of_stay__planned_stay": {"dist": "exponential", "mean": 0.5},
+                "tracks__day__weekdays": _SEVEN_DAYS,
+                "tracks__day__admission": {"policy": "continuous"},
+            },
+            3.2,
+            6.0,
+        ),
+        (
+            {
+                "length_of_stay__planned_stay_unit": "programme_days",
+                "length_of_stay__planned_stay": {"dist": "exponential", "mean": 6.0},
+            },
+            START,
+            math.inf,
+        ),
+    ],
+)
+def test_the_short_path_of_a_plain_stay_draws_and_ends_it_as_the_long_way(
+    changes: dict[str, Any], now: float, horizon: float
+) -> None:
+    """Only the plan can end these stays (``Stay.plain``): ``plan``'s short path gives the same
+    enrolment, episode fields and stream position as its long way, over many patients' draws."""
+    config = _no_payer_reviews(**changes)
+    short, long = Stay(config, horizon), Stay(config, horizon)
+    assert short.plain
+    long.plain = False
+    therapist = roster_of(config).by_role["therapist"][0]
+    for seed in range(40):
+        made = []
+        for stay in (short, long):
+            state = track_of(config)
+            first = state.index_from(now, strictly_after=state.continuous)
+            rng = np.random.default_rng(seed)
+            enrolment = stay.plan(
+                state,
+                episode(0),
+                0,
+                therapist,
+                first,
+                int(now),
+                now,
+                rng,
+                functools.partial(lambda r: r, rng),
+            )
+            made.append((_fields(enrolment), float(rng.random())))
+        assert made[0] == made[1]
+
+
+def test_a_stay_with_any_rule_besides_its_plan_takes_the_long_way() -> None:
+    assert not Stay(world(length_of_stay__step_up_weekly_hazard=0.1)).plain
+    assert not Stay(world(attendance__propensity={"dist": "fixed", "value": 0.9})).plain
+    assert not Stay(world(length_of_stay__max_stay_days=30)).plain
+    assert not Stay(world()).plain  # the commercial payer's authorization reviews
+    assert not Stay(world(money__payers__medicaid__authorization=None)).plain  # commercial's still
+    assert Stay(_no_payer_reviews()).plain
+    assert not Stay(_no_payer_reviews(), no_starts_possible=True).plain

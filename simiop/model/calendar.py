@@ -49,6 +49,11 @@ class ClinicCalendar:
     def is_holiday(self, day: int) -> bool:
         return day in self._holidays
 
+    @property
+    def opening_weekday(self) -> int:
+        """The weekday number of day 0 (0 = Monday): ``week_of(day)`` is ``(opening_weekday + day) // 7``."""
+        return self._opening_weekday
+
     def week_of(self, day: int) -> int:
         """Calendar week (Monday to Sunday) counted from the week of opening: weekly rules use it."""
         return (self._opening_weekday + day) // 7

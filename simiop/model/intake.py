@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, NamedTuple
 
-from simiop.config.base import minutes_of
+from simiop.config.base import WEEKDAYS, minutes_of
 from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 from simiop.config.intake import IntakeConfig, IntakeOutcomes
 from simiop.model.calendar import at
@@ -131,10 +131,10 @@ class IntakeBook:
         # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
         # longer run would, so that a longer run extends a shorter one.
         rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1) if calendar.days else 0
-        for day in range(rota_end):
-            todays = by_weekday.get(calendar.weekday_of(day))
-            if not todays or calendar.is_holiday(day):
-                continue
+        # The open days whose weekday has slots, found in one go (not a look at every day of the run).
+        with_slots = [weekday in by_weekday for weekday in WEEKDAYS]
+        for day in calendar.open_days(0, rota_end, with_slots).tolist():
+            todays = by_weekday[calendar.weekday_of(day)]
             week = calendar.week_of(day)
             present = roster.present(self.role, day)
             free_from: dict[str, float] = {}

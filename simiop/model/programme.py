@@ -47,6 +47,8 @@ _until = until
 # The purposes of the patients' streams, read once (an enum member costs a class lookup: 70 ns, per stay).
 _STAY, _REVIEWS, _WAIT_LIST = Purpose.STAY, Purpose.REVIEWS, Purpose.WAIT_LIST
 _DISENGAGE = Purpose.DISENGAGE
+_SCHEDULED = [True]
+"""The one group of a track-day someone started is scheduled: one list for every such day (never changed)."""
 
 
 class Programme:
@@ -137,9 +139,22 @@ class Programme:
         name = chosen.name
         episode.track = name
         episode.wait_list_day = now
+        patience = self._patience[name]
+        if chosen.continuous and patience is None and not chosen.wait_list:
+            # ``_admit`` for the list's only patient, written out: admitted at once if there is room,
+            # never on the list (joining and leaving it the same day would add and take one from the
+            # same day's count: nothing to write); else on it, as below.
+            day = int(now)
+            if chosen.census < chosen.seats and self._enrol(
+                chosen, episode, day, chosen.index_from(now, True)
+            ):
+                self.rows[name][day].admissions += 1
+            else:
+                chosen.wait_list.append(episode)
+                self._wait_change[name][day] += 1
+            return
         chosen.wait_list.append(episode)
         self._wait_change[name][int(now)] += 1
-        patience = self._patience[name]
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
             days = float(patience(rng))
@@ -209,28 +224,48 @@ class Programme:
                 waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
             )
         )
-        spec = track.spec
-        roster = self._roster
-        role, shift = spec.facilitator_role, spec.shift
-        env, keys, patients, plan = self._env, self._keys, self._patients, self._stay.plan
-        groups, enrolments, horizon = track.groups, self.enrolments, self._horizon
-        now = env.now
-        first = -1
+        # The stay's first programme day: the same for everyone admitted now.
+        first = track.index_from(self._env.now, track.continuous)
+        enrol = self._enrol
         admitted = 0
         for episode in order:
-            group = track.open_group()
-            if group is None:
+            if not enrol(track, episode, day, first):
                 break
-            therapist = roster.primary_therapist(role, day, shift)
-            if therapist is None:
-                break
-            roster.assign(therapist, day)
-            if first < 0:  # the stay's first programme day: the same for everyone admitted now
-                first = track.index_from(now, track.continuous)
-            # The enrolment: the stay drawn from the patient's own streams (reviews only if one draws).
-            key = self._review_key = keys[episode.episode_id]
-            rng = patients.of(key, _STAY)
-            enrolment = plan(
+            admitted += 1
+        if not admitted:
+            return
+        if fifo:  # those admitted are the list's first: one cut, not a search per patient
+            del waiting[:admitted]
+        else:
+            for episode in order[:admitted]:
+                waiting.remove(episode)
+        self.rows[track.name][day].admissions += admitted
+        self._wait_change[track.name][day] -= admitted
+
+    def _enrol(self, track: TrackState, episode: Episode, day: int, first: int) -> bool:
+        """Admit ``episode`` now (on ``day``, from the track's programme day ``first``) if a group has a
+        seat and a therapist of the track's role has caseload room; False if not (nothing changed).
+
+        The stay is drawn from the patient's own streams (reviews only if one draws) and its discharge
+        scheduled; the caller takes the patient off the wait list and counts the admission.
+        """
+        group = track.open_group()
+        if group is None:
+            return False
+        roster = self._roster
+        therapist = roster.primary_therapist(track.role, day, track.shift)
+        if therapist is None:
+            return False
+        roster.assign(therapist, day)
+        env = self._env
+        now = env.now
+        key = self._review_key = self._keys[episode.episode_id]
+        stay = self._stay
+        rng = self._patients.of(key, _STAY)
+        if stay.plain:  # only the plan ends a stay: no other stream is ever asked for
+            enrolment = stay.plain_plan(track, episode, group, therapist, first, day, now, rng)
+        else:
+            enrolment = stay.plan(
                 track,
                 episode,
                 group,
@@ -243,23 +278,14 @@ class Programme:
                 recert_stream=self._recert,
                 disengage=self._disengage,
             )
-            groups[group].append(enrolment)
-            track.census += 1
-            enrolments.append(enrolment)
-            if enrolment.ends_at < horizon:
-                Call(env, enrolment.ends_at, self._discharge, value=enrolment)
-            else:
-                self._open.append(enrolment)
-            admitted += 1
-        if not admitted:
-            return
-        if fifo:  # those admitted are the list's first: one cut, not a search per patient
-            del waiting[:admitted]
+        track.groups[group].append(enrolment)
+        track.census += 1
+        self.enrolments.append(enrolment)
+        if enrolment.ends_at < self._horizon:
+            Call(env, enrolment.ends_at, self._discharge, value=enrolment)
         else:
-            for episode in order[:admitted]:
-                waiting.remove(episode)
-        self.rows[track.name][day].admissions += admitted
-        self._wait_change[track.name][day] -= admitted
+            self._open.append(enrolment)
+        return True
 
     def _reviews(self) -> np.random.Generator:
         """The review stream of the patient whose stay is being drawn (``plan`` asks only while it draws)."""
@@ -360,7 +386,7 @@ class Programme:
 
         Each track-day's members are who came: one list append per patient-day, nothing else.
         """
-        week_of = self.clinic.calendar.week_of
+        opening_weekday = self.clinic.calendar.opening_weekday  # ClinicCalendar.week_of, written out below
         # A list per programme day started before the horizon, the only days a stay can have started.
         horizon = self._horizon
         members: dict[str, list[list[Enrolment]]] = {
@@ -382,7 +408,7 @@ class Programme:
                     day = days[index]
                     row = rows[day]
                     row.attended += len(here)
-                    kept.append(Attendance(track, day, week_of(day), row, [here], [True]))
+                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], _SCHEDULED))
             held.append(kept)
         return held
 

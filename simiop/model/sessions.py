@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, get_args
+from operator import attrgetter
+from typing import TYPE_CHECKING, TypeVar, get_args, overload
 
 import numpy as np
 
@@ -75,14 +76,15 @@ class SessionLog:
 
     Per row: its day (``day``), the code of its key (``key``: the row's other
     fields but the patients, each distinct key numbered once by ``code``) and
-    its patients (``patients``). A group row's patients is a list care may
-    still remove a patient from (a pull-out). Rows are written phase by phase
+    its patients (``patients``). The rows of one group share one list (never
+    changed once its day is over) until care pulls a patient out of one, which
+    then gets its own (``RowPatients``). Rows are written phase by phase
     (intake, groups, care); ``close_day`` marks the end of a day, and
     ``records`` puts each day's rows into (start, kind) order, missed care (no
     time) last, by one stable numpy sort of all rows.
     """
 
-    __slots__ = ("_closed", "codes", "day", "key", "patients")
+    __slots__ = ("_closed", "_closed_at", "codes", "day", "key", "patients")
 
     def __init__(self) -> None:
         self.day: list[int] = []
@@ -92,6 +94,8 @@ class SessionLog:
         """Key -> its code: the keys in code order are the table's ``keys``."""
         self._closed: list[int] = []
         """The number of rows at the end of each day closed (rows between two are sorted together)."""
+        self._closed_at = 0
+        """The number of rows at the last day closed (``_closed[-1]``, 0 before any)."""
 
     def code(self, key: SessionKey) -> int:
         """The code of a row's key (KEY_FIELDS' values in order), numbered when first seen."""
@@ -108,8 +112,10 @@ class SessionLog:
 
     def close_day(self) -> None:
         """End the day: its rows are sorted by (start, kind) among themselves."""
-        if len(self.day) > (self._closed[-1] if self._closed else 0):
-            self._closed.append(len(self.day))
+        size = len(self.day)
+        if size > self._closed_at:
+            self._closed.append(size)
+            self._closed_at = size
 
     def records(self) -> SessionTable:
         """Every row written so far, each day's in (start, kind) order (rows of equal start and kind as
@@ -138,6 +144,8 @@ class SessionLog:
         return SessionTable(day, key[order], patients, keys)
 
 
+_episode_id = attrgetter("episode.episode_id")
+"""An enrolment's episode id (in C: once per member of every session held)."""
 _START = KEY_FIELDS.index("start_minute")
 _KIND = KEY_FIELDS.index("kind")
 KIND_ORDER: dict[str, int] = {kind: rank for rank, kind in enumerate(get_args(SessionKind))}
@@ -158,13 +166,53 @@ def hold_sessions(
     return Sessions(roster, group_rooms, log or SessionLog()).hold(attendance)
 
 
+class RowPatients(Sequence[list[int]]):
+    """The patient lists of a held group's sessions.csv rows (session k of the day), as the log holds
+    them: one list shared by every row until someone is pulled out of one.
+
+    Asking for row k gives that row its own list (a copy, put in the log in its place) the first time,
+    so that care can remove a patient it pulls out of session k from that row alone; rows nobody asks
+    for keep the shared list (most groups lose nobody: no copy per row of every session held).
+    """
+
+    __slots__ = ("_at", "_count", "_rows", "_shared")
+
+    def __init__(self, rows: list[list[int]], at: int, count: int, shared: list[int]) -> None:
+        """``rows``: the log's patients column; its ``count`` rows from ``at`` hold ``shared``."""
+        self._rows = rows
+        self._at = at
+        self._count = count
+        self._shared = shared
+
+    @overload
+    def __getitem__(self, k: int) -> list[int]: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[list[int]]: ...
+
+    def __getitem__(self, k: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(self._count)[k]]
+        if not -self._count <= k < self._count:
+            raise IndexError(k)
+        row = self._at + k % self._count
+        found = self._rows[row]
+        if found is self._shared:  # first asked for: its own list from now on
+            found = self._rows[row] = found[:]
+        return found
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass(slots=True)
 class HeldSession:
     """A group session that ran on a programme day: who was in it, and the patient list of each of its
     sessions.csv rows (session k of the day), from which care removes a patient it pulls out."""
 
     members: list[Enrolment]
-    patients: list[list[int]]
+    patients: Sequence[list[int]]
+    """Row k's list is that row's alone (``RowPatients`` gives each its own when asked)."""
 
 
 @dataclass(slots=True)
@@ -188,6 +236,21 @@ class _TrackRule:
     """The facilitator role's group hours by day (Roster.booked_hours)."""
     held: dict[tuple[int, tuple[str, ...], int, int], list[int]] = field(default_factory=dict)
     """(group, staff, cover, room) -> the log's key codes of a held group's rows, one per session."""
+    able: dict[int, tuple[list[Person], list[Person]]] = field(default_factory=dict)
+    """id of a day's list of ``facilitators`` -> (that list, its people whose shift window holds the
+    programme day and whose daily limit holds its minutes): what never changes, checked once per
+    distinct list (days with the same people share one), not per track-day."""
+
+
+def _able(people: list[Person], start: float, end: float, minutes: float) -> list[Person]:
+    """Those of ``people`` who could facilitate a programme day [start, end) of ``minutes`` direct minutes
+    on an empty day: their shift window holds it and their daily limit holds the minutes (what the day's
+    bookings never change), in the same order."""
+    return [
+        p
+        for p in people
+        if p.window[0] - EPS <= start and end <= p.window[1] + EPS and minutes <= p.daily_limit + 1e-9
+    ]
 
 
 class Sessions:
@@ -200,7 +263,8 @@ class Sessions:
         self._rules: dict[str, _TrackRule] = {}
         self._booked = roster.booked_hours()["group"]
         self._room_day = -1
-        self._rooms: list[Timeline] = []
+        self._rooms: list[Timeline | tuple[float, float]] = []
+        """Today's rooms taken, in room order: the one interval of a room taken once, else its timeline."""
         self._room_names = [f"group_room_{j + 1}" for j in range(group_rooms)]
 
     def _rule(self, track: TrackState) -> _TrackRule:
@@ -237,6 +301,108 @@ class Sessions:
         for k, (s, e) in enumerate(rule.times):
             add(day, ("group", name, group, k, "programme", s, e, (), 0, "", "cancelled", reason), patients)
 
+    def _hold_one(
+        self, rule: _TrackRule, attendance: Attendance, group: list[Enrolment]
+    ) -> list[HeldSession] | None:
+        """``hold`` for a scheduled track-day of one group big enough to run, with one facilitator per
+        group (most track-days): the same choice of facilitator (the least key of ``hold``'s sort) and
+        room, counts and rows, without a list of candidates to sort or of sessions to walk. None, with
+        nothing changed, when no facilitator of the role's own can take it and a cover person might
+        (``hold``'s way decides)."""
+        day, week = attendance.day, attendance.week
+        minutes, hours = rule.minutes, rule.hours
+        start, end = rule.start, rule.end
+        people = rule.facilitators[day]
+        able = rule.able.get(id(people))
+        if able is None or able[0] is not people:
+            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
+        best: tuple[float, float, str] | None = None
+        chosen: Person | None = None
+        for p in able[1]:  # ``hold``'s candidates, written out: only the first in its order is wanted
+            if p.timeline_day == day:
+                timeline = p.timeline
+                direct = timeline.direct
+                if direct + minutes > p.daily_limit + 1e-9 or not timeline.free(start, end):
+                    continue
+            else:
+                direct = 0.0
+            used = p.hours_by_week[week]
+            if used + hours <= p.weekly_hours + 1e-9:
+                key = (direct - p.daily_limit, used - p.weekly_hours, p.person_id)
+                if best is None or key < best:
+                    best, chosen = key, p
+        if chosen is None and rule.cover:
+            return None
+        row = attendance.row
+        row.groups_scheduled += 1
+        rooms = self._rooms
+        if self._room_day != day:
+            self._room_day = day
+            rooms = self._rooms = []
+        if chosen is None:
+            row.cancelled_no_facilitator += 1
+            self._row(rule, attendance, 0, group, "no_facilitator")
+            return []
+        room = self._take_room(rooms, start, end)
+        if room is None:
+            row.cancelled_no_room += 1
+            self._row(rule, attendance, 0, group, "no_room")
+            return []
+        chosen.hours_by_week[week] += hours  # Roster.book, written out
+        rule.booked[day] += hours
+        chosen.today(day).take(start, end, minutes)
+        row.facilitation_hours += hours
+        staffed = (chosen.person_id,)
+        log = self._log
+        found = rule.held.get((0, staffed, 0, room))
+        if found is None:
+            found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
+        ids = list(map(_episode_id, group))
+        rows = len(found)
+        log.day.extend([day] * rows)
+        log.key.extend(found)
+        at = len(log.patients)
+        log.patients.extend([ids] * rows)
+        row.groups_run += 1
+        size = len(ids)
+        row.group_attendances += size * len(rule.times)
+        if size > row.largest_group:
+            row.largest_group = size
+        return [HeldSession(group, RowPatients(log.patients, at, rows, ids))]
+
+    def _take_room(self, rooms: list[Timeline | tuple[float, float]], start: float, end: float) -> int | None:
+        """Take the first room free for [start, end) today, if any: its number (``hold``'s search)."""
+        room = 0
+        for busy in rooms:
+            if isinstance(busy, tuple):
+                taken_from, taken_to = busy
+                # Timeline.free for one interval, written out
+                if taken_to <= start + EPS if start >= taken_from else taken_from >= end - EPS:
+                    rooms[room] = timeline = Timeline.busy(taken_from, taken_to)
+                    timeline.take(start, end)
+                    return room
+            elif busy.free(start, end):
+                busy.take(start, end)
+                return room
+            room += 1
+        if room >= self._group_rooms:
+            return None
+        rooms.append((start, end))
+        return room
+
+    def _codes(
+        self, rule: _TrackRule, name: str, number: int, staffed: tuple[str, ...], cover: int, room: int
+    ) -> list[int]:
+        """The log's key codes of a held group's rows, one per session, coded once per group, staff,
+        cover and room."""
+        where = self._room_names[room]
+        log = self._log
+        found = rule.held[(number, staffed, cover, room)] = [
+            log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
+            for k, (s, e) in enumerate(rule.times)
+        ]
+        return found
+
     def hold(self, attendance: Attendance) -> list[HeldSession]:
         """``hold_sessions`` for one track-day (see there).
 
@@ -245,9 +411,15 @@ class Sessions:
         """
         track = attendance.track
         rule = self._rules.get(track.name) or self._rule(track)
+        came = attendance.came
+        if len(came) == 1 and rule.per_group == 1:
+            group = came[0]
+            if attendance.scheduled[0] and len(group) >= rule.size_min > 0:
+                one = self._hold_one(rule, attendance, group)
+                if one is not None:
+                    return one
         row = attendance.row
         day, week = attendance.day, attendance.week
-        came = attendance.came
         # A scheduled group ends as exactly one of: run, merged into another session, or cancelled.
         if len(came) == 1:  # one group: nothing to merge
             group = came[0]
@@ -292,23 +464,22 @@ class Sessions:
         # sort serves every session of the track-day.
         # Person.can_give written out (this asks every facilitator of every track-day), and a person not
         # yet asked about today has an empty day: no timeline is made for them until they are taken.
+        people = rule.facilitators[day]
+        able = rule.able.get(id(people))
+        if able is None or able[0] is not people:
+            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
         candidates = []
-        for p in rule.facilitators[day]:
-            low, high = p.window
-            if low - EPS > start or end > high + EPS:
-                continue
+        for p in able[1]:
             if p.timeline_day == day:
                 timeline = p.timeline
                 direct = timeline.direct
                 if direct + minutes > p.daily_limit + 1e-9 or not timeline.free(start, end):
                     continue
-            else:
+            else:  # an empty day: the daily limit holds the minutes (``_able``)
                 direct = 0.0
-                if minutes > p.daily_limit + 1e-9:
-                    continue
-            left = p.hours_by_week[week] - p.weekly_hours
-            if p.hours_by_week[week] + hours <= p.weekly_hours + 1e-9:
-                candidates.append((direct - p.daily_limit, left, p.person_id, p))
+            used = p.hours_by_week[week]
+            if used + hours <= p.weekly_hours + 1e-9:
+                candidates.append((direct - p.daily_limit, used - p.weekly_hours, p.person_id, p))
         if len(candidates) > 1:
             candidates.sort()
         per_group = rule.per_group
@@ -335,46 +506,44 @@ class Sessions:
                 row.cancelled_no_facilitator += 1
                 self._row(rule, attendance, number, session, "no_facilitator")
                 continue
-            # The first free room: rooms not yet taken today are free (no timeline made for them yet).
-            room = 0
-            for busy in rooms:
-                if busy.free(start, end):
-                    busy.take(start, end)
-                    break
-                room += 1
-            else:
-                if room >= self._group_rooms:
-                    row.cancelled_no_room += 1
-                    self._row(rule, attendance, number, session, "no_room")
-                    continue
-                rooms.append(Timeline.busy(start, end))
-            staff = []
-            for candidate in candidates[taken : taken + per_group]:
-                person = candidate[3]
+            # The first free room: rooms not yet taken today are free (nothing kept for them yet), a room
+            # taken once today is its one busy interval (a timeline is made at its second booking).
+            room = self._take_room(rooms, start, end)
+            if room is None:
+                row.cancelled_no_room += 1
+                self._row(rule, attendance, number, session, "no_room")
+                continue
+            if per_group == 1:  # the loop below for one facilitator, written out: once per session held
+                person = candidates[taken][3]
                 person.hours_by_week[week] += hours  # Roster.book, written out
                 booked[day] += hours
                 person.today(day).take(start, end, minutes)
-                staff.append(person.person_id)
                 row.facilitation_hours += hours
+                staffed: tuple[str, ...] = (person.person_id,)
+            else:
+                staff = []
+                for candidate in candidates[taken : taken + per_group]:
+                    person = candidate[3]
+                    person.hours_by_week[week] += hours
+                    booked[day] += hours
+                    person.today(day).take(start, end, minutes)
+                    staff.append(person.person_id)
+                    row.facilitation_hours += hours
+                staff.sort()
+                staffed = tuple(staff)
             cover = int(taken + per_group > covered)
             taken += per_group
             row.groups_covered += cover
-            if per_group > 1:
-                staff.sort()
-            ids = [enrolment.episode.episode_id for enrolment in session]
-            patients = [ids[:] for _ in times]
-            staffed = tuple(staff)
+            ids = list(map(_episode_id, session))
             found = codes.get((number, staffed, cover, room))
             if found is None:  # the key of each session's row, coded once per group, staff and room
-                where = self._room_names[room]
-                found = codes[(number, staffed, cover, room)] = [
-                    log.code(("group", name, number, k, "programme", s, e, staffed, cover, where, "held", ""))
-                    for k, (s, e) in enumerate(times)
-                ]
-            log.day.extend([day] * len(found))  # one row per session of the day, for every track-day
+                found = self._codes(rule, name, number, staffed, cover, room)
+            rows = len(found)
+            log.day.extend([day] * rows)  # one row per session of the day, for every track-day
             log.key.extend(found)
-            log.patients.extend(patients)
-            held.append(HeldSession(session, patients))
+            at = len(log.patients)
+            log.patients.extend([ids] * rows)  # one list for every row until care pulls someone out
+            held.append(HeldSession(session, RowPatients(log.patients, at, rows, ids)))
             row.groups_run += 1
             row.group_attendances += len(ids) * len(times)
             if len(session) > row.largest_group:

@@ -116,6 +116,30 @@ def _earliest(
     return completion, COMPLETED
 
 
+def _discharge_at(
+    track: TrackState, first: int, count: int, best: float, planned_end: float
+) -> tuple[float, int, bool, int, int]:
+    """The discharge of a stay ending at key ``best``: (its time, the day whose row counts it, whether at
+    a programme day's start, programme days started before it, programme days ended before it).
+
+    ``planned_end``: the plan's instant, read when ``best`` is a continuous stay's planned end (a key
+    between two programme days').
+    """
+    whole = math.floor(best)
+    if best != whole:  # a continuous stay's planned end
+        return (
+            planned_end,
+            math.floor(planned_end),
+            False,
+            bisect.bisect_left(track.starts, planned_end, first, first + count) - first,
+            bisect.bisect_left(track.ends, planned_end, first, first + count) - first,
+        )
+    index = whole // 2
+    if whole % 2 == 0:
+        return track.starts[first + index], track.days[first + index], True, index, index
+    return track.ends[first + index], track.days[first + index], False, index + 1, index + 1
+
+
 @dataclass(slots=True, eq=False)
 class Enrolment:
     """A patient in the programme, with the stay drawn at admission."""
@@ -219,6 +243,18 @@ class Stay:
         uniforms of a stay (family, step-up, administrative) decide nothing, so they are not drawn. The
         stay stream is the patient's own and nothing reads it after them (reviews have their own), so
         no other number moves."""
+        self.plain = (
+            self.always_attends
+            and not self._hazards_possible
+            and not self._disengages
+            and self._review is None
+            and self._max_stay is None
+            and self._recert is None
+            and all(rule is None for rule in self._rules.values())
+        )
+        """Nothing but the plan can end a stay (no hazard, review, payer or recertification review,
+        maximum stay, dropout or no-start, and everyone always comes): ``plan`` takes its short path,
+        ``plain_plan``, which draws the same numbers and makes the same enrolment."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -355,6 +391,8 @@ class Stay:
         still made, so no other patient's numbers move (the Stay must be made with
         ``no_starts_possible``).
         """
+        if self.plain and not never_starts:
+            return self.plain_plan(track, episode, group, therapist, first, day, now, rng)
         review = self._review
         planned = self._planned_stay(rng)
         propensity = self._fixed_propensity
@@ -590,25 +628,7 @@ class Stay:
             state = self._at_max_stay
             completion_key = NEVER
 
-        # The discharge: its time and the programme days started and ended before it.
-        whole = math.floor(best)
-        at_start = False
-        if best != whole:  # a continuous stay's planned end
-            ends_at = planned_end
-            ends_on = math.floor(planned_end)
-            started = bisect.bisect_left(track.starts, planned_end, first, first + count) - first
-            ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
-        elif whole % 2 == 0:
-            index = whole // 2
-            ends_at = track.starts[first + index]
-            ends_on = track.days[first + index]
-            started = ended = index
-            at_start = True
-        else:
-            index = whole // 2
-            ends_at = track.ends[first + index]
-            ends_on = track.days[first + index]
-            started = ended = index + 1
+        ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
         if state == DROPOUT and (no_start or not any(attended[:started])):
             # Left before attending a day (a drawn no-start's run of absences, an absence run from day
             # one, or the dropout hazard at the first day's start): a no-start, not a dropout (issue 19).
@@ -641,6 +661,79 @@ class Stay:
                 best == limit_key and limit_key < completion_key and state == self._at_max_stay
             )
         return enrolment
+
+    def plain_plan(
+        self,
+        track: TrackState,
+        episode: Episode,
+        group: int,
+        therapist: Person,
+        first: int,
+        day: int,
+        now: float,
+        rng: np.random.Generator,
+    ) -> Enrolment:
+        """``plan`` when only the plan can end a stay (``plain``): the planned stay, then the three
+        uniforms unless unused (only the family one is read), and the stay completes as planned or runs
+        past the horizon. The same draws, keys and enrolment as ``plan``'s long way, without its rules.
+        """
+        planned = self._planned_stay(rng)
+        episode.admitted_day = now
+        episode.therapist = therapist.person_id
+        episode.group = group
+        continuous = track.continuous
+        joined = continuous and first > 0 and track.ends[first - 1] > now
+        beyond = self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track)
+        discharge: tuple[float, int, bool, int, int] | None = None
+        if self._weeks:
+            planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
+            planned_days = 0
+            if beyond is not None and planned_end > self._horizon:
+                count = beyond - first + 1
+            else:
+                track.list_until(planned_end)
+                if continuous:
+                    count = bisect.bisect_left(track.starts, planned_end, first) - first
+                    # The stay's days are those starting before its planned end, by the horizon: it ends at
+                    # that instant, a key between two days' (``_discharge_at``'s first case, written out:
+                    # the days started are all ``count``).
+                    ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
+                    discharge = (planned_end, math.floor(planned_end), False, count, ended)
+                else:
+                    count = bisect.bisect_left(track.next_day, planned_end, first) - first + 1
+        else:
+            planned_end = NEVER
+            planned_days = count = max(1, math.ceil(planned))
+            if beyond is not None:
+                count = min(count, beyond - first + 1)
+            track.list_through(first + count)
+        u_family = 0.0 if self._uniforms_unused else rng.random(3).tolist()[0]
+        if discharge is None:
+            best = min(
+                self._completion(track, first, count, planned_end, planned_days, joined),
+                2 * (count - 1)
+                if beyond is not None and first + count - 1 >= beyond
+                else NEVER,  # the horizon
+            )
+            discharge = _discharge_at(track, first, count, best, planned_end)
+        ends_at, ends_on, at_start, started, ended = discharge
+        family = self._family
+        return Enrolment(
+            episode,
+            track,
+            group,
+            therapist,
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            first,
+            [True] * count,
+            COMPLETED,
+            ends_at,
+            ends_on,
+            at_start,
+            started,
+            ended,
+            joined,
+        )
 
     def settle(self, enrolment: Enrolment, horizon: float) -> None:
         """Write the stay's counts on its episode: to the discharge, or to ``horizon`` if that comes first."""

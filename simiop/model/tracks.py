@@ -52,6 +52,9 @@ class TrackState:
         self.end_fraction = self.end_hours / HOURS_PER_DAY
         self.days_per_week = len(spec.weekdays)
         self.seats = spec.seats
+        self.role = spec.facilitator_role
+        """The role whose people run its groups and take its patients on (read at every admission)."""
+        self.shift = spec.shift
         """Patients the track holds at once (the spec's, read once: every referral asks)."""
         self._group_max = spec.group_size.max
         self._weekdays = set(spec.weekdays)
