@@ -43,7 +43,7 @@ from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
 from simiop.results.budget import compute_budget, projection_lines
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
-from simiop.results.stats import load_quantiles
+from simiop.results.stats import load_quantiles, needs_scipy
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
 
 KPIS = "kpis.csv"
@@ -189,8 +189,8 @@ def run_plan(
     for result in executor.map_unordered(run_cell, tasks):
         with writing_into(out, started=True):
             write_cell(out, result)
-        if not digests and plan.replications > 1:  # the first cell: the summaries' import is done while
-            load_quantiles()  # the workers run on; one replication has no interval (stats.summarise)
+        if not digests and plan.replications > 1 and needs_scipy(plan.replications):  # the first cell:
+            load_quantiles()  # the summaries' import is done while the workers run on (stats.t_quantile)
         where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
         digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
         finished += 1
