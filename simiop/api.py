@@ -271,7 +271,12 @@ def execute(
         outcome = run_plan(plan, folder, runner, force=force, command=command, progress=progress)
     finally:
         runner.close()
-    results = Results(folder, cells_run=outcome.cells_run, cells_kept=outcome.cells_kept)
+    results = Results(
+        folder,
+        cells_run=outcome.cells_run,
+        cells_kept=outcome.cells_kept,
+        groups_scheduled=outcome.groups_scheduled,
+    )
     if report:
         results.report()
     return results
@@ -476,6 +481,9 @@ class Results:
     cells_run: int = 0
     cells_kept: int = 0
     _folder: ResultFolder | None = field(default=None, repr=False)
+    groups_scheduled: dict[str, list[dict[str, float]]] = field(default_factory=dict, repr=False)
+    """Scenario -> each replication's scheduled group-days by track, as the run that just ended made
+    them (for "what limits the clinic" without reading daily.csv back); empty when read from a folder."""
 
     @property
     def folder(self) -> ResultFolder:

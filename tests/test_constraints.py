@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 
 from simiop.config import read_config_data
-from simiop.report.data import load
+from simiop.experiments.cells import scheduled_groups
+from simiop.model.records import TrackDay
+from simiop.report.data import ResultFolder, load
 from simiop.report.limits import folder_limits, scheduled_groups_by_track
+from simiop.results.columns import Columns
 from simiop.results.constraints import (
     CANCELLED_SHARE,
     INTAKE_BOOKED_AHEAD_DAYS,
@@ -300,3 +303,61 @@ def test_the_baseline_names_the_evening_tracks_facilitator_cancellations(tmp_pat
     printed = _printed(stdout)
     assert printed == folder_limits(folder, "base")
     assert any("of the evening track's group-days" in s and "want of a facilitator" in s for s in printed)
+
+
+def test_a_run_names_its_limits_from_the_sums_its_cells_returned_not_from_daily_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each cell returns its tracks' scheduled group-days (cells.scheduled_groups) with its files; the
+    run's "what limits the clinic" uses them rather than reading every daily.csv back (issue 17), and
+    they are the sums daily.csv holds, so the sentences are those drawn from the files."""
+    out = tmp_path / "baseline"
+
+    def unread(*_: object) -> None:
+        raise AssertionError("daily.csv read back at the end of the run")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ResultFolder, "cells", unread)
+        code, stdout, err = run(
+            "run", str(BASELINE), "-r", "3", "-j", "1", "--horizon", "120d", "--no-report",
+            "--tables", "daily", "--out", str(out),
+        )  # fmt: skip
+    assert code == 0, err
+    folder = load(out)
+    assert _printed(stdout) == folder_limits(folder, "base")
+    plan = folder.plan.scenarios[0]
+    warmup = plan.config.simulation.warmup_days
+    for replication, cell in enumerate(folder.cells("base", "daily", ("day", "track", "groups_scheduled"))):
+        sums = scheduled_groups(plan.config, _track_days(out, replication))
+        for track in plan.config.tracks:
+            rows = (cell["day"] >= warmup) & (cell["track"] == track)
+            assert sums[track] == float(cell["groups_scheduled"][rows].sum())
+    assert sum(sums.values()) > 0
+    known = [scheduled_groups(plan.config, _track_days(out, r)) for r in range(3)]
+    assert scheduled_groups_by_track(folder, "base", known) == scheduled_groups_by_track(folder, "base")
+    assert scheduled_groups_by_track(folder, "base", known[:2]) == scheduled_groups_by_track(folder, "base")
+
+
+def test_a_resumed_run_reads_the_kept_cells_daily_csv_for_its_limits(tmp_path: Path) -> None:
+    """A cell kept from before returned nothing to this run: the limits are drawn from the files."""
+    out = tmp_path / "resumed"
+    args = ("run", str(BASELINE), "-r", "2", "-j", "1", "--horizon", "120d", "--no-report", "--out", str(out))
+    code, first, err = run(*args)
+    assert code == 0, err
+    for path in (out / "scenarios" / "base" / "r0001").iterdir():
+        path.unlink()
+    code, again, err = run(*args)
+    assert code == 0, err
+    assert "(1 kept from before)" in again
+    assert _printed(again) == _printed(first) == folder_limits(load(out), "base")
+
+
+def _track_days(out: Path, replication: int) -> Columns:
+    """A cell's daily.csv read back as the TrackDay columns the cell summed (a test's stand-in)."""
+    rows = (out / "scenarios" / "base" / f"r{replication:04d}" / "daily.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    cells = [row.split(",") for row in rows[1:]]
+    days = [TrackDay(int(c[header.index("day")]), c[header.index("track")]) for c in cells]
+    for day, c in zip(days, cells, strict=True):
+        day.groups_scheduled = int(c[header.index("groups_scheduled")])
+    return Columns(TrackDay, days)

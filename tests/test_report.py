@@ -14,7 +14,7 @@ import pytest
 from simiop.experiments.manifest import MANIFEST, read_manifest
 from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
-from simiop.report.data import read_rows
+from simiop.report.data import _kpi_values, number, read_rows
 from simiop.report.experiment_figures import grid_factors
 from simiop.results.budget import budget_of_folder, table_rows
 from simiop.results.labels import PATIENT_FLOW
@@ -352,3 +352,26 @@ def test_a_cell_table_s_columns_are_numbers_with_nan_for_empty_cells_or_else_tex
     assert found["track"].dtype == object
     assert found["track"].tolist() == ["day", "evening"]
     assert found["mixed"].tolist() == ["3", "n/a"]
+
+
+def test_kpis_csv_is_read_as_the_dict_reader_read_it(tmp_path: Path) -> None:
+    """The folder's KPI values, read as plain rows: per (scenario, kpi) in file order, '' and 'nan' as NaN,
+    a blank line skipped, a short row's missing value NaN; the same as read_rows (a dict per row) gives."""
+    path = tmp_path / "kpis.csv"
+    path.write_text(
+        "scenario,replication,kpi,value\n"
+        "base,0,referrals,12\nbase,0,wait,nan\n\nbase,1,referrals,14.5\nbase,1,wait,\n"
+        "more,0,referrals,1e-05\n",
+        encoding="utf-8",
+    )
+    found = _kpi_values(path)
+    expected: dict[tuple[str, str], list[float]] = {}
+    for row in read_rows(path):
+        expected.setdefault((row["scenario"], row["kpi"]), []).append(number(row["value"]))
+    assert list(found) == list(expected) == [("base", "referrals"), ("base", "wait"), ("more", "referrals")]
+    assert found[("base", "referrals")] == expected[("base", "referrals")] == [12.0, 14.5]
+    assert found[("more", "referrals")] == [1e-05]
+    assert all(math.isnan(value) for value in found[("base", "wait")])
+    assert len(found[("base", "wait")]) == 2
+    path.write_text("scenario,replication,kpi,value\nbase,0,referrals\n", encoding="utf-8")
+    assert all(math.isnan(value) for value in _kpi_values(path)[("base", "referrals")])

@@ -18,8 +18,10 @@ from simiop.results.stats import (
     WIDE_CI,
     WIDE_CI_SHARE,
     Summary,
+    _t_quantile,
     clip,
     flags_for,
+    needs_scipy,
     paired_difference,
     read_bounds,
     read_flags,
@@ -27,6 +29,7 @@ from simiop.results.stats import (
     t_quantile,
 )
 from simiop.results.summary import ScenarioKpis, read_cell_kpis
+from simiop.results.t975 import T975
 
 PROBABILITIES = [p for p in np.linspace(0.0005, 0.9995, 1999).tolist() if p != 0.5] + [
     1e-12,
@@ -125,6 +128,42 @@ def test_importing_the_statistics_does_not_import_scipy() -> None:
     probe = "import sys, simiop.results.stats; print('scipy' in sys.modules)"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "False"
+
+
+def test_the_t975_table_is_what_scipy_computes() -> None:
+    """Every kept 0.975 quantile is scipy's (through ``_t_quantile``) bit for bit, and t_quantile returns
+    it for integral df; fractional df, other probabilities and df beyond the table go to scipy."""
+    assert len(T975) == 1000
+    for df in range(1, len(T975) + 1):
+        assert T975[df - 1] == _t_quantile(0.975, float(df)), df
+        assert t_quantile(0.975, df) == T975[df - 1]
+    assert t_quantile(0.975, 99) == pytest.approx(float(stats.t.ppf(0.975, 99)), rel=1e-12)
+    assert t_quantile(0.975, 1001) == _t_quantile(0.975, 1001.0) < T975[-1]
+    assert T975[0] < t_quantile(0.975, 0.5)  # fractional df: scipy, not the table
+    assert t_quantile(0.025, 9) == -T975[8]
+    assert not needs_scipy(1001)
+    assert needs_scipy(1002)
+
+
+def test_the_t975_module_is_what_its_tool_writes() -> None:
+    """simiop/results/t975.py is generated: ``tools/t975_table.py --check`` says whether it is up to date."""
+    tool = Path(__file__).resolve().parent.parent / "tools" / "t975_table.py"
+    done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "up to date"
+
+
+def test_a_summary_of_up_to_1001_values_does_not_import_scipy() -> None:
+    """The intervals of 2 to 1001 replications use the kept 0.975 quantiles: scipy is not imported."""
+    probe = (
+        "import sys\n"
+        "from simiop.results.stats import summarise, paired_difference\n"
+        "a = summarise([1.0, 2.0, 4.0]); b = summarise([float(i % 7) for i in range(1001)])\n"
+        "c = paired_difference([1.0, 2.0, 3.0], [2.0, 2.5, 5.0])\n"
+        "print(a.ci95_low < a.mean < a.ci95_high, b.outcome95_low < b.mean, c.n, 'scipy' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["True", "True", "3", "False"]
 
 
 def test_t_quantile_falls_with_df_including_fractional_df() -> None:

@@ -249,7 +249,8 @@ def run(
     for line in _kpi_lines(results, plan.replications):
         click.echo(line)
     click.echo("what limits the clinic:")
-    for sentence in folder_limits(results.folder, results.folder.base.name):
+    base = results.folder.base.name
+    for sentence in folder_limits(results.folder, base, results.groups_scheduled.get(base)):
         click.echo(f"  {sentence}")
     click.echo(f"results in {out_dir}/ (summary.csv: every KPI with its 95% CI and outcome range)")
     if not no_report:

@@ -19,11 +19,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simiop.atomic import flush_folder, write_bytes_new
 from simiop.collector import collector_paused
 from simiop.config import SimiopConfig
 from simiop.experiments.plan import KNOWN_TABLES
+
+if TYPE_CHECKING:
+    from simiop.results.columns import Columns
 
 SCENARIOS_DIR = "scenarios"
 _PARTIAL = ".partial-"
@@ -58,6 +62,9 @@ class CellResult:
     scenario: str
     replication: int
     files: dict[str, bytes]
+    groups_scheduled: dict[str, float] | None = None
+    """Each track's scheduled group-days from the warm-up on, as daily.csv sums them (None when the cell
+    keeps no daily.csv): "what limits the clinic" at the end of a run reads them here, not from the file."""
 
 
 def run_cell(task: CellTask) -> CellResult:
@@ -87,8 +94,25 @@ def _run_cell(task: CellTask) -> CellResult:
     tables = render_tables(run, ClinicCalendar.for_config(task.config), kpis, task.tables)
     tables[PERIODS] = render_periods(task.config, run)
     return CellResult(
-        task.scenario, task.replication, {name: text.encode("utf-8") for name, text in tables.items()}
+        task.scenario,
+        task.replication,
+        {name: text.encode("utf-8") for name, text in tables.items()},
+        scheduled_groups(task.config, run.columns.track_days) if "daily" in task.tables else None,
     )
+
+
+def scheduled_groups(config: SimiopConfig, track_days: Columns) -> dict[str, float]:
+    """Each configured track's scheduled group-days from the warm-up on (daily.csv's ``groups_scheduled``
+    summed over its rows with ``day`` >= ``simulation.warmup_days``), as floats, as
+    ``simiop.report.limits.scheduled_groups_by_track`` sums them from the file."""
+    if not track_days.size:
+        return {track: 0.0 for track in config.tracks}
+    counted = track_days.array("day", "int") >= config.simulation.warmup_days
+    groups = track_days.array("groups_scheduled", "int")
+    tracks = track_days.codes("track", list(config.tracks))
+    return {
+        track: float(groups[counted & (tracks == code)].sum()) for code, track in enumerate(config.tracks)
+    }
 
 
 def cell_dir(out: Path, scenario: str, replication: int) -> Path:

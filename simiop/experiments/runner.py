@@ -10,7 +10,7 @@ results is refused unless ``force``, so two experiments can never mix; with
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.plan import Plan
 from simiop.results.budget import compute_budget, projection_lines
 from simiop.results.projections import PROJECTIONS, projections_table, read_periods
-from simiop.results.stats import load_quantiles
+from simiop.results.stats import load_quantiles, needs_scipy
 from simiop.results.summary import ScenarioKpis, comparison_table, kpis_table, read_cell_kpis, summary_table
 
 KPIS = "kpis.csv"
@@ -68,6 +68,9 @@ class Outcome:
     manifest: dict[str, Any]
     scenarios: list[ScenarioKpis]
     """Every cell's KPIs, as read back for the tables (callers need not read them again)."""
+    groups_scheduled: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    """Scenario -> each replication's scheduled group-days by track (CellResult.groups_scheduled), in
+    replication order; only for scenarios whose every cell ran now and kept daily.csv."""
 
 
 def claim(out: Path, plan: Plan, force: bool) -> dict[str, Any] | None:
@@ -186,11 +189,14 @@ def run_plan(
     if progress is not None:
         progress(finished, total)
     digests: dict[str, str] = {}  # of the files written now, taken while the workers run the next cells
+    scheduled: dict[tuple[str, int], dict[str, float]] = {}
     for result in executor.map_unordered(run_cell, tasks):
+        if result.groups_scheduled is not None:
+            scheduled[(result.scenario, result.replication)] = result.groups_scheduled
         with writing_into(out, started=True):
             write_cell(out, result)
-        if not digests and plan.replications > 1:  # the first cell: the summaries' import is done while
-            load_quantiles()  # the workers run on; one replication has no interval (stats.summarise)
+        if not digests and plan.replications > 1 and needs_scipy(plan.replications):  # the first cell:
+            load_quantiles()  # the summaries' import is done while the workers run on (stats.t_quantile)
         where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
         digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
         finished += 1
@@ -208,7 +214,20 @@ def run_plan(
             finished=now(),
             **provenance,
         )
-    return Outcome(out, plan, len(tasks), total - len(tasks), manifest, scenarios)
+    return Outcome(
+        out, plan, len(tasks), total - len(tasks), manifest, scenarios, _every_cell(plan, scheduled)
+    )
+
+
+def _every_cell(
+    plan: Plan, found: Mapping[tuple[str, int], dict[str, float]]
+) -> dict[str, list[dict[str, float]]]:
+    """Per scenario, ``found``'s value of each replication in order; a scenario missing one is left out."""
+    return {
+        scenario.name: [found[(scenario.name, r)] for r in range(plan.replications)]
+        for scenario in plan.scenarios
+        if all((scenario.name, r) in found for r in range(plan.replications))
+    }
 
 
 def _clear_incomplete_cells(out: Path, plan: Plan) -> None:

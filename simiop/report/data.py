@@ -148,6 +148,26 @@ def _summary(row: dict[str, str]) -> Summary:
     )
 
 
+def _kpi_values(path: Path) -> dict[tuple[str, str], list[float]]:
+    """kpis.csv as (scenario, kpi) -> one value per replication, in file order.
+
+    Read as plain rows, not a dict per row: 100 replications are some 17,000
+    rows, read at the end of every run for the terminal's lines (issue 17).
+    A short row's missing value reads as NaN; blank lines are skipped.
+    """
+    found: dict[tuple[str, str], list[float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, [])
+        scenario, kpi, value = (header.index(name) for name in ("scenario", "kpi", "value"))
+        for row in rows:
+            if row:
+                found.setdefault((row[scenario], row[kpi]), []).append(
+                    number(row[value]) if len(row) > value else math.nan
+                )
+    return found
+
+
 def load(out: Path) -> ResultFolder:
     """Read a finished result folder; ConfigError naming the folder when it is not one."""
     manifest = read_manifest(out)
@@ -162,9 +182,7 @@ def load(out: Path) -> ResultFolder:
     if missing:
         raise ConfigError(str(out), [Problem("", f"missing {', '.join(missing)}; was it written by simiop?")])
     summary = {(row["scenario"], row["kpi"]): _summary(row) for row in read_rows(out / SUMMARY)}
-    kpi_values: dict[tuple[str, str], list[float]] = {}
-    for row in read_rows(out / KPIS):
-        kpi_values.setdefault((row["scenario"], row["kpi"]), []).append(number(row["value"]))
+    kpi_values = _kpi_values(out / KPIS)
     projections = [
         Projection(
             row["scenario"],

@@ -223,10 +223,11 @@ def weekly_individual_coverage(
     names = [f"individual_therapy_weekly_coverage_{track}" for track in tracks]
     if not week.size:
         return {"individual_therapy_weekly_coverage": _NAN, **dict.fromkeys(names, _NAN)}
-    keys, inverse = np.unique(episode * (int(week.max()) + 1) + week, return_inverse=True)
+    # ``first``: each patient-week's first patient-day (np.unique's index is the first occurrence)
+    keys, first, inverse = np.unique(
+        episode * (int(week.max()) + 1) + week, return_index=True, return_inverse=True
+    )
     covered = np.bincount(inverse, weights=had.astype(float), minlength=keys.size) > 0
-    first = np.full(keys.size, week.size, dtype=np.intp)
-    np.minimum.at(first, inverse, np.arange(week.size))
     track_of_week = run.episodes.codes("track", tracks)[episode[first]]
     kpis = {"individual_therapy_weekly_coverage": float(covered.mean())}
     for position, name in enumerate(names):

@@ -39,7 +39,10 @@ and the correct one.
 The t quantile comes from scipy (``scipy.special``, the functions behind
 ``scipy.stats.t``), imported on the first interval: importing ``scipy.stats``
 costs about 0.5 s more than ``scipy.special`` on a small machine, which a
-command that only needs a t quantile should not pay. Non-finite values (NaN
+command that only needs a t quantile should not pay. The 0.975 quantiles of
+1 to 1000 degrees of freedom (every interval of a run of up to 1001
+replications) are scipy's values kept in a table (simiop/results/t975.py),
+so such a run does not import scipy at all. Non-finite values (NaN
 from a KPI with no events, inf) are left out, and ``n`` counts what was used.
 """
 
@@ -54,6 +57,8 @@ from functools import lru_cache
 from typing import Final, Literal
 
 import numpy as np
+
+from simiop.results.t975 import T975
 
 _NAN = float("nan")
 _TINY = 1e-300
@@ -127,9 +132,9 @@ def _t_quantile(p: float, df: float) -> float:
 def load_quantiles() -> None:
     """Import what ``t_quantile`` needs (``scipy.special``) now rather than at the first interval.
 
-    Why: the import costs 0.2-0.3 s. The runner asks for it while the
-    workers simulate, where it shares the machine with them, rather than
-    after the last cell, where every other process waits for it.
+    Why: the import costs 0.2-0.5 s. The runner asks for it (when
+    ``needs_scipy``) while the workers simulate, where it shares the machine
+    with them, rather than after the last cell, where every other process waits for it.
     """
     import scipy.special  # noqa: F401
 
@@ -145,7 +150,15 @@ def t_quantile(p: float, df: float) -> float:
         raise ValueError(f"p must be in (0, 1), got {p!r}")
     if not (df > 0.0 and math.isfinite(df)):
         raise ValueError(f"df must be positive and finite, got {df!r}")
+    if p == 0.975 and df <= len(T975) and df == int(df):
+        return T975[int(df) - 1]  # scipy's value, kept (t975.py): no import
     return _t_quantile(float(p), float(df))
+
+
+def needs_scipy(replications: int) -> bool:
+    """Whether summaries of up to ``replications`` values need ``scipy.special`` (else T975 has every
+    0.975 quantile they use: n - 1 degrees of freedom for n of 2 to ``replications``)."""
+    return replications - 1 > len(T975)
 
 
 @dataclass(frozen=True)
