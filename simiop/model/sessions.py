@@ -205,6 +205,10 @@ class RowPatients(Sequence[list[int]]):
         return self._count
 
 
+NO_ROWS: Sequence[list[int]] = ()
+"""A held session's rows where care pulls nobody out (no care service): never asked for."""
+
+
 @dataclass(slots=True)
 class HeldSession:
     """A group session that ran on a programme day: who was in it, and the patient list of each of its
@@ -253,10 +257,33 @@ def _able(people: list[Person], start: float, end: float, minutes: float) -> lis
     ]
 
 
+def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
+    """Per group of ``came``: the session its members were in, None if its session did not run.
+
+    A session that merged nothing holds its group's own list of members (most
+    days: found by the list's identity, with no look at its members); a group
+    is never split (merging moves whole groups), so otherwise its first member
+    tells.
+    """
+    if len(came) == 1:
+        return [held[0] if held else None]
+    if not held:
+        return [None] * len(came)
+    own = {id(session.members): session for session in held}
+    found = [own.get(id(group)) if group else None for group in came]
+    if all(session is not None or not group for session, group in zip(found, came, strict=True)):
+        return found
+    where = {id(enrolment): session for session in held for enrolment in session.members}
+    return [where.get(id(group[0])) if group else None for group in came]
+
+
 class Sessions:
     """Holds the group sessions of track-days one after another, reading each track's rules once."""
 
-    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog) -> None:
+    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
+        """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
+        without, a held one-group session's rows keep one shared patient list and no RowPatients."""
+        self._pull_outs = pull_outs
         self._roster = roster
         self._group_rooms = group_rooms
         self._log = log
@@ -350,7 +377,11 @@ class Sessions:
             return []
         chosen.hours_by_week[week] += hours  # Roster.book, written out
         rule.booked[day] += hours
-        chosen.today(day).take(start, end, minutes)
+        if chosen.timeline_day == day:
+            chosen.timeline.take(start, end, minutes)
+        else:  # the facilitator's first booking today (Person.today, then take, written out)
+            chosen.timeline_day = day
+            chosen.timeline = Timeline(start, end, 0.0 + minutes)
         row.facilitation_hours += hours
         staffed = (chosen.person_id,)
         log = self._log
@@ -368,7 +399,7 @@ class Sessions:
         row.group_attendances += size * len(rule.times)
         if size > row.largest_group:
             row.largest_group = size
-        return [HeldSession(group, RowPatients(log.patients, at, rows, ids))]
+        return [HeldSession(group, RowPatients(log.patients, at, rows, ids) if self._pull_outs else NO_ROWS)]
 
     def _take_room(self, rooms: list[Timeline | tuple[float, float]], start: float, end: float) -> int | None:
         """Take the first room free for [start, end) today, if any: its number (``hold``'s search)."""

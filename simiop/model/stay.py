@@ -44,7 +44,7 @@ import numpy as np
 from simiop.config.care import Recertification
 from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
-from simiop.model.care import CarePlan
+from simiop.model.care import NO_CARE, CarePlan, any_service
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, NO_START, STEP_UP, EndState, Episode
 from simiop.model.staff import Person
 
@@ -149,6 +149,7 @@ class Enrolment:
     group: int
     therapist: Person
     care: CarePlan
+    """``care.NO_CARE`` (shared) in a run with no care service (``care.any_service``)."""
     first: int
     """Index of the stay's first programme day in the track's list of days."""
     attended: list[bool]
@@ -233,6 +234,8 @@ class Stay:
         """Payers whose patients are recertified (None: everyone's)."""
         self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
         """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
+        self._care = any_service(config.services)
+        """Whether a stay needs its own CarePlan (else the shared NO_CARE: nothing is ever due)."""
         self._uniforms_unused = (
             self._family is None
             and stay.step_up_weekly_hazard <= 0.0
@@ -639,7 +642,9 @@ class Stay:
             track,
             group,
             therapist,
-            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day)
+            if self._care
+            else NO_CARE,
             first,
             attended,
             state,
@@ -723,7 +728,9 @@ class Stay:
             track,
             group,
             therapist,
-            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day)
+            if self._care
+            else NO_CARE,
             first,
             [True] * count,
             COMPLETED,
