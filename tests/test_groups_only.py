@@ -14,7 +14,7 @@ from simiop.model.care import NO_CARE, Care, CarePlan, any_service
 from simiop.model.clock import Timeline
 from simiop.model.records import Records
 from simiop.model.sessions import sessions_of
-from simiop.model.stay import Stay
+from simiop.model.stay import Stay, first_success_of_logs, piecewise_first_success
 from tests.tiny_world import episode, roster_of, stay_world, track_of
 
 MMC = Path(__file__).resolve().parent.parent / "configs" / "validation" / "mmc.yaml"
@@ -116,3 +116,13 @@ def test_a_timeline_made_busy_equals_an_empty_one_then_take() -> None:
     assert Timeline().direct == 0.0
     with pytest.raises(ValueError, match="must end after it starts"):
         Timeline(720.0, 540.0)
+
+
+def test_the_first_success_from_logs_is_the_piecewise_first_success() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        daily = rng.choice([0.0, 0.05, 0.3, 1.0], size=int(rng.integers(0, 12)))
+        u = float(rng.random())
+        with np.errstate(divide="ignore"):
+            logs = np.log1p(-daily)
+        assert first_success_of_logs(u, logs) == piecewise_first_success(u, daily)
