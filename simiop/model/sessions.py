@@ -343,8 +343,9 @@ class Sessions:
         able = rule.able.get(id(people))
         if able is None or able[0] is not people:
             able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
-        best: tuple[float, float, str] | None = None
         chosen: Person | None = None
+        best_day = best_week = 0.0
+        best_id = ""
         for p in able[1]:  # ``hold``'s candidates, written out: only the first in its order is wanted
             if p.timeline_day == day:
                 timeline = p.timeline
@@ -355,9 +356,18 @@ class Sessions:
                 direct = 0.0
             used = p.hours_by_week[week]
             if used + hours <= p.weekly_hours + 1e-9:
-                key = (direct - p.daily_limit, used - p.weekly_hours, p.person_id)
-                if best is None or key < best:
-                    best, chosen = key, p
+                # the least key (direct - daily limit, used - weekly hours, id), compared as tuples are,
+                # without making one per candidate
+                left_day, left_week = direct - p.daily_limit, used - p.weekly_hours
+                if (
+                    chosen is None
+                    or left_day < best_day
+                    or (
+                        left_day == best_day
+                        and (left_week < best_week or (left_week == best_week and p.person_id < best_id))
+                    )
+                ):
+                    chosen, best_day, best_week, best_id = p, left_day, left_week, p.person_id
         if chosen is None and rule.cover:
             return None
         row = attendance.row
@@ -370,7 +380,11 @@ class Sessions:
             row.cancelled_no_facilitator += 1
             self._row(rule, attendance, 0, group, "no_facilitator")
             return []
-        room = self._take_room(rooms, start, end)
+        room: int | None = 0
+        if rooms or not self._group_rooms:
+            room = self._take_room(rooms, start, end)
+        else:  # the day's first room taken (``_take_room`` with no room taken yet, written out)
+            rooms.append((start, end))
         if room is None:
             row.cancelled_no_room += 1
             self._row(rule, attendance, 0, group, "no_room")
