@@ -7,9 +7,9 @@ import pytest
 
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care, _fitting
-from simiop.model.delivery import deliver, sessions_of
+from simiop.model.delivery import deliver
 from simiop.model.records import PatientDays, TrackDay
-from simiop.model.sessions import HeldSession, SessionLog
+from simiop.model.sessions import HeldSession, SessionLog, sessions_of
 from simiop.model.stay import Enrolment
 from tests.tiny_world import enrolment, roster_of, tiny_config, track_of
 

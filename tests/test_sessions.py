@@ -148,6 +148,20 @@ def test_one_group_takes_the_facilitator_with_most_minutes_left_today_then_this_
     assert {r.staff for r in _rows(log)} == {("therapist_1",)}
 
 
+def test_one_group_takes_the_smallest_id_among_facilitators_equal_in_minutes_and_hours() -> None:
+    """The least (minutes left today, hours left this week, id) as tuples compare: on equal minutes and
+    hours the id decides; fewer hours left this week loses to more, whatever the id."""
+    config = tiny_config(tracks__day__groups=1)
+    roster, track = roster_of(config), track_of(config)
+    log = SessionLog()
+    hold_sessions(_day(track, roster, [_patients(track, roster, 0, 4)]), roster, 3, log)
+    assert {r.staff for r in _rows(log)} == {("therapist_1",)}
+    roster.book(roster.by_role["therapist"][1], 1, 0, 1.0, "individual")  # therapist_2: an hour fewer
+    log = SessionLog()
+    hold_sessions(_day(track, roster, [_patients(track, roster, 0, 4)], day=1), roster, 3, log)
+    assert {r.staff for r in _rows(log)} == {("therapist_3",)}  # therapist_1 booked on day 0
+
+
 def test_one_group_is_cancelled_when_nobody_has_the_hours_or_too_few_came() -> None:
     config = tiny_config(tracks__day__groups=1)
     roster, track = roster_of(config), track_of(config)

@@ -32,16 +32,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simiop.config.care import Placement, PrescriberVisits
+from simiop.config.care import Placement, PrescriberVisits, ServicesConfig
 from simiop.config.clock import Window
 from simiop.config.model import SimiopConfig
 from simiop.model.clock import EPS, Timeline
 from simiop.model.records import PatientDays, SessionKind, SessionReason, TrackDay
 from simiop.model.session_table import NO_TIME
-from simiop.model.sessions import HeldSession, SessionLog
+from simiop.model.sessions import HeldSession, SessionLog, sessions_of
 from simiop.model.staff import Activity, Person, Roster
 
 if TYPE_CHECKING:
+    from simiop.model.attendance import Attendance
     from simiop.model.stay import Enrolment
     from simiop.model.tracks import TrackState
 
@@ -59,9 +60,7 @@ class PatientToday:
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        timeline = self.timeline = Timeline()  # Timeline.busy, written out: one per patient with care due
-        timeline.starts.append(programme[0])
-        timeline.ends.append(programme[1])
+        self.timeline = Timeline(programme[0], programme[1])  # one per patient with care due
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
@@ -91,6 +90,22 @@ class CarePlan:
     individual_this_week: int = 0
     next_due: float = 0.0
     """No service is due before this day (the earliest of the three): care skips the patient until then."""
+
+
+NO_CARE = CarePlan(False, math.inf, math.inf, next_due=math.inf)
+"""The plan of every stay in a run with no care service (``any_service`` false): nothing is ever due,
+so care never changes it; one shared plan rather than one made per admission."""
+
+
+def any_service(services: ServicesConfig) -> bool:
+    """Whether any patient can ever be due individual therapy, a prescriber or a family session (else
+    care only writes each group's records and no stay needs a CarePlan)."""
+    individual = services.individual_therapy
+    return (
+        (individual is not None and individual.sessions_per_week > 0)
+        or services.prescriber is not None
+        or services.family is not None
+    )
 
 
 class _Service:
@@ -251,8 +266,9 @@ class Care:
         """Today's intake assessments held, by episode: [start, end) (delivery.py sets it each day)."""
         self._on_shift: dict[tuple[str, str], bool] = {}
         """Per (role, shift): whether anybody of the role ever works the shift (else: no_staff_on_shift)."""
-        self._any_service = self._individual_per_week > 0 or prescriber is not None or family is not None
-        """Whether any patient can be due a service (else a group's records are written in one go)."""
+        self.any_service = self._any_service = any_service(services)
+        """Whether any patient can be due a service (else a group's records are written in one go, by
+        ``record_groups``)."""
 
     def care_for(
         self,
@@ -276,15 +292,7 @@ class Care:
         ``close``, from the record.
         """
         index = self._rows
-        shape = self._shapes.get(track.name)
-        if shape is None:
-            spec = track.spec
-            per_day = spec.group_sessions_per_day
-            shape = self._shapes[track.name] = (
-                per_day,
-                spec.hours_per_day,
-                per_day * spec.session_minutes / 60.0,
-            )
+        shape = self._shapes.get(track.name) or self._shape(track)
         self._days.track_days.append((index, day, week, *shape))
         episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
         for group, session in zip(groups, sessions, strict=True):
@@ -299,6 +307,41 @@ class Care:
                 self._serve(track, day, week, row, group, session, index)
             index += count
         self._rows = index
+
+    def record_groups(self, attendance: Attendance, held: Sequence[HeldSession]) -> None:
+        """``care_for`` in a run with no care service (``any_service`` false), from the track-day and the
+        group sessions ``hold`` gave it: each group's records in one go (the same rows as ``care_for``'s
+        with ``sessions_of``), with no look at a care plan."""
+        came = attendance.came
+        if len(came) == 1:  # sessions_of's first case
+            group = came[0]
+            if not group:
+                sessions: Sequence[HeldSession | None] = [None]
+            else:
+                index = self._rows
+                track = attendance.track
+                shape = self._shapes.get(track.name) or self._shape(track)
+                self._days.track_days.append((index, attendance.day, attendance.week, *shape))
+                count = len(group)
+                self._groups.append(group)
+                self._episode_ids.extend(map(_episode_id, group))
+                self._ran.extend([bool(held)] * count)
+                self._rows = index + count
+                return
+        else:
+            sessions = sessions_of(came, held)
+        self.care_for(attendance.track, attendance.day, attendance.week, attendance.row, came, sessions)
+
+    def _shape(self, track: TrackState) -> tuple[int, float, float]:
+        """The track's group sessions a day, programme hours and a patient's group hours, read once."""
+        spec = track.spec
+        per_day = spec.group_sessions_per_day
+        shape = self._shapes[track.name] = (
+            per_day,
+            spec.hours_per_day,
+            per_day * spec.session_minutes / 60.0,
+        )
+        return shape
 
     def _spots_of(self, track: TrackState) -> _Spots:
         """The track's spot of each service, made once."""

@@ -24,10 +24,18 @@ class Timeline:
 
     __slots__ = ("direct", "ends", "starts")
 
-    def __init__(self) -> None:
-        self.starts: list[float] = []
-        self.ends: list[float] = []
-        self.direct = 0.0
+    def __init__(self, start: float | None = None, end: float = 0.0, direct: float = 0.0) -> None:
+        """An empty day, or one busy for ``[start, end)`` alone with ``direct`` minutes of it direct care
+        (a day's first booking: ``take`` on an empty timeline, without the call)."""
+        if start is None:
+            self.starts: list[float] = []
+            self.ends: list[float] = []
+        else:
+            if not end > start:
+                raise ValueError(f"an interval must end after it starts: [{start}, {end})")
+            self.starts = [start]
+            self.ends = [end]
+        self.direct = direct
         """Direct-care minutes booked today (a facilitator is busy for the whole programme day but
         direct only for its sessions, so this is not the busy time)."""
 
@@ -84,10 +92,7 @@ class Timeline:
     @classmethod
     def busy(cls, start: float, end: float) -> Timeline:
         """A timeline busy for ``[start, end)`` only (a patient's programme day)."""
-        made = cls()
-        made.starts.append(start)
-        made.ends.append(end)
-        return made
+        return cls(start, end)
 
     @property
     def earliest(self) -> float | None:

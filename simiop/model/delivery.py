@@ -19,12 +19,11 @@ from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
 from simiop.model.records import Booking, PatientDays
-from simiop.model.sessions import HeldSession, SessionLog, Sessions
+from simiop.model.sessions import SessionLog, Sessions, sessions_of
 from simiop.model.staff import Roster
 
 if TYPE_CHECKING:
     from simiop.model.intake import IntakeBook
-    from simiop.model.stay import Enrolment
 
 
 def deliver(
@@ -45,12 +44,26 @@ def deliver(
     """
     log = log if log is not None else SessionLog()
     care = Care(config, roster, patient_days, log)
-    hold = Sessions(roster, config.rooms.group_rooms, log).hold
+    hold = Sessions(roster, config.rooms.group_rooms, log, pull_outs=care.any_service).hold
     if intake is not None:
         intake.build()  # its rota is reserved whether or not the flow booked any assessment
     assessments = _Assessments(config, roster, intake, bookings, log)
+    none_held: dict[int, tuple[float, float]] = {}
+    if not care.any_service:  # groups only: each track-day's records follow its groups (nothing is booked)
+        record, cover = care.record_groups, roster.cover
+        for day, batch in groupby(days, key=_day):
+            if day >= assessments.next_day:
+                assessments.until(day)
+            for attendance in batch:
+                record(attendance, hold(attendance))
+            if cover:
+                roster.pay_cover(day)
+            log.close_day()
+        assessments.until(None)
+        care.close()
+        return log
     for day, batch in groupby(days, key=_day):
-        care.assessed = assessments.until(day)
+        care.assessed = assessments.until(day) if day >= assessments.next_day else none_held
         planned = []
         for attendance in batch:
             held = hold(attendance)
@@ -67,25 +80,8 @@ def deliver(
 
 _day = attrgetter("day")
 
-
-def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
-    """Per group of ``came``: the session its members were in, None if its session did not run.
-
-    A session that merged nothing holds its group's own list of members (most
-    days: found by the list's identity, with no look at its members); a group
-    is never split (merging moves whole groups), so otherwise its first member
-    tells.
-    """
-    if len(came) == 1:
-        return [held[0] if held else None]
-    if not held:
-        return [None] * len(came)
-    own = {id(session.members): session for session in held}
-    found = [own.get(id(group)) if group else None for group in came]
-    if all(session is not None or not group for session, group in zip(found, came, strict=True)):
-        return found
-    where = {id(enrolment): session for session in held for enrolment in session.members}
-    return [where.get(id(group[0])) if group else None for group in came]
+NEVER_DAY = 1 << 62
+"""A day after every run's last (no assessments left to hold)."""
 
 
 class _Assessments:
@@ -117,6 +113,8 @@ class _Assessments:
             (day, booked.get(day, [])) for day in {*booked, *(day for day in offered if day < last)}
         )
         self._next = 0
+        self.next_day = self._by_day[0][0] if self._by_day else NEVER_DAY
+        """The first day with assessments not yet held (``until`` an earlier day does nothing)."""
         self._codes: dict[tuple[float, str, str], int] = {}
         """(start, person, outcome) -> the log's code of an assessment row's key (the end follows)."""
         self._booked = roster.booked_hours()["intake"]
@@ -134,6 +132,7 @@ class _Assessments:
         while self._next < len(by_day) and (day is None or by_day[self._next][0] <= day):
             when, bookings = by_day[self._next]
             self._next += 1
+            self.next_day = by_day[self._next][0] if self._next < len(by_day) else NEVER_DAY
             assert intake is not None, "intake bookings without the intake book"
             found = self._hold(intake, when, bookings)
             if when != day:

@@ -170,18 +170,16 @@ class Programme:
         The join time tells a stale give-up (the patient left this list and joined again) from a live one.
         """
         track, episode, joined = cast(tuple[TrackState, Episode, float], event._value)
-        if episode.wait_list_day == joined and episode in track.wait_list:
+        if episode.wait_list_day == joined and _drop(track.wait_list, episode):
             now = self._env.now
-            track.wait_list.remove(episode)
             self._wait_change[track.name][int(now)] -= 1
             episode.end(LEFT_WAIT_LIST, now)
 
     def leave_wait_list(self, episode: Episode) -> bool:
         """Take a waiting patient off their track's wait list (a lapsed warm hand-off); False if not on it."""
         track = self.tracks.get(episode.track or "")
-        if track is None or episode not in track.wait_list:
+        if track is None or not _drop(track.wait_list, episode):
             return False
-        track.wait_list.remove(episode)
         self._wait_change[track.name][int(self._env.now)] -= 1
         return True
 
@@ -237,8 +235,8 @@ class Programme:
         if fifo:  # those admitted are the list's first: one cut, not a search per patient
             del waiting[:admitted]
         else:
-            for episode in order[:admitted]:
-                waiting.remove(episode)
+            taken = {id(episode) for episode in order[:admitted]}
+            waiting[:] = [episode for episode in waiting if id(episode) not in taken]
         self.rows[track.name][day].admissions += admitted
         self._wait_change[track.name][day] -= admitted
 
@@ -445,3 +443,14 @@ class Programme:
             return list(self.rows[names[0]])
         # The tracks' lists (a row for each of the calendar's days) interleaved: (day, track) order.
         return list(chain.from_iterable(zip(*(self.rows[name] for name in names), strict=True)))
+
+
+def _drop(waiting: list[Episode], episode: Episode) -> bool:
+    """Take ``episode`` off a wait list if it is on it (whether it was): found by identity, as ``in`` and
+    ``list.remove`` would find it (no two episodes are equal: each has its own id) without comparing
+    Episode dataclasses field by field with every patient ahead of it."""
+    for index, other in enumerate(waiting):
+        if other is episode:
+            del waiting[index]
+            return True
+    return False

@@ -205,6 +205,10 @@ class RowPatients(Sequence[list[int]]):
         return self._count
 
 
+NO_ROWS: Sequence[list[int]] = ()
+"""A held session's rows where care pulls nobody out (no care service): never asked for."""
+
+
 @dataclass(slots=True)
 class HeldSession:
     """A group session that ran on a programme day: who was in it, and the patient list of each of its
@@ -253,10 +257,33 @@ def _able(people: list[Person], start: float, end: float, minutes: float) -> lis
     ]
 
 
+def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]) -> list[HeldSession | None]:
+    """Per group of ``came``: the session its members were in, None if its session did not run.
+
+    A session that merged nothing holds its group's own list of members (most
+    days: found by the list's identity, with no look at its members); a group
+    is never split (merging moves whole groups), so otherwise its first member
+    tells.
+    """
+    if len(came) == 1:
+        return [held[0] if held else None]
+    if not held:
+        return [None] * len(came)
+    own = {id(session.members): session for session in held}
+    found = [own.get(id(group)) if group else None for group in came]
+    if all(session is not None or not group for session, group in zip(found, came, strict=True)):
+        return found
+    where = {id(enrolment): session for session in held for enrolment in session.members}
+    return [where.get(id(group[0])) if group else None for group in came]
+
+
 class Sessions:
     """Holds the group sessions of track-days one after another, reading each track's rules once."""
 
-    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog) -> None:
+    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
+        """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
+        without, a held one-group session's rows keep one shared patient list and no RowPatients."""
+        self._pull_outs = pull_outs
         self._roster = roster
         self._group_rooms = group_rooms
         self._log = log
@@ -316,8 +343,9 @@ class Sessions:
         able = rule.able.get(id(people))
         if able is None or able[0] is not people:
             able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
-        best: tuple[float, float, str] | None = None
         chosen: Person | None = None
+        best_day = best_week = 0.0
+        best_id = ""
         for p in able[1]:  # ``hold``'s candidates, written out: only the first in its order is wanted
             if p.timeline_day == day:
                 timeline = p.timeline
@@ -328,9 +356,18 @@ class Sessions:
                 direct = 0.0
             used = p.hours_by_week[week]
             if used + hours <= p.weekly_hours + 1e-9:
-                key = (direct - p.daily_limit, used - p.weekly_hours, p.person_id)
-                if best is None or key < best:
-                    best, chosen = key, p
+                # the least key (direct - daily limit, used - weekly hours, id), compared as tuples are,
+                # without making one per candidate
+                left_day, left_week = direct - p.daily_limit, used - p.weekly_hours
+                if (
+                    chosen is None
+                    or left_day < best_day
+                    or (
+                        left_day == best_day
+                        and (left_week < best_week or (left_week == best_week and p.person_id < best_id))
+                    )
+                ):
+                    chosen, best_day, best_week, best_id = p, left_day, left_week, p.person_id
         if chosen is None and rule.cover:
             return None
         row = attendance.row
@@ -343,14 +380,22 @@ class Sessions:
             row.cancelled_no_facilitator += 1
             self._row(rule, attendance, 0, group, "no_facilitator")
             return []
-        room = self._take_room(rooms, start, end)
+        room: int | None = 0
+        if rooms or not self._group_rooms:
+            room = self._take_room(rooms, start, end)
+        else:  # the day's first room taken (``_take_room`` with no room taken yet, written out)
+            rooms.append((start, end))
         if room is None:
             row.cancelled_no_room += 1
             self._row(rule, attendance, 0, group, "no_room")
             return []
         chosen.hours_by_week[week] += hours  # Roster.book, written out
         rule.booked[day] += hours
-        chosen.today(day).take(start, end, minutes)
+        if chosen.timeline_day == day:
+            chosen.timeline.take(start, end, minutes)
+        else:  # the facilitator's first booking today (Person.today, then take, written out)
+            chosen.timeline_day = day
+            chosen.timeline = Timeline(start, end, 0.0 + minutes)
         row.facilitation_hours += hours
         staffed = (chosen.person_id,)
         log = self._log
@@ -368,7 +413,7 @@ class Sessions:
         row.group_attendances += size * len(rule.times)
         if size > row.largest_group:
             row.largest_group = size
-        return [HeldSession(group, RowPatients(log.patients, at, rows, ids))]
+        return [HeldSession(group, RowPatients(log.patients, at, rows, ids) if self._pull_outs else NO_ROWS)]
 
     def _take_room(self, rooms: list[Timeline | tuple[float, float]], start: float, end: float) -> int | None:
         """Take the first room free for [start, end) today, if any: its number (``hold``'s search)."""

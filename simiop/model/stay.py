@@ -44,7 +44,7 @@ import numpy as np
 from simiop.config.care import Recertification
 from simiop.config.distributions import Fixed
 from simiop.config.model import SimiopConfig
-from simiop.model.care import CarePlan
+from simiop.model.care import NO_CARE, CarePlan, any_service
 from simiop.model.records import ADMINISTRATIVE, COMPLETED, DROPOUT, NO_START, STEP_UP, EndState, Episode
 from simiop.model.staff import Person
 
@@ -83,12 +83,18 @@ def piecewise_first_success(u: float, daily: np.ndarray) -> float:
     cumsum(log1p(-daily))[k] < log1p(-u). One cumulative sum and one binary search, not a draw per day;
     with a constant p it is ``first_success(u, p)`` (up to rounding). NEVER if it fires on none of the days.
     """
-    if not len(daily):
-        return NEVER
     with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day for sure
-        survival = np.cumsum(np.log1p(-daily))
+        return first_success_of_logs(u, np.log1p(-daily))
+
+
+def first_success_of_logs(u: float, logs: np.ndarray) -> float:
+    """``piecewise_first_success`` from the days' ``log1p(-daily)`` (a stay's days pick theirs from one
+    array per track made once, so no stay takes a logarithm or sets numpy's error state)."""
+    if not len(logs):
+        return NEVER
+    survival = np.cumsum(logs)
     day = int(np.searchsorted(-survival, -math.log1p(-u), side="right"))
-    return NEVER if day >= len(daily) else day
+    return NEVER if day >= len(logs) else day
 
 
 def dropout_day(attended: list[bool] | bytes, absences_to_dropout: int) -> float:
@@ -149,6 +155,7 @@ class Enrolment:
     group: int
     therapist: Person
     care: CarePlan
+    """``care.NO_CARE`` (shared) in a run with no care service (``care.any_service``)."""
     first: int
     """Index of the stay's first programme day in the track's list of days."""
     attended: list[bool]
@@ -217,7 +224,7 @@ class Stay:
         self._dropout_weekly = hazard.weekly_by_week if hazard is not None else None
         """The dropout hazard's probability per week of stay (None: no such hazard)."""
         self._dropout_daily: dict[int, np.ndarray] = {}
-        """Per track's days per week: the dropout hazard per programme day, by week of stay."""
+        """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay."""
         self._disengages = self._no_start > 0.0 or hazard is not None
         """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
         self.always_attends = always_attends and self._no_start <= 0.0 and not no_starts_possible
@@ -233,6 +240,8 @@ class Stay:
         """Payers whose patients are recertified (None: everyone's)."""
         self._hazards_possible = stay.step_up_weekly_hazard > 0.0 or stay.administrative_weekly_hazard > 0.0
         """Whether either hazard can ever fire (an acuity multiplier never makes 0 more than 0)."""
+        self._care = any_service(config.services)
+        """Whether a stay needs its own CarePlan (else the shared NO_CARE: nothing is ever due)."""
         self._uniforms_unused = (
             self._family is None
             and stay.step_up_weekly_hazard <= 0.0
@@ -283,14 +292,14 @@ class Stay:
         if weekly is None or no_start:
             return no_start, NEVER
         days_per_week = track.days_per_week
-        daily = self._dropout_daily.get(days_per_week)
-        if daily is None:
-            daily = self._dropout_daily[days_per_week] = np.array(
-                [weekly_to_daily(p, days_per_week) for p in weekly]
-            )
+        logs = self._dropout_daily.get(days_per_week)
+        if logs is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
+            daily = np.array([weekly_to_daily(p, days_per_week) for p in weekly])
+            with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day
+                logs = self._dropout_daily[days_per_week] = np.log1p(-daily)
         # An integer array even when empty: a continuous stay may end before its first programme day starts.
         weeks = (np.array(track.days[first : first + count], dtype=np.int64) - day) // int(DAYS_PER_WEEK)
-        return False, piecewise_first_success(u_dropout, daily[np.minimum(weeks, len(daily) - 1)])
+        return False, first_success_of_logs(u_dropout, logs[np.minimum(weeks, len(logs) - 1)])
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""
@@ -639,7 +648,9 @@ class Stay:
             track,
             group,
             therapist,
-            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day)
+            if self._care
+            else NO_CARE,
             first,
             attended,
             state,
@@ -723,7 +734,9 @@ class Stay:
             track,
             group,
             therapist,
-            CarePlan(family is not None and u_family < family.share_of_patients, day, day),
+            CarePlan(family is not None and u_family < family.share_of_patients, day, day)
+            if self._care
+            else NO_CARE,
             first,
             [True] * count,
             COMPLETED,
