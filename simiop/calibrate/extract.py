@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -153,6 +153,40 @@ MAX_PROBLEMS = 50
 """Problems listed before the rest are only counted (a wrong file would otherwise print one per cell)."""
 
 
+SEPARATORS = (";", "\t", "|")
+"""Separators a spreadsheet's export may use instead of commas (a semicolon where the comma is the decimal
+mark, a tab for "text" exports), recognised in the header to name the problem in one line."""
+
+
+def header_problem(source: str, first_row: Sequence[str], names: Sequence[str]) -> str | None:
+    """The one line for a first row that is not a header at all, or None when it may be one.
+
+    A file saved with another separator has its whole header in one cell; a file exported without a header
+    row has a data row there, whose cells (a patient id among them) must not be echoed as "unknown
+    columns". Such a row is named without its cells.
+    """
+    cells = [cell.strip() for cell in first_row]
+    if any(cell in names for cell in cells):
+        return None
+    for separator in SEPARATORS:
+        if any(part.strip() in names for cell in cells for part in cell.split(separator)):
+            return (
+                f"{source}: row 1: the columns are separated by {separator!r} (allowed: commas; save or "
+                "export the sheet as CSV with comma separators)"
+            )
+    return (
+        f"{source}: row 1: not a header row: none of its {len(cells)} cells is a column name (allowed: a "
+        f"first row naming the columns: {', '.join(names)})"
+    )
+
+
+def shown(value: str, patients: Collection[str]) -> str:
+    """A cell's value for an error line: quoted, unless it is one of the file's patient ids (a column
+    shifted or mixed up in a spreadsheet puts ids where a date or a name should be), which is never
+    shown."""
+    return "(a patient_id of the extract, not shown)" if value in patients else repr(value)
+
+
 def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
     """Read and check an extract file.
 
@@ -180,6 +214,9 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
         raise ExtractError(
             [f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"]
         )
+    not_header = header_problem(source, rows[0], NAMES)
+    if not_header is not None:
+        raise ExtractError([not_header])
     header = [name.strip() for name in rows[0]]
     problems: list[str] = []
     unknown = [name for name in header if name not in NAMES]
@@ -192,6 +229,8 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
     problems += [f"{source}: row 1, column {name!r}: appears twice" for name in twice]
     if problems:
         raise ExtractError(problems)
+    at = header.index("patient_id")
+    patients = {cells[at].strip() for cells in rows[1:] if len(cells) > at} - {""}
     episodes: list[Episode] = []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
@@ -200,7 +239,11 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
             problems.append(f"{source}: row {number}: {len(cells)} cells, the header has {len(header)}")
             continue
         episode = _episode(
-            source, number, dict(zip(header, (cell.strip() for cell in cells), strict=False)), problems
+            source,
+            number,
+            dict(zip(header, (cell.strip() for cell in cells), strict=False)),
+            problems,
+            patients,
         )
         if episode is not None:
             episodes.append(episode)
@@ -211,10 +254,10 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
     if as_of is not None and latest is not None and latest > as_of:
         problems.append(f"{source}: dates up to {latest} are later than --as-of {as_of}")
     if problems:
-        shown = problems[:MAX_PROBLEMS]
+        listed = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
-            shown.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
-        raise ExtractError(shown)
+            listed.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+        raise ExtractError(listed)
     assert latest is not None
     return Extract(source, tuple(episodes), as_of or latest)
 
@@ -284,12 +327,15 @@ def _latest(episode: Episode) -> dt.date:
     return max(date for date in dates if date is not None)
 
 
-def _episode(source: str, number: int, cells: dict[str, str], problems: list[str]) -> Episode | None:
-    """One row checked; each problem appended to ``problems`` as one line naming row and column."""
+def _episode(
+    source: str, number: int, cells: dict[str, str], problems: list[str], patients: Collection[str] = ()
+) -> Episode | None:
+    """One row checked; each problem appended to ``problems`` as one line naming row and column (a value
+    that is one of the file's ``patients`` ids is not shown)."""
     before = len(problems)
 
     def problem(column: str, value: str, allowed: str) -> None:
-        problems.append(f"{source}: row {number}, column {column}: {value!r} ({allowed})")
+        problems.append(f"{source}: row {number}, column {column}: {shown(value, patients)} ({allowed})")
 
     def date(column: str) -> dt.date | None:
         text = cells.get(column, "")
@@ -362,6 +408,12 @@ def _episode(source: str, number: int, cells: dict[str, str], problems: list[str
     if scheduled is not None and attended is not None and attended > scheduled:
         problem(
             "programme_days_attended", str(attended), f"allowed: at most programme_days_scheduled {scheduled}"
+        )
+    if ending == "no_start" and attended:
+        problem(
+            "programme_days_attended",
+            str(attended),
+            "allowed: 0 for discharge_type no_start, admitted but never attended a programme day",
         )
     if len(problems) > before:
         return None

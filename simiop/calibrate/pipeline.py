@@ -20,7 +20,7 @@ from simiop.calibrate.adjust import (
     split_no_starts,
 )
 from simiop.calibrate.attendance import fit_attendance
-from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
+from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract, shown
 from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
@@ -82,6 +82,7 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
         ("payer", "payer", set(base.money.payers)),
         ("track", "track", set(base.tracks)),
     )
+    patients = {episode.patient for episode in extract.episodes}
     lines = []
     seen: set[tuple[str, str]] = set()
     for episode in extract.episodes:
@@ -93,8 +94,8 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
                 continue
             seen.add((column, value))
             lines.append(
-                f"{extract.source}: row {episode.row}, column {column}: {value!r} is not a {kind} "
-                f"of the base config (allowed: {', '.join(sorted(known))})"
+                f"{extract.source}: row {episode.row}, column {column}: {shown(value, patients)} is not a "
+                f"{kind} of the base config (allowed: {', '.join(sorted(known))})"
             )
     opening = base.clinic.opening_date
     early = [episode for episode in extract.episodes if episode.referred < opening]

@@ -1,0 +1,107 @@
+"""Extracts and bookings files as a clinic's spreadsheet may really give them: no header row, another
+separator, a patient id in the wrong column, a no-start with attended days. Each is one line naming the
+row and column, and no line shows a patient identifier (docs/calibrate.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simiop.calibrate.bookings import attach
+from simiop.calibrate.extract import NAMES, ExtractError, parse_rows
+from simiop.calibrate.pipeline import UnknownNamesError, check_names
+from simiop.config import load_config
+from tests.conftest import BASELINE
+
+IDS = ("ZQ81", "ZQ82")
+
+
+def _row(**cells: str) -> list[str]:
+    values = {"patient_id": IDS[0], "referral_date": "2027-02-01", "referral_source": "step_down"} | cells
+    return [values.get(name, "") for name in NAMES]
+
+
+def _lines(rows: list[list[str]]) -> list[str]:
+    with pytest.raises(ExtractError) as caught:
+        parse_rows("x.csv", rows)
+    return caught.value.lines
+
+
+def _no_id(lines: list[str]) -> None:
+    assert not [line for line in lines if any(patient in line for patient in IDS)]
+
+
+def test_a_file_without_a_header_row_is_one_line_without_its_cells() -> None:
+    lines = _lines([_row(), _row(patient_id=IDS[1])])
+    assert len(lines) == 1
+    assert lines[0].startswith("x.csv: row 1: not a header row")
+    assert "patient_id, referral_date, referral_source" in lines[0]
+    _no_id(lines)
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_a_file_separated_by_semicolons_or_tabs_is_one_line_naming_the_separator(separator: str) -> None:
+    header = [separator.join(NAMES)]
+    lines = _lines([header, [separator.join(_row())]])
+    assert lines == [
+        f"x.csv: row 1: the columns are separated by {separator!r} (allowed: commas; save or export the "
+        "sheet as CSV with comma separators)"
+    ]
+
+
+def test_a_patient_id_in_another_column_is_not_shown() -> None:
+    lines = _lines([list(NAMES), _row(), _row(patient_id=IDS[1], referral_date=IDS[0])])
+    assert len(lines) == 1
+    assert lines[0].startswith("x.csv: row 3, column referral_date: ")
+    _no_id(lines)
+
+
+def test_a_patient_id_as_a_source_payer_or_track_is_not_shown() -> None:
+    admitted = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    extract = parse_rows(
+        "x.csv",
+        [list(NAMES), _row(), _row(patient_id=IDS[1], referral_source=IDS[0], payer=IDS[1], **admitted)],
+    )
+    with pytest.raises(UnknownNamesError) as caught:
+        check_names(extract, load_config(BASELINE))
+    assert [line.split(":")[1] for line in caught.value.lines] == [
+        " row 3, column referral_source",
+        " row 3, column payer",
+    ]
+    _no_id(caught.value.lines)
+
+
+def test_a_bookings_file_without_a_header_or_with_an_id_in_a_date_column_hides_the_id() -> None:
+    extract = parse_rows("x.csv", [list(NAMES), _row(), _row(patient_id=IDS[1], referral_date="2027-03-01")])
+    booking = [IDS[0], "2027-02-01", "2027-02-03", "yes"]
+    with pytest.raises(ExtractError) as caught:
+        attach("b.csv", [booking, booking], extract)
+    assert len(caught.value.lines) == 1
+    assert caught.value.lines[0].startswith("b.csv: row 1: not a header row")
+    _no_id(caught.value.lines)
+    with pytest.raises(ExtractError) as caught:
+        attach(
+            "b.csv",
+            [["patient_id", "booked", "slot", "attended"], [IDS[0], IDS[1], "2027-02-03", "yes"]],
+            extract,
+        )
+    assert caught.value.lines[0].startswith("b.csv: row 2, column booked: ")
+    _no_id(caught.value.lines)
+
+
+def test_a_no_start_with_attended_days_is_a_problem() -> None:
+    lines = _lines(
+        [
+            list(NAMES),
+            _row(
+                admission_date="2027-02-02",
+                discharge_date="2027-02-20",
+                discharge_type="no_start",
+                programme_days_scheduled="6",
+                programme_days_attended="5",
+            ),
+        ]
+    )
+    assert lines == [
+        "x.csv: row 2, column programme_days_attended: '5' (allowed: 0 for discharge_type no_start, "
+        "admitted but never attended a programme day)"
+    ]
