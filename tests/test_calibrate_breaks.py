@@ -4,6 +4,8 @@ row and column, and no line shows a patient identifier (docs/calibrate.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from simiop.calibrate.bookings import attach
@@ -104,4 +106,19 @@ def test_a_no_start_with_attended_days_is_a_problem() -> None:
     assert lines == [
         "x.csv: row 2, column programme_days_attended: '5' (allowed: 0 for discharge_type no_start, "
         "admitted but never attended a programme day)"
+    ]
+
+
+def test_a_date_after_as_of_names_its_row_and_column() -> None:
+    rows = [
+        list(NAMES),
+        _row(),
+        _row(patient_id=IDS[1], admission_date="2027-02-05", referral_date="2027-02-02"),
+        _row(patient_id="ZQ83", referral_date="2027-02-07"),
+    ]
+    with pytest.raises(ExtractError) as caught:
+        parse_rows("x.csv", rows, as_of=dt.date(2027, 2, 3))
+    assert caught.value.lines == [
+        "x.csv: row 3, column admission_date: '2027-02-05' and 1 more row (allowed: on or before --as-of "
+        "2027-02-03, the date the data were taken)"
     ]

@@ -251,8 +251,8 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
         problems.append(f"{source}: no episodes (allowed: at least one row after the header)")
     problems += _one_episode_at_a_time(source, episodes)
     latest = max((_latest(episode) for episode in episodes), default=None)
-    if as_of is not None and latest is not None and latest > as_of:
-        problems.append(f"{source}: dates up to {latest} are later than --as-of {as_of}")
+    if as_of is not None:
+        problems += _after_as_of(source, episodes, as_of)
     if problems:
         listed = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
@@ -315,6 +315,29 @@ def _one_episode_at_a_time(source: str, episodes: Sequence[Episode]) -> list[str
             seen.add(line)
             lines.append(line)
     return lines
+
+
+def _after_as_of(source: str, episodes: Sequence[Episode], as_of: dt.date) -> list[str]:
+    """One line naming the first row (and its column) with a date after ``as_of``, and how many more."""
+    late = []
+    for episode in episodes:
+        dates = (
+            ("referral_date", episode.referred),
+            ("assessment_date", episode.assessed),
+            ("admission_date", episode.admitted),
+            ("discharge_date", episode.discharged),
+        )
+        after = [(column, day) for column, day in dates if day is not None and day > as_of]
+        if after:
+            late.append((episode.row, *after[0]))
+    if not late:
+        return []
+    row, column, day = min(late)
+    more = f" and {len(late) - 1} more row{'s' if len(late) > 2 else ''}" if len(late) > 1 else ""
+    return [
+        f"{source}: row {row}, column {column}: '{day}'{more} (allowed: on or before --as-of {as_of}, the "
+        "date the data were taken)"
+    ]
 
 
 def _cells(episode: Episode) -> tuple[object, ...]:
