@@ -5,12 +5,15 @@ row and column, and no line shows a patient identifier (docs/calibrate.md)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from simiop.calibrate.bookings import attach
 from simiop.calibrate.extract import NAMES, ExtractError, parse_rows
+from simiop.calibrate.outputs import FILES, OPTIONAL_FILES
 from simiop.calibrate.pipeline import UnknownNamesError, check_names
+from simiop.calibrate.record import CalibrateError, claim
 from simiop.config import load_config
 from tests.conftest import BASELINE
 
@@ -122,3 +125,23 @@ def test_a_date_after_as_of_names_its_row_and_column() -> None:
         "x.csv: row 3, column admission_date: '2027-02-05' and 1 more row (allowed: on or before --as-of "
         "2027-02-03, the date the data were taken)"
     ]
+
+
+def test_a_folder_whose_file_or_folder_is_in_the_way_is_refused_before_the_fits(tmp_path: Path) -> None:
+    names = (*FILES, *OPTIONAL_FILES)
+    (tmp_path / "figures").write_text("my notes\n")
+    with pytest.raises(CalibrateError) as caught:
+        claim(tmp_path, "key", False, names)
+    assert caught.value.lines == [
+        f"--out {tmp_path}: figures is a file where the calibration writes a folder (allowed: move or rename "
+        "it, or choose another --out)"
+    ]
+    (tmp_path / "figures").unlink()
+    (tmp_path / "fits.csv").mkdir()
+    with pytest.raises(CalibrateError) as caught:
+        claim(tmp_path, "key", True, names)
+    assert caught.value.lines == [
+        f"--out {tmp_path}: fits.csv is a folder where the calibration writes a file (allowed: move or rename "
+        "it, or choose another --out)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fits.csv"]
