@@ -12,7 +12,7 @@ import pytest
 from simiop.calibrate.bookings import attach
 from simiop.calibrate.extract import NAMES, ExtractError, parse_rows
 from simiop.calibrate.outputs import FILES, OPTIONAL_FILES
-from simiop.calibrate.pipeline import UnknownNamesError, check_names
+from simiop.calibrate.pipeline import UnknownNamesError, calibrate, check_names
 from simiop.calibrate.record import CalibrateError, claim
 from simiop.config import load_config
 from tests.conftest import BASELINE
@@ -145,3 +145,18 @@ def test_a_folder_whose_file_or_folder_is_in_the_way_is_refused_before_the_fits(
         "it, or choose another --out)"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fits.csv"]
+
+
+def test_an_extract_with_one_completion_keeps_the_bases_plan_without_a_traceback(tmp_path: Path) -> None:
+    ended = {"admission_date": "2027-02-02", "track": "day", "discharge_date": "2027-03-01"}
+    rows = [
+        list(NAMES),
+        _row(referral_source="community", discharge_type="completed", **ended),
+        _row(patient_id=IDS[1], referral_source="community", referral_date="2027-02-03"),
+    ]
+    calibration = calibrate(parse_rows("x.csv", rows), BASELINE)
+    assert "planned_stay" not in calibration.fragment.get("length_of_stay", {})
+    assert calibration.config.length_of_stay.planned_stay == load_config(BASELINE).length_of_stay.planned_stay
+    assert "length_of_stay.planned_stay: 1 completions; not fitted (fewer than 3)" in "\n".join(
+        calibration.notes
+    )
