@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from simiop.calibrate.bookings import attach
-from simiop.calibrate.extract import NAMES, ExtractError, parse_rows
+from simiop.calibrate.extract import NAMES, ExtractError, label_readmissions, parse_rows
 from simiop.calibrate.outputs import FILES, OPTIONAL_FILES
 from simiop.calibrate.pipeline import UnknownNamesError, calibrate, check_names
 from simiop.calibrate.record import CalibrateError, claim
+from simiop.calibrate.referrals import fit_referrals
 from simiop.config import load_config
 from tests.conftest import BASELINE
 
@@ -145,6 +146,38 @@ def test_a_folder_whose_file_or_folder_is_in_the_way_is_refused_before_the_fits(
         "it, or choose another --out)"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fits.csv"]
+
+
+def test_a_readmission_given_its_referrers_source_is_counted_once_as_a_readmission() -> None:
+    """A clinic's system often records a returning patient's referral with its real source; the
+    readmission fit counts it as the discharge's readmission either way, so the source's referral rate
+    and intake shares must not count it too (the simulation would make it twice)."""
+    ended = {"admission_date": "2027-02-02", "discharge_date": "2027-03-01", "discharge_type": "completed"}
+    rows = [
+        list(NAMES),
+        _row(referral_source="community", **ended),
+        _row(referral_source="community", referral_date="2027-05-01"),  # the return: community, not labelled
+        _row(patient_id=IDS[1], referral_source="community", referral_date="2027-05-01"),
+        _row(patient_id="ZQ83", referral_source="community", referral_date="2027-05-03"),
+    ]
+    extract = parse_rows("x.csv", rows)
+    labelled, count = label_readmissions(extract)
+    assert count == [3]
+    assert [e.source for e in labelled.episodes] == ["community", "readmission", "community", "community"]
+    assert label_readmissions(labelled) == (labelled, [])
+    rows[2][NAMES.index("referral_source")] = "readmission"
+    assert label_readmissions(parse_rows("x.csv", rows))[0] == labelled
+    base = load_config(BASELINE)
+    sources = list(base.referrals.sources)
+    unlabelled_fit, _ = fit_referrals(extract, base.clinic.opening_date, sources)
+    labelled_fit, _ = fit_referrals(labelled, base.clinic.opening_date, sources)
+    assert [c.parameters for c in unlabelled_fit.candidates] != [
+        c.parameters for c in labelled_fit.candidates
+    ]
+    unlabelled_calibration = calibrate(extract, BASELINE)
+    labelled_calibration = calibrate(labelled, BASELINE)
+    assert unlabelled_calibration.fragment == labelled_calibration.fragment
+    assert [note for note in unlabelled_calibration.notes if "readmission" in note and "row 3" in note]
 
 
 def test_an_extract_with_one_completion_keeps_the_bases_plan_without_a_traceback(tmp_path: Path) -> None:

@@ -141,6 +141,42 @@ def _bookings_before(bookings: tuple[Booking, ...], cut: dt.date) -> tuple[Booki
     )
 
 
+def label_readmissions(extract: Extract) -> tuple[Extract, list[int]]:
+    """The extract with every readmission's source set to ``readmission``, and the rows relabelled.
+
+    A readmission is what ``simiop.calibrate.readmission`` counts as one: a patient's first referral on or
+    after one of their discharges (of the four types the model readmits after). A clinic's system may
+    record it with the source that sent the patient back; left so, it would be counted twice, in that
+    source's referral rate and intake shares and as the discharge's readmission, and the calibrated
+    simulation would make it twice (the config makes readmissions from ``discharge.<type>``).
+    """
+    by_patient: dict[str, list[Episode]] = {}
+    for episode in extract.episodes:
+        by_patient.setdefault(episode.patient, []).append(episode)
+    returns: set[int] = set()
+    """id() of each episode that is a readmission (a bootstrap resample may repeat row numbers)."""
+    for own in by_patient.values():
+        for ended in own:
+            if ended.discharged is None or ended.discharge_type not in DISCHARGES:
+                continue
+            discharged = ended.discharged
+            later = [e for e in own if e is not ended and e.referred >= discharged]
+            if later:
+                returns.add(id(min(later, key=lambda e: (e.referred, e.row))))
+    relabelled = [e.row for e in extract.episodes if id(e) in returns and e.source != READMISSION_SOURCE]
+    if not relabelled:
+        return extract, []
+    import dataclasses
+
+    episodes = tuple(
+        dataclasses.replace(e, source=READMISSION_SOURCE)
+        if id(e) in returns and e.source != READMISSION_SOURCE
+        else e
+        for e in extract.episodes
+    )
+    return Extract(extract.source, episodes, extract.as_of), relabelled
+
+
 class ExtractError(Exception):
     """The extract cannot be used: one line per problem, each naming the row and column."""
 

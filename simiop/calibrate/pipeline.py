@@ -20,7 +20,7 @@ from simiop.calibrate.adjust import (
     split_no_starts,
 )
 from simiop.calibrate.attendance import fit_attendance
-from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract, shown
+from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract, label_readmissions, shown
 from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
@@ -118,9 +118,17 @@ def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> 
     base_data = read_config_data(base_path)
     base = validate_config(base_data, str(base_path))
     check_names(extract, base)
+    extract, relabelled = label_readmissions(extract)
     opening: dt.date = base.clinic.opening_date
     sources = list(base.referrals.sources)
     referrals, source_fits = fit_referrals(extract, opening, sources, only)
+    if relabelled:
+        more = f" and {len(relabelled) - 1} more" if len(relabelled) > 1 else ""
+        referrals.notes.append(
+            f"referrals: {len(relabelled)} referrals of a patient after their discharge (row {relabelled[0]}"
+            f"{more}) came with another source than 'readmission'; they are fitted as readmissions "
+            "(discharge.<type>), not as their source's referrals"
+        )
     intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source), only)
     stay, stay_fit = fit_stay(extract, only, plan_rules(base))
     attendance = fit_attendance(extract)
