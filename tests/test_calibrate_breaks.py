@@ -193,3 +193,28 @@ def test_an_extract_with_one_completion_keeps_the_bases_plan_without_a_traceback
     assert "length_of_stay.planned_stay: 1 completions; not fitted (fewer than 3)" in "\n".join(
         calibration.notes
     )
+
+
+def test_a_bad_cell_and_an_unknown_source_are_listed_together(tmp_path: Path) -> None:
+    """A clinic fixing its file sees every problem at once, not the base's names only after the cells."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from simiop.cli import main
+
+    extract = tmp_path / "x.csv"
+    with extract.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [list(NAMES), _row(referral_date="03/04/2027"), _row(patient_id=IDS[1], referral_source="gp")]
+        )
+    result = CliRunner().invoke(
+        main, ["calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{extract}: row 2, column referral_date: '03/04/2027' (allowed: a date YYYY-MM-DD)",
+        f"{extract}: row 3, column referral_source: 'gp' is not a source of the base config (allowed: "
+        "community, emergency_department, readmission, step_down, step_up)",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -223,7 +223,12 @@ def shown(value: str, patients: Collection[str]) -> str:
     return "(a patient_id of the extract, not shown)" if value in patients else repr(value)
 
 
-def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
+NameCheck = Callable[[Sequence["Episode"]], list[str]]
+"""A check of the rows that parsed against the base config's names (simiop.calibrate.pipeline.name_problems):
+one line per problem, listed with the cells' problems so a clinic sees them all at once."""
+
+
+def read_extract(path: Path, as_of: dt.date | None = None, names: NameCheck | None = None) -> Extract:
     """Read and check an extract file.
 
     ``as_of``: the date the data were taken; default the latest date in the file. Raises ExtractError
@@ -241,11 +246,14 @@ def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
         raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
-    return parse_rows(str(path), rows, as_of)
+    return parse_rows(str(path), rows, as_of, names)
 
 
-def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None) -> Extract:
-    """Check the rows of an extract (the first one the header); see ``read_extract``."""
+def parse_rows(
+    source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None, names: NameCheck | None = None
+) -> Extract:
+    """Check the rows of an extract (the first one the header); see ``read_extract``. ``names``: a check of
+    the parsed rows' sources, payers and tracks, whose lines join the others."""
     if not rows:
         raise ExtractError(
             [f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"]
@@ -285,11 +293,14 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
             episodes.append(episode)
     if not episodes and not problems:
         problems.append(f"{source}: no episodes (allowed: at least one row after the header)")
+    if names is not None:
+        problems += names(episodes)
     problems += _one_episode_at_a_time(source, episodes)
     latest = max((_latest(episode) for episode in episodes), default=None)
     if as_of is not None:
         problems += _after_as_of(source, episodes, as_of)
     if problems:
+        problems.sort(key=lambda line: _row_of(source, line))  # stable: a row's own lines keep their order
         listed = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
             listed.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
@@ -351,6 +362,15 @@ def _one_episode_at_a_time(source: str, episodes: Sequence[Episode]) -> list[str
             seen.add(line)
             lines.append(line)
     return lines
+
+
+def _row_of(source: str, line: str) -> int:
+    """The row a problem line names (0 for none), to list the cells' and the names' problems in row order."""
+    head = f"{source}: row "
+    if not line.startswith(head):
+        return 0
+    digits = itertools.takewhile(str.isdigit, line[len(head) :])
+    return int("".join(digits) or 0)
 
 
 def _after_as_of(source: str, episodes: Sequence[Episode], as_of: dt.date) -> list[str]:

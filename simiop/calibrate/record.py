@@ -210,13 +210,17 @@ def calibrate_into(
     from simiop.calibrate.extract import read_extract
     from simiop.calibrate.holdout import holdout
     from simiop.calibrate.outputs import FILES, OPTIONAL_FILES, write_outputs
-    from simiop.calibrate.pipeline import calibrate
+    from simiop.calibrate.pipeline import calibrate, name_problems
+    from simiop.config.loader import read_config_data, validate_config
 
     document = identity(inputs, options)
     key = key_of(document)
     names = (*FILES, *OPTIONAL_FILES)
     replaced = claim(out, key, force, names)  # refused before the fits; nothing removed yet
-    data = read_extract(inputs.extract, options.as_of)
+    base = validate_config(read_config_data(inputs.base), str(inputs.base))
+    data = read_extract(
+        inputs.extract, options.as_of, lambda episodes: name_problems(str(inputs.extract), episodes, base)
+    )
     if inputs.bookings is not None:
         data = read_bookings(inputs.bookings, data)
     held = None
