@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simiop.calibrate.bookings import attach
+from simiop.calibrate.bootstrap import bootstrap
 from simiop.calibrate.extract import NAMES, ExtractError, label_readmissions, parse_rows
 from simiop.calibrate.outputs import FILES, OPTIONAL_FILES
 from simiop.calibrate.pipeline import UnknownNamesError, calibrate, check_names
@@ -218,3 +220,18 @@ def test_a_bad_cell_and_an_unknown_source_are_listed_together(tmp_path: Path) ->
         "community, emergency_department, readmission, step_down, step_up)",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_small_extract_whose_intervals_are_unbounded_calibrates() -> None:
+    """29 episodes of the shipped extract: in a bootstrap resample the planned stay's likelihood is flat
+    enough that its Wald interval's upper end on the log scale overflowed math.exp (a traceback)."""
+    import csv
+
+    from tests.conftest import REPO
+
+    with (REPO / "experiments" / "data" / "baseline_extract.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))[:30]
+    calibration = calibrate(parse_rows("small.csv", rows), BASELINE)
+    sets = bootstrap(calibration, BASELINE, 20, 1)  # resample 2's planned-stay interval overflowed
+    assert sets.values.shape == (20, len(calibration.estimates))
+    assert np.isfinite(sets.values).all()

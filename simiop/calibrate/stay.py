@@ -44,6 +44,7 @@ from simiop.calibrate.fits import (
     PartFit,
     choose,
     chosen_of,
+    exp_bound,
     poisson_rate_interval,
     wald_intervals,
 )
@@ -350,8 +351,8 @@ def _planned_intervals(
         Estimate(
             "length_of_stay.planned_stay.mean",
             mean,
-            math.exp(intervals[0][0]),
-            math.exp(intervals[0][1]),
+            exp_bound(intervals[0][0]),
+            exp_bound(intervals[0][1]),
             method,
             n,
         )
@@ -361,8 +362,8 @@ def _planned_intervals(
             Estimate(
                 "length_of_stay.planned_stay.sd",
                 sd,
-                math.exp(intervals[1][0]),
-                math.exp(intervals[1][1]),
+                exp_bound(intervals[1][0]),
+                exp_bound(intervals[1][1]),
                 method,
                 n,
             )
