@@ -12,7 +12,7 @@ import pytest
 
 from simiop.calibrate.bookings import attach
 from simiop.calibrate.bootstrap import bootstrap
-from simiop.calibrate.extract import NAMES, ExtractError, label_readmissions, parse_rows
+from simiop.calibrate.extract import NAMES, SLASHED, ExtractError, label_readmissions, parse_rows
 from simiop.calibrate.outputs import FILES, OPTIONAL_FILES
 from simiop.calibrate.pipeline import UnknownNamesError, calibrate, check_names
 from simiop.calibrate.record import CalibrateError, claim
@@ -215,7 +215,7 @@ def test_a_bad_cell_and_an_unknown_source_are_listed_together(tmp_path: Path) ->
     )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"{extract}: row 2, column referral_date: '03/04/2027' (allowed: a date YYYY-MM-DD)",
+        f"{extract}: row 2, column referral_date: '03/04/2027' (allowed: a date YYYY-MM-DD{SLASHED})",
         f"{extract}: row 3, column referral_source: 'gp' is not a source of the base config (allowed: "
         "community, emergency_department, readmission, step_down, step_up)",
     ]
@@ -235,3 +235,12 @@ def test_a_small_extract_whose_intervals_are_unbounded_calibrates() -> None:
     sets = bootstrap(calibration, BASELINE, 20, 1)  # resample 2's planned-stay interval overflowed
     assert sets.values.shape == (20, len(calibration.estimates))
     assert np.isfinite(sets.values).all()
+
+
+def test_a_spreadsheets_day_month_date_says_how_to_save_it() -> None:
+    lines = _lines([list(NAMES), _row(referral_date="03/04/2027"), _row(referral_date="2027-02-30")])
+    assert lines == [
+        "x.csv: row 2, column referral_date: '03/04/2027' (allowed: a date YYYY-MM-DD; format the "
+        "spreadsheet's date columns as YYYY-MM-DD before saving: 03/04/2027 may be 3 April or March 4)",
+        "x.csv: row 3, column referral_date: '2027-02-30' (allowed: a date YYYY-MM-DD)",
+    ]

@@ -406,6 +406,13 @@ def _latest(episode: Episode) -> dt.date:
     return max(date for date in dates if date is not None)
 
 
+SLASHED = (
+    "; format the spreadsheet's date columns as YYYY-MM-DD before saving: 03/04/2027 may be 3 April or "
+    "March 4"
+)
+"""Said of a date with slashes: a spreadsheet's own format, read one way or the other by locale."""
+
+
 def _episode(
     source: str, number: int, cells: dict[str, str], problems: list[str], patients: Collection[str] = ()
 ) -> Episode | None:
@@ -423,7 +430,7 @@ def _episode(
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            problem(column, text, "allowed: a date YYYY-MM-DD")
+            problem(column, text, "allowed: a date YYYY-MM-DD" + (SLASHED if "/" in text else ""))
             return None
 
     def count(column: str) -> int | None:
