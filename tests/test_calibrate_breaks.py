@@ -244,3 +244,20 @@ def test_a_spreadsheets_day_month_date_says_how_to_save_it() -> None:
         "spreadsheet's date columns as YYYY-MM-DD before saving: 03/04/2027 may be 3 April or March 4)",
         "x.csv: row 3, column referral_date: '2027-02-30' (allowed: a date YYYY-MM-DD)",
     ]
+
+
+def test_a_spreadsheets_empty_unnamed_columns_are_left_out() -> None:
+    """Excel writes the trailing columns a sheet once used as ',,' on every line, the header included."""
+    rows = [[*NAMES, "", ""], [*_row(), "", ""], [*_row(patient_id=IDS[1]), "", ""]]
+    extract = parse_rows("x.csv", rows)
+    assert [e.patient for e in extract.episodes] == list(IDS)
+    rows[2][-1] = IDS[1]
+    assert _lines(rows) == [
+        f"x.csv: row 1, column {len(NAMES) + 2}: no name, but row 3 has a value in it (allowed: a column "
+        "name, or a column left empty)"
+    ]
+    booking = [IDS[0], "2027-02-01", "2027-02-03", "yes"]
+    with_bookings = attach(
+        "b.csv", [["patient_id", "booked", "slot", "attended", ""], [*booking, ""]], extract
+    )
+    assert len(with_bookings.episodes[0].bookings) == 1

@@ -28,6 +28,7 @@ from simiop.calibrate.extract import (
     ExtractError,
     header_problem,
     shown,
+    without_empty_columns,
 )
 
 COLUMNS: tuple[Column, ...] = (
@@ -91,6 +92,7 @@ def attach(source: str, rows: Sequence[Sequence[str]], extract: Extract) -> Extr
     not_header = header_problem(source, rows[0], NAMES)
     if not_header is not None:
         raise ExtractError([not_header])
+    rows = without_empty_columns(source, rows)
     header = [name.strip() for name in rows[0]]
     problems = [
         f"{source}: row 1, column {name!r}: unknown column (allowed: {', '.join(NAMES)})"

@@ -216,6 +216,30 @@ def header_problem(source: str, first_row: Sequence[str], names: Sequence[str]) 
     )
 
 
+def without_empty_columns(source: str, rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """``rows`` without the columns that have no name and no value in any row: a spreadsheet writes the
+    trailing columns a sheet once used as ``,,`` on every line. ExtractError (one line per column) when
+    such a column has a value somewhere (its value is not shown: it may be a patient id)."""
+    header = [cell.strip() for cell in rows[0]]
+    unnamed = [index for index, name in enumerate(header) if not name]
+    if not unnamed:
+        return [list(row) for row in rows]
+    problems = []
+    for index in unnamed:
+        used = next(
+            (n for n, row in enumerate(rows[1:], start=2) if index < len(row) and row[index].strip()), None
+        )
+        if used is not None:
+            problems.append(
+                f"{source}: row 1, column {index + 1}: no name, but row {used} has a value in it (allowed: a "
+                "column name, or a column left empty)"
+            )
+    if problems:
+        raise ExtractError(problems)
+    drop = set(unnamed)
+    return [[cell for index, cell in enumerate(row) if index not in drop] for row in rows]
+
+
 def shown(value: str, patients: Collection[str]) -> str:
     """A cell's value for an error line: quoted, unless it is one of the file's patient ids (a column
     shifted or mixed up in a spreadsheet puts ids where a date or a name should be), which is never
@@ -261,6 +285,7 @@ def parse_rows(
     not_header = header_problem(source, rows[0], NAMES)
     if not_header is not None:
         raise ExtractError([not_header])
+    rows = without_empty_columns(source, rows)
     header = [name.strip() for name in rows[0]]
     problems: list[str] = []
     unknown = [name for name in header if name not in NAMES]
