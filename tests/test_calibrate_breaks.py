@@ -261,3 +261,18 @@ def test_a_spreadsheets_empty_unnamed_columns_are_left_out() -> None:
         "b.csv", [["patient_id", "booked", "slot", "attended", ""], [*booking, ""]], extract
     )
     assert len(with_bookings.episodes[0].bookings) == 1
+
+
+def test_a_workbook_or_a_windows_encoded_csv_says_how_to_save_it(tmp_path: Path) -> None:
+    from simiop.calibrate.bookings import read_bookings
+    from simiop.calibrate.extract import read_extract
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(",".join(NAMES).encode() + b"\nJos\xe9,2027-02-01,step_down\n")  # cp1252
+    line = f"{path}: not a UTF-8 text file (allowed: a CSV file; save the sheet as 'CSV UTF-8')"
+    with pytest.raises(ExtractError) as caught:
+        read_extract(path)
+    assert caught.value.lines == [line]
+    with pytest.raises(ExtractError) as caught:
+        read_bookings(path, parse_rows("y.csv", [list(NAMES), _row()]))
+    assert caught.value.lines == [line]

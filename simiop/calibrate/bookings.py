@@ -22,6 +22,7 @@ from pathlib import Path
 
 from simiop.calibrate.extract import (
     MAX_PROBLEMS,
+    NOT_UTF8,
     Column,
     Episode,
     Extract,
@@ -71,7 +72,7 @@ def read_bookings(path: Path, extract: Extract) -> Extract:
     except IsADirectoryError:
         raise ExtractError([f"{path}: is a folder, not a bookings file"]) from None
     except UnicodeDecodeError:
-        raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
+        raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
     return attach(str(path), rows, extract)

@@ -185,6 +185,10 @@ class ExtractError(Exception):
         self.lines = list(lines)
 
 
+NOT_UTF8 = "not a UTF-8 text file (allowed: a CSV file; save the sheet as 'CSV UTF-8')"
+"""Said of a file that is not UTF-8: a workbook (.xlsx) or a CSV in a Windows code page, as a spreadsheet
+saves it unless asked for 'CSV UTF-8'."""
+
 MAX_PROBLEMS = 50
 """Problems listed before the rest are only counted (a wrong file would otherwise print one per cell)."""
 
@@ -267,7 +271,7 @@ def read_extract(path: Path, as_of: dt.date | None = None, names: NameCheck | No
     except IsADirectoryError:
         raise ExtractError([f"{path}: is a folder, not an extract file"]) from None
     except UnicodeDecodeError:
-        raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
+        raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
     return parse_rows(str(path), rows, as_of, names)
