@@ -276,3 +276,19 @@ def test_a_workbook_or_a_windows_encoded_csv_says_how_to_save_it(tmp_path: Path)
     with pytest.raises(ExtractError) as caught:
         read_bookings(path, parse_rows("y.csv", [list(NAMES), _row()]))
     assert caught.value.lines == [line]
+
+
+def test_a_source_that_sent_nobody_has_an_exact_interval_from_zero() -> None:
+    """No referrals from a source: its rate's Wald interval was a point around the fit's floor
+    (9.6e-10 - 1.04e-09); the exact Poisson interval for 0 events runs from 0 to 3.689 / weeks of data."""
+    rows = [list(NAMES)] + [
+        _row(patient_id=f"Q{day}", referral_date=f"2027-02-{day:02d}", referral_source="step_down")
+        for day in range(1, 29)
+    ]
+    base = load_config(BASELINE)
+    part, _ = fit_referrals(parse_rows("x.csv", rows), base.clinic.opening_date, list(base.referrals.sources))
+    rate = next(e for e in part.estimates if e.path == "referrals.sources.community.weekly_rate")
+    assert rate.n == 0
+    assert rate.low == 0
+    weeks = 4  # the window: the first referral (2027-02-01) to the as-of date (2027-02-28)
+    assert rate.high == pytest.approx(3.6889 / weeks, rel=0.1)
