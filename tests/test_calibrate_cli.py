@@ -158,9 +158,14 @@ def test_cli_bad_extract_exits_2_without_traceback(tmp_path: Path) -> None:
         csv.writer(handle).writerows(_rows(_row(referral_source="walk_in"), _row(referral_date="soon")))
     code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))
     assert code == 2
-    assert stderr.splitlines() == [
-        f"{extract}: row 3, column referral_date: 'soon' (allowed: a date YYYY-MM-DD)"
-    ]
+    assert (
+        stderr.splitlines()
+        == [  # the base's names are checked with the cells (tests/test_calibrate_breaks.py)
+            f"{extract}: row 2, column referral_source: 'walk_in' is not a source of the base config (allowed: "
+            "community, emergency_department, readmission, step_down, step_up)",
+            f"{extract}: row 3, column referral_date: 'soon' (allowed: a date YYYY-MM-DD)",
+        ]
+    )
     with extract.open("w", newline="") as handle:
         csv.writer(handle).writerows(_rows(_row(referral_source="walk_in")))
     code, _, stderr = run("calibrate", str(extract), "--base", str(BASELINE), "--out", str(tmp_path / "out"))

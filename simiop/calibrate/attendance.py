@@ -24,6 +24,7 @@ from simiop.calibrate.fits import (
     PartFit,
     choose,
     chosen_of,
+    exp_bound,
     expit,
     logit,
     wald_intervals,
@@ -101,7 +102,7 @@ def fit_attendance(extract: Extract) -> PartFit:
         Estimate(
             "attendance.propensity.concentration",
             concentration,
-            math.exp(intervals[1][0]),
+            exp_bound(intervals[1][0]),
             math.exp(min(intervals[1][1], 700.0)),
             "beta-binomial MLE, Wald (log scale)",
             n,

@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simiop.calibrate.extract import MAX_PROBLEMS, Column, Episode, Extract, ExtractError
+from simiop.calibrate.extract import (
+    MAX_PROBLEMS,
+    NOT_UTF8,
+    Column,
+    Episode,
+    Extract,
+    ExtractError,
+    header_problem,
+    shown,
+    without_empty_columns,
+)
 
 COLUMNS: tuple[Column, ...] = (
     Column("patient_id", True, "the extract's pseudonymous person id; never written out"),
@@ -62,7 +72,7 @@ def read_bookings(path: Path, extract: Extract) -> Extract:
     except IsADirectoryError:
         raise ExtractError([f"{path}: is a folder, not a bookings file"]) from None
     except UnicodeDecodeError:
-        raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
+        raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
     return attach(str(path), rows, extract)
@@ -80,6 +90,10 @@ def attach(source: str, rows: Sequence[Sequence[str]], extract: Extract) -> Extr
     """Check the rows of a bookings file (the first one the header) and attach them; see ``read_bookings``."""
     if not rows:
         raise ExtractError([f"{source}: the file is empty (allowed: a header row with {', '.join(NAMES)})"])
+    not_header = header_problem(source, rows[0], NAMES)
+    if not_header is not None:
+        raise ExtractError([not_header])
+    rows = without_empty_columns(source, rows)
     header = [name.strip() for name in rows[0]]
     problems = [
         f"{source}: row 1, column {name!r}: unknown column (allowed: {', '.join(NAMES)})"
@@ -116,7 +130,7 @@ def attach(source: str, rows: Sequence[Sequence[str]], extract: Extract) -> Extr
         before = len(problems)
 
         def problem(column: str, value: str, allowed: str, row: int = number) -> None:
-            problems.append(f"{source}: row {row}, column {column}: {value!r} ({allowed})")
+            problems.append(f"{source}: row {row}, column {column}: {shown(value, by_patient)} ({allowed})")
 
         times: dict[str, dt.datetime] = {}
         for column in ("booked", "slot"):
@@ -186,10 +200,10 @@ def attach(source: str, rows: Sequence[Sequence[str]], extract: Extract) -> Extr
     if not found and not problems:
         problems.append(f"{source}: no bookings (allowed: at least one row after the header)")
     if problems:
-        shown = problems[:MAX_PROBLEMS]
+        listed = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
-            shown.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
-        raise ExtractError(shown)
+            listed.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+        raise ExtractError(listed)
     episodes_with = tuple(
         dataclasses.replace(episode, bookings=tuple(sorted(found.get(episode.row, ()), key=_order)))
         for episode in extract.episodes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -141,6 +141,42 @@ def _bookings_before(bookings: tuple[Booking, ...], cut: dt.date) -> tuple[Booki
     )
 
 
+def label_readmissions(extract: Extract) -> tuple[Extract, list[int]]:
+    """The extract with every readmission's source set to ``readmission``, and the rows relabelled.
+
+    A readmission is what ``simiop.calibrate.readmission`` counts as one: a patient's first referral on or
+    after one of their discharges (of the four types the model readmits after). A clinic's system may
+    record it with the source that sent the patient back; left so, it would be counted twice, in that
+    source's referral rate and intake shares and as the discharge's readmission, and the calibrated
+    simulation would make it twice (the config makes readmissions from ``discharge.<type>``).
+    """
+    by_patient: dict[str, list[Episode]] = {}
+    for episode in extract.episodes:
+        by_patient.setdefault(episode.patient, []).append(episode)
+    returns: set[int] = set()
+    """id() of each episode that is a readmission (a bootstrap resample may repeat row numbers)."""
+    for own in by_patient.values():
+        for ended in own:
+            if ended.discharged is None or ended.discharge_type not in DISCHARGES:
+                continue
+            discharged = ended.discharged
+            later = [e for e in own if e is not ended and e.referred >= discharged]
+            if later:
+                returns.add(id(min(later, key=lambda e: (e.referred, e.row))))
+    relabelled = [e.row for e in extract.episodes if id(e) in returns and e.source != READMISSION_SOURCE]
+    if not relabelled:
+        return extract, []
+    import dataclasses
+
+    episodes = tuple(
+        dataclasses.replace(e, source=READMISSION_SOURCE)
+        if id(e) in returns and e.source != READMISSION_SOURCE
+        else e
+        for e in extract.episodes
+    )
+    return Extract(extract.source, episodes, extract.as_of), relabelled
+
+
 class ExtractError(Exception):
     """The extract cannot be used: one line per problem, each naming the row and column."""
 
@@ -149,11 +185,78 @@ class ExtractError(Exception):
         self.lines = list(lines)
 
 
+NOT_UTF8 = "not a UTF-8 text file (allowed: a CSV file; save the sheet as 'CSV UTF-8')"
+"""Said of a file that is not UTF-8: a workbook (.xlsx) or a CSV in a Windows code page, as a spreadsheet
+saves it unless asked for 'CSV UTF-8'."""
+
 MAX_PROBLEMS = 50
 """Problems listed before the rest are only counted (a wrong file would otherwise print one per cell)."""
 
 
-def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
+SEPARATORS = (";", "\t", "|")
+"""Separators a spreadsheet's export may use instead of commas (a semicolon where the comma is the decimal
+mark, a tab for "text" exports), recognised in the header to name the problem in one line."""
+
+
+def header_problem(source: str, first_row: Sequence[str], names: Sequence[str]) -> str | None:
+    """The one line for a first row that is not a header at all, or None when it may be one.
+
+    A file saved with another separator has its whole header in one cell; a file exported without a header
+    row has a data row there, whose cells (a patient id among them) must not be echoed as "unknown
+    columns". Such a row is named without its cells.
+    """
+    cells = [cell.strip() for cell in first_row]
+    if any(cell in names for cell in cells):
+        return None
+    for separator in SEPARATORS:
+        if any(part.strip() in names for cell in cells for part in cell.split(separator)):
+            return (
+                f"{source}: row 1: the columns are separated by {separator!r} (allowed: commas; save or "
+                "export the sheet as CSV with comma separators)"
+            )
+    return (
+        f"{source}: row 1: not a header row: none of its {len(cells)} cells is a column name (allowed: a "
+        f"first row naming the columns: {', '.join(names)})"
+    )
+
+
+def without_empty_columns(source: str, rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """``rows`` without the columns that have no name and no value in any row: a spreadsheet writes the
+    trailing columns a sheet once used as ``,,`` on every line. ExtractError (one line per column) when
+    such a column has a value somewhere (its value is not shown: it may be a patient id)."""
+    header = [cell.strip() for cell in rows[0]]
+    unnamed = [index for index, name in enumerate(header) if not name]
+    if not unnamed:
+        return [list(row) for row in rows]
+    problems = []
+    for index in unnamed:
+        used = next(
+            (n for n, row in enumerate(rows[1:], start=2) if index < len(row) and row[index].strip()), None
+        )
+        if used is not None:
+            problems.append(
+                f"{source}: row 1, column {index + 1}: no name, but row {used} has a value in it (allowed: a "
+                "column name, or a column left empty)"
+            )
+    if problems:
+        raise ExtractError(problems)
+    drop = set(unnamed)
+    return [[cell for index, cell in enumerate(row) if index not in drop] for row in rows]
+
+
+def shown(value: str, patients: Collection[str]) -> str:
+    """A cell's value for an error line: quoted, unless it is one of the file's patient ids (a column
+    shifted or mixed up in a spreadsheet puts ids where a date or a name should be), which is never
+    shown."""
+    return "(a patient_id of the extract, not shown)" if value in patients else repr(value)
+
+
+NameCheck = Callable[[Sequence["Episode"]], list[str]]
+"""A check of the rows that parsed against the base config's names (simiop.calibrate.pipeline.name_problems):
+one line per problem, listed with the cells' problems so a clinic sees them all at once."""
+
+
+def read_extract(path: Path, as_of: dt.date | None = None, names: NameCheck | None = None) -> Extract:
     """Read and check an extract file.
 
     ``as_of``: the date the data were taken; default the latest date in the file. Raises ExtractError
@@ -168,18 +271,25 @@ def read_extract(path: Path, as_of: dt.date | None = None) -> Extract:
     except IsADirectoryError:
         raise ExtractError([f"{path}: is a folder, not an extract file"]) from None
     except UnicodeDecodeError:
-        raise ExtractError([f"{path}: not a UTF-8 text file"]) from None
+        raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
-    return parse_rows(str(path), rows, as_of)
+    return parse_rows(str(path), rows, as_of, names)
 
 
-def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None) -> Extract:
-    """Check the rows of an extract (the first one the header); see ``read_extract``."""
+def parse_rows(
+    source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None = None, names: NameCheck | None = None
+) -> Extract:
+    """Check the rows of an extract (the first one the header); see ``read_extract``. ``names``: a check of
+    the parsed rows' sources, payers and tracks, whose lines join the others."""
     if not rows:
         raise ExtractError(
             [f"{source}: the file is empty (allowed: a header row with {', '.join(REQUIRED)})"]
         )
+    not_header = header_problem(source, rows[0], NAMES)
+    if not_header is not None:
+        raise ExtractError([not_header])
+    rows = without_empty_columns(source, rows)
     header = [name.strip() for name in rows[0]]
     problems: list[str] = []
     unknown = [name for name in header if name not in NAMES]
@@ -192,6 +302,8 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
     problems += [f"{source}: row 1, column {name!r}: appears twice" for name in twice]
     if problems:
         raise ExtractError(problems)
+    at = header.index("patient_id")
+    patients = {cells[at].strip() for cells in rows[1:] if len(cells) > at} - {""}
     episodes: list[Episode] = []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
@@ -200,21 +312,28 @@ def parse_rows(source: str, rows: Sequence[Sequence[str]], as_of: dt.date | None
             problems.append(f"{source}: row {number}: {len(cells)} cells, the header has {len(header)}")
             continue
         episode = _episode(
-            source, number, dict(zip(header, (cell.strip() for cell in cells), strict=False)), problems
+            source,
+            number,
+            dict(zip(header, (cell.strip() for cell in cells), strict=False)),
+            problems,
+            patients,
         )
         if episode is not None:
             episodes.append(episode)
     if not episodes and not problems:
         problems.append(f"{source}: no episodes (allowed: at least one row after the header)")
+    if names is not None:
+        problems += names(episodes)
     problems += _one_episode_at_a_time(source, episodes)
     latest = max((_latest(episode) for episode in episodes), default=None)
-    if as_of is not None and latest is not None and latest > as_of:
-        problems.append(f"{source}: dates up to {latest} are later than --as-of {as_of}")
+    if as_of is not None:
+        problems += _after_as_of(source, episodes, as_of)
     if problems:
-        shown = problems[:MAX_PROBLEMS]
+        problems.sort(key=lambda line: _row_of(source, line))  # stable: a row's own lines keep their order
+        listed = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
-            shown.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
-        raise ExtractError(shown)
+            listed.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+        raise ExtractError(listed)
     assert latest is not None
     return Extract(source, tuple(episodes), as_of or latest)
 
@@ -274,6 +393,38 @@ def _one_episode_at_a_time(source: str, episodes: Sequence[Episode]) -> list[str
     return lines
 
 
+def _row_of(source: str, line: str) -> int:
+    """The row a problem line names (0 for none), to list the cells' and the names' problems in row order."""
+    head = f"{source}: row "
+    if not line.startswith(head):
+        return 0
+    digits = itertools.takewhile(str.isdigit, line[len(head) :])
+    return int("".join(digits) or 0)
+
+
+def _after_as_of(source: str, episodes: Sequence[Episode], as_of: dt.date) -> list[str]:
+    """One line naming the first row (and its column) with a date after ``as_of``, and how many more."""
+    late = []
+    for episode in episodes:
+        dates = (
+            ("referral_date", episode.referred),
+            ("assessment_date", episode.assessed),
+            ("admission_date", episode.admitted),
+            ("discharge_date", episode.discharged),
+        )
+        after = [(column, day) for column, day in dates if day is not None and day > as_of]
+        if after:
+            late.append((episode.row, *after[0]))
+    if not late:
+        return []
+    row, column, day = min(late)
+    more = f" and {len(late) - 1} more row{'s' if len(late) > 2 else ''}" if len(late) > 1 else ""
+    return [
+        f"{source}: row {row}, column {column}: '{day}'{more} (allowed: on or before --as-of {as_of}, the "
+        "date the data were taken)"
+    ]
+
+
 def _cells(episode: Episode) -> tuple[object, ...]:
     """An episode's values without its row number, to find a row repeated."""
     return tuple(value for name, value in vars(episode).items() if name != "row")
@@ -284,12 +435,22 @@ def _latest(episode: Episode) -> dt.date:
     return max(date for date in dates if date is not None)
 
 
-def _episode(source: str, number: int, cells: dict[str, str], problems: list[str]) -> Episode | None:
-    """One row checked; each problem appended to ``problems`` as one line naming row and column."""
+SLASHED = (
+    "; format the spreadsheet's date columns as YYYY-MM-DD before saving: 03/04/2027 may be 3 April or "
+    "March 4"
+)
+"""Said of a date with slashes: a spreadsheet's own format, read one way or the other by locale."""
+
+
+def _episode(
+    source: str, number: int, cells: dict[str, str], problems: list[str], patients: Collection[str] = ()
+) -> Episode | None:
+    """One row checked; each problem appended to ``problems`` as one line naming row and column (a value
+    that is one of the file's ``patients`` ids is not shown)."""
     before = len(problems)
 
     def problem(column: str, value: str, allowed: str) -> None:
-        problems.append(f"{source}: row {number}, column {column}: {value!r} ({allowed})")
+        problems.append(f"{source}: row {number}, column {column}: {shown(value, patients)} ({allowed})")
 
     def date(column: str) -> dt.date | None:
         text = cells.get(column, "")
@@ -298,7 +459,7 @@ def _episode(source: str, number: int, cells: dict[str, str], problems: list[str
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            problem(column, text, "allowed: a date YYYY-MM-DD")
+            problem(column, text, "allowed: a date YYYY-MM-DD" + (SLASHED if "/" in text else ""))
             return None
 
     def count(column: str) -> int | None:
@@ -362,6 +523,12 @@ def _episode(source: str, number: int, cells: dict[str, str], problems: list[str
     if scheduled is not None and attended is not None and attended > scheduled:
         problem(
             "programme_days_attended", str(attended), f"allowed: at most programme_days_scheduled {scheduled}"
+        )
+    if ending == "no_start" and attended:
+        problem(
+            "programme_days_attended",
+            str(attended),
+            "allowed: 0 for discharge_type no_start, admitted but never attended a programme day",
         )
     if len(problems) > before:
         return None

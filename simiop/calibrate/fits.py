@@ -151,6 +151,15 @@ def wald_intervals(
     ]
 
 
+def exp_bound(x: float) -> float:
+    """exp of an interval's end on the log scale; inf past the float range (a flat likelihood on a small
+    extract gives a Wald interval so wide that math.exp would raise OverflowError)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 

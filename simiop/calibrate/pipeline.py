@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,14 @@ from simiop.calibrate.adjust import (
     split_no_starts,
 )
 from simiop.calibrate.attendance import fit_attendance
-from simiop.calibrate.extract import DISCHARGES, READMISSION_SOURCE, Extract
+from simiop.calibrate.extract import (
+    DISCHARGES,
+    READMISSION_SOURCE,
+    Episode,
+    Extract,
+    label_readmissions,
+    shown,
+)
 from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit
 from simiop.calibrate.fragment import build_fragment, merge
 from simiop.calibrate.intake import fit_intake
@@ -72,19 +80,28 @@ class Calibration:
 
 def check_names(extract: Extract, base: SimiopConfig) -> None:
     """Every referral source, payer and track in the extract must be one of the base config's, and no
-    referral may come before its opening date.
+    referral may come before its opening date; UnknownNamesError otherwise (name_problems' lines).
 
     A source may also be 'readmission'. An unknown payer or track would be dropped silently from the
     adjustments that read them (authorization denials per payer, days a week per track).
     """
+    lines = name_problems(extract.source, extract.episodes, base)
+    if lines:
+        raise UnknownNamesError(lines)
+
+
+def name_problems(source: str, episodes: Sequence[Episode], base: SimiopConfig) -> list[str]:
+    """check_names' lines for ``episodes`` of the extract ``source`` (read_extract takes it to list them
+    with the cells' problems)."""
     columns = (
         ("referral_source", "source", set(base.referrals.sources) | {READMISSION_SOURCE}),
         ("payer", "payer", set(base.money.payers)),
         ("track", "track", set(base.tracks)),
     )
+    patients = {episode.patient for episode in episodes}
     lines = []
     seen: set[tuple[str, str]] = set()
-    for episode in extract.episodes:
+    for episode in episodes:
         for column, kind, known in columns:
             value = {"referral_source": episode.source, "payer": episode.payer, "track": episode.track}[
                 column
@@ -93,20 +110,19 @@ def check_names(extract: Extract, base: SimiopConfig) -> None:
                 continue
             seen.add((column, value))
             lines.append(
-                f"{extract.source}: row {episode.row}, column {column}: {value!r} is not a {kind} "
-                f"of the base config (allowed: {', '.join(sorted(known))})"
+                f"{source}: row {episode.row}, column {column}: {shown(value, patients)} is not a "
+                f"{kind} of the base config (allowed: {', '.join(sorted(known))})"
             )
     opening = base.clinic.opening_date
-    early = [episode for episode in extract.episodes if episode.referred < opening]
+    early = [episode for episode in episodes if episode.referred < opening]
     if early:
         more = f" and {len(early) - 1} more rows" if len(early) > 1 else ""
         lines.append(
-            f"{extract.source}: row {early[0].row}, column referral_date: '{early[0].referred}'{more} "
+            f"{source}: row {early[0].row}, column referral_date: '{early[0].referred}'{more} "
             f"(allowed: on or after the base config's clinic.opening_date {opening}, the day the programme "
             "in the extract opened: the ramp-up is fitted from it)"
         )
-    if lines:
-        raise UnknownNamesError(lines)
+    return lines
 
 
 def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> Calibration:
@@ -117,9 +133,17 @@ def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> 
     base_data = read_config_data(base_path)
     base = validate_config(base_data, str(base_path))
     check_names(extract, base)
+    extract, relabelled = label_readmissions(extract)
     opening: dt.date = base.clinic.opening_date
     sources = list(base.referrals.sources)
     referrals, source_fits = fit_referrals(extract, opening, sources, only)
+    if relabelled:
+        more = f" and {len(relabelled) - 1} more" if len(relabelled) > 1 else ""
+        referrals.notes.append(
+            f"referrals: {len(relabelled)} referrals of a patient after their discharge (row {relabelled[0]}"
+            f"{more}) came with another source than 'readmission'; they are fitted as readmissions "
+            "(discharge.<type>), not as their source's referrals"
+        )
     intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source), only)
     stay, stay_fit = fit_stay(extract, only, plan_rules(base))
     attendance = fit_attendance(extract)

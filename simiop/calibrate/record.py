@@ -127,6 +127,11 @@ def claim(out: Path, key: str, force: bool, names: tuple[str, ...]) -> list[str]
         raise CalibrateError([f"--out {out}: is a file, not a folder"])
     if not out.is_dir() or not any(out.iterdir()):
         return []
+    in_the_way = _in_the_way(out, names)
+    if in_the_way:
+        raise CalibrateError(
+            [f"--out {out}: {in_the_way} (allowed: move or rename it, or choose another --out)"]
+        )
     document: dict[str, Any] | None = None
     if (out / MANIFEST).is_file():
         try:
@@ -152,6 +157,20 @@ def claim(out: Path, key: str, force: bool, names: tuple[str, ...]) -> list[str]
             ]
         )
     return [name for name in (*names, MANIFEST) if (out / name).is_file()]
+
+
+def _in_the_way(out: Path, names: tuple[str, ...]) -> str | None:
+    """A user's file where a calibration writes a folder (figures/), or a folder where it writes a file:
+    found before the fits, as writing would fail half-way (manifest.json written, the outputs not)."""
+    for name in (*names, MANIFEST):
+        parts = Path(name).parts
+        for depth in range(1, len(parts)):
+            folder = Path(*parts[:depth])
+            if (out / folder).exists() and not (out / folder).is_dir():
+                return f"{folder.as_posix()} is a file where the calibration writes a folder"
+        if (out / name).is_dir():
+            return f"{name} is a folder where the calibration writes a file"
+    return None
 
 
 def calibration_versions() -> dict[str, str]:
@@ -191,13 +210,17 @@ def calibrate_into(
     from simiop.calibrate.extract import read_extract
     from simiop.calibrate.holdout import holdout
     from simiop.calibrate.outputs import FILES, OPTIONAL_FILES, write_outputs
-    from simiop.calibrate.pipeline import calibrate
+    from simiop.calibrate.pipeline import calibrate, name_problems
+    from simiop.config.loader import read_config_data, validate_config
 
     document = identity(inputs, options)
     key = key_of(document)
     names = (*FILES, *OPTIONAL_FILES)
     replaced = claim(out, key, force, names)  # refused before the fits; nothing removed yet
-    data = read_extract(inputs.extract, options.as_of)
+    base = validate_config(read_config_data(inputs.base), str(inputs.base))
+    data = read_extract(
+        inputs.extract, options.as_of, lambda episodes: name_problems(str(inputs.extract), episodes, base)
+    )
     if inputs.bookings is not None:
         data = read_bookings(inputs.bookings, data)
     held = None

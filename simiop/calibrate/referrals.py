@@ -26,7 +26,16 @@ from scipy import optimize, stats
 from scipy.special import gammaln
 
 from simiop.calibrate.extract import READMISSION_SOURCE, Extract
-from simiop.calibrate.fits import Candidate, Chosen, Estimate, PartFit, expit, logit, wald_intervals
+from simiop.calibrate.fits import (
+    Candidate,
+    Chosen,
+    Estimate,
+    PartFit,
+    expit,
+    logit,
+    poisson_rate_interval,
+    wald_intervals,
+)
 
 DAYS_PER_YEAR = 365.25
 SEASON_NEEDS_DAYS = 730
@@ -381,6 +390,10 @@ def _estimates(name: str, data: Counts, fit: FormFit, profile: bool = True) -> l
         if path.startswith("ramp_up."):
             low, high = _ramp_profile(data, fit, path) if profile else (math.nan, math.nan)
             method = "Poisson MLE, profile likelihood (rate and the other ramp parameter re-fitted)"
+        if path == "weekly_rate" and n == 0:  # no curvature at the floor: the exact interval for 0 events
+            exposure = float(_means(data, fit.form, fit.theta).sum()) / float(value)  # weeks at full rate
+            low, high = poisson_rate_interval(0, exposure)
+            method = "Poisson MLE, exact (Garwood) for 0 referrals"
         result.append(
             Estimate(f"{prefix}.{path}", float(value), max(low, floor), min(high, ceiling), method, n)
         )

@@ -44,6 +44,7 @@ from simiop.calibrate.fits import (
     PartFit,
     choose,
     chosen_of,
+    exp_bound,
     poisson_rate_interval,
     wald_intervals,
 )
@@ -202,6 +203,11 @@ class StayFit:
     """The base's progress reviews the plan was fitted through (None: the plan is the time to completion)."""
 
 
+MIN_COMPLETIONS = 3
+"""Completions below which the planned stay is not fitted (the base's is kept): a two-parameter family
+cannot be fitted to fewer (scipy's fit fails on one), as the readmissions need 3 returns."""
+
+
 def fit_stay(
     extract: Extract, only: Chosen | None = None, rules: PlanRules | None = None
 ) -> tuple[PartFit, StayFit | None]:
@@ -218,21 +224,31 @@ def fit_stay(
     censored = plan.censored()
     fits: dict[Family, tuple[float, float, float]] = {}
     forced = (only or {}).get("length_of_stay.planned_stay")
-    for family, distribution in FAMILIES.items():
+    completions = int(data.events("completed").sum())
+    if completions < MIN_COMPLETIONS:
+        part.notes.append(
+            f"length_of_stay.planned_stay: {completions} completions; not fitted (fewer than "
+            f"{MIN_COMPLETIONS}), the base's planned stay is kept"
+        )
+    for family, distribution in FAMILIES.items() if completions >= MIN_COMPLETIONS else ():
         if forced is not None and family != forced:
             continue
         if family == "exponential" and not plan.interval.any():
             mean = float(plan.low.sum() / max(plan.exact.sum(), 1))
             sd = mean
         else:
-            with warnings.catch_warnings():  # log(0) of interval-censored terms far out: scipy penalises
-                warnings.simplefilter("ignore", RuntimeWarning)
-                fitted = distribution(*distribution.fit(censored, floc=0))
+            try:
+                with warnings.catch_warnings():  # log(0) of interval-censored terms far out: scipy penalises
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    fitted = distribution(*distribution.fit(censored, floc=0))
+            except stats.FitError as exc:  # e.g. every completion on one day: no spread to fit
+                part.notes.append(f"length_of_stay.planned_stay: {family} not fitted ({exc})")
+                continue
             mean, sd = _mean_sd(family, fitted)
             sd = mean if family == "exponential" else sd
         fits[family] = (mean, sd, censored_log_likelihood(_frozen(family, mean, sd), plan))
     through = rules.reviews if rules is not None else None
-    likelihood = ReviewLikelihood(_observations(extract, plan, rules), through) if through else None
+    likelihood = ReviewLikelihood(_observations(extract, plan, rules), through) if through and fits else None
     if likelihood is not None:
         fits = {
             family: _through_reviews(family, mean, sd, likelihood) for family, (mean, sd, _) in fits.items()
@@ -255,23 +271,26 @@ def fit_stay(
         )
         for family, (mean, sd, log_likelihood) in fits.items()
     ]
-    ranked = choose(candidates)
-    part.candidates += ranked
-    best = chosen_of(ranked)
-    family = best.model
-    mean, sd, _ = fits[family]
-    part.estimates += [
-        dataclasses.replace(e, method=f"{e.method}; the plan, through the base's progress reviews")
-        if likelihood is not None
-        else e
-        for e in _planned_intervals(family, mean, sd, plan, log_likelihood)
-    ]
-    planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
-    if family != "exponential":
-        planned["sd"] = round(sd, 3)
-    fragment: dict[str, object] = {"planned_stay_unit": "weeks", "planned_stay": planned}
-    if likelihood is None:
-        fragment["progress_review"] = None
+    fragment: dict[str, object] = {}
+    chosen: Family | None = None
+    mean = sd = math.nan
+    if candidates:
+        ranked = choose(candidates)
+        part.candidates += ranked
+        chosen = family = chosen_of(ranked).model
+        mean, sd, _ = fits[family]
+        part.estimates += [
+            dataclasses.replace(e, method=f"{e.method}; the plan, through the base's progress reviews")
+            if likelihood is not None
+            else e
+            for e in _planned_intervals(family, mean, sd, plan, log_likelihood)
+        ]
+        planned: dict[str, object] = {"dist": family, "mean": round(mean, 3)}
+        if family != "exponential":
+            planned["sd"] = round(sd, 3)
+        fragment |= {"planned_stay_unit": "weeks", "planned_stay": planned}
+        if likelihood is None:
+            fragment["progress_review"] = None
     exposure = float(data.weeks.sum())
     for cause, field in (
         ("step_up", "step_up_weekly_hazard"),
@@ -305,7 +324,9 @@ def fit_stay(
     rates = _dropout(part, data, int(pieces.split("_")[0]) if pieces else None)
     fragment["dropout_hazard"] = {"weekly_by_week": [round(1 - math.exp(-rate), 5) for rate in rates]}
     part.fragment = fragment
-    return part, StayFit(data, family, mean, sd, tuple(rates), through)
+    if chosen is None:
+        return part, None
+    return part, StayFit(data, chosen, mean, sd, tuple(rates), through)
 
 
 def _planned_intervals(
@@ -330,8 +351,8 @@ def _planned_intervals(
         Estimate(
             "length_of_stay.planned_stay.mean",
             mean,
-            math.exp(intervals[0][0]),
-            math.exp(intervals[0][1]),
+            exp_bound(intervals[0][0]),
+            exp_bound(intervals[0][1]),
             method,
             n,
         )
@@ -341,8 +362,8 @@ def _planned_intervals(
             Estimate(
                 "length_of_stay.planned_stay.sd",
                 sd,
-                math.exp(intervals[1][0]),
-                math.exp(intervals[1][1]),
+                exp_bound(intervals[1][0]),
+                exp_bound(intervals[1][1]),
                 method,
                 n,
             )
