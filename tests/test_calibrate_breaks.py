@@ -292,3 +292,19 @@ def test_a_source_that_sent_nobody_has_an_exact_interval_from_zero() -> None:
     assert rate.low == 0
     weeks = 4  # the window: the first referral (2027-02-01) to the as-of date (2027-02-28)
     assert rate.high == pytest.approx(3.6889 / weeks, rel=0.1)
+
+
+def test_a_planned_stay_not_fitted_says_so_in_its_figure() -> None:
+    """With too few completions the stay figure was two empty plots; it now says the base's plan is kept."""
+    import matplotlib.pyplot as plt
+
+    from simiop.calibrate.outputs import stay_figure
+
+    ended = {"admission_date": "2027-02-02", "track": "day", "discharge_date": "2027-03-01"}
+    rows = [list(NAMES), _row(referral_source="community", discharge_type="completed", **ended)]
+    calibration = calibrate(parse_rows("x.csv", rows), BASELINE)
+    assert calibration.stay is None
+    figure = stay_figure(calibration.stay)
+    texts = [text.get_text() for axis in figure.axes for text in axis.texts]
+    plt.close(figure)
+    assert texts == ["planned stay not fitted:\nthe base config's is kept"] * 2

@@ -11,6 +11,7 @@ import html
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -22,7 +23,10 @@ from simiop.calibrate.holdout import Holdout, coverage_lines, holdout_csv
 from simiop.calibrate.pipeline import Calibration
 from simiop.calibrate.referrals import fitted_means, monthly
 from simiop.calibrate.show import ShowFit
-from simiop.calibrate.stay import fitted_survival
+from simiop.calibrate.stay import StayFit, fitted_survival
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FILES = (
     "fragment.yaml",
@@ -99,6 +103,45 @@ def _png(figure: object) -> bytes:
     return buffer.getvalue()
 
 
+def stay_figure(stay: StayFit | None) -> Figure:
+    """Kaplan-Meier of the time to completion against the fitted planned stay, and its P-P plot; with no
+    fit (too few completions, none admitted) the two panels say the base config's plan is kept."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    if stay is not None:
+        completed = stay.data.events("completed")
+        censored = stats.CensoredData(
+            uncensored=stay.data.weeks[completed], right=stay.data.weeks[~completed]
+        )
+        km = stats.ecdf(censored).sf
+        grid = np.linspace(0, float(stay.data.weeks.max()), 200)
+        axes[0].step(km.quantiles, km.probabilities, where="post", label="Kaplan-Meier (to completion)")
+        axes[0].plot(grid, fitted_survival(stay, grid), label=f"fitted {stay.family}")
+        axes[0].set_xlabel("weeks since admission")
+        axes[0].set_title("Planned stay: Kaplan-Meier vs fitted", fontsize=9)
+        axes[0].legend(fontsize=7)
+        empirical = 1.0 - km.probabilities
+        fitted = 1.0 - fitted_survival(stay, km.quantiles)
+        axes[1].plot(empirical, fitted, ".", markersize=3)
+        axes[1].plot([0, 1], [0, 1], "k--", linewidth=0.8)
+        axes[1].set_xlabel("Kaplan-Meier CDF")
+        axes[1].set_ylabel("fitted CDF")
+        axes[1].set_title("P-P plot: planned stay", fontsize=9)
+    else:  # too few completions (or none admitted): the base's plan is kept (the report's notes say why)
+        for axis in axes:
+            axis.set_axis_off()
+            axis.text(
+                0.5, 0.5, "planned stay not fitted:\nthe base config's is kept", ha="center", va="center"
+            )
+    figure.tight_layout()
+    return figure
+
+
 def figures(calibration: Calibration) -> dict[str, bytes]:
     """The goodness-of-fit figures as PNG bytes by file name."""
     import matplotlib
@@ -127,28 +170,7 @@ def figures(calibration: Calibration) -> dict[str, bytes]:
     figure.tight_layout()
     result["figures/referrals.png"] = _png(figure)
     plt.close(figure)
-    stay = calibration.stay
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    if stay is not None:
-        completed = stay.data.events("completed")
-        censored = stats.CensoredData(
-            uncensored=stay.data.weeks[completed], right=stay.data.weeks[~completed]
-        )
-        km = stats.ecdf(censored).sf
-        grid = np.linspace(0, float(stay.data.weeks.max()), 200)
-        axes[0].step(km.quantiles, km.probabilities, where="post", label="Kaplan-Meier (to completion)")
-        axes[0].plot(grid, fitted_survival(stay, grid), label=f"fitted {stay.family}")
-        axes[0].set_xlabel("weeks since admission")
-        axes[0].set_title("Planned stay: Kaplan-Meier vs fitted", fontsize=9)
-        axes[0].legend(fontsize=7)
-        empirical = 1.0 - km.probabilities
-        fitted = 1.0 - fitted_survival(stay, km.quantiles)
-        axes[1].plot(empirical, fitted, ".", markersize=3)
-        axes[1].plot([0, 1], [0, 1], "k--", linewidth=0.8)
-        axes[1].set_xlabel("Kaplan-Meier CDF")
-        axes[1].set_ylabel("fitted CDF")
-        axes[1].set_title("P-P plot: planned stay", fontsize=9)
-    figure.tight_layout()
+    figure = stay_figure(calibration.stay)
     result["figures/stay.png"] = _png(figure)
     plt.close(figure)
     figure, axes = plt.subplots(1, len(sources), figsize=(2.6 * len(sources), 2.8), squeeze=False)
