@@ -170,3 +170,24 @@ def testreview_weights_known_answer() -> None:
     assert at_end[0] == pytest.approx([0.8, 0.12, 0.0225 * 0.95])
     assert early[0] == pytest.approx([0.05, 0.0075, 0.0225 * 0.05, 0.0])
     assert at_end.sum() + early.sum() == pytest.approx(1.0)
+
+
+def test_a_short_fit_or_hold_out_and_rows_with_nothing_simulated_are_called_out() -> None:
+    """A 1-day hold-out or 28 days of fitting data used to print a coverage figure as if it meant much."""
+    import datetime as dt
+
+    from simiop.calibrate.holdout import Holdout, Row, coverage_lines
+    from simiop.results.stats import summarise
+
+    rows = [
+        Row("referrals", "2029-01", 40.0, summarise([38.0, 41.0, 44.0])),
+        Row("length_of_stay_days_dropout", "all", 20.0, summarise([])),
+    ]
+    cut = dt.date(2029, 1, 4)
+    short = coverage_lines(Holdout(None, rows, cut, 3, fitted_days=28, held_days=1))  # type: ignore[arg-type]
+    assert short[0].startswith("caution: fitted on 28 days of data before 2029-01-04 (under 365)")
+    assert short[1].startswith("caution: 1 days held out (under 90)")
+    assert short[2] == "left out (nothing simulated or observed to compare): length_of_stay_days_dropout all"
+    assert short[-1] == "all: 1/1 = 100%"
+    long = coverage_lines(Holdout(None, rows[:1], cut, 3, fitted_days=730, held_days=364))  # type: ignore[arg-type]
+    assert not any(line.startswith(("caution", "left out")) for line in long)

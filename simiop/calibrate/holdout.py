@@ -32,6 +32,14 @@ from simiop.calibrate.synthetic import extract_rows
 from simiop.config.model import SimiopConfig
 from simiop.results.stats import Summary, clip, summarise
 
+SHORT_FIT_DAYS = 365
+"""Under a year of data before the cut, a caution is printed: a ramp-up and a season are hard to tell
+apart on less (seasonality is never fitted on under two years), so the simulated later period rests on
+weak referral fits (ASSUMPTION: a threshold for a caution, not a rule from a source)."""
+SHORT_HOLDOUT_DAYS = 90
+"""Under about three calendar months held out, a caution is printed: the monthly rows are one or two
+and the stay rows few, so the coverage says little (ASSUMPTION, as above)."""
+
 
 @dataclass(frozen=True)
 class Row:
@@ -146,6 +154,10 @@ class Holdout:
     rows: list[Row]
     cut: dt.date
     replications: int
+    fitted_days: int = 0
+    """Days of data before the cut: from the extract's first referral to the day before ``cut``."""
+    held_days: int = 0
+    """Days held out: ``cut`` to the extract's as-of date, both included."""
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -165,7 +177,8 @@ def holdout(extract: Extract, base_path: Path, cut: dt.date, replications: int) 
     for key, value in observed.items():
         summary = clip(summarise(values[key] for values in simulated), low=0.0)
         rows.append(Row(key[0], key[1], value, summary))
-    return Holdout(calibration, rows, cut, replications)
+    first = min((episode.referred for episode in extract.episodes), default=cut)
+    return Holdout(calibration, rows, cut, replications, (cut - first).days, (extract.as_of - cut).days + 1)
 
 
 def holdout_csv(result: Holdout) -> str:
@@ -190,8 +203,24 @@ def holdout_csv(result: Holdout) -> str:
 
 
 def coverage_lines(result: Holdout) -> list[str]:
-    """Coverage per measure family and in all, for the command's output and the report."""
+    """Coverage per measure family and in all, for the command's output and the report; cautions first
+    when the data before the cut or the period held out is short, or some measures had nothing simulated
+    to compare with (left out of the coverage)."""
     lines = []
+    if result.fitted_days < SHORT_FIT_DAYS:
+        lines.append(
+            f"caution: fitted on {result.fitted_days} days of data before {result.cut} (under "
+            f"{SHORT_FIT_DAYS}): the referral fits, and so the simulated period, rest on little data"
+        )
+    if result.held_days < SHORT_HOLDOUT_DAYS:
+        lines.append(
+            f"caution: {result.held_days} days held out (under {SHORT_HOLDOUT_DAYS}): too few months and "
+            "discharges for the coverage to say much"
+        )
+    unusable = [r for r in result.rows if not (r.simulated.n >= 2 and r.observed == r.observed)]
+    if unusable:
+        names = ", ".join(sorted({f"{r.measure} {r.period}" for r in unusable}))
+        lines.append(f"left out (nothing simulated or observed to compare): {names}")
     families: dict[str, list[Row]] = {}
     for row in result.rows:
         families.setdefault(row.measure, []).append(row)
