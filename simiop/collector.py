@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_LOCK = threading.Lock()
+_paused = 0
+"""How many ``collector_paused`` blocks are open, in every thread together."""
+_restore = False
+"""Whether the collector was on when the first of the open blocks began (and so goes back on)."""
 
 
 @contextmanager
@@ -20,14 +27,26 @@ def collector_paused() -> Iterator[None]:
     Nested use is safe: an inner block leaves the collector off for the outer one.
     So a whole cell runs in one block (``run_cell``): the collector comes
     back on only once its records are gone, with little left to scan.
+
+    Blocks of several threads at once (a Dask worker runs a cell per thread
+    unless given ``--nthreads 1``) share one count: the collector is off
+    while any block is open and restored when the last closes. Each block
+    saving and restoring it alone switched it on inside the others, or left
+    it off for good when one read "off" just before another switched it on.
     """
-    collecting = gc.isenabled()
-    gc.disable()
+    global _paused, _restore
+    with _LOCK:
+        if _paused == 0:
+            _restore = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _LOCK:
+            _paused -= 1
+            if _paused == 0 and _restore:
+                gc.enable()
 
 
 def freeze_survivors() -> int:
@@ -64,12 +83,9 @@ def start_up() -> Iterator[None]:
     notebook) would otherwise freeze each call's uncollected garbage: there
     the later calls only pause the collector.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            freeze_survivors()
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            yield
+        finally:
+            if gc.get_freeze_count() == 0:
+                freeze_survivors()

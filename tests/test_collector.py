@@ -4,6 +4,8 @@ cell leaves nothing for it to scan."""
 from __future__ import annotations
 
 import gc
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -108,3 +110,47 @@ def test_start_up_pauses_then_freezes_what_is_alive_and_restores_the_collector()
         assert not gc.isenabled()  # left off, as the caller had it
     finally:
         gc.unfreeze()
+
+
+def test_threads_pausing_at_once_keep_it_off_until_the_last_leaves_and_then_restore_it() -> None:
+    """A Dask worker runs one cell per thread (``dask worker`` has a thread per core unless told
+    ``--nthreads 1``), so blocks of different threads overlap. Each block used to save and restore the
+    collector on its own: the first to leave switched it on inside the others, and a thread that read
+    "off" just before another switched it on left it off for good (4 of 20 runs of 4 threads x 20,000
+    blocks ended with the collector off)."""
+    gc.enable()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other_cell() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other_cell)
+    try:
+        with collector_paused():
+            thread.start()  # a second cell starts while this one runs
+            assert inside.wait(10)
+        assert not gc.isenabled()  # this cell is done, the other thread's still runs: still paused
+    finally:
+        leave.set()
+        thread.join(10)
+    assert gc.isenabled()  # the last block out restores it
+
+    def many() -> None:
+        for _ in range(2000):
+            with collector_paused():
+                pass
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race's window is one call wide
+    try:
+        threads = [threading.Thread(target=many) for _ in range(4)]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert gc.isenabled()

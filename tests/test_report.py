@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import xml.etree.ElementTree as ElementTree
 from html import escape
 from html.parser import HTMLParser
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from simiop.config import ConfigError
 from simiop.experiments.manifest import MANIFEST, read_manifest
 from simiop.experiments.owned import record_report_files, report_files
 from simiop.report.build import build_report
@@ -375,3 +377,25 @@ def test_kpis_csv_is_read_as_the_dict_reader_read_it(tmp_path: Path) -> None:
     assert len(found[("base", "wait")]) == 2
     path.write_text("scenario,replication,kpi,value\nbase,0,referrals\n", encoding="utf-8")
     assert all(math.isnan(value) for value in _kpi_values(path)[("base", "referrals")])
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [("", "scenario, kpi, value"), ("scenario,replication,kpi,valu\nbase,0,referrals,12\n", "value")],
+)
+def test_a_damaged_kpis_csv_is_one_line_naming_the_file_and_its_missing_columns(
+    run_dir: Path, tmp_path: Path, text: str, missing: str
+) -> None:
+    """An emptied kpis.csv, or one whose header lost a column, was a traceback (ValueError: 'value' is
+    not in list) in `simiop report`; it is one line naming the file and the columns, exit 2."""
+    path = tmp_path / "kpis.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        _kpi_values(path)
+    assert caught.value.lines() == [f"{path}: missing column(s) {missing}; was it written by simiop?"]
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    (folder / "kpis.csv").write_text(text, encoding="utf-8")
+    code, _, err = run("report", str(folder))
+    assert code == 2
+    assert err.strip() == f"{folder / 'kpis.csv'}: missing column(s) {missing}; was it written by simiop?"

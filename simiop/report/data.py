@@ -153,12 +153,18 @@ def _kpi_values(path: Path) -> dict[tuple[str, str], list[float]]:
 
     Read as plain rows, not a dict per row: 100 replications are some 17,000
     rows, read at the end of every run for the terminal's lines (issue 17).
-    A short row's missing value reads as NaN; blank lines are skipped.
+    A short row's missing value reads as NaN; blank lines are skipped. ConfigError naming the file
+    when its header lacks one of those three columns (an emptied or hand-edited file).
     """
     found: dict[tuple[str, str], list[float]] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle)
         header = next(rows, [])
+        missing = [name for name in ("scenario", "kpi", "value") if name not in header]
+        if missing:
+            raise ConfigError(
+                str(path), [Problem("", f"missing column(s) {', '.join(missing)}; was it written by simiop?")]
+            )
         scenario, kpi, value = (header.index(name) for name in ("scenario", "kpi", "value"))
         for row in rows:
             if row:
