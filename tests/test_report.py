@@ -399,3 +399,28 @@ def test_a_damaged_kpis_csv_is_one_line_naming_the_file_and_its_missing_columns(
     code, _, err = run("report", str(folder))
     assert code == 2
     assert err.strip() == f"{folder / 'kpis.csv'}: missing column(s) {missing}; was it written by simiop?"
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "projections.csv"])
+def test_a_damaged_summary_or_projections_csv_is_one_line_naming_the_file(
+    run_dir: Path, tmp_path: Path, name: str
+) -> None:
+    """summary.csv with a lost column was a KeyError traceback, and a cell that is not a number a
+    ValueError; each is now one line naming the file, exit 2."""
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    path = folder / name
+    original = path.read_text(encoding="utf-8")
+    header, first, *rest = original.splitlines(keepends=True)
+    path.write_text(header.replace("ci95_low", "low"), encoding="utf-8")  # header only, a column renamed
+    code, _, err = run("report", str(folder))
+    assert code == 2
+    assert err.strip() == f"{path}: missing column(s) ci95_low; was it written by simiop?"
+    names = header.rstrip("\r\n").split(",")
+    cells = first.rstrip("\r\n").split(",")
+    cells[names.index("mean")] = "lots"
+    path.write_text(header + ",".join(cells) + "\n" + "".join(rest), encoding="utf-8")
+    code, _, err = run("report", str(folder))
+    assert code == 2
+    assert err.strip().startswith(f"{path}: could not convert string to float: 'lots'")
+    assert len(err.strip().splitlines()) == 1

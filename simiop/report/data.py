@@ -25,9 +25,21 @@ from simiop.results.projections import PROJECTIONS, is_partial
 from simiop.results.stats import Summary, read_bounds, read_flags
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """A CSV file's rows as dicts; ConfigError naming the file when its header lacks one of ``required``
+    (an emptied or hand-edited file)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        _check_header(path, reader.fieldnames or [], required)
+        return list(reader)
+
+
+def _check_header(path: Path, header: Sequence[str], required: tuple[str, ...]) -> None:
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ConfigError(
+            str(path), [Problem("", f"missing column(s) {', '.join(missing)}; was it written by simiop?")]
+        )
 
 
 def number(text: str) -> float:
@@ -160,11 +172,7 @@ def _kpi_values(path: Path) -> dict[tuple[str, str], list[float]]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle)
         header = next(rows, [])
-        missing = [name for name in ("scenario", "kpi", "value") if name not in header]
-        if missing:
-            raise ConfigError(
-                str(path), [Problem("", f"missing column(s) {', '.join(missing)}; was it written by simiop?")]
-            )
+        _check_header(path, header, ("scenario", "kpi", "value"))
         scenario, kpi, value = (header.index(name) for name in ("scenario", "kpi", "value"))
         for row in rows:
             if row:
@@ -187,20 +195,33 @@ def load(out: Path) -> ResultFolder:
     missing = [name for name in (SUMMARY, KPIS, PROJECTIONS) if not (out / name).is_file()]
     if missing:
         raise ConfigError(str(out), [Problem("", f"missing {', '.join(missing)}; was it written by simiop?")])
-    summary = {(row["scenario"], row["kpi"]): _summary(row) for row in read_rows(out / SUMMARY)}
+    summary_columns = ("n", "mean", "sd", "ci95_low", "ci95_high")
+    try:
+        summary = {
+            (row["scenario"], row["kpi"]): _summary(row)
+            for row in read_rows(out / SUMMARY, ("scenario", "kpi", *summary_columns))
+        }
+    except ValueError as error:  # a cell that is not a number: a hand-edited file
+        raise ConfigError(str(out / SUMMARY), [Problem("", f"{error}; was it written by simiop?")]) from None
     kpi_values = _kpi_values(out / KPIS)
-    projections = [
-        Projection(
-            row["scenario"],
-            row["period_kind"],
-            row["period"],
-            row["start_date"],
-            row["end_date"],
-            int(row["days"]),
-            row["metric"],
-            _summary(row),
-        )
-        for row in read_rows(out / PROJECTIONS)
-    ]
+    projection_columns = ("scenario", "period_kind", "period", "start_date", "end_date", "days", "metric")
+    try:
+        projections = [
+            Projection(
+                row["scenario"],
+                row["period_kind"],
+                row["period"],
+                row["start_date"],
+                row["end_date"],
+                int(row["days"]),
+                row["metric"],
+                _summary(row),
+            )
+            for row in read_rows(out / PROJECTIONS, (*projection_columns, *summary_columns))
+        ]
+    except ValueError as error:
+        raise ConfigError(
+            str(out / PROJECTIONS), [Problem("", f"{error}; was it written by simiop?")]
+        ) from None
     comparison = read_rows(out / COMPARISON) if (out / COMPARISON).is_file() else []
     return ResultFolder(out, manifest, plan, summary, kpi_values, comparison, projections)
