@@ -1,12 +1,16 @@
-"""The stay's scalar shortcuts (stay.py) give numpy's numbers."""
+"""The stay's scalar shortcuts (stay.py) give numpy's numbers, and the shared ``care.NO_CARE`` cannot be
+changed by accident."""
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
 
+from simiop.model.care import NO_CARE, CarePlan
 from simiop.model.stay import first_success_by_week, first_success_of_logs, weekly_to_daily
 
 
@@ -44,3 +48,29 @@ def test_first_success_by_week_is_numpys(weekly: list[float], days_per_week: int
     if any(weekly):  # both answers were exercised
         assert fired > 0
         assert never > 0
+
+
+def test_no_care_cannot_be_changed() -> None:
+    """Every stay of a run without care shares NO_CARE: setting or deleting a field raises and leaves it
+    as it was (nothing ever due)."""
+    for name, value in (("next_due", 3.0), ("family", True), ("individual_this_week", 1)):
+        with pytest.raises(AttributeError, match="NO_CARE"):
+            setattr(NO_CARE, name, value)
+    with pytest.raises(AttributeError, match="NO_CARE"):
+        del NO_CARE.next_family_day
+    assert isinstance(NO_CARE, CarePlan)
+    assert not NO_CARE.family
+    assert not NO_CARE.prescriber_seen
+    assert NO_CARE.next_due == NO_CARE.next_family_day == NO_CARE.next_prescriber_day == math.inf
+    assert (NO_CARE.individual_week, NO_CARE.individual_this_week) == (-1, 0)
+
+
+def test_no_care_stays_itself_when_copied_or_pickled() -> None:
+    """A copy or a pickled round trip (e.g. records sent between processes) is NO_CARE itself, still
+    shared and still read-only; an ordinary plan stays writable."""
+    assert copy.copy(NO_CARE) is NO_CARE
+    assert copy.deepcopy(NO_CARE) is NO_CARE
+    assert pickle.loads(pickle.dumps(NO_CARE)) is NO_CARE
+    plan = CarePlan(False, 1.0, 2.0)
+    plan.next_due = 5.0
+    assert pickle.loads(pickle.dumps(plan)).next_due == 5.0
