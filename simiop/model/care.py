@@ -92,9 +92,39 @@ class CarePlan:
     """No service is due before this day (the earliest of the three): care skips the patient until then."""
 
 
-NO_CARE = CarePlan(False, math.inf, math.inf, next_due=math.inf)
+class _NoCarePlan(CarePlan):
+    """``NO_CARE``'s class: a CarePlan that cannot be changed, since every stay of a run shares it (code
+    that wrote to one stay's plan would otherwise write to all). Its fields read as a CarePlan's (the same
+    slots, no cost on reading); setting or deleting one raises. Pickled or copied, it is ``NO_CARE`` itself.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        for name, value in (
+            ("family", False),
+            ("next_family_day", math.inf),
+            ("next_prescriber_day", math.inf),
+            ("prescriber_seen", False),
+            ("individual_week", -1),
+            ("individual_this_week", 0),
+            ("next_due", math.inf),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"care.NO_CARE is shared by every stay and cannot be changed (set {name})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"care.NO_CARE is shared by every stay and cannot be changed (delete {name})")
+
+    def __reduce__(self) -> str:
+        return "NO_CARE"  # the module's one instance, by name: identity survives pickling and copying
+
+
+NO_CARE: CarePlan = _NoCarePlan()
 """The plan of every stay in a run with no care service (``any_service`` false): nothing is ever due,
-so care never changes it; one shared plan rather than one made per admission."""
+so care never changes it; one shared plan rather than one made per admission, and read-only."""
 
 
 def any_service(services: ServicesConfig) -> bool:

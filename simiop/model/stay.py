@@ -88,13 +88,62 @@ def piecewise_first_success(u: float, daily: np.ndarray) -> float:
 
 
 def first_success_of_logs(u: float, logs: np.ndarray) -> float:
-    """``piecewise_first_success`` from the days' ``log1p(-daily)`` (a stay's days pick theirs from one
-    array per track made once, so no stay takes a logarithm or sets numpy's error state)."""
+    """``piecewise_first_success`` from the days' ``log1p(-daily)`` (no logarithm taken, no error state
+    set). A stay's dropout hazard uses ``first_success_by_week``, the same day from one log per week."""
     if not len(logs):
         return NEVER
     survival = np.cumsum(logs)
     day = int(np.searchsorted(-survival, -math.log1p(-u), side="right"))
     return NEVER if day >= len(logs) else day
+
+
+_SUM_SLACK = 1e-9
+"""Relative slack on a stay's summed log survival (``first_success_by_week``'s shortcut)."""
+_MAX_BOUNDED_DAYS = 100_000
+"""Days up to which the shortcut's slack bounds the rounding of the running sum (n * 2^-52 < 1e-9)."""
+
+
+def first_success_by_week(
+    u: float, logs_by_week: list[float], days: list[int], start: int, stop: int, admitted_on: int
+) -> float:
+    """``first_success_of_logs`` for the programme days ``days[start:stop]`` of a stay admitted on day
+    ``admitted_on``, each taking the log of its calendar week of stay (``logs_by_week``; the last holds for
+    every later week): the 0-based index of the first day whose running sum falls below ``log1p(-u)``.
+
+    Scalar Python over a stay's few dozen days, not numpy's half a dozen calls on arrays that small, and
+    the same numbers: numpy's cumulative sum adds left to right, as this loop does (a running sum of
+    non-positive logs only falls, so the first day below the target is where ``searchsorted`` finds it);
+    a week before admission (negative) indexes from the end, as numpy's fancy index did.
+
+    Most stays never see the hazard fire, and the running sum only falls, so it fires iff the last sum
+    is below the target: that sum, worked out per week (days in the week times its log, a bisection per
+    week) to within far less than ``_SUM_SLACK`` of its size, rules the firing out without the loop.
+    """
+    if start >= stop:
+        return NEVER
+    target = math.log1p(-u)
+    last = len(logs_by_week) - 1
+    last_log = logs_by_week[last]
+    if days[start] >= admitted_on and stop - start <= _MAX_BOUNDED_DAYS:
+        total = 0.0
+        low = start
+        for week in range(last):
+            high = bisect.bisect_left(days, admitted_on + 7 * (week + 1), low, stop)
+            total += (high - low) * logs_by_week[week]
+            low = high
+        total += (stop - low) * last_log
+        # Each of the n additions rounds by at most 2^-53 of the sum so far (all of one sign), the few
+        # products and sums here likewise: far below _SUM_SLACK * |total| for n <= _MAX_BOUNDED_DAYS.
+        # A NaN or -inf total (a probability of 1) fails the test and takes the loop.
+        if total > target + _SUM_SLACK * abs(total):
+            return NEVER
+    survival = 0.0
+    for index, date in enumerate(itertools.islice(days, start, stop)):
+        week = (date - admitted_on) // 7
+        survival += logs_by_week[week] if week < last else last_log
+        if survival < target:
+            return index
+    return NEVER
 
 
 def dropout_day(attended: list[bool] | bytes, absences_to_dropout: int) -> float:
@@ -223,7 +272,7 @@ class Stay:
         hazard = stay.dropout_hazard
         self._dropout_weekly = hazard.weekly_by_week if hazard is not None else None
         """The dropout hazard's probability per week of stay (None: no such hazard)."""
-        self._dropout_daily: dict[int, np.ndarray] = {}
+        self._dropout_daily: dict[int, list[float]] = {}
         """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay."""
         self._disengages = self._no_start > 0.0 or hazard is not None
         """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
@@ -296,10 +345,8 @@ class Stay:
         if logs is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
             daily = np.array([weekly_to_daily(p, days_per_week) for p in weekly])
             with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day
-                logs = self._dropout_daily[days_per_week] = np.log1p(-daily)
-        # An integer array even when empty: a continuous stay may end before its first programme day starts.
-        weeks = (np.array(track.days[first : first + count], dtype=np.int64) - day) // int(DAYS_PER_WEEK)
-        return False, first_success_of_logs(u_dropout, logs[np.minimum(weeks, len(logs) - 1)])
+                logs = self._dropout_daily[days_per_week] = np.log1p(-daily).tolist()
+        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day)
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""

@@ -1,0 +1,76 @@
+"""The stay's scalar shortcuts (stay.py) give numpy's numbers, and the shared ``care.NO_CARE`` cannot be
+changed by accident."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from simiop.model.care import NO_CARE, CarePlan
+from simiop.model.stay import first_success_by_week, first_success_of_logs, weekly_to_daily
+
+
+def _numpy_way(u: float, logs: np.ndarray, days: list[int], start: int, stop: int, admitted_on: int) -> float:
+    """The dropout hazard's day as ``Stay`` found it before the scalar loop: weeks as an array, each
+    day's log by fancy index (a negative week from the end), then ``first_success_of_logs``."""
+    weeks = (np.array(days[start:stop], dtype=np.int64) - admitted_on) // 7
+    return first_success_of_logs(u, logs[np.minimum(weeks, len(logs) - 1)])
+
+
+@pytest.mark.parametrize(
+    "weekly",
+    [[0.06, 0.04, 0.02, 0.01], [0.5], [0.0, 1.0, 0.2], [0.3, 0.0], [0.9, 0.9, 0.5], [0.0]],
+)
+@pytest.mark.parametrize("days_per_week", [3, 5, 7])
+def test_first_success_by_week_is_numpys(weekly: list[float], days_per_week: int) -> None:
+    """The same day (or NEVER) as the numpy way for random stays: holidays in the calendar, admissions
+    before, on and after the first day (a negative week), empty stays, a probability of 1 (-inf), and
+    uniforms near 1 (the hazard fires early) as well as uniform ones (the shortcut rules most out)."""
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-np.array([weekly_to_daily(p, days_per_week) for p in weekly]))
+    as_list = logs.tolist()
+    days = [d for d in range(2000) if d % 7 < days_per_week and d % 13 != 5]
+    rng = np.random.default_rng(17)
+    fired = never = 0
+    for i in range(1500):
+        u = float(rng.random()) if i % 3 else min(1.0 - float(rng.random()) ** 8, 0.999999999)
+        start = int(rng.integers(0, 300))
+        stop = start + int(rng.integers(0, 120))
+        admitted_on = days[start] - int(rng.integers(-3, 6))
+        expected = _numpy_way(u, logs, days, start, stop, admitted_on)
+        assert first_success_by_week(u, as_list, days, start, stop, admitted_on) == expected
+        fired += expected != math.inf
+        never += expected == math.inf
+    if any(weekly):  # both answers were exercised
+        assert fired > 0
+        assert never > 0
+
+
+def test_no_care_cannot_be_changed() -> None:
+    """Every stay of a run without care shares NO_CARE: setting or deleting a field raises and leaves it
+    as it was (nothing ever due)."""
+    for name, value in (("next_due", 3.0), ("family", True), ("individual_this_week", 1)):
+        with pytest.raises(AttributeError, match="NO_CARE"):
+            setattr(NO_CARE, name, value)
+    with pytest.raises(AttributeError, match="NO_CARE"):
+        del NO_CARE.next_family_day
+    assert isinstance(NO_CARE, CarePlan)
+    assert not NO_CARE.family
+    assert not NO_CARE.prescriber_seen
+    assert NO_CARE.next_due == NO_CARE.next_family_day == NO_CARE.next_prescriber_day == math.inf
+    assert (NO_CARE.individual_week, NO_CARE.individual_this_week) == (-1, 0)
+
+
+def test_no_care_stays_itself_when_copied_or_pickled() -> None:
+    """A copy or a pickled round trip (e.g. records sent between processes) is NO_CARE itself, still
+    shared and still read-only; an ordinary plan stays writable."""
+    assert copy.copy(NO_CARE) is NO_CARE
+    assert copy.deepcopy(NO_CARE) is NO_CARE
+    assert pickle.loads(pickle.dumps(NO_CARE)) is NO_CARE
+    plan = CarePlan(False, 1.0, 2.0)
+    plan.next_due = 5.0
+    assert pickle.loads(pickle.dumps(plan)).next_due == 5.0
