@@ -22,12 +22,12 @@ from pathlib import Path
 
 from simiop.calibrate.extract import (
     MAX_PROBLEMS,
-    NOT_UTF8,
     Column,
     Episode,
     Extract,
     ExtractError,
     header_problem,
+    read_csv_rows,
     shown,
     without_empty_columns,
 )
@@ -64,18 +64,7 @@ def read_bookings(path: Path, extract: Extract) -> Extract:
     Raises ExtractError listing every problem, one line each naming the row (the header is row 1) and the
     column; a patient id is never shown.
     """
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise ExtractError([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise ExtractError([f"{path}: is a folder, not a bookings file"]) from None
-    except UnicodeDecodeError:
-        raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
-    except (OSError, csv.Error) as exc:
-        raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
-    return attach(str(path), rows, extract)
+    return attach(str(path), read_csv_rows(path, "a bookings file"), extract)
 
 
 def _when(text: str) -> dt.datetime | None:

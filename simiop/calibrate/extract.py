@@ -262,19 +262,24 @@ def read_extract(path: Path, as_of: dt.date | None = None, names: NameCheck | No
     ``as_of``: the date the data were taken; default the latest date in the file. Raises ExtractError
     listing every problem (row numbers count the header as row 1, as a spreadsheet shows them).
     """
+    return parse_rows(str(path), read_csv_rows(path, "an extract file"), as_of, names)
+
+
+def read_csv_rows(path: Path, kind: str) -> list[list[str]]:
+    """The cells of a CSV file the user gave (``kind`` names it in the line: "an extract file"); ExtractError
+    in one line when it is missing, a folder, not UTF-8 or unreadable."""
     try:
         # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, read as no character
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            return list(csv.reader(handle))
     except FileNotFoundError:
         raise ExtractError([f"{path}: file not found"]) from None
     except IsADirectoryError:
-        raise ExtractError([f"{path}: is a folder, not an extract file"]) from None
+        raise ExtractError([f"{path}: is a folder, not {kind}"]) from None
     except UnicodeDecodeError:
         raise ExtractError([f"{path}: {NOT_UTF8}"]) from None
     except (OSError, csv.Error) as exc:
         raise ExtractError([f"{path}: cannot be read: {exc}"]) from None
-    return parse_rows(str(path), rows, as_of, names)
 
 
 def parse_rows(
