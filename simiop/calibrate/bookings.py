@@ -13,7 +13,6 @@ episode's assessment date, and that nothing is later than the extract's as-of da
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
@@ -202,16 +201,3 @@ def attach(source: str, rows: Sequence[Sequence[str]], extract: Extract) -> Extr
 
 def _order(booking: Booking) -> tuple[dt.datetime, dt.datetime, int]:
     return (booking.booked, booking.slot, booking.row)
-
-
-def write_bookings(path: Path, rows: Sequence[dict[str, str]]) -> None:
-    """Write bookings rows (column name -> text) with the columns in the documented order."""
-    from io import StringIO
-
-    from simiop.atomic import write_text_atomic
-
-    buffer = StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(NAMES), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(path, buffer.getvalue())

@@ -554,14 +554,15 @@ def _episode(
     )
 
 
-def write_extract(path: Path, rows: Sequence[dict[str, str]]) -> None:
-    """Write extract rows (column name -> text) with the columns in the documented order."""
+def write_csv_rows(path: Path, names: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
+    """Write rows (column name -> text) of an extract or a bookings file, atomically, with the columns
+    in the documented order ``names``."""
     from io import StringIO
 
     from simiop.atomic import write_text_atomic
 
     buffer = StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(NAMES), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(names), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     write_text_atomic(path, buffer.getvalue())

@@ -13,8 +13,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from simiop.calibrate.bookings import write_bookings
-from simiop.calibrate.extract import DischargeType, write_extract
+from simiop.calibrate.bookings import NAMES as BOOKING_NAMES
+from simiop.calibrate.extract import NAMES, DischargeType, write_csv_rows
 
 ENDINGS: tuple[DischargeType, ...] = ("completed", "dropout", "step_up", "administrative", "no_start")
 
@@ -128,7 +128,7 @@ def export_extract(
         )
     rows = extract_rows(episodes, opening)
     if bookings is not None:
-        write_bookings(bookings, bookings_rows(booked, episodes, opening))
-    write_extract(target, rows)
+        write_csv_rows(bookings, BOOKING_NAMES, bookings_rows(booked, episodes, opening))
+    write_csv_rows(target, NAMES, rows)
     horizon = int(float(simulation["horizon_days"]))
     return len(rows), opening + dt.timedelta(days=horizon - 1)
