@@ -245,6 +245,15 @@ class _TrackRule:
     programme day and whose daily limit holds its minutes): what never changes, checked once per
     distinct list (days with the same people share one), not per track-day."""
 
+    def able_on(self, day: int) -> list[Person]:
+        """Those of the day's ``facilitators`` who could facilitate on an empty day (``_able``), found once
+        per distinct list of people and kept in ``able``."""
+        people = self.facilitators[day]
+        kept = self.able.get(id(people))
+        if kept is None or kept[0] is not people:
+            kept = self.able[id(people)] = (people, _able(people, self.start, self.end, self.minutes))
+        return kept[1]
+
 
 def _able(people: list[Person], start: float, end: float, minutes: float) -> list[Person]:
     """Those of ``people`` who could facilitate a programme day [start, end) of ``minutes`` direct minutes
@@ -339,14 +348,11 @@ class Sessions:
         day, week = attendance.day, attendance.week
         minutes, hours = rule.minutes, rule.hours
         start, end = rule.start, rule.end
-        people = rule.facilitators[day]
-        able = rule.able.get(id(people))
-        if able is None or able[0] is not people:
-            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
+        able = rule.able_on(day)
         chosen: Person | None = None
         best_day = best_week = 0.0
         best_id = ""
-        for p in able[1]:  # ``hold``'s candidates, written out: only the first in its order is wanted
+        for p in able:  # ``hold``'s candidates, written out: only the first in its order is wanted
             if p.timeline_day == day:
                 timeline = p.timeline
                 direct = timeline.direct
@@ -509,12 +515,9 @@ class Sessions:
         # sort serves every session of the track-day.
         # Person.can_give written out (this asks every facilitator of every track-day), and a person not
         # yet asked about today has an empty day: no timeline is made for them until they are taken.
-        people = rule.facilitators[day]
-        able = rule.able.get(id(people))
-        if able is None or able[0] is not people:
-            able = rule.able[id(people)] = (people, _able(people, start, end, minutes))
+        able = rule.able_on(day)
         candidates = []
-        for p in able[1]:
+        for p in able:
             if p.timeline_day == day:
                 timeline = p.timeline
                 direct = timeline.direct
