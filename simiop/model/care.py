@@ -331,7 +331,10 @@ class Care:
                 continue
             if not self._any_service:
                 served.append(group)
-            episode_ids.extend(map(_episode_id, group))
+            if session is not None and session.ids is not None and session.members is group:
+                episode_ids.extend(session.ids)  # the group's ids as its session was held
+            else:
+                episode_ids.extend(map(_episode_id, group))
             ran_days.extend([session is not None] * count)
             if self._any_service:
                 self._serve(track, day, week, row, group, session, index)
