@@ -222,12 +222,8 @@ class Care:
     ) -> None:
         self._roster = roster
         self._log = log if log is not None else SessionLog()
-        self._log_day, self._log_key, self._log_patients = (
-            self._log.day.append,
-            self._log.key.append,
-            self._log.patients.append,
-        )
-        """The log's three columns' appends (a row is written by a call to each)."""
+        self._log_key, self._log_patients = self._log.key.append, self._log.patients.append
+        """The log's two columns' appends (a row is written by a call to each, after ``at_day``)."""
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -324,6 +320,8 @@ class Care:
         index = self._rows
         shape = self._shapes.get(track.name) or self._shape(track)
         self._days.track_days.append((index, day, week, *shape))
+        if self._log.open_day != day:
+            self._log.at_day(day)
         episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
         for group, session in zip(groups, sessions, strict=True):
             count = len(group)
@@ -407,7 +405,7 @@ class Care:
         prescriber, family = self._prescriber, self._family
         next_week: int | None = None
         shift = track.spec.shift
-        log_day, log_key, log_patients = self._log_day, self._log_key, self._log_patients
+        log_key, log_patients = self._log_key, self._log_patients
         spots = self._spots.get(track.name)
         if spots is None:
             spots = self._spots_of(track)
@@ -450,7 +448,6 @@ class Care:
                         reason = "no_staff_time"
                 if reason is not None:
                     code = individual.missed.get(reason)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(individual, reason))
                     log_patients([episode_id])
                 else:
@@ -471,7 +468,6 @@ class Care:
                         spot.nobody_able_on = day
                 if isinstance(able, str):
                     code = spot.missed.get(able)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(spot, able))
                     log_patients([episode_id])
                 else:
@@ -497,7 +493,6 @@ class Care:
                         family_spot.nobody_able_on = day
                 if isinstance(able, str):
                     code = family_spot.missed.get(able)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(family_spot, able))
                     log_patients([episode_id])
                 else:
@@ -659,7 +654,6 @@ class Care:
                 (service.kind, spot.track, -1, k, placement, start, end, (person_id,), 0,
                  f"office:{person_id}", "held", "")
             )  # fmt: skip
-        self._log_day(day)
         self._log_key(code)
         self._log_patients([episode_id])
         return True
@@ -668,7 +662,6 @@ class Care:
         """Write the missed row of a session nobody able could be placed with (no_slot); False."""
         log = self._log
         code = spot.missed.get("no_slot")
-        log.day.append(day)
         log.key.append(code if code is not None else self._missed_code(spot, "no_slot"))
         log.patients.append([episode_id])
         return False

@@ -143,6 +143,7 @@ class _Assessments:
         minutes, log, codes = self._minutes, self._log, self._codes
         hours = minutes / 60.0
         week = self._week_of(day)
+        log.at_day(day)
         for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
             person.hours_by_week[week] -= hours
         held: dict[int, tuple[float, float]] = {}
@@ -166,7 +167,6 @@ class _Assessments:
                     ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
                      outcome, "")
                 )  # fmt: skip
-            log.day.append(day)
             log.key.append(code)
             log.patients.append([booking.episode_id])
         return held

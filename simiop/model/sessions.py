@@ -74,26 +74,30 @@ def merge_and_cancel(
 class SessionLog:
     """The sessions.csv rows of the run as the after-pass writes them: int-coded columns (SessionTable's).
 
-    Per row: its day (``day``), the code of its key (``key``: the row's other
-    fields but the patients, each distinct key numbered once by ``code``) and
-    its patients (``patients``). The rows of one group share one list (never
-    changed once its day is over) until care pulls a patient out of one, which
-    then gets its own (``RowPatients``). Rows are written phase by phase
-    (intake, groups, care); ``close_day`` marks the end of a day, and
-    ``records`` puts each day's rows into (start, kind) order, missed care (no
-    time) last, by one stable numpy sort of all rows.
+    Per row: the code of its key (``key``: the row's fields but the day and
+    the patients, each distinct key numbered once by ``code``) and its
+    patients (``patients``); its day is the day of the rows written since the
+    last close (``at_day``), kept once per day, not per row. The rows of one
+    group share one list (never changed once its day is over) until care pulls
+    a patient out of one, which then gets its own (``RowPatients``). Rows are
+    written phase by phase (intake, groups, care); ``close_day`` marks the
+    end of a day, and ``records`` puts each day's rows into (start, kind)
+    order, missed care (no time) last, by one stable numpy sort of all rows.
     """
 
-    __slots__ = ("_closed", "_closed_at", "codes", "day", "key", "patients")
+    __slots__ = ("_closed", "_closed_at", "_days", "codes", "key", "open_day", "patients")
 
     def __init__(self) -> None:
-        self.day: list[int] = []
         self.key: list[int] = []
         self.patients: list[list[int]] = []
         self.codes: dict[SessionKey, int] = {}
         """Key -> its code: the keys in code order are the table's ``keys``."""
+        self.open_day = 0
+        """The day of the rows written since the last close (set by ``at_day`` before a day's rows)."""
         self._closed: list[int] = []
         """The number of rows at the end of each day closed (rows between two are sorted together)."""
+        self._days: list[int] = []
+        """The day of each day closed (of its rows)."""
         self._closed_at = 0
         """The number of rows at the last day closed (``_closed[-1]``, 0 before any)."""
 
@@ -104,24 +108,34 @@ class SessionLog:
             found = self.codes[key] = len(self.codes)
         return found
 
+    def at_day(self, day: int) -> None:
+        """Rows written from now on are ``day``'s: rows of another day still open are closed first (a day's
+        rows are never sorted with another's). Writers call it before they append to the columns."""
+        if day != self.open_day:
+            self.close_day()
+            self.open_day = day
+
     def add(self, day: int, key: SessionKey, patients: list[int]) -> None:
-        """Write one row (callers on the hot paths append to the three lists themselves)."""
-        self.day.append(day)
+        """Write one row of ``day`` (callers on the hot paths call ``at_day`` and append to the two lists
+        themselves)."""
+        if day != self.open_day:
+            self.at_day(day)
         self.key.append(self.code(key))
         self.patients.append(patients)
 
     def close_day(self) -> None:
         """End the day: its rows are sorted by (start, kind) among themselves."""
-        size = len(self.day)
+        size = len(self.key)
         if size > self._closed_at:
             self._closed.append(size)
+            self._days.append(self.open_day)
             self._closed_at = size
 
     def records(self) -> SessionTable:
         """Every row written so far, each day's in (start, kind) order (rows of equal start and kind as
         written), as the run's table (the patient lists as they are now)."""
         self.close_day()
-        size = len(self.day)
+        size = len(self.key)
         if not size:
             return SessionTable()
         keys = list(self.codes)
@@ -137,9 +151,10 @@ class SessionLog:
         place[by_place] = np.concatenate(([0], np.cumsum(after)))
         key = np.fromiter(self.key, dtype=np.intp, count=size)
         ends = np.array(self._closed, dtype=np.intp)
-        segment = np.repeat(np.arange(ends.size, dtype=np.int64), np.diff(ends, prepend=0))
+        sizes = np.diff(ends, prepend=0)
+        segment = np.repeat(np.arange(ends.size, dtype=np.int64), sizes)
         order = np.argsort(segment * len(keys) + place[key], kind="stable")  # ties stay as written
-        day = np.fromiter(self.day, dtype=np.int64, count=size)[order]
+        day = np.repeat(np.array(self._days, dtype=np.int64), sizes)  # a day's rows stay together
         patients = list(map(self.patients.__getitem__, order.tolist()))
         return SessionTable(day, key[order], patients, keys)
 
@@ -412,12 +427,13 @@ class Sessions:
         row.facilitation_hours += hours
         staffed = (chosen.person_id,)
         log = self._log
+        if log.open_day != day:
+            log.at_day(day)
         found = rule.held.get((0, staffed, 0, room))
         if found is None:
             found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
         ids = list(map(_episode_id, group))
         rows = len(found)
-        log.day.extend([day] * rows)
         log.key.extend(found)
         at = len(log.patients)
         log.patients.extend([ids] * rows)
@@ -637,8 +653,9 @@ class Sessions:
             if found is None:  # the key of each session's row, coded once per group, staff and room
                 found = self._codes(rule, name, number, staffed, cover, room)
             rows = len(found)
-            log.day.extend([day] * rows)  # one row per session of the day, for every track-day
-            log.key.extend(found)
+            if log.open_day != day:
+                log.at_day(day)
+            log.key.extend(found)  # one row per session of the day, for every track-day
             at = len(log.patients)
             log.patients.extend([ids] * rows)  # one list for every row until care pulls someone out
             done = HeldSession(session, RowPatients(log.patients, at, rows, ids), ids)
