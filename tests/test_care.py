@@ -387,3 +387,48 @@ def test_a_day_the_prescriber_lacks_the_minutes_misses_each_patient_but_a_shorte
         (1, "prescriber_initial", (1,), "held", ""),
     ]
     assert (first.care.next_prescriber_day, second.care.next_prescriber_day) == (15, 15)
+
+
+def test_a_pool_nobody_of_which_is_at_work_or_on_the_shift_is_asked_once_a_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pool's reason for missing a session (nobody of the role at work: staff_absent; nobody of it on the
+    track's shift at all: no_staff_on_shift) holds all day: the pool is asked about the first patient
+    of the day only, and every patient due gets the missed row with that reason."""
+    config = tiny_config(services__individual_therapy=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    absent = roster.presence("prescriber", track.spec.shift)
+    absent[0] = []  # nobody of the role at work on day 0 (the table every question reads)
+    patients = [enrolment(i, track, therapist) for i in range(3)]
+    asked: list[object] = []
+    able = Care._able
+
+    def counted(self: Care, *args: object) -> object:
+        asked.append(args[3])  # the day
+        return able(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Care, "_able", counted)
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    groups = [patients[:2], patients[2:]]
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), groups, [ran(g) for g in groups])
+    log.close_day()
+    assert asked == [0]  # the first patient's question answered the day's other two
+    rows = [(r.day, r.kind, r.patients, r.reason) for r in log.records().rows()]
+    assert rows == [(0, "prescriber_initial", (i,), "staff_absent") for i in range(3)]
+    # Family sessions (the therapist role's) for the evening track's patients, whose therapist is an
+    # evening therapist: nobody of the therapist role ever works the evening shift.
+    config = tiny_config(services__individual_therapy=None, services__prescriber=None)
+    roster, evening = roster_of(config), track_of(config, "evening")
+    theirs = roster.by_role["evening_therapist"][0]
+    patients = [enrolment(10 + i, evening, theirs, family=True) for i in range(3)]
+    asked.clear()
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    care.care_for(evening, 0, 0, TrackDay(day=0, track="evening"), [patients], [ran(patients)])
+    care.care_for(evening, 1, 0, TrackDay(day=1, track="evening"), [patients], [ran(patients)])
+    log.close_day()
+    assert asked == [0, 1]  # once a day
+    rows = [(r.day, r.kind, r.patients, r.reason) for r in log.records().rows()]
+    assert rows == [(d, "family", (10 + i,), "no_staff_on_shift") for d in (0, 1) for i in range(3)]

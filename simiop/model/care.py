@@ -177,6 +177,7 @@ class _Spot:
         "lowest",
         "missed",
         "nobody_able_on",
+        "nobody_reason",
         "service",
         "slots",
         "slots_end",
@@ -200,8 +201,10 @@ class _Spot:
         self.missed: dict[SessionReason, int] = {}
         """Reason -> the log's code of a missed session's key."""
         self.nobody_able_on = -1
-        """The day on which nobody of the track's shift pool of the service's role had the minutes left: so
-        for the rest of that day's care, which only adds to people's minutes (the pool, not a therapist)."""
+        """The day on which nobody of the track's shift pool of the service's role could give the session,
+        for ``nobody_reason``: so for the rest of that day's care (the pool, not a therapist). Nobody of
+        the role works the shift, or is at work that day, all day; care only adds to people's minutes."""
+        self.nobody_reason: SessionReason = "no_staff_time"
 
 
 _Spots = tuple["_Spot | None", tuple["_Spot", ...], "_Spot | None"]
@@ -459,13 +462,13 @@ class Care:
                 seen = plan.prescriber_seen
                 spot = prescriber_spots[seen]
                 if spot.nobody_able_on == day:
-                    able = "no_staff_time"
+                    able = spot.nobody_reason
                 else:
                     if prescribers is None:
                         prescribers = self._roster.present(prescriber.role, day, shift)
                     able = self._able(prescribers, prescriber.role, shift, day, week, spot.service.minutes)
-                    if able == "no_staff_time":
-                        spot.nobody_able_on = day
+                    if isinstance(able, str):  # so for every patient of the day: remembered
+                        spot.nobody_able_on, spot.nobody_reason = day, able
                 if isinstance(able, str):
                     code = spot.missed.get(able)
                     log_key(code if code is not None else self._missed_code(spot, able))
@@ -484,13 +487,13 @@ class Care:
                 if present and therapist.role == family_role:
                     able = self._able([therapist], family_role, shift, day, week, family_spot.service.minutes)
                 elif family_spot.nobody_able_on == day:
-                    able = "no_staff_time"
+                    able = family_spot.nobody_reason
                 else:
                     if family_pool is None:
                         family_pool = self._roster.present(family_role, day, shift)
                     able = self._able(family_pool, family_role, shift, day, week, family_spot.service.minutes)
-                    if able == "no_staff_time":
-                        family_spot.nobody_able_on = day
+                    if isinstance(able, str):
+                        family_spot.nobody_able_on, family_spot.nobody_reason = day, able
                 if isinstance(able, str):
                     code = family_spot.missed.get(able)
                     log_key(code if code is not None else self._missed_code(family_spot, able))
