@@ -151,3 +151,20 @@ def test_a_day_s_rows_carry_the_day_set_before_them_and_another_day_closes_the_o
     table = log.records()
     assert table.day.tolist() == [5, 5, 6]
     assert [patients[0] for patients in table.patients] == [2, 1, 3]  # 600 before 700 on day 5; 500 on day 6
+
+
+def test_the_table_holds_the_log_s_own_patient_lists_in_each_day_s_order() -> None:
+    """records() reorders the rows' patient lists without copying them: a held group's rows share one list
+    in the table as in the log (numpy reorders the references)."""
+    log = SessionLog()
+    shared = [4, 5]
+    log.add(1, _held("individual", 700.0, "therapist_1"), [1])
+    for k, start in enumerate((540.0, 600.0)):
+        group = ("group", "day", 0, k, "programme", start, start + 50.0, ("therapist_2",), 0, "group_room_1")
+        log.add(1, (*group, "held", ""), shared)
+    log.add(1, _held("family", 500.0, "therapist_1"), [2, 3])
+    table = log.records()
+    assert [list(p) for p in table.patients] == [[2, 3], [4, 5], [4, 5], [1]]
+    assert table.patients[1] is shared
+    assert table.patients[2] is shared
+    assert isinstance(table.patients, list)
