@@ -356,18 +356,19 @@ def test_a_one_group_track_day_held_the_short_way_is_held_as_the_long_way(
     assert any(day.groups_covered for day in short[1]) == covered
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_two_groups_held_the_short_way_are_held_and_found_as_the_long_way(seed: int) -> None:
-    """``Sessions.hold_groups`` on a two-group track-day (its written-out branch when both groups are big
-    enough) against ``hold``'s general way (a third, unscheduled empty group sends a day there) and
-    ``sessions_of``: per group the same session or None, and the same rows, daily row and hours, over
-    days of random group sizes (some too small: merged or cancelled) with facilitators running short."""
+@pytest.mark.parametrize(("seed", "groups"), [(seed, groups) for seed in range(6) for groups in (2, 3)])
+def test_groups_held_and_found_per_group_are_held_and_found_as_the_long_way(seed: int, groups: int) -> None:
+    """``Sessions.hold_groups`` (two groups: its written-out branch when both are big enough; three: the
+    general way, each session put at its group's place unless groups merged) against ``hold`` (with a
+    further, unscheduled empty group: the general way) and ``sessions_of``: per group the same session
+    or None, and the same rows, daily row and hours, over days of random group sizes (some too small:
+    merged or cancelled) with facilitators and rooms running short."""
     import random
 
     from simiop.model.sessions import sessions_of
 
     rng = random.Random(seed)
-    config = tiny_config(tracks__day__groups=2, rooms__group_rooms=rng.choice([1, 2]))
+    config = tiny_config(tracks__day__groups=groups, rooms__group_rooms=rng.choice([1, 2]))
     short, long = (roster_of(config), SessionLog()), (roster_of(config), SessionLog())
     track = track_of(config)
     holders = (
@@ -375,7 +376,7 @@ def test_two_groups_held_the_short_way_are_held_and_found_as_the_long_way(seed: 
         Sessions(long[0], config.rooms.group_rooms, long[1]),
     )
     for day in range(12):
-        sizes = [rng.choice([0, 1, 2, 3, 4, 6, 9]) for _ in range(2)]
+        sizes = [rng.choice([0, 1, 2, 3, 4, 6, 9]) for _ in range(groups)]
         found = []
         for (roster, log), sessions, extra in zip((short, long), holders, ([], [[]]), strict=True):
             came = [_patients(track, roster, 100 * day + 20 * k, size) for k, size in enumerate(sizes)]
