@@ -432,3 +432,60 @@ def test_a_pool_nobody_of_which_is_at_work_or_on_the_shift_is_asked_once_a_day(
     assert asked == [0, 1]  # once a day
     rows = [(r.day, r.kind, r.patients, r.reason) for r in log.records().rows()]
     assert rows == [(d, "family", (10 + i,), "no_staff_on_shift") for d in (0, 1) for i in range(3)]
+
+
+def test_a_patient_s_day_holds_an_assessment_outside_the_programme_day_and_nothing_else_until_booked() -> (
+    None
+):
+    from simiop.model.care import NOTHING_BOOKED, PatientToday
+
+    programme = (540.0, 720.0)
+    assert PatientToday(programme).timeline is NOTHING_BOOKED  # shared: nothing booked yet
+    assert PatientToday(programme, (480.0, 530.0)).timeline.intervals() == [(480.0, 530.0)]
+    assert PatientToday(programme, (720.0, 780.0)).timeline.intervals() == [(720.0, 780.0)]  # touching
+    inside = PatientToday(programme, (600.0, 660.0))  # joined during the day: not busy next to it
+    assert inside.timeline is NOTHING_BOOKED
+    assert not inside.free_in_programme(630.0, 680.0)
+    assert inside.free_in_programme(660.0, 710.0)
+    # A session booked before the programme day gives the patient a timeline of their own.
+    config = tiny_config(services__prescriber=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    therapist.today(0).take(540.0, 720.0, 150.0)  # facilitating all day: no pull-out
+    patient = enrolment(0, track, therapist)
+    care = Care(config, roster, PatientDays(), SessionLog())
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [ran([patient])])
+    assert NOTHING_BOOKED.intervals() == []  # never written
+    assert therapist.today(0).intervals() == [(490.0, 540.0), (540.0, 720.0)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_searches_next_to_the_programme_day_do_not_see_the_programme_day_itself(seed: int) -> None:
+    """``_steps_before`` and ``_steps_after`` give the same steps whether or not the patient's timeline holds
+    the programme day (PatientToday leaves it out): on random busy days of a person and a patient."""
+    import random
+
+    from simiop.model.care import _steps_after, _steps_before
+    from simiop.model.clock import Timeline
+
+    rng = random.Random(seed)
+    first, last = 540.0, 720.0
+    for _ in range(300):
+        person, bare = Timeline(), Timeline()
+        for timeline, count in ((person, rng.randrange(5)), (bare, rng.randrange(3))):
+            for _ in range(count):
+                start = rng.choice([first, last]) + rng.choice([-1, 1]) * rng.randrange(0, 200, 5)
+                end = start + rng.choice([20.0, 50.0, 60.0])
+                if (end <= first or start >= last or timeline is person) and timeline.free(start, end):
+                    timeline.take(start, end)
+        with_day = Timeline(first, last)
+        for start, end in bare.intervals():
+            with_day.take(start, end)
+        window = (rng.choice([420.0, 480.0]), rng.choice([900.0, 1020.0]))
+        minutes = rng.choice([20.0, 50.0, 60.0])
+        assert _steps_before(person, bare, window, first, minutes, first - 120.0) == _steps_before(
+            person, with_day, window, first, minutes, first - 120.0
+        )
+        assert _steps_after(person, bare, window, last, minutes, last + 120.0) == _steps_after(
+            person, with_day, window, last, minutes, last + 120.0
+        )

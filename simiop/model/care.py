@@ -54,18 +54,28 @@ appointments on a 10-minute grid relative to the patient's day)."""
 
 
 class PatientToday:
-    """One patient's day while their care is placed: busy for the programme day and any care booked
-    next to it (a timeline), and the group sessions they were pulled out of."""
+    """One patient's day while their care is placed: busy for an assessment outside the programme day and
+    any care booked next to it (a timeline), and the group sessions they were pulled out of.
+
+    The programme day itself is not on the timeline: the only sessions searched on it go before or after
+    the programme day and so never overlap it, and its one interval would only be passed over by every
+    search. Nothing booked yet (most patients): the timeline is ``NOTHING_BOOKED``, shared, never written;
+    the first session booked next to the programme day gives the patient a timeline of their own.
+    """
 
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        self.timeline = Timeline(programme[0], programme[1])  # one per patient with care due
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
-        if assessed is not None and self.timeline.free(*assessed):
-            self.timeline.take(*assessed)
+        self.timeline = NOTHING_BOOKED
+        if assessed is not None:
+            first, last = programme
+            held, ended = assessed
+            # outside the programme day (Timeline.free of the programme day's one interval, written out)
+            if (last <= held + EPS) if held >= first else (first >= ended - EPS):
+                self.timeline = Timeline(held, ended)
 
     def free_in_programme(self, start: float, end: float) -> bool:
         """Whether a pull-out at ``[start, end)`` misses the patient's assessment (the only thing that can
@@ -73,6 +83,9 @@ class PatientToday:
         assessed = self.assessed
         return assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
 
+
+NOTHING_BOOKED = Timeline()
+"""The timeline of a patient with nothing booked today outside the programme day (shared: never written)."""
 
 Placed = tuple[float, Person, Placement, int]
 """(start minute, person, placement, group session pulled out of or -1)."""
@@ -647,9 +660,12 @@ class Care:
                 row.group_attendances -= 1
         else:
             busy = patient.timeline
-            index = bisect_right(busy.starts, start)
-            busy.starts.insert(index, start)
-            busy.ends.insert(index, end)
+            if busy is NOTHING_BOOKED:  # the patient's first booking today: a timeline of their own
+                patient.timeline = Timeline(start, end)
+            else:
+                index = bisect_right(busy.starts, start)
+                busy.starts.insert(index, start)
+                busy.ends.insert(index, end)
         person_id = person.person_id
         code = spot.held.get((start, person_id, k))
         if code is None:  # the row's key, coded once per service, track, time, person and slot
