@@ -375,10 +375,11 @@ def test_groups_held_and_found_per_group_are_held_and_found_as_the_long_way(seed
         Sessions(short[0], config.rooms.group_rooms, short[1]),
         Sessions(long[0], config.rooms.group_rooms, long[1]),
     )
+    extras: tuple[list[list[Enrolment]], ...] = ([], [[]])  # the long way's further empty group
     for day in range(12):
         sizes = [rng.choice([0, 1, 2, 3, 4, 6, 9]) for _ in range(groups)]
         found = []
-        for (roster, log), sessions, extra in zip((short, long), holders, ([], [[]]), strict=True):
+        for (roster, log), sessions, extra in zip((short, long), holders, extras, strict=True):
             came = [_patients(track, roster, 100 * day + 20 * k, size) for k, size in enumerate(sizes)]
             attendance = Attendance(track, day, day // 7, TrackDay(day=day, track=track.name), came + extra,
                                     [bool(g) for g in came] + [False] * len(extra))  # fmt: skip
