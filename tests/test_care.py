@@ -387,3 +387,105 @@ def test_a_day_the_prescriber_lacks_the_minutes_misses_each_patient_but_a_shorte
         (1, "prescriber_initial", (1,), "held", ""),
     ]
     assert (first.care.next_prescriber_day, second.care.next_prescriber_day) == (15, 15)
+
+
+def test_a_pool_nobody_of_which_is_at_work_or_on_the_shift_is_asked_once_a_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pool's reason for missing a session (nobody of the role at work: staff_absent; nobody of it on the
+    track's shift at all: no_staff_on_shift) holds all day: the pool is asked about the first patient
+    of the day only, and every patient due gets the missed row with that reason."""
+    config = tiny_config(services__individual_therapy=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    absent = roster.presence("prescriber", track.spec.shift)
+    absent[0] = []  # nobody of the role at work on day 0 (the table every question reads)
+    patients = [enrolment(i, track, therapist) for i in range(3)]
+    asked: list[object] = []
+    able = Care._able
+
+    def counted(self: Care, *args: object) -> object:
+        asked.append(args[3])  # the day
+        return able(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Care, "_able", counted)
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    groups = [patients[:2], patients[2:]]
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), groups, [ran(g) for g in groups])
+    log.close_day()
+    assert asked == [0]  # the first patient's question answered the day's other two
+    rows = [(r.day, r.kind, r.patients, r.reason) for r in log.records().rows()]
+    assert rows == [(0, "prescriber_initial", (i,), "staff_absent") for i in range(3)]
+    # Family sessions (the therapist role's) for the evening track's patients, whose therapist is an
+    # evening therapist: nobody of the therapist role ever works the evening shift.
+    config = tiny_config(services__individual_therapy=None, services__prescriber=None)
+    roster, evening = roster_of(config), track_of(config, "evening")
+    theirs = roster.by_role["evening_therapist"][0]
+    patients = [enrolment(10 + i, evening, theirs, family=True) for i in range(3)]
+    asked.clear()
+    log = SessionLog()
+    care = Care(config, roster, PatientDays(), log)
+    care.care_for(evening, 0, 0, TrackDay(day=0, track="evening"), [patients], [ran(patients)])
+    care.care_for(evening, 1, 0, TrackDay(day=1, track="evening"), [patients], [ran(patients)])
+    log.close_day()
+    assert asked == [0, 1]  # once a day
+    rows = [(r.day, r.kind, r.patients, r.reason) for r in log.records().rows()]
+    assert rows == [(d, "family", (10 + i,), "no_staff_on_shift") for d in (0, 1) for i in range(3)]
+
+
+def test_a_patient_s_day_holds_an_assessment_outside_the_programme_day_and_nothing_else_until_booked() -> (
+    None
+):
+    from simiop.model.care import NOTHING_BOOKED, PatientToday
+
+    programme = (540.0, 720.0)
+    assert PatientToday(programme).timeline is NOTHING_BOOKED  # shared: nothing booked yet
+    assert PatientToday(programme, (480.0, 530.0)).timeline.intervals() == [(480.0, 530.0)]
+    assert PatientToday(programme, (720.0, 780.0)).timeline.intervals() == [(720.0, 780.0)]  # touching
+    inside = PatientToday(programme, (600.0, 660.0))  # joined during the day: not busy next to it
+    assert inside.timeline is NOTHING_BOOKED
+    assert not inside.free_in_programme(630.0, 680.0)
+    assert inside.free_in_programme(660.0, 710.0)
+    # A session booked before the programme day gives the patient a timeline of their own.
+    config = tiny_config(services__prescriber=None, services__family=None)
+    roster, track = roster_of(config), track_of(config)
+    therapist = roster.by_role["therapist"][0]
+    therapist.today(0).take(540.0, 720.0, 150.0)  # facilitating all day: no pull-out
+    patient = enrolment(0, track, therapist)
+    care = Care(config, roster, PatientDays(), SessionLog())
+    care.care_for(track, 0, 0, TrackDay(day=0, track="day"), [[patient]], [ran([patient])])
+    assert NOTHING_BOOKED.intervals() == []  # never written
+    assert therapist.today(0).intervals() == [(490.0, 540.0), (540.0, 720.0)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_searches_next_to_the_programme_day_do_not_see_the_programme_day_itself(seed: int) -> None:
+    """``_steps_before`` and ``_steps_after`` give the same steps whether or not the patient's timeline holds
+    the programme day (PatientToday leaves it out): on random busy days of a person and a patient."""
+    import random
+
+    from simiop.model.care import _steps_after, _steps_before
+    from simiop.model.clock import Timeline
+
+    rng = random.Random(seed)
+    first, last = 540.0, 720.0
+    for _ in range(300):
+        person, bare = Timeline(), Timeline()
+        for timeline, count in ((person, rng.randrange(5)), (bare, rng.randrange(3))):
+            for _ in range(count):
+                start = rng.choice([first, last]) + rng.choice([-1, 1]) * rng.randrange(0, 200, 5)
+                end = start + rng.choice([20.0, 50.0, 60.0])
+                if (end <= first or start >= last or timeline is person) and timeline.free(start, end):
+                    timeline.take(start, end)
+        with_day = Timeline(first, last)
+        for start, end in bare.intervals():
+            with_day.take(start, end)
+        window = (rng.choice([420.0, 480.0]), rng.choice([900.0, 1020.0]))
+        minutes = rng.choice([20.0, 50.0, 60.0])
+        assert _steps_before(person, bare, window, first, minutes, first - 120.0) == _steps_before(
+            person, with_day, window, first, minutes, first - 120.0
+        )
+        assert _steps_after(person, bare, window, last, minutes, last + 120.0) == _steps_after(
+            person, with_day, window, last, minutes, last + 120.0
+        )

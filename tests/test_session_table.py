@@ -1,5 +1,5 @@
-"""The sessions record as int-coded columns: SessionLog writes a day, a key code and the patients per row
-and orders each day's rows once; SessionTable reads fields through its keys, as Columns reads rows."""
+"""The sessions record as int-coded columns: SessionLog writes a key code and the patients per row (a day
+per day) and orders each day's rows once; SessionTable reads fields through its keys, as Columns reads rows."""
 
 from __future__ import annotations
 
@@ -137,3 +137,34 @@ def test_sessions_csv_from_the_codes_is_the_column_rendering_with_ids_beyond_the
     assert text == render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
     assert ",therapist_1;therapist_2,1,group_room_1,0;4;70000,held,\n" in text
     assert text.endswith(",,0,,,cancelled,too_few\n")
+
+
+def test_a_day_s_rows_carry_the_day_set_before_them_and_another_day_closes_the_open_one() -> None:
+    log = SessionLog()
+    log.at_day(5)
+    log.key.append(log.code(_held("individual", 700.0, "therapist_1")))  # a hot path's row: no day of its own
+    log.patients.append([1])
+    log.at_day(5)  # the same day again: still open, sorted with what follows
+    log.key.append(log.code(_held("family", 600.0, "therapist_1")))
+    log.patients.append([2])
+    log.add(6, _held("individual", 500.0, "therapist_1"), [3])  # another day: day 5's rows are closed first
+    table = log.records()
+    assert table.day.tolist() == [5, 5, 6]
+    assert [patients[0] for patients in table.patients] == [2, 1, 3]  # 600 before 700 on day 5; 500 on day 6
+
+
+def test_the_table_holds_the_log_s_own_patient_lists_in_each_day_s_order() -> None:
+    """records() reorders the rows' patient lists without copying them: a held group's rows share one list
+    in the table as in the log (numpy reorders the references)."""
+    log = SessionLog()
+    shared = [4, 5]
+    log.add(1, _held("individual", 700.0, "therapist_1"), [1])
+    for k, start in enumerate((540.0, 600.0)):
+        group = ("group", "day", 0, k, "programme", start, start + 50.0, ("therapist_2",), 0, "group_room_1")
+        log.add(1, (*group, "held", ""), shared)
+    log.add(1, _held("family", 500.0, "therapist_1"), [2, 3])
+    table = log.records()
+    assert [list(p) for p in table.patients] == [[2, 3], [4, 5], [4, 5], [1]]
+    assert table.patients[1] is shared
+    assert table.patients[2] is shared
+    assert isinstance(table.patients, list)

@@ -354,3 +354,51 @@ def test_a_one_group_track_day_held_the_short_way_is_held_as_the_long_way(
     assert run() == short
     assert {row.reason for row in short[0]} == reasons  # the case each variant is for
     assert any(day.groups_covered for day in short[1]) == covered
+
+
+@pytest.mark.parametrize(("seed", "groups"), [(seed, groups) for seed in range(6) for groups in (2, 3)])
+def test_groups_held_and_found_per_group_are_held_and_found_as_the_long_way(seed: int, groups: int) -> None:
+    """``Sessions.hold_groups`` (two groups: its written-out branch when both are big enough; three: the
+    general way, each session put at its group's place unless groups merged) against ``hold`` (with a
+    further, unscheduled empty group: the general way) and ``sessions_of``: per group the same session
+    or None, and the same rows, daily row and hours, over days of random group sizes (some too small:
+    merged or cancelled) with facilitators and rooms running short."""
+    import random
+
+    from simiop.model.sessions import sessions_of
+
+    rng = random.Random(seed)
+    config = tiny_config(tracks__day__groups=groups, rooms__group_rooms=rng.choice([1, 2]))
+    short, long = (roster_of(config), SessionLog()), (roster_of(config), SessionLog())
+    track = track_of(config)
+    holders = (
+        Sessions(short[0], config.rooms.group_rooms, short[1]),
+        Sessions(long[0], config.rooms.group_rooms, long[1]),
+    )
+    extras: tuple[list[list[Enrolment]], ...] = ([], [[]])  # the long way's further empty group
+    for day in range(12):
+        sizes = [rng.choice([0, 1, 2, 3, 4, 6, 9]) for _ in range(groups)]
+        found = []
+        for (roster, log), sessions, extra in zip((short, long), holders, extras, strict=True):
+            came = [_patients(track, roster, 100 * day + 20 * k, size) for k, size in enumerate(sizes)]
+            attendance = Attendance(track, day, day // 7, TrackDay(day=day, track=track.name), came + extra,
+                                    [bool(g) for g in came] + [False] * len(extra))  # fmt: skip
+            if extra:
+                per_group = sessions_of(came, sessions.hold(attendance))
+            else:
+                per_group = sessions.hold_groups(attendance)
+            for group, session in zip(came, per_group, strict=True):
+                assert session is None or (
+                    {id(e) for e in group} <= {id(e) for e in session.members}
+                    and (
+                        session.ids is None or session.ids == [e.episode.episode_id for e in session.members]
+                    )
+                )
+            found.append(([None if s is None else [e.episode.episode_id for e in s.members] for s in per_group],
+                          attendance.row))  # fmt: skip
+            log.close_day()
+        assert found[0] == found[1], (day, sizes)
+    assert _rows(short[1]) == _rows(long[1])
+    assert [p.hours_by_week for p in short[0].by_role["therapist"]] == [
+        p.hours_by_week for p in long[0].by_role["therapist"]
+    ]

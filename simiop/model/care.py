@@ -54,18 +54,28 @@ appointments on a 10-minute grid relative to the patient's day)."""
 
 
 class PatientToday:
-    """One patient's day while their care is placed: busy for the programme day and any care booked
-    next to it (a timeline), and the group sessions they were pulled out of."""
+    """One patient's day while their care is placed: busy for an assessment outside the programme day and
+    any care booked next to it (a timeline), and the group sessions they were pulled out of.
+
+    The programme day itself is not on the timeline: the only sessions searched on it go before or after
+    the programme day and so never overlap it, and its one interval would only be passed over by every
+    search. Nothing booked yet (most patients): the timeline is ``NOTHING_BOOKED``, shared, never written;
+    the first session booked next to the programme day gives the patient a timeline of their own.
+    """
 
     __slots__ = ("assessed", "pulled", "timeline")
 
     def __init__(self, programme: tuple[float, float], assessed: tuple[float, float] | None = None) -> None:
-        self.timeline = Timeline(programme[0], programme[1])  # one per patient with care due
         self.pulled: list[int] = []
         self.assessed = assessed
         """The patient's intake assessment today, if any (admitted the day they were assessed)."""
-        if assessed is not None and self.timeline.free(*assessed):
-            self.timeline.take(*assessed)
+        self.timeline = NOTHING_BOOKED
+        if assessed is not None:
+            first, last = programme
+            held, ended = assessed
+            # outside the programme day (Timeline.free of the programme day's one interval, written out)
+            if (last <= held + EPS) if held >= first else (first >= ended - EPS):
+                self.timeline = Timeline(held, ended)
 
     def free_in_programme(self, start: float, end: float) -> bool:
         """Whether a pull-out at ``[start, end)`` misses the patient's assessment (the only thing that can
@@ -73,6 +83,9 @@ class PatientToday:
         assessed = self.assessed
         return assessed is None or end <= assessed[0] + EPS or assessed[1] <= start + EPS
 
+
+NOTHING_BOOKED = Timeline()
+"""The timeline of a patient with nothing booked today outside the programme day (shared: never written)."""
 
 Placed = tuple[float, Person, Placement, int]
 """(start minute, person, placement, group session pulled out of or -1)."""
@@ -177,6 +190,7 @@ class _Spot:
         "lowest",
         "missed",
         "nobody_able_on",
+        "nobody_reason",
         "service",
         "slots",
         "slots_end",
@@ -200,8 +214,10 @@ class _Spot:
         self.missed: dict[SessionReason, int] = {}
         """Reason -> the log's code of a missed session's key."""
         self.nobody_able_on = -1
-        """The day on which nobody of the track's shift pool of the service's role had the minutes left: so
-        for the rest of that day's care, which only adds to people's minutes (the pool, not a therapist)."""
+        """The day on which nobody of the track's shift pool of the service's role could give the session,
+        for ``nobody_reason``: so for the rest of that day's care (the pool, not a therapist). Nobody of
+        the role works the shift, or is at work that day, all day; care only adds to people's minutes."""
+        self.nobody_reason: SessionReason = "no_staff_time"
 
 
 _Spots = tuple["_Spot | None", tuple["_Spot", ...], "_Spot | None"]
@@ -222,12 +238,8 @@ class Care:
     ) -> None:
         self._roster = roster
         self._log = log if log is not None else SessionLog()
-        self._log_day, self._log_key, self._log_patients = (
-            self._log.day.append,
-            self._log.key.append,
-            self._log.patients.append,
-        )
-        """The log's three columns' appends (a row is written by a call to each)."""
+        self._log_key, self._log_patients = self._log.key.append, self._log.patients.append
+        """The log's two columns' appends (a row is written by a call to each, after ``at_day``)."""
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -324,6 +336,8 @@ class Care:
         index = self._rows
         shape = self._shapes.get(track.name) or self._shape(track)
         self._days.track_days.append((index, day, week, *shape))
+        if self._log.open_day != day:
+            self._log.at_day(day)
         episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
         for group, session in zip(groups, sessions, strict=True):
             count = len(group)
@@ -331,7 +345,10 @@ class Care:
                 continue
             if not self._any_service:
                 served.append(group)
-            episode_ids.extend(map(_episode_id, group))
+            if session is not None and session.ids is not None and session.members is group:
+                episode_ids.extend(session.ids)  # the group's ids as its session was held
+            else:
+                episode_ids.extend(map(_episode_id, group))
             ran_days.extend([session is not None] * count)
             if self._any_service:
                 self._serve(track, day, week, row, group, session, index)
@@ -404,7 +421,7 @@ class Care:
         prescriber, family = self._prescriber, self._family
         next_week: int | None = None
         shift = track.spec.shift
-        log_day, log_key, log_patients = self._log_day, self._log_key, self._log_patients
+        log_key, log_patients = self._log_key, self._log_patients
         spots = self._spots.get(track.name)
         if spots is None:
             spots = self._spots_of(track)
@@ -447,7 +464,6 @@ class Care:
                         reason = "no_staff_time"
                 if reason is not None:
                     code = individual.missed.get(reason)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(individual, reason))
                     log_patients([episode_id])
                 else:
@@ -459,16 +475,15 @@ class Care:
                 seen = plan.prescriber_seen
                 spot = prescriber_spots[seen]
                 if spot.nobody_able_on == day:
-                    able = "no_staff_time"
+                    able = spot.nobody_reason
                 else:
                     if prescribers is None:
                         prescribers = self._roster.present(prescriber.role, day, shift)
                     able = self._able(prescribers, prescriber.role, shift, day, week, spot.service.minutes)
-                    if able == "no_staff_time":
-                        spot.nobody_able_on = day
+                    if isinstance(able, str):  # so for every patient of the day: remembered
+                        spot.nobody_able_on, spot.nobody_reason = day, able
                 if isinstance(able, str):
                     code = spot.missed.get(able)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(spot, able))
                     log_patients([episode_id])
                 else:
@@ -485,16 +500,15 @@ class Care:
                 if present and therapist.role == family_role:
                     able = self._able([therapist], family_role, shift, day, week, family_spot.service.minutes)
                 elif family_spot.nobody_able_on == day:
-                    able = "no_staff_time"
+                    able = family_spot.nobody_reason
                 else:
                     if family_pool is None:
                         family_pool = self._roster.present(family_role, day, shift)
                     able = self._able(family_pool, family_role, shift, day, week, family_spot.service.minutes)
-                    if able == "no_staff_time":
-                        family_spot.nobody_able_on = day
+                    if isinstance(able, str):
+                        family_spot.nobody_able_on, family_spot.nobody_reason = day, able
                 if isinstance(able, str):
                     code = family_spot.missed.get(able)
-                    log_day(day)
                     log_key(code if code is not None else self._missed_code(family_spot, able))
                     log_patients([episode_id])
                 else:
@@ -646,9 +660,12 @@ class Care:
                 row.group_attendances -= 1
         else:
             busy = patient.timeline
-            index = bisect_right(busy.starts, start)
-            busy.starts.insert(index, start)
-            busy.ends.insert(index, end)
+            if busy is NOTHING_BOOKED:  # the patient's first booking today: a timeline of their own
+                patient.timeline = Timeline(start, end)
+            else:
+                index = bisect_right(busy.starts, start)
+                busy.starts.insert(index, start)
+                busy.ends.insert(index, end)
         person_id = person.person_id
         code = spot.held.get((start, person_id, k))
         if code is None:  # the row's key, coded once per service, track, time, person and slot
@@ -656,7 +673,6 @@ class Care:
                 (service.kind, spot.track, -1, k, placement, start, end, (person_id,), 0,
                  f"office:{person_id}", "held", "")
             )  # fmt: skip
-        self._log_day(day)
         self._log_key(code)
         self._log_patients([episode_id])
         return True
@@ -665,7 +681,6 @@ class Care:
         """Write the missed row of a session nobody able could be placed with (no_slot); False."""
         log = self._log
         code = spot.missed.get("no_slot")
-        log.day.append(day)
         log.key.append(code if code is not None else self._missed_code(spot, "no_slot"))
         log.patients.append([episode_id])
         return False

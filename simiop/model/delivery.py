@@ -19,7 +19,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
 from simiop.model.records import Booking, PatientDays
-from simiop.model.sessions import SessionLog, Sessions, sessions_of
+from simiop.model.sessions import SessionLog, Sessions
 from simiop.model.staff import Roster
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ def deliver(
     """
     log = log if log is not None else SessionLog()
     care = Care(config, roster, patient_days, log)
-    hold = Sessions(roster, config.rooms.group_rooms, log, pull_outs=care.any_service).hold
+    sessions = Sessions(roster, config.rooms.group_rooms, log, pull_outs=care.any_service)
+    hold, hold_groups = sessions.hold, sessions.hold_groups
     if intake is not None:
         intake.build()  # its rota is reserved whether or not the flow booked any assessment
     assessments = _Assessments(config, roster, intake, bookings, log)
@@ -64,12 +65,9 @@ def deliver(
         return log
     for day, batch in groupby(days, key=_day):
         care.assessed = assessments.until(day) if day >= assessments.next_day else none_held
-        planned = []
-        for attendance in batch:
-            held = hold(attendance)
-            planned.append((attendance, sessions_of(attendance.came, held)))
-        for attendance, sessions in planned:
-            care.care_for(attendance.track, day, attendance.week, attendance.row, attendance.came, sessions)
+        planned = [(attendance, hold_groups(attendance)) for attendance in batch]
+        for attendance, per_group in planned:
+            care.care_for(attendance.track, day, attendance.week, attendance.row, attendance.came, per_group)
         if roster.cover:
             roster.pay_cover(day)
         log.close_day()
@@ -145,6 +143,7 @@ class _Assessments:
         minutes, log, codes = self._minutes, self._log, self._codes
         hours = minutes / 60.0
         week = self._week_of(day)
+        log.at_day(day)
         for person in intake.offered.get(day, ()):  # the day's reservations end: what was held is charged
             person.hours_by_week[week] -= hours
         held: dict[int, tuple[float, float]] = {}
@@ -168,7 +167,6 @@ class _Assessments:
                     ("intake", "", -1, -1, "intake_slot", start, end, (person_id,), 0, f"office:{person_id}",
                      outcome, "")
                 )  # fmt: skip
-            log.day.append(day)
             log.key.append(code)
             log.patients.append([booking.episode_id])
         return held
