@@ -14,7 +14,7 @@ from simiop.config import SimiopConfig, load_config
 from simiop.model import simulate
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey
 from simiop.model.programme import Programme
@@ -100,7 +100,7 @@ def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
     clinic = clinic_of(tiny_config())
     env, calendar = clinic.env, clinic.calendar
     clinic.programme = Programme(clinic)
-    Call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
+    call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
     env.run(until=calendar.horizon_days)
     assert env.peek() < math.inf
     clinic.close()

@@ -11,7 +11,7 @@ from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 from simiop.config.intake import IntakeConfig, IntakeOutcomes
 from simiop.model.calendar import at
 from simiop.model.clock import EPS
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.patients import Purpose
 from simiop.model.records import (
     DECLINED,
@@ -238,7 +238,7 @@ def start_intake(clinic: Clinic, episode: Episode) -> None:
 class _Intake:
     """One referral's way through intake, step by step: book, come or not (rebook), decide.
 
-    Each step is a callback at its time (events.Call), not a generator process.
+    Each step is a callback at its time (events.call), not a generator process.
     """
 
     __slots__ = (
@@ -279,11 +279,11 @@ class _Intake:
         slot = book.book(now + rules.lead_time_days, min(self.deadline, horizon), rules.priority)
         if slot is None:
             if self.deadline < horizon:  # gives up at the deadline; past the horizon it is censored
-                Call(env, self.deadline, self._give_up)
+                call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
         self.slot, self.seat = slot, book.booked[slot] - 1
-        Call(env, book.times[slot], self._slot)
+        call(env, book.times[slot], self._slot)
 
     def _give_up(self, _: object) -> None:
         self.episode.end(GAVE_UP_BEFORE_INTAKE, self.clinic.env.now)
@@ -303,7 +303,7 @@ class _Intake:
         )
         if showed:  # the assessor's time is charged by the after-pass (delivery.py)
             episode.assessed_day = now
-            Call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
+            call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
         elif self.rebookings_left == 0:
             episode.end(NO_SHOW, now)
         else:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import accumulate, chain, compress
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
-from simiop.model.events import Call, until
+from simiop.model.events import call, until
 from simiop.model.patients import PatientKey, Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
 from simiop.model.stay import Enrolment, Stay
@@ -108,7 +108,7 @@ class Programme:
             for hire in spec.hires:
                 day = (hire.date - calendar.opening).days
                 if 0 < day < calendar.days:
-                    Call(clinic.env, float(day), self._hire_round(role))
+                    call(clinic.env, float(day), self._hire_round(role))
 
     def _hire_round(self, role: str) -> Callable[[Any], None]:
         return lambda _: self._rounds_for(role, True)
@@ -158,18 +158,18 @@ class Programme:
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
             days = float(patience(rng))
-            Call(self._env, now + days, self._give_up, value=(chosen, episode, now))
+            call(self._env, now + days, self._give_up, value=(chosen, episode, now))
         if chosen.continuous:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
 
-    def _give_up(self, event: Call) -> None:
-        """Patience on the wait list ran out: the event's value is (track, episode, when it joined).
+    def _give_up(self, joining: tuple[TrackState, Episode, float]) -> None:
+        """Patience on the wait list ran out: ``joining`` is (track, episode, when it joined).
 
         The join time tells a stale give-up (the patient left this list and joined again) from a live one.
         """
-        track, episode, joined = cast(tuple[TrackState, Episode, float], event._value)
+        track, episode, joined = joining
         if episode.wait_list_day == joined and _drop(track.wait_list, episode):
             now = self._env.now
             self._wait_change[track.name][int(now)] -= 1
@@ -194,7 +194,7 @@ class Programme:
         if time is None or now <= track.round_at <= time:
             return
         track.round_at = time
-        Call(self.clinic.env, time, lambda _: self._round(track), urgent=True)
+        call(self.clinic.env, time, lambda _: self._round(track), urgent=True)
 
     def _rounds_for(self, role: str, inclusive: bool) -> None:
         """Rounds for every track whose patients ``role`` takes on: a place may have come free."""
@@ -280,7 +280,7 @@ class Programme:
         track.census += 1
         self.enrolments.append(enrolment)
         if enrolment.ends_at < self._horizon:
-            Call(env, enrolment.ends_at, self._discharge, value=enrolment)
+            call(env, enrolment.ends_at, self._discharge, value=enrolment)
         else:
             self._open.append(enrolment)
         return True
@@ -302,9 +302,8 @@ class Programme:
 
     # -- discharge ---------------------------------------------------------------------------------
 
-    def _discharge(self, event: Call) -> None:
-        """A stay's end: its enrolment is the event's value."""
-        enrolment: Enrolment = event._value  # Call's own value (``event.value`` checks it is not pending)
+    def _discharge(self, enrolment: Enrolment) -> None:
+        """A stay's end (the value of its ``call``)."""
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)
