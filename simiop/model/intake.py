@@ -108,72 +108,77 @@ class IntakeBook:
 
     def _build(self) -> None:
         """Lay out the slots and their rota on first use: a clinic that admits every referral directly
-        never needs them."""
+        never needs them.
+
+        A day's seats depend only on its weekday's slots, who is at work and the hours each of them
+        already gives this week; most days repeat an earlier day's three (the same people every week,
+        the week's hours rising the same way), so each distinct day is worked out once (``_rota_day``)
+        and its seat lists are shared by the days like it (nothing changes them after the build).
+        """
         clinic = self._clinic
         intake = clinic.config.intake
         calendar = clinic.calendar
         roster = clinic.roster
         length = intake.assessment_minutes
-        by_weekday: dict[str, list[tuple[float, float, int, str]]] = {}
-        """Per weekday: (start minute, end minute, seats, start time) of its slots in clock order."""
+        by_weekday: dict[int, list[tuple[float, float, int, float]]] = {}
+        """Per weekday number: (start minute, end minute, seats, start as a part of the day) of its slots in
+        clock order (the part of the day as ``calendar.at`` adds it to the day)."""
         for minute, _, slot in sorted(
             (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
         ):
-            by_weekday.setdefault(slot.weekday, []).append(
-                (minute, minute + length, slot.parallel_slots, slot.start_time)
+            by_weekday.setdefault(WEEKDAYS.index(slot.weekday), []).append(
+                (minute, minute + length, slot.parallel_slots, at(0, slot.start_time))
             )
         hours = length / 60.0
         weekly: dict[tuple[str, int], float] = {}
         """Intake hours given to each person in each week by the rota so far."""
-        slots: list[tuple[float, float, list[Person]]] = []
+        this_week: dict[str, float] = {}
+        """The same for the current week, by person (a new one each week)."""
+        known: dict[tuple[int, int, tuple[float, ...]], _RotaDay] = {}
+        """Each distinct day: (weekday, the day's list of people at work, by identity, their hours this
+        week so far). The entry keeps the list, so its identity is never another list's."""
         offered: dict[int, list[Person]] = {}
+        times: list[float] = []
+        minutes: list[float] = []
+        seat_person: list[list[Person]] = []
+        last = calendar.days
+        opening_weekday = calendar.opening_weekday
+        current_week = -1
         # The rota runs to the end of the last week: a week's seats are reserved in its people's direct
         # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
         # longer run would, so that a longer run extends a shorter one.
-        rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1) if calendar.days else 0
+        rota_end = calendar.week_start(calendar.week_of(last - 1) + 1) if last else 0
         # The open days whose weekday has slots, found in one go (not a look at every day of the run).
-        with_slots = [weekday in by_weekday for weekday in WEEKDAYS]
+        with_slots = [weekday in by_weekday for weekday in range(7)]
         for day in calendar.open_days(0, rota_end, with_slots).tolist():
-            todays = by_weekday[calendar.weekday_of(day)]
-            week = calendar.week_of(day)
+            week, weekday = divmod(opening_weekday + day, 7)  # calendar.week_of and weekday_of
+            if week != current_week:
+                current_week, this_week = week, {}
             present = roster.present(self.role, day)
-            free_from: dict[str, float] = {}
-            """Per person: the end of their last assessment today (slots are taken in clock order)."""
-            direct: dict[str, float] = {}
-            for minute, end, parallel, start_time in todays:
-                seats: list[Person] = []
-                for person in present:
-                    if len(seats) >= parallel:
-                        break
-                    key = person.person_id
-                    used = weekly.get((key, week), 0.0)
-                    given = direct.get(key, 0.0)
-                    low, high = person.window
-                    if (
-                        given + length <= person.daily_limit + 1e-9
-                        and used + hours <= person.weekly_hours + 1e-9
-                        and low - EPS <= minute
-                        and end <= high + EPS
-                        and minute >= free_from.get(key, -1.0) - EPS
-                    ):
-                        free_from[key] = end
-                        direct[key] = given + length
-                        weekly[(key, week)] = used + hours
-                        seats.append(person)
-                if seats:
-                    offered.setdefault(day, []).extend(seats)
-                if day < calendar.days:
-                    slots.append((at(day, start_time), minute, seats))
+            used = tuple([this_week.get(person.person_id, 0.0) for person in present])
+            found = known.get((weekday, id(present), used))
+            if found is None:
+                found = known[(weekday, id(present), used)] = _rota_day(
+                    by_weekday[weekday], present, used, length, hours
+                )
+            for person_id, given in found.hours:
+                this_week[person_id] = weekly[(person_id, week)] = given
+            if found.offered:
+                offered[day] = found.offered
+            if day < last:  # slots in clock order: days in order, each day's in clock order
+                for (minute, _, _, part), seats in zip(by_weekday[weekday], found.seats, strict=True):
+                    times.append(day + part)
+                    minutes.append(minute)
+                    seat_person.append(seats)
         self.reserved = weekly
         self.offered = offered
-        slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
-        self.times = [time for time, _, _ in slots]
-        self.minutes = [minute for _, minute, _ in slots]
-        self.seat_person = [seats for _, _, seats in slots]
-        self.capacity = [len(seats) for seats in self.seat_person]
-        self.booked = [0] * len(slots)
+        self.times = times
+        self.minutes = minutes
+        self.seat_person = seat_person
+        self.capacity = [len(seats) for seats in seat_person]
+        self.booked = [0] * len(times)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
-        self._open.append(len(slots))
+        self._open.append(len(times))
         self._built = True
 
     def _first_open(self, index: int) -> int:
@@ -218,6 +223,61 @@ class IntakeBook:
         while index < count and now < times[index] - release and booked[index] >= capacity[index] - kept:
             index = self._first_open(index + 1)
         return index
+
+
+class _RotaDay(NamedTuple):
+    """One distinct day of the intake rota (``IntakeBook._build``)."""
+
+    present: list[Person]
+    """Who was at work (kept so that the list's identity, part of the day's key, stays its own)."""
+    seats: list[list[Person]]
+    """Per slot of the day, in clock order: who sits in each seat, in booking order."""
+    offered: list[Person]
+    """Every seat's person, slot by slot (empty: no seat that day)."""
+    hours: list[tuple[str, float]]
+    """Per person seated, in the order first seated: their intake hours this week after the day."""
+
+
+def _rota_day(
+    todays: list[tuple[float, float, int, float]],
+    present: list[Person],
+    used: tuple[float, ...],
+    length: float,
+    hours: float,
+) -> _RotaDay:
+    """A day's seats: each slot in clock order takes up to its parallel seats from ``present`` (roster
+    order), each person free then, inside their shift and with the assessment's minutes left in their
+    daily and weekly direct budgets (``used``: the hours they already give this week)."""
+    week_used = {person.person_id: given for person, given in zip(present, used, strict=True)}
+    free_from: dict[str, float] = {}
+    """Per person: the end of their last assessment today (slots are taken in clock order)."""
+    direct: dict[str, float] = {}
+    seated: dict[str, float] = {}
+    offered: list[Person] = []
+    by_slot: list[list[Person]] = []
+    for minute, end, parallel, _ in todays:
+        seats: list[Person] = []
+        for person in present:
+            if len(seats) >= parallel:
+                break
+            key = person.person_id
+            given_week = week_used[key]
+            given = direct.get(key, 0.0)
+            low, high = person.window
+            if (
+                given + length <= person.daily_limit + 1e-9
+                and given_week + hours <= person.weekly_hours + 1e-9
+                and low - EPS <= minute
+                and end <= high + EPS
+                and minute >= free_from.get(key, -1.0) - EPS
+            ):
+                free_from[key] = end
+                direct[key] = given + length
+                week_used[key] = seated[key] = given_week + hours
+                seats.append(person)
+        offered.extend(seats)
+        by_slot.append(seats)
+    return _RotaDay(present, by_slot, offered, list(seated.items()))
 
 
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
