@@ -189,12 +189,13 @@ class Programme:
         """A round at the next admission day's start (now too, if ``inclusive``) unless one is due by then."""
         if not track.wait_list:
             return
-        now = self.clinic.env.now
+        env = self._env
+        now = env.now
         time = track.next_round(now, inclusive)
         if time is None or now <= track.round_at <= time:
             return
         track.round_at = time
-        call(self.clinic.env, time, lambda _: self._round(track), urgent=True)
+        call(env, time, self._round, urgent=True, value=track)
 
     def _rounds_for(self, role: str, inclusive: bool) -> None:
         """Rounds for every track whose patients ``role`` takes on: a place may have come free."""
@@ -206,8 +207,9 @@ class Programme:
                     self._schedule_round(track, inclusive)
 
     def _round(self, track: TrackState) -> None:
+        """A track's admission round (the value of its ``call``: one method for every round, no closure)."""
         track.round_at = -1.0
-        self._admit(track, int(self.clinic.env.now))
+        self._admit(track, int(self._env.now))
 
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""

@@ -103,8 +103,21 @@ _MAX_BOUNDED_DAYS = 100_000
 """Days up to which the shortcut's slack bounds the rounding of the running sum (n * 2^-52 < 1e-9)."""
 
 
+def steepest_weeks(logs_by_week: list[float]) -> list[float]:
+    """The weeks' logs below the last week's (which holds for every later week), most negative first:
+    where the fewest days can bring a stay's summed log survival lowest (``first_success_by_week``)."""
+    last = logs_by_week[-1]
+    return sorted(log for log in logs_by_week[:-1] if log < last)
+
+
 def first_success_by_week(
-    u: float, logs_by_week: list[float], days: list[int], start: int, stop: int, admitted_on: int
+    u: float,
+    logs_by_week: list[float],
+    days: list[int],
+    start: int,
+    stop: int,
+    admitted_on: int,
+    steep: list[float] | None = None,
 ) -> float:
     """``first_success_of_logs`` for the programme days ``days[start:stop]`` of a stay admitted on day
     ``admitted_on``, each taking the log of its calendar week of stay (``logs_by_week``; the last holds for
@@ -118,6 +131,9 @@ def first_success_by_week(
     Most stays never see the hazard fire, and the running sum only falls, so it fires iff the last sum
     is below the target: that sum, worked out per week (days in the week times its log, a bisection per
     week) to within far less than ``_SUM_SLACK`` of its size, rules the firing out without the loop.
+    Before that, a bound with no bisection: a calendar week of stay holds at most 7 days, so no sum is
+    lower than the stay's days put 7 at a time in the weeks of the most negative logs (``steep``, from
+    ``steepest_weeks``; the rest at the last week's); if even that is above the target, so is the sum.
     """
     if start >= stop:
         return NEVER
@@ -125,6 +141,20 @@ def first_success_by_week(
     last = len(logs_by_week) - 1
     last_log = logs_by_week[last]
     if days[start] >= admitted_on and stop - start <= _MAX_BOUNDED_DAYS:
+        left = stop - start
+        lowest = 0.0
+        for log in steepest_weeks(logs_by_week) if steep is None else steep:
+            if left <= 7:
+                lowest += left * log
+                left = 0
+                break
+            lowest += 7 * log
+            left -= 7
+        if left:
+            lowest += left * last_log
+        # A log of -inf (a probability of 1) makes it -inf, which fails the test: the exact sum decides.
+        if lowest > target + _SUM_SLACK * abs(lowest):
+            return NEVER
         total = 0.0
         low = start
         for week in range(last):
@@ -272,8 +302,9 @@ class Stay:
         hazard = stay.dropout_hazard
         self._dropout_weekly = hazard.weekly_by_week if hazard is not None else None
         """The dropout hazard's probability per week of stay (None: no such hazard)."""
-        self._dropout_daily: dict[int, list[float]] = {}
-        """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay."""
+        self._dropout_daily: dict[int, tuple[list[float], list[float]]] = {}
+        """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay,
+        and those below the last week's, most negative first (``steepest_weeks``)."""
         self._disengages = self._no_start > 0.0 or hazard is not None
         """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
         self.always_attends = always_attends and self._no_start <= 0.0 and not no_starts_possible
@@ -341,12 +372,14 @@ class Stay:
         if weekly is None or no_start:
             return no_start, NEVER
         days_per_week = track.days_per_week
-        logs = self._dropout_daily.get(days_per_week)
-        if logs is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
+        found = self._dropout_daily.get(days_per_week)
+        if found is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
             daily = np.array([weekly_to_daily(p, days_per_week) for p in weekly])
             with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day
-                logs = self._dropout_daily[days_per_week] = np.log1p(-daily).tolist()
-        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day)
+                logs = np.log1p(-daily).tolist()
+            found = self._dropout_daily[days_per_week] = (logs, steepest_weeks(logs))
+        logs, steep = found
+        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day, steep)
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""
