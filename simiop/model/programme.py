@@ -78,6 +78,8 @@ class Programme:
         for track in self._track_list:
             self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
         self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._wanted: dict[str, list[TrackState]] = {}
+        """Per track preference: the tracks it may go to (those running its shift, else all), found once."""
         self._others = {
             track.name: [other for other in self._by_role[track.spec.facilitator_role] if other is not track]
             for track in self._track_list
@@ -118,13 +120,8 @@ class Programme:
     def refer_to_track(self, episode: Episode) -> None:
         """After an 'admit' decision: choose a track by preference and fullness, then wait or leave."""
         tracks = self._track_list
-        if len(tracks) == 1:  # the only track, whatever the preference (as below)
-            preferred = tracks[0]
-        else:
-            wanted = [t for t in tracks if episode.track_preference in ("either", t.spec.shift)]
-            if not wanted:  # nobody runs the preferred shift: any track will do
-                wanted = tracks
-            preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+        # the only track, whatever the preference (as ``preferred`` would find)
+        preferred = tracks[0] if len(tracks) == 1 else self.preferred(episode.track_preference)
         chosen = preferred
         now = self._env.now
         if preferred.free_seats() <= 0:
@@ -163,6 +160,25 @@ class Programme:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
+
+    def preferred(self, preference: str) -> TrackState:
+        """The track a patient of ``preference`` asks for: of those running its shift (any, if none does),
+        the one with the largest share of its seats free (ties: the later name)."""
+        wanted = self._wanted.get(preference)
+        if wanted is None:
+            wanted = [t for t in self._track_list if preference in ("either", t.spec.shift)]
+            if not wanted:  # nobody runs the preferred shift: any track will do
+                wanted = self._track_list
+            self._wanted[preference] = wanted
+        # max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name)), written out (once per
+        # admit decision): the same shares and keys, the first of the largest kept, as max keeps it.
+        preferred = wanted[0]
+        best = (preferred.free_seats() / max(preferred.seats, 1), preferred.name)
+        for track in wanted[1:]:
+            key = (track.free_seats() / max(track.seats, 1), track.name)
+            if key > best:
+                preferred, best = track, key
+        return preferred
 
     def _give_up(self, joining: tuple[TrackState, Episode, float]) -> None:
         """Patience on the wait list ran out: ``joining`` is (track, episode, when it joined).
