@@ -3,7 +3,9 @@ changed by accident."""
 
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
 import math
 import pickle
 
@@ -12,6 +14,7 @@ import pytest
 
 from simiop.model.care import NO_CARE, CarePlan
 from simiop.model.stay import (
+    _whole,
     first_success_by_week,
     first_success_of_logs,
     steepest_weeks,
@@ -104,3 +107,21 @@ def test_no_care_stays_itself_when_copied_or_pickled() -> None:
     plan = CarePlan(False, 1.0, 2.0)
     plan.next_due = 5.0
     assert pickle.loads(pickle.dumps(plan)).next_due == 5.0
+
+
+def test_a_whole_key_finds_what_the_fractional_one_finds_in_a_list_of_whole_days() -> None:
+    """``stay._whole``: bisect_left over whole days (with holidays skipped) and attended-day counts gives
+    the same index for ceil(x) as for x, for fractional, whole and negative x and any bounds."""
+    rng = np.random.default_rng(4)
+    days = [d for d in range(-20, 900) if d % 7 < 5 and d % 11 != 3]
+    counts = list(itertools.accumulate((rng.random(300) < 0.8).tolist(), initial=0))
+    for values in (days, counts):
+        for _ in range(3000):
+            x = float(rng.uniform(-30.0, values[-1] + 30.0))
+            if rng.random() < 0.3:
+                x = float(round(x))
+            low = int(rng.integers(0, len(values)))
+            high = int(rng.integers(low, len(values) + 1))
+            assert bisect.bisect_left(values, _whole(x), low, high) == bisect.bisect_left(
+                values, x, low, high
+            )

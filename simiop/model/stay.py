@@ -97,6 +97,13 @@ def first_success_of_logs(u: float, logs: np.ndarray) -> float:
     return NEVER if day >= len(logs) else day
 
 
+_whole = math.ceil
+"""The key a list of whole days (programme days, next days, attended-day counts) is searched with for a
+time or a count that may have a fraction: bisect_left finds the same index for ``ceil(x)`` as for ``x``
+(a whole day is below x iff it is below ceil(x)), and compares whole numbers with a whole number, not
+each with a float, at about half the cost. Only for finite x (never an infinite bound)."""
+
+
 _SUM_SLACK = 1e-9
 """Relative slack on a stay's summed log survival (``first_success_by_week``'s shortcut)."""
 _MAX_BOUNDED_DAYS = 100_000
@@ -404,7 +411,7 @@ class Stay:
             if started == 0:
                 return -0.5
             return 2 * started - (0.5 if track.ends[first + started - 1] < end else 1.5)
-        return 2 * (bisect.bisect_left(track.next_day, end, first, first + count) - first) + 1
+        return 2 * (bisect.bisect_left(track.next_day, _whole(end), first, first + count) - first) + 1
 
     def _max_stay_cap(
         self, track: TrackState, first: int, count: int, admitted_on: int, joined: bool
@@ -516,7 +523,7 @@ class Stay:
                 if continuous:  # the days starting before the latest planned end
                     count = bisect.bisect_left(track.starts, latest, first) - first
                 else:  # to the day whose next programme day is at or after it
-                    count = bisect.bisect_left(track.next_day, latest, first) - first + 1
+                    count = bisect.bisect_left(track.next_day, _whole(latest), first) - first + 1
         else:
             planned_end = NEVER
             planned_days = max(1, math.ceil(planned))
@@ -611,15 +618,17 @@ class Stay:
             # bisection (written out where needed: this runs for every stay with reviews).
             progress_at: float = NEVER
             if review is not None:
-                progress_at = bisect.bisect_left(days, next_review, first, end_index) - first
+                progress_at = bisect.bisect_left(days, _whole(next_review), first, end_index) - first
                 if progress_at >= count:
                     progress_at = NEVER
             payer_at: float = NEVER
             if rule is not None:
                 if by_attendance:
-                    payer_at = bisect.bisect_left(attended_before, authorized, 0, count)
+                    payer_at = bisect.bisect_left(attended_before, _whole(authorized), 0, count)
                 else:
-                    payer_at = bisect.bisect_left(days, admitted_on + authorized, first, end_index) - first
+                    payer_at = (
+                        bisect.bisect_left(days, _whole(admitted_on + authorized), first, end_index) - first
+                    )
                 if payer_at >= count:
                     payer_at = NEVER
             # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
@@ -628,24 +637,31 @@ class Stay:
             draws: list[float] = []
             drawn = 0
             extensions = 0
+            # A progress review's numbers, read once a stay rather than once a review (the same floats).
+            interval = early = early_or_extend = 0.0
+            if review is not None:
+                interval = review.interval_weeks * DAYS_PER_WEEK
+                early = review.early_completion_probability
+                early_or_extend = review.early_completion_probability + review.extend_probability
             while True:
-                at = min(progress_at, recert_at, payer_at)
+                # min(progress_at, recert_at, payer_at), written out: once per review of every stay
+                at = progress_at if progress_at <= recert_at else recert_at
+                if payer_at < at:
+                    at = payer_at
                 if at == NEVER or 2 * at >= best:
                     break
                 index = int(at)
                 if progress_at == at and review is not None:
-                    next_review += review.interval_weeks * DAYS_PER_WEEK
+                    next_review += interval
                     if drawn == len(draws):
                         review_rng = review_rng or reviews()
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     u = draws[drawn]
                     drawn += 1
-                    if u < review.early_completion_probability:
+                    if u < early:
                         best, state = 2 * index, COMPLETED
                         break
-                    if u < review.early_completion_probability + review.extend_probability and (
-                        extensions < max_extensions
-                    ):
+                    if u < early_or_extend and extensions < max_extensions:
                         extensions += 1
                         planned_end += extension_days
                         if planned_days:
@@ -657,7 +673,9 @@ class Stay:
                         best, state = self._end_by_rules(
                             hazard_key, hazard_state, dropout_key, completion_key, limit_key
                         )
-                    progress_at = bisect.bisect_left(days, next_review, first + index + 1, end_index) - first
+                    progress_at = (
+                        bisect.bisect_left(days, _whole(next_review), first + index + 1, end_index) - first
+                    )
                     if progress_at >= count:
                         progress_at = NEVER
                     continue
@@ -694,10 +712,12 @@ class Stay:
                     payer_at = NEVER
                 else:
                     if by_attendance:
-                        payer_at = bisect.bisect_left(attended_before, authorized, index + 1, count)
+                        payer_at = bisect.bisect_left(attended_before, _whole(authorized), index + 1, count)
                     else:
                         payer_at = (
-                            bisect.bisect_left(days, admitted_on + authorized, first + index + 1, end_index)
+                            bisect.bisect_left(
+                                days, _whole(admitted_on + authorized), first + index + 1, end_index
+                            )
                             - first
                         )
                     if payer_at >= count:
@@ -791,7 +811,7 @@ class Stay:
                     ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
                     discharge = (planned_end, math.floor(planned_end), False, count, ended)
                 else:
-                    count = bisect.bisect_left(track.next_day, planned_end, first) - first + 1
+                    count = bisect.bisect_left(track.next_day, _whole(planned_end), first) - first + 1
         else:
             planned_end = NEVER
             planned_days = count = max(1, math.ceil(planned))
