@@ -137,13 +137,17 @@ class IntakeBook:
         known: dict[tuple[int, int, tuple[float, ...]], _RotaDay] = {}
         """Each distinct day: (weekday, the day's list of people at work, by identity, their hours this
         week so far). The entry keeps the list, so its identity is never another list's."""
+        parts = {weekday: [slot[3] for slot in slots] for weekday, slots in by_weekday.items()}
+        starts = {weekday: [slot[0] for slot in slots] for weekday, slots in by_weekday.items()}
         offered: dict[int, list[Person]] = {}
         times: list[float] = []
         minutes: list[float] = []
         seat_person: list[list[Person]] = []
+        capacity: list[int] = []
         last = calendar.days
         opening_weekday = calendar.opening_weekday
         current_week = -1
+        table = roster.presence(self.role)
         # The rota runs to the end of the last week: a week's seats are reserved in its people's direct
         # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
         # longer run would, so that a longer run extends a shorter one.
@@ -154,7 +158,7 @@ class IntakeBook:
             week, weekday = divmod(opening_weekday + day, 7)  # calendar.week_of and weekday_of
             if week != current_week:
                 current_week, this_week = week, {}
-            present = roster.present(self.role, day)
+            present = table[day] if day < len(table) else roster.present(self.role, day)  # Roster.present
             used = tuple([this_week.get(person.person_id, 0.0) for person in present])
             found = known.get((weekday, id(present), used))
             if found is None:
@@ -166,16 +170,16 @@ class IntakeBook:
             if found.offered:
                 offered[day] = found.offered
             if day < last:  # slots in clock order: days in order, each day's in clock order
-                for (minute, _, _, part), seats in zip(by_weekday[weekday], found.seats, strict=True):
-                    times.append(day + part)
-                    minutes.append(minute)
-                    seat_person.append(seats)
+                times.extend([day + part for part in parts[weekday]])
+                minutes.extend(starts[weekday])
+                seat_person.extend(found.seats)
+                capacity.extend(found.capacity)
         self.reserved = weekly
         self.offered = offered
         self.times = times
         self.minutes = minutes
         self.seat_person = seat_person
-        self.capacity = [len(seats) for seats in seat_person]
+        self.capacity = capacity
         self.booked = [0] * len(times)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
         self._open.append(len(times))
@@ -232,6 +236,8 @@ class _RotaDay(NamedTuple):
     """Who was at work (kept so that the list's identity, part of the day's key, stays its own)."""
     seats: list[list[Person]]
     """Per slot of the day, in clock order: who sits in each seat, in booking order."""
+    capacity: list[int]
+    """Per slot of the day: its seats filled."""
     offered: list[Person]
     """Every seat's person, slot by slot (empty: no seat that day)."""
     hours: list[tuple[str, float]]
@@ -277,7 +283,7 @@ def _rota_day(
                 seats.append(person)
         offered.extend(seats)
         by_slot.append(seats)
-    return _RotaDay(present, by_slot, offered, list(seated.items()))
+    return _RotaDay(present, by_slot, [len(seats) for seats in by_slot], offered, list(seated.items()))
 
 
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
