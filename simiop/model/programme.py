@@ -143,7 +143,7 @@ class Programme:
             # same day's count: nothing to write); else on it, as below.
             day = int(now)
             if chosen.census < chosen.seats and self._enrol(
-                chosen, episode, day, chosen.index_from(now, True)
+                chosen, episode, day, chosen.index_now(now, True)
             ):
                 self.rows[name][day].admissions += 1
             else:
@@ -241,7 +241,7 @@ class Programme:
             )
         )
         # The stay's first programme day: the same for everyone admitted now.
-        first = track.index_from(self._env.now, track.continuous)
+        first = track.index_now(self._env.now, track.continuous)
         enrol = self._enrol
         admitted = 0
         for episode in order:
