@@ -244,8 +244,10 @@ class Enrolment:
     """``care.NO_CARE`` (shared) in a run with no care service (``care.any_service``)."""
     first: int
     """Index of the stay's first programme day in the track's list of days."""
-    attended: list[bool]
-    """Attendance on each programme day the stay could take (from ``first``)."""
+    attended: list[bool] | bytes
+    """Attendance on each programme day the stay could take (from ``first``): a list of bools, or a
+    drawn stay's byte string (one byte a day, 0 = absent: numpy's bools as they are, with no list made;
+    read as the list is, by truth, slice, sum and count)."""
     state: EndState
     """How the stay ends, if it ends before the horizon."""
     ends_at: float
@@ -543,12 +545,11 @@ class Stay:
                 u_family = u_step_up = u_administrative = 0.0  # never read (see __init__)
             else:
                 u_family, u_step_up, u_administrative = rng.random(3).tolist()
-            attended = [True] * count
+            attended: list[bool] | bytes = [True] * count
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
-            came = uniforms[3:] < propensity
-            attended = came.tolist()
+            attended = (uniforms[3:] < propensity).tobytes()
         no_start, quit_day = False, NEVER
         if self._disengages:  # after every draw from ``rng``: its stream may share ``rng``'s generator
             if disengage is None:
@@ -575,7 +576,7 @@ class Stay:
             hazard_key, hazard_state = 2 * quit_day, DROPOUT
         # Nobody who always comes drops out: no run of absences to look for.
         dropout_key = (
-            NEVER if propensity >= 1.0 else 2 * dropout_day(came.tobytes(), self._absences_to_dropout) + 1
+            NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         )
         if no_start:  # attends no day: the run of absences ends the stay
             attended = [False] * count
