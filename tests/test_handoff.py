@@ -10,7 +10,7 @@ from typing import Any
 from simiop.config.referrals import WarmHandoff
 from simiop.model import simulate
 from simiop.model.clinic import Clinic
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.handoff import handed_off
 from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey
@@ -62,7 +62,7 @@ def _refer(clinic: Clinic, times: list[float]) -> list[Episode]:
         return at_time
 
     for number, time in enumerate(times):
-        Call(clinic.env, time, refer(number))
+        call(clinic.env, time, refer(number))
     return episodes
 
 
@@ -244,10 +244,10 @@ def test_a_give_up_from_an_earlier_stay_on_the_wait_list_is_ignored() -> None:
         "standard",
         4.5,
     )
-    Call(clinic.env, 4.6, lambda _: programme.refer_to_track(waiting))
+    call(clinic.env, 4.6, lambda _: programme.refer_to_track(waiting))
     left: list[bool] = []
-    Call(clinic.env, 5.0, lambda _: left.append(programme.leave_wait_list(waiting)))
-    Call(clinic.env, 5.1, lambda _: programme.refer_to_track(waiting))
+    call(clinic.env, 5.0, lambda _: left.append(programme.leave_wait_list(waiting)))
+    call(clinic.env, 5.1, lambda _: programme.refer_to_track(waiting))
     clinic.env.run(until=5.9)  # the first join's give-up (5.6) found the patient on the list again: ignored
     assert left == [True]
     assert waiting.end_state is None

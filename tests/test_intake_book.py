@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+from simiop.config.base import minutes_of
+from simiop.model.calendar import at
+from simiop.model.clock import EPS
 from simiop.model.intake import IntakeBook
 from tests.tiny_world import clinic_of, tiny_config
 
@@ -135,3 +140,102 @@ def test_a_source_has_its_own_lead_time_show_curve_patience_and_rebookings() -> 
     assert not community.priority
     assert book.rules("readmission") == book.rules("step_up")  # no by_source entry: intake's own values
     assert book.rules("step_up").max_rebookings == config.intake.max_rebookings
+
+
+def _rota_the_long_way(
+    book: IntakeBook,
+) -> tuple[list[tuple[float, float, list[str]]], dict[tuple[str, int], float], dict[int, list[str]]]:
+    """The rota as ``IntakeBook._build`` laid it out before it worked each distinct day out once: every
+    day and slot in turn, the week's hours per (person, week), then a sort of the slots by time."""
+    clinic = book._clinic
+    intake, calendar, roster = clinic.config.intake, clinic.calendar, clinic.roster
+    length = intake.assessment_minutes
+    by_weekday: dict[str, list[tuple[float, float, int, str]]] = {}
+    for minute, _, slot in sorted(
+        (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
+    ):
+        by_weekday.setdefault(slot.weekday, []).append(
+            (minute, minute + length, slot.parallel_slots, slot.start_time)
+        )
+    hours = length / 60.0
+    weekly: dict[tuple[str, int], float] = {}
+    slots: list[tuple[float, float, list[str]]] = []
+    offered: dict[int, list[str]] = {}
+    rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1)
+    for day in range(rota_end):
+        if calendar.weekday_of(day) not in by_weekday or calendar.is_holiday(day):
+            continue
+        week = calendar.week_of(day)
+        present = roster.present(book.role, day)
+        free_from: dict[str, float] = {}
+        direct: dict[str, float] = {}
+        for minute, end, parallel, start_time in by_weekday[calendar.weekday_of(day)]:
+            seats: list[str] = []
+            for person in present:
+                if len(seats) >= parallel:
+                    break
+                key = person.person_id
+                used = weekly.get((key, week), 0.0)
+                given = direct.get(key, 0.0)
+                low, high = person.window
+                if (
+                    given + length <= person.daily_limit + 1e-9
+                    and used + hours <= person.weekly_hours + 1e-9
+                    and low - EPS <= minute
+                    and end <= high + EPS
+                    and minute >= free_from.get(key, -1.0) - EPS
+                ):
+                    free_from[key] = end
+                    direct[key] = given + length
+                    weekly[(key, week)] = used + hours
+                    seats.append(key)
+            if seats:
+                offered.setdefault(day, []).extend(seats)
+            if day < calendar.days:
+                slots.append((at(day, start_time), minute, seats))
+    slots.sort(key=lambda slot: slot[0])
+    return slots, weekly, offered
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"staff__roles__intake_clinician__non_direct_share": 0.35},  # the daily budget binds
+        {  # the weekly budget binds, in the middle of a day
+            "staff__roles__intake_clinician__weekly_hours": 20,
+            "staff__roles__intake_clinician__days_per_week": None,
+            "staff__roles__intake_clinician__non_direct_share": 0.0,
+        },
+        {  # absences, a hire, two people, parallel seats, two slots at one time, a holiday
+            "simulation__horizon_days": 120,
+            "staff__roles__intake_clinician__count": 2,
+            "staff__roles__intake_clinician__absence_days_per_year": 60,
+            "staff__roles__intake_clinician__hires": [{"date": "2027-02-01", "count": 1}],
+            "clinic__holidays": ["2027-01-25"],
+            "intake__schedule": [
+                {"weekday": "mon", "start_time": "09:00", "parallel_slots": 2},
+                {"weekday": "mon", "start_time": "09:00"},
+                {"weekday": "mon", "start_time": "08:00"},
+                {"weekday": "wed", "start_time": "13:30", "parallel_slots": 3},
+                {"weekday": "sat", "start_time": "10:00"},
+            ],
+        },
+    ],
+)
+def test_the_rota_worked_out_once_per_distinct_day_is_the_day_by_day_rota(changes: dict[str, object]) -> None:
+    """``_build`` shares the seats of days alike (weekday, people at work, their week's hours so far):
+    the same slots, seats, reserved hours (in the same order) and seats offered as day by day."""
+    book = _book_of(**changes)
+    book.build()
+    slots, weekly, offered = _rota_the_long_way(book)
+    assert book.times == [time for time, _, _ in slots]
+    assert book.minutes == [minute for _, minute, _ in slots]
+    assert [[person.person_id for person in seats] for seats in book.seat_person] == [
+        seats for _, _, seats in slots
+    ]
+    assert book.capacity == [len(seats) for _, _, seats in slots]
+    assert list(book.reserved.items()) == list(weekly.items())
+    assert {day: [person.person_id for person in people] for day, people in book.offered.items()} == offered
+    assert list(book.offered) == list(offered)
+    assert any(capacity == 0 for capacity in book.capacity) or not changes  # a budget or absence bit

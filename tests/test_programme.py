@@ -14,7 +14,7 @@ from simiop.config import SimiopConfig, load_config
 from simiop.model import simulate
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey
 from simiop.model.programme import Programme
@@ -100,7 +100,7 @@ def test_a_closed_clinic_lets_go_of_its_stages_and_pending_events() -> None:
     clinic = clinic_of(tiny_config())
     env, calendar = clinic.env, clinic.calendar
     clinic.programme = Programme(clinic)
-    Call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
+    call(env, 40.0, lambda _: None)  # still pending at a horizon of 28 days
     env.run(until=calendar.horizon_days)
     assert env.peek() < math.inf
     clinic.close()
@@ -260,3 +260,25 @@ def test_a_referral_to_a_continuous_track_with_room_is_admitted_at_once_else_wai
     assert episodes[2].admitted_day == first_out
     assert sum(e.ended_day == first_out for e in episodes[:2]) == 1
     assert (track.census, track.wait_list) == (2, [])
+
+
+def test_the_preferred_track_is_the_one_with_the_largest_share_of_free_seats() -> None:
+    """``Programme.preferred`` (written out, its candidates found once per preference) picks as
+    ``max(wanted, key=(free seats / seats, name))`` over the tracks running the preferred shift (all of
+    them if none does), for random censuses and wait lists, ties included."""
+    config = tiny_config(tracks__evening__enabled=True)
+    programme = Programme(clinic_of(config))
+    tracks = list(programme.tracks.values())
+    assert len(tracks) >= 2
+    rng = np.random.default_rng(8)
+    chosen: set[str] = set()
+    for _ in range(300):
+        for track in tracks:
+            track.census = int(rng.integers(0, track.seats + 1))
+            track.wait_list = [None] * int(rng.integers(0, 4))  # type: ignore[list-item]  # only counted
+        for preference in ("either", "day", "evening", "weekend"):
+            wanted = [t for t in tracks if preference in ("either", t.spec.shift)] or tracks
+            expected = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+            assert programme.preferred(preference) is expected
+            chosen.add(expected.name)
+    assert len(chosen) == len(tracks)  # every track was the answer at some point

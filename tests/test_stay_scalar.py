@@ -3,7 +3,9 @@ changed by accident."""
 
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
 import math
 import pickle
 
@@ -11,7 +13,13 @@ import numpy as np
 import pytest
 
 from simiop.model.care import NO_CARE, CarePlan
-from simiop.model.stay import first_success_by_week, first_success_of_logs, weekly_to_daily
+from simiop.model.stay import (
+    _whole,
+    first_success_by_week,
+    first_success_of_logs,
+    steepest_weeks,
+    weekly_to_daily,
+)
 
 
 def _numpy_way(u: float, logs: np.ndarray, days: list[int], start: int, stop: int, admitted_on: int) -> float:
@@ -33,6 +41,7 @@ def test_first_success_by_week_is_numpys(weekly: list[float], days_per_week: int
     with np.errstate(divide="ignore"):
         logs = np.log1p(-np.array([weekly_to_daily(p, days_per_week) for p in weekly]))
     as_list = logs.tolist()
+    steep = steepest_weeks(as_list)
     days = [d for d in range(2000) if d % 7 < days_per_week and d % 13 != 5]
     rng = np.random.default_rng(17)
     fired = never = 0
@@ -43,11 +52,35 @@ def test_first_success_by_week_is_numpys(weekly: list[float], days_per_week: int
         admitted_on = days[start] - int(rng.integers(-3, 6))
         expected = _numpy_way(u, logs, days, start, stop, admitted_on)
         assert first_success_by_week(u, as_list, days, start, stop, admitted_on) == expected
+        assert first_success_by_week(u, as_list, days, start, stop, admitted_on, steep) == expected
         fired += expected != math.inf
         never += expected == math.inf
     if any(weekly):  # both answers were exercised
         assert fired > 0
         assert never > 0
+
+
+def test_the_steepest_weeks_are_those_below_the_last_most_negative_first() -> None:
+    """The bound's weeks: only those whose log is below the last week's (later weeks all take the last),
+    in ascending order; -inf (a probability of 1) first."""
+    assert steepest_weeks([-0.01, -0.03, -0.002, -0.005]) == [-0.03, -0.01]
+    assert steepest_weeks([-0.001, -0.5]) == []
+    assert steepest_weeks([-math.inf, 0.0, -0.2]) == [-math.inf]
+    assert steepest_weeks([-0.3]) == []
+
+
+def test_the_seven_a_week_bound_and_the_exact_sum_agree_on_who_never_fires() -> None:
+    """Five days a week for four weeks at week logs -0.1, -0.05, then -0.01: the sum is -0.85 (survival
+    0.427: it fires iff u < 0.573); the bound, 7 days at -0.1 and 7 at -0.05 then 6 at -0.01, is -1.11
+    (0.330: it rules out u > 0.670 alone). Below the bound's reach the exact sum decides; the day found is
+    the same whether or not the steepest weeks are given."""
+    logs = [-0.1, -0.05, -0.01]
+    days = [d for d in range(28) if d % 7 < 5]
+    for u, fires in ((0.2, True), (0.57, True), (0.58, False), (0.66, False), (0.68, False), (0.99, False)):
+        found = first_success_by_week(u, logs, days, 0, len(days), 0, steepest_weeks(logs))
+        assert (found != math.inf) == fires
+        assert found == first_success_by_week(u, logs, days, 0, len(days), 0)
+    assert first_success_by_week(0.2, logs, days, 0, len(days), 0) == 2  # -0.3 < log(0.8) = -0.223
 
 
 def test_no_care_cannot_be_changed() -> None:
@@ -74,3 +107,21 @@ def test_no_care_stays_itself_when_copied_or_pickled() -> None:
     plan = CarePlan(False, 1.0, 2.0)
     plan.next_due = 5.0
     assert pickle.loads(pickle.dumps(plan)).next_due == 5.0
+
+
+def test_a_whole_key_finds_what_the_fractional_one_finds_in_a_list_of_whole_days() -> None:
+    """``stay._whole``: bisect_left over whole days (with holidays skipped) and attended-day counts gives
+    the same index for ceil(x) as for x, for fractional, whole and negative x and any bounds."""
+    rng = np.random.default_rng(4)
+    days = [d for d in range(-20, 900) if d % 7 < 5 and d % 11 != 3]
+    counts = list(itertools.accumulate((rng.random(300) < 0.8).tolist(), initial=0))
+    for values in (days, counts):
+        for _ in range(3000):
+            x = float(rng.uniform(-30.0, values[-1] + 30.0))
+            if rng.random() < 0.3:
+                x = float(round(x))
+            low = int(rng.integers(0, len(values)))
+            high = int(rng.integers(low, len(values) + 1))
+            assert bisect.bisect_left(values, _whole(x), low, high) == bisect.bisect_left(
+                values, x, low, high
+            )

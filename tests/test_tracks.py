@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from simiop.config.base import WEEKDAYS, Weekday
@@ -61,3 +63,27 @@ def test_a_track_of_no_groups_has_no_open_group() -> None:
     track = track_of(tiny_config(tracks__day__groups=2))
     track.groups = []
     assert track.open_group() is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_index_at_the_clocks_time_is_index_from_for_times_that_never_go_back(seed: int) -> None:
+    """``index_now`` (a cursor per kind, days listed as it runs out) answers as ``index_from`` for
+    non-decreasing times: repeated times, times at a day's very start, gaps of many weeks past the days
+    listed so far, both kinds asked in turn."""
+    rng = random.Random(seed)
+    holidays = ["2027-01-05", "2027-05-31", "2027-07-05"]
+    config = tiny_config(tracks__day__weekdays=["mon", "wed", "thu"], clinic__holidays=holidays)
+    cursor, reference = track_of(config), track_of(config)
+    time = 0.0
+    for _ in range(400):
+        step = rng.choice([0.0, 0.0, 0.1, 0.5, 1.0, 3.0, 40.0])
+        time += step
+        if rng.random() < 0.3:  # exactly at a programme day's start
+            reference.list_until(time)
+            time = max(
+                time, reference.starts[min(len(reference.starts) - 1, reference.index_from(time, False))]
+            )
+        for strictly_after in rng.sample([True, False], 2):
+            assert cursor.index_now(time, strictly_after) == reference.index_from(time, strictly_after)
+    assert cursor.days[: len(reference.days)] == reference.days[: len(cursor.days)]
+    assert time > 365  # well past the first year listed

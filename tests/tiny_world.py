@@ -10,12 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import simpy
-
 from simiop.config import SimiopConfig, read_config_data, validate_config
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.care import CarePlan
 from simiop.model.clinic import Clinic
+from simiop.model.events import Clock
 from simiop.model.patients import PatientStreams
 from simiop.model.records import Episode, Records
 from simiop.model.staff import Person, Roster
@@ -85,7 +84,7 @@ def clinic_of(config: SimiopConfig, seed: int = 1) -> Clinic:
     streams = RandomStreams(seed, 0)
     return Clinic(
         config=config,
-        env=simpy.Environment(),
+        env=Clock(),
         calendar=calendar,
         streams=streams,
         roster=Roster(config, calendar, streams),

@@ -9,6 +9,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.clinic import Clinic
 from simiop.model.delivery import deliver
+from simiop.model.events import Clock
 from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientStreams
 from simiop.model.programme import Programme
@@ -45,7 +46,7 @@ def simulate(config: SimiopConfig, seed: int | None = None, replication: int = 0
 
 
 def _simulate(config: SimiopConfig, seed: int, replication: int) -> Records:
-    env = simpy.Environment()
+    env = Clock()
     calendar = ClinicCalendar.for_config(config)
     streams = RandomStreams(seed, replication)
     records = Records(seed=seed, replication=replication, horizon_days=calendar.horizon_days)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.intake import start_intake
 from simiop.model.patients import Purpose
 from simiop.model.records import NO_SHOW, Episode
@@ -58,11 +58,11 @@ class _Handoff:
         self.lapsed = False
         env, horizon = clinic.env, clinic.horizon
         if ready_at < horizon:  # past the horizon it is censored, waiting
-            Call(env, ready_at, self._ready)
+            call(env, ready_at, self._ready)
         if shows and admit_within_days is not None:
             lapse_at = episode.referred_day + admit_within_days
             if lapse_at < horizon:
-                Call(env, lapse_at, self._lapse)
+                call(env, lapse_at, self._lapse)
 
     def _ready(self, _: object) -> None:
         if self.lapsed:

@@ -11,7 +11,7 @@ from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 from simiop.config.intake import IntakeConfig, IntakeOutcomes
 from simiop.model.calendar import at
 from simiop.model.clock import EPS
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.patients import Purpose
 from simiop.model.records import (
     DECLINED,
@@ -108,72 +108,81 @@ class IntakeBook:
 
     def _build(self) -> None:
         """Lay out the slots and their rota on first use: a clinic that admits every referral directly
-        never needs them."""
+        never needs them.
+
+        A day's seats depend only on its weekday's slots, who is at work and the hours each of them
+        already gives this week; most days repeat an earlier day's three (the same people every week,
+        the week's hours rising the same way), so each distinct day is worked out once (``_rota_day``)
+        and its seat lists are shared by the days like it (nothing changes them after the build).
+        """
         clinic = self._clinic
         intake = clinic.config.intake
         calendar = clinic.calendar
         roster = clinic.roster
         length = intake.assessment_minutes
-        by_weekday: dict[str, list[tuple[float, float, int, str]]] = {}
-        """Per weekday: (start minute, end minute, seats, start time) of its slots in clock order."""
+        by_weekday: dict[int, list[tuple[float, float, int, float]]] = {}
+        """Per weekday number: (start minute, end minute, seats, start as a part of the day) of its slots in
+        clock order (the part of the day as ``calendar.at`` adds it to the day)."""
         for minute, _, slot in sorted(
             (minutes_of(slot.start_time), order, slot) for order, slot in enumerate(intake.schedule)
         ):
-            by_weekday.setdefault(slot.weekday, []).append(
-                (minute, minute + length, slot.parallel_slots, slot.start_time)
+            by_weekday.setdefault(WEEKDAYS.index(slot.weekday), []).append(
+                (minute, minute + length, slot.parallel_slots, at(0, slot.start_time))
             )
         hours = length / 60.0
         weekly: dict[tuple[str, int], float] = {}
         """Intake hours given to each person in each week by the rota so far."""
-        slots: list[tuple[float, float, list[Person]]] = []
+        this_week: dict[str, float] = {}
+        """The same for the current week, by person (a new one each week)."""
+        known: dict[tuple[int, int, tuple[float, ...]], _RotaDay] = {}
+        """Each distinct day: (weekday, the day's list of people at work, by identity, their hours this
+        week so far). The entry keeps the list, so its identity is never another list's."""
+        parts = {weekday: [slot[3] for slot in slots] for weekday, slots in by_weekday.items()}
+        starts = {weekday: [slot[0] for slot in slots] for weekday, slots in by_weekday.items()}
         offered: dict[int, list[Person]] = {}
+        times: list[float] = []
+        minutes: list[float] = []
+        seat_person: list[list[Person]] = []
+        capacity: list[int] = []
+        last = calendar.days
+        opening_weekday = calendar.opening_weekday
+        current_week = -1
+        table = roster.presence(self.role)
         # The rota runs to the end of the last week: a week's seats are reserved in its people's direct
         # budgets from its first day (delivery.py), and a run that ends mid-week must reserve what a
         # longer run would, so that a longer run extends a shorter one.
-        rota_end = calendar.week_start(calendar.week_of(calendar.days - 1) + 1) if calendar.days else 0
+        rota_end = calendar.week_start(calendar.week_of(last - 1) + 1) if last else 0
         # The open days whose weekday has slots, found in one go (not a look at every day of the run).
-        with_slots = [weekday in by_weekday for weekday in WEEKDAYS]
+        with_slots = [weekday in by_weekday for weekday in range(7)]
         for day in calendar.open_days(0, rota_end, with_slots).tolist():
-            todays = by_weekday[calendar.weekday_of(day)]
-            week = calendar.week_of(day)
-            present = roster.present(self.role, day)
-            free_from: dict[str, float] = {}
-            """Per person: the end of their last assessment today (slots are taken in clock order)."""
-            direct: dict[str, float] = {}
-            for minute, end, parallel, start_time in todays:
-                seats: list[Person] = []
-                for person in present:
-                    if len(seats) >= parallel:
-                        break
-                    key = person.person_id
-                    used = weekly.get((key, week), 0.0)
-                    given = direct.get(key, 0.0)
-                    low, high = person.window
-                    if (
-                        given + length <= person.daily_limit + 1e-9
-                        and used + hours <= person.weekly_hours + 1e-9
-                        and low - EPS <= minute
-                        and end <= high + EPS
-                        and minute >= free_from.get(key, -1.0) - EPS
-                    ):
-                        free_from[key] = end
-                        direct[key] = given + length
-                        weekly[(key, week)] = used + hours
-                        seats.append(person)
-                if seats:
-                    offered.setdefault(day, []).extend(seats)
-                if day < calendar.days:
-                    slots.append((at(day, start_time), minute, seats))
+            week, weekday = divmod(opening_weekday + day, 7)  # calendar.week_of and weekday_of
+            if week != current_week:
+                current_week, this_week = week, {}
+            present = table[day] if day < len(table) else roster.present(self.role, day)  # Roster.present
+            used = tuple([this_week.get(person.person_id, 0.0) for person in present])
+            found = known.get((weekday, id(present), used))
+            if found is None:
+                found = known[(weekday, id(present), used)] = _rota_day(
+                    by_weekday[weekday], present, used, length, hours
+                )
+            for person_id, given in found.hours:
+                this_week[person_id] = weekly[(person_id, week)] = given
+            if found.offered:
+                offered[day] = found.offered
+            if day < last:  # slots in clock order: days in order, each day's in clock order
+                times.extend([day + part for part in parts[weekday]])
+                minutes.extend(starts[weekday])
+                seat_person.extend(found.seats)
+                capacity.extend(found.capacity)
         self.reserved = weekly
         self.offered = offered
-        slots.sort(key=lambda slot: slot[0])  # stable: slots at one time keep the schedule's order
-        self.times = [time for time, _, _ in slots]
-        self.minutes = [minute for _, minute, _ in slots]
-        self.seat_person = [seats for _, _, seats in slots]
-        self.capacity = [len(seats) for seats in self.seat_person]
-        self.booked = [0] * len(slots)
+        self.times = times
+        self.minutes = minutes
+        self.seat_person = seat_person
+        self.capacity = capacity
+        self.booked = [0] * len(times)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
-        self._open.append(len(slots))
+        self._open.append(len(times))
         self._built = True
 
     def _first_open(self, index: int) -> int:
@@ -220,6 +229,63 @@ class IntakeBook:
         return index
 
 
+class _RotaDay(NamedTuple):
+    """One distinct day of the intake rota (``IntakeBook._build``)."""
+
+    present: list[Person]
+    """Who was at work (kept so that the list's identity, part of the day's key, stays its own)."""
+    seats: list[list[Person]]
+    """Per slot of the day, in clock order: who sits in each seat, in booking order."""
+    capacity: list[int]
+    """Per slot of the day: its seats filled."""
+    offered: list[Person]
+    """Every seat's person, slot by slot (empty: no seat that day)."""
+    hours: list[tuple[str, float]]
+    """Per person seated, in the order first seated: their intake hours this week after the day."""
+
+
+def _rota_day(
+    todays: list[tuple[float, float, int, float]],
+    present: list[Person],
+    used: tuple[float, ...],
+    length: float,
+    hours: float,
+) -> _RotaDay:
+    """A day's seats: each slot in clock order takes up to its parallel seats from ``present`` (roster
+    order), each person free then, inside their shift and with the assessment's minutes left in their
+    daily and weekly direct budgets (``used``: the hours they already give this week)."""
+    week_used = {person.person_id: given for person, given in zip(present, used, strict=True)}
+    free_from: dict[str, float] = {}
+    """Per person: the end of their last assessment today (slots are taken in clock order)."""
+    direct: dict[str, float] = {}
+    seated: dict[str, float] = {}
+    offered: list[Person] = []
+    by_slot: list[list[Person]] = []
+    for minute, end, parallel, _ in todays:
+        seats: list[Person] = []
+        for person in present:
+            if len(seats) >= parallel:
+                break
+            key = person.person_id
+            given_week = week_used[key]
+            given = direct.get(key, 0.0)
+            low, high = person.window
+            if (
+                given + length <= person.daily_limit + 1e-9
+                and given_week + hours <= person.weekly_hours + 1e-9
+                and low - EPS <= minute
+                and end <= high + EPS
+                and minute >= free_from.get(key, -1.0) - EPS
+            ):
+                free_from[key] = end
+                direct[key] = given + length
+                week_used[key] = seated[key] = given_week + hours
+                seats.append(person)
+        offered.extend(seats)
+        by_slot.append(seats)
+    return _RotaDay(present, by_slot, [len(seats) for seats in by_slot], offered, list(seated.items()))
+
+
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
     """Outcome probabilities: by source if configured, else by acuity, else the default."""
     intake = clinic.config.intake
@@ -238,7 +304,7 @@ def start_intake(clinic: Clinic, episode: Episode) -> None:
 class _Intake:
     """One referral's way through intake, step by step: book, come or not (rebook), decide.
 
-    Each step is a callback at its time (events.Call), not a generator process.
+    Each step is a callback at its time (events.call), not a generator process.
     """
 
     __slots__ = (
@@ -279,11 +345,11 @@ class _Intake:
         slot = book.book(now + rules.lead_time_days, min(self.deadline, horizon), rules.priority)
         if slot is None:
             if self.deadline < horizon:  # gives up at the deadline; past the horizon it is censored
-                Call(env, self.deadline, self._give_up)
+                call(env, self.deadline, self._give_up)
             return
         self.episode.intake_bookings += 1
         self.slot, self.seat = slot, book.booked[slot] - 1
-        Call(env, book.times[slot], self._slot)
+        call(env, book.times[slot], self._slot)
 
     def _give_up(self, _: object) -> None:
         self.episode.end(GAVE_UP_BEFORE_INTAKE, self.clinic.env.now)
@@ -303,7 +369,7 @@ class _Intake:
         )
         if showed:  # the assessor's time is charged by the after-pass (delivery.py)
             episode.assessed_day = now
-            Call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
+            call(env, now + intake.assessment_minutes / MINUTES_PER_DAY, self._decide)
         elif self.rebookings_left == 0:
             episode.end(NO_SHOW, now)
         else:

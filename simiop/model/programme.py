@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import accumulate, chain, compress
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.discharge import Readmission
-from simiop.model.events import Call, until
+from simiop.model.events import call, until
 from simiop.model.patients import PatientKey, Purpose
 from simiop.model.records import LEFT_TRACK_FULL, LEFT_WAIT_LIST, Episode, TrackDay
 from simiop.model.stay import Enrolment, Stay
@@ -78,6 +78,8 @@ class Programme:
         for track in self._track_list:
             self._by_role.setdefault(track.spec.facilitator_role, []).append(track)
         self._fifo = {name: track.spec.wait_list.discipline == "fifo" for name, track in self.tracks.items()}
+        self._wanted: dict[str, list[TrackState]] = {}
+        """Per track preference: the tracks it may go to (those running its shift, else all), found once."""
         self._others = {
             track.name: [other for other in self._by_role[track.spec.facilitator_role] if other is not track]
             for track in self._track_list
@@ -108,7 +110,7 @@ class Programme:
             for hire in spec.hires:
                 day = (hire.date - calendar.opening).days
                 if 0 < day < calendar.days:
-                    Call(clinic.env, float(day), self._hire_round(role))
+                    call(clinic.env, float(day), self._hire_round(role))
 
     def _hire_round(self, role: str) -> Callable[[Any], None]:
         return lambda _: self._rounds_for(role, True)
@@ -118,13 +120,8 @@ class Programme:
     def refer_to_track(self, episode: Episode) -> None:
         """After an 'admit' decision: choose a track by preference and fullness, then wait or leave."""
         tracks = self._track_list
-        if len(tracks) == 1:  # the only track, whatever the preference (as below)
-            preferred = tracks[0]
-        else:
-            wanted = [t for t in tracks if episode.track_preference in ("either", t.spec.shift)]
-            if not wanted:  # nobody runs the preferred shift: any track will do
-                wanted = tracks
-            preferred = max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name))
+        # the only track, whatever the preference (as ``preferred`` would find)
+        preferred = tracks[0] if len(tracks) == 1 else self.preferred(episode.track_preference)
         chosen = preferred
         now = self._env.now
         if preferred.free_seats() <= 0:
@@ -146,7 +143,7 @@ class Programme:
             # same day's count: nothing to write); else on it, as below.
             day = int(now)
             if chosen.census < chosen.seats and self._enrol(
-                chosen, episode, day, chosen.index_from(now, True)
+                chosen, episode, day, chosen.index_now(now, True)
             ):
                 self.rows[name][day].admissions += 1
             else:
@@ -158,18 +155,37 @@ class Programme:
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
             days = float(patience(rng))
-            Call(self._env, now + days, self._give_up, value=(chosen, episode, now))
+            call(self._env, now + days, self._give_up, value=(chosen, episode, now))
         if chosen.continuous:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
 
-    def _give_up(self, event: Call) -> None:
-        """Patience on the wait list ran out: the event's value is (track, episode, when it joined).
+    def preferred(self, preference: str) -> TrackState:
+        """The track a patient of ``preference`` asks for: of those running its shift (any, if none does),
+        the one with the largest share of its seats free (ties: the later name)."""
+        wanted = self._wanted.get(preference)
+        if wanted is None:
+            wanted = [t for t in self._track_list if preference in ("either", t.spec.shift)]
+            if not wanted:  # nobody runs the preferred shift: any track will do
+                wanted = self._track_list
+            self._wanted[preference] = wanted
+        # max(wanted, key=lambda t: (t.free_seats() / max(t.seats, 1), t.name)), written out (once per
+        # admit decision): the same shares and keys, the first of the largest kept, as max keeps it.
+        preferred = wanted[0]
+        best = (preferred.free_seats() / max(preferred.seats, 1), preferred.name)
+        for track in wanted[1:]:
+            key = (track.free_seats() / max(track.seats, 1), track.name)
+            if key > best:
+                preferred, best = track, key
+        return preferred
+
+    def _give_up(self, joining: tuple[TrackState, Episode, float]) -> None:
+        """Patience on the wait list ran out: ``joining`` is (track, episode, when it joined).
 
         The join time tells a stale give-up (the patient left this list and joined again) from a live one.
         """
-        track, episode, joined = cast(tuple[TrackState, Episode, float], event._value)
+        track, episode, joined = joining
         if episode.wait_list_day == joined and _drop(track.wait_list, episode):
             now = self._env.now
             self._wait_change[track.name][int(now)] -= 1
@@ -189,12 +205,13 @@ class Programme:
         """A round at the next admission day's start (now too, if ``inclusive``) unless one is due by then."""
         if not track.wait_list:
             return
-        now = self.clinic.env.now
+        env = self._env
+        now = env.now
         time = track.next_round(now, inclusive)
         if time is None or now <= track.round_at <= time:
             return
         track.round_at = time
-        Call(self.clinic.env, time, lambda _: self._round(track), urgent=True)
+        call(env, time, self._round, urgent=True, value=track)
 
     def _rounds_for(self, role: str, inclusive: bool) -> None:
         """Rounds for every track whose patients ``role`` takes on: a place may have come free."""
@@ -206,8 +223,9 @@ class Programme:
                     self._schedule_round(track, inclusive)
 
     def _round(self, track: TrackState) -> None:
+        """A track's admission round (the value of its ``call``: one method for every round, no closure)."""
         track.round_at = -1.0
-        self._admit(track, int(self.clinic.env.now))
+        self._admit(track, int(self._env.now))
 
     def _admit(self, track: TrackState, day: int) -> None:
         """Admit from the wait list while a group has a seat and a therapist has caseload room."""
@@ -223,7 +241,7 @@ class Programme:
             )
         )
         # The stay's first programme day: the same for everyone admitted now.
-        first = track.index_from(self._env.now, track.continuous)
+        first = track.index_now(self._env.now, track.continuous)
         enrol = self._enrol
         admitted = 0
         for episode in order:
@@ -280,7 +298,7 @@ class Programme:
         track.census += 1
         self.enrolments.append(enrolment)
         if enrolment.ends_at < self._horizon:
-            Call(env, enrolment.ends_at, self._discharge, value=enrolment)
+            call(env, enrolment.ends_at, self._discharge, value=enrolment)
         else:
             self._open.append(enrolment)
         return True
@@ -302,9 +320,8 @@ class Programme:
 
     # -- discharge ---------------------------------------------------------------------------------
 
-    def _discharge(self, event: Call) -> None:
-        """A stay's end: its enrolment is the event's value."""
-        enrolment: Enrolment = event._value  # Call's own value (``event.value`` checks it is not pending)
+    def _discharge(self, enrolment: Enrolment) -> None:
+        """A stay's end (the value of its ``call``)."""
         track = enrolment.track
         day = enrolment.ends_on
         track.groups[enrolment.group].remove(enrolment)

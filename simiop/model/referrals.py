@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from simiop.config.model import READMISSION_SOURCE
 from simiop.config.referrals import ReferralSource
 from simiop.model.clinic import Clinic
-from simiop.model.events import Call
+from simiop.model.events import call
 from simiop.model.handoff import handed_off
 from simiop.model.intake import start_intake
 from simiop.model.patients import PatientKey
@@ -121,7 +121,7 @@ class _Source:
 
     def next(self) -> None:
         if self.index < len(self.times):
-            Call(self.clinic.env, self.times[self.index], self._refer)
+            call(self.clinic.env, self.times[self.index], self._refer)
 
     def _refer(self, _: object) -> None:
         clinic = self.clinic
@@ -150,7 +150,7 @@ class _Source:
         else:
             episode.end(LOST_BEFORE_CONTACT, now)
         if index + 1 < len(self.times):  # self.next(), written out: once per referral
-            Call(clinic.env, self.times[index + 1], self._refer)
+            call(clinic.env, self.times[index + 1], self._refer)
 
 
 def _mix(shares: Mapping[Name, float]) -> tuple[list[Name], list[float]]:
@@ -209,4 +209,4 @@ def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step
         )
         start_intake(clinic, episode)
 
-    Call(env, env.now + delay_days, readmit)
+    call(env, env.now + delay_days, readmit)

@@ -97,14 +97,34 @@ def first_success_of_logs(u: float, logs: np.ndarray) -> float:
     return NEVER if day >= len(logs) else day
 
 
+_whole = math.ceil
+"""The key a list of whole days (programme days, next days, attended-day counts) is searched with for a
+time or a count that may have a fraction: bisect_left finds the same index for ``ceil(x)`` as for ``x``
+(a whole day is below x iff it is below ceil(x)), and compares whole numbers with a whole number, not
+each with a float, at about half the cost. Only for finite x (never an infinite bound)."""
+
+
 _SUM_SLACK = 1e-9
 """Relative slack on a stay's summed log survival (``first_success_by_week``'s shortcut)."""
 _MAX_BOUNDED_DAYS = 100_000
 """Days up to which the shortcut's slack bounds the rounding of the running sum (n * 2^-52 < 1e-9)."""
 
 
+def steepest_weeks(logs_by_week: list[float]) -> list[float]:
+    """The weeks' logs below the last week's (which holds for every later week), most negative first:
+    where the fewest days can bring a stay's summed log survival lowest (``first_success_by_week``)."""
+    last = logs_by_week[-1]
+    return sorted(log for log in logs_by_week[:-1] if log < last)
+
+
 def first_success_by_week(
-    u: float, logs_by_week: list[float], days: list[int], start: int, stop: int, admitted_on: int
+    u: float,
+    logs_by_week: list[float],
+    days: list[int],
+    start: int,
+    stop: int,
+    admitted_on: int,
+    steep: list[float] | None = None,
 ) -> float:
     """``first_success_of_logs`` for the programme days ``days[start:stop]`` of a stay admitted on day
     ``admitted_on``, each taking the log of its calendar week of stay (``logs_by_week``; the last holds for
@@ -118,6 +138,9 @@ def first_success_by_week(
     Most stays never see the hazard fire, and the running sum only falls, so it fires iff the last sum
     is below the target: that sum, worked out per week (days in the week times its log, a bisection per
     week) to within far less than ``_SUM_SLACK`` of its size, rules the firing out without the loop.
+    Before that, a bound with no bisection: a calendar week of stay holds at most 7 days, so no sum is
+    lower than the stay's days put 7 at a time in the weeks of the most negative logs (``steep``, from
+    ``steepest_weeks``; the rest at the last week's); if even that is above the target, so is the sum.
     """
     if start >= stop:
         return NEVER
@@ -125,6 +148,20 @@ def first_success_by_week(
     last = len(logs_by_week) - 1
     last_log = logs_by_week[last]
     if days[start] >= admitted_on and stop - start <= _MAX_BOUNDED_DAYS:
+        left = stop - start
+        lowest = 0.0
+        for log in steepest_weeks(logs_by_week) if steep is None else steep:
+            if left <= 7:
+                lowest += left * log
+                left = 0
+                break
+            lowest += 7 * log
+            left -= 7
+        if left:
+            lowest += left * last_log
+        # A log of -inf (a probability of 1) makes it -inf, which fails the test: the exact sum decides.
+        if lowest > target + _SUM_SLACK * abs(lowest):
+            return NEVER
         total = 0.0
         low = start
         for week in range(last):
@@ -207,8 +244,10 @@ class Enrolment:
     """``care.NO_CARE`` (shared) in a run with no care service (``care.any_service``)."""
     first: int
     """Index of the stay's first programme day in the track's list of days."""
-    attended: list[bool]
-    """Attendance on each programme day the stay could take (from ``first``)."""
+    attended: list[bool] | bytes
+    """Attendance on each programme day the stay could take (from ``first``): a list of bools, or a
+    drawn stay's byte string (one byte a day, 0 = absent: numpy's bools as they are, with no list made;
+    read as the list is, by truth, slice, sum and count)."""
     state: EndState
     """How the stay ends, if it ends before the horizon."""
     ends_at: float
@@ -272,8 +311,9 @@ class Stay:
         hazard = stay.dropout_hazard
         self._dropout_weekly = hazard.weekly_by_week if hazard is not None else None
         """The dropout hazard's probability per week of stay (None: no such hazard)."""
-        self._dropout_daily: dict[int, list[float]] = {}
-        """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay."""
+        self._dropout_daily: dict[int, tuple[list[float], list[float]]] = {}
+        """Per track's days per week: log1p(-p) of the dropout hazard p per programme day, by week of stay,
+        and those below the last week's, most negative first (``steepest_weeks``)."""
         self._disengages = self._no_start > 0.0 or hazard is not None
         """Whether a stay draws from its DISENGAGE stream (only then: with both off, no number moves)."""
         self.always_attends = always_attends and self._no_start <= 0.0 and not no_starts_possible
@@ -341,12 +381,14 @@ class Stay:
         if weekly is None or no_start:
             return no_start, NEVER
         days_per_week = track.days_per_week
-        logs = self._dropout_daily.get(days_per_week)
-        if logs is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
+        found = self._dropout_daily.get(days_per_week)
+        if found is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
             daily = np.array([weekly_to_daily(p, days_per_week) for p in weekly])
             with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day
-                logs = self._dropout_daily[days_per_week] = np.log1p(-daily).tolist()
-        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day)
+                logs = np.log1p(-daily).tolist()
+            found = self._dropout_daily[days_per_week] = (logs, steepest_weeks(logs))
+        logs, steep = found
+        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day, steep)
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""
@@ -371,7 +413,7 @@ class Stay:
             if started == 0:
                 return -0.5
             return 2 * started - (0.5 if track.ends[first + started - 1] < end else 1.5)
-        return 2 * (bisect.bisect_left(track.next_day, end, first, first + count) - first) + 1
+        return 2 * (bisect.bisect_left(track.next_day, _whole(end), first, first + count) - first) + 1
 
     def _max_stay_cap(
         self, track: TrackState, first: int, count: int, admitted_on: int, joined: bool
@@ -483,7 +525,7 @@ class Stay:
                 if continuous:  # the days starting before the latest planned end
                     count = bisect.bisect_left(track.starts, latest, first) - first
                 else:  # to the day whose next programme day is at or after it
-                    count = bisect.bisect_left(track.next_day, latest, first) - first + 1
+                    count = bisect.bisect_left(track.next_day, _whole(latest), first) - first + 1
         else:
             planned_end = NEVER
             planned_days = max(1, math.ceil(planned))
@@ -503,12 +545,11 @@ class Stay:
                 u_family = u_step_up = u_administrative = 0.0  # never read (see __init__)
             else:
                 u_family, u_step_up, u_administrative = rng.random(3).tolist()
-            attended = [True] * count
+            attended: list[bool] | bytes = [True] * count
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
-            came = uniforms[3:] < propensity
-            attended = came.tolist()
+            attended = (uniforms[3:] < propensity).tobytes()
         no_start, quit_day = False, NEVER
         if self._disengages:  # after every draw from ``rng``: its stream may share ``rng``'s generator
             if disengage is None:
@@ -535,7 +576,7 @@ class Stay:
             hazard_key, hazard_state = 2 * quit_day, DROPOUT
         # Nobody who always comes drops out: no run of absences to look for.
         dropout_key = (
-            NEVER if propensity >= 1.0 else 2 * dropout_day(came.tobytes(), self._absences_to_dropout) + 1
+            NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         )
         if no_start:  # attends no day: the run of absences ends the stay
             attended = [False] * count
@@ -578,15 +619,17 @@ class Stay:
             # bisection (written out where needed: this runs for every stay with reviews).
             progress_at: float = NEVER
             if review is not None:
-                progress_at = bisect.bisect_left(days, next_review, first, end_index) - first
+                progress_at = bisect.bisect_left(days, _whole(next_review), first, end_index) - first
                 if progress_at >= count:
                     progress_at = NEVER
             payer_at: float = NEVER
             if rule is not None:
                 if by_attendance:
-                    payer_at = bisect.bisect_left(attended_before, authorized, 0, count)
+                    payer_at = bisect.bisect_left(attended_before, _whole(authorized), 0, count)
                 else:
-                    payer_at = bisect.bisect_left(days, admitted_on + authorized, first, end_index) - first
+                    payer_at = (
+                        bisect.bisect_left(days, _whole(admitted_on + authorized), first, end_index) - first
+                    )
                 if payer_at >= count:
                     payer_at = NEVER
             # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
@@ -595,24 +638,31 @@ class Stay:
             draws: list[float] = []
             drawn = 0
             extensions = 0
+            # A progress review's numbers, read once a stay rather than once a review (the same floats).
+            interval = early = early_or_extend = 0.0
+            if review is not None:
+                interval = review.interval_weeks * DAYS_PER_WEEK
+                early = review.early_completion_probability
+                early_or_extend = review.early_completion_probability + review.extend_probability
             while True:
-                at = min(progress_at, recert_at, payer_at)
+                # min(progress_at, recert_at, payer_at), written out: once per review of every stay
+                at = progress_at if progress_at <= recert_at else recert_at
+                if payer_at < at:
+                    at = payer_at
                 if at == NEVER or 2 * at >= best:
                     break
                 index = int(at)
                 if progress_at == at and review is not None:
-                    next_review += review.interval_weeks * DAYS_PER_WEEK
+                    next_review += interval
                     if drawn == len(draws):
                         review_rng = review_rng or reviews()
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     u = draws[drawn]
                     drawn += 1
-                    if u < review.early_completion_probability:
+                    if u < early:
                         best, state = 2 * index, COMPLETED
                         break
-                    if u < review.early_completion_probability + review.extend_probability and (
-                        extensions < max_extensions
-                    ):
+                    if u < early_or_extend and extensions < max_extensions:
                         extensions += 1
                         planned_end += extension_days
                         if planned_days:
@@ -624,7 +674,9 @@ class Stay:
                         best, state = self._end_by_rules(
                             hazard_key, hazard_state, dropout_key, completion_key, limit_key
                         )
-                    progress_at = bisect.bisect_left(days, next_review, first + index + 1, end_index) - first
+                    progress_at = (
+                        bisect.bisect_left(days, _whole(next_review), first + index + 1, end_index) - first
+                    )
                     if progress_at >= count:
                         progress_at = NEVER
                     continue
@@ -661,10 +713,12 @@ class Stay:
                     payer_at = NEVER
                 else:
                     if by_attendance:
-                        payer_at = bisect.bisect_left(attended_before, authorized, index + 1, count)
+                        payer_at = bisect.bisect_left(attended_before, _whole(authorized), index + 1, count)
                     else:
                         payer_at = (
-                            bisect.bisect_left(days, admitted_on + authorized, first + index + 1, end_index)
+                            bisect.bisect_left(
+                                days, _whole(admitted_on + authorized), first + index + 1, end_index
+                            )
                             - first
                         )
                     if payer_at >= count:
@@ -758,7 +812,7 @@ class Stay:
                     ended = bisect.bisect_left(track.ends, planned_end, first, first + count) - first
                     discharge = (planned_end, math.floor(planned_end), False, count, ended)
                 else:
-                    count = bisect.bisect_left(track.next_day, planned_end, first) - first + 1
+                    count = bisect.bisect_left(track.next_day, _whole(planned_end), first) - first + 1
         else:
             planned_end = NEVER
             planned_days = count = max(1, math.ceil(planned))

@@ -65,6 +65,8 @@ class TrackState:
         self.next_day: list[int] = []
         """For each programme day: the track's next weekday after it, holidays included (completion)."""
         self._listed_to = -1
+        self._cursor = [0, 0]
+        """``index_now``'s answer so far: at or after the clock's time (0), strictly after it (1)."""
         self.census = 0
         self.round_at = -1.0
         """When this track's next admission round is scheduled (-1: none)."""
@@ -121,6 +123,23 @@ class TrackState:
         if strictly_after:
             return bisect.bisect_right(self.starts, time)
         return bisect.bisect_left(self.starts, time)
+
+    def index_now(self, now: float, strictly_after: bool) -> int:
+        """``index_from(now, strictly_after)`` for the clock's time, which never goes back between calls:
+        a cursor per kind moved on past the days started, not a bisection of every day listed (the flow
+        asks at every admission). Days are listed as ``index_from`` lists them when the cursor runs out.
+        """
+        starts = self.starts
+        index = self._cursor[strictly_after]
+        while True:
+            if index == len(starts):
+                self.list_until(now)  # extends ``starts`` in place
+            start = starts[index]
+            if start > now or (start == now and not strictly_after):
+                break
+            index += 1
+        self._cursor[strictly_after] = index
+        return index
 
     def free_seats(self) -> int:
         return self.seats - self.census - len(self.wait_list)
