@@ -199,11 +199,16 @@ class BilledRun:
     """Per patient-day, the position of its episode in the records' episodes."""
     weeks: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
     """(first row, service hours) of every patient-week, worked out once (see ``patient_weeks``)."""
+    week_of_day: np.ndarray = field(init=False, repr=False, compare=False)
+    """Per patient-day, the position of its patient-week in ``weeks`` (the KPIs' weekly coverage)."""
 
     def __post_init__(self) -> None:
         days = self.columns.patient_days
-        hours = days.array("hours")
-        object.__setattr__(self, "weeks", _week_hours(self.episode_of_day, days.array("week", "int"), hours))
+        first, hours, week_of_day = _week_hours(
+            self.episode_of_day, days.array("week", "int"), days.array("hours")
+        )
+        object.__setattr__(self, "weeks", (first, hours))
+        object.__setattr__(self, "week_of_day", week_of_day)
 
 
 def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
@@ -421,15 +426,16 @@ def _first_seen_order(codes: np.ndarray, size: int) -> list[int]:
 
 def _week_hours(
     episode_of_day: np.ndarray, week: np.ndarray, hours: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(first row of each patient-week, its hours added in row order), patient-weeks in key order."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first row of each patient-week, its hours added in row order, each row's patient-week),
+    patient-weeks in key order (episode, then week)."""
     if not week.size:
-        return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=np.intp)
     keys = episode_of_day * (int(week.max()) + 1) + week
     found, inverse = np.unique(keys, return_inverse=True)
     first = np.full(found.size, week.size, dtype=np.intp)
     np.minimum.at(first, inverse, np.arange(week.size))
-    return first, grouped_sums(inverse, hours, found.size)
+    return first, grouped_sums(inverse, hours, found.size), inverse
 
 
 def patient_weeks(run: BilledRun, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -438,7 +444,7 @@ def patient_weeks(run: BilledRun, rows: np.ndarray | None = None) -> tuple[np.nd
         return run.weeks
     days = run.columns.patient_days
     episode, week, hours = run.episode_of_day, days.array("week", "int"), days.array("hours")
-    first, summed = _week_hours(episode[rows], week[rows], hours[rows])
+    first, summed, _ = _week_hours(episode[rows], week[rows], hours[rows])
     return np.flatnonzero(rows)[first], summed
 
 

@@ -472,12 +472,10 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     if not table.size:
         return render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
     heads = np.empty(len(table.keys), dtype=object)
-    heads[:] = [f"{_when_text(key[:7])},{_who_text(key[7:10])}," for key in table.keys]
+    heads[:] = list(map(_head_text, table.keys))
     tails = np.empty(len(table.keys), dtype=object)
-    tails[:] = [f",{_plain_text(key[10])},{_plain_text(key[11])}\n" for key in table.keys]
-    present = np.unique(table.day)
-    days = np.empty(int(present[-1]) + 1, dtype=object)
-    days[present] = [f"{dates[day]},{day}," for day in present.tolist()]
+    tails[:] = list(map(_tail_text, table.keys))
+    days = _day_texts(tuple(dates))
     rows, ids = table.patient_ids()
     sizes = np.bincount(rows, minlength=table.size)
     span = sizes + 3  # day, head, the patients, tail
@@ -492,6 +490,28 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
         last[np.cumsum(sizes[sizes > 0]) - 1] = True
         pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = np.where(last, plain, separated)
     return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
+
+
+@lru_cache(maxsize=4096)
+def _head_text(key: tuple[Any, ...]) -> str:
+    """A session key's fields kind to room and the comma before the patients (made once per key: a
+    run's cells share their keys)."""
+    return f"{_when_text(key[:7])},{_who_text(key[7:10])},"
+
+
+@lru_cache(maxsize=4096)
+def _tail_text(key: tuple[Any, ...]) -> str:
+    """A session key's fields after the patients (outcome, reason) and the line break."""
+    return f",{_plain_text(key[10])},{_plain_text(key[11])}\n"
+
+
+@lru_cache(maxsize=8)
+def _day_texts(dates: tuple[str, ...]) -> np.ndarray:
+    """Every day's "date,day," (an object array by day), made once per calendar."""
+    texts = np.empty(len(dates), dtype=object)
+    texts[:] = [f"{date},{day}," for day, date in enumerate(dates)]
+    texts.flags.writeable = False
+    return texts
 
 
 _id_tables: list[tuple[np.ndarray, np.ndarray]] = []
