@@ -444,7 +444,9 @@ def test_weekly_coverage_from_billings_patient_weeks_is_the_coverage_grouped_aga
     from simiop.results.session_kpis import weekly_individual_coverage
 
     for warmup_days in (WARMUP, 0):
-        setting = load_config(BASELINE, ["simulation.horizon_days=28", f"simulation.warmup_days={warmup_days}"])
+        setting = load_config(
+            BASELINE, ["simulation.horizon_days=28", f"simulation.warmup_days={warmup_days}"]
+        )
         run = bill(setting, records())
         warmup = setting.simulation.warmup_days
         shared = weekly_individual_coverage(
