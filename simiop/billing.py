@@ -432,9 +432,9 @@ def _week_hours(
     if not week.size:
         return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=np.intp)
     keys = episode_of_day * (int(week.max()) + 1) + week
-    found, inverse = np.unique(keys, return_inverse=True)
-    first = np.full(found.size, week.size, dtype=np.intp)
-    np.minimum.at(first, inverse, np.arange(week.size))
+    # ``first``: np.unique's index is each key's first occurrence (its stable sort is also faster here
+    # than the unique-with-inverse alone, so one call gives both)
+    found, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, grouped_sums(inverse, hours, found.size), inverse
 
 
