@@ -357,18 +357,28 @@ def _deductibles(
     day = rows.array("day", "int")[due]
     year = (opening + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64)
     patient = columns.episodes.array("patient_id", "int")[columns.episode_of_day[due]]
-    paid: dict[tuple[int, int, int], float] = {}
-    for row, person, payer, calendar_year, amount in zip(
-        due.tolist(), patient.tolist(), code[due].tolist(), year.tolist(), charges[due].tolist(), strict=True
-    ):
-        key = (person, payer, calendar_year)
-        so_far = paid.get(key, 0.0)
-        left = yearly[payer] - so_far
-        if left <= 0.0:
-            continue
-        part = min(amount, max(0.0, left))
-        paid[key] = so_far + part
-        deductible[row] = part
+    payer = code[due]
+    # Each (patient, payer, year)'s days side by side, still in day order (a stable sort), so each one's
+    # walk stops at its first day with nothing left: what is paid never shrinks (parts are >= 0), so a
+    # deductible met stays met, and the days after it (most of them) are never visited. The parts are
+    # those of one walk over every day in order with a running total per (patient, payer, year).
+    span = year - year.min()
+    key = (patient * len(yearly) + payer) * (int(span.max()) + 1) + span
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], order.size]
+    rows_in_order, amounts = due[order].tolist(), charges[due][order].tolist()
+    for start, end, paying in zip(starts.tolist(), ends.tolist(), payer[order][starts].tolist(), strict=True):
+        allowance = yearly[paying]
+        so_far = 0.0
+        for position in range(start, end):
+            left = allowance - so_far
+            if left <= 0.0:
+                break
+            part = min(amounts[position], max(0.0, left))
+            so_far = so_far + part
+            deductible[rows_in_order[position]] = part
     return deductible
 
 
