@@ -42,6 +42,7 @@ from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.model.records import Records
 from simiop.results.columns import Columns, RunColumns, columns_of
+from simiop.results.grouping import distinct_rows
 from simiop.streams import RandomStreams
 
 DAYS_PER_YEAR = 365.25
@@ -442,9 +443,7 @@ def _week_hours(
     if not week.size:
         return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=np.intp)
     keys = episode_of_day * (int(week.max()) + 1) + week
-    # ``first``: np.unique's index is each key's first occurrence (its stable sort is also faster here
-    # than the unique-with-inverse alone, so one call gives both)
-    found, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    found, first, inverse = distinct_rows(keys)  # ``first``: each key's first occurrence
     return first, grouped_sums(inverse, hours, found.size), inverse
 
 

@@ -35,6 +35,7 @@ from simiop.billing import (
 from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
 from simiop.config.model import SimiopConfig
 from simiop.model.records import COMPLETED, DROPOUT, END_STATES, NO_START, STEP_UP, EndState, Records
+from simiop.results.grouping import distinct
 from simiop.results.tables import to_csv
 
 MONTH = "month"
@@ -254,7 +255,7 @@ class _Index:
         positions = np.repeat(firsts.ravel(), spans) + np.arange(int(spans.sum())) - starts
         people = int(patients.max()) + 1
         everyone = np.broadcast_to(patients, firsts.shape).ravel()
-        pairs = np.unique(positions * people + np.repeat(everyone, spans))
+        pairs = distinct(positions * people + np.repeat(everyone, spans))
         return self.add(pairs // people)
 
 

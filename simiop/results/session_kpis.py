@@ -22,6 +22,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
 from simiop.model.session_table import SessionTable, positions_within
 from simiop.results.columns import Columns, RunColumns
+from simiop.results.grouping import distinct, distinct_rows
 
 _NAN = float("nan")
 
@@ -108,7 +109,7 @@ def direct_hours_per_person_day(
     person = members[(np.cumsum(sizes) - sizes)[pair_keys] + positions_within(taken)]
     minutes = (table.key_array("end_minute") - table.key_array("start_minute"))[pair_keys]
     keys = np.repeat(table.day[rows], taken) * max(1, len(names)) + person
-    found, inverse = np.unique(keys, return_inverse=True)
+    found, _, inverse = distinct_rows(keys)
     hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
     # Each person's role as a position in ``roles`` (-1: none), and each person-day's by its person.
     listed = list(roles)
@@ -200,7 +201,7 @@ def groups_covered(sessions: Sessions, from_day: float) -> int:
         for pair in zip(table.key_values("track"), table.key_values("group"), strict=True)
     ]
     found = table.day[rows] * max(1, len(groups)) + np.array(of_key, dtype=np.int64)[table.key[rows]]
-    return int(np.unique(found).size)
+    return int(distinct(found).size)
 
 
 def weekly_individual_coverage(
@@ -234,9 +235,7 @@ def weekly_individual_coverage(
     if patient_weeks is not None and counted.all():
         first, inverse = patient_weeks
     else:  # ``first``: each patient-week's first patient-day (np.unique's index is the first occurrence)
-        _, first, inverse = np.unique(
-            episode * (int(week.max()) + 1) + week, return_index=True, return_inverse=True
-        )
+        _, first, inverse = distinct_rows(episode * (int(week.max()) + 1) + week)
     covered = np.bincount(inverse, weights=had.astype(float), minlength=first.size) > 0
     track_of_week = run.episodes.codes("track", tracks)[episode[first]]
     kpis = {"individual_therapy_weekly_coverage": float(covered.mean())}
