@@ -485,10 +485,9 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     pieces[base + 1] = heads[table.key]
     pieces[base + 2 + sizes] = tails[table.key]
     if ids.size:
-        plain, separated = _id_texts(ids)  # "17" and "17;": the last id of a row has no ';'
         last = np.zeros(ids.size, dtype=bool)
         last[np.cumsum(sizes[sizes > 0]) - 1] = True
-        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = np.where(last, plain, separated)
+        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = _id_texts(ids, last)  # "17;" "17"
     return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
 
 
@@ -517,20 +516,23 @@ def _day_texts(dates: tuple[str, ...]) -> np.ndarray:
 _id_tables: list[tuple[np.ndarray, np.ndarray]] = []
 
 
-def _id_texts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each id (an int) as str() prints it, and the same followed by ';' (object arrays); looked up in
-    tables of str(0), str(1), ... made once (grown on demand) up to ``_INT_TEXTS_UP_TO``, else formatted."""
+def _id_texts(ids: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Each id (an int) as str() prints it followed by ';', but where ``last`` (a row's last id) with
+    none (an object array); looked up in tables of str(0), str(1), ... made once (grown on demand) up
+    to ``_INT_TEXTS_UP_TO``, else formatted."""
     low, high = int(ids.min()), int(ids.max())
     if low < 0 or high >= _INT_TEXTS_UP_TO:
         plain = np.array(list(map(str, ids.tolist())), dtype=object)
-        return plain, plain + ";"
+        return np.where(last, plain, plain + ";")
     if not _id_tables or high >= _id_tables[0][0].size:
         known = _id_tables[0][0].size if _id_tables else 512
         size = min(_INT_TEXTS_UP_TO, max(2 * known, high + 1))
         plain = np.array(list(map(str, range(size))), dtype=object)
         _id_tables[:] = [(plain, plain + ";")]
     plain, separated = _id_tables[0]
-    return plain[ids], separated[ids]
+    texts: np.ndarray = separated[ids]
+    texts[last] = plain[ids[last]]  # fewer than half the ids are a row's last: looked up again only there
+    return texts
 
 
 def _plain_text(value: str | None) -> str:
