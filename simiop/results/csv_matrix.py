@@ -69,8 +69,9 @@ def _digits(whole: np.ndarray, width: int, out: np.ndarray, *, leading_zeros: bo
         out[:, column] = digit
 
 
-_LOOKED_UP_WIDTH = 5
-"""Ints below 10**this have their digits looked up in a table (``_digit_table``) rather than worked out."""
+_LOOKED_UP_WIDTH = 4
+"""Ints below 10**this have their digits looked up in a table (``_digit_table``) rather than worked
+out: a table of 10**4 rows is made in 0.2 ms once per process, one of 10**5 took 6 ms."""
 
 
 @cache
