@@ -229,9 +229,10 @@ class _Index:
             return self._searched(days)
         whole_days = days.astype(np.intp)  # truncated: the whole day, for times from 0 on
         size = int(whole_days.max()) + 1
-        if self._of_days is None or self._of_days.shape[1] < size:
-            self._of_days = self._searched(np.arange(size, dtype=float))
-        found: np.ndarray = np.take(self._of_days, whole_days, axis=1)  # rows whole, as ``add`` reads them
+        table = self._of_days  # read once: an index is shared by the cells of a run (``_index``), and a
+        if table is None or table.shape[1] < size:  # thread's table must not be swapped for a shorter one
+            table = self._of_days = self._searched(np.arange(size, dtype=float))
+        found: np.ndarray = np.take(table, whole_days, axis=1)  # rows whole, as ``add`` reads them
         return found
 
     def add_whole(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
