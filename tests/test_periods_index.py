@@ -90,7 +90,8 @@ def test_the_periods_of_a_run_are_made_once_and_copied_for_the_caller() -> None:
 
     config = load_config(BASELINE, ["simulation.horizon_days=400"])
     first, second = periods(config), periods(config)
-    assert first == second and first is not second
+    assert first == second
+    assert first is not second
     first.clear()  # the caller's copy: the next caller still gets every period
     assert periods(config) == second
     assert index_of(*_period_key(config)) is index_of(*_period_key(config))
