@@ -42,6 +42,7 @@ from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.model.records import Records
 from simiop.results.columns import Columns, RunColumns, columns_of
+from simiop.results.grouping import distinct_rows
 from simiop.streams import RandomStreams
 
 DAYS_PER_YEAR = 365.25
@@ -199,11 +200,16 @@ class BilledRun:
     """Per patient-day, the position of its episode in the records' episodes."""
     weeks: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
     """(first row, service hours) of every patient-week, worked out once (see ``patient_weeks``)."""
+    week_of_day: np.ndarray = field(init=False, repr=False, compare=False)
+    """Per patient-day, the position of its patient-week in ``weeks`` (the KPIs' weekly coverage)."""
 
     def __post_init__(self) -> None:
         days = self.columns.patient_days
-        hours = days.array("hours")
-        object.__setattr__(self, "weeks", _week_hours(self.episode_of_day, days.array("week", "int"), hours))
+        first, hours, week_of_day = _week_hours(
+            self.episode_of_day, days.array("week", "int"), days.array("hours")
+        )
+        object.__setattr__(self, "weeks", (first, hours))
+        object.__setattr__(self, "week_of_day", week_of_day)
 
 
 def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
@@ -352,18 +358,28 @@ def _deductibles(
     day = rows.array("day", "int")[due]
     year = (opening + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64)
     patient = columns.episodes.array("patient_id", "int")[columns.episode_of_day[due]]
-    paid: dict[tuple[int, int, int], float] = {}
-    for row, person, payer, calendar_year, amount in zip(
-        due.tolist(), patient.tolist(), code[due].tolist(), year.tolist(), charges[due].tolist(), strict=True
-    ):
-        key = (person, payer, calendar_year)
-        so_far = paid.get(key, 0.0)
-        left = yearly[payer] - so_far
-        if left <= 0.0:
-            continue
-        part = min(amount, max(0.0, left))
-        paid[key] = so_far + part
-        deductible[row] = part
+    payer = code[due]
+    # Each (patient, payer, year)'s days side by side, still in day order (a stable sort), so each one's
+    # walk stops at its first day with nothing left: what is paid never shrinks (parts are >= 0), so a
+    # deductible met stays met, and the days after it (most of them) are never visited. The parts are
+    # those of one walk over every day in order with a running total per (patient, payer, year).
+    span = year - year.min()
+    key = (patient * len(yearly) + payer) * (int(span.max()) + 1) + span
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], order.size]
+    rows_in_order, amounts = due[order].tolist(), charges[due][order].tolist()
+    for start, end, paying in zip(starts.tolist(), ends.tolist(), payer[order][starts].tolist(), strict=True):
+        allowance = yearly[paying]
+        so_far = 0.0
+        for position in range(start, end):
+            left = allowance - so_far
+            if left <= 0.0:
+                break
+            part = min(amounts[position], max(0.0, left))
+            so_far = so_far + part
+            deductible[rows_in_order[position]] = part
     return deductible
 
 
@@ -421,15 +437,14 @@ def _first_seen_order(codes: np.ndarray, size: int) -> list[int]:
 
 def _week_hours(
     episode_of_day: np.ndarray, week: np.ndarray, hours: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(first row of each patient-week, its hours added in row order), patient-weeks in key order."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first row of each patient-week, its hours added in row order, each row's patient-week),
+    patient-weeks in key order (episode, then week)."""
     if not week.size:
-        return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=np.intp)
     keys = episode_of_day * (int(week.max()) + 1) + week
-    found, inverse = np.unique(keys, return_inverse=True)
-    first = np.full(found.size, week.size, dtype=np.intp)
-    np.minimum.at(first, inverse, np.arange(week.size))
-    return first, grouped_sums(inverse, hours, found.size)
+    found, first, inverse = distinct_rows(keys)  # ``first``: each key's first occurrence
+    return first, grouped_sums(inverse, hours, found.size), inverse
 
 
 def patient_weeks(run: BilledRun, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -438,7 +453,7 @@ def patient_weeks(run: BilledRun, rows: np.ndarray | None = None) -> tuple[np.nd
         return run.weeks
     days = run.columns.patient_days
     episode, week, hours = run.episode_of_day, days.array("week", "int"), days.array("hours")
-    first, summed = _week_hours(episode[rows], week[rows], hours[rows])
+    first, summed, _ = _week_hours(episode[rows], week[rows], hours[rows])
     return np.flatnonzero(rows)[first], summed
 
 

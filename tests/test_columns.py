@@ -108,3 +108,13 @@ def test_an_empty_run() -> None:
     assert columns.patient_days.size == 0
     assert columns.episode_rows().size == 0
     assert columns.staff_days.array("day").size == 0
+
+
+def test_optional_floats_read_by_numpy_are_the_values_with_nan_for_none_to_the_bit() -> None:
+    """numpy's own None -> nan gives the array a comprehension with math.nan gave (ints as floats)."""
+    values: list[float | int | None] = [0.1 + 0.2, None, 3, -0.0, None, 1e300, 7.25]
+    rows = Columns(
+        Episode, [episode(index, "declined", assessed_day=value) for index, value in enumerate(values)]
+    )
+    expected = np.array([math.nan if value is None else value for value in values], dtype=float)
+    assert rows.array("assessed_day").tobytes() == expected.tobytes()

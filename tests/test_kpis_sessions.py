@@ -436,3 +436,22 @@ def test_missed_care_and_groups_covered_count_from_the_warm_up_on() -> None:
     assert found["care_missed_family_no_slot"] == 1
     assert sum(found.values()) == 3
     assert groups_covered(sessions, 5) == 2
+
+
+def test_weekly_coverage_from_billings_patient_weeks_is_the_coverage_grouped_again() -> None:
+    """With no warm-up every patient-day counts: the patient-weeks billing grouped are used as they are,
+    and give what grouping the counted days again gives (here with a warm-up: grouped again)."""
+    from simiop.results.session_kpis import weekly_individual_coverage
+
+    for warmup_days in (WARMUP, 0):
+        setting = load_config(
+            BASELINE, ["simulation.horizon_days=28", f"simulation.warmup_days={warmup_days}"]
+        )
+        run = bill(setting, records())
+        warmup = setting.simulation.warmup_days
+        shared = weekly_individual_coverage(
+            setting, run.columns, run.episode_of_day, warmup, (run.weeks[0], run.week_of_day)
+        )
+        alone = weekly_individual_coverage(setting, run.columns, run.episode_of_day, warmup)
+        assert shared == alone
+        assert not math.isnan(shared["individual_therapy_weekly_coverage"])

@@ -66,3 +66,33 @@ def test_weights_added_kind_by_kind_are_the_row_order_sums_of_each_period() -> N
         for kind in range(positions.shape[0]):
             expected[positions[kind, row]] += weights[row]
     assert added.tolist() == expected
+
+
+def test_per_group_sums_in_one_pass_are_each_groups_own_sums_to_the_bit() -> None:
+    """``add`` with ``groups`` (every payer's revenue at once) gives each group's rows added in row
+    order, as ``add`` over that group's rows alone: the same bits, -0.0 and empty groups included."""
+    index = _index()
+    rng = np.random.default_rng(5)
+    days = np.sort(rng.uniform(0.0, 400.0, size=2000))
+    weights = rng.normal(0.0, 1e3, size=2000) * rng.integers(0, 2, size=2000)
+    weights[::97] = -0.0
+    group = rng.integers(0, 3, size=2000)  # group 3 of 4 has no rows
+    positions = index.of(days)
+    together = index.add(positions + index.size * group, weights, 4).reshape(4, index.size)
+    for code in range(4):
+        alone = index.add(positions[:, group == code], weights[group == code])
+        assert together[code].tobytes() == alone.tobytes()
+
+
+def test_the_periods_of_a_run_are_made_once_and_copied_for_the_caller() -> None:
+    from simiop.results.periods import _index as index_of
+    from simiop.results.periods import _period_key
+
+    config = load_config(BASELINE, ["simulation.horizon_days=400"])
+    first, second = periods(config), periods(config)
+    assert first == second
+    assert first is not second
+    first.clear()  # the caller's copy: the next caller still gets every period
+    assert periods(config) == second
+    assert index_of(*_period_key(config)) is index_of(*_period_key(config))
+    assert index_of(*_period_key(config)).size == len(second)

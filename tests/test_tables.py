@@ -411,3 +411,18 @@ def test_sessions_csv_fused_rendering_is_the_column_rendering() -> None:
     assert ',"room ""a"", east",0;4,held,' in fused
     records.sessions = RowColumns(SessionRow)
     assert render_sessions(bill(CONFIG, records), dates) == ",".join(SESSION_COLUMNS) + "\n"
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2000) | st.integers(-3, 10**6), st.booleans()), min_size=1, max_size=30)
+)
+def test_session_ids_print_with_a_separator_but_after_a_rows_last(pairs: list[tuple[int, bool]]) -> None:
+    """Ids from the table of formatted ints and beyond it (or negative: formatted one by one)."""
+    import numpy as np
+
+    from simiop.results.tables import _id_texts
+
+    ids = np.array([pair[0] for pair in pairs], dtype=np.int64)
+    last = np.array([pair[1] for pair in pairs], dtype=bool)
+    expected = [str(value) if end else f"{value};" for value, end in pairs]
+    assert _id_texts(ids, last).tolist() == expected

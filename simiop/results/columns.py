@@ -13,7 +13,6 @@ so are the staff rows (RowColumns, lists as recorded).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -96,11 +95,8 @@ class Columns:
                 values = self.values(name)
                 if name not in self._optional:  # numbers only: read as they are, with no shape to find
                     found = np.fromiter(values, dtype=np.dtype(dtype), count=len(values))
-                elif dtype == "float":
-                    nan = math.nan
-                    found = np.fromiter(
-                        [nan if value is None else value for value in values], dtype=float, count=len(values)
-                    )
+                elif dtype == "float":  # numpy reads None as nan itself: no list with nan in between
+                    found = np.array(values, dtype=float)
                 else:
                     found = np.array(values, dtype=np.dtype(dtype))
             else:  # straight from the rows: no list in between when only the array is wanted

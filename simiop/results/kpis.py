@@ -221,7 +221,11 @@ def compute_kpis(config: SimiopConfig, run: BilledRun | Records) -> dict[str, fl
     kpis["billable_days_4plus_services"] = billing.billable_days_4plus
     kpis["share_attended_days_4plus_services"] = four_plus_share(columns.sessions, attended, warmup)
     if config.services.individual_therapy is not None:
-        kpis.update(weekly_individual_coverage(config, columns, run.episode_of_day, warmup))
+        kpis.update(
+            weekly_individual_coverage(
+                config, columns, run.episode_of_day, warmup, (run.weeks[0], run.week_of_day)
+            )
+        )
     kpis.update(missed_care_kpis(config, columns.sessions, warmup))
     kpis["billable_share_of_attended_days"] = _ratio(billing.billable_days, billing.attended_days)
     for payer in config.money.payers:

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from simiop.billing import (
 from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
 from simiop.config.model import SimiopConfig
 from simiop.model.records import COMPLETED, DROPOUT, END_STATES, NO_START, STEP_UP, EndState, Records
+from simiop.results.grouping import distinct
 from simiop.results.tables import to_csv
 
 MONTH = "month"
@@ -128,14 +130,26 @@ def _windows(
 
 def periods(config: SimiopConfig) -> list[Period]:
     """Every period of every kind that overlaps the run, in kind order then time order."""
-    opening = config.clinic.opening_date
-    horizon = whole_days(config.simulation.horizon_days)
+    return list(_periods(*_period_key(config)))
+
+
+def _period_key(config: SimiopConfig) -> tuple[dt.date, int, int]:
+    """What the periods of a run depend on: opening date, horizon in whole days, fiscal year's month."""
+    return (
+        config.clinic.opening_date,
+        whole_days(config.simulation.horizon_days),
+        config.money.fiscal_year_start_month,
+    )
+
+
+@lru_cache(maxsize=8)
+def _periods(opening: dt.date, horizon: int, fiscal_month: int) -> tuple[Period, ...]:
+    """``periods``, worked out once per opening, horizon and fiscal year (every cell of a run has the
+    same; a few hundred date steps in Python were a third of periods.csv's time)."""
     horizon_end = opening + dt.timedelta(days=horizon)
     found = []
     for kind in PERIOD_KINDS:
-        for label, start, following in _windows(
-            opening, horizon_end, kind, config.money.fiscal_year_start_month
-        ):
+        for label, start, following in _windows(opening, horizon_end, kind, fiscal_month):
             found.append(
                 Period(
                     kind,
@@ -146,7 +160,7 @@ def periods(config: SimiopConfig) -> list[Period]:
                     following - dt.timedelta(days=1),
                 )
             )
-    return found
+    return tuple(found)
 
 
 _LOOKED_UP_BELOW = 100_000
@@ -193,17 +207,19 @@ class _Index:
     def count(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return self.add(self.of(days), weights)
 
-    def add(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def add(self, positions: np.ndarray, weights: np.ndarray | None = None, groups: int = 1) -> np.ndarray:
         """Per period, the rows at ``positions`` counted, or their ``weights`` added in row order.
 
         One ``bincount`` per kind (a row of ``positions``), with the weights as
         they are: the kinds hold different periods, so each period's total is
         its kind's alone (adding the others' zeros changes no bit), and no
-        copy of the weights per kind is made.
+        copy of the weights per kind is made. ``groups``: positions may also
+        be ``group * size + period`` (per group and period; groups x size bins).
         """
-        found = np.zeros(self.size)
+        size = self.size * groups
+        found = np.zeros(size)
         for kind in np.atleast_2d(positions):
-            found += np.bincount(kind, weights=weights, minlength=self.size)[: self.size]
+            found += np.bincount(kind, weights=weights, minlength=size)[:size]
         return found
 
     def of_whole(self, days: np.ndarray) -> np.ndarray:
@@ -213,9 +229,10 @@ class _Index:
             return self._searched(days)
         whole_days = days.astype(np.intp)  # truncated: the whole day, for times from 0 on
         size = int(whole_days.max()) + 1
-        if self._of_days is None or self._of_days.shape[1] < size:
-            self._of_days = self._searched(np.arange(size, dtype=float))
-        found: np.ndarray = np.take(self._of_days, whole_days, axis=1)  # rows whole, as ``add`` reads them
+        table = self._of_days  # read once: an index is shared by the cells of a run (``_index``), and a
+        if table is None or table.shape[1] < size:  # thread's table must not be swapped for a shorter one
+            table = self._of_days = self._searched(np.arange(size, dtype=float))
+        found: np.ndarray = np.take(table, whole_days, axis=1)  # rows whole, as ``add`` reads them
         return found
 
     def add_whole(self, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -239,14 +256,22 @@ class _Index:
         positions = np.repeat(firsts.ravel(), spans) + np.arange(int(spans.sum())) - starts
         people = int(patients.max()) + 1
         everyone = np.broadcast_to(patients, firsts.shape).ravel()
-        pairs = np.unique(positions * people + np.repeat(everyone, spans))
+        pairs = distinct(positions * people + np.repeat(everyone, spans))
         return self.add(pairs // people)
+
+
+@lru_cache(maxsize=8)
+def _index(opening: dt.date, horizon: int, fiscal_month: int) -> _Index:
+    """The ``_Index`` of ``_periods(...)``, made once per run like the periods (its table of every
+    day's periods is then made once too)."""
+    return _Index(list(_periods(opening, horizon, fiscal_month)))
 
 
 def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple[Period, dict[str, float]]]:
     """Every period with its metrics for one replication (metric order: METRICS, payers after revenue)."""
     run = run if isinstance(run, BilledRun) else bill(config, run)
-    all_periods = periods(config)
+    key = _period_key(config)
+    all_periods = _periods(*key)
     horizon = float(whole_days(config.simulation.horizon_days))
     payers = run.payers
     recorded = run.columns
@@ -295,7 +320,7 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
     staff_cost = staff_row_costs(salary, staff.codes("role", list(config.staff.roles)), staff)
     fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
 
-    index = _Index(all_periods)
+    index = _index(*key)
     at_day = index.of_whole(day)
     columns = {
         "referrals": index.count(referred),
@@ -318,9 +343,11 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
         "revenue_usd": index.add(at_day, revenue),
         "cash_collected_usd": index.count(paid_day[paid_in_run], revenue[paid_in_run]),
     }
+    # Every payer's revenue per period in one pass: bins (payer, period), each adding its rows in row
+    # order as one pass per payer over its own rows did (same bits, without selecting each payer's rows).
+    by_payer = index.add(at_day + index.size * payer, revenue, len(payers)).reshape(len(payers), index.size)
     for position, name in enumerate(payers):
-        paying = payer == position
-        columns[f"revenue_usd_{name}"] = index.add(at_day[:, paying], revenue[paying])
+        columns[f"revenue_usd_{name}"] = by_payer[position]
     columns["staff_cost_usd"] = index.add(index.of_whole(staff_day), staff_cost)
     per_period = {name: column.tolist() for name, column in columns.items()}
     result: list[tuple[Period, dict[str, float]]] = []

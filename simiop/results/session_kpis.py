@@ -22,6 +22,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
 from simiop.model.session_table import SessionTable, positions_within
 from simiop.results.columns import Columns, RunColumns
+from simiop.results.grouping import distinct, distinct_rows
 
 _NAN = float("nan")
 
@@ -108,7 +109,7 @@ def direct_hours_per_person_day(
     person = members[(np.cumsum(sizes) - sizes)[pair_keys] + positions_within(taken)]
     minutes = (table.key_array("end_minute") - table.key_array("start_minute"))[pair_keys]
     keys = np.repeat(table.day[rows], taken) * max(1, len(names)) + person
-    found, inverse = np.unique(keys, return_inverse=True)
+    found, _, inverse = distinct_rows(keys)
     hours = np.bincount(inverse, weights=minutes, minlength=found.size) / 60.0
     # Each person's role as a position in ``roles`` (-1: none), and each person-day's by its person.
     listed = list(roles)
@@ -200,11 +201,15 @@ def groups_covered(sessions: Sessions, from_day: float) -> int:
         for pair in zip(table.key_values("track"), table.key_values("group"), strict=True)
     ]
     found = table.day[rows] * max(1, len(groups)) + np.array(of_key, dtype=np.int64)[table.key[rows]]
-    return int(np.unique(found).size)
+    return int(distinct(found).size)
 
 
 def weekly_individual_coverage(
-    config: SimiopConfig, run: RunColumns, episode_of_day: np.ndarray, from_day: float
+    config: SimiopConfig,
+    run: RunColumns,
+    episode_of_day: np.ndarray,
+    from_day: float,
+    patient_weeks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Share of patient-weeks with an attended day that had an individual session, per track and in all.
 
@@ -213,6 +218,10 @@ def weekly_individual_coverage(
     days had an individual session (the patient-day's individual hours). The
     first and last weeks of a stay count like any other, so a stay that starts
     on a Friday can leave a week uncovered: the figure is what patients got.
+
+    ``patient_weeks``: (first row of each patient-week, each row's patient-week) of
+    every patient-day as billing grouped them (``BilledRun.weeks`` and
+    ``week_of_day``), used when every day counts, rather than grouped again.
     """
     days = run.patient_days
     counted = days.array("day", "int") >= from_day
@@ -223,11 +232,11 @@ def weekly_individual_coverage(
     names = [f"individual_therapy_weekly_coverage_{track}" for track in tracks]
     if not week.size:
         return {"individual_therapy_weekly_coverage": _NAN, **dict.fromkeys(names, _NAN)}
-    # ``first``: each patient-week's first patient-day (np.unique's index is the first occurrence)
-    keys, first, inverse = np.unique(
-        episode * (int(week.max()) + 1) + week, return_index=True, return_inverse=True
-    )
-    covered = np.bincount(inverse, weights=had.astype(float), minlength=keys.size) > 0
+    if patient_weeks is not None and counted.all():
+        first, inverse = patient_weeks
+    else:  # ``first``: each patient-week's first patient-day (np.unique's index is the first occurrence)
+        _, first, inverse = distinct_rows(episode * (int(week.max()) + 1) + week)
+    covered = np.bincount(inverse, weights=had.astype(float), minlength=first.size) > 0
     track_of_week = run.episodes.codes("track", tracks)[episode[first]]
     kpis = {"individual_therapy_weekly_coverage": float(covered.mean())}
     for position, name in enumerate(names):

@@ -5,11 +5,15 @@ compared and written atomically. Numbers have fixed formats, so the same
 records always give byte-identical files.
 
 Tables are rendered one column at a time from the run's columns
-(simiop/results/columns.py): each column's values are formatted into a list
-of CSV fields (a repeated value is formatted once), and the rows are the
-columns zipped and joined with commas. The bytes are those ``csv.writer``
-wrote row by row before (a text field that needs quoting is still quoted by
-``csv.writer`` itself); tests/test_tables.py pins them on tiny records.
+(simiop/results/columns.py): episodes.csv, daily.csv, staff.csv and
+bookings.csv lay each column out as a field matrix (simiop/results/csv_matrix.py:
+the fields' bytes laid out by numpy, no Python string per field) and the
+table as those side by side; sessions.csv is pieces looked up per day, per
+distinct row key and per patient id, joined once (``render_sessions``). The
+bytes are those ``csv.writer`` wrote row by row before (a text field that
+needs quoting is still quoted by ``csv.writer`` itself); tests/test_tables.py
+pins them on tiny records, tests/test_csv_matrix.py checks the layouts
+against Python's formatting value by value.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import io
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache, lru_cache, partial
+from operator import countOf
 from typing import Any, cast
 
 import numpy as np
@@ -29,6 +34,7 @@ from simiop.config.clock import clock_text
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import INTAKE_OUTCOMES, Episode
 from simiop.model.session_table import positions_within
+from simiop.results import csv_matrix as matrix
 from simiop.results.columns import Columns
 
 EPISODE_COLUMNS: dict[str, str] = {
@@ -151,65 +157,86 @@ def csv_field(text: str) -> str:
     return buffer.getvalue()[:-2]
 
 
+def _text_field(values: Sequence[str | None]) -> np.ndarray:
+    """A text column: None and '' as empty fields, other text as ``csv_field`` writes it."""
+    code = {value: position for position, value in enumerate(dict.fromkeys(values))}  # a column has a few
+    texts = matrix.table([csv_field(value) if value else "" for value in code])
+    codes = np.fromiter(map(code.__getitem__, values), dtype=np.intp, count=len(values))
+    return matrix.looked_up(texts, codes)
+
+
 def _text(values: Sequence[str | None]) -> list[str]:
     """A text column: None and '' as empty fields."""
-    texts = {value: csv_field(value) if value else "" for value in set(values)}
-    return list(map(texts.__getitem__, values))
+    return matrix.texts(_text_field(values))
 
 
 _INT_TEXTS_UP_TO = 1 << 16
-"""Ints below this are looked up in ``_int_texts``'s table; larger ones are formatted one by one."""
-_int_table: list[np.ndarray] = [np.array(["0"], dtype=object)]
-
-
-def _int_texts(array: np.ndarray) -> list[str] | None:
-    """str() of each int of an int array by one lookup in a table of str(0), str(1), ... (grown on
-    demand); None when a value is negative or not small."""
-    if not array.size:
-        return []
-    low, high = int(array.min()), int(array.max())
-    if low < 0 or high >= _INT_TEXTS_UP_TO:
-        return None
-    table = _int_table[0]
-    if high >= table.size:
-        size = min(_INT_TEXTS_UP_TO, max(2 * table.size, high + 1))
-        table = _int_table[0] = np.array(list(map(str, range(size))), dtype=object)
-    texts: list[str] = table[array].tolist()
-    return texts
+"""Ids below this are looked up in ``_id_texts``'s tables; larger ones are formatted one by one."""
 
 
 def _from_ints(array: np.ndarray) -> list[str]:
     """A column of an int array (made by numpy, so every value is an int) as csv.writer writes it."""
-    return _int_texts(array) or _plain(array.tolist())
+    return matrix.texts(matrix.ints(array))
 
 
-def _plain(values: Sequence[object], int_array: Callable[[], np.ndarray] | None = None) -> list[str]:
+def _ints_of(values: Sequence[int], int_array: Callable[[], np.ndarray] | None) -> np.ndarray | None:
+    """The ints ``values`` as an int64 array (``int_array``'s if it is one), None if one does not fit."""
+    array = int_array() if int_array is not None and values else None
+    if array is not None and array.dtype.kind == "i" and array.size == len(values):
+        return array
+    try:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    except OverflowError:
+        return None
+
+
+def _plain_field(
+    values: Sequence[object],
+    int_array: Callable[[], np.ndarray] | None = None,
+    float_array: Callable[[], np.ndarray] | None = None,
+) -> np.ndarray:
     """A column written as csv.writer writes objects: str(value), None as empty, text quoted if needed.
 
     ``int_array``: gives the same values as an int array (asked only when
-    every value is an int; a bool is not one): the column is then looked up
-    from it, faster than a Python lookup per value even when the array is made.
+    every value is an int; a bool is not one), so the digits are laid out
+    from it by numpy rather than made from the values one by one;
+    ``float_array``: the same values as floats with None as nan (asked only
+    when every value is an int or None), likewise.
     """
-    kinds = set(map(type, values))
+    # Most columns are all ints: counting them is cheaper than building the set of types.
+    kinds = {int} if countOf(map(type, values), int) == len(values) else set(map(type, values))
     if kinds <= {int}:
-        array = int_array() if int_array is not None and values else None
-        if array is not None and array.dtype.kind == "i" and array.size == len(values):
-            texts = _int_texts(array)
-            if texts is not None:
-                return texts
-        return _each_distinct(values, str)
-    if kinds <= {int, type(None)}:  # an optional id: None and ints never compare equal
-        return _each_distinct(values, lambda value: "" if value is None else str(value))
-    if kinds <= {str, type(None)}:
-        return _text(cast(Sequence[str | None], values))
-    return ["" if v is None else csv_field(v) if isinstance(v, str) else str(v) for v in values]
+        array = _ints_of(cast(Sequence[int], values), int_array)
+        if array is not None:
+            return matrix.ints(array)
+    elif kinds <= {int, type(None)}:  # an optional id: None as empty, laid out as 0 and emptied
+        floats = (
+            float_array()
+            if float_array is not None
+            else np.array([math.nan if value is None else value for value in values], dtype=float)
+        )
+        missing = np.isnan(floats)
+        known = np.where(missing, 0.0, floats)
+        if floats.size == len(values) and not (np.abs(known) >= _EXACT_INTS).any():
+            return matrix.emptied(matrix.ints(known.astype(np.int64)), missing)
+    elif kinds <= {str, type(None)}:
+        return _text_field(cast(Sequence[str | None], values))
+    return matrix.table(["" if v is None else csv_field(v) if isinstance(v, str) else str(v) for v in values])
+
+
+_EXACT_INTS = 2.0**53
+"""Ints below this in size are exact as floats (an optional id read as a float array, None as nan)."""
+
+
+def _plain(values: Sequence[object], int_array: Callable[[], np.ndarray] | None = None) -> list[str]:
+    """``_plain_field``'s column as one string per value."""
+    return matrix.texts(_plain_field(values, int_array))
 
 
 def _each_distinct(values: Sequence[Any], formatted: Callable[[Any], str]) -> list[str]:
     """``formatted`` of every value, worked out once per distinct value (columns repeat a few values).
 
-    Values are told apart by equality, so callers pass only values whose
-    equal ones print alike (ints; floats with no -0.0, see ``_floats``).
+    Values are told apart by equality, so callers pass only values whose equal ones print alike.
     """
     if len(set(values[:64])) > 48:  # ids and times: mostly distinct, sharing would gain nothing
         return list(map(formatted, values))
@@ -222,135 +249,68 @@ def _each_distinct(values: Sequence[Any], formatted: Callable[[Any], str]) -> li
     return list(map(texts.__getitem__, values))
 
 
-def _fixed(places: int) -> Callable[[float], str]:
-    return f"{{:.{places}f}}".format
+def _floats_field(values: Sequence[float | None], array: np.ndarray, places: int = 4) -> np.ndarray:
+    """A float column with ``places`` decimals, None as empty (an int prints as its float would).
 
-
-def _has_negative_zero(values: np.ndarray) -> bool:
-    """Whether a -0.0 is among the values (it equals 0.0 but prints with its sign)."""
-    return bool((np.signbit(values) & (values == 0.0)).any())
+    ``array`` is the same values as floats (None as nan).
+    """
+    empty = (
+        np.fromiter((value is None for value in values), dtype=bool, count=len(values))
+        if None in values
+        else None
+    )
+    return matrix.fixed(array, places, empty)
 
 
 def _floats(values: Sequence[float | None], array: np.ndarray, places: int = 4) -> list[str]:
-    """A float column with ``places`` decimals, None as empty (an int prints as its float would).
-
-    ``array`` is the same values as floats (None as nan), to look for -0.0.
-    """
-    fixed = _fixed(places)
-    if _has_negative_zero(array):
-        return ["" if value is None else fixed(value) for value in values]
-    if array.size == len(values) and not np.isnan(array).any():  # no None (nor nan): the array is the values
-        looked_up = _distinct_looked_up(array, fixed)
-        if looked_up is not None:
-            return looked_up
-    return _each_distinct(values, lambda value: "" if value is None else fixed(value))
+    """``_floats_field``'s column as one string per value."""
+    return matrix.texts(_floats_field(values, array, places))
 
 
-def _distinct_looked_up(array: np.ndarray, formatted: Callable[[float], str]) -> list[str] | None:
-    """``formatted`` of each value of a float array with no -0.0 (equal values are the same bits, so
-    they print alike): each distinct value, found by numpy, formatted once and looked up by its place
-    among them; None when the values are mostly distinct (sharing would gain nothing)."""
-    distinct = np.unique(array)
-    if distinct.size * 2 > array.size:
-        return None
-    table = np.array(list(map(formatted, distinct.tolist())), dtype=object)
-    texts: list[str] = table[np.searchsorted(distinct, array)].tolist()
-    return texts
+def _recorded_floats_field(values: Sequence[float], array: np.ndarray) -> np.ndarray:
+    """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
+    if array.size == len(values) and countOf(map(type, values), float) == len(values):  # all floats
+        return matrix.fixed(array, 4)
+    return matrix.table([f"{value:.4f}" if type(value) is float else str(value) for value in values])
 
 
 def _recorded_floats(values: Sequence[float], array: np.ndarray) -> list[str]:
-    """A field annotated float: a float with 4 decimals; an int (a sum over nobody is 0) as it was."""
-    if set(map(type, values)) <= {float} and not _has_negative_zero(array) and array.size == len(values):
-        fixed = _fixed(4)
-        looked_up = _distinct_looked_up(array, fixed)
-        return looked_up if looked_up is not None else list(map(fixed, values))
-    return [f"{value:.4f}" if type(value) is float else str(value) for value in values]
+    """``_recorded_floats_field``'s column as one string per value."""
+    return matrix.texts(_recorded_floats_field(values, array))
 
 
-def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
+def _day_numbers_field(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     """Times in days since opening as ``day_number`` prints them (None or nan as empty), all at once."""
     array = np.asarray(values, dtype=float)
     missing = np.isnan(array)
-    known = array[~missing]
+    known = np.where(missing, 0.0, array)
     whole = np.floor(known)
     fraction = np.minimum(np.floor((known - whole) * _DAY_SCALE), _DAY_SCALE - 1)  # as day_number works
-    texts = _whole_dot_fraction(whole.astype(np.int64), fraction.astype(np.int64))
-    if not missing.any():
-        return texts
-    every = np.full(array.size, "", dtype=object)
-    every[~missing] = texts
-    shown: list[str] = every.tolist()
-    return shown
+    field = matrix.whole_dot_fraction(whole.astype(np.int64), fraction.astype(np.int64), DAY_PLACES)
+    return matrix.emptied(field, missing) if missing.any() else field
 
 
-def _whole_dot_fraction(whole: np.ndarray, fraction: np.ndarray, places: int = DAY_PLACES) -> list[str]:
-    """``"%d.%0<places>d" % (whole, fraction)`` of each pair, the digits worked out by numpy for all at once.
-
-    Why: day columns, waits and stays are mostly distinct, so a Python format
-    per value was their whole cost. Each value is laid out as ASCII in a row
-    of a byte matrix (its whole part's leading zeros as NUL bytes, then '.',
-    the fraction's digits and a line break); dropping the NULs and splitting
-    the text gives the same strings. A negative whole part (never a day of a
-    run) is formatted by Python.
-    """
-    if not whole.size or int(whole.min()) < 0:
-        pattern = f"%d.%0{places}d"
-        return [pattern % pair for pair in zip(whole.tolist(), fraction.tolist(), strict=True)]
-    width = len(str(int(whole.max())))
-    text = np.empty((whole.size, width + places + 2), dtype=np.uint8)
-    for column in range(width):  # one scalar divisor at a time: numpy divides by a scalar fast
-        power = 10 ** (width - 1 - column)
-        digit = whole // power % 10 + ord("0")
-        if power > 1:
-            digit[whole < power] = 0  # no leading zeros: the last digit always shows
-        text[:, column] = digit
-    text[:, width] = ord(".")
-    for place in range(places):
-        text[:, width + 1 + place] = fraction // 10 ** (places - 1 - place) % 10 + ord("0")
-    text[:, -1] = ord("\n")
-    flat = text.ravel()
-    shown: list[str] = flat[flat != 0].tobytes().decode("ascii").split("\n")[:-1]
-    return shown
-
-
-_EXACT_BELOW = 2.0**31
-"""Values below this, scaled by 10**places (<= 4), keep their rounding error far below the margin."""
-_TIE_MARGIN = 1e-6
-"""How far from a half the scaled value must be for numpy's rounding to be Python's (see ``fixed_texts``)."""
+def day_numbers(values: Sequence[float | None] | np.ndarray) -> list[str]:
+    """``_day_numbers_field``'s column as one string per value."""
+    return matrix.texts(_day_numbers_field(values))
 
 
 def fixed_texts(values: np.ndarray, places: int) -> list[str]:
-    """Each value as ``f"{value:.<places>f}"`` prints it, '' for nan; most values worked out by numpy.
+    """Each value as ``f"{value:.<places>f}"`` prints it, '' for nan (``csv_matrix.fixed``)."""
+    return matrix.texts(matrix.fixed(values, places, np.isnan(values)))
 
-    Python rounds the exact binary value to ``places`` decimals. numpy's
-    ``value * 10**places`` is off by at most one unit in the last place
-    (< 1e-6 below 2**31 / 10**places), so its nearest integer is Python's
-    rounding unless the scaled value is within ``_TIE_MARGIN`` of a half; those
-    values, negative ones (and -0.0) and very large ones are formatted by Python.
-    """
-    missing = np.isnan(values)
-    scale = 10**places
-    scaled = values * scale
-    rounded = np.rint(scaled)
-    python = missing | np.signbit(values) | ~(np.abs(scaled) < _EXACT_BELOW)
-    python |= np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= _TIE_MARGIN
-    texts = np.full(values.size, "", dtype=object)
-    exact = ~python
-    whole = rounded[exact].astype(np.int64)
-    texts[exact] = _whole_dot_fraction(whole // scale, whole % scale, places)
-    pattern = f"{{:.{places}f}}".format
-    texts[python & ~missing] = [pattern(value) for value in values[python & ~missing].tolist()]
-    shown: list[str] = texts.tolist()
-    return shown
+
+def _dates_field(values: Sequence[float | None] | np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """The calendar date of each time (the date of its whole day), '' for None; ``dates`` is the
+    matrix of every day's date and an empty field after them (``_date_table``)."""
+    array = np.asarray(values, dtype=float)
+    days = np.where(np.isnan(array), dates.shape[0] - 1, array).astype(np.int64)  # days are >= 0
+    return matrix.looked_up(dates, days)
 
 
 def _dates(values: Sequence[float | None] | np.ndarray, dates: Sequence[str]) -> list[str]:
     """The calendar date of each time (the date of its whole day), '' for None."""
-    lookup = np.array([*dates, ""], dtype=object)
-    array = np.asarray(values, dtype=float)
-    days = np.where(np.isnan(array), len(dates), array).astype(np.int64)  # int() truncates; days are >= 0
-    found: list[str] = lookup[days].tolist()
-    return found
+    return matrix.texts(_dates_field(values, matrix.table([*dates, ""])))
 
 
 def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> str:
@@ -365,16 +325,22 @@ def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]]) -> s
     return "\n".join(lines) + "\n"
 
 
-def _differences(later: np.ndarray, earlier: np.ndarray) -> list[str]:
-    """later - earlier per row with 4 decimals, '' where either is missing (nan); all at once.
+def render_fields(header: Sequence[str], fields: Sequence[np.ndarray]) -> str:
+    """``render_columns`` of columns given as field matrices (simiop/results/csv_matrix.py)."""
+    if len(fields) < 2:  # no header, or one column (where an empty field is quoted): the plain way
+        return render_columns(header, [matrix.texts(field) for field in fields])
+    return matrix.render(",".join(map(csv_field, header)) + "\n", fields)
 
-    Waits and stays are mostly distinct, so nothing is shared; a -0.0 prints with its sign, as ever.
-    """
-    return fixed_texts(later - earlier, 4)
+
+def _differences(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """later - earlier per row with 4 decimals, empty where either is missing (nan), all at once;
+    a -0.0 prints with its sign, as ever."""
+    difference = later - earlier
+    return matrix.fixed(difference, 4, np.isnan(difference))
 
 
-def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
-    """The columns of episodes.csv (EPISODE_COLUMNS), each as CSV fields."""
+def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
+    """The columns of episodes.csv (EPISODE_COLUMNS) as field matrices (``dates``: ``_date_table``)."""
     episodes = run.columns.episodes
     censored = run.columns.censored()
     referred, assessed = episodes.array("referred_day"), episodes.array("assessed_day")
@@ -382,61 +348,52 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
     ended_shown = np.where(censored, np.nan, ended)
     values = episodes.values
     bills = run.episodes
-    by_name: dict[str, list[str]] = {
-        "episode_id": _plain(values("episode_id"), partial(episodes.array, "episode_id", "int")),
-        "patient_id": _plain(values("patient_id"), partial(episodes.array, "patient_id", "int")),
-        "source": _text(values("source")),
-        "source_kind": _text(values("source_kind")),
-        "track_preference": _text(values("track_preference")),
-        "payer": _text(values("payer")),
-        "acuity": _text(values("acuity")),
-        "readmission_of": _plain(values("readmission_of")),
-        "referred_day": day_numbers(episodes.array("referred_day")),
-        "referred_date": _dates(referred, dates),
-        "intake_bookings": _plain(
-            values("intake_bookings"), partial(episodes.array, "intake_bookings", "int")
-        ),
-        "assessed_day": day_numbers(episodes.array("assessed_day")),
-        "intake_outcome": _text(values("intake_outcome")),
-        "track": _text(values("track")),
-        "wait_list_day": day_numbers(episodes.array("wait_list_day")),
-        "admitted_day": day_numbers(episodes.array("admitted_day")),
-        "admitted_date": _dates(admitted, dates),
-        "ended_day": day_numbers(ended_shown),
-        "end_state": _text(values("end_state")),
-        "censored": _from_ints(censored.astype(np.int64)),
-        "therapist": _text(values("therapist")),
-        "group": _plain(values("group")),
-        "programme_days": _plain(values("programme_days"), partial(episodes.array, "programme_days", "int")),
-        "programme_days_attended": _plain(
-            values("programme_days_attended"), partial(episodes.array, "programme_days_attended", "int")
-        ),
-        "group_sessions_attended": _plain(
-            values("group_sessions_attended"), partial(episodes.array, "group_sessions_attended", "int")
-        ),
-        "individual_sessions": _plain(
-            values("individual_sessions"), partial(episodes.array, "individual_sessions", "int")
-        ),
-        "prescriber_visits": _plain(
-            values("prescriber_visits"), partial(episodes.array, "prescriber_visits", "int")
-        ),
-        "family_sessions": _plain(
-            values("family_sessions"), partial(episodes.array, "family_sessions", "int")
-        ),
-        "service_hours": _floats(values("service_hours"), episodes.array("service_hours")),
-        "authorization_reviews": _plain(
-            values("authorization_reviews"), partial(episodes.array, "authorization_reviews", "int")
-        ),
-        "authorization_denied": _from_ints(episodes.array("authorization_denied", "int")),
-        "recertifications": _plain(
-            values("recertifications"), partial(episodes.array, "recertifications", "int")
-        ),
-        "recertification_stopped": _from_ints(episodes.array("recertification_stopped", "int")),
-        "max_stay_discharge": _from_ints(episodes.array("max_stay_discharge", "int")),
-        "warm_handoff": _from_ints(episodes.array("warm_handoff", "int")),
-        "billable_days": _from_ints(bills.billable_days),
-        "charges_usd": _floats(bills.charges_usd.tolist(), bills.charges_usd, 2),
-        "revenue_usd": _floats(bills.revenue_usd.tolist(), bills.revenue_usd, 2),
+
+    def counted(name: str) -> np.ndarray:
+        return _plain_field(values(name), partial(episodes.array, name, "int"))
+
+    def optional(name: str) -> np.ndarray:
+        return _plain_field(values(name), float_array=partial(episodes.array, name))
+
+    by_name: dict[str, np.ndarray] = {
+        "episode_id": counted("episode_id"),
+        "patient_id": counted("patient_id"),
+        "source": _text_field(values("source")),
+        "source_kind": _text_field(values("source_kind")),
+        "track_preference": _text_field(values("track_preference")),
+        "payer": _text_field(values("payer")),
+        "acuity": _text_field(values("acuity")),
+        "readmission_of": optional("readmission_of"),
+        "referred_day": _day_numbers_field(referred),
+        "referred_date": _dates_field(referred, dates),
+        "intake_bookings": counted("intake_bookings"),
+        "assessed_day": _day_numbers_field(assessed),
+        "intake_outcome": _text_field(values("intake_outcome")),
+        "track": _text_field(values("track")),
+        "wait_list_day": _day_numbers_field(episodes.array("wait_list_day")),
+        "admitted_day": _day_numbers_field(admitted),
+        "admitted_date": _dates_field(admitted, dates),
+        "ended_day": _day_numbers_field(ended_shown),
+        "end_state": _text_field(values("end_state")),
+        "censored": matrix.ints(censored.astype(np.int64)),
+        "therapist": _text_field(values("therapist")),
+        "group": optional("group"),
+        "programme_days": counted("programme_days"),
+        "programme_days_attended": counted("programme_days_attended"),
+        "group_sessions_attended": counted("group_sessions_attended"),
+        "individual_sessions": counted("individual_sessions"),
+        "prescriber_visits": counted("prescriber_visits"),
+        "family_sessions": counted("family_sessions"),
+        "service_hours": _floats_field(values("service_hours"), episodes.array("service_hours")),
+        "authorization_reviews": counted("authorization_reviews"),
+        "authorization_denied": matrix.ints(episodes.array("authorization_denied", "int")),
+        "recertifications": counted("recertifications"),
+        "recertification_stopped": matrix.ints(episodes.array("recertification_stopped", "int")),
+        "max_stay_discharge": matrix.ints(episodes.array("max_stay_discharge", "int")),
+        "warm_handoff": matrix.ints(episodes.array("warm_handoff", "int")),
+        "billable_days": matrix.ints(bills.billable_days),
+        "charges_usd": matrix.fixed(bills.charges_usd, 2),
+        "revenue_usd": matrix.fixed(bills.revenue_usd, 2),
         "wait_referral_to_assessment_days": _differences(assessed, referred),
         "wait_assessment_to_admission_days": _differences(admitted, assessed),
         "length_of_stay_days": _differences(ended_shown, admitted),
@@ -444,21 +401,22 @@ def episode_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
     return [by_name[name] for name in EPISODE_COLUMNS]
 
 
-def record_columns(rows: Columns, dates: Sequence[str]) -> tuple[list[str], list[list[str]]]:
-    """Header and columns of records whose first field is the day: the date, then every field.
+def record_fields(rows: Columns, dates: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
+    """Header and columns (field matrices) of records whose first field is the day: the date, then
+    every field (``dates``: ``_date_table``).
 
     Fields annotated float get 4 decimals (a float field holding an int, as
     a sum over nobody does, is written as the int, as it always was).
     """
     if not rows.size:
         return [], []
-    formatted = [_dates(rows.array(rows.names[0]), dates)]
+    formatted = [_dates_field(rows.array(rows.names[0]), dates)]
     for name in rows.names:
         values = rows.values(name)
         formatted.append(
-            _recorded_floats(values, rows.array(name))
+            _recorded_floats_field(values, rows.array(name))
             if name in rows.float_names
-            else _plain(values, partial(rows.array, name, "int"))
+            else _plain_field(values, partial(rows.array, name, "int"))
         )
     return ["date", *rows.names], formatted
 
@@ -515,12 +473,10 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     if not table.size:
         return render_columns(list(SESSION_COLUMNS), session_columns(run, dates))
     heads = np.empty(len(table.keys), dtype=object)
-    heads[:] = [f"{_when_text(key[:7])},{_who_text(key[7:10])}," for key in table.keys]
+    heads[:] = list(map(_head_text, table.keys))
     tails = np.empty(len(table.keys), dtype=object)
-    tails[:] = [f",{_plain_text(key[10])},{_plain_text(key[11])}\n" for key in table.keys]
-    present = np.unique(table.day)
-    days = np.empty(int(present[-1]) + 1, dtype=object)
-    days[present] = [f"{dates[day]},{day}," for day in present.tolist()]
+    tails[:] = list(map(_tail_text, table.keys))
+    days = _day_texts(tuple(dates))
     rows, ids = table.patient_ids()
     sizes = np.bincount(rows, minlength=table.size)
     span = sizes + 3  # day, head, the patients, tail
@@ -530,30 +486,54 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     pieces[base + 1] = heads[table.key]
     pieces[base + 2 + sizes] = tails[table.key]
     if ids.size:
-        plain, separated = _id_texts(ids)  # "17" and "17;": the last id of a row has no ';'
         last = np.zeros(ids.size, dtype=bool)
         last[np.cumsum(sizes[sizes > 0]) - 1] = True
-        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = np.where(last, plain, separated)
+        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = _id_texts(ids, last)  # "17;" "17"
     return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
+
+
+@lru_cache(maxsize=4096)
+def _head_text(key: tuple[Any, ...]) -> str:
+    """A session key's fields kind to room and the comma before the patients (made once per key: a
+    run's cells share their keys)."""
+    return f"{_when_text(key[:7])},{_who_text(key[7:10])},"
+
+
+@lru_cache(maxsize=4096)
+def _tail_text(key: tuple[Any, ...]) -> str:
+    """A session key's fields after the patients (outcome, reason) and the line break."""
+    return f",{_plain_text(key[10])},{_plain_text(key[11])}\n"
+
+
+@lru_cache(maxsize=8)
+def _day_texts(dates: tuple[str, ...]) -> np.ndarray:
+    """Every day's "date,day," (an object array by day), made once per calendar."""
+    texts = np.empty(len(dates), dtype=object)
+    texts[:] = [f"{date},{day}," for day, date in enumerate(dates)]
+    texts.flags.writeable = False
+    return texts
 
 
 _id_tables: list[tuple[np.ndarray, np.ndarray]] = []
 
 
-def _id_texts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each id (an int) as str() prints it, and the same followed by ';' (object arrays); looked up in
-    tables of str(0), str(1), ... made once (grown on demand) up to ``_INT_TEXTS_UP_TO``, else formatted."""
+def _id_texts(ids: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Each id (an int) as str() prints it followed by ';', but where ``last`` (a row's last id) with
+    none (an object array); looked up in tables of str(0), str(1), ... made once (grown on demand) up
+    to ``_INT_TEXTS_UP_TO``, else formatted."""
     low, high = int(ids.min()), int(ids.max())
     if low < 0 or high >= _INT_TEXTS_UP_TO:
         plain = np.array(list(map(str, ids.tolist())), dtype=object)
-        return plain, plain + ";"
+        return np.where(last, plain, plain + ";")
     if not _id_tables or high >= _id_tables[0][0].size:
         known = _id_tables[0][0].size if _id_tables else 512
         size = min(_INT_TEXTS_UP_TO, max(2 * known, high + 1))
         plain = np.array(list(map(str, range(size))), dtype=object)
         _id_tables[:] = [(plain, plain + ";")]
     plain, separated = _id_tables[0]
-    return plain[ids], separated[ids]
+    texts: np.ndarray = separated[ids]
+    texts[last] = plain[ids[last]]  # fewer than half the ids are a row's last: looked up again only there
+    return texts
 
 
 def _plain_text(value: str | None) -> str:
@@ -596,14 +576,15 @@ def render_bookings(run: BilledRun) -> str:
     """bookings.csv (BOOKING_COLUMNS): every intake booking the run recorded, in slot order."""
     bookings = run.columns.bookings
     booked, slot = bookings.array("booked_day"), bookings.array("slot_day")
+    waited = slot - booked
     columns = [
-        _from_ints(bookings.array("episode_id", "int")),
-        day_numbers(booked),
-        day_numbers(slot),
-        fixed_texts(slot - booked, 4),
-        _from_ints(bookings.array("showed", "int")),
+        matrix.ints(bookings.array("episode_id", "int")),
+        _day_numbers_field(booked),
+        _day_numbers_field(slot),
+        matrix.fixed(waited, 4, np.isnan(waited)),
+        matrix.ints(bookings.array("showed", "int")),
     ]
-    return render_columns(list(BOOKING_COLUMNS), columns)
+    return render_fields(list(BOOKING_COLUMNS), columns)
 
 
 def iso_dates(calendar: ClinicCalendar) -> list[str]:
@@ -620,6 +601,14 @@ def iso_dates(calendar: ClinicCalendar) -> list[str]:
 def _iso_dates(opening: dt.date, days: int) -> tuple[str, ...]:
     first = np.datetime64(opening, "D")
     return tuple(np.arange(first, first + days + 1).astype(str).tolist())
+
+
+@lru_cache(maxsize=8)
+def _date_table(opening: dt.date, days: int) -> np.ndarray:
+    """``_iso_dates`` and an empty field after them as a field matrix (``_dates_field``), made once."""
+    found = matrix.table([*_iso_dates(opening, days), ""])
+    found.flags.writeable = False
+    return found
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -643,15 +632,15 @@ def render_tables(
     Tables not asked for are not rendered at all: large sweeps often keep only the KPIs.
     """
     rendered: dict[str, str] = {}
-    dates = iso_dates(calendar) if tables else []
+    date_table = _date_table(calendar.opening, calendar.days)
     if "episodes" in tables:
-        rendered["episodes.csv"] = render_columns(list(EPISODE_COLUMNS), episode_columns(run, dates))
+        rendered["episodes.csv"] = render_fields(list(EPISODE_COLUMNS), episode_fields(run, date_table))
     if "daily" in tables:
-        rendered["daily.csv"] = render_columns(*record_columns(run.columns.track_days, dates))
+        rendered["daily.csv"] = render_fields(*record_fields(run.columns.track_days, date_table))
     if "staff" in tables:
-        rendered["staff.csv"] = render_columns(*record_columns(run.columns.staff_days, dates))
+        rendered["staff.csv"] = render_fields(*record_fields(run.columns.staff_days, date_table))
     if "sessions" in tables:
-        rendered["sessions.csv"] = render_sessions(run, dates)
+        rendered["sessions.csv"] = render_sessions(run, iso_dates(calendar))
     if "bookings" in tables:
         rendered["bookings.csv"] = render_bookings(run)
     rendered["kpis.csv"] = to_csv(
