@@ -575,9 +575,7 @@ class Stay:
         if 2 * quit_day < hazard_key:  # the dropout hazard, last on a tie
             hazard_key, hazard_state = 2 * quit_day, DROPOUT
         # Nobody who always comes drops out: no run of absences to look for.
-        dropout_key = (
-            NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
-        )
+        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         if no_start:  # attends no day: the run of absences ends the stay
             attended = [False] * count
             dropout_key = 2 * dropout_day(bytes(count), self._absences_to_dropout) + 1
