@@ -26,6 +26,7 @@ import pytest
 import simiop.atomic
 import simiop.experiments.cells
 import simiop.experiments.executors as executors
+import simiop.experiments.runner
 from simiop.config import load_config
 from simiop.experiments.cells import cell_file_names
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor, start_method
@@ -125,6 +126,78 @@ def test_each_cell_is_flushed_to_disk_once_before_its_rename(
     assert all(names == sorted(cell_file_names(("daily",))) for _, names in flushed)
 
 
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process pool's workers write each cell's files (no bytes cross the pipe); the run itself
+    flushes each temporary folder once and renames it: the bytes and checksums of a serial run."""
+    from simiop.experiments.manifest import read_manifest
+
+    main = os.getpid()
+    writers = multiprocessing.get_context("fork").Array("i", 8)  # the pid of each file's writer
+    count = multiprocessing.get_context("fork").Value("i", 0)
+    real_write, real_flush = simiop.experiments.cells.write_bytes_new, simiop.atomic.flush_folder
+    flushed: list[str] = []
+
+    def write(path: Path, data: bytes) -> None:
+        with count.get_lock():
+            writers[count.value] = os.getpid()
+            count.value += 1
+        real_write(path, data)
+
+    def flush(folder: Path, names: list[str]) -> None:
+        assert os.getpid() == main
+        flushed.append(folder.name)
+        real_flush(folder, names)
+
+    def whole_cells_only(*_: object) -> None:
+        raise AssertionError("a pool's cell crossed the pipe as bytes")
+
+    plan = _plan(replications=4, tables=())
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", write)
+    monkeypatch.setattr(simiop.experiments.cells, "flush_folder", flush)
+    monkeypatch.setattr(simiop.experiments.runner, "write_cell", whole_cells_only)
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        run_plan(plan, tmp_path / "pool", pool)
+    finally:
+        pool.close()
+    assert count.value == 8  # 4 cells of 2 files
+    assert main not in list(writers)
+    assert sorted(name.split(".")[0] for name in flushed) == ["r0000", "r0001", "r0002", "r0003"]
+    monkeypatch.undo()
+    run_plan(plan, tmp_path / "serial", SerialExecutor())
+    assert outputs(tmp_path / "pool") == outputs(tmp_path / "serial")
+    assert read_manifest(tmp_path / "pool")["files"] == read_manifest(tmp_path / "serial")["files"]
+
+
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_a_disk_full_in_a_worker_is_the_run_s_write_error_and_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from simiop.atomic import OutputWriteError
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", full)
+    out = tmp_path / "out"
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        with pytest.raises(OutputWriteError) as raised:
+            run_plan(_plan(replications=4, tables=()), out, pool)
+    finally:
+        pool.close()
+    assert raised.value.started
+    assert raised.value.target == out
+    assert raised.value.reason.startswith("no space left on device")
+    assert half_written(out) == []
+    assert not list((out / "scenarios" / "base").glob("r*"))
+
+
 def test_without_syncfs_each_file_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """macOS and Windows have no syncfs: every file of the folder is fsynced instead."""
     for name in ("a.csv", "b.csv"):
@@ -151,30 +224,33 @@ def test_flush_folder_puts_the_files_on_disk_or_says_why(tmp_path: Path) -> None
 
 KILLER = textwrap.dedent(
     """
-    import os, signal, sys
+    import multiprocessing, os, signal, sys
 
     import simiop.cli
     import simiop.experiments.cells as cells
 
     STAGE, AT = sys.argv[1], int(sys.argv[2])
-    seen = 0
+    MAIN = os.getpid()
+    seen = multiprocessing.get_context("fork").Value("i", 0)  # one count for the run and its forked workers
 
 
     def dying(real):
         def call(*args):
-            global seen
-            seen += 1
-            if seen == AT:
-                os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer or a power cut would
+            with seen.get_lock():
+                seen.value += 1
+                now = seen.value
+            if now == AT:  # as the out-of-memory killer or a power cut would: the run, then this worker
+                os.kill(MAIN, signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGKILL)
             return real(*args)
 
         return call
 
 
     if __name__ == "__main__":
-        if STAGE == "file":
+        if STAGE == "file":  # written by the workers (cells.run_and_write_cell)
             cells.write_bytes_new = dying(cells.write_bytes_new)
-        else:
+        else:  # flushed by the run itself (cells.publish_cell)
             cells.flush_folder = dying(cells.flush_folder)
         sys.argv = ["simiop", *sys.argv[3:]]
         simiop.cli.main()
@@ -190,10 +266,13 @@ KILLER = textwrap.dedent(
 def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_bytes(
     tmp_path: Path, stage: str, at: int
 ) -> None:
-    """Killed (SIGKILL) while writing the third cell: the two finished cells stay, the third is absent.
+    """Killed (SIGKILL) while writing the third cell: the cells finished before stay, the third is absent.
 
     With ``--tables none`` a cell has 2 files: file 5 is the third cell's
-    first, file 6 its second; the third flush comes after all its files.
+    first, file 6 its second (the workers write them, and die with the run);
+    the third flush, in the run, comes after all its files. A cell a worker
+    has written is finished once the run has flushed and renamed it, so at
+    most two are.
     """
     script = tmp_path / "killed.py"
     script.write_text(KILLER, encoding="utf-8")
@@ -215,7 +294,9 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
     expected = cell_file_names(())
     cells = sorted((out / "scenarios" / "base").iterdir())
     finished = [p.name for p in cells if ".partial-" not in p.name]
-    assert len(finished) == 2  # the two cells written before the kill, whichever finished first
+    assert len(finished) <= 2  # the cells flushed and renamed before the kill, whichever finished first
+    if stage == "flush":
+        assert len(finished) == 2  # the run itself flushes: it died at the third
     for name in finished:
         assert {p.name for p in (out / "scenarios" / "base" / name).iterdir()} == expected
     simiop_cmd = Path(sys.executable).parent / "simiop"
@@ -223,7 +304,7 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
         [str(simiop_cmd), *args, "--out", str(out)], capture_output=True, text=True, timeout=300, check=False
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert "(2 kept from before)" in resumed.stdout
+    assert (f"({len(finished)} kept from before)" in resumed.stdout) == bool(finished)
     assert half_written(out) == []
     clean = subprocess.run(
         [str(simiop_cmd), *args, "-j", "1", "--out", str(tmp_path / "clean")],
