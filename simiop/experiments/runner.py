@@ -195,9 +195,11 @@ def run_plan(
         progress(finished, total)
     digests: dict[str, str] = {}  # of the files written now, taken while the workers run the next cells
     scheduled: dict[tuple[str, int], dict[str, float]] = {}
-    in_workers = isinstance(executor, ProcessExecutor)  # workers on this disk write their cells' files
+    # A process pool's workers share this disk: each writes its cell's files (cells.run_and_write_cell),
+    # into the folder named absolutely (a forkserver's or spawned worker's current folder may differ).
+    in_workers = isinstance(executor, ProcessExecutor)
     cell: Callable[[CellTask], CellResult | WrittenCell] = (
-        partial(run_and_write_cell, out) if in_workers else run_cell
+        partial(run_and_write_cell, out.absolute()) if in_workers else run_cell
     )
     try:
         for result in executor.map_unordered(cell, tasks):
@@ -206,7 +208,7 @@ def run_plan(
             where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
             if isinstance(result, WrittenCell):
                 if result.error is not None:
-                    raise OutputWriteError(out, result.error, started=True)
+                    raise OutputWriteError(out, _as_given(out, result.error), started=True)
                 with writing_into(out, started=True):
                     publish_cell(
                         out, result.scenario, result.replication, result.partial, sorted(result.digests)
@@ -243,6 +245,17 @@ def run_plan(
     return Outcome(
         out, plan, len(tasks), total - len(tasks), manifest, scenarios, _every_cell(plan, scheduled)
     )
+
+
+def _as_given(out: Path, error: OSError) -> OSError:
+    """A worker's write error about a path under ``out.absolute()`` (where it wrote), about the same path
+    under ``out`` as given: the message names the file as the run's own write errors do."""
+    if not isinstance(error.filename, str) or error.errno is None:
+        return error
+    path, root = Path(error.filename), out.absolute()
+    if root not in path.parents:
+        return error
+    return OSError(error.errno, error.strerror, str(out / path.relative_to(root)))
 
 
 def _every_cell(
