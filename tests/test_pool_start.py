@@ -138,7 +138,7 @@ def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_th
     main = os.getpid()
     writers = multiprocessing.get_context("fork").Array("i", 8)  # the pid of each file's writer
     count = multiprocessing.get_context("fork").Value("i", 0)
-    real_write, real_flush = simiop.experiments.cells.write_bytes_new, simiop.atomic.flush_folder
+    real_write, real_flush = simiop.atomic.write_bytes_new, simiop.atomic.flush_folder
     flushed: list[str] = []
 
     def write(path: Path, data: bytes) -> None:
@@ -165,7 +165,7 @@ def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_th
     finally:
         pool.close()
     assert count.value == 8  # 4 cells of 2 files
-    assert main not in list(writers)
+    assert main not in writers[:]
     assert sorted(name.split(".")[0] for name in flushed) == ["r0000", "r0001", "r0002", "r0003"]
     monkeypatch.undo()
     run_plan(plan, tmp_path / "serial", SerialExecutor())
