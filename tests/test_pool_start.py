@@ -136,7 +136,7 @@ def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_th
     from simiop.experiments.manifest import read_manifest
 
     main = os.getpid()
-    writers = multiprocessing.get_context("fork").Array("i", 8)  # the pid of each file's writer
+    writers = multiprocessing.get_context("fork").Array("i", 12)  # the pid of each file's writer
     count = multiprocessing.get_context("fork").Value("i", 0)
     real_write, real_flush = simiop.atomic.write_bytes_new, simiop.atomic.flush_folder
     flushed: list[str] = []
@@ -155,7 +155,7 @@ def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_th
     def whole_cells_only(*_: object) -> None:
         raise AssertionError("a pool's cell crossed the pipe as bytes")
 
-    plan = _plan(replications=4, tables=())
+    plan = _plan(replications=4, tables=("daily",))
     monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", write)
     monkeypatch.setattr(simiop.experiments.cells, "flush_folder", flush)
     monkeypatch.setattr(simiop.experiments.runner, "write_cell", whole_cells_only)
@@ -164,13 +164,34 @@ def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_th
         run_plan(plan, tmp_path / "pool", pool)
     finally:
         pool.close()
-    assert count.value == 8  # 4 cells of 2 files
+    assert count.value == 12  # 4 cells of 3 files
     assert main not in writers[:]
     assert sorted(name.split(".")[0] for name in flushed) == ["r0000", "r0001", "r0002", "r0003"]
     monkeypatch.undo()
     run_plan(plan, tmp_path / "serial", SerialExecutor())
     assert outputs(tmp_path / "pool") == outputs(tmp_path / "serial")
     assert read_manifest(tmp_path / "pool")["files"] == read_manifest(tmp_path / "serial")["files"]
+
+
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_a_pool_s_cells_without_tables_are_written_by_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kpis.csv and periods.csv alone (no table kept) are sent to the run, which writes them."""
+    writers: list[int] = []
+    real_write = simiop.atomic.write_bytes_new
+
+    def write(path: Path, data: bytes) -> None:
+        writers.append(os.getpid())  # a worker's append would stay in the worker
+        real_write(path, data)
+
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", write)
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        run_plan(_plan(replications=4, tables=()), tmp_path / "pool", pool)
+    finally:
+        pool.close()
+    assert writers == [os.getpid()] * 8  # 4 cells of 2 files, all written here
 
 
 @pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
@@ -190,13 +211,13 @@ def test_a_disk_full_in_a_worker_is_the_run_s_write_error_and_leaves_no_temporar
     pool = ProcessExecutor(2, method="fork")
     try:
         with pytest.raises(OutputWriteError) as raised:
-            run_plan(_plan(replications=4, tables=()), out, pool)
+            run_plan(_plan(replications=4, tables=("daily",)), out, pool)
     finally:
         pool.close()
     assert raised.value.started
     assert raised.value.target == out
     assert re.fullmatch(
-        r"no space left on device: scenarios/base/r000[0-3]\.partial-[0-9]+/kpis\.csv", raised.value.reason
+        r"no space left on device: scenarios/base/r000[0-3]\.partial-[0-9]+/daily\.csv", raised.value.reason
     )
     assert half_written(out) == []
     assert not list((out / "scenarios" / "base").glob("r*"))
@@ -264,7 +285,7 @@ KILLER = textwrap.dedent(
 
 @pytest.mark.parametrize(
     ("stage", "at"),
-    [("file", 5), ("file", 6), ("flush", 3)],
+    [("file", 7), ("file", 8), ("flush", 3)],
     ids=["before-a-cells-first-file", "between-a-cells-files", "before-a-cells-rename"],
 )
 def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_bytes(
@@ -272,8 +293,8 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
 ) -> None:
     """Killed (SIGKILL) while writing the third cell: the cells finished before stay, the third is absent.
 
-    With ``--tables none`` a cell has 2 files: file 5 is the third cell's
-    first, file 6 its second (the workers write them, and die with the run);
+    With ``--tables daily`` a cell has 3 files: file 7 is the third cell's
+    first, file 8 its second (the workers write them, and die with the run);
     the third flush, in the run, comes after all its files. A cell a worker
     has written is finished once the run has flushed and renamed it, so at
     most two are.
@@ -281,7 +302,7 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
     script = tmp_path / "killed.py"
     script.write_text(KILLER, encoding="utf-8")
     out = tmp_path / "out"
-    args = ["run", str(SMALL), "--horizon", "20d", "-r", "4", "-j", "2", "--tables", "none", "--no-report"]
+    args = ["run", str(SMALL), "--horizon", "20d", "-r", "4", "-j", "2", "--tables", "daily", "--no-report"]
     with (tmp_path / "killed.log").open("w") as log:
         killed = subprocess.Popen(
             [sys.executable, str(script), stage, str(at), *args, "--out", str(out)],
@@ -295,7 +316,7 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(killed.pid, signal.SIGKILL)
-    expected = cell_file_names(())
+    expected = cell_file_names(("daily",))
     cells = sorted((out / "scenarios" / "base").iterdir())
     finished = [p.name for p in cells if ".partial-" not in p.name]
     assert len(finished) <= 2  # the cells flushed and renamed before the kill, whichever finished first

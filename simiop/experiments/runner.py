@@ -197,7 +197,10 @@ def run_plan(
     scheduled: dict[tuple[str, int], dict[str, float]] = {}
     # A process pool's workers share this disk: each writes its cell's files (cells.run_and_write_cell),
     # into the folder named absolutely (a forkserver's or spawned worker's current folder may differ).
-    in_workers = isinstance(executor, ProcessExecutor)
+    # Only when the cells keep tables (megabytes each; 3.2 MB a 3-year baseline cell with every table):
+    # kpis.csv and periods.csv alone (18 KB) cost nothing to send, and a worker's file creation can wait
+    # on the parent's flush of the cell before, time its CPU then does not work (issue 17, measured).
+    in_workers = isinstance(executor, ProcessExecutor) and bool(plan.tables)
     cell: Callable[[CellTask], CellResult | WrittenCell] = (
         partial(run_and_write_cell, out.absolute()) if in_workers else run_cell
     )
