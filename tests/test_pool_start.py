@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 import simiop.atomic
 import simiop.experiments.cells
 import simiop.experiments.executors as executors
+import simiop.experiments.runner
 from simiop.config import load_config
 from simiop.experiments.cells import cell_file_names
 from simiop.experiments.executors import ProcessExecutor, SerialExecutor, start_method
@@ -125,6 +127,102 @@ def test_each_cell_is_flushed_to_disk_once_before_its_rename(
     assert all(names == sorted(cell_file_names(("daily",))) for _, names in flushed)
 
 
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_pool_workers_write_their_cells_files_and_the_run_flushes_and_renames_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process pool's workers write each cell's files (no bytes cross the pipe); the run itself
+    flushes each temporary folder once and renames it: the bytes and checksums of a serial run."""
+    from simiop.experiments.manifest import read_manifest
+
+    main = os.getpid()
+    writers = multiprocessing.get_context("fork").Array("i", 12)  # the pid of each file's writer
+    count = multiprocessing.get_context("fork").Value("i", 0)
+    real_write, real_flush = simiop.atomic.write_bytes_new, simiop.atomic.flush_folder
+    flushed: list[str] = []
+
+    def write(path: Path, data: bytes) -> None:
+        with count.get_lock():
+            writers[count.value] = os.getpid()
+            count.value += 1
+        real_write(path, data)
+
+    def flush(folder: Path, names: list[str]) -> None:
+        assert os.getpid() == main
+        flushed.append(folder.name)
+        real_flush(folder, names)
+
+    def whole_cells_only(*_: object) -> None:
+        raise AssertionError("a pool's cell crossed the pipe as bytes")
+
+    plan = _plan(replications=4, tables=("daily",))
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", write)
+    monkeypatch.setattr(simiop.experiments.cells, "flush_folder", flush)
+    monkeypatch.setattr(simiop.experiments.runner, "write_cell", whole_cells_only)
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        run_plan(plan, tmp_path / "pool", pool)
+    finally:
+        pool.close()
+    assert count.value == 12  # 4 cells of 3 files
+    assert main not in writers[:]
+    assert sorted(name.split(".")[0] for name in flushed) == ["r0000", "r0001", "r0002", "r0003"]
+    monkeypatch.undo()
+    run_plan(plan, tmp_path / "serial", SerialExecutor())
+    assert outputs(tmp_path / "pool") == outputs(tmp_path / "serial")
+    assert read_manifest(tmp_path / "pool")["files"] == read_manifest(tmp_path / "serial")["files"]
+
+
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_a_pool_s_cells_without_tables_are_written_by_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kpis.csv and periods.csv alone (no table kept) are sent to the run, which writes them."""
+    writers: list[int] = []
+    real_write = simiop.atomic.write_bytes_new
+
+    def write(path: Path, data: bytes) -> None:
+        writers.append(os.getpid())  # a worker's append would stay in the worker
+        real_write(path, data)
+
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", write)
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        run_plan(_plan(replications=4, tables=()), tmp_path / "pool", pool)
+    finally:
+        pool.close()
+    assert writers == [os.getpid()] * 8  # 4 cells of 2 files, all written here
+
+
+@pytest.mark.skipif(not LINUX, reason="fork is chosen on Linux only")
+def test_a_disk_full_in_a_worker_is_the_run_s_write_error_and_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from simiop.atomic import OutputWriteError
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(simiop.experiments.cells, "write_bytes_new", full)
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")  # as given on a command line: the workers write under its absolute path
+    pool = ProcessExecutor(2, method="fork")
+    try:
+        with pytest.raises(OutputWriteError) as raised:
+            run_plan(_plan(replications=4, tables=("daily",)), out, pool)
+    finally:
+        pool.close()
+    assert raised.value.started
+    assert raised.value.target == out
+    assert re.fullmatch(
+        r"no space left on device: scenarios/base/r000[0-3]\.partial-[0-9]+/daily\.csv", raised.value.reason
+    )
+    assert half_written(out) == []
+    assert not list((out / "scenarios" / "base").glob("r*"))
+
+
 def test_without_syncfs_each_file_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """macOS and Windows have no syncfs: every file of the folder is fsynced instead."""
     for name in ("a.csv", "b.csv"):
@@ -151,30 +249,33 @@ def test_flush_folder_puts_the_files_on_disk_or_says_why(tmp_path: Path) -> None
 
 KILLER = textwrap.dedent(
     """
-    import os, signal, sys
+    import multiprocessing, os, signal, sys
 
     import simiop.cli
     import simiop.experiments.cells as cells
 
     STAGE, AT = sys.argv[1], int(sys.argv[2])
-    seen = 0
+    MAIN = os.getpid()
+    seen = multiprocessing.get_context("fork").Value("i", 0)  # one count for the run and its forked workers
 
 
     def dying(real):
         def call(*args):
-            global seen
-            seen += 1
-            if seen == AT:
-                os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer or a power cut would
+            with seen.get_lock():
+                seen.value += 1
+                now = seen.value
+            if now == AT:  # as the out-of-memory killer or a power cut would: the run, then this worker
+                os.kill(MAIN, signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGKILL)
             return real(*args)
 
         return call
 
 
     if __name__ == "__main__":
-        if STAGE == "file":
+        if STAGE == "file":  # written by the workers (cells.run_and_write_cell)
             cells.write_bytes_new = dying(cells.write_bytes_new)
-        else:
+        else:  # flushed by the run itself (cells.publish_cell)
             cells.flush_folder = dying(cells.flush_folder)
         sys.argv = ["simiop", *sys.argv[3:]]
         simiop.cli.main()
@@ -184,21 +285,24 @@ KILLER = textwrap.dedent(
 
 @pytest.mark.parametrize(
     ("stage", "at"),
-    [("file", 5), ("file", 6), ("flush", 3)],
+    [("file", 7), ("file", 8), ("flush", 3)],
     ids=["before-a-cells-first-file", "between-a-cells-files", "before-a-cells-rename"],
 )
 def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_bytes(
     tmp_path: Path, stage: str, at: int
 ) -> None:
-    """Killed (SIGKILL) while writing the third cell: the two finished cells stay, the third is absent.
+    """Killed (SIGKILL) while writing the third cell: the cells finished before stay, the third is absent.
 
-    With ``--tables none`` a cell has 2 files: file 5 is the third cell's
-    first, file 6 its second; the third flush comes after all its files.
+    With ``--tables daily`` a cell has 3 files: file 7 is the third cell's
+    first, file 8 its second (the workers write them, and die with the run);
+    the third flush, in the run, comes after all its files. A cell a worker
+    has written is finished once the run has flushed and renamed it, so at
+    most two are.
     """
     script = tmp_path / "killed.py"
     script.write_text(KILLER, encoding="utf-8")
     out = tmp_path / "out"
-    args = ["run", str(SMALL), "--horizon", "20d", "-r", "4", "-j", "2", "--tables", "none", "--no-report"]
+    args = ["run", str(SMALL), "--horizon", "20d", "-r", "4", "-j", "2", "--tables", "daily", "--no-report"]
     with (tmp_path / "killed.log").open("w") as log:
         killed = subprocess.Popen(
             [sys.executable, str(script), stage, str(at), *args, "--out", str(out)],
@@ -212,10 +316,12 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(killed.pid, signal.SIGKILL)
-    expected = cell_file_names(())
+    expected = cell_file_names(("daily",))
     cells = sorted((out / "scenarios" / "base").iterdir())
     finished = [p.name for p in cells if ".partial-" not in p.name]
-    assert len(finished) == 2  # the two cells written before the kill, whichever finished first
+    assert len(finished) <= 2  # the cells flushed and renamed before the kill, whichever finished first
+    if stage == "flush":
+        assert len(finished) == 2  # the run itself flushes: it died at the third
     for name in finished:
         assert {p.name for p in (out / "scenarios" / "base" / name).iterdir()} == expected
     simiop_cmd = Path(sys.executable).parent / "simiop"
@@ -223,7 +329,7 @@ def test_a_run_killed_mid_cell_leaves_no_half_cell_and_a_rerun_gives_the_same_by
         [str(simiop_cmd), *args, "--out", str(out)], capture_output=True, text=True, timeout=300, check=False
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert "(2 kept from before)" in resumed.stdout
+    assert (f"({len(finished)} kept from before)" in resumed.stdout) == bool(finished)
     assert half_written(out) == []
     clean = subprocess.run(
         [str(simiop_cmd), *args, "-j", "1", "--out", str(tmp_path / "clean")],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,21 @@ from simiop.atomic import OutputWriteError, write_text_atomic, writing_into
 from simiop.config import ConfigError
 from simiop.experiments.cells import (
     SCENARIOS_DIR,
+    CellResult,
     CellTask,
+    WrittenCell,
     cell_dir,
     cell_file_names,
     cell_files,
     is_finished,
+    publish_cell,
     remove_cell_folder,
     remove_partial_cells,
+    run_and_write_cell,
     run_cell,
     write_cell,
 )
-from simiop.experiments.executors import Executor
+from simiop.experiments.executors import Executor, ProcessExecutor
 from simiop.experiments.manifest import (
     COMPLETE,
     MANIFEST,
@@ -190,18 +195,44 @@ def run_plan(
         progress(finished, total)
     digests: dict[str, str] = {}  # of the files written now, taken while the workers run the next cells
     scheduled: dict[tuple[str, int], dict[str, float]] = {}
-    for result in executor.map_unordered(run_cell, tasks):
-        if result.groups_scheduled is not None:
-            scheduled[(result.scenario, result.replication)] = result.groups_scheduled
-        with writing_into(out, started=True):
-            write_cell(out, result)
-        if not digests and plan.replications > 1 and needs_scipy(plan.replications):  # the first cell:
-            load_quantiles()  # the summaries' import is done while the workers run on (stats.t_quantile)
-        where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
-        digests.update((f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items())
-        finished += 1
-        if progress is not None:
-            progress(finished, total)
+    # A process pool's workers share this disk: each writes its cell's files (cells.run_and_write_cell),
+    # into the folder named absolutely (a forkserver's or spawned worker's current folder may differ).
+    # Only when the cells keep tables (megabytes each; 3.2 MB a 3-year baseline cell with every table):
+    # kpis.csv and periods.csv alone (18 KB) cost nothing to send, and a worker's file creation can wait
+    # on the parent's flush of the cell before, time its CPU then does not work (issue 17, measured).
+    in_workers = isinstance(executor, ProcessExecutor) and bool(plan.tables)
+    cell: Callable[[CellTask], CellResult | WrittenCell] = (
+        partial(run_and_write_cell, out.absolute()) if in_workers else run_cell
+    )
+    try:
+        for result in executor.map_unordered(cell, tasks):
+            if result.groups_scheduled is not None:
+                scheduled[(result.scenario, result.replication)] = result.groups_scheduled
+            where = cell_dir(out, result.scenario, result.replication).relative_to(out).as_posix()
+            if isinstance(result, WrittenCell):
+                if result.error is not None:
+                    raise OutputWriteError(out, _as_given(out, result.error), started=True)
+                with writing_into(out, started=True):
+                    publish_cell(
+                        out, result.scenario, result.replication, result.partial, sorted(result.digests)
+                    )
+                digests.update((f"{where}/{name}", digest) for name, digest in result.digests.items())
+            else:
+                with writing_into(out, started=True):
+                    write_cell(out, result)
+                digests.update(
+                    (f"{where}/{name}", sha256(data).hexdigest()) for name, data in result.files.items()
+                )
+            if finished == total - len(tasks) and plan.replications > 1 and needs_scipy(plan.replications):
+                load_quantiles()  # the first cell: the summaries' import is done while the workers run on
+            finished += 1
+            if progress is not None:
+                progress(finished, total)
+    except BaseException:
+        if in_workers:  # cells the workers were writing when the run stopped: leave no temporary folder
+            executor.close()
+            remove_partial_cells(out)
+        raise
     scenarios = read_scenarios(out, plan)
     with writing_into(out, started=True):
         written = write_tables(out, plan, scenarios)
@@ -217,6 +248,17 @@ def run_plan(
     return Outcome(
         out, plan, len(tasks), total - len(tasks), manifest, scenarios, _every_cell(plan, scheduled)
     )
+
+
+def _as_given(out: Path, error: OSError) -> OSError:
+    """A worker's write error about a path under ``out.absolute()`` (where it wrote), about the same path
+    under ``out`` as given: the message names the file as the run's own write errors do."""
+    if not isinstance(error.filename, str) or error.errno is None:
+        return error
+    path, root = Path(error.filename), out.absolute()
+    if root not in path.parents:
+        return error
+    return OSError(error.errno, error.strerror, str(out / path.relative_to(root)))
 
 
 def _every_cell(
