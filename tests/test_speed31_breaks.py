@@ -8,7 +8,10 @@ own environment running the same ``call``s (``call`` makes them simpy events the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,3 +115,17 @@ def test_a_run_stopped_early_leaves_its_stop_armed_for_a_step_as_on_simpy() -> N
         return log
 
     assert script(Clock()) == script(simpy.Environment())
+
+
+def test_the_declared_simpy_floor_stops_runs_as_the_clock_does() -> None:
+    """simpy 4.1.0 and 4.1.1 drop the event whose callback stopped a run (their ``step`` has no
+    ``except StopSimulation``); 4.1.2 puts it back in the queue under a new number, as ``Clock`` does.
+    So on 4.1.0/4.1.1 the reference code (df50a08) counted one event fewer per run than on 4.1.2 (the
+    ``simulated_events`` KPI, pinned from 4.1.2), and the Clock-against-simpy tests (test_events.py and
+    the ones above) fail there: the floor must be 4.1.2 (read from the sources of 4.1.0, 4.1.1, 4.1.2)."""
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'"simpy>=([0-9.]+)"', text)
+    assert found is not None, "simpy's requirement not found in pyproject.toml"
+    assert tuple(int(part) for part in found.group(1).split(".")) >= (4, 1, 2)
+    installed = tuple(int(part) for part in metadata.version("simpy").split(".")[:3])
+    assert installed >= (4, 1, 2)
