@@ -72,9 +72,19 @@ class Clock(simpy.Environment):
             raise EmptySchedule
         self.now, _, _, item = heappop(self._queue)
         if type(item) is tuple:
-            item[0](item[1])
+            try:
+                item[0](item[1])
+            except StopSimulation:
+                self._stopped_callback()
+                raise
         else:
             self._fire(item)
+
+    def _stopped_callback(self) -> None:
+        """A plain callback stopped the simulation: as simpy puts a stopped event back in the queue (its
+        callbacks left: none) under a new number, an entry with nothing to run takes its place, so the
+        queue and the count of events stay simpy's."""
+        heappush(self._queue, (self.now, _RESUMED, next(self._eid), _Stop(armed=False)))
 
     def _fire(self, event: simpy.Event) -> None:
         """A simpy event's callbacks, as ``simpy.Environment.step`` runs them (the event already popped)."""
@@ -117,25 +127,35 @@ class Clock(simpy.Environment):
                 if type(item) is tuple:
                     item[0](item[1])
                 elif item is stop:  # as simpy's stop: back in the queue, to run (no callbacks) first
+                    stop.callbacks = []
                     heappush(queue, (self.now, _RESUMED, next(self._eid), stop))
                     return None
-                else:
+                else:  # a simpy event, or an earlier run's stop (armed if that run ended otherwise)
                     self._fire(item)
-        except StopSimulation as stopped:  # a simpy event's callback stopped it (simpy's own protocol)
+        except StopSimulation as stopped:  # a callback stopped it (simpy's own protocol)
+            if type(item) is tuple:
+                self._stopped_callback()
             return stopped.args[0]
+
+
+def _stop_simulation(_: object) -> None:
+    """An armed stop's callback: ``StopSimulation.callback`` of simpy's until event, which succeeded."""
+    raise StopSimulation(None)
 
 
 class _Stop:
     """The marker of the instant ``Clock.run`` stops at (one per call: a later run's is another).
 
     Back in the queue after its run, it is an event with no callbacks left, as simpy's stop event is then:
-    a later run pops it first and does nothing with it.
+    a later run pops it first and does nothing with it. A run left before its stop (a callback raised or
+    stopped the simulation) leaves it armed, as simpy leaves its until event: whatever reaches it later
+    (``run`` or ``step``) stops there.
     """
 
     __slots__ = ("_ok", "_value", "callbacks")
 
-    def __init__(self) -> None:
-        self.callbacks: list[Callable[[Any], None]] = []
+    def __init__(self, armed: bool = True) -> None:
+        self.callbacks: list[Callable[[Any], None]] = [_stop_simulation] if armed else []
         self._ok = True
         self._value = None
 
