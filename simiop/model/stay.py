@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 DAYS_PER_WEEK = 7.0
 NEVER = math.inf
+_NONE: list = []  # type: ignore[type-arg]
+"""An empty list ``Stay.plan`` reads (never writes) where a stay has none: no new list per stay."""
 _REVIEW_DRAWS = 8
 """Review uniforms drawn at a time: a stay with reviews has about three (baseline), a call costs more than a
 number."""
@@ -720,10 +722,11 @@ class Stay:
         denied_at: int | None = None
         denied_on: int | None = None
         recert = self._recert
-        recert_days: list[int] = []
+        recert_held = 0
+        """Recertifications held: the first ``recert_held`` of ``recert_indices``."""
         recert_at: float = NEVER
-        recert_draws: list[float] = []
-        recert_indices: list[int] = []
+        recert_draws: list[float] = _NONE
+        recert_indices: list[int] = _NONE
         recert_stopped = False
         if recert is not None and (self._recert_payers is None or episode.payer in self._recert_payers):
             recert_indices = self._recert_indices(track.days, first, count, math.floor(now), recert)
@@ -736,10 +739,16 @@ class Stay:
             days = track.days
             end_index = first + count
             next_review = day + interval if review is not None else NEVER
-            authorized = float(rule.initial_days) if rule is not None else NEVER
-            admitted_on = math.floor(now)
-            by_attendance = rule is not None and rule.unit == "attended_days"
-            attended_before = list(itertools.accumulate(attended, initial=0)) if by_attendance else []
+            authorized = NEVER
+            admitted_on = 0
+            by_attendance = False
+            attended_before: list[int] = _NONE
+            if rule is not None:
+                authorized = float(rule.initial_days)
+                admitted_on = math.floor(now)
+                if rule.unit == "attended_days":
+                    by_attendance = True
+                    attended_before = list(itertools.accumulate(attended, initial=0))
 
             # The next progress and payer review as an index into the stay's days (NEVER: none), found by
             # bisection (written out where needed: this runs for every stay with reviews).
@@ -769,10 +778,12 @@ class Stay:
                 at = progress_at if progress_at <= recert_at else recert_at
                 if payer_at < at:
                     at = payer_at
-                if at == NEVER or 2 * at >= best:
+                # No review left (NEVER) or none before the end: a stay's end key is always finite (its
+                # completion's at the latest), so twice NEVER is never below it.
+                if 2 * at >= best:
                     break
                 index = int(at)
-                if progress_at == at and review is not None:
+                if progress_at == at:  # (NEVER with no progress review)
                     next_review += interval
                     if drawn == len(draws):
                         review_rng = review_rng or reviews()
@@ -802,12 +813,11 @@ class Stay:
                     continue
                 if recert_at == at:
                     assert recert is not None
-                    recert_days.append(index)
-                    if recert_draws[len(recert_days) - 1] >= recert.continue_probability:
+                    recert_held += 1
+                    if recert_draws[recert_held - 1] >= recert.continue_probability:
                         best, state, recert_stopped = 2 * index, recert.on_stop, True
                         break
-                    held = len(recert_days)
-                    recert_at = recert_indices[held] if held < len(recert_indices) else NEVER
+                    recert_at = recert_indices[recert_held] if recert_held < len(recert_indices) else NEVER
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
@@ -858,7 +868,29 @@ class Stay:
             state = self._at_max_stay
             completion_key = NEVER
 
-        ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
+        # _discharge_at, written out for a key at a programme day's start or end (a continuous stay's
+        # planned end, a key with a fraction, is its to work out).
+        parity = best % 2
+        if parity == 0:
+            index = int(best) // 2
+            ends_at, ends_on, at_start, started, ended = (
+                track.starts[first + index],
+                track.days[first + index],
+                True,
+                index,
+                index,
+            )
+        elif parity == 1:
+            index = int(best) // 2
+            ends_at, ends_on, at_start, started, ended = (
+                track.ends[first + index],
+                track.days[first + index],
+                False,
+                index + 1,
+                index + 1,
+            )
+        else:
+            ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
         if state == DROPOUT and (no_start or not any(attended[:started])):
             # Left before attending a day (a drawn no-start's run of absences, an absence run from day
             # one, or the dropout hazard at the first day's start): a no-start, not a dropout (issue 19).
@@ -885,8 +917,8 @@ class Stay:
             denied_at,
             denied_on,
         )
-        if recert_days:
-            enrolment.recert_days = tuple(recert_days)
+        if recert_held:
+            enrolment.recert_days = tuple(recert_indices[:recert_held])
             enrolment.recert_stopped = recert_stopped
         if limit_key != NEVER:
             enrolment.at_max_stay = (

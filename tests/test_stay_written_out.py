@@ -1,0 +1,142 @@
+"""``Stay.plan``'s written-out rules give the numbers of the functions they replace (stay.py).
+
+``plan`` works out the step-up and administrative hazards from a divisor read once a run
+(``_log_of_survival``), rules most stays out of the dropout hazard with a bound kept per number of days
+(``_lowest_sum``) before calling ``first_success_by_week``, looks for the run of absences in the drawn
+bytes itself and keeps the track's numbers once a run (``_track_numbers``): each is checked here against
+the plain function on random inputs, with the edge cases (probabilities of 0 and 1, -inf logs, empty runs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simiop.config import load_config
+from simiop.model.stay import (
+    _MAX_BOUNDED_DAYS,
+    _SUM_SLACK,
+    NEVER,
+    Stay,
+    _log_of_survival,
+    _lowest_sum,
+    dropout_day,
+    first_success,
+    first_success_by_week,
+    steepest_weeks,
+    weekly_to_daily,
+)
+from tests.tiny_world import track_of
+
+
+def _written_out(u: float, p: float) -> float:
+    """``plan``'s hazard day: the divisor read once, ``first_success`` only for a p outside (0, 1)."""
+    log = _log_of_survival(p)
+    return math.floor(math.log1p(-u) / log) if log else first_success(u, p)
+
+
+@pytest.mark.parametrize("p", [0.0, -0.1, 1e-300, 0.0007, 0.02, 0.5, 0.999, 1.0, 1.5])
+def test_the_hazard_day_from_a_divisor_read_once_is_first_success(p: float) -> None:
+    """The same day (an int, or NEVER) for 2,000 uniforms, 0 and the largest below 1 among them."""
+    uniforms = [0.0, math.nextafter(1.0, 0.0), *np.random.default_rng(5).random(2000).tolist()]
+    for u in uniforms:
+        expected = first_success(u, p)
+        got = _written_out(u, p)
+        assert got == expected
+        assert type(got) is type(expected)
+
+
+def _old_bound(count: int, steep: list[float], last_log: float) -> float:
+    """``first_success_by_week``'s bound as it was written inside it before ``_lowest_sum``."""
+    left = count
+    lowest = 0.0
+    for log in steep:
+        if left <= 7:
+            lowest += left * log
+            left = 0
+            break
+        lowest += 7 * log
+        left -= 7
+    if left:
+        lowest += left * last_log
+    return lowest
+
+
+@pytest.mark.parametrize(
+    "weekly", [[0.06, 0.04, 0.02, 0.01], [0.5], [0.0, 1.0, 0.2], [0.3, 0.0], [0.9, 0.9, 0.5], [0.0]]
+)
+def test_the_bound_kept_per_day_count_rules_out_only_stays_that_never_fire(weekly: list[float]) -> None:
+    """``_lowest_sum`` is the bound as it was (the same float, -inf included), and a stay ``plan`` rules
+    out with it (no call) is one ``first_success_by_week`` finds never fires."""
+    days_per_week = 4
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-np.array([weekly_to_daily(p, days_per_week) for p in weekly])).tolist()
+    steep = steepest_weeks(logs)
+    days = [d for d in range(3000) if d % 7 < days_per_week and d % 11 != 3]
+    rng = np.random.default_rng(23)
+    ruled_out = 0
+    for count in range(0, 150):
+        lowest = _lowest_sum(count, steep, logs[-1])
+        assert lowest == _old_bound(count, steep, logs[-1]) or (
+            math.isnan(lowest) and math.isnan(_old_bound(count, steep, logs[-1]))
+        )
+        for _ in range(10):
+            u = float(rng.random())
+            start = int(rng.integers(0, 400))
+            admitted_on = days[start] - int(rng.integers(0, 4))
+            expected = first_success_by_week(u, logs, days, start, start + count, admitted_on, steep)
+            if (
+                count > 0
+                and days[start] >= admitted_on
+                and count <= _MAX_BOUNDED_DAYS
+                and lowest > math.log1p(-u) + _SUM_SLACK * abs(lowest)
+            ):
+                ruled_out += 1
+                assert expected == NEVER
+    if weekly != [0.0, 1.0, 0.2]:  # a certain week fires every stay that reaches it: none ruled out
+        assert ruled_out > 0
+
+
+@pytest.mark.parametrize("run", [1, 2, 3, 5])
+def test_the_run_of_absences_found_in_the_drawn_bytes_is_dropout_day(run: int) -> None:
+    """``plan``'s key of the dropout (the end of the day completing the run) from ``bytes.find`` is
+    ``dropout_day``'s, for random attendance of 0-60 days at several propensities."""
+    rng = np.random.default_rng(run)
+    absences = bytes(run)
+    for i in range(3000):
+        drawn = (rng.random(int(rng.integers(0, 61))) < (0.3, 0.7, 0.95)[i % 3]).tobytes()
+        found = drawn.find(absences)
+        key = NEVER if found < 0 else 2 * (found + run - 1) + 1
+        assert key == 2 * dropout_day(drawn, run) + 1
+
+
+def test_the_tracks_numbers_are_read_from_the_rules_once() -> None:
+    """The hazards kept per track and acuity are ``_daily_hazards`` with their divisors, the horizon's
+    day is ``_beyond_of``'s, an extension in programme days is the review's weeks on the track's week,
+    and a second admission reads the same numbers (no new ones)."""
+    config = load_config("configs/baseline.yaml", ["simulation.horizon_days=200"])
+    stay = Stay(config, horizon=200.0)
+    track = track_of(config, "day")
+    numbers = stay._track_numbers(track)
+    assert stay._by_track[track.name] is numbers
+    assert numbers.beyond == stay._beyond_of(track) == track.index_from(200.0, strictly_after=False)
+    review = config.length_of_stay.progress_review
+    assert review is not None
+    assert numbers.extension_programme_days == math.ceil(review.extension_weeks * track.days_per_week)
+    for acuity in config.referrals.acuity_classes:
+        hazards = numbers.hazards[acuity]
+        assert hazards is not None
+        p_step_up, p_administrative = stay._daily_hazards(track.days_per_week, acuity)
+        assert hazards == (p_step_up, p_administrative, math.log1p(-p_step_up), math.log1p(-p_administrative))
+    assert numbers.dropout_logs == stay._dropout_logs(track.days_per_week)
+    assert numbers.dropout_logs is not None
+    assert numbers.dropout_logs[1] == steepest_weeks(numbers.dropout_logs[0])
+    no_hazards = load_config(
+        "configs/baseline.yaml",
+        ["length_of_stay.step_up_weekly_hazard=0", "length_of_stay.administrative_weekly_hazard=0"],
+    )
+    assert all(
+        h is None for h in Stay(no_hazards)._track_numbers(track_of(no_hazards, "day")).hazards.values()
+    )
