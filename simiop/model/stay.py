@@ -595,8 +595,11 @@ class Stay:
             if beyond is not None and latest > self._horizon:
                 count = beyond - first + 1
             else:
-                # list_until's test, written out: the days are mostly listed already (no call then)
-                if not track.days or track.next_day[-1] <= latest or track.starts[-1] <= latest:
+                # With a horizon the days are listed past it already (``_beyond_of`` listed them), so past
+                # ``latest``: only a run with no horizon may have to list more (list_until's test).
+                if beyond is None and (
+                    not track.days or track.next_day[-1] <= latest or track.starts[-1] <= latest
+                ):
                     track.list_until(latest)
                 if continuous:  # the days starting before the latest planned end
                     count = bisect.bisect_left(track.starts, latest, first) - first
@@ -741,10 +744,16 @@ class Stay:
             next_review = day + interval if review is not None else NEVER
             authorized = NEVER
             admitted_on = 0
-            by_attendance = False
+            by_attendance = denial_discharges = False
+            approval_probability = 0.0
+            days_per_approval = 0
             attended_before: list[int] = _NONE
             if rule is not None:
+                # The payer's rule, read once a stay (pydantic attributes: read once per review before)
                 authorized = float(rule.initial_days)
+                approval_probability = rule.approval_probability
+                days_per_approval = rule.days_per_approval
+                denial_discharges = rule.on_denial == "administrative_discharge"
                 admitted_on = math.floor(now)
                 if rule.unit == "attended_days":
                     by_attendance = True
@@ -827,12 +836,12 @@ class Stay:
                         review_rng = review_rng or reviews()
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     drawn += 1
-                    if draws[drawn - 1] < rule.approval_probability:
-                        authorized += rule.days_per_approval
+                    if draws[drawn - 1] < approval_probability:
+                        authorized += days_per_approval
                         continue
                     denied_at = index
                     authorized = NEVER
-                    if rule.on_denial == "administrative_discharge":
+                    if denial_discharges:
                         best, state = 2 * index, ADMINISTRATIVE
                     else:
                         denied_on = days[first + index]
