@@ -55,6 +55,9 @@ DAYS_PER_WEEK = 7.0
 NEVER = math.inf
 _NONE: list = []  # type: ignore[type-arg]
 """An empty list ``Stay.plan`` reads (never writes) where a stay has none: no new list per stay."""
+_NO_DAY = 1 << 62
+"""The index of a review on no day of the stay (none left): an int past every stay's days, compared with
+the stay's other day indices as ints (not with an infinite float)."""
 _REVIEW_DRAWS = 8
 """Review uniforms drawn at a time: a stay with reviews has about three (baseline), a call costs more than a
 number."""
@@ -727,7 +730,7 @@ class Stay:
         recert = self._recert
         recert_held = 0
         """Recertifications held: the first ``recert_held`` of ``recert_indices``."""
-        recert_at: float = NEVER
+        recert_at = _NO_DAY
         recert_draws: list[float] = _NONE
         recert_indices: list[int] = _NONE
         recert_stopped = False
@@ -738,7 +741,7 @@ class Stay:
                 # One uniform per date the stay could reach, from the patient's own stream (a fixed layout).
                 recert_draws = recert_stream().random(len(recert_indices)).tolist()
                 recert_at = recert_indices[0]
-        if review is not None or rule is not None or recert_at != NEVER:
+        if review is not None or rule is not None or recert_at != _NO_DAY:
             days = track.days
             end_index = first + count
             next_review = day + interval if review is not None else NEVER
@@ -759,14 +762,14 @@ class Stay:
                     by_attendance = True
                     attended_before = list(itertools.accumulate(attended, initial=0))
 
-            # The next progress and payer review as an index into the stay's days (NEVER: none), found by
+            # The next progress and payer review as an index into the stay's days (_NO_DAY: none), found by
             # bisection (written out where needed: this runs for every stay with reviews).
-            progress_at: float = NEVER
+            progress_at = _NO_DAY
             if review is not None:
                 progress_at = bisect.bisect_left(days, _whole(next_review), first, end_index) - first
                 if progress_at >= count:
-                    progress_at = NEVER
-            payer_at: float = NEVER
+                    progress_at = _NO_DAY
+            payer_at = _NO_DAY
             if rule is not None:
                 if by_attendance:
                     payer_at = bisect.bisect_left(attended_before, _whole(authorized), 0, count)
@@ -775,7 +778,7 @@ class Stay:
                         bisect.bisect_left(days, _whole(admitted_on + authorized), first, end_index) - first
                     )
                 if payer_at >= count:
-                    payer_at = NEVER
+                    payer_at = _NO_DAY
             # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
             # array draw by draw: the same numbers as one call per review; nothing else reads this stream).
             review_rng: np.random.Generator | None = None
@@ -783,23 +786,20 @@ class Stay:
             drawn = 0
             extensions = 0
             while True:
-                # min(progress_at, recert_at, payer_at), written out: once per review of every stay
-                at = progress_at if progress_at <= recert_at else recert_at
-                if payer_at < at:
-                    at = payer_at
-                # No review left (NEVER) or none before the end: a stay's end key is always finite (its
-                # completion's at the latest), so twice NEVER is never below it.
-                if 2 * at >= best:
-                    break
-                index = int(at)
-                if progress_at == at:  # (NEVER with no progress review)
+                # The next recertification or payer review (on a shared day the recertification first), and
+                # before it (on a shared day first) the progress reviews, in a loop of their own: most of a
+                # stay's reviews, one after the other. A stay's end key is always finite (its completion's at
+                # the latest), so a review on no day (_NO_DAY) never comes before it.
+                other = recert_at if recert_at <= payer_at else payer_at
+                while progress_at <= other and 2 * progress_at < best:
+                    index = progress_at
                     next_review += interval
                     if drawn == len(draws):
                         review_rng = review_rng or reviews()
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     u = draws[drawn]
                     drawn += 1
-                    if u < early:
+                    if u < early:  # ends the stay before ``other`` (2 * other >= best: the loop ends)
                         best, state = 2 * index, COMPLETED
                         break
                     if u < early_or_extend and extensions < max_extensions:
@@ -818,15 +818,17 @@ class Stay:
                         bisect.bisect_left(days, _whole(next_review), first + index + 1, end_index) - first
                     )
                     if progress_at >= count:
-                        progress_at = NEVER
-                    continue
-                if recert_at == at:
+                        progress_at = _NO_DAY
+                if 2 * other >= best:
+                    break
+                index = other
+                if recert_at == index:
                     assert recert is not None
                     recert_held += 1
                     if recert_draws[recert_held - 1] >= recert.continue_probability:
                         best, state, recert_stopped = 2 * index, recert.on_stop, True
                         break
-                    recert_at = recert_indices[recert_held] if recert_held < len(recert_indices) else NEVER
+                    recert_at = recert_indices[recert_held] if recert_held < len(recert_indices) else _NO_DAY
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
@@ -849,7 +851,7 @@ class Stay:
                 if denied_at is not None and state == ADMINISTRATIVE and best == 2 * index:
                     break
                 if authorized == NEVER:
-                    payer_at = NEVER
+                    payer_at = _NO_DAY
                 else:
                     if by_attendance:
                         payer_at = bisect.bisect_left(attended_before, _whole(authorized), index + 1, count)
@@ -861,7 +863,7 @@ class Stay:
                             - first
                         )
                     if payer_at >= count:
-                        payer_at = NEVER
+                        payer_at = _NO_DAY
 
         if (
             continuous
