@@ -9,16 +9,19 @@ the plain function on random inputs, with the edge cases (probabilities of 0 and
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
-from simiop.config import load_config
+from simiop.config import SimiopConfig, load_config
+from simiop.model.records import COMPLETED
 from simiop.model.stay import (
     _MAX_BOUNDED_DAYS,
     _SUM_SLACK,
     NEVER,
+    Enrolment,
     Stay,
     _log_of_survival,
     _lowest_sum,
@@ -28,7 +31,9 @@ from simiop.model.stay import (
     steepest_weeks,
     weekly_to_daily,
 )
-from tests.tiny_world import track_of
+from tests.tiny_world import episode, roster_of, stay_world, track_of
+
+START = 9 / 24
 
 
 def _written_out(u: float, p: float) -> float:
@@ -140,3 +145,82 @@ def test_the_tracks_numbers_are_read_from_the_rules_once() -> None:
     assert all(
         h is None for h in Stay(no_hazards)._track_numbers(track_of(no_hazards, "day")).hazards.values()
     )
+
+
+_WEEKLY_REVIEW = {
+    "interval_weeks": 1,
+    "extend_probability": 0.0,
+    "extension_weeks": 1,
+    "max_extensions": 0,
+    "early_completion_probability": 0.0,
+}
+_WEEKLY_PAYER = {
+    "money__payers__commercial__authorization": {
+        "unit": "calendar_days",
+        "initial_days": 7,
+        "days_per_approval": 7,
+        "approval_probability": 0.5,
+        "on_denial": "continue_unbilled",
+    }
+}
+
+
+def _admit_reviewed(config: SimiopConfig, payer: str, review_seed: int) -> Enrolment:
+    """Admit at the start of day 0 (the tiny world's day track: days 0-3, 7-10, ...); the stay, review and
+    recertification streams are separate generators, the review stream's from ``review_seed``."""
+    state = track_of(config, "day")
+    first = state.index_from(START, strictly_after=False)
+    return Stay(config).plan(
+        state,
+        episode(0, payer),
+        0,
+        roster_of(config).by_role["therapist"][0],
+        first,
+        0,
+        START,
+        np.random.default_rng(1),
+        functools.partial(np.random.default_rng, review_seed),
+        recert_stream=lambda: np.random.default_rng(2),
+    )
+
+
+def test_on_a_shared_day_the_progress_review_draws_before_the_payer_review() -> None:
+    """Weekly progress reviews (which decide nothing) and weekly payer reviews fall on the same days (stay
+    days 4, 8, 12 of a 4-week plan): each day the progress review takes the review stream's next uniform
+    first, so the k-th payer review reads uniform 2k + 1, until one is denied; progress reviews go on."""
+    config = stay_world(4, length_of_stay__progress_review=_WEEKLY_REVIEW, **_WEEKLY_PAYER)
+    seen = set()
+    for seed in range(30):
+        uniforms = np.random.default_rng(seed).random(8).tolist()
+        expected: list[int] = []
+        denied = None
+        for k, index in enumerate((4, 8, 12)):
+            expected.append(index)
+            if uniforms[2 * k + 1] >= 0.5:
+                denied = index
+                break
+        stay = _admit_reviewed(config, "commercial", seed)
+        assert (stay.review_days, stay.denied_at, stay.state) == (expected, denied, COMPLETED), seed
+        seen.add(denied)
+    assert {None, 4, 8, 12} <= seen  # every outcome exercised
+
+
+@pytest.mark.parametrize("early", [0.0, 1.0])
+def test_on_a_shared_day_a_recertification_comes_after_the_progress_review_and_before_the_payer(
+    early: float,
+) -> None:
+    """A recertification not granted on the day of a progress and a payer review (stay day 4): the
+    progress review first (an early completion ends the stay there, with no recertification held),
+    else the recertification ends it at that day's start, before the payer review is held."""
+    config = stay_world(
+        4,
+        length_of_stay__progress_review={**_WEEKLY_REVIEW, "early_completion_probability": early},
+        length_of_stay__recertification={"continue_probability": 0.0, "first_after_days": 7},
+        **_WEEKLY_PAYER,
+    )
+    stay = _admit_reviewed(config, "commercial", 3)
+    assert (stay.ends_at, stay.at_start, stay.review_days) == (7 + START, True, [])
+    if early:
+        assert (stay.state, stay.recert_days, stay.recert_stopped) == (COMPLETED, (), False)
+    else:
+        assert (stay.recert_days, stay.recert_stopped) == ((4,), True)
