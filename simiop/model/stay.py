@@ -159,11 +159,9 @@ def first_success_by_week(
             return NEVER
         total = 0.0
         low = start
-        ends = []
         for week in range(last):
             high = bisect.bisect_left(days, admitted_on + 7 * (week + 1), low, stop)
             total += (high - low) * logs_by_week[week]
-            ends.append(high)
             low = high
         total += (stop - low) * last_log
         # Each of the n additions rounds by at most 2^-53 of the sum so far (all of one sign), the few
@@ -171,25 +169,6 @@ def first_success_by_week(
         # A NaN or -inf total (a probability of 1) fails the test and takes the loop.
         if total > target + _SUM_SLACK * abs(total):
             return NEVER
-        # The loop below with the weeks' ends just found: the same additions in the same order, a week's
-        # days added with no date arithmetic; the week whose sum falls below the target is gone through
-        # again, day by day, to find the day (the running sum only falls).
-        ends.append(stop)
-        survival = 0.0
-        low = start
-        for week, high in enumerate(ends):
-            log = logs_by_week[week]  # the last week's for every later day (``ends`` has last + 1 weeks)
-            after = survival
-            for _ in range(high - low):
-                after += log
-            if after < target:
-                for index in range(low - start, high - start):
-                    survival += log
-                    if survival < target:
-                        return index
-            survival = after
-            low = high
-        return NEVER
     survival = 0.0
     for index, date in enumerate(itertools.islice(days, start, stop)):
         week = (date - admitted_on) // 7
