@@ -73,8 +73,9 @@ def _old_bound(count: int, steep: list[float], last_log: float) -> float:
     "weekly", [[0.06, 0.04, 0.02, 0.01], [0.5], [0.0, 1.0, 0.2], [0.3, 0.0], [0.9, 0.9, 0.5], [0.0]]
 )
 def test_the_bound_kept_per_day_count_rules_out_only_stays_that_never_fire(weekly: list[float]) -> None:
-    """``_lowest_sum`` is the bound as it was (the same float, -inf included), and a stay ``plan`` rules
-    out with it (no call) is one ``first_success_by_week`` finds never fires."""
+    """``_lowest_sum`` is the bound as it was (the same float, -inf included), a stay ``plan`` rules out
+    with it (no call) is one ``first_success_by_week`` finds never fires, and handed to
+    ``first_success_by_week`` it gives the day the function finds alone."""
     days_per_week = 4
     with np.errstate(divide="ignore"):
         logs = np.log1p(-np.array([weekly_to_daily(p, days_per_week) for p in weekly])).tolist()
@@ -92,6 +93,11 @@ def test_the_bound_kept_per_day_count_rules_out_only_stays_that_never_fire(weekl
             start = int(rng.integers(0, 400))
             admitted_on = days[start] - int(rng.integers(0, 4))
             expected = first_success_by_week(u, logs, days, start, start + count, admitted_on, steep)
+            # The bound handed in (as ``plan`` does) decides as the bound worked out inside.
+            assert (
+                first_success_by_week(u, logs, days, start, start + count, admitted_on, steep, lowest)
+                == expected
+            )
             if (
                 count > 0
                 and days[start] >= admitted_on

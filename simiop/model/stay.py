@@ -130,6 +130,7 @@ def first_success_by_week(
     stop: int,
     admitted_on: int,
     steep: list[float] | None = None,
+    lowest: float | None = None,
 ) -> float:
     """``first_success_of_logs`` for the programme days ``days[start:stop]`` of a stay admitted on day
     ``admitted_on``, each taking the log of its calendar week of stay (``logs_by_week``; the last holds for
@@ -153,7 +154,10 @@ def first_success_by_week(
     last = len(logs_by_week) - 1
     last_log = logs_by_week[last]
     if days[start] >= admitted_on and stop - start <= _MAX_BOUNDED_DAYS:
-        lowest = _lowest_sum(stop - start, steepest_weeks(logs_by_week) if steep is None else steep, last_log)
+        if lowest is None:  # (``lowest``: the stay's ``_lowest_sum``, if the caller has it already)
+            lowest = _lowest_sum(
+                stop - start, steepest_weeks(logs_by_week) if steep is None else steep, last_log
+            )
         # A log of -inf (a probability of 1) makes it -inf, which fails the test: the exact sum decides.
         if lowest > target + _SUM_SLACK * abs(lowest):
             return NEVER
@@ -658,7 +662,7 @@ class Stay:
                     and lowest > math.log1p(-u_dropout) + _SUM_SLACK * abs(lowest)
                 ):
                     quit_day = first_success_by_week(
-                        u_dropout, logs, track.days, first, first + count, day, steep
+                        u_dropout, logs, track.days, first, first + count, day, steep, lowest
                     )
         if never_starts:
             if self.always_attends:
