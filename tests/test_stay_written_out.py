@@ -136,6 +136,7 @@ def test_the_tracks_numbers_are_read_from_the_rules_once() -> None:
     review = config.length_of_stay.progress_review
     assert review is not None
     assert numbers.extension_programme_days == math.ceil(review.extension_weeks * track.days_per_week)
+    assert numbers.hazards is not None
     for acuity in config.referrals.acuity_classes:
         hazards = numbers.hazards[acuity]
         assert hazards is not None
@@ -148,9 +149,24 @@ def test_the_tracks_numbers_are_read_from_the_rules_once() -> None:
         "configs/baseline.yaml",
         ["length_of_stay.step_up_weekly_hazard=0", "length_of_stay.administrative_weekly_hazard=0"],
     )
-    assert all(
-        h is None for h in Stay(no_hazards)._track_numbers(track_of(no_hazards, "day")).hazards.values()
-    )
+    assert Stay(no_hazards)._track_numbers(track_of(no_hazards, "day")).hazards is None
+
+
+def test_with_no_hazard_a_patients_acuity_is_not_looked_up() -> None:
+    """As before the numbers were kept per track: with neither hazard on, an acuity that is no class of
+    the config decides nothing (the stay is drawn); with a hazard on, it is an error, as it was."""
+    config = stay_world(2)
+    patient = episode(0, "medicare")
+    patient.acuity = "no_such_class"
+    state = track_of(config, "day")
+    first = state.index_from(START, strictly_after=False)
+    therapist = roster_of(config).by_role["therapist"][0]
+    rng = np.random.default_rng(1)
+    stay = Stay(config).plan(state, patient, 0, therapist, first, 0, START, rng, lambda: rng)
+    assert stay.state == COMPLETED
+    hazard = stay_world(2, length_of_stay__step_up_weekly_hazard=0.1)
+    with pytest.raises(KeyError):
+        Stay(hazard).plan(track_of(hazard, "day"), patient, 0, therapist, first, 0, START, rng, lambda: rng)
 
 
 _WEEKLY_REVIEW = {

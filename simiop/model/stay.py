@@ -249,8 +249,9 @@ class _TrackNumbers(NamedTuple):
     """The track's first programme day at or after the horizon (``Stay._beyond_of``)."""
     extension_programme_days: int
     """A progress review's extension in the track's programme days (0: no progress review)."""
-    hazards: dict[str, _Hazards | None]
-    """Per acuity class: the step-up and administrative hazards (None: neither ever fires)."""
+    hazards: dict[str, _Hazards | None] | None
+    """Per acuity class: the step-up and administrative hazards (None: neither ever fires); None if
+    neither can fire for any class."""
     dropout_logs: tuple[list[float], list[float]] | None
     """The dropout hazard's logs by week of stay and the steepest of them (None: no dropout hazard)."""
     lowest: dict[int, float]
@@ -450,21 +451,22 @@ class Stay:
         neither can fire) and the dropout hazard's logs (``_dropout_logs``)."""
         days_per_week = track.days_per_week
         review = self._review
-        hazards: dict[str, _Hazards | None] = {}
-        for acuity in self._config.referrals.acuity_classes:
-            p_step_up, p_administrative = (
-                self._daily_hazards(days_per_week, acuity) if self._hazards_possible else (0.0, 0.0)
-            )
-            hazards[acuity] = (
-                None
-                if p_step_up <= 0.0 and p_administrative <= 0.0  # neither ever fires
-                else (
-                    p_step_up,
-                    p_administrative,
-                    _log_of_survival(p_step_up),
-                    _log_of_survival(p_administrative),
+        hazards: dict[str, _Hazards | None] | None = None
+        if self._hazards_possible:  # (else none is looked up: a patient's acuity need not be a class)
+            by_class: dict[str, _Hazards | None] = {}
+            for acuity in self._config.referrals.acuity_classes:
+                p_step_up, p_administrative = self._daily_hazards(days_per_week, acuity)
+                by_class[acuity] = (
+                    None
+                    if p_step_up <= 0.0 and p_administrative <= 0.0  # neither ever fires
+                    else (
+                        p_step_up,
+                        p_administrative,
+                        _log_of_survival(p_step_up),
+                        _log_of_survival(p_administrative),
+                    )
                 )
-            )
+            hazards = by_class
         found = self._by_track[track.name] = _TrackNumbers(
             self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track),
             math.ceil(review.extension_weeks * days_per_week) if review is not None else 0,
@@ -670,7 +672,7 @@ class Stay:
             no_start, quit_day = True, NEVER
 
         hazard_state: EndState = STEP_UP
-        found = hazards[episode.acuity]
+        found = hazards[episode.acuity] if hazards is not None else None
         if found is None:  # neither ever fires
             hazard_key = NEVER
         else:
