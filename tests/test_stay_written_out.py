@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from simiop.config import SimiopConfig, load_config
+from simiop.model.patients import PatientKey, PatientStreams, Purpose
 from simiop.model.records import COMPLETED
 from simiop.model.stay import (
     _MAX_BOUNDED_DAYS,
@@ -246,3 +247,56 @@ def test_on_a_shared_day_a_recertification_comes_after_the_progress_review_and_b
         assert (stay.state, stay.recert_days, stay.recert_stopped) == (COMPLETED, (), False)
     else:
         assert (stay.recert_days, stay.recert_stopped) == ((4,), True)
+
+
+def test_payer_reviews_after_a_recertification_read_the_review_streams_next_numbers() -> None:
+    """The recertification uniforms are drawn when the stay reaches its first date; the review stream,
+    sharing the patients' one generator (``PatientStreams``), is asked for again after it and moved past
+    what it gave. A payer review a day (one attended day each, always attending) until one is denied, with
+    recertifications held every week from day 7 between them: the k-th review still reads the review
+    stream's k-th number, also when the reviews take a second batch of draws after a recertification."""
+    config = stay_world(
+        6,
+        length_of_stay__recertification={
+            "continue_probability": 1.0,
+            "first_after_days": 7,
+            "interval_days": 7,
+        },
+        money__payers__commercial__authorization={
+            "unit": "attended_days",
+            "initial_days": 1,
+            "days_per_approval": 1,
+            "approval_probability": 0.9,
+            "on_denial": "continue_unbilled",
+        },
+    )
+    state = track_of(config, "day")
+    first = state.index_from(START, strictly_after=False)
+    therapist = roster_of(config).by_role["therapist"][0]
+    shared = PatientStreams(7, 0)
+    late = 0
+    for referral in range(60):
+        key = PatientKey(11, referral)
+        uniforms = PatientStreams(7, 0).of(key, Purpose.REVIEWS).random(40)
+        denials = np.flatnonzero(uniforms >= 0.9)
+        denied = 1 + int(denials[0]) if denials.size else 41  # reviews at the starts of stay days 1, 2, ...
+        stay = Stay(config).plan(
+            state,
+            episode(referral, "commercial"),
+            0,
+            therapist,
+            first,
+            0,
+            START,
+            PatientStreams(7, 0).of(key, Purpose.STAY),
+            functools.partial(shared.of, key, Purpose.REVIEWS),
+            recert_stream=functools.partial(shared.of, key, Purpose.RECERT),
+        )
+        assert stay.recert_days[0] == 4  # the first recertification (day 7) came before review 5
+        if stay.denied_at is None:  # the stay ended before the review that would deny
+            assert stay.review_days == list(range(1, len(stay.review_days) + 1)), referral
+            assert len(stay.review_days) < denied, referral
+            continue
+        assert (stay.review_days, stay.denied_at) == (list(range(1, denied + 1)), denied), referral
+        late += denied > 8  # a second batch of review draws, after a recertification
+    assert late > 5

@@ -565,10 +565,12 @@ class Stay:
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
 
-        ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
-        only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first);
+        ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream from its start,
+        asked for only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is
+        drawn first), and again (moved past the numbers already drawn) if the recertification stream was
+        asked for since (the two may share one generator, as ``PatientStreams.of`` gives them);
         ``recert_stream``: gives the patient's recertification stream, asked for only when the payer is
-        recertified (length_of_stay.recertification) and the stay could reach a recertification date;
+        recertified (length_of_stay.recertification) and the stay reaches a recertification date;
         ``disengage``: gives the patient's DISENGAGE stream, asked for only when no-starts or the dropout
         hazard are configured (then it is required); ``never_starts``: the caller knows the patient will
         not attend a day (a warm hand-off that does not show): a no-start whatever the draw, which is
@@ -744,8 +746,9 @@ class Stay:
             recert_indices = self._recert_indices(track.days, first, count, math.floor(now), recert)
             if recert_indices:
                 assert recert_stream is not None, "a recertified stay draws from the patient's RECERT stream"
-                # One uniform per date the stay could reach, from the patient's own stream (a fixed layout).
-                recert_draws = recert_stream().random(len(recert_indices)).tolist()
+                # One uniform per date the stay could reach, from the patient's own stream (a fixed layout),
+                # drawn when the stay reaches its first (below): most stays end before it, and nothing else
+                # reads the stream, so leaving it undrawn moves no number.
                 recert_at = recert_indices[0]
         if review is not None or rule is not None or recert_at != _NO_DAY:
             days = track.days
@@ -801,7 +804,10 @@ class Stay:
                     index = progress_at
                     next_review += interval
                     if drawn == len(draws):
-                        review_rng = review_rng or reviews()
+                        if review_rng is None:
+                            review_rng = reviews()
+                            if draws:  # (the generator moved to the RECERT stream since: past those drawn)
+                                review_rng.random(len(draws))
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     u = draws[drawn]
                     drawn += 1
@@ -830,6 +836,12 @@ class Stay:
                 index = other
                 if recert_at == index:
                     assert recert is not None
+                    assert recert_stream is not None
+                    if not recert_held:  # the first reached: the uniforms of every date, as one draw
+                        # The stream shares the patients' one generator with the review stream: that is
+                        # asked for again (and moved past the numbers drawn) if a later review draws.
+                        recert_draws = recert_stream().random(len(recert_indices)).tolist()
+                        review_rng = None
                     recert_held += 1
                     if recert_draws[recert_held - 1] >= recert.continue_probability:
                         best, state, recert_stopped = 2 * index, recert.on_stop, True
@@ -841,7 +853,10 @@ class Stay:
                 while used >= authorized:
                     review_days.append(index)
                     if drawn == len(draws):
-                        review_rng = review_rng or reviews()
+                        if review_rng is None:
+                            review_rng = reviews()
+                            if draws:  # (the generator moved to the RECERT stream since: past those drawn)
+                                review_rng.random(len(draws))
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     drawn += 1
                     if draws[drawn - 1] < approval_probability:
