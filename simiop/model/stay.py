@@ -37,7 +37,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 
 DAYS_PER_WEEK = 7.0
 NEVER = math.inf
+_NONE: list = []  # type: ignore[type-arg]
+"""An empty list ``Stay.plan`` reads (never writes) where a stay has none: no new list per stay."""
+_NO_DAY = 1 << 62
+"""The index of a review on no day of the stay (none left): an int past every stay's days, compared with
+the stay's other day indices as ints (not with an infinite float)."""
 _REVIEW_DRAWS = 8
 """Review uniforms drawn at a time: a stay with reviews has about three (baseline), a call costs more than a
 number."""
@@ -125,6 +130,7 @@ def first_success_by_week(
     stop: int,
     admitted_on: int,
     steep: list[float] | None = None,
+    lowest: float | None = None,
 ) -> float:
     """``first_success_of_logs`` for the programme days ``days[start:stop]`` of a stay admitted on day
     ``admitted_on``, each taking the log of its calendar week of stay (``logs_by_week``; the last holds for
@@ -148,17 +154,10 @@ def first_success_by_week(
     last = len(logs_by_week) - 1
     last_log = logs_by_week[last]
     if days[start] >= admitted_on and stop - start <= _MAX_BOUNDED_DAYS:
-        left = stop - start
-        lowest = 0.0
-        for log in steepest_weeks(logs_by_week) if steep is None else steep:
-            if left <= 7:
-                lowest += left * log
-                left = 0
-                break
-            lowest += 7 * log
-            left -= 7
-        if left:
-            lowest += left * last_log
+        if lowest is None:  # (``lowest``: the stay's ``_lowest_sum``, if the caller has it already)
+            lowest = _lowest_sum(
+                stop - start, steepest_weeks(logs_by_week) if steep is None else steep, last_log
+            )
         # A log of -inf (a probability of 1) makes it -inf, which fails the test: the exact sum decides.
         if lowest > target + _SUM_SLACK * abs(lowest):
             return NEVER
@@ -230,6 +229,51 @@ def _discharge_at(
     if whole % 2 == 0:
         return track.starts[first + index], track.days[first + index], True, index, index
     return track.ends[first + index], track.days[first + index], False, index + 1, index + 1
+
+
+def _log_of_survival(p: float) -> float:
+    """``log1p(-p)``, the divisor of ``first_success`` for a daily probability ``p`` strictly between 0 and
+    1 (the same float it works out at each call); 0.0 for any other ``p``, which ``first_success`` decides."""
+    return math.log1p(-p) if 0.0 < p < 1.0 else 0.0
+
+
+_Hazards = tuple[float, float, float, float]
+"""A stay's step-up and administrative hazards: their daily probabilities, then their
+``_log_of_survival``."""
+
+
+class _TrackNumbers(NamedTuple):
+    """What ``Stay.plan`` reads of a track and the rules at every admission, worked out once a run."""
+
+    beyond: int | None
+    """The track's first programme day at or after the horizon (``Stay._beyond_of``)."""
+    extension_programme_days: int
+    """A progress review's extension in the track's programme days (0: no progress review)."""
+    hazards: dict[str, _Hazards | None] | None
+    """Per acuity class: the step-up and administrative hazards (None: neither ever fires); None if
+    neither can fire for any class."""
+    dropout_logs: tuple[list[float], list[float]] | None
+    """The dropout hazard's logs by week of stay and the steepest of them (None: no dropout hazard)."""
+    lowest: dict[int, float]
+    """``first_success_by_week``'s bound with no bisection, by the stay's number of programme days."""
+
+
+def _lowest_sum(count: int, steep: list[float], last_log: float) -> float:
+    """The lowest a stay's summed log survival can be over ``count`` programme days: the bound with no
+    bisection of ``first_success_by_week`` (which uses it), 7 days at a time in the ``steep`` weeks, the
+    rest at ``last_log``."""
+    left = count
+    lowest = 0.0
+    for log in steep:
+        if left <= 7:
+            lowest += left * log
+            left = 0
+            break
+        lowest += 7 * log
+        left -= 7
+    if left:
+        lowest += left * last_log
+    return lowest
 
 
 @dataclass(slots=True, eq=False)
@@ -353,6 +397,24 @@ class Stay:
         """Nothing but the plan can end a stay (no hazard, review, payer or recertification review,
         maximum stay, dropout or no-start, and everyone always comes): ``plan`` takes its short path,
         ``plain_plan``, which draws the same numbers and makes the same enrolment."""
+        review = self._review
+        self._review_numbers = (
+            (
+                review.max_extensions,
+                review.extension_weeks * DAYS_PER_WEEK,
+                review.interval_weeks * DAYS_PER_WEEK,
+                review.early_completion_probability,
+                review.early_completion_probability + review.extend_probability,
+            )
+            if review is not None
+            else (0, 0.0, 0.0, 0.0, 0.0)
+        )
+        """A progress review's numbers (maximum extensions, extension days, interval days, early completion
+        probability, early completion or extension), worked out once a run (the floats of once a stay)."""
+        self._absence_run = bytes(max(self._absences_to_dropout, 0))
+        """The run of absences that ends a stay, as ``dropout_day`` looks for it in a drawn stay's bytes."""
+        self._by_track: dict[str, _TrackNumbers] = {}
+        """Per track: what ``plan`` reads of it and of the rules at every admission (``_track_numbers``)."""
 
     def _daily_hazards(self, days_per_week: int, acuity: str) -> tuple[float, float]:
         """(step-up, administrative) probability per programme day, for a week of ``days_per_week``."""
@@ -366,29 +428,53 @@ class Stay:
             )
         return found
 
-    def _disengagement(
-        self, track: TrackState, first: int, count: int, day: int, stream: np.random.Generator
-    ) -> tuple[bool, float]:
-        """(whether the patient never starts, the stay's day index where the dropout hazard fires).
-
-        Two uniforms from the patient's DISENGAGE ``stream``, always both, in this order: no-start, then
-        the hazard's (a no-start's goes unused). The hazard's week is the calendar week of stay, counted
-        from the admission ``day``; its last value holds for every later week.
-        """
-        u_no_start, u_dropout = stream.random(2).tolist()
-        no_start = u_no_start < self._no_start
+    def _dropout_logs(self, days_per_week: int) -> tuple[list[float], list[float]] | None:
+        """The dropout hazard's log1p(-daily) by week of stay (``piecewise_first_success``) and those below
+        the last week's, most negative first (``steepest_weeks``), for a week of ``days_per_week``; None
+        with no dropout hazard. The hazard's week is the calendar week of stay, counted from the admission
+        day; its last value holds for every later week."""
         weekly = self._dropout_weekly
-        if weekly is None or no_start:
-            return no_start, NEVER
-        days_per_week = track.days_per_week
+        if weekly is None:
+            return None
         found = self._dropout_daily.get(days_per_week)
         if found is None:  # log1p(-daily) of each week's daily probability (piecewise_first_success)
             daily = np.array([weekly_to_daily(p, days_per_week) for p in weekly])
             with np.errstate(divide="ignore"):  # a probability of 1: log(0) = -inf, it fires that day
                 logs = np.log1p(-daily).tolist()
             found = self._dropout_daily[days_per_week] = (logs, steepest_weeks(logs))
-        logs, steep = found
-        return False, first_success_by_week(u_dropout, logs, track.days, first, first + count, day, steep)
+        return found
+
+    def _track_numbers(self, track: TrackState) -> _TrackNumbers:
+        """What ``plan`` reads of ``track`` at every admission, worked out at its first (``_by_track``):
+        its first programme day at or after the horizon (``_beyond_of``), a progress review's extension
+        in programme days, per acuity class the step-up and administrative hazards (``_Hazards``; None if
+        neither can fire) and the dropout hazard's logs (``_dropout_logs``)."""
+        days_per_week = track.days_per_week
+        review = self._review
+        hazards: dict[str, _Hazards | None] | None = None
+        if self._hazards_possible:  # (else none is looked up: a patient's acuity need not be a class)
+            by_class: dict[str, _Hazards | None] = {}
+            for acuity in self._config.referrals.acuity_classes:
+                p_step_up, p_administrative = self._daily_hazards(days_per_week, acuity)
+                by_class[acuity] = (
+                    None
+                    if p_step_up <= 0.0 and p_administrative <= 0.0  # neither ever fires
+                    else (
+                        p_step_up,
+                        p_administrative,
+                        _log_of_survival(p_step_up),
+                        _log_of_survival(p_administrative),
+                    )
+                )
+            hazards = by_class
+        found = self._by_track[track.name] = _TrackNumbers(
+            self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track),
+            math.ceil(review.extension_weeks * days_per_week) if review is not None else 0,
+            hazards,
+            self._dropout_logs(days_per_week),
+            {},
+        )
+        return found
 
     def _beyond_of(self, track: TrackState) -> int | None:
         """The track's first programme day at or after the horizon: found once per run, not per admission."""
@@ -479,10 +565,12 @@ class Stay:
     ) -> Enrolment:
         """Admit ``episode`` at ``now`` (on ``day``) from ``first`` (the track's day index): draw the stay.
 
-        ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream, asked for
-        only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is drawn first);
+        ``rng``: the patient's stay stream; ``reviews``: gives the patient's review stream from its start,
+        asked for only when a review draws (it may move ``rng``'s generator: everything from ``rng`` is
+        drawn first), and again (moved past the numbers already drawn) if the recertification stream was
+        asked for since (the two may share one generator, as ``PatientStreams.of`` gives them);
         ``recert_stream``: gives the patient's recertification stream, asked for only when the payer is
-        recertified (length_of_stay.recertification) and the stay could reach a recertification date;
+        recertified (length_of_stay.recertification) and the stay reaches a recertification date;
         ``disengage``: gives the patient's DISENGAGE stream, asked for only when no-starts or the dropout
         hazard are configured (then it is required); ``never_starts``: the caller knows the patient will
         not attend a day (a warm hand-off that does not show): a no-start whatever the draw, which is
@@ -496,24 +584,21 @@ class Stay:
         propensity = self._fixed_propensity
         if propensity is None:
             propensity = self._propensity(rng)
-        days_per_week = track.days_per_week
         episode.admitted_day = now
         episode.therapist = therapist.person_id
         episode.group = group
         continuous = track.continuous
-        if review is not None:
-            max_extensions = review.max_extensions
-            extension_days = review.extension_weeks * DAYS_PER_WEEK
-            extension_programme_days = math.ceil(review.extension_weeks * days_per_week)
-        else:
-            max_extensions = extension_programme_days = 0
-            extension_days = 0.0
+        # The track's and the rules' numbers, read once a run rather than once a stay (_track_numbers).
+        numbers = self._by_track.get(track.name)
+        if numbers is None:
+            numbers = self._track_numbers(track)
+        beyond, extension_programme_days, hazards, dropout_logs, lowest_sums = numbers
+        max_extensions, extension_days, interval, early, early_or_extend = self._review_numbers
 
         joined = continuous and first > 0 and track.ends[first - 1] > now
         # The programme days the stay could take: the plan with every extension, but no further than the
         # first programme day starting at or after the horizon (index ``beyond``), so that time and memory
         # follow the horizon, not the plan (a plan of 10^6 weeks took 70 s and 6 GB for a 1-year run).
-        beyond = self._beyond[track.name] if track.name in self._beyond else self._beyond_of(track)
         if self._weeks:
             planned_end = (now if continuous else day) + planned * DAYS_PER_WEEK
             planned_days = 0
@@ -521,7 +606,12 @@ class Stay:
             if beyond is not None and latest > self._horizon:
                 count = beyond - first + 1
             else:
-                track.list_until(latest)
+                # With a horizon the days are listed past it already (``_beyond_of`` listed them), so past
+                # ``latest``: only a run with no horizon may have to list more (list_until's test).
+                if beyond is None and (
+                    not track.days or track.next_day[-1] <= latest or track.starts[-1] <= latest
+                ):
+                    track.list_until(latest)
                 if continuous:  # the days starting before the latest planned end
                     count = bisect.bisect_left(track.starts, latest, first) - first
                 else:  # to the day whose next programme day is at or after it
@@ -539,50 +629,104 @@ class Stay:
         # A plan cut at the horizon "ends" at the start of the day after it: never reached in the run.
         censor_key = 2 * (count - 1) if beyond is not None and first + count - 1 >= beyond else NEVER
         # Three uniforms (family, step-up, administrative), then one per day the stay could take: one
-        # numpy call for both (numpy fills an array draw by draw, so the numbers are the same).
+        # numpy call for both (numpy fills an array draw by draw, so the numbers are the same). The days'
+        # bytes are cut from all the draws' (one byte each), with no view of the array made for them.
         if propensity >= 1.0:
             if self._uniforms_unused:
                 u_family = u_step_up = u_administrative = 0.0  # never read (see __init__)
             else:
                 u_family, u_step_up, u_administrative = rng.random(3).tolist()
             attended: list[bool] | bytes = [True] * count
+            drawn_days = b""
         else:
             uniforms = rng.random(3 + count)
             u_family, u_step_up, u_administrative = uniforms[:3].tolist()
-            attended = (uniforms[3:] < propensity).tobytes()
+            attended = drawn_days = (uniforms < propensity).tobytes()[3:]
         no_start, quit_day = False, NEVER
         if self._disengages:  # after every draw from ``rng``: its stream may share ``rng``'s generator
             if disengage is None:
                 raise ValueError("no-starts or the dropout hazard need the patient's DISENGAGE stream")
-            no_start, quit_day = self._disengagement(track, first, count, day, disengage())
+            # Two uniforms from the patient's DISENGAGE stream, in this order: no-start, then the dropout
+            # hazard's. One at a time (numpy's scalar is the next of the same sequence), the second only if
+            # read: nothing else draws from this stream, so leaving its next number undrawn moves nothing.
+            stream = disengage()
+            if stream.random() < self._no_start:
+                no_start = True
+            elif dropout_logs is not None and count > 0:
+                u_dropout = stream.random()
+                logs, steep = dropout_logs
+                # first_success_by_week's first shortcut, its bound per number of days kept per track:
+                # most stays are ruled out here, with no call (the same floats and test as inside it).
+                lowest = lowest_sums.get(count)
+                if lowest is None:
+                    lowest = lowest_sums[count] = _lowest_sum(count, steep, logs[-1])
+                if not (
+                    track.days[first] >= day
+                    and count <= _MAX_BOUNDED_DAYS
+                    and lowest > math.log1p(-u_dropout) + _SUM_SLACK * abs(lowest)
+                ):
+                    quit_day = first_success_by_week(
+                        u_dropout, logs, track.days, first, first + count, day, steep, lowest
+                    )
         if never_starts:
             if self.always_attends:
                 raise ValueError("a patient who never starts needs a Stay made with no_starts_possible")
             no_start, quit_day = True, NEVER
 
         hazard_state: EndState = STEP_UP
-        p_step_up, p_administrative = (
-            self._daily_hazards(days_per_week, episode.acuity) if self._hazards_possible else (0.0, 0.0)
-        )
-        if p_step_up <= 0.0 and p_administrative <= 0.0:  # neither ever fires
+        found = hazards[episode.acuity] if hazards is not None else None
+        if found is None:  # neither ever fires
             hazard_key = NEVER
         else:
-            step_up = first_success(u_step_up, p_step_up)
-            administrative = first_success(u_administrative, p_administrative)
-            hazard_key = 2 * min(step_up, administrative)
+            # first_success of each, written out for a probability strictly between 0 and 1 (its divisor
+            # worked out once a run: the same floats); any other probability is first_success's to decide.
+            p_step_up, p_administrative, log_step_up, log_administrative = found
+            step_up = (
+                math.floor(math.log1p(-u_step_up) / log_step_up)
+                if log_step_up
+                else first_success(u_step_up, p_step_up)
+            )
+            administrative = (
+                math.floor(math.log1p(-u_administrative) / log_administrative)
+                if log_administrative
+                else first_success(u_administrative, p_administrative)
+            )
             if step_up > administrative:
-                hazard_state = ADMINISTRATIVE
+                hazard_key, hazard_state = 2 * administrative, ADMINISTRATIVE
+            else:
+                hazard_key = 2 * step_up
         if 2 * quit_day < hazard_key:  # the dropout hazard, last on a tie
             hazard_key, hazard_state = 2 * quit_day, DROPOUT
-        # Nobody who always comes drops out: no run of absences to look for.
-        dropout_key = NEVER if propensity >= 1.0 else 2 * dropout_day(attended, self._absences_to_dropout) + 1
         if no_start:  # attends no day: the run of absences ends the stay
             attended = [False] * count
             dropout_key = 2 * dropout_day(bytes(count), self._absences_to_dropout) + 1
-        completion_key = min(
-            self._completion(track, first, count, planned_end, planned_days, joined), censor_key
-        )
-        best, state = self._end_by_rules(hazard_key, hazard_state, dropout_key, completion_key, limit_key)
+        elif propensity >= 1.0:  # nobody who always comes drops out: no run of absences to look for
+            dropout_key = NEVER
+        elif self._absence_run:  # dropout_day over the drawn bytes, written out
+            run = drawn_days.find(self._absence_run)
+            dropout_key = NEVER if run < 0 else 2 * (run + self._absences_to_dropout - 1) + 1
+        else:
+            dropout_key = 2 * dropout_day(attended, self._absences_to_dropout) + 1
+        if planned_days:  # _completion, written out but for a continuous stay in weeks
+            completion_key: float = 2 * (planned_days - 1) + 1 - (2 if joined else 0)
+        elif continuous:
+            completion_key = self._completion(track, first, count, planned_end, planned_days, joined)
+        else:
+            completion_key = (
+                2 * (bisect.bisect_left(track.next_day, _whole(planned_end), first, first + count) - first)
+                + 1
+            )
+        if censor_key < completion_key:
+            completion_key = censor_key
+        if limit_key == NEVER:  # _earliest, written out (_end_by_rules with no maximum stay)
+            if hazard_key <= dropout_key and hazard_key <= completion_key:
+                best, state = hazard_key, hazard_state
+            elif dropout_key <= completion_key:
+                best, state = dropout_key, DROPOUT
+            else:
+                best, state = completion_key, COMPLETED
+        else:
+            best, state = self._end_by_rules(hazard_key, hazard_state, dropout_key, completion_key, limit_key)
 
         # Progress reviews, recertifications and payer reviews, in day order (in that order on a shared
         # day), while the stay lasts: each may end it at the day's start; a progress review may extend the
@@ -592,35 +736,49 @@ class Stay:
         denied_at: int | None = None
         denied_on: int | None = None
         recert = self._recert
-        recert_days: list[int] = []
-        recert_at: float = NEVER
-        recert_draws: list[float] = []
-        recert_indices: list[int] = []
+        recert_held = 0
+        """Recertifications held: the first ``recert_held`` of ``recert_indices``."""
+        recert_at = _NO_DAY
+        recert_draws: list[float] = _NONE
+        recert_indices: list[int] = _NONE
         recert_stopped = False
         if recert is not None and (self._recert_payers is None or episode.payer in self._recert_payers):
             recert_indices = self._recert_indices(track.days, first, count, math.floor(now), recert)
             if recert_indices:
                 assert recert_stream is not None, "a recertified stay draws from the patient's RECERT stream"
-                # One uniform per date the stay could reach, from the patient's own stream (a fixed layout).
-                recert_draws = recert_stream().random(len(recert_indices)).tolist()
+                # One uniform per date the stay could reach, from the patient's own stream (a fixed layout),
+                # drawn when the stay reaches its first (below): most stays end before it, and nothing else
+                # reads the stream, so leaving it undrawn moves no number.
                 recert_at = recert_indices[0]
-        if review is not None or rule is not None or recert_at != NEVER:
+        if review is not None or rule is not None or recert_at != _NO_DAY:
             days = track.days
             end_index = first + count
-            next_review = day + review.interval_weeks * DAYS_PER_WEEK if review is not None else NEVER
-            authorized = float(rule.initial_days) if rule is not None else NEVER
-            admitted_on = math.floor(now)
-            by_attendance = rule is not None and rule.unit == "attended_days"
-            attended_before = list(itertools.accumulate(attended, initial=0)) if by_attendance else []
+            next_review = day + interval if review is not None else NEVER
+            authorized = NEVER
+            admitted_on = 0
+            by_attendance = denial_discharges = False
+            approval_probability = 0.0
+            days_per_approval = 0
+            attended_before: list[int] = _NONE
+            if rule is not None:
+                # The payer's rule, read once a stay (pydantic attributes: read once per review before)
+                authorized = float(rule.initial_days)
+                approval_probability = rule.approval_probability
+                days_per_approval = rule.days_per_approval
+                denial_discharges = rule.on_denial == "administrative_discharge"
+                admitted_on = math.floor(now)
+                if rule.unit == "attended_days":
+                    by_attendance = True
+                    attended_before = list(itertools.accumulate(attended, initial=0))
 
-            # The next progress and payer review as an index into the stay's days (NEVER: none), found by
+            # The next progress and payer review as an index into the stay's days (_NO_DAY: none), found by
             # bisection (written out where needed: this runs for every stay with reviews).
-            progress_at: float = NEVER
+            progress_at = _NO_DAY
             if review is not None:
                 progress_at = bisect.bisect_left(days, _whole(next_review), first, end_index) - first
                 if progress_at >= count:
-                    progress_at = NEVER
-            payer_at: float = NEVER
+                    progress_at = _NO_DAY
+            payer_at = _NO_DAY
             if rule is not None:
                 if by_attendance:
                     payer_at = bisect.bisect_left(attended_before, _whole(authorized), 0, count)
@@ -629,35 +787,31 @@ class Stay:
                         bisect.bisect_left(days, _whole(admitted_on + authorized), first, end_index) - first
                     )
                 if payer_at >= count:
-                    payer_at = NEVER
+                    payer_at = _NO_DAY
             # The review stream's uniforms, drawn a few at a time as the reviews need them (numpy fills an
             # array draw by draw: the same numbers as one call per review; nothing else reads this stream).
             review_rng: np.random.Generator | None = None
             draws: list[float] = []
             drawn = 0
             extensions = 0
-            # A progress review's numbers, read once a stay rather than once a review (the same floats).
-            interval = early = early_or_extend = 0.0
-            if review is not None:
-                interval = review.interval_weeks * DAYS_PER_WEEK
-                early = review.early_completion_probability
-                early_or_extend = review.early_completion_probability + review.extend_probability
             while True:
-                # min(progress_at, recert_at, payer_at), written out: once per review of every stay
-                at = progress_at if progress_at <= recert_at else recert_at
-                if payer_at < at:
-                    at = payer_at
-                if at == NEVER or 2 * at >= best:
-                    break
-                index = int(at)
-                if progress_at == at and review is not None:
+                # The next recertification or payer review (on a shared day the recertification first), and
+                # before it (on a shared day first) the progress reviews, in a loop of their own: most of a
+                # stay's reviews, one after the other. A stay's end key is always finite (its completion's at
+                # the latest), so a review on no day (_NO_DAY) never comes before it.
+                other = recert_at if recert_at <= payer_at else payer_at
+                while progress_at <= other and 2 * progress_at < best:
+                    index = progress_at
                     next_review += interval
                     if drawn == len(draws):
-                        review_rng = review_rng or reviews()
+                        if review_rng is None:
+                            review_rng = reviews()
+                            if draws:  # (the generator moved to the RECERT stream since: past those drawn)
+                                review_rng.random(len(draws))
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     u = draws[drawn]
                     drawn += 1
-                    if u < early:
+                    if u < early:  # ends the stay before ``other`` (2 * other >= best: the loop ends)
                         best, state = 2 * index, COMPLETED
                         break
                     if u < early_or_extend and extensions < max_extensions:
@@ -676,31 +830,41 @@ class Stay:
                         bisect.bisect_left(days, _whole(next_review), first + index + 1, end_index) - first
                     )
                     if progress_at >= count:
-                        progress_at = NEVER
-                    continue
-                if recert_at == at:
+                        progress_at = _NO_DAY
+                if 2 * other >= best:
+                    break
+                index = other
+                if recert_at == index:
                     assert recert is not None
-                    recert_days.append(index)
-                    if recert_draws[len(recert_days) - 1] >= recert.continue_probability:
+                    assert recert_stream is not None
+                    if not recert_held:  # the first reached: the uniforms of every date, as one draw
+                        # The stream shares the patients' one generator with the review stream: that is
+                        # asked for again (and moved past the numbers drawn) if a later review draws.
+                        recert_draws = recert_stream().random(len(recert_indices)).tolist()
+                        review_rng = None
+                    recert_held += 1
+                    if recert_draws[recert_held - 1] >= recert.continue_probability:
                         best, state, recert_stopped = 2 * index, recert.on_stop, True
                         break
-                    held = len(recert_days)
-                    recert_at = recert_indices[held] if held < len(recert_indices) else NEVER
+                    recert_at = recert_indices[recert_held] if recert_held < len(recert_indices) else _NO_DAY
                     continue
                 assert rule is not None
                 used = attended_before[index] if by_attendance else days[first + index] - admitted_on
                 while used >= authorized:
                     review_days.append(index)
                     if drawn == len(draws):
-                        review_rng = review_rng or reviews()
+                        if review_rng is None:
+                            review_rng = reviews()
+                            if draws:  # (the generator moved to the RECERT stream since: past those drawn)
+                                review_rng.random(len(draws))
                         draws += review_rng.random(_REVIEW_DRAWS).tolist()
                     drawn += 1
-                    if draws[drawn - 1] < rule.approval_probability:
-                        authorized += rule.days_per_approval
+                    if draws[drawn - 1] < approval_probability:
+                        authorized += days_per_approval
                         continue
                     denied_at = index
                     authorized = NEVER
-                    if rule.on_denial == "administrative_discharge":
+                    if denial_discharges:
                         best, state = 2 * index, ADMINISTRATIVE
                     else:
                         denied_on = days[first + index]
@@ -708,7 +872,7 @@ class Stay:
                 if denied_at is not None and state == ADMINISTRATIVE and best == 2 * index:
                     break
                 if authorized == NEVER:
-                    payer_at = NEVER
+                    payer_at = _NO_DAY
                 else:
                     if by_attendance:
                         payer_at = bisect.bisect_left(attended_before, _whole(authorized), index + 1, count)
@@ -720,7 +884,7 @@ class Stay:
                             - first
                         )
                     if payer_at >= count:
-                        payer_at = NEVER
+                        payer_at = _NO_DAY
 
         if (
             continuous
@@ -736,7 +900,29 @@ class Stay:
             state = self._at_max_stay
             completion_key = NEVER
 
-        ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
+        # _discharge_at, written out for a key at a programme day's start or end (a continuous stay's
+        # planned end, a key with a fraction, is its to work out).
+        parity = best % 2
+        if parity == 0:
+            index = int(best) // 2
+            ends_at, ends_on, at_start, started, ended = (
+                track.starts[first + index],
+                track.days[first + index],
+                True,
+                index,
+                index,
+            )
+        elif parity == 1:
+            index = int(best) // 2
+            ends_at, ends_on, at_start, started, ended = (
+                track.ends[first + index],
+                track.days[first + index],
+                False,
+                index + 1,
+                index + 1,
+            )
+        else:
+            ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
         if state == DROPOUT and (no_start or not any(attended[:started])):
             # Left before attending a day (a drawn no-start's run of absences, an absence run from day
             # one, or the dropout hazard at the first day's start): a no-start, not a dropout (issue 19).
@@ -763,8 +949,8 @@ class Stay:
             denied_at,
             denied_on,
         )
-        if recert_days:
-            enrolment.recert_days = tuple(recert_days)
+        if recert_held:
+            enrolment.recert_days = tuple(recert_indices[:recert_held])
             enrolment.recert_stopped = recert_stopped
         if limit_key != NEVER:
             enrolment.at_max_stay = (
