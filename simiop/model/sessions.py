@@ -365,7 +365,7 @@ class Sessions:
 
     def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
         """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
-        without, a held one-group session's rows keep one shared patient list and no RowPatients."""
+        without, a held one-group session gets no RowPatients (nothing is removed from its rows)."""
         self._pull_outs = pull_outs
         self._roster = roster
         self._group_rooms = group_rooms
