@@ -12,7 +12,7 @@ from simiop.billing import bill
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import RowColumns, SessionRow
 from simiop.model.session_table import KEY_FIELDS, NO_TIME, SessionTable, positions_within
-from simiop.model.sessions import SessionLog
+from simiop.model.sessions import FlatRow, RowPatients, SessionLog
 from simiop.results.columns import Columns
 from simiop.results.tables import SESSION_COLUMNS, iso_dates, render_columns, render_sessions, session_columns
 from tests.test_tables import CONFIG, tiny
@@ -67,9 +67,8 @@ def test_days_closed_apart_are_never_mixed_and_an_empty_log_is_an_empty_table() 
 
 def test_a_group_row_lists_its_patients_as_they_are_when_the_table_is_made() -> None:
     log = SessionLog()
-    members = [10, 11, 12]
-    log.add(2, ("group", "day", 0, 0, "programme", 540.0, 590.0, (), 0, "", "held", ""), members)
-    members.remove(11)  # care pulled the patient out of this session
+    log.add(2, ("group", "day", 0, 0, "programme", 540.0, 590.0, (), 0, "", "held", ""), [10, 11, 12])
+    FlatRow(log, 0, 0, 3).remove(11)  # care pulled the patient out of this session
     assert log.records()[0].patients == (10, 12)
 
 
@@ -143,28 +142,49 @@ def test_a_day_s_rows_carry_the_day_set_before_them_and_another_day_closes_the_o
     log = SessionLog()
     log.at_day(5)
     log.key.append(log.code(_held("individual", 700.0, "therapist_1")))  # a hot path's row: no day of its own
-    log.patients.append([1])
+    log.sizes.append(1)  # a one-patient row: its id, flat
+    log.ids.append(1)
     log.at_day(5)  # the same day again: still open, sorted with what follows
     log.key.append(log.code(_held("family", 600.0, "therapist_1")))
-    log.patients.append([2])
+    log.sizes.append(1)
+    log.ids.append(2)
     log.add(6, _held("individual", 500.0, "therapist_1"), [3])  # another day: day 5's rows are closed first
     table = log.records()
     assert table.day.tolist() == [5, 5, 6]
     assert [patients[0] for patients in table.patients] == [2, 1, 3]  # 600 before 700 on day 5; 500 on day 6
 
 
-def test_the_table_holds_the_log_s_own_patient_lists_in_each_day_s_order() -> None:
-    """records() reorders the rows' patient lists without copying them: a held group's rows share one list
-    in the table as in the log (numpy reorders the references)."""
+def test_the_flat_record_keeps_each_row_s_patients_through_pull_outs_and_each_day_s_order() -> None:
+    """The log's patients are one flat column (a size per row): rows of 0, 1 and many patients, a held group's
+    rows from which care pulls a patient out of one row (marked, left out), reordered per day closed, come
+    out as each row's own ids, flat (``patient_ids``) and as lists (``patients``)."""
     log = SessionLog()
-    shared = [4, 5]
     log.add(1, _held("individual", 700.0, "therapist_1"), [1])
-    for k, start in enumerate((540.0, 600.0)):
+    at, first = len(log.ids), len(log.key)
+    for k, start in enumerate((540.0, 600.0, 660.0)):  # a held group: three rows of the same four patients
         group = ("group", "day", 0, k, "programme", start, start + 50.0, ("therapist_2",), 0, "group_room_1")
-        log.add(1, (*group, "held", ""), shared)
+        log.add(1, (*group, "held", ""), [4, 5, 6, 7])
+    held = RowPatients(log, at, first, 3, 4)
+    held[1].remove(5)  # care pulls patient 5 out of session 1 only
+    held[-1].remove(7)  # and patient 7 out of session 2
+    assert [list(row) for row in held] == [[4, 5, 6, 7], [4, 6, 7], [4, 5, 6]]
+    assert len(held[1]) == 3
+    assert held[1] == [4, 6, 7]
+    with pytest.raises(ValueError, match="not in list"):
+        held[1].remove(5)  # already out of that row
+    with pytest.raises(IndexError):
+        held[3]
+    log.add(1, _missed("individual", "no_slot"), [8])
     log.add(1, _held("family", 500.0, "therapist_1"), [2, 3])
+    log.add(1, _held("intake", 400.0, "therapist_1"), [])  # a row of nobody
+    log.add(2, _held("individual", 450.0, "therapist_1"), [9])  # the next day: day 1 is closed first
     table = log.records()
-    assert [list(p) for p in table.patients] == [[2, 3], [4, 5], [4, 5], [1]]
-    assert table.patients[1] is shared
-    assert table.patients[2] is shared
-    assert isinstance(table.patients, list)
+    expected = [[], [2, 3], [4, 5, 6, 7], [4, 6, 7], [4, 5, 6], [1], [8], [9]]
+    assert table.day.tolist() == [1] * 7 + [2]
+    assert [list(p) for p in table.patients] == expected
+    rows_of, ids = table.patient_ids()
+    assert ids.tolist() == [i for p in expected for i in p]
+    assert rows_of.tolist() == [row for row, p in enumerate(expected) for _ in p]
+    assert table == SessionTable(table.day, table.key, [tuple(p) for p in expected], table.keys)
+    with pytest.raises(ValueError, match="ids for rows of"):
+        SessionTable.from_flat(table.day, table.key, np.ones(table.size, dtype=np.intp), ids, table.keys)

@@ -245,23 +245,19 @@ def test_a_cover_person_leads_a_group_only_when_the_roles_own_people_run_out_and
     assert roster.row("therapist", 1).cover_hours == 0.0
 
 
-def test_a_held_group_s_rows_share_one_list_until_a_row_is_asked_for() -> None:
-    """``RowPatients``: the log's rows of a held group hold one list; asking for row k gives that row its
-    own copy (in the log too), so a pull-out from session k leaves the other rows as they were."""
+def test_a_held_group_s_rows_are_flat_in_the_log_and_a_pull_out_leaves_the_other_rows() -> None:
+    """``RowPatients``: the log's rows of a held group are its patients once per session, flat; care
+    removing a patient from row k (a ``FlatRow``) leaves the other rows as they were."""
     config = tiny_config()
     roster, track = roster_of(config), track_of(config)
     log = SessionLog()
     (held,) = hold_sessions(_day(track, roster, [_patients(track, roster, 0, 4)]), roster, 1, log)
-    rows = log.patients
-    assert len(held.patients) == len(rows) == len(track.session_times) == 3
-    assert rows[0] is rows[1] is rows[2]
+    assert len(held.patients) == len(log.sizes) == len(track.session_times) == 3
+    assert log.ids == [0, 1, 2, 3] * 3
     held.patients[1].remove(2)  # care pulls patient 2 out of session 1
-    assert rows == [[0, 1, 2, 3], [0, 1, 3], [0, 1, 2, 3]]
-    assert rows[0] is rows[2]
-    assert rows[1] is not rows[0]
-    assert held.patients[1] is rows[1]  # asked again: the same own list
+    assert log.sizes == [4, 3, 4]
+    assert held.patients[1] == [0, 1, 3]
     assert held.patients[-1] == [0, 1, 2, 3]
-    assert rows[2] is not rows[0]
     assert held.patients[0:2] == [[0, 1, 2, 3], [0, 1, 3]]
     with pytest.raises(IndexError):
         held.patients[3]  # a day of three sessions

@@ -238,8 +238,12 @@ class Care:
     ) -> None:
         self._roster = roster
         self._log = log if log is not None else SessionLog()
-        self._log_key, self._log_patients = self._log.key.append, self._log.patients.append
-        """The log's two columns' appends (a row is written by a call to each, after ``at_day``)."""
+        self._log_key, self._log_size, self._log_id = (
+            self._log.key.append,
+            self._log.sizes.append,
+            self._log.ids.append,
+        )
+        """The log's columns' appends (a one-patient row: key, size 1 and its id, after ``at_day``)."""
         self._days = patient_days
         self._episode_ids = patient_days.episode_id
         self._ran = patient_days.ran
@@ -421,7 +425,7 @@ class Care:
         prescriber, family = self._prescriber, self._family
         next_week: int | None = None
         shift = track.spec.shift
-        log_key, log_patients = self._log_key, self._log_patients
+        log_key, log_size, log_id = self._log_key, self._log_size, self._log_id
         spots = self._spots.get(track.name)
         if spots is None:
             spots = self._spots_of(track)
@@ -465,7 +469,8 @@ class Care:
                 if reason is not None:
                     code = individual.missed.get(reason)
                     log_key(code if code is not None else self._missed_code(individual, reason))
-                    log_patients([episode_id])
+                    log_size(1)
+                    log_id(episode_id)
                 else:
                     patient = PatientToday(track.programme, self.assessed.get(episode_id))
                     if self._give(individual, [therapist], day, week, row, episode_id, at, session, patient):
@@ -485,7 +490,8 @@ class Care:
                 if isinstance(able, str):
                     code = spot.missed.get(able)
                     log_key(code if code is not None else self._missed_code(spot, able))
-                    log_patients([episode_id])
+                    log_size(1)
+                    log_id(episode_id)
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -510,7 +516,8 @@ class Care:
                 if isinstance(able, str):
                     code = family_spot.missed.get(able)
                     log_key(code if code is not None else self._missed_code(family_spot, able))
-                    log_patients([episode_id])
+                    log_size(1)
+                    log_id(episode_id)
                 else:
                     if patient is None:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
@@ -674,7 +681,8 @@ class Care:
                  f"office:{person_id}", "held", "")
             )  # fmt: skip
         self._log_key(code)
-        self._log_patients([episode_id])
+        self._log_size(1)
+        self._log_id(episode_id)
         return True
 
     def _no_slot(self, spot: _Spot, day: int, episode_id: int) -> bool:
@@ -682,7 +690,8 @@ class Care:
         log = self._log
         code = spot.missed.get("no_slot")
         log.key.append(code if code is not None else self._missed_code(spot, "no_slot"))
-        log.patients.append([episode_id])
+        log.sizes.append(1)
+        log.ids.append(episode_id)
         return False
 
     def _missed_code(self, spot: _Spot, reason: SessionReason) -> int:

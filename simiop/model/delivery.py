@@ -168,5 +168,6 @@ class _Assessments:
                      outcome, "")
                 )  # fmt: skip
             log.key.append(code)
-            log.patients.append([booking.episode_id])
+            log.sizes.append(1)
+            log.ids.append(booking.episode_id)
         return held

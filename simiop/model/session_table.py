@@ -72,11 +72,44 @@ class SessionTable:
             raise ValueError(f"key codes outside the {len(keys)} keys")
         self.day.flags.writeable = False
         self.key.flags.writeable = False
-        self.patients: Sequence[Sequence[int]] = patients
+        self._patients: Sequence[Sequence[int]] | None = patients
         self.keys: tuple[SessionKey, ...] = tuple(keys)
         self.size = len(patients)
         self._per_key: dict[tuple[str, str], np.ndarray] = {}
         self._flat: tuple[np.ndarray, np.ndarray] | None = None
+        self._sizes: np.ndarray | None = None
+        """Each row's number of patients, for a table made from flat ids (``from_flat``)."""
+
+    @classmethod
+    def from_flat(
+        cls, day: np.ndarray, key: np.ndarray, sizes: np.ndarray, ids: np.ndarray, keys: Sequence[SessionKey]
+    ) -> SessionTable:
+        """A table whose patients are given flat: ``ids`` (int64) holds every row's episode ids in row order,
+        ``sizes`` (one per row) how many of them are each row's. ValueError if the lengths disagree.
+
+        What the after-pass's ``SessionLog.records`` makes: the results code reads the patients flat
+        (``patient_ids``), so no list per row is made unless ``patients`` is asked for (tests, notebooks).
+        """
+        sizes = np.asarray(sizes, dtype=np.intp)
+        ids = np.asarray(ids, dtype=np.int64)
+        if int(sizes.sum()) != ids.size:
+            raise ValueError(f"{ids.size} ids for rows of {int(sizes.sum())} patients")
+        table = cls(day, key, [()] * sizes.size, keys)  # __init__'s checks; the patients are cut when asked
+        table._patients = None
+        table._sizes = sizes
+        table._flat = (np.repeat(np.arange(sizes.size), sizes), ids)
+        return table
+
+    @property
+    def patients(self) -> Sequence[Sequence[int]]:
+        """Each row's episode ids: as given, or (``from_flat``) lists cut from the flat ids at first ask."""
+        if self._patients is None:
+            assert self._sizes is not None
+            assert self._flat is not None
+            ids = self._flat[1].tolist()
+            ends = np.cumsum(self._sizes).tolist()
+            self._patients = [ids[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        return self._patients
 
     @classmethod
     def coded(cls, rows: SessionTable | RowColumns[SessionRow]) -> SessionTable:

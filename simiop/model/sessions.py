@@ -13,7 +13,7 @@ passed in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, TypeVar, get_args, overload
@@ -23,7 +23,7 @@ import numpy as np
 from simiop.model.attendance import Attendance
 from simiop.model.clock import EPS, Timeline
 from simiop.model.records import SessionKind, SessionReason
-from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable
+from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable, positions_within
 from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
@@ -75,21 +75,28 @@ class SessionLog:
     """The sessions.csv rows of the run as the after-pass writes them: int-coded columns (SessionTable's).
 
     Per row: the code of its key (``key``: the row's fields but the day and
-    the patients, each distinct key numbered once by ``code``) and its
-    patients (``patients``); its day is the day of the rows written since the
-    last close (``at_day``), kept once per day, not per row. The rows of one
-    group share one list (never changed once its day is over) until care pulls
-    a patient out of one, which then gets its own (``RowPatients``). Rows are
+    the patients, each distinct key numbered once by ``code``) and its number
+    of patients (``sizes``); the patients' episode ids of every row, in row
+    order, are one flat column (``ids``: a one-patient row appends an int, not
+    a list of its own); its day is the day of the rows written since the
+    last close (``at_day``), kept once per day, not per row. A patient care
+    pulls out of a held group's row is marked ``REMOVED`` in place there
+    (``RowPatients``: nothing written is moved) and left out by ``records``. Rows are
     written phase by phase (intake, groups, care); ``close_day`` marks the
     end of a day, and ``records`` puts each day's rows into (start, kind)
     order, missed care (no time) last, by one stable numpy sort of all rows.
     """
 
-    __slots__ = ("_closed", "_closed_at", "_days", "codes", "key", "open_day", "patients")
+    __slots__ = ("_closed", "_closed_at", "_days", "codes", "ids", "key", "open_day", "removed", "sizes")
 
     def __init__(self) -> None:
         self.key: list[int] = []
-        self.patients: list[list[int]] = []
+        self.sizes: list[int] = []
+        """Each row's number of patients."""
+        self.ids: list[int] = []
+        """Every row's patients' episode ids in row order (``REMOVED``: a patient pulled out of a group)."""
+        self.removed = 0
+        """How many of ``ids`` are ``REMOVED``."""
         self.codes: dict[SessionKey, int] = {}
         """Key -> its code: the keys in code order are the table's ``keys``."""
         self.open_day = 0
@@ -115,13 +122,14 @@ class SessionLog:
             self.close_day()
             self.open_day = day
 
-    def add(self, day: int, key: SessionKey, patients: list[int]) -> None:
-        """Write one row of ``day`` (callers on the hot paths call ``at_day`` and append to the two lists
+    def add(self, day: int, key: SessionKey, patients: Sequence[int]) -> None:
+        """Write one row of ``day`` (callers on the hot paths call ``at_day`` and append to the three lists
         themselves)."""
         if day != self.open_day:
             self.at_day(day)
         self.key.append(self.code(key))
-        self.patients.append(patients)
+        self.sizes.append(len(patients))
+        self.ids.extend(patients)
 
     def close_day(self) -> None:
         """End the day: its rows are sorted by (start, kind) among themselves."""
@@ -155,10 +163,21 @@ class SessionLog:
         segment = np.repeat(np.arange(ends.size, dtype=np.int64), sizes)
         order = np.argsort(segment * len(keys) + place[key], kind="stable")  # ties stay as written
         day = np.repeat(np.array(self._days, dtype=np.int64), sizes)  # a day's rows stay together
-        # The patient lists reordered by numpy: an object array holds the same lists (2.4x faster than
-        # looking each row up in Python; the lists are not copied).
-        patients = np.fromiter(self.patients, dtype=object, count=size)[order].tolist()
-        return SessionTable(day, key[order], patients, keys)
+        # The patients, flat as written, reordered by numpy: each row's ids are found at its first id plus
+        # its positions (this replaces a list per row, reordered through an object array and flattened
+        # again by the table's ``patient_ids``).
+        sizes = np.fromiter(self.sizes, dtype=np.intp, count=size)
+        ids = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
+        if self.removed:
+            ids = ids[ids != REMOVED]
+        first = np.cumsum(sizes) - sizes
+        sizes = sizes[order]
+        at = np.repeat(first[order], sizes) + positions_within(sizes)
+        return SessionTable.from_flat(day, key[order], sizes, ids[at], keys)
+
+
+REMOVED = -1
+"""A pulled-out patient's place in ``SessionLog.ids`` (episode ids are never negative)."""
 
 
 _episode_id = attrgetter("episode.episode_id")
@@ -183,46 +202,77 @@ def hold_sessions(
     return Sessions(roster, group_rooms, log or SessionLog()).hold(attendance)
 
 
-class RowPatients(Sequence[list[int]]):
+class RowPatients(Sequence["FlatRow"]):
     """The patient lists of a held group's sessions.csv rows (session k of the day), as the log holds
-    them: one list shared by every row until someone is pulled out of one.
+    them: ``count`` rows of ``size`` ids each, one after another in the log's flat ``ids`` from ``at``
+    (their sizes from ``row``).
 
-    Asking for row k gives that row its own list (a copy, put in the log in its place) the first time,
-    so that care can remove a patient it pulls out of session k from that row alone; rows nobody asks
-    for keep the shared list (most groups lose nobody: no copy per row of every session held).
+    Row k is a ``FlatRow``: a view from which care removes a patient it pulls out of session k (marked
+    ``REMOVED`` in place, that row's size one less); the other rows keep theirs.
     """
 
-    __slots__ = ("_at", "_count", "_rows", "_shared")
+    __slots__ = ("_at", "_count", "_log", "_row", "_size")
 
-    def __init__(self, rows: list[list[int]], at: int, count: int, shared: list[int]) -> None:
-        """``rows``: the log's patients column; its ``count`` rows from ``at`` hold ``shared``."""
-        self._rows = rows
+    def __init__(self, log: SessionLog, at: int, row: int, count: int, size: int) -> None:
+        self._log = log
         self._at = at
+        self._row = row
         self._count = count
-        self._shared = shared
+        self._size = size
 
     @overload
-    def __getitem__(self, k: int) -> list[int]: ...
+    def __getitem__(self, k: int) -> FlatRow: ...
 
     @overload
-    def __getitem__(self, k: slice) -> list[list[int]]: ...
+    def __getitem__(self, k: slice) -> list[FlatRow]: ...
 
-    def __getitem__(self, k: int | slice) -> list[int] | list[list[int]]:
+    def __getitem__(self, k: int | slice) -> FlatRow | list[FlatRow]:
         if isinstance(k, slice):
             return [self[i] for i in range(self._count)[k]]
         if not -self._count <= k < self._count:
             raise IndexError(k)
-        row = self._at + k % self._count
-        found = self._rows[row]
-        if found is self._shared:  # first asked for: its own list from now on
-            found = self._rows[row] = found[:]
-        return found
+        k %= self._count
+        return FlatRow(self._log, self._at + k * self._size, self._row + k, self._size)
 
     def __len__(self) -> int:
         return self._count
 
 
-NO_ROWS: Sequence[list[int]] = ()
+class FlatRow:
+    """One row's patients in a SessionLog's flat ``ids``: what care reads and removes from."""
+
+    __slots__ = ("_at", "_log", "_row", "_size")
+
+    def __init__(self, log: SessionLog, at: int, row: int, size: int) -> None:
+        self._log = log
+        self._at = at
+        self._row = row
+        self._size = size
+
+    def remove(self, episode_id: int) -> None:
+        """Take ``episode_id`` out of the row (ValueError if it is not in it, as ``list.remove``)."""
+        log = self._log
+        place = log.ids.index(episode_id, self._at, self._at + self._size)
+        log.ids[place] = REMOVED
+        log.sizes[self._row] -= 1
+        log.removed += 1
+
+    def __iter__(self) -> Iterator[int]:
+        return (i for i in self._log.ids[self._at : self._at + self._size] if i != REMOVED)
+
+    def __len__(self) -> int:
+        return self._log.sizes[self._row]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+NO_ROWS: Sequence[FlatRow] = ()
 """A held session's rows where care pulls nobody out (no care service): never asked for."""
 
 
@@ -232,8 +282,8 @@ class HeldSession:
     sessions.csv rows (session k of the day), from which care removes a patient it pulls out."""
 
     members: list[Enrolment]
-    patients: Sequence[list[int]]
-    """Row k's list is that row's alone (``RowPatients`` gives each its own when asked)."""
+    patients: Sequence[FlatRow] | Sequence[list[int]]
+    """Row k's patients (a ``FlatRow`` of the log, or a hand-made list): care removes from one alone."""
     ids: list[int] | None = None
     """The members' episode ids in order, as the session was held (care reads them rather than each
     member's again); None if not kept (a hand-made session)."""
@@ -315,7 +365,7 @@ class Sessions:
 
     def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
         """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
-        without, a held one-group session's rows keep one shared patient list and no RowPatients."""
+        without, a held one-group session gets no RowPatients (nothing is removed from its rows)."""
         self._pull_outs = pull_outs
         self._roster = roster
         self._group_rooms = group_rooms
@@ -436,16 +486,17 @@ class Sessions:
             found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
         ids = list(map(_episode_id, group))
         rows = len(found)
+        at, first = len(log.ids), len(log.key)
         log.key.extend(found)
-        at = len(log.patients)
-        log.patients.extend([ids] * rows)
-        row.groups_run += 1
         size = len(ids)
+        log.sizes.extend([size] * rows)
+        log.ids.extend(ids * rows)
+        row.groups_run += 1
         row.group_attendances += size * len(rule.times)
         if size > row.largest_group:
             row.largest_group = size
         return [
-            HeldSession(group, RowPatients(log.patients, at, rows, ids) if self._pull_outs else NO_ROWS, ids)
+            HeldSession(group, RowPatients(log, at, first, rows, size) if self._pull_outs else NO_ROWS, ids)
         ]
 
     def _take_room(self, rooms: list[Timeline | tuple[float, float]], start: float, end: float) -> int | None:
@@ -657,10 +708,12 @@ class Sessions:
             rows = len(found)
             if log.open_day != day:
                 log.at_day(day)
+            at, first = len(log.ids), len(log.key)
             log.key.extend(found)  # one row per session of the day, for every track-day
-            at = len(log.patients)
-            log.patients.extend([ids] * rows)  # one list for every row until care pulls someone out
-            done = HeldSession(session, RowPatients(log.patients, at, rows, ids), ids)
+            size = len(ids)
+            log.sizes.extend([size] * rows)
+            log.ids.extend(ids * rows)  # each row's patients, flat: care marks one it pulls out
+            done = HeldSession(session, RowPatients(log, at, first, rows, size), ids)
             held.append(done)
             if by_group is not None:
                 by_group[number] = done
