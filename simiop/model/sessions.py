@@ -313,10 +313,24 @@ def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]
 class Sessions:
     """Holds the group sessions of track-days one after another, reading each track's rules once."""
 
-    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
+    def __init__(
+        self,
+        roster: Roster,
+        group_rooms: int,
+        log: SessionLog,
+        pull_outs: bool = True,
+        timelines: bool = True,
+    ) -> None:
         """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
-        without, a held one-group session's rows keep one shared patient list and no RowPatients."""
+        without, a held one-group session's rows keep one shared patient list and no RowPatients.
+
+        ``timelines``: whether anything may ask a facilitator's day after their group sessions of a
+        track-day (another track's groups that day, or care). Without (one track, no care service: the
+        M/M/c clinic), a facilitator's first booking of a day makes no ``Timeline``: its only reader
+        would be a later booking the same day, and there is none (the day's intake assessments, booked
+        before its groups, made one already if they took the person)."""
         self._pull_outs = pull_outs
+        self._timelines = timelines
         self._roster = roster
         self._group_rooms = group_rooms
         self._log = log
@@ -423,7 +437,7 @@ class Sessions:
         rule.booked[day] += hours
         if chosen.timeline_day == day:
             chosen.timeline.take(start, end, minutes)
-        else:  # the facilitator's first booking today (Person.today, then take, written out)
+        elif self._timelines:  # the facilitator's first booking today (Person.today, then take, written out)
             chosen.timeline_day = day
             chosen.timeline = Timeline(start, end, 0.0 + minutes)
         row.facilitation_hours += hours
@@ -434,7 +448,7 @@ class Sessions:
         found = rule.held.get((0, staffed, 0, room))
         if found is None:
             found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
-        ids = list(map(_episode_id, group))
+        ids = [enrolment.episode.episode_id for enrolment in group]  # faster than map(attrgetter) here
         rows = len(found)
         log.key.extend(found)
         at = len(log.patients)
