@@ -398,3 +398,58 @@ def test_groups_held_and_found_per_group_are_held_and_found_as_the_long_way(seed
     assert [p.hours_by_week for p in short[0].by_role["therapist"]] == [
         p.hours_by_week for p in long[0].by_role["therapist"]
     ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [],  # every track-day held the short way: no facilitator's day ever made
+        [  # cover people called in on some days: the long way decides those
+            "staff.roles.therapist.count=1",
+            "staff.roles.therapist.weekly_hours=10",
+            "staff.roles.therapist.cover={hourly_cost_usd: 50}",
+        ],
+        # intake assessments by the facilitators' role on Mondays at the groups' time, booked before them
+        ["referrals.sources.arrivals.direct_admission=false"],
+    ],
+)
+def test_a_one_track_clinic_without_care_holds_its_groups_as_with_facilitators_days_kept(
+    changes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Sessions(timelines=False)`` (one track, no care service: the M/M/c clinic) against the same run
+    with every facilitator's day kept (``timelines=True``): the same sessions.csv, daily and staff rows;
+    and without, the short way makes no facilitator's ``Timeline`` at all."""
+    from pathlib import Path
+
+    from simiop.config import load_config
+    from simiop.model import simulate
+
+    config = load_config(
+        Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml",
+        ["simulation.horizon_days=120", *changes],
+    )
+    made: list[Sessions] = []
+    plain_init = Sessions.__init__
+
+    def kept(self: Sessions, *args: object, **kwargs: object) -> None:
+        plain_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Sessions, "__init__", kept)
+    records = simulate(config, 5, 0)
+    without = records.sessions.rows(), records.track_days, list(records.staff_days)
+    assert [sessions._timelines for sessions in made] == [False]
+    if not changes:
+        assert all(person.timeline_day == -1 for person in made[0]._roster.by_role["therapist"])
+
+    def every_day_kept(self: Sessions, *args: object, **kwargs: object) -> None:
+        kept(self, *args, **kwargs)
+        self._timelines = True
+
+    monkeypatch.setattr(Sessions, "__init__", every_day_kept)
+    records = simulate(config, 5, 0)
+    assert made[-1]._timelines
+    assert (records.sessions.rows(), records.track_days, list(records.staff_days)) == without
+    assert sum(day.groups_run for day in without[1]) > 20  # groups ran: the case is exercised
+    if changes and "direct_admission=false" in changes[0]:
+        assert any(row.kind == "intake" for row in without[0])  # assessments held: the case is exercised

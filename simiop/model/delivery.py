@@ -44,7 +44,14 @@ def deliver(
     """
     log = log if log is not None else SessionLog()
     care = Care(config, roster, patient_days, log)
-    sessions = Sessions(roster, config.rooms.group_rooms, log, pull_outs=care.any_service)
+    one_track = sum(1 for track in config.tracks.values() if track.enabled) == 1
+    sessions = Sessions(
+        roster,
+        config.rooms.group_rooms,
+        log,
+        pull_outs=care.any_service,
+        timelines=care.any_service or not one_track,
+    )
     hold, hold_groups = sessions.hold, sessions.hold_groups
     if intake is not None:
         intake.build()  # its rota is reserved whether or not the flow booked any assessment

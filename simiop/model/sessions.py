@@ -314,6 +314,12 @@ class _TrackRule:
     """id of a day's list of ``facilitators`` -> (that list, its people whose shift window holds the
     programme day and whose daily limit holds its minutes): what never changes, checked once per
     distinct list (days with the same people share one), not per track-day."""
+    last: tuple[list[Person] | None, list[Person]] = (None, [])
+    """The list of ``facilitators`` ``able_on`` was last asked about, and its answer (most days have
+    the people of the day before: ``_hold_one`` reads it without a call)."""
+    first_room: dict[str, list[int]] = field(default_factory=dict)
+    """Person id -> ``held``'s codes for group 0 held by that person alone, no cover, in the first room
+    (most track-days of a one-group track): found by the id, no key tuple made."""
 
     def able_on(self, day: int) -> list[Person]:
         """Those of the day's ``facilitators`` who could facilitate on an empty day (``_able``), found once
@@ -322,6 +328,7 @@ class _TrackRule:
         kept = self.able.get(id(people))
         if kept is None or kept[0] is not people:
             kept = self.able[id(people)] = (people, _able(people, self.start, self.end, self.minutes))
+        self.last = kept
         return kept[1]
 
 
@@ -363,10 +370,24 @@ def sessions_of(came: Sequence[Sequence[Enrolment]], held: Sequence[HeldSession]
 class Sessions:
     """Holds the group sessions of track-days one after another, reading each track's rules once."""
 
-    def __init__(self, roster: Roster, group_rooms: int, log: SessionLog, pull_outs: bool = True) -> None:
+    def __init__(
+        self,
+        roster: Roster,
+        group_rooms: int,
+        log: SessionLog,
+        pull_outs: bool = True,
+        timelines: bool = True,
+    ) -> None:
         """``pull_outs``: whether care may pull a patient out of a session (a run with a care service);
-        without, a held one-group session gets no RowPatients (nothing is removed from its rows)."""
+        without, a held one-group session gets no RowPatients (nothing is removed from its rows).
+
+        ``timelines``: whether anything may ask a facilitator's day after their group sessions of a
+        track-day (another track's groups that day, or care). Without (one track, no care service: the
+        M/M/c clinic), a facilitator's first booking of a day makes no ``Timeline``: its only reader
+        would be a later booking the same day, and there is none (the day's intake assessments, booked
+        before its groups, made one already if they took the person)."""
         self._pull_outs = pull_outs
+        self._timelines = timelines
         self._roster = roster
         self._group_rooms = group_rooms
         self._log = log
@@ -422,7 +443,8 @@ class Sessions:
         day, week = attendance.day, attendance.week
         minutes, hours = rule.minutes, rule.hours
         start, end = rule.start, rule.end
-        able = rule.able_on(day)
+        last = rule.last
+        able = last[1] if last[0] is rule.facilitators[day] else rule.able_on(day)
         chosen: Person | None = None
         best_day = best_week = 0.0
         best_id = ""
@@ -473,18 +495,23 @@ class Sessions:
         rule.booked[day] += hours
         if chosen.timeline_day == day:
             chosen.timeline.take(start, end, minutes)
-        else:  # the facilitator's first booking today (Person.today, then take, written out)
+        elif self._timelines:  # the facilitator's first booking today (Person.today, then take, written out)
             chosen.timeline_day = day
             chosen.timeline = Timeline(start, end, 0.0 + minutes)
         row.facilitation_hours += hours
-        staffed = (chosen.person_id,)
         log = self._log
         if log.open_day != day:
             log.at_day(day)
-        found = rule.held.get((0, staffed, 0, room))
+        # rule.held's codes of (group 0, this facilitator, no cover, this room), by the id in the first room
+        found = rule.first_room.get(chosen.person_id) if room == 0 else None
         if found is None:
-            found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
-        ids = list(map(_episode_id, group))
+            staffed = (chosen.person_id,)
+            found = rule.held.get((0, staffed, 0, room))
+            if found is None:
+                found = self._codes(rule, attendance.track.name, 0, staffed, 0, room)
+            if room == 0:
+                rule.first_room[chosen.person_id] = found
+        ids = [enrolment.episode.episode_id for enrolment in group]  # faster than map(attrgetter) here
         rows = len(found)
         at, first = len(log.ids), len(log.key)
         log.key.extend(found)
