@@ -54,27 +54,18 @@ def test_the_hazard_day_from_a_divisor_read_once_is_first_success(p: float) -> N
         assert type(got) is type(expected)
 
 
-def _old_bound(count: int, steep: list[float], last_log: float) -> float:
-    """``first_success_by_week``'s bound as it was written inside it before ``_lowest_sum``."""
-    left = count
-    lowest = 0.0
-    for log in steep:
-        if left <= 7:
-            lowest += left * log
-            left = 0
-            break
-        lowest += 7 * log
-        left -= 7
-    if left:
-        lowest += left * last_log
-    return lowest
+def _per_day_bound(count: int, steep: list[float], last_log: float) -> float:
+    """The bound by its definition, day by day: the first ``count`` days' logs when each ``steep`` week
+    has its 7 days and every day after has ``last_log`` (summed exactly: ``_lowest_sum`` multiplies)."""
+    per_day = [log for log in steep for _ in range(7)] + [last_log] * count
+    return math.fsum(per_day[:count])
 
 
 @pytest.mark.parametrize(
     "weekly", [[0.06, 0.04, 0.02, 0.01], [0.5], [0.0, 1.0, 0.2], [0.3, 0.0], [0.9, 0.9, 0.5], [0.0]]
 )
 def test_the_bound_kept_per_day_count_rules_out_only_stays_that_never_fire(weekly: list[float]) -> None:
-    """``_lowest_sum`` is the bound as it was (the same float, -inf included), a stay ``plan`` rules out
+    """``_lowest_sum`` is the bound its definition gives day by day (within rounding, -inf included), a stay ``plan`` rules out
     with it (no call) is one ``first_success_by_week`` finds never fires, and handed to
     ``first_success_by_week`` it gives the day the function finds alone."""
     days_per_week = 4
@@ -86,8 +77,11 @@ def test_the_bound_kept_per_day_count_rules_out_only_stays_that_never_fire(weekl
     ruled_out = 0
     for count in range(0, 150):
         lowest = _lowest_sum(count, steep, logs[-1])
-        assert lowest == _old_bound(count, steep, logs[-1]) or (
-            math.isnan(lowest) and math.isnan(_old_bound(count, steep, logs[-1]))
+        by_day = _per_day_bound(count, steep, logs[-1])
+        assert (
+            lowest == pytest.approx(by_day, rel=1e-12, abs=1e-12)
+            or (math.isinf(lowest) and lowest == by_day)
+            or (count == 0 and math.isnan(lowest))  # 0 days x a certain week's -inf: never used (count > 0)
         )
         for _ in range(10):
             u = float(rng.random())
