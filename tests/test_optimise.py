@@ -172,6 +172,17 @@ def refused_in_one_line(spec: Path, out: Path) -> str:
             "share",
         ),
         ("objective: {variable: seats}\nconstraints: [{kpi: x, tolerance: 0.1}]", "at_most"),
+        # a bound no value of the KPI meets: a wait (>= 0) at most -1, an attendance share at least 1.2
+        (
+            "objective: {variable: seats}\n"
+            "constraints: [{kpi: wait_referral_to_admission_days_mean, at_most: -1, tolerance: 0.1}]",
+            "constraints[0].at_most: wait_referral_to_admission_days_mean is never below 0",
+        ),
+        (
+            "objective: {variable: seats}\nconstraints: [{kpi: wait_referral_to_admission_days_mean, "
+            "at_most: 1, tolerance: 0.1}, {kpi: attendance_rate, at_least: 1.2, tolerance: 0.01}]",
+            "constraints[1].at_least: attendance_rate is never above 1",
+        ),
     ],
 )
 def test_objective_and_constraint_rules(tmp_path: Path, body: str, message: str) -> None:
