@@ -304,7 +304,11 @@ def test_the_manifest_records_inputs_options_versions_and_every_file(
     assert (document["kind"], document["status"]) == ("calibrate", "complete")
     inputs = document["calibration"]["inputs"]
     for name, path in (("extract", extract), ("bookings", bookings), ("base", base)):
-        assert inputs[name] == {"path": str(path.resolve()), "sha256": sha256_of(path)}
+        assert inputs[name] == {
+            "path": str(path.resolve()),
+            "relative": f"../{path.name}",  # from the calibration's folder, cal/, beside its inputs
+            "sha256": sha256_of(path),
+        }
     assert document["calibration"]["options"] == {
         "as_of": None, "sets": 2, "seed": 1, "holdout_from": None, "replications": 20,
     }  # fmt: skip
@@ -333,6 +337,39 @@ def test_reproduce_reruns_the_calibration_and_checks_every_file(calibrated: Path
     (changed / "fits.csv").write_text("edited\n", encoding="utf-8")
     checks = check_files(changed, files, rerun["files"])
     assert [(c.name, c.status) for c in checks if c.status != "match"] == [("fits.csv", "differs")]
+
+
+def test_a_project_moved_whole_reproduces_from_its_inputs_beside_its_results(
+    calibrated: Path, tmp_path: Path
+) -> None:
+    """The manifest's absolute paths are gone (the project folder was moved or copied elsewhere): the
+    inputs are found relative to the calibration's folder, checked by SHA-256, and every file matches.
+    Without the relative paths the same folder is refused, naming both places looked at."""
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("base.yaml", "extract.csv", "bookings.csv"):
+        shutil.copy2(calibrated.parent / name, moved / name)
+    shutil.copytree(calibrated, moved / "cal")
+    manifest = moved / "cal" / "manifest.json"
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    for entry in document["calibration"]["inputs"].values():
+        entry["path"] = str(tmp_path / "where-it-was" / Path(entry["path"]).name)  # no longer there
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    code, stdout, stderr = run("reproduce", str(moved / "cal"), "--out", str(tmp_path / "again"))
+    assert code == 0, stderr
+    files = document["files"]
+    assert f"{len(files)} of {len(files)} files match" in stdout
+    for entry in document["calibration"]["inputs"].values():
+        entry["relative"] = "../elsewhere/" + Path(entry["path"]).name  # nor beside the results
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    code, _, stderr = run("reproduce", str(moved / "cal"), "--out", str(tmp_path / "again2"))
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 3, stderr
+    assert lines[0] == (
+        f"{manifest}: input extract {tmp_path / 'where-it-was' / 'extract.csv'} or "
+        f"{moved / 'cal' / '..' / 'elsewhere' / 'extract.csv'}: not found (the calibration read it; put it back)"
+    )
 
 
 def test_reproduce_refuses_changed_inputs_in_one_line_each(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +86,14 @@ class Options:
         )
 
 
-def _input(path: Path | None) -> dict[str, str] | None:
-    """Path (absolute, for a re-run from elsewhere) and SHA-256 of an input; CalibrateError if unreadable."""
+def _input(path: Path | None, out: Path) -> dict[str, str] | None:
+    """Path and SHA-256 of an input; CalibrateError if unreadable.
+
+    The path is recorded twice: absolute (a re-run from another working folder finds it) and relative to
+    the calibration's folder ``out`` (a project folder moved or copied whole, its data beside its
+    results, still finds it: ``inputs_of`` tries both, and the SHA-256 decides). Neither is part of the
+    calibration's key (``key_of``).
+    """
     if path is None:
         return None
     try:
@@ -97,16 +104,19 @@ def _input(path: Path | None) -> dict[str, str] | None:
         raise CalibrateError([f"{path}: is a folder, not a file"]) from None
     except OSError as exc:
         raise CalibrateError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
-    return {"path": str(path.resolve()), "sha256": digest}
+    absolute = path.resolve()
+    relative = Path(os.path.relpath(absolute, out.resolve())).as_posix()
+    return {"path": str(absolute), "relative": relative, "sha256": digest}
 
 
-def identity(inputs: Inputs, options: Options) -> dict[str, Any]:
-    """What decides a calibration's files: its inputs (with their checksums) and options."""
+def identity(inputs: Inputs, options: Options, out: Path) -> dict[str, Any]:
+    """What decides a calibration's files: its inputs (with their checksums) and options; ``out``, the
+    calibration's folder, only for the inputs' relative paths."""
     return {
         "inputs": {
-            "extract": _input(inputs.extract),
-            "bookings": _input(inputs.bookings),
-            "base": _input(inputs.base),
+            "extract": _input(inputs.extract, out),
+            "bookings": _input(inputs.bookings, out),
+            "base": _input(inputs.base, out),
         },
         "options": options.identity(),
     }
@@ -213,7 +223,7 @@ def calibrate_into(
     from simiop.calibrate.pipeline import calibrate, name_problems
     from simiop.config.loader import read_config_data, validate_config
 
-    document = identity(inputs, options)
+    document = identity(inputs, options, out)
     key = key_of(document)
     names = (*FILES, *OPTIONAL_FILES)
     replaced = claim(out, key, force, names)  # refused before the fits; nothing removed yet
@@ -271,10 +281,13 @@ def calibrate_into(
     return Calibrated(out, calibration, sets, held, manifest("complete", files, now()))
 
 
-def inputs_of(document: dict[str, Any], source: str) -> tuple[Inputs, Options]:
+def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None) -> tuple[Inputs, Options]:
     """The inputs and options a manifest records, each input checked against its recorded SHA-256.
 
-    CalibrateError (one line per input) when an input is gone or its bytes changed since.
+    An input is looked for at its recorded absolute path, then (when the manifest records one and
+    ``folder``, the calibration's folder, is given) at its path relative to ``folder``: a project moved
+    whole keeps its inputs beside its results. CalibrateError (one line per input) when an input is
+    gone or its bytes changed since.
     """
     try:
         recorded = document["calibration"]
@@ -290,12 +303,17 @@ def inputs_of(document: dict[str, Any], source: str) -> tuple[Inputs, Options]:
             paths[name] = None
             continue
         path = Path(entry["path"])
+        relative = entry.get("relative")
+        moved = folder / relative if folder is not None and isinstance(relative, str) else None
+        if moved is not None and not path.is_file() and moved.is_file():
+            path = moved  # not where it was read, but where it sits relative to the results
         paths[name] = path
         try:
             digest = sha256_of(path)
         except OSError:
+            beside = f" or {moved}" if moved is not None and moved != path else ""
             problems.append(
-                f"{source}: input {name} {path}: not found (the calibration read it; put it back)"
+                f"{source}: input {name} {path}{beside}: not found (the calibration read it; put it back)"
             )
             continue
         if digest != entry["sha256"]:

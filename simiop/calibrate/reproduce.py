@@ -2,7 +2,8 @@
 
 The same two checks as for a run (``simiop.experiments.reproduce``): the original folder still holds the
 bytes its manifest recorded, and the re-run made the same bytes again. The inputs are read from the paths
-the manifest recorded and must still have the recorded SHA-256 (simiop.calibrate.record.inputs_of).
+the manifest recorded (absolute, or relative to the calibration's folder when it was moved with its data)
+and must still have the recorded SHA-256 (simiop.calibrate.record.inputs_of).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def reproduce_calibration(
 ) -> CalibrationReproduction:
     """Calibrate again into ``out`` from the inputs and options ``source``/manifest.json records; check
     every file in both. CalibrateError when an input is gone or changed, or ``out`` is refused."""
-    inputs, options = inputs_of(original, str(source / MANIFEST))
+    inputs, options = inputs_of(original, str(source / MANIFEST), source)
     outcome = calibrate_into(out, inputs, options, force=force, command=command_line())
     checks = check_files(source, original.get("files", {}), outcome.manifest["files"])
     return CalibrationReproduction(checks, outcome, original)
