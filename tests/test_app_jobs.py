@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,9 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simiop.app.cache import prune
 from simiop.app.jobs import CANCEL_SECONDS, Job, JobManager, RunRequest, State, group_members, wait
 from simiop.cli import main
 from simiop.config import load_config
+from simiop.experiments.manifest import MANIFEST
 from tests.conftest import BASELINE
 
 HORIZON = 30
@@ -170,3 +174,92 @@ def test_a_failing_run_reports_one_line(manager: JobManager) -> None:
     assert job.state == State.FAILED
     assert "\n" not in job.error
     assert "horizon" in job.error
+
+
+# -- the runs folder's clean-up (simiop.app.cache) ---------------------------------------------------------
+
+DAY = 86_400.0
+
+
+def test_an_answer_from_disk_marks_its_folder_used(shared: tuple[JobManager, Job, list[int]]) -> None:
+    manager, first, _ = shared
+    manifest = first.folder / MANIFEST
+    long_ago = time.time() - 60 * DAY
+    os.utime(manifest, (long_ago, long_ago))
+    before = manifest.read_bytes()
+    assert manager.submit("another", request()).from_disk
+    assert manifest.stat().st_mtime > time.time() - DAY  # used now: kept by the next clean-up
+    assert manifest.read_bytes() == before
+
+
+def test_prune_removes_only_simiops_files_of_folders_unused_for_keep_days(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path
+) -> None:
+    """Copies of a finished app run under a runs folder: the old ones lose every file simiop wrote (and
+    the folder, unless a user's file is left in it); a recent one, a folder not named as the app names
+    them and one without a simiop manifest are left whole; keep_days 0 keeps everything."""
+    _, first, _ = shared
+    root = tmp_path / "runs"
+    names = {
+        "old": "0" * 24,
+        "old_with_note": "compare-" + "1" * 24,
+        "recent": "2" * 24,
+        "mine": "my-results",
+    }
+    for name in names.values():
+        shutil.copytree(first.folder, root / name)
+    (root / names["old_with_note"] / "notes.txt").write_text("mine", encoding="utf-8")
+    no_manifest = root / ("3" * 24)
+    no_manifest.mkdir()
+    (no_manifest / "data.csv").write_text("x\n", encoding="utf-8")
+    now = time.time()
+    for name in (names["old"], names["old_with_note"], names["mine"], no_manifest.name):
+        stamp = now - 31 * DAY
+        for path in (root / name).rglob("*"):
+            os.utime(path, (stamp, stamp))
+    recent = now - 29 * DAY
+    os.utime(root / names["recent"] / MANIFEST, (recent, recent))
+    everything = {path.relative_to(root) for path in root.rglob("*")}
+
+    assert prune(root, 0, now) == []
+    assert {path.relative_to(root) for path in root.rglob("*")} == everything
+
+    assert prune(root, 30, now) == sorted([names["old"], names["old_with_note"]])
+    assert not (root / names["old"]).exists()
+    assert [p.name for p in (root / names["old_with_note"]).iterdir()] == ["notes.txt"]
+    for kept in (names["recent"], names["mine"], no_manifest.name):
+        assert {p.relative_to(root) for p in (root / kept).rglob("*")} == {
+            p for p in everything if p.parts[0] == kept and p != Path(kept)
+        }
+    assert prune(tmp_path / "nothing-here", 30, now) == []
+
+
+def test_simiop_app_prunes_its_runs_folder_before_serving(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``simiop app --runs R --keep-days N`` removes R's folders unused for N days and says how many,
+    before the server starts (here a stand-in that exits at once)."""
+    from simiop.cli import app_command
+
+    class Server:
+        def __init__(self, command: list[str], env: dict[str, str]) -> None:
+            assert env["SIMIOP_APP_RUNS"] == str(root.resolve())
+
+        def wait(self) -> int:
+            return 0
+
+        def terminate(self) -> None:
+            pass
+
+    _, first, _ = shared
+    root = tmp_path / "runs"
+    for name, age in (("4" * 24, 8), ("5" * 24, 6)):
+        shutil.copytree(first.folder, root / name)
+        stamp = time.time() - age * DAY
+        os.utime(root / name / MANIFEST, (stamp, stamp))
+    monkeypatch.setattr(app_command.subprocess, "Popen", Server)
+    monkeypatch.setattr(app_command.signal, "signal", lambda *_: None)
+    result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
+    assert result.exit_code == 0, result.output
+    assert f"simiop app: removed 1 result folders not used for 7 days from {root}" in result.output
+    assert sorted(p.name for p in root.iterdir()) == ["5" * 24]

@@ -12,7 +12,8 @@ at once, whoever asked: a job waits in the queue until its share is free.
 The folder of a run is named by a digest of what decides its files (the
 config, seed, replications, horizon), so a repeated identical request is
 answered from disk, and a cancelled one resumes from its finished
-replications (simiop.experiments.runner).
+replications (simiop.experiments.runner). Folders not used for a while are
+removed when the app starts (simiop.app.cache).
 
 Cancel kills the job process and every worker it started at once: the job
 process leads a process group of its own, and ``cancel`` sends SIGKILL to the
@@ -39,6 +40,8 @@ from enum import Enum
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from simiop.app.cache import mark_used
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -341,6 +344,7 @@ class JobManager:
             if self._closed:
                 raise RuntimeError("the job manager is closed")
             if is_finished_folder(folder):
+                mark_used(folder)  # kept by the app's clean-up (simiop.app.cache.prune) while it is read
                 job.state, job.done, job.from_disk, job.finished = (
                     State.DONE,
                     job.total,

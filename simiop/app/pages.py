@@ -19,6 +19,7 @@ from typing import Any
 
 import streamlit as st
 
+from simiop.app.cache import default_root
 from simiop.app.editing import (
     WEEKDAYS,
     hires_text,
@@ -50,7 +51,7 @@ POLL_SECONDS = 0.5
 @st.cache_resource
 def manager() -> JobManager:
     """The server's one job manager: every session's runs share its worker budget."""
-    root = Path(os.environ.get(RUNS_ENV) or Path.home() / ".cache" / "simiop" / "app-runs")
+    root = Path(os.environ.get(RUNS_ENV) or default_root())
     workers = os.environ.get(WORKERS_ENV)
     return JobManager(root, int(workers) if workers else None)
 

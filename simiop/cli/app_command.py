@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from simiop.app.cache import DEFAULT_KEEP_DAYS, default_root, prune
 from simiop.cli.common import fail, load_or_fail
 
 PRIVATE_OPTIONS = (
@@ -60,13 +61,22 @@ def streamlit_command(port: int) -> list[str]:
     "from there.",
 )
 @click.option(
+    "--keep-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_KEEP_DAYS,
+    show_default=True,
+    help="At start, remove the result folders of the runs folder not used for this many days (0: keep all).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
     help="Worker processes shared by every user (default: every core).",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open a browser (print the address only).")
-def app(port: int, config_path: Path | None, runs: Path | None, jobs: int | None, no_browser: bool) -> None:
+def app(
+    port: int, config_path: Path | None, runs: Path | None, keep_days: int, jobs: int | None, no_browser: bool
+) -> None:
     """Start the what-if web page on this machine (127.0.0.1) and print its address.
 
     Change the clinic, run it with progress and cancel, compare scenarios with
@@ -82,6 +92,11 @@ def app(port: int, config_path: Path | None, runs: Path | None, jobs: int | None
         environment["SIMIOP_APP_CONFIG"] = str(config_path.resolve())
     if runs is not None:
         environment["SIMIOP_APP_RUNS"] = str(runs.resolve())
+    root = runs if runs is not None else default_root()
+    if pruned := prune(root, keep_days):
+        click.echo(
+            f"simiop app: removed {len(pruned)} result folders not used for {keep_days} days from {root}"
+        )
     if jobs is not None:
         environment["SIMIOP_APP_WORKERS"] = str(jobs)
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")

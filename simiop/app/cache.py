@@ -1,0 +1,93 @@
+"""The web app's result folders on disk: where they are kept, and removing those nobody has used for a while.
+
+Every run or comparison the page makes is a result folder named by a digest
+of its request (simiop.app.jobs), kept so that the same request is answered
+from disk. Without a limit the folder grows by a few MB a run for as long as
+the app is used, so ``simiop app`` removes, when it starts, the folders not
+used for ``--keep-days`` days (default 30; 0 keeps everything). A folder's
+last use is its manifest's modification time: written when its run starts
+and ends, and touched (``mark_used``) each time an identical request is
+answered from it.
+
+Only what simiop wrote is removed (simiop.experiments.owned: the manifest's
+files, the report's, the cells'), and only in folders directly under the
+root whose name is a request's digest and whose manifest is simiop's; a
+folder left holding anything else (a user's file) stays, and so does the
+root itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from pathlib import Path
+
+DEFAULT_KEEP_DAYS = 30
+"""Days a result folder of the app is kept unused before ``simiop app`` removes it (ASSUMPTION: long
+enough to come back to last month's what-ifs, short enough that the cache stays small)."""
+
+SECONDS_PER_DAY = 86_400.0
+
+_REQUEST_FOLDER = re.compile(r"(compare-)?[0-9a-f]{24}")
+"""The names ``RunRequest.key`` and ``CompareRequest.key`` give result folders."""
+
+
+def default_root() -> Path:
+    """Where the app keeps its result folders unless ``--runs`` says otherwise."""
+    return Path.home() / ".cache" / "simiop" / "app-runs"
+
+
+def mark_used(folder: Path) -> None:
+    """Record that ``folder``'s results were just read (its manifest's modification time; no byte changes)."""
+    from simiop.experiments.manifest import MANIFEST
+
+    with contextlib.suppress(OSError):  # gone or read-only: it is only a hint for ``prune``
+        os.utime(folder / MANIFEST)
+
+
+def last_used(folder: Path) -> float | None:
+    """When ``folder``'s results were last written or read (seconds since the epoch); None without a
+    simiop manifest (then it is not the app's to remove)."""
+    from simiop.config import ConfigError
+    from simiop.experiments.manifest import MANIFEST, read_manifest
+
+    try:
+        read_manifest(folder)
+        return (folder / MANIFEST).stat().st_mtime
+    except (ConfigError, OSError):
+        return None
+
+
+def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
+    """Remove the files simiop wrote in each result folder under ``root`` last used more than ``keep_days``
+    days before ``now`` (default: the current time), and the folder when that empties it.
+
+    Returns the names of the folders pruned, sorted. ``keep_days`` <= 0 keeps everything. Raises nothing
+    for a folder that cannot be read or removed (it is left as it is); ``root`` missing is an empty cache.
+    """
+    from simiop.config import ConfigError
+    from simiop.experiments.manifest import MANIFEST, read_manifest
+    from simiop.experiments.owned import remove_files, written_by_simiop
+
+    if keep_days <= 0 or not root.is_dir():
+        return []
+    limit = (time.time() if now is None else now) - keep_days * SECONDS_PER_DAY
+    pruned = []
+    for folder in sorted(root.iterdir()):
+        if not _REQUEST_FOLDER.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
+            continue
+        used = last_used(folder)
+        if used is None or used >= limit:
+            continue
+        try:  # the manifest last: a prune stopped half-way leaves a folder the next one still knows
+            names = written_by_simiop(folder, read_manifest(folder))
+            remove_files(folder, [name for name in names if name != MANIFEST])
+            remove_files(folder, [MANIFEST])
+        except (ConfigError, OSError):
+            continue
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when nothing else is left in it
+        pruned.append(folder.name)
+    return pruned
