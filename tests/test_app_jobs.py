@@ -197,14 +197,16 @@ def test_prune_removes_only_simiops_files_of_folders_unused_for_keep_days(
 ) -> None:
     """Copies of a finished app run under a runs folder: the old ones lose every file simiop wrote (and
     the folder, unless a user's file is left in it); a recent one, a folder not named as the app names
-    them and one without a simiop manifest are left whole; keep_days 0 keeps everything."""
+    them, one whose manifest is not of the plan its name says and one without a simiop manifest are
+    left whole; keep_days 0 keeps everything."""
     _, first, _ = shared
     root = tmp_path / "runs"
     names = {
         "old": "0" * 24,
-        "old_with_note": "compare-" + "1" * 24,
+        "old_with_note": "1" * 24,
         "recent": "2" * 24,
         "mine": "my-results",
+        "not_a_comparison": "compare-" + "6" * 24,  # named as a comparison, holding a run
     }
     for name in names.values():
         shutil.copytree(first.folder, root / name)
@@ -213,7 +215,9 @@ def test_prune_removes_only_simiops_files_of_folders_unused_for_keep_days(
     no_manifest.mkdir()
     (no_manifest / "data.csv").write_text("x\n", encoding="utf-8")
     now = time.time()
-    for name in (names["old"], names["old_with_note"], names["mine"], no_manifest.name):
+    for name in [*names.values(), no_manifest.name]:
+        if name == names["recent"]:
+            continue
         stamp = now - 31 * DAY
         for path in (root / name).rglob("*"):
             os.utime(path, (stamp, stamp))
@@ -227,7 +231,7 @@ def test_prune_removes_only_simiops_files_of_folders_unused_for_keep_days(
     assert prune(root, 30, now) == sorted([names["old"], names["old_with_note"]])
     assert not (root / names["old"]).exists()
     assert [p.name for p in (root / names["old_with_note"]).iterdir()] == ["notes.txt"]
-    for kept in (names["recent"], names["mine"], no_manifest.name):
+    for kept in (names["recent"], names["mine"], names["not_a_comparison"], no_manifest.name):
         assert {p.relative_to(root) for p in (root / kept).rglob("*")} == {
             p for p in everything if p.parts[0] == kept and p != Path(kept)
         }

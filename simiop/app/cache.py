@@ -11,7 +11,8 @@ answered from it.
 
 Only what simiop wrote is removed (simiop.experiments.owned: the manifest's
 files, the report's, the cells'), and only in folders directly under the
-root whose name is a request's digest and whose manifest is simiop's; a
+root whose name is a request's digest and whose manifest is simiop's, of the
+app's run or comparison; a
 folder left holding anything else (a user's file) stays, and so does the
 root itself.
 """
@@ -29,6 +30,11 @@ DEFAULT_KEEP_DAYS = 30
 enough to come back to last month's what-ifs, short enough that the cache stays small)."""
 
 SECONDS_PER_DAY = 86_400.0
+
+RUN_NAME = "clinic"
+"""The plan name of the app's runs (manifest.json's name; no other file depends on it)."""
+COMPARE_NAME = "comparison"
+"""The plan name of the app's comparisons."""
 
 _REQUEST_FOLDER = re.compile(r"(compare-)?[0-9a-f]{24}")
 """The names ``RunRequest.key`` and ``CompareRequest.key`` give result folders."""
@@ -48,16 +54,19 @@ def mark_used(folder: Path) -> None:
 
 
 def last_used(folder: Path) -> float | None:
-    """When ``folder``'s results were last written or read (seconds since the epoch); None without a
-    simiop manifest (then it is not the app's to remove)."""
+    """When ``folder``'s results were last written or read (seconds since the epoch); None unless its
+    manifest is simiop's and names the app's plan (a run's or a comparison's, as the folder's name says):
+    then it is not the app's to remove."""
     from simiop.config import ConfigError
     from simiop.experiments.manifest import MANIFEST, read_manifest
 
     try:
-        read_manifest(folder)
-        return (folder / MANIFEST).stat().st_mtime
+        plan = read_manifest(folder).get("plan")
+        written = (folder / MANIFEST).stat().st_mtime
     except (ConfigError, OSError):
         return None
+    wanted = COMPARE_NAME if folder.name.startswith("compare-") else RUN_NAME
+    return written if isinstance(plan, dict) and plan.get("name") == wanted else None
 
 
 def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:

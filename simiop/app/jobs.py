@@ -41,7 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simiop.app.cache import mark_used
+from simiop.app.cache import COMPARE_NAME, RUN_NAME, mark_used
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -55,9 +55,6 @@ CANCEL_SECONDS = 2.0
 
 POLL_SECONDS = 0.05
 """How often the manager's thread reads the job processes' messages and starts queued jobs."""
-
-RUN_NAME = "clinic"
-"""The plan name of the app's runs (manifest.json's name; no other file depends on it)."""
 
 
 class State(str, Enum):
@@ -243,7 +240,7 @@ def _compare_plan(payload: dict[str, Any]) -> Plan:
     )
     return Plan(
         kind="experiment",
-        name="comparison",
+        name=COMPARE_NAME,
         scenarios=scenarios,
         seed=seed,
         replications=replications,
