@@ -237,6 +237,19 @@ class RowPatients(Sequence["FlatRow"]):
     def __len__(self) -> int:
         return self._count
 
+    def take_out(self, k: int, episode_id: int) -> None:
+        """Take ``episode_id`` out of row k (``self[k].remove(episode_id)`` without the FlatRow: care pulls a
+        patient out of a held session ~2,300 times a 3-year baseline run). IndexError for a row k that is
+        not there, ValueError if the patient is not in it."""
+        if not 0 <= k < self._count:
+            raise IndexError(k)
+        log = self._log
+        at = self._at + k * self._size
+        place = log.ids.index(episode_id, at, at + self._size)
+        log.ids[place] = REMOVED
+        log.sizes[self._row + k] -= 1
+        log.removed += 1
+
 
 class FlatRow:
     """One row's patients in a SessionLog's flat ``ids``: what care reads and removes from."""
