@@ -544,9 +544,17 @@ class Care:
                             episode.prescriber_visits += 1
                 if family is not None and plan.family and day >= plan.next_family_day:
                     assert family_spot is not None
-                    if present and therapist.role == family_role:
-                        able = self._able(
-                            [therapist], family_role, shift, day, week, family_spot.service.minutes
+                    if present and therapist.role == family_role:  # _able for the one therapist, written out
+                        timeline = (
+                            therapist.timeline if therapist.timeline_day == day else therapist.today(day)
+                        )
+                        service = family_spot.service
+                        able = (
+                            [therapist]
+                            if timeline.direct + service.minutes <= therapist.daily_limit + 1e-9
+                            and therapist.hours_by_week[week] + service.check_hours
+                            <= therapist.weekly_hours + 1e-9
+                            else "no_staff_time"
                         )
                     elif family_spot.nobody_able_on == day:
                         able = family_spot.nobody_reason
