@@ -38,7 +38,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.clock import EPS, Timeline
 from simiop.model.records import PatientDays, SessionKind, SessionReason, TrackDay
 from simiop.model.session_table import NO_TIME
-from simiop.model.sessions import HeldSession, SessionLog, sessions_of
+from simiop.model.sessions import HeldSession, RowPatients, SessionLog, sessions_of
 from simiop.model.staff import Activity, Person, Roster
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from simiop.model.tracks import TrackState
 
 DAYS_PER_WEEK = 7.0
+
+_ceil = math.ceil
 
 SLOT_STEP_MINUTES = 10.0
 """Before or after the programme day, candidate starts step away from it by this much (ASSUMPTION:
@@ -191,6 +193,7 @@ class _Spot:
         "missed",
         "nobody_able_on",
         "nobody_reason",
+        "present",
         "service",
         "slots",
         "slots_end",
@@ -198,9 +201,14 @@ class _Spot:
         "track",
     )
 
-    def __init__(self, service: _Service, track: TrackState, outside: float) -> None:
+    def __init__(
+        self, service: _Service, track: TrackState, outside: float, present: list[list[Person]] | None = None
+    ) -> None:
         self.service = service
         self.track = track.name
+        self.present = present if present is not None else []
+        """Who of the pool's role is at work on the track's shift, by day (Roster.presence, read once a
+        run; a pool's spot: prescriber and family sessions)."""
         self.slots = _fitting(track.pull_out_slots, service.minutes)
         self.slots_start = self.slots[0][1] if self.slots else math.inf
         self.slots_end = self.slots[-1][2] if self.slots else math.inf
@@ -342,22 +350,23 @@ class Care:
         self._days.track_days.append((index, day, week, *shape))
         if self._log.open_day != day:
             self._log.at_day(day)
-        episode_ids, ran_days, served = self._episode_ids, self._ran, self._groups
+        episode_ids, ran_days = self._episode_ids, self._ran
+        first = index
         for group, session in zip(groups, sessions, strict=True):
             count = len(group)
             if not count:
                 continue
             if not self._any_service:
-                served.append(group)
+                self._groups.append(group)
             if session is not None and session.ids is not None and session.members is group:
                 episode_ids.extend(session.ids)  # the group's ids as its session was held
             else:
                 episode_ids.extend(map(_episode_id, group))
             ran_days.extend([session is not None] * count)
-            if self._any_service:
-                self._serve(track, day, week, row, group, session, index)
             index += count
         self._rows = index
+        if self._any_service:  # the groups' records are in: their services, group by group in order
+            self._serve(track, day, week, row, groups, sessions, first)
 
     def record_groups(self, attendance: Attendance, held: Sequence[HeldSession]) -> None:
         """``care_for`` in a run with no care service (``any_service`` false), from the track-day and the
@@ -397,10 +406,18 @@ class Care:
     def _spots_of(self, track: TrackState) -> _Spots:
         """The track's spot of each service, made once."""
         individual, prescriber, family = self._services
+        shift = track.spec.shift
+        presence = self._roster.presence
         spots = self._spots[track.name] = (
             _Spot(individual, track, self._outside) if individual is not None else None,
-            tuple(_Spot(service, track, self._outside) for service in prescriber),
-            _Spot(family, track, self._outside) if family is not None else None,
+            tuple(
+                _Spot(service, track, self._outside, presence(self._prescriber.role, shift))
+                for service in prescriber
+                if self._prescriber is not None
+            ),
+            _Spot(family, track, self._outside, presence(self._family.role, shift))
+            if family is not None and self._family is not None
+            else None,
         )
         return spots
 
@@ -410,16 +427,20 @@ class Care:
         day: int,
         week: int,
         row: TrackDay,
-        group: Sequence[Enrolment],
-        session: HeldSession | None,
+        groups: Sequence[Sequence[Enrolment]],
+        sessions: Sequence[HeldSession | None],
         index: int,
     ) -> None:
-        """The services due to each patient of one group who came, from record row ``index`` on.
+        """The services due to each patient of one track-day, group by group in order (``sessions``: per
+        group, the group session it was in), from record row ``index`` on.
 
-        Only a patient with something due (CarePlan.next_due) is looked at:
-        this runs for every attended patient-day. The patient's own therapist
-        (individual therapy, family sessions of the therapist's role) is
-        checked here without a list (``_able`` for one person, written out).
+        One call per track-day: what its groups share (the spots, the pools
+        at work today) is read once. Only a patient with something due
+        (CarePlan.next_due) is looked at: this runs for every attended
+        patient-day. The patient's own therapist (individual therapy, family
+        sessions of the therapist's role) and a pool of one (a clinic's one
+        prescriber) are checked here without a list (``_able`` for one
+        person, written out).
         """
         per_week = self._individual_per_week
         prescriber, family = self._prescriber, self._family
@@ -431,112 +452,147 @@ class Care:
             spots = self._spots_of(track)
         individual, prescriber_spots, family_spot = spots
         # Who can give a prescriber or family session today on the track's shift: the same for every
-        # patient of the group (read-only lists; _able makes its own), looked up at the first need.
+        # patient of the track-day (read-only lists, the roster's presence tables read once a run by the
+        # spots; _able makes its own), looked up at the first need.
         prescribers: list[Person] | None = None
         family_pool: list[Person] | None = None
         family_role = family.role if family is not None else ""
         able: list[Person] | SessionReason
-        for at, enrolment in enumerate(group, index):
-            plan = enrolment.care
-            if day < plan.next_due:  # nothing due today: most patient-days
-                continue
-            if plan.individual_week != week:
-                if plan.individual_week < 0:  # the patient's first attended day
-                    self._served.append(enrolment)
-                plan.individual_week, plan.individual_this_week = week, 0
-            therapist = enrolment.therapist
-            episode = enrolment.episode
-            episode_id = episode.episode_id
-            # The therapist at work today (individual therapy and a family session of their role).
-            present = day >= therapist.start_day and not therapist.absent[day]
-            # The patient's day, made at the first session that gets as far as a search for a slot (most
-            # due sessions fail earlier: nobody at work or nobody with the minutes left).
-            patient: PatientToday | None = None
-            if plan.individual_this_week < per_week:
-                assert individual is not None
-                service = individual.service
-                reason: SessionReason | None = None
-                if not present:
-                    reason = self._nobody(therapist.role, shift)
-                else:  # _able for the one therapist, written out
-                    timeline = therapist.timeline if therapist.timeline_day == day else therapist.today(day)
-                    if not (
-                        timeline.direct + service.minutes <= therapist.daily_limit + 1e-9
-                        and therapist.hours_by_week[week] + service.check_hours
-                        <= therapist.weekly_hours + 1e-9
-                    ):
-                        reason = "no_staff_time"
-                if reason is not None:
-                    code = individual.missed.get(reason)
-                    log_key(code if code is not None else self._missed_code(individual, reason))
-                    log_size(1)
-                    log_id(episode_id)
-                else:
-                    patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(individual, [therapist], day, week, row, episode_id, at, session, patient):
-                        plan.individual_this_week += 1
-                        episode.individual_sessions += 1
-            if prescriber is not None and day >= plan.next_prescriber_day:
-                seen = plan.prescriber_seen
-                spot = prescriber_spots[seen]
-                if spot.nobody_able_on == day:
-                    able = spot.nobody_reason
-                else:
-                    if prescribers is None:
-                        prescribers = self._roster.present(prescriber.role, day, shift)
-                    able = self._able(prescribers, prescriber.role, shift, day, week, spot.service.minutes)
-                    if isinstance(able, str):  # so for every patient of the day: remembered
-                        spot.nobody_able_on, spot.nobody_reason = day, able
-                if isinstance(able, str):
-                    code = spot.missed.get(able)
-                    log_key(code if code is not None else self._missed_code(spot, able))
-                    log_size(1)
-                    log_id(episode_id)
-                else:
-                    if patient is None:
+        for group, session in zip(groups, sessions, strict=True):
+            for at, enrolment in enumerate(group, index):
+                plan = enrolment.care
+                if day < plan.next_due:  # nothing due today: most patient-days
+                    continue
+                if plan.individual_week != week:
+                    if plan.individual_week < 0:  # the patient's first attended day
+                        self._served.append(enrolment)
+                    plan.individual_week, plan.individual_this_week = week, 0
+                therapist = enrolment.therapist
+                episode = enrolment.episode
+                episode_id = episode.episode_id
+                # The therapist at work today (individual therapy and a family session of their role).
+                present = day >= therapist.start_day and not therapist.absent[day]
+                # The patient's day, made at the first session that gets as far as a search for a slot (most
+                # due sessions fail earlier: nobody at work or nobody with the minutes left).
+                patient: PatientToday | None = None
+                if plan.individual_this_week < per_week:
+                    assert individual is not None
+                    service = individual.service
+                    reason: SessionReason | None = None
+                    if not present:
+                        reason = self._nobody(therapist.role, shift)
+                    else:  # _able for the one therapist, written out
+                        timeline = (
+                            therapist.timeline if therapist.timeline_day == day else therapist.today(day)
+                        )
+                        if not (
+                            timeline.direct + service.minutes <= therapist.daily_limit + 1e-9
+                            and therapist.hours_by_week[week] + service.check_hours
+                            <= therapist.weekly_hours + 1e-9
+                        ):
+                            reason = "no_staff_time"
+                    if reason is not None:
+                        code = individual.missed.get(reason)
+                        log_key(code if code is not None else self._missed_code(individual, reason))
+                        log_size(1)
+                        log_id(episode_id)
+                    else:
                         patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(spot, able, day, week, row, episode_id, at, session, patient):
-                        if not seen:
-                            self._days.prescriber_initial.append(at)
-                        plan.prescriber_seen = True
-                        plan.next_prescriber_day = day + self._prescriber_every
-                        episode.prescriber_visits += 1
-            if family is not None and plan.family and day >= plan.next_family_day:
-                assert family_spot is not None
-                if present and therapist.role == family_role:
-                    able = self._able([therapist], family_role, shift, day, week, family_spot.service.minutes)
-                elif family_spot.nobody_able_on == day:
-                    able = family_spot.nobody_reason
-                else:
-                    if family_pool is None:
-                        family_pool = self._roster.present(family_role, day, shift)
-                    able = self._able(family_pool, family_role, shift, day, week, family_spot.service.minutes)
+                        if self._give(
+                            individual, [therapist], day, week, row, episode_id, at, session, patient
+                        ):
+                            plan.individual_this_week += 1
+                            episode.individual_sessions += 1
+                if prescriber is not None and day >= plan.next_prescriber_day:
+                    seen = plan.prescriber_seen
+                    spot = prescriber_spots[seen]
+                    if spot.nobody_able_on == day:
+                        able = spot.nobody_reason
+                    else:
+                        if prescribers is None:
+                            prescribers = spot.present[day]  # Roster.present(role, day, shift)
+                        if (
+                            len(prescribers) == 1
+                        ):  # _able for a pool of one (a clinic's one prescriber), written out
+                            person = prescribers[0]
+                            timeline = person.timeline if person.timeline_day == day else person.today(day)
+                            service = spot.service
+                            able = (
+                                prescribers  # the pool's own list: _give reads a list of one and changes none
+                                if timeline.direct + service.minutes <= person.daily_limit + 1e-9
+                                and person.hours_by_week[week] + service.check_hours
+                                <= person.weekly_hours + 1e-9
+                                else "no_staff_time"
+                            )
+                        else:
+                            able = self._able(
+                                prescribers, prescriber.role, shift, day, week, spot.service.minutes
+                            )
+                        if isinstance(able, str):  # so for every patient of the day: remembered
+                            spot.nobody_able_on, spot.nobody_reason = day, able
                     if isinstance(able, str):
-                        family_spot.nobody_able_on, family_spot.nobody_reason = day, able
-                if isinstance(able, str):
-                    code = family_spot.missed.get(able)
-                    log_key(code if code is not None else self._missed_code(family_spot, able))
-                    log_size(1)
-                    log_id(episode_id)
+                        code = spot.missed.get(able)
+                        log_key(code if code is not None else self._missed_code(spot, able))
+                        log_size(1)
+                        log_id(episode_id)
+                    else:
+                        if patient is None:
+                            patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                        if self._give(spot, able, day, week, row, episode_id, at, session, patient):
+                            if not seen:
+                                self._days.prescriber_initial.append(at)
+                            plan.prescriber_seen = True
+                            plan.next_prescriber_day = day + self._prescriber_every
+                            episode.prescriber_visits += 1
+                if family is not None and plan.family and day >= plan.next_family_day:
+                    assert family_spot is not None
+                    if present and therapist.role == family_role:  # _able for the one therapist, written out
+                        timeline = (
+                            therapist.timeline if therapist.timeline_day == day else therapist.today(day)
+                        )
+                        service = family_spot.service
+                        able = (
+                            [therapist]
+                            if timeline.direct + service.minutes <= therapist.daily_limit + 1e-9
+                            and therapist.hours_by_week[week] + service.check_hours
+                            <= therapist.weekly_hours + 1e-9
+                            else "no_staff_time"
+                        )
+                    elif family_spot.nobody_able_on == day:
+                        able = family_spot.nobody_reason
+                    else:
+                        if family_pool is None:
+                            family_pool = family_spot.present[day]  # Roster.present(role, day, shift)
+                        able = self._able(
+                            family_pool, family_role, shift, day, week, family_spot.service.minutes
+                        )
+                        if isinstance(able, str):
+                            family_spot.nobody_able_on, family_spot.nobody_reason = day, able
+                    if isinstance(able, str):
+                        code = family_spot.missed.get(able)
+                        log_key(code if code is not None else self._missed_code(family_spot, able))
+                        log_size(1)
+                        log_id(episode_id)
+                    else:
+                        if patient is None:
+                            patient = PatientToday(track.programme, self.assessed.get(episode_id))
+                        if self._give(family_spot, able, day, week, row, episode_id, at, session, patient):
+                            plan.next_family_day = day + self._family_every
+                            episode.family_sessions += 1
+                # When to look again: today's week's sessions done, the next week; a service still due
+                # (it could not be placed), the next attended day.
+                if plan.individual_this_week >= per_week:
+                    if next_week is None:
+                        next_week = self._week_start(week + 1)
+                    due: float = next_week
                 else:
-                    if patient is None:
-                        patient = PatientToday(track.programme, self.assessed.get(episode_id))
-                    if self._give(family_spot, able, day, week, row, episode_id, at, session, patient):
-                        plan.next_family_day = day + self._family_every
-                        episode.family_sessions += 1
-            # When to look again: today's week's sessions done, the next week; a service still due
-            # (it could not be placed), the next attended day.
-            if plan.individual_this_week >= per_week:
-                if next_week is None:
-                    next_week = self._week_start(week + 1)
-                due: float = next_week
-            else:
-                due = day
-            if prescriber is not None and plan.next_prescriber_day < due:
-                due = plan.next_prescriber_day
-            if family is not None and plan.family and plan.next_family_day < due:
-                due = plan.next_family_day
-            plan.next_due = due
+                    due = day
+                if prescriber is not None and plan.next_prescriber_day < due:
+                    due = plan.next_prescriber_day
+                if family is not None and plan.family and plan.next_family_day < due:
+                    due = plan.next_family_day
+                plan.next_due = due
+            index += len(group)
 
     def _able(
         self, people: Sequence[Person], role: str, shift: str, day: int, week: int, minutes: float
@@ -660,7 +716,11 @@ class Care:
         if placement == "pull_out":
             patient.pulled.append(k)
             if session is not None:  # the patient misses group session k: out of its row and counts
-                session.patients[k].remove(episode_id)
+                patients = session.patients
+                if type(patients) is RowPatients:  # the log's rows: marked in place, no FlatRow made
+                    patients.take_out(k, episode_id)
+                else:
+                    patients[k].remove(episode_id)
                 pulled_out = self._days.pulled_out
                 pulled_out[0].append(at)
                 pulled_out[1].append(spot.group_hours)
@@ -817,24 +877,30 @@ def _steps_before(
 
     The search jumps below whatever is in the way (Timeline.first_overlap_start)
     instead of trying each step: the answer is the one step by step would give.
+    This runs ~4,500 times a 3-year baseline run, so it is written for the
+    common case: a patient with nothing booked next to the programme day is
+    not searched, and ``max`` is a comparison, not a call (the same answers:
+    tests/test_care_steps.py checks them against a step-by-step search).
     """
     low, high = window
-    k = 0 if first <= high + EPS else math.ceil((first - high - EPS) / SLOT_STEP_MINUTES)
-    floor = max(lowest, low) - EPS
-    patient_starts, patient_ends = patient.starts, patient.ends
+    k = 0 if first <= high + EPS else _ceil((first - high - EPS) / SLOT_STEP_MINUTES)
+    floor = (lowest if lowest >= low else low) - EPS  # max(lowest, low)
+    patient_starts = patient.starts
     person_starts, person_ends = person.starts, person.ends
     while True:
         end = first - k * SLOT_STEP_MINUTES
         start = end - minutes
         if start < floor:
             return None
-        # Timeline.first_overlap_start of the patient, then of the person, written out
-        index = bisect_right(patient_starts, start)
-        if index and patient_ends[index - 1] > start + EPS:
-            blocker = patient_starts[index - 1]
-        elif index < len(patient_starts) and patient_starts[index] < end - EPS:
-            blocker = patient_starts[index]
-        else:
+        # Timeline.first_overlap_start of the patient (if anything is booked), then of the person, written out
+        blocker = None
+        if patient_starts:
+            index = bisect_right(patient_starts, start)
+            if index and patient.ends[index - 1] > start + EPS:
+                blocker = patient_starts[index - 1]
+            elif index < len(patient_starts) and patient_starts[index] < end - EPS:
+                blocker = patient_starts[index]
+        if blocker is None:
             index = bisect_right(person_starts, start)
             if index and person_ends[index - 1] > start + EPS:
                 blocker = person_starts[index - 1]
@@ -842,7 +908,8 @@ def _steps_before(
                 blocker = person_starts[index]
             else:
                 return k
-        k = max(k + 1, math.ceil((first - blocker - EPS) / SLOT_STEP_MINUTES))
+        jump = _ceil((first - blocker - EPS) / SLOT_STEP_MINUTES)
+        k = jump if jump > k + 1 else k + 1  # max(k + 1, jump)
 
 
 def _steps_after(
@@ -855,28 +922,31 @@ def _steps_after(
 ) -> int | None:
     """The fewest 10-minute steps on from ``last`` (the programme end) at which a session of ``minutes``
     is free for both, inside the person's window and ending by ``highest``; None if none (the mirror
-    of ``_steps_before``)."""
+    of ``_steps_before``, written the same way)."""
     low, high = window
-    k = 0 if last >= low - EPS else math.ceil((low - EPS - last) / SLOT_STEP_MINUTES)
-    ceiling = min(highest, high) + EPS
-    patient_starts, patient_ends = patient.starts, patient.ends
+    k = 0 if last >= low - EPS else _ceil((low - EPS - last) / SLOT_STEP_MINUTES)
+    ceiling = (highest if highest <= high else high) + EPS  # min(highest, high)
+    patient_starts = patient.starts
     person_starts, person_ends = person.starts, person.ends
     while True:
         start = last + k * SLOT_STEP_MINUTES
         end = start + minutes
         if end > ceiling:
             return None
-        # Timeline.last_overlap_end of the patient, then of the person, written out
-        index = bisect_left(patient_starts, end - EPS) - 1
-        if index >= 0 and patient_ends[index] > start + EPS:
-            blocker = patient_ends[index]
-        else:
+        # Timeline.last_overlap_end of the patient (if anything is booked), then of the person, written out
+        blocker = None
+        if patient_starts:
+            index = bisect_left(patient_starts, end - EPS) - 1
+            if index >= 0 and patient.ends[index] > start + EPS:
+                blocker = patient.ends[index]
+        if blocker is None:
             index = bisect_left(person_starts, end - EPS) - 1
             if index >= 0 and person_ends[index] > start + EPS:
                 blocker = person_ends[index]
             else:
                 return k
-        k = max(k + 1, math.ceil((blocker - EPS - last) / SLOT_STEP_MINUTES))
+        jump = _ceil((blocker - EPS - last) / SLOT_STEP_MINUTES)
+        k = jump if jump > k + 1 else k + 1  # max(k + 1, jump)
 
 
 def _nearest(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from simiop.config.model import SimiopConfig
 from simiop.model.attendance import Attendance
 from simiop.model.care import Care
+from simiop.model.clock import Timeline
 from simiop.model.records import Booking, PatientDays
 from simiop.model.sessions import SessionLog, Sessions
 from simiop.model.staff import Roster
@@ -159,14 +160,19 @@ class _Assessments:
             start = intake.minutes[booking.slot]
             end = start + minutes
             person_id = person.person_id
-            if booking.showed:
-                person.today(day).take(start, end, minutes)
+            showed = booking.showed
+            direct = minutes if showed else 0.0  # a seat's person who waited for nobody: busy, no direct time
+            if person.timeline_day == day:
+                person.timeline.take(start, end, direct)
+            else:  # the person's first booking today (Person.today, then Timeline.take, written out)
+                person.timeline_day = day
+                person.timeline = Timeline(start, end, 0.0 + direct)
+            if showed:
                 person.hours_by_week[week] += hours
                 self._booked[person.role][day] += hours  # Roster.book, written out
                 outcome = "held"
                 held[booking.episode_id] = (start, end)
-            else:  # the seat's person waited for nobody: busy, no direct time
-                person.today(day).take(start, end, 0.0)
+            else:
                 outcome = "no_show"
             code = codes.get((start, person_id, outcome))
             if code is None:  # the row's key, coded once per slot time, person and outcome (SessionLog.add)
