@@ -1,0 +1,111 @@
+"""Work the flow does once per source, list or run instead of once per referral, round or row (issue 17):
+each written-out way against the plain definition it replaces, on random inputs."""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+
+from simiop.model.programme import Programme, _admission_key, _drop
+from simiop.model.records import Episode
+from simiop.model.referrals import _cumulative, _mix, _picked, _picked_all
+from tests.tiny_world import clinic_of, roster_of, tiny_config
+
+
+def test_a_sources_mixes_picked_at_once_are_each_referrals_pick() -> None:
+    """``_picked_all`` (one numpy search a mix) names what ``_picked`` (a bisection per referral) picks,
+    for draws on the running totals themselves, between them, zeros and totals short of 1 included."""
+    mixes = [
+        {"day": 0.25, "evening": 0.75},
+        {"a": 0.5, "b": 0.3, "c": 0.2},
+        {"a": 0.1, "never": 0.0, "b": 0.6, "c": 0.3},
+        {"a": 0.2, "b": 0.2, "c": 0.2},  # totals short of 1: the last name takes the rest
+        {f"n{k}": 0.1 for k in range(10)},  # running totals that round
+    ]
+    rng = np.random.default_rng(17)
+    for shares in mixes:
+        names, probabilities = _mix(shares)
+        totals = _cumulative(probabilities)
+        draws = np.concatenate([[0.0, 0.9999999], totals, np.nextafter(totals, 0.0), rng.random(400)])
+        draws = draws[draws < 1.0]
+        expected = [names[_picked(float(u), totals)] for u in draws.tolist()]
+        assert _picked_all(draws, shares) == expected, shares
+    assert _picked_all(rng.random(5), {"either": 1.0}) == ["either"] * 5
+    assert _picked_all(np.empty(0), {"a": 0.5, "b": 0.5}) == []
+
+
+def _episode(episode_id: int, kind: str, joined: float) -> Episode:
+    return Episode(
+        episode_id, episode_id, kind, kind, "day", "commercial", "standard", 0.0, wait_list_day=joined
+    )
+
+
+def test_a_step_down_first_wait_list_is_always_its_rounds_order() -> None:
+    """Joined one by one (``_join``), some leaving (``_drop``), a ``step_down_first`` list is at every
+    moment the joining order sorted as each round sorted it (step-downs first, then the time joined,
+    then the id; ties in time included); a fifo list stays in joining order."""
+    config = tiny_config(tracks__day__wait_list__discipline="step_down_first")
+    programme = Programme(clinic_of(config))
+    sorted_track, fifo_track = programme.tracks["day"], programme.tracks["evening"]
+    assert not programme._fifo["day"]
+    assert programme._fifo["evening"]
+    rng = np.random.default_rng(5)
+    joined: list[Episode] = []
+    fifo: list[Episode] = []
+    ids = rng.permutation(300).tolist()  # ids not in joining order
+    for step, episode_id in enumerate(ids):
+        kind = ["step_down", "step_up", "community"][int(rng.integers(3))]
+        episode = _episode(episode_id, kind, float(rng.integers(0, 40)) / 4.0)  # many equal times
+        programme._join(sorted_track, episode)
+        programme._join(fifo_track, episode)
+        joined.append(episode)
+        fifo.append(episode)
+        if step % 7 == 3:  # someone leaves (a give-up), not always the first
+            leaving = joined[int(rng.integers(len(joined)))]
+            assert _drop(sorted_track.wait_list, leaving)
+            assert _drop(fifo_track.wait_list, leaving)
+            joined.remove(leaving)
+            fifo.remove(leaving)
+        rounds_order = sorted(
+            joined, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
+        )
+        assert sorted_track.wait_list == rounds_order
+        assert [id(e) for e in fifo_track.wait_list] == [id(e) for e in fifo]
+    assert _admission_key(_episode(3, "step_down", 0.0)) == (False, 0.0, 3)
+
+
+def test_staff_rows_interleaved_by_slices_are_the_day_role_order() -> None:
+    """``staff_days`` lays each role's days into (day, role) order by slice assignment: the columns are
+    what zipping the roles' lists day by day gives, with random hours and caseloads booked."""
+    config = tiny_config(**{"staff__roles__therapist__cover": {"people_per_day": 1, "hourly_cost_usd": 90.0}})
+    roster = roster_of(config)
+    rng = np.random.default_rng(3)
+    roles = sorted(roster.by_role)
+    assert len(roles) >= 3
+    days = roster._days
+    for activity in ("group", "individual", "prescriber", "family", "intake"):
+        for role in roles:
+            booked = roster.booked_hours()[activity][role]
+            for day in rng.integers(0, days, 12).tolist():
+                booked[day] += float(rng.random()) * 3.0
+    for role in roles:
+        for day in rng.integers(0, days, 9).tolist():
+            roster._caseload_change[role][day] += int(rng.integers(-2, 3))
+            roster._cover_hours[role][day] += 4.0
+    roster.close_days()
+    columns = roster.staff_days().columns()
+
+    def zipped(per_role: dict[str, list[object]]) -> list[object]:
+        return list(chain.from_iterable(zip(*(per_role[role][:days] for role in roles), strict=True)))
+
+    assert columns["day"] == [day for day in range(days) for _ in roles]
+    assert columns["role"] == roles * days
+    assert columns["employed"] == zipped(roster._employed_count)  # type: ignore[arg-type]
+    assert columns["employed_fte"] == zipped(roster._employed_fte)  # type: ignore[arg-type]
+    assert columns["group_hours"] == zipped(roster.booked_hours()["group"])  # type: ignore[arg-type]
+    assert columns["intake_hours"] == zipped(roster.booked_hours()["intake"])  # type: ignore[arg-type]
+    assert columns["caseload"] == zipped(roster._caseload)  # type: ignore[arg-type]
+    assert columns["cover_hours"] == zipped(roster._cover_hours)  # type: ignore[arg-type]
+    assert any(columns["caseload"])
+    assert any(columns["family_hours"])
