@@ -4,13 +4,18 @@ each written-out way against the plain definition it replaces, on random inputs.
 from __future__ import annotations
 
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
+from simiop.config import load_config
 from simiop.model.programme import Programme, _admission_key, _drop
 from simiop.model.records import Episode
 from simiop.model.referrals import _cumulative, _mix, _picked, _picked_all
+from tests.test_programme import _flow_run
 from tests.tiny_world import clinic_of, roster_of, tiny_config
+
+BASELINE = Path(__file__).parent.parent / "configs" / "baseline.yaml"
 
 
 def test_a_sources_mixes_picked_at_once_are_each_referrals_pick() -> None:
@@ -109,3 +114,27 @@ def test_staff_rows_interleaved_by_slices_are_the_day_role_order() -> None:
     assert columns["cover_hours"] == zipped(roster._cover_hours)  # type: ignore[arg-type]
     assert any(columns["caseload"])
     assert any(columns["family_hours"])
+
+
+def test_attendance_in_one_pass_keeps_weeks_groups_and_clock_order() -> None:
+    """``_who_came``'s one pass over the days (the rows' counts with each day's Attendance) and
+    ``finish``'s sort of tuples with no key: every track-day someone started once, in (day, track start)
+    order, its calendar week, a list per group (three groups here, two on another track), absences."""
+    config = load_config(BASELINE, ["simulation.horizon_days=120", "tracks.day.groups=3"])
+    programme = _flow_run(config, seed=7)
+    programme.finish()
+    attendance = programme.attendance
+    calendar = programme.clinic.calendar
+    order = programme._order
+    assert [(a.day, order[a.track.name]) for a in attendance] == sorted(
+        {(a.day, order[a.track.name]) for a in attendance}
+    )
+    assert {len(a.came) for a in attendance} >= {3, 1}
+    for a in attendance:
+        assert a.week == calendar.week_of(a.day)
+        assert len(a.scheduled) == len(a.came) == len(a.track.groups)
+        assert all(type(flag) is bool for flag in a.scheduled)
+        assert a.row.attended == sum(map(len, a.came))
+        assert all(e.group == k for k, group in enumerate(a.came) for e in group)
+    assert any(not all(a.scheduled) for a in attendance)  # a group with nobody that day
+    assert sum(a.row.absent for a in attendance) > 0

@@ -358,7 +358,7 @@ class Programme:
         where stays begin and end (a running sum), so that only the days someone came are visited one by
         one (``compress``), to list them; the rows' absences are the members less those who came.
         """
-        week_of = self.clinic.calendar.week_of
+        opening_weekday = self.clinic.calendar.opening_weekday  # ClinicCalendar.week_of, written out below
         started_by_track: dict[str, list[Enrolment]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
             if enrolment.started:
@@ -378,25 +378,42 @@ class Programme:
             everyone = members[0] if groups == 1 else [sum(counts) for counts in zip(*members, strict=True)]
             rows, days = self.rows[name], track.days
             # Per group, per day index: who came (an empty list for a day nobody started).
-            came_on: list[list[list[Enrolment]]] = [[] for _ in range(groups)]
-            for lists in came_on:
-                lists.extend([] for _ in range(length))
-            kept: list[Attendance] = []
-            for index in compress(range(length), everyone):
-                day = days[index]
-                came = [came_on[0][index]] if groups == 1 else [lists[index] for lists in came_on]
-                scheduled = [True] if groups == 1 else [counts[index] > 0 for counts in members]
-                kept.append(Attendance(track, day, week_of(day), rows[day], came, scheduled))
+            came_on: list[list[list[Enrolment]]] = [[[] for _ in range(length)] for _ in range(groups)]
             for enrolment in enrolled:
                 lists = came_on[enrolment.group]
                 first = enrolment.first
                 for index in compress(range(first, first + enrolment.started), enrolment.attended):
                     lists[index].append(enrolment)
-            for attendance, index in zip(kept, compress(range(length), everyone), strict=True):
-                came_count = sum(map(len, attendance.came))
-                row = attendance.row
-                row.attended += came_count
-                row.absent += everyone[index] - came_count
+            # One pass over the days someone started: the day's Attendance and its row's counts together.
+            # Each day's groups are read from the lists turned day by group at once (zip, in C), with no
+            # loop over groups per day; one group needs no turning.
+            kept: list[Attendance] = []
+            if groups == 1:
+                only = came_on[0]
+                for index in compress(range(length), everyone):
+                    day = days[index]
+                    row = rows[day]
+                    here = only[index]
+                    came_count = len(here)
+                    row.attended += came_count
+                    row.absent += everyone[index] - came_count
+                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], [True]))
+            else:
+                came_by_day = list(zip(*came_on, strict=True))
+                marked = [[count > 0 for count in counts] for counts in members]
+                scheduled_by_day = list(zip(*marked, strict=True))
+                for index in compress(range(length), everyone):
+                    day = days[index]
+                    row = rows[day]
+                    came = list(came_by_day[index])
+                    came_count = sum(map(len, came))
+                    row.attended += came_count
+                    row.absent += everyone[index] - came_count
+                    kept.append(
+                        Attendance(
+                            track, day, (opening_weekday + day) // 7, row, came, list(scheduled_by_day[index])
+                        )
+                    )
             held.append(kept)
         return held
 
@@ -457,7 +474,9 @@ class Programme:
             self.attendance = held[0]
         else:
             listed = [(a.day, self._order[a.track.name], a) for kept in held for a in kept]
-            listed.sort(key=lambda item: (item[0], item[1]))
+            # Sorted as tuples, no key function: (day, track order) is each track-day's own (one
+            # Attendance a track a day), so no comparison ever reaches the Attendance itself.
+            listed.sort()
             self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)
         if len(names) == 1:
