@@ -138,3 +138,17 @@ def test_attendance_in_one_pass_keeps_weeks_groups_and_clock_order() -> None:
         assert all(e.group == k for k, group in enumerate(a.came) for e in group)
     assert any(not all(a.scheduled) for a in attendance)  # a group with nobody that day
     assert sum(a.row.absent for a in attendance) > 0
+
+
+def test_two_groups_written_out_pick_the_smallest_with_a_seat_as_the_rule_does() -> None:
+    """``open_group``'s two-group way gives the general rule's answer (the first of the smallest
+    groups, None when it is full) for every pair of sizes up to past the maximum."""
+    track = Programme(clinic_of(tiny_config())).tracks["day"]
+    assert len(track.groups) == 2
+    largest = track._group_max
+    for first in range(largest + 2):
+        for second in range(largest + 2):
+            track.groups = [[None] * first, [None] * second]  # type: ignore[list-item]
+            sizes = [first, second]
+            expected = sizes.index(min(sizes)) if min(sizes) < largest else None
+            assert track.open_group() == expected, sizes
