@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from simiop.config import load_config
+from simiop.config.model import READMISSION_SOURCE
+from simiop.model.intake import IntakeBook, outcomes_for
 from simiop.model.programme import Programme, _admission_key, _drop
 from simiop.model.records import Episode
 from simiop.model.referrals import _cumulative, _mix, _picked, _picked_all
@@ -152,3 +154,38 @@ def test_two_groups_written_out_pick_the_smallest_with_a_seat_as_the_rule_does()
             sizes = [first, second]
             expected = sizes.index(min(sizes)) if min(sizes) < largest else None
             assert track.open_group() == expected, sizes
+
+
+def test_intake_values_found_once_per_source_are_each_referrals() -> None:
+    """``IntakeBook.for_referral`` is ``rules`` and the patience sampler each intake asked for, and
+    ``thresholds`` the running totals each decision added up from ``outcomes_for``, whichever of the
+    source's, the acuity's or the default outcomes apply (all three here)."""
+    outcomes = {"admit": 0.4, "redirect_step_up": 0.1, "redirect_outpatient": 0.3, "decline": 0.2}
+    config = load_config(BASELINE, ["simulation.horizon_days=60"])
+    config = config.model_copy(
+        update={
+            "intake": config.intake.model_copy(
+                update={"outcomes_by_acuity": {"high": config.intake.outcomes.model_copy(update=outcomes)}}
+            )
+        }
+    )
+    clinic = clinic_of(config)
+    book = IntakeBook(clinic)
+    seen = set()
+    for source in [*config.referrals.sources, READMISSION_SOURCE]:
+        rules, patience = book.for_referral(source)
+        assert rules == book.rules(source)
+        assert patience is clinic.sampler(rules.patience_days)
+        assert book.for_referral(source)[1] is patience
+        for acuity in config.referrals.acuity_classes:
+            chosen = outcomes_for(clinic, _episode_of(source, acuity))
+            admit = chosen.admit
+            step_up = chosen.admit + chosen.redirect_step_up
+            outpatient = chosen.admit + chosen.redirect_step_up + chosen.redirect_outpatient
+            assert book.thresholds(source, acuity) == (admit, step_up, outpatient)
+            seen.add(admit)
+    assert len(seen) == 3  # by source, by acuity and the default all read
+
+
+def _episode_of(source: str, acuity: str) -> Episode:
+    return Episode(0, 1, source, source, "day", "commercial", acuity, 0.0)

@@ -4,6 +4,7 @@ decision."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from simiop.config.base import WEEKDAYS, minutes_of
@@ -24,6 +25,8 @@ from simiop.model.records import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from simiop.model.clinic import Clinic
     from simiop.model.staff import Person
 
@@ -93,12 +96,39 @@ class IntakeBook:
         self._priority_seats = intake.priority_seats_per_slot
         self._release = intake.priority_release_days
         self._rules: dict[str, SourceRules] = {}
+        self._referral: dict[str, tuple[SourceRules, Callable[[np.random.Generator], float]]] = {}
+        self._thresholds: dict[tuple[str, str], tuple[float, float, float]] = {}
 
     def rules(self, source: str) -> SourceRules:
         """Intake's values for ``source`` (readmissions: intake's own), resolved once per source per run."""
         found = self._rules.get(source)
         if found is None:
             found = self._rules[source] = SourceRules.of(self._clinic.config.intake, source)
+        return found
+
+    def for_referral(self, source: str) -> tuple[SourceRules, Callable[[np.random.Generator], float]]:
+        """``rules(source)`` and the sampler of its patience, found once per source per run (each
+        referral's intake asked for the two apart)."""
+        found = self._referral.get(source)
+        if found is None:
+            rules = self.rules(source)
+            found = self._referral[source] = (rules, self._clinic.sampler(rules.patience_days))
+        return found
+
+    def thresholds(self, source: str, acuity: str) -> tuple[float, float, float]:
+        """The intake decision's running totals for a referral of ``source`` and ``acuity``
+        (``outcomes_for``): admit; admit + redirect_step_up; that + redirect_outpatient. Added up once
+        per (source, acuity) per run, in the order each decision added them, so the same floats."""
+        key = (source, acuity)
+        found = self._thresholds.get(key)
+        if found is None:
+            outcomes = _outcomes(self._clinic.config.intake, source, acuity)
+            step_up = outcomes.admit + outcomes.redirect_step_up
+            found = self._thresholds[key] = (
+                outcomes.admit,
+                step_up,
+                step_up + outcomes.redirect_outpatient,
+            )
         return found
 
     def build(self) -> None:
@@ -288,11 +318,15 @@ def _rota_day(
 
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
     """Outcome probabilities: by source if configured, else by acuity, else the default."""
-    intake = clinic.config.intake
-    if episode.source in intake.outcomes_by_source:
-        return intake.outcomes_by_source[episode.source]
-    if episode.acuity in intake.outcomes_by_acuity:
-        return intake.outcomes_by_acuity[episode.acuity]
+    return _outcomes(clinic.config.intake, episode.source, episode.acuity)
+
+
+def _outcomes(intake: IntakeConfig, source: str, acuity: str) -> IntakeOutcomes:
+    """``outcomes_for`` from the referral's source and acuity."""
+    if source in intake.outcomes_by_source:
+        return intake.outcomes_by_source[source]
+    if acuity in intake.outcomes_by_acuity:
+        return intake.outcomes_by_acuity[acuity]
     return intake.outcomes
 
 
@@ -322,13 +356,14 @@ class _Intake:
     def __init__(self, clinic: Clinic, episode: Episode) -> None:
         self.clinic = clinic
         self.episode = episode
-        rules = self.rules = clinic.intake.rules(episode.source)
+        rules, patience_of = clinic.intake.for_referral(episode.source)
+        self.rules = rules
         # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
         # booking (whether they come), then the outcome; so another patient's intake never shifts it. The
         # patience distribution and the number of bookings are the source's (intake.by_source), fixed per
         # source, so the layout stays fixed; a source without by_source draws exactly as before.
         rng = clinic.patients.of(clinic.keys[episode.episode_id], _INTAKE)
-        patience = float(clinic.sampler(rules.patience_days)(rng))
+        patience = float(patience_of(rng))
         self.draws = rng.random(rules.max_rebookings + 2).tolist()
         self.deadline = episode.referred_day + patience
         self.rebookings_left = rules.max_rebookings
@@ -380,15 +415,17 @@ class _Intake:
         clinic = self.clinic
         episode = self.episode
         now = clinic.env.now
-        outcomes = outcomes_for(clinic, episode)
+        admit, step_up, outpatient = clinic.intake.thresholds(
+            episode.source, episode.acuity
+        )  # outcomes_for's
         u = self.draws[-1]
-        if u < outcomes.admit:
+        if u < admit:
             episode.intake_outcome = "admit"
             clinic.programme.refer_to_track(episode)
-        elif u < outcomes.admit + outcomes.redirect_step_up:
+        elif u < step_up:
             episode.intake_outcome = "redirect_step_up"
             episode.end(REDIRECTED_STEP_UP, now)
-        elif u < outcomes.admit + outcomes.redirect_step_up + outcomes.redirect_outpatient:
+        elif u < outpatient:
             episode.intake_outcome = "redirect_outpatient"
             episode.end(REDIRECTED_OUTPATIENT, now)
         else:

@@ -386,7 +386,7 @@ class Programme:
                     lists[index].append(enrolment)
             # One pass over the days someone started: the day's Attendance and its row's counts together.
             # Each day's groups are read from the lists turned day by group at once (zip, in C), with no
-            # loop over groups per day; one group needs no turning.
+            # loop over groups per day; one group needs no turning, and its days share one ``[True]``.
             kept: list[Attendance] = []
             if groups == 1:
                 only = came_on[0]
@@ -397,7 +397,7 @@ class Programme:
                     came_count = len(here)
                     row.attended += came_count
                     row.absent += everyone[index] - came_count
-                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], [True]))
+                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], _SCHEDULED))
             else:
                 came_by_day = list(zip(*came_on, strict=True))
                 marked = [[count > 0 for count in counts] for counts in members]
