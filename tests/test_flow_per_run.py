@@ -10,7 +10,7 @@ import numpy as np
 
 from simiop.config import load_config
 from simiop.config.model import READMISSION_SOURCE
-from simiop.model.intake import IntakeBook, outcomes_for
+from simiop.model.intake import IntakeBook, _slot_clock, outcomes_for
 from simiop.model.programme import Programme, _admission_key, _drop
 from simiop.model.records import Episode
 from simiop.model.referrals import _cumulative, _mix, _picked, _picked_all
@@ -189,3 +189,24 @@ def test_intake_values_found_once_per_source_are_each_referrals() -> None:
 
 def _episode_of(source: str, acuity: str) -> Episode:
     return Episode(0, 1, source, source, "day", "commercial", acuity, 0.0)
+
+
+def test_slot_times_laid_out_at_once_are_each_days_slots() -> None:
+    """``_slot_clock`` gives, for random days and weekday slots (some weekdays with none, one with
+    three), each day's ``day + part`` and start minutes in order, as the rota extended them day by day."""
+    rng = np.random.default_rng(11)
+    minutes = {0: [540.0, 600.0], 2: [480.0, 780.0, 1020.5], 3: [630.0], 6: [0.0]}
+    parts = {weekday: [m / 1440.0 for m in starts] for weekday, starts in minutes.items()}
+    for opening_weekday in range(7):
+        days = sorted(set(rng.integers(0, 900, 300).tolist()))
+        times, starts = _slot_clock(days, opening_weekday, parts, minutes)
+        expected_times: list[float] = []
+        expected_starts: list[float] = []
+        for day in days:
+            weekday = (opening_weekday + day) % 7
+            expected_times.extend([day + part for part in parts.get(weekday, [])])
+            expected_starts.extend(minutes.get(weekday, []))
+        assert times == expected_times
+        assert starts == expected_starts
+        assert all(type(value) is float for value in times + starts)
+    assert _slot_clock([], 3, parts, minutes) == ([], [])

@@ -7,6 +7,8 @@ import bisect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from simiop.config.base import WEEKDAYS, minutes_of
 from simiop.config.distributions import DurationDistribution, ProbabilityCurve
 from simiop.config.intake import IntakeConfig, IntakeOutcomes
@@ -25,8 +27,6 @@ from simiop.model.records import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from simiop.model.clinic import Clinic
     from simiop.model.staff import Person
 
@@ -170,8 +170,8 @@ class IntakeBook:
         parts = {weekday: [slot[3] for slot in slots] for weekday, slots in by_weekday.items()}
         starts = {weekday: [slot[0] for slot in slots] for weekday, slots in by_weekday.items()}
         offered: dict[int, list[Person]] = {}
-        times: list[float] = []
-        minutes: list[float] = []
+        slot_days: list[int] = []
+        """The run's days with slots, in order (their slots' times and minutes are laid out after)."""
         seat_person: list[list[Person]] = []
         capacity: list[int] = []
         last = calendar.days
@@ -200,19 +200,17 @@ class IntakeBook:
             if found.offered:
                 offered[day] = found.offered
             if day < last:  # slots in clock order: days in order, each day's in clock order
-                times.extend([day + part for part in parts[weekday]])
-                minutes.extend(starts[weekday])
+                slot_days.append(day)
                 seat_person.extend(found.seats)
                 capacity.extend(found.capacity)
         self.reserved = weekly
         self.offered = offered
-        self.times = times
-        self.minutes = minutes
+        self.times, self.minutes = _slot_clock(slot_days, opening_weekday, parts, starts)
         self.seat_person = seat_person
         self.capacity = capacity
-        self.booked = [0] * len(times)
+        self.booked = [0] * len(self.times)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
-        self._open.append(len(times))
+        self._open.append(len(self.times))
         self._built = True
 
     def _first_open(self, index: int) -> int:
@@ -257,6 +255,37 @@ class IntakeBook:
         while index < count and now < times[index] - release and booked[index] >= capacity[index] - kept:
             index = self._first_open(index + 1)
         return index
+
+
+def _slot_clock(
+    days: list[int], opening_weekday: int, parts: dict[int, list[float]], starts: dict[int, list[float]]
+) -> tuple[list[float], list[float]]:
+    """Every slot's time and start minute, days in order and each day's slots in clock order: for each of
+    ``days``, ``day + part`` for the parts of the day of its weekday's slots, and the slots' start minutes.
+
+    Laid out by numpy in one go, where each day extended two lists (a list comprehension a day): each
+    slot's entry is found by its day's weekday (an index into the weekdays' slots laid end to end), and
+    the sum is the same float (the day, exact as a float64, plus the part).
+    """
+    if not days:
+        return [], []
+    on = np.array(days, dtype=np.int64)
+    weekday_of = (opening_weekday + on) % 7  # calendar.weekday_of, numbered from Monday
+    flat_parts: list[float] = []
+    flat_starts: list[float] = []
+    first_of = np.zeros(7, np.int64)
+    count_of = np.zeros(7, np.int64)
+    for weekday in range(7):
+        first_of[weekday], count_of[weekday] = len(flat_parts), len(parts.get(weekday, ()))
+        flat_parts.extend(parts.get(weekday, ()))
+        flat_starts.extend(starts.get(weekday, ()))
+    per_day = count_of[weekday_of]
+    # Each slot's place among its day's slots, then among the weekdays' slots laid end to end.
+    within = np.arange(int(per_day.sum())) - np.repeat(np.cumsum(per_day) - per_day, per_day)
+    index = np.repeat(first_of[weekday_of], per_day) + within
+    times: list[float] = (np.repeat(on, per_day) + np.array(flat_parts, dtype=np.float64)[index]).tolist()
+    minutes: list[float] = np.array(flat_starts, dtype=np.float64)[index].tolist()
+    return times, minutes
 
 
 class _RotaDay(NamedTuple):
