@@ -444,9 +444,8 @@ class _Intake:
         clinic = self.clinic
         episode = self.episode
         now = clinic.env.now
-        admit, step_up, outpatient = clinic.intake.thresholds(
-            episode.source, episode.acuity
-        )  # outcomes_for's
+        # outcomes_for's shares as running totals, added up once per (source, acuity) a run
+        admit, step_up, outpatient = clinic.intake.thresholds(episode.source, episode.acuity)
         u = self.draws[-1]
         if u < admit:
             episode.intake_outcome = "admit"
