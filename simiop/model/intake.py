@@ -4,7 +4,10 @@ decision."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from simiop.config.base import WEEKDAYS, minutes_of
 from simiop.config.distributions import DurationDistribution, ProbabilityCurve
@@ -93,12 +96,39 @@ class IntakeBook:
         self._priority_seats = intake.priority_seats_per_slot
         self._release = intake.priority_release_days
         self._rules: dict[str, SourceRules] = {}
+        self._referral: dict[str, tuple[SourceRules, Callable[[np.random.Generator], float]]] = {}
+        self._thresholds: dict[tuple[str, str], tuple[float, float, float]] = {}
 
     def rules(self, source: str) -> SourceRules:
         """Intake's values for ``source`` (readmissions: intake's own), resolved once per source per run."""
         found = self._rules.get(source)
         if found is None:
             found = self._rules[source] = SourceRules.of(self._clinic.config.intake, source)
+        return found
+
+    def for_referral(self, source: str) -> tuple[SourceRules, Callable[[np.random.Generator], float]]:
+        """``rules(source)`` and the sampler of its patience, found once per source per run (each
+        referral's intake asked for the two apart)."""
+        found = self._referral.get(source)
+        if found is None:
+            rules = self.rules(source)
+            found = self._referral[source] = (rules, self._clinic.sampler(rules.patience_days))
+        return found
+
+    def thresholds(self, source: str, acuity: str) -> tuple[float, float, float]:
+        """The intake decision's running totals for a referral of ``source`` and ``acuity``
+        (``outcomes_for``): admit; admit + redirect_step_up; that + redirect_outpatient. Added up once
+        per (source, acuity) per run, in the order each decision added them, so the same floats."""
+        key = (source, acuity)
+        found = self._thresholds.get(key)
+        if found is None:
+            outcomes = _outcomes(self._clinic.config.intake, source, acuity)
+            step_up = outcomes.admit + outcomes.redirect_step_up
+            found = self._thresholds[key] = (
+                outcomes.admit,
+                step_up,
+                step_up + outcomes.redirect_outpatient,
+            )
         return found
 
     def build(self) -> None:
@@ -140,8 +170,8 @@ class IntakeBook:
         parts = {weekday: [slot[3] for slot in slots] for weekday, slots in by_weekday.items()}
         starts = {weekday: [slot[0] for slot in slots] for weekday, slots in by_weekday.items()}
         offered: dict[int, list[Person]] = {}
-        times: list[float] = []
-        minutes: list[float] = []
+        slot_days: list[int] = []
+        """The run's days with slots, in order (their slots' times and minutes are laid out after)."""
         seat_person: list[list[Person]] = []
         capacity: list[int] = []
         last = calendar.days
@@ -170,19 +200,17 @@ class IntakeBook:
             if found.offered:
                 offered[day] = found.offered
             if day < last:  # slots in clock order: days in order, each day's in clock order
-                times.extend([day + part for part in parts[weekday]])
-                minutes.extend(starts[weekday])
+                slot_days.append(day)
                 seat_person.extend(found.seats)
                 capacity.extend(found.capacity)
         self.reserved = weekly
         self.offered = offered
-        self.times = times
-        self.minutes = minutes
+        self.times, self.minutes = _slot_clock(slot_days, opening_weekday, parts, starts)
         self.seat_person = seat_person
         self.capacity = capacity
-        self.booked = [0] * len(times)
+        self.booked = [0] * len(self.times)
         self._open = [index if capacity > 0 else index + 1 for index, capacity in enumerate(self.capacity)]
-        self._open.append(len(times))
+        self._open.append(len(self.times))
         self._built = True
 
     def _first_open(self, index: int) -> int:
@@ -227,6 +255,37 @@ class IntakeBook:
         while index < count and now < times[index] - release and booked[index] >= capacity[index] - kept:
             index = self._first_open(index + 1)
         return index
+
+
+def _slot_clock(
+    days: list[int], opening_weekday: int, parts: dict[int, list[float]], starts: dict[int, list[float]]
+) -> tuple[list[float], list[float]]:
+    """Every slot's time and start minute, days in order and each day's slots in clock order: for each of
+    ``days``, ``day + part`` for the parts of the day of its weekday's slots, and the slots' start minutes.
+
+    Laid out by numpy in one go, where each day extended two lists (a list comprehension a day): each
+    slot's entry is found by its day's weekday (an index into the weekdays' slots laid end to end), and
+    the sum is the same float (the day, exact as a float64, plus the part).
+    """
+    if not days:
+        return [], []
+    on = np.array(days, dtype=np.int64)
+    weekday_of = (opening_weekday + on) % 7  # calendar.weekday_of, numbered from Monday
+    flat_parts: list[float] = []
+    flat_starts: list[float] = []
+    first_of = np.zeros(7, np.int64)
+    count_of = np.zeros(7, np.int64)
+    for weekday in range(7):
+        first_of[weekday], count_of[weekday] = len(flat_parts), len(parts.get(weekday, ()))
+        flat_parts.extend(parts.get(weekday, ()))
+        flat_starts.extend(starts.get(weekday, ()))
+    per_day = count_of[weekday_of]
+    # Each slot's place among its day's slots, then among the weekdays' slots laid end to end.
+    within = np.arange(int(per_day.sum())) - np.repeat(np.cumsum(per_day) - per_day, per_day)
+    index = np.repeat(first_of[weekday_of], per_day) + within
+    times: list[float] = (np.repeat(on, per_day) + np.array(flat_parts, dtype=np.float64)[index]).tolist()
+    minutes: list[float] = np.array(flat_starts, dtype=np.float64)[index].tolist()
+    return times, minutes
 
 
 class _RotaDay(NamedTuple):
@@ -288,11 +347,15 @@ def _rota_day(
 
 def outcomes_for(clinic: Clinic, episode: Episode) -> IntakeOutcomes:
     """Outcome probabilities: by source if configured, else by acuity, else the default."""
-    intake = clinic.config.intake
-    if episode.source in intake.outcomes_by_source:
-        return intake.outcomes_by_source[episode.source]
-    if episode.acuity in intake.outcomes_by_acuity:
-        return intake.outcomes_by_acuity[episode.acuity]
+    return _outcomes(clinic.config.intake, episode.source, episode.acuity)
+
+
+def _outcomes(intake: IntakeConfig, source: str, acuity: str) -> IntakeOutcomes:
+    """``outcomes_for`` from the referral's source and acuity."""
+    if source in intake.outcomes_by_source:
+        return intake.outcomes_by_source[source]
+    if acuity in intake.outcomes_by_acuity:
+        return intake.outcomes_by_acuity[acuity]
     return intake.outcomes
 
 
@@ -322,13 +385,14 @@ class _Intake:
     def __init__(self, clinic: Clinic, episode: Episode) -> None:
         self.clinic = clinic
         self.episode = episode
-        rules = self.rules = clinic.intake.rules(episode.source)
+        rules, patience_of = clinic.intake.for_referral(episode.source)
+        self.rules = rules
         # The patient's own intake stream, with a fixed layout: patience, then one uniform per possible
         # booking (whether they come), then the outcome; so another patient's intake never shifts it. The
         # patience distribution and the number of bookings are the source's (intake.by_source), fixed per
         # source, so the layout stays fixed; a source without by_source draws exactly as before.
         rng = clinic.patients.of(clinic.keys[episode.episode_id], _INTAKE)
-        patience = float(clinic.sampler(rules.patience_days)(rng))
+        patience = float(patience_of(rng))
         self.draws = rng.random(rules.max_rebookings + 2).tolist()
         self.deadline = episode.referred_day + patience
         self.rebookings_left = rules.max_rebookings
@@ -380,15 +444,16 @@ class _Intake:
         clinic = self.clinic
         episode = self.episode
         now = clinic.env.now
-        outcomes = outcomes_for(clinic, episode)
+        # outcomes_for's shares as running totals, added up once per (source, acuity) a run
+        admit, step_up, outpatient = clinic.intake.thresholds(episode.source, episode.acuity)
         u = self.draws[-1]
-        if u < outcomes.admit:
+        if u < admit:
             episode.intake_outcome = "admit"
             clinic.programme.refer_to_track(episode)
-        elif u < outcomes.admit + outcomes.redirect_step_up:
+        elif u < step_up:
             episode.intake_outcome = "redirect_step_up"
             episode.end(REDIRECTED_STEP_UP, now)
-        elif u < outcomes.admit + outcomes.redirect_step_up + outcomes.redirect_outpatient:
+        elif u < outpatient:
             episode.intake_outcome = "redirect_outpatient"
             episode.end(REDIRECTED_OUTPATIENT, now)
         else:

@@ -23,6 +23,7 @@ census(yesterday) + admissions - discharges = census, whatever the hours.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
 from itertools import accumulate, chain, compress
 from typing import TYPE_CHECKING, Any
@@ -147,10 +148,10 @@ class Programme:
             ):
                 self.rows[name][day].admissions += 1
             else:
-                chosen.wait_list.append(episode)
+                self._join(chosen, episode)
                 self._wait_change[name][day] += 1
             return
-        chosen.wait_list.append(episode)
+        self._join(chosen, episode)
         self._wait_change[name][int(now)] += 1
         if patience is not None:
             rng = self._patients.of(self._keys[episode.episode_id], _WAIT_LIST)
@@ -160,6 +161,20 @@ class Programme:
             self._admit(chosen, int(now))
         else:
             self._schedule_round(chosen, inclusive=False)
+
+    def _join(self, track: TrackState, episode: Episode) -> None:
+        """Put ``episode`` on ``track``'s wait list, in the order its rounds admit from it.
+
+        A fifo list is in joining order. A ``step_down_first`` list is kept in admission order
+        (``_admission_key``): inserted at its place, so a round reads the list as it is and cuts the
+        admitted off its front, where it sorted the whole list and rebuilt it without them at every
+        round. The key is fixed while the patient waits (source kind, day joined, episode id), so the
+        list is always what that sort made of the joining order (a stable sort; no two keys are equal).
+        """
+        if self._fifo[track.name]:
+            track.wait_list.append(episode)
+        else:
+            insort(track.wait_list, episode, key=_admission_key)
 
     def preferred(self, preference: str) -> TrackState:
         """The track a patient of ``preference`` asks for: of those running its shift (any, if none does),
@@ -232,29 +247,18 @@ class Programme:
         waiting = track.wait_list
         if not waiting or track.census >= track.seats:  # every group full (seats: groups x their maximum)
             return
-        fifo = self._fifo[track.name]
-        order = (
-            waiting
-            if fifo
-            else sorted(
-                waiting, key=lambda e: (e.source_kind != "step_down", e.wait_list_day or 0.0, e.episode_id)
-            )
-        )
+        # The list is in admission order (``_join``): fifo, or step-downs first.
         # The stay's first programme day: the same for everyone admitted now.
         first = track.index_now(self._env.now, track.continuous)
         enrol = self._enrol
         admitted = 0
-        for episode in order:
+        for episode in waiting:
             if not enrol(track, episode, day, first):
                 break
             admitted += 1
         if not admitted:
             return
-        if fifo:  # those admitted are the list's first: one cut, not a search per patient
-            del waiting[:admitted]
-        else:
-            taken = {id(episode) for episode in order[:admitted]}
-            waiting[:] = [episode for episode in waiting if id(episode) not in taken]
+        del waiting[:admitted]  # those admitted are the list's first: one cut, not a search per patient
         self.rows[track.name][day].admissions += admitted
         self._wait_change[track.name][day] -= admitted
 
@@ -354,7 +358,7 @@ class Programme:
         where stays begin and end (a running sum), so that only the days someone came are visited one by
         one (``compress``), to list them; the rows' absences are the members less those who came.
         """
-        week_of = self.clinic.calendar.week_of
+        opening_weekday = self.clinic.calendar.opening_weekday  # ClinicCalendar.week_of, written out below
         started_by_track: dict[str, list[Enrolment]] = {name: [] for name in self.tracks}
         for enrolment in self.enrolments:
             if enrolment.started:
@@ -374,25 +378,42 @@ class Programme:
             everyone = members[0] if groups == 1 else [sum(counts) for counts in zip(*members, strict=True)]
             rows, days = self.rows[name], track.days
             # Per group, per day index: who came (an empty list for a day nobody started).
-            came_on: list[list[list[Enrolment]]] = [[] for _ in range(groups)]
-            for lists in came_on:
-                lists.extend([] for _ in range(length))
-            kept: list[Attendance] = []
-            for index in compress(range(length), everyone):
-                day = days[index]
-                came = [came_on[0][index]] if groups == 1 else [lists[index] for lists in came_on]
-                scheduled = [True] if groups == 1 else [counts[index] > 0 for counts in members]
-                kept.append(Attendance(track, day, week_of(day), rows[day], came, scheduled))
+            came_on: list[list[list[Enrolment]]] = [[[] for _ in range(length)] for _ in range(groups)]
             for enrolment in enrolled:
                 lists = came_on[enrolment.group]
                 first = enrolment.first
                 for index in compress(range(first, first + enrolment.started), enrolment.attended):
                     lists[index].append(enrolment)
-            for attendance, index in zip(kept, compress(range(length), everyone), strict=True):
-                came_count = sum(map(len, attendance.came))
-                row = attendance.row
-                row.attended += came_count
-                row.absent += everyone[index] - came_count
+            # One pass over the days someone started: the day's Attendance and its row's counts together.
+            # Each day's groups are read from the lists turned day by group at once (zip, in C), with no
+            # loop over groups per day; one group needs no turning, and its days share one ``[True]``.
+            kept: list[Attendance] = []
+            if groups == 1:
+                only = came_on[0]
+                for index in compress(range(length), everyone):
+                    day = days[index]
+                    row = rows[day]
+                    here = only[index]
+                    came_count = len(here)
+                    row.attended += came_count
+                    row.absent += everyone[index] - came_count
+                    kept.append(Attendance(track, day, (opening_weekday + day) // 7, row, [here], _SCHEDULED))
+            else:
+                came_by_day = list(zip(*came_on, strict=True))
+                marked = [[count > 0 for count in counts] for counts in members]
+                scheduled_by_day = list(zip(*marked, strict=True))
+                for index in compress(range(length), everyone):
+                    day = days[index]
+                    row = rows[day]
+                    came = list(came_by_day[index])
+                    came_count = sum(map(len, came))
+                    row.attended += came_count
+                    row.absent += everyone[index] - came_count
+                    kept.append(
+                        Attendance(
+                            track, day, (opening_weekday + day) // 7, row, came, list(scheduled_by_day[index])
+                        )
+                    )
             held.append(kept)
         return held
 
@@ -453,13 +474,20 @@ class Programme:
             self.attendance = held[0]
         else:
             listed = [(a.day, self._order[a.track.name], a) for kept in held for a in kept]
-            listed.sort(key=lambda item: (item[0], item[1]))
+            # Sorted as tuples, no key function: (day, track order) is each track-day's own (one
+            # Attendance a track a day), so no comparison ever reaches the Attendance itself.
+            listed.sort()
             self.attendance = [a for _, _, a in listed]
         names = sorted(self.rows)
         if len(names) == 1:
             return list(self.rows[names[0]])
         # The tracks' lists (a row for each of the calendar's days) interleaved: (day, track) order.
         return list(chain.from_iterable(zip(*(self.rows[name] for name in names), strict=True)))
+
+
+def _admission_key(episode: Episode) -> tuple[bool, float, int]:
+    """A ``step_down_first`` wait list's order: step-downs first, then by the time joined, then by id."""
+    return (episode.source_kind != "step_down", episode.wait_list_day or 0.0, episode.episode_id)
 
 
 def _drop(waiting: list[Episode], episode: Episode) -> bool:

@@ -107,15 +107,13 @@ class _Source:
         self.times = arrival_times(clinic, name, source).tolist()
         # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
         # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
-        self.draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).tolist()
-        # Each mix's names and running totals of its probabilities (_cumulative); none where there is one
-        # name (nothing to pick).
-        self.preferences, self.preference_p = _mix(source.track_preference)
-        self.payers, self.payer_p = _mix(source.payer_mix)
-        self.classes, self.class_p = _mix(source.acuity_mix or {"standard": 1.0})
-        self.preference_p, self.payer_p, self.class_p = map(
-            _cumulative, (self.preference_p, self.payer_p, self.class_p)
-        )
+        # Each referral's mix is picked here for the whole run, one numpy search per mix, where each
+        # referral bisected three lists (_picked: the same index, ``_picked_all``); as the contact.
+        draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).reshape(-1, 4)
+        self.preferences = _picked_all(draws[:, 0], source.track_preference)
+        self.payers = _picked_all(draws[:, 1], source.payer_mix)
+        self.classes = _picked_all(draws[:, 2], source.acuity_mix or {"standard": 1.0})
+        self.contacted: list[bool] = (draws[:, 3] < source.contact_probability).tolist()
         self.key = PatientKey.of_referral(name, 0).source
         self.index = 0
 
@@ -129,20 +127,17 @@ class _Source:
         index = self.index
         self.index = index + 1
         now = clinic.env.now
-        draws = self.draws
-        at = 4 * index
-        preferences, payers, classes = self.preferences, self.payers, self.classes
         episode = clinic.new_episode(
             PatientKey(self.key, index),
             clinic.new_patient_id(),
             self.name,
             source.kind,
-            preferences[_picked(draws[at], self.preference_p) if self.preference_p else 0],
-            payers[_picked(draws[at + 1], self.payer_p) if self.payer_p else 0],
-            classes[_picked(draws[at + 2], self.class_p) if self.class_p else 0],
+            self.preferences[index],
+            self.payers[index],
+            self.classes[index],
             now,
         )
-        if draws[at + 3] < source.contact_probability:
+        if self.contacted[index]:
             if source.direct_admission:  # assessed and accepted by the referrer: straight to a track
                 clinic.programme.refer_to_track(episode)
             elif source.warm_handoff is None or not handed_off(clinic, episode, source.warm_handoff):
@@ -157,6 +152,20 @@ def _mix(shares: Mapping[Name, float]) -> tuple[list[Name], list[float]]:
     """A mix's names, and its probabilities if there is a choice (empty for a single name)."""
     names = list(shares)
     return names, list(shares.values()) if len(names) > 1 else []
+
+
+def _picked_all(draws: NDArray[np.float64], shares: Mapping[Name, float]) -> list[Name]:
+    """The name each draw picks from ``shares``: ``names[_picked(u, _cumulative(probabilities))]`` for
+    each ``u``, by one numpy search (side right: the first total above ``u``, as ``bisect_right``; past
+    the last total, the last name). A mix of one name is that name for every draw, as ``_mix`` leaves it.
+    """
+    names, probabilities = _mix(shares)
+    if not probabilities:
+        return [names[0]] * len(draws)
+    cumulative = _cumulative(probabilities)
+    found = np.searchsorted(np.array(cumulative, dtype=np.float64), draws, side="right")
+    picked: list[Name] = np.array(names, dtype=object)[np.minimum(found, len(cumulative) - 1)].tolist()
+    return picked
 
 
 def _pick(u: float, probabilities: list[float]) -> int:

@@ -17,9 +17,9 @@ gives the same absences over any stretch of time (tests/test_horizon.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import Any, Literal
 
 import numpy as np
@@ -310,15 +310,21 @@ class Roster:
         """Every staff row in (day, role) order, the rows of staff.csv, as columns."""
         roles = sorted(self._employed_count)
         days = self._days
+        count = len(roles)
 
-        def by_day(per_role: dict[str, list[Any]]) -> list[Any]:
-            """Each role's list of days interleaved into (day, role) order."""
-            return list(chain.from_iterable(zip(*(per_role[role][:days] for role in roles), strict=True)))
+        def by_day(per_role: Mapping[str, Sequence[Any]]) -> list[Any]:
+            """Each role's list of days interleaved into (day, role) order: role k's days are every
+            ``count``-th row from row k, written in by one slice assignment per role (no tuple per day,
+            as ``chain(zip(...))`` made)."""
+            rows: list[Any] = [None] * (days * count)
+            for k, role in enumerate(roles):
+                rows[k::count] = per_role[role][:days]
+            return rows
 
         return RowColumns(
             StaffDay,
             {
-                "day": [day for day in range(days) for _ in roles],
+                "day": by_day(dict.fromkeys(roles, range(days))),
                 "role": roles * days,
                 "employed": by_day(self._employed_count),
                 "present": by_day(self._present_count),

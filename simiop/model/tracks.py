@@ -147,8 +147,14 @@ class TrackState:
     def open_group(self) -> int | None:
         """The group with the fewest members that still has a seat (ties: the first)."""
         groups = self.groups
-        if len(groups) == 1:
+        count = len(groups)
+        if count == 1:
             return 0 if len(groups[0]) < self._group_max else None
+        if count == 2:  # the rule below for two groups, written out (a 0.7 us list, min and index: 0.2)
+            first, second = len(groups[0]), len(groups[1])
+            if second < first:
+                return 1 if second < self._group_max else None
+            return 0 if first < self._group_max else None
         if not groups:  # a track without groups (a staffing error, run unchecked in tests) seats nobody
             return None
         sizes = list(map(len, groups))
