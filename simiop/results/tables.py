@@ -33,7 +33,6 @@ from simiop.billing import BilledRun
 from simiop.config.clock import clock_text
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import INTAKE_OUTCOMES, Episode
-from simiop.model.session_table import positions_within
 from simiop.results import csv_matrix as matrix
 from simiop.results.columns import Columns
 
@@ -462,12 +461,12 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
 
     Why not that: a row is 17 fields, but the sessions are int-coded columns
     (SessionTable): a day, a key (every field but the day and the patients;
-    a run has a hundred or two) and the patients. So a row is its day's text
-    (date, day), its key's text up to the patients (kind to room), each of its
-    patients' ids, and its key's text after them (outcome, reason and the line
-    break): each day and each key is formatted once, each id is looked up in a
-    table of formatted ints, and numpy lays every row's pieces out in file
-    order for one join.
+    a run has a hundred or two) and the patients. So a row is four pieces: its
+    day's text (date, day), its key's text up to the patients (kind to room),
+    its patients field, and its key's text after them (outcome, reason and
+    the line break). Each day and each key is formatted once; the patients
+    fields of all rows are laid out at once as bytes (``_patients_texts``);
+    numpy puts every row's pieces in file order for one join.
     """
     table = run.columns.sessions
     if not table.size:
@@ -476,20 +475,13 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     heads[:] = list(map(_head_text, table.keys))
     tails = np.empty(len(table.keys), dtype=object)
     tails[:] = list(map(_tail_text, table.keys))
-    days = _day_texts(tuple(dates))
     rows, ids = table.patient_ids()
-    sizes = np.bincount(rows, minlength=table.size)
-    span = sizes + 3  # day, head, the patients, tail
-    base = np.cumsum(span) - span
-    pieces = np.empty(int(span.sum()), dtype=object)
-    pieces[base] = days[table.day]
-    pieces[base + 1] = heads[table.key]
-    pieces[base + 2 + sizes] = tails[table.key]
-    if ids.size:
-        last = np.zeros(ids.size, dtype=bool)
-        last[np.cumsum(sizes[sizes > 0]) - 1] = True
-        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = _id_texts(ids, last)  # "17;" "17"
-    return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
+    pieces = np.empty((table.size, 4), dtype=object)
+    pieces[:, 0] = _day_texts(tuple(dates))[table.day]
+    pieces[:, 1] = heads[table.key]
+    pieces[:, 2] = _patients_texts(np.bincount(rows, minlength=table.size), ids)
+    pieces[:, 3] = tails[table.key]
+    return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.ravel().tolist())
 
 
 @lru_cache(maxsize=4096)
@@ -514,26 +506,68 @@ def _day_texts(dates: tuple[str, ...]) -> np.ndarray:
     return texts
 
 
-_id_tables: list[tuple[np.ndarray, np.ndarray]] = []
+_SEMICOLON = ord(";")
+_LINE_BREAK = ord("\n")
 
 
-def _id_texts(ids: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Each id (an int) as str() prints it followed by ';', but where ``last`` (a row's last id) with
-    none (an object array); looked up in tables of str(0), str(1), ... made once (grown on demand) up
-    to ``_INT_TEXTS_UP_TO``, else formatted."""
-    low, high = int(ids.min()), int(ids.max())
+def _patients_texts(sizes: np.ndarray, ids: np.ndarray) -> list[str]:
+    """Each row's patients field: its ids (``str`` of each) joined by ';', '' for a row of none.
+
+    ``sizes``: each row's number of ids; ``ids``: every row's ids flat, in row
+    order. Why not a piece per id (as this was): a 3-year run's 58,000-odd ids
+    were as many strings to look up, place and join beside 21,000 rows. Here
+    every id is one row of a field matrix (its digits and ';', looked up in a
+    table of the ids' texts made once per process), a row's last id ends in a
+    line break rather than ';' (a row of none is one blank entry holding just
+    the line break), and the matrix, its padding dropped, is decoded once and
+    split at the line breaks: one string per row.
+    """
+    entries = np.maximum(sizes, 1)
+    ends = np.cumsum(entries) - 1
+    blank = sizes == 0
+    if blank.any():  # a row without patients: one entry of no digits
+        known = np.ones(int(entries.sum()), dtype=bool)
+        known[ends[blank]] = False
+        laid_out = np.full(known.size, -1, dtype=np.int64)
+        laid_out[known] = ids
+    else:
+        known, laid_out = None, ids
+    field = _id_rows(laid_out, known)
+    field[ends, -1] = _LINE_BREAK
+    return matrix.decoded(field).split("\n")[:-1]
+
+
+_id_tables: list[np.ndarray] = []
+
+
+def _id_rows(ids: np.ndarray, known: np.ndarray | None) -> np.ndarray:
+    """A field matrix of one row per id: ``str(id)`` and ';' (empty where ``known`` is False).
+
+    Ids from 0 to ``_INT_TEXTS_UP_TO`` are looked up in a table of those rows
+    made once (grown on demand; its last row is a blank entry, ';' alone),
+    others are laid out by ``csv_matrix.ints``.
+    """
+    present = ids if known is None else ids[known]
+    low = int(present.min()) if present.size else 0
+    high = int(present.max()) if present.size else 0
     if low < 0 or high >= _INT_TEXTS_UP_TO:
-        plain = np.array(list(map(str, ids.tolist())), dtype=object)
-        return np.where(last, plain, plain + ";")
-    if not _id_tables or high >= _id_tables[0][0].size:
-        known = _id_tables[0][0].size if _id_tables else 512
-        size = min(_INT_TEXTS_UP_TO, max(2 * known, high + 1))
-        plain = np.array(list(map(str, range(size))), dtype=object)
-        _id_tables[:] = [(plain, plain + ";")]
-    plain, separated = _id_tables[0]
-    texts: np.ndarray = separated[ids]
-    texts[last] = plain[ids[last]]  # fewer than half the ids are a row's last: looked up again only there
-    return texts
+        digits = matrix.ints(present)
+        field = np.full((ids.size, digits.shape[1] + 1), matrix.PAD, dtype=np.uint8)
+        field[:, -1] = _SEMICOLON
+        field[slice(None) if known is None else known, :-1] = digits
+        return field
+    if not _id_tables or high >= _id_tables[0].shape[0] - 1:
+        known_size = _id_tables[0].shape[0] - 1 if _id_tables else 512
+        size = min(_INT_TEXTS_UP_TO, max(2 * known_size, high + 1))
+        every = np.arange(size + 1, dtype=np.int64)
+        digits = matrix.emptied(matrix.ints(every), every == size)  # the last row: a blank entry
+        rows = np.concatenate((digits, np.full((size + 1, 1), _SEMICOLON, dtype=np.uint8)), axis=1)
+        rows.flags.writeable = False
+        _id_tables[:] = [rows]
+    rows = _id_tables[0]
+    blank_row = rows.shape[0] - 1
+    found: np.ndarray = np.take(rows, ids if known is None else np.where(known, ids, blank_row), axis=0)
+    return found
 
 
 def _plain_text(value: str | None) -> str:
