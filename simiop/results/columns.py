@@ -51,6 +51,10 @@ class Columns:
         """The record's fields, in declaration order (the column order of its table)."""
         self.float_names: frozenset[str] = frozenset(f.name for f in declared if f.type in (float, "float"))
         """Fields annotated ``float``: the tables print those with 4 decimals."""
+        self.text_names: frozenset[str] = frozenset(
+            f.name for f in declared if f.type in (str, "str", "str | None", "Optional[str]")
+        )
+        """Fields annotated ``str`` (or ``str | None``): the tables read those by ``factorized``."""
         self._optional = frozenset(f.name for f in declared if "None" in str(f.type))
         self._tabled = tabled
         """Whether a table prints these rows: then every field is wanted as a list anyway, and arrays
@@ -66,6 +70,7 @@ class Columns:
             for name, array in rows.columns().items():
                 self._arrays[(name, _DTYPE_NAMES[array.dtype.kind])] = array
         self._codes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._factorized: dict[str, tuple[list[Any], np.ndarray]] = {}
 
     def __len__(self) -> int:
         return self.size
@@ -106,17 +111,33 @@ class Columns:
             self._arrays[key] = found
         return found
 
+    def factorized(self, name: str) -> tuple[list[Any], np.ndarray]:
+        """One field as its distinct values (in the order first recorded) and each row's position among
+        them (intp), made once.
+
+        Text fields hold a few distinct values over thousands of rows: grouping
+        (``codes``) and the tables (simiop/results/tables.py formats each
+        distinct text once) both read them this way, so each row is looked up
+        once for all of them rather than once per reader. Values are told apart
+        by equality, as dict keys are.
+        """
+        found = self._factorized.get(name)
+        if found is None:
+            values = self.values(name)
+            position = {value: index for index, value in enumerate(dict.fromkeys(values))}
+            codes = np.fromiter(map(position.__getitem__, values), dtype=np.intp, count=len(values))
+            found = self._factorized[name] = (list(position), codes)
+        return found
+
     def codes(self, name: str, labels: Sequence[str]) -> np.ndarray:
         """A text field as positions in ``labels`` (ints, for grouping); -1 for a value not listed."""
         key = (name, tuple(labels))
         found = self._codes.get(key)
         if found is None:
             position = {label: index for index, label in enumerate(labels)}
-            values = self.values(name)
-            code = {value: position.get(value, -1) for value in set(values)}  # a few distinct values
-            found = self._codes[key] = np.fromiter(
-                map(code.__getitem__, values), dtype=np.intp, count=len(values)
-            )
+            distinct, codes = self.factorized(name)
+            per_distinct = np.array([position.get(value, -1) for value in distinct], dtype=np.intp)
+            found = self._codes[key] = per_distinct[codes]
         return found
 
 

@@ -159,9 +159,28 @@ def csv_field(text: str) -> str:
 def _text_field(values: Sequence[str | None]) -> np.ndarray:
     """A text column: None and '' as empty fields, other text as ``csv_field`` writes it."""
     code = {value: position for position, value in enumerate(dict.fromkeys(values))}  # a column has a few
-    texts = matrix.table([csv_field(value) if value else "" for value in code])
     codes = np.fromiter(map(code.__getitem__, values), dtype=np.intp, count=len(values))
-    return matrix.looked_up(texts, codes)
+    return _coded_text_field(list(code), codes)
+
+
+def _coded_text_field(distinct: Sequence[str | None], codes: np.ndarray) -> np.ndarray:
+    """``_text_field`` of a column given as its distinct values and each row's position among them
+    (``Columns.factorized``): each distinct text formatted once, the rows looked up by numpy."""
+    return matrix.looked_up(matrix.table([csv_field(value) if value else "" for value in distinct]), codes)
+
+
+def _recorded_text_field(rows: Columns, name: str) -> np.ndarray:
+    """A field annotated ``str`` as ``_plain_field`` prints it, read from the rows' factorization (shared
+    with ``Columns.codes``), with the types checked on its few distinct values rather than on every row.
+
+    Every row equals one of the distinct values, and nothing but text equals text, so if those are all
+    text or None so is every row, and ``_plain_field``'s text branch is ``_coded_text_field``; else the
+    column goes to ``_plain_field`` as it is.
+    """
+    distinct, codes = rows.factorized(name)
+    if all(value is None or isinstance(value, str) for value in distinct):
+        return _coded_text_field(distinct, codes)
+    return _plain_field(rows.values(name), partial(rows.array, name, "int"))
 
 
 def _text(values: Sequence[str | None]) -> list[str]:
@@ -354,28 +373,31 @@ def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
     def optional(name: str) -> np.ndarray:
         return _plain_field(values(name), float_array=partial(episodes.array, name))
 
+    def text(name: str) -> np.ndarray:
+        return _coded_text_field(*episodes.factorized(name))
+
     by_name: dict[str, np.ndarray] = {
         "episode_id": counted("episode_id"),
         "patient_id": counted("patient_id"),
-        "source": _text_field(values("source")),
-        "source_kind": _text_field(values("source_kind")),
-        "track_preference": _text_field(values("track_preference")),
-        "payer": _text_field(values("payer")),
-        "acuity": _text_field(values("acuity")),
+        "source": text("source"),
+        "source_kind": text("source_kind"),
+        "track_preference": text("track_preference"),
+        "payer": text("payer"),
+        "acuity": text("acuity"),
         "readmission_of": optional("readmission_of"),
         "referred_day": _day_numbers_field(referred),
         "referred_date": _dates_field(referred, dates),
         "intake_bookings": counted("intake_bookings"),
         "assessed_day": _day_numbers_field(assessed),
-        "intake_outcome": _text_field(values("intake_outcome")),
-        "track": _text_field(values("track")),
+        "intake_outcome": text("intake_outcome"),
+        "track": text("track"),
         "wait_list_day": _day_numbers_field(episodes.array("wait_list_day")),
         "admitted_day": _day_numbers_field(admitted),
         "admitted_date": _dates_field(admitted, dates),
         "ended_day": _day_numbers_field(ended_shown),
-        "end_state": _text_field(values("end_state")),
+        "end_state": text("end_state"),
         "censored": matrix.ints(censored.astype(np.int64)),
-        "therapist": _text_field(values("therapist")),
+        "therapist": text("therapist"),
         "group": optional("group"),
         "programme_days": counted("programme_days"),
         "programme_days_attended": counted("programme_days_attended"),
@@ -405,19 +427,47 @@ def record_fields(rows: Columns, dates: np.ndarray) -> tuple[list[str], list[np.
     every field (``dates``: ``_date_table``).
 
     Fields annotated float get 4 decimals (a float field holding an int, as
-    a sum over nobody does, is written as the int, as it always was).
+    a sum over nobody does, is written as the int, as it always was). The
+    float fields that hold only floats are laid out together, as one block
+    (``_fixed_block``); text fields are read by their factorization
+    (``_recorded_text_field``).
     """
     if not rows.size:
         return [], []
-    formatted = [_dates_field(rows.array(rows.names[0]), dates)]
+    formatted: dict[str, np.ndarray] = {}
+    all_floats = []
     for name in rows.names:
-        values = rows.values(name)
-        formatted.append(
-            _recorded_floats_field(values, rows.array(name))
-            if name in rows.float_names
-            else _plain_field(values, partial(rows.array, name, "int"))
-        )
-    return ["date", *rows.names], formatted
+        if name in rows.float_names:
+            values, array = rows.values(name), rows.array(name)
+            if array.size == len(values) and countOf(map(type, values), float) == len(values):
+                all_floats.append(name)
+            else:
+                formatted[name] = _recorded_floats_field(values, array)
+        elif name in rows.text_names:
+            formatted[name] = _recorded_text_field(rows, name)
+        else:
+            formatted[name] = _plain_field(rows.values(name), partial(rows.array, name, "int"))
+    formatted.update(zip(all_floats, _fixed_block([rows.array(name) for name in all_floats], 4), strict=True))
+    return ["date", *rows.names], [
+        _dates_field(rows.array(rows.names[0]), dates),
+        *(formatted[name] for name in rows.names),
+    ]
+
+
+def _fixed_block(arrays: Sequence[np.ndarray], places: int) -> list[np.ndarray]:
+    """``csv_matrix.fixed(array, places)`` of each of ``arrays`` (of one length), made in one call.
+
+    Each value's field is its own whatever else is laid out with it, so the
+    arrays are laid out side by side as one (one call rather than a dozen
+    numpy steps per column); the fields come back as views of one matrix
+    (as wide as the widest field of all, the padding dropped when rendered).
+    """
+    if not arrays:
+        return []
+    rows = arrays[0].size
+    block = matrix.fixed(np.stack(arrays, axis=1).ravel(), places)
+    by_row = block.reshape(rows, len(arrays), block.shape[1])
+    return [by_row[:, position] for position in range(len(arrays))]
 
 
 def session_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
