@@ -111,3 +111,22 @@ def test_a_block_of_floats_is_each_column_laid_out_alone(rows: list[list[float]]
     assert [matrix.texts(field) for field in block] == [
         matrix.texts(matrix.fixed(array, places)) for array in arrays
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 5000) | st.just(math.nan),
+            st.floats(-10, 5000) | st.just(math.nan),  # a negative day makes Python print the block
+        ),
+        max_size=20,
+    )
+)
+def test_day_numbers_and_differences_in_blocks_are_each_column_alone(rows: list[tuple[float, float]]) -> None:
+    from simiop.results.tables import _blocked, _day_numbers_field, _differences_field
+
+    arrays = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] if rows else []
+    for layout in (_day_numbers_field, _differences_field):
+        assert [matrix.texts(field) for field in _blocked(layout, arrays)] == [
+            matrix.texts(layout(array)) for array in arrays
+        ]
