@@ -537,11 +537,11 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     heads[:] = list(map(_head_text, table.keys))
     tails = np.empty(len(table.keys), dtype=object)
     tails[:] = list(map(_tail_text, table.keys))
-    rows, ids = table.patient_ids()
+    _, ids = table.patient_ids()
     pieces = np.empty((table.size, 4), dtype=object)
     pieces[:, 0] = _day_texts(tuple(dates))[table.day]
     pieces[:, 1] = heads[table.key]
-    pieces[:, 2] = _patients_texts(np.bincount(rows, minlength=table.size), ids)
+    pieces[:, 2] = _patients_texts(table.sizes(), ids)
     pieces[:, 3] = tails[table.key]
     return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.ravel().tolist())
 
