@@ -1,18 +1,17 @@
-"""Columns read once for every reader: text fields factorized (shared by grouping and the tables), float
-fields laid out as one block, and the printed fields the same as the one-column-at-a-time way."""
+"""Columns read once for every reader: text fields factorized (shared by grouping and the tables), and the
+printed fields the same as the one-column-at-a-time way."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from simiop.model.records import RowColumns, StaffDay, TrackDay
 from simiop.results import csv_matrix as matrix
 from simiop.results.columns import Columns
-from simiop.results.tables import _fixed_block, _plain_field, _recorded_floats_field, record_fields
+from simiop.results.tables import _plain_field, _recorded_floats_field, record_fields
 
 _DATES = matrix.table([f"d{day}" for day in range(10)] + [""])
 
@@ -70,7 +69,7 @@ def _record_fields_rows(rows: Columns) -> list[str]:
 def test_record_fields_print_each_column_as_it_printed_alone(
     rows: list[tuple[str, int, float, float]],
 ) -> None:
-    """Blocks of float fields (some holding ints: those print alone, as before), text read by its codes."""
+    """Float fields (some holding ints: those print as the int), text read by its codes."""
     staff = Columns(
         StaffDay,
         RowColumns.of(
@@ -91,42 +90,3 @@ def test_a_text_field_holding_other_values_prints_them_as_csv_writer_would() -> 
     rows = Columns(TrackDay, days)
     assert _record_fields_rows(rows) == _one_at_a_time(rows)
     assert [line.split(",")[2] for line in _record_fields_rows(rows)] == ["day", "7", "", '"a']
-
-
-@given(
-    st.lists(
-        st.lists(
-            st.floats(-1e12, 1e12)
-            | st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 0.125, 2.675, 1e-5]),
-            min_size=3,
-            max_size=3,
-        ),
-        max_size=20,
-    ),
-    st.sampled_from([2, 4]),
-)
-def test_a_block_of_floats_is_each_column_laid_out_alone(rows: list[list[float]], places: int) -> None:
-    arrays = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] if rows else []
-    block = _fixed_block(arrays, places)
-    assert [matrix.texts(field) for field in block] == [
-        matrix.texts(matrix.fixed(array, places)) for array in arrays
-    ]
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0, 5000) | st.just(math.nan),
-            st.floats(-10, 5000) | st.just(math.nan),  # a negative day makes Python print the block
-        ),
-        max_size=20,
-    )
-)
-def test_day_numbers_and_differences_in_blocks_are_each_column_alone(rows: list[tuple[float, float]]) -> None:
-    from simiop.results.tables import _blocked, _day_numbers_field, _differences_field
-
-    arrays = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] if rows else []
-    for layout in (_day_numbers_field, _differences_field):
-        assert [matrix.texts(field) for field in _blocked(layout, arrays)] == [
-            matrix.texts(layout(array)) for array in arrays
-        ]

@@ -350,6 +350,13 @@ def render_fields(header: Sequence[str], fields: Sequence[np.ndarray]) -> str:
     return matrix.render(",".join(map(csv_field, header)) + "\n", fields)
 
 
+def _differences(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """later - earlier per row with 4 decimals, empty where either is missing (nan), all at once;
+    a -0.0 prints with its sign, as ever."""
+    difference = later - earlier
+    return matrix.fixed(difference, 4, np.isnan(difference))
+
+
 def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
     """The columns of episodes.csv (EPISODE_COLUMNS) as field matrices (``dates``: ``_date_table``)."""
     episodes = run.columns.episodes
@@ -369,14 +376,6 @@ def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
     def text(name: str) -> np.ndarray:
         return _coded_text_field(*episodes.factorized(name))
 
-    # Fields of one layout laid out together (``_blocked``): the times, the waits and stay, the money.
-    wait_list = episodes.array("wait_list_day")
-    referred_day, assessed_day, wait_list_day, admitted_day, ended_day = _blocked(
-        _day_numbers_field, [referred, assessed, wait_list, admitted, ended_shown]
-    )
-    waits = _blocked(_differences_field, [assessed - referred, admitted - assessed, ended_shown - admitted])
-    charges_usd, revenue_usd = _fixed_block([bills.charges_usd, bills.revenue_usd], 2)
-
     by_name: dict[str, np.ndarray] = {
         "episode_id": counted("episode_id"),
         "patient_id": counted("patient_id"),
@@ -386,16 +385,16 @@ def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
         "payer": text("payer"),
         "acuity": text("acuity"),
         "readmission_of": optional("readmission_of"),
-        "referred_day": referred_day,
+        "referred_day": _day_numbers_field(referred),
         "referred_date": _dates_field(referred, dates),
         "intake_bookings": counted("intake_bookings"),
-        "assessed_day": assessed_day,
+        "assessed_day": _day_numbers_field(assessed),
         "intake_outcome": text("intake_outcome"),
         "track": text("track"),
-        "wait_list_day": wait_list_day,
-        "admitted_day": admitted_day,
+        "wait_list_day": _day_numbers_field(episodes.array("wait_list_day")),
+        "admitted_day": _day_numbers_field(admitted),
         "admitted_date": _dates_field(admitted, dates),
-        "ended_day": ended_day,
+        "ended_day": _day_numbers_field(ended_shown),
         "end_state": text("end_state"),
         "censored": matrix.ints(censored.astype(np.int64)),
         "therapist": text("therapist"),
@@ -414,11 +413,11 @@ def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
         "max_stay_discharge": matrix.ints(episodes.array("max_stay_discharge", "int")),
         "warm_handoff": matrix.ints(episodes.array("warm_handoff", "int")),
         "billable_days": matrix.ints(bills.billable_days),
-        "charges_usd": charges_usd,
-        "revenue_usd": revenue_usd,
-        "wait_referral_to_assessment_days": waits[0],
-        "wait_assessment_to_admission_days": waits[1],
-        "length_of_stay_days": waits[2],
+        "charges_usd": matrix.fixed(bills.charges_usd, 2),
+        "revenue_usd": matrix.fixed(bills.revenue_usd, 2),
+        "wait_referral_to_assessment_days": _differences(assessed, referred),
+        "wait_assessment_to_admission_days": _differences(admitted, assessed),
+        "length_of_stay_days": _differences(ended_shown, admitted),
     }
     return [by_name[name] for name in EPISODE_COLUMNS]
 
@@ -428,58 +427,20 @@ def record_fields(rows: Columns, dates: np.ndarray) -> tuple[list[str], list[np.
     every field (``dates``: ``_date_table``).
 
     Fields annotated float get 4 decimals (a float field holding an int, as
-    a sum over nobody does, is written as the int, as it always was). The
-    float fields that hold only floats are laid out together, as one block
-    (``_fixed_block``); text fields are read by their factorization
-    (``_recorded_text_field``).
+    a sum over nobody does, is written as the int, as it always was); text
+    fields are read by their factorization (``_recorded_text_field``).
     """
     if not rows.size:
         return [], []
-    formatted: dict[str, np.ndarray] = {}
-    all_floats = []
+    formatted = [_dates_field(rows.array(rows.names[0]), dates)]
     for name in rows.names:
         if name in rows.float_names:
-            values, array = rows.values(name), rows.array(name)
-            if array.size == len(values) and countOf(map(type, values), float) == len(values):
-                all_floats.append(name)
-            else:
-                formatted[name] = _recorded_floats_field(values, array)
+            formatted.append(_recorded_floats_field(rows.values(name), rows.array(name)))
         elif name in rows.text_names:
-            formatted[name] = _recorded_text_field(rows, name)
+            formatted.append(_recorded_text_field(rows, name))
         else:
-            formatted[name] = _plain_field(rows.values(name), partial(rows.array, name, "int"))
-    formatted.update(zip(all_floats, _fixed_block([rows.array(name) for name in all_floats], 4), strict=True))
-    return ["date", *rows.names], [
-        _dates_field(rows.array(rows.names[0]), dates),
-        *(formatted[name] for name in rows.names),
-    ]
-
-
-def _fixed_block(arrays: Sequence[np.ndarray], places: int) -> list[np.ndarray]:
-    """``csv_matrix.fixed(array, places)`` of each of ``arrays`` (of one length), made in one call."""
-    return _blocked(partial(matrix.fixed, places=places), arrays)
-
-
-def _blocked(layout: Callable[[np.ndarray], np.ndarray], arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """``layout(array)`` of each of ``arrays`` (1-d, of one length), made in one call.
-
-    ``layout`` makes a field matrix with a row per value whose field depends
-    on that value alone, so the arrays are laid out side by side as one (one
-    call rather than a dozen numpy steps per column); the fields come back as
-    views of one matrix (as wide as the widest field of all, the padding
-    dropped when rendered).
-    """
-    if not arrays:
-        return []
-    rows = arrays[0].size
-    block = layout(np.stack(arrays, axis=1).ravel())
-    by_row = block.reshape(rows, len(arrays), block.shape[1])
-    return [by_row[:, position] for position in range(len(arrays))]
-
-
-def _differences_field(values: np.ndarray) -> np.ndarray:
-    """Differences with 4 decimals, empty where missing (nan); a -0.0 prints with its sign, as ever."""
-    return matrix.fixed(values, 4, np.isnan(values))
+            formatted.append(_plain_field(rows.values(name), partial(rows.array, name, "int")))
+    return ["date", *rows.names], formatted
 
 
 def session_columns(run: BilledRun, dates: Sequence[str]) -> list[list[str]]:
