@@ -559,7 +559,9 @@ def _patients_texts(sizes: np.ndarray, ids: np.ndarray) -> list[str]:
         known, laid_out = None, ids
     field = _id_rows(laid_out, known)
     field[ends, -1] = _LINE_BREAK
-    return matrix.decoded(field).split("\n")[:-1]
+    texts = matrix.decoded(field).split("\n")
+    texts.pop()  # the empty text after the last line break
+    return texts
 
 
 _id_tables: list[np.ndarray] = []
