@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,3 +91,35 @@ def test_a_text_field_holding_other_values_prints_them_as_csv_writer_would() -> 
     rows = Columns(TrackDay, days)
     assert _record_fields_rows(rows) == _one_at_a_time(rows)
     assert [line.split(",")[2] for line in _record_fields_rows(rows)] == ["day", "7", "", '"a']
+
+
+def test_rows_read_whole_give_each_field_as_a_field_at_a_time_does() -> None:
+    """A printed table's rows read in one pass for every field (``whole_rows``): the same lists (ints
+    stay ints, None stays None) and arrays as reading a field at a time, fields asked before kept."""
+    days = [
+        TrackDay(day, "day" if day % 3 else "evening", census=day, facilitation_hours=day / 4)
+        for day in range(7)
+    ]
+    days[2].individual_hours = 0  # an int in a float field, as recorded
+    one_by_one, whole = Columns(TrackDay, days), Columns(TrackDay, days, whole_rows=True)
+    first = whole.values("census")
+    assert first == one_by_one.values("census") == list(range(7))
+    for name in TrackDay.__dataclass_fields__:
+        assert whole.values(name) == one_by_one.values(name)
+        assert list(map(type, whole.values(name))) == list(map(type, one_by_one.values(name)))
+    assert whole.values("census") is first  # taken once
+    assert np.array_equal(whole.array("facilitation_hours"), one_by_one.array("facilitation_hours"))
+    empty = Columns(TrackDay, [], whole_rows=True)
+    assert empty.values("track") == []
+
+
+def test_columns_of_reads_printed_tables_rows_whole() -> None:
+    from simiop.model.records import Records
+    from simiop.results.columns import columns_of
+
+    records = Records(seed=1, replication=0, horizon_days=7.0, track_days=[TrackDay(0, "day")])
+    assert not columns_of(records).track_days._whole_rows
+    printed = columns_of(records, ("daily", "staff"))
+    assert printed.track_days._whole_rows
+    assert not printed.episodes._whole_rows
+    assert printed.track_days.values("track") == ["day"]
