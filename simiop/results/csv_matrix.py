@@ -178,8 +178,7 @@ def decoded(field: np.ndarray) -> str:
     (``np.compress`` of the same mask measured faster alone but 1.6 ms a cell slower inside a cell.)
     """
     flat = field.ravel()
-    body: bytes = flat[flat != PAD].tobytes()
-    return body.decode("utf-8")
+    return str(flat[flat != PAD], "utf-8")  # decoded from the array's buffer: no bytes copy in between
 
 
 def texts(field: np.ndarray) -> list[str]:
