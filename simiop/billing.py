@@ -42,7 +42,7 @@ from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.model.records import Records
 from simiop.results.columns import Columns, RunColumns, columns_of
-from simiop.results.grouping import distinct_rows
+from simiop.results.grouping import distinct_pairs
 from simiop.streams import RandomStreams
 
 DAYS_PER_YEAR = 365.25
@@ -442,8 +442,7 @@ def _week_hours(
     patient-weeks in key order (episode, then week)."""
     if not week.size:
         return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=np.intp)
-    keys = episode_of_day * (int(week.max()) + 1) + week
-    found, first, inverse = distinct_rows(keys)  # ``first``: each key's first occurrence
+    found, first, inverse = distinct_pairs(episode_of_day, week)  # ``first``: each key's first occurrence
     return first, grouped_sums(inverse, hours, found.size), inverse
 
 

@@ -99,6 +99,19 @@ def test_optional_ints_beyond_floats_exact_range_are_printed_by_python() -> None
     assert matrix.texts(_plain_field(values, float_array=lambda: floats)) == [str(2**60 + 1), "", "3"]
 
 
+def test_render_of_empty_and_single_columns() -> None:
+    """A column of width 0 (every field empty) between others, and one column alone (no comma)."""
+    ints = matrix.ints(np.array([5, 60], dtype=np.int64))
+    assert matrix.render("h\n", [ints, matrix.blank(2), ints]) == "h\n5,,5\n60,,60\n"
+    assert matrix.render("h\n", [ints]) == "h\n5\n60\n"
+    assert matrix.render("h\n", [matrix.blank(2)]) == "h\n\n\n"
+
+
+@given(st.lists(st.text(), max_size=30))
+def test_decoded_is_the_rows_texts_joined(values: list[str]) -> None:
+    assert matrix.decoded(matrix.table(values)) == "".join(values)
+
+
 def test_emptied_rows_print_nothing() -> None:
     field = matrix.ints(np.array([12, 7, 345], dtype=np.int64))
     assert matrix.texts(matrix.emptied(field, np.array([False, True, False]))) == ["12", "", "345"]

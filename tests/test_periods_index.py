@@ -96,3 +96,30 @@ def test_the_periods_of_a_run_are_made_once_and_copied_for_the_caller() -> None:
     assert periods(config) == second
     assert index_of(*_period_key(config)) is index_of(*_period_key(config))
     assert index_of(*_period_key(config)).size == len(second)
+
+
+def test_periods_csv_is_each_periods_metrics_written_row_by_row() -> None:
+    """periods.csv formatted a column at a time is csv.writer's rows of ``period_metrics`` (empty for nan,
+    10 significant digits), and a cost per completion with no completions is empty."""
+    import math
+
+    from simiop.model import simulate
+    from simiop.results.periods import PERIOD_COLUMNS, metric_names, period_metrics, render_periods
+    from simiop.results.tables import to_csv
+
+    config = load_config(BASELINE, ["simulation.horizon_days=120"])
+    records = simulate(config)
+    names = metric_names(config)
+    rows = [
+        [
+            period.kind,
+            period.label,
+            period.start_date.isoformat(),
+            period.end_date.isoformat(),
+            period.end_day - period.first_day,
+            *("" if math.isnan(values[name]) else f"{values[name]:.10g}" for name in names),
+        ]
+        for period, values in period_metrics(config, records)
+    ]
+    assert render_periods(config, records) == to_csv([*PERIOD_COLUMNS, *names], rows)
+    assert any(row[5 + names.index("cost_per_completed_episode_usd")] == "" for row in rows)

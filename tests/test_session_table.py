@@ -113,6 +113,17 @@ def test_patient_ids_are_every_row_and_id_pair_in_order() -> None:
     assert ids.tolist() == [0, 4, 70000, 4, 5]
 
 
+def test_sizes_are_each_rows_number_of_patients_counted_or_as_given_flat() -> None:
+    rows = _rows()
+    coded = SessionTable.coded(RowColumns.of(SessionRow, rows))
+    assert coded.sizes().tolist() == [len(row.patients) for row in rows]
+    flat = SessionTable.from_flat(
+        np.zeros(3), np.zeros(3), np.array([2, 0, 1]), np.array([5, 6, 7]), coded.keys
+    )
+    assert flat.sizes().tolist() == [2, 0, 1]
+    assert [list(members) for members in flat.patients] == [[5, 6], [], [7]]
+
+
 def test_a_table_refuses_columns_of_different_lengths_or_unknown_keys() -> None:
     key = tuple(range(len(KEY_FIELDS)))
     with pytest.raises(ValueError, match="2 days, 1 keys and 1 patient lists"):

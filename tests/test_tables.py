@@ -414,15 +414,30 @@ def test_sessions_csv_fused_rendering_is_the_column_rendering() -> None:
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 2000) | st.integers(-3, 10**6), st.booleans()), min_size=1, max_size=30)
+    st.lists(st.lists(st.integers(0, 2000) | st.integers(-3, 10**6), max_size=12), min_size=1, max_size=30)
 )
-def test_session_ids_print_with_a_separator_but_after_a_rows_last(pairs: list[tuple[int, bool]]) -> None:
-    """Ids from the table of formatted ints and beyond it (or negative: formatted one by one)."""
+def test_patients_fields_are_each_rows_ids_joined(rows: list[list[int]]) -> None:
+    """Each row's ids joined by ';' ('' for none): ids from the table of formatted ids (grown on demand),
+    beyond it or negative (laid out by csv_matrix), rows of none among them or all of them."""
     import numpy as np
 
-    from simiop.results.tables import _id_texts
+    from simiop.results.tables import _patients_texts
 
-    ids = np.array([pair[0] for pair in pairs], dtype=np.int64)
-    last = np.array([pair[1] for pair in pairs], dtype=bool)
-    expected = [str(value) if end else f"{value};" for value, end in pairs]
-    assert _id_texts(ids, last).tolist() == expected
+    sizes = np.array([len(row) for row in rows], dtype=np.intp)
+    ids = np.array([value for row in rows for value in row], dtype=np.int64)
+    assert _patients_texts(sizes, ids) == [";".join(map(str, row)) for row in rows]
+
+
+def test_patients_fields_from_a_grown_table_of_ids() -> None:
+    """Ids past the table's current size grow it; a smaller run's ids are then read from the larger table."""
+    import numpy as np
+
+    from simiop.results.tables import _patients_texts
+
+    big = np.arange(3000, dtype=np.int64)
+    assert _patients_texts(np.array([1000, 0, 2000]), big) == [
+        ";".join(map(str, range(1000))),
+        "",
+        ";".join(map(str, range(1000, 3000))),
+    ]
+    assert _patients_texts(np.array([0, 2, 1]), np.array([7, 0, 2999])) == ["", "7;0", "2999"]

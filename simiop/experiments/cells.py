@@ -85,12 +85,14 @@ def _run_cell(task: CellTask) -> CellResult:
     from simiop.billing import bill
     from simiop.model import simulate
     from simiop.model.calendar import ClinicCalendar
+    from simiop.results.columns import columns_of
     from simiop.results.kpis import compute_kpis
     from simiop.results.periods import render_periods
     from simiop.results.projections import PERIODS
     from simiop.results.tables import render_tables
 
-    run = bill(task.config, simulate(task.config, task.seed, task.replication))  # once, read by all below
+    records = simulate(task.config, task.seed, task.replication)
+    run = bill(task.config, columns_of(records, task.tables))  # once, read by all below
     kpis = compute_kpis(task.config, run)
     tables = render_tables(run, ClinicCalendar.for_config(task.config), kpis, task.tables)
     tables[PERIODS] = render_periods(task.config, run)

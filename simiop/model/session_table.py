@@ -186,6 +186,13 @@ class SessionTable:
             self._flat = (np.repeat(np.arange(self.size), sizes), ids)
         return self._flat
 
+    def sizes(self) -> np.ndarray:
+        """Each row's number of patients (intp): as given flat (``from_flat``), else counted."""
+        if self._sizes is None:
+            rows, _ = self.patient_ids()
+            self._sizes = np.bincount(rows, minlength=self.size).astype(np.intp, copy=False)
+        return self._sizes
+
     def columns(self) -> dict[str, list[Any]]:
         """Field name -> its values in row order (decoded: for tests and notebooks)."""
         return {name: self.values(name) for name in SESSION_FIELDS}

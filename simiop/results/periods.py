@@ -269,6 +269,18 @@ def _index(opening: dt.date, horizon: int, fiscal_month: int) -> _Index:
 
 def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple[Period, dict[str, float]]]:
     """Every period with its metrics for one replication (metric order: METRICS, payers after revenue)."""
+    all_periods, per_period = _metric_columns(config, run)
+    return [
+        (period, {name: column[position] for name, column in per_period.items()})
+        for position, period in enumerate(all_periods)
+    ]
+
+
+def _metric_columns(
+    config: SimiopConfig, run: BilledRun | Records
+) -> tuple[tuple[Period, ...], dict[str, list[float]]]:
+    """Every period (``periods``' order) and each metric's value per period, as one list per metric
+    (``period_metrics``' values, column by column: periods.csv formats them a column at a time)."""
     run = run if isinstance(run, BilledRun) else bill(config, run)
     key = _period_key(config)
     all_periods = _periods(*key)
@@ -350,20 +362,24 @@ def period_metrics(config: SimiopConfig, run: BilledRun | Records) -> list[tuple
         columns[f"revenue_usd_{name}"] = by_payer[position]
     columns["staff_cost_usd"] = index.add(index.of_whole(staff_day), staff_cost)
     per_period = {name: column.tolist() for name, column in columns.items()}
-    result: list[tuple[Period, dict[str, float]]] = []
-    for position, period in enumerate(all_periods):
-        values = {name: column[position] for name, column in per_period.items()}
-        weeks, met = values.pop("patient_weeks"), values.pop("weeks_met")
-        values["patient_weeks"] = weeks
-        values["share_patient_weeks_meeting_9h"] = met / weeks if weeks else math.nan
-        values["fixed_cost_usd"] = fixed_per_day * (period.end_day - period.first_day)
-        values["total_cost_usd"] = values["staff_cost_usd"] + values["fixed_cost_usd"]
-        completions = values["completions"]
-        values["cost_per_completed_episode_usd"] = (
-            values["total_cost_usd"] / completions if completions else math.nan
-        )
-        result.append((period, values))
-    return result
+    # The derived metrics, period by period in Python floats as ever (the same bits), a column at a time.
+    weeks, met = per_period.pop("patient_weeks"), per_period.pop("weeks_met")
+    per_period["patient_weeks"] = weeks
+    per_period["share_patient_weeks_meeting_9h"] = [
+        met_weeks / all_weeks if all_weeks else math.nan
+        for all_weeks, met_weeks in zip(weeks, met, strict=True)
+    ]
+    fixed = [fixed_per_day * (period.end_day - period.first_day) for period in all_periods]
+    per_period["fixed_cost_usd"] = fixed
+    total = [
+        staff + fixed_cost for staff, fixed_cost in zip(per_period["staff_cost_usd"], fixed, strict=True)
+    ]
+    per_period["total_cost_usd"] = total
+    per_period["cost_per_completed_episode_usd"] = [
+        cost / completions if completions else math.nan
+        for cost, completions in zip(total, per_period["completions"], strict=True)
+    ]
+    return all_periods, per_period
 
 
 def metric_names(config: SimiopConfig) -> list[str]:
@@ -381,19 +397,22 @@ def _value(value: float) -> str:
 
 
 def render_periods(config: SimiopConfig, run: BilledRun | Records) -> str:
-    """periods.csv of one replication: one row per period, one column per metric."""
+    """periods.csv of one replication: one row per period, one column per metric.
+
+    Each metric's values are formatted a column at a time (``_metric_columns``), not looked up
+    period by period in a dict per period.
+    """
     names = metric_names(config)
+    all_periods, per_period = _metric_columns(config, run)
     return to_csv(
         [*PERIOD_COLUMNS, *names],
-        (
-            [
-                period.kind,
-                period.label,
-                period.start_date.isoformat(),
-                period.end_date.isoformat(),
-                period.end_day - period.first_day,
-                *(_value(values[name]) for name in names),
-            ]
-            for period, values in period_metrics(config, run)
+        zip(
+            [period.kind for period in all_periods],
+            [period.label for period in all_periods],
+            [period.start_date.isoformat() for period in all_periods],
+            [period.end_date.isoformat() for period in all_periods],
+            [period.end_day - period.first_day for period in all_periods],
+            *([_value(value) for value in per_period[name]] for name in names),
+            strict=True,
         ),
     )

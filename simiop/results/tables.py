@@ -33,7 +33,6 @@ from simiop.billing import BilledRun
 from simiop.config.clock import clock_text
 from simiop.model.calendar import ClinicCalendar
 from simiop.model.records import INTAKE_OUTCOMES, Episode
-from simiop.model.session_table import positions_within
 from simiop.results import csv_matrix as matrix
 from simiop.results.columns import Columns
 
@@ -160,9 +159,28 @@ def csv_field(text: str) -> str:
 def _text_field(values: Sequence[str | None]) -> np.ndarray:
     """A text column: None and '' as empty fields, other text as ``csv_field`` writes it."""
     code = {value: position for position, value in enumerate(dict.fromkeys(values))}  # a column has a few
-    texts = matrix.table([csv_field(value) if value else "" for value in code])
     codes = np.fromiter(map(code.__getitem__, values), dtype=np.intp, count=len(values))
-    return matrix.looked_up(texts, codes)
+    return _coded_text_field(list(code), codes)
+
+
+def _coded_text_field(distinct: Sequence[str | None], codes: np.ndarray) -> np.ndarray:
+    """``_text_field`` of a column given as its distinct values and each row's position among them
+    (``Columns.factorized``): each distinct text formatted once, the rows looked up by numpy."""
+    return matrix.looked_up(matrix.table([csv_field(value) if value else "" for value in distinct]), codes)
+
+
+def _recorded_text_field(rows: Columns, name: str) -> np.ndarray:
+    """A field annotated ``str`` as ``_plain_field`` prints it, read from the rows' factorization (shared
+    with ``Columns.codes``), with the types checked on its few distinct values rather than on every row.
+
+    Every row equals one of the distinct values, and nothing but text equals text, so if those are all
+    text or None so is every row, and ``_plain_field``'s text branch is ``_coded_text_field``; else the
+    column goes to ``_plain_field`` as it is.
+    """
+    distinct, codes = rows.factorized(name)
+    if all(value is None or isinstance(value, str) for value in distinct):
+        return _coded_text_field(distinct, codes)
+    return _plain_field(rows.values(name), partial(rows.array, name, "int"))
 
 
 def _text(values: Sequence[str | None]) -> list[str]:
@@ -355,28 +373,31 @@ def episode_fields(run: BilledRun, dates: np.ndarray) -> list[np.ndarray]:
     def optional(name: str) -> np.ndarray:
         return _plain_field(values(name), float_array=partial(episodes.array, name))
 
+    def text(name: str) -> np.ndarray:
+        return _coded_text_field(*episodes.factorized(name))
+
     by_name: dict[str, np.ndarray] = {
         "episode_id": counted("episode_id"),
         "patient_id": counted("patient_id"),
-        "source": _text_field(values("source")),
-        "source_kind": _text_field(values("source_kind")),
-        "track_preference": _text_field(values("track_preference")),
-        "payer": _text_field(values("payer")),
-        "acuity": _text_field(values("acuity")),
+        "source": text("source"),
+        "source_kind": text("source_kind"),
+        "track_preference": text("track_preference"),
+        "payer": text("payer"),
+        "acuity": text("acuity"),
         "readmission_of": optional("readmission_of"),
         "referred_day": _day_numbers_field(referred),
         "referred_date": _dates_field(referred, dates),
         "intake_bookings": counted("intake_bookings"),
         "assessed_day": _day_numbers_field(assessed),
-        "intake_outcome": _text_field(values("intake_outcome")),
-        "track": _text_field(values("track")),
+        "intake_outcome": text("intake_outcome"),
+        "track": text("track"),
         "wait_list_day": _day_numbers_field(episodes.array("wait_list_day")),
         "admitted_day": _day_numbers_field(admitted),
         "admitted_date": _dates_field(admitted, dates),
         "ended_day": _day_numbers_field(ended_shown),
-        "end_state": _text_field(values("end_state")),
+        "end_state": text("end_state"),
         "censored": matrix.ints(censored.astype(np.int64)),
-        "therapist": _text_field(values("therapist")),
+        "therapist": text("therapist"),
         "group": optional("group"),
         "programme_days": counted("programme_days"),
         "programme_days_attended": counted("programme_days_attended"),
@@ -406,18 +427,19 @@ def record_fields(rows: Columns, dates: np.ndarray) -> tuple[list[str], list[np.
     every field (``dates``: ``_date_table``).
 
     Fields annotated float get 4 decimals (a float field holding an int, as
-    a sum over nobody does, is written as the int, as it always was).
+    a sum over nobody does, is written as the int, as it always was); text
+    fields are read by their factorization (``_recorded_text_field``).
     """
     if not rows.size:
         return [], []
     formatted = [_dates_field(rows.array(rows.names[0]), dates)]
     for name in rows.names:
-        values = rows.values(name)
-        formatted.append(
-            _recorded_floats_field(values, rows.array(name))
-            if name in rows.float_names
-            else _plain_field(values, partial(rows.array, name, "int"))
-        )
+        if name in rows.float_names:
+            formatted.append(_recorded_floats_field(rows.values(name), rows.array(name)))
+        elif name in rows.text_names:
+            formatted.append(_recorded_text_field(rows, name))
+        else:
+            formatted.append(_plain_field(rows.values(name), partial(rows.array, name, "int")))
     return ["date", *rows.names], formatted
 
 
@@ -462,12 +484,12 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
 
     Why not that: a row is 17 fields, but the sessions are int-coded columns
     (SessionTable): a day, a key (every field but the day and the patients;
-    a run has a hundred or two) and the patients. So a row is its day's text
-    (date, day), its key's text up to the patients (kind to room), each of its
-    patients' ids, and its key's text after them (outcome, reason and the line
-    break): each day and each key is formatted once, each id is looked up in a
-    table of formatted ints, and numpy lays every row's pieces out in file
-    order for one join.
+    a run has a hundred or two) and the patients. So a row is four pieces: its
+    day's text (date, day), its key's text up to the patients (kind to room),
+    its patients field, and its key's text after them (outcome, reason and
+    the line break). Each day and each key is formatted once; the patients
+    fields of all rows are laid out at once as bytes (``_patients_texts``);
+    numpy puts every row's pieces in file order for one join.
     """
     table = run.columns.sessions
     if not table.size:
@@ -476,20 +498,15 @@ def render_sessions(run: BilledRun, dates: Sequence[str]) -> str:
     heads[:] = list(map(_head_text, table.keys))
     tails = np.empty(len(table.keys), dtype=object)
     tails[:] = list(map(_tail_text, table.keys))
-    days = _day_texts(tuple(dates))
-    rows, ids = table.patient_ids()
-    sizes = np.bincount(rows, minlength=table.size)
-    span = sizes + 3  # day, head, the patients, tail
-    base = np.cumsum(span) - span
-    pieces = np.empty(int(span.sum()), dtype=object)
-    pieces[base] = days[table.day]
-    pieces[base + 1] = heads[table.key]
-    pieces[base + 2 + sizes] = tails[table.key]
-    if ids.size:
-        last = np.zeros(ids.size, dtype=bool)
-        last[np.cumsum(sizes[sizes > 0]) - 1] = True
-        pieces[np.repeat(base + 2, sizes) + positions_within(sizes)] = _id_texts(ids, last)  # "17;" "17"
-    return ",".join(map(csv_field, SESSION_COLUMNS)) + "\n" + "".join(pieces.tolist())
+    _, ids = table.patient_ids()
+    pieces = np.empty(1 + 4 * table.size, dtype=object)
+    pieces[0] = ",".join(map(csv_field, SESSION_COLUMNS)) + "\n"  # the header joined with the rows, not
+    by_row = pieces[1:].reshape(table.size, 4)  # added to their 2 MB of text (a copy) after the join
+    by_row[:, 0] = _day_texts(tuple(dates))[table.day]
+    by_row[:, 1] = heads[table.key]
+    by_row[:, 2] = _patients_texts(table.sizes(), ids)
+    by_row[:, 3] = tails[table.key]
+    return "".join(pieces.tolist())
 
 
 @lru_cache(maxsize=4096)
@@ -514,26 +531,70 @@ def _day_texts(dates: tuple[str, ...]) -> np.ndarray:
     return texts
 
 
-_id_tables: list[tuple[np.ndarray, np.ndarray]] = []
+_SEMICOLON = ord(";")
+_LINE_BREAK = ord("\n")
 
 
-def _id_texts(ids: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Each id (an int) as str() prints it followed by ';', but where ``last`` (a row's last id) with
-    none (an object array); looked up in tables of str(0), str(1), ... made once (grown on demand) up
-    to ``_INT_TEXTS_UP_TO``, else formatted."""
-    low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high >= _INT_TEXTS_UP_TO:
-        plain = np.array(list(map(str, ids.tolist())), dtype=object)
-        return np.where(last, plain, plain + ";")
-    if not _id_tables or high >= _id_tables[0][0].size:
-        known = _id_tables[0][0].size if _id_tables else 512
-        size = min(_INT_TEXTS_UP_TO, max(2 * known, high + 1))
-        plain = np.array(list(map(str, range(size))), dtype=object)
-        _id_tables[:] = [(plain, plain + ";")]
-    plain, separated = _id_tables[0]
-    texts: np.ndarray = separated[ids]
-    texts[last] = plain[ids[last]]  # fewer than half the ids are a row's last: looked up again only there
+def _patients_texts(sizes: np.ndarray, ids: np.ndarray) -> list[str]:
+    """Each row's patients field: its ids (``str`` of each) joined by ';', '' for a row of none.
+
+    ``sizes``: each row's number of ids; ``ids``: every row's ids flat, in row
+    order. Why not a piece per id (as this was): a 3-year run's 58,000-odd ids
+    were as many strings to look up, place and join beside 21,000 rows. Here
+    every id is one row of a field matrix (its digits and ';', looked up in a
+    table of the ids' texts made once per process), a row's last id ends in a
+    line break rather than ';' (a row of none is one blank entry holding just
+    the line break), and the matrix, its padding dropped, is decoded once and
+    split at the line breaks: one string per row.
+    """
+    entries = np.maximum(sizes, 1)
+    ends = np.cumsum(entries) - 1
+    blank = sizes == 0
+    if blank.any():  # a row without patients: one entry of no digits
+        known = np.ones(int(entries.sum()), dtype=bool)
+        known[ends[blank]] = False
+        laid_out = np.full(known.size, -1, dtype=np.int64)
+        laid_out[known] = ids
+    else:
+        known, laid_out = None, ids
+    field = _id_rows(laid_out, known)
+    field[ends, -1] = _LINE_BREAK
+    texts = matrix.decoded(field).split("\n")
+    texts.pop()  # the empty text after the last line break
     return texts
+
+
+_id_tables: list[np.ndarray] = []
+
+
+def _id_rows(ids: np.ndarray, known: np.ndarray | None) -> np.ndarray:
+    """A field matrix of one row per id: ``str(id)`` and ';' (empty where ``known`` is False).
+
+    Ids from 0 to ``_INT_TEXTS_UP_TO`` are looked up in a table of those rows
+    made once (grown on demand; its last row is a blank entry, ';' alone),
+    others are laid out by ``csv_matrix.ints``.
+    """
+    present = ids if known is None else ids[known]
+    low = int(present.min()) if present.size else 0
+    high = int(present.max()) if present.size else 0
+    if low < 0 or high >= _INT_TEXTS_UP_TO:
+        digits = matrix.ints(present)
+        field = np.full((ids.size, digits.shape[1] + 1), matrix.PAD, dtype=np.uint8)
+        field[:, -1] = _SEMICOLON
+        field[slice(None) if known is None else known, :-1] = digits
+        return field
+    if not _id_tables or high >= _id_tables[0].shape[0] - 1:
+        known_size = _id_tables[0].shape[0] - 1 if _id_tables else 512
+        size = min(_INT_TEXTS_UP_TO, max(2 * known_size, high + 1))
+        every = np.arange(size + 1, dtype=np.int64)
+        digits = matrix.emptied(matrix.ints(every), every == size)  # the last row: a blank entry
+        rows = np.concatenate((digits, np.full((size + 1, 1), _SEMICOLON, dtype=np.uint8)), axis=1)
+        rows.flags.writeable = False
+        _id_tables[:] = [rows]
+    rows = _id_tables[0]
+    blank_row = rows.shape[0] - 1
+    found: np.ndarray = np.take(rows, ids if known is None else np.where(known, ids, blank_row), axis=0)
+    return found
 
 
 def _plain_text(value: str | None) -> str:
