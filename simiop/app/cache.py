@@ -83,8 +83,12 @@ def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
     if keep_days <= 0 or not root.is_dir():
         return []
     limit = (time.time() if now is None else now) - keep_days * SECONDS_PER_DAY
+    try:
+        folders = sorted(root.iterdir())
+    except OSError:  # cannot be listed (no permission): left as it is, as a folder that cannot be read
+        return []
     pruned = []
-    for folder in sorted(root.iterdir()):
+    for folder in folders:
         if not _REQUEST_FOLDER.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
             continue
         used = last_used(folder)
