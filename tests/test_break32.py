@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -108,3 +109,22 @@ def test_prune_of_an_unreadable_runs_folder_removes_nothing_and_raises_nothing(
 
     monkeypatch.setattr(Path, "iterdir", refused)
     assert prune(root, 30) == []
+
+
+@pytest.mark.parametrize(
+    ("kpi", "bound"),
+    [
+        ("census_mean_job_share", 5.0),  # a track named job_share: its census is people, not a share
+        ("wait_list_mean_coverage", 3.0),  # a track named coverage
+        ("group_days_cancelled_too_few_job_share", 2.0),
+    ],
+)
+def test_a_track_named_like_a_share_keeps_its_kpis_kinds(kpi: str, bound: float) -> None:
+    """KPIs that end in a track's name take their kind from their family, not from the track's name: a
+    constraint at least 5 on the mean census of track job_share is a possible one (and its summary's
+    interval is not clipped to 0-1)."""
+    from simiop.optimisation.spec import Target
+    from simiop.results.kinds import possible
+
+    assert possible(kpi) == (0.0, math.inf)
+    assert Target.model_validate({"kpi": kpi, "at_least": bound, "tolerance": 1.0}).bound == bound
