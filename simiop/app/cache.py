@@ -95,7 +95,9 @@ def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
         if used is None or used >= limit:
             continue
         try:  # the manifest last: a prune stopped half-way leaves a folder the next one still knows
-            names = written_by_simiop(folder, read_manifest(folder))
+            names = [
+                name for name in written_by_simiop(folder, read_manifest(folder)) if _inside(folder, name)
+            ]
             remove_files(folder, [name for name in names if name != MANIFEST])
             remove_files(folder, [MANIFEST])
         except (ConfigError, OSError):
@@ -104,3 +106,10 @@ def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
             folder.rmdir()  # only when nothing else is left in it
         pruned.append(folder.name)
     return pruned
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """Whether ``name`` (a relative path) lies in ``folder`` itself, not reached through a symlinked
+    folder leading elsewhere: an unattended clean-up removes nothing outside the runs folder."""
+    inside, parent = folder.resolve(), (folder / name).parent.resolve()
+    return parent == inside or inside in parent.parents

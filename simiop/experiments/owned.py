@@ -103,18 +103,13 @@ def remove_files(out: Path, names: Iterable[str]) -> list[str]:
     """Remove these files of ``out`` (never a folder's contents), then folders they leave empty; the removed.
 
     A folder is removed only when removing these files emptied it, so a
-    folder holding anything else stays, and ``out`` itself always stays. A name reached through a
-    symlinked folder that leads out of ``out`` is skipped (its file is not in ``out``).
+    folder holding anything else stays, and ``out`` itself always stays.
     """
     removed = []
-    inside = out.resolve()
     for name in sorted(set(names)):
         if not is_plain_name(name):
             continue
         path = out / name
-        parent = path.parent.resolve()
-        if parent != inside and inside not in parent.parents:
-            continue  # a symlinked folder on the way leads out of ``out``: not this folder's file
         if path.is_symlink() or path.is_file():
             path.unlink()
             removed.append(name)
