@@ -62,7 +62,7 @@ def test_an_input_on_another_drive_is_recorded_without_a_relative_path(
     def other_drive(path: str, start: str | None = None) -> str:
         raise ValueError("path is on mount 'D:', start on mount 'C:'")
 
-    monkeypatch.setattr(record.os.path, "relpath", other_drive)
+    monkeypatch.setattr(os.path, "relpath", other_drive)  # record.py calls os.path.relpath
     entry = identity(Inputs(extract, base), Options(), cal)["inputs"]["extract"]
     assert entry["path"] == str(extract.resolve())
     assert "relative" not in entry
