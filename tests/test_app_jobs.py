@@ -243,7 +243,6 @@ def test_simiop_app_prunes_its_runs_folder_before_serving(
 ) -> None:
     """``simiop app --runs R --keep-days N`` removes R's folders unused for N days and says how many,
     before the server starts (here a stand-in that exits at once)."""
-    from simiop.cli import app_command
 
     class Server:
         def __init__(self, command: list[str], env: dict[str, str]) -> None:
@@ -261,8 +260,8 @@ def test_simiop_app_prunes_its_runs_folder_before_serving(
         shutil.copytree(first.folder, root / name)
         stamp = time.time() - age * DAY
         os.utime(root / name / MANIFEST, (stamp, stamp))
-    monkeypatch.setattr(app_command.subprocess, "Popen", Server)
-    monkeypatch.setattr(app_command.signal, "signal", lambda *_: None)
+    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", Server)
+    monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
     result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
     assert result.exit_code == 0, result.output
     assert f"simiop app: removed 1 result folders not used for 7 days from {root}" in result.output

@@ -83,15 +83,21 @@ def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
     if keep_days <= 0 or not root.is_dir():
         return []
     limit = (time.time() if now is None else now) - keep_days * SECONDS_PER_DAY
+    try:
+        folders = sorted(root.iterdir())
+    except OSError:  # cannot be listed (no permission): left as it is, as a folder that cannot be read
+        return []
     pruned = []
-    for folder in sorted(root.iterdir()):
+    for folder in folders:
         if not _REQUEST_FOLDER.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
             continue
         used = last_used(folder)
         if used is None or used >= limit:
             continue
         try:  # the manifest last: a prune stopped half-way leaves a folder the next one still knows
-            names = written_by_simiop(folder, read_manifest(folder))
+            names = [
+                name for name in written_by_simiop(folder, read_manifest(folder)) if _inside(folder, name)
+            ]
             remove_files(folder, [name for name in names if name != MANIFEST])
             remove_files(folder, [MANIFEST])
         except (ConfigError, OSError):
@@ -100,3 +106,10 @@ def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:
             folder.rmdir()  # only when nothing else is left in it
         pruned.append(folder.name)
     return pruned
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """Whether ``name`` (a relative path) lies in ``folder`` itself, not reached through a symlinked
+    folder leading elsewhere: an unattended clean-up removes nothing outside the runs folder."""
+    inside, parent = folder.resolve(), (folder / name).parent.resolve()
+    return parent == inside or inside in parent.parents

@@ -105,7 +105,10 @@ def _input(path: Path | None, out: Path) -> dict[str, str] | None:
     except OSError as exc:
         raise CalibrateError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
     absolute = path.resolve()
-    relative = Path(os.path.relpath(absolute, out.resolve())).as_posix()
+    try:
+        relative = Path(os.path.relpath(absolute, out.resolve())).as_posix()
+    except ValueError:  # on another drive than the folder (Windows): no relative path exists
+        return {"path": str(absolute), "sha256": digest}
     return {"path": str(absolute), "relative": relative, "sha256": digest}
 
 
@@ -286,7 +289,8 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
 
     An input is looked for at its recorded absolute path, then (when the manifest records one and
     ``folder``, the calibration's folder, is given) at its path relative to ``folder``: a project moved
-    whole keeps its inputs beside its results. CalibrateError (one line per input) when an input is
+    whole keeps its inputs beside its results (and a copy of it keeps the recorded bytes there when the
+    original input is edited later: the SHA-256 decides). CalibrateError (one line per input) when an input is
     gone or its bytes changed since.
     """
     try:
@@ -305,8 +309,10 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
         path = Path(entry["path"])
         relative = entry.get("relative")
         moved = folder / relative if folder is not None and isinstance(relative, str) else None
-        if moved is not None and not path.is_file() and moved.is_file():
+        if moved is not None and moved.is_file() and (not path.is_file() or _differs(path, entry["sha256"])):
             path = moved  # not where it was read, but where it sits relative to the results
+            if _differs(path, entry["sha256"]) and Path(entry["path"]).is_file():
+                path = Path(entry["path"])  # neither has the recorded bytes: name where it was read
         paths[name] = path
         try:
             digest = sha256_of(path)
@@ -327,6 +333,15 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
     assert extract is not None
     assert base is not None
     return Inputs(extract, base, paths["bookings"]), options
+
+
+def _differs(path: Path, digest: object) -> bool:
+    """Whether ``path`` cannot be read or has not the SHA-256 ``digest`` (a project copied whole, its
+    original input edited since: the copy beside the results is the recorded one)."""
+    try:
+        return sha256_of(path) != digest
+    except OSError:
+        return True
 
 
 __all__ = [

@@ -66,6 +66,11 @@ _COUNTS = (
 """Names, or name prefixes, of counts."""
 
 RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
+    # The families whose names end in a track's name first: the user names the track, so a name such as
+    # census_mean_job_share must not be read as a share (nor census_mean_change as signed).
+    (re.compile(r"^(census_mean_|wait_list_mean_)"), AMOUNT),
+    (re.compile(r"^(occupancy_|individual_therapy_weekly_coverage_)"), SHARE),
+    (re.compile(r"^group_days_cancelled_"), COUNT),
     (re.compile(r"^net_|surplus|deficit|balance|difference|change"), SIGNED),
     (re.compile(r"_usd(_|$)"), MONEY),  # before shares: patient_share_usd is money
     # Staff measures before shares: direct hours over contracted hours may exceed 1 with overtime.
