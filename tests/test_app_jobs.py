@@ -264,5 +264,5 @@ def test_simiop_app_prunes_its_runs_folder_before_serving(
     monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
     result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
     assert result.exit_code == 0, result.output
-    assert f"simiop app: removed 1 result folders not used for 7 days from {root}" in result.output
+    assert f"simiop app: removed 1 result folder not used for 7 days from {root}" in result.output
     assert sorted(p.name for p in root.iterdir()) == ["5" * 24]

@@ -95,7 +95,8 @@ def app(
     root = runs if runs is not None else default_root()
     if pruned := prune(root, keep_days):
         click.echo(
-            f"simiop app: removed {len(pruned)} result folders not used for {keep_days} days from {root}"
+            f"simiop app: removed {len(pruned)} result folder{'s' if len(pruned) != 1 else ''} not used for "
+            f"{keep_days} day{'s' if keep_days != 1 else ''} from {root}"
         )
     if jobs is not None:
         environment["SIMIOP_APP_WORKERS"] = str(jobs)
