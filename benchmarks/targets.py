@@ -35,6 +35,7 @@ ready-to-paste markdown table to OUT_DIR/targets.md (and stdout).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -261,6 +262,16 @@ def markdown(result: dict[str, Any]) -> str:
         + f" on {machine['processor'] or 'an unknown CPU'}, {machine['usable_cpus']} usable CPUs, "
         f"Python {machine['python']}; rounds alternate the order of the sides; "
         "best = minimum time (maximum ratio) over the rounds, the verdict's figure; "
+        + (
+            "bytecode written and reused (`--bytecode`, as an installed simiop runs); "
+            if result.get("bytecode")
+            else "bytecode as this machine's environment says (`PYTHONDONTWRITEBYTECODE` "
+            + (
+                "set: every start compiles simiop); "
+                if os.environ.get("PYTHONDONTWRITEBYTECODE")
+                else "unset); "
+            )
+        )
         + (f"1-minute load average {min(loads):.2f}-{max(loads):.2f} before the rounds." if loads else ""),
     ]
     if result["quick"]:
@@ -316,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny settings, one round: checks the script runs"
     )
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="run both sides with bytecode written and reused, as an installed simiop runs (drops "
+        "PYTHONDONTWRITEBYTECODE; each side's first round writes it, and the verdict takes the best round)",
+    )
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     settings = Settings(args.quick, 1 if args.quick else args.repeats)
@@ -329,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             sys.stderr.write(f"{exc}\n")
             return 2
+        sides = [dataclasses.replace(side, bytecode=args.bytecode) for side in sides]
         rows = []
         for target in chosen:
             many = target in (RUN_NONE, RUN_ALL)
@@ -343,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "rounds": rounds,
         "rounds_100_replications": many_rounds,
+        "bytecode": args.bytecode,
         "repeats_per_probe": settings.repeats,
         "sides": [side.label for side in sides],
         "reference": None
