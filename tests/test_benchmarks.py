@@ -6,10 +6,14 @@ on a quiet machine, and recorded in benchmarks/README.md.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -126,3 +130,25 @@ def test_an_unknown_reference_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == f"--against: 'no-such-rev' is not a commit of {REPO}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bytecode_sides_drop_only_the_variable_that_stops_python_writing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``targets.py --bytecode`` runs a side as an installed simiop runs: without PYTHONDONTWRITEBYTECODE;
+    otherwise a side keeps this process's setting. Either way no variable that would import another simiop
+    (PYTHONPATH) reaches the side."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    this_tree = importlib.import_module("reference").this_tree  # the scripts import each other by name
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    plain = this_tree()
+    compiled = dataclasses.replace(plain, bytecode=True)
+    assert plain.environment()["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert "PYTHONDONTWRITEBYTECODE" not in compiled.environment()
+    assert "PYTHONPATH" not in plain.environment()
+    assert "PYTHONPATH" not in compiled.environment()
+    assert {k: v for k, v in plain.environment().items() if k != "PYTHONDONTWRITEBYTECODE"} == (
+        compiled.environment()
+    )
