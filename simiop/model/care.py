@@ -511,9 +511,8 @@ class Care:
                     else:
                         if prescribers is None:
                             prescribers = spot.present[day]  # Roster.present(role, day, shift)
-                        if (
-                            len(prescribers) == 1
-                        ):  # _able for a pool of one (a clinic's one prescriber), written out
+                        if len(prescribers) == 1:
+                            # _able for a pool of one (a clinic's one prescriber), written out
                             person = prescribers[0]
                             timeline = person.timeline if person.timeline_day == day else person.today(day)
                             service = spot.service
