@@ -10,11 +10,11 @@ and ends, and touched (``mark_used``) each time an identical request is
 answered from it.
 
 Only what simiop wrote is removed (simiop.experiments.owned: the manifest's
-files, the report's, the cells'), and only in folders directly under the
-root whose name is a request's digest and whose manifest is simiop's, of the
-app's run or comparison; a
-folder left holding anything else (a user's file) stays, and so does the
-root itself.
+files, the report's, the cells'), never through a symlink leading out of a
+folder, and only in folders directly under the root whose name is a
+request's digest and whose manifest is simiop's, of the app's run or
+comparison; a folder left holding anything else (a user's file) stays, and
+so does the root itself.
 """
 
 from __future__ import annotations
