@@ -176,12 +176,13 @@ def refused_in_one_line(spec: Path, out: Path) -> str:
         (
             "objective: {variable: seats}\n"
             "constraints: [{kpi: wait_referral_to_admission_days_mean, at_most: -1, tolerance: 0.1}]",
-            "constraints[0].at_most: wait_referral_to_admission_days_mean is never below 0",
+            "constraints[0].at_most: wait_referral_to_admission_days_mean is never below 0, so the target "
+            "cannot be met",
         ),
         (
             "objective: {variable: seats}\nconstraints: [{kpi: wait_referral_to_admission_days_mean, "
             "at_most: 1, tolerance: 0.1}, {kpi: attendance_rate, at_least: 1.2, tolerance: 0.01}]",
-            "constraints[1].at_least: attendance_rate is never above 1",
+            "constraints[1].at_least: attendance_rate is never above 1, so the target cannot be met",
         ),
     ],
 )

@@ -404,6 +404,20 @@ def test_a_target_on_a_kpi_not_studied_is_refused(tmp_path: Path) -> None:
     assert "psa.yaml: targets[1].kpi: not one of kpis (got 'revenue_usd'" in result.output
 
 
+def test_a_target_no_value_of_its_kpi_can_meet_is_refused(tmp_path: Path) -> None:
+    """A wait at most -1 could only show a probability of 0 of meeting it: refused before any run, in one
+    line naming the field (the same rule as simiop optimise's constraints)."""
+    spec = _write(tmp_path, "psa.yaml", PSA.format(base=MMC).replace("at_most: 0.5}", "at_most: -1}"))
+    result = CliRunner().invoke(main, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        "psa.yaml: targets[0].at_most: wait_referral_to_admission_days_mean is never below 0, so the "
+        "target cannot be met (got -1; allowed >= 0)"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_one_replication_names_no_input_as_told_from_noise(tmp_path: Path) -> None:
     """With one replication a change has no CI, so no run can tell it from noise (docs/sensitivity.md)."""
     spec = _write(tmp_path, "mmc_oat.yaml", MMC_OAT.format(base=MMC))

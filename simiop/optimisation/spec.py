@@ -35,7 +35,7 @@ from simiop.config.base import FromList, Frozen, Horizon, Name, rule_error, rule
 from simiop.config.errors import problems_from, show_value
 from simiop.config.overrides import overlap_problems, split_path
 from simiop.experiments.spec import Factor, Overrides
-from simiop.results.kinds import possible
+from simiop.results.kinds import unreachable_bound
 
 MAX_CANDIDATES = 2000
 """Candidates an optimisation may enumerate (every combination of the variables' levels)."""
@@ -158,21 +158,8 @@ class Target(Frozen):
             )
         # A bound beyond every value the KPI can take (a count at most -1, a share at least 1.2) is met by
         # no candidate: refused here, before any replication is spent on finding that out.
-        low, high = possible(self.kpi)
-        if self.at_most is not None and self.at_most < low:
-            raise rule_error(
-                "at_most",
-                f"{self.kpi} is never below {low:g}, so no candidate can meet it",
-                self.at_most,
-                f">= {low:g}",
-            )
-        if self.at_least is not None and self.at_least > high:
-            raise rule_error(
-                "at_least",
-                f"{self.kpi} is never above {high:g}, so no candidate can meet it",
-                self.at_least,
-                f"<= {high:g}",
-            )
+        if unreachable := unreachable_bound(self.kpi, self.at_most, self.at_least):
+            raise rule_error(*unreachable)
         return self
 
     @property

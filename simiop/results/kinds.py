@@ -108,6 +108,25 @@ def possible(name: str) -> tuple[float, float]:
     return LIMITS[kind_of(name)]
 
 
+UNMET = "the target cannot be met"
+"""What ``unreachable_bound``'s reason ends with."""
+
+
+def unreachable_bound(
+    name: str, at_most: float | None, at_least: float | None
+) -> tuple[str, str, float, str] | None:
+    """Why a target's bound on ``name`` can never be met, as (field, reason, value, allowed) for a config
+    error (``rule_error``), or None: at most a value below every value the KPI can take (a count at most
+    -1) or at least one above them (a share at least 1.2). A bound at the limit (a count at most 0) is
+    met; an unknown name is never refused here."""
+    low, high = possible(name)
+    if at_most is not None and at_most < low:
+        return "at_most", f"{name} is never below {low:g}, so {UNMET}", at_most, f">= {low:g}"
+    if at_least is not None and at_least > high:
+        return "at_least", f"{name} is never above {high:g}, so {UNMET}", at_least, f"<= {high:g}"
+    return None
+
+
 def clip_to_possible(name: str, summary: Summary) -> Summary:
     """``summary`` of ``name`` with its interval bounds clipped to the values ``name`` can take."""
     low, high = possible(name)

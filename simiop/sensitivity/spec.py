@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from simiop.config.base import FromList, Frozen, Horizon, Name, rule_error
+from simiop.results.kinds import unreachable_bound
 
 Method = Literal["oat", "morris", "sobol", "psa"]
 METHODS: tuple[Method, ...] = ("oat", "morris", "sobol", "psa")
@@ -136,6 +137,9 @@ class Target(Frozen):
     def _one_bound(self) -> Target:
         if (self.at_least is None) == (self.at_most is None):
             raise rule_error("at_least", "give exactly one bound", "both or neither", "at_least or at_most")
+        # A bound no value of the KPI can meet would only show a probability of 0: refused before any run.
+        if unreachable := unreachable_bound(self.kpi, self.at_most, self.at_least):
+            raise rule_error(*unreachable)
         return self
 
     def met(self, value: float) -> bool:
