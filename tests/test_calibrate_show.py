@@ -368,7 +368,7 @@ def test_a_project_moved_whole_reproduces_from_its_inputs_beside_its_results(
     assert len(lines) == 3, stderr
     assert lines[0] == (
         f"{manifest}: input extract {tmp_path / 'where-it-was' / 'extract.csv'} or "
-        f"{moved / 'cal' / '..' / 'elsewhere' / 'extract.csv'}: not found (the calibration read it; put it back)"
+        f"{moved.resolve() / 'elsewhere' / 'extract.csv'}: not found (the calibration read it; put it back)"
     )
 
 

@@ -308,7 +308,13 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
             continue
         path = Path(entry["path"])
         relative = entry.get("relative")
-        moved = folder / relative if folder is not None and isinstance(relative, str) else None
+        # Recorded between resolved paths, so joined to the resolved folder and its ".." parts taken out:
+        # the same file, named as a user would name it in the error line.
+        moved = (
+            Path(os.path.normpath(folder.resolve() / relative))
+            if folder is not None and isinstance(relative, str)
+            else None
+        )
         if moved is not None and moved.is_file() and (not path.is_file() or _differs(path, entry["sha256"])):
             path = moved  # not where it was read, but where it sits relative to the results
             if _differs(path, entry["sha256"]) and Path(entry["path"]).is_file():
