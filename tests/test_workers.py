@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,6 +210,37 @@ def test_a_killed_worker_is_one_line_not_a_broken_pool() -> None:
             list(executor.map_unordered(_die, list(range(8))))
     finally:
         executor.close()
+
+
+def test_a_worker_lost_between_two_submissions_is_one_line_not_a_broken_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race CI once hit: a chunk comes back, then a worker dies before the next chunk is submitted,
+    so ``pool.submit`` itself raises BrokenProcessPool (not a future). A stand-in pool makes it happen
+    every time: its first futures finish, and every submission after them finds the pool broken."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class BreaksAfterFirstRound:
+        def __init__(self) -> None:
+            self.submitted = 0
+
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            self.submitted += 1
+            if self.submitted > 4:  # the first round: two chunks in flight per worker
+                raise BrokenProcessPool("A child process terminated abruptly")
+            future: Future[Any] = Future()
+            future.set_result(fn(*args))
+            return future
+
+    executor = ProcessExecutor(2)
+    monkeypatch.setattr(executor, "_started", BreaksAfterFirstRound)
+    with pytest.raises(CellsLostError, match=r"^the worker processes stopped before finishing their cells"):
+        list(executor.map_unordered(_die_never, list(range(40))))
+
+
+def _die_never(task: int) -> int:
+    return task
 
 
 def _files(out: Path) -> dict[str, bytes]:

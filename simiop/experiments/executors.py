@@ -269,15 +269,16 @@ class ProcessExecutor:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    try:
-                        results, seconds = future.result()
-                    except BrokenProcessPool as exc:
-                        raise CellsLostError(_stopped_message(self._method)) from exc
+                    results, seconds = future.result()
                     busy_seconds += seconds
                     done_tasks += len(results)
                     yield from results
                     while queue and len(pending) < 2 * self.workers:
                         submit()
+        except BrokenProcessPool as exc:
+            # A worker died: its future says so, or, when a worker dies after another chunk came back, the
+            # next ``pool.submit`` does (a race: both are the same lost cells).
+            raise CellsLostError(_stopped_message(self._method)) from exc
         finally:
             for future in pending:
                 future.cancel()
