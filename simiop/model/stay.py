@@ -903,24 +903,12 @@ class Stay:
         # _discharge_at, written out for a key at a programme day's start or end (a continuous stay's
         # planned end, a key with a fraction, is its to work out).
         parity = best % 2
-        if parity == 0:
+        if parity == 0 or parity == 1:  # a day's start (even key) or its end (odd key, the day counted)
             index = int(best) // 2
-            ends_at, ends_on, at_start, started, ended = (
-                track.starts[first + index],
-                track.days[first + index],
-                True,
-                index,
-                index,
-            )
-        elif parity == 1:
-            index = int(best) // 2
-            ends_at, ends_on, at_start, started, ended = (
-                track.ends[first + index],
-                track.days[first + index],
-                False,
-                index + 1,
-                index + 1,
-            )
+            at_start = parity == 0
+            ends_at = (track.starts if at_start else track.ends)[first + index]
+            ends_on = track.days[first + index]
+            started = ended = index if at_start else index + 1
         else:
             ends_at, ends_on, at_start, started, ended = _discharge_at(track, first, count, best, planned_end)
         if state == DROPOUT and (no_start or not any(attended[:started])):
