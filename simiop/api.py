@@ -160,6 +160,7 @@ def run(
     name: str | None = None,
     changes: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    command: Sequence[str] = (),
 ) -> Results:
     """Simulate one clinic ``replications`` times (default: the config's) into ``out``; read the results.
 
@@ -170,7 +171,9 @@ def run(
     nor does ``executor`` ("processes", "serial", or "dask": a local Dask
     cluster of ``jobs`` workers, or the running one at ``scheduler``, e.g.
     "tcp://10.0.0.5:8786"; see docs/dask.md).
-    ``changes`` are applied to the config and recorded in the manifest.
+    ``changes`` are applied to the config and recorded in the manifest, and
+    so is ``command``, what made the run (the command line's words; the web
+    app's own, which its clean-up looks for: simiop.app.cache).
     """
     if not isinstance(config, SimiopConfig):
         name = name or Path(config).stem
@@ -195,6 +198,7 @@ def run(
         scheduler=scheduler,
         force=force,
         report=report,
+        command=command,
         progress=progress,
     )
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simiop import api
 from simiop.app.cache import prune
 from simiop.app.jobs import CANCEL_SECONDS, Job, JobManager, RunRequest, State, group_members, wait
 from simiop.cli import main
 from simiop.config import load_config
-from simiop.experiments.manifest import MANIFEST
+from simiop.experiments.manifest import MANIFEST, read_manifest
 from tests.conftest import BASELINE
 
 HORIZON = 30
@@ -236,6 +237,62 @@ def test_prune_removes_only_simiops_files_of_folders_unused_for_keep_days(
             p for p in everything if p.parts[0] == kept and p != Path(kept)
         }
     assert prune(tmp_path / "nothing-here", 30, now) == []
+
+
+def test_prune_keeps_a_users_own_run_named_as_the_app_names_its_folders(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path
+) -> None:
+    """A user's ``simiop run clinic.yaml --out RUNS/<24 hex digits>`` (plan "clinic", as the app's) and
+    an API run there (no command recorded) are not the app's: an old one is left whole. Next to them,
+    an old copy of the app's own run goes, so the clean-up did run."""
+    _, first, _ = shared
+    root = tmp_path / "runs"
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_bytes(Path(BASELINE).read_bytes())
+    users, api_run, apps = root / ("c" * 24), root / ("d" * 24), root / ("e" * 24)
+    result = CliRunner().invoke(
+        main, ["run", str(clinic), "-r", "1", "--horizon", "30", "--no-report", "--out", str(users)]
+    )
+    assert result.exit_code == 0, result.output
+    api.run(clinic, replications=1, horizon=30, out=api_run, jobs=1, report=False)
+    shutil.copytree(first.folder, apps)
+    now = time.time()
+    for folder in (users, api_run, apps):
+        assert read_manifest(folder)["plan"]["name"] == "clinic"
+        stamp = now - 60 * DAY
+        for path in folder.rglob("*"):
+            os.utime(path, (stamp, stamp))
+    kept = {path.relative_to(root) for folder in (users, api_run) for path in folder.rglob("*")}
+
+    assert prune(root, 30, now) == [apps.name]
+    assert {path.relative_to(root) for path in root.rglob("*")} - {
+        Path(users.name),
+        Path(api_run.name),
+    } == kept
+
+
+def test_a_job_queued_on_a_folder_left_earlier_marks_it_used(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path
+) -> None:
+    """A request whose folder an earlier job left unfinished (cancelled: no report) waits for a worker;
+    meanwhile another server starting with ``--keep-days`` must not prune the folder it will resume."""
+    _, first, _ = shared
+    manager = JobManager(tmp_path / "runs", workers=1)
+    try:
+        busy = manager.submit("a", request(replications=20, horizon="3y"))
+        wait(manager, "a", busy.id, lambda j: j.state == State.RUNNING, timeout=30)
+        left = manager.root / request().key()
+        shutil.copytree(first.folder, left)
+        (left / "report.html").unlink()
+        long_ago = time.time() - 60 * DAY
+        os.utime(left / MANIFEST, (long_ago, long_ago))
+        queued = manager.submit("b", request())
+        assert queued.state == State.QUEUED
+        assert queued.folder == left
+        assert (left / MANIFEST).stat().st_mtime > time.time() - DAY
+        assert prune(manager.root, 30) == []
+    finally:
+        manager.close()
 
 
 def test_simiop_app_prunes_its_runs_folder_before_serving(

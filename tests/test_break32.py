@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simiop.app.cache import prune
+from simiop.app.cache import APP_COMMAND, prune
 from simiop.calibrate import record
 from simiop.calibrate.record import Inputs, Options, identity, inputs_of
 from simiop.experiments.manifest import FORMAT, MANIFEST
@@ -70,12 +70,18 @@ def test_an_input_on_another_drive_is_recorded_without_a_relative_path(
 
 
 def _app_run(folder: Path, files: dict[str, str], age_days: float) -> None:
-    """A result folder as the app's run leaves it: its files and a manifest naming the app's plan."""
+    """A result folder as the app's run leaves it: its files and a manifest naming the app's plan and the
+    app as what made it."""
     folder.mkdir(parents=True)
     for name in files:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("x\n", encoding="utf-8")
-    manifest = {"simiop_manifest": FORMAT, "plan": {"name": "clinic"}, "files": files}
+    manifest = {
+        "simiop_manifest": FORMAT,
+        "command": list(APP_COMMAND),
+        "plan": {"name": "clinic"},
+        "files": files,
+    }
     (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     stamp = time.time() - age_days * DAY
     os.utime(folder / MANIFEST, (stamp, stamp))

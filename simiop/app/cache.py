@@ -12,9 +12,13 @@ answered from it.
 Only what simiop wrote is removed (simiop.experiments.owned: the manifest's
 files, the report's, the cells'), never through a symlink leading out of a
 folder, and only in folders directly under the root whose name is a
-request's digest and whose manifest is simiop's, of the app's run or
-comparison; a folder left holding anything else (a user's file) stays, and
-so does the root itself.
+request's digest and whose manifest is simiop's, records the app as what made
+it (``APP_COMMAND``) and names the app's run or comparison; a folder left
+holding anything else (a user's file) stays, and so does the root itself. A
+user's own ``simiop run`` (or ``simiop.api.run``) into such a folder records
+its own command, so it is never taken for the app's, whatever its plan is
+called; folders the app wrote before it recorded its command (simiop before
+2026-12) are kept too, to be removed by hand.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ RUN_NAME = "clinic"
 """The plan name of the app's runs (manifest.json's name; no other file depends on it)."""
 COMPARE_NAME = "comparison"
 """The plan name of the app's comparisons."""
+APP_COMMAND = ("simiop", "app")
+"""What the app's runs and comparisons record as the command that made them (manifest.json's command):
+what tells the app's folders from any other run's."""
 
 _REQUEST_FOLDER = re.compile(r"(compare-)?[0-9a-f]{24}")
 """The names ``RunRequest.key`` and ``CompareRequest.key`` give result folders."""
@@ -55,17 +62,20 @@ def mark_used(folder: Path) -> None:
 
 def last_used(folder: Path) -> float | None:
     """When ``folder``'s results were last written or read (seconds since the epoch); None unless its
-    manifest is simiop's and names the app's plan (a run's or a comparison's, as the folder's name says):
-    then it is not the app's to remove."""
+    manifest is simiop's, records the app as what made it (``APP_COMMAND``) and names the app's plan (a
+    run's or a comparison's, as the folder's name says): otherwise it is not the app's to remove."""
     from simiop.config import ConfigError
     from simiop.experiments.manifest import MANIFEST, read_manifest
 
     try:
-        plan = read_manifest(folder).get("plan")
+        manifest = read_manifest(folder)
         written = (folder / MANIFEST).stat().st_mtime
     except (ConfigError, OSError):
         return None
+    plan = manifest.get("plan")
     wanted = COMPARE_NAME if folder.name.startswith("compare-") else RUN_NAME
+    if manifest.get("command") != list(APP_COMMAND):
+        return None
     return written if isinstance(plan, dict) and plan.get("name") == wanted else None
 
 

@@ -41,7 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simiop.app.cache import COMPARE_NAME, RUN_NAME, mark_used
+from simiop.app.cache import APP_COMMAND, COMPARE_NAME, RUN_NAME, mark_used
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -276,10 +276,16 @@ def _run_job(payload: dict[str, Any], folder: str, workers: int, pipe: Connectio
                 report=False,
                 name=RUN_NAME,
                 progress=progress,
+                command=APP_COMMAND,
             )
         else:
             results = api.execute(
-                _compare_plan(payload), folder, jobs=workers, report=False, progress=progress
+                _compare_plan(payload),
+                folder,
+                jobs=workers,
+                report=False,
+                command=APP_COMMAND,
+                progress=progress,
             )
         pipe.send(("reporting",))
         results.report()
@@ -349,6 +355,9 @@ class JobManager:
                     time.monotonic(),
                 )
             else:
+                # A folder an earlier job left (cancelled, stopped) is resumed into: used now, so another
+                # server starting meanwhile does not prune it from under the queued job.
+                mark_used(folder)
                 self._queue.append(job)
             self._jobs[job.id] = job
         self._wake.set()
