@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simiop.billing import totals
-from simiop.model.records import Episode, PatientDays, Records, TrackDay
+from simiop.model.records import Episode, PatientDays, Records, TrackDay, small_ints
 from simiop.model.session_table import KEY_FIELDS, NO_TIME, SessionTable
 from simiop.model.sessions import KIND_ORDER, REMOVED, SessionLog
 from simiop.results.columns import columns_of
@@ -194,3 +194,21 @@ def test_billable_days_by_payer_names_only_payers_with_a_billable_day() -> None:
     result = totals(CONFIG, billed_records(CONFIG, records).run)
     assert result.attended_days_by_payer == {"commercial": 1, "medicare": 1}
     assert result.billable_days_by_payer == {"medicare": 1}
+
+
+@given(
+    st.lists(st.integers(0, 255) | st.integers(-3, 300), max_size=60), st.sampled_from([np.intp, np.int64])
+)
+def test_small_ints_are_fromiters_array(values: list[int], dtype: type) -> None:
+    """Read as bytes when every value fits in 0..255, else by ``np.fromiter``: the same array either way."""
+    found = small_ints(values, dtype)
+    expected = np.fromiter(values, dtype=dtype, count=len(values))
+    assert found.dtype == expected.dtype
+    assert np.array_equal(found, expected)
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_small_ints_of_bools_are_a_bool_array(values: list[bool]) -> None:
+    found = small_ints(values, np.bool_)
+    assert found.dtype == np.bool_
+    assert found.tolist() == values

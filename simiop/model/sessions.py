@@ -22,7 +22,7 @@ import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.clock import EPS, Timeline
-from simiop.model.records import SessionKind, SessionReason
+from simiop.model.records import SessionKind, SessionReason, small_ints
 from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable
 from simiop.model.staff import Person, Roster
 
@@ -157,7 +157,7 @@ class SessionLog:
         after = (start[1:] != start[:-1]) | (rank[1:] != rank[:-1])  # keys of equal (start, kind) share one
         place = np.empty(len(keys), dtype=np.int64)
         place[by_place] = np.concatenate(([0], np.cumsum(after)))
-        key = np.fromiter(self.key, dtype=np.intp, count=size)
+        key = small_ints(self.key)  # codes, 0..255 when a run has at most 256 distinct keys
         ends = np.array(self._closed, dtype=np.intp)
         sizes = np.diff(ends, prepend=0)
         segment = np.repeat(np.arange(ends.size, dtype=np.int64), sizes)
@@ -166,7 +166,7 @@ class SessionLog:
         # The patients, flat as written, reordered by numpy: each row's ids are found at its first id plus
         # its positions (this replaces a list per row, reordered through an object array and flattened
         # again by the table's ``patient_ids``).
-        sizes = np.fromiter(self.sizes, dtype=np.intp, count=size)
+        sizes = small_ints(self.sizes)
         ids = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
         if self.removed:
             ids = ids[ids != REMOVED]
