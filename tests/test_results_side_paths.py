@@ -197,12 +197,17 @@ def test_billable_days_by_payer_names_only_payers_with_a_billable_day() -> None:
 
 
 @given(
-    st.lists(st.integers(0, 255) | st.integers(-3, 300), max_size=60), st.sampled_from([np.intp, np.int64])
+    st.lists(
+        st.integers(0, 255) | st.integers(-3, 300) | st.booleans() | st.floats(0, 300, allow_nan=False),
+        max_size=60,
+    ),
+    st.sampled_from([np.intp, np.int64, np.float64, np.bool_]),
 )
-def test_small_ints_are_fromiters_array(values: list[int], dtype: type) -> None:
-    """Read as bytes when every value fits in 0..255, else by ``np.fromiter``: the same array either way."""
-    found = small_ints(values, dtype)
-    expected = np.fromiter(values, dtype=dtype, count=len(values))
+def test_small_ints_are_fromiters_array(values: list[float], dtype: type) -> None:
+    """Read as bytes when every value is an int from 0 to 255, else by ``np.fromiter`` (floats, bools and
+    ints beyond a byte mixed in): the same array either way, for every dtype Columns.array asks for."""
+    found = small_ints(values, np.dtype(dtype))
+    expected: np.ndarray = np.fromiter(values, dtype=dtype, count=len(values))
     assert found.dtype == expected.dtype
     assert np.array_equal(found, expected)
 

@@ -33,6 +33,7 @@ from simiop.model.records import (
     RowColumns,
     StaffDay,
     TrackDay,
+    small_ints,
 )
 from simiop.model.session_table import SessionTable
 
@@ -124,7 +125,7 @@ class Columns:
             elif self._tabled or name in self._values or name in self._optional:  # None becomes nan
                 values = self.values(name)
                 if name not in self._optional:  # numbers only: read as they are, with no shape to find
-                    found = np.fromiter(values, dtype=np.dtype(dtype), count=len(values))
+                    found = small_ints(values, np.dtype(dtype))  # np.fromiter, as bytes when all are 0..255
                 elif dtype == "float":  # numpy reads None as nan itself: no list with nan in between
                     found = np.array(values, dtype=float)
                 else:
