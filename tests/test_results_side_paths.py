@@ -217,3 +217,12 @@ def test_small_ints_of_bools_are_a_bool_array(values: list[bool]) -> None:
     found = small_ints(values, np.bool_)
     assert found.dtype == np.bool_
     assert found.tolist() == values
+
+
+def test_small_ints_of_an_array_reads_its_values_not_its_memory() -> None:
+    """``bytes`` of an int64 array would be its 8 bytes a value: an array, or any sequence but a list or
+    a tuple, is read by ``np.fromiter``."""
+    values = np.array([1, 2, 300], dtype=np.int64)
+    assert small_ints(values, np.int64).tolist() == [1, 2, 300]
+    assert small_ints(values[:2], np.intp).tolist() == [1, 2]
+    assert small_ints(range(3), np.intp).tolist() == [0, 1, 2]
