@@ -480,7 +480,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     billable_counts = np.bincount(payer[billable], minlength=size)
     seen = _first_seen_order(payer, size)
     revenue_by_payer = {run.payers[code]: float(revenue_sums[code]) for code in seen}
-    billed_payers = set(payer[billable].tolist())
+    billed_payers = set(np.flatnonzero(billable_counts).tolist())  # the payers of a billable day
     unbilled_codes = np.bincount(days.reason[counted][~billable], minlength=len(UNBILLED_REASONS))
     _, weekly = patient_weeks(run, counted)
     staff = run.columns.staff_days

@@ -7,7 +7,7 @@ being dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, get_args
@@ -286,7 +286,7 @@ class PatientDays:
         day, week, groups_of_day, programme, group_hours = (
             np.repeat(c, counts) for c in per_track_day[:, 1:].T
         )
-        ran = np.fromiter(self.ran, dtype=bool, count=size)
+        ran = small_ints(self.ran, np.bool_)
         columns: dict[str, np.ndarray] = {
             "episode_id": np.fromiter(self.episode_id, dtype=np.int64, count=size)
         }
@@ -340,6 +340,27 @@ class PatientDays:
         """Every row as an object (tests and notebooks; the run itself never makes them)."""
         values = [column.tolist() for column in self.columns().values()]
         return [PatientDay(*row) for row in zip(*values, strict=True)]
+
+
+def small_ints(values: Sequence[Any] | np.ndarray, dtype: Any = np.intp) -> np.ndarray:
+    """A list of numbers as an array of ``dtype``: ``np.fromiter``'s, read as bytes when every value is an
+    int (or bool) from 0 to 255.
+
+    Why: ``bytes`` of a list of small ints is one C loop with no numpy scalar conversion per item, 0.08
+    against 0.2 ms for ``np.fromiter`` of a 3-year run's 13,000 patient-days (whether each one's group
+    ran) or its 19,000 session rows (sizes, key codes). A value outside 0..255, or not an int (a float,
+    None), makes ``bytes`` raise: then ``np.fromiter`` reads the list as before. Only a list or tuple is
+    read as bytes: ``bytes`` of an array (anything with a buffer) would copy its memory, not its values.
+    """
+    if not isinstance(values, (list, tuple)):
+        return np.fromiter(values, dtype=dtype, count=len(values))
+    try:
+        data = bytes(values)
+    except (ValueError, TypeError):
+        return np.fromiter(values, dtype=dtype, count=len(values))
+    small = np.frombuffer(data, dtype=np.uint8)
+    found: np.ndarray = small != 0 if np.dtype(dtype) == np.bool_ else small.astype(dtype)
+    return found
 
 
 _PATIENT_DAY_DTYPES: dict[str, type] = {

@@ -22,8 +22,8 @@ import numpy as np
 
 from simiop.model.attendance import Attendance
 from simiop.model.clock import EPS, Timeline
-from simiop.model.records import SessionKind, SessionReason
-from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable, positions_within
+from simiop.model.records import SessionKind, SessionReason, small_ints
+from simiop.model.session_table import KEY_FIELDS, SessionKey, SessionTable
 from simiop.model.staff import Person, Roster
 
 if TYPE_CHECKING:
@@ -157,22 +157,27 @@ class SessionLog:
         after = (start[1:] != start[:-1]) | (rank[1:] != rank[:-1])  # keys of equal (start, kind) share one
         place = np.empty(len(keys), dtype=np.int64)
         place[by_place] = np.concatenate(([0], np.cumsum(after)))
-        key = np.fromiter(self.key, dtype=np.intp, count=size)
+        key = small_ints(self.key)  # codes, 0..255 when a run has at most 256 distinct keys
         ends = np.array(self._closed, dtype=np.intp)
         sizes = np.diff(ends, prepend=0)
         segment = np.repeat(np.arange(ends.size, dtype=np.int64), sizes)
         order = np.argsort(segment * len(keys) + place[key], kind="stable")  # ties stay as written
-        day = np.repeat(np.array(self._days, dtype=np.int64), sizes)  # a day's rows stay together
+        day = np.array(self._days, dtype=np.int64)[segment]  # a day's rows stay together
         # The patients, flat as written, reordered by numpy: each row's ids are found at its first id plus
         # its positions (this replaces a list per row, reordered through an object array and flattened
         # again by the table's ``patient_ids``).
-        sizes = np.fromiter(self.sizes, dtype=np.intp, count=size)
+        sizes = small_ints(self.sizes)
         ids = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
         if self.removed:
             ids = ids[ids != REMOVED]
         first = np.cumsum(sizes) - sizes
         sizes = sizes[order]
-        at = np.repeat(first[order], sizes) + positions_within(sizes)
+        # An id's place as written: its row's first id there plus its position in the row, i.e. the id's
+        # own position (arange) shifted by its row's (first id as written - first id in the table). One
+        # repeat and one array the size of the ids, added in place: ``np.repeat(first[order], sizes) +
+        # positions_within(sizes)`` made five such arrays (each fresh memory: 0.3-0.4 ms more a 3-year run).
+        at = np.repeat(first[order] - (np.cumsum(sizes) - sizes), sizes)
+        at += np.arange(at.size)
         return SessionTable.from_flat(day, key[order], sizes, ids[at], keys)
 
 

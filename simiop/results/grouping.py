@@ -40,14 +40,21 @@ def distinct_pairs(major: np.ndarray, minor: np.ndarray) -> tuple[np.ndarray, np
     sorted as ``distinct_rows`` does.
     """
     keys = major * (int(minor.max()) + 1) + minor
+    return _by_order(keys, pairs_order(major, minor, keys))
+
+
+def pairs_order(major: np.ndarray, minor: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The stable ``argsort`` of ``keys``, which are ``major * (minor.max() + 1) + minor`` (rows >= 1):
+    by one radix sort of ``major`` alone when ``minor`` never decreases from row to row and ``major``
+    fits in 16 bits (see ``distinct_pairs``), else by sorting the keys."""
     if (
         major.min() >= 0
         and major.max() < 1 << 16
         and minor.min() >= 0
         and bool(np.all(minor[1:] >= minor[:-1]))
     ):
-        return _by_order(keys, np.argsort(major.astype(np.uint16), kind="stable"))
-    return distinct_rows(keys)
+        return np.argsort(major.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def _by_order(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

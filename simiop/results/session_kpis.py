@@ -22,7 +22,7 @@ from simiop.config.model import SimiopConfig
 from simiop.model.records import RowColumns, SessionKind, SessionReason, SessionRow
 from simiop.model.session_table import SessionTable, positions_within
 from simiop.results.columns import Columns, RunColumns
-from simiop.results.grouping import distinct, distinct_rows
+from simiop.results.grouping import distinct, distinct_rows, pairs_order
 
 _NAN = float("nan")
 
@@ -135,7 +135,7 @@ def direct_hours_kpis(sessions: Sessions, roles: Iterable[str], from_day: float)
 
 
 def services_per_patient_day(sessions: Sessions, from_day: float) -> np.ndarray:
-    """Held sessions (groups and care, not intake) of each (day, episode) that had one, in that order."""
+    """Held sessions (groups and care, not intake) of each (episode, day) that had one, in that order."""
     table = _table(sessions)
     counted = np.zeros(table.size, dtype=bool)
     counted[_held(table, from_day, care_only=True)] = True
@@ -144,8 +144,11 @@ def services_per_patient_day(sessions: Sessions, from_day: float) -> np.ndarray:
     episode = ids[chosen]
     if not episode.size:
         return np.zeros(0, dtype=np.intp)
-    keys = np.sort(table.day[rows[chosen]] * (int(episode.max()) + 1) + episode, kind="stable")
-    # np.unique's counts, by a stable sort: the rows are in day order, so the keys nearly are.
+    day = table.day[rows[chosen]]
+    keys = episode * (int(day.max()) + 1) + day
+    # np.unique's counts. The rows are in day order, so one radix sort of the episode alone orders the keys
+    # (``pairs_order``): 0.2 against 0.6 ms for the stable sort of the (day, episode) keys of a 3-year run.
+    keys = keys[pairs_order(episode, day, keys)]
     edges = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     return np.diff(np.concatenate(([0], edges, [keys.size])))
 
