@@ -16,6 +16,7 @@ from simiop import api
 from simiop.app.cache import prune
 from simiop.app.jobs import CANCEL_SECONDS, Job, JobManager, RunRequest, State, group_members, wait
 from simiop.cli import main
+from simiop.cli.app_command import pruned_message
 from simiop.config import load_config
 from simiop.experiments.manifest import MANIFEST, read_manifest
 from tests.conftest import BASELINE
@@ -323,3 +324,45 @@ def test_simiop_app_prunes_its_runs_folder_before_serving(
     assert result.exit_code == 0, result.output
     assert f"simiop app: removed 1 result folder not used for 7 days from {root}" in result.output
     assert sorted(p.name for p in root.iterdir()) == ["5" * 24]
+
+
+def test_simiop_app_names_a_pruned_folder_kept_for_a_users_file(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old folder of the app's holding a file of the user's loses only simiop's files and stays: ``simiop
+    app`` says so and names it, rather than counting it among the folders removed (break33)."""
+
+    class Server:
+        def __init__(self, command: list[str], env: dict[str, str]) -> None:
+            pass
+
+        def wait(self) -> int:
+            return 0
+
+        def terminate(self) -> None:
+            pass
+
+    _, first, _ = shared
+    root = tmp_path / "runs"
+    gone, kept = "6" * 24, "7" * 24
+    for name in (gone, kept):
+        shutil.copytree(first.folder, root / name)
+        stamp = time.time() - 30 * DAY
+        os.utime(root / name / MANIFEST, (stamp, stamp))
+    (root / kept / "notes.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", Server)
+    monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
+    result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
+    assert result.exit_code == 0, result.output
+    said = (
+        f"simiop app: removed 1 result folder not used for 7 days from {root}, and the results in 1 more, "
+        f"kept for the files in it simiop did not write: {kept}"
+    )
+    assert said in result.output.replace("\n", " ")
+    assert sorted(p.name for p in root.iterdir()) == [kept]
+    assert sorted(p.name for p in (root / kept).iterdir()) == ["notes.txt"]
+    # only a kept folder: not "removed 0 result folders"
+    assert pruned_message(root, [kept], 1) == (
+        f"simiop app: removed the results in 1 result folder not used for 1 day from {root}, kept for the "
+        f"files in it simiop did not write: {kept}"
+    )

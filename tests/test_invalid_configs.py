@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 import simiop
 from simiop.cli import config_json_schema
 from simiop.config import ConfigError, apply_overrides, read_config_data
+from simiop.config.errors import show_value
 from simiop.config.overrides import COMMAND_LINE
 from simiop.config.yamlio import parse_yaml
 from tests.conftest import BASELINE
@@ -676,6 +677,97 @@ def test_a_list_that_contains_itself_is_malformed_yaml(where: str, workdir: Path
         code, lines = validate(str(file), sources=(str(file),))
     assert code == 2
     assert "malformed YAML" in lines[0], lines
+
+
+def _alias_bomb(levels: int, width: int) -> str:
+    """YAML text of ``levels`` anchors, each a list of ``width`` aliases of the one before: a few lines that
+    stand for ``width ** levels`` values (the "billion laughs")."""
+    lines = [f"a0: &a0 [{', '.join(['1'] * width)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_standing_for_too_many_values_are_refused_before_they_are_walked() -> None:
+    """break33: ten lines of aliases inside aliases standing for 10**10 values made simiop validate (and the
+    app's editor) hang; now refused once the walk passes MAX_VALUES, while the same aliases standing for
+    fewer values are read as ever."""
+    from simiop.config.yamlio import MAX_VALUES
+
+    assert 8**6 < MAX_VALUES < 8**7
+    assert len(parse_yaml(_alias_bomb(6, 8))["a5"]) == 8
+    with pytest.raises(yaml.YAMLError, match="stand for more than"):
+        parse_yaml(_alias_bomb(7, 8))
+
+
+@pytest.mark.parametrize("where", ["--set", "file"])
+def test_a_billion_laughs_is_one_line_of_malformed_yaml(where: str, workdir: Path) -> None:
+    """Such text in a file or a --set value: one line naming it, exit 2, at once (8**7 values: 10**10 hung)."""
+    bomb = _alias_bomb(7, 8)
+    if where == "--set":
+        value = "{" + bomb.strip().replace("\n", ", ") + "}"
+        code, lines = validate(
+            str(BASELINE), "--set", f"clinic.holidays={value}", sources=(str(BASELINE), COMMAND_LINE)
+        )
+    else:
+        file = write(workdir, bomb)
+        code, lines = validate(str(file), sources=(str(file),))
+    assert code == 2
+    assert len(lines) == 1
+    assert "malformed YAML: aliases (*name) make the text stand for more than" in lines[0]
+
+
+@pytest.mark.parametrize("where", ["--set", "file"])
+def test_lists_nested_too_deeply_for_python_are_one_line(where: str, workdir: Path) -> None:
+    """break33: 250-999 levels of [[[...]]] passed libyaml's nesting limit and were a RecursionError
+    traceback: from PyYAML's constructor in a file, from the message's rendering of the value (show_value)
+    in a --set value (read alone, it is built)."""
+    nested = "[" * 400 + "]" * 400
+    if where == "--set":
+        code, lines = validate(
+            str(BASELINE), "--set", f"clinic.name={nested}", sources=(str(BASELINE), COMMAND_LINE)
+        )
+        said = "clinic.name: wrong type (got a list [a list [a list ["
+    else:
+        file = write(workdir, TEXT.replace("warmup_days: 0", f"warmup_days: {nested}", 1))
+        code, lines = validate(str(file), sources=(str(file),))
+        said = "malformed YAML: lists or mappings nested too deeply"
+    assert code == 2
+    assert len(lines) == 1
+    assert said in lines[0], lines
+
+
+def _plain_show_value(value: Any) -> str:
+    """show_value as it was: every item rendered, then the text cut (the reference for the one that stops)."""
+    if isinstance(value, list | tuple):
+        text = "a list [" + ", ".join(_plain_show_value(item) for item in value) + "]"
+        return text if len(text) <= 60 else text[:57] + "..."
+    return show_value(value)
+
+
+NESTED = st.recursive(
+    st.one_of(st.integers(), st.booleans(), st.none(), st.text(max_size=70), st.floats(allow_nan=False)),
+    lambda inner: st.lists(inner, max_size=12),
+    max_leaves=80,
+)
+
+
+@given(NESTED)
+@settings(max_examples=150, deadline=None)
+def test_show_value_stops_where_the_text_is_cut_and_shows_the_same(value: Any) -> None:
+    """break33: show_value renders a list's items only until the text is cut, and no list nested deeper
+    than the cut shows: the same text as rendering everything, also for values hypothesis nests."""
+    assert show_value(value) == _plain_show_value(value)
+
+
+def test_show_value_of_a_deep_or_long_list_is_quick_and_cut() -> None:
+    """A RecursionError (5,000 levels) and a walk of every item (a million) before break33."""
+    deep: Any = 1
+    for _ in range(5_000):
+        deep = [deep]
+    assert show_value(deep) == ("a list [" * 8)[:57] + "..."
+    assert (
+        show_value(list(range(1_000_000))) == "a list [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,..."
+    )
 
 
 # -- staff who can never do the work, and dates out of range (issue 15) ----------------------------

@@ -88,7 +88,7 @@ def run_config(out: Path, scenario: str | None = None) -> dict[str, object]:
     try:
         scenarios = json.loads(manifest.read_text(encoding="utf-8"))["plan"]["scenarios"]
         configs = {str(s["name"]): s["config"] for s in scenarios}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: a manifest of [[[...]]] by hand
         raise NotAResultError(
             f"{out}: not a result folder of `simiop run` or `simiop experiment` (its manifest.json has no "
             "scenarios)"

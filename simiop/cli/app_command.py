@@ -26,6 +26,25 @@ PRIVATE_OPTIONS = (
 """Streamlit's settings for ``simiop app``: served on 127.0.0.1, and nothing sent anywhere."""
 
 
+def pruned_message(root: Path, pruned: list[str], keep_days: int) -> str:
+    """What ``simiop app`` says of the clean-up: the folders removed, and those of ``pruned`` (folders whose
+    results were removed) still there because they hold something simiop did not write, by name, so that
+    nobody is told a folder was removed while it is still there."""
+    days = f"{keep_days} day{'s' if keep_days != 1 else ''}"
+    kept = [name for name in pruned if (root / name).exists()]
+    gone = len(pruned) - len(kept)
+    removed = f"{gone} result folder{'s' if gone != 1 else ''}"
+    if not kept:
+        return f"simiop app: removed {removed} not used for {days} from {root}"
+    them = "it" if len(kept) == 1 else "them"
+    why = f"kept for the files in {them} simiop did not write: {', '.join(kept)}"
+    if not gone:
+        folders = f"{len(kept)} result folder{'s' if len(kept) != 1 else ''}"
+        return f"simiop app: removed the results in {folders} not used for {days} from {root}, {why}"
+    more = f"and the results in {len(kept)} more"
+    return f"simiop app: removed {removed} not used for {days} from {root}, {more}, {why}"
+
+
 def streamlit_command(port: int) -> list[str]:
     """The command that serves the app (the current Python's Streamlit running simiop/app/main.py).
 
@@ -94,10 +113,7 @@ def app(
         environment["SIMIOP_APP_RUNS"] = str(runs.resolve())
     root = runs if runs is not None else default_root()
     if pruned := prune(root, keep_days):
-        click.echo(
-            f"simiop app: removed {len(pruned)} result folder{'s' if len(pruned) != 1 else ''} not used for "
-            f"{keep_days} day{'s' if keep_days != 1 else ''} from {root}"
-        )
+        click.echo(pruned_message(root, pruned, keep_days))
     if jobs is not None:
         environment["SIMIOP_APP_WORKERS"] = str(jobs)
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")

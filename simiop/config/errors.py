@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,22 @@ class ConfigError(Exception):
 
 def show_value(value: Any) -> str:
     """A short, YAML-flavoured rendering of a value for an error message."""
+    return _shown(value, 0)
+
+
+_HIDDEN_DEPTH = _MAX_VALUE_CHARS // len("a list [") + 1
+"""A list nested this deep inside the value shown starts past the characters a value is cut to (each level
+before it adds its "a list [" of 8): it is not rendered."""
+
+
+def _shown(value: Any, depth: int) -> str:
+    """``show_value`` of a value nested ``depth`` lists deep in the value shown.
+
+    A list's items are rendered only until they fill more characters than the value is cut to, and a list
+    ``_HIDDEN_DEPTH`` deep not at all: what follows would be cut off anyway (so the text is the same), and
+    rendering it walked every item of a long list (a million) and recursed once per level of a deeply
+    nested one ([[[...]]] in a --set value: a RecursionError traceback past a few hundred levels, break33).
+    """
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif value is None:
@@ -73,7 +89,11 @@ def show_value(value: Any) -> str:
     elif isinstance(value, dict):
         text = "a mapping {" + ", ".join(str(key) for key in value) + "}"
     elif isinstance(value, list | tuple):
-        text = "a list [" + ", ".join(show_value(item) for item in value) + "]"
+        text = (
+            "a list ["
+            + (", ".join(_shown_items(value, depth + 1)) if depth + 1 < _HIDDEN_DEPTH else "...")
+            + "]"
+        )
     elif isinstance(value, dt.date):
         text = value.isoformat()
     elif isinstance(value, float):
@@ -83,6 +103,17 @@ def show_value(value: Any) -> str:
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 3] + "..."
     return text
+
+
+def _shown_items(items: Sequence[Any], depth: int) -> Iterator[str]:
+    """``_shown`` of each item, until they fill more than the characters the list's text is cut to."""
+    filled = 0
+    for item in items:
+        if filled > _MAX_VALUE_CHARS:
+            return
+        text = _shown(item, depth)
+        filled += len(text) + len(", ")
+        yield text
 
 
 UNION_TAGS = ("dist=", "form=")

@@ -102,22 +102,49 @@ def parse_yaml(text: str) -> Any:
     # inside PyYAML's constructors with one of these.
     except (ValueError, TypeError, OverflowError, KeyError, AttributeError, IndexError) as exc:
         raise yaml.YAMLError(f"cannot read a value: {exc}") from None
-    if _refers_to_itself(data, set()):
-        raise yaml.YAMLError("an anchor is used inside itself (a value that contains itself)")
+    # PyYAML builds nested lists and mappings by recursion: a few hundred levels ([[[...]]]) pass libyaml's
+    # nesting limit but not Python's (a traceback, break33); a config nests a few levels.
+    except RecursionError:
+        raise yaml.YAMLError("lists or mappings nested too deeply to read (a config nests a few)") from None
+    _check_aliases(data)
     return data
 
 
-def _refers_to_itself(value: Any, open_containers: set[int]) -> bool:
-    """True when a list or mapping contains itself, which an anchor and alias (&a [*a]) can build."""
-    if not isinstance(value, list | dict):
-        return False
-    if id(value) in open_containers:
-        return True
-    open_containers.add(id(value))
-    children = value.values() if isinstance(value, dict) else value
-    found = any(_refers_to_itself(child, open_containers) for child in children)
-    open_containers.discard(id(value))
-    return found
+MAX_VALUES = 1_000_000
+"""The most values (each list, mapping and scalar, an alias counted as all it stands for) a YAML text may
+hold. A shipped config holds about 300-450. Every alias of an anchor stands for the anchor's whole value, and
+an anchor may be made of aliases (``&a [1, 1]``, ``&b [*a, *a]``, ...), so ten short lines can stand for
+billions of values (the "billion laughs"), which validation, its messages and this check itself would
+each walk: simiop validate hung (break33). Beyond this many, the text is refused before any of them."""
+
+
+def _check_aliases(data: Any) -> None:
+    """Raise YAMLError when a list or mapping of ``data`` contains itself (an anchor and alias, ``&a [*a]``,
+    can build one: a RecursionError while printing the value) or when ``data`` stands for more than
+    ``MAX_VALUES`` values (aliases inside aliases).
+
+    One walk of the values as they will be read, aliases expanded, stopped at the first of the two.
+    """
+    counted = 0
+
+    def walk(value: Any, open_containers: set[int]) -> None:
+        nonlocal counted
+        counted += 1
+        if counted > MAX_VALUES:
+            raise yaml.YAMLError(
+                f"aliases (*name) make the text stand for more than {MAX_VALUES:,} values (each alias "
+                "repeats its anchor's whole value, and aliases inside anchors multiply): write the values out"
+            )
+        if not isinstance(value, list | dict):
+            return
+        if id(value) in open_containers:
+            raise yaml.YAMLError("an anchor is used inside itself (a value that contains itself)")
+        open_containers.add(id(value))
+        for child in value.values() if isinstance(value, dict) else value:
+            walk(child, open_containers)
+        open_containers.discard(id(value))
+
+    walk(data, set())
 
 
 def yaml_problem(exc: yaml.YAMLError) -> Problem:

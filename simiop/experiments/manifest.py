@@ -129,7 +129,7 @@ def read_manifest(out: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(source, [Problem("", "no manifest: not a simiop result directory")]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # Recursion: [[[...]]]
         raise ConfigError(source, [Problem("", f"cannot be read as JSON ({exc})")]) from None
     written = document.get("simiop_manifest") if isinstance(document, dict) else None
     if isinstance(written, int) and not isinstance(written, bool) and written > FORMAT:

@@ -44,7 +44,7 @@ def recorded_files(out: Path, record: str) -> list[str] | None:
     try:
         document = json.loads((out / record).read_text(encoding="utf-8"))
         names = document["files"] if document.get(_RECORD_KEYS[record]) == _RECORD_FORMAT else None
-    except (OSError, ValueError, AttributeError, KeyError):
+    except (OSError, ValueError, AttributeError, KeyError, RecursionError):  # Recursion: [[[...]]] by hand
         names = None
     if not isinstance(names, list):
         return None

@@ -25,6 +25,7 @@ grid:                               # every combination of every factor's levels
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -102,6 +103,12 @@ def _scalar_label(level: Any) -> str | None:
     return None
 
 
+MAX_GRID_SCENARIOS = 10_000
+"""The most scenarios a grid may make. ASSUMPTION: a full factorial grid of more than this is a slip (eight
+factors of ten levels are 10**8 scenarios, whose names and configs simiop validate held in 13 GB before it
+was stopped, break33); a larger space is what simiop optimise's screening searches."""
+
+
 class ExperimentSpec(Frozen):
     """An experiment file: which configs to run, how often and with which seed."""
 
@@ -138,6 +145,16 @@ class ExperimentSpec(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentSpec:
+        combinations = math.prod(len(factor.levels) for factor in self.grid.values())
+        if self.grid and combinations > MAX_GRID_SCENARIOS:  # before any list of them is made
+            sizes = " x ".join(f"{len(factor.levels)} ({name})" for name, factor in self.grid.items())
+            raise rule_error(
+                "grid",
+                f"every combination of levels is a scenario: {sizes} levels are too many scenarios",
+                combinations,
+                f"at most {MAX_GRID_SCENARIOS:,}: fewer factors or levels, or simiop optimise with a "
+                "screening section for a large space",
+            )
         if self.horizon is not None and self.until is not None:
             raise rule_error(
                 "until",

@@ -73,7 +73,7 @@ def _read_value(path: Path, kpis: tuple[str, ...]) -> list[float] | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         return [float(document[name]) for name in kpis]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # Recursion: [[[...]]] by hand
         return None
 
 
