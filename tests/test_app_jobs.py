@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from simiop import api
 from simiop.app.cache import prune
@@ -296,11 +296,9 @@ def test_a_job_queued_on_a_folder_left_earlier_marks_it_used(
         manager.close()
 
 
-def test_simiop_app_prunes_its_runs_folder_before_serving(
-    shared: tuple[JobManager, Job, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``simiop app --runs R --keep-days N`` removes R's folders unused for N days and says how many,
-    before the server starts (here a stand-in that exits at once)."""
+def _start_app(monkeypatch: pytest.MonkeyPatch, root: Path, keep_days: int) -> Result:
+    """``simiop app --runs root --keep-days N --no-browser`` with a stand-in server that exits at once (it
+    checks it is given the runs folder): the clean-up runs and speaks before the server starts."""
 
     class Server:
         def __init__(self, command: list[str], env: dict[str, str]) -> None:
@@ -312,15 +310,25 @@ def test_simiop_app_prunes_its_runs_folder_before_serving(
         def terminate(self) -> None:
             pass
 
+    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", Server)
+    monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
+    return CliRunner().invoke(
+        main, ["app", "--runs", str(root), "--keep-days", str(keep_days), "--no-browser"]
+    )
+
+
+def test_simiop_app_prunes_its_runs_folder_before_serving(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``simiop app --runs R --keep-days N`` removes R's folders unused for N days and says how many,
+    before the server starts (here a stand-in that exits at once)."""
     _, first, _ = shared
     root = tmp_path / "runs"
     for name, age in (("4" * 24, 8), ("5" * 24, 6)):
         shutil.copytree(first.folder, root / name)
         stamp = time.time() - age * DAY
         os.utime(root / name / MANIFEST, (stamp, stamp))
-    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", Server)
-    monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
-    result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
+    result = _start_app(monkeypatch, root, 7)
     assert result.exit_code == 0, result.output
     assert f"simiop app: removed 1 result folder not used for 7 days from {root}" in result.output
     assert sorted(p.name for p in root.iterdir()) == ["5" * 24]
@@ -331,17 +339,6 @@ def test_simiop_app_names_a_pruned_folder_kept_for_a_users_file(
 ) -> None:
     """An old folder of the app's holding a file of the user's loses only simiop's files and stays: ``simiop
     app`` says so and names it, rather than counting it among the folders removed (break33)."""
-
-    class Server:
-        def __init__(self, command: list[str], env: dict[str, str]) -> None:
-            pass
-
-        def wait(self) -> int:
-            return 0
-
-        def terminate(self) -> None:
-            pass
-
     _, first, _ = shared
     root = tmp_path / "runs"
     gone, kept = "6" * 24, "7" * 24
@@ -350,9 +347,7 @@ def test_simiop_app_names_a_pruned_folder_kept_for_a_users_file(
         stamp = time.time() - 30 * DAY
         os.utime(root / name / MANIFEST, (stamp, stamp))
     (root / kept / "notes.txt").write_text("mine", encoding="utf-8")
-    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", Server)
-    monkeypatch.setattr("simiop.cli.app_command.signal.signal", lambda *_: None)
-    result = CliRunner().invoke(main, ["app", "--runs", str(root), "--keep-days", "7", "--no-browser"])
+    result = _start_app(monkeypatch, root, 7)
     assert result.exit_code == 0, result.output
     said = (
         f"simiop app: removed 1 result folder not used for 7 days from {root}, and the results in 1 more, "
