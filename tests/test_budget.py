@@ -346,6 +346,32 @@ def test_an_unknown_scenario_is_one_line(tmp_path: Path) -> None:
     assert "mean of 1 simulated replication." in text
 
 
+def test_budget_of_an_experiment_says_on_stderr_which_scenario_it_shows(tmp_path: Path) -> None:
+    """An experiment's budget is its base unless --scenario says otherwise: stderr names it and the others
+    (the table on stdout stays as pasted); a one-scenario run and a chosen scenario say nothing more."""
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {"base": str(BASELINE), "scenarios": {"more": {"set": {"staff.roles.therapist.count": 4}}}}
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "exp"
+    code, _, err = run(
+        "experiment", str(spec), "--out", str(out), "-r", "1", "--horizon", "30", "--no-report"
+    )
+    assert code == 0, err
+    code, text, err = run("budget", str(out))
+    assert code == 0
+    assert err == (
+        f"simiop budget: scenario 'base', the base of the 2 in {out} (base, more); --scenario NAME budgets "
+        "another\n"
+    )
+    code, chosen, err = run("budget", str(out), "--scenario", "more")
+    assert (code, err) == (0, "")
+    assert chosen != text  # four therapists, not three: another budget
+
+
 def test_the_outcome_range_is_the_prediction_interval_of_summary_csv(baseline_data: dict[str, Any]) -> None:
     """The budget's outcome range is summarise's t prediction interval (as summary.csv and projections.csv),
     clipped at 0 for revenue and not for net; two replications' percentiles would sit inside the CI."""

@@ -31,6 +31,7 @@ def budget(out: Path, scenario: str | None, style: str) -> None:
     the config's money.budget. Computed from DIR; nothing is written.
     """
     from simiop.config import ConfigError
+    from simiop.experiments.manifest import read_manifest
     from simiop.results.budget import budget_of_folder, render
 
     if not out.is_dir():  # one line, as simiop export says it (click's usage error is four)
@@ -41,4 +42,12 @@ def budget(out: Path, scenario: str | None, style: str) -> None:
         fail(exc.lines())
     except KeyError as exc:
         fail([f"--scenario: {exc.args[0]}"])
+    if scenario is None:  # an experiment's base, chosen for the user: said on stderr, out of the pasted table
+        names = [str(item.get("name")) for item in read_manifest(out)["plan"].get("scenarios", [])]
+        if len(names) > 1:
+            click.echo(
+                f"simiop budget: scenario {found.scenario!r}, the base of the {len(names)} in {out} "
+                f"({', '.join(names)}); --scenario NAME budgets another",
+                err=True,
+            )
     click.echo(render(found, "markdown" if style == "markdown" else "tsv"), nl=False)
