@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -20,6 +21,7 @@ from simiop.cli.app_command import pruned_message
 from simiop.config import load_config
 from simiop.experiments.manifest import MANIFEST, read_manifest
 from tests.conftest import BASELINE
+from tests.test_cli import run as run_cli
 
 HORIZON = 30
 REPLICATIONS = 3
@@ -141,6 +143,47 @@ def test_a_repeated_request_is_answered_from_disk(shared: tuple[JobManager, Job,
     assert not other.from_disk
     assert other.folder != first.folder
     manager.cancel("another", other.id)
+
+
+def test_only_the_apps_own_finished_folder_answers_a_request(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path
+) -> None:
+    """Under a request's folder name: a user's ``simiop run --force`` of another config is not shown as the
+    request's answer (the job runs and refuses it in one line, leaving it whole), and the app's folder from
+    before it recorded its command is resumed, not served as it is: its cells are kept, and it becomes the
+    app's (so its clean-up knows it)."""
+    _, first, _ = shared
+    manager = JobManager(tmp_path / "runs", workers=1)
+    try:
+        folder = manager.root / request().key()
+        code, _, err = run_cli(
+            "run", str(BASELINE), "-r", "1", "--horizon", "20", "--no-report", "--out", str(folder)
+        )
+        assert code == 0, err
+        (folder / "report.html").write_text("<html></html>", encoding="utf-8")
+        before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+        job = manager.submit("a", request())
+        assert not job.from_disk
+        job = wait(manager, "a", job.id, finished, timeout=60)
+        assert job.state == State.FAILED
+        assert "holds the results of a different run" in (job.error or "")
+        assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before
+
+        shutil.rmtree(folder)
+        shutil.copytree(first.folder, folder)
+        manifest = read_manifest(folder)
+        manifest["command"] = []  # as the app wrote it before it recorded its command
+        (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        kpis = (folder / "kpis.csv").read_bytes()
+        job = manager.submit("a", request())
+        assert not job.from_disk
+        job = wait(manager, "a", job.id, finished, timeout=60)
+        assert job.state == State.DONE, job.error
+        assert read_manifest(folder)["command"] == ["simiop", "app"]
+        assert (folder / "kpis.csv").read_bytes() == kpis
+        assert manager.submit("a", request()).from_disk
+    finally:
+        manager.close()
 
 
 def test_each_owner_sees_only_their_own_jobs(manager: JobManager) -> None:

@@ -18,7 +18,9 @@ holding anything else (a user's file) stays, and so does the root itself. A
 user's own ``simiop run`` (or ``simiop.api.run``) into such a folder records
 its own command, so it is never taken for the app's, whatever its plan is
 called; folders the app wrote before it recorded its command (simiop before
-2026-12) are kept too, to be removed by hand.
+2026-12) are kept too, until the same request comes again (it resumes such a
+folder and records the app's command: simiop.app.jobs.is_finished_folder), or
+to be removed by hand.
 """
 
 from __future__ import annotations

@@ -186,16 +186,23 @@ class Job:
 
 
 def is_finished_folder(folder: Path) -> bool:
-    """True when ``folder`` holds a complete run and its report (an identical request reads it)."""
+    """True when ``folder`` holds a complete run of the app's and its report (an identical request reads it).
+
+    The app's own: its manifest records the app as what made it (``APP_COMMAND``). Anything else under
+    the request's name (a user's ``simiop run --force`` of another config there, a folder from before the
+    app recorded its command) is not read as the answer: the request runs, and the runner resumes the
+    same plan's cells or refuses another run's results in one line.
+    """
     from simiop.config import ConfigError
     from simiop.experiments.manifest import COMPLETE, MANIFEST, read_manifest
 
     if not (folder / MANIFEST).is_file() or not (folder / "report.html").is_file():
         return False
     try:
-        return read_manifest(folder).get("status") == COMPLETE
+        manifest = read_manifest(folder)
     except ConfigError:
         return False
+    return manifest.get("status") == COMPLETE and manifest.get("command") == list(APP_COMMAND)
 
 
 def _payload(request: Request) -> dict[str, Any]:
