@@ -191,7 +191,7 @@ def is_finished_folder(folder: Path) -> bool:
     The app's own: its manifest records the app as what made it (``APP_COMMAND``). Anything else under
     the request's name (a user's ``simiop run --force`` of another config there, a folder from before the
     app recorded its command) is not read as the answer: the request runs, and the runner resumes the
-    same plan's cells or refuses another run's results in one line.
+    same plan's cells or refuses another run's results (the job fails with one line, ``_run_job``).
     """
     from simiop.config import ConfigError
     from simiop.experiments.manifest import COMPLETE, MANIFEST, read_manifest
@@ -298,8 +298,18 @@ def _run_job(payload: dict[str, Any], folder: str, workers: int, pipe: Connectio
         results.report()
     except Exception as exc:  # every failure becomes one line for the page; the traceback is not for users
         from simiop.config import ConfigError
+        from simiop.experiments.runner import OutputDirError
 
-        message = "; ".join(exc.lines()) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, OutputDirError):  # the runner's words are the command line's (--force, --out)
+            message = (
+                f"the result folder {folder} holds files the app did not make (a run of yours there?); "
+                "the app leaves them as they are: move or remove that folder, or start simiop app with "
+                "another --runs folder"
+            )
+        elif isinstance(exc, ConfigError):
+            message = "; ".join(exc.lines())
+        else:
+            message = f"{type(exc).__name__}: {exc}"
         pipe.send(("failed", message))
         return
     pipe.send(("done",))
