@@ -29,7 +29,9 @@ import contextlib
 import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 DEFAULT_KEEP_DAYS = 30
 """Days a result folder of the app is kept unused before ``simiop app`` removes it (ASSUMPTION: long
@@ -54,6 +56,12 @@ def default_root() -> Path:
     return Path.home() / ".cache" / "simiop" / "app-runs"
 
 
+def made_by_app(manifest: Mapping[str, Any]) -> bool:
+    """Whether a result folder's manifest records the app as what made it (``APP_COMMAND``): what the
+    clean-up removes and what answers a request from disk, and no other run's folder."""
+    return manifest.get("command") == list(APP_COMMAND)
+
+
 def mark_used(folder: Path) -> None:
     """Record that ``folder``'s results were just read (its manifest's modification time; no byte changes)."""
     from simiop.experiments.manifest import MANIFEST
@@ -76,9 +84,8 @@ def last_used(folder: Path) -> float | None:
         return None
     plan = manifest.get("plan")
     wanted = COMPARE_NAME if folder.name.startswith("compare-") else RUN_NAME
-    if manifest.get("command") != list(APP_COMMAND):
-        return None
-    return written if isinstance(plan, dict) and plan.get("name") == wanted else None
+    mine = made_by_app(manifest) and isinstance(plan, dict) and plan.get("name") == wanted
+    return written if mine else None
 
 
 def prune(root: Path, keep_days: float, now: float | None = None) -> list[str]:

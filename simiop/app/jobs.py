@@ -41,7 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simiop.app.cache import APP_COMMAND, COMPARE_NAME, RUN_NAME, mark_used
+from simiop.app.cache import APP_COMMAND, COMPARE_NAME, RUN_NAME, made_by_app, mark_used
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
@@ -202,7 +202,7 @@ def is_finished_folder(folder: Path) -> bool:
         manifest = read_manifest(folder)
     except ConfigError:
         return False
-    return manifest.get("status") == COMPLETE and manifest.get("command") == list(APP_COMMAND)
+    return manifest.get("status") == COMPLETE and made_by_app(manifest)
 
 
 def _payload(request: Request) -> dict[str, Any]:
