@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from pathlib import Path
 
 from simiop.calibrate.bookings import NAMES as BOOKING_NAMES
 from simiop.calibrate.extract import NAMES, DischargeType, write_csv_rows
+from simiop.jsonfile import read_json
 
 ENDINGS: tuple[DischargeType, ...] = ("completed", "dropout", "step_up", "administrative", "no_start")
 
@@ -86,9 +86,9 @@ def run_config(out: Path, scenario: str | None = None) -> dict[str, object]:
     if not manifest.is_file():
         raise NotAResultError(f"{out}: no manifest.json (DIR is a result folder of `simiop run`)")
     try:
-        scenarios = json.loads(manifest.read_text(encoding="utf-8"))["plan"]["scenarios"]
+        scenarios = read_json(manifest)["plan"]["scenarios"]
         configs = {str(s["name"]): s["config"] for s in scenarios}
-    except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: a manifest of [[[...]]] by hand
+    except (ValueError, KeyError, TypeError):
         raise NotAResultError(
             f"{out}: not a result folder of `simiop run` or `simiop experiment` (its manifest.json has no "
             "scenarios)"

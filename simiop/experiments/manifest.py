@@ -24,6 +24,7 @@ import simiop
 from simiop.atomic import write_text_atomic
 from simiop.config import ConfigError, Problem
 from simiop.experiments.plan import Plan
+from simiop.jsonfile import read_json
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -126,10 +127,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
     path = out / MANIFEST
     source = str(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_json(path)
     except FileNotFoundError:
         raise ConfigError(source, [Problem("", "no manifest: not a simiop result directory")]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # Recursion: [[[...]]]
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON, nested too deeply (read_json)
         raise ConfigError(source, [Problem("", f"cannot be read as JSON ({exc})")]) from None
     written = document.get("simiop_manifest") if isinstance(document, dict) else None
     if isinstance(written, int) and not isinstance(written, bool) and written > FORMAT:

@@ -20,6 +20,7 @@ from typing import Any
 from simiop.atomic import write_text_atomic
 from simiop.experiments.cells import all_cell_files
 from simiop.experiments.manifest import MANIFEST
+from simiop.jsonfile import read_json
 
 REPORT = "report.html"
 """The report's page."""
@@ -42,9 +43,9 @@ def is_plain_name(name: object) -> bool:
 def recorded_files(out: Path, record: str) -> list[str] | None:
     """The files of ``out`` listed in its ``record`` (the record included); None without a readable one."""
     try:
-        document = json.loads((out / record).read_text(encoding="utf-8"))
+        document = read_json(out / record)
         names = document["files"] if document.get(_RECORD_KEYS[record]) == _RECORD_FORMAT else None
-    except (OSError, ValueError, AttributeError, KeyError, RecursionError):  # Recursion: [[[...]]] by hand
+    except (OSError, ValueError, AttributeError, KeyError):
         names = None
     if not isinstance(names, list):
         return None

@@ -38,6 +38,7 @@ from simiop.experiments.manifest import (
 )
 from simiop.experiments.owned import remove_files, written_by_simiop
 from simiop.experiments.runner import OutputDirError
+from simiop.jsonfile import read_json
 from simiop.sensitivity.design import Design
 from simiop.sensitivity.study import Study, derive, design_table, raw_kpis
 from simiop.sensitivity.tables import write_tables
@@ -71,9 +72,9 @@ def value_path(out: Path, point: int, replication: int) -> Path:
 def _read_value(path: Path, kpis: tuple[str, ...]) -> list[float] | None:
     """A stored replication's KPI values, or None when missing or not whole (it is then run again)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_json(path)
         return [float(document[name]) for name in kpis]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # Recursion: [[[...]]] by hand
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
