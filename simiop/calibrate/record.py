@@ -301,6 +301,24 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
         raise CalibrateError([f"{source}: not a calibration's manifest (no inputs or options)"]) from None
     paths: dict[str, Path | None] = {}
     problems = []
+    hashed: dict[Path, str | None] = {}
+
+    def digest_of(path: Path) -> str | None:
+        """``path``'s SHA-256, None when it cannot be read; each file read once (looking for an input
+        where it was read and beside the results asks of the same files again)."""
+        if path not in hashed:
+            try:
+                hashed[path] = sha256_of(path)
+            except OSError:
+                hashed[path] = None
+        return hashed[path]
+
+    def differs(path: Path, expected: object) -> bool:
+        """Whether ``path`` cannot be read or has not the SHA-256 ``expected`` (a project copied whole,
+        its original input edited since: the copy beside the results is the recorded one)."""
+        found = digest_of(path)
+        return found is None or found != expected
+
     for name in ("extract", "bookings", "base"):
         entry = entries.get(name)
         if entry is None:
@@ -315,23 +333,23 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
             if folder is not None and isinstance(relative, str)
             else None
         )
-        if moved is not None and moved.is_file() and (not path.is_file() or _differs(path, entry["sha256"])):
+        expected = entry["sha256"]
+        if moved is not None and moved.is_file() and (not path.is_file() or differs(path, expected)):
             path = moved  # not where it was read, but where it sits relative to the results
-            if _differs(path, entry["sha256"]) and Path(entry["path"]).is_file():
+            if differs(path, expected) and Path(entry["path"]).is_file():
                 path = Path(entry["path"])  # neither has the recorded bytes: name where it was read
         paths[name] = path
-        try:
-            digest = sha256_of(path)
-        except OSError:
+        digest = digest_of(path)
+        if digest is None:
             beside = f" or {moved}" if moved is not None and moved != path else ""
             problems.append(
                 f"{source}: input {name} {path}{beside}: not found (the calibration read it; put it back)"
             )
             continue
-        if digest != entry["sha256"]:
+        if digest != expected:
             problems.append(
                 f"{source}: input {name} {path}: changed since the calibration (SHA-256 {digest[:12]}..., "
-                f"recorded {str(entry['sha256'])[:12]}...)"
+                f"recorded {str(expected)[:12]}...)"
             )
     if problems:
         raise CalibrateError(problems)
@@ -339,15 +357,6 @@ def inputs_of(document: dict[str, Any], source: str, folder: Path | None = None)
     assert extract is not None
     assert base is not None
     return Inputs(extract, base, paths["bookings"]), options
-
-
-def _differs(path: Path, digest: object) -> bool:
-    """Whether ``path`` cannot be read or has not the SHA-256 ``digest`` (a project copied whole, its
-    original input edited since: the copy beside the results is the recorded one)."""
-    try:
-        return sha256_of(path) != digest
-    except OSError:
-        return True
 
 
 __all__ = [
