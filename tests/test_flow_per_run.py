@@ -13,7 +13,7 @@ from simiop.config.model import READMISSION_SOURCE
 from simiop.model.intake import IntakeBook, _slot_clock, outcomes_for
 from simiop.model.programme import Programme, _admission_key, _drop
 from simiop.model.records import Episode
-from simiop.model.referrals import _cumulative, _mix, _picked, _picked_all
+from simiop.model.referrals import _cumulative, _mix, _pick, _picked_all
 from tests.test_programme import _flow_run
 from tests.tiny_world import clinic_of, roster_of, tiny_config
 
@@ -21,8 +21,9 @@ BASELINE = Path(__file__).parent.parent / "configs" / "baseline.yaml"
 
 
 def test_a_sources_mixes_picked_at_once_are_each_referrals_pick() -> None:
-    """``_picked_all`` (one numpy search a mix) names what ``_picked`` (a bisection per referral) picks,
-    for draws on the running totals themselves, between them, zeros and totals short of 1 included."""
+    """``_picked_all`` (one numpy search a mix over ``_cumulative``'s running totals) names what ``_pick``
+    (adding up per referral) picks, for draws on the running totals themselves, between them, zeros and
+    totals short of 1 included."""
     mixes = [
         {"day": 0.25, "evening": 0.75},
         {"a": 0.5, "b": 0.3, "c": 0.2},
@@ -36,7 +37,7 @@ def test_a_sources_mixes_picked_at_once_are_each_referrals_pick() -> None:
         totals = _cumulative(probabilities)
         draws = np.concatenate([[0.0, 0.9999999], totals, np.nextafter(totals, 0.0), rng.random(400)])
         draws = draws[draws < 1.0]
-        expected = [names[_picked(float(u), totals)] for u in draws.tolist()]
+        expected = [names[_pick(float(u), probabilities)] for u in draws.tolist()]
         assert _picked_all(draws, shares) == expected, shares
     assert _picked_all(rng.random(5), {"either": 1.0}) == ["either"] * 5
     assert _picked_all(np.empty(0), {"a": 0.5, "b": 0.5}) == []

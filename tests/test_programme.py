@@ -18,7 +18,7 @@ from simiop.model.events import call
 from simiop.model.intake import IntakeBook
 from simiop.model.patients import PatientKey
 from simiop.model.programme import Programme
-from simiop.model.referrals import _cumulative, _mix, _pick, _picked, start_source
+from simiop.model.referrals import _cumulative, _mix, _pick, _picked_all, start_source
 from tests.tiny_world import clinic_of, tiny_config
 
 MMC = Path(__file__).parent.parent / "configs" / "validation" / "mmc.yaml"
@@ -156,7 +156,8 @@ def test_a_mix_of_one_name_has_nothing_to_pick() -> None:
 
 
 def test_a_pick_by_running_totals_is_the_pick_by_adding_up() -> None:
-    """``_picked`` (a bisection over ``_cumulative``) chooses what ``_pick`` chooses, ties and zeros included."""
+    """``_picked_all`` (a search over ``_cumulative``) chooses what ``_pick`` chooses, ties and zeros
+    included."""
     mixes = [
         [0.25, 0.75],
         [0.5, 0.3, 0.2],
@@ -181,10 +182,11 @@ def test_a_pick_by_running_totals_is_the_pick_by_adding_up() -> None:
     for shares in mixes:
         totals = _cumulative(shares)
         assert len(totals) == len(shares)
-        for u in uniforms:
-            assert _picked(float(u), totals) == _pick(float(u), shares), (shares, u)
-    assert _picked(0.7, _cumulative([0.2, 0.2, 0.2])) == 2
-    assert _picked(0.1, _cumulative([0.1, 0.0, 0.6, 0.3])) == 2
+        named = {f"n{k}": share for k, share in enumerate(shares)}
+        expected = [f"n{_pick(float(u), shares)}" for u in uniforms]
+        assert _picked_all(np.array(uniforms, dtype=np.float64), named) == expected, shares
+    assert _picked_all(np.array([0.7]), {"a": 0.2, "b": 0.2, "c": 0.2}) == ["c"]
+    assert _picked_all(np.array([0.1]), {"a": 0.1, "b": 0.0, "c": 0.6, "d": 0.3}) == ["c"]
 
 
 def _who_came_day_by_day(programme: Programme) -> list[list[tuple[object, ...]]]:

@@ -13,7 +13,6 @@ made every draw depend on how many gaps the horizon needed).
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import itertools
 import math
@@ -108,7 +107,7 @@ class _Source:
         # Four draws per referral, in this order: preference, payer, acuity, contact; one numpy call for
         # all (numpy fills an array draw by draw: the same numbers as one call of four per referral).
         # Each referral's mix is picked here for the whole run, one numpy search per mix, where each
-        # referral bisected three lists (_picked: the same index, ``_picked_all``); as the contact.
+        # referral bisected three lists (the same index: ``_picked_all``); as the contact.
         draws = clinic.streams.get(f"referrals.mix.{name}").random(4 * len(self.times)).reshape(-1, 4)
         self.preferences = _picked_all(draws[:, 0], source.track_preference)
         self.payers = _picked_all(draws[:, 1], source.payer_mix)
@@ -155,9 +154,10 @@ def _mix(shares: Mapping[Name, float]) -> tuple[list[Name], list[float]]:
 
 
 def _picked_all(draws: NDArray[np.float64], shares: Mapping[Name, float]) -> list[Name]:
-    """The name each draw picks from ``shares``: ``names[_picked(u, _cumulative(probabilities))]`` for
-    each ``u``, by one numpy search (side right: the first total above ``u``, as ``bisect_right``; past
-    the last total, the last name). A mix of one name is that name for every draw, as ``_mix`` leaves it.
+    """The name each draw picks from ``shares``: ``names[_pick(u, probabilities)]`` for each ``u``, by one
+    numpy search over the running totals (``_pick`` returns the first index whose running total exceeds
+    ``u``: side right, the first total above ``u``; past the last total, the last name). A mix of one
+    name is that name for every draw, as ``_mix`` leaves it.
     """
     names, probabilities = _mix(shares)
     if not probabilities:
@@ -179,18 +179,8 @@ def _pick(u: float, probabilities: list[float]) -> int:
 
 
 def _cumulative(probabilities: list[float]) -> list[float]:
-    """The running totals ``_pick`` adds up, summed in its order (so the same floats), for ``_picked``."""
+    """The running totals ``_pick`` adds up, summed in its order (so the same floats), for ``_picked_all``."""
     return list(itertools.accumulate(probabilities))
-
-
-def _picked(u: float, cumulative: list[float]) -> int:
-    """``_pick(u, probabilities)`` from the probabilities' running totals: a bisection, no loop.
-
-    ``_pick`` returns the first index whose running total exceeds ``u`` (the last if none does), which is
-    where ``u`` would go to the right of its equals among the totals.
-    """
-    index = bisect.bisect_right(cumulative, u)
-    return index if index < len(cumulative) else len(cumulative) - 1
 
 
 def refer_again(clinic: Clinic, previous: Episode, delay_days: float, after_step_up: bool) -> None:
