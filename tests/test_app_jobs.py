@@ -318,6 +318,24 @@ def test_prune_keeps_a_users_own_run_named_as_the_app_names_its_folders(
     } == kept
 
 
+def test_prune_removes_the_temporary_files_a_killed_job_left(
+    shared: tuple[JobManager, Job, list[int]], tmp_path: Path
+) -> None:
+    """An app folder where a killed write left write_bytes_atomic's temporary file goes whole (before, its
+    files went and the folder stayed, holding the temporary file, never to be pruned again). (A manifest
+    that is a named pipe, which made the clean-up wait for ever: tests/test_jsonfile.py.)"""
+    _, first, _ = shared
+    root = tmp_path / "runs"
+    killed = root / ("a" * 24)
+    shutil.copytree(first.folder, killed)
+    (killed / f".{MANIFEST}.x1y2z3w4.tmp").write_bytes(b"{")
+    stamp = time.time() - 60 * DAY
+    for path in killed.rglob("*"):
+        os.utime(path, (stamp, stamp))
+    assert prune(root, 30) == [killed.name]
+    assert not killed.exists()
+
+
 def test_a_job_queued_on_a_folder_left_earlier_marks_it_used(
     shared: tuple[JobManager, Job, list[int]], tmp_path: Path
 ) -> None:

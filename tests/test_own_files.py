@@ -331,3 +331,41 @@ def test_a_run_either_refuses_changing_nothing_or_keeps_every_user_file(
         assert code == 0, err
         assert_kept(out, theirs)
         assert read_manifest(out)["status"] == "complete"
+
+
+def test_temporary_files_a_killed_write_left_are_simiops_and_nothing_else_is(
+    finished: Path, tmp_path: Path
+) -> None:
+    """A write killed mid-way (SIGKILL) leaves write_bytes_atomic's ``.<name>.<8 characters>.tmp`` beside a
+    file simiop writes: it is removed with simiop's files. The same shape beside a user's file, or with
+    another length of random part, is not simiop's and stays."""
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    left = [
+        ".summary.csv.k2_9qzab.tmp",
+        f".{MANIFEST}.abcdefgh.tmp",
+        "figures/.report-files.json.0a1b2c3d.tmp",
+    ]
+    kept = [
+        ".thesis.tex.abcdefgh.tmp",
+        ".summary.csv.abc.tmp",
+        "summary.csv.abcdefgh.tmp",
+        "figures/.x.png.abcdefgh.tmp",
+    ]
+    for name in [*left, *kept]:
+        (out / name).write_bytes(b"half a file")
+    names = written_by_simiop(out, read_manifest(out))
+    assert set(left) <= set(names)
+    assert not set(kept) & set(names)
+    remove_files(out, names)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(kept)
+
+
+def test_force_removes_a_temporary_file_a_killed_run_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(*RUN, "-r", "1", "--out", str(out))[0] == 0
+    leftover = out / ".summary.csv.qwerty12.tmp"
+    leftover.write_bytes(b"summary,half")
+    code, _, err = run(*RUN, "-r", "1", "--seed", "3", "--no-report", "--out", str(out), "--force")
+    assert code == 0, err
+    assert not leftover.exists()

@@ -5,13 +5,18 @@ in figures/). What simiop wrote is known from three records: the manifest's
 ``files`` (every result file), the report's record (figures/report-files.json,
 the files of the last report built), and the cell folders, which hold only
 files of fixed names (cells are written before the manifest lists them, and a
-run may stop before it does).
+run may stop before it does). A run killed while writing (SIGKILL, power loss)
+can also leave the temporary file of simiop.atomic.write_bytes_atomic beside
+one of those files: ``.<name>.<8 characters>.tmp``, as tempfile.mkstemp names
+it; it is simiop's too, and goes with the rest, or the clean-up would leave a
+folder holding nothing but it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -85,8 +90,14 @@ def record_report_files(out: Path, names: Iterable[str]) -> None:
     record_files(out, REPORT_RECORD, names)
 
 
+_LEFT_BY_A_KILLED_WRITE = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""The name write_bytes_atomic's temporary file of ``name`` has (tempfile.mkstemp's prefix, eight of its
+random characters, suffix)."""
+
+
 def written_by_simiop(out: Path, document: Mapping[str, Any] | None) -> list[str]:
-    """Relative paths of the files in ``out`` that simiop wrote, as far as its records tell.
+    """Relative paths of the files in ``out`` that simiop wrote, as far as its records tell, with the
+    temporary files a killed write left beside any of them.
 
     ``document`` is the folder's manifest (None when it cannot be read: then
     its result files cannot be told from a user's, and only the cell files
@@ -97,7 +108,27 @@ def written_by_simiop(out: Path, document: Mapping[str, Any] | None) -> list[str
     if isinstance(files, Mapping):
         names.update(name for name in files if is_plain_name(name))
     names.update(path.relative_to(out).as_posix() for path in all_cell_files(out))
-    return sorted(names)
+    return sorted(names | set(_left_by_killed_writes(out, names)))
+
+
+def _left_by_killed_writes(out: Path, names: Iterable[str]) -> Iterator[str]:
+    """The temporary files in ``out`` that write_bytes_atomic left, killed, beside one of ``names``: only a
+    file named as the temporary file of a name simiop writes in that very folder."""
+    by_folder: dict[PurePosixPath, set[str]] = {}
+    for name in names:
+        path = PurePosixPath(name)
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, known in sorted(by_folder.items()):
+        try:
+            entries = sorted(
+                entry.name for entry in os.scandir(out / folder) if entry.is_file(follow_symlinks=False)
+            )
+        except OSError:  # gone, or not a folder: nothing left there
+            continue
+        for entry in entries:
+            found = _LEFT_BY_A_KILLED_WRITE.fullmatch(entry)
+            if found is not None and found["name"] in known:
+                yield (folder / entry).as_posix()
 
 
 def remove_files(out: Path, names: Iterable[str]) -> list[str]:
