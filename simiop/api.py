@@ -613,6 +613,7 @@ class Results:
         Each metric's mean with its 95% CI of the mean (``ci95_low``, ``ci95_high``)
         and its 95% outcome range (``outcome95_low``, ``outcome95_high``), as in summary.csv. Fiscal years
         and the grant period also hold the grant budget's lines (``budget_*``, as ``budget()`` has them).
+        ValueError for another ``kind``, KeyError for an unknown scenario.
         """
         from simiop.results.budget import GRANT_PERIOD
         from simiop.results.periods import PERIOD_KINDS
@@ -663,7 +664,11 @@ class Results:
         return names
 
     def figure(self, name: str, scenario: str | None = None) -> Figure:
-        """Draw one of the report's figures (for a scenario: its run figures); notebooks show it inline."""
+        """Draw one of the report's figures (for a scenario: its run figures); notebooks show it inline.
+
+        ``name`` is one of ``figure_names()``: KeyError for another (or an unknown scenario), ValueError
+        (saying why) when the folder cannot support that figure, e.g. a table it needs was not kept.
+        """
         from simiop.report.experiment_figures import EXPERIMENT_FIGURES
         from simiop.report.figure import NotDrawn, drawing
         from simiop.report.run_figures import RUN_FIGURES
