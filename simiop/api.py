@@ -639,12 +639,16 @@ class Results:
     def table(self, table: str, replication: int = 0, scenario: str | None = None) -> Rows:
         """One replication's episodes, daily, staff, sessions, bookings, kpis or periods table.
 
-        FileNotFoundError when the run did not keep that table (``tables``), KeyError for an unknown
-        scenario.
+        FileNotFoundError when the run did not keep that table (``tables``), KeyError for another name
+        or an unknown scenario.
         """
         from simiop.experiments.cells import cell_dir
+        from simiop.experiments.plan import KNOWN_TABLES
         from simiop.report.data import read_rows
 
+        names = (*KNOWN_TABLES, "kpis", "periods")  # kpis.csv and periods.csv: every cell writes them
+        if table not in names:
+            raise KeyError(f"no table {table!r}; tables are {', '.join(names)}")
         path = cell_dir(self.out, self._scenario(scenario), replication) / f"{table}.csv"
         if not path.is_file():
             raise FileNotFoundError(
