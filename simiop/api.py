@@ -81,7 +81,10 @@ def load_config(path: str | Path, changes: Mapping[str, Any] | None = None) -> S
     """Read and validate a config file, with ``changes`` ({"tracks.day.groups": 3, ...}) applied first.
 
     Changes are checked by exactly the rules of the file: a misspelt path or a
-    value out of bounds raises ``simiop.ConfigError`` naming the field.
+    value out of bounds raises ``simiop.ConfigError`` naming the field. A file
+    that is missing, unreadable, not YAML or not a clinic config (an experiment
+    file, a manifest) raises ``ConfigError`` too, with every problem as one
+    line (``str(error)``), as ``simiop validate`` prints them.
     """
     config = _load_config_file(path)
     return with_changes(config, changes) if changes else config
@@ -174,6 +177,19 @@ def run(
     ``changes`` are applied to the config and recorded in the manifest, and
     so is ``command``, what made the run (the command line's words; the web
     app's own, which its clean-up looks for: simiop.app.cache).
+    ``tables`` are the per-replication tables kept ("all", "none", or some of
+    episodes, daily, staff, sessions, bookings; kpis.csv and periods.csv are
+    always written); ``report=False`` skips report.html and figures/;
+    ``name`` is the scenario's name (default: the file's stem, or "run");
+    ``progress`` is called with (cells finished, cells in the plan).
+
+    Raises ``ConfigError`` for a bad config or ``changes``, and for an
+    argument that sets a field ``changes`` sets too (``seed`` and
+    ``simulation.seed``), or ``horizon`` with ``until``; ValueError for a
+    ``horizon`` that is not a duration or unknown ``tables``;
+    ``OutputDirError`` (simiop.experiments.runner), before anything is
+    written, when ``out`` holds another plan's results and ``force`` is
+    False; and whatever ``execute`` raises.
     """
     if not isinstance(config, SimiopConfig):
         name = name or Path(config).stem
@@ -221,7 +237,9 @@ def run_experiment(
 ) -> Results:
     """Run every scenario of an experiment file with common random numbers; arguments override the file.
 
-    ``horizon`` (a duration or days) or ``until`` (the last day, inclusive) replaces the file's horizon."""
+    ``horizon`` (a duration or days) or ``until`` (the last day, inclusive) replaces the file's horizon.
+    Other arguments are as for ``run``. Raises ``ConfigError`` for a bad experiment file (or a clinic
+    config given instead, naming the command that reads it) and otherwise as ``run`` does."""
     _horizon_arguments(horizon, until)  # refuses both at once
     plan = experiment_plan(
         Path(path),
@@ -418,7 +436,10 @@ def optimise(
 
 
 def open_results(out: str | Path) -> Results:
-    """The results in a finished result folder (from the command line, this API, or another machine)."""
+    """The results in a finished result folder (from the command line, this API, or another machine).
+
+    Raises ``ConfigError`` when ``out`` holds no readable ``manifest.json`` (not a result folder).
+    """
     results = Results(Path(out))
     results.folder  # noqa: B018 - read now, so a folder that is not a result fails here and not later
     return results
@@ -434,7 +455,14 @@ def reproduce(
     """Re-run a result folder from its manifest alone into ``out`` and compare every file's checksum.
 
     Any executor reproduces any other's results (``executor`` and
-    ``scheduler`` as for ``run``).
+    ``scheduler`` as for ``run``). ``out`` defaults to ``SOURCE-reproduced``
+    beside the source. ``source`` may be a run or experiment folder
+    (``Reproduction``), a sensitivity study, an optimisation
+    (``OptimiseReproduction``) or a calibration (``CalibrationReproduction``);
+    each answer has ``identical`` (every file matches) and one check per file.
+    Raises ``ConfigError`` when ``source`` is not a result folder, and
+    ``OutputDirError`` (simiop.experiments.runner) when its run did not finish
+    or ``out`` is the source or inside it.
     """
     from simiop.experiments.executors import make_executor
     from simiop.experiments.reproduce import default_out
@@ -512,7 +540,10 @@ class Results:
         return name
 
     def values(self, kpi: str, scenario: str | None = None) -> list[float]:
-        """The KPI's value in each replication, in replication order."""
+        """The KPI's value in each replication, in replication order.
+
+        KeyError for a KPI or scenario the folder does not hold (docs/outputs.md lists the KPIs).
+        """
         name = self._scenario(scenario)
         if (name, kpi) not in self.folder.kpi_values:
             known = sorted({k for s, k in self.folder.kpi_values if s == name})
@@ -582,6 +613,7 @@ class Results:
         Each metric's mean with its 95% CI of the mean (``ci95_low``, ``ci95_high``)
         and its 95% outcome range (``outcome95_low``, ``outcome95_high``), as in summary.csv. Fiscal years
         and the grant period also hold the grant budget's lines (``budget_*``, as ``budget()`` has them).
+        ValueError for another ``kind``, KeyError for an unknown scenario.
         """
         from simiop.results.budget import GRANT_PERIOD
         from simiop.results.periods import PERIOD_KINDS
@@ -605,10 +637,18 @@ class Results:
         return scenario_budget(self.out, chosen, self.plan.replications)
 
     def table(self, table: str, replication: int = 0, scenario: str | None = None) -> Rows:
-        """One replication's episodes, daily, staff, sessions, kpis or periods table."""
+        """One replication's episodes, daily, staff, sessions, bookings, kpis or periods table.
+
+        FileNotFoundError when the run did not keep that table (``tables``), KeyError for another name
+        or an unknown scenario.
+        """
         from simiop.experiments.cells import cell_dir
+        from simiop.experiments.plan import KNOWN_TABLES
         from simiop.report.data import read_rows
 
+        names = (*KNOWN_TABLES, "kpis", "periods")  # kpis.csv and periods.csv: every cell writes them
+        if table not in names:
+            raise KeyError(f"no table {table!r}; tables are {', '.join(names)}")
         path = cell_dir(self.out, self._scenario(scenario), replication) / f"{table}.csv"
         if not path.is_file():
             raise FileNotFoundError(
@@ -628,7 +668,11 @@ class Results:
         return names
 
     def figure(self, name: str, scenario: str | None = None) -> Figure:
-        """Draw one of the report's figures (for a scenario: its run figures); notebooks show it inline."""
+        """Draw one of the report's figures (for a scenario: its run figures); notebooks show it inline.
+
+        ``name`` is one of ``figure_names()``: KeyError for another (or an unknown scenario), ValueError
+        (saying why) when the folder cannot support that figure, e.g. a table it needs was not kept.
+        """
         from simiop.report.experiment_figures import EXPERIMENT_FIGURES
         from simiop.report.figure import NotDrawn, drawing
         from simiop.report.run_figures import RUN_FIGURES

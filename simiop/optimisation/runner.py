@@ -350,6 +350,7 @@ class Optimisation:
 
     @property
     def chosen_config(self) -> SimiopConfig | None:
+        """The chosen candidate's complete config (what chosen.yaml holds), None when none is feasible."""
         index = self.selection.chosen
         return None if index is None else self.problem.configs[index]
 
