@@ -136,6 +136,41 @@ def test_prescriber_visit_earns_a_professional_fee_and_does_not_raise_the_count(
     assert (commercial.per_diem_usd, commercial.professional_usd) == (COMMERCIAL.per_diem_usd, 0.0)
 
 
+def test_a_prescriber_visit_in_place_of_a_group_bills_the_day_only_where_the_per_diem_includes_it() -> None:
+    """Two groups and a prescriber visit that pulled the patient out of the third: Medicare pays the visit
+    as a professional fee, so the facility has two services and no per diem; the commercial and self-pay
+    per diems include the visit (BCBS ND policy; self-pay ASSUMPTION), so it is the day's third service."""
+    pulled_out = [group_day(0, 0, groups=2, prescriber="follow")]
+    medicare = billed(CONFIG, "medicare", pulled_out).patient_days[0]
+    assert (medicare.billable, medicare.reason, medicare.services_counted) == (False, FEWER_SERVICES, 2)
+    for payer in ("commercial", "self_pay"):
+        row = billed(CONFIG, payer, pulled_out).patient_days[0]
+        assert (row.billable, row.services_counted) == (True, 3), payer
+        assert row.per_diem_usd == CONFIG.money.payers[payer].per_diem_usd
+        assert row.professional_usd == 0.0
+
+
+def test_services_counted_left_out_counts_the_prescriber_only_where_no_professional_fee_pays_it(
+    baseline_data: dict[str, Any],
+) -> None:
+    """The default depends on professional_fees: with them, a visit cannot also count (the rule
+    _rules_consistent enforces); without them the per diem pays for it, so it counts. Given, it is kept."""
+    payers = baseline_data["money"]["payers"]
+    for payer in payers.values():
+        payer.pop("services_counted", None)
+    payers["commercial"]["services_counted"] = ["family"]
+    config = validate_config(baseline_data, "test")
+    counted = {name: payer.services_counted for name, payer in config.money.payers.items()}
+    assert counted == {
+        "medicare": ("individual_therapy", "family"),  # professional fees
+        "medicaid": ("individual_therapy", "family"),  # professional fees
+        "commercial": ("family",),  # as given
+        "self_pay": ("individual_therapy", "family", "prescriber"),  # per diem includes the visit
+    }
+    again = validate_config(config.model_dump(mode="json"), "test")  # a dumped config reads the same
+    assert again.money.payers == config.money.payers
+
+
 def test_professional_fee_is_billed_even_when_the_per_diem_is_not() -> None:
     fees = MEDICARE.professional_fees
     assert fees is not None
@@ -197,10 +232,14 @@ def test_plan_of_care_hours_the_schedule_cannot_provide_is_a_warning_per_payer(
 
 
 def test_a_day_that_can_never_qualify_is_a_warning(baseline_data: dict[str, Any]) -> None:
-    baseline_data["money"]["payers"]["commercial"]["min_services_per_day"] = 6
+    # Commercial counts 3 groups, individual, family and prescriber: at most 6 services a day.
+    baseline_data["money"]["payers"]["commercial"]["min_services_per_day"] = 7
     baseline_data["money"]["payers"]["medicaid"]["min_hours_per_day"] = 4
     warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
     assert any("money.payers.commercial.min_services_per_day" in line for line in warnings)
+    baseline_data["money"]["payers"]["commercial"]["min_services_per_day"] = 6  # reachable
+    warnings = [line for line in validate_config(baseline_data).warnings() if "money.payers" in line]
+    assert not any("money.payers.commercial.min_services_per_day" in line for line in warnings)
     assert any("money.payers.medicaid.min_hours_per_day" in line for line in warnings)
 
 

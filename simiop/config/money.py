@@ -31,6 +31,12 @@ WeeklyKind = Literal["none", "plan_of_care", "claim_edit"]
 CountedService = Literal["individual_therapy", "family", "prescriber"]
 
 
+def counted_by_default(*, bundled: bool) -> tuple[CountedService, ...]:
+    """A payer's services_counted when its config leaves it out: individual therapy and family sessions,
+    and prescriber visits when the per diem includes them (``bundled``: no professional_fees)."""
+    return ("individual_therapy", "family", "prescriber") if bundled else ("individual_therapy", "family")
+
+
 class WeeklyRequirement(Frozen):
     """What a payer asks of a week of programme hours.
 
@@ -131,7 +137,13 @@ class Payer(Frozen):
 
     services_counted: Annotated[tuple[CountedService, ...], FromList] = ("individual_therapy", "family")
     """Sessions besides groups that count as services of the programme day for this payer. A prescriber
-    visit billed as a professional service (professional_fees) cannot also count."""
+    visit billed as a professional service (professional_fees) cannot also count. Left out, it is
+    individual_therapy and family, and prescriber too when the payer has no professional_fees: its per
+    diem then pays for the prescriber visit as one of the day's services ("psychotherapy services
+    (individual, family and group) and pharmacologic management services completed by any provider
+    type are included in the facility per diem payment", BCBS North Dakota reimbursement policy
+    "Psychiatric and Substance Use Services Guidelines"), so a visit that takes the patient out of a
+    group does not leave the day short of services."""
 
     professional_fees: ProfessionalFees | None = None
     """Prescriber visits billed separately at these fees; omit when the per diem includes them."""
@@ -154,6 +166,15 @@ class Payer(Frozen):
     collection_rate: Probability = 1.0
     """Share of the patient's part (deductible and coinsurance) the clinic actually collects; the payer's
     part is always paid."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _services_counted_by_default(cls, data: object) -> object:
+        """services_counted left out: the default its docstring gives, which depends on professional_fees."""
+        if isinstance(data, dict) and "services_counted" not in data:
+            bundled = data.get("professional_fees") is None  # the per diem pays for prescriber visits
+            return {**data, "services_counted": list(counted_by_default(bundled=bundled))}
+        return data
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Payer:

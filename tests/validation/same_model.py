@@ -178,8 +178,14 @@ def detectable_shift_in_sd(replications: int, alpha_each: float, power: float = 
 
 
 def _commit() -> str:
+    """The commit the samples come from; "-dirty" when the tree had changes not committed (the samples are
+    then those of the commit that adds this file, as its message should say)."""
     done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ["git", "describe", "--always", "--dirty", "--abbrev=7"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return done.stdout.strip() or "unknown"
 
