@@ -64,7 +64,7 @@ def parse_tables(tables: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(name for name in KNOWN_TABLES if name in names)
 
 
-"""Per-replication tables that can be kept besides kpis.csv, which is always written."""
+"""Per-replication tables that can be kept besides kpis.csv and periods.csv, which are always written."""
 
 Kind = Literal["run", "experiment"]
 
