@@ -1,0 +1,49 @@
+"""break34: inputs a config accepted while the model read another value, and other faults of the
+fourth break test (administrator, grant writer and researcher paths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import simiop
+from simiop.config import ConfigError, load_config
+from simiop.config.yamlio import parse_yaml
+from tests.conftest import BASELINE
+from tests.test_cli import run
+
+# -- a number with a leading zero ------------------------------------------------------------------
+
+
+def test_a_number_with_a_leading_zero_is_text_not_octal() -> None:
+    """YAML 1.1 reads 045 as octal 37 (and 010 as 8): a day of year written 045 ran as day 37."""
+    data = parse_yaml("a: 045\nb: 010\nc: 0\nd: 10\ne: -07\nf: 0.5\ng: 1_000\n")
+    assert data == {"a": "045", "b": "010", "c": 0, "d": 10, "e": "-07", "f": 0.5, "g": 1000}
+
+
+def test_a_leading_zero_in_a_number_field_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace("peak_day_of_year: 290", "peak_day_of_year: 045")
+    assert "peak_day_of_year: 045" in text
+    config = tmp_path / "clinic.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert caught.value.lines() == [
+        f"{config}: referrals.sources.community.seasonality.peak_day_of_year: a number with a leading zero "
+        "is ambiguous (YAML 1.1 reads it as octal) (got '045'; allowed a whole number without leading "
+        "zeros, e.g. 45)"
+    ]
+    code, out, err = run("validate", str(BASELINE), "--set", "tracks.day.groups=010")
+    assert code == 2, (out, err)
+    assert err.splitlines() == [
+        "command line: --set tracks.day.groups=010: tracks.day.groups: a number with a leading zero is "
+        "ambiguous (YAML 1.1 reads it as octal) (got '010'; allowed a whole number without leading zeros, "
+        "e.g. 10)"
+    ]
+
+
+def test_a_horizon_with_a_leading_zero_is_read_in_decimal() -> None:
+    """horizon_days also takes durations as text ('3y'), so '0365' is 365 days (it was octal 245)."""
+    config = simiop.load_config(BASELINE, changes={"simulation.horizon_days": parse_yaml("x: 0365")["x"]})
+    assert config.simulation.horizon_days == 365
