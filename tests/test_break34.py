@@ -47,3 +47,51 @@ def test_a_horizon_with_a_leading_zero_is_read_in_decimal() -> None:
     """horizon_days also takes durations as text ('3y'), so '0365' is 365 days (it was octal 245)."""
     config = simiop.load_config(BASELINE, changes={"simulation.horizon_days": parse_yaml("x: 0365")["x"]})
     assert config.simulation.horizon_days == 365
+
+
+# -- sensitivity: integer: true with scale: true ------------------------------------------------------
+
+
+def _spec(tmp_path: Path, inputs: str, method: str = "oat") -> Path:
+    path = tmp_path / "sens.yaml"
+    path.write_text(
+        f"base: {BASELINE}\nmethod: {method}\nreplications: 2\nhorizon: 30d\n"
+        f"kpis: [revenue_usd]\ninputs:\n{inputs}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_scaled_whole_number_rounds_the_scaled_value_not_the_multiplier(tmp_path: Path) -> None:
+    """scale 0.7 and 1.4 of 3 therapists are 2 and 4: the multiplier was rounded first (0.7 and 1.4 both
+    to 1), so both ends ran the base's 3 therapists and the input showed no effect."""
+    from simiop.sensitivity import read_study
+
+    study = read_study(
+        _spec(
+            tmp_path,
+            "  therapists: {paths: [staff.roles.therapist.count], scale: true, integer: true,"
+            " low: 0.7, high: 1.4}\n",
+        )
+    )
+    design = study.design()
+    counts = [config.staff.roles["therapist"].count for config in study.point_configs(design)]
+    assert design.labels == ("base", "therapists=low", "therapists=high")
+    assert counts == [3, 2, 4]
+    assert list(design.values[1:, 0]) == [0.7, 1.4]  # the multipliers, as design.csv records them
+
+
+def test_a_scaled_list_of_whole_numbers_is_rounded_item_by_item(tmp_path: Path) -> None:
+    """round() of a list was a TypeError traceback."""
+    from simiop.sensitivity import read_study
+
+    study = read_study(
+        _spec(
+            tmp_path,
+            "  last_point: {paths: ['intake.show_rate_by_days_waited.points[3]'], scale: true, integer: true,"
+            " low: 0.5, high: 1.5}\n",
+        )
+    )
+    configs = study.point_configs(study.design())
+    points = [config.intake.show_rate_by_days_waited.points[3] for config in configs]
+    assert [tuple(point) for point in points] == [(30, 0.3), (15, 0), (45, 0)]

@@ -8,7 +8,7 @@ it from the result folder alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,11 +188,13 @@ def input_changes(data: Any, name: str, spec: UncertainInput, value: float) -> d
         parts = split_path(path)
         current = value_at(data, parts)
         if spec.scale:
+            # integer: the scaled value is rounded (each item of a list), not the multiplier.
+            whole: Callable[[float], float] = round if spec.integer else float
             changes[path] = (
-                [item * value for item in current] if isinstance(current, list) else current * value
+                [whole(item * value) for item in current]
+                if isinstance(current, list)
+                else whole(current * value)
             )
-            if spec.integer:
-                changes[path] = round(changes[path])
         elif spec.rebalance:
             parent_path = ".".join(str(p) for p in parts[:-1])
             mix = value_at(data, parts[:-1])
