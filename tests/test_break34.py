@@ -95,3 +95,15 @@ def test_a_scaled_list_of_whole_numbers_is_rounded_item_by_item(tmp_path: Path) 
     configs = study.point_configs(study.design())
     points = [config.intake.show_rate_by_days_waited.points[3] for config in configs]
     assert [tuple(point) for point in points] == [(30, 0.3), (15, 0), (45, 0)]
+
+
+def test_a_whole_number_field_without_integer_true_says_how_to_fix_it(tmp_path: Path) -> None:
+    """It said "wrong type (got 1; allowed a whole number)": 1.0 shown as 1, with no word of integer: true."""
+    spec = _spec(tmp_path, "  groups: {paths: [tracks.day.groups], low: 1, high: 3}\n")
+    code, out, err = run("sensitivity", str(spec), "--out", str(tmp_path / "out"), "-j", "1", "--no-report")
+    assert code == 2, (out, err)
+    assert err.splitlines() == [
+        f"{spec}: inputs.groups at point groups=low: tracks.day.groups: wrong type (got 1; allowed a whole "
+        "number: give the input integer: true to round its values)"
+    ]
+    assert not (tmp_path / "out").exists()

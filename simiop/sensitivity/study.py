@@ -173,11 +173,19 @@ class Study:
                         else f"inputs ({', '.join(varied)})"
                     )
                     problems = [
-                        Problem(f"{where} at point {label}: {p.path}", p.message, p.got, p.allowed)
+                        Problem(f"{where} at point {label}: {p.path}", p.message, p.got, _hinted(p))
                         for p in exc.problems
                     ]
                     raise ConfigError(source, problems) from None
         return configs
+
+
+def _hinted(problem: Problem) -> str | None:
+    """What is allowed, saying how to give a whole-number field a whole number: an input's values are
+    numbers like 2.0, which such a field refuses ("got 2; allowed a whole number" said no more)."""
+    if problem.message == "wrong type" and problem.allowed == "a whole number":
+        return "a whole number: give the input integer: true to round its values"
+    return problem.allowed
 
 
 def input_changes(data: Any, name: str, spec: UncertainInput, value: float) -> dict[str, Any]:
