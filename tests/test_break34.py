@@ -107,3 +107,14 @@ def test_a_whole_number_field_without_integer_true_says_how_to_fix_it(tmp_path: 
         "number: give the input integer: true to round its values)"
     ]
     assert not (tmp_path / "out").exists()
+
+
+# -- simiop advise --precision nan ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("precision", ["nan", "NaN", "-nan"])
+def test_advise_refuses_a_precision_that_is_not_a_number(precision: str) -> None:
+    """click's FloatRange let nan through, and the advice raised ValueError (a traceback)."""
+    code, out, err = run("advise", str(BASELINE), "--kpi", "admissions", "--precision", precision)
+    assert code == 2, (out, err)
+    assert f"Invalid value for '--precision': {precision!r} is not a number in the range 0<x<=1." in err
