@@ -118,3 +118,31 @@ def test_advise_refuses_a_precision_that_is_not_a_number(precision: str) -> None
     code, out, err = run("advise", str(BASELINE), "--kpi", "admissions", "--precision", precision)
     assert code == 2, (out, err)
     assert f"Invalid value for '--precision': {precision!r} is not a number in the range 0<x<=1." in err
+
+
+# -- simiop app --runs that cannot be written ---------------------------------------------------------
+
+
+def test_app_refuses_a_runs_folder_it_cannot_write_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It served the page, and every Run pressed failed there (OutputWriteError) instead."""
+    from click.testing import CliRunner
+
+    from simiop.cli import main
+
+    def serve(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page was served")
+
+    monkeypatch.setattr("simiop.cli.app_command.subprocess.Popen", serve)
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine\n", encoding="utf-8")
+    runs = blocker / "runs"
+    result = CliRunner().invoke(main, ["app", "--runs", str(runs), "--no-browser"])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"command line: --runs {runs}: cannot be written ({blocker} is a file, not a folder) (allowed a "
+        "folder simiop can write)"
+    ]
+    assert blocker.read_text(encoding="utf-8") == "mine\n"
