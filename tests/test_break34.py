@@ -146,3 +146,26 @@ def test_app_refuses_a_runs_folder_it_cannot_write_before_serving(
         "folder simiop can write)"
     ]
     assert blocker.read_text(encoding="utf-8") == "mine\n"
+
+
+# -- budget and export of an unfinished run ---------------------------------------------------------------
+
+
+def test_budget_report_and_export_of_an_unfinished_run_say_to_finish_it_first(tmp_path: Path) -> None:
+    """The line ended "..., then report" for simiop budget and simiop export too."""
+    import json
+
+    from simiop.experiments.manifest import MANIFEST
+
+    out = tmp_path / "results"
+    code, _, err = run("run", str(BASELINE), "--out", str(out), "-r", "1", "-j", "1", "--horizon", "10d")
+    assert code == 0, err
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest["status"] = "running"
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    for command in (["budget"], ["report"], ["export", "--xlsx", str(tmp_path / "r.xlsx")]):
+        code, out_text, err = run(command[0], str(out), *command[1:])
+        assert code == 2, (command, out_text, err)
+        assert err.splitlines() == [
+            f"{out}: the run is not finished; run the same command again to finish it first"
+        ], command
