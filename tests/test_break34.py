@@ -169,3 +169,27 @@ def test_budget_report_and_export_of_an_unfinished_run_say_to_finish_it_first(tm
         assert err.splitlines() == [
             f"{out}: the run is not finished; run the same command again to finish it first"
         ], command
+
+
+# -- calibrate --as-of long after the extract's last referral ----------------------------------------------
+
+
+def test_an_as_of_long_after_the_last_referral_gets_a_note() -> None:
+    """--as-of 2040-01-01 on an extract ending 2030-01-02 fitted the step-down rate at 0.53 a week instead of
+    3.4, without a word: the referrals were spread over ten years more."""
+    import datetime as dt
+
+    from simiop.calibrate.extract import read_extract
+    from simiop.calibrate.pipeline import quiet_before_as_of
+    from tests.conftest import REPO
+
+    path = REPO / "experiments" / "data" / "baseline_extract.csv"
+    assert quiet_before_as_of(read_extract(path)) is None
+    assert quiet_before_as_of(read_extract(path, dt.date(2030, 1, 8))) is None  # within its longest gap
+    note = quiet_before_as_of(read_extract(path, dt.date(2040, 1, 1)))
+    assert note is not None
+    assert note.startswith(
+        "referrals: none in the 3,651 days from the last one (2030-01-02) to the as-of date 2040-01-01, "
+        "longer than any gap between referrals in the extract (at most 6 days)"
+    )
+    assert "check --as-of" in note
