@@ -193,3 +193,32 @@ def test_an_as_of_long_after_the_last_referral_gets_a_note() -> None:
         "longer than any gap between referrals in the extract (at most 6 days)"
     )
     assert "check --as-of" in note
+
+
+# -- settings the model does not read -------------------------------------------------------------------
+
+
+def test_settings_the_model_does_not_read_are_warned_about() -> None:
+    """cohort_weekdays under the rolling policy, and a caseload cap on the intake role, ran without a word
+    although the model never reads them."""
+    config = simiop.load_config(
+        BASELINE,
+        changes={
+            "tracks.day.admission": {"policy": "rolling", "cohort_weekdays": ["mon"]},
+            "staff.roles.intake_clinician.caseload_cap": 5,
+        },
+    )
+    ignored = [line for line in config.warnings() if "nothing (got" in line]
+    assert ignored == [
+        "warning: tracks.day.admission.cohort_weekdays: read only by the cohort policy; policy rolling admits "
+        "on any programme day, so these days change nothing (got ['mon']; allowed policy: cohort to admit on "
+        "these days only, or leave cohort_weekdays out)",
+        "warning: staff.roles.intake_clinician.caseload_cap: intake_clinician leads no track's groups, and "
+        "only a track's facilitator role carries primary patients, so this cap changes nothing (got 5; "
+        "allowed a cap on a facilitator role (evening_therapist, therapist), or leave it out)",
+    ]
+    cohort = simiop.load_config(
+        BASELINE, changes={"tracks.day.admission": {"policy": "cohort", "cohort_weekdays": ["mon"]}}
+    )
+    assert not [line for line in cohort.warnings() if "nothing (got" in line]
+    assert not [line for line in simiop.load_config(BASELINE).warnings() if "nothing (got" in line]
