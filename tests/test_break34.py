@@ -222,3 +222,20 @@ def test_settings_the_model_does_not_read_are_warned_about() -> None:
     )
     assert not [line for line in cohort.warnings() if "nothing (got" in line]
     assert not [line for line in simiop.load_config(BASELINE).warnings() if "nothing (got" in line]
+
+
+# -- simiop budget --scenario '' -----------------------------------------------------------------------------
+
+
+def test_budget_of_an_empty_scenario_name_is_refused_not_the_base(tmp_path: Path) -> None:
+    """--scenario '' budgeted the base without a word (an empty name was taken for no name), where
+    simiop export-extract --scenario '' is refused."""
+    out = tmp_path / "results"
+    code, _, err = run(
+        "run", str(BASELINE), "--out", str(out), "-r", "1", "-j", "1", "--horizon", "10d", "--no-report"
+    )
+    assert code == 0, err
+    code, text, err = run("budget", str(out), "--scenario", "")
+    assert code == 2, (text, err)
+    assert err.splitlines() == ["--scenario: no scenario ''; scenarios are base"]
+    assert text == ""
