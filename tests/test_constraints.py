@@ -109,7 +109,7 @@ def test_an_idle_clinic_names_nothing_and_says_so() -> None:
             {"end_state_left_wait_list": 99.0},
             {"end_state_left_wait_list": 60.0, "end_state_left_track_full": 40.0},
             "wait_list",
-            ["100 people accepted at intake (10%) left before a seat came free"],
+            ["100 people accepted for the programme (10%) left before a seat came free"],
         ),
         (
             {"occupancy_evening": 0.8499},

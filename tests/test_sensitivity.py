@@ -388,7 +388,9 @@ def test_command_line_options_replace_the_files_replications_and_horizon(tmp_pat
     ]
     result = CliRunner().invoke(main, [*arguments, "--no-report"])
     assert result.exit_code == 0, result.output
-    assert "7 replications run, 0 kept" in result.output
+    assert f"7 replications run; results in {out}/" in result.output  # not "0 kept", as if all were lost
+    again = CliRunner().invoke(main, [*arguments, "--no-report"])
+    assert f"0 replications run, 7 kept from before; results in {out}/" in again.output
     recorded = json.loads((out / "manifest.json").read_text())["sensitivity"]
     assert recorded["spec"]["replications"] == 1
     assert recorded["base_config"]["simulation"]["horizon_days"] == 60

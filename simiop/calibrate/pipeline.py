@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,6 +126,27 @@ def name_problems(source: str, episodes: Sequence[Episode], base: SimiopConfig) 
     return lines
 
 
+def quiet_before_as_of(extract: Extract) -> str | None:
+    """A note when no referral came in the days before the as-of date for longer than any gap between
+    referrals of the extract, else None.
+
+    Referral rates are fitted over opening to ``--as-of`` (the date the data were taken), so an as-of
+    typed years too late (2040 for 2030) divides the referrals by years without any and the rates fall
+    several-fold, without a word. No threshold is assumed: the extract's own longest gap is the yardstick.
+    """
+    days = sorted({episode.referred for episode in extract.episodes})
+    longest = max(((later - earlier).days for earlier, later in itertools.pairwise(days)), default=0)
+    quiet = (extract.as_of - days[-1]).days
+    if quiet <= longest:
+        return None
+    return (
+        f"referrals: none in the {quiet:,} days from the last one ({days[-1]}) to the as-of date "
+        f"{extract.as_of}, longer than any gap between referrals in the extract (at most {longest} days): "
+        "the rates are fitted as if the clinic had no referral in those days; check --as-of (the date the "
+        "data were taken)"
+    )
+
+
 def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> Calibration:
     """Fit every part and merge the fragment onto the base config (ConfigError if the result is invalid).
 
@@ -144,6 +166,8 @@ def calibrate(extract: Extract, base_path: Path, only: Chosen | None = None) -> 
             f"{more}) came with another source than 'readmission'; they are fitted as readmissions "
             "(discharge.<type>), not as their source's referrals"
         )
+    if only is None and (quiet := quiet_before_as_of(extract)) is not None:
+        referrals.notes.append(quiet)
     intake = fit_intake(extract, sources, list(base.intake.outcomes_by_source), only)
     stay, stay_fit = fit_stay(extract, only, plan_rules(base))
     attendance = fit_attendance(extract)

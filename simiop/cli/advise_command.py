@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
     from simiop.experiments.advising import Advice
 
 
+class _Share(click.FloatRange):
+    """A share in (0, 1]; click's FloatRange lets nan through (every comparison with nan is false), which
+    then failed inside the advice as a ValueError traceback."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = float(super().convert(value, param, ctx))
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number in the range 0<x<=1.", param, ctx)
+        return number
+
+
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -35,7 +47,7 @@ if TYPE_CHECKING:
     "--precision",
     default=0.05,
     show_default=True,
-    type=click.FloatRange(0.0, 1.0, min_open=True),
+    type=_Share(0.0, 1.0, min_open=True),
     help="Target 95% CI half-width as a share of the mean (0.05 = within 5%).",
 )
 @click.option(

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from simiop.app.cache import DEFAULT_KEEP_DAYS, default_root, prune
+from simiop.atomic import OutputWriteError, probe_writable
 from simiop.cli.common import fail, load_or_fail
 
 PRIVATE_OPTIONS = (
@@ -112,6 +113,16 @@ def app(
     if runs is not None:
         environment["SIMIOP_APP_RUNS"] = str(runs.resolve())
     root = runs if runs is not None else default_root()
+    try:  # before serving: a runs folder that cannot be written failed each Run pressed, on the page
+        probe_writable(root)
+    except OSError as exc:
+        where, allowed = (
+            (f"command line: --runs {runs}", "a folder simiop can write")
+            if runs is not None
+            else (str(root), "a folder simiop can write: give one with --runs DIR")
+        )
+        why = OutputWriteError(root, exc, started=False).reason
+        fail([f"{where}: cannot be written ({why}) (allowed {allowed})"])
     if pruned := prune(root, keep_days):
         click.echo(pruned_message(root, pruned, keep_days))
     if jobs is not None:

@@ -102,7 +102,8 @@ def sensitivity(
         )
         sys.exit(INTERRUPTED)
     click.echo(outcome.sentence)
-    click.echo(f"{outcome.cells_run} replications run, {outcome.cells_kept} kept; results in {out_dir}/")
+    kept = f", {outcome.cells_kept} kept from before" if outcome.cells_kept else ""  # as simiop run says it
+    click.echo(f"{outcome.cells_run} replications run{kept}; results in {out_dir}/")
 
 
 def rebuild_report(out: Path) -> None:

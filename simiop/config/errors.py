@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Sequence
@@ -248,6 +249,9 @@ def _fields_of(root: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     return []
 
 
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+"""A number written with a leading zero, which the config reader keeps as text (simiop/config/yamlio.py)."""
+
 _TYPE_WORDS = {
     "float_type": "a number",
     "int_type": "a whole number",
@@ -311,6 +315,17 @@ def _problem(error: Any, root: type[BaseModel]) -> list[Problem]:
         return [Problem(path, "out of range", got, allowed)]
     if kind == "finite_number":
         return [Problem(path, "not a finite number", got, "a finite number")]
+    if kind in ("int_type", "float_type") and isinstance(value, str) and _LEADING_ZERO.match(value):
+        # The YAML reader keeps 045 as text (YAML 1.1 would read octal 37, YAML 1.2 reads 45).
+        written = int(value.replace("_", ""))
+        return [
+            Problem(
+                path,
+                "a number with a leading zero is ambiguous (YAML 1.1 reads it as octal)",
+                got,
+                f"{_TYPE_WORDS[kind]} without leading zeros, e.g. {written}",
+            )
+        ]
     if kind in _TYPE_WORDS:
         return [Problem(path, "wrong type", got, _TYPE_WORDS[kind])]
     if kind == "literal_error":

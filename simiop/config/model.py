@@ -23,6 +23,7 @@ from simiop.config.clock import Window, clock_text, intake_slot_windows, program
 from simiop.config.closures import holiday_warnings
 from simiop.config.discharge import DischargeConfig
 from simiop.config.errors import Problem
+from simiop.config.ignored import ignored_settings
 from simiop.config.intake import IntakeConfig
 from simiop.config.money import MoneyConfig
 from simiop.config.reach import unreachable_tracks
@@ -117,6 +118,7 @@ class SimiopConfig(Frozen):
             *intake_warnings(self),
             *disengagement_warnings(self.attendance, self.length_of_stay),
             *budget_warnings(self.money.budget, self.staff.roles),
+            *ignored_settings(self.tracks, self.staff.roles),
         ]
         return [Problem(*finding).format("warning") for finding in findings]
 

@@ -614,8 +614,9 @@ close, `intake.priority_seats_per_slot` with no priority source, a `warm_handoff
 step-down, a warm hand-off's `admit_within_days` at or below its earliest `ready_after_days` (every hand-off
 lapses), a `max_stay_days` below the mean planned stay or at or before the first recertification,
 no-starts or the dropout hazard with absence dropout switched off (`consecutive_absences_to_dropout: 60`),
-and start-up salary months (`money.budget.startup.salary_months_before_opening`) for a role with nobody at
-opening (count 0: they budget nothing).
+start-up salary months (`money.budget.startup.salary_months_before_opening`) for a role with nobody at
+opening (count 0: they budget nothing), and settings the model does not read: `admission.cohort_weekdays`
+under a policy other than `cohort`, and a `caseload_cap` on a role that is no track's `facilitator_role`.
 `simiop validate`, `run` and `experiment`
 print them to stderr as `FILE: warning: ...` lines (exit status unchanged); in Python, `config.warnings()`
 returns the same lines and nothing is printed.

@@ -1,11 +1,13 @@
 """Safe YAML reading that refuses the YAML 1.1 surprises a config must not contain.
 
-Only plain data is built (no Python objects). Two YAML 1.1 quirks are removed
+Only plain data is built (no Python objects). Three YAML 1.1 quirks are removed
 because they silently change values: a repeated key (the last one would win)
 is an error (a key that overrides one merged in with ``<<: *anchor`` is not:
-that is what a merge is for), and ``10:30`` stays the text "10:30" instead of becoming the
-base-60 number 630. Dates stay text too, so that an impossible date such as
-2027-02-30 is reported by the validator like any other bad value instead of
+that is what a merge is for), ``10:30`` stays the text "10:30" instead of becoming the
+base-60 number 630, and a number with a leading zero (``045``) stays text instead of becoming
+the octal number 37 (YAML 1.2 and editors' YAML servers read it as 45), so that a number field
+refuses it in one line instead of running with another value. Dates stay text too, so that an
+impossible date such as 2027-02-30 is reported by the validator like any other bad value instead of
 failing inside the YAML parser.
 """
 
@@ -36,7 +38,6 @@ _ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int",
     re.compile(
         r"""^(?:[-+]?0b[0-1_]+
-        |[-+]?0[0-7_]+
         |[-+]?(?:0|[1-9][0-9_]*)
         |[-+]?0x[0-9a-fA-F_]+)$""",
         re.X,

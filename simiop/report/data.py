@@ -189,7 +189,7 @@ def load(out: Path) -> ResultFolder:
     if manifest.get("status") != COMPLETE:
         raise ConfigError(
             str(out),
-            [Problem("", "the run is not finished; run the same command again to finish it, then report")],
+            [Problem("", "the run is not finished; run the same command again to finish it first")],
         )
     plan = plan_of(out, manifest)
     missing = [name for name in (SUMMARY, KPIS, PROJECTIONS) if not (out / name).is_file()]

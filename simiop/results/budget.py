@@ -421,7 +421,7 @@ def budget_of_folder(out: Path, scenario: str | None = None) -> Budget:
 
     folder = load(out)
     plan = folder.plan
-    wanted = scenario or folder.base.name
+    wanted = folder.base.name if scenario is None else scenario  # "" is a name asked for, not "the base"
     found = [s for s in plan.scenarios if s.name == wanted]
     if not found:
         raise KeyError(f"no scenario {wanted!r}; scenarios are {', '.join(s.name for s in plan.scenarios)}")

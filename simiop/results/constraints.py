@@ -171,8 +171,9 @@ def _wait_list(means: Mapping[str, float]) -> list[Finding]:
             "",
             share,
             WAIT_LIST_LOSS_SHARE,
-            f"The programme is short of seats: {left:,.0f} people accepted at intake ({share:.0%}) left "
-            "before a seat came free.",
+            # accepted at intake, by a warm hand-off or straight from the referral (direct_admission)
+            f"The programme is short of seats: {left:,.0f} people accepted for the programme ({share:.0%}) "
+            "left before a seat came free.",
         )
     ]
 

@@ -52,7 +52,14 @@ def value_of(spec: UncertainInput, u: np.ndarray) -> np.ndarray:
     else:
         values = low + u * width
     clipped: np.ndarray = np.clip(np.asarray(values, dtype=float), low, high)
-    return np.rint(clipped) if spec.integer else clipped
+    return np.rint(clipped) if _rounded(spec) else clipped
+
+
+def _rounded(spec: UncertainInput) -> bool:
+    """Whether the input's own value is rounded: with ``scale`` it is a multiplier, and the whole number is
+    the scaled field, rounded where it is set (study.input_changes); rounding the multiplier would turn
+    0.7 and 1.3 both into 1."""
+    return spec.integer and not spec.scale
 
 
 def _problem(inputs: Sequence[str]) -> dict[str, object]:
@@ -68,7 +75,7 @@ def oat_design(inputs: Mapping[str, UncertainInput]) -> Design:
     for index, (name, spec) in enumerate(inputs.items()):
         for end, value in (("low", spec.low), ("high", spec.high)):
             row = np.full(len(names), np.nan)
-            row[index] = float(np.rint(value)) if spec.integer else value
+            row[index] = float(np.rint(value)) if _rounded(spec) else value
             rows.append(row)
             labels.append(f"{name}={end}")
     return Design("oat", names, np.array(rows), None, tuple(labels))

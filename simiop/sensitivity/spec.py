@@ -100,7 +100,8 @@ class UncertainInput(Frozen):
     the mix still sums to 1."""
 
     integer: bool = False
-    """The config field is a whole number (a staff count, a group size): values are rounded."""
+    """The config field is a whole number (a staff count, a group size): values are rounded (with ``scale``,
+    each scaled value, not the multiplier)."""
 
     distribution: Distribution | None = None
     """How likely each value in [low, high] is (sobol, morris, psa); default uniform."""

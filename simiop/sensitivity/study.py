@@ -8,7 +8,7 @@ it from the result folder alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,11 +173,19 @@ class Study:
                         else f"inputs ({', '.join(varied)})"
                     )
                     problems = [
-                        Problem(f"{where} at point {label}: {p.path}", p.message, p.got, p.allowed)
+                        Problem(f"{where} at point {label}: {p.path}", p.message, p.got, _hinted(p))
                         for p in exc.problems
                     ]
                     raise ConfigError(source, problems) from None
         return configs
+
+
+def _hinted(problem: Problem) -> str | None:
+    """What is allowed, saying how to give a whole-number field a whole number: an input's values are
+    numbers like 2.0, which such a field refuses ("got 2; allowed a whole number" said no more)."""
+    if problem.message == "wrong type" and problem.allowed == "a whole number":
+        return "a whole number: give the input integer: true to round its values"
+    return problem.allowed
 
 
 def input_changes(data: Any, name: str, spec: UncertainInput, value: float) -> dict[str, Any]:
@@ -188,11 +196,13 @@ def input_changes(data: Any, name: str, spec: UncertainInput, value: float) -> d
         parts = split_path(path)
         current = value_at(data, parts)
         if spec.scale:
+            # integer: the scaled value is rounded (each item of a list), not the multiplier.
+            whole: Callable[[float], float] = round if spec.integer else float
             changes[path] = (
-                [item * value for item in current] if isinstance(current, list) else current * value
+                [whole(item * value) for item in current]
+                if isinstance(current, list)
+                else whole(current * value)
             )
-            if spec.integer:
-                changes[path] = round(changes[path])
         elif spec.rebalance:
             parent_path = ".".join(str(p) for p in parts[:-1])
             mix = value_at(data, parts[:-1])
