@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +116,17 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     code, _, _ = run("init", "--force", str(target))
     assert code == 0
     assert target.read_text(encoding="utf-8") == BASELINE.read_text(encoding="utf-8")
+
+
+def test_init_force_refuses_a_target_that_is_not_a_file(tmp_path: Path) -> None:
+    """``simiop init /dev/full --force`` renamed the starter over the device node (found by the break test
+    of 2026-12-01): a pipe stands in for the device here, and stays a pipe."""
+    target = tmp_path / "pipe.yaml"
+    os.mkfifo(target)
+    code, _, err = run("init", "--force", str(target))
+    assert code == 2
+    assert err == f"{target}: not a regular file (a device, pipe or socket); --force overwrites only a file\n"
+    assert stat.S_ISFIFO(target.stat().st_mode)
 
 
 def test_init_into_missing_folder(tmp_path: Path) -> None:

@@ -104,6 +104,8 @@ def init(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         fail([f"{path}: already exists (use --force to overwrite)"])
+    if path.exists() and not path.is_file():  # a device or a pipe: the rename would replace the node itself
+        fail([f"{path}: not a regular file (a device, pipe or socket); --force overwrites only a file"])
     blocker = file_in_the_way(path)
     if blocker is not None:
         fail([f"{path}: {blocker} is a file, not a folder"])
