@@ -31,6 +31,7 @@ is *earned* on the date of service and *collected* on the date paid.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from typing import Final, Literal, get_args
 
 import numpy as np
 
+from simiop.config.durations import add_years, fiscal_start
 from simiop.config.model import SimiopConfig
 from simiop.config.staff import StaffRole
 from simiop.model.records import Records
@@ -45,7 +47,6 @@ from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.results.grouping import distinct_pairs
 from simiop.streams import RandomStreams
 
-DAYS_PER_YEAR = 365.25
 STANDARD_WEEKLY_HOURS = 9.0
 """The weekly service hours an IOP patient-week should reach (Medicare's 9 h); KPIs report the share."""
 
@@ -73,20 +74,57 @@ COVER_COST = "cover_cost_usd"
 records have it, so cover paid by the hour counts wherever salaries do (totals, KPIs, periods)."""
 
 
-def staff_row_costs(salary_per_fte_day: np.ndarray, role: np.ndarray, staff: Columns) -> np.ndarray:
-    """Each staff row's cost (USD): its role's daily salary and benefits per employed FTE, plus its cover.
+def staff_row_costs(
+    annual_per_fte: np.ndarray, role: np.ndarray, staff: Columns, year_days: np.ndarray
+) -> np.ndarray:
+    """Each staff row's cost (USD): its role's salary and benefits per employed FTE for that day, plus its
+    cover.
 
-    ``salary_per_fte_day`` is per role (``daily_staff_cost_usd``), ``role``
-    each row's position in it; cover is what the role's per-diem people were
-    paid that day (staff.csv ``cover_cost_usd``, 0 without a cover pool).
+    ``annual_per_fte`` is per role (``annual_staff_cost_usd``), ``role`` each
+    row's position in it, ``year_days`` each row's fiscal-year length
+    (``fiscal_year_days`` of its day): a day accrues 1/365 or 1/366 of the
+    annual amount. Cover is what the role's per-diem people were paid that
+    day (staff.csv ``cover_cost_usd``, 0 without a cover pool).
     """
-    cost: np.ndarray = salary_per_fte_day[role] * staff.array("employed_fte") + staff.array(COVER_COST)
+    cost: np.ndarray = annual_per_fte[role] * staff.array("employed_fte") / year_days + staff.array(
+        COVER_COST
+    )
     return cost
 
 
-def daily_staff_cost_usd(role: StaffRole) -> float:
-    """Salary and benefits of one FTE for one calendar day (cost accrues every day, open or not)."""
-    return role.annual_salary_usd * (1.0 + role.benefits_rate) / DAYS_PER_YEAR
+def annual_staff_cost_usd(role: StaffRole) -> float:
+    """Salary and benefits of one FTE for a whole year (USD/year); it accrues every calendar day, open or
+    not, a day's share being 1 / the days of its fiscal year (``fiscal_year_days``)."""
+    return role.annual_salary_usd * (1.0 + role.benefits_rate)
+
+
+def fiscal_year_days(opening: dt.date, fiscal_month: int, days: np.ndarray) -> np.ndarray:
+    """The length (365 or 366 days) of the fiscal year starting in ``fiscal_month`` that holds each of
+    ``days`` (whole days since ``opening``; shape kept).
+
+    Annual amounts (salaries, benefits, fixed costs) accrue by the day at 1 / this length, so a whole
+    fiscal year of a budget shows exactly the annual figure a grant application states (dividing by
+    365.25, as simiop did before 2026-12, showed $119,918 of a $120,000 a year in a 365-day year).
+    """
+    whole = np.asarray(days, dtype=np.int64)
+    last = int(whole.max()) if whole.size else 0
+    starts: list[int] = []
+    lengths: list[int] = []
+    start = fiscal_start(opening, fiscal_month)
+    while not starts or starts[-1] <= last:
+        following = add_years(start, 1)
+        starts.append((start - opening).days)
+        lengths.append((following - start).days)
+        start = following
+    found = np.searchsorted(np.array(starts), whole, side="right") - 1
+    return np.array(lengths, dtype=float)[found]
+
+
+def year_shares(config: SimiopConfig, first: int, end: int) -> np.ndarray:
+    """Each whole day's share of its fiscal year, for days [first, end) since opening (shape (end - first,)):
+    what one day accrues of an annual amount."""
+    days = np.arange(first, max(first, end))
+    return 1.0 / fiscal_year_days(config.clinic.opening_date, config.money.fiscal_year_start_month, days)
 
 
 def running_sum(values: np.ndarray) -> float:
@@ -488,13 +526,18 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     roles = list(config.staff.roles)
     all_roles = staff.codes("role", roles)
     role = all_roles[staff_counted]
-    daily = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
-    staff_cost = grouped_sums(role, staff_row_costs(daily, all_roles, staff)[staff_counted], len(roles))
+    annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
+    year_days = fiscal_year_days(
+        config.clinic.opening_date, config.money.fiscal_year_start_month, staff.array("day")
+    )
+    staff_cost = grouped_sums(
+        role, staff_row_costs(annual, all_roles, staff, year_days)[staff_counted], len(roles)
+    )
     staff_cost_by_role = {
         roles[code]: float(staff_cost[code]) for code in _first_seen_order(role, len(roles))
     }
     # The same whole days as the staff rows above: day d counts when d >= from_day.
-    days_counted = max(0, math.ceil(horizon) - max(0, math.ceil(from_day)))
+    fixed_years = running_sum(year_shares(config, max(0, math.ceil(from_day)), math.ceil(horizon)))
     return Billing(
         attended_days=int(counted.sum()),
         billable_days=int(billable.sum()),
@@ -520,7 +563,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
         unbilled_days_by_reason=dict(zip(UNBILLED_REASONS, unbilled_codes.tolist(), strict=True)),
         staff_cost_usd=sum(staff_cost_by_role.values()),
         staff_cost_by_role_usd=dict(sorted(staff_cost_by_role.items())),
-        fixed_cost_usd=config.money.fixed_costs_usd_per_year * days_counted / DAYS_PER_YEAR,
+        fixed_cost_usd=config.money.fixed_costs_usd_per_year * fixed_years,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simiop.config import read_config_data
+from simiop.config import SimiopConfig, read_config_data
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
@@ -22,6 +23,17 @@ EXPERIMENTS = sorted(
 optimise_*.yaml optimisation files: test_optimise.py)."""
 
 _BASELINE_DATA = read_config_data(BASELINE)
+
+
+def accrued_years(config: SimiopConfig, days: range) -> float:
+    """What ``days`` (whole days since opening) accrue of an annual amount, worked out plainly with dates:
+    each day 1 / the days of the fiscal year (money.fiscal_year_start_month) holding it."""
+    month, total = config.money.fiscal_year_start_month, 0.0
+    for day in days:
+        date = config.clinic.opening_date + dt.timedelta(days=day)
+        start = dt.date(date.year if date.month >= month else date.year - 1, month, 1)
+        total += 1.0 / (dt.date(start.year + 1, month, 1) - start).days
+    return total
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import itertools
 import math
 from collections import defaultdict
 
-from simiop.billing import DAYS_PER_YEAR, totals
+from simiop.billing import totals
 from simiop.config.base import hours_of
 from simiop.config.clock import weekly_direct_limit_hours
 from simiop.config.model import SimiopConfig
@@ -23,6 +23,7 @@ from simiop.model.records import (
     Records,
 )
 from tests.billed import billed_records
+from tests.conftest import accrued_years
 
 EPS = 1e-9
 
@@ -158,7 +159,8 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
     counted = [day for day in range(calendar.days) if day >= warmup]
     assert math.isclose(
         billing.fixed_cost_usd,
-        config.money.fixed_costs_usd_per_year * len(counted) / DAYS_PER_YEAR,
+        config.money.fixed_costs_usd_per_year
+        * accrued_years(config, range(math.ceil(warmup), calendar.days)),
         rel_tol=1e-12,
         abs_tol=1e-9,
     )

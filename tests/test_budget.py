@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from scipy import stats
 
-from simiop.config import SimiopConfig, validate_config
+from simiop.billing import fiscal_year_days, year_shares
+from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.results.budget import Budget, BudgetRow, budget_rows, compute_budget, projection_lines, render
 from simiop.results.kinds import possible
 from simiop.results.projections import ScenarioPeriods
@@ -21,8 +24,9 @@ from tests.test_cli import run
 
 FY2028 = ("fiscal_year", "FY2028", "2027-07-01", "2028-06-30", "366")
 FY2029 = ("fiscal_year", "FY2029", "2028-07-01", "2029-06-30", "365")
-PER_DAY = 100.0
-"""Salary of one FTE per day: every role is paid 36,525 a year (365.25 days)."""
+ANNUAL = 36525.0
+"""Every role's annual salary, and the fixed costs a year: what a whole fiscal year of one FTE accrues,
+366 days (FY2028) or 365 (FY2029) alike."""
 
 
 def hand_config(data: dict[str, Any], **budget: Any) -> SimiopConfig:
@@ -48,11 +52,11 @@ def periods_of(
     """Two replications over FY2028 and FY2029; replication 1 paid ``cover`` for per-diem staff in FY2029."""
     fte = total_fte(config)
     scenario = ScenarioPeriods("base")
-    for position, (key, days) in enumerate(((FY2028, 366), (FY2029, 365))):
-        staff = PER_DAY * 1.2 * fte * days
+    for position, key in enumerate((FY2028, FY2029)):
+        staff = ANNUAL * 1.2 * fte  # a whole fiscal year: the annual salaries and benefits
         scenario.values[key] = {
             "staff_cost_usd": [staff, staff + (cover if position == 1 else 0.0)],
-            "fixed_cost_usd": [PER_DAY * days] * 2,
+            "fixed_cost_usd": [ANNUAL] * 2,
             "revenue_usd": earned[2 * position : 2 * position + 2],
             "cash_collected_usd": collected[2 * position : 2 * position + 2],
         }
@@ -88,14 +92,14 @@ def test_every_line_by_hand(baseline_data: dict[str, Any]) -> None:
     therapist = config.staff.roles["therapist"]
     assert means(line(budget, "fte", "therapist"))[:2] == [therapist.count * therapist.fte] * 2
     assert math.isnan(line(budget, "fte", "therapist").cells[2].mean)  # FTE do not add up over years
-    salaries = [PER_DAY * fte * 366, PER_DAY * fte * 365 * 1.03]  # 3% from the second fiscal year
+    salaries = [ANNUAL * fte, ANNUAL * fte * 1.03]  # whole fiscal years; 3% from the second one
     cover = [0.0, 1000.0 / 2 * 1.03]  # the mean of 0 and 1,000, escalated with salaries
     fringe = [0.2 * s for s in salaries]  # no fringe on cover
-    other = [PER_DAY * 366, PER_DAY * 365 * 1.02]
+    other = [ANNUAL, ANNUAL * 1.02]
     startup_salary = 36525.0 * therapist.count * therapist.fte * 2 / 12
     startup = [startup_salary * 1.2 + 5000, 0.0]  # all in the fiscal year of opening
     direct = [salaries[y] + cover[y] + fringe[y] + other[y] + startup[y] for y in range(2)]
-    mtdc = [direct[0] - 50.0 * 366, direct[1] - 50.0 * 365 * 1.02]  # 18,262.50 a year is 50 a day
+    mtdc = [direct[0] - 18262.5, direct[1] - 18262.5 * 1.02]  # 18,262.50 a year, whole years
     indirect = [0.1 * base for base in mtdc]
     total = [direct[y] + indirect[y] for y in range(2)]
     expected = {
@@ -138,15 +142,16 @@ def test_a_hire_counts_from_its_date(baseline_data: dict[str, Any]) -> None:
         [at_opening + 2 * 182 / 366, at_opening + 2]
     )  # the baseline's therapists: fte 1
     salaries = means(line(budget, "salaries", "therapist"))
-    assert salaries[0] - means(line(plain, "salaries", "therapist"))[0] == pytest.approx(PER_DAY * 2 * 182)
+    assert salaries[0] - means(line(plain, "salaries", "therapist"))[0] == pytest.approx(
+        ANNUAL * 2 * 182 / 366
+    )
 
 
 def test_salaries_and_wages_base_leaves_fringe_out(baseline_data: dict[str, Any]) -> None:
     config = hand_config(baseline_data, indirect={"rate": 0.5, "base": "salaries_and_wages"})
     budget = compute_budget(config, periods_of(config, 0.0, [0.0] * 4, [0.0] * 4), 2)
     assert means(line(budget, "indirect")) == pytest.approx(
-        [0.5 * PER_DAY * total_fte(config) * days for days in (366, 365)]
-        + [0.5 * PER_DAY * total_fte(config) * 731]
+        [0.5 * ANNUAL * total_fte(config)] * 2 + [0.5 * ANNUAL * total_fte(config) * 2]
     )
 
 
@@ -451,3 +456,38 @@ def test_start_up_months_for_a_role_with_nobody_at_opening_are_warned(baseline_d
         "opening (count 0), and start-up salary is for the people at opening, so these months budget nothing "
         "(got 3; allowed a role with count > 0, or 0)"
     ]
+
+
+def test_fiscal_year_days_give_each_day_its_fiscal_years_length() -> None:
+    """2027-01-04 opening, fiscal years from July: FY2027 has 365 days, FY2028 366 (29 February 2028),
+    FY2029 365; a whole fiscal year's days accrue exactly one year."""
+    opening = dt.date(2027, 1, 4)
+    july_2027, july_2028, july_2029 = ((dt.date(y, 7, 1) - opening).days for y in (2027, 2028, 2029))
+    days = np.array([0, july_2027 - 1, july_2027, july_2028 - 1, july_2028, july_2029 - 1])
+    assert fiscal_year_days(opening, 7, days).tolist() == [365, 365, 366, 366, 365, 365]
+    assert fiscal_year_days(opening, 1, np.array([0, 361, 362])).tolist() == [365, 365, 366]  # 2028 from 362
+    assert math.fsum(year_shares(load_config(BASELINE), july_2027, july_2028)) == pytest.approx(
+        1.0, abs=1e-12
+    )
+
+
+def test_a_whole_fiscal_year_budgets_the_annual_salaries_and_fixed_costs(tmp_path: Path) -> None:
+    """What a grant application states: 3 therapists at $68,030 are $204,090 in a whole fiscal year of 366
+    days and of 365 alike, and $120,000 of fixed costs a year are $120,000 (at 1/365.25 a day they showed
+    $204,509 / $203,950 and $120,246 / $119,918)."""
+    out = tmp_path / "out"
+    changes = ("clinic.opening_date=2027-07-01", "simulation.fiscal_years=2")
+    code, _, err = run(
+        "run", str(BASELINE), "--out", str(out), "-r", "2", "--tables", "none", "--no-report",
+        *(item for change in changes for item in ("--set", change)),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = budget_rows(out)
+    config = load_config(BASELINE)
+    therapist = config.staff.roles["therapist"]
+    salaries = next(row for row in rows if row.kind == "salaries" and row.role == "therapist")
+    assert means(salaries) == pytest.approx(
+        [therapist.annual_salary_usd * therapist.count] * 2 + [2 * 204_090.0]
+    )
+    fixed = config.money.fixed_costs_usd_per_year
+    assert means(line_of(rows, "other_direct")) == pytest.approx([fixed, fixed, 2 * fixed])

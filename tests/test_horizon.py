@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simiop.billing import DAYS_PER_YEAR, bill
+from simiop.billing import bill
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.durations import duration_days, whole_days
 from simiop.model import simulate
@@ -25,7 +25,7 @@ from simiop.model.records import CENSORED, IN_PROGRAMME, Records
 from simiop.results.kpis import compute_kpis
 from simiop.results.periods import period_metrics
 from simiop.results.tables import day_number, render_tables
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, accrued_years
 from tests.invariants import check_invariants
 from tests.test_cli import run
 from tests.test_model import clinic_variants
@@ -54,7 +54,8 @@ def test_a_horizon_runs_whole_days_rounded_up(text: str) -> None:
     assert all(row.employed > 0 for row in staff if config.staff.roles[row.role].count)
     kpis = compute_kpis(config, records)
     assert kpis["fixed_cost_usd"] == pytest.approx(
-        config.money.fixed_costs_usd_per_year * config.simulation.horizon_days / DAYS_PER_YEAR
+        config.money.fixed_costs_usd_per_year
+        * accrued_years(config, range(math.ceil(config.simulation.horizon_days)))
     )
 
 
@@ -83,7 +84,8 @@ def test_periods_cover_the_same_whole_days_as_staff_cost() -> None:
             {row.day for row in records.staff_days if period.first_day <= row.day < period.end_day}
         )
         assert values["fixed_cost_usd"] == pytest.approx(
-            config.money.fixed_costs_usd_per_year * days / DAYS_PER_YEAR
+            config.money.fixed_costs_usd_per_year
+            * accrued_years(config, range(period.first_day, period.end_day))
         )
 
 
@@ -91,9 +93,9 @@ def test_fractional_warmup_costs_the_same_days_as_staff() -> None:
     config = load_config(BASELINE, ["simulation.horizon_days=100", "simulation.warmup_days=10.5"])
     records = simulate(config)
     kpis = compute_kpis(config, records)
-    staff_days = 100 - 11  # days 11..99: a day counts when it is on or after the warm-up
     assert kpis["fixed_cost_usd"] == pytest.approx(
-        config.money.fixed_costs_usd_per_year * staff_days / DAYS_PER_YEAR
+        config.money.fixed_costs_usd_per_year
+        * accrued_years(config, range(11, 100))  # days 11..99: on or after the warm-up
     )
     # Flows from the same midnight as costs (were counted from 10.5 while costs began at day 11).
     assert config.simulation.warmup_days == 11

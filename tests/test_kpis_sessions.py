@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pytest
 
-from simiop.billing import bill, daily_staff_cost_usd, totals
+from simiop.billing import annual_staff_cost_usd, bill, totals
 from simiop.config import SimiopConfig, load_config
 from simiop.model.records import (
     Episode,
@@ -31,7 +31,7 @@ from simiop.results.columns import Columns, RunColumns, columns_of
 from simiop.results.kpis import _optional_sum, compute_kpis
 from simiop.results.periods import period_metrics
 from simiop.results.session_kpis import groups_covered, missed_care_kpis, role_of
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, accrued_years
 
 WARMUP = 7
 NAN = float("nan")
@@ -379,7 +379,9 @@ def test_cover_columns_add_to_staff_cost_and_their_kpis() -> None:
 
 def test_without_cover_columns_staff_cost_is_the_salaries_to_the_bit() -> None:
     salaries = sum(
-        daily_staff_cost_usd(CONFIG.staff.roles[row.role]) * row.employed_fte
+        annual_staff_cost_usd(CONFIG.staff.roles[row.role])
+        * row.employed_fte
+        * accrued_years(CONFIG, range(row.day, row.day + 1))
         for row in STAFF_DAYS
         if row.day >= WARMUP
     )

@@ -18,13 +18,14 @@ opening, for the days of that FY inside the run:
 
 - FTE by role: employed FTE averaged over those days (count and hires x fte;
   the same in every replication).
-- Salaries by role: annual salary x FTE-days / 365.25 x (1 + escalation)^k.
+- Salaries by role: annual salary x FTE-days / days of the FY (365 or 366) x (1 + escalation)^k: a whole
+  FY of one FTE is the annual salary, as the results accrue it (simiop.billing.fiscal_year_days).
 - Fringe: each role's salaries x its benefits_rate.
 - Per-diem cover: the staff cost of the replication's periods.csv less the
   salaries and benefits above (what cover people were paid by the hour, no
   fringe), x (1 + escalation)^k.
-- Other direct costs: money.fixed_costs_usd_per_year over the days
-  x (1 + inflation)^k.
+- Other direct costs: money.fixed_costs_usd_per_year x the share of the FY's days
+  inside the run x (1 + inflation)^k.
 - Start-up: pre-opening months of salary and fringe of the people at opening,
   and one-off items, all in the FY of opening (grant year 1) at its rates.
 - Indirect: rate x base (MTDC, total direct costs, or salaries and wages).
@@ -63,9 +64,6 @@ from simiop.results.stats import MIN_REPLICATIONS, Summary, clip, summarise
 
 if TYPE_CHECKING:
     from simiop.experiments.plan import ScenarioPlan
-
-DAYS_PER_YEAR = 365.25
-"""As the results accrue salaries (simiop.billing)."""
 
 TOTAL = "Total"
 Unit = Literal["FTE", "USD"]
@@ -248,10 +246,11 @@ def compute_budget(config: SimiopConfig, periods: ScenarioPeriods, replications:
         spans.append((first_day, first_day + year.days))
         first_day += year.days
     days = np.array([max(y.days, 1) for y in years], dtype=float)[:, None]
+    whole = np.array([y.whole_days for y in years], dtype=float)[:, None]  # 365 or 366: what a day accrues
     fte_total = np.zeros((len(years), 1))
     for name, role in config.staff.roles.items():
         fte_days = np.array([_employed_fte_days(role, opening, a, b) for a, b in spans])[:, None]
-        base = role.annual_salary_usd * fte_days / DAYS_PER_YEAR
+        base = role.annual_salary_usd * fte_days / whole
         unescalated_staff += base * (1 + role.benefits_rate)
         salary = base * escalation * ones
         salaries_by_role.append((name, salary))
@@ -286,7 +285,7 @@ def compute_budget(config: SimiopConfig, periods: ScenarioPeriods, replications:
         base = wages + startup_salary
     else:
         excluded = indirect_spec.excluded_from_mtdc_usd_per_year * np.array([y.days for y in years])[:, None]
-        base = direct - excluded / DAYS_PER_YEAR * inflation
+        base = direct - excluded / whole * inflation
     indirect = indirect_spec.rate * base
     total = direct + indirect
     rows += [

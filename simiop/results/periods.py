@@ -24,13 +24,14 @@ from functools import lru_cache
 import numpy as np
 
 from simiop.billing import (
-    DAYS_PER_YEAR,
     BilledRun,
+    annual_staff_cost_usd,
     bill,
-    daily_staff_cost_usd,
+    fiscal_year_days,
     meets_standard,
     patient_weeks,
     staff_row_costs,
+    year_shares,
 )
 from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
 from simiop.config.model import SimiopConfig
@@ -74,7 +75,8 @@ METRICS: dict[str, str] = {
     "cash_collected_usd": "cash received in the period, by payment date (service date + the payer's "
     "payment_lag_days); cash due after the horizon is in no period (USD)",
     "staff_cost_usd": "salaries and benefits of employed FTE, and per-diem cover where recorded (USD)",
-    "fixed_cost_usd": "money.fixed_costs_usd_per_year over the period's days (USD)",
+    "fixed_cost_usd": "money.fixed_costs_usd_per_year over the period's days, each day 1/365 or 1/366 of it "
+    "(the days of its fiscal year) (USD)",
     "total_cost_usd": "staff + fixed cost (USD)",
     "cost_per_completed_episode_usd": "total cost / completions in the period (USD); empty when none",
 }
@@ -327,10 +329,10 @@ def _metric_columns(
     track_day = track_days.array("day")
     held = track_days.array("groups_run") * sessions_per_day[track_days.codes("track", list(config.tracks))]
     staff = recorded.staff_days
-    salary = np.array([daily_staff_cost_usd(spec) for spec in config.staff.roles.values()])
+    annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_day = staff.array("day")
-    staff_cost = staff_row_costs(salary, staff.codes("role", list(config.staff.roles)), staff)
-    fixed_per_day = config.money.fixed_costs_usd_per_year / DAYS_PER_YEAR
+    year_days = fiscal_year_days(config.clinic.opening_date, config.money.fiscal_year_start_month, staff_day)
+    staff_cost = staff_row_costs(annual, staff.codes("role", list(config.staff.roles)), staff, year_days)
 
     index = _index(*key)
     at_day = index.of_whole(day)
@@ -369,7 +371,14 @@ def _metric_columns(
         met_weeks / all_weeks if all_weeks else math.nan
         for all_weeks, met_weeks in zip(weeks, met, strict=True)
     ]
-    fixed = [fixed_per_day * (period.end_day - period.first_day) for period in all_periods]
+    # Each day accrues 1/365 or 1/366 of the year's fixed costs (billing.fiscal_year_days): a whole fiscal
+    # year holds exactly fixed_costs_usd_per_year.
+    fixed_per_year = config.money.fixed_costs_usd_per_year
+    last = max((period.end_day for period in all_periods), default=0)
+    accrued = np.concatenate(([0.0], np.cumsum(year_shares(config, 0, last))))
+    fixed = [
+        fixed_per_year * float(accrued[period.end_day] - accrued[period.first_day]) for period in all_periods
+    ]
     per_period["fixed_cost_usd"] = fixed
     total = [
         staff + fixed_cost for staff, fixed_cost in zip(per_period["staff_cost_usd"], fixed, strict=True)
