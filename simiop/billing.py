@@ -120,11 +120,15 @@ def fiscal_year_days(opening: dt.date, fiscal_month: int, days: np.ndarray) -> n
     return np.array(lengths, dtype=float)[found]
 
 
+def year_days_of(config: SimiopConfig, days: np.ndarray) -> np.ndarray:
+    """``fiscal_year_days`` of ``days`` for the config's opening date and fiscal year."""
+    return fiscal_year_days(config.clinic.opening_date, config.money.fiscal_year_start_month, days)
+
+
 def year_shares(config: SimiopConfig, first: int, end: int) -> np.ndarray:
     """Each whole day's share of its fiscal year, for days [first, end) since opening (shape (end - first,)):
     what one day accrues of an annual amount."""
-    days = np.arange(first, max(first, end))
-    return 1.0 / fiscal_year_days(config.clinic.opening_date, config.money.fiscal_year_start_month, days)
+    return 1.0 / year_days_of(config, np.arange(first, max(first, end)))
 
 
 def running_sum(values: np.ndarray) -> float:
@@ -527,9 +531,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     all_roles = staff.codes("role", roles)
     role = all_roles[staff_counted]
     annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
-    year_days = fiscal_year_days(
-        config.clinic.opening_date, config.money.fiscal_year_start_month, staff.array("day")
-    )
+    year_days = year_days_of(config, staff.array("day"))
     staff_cost = grouped_sums(
         role, staff_row_costs(annual, all_roles, staff, year_days)[staff_counted], len(roles)
     )

@@ -27,10 +27,10 @@ from simiop.billing import (
     BilledRun,
     annual_staff_cost_usd,
     bill,
-    fiscal_year_days,
     meets_standard,
     patient_weeks,
     staff_row_costs,
+    year_days_of,
     year_shares,
 )
 from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
@@ -331,7 +331,7 @@ def _metric_columns(
     staff = recorded.staff_days
     annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_day = staff.array("day")
-    year_days = fiscal_year_days(config.clinic.opening_date, config.money.fiscal_year_start_month, staff_day)
+    year_days = year_days_of(config, staff_day)
     staff_cost = staff_row_costs(annual, staff.codes("role", list(config.staff.roles)), staff, year_days)
 
     index = _index(*key)
