@@ -7,6 +7,7 @@ type, a union it mishandles) shows up as a schema path missing from the tables.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -277,3 +278,19 @@ def test_a_field_name_states_a_unit_when_the_description_does_not(name: str, uni
 def test_unit_rule_refuses_two_units() -> None:
     with pytest.raises(ValueError, match="several units"):
         unit_of("Hours (hours/week) or days (days/year).")
+
+
+def test_services_counted_default_names_both_cases() -> None:
+    """A payer's services_counted left out depends on professional_fees (a before-validator fills it in):
+    the reference's default column says both cases, not the field's own default (bundled payers' is wrong)."""
+    from simiop.config.money import counted_by_default
+
+    row = next(
+        line
+        for line in render_reference().splitlines()
+        if line.startswith("| `money.payers.<payer>.services_counted`")
+    )
+    default = row.split(" | ")[4]
+    for bundled in (True, False):
+        assert json.dumps(list(counted_by_default(bundled=bundled))) in default
+    assert "professional_fees" in default

@@ -610,3 +610,16 @@ def test_the_old_weekly_hours_key_names_its_replacement() -> None:
         "min_hours_per_day, weekly_requirement, services_counted, professional_fees, deductible_usd_per_year, "
         "coinsurance, authorization, payment_lag_days, collection_rate)"
     ]
+
+
+def test_schema_gives_no_single_default_for_services_counted() -> None:
+    """services_counted left out depends on professional_fees: the JSON schema (``simiop schema``, for
+    editors) must not show a default that is wrong for a payer whose per diem includes prescriber visits;
+    the field stays optional and its description says both cases."""
+    from simiop.cli.config_commands import config_json_schema
+
+    payer: Any = config_json_schema()["$defs"]
+    field = payer["Payer"]["properties"]["services_counted"]
+    assert "default" not in field
+    assert "services_counted" not in payer["Payer"].get("required", [])
+    assert "professional_fees" in field["description"]

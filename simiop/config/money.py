@@ -16,7 +16,7 @@ toward the per-diem service count.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -35,6 +35,12 @@ def counted_by_default(*, bundled: bool) -> tuple[CountedService, ...]:
     """A payer's services_counted when its config leaves it out: individual therapy and family sessions,
     and prescriber visits when the per diem includes them (``bundled``: no professional_fees)."""
     return ("individual_therapy", "family", "prescriber") if bundled else ("individual_therapy", "family")
+
+
+def _default_depends_on_fees(schema: dict[str, Any]) -> None:
+    """services_counted's JSON schema without a default: left out, it depends on professional_fees
+    (Payer._services_counted_by_default), which one fixed value cannot say; its description does."""
+    schema.pop("default", None)
 
 
 class WeeklyRequirement(Frozen):
@@ -135,7 +141,9 @@ class Payer(Frozen):
     weekly_requirement: WeeklyRequirement = WeeklyRequirement()
     """The payer's weekly hours rule: none, a plan-of-care need (scheduled hours) or a claim edit."""
 
-    services_counted: Annotated[tuple[CountedService, ...], FromList] = ("individual_therapy", "family")
+    services_counted: Annotated[
+        tuple[CountedService, ...], FromList, Field(json_schema_extra=_default_depends_on_fees)
+    ] = ("individual_therapy", "family")
     """Sessions besides groups that count as services of the programme day for this payer. A prescriber
     visit billed as a professional service (professional_fees) cannot also count. Left out, it is
     individual_therapy and family, and prescriber too when the payer has no professional_fees: its per

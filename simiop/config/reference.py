@@ -44,6 +44,7 @@ from simiop.config import base, calendar, care, distributions
 from simiop.config.descriptions import describe_fields
 from simiop.config.distributions import DISTRIBUTIONS, Distribution
 from simiop.config.model import SimiopConfig
+from simiop.config.money import counted_by_default
 
 __all__ = ["NAME_UNITS", "NO_VALUE", "REGENERATE", "UNIT_WORDS", "render_reference", "unit_of"]
 
@@ -470,6 +471,14 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
 """Fields the model requires but a config may leave out for another field that gives the same (the run's
 end: ``until`` or ``fiscal_years`` instead of ``horizon_days``, simiop.config.calendar.resolve_horizon)."""
 
+DEPENDENT_DEFAULTS: dict[str, str] = {
+    "money.payers.<payer>.services_counted": "`{}` without `professional_fees`, else `{}`".format(
+        *(json.dumps(list(counted_by_default(bundled=bundled))) for bundled in (True, False))
+    ),
+}
+"""Fields whose default depends on another field (a model_validator(mode="before") fills it in), where the
+field's own default would show only one case (simiop.config.money.counted_by_default)."""
+
 
 def _default(field: FieldInfo, path: str = "") -> str:
     """The value used when a field is omitted, as JSON (valid YAML), "required", or "required unless ..."
@@ -479,6 +488,8 @@ def _default(field: FieldInfo, path: str = "") -> str:
         if others:
             return "required unless " + " or ".join(f"`{other}`" for other in others) + " is given"
         return "required"
+    if path in DEPENDENT_DEFAULTS:
+        return DEPENDENT_DEFAULTS[path]
     value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel) and not value.model_fields_set:
         return "its fields' defaults"
