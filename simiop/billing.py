@@ -279,7 +279,7 @@ def bill(config: SimiopConfig, records: Records | RunColumns) -> BilledRun:
         return np.array(values)[code] if n else np.zeros(0, dtype=np.array(values).dtype)
 
     def counts(service: str) -> np.ndarray:
-        return setting([service in payer.services_counted for payer in payers])
+        return setting([service in payer.counted for payer in payers])
 
     groups = rows.array("groups", "int")
     programme_hours = rows.array("programme_hours")

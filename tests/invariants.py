@@ -185,7 +185,7 @@ def check_invariants(config: SimiopConfig, records: Records) -> None:
         assert day_row.reason != "claim_edit_week" or payer.weekly_requirement.kind == "claim_edit", day_row
         assert day_row.groups <= day_row.services_counted <= day_row.services, day_row
         if payer.professional_fees is not None:  # a professional visit never raises the per-diem count
-            listed = payer.services_counted
+            listed = payer.counted
             assert day_row.services_counted == (
                 day_row.groups
                 + int(day_row.individual_hours > 0 and "individual_therapy" in listed)

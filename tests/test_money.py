@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from simiop.api import load_config as api_load_config
+from simiop.api import with_changes
 from simiop.billing import CLAIM_EDIT_WEEK, FEWER_SERVICES, SHORT_DAY, totals
 from simiop.config import SimiopConfig, load_config, validate_config
 from simiop.config.errors import ConfigError
@@ -160,7 +162,7 @@ def test_services_counted_left_out_counts_the_prescriber_only_where_no_professio
         payer.pop("services_counted", None)
     payers["commercial"]["services_counted"] = ["family"]
     config = validate_config(baseline_data, "test")
-    counted = {name: payer.services_counted for name, payer in config.money.payers.items()}
+    counted = {name: payer.counted for name, payer in config.money.payers.items()}
     assert counted == {
         "medicare": ("individual_therapy", "family"),  # professional fees
         "medicaid": ("individual_therapy", "family"),  # professional fees
@@ -169,6 +171,25 @@ def test_services_counted_left_out_counts_the_prescriber_only_where_no_professio
     }
     again = validate_config(config.model_dump(mode="json"), "test")  # a dumped config reads the same
     assert again.money.payers == config.money.payers
+
+
+def test_a_left_out_services_counted_follows_the_fees_on_every_path() -> None:
+    """Found by the break test of the two money changes: the default was filled in when a file was first
+    read, so a change of professional_fees made afterwards (api.with_changes, sensitivity options) kept
+    the old list while --set and experiments followed the fees. Now a left-out list is kept left out and
+    worked out where it is used: Medicaid without its fees counts the prescriber however it was changed,
+    and fees added to a payer whose list was left out are never refused."""
+    drop = {"money.payers.medicaid.professional_fees": None}
+    fees = {"prescriber_initial_usd": 100.0, "prescriber_follow_up_usd": 50.0}
+    bundled = ("individual_therapy", "family", "prescriber")
+    config = load_config(BASELINE)
+    assert config.money.payers["medicaid"].services_counted is None  # left out in the file, kept so
+    from_file = load_config(BASELINE, ["money.payers.medicaid.professional_fees=null"])
+    assert from_file.money.payers["medicaid"].counted == bundled
+    assert with_changes(config, drop).money.payers["medicaid"].counted == bundled
+    assert api_load_config(BASELINE, drop).money.payers["medicaid"].counted == bundled
+    back = with_changes(with_changes(config, drop), {"money.payers.medicaid.professional_fees": fees})
+    assert back.money.payers["medicaid"].counted == ("individual_therapy", "family")
 
 
 def test_professional_fee_is_billed_even_when_the_per_diem_is_not() -> None:
@@ -620,6 +641,6 @@ def test_schema_gives_no_single_default_for_services_counted() -> None:
 
     payer: Any = config_json_schema()["$defs"]
     field = payer["Payer"]["properties"]["services_counted"]
-    assert "default" not in field
+    assert field.get("default") is None  # left out (null): Payer.counted follows professional_fees
     assert "services_counted" not in payer["Payer"].get("required", [])
     assert "professional_fees" in field["description"]

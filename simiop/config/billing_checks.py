@@ -66,7 +66,7 @@ def billing_warnings(config: SimiopConfig) -> Iterator[Finding]:
                 f"{payer.min_services_per_day} with min_hours_per_day {payer.min_hours_per_day:g}",
                 "require at least 1 service, or a min_hours_per_day above 0",
             )
-        counted = set(payer.services_counted)
+        counted = set(payer.counted)
         extra_services = int(services.individual_therapy is not None and "individual_therapy" in counted)
         extra_services += int(services.family is not None and "family" in counted)
         extra_services += int(services.prescriber is not None and "prescriber" in counted)

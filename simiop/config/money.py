@@ -16,7 +16,7 @@ toward the per-diem service count.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -35,12 +35,6 @@ def counted_by_default(*, bundled: bool) -> tuple[CountedService, ...]:
     """A payer's services_counted when its config leaves it out: individual therapy and family sessions,
     and prescriber visits when the per diem includes them (``bundled``: no professional_fees)."""
     return ("individual_therapy", "family", "prescriber") if bundled else ("individual_therapy", "family")
-
-
-def _default_depends_on_fees(schema: dict[str, Any]) -> None:
-    """services_counted's JSON schema without a default: left out, it depends on professional_fees
-    (Payer._services_counted_by_default), which one fixed value cannot say; its description does."""
-    schema.pop("default", None)
 
 
 class WeeklyRequirement(Frozen):
@@ -141,17 +135,15 @@ class Payer(Frozen):
     weekly_requirement: WeeklyRequirement = WeeklyRequirement()
     """The payer's weekly hours rule: none, a plan-of-care need (scheduled hours) or a claim edit."""
 
-    services_counted: Annotated[
-        tuple[CountedService, ...], FromList, Field(json_schema_extra=_default_depends_on_fees)
-    ] = ("individual_therapy", "family")
+    services_counted: Annotated[tuple[CountedService, ...], FromList] | None = None
     """Sessions besides groups that count as services of the programme day for this payer. A prescriber
-    visit billed as a professional service (professional_fees) cannot also count. Left out, it is
-    individual_therapy and family, and prescriber too when the payer has no professional_fees: its per
-    diem then pays for the prescriber visit as one of the day's services ("psychotherapy services
-    (individual, family and group) and pharmacologic management services completed by any provider
-    type are included in the facility per diem payment", BCBS North Dakota reimbursement policy
-    "Psychiatric and Substance Use Services Guidelines"), so a visit that takes the patient out of a
-    group does not leave the day short of services."""
+    visit billed as a professional service (professional_fees) cannot also count. Left out (null), it
+    follows professional_fees (``counted``): individual_therapy and family, and prescriber too when the
+    payer has no professional_fees: its per diem then pays for the prescriber visit as one of the day's
+    services ("psychotherapy services (individual, family and group) and pharmacologic management
+    services completed by any provider type are included in the facility per diem payment", BCBS North
+    Dakota reimbursement policy "Psychiatric and Substance Use Services Guidelines"), so a visit that
+    takes the patient out of a group does not leave the day short of services."""
 
     professional_fees: ProfessionalFees | None = None
     """Prescriber visits billed separately at these fees; omit when the per diem includes them."""
@@ -175,14 +167,14 @@ class Payer(Frozen):
     """Share of the patient's part (deductible and coinsurance) the clinic actually collects; the payer's
     part is always paid."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _services_counted_by_default(cls, data: object) -> object:
-        """services_counted left out: the default its docstring gives, which depends on professional_fees."""
-        if isinstance(data, dict) and "services_counted" not in data:
-            bundled = data.get("professional_fees") is None  # the per diem pays for prescriber visits
-            return {**data, "services_counted": list(counted_by_default(bundled=bundled))}
-        return data
+    @property
+    def counted(self) -> tuple[CountedService, ...]:
+        """The sessions that count as services of the day: ``services_counted`` as given, or, left out,
+        the default that follows ``professional_fees`` (worked out here, not stored, so a config changed
+        after it was read, by ``--set``, an experiment or ``api.with_changes``, follows its fees alike)."""
+        if self.services_counted is not None:
+            return self.services_counted
+        return counted_by_default(bundled=self.professional_fees is None)
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Payer:
@@ -197,17 +189,16 @@ class Payer(Frozen):
                     f">= per_diem_usd ({exact(self.per_diem_usd)})",
                 )
             )
-        if len(set(self.services_counted)) != len(self.services_counted):
-            broken.append(
-                ("services_counted", "a service is listed twice", list(self.services_counted), "each once")
-            )
-        if self.professional_fees is not None and "prescriber" in self.services_counted:
+        given = self.services_counted or ()  # left out: ``counted`` follows the fees, always consistent
+        if len(set(given)) != len(given):
+            broken.append(("services_counted", "a service is listed twice", list(given), "each once"))
+        if self.professional_fees is not None and "prescriber" in given:
             broken.append(
                 (
                     "services_counted",
                     "a prescriber visit billed as a professional service cannot also count toward the "
                     "per diem",
-                    list(self.services_counted),
+                    list(given),
                     "leave prescriber out, or omit professional_fees",
                 )
             )

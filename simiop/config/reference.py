@@ -476,8 +476,8 @@ DEPENDENT_DEFAULTS: dict[str, str] = {
         *(json.dumps(list(counted_by_default(bundled=bundled))) for bundled in (True, False))
     ),
 }
-"""Fields whose default depends on another field (a model_validator(mode="before") fills it in), where the
-field's own default would show only one case (simiop.config.money.counted_by_default)."""
+"""Fields whose default depends on another field (worked out where it is used: Payer.counted), where the
+field's own default (null) would say nothing (simiop.config.money.counted_by_default)."""
 
 
 def _default(field: FieldInfo, path: str = "") -> str:
