@@ -74,21 +74,19 @@ COVER_COST = "cover_cost_usd"
 records have it, so cover paid by the hour counts wherever salaries do (totals, KPIs, periods)."""
 
 
-def staff_row_costs(
-    annual_per_fte: np.ndarray, role: np.ndarray, staff: Columns, year_days: np.ndarray
-) -> np.ndarray:
+def staff_row_costs(config: SimiopConfig, staff: Columns, role: np.ndarray) -> np.ndarray:
     """Each staff row's cost (USD): its role's salary and benefits per employed FTE for that day, plus its
-    cover.
+    cover; the one computation behind staff cost in the KPIs (``totals``) and in periods.csv.
 
-    ``annual_per_fte`` is per role (``annual_staff_cost_usd``), ``role`` each
-    row's position in it, ``year_days`` each row's fiscal-year length
-    (``fiscal_year_days`` of its day): a day accrues 1/365 or 1/366 of the
-    annual amount. Cover is what the role's per-diem people were paid that
-    day (staff.csv ``cover_cost_usd``, 0 without a cover pool).
+    ``role`` is each row's position in ``config.staff.roles``. A day accrues
+    1/365 or 1/366 of the annual amount (``annual_staff_cost_usd``), the
+    length of its fiscal year (``fiscal_year_days``). Cover is what the
+    role's per-diem people were paid that day (staff.csv ``cover_cost_usd``,
+    0 without a cover pool).
     """
-    cost: np.ndarray = annual_per_fte[role] * staff.array("employed_fte") / year_days + staff.array(
-        COVER_COST
-    )
+    annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
+    year_days = year_days_of(config, staff.array("day"))
+    cost: np.ndarray = annual[role] * staff.array("employed_fte") / year_days + staff.array(COVER_COST)
     return cost
 
 
@@ -530,11 +528,7 @@ def totals(config: SimiopConfig, run: BilledRun | Records, from_day: float = 0.0
     roles = list(config.staff.roles)
     all_roles = staff.codes("role", roles)
     role = all_roles[staff_counted]
-    annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
-    year_days = year_days_of(config, staff.array("day"))
-    staff_cost = grouped_sums(
-        role, staff_row_costs(annual, all_roles, staff, year_days)[staff_counted], len(roles)
-    )
+    staff_cost = grouped_sums(role, staff_row_costs(config, staff, all_roles)[staff_counted], len(roles))
     staff_cost_by_role = {
         roles[code]: float(staff_cost[code]) for code in _first_seen_order(role, len(roles))
     }

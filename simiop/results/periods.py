@@ -25,12 +25,10 @@ import numpy as np
 
 from simiop.billing import (
     BilledRun,
-    annual_staff_cost_usd,
     bill,
     meets_standard,
     patient_weeks,
     staff_row_costs,
-    year_days_of,
     year_shares,
 )
 from simiop.config.durations import add_months, add_years, fiscal_start, whole_days
@@ -329,10 +327,8 @@ def _metric_columns(
     track_day = track_days.array("day")
     held = track_days.array("groups_run") * sessions_per_day[track_days.codes("track", list(config.tracks))]
     staff = recorded.staff_days
-    annual = np.array([annual_staff_cost_usd(spec) for spec in config.staff.roles.values()])
     staff_day = staff.array("day")
-    year_days = year_days_of(config, staff_day)
-    staff_cost = staff_row_costs(annual, staff.codes("role", list(config.staff.roles)), staff, year_days)
+    staff_cost = staff_row_costs(config, staff, staff.codes("role", list(config.staff.roles)))
 
     index = _index(*key)
     at_day = index.of_whole(day)
