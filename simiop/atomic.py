@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -42,7 +43,7 @@ class OutputWriteError(Exception):
         if self.error.filename is None:
             return text
         path = Path(os.fsdecode(self.error.filename))
-        if path.name.startswith(".") and path.name.endswith(".tmp"):  # write_bytes_atomic's temporary file
+        if temporary_of(path.name) is not None:  # write_bytes_atomic's temporary file: its folder
             path = path.parent
         if path == self.target:
             return text
@@ -137,6 +138,18 @@ def _syncfs() -> Callable[[int], int] | None:
     except (OSError, AttributeError):  # a C library without it (very old, or not glibc/musl)
         return None
     return function
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""The name of write_bytes_atomic's temporary file of ``name``: tempfile.mkstemp's prefix ``.<name>.``, eight
+of its random characters (lower-case letters, digits, _), suffix ``.tmp``."""
+
+
+def temporary_of(name: str) -> str | None:
+    """The file name whose write_bytes_atomic temporary file ``name`` is (a write killed before its rename
+    leaves one), or None when ``name`` is not named as such a file."""
+    found = _TEMPORARY.fullmatch(name)
+    return found["name"] if found is not None else None
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from simiop.atomic import write_text_atomic
+from simiop.atomic import temporary_of, write_text_atomic
 from simiop.experiments.cells import all_cell_files
 from simiop.experiments.manifest import MANIFEST
 from simiop.jsonfile import read_json
@@ -90,11 +89,6 @@ def record_report_files(out: Path, names: Iterable[str]) -> None:
     record_files(out, REPORT_RECORD, names)
 
 
-_LEFT_BY_A_KILLED_WRITE = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
-"""The name write_bytes_atomic's temporary file of ``name`` has (tempfile.mkstemp's prefix, eight of its
-random characters, suffix)."""
-
-
 def written_by_simiop(out: Path, document: Mapping[str, Any] | None) -> list[str]:
     """Relative paths of the files in ``out`` that simiop wrote, as far as its records tell, with the
     temporary files a killed write left beside any of them.
@@ -126,8 +120,7 @@ def _left_by_killed_writes(out: Path, names: Iterable[str]) -> Iterator[str]:
         except OSError:  # gone, or not a folder: nothing left there
             continue
         for entry in entries:
-            found = _LEFT_BY_A_KILLED_WRITE.fullmatch(entry)
-            if found is not None and found["name"] in known:
+            if temporary_of(entry) in known:
                 yield (folder / entry).as_posix()
 
 
